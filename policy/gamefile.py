@@ -1,0 +1,456 @@
+"""Read and write games in our TOML format (see ``docs/game-format.md``).
+
+Reading checks everything a person can get wrong and says where: every error is
+a :class:`GameFileError` whose one-line message names the file, the line (found
+by looking for the key in the text, since ``tomllib`` does not report lines) and
+the key path, and says what to do.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from policy.expr import Expr, ExprError, parse, to_text
+from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, Parameter, build_game
+
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RESERVED = frozenset({"min", "max", "abs", "sqrt", "exp", "log", "chance"})
+
+GAME_KEYS = {"title", "players", "root", "description", "sources", "claims"}
+PARAMETER_KEYS = {"description", "default", "range", "sources"}
+NODE_KEYS = {
+    "player", "chance", "actions", "probabilities", "infoset", "outcome", "payoffs",
+    "description", "sources",
+}
+
+
+class GameFileError(ValueError):
+    """A game file that cannot be read; ``str()`` is one line: ``FILE:LINE: PATH: message``."""
+
+    def __init__(self, file: str, path: str, message: str, line: int | None = None) -> None:
+        self.file = file
+        self.path = path
+        self.message = message
+        self.line = line
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+
+
+def load_game(path: str | Path, known_claims: Sequence[str] | None = None) -> Game:
+    """Read and validate a game file.
+
+    Parameters
+    ----------
+    path
+        A ``.toml`` game file.
+    known_claims
+        Claim ids that ``sources`` may cite. By default, the catalogue named by
+        the file's ``game.claims`` key (relative to the file) or else the
+        project's ``seeds/claims.toml``.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise GameFileError(str(path), "", f"cannot read: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise GameFileError(str(path), "", "not UTF-8 text") from None
+    return loads_game(text, str(path), known_claims=known_claims, base=path.parent)
+
+
+def loads_game(
+    text: str,
+    file: str = "<string>",
+    known_claims: Sequence[str] | None = None,
+    base: Path | None = None,
+) -> Game:
+    """Read and validate a game from TOML text (``file`` names it in errors)."""
+    reader = _Reader(text, file)
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as err:
+        line = _toml_error_line(str(err))
+        raise GameFileError(file, "", f"not valid TOML: {err}", line) from None
+    try:
+        return reader.game(data, known_claims, base)
+    except GameError as err:
+        raise reader.error(err.path, err.message) from None
+
+
+def _toml_error_line(message: str) -> int | None:
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else None
+
+
+class _Reader:
+    """Turns parsed TOML into a :class:`Game`, with located errors."""
+
+    def __init__(self, text: str, file: str) -> None:
+        self.text = text
+        self.file = file
+        self.lines = text.splitlines()
+
+    # -- errors --------------------------------------------------------------------
+    def error(self, path: str, message: str) -> GameFileError:
+        return GameFileError(self.file, path, message, find_line(self.lines, path))
+
+    # -- reading -------------------------------------------------------------------
+    def game(self, data: dict[str, Any], known_claims: Sequence[str] | None, base: Path | None) -> Game:
+        for key in data:
+            if key not in ("game", "parameters", "nodes"):
+                raise self.error(key, "unknown table (expected game, parameters, nodes)")
+        head = self.table(data, "game")
+        self.check_keys(head, GAME_KEYS, "game")
+        title = self.string(head, "title", "game", required=True)
+        players = head.get("players")
+        if not isinstance(players, list) or not all(isinstance(p, str) and p for p in players):
+            raise self.error("game.players", "must be a list of player labels")
+        for p in players:
+            if p.lower() == "chance":
+                raise self.error("game.players", "'chance' is reserved for chance nodes")
+        claims = self.claims(head, known_claims, base)
+        sources = self.sources(head, "game", claims)
+        parameters = self.parameters(data.get("parameters", {}), claims)
+        names = frozenset(parameters)
+        nodes_table = self.table(data, "nodes")
+        specs = [
+            self.node(name, body, players, names, claims)
+            for name, body in nodes_table.items()
+        ]
+        root = head.get("root")
+        if root is not None and not isinstance(root, str):
+            raise self.error("game.root", "must be a node name")
+        return build_game(
+            title,
+            players,
+            specs,
+            root=root,
+            parameters=parameters,
+            description=self.string(head, "description", "game"),
+            sources=sources,
+            origin="toml",
+        )
+
+    def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
+        got = data.get(key)
+        if not isinstance(got, dict):
+            raise self.error(key, f"missing [{key}] table" if got is None else "must be a table")
+        return got
+
+    def check_keys(self, body: dict[str, Any], allowed: set[str], path: str) -> None:
+        for key in body:
+            if key not in allowed:
+                raise self.error(
+                    f"{path}.{key}", f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})"
+                )
+
+    def string(self, body: dict[str, Any], key: str, path: str, required: bool = False) -> str:
+        value = body.get(key)
+        if value is None:
+            if required:
+                raise self.error(f"{path}.{key}", "missing")
+            return ""
+        if not isinstance(value, str):
+            raise self.error(f"{path}.{key}", "must be a string")
+        return value
+
+    def claims(
+        self, head: dict[str, Any], known: Sequence[str] | None, base: Path | None
+    ) -> frozenset[str] | None:
+        if known is not None:
+            return frozenset(known)
+        from policy.claims import ClaimsError, load_claims
+
+        ref = head.get("claims")
+        try:
+            if ref is not None:
+                if not isinstance(ref, str):
+                    raise self.error("game.claims", "must be the path of a claims catalogue")
+                return frozenset(load_claims((base or Path(".")) / ref))
+            return frozenset(load_claims())
+        except ClaimsError as err:
+            raise self.error("game.claims", str(err)) from None
+        except FileNotFoundError:
+            return None  # no catalogue at all: claim ids cannot be checked
+
+    def sources(self, body: dict[str, Any], path: str, claims: frozenset[str] | None) -> tuple[str, ...]:
+        value = body.get("sources", [])
+        if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+            raise self.error(f"{path}.sources", "must be a list of claim ids")
+        if claims is not None:
+            for s in value:
+                if s not in claims:
+                    raise self.error(
+                        f"{path}.sources", f"unknown claim {s!r} (see `policy claims` for the catalogue)"
+                    )
+        return tuple(value)
+
+    def number(self, value: Any, path: str) -> Fraction:
+        if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+            raise self.error(path, "must be a number")
+        try:
+            e = parse(value)
+        except ExprError as err:
+            raise self.error(path, str(err)) from None
+        if e.constant is None:
+            raise self.error(path, "must be a plain number")
+        return e.constant
+
+    def parameters(self, table: Any, claims: frozenset[str] | None) -> dict[str, Parameter]:
+        if not isinstance(table, dict):
+            raise self.error("parameters", "must be a table of [parameters.NAME] tables")
+        out: dict[str, Parameter] = {}
+        for name, body in table.items():
+            path = f"parameters.{name}"
+            if not PARAMETER_NAME.match(name) or name in RESERVED:
+                raise self.error(path, f"{name!r} is not a usable parameter name")
+            if not isinstance(body, dict):
+                raise self.error(path, "must be a table")
+            self.check_keys(body, PARAMETER_KEYS, path)
+            default = self.number(body["default"], f"{path}.default") if "default" in body else None
+            rng = body.get("range")
+            bounds: tuple[Fraction, Fraction] | None = None
+            if rng is not None:
+                if not isinstance(rng, list) or len(rng) != 2:
+                    raise self.error(f"{path}.range", "must be [low, high]")
+                lo = self.number(rng[0], f"{path}.range")
+                hi = self.number(rng[1], f"{path}.range")
+                if lo > hi:
+                    raise self.error(f"{path}.range", f"low {lo} is above high {hi}")
+                bounds = (lo, hi)
+                if default is not None and not lo <= default <= hi:
+                    raise self.error(f"{path}.default", f"{default} is outside the range [{lo}, {hi}]")
+            out[name] = Parameter(
+                name=name,
+                description=self.string(body, "description", path, required=True),
+                default=default,
+                range=bounds,
+                sources=self.sources(body, path, claims),
+            )
+        return out
+
+    def expression(self, value: Any, path: str, names: frozenset[str]) -> Expr:
+        if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+            raise self.error(path, "must be a number or an expression in quotes")
+        try:
+            return parse(value, names)
+        except ExprError as err:
+            raise self.error(path, str(err)) from None
+
+    def node(
+        self,
+        name: str,
+        body: Any,
+        players: list[str],
+        names: frozenset[str],
+        claims: frozenset[str] | None,
+    ) -> NodeSpec:
+        path = f"nodes.{name}"
+        if not NAME.match(name):
+            raise self.error(path, f"{name!r} is not a usable node name (letters, digits, _ and -)")
+        if not isinstance(body, dict):
+            raise self.error(path, "must be a table")
+        self.check_keys(body, NODE_KEYS, path)
+        self.sources(body, path, claims)
+        self.string(body, "description", path)
+        actions = body.get("actions")
+        chance = body.get("chance", False)
+        if not isinstance(chance, bool):
+            raise self.error(f"{path}.chance", "must be true or false")
+        outcome = None
+        if "payoffs" in body:
+            outcome = self.outcome(body, path, players, names, name)
+        if actions is None:
+            if "player" in body or chance:
+                raise self.error(f"{path}.actions", "missing: a decision or chance node needs actions")
+            if outcome is None:
+                raise self.error(f"{path}.payoffs", "missing: a terminal node needs a payoff for every player")
+            return NodeSpec(name=name, kind=NodeKind.TERMINAL, outcome=outcome, path=path)
+        if not isinstance(actions, dict) or not actions:
+            raise self.error(f"{path}.actions", "must be a table { action = \"child node\", ... }")
+        pairs: list[tuple[str, str]] = []
+        for label, child in actions.items():
+            if not isinstance(child, str):
+                raise self.error(f"{path}.actions.{label}", "must name a child node")
+            pairs.append((label, child))
+        if chance:
+            if "player" in body:
+                raise self.error(f"{path}.player", "a chance node has no player")
+            if "infoset" in body:
+                raise self.error(f"{path}.infoset", "a chance node has no information set")
+            probs = body.get("probabilities")
+            if not isinstance(probs, dict):
+                raise self.error(f"{path}.probabilities", "missing: a chance node needs probabilities")
+            for label in probs:
+                if label not in actions:
+                    raise self.error(f"{path}.probabilities.{label}", f"no action {label!r}")
+            exprs = []
+            for label, _ in pairs:
+                if label not in probs:
+                    raise self.error(f"{path}.probabilities", f"no probability for action {label!r}")
+                e = self.expression(probs[label], f"{path}.probabilities.{label}", names)
+                if e.constant is not None and not 0 <= e.constant <= 1:
+                    raise self.error(
+                        f"{path}.probabilities.{label}", f"{e.constant} is outside [0, 1]"
+                    )
+                exprs.append(e)
+            constants = [e.constant for e in exprs]
+            if all(c is not None for c in constants) and sum(constants) != 1:  # type: ignore[arg-type]
+                raise self.error(
+                    f"{path}.probabilities", f"probabilities sum to {sum(constants)}, not 1"  # type: ignore[arg-type]
+                )
+            return NodeSpec(
+                name=name, kind=NodeKind.CHANCE, actions=tuple(pairs),
+                probabilities=tuple(exprs), outcome=outcome, path=path,
+            )
+        if "probabilities" in body:
+            raise self.error(f"{path}.probabilities", "only chance nodes have probabilities")
+        player = body.get("player")
+        if not isinstance(player, str):
+            raise self.error(f"{path}.player", "missing: a decision node names its player (or set chance = true)")
+        if player not in players:
+            raise self.error(f"{path}.player", f"unknown player {player!r} (players: {', '.join(players)})")
+        infoset = body.get("infoset")
+        if infoset is not None and (not isinstance(infoset, str) or not infoset):
+            raise self.error(f"{path}.infoset", "must be a name")
+        return NodeSpec(
+            name=name, kind=NodeKind.DECISION, player=player, actions=tuple(pairs),
+            infoset=infoset, outcome=outcome, path=path,
+        )
+
+    def outcome(
+        self, body: dict[str, Any], path: str, players: list[str], names: frozenset[str], name: str
+    ) -> Outcome:
+        payoffs = body["payoffs"]
+        if not isinstance(payoffs, dict):
+            raise self.error(f"{path}.payoffs", "must be a table { player = payoff, ... }")
+        for p in payoffs:
+            if p not in players:
+                raise self.error(f"{path}.payoffs.{p}", f"unknown player {p!r} (players: {', '.join(players)})")
+        missing = [p for p in players if p not in payoffs]
+        if missing:
+            raise self.error(f"{path}.payoffs", f"no payoff for {', '.join(missing)}")
+        exprs = tuple(self.expression(payoffs[p], f"{path}.payoffs.{p}", names) for p in players)
+        label = body.get("outcome", name)
+        if not isinstance(label, str):
+            raise self.error(f"{path}.outcome", "must be a string")
+        return Outcome(label=label, payoffs=exprs)
+
+
+def find_line(lines: Sequence[str], path: str) -> int | None:
+    """The 1-based line where a key path is written, or None.
+
+    ``tomllib`` reports no lines, so look: find the deepest table header that
+    is a prefix of the path (``[nodes.foo]``), then each further key of the
+    path below it (on the same line for inline tables), up to the next header.
+    """
+    if not path:
+        return None
+    parts = path.split(".")
+    header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    start, depth = -1, 0
+    for i, line in enumerate(lines):
+        m = header.match(line)
+        if m:
+            keys = [k.strip().strip('"').strip("'") for k in m.group(1).split(".")]
+            if keys == parts[: len(keys)] and len(keys) > depth:
+                start, depth = i, len(keys)
+    if start < 0:
+        return None
+    end = next((j for j in range(start + 1, len(lines)) if header.match(lines[j])), len(lines))
+    found = start
+    first = True
+    for key in parts[depth:]:
+        pattern = re.compile(r"(^|[{,\s])[\"']?" + re.escape(key) + r"[\"']?\s*=")
+        begin = found + 1 if first else found
+        hit = next((j for j in range(begin, end) if pattern.search(lines[j])), None)
+        if hit is None:
+            break
+        found, first = hit, False
+    return found + 1
+
+
+# ---------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------
+def dump_game(game: Game) -> str:
+    """The game as TOML text that :func:`loads_game` reads back to the same game."""
+    out: list[str] = ["[game]", f"title = {_q(game.title)}"]
+    out.append("players = [" + ", ".join(_q(p) for p in game.players) + "]")
+    out.append(f"root = {_q(game.node_names[0])}")
+    if game.description:
+        out.append(f"description = {_q(game.description)}")
+    if game.sources:
+        out.append("sources = [" + ", ".join(_q(s) for s in game.sources) + "]")
+    for p in game.parameters.values():
+        out += ["", f"[parameters.{p.name}]", f"description = {_q(p.description)}"]
+        if p.default is not None:
+            out.append(f"default = {_q(str(p.default))}")
+        if p.range is not None:
+            out.append(f"range = [{_q(str(p.range[0]))}, {_q(str(p.range[1]))}]")
+        if p.sources:
+            out.append("sources = [" + ", ".join(_q(s) for s in p.sources) + "]")
+    for i, name in enumerate(game.node_names):
+        out += ["", f"[nodes.{_key(name)}]"]
+        kind = NodeKind(int(game.kind[i]))
+        kids = game.children_of(i)
+        if kind is NodeKind.DECISION:
+            out.append(f"player = {_q(game.players.at(int(game.player[i])).label)}")
+            s = game.infosets.at(int(game.infoset[i]))
+            if s.name != name:
+                out.append(f"infoset = {_q(s.name)}")
+        elif kind is NodeKind.CHANCE:
+            out.append("chance = true")
+        if kind is not NodeKind.TERMINAL:
+            out.append(
+                "actions = { "
+                + ", ".join(f"{_key(game.action_label[c])} = {_q(game.node_names[c])}" for c in kids)
+                + " }"
+            )
+        if kind is NodeKind.CHANCE:
+            probs = [game.chance_probability[c] for c in kids]
+            out.append(
+                "probabilities = { "
+                + ", ".join(
+                    f"{_key(game.action_label[c])} = {_q(to_text(p))}"  # type: ignore[arg-type]
+                    for c, p in zip(kids, probs, strict=True)
+                )
+                + " }"
+            )
+        o = int(game.outcome[i])
+        if o >= 0:
+            outcome = game.outcomes[o]
+            if outcome.label != name:
+                out.append(f"outcome = {_q(outcome.label)}")
+            out.append(
+                "payoffs = { "
+                + ", ".join(
+                    f"{_key(p)} = {_q(to_text(e))}"
+                    for p, e in zip(game.players, outcome.payoffs, strict=True)
+                )
+                + " }"
+            )
+    return "\n".join(out) + "\n"
+
+
+def _q(s: str) -> str:
+    """A TOML basic string."""
+    escaped = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    escaped = "".join(c if c >= " " or c in "\\" else f"\\u{ord(c):04x}" for c in escaped)
+    return f'"{escaped}"'
+
+
+def _key(s: str) -> str:
+    return s if re.fullmatch(r"[A-Za-z0-9_-]+", s) else _q(s)
+
+
+def parameter_defaults(game: Game) -> Mapping[str, Fraction]:
+    """The declared defaults of a game's parameters (those that have one)."""
+    return {n: p.default for n, p in game.parameters.items() if p.default is not None}

@@ -1,0 +1,211 @@
+"""Leader profiles: parameter values, with sources, for one leader.
+
+A profile is a TOML file (``games/leaders/stalin.toml``)::
+
+    [leader]
+    name = "Joseph Stalin"
+    description = "..."
+    sources = ["purge-scale"]
+
+    [values.readiness]
+    value = "0.35"
+    range = [0.2, 0.5]
+    sources = ["purge-scale"]
+    note = "judgement: ..."
+
+A profile may span several games; a game takes the values of the parameters it
+declares. :func:`resolve` combines a game's defaults, a profile and command-line
+overrides into the values a solver uses.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from policy.bundled import bundled_leaders, games_dir
+from policy.expr import ExprError, parse
+from policy.model import Game
+
+VALUE_KEYS = {"value", "range", "sources", "note", "distribution"}
+
+
+class LeaderError(ValueError):
+    """A profile that cannot be read or used; ``str()`` is one line naming the file."""
+
+
+@dataclass(frozen=True)
+class LeaderValue:
+    """One parameter's value under a leader, and why."""
+
+    name: str
+    value: Fraction
+    range: tuple[Fraction, Fraction] | None = None
+    sources: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Leader:
+    """A leader profile."""
+
+    key: str
+    """The file's stem (``stalin``), as given to ``--leader``."""
+    name: str
+    description: str
+    values: Mapping[str, LeaderValue]
+    sources: tuple[str, ...] = ()
+    file: str = ""
+
+
+def find_leader(name_or_path: str) -> Path:
+    """A profile's path from a bundled key (``stalin``) or a file path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or os.sep in name_or_path or "/" in name_or_path:
+        if not path.is_file():
+            raise LeaderError(f"{name_or_path}: no such leader file")
+        return path
+    candidate = games_dir() / "leaders" / f"{name_or_path}.toml"
+    if not candidate.is_file():
+        known = ", ".join(bundled_leaders()) or "none"
+        raise LeaderError(f"unknown leader {name_or_path!r} (bundled: {known}; or give a file path)")
+    return candidate
+
+
+def load_leader(name_or_path: str | Path) -> Leader:
+    """Read a profile by bundled key or path."""
+    path = find_leader(str(name_or_path))
+    file = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except tomllib.TOMLDecodeError as err:
+        raise LeaderError(f"{file}: not valid TOML: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise LeaderError(f"{file}: cannot read: {err}") from None
+    head = data.get("leader")
+    if not isinstance(head, dict) or not isinstance(head.get("name"), str):
+        raise LeaderError(f"{file}: leader.name: missing (a profile starts with [leader] name = ...)")
+    for key in data:
+        if key not in ("leader", "values"):
+            raise LeaderError(f"{file}: {key}: unknown table (expected leader, values)")
+    sources = head.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise LeaderError(f"{file}: leader.sources: must be a list of claim ids")
+    values: dict[str, LeaderValue] = {}
+    raw = data.get("values", {})
+    if not isinstance(raw, dict):
+        raise LeaderError(f"{file}: values: must be a table of [values.NAME] tables")
+    for name, body in raw.items():
+        values[name] = _value(file, name, body)
+    return Leader(
+        key=path.stem,
+        name=head["name"],
+        description=str(head.get("description", "")),
+        values=values,
+        sources=tuple(sources),
+        file=file,
+    )
+
+
+def _number(file: str, path: str, raw: Any) -> Fraction:
+    if isinstance(raw, bool) or not isinstance(raw, int | Decimal | str):
+        raise LeaderError(f"{file}: {path}: must be a number")
+    try:
+        e = parse(raw)
+    except ExprError as err:
+        raise LeaderError(f"{file}: {path}: {err}") from None
+    if e.constant is None:
+        raise LeaderError(f"{file}: {path}: must be a plain number")
+    return e.constant
+
+
+def _value(file: str, name: str, body: Any) -> LeaderValue:
+    path = f"values.{name}"
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+        raise LeaderError(f"{file}: {path}: {name!r} is not a parameter name")
+    if not isinstance(body, dict):
+        body = {"value": body}
+    for key in body:
+        if key not in VALUE_KEYS:
+            raise LeaderError(f"{file}: {path}.{key}: unknown key (allowed: {', '.join(sorted(VALUE_KEYS))})")
+    if "value" not in body:
+        raise LeaderError(f"{file}: {path}.value: missing")
+    value = _number(file, f"{path}.value", body["value"])
+    rng = body.get("range")
+    bounds = None
+    if rng is not None:
+        if not isinstance(rng, list) or len(rng) != 2:
+            raise LeaderError(f"{file}: {path}.range: must be [low, high]")
+        bounds = (_number(file, f"{path}.range", rng[0]), _number(file, f"{path}.range", rng[1]))
+        if not bounds[0] <= value <= bounds[1]:
+            raise LeaderError(f"{file}: {path}.value: {value} is outside its range [{bounds[0]}, {bounds[1]}]")
+    sources = body.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise LeaderError(f"{file}: {path}.sources: must be a list of claim ids")
+    return LeaderValue(name, value, bounds, tuple(sources), str(body.get("note", "")))
+
+
+def parse_assignments(items: tuple[str, ...] | list[str]) -> dict[str, Fraction]:
+    """``["p=0.5", "q=2/3"]`` from ``--set`` into exact values."""
+    out: dict[str, Fraction] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise LeaderError(f"--set {item!r}: expected NAME=VALUE")
+        out[name] = _number("--set", name, text.strip())
+    return out
+
+
+def resolve(
+    game: Game, leader: Leader | None = None, overrides: Mapping[str, Fraction] | None = None
+) -> dict[str, Fraction]:
+    """The value of every parameter of ``game``: default, then profile, then override.
+
+    Raises
+    ------
+    LeaderError
+        If an override names a parameter the game does not declare, or some
+        parameter is left without a value (both list the names).
+    """
+    values: dict[str, Fraction] = {
+        n: p.default for n, p in game.parameters.items() if p.default is not None
+    }
+    if leader is not None:
+        for n, v in leader.values.items():
+            if n in game.parameters:
+                values[n] = v.value
+    overrides = overrides or {}
+    unknown = sorted(set(overrides) - set(game.parameters))
+    if unknown:
+        declared = ", ".join(game.parameters) or "none"
+        raise LeaderError(
+            f"--set: unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+            f"(the game declares: {declared})"
+        )
+    values.update(overrides)
+    missing = sorted(set(game.parameters) - set(values))
+    if missing:
+        who = f"leader {leader.key!r}" if leader else "no leader"
+        raise LeaderError(
+            f"no value for parameter{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"({who}, no default): give one with --leader or --set NAME=VALUE"
+        )
+    return values
+
+
+def out_of_range(game: Game, values: Mapping[str, Fraction]) -> list[str]:
+    """Warnings for values outside the ranges their parameters declare."""
+    out = []
+    for name, v in values.items():
+        p = game.parameters.get(name)
+        if p is not None and p.range is not None and not p.range[0] <= v <= p.range[1]:
+            out.append(f"{name} = {v} is outside its declared range [{p.range[0]}, {p.range[1]}]")
+    return out

@@ -1,0 +1,1012 @@
+"""The game tree: an immutable extensive-form game.
+
+A :class:`Game` is read like the mathematics (``game.players["USSR"]``,
+``game.root.children["appeal_west"]``, ``game.infosets["germany_guess"]``) and is
+held underneath as flat numpy arrays in breadth-first order, so that solvers can
+work level by level instead of node by node:
+
+* nodes are numbered breadth-first from the root (index 0), so the children of
+  every node are contiguous (``first_child[n] .. first_child[n] + num_children[n]``)
+  and every depth is a contiguous slice (``levels``);
+* ``parent``, ``kind``, ``player``, ``infoset``, ``outcome`` and ``depth`` are
+  arrays over nodes; the label of the action leading to a node is
+  ``action_label[node]``;
+* information sets are numbered, and the actions of all information sets are
+  numbered consecutively (``infoset_offset``), so a behaviour profile is one flat
+  vector of action probabilities.
+
+Payoffs and chance probabilities are :class:`~policy.expr.Expr` objects in the
+game's parameters; :meth:`Game.numbers` evaluates them at given parameter values,
+exactly (``fractions.Fraction``) or in floating point, and checks the chance
+probabilities there. Every traversal is iterative: trees a million nodes large or
+a hundred thousand deep need no recursion.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from policy.expr import Expr, ExprError, evaluate
+
+Number = Fraction | float
+"""A value in a solution: exact (``Fraction``) or floating point."""
+
+#: Chance probabilities in float mode must sum to 1 within this tolerance.
+FLOAT_PROBABILITY_TOLERANCE = 1e-9
+
+T = TypeVar("T")
+
+
+class GameError(ValueError):
+    """A game that is not well formed.
+
+    ``path`` is the key path of the offending part, as in a game file
+    (``nodes.rebuffed.actions.deal``), so readers can point at a line.
+    """
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class NodeKind(enum.IntEnum):
+    """What happens at a node."""
+
+    DECISION = 0
+    CHANCE = 1
+    TERMINAL = 2
+
+
+class Labeled(Mapping[str, T], Generic[T]):
+    """An ordered collection looked up by label (``players["USSR"]``) or position."""
+
+    def __init__(self, items: Sequence[T], labels: Sequence[str], what: str) -> None:
+        self._items = tuple(items)
+        self._index = {label: i for i, label in enumerate(labels)}
+        self._what = what
+
+    def __getitem__(self, key: str) -> T:
+        try:
+            return self._items[self._index[key]]
+        except KeyError:
+            known = ", ".join(list(self._index)[:20])
+            raise KeyError(f"no {self._what} {key!r} (known: {known})") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def at(self, position: int) -> T:
+        """The item at a position, in declaration order."""
+        return self._items[position]
+
+    def index(self, key: str) -> int:
+        """The position of a label."""
+        return self._index[key]
+
+    def __repr__(self) -> str:
+        return f"Labeled({list(self._index)})"
+
+
+@dataclass(frozen=True)
+class Player:
+    """A player (chance is not one)."""
+
+    label: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A named number that payoffs and probabilities may use."""
+
+    name: str
+    description: str = ""
+    default: Fraction | None = None
+    range: tuple[Fraction, Fraction] | None = None
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Payoffs attached to a node: one expression per player, and a label."""
+
+    label: str
+    payoffs: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Infoset:
+    """An information set: decision nodes of one player that they cannot tell apart."""
+
+    name: str
+    index: int
+    player: Player
+    actions: tuple[str, ...]
+    members: tuple[int, ...]
+    offset: int
+    """Position of this set's first action in a flat behaviour vector."""
+
+    def action_index(self, label: str) -> int:
+        """The position of an action label among this set's actions."""
+        try:
+            return self.actions.index(label)
+        except ValueError:
+            raise KeyError(f"infoset {self.name!r} has no action {label!r}") from None
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A node as a file describes it, by name; the input of :func:`build_game`.
+
+    ``actions`` pairs each action label with the name of the child it leads to;
+    ``probabilities`` (chance nodes) gives one expression per action, in order.
+    """
+
+    name: str
+    kind: NodeKind
+    player: str | None = None
+    actions: tuple[tuple[str, str], ...] = ()
+    probabilities: tuple[Expr, ...] = ()
+    infoset: str | None = None
+    outcome: Outcome | None = None
+    path: str = ""
+    """Key path of the node in its file, for error messages."""
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A game's numbers at given parameter values.
+
+    ``leaf_payoff[t]`` is the payoff vector of terminal ``game.terminals[t]``
+    (outcomes attached above a terminal are added in). ``edge_prob[n]`` is the
+    chance probability of the edge into node ``n`` (1 where a player moves).
+    Arrays hold ``Fraction`` objects when ``exact``, float64 otherwise.
+    """
+
+    exact: bool
+    leaf_payoff: npt.NDArray[np.generic]
+    edge_prob: npt.NDArray[np.generic]
+
+
+class Node:
+    """A view of one node of a :class:`Game` (cheap; made on demand)."""
+
+    __slots__ = ("_game", "index")
+
+    def __init__(self, game: Game, index: int) -> None:
+        self._game = game
+        self.index = index
+
+    @property
+    def name(self) -> str:
+        return self._game.node_names[self.index]
+
+    @property
+    def kind(self) -> NodeKind:
+        return NodeKind(int(self._game.kind[self.index]))
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.kind is NodeKind.TERMINAL
+
+    @property
+    def player(self) -> Player | None:
+        p = int(self._game.player[self.index])
+        return self._game.players.at(p) if p >= 0 else None
+
+    @property
+    def infoset(self) -> Infoset | None:
+        i = int(self._game.infoset[self.index])
+        return self._game.infosets.at(i) if i >= 0 else None
+
+    @property
+    def parent(self) -> Node | None:
+        p = int(self._game.parent[self.index])
+        return Node(self._game, p) if p >= 0 else None
+
+    @property
+    def action_in(self) -> str | None:
+        """The label of the action that leads to this node (None at the root)."""
+        return self._game.action_label[self.index] if self.index else None
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        g = self._game
+        start = int(g.first_child[self.index])
+        return tuple(g.action_label[start : start + int(g.num_children[self.index])])
+
+    @property
+    def children(self) -> Labeled[Node]:
+        g = self._game
+        start = int(g.first_child[self.index])
+        kids = range(start, start + int(g.num_children[self.index]))
+        return Labeled([Node(g, c) for c in kids], [g.action_label[c] for c in kids], "action")
+
+    @property
+    def probabilities(self) -> Mapping[str, Expr]:
+        """Chance probabilities by action (empty unless a chance node)."""
+        g = self._game
+        if self.kind is not NodeKind.CHANCE:
+            return {}
+        start = int(g.first_child[self.index])
+        kids = range(start, start + int(g.num_children[self.index]))
+        return {g.action_label[c]: g.chance_probability[c] for c in kids}  # type: ignore[misc]
+
+    @property
+    def outcome(self) -> Outcome | None:
+        o = int(self._game.outcome[self.index])
+        return self._game.outcomes[o] if o >= 0 else None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Node) and other._game is self._game and other.index == self.index
+
+    def __hash__(self) -> int:
+        return hash((id(self._game), self.index))
+
+    def __repr__(self) -> str:
+        return f"Node({self.name!r}, {self.kind.name.lower()})"
+
+
+def _readonly(a: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Game:
+    """An immutable extensive-form game with parameters.
+
+    Build one with :func:`build_game` (from named node specs) or
+    :func:`game_from_arrays` (from breadth-first arrays); read one from a file
+    with :func:`policy.gamefile.load_game`.
+    """
+
+    title: str
+    players: Labeled[Player]
+    parameters: Mapping[str, Parameter]
+    node_names: tuple[str, ...]
+    parent: npt.NDArray[np.int64]
+    kind: npt.NDArray[np.int8]
+    player: npt.NDArray[np.int32]
+    infoset: npt.NDArray[np.int32]
+    outcome: npt.NDArray[np.int32]
+    first_child: npt.NDArray[np.int64]
+    num_children: npt.NDArray[np.int32]
+    depth: npt.NDArray[np.int32]
+    action_label: tuple[str, ...]
+    chance_probability: tuple[Expr | None, ...]
+    outcomes: tuple[Outcome, ...]
+    infosets: Labeled[Infoset]
+    description: str = ""
+    sources: tuple[str, ...] = ()
+    comment: str = ""
+    origin: str = "toml"
+    """Where the game came from: 'toml', 'efg', 'nfg' or 'built' (infoset naming differs)."""
+    node_paths: tuple[str, ...] = ()
+    _node_index: dict[str, int] = field(default_factory=dict, repr=False)
+    _cache: dict[object, object] = field(default_factory=dict, repr=False)
+
+    # -- structure -----------------------------------------------------------------
+    @property
+    def num_nodes(self) -> int:
+        return len(self.node_names)
+
+    @property
+    def root(self) -> Node:
+        return Node(self, 0)
+
+    @property
+    def nodes(self) -> Labeled[Node]:
+        """All nodes, breadth-first, by name."""
+        got = self._cache.get("nodes")
+        if got is None:
+            got = _LazyNodes(self)
+            self._cache["nodes"] = got
+        return got  # type: ignore[return-value]
+
+    def node(self, name: str) -> Node:
+        """The node with this name."""
+        try:
+            return Node(self, self._node_index[name])
+        except KeyError:
+            raise KeyError(f"no node {name!r}") from None
+
+    @property
+    def terminals(self) -> npt.NDArray[np.int64]:
+        """Indices of terminal nodes, breadth-first."""
+        got = self._cache.get("terminals")
+        if got is None:
+            got = _readonly(np.flatnonzero(self.kind == NodeKind.TERMINAL))
+            self._cache["terminals"] = got
+        return got  # type: ignore[return-value]
+
+    @property
+    def levels(self) -> tuple[tuple[int, int], ...]:
+        """``(start, stop)`` node index range of each depth, root first."""
+        got = self._cache.get("levels")
+        if got is None:
+            bounds = np.flatnonzero(np.diff(self.depth)) + 1
+            starts = [0, *bounds.tolist()]
+            stops = [*bounds.tolist(), self.num_nodes]
+            got = tuple(zip(starts, stops, strict=True))
+            self._cache["levels"] = got
+        return got  # type: ignore[return-value]
+
+    @property
+    def num_actions(self) -> int:
+        """Length of a flat behaviour vector (all actions of all information sets)."""
+        if not len(self.infosets):
+            return 0
+        last = self.infosets.at(len(self.infosets) - 1)
+        return last.offset + len(last.actions)
+
+    @property
+    def is_perfect_information(self) -> bool:
+        return all(len(s.members) == 1 for s in self.infosets.values())
+
+    @property
+    def is_constant_sum(self) -> bool:
+        """Whether every terminal's payoffs add up to the same constant (as text-free exprs)."""
+        sums = set()
+        for t in self.terminals.tolist():
+            total = Fraction(0)
+            for e in self.path_payoff_exprs(t):
+                c = e.constant
+                if c is None:
+                    return False
+                total += c
+            sums.add(total)
+            if len(sums) > 1:
+                return False
+        return True
+
+    def path_payoff_exprs(self, node: int) -> list[Expr]:
+        """Outcome expressions on the path to ``node``, flattened (for analysis)."""
+        out: list[Expr] = []
+        n = node
+        while n >= 0:
+            o = int(self.outcome[n])
+            if o >= 0:
+                out.extend(self.outcomes[o].payoffs)
+            n = int(self.parent[n])
+        return out
+
+    def children_of(self, node: int) -> range:
+        """Child indices of a node."""
+        start = int(self.first_child[node])
+        return range(start, start + int(self.num_children[node]))
+
+    def used_parameters(self) -> frozenset[str]:
+        """Names of the parameters that some expression uses."""
+        names: set[str] = set()
+        for o in self.outcomes:
+            for e in o.payoffs:
+                names |= e.names
+        for p in self.chance_probability:
+            if p is not None:
+                names |= p.names
+        return frozenset(names)
+
+    def location(self, node: int) -> str:
+        """Key path of a node for messages (its file path when known)."""
+        if self.node_paths:
+            return self.node_paths[node]
+        return f"nodes.{self.node_names[node]}"
+
+    # -- numbers -------------------------------------------------------------------
+    def numbers(self, values: Mapping[str, Number], exact: bool = True) -> Numbers:
+        """Evaluate payoffs and chance probabilities at ``values``.
+
+        Chance probabilities are checked here, at the values in use: each must lie
+        in [0, 1] and those of one node must sum to 1 (exactly in exact mode,
+        within ``FLOAT_PROBABILITY_TOLERANCE`` in float mode).
+
+        Raises
+        ------
+        GameError
+            With the key path of the expression that cannot be evaluated or the
+            chance node whose probabilities are wrong.
+        """
+        # .get: a missing value is reported by _evaluate, with the place that needs it.
+        key = ("numbers", exact, tuple(sorted((k, values.get(k)) for k in self.used_parameters())))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        result = self._evaluate(values, exact)
+        self._cache[key] = result
+        return result
+
+    def _evaluate(self, values: Mapping[str, Number], exact: bool) -> Numbers:
+        n_players = len(self.players)
+        dtype: type = object if exact else np.float64
+        zero: Number = Fraction(0) if exact else 0.0
+        memo: dict[Expr, Number] = {}
+
+        def value(e: Expr, path: str) -> Number:
+            got = memo.get(e)
+            if got is not None:
+                return got
+            c = e.constant
+            if c is not None:
+                v: Number = c if exact else float(c)
+            else:
+                try:
+                    v = evaluate(e, values, exact=exact)
+                except ExprError as err:
+                    raise GameError(f"{e.text!r}: {err}", path) from None
+            memo[e] = v
+            return v
+
+        own = np.full((self.num_nodes, n_players), zero, dtype=dtype)
+        with_outcome = np.flatnonzero(self.outcome >= 0)
+        for n in with_outcome.tolist():
+            o = self.outcomes[int(self.outcome[n])]
+            path = f"{self.location(n)}.payoffs"
+            own[n] = [value(e, f"{path}.{self.players.at(i).label}") for i, e in enumerate(o.payoffs)]
+        # Accumulate outcomes down the tree, level by level.
+        if len(with_outcome) and (self.kind[with_outcome] != NodeKind.TERMINAL).any():
+            for start, stop in self.levels[1:]:
+                own[start:stop] += own[self.parent[start:stop]]
+        leaf_payoff = own[self.terminals]
+
+        prob = np.full(self.num_nodes, Fraction(1) if exact else 1.0, dtype=dtype)
+        chance_nodes = np.flatnonzero(self.kind == NodeKind.CHANCE).tolist()
+        for n in chance_nodes:
+            kids = self.children_of(n)
+            path = f"{self.location(n)}.probabilities"
+            total: Number = zero
+            for c in kids:
+                expr = self.chance_probability[c]
+                assert expr is not None
+                p = value(expr, f"{path}.{self.action_label[c]}")
+                if not (0 <= p <= 1) or (not exact and not np.isfinite(p)):
+                    raise GameError(
+                        f"probability of {self.action_label[c]!r} is {_show(p)}, outside [0, 1]",
+                        f"{path}.{self.action_label[c]}",
+                    )
+                prob[c] = p
+                total += p
+            off = abs(total - 1)
+            if (exact and off != 0) or (not exact and off > FLOAT_PROBABILITY_TOLERANCE):
+                raise GameError(f"probabilities sum to {_show(total)}, not 1", path)
+        if not exact:
+            bad = ~np.isfinite(leaf_payoff.astype(np.float64))
+            if bad.any():
+                t = int(self.terminals[np.argwhere(bad)[0][0]])
+                raise GameError("payoff is not a finite number", f"{self.location(t)}.payoffs")
+        return Numbers(exact=exact, leaf_payoff=_readonly(leaf_payoff), edge_prob=_readonly(prob))
+
+    def __repr__(self) -> str:
+        return (
+            f"Game({self.title!r}, players={list(self.players)}, nodes={self.num_nodes}, "
+            f"infosets={len(self.infosets)})"
+        )
+
+
+class _LazyNodes(Labeled[Node]):
+    """Node lookup by name without making a million Node objects up front."""
+
+    def __init__(self, game: Game) -> None:
+        self._game = game
+        self._index = game._node_index
+        self._what = "node"
+
+    def __getitem__(self, key: str) -> Node:
+        try:
+            return Node(self._game, self._index[key])
+        except KeyError:
+            raise KeyError(f"no node {key!r}") from None
+
+    def at(self, position: int) -> Node:
+        return Node(self._game, position)
+
+    def __len__(self) -> int:
+        return self._game.num_nodes
+
+
+def _show(x: Number) -> str:
+    return str(x) if isinstance(x, Fraction) else f"{x:.6g}"
+
+
+# ---------------------------------------------------------------------------------
+# Building
+# ---------------------------------------------------------------------------------
+def build_game(
+    title: str,
+    players: Sequence[str],
+    nodes: Sequence[NodeSpec],
+    *,
+    root: str | None = None,
+    parameters: Mapping[str, Parameter] | None = None,
+    description: str = "",
+    sources: Sequence[str] = (),
+    comment: str = "",
+    origin: str = "toml",
+) -> Game:
+    """Check a tree given as named nodes and build the :class:`Game`.
+
+    Structural rules checked here (each raises :class:`GameError` with the key
+    path): unknown child or player names, duplicate names, a node with two
+    parents, cycles, nodes unreachable from the root, decision nodes without
+    actions, information sets whose members differ in player or actions, and
+    imperfect recall.
+    """
+    if len(set(players)) != len(players):
+        dup = next(p for p in players if players.count(p) > 1)
+        raise GameError(f"player {dup!r} is listed twice", "game.players")
+    if not players:
+        raise GameError("a game needs at least one player", "game.players")
+    specs: dict[str, NodeSpec] = {}
+    for spec in nodes:
+        if spec.name in specs:
+            raise GameError(f"node {spec.name!r} is defined twice", spec.path or f"nodes.{spec.name}")
+        specs[spec.name] = spec
+    if not specs:
+        raise GameError("the game has no nodes", "nodes")
+    player_index = {p: i for i, p in enumerate(players)}
+
+    parents: dict[str, str] = {}
+    for spec in specs.values():
+        where = spec.path or f"nodes.{spec.name}"
+        if spec.kind is NodeKind.DECISION:
+            if spec.player not in player_index:
+                raise GameError(
+                    f"unknown player {spec.player!r} (players: {', '.join(players)})",
+                    f"{where}.player",
+                )
+        if spec.kind is not NodeKind.TERMINAL and not spec.actions:
+            raise GameError("a decision or chance node needs at least one action", f"{where}.actions")
+        if spec.kind is NodeKind.CHANCE and len(spec.probabilities) != len(spec.actions):
+            raise GameError("every chance action needs a probability", f"{where}.probabilities")
+        if spec.kind is NodeKind.TERMINAL and spec.outcome is None:
+            raise GameError("a terminal node needs payoffs", f"{where}.payoffs")
+        labels = [a for a, _ in spec.actions]
+        if len(set(labels)) != len(labels):
+            dup = next(a for a in labels if labels.count(a) > 1)
+            raise GameError(f"action {dup!r} appears twice", f"{where}.actions")
+        for label, child in spec.actions:
+            if child not in specs:
+                raise GameError(f"unknown node {child!r}", f"{where}.actions.{label}")
+            if child in parents:
+                raise GameError(
+                    f"node {child!r} has two parents: {parents[child]!r} and {spec.name!r}",
+                    f"{where}.actions.{label}",
+                )
+            parents[child] = spec.name
+        if spec.outcome is not None and len(spec.outcome.payoffs) != len(players):
+            raise GameError("payoffs must give one value per player", f"{where}.payoffs")
+
+    if root is None:
+        roots = [name for name in specs if name not in parents]
+        if len(roots) != 1:
+            if not roots:
+                # Follow parents from any node until one repeats: that one is on a cycle.
+                seen: set[str] = set()
+                on_cycle = next(iter(specs))
+                while on_cycle not in seen:
+                    seen.add(on_cycle)
+                    on_cycle = parents[on_cycle]
+                spec = specs[on_cycle]
+                raise GameError(
+                    f"node {on_cycle!r} is on a cycle (every node has a parent, so there is no root)",
+                    spec.path or f"nodes.{on_cycle}",
+                )
+            raise GameError(
+                f"the tree has {len(roots)} root candidates ({', '.join(roots[:5])}); "
+                "name one with game.root or connect them",
+                "game.root",
+            )
+        root = roots[0]
+    elif root not in specs:
+        raise GameError(f"unknown node {root!r}", "game.root")
+    elif root in parents:
+        raise GameError(f"the root {root!r} has a parent ({parents[root]!r}): a cycle", "game.root")
+
+    # Breadth-first numbering from the root.
+    order: list[str] = [root]
+    index: dict[str, int] = {root: 0}
+    head = 0
+    while head < len(order):
+        spec = specs[order[head]]
+        head += 1
+        for _, child in spec.actions:
+            index[child] = len(order)
+            order.append(child)
+    if len(order) != len(specs):
+        missing = [name for name in specs if name not in index]
+        # Distinguish a cycle (following parents comes back) from a detached tree.
+        for name in missing:
+            seen = {name}
+            up = parents.get(name)
+            while up is not None and up not in seen and up not in index:
+                seen.add(up)
+                up = parents.get(up)
+            if up is not None and up in seen:
+                spec = specs[up]  # ``up`` is on the cycle; ``name`` may only hang below it
+                raise GameError(f"node {up!r} is on a cycle", spec.path or f"nodes.{up}")
+        spec = specs[missing[0]]
+        raise GameError(
+            f"node {missing[0]!r} cannot be reached from the root {root!r}",
+            spec.path or f"nodes.{missing[0]}",
+        )
+
+    n = len(order)
+    parent = np.full(n, -1, dtype=np.int64)
+    kind = np.empty(n, dtype=np.int8)
+    player = np.full(n, -1, dtype=np.int32)
+    outcome = np.full(n, -1, dtype=np.int32)
+    first_child = np.zeros(n, dtype=np.int64)
+    num_children = np.zeros(n, dtype=np.int32)
+    depth = np.zeros(n, dtype=np.int32)
+    action_label: list[str] = [""] * n
+    chance_probability: list[Expr | None] = [None] * n
+    outcomes: list[Outcome] = []
+    infoset_names: list[str | None] = [None] * n
+    paths: list[str] = [""] * n
+    for i, name in enumerate(order):
+        spec = specs[name]
+        kind[i] = spec.kind
+        paths[i] = spec.path or f"nodes.{name}"
+        if spec.kind is NodeKind.DECISION:
+            player[i] = player_index[spec.player]  # type: ignore[index]
+            infoset_names[i] = spec.infoset or name
+        if spec.outcome is not None:
+            outcome[i] = len(outcomes)
+            outcomes.append(spec.outcome)
+        if spec.actions:
+            first_child[i] = index[spec.actions[0][1]]
+            num_children[i] = len(spec.actions)
+        for k, (label, child) in enumerate(spec.actions):
+            c = index[child]
+            parent[c] = i
+            depth[c] = depth[i] + 1
+            action_label[c] = label
+            if spec.kind is NodeKind.CHANCE:
+                chance_probability[c] = spec.probabilities[k]
+    return _assemble(
+        title=title,
+        players=players,
+        parameters=parameters or {},
+        node_names=tuple(order),
+        parent=parent,
+        kind=kind,
+        player=player,
+        outcome=outcome,
+        first_child=first_child,
+        num_children=num_children,
+        depth=depth,
+        action_label=tuple(action_label),
+        chance_probability=tuple(chance_probability),
+        outcomes=tuple(outcomes),
+        infoset_names=infoset_names,
+        description=description,
+        sources=tuple(sources),
+        comment=comment,
+        origin=origin,
+        node_paths=tuple(paths),
+    )
+
+
+def _assemble(
+    *,
+    title: str,
+    players: Sequence[str],
+    parameters: Mapping[str, Parameter],
+    node_names: tuple[str, ...],
+    parent: npt.NDArray[np.int64],
+    kind: npt.NDArray[np.int8],
+    player: npt.NDArray[np.int32],
+    outcome: npt.NDArray[np.int32],
+    first_child: npt.NDArray[np.int64],
+    num_children: npt.NDArray[np.int32],
+    depth: npt.NDArray[np.int32],
+    action_label: tuple[str, ...],
+    chance_probability: tuple[Expr | None, ...],
+    outcomes: tuple[Outcome, ...],
+    infoset_names: Sequence[str | None],
+    description: str,
+    sources: tuple[str, ...],
+    comment: str,
+    origin: str,
+    node_paths: tuple[str, ...],
+) -> Game:
+    """Group decision nodes into information sets, check them, and freeze the game."""
+    n = len(node_names)
+    where = (lambda i: node_paths[i]) if node_paths else (lambda i: f"nodes.{node_names[i]}")
+    infoset = np.full(n, -1, dtype=np.int32)
+    set_index: dict[str, int] = {}
+    members: list[list[int]] = []
+    for i in np.flatnonzero(kind == NodeKind.DECISION).tolist():
+        name = infoset_names[i]
+        assert name is not None
+        k = set_index.get(name)
+        if k is None:
+            k = set_index[name] = len(members)
+            members.append([])
+        members[k].append(i)
+        infoset[i] = k
+    player_objs = [Player(label, i) for i, label in enumerate(players)]
+    sets: list[Infoset] = []
+    offset = 0
+    for name, k in set_index.items():
+        first = members[k][0]
+        start = int(first_child[first])
+        actions = action_label[start : start + int(num_children[first])]
+        for m in members[k][1:]:
+            if player[m] != player[first]:
+                raise GameError(
+                    f"infoset {name!r} mixes players {players[player[first]]!r} and "
+                    f"{players[player[m]]!r}",
+                    f"{where(m)}.infoset",
+                )
+            s = int(first_child[m])
+            other = action_label[s : s + int(num_children[m])]
+            if other != actions:
+                raise GameError(
+                    f"infoset {name!r}: node {node_names[m]!r} has actions {list(other)} but "
+                    f"{node_names[first]!r} has {list(actions)}",
+                    f"{where(m)}.actions",
+                )
+        sets.append(
+            Infoset(name, k, player_objs[int(player[first])], tuple(actions), tuple(members[k]), offset)
+        )
+        offset += len(actions)
+    _check_perfect_recall(parent, player, infoset, first_child, sets, node_names, where, len(players))
+    game = Game(
+        title=title,
+        players=Labeled(player_objs, list(players), "player"),
+        parameters=dict(parameters),
+        node_names=node_names,
+        parent=_readonly(parent),
+        kind=_readonly(kind),
+        player=_readonly(player),
+        infoset=_readonly(infoset),
+        outcome=_readonly(outcome),
+        first_child=_readonly(first_child),
+        num_children=_readonly(num_children),
+        depth=_readonly(depth),
+        action_label=action_label,
+        chance_probability=chance_probability,
+        outcomes=outcomes,
+        infosets=Labeled(sets, [s.name for s in sets], "information set"),
+        description=description,
+        sources=sources,
+        comment=comment,
+        origin=origin,
+        node_paths=node_paths,
+        _node_index={name: i for i, name in enumerate(node_names)},
+    )
+    return game
+
+
+def own_sequences(game: Game) -> npt.NDArray[np.int64]:
+    """For every node and player, an id of the player's own history to that node.
+
+    The history is the sequence of (information set, action) pairs of the
+    player's own earlier moves on the path from the root; equal ids mean equal
+    histories. Id 0 is the empty sequence. This is the basis of the perfect
+    recall check and of the sequence form.
+    """
+    got = game._cache.get("own_sequences")
+    if got is None:
+        got, _ = _sequences(game.parent, game.player, game.infoset, game.first_child, len(game.players))
+        game._cache["own_sequences"] = got
+    return got  # type: ignore[return-value]
+
+
+def _sequences(
+    parent: npt.NDArray[np.int64],
+    player: npt.NDArray[np.int32],
+    infoset: npt.NDArray[np.int32],
+    first_child: npt.NDArray[np.int64],
+    n_players: int,
+) -> tuple[npt.NDArray[np.int64], dict[tuple[int, int, int], int]]:
+    n = len(parent)
+    seq = np.zeros((n, n_players), dtype=np.int64)
+    intern: dict[tuple[int, int, int], int] = {}
+    movers = player[parent[1:]] if n > 1 else np.zeros(0, dtype=np.int32)
+    # Nodes are breadth-first, so a parent's row is final before its children's.
+    for c in range(1, n):
+        p = int(parent[c])
+        seq[c] = seq[p]
+        who = int(movers[c - 1])
+        if who >= 0:
+            key = (int(seq[p, who]), int(infoset[p]), c - int(first_child[p]))
+            got = intern.get(key)
+            if got is None:
+                got = intern[key] = len(intern) + 1
+            seq[c, who] = got
+    return seq, intern
+
+
+def _check_perfect_recall(
+    parent: npt.NDArray[np.int64],
+    player: npt.NDArray[np.int32],
+    infoset: npt.NDArray[np.int32],
+    first_child: npt.NDArray[np.int64],
+    sets: Sequence[Infoset],
+    node_names: tuple[str, ...],
+    where: object,
+    n_players: int,
+) -> None:
+    if all(len(s.members) == 1 for s in sets):
+        return  # perfect information: recall is perfect
+    seq, _ = _sequences(parent, player, infoset, first_child, n_players)
+    for s in sets:
+        if len(s.members) < 2:
+            continue
+        p = s.player.index
+        first = s.members[0]
+        for m in s.members[1:]:
+            if seq[m, p] != seq[first, p]:
+                raise GameError(
+                    f"imperfect recall: {s.player.label!r} reaches {node_names[first]!r} and "
+                    f"{node_names[m]!r} of infoset {s.name!r} through different moves of their own",
+                    f"{where(m)}.infoset",  # type: ignore[operator]
+                )
+
+
+def game_from_arrays(
+    title: str,
+    players: Sequence[str],
+    num_children: npt.ArrayLike,
+    kind: npt.ArrayLike,
+    player: npt.ArrayLike,
+    payoffs: Sequence[Sequence[Fraction | int | float]],
+    probabilities: Mapping[int, Sequence[Fraction | int | float]] | None = None,
+    infoset_names: Sequence[str | None] | None = None,
+    node_names: Sequence[str] | None = None,
+    action_labels: Sequence[str] | None = None,
+    origin: str = "built",
+) -> Game:
+    """Build a game from breadth-first arrays, without names: the fast path for big trees.
+
+    Parameters
+    ----------
+    num_children, kind, player
+        One entry per node, breadth-first from the root: how many children,
+        the :class:`NodeKind`, and the mover's index (-1 for chance and terminals).
+    payoffs
+        One payoff vector per terminal node, in breadth-first order of the terminals.
+    probabilities
+        For each chance node index, the probabilities of its children.
+    infoset_names
+        Per node, the information set name (None: a set of its own).
+    node_names, action_labels
+        Optional names; default ``n<index>`` and ``a<k>`` (the k-th action).
+    """
+    from policy.expr import parse
+
+    num_children_a = np.asarray(num_children, dtype=np.int32)
+    kind_a = np.asarray(kind, dtype=np.int8)
+    player_a = np.asarray(player, dtype=np.int32)
+    n = len(num_children_a)
+    first_child = np.zeros(n, dtype=np.int64)
+    if n:
+        first_child[:] = 1 + np.concatenate(([0], np.cumsum(num_children_a)[:-1]))
+        first_child[num_children_a == 0] = 0
+    total_children = int(num_children_a.sum())
+    if total_children != n - 1:
+        raise GameError(f"{n} nodes but {total_children} children: not a tree", "nodes")
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[1:] = np.repeat(np.arange(n, dtype=np.int64), num_children_a)
+    if (parent[1:] >= np.arange(1, n)).any():
+        raise GameError("nodes are not in breadth-first order", "nodes")
+    depth = np.zeros(n, dtype=np.int32)
+    frontier = np.zeros(1, dtype=np.int64)
+    d = 0
+    while frontier.size:
+        depth[frontier] = d
+        frontier = _children_of_many(frontier, first_child, num_children_a)
+        d += 1
+    terminals = np.flatnonzero(kind_a == NodeKind.TERMINAL)
+    if len(payoffs) != len(terminals):
+        raise GameError(f"{len(terminals)} terminals but {len(payoffs)} payoff vectors", "payoffs")
+    _check_arrays(players, num_children_a, kind_a, player_a, payoffs, probabilities or {})
+    cache: dict[object, Expr] = {}
+
+    def expr(x: Fraction | int | float) -> Expr:
+        got = cache.get(x)
+        if got is None:
+            got = cache[x] = parse(x)
+        return got
+
+    outcome = np.full(n, -1, dtype=np.int32)
+    outcome[terminals] = np.arange(len(terminals), dtype=np.int32)
+    outcomes = tuple(
+        Outcome(f"o{t}", tuple(expr(v) for v in vec)) for t, vec in enumerate(payoffs)
+    )
+    labels: list[str]
+    if action_labels is None:
+        position = (np.arange(1, n) - first_child[parent[1:]]).tolist()
+        labels = [""] + [f"a{k}" for k in position]
+    else:
+        labels = list(action_labels)
+    chance: list[Expr | None] = [None] * n
+    for c_node, probs in (probabilities or {}).items():
+        start = int(first_child[c_node])
+        for k, p in enumerate(probs):
+            chance[start + k] = expr(p)
+    names = tuple(node_names) if node_names is not None else tuple(f"n{i}" for i in range(n))
+    sets = list(infoset_names) if infoset_names is not None else [None] * n
+    sets = [s if s is not None else names[i] for i, s in enumerate(sets)]
+    return _assemble(
+        title=title,
+        players=players,
+        parameters={},
+        node_names=names,
+        parent=parent,
+        kind=kind_a,
+        player=player_a,
+        outcome=outcome,
+        first_child=first_child,
+        num_children=num_children_a,
+        depth=depth,
+        action_label=tuple(labels),
+        chance_probability=tuple(chance),
+        outcomes=outcomes,
+        infoset_names=sets,
+        description="",
+        sources=(),
+        comment="",
+        origin=origin,
+        node_paths=(),
+    )
+
+
+def _check_arrays(
+    players: Sequence[str],
+    num_children: npt.NDArray[np.int32],
+    kind: npt.NDArray[np.int8],
+    player: npt.NDArray[np.int32],
+    payoffs: Sequence[Sequence[Fraction | int | float]],
+    probabilities: Mapping[int, Sequence[Fraction | int | float]],
+) -> None:
+    """What :func:`build_game` checks by name, for :func:`game_from_arrays` (by index)."""
+    n = len(num_children)
+    if len(kind) != n or len(player) != n:
+        raise GameError("num_children, kind and player need one entry per node", "nodes")
+    unknown = (kind < NodeKind.DECISION) | (kind > NodeKind.TERMINAL)
+    if unknown.any():
+        raise GameError(f"node {int(np.argmax(unknown))}: unknown kind", "nodes")
+    wrong = np.flatnonzero((kind == NodeKind.TERMINAL) != (num_children == 0))
+    if wrong.size:
+        raise GameError(
+            f"node {int(wrong[0])}: terminals have no children and other nodes at least one",
+            "nodes",
+        )
+    movers = player[kind == NodeKind.DECISION]
+    if ((movers < 0) | (movers >= len(players))).any():
+        raise GameError(f"a decision node has a player index outside 0..{len(players) - 1}", "nodes")
+    if any(len(vec) != len(players) for vec in payoffs):
+        raise GameError("payoffs must give one value per player", "payoffs")
+    for c in np.flatnonzero(kind == NodeKind.CHANCE).tolist():
+        if len(probabilities.get(c, ())) != int(num_children[c]):
+            raise GameError(f"chance node {c} needs one probability per child", "probabilities")
+
+
+def _children_of_many(
+    nodes: npt.NDArray[np.int64], first_child: npt.NDArray[np.int64], num_children: npt.NDArray[np.int32]
+) -> npt.NDArray[np.int64]:
+    """All children of the given nodes, in order (vectorised)."""
+    counts = num_children[nodes].astype(np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.repeat(first_child[nodes], counts)
+    within = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return starts + within
