@@ -1,0 +1,279 @@
+"""Subgame-perfect equilibria of perfect-information games by backward induction.
+
+Zermelo's procedure as Kuhn (1953) generalised it to n players and chance
+(Osborne and Rubinstein, *A Course in Game Theory*, 1994, Proposition 99.2):
+working from the deepest nodes up, each mover picks an action that maximises
+their payoff in the subgame below, and a chance node is worth the expectation
+of its children. The result is subgame-perfect.
+
+The induction runs over the game's breadth-first arrays one depth at a time: the
+children of all nodes of a depth form one contiguous slice, so the best child
+of every decision node and the expectation at every chance node of the depth
+come from two ``reduceat`` calls, in ``Fraction`` objects (exact) or float64.
+
+Ties: when a mover is indifferent between best actions, the first listed is
+taken and the node is reported; the equilibrium is then not unique. With
+``all_equilibria`` every pure subgame-perfect equilibrium is enumerated: below
+a node whose subtree holds no tie there is exactly one, so only the ancestors
+of tied nodes are expanded.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+from policy.model import Game, NodeKind, Number, Numbers
+from policy.solvers.errors import SolverError
+from policy.solvers.result import Equilibrium, SolveResult
+from policy.solvers.verify import (
+    edge_weights,
+    reach_probabilities,
+    subgame_regret,
+    subgame_values,
+)
+
+#: Two float payoffs within this (relative to their size) count as a tie.
+FLOAT_TIE_TOLERANCE = 1e-9
+#: A verified float equilibrium has regret below this (relative to payoff scale).
+FLOAT_REGRET_TOLERANCE = 1e-9
+#: ``--all`` stops with an error beyond this many equilibria.
+MAX_EQUILIBRIA = 1000
+
+
+def require_perfect_information(game: Game) -> None:
+    """Raise :class:`SolverError` naming an information set with several members."""
+    for s in game.infosets.values():
+        if len(s.members) > 1:
+            names = ", ".join(game.node_names[m] for m in s.members[:3])
+            raise SolverError(
+                f"backward induction needs perfect information, but information set "
+                f"{s.name!r} of {s.player.label} holds {len(s.members)} nodes ({names}); "
+                "games with imperfect information need a Nash method "
+                "(lcp, lp, enummixed, enumpure, logit), which this version does not have yet"
+            )
+
+
+def spe_solve(
+    game: Game,
+    values: Mapping[str, Number],
+    exact: bool = True,
+    all_equilibria: bool = False,
+    max_equilibria: int = MAX_EQUILIBRIA,
+) -> SolveResult:
+    """Solve a perfect-information game by backward induction.
+
+    Parameters
+    ----------
+    game
+        A game in which every information set is a single node.
+    values
+        The value of every parameter the game uses.
+    exact
+        Rational arithmetic (``Fraction``) if True, float64 otherwise.
+    all_equilibria
+        Enumerate every pure subgame-perfect equilibrium (at most
+        ``max_equilibria``) instead of one.
+
+    Returns
+    -------
+    SolveResult
+        Method ``"spe"``; each equilibrium verified to have zero subgame regret
+        (exact) or regret within ``FLOAT_REGRET_TOLERANCE`` (float).
+    """
+    require_perfect_information(game)
+    numbers = game.numbers(values, exact=exact)
+    choice, ties = _induct(game, numbers)
+    tie_names = tuple(game.node_names[t] for t in ties)
+    if all_equilibria and ties:
+        profiles = _enumerate(game, numbers, choice, ties, max_equilibria)
+    else:
+        profiles = [choice]
+    equilibria = tuple(_verified(game, numbers, c) for c in profiles)
+    warnings: list[str] = []
+    if ties:
+        shown = ", ".join(tie_names[:10]) + (" ..." if len(ties) > 10 else "")
+        if all_equilibria:
+            warnings.append(
+                f"{len(equilibria)} pure subgame-perfect equilibria: movers are indifferent at "
+                f"{len(ties)} node(s): {shown}"
+            )
+        else:
+            warnings.append(
+                f"not unique: movers are indifferent at {len(ties)} node(s) ({shown}); "
+                "the first best action is shown; --all lists every pure equilibrium"
+            )
+    return SolveResult(
+        game=game,
+        method="spe",
+        exact=exact,
+        parameters=dict(values),
+        equilibria=equilibria,
+        warnings=tuple(warnings),
+        ties=tie_names,
+    )
+
+
+def _induct(game: Game, numbers: Numbers) -> tuple[npt.NDArray[np.int64], list[int]]:
+    """Backward induction over the levels.
+
+    Returns the chosen child of every node (-1 where no one chooses) and the
+    decision nodes where the mover was indifferent between best children.
+    """
+    exact = numbers.exact
+    n = game.num_nodes
+    values = np.zeros((n, len(game.players)), dtype=object if exact else np.float64)
+    values[game.terminals] = numbers.leaf_payoff
+    choice = np.full(n, -1, dtype=np.int64)
+    tied: list[npt.NDArray[np.int64]] = []
+    levels = game.levels
+    prob = numbers.edge_prob
+    for d in range(len(levels) - 2, -1, -1):
+        start, stop = levels[d]
+        cstart, cstop = levels[d + 1]
+        inner = np.flatnonzero(game.num_children[start:stop] > 0) + start
+        if not inner.size:
+            continue
+        counts = game.num_children[inner].astype(np.int64)
+        offsets = game.first_child[inner] - cstart
+        kid_values = values[cstart:cstop]
+        is_chance = game.kind[inner] == NodeKind.CHANCE
+        if is_chance.any():
+            expected = np.add.reduceat(prob[cstart:cstop, None] * kid_values, offsets, axis=0)
+            values[inner[is_chance]] = expected[is_chance]
+        decide = ~is_chance
+        if not decide.any():
+            continue
+        # The mover's payoff at each child; chance parents get a dummy column.
+        mover = np.where(is_chance, 0, game.player[inner])
+        kid_mover = np.repeat(mover, counts)
+        own = kid_values[np.arange(cstop - cstart), kid_mover]
+        best = np.maximum.reduceat(own, offsets)
+        best_per_kid = np.repeat(best, counts)
+        if exact:
+            is_best = own == best_per_kid
+        else:
+            scale = np.maximum(1.0, np.abs(best_per_kid))
+            is_best = own >= best_per_kid - FLOAT_TIE_TOLERANCE * scale
+        position = np.arange(cstop - cstart, dtype=np.int64)
+        first_best = np.minimum.reduceat(np.where(is_best, position, cstop - cstart), offsets)
+        n_best = np.add.reduceat(is_best.astype(np.int64), offsets)
+        chosen = first_best[decide] + cstart
+        choice[inner[decide]] = chosen
+        values[inner[decide]] = values[chosen]
+        tie = inner[decide & (n_best > 1)]
+        if tie.size:
+            tied.append(tie)
+    ties = sorted(np.concatenate(tied).tolist()) if tied else []
+    return choice, ties
+
+
+def _best_children(game: Game, numbers: Numbers, node: int, kid_values: list[npt.NDArray[np.generic]]) -> list[int]:
+    """Indices (within the node's children) of the mover's best children."""
+    i = int(game.player[node])
+    own = [v[i] for v in kid_values]
+    best = max(own)
+    if numbers.exact:
+        return [k for k, v in enumerate(own) if v == best]
+    tol = FLOAT_TIE_TOLERANCE * max(1.0, abs(float(best)))
+    return [k for k, v in enumerate(own) if v >= best - tol]
+
+
+def _enumerate(
+    game: Game,
+    numbers: Numbers,
+    base: npt.NDArray[np.int64],
+    ties: list[int],
+    limit: int,
+) -> list[npt.NDArray[np.int64]]:
+    """Every pure SPE: expand the ancestors of tied nodes bottom-up.
+
+    At each such node we keep a list of alternatives ``(value vector, choices)``
+    where ``choices`` maps expanded decision nodes to their chosen child; below
+    any other node the base solution is the only one.
+    """
+    exact = numbers.exact
+    expanded: set[int] = set()
+    for t in ties:
+        n = t
+        while n >= 0 and n not in expanded:
+            expanded.add(n)
+            n = int(game.parent[n])
+    # Values of the base solution, for subtrees that are not expanded.
+    weight = edge_weights(game, numbers, _pure_probabilities(game, base, exact))
+    base_values = subgame_values(game, numbers, weight)
+    Alt = tuple[npt.NDArray[np.generic], tuple[tuple[int, int], ...]]
+    alternatives: dict[int, list[Alt]] = {}
+    for node in sorted(expanded, reverse=True):  # children have larger indices
+        kids = list(game.children_of(node))
+        options: list[list[Alt]] = [
+            alternatives.pop(c) if c in expanded else [(base_values[c], ())] for c in kids
+        ]
+        out: list[Alt] = []
+        kind = NodeKind(int(game.kind[node]))
+        for combo in itertools.product(*options):
+            merged = tuple(itertools.chain.from_iterable(c[1] for c in combo))
+            vals = [c[0] for c in combo]
+            if kind is NodeKind.CHANCE:
+                total = sum(
+                    (numbers.edge_prob[c] * v for c, v in zip(kids, vals, strict=True)),
+                    start=vals[0] * 0,
+                )
+                out.append((total, merged))
+            else:
+                for k in _best_children(game, numbers, node, vals):
+                    out.append((vals[k], (*merged, (node, kids[k]))))
+            if len(out) > limit:
+                raise SolverError(
+                    f"more than {limit} pure subgame-perfect equilibria; the game has "
+                    f"{len(ties)} tied node(s) — solve without --all or break the ties"
+                )
+        alternatives[node] = out
+    result = []
+    for _, choices in alternatives[0]:
+        c = base.copy()
+        for node, child in choices:
+            c[node] = child
+        result.append(c)
+    return result
+
+
+def _pure_probabilities(game: Game, choice: npt.NDArray[np.int64], exact: bool) -> list[Number]:
+    """The flat behaviour vector of a pure profile given as a chosen child per node."""
+    one: Number = Fraction(1) if exact else 1.0
+    zero: Number = Fraction(0) if exact else 0.0
+    probs = [zero] * game.num_actions
+    for s in game.infosets.values():
+        node = s.members[0]
+        probs[s.offset + int(choice[node] - game.first_child[node])] = one
+    return probs
+
+
+def _verified(game: Game, numbers: Numbers, choice: npt.NDArray[np.int64]) -> Equilibrium:
+    """Evaluate a pure profile from scratch and check it is subgame-perfect."""
+    probs = _pure_probabilities(game, choice, numbers.exact)
+    weight = edge_weights(game, numbers, probs)
+    values = subgame_values(game, numbers, weight)
+    regret, where = subgame_regret(game, values)
+    if numbers.exact:
+        ok = regret == 0
+    else:
+        scale = max(1.0, float(np.max(np.abs(numbers.leaf_payoff)))) if numbers.leaf_payoff.size else 1.0
+        ok = float(regret) <= FLOAT_REGRET_TOLERANCE * scale
+    if not ok:
+        raise SolverError(
+            f"internal error: backward induction produced a profile with regret {regret} "
+            f"at node {game.node_names[where]!r}; please report this game"
+        )
+    reach = reach_probabilities(game, weight)[game.terminals]
+    return Equilibrium(
+        game=game,
+        probabilities=tuple(probs),
+        values=tuple(values[0].tolist()),
+        reach=tuple(reach.tolist()),
+        max_regret=regret if numbers.exact else float(max(regret, 0.0)),
+    )

@@ -1,0 +1,87 @@
+"""The one result type every solver returns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from policy.model import Game, Number
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """A behaviour profile with what it implies, verified before it is returned.
+
+    ``probabilities`` is the flat behaviour vector: entry ``infoset.offset + k``
+    is the probability that the owner of ``infoset`` picks its ``k``-th action.
+    ``reach`` is the probability of reaching each terminal (``game.terminals``
+    order), ``values`` each player's expected payoff, and ``max_regret`` the
+    largest gain any player could get by deviating (for ``spe``: at any node,
+    i.e. the subgame-perfection check).
+    """
+
+    game: Game = field(repr=False, compare=False)
+    probabilities: tuple[Number, ...]
+    values: tuple[Number, ...]
+    reach: tuple[Number, ...]
+    max_regret: Number
+
+    @property
+    def behavior(self) -> dict[str, dict[str, Number]]:
+        """Information set name -> action -> probability."""
+        out: dict[str, dict[str, Number]] = {}
+        for s in self.game.infosets.values():
+            out[s.name] = {
+                a: self.probabilities[s.offset + k] for k, a in enumerate(s.actions)
+            }
+        return out
+
+    @property
+    def payoffs(self) -> dict[str, Number]:
+        """Player label -> expected payoff."""
+        return {p: v for p, v in zip(self.game.players, self.values, strict=True)}
+
+    @property
+    def outcomes(self) -> dict[str, Number]:
+        """Terminal node name -> probability of reaching it (all terminals, zeros included)."""
+        names = self.game.node_names
+        return {names[t]: r for t, r in zip(self.game.terminals.tolist(), self.reach, strict=True)}
+
+    def choice(self, infoset: str) -> str | None:
+        """The action chosen with probability 1 at an information set, or None if mixed."""
+        for action, p in self.behavior[infoset].items():
+            if p == 1:
+                return action
+        return None
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """What a solver found: the same shape for every method.
+
+    ``ties`` names decision nodes where a player was indifferent between best
+    actions (so the equilibrium shown is not the only one); ``warnings`` says
+    anything else a reader should know.
+    """
+
+    game: Game = field(repr=False)
+    method: str
+    exact: bool
+    parameters: Mapping[str, Number]
+    equilibria: tuple[Equilibrium, ...]
+    warnings: tuple[str, ...] = ()
+    ties: tuple[str, ...] = ()
+    details: Mapping[str, object] = field(default_factory=dict)
+    """Method-specific extras (e.g. ``value`` of a zero-sum game)."""
+
+    @property
+    def unique(self) -> bool:
+        return len(self.equilibria) == 1 and not self.ties
+
+
+def show_number(x: Number) -> str:
+    """A number as people read it: ``2/3`` when exact, 6 significant digits otherwise."""
+    if isinstance(x, Fraction):
+        return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+    return f"{x:.6g}"
