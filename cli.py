@@ -1,0 +1,179 @@
+"""The `policy` command: a thin click front over the library.
+
+Each command reads its inputs with one library call, solves with one, and
+prints what a formatter in ``policy.render`` makes of the result. Library
+errors become one line on stderr and exit code 1; usage errors exit 2. The
+library is imported inside the commands so that ``policy --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def library_errors(func: F) -> F:
+    """Turn the library's own errors into a one-line message and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from policy.errors import USER_ERRORS
+
+        try:
+            return func(*args, **kwargs)
+        except USER_ERRORS as err:
+            raise click.ClickException(" ".join(str(err).split())) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def method_options(func: F) -> F:
+    """--method, --exact/--float and --all, shared by solve and compare."""
+    func = click.option(
+        "--exact/--float",
+        "exact",
+        default=True,
+        help="Rational arithmetic (default) or floating point.",
+    )(func)
+    func = click.option(
+        "--method",
+        "-m",
+        default="auto",
+        show_default=True,
+        help="Solver: auto or spe (subgame-perfect, perfect information).",
+    )(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="policy-games")
+def main() -> None:
+    """Model a diplomatic crisis as a game, solve it, and compare leaders.
+
+    Start with `policy compare`, which solves the bundled 1937-1941 scenario
+    under Stalin and under Tukhachevsky.
+    """
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", help="Also check chance probabilities at this leader's values.")
+def validate(files: tuple[str, ...], leader: str | None) -> None:
+    """Check game files; print one line per file.
+
+    Example: policy validate games/diplomacy_1939.toml
+    """
+    from policy.errors import USER_ERRORS
+    from policy.gamefile import load_game
+    from policy.leaders import load_leader, resolve
+
+    failed = 0
+    for file in files:
+        try:
+            game = load_game(file)
+            profile = load_leader(leader) if leader else None
+            if profile or all(p.default is not None for p in game.parameters.values()):
+                values = resolve(game, profile)
+                game.numbers(values, exact=True)
+        except USER_ERRORS as err:
+            failed += 1
+            click.echo(f"Error: {' '.join(str(err).split())}", err=True)
+            continue
+        kinds = "perfect information" if game.is_perfect_information else "imperfect information"
+        click.echo(
+            f"ok {file}: {game.title!r}: {len(game.players)} players, {game.num_nodes} nodes, "
+            f"{len(game.infosets)} information sets, {len(game.parameters)} parameters, {kinds}"
+        )
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", help="Leader profile: a bundled name (stalin) or a file.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@method_options
+@click.option("--all", "all_equilibria", is_flag=True, help="List every pure subgame-perfect equilibrium.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def solve(
+    file: str,
+    leader: str | None,
+    assignments: tuple[str, ...],
+    method: str,
+    exact: bool,
+    all_equilibria: bool,
+    fmt: str,
+) -> None:
+    """Solve a game for its equilibria.
+
+    Example: policy solve games/diplomacy_1939.toml --leader stalin --set readiness=0.6
+    """
+    from policy.gamefile import load_game
+    from policy.leaders import load_leader, out_of_range, parse_assignments, resolve
+    from policy.solvers import solve as run
+
+    game = load_game(file)
+    profile = load_leader(leader) if leader else None
+    values = resolve(game, profile, parse_assignments(assignments))
+    for warning in out_of_range(game, values):
+        click.echo(f"warning: {warning}", err=True)
+    result = run(game, values, method=method, exact=exact, all_equilibria=all_equilibria)
+    if fmt == "json":
+        from policy.render.data import dumps, result_data
+
+        click.echo(dumps(result_data(result, profile)))
+    else:
+        from policy.render.text import solve_table
+
+        click.echo(solve_table(result, profile), nl=False)
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option(
+    "--leaders",
+    default="stalin,tukhachevsky",
+    show_default=True,
+    help="Comma-separated leader names or profile files.",
+)
+@method_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
+)
+@library_errors
+def compare(files: tuple[str, ...], leaders: str, method: str, exact: bool, fmt: str) -> None:
+    """Solve games under several leaders and show them side by side.
+
+    With no FILE, every bundled game is compared.
+
+    Example: policy compare --leaders stalin,tukhachevsky --format markdown
+    """
+    from policy.analysis.compare import compare as run
+    from policy.bundled import bundled_games
+    from policy.gamefile import load_game
+
+    paths = [Path(f) for f in files] or bundled_games()
+    names = [n.strip() for n in leaders.split(",") if n.strip()]
+    if not names:
+        raise click.UsageError("--leaders needs at least one leader")
+    comparisons = run([(p, load_game(p)) for p in paths], names, method=method, exact=exact)
+    if fmt == "json":
+        from policy.render.data import comparison_data, dumps
+
+        click.echo(dumps(comparison_data(comparisons)))
+    else:
+        from policy.render.text import compare_table
+
+        click.echo(compare_table(comparisons, markdown=fmt == "markdown"), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

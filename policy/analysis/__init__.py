@@ -1,0 +1,1 @@
+"""Analyses built on the solvers: comparing leaders (and, later, sweeps and regions)."""

@@ -1,0 +1,20 @@
+"""The library's user-facing errors, gathered for the command line."""
+
+from __future__ import annotations
+
+from policy.claims import ClaimsError
+from policy.expr import ExprError
+from policy.gamefile import GameFileError
+from policy.leaders import LeaderError
+from policy.model import GameError
+from policy.solvers.errors import SolverError
+
+#: Errors caused by input (files, options): shown as one line, exit code 1.
+USER_ERRORS: tuple[type[Exception], ...] = (
+    GameFileError,
+    GameError,
+    LeaderError,
+    SolverError,
+    ExprError,
+    ClaimsError,
+)

@@ -1,0 +1,1 @@
+"""Turning results into text, JSON-ready data, and (later) pictures and reports."""

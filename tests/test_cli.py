@@ -1,0 +1,271 @@
+"""The command line, through click's CliRunner: output, JSON contract, and error paths."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from policy.bundled import PROJECT, bundled_games
+
+ENTRY = """\
+[game]
+title = "Entry deterrence"
+players = ["Entrant", "Incumbent"]
+
+[parameters.fight_cost]
+description = "What a price war costs each side"
+default = 1
+range = [-2, 5]
+
+[nodes.entry]
+player = "Entrant"
+actions = { enter = "response", stay_out = "out" }
+
+[nodes.response]
+player = "Incumbent"
+actions = { fight = "war", accommodate = "shared" }
+
+[nodes.out]
+outcome = "Entrant stays out"
+payoffs = { Entrant = 0, Incumbent = 2 }
+
+[nodes.war]
+outcome = "Price war"
+payoffs = { Entrant = "-fight_cost", Incumbent = "-fight_cost" }
+
+[nodes.shared]
+outcome = "Shared market"
+payoffs = { Entrant = 1, Incumbent = "1/3" }
+"""
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def entry(tmp_path: Path) -> Path:
+    path = tmp_path / "entry.toml"
+    path.write_text(ENTRY)
+    return path
+
+
+def run(runner: CliRunner, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_help_lists_every_command(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "--help")
+    assert code == 0
+    for command in main.commands:
+        assert command in out
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_has_help_with_an_example_and_is_in_the_readme(
+    runner: CliRunner, command: str
+) -> None:
+    code, out, _ = run(runner, command, "--help")
+    assert code == 0
+    assert "Example:" in out
+    readme = (PROJECT / "README.md").read_text()
+    assert f"policy {command}" in readme
+
+
+def test_help_does_not_import_sympy_or_scipy() -> None:
+    # `policy --help` must be instant: the heavy libraries load only when used.
+    code = (
+        "import sys; from click.testing import CliRunner; from cli import main; "
+        "CliRunner().invoke(main, ['--help']); "
+        "print(sorted(m for m in ('sympy', 'scipy', 'numpy', 'policy.model') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_solve_table(runner: CliRunner, entry: Path) -> None:
+    code, out, _ = run(runner, "solve", str(entry))
+    assert code == 0
+    assert "Entry deterrence" in out
+    assert re.search(r"entry\s+Entrant\s+enter", out)
+    assert re.search(r"response\s+Incumbent\s+accommodate", out)
+    assert re.search(r"Shared market \[shared\]\s+1\b", out)
+    assert re.search(r"Incumbent\s+1/3", out)
+
+
+def test_solve_json_contract(runner: CliRunner, entry: Path) -> None:
+    code, out, _ = run(runner, "solve", str(entry), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["game"] == {"title": "Entry deterrence", "players": ["Entrant", "Incumbent"]}
+    assert data["leader"] is None
+    assert data["parameters"] == {"fight_cost": "1"}
+    assert data["method"] == "spe"
+    assert data["exact"] is True
+    [eq] = data["equilibria"]
+    assert eq["payoffs"] == {"Entrant": "1", "Incumbent": "1/3"}
+    assert eq["behavior"] == {
+        "entry": {"enter": "1", "stay_out": "0"},
+        "response": {"fight": "0", "accommodate": "1"},
+    }
+    assert eq["outcomes"] == {"out": "0", "war": "0", "shared": "1"}
+    assert eq["max_regret"] == "0"
+
+
+def test_solve_float_json_has_numbers(runner: CliRunner, entry: Path) -> None:
+    code, out, _ = run(runner, "solve", str(entry), "--float", "--format", "json")
+    assert code == 0
+    eq = json.loads(out)["equilibria"][0]
+    assert eq["payoffs"]["Incumbent"] == pytest.approx(1 / 3)
+    assert json.loads(out)["exact"] is False
+
+
+def test_solve_set_and_all(runner: CliRunner, entry: Path) -> None:
+    # With fight_cost = -1/3 the incumbent is indifferent: two equilibria.
+    code, out, _ = run(runner, "solve", str(entry), "--set", "fight_cost=-1/3", "--all", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["parameters"] == {"fight_cost": "-1/3"}
+    assert len(data["equilibria"]) == 2
+    assert data["ties"] == ["response"]
+
+
+def test_solve_tie_warning_in_table(runner: CliRunner, entry: Path) -> None:
+    code, out, _ = run(runner, "solve", str(entry), "--set", "fight_cost=-1/3")
+    assert code == 0
+    assert "not unique" in out and "response" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--set", "nope=1"], "unknown parameter nope"),
+        (["--set", "fight_cost"], "expected NAME=VALUE"),
+        (["--set", "fight_cost=__import__('os')"], "fight_cost"),
+        (["--leader", "nobody"], "unknown leader 'nobody'"),
+        (["--method", "magic"], "unknown method 'magic'"),
+    ],
+    ids=["unknown-param", "bad-assignment", "hostile-value", "unknown-leader", "unknown-method"],
+)
+def test_solve_errors_are_one_line_exit_1(
+    runner: CliRunner, entry: Path, args: list[str], phrase: str
+) -> None:
+    code, out, err = run(runner, "solve", str(entry), *args)
+    assert code == 1
+    assert out == ""
+    assert phrase in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_file_names_file_and_line(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(ENTRY.replace('"-fight_cost", Incumbent', '"-figth_cost", Incumbent'))
+    code, out, err = run(runner, "solve", str(bad))
+    assert code == 1
+    assert out == ""
+    line = ENTRY.splitlines().index('payoffs = { Entrant = "-fight_cost", Incumbent = "-fight_cost" }') + 1
+    assert f"bad.toml:{line}: nodes.war.payoffs.Entrant" in err
+    assert "figth_cost" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_file(runner: CliRunner, tmp_path: Path) -> None:
+    code, _, err = run(runner, "solve", str(tmp_path / "nope.toml"))
+    assert code == 1
+    assert "nope.toml" in err
+
+
+def test_usage_error_exits_2(runner: CliRunner, entry: Path) -> None:
+    code, _, _ = run(runner, "solve", str(entry), "--format", "xml")
+    assert code == 2
+
+
+def test_imperfect_information_is_refused_with_a_reason(runner: CliRunner, tmp_path: Path) -> None:
+    text = ENTRY.replace(
+        '[nodes.response]\nplayer = "Incumbent"',
+        '[nodes.response]\nplayer = "Incumbent"\ninfoset = "blind"',
+    ).replace(
+        '[nodes.out]\noutcome = "Entrant stays out"\npayoffs = { Entrant = 0, Incumbent = 2 }',
+        '[nodes.out]\nplayer = "Incumbent"\ninfoset = "blind"\n'
+        'actions = { fight = "out_f", accommodate = "out_a" }\n\n'
+        '[nodes.out_f]\npayoffs = { Entrant = 0, Incumbent = 2 }\n\n'
+        '[nodes.out_a]\npayoffs = { Entrant = 0, Incumbent = 2 }',
+    )
+    path = tmp_path / "blind.toml"
+    path.write_text(text)
+    code, _, err = run(runner, "solve", str(path))
+    assert code == 1
+    assert "'blind'" in err and "perfect information" in err
+
+
+def test_validate_ok_and_failures(runner: CliRunner, entry: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(ENTRY.replace('stay_out = "out"', 'stay_out = "gone"'))
+    code, out, err = run(runner, "validate", str(entry), str(bad))
+    assert code == 1
+    assert out.startswith(f"ok {entry}")
+    assert "bad.toml" in err and "unknown node 'gone'" in err
+
+
+@pytest.mark.parametrize("game", bundled_games(), ids=lambda p: p.stem)
+def test_validate_bundled(runner: CliRunner, game: Path) -> None:
+    code, out, _ = run(runner, "validate", str(game))
+    assert code == 0, out
+
+
+def test_compare_default_is_every_bundled_game_and_both_leaders(runner: CliRunner) -> None:
+    code, out, err = run(runner, "compare", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [leader["key"] for leader in data["leaders"]] == ["stalin", "tukhachevsky"]
+    assert {Path(g["file"]).name for g in data["games"]} == {p.name for p in bundled_games()}
+    for g in data["games"]:
+        for key, res in g["results"].items():
+            assert res["leader"] == key
+            for eq in res["equilibria"]:
+                assert eq["max_regret"] == "0"
+
+
+def test_compare_table_and_markdown(runner: CliRunner) -> None:
+    code, out, _ = run(runner, "compare")
+    assert code == 0
+    assert "Joseph Stalin" in out or "Stalin" in out
+    assert "Decisions on the equilibrium path" in out
+    assert "Outcome probabilities" in out
+    code, md, _ = run(runner, "compare", "--format", "markdown")
+    assert code == 0
+    assert md.startswith("### ")
+    assert "| **Outcome probabilities** |" in md
+
+
+def test_compare_unknown_leader(runner: CliRunner) -> None:
+    code, out, err = run(runner, "compare", "--leaders", "stalin,napoleon")
+    assert code == 1
+    assert out == ""
+    assert "napoleon" in err
+
+
+def test_console_script_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "cli", "--version"], capture_output=True, text=True, cwd=PROJECT
+    )
+    assert out.returncode == 0
+    assert "version" in out.stdout
+
+
+def test_value_outside_declared_range_warns_on_stderr(runner: CliRunner, entry: Path) -> None:
+    code, out, err = run(runner, "solve", str(entry), "--set", "fight_cost=9")
+    assert code == 0
+    assert "fight_cost = 9 is outside its declared range [-2, 5]" in err
+    assert "Equilibrium" in out
