@@ -25,10 +25,13 @@ a hundred thousand deep need no recursion.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+import functools
+import gc
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +44,33 @@ Number = Fraction | float
 #: Chance probabilities in float mode must sum to 1 within this tolerance.
 FLOAT_PROBABILITY_TOLERANCE = 1e-9
 
+#: How many evaluations (parameter values x mode) a game keeps for reuse.
+NUMBERS_CACHE_SIZE = 8
+
 T = TypeVar("T")
+ArrayT = TypeVar("ArrayT", bound=np.ndarray)
+R = TypeVar("R")
+P = ParamSpec("P")
+
+
+def _without_gc(func: Callable[P, R]) -> Callable[P, R]:
+    """Pause the cyclic garbage collector while building.
+
+    Building a big game allocates millions of small objects that are never
+    garbage; without this, repeated full collections dominate the build time.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return wrapper
 
 
 class GameError(ValueError):
@@ -178,8 +207,8 @@ class Numbers:
     """
 
     exact: bool
-    leaf_payoff: npt.NDArray[np.generic]
-    edge_prob: npt.NDArray[np.generic]
+    leaf_payoff: npt.NDArray[Any]
+    edge_prob: npt.NDArray[Any]
 
 
 class Node:
@@ -261,7 +290,7 @@ class Node:
         return f"Node({self.name!r}, {self.kind.name.lower()})"
 
 
-def _readonly(a: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+def _readonly(a: ArrayT) -> ArrayT:
     a.setflags(write=False)
     return a
 
@@ -347,6 +376,17 @@ class Game:
         return got  # type: ignore[return-value]
 
     @property
+    def level_inner(self) -> tuple[npt.NDArray[np.int64], ...]:
+        """For each depth, the nodes of that depth that have children."""
+        got = self._cache.get("level_inner")
+        if got is None:
+            inner = np.flatnonzero(self.num_children > 0)
+            bounds = np.searchsorted(inner, [start for start, _ in self.levels[1:]])
+            got = tuple(_readonly(part) for part in np.split(inner, bounds))
+            self._cache["level_inner"] = got
+        return got  # type: ignore[return-value]
+
+    @property
     def num_actions(self) -> int:
         """Length of a flat behaviour vector (all actions of all information sets)."""
         if not len(self.infosets):
@@ -356,7 +396,13 @@ class Game:
 
     @property
     def is_perfect_information(self) -> bool:
-        return all(len(s.members) == 1 for s in self.infosets.values())
+        """Whether every information set is a single node."""
+        got = self._cache.get("perfect_information")
+        if got is None:
+            sets = self.infoset[self.infoset >= 0]
+            got = not sets.size or int(np.bincount(sets).max()) <= 1
+            self._cache["perfect_information"] = got
+        return bool(got)
 
     @property
     def is_constant_sum(self) -> bool:
@@ -392,14 +438,37 @@ class Game:
 
     def used_parameters(self) -> frozenset[str]:
         """Names of the parameters that some expression uses."""
-        names: set[str] = set()
-        for o in self.outcomes:
-            for e in o.payoffs:
-                names |= e.names
-        for p in self.chance_probability:
-            if p is not None:
-                names |= p.names
-        return frozenset(names)
+        got = self._cache.get("used_parameters")
+        if got is None:
+            got = frozenset().union(*(e.names for e in self._expression_table().exprs))
+            self._cache["used_parameters"] = got
+        return got  # type: ignore[return-value]
+
+    @property
+    def infoset_offsets(self) -> npt.NDArray[np.int64]:
+        """Position of each information set's first action in a behaviour vector."""
+        got = self._cache.get("infoset_offsets")
+        if got is None:
+            got = _readonly(np.array([s.offset for s in self.infosets.values()], dtype=np.int64))
+            self._cache["infoset_offsets"] = got
+        return got  # type: ignore[return-value]
+
+    @property
+    def infoset_first_member(self) -> npt.NDArray[np.int64]:
+        """One member node of each information set (its first, breadth-first)."""
+        got = self._cache.get("infoset_first_member")
+        if got is None:
+            got = _readonly(np.array([s.members[0] for s in self.infosets.values()], dtype=np.int64))
+            self._cache["infoset_first_member"] = got
+        return got  # type: ignore[return-value]
+
+    def _expression_table(self) -> _ExpressionTable:
+        """The game's distinct expressions and where each is used (built once)."""
+        got = self._cache.get("expressions")
+        if got is None:
+            got = _ExpressionTable.build(self)
+            self._cache["expressions"] = got
+        return got  # type: ignore[return-value]
 
     def location(self, node: int) -> str:
         """Key path of a node for messages (its file path when known)."""
@@ -422,71 +491,76 @@ class Game:
             chance node whose probabilities are wrong.
         """
         # .get: a missing value is reported by _evaluate, with the place that needs it.
-        key = ("numbers", exact, tuple(sorted((k, values.get(k)) for k in self.used_parameters())))
-        cached = self._cache.get(key)
+        key = (exact, tuple(sorted((k, values.get(k)) for k in self.used_parameters())))
+        recent = self._cache.setdefault("numbers", OrderedDict())
+        assert isinstance(recent, OrderedDict)
+        cached = recent.get(key)
         if cached is not None:
-            return cached  # type: ignore[return-value]
+            recent.move_to_end(key)
+            return cached
         result = self._evaluate(values, exact)
-        self._cache[key] = result
+        recent[key] = result
+        if len(recent) > NUMBERS_CACHE_SIZE:
+            recent.popitem(last=False)
         return result
 
     def _evaluate(self, values: Mapping[str, Number], exact: bool) -> Numbers:
-        n_players = len(self.players)
+        table = self._expression_table()
         dtype: type = object if exact else np.float64
+        constants, variable = table.constants(exact)
+        vals = constants.copy()
+        for k in variable:
+            e = table.exprs[k]
+            try:
+                vals[k] = evaluate(e, values, exact=exact)
+            except ExprError as err:
+                raise GameError(f"{e.text!r}: {err}", table.where(self, k)) from None
+        n_players = len(self.players)
         zero: Number = Fraction(0) if exact else 0.0
-        memo: dict[Expr, Number] = {}
-
-        def value(e: Expr, path: str) -> Number:
-            got = memo.get(e)
-            if got is not None:
-                return got
-            c = e.constant
-            if c is not None:
-                v: Number = c if exact else float(c)
-            else:
-                try:
-                    v = evaluate(e, values, exact=exact)
-                except ExprError as err:
-                    raise GameError(f"{e.text!r}: {err}", path) from None
-            memo[e] = v
-            return v
-
-        own = np.full((self.num_nodes, n_players), zero, dtype=dtype)
-        with_outcome = np.flatnonzero(self.outcome >= 0)
-        for n in with_outcome.tolist():
-            o = self.outcomes[int(self.outcome[n])]
-            path = f"{self.location(n)}.payoffs"
-            own[n] = [value(e, f"{path}.{self.players.at(i).label}") for i, e in enumerate(o.payoffs)]
-        # Accumulate outcomes down the tree, level by level.
-        if len(with_outcome) and (self.kind[with_outcome] != NodeKind.TERMINAL).any():
+        own = vals[table.payoff_index] if len(table.payoff_index) else np.zeros((0, n_players), dtype=dtype)
+        with_outcome = table.outcome_nodes
+        if table.interior_outcomes:
+            # Outcomes above terminals add up along the path, level by level.
+            acc: npt.NDArray[Any] = np.full((self.num_nodes, n_players), zero, dtype=dtype)
+            acc[with_outcome] = own
             for start, stop in self.levels[1:]:
-                own[start:stop] += own[self.parent[start:stop]]
-        leaf_payoff = own[self.terminals]
-
-        prob = np.full(self.num_nodes, Fraction(1) if exact else 1.0, dtype=dtype)
-        chance_nodes = np.flatnonzero(self.kind == NodeKind.CHANCE).tolist()
-        for n in chance_nodes:
-            kids = self.children_of(n)
-            path = f"{self.location(n)}.probabilities"
-            total: Number = zero
-            for c in kids:
-                expr = self.chance_probability[c]
-                assert expr is not None
-                p = value(expr, f"{path}.{self.action_label[c]}")
-                if not (0 <= p <= 1) or (not exact and not np.isfinite(p)):
-                    raise GameError(
-                        f"probability of {self.action_label[c]!r} is {_show(p)}, outside [0, 1]",
-                        f"{path}.{self.action_label[c]}",
-                    )
-                prob[c] = p
-                total += p
-            off = abs(total - 1)
-            if (exact and off != 0) or (not exact and off > FLOAT_PROBABILITY_TOLERANCE):
-                raise GameError(f"probabilities sum to {_show(total)}, not 1", path)
-        if not exact:
-            bad = ~np.isfinite(leaf_payoff.astype(np.float64))
+                acc[start:stop] += acc[self.parent[start:stop]]
+            leaf_payoff = acc[self.terminals]
+        elif len(with_outcome) == len(self.terminals):
+            leaf_payoff = own[table.terminal_rows]
+        else:
+            leaf_payoff = np.full((len(self.terminals), n_players), zero, dtype=dtype)
+            has = table.terminal_rows >= 0
+            leaf_payoff[has] = own[table.terminal_rows[has]]
+        prob: npt.NDArray[Any] = np.full(self.num_nodes, Fraction(1) if exact else 1.0, dtype=dtype)
+        if len(table.chance_edges):
+            p = vals[table.chance_index]
+            bad = (p < 0) | (p > 1)
+            if not exact:
+                bad |= ~np.isfinite(p)
             if bad.any():
-                t = int(self.terminals[np.argwhere(bad)[0][0]])
+                c = int(table.chance_edges[np.flatnonzero(bad)[0]])
+                parent = int(self.parent[c])
+                raise GameError(
+                    f"probability of {self.action_label[c]!r} is {_show(p[np.flatnonzero(bad)[0]])}, "
+                    "outside [0, 1]",
+                    f"{self.location(parent)}.probabilities.{self.action_label[c]}",
+                )
+            totals = np.add.reduceat(p, table.chance_starts)
+            off = np.abs(totals - 1)
+            wrong = off != 0 if exact else off > FLOAT_PROBABILITY_TOLERANCE
+            if wrong.any():
+                k = int(np.flatnonzero(wrong)[0])
+                node = int(self.parent[table.chance_edges[table.chance_starts[k]]])
+                raise GameError(
+                    f"probabilities sum to {_show(totals[k])}, not 1",
+                    f"{self.location(node)}.probabilities",
+                )
+            prob[table.chance_edges] = p
+        if not exact and leaf_payoff.size:
+            bad_payoff = ~np.isfinite(leaf_payoff)
+            if bad_payoff.any():
+                t = int(self.terminals[np.argwhere(bad_payoff)[0][0]])
                 raise GameError("payoff is not a finite number", f"{self.location(t)}.payoffs")
         return Numbers(exact=exact, leaf_payoff=_readonly(leaf_payoff), edge_prob=_readonly(prob))
 
@@ -495,6 +569,103 @@ class Game:
             f"Game({self.title!r}, players={list(self.players)}, nodes={self.num_nodes}, "
             f"infosets={len(self.infosets)})"
         )
+
+
+@dataclass(frozen=True)
+class _ExpressionTable:
+    """Every distinct expression of a game once, with index arrays saying where it is used.
+
+    Evaluating a game then costs one evaluation per distinct expression and a
+    few fancy-indexing operations, however many nodes share the expressions.
+    """
+
+    exprs: tuple[Expr, ...]
+    outcome_nodes: npt.NDArray[np.int64]
+    """Nodes that carry an outcome, ascending."""
+    payoff_index: npt.NDArray[np.int64]
+    """(len(outcome_nodes), players): index into ``exprs`` of each payoff."""
+    terminal_rows: npt.NDArray[np.int64]
+    """For each terminal, its row in ``payoff_index`` (-1: no outcome)."""
+    interior_outcomes: bool
+    chance_edges: npt.NDArray[np.int64]
+    """Children of chance nodes, ascending (so grouped by parent)."""
+    chance_index: npt.NDArray[np.int64]
+    chance_starts: npt.NDArray[np.int64]
+    """Where each chance node's children start in ``chance_edges``."""
+    _constants: dict[str, tuple[npt.NDArray[Any], list[int]]] = field(default_factory=dict)
+
+    @staticmethod
+    @_without_gc
+    def build(game: Game) -> _ExpressionTable:
+        # Keyed by identity: parsing shares equal expressions already, and
+        # hashing a million fresh trees would cost more than it saves.
+        ids: dict[int, int] = {}
+        exprs: list[Expr] = []
+
+        def index(e: Expr) -> int:
+            k = ids.get(id(e))
+            if k is None:
+                k = ids[id(e)] = len(exprs)
+                exprs.append(e)
+            return k
+
+        outcome_ids = [[index(e) for e in o.payoffs] for o in game.outcomes]
+        outcome_nodes = np.flatnonzero(game.outcome >= 0)
+        n_players = len(game.players)
+        per_outcome = np.array(outcome_ids, dtype=np.int64).reshape(len(game.outcomes), n_players)
+        payoff_index = per_outcome[game.outcome[outcome_nodes]]
+        row_of_node = np.full(game.num_nodes, -1, dtype=np.int64)
+        row_of_node[outcome_nodes] = np.arange(len(outcome_nodes))
+        terminal_rows = row_of_node[game.terminals]
+        interior = bool((game.kind[outcome_nodes] != NodeKind.TERMINAL).any())
+        chance_nodes = np.flatnonzero(game.kind == NodeKind.CHANCE)
+        counts = game.num_children[chance_nodes].astype(np.int64)
+        starts = np.cumsum(counts) - counts
+        edges = np.repeat(game.first_child[chance_nodes], counts) + (
+            np.arange(int(counts.sum())) - np.repeat(starts, counts)
+        )
+        chance_index = np.array(
+            [index(game.chance_probability[c]) for c in edges.tolist()],
+            dtype=np.int64,
+        )
+        return _ExpressionTable(
+            exprs=tuple(exprs),
+            outcome_nodes=outcome_nodes,
+            payoff_index=payoff_index,
+            terminal_rows=terminal_rows,
+            interior_outcomes=interior,
+            chance_edges=edges,
+            chance_index=chance_index,
+            chance_starts=starts,
+        )
+
+    def constants(self, exact: bool) -> tuple[npt.NDArray[Any], list[int]]:
+        """Values of the constant expressions (others left empty), and the indices of the others."""
+        key = "exact" if exact else "float"
+        got = self._constants.get(key)
+        if got is None:
+            got = self._constants[key] = _without_gc(self._compute_constants)(exact)
+        return got
+
+    def _compute_constants(self, exact: bool) -> tuple[npt.NDArray[Any], list[int]]:
+        values = np.empty(len(self.exprs), dtype=object if exact else np.float64)
+        variable = []
+        for k, e in enumerate(self.exprs):
+            c = e.constant
+            if c is None:
+                variable.append(k)
+            else:
+                values[k] = c if exact else float(c)
+        return _readonly(values), variable
+
+    def where(self, game: Game, k: int) -> str:
+        """Key path of the first place expression ``k`` is used (for messages)."""
+        hit = np.argwhere(self.payoff_index == k)
+        if len(hit):
+            node, player = int(self.outcome_nodes[hit[0][0]]), int(hit[0][1])
+            return f"{game.location(node)}.payoffs.{game.players.at(player).label}"
+        c = int(self.chance_edges[np.flatnonzero(self.chance_index == k)[0]])
+        return f"{game.location(int(game.parent[c]))}.probabilities.{game.action_label[c]}"
 
 
 class _LazyNodes(Labeled[Node]):
@@ -525,6 +696,7 @@ def _show(x: Number) -> str:
 # ---------------------------------------------------------------------------------
 # Building
 # ---------------------------------------------------------------------------------
+@_without_gc
 def build_game(
     title: str,
     players: Sequence[str],
@@ -860,6 +1032,7 @@ def _check_perfect_recall(
                 )
 
 
+@_without_gc
 def game_from_arrays(
     title: str,
     players: Sequence[str],
@@ -942,8 +1115,8 @@ def game_from_arrays(
         for k, p in enumerate(probs):
             chance[start + k] = expr(p)
     names = tuple(node_names) if node_names is not None else tuple(f"n{i}" for i in range(n))
-    sets = list(infoset_names) if infoset_names is not None else [None] * n
-    sets = [s if s is not None else names[i] for i, s in enumerate(sets)]
+    given: list[str | None] = list(infoset_names) if infoset_names is not None else [None] * n
+    sets = [s if s is not None else names[i] for i, s in enumerate(given)]
     return _assemble(
         title=title,
         players=players,

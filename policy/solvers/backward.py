@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -41,12 +42,16 @@ from policy.solvers.verify import (
 FLOAT_TIE_TOLERANCE = 1e-9
 #: A verified float equilibrium has regret below this (relative to payoff scale).
 FLOAT_REGRET_TOLERANCE = 1e-9
+#: Levels with at most this many inner nodes are processed node by node.
+NARROW_LEVEL = 16
 #: ``--all`` stops with an error beyond this many equilibria.
 MAX_EQUILIBRIA = 1000
 
 
 def require_perfect_information(game: Game) -> None:
     """Raise :class:`SolverError` naming an information set with several members."""
+    if game.is_perfect_information:
+        return
     for s in game.infosets.values():
         if len(s.members) > 1:
             names = ", ".join(game.node_names[m] for m in s.members[:3])
@@ -129,22 +134,30 @@ def _induct(game: Game, numbers: Numbers) -> tuple[npt.NDArray[np.int64], list[i
     values = np.zeros((n, len(game.players)), dtype=object if exact else np.float64)
     values[game.terminals] = numbers.leaf_payoff
     choice = np.full(n, -1, dtype=np.int64)
-    tied: list[npt.NDArray[np.int64]] = []
+    tied: list[npt.NDArray[np.int64] | list[int]] = []
     levels = game.levels
     prob = numbers.edge_prob
+    level_inner = game.level_inner
     for d in range(len(levels) - 2, -1, -1):
-        start, stop = levels[d]
         cstart, cstop = levels[d + 1]
-        inner = np.flatnonzero(game.num_children[start:stop] > 0) + start
+        inner = level_inner[d]
         if not inner.size:
+            continue
+        if inner.size <= NARROW_LEVEL:
+            _induct_nodes(game, numbers, values, choice, tied, inner.tolist())
             continue
         counts = game.num_children[inner].astype(np.int64)
         offsets = game.first_child[inner] - cstart
         kid_values = values[cstart:cstop]
         is_chance = game.kind[inner] == NodeKind.CHANCE
         if is_chance.any():
-            expected = np.add.reduceat(prob[cstart:cstop, None] * kid_values, offsets, axis=0)
-            values[inner[is_chance]] = expected[is_chance]
+            # Expectations over the children of chance nodes only (they are
+            # contiguous per parent, so their own reduceat offsets are cumulative counts).
+            chance_kids = np.flatnonzero(np.repeat(is_chance, counts)) + cstart
+            chance_counts = counts[is_chance]
+            starts = np.cumsum(chance_counts) - chance_counts
+            weighted = prob[chance_kids, None] * values[chance_kids]
+            values[inner[is_chance]] = np.add.reduceat(weighted, starts, axis=0)
         decide = ~is_chance
         if not decide.any():
             continue
@@ -168,16 +181,45 @@ def _induct(game: Game, numbers: Numbers) -> tuple[npt.NDArray[np.int64], list[i
         tie = inner[decide & (n_best > 1)]
         if tie.size:
             tied.append(tie)
-    ties = sorted(np.concatenate(tied).tolist()) if tied else []
+    ties = sorted(int(t) for group in tied for t in group)
     return choice, ties
 
 
-def _best_children(game: Game, numbers: Numbers, node: int, kid_values: list[npt.NDArray[np.generic]]) -> list[int]:
-    """Indices (within the node's children) of the mover's best children."""
-    i = int(game.player[node])
-    own = [v[i] for v in kid_values]
+def _induct_nodes(
+    game: Game,
+    numbers: Numbers,
+    values: npt.NDArray[Any],
+    choice: npt.NDArray[np.int64],
+    tied: list[npt.NDArray[np.int64] | list[int]],
+    nodes: list[int],
+) -> None:
+    """The same step for a few nodes at a time (narrow levels of deep trees).
+
+    Array calls cost a few microseconds each whatever their size, so a level of
+    a handful of nodes is cheaper node by node.
+    """
+    prob = numbers.edge_prob
+    chance = int(NodeKind.CHANCE)
+    ties = []
+    for n in nodes:
+        k0 = int(game.first_child[n])
+        k1 = k0 + int(game.num_children[n])
+        if game.kind[n] == chance:
+            values[n] = (prob[k0:k1, None] * values[k0:k1]).sum(axis=0)
+            continue
+        best = _best_of(values[k0:k1, int(game.player[n])].tolist(), numbers.exact)
+        choice[n] = k0 + best[0]
+        values[n] = values[k0 + best[0]]
+        if len(best) > 1:
+            ties.append(n)
+    if ties:
+        tied.append(ties)
+
+
+def _best_of(own: list[Any], exact: bool) -> list[int]:
+    """Positions of the largest entries (within the float tie tolerance)."""
     best = max(own)
-    if numbers.exact:
+    if exact:
         return [k for k, v in enumerate(own) if v == best]
     tol = FLOAT_TIE_TOLERANCE * max(1.0, abs(float(best)))
     return [k for k, v in enumerate(own) if v >= best - tol]
@@ -206,7 +248,7 @@ def _enumerate(
     # Values of the base solution, for subtrees that are not expanded.
     weight = edge_weights(game, numbers, _pure_probabilities(game, base, exact))
     base_values = subgame_values(game, numbers, weight)
-    Alt = tuple[npt.NDArray[np.generic], tuple[tuple[int, int], ...]]
+    Alt = tuple[npt.NDArray[Any], tuple[tuple[int, int], ...]]
     alternatives: dict[int, list[Alt]] = {}
     for node in sorted(expanded, reverse=True):  # children have larger indices
         kids = list(game.children_of(node))
@@ -225,7 +267,8 @@ def _enumerate(
                 )
                 out.append((total, merged))
             else:
-                for k in _best_children(game, numbers, node, vals):
+                mover = int(game.player[node])
+                for k in _best_of([v[mover] for v in vals], exact):
                     out.append((vals[k], (*merged, (node, kids[k]))))
             if len(out) > limit:
                 raise SolverError(
@@ -244,13 +287,16 @@ def _enumerate(
 
 def _pure_probabilities(game: Game, choice: npt.NDArray[np.int64], exact: bool) -> list[Number]:
     """The flat behaviour vector of a pure profile given as a chosen child per node."""
-    one: Number = Fraction(1) if exact else 1.0
-    zero: Number = Fraction(0) if exact else 0.0
-    probs = [zero] * game.num_actions
-    for s in game.infosets.values():
-        node = s.members[0]
-        probs[s.offset + int(choice[node] - game.first_child[node])] = one
-    return probs
+    first = game.infoset_first_member
+    chosen = game.infoset_offsets + (choice[first] - game.first_child[first])
+    if exact:
+        probs: list[Number] = [Fraction(0)] * game.num_actions
+        for k in chosen.tolist():
+            probs[k] = Fraction(1)
+        return probs
+    vector = np.zeros(game.num_actions)
+    vector[chosen] = 1.0
+    return list(vector.tolist())
 
 
 def _verified(game: Game, numbers: Numbers, choice: npt.NDArray[np.int64]) -> Equilibrium:

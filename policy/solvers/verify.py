@@ -22,13 +22,17 @@ Work is done level by level on arrays (``Fraction`` objects in exact mode).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from policy.model import Game, NodeKind, Number, Numbers
 
-Array = npt.NDArray[np.generic]
+#: Levels with at most this many inner nodes are evaluated node by node.
+NARROW_LEVEL = 16
+
+Array = npt.NDArray[Any]
 
 
 def edge_weights(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> Array:
@@ -43,8 +47,7 @@ def edge_weights(game: Game, numbers: Numbers, probabilities: Sequence[Number]) 
         decided = game.kind[parents] == NodeKind.DECISION
         c = kids[decided]
         p = parents[decided]
-        offsets = np.array([s.offset for s in game.infosets.values()], dtype=np.int64)
-        position = offsets[game.infoset[p]] + (c - game.first_child[p])
+        position = game.infoset_offsets[game.infoset[p]] + (c - game.first_child[p])
         weight[c] = probs[position]
     return weight
 
@@ -59,10 +62,15 @@ def subgame_values(game: Game, numbers: Numbers, weight: Array) -> Array:
     values[game.terminals] = numbers.leaf_payoff
     levels = game.levels
     for d in range(len(levels) - 2, -1, -1):
-        start, stop = levels[d]
         cstart, cstop = levels[d + 1]
-        inner = np.flatnonzero(game.num_children[start:stop] > 0) + start
+        inner = game.level_inner[d]
         if not inner.size:
+            continue
+        if inner.size <= NARROW_LEVEL:
+            for n in inner.tolist():  # cheaper than array calls for a few nodes
+                k0 = int(game.first_child[n])
+                k1 = k0 + int(game.num_children[n])
+                values[n] = (weight[k0:k1, None] * values[k0:k1]).sum(axis=0)
             continue
         offsets = game.first_child[inner] - cstart
         contrib = weight[cstart:cstop, None] * values[cstart:cstop]
