@@ -36,13 +36,14 @@ from typing import Any, Generic, ParamSpec, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from policy import tolerances
 from policy.expr import Expr, ExprError, evaluate
 
 Number = Fraction | float
 """A value in a solution: exact (``Fraction``) or floating point."""
 
 #: Chance probabilities in float mode must sum to 1 within this tolerance.
-FLOAT_PROBABILITY_TOLERANCE = 1e-9
+FLOAT_PROBABILITY_TOLERANCE = tolerances.PROBABILITY
 
 #: How many evaluations (parameter values x mode) a game keeps for reuse.
 NUMBERS_CACHE_SIZE = 8

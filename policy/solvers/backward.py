@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from policy import tolerances
 from policy.model import Game, NodeKind, Number, Numbers
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
@@ -38,10 +39,8 @@ from policy.solvers.verify import (
     subgame_values,
 )
 
-#: Two float payoffs within this (relative to their size) count as a tie.
-FLOAT_TIE_TOLERANCE = 1e-9
-#: A verified float equilibrium has regret below this (relative to payoff scale).
-FLOAT_REGRET_TOLERANCE = 1e-9
+FLOAT_TIE_TOLERANCE = tolerances.TIE
+FLOAT_REGRET_TOLERANCE = tolerances.REGRET
 #: Levels with at most this many inner nodes are processed node by node.
 NARROW_LEVEL = 16
 #: ``--all`` stops with an error beyond this many equilibria.
