@@ -135,3 +135,99 @@ def nash_regret(game: Game, numbers: Numbers, weight: Array, values: Array) -> N
         if gain > worst:
             worst = gain
     return worst
+
+
+def behavior_regret(
+    game: Game, numbers: Numbers, probabilities: Sequence[Number]
+) -> tuple[Number, list[Number]]:
+    """Nash regret of a behaviour profile in a game with perfect recall.
+
+    For each player, the value of a best response against everyone else's
+    behaviour, minus the profile's value; the result is the largest of these
+    and the list per player. The best response is built in the tree: at each
+    of the player's information sets, from the deepest up, pick the action
+    whose counterfactual value (the value after the action, weighted by how
+    likely chance and the others make each member of the set) is largest
+    (Kuhn 1953: with perfect recall, behaviour strategies suffice; von Stengel,
+    "Computing equilibria for two-person games", Handbook of Game Theory 3,
+    2002, section 4). Nothing here goes through the normal form.
+    """
+    weight = edge_weights(game, numbers, probabilities)
+    values = subgame_values(game, numbers, weight)
+    regrets: list[Number] = []
+    for i in range(len(game.players)):
+        best = _best_response_value(game, numbers, weight, i)
+        regrets.append(best - values[0, i])
+    worst = max(regrets) if regrets else 0
+    return worst, regrets
+
+
+def _best_response_value(game: Game, numbers: Numbers, weight: Array, player: int) -> Number:
+    """The value to ``player`` of a best response in behaviour strategies."""
+    n = game.num_nodes
+    mover = game.player
+    first = game.first_child
+    count = game.num_children
+    # Probability that chance and the other players lead to each node.
+    others = weight.copy()
+    own_edge = np.zeros(n, dtype=bool)
+    if n > 1:
+        own_edge[1:] = mover[game.parent[1:]] == player
+    others[own_edge] = 1
+    reach = reach_probabilities(game, others)
+    value = np.zeros(n, dtype=object if numbers.exact else np.float64)
+    value[game.terminals] = numbers.leaf_payoff[:, player]
+    # Work through nodes deepest-first; a node of `player` waits until every
+    # member of its information set has all children valued (perfect recall
+    # makes this order exist: no member lies below another).
+    infoset = game.infoset
+    pending: dict[int, int] = {}  # infoset -> members still waiting on children
+    for s in game.infosets.values():
+        if s.player.index == player:
+            pending[s.index] = len(s.members)
+    waiting = np.asarray(count, dtype=np.int64).copy()  # children not yet valued
+    ready = [int(t) for t in game.terminals.tolist()]
+    while ready:
+        node = ready.pop()
+        parent = int(game.parent[node]) if node else -1
+        if parent < 0:
+            continue
+        waiting[parent] -= 1
+        if waiting[parent]:
+            continue
+        # All children of `parent` are valued.
+        if mover[parent] == player:
+            k = int(infoset[parent])
+            pending[k] -= 1
+            if pending[k]:
+                continue
+            s = game.infosets.at(k)
+            totals = [
+                sum((reach[m] * value[int(first[m]) + a] for m in s.members), start=value[0] * 0)
+                for a in range(len(s.actions))
+            ]
+            top = max(range(len(totals)), key=totals.__getitem__)
+            for m in s.members:
+                value[m] = value[int(first[m]) + top]
+                ready.append(m)
+        else:
+            kids = slice(int(first[parent]), int(first[parent]) + int(count[parent]))
+            value[parent] = (weight[kids] * value[kids]).sum()
+            ready.append(parent)
+    return value[0]
+
+
+def beliefs(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> dict[str, dict[str, Number]]:
+    """Bayes-consistent beliefs at every information set the profile reaches.
+
+    Infoset name -> member node name -> probability of being there, given the
+    set is reached. Sets reached with probability 0 are left out: beliefs there
+    are not pinned down by the profile.
+    """
+    reach = reach_probabilities(game, edge_weights(game, numbers, probabilities))
+    out: dict[str, dict[str, Number]] = {}
+    for s in game.infosets.values():
+        total = sum((reach[m] for m in s.members), start=reach[0] * 0)
+        if total > 0:
+            out[s.name] = {game.node_names[m]: reach[m] / total for m in s.members}
+    return out
