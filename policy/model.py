@@ -342,11 +342,7 @@ class Game:
     @property
     def nodes(self) -> Labeled[Node]:
         """All nodes, breadth-first, by name."""
-        got = self._cache.get("nodes")
-        if got is None:
-            got = _LazyNodes(self)
-            self._cache["nodes"] = got
-        return got  # type: ignore[return-value]
+        return _LazyNodes(self)
 
     def node(self, name: str) -> Node:
         """The node with this name."""
@@ -355,39 +351,27 @@ class Game:
         except KeyError:
             raise KeyError(f"no node {name!r}") from None
 
-    @property
+    @functools.cached_property
     def terminals(self) -> npt.NDArray[np.int64]:
         """Indices of terminal nodes, breadth-first."""
-        got = self._cache.get("terminals")
-        if got is None:
-            got = _readonly(np.flatnonzero(self.kind == NodeKind.TERMINAL))
-            self._cache["terminals"] = got
-        return got  # type: ignore[return-value]
+        return _readonly(np.flatnonzero(self.kind == NodeKind.TERMINAL))
 
-    @property
+    @functools.cached_property
     def levels(self) -> tuple[tuple[int, int], ...]:
         """``(start, stop)`` node index range of each depth, root first."""
-        got = self._cache.get("levels")
-        if got is None:
-            bounds = np.flatnonzero(np.diff(self.depth)) + 1
-            starts = [0, *bounds.tolist()]
-            stops = [*bounds.tolist(), self.num_nodes]
-            got = tuple(zip(starts, stops, strict=True))
-            self._cache["levels"] = got
-        return got  # type: ignore[return-value]
+        bounds = np.flatnonzero(np.diff(self.depth)) + 1
+        starts = [0, *bounds.tolist()]
+        stops = [*bounds.tolist(), self.num_nodes]
+        return tuple(zip(starts, stops, strict=True))
 
-    @property
+    @functools.cached_property
     def level_inner(self) -> tuple[npt.NDArray[np.int64], ...]:
         """For each depth, the nodes of that depth that have children."""
-        got = self._cache.get("level_inner")
-        if got is None:
-            inner = np.flatnonzero(self.num_children > 0)
-            bounds = np.searchsorted(inner, [start for start, _ in self.levels[1:]])
-            got = tuple(_readonly(part) for part in np.split(inner, bounds))
-            self._cache["level_inner"] = got
-        return got  # type: ignore[return-value]
+        inner = np.flatnonzero(self.num_children > 0)
+        bounds = np.searchsorted(inner, [start for start, _ in self.levels[1:]])
+        return tuple(_readonly(part) for part in np.split(inner, bounds))
 
-    @property
+    @functools.cached_property
     def num_actions(self) -> int:
         """Length of a flat behaviour vector (all actions of all information sets)."""
         if not len(self.infosets):
@@ -395,17 +379,13 @@ class Game:
         last = self.infosets.at(len(self.infosets) - 1)
         return last.offset + len(last.actions)
 
-    @property
+    @functools.cached_property
     def is_perfect_information(self) -> bool:
         """Whether every information set is a single node."""
-        got = self._cache.get("perfect_information")
-        if got is None:
-            sets = self.infoset[self.infoset >= 0]
-            got = not sets.size or int(np.bincount(sets).max()) <= 1
-            self._cache["perfect_information"] = got
-        return bool(got)
+        sets = self.infoset[self.infoset >= 0]
+        return not sets.size or int(np.bincount(sets).max()) <= 1
 
-    @property
+    @functools.cached_property
     def is_constant_sum(self) -> bool:
         """Whether every terminal's payoffs add up to the same constant (as text-free exprs)."""
         sums = set()
@@ -439,37 +419,29 @@ class Game:
 
     def used_parameters(self) -> frozenset[str]:
         """Names of the parameters that some expression uses."""
-        got = self._cache.get("used_parameters")
-        if got is None:
-            got = frozenset().union(*(e.names for e in self._expression_table().exprs))
-            self._cache["used_parameters"] = got
-        return got  # type: ignore[return-value]
+        return self._used_parameters
 
-    @property
+    @functools.cached_property
+    def _used_parameters(self) -> frozenset[str]:
+        return frozenset().union(*(e.names for e in self._expression_table().exprs))
+
+    @functools.cached_property
     def infoset_offsets(self) -> npt.NDArray[np.int64]:
         """Position of each information set's first action in a behaviour vector."""
-        got = self._cache.get("infoset_offsets")
-        if got is None:
-            got = _readonly(np.array([s.offset for s in self.infosets.values()], dtype=np.int64))
-            self._cache["infoset_offsets"] = got
-        return got  # type: ignore[return-value]
+        return _readonly(np.array([s.offset for s in self.infosets.values()], dtype=np.int64))
 
-    @property
+    @functools.cached_property
     def infoset_first_member(self) -> npt.NDArray[np.int64]:
         """One member node of each information set (its first, breadth-first)."""
-        got = self._cache.get("infoset_first_member")
-        if got is None:
-            got = _readonly(np.array([s.members[0] for s in self.infosets.values()], dtype=np.int64))
-            self._cache["infoset_first_member"] = got
-        return got  # type: ignore[return-value]
+        return _readonly(np.array([s.members[0] for s in self.infosets.values()], dtype=np.int64))
 
     def _expression_table(self) -> _ExpressionTable:
         """The game's distinct expressions and where each is used (built once)."""
-        got = self._cache.get("expressions")
-        if got is None:
-            got = _ExpressionTable.build(self)
-            self._cache["expressions"] = got
-        return got  # type: ignore[return-value]
+        return self._expressions
+
+    @functools.cached_property
+    def _expressions(self) -> _ExpressionTable:
+        return _ExpressionTable.build(self)
 
     def location(self, node: int) -> str:
         """Key path of a node for messages (its file path when known)."""
