@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from policy.claims import ClaimsError
 from policy.expr import ExprError
+from policy.gambit import GambitFormatError
 from policy.gamefile import GameFileError
 from policy.leaders import LeaderError
+from policy.loading import UnknownFormatError
 from policy.model import GameError
 from policy.solvers.errors import SolverError
 
@@ -17,4 +19,6 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     SolverError,
     ExprError,
     ClaimsError,
+    GambitFormatError,
+    UnknownFormatError,
 )

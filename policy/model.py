@@ -195,6 +195,10 @@ class NodeSpec:
     outcome: Outcome | None = None
     path: str = ""
     """Key path of the node in its file, for error messages."""
+    label: str | None = None
+    """A descriptive label that need not be unique (a Gambit file's node label)."""
+    infoset_label: str | None = None
+    """A descriptive label of the node's information set or chance event (a Gambit file's)."""
 
 
 @dataclass(frozen=True)
@@ -327,6 +331,10 @@ class Game:
     origin: str = "toml"
     """Where the game came from: 'toml', 'efg', 'nfg' or 'built' (infoset naming differs)."""
     node_paths: tuple[str, ...] = ()
+    node_labels: tuple[str, ...] = ()
+    """Per node: the descriptive label a Gambit file gave it (not unique); () if none were given."""
+    node_infoset_labels: tuple[str, ...] = ()
+    """Per node: the Gambit label of its information set or chance event; () if none were given."""
     _node_index: dict[str, int] = field(default_factory=dict, repr=False)
     _cache: dict[object, object] = field(default_factory=dict, repr=False)
 
@@ -681,6 +689,7 @@ def build_game(
     sources: Sequence[str] = (),
     comment: str = "",
     origin: str = "toml",
+    outcomes: Sequence[Outcome] | None = None,
 ) -> Game:
     """Check a tree given as named nodes and build the :class:`Game`.
 
@@ -688,7 +697,15 @@ def build_game(
     path): unknown child or player names, duplicate names, a node with two
     parents, cycles, nodes unreachable from the root, decision nodes without
     actions, information sets whose members differ in player or actions, and
-    imperfect recall.
+    imperfect recall. Terminals need an outcome, except in games read from
+    Gambit files (``origin`` 'efg' or 'nfg'), where a terminal without one pays 0.
+
+    Nodes whose specs hold the same :class:`Outcome` object (by identity) share
+    one outcome of the game, as Gambit's numbered outcomes do. The game's
+    outcomes are in order of first use, breadth-first, unless ``outcomes``
+    gives them (every spec's outcome must then be one of these objects).
+    ``NodeSpec.label`` and ``NodeSpec.infoset_label`` become
+    ``Game.node_labels`` and ``Game.node_infoset_labels`` when some spec has one.
     """
     if len(set(players)) != len(players):
         dup = next(p for p in players if players.count(p) > 1)
@@ -717,7 +734,7 @@ def build_game(
             raise GameError("a decision or chance node needs at least one action", f"{where}.actions")
         if spec.kind is NodeKind.CHANCE and len(spec.probabilities) != len(spec.actions):
             raise GameError("every chance action needs a probability", f"{where}.probabilities")
-        if spec.kind is NodeKind.TERMINAL and spec.outcome is None:
+        if spec.kind is NodeKind.TERMINAL and spec.outcome is None and origin not in ("efg", "nfg"):
             raise GameError("a terminal node needs payoffs", f"{where}.payoffs")
         labels = [a for a, _ in spec.actions]
         if len(set(labels)) != len(labels):
@@ -799,7 +816,14 @@ def build_game(
     depth = np.zeros(n, dtype=np.int32)
     action_label: list[str] = [""] * n
     chance_probability: list[Expr | None] = [None] * n
-    outcomes: list[Outcome] = []
+    outcome_list: list[Outcome] = list(outcomes) if outcomes is not None else []
+    outcome_number = {id(o): k for k, o in enumerate(outcome_list)}
+    for o in outcome_list:
+        if len(o.payoffs) != len(players):
+            raise GameError(f"outcome {o.label!r}: payoffs must give one value per player", "outcomes")
+    labeled = any(s.label is not None or s.infoset_label is not None for s in specs.values())
+    node_labels: list[str] = [""] * n if labeled else []
+    set_labels: list[str] = [""] * n if labeled else []
     infoset_names: list[str | None] = [None] * n
     paths: list[str] = [""] * n
     for i, name in enumerate(order):
@@ -810,8 +834,16 @@ def build_game(
             player[i] = player_index[spec.player]  # type: ignore[index]
             infoset_names[i] = spec.infoset or name
         if spec.outcome is not None:
-            outcome[i] = len(outcomes)
-            outcomes.append(spec.outcome)
+            k = outcome_number.get(id(spec.outcome))
+            if k is None:
+                if outcomes is not None:
+                    raise GameError("the outcome is not one of the game's outcomes", f"{paths[i]}.payoffs")
+                k = outcome_number[id(spec.outcome)] = len(outcome_list)
+                outcome_list.append(spec.outcome)
+            outcome[i] = k
+        if labeled:
+            node_labels[i] = spec.label or ""
+            set_labels[i] = spec.infoset_label or ""
         if spec.actions:
             first_child[i] = index[spec.actions[0][1]]
             num_children[i] = len(spec.actions)
@@ -836,13 +868,15 @@ def build_game(
         depth=depth,
         action_label=tuple(action_label),
         chance_probability=tuple(chance_probability),
-        outcomes=tuple(outcomes),
+        outcomes=tuple(outcome_list),
         infoset_names=infoset_names,
         description=description,
         sources=tuple(sources),
         comment=comment,
         origin=origin,
         node_paths=tuple(paths),
+        node_labels=tuple(node_labels),
+        node_infoset_labels=tuple(set_labels),
     )
 
 
@@ -868,6 +902,8 @@ def _assemble(
     comment: str,
     origin: str,
     node_paths: tuple[str, ...],
+    node_labels: tuple[str, ...] = (),
+    node_infoset_labels: tuple[str, ...] = (),
 ) -> Game:
     """Group decision nodes into information sets, check them, and freeze the game."""
     n = len(node_names)
@@ -933,6 +969,8 @@ def _assemble(
         comment=comment,
         origin=origin,
         node_paths=node_paths,
+        node_labels=node_labels,
+        node_infoset_labels=node_infoset_labels,
         _node_index={name: i for i, name in enumerate(node_names)},
     )
     return game

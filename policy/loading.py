@@ -1,0 +1,186 @@
+"""Load, save and convert game files, choosing the format by the file's suffix.
+
+``.toml`` is our own format (:mod:`policy.gamefile`); ``.efg`` and ``.nfg`` are
+Gambit's (:mod:`policy.gambit`). Saving is atomic: the text is made first, then
+written to a temporary file in the target's directory and moved over the target
+with :func:`os.replace`, so an error never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping
+from fractions import Fraction
+from pathlib import Path
+
+from policy.gambit import read_efg, read_nfg, write_efg, write_nfg
+from policy.gamefile import dump_game, load_game
+from policy.model import Game, NodeKind, NodeSpec, Outcome, build_game
+
+__all__ = ["FORMATS", "UnknownFormatError", "convert", "load", "save"]
+
+FORMATS = (".toml", ".efg", ".nfg")
+"""File suffixes that :func:`load` and :func:`save` understand."""
+
+
+class UnknownFormatError(ValueError):
+    """A file name whose suffix is not one of :data:`FORMATS`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        suffix = Path(path).suffix or "no suffix"
+        super().__init__(
+            f"{path}: unknown game file type ({suffix}); use .toml, .efg (Gambit extensive form) "
+            "or .nfg (Gambit strategic form)"
+        )
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise UnknownFormatError(path)
+    return suffix
+
+
+def load(path: str | Path) -> Game:
+    """Read a game file of any supported format.
+
+    Raises
+    ------
+    UnknownFormatError
+        For a suffix other than ``.toml``, ``.efg`` and ``.nfg``.
+    policy.gamefile.GameFileError, policy.gambit.GambitFormatError
+        For a file that cannot be read, with file and line.
+    """
+    path = Path(path)
+    suffix = _suffix(path)
+    if suffix == ".toml":
+        return load_game(path)
+    if suffix == ".efg":
+        return read_efg(path)
+    return read_nfg(path)
+
+
+def dumps(game: Game, suffix: str, values: Mapping[str, Fraction] | None = None) -> str:
+    """The text of ``game`` in the format of ``suffix`` (``.toml``, ``.efg`` or ``.nfg``).
+
+    ``values`` fix the parameters for the Gambit formats, which have none (see
+    :func:`policy.gambit.write_efg`); a ``.toml`` file keeps the parameters, so
+    ``values`` are not used for it.
+    """
+    suffix = suffix.lower()
+    if suffix == ".toml":
+        return dump_game(_for_toml(game))
+    if suffix == ".efg":
+        return write_efg(game, values)
+    if suffix == ".nfg":
+        return write_nfg(game, values)
+    raise UnknownFormatError(f"<game>{suffix}")
+
+
+def save(game: Game, path: str | Path, values: Mapping[str, Fraction] | None = None) -> None:
+    """Write ``game`` to ``path`` in the format its suffix names, atomically.
+
+    The whole text is made before anything is written; it then goes to a
+    temporary file beside ``path`` that replaces ``path`` in one step. On any
+    error the target is untouched and no temporary file remains.
+
+    Raises
+    ------
+    UnknownFormatError
+        For an unknown suffix.
+    policy.gambit.GambitFormatError
+        When the game cannot be written in that format (say, a tree that is not a
+        strategic form as ``.nfg``, or parameters without values).
+    OSError
+        When the directory cannot be written.
+    """
+    path = Path(path)
+    text = dumps(game, _suffix(path), values)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def convert(src: str | Path, dst: str | Path, values: Mapping[str, Fraction] | None = None) -> Game:
+    """Read ``src`` and save it as ``dst`` (formats by suffix); returns the game read.
+
+    Converting a game with parameters to a Gambit format writes it at
+    ``values``, or at the parameters' defaults.
+    """
+    game = load(src)
+    save(game, dst, values)
+    return game
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a new file would get (or the existing file's)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def _for_toml(game: Game) -> Game:
+    """The game as our TOML format can hold it.
+
+    Gambit games may leave a terminal without an outcome (it pays 0); our TOML
+    format asks for payoffs at every terminal, so such terminals get an
+    unlabelled outcome of zeros (one shared object). A Gambit file's comment is
+    what our format calls the description, so it becomes the description when
+    the game has none.
+    """
+    missing = (game.kind == NodeKind.TERMINAL) & (game.outcome < 0)
+    description = game.description or game.comment
+    if not missing.any() and description == game.description:
+        return game
+    from policy.expr import parse
+
+    zero = Outcome("", tuple(parse(0) for _ in game.players))
+    names = game.node_names
+    specs = []
+    for i, name in enumerate(names):
+        kind = NodeKind(int(game.kind[i]))
+        kids = game.children_of(i)
+        actions = tuple((game.action_label[c], names[c]) for c in kids)
+        o = int(game.outcome[i])
+        outcome = game.outcomes[o] if o >= 0 else (zero if missing[i] else None)
+        player = game.players.at(int(game.player[i])).label if kind is NodeKind.DECISION else None
+        specs.append(
+            NodeSpec(
+                name,
+                kind,
+                player=player,
+                actions=actions,
+                probabilities=tuple(game.chance_probability[c] for c in kids)  # type: ignore[misc]
+                if kind is NodeKind.CHANCE
+                else (),
+                infoset=game.infosets.at(int(game.infoset[i])).name if player is not None else None,
+                outcome=outcome,
+            )
+        )
+    return build_game(
+        game.title,
+        list(game.players),
+        specs,
+        root=names[0],
+        parameters=game.parameters,
+        description=description,
+        sources=game.sources,
+        comment=game.comment,
+        origin=game.origin,
+        outcomes=[*game.outcomes, zero],
+    )
