@@ -1,0 +1,435 @@
+"""The reduced normal (strategic) form of a small extensive game, any number of players.
+
+A pure strategy of player ``i`` picks an action at each of ``i``'s information
+sets. Two pure strategies that differ only at sets their own earlier choices
+make unreachable are payoff-equivalent for every profile of the others; the
+*reduced* normal form keeps one strategy per class, defined only at the sets
+that its own choices leave reachable ("relevant" sets). See Osborne and
+Rubinstein, *A Course in Game Theory* (1994) on the reduced strategic form, and
+von Stengel (1996), "Efficient computation of behavior strategies", *Games and
+Economic Behavior* 14, 220-246. Gambit's "reduced strategic form" is the same
+object.
+
+Strategies are labelled by their actions at the player's sets in game order,
+joined by ``,``, with ``*`` at sets the strategy makes irrelevant
+(``"bet,*,call"``); a player without information sets has the one strategy
+``"-"``. Strategies are listed in lexicographic order of their actions (the
+player's first set varies slowest).
+
+How it is built
+---------------
+* Counting first (no enumeration): the number of reduced strategies below a
+  sequence is the product over the sets it leads to of the sum over their
+  actions of the number below each action. The product over players is checked
+  against ``max_profiles`` before anything is enumerated.
+* Enumeration with arrays: the strategies below a sequence are the Cartesian
+  product of the strategies below each set it leads to, and those of a set are
+  the union over its actions; each step is one ``repeat``/``tile``/``vstack``.
+* Payoffs without walking the tree per profile: a pure strategy's realization
+  plan is a 0/1 vector over the player's sequences (matrix ``X_i``,
+  strategies x sequences), and a terminal ``t`` is reached by a profile exactly
+  when each player's strategy realizes that player's sequence at ``t``. So for
+  player ``j``::
+
+      payoff_j[s_1, ..., s_n] = sum_t chance(t) * u_j(t) * prod_i X_i[s_i, seq_i(t)]
+
+  For the two players with the most strategies this is a product of matrices
+  ``X_a (W X_b^T)`` with the terminals' weights ``W`` summed per sequence pair
+  (the sequence form); the other players' strategies are looped over. Exact
+  payoffs are computed as integers over a common denominator (int64 when that
+  cannot overflow), then divided once.
+
+Kuhn's theorem (Kuhn 1953, "Extensive games and the problem of information";
+in the sequence-form terms of von Stengel 1996) turns a mixed strategy
+into a behaviour strategy through its realization plan ``x = sigma X``; at sets
+the mixed strategy does not reach, the uniform distribution is put by default
+(see :data:`policy.representations.sequence.Fill`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy.model import Game, Number
+from policy.representations.sequence import (
+    Fill,
+    PlayerSequences,
+    as_numbers,
+    behavior_from_plans,
+    game_sequences,
+    is_exact,
+    terminal_weights,
+)
+from policy.solvers.errors import SolverError
+
+Array = npt.NDArray[Any]
+
+#: Default limit on the number of pure strategy profiles (cells of the table).
+MAX_PROFILES = 10**6
+
+#: Label of the one strategy of a player who never moves.
+NO_MOVES = "-"
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A reduced pure strategy.
+
+    ``actions`` maps each *relevant* information set (game index) to the index
+    of the action chosen there; sets the strategy's own choices make
+    unreachable are absent (``*`` in the label).
+    """
+
+    player: int
+    label: str
+    actions: Mapping[int, int] = field(hash=False)
+
+    def action_labels(self, game: Game) -> dict[str, str]:
+        """Information set name -> action label, relevant sets only."""
+        out = {}
+        for k, a in self.actions.items():
+            s = game.infosets.at(k)
+            out[s.name] = s.actions[a]
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class NormalForm:
+    """The reduced normal form of a game at given parameter values.
+
+    Treat the arrays as read-only.
+
+    Attributes
+    ----------
+    game
+        The game.
+    exact
+        Whether payoffs are ``Fraction`` (object arrays) or float64.
+    strategies
+        Per player, the reduced pure strategies (see the module docstring for
+        labels and order).
+    payoffs
+        Shape ``(n_players, |S_1|, ..., |S_n|)``: ``payoffs[j][s_1, ..., s_n]``
+        is player ``j``'s expected payoff (over chance) of the pure profile.
+    plans
+        Per player, the 0/1 realization plans of the strategies (int8,
+        strategies x sequences of :func:`~policy.representations.sequence.game_sequences`).
+    """
+
+    game: Game
+    exact: bool
+    strategies: tuple[tuple[Strategy, ...], ...]
+    payoffs: Array
+    plans: tuple[npt.NDArray[np.int8], ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Number of strategies of each player."""
+        return tuple(len(s) for s in self.strategies)
+
+    def strategy_index(self, player: int | str, label: str) -> int:
+        """The position of a strategy among ``player``'s, by label."""
+        i = player if isinstance(player, int) else self.game.players.index(player)
+        for k, s in enumerate(self.strategies[i]):
+            if s.label == label:
+                return k
+        known = ", ".join(s.label for s in self.strategies[i][:20])
+        raise KeyError(f"player {i} has no strategy {label!r} (known: {known})")
+
+    def expected_payoffs(self, mixed: Sequence[Sequence[Number]]) -> list[Number]:
+        """Each player's expected payoff under a mixed profile.
+
+        Parameters
+        ----------
+        mixed
+            One probability distribution per player, over that player's
+            strategies in :attr:`strategies` order.
+
+        Returns
+        -------
+        list
+            One expected payoff per player: ``Fraction`` when the payoffs and
+            every probability are exact, float otherwise.
+        """
+        exact = self.exact and all(is_exact(m) for m in mixed)
+        vectors = self._mixed_vectors(mixed, exact)
+        out: list[Number] = []
+        for j in range(len(self.strategies)):
+            table = self.payoffs[j] if exact or not self.exact else self.payoffs[j].astype(np.float64)
+            for v in reversed(vectors):  # contract the last axis first
+                table = table @ v
+            out.append(table if exact else float(table))
+        return out
+
+    def behavior_from_mixed(
+        self, mixed: Sequence[Sequence[Number]], fill: Fill = "uniform"
+    ) -> list[Number]:
+        """A realization-equivalent flat behaviour vector (Kuhn's theorem).
+
+        Each player's realization plan is ``x = sigma X`` (the mixture of the
+        pure plans); then ``prob(a | I) = x[I a] / x[parent(I)]``.
+
+        Parameters
+        ----------
+        mixed
+            One probability distribution per player over their strategies.
+        fill
+            What to put at sets the mixed strategy does not reach: uniform by
+            default (see :data:`policy.representations.sequence.Fill`).
+
+        Returns
+        -------
+        list
+            The flat behaviour vector (``game.num_actions`` entries):
+            ``Fraction`` when every probability is rational, float otherwise.
+        """
+        exact = all(is_exact(m) for m in mixed)
+        vectors = self._mixed_vectors(mixed, exact)
+        dtype = object if exact else np.float64
+        plans = [v @ x.astype(dtype) for v, x in zip(vectors, self.plans, strict=True)]
+        return behavior_from_plans(self.game, plans, fill)
+
+    def mixed_from_behavior(self, probabilities: Sequence[Number]) -> list[list[Number]]:
+        """A realization-equivalent mixed profile of a behaviour profile.
+
+        The weight of a reduced strategy is the product of the behaviour
+        probabilities of its moves at its relevant sets, so that ``sigma X`` is
+        the behaviour's realization plan (von Stengel 1996).
+
+        Parameters
+        ----------
+        probabilities
+            A flat behaviour vector (``game.num_actions`` entries).
+
+        Returns
+        -------
+        list of lists
+            One distribution per player over their strategies: ``Fraction``
+            when every probability is rational, float otherwise.
+        """
+        if len(probabilities) != self.game.num_actions:
+            raise ValueError(
+                f"a behaviour vector of this game has {self.game.num_actions} entries, "
+                f"not {len(probabilities)}"
+            )
+        exact = is_exact(probabilities)
+        probs = as_numbers(probabilities, exact)
+        one: Number = Fraction(1) if exact else 1.0
+        out: list[list[Number]] = []
+        for ps, x in zip(game_sequences(self.game).players, self.plans, strict=True):
+            move = np.empty(ps.size, dtype=object if exact else np.float64)
+            move[0] = one
+            move[1:] = probs[ps.positions]  # probability of each sequence's last move
+            factors = np.tile(move, (len(x), 1))
+            factors[x == 0] = one
+            out.append(np.prod(factors, axis=1).tolist())
+        return out
+
+    def _mixed_vectors(self, mixed: Sequence[Sequence[Number]], exact: bool) -> list[Array]:
+        if len(mixed) != len(self.strategies):
+            raise ValueError(f"need one distribution per player ({len(self.strategies)}), got {len(mixed)}")
+        vectors = []
+        for i, m in enumerate(mixed):
+            if len(m) != len(self.strategies[i]):
+                raise ValueError(
+                    f"{self.game.players.at(i).label} has {len(self.strategies[i])} strategies, "
+                    f"but the distribution has {len(m)} entries"
+                )
+            vectors.append(as_numbers(m, exact))
+        return vectors
+
+
+def reduced_normal_form(
+    game: Game, values: Mapping[str, Number], exact: bool = True, max_profiles: int = MAX_PROFILES
+) -> NormalForm:
+    """The reduced normal form of ``game`` at parameter ``values``.
+
+    Parameters
+    ----------
+    game
+        Any game with perfect recall (any number of players, chance allowed).
+    values
+        Values of the parameters the game uses.
+    exact
+        ``Fraction`` payoffs (object arrays) when true, float64 otherwise.
+    max_profiles
+        Refuse games whose number of pure strategy profiles exceeds this.
+
+    Raises
+    ------
+    SolverError
+        If the number of profiles exceeds ``max_profiles`` (the message gives
+        each player's count), or the game has imperfect recall.
+    GameError
+        If payoffs or chance probabilities cannot be evaluated at ``values``.
+    """
+    seqs = game_sequences(game)
+    counts = [_count_strategies(ps) for ps in seqs.players]
+    total = math.prod(counts)
+    if total > max_profiles:
+        each = ", ".join(f"{game.players.at(i).label}: {c}" for i, c in enumerate(counts))
+        raise SolverError(
+            f"the reduced normal form of {game.title!r} has {' x '.join(map(str, counts))} = "
+            f"{total} pure strategy profiles ({each}), more than the limit of {max_profiles}; "
+            "use a sequence-form method (lcp, lp) or raise the limit"
+        )
+    numbers = game.numbers(values, exact=exact)
+    choices = [_enumerate(ps) for ps in seqs.players]
+    strategies = tuple(_strategies(game, ps, c) for ps, c in zip(seqs.players, choices, strict=True))
+    plans = tuple(_plans(ps, c) for ps, c in zip(seqs.players, choices, strict=True))
+    weights = terminal_weights(game, numbers)  # (terminals, players)
+    payoffs = _payoff_tables(plans, seqs.at_terminal, weights, exact)
+    payoffs.setflags(write=False)
+    for x in plans:
+        x.setflags(write=False)
+    return NormalForm(game=game, exact=exact, strategies=strategies, payoffs=payoffs, plans=plans)
+
+
+# ---------------------------------------------------------------------------------
+# Strategies
+# ---------------------------------------------------------------------------------
+def _children(ps: PlayerSequences) -> list[list[int]]:
+    """Per sequence, the player's sets (local numbers) it leads to."""
+    out: list[list[int]] = [[] for _ in range(ps.size)]
+    for k, q in enumerate(ps.parent.tolist()):
+        out[q].append(k)
+    return out
+
+
+def _count_strategies(ps: PlayerSequences) -> int:
+    """Number of reduced strategies, by the product/sum recursion, deepest sets first."""
+    below = [1] * ps.size  # strategies of the part of the game below each sequence
+    sizes = ps.sizes.tolist()
+    for k in range(len(ps.infosets) - 1, -1, -1):
+        f = int(ps.first[k])
+        ways = sum(below[f : f + sizes[k]])
+        below[int(ps.parent[k])] *= ways
+    return below[0]
+
+
+def _enumerate(ps: PlayerSequences) -> npt.NDArray[np.int32]:
+    """All reduced strategies as rows of action indices per own set (-1: irrelevant).
+
+    Built bottom-up: the rows below a sequence are the product of the rows of
+    the sets it leads to; the rows of a set are the union over its actions.
+    Sorted lexicographically at the end.
+    """
+    m = len(ps.infosets)
+    children = _children(ps)
+    sizes = ps.sizes.tolist()
+    blocks: dict[int, npt.NDArray[np.int32]] = {}
+
+    def below(q: int) -> npt.NDArray[np.int32]:
+        rows = np.full((1, m), -1, dtype=np.int32)
+        for k in children[q]:
+            block = blocks.pop(k)
+            rows = np.maximum(np.repeat(rows, len(block), axis=0), np.tile(block, (len(rows), 1)))
+        return rows
+
+    for k in range(m - 1, -1, -1):  # children sets have larger numbers
+        f = int(ps.first[k])
+        parts = []
+        for a in range(sizes[k]):
+            part = below(f + a)
+            part[:, k] = a
+            parts.append(part)
+        blocks[k] = np.vstack(parts)
+    rows = below(0)
+    if m and len(rows) > 1:
+        rows = rows[np.lexsort(rows.T[::-1])]
+    return rows
+
+
+def _strategies(game: Game, ps: PlayerSequences, rows: npt.NDArray[np.int32]) -> tuple[Strategy, ...]:
+    sets = [game.infosets.at(k) for k in ps.infosets]
+    out = []
+    for row in rows.tolist():
+        if not sets:
+            out.append(Strategy(ps.player, NO_MOVES, {}))
+            continue
+        label = ",".join(s.actions[a] if a >= 0 else "*" for s, a in zip(sets, row, strict=True))
+        actions = {s.index: a for s, a in zip(sets, row, strict=True) if a >= 0}
+        out.append(Strategy(ps.player, label, actions))
+    return tuple(out)
+
+
+def _plans(ps: PlayerSequences, rows: npt.NDArray[np.int32]) -> npt.NDArray[np.int8]:
+    """0/1 realization plans of pure strategies: the empty sequence and each chosen move."""
+    x = np.zeros((len(rows), ps.size), dtype=np.int8)
+    x[:, 0] = 1
+    s, k = np.nonzero(rows >= 0)
+    x[s, ps.first[k] + rows[s, k]] = 1
+    return x
+
+
+# ---------------------------------------------------------------------------------
+# Payoffs
+# ---------------------------------------------------------------------------------
+def _payoff_tables(
+    plans: Sequence[npt.NDArray[np.int8]], at_terminal: npt.NDArray[np.int64], weights: Array, exact: bool
+) -> Array:
+    """``(n_players, |S_1|, ..., |S_n|)`` payoff tables; see the module docstring."""
+    n = len(plans)
+    shape = tuple(len(x) for x in plans)
+    if not exact:
+        return _tables(plans, at_terminal, np.asarray(weights, dtype=np.float64), shape, np.float64)
+    # Integers over a common denominator: int64 when no sum can overflow.
+    flat = weights.ravel().tolist()
+    denominator = math.lcm(*(Fraction(v).denominator for v in flat)) if flat else 1
+    ints = [int(Fraction(v) * denominator) for v in flat]
+    bound = max((sum(abs(v) for v in ints[j::n]) for j in range(n)), default=0)
+    dtype: Any = np.int64 if bound < 2**62 else object
+    scaled = np.array(ints, dtype=dtype).reshape(weights.shape)
+    tables = _tables(plans, at_terminal, scaled, shape, dtype)
+    # Tables repeat few distinct values: make each Fraction once.
+    distinct, where = np.unique(tables, return_inverse=True)
+    fractions = np.array([Fraction(int(v), denominator) for v in distinct.tolist()], dtype=object)
+    return fractions[where.reshape(tables.shape)]
+
+
+def _tables(
+    plans: Sequence[npt.NDArray[np.int8]],
+    at_terminal: npt.NDArray[np.int64],
+    weights: Array,
+    shape: tuple[int, ...],
+    dtype: Any,
+) -> Array:
+    n = len(plans)
+    out = np.zeros((n, *shape), dtype=dtype)
+    xs = [x.astype(dtype) for x in plans]
+    if n == 1:
+        reach = xs[0][:, at_terminal[:, 0]]  # strategies x terminals
+        out[0] = reach @ weights[:, 0]
+        return out
+    # The two players with the most strategies go into a matrix product.
+    a, b = sorted(sorted(range(n), key=lambda i: -shape[i])[:2])
+    others = [i for i in range(n) if i not in (a, b)]
+    qa, qb = at_terminal[:, a], at_terminal[:, b]
+    n_seq_b = plans[b].shape[1]
+    for combo in itertools.product(*(range(shape[o]) for o in others)):
+        keep = np.ones(len(at_terminal), dtype=bool)
+        for o, s in zip(others, combo, strict=True):
+            keep &= plans[o][s, at_terminal[:, o]] == 1
+        hit = np.flatnonzero(keep)
+        if not hit.size:
+            continue
+        hit = hit[np.argsort(qb[hit], kind="stable")]
+        groups = qb[hit]
+        starts = np.flatnonzero(np.diff(groups, prepend=-1))
+        reach_a = xs[a][:, qa[hit]]  # strategies of a x terminals kept
+        index: list[Any] = [slice(None)] * n
+        for o, s in zip(others, combo, strict=True):
+            index[o] = s
+        for j in range(n):
+            summed = np.zeros((shape[a], n_seq_b), dtype=dtype)  # (strategies of a) x (sequences of b)
+            summed[:, groups[starts]] = np.add.reduceat(reach_a * weights[hit, j], starts, axis=1)
+            out[(j, *index)] = summed @ xs[b].T
+    return out
