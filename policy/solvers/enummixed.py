@@ -1,0 +1,266 @@
+"""All extreme Nash equilibria of a two-player game (Gambit's ``enummixed``).
+
+Mangasarian (1964), "Equilibrium points of bimatrix games", J. SIAM 12: every
+Nash equilibrium of a bimatrix game is a convex combination of *extreme*
+equilibria, finitely many, which are pairs of vertices of the players'
+best-response polytopes; Avis, Rosenberg, Savani and von Stengel (2010),
+"Enumeration of Nash equilibria for two-player games", Economic Theory 42,
+give the labelled-polytope form used here. Steps:
+
+1. build the reduced normal form of the game (two players, chance allowed):
+   payoff matrices ``A`` (player 1) and ``B`` (player 2);
+2. enumerate the vertices of ``P = {x >= 0 : B^T x <= 1}`` and
+   ``Q = {y >= 0 : A y <= 1}`` (payoffs shifted positive), label each with the
+   pure strategies that are unplayed or best responses there, and keep the
+   completely labelled pairs, normalised to mixed strategies;
+
+   * exact mode (default): :mod:`policy.solvers.vertex`, our own enumeration in
+     integers and ``Fraction`` (lexicographic pivoting over all bases);
+   * float mode: nashpy's ``vertex_enumeration`` (scipy/qhull), with the
+     payoffs first shifted so that the polytopes are bounded; if qhull fails
+     (e.g. a player with one strategy), our exact enumeration on the float
+     payoffs;
+3. turn each mixed equilibrium into a behaviour profile (Kuhn's theorem),
+   merge profiles that coincide (several mixed strategies can induce the same
+   behaviour; in float mode within :data:`policy.tolerances.PROFILE`), check
+   every one in the tree with :func:`policy.solvers.verify.behavior_regret`,
+   and sort.
+
+Degenerate games (a mixed strategy with more pure best responses than the size
+of its support; common in reduced normal forms of trees, where payoffs tie)
+have infinitely many equilibria, forming convex sets (components). The method
+returns their extreme points only, the same set as Gambit's ``enummixed``
+(which, like us, lists each vertex pair; its optional clique output that groups
+them into maximal convex sets is not reproduced here); a warning says so.
+In float mode, qhull may miss vertices of degenerate polytopes: solve
+degenerate games exactly (the default). nashpy's support enumeration is not
+used (it misses equilibria, nashpy issue #222), nor Lemke-Howson.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy import tolerances
+from policy.model import Game, Number
+from policy.solvers.enumpure import checked_equilibrium, distinct_sorted
+from policy.solvers.errors import SolverError
+from policy.solvers.result import Equilibrium, SolveResult
+from policy.solvers.vertex import VertexLimitError, extreme_equilibria
+
+#: Exact enumeration stops with an error after this many bases of one polytope.
+MAX_BASES = 200_000
+#: Float mode: probabilities from qhull at most this are round-off, set to 0
+#: (the profile is verified afterwards either way).
+SNAP = tolerances.PROBABILITY
+
+MixedPair = tuple[tuple[Number, ...], tuple[Number, ...]]
+
+
+def enummixed_solve(
+    game: Game,
+    values: Mapping[str, Number],
+    exact: bool = True,
+    all_equilibria: bool = False,
+    *,
+    max_profiles: int | None = None,
+    max_bases: int = MAX_BASES,
+    use_nashpy: bool = True,
+    fill: Any = "uniform",
+) -> SolveResult:
+    """Every extreme Nash equilibrium of a two-player game's reduced normal form.
+
+    Parameters
+    ----------
+    game
+        A two-player game with perfect recall (chance allowed).
+    values
+        The value of every parameter the game uses.
+    exact
+        ``Fraction`` arithmetic and our own vertex enumeration if True;
+        float64 otherwise.
+    all_equilibria
+        Accepted for a uniform signature; all extreme equilibria are always returned.
+    max_profiles
+        Refuse reduced normal forms with more pure profiles than this
+        (default: ``normal.MAX_PROFILES``).
+    max_bases
+        Exact enumeration (and the float fallback) stops with an error after
+        visiting this many bases of one polytope.
+    use_nashpy
+        Float mode only: nashpy's qhull-based vertex enumeration (True,
+        default) or our exact one on the float payoffs, rounded at the end.
+    fill
+        Behaviour at information sets a player's own mixed strategy never
+        reaches (see :data:`policy.representations.sequence.Fill`); it does not
+        affect payoffs.
+
+    Returns
+    -------
+    SolveResult
+        Method ``"enummixed"``; behaviour profiles sorted (more weight on
+        earlier actions first), each verified to have zero Nash regret (exact)
+        or regret within the float tolerance. ``details``: ``shape``
+        (strategies per player), ``mixed`` (per equilibrium, each player's
+        mixed strategy as strategy label -> probability, support only),
+        ``extreme_points`` (extreme equilibria of the normal form before
+        merging equal behaviour), ``degenerate`` (exact mode: whether a vertex
+        has surplus labels), ``backend``.
+
+    Raises
+    ------
+    SolverError
+        If the game does not have two players, the normal form or the
+        enumeration is too large, or (internal error) an exact equilibrium
+        fails verification.
+    """
+    del all_equilibria  # enumeration always finds all
+    if len(game.players) != 2:
+        raise SolverError(
+            f"enummixed needs a two-player game, but {game.title!r} has {len(game.players)} "
+            "players; use enumpure (pure equilibria) or logit"
+        )
+    from policy.representations.normal import MAX_PROFILES, reduced_normal_form
+
+    form = reduced_normal_form(
+        game, values, exact=exact, max_profiles=MAX_PROFILES if max_profiles is None else max_profiles
+    )
+    numbers = game.numbers(values, exact=exact)
+    a, b = form.payoffs[0], form.payoffs[1]
+    warnings: list[str] = []
+    degenerate: bool | None = None
+    if exact:
+        result = _exact(a, b, max_bases)
+        pairs: list[MixedPair] = [(x, y) for x, y in result.equilibria]
+        degenerate = result.degenerate
+        backend = "vertex"
+    elif use_nashpy:
+        try:
+            pairs = _nashpy(a, b)
+            backend = "nashpy"
+        except Exception as err:  # qhull refuses flat or one-dimensional polytopes
+            warnings.append(
+                f"nashpy's vertex enumeration failed ({type(err).__name__}); "
+                "used the exact enumeration on the float payoffs"
+            )
+            pairs = _exact_as_float(a, b, max_bases)
+            backend = "vertex"
+    else:
+        pairs = _exact_as_float(a, b, max_bases)
+        backend = "vertex"
+    found: list[tuple[Equilibrium, dict[str, dict[str, Number]]]] = []
+    dropped = 0
+    for x, y in pairs:
+        probs = form.behavior_from_mixed([list(x), list(y)], fill=fill)
+        eq = checked_equilibrium(game, numbers, probs)
+        mixed = {
+            game.players.at(i).label: {
+                form.strategies[i][k].label: p for k, p in enumerate(sigma) if p != 0
+            }
+            for i, sigma in enumerate((x, y))
+        }
+        if eq is None:
+            if exact:
+                raise SolverError(
+                    f"internal error: the extreme equilibrium {mixed} failed verification in the "
+                    "tree; please report this game"
+                )
+            dropped += 1
+            continue
+        found.append((eq, mixed))
+    if dropped:
+        warnings.append(
+            f"dropped {dropped} candidate(s) from {backend} that failed verification (float "
+            "rounding); solve exactly for a certain answer"
+        )
+    kept = distinct_sorted(found, exact)
+    if degenerate:
+        warnings.append(
+            "degenerate game: equilibria form convex sets, of which only the extreme points are "
+            "listed (as Gambit's enummixed does)"
+        )
+    if len(kept) < len(found):
+        warnings.append(
+            f"{len(found)} extreme equilibria of the normal form induce {len(kept)} distinct "
+            "behaviour profiles"
+        )
+    if not kept:
+        # Every finite game has an equilibrium (Nash 1951); none left means float trouble.
+        message = "no equilibrium survived verification"
+        if exact:
+            raise SolverError(f"internal error: {message}; please report this game")
+        raise SolverError(f"{message} in float mode; solve exactly (--exact)")
+    return SolveResult(
+        game=game,
+        method="enummixed",
+        exact=exact,
+        parameters=dict(values),
+        equilibria=tuple(eq for eq, _ in kept),
+        warnings=tuple(warnings),
+        details={
+            "shape": form.shape,
+            "mixed": tuple(mixed for _, mixed in kept),
+            "extreme_points": len(found),
+            "degenerate": degenerate,
+            "backend": backend,
+        },
+    )
+
+
+def _exact(a: npt.NDArray[Any], b: npt.NDArray[Any], max_bases: int) -> Any:
+    """Our exact enumeration on ``Fraction`` matrices."""
+    try:
+        return extreme_equilibria(a.tolist(), b.tolist(), limit=max_bases)
+    except VertexLimitError:
+        raise SolverError(
+            f"the {a.shape[0]} x {a.shape[1]} normal form has more than {max_bases} bases to "
+            "visit; use lcp for one equilibrium, or raise max_bases"
+        ) from None
+
+
+def _exact_as_float(a: npt.NDArray[Any], b: npt.NDArray[Any], max_bases: int) -> list[MixedPair]:
+    """Exact enumeration on the float payoffs (each float is a rational), rounded back."""
+    exact_a = np.array([[Fraction(float(v)) for v in row] for row in a.tolist()], dtype=object)
+    exact_b = np.array([[Fraction(float(v)) for v in row] for row in b.tolist()], dtype=object)
+    result = _exact(exact_a, exact_b, max_bases)
+    return [
+        (tuple(float(v) for v in x), tuple(float(v) for v in y)) for x, y in result.equilibria
+    ]
+
+
+def _nashpy(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPair]:
+    """nashpy's vertex enumeration, on payoffs shifted to a minimum of 1.
+
+    nashpy shifts only to a minimum of 0, which leaves a polytope unbounded when
+    a strategy's payoffs are all the minimum; a shift to 1 keeps both bounded
+    and changes no best response.
+    """
+    import nashpy
+
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a = a - a.min() + 1.0
+    b = b - b.min() + 1.0
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        found = list(nashpy.Game(a, b).vertex_enumeration())
+    return [_clean(x, y) for x, y in found]
+
+
+def _clean(x: Sequence[float], y: Sequence[float]) -> MixedPair:
+    """Mixed strategies with round-off (at most :data:`SNAP`) set to 0 and renormalised."""
+    out = []
+    for sigma in (x, y):
+        v = np.asarray(sigma, dtype=np.float64)
+        v = np.where(v <= SNAP, 0.0, v)
+        total = float(v.sum())
+        if total <= 0:
+            raise SolverError("nashpy returned a zero strategy vector")
+        out.append(tuple(float(p) for p in v / total))
+    return out[0], out[1]

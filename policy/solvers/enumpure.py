@@ -1,0 +1,230 @@
+"""All pure-strategy Nash equilibria of the reduced normal form (Gambit's ``enumpure``).
+
+A pure strategy profile of the strategic form is a Nash equilibrium exactly
+when each player's strategy is a best response to the others' (Nash 1951;
+Osborne and Rubinstein, *A Course in Game Theory*, 1994, Definition 14.1), so
+all of them are found by one pass over the payoff table:
+
+1. build the reduced normal form (:func:`policy.representations.normal.reduced_normal_form`),
+   an array ``payoffs[i][s_1, ..., s_n]``;
+2. for each player ``i``, mark the cells where ``payoffs[i]`` equals its maximum
+   along axis ``i`` (the player's best responses to each profile of the others);
+   exact comparisons with ``Fraction``, within :data:`policy.tolerances.TIE`
+   scaled by the payoff in float mode;
+3. the equilibria are the cells marked for every player;
+4. each is turned into a behaviour profile (Kuhn's theorem; the reduced
+   strategy leaves the sets its own moves exclude open, and the normal form
+   fills those, uniformly by default) and checked in the tree with
+   :func:`policy.solvers.verify.behavior_regret` before it is returned.
+
+Works for any number of players, with chance, and for games of perfect
+information (whose pure equilibria include, but are not only, the subgame-perfect
+ones of ``spe``). The helpers :func:`checked_equilibrium` and
+:func:`distinct_sorted` are shared with :mod:`policy.solvers.enummixed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy import tolerances
+from policy.model import Game, Number, Numbers
+from policy.solvers.errors import SolverError
+from policy.solvers.result import Equilibrium, SolveResult
+from policy.solvers.verify import (
+    behavior_regret,
+    edge_weights,
+    reach_probabilities,
+    subgame_values,
+)
+
+#: Two float payoffs within this (times max(1, |payoff|)) are both best responses.
+FLOAT_TIE_TOLERANCE = tolerances.TIE
+#: A float equilibrium is kept when its regret is at most this times max(1, largest |payoff|).
+FLOAT_REGRET_TOLERANCE = tolerances.REGRET
+#: Float behaviour profiles closer than this (largest difference) are the same.
+PROFILE_TOLERANCE = tolerances.PROFILE
+
+
+def enumpure_solve(
+    game: Game,
+    values: Mapping[str, Number],
+    exact: bool = True,
+    all_equilibria: bool = False,
+    *,
+    max_profiles: int | None = None,
+    fill: Any = "uniform",
+) -> SolveResult:
+    """Every pure-strategy Nash equilibrium of the reduced strategic form.
+
+    Parameters
+    ----------
+    game
+        Any game with perfect recall, any number of players.
+    values
+        The value of every parameter the game uses.
+    exact
+        ``Fraction`` arithmetic if True, float64 otherwise.
+    all_equilibria
+        Accepted for a uniform signature; every pure equilibrium is always returned.
+    max_profiles
+        Refuse games whose reduced normal form has more pure profiles than
+        this (default: the normal form's own limit, ``normal.MAX_PROFILES``).
+    fill
+        What a behaviour profile puts at information sets a player's own
+        strategy makes unreachable: ``"uniform"`` (default, as Gambit),
+        ``"first"``, or a function (see :data:`policy.representations.sequence.Fill`).
+        Such sets are never reached, so the choice does not affect payoffs.
+
+    Returns
+    -------
+    SolveResult
+        Method ``"enumpure"``; the equilibria as behaviour profiles, sorted (a
+        profile putting weight on earlier actions first), each verified to
+        have zero Nash regret (exact) or regret within
+        ``FLOAT_REGRET_TOLERANCE`` times the payoff scale (float). ``details``
+        holds ``strategies`` (per equilibrium, each player's reduced strategy
+        label) and ``shape`` (strategies per player).
+
+    Raises
+    ------
+    SolverError
+        If the reduced normal form is too large, or (internal error) a profile
+        found fails verification in exact mode.
+    """
+    del all_equilibria  # enumeration always finds all
+    from policy.representations.normal import MAX_PROFILES, reduced_normal_form
+
+    form = reduced_normal_form(
+        game, values, exact=exact, max_profiles=MAX_PROFILES if max_profiles is None else max_profiles
+    )
+    numbers = game.numbers(values, exact=exact)
+    cells = pure_equilibrium_cells(form.payoffs, exact)
+    warnings: list[str] = []
+    found: list[tuple[Equilibrium, tuple[str, ...]]] = []
+    one: Number = Fraction(1) if exact else 1.0
+    zero: Number = Fraction(0) if exact else 0.0
+    for cell in cells:
+        mixed = [
+            [one if k == s else zero for k in range(len(strategies))]
+            for s, strategies in zip(cell, form.strategies, strict=True)
+        ]
+        labels = tuple(strategies[s].label for s, strategies in zip(cell, form.strategies, strict=True))
+        probs = form.behavior_from_mixed(mixed, fill=fill)
+        eq = checked_equilibrium(game, numbers, probs)
+        if eq is None:
+            message = f"pure profile ({', '.join(labels)}) failed verification in the tree"
+            if exact:
+                raise SolverError(f"internal error: {message}; please report this game")
+            warnings.append(f"dropped: {message} (float rounding)")
+            continue
+        found.append((eq, labels))
+    kept = distinct_sorted(found, exact)
+    if not kept:
+        warnings.append("no pure-strategy equilibrium: every equilibrium of this game mixes")
+    return SolveResult(
+        game=game,
+        method="enumpure",
+        exact=exact,
+        parameters=dict(values),
+        equilibria=tuple(eq for eq, _ in kept),
+        warnings=tuple(warnings),
+        details={
+            "shape": form.shape,
+            "strategies": tuple(labels for _, labels in kept),
+        },
+    )
+
+
+def pure_equilibrium_cells(payoffs: npt.NDArray[Any], exact: bool) -> list[tuple[int, ...]]:
+    """Index tuples of the pure Nash equilibria of a payoff table, in row-major order.
+
+    ``payoffs`` has shape ``(n, |S_1|, ..., |S_n|)``. A cell is an equilibrium
+    when, for every player ``i``, ``payoffs[i]`` there equals the maximum of
+    ``payoffs[i]`` along axis ``i`` (exactly, or within the float tie tolerance).
+    """
+    n = payoffs.shape[0]
+    ok = np.ones(payoffs.shape[1:], dtype=bool)
+    for i in range(n):
+        own = payoffs[i]
+        best = np.max(own, axis=i, keepdims=True)
+        if exact:
+            ok &= np.asarray(own == best, dtype=bool)
+        else:
+            scale = np.maximum(1.0, np.abs(best))
+            ok &= own >= best - FLOAT_TIE_TOLERANCE * scale
+    return [tuple(int(v) for v in cell) for cell in np.argwhere(ok)]
+
+
+def regret_tolerance(numbers: Numbers) -> float:
+    """The float regret an equilibrium may have: ``REGRET * max(1, largest |payoff|)``."""
+    payoff = numbers.leaf_payoff
+    scale = max(1.0, float(np.max(np.abs(payoff.astype(np.float64))))) if payoff.size else 1.0
+    return FLOAT_REGRET_TOLERANCE * scale
+
+
+def checked_equilibrium(
+    game: Game, numbers: Numbers, probabilities: Sequence[Number]
+) -> Equilibrium | None:
+    """The :class:`Equilibrium` of a behaviour profile, or None if its Nash regret is not 0.
+
+    Regret is computed in the tree (:func:`~policy.solvers.verify.behavior_regret`),
+    independently of how the profile was found: it must be exactly 0 in exact
+    mode, and at most :func:`regret_tolerance` in float mode.
+    """
+    exact = numbers.exact
+    probs: list[Number]
+    if exact:
+        probs = [Fraction(p) for p in probabilities]
+    else:
+        probs = [float(p) for p in probabilities]
+    regret, _ = behavior_regret(game, numbers, probs)
+    if exact:
+        if regret != 0:
+            return None
+    elif not float(regret) <= regret_tolerance(numbers):
+        return None
+    weight = edge_weights(game, numbers, probs)
+    values = subgame_values(game, numbers, weight)
+    reach = reach_probabilities(game, weight)[game.terminals]
+    return Equilibrium(
+        game=game,
+        probabilities=tuple(probs),
+        values=tuple(values[0].tolist()),
+        reach=tuple(reach.tolist()),
+        max_regret=regret if exact else max(float(regret), 0.0),
+    )
+
+
+def distinct_sorted(
+    found: Sequence[tuple[Equilibrium, Any]], exact: bool
+) -> list[tuple[Equilibrium, Any]]:
+    """Equilibria (each with a tag) without repeated behaviour profiles, in a fixed order.
+
+    Exact profiles are equal when their probabilities are; float profiles when
+    no probability differs by more than :data:`PROFILE_TOLERANCE` (the first
+    found is kept). Sorted by the behaviour vector, larger probabilities of
+    earlier actions first.
+    """
+    kept: list[tuple[Equilibrium, Any]] = []
+    if exact:
+        seen: set[tuple[Number, ...]] = set()
+        for eq, tag in found:
+            if eq.probabilities not in seen:
+                seen.add(eq.probabilities)
+                kept.append((eq, tag))
+    else:
+        vectors: list[npt.NDArray[np.float64]] = []
+        for eq, tag in found:
+            v = np.asarray(eq.probabilities, dtype=np.float64)
+            if any(float(np.max(np.abs(v - w), initial=0.0)) <= PROFILE_TOLERANCE for w in vectors):
+                continue
+            vectors.append(v)
+            kept.append((eq, tag))
+    kept.sort(key=lambda item: tuple(-p for p in item[0].probabilities))
+    return kept

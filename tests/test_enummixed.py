@@ -1,0 +1,412 @@
+"""``enummixed`` and exact vertex enumeration: literature, Gambit and nashpy, properties.
+
+Strategic-form games are written as trees with :func:`tests.test_enumpure.table_game`
+(player 2 moves without seeing player 1's move), or read from the ``.nfg`` files
+in tests/data_nfg/. Exact answers are compared with Gambit's exact ``enummixed``
+as sets, float answers (nashpy) with exact ones within a tolerance.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from policy.expr import parse
+from policy.model import Game, NodeKind, NodeSpec, Outcome, build_game
+from policy.solvers import SolverError
+from policy.solvers.enummixed import enummixed_solve
+from policy.solvers.enumpure import enumpure_solve
+from policy.solvers.vertex import (
+    VertexLimitError,
+    extreme_equilibria,
+    integer_matrix,
+    polytope_vertices,
+)
+from tests.conftest import pygambit_profile, to_pygambit
+from tests.test_enumpure import (
+    BOS,
+    PENNIES,
+    catalog_games,
+    from_pygambit,
+    gambit_mixed,
+    gambit_signature,
+    gambit_table,
+    gambit_table_signature,
+    mixed_of,
+    signature,
+    table_game,
+    table_signature,
+    tables,
+)
+
+pygambit = pytest.importorskip("pygambit")
+
+DATA = Path(__file__).parent / "data_nfg"
+F = Fraction
+#: Float equilibria must match exact ones within this (probabilities and payoffs).
+FLOAT_MATCH = 1e-6
+
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def solve_table(payoffs: Any, exact: bool = True, **options: Any) -> Any:
+    return enummixed_solve(table_game(payoffs), {}, exact=exact, **options)
+
+
+def gambit_enummixed(payoffs: Any) -> set[tuple[tuple[Fraction, ...], ...]]:
+    g = gambit_table(payoffs)
+    return {gambit_mixed(g, eq) for eq in pygambit.nash.enummixed_solve(g, rational=True).equilibria}
+
+
+# ---------------------------------------------------------------------------------
+# Literature
+# ---------------------------------------------------------------------------------
+# von Stengel (2007), "Equilibrium computation for two-player games in strategic
+# and extensive form", in Nisan, Roughgarden, Tardos and Vazirani (eds.),
+# *Algorithmic Game Theory*, chapter 3, game (3.3): three equilibria, worked out
+# there by labelled best-response polytopes.
+VON_STENGEL = ([[3, 3], [2, 5], [0, 6]], [[3, 2], [2, 6], [3, 1]])
+# The same game with player 2's top row (3, 3): degenerate (the pure strategy
+# 'top' has two best responses). Player 1 keeps 'top' while player 2 plays left
+# with probability at least 2/3, a segment of equilibria with two extreme points.
+VON_STENGEL_DEGENERATE = ([[3, 3], [2, 5], [0, 6]], [[3, 3], [2, 6], [3, 1]])
+RPS = (
+    [[0, -1, 1], [1, 0, -1], [-1, 1, 0]],
+    [[0, 1, -1], [-1, 0, 1], [1, -1, 0]],
+)
+
+
+def test_battle_of_the_sexes_three_equilibria():
+    # Osborne and Rubinstein, *A Course in Game Theory* (1994), chapter 3 (BoS,
+    # payoffs (2, 1) and (1, 2)): the two pure equilibria and the mixed one where
+    # player 1 plays Bach with probability 2/3 and player 2 with probability 1/3;
+    # each then expects 2/3.
+    result = solve_table(BOS)
+    assert result.method == "enummixed" and result.exact
+    assert [mixed_of(eq) for eq in result.equilibria] == [
+        ((1, 0), (1, 0)),
+        ((F(2, 3), F(1, 3)), (F(1, 3), F(2, 3))),
+        ((0, 1), (0, 1)),
+    ]
+    assert [eq.values for eq in result.equilibria] == [(2, 1), (F(2, 3), F(2, 3)), (1, 2)]
+    assert all(eq.max_regret == 0 for eq in result.equilibria)
+    assert result.details["degenerate"] is False and not result.warnings
+
+
+def test_matching_pennies_unique_uniform():
+    # Osborne and Rubinstein (1994), Example 17.1 and chapter 3: no pure
+    # equilibrium; the unique mixed one is (1/2, 1/2) for both, value 0.
+    (eq,) = solve_table(PENNIES).equilibria
+    assert mixed_of(eq) == ((F(1, 2), F(1, 2)), (F(1, 2), F(1, 2)))
+    assert eq.values == (0, 0)
+
+
+def test_rock_paper_scissors_unique_uniform():
+    # The symmetric zero-sum game Rock-Paper-Scissors has the unique equilibrium
+    # in which both players mix uniformly; its value is 0.
+    (eq,) = solve_table(RPS).equilibria
+    assert mixed_of(eq) == ((F(1, 3),) * 3, (F(1, 3),) * 3)
+    assert eq.values == (0, 0)
+
+
+def test_von_stengel_three_by_two():
+    result = solve_table(VON_STENGEL)
+    assert [mixed_of(eq) for eq in result.equilibria] == [
+        ((1, 0, 0), (1, 0)),
+        ((F(4, 5), F(1, 5), 0), (F(2, 3), F(1, 3))),
+        ((0, F(1, 3), F(2, 3)), (F(1, 3), F(2, 3))),
+    ]
+    # Payoffs by hand: x^T A y and x^T B y at each equilibrium.
+    assert [eq.values for eq in result.equilibria] == [(3, 3), (3, F(14, 5)), (4, F(8, 3))]
+
+
+def test_degenerate_game_lists_the_extreme_points_and_warns():
+    result = solve_table(VON_STENGEL_DEGENERATE)
+    assert [mixed_of(eq) for eq in result.equilibria] == [
+        ((1, 0, 0), (1, 0)),
+        ((1, 0, 0), (F(2, 3), F(1, 3))),
+        ((0, F(1, 3), F(2, 3)), (F(1, 3), F(2, 3))),
+    ]
+    assert result.details["degenerate"] is True
+    assert any("degenerate" in w for w in result.warnings)
+    assert {mixed_of(eq) for eq in result.equilibria} == gambit_enummixed(VON_STENGEL_DEGENERATE)
+
+
+NFG_EXPECTED = {
+    "bos.nfg": [((1, 0), (1, 0)), ((F(2, 3), F(1, 3)), (F(1, 3), F(2, 3))), ((0, 1), (0, 1))],
+    "matching_pennies.nfg": [((F(1, 2), F(1, 2)), (F(1, 2), F(1, 2)))],
+    "rock_paper_scissors.nfg": [((F(1, 3),) * 3, (F(1, 3),) * 3)],
+    "von_stengel_3x2.nfg": [
+        ((1, 0, 0), (1, 0)),
+        ((F(4, 5), F(1, 5), 0), (F(2, 3), F(1, 3))),
+        ((0, F(1, 3), F(2, 3)), (F(1, 3), F(2, 3))),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(NFG_EXPECTED))
+def test_nfg_files(name):
+    text = (DATA / name).read_text(encoding="utf-8")
+    games = [from_pygambit(pygambit.read_nfg(DATA / name))[0]]
+    try:
+        from policy.gambit import read_nfg  # type: ignore[attr-defined]
+    except ImportError:
+        pass
+    else:
+        games.append(read_nfg(text))
+    for game in games:
+        result = enummixed_solve(game, {})
+        got = [
+            tuple(tuple(eq.behavior[s.name].values()) for s in game.infosets.values())
+            for eq in result.equilibria
+        ]
+        assert got == NFG_EXPECTED[name]
+
+
+# ---------------------------------------------------------------------------------
+# Exact vertex enumeration on its own
+# ---------------------------------------------------------------------------------
+def test_integer_matrix_shifts_to_one_and_clears_denominators():
+    assert integer_matrix([[F(-1, 2), F(1, 3)]]) == [[6, 11]]
+
+
+def test_triangle_has_three_vertices():
+    # {z >= 0 : z_1 + z_2 <= 1} is the triangle with vertices 0, e_1, e_2.
+    triangle = polytope_vertices([[1, 1]])
+    assert sorted(triangle.vertices) == [(0, 0), (0, 1), (1, 0)]
+    assert not triangle.degenerate
+
+
+def test_quadrilateral_is_simple_and_a_pyramid_apex_is_degenerate():
+    # {z >= 0 : 2 z_1 + z_2 <= 1, z_1 + 2 z_2 <= 1}: vertices 0, (1/2, 0), (0, 1/2),
+    # (1/3, 1/3), each on exactly two facets.
+    quad = polytope_vertices([[2, 1], [1, 2]])
+    assert sorted(quad.vertices) == [(0, 0), (0, F(1, 2)), (F(1, 3), F(1, 3)), (F(1, 2), 0)]
+    assert not quad.degenerate
+    # In 3-d, e_3 lies on the facets z_1 = 0, z_2 = 0 and all three rows: five > 3.
+    apex = polytope_vertices([[1, 1, 1], [2, 1, 1], [1, 2, 1]])
+    assert (0, 0, 1) in apex.vertices and apex.degenerate
+
+
+def test_vertex_limit():
+    with pytest.raises(VertexLimitError):
+        polytope_vertices([[1, 2, 3], [3, 2, 1], [2, 3, 1]], limit=2)
+
+
+def test_all_zero_game_every_pure_pair():
+    # Every profile is an equilibrium; the extreme ones are the pure pairs.
+    result = extreme_equilibria([[0, 0], [0, 0]], [[0, 0], [0, 0]])
+    assert len(result.equilibria) == 4 and result.degenerate
+
+
+# ---------------------------------------------------------------------------------
+# Cross-checks: Gambit (exact), nashpy (float)
+# ---------------------------------------------------------------------------------
+@SETTINGS
+@given(tables(players=2))
+def test_exact_matches_gambit_enummixed(payoffs):
+    result = solve_table(payoffs)
+    ours = [mixed_of(eq) for eq in result.equilibria]
+    assert len(ours) == len(set(ours))
+    assert set(ours) == gambit_enummixed(payoffs)
+
+
+_WIDE = st.integers(-60, 60)
+
+
+@st.composite
+def wide_tables(draw: st.DrawFn) -> list[Any]:
+    """Bimatrix games with payoffs spread out, so that most are nondegenerate."""
+    m, n = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    return [
+        np.array(draw(st.lists(_WIDE, min_size=m * n, max_size=m * n)), dtype=object).reshape(m, n)
+        for _ in range(2)
+    ]
+
+
+@SETTINGS
+@given(wide_tables())
+def test_float_nashpy_agrees_with_exact_on_nondegenerate_games(payoffs):
+    exact = solve_table(payoffs)
+    assume(not exact.details["degenerate"])
+    floats = solve_table(payoffs, exact=False)
+    assert floats.details["backend"] == "nashpy" and not floats.warnings
+    assert len(floats.equilibria) == len(exact.equilibria)
+    for e, f in zip(exact.equilibria, floats.equilibria, strict=True):
+        assert np.allclose(
+            np.array(f.probabilities, dtype=float), np.array(e.probabilities, dtype=float),
+            atol=FLOAT_MATCH,
+        )
+        assert f.values == pytest.approx([float(v) for v in e.values], abs=FLOAT_MATCH)
+
+
+@SETTINGS
+@given(tables(players=2))
+def test_float_own_enumeration_agrees_with_exact(payoffs):
+    exact = solve_table(payoffs)
+    floats = solve_table(payoffs, exact=False, use_nashpy=False)
+    assert floats.details["backend"] == "vertex"
+    assert len(floats.equilibria) == len(exact.equilibria)
+    for e, f in zip(exact.equilibria, floats.equilibria, strict=True):
+        assert f.probabilities == pytest.approx([float(p) for p in e.probabilities], abs=FLOAT_MATCH)
+
+
+def test_float_falls_back_when_qhull_cannot_work():
+    # A player with one strategy: nashpy's qhull needs dimension >= 2.
+    result = solve_table(([[1, 3, 2]], [[2, 0, 2]]), exact=False)
+    assert result.details["backend"] == "vertex"
+    assert any("nashpy" in w for w in result.warnings)
+    assert [mixed_of(eq) for eq in result.equilibria] == [((1.0,), (1.0, 0.0, 0.0)),
+                                                          ((1.0,), (0.0, 0.0, 1.0))]
+
+
+@pytest.mark.parametrize("slug", catalog_games(max_players=2))
+def test_catalog_games_match_gambit(slug):
+    import pygambit.catalog as catalog
+
+    g = catalog.load(slug)
+    game, nodes = from_pygambit(g)
+    ours = enummixed_solve(game, {})
+    theirs = pygambit.nash.enummixed_solve(g, rational=True).equilibria
+    if g.is_tree:
+        expected = {gambit_signature(game, nodes, eq) for eq in theirs}
+        got = {signature(eq) for eq in ours.equilibria}
+    else:
+        expected = {gambit_table_signature(g, eq) for eq in theirs}
+        got = {table_signature(eq) for eq in ours.equilibria}
+    assert got == expected
+    assert ours.details["extreme_points"] == len(theirs)
+
+
+_SMALL = st.integers(-3, 3)
+_WEIGHT = st.integers(1, 3)
+
+
+@st.composite
+def two_player_trees(draw: st.DrawFn, max_actions: int = 3) -> Game:
+    """A random two-player game with imperfect information and perfect recall.
+
+    Chance may deal one of two states; player 1 may or may not see it; player 2
+    may or may not see player 1's move; after (first move, left) player 1 may
+    move again (so the reduced normal form drops strategies). Player 1's first
+    move has 2 to ``max_actions`` actions.
+    """
+    states = draw(st.integers(1, 2))
+    p1_sees = draw(st.booleans())
+    p2_sees = draw(st.booleans())
+    again = draw(st.booleans())
+    n1 = draw(st.integers(2, max_actions))
+    specs: list[NodeSpec] = []
+
+    def leaf(name: str) -> None:
+        payoffs = (parse(draw(_SMALL)), parse(draw(_SMALL)))
+        specs.append(NodeSpec(name, NodeKind.TERMINAL, outcome=Outcome(name, payoffs)))
+
+    roots = [f"s{c}" for c in range(states)]
+    if states > 1:
+        weights = [draw(_WEIGHT) for _ in roots]
+        probs = tuple(parse(F(w, sum(weights))) for w in weights)
+        specs.append(NodeSpec("deal", NodeKind.CHANCE, actions=tuple((r, r) for r in roots),
+                              probabilities=probs))
+    for c, root in enumerate(roots):
+        first = f"I{c}" if p1_sees else "I"
+        moves = tuple((f"a{a}", f"{root}a{a}") for a in range(n1))
+        specs.append(NodeSpec(root, NodeKind.DECISION, player="P1", actions=moves, infoset=first))
+        for a in range(n1):
+            node = f"{root}a{a}"
+            kids = tuple((f"b{b}", f"{node}b{b}") for b in range(2))
+            specs.append(NodeSpec(node, NodeKind.DECISION, player="P2", actions=kids,
+                                  infoset=f"J{a}" if p2_sees else "J"))
+            for b in range(2):
+                below = f"{node}b{b}"
+                if again and a == 0 and b == 0:
+                    last = tuple((f"c{k}", f"{below}c{k}") for k in range(2))
+                    specs.append(NodeSpec(below, NodeKind.DECISION, player="P1", actions=last,
+                                          infoset=f"K{first}"))
+                    for k in range(2):
+                        leaf(f"{below}c{k}")
+                else:
+                    leaf(below)
+    return build_game("random tree", ["P1", "P2"], specs)
+
+
+def check_tree_against_gambit(game: Game) -> None:
+    """Our equilibria do what Gambit's do (payoffs, outcome distribution) and have zero regret."""
+    result = enummixed_solve(game, {})
+    g, actions = to_pygambit(game, {})
+    theirs = pygambit.nash.enummixed_solve(g, rational=True).equilibria
+    nodes = {n.label: n for n in g.nodes}
+    by_index = [nodes[name] for name in game.node_names]
+    expected = set()
+    for eq in theirs:
+        behavior = eq.as_behavior()
+        values = tuple(F(behavior.payoff(p)) for p in g.players)
+        reach = tuple(F(behavior.realiz_prob(by_index[t])) for t in game.terminals.tolist())
+        expected.add((values, reach))
+    assert {signature(eq) for eq in result.equilibria} == expected
+    for eq in result.equilibria:
+        assert pygambit_profile(g, actions, eq.behavior).max_regret() == 0
+
+
+@SETTINGS
+@given(two_player_trees(max_actions=2))
+def test_extensive_games_match_gambit_and_have_zero_regret(game):
+    check_tree_against_gambit(game)
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(two_player_trees(max_actions=3))
+def test_larger_extensive_games_match_gambit(game):
+    # Up to 16 x 8 reduced strategies; Gambit's exact enummixed takes seconds to
+    # minutes on these (ours a fraction of a second).
+    check_tree_against_gambit(game)
+
+
+# ---------------------------------------------------------------------------------
+# Properties
+# ---------------------------------------------------------------------------------
+@SETTINGS
+@given(two_player_trees())
+def test_pure_equilibria_are_extreme_equilibria(game):
+    # A pure equilibrium is a pair of vertices of the best-response polytopes,
+    # so enumpure's answers are among enummixed's (the same behaviour, as both
+    # fill irrelevant information sets the same way).
+    mixed = {eq.probabilities for eq in enummixed_solve(game, {}).equilibria}
+    pure = {eq.probabilities for eq in enumpure_solve(game, {}).equilibria}
+    assert pure <= mixed
+
+
+@SETTINGS
+@given(tables(players=2, high=3))
+def test_equilibria_sum_to_one_and_order_is_stable(payoffs):
+    first = solve_table(payoffs)
+    again = solve_table(payoffs)
+    assert [eq.probabilities for eq in first.equilibria] == [eq.probabilities for eq in again.equilibria]
+    keys = [tuple(-p for p in eq.probabilities) for eq in first.equilibria]
+    assert keys == sorted(keys)
+    for eq in first.equilibria:
+        assert all(sum(sigma) == 1 for sigma in mixed_of(eq))
+        assert eq.max_regret == 0
+
+
+# ---------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------
+def test_three_players_are_refused():
+    same = np.zeros((2, 2, 2), dtype=object)
+    with pytest.raises(SolverError, match="two-player"):
+        enummixed_solve(table_game([same, same, same]), {})
+
+
+def test_enumeration_limit_is_a_solver_error():
+    with pytest.raises(SolverError, match="max_bases"):
+        solve_table(VON_STENGEL, max_bases=2)
