@@ -1,0 +1,399 @@
+"""Lemke's complementary pivoting algorithm for a linear complementarity problem.
+
+The problem (LCP): given an ``n x n`` matrix ``M`` and a vector ``q``, find
+``z >= 0`` with ``w = q + M z >= 0`` and ``w . z = 0``. Lemke (1965) adds an
+artificial variable ``z0`` with a positive covering vector ``d``,
+
+    w = q + M z + d z0,
+
+and follows a path of almost-complementary basic solutions (Cottle, Pang and
+Stone, *The Linear Complementarity Problem*, 1992, section 4.4; von Stengel,
+"Computing equilibria for two-person games", *Handbook of Game Theory* 3, 2002,
+sections 3.6 and 4):
+
+1. If ``q >= 0``, ``z = 0`` solves the problem.
+2. Otherwise ``z0`` enters at the smallest value that makes ``w >= 0``; the
+   ``w`` of the row that limits it leaves.
+3. The complement of the variable that just left enters (``z_i`` for ``w_i``
+   and back); the minimum-ratio test picks the variable that leaves.
+4. When ``z0`` leaves, the basis is complementary: a solution. When no
+   variable limits the entering one, the path ends on a ray and the method
+   fails (this cannot happen for the game LCPs built in :mod:`policy.solvers.lcp`).
+
+Ties in the ratio test are broken by the lexicographic rule (compare the rows
+of the current basis inverse, scaled like the ratio, in turn), the usual
+perturbation argument that rules out cycling on degenerate problems; a tie
+with ``z0``'s row lets ``z0`` leave, which ends the path at once.
+
+Two arithmetics:
+
+* exact: the tableau is kept in integers by *integer pivoting* (Edmonds 1967;
+  Bareiss 1968; von Stengel 2002, section 3.6): every entry is the basis determinant
+  ``D`` times the entry of the reduced tableau; pivoting on ``(r, s)`` keeps row
+  ``r`` and replaces every other row ``i`` by ``(T_i T_rs - T_is T_r) / D``,
+  a division that is always exact. Rational input is scaled row by row to
+  integers first (scaling ``w_i`` by a positive number changes nothing). While
+  the entries are small the tableau is an int64 array (no product can
+  overflow); once an entry reaches 2**31 it moves to Python integers.
+* float: the usual Gauss-Jordan tableau in float64; at the end the values of
+  the final basis are solved again from the original data, for accuracy.
+
+A bound on pivots makes the method stop with a :class:`SolverError` instead of
+running on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy.solvers.errors import SolverError
+
+#: A float pivot entry must exceed this times the largest entry of its column
+#: (tableau noise below it is treated as 0). Not in policy.tolerances yet.
+FLOAT_PIVOT = 1e-11
+#: Two float ratios within this (relative, at least absolute 1) tie in the ratio
+#: test and go to the lexicographic rule. Not in policy.tolerances yet.
+FLOAT_RATIO_TIE = 1e-10
+
+#: The float basis is solved again from the original data at the end; the
+#: result is kept when it agrees with the tableau's within this.
+FLOAT_REFINE = 1e-6
+#: Integer pivoting runs on int64 arrays (fast) while every tableau entry is
+#: below this in size, so that ``T_ij T_rs - T_is T_rj`` cannot overflow; on
+#: Python integers (exact at any size) after that.
+SMALL_INTEGER = 2**31
+
+Array = npt.NDArray[Any]
+
+
+@dataclass(frozen=True)
+class LemkeResult:
+    """A solution of an LCP found by Lemke's method.
+
+    ``z`` solves ``w = q + M z >= 0, z >= 0, w . z = 0`` (``Fraction`` entries
+    in exact mode, float64 otherwise); ``pivots`` counts the pivoting steps;
+    ``basis`` lists the basic variables at the end (``i`` for ``w_i``,
+    ``n + i`` for ``z_i``); ``lexicographic`` counts the ratio tests that
+    tied and were decided by the lexicographic rule (0 on a nondegenerate path).
+    """
+
+    z: Array
+    pivots: int
+    basis: tuple[int, ...]
+    lexicographic: int = 0
+
+
+def default_max_pivots(n: int) -> int:
+    """The default bound on pivots for an LCP of size ``n``.
+
+    Lemke's method takes a number of pivots of the order of ``n`` on typical
+    game LCPs; the bound leaves a wide margin and only stops runaway paths.
+    """
+    return 1000 + 100 * n
+
+
+def lemke(
+    M: npt.ArrayLike | Sequence[Sequence[Any]],
+    q: npt.ArrayLike | Sequence[Any],
+    d: npt.ArrayLike | Sequence[Any] | None = None,
+    *,
+    exact: bool = True,
+    max_pivots: int | None = None,
+) -> LemkeResult:
+    """Solve the LCP ``w = q + M z >= 0, z >= 0, w . z = 0`` by Lemke's method.
+
+    Parameters
+    ----------
+    M, q
+        The problem: a square matrix and a vector of integers or ``Fraction``
+        objects (exact) or of floats.
+    d
+        The covering vector, every entry positive; all ones by default.
+        Different covering vectors may lead to different solutions.
+    exact
+        Integer pivoting on rational data if True, float64 otherwise.
+    max_pivots
+        Stop with :class:`SolverError` after this many pivots
+        (default :func:`default_max_pivots`).
+
+    Returns
+    -------
+    LemkeResult
+        The solution ``z`` and the number of pivots.
+
+    Raises
+    ------
+    SolverError
+        If the pivot bound is reached, or the path ends on a ray.
+    """
+    n = len(q)  # type: ignore[arg-type]
+    if d is None:
+        d = [1] * n
+    limit = default_max_pivots(n) if max_pivots is None else max_pivots
+    if exact:
+        return _lemke_exact(M, q, d, limit)
+    return _lemke_float(M, q, d, limit)
+
+
+# -------------------------------------------------------------------------------------
+# Shared bookkeeping
+# -------------------------------------------------------------------------------------
+def _complement(variable: int, n: int) -> int:
+    return variable + n if variable < n else variable - n
+
+
+def _no_solution(pivots: int) -> SolverError:
+    return SolverError(
+        f"no equilibrium found after {pivots} pivots: Lemke's path ended on a ray "
+        "(the problem has no solution this method can reach); please report this game"
+    )
+
+
+def _too_many(limit: int) -> SolverError:
+    return SolverError(
+        f"no equilibrium found after {limit} pivots (the limit); "
+        "raise max_pivots to search longer"
+    )
+
+
+def _check_shapes(n: int, m_shape: tuple[int, ...], d_len: int) -> None:
+    if m_shape != (n, n) or d_len != n:
+        raise ValueError(f"LCP of size {n} needs an {n}x{n} matrix and a covering vector of {n}")
+
+
+# -------------------------------------------------------------------------------------
+# Exact: integer pivoting
+# -------------------------------------------------------------------------------------
+def integer_rows(rows: Any, width: int) -> tuple[Array, int]:
+    """Rational rows scaled one by one to integers (by the least common denominator).
+
+    Returns an object array of Python ints, ``len(rows) x width``, and the
+    largest entry in size. Only non-zero entries are converted, so sparse
+    input is cheap.
+    """
+    data = np.asarray(rows, dtype=object)
+    if data.ndim != 2 or data.shape[1] != width:
+        raise ValueError(f"expected rows of {width} numbers, got an array of shape {data.shape}")
+    out = np.zeros(data.shape, dtype=object)
+    biggest = 0
+    for i in range(data.shape[0]):
+        row = data[i]
+        nz = np.flatnonzero(row != 0)
+        entries = [v if isinstance(v, int) else Fraction(v) for v in row[nz].tolist()]
+        scale = math.lcm(*(v.denominator for v in entries if isinstance(v, Fraction)))
+        ints = [v * scale if isinstance(v, int) else v.numerator * (scale // v.denominator) for v in entries]
+        out[i, nz] = ints
+        biggest = max(biggest, max(map(abs, ints), default=0))
+    return out, biggest
+
+
+def integer_pivot(T: Array, r: int, s: int, det: int) -> tuple[Array, int]:
+    """One step of integer pivoting on ``(r, s)``; returns the new tableau and determinant.
+
+    ``T`` holds ``det`` times the reduced tableau of the current basis. Row
+    ``r`` is kept, every other row ``i`` becomes ``(T_i T_rs - T_is T_r) / det``
+    (an exact division), and the new determinant is ``T_rs``; signs are flipped
+    so that it stays positive. An int64 tableau whose entries reach
+    :data:`SMALL_INTEGER` continues in Python integers.
+    """
+    pivot = int(T[r, s])
+    row = T[r].copy()
+    T = (T * pivot - np.outer(T[:, s], row)) // det
+    T[r] = row
+    if pivot < 0:
+        T = -T
+        pivot = -pivot
+    if T.dtype != object and int(np.abs(T).max(initial=0)) >= SMALL_INTEGER:
+        T = T.astype(object)  # Python ints: products could overflow int64 from now on
+    return T, pivot
+
+
+def _tableau(M: Any, q: Any, d: Any) -> Array:
+    """The tableau ``[I | -L M | -L d | L q]``, ``L`` scaling each row to integers.
+
+    int64 when every entry is below :data:`SMALL_INTEGER`, Python integers otherwise.
+    """
+    n = len(q)
+    qs = [Fraction(x) for x in q]
+    ds = [Fraction(x) for x in d]
+    if len(ds) != n:
+        _check_shapes(n, (n, n), len(ds))
+    if any(x <= 0 for x in ds):
+        raise ValueError("the covering vector must be positive")
+    data = np.asarray(M, dtype=object)
+    _check_shapes(n, data.shape if n else (0, 0), n)
+    block = np.empty((n, n + 2), dtype=object)
+    block[:, :n] = data
+    block[:, n] = ds
+    block[:, n + 1] = qs
+    ints, biggest = integer_rows(block, n + 2)
+    small = biggest < SMALL_INTEGER
+    T = np.zeros((n, 2 * n + 2), dtype=np.int64 if small else object)
+    T[:, :n] = np.eye(n, dtype=np.int64)
+    T[:, n:] = ints.astype(np.int64) if small else ints
+    T[:, n : 2 * n + 1] *= -1
+    return T
+
+
+def _lex_min_rows(
+    T: Array, rows: list[int], divisor: list[int], n: int, z0_row: int
+) -> tuple[int, bool]:
+    """The row with the lexicographically least ``(rhs, basis inverse row) / divisor``.
+
+    ``divisor[k]`` is the positive pivot-column entry of ``rows[k]``. A tie in
+    the first component that includes ``z0_row`` is won by it. Ratios are
+    compared by cross-multiplying (all integers). The flag says whether the
+    lexicographic rule was needed.
+    """
+    tied = _least(T, 2 * n + 1, rows, divisor)
+    if len(tied) == 1:
+        return tied[0][0], False
+    if any(r == z0_row for r, _ in tied):
+        return z0_row, False
+    for col in range(n):  # the columns of w hold D times the basis inverse
+        tied = _least(T, col, [r for r, _ in tied], [div for _, div in tied])
+        if len(tied) == 1:
+            break
+    return tied[0][0], True
+
+
+def _least(T: Array, col: int, rows: list[int], divisor: list[int]) -> list[tuple[int, int]]:
+    """The ``(row, divisor)`` pairs where ``T[row, col] / divisor`` is least."""
+    best_num, best_div = int(T[rows[0], col]), divisor[0]
+    tied = [(rows[0], divisor[0])]
+    for r, div in zip(rows[1:], divisor[1:], strict=True):
+        num = int(T[r, col])
+        left, right = num * best_div, best_num * div
+        if left < right:
+            best_num, best_div = num, div
+            tied = [(r, div)]
+        elif left == right:
+            tied.append((r, div))
+    return tied
+
+
+def _lemke_exact(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
+    T = _tableau(M, q, d)
+    n = T.shape[0]
+    z0, rhs = 2 * n, 2 * n + 1
+    if all(int(T[i, rhs]) >= 0 for i in range(n)):
+        return LemkeResult(np.array([Fraction(0)] * n, dtype=object), 0, tuple(range(n)))
+    basis = list(range(n))
+    det = 1
+    # Step 2: z0 enters; its column is -L d < 0 in every row.
+    r, tie = _lex_min_rows(T, list(range(n)), [-int(T[i, z0]) for i in range(n)], n, -1)
+    lexicographic = int(tie)
+    entering = z0
+    pivots = 0
+    while True:
+        if pivots >= limit:
+            raise _too_many(limit)
+        # A positive determinant makes every later pivot entry positive.
+        T, det = integer_pivot(T, r, entering, det)
+        pivots += 1
+        leaving = basis[r]
+        basis[r] = entering
+        if leaving == z0:
+            break
+        entering = _complement(leaving, n)
+        column = T[:, entering]
+        rows = [i for i in range(n) if column[i] > 0]
+        if not rows:
+            raise _no_solution(pivots)
+        z0_row = basis.index(z0)
+        r, tie = _lex_min_rows(T, rows, [int(column[i]) for i in rows], n, z0_row)
+        lexicographic += tie
+    z = np.array([Fraction(0)] * n, dtype=object)
+    for i, v in enumerate(basis):
+        if v >= n:
+            z[v - n] = Fraction(int(T[i, rhs]), int(det))
+    return LemkeResult(z, pivots, tuple(basis), lexicographic)
+
+
+# -------------------------------------------------------------------------------------
+# Float
+# -------------------------------------------------------------------------------------
+def _lex_min_rows_float(
+    T: Array, rows: Array, n: int, column: int, z0_row: int
+) -> tuple[int, bool]:
+    """:func:`_lex_min_rows` for a float tableau (ties within ``FLOAT_RATIO_TIE``)."""
+    rhs = 2 * n + 1
+    div = T[rows, column]
+    ratios = T[rows, rhs] / div
+    best = ratios.min()
+    tied = rows[ratios <= best + FLOAT_RATIO_TIE * max(1.0, abs(best))]
+    if tied.size == 1:
+        return int(tied[0]), False
+    if z0_row in tied.tolist():
+        return z0_row, False
+    for col in range(n):
+        ratios = T[tied, col] / T[tied, column]
+        best = ratios.min()
+        tied = tied[ratios <= best + FLOAT_RATIO_TIE * max(1.0, abs(best))]
+        if tied.size == 1:
+            break
+    return int(tied[0]), True
+
+
+def _lemke_float(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
+    Mf = np.asarray(M, dtype=np.float64)
+    qf = np.asarray(q, dtype=np.float64).ravel()
+    df = np.asarray(d, dtype=np.float64).ravel()
+    n = qf.size
+    _check_shapes(n, Mf.shape if n else (0, 0), df.size)
+    if (df <= 0).any():
+        raise ValueError("the covering vector must be positive")
+    z0, rhs = 2 * n, 2 * n + 1
+    if (qf >= 0).all():
+        return LemkeResult(np.zeros(n), 0, tuple(range(n)))
+    original = np.hstack([np.eye(n), -Mf, -df[:, None], qf[:, None]])
+    T = original.copy()
+    basis = list(range(n))
+    # Step 2: z0 enters; lexicographic minimum of (q, I) / d over all rows.
+    T_first = T.copy()
+    T_first[:, z0] = df  # the ratio uses -column, which is d > 0
+    r, tie = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1)
+    lexicographic = int(tie)
+    entering = z0
+    pivots = 0
+    while True:
+        if pivots >= limit:
+            raise _too_many(limit)
+        T[r] /= T[r, entering]
+        factor = T[:, entering].copy()
+        factor[r] = 0.0
+        T -= np.outer(factor, T[r])
+        pivots += 1
+        leaving = basis[r]
+        basis[r] = entering
+        if leaving == z0:
+            break
+        entering = _complement(leaving, n)
+        column = T[:, entering]
+        tol = FLOAT_PIVOT * max(1.0, float(np.abs(column).max()))
+        rows = np.flatnonzero(column > tol)
+        if not rows.size:
+            raise _no_solution(pivots)
+        r, tie = _lex_min_rows_float(T, rows, n, entering, basis.index(z0))
+        lexicographic += tie
+    values = T[:, rhs].copy()
+    # Solve the final basis again from the original data (less accumulated
+    # error), unless the basis is so ill-conditioned that the answers disagree.
+    try:
+        again = np.linalg.solve(original[:, basis], qf)
+    except np.linalg.LinAlgError:
+        again = values
+    if np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE):
+        values = again
+    z = np.zeros(n)
+    for i, v in enumerate(basis):
+        if v >= n:
+            z[v - n] = max(float(values[i]), 0.0)
+    return LemkeResult(z, pivots, tuple(basis), lexicographic)

@@ -1,0 +1,370 @@
+"""Optimal strategies of two-player constant-sum extensive games by the sequence-form linear program.
+
+Koller, Megiddo and von Stengel (1996), "Efficient computation of equilibria
+for extensive two-person games", *Games and Economic Behavior* 14, 247-259,
+section 3; von Stengel (1996), "Efficient computation of behavior strategies",
+*Games and Economic Behavior* 14, 220-246. In a constant-sum game the
+equilibrium strategies are the max-min strategies. With the sequence form
+``(A, B, E, e, F, f)`` of :mod:`policy.representations.sequence`, player 1's
+realization plan ``x`` guarantees ``min {x^T A y : F y = f, y >= 0}``, which by
+linear programming duality is ``max {f^T q : F^T q <= A^T x}``; so
+
+    maximise f^T q  over x, q  subject to  F^T q - A^T x <= 0,  E x = e,  x >= 0
+
+gives an optimal plan ``x`` and the value ``f^T q`` to player 1. Player 2's
+plan comes from the same program with the roles swapped (``B^T``, ``F``, ``E``).
+Steps:
+
+1. Check the game is constant-sum: every terminal's payoffs add to the same
+   number (else :class:`SolverError`, naming two terminals).
+2. Solve both programs with HiGHS (``scipy.optimize.linprog(method="highs")``)
+   on sparse matrices.
+3. Recover each solution exactly: the variables HiGHS puts at zero and the
+   inequalities it makes tight fix a vertex; that square-or-overdetermined
+   linear system is solved again exactly, by integer pivoting (free directions,
+   if any, set to the rounded float solution), and checked for feasibility. In
+   float mode the same system is solved in float64, which removes the solver's
+   tolerance-sized errors (HiGHS works to about 1e-7).
+4. Turn the plans into behaviour (uniform at information sets the owner's own
+   plan never reaches) and verify the profile with
+   :func:`policy.solvers.verify.behavior_regret`: exactly 0 in exact mode,
+   within ``tolerances.REGRET`` times the payoff scale in float mode. The two
+   values must add to the constant. Nothing unverified is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy import tolerances
+from policy.model import Game, Number, Numbers
+from policy.representations.sequence import Fill, SequenceForm, sequence_form
+from policy.solvers.errors import SolverError
+from policy.solvers.lcp import checked_equilibrium, regret_scale, require_two_players
+from policy.solvers.lemke import SMALL_INTEGER, integer_pivot, integer_rows
+from policy.solvers.result import Equilibrium, SolveResult
+
+FLOAT_TIE_TOLERANCE = tolerances.TIE
+#: A float LP variable or slack at most this (times the payoff scale) counts as
+#: zero when the active set is read off HiGHS's solution; HiGHS's own
+#: feasibility tolerance is 1e-7. Not in policy.tolerances yet.
+ACTIVE_TOLERANCE = 1e-6
+#: Free directions of the exact system are set to the float solution rounded to
+#: fractions with at most this denominator.
+ROUNDING_DENOMINATOR = 10**6
+
+Array = npt.NDArray[Any]
+
+
+@dataclass(frozen=True)
+class _Program:
+    """One player's max-min program: ``max f^T q : F^T q - G^T x <= 0, E x = e, x >= 0``.
+
+    ``G`` is the player's payoff matrix (own sequences x opponent's), ``E, e``
+    the player's constraints, ``F, f`` the opponent's (all dense, ``Fraction``
+    or float).
+    """
+
+    G: Array
+    E: Array
+    e: Array
+    F: Array
+    f: Array
+
+
+@dataclass(frozen=True)
+class _Solution:
+    plan: Array
+    value: Number
+
+
+def lp_solve(
+    game: Game,
+    values: Mapping[str, Number],
+    exact: bool = True,
+    all_equilibria: bool = False,
+    fill: Fill = "uniform",
+) -> SolveResult:
+    """Solve a two-player constant-sum game by the sequence-form linear program.
+
+    Parameters
+    ----------
+    game
+        A 2-player game with perfect recall whose terminal payoffs add up to
+        the same constant everywhere (zero-sum, for instance).
+    values
+        The value of every parameter the game uses.
+    exact
+        Recover and verify an exact rational solution if True; float64 otherwise.
+    all_equilibria
+        Not supported: one pair of optimal strategies is returned (with a
+        warning), since the optimal strategies form a polytope; every pair in it
+        has the same value.
+    fill
+        Behaviour at information sets the owner's own plan never reaches:
+        ``"uniform"`` (default), ``"first"``, or a function of the infoset.
+
+    Returns
+    -------
+    SolveResult
+        Method ``"lp"``; one verified equilibrium; ``details["value"]`` is the
+        value of the game to player 1 (exact ``Fraction`` when ``exact``).
+
+    Raises
+    ------
+    SolverError
+        If the game is not 2-player constant-sum, the program fails, or no
+        solution passes verification (exact recovery failing included).
+    """
+    require_two_players(game, "lp")
+    numbers = game.numbers(values, exact=exact)
+    total = _constant_sum(game, numbers)
+    form = sequence_form(game, values, exact=exact)
+    programs = _programs(form)
+    floats = [_solve_float(program, player) for player, program in enumerate(programs)]
+    eq, lp_value = _recover(game, numbers, form, programs, floats, total, fill)
+    warnings = []
+    if all_equilibria:
+        warnings.append(
+            "lp returns one pair of optimal strategies; every optimal pair has the same value "
+            "(enummixed lists the extreme equilibria of small games)"
+        )
+    return SolveResult(
+        game=game,
+        method="lp",
+        exact=exact,
+        parameters=dict(values),
+        equilibria=(eq,),
+        warnings=tuple(warnings),
+        details={
+            "value": eq.values[0],
+            "lp_value": lp_value,
+            "constant": total if exact else float(total),
+        },
+    )
+
+
+def _constant_sum(game: Game, numbers: Numbers) -> Number:
+    """The constant the payoffs of every terminal add up to, or :class:`SolverError`."""
+    pay = numbers.leaf_payoff
+    if not pay.shape[0]:
+        raise SolverError(f"{game.title!r} has no terminal nodes")
+    sums = pay[:, 0] + pay[:, 1]
+    first = sums[0]
+    if numbers.exact:
+        off = [k for k, s in enumerate(sums.tolist()) if s != first]
+    else:
+        tol = FLOAT_TIE_TOLERANCE * regret_scale(numbers)
+        off = np.flatnonzero(np.abs(sums - first) > tol).tolist()
+    if off:
+        names = game.node_names
+        t0, t1 = int(game.terminals[0]), int(game.terminals[off[0]])
+        raise SolverError(
+            f"lp needs a constant-sum game, but the payoffs add up to {_show(first)} at terminal "
+            f"{names[t0]!r} and to {_show(sums[off[0]])} at {names[t1]!r}; "
+            "use lcp for general 2-player games"
+        )
+    return first
+
+
+def _show(x: Any) -> str:
+    if isinstance(x, Fraction):
+        return str(x)
+    return f"{float(x):.6g}"
+
+
+def _programs(form: SequenceForm) -> tuple[_Program, _Program]:
+    A, B = form.A_dense(), form.B_dense()
+    E, F = form.E_dense(), form.F_dense()
+    return (
+        _Program(G=A, E=E, e=np.asarray(form.e), F=F, f=np.asarray(form.f)),
+        _Program(G=B.T, E=F, e=np.asarray(form.f), F=E, f=np.asarray(form.e)),
+    )
+
+
+# -------------------------------------------------------------------------------------
+# Float solution by HiGHS
+# -------------------------------------------------------------------------------------
+def _solve_float(program: _Program, player: int) -> Array:
+    """HiGHS's solution ``(x, q)`` of one program, as one float vector."""
+    from scipy import sparse
+    from scipy.optimize import linprog
+
+    G = sparse.csr_matrix(program.G.astype(np.float64))
+    E = sparse.csr_matrix(program.E.astype(np.float64))
+    F = sparse.csr_matrix(program.F.astype(np.float64))
+    n, m = G.shape[0], F.shape[0]
+    c = np.concatenate([np.zeros(n), -program.f.astype(np.float64)])
+    a_ub = sparse.hstack([-G.T, F.T], format="csr")
+    a_eq = sparse.hstack([E, sparse.csr_matrix((E.shape[0], m))], format="csr")
+    bounds = [(0.0, None)] * n + [(None, None)] * m
+    res = linprog(
+        c,
+        A_ub=a_ub,
+        b_ub=np.zeros(a_ub.shape[0]),
+        A_eq=a_eq,
+        b_eq=program.e.astype(np.float64),
+        bounds=bounds,
+        method="highs",
+    )
+    if res.status != 0 or res.x is None:
+        raise SolverError(
+            f"the linear program of player {player + 1} failed in HiGHS: {res.message}"
+        )
+    return np.asarray(res.x, dtype=np.float64)
+
+
+# -------------------------------------------------------------------------------------
+# Recovery and verification
+# -------------------------------------------------------------------------------------
+def _recover(
+    game: Game,
+    numbers: Numbers,
+    form: SequenceForm,
+    programs: tuple[_Program, _Program],
+    floats: list[Array],
+    total: Number,
+    fill: Fill,
+) -> tuple[Equilibrium, Number]:
+    """Re-solve each program's active system, verify, and return the equilibrium and LP value."""
+    exact = numbers.exact
+    attempts: list[tuple[str, bool]] = [("exact", True)] if exact else [("polished", False), ("exact", True)]
+    reasons: list[str] = []
+    for how, rational in attempts:
+        solutions = []
+        for player, (program, vector) in enumerate(zip(programs, floats, strict=True)):
+            got = _active_solution(program, vector, rational)
+            if got is None:
+                reasons.append(f"{how}: the active system of player {player + 1} has no feasible solution")
+                break
+            solutions.append(got)
+        if len(solutions) < 2:
+            continue
+        x, y = solutions[0].plan, solutions[1].plan
+        if not exact and rational:
+            x = np.array([float(v) for v in x])
+            y = np.array([float(v) for v in y])
+        v1, v2 = solutions[0].value, solutions[1].value
+        if exact and v1 + v2 != total:
+            reasons.append(f"{how}: the values {v1} and {v2} do not add up to {total}")
+            continue
+        probs = form.behavior_from_realization(list(x), list(y), fill)
+        probs = [Fraction(p) for p in probs] if exact else [float(p) for p in probs]
+        eq, regret = checked_equilibrium(game, numbers, probs)
+        if eq is None:
+            reasons.append(f"{how}: Nash regret {regret}")
+            continue
+        return eq, (v1 if exact else float(v1))
+    raise SolverError(
+        "lp could not recover a verified solution from HiGHS's answer ("
+        + "; ".join(reasons)
+        + ")"
+        + ("" if exact else "; try exact arithmetic")
+    )
+
+
+def _active_solution(program: _Program, vector: Array, rational: bool) -> _Solution | None:
+    """Solve ``E x = e`` and the tight rows of ``F^T q = G^T x`` with the zero ``x`` fixed at 0.
+
+    The active set is read off the float ``vector = (x, q)``. Returns ``None`` if
+    the system is inconsistent or its solution infeasible.
+    """
+    G, E, F = program.G, program.E, program.F
+    n, m = G.shape[0], F.shape[0]
+    x_f, q_f = vector[:n], vector[n:]
+    Gf = G.astype(np.float64)
+    Ff = F.astype(np.float64)
+    scale = max(1.0, float(np.abs(Gf).max()) if Gf.size else 1.0)
+    slack = Gf.T @ x_f - Ff.T @ q_f  # >= 0 when feasible
+    support = np.flatnonzero(x_f > ACTIVE_TOLERANCE).tolist()
+    tight = np.flatnonzero(slack <= ACTIVE_TOLERANCE * scale).tolist()
+    # Unknowns: x on the support, then q. Rows: E x = e, then tight constraints.
+    k = len(support)
+    if rational:
+        G, E, F = _fractions(G), _fractions(E), _fractions(F)
+        zero = Fraction(0)
+        rows = [[E[r, j] for j in support] + [zero] * m for r in range(E.shape[0])]
+        rows += [[-G[j, t] for j in support] + [F[i, t] for i in range(m)] for t in tight]
+        rhs = [Fraction(v) for v in program.e.tolist()] + [zero] * len(tight)
+        hint = [float(x_f[j]) for j in support] + [float(v) for v in q_f]
+        sol = _solve_rational(rows, rhs, hint)
+        if sol is None:
+            return None
+        x = np.full(n, zero, dtype=object)
+        x[support] = sol[:k]
+        q = np.array(sol[k:], dtype=object)
+        full_slack = G.T.dot(x) - F.T.dot(q)
+        if any(v < 0 for v in x) or any(v < 0 for v in full_slack):
+            return None
+        return _Solution(x, _fractions(program.f).dot(q))
+    matrix = np.zeros((E.shape[0] + len(tight), k + m))
+    matrix[: E.shape[0], :k] = E.astype(np.float64)[:, support]
+    matrix[E.shape[0] :, :k] = -Gf[support][:, tight].T
+    matrix[E.shape[0] :, k:] = Ff[:, tight].T
+    rhs_f = np.concatenate([program.e.astype(np.float64), np.zeros(len(tight))])
+    guess = np.concatenate([x_f[support], q_f])
+    # Least-change correction of the float solution onto the active system.
+    delta, *_ = np.linalg.lstsq(matrix, rhs_f - matrix @ guess, rcond=None)
+    sol_f = guess + delta
+    if np.abs(matrix @ sol_f - rhs_f).max(initial=0.0) > ACTIVE_TOLERANCE * scale:
+        return None
+    x_out = np.zeros(n)
+    x_out[support] = np.maximum(sol_f[:k], 0.0)
+    return _Solution(x_out, float(program.f.astype(np.float64) @ sol_f[k:]))
+
+
+def _fractions(a: Array) -> Array:
+    """An array of ``Fraction`` (float entries converted exactly)."""
+    if a.dtype == object:
+        return a
+    return np.array(
+        [Fraction(v) for v in a.ravel().tolist()], dtype=object
+    ).reshape(a.shape)
+
+
+def _solve_rational(
+    rows: list[list[Any]], rhs: Sequence[Fraction], hint: Sequence[float]
+) -> list[Fraction] | None:
+    """A solution of ``rows z = rhs`` in exact arithmetic, or ``None`` if inconsistent.
+
+    Gauss-Jordan elimination by integer pivoting (:func:`policy.solvers.lemke.integer_pivot`)
+    on the system scaled to integers; variables without a pivot (free
+    directions) take the value of ``hint`` rounded to a fraction with a bounded
+    denominator.
+    """
+    width = len(hint)
+    if not rows:
+        return [Fraction(v).limit_denominator(ROUNDING_DENOMINATOR) for v in hint]
+    augmented = [[*row, b] for row, b in zip(rows, rhs, strict=True)]
+    T, biggest = integer_rows(augmented, width + 1)
+    if biggest < SMALL_INTEGER:
+        T = T.astype(np.int64)
+    det = 1
+    pivot_rows: list[tuple[int, int]] = []  # (row, column)
+    free = [True] * len(augmented)
+    for col in range(width):
+        candidates = [i for i in range(T.shape[0]) if free[i] and T[i, col] != 0]
+        if not candidates:
+            continue
+        r = candidates[0]
+        T, det = integer_pivot(T, r, col, det)
+        free[r] = False
+        pivot_rows.append((r, col))
+    if any(free[i] and T[i, width] != 0 for i in range(T.shape[0])):
+        return None  # a row reduced to 0 = non-zero
+    pivot_cols = {col for _, col in pivot_rows}
+    z = [Fraction(0)] * width
+    for col in range(width):
+        if col not in pivot_cols:
+            z[col] = Fraction(hint[col]).limit_denominator(ROUNDING_DENOMINATOR)
+    others = [col for col in range(width) if col not in pivot_cols and z[col] != 0]
+    for r, col in pivot_rows:
+        total = int(T[r, width]) - sum((int(T[r, j]) * z[j] for j in others), start=Fraction(0))
+        z[col] = total / det
+    return z

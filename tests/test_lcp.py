@@ -1,0 +1,335 @@
+"""lcp: Lemke's method on the sequence form (Koller, Megiddo and von Stengel 1996).
+
+Three kinds of test: values from the literature (Kuhn poker, matching pennies),
+cross-checks with Gambit (every equilibrium we return has ``max_regret() == 0``
+in pygambit, computed through its own strategic form), and properties of
+random two-player games with chance and information sets (regret 0, exact and
+float agree, ``all_equilibria`` returns distinct equilibria only).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policy.model import Game, NodeKind, build_game, game_from_arrays, own_sequences
+from policy.solvers.errors import SolverError
+from policy.solvers.lcp import lcp_solve, same_profile
+from policy.solvers.verify import behavior_regret
+from tests.conftest import chance, decision, pygambit_profile, terminal, to_pygambit
+
+F = Fraction
+
+#: Float answers must match exact ones within this (payoffs are small integers).
+FLOAT_TOL = 1e-7
+
+
+# ---------------------------------------------------------------------------------
+# Games
+# ---------------------------------------------------------------------------------
+def kuhn_poker() -> Game:
+    """Kuhn (1950), "A simplified two-person poker", Contributions to the Theory of Games 1.
+
+    Three cards J < Q < K; chance deals one to each player (6 deals, 1/6 each);
+    both ante 1. Player 1 checks or bets 1; after a check player 2 checks
+    (showdown for 1) or bets 1, and player 1 then folds or calls (showdown for
+    2); after a bet player 2 folds or calls (showdown for 2). Each player's
+    information sets are their own card and the history of bets.
+    """
+    cards = "JQK"
+    deals = [a + b for a in cards for b in cards if a != b]
+    specs = [chance("deal", {d: F(1, 6) for d in deals}, **{d: d for d in deals})]
+    for d in deals:
+        mine, theirs = d
+        win = 1 if cards.index(mine) > cards.index(theirs) else -1
+        specs += [
+            decision(d, "P1", f"P1 {mine}", check=f"{d}.c", bet=f"{d}.b"),
+            decision(f"{d}.c", "P2", f"P2 {theirs} after check", check=f"{d}.cc", bet=f"{d}.cb"),
+            terminal(f"{d}.cc", win, -win),
+            decision(f"{d}.cb", "P1", f"P1 {mine} after check-bet", fold=f"{d}.cbf", call=f"{d}.cbc"),
+            terminal(f"{d}.cbf", -1, 1),
+            terminal(f"{d}.cbc", 2 * win, -2 * win),
+            decision(f"{d}.b", "P2", f"P2 {theirs} after bet", fold=f"{d}.bf", call=f"{d}.bc"),
+            terminal(f"{d}.bf", 1, -1),
+            terminal(f"{d}.bc", 2 * win, -2 * win),
+        ]
+    return build_game("Kuhn poker", ["P1", "P2"], specs)
+
+
+def matching_pennies(bonus: int = 0) -> Game:
+    """Matching pennies as a tree: B does not see A's coin. ``bonus`` is added to B's payoffs."""
+    return build_game("Matching pennies", ["A", "B"], [
+        decision("a", "A", H="bh", T="bt"),
+        decision("bh", "B", "b", H="hh", T="ht"),
+        decision("bt", "B", "b", H="th", T="tt"),
+        terminal("hh", 1, -1 + bonus), terminal("ht", -1, 1 + bonus),
+        terminal("th", -1, 1 + bonus), terminal("tt", 1, -1 + bonus),
+    ])
+
+
+def liars_dice_lite() -> Game:
+    """A chance move the receiver does not see: the seller knows the quality.
+
+    Chance makes the good high quality (prob 1/3) or low (2/3); the seller sees
+    it and asks a high or low price; the buyer sees only the price and buys or
+    walks away.
+    """
+    return build_game("Lemons", ["Seller", "Buyer"], [
+        chance("nature", {"good": "1/3", "bad": "2/3"}, good="sg", bad="sb"),
+        decision("sg", "Seller", "knows good", high="gh", low="gl"),
+        decision("sb", "Seller", "knows bad", high="bh", low="bl"),
+        decision("gh", "Buyer", "heard high", buy="ghb", walk="ghw"),
+        decision("gl", "Buyer", "heard low", buy="glb", walk="glw"),
+        decision("bh", "Buyer", "heard high", buy="bhb", walk="bhw"),
+        decision("bl", "Buyer", "heard low", buy="blb", walk="blw"),
+        terminal("ghb", 3, 2), terminal("ghw", 0, 0),
+        terminal("glb", 1, 4), terminal("glw", 0, 0),
+        terminal("bhb", 3, -2), terminal("bhw", 0, 0),
+        terminal("blb", 1, 0), terminal("blw", 0, 0),
+    ])
+
+
+_NUMBER = st.integers(-4, 4)
+_KIND_AT_ROOT = st.sampled_from([NodeKind.DECISION, NodeKind.CHANCE])
+_KIND = st.sampled_from([NodeKind.DECISION, NodeKind.DECISION, NodeKind.CHANCE, NodeKind.TERMINAL])
+_BRANCHING = st.sampled_from([2, 2, 3])
+_WEIGHT = st.integers(0, 3)
+_GROUP = st.sampled_from([0, 0, 1])
+
+
+@st.composite
+def two_player_games(
+    draw: st.DrawFn, max_nodes: int = 28, max_depth: int = 4, zero_sum: bool = False
+) -> Game:
+    """A random 2-player game with chance and information sets (perfect recall).
+
+    The tree is drawn breadth-first, one player moving at each depth (chance
+    may move anywhere); then, depth by depth, the decision nodes
+    of a player that have the same number of actions and the same own history
+    (as :func:`policy.model.own_sequences` numbers it) are split at random into
+    information sets, so that a player may not see the other's (or chance's)
+    earlier moves but always remembers their own. Payoffs are small integers,
+    so ties and degenerate games are common; ``zero_sum`` makes ``u2 = -u1``.
+    """
+    level_player = [draw(st.integers(0, 1)) for _ in range(max_depth + 1)]
+    kinds: list[int] = []
+    movers: list[int] = []
+    counts: list[int] = []
+    depth = [0]
+    payoffs: list[list[Fraction]] = []
+    probabilities: dict[int, list[Fraction]] = {}
+    while len(kinds) < len(depth):
+        i = len(kinds)
+        room = max_nodes - len(depth)
+        kind = NodeKind.TERMINAL
+        if depth[i] < max_depth and room >= 2:
+            kind = draw(_KIND_AT_ROOT if i == 0 else _KIND)
+        k = min(draw(_BRANCHING), room) if kind != NodeKind.TERMINAL else 0
+        kinds.append(int(kind))
+        counts.append(k)
+        movers.append(level_player[depth[i]] if kind == NodeKind.DECISION else -1)
+        depth.extend([depth[i] + 1] * k)
+        if kind == NodeKind.TERMINAL:
+            u1 = F(draw(_NUMBER))
+            payoffs.append([u1, -u1 if zero_sum else F(draw(_NUMBER))])
+        elif kind == NodeKind.CHANCE:
+            weights = [draw(_WEIGHT) for _ in range(k)]
+            if not any(weights):
+                weights[-1] = 1
+            probabilities[i] = [F(w, sum(weights)) for w in weights]
+    players = ["P1", "P2"]
+    plain = game_from_arrays("random", players, counts, kinds, movers, payoffs, probabilities)
+    history = own_sequences(plain)
+    groups: dict[tuple[int, int, int, int], list[int]] = defaultdict(list)
+    for n in np.flatnonzero(plain.kind == NodeKind.DECISION).tolist():
+        p = int(plain.player[n])
+        groups[(p, depth[n], counts[n], int(history[n, p]))].append(n)
+    names: list[str | None] = [None] * len(kinds)
+    for g, members in enumerate(groups.values()):
+        for n in members:
+            names[n] = f"h{g}.{draw(_GROUP)}"
+    return game_from_arrays(
+        "random", players, counts, kinds, movers, payoffs, probabilities, infoset_names=names
+    )
+
+
+def gambit_regret(game: Game, behavior) -> Fraction:
+    """pygambit's max_regret of our behaviour profile (through its strategic form)."""
+    g, actions = to_pygambit(game, {})
+    return pygambit_profile(g, actions, behavior).max_regret()
+
+
+# ---------------------------------------------------------------------------------
+# Literature values
+# ---------------------------------------------------------------------------------
+def test_kuhn_poker():
+    # Kuhn (1950): the value of the game to player 1 is -1/18; player 1 bets a
+    # king, never bets a queen, bluffs a jack with some alpha in [0, 1/3].
+    game = kuhn_poker()
+    result = lcp_solve(game, {})
+    assert result.method == "lcp" and result.exact
+    (eq,) = result.equilibria
+    assert eq.values == (F(-1, 18), F(1, 18))
+    assert eq.max_regret == 0
+    assert behavior_regret(game, game.numbers({}), eq.probabilities)[0] == 0
+    assert eq.choice("P1 K") == "bet"
+    assert eq.behavior["P1 J"]["bet"] <= F(1, 3)
+    assert result.details["pivots"] > 0
+
+
+def test_kuhn_poker_all_equilibria():
+    game = kuhn_poker()
+    result = lcp_solve(game, {}, all_equilibria=True)
+    assert len(result.equilibria) >= 2
+    for eq in result.equilibria:
+        assert eq.values == (F(-1, 18), F(1, 18))
+        assert eq.max_regret == 0
+    # The bluffing frequency with a jack spans Kuhn's interval [0, 1/3].
+    bluffs = {eq.behavior["P1 J"]["bet"] for eq in result.equilibria}
+    assert {F(0), F(1, 3)} <= bluffs
+    assert any("there may be others" in w for w in result.warnings)
+
+
+def test_kuhn_poker_float():
+    game = kuhn_poker()
+    (eq,) = lcp_solve(game, {}, exact=False).equilibria
+    assert eq.values[0] == pytest.approx(-1 / 18, abs=FLOAT_TOL)
+    assert 0 <= eq.max_regret <= 1e-9
+    (exact,) = lcp_solve(game, {}).equilibria
+    assert eq.probabilities == pytest.approx([float(p) for p in exact.probabilities], abs=FLOAT_TOL)
+
+
+@pytest.mark.parametrize("exact", [True, False], ids=["exact", "float"])
+@pytest.mark.parametrize("bonus", [0, 3])
+def test_matching_pennies(exact, bonus):
+    # von Neumann and Morgenstern (1944): both players mix 1/2; value 0 to A.
+    result = lcp_solve(matching_pennies(bonus), {}, exact=exact)
+    (eq,) = result.equilibria
+    assert list(eq.probabilities) == pytest.approx([0.5] * 4, abs=FLOAT_TOL)
+    assert float(eq.values[0]) == pytest.approx(0, abs=FLOAT_TOL)
+    assert float(eq.values[1]) == pytest.approx(bonus, abs=FLOAT_TOL)
+    if exact:
+        assert eq.probabilities == (F(1, 2),) * 4
+
+
+def test_a_chance_move_the_receiver_does_not_see():
+    # The seller always asks high (3 > 1), so the buyer hears "high" from both
+    # types: buying is worth 1/3*2 + 2/3*(-2) = -2/3 < 0; the buyer walks away
+    # after "high", the seller is then indifferent.
+    game = liars_dice_lite()
+    result = lcp_solve(game, {}, all_equilibria=True)
+    for eq in result.equilibria:
+        assert eq.max_regret == 0
+        assert gambit_regret(game, eq.behavior) == 0
+    walks = [eq for eq in result.equilibria if eq.behavior["heard high"]["walk"] == 1]
+    assert walks
+
+
+def test_perfect_information_games_too():
+    game = build_game("entry", ["Entrant", "Incumbent"], [
+        decision("e", "Entrant", enter="i", out="o"),
+        decision("i", "Incumbent", fight="f", share="s"),
+        terminal("o", 0, 2), terminal("f", -1, -1), terminal("s", 1, 1),
+    ])
+    result = lcp_solve(game, {}, all_equilibria=True)
+    assert all(eq.max_regret == 0 for eq in result.equilibria)
+    # (enter, share) is the subgame-perfect one; staying out against a fight is Nash too.
+    choices = {(eq.choice("e"), eq.choice("i")) for eq in result.equilibria}
+    assert ("enter", "share") in choices
+
+
+def test_degenerate_game_with_duplicate_payoffs():
+    # Every outcome pays the same: every profile is an equilibrium, and every
+    # ratio test on Lemke's path ties (the lexicographic rule decides).
+    game = build_game("flat", ["A", "B"], [
+        decision("a", "A", L="bl", R="br"),
+        decision("bl", "B", "b", l="z1", r="z2"),
+        decision("br", "B", "b", l="z3", r="z4"),
+        terminal("z1", 1, 1), terminal("z2", 1, 1), terminal("z3", 1, 1), terminal("z4", 1, 1),
+    ])
+    for exact in (True, False):
+        result = lcp_solve(game, {}, exact=exact, all_equilibria=True)
+        assert result.details["lexicographic"] > 0
+        assert all(float(eq.max_regret) <= 1e-9 for eq in result.equilibria)
+
+
+# ---------------------------------------------------------------------------------
+# Options and errors
+# ---------------------------------------------------------------------------------
+def test_needs_two_players():
+    game = build_game("three", ["A", "B", "C"], [
+        decision("a", "A", x="z1", y="z2"), terminal("z1", 1, 2, 3), terminal("z2", 0, 0, 0),
+    ])
+    with pytest.raises(SolverError, match="2-player"):
+        lcp_solve(game, {})
+
+
+def test_pivot_bound():
+    with pytest.raises(SolverError, match="no equilibrium found after 3 pivots"):
+        lcp_solve(kuhn_poker(), {}, max_pivots=3)
+
+
+def test_fill_at_sets_the_owner_never_reaches():
+    # In Kuhn poker player 1 always bets a king, so "P1 K after check-bet" is
+    # never reached by player 1's own play.
+    game = kuhn_poker()
+    (uniform,) = lcp_solve(game, {}).equilibria
+    (first,) = lcp_solve(game, {}, fill="first").equilibria
+    assert uniform.behavior["P1 K after check-bet"] == {"fold": F(1, 2), "call": F(1, 2)}
+    assert first.behavior["P1 K after check-bet"] == {"fold": 1, "call": 0}
+    assert first.max_regret == 0
+    assert first.values == uniform.values
+
+
+def test_max_starts():
+    result = lcp_solve(kuhn_poker(), {}, all_equilibria=True, max_starts=3)
+    assert result.details["starts"] == 3
+
+
+# ---------------------------------------------------------------------------------
+# Random games: regret 0 here and in Gambit, exact and float agree
+# ---------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(two_player_games())
+def test_random_games_are_solved_and_gambit_agrees(game):
+    result = lcp_solve(game, {})
+    (eq,) = result.equilibria
+    numbers = game.numbers({}, exact=True)
+    assert behavior_regret(game, numbers, eq.probabilities)[0] == 0
+    assert gambit_regret(game, eq.behavior) == 0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(two_player_games())
+def test_exact_and_float_agree(game):
+    exact = lcp_solve(game, {})
+    flt = lcp_solve(game, {}, exact=False)
+    (e_eq,) = exact.equilibria
+    (f_eq,) = flt.equilibria
+    # Both follow the same path when the float ratio tests decide as the exact ones.
+    if exact.details["pivots"] == flt.details["pivots"]:
+        assert f_eq.probabilities == pytest.approx([float(p) for p in e_eq.probabilities], abs=FLOAT_TOL)
+    # Either way the float answer is an equilibrium when checked exactly.
+    numbers = game.numbers({}, exact=True)
+    probs = [F(p) for p in f_eq.probabilities]
+    assert float(behavior_regret(game, numbers, probs)[0]) <= FLOAT_TOL
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(two_player_games(max_nodes=20))
+def test_all_equilibria_are_distinct_and_verified(game):
+    result = lcp_solve(game, {}, all_equilibria=True)
+    eqs = result.equilibria
+    assert eqs
+    for k, eq in enumerate(eqs):
+        assert eq.max_regret == 0
+        assert not any(same_profile(eq, other, True) for other in eqs[:k])
+    assert gambit_regret(game, eqs[-1].behavior) == 0
+    flt = lcp_solve(game, {}, exact=False, all_equilibria=True)
+    for k, eq in enumerate(flt.equilibria):
+        assert not any(same_profile(eq, other, False) for other in flt.equilibria[:k])

@@ -1,0 +1,137 @@
+"""Lemke's method on plain linear complementarity problems, exact and float.
+
+Solutions are checked against the definition (``z >= 0``, ``w = q + M z >= 0``,
+``w . z = 0``); random problems are built around a known solution so that one
+exists, degenerate ones (zeros on both sides) included.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policy.solvers.errors import SolverError
+from policy.solvers.lemke import default_max_pivots, lemke
+
+FLOAT_TOL = 1e-9
+
+
+def assert_solves(M, q, z, exact=True):
+    """``z`` solves the LCP ``(q, M)`` (exactly, or within FLOAT_TOL)."""
+    n = len(q)
+    if exact:
+        w = [Fraction(q[i]) + sum(Fraction(M[i][j]) * z[j] for j in range(n)) for i in range(n)]
+        assert all(isinstance(v, Fraction) for v in z)
+        assert min(z, default=0) >= 0
+        assert min(w, default=0) >= 0
+        assert sum(a * b for a, b in zip(w, z, strict=True)) == 0
+    else:
+        Mf = np.asarray(M, dtype=float)
+        w = np.asarray(q, dtype=float) + Mf @ z
+        scale = max(1.0, float(np.abs(Mf).max(initial=0)), float(np.abs(q).max(initial=0)))
+        assert (z >= -FLOAT_TOL * scale).all()
+        assert (w >= -FLOAT_TOL * scale).all()
+        assert abs(float(w @ z)) <= FLOAT_TOL * scale * max(1.0, float(np.abs(z).sum()))
+
+
+def test_a_small_positive_definite_problem():
+    # w1 = -5 + 2 z1 + z2, w2 = -6 + z1 + 2 z2: both w = 0 at z = (4/3, 7/3),
+    # by hand (M is positive definite, so this is the only solution).
+    M = [[2, 1], [1, 2]]
+    q = [-5, -6]
+    got = lemke(M, q)
+    assert list(got.z) == [Fraction(4, 3), Fraction(7, 3)]
+    assert got.pivots >= 2
+    fgot = lemke(M, q, exact=False)
+    assert fgot.z.tolist() == pytest.approx([4 / 3, 7 / 3], abs=FLOAT_TOL)
+
+
+def test_nonnegative_q_is_solved_by_zero():
+    got = lemke([[1, -1], [-1, 1]], [0, 3])
+    assert list(got.z) == [0, 0]
+    assert got.pivots == 0
+
+
+def test_rational_data_and_covering_vector():
+    M = [[Fraction(1, 2), Fraction(1, 3)], [Fraction(1, 7), 1]]
+    q = [Fraction(-1, 5), Fraction(-2, 3)]
+    for d in ([1, 1], [Fraction(1, 3), 5]):
+        got = lemke(M, q, d)
+        assert_solves(M, q, list(got.z))
+
+
+def test_ray_termination_is_an_error():
+    # w = -1 - z has no non-negative solution: the path ends on a ray.
+    with pytest.raises(SolverError, match="ray"):
+        lemke([[-1]], [-1])
+    with pytest.raises(SolverError, match="ray"):
+        lemke([[-1.0]], [-1.0], exact=False)
+
+
+def test_pivot_bound():
+    M = [[2, 1], [1, 2]]
+    with pytest.raises(SolverError, match=r"no equilibrium found after 1 pivots"):
+        lemke(M, [-5, -6], max_pivots=1)
+    with pytest.raises(SolverError, match=r"no equilibrium found after 1 pivots"):
+        lemke(M, [-5, -6], exact=False, max_pivots=1)
+    assert default_max_pivots(10) > 10
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="positive"):
+        lemke([[1]], [-1], [0])
+    with pytest.raises(ValueError, match="matrix"):
+        lemke([[1, 2]], [-1])
+
+
+def test_degenerate_first_step_needs_the_lexicographic_rule():
+    # Every row limits z0 at once (q = -1 everywhere, d = 1): the ordinary ratio
+    # test ties in every row, and the ties go on along the path.
+    M = [[1, 1, 0], [0, 1, 1], [1, 0, 1]]
+    q = [-1, -1, -1]
+    got = lemke(M, q)
+    assert got.lexicographic > 0
+    assert_solves(M, q, list(got.z))
+    fgot = lemke(M, q, exact=False)
+    assert fgot.lexicographic == got.lexicographic
+    assert fgot.z.tolist() == pytest.approx([float(v) for v in got.z], abs=FLOAT_TOL)
+
+
+@st.composite
+def monotone_lcps(draw):
+    """A monotone LCP (``M`` = ``P P^T`` + skew-symmetric) with a known solution.
+
+    Small integers make many ties; ``z*`` and ``w*`` are complementary and both
+    zero in some coordinates (degenerate), and ``q = w* - M z*``.
+    """
+    n = draw(st.integers(1, 6))
+    ints = st.integers(-3, 3)
+    P = np.array([[draw(ints) for _ in range(n)] for _ in range(n)], dtype=object)
+    S = np.array([[draw(ints) for _ in range(n)] for _ in range(n)], dtype=object)
+    M = P.dot(P.T) + S - S.T
+    z = []
+    w = []
+    for _ in range(n):
+        kind = draw(st.integers(0, 2))
+        value = draw(st.integers(1, 4))
+        z.append(value if kind == 0 else 0)
+        w.append(value if kind == 1 else 0)
+    q = [w[i] - sum(M[i, j] * z[j] for j in range(n)) for i in range(n)]
+    return M.tolist(), q
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(monotone_lcps())
+def test_monotone_problems_are_solved(problem):
+    # A positive semidefinite M is copositive-plus, and a feasible LCP with
+    # such an M is processed by Lemke's method (Cottle, Pang and Stone 1992,
+    # section 4.4).
+    M, q = problem
+    got = lemke(M, q)
+    assert_solves(M, q, list(got.z))
+    fgot = lemke(np.array(M, dtype=float), np.array(q, dtype=float), exact=False)
+    assert_solves(M, q, fgot.z, exact=False)
