@@ -1,0 +1,712 @@
+"""Logit (``logit``): literature values, fixed points, Gambit and nashpy cross-checks, properties.
+
+Every returned equilibrium is checked here again, with our ``behavior_regret``
+and, where the game is small, with Gambit's ``max_regret``. Games from
+Gambit's catalogue are converted to ours by ``from_pygambit`` below.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policy.expr import parse
+from policy.gamefile import loads_game
+from policy.model import Game, NodeKind, NodeSpec, Outcome, build_game
+from policy.solvers import logit
+from policy.solvers.backward import spe_solve
+from policy.solvers.errors import SolverError
+from policy.solvers.logit import logit_solve
+from policy.solvers.verify import behavior_regret, edge_weights, reach_probabilities
+from tests.conftest import (
+    chance,
+    decision,
+    doc_example,
+    games_with_values,
+    pygambit_profile,
+    terminal,
+    to_pygambit,
+)
+
+try:
+    import pygambit
+
+    HAVE_PYGAMBIT = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HAVE_PYGAMBIT = False
+
+needs_pygambit = pytest.mark.skipif(not HAVE_PYGAMBIT, reason="pygambit is not installed")
+
+#: A float equilibrium's regret must be below this times max(1, largest |payoff|)
+#: (the solver's own acceptance test, tolerances.REGRET).
+REGRET_TOL = 1e-9
+#: Our QRE at a given lambda against an independent computation of the same point.
+QRE_TOL = 1e-7
+#: Our equilibrium against Gambit's logit answer, which stops at regret 1e-8
+#: times the payoff range and so is that close, not closer, to the limit.
+GAMBIT_TOL = 1e-5
+
+
+# ---------------------------------------------------------------------------------
+# Builders
+# ---------------------------------------------------------------------------------
+def strategic(title: str, payoffs: Any, labels: Sequence[Sequence[str]] | None = None) -> Game:
+    """A normal-form game as a tree: player 1 moves, then 2, ... each not seeing the others.
+
+    ``payoffs[i1][i2]...[ik]`` is the payoff vector of the profile.
+    """
+    table = np.array(payoffs, dtype=object)
+    counts = table.shape[:-1]
+    n = len(counts)
+    players = [f"P{i + 1}" for i in range(n)]
+    if labels is None:
+        labels = [[f"s{k}" for k in range(c)] for c in counts]
+
+    def name(prefix: tuple[int, ...]) -> str:
+        return "n" + "_".join(map(str, prefix)) if prefix else "root"
+
+    specs = []
+    for depth in range(n + 1):
+        for prefix in itertools.product(*(range(c) for c in counts[:depth])):
+            if depth == n:
+                specs.append(terminal(name(prefix), *table[prefix]))
+                continue
+            kids = {labels[depth][k]: name((*prefix, k)) for k in range(counts[depth])}
+            specs.append(decision(name(prefix), players[depth], infoset=f"{players[depth]}", **kids))
+    return build_game(title, players, specs)
+
+
+def bimatrix(title: str, a: Any, b: Any, rows: Sequence[str], cols: Sequence[str]) -> Game:
+    table = [[(a[i][j], b[i][j]) for j in range(len(cols))] for i in range(len(rows))]
+    return strategic(title, table, [rows, cols])
+
+
+def from_pygambit(g: Any) -> Game:
+    """One of Gambit's games (a tree, or a strategic game) as ours."""
+    players = [p.label for p in g.players]
+    if len(set(players)) != len(players) or not all(players):
+        players = [f"P{i + 1}" for i in range(len(g.players))]
+    if not g.is_tree:
+        strategies = [list(p.strategies) for p in g.players]
+        table = np.empty([len(s) for s in strategies] + [len(players)], dtype=object)
+        for prefix in itertools.product(*(range(len(s)) for s in strategies)):
+            profile = [strategies[i][k] for i, k in enumerate(prefix)]
+            table[prefix] = [Fraction(str(g[profile][p])) for p in g.players]
+        return strategic(g.title, table.tolist())
+    index = {p: i for i, p in enumerate(g.players)}
+    specs: list[NodeSpec] = []
+    set_names: dict[Any, str] = {}
+    queue = [(g.root, "n0", [Fraction(0)] * len(players))]
+    count = 1
+    while queue:
+        node, name, above = queue.pop(0)
+        total = list(above)
+        if node.outcome:
+            for p in g.players:
+                total[index[p]] += Fraction(str(node.outcome[p]))
+        if node.is_terminal:
+            payoffs = tuple(parse(v) for v in total)
+            specs.append(NodeSpec(name, NodeKind.TERMINAL, outcome=Outcome(name, payoffs)))
+            continue
+        actions = []
+        for k, child in enumerate(node.children):
+            actions.append((f"a{k}", f"n{count}"))
+            queue.append((child, f"n{count}", total))
+            count += 1
+        if node.player.is_chance:
+            probs = tuple(parse(Fraction(str(a.prob))) for a in node.infoset.actions)
+            specs.append(NodeSpec(name, NodeKind.CHANCE, actions=tuple(actions), probabilities=probs))
+        else:
+            owner = players[index[node.player]]
+            infoset = set_names.setdefault(node.infoset, f"{owner}:{len(set_names) + 1}")
+            specs.append(NodeSpec(name, NodeKind.DECISION, player=owner, actions=tuple(actions),
+                                  infoset=infoset))
+    return build_game(g.title, players, specs)
+
+
+def random_game(seed: int, n_players: int = 2, depth: int = 3, generic: bool = True,
+                p_stop: float = 0.2) -> Game:
+    """A random game with imperfect information and perfect recall.
+
+    Each depth has one mover (a player, or chance below the root) and a number
+    of actions; the mover sees some earlier moves, always including their own
+    and everything they saw before (so recall is perfect), and nodes with the
+    same visible history form an information set. ``generic`` payoffs are
+    multiples of 1/1000, so ties (and continua of equilibria) are unlikely.
+    """
+    rng = random.Random(seed)
+    movers: list[int] = []
+    seen: list[set[int]] = []
+    arity: list[int] = []
+    for d in range(depth):
+        mover = -1 if d and rng.random() < 0.2 else rng.randrange(n_players)
+        movers.append(mover)
+        arity.append(rng.randint(2, 3))
+        sees: set[int] = set()
+        if mover >= 0:
+            for e in range(d):
+                if movers[e] == mover:
+                    sees |= {e} | seen[e]
+                elif rng.random() < 0.5:
+                    sees.add(e)
+        seen.append(sees)
+    players = [f"P{i + 1}" for i in range(n_players)]
+    specs: list[NodeSpec] = []
+    queue: list[tuple[str, tuple[int, ...]]] = [("r", ())]
+    while queue:
+        name, history = queue.pop(0)
+        d = len(history)
+        if d == depth or (d and rng.random() < p_stop):
+            if generic:
+                values = [Fraction(rng.randint(-9000, 9000), 1000) for _ in players]
+            else:
+                values = [Fraction(rng.randint(-9, 9)) for _ in players]
+            specs.append(NodeSpec(name, NodeKind.TERMINAL,
+                                  outcome=Outcome(name, tuple(parse(v) for v in values))))
+            continue
+        kids = [(f"a{j}", f"{name}_{j}") for j in range(arity[d])]
+        queue.extend((kid, (*history, j)) for j, (_, kid) in enumerate(kids))
+        if movers[d] < 0:
+            weights = [rng.randint(1, 4) for _ in kids]
+            probs = tuple(parse(Fraction(w, sum(weights))) for w in weights)
+            specs.append(NodeSpec(name, NodeKind.CHANCE, actions=tuple(kids), probabilities=probs))
+        else:
+            visible = ",".join(str(history[e]) for e in sorted(seen[d]))
+            specs.append(NodeSpec(name, NodeKind.DECISION, player=players[movers[d]],
+                                  actions=tuple(kids), infoset=f"L{d}:{visible}"))
+    return build_game(f"random {seed}", players, specs)
+
+
+# ---------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------
+def assert_equilibrium(game: Game, values: dict[str, Any], eq: Any, exact: bool) -> None:
+    """Our own regret test, from scratch (and exactly 0 for an exact answer)."""
+    numbers = game.numbers(values, exact=exact)
+    regret, _ = behavior_regret(game, numbers, list(eq.probabilities))
+    if exact:
+        assert regret == 0
+        assert all(isinstance(p, Fraction) for p in eq.probabilities)
+    else:
+        scale = max(1.0, float(np.max(np.abs(np.asarray(numbers.leaf_payoff, dtype=float)))))
+        assert float(regret) <= REGRET_TOL * scale
+    for s in game.infosets.values():
+        block = eq.probabilities[s.offset : s.offset + len(s.actions)]
+        assert all(p >= 0 for p in block)
+        assert sum(block) == pytest.approx(1, abs=1e-12)
+
+
+def gambit_regret(game: Game, values: dict[str, Any], eq: Any) -> float:
+    """Gambit's max_regret of our profile (through its reduced strategic form)."""
+    g, actions = to_pygambit(game, values)
+    return float(pygambit_profile(g, actions, eq.behavior).max_regret())
+
+
+def same_on_path(game: Game, a: Sequence[float], b: Sequence[float], tol: float) -> bool:
+    """Same outcome distribution, and the same behaviour wherever either reaches."""
+    numbers = game.numbers({}, exact=False)
+    ra = reach_probabilities(game, edge_weights(game, numbers, list(a)))
+    rb = reach_probabilities(game, edge_weights(game, numbers, list(b)))
+    if np.max(np.abs(ra - rb)) > tol:
+        return False
+    for s in game.infosets.values():
+        if max(ra[m] for m in s.members) > 1e-6:
+            k = slice(s.offset, s.offset + len(s.actions))
+            if np.max(np.abs(np.asarray(a[k]) - np.asarray(b[k]))) > tol:
+                return False
+    return True
+
+
+def gambit_logit(game: Game) -> tuple[np.ndarray, float]:
+    """Gambit's logit equilibrium of the same game, in our action order, and its regret."""
+    g, actions = to_pygambit(game, {})
+    profile = pygambit.nash.logit_solve(g).equilibria[0]
+    flat = [float(profile[actions[(s.name, a)]]) for s in game.infosets.values() for a in s.actions]
+    return np.array(flat), float(profile.max_regret())
+
+
+# ---------------------------------------------------------------------------------
+# Literature
+# ---------------------------------------------------------------------------------
+def matching_pennies() -> Game:
+    # von Neumann and Morgenstern (1944): the unique equilibrium mixes 1/2, 1/2.
+    return bimatrix("Matching pennies", [[1, -1], [-1, 1]], [[-1, 1], [1, -1]],
+                    ["heads", "tails"], ["heads", "tails"])
+
+
+def battle_of_the_sexes() -> Game:
+    # Luce and Raiffa (1957), section 5.3: two pure equilibria and a mixed one in
+    # which each plays their favourite with probability 2/3.
+    return bimatrix("Battle of the sexes", [[2, 0], [0, 1]], [[1, 0], [0, 2]],
+                    ["boxing", "ballet"], ["boxing", "ballet"])
+
+
+def ochs() -> Game:
+    # Ochs (1995), "Games with unique, mixed strategy equilibria", GEB 10: matching
+    # pennies where row wins 9 on (U, L). The equilibrium makes row indifferent,
+    # so column plays L with 1/10, and row mixes 1/2; the logit QRE, though, has
+    # row play U more than half the time at every finite lambda (McKelvey and
+    # Palfrey 1995, section 5, the "own payoff effect").
+    return bimatrix("Ochs asymmetric matching pennies", [[9, 0], [0, 1]], [[0, 1], [1, 0]],
+                    ["U", "D"], ["L", "R"])
+
+
+def jordan() -> Game:
+    # Jordan (1993), "Three problems in learning mixed-strategy Nash equilibria",
+    # GEB 5: three players in a ring, each wants to match the next one but the last
+    # wants to mismatch the first. The unique equilibrium: everyone mixes 1/2.
+    table = [[[(int(a == b), int(b == c), int(c != a)) for c in (0, 1)] for b in (0, 1)]
+             for a in (0, 1)]
+    return strategic("Jordan's three-player matching pennies", table)
+
+
+def centipede() -> Game:
+    # Rosenthal (1981), J. Economic Theory 25; payoffs of McKelvey and Palfrey (1992),
+    # Econometrica 60 (four legs). By backward induction player 1 takes at once;
+    # in this perfect-information game the logit limit is that equilibrium.
+    takes = [("0.40", "0.10"), ("0.20", "0.80"), ("1.60", "0.40"), ("0.80", "3.20")]
+    specs = []
+    for k, (one, two) in enumerate(takes):
+        following = f"leg{k + 2}" if k + 1 < len(takes) else "end"
+        specs.append(decision(f"leg{k + 1}", ["P1", "P2"][k % 2], take=f"took{k + 1}",
+                              **{"pass": following}))
+        specs.append(terminal(f"took{k + 1}", one, two))
+    specs.append(terminal("end", "6.40", "1.60"))
+    return build_game("Centipede", ["P1", "P2"], specs)
+
+
+def test_matching_pennies_is_one_half_each():
+    result = logit_solve(matching_pennies(), {}, exact=True)
+    assert result.method == "logit" and result.exact
+    (eq,) = result.equilibria
+    assert list(eq.probabilities) == [Fraction(1, 2)] * 4
+    assert eq.payoffs == {"P1": 0, "P2": 0}
+    assert eq.max_regret == 0
+    assert result.details["qre"] is False and result.details["lambda"] > 0
+
+
+def test_battle_of_the_sexes_ends_at_an_equilibrium():
+    game = battle_of_the_sexes()
+    (eq,) = logit_solve(game, {}, exact=True).equilibria
+    assert_equilibrium(game, {}, eq, exact=True)
+    pure = [(1, 0, 1, 0), (0, 1, 0, 1)]
+    mixed = (Fraction(2, 3), Fraction(1, 3), Fraction(1, 3), Fraction(2, 3))
+    assert tuple(eq.probabilities) in [*pure, mixed]
+    # The game is symmetric; the branch keeps its symmetry through the pitchfork
+    # bifurcation (module docstring) and so ends at the symmetric, mixed equilibrium.
+    assert tuple(eq.probabilities) == mixed
+
+
+def test_ochs_game_limit_and_own_payoff_effect():
+    game = ochs()
+    (eq,) = logit_solve(game, {}, exact=True).equilibria
+    assert eq.behavior == {"P1": {"U": Fraction(1, 2), "D": Fraction(1, 2)},
+                           "P2": {"L": Fraction(1, 10), "R": Fraction(9, 10)}}
+    for lam in (0.5, 1.0, 2.0, 5.0):
+        (qre,) = logit_solve(game, {}, lam=lam).equilibria
+        assert qre.behavior["P1"]["U"] > 0.5  # own payoff effect
+        assert qre.behavior["P2"]["L"] > 0.1
+
+
+def logit_fixed_point_2x2(a: Any, b: Any, lam: float) -> tuple[float, float]:
+    """The logit QRE of a 2x2 bimatrix game by scipy's fsolve, from the centroid.
+
+    p = P(row plays 0), q = P(column plays 0); each is the logistic function of
+    lambda times the difference of the expected payoffs of the two actions.
+    """
+    from scipy.optimize import fsolve
+
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+
+    def equations(v: np.ndarray) -> list[float]:
+        p, q = v
+        row = a @ np.array([q, 1 - q])
+        col = np.array([p, 1 - p]) @ b
+        return [p - 1 / (1 + math.exp(-lam * (row[0] - row[1]))),
+                q - 1 / (1 + math.exp(-lam * (col[0] - col[1])))]
+
+    p, q = fsolve(equations, [0.5, 0.5], xtol=1e-14)
+    return float(p), float(q)
+
+
+@pytest.mark.parametrize("lam", [1.0, 2.0])
+@pytest.mark.parametrize(
+    "make, a, b",
+    [(ochs, [[9, 0], [0, 1]], [[0, 1], [1, 0]]),
+     (matching_pennies, [[1, -1], [-1, 1]], [[-1, 1], [1, -1]]),
+     (lambda: bimatrix("prisoners", [[3, 0], [5, 1]], [[3, 5], [0, 1]], "CD", "CD"),
+      [[3, 0], [5, 1]], [[3, 5], [0, 1]])],
+    ids=["ochs", "pennies", "prisoners"],
+)
+def test_qre_at_lambda_is_the_logit_fixed_point(make, a, b, lam):
+    game = make()
+    result = logit_solve(game, {}, lam=lam)
+    (qre,) = result.equilibria
+    p, q = logit_fixed_point_2x2(a, b, lam)
+    assert qre.probabilities[0] == pytest.approx(p, abs=QRE_TOL)
+    assert qre.probabilities[2] == pytest.approx(q, abs=QRE_TOL)
+    assert result.details == {"lambda": lam, "steps": result.details["steps"], "qre": True}
+    assert f"quantal response equilibrium at lambda={lam:g}" in result.warnings[0]
+    assert not result.exact
+
+
+def test_qre_at_lambda_zero_is_uniform():
+    (qre,) = logit_solve(jordan(), {}, lam=0.0).equilibria
+    assert list(qre.probabilities) == [0.5] * 6
+
+
+def test_three_player_ring_has_its_unique_mixed_equilibrium():
+    game = jordan()
+    result = logit_solve(game, {}, exact=True)
+    (eq,) = result.equilibria
+    assert result.exact and list(eq.probabilities) == [Fraction(1, 2)] * 6
+    assert eq.values == (Fraction(1, 2),) * 3
+
+
+def test_entry_deterrence_logit_limit_is_the_subgame_perfect_equilibrium():
+    # Selten (1978), "The chain store paradox": the threat to fight is not
+    # credible. (stay out, fight) is a Nash equilibrium too; logit, like
+    # trembling-hand perfection (Selten 1975), selects (enter, accommodate).
+    game = loads_game(doc_example(), known_claims=[])
+    for cost in (Fraction(0), Fraction(1), Fraction(3)):
+        values = {"fight_cost": cost}
+        (eq,) = logit_solve(game, values, exact=True).equilibria
+        (spe,) = spe_solve(game, values).equilibria
+        assert eq.probabilities == spe.probabilities
+        assert eq.behavior == {"entry": {"enter": 1, "stay_out": 0},
+                               "response": {"fight": 0, "accommodate": 1}}
+
+
+def test_centipede_logit_limit_is_backward_induction():
+    game = centipede()
+    (eq,) = logit_solve(game, {}, exact=True).equilibria
+    (spe,) = spe_solve(game, {}).equilibria
+    assert eq.probabilities == spe.probabilities
+    assert eq.outcomes["took1"] == 1
+
+
+def test_a_set_only_a_zero_probability_chance_move_reaches():
+    # Set k is reached only if chance picks b, which it never does. Beliefs there
+    # follow P1's mixing (as if b had a vanishing probability), and P2 chooses r.
+    specs = [chance("root", {"a": "1", "b": "0"}, a="A", b="B"),
+             decision("A", "P1", infoset="i", x="A1", y="A2"),
+             decision("B", "P1", infoset="i", x="B1", y="B2"),
+             decision("A1", "P2", infoset="j", l="t1", r="t2"),
+             decision("A2", "P2", infoset="j", l="t3", r="t4"),
+             decision("B1", "P2", infoset="k", l="t5", r="t6"),
+             decision("B2", "P2", infoset="k", l="t7", r="t8"),
+             terminal("t1", 1, -1), terminal("t2", -1, 1), terminal("t3", -1, 1),
+             terminal("t4", 1, -1), terminal("t5", 3, 0), terminal("t6", 0, 3),
+             terminal("t7", 0, 0), terminal("t8", 5, 5)]
+    game = build_game("zero chance", ["P1", "P2"], specs)
+    result = logit_solve(game, {}, exact=True)
+    (eq,) = result.equilibria
+    assert result.exact
+    assert eq.behavior == {"i": {"x": Fraction(1, 2), "y": Fraction(1, 2)},
+                           "j": {"l": Fraction(1, 2), "r": Fraction(1, 2)},
+                           "k": {"l": 0, "r": 1}}
+    (qre,) = logit_solve(game, {}, lam=2.0).equilibria
+    assert qre.behavior["k"]["r"] > 0.99
+
+
+# ---------------------------------------------------------------------------------
+# Exact and float
+# ---------------------------------------------------------------------------------
+def test_float_mode_returns_floats_close_to_the_exact_answer():
+    game = ochs()
+    exact = logit_solve(game, {}, exact=True)
+    floats = logit_solve(game, {}, exact=False)
+    assert exact.exact and not floats.exact
+    assert all(isinstance(p, float) for p in floats.equilibria[0].probabilities)
+    assert [float(p) for p in exact.equilibria[0].probabilities] == pytest.approx(
+        floats.equilibria[0].probabilities, abs=1e-9)
+
+
+@needs_pygambit
+def test_irrational_equilibrium_comes_back_in_floats_with_a_warning():
+    # Nau, Gomez Canovas and Hansen (2004), IJGT 32, section 4: a three-player
+    # game whose unique Nash equilibrium is in irrational numbers. No fractions
+    # can be exact; the float answer is returned, flagged as such.
+    game = from_pygambit(pygambit.catalog.load("journals/ijgt/nau2004/sec4"))
+    result = logit_solve(game, {}, exact=True)
+    assert not result.exact
+    assert any("floating point" in w for w in result.warnings)
+    (eq,) = result.equilibria
+    assert_equilibrium(game, {}, eq, exact=False)
+    assert gambit_regret(game, {}, eq) < 1e-9
+    theirs, their_regret = gambit_logit(game)
+    assert their_regret < 1e-6
+    assert np.asarray(eq.probabilities) == pytest.approx(theirs, abs=GAMBIT_TOL)
+
+
+# ---------------------------------------------------------------------------------
+# Cross-checks with Gambit
+# ---------------------------------------------------------------------------------
+#: Catalogue games (perfect recall) whose branch Gambit follows as we do.
+SAME_BRANCH = [
+    "books/myerson1991/fig2_1",
+    "books/myerson1991/fig4_2",
+    "books/shohamleytonbrown2008/fig5_1",
+    "books/shohamleytonbrown2008/fig5_2",
+    "books/shohamleytonbrown2008/fig5_9",
+    "books/shohamleytonbrown2008/fig5_11",
+    "books/shohamleytonbrown2008/fig6_2",
+    "books/vonstengel2022/fig10.1",
+    "books/vonstengel2022/fig10.5",
+    "books/watson2013/exercise29_6",
+    "books/watson2013/fig29_1",
+    "conf/itcs/jakobsen2016/fig1a",
+    "conf/itcs/jakobsen2016/fig1b",
+    "conf/itcs/jakobsen2016/fig3",
+    "journals/geb/bagwell1995",
+    "journals/ijgt/nau2004/sec4",
+    "journals/ijgt/nau2004/sec5",
+    "journals/ijgt/nau2004/sec6",
+    "journals/ijgt/selten1975/fig1",
+    "journals/ijgt/selten1975/fig2",
+    "journals/ijgt/selten1975/fig3",
+    "journals/mor/vonstengelforges2008/fig1",
+    "journals/mor/vonstengelforges2008/fig6",
+    "journals/mor/vonstengelforges2008/fig9",
+    "journals/other/reiley2008/fig1",
+    "journals/other/shapley1974/fig2",
+]
+#: Games whose branch ends in a continuum of equilibria: the point returned is
+#: near the QRE where the path was left, so near the limit, not at it (and
+#: Gambit takes seconds to trace them to its own tolerance).
+CONTINUUM = ["books/shohamleytonbrown2008/fig6_8", "books/vonstengel2022/fig10.12"]
+#: Symmetric games where the branch meets a pitchfork bifurcation: Gambit turns
+#: onto a side branch, we go straight on; both answers are equilibria.
+BIFURCATING = [
+    "books/shohamleytonbrown2008/fig5_10",
+    "conf/itcs/jakobsen2016/fig1c",
+    "journals/ijgt/nau2004/sec3",
+    "journals/other/shapley1974/fig3",
+]
+
+
+@needs_pygambit
+@pytest.mark.parametrize("slug", SAME_BRANCH + CONTINUUM + BIFURCATING)
+def test_catalogue_games_against_gambit(slug):
+    game = from_pygambit(pygambit.catalog.load(slug))
+    result = logit_solve(game, {}, exact=False)
+    (eq,) = result.equilibria
+    assert_equilibrium(game, {}, eq, exact=False)
+    assert gambit_regret(game, {}, eq) < 1e-8
+    if slug in SAME_BRANCH:
+        theirs, their_regret = gambit_logit(game)
+        if their_regret < 1e-6:
+            assert same_on_path(game, eq.probabilities, theirs, GAMBIT_TOL)
+
+
+def test_selten_horse_logit_selects_the_perfect_equilibrium():
+    # Selten (1975), "Reexamination of the perfectness concept", IJGT 4, Figure 1
+    # (the "horse"): players 1 and 2 continue and 3, who is not reached, would
+    # play R. Payoffs (1, 1, 1); the other equilibrium component (1 stops) is
+    # not perfect.
+    specs = [decision("p1", "1", C="p2", D="x"),
+             decision("p2", "2", c="end", d="y"),
+             decision("x", "3", infoset="three", L="xl", R="xr"),
+             decision("y", "3", infoset="three", L="yl", R="yr"),
+             terminal("end", 1, 1, 1),
+             terminal("xl", 3, 2, 2), terminal("xr", 0, 0, 0),
+             terminal("yl", 4, 4, 0), terminal("yr", 0, 0, 1)]
+    game = build_game("Selten's horse", ["1", "2", "3"], specs)
+    (eq,) = logit_solve(game, {}, exact=True).equilibria
+    assert eq.values == (1, 1, 1)
+    assert eq.behavior == {"p1": {"C": 1, "D": 0}, "p2": {"c": 1, "d": 0},
+                           "three": {"L": 0, "R": 1}}
+
+
+GENERIC_SEEDS = list(range(12))
+
+
+@needs_pygambit
+@pytest.mark.parametrize("players", [2, 3])
+@pytest.mark.parametrize("seed", GENERIC_SEEDS)
+def test_random_generic_games_match_gambit(seed, players):
+    game = random_game(seed, n_players=players)
+    result = logit_solve(game, {}, exact=False)
+    (eq,) = result.equilibria
+    assert_equilibrium(game, {}, eq, exact=False)
+    if not game.num_actions:
+        return
+    theirs, their_regret = gambit_logit(game)
+    if their_regret < 1e-6:
+        assert same_on_path(game, eq.probabilities, theirs, GAMBIT_TOL)
+
+
+@needs_pygambit
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("lam", [0.3, 1.0])
+def test_qre_at_lambda_matches_gambit(seed, lam):
+    # Gambit's agent logit QRE uses conditional values with Bayes beliefs, as we do.
+    game = random_game(seed)
+    (qre,) = logit_solve(game, {}, lam=lam).equilibria
+    g, actions = to_pygambit(game, {})
+    (theirs,) = pygambit.qre.logit_solve_lambda(g, [lam])
+    order = {a: i for i, a in enumerate(g.actions)}
+    flat = [theirs[order[actions[(s.name, a)]]] for s in game.infosets.values() for a in s.actions]
+    assert list(qre.probabilities) == pytest.approx(flat, abs=QRE_TOL)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [([[-8, 7, -6], [7, -3, 3], [2, 7, 0]], [[9, -5, -1], [-6, -1, 4], [1, -1, -6]]),
+     ([[-2, 9, 8], [-5, 2, 6], [9, -7, -9]], [[6, -1, 8], [-2, -3, 6], [8, 8, 6]])],
+    ids=["ends-mixed", "ends-pure"],
+)
+def test_bimatrix_answer_is_one_of_nashpys_equilibria(a, b):
+    # Nondegenerate 3x3 games with several equilibria: logit picks one of them.
+    nashpy = pytest.importorskip("nashpy")
+    game = bimatrix("3x3", a, b, ["a", "b", "c"], ["x", "y", "z"])
+    (eq,) = logit_solve(game, {}, exact=True).equilibria
+    assert_equilibrium(game, {}, eq, exact=True)
+    ours = np.array([float(p) for p in eq.probabilities])
+    theirs = list(nashpy.Game(np.array(a), np.array(b)).support_enumeration())
+    assert len(theirs) > 2
+    assert sum(np.allclose(ours, np.concatenate(pair), atol=1e-9) for pair in theirs) == 1
+
+
+# ---------------------------------------------------------------------------------
+# Size
+# ---------------------------------------------------------------------------------
+def test_a_few_hundred_nodes_solve_in_few_steps():
+    import time
+
+    game = random_game(2, depth=6, p_stop=0.1)
+    assert game.num_nodes > 400 and game.num_actions > 150
+    started = time.perf_counter()
+    result = logit_solve(game, {}, exact=False)
+    elapsed = time.perf_counter() - started
+    assert_equilibrium(game, {}, result.equilibria[0], exact=False)
+    # About 0.5 s on an idle machine with one BLAS thread; the step count is what
+    # does not depend on the machine.
+    assert result.details["steps"] < 100
+    assert elapsed < 60
+
+
+def test_blas_is_kept_to_one_thread_when_threadpoolctl_is_there(monkeypatch):
+    import contextlib
+    import sys
+    import types
+
+    calls = []
+
+    def threadpool_limits(limits, user_api):
+        calls.append((limits, user_api))
+        return contextlib.nullcontext()
+
+    fake = types.ModuleType("threadpoolctl")
+    fake.threadpool_limits = threadpool_limits  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "threadpoolctl", fake)
+    logit_solve(matching_pennies(), {})
+    assert calls == [(1, "blas")]
+
+
+# ---------------------------------------------------------------------------------
+# Options and errors
+# ---------------------------------------------------------------------------------
+def test_negative_lambda_is_refused():
+    with pytest.raises(SolverError, match="lambda must be"):
+        logit_solve(matching_pennies(), {}, lam=-1)
+
+
+def test_all_equilibria_warns_that_logit_finds_one():
+    result = logit_solve(matching_pennies(), {}, all_equilibria=True)
+    assert len(result.equilibria) == 1
+    assert any("one Nash equilibrium" in w for w in result.warnings)
+
+
+def test_exact_qre_is_float_with_a_warning():
+    result = logit_solve(ochs(), {}, exact=True, lam=1.0)
+    assert not result.exact
+    assert any("floating point" in w for w in result.warnings)
+
+
+def test_path_that_does_not_converge_raises_instead_of_answering():
+    # At lambda 0.1 the QRE of Ochs' game is far from its equilibrium.
+    with pytest.raises(SolverError, match="did not converge"):
+        logit_solve(ochs(), {}, max_lambda=0.1)
+
+
+def test_candidates_that_fail_verification_are_never_returned(monkeypatch):
+    # As if the finishing step went wrong (gambit issue #492 reported a
+    # non-equilibrium at a bifurcation): every candidate is a pure profile that
+    # is no equilibrium. The solver must refuse rather than return it.
+    def wrong(tree, z, zero, sequential):
+        probs = np.zeros(tree.n_actions)
+        probs[tree.starts] = 1.0
+        return logit._Polished(probs, 0.0, np.ones(tree.n_actions, dtype=bool))
+
+    monkeypatch.setattr(logit, "_polish", wrong)
+    with pytest.raises(SolverError, match="did not converge"):
+        logit_solve(ochs(), {}, max_lambda=50)
+
+
+def test_game_without_decisions():
+    game = build_game("lottery", ["A", "B"], [
+        chance("root", {"x": "1/3", "y": "2/3"}, x="tx", y="ty"),
+        terminal("tx", 3, 0), terminal("ty", 0, 3)])
+    (eq,) = logit_solve(game, {}, exact=True).equilibria
+    assert eq.probabilities == () and eq.values == (1, 2)
+
+
+# ---------------------------------------------------------------------------------
+# Properties
+# ---------------------------------------------------------------------------------
+@st.composite
+def imperfect_games(draw: st.DrawFn, generic: bool | None = None) -> Game:
+    return random_game(draw(st.integers(0, 10**6)), n_players=draw(st.integers(2, 3)),
+                       depth=draw(st.integers(1, 3)),
+                       generic=draw(st.booleans()) if generic is None else generic)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(imperfect_games())
+def test_random_imperfect_information_games_end_at_an_equilibrium(game):
+    result = logit_solve(game, {}, exact=True)
+    (eq,) = result.equilibria
+    assert_equilibrium(game, {}, eq, exact=result.exact)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(imperfect_games(generic=True))
+def test_exact_and_float_agree_in_generic_games(game):
+    # On the path. Off it, behaviour that only has to deter deviations may take
+    # any value in a range; the fractions may be another value of it.
+    exact = logit_solve(game, {}, exact=True)
+    floats = logit_solve(game, {}, exact=False).equilibria[0]
+    if exact.exact:
+        fractions = [float(p) for p in exact.equilibria[0].probabilities]
+        assert same_on_path(game, fractions, floats.probabilities, 1e-6)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(games_with_values(max_nodes=30, symbolic=True))
+def test_random_perfect_information_games_end_at_an_equilibrium(game_values):
+    game, values = game_values
+    result = logit_solve(game, values, exact=False)
+    (eq,) = result.equilibria
+    assert_equilibrium(game, values, eq, exact=False)
+    assert result.details["qre"] is False
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(imperfect_games(), st.floats(0, 3))
+def test_qre_probabilities_are_positive_and_sum_to_one(game, lam):
+    (qre,) = logit_solve(game, {}, lam=lam).equilibria
+    for s in game.infosets.values():
+        block = qre.probabilities[s.offset : s.offset + len(s.actions)]
+        assert all(p > 0 for p in block)
+        assert sum(block) == pytest.approx(1, abs=1e-12)
