@@ -35,19 +35,33 @@ def library_errors(func: F) -> F:
 
 
 def method_options(func: F) -> F:
-    """--method, --exact/--float and --all, shared by solve and compare."""
+    """--method, --exact/--float, --lambda and --subgame-method, shared by solve and compare."""
+    func = click.option(
+        "--subgame-method",
+        type=click.Choice(["lcp", "lp", "enummixed", "enumpure", "logit"]),
+        help="spe with imperfect information: the Nash method for each proper subgame "
+        "(default lcp for 2 players, logit otherwise).",
+    )(func)
+    func = click.option(
+        "--lambda",
+        "lam",
+        type=click.FloatRange(min=0),
+        help="logit: return the quantal response equilibrium at this lambda instead of the limit.",
+    )(func)
     func = click.option(
         "--exact/--float",
         "exact",
-        default=True,
-        help="Rational arithmetic (default) or floating point.",
+        default=None,
+        help="Rational arithmetic or floating point (default: exact, but float for logit).",
     )(func)
     func = click.option(
         "--method",
         "-m",
+        type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit"]),
         default="auto",
         show_default=True,
-        help="Solver: auto or spe (subgame-perfect, perfect information).",
+        help="auto: spe with perfect information, else lp (2-player constant-sum), lcp (2 players) "
+        "or logit.",
     )(func)
     return func
 
@@ -66,18 +80,18 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--leader", "-l", help="Also check chance probabilities at this leader's values.")
 def validate(files: tuple[str, ...], leader: str | None) -> None:
-    """Check game files; print one line per file.
+    """Check game files (.toml, .efg, .nfg); print one line per file.
 
     Example: policy validate games/diplomacy_1939.toml
     """
     from policy.errors import USER_ERRORS
-    from policy.gamefile import load_game
     from policy.leaders import load_leader, resolve
+    from policy.loading import load
 
     failed = 0
     for file in files:
         try:
-            game = load_game(file)
+            game = load(file)
             profile = load_leader(leader) if leader else None
             if profile or all(p.default is not None for p in game.parameters.values()):
                 values = resolve(game, profile)
@@ -100,7 +114,13 @@ def validate(files: tuple[str, ...], leader: str | None) -> None:
 @click.option("--leader", "-l", help="Leader profile: a bundled name (stalin) or a file.")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
 @method_options
-@click.option("--all", "all_equilibria", is_flag=True, help="List every pure subgame-perfect equilibrium.")
+@click.option(
+    "--all",
+    "all_equilibria",
+    is_flag=True,
+    help="More than one equilibrium: every pure SPE (spe), every extreme one (enummixed), "
+    "those reachable from other starts (lcp).",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @library_errors
 def solve(
@@ -108,24 +128,34 @@ def solve(
     leader: str | None,
     assignments: tuple[str, ...],
     method: str,
-    exact: bool,
+    exact: bool | None,
+    lam: float | None,
+    subgame_method: str | None,
     all_equilibria: bool,
     fmt: str,
 ) -> None:
-    """Solve a game for its equilibria.
+    """Solve a game (.toml, or Gambit .efg/.nfg) for its equilibria.
 
     Example: policy solve games/diplomacy_1939.toml --leader stalin --set readiness=0.6
     """
-    from policy.gamefile import load_game
     from policy.leaders import load_leader, out_of_range, parse_assignments, resolve
+    from policy.loading import load
     from policy.solvers import solve as run
 
-    game = load_game(file)
+    game = load(file)
     profile = load_leader(leader) if leader else None
     values = resolve(game, profile, parse_assignments(assignments))
     for warning in out_of_range(game, values):
         click.echo(f"warning: {warning}", err=True)
-    result = run(game, values, method=method, exact=exact, all_equilibria=all_equilibria)
+    result = run(
+        game,
+        values,
+        method=method,
+        exact=exact,
+        all_equilibria=all_equilibria,
+        lam=lam,
+        subgame_method=subgame_method,
+    )
     if fmt == "json":
         from policy.render.data import dumps, result_data
 
@@ -149,7 +179,15 @@ def solve(
     "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
 )
 @library_errors
-def compare(files: tuple[str, ...], leaders: str, method: str, exact: bool, fmt: str) -> None:
+def compare(
+    files: tuple[str, ...],
+    leaders: str,
+    method: str,
+    exact: bool | None,
+    lam: float | None,
+    subgame_method: str | None,
+    fmt: str,
+) -> None:
     """Solve games under several leaders and show them side by side.
 
     With no FILE, every bundled game is compared.
@@ -158,13 +196,20 @@ def compare(files: tuple[str, ...], leaders: str, method: str, exact: bool, fmt:
     """
     from policy.analysis.compare import compare as run
     from policy.bundled import bundled_games
-    from policy.gamefile import load_game
+    from policy.loading import load
 
     paths = [Path(f) for f in files] or bundled_games()
     names = [n.strip() for n in leaders.split(",") if n.strip()]
     if not names:
         raise click.UsageError("--leaders needs at least one leader")
-    comparisons = run([(p, load_game(p)) for p in paths], names, method=method, exact=exact)
+    comparisons = run(
+        [(p, load(p)) for p in paths],
+        names,
+        method=method,
+        exact=exact,
+        lam=lam,
+        subgame_method=subgame_method,
+    )
     if fmt == "json":
         from policy.render.data import comparison_data, dumps
 
@@ -173,6 +218,35 @@ def compare(files: tuple[str, ...], leaders: str, method: str, exact: bool, fmt:
         from policy.render.text import compare_table
 
         click.echo(compare_table(comparisons, markdown=fmt == "markdown"), nl=False)
+
+
+@main.command()
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", help="Gambit files have no parameters: evaluate at this leader's values.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@library_errors
+def convert(source: str, target: str, leader: str | None, assignments: tuple[str, ...]) -> None:
+    """Convert a game between our TOML and Gambit's .efg / .nfg, by file suffix.
+
+    Labels and exact numbers are kept. Writing .efg or .nfg evaluates the
+    payoffs at the parameter values (defaults, --leader, --set), since Gambit
+    files have no parameters. The target is written whole or not at all.
+
+    Example: policy convert games/diplomacy_1939.toml diplomacy.efg --leader stalin
+    """
+    from policy.leaders import load_leader, parse_assignments, resolve
+    from policy.loading import load, save
+
+    game = load(source)
+    values = None
+    if Path(target).suffix.lower() != ".toml" or leader or assignments:
+        values = resolve(game, load_leader(leader) if leader else None, parse_assignments(assignments))
+    try:
+        save(game, target, values=values)
+    except OSError as err:
+        raise click.ClickException(f"{target}: cannot write: {err.strerror or err}") from None
+    click.echo(f"wrote {target}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -293,14 +293,23 @@ def matching_pennies():
     ])
 
 
-@pytest.mark.parametrize("method", ["spe", "auto"])
-def test_imperfect_information_is_refused_naming_the_set_and_other_methods(method):
+def test_backward_induction_refuses_imperfect_information_naming_the_set():
     with pytest.raises(SolverError) as info:
-        solve(matching_pennies(), {}, method=method)
+        spe_solve(matching_pennies(), {})
     message = str(info.value)
     assert "'guess'" in message
     for other in ("lcp", "lp", "enummixed", "enumpure", "logit"):
         assert other in message
+
+
+@pytest.mark.parametrize(("method", "ran"), [("spe", "spe"), ("auto", "lp")])
+def test_the_registry_sends_imperfect_information_to_a_nash_method(method, ran):
+    # Matching pennies: the unique equilibrium mixes 1/2-1/2 (von Neumann and Morgenstern 1944).
+    result = solve(matching_pennies(), {}, method=method)
+    assert result.method == ran
+    [eq] = result.equilibria
+    assert eq.behavior["guess"] == {"heads": Fraction(1, 2), "tails": Fraction(1, 2)}
+    assert eq.max_regret == 0
 
 
 def test_unknown_method_is_refused():

@@ -154,9 +154,9 @@ def test_solve_tie_warning_in_table(runner: CliRunner, entry: Path) -> None:
         (["--set", "fight_cost"], "expected NAME=VALUE"),
         (["--set", "fight_cost=__import__('os')"], "fight_cost"),
         (["--leader", "nobody"], "unknown leader 'nobody'"),
-        (["--method", "magic"], "unknown method 'magic'"),
+        (["--method", "logit", "--subgame-method", "lcp"], "--subgame-method does not apply"),
     ],
-    ids=["unknown-param", "bad-assignment", "hostile-value", "unknown-leader", "unknown-method"],
+    ids=["unknown-param", "bad-assignment", "hostile-value", "unknown-leader", "option-for-other-method"],
 )
 def test_solve_errors_are_one_line_exit_1(
     runner: CliRunner, entry: Path, args: list[str], phrase: str
@@ -186,12 +186,13 @@ def test_missing_file(runner: CliRunner, tmp_path: Path) -> None:
     assert "nope.toml" in err
 
 
-def test_usage_error_exits_2(runner: CliRunner, entry: Path) -> None:
-    code, _, _ = run(runner, "solve", str(entry), "--format", "xml")
+@pytest.mark.parametrize("args", [["--format", "xml"], ["--method", "magic"]], ids=["format", "method"])
+def test_usage_error_exits_2(runner: CliRunner, entry: Path, args: list[str]) -> None:
+    code, _, _ = run(runner, "solve", str(entry), *args)
     assert code == 2
 
 
-def test_imperfect_information_is_refused_with_a_reason(runner: CliRunner, tmp_path: Path) -> None:
+def test_imperfect_information_goes_to_a_nash_method(runner: CliRunner, tmp_path: Path) -> None:
     text = ENTRY.replace(
         '[nodes.response]\nplayer = "Incumbent"',
         '[nodes.response]\nplayer = "Incumbent"\ninfoset = "blind"',
@@ -204,9 +205,16 @@ def test_imperfect_information_is_refused_with_a_reason(runner: CliRunner, tmp_p
     )
     path = tmp_path / "blind.toml"
     path.write_text(text)
-    code, _, err = run(runner, "solve", str(path))
-    assert code == 1
-    assert "'blind'" in err and "perfect information" in err
+    # The incumbent cannot tell entry from staying out: auto picks lcp (2 players, not zero-sum).
+    code, out, err = run(runner, "solve", str(path), "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["method"] == "lcp"
+    assert all(eq["max_regret"] == "0" for eq in data["equilibria"])
+    # The whole game is its only proper subgame, so spe gives a Nash equilibrium of it too.
+    code, out, err = run(runner, "solve", str(path), "--method", "spe", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["method"] == "spe"
 
 
 def test_validate_ok_and_failures(runner: CliRunner, entry: Path, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,8 @@ def compare(
     games: Sequence[tuple[str | Path, Game]],
     leaders: Sequence[str | Path] = DEFAULT_LEADERS,
     method: str = "auto",
-    exact: bool = True,
+    exact: bool | None = None,
+    **options: Any,
 ) -> list[GameComparison]:
     """Solve every game under every leader.
 
@@ -76,7 +78,8 @@ def compare(
     out = []
     for file, game in games:
         results = tuple(
-            solve(game, resolve(game, leader), method=method, exact=exact) for leader in profiles
+            solve(game, resolve(game, leader), method=method, exact=exact, **options)
+            for leader in profiles
         )
         out.append(GameComparison(game, display_path(file), profiles, results))
     return out

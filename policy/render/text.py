@@ -96,8 +96,8 @@ def solve_table(result: SolveResult, leader: Leader | None = None, width: int | 
 def _outcome_label(result: SolveResult, terminal: int, name: str) -> str:
     game = result.game
     o = int(game.outcome[terminal])
-    label = game.outcomes[o].label if o >= 0 else name
-    return label if label == name else f"{label} [{name}]"
+    label = game.outcomes[o].label if o >= 0 else ""
+    return label if label == name else f"{label} [{name}]" if label else name
 
 
 def compare_table(comparisons: list[GameComparison], markdown: bool = False, width: int | None = None) -> str:

@@ -1,32 +1,87 @@
 """Solvers: every method takes a game and parameter values and returns a :class:`SolveResult`.
 
-Names follow Gambit's so its users feel at home. This version has ``spe``
-(backward induction, perfect information); ``auto`` picks the method that fits
-the game.
+Names follow Gambit's so its users feel at home:
+
+========== ====================================================================
+spe        subgame-perfect: backward induction with perfect information, else
+           proper subgames solved bottom-up with a Nash method
+lcp        2 players: sequence-form LCP by Lemke's algorithm (one equilibrium;
+           ``--all``: more from other starts)
+lp         2-player constant-sum: sequence-form linear program (game value)
+enummixed  2 players: all extreme equilibria of the reduced strategic form
+enumpure   any players: all pure equilibria of the reduced strategic form
+logit      any players: logit quantal response path to a Nash equilibrium, or
+           the QRE at a given lambda
+auto       spe with perfect information; else lp if 2-player constant-sum,
+           lcp if 2 players, logit otherwise
+========== ====================================================================
+
+Solver modules are imported when first used, so importing this package is cheap.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from policy.model import Game, Number
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 
-__all__ = ["METHODS", "Equilibrium", "SolveResult", "SolverError", "choose_method", "solve"]
+__all__ = ["METHODS", "Equilibrium", "Method", "SolveResult", "SolverError", "choose_method", "solve"]
 
 
-def _spe(game: Game, values: Mapping[str, Number], exact: bool, all_equilibria: bool) -> SolveResult:
-    from policy.solvers.backward import spe_solve
+@dataclass(frozen=True)
+class Method:
+    """A solving method: where its function lives and what it accepts."""
 
-    return spe_solve(game, values, exact=exact, all_equilibria=all_equilibria)
+    name: str
+    module: str
+    function: str
+    summary: str
+    exact_default: bool = True
+    options: frozenset[str] = frozenset()
+
+    def load(self) -> Callable[..., SolveResult]:
+        func: Callable[..., SolveResult] = getattr(importlib.import_module(self.module), self.function)
+        return func
 
 
-Solver = Callable[[Game, Mapping[str, Number], bool, bool], SolveResult]
-
-#: Method name -> (solver, one-line description).
-METHODS: dict[str, tuple[Solver, str]] = {
-    "spe": (_spe, "subgame-perfect equilibrium by backward induction (perfect information)"),
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method(
+            "spe",
+            "policy.solvers.subgames",
+            "spe_subgames_solve",
+            "subgame-perfect equilibrium (backward induction; proper subgames otherwise)",
+            options=frozenset({"subgame_method"}),
+        ),
+        Method("lcp", "policy.solvers.lcp", "lcp_solve", "2 players: sequence-form LCP, Lemke's algorithm"),
+        Method("lp", "policy.solvers.lp", "lp_solve", "2-player constant-sum: sequence-form LP (HiGHS)"),
+        Method(
+            "enummixed",
+            "policy.solvers.enummixed",
+            "enummixed_solve",
+            "2 players: all extreme equilibria of the reduced strategic form",
+        ),
+        Method(
+            "enumpure",
+            "policy.solvers.enumpure",
+            "enumpure_solve",
+            "any players: all pure equilibria of the reduced strategic form",
+        ),
+        Method(
+            "logit",
+            "policy.solvers.logit",
+            "logit_solve",
+            "any players: logit QRE path to a Nash equilibrium, or the QRE at --lambda",
+            exact_default=False,
+            options=frozenset({"lam"}),
+        ),
+    )
 }
 
 
@@ -34,29 +89,59 @@ def choose_method(game: Game) -> str:
     """The method ``auto`` runs for this game."""
     if game.is_perfect_information:
         return "spe"
-    from policy.solvers.backward import require_perfect_information
-
-    require_perfect_information(game)  # raises, naming an information set
-    raise AssertionError("unreachable")
+    if len(game.players) == 2:
+        return "lp" if game.is_constant_sum else "lcp"
+    return "logit"
 
 
 def solve(
     game: Game,
     values: Mapping[str, Number],
     method: str = "auto",
-    exact: bool = True,
+    exact: bool | None = None,
     all_equilibria: bool = False,
+    **options: Any,
 ) -> SolveResult:
     """Solve ``game`` at parameter ``values`` with ``method`` (``auto`` chooses).
+
+    Parameters
+    ----------
+    exact
+        Rational arithmetic or floats; ``None`` takes the method's default
+        (exact for all but ``logit``).
+    options
+        Method options: ``lam`` (logit), ``subgame_method`` (spe). Options left
+        at ``None`` are not passed on.
 
     Raises
     ------
     SolverError
-        For an unknown method or a game the method cannot handle.
+        For an unknown method, an option the method does not take, or a game
+        the method cannot handle.
     """
     if method == "auto":
         method = choose_method(game)
-    if method not in METHODS:
+    entry = METHODS.get(method)
+    if entry is None:
         raise SolverError(f"unknown method {method!r} (available: auto, {', '.join(METHODS)})")
-    solver, _ = METHODS[method]
-    return solver(game, values, exact, all_equilibria)
+    given = {k: v for k, v in options.items() if v is not None}
+    wrong = sorted(set(given) - entry.options)
+    if wrong:
+        flags = ", ".join("--" + w.replace("_", "-").replace("lam", "lambda") for w in wrong)
+        raise SolverError(f"{flags} does not apply to method {method!r}")
+    if method == "spe":
+        given["solve"] = _subgame_solver
+    return entry.load()(
+        game,
+        values,
+        exact=entry.exact_default if exact is None else exact,
+        all_equilibria=all_equilibria,
+        **given,
+    )
+
+
+def _subgame_solver(
+    game: Game, values: Mapping[str, Number], method: str, exact: bool, all_equilibria: bool = False
+) -> SolveResult:
+    """How ``spe`` solves each proper subgame: through this registry."""
+    return solve(game, values, method=method, exact=exact, all_equilibria=all_equilibria)

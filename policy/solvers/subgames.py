@@ -1,0 +1,738 @@
+"""Subgame-perfect equilibria of games with imperfect information, through proper subgames.
+
+Selten (1965), "Spieltheoretische Behandlung eines Oligopolmodells mit
+Nachfrageträgheit", Zeitschrift für die gesamte Staatswissenschaft 121, and
+Selten (1975), "Reexamination of the perfectness concept for equilibrium points
+in extensive games", International Journal of Game Theory 4: a profile is
+subgame-perfect when it induces a Nash equilibrium in every proper subgame. A
+proper subgame starts at a decision or chance node ``r`` that is alone in its
+information set and such that every information set meeting ``r``'s subtree lies
+entirely inside it. Solving the deepest subgames first and replacing each by
+its equilibrium payoffs yields a subgame-perfect equilibrium: backward induction
+(Kuhn 1953, "Extensive games and the problem of information", Contributions to
+the Theory of Games II) with Nash equilibria of subgames in place of single
+decisions.
+
+Steps:
+
+1. **Proper subgames** (:func:`subgame_roots`). Pre-order numbers and subtree
+   sizes come from the breadth-first arrays level by level, so the subtree of
+   ``r`` is the pre-order interval ``[pre(r), pre(r) + size(r))``. Each
+   information set spans ``[min pre, max pre]`` of its members; folding these
+   spans up the tree gives, for every node, the widest span of the sets met in
+   its subtree, and ``r`` is a root exactly when that span fits in its interval.
+   Linear in the number of nodes, no recursion.
+   A root is a *Nash root* when it starts the smallest subgame holding some
+   information set with several members; the children of any other root are
+   roots or terminals, so between Nash roots the game has perfect information.
+2. **Deepest first**, at each Nash root and at the top of each
+   perfect-information region between them: take the subtree, with every
+   subgame solved below it replaced by a terminal carrying that subgame's
+   equilibrium payoffs (:func:`subtree`), and solve it. A region has perfect
+   information and goes to backward induction
+   (:func:`policy.solvers.backward.spe_solve`), in one vectorised call however
+   large. A Nash root's reduced subgame goes to a Nash method (``lcp`` for two
+   players, ``logit`` otherwise, or ``subgame_method``); when one player alone
+   moves in it, it is a decision problem, solved exactly here by choosing, at
+   each information set from the deepest up, the action with the best
+   chance-weighted value.
+4. **Assembly**: the behaviour of each subgame is mapped back to the full game
+   by information set name and action label, the whole profile is evaluated
+   from scratch, and its regret is checked in the whole game and in every proper
+   subgame (:func:`subgame_perfection_regret`) before it is returned.
+
+With ``all_equilibria`` the equilibria each subgame method returns (all pure
+ones for backward induction) are combined: every choice of equilibria below a
+subgame gives its own reduced subgame, up to ``max_equilibria`` in all.
+
+Payoffs of extracted subgames are totals along the whole path from the game's
+root (as in :attr:`policy.model.Numbers.leaf_payoff`); outcomes above the
+subgame add a constant per player, which changes no equilibrium.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from itertools import product
+from math import prod
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy import tolerances
+from policy.expr import ExprError
+from policy.model import Game, GameError, NodeKind, Number, Numbers, game_from_arrays
+from policy.solvers.backward import spe_solve
+from policy.solvers.errors import SolverError
+from policy.solvers.result import Equilibrium, SolveResult
+from policy.solvers.verify import (
+    behavior_regret,
+    edge_weights,
+    reach_probabilities,
+    subgame_values,
+)
+
+FLOAT_REGRET_TOLERANCE = tolerances.REGRET
+FLOAT_TIE_TOLERANCE = tolerances.TIE
+FLOAT_PROFILE_TOLERANCE = tolerances.PROFILE
+#: ``all_equilibria`` stops with an error beyond this many equilibria.
+MAX_EQUILIBRIA = 1000
+
+SubgameSolver = Callable[..., SolveResult]
+"""``solve(game, values, method=..., exact=..., all_equilibria=...) -> SolveResult``,
+the shape of :func:`policy.solvers.solve`."""
+
+Array = npt.NDArray[Any]
+
+
+# ---------------------------------------------------------------------------------
+# Proper subgames
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Structure:
+    """Per node: pre-order number, subtree size, whether a proper subgame starts there,
+    and whether that subgame is the smallest one holding some information set with
+    several members (a *Nash root*: solving it needs a Nash method)."""
+
+    pre: npt.NDArray[np.int64]
+    size: npt.NDArray[np.int64]
+    is_root: npt.NDArray[np.bool_]
+    nash: npt.NDArray[np.bool_]
+
+    @property
+    def plain(self) -> npt.NDArray[np.bool_]:
+        """Roots that are not Nash roots: their children are roots or terminals."""
+        return self.is_root & ~self.nash
+
+
+def _fold_up(game: Game, column: Array, reduce: np.ufunc) -> None:
+    """Combine each node's entry with its children's, deepest level first, in place."""
+    levels = game.levels
+    for d in range(len(levels) - 2, -1, -1):
+        inner = game.level_inner[d]
+        if not inner.size:
+            continue
+        cstart, cstop = levels[d + 1]
+        offsets = game.first_child[inner] - cstart
+        column[inner] = reduce(column[inner], reduce.reduceat(column[cstart:cstop], offsets))
+
+
+def _structure(game: Game) -> _Structure:
+    n = game.num_nodes
+    levels = game.levels
+    size = np.ones(n, dtype=np.int64)
+    _fold_up(game, size, np.add)
+    # Pre-order: a child comes after its parent and after its elder siblings' subtrees.
+    pre = np.zeros(n, dtype=np.int64)
+    for d in range(len(levels) - 1):
+        inner = game.level_inner[d]
+        if not inner.size:
+            continue
+        cstart, cstop = levels[d + 1]
+        s = size[cstart:cstop]
+        before = np.cumsum(s) - s  # subtree sizes of earlier nodes of this level
+        counts = game.num_children[inner].astype(np.int64)
+        offsets = game.first_child[inner] - cstart
+        pre[cstart:cstop] = np.repeat(pre[inner] + 1 - before[offsets], counts) + before
+    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
+    sets = game.infoset[decision]
+    n_sets = len(game.infosets)
+    span_lo = np.full(n_sets, n, dtype=np.int64)
+    span_hi = np.full(n_sets, -1, dtype=np.int64)
+    np.minimum.at(span_lo, sets, pre[decision])
+    np.maximum.at(span_hi, sets, pre[decision])
+    shared = np.bincount(sets, minlength=n_sets) > 1
+    lo = np.full(n, n, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    lo[decision] = span_lo[sets]
+    hi[decision] = span_hi[sets]
+    own_shared = np.zeros(n, dtype=np.int8)
+    own_shared[decision] = shared[sets]
+    _fold_up(game, lo, np.minimum)
+    _fold_up(game, hi, np.maximum)
+    is_root = (
+        (game.kind != NodeKind.TERMINAL) & (lo >= pre) & (hi < pre + size) & (own_shared == 0)
+    )
+    # The smallest subgame holding a set starts at the nearest root above any member.
+    nearest = np.arange(n, dtype=np.int64)
+    for start, stop in levels[1:]:
+        up = ~is_root[start:stop]
+        nearest[start:stop][up] = nearest[game.parent[start:stop][up]]
+    nash = np.zeros(n, dtype=bool)
+    nash[nearest[game.infoset_first_member[shared]]] = True
+    return _Structure(pre=pre, size=size, is_root=is_root, nash=nash)
+
+
+def subgame_roots(game: Game) -> list[int]:
+    """The nodes where a proper subgame starts, in breadth-first order.
+
+    A decision or chance node ``r`` is a root when it is alone in its
+    information set and every information set with a member below ``r`` has all
+    its members below ``r``. The game's root is one (unless it is a terminal);
+    in a game of perfect information every non-terminal node is one.
+    """
+    return np.flatnonzero(_structure(game).is_root).tolist()
+
+
+# ---------------------------------------------------------------------------------
+# Cutting and extracting subtrees
+# ---------------------------------------------------------------------------------
+def _children(game: Game, nodes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """All children of ``nodes``, in order."""
+    counts = game.num_children[nodes].astype(np.int64)
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    start = np.cumsum(counts) - counts
+    return np.repeat(game.first_child[nodes], counts) + (np.arange(total) - np.repeat(start, counts))
+
+
+def _walk(game: Game, root: int, stop: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """Nodes of ``root``'s subtree in breadth-first order, not entering nodes marked ``stop``."""
+    parts = [np.array([root], dtype=np.int64)]
+    frontier = _children(game, parts[0]) if game.kind[root] != NodeKind.TERMINAL else parts[0][:0]
+    while frontier.size:
+        parts.append(frontier)
+        frontier = _children(game, frontier[(game.kind[frontier] != NodeKind.TERMINAL) & ~stop[frontier]])
+    return np.concatenate(parts)
+
+
+def _cut_game(
+    game: Game,
+    numbers: Numbers,
+    order: npt.NDArray[np.int64],
+    cut: Mapping[int, Sequence[Number]],
+) -> Game:
+    """The game on ``order`` (a breadth-first closed subtree), with ``cut`` nodes made terminals."""
+    n = len(order)
+    is_cut = np.zeros(n, dtype=bool)
+    if cut:
+        is_cut = np.isin(order, np.fromiter(cut, dtype=np.int64, count=len(cut)))
+        is_cut[0] = False
+    kind = np.where(is_cut, np.int8(NodeKind.TERMINAL), game.kind[order])
+    num_children = np.where(kind == NodeKind.TERMINAL, 0, game.num_children[order])
+    player = np.where(kind == NodeKind.DECISION, game.player[order], -1)
+    # Rows of the original terminals in leaf_payoff (terminals are sorted).
+    kept_leaves = order[(kind == NodeKind.TERMINAL) & ~is_cut]
+    leaf_rows = iter(np.searchsorted(game.terminals, kept_leaves).tolist())
+    leaf = numbers.leaf_payoff
+    payoffs: list[Sequence[Number]] = []
+    probabilities: dict[int, list[Number]] = {}
+    set_names: list[str | None] = [None] * n
+    for i, (node, k) in enumerate(zip(order.tolist(), kind.tolist(), strict=True)):
+        if k == NodeKind.TERMINAL:
+            payoffs.append(cut[node] if is_cut[i] else leaf[next(leaf_rows)].tolist())
+        elif k == NodeKind.CHANCE:
+            probabilities[i] = numbers.edge_prob[list(game.children_of(node))].tolist()
+        else:
+            set_names[i] = game.infosets.at(int(game.infoset[node])).name
+    names = [game.node_names[v] for v in order.tolist()]
+    labels = [""] + [game.action_label[v] for v in order[1:].tolist()]
+    title = f"{game.title}: subgame at {names[0]}" if order[0] else game.title
+    try:
+        return game_from_arrays(
+            title,
+            list(game.players),
+            num_children,
+            kind,
+            player,
+            payoffs,
+            probabilities=probabilities,
+            infoset_names=set_names,
+            node_names=names,
+            action_labels=labels,
+            origin=game.origin,
+        )
+    except (GameError, ExprError) as err:  # e.g. a payoff too long to write as a number
+        raise SolverError(f"cannot build the subgame at {names[0]!r}: {err}") from None
+
+
+def subtree(
+    game: Game,
+    numbers: Numbers,
+    root: int = 0,
+    cut: Mapping[int, Sequence[Number]] | None = None,
+) -> Game:
+    """The subtree below ``root`` as a game of its own, with numeric payoffs.
+
+    Node names, information set names and action labels are kept; payoffs and
+    chance probabilities are ``numbers`` (exact or float) turned into constants,
+    so the new game needs no parameter values (solve it with ``{}``). Each node
+    of ``cut`` (which must lie in the subtree) becomes a terminal with the given
+    payoff vector, its own subtree dropped.
+
+    Raises
+    ------
+    SolverError
+        If an information set of the subtree has members outside it (``root``
+        does not start a proper subgame), or a node of ``cut`` is not strictly
+        below ``root``.
+    """
+    cut = dict(cut or {})
+    if root in cut:
+        raise SolverError(f"cannot cut at the subtree's own root {game.node_names[root]!r}")
+    stop = np.zeros(game.num_nodes, dtype=bool)
+    stop[list(cut)] = True
+    order = _walk(game, root, stop)
+    inside = set(order.tolist())
+    outside = [game.node_names[c] for c in cut if c not in inside]
+    if outside:
+        raise SolverError(f"cannot cut at {outside[0]!r}: it is not below {game.node_names[root]!r}")
+    _require_closed(game, order)
+    return _cut_game(game, numbers, order, cut)
+
+
+def replace_subtrees(game: Game, numbers: Numbers, payoffs: Mapping[int, Sequence[Number]]) -> Game:
+    """The game with each node of ``payoffs`` replaced by a terminal with those payoffs."""
+    return subtree(game, numbers, 0, payoffs)
+
+
+def _require_closed(game: Game, order: npt.NDArray[np.int64]) -> None:
+    members = order[game.kind[order] == NodeKind.DECISION]
+    inside = set(order.tolist())
+    for k in sorted(set(game.infoset[members].tolist())):
+        s = game.infosets.at(k)
+        if any(m not in inside for m in s.members):
+            raise SolverError(
+                f"information set {s.name!r} reaches outside the subtree of "
+                f"{game.node_names[int(order[0])]!r}: it does not start a proper subgame"
+            )
+
+
+def _positions(game: Game, sub: Game) -> npt.NDArray[np.int64]:
+    """For each action position of ``sub``, its position in ``game``'s behaviour vector."""
+    pos = np.zeros(sub.num_actions, dtype=np.int64)
+    for s in sub.infosets.values():
+        whole = game.infosets[s.name]
+        pos[s.offset : s.offset + len(s.actions)] = whole.offset + np.arange(len(s.actions))
+    return pos
+
+
+# ---------------------------------------------------------------------------------
+# The subgame-perfection check
+# ---------------------------------------------------------------------------------
+def _one_shot_gains(game: Game, values: Array) -> tuple[npt.NDArray[np.int64], Array]:
+    """Decision nodes and what their mover gains by the best child instead of the profile."""
+    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
+    if not decision.size:
+        return decision, values[:0, 0]
+    mover = game.player[decision]
+    counts = game.num_children[decision].astype(np.int64)
+    kids = _children(game, decision)
+    starts = np.cumsum(counts) - counts
+    best = np.maximum.reduceat(values[kids, np.repeat(mover, counts)], starts)
+    return decision, best - values[decision, mover]
+
+
+def _perfection_regret(
+    game: Game, numbers: Numbers, probabilities: Sequence[Number], structure: _Structure
+) -> tuple[Number, int]:
+    """The worst regret over proper subgames and the root of the subgame where it is."""
+    worst: Number = Fraction(0) if numbers.exact else 0.0
+    where = -1
+    weight = edge_weights(game, numbers, probabilities)
+    values = subgame_values(game, numbers, weight)
+    # The children of a root that is not a Nash root start subgames of their own
+    # (or are terminals). Once those are Nash, the subgame at the root is Nash
+    # exactly when its mover gains nothing by another child: the one-shot
+    # deviation principle (Osborne and Rubinstein 1994, Lemma 98.2), applied
+    # to subgames instead of nodes.
+    decision, gains = _one_shot_gains(game, values)
+    plain = structure.plain[decision]
+    if plain.any():
+        k = int(np.argmax(gains[plain]))
+        worst, where = gains[plain][k], int(decision[plain][k])
+    probs = list(probabilities)
+    nowhere = np.zeros(game.num_nodes, dtype=bool)
+    for r in np.flatnonzero(structure.nash).tolist():
+        if r == 0:
+            regret, _ = behavior_regret(game, numbers, probs)
+        else:
+            sub = _cut_game(game, numbers, _walk(game, r, nowhere), {})
+            sub_probs = [probs[i] for i in _positions(game, sub).tolist()]
+            regret, _ = behavior_regret(sub, sub.numbers({}, numbers.exact), sub_probs)
+        if where < 0 or regret > worst:
+            worst, where = regret, r
+    return worst, where
+
+
+def subgame_perfection_regret(
+    game: Game, numbers: Numbers, probabilities: Sequence[Number]
+) -> Number:
+    """How far the profile is from subgame-perfect: 0 exactly when it is.
+
+    The largest of: the Nash regret of the profile in the subgame of each Nash
+    root (the smallest subgame holding some information set with several
+    members; :func:`policy.solvers.verify.behavior_regret`), and the one-node
+    deviation gain at every other root. By induction from the deepest subgame
+    up (one-shot deviation principle), the profile is Nash in every proper
+    subgame, the whole game included, exactly when all of these are 0. For a
+    game of perfect information this is :func:`policy.solvers.verify.subgame_regret`.
+    """
+    return _perfection_regret(game, numbers, probabilities, _structure(game))[0]
+
+
+# ---------------------------------------------------------------------------------
+# Solving
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Alternative:
+    """One equilibrium of a subgame: payoffs at its root and how it was reached.
+
+    ``choices`` are (position in the full behaviour vector, probability) for the
+    information sets solved at this subgame; ``below`` names the alternative
+    taken at each subgame cut off underneath, as (root, index).
+    """
+
+    values: tuple[Number, ...]
+    choices: tuple[tuple[int, Number], ...]
+    below: tuple[tuple[int, int], ...]
+
+
+@dataclass
+class _Log:
+    """What the subgame methods said: tied places, and each warning with the subgames it came from."""
+
+    ties: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    per_subgame: dict[str, list[str]] = field(default_factory=dict)
+
+    def subgame_warning(self, subgame: str, message: str) -> None:
+        where = self.per_subgame.setdefault(message, [])
+        if subgame not in where:
+            where.append(subgame)
+
+    def add_ties(self, places: Sequence[str]) -> None:
+        self.ties.extend(t for t in places if t not in self.ties)
+
+    def all_warnings(self, all_equilibria: bool) -> tuple[str, ...]:
+        out = []
+        if self.ties:
+            shown = ", ".join(self.ties[:10]) + (" ..." if len(self.ties) > 10 else "")
+            out.append(
+                f"not unique: movers are indifferent at {len(self.ties)} information set(s) "
+                f"or node(s) ({shown})"
+                + ("" if all_equilibria else "; --all combines the alternatives found")
+            )
+        for message, where in self.per_subgame.items():
+            shown = ", ".join(repr(w) for w in where[:5]) + (" ..." if len(where) > 5 else "")
+            label = "subgame at" if len(where) == 1 else f"{len(where)} subgames at"
+            out.append(f"{label} {shown}: {message}")
+        return (*out, *self.warnings)
+
+
+def spe_subgames_solve(
+    game: Game,
+    values: Mapping[str, Number],
+    exact: bool = True,
+    all_equilibria: bool = False,
+    subgame_method: str | None = None,
+    solve: SubgameSolver | None = None,
+    max_equilibria: int = MAX_EQUILIBRIA,
+) -> SolveResult:
+    """A subgame-perfect equilibrium of a game with imperfect information.
+
+    Parameters
+    ----------
+    game
+        Any game with perfect recall; with perfect information this is
+        :func:`policy.solvers.backward.spe_solve`.
+    values
+        The value of every parameter the game uses.
+    exact
+        Rational arithmetic (``Fraction``) if True, float64 otherwise. Exact mode
+        needs an exact ``subgame_method`` wherever two or more players move in an
+        imperfect-information subgame.
+    all_equilibria
+        Combine every equilibrium the subgame methods return (each asked with
+        ``all_equilibria=True``), up to ``max_equilibria``.
+    subgame_method
+        The Nash method for imperfect-information subgames; default ``"lcp"``
+        for two players, ``"logit"`` otherwise.
+    solve
+        ``solve(game, values, method=..., exact=..., all_equilibria=...)``
+        returning a :class:`SolveResult`; default :func:`policy.solvers.solve`.
+
+    Returns
+    -------
+    SolveResult
+        Method ``"spe"``. Each equilibrium has been verified from scratch: zero
+        regret (exact) or regret within ``FLOAT_REGRET_TOLERANCE`` times the
+        largest payoff (float) in the whole game and in every proper subgame;
+        ``max_regret`` is that largest regret. ``details`` has
+        ``subgame_method`` and ``subgames`` (root node names of the subgames
+        solved, deepest first).
+
+    Raises
+    ------
+    SolverError
+        If a subgame method fails or returns nothing that passes verification,
+        or ``all_equilibria`` finds more than ``max_equilibria``.
+    """
+    if game.is_perfect_information:
+        return spe_solve(game, values, exact=exact, all_equilibria=all_equilibria,
+                         max_equilibria=max_equilibria)
+    numbers = game.numbers(values, exact=exact)
+    method = subgame_method or ("lcp" if len(game.players) == 2 else "logit")
+    if solve is None:
+        from policy.solvers import solve as registry_solve
+
+        solve = registry_solve
+    structure = _structure(game)
+    # Tasks: the Nash roots, and the tops of the perfect-information regions
+    # between them (plain roots whose parent is not a plain root).
+    plain = structure.plain
+    top = plain.copy()
+    top[1:] &= ~plain[game.parent[1:]]
+    task = structure.nash | top
+    log = _Log()
+    alternatives: dict[int, list[_Alternative]] = {}
+    solved: list[str] = []
+    for r in np.flatnonzero(task)[::-1].tolist():
+        order = _walk(game, r, task)
+        cuts = [v for v in order[1:].tolist() if task[v]]
+        options = [alternatives[c] for c in cuts]
+        combos = prod(len(o) for o in options)
+        if combos > max_equilibria:
+            raise _too_many(game, r, combos, max_equilibria)
+        found: list[_Alternative] = []
+        for combo in product(*(range(len(o)) for o in options)):
+            payoff = {c: options[j][k].values for j, (c, k) in enumerate(zip(cuts, combo, strict=True))}
+            sub = _cut_game(game, numbers, order, payoff)
+            pos = _positions(game, sub).tolist()
+            below = tuple(zip(cuts, combo, strict=True))
+            for probs, vals in _solve_part(sub, method, exact, all_equilibria, solve, max_equilibria, log):
+                found.append(
+                    _Alternative(tuple(vals), tuple(zip(pos, probs, strict=True)), below)
+                )
+            if len(found) > max_equilibria:
+                raise _too_many(game, r, len(found), max_equilibria)
+        alternatives[r] = found
+        solved.append(game.node_names[r])
+    profiles = _assemble(game, alternatives, exact)
+    equilibria = _verified(game, numbers, profiles, structure, method, all_equilibria, log)
+    return SolveResult(
+        game=game,
+        method="spe",
+        exact=exact,
+        parameters=dict(values),
+        equilibria=equilibria,
+        warnings=log.all_warnings(all_equilibria),
+        ties=tuple(log.ties),
+        details={"subgame_method": method, "subgames": tuple(solved)},
+    )
+
+
+def _too_many(game: Game, root: int, count: int, limit: int) -> SolverError:
+    return SolverError(
+        f"more than {limit} subgame-perfect equilibria to combine at subgame "
+        f"{game.node_names[root]!r} ({count}); solve without --all"
+    )
+
+
+def _solve_part(
+    sub: Game,
+    method: str,
+    exact: bool,
+    all_equilibria: bool,
+    solve: SubgameSolver,
+    limit: int,
+    log: _Log,
+) -> list[tuple[list[Number], list[Number]]]:
+    """Equilibria of one reduced subgame as (behaviour vector, payoffs at its root)."""
+    name = sub.node_names[0]
+    nums = sub.numbers({}, exact)
+    movers = set(sub.player[sub.kind == NodeKind.DECISION].tolist())
+    if sub.is_perfect_information:
+        result = spe_solve(sub, {}, exact=exact, all_equilibria=all_equilibria, max_equilibria=limit)
+        log.add_ties(result.ties)
+        return [(list(e.probabilities), list(e.values)) for e in result.equilibria]
+    if len(movers) == 1:
+        probs, ties = _decision_problem(sub, nums, movers.pop())
+        log.add_ties(ties)
+        candidates = [probs]
+        used = "decision problem"
+    else:
+        try:
+            result = solve(sub, {}, method=method, exact=exact, all_equilibria=all_equilibria)
+        except SolverError as err:
+            raise SolverError(f"subgame at {name!r}: {err}") from None
+        for w in result.warnings:
+            log.subgame_warning(name, w)
+        log.add_ties(result.ties)
+        candidates = [_coerce(e.probabilities, exact, method, name) for e in result.equilibria]
+        if not all_equilibria:
+            candidates = candidates[:1]
+        used = method
+    out = []
+    worst: Number | None = None
+    for probs in candidates:
+        if len(probs) != sub.num_actions:
+            raise SolverError(
+                f"subgame at {name!r}: the {used} method returned {len(probs)} probabilities "
+                f"for {sub.num_actions} actions"
+            )
+        regret, _ = behavior_regret(sub, nums, probs)
+        if not _acceptable(regret, nums):
+            worst = regret if worst is None or regret > worst else worst
+            continue
+        weight = edge_weights(sub, nums, probs)
+        out.append((probs, subgame_values(sub, nums, weight)[0].tolist()))
+    if worst is not None:
+        log.subgame_warning(
+            name,
+            f"dropped {len(candidates) - len(out)} profile(s) of the {used} method "
+            f"with regret up to {worst}",
+        )
+    if not out:
+        raise SolverError(
+            f"subgame at {name!r}: the {used} method found no equilibrium that passes "
+            f"verification; try another subgame method"
+        )
+    return out
+
+
+def _coerce(probabilities: Sequence[Any], exact: bool, method: str, where: str) -> list[Number]:
+    if not exact:
+        return [float(p) for p in probabilities]
+    if not all(isinstance(p, Fraction | int) for p in probabilities):
+        raise SolverError(
+            f"subgame at {where!r}: method {method!r} gives floating-point probabilities; "
+            "use an exact method (lcp, enummixed, enumpure) or float mode"
+        )
+    return [Fraction(p) for p in probabilities]
+
+
+def _acceptable(regret: Number, numbers: Numbers) -> bool:
+    if numbers.exact:
+        return regret == 0
+    leaf = numbers.leaf_payoff
+    scale = max(1.0, float(np.max(np.abs(leaf)))) if leaf.size else 1.0
+    return float(regret) <= FLOAT_REGRET_TOLERANCE * scale
+
+
+def _decision_problem(sub: Game, numbers: Numbers, player: int) -> tuple[list[Number], list[str]]:
+    """An optimal pure plan when ``player`` alone moves (chance may move too).
+
+    Each information set, once every member's children are valued, takes the
+    action whose value summed over the members, weighted by the chance of
+    reaching each, is largest; with perfect recall such an order exists (no
+    member lies below another of its set) and the plan is optimal (Kuhn 1953).
+    Returns the behaviour vector and the sets where actions tied.
+    """
+    exact = numbers.exact
+    reach = reach_probabilities(sub, numbers.edge_prob)
+    value = np.zeros(sub.num_nodes, dtype=object if exact else np.float64)
+    value[sub.terminals] = numbers.leaf_payoff[:, player]
+    probs: list[Number] = [Fraction(0) if exact else 0.0] * sub.num_actions
+    one: Number = Fraction(1) if exact else 1.0
+    waiting = sub.num_children.astype(np.int64)
+    pending = {s.index: len(s.members) for s in sub.infosets.values()}
+    ties: list[str] = []
+    ready = sub.terminals.tolist()
+    while ready:
+        node = ready.pop()
+        if node == 0:
+            continue
+        parent = int(sub.parent[node])
+        waiting[parent] -= 1
+        if waiting[parent]:
+            continue
+        kids = sub.children_of(parent)
+        if sub.kind[parent] == NodeKind.CHANCE:
+            value[parent] = (numbers.edge_prob[kids.start : kids.stop] * value[kids.start : kids.stop]).sum()
+            ready.append(parent)
+            continue
+        k = int(sub.infoset[parent])
+        pending[k] -= 1
+        if pending[k]:
+            continue
+        s = sub.infosets.at(k)
+        totals = [sum((reach[m] * value[int(sub.first_child[m]) + a] for m in s.members), start=0 * one)
+                  for a in range(len(s.actions))]
+        best = max(totals)
+        top = [a for a, t in enumerate(totals) if _ties(t, best, exact)]
+        if len(top) > 1 and sum((reach[m] for m in s.members), start=0 * one) > 0:
+            ties.append(s.name)
+        probs[s.offset + top[0]] = one
+        for m in s.members:
+            value[m] = value[int(sub.first_child[m]) + top[0]]
+            ready.append(m)
+    return probs, ties
+
+
+def _ties(x: Number, best: Number, exact: bool) -> bool:
+    if exact:
+        return x == best
+    return float(x) >= float(best) - FLOAT_TIE_TOLERANCE * max(1.0, abs(float(best)))
+
+
+def _assemble(game: Game, alternatives: Mapping[int, list[_Alternative]], exact: bool) -> list[list[Number]]:
+    """Full behaviour vectors: each root alternative with the alternatives it chose below."""
+    zero: Number = Fraction(0) if exact else 0.0
+    out = []
+    for top in range(len(alternatives[0])):
+        probs = [zero] * game.num_actions
+        stack = [(0, top)]
+        while stack:
+            root, k = stack.pop()
+            alt = alternatives[root][k]
+            for position, p in alt.choices:
+                probs[position] = p
+            stack.extend(alt.below)
+        out.append(probs)
+    return out
+
+
+def _verified(
+    game: Game,
+    numbers: Numbers,
+    profiles: list[list[Number]],
+    structure: _Structure,
+    method: str,
+    all_equilibria: bool,
+    log: _Log,
+) -> tuple[Equilibrium, ...]:
+    """Evaluate each assembled profile from scratch; keep those that are subgame-perfect."""
+    kept: list[Equilibrium] = []
+    failures: list[tuple[Number, int]] = []
+    for probs in profiles:
+        regret, where = _perfection_regret(game, numbers, probs, structure)
+        if not _acceptable(regret, numbers):
+            failures.append((regret, where))
+            continue
+        if any(_same(probs, e.probabilities, numbers.exact) for e in kept):
+            continue
+        weight = edge_weights(game, numbers, probs)
+        values = subgame_values(game, numbers, weight)
+        reach = reach_probabilities(game, weight)[game.terminals]
+        kept.append(
+            Equilibrium(
+                game=game,
+                probabilities=tuple(probs),
+                values=tuple(values[0].tolist()),
+                reach=tuple(reach.tolist()),
+                max_regret=regret if numbers.exact else float(max(float(regret), 0.0)),
+            )
+        )
+    if failures:
+        regret, where = max(failures, key=lambda f: f[0])
+        message = (
+            f"the assembled profile has regret {regret} in the subgame at "
+            f"{game.node_names[where]!r} (subgame method {method!r})"
+        )
+        if not kept or not all_equilibria:
+            raise SolverError(f"internal error: {message}; please report this game")
+        log.warnings.append(f"dropped {len(failures)} profile(s): {message}")
+    return tuple(kept)
+
+
+def _same(a: Sequence[Number], b: Sequence[Number], exact: bool) -> bool:
+    if exact:
+        return tuple(a) == tuple(b)
+    return max((abs(float(x) - float(y)) for x, y in zip(a, b, strict=True)), default=0.0) < (
+        FLOAT_PROFILE_TOLERANCE
+    )
