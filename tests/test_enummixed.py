@@ -252,6 +252,9 @@ def test_float_nashpy_agrees_with_exact_on_nondegenerate_games(payoffs):
 @given(tables(players=2))
 def test_float_own_enumeration_agrees_with_exact(payoffs):
     exact = solve_table(payoffs)
+    # Degenerate games: float rounding can split or merge extreme points of a
+    # component, so only nondegenerate games are compared point by point.
+    assume(not exact.details["degenerate"])
     floats = solve_table(payoffs, exact=False, use_nashpy=False)
     assert floats.details["backend"] == "vertex"
     assert len(floats.equilibria) == len(exact.equilibria)

@@ -22,6 +22,7 @@ from policy.solvers.errors import SolverError
 from policy.solvers.lcp import lcp_solve, same_profile
 from policy.solvers.verify import behavior_regret
 from tests.conftest import chance, decision, pygambit_profile, terminal, to_pygambit
+from tests.test_verify import signalling_game
 
 F = Fraction
 
@@ -72,7 +73,7 @@ def matching_pennies(bonus: int = 0) -> Game:
     ])
 
 
-def liars_dice_lite() -> Game:
+def lemons() -> Game:
     """A chance move the receiver does not see: the seller knows the quality.
 
     Chance makes the good high quality (prob 1/3) or low (2/3); the seller sees
@@ -221,7 +222,7 @@ def test_a_chance_move_the_receiver_does_not_see():
     # The seller always asks high (3 > 1), so the buyer hears "high" from both
     # types: buying is worth 1/3*2 + 2/3*(-2) = -2/3 < 0; the buyer walks away
     # after "high", the seller is then indifferent.
-    game = liars_dice_lite()
+    game = lemons()
     result = lcp_solve(game, {}, all_equilibria=True)
     for eq in result.equilibria:
         assert eq.max_regret == 0
@@ -333,3 +334,45 @@ def test_all_equilibria_are_distinct_and_verified(game):
     flt = lcp_solve(game, {}, exact=False, all_equilibria=True)
     for k, eq in enumerate(flt.equilibria):
         assert not any(same_profile(eq, other, False) for other in flt.equilibria[:k])
+
+
+# ---------------------------------------------------------------------------------
+# Games in normal form (nashpy) and signalling games (Gambit)
+# ---------------------------------------------------------------------------------
+def bimatrix_game(A: list[list[int]], B: list[list[int]]) -> Game:
+    """A bimatrix game as a tree: the row player moves, the column player does not see it."""
+    rows, cols = len(A), len(A[0])
+    specs = [decision("root", "Row", "rows", **{f"r{i}": f"n{i}" for i in range(rows)})]
+    for i in range(rows):
+        specs.append(decision(f"n{i}", "Column", "cols", **{f"c{j}": f"z{i}_{j}" for j in range(cols)}))
+        specs += [terminal(f"z{i}_{j}", A[i][j], B[i][j]) for j in range(cols)]
+    return build_game("bimatrix", ["Row", "Column"], specs)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_bimatrix_games_agree_with_nashpy(data):
+    nashpy = pytest.importorskip("nashpy")
+    rows, cols = data.draw(st.integers(2, 4)), data.draw(st.integers(2, 4))
+    entries = st.lists(st.lists(_NUMBER, min_size=cols, max_size=cols), min_size=rows, max_size=rows)
+    A, B = data.draw(entries), data.draw(entries)
+    game = bimatrix_game(A, B)
+    # Object arrays of Fractions make nashpy's comparisons exact.
+    reference = nashpy.Game(np.array(A, dtype=object), np.array(B, dtype=object))
+    for eq in lcp_solve(game, {}, all_equilibria=True, max_starts=8).equilibria:
+        sigma_r = np.array([eq.behavior["rows"][f"r{i}"] for i in range(rows)], dtype=object)
+        sigma_c = np.array([eq.behavior["cols"][f"c{j}"] for j in range(cols)], dtype=object)
+        assert reference.is_best_response(sigma_r, sigma_c) == (True, True)
+        assert list(eq.values) == list(reference[sigma_r, sigma_c])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_signalling_games_gambit_agrees(data):
+    types, messages, replies = (data.draw(st.integers(2, 3)) for _ in range(3))
+    payoffs = [F(data.draw(_NUMBER)) for _ in range(types * messages * replies * 2)]
+    weights = [data.draw(st.integers(1, 4)) for _ in range(types)]
+    game = signalling_game(types, messages, replies, payoffs, [F(w, sum(weights)) for w in weights])
+    (eq,) = lcp_solve(game, {}).equilibria
+    assert eq.max_regret == 0
+    assert gambit_regret(game, eq.behavior) == 0

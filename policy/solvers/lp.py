@@ -34,7 +34,9 @@ Steps:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -53,8 +55,9 @@ from policy.solvers.result import Equilibrium, SolveResult
 FLOAT_TIE_TOLERANCE = tolerances.TIE
 #: A float LP variable or slack at most this (times the payoff scale) counts as
 #: zero when the active set is read off HiGHS's solution; HiGHS's own
-#: feasibility tolerance is 1e-7. Not in policy.tolerances yet.
-ACTIVE_TOLERANCE = 1e-6
+#: feasibility tolerance is 1e-7. Tried in turn until one gives a verified
+#: solution. Not in policy.tolerances yet.
+ACTIVE_TOLERANCES = (1e-6, 1e-9, 1e-4)
 #: Free directions of the exact system are set to the float solution rounded to
 #: fractions with at most this denominator.
 ROUNDING_DENOMINATOR = 10**6
@@ -67,15 +70,21 @@ class _Program:
     """One player's max-min program: ``max f^T q : F^T q - G^T x <= 0, E x = e, x >= 0``.
 
     ``G`` is the player's payoff matrix (own sequences x opponent's), ``E, e``
-    the player's constraints, ``F, f`` the opponent's (all dense, ``Fraction``
-    or float).
+    the player's constraints, ``F, f`` the opponent's: float CSR matrices and
+    float vectors. ``rational`` holds the same five as dense ``Fraction``
+    arrays, made on demand (for the exact recovery only).
     """
 
-    G: Array
-    E: Array
+    G: Any
+    E: Any
     e: Array
-    F: Array
+    F: Any
     f: Array
+    rational_source: Callable[[], tuple[Array, Array, Array, Array, Array]]
+
+    @functools.cached_property
+    def rational(self) -> tuple[Array, Array, Array, Array, Array]:
+        return self.rational_source()
 
 
 @dataclass(frozen=True)
@@ -180,11 +189,22 @@ def _show(x: Any) -> str:
 
 
 def _programs(form: SequenceForm) -> tuple[_Program, _Program]:
-    A, B = form.A_dense(), form.B_dense()
-    E, F = form.E_dense(), form.F_dense()
+    A, B, E, F = form.A_csr(), form.B_csr(), form.E_csr(), form.F_csr()
+    e = np.asarray(form.e, dtype=np.float64)
+    f = np.asarray(form.f, dtype=np.float64)
+
+    def exact_arrays(player: int) -> tuple[Array, Array, Array, Array, Array]:
+        if form.exact:
+            A_, B_, E_, F_ = form.A_dense(), form.B_dense(), form.E_dense(), form.F_dense()
+            e_, f_ = np.asarray(form.e), np.asarray(form.f)
+        else:  # float data taken at face value (every float is a fraction)
+            A_, B_, E_, F_ = (_fractions(m.toarray()) for m in (A, B, E, F))
+            e_, f_ = _fractions(e), _fractions(f)
+        return (A_, E_, e_, F_, f_) if player == 0 else (B_.T, F_, f_, E_, e_)
+
     return (
-        _Program(G=A, E=E, e=np.asarray(form.e), F=F, f=np.asarray(form.f)),
-        _Program(G=B.T, E=F, e=np.asarray(form.f), F=E, f=np.asarray(form.e)),
+        _Program(G=A, E=E, e=e, F=F, f=f, rational_source=lambda: exact_arrays(0)),
+        _Program(G=B.T.tocsr(), E=F, e=f, F=E, f=e, rational_source=lambda: exact_arrays(1)),
     )
 
 
@@ -196,11 +216,9 @@ def _solve_float(program: _Program, player: int) -> Array:
     from scipy import sparse
     from scipy.optimize import linprog
 
-    G = sparse.csr_matrix(program.G.astype(np.float64))
-    E = sparse.csr_matrix(program.E.astype(np.float64))
-    F = sparse.csr_matrix(program.F.astype(np.float64))
+    G, E, F = program.G, program.E, program.F
     n, m = G.shape[0], F.shape[0]
-    c = np.concatenate([np.zeros(n), -program.f.astype(np.float64)])
+    c = np.concatenate([np.zeros(n), -program.f])
     a_ub = sparse.hstack([-G.T, F.T], format="csr")
     a_eq = sparse.hstack([E, sparse.csr_matrix((E.shape[0], m))], format="csr")
     bounds = [(0.0, None)] * n + [(None, None)] * m
@@ -209,7 +227,7 @@ def _solve_float(program: _Program, player: int) -> Array:
         A_ub=a_ub,
         b_ub=np.zeros(a_ub.shape[0]),
         A_eq=a_eq,
-        b_eq=program.e.astype(np.float64),
+        b_eq=program.e,
         bounds=bounds,
         method="highs",
     )
@@ -236,12 +254,15 @@ def _recover(
     exact = numbers.exact
     attempts: list[tuple[str, bool]] = [("exact", True)] if exact else [("polished", False), ("exact", True)]
     reasons: list[str] = []
-    for how, rational in attempts:
+    for (how, rational), tolerance in itertools.product(attempts, ACTIVE_TOLERANCES):
         solutions = []
         for player, (program, vector) in enumerate(zip(programs, floats, strict=True)):
-            got = _active_solution(program, vector, rational)
+            got = _active_solution(program, vector, rational, tolerance)
             if got is None:
-                reasons.append(f"{how}: the active system of player {player + 1} has no feasible solution")
+                reasons.append(
+                    f"{how}, zero below {tolerance:g}: the active system of player {player + 1} "
+                    "has no feasible solution"
+                )
                 break
             solutions.append(got)
         if len(solutions) < 2:
@@ -252,13 +273,13 @@ def _recover(
             y = np.array([float(v) for v in y])
         v1, v2 = solutions[0].value, solutions[1].value
         if exact and v1 + v2 != total:
-            reasons.append(f"{how}: the values {v1} and {v2} do not add up to {total}")
+            reasons.append(f"{how}, zero below {tolerance:g}: values {v1} and {v2} do not add up to {total}")
             continue
         probs = form.behavior_from_realization(list(x), list(y), fill)
         probs = [Fraction(p) for p in probs] if exact else [float(p) for p in probs]
         eq, regret = checked_equilibrium(game, numbers, probs)
         if eq is None:
-            reasons.append(f"{how}: Nash regret {regret}")
+            reasons.append(f"{how}, zero below {tolerance:g}: Nash regret {regret}")
             continue
         return eq, (v1 if exact else float(v1))
     raise SolverError(
@@ -269,54 +290,62 @@ def _recover(
     )
 
 
-def _active_solution(program: _Program, vector: Array, rational: bool) -> _Solution | None:
+def _active_solution(
+    program: _Program, vector: Array, rational: bool, tolerance: float
+) -> _Solution | None:
     """Solve ``E x = e`` and the tight rows of ``F^T q = G^T x`` with the zero ``x`` fixed at 0.
 
-    The active set is read off the float ``vector = (x, q)``. Returns ``None`` if
-    the system is inconsistent or its solution infeasible.
+    The active set is read off the float ``vector = (x, q)``: entries of ``x``
+    and slacks at most ``tolerance`` (times the payoff scale for slacks) count
+    as zero. Returns ``None`` if the system is inconsistent or its solution
+    infeasible.
     """
+    from scipy import sparse
+
     G, E, F = program.G, program.E, program.F
     n, m = G.shape[0], F.shape[0]
     x_f, q_f = vector[:n], vector[n:]
-    Gf = G.astype(np.float64)
-    Ff = F.astype(np.float64)
-    scale = max(1.0, float(np.abs(Gf).max()) if Gf.size else 1.0)
-    slack = Gf.T @ x_f - Ff.T @ q_f  # >= 0 when feasible
-    support = np.flatnonzero(x_f > ACTIVE_TOLERANCE).tolist()
-    tight = np.flatnonzero(slack <= ACTIVE_TOLERANCE * scale).tolist()
-    # Unknowns: x on the support, then q. Rows: E x = e, then tight constraints.
+    scale = max(1.0, float(np.abs(G.data).max(initial=0.0)))
+    slack = G.T @ x_f - F.T @ q_f  # >= 0 when feasible
+    support = np.flatnonzero(x_f > tolerance)
+    tight = np.flatnonzero(slack <= tolerance * scale)
+    # Unknowns: x on the support, then q. Rows: E x = e, then the tight constraints.
     k = len(support)
     if rational:
-        G, E, F = _fractions(G), _fractions(E), _fractions(F)
+        Gr, Er, er, Fr, fr = program.rational
         zero = Fraction(0)
-        rows = [[E[r, j] for j in support] + [zero] * m for r in range(E.shape[0])]
-        rows += [[-G[j, t] for j in support] + [F[i, t] for i in range(m)] for t in tight]
-        rhs = [Fraction(v) for v in program.e.tolist()] + [zero] * len(tight)
-        hint = [float(x_f[j]) for j in support] + [float(v) for v in q_f]
-        sol = _solve_rational(rows, rhs, hint)
+        rows = np.full((Er.shape[0] + len(tight), k + m), zero, dtype=object)
+        rows[: Er.shape[0], :k] = Er[:, support]
+        rows[Er.shape[0] :, :k] = -Gr[support][:, tight].T
+        rows[Er.shape[0] :, k:] = Fr[:, tight].T
+        rhs = [*er.tolist(), *([zero] * len(tight))]
+        hint = [*x_f[support].tolist(), *q_f.tolist()]
+        sol = _solve_rational(rows.tolist(), rhs, hint)
         if sol is None:
             return None
         x = np.full(n, zero, dtype=object)
         x[support] = sol[:k]
         q = np.array(sol[k:], dtype=object)
-        full_slack = G.T.dot(x) - F.T.dot(q)
+        full_slack = Gr.T.dot(x) - Fr.T.dot(q)
         if any(v < 0 for v in x) or any(v < 0 for v in full_slack):
             return None
-        return _Solution(x, _fractions(program.f).dot(q))
-    matrix = np.zeros((E.shape[0] + len(tight), k + m))
-    matrix[: E.shape[0], :k] = E.astype(np.float64)[:, support]
-    matrix[E.shape[0] :, :k] = -Gf[support][:, tight].T
-    matrix[E.shape[0] :, k:] = Ff[:, tight].T
-    rhs_f = np.concatenate([program.e.astype(np.float64), np.zeros(len(tight))])
+        return _Solution(x, fr.dot(q))
+    matrix = sparse.vstack(
+        [
+            sparse.hstack([E[:, support], sparse.csr_matrix((E.shape[0], m))]),
+            sparse.hstack([-G[support][:, tight].T, F[:, tight].T]),
+        ]
+    ).toarray()
+    rhs_f = np.concatenate([program.e, np.zeros(len(tight))])
     guess = np.concatenate([x_f[support], q_f])
     # Least-change correction of the float solution onto the active system.
     delta, *_ = np.linalg.lstsq(matrix, rhs_f - matrix @ guess, rcond=None)
-    sol_f = guess + delta
-    if np.abs(matrix @ sol_f - rhs_f).max(initial=0.0) > ACTIVE_TOLERANCE * scale:
+    solution = guess + delta
+    if np.abs(matrix @ solution - rhs_f).max(initial=0.0) > tolerance * scale:
         return None
     x_out = np.zeros(n)
-    x_out[support] = np.maximum(sol_f[:k], 0.0)
-    return _Solution(x_out, float(program.f.astype(np.float64) @ sol_f[k:]))
+    x_out[support] = np.maximum(solution[:k], 0.0)
+    return _Solution(x_out, float(program.f @ solution[k:]))
 
 
 def _fractions(a: Array) -> Array:
