@@ -38,11 +38,9 @@ and so on; :func:`write_nfg` writes exactly the games of that shape.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -59,7 +57,7 @@ from policy.expr import (
     evaluate,
     parse,
 )
-from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, build_game
+from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, build_game, gc_paused
 
 __all__ = [
     "GambitFormatError",
@@ -385,18 +383,6 @@ def _source(path_or_text: str | Path | IO[str] | IO[bytes], file: str, magic: st
     raise TypeError(f"cannot read a game from {type(path_or_text).__name__}")
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: reading makes many small objects, none garbage."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _decode(data: bytes) -> str:
     """UTF-8 (what we write), else Latin-1 (older Gambit files hold single bytes)."""
     try:
@@ -456,20 +442,26 @@ def read_efg(path_or_text: str | Path | IO[str] | IO[bytes], file: str = "<strin
         after the tree, or a game our model refuses (such as imperfect recall).
     """
     text, name = _source(path_or_text, file, "EFG")
-    with _gc_paused():
+    with gc_paused():
         return _read_efg(_Reader(text, name))
 
 
-def _read_efg(r: _Reader) -> Game:
-    r.word(("EFG",), "'EFG' (an .efg file starts with EFG 2 R)")
-    if r.integer("the format version 2", 0) != 2:
-        raise r.error("only version 2 of the .efg format exists", "2", at=r.i - 1)
+def _read_header(r: _Reader, magic: str, version: int) -> tuple[str, list[str]]:
+    """The opening shared by both formats: magic word, version, R, title, players."""
+    suffix = magic.lower()
+    r.word((magic,), f"'{magic}' (an .{suffix} file starts with {magic} {version} R)")
+    if r.integer(f"the format version {version}", 0) != version:
+        raise r.error(f"only version {version} of the .{suffix} format exists", str(version), at=r.i - 1)
     r.word(("R", "D"), "'R'")
     title = r.string("the game's title in quotes")
     raw_players = r.brace_list("a player label")
     if not raw_players:
         raise r.error("the game has no players", "at least one player label", at=r.i - 1)
-    players = normalize_labels(raw_players)
+    return title, normalize_labels(raw_players)
+
+
+def _read_efg(r: _Reader) -> Game:
+    title, players = _read_header(r, "EFG", 2)
     comment = r.string("") if r.kind == _STRING else ""
     n_players = len(players)
 
@@ -705,20 +697,12 @@ def read_nfg(path_or_text: str | Path | IO[str] | IO[bytes], file: str = "<strin
         With the file and line of the first problem.
     """
     text, name = _source(path_or_text, file, "NFG")
-    with _gc_paused():
+    with gc_paused():
         return _read_nfg(_Reader(text, name))
 
 
 def _read_nfg(r: _Reader) -> Game:
-    r.word(("NFG",), "'NFG' (an .nfg file starts with NFG 1 R)")
-    if r.integer("the format version 1", 0) != 1:
-        raise r.error("only version 1 of the .nfg format exists", "1", at=r.i - 1)
-    r.word(("R", "D"), "'R'")
-    title = r.string("the game's title in quotes")
-    raw_players = r.brace_list("a player label")
-    if not raw_players:
-        raise r.error("the game has no players", "at least one player label", at=r.i - 1)
-    players = normalize_labels(raw_players)
+    title, players = _read_header(r, "NFG", 1)
     n_players = len(players)
     strategies: list[list[str]] = []
     r.take(_LBRACE, "'{' and the strategies")

@@ -24,6 +24,7 @@ a hundred thousand deep need no recursion.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import gc
@@ -54,22 +55,29 @@ R = TypeVar("R")
 P = ParamSpec("P")
 
 
-def _without_gc(func: Callable[P, R]) -> Callable[P, R]:
-    """Pause the cyclic garbage collector while building.
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building or reading a game.
 
     Building a big game allocates millions of small objects that are never
     garbage; without this, repeated full collections dominate the build time.
     """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _without_gc(func: Callable[P, R]) -> Callable[P, R]:
+    """Run ``func`` with the collector paused (see :func:`gc_paused`)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             return func(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
 
     return wrapper
 
