@@ -27,7 +27,7 @@ GAME_KEYS = {"title", "players", "root", "description", "sources", "claims"}
 PARAMETER_KEYS = {"description", "default", "range", "sources"}
 NODE_KEYS = {
     "player", "chance", "actions", "probabilities", "infoset", "outcome", "payoffs",
-    "description", "sources",
+    "facts", "description", "sources",
 }
 
 
@@ -267,6 +267,8 @@ class _Reader:
         outcome = None
         if "payoffs" in body:
             outcome = self.outcome(body, path, players, names, name)
+        elif "facts" in body:
+            raise self.error(f"{path}.facts", "facts describe an outcome: the node needs payoffs")
         if actions is None:
             if "player" in body or chance:
                 raise self.error(f"{path}.actions", "missing: a decision or chance node needs actions")
@@ -341,7 +343,20 @@ class _Reader:
         label = body.get("outcome", name)
         if not isinstance(label, str):
             raise self.error(f"{path}.outcome", "must be a string")
-        return Outcome(label=label, payoffs=exprs)
+        return Outcome(label=label, payoffs=exprs, facts=self.facts(body, path))
+
+    def facts(self, body: dict[str, Any], path: str) -> tuple[tuple[str, str], ...]:
+        facts = body.get("facts", {})
+        if not isinstance(facts, dict):
+            raise self.error(f"{path}.facts", "must be a table { fact = \"value\", ... }")
+        out = []
+        for key, value in facts.items():
+            if not PARAMETER_NAME.match(key):
+                raise self.error(f"{path}.facts.{key}", f"{key!r} is not a usable fact name (letters, digits, _)")
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise self.error(f"{path}.facts.{key}", "must be a string (or a whole number, such as a year)")
+            out.append((key, str(value)))
+        return tuple(out)
 
 
 def find_line(lines: Sequence[str], path: str) -> int | None:
@@ -429,6 +444,8 @@ def dump_game(game: Game) -> str:
             outcome = game.outcomes[o]
             if outcome.label != name:
                 out.append(f"outcome = {_q(outcome.label)}")
+            if outcome.facts:
+                out.append("facts = { " + ", ".join(f"{_key(k)} = {_q(v)}" for k, v in outcome.facts) + " }")
             out.append(
                 "payoffs = { "
                 + ", ".join(

@@ -160,10 +160,17 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Payoffs attached to a node: one expression per player, and a label."""
+    """Payoffs attached to a node: one expression per player, a label, and facts.
+
+    ``facts`` are ``(key, value)`` pairs that say what the outcome means in
+    terms a reader can add up across games ("war_with_germany" = "1941",
+    "regime" = "survives"); :mod:`policy.analysis.compare` reports the
+    probability of each value. Gambit files have none.
+    """
 
     label: str
     payoffs: tuple[Expr, ...]
+    facts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -403,15 +410,24 @@ class Game:
 
     @functools.cached_property
     def is_constant_sum(self) -> bool:
-        """Whether every terminal's payoffs add up to the same constant (as text-free exprs)."""
-        sums = set()
+        """Whether every terminal's payoffs add up to the same constant, whatever the parameters.
+
+        Numbers are added exactly; when payoffs use parameters, their sum is
+        expanded with sympy (``-bonus`` and ``bonus`` cancel).
+        """
+        sums: set[Any] = set()
         for t in self.terminals.tolist():
-            total = Fraction(0)
-            for e in self.path_payoff_exprs(t):
-                c = e.constant
-                if c is None:
+            exprs = self.path_payoff_exprs(t)
+            constants = [e.constant for e in exprs]
+            if all(c is not None for c in constants):
+                total: Any = sum((c for c in constants if c is not None), start=Fraction(0))
+            else:
+                import sympy
+
+                total = sympy.expand(sympy.Add(*(e.sym for e in exprs)))
+                if total.free_symbols:
                     return False
-                total += c
+                total = Fraction(str(sympy.nsimplify(total))) if total.is_Rational else total
             sums.add(total)
             if len(sums) > 1:
                 return False

@@ -228,6 +228,18 @@ BAD_FILES = {
              'player = "Incumbent"'),
         "nodes.response.actions", ("[nodes.response]", 1), "needs actions",
     ),
+    "facts-not-a-table": (
+        edit(ENTRY, "[nodes.war]\n", '[nodes.war]\nfacts = "war"\n'),
+        "nodes.war.facts", ('facts = "war"', 1), "must be a table",
+    ),
+    "fact-value-not-a-string": (
+        edit(ENTRY, "[nodes.war]\n", "[nodes.war]\nfacts = { war = true }\n"),
+        "nodes.war.facts.war", ("facts = { war = true }", 1), "must be a string",
+    ),
+    "facts-without-payoffs": (
+        edit(ENTRY, RESPONSE, RESPONSE + 'facts = { war = "maybe" }\n'),
+        "nodes.response.facts", ('facts = { war = "maybe" }', 1), "needs payoffs",
+    ),
     "missing-title": (
         edit(ENTRY, 'title = "Entry"\n', ""),
         "game.title", ("[game]", 1), "missing",
@@ -379,6 +391,16 @@ def test_loads_game_names_the_given_file_in_errors():
                    known_claims=[])
     line = line_of(ENTRY, 'player = "Incumbent"')
     assert str(info.value).startswith(f"inline.toml:{line}: nodes.response.player: ")
+
+
+def test_facts_are_read_in_order_and_dumped(write_game):
+    text = edit(ENTRY, "[nodes.war]\n", '[nodes.war]\nfacts = { war = "yes", year = 1941 }\n')
+    game = load_game(write_game(text), known_claims=[])
+    war = next(o for o in game.outcomes if o.payoffs and o.label == "war")
+    assert war.facts == (("war", "yes"), ("year", "1941"))
+    assert all(o.facts == () for o in game.outcomes if o is not war)
+    again = loads_game(dump_game(game), known_claims=[])
+    assert again.outcomes == game.outcomes
 
 
 def test_dump_of_a_loaded_file_loads_back(write_game):
