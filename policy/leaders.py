@@ -41,6 +41,34 @@ class LeaderError(ValueError):
     """A profile that cannot be read or used; ``str()`` is one line naming the file."""
 
 
+#: The shapes a value's uncertainty may take, and the settings each needs.
+DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "fixed": (),
+    "uniform": (),
+    "triangular": (),
+    "beta": ("a", "b"),
+    "normal": ("sd",),
+}
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """What a leader's value may be instead: a shape over the value's range.
+
+    ``uniform`` spreads evenly over the range; ``triangular`` peaks at the
+    value and falls to zero at the range's ends; ``beta`` is Beta(a, b)
+    stretched over the range; ``normal`` is centred on the value with standard
+    deviation ``sd`` and cut off at the range's ends; ``fixed`` is the value
+    alone. A value with a range and no distribution is triangular.
+    """
+
+    kind: str
+    settings: tuple[tuple[str, float], ...] = ()
+
+    def setting(self, name: str) -> float:
+        return dict(self.settings)[name]
+
+
 @dataclass(frozen=True)
 class LeaderValue:
     """One parameter's value under a leader, and why."""
@@ -50,6 +78,7 @@ class LeaderValue:
     range: tuple[Fraction, Fraction] | None = None
     sources: tuple[str, ...] = ()
     note: str = ""
+    distribution: Distribution = Distribution("fixed")
 
 
 @dataclass(frozen=True)
@@ -149,7 +178,38 @@ def _value(file: str, name: str, body: Any) -> LeaderValue:
     sources = body.get("sources", [])
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
         raise LeaderError(f"{file}: {path}.sources: must be a list of claim ids")
-    return LeaderValue(name, value, bounds, tuple(sources), str(body.get("note", "")))
+    shape = _distribution(file, path, body.get("distribution"), value, bounds)
+    return LeaderValue(name, value, bounds, tuple(sources), str(body.get("note", "")), shape)
+
+
+def _distribution(
+    file: str, path: str, raw: Any, value: Fraction, bounds: tuple[Fraction, Fraction] | None
+) -> Distribution:
+    """Read ``distribution = "uniform"`` or ``distribution = { kind = "beta", a = 2, b = 5 }``."""
+    where = f"{file}: {path}.distribution"
+    if raw is None:
+        return Distribution("triangular" if bounds is not None and bounds[0] < bounds[1] else "fixed")
+    body = {"kind": raw} if isinstance(raw, str) else raw
+    if not isinstance(body, dict) or not isinstance(body.get("kind"), str):
+        raise LeaderError(f'{where}: must be a name or a table {{ kind = "...", ... }}')
+    kind = body["kind"]
+    if kind not in DISTRIBUTIONS:
+        raise LeaderError(f"{where}: unknown kind {kind!r} (known: {', '.join(DISTRIBUTIONS)})")
+    needed = DISTRIBUTIONS[kind]
+    extra = sorted(set(body) - {"kind", *needed})
+    if extra:
+        raise LeaderError(f"{where}.{extra[0]}: not a setting of {kind} (settings: {', '.join(needed) or 'none'})")
+    settings = []
+    for key in needed:
+        if key not in body:
+            raise LeaderError(f"{where}.{key}: missing ({kind} needs {', '.join(needed)})")
+        x = float(_number(file, f"{path}.distribution.{key}", body[key]))
+        if not x > 0:
+            raise LeaderError(f"{where}.{key}: must be positive")
+        settings.append((key, x))
+    if kind != "fixed" and (bounds is None or not bounds[0] < bounds[1]):
+        raise LeaderError(f"{where}: {kind} needs a range [low, high] with low < high")
+    return Distribution(kind, tuple(settings))
 
 
 def parse_assignments(items: tuple[str, ...] | list[str]) -> dict[str, Fraction]:

@@ -1,0 +1,457 @@
+"""Sweeps: solve a game at many parameter values and summarise what changes.
+
+Two ways to choose the values: a grid over one or two parameters
+(:func:`grid_samples`), the others at a leader's values; or Monte Carlo draws
+from the uncertainty a leader profile declares (:func:`monte_carlo_samples`,
+see :class:`policy.leaders.Distribution`).
+
+Perfect-information games are solved by the batch solver
+(:mod:`policy.analysis.batch`), all samples of a block at once. Others are
+solved sample by sample with a Nash method, in worker processes; every answer
+is a verified equilibrium, as always. Either way the samples are solved in
+blocks, so a caller can show progress and stop between blocks (Ctrl-C keeps
+what was done).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy.leaders import Leader, LeaderError
+from policy.model import Game
+
+#: Samples per block of work (the unit of progress, interruption and distribution).
+BLOCK = 1 << 14
+#: Blocks of samples solved one by one (imperfect information) are smaller.
+NASH_BLOCK = 64
+#: Two-sided 95% normal quantile, for confidence intervals of outcome probabilities.
+Z95 = 1.959963984540054
+
+Array = npt.NDArray[np.float64]
+
+
+class SweepError(ValueError):
+    """A sweep that cannot run as asked; ``str()`` is one line."""
+
+
+# ---------------------------------------------------------------------------------
+# Choosing the samples
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Vary:
+    """One parameter of a grid: ``points`` values from ``low`` to ``high`` inclusive."""
+
+    name: str
+    low: float
+    high: float
+    points: int = 101
+
+
+def parse_vary(text: str) -> Vary:
+    """``"p=0:1"`` or ``"p=0:1:51"`` from ``--vary``."""
+    name, sep, spec = text.partition("=")
+    parts = spec.split(":")
+    if not sep or not name.strip() or len(parts) not in (2, 3):
+        raise SweepError(f"--vary {text!r}: expected NAME=LOW:HIGH or NAME=LOW:HIGH:POINTS")
+    try:
+        low, high = (float(Fraction(p.strip())) for p in parts[:2])
+        points = int(parts[2]) if len(parts) == 3 else 101
+    except (ValueError, ZeroDivisionError):
+        raise SweepError(f"--vary {text!r}: LOW and HIGH must be numbers, POINTS a whole number") from None
+    if not low < high:
+        raise SweepError(f"--vary {text!r}: LOW must be below HIGH")
+    if points < 2:
+        raise SweepError(f"--vary {text!r}: POINTS must be at least 2")
+    return Vary(name.strip(), low, high, points)
+
+
+def grid_samples(
+    game: Game, base: Mapping[str, Fraction], vary: Sequence[Vary]
+) -> dict[str, Array]:
+    """A grid over one or two parameters, the others at ``base``.
+
+    With two parameters the grid is the product, the first parameter varying
+    slowest. Every parameter gets an array of the same length.
+    """
+    if not 1 <= len(vary) <= 2:
+        raise SweepError("--vary: give one or two parameters")
+    names = [v.name for v in vary]
+    if len(set(names)) != len(names):
+        raise SweepError(f"--vary: {names[0]} given twice")
+    for v in vary:
+        if v.name not in game.parameters:
+            declared = ", ".join(game.parameters) or "none"
+            raise SweepError(f"--vary: unknown parameter {v.name!r} (the game declares: {declared})")
+    axes = [np.linspace(v.low, v.high, v.points) for v in vary]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    n = mesh[0].size
+    out = {k: np.full(n, float(x)) for k, x in base.items()}
+    for v, m in zip(vary, mesh, strict=True):
+        out[v.name] = m.ravel()
+    return out
+
+
+def monte_carlo_samples(
+    game: Game, leader: Leader, base: Mapping[str, Fraction], n: int, seed: int = 0
+) -> dict[str, Array]:
+    """N draws of the game's parameters from the uncertainty the leader declares.
+
+    Parameters the leader fixes (or does not bind) stay at ``base``. The draws
+    depend only on the seed, the leader and the game's parameter names: the
+    parameters are drawn in sorted order from one ``numpy`` generator.
+    """
+    if n < 1:
+        raise SweepError("--samples must be at least 1")
+    rng = np.random.default_rng(seed)
+    out = {k: np.full(n, float(x)) for k, x in base.items()}
+    for name in sorted(game.parameters):
+        lv = leader.values.get(name)
+        if lv is None or lv.distribution.kind == "fixed" or lv.range is None:
+            continue
+        lo, hi, mode = float(lv.range[0]), float(lv.range[1]), float(lv.value)
+        kind = lv.distribution.kind
+        if kind == "uniform":
+            draw = rng.uniform(lo, hi, n)
+        elif kind == "triangular":
+            draw = rng.triangular(lo, mode, hi, n)
+        elif kind == "beta":
+            d = lv.distribution
+            draw = lo + (hi - lo) * rng.beta(d.setting("a"), d.setting("b"), n)
+        elif kind == "normal":
+            from scipy import stats
+
+            sd = lv.distribution.setting("sd")
+            draw = stats.truncnorm.rvs(
+                (lo - mode) / sd, (hi - mode) / sd, loc=mode, scale=sd, size=n, random_state=rng
+            )
+        else:  # pragma: no cover - load_leader admits only the kinds above
+            raise LeaderError(f"{leader.file}: values.{name}.distribution: unknown kind {kind!r}")
+        out[name] = np.asarray(draw, dtype=np.float64)
+    return out
+
+
+def uncertain_parameters(game: Game, leader: Leader) -> list[str]:
+    """The game's parameters that a Monte Carlo sweep under ``leader`` draws."""
+    return [
+        name
+        for name in sorted(game.parameters)
+        if (lv := leader.values.get(name)) is not None
+        and lv.distribution.kind != "fixed"
+        and lv.range is not None
+    ]
+
+
+# ---------------------------------------------------------------------------------
+# Solving them
+# ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Block:
+    """The answers for a run of consecutive samples."""
+
+    start: int
+    behavior_sum: Array
+    """(actions,): the flat behaviour vectors of the samples' equilibria, added up."""
+    reach: Array
+    """(samples, terminals): probability of each terminal."""
+    payoffs: Array
+    """(samples, players)."""
+    tie: npt.NDArray[np.bool_]
+    """(samples,): a mover on the path was indifferent, or the method found several equilibria."""
+    path_index: npt.NDArray[np.int64]
+    """(samples,): each sample's equilibrium path, as a position in ``path_words``."""
+    path_words: tuple[str, ...]
+    """The distinct equilibrium paths of the block, in words."""
+
+    @property
+    def size(self) -> int:
+        return int(self.path_index.shape[0])
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A game solved at N samples (``done`` of them, if the sweep was stopped early)."""
+
+    game: Game
+    method: str
+    samples: Mapping[str, Array]
+    """Every parameter's value at each of the N samples asked for."""
+    varied: tuple[str, ...]
+    behavior_sum: Array
+    """(actions,): the samples' flat behaviour vectors added up."""
+    reach: Array
+    payoffs: Array
+    tie: npt.NDArray[np.bool_]
+    path_index: npt.NDArray[np.int64]
+    """(N,): each sample's equilibrium path as a position in ``path_words``."""
+    path_words: tuple[str, ...]
+    requested: int
+    leader: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def done(self) -> int:
+        return int(self.reach.shape[0])
+
+    @property
+    def interrupted(self) -> bool:
+        return self.done < self.requested
+
+    @property
+    def paths(self) -> list[str]:
+        """Each sample's equilibrium path in words."""
+        return [self.path_words[int(k)] for k in self.path_index]
+
+    def path_shares(self) -> list[tuple[str, float]]:
+        """Each distinct equilibrium path and the share of samples that take it, commonest first."""
+        if not self.done:
+            return []
+        counts = np.bincount(self.path_index, minlength=len(self.path_words))
+        order = sorted(np.flatnonzero(counts).tolist(), key=lambda k: (-counts[k], k))
+        return [(self.path_words[k], float(counts[k]) / self.done) for k in order]
+
+    def choice_shares(self) -> dict[str, dict[str, float]]:
+        """Information set -> action -> mean probability of the action in the samples' equilibria."""
+        mean = self.behavior_sum / max(1, self.done)
+        return {
+            s.name: {a: float(mean[s.offset + k]) for k, a in enumerate(s.actions)}
+            for s in self.game.infosets.values()
+        }
+
+    def outcome_probabilities(self) -> dict[str, tuple[float, float, float]]:
+        """Terminal name -> (mean probability, 95% interval low, high) over the samples."""
+        return _with_interval(
+            {self.game.node_names[t]: self.reach[:, k] for k, t in enumerate(self.game.terminals.tolist())}
+        )
+
+    def fact_probabilities(self) -> dict[str, dict[str, tuple[float, float, float]]]:
+        """Fact -> value -> (mean probability, 95% interval) over the samples."""
+        columns: dict[str, dict[str, Array]] = {}
+        for k, t in enumerate(self.game.terminals.tolist()):
+            o = int(self.game.outcome[t])
+            if o < 0:
+                continue
+            for key, value in self.game.outcomes[o].facts:
+                col = columns.setdefault(key, {})
+                col[value] = col.get(value, 0) + self.reach[:, k]
+        return {key: _with_interval(vals) for key, vals in columns.items()}
+
+    def tie_share(self) -> float:
+        return float(self.tie.mean()) if self.done else 0.0
+
+
+def _merge_paths(kept: Sequence[Block]) -> dict[str, Any]:
+    """One table of path words for all blocks, and every sample's position in it."""
+    words: dict[str, int] = {}
+    parts = []
+    for b in kept:
+        recode = np.array([words.setdefault(w, len(words)) for w in b.path_words], dtype=np.int64)
+        parts.append(recode[b.path_index] if len(recode) else b.path_index)
+    index = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return {"path_index": index, "path_words": tuple(words)}
+
+
+def _with_interval(columns: Mapping[str, Array]) -> dict[str, tuple[float, float, float]]:
+    out = {}
+    for name, col in columns.items():
+        n = len(col)
+        mean = float(col.mean()) if n else math.nan
+        half = Z95 * float(col.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
+        out[name] = (mean, max(0.0, mean - half), min(1.0, mean + half))
+    return out
+
+
+def blocks(n: int, size: int) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of consecutive blocks covering ``range(n)``."""
+    for start in range(0, n, size):
+        yield start, min(n, start + size)
+
+
+def take(samples: Mapping[str, Array], start: int, stop: int) -> dict[str, Array]:
+    return {k: v[start:stop] for k, v in samples.items()}
+
+
+def solve_block(game: Game, samples: Mapping[str, Array], start: int, method: str = "auto") -> Block:
+    """Solve one block of samples: batched when the game allows, else one by one."""
+    if method in ("auto", "spe") and game.is_perfect_information:
+        return _batch_block(game, samples, start)
+    return _nash_block(game, samples, start, method)
+
+
+def _batch_block(game: Game, samples: Mapping[str, Array], start: int) -> Block:
+    from policy.analysis.batch import BatchGame
+
+    result = BatchGame(game).solve(samples)
+    decision = result.decision_nodes
+    offsets = game.infoset_offsets[game.infoset[decision]]
+    chosen = (offsets[None, :] + result.choice).ravel()
+    behavior = np.bincount(chosen, minlength=game.num_actions).astype(np.float64)
+    unique, inverse = _distinct_rows(result.path_choices())
+    return Block(
+        start=start,
+        behavior_sum=behavior,
+        reach=result.outcome_probability,
+        payoffs=result.payoffs,
+        tie=result.any_tie_on_path(),
+        path_index=inverse,
+        path_words=tuple(_path_words(game, decision, row) for row in unique),
+    )
+
+
+def _distinct_rows(rows: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int64]]:
+    """The distinct rows of a small-integer matrix and each row's position among them.
+
+    Rows are packed into one integer each (entries are -1 or an action position)
+    when that fits in 63 bits, which is much faster than ``np.unique(axis=0)``.
+    """
+    if rows.shape[1] == 0:
+        return rows[:1], np.zeros(rows.shape[0], dtype=np.int64)
+    radix = int(rows.max(initial=0)) + 2
+    if radix ** rows.shape[1] < 2**62:
+        weights = radix ** np.arange(rows.shape[1], dtype=np.int64)
+        keys = (rows.astype(np.int64) + 1) @ weights
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return rows[first], np.ravel(inverse).astype(np.int64)
+    unique, inverse = np.unique(rows, axis=0, return_inverse=True)
+    return unique, np.ravel(inverse).astype(np.int64)
+
+
+def _path_words(game: Game, decision: npt.NDArray[np.int64], row: npt.NDArray[np.int16]) -> str:
+    parts = []
+    for node, k in zip(decision.tolist(), row.tolist(), strict=True):
+        if k >= 0:
+            s = game.infosets.at(int(game.infoset[node]))
+            parts.append(f"{s.name}={s.actions[k]}")
+    return ", ".join(parts)
+
+
+def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: str) -> Block:
+    from policy.analysis.compare import path_decisions
+    from policy.solvers import solve
+    from policy.solvers.result import show_number
+
+    n = len(next(iter(samples.values()))) if samples else 1
+    behavior = np.zeros(game.num_actions)
+    reach = np.zeros((n, len(game.terminals)))
+    payoffs = np.zeros((n, len(game.players)))
+    tie = np.zeros(n, dtype=bool)
+    paths: dict[str, int] = {}
+    index = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        values = {k: float(v[i]) for k, v in samples.items()}
+        result = solve(game, values, method=method, exact=False)
+        eq = result.equilibria[0]
+        behavior += np.asarray(eq.probabilities, dtype=np.float64)
+        reach[i] = np.asarray(eq.reach, dtype=np.float64)
+        payoffs[i] = np.asarray(eq.values, dtype=np.float64)
+        tie[i] = bool(result.ties) or len(result.equilibria) > 1
+        words = []
+        for d in path_decisions(result, eq):
+            if d.choice is not None:
+                words.append(f"{d.infoset}={d.choice}")
+            else:
+                mix = "/".join(f"{a}:{show_number(round(float(p), 3))}" for a, p in d.behavior.items() if p)
+                words.append(f"{d.infoset}={mix}")
+        index[i] = paths.setdefault(", ".join(dict.fromkeys(words)), len(paths))
+    return Block(start, behavior, reach, payoffs, tie, index, tuple(paths))
+
+
+def run_sweep(
+    game: Game,
+    samples: Mapping[str, Array],
+    *,
+    method: str = "auto",
+    varied: Sequence[str] = (),
+    leader: str = "",
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    block_size: int | None = None,
+) -> SweepResult:
+    """Solve ``game`` at every sample, block by block.
+
+    Parameters
+    ----------
+    samples
+        Every parameter the game uses, each an array of the same length N.
+    workers
+        Processes for games solved sample by sample (default: the number of
+        CPUs; 1 solves in this process). Ignored when ``executor`` is given.
+    executor
+        Where blocks run (a ``concurrent.futures`` executor, or a Dask
+        ``distributed.Client`` which offers the same ``submit``).
+    progress
+        Called with ``(samples done, N)`` after each block.
+
+    A ``KeyboardInterrupt`` between blocks ends the sweep with the blocks done
+    so far (``result.interrupted`` is then true); it is not re-raised.
+    """
+    lengths = {len(v) for v in samples.values()}
+    if len(lengths) != 1:
+        raise SweepError("every parameter needs the same number of samples")
+    n = lengths.pop()
+    batched = method in ("auto", "spe") and game.is_perfect_information
+    size = block_size or (BLOCK if batched else NASH_BLOCK)
+    spans = list(blocks(n, size))
+    done: list[Block] = []
+    owned: Executor | None = None
+    if executor is None and not batched:
+        count = workers if workers is not None else (os.cpu_count() or 1)
+        if count > 1 and len(spans) > 1:
+            owned = executor = ProcessPoolExecutor(max_workers=count)
+    try:
+        if executor is None:
+            for start, stop in spans:
+                done.append(solve_block(game, take(samples, start, stop), start, method))
+                if progress:
+                    progress(stop, n)
+        else:
+            futures = [
+                executor.submit(solve_block, game, take(samples, start, stop), start, method)
+                for start, stop in spans
+            ]
+            finished = 0
+            for future in futures:
+                block = future.result()
+                done.append(block)
+                finished += block.size
+                if progress:
+                    progress(finished, n)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if owned is not None:
+            owned.shutdown(wait=False, cancel_futures=True)
+    done.sort(key=lambda b: b.start)
+    # Keep only the unbroken run from the first sample.
+    kept: list[Block] = []
+    expected = 0
+    for b in done:
+        if b.start != expected:
+            break
+        kept.append(b)
+        expected += b.size
+    from policy.solvers import choose_method
+
+    players, actions, terminals = len(game.players), game.num_actions, len(game.terminals)
+    return SweepResult(
+        game=game,
+        method=choose_method(game) if method == "auto" else method,
+        samples=dict(samples),
+        varied=tuple(varied),
+        behavior_sum=sum((b.behavior_sum for b in kept), start=np.zeros(actions)),
+        reach=np.concatenate([b.reach for b in kept]) if kept else np.zeros((0, terminals)),
+        payoffs=np.concatenate([b.payoffs for b in kept]) if kept else np.zeros((0, players)),
+        tie=np.concatenate([b.tie for b in kept]) if kept else np.zeros(0, dtype=bool),
+        **_merge_paths(kept),
+        requested=n,
+        leader=leader,
+    )

@@ -1,0 +1,182 @@
+"""Plots of sweeps with matplotlib: how outcomes and equilibria move with the parameters.
+
+Three pictures, each written to a PNG or SVG file:
+
+* :func:`plot_line`: outcome probabilities against one parameter (a 1-d grid);
+* :func:`plot_regions`: for two parameters, the plane coloured by equilibrium path;
+* :func:`plot_bars`: Monte Carlo outcome probabilities per leader, with 95% intervals.
+
+Axis labels use the parameters' descriptions (their first sentence). Files are
+written atomically: a failed or interrupted plot leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from policy.analysis.sweep import SweepResult
+
+#: Formats :func:`save` can write, by file suffix.
+FORMATS = {".png": "png", ".svg": "svg"}
+
+
+class PlotError(ValueError):
+    """A plot that cannot be made as asked."""
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def axis_label(result: SweepResult, name: str, width: int = 60) -> str:
+    """A parameter's name and the first sentence of its description, shortened."""
+    p = result.game.parameters.get(name)
+    text = " ".join((p.description if p else "").split())
+    first = text.split(". ")[0].rstrip(".")
+    if not first:
+        return name
+    if len(first) > width:
+        first = first[: width - 1].rsplit(" ", 1)[0] + "…"
+    return f"{name}: {first}"
+
+
+def outcome_label(result: SweepResult, terminal: int) -> str:
+    game = result.game
+    o = int(game.outcome[terminal])
+    return game.outcomes[o].label if o >= 0 else game.node_names[terminal]
+
+
+def plot_line(result: SweepResult, out: str | Path) -> Path:
+    """Each outcome's probability against the one varied parameter."""
+    if len(result.varied) != 1:
+        raise PlotError("a line plot needs a sweep over exactly one parameter (--vary p=LO:HI)")
+    name = result.varied[0]
+    x = result.samples[name][: result.done]
+    order = np.argsort(x, kind="stable")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    shown = 0
+    for k, t in enumerate(result.game.terminals.tolist()):
+        y = result.reach[:, k]
+        if not np.any(y > 0):
+            continue
+        ax.plot(x[order], y[order], label=outcome_label(result, t), linewidth=1.8)
+        shown += 1
+    ax.set_xlabel(axis_label(result, name))
+    ax.set_ylabel("probability of the outcome")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"{result.game.title}" + (f" ({result.leader})" if result.leader else ""))
+    if shown:
+        ax.legend(fontsize="small", loc="best")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return save(fig, out)
+
+
+def plot_regions(result: SweepResult, out: str | Path) -> Path:
+    """The plane of two varied parameters, coloured by equilibrium path."""
+    if len(result.varied) != 2:
+        raise PlotError("a region map needs a sweep over exactly two parameters (--vary p=... --vary q=...)")
+    if result.interrupted:
+        raise PlotError("the sweep was interrupted; a region map needs every grid point")
+    xname, yname = result.varied
+    xs = np.unique(result.samples[xname])
+    ys = np.unique(result.samples[yname])
+    if len(xs) * len(ys) != result.done:
+        raise PlotError("a region map needs a full grid of samples")
+    paths = list(dict.fromkeys(p for p, _ in result.path_shares()))
+    index = {p: k for k, p in enumerate(paths)}
+    codes = np.array([index[p] for p in result.paths]).reshape(len(xs), len(ys))
+    plt = _pyplot()
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    colours = plt.get_cmap("tab10" if len(paths) <= 10 else "tab20").colors[: max(1, len(paths))]
+    fig, ax = plt.subplots(figsize=(8, 6))
+    ax.imshow(
+        codes.T,
+        origin="lower",
+        aspect="auto",
+        extent=(xs[0], xs[-1], ys[0], ys[-1]),
+        cmap=ListedColormap(colours),
+        vmin=-0.5,
+        vmax=len(colours) - 0.5,
+        interpolation="nearest",
+    )
+    ax.set_xlabel(axis_label(result, xname))
+    ax.set_ylabel(axis_label(result, yname, width=45))
+    ax.set_title(f"Equilibrium paths: {result.game.title}" + (f" ({result.leader})" if result.leader else ""))
+    handles = [Patch(color=colours[k], label=_wrap(p)) for k, p in enumerate(paths)]
+    ax.legend(handles=handles, fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1)
+    fig.tight_layout()
+    return save(fig, out)
+
+
+def plot_bars(results: Sequence[SweepResult], out: str | Path) -> Path:
+    """Monte Carlo outcome probabilities, one group of bars per outcome, one bar per leader."""
+    if not results:
+        raise PlotError("nothing to plot")
+    game = results[0].game
+    series = [r.outcome_probabilities() for r in results]
+    labels = [
+        game.node_names[t]
+        for t in game.terminals.tolist()
+        if any(s[game.node_names[t]][0] > 0 for s in series)
+    ]
+    names = {game.node_names[t]: outcome_label(results[0], t) for t in game.terminals.tolist()}
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(labels) * len(results)), 4.8))
+    width = 0.8 / len(results)
+    x = np.arange(len(labels))
+    for k, (r, s) in enumerate(zip(results, series, strict=True)):
+        mean = np.array([s.get(n, (0.0, 0.0, 0.0))[0] for n in labels])
+        lo = np.array([s.get(n, (0.0, 0.0, 0.0))[1] for n in labels])
+        hi = np.array([s.get(n, (0.0, 0.0, 0.0))[2] for n in labels])
+        ax.bar(x + (k - (len(results) - 1) / 2) * width, mean, width,
+               yerr=np.vstack([mean - lo, hi - mean]), capsize=3, label=r.leader or f"run {k + 1}")
+    ax.set_xticks(x, [_wrap(names.get(n, n), 18) for n in labels], fontsize="small")
+    ax.set_ylabel("probability (mean over samples, 95% interval)")
+    ax.set_ylim(0, 1)
+    ax.set_title(f"{game.title}: {results[0].done} samples per leader")
+    ax.legend()
+    fig.tight_layout()
+    return save(fig, out)
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def save(fig: Any, out: str | Path) -> Path:
+    """Write a figure to ``out`` (PNG or SVG by suffix), atomically, and close it."""
+    path = Path(out)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise PlotError(f"{path}: a plot is written as .png or .svg")
+    if not path.parent.is_dir():
+        raise PlotError(f"{path}: no such directory {path.parent}")
+    plt = _pyplot()
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(handle)
+    try:
+        fig.savefig(tmp, format=fmt, dpi=120)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(fig)
+    return path

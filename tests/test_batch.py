@@ -1,0 +1,155 @@
+"""The batch solver: N samples at once must agree with solving each sample exactly."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policy.analysis.batch import BatchGame
+from policy.bundled import games_dir
+from policy.expr import parse
+from policy.gamefile import load_game
+from policy.leaders import load_leader, resolve
+from policy.model import GameError, NodeKind, NodeSpec, Outcome, Parameter, build_game
+from policy.solvers.backward import spe_solve
+from policy.solvers.errors import SolverError
+from tests.conftest import decision, games_with_values, terminal
+
+
+def exact_reference(game, values):
+    """Choices (action positions per decision node), payoffs, outcome probabilities, ties."""
+    result = spe_solve(game, values, exact=True)
+    eq = result.equilibria[0]
+    nodes = np.flatnonzero(game.kind == NodeKind.DECISION)
+    behavior = eq.behavior
+    choice = []
+    for n in nodes.tolist():
+        s = game.infosets.at(int(game.infoset[n]))
+        actions = list(behavior[s.name])
+        choice.append(next(k for k, a in enumerate(actions) if behavior[s.name][a] == 1))
+    return np.array(choice), [float(v) for v in eq.values], [float(r) for r in eq.reach], result.ties
+
+
+@settings(max_examples=60, deadline=None)
+@given(games_with_values(symbolic=True, interior_payoffs=True), st.integers(1, 6), st.randoms())
+def test_batch_equals_exact_backward_induction_sample_by_sample(case, n, rng):
+    game, base = case
+    draws = [
+        {"a": base["a"] + Fraction(rng.randint(-8, 8), 4), "b": base["b"] + Fraction(rng.randint(-8, 8), 4),
+         "q": Fraction(rng.randint(0, 8), 8)}
+        for _ in range(n)
+    ]
+    samples = {k: np.array([float(d[k]) for d in draws]) for k in ("a", "b", "q")}
+    batch = BatchGame(game).solve(samples)
+    assert batch.size == n
+    for i, values in enumerate(draws):
+        choice, payoffs, reach, ties = exact_reference(game, values)
+        assert batch.payoffs[i] == pytest.approx(payoffs, abs=1e-9)
+        if ties:
+            # Both take the first best action, but float and exact may see a tie differently
+            # only within the tolerance; exact ties must be flagged.
+            tied = {game.node_names[n] for n in batch.decision_nodes[batch.tie[i]]}
+            assert set(ties) <= tied
+            continue
+        assert not batch.tie[i].any()
+        assert batch.choice[i].tolist() == choice.tolist()
+        assert batch.outcome_probability[i] == pytest.approx(reach, abs=1e-12)
+
+
+def outcome_node(name, *payoffs, names=("cost",)):
+    """A terminal whose payoffs may use the given parameters."""
+    return NodeSpec(name, NodeKind.TERMINAL, outcome=Outcome(name, tuple(parse(p, names) for p in payoffs)))
+
+
+def entry_game():
+    """Entry deterrence with a cost of fighting; the entrant enters iff the incumbent accommodates."""
+    specs = [
+        decision("root", "Entrant", stay_out="out", enter="response"),
+        decision("response", "Incumbent", fight="war", accommodate="shared"),
+        outcome_node("out", "0", "2"),
+        outcome_node("war", "-1", "1 - cost"),
+        outcome_node("shared", "1", "1"),
+    ]
+    params = {"cost": Parameter("cost", "cost of fighting", Fraction(1), (Fraction(-1), Fraction(2)))}
+    return build_game("entry", ["Entrant", "Incumbent"], specs, parameters=params)
+
+
+def test_entry_game_flips_where_fighting_stops_paying():
+    game = entry_game()
+    cost = np.array([-0.5, 0.0, 0.5, 1.0, 1.5])
+    batch = BatchGame(game).solve({"cost": cost})
+    # The incumbent fights iff 1 - cost > 1, i.e. cost < 0; at cost = 0 it is indifferent.
+    response = list(batch.decision_nodes).index(game.nodes["response"].index)
+    assert batch.choice[:, response].tolist() == [0, 0, 1, 1, 1]
+    assert batch.tie[:, response].tolist() == [False, True, False, False, False]
+    root = list(batch.decision_nodes).index(0)
+    assert batch.choice[:, root].tolist() == [0, 0, 1, 1, 1]
+    war = list(game.terminals).index(game.nodes["war"].index)
+    assert batch.outcome_probability[:, war].tolist() == [0, 0, 0, 0, 0]
+    # The tie at cost = 0 is off the path: the entrant stays out, expecting a fight.
+    assert not batch.any_tie_on_path().any()
+    # Off the path, the response is still recorded; path_choices masks it.
+    assert batch.path_choices()[0].tolist() == [0, -1]
+
+
+def test_a_tie_on_the_path_is_reported():
+    specs = [
+        decision("root", "A", left="x", right="y"),
+        outcome_node("x", "cost", "0"),
+        outcome_node("y", "0", "1"),
+    ]
+    params = {"cost": Parameter("cost", "c", None, None)}
+    game = build_game("tie", ["A", "B"], specs, parameters=params)
+    batch = BatchGame(game).solve({"cost": np.array([-1.0, 0.0, 1.0])})
+    assert batch.any_tie_on_path().tolist() == [False, True, False]
+    assert batch.choice[:, 0].tolist() == [1, 0, 0]
+    assert batch.payoffs.tolist() == [[0, 1], [0, 0], [1, 0]]
+
+
+def test_scalar_values_broadcast_and_chunks_join():
+    game = entry_game()
+    whole = BatchGame(game).solve({"cost": np.linspace(-1, 2, 101)})
+    pieces = BatchGame(game).solve({"cost": np.linspace(-1, 2, 101)}, chunk=7)
+    assert np.array_equal(whole.choice, pieces.choice)
+    assert np.array_equal(whole.outcome_probability, pieces.outcome_probability)
+    one = BatchGame(game).solve({"cost": 0.5})
+    assert one.size == 1
+
+
+def test_chance_probability_outside_unit_interval_names_the_sample():
+    specs = [
+        NodeSpec("root", NodeKind.CHANCE, actions=(("l", "x"), ("r", "y")),
+                 probabilities=(parse("q", ["q"]), parse("1 - q", ["q"]))),
+        terminal("x", 1, 0),
+        terminal("y", 0, 1),
+    ]
+    game = build_game("c", ["A", "B"], specs, parameters={"q": Parameter("q", "p", None, None)})
+    with pytest.raises(GameError, match="at sample 2, the probability of 'l' is 1.5"):
+        BatchGame(game).solve({"q": np.array([0.1, 0.5, 1.5])})
+
+
+def test_imperfect_information_is_refused():
+    specs = [
+        decision("root", "A", l="x", r="y"),
+        decision("x", "B", "guess", u="t1", d="t2"),
+        decision("y", "B", "guess", u="t3", d="t4"),
+        *(terminal(f"t{k}", k, -k) for k in range(1, 5)),
+    ]
+    game = build_game("guess", ["A", "B"], specs)
+    with pytest.raises(SolverError, match="perfect information"):
+        BatchGame(game)
+
+
+@pytest.mark.parametrize("leader", ["stalin", "tukhachevsky"])
+def test_bundled_scenario_at_leader_values_matches_spe(leader):
+    game = load_game(games_dir() / "diplomacy_1939.toml")
+    values = resolve(game, load_leader(leader))
+    batch = BatchGame(game).solve({k: float(v) for k, v in values.items()})
+    choice, payoffs, reach, _ = exact_reference(game, values)
+    assert batch.choice[0].tolist() == choice.tolist()
+    assert batch.payoffs[0] == pytest.approx(payoffs)
+    assert batch.outcome_probability[0] == pytest.approx(reach)

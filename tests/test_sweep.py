@@ -1,0 +1,302 @@
+"""Sweeps: grids and Monte Carlo draws, solved in blocks, summarised; plots written whole."""
+
+from __future__ import annotations
+
+import struct
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from policy.analysis import sweep as sweep_module
+from policy.analysis.sweep import (
+    SweepError,
+    Vary,
+    grid_samples,
+    monte_carlo_samples,
+    parse_vary,
+    run_sweep,
+    solve_block,
+    uncertain_parameters,
+)
+from policy.bundled import games_dir
+from policy.gamefile import load_game, loads_game
+from policy.leaders import LeaderError, load_leader, resolve
+from policy.render.plot import PlotError, plot_bars, plot_line, plot_regions
+from policy.solvers import solve
+
+DIPLOMACY = games_dir() / "diplomacy_1939.toml"
+
+
+@pytest.fixture(scope="module")
+def diplomacy():
+    return load_game(DIPLOMACY)
+
+
+@pytest.fixture(scope="module")
+def stalin():
+    return load_leader("stalin")
+
+
+# -- choosing samples ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("p=0:1", Vary("p", 0.0, 1.0, 101)),
+        ("p=1/4:3/4:11", Vary("p", 0.25, 0.75, 11)),
+        (" q = -1:2.5:3", Vary("q", -1.0, 2.5, 3)),
+    ],
+)
+def test_parse_vary(text, expected):
+    assert parse_vary(text) == expected
+
+
+@pytest.mark.parametrize("text", ["p", "p=1", "p=1:0", "p=0:1:1", "p=a:b", "=0:1", "p=0:1:2:3"])
+def test_parse_vary_refuses_bad_specs(text):
+    with pytest.raises(SweepError, match="--vary"):
+        parse_vary(text)
+
+
+def test_grid_covers_the_product_first_parameter_slowest(diplomacy, stalin):
+    base = resolve(diplomacy, stalin)
+    s = grid_samples(diplomacy, base, [Vary("readiness", 0.1, 0.9, 3), Vary("oil_value", 0.1, 0.6, 2)])
+    assert s["readiness"].tolist() == pytest.approx([0.1, 0.1, 0.5, 0.5, 0.9, 0.9])
+    assert s["oil_value"].tolist() == pytest.approx([0.1, 0.6] * 3)
+    assert s["loss_weight"].tolist() == [float(base["loss_weight"])] * 6
+
+
+def test_grid_refuses_unknown_and_repeated_parameters(diplomacy, stalin):
+    base = resolve(diplomacy, stalin)
+    with pytest.raises(SweepError, match="unknown parameter 'nope'"):
+        grid_samples(diplomacy, base, [Vary("nope", 0, 1)])
+    with pytest.raises(SweepError, match="given twice"):
+        grid_samples(diplomacy, base, [Vary("readiness", 0, 1), Vary("readiness", 0, 1)])
+    with pytest.raises(SweepError, match="one or two"):
+        grid_samples(diplomacy, base, [])
+
+
+def test_monte_carlo_is_reproducible_and_stays_in_range(diplomacy, stalin):
+    base = resolve(diplomacy, stalin)
+    a = monte_carlo_samples(diplomacy, stalin, base, 2000, seed=7)
+    b = monte_carlo_samples(diplomacy, stalin, base, 2000, seed=7)
+    c = monte_carlo_samples(diplomacy, stalin, base, 2000, seed=8)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["readiness"], c["readiness"])
+    for name in uncertain_parameters(diplomacy, stalin):
+        lo, hi = (float(x) for x in stalin.values[name].range)
+        assert lo <= a[name].min() and a[name].max() <= hi
+        assert a[name].std() > 0
+    # Triangular by default: the mean is (low + mode + high) / 3.
+    r = stalin.values["readiness"]
+    mean = (float(r.range[0]) + float(r.value) + float(r.range[1])) / 3
+    assert a["readiness"].mean() == pytest.approx(mean, abs=0.01)
+
+
+def write_leader(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "someone.toml"
+    path.write_text('[leader]\nname = "Someone"\n\n' + body)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("distribution", "check"),
+    [
+        ('"uniform"', lambda x: abs(x.mean() - 0.5) < 0.02 and abs(x.var() - 0.8**2 / 12) < 0.005),
+        ('{ kind = "beta", a = 2, b = 6 }', lambda x: abs(x.mean() - (0.1 + 0.8 * 0.25)) < 0.02),
+        ('{ kind = "normal", sd = 0.05 }', lambda x: abs(x.mean() - 0.35) < 0.01 and x.std() < 0.06),
+        ('"fixed"', lambda x: np.all(x == 0.35)),
+    ],
+)
+def test_declared_distributions_shape_the_draws(tmp_path, diplomacy, distribution, check):
+    leader = load_leader(write_leader(
+        tmp_path, f"[values.readiness]\nvalue = 0.35\nrange = [0.1, 0.9]\ndistribution = {distribution}\n"
+    ))
+    draws = monte_carlo_samples(diplomacy, leader, resolve(diplomacy, leader), 20000, seed=3)
+    assert check(draws["readiness"])
+    assert np.all(draws["oil_value"] == float(diplomacy.parameters["oil_value"].default))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('distribution = "poisson"', "unknown kind 'poisson'"),
+        ('distribution = { kind = "beta", a = 2 }', "distribution.b: missing"),
+        ('distribution = { kind = "normal", sd = 0 }', "distribution.sd: must be positive"),
+        ('distribution = { kind = "uniform", sd = 1 }', "not a setting of uniform"),
+        ("distribution = 3", "must be a name or a table"),
+    ],
+)
+def test_bad_distributions_are_refused_with_file_and_place(tmp_path, body, message):
+    path = write_leader(tmp_path, f"[values.readiness]\nvalue = 0.35\nrange = [0.1, 0.9]\n{body}\n")
+    with pytest.raises(LeaderError, match=message) as info:
+        load_leader(path)
+    assert str(info.value).startswith(f"{path}: values.readiness.distribution")
+
+
+def test_a_distribution_needs_a_range(tmp_path):
+    path = write_leader(tmp_path, '[values.readiness]\nvalue = 0.35\ndistribution = "uniform"\n')
+    with pytest.raises(LeaderError, match="needs a range"):
+        load_leader(path)
+
+
+# -- solving -------------------------------------------------------------------------
+def test_sweep_matches_exact_solving_at_every_grid_point(diplomacy, stalin):
+    base = resolve(diplomacy, stalin)
+    samples = grid_samples(diplomacy, base, [Vary("readiness", 0.1, 0.9, 33)])
+    result = run_sweep(diplomacy, samples, varied=["readiness"], block_size=10)
+    assert result.done == 33 and not result.interrupted
+    for i, x in enumerate(samples["readiness"]):
+        values = dict(base, readiness=Fraction(x).limit_denominator(10**6))
+        eq = solve(diplomacy, values, method="spe").equilibria[0]
+        assert result.reach[i] == pytest.approx([float(r) for r in eq.reach])
+        assert result.payoffs[i] == pytest.approx([float(v) for v in eq.values])
+
+
+def test_summaries_add_up(diplomacy, stalin):
+    base = resolve(diplomacy, stalin)
+    samples = monte_carlo_samples(diplomacy, stalin, base, 3000, seed=1)
+    result = run_sweep(diplomacy, samples)
+    shares = result.path_shares()
+    assert sum(s for _, s in shares) == pytest.approx(1)
+    assert [s for _, s in shares] == sorted((s for _, s in shares), reverse=True)
+    outcomes = result.outcome_probabilities()
+    assert sum(m for m, _, _ in outcomes.values()) == pytest.approx(1)
+    assert all(lo <= m <= hi for m, lo, hi in outcomes.values())
+    for s, actions in result.choice_shares().items():
+        assert sum(actions.values()) == pytest.approx(1), s
+
+
+def test_interrupted_sweep_keeps_the_blocks_done(diplomacy, stalin, monkeypatch):
+    base = resolve(diplomacy, stalin)
+    samples = grid_samples(diplomacy, base, [Vary("readiness", 0.1, 0.9, 50)])
+    calls = []
+
+    def progress(done, total):
+        calls.append(done)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    result = run_sweep(diplomacy, samples, block_size=20, progress=progress)
+    assert result.interrupted and result.done == 40 and result.requested == 50
+    assert calls == [20, 40]
+
+
+GUESS = """
+[game]
+title = "Guess"
+players = ["Hider", "Seeker"]
+
+[parameters.bonus]
+description = "What the seeker wins by finding the hider on the left"
+default = 1
+
+[nodes.hide]
+player = "Hider"
+actions = { left = "seek_l", right = "seek_r" }
+
+[nodes.seek_l]
+player = "Seeker"
+infoset = "seek"
+actions = { left = "ll", right = "lr" }
+
+[nodes.seek_r]
+player = "Seeker"
+infoset = "seek"
+actions = { left = "rl", right = "rr" }
+
+[nodes.ll]
+payoffs = { Hider = "-bonus", Seeker = "bonus" }
+
+[nodes.lr]
+payoffs = { Hider = 1, Seeker = -1 }
+
+[nodes.rl]
+payoffs = { Hider = 1, Seeker = -1 }
+
+[nodes.rr]
+payoffs = { Hider = -1, Seeker = 1 }
+"""
+
+
+def test_imperfect_information_is_solved_sample_by_sample_in_processes():
+    game = loads_game(GUESS, "guess.toml", known_claims=[])
+    n = 6
+    samples = {"bonus": np.linspace(1, 3, n)}
+    one = run_sweep(game, samples, workers=1, block_size=2)
+    pooled = run_sweep(game, samples, workers=2, block_size=2)
+    assert one.method == "lp"
+    # The hider goes left with probability 2 / (bonus + 3) (indifference of the seeker).
+    left = one.reach[:, 0] + one.reach[:, 1]
+    assert left == pytest.approx(2 / (samples["bonus"] + 3))
+    assert np.array_equal(one.reach, pooled.reach)
+    assert one.paths == pooled.paths
+    direct = solve_block(game, {k: v[:1] for k, v in samples.items()}, 0)
+    assert direct.reach[0] == pytest.approx(one.reach[0])
+
+
+# -- plots ---------------------------------------------------------------------------
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", head[16:24])
+
+
+def test_line_plot_is_a_png_of_the_expected_size(tmp_path, diplomacy, stalin):
+    base = resolve(diplomacy, stalin)
+    result = run_sweep(diplomacy, grid_samples(diplomacy, base, [Vary("readiness", 0.1, 0.9, 41)]),
+                       varied=["readiness"])
+    out = plot_line(result, tmp_path / "line.png")
+    assert png_size(out) == (960, 540)
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_region_map_is_valid_svg(tmp_path, diplomacy, stalin):
+    base = resolve(diplomacy, stalin)
+    vary = [Vary("readiness", 0.1, 0.9, 21), Vary("ideology_cost", 0.0, 0.8, 21)]
+    result = run_sweep(diplomacy, grid_samples(diplomacy, base, vary), varied=["readiness", "ideology_cost"])
+    out = plot_regions(result, tmp_path / "regions.svg")
+    root = ET.parse(out).getroot()
+    assert root.tag.endswith("svg")
+    assert "readiness" in out.read_text()
+    with pytest.raises(PlotError, match="exactly one"):
+        plot_line(result, tmp_path / "x.png")
+
+
+def test_bar_chart_per_leader(tmp_path, diplomacy):
+    results = []
+    for key in ("stalin", "tukhachevsky"):
+        leader = load_leader(key)
+        samples = monte_carlo_samples(diplomacy, leader, resolve(diplomacy, leader), 500, seed=2)
+        results.append(run_sweep(diplomacy, samples, leader=key))
+    out = plot_bars(results, tmp_path / "bars.png")
+    assert png_size(out)[0] > 100
+
+
+def test_a_failed_plot_leaves_no_file(tmp_path, diplomacy, stalin, monkeypatch):
+    base = resolve(diplomacy, stalin)
+    result = run_sweep(diplomacy, grid_samples(diplomacy, base, [Vary("readiness", 0.1, 0.9, 5)]),
+                       varied=["readiness"])
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    import matplotlib.figure
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", boom)
+    with pytest.raises(KeyboardInterrupt):
+        plot_line(result, tmp_path / "line.png")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(PlotError, match=".png or .svg"):
+        plot_line(result, tmp_path / "line.pdf")
+
+
+def test_block_sizes_do_not_change_results(diplomacy, stalin):
+    base = resolve(diplomacy, stalin)
+    samples = monte_carlo_samples(diplomacy, stalin, base, 1000, seed=5)
+    a = run_sweep(diplomacy, samples, block_size=1000)
+    b = run_sweep(diplomacy, samples, block_size=37)
+    assert np.array_equal(a.reach, b.reach)
+    assert a.paths == b.paths
+    assert sweep_module.BLOCK > 1000
