@@ -2,22 +2,48 @@
 
 Games load, validate, round-trip through our writer, cite only known claims and
 solve under every leader with verified equilibria; leader profiles give every
-parameter of every game a value, with a source or a judgement note.
+parameter of every game a value, with a source or a judgement note, inside the
+range the game declares; outcome facts use one vocabulary across games. Nothing
+here names a game: the tests run over whatever ``games/`` holds.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from policy.bundled import bundled_games, bundled_leaders
 from policy.gamefile import dump_game, load_game, loads_game
-from policy.leaders import load_leader, resolve
+from policy.leaders import load_leader, out_of_range, resolve
+from policy.model import Game
 from policy.solvers import solve
+from policy.solvers.verify import behavior_regret
 
 GAMES = bundled_games()
 LEADERS = bundled_leaders()
+
+#: The facts that outcomes of different games add up (docs/game-format.md,
+#: "Terminal node"), with the values every game must spell the same way.
+SHARED_FACTS = {
+    "war_with_germany": {"none", "1939", "1940", "1941", "1942"},
+    "romania_oil": {"Germany", "USSR", "contested"},
+    "regime": {"Stalin", "Tukhachevsky", "civil war", "collapse"},
+}
+
+
+def game_id(path: Path) -> str:
+    return path.stem
+
+
+def terminal_facts(game: Game) -> dict[str, dict[str, str]]:
+    """Terminal node name -> its facts (an empty dict when it states none)."""
+    out = {}
+    for t in game.terminals:
+        node = game.nodes.at(int(t))
+        out[node.name] = dict(node.outcome.facts) if node.outcome is not None else {}
+    return out
 
 
 def test_the_scenario_is_there():
@@ -25,7 +51,7 @@ def test_the_scenario_is_there():
     assert {"stalin", "tukhachevsky"} <= set(LEADERS)
 
 
-@pytest.mark.parametrize("path", GAMES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", GAMES, ids=game_id)
 def test_game_round_trips_through_our_writer(path: Path):
     game = load_game(path)
     again = loads_game(dump_game(game), known_claims=list(game.sources) + [
@@ -35,28 +61,78 @@ def test_game_round_trips_through_our_writer(path: Path):
     assert again.action_label == game.action_label
     values = {n: p.default for n, p in game.parameters.items() if p.default is not None}
     assert (again.numbers(values).leaf_payoff == game.numbers(values).leaf_payoff).all()
+    assert terminal_facts(again) == terminal_facts(game)
 
 
-@pytest.mark.parametrize("path", GAMES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", GAMES, ids=game_id)
 def test_game_describes_itself(path: Path):
     game = load_game(path)
     assert game.description.strip(), "a bundled game says what it models and leaves out"
+    assert "Left out" in game.description, "the description ends with what the game leaves out"
     for p in game.parameters.values():
         assert p.description and p.range is not None and p.sources, p.name
+        if p.default is not None:
+            assert p.range[0] <= p.default <= p.range[1], f"{p.name}: default outside its range"
+
+
+@pytest.mark.parametrize("path", GAMES, ids=game_id)
+def test_game_states_its_outcomes_in_the_shared_vocabulary(path: Path):
+    facts = terminal_facts(load_game(path))
+    for node, stated in facts.items():
+        for key, value in stated.items():
+            if key in SHARED_FACTS:
+                assert value in SHARED_FACTS[key], f"{node}: {key} = {value!r}"
+    keys = {frozenset(stated) for stated in facts.values()}
+    assert len(keys) == 1, f"terminals state different fact keys: {sorted(map(sorted, keys))}"
+    # A game that states facts at all says whether, and when, war with Germany came.
+    (stated_keys,) = keys
+    assert not stated_keys or "war_with_germany" in stated_keys
 
 
 @pytest.mark.parametrize("leader", LEADERS)
-@pytest.mark.parametrize("path", GAMES, ids=lambda p: p.stem)
-def test_every_leader_binds_every_parameter_and_solves(path: Path, leader: str):
+@pytest.mark.parametrize("path", GAMES, ids=game_id)
+def test_every_leader_binds_every_parameter_within_its_range(path: Path, leader: str):
     game = load_game(path)
     profile = load_leader(leader)
     missing = sorted(set(game.parameters) - set(profile.values))
     assert not missing, f"{leader} gives no value for {missing}"
-    result = solve(game, resolve(game, profile))
-    assert result.equilibria
+    assert not out_of_range(game, resolve(game, profile))
+    for name, p in game.parameters.items():
+        bound = profile.values[name].range
+        assert p.range is not None and bound is not None, name
+        assert p.range[0] <= bound[0] <= bound[1] <= p.range[1], (
+            f"{leader}'s range for {name} {bound} leaves the game's {p.range}"
+        )
+
+
+@pytest.mark.parametrize("leader", LEADERS)
+@pytest.mark.parametrize("path", GAMES, ids=game_id)
+def test_chance_is_well_formed_across_each_parameter_range(path: Path, leader: str):
+    """Probabilities stay in [0, 1] and sum to 1 with any one value at either end of its range."""
+    game = load_game(path)
+    values = resolve(game, load_leader(leader))
+    game.numbers(values, exact=True)  # raises GameError naming the chance node
+    for name, p in game.parameters.items():
+        assert p.range is not None
+        for end in p.range:
+            game.numbers({**values, name: Fraction(end)}, exact=True)
+
+
+@pytest.mark.parametrize("leader", LEADERS)
+@pytest.mark.parametrize("path", GAMES, ids=game_id)
+def test_every_game_solves_under_every_leader_with_verified_equilibria(path: Path, leader: str):
+    game = load_game(path)
+    result = solve(game, resolve(game, load_leader(leader)), exact=True)
+    assert result.exact and result.equilibria
+    numbers = game.numbers(result.parameters, exact=True)
     for eq in result.equilibria:
-        if result.exact:
-            assert eq.max_regret == 0
+        assert eq.max_regret == 0
+        # Again, from the profile alone: no player gains by deviating anywhere.
+        regret, _ = behavior_regret(game, numbers, eq.probabilities)
+        assert regret == 0
+        assert sum(eq.reach) == 1
+    # A tie at a leader's own values would make the answer shown one of several.
+    assert not result.ties, f"{leader} leaves a mover indifferent at {result.ties}"
 
 
 @pytest.mark.parametrize("leader", LEADERS)
@@ -68,3 +144,4 @@ def test_every_leader_value_is_used_sourced_and_in_range(leader: str):
     for v in profile.values.values():
         assert v.sources or v.note.startswith("judgement"), v.name
         assert v.range is not None, v.name
+        assert v.range[0] <= v.value <= v.range[1], v.name

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from policy.bundled import games_dir
 from policy.claims import KINDS, STATUSES, Claim, ClaimsError, load_claims
 
 PROJECT = Path(__file__).resolve().parent.parent
 CATALOGUE = PROJECT / "seeds" / "claims.toml"
-GAMES = PROJECT / "games"
+#: The bundled games (``$POLICY_GAMES`` if set, as everywhere else).
+GAMES = games_dir()
 
 #: Every game of the scenario, bundled or planned; `bears_on` may name only these.
 SCENARIO_GAMES = frozenset({"coup_1937", "diplomacy_1939", "romania_1940", "barbarossa_1941"})
@@ -120,13 +122,18 @@ def test_every_cited_claim_exists(
         assert not missing, f"{path.relative_to(PROJECT)} cites unknown claims {missing}"
 
 
-def test_every_claim_is_cited_or_awaits_a_planned_game(
-    claims: dict[str, Claim], citations: dict[Path, set[str]]
+@pytest.mark.parametrize("cid", sorted(load_claims(CATALOGUE)))
+def test_every_claim_is_cited_somewhere(
+    cid: str, claims: dict[str, Claim], citations: dict[Path, set[str]]
 ) -> None:
+    claim = claims[cid]
+    if not any(game_path(game).is_file() for game in claim.games):
+        # Every game this claim bears on is still being written (the scenario
+        # lists four games; see SCENARIO_GAMES). The claim is checked as soon as
+        # one of them lands in games/; until then there is nothing to cite it.
+        pytest.skip(f"{cid} bears only on games not written yet: {sorted(claim.games)}")
     cited = set().union(*citations.values())
-    for cid, claim in claims.items():
-        planned = {game for game in claim.games if not game_path(game).is_file()}
-        assert cid in cited or planned, f"{cid} is cited nowhere and bears on no planned game"
+    assert cid in cited, f"{cid} is cited by no game or leader profile"
 
 
 def test_claims_bearing_on_a_game_are_cited_by_it(
