@@ -82,7 +82,7 @@ def main() -> None:
 def validate(files: tuple[str, ...], leader: str | None) -> None:
     """Check game files (.toml, .efg, .nfg); print one line per file.
 
-    Example: policy validate games/diplomacy_1939.toml
+    Example: policy validate entry.toml games/diplomacy_1939.toml
     """
     from policy.errors import USER_ERRORS
     from policy.leaders import load_leader, resolve
@@ -166,14 +166,36 @@ def solve(
         click.echo(solve_table(result, profile), nl=False)
 
 
+def leader_names(given: tuple[str, ...], default: tuple[str, ...] = ()) -> list[str]:
+    """Leader names from repeated and comma-separated options, in order, each once."""
+    names: list[str] = []
+    for item in given:
+        for name in item.split(","):
+            name = name.strip()
+            if name and name not in names:
+                names.append(name)
+    return names or list(default)
+
+
+def leaders_option(help_text: str, plural: bool = True) -> Callable[[F], F]:
+    """--leaders and --leader (-l), repeatable and comma-separated (compare and explain).
+
+    ``plural`` puts ``--leaders`` first in the help (compare), else ``--leader`` (explain).
+    """
+    names = ("--leaders", "--leader") if plural else ("--leader", "--leaders")
+    return click.option(
+        *names,
+        "-l",
+        "leaders",
+        multiple=True,
+        metavar="L[,L...]",
+        help=help_text + " Bundled names (stalin) or profile files; repeat or separate with commas.",
+    )
+
+
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option(
-    "--leaders",
-    default="stalin,tukhachevsky",
-    show_default=True,
-    help="Comma-separated leader names or profile files.",
-)
+@leaders_option("Leaders to compare [default: stalin,tukhachevsky].")
 @method_options
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
@@ -181,7 +203,7 @@ def solve(
 @library_errors
 def compare(
     files: tuple[str, ...],
-    leaders: str,
+    leaders: tuple[str, ...],
     method: str,
     exact: bool | None,
     lam: float | None,
@@ -190,21 +212,28 @@ def compare(
 ) -> None:
     """Solve games under several leaders and show them side by side.
 
-    With no FILE, every bundled game is compared.
+    With no FILE, every bundled game is compared. For each game: the
+    decisions on the equilibrium path, the probability of each outcome and of
+    each value of each outcome fact, the expected payoffs, and which
+    assumptions drive the differences (the first leader solved again with one
+    value of the other's at a time).
 
     Example: policy compare --leaders stalin,tukhachevsky --format markdown
     """
+    from policy.analysis.compare import DEFAULT_LEADERS
     from policy.analysis.compare import compare as run
     from policy.bundled import bundled_games
+    from policy.leaders import load_leader
     from policy.loading import load
 
-    paths = [Path(f) for f in files] or bundled_games()
-    names = [n.strip() for n in leaders.split(",") if n.strip()]
-    if not names:
+    if leaders and not leader_names(leaders):
         raise click.UsageError("--leaders needs at least one leader")
+    # Profiles first: a misspelt leader is reported before any game is read.
+    profiles = [load_leader(n) for n in leader_names(leaders, DEFAULT_LEADERS)]
+    paths = [Path(f) for f in files] or bundled_games()
     comparisons = run(
         [(p, load(p)) for p in paths],
-        names,
+        profiles,
         method=method,
         exact=exact,
         lam=lam,
@@ -218,6 +247,74 @@ def compare(
         from policy.render.text import compare_table
 
         click.echo(compare_table(comparisons, markdown=fmt == "markdown"), nl=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@leaders_option("Show the values of these leaders only [default: every bundled leader].", plural=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def explain(file: str, leaders: tuple[str, ...], fmt: str) -> None:
+    """Explain a game: its structure, and each parameter's meaning, values and claims.
+
+    For each parameter: what it means, its range, its value under each leader
+    with the leader's note and sources, and the claims behind it (contested
+    and wrong ones marked, with why). For the game: who moves when, what
+    chance decides, who knows what, its description and what it leaves out.
+
+    Example: policy explain games/diplomacy_1939.toml --leader stalin
+    """
+    from policy.analysis.compare import display_path
+    from policy.analysis.explain import catalogue_for
+    from policy.analysis.explain import explain as run
+    from policy.bundled import bundled_leaders
+    from policy.claims import load_claims
+    from policy.leaders import load_leader
+    from policy.loading import load
+
+    game = load(file)
+    profiles = [load_leader(n) for n in leader_names(leaders, tuple(bundled_leaders()))]
+    found = catalogue_for(file)
+    claims = load_claims(found) if found is not None else {}
+    shown = display_path(found) if found is not None else None
+    explanation = run(game, display_path(file), profiles, claims=claims, catalogue=shown)
+    if fmt == "json":
+        from policy.render.data import dumps, explanation_data
+
+        click.echo(dumps(explanation_data(explanation)))
+    else:
+        from policy.render.text import explain_text
+
+        click.echo(explain_text(explanation), nl=False)
+
+
+@main.command()
+@click.option("--game", "game", metavar="GAME", help="Only claims bearing on this game (a name such as coup_1937, or its file).")
+@click.option("--status", type=click.Choice(["accepted", "contested", "wrong"]), help="Only claims with this status.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def claims(game: str | None, status: str | None, fmt: str) -> None:
+    """List the claims catalogue (seeds/claims.toml) that games and leaders cite.
+
+    Each claim: its id, kind, the post and author (thread) or the source
+    (external), its status, a one-line summary, and what it bears on.
+
+    Example: policy claims --game coup_1937 --status wrong
+    """
+    from policy.analysis.compare import display_path
+    from policy.analysis.explain import select_claims
+    from policy.claims import default_path, load_claims
+
+    path = default_path()
+    chosen = select_claims(load_claims(path), game=game, status=status)
+    if fmt == "json":
+        from policy.render.data import claims_data, dumps
+
+        click.echo(dumps(claims_data(chosen, display_path(path))))
+    else:
+        from policy.render.text import claims_text
+
+        click.echo(claims_text(chosen), nl=False)
 
 
 @main.command()

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from cli import main
 from policy.bundled import PROJECT, bundled_games
+from policy.gamefile import load_game
 
 ENTRY = """\
 [game]
@@ -76,9 +77,12 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(
 ) -> None:
     code, out, _ = run(runner, command, "--help")
     assert code == 0
-    assert "Example:" in out
+    examples = re.findall(r"Example: (policy .+)", out)
+    assert examples, f"policy {command} --help has no 'Example:' line"
     readme = (PROJECT / "README.md").read_text()
     assert f"policy {command}" in readme
+    for example in examples:
+        assert example.strip() in readme, f"the README does not show {example.strip()!r}"
 
 
 def test_help_does_not_import_sympy_or_scipy() -> None:
@@ -277,3 +281,122 @@ def test_value_outside_declared_range_warns_on_stderr(runner: CliRunner, entry: 
     assert code == 0
     assert "fight_cost = 9 is outside its declared range [-2, 5]" in err
     assert "Equilibrium" in out
+
+
+# ------------------------------------------------------------------ explain, claims
+
+
+def test_explain_table(runner: CliRunner, entry: Path) -> None:
+    code, out, err = run(runner, "explain", str(entry), "--leader", "stalin")
+    assert code == 0, err
+    assert out.startswith("Entry deterrence")
+    assert "First to move: Entrant, at entry." in out
+    assert "response (after enter): fight or accommodate" in out
+    assert "Perfect information" in out
+    # Stalin's profile does not bind the entry game's parameter: the default is shown as such.
+    assert "Joseph Stalin: 1" in out and "not set by the profile" in out
+
+
+def test_explain_json_of_the_bundled_game(runner: CliRunner) -> None:
+    game = PROJECT / "games" / "diplomacy_1939.toml"
+    code, out, err = run(runner, "explain", str(game), "-l", "stalin,tukhachevsky", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    readiness = data["parameters"]["readiness"]
+    assert set(readiness["values"]) == {"stalin", "tukhachevsky"}
+    assert readiness["values"]["stalin"]["given"] == "leader"
+    assert readiness["claims"] and all(c["known"] for c in readiness["claims"])
+    assert data["left_out"] and data["catalogue"] == "seeds/claims.toml"
+    assert data["structure"]["first"] == "USSR"
+
+
+def test_explain_leaders_repeat_or_comma(runner: CliRunner, entry: Path) -> None:
+    _, repeated, _ = run(runner, "explain", str(entry), "--format", "json", "-l", "stalin", "-l", "tukhachevsky")
+    _, commas, _ = run(runner, "explain", str(entry), "--format", "json", "--leaders", "stalin, tukhachevsky")
+    values = json.loads(repeated)["parameters"]["fight_cost"]["values"]
+    assert list(values) == ["stalin", "tukhachevsky"]
+    assert json.loads(commas) == json.loads(repeated)
+
+
+def test_explain_gambit_file(runner: CliRunner) -> None:
+    code, out, err = run(runner, "explain", str(PROJECT / "tests" / "data" / "bayes.efg"))
+    assert code == 0, err
+    assert "Player 1 does not know whether chance drew 2g or 2b" in " ".join(out.split())
+    assert "Parameters: none" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["explain", "{entry}", "--leader", "napoleon"], "unknown leader 'napoleon'"),
+        (["explain", "{missing}"], "nope.toml"),
+        (["explain", "{tmp}/game.xml"], "unknown game file type"),
+        (["claims", "--game", "atlantis"], "no claim bears on 'atlantis'"),
+        (["compare", "{missing}"], "nope.toml"),
+        (["compare", "{entry}", "--leaders", "stalin", "--leader", "napoleon"], "unknown leader 'napoleon'"),
+    ],
+    ids=["unknown-leader", "missing-file", "unknown-type", "unknown-game", "compare-missing", "compare-leader"],
+)
+def test_errors_are_one_line_exit_1(
+    runner: CliRunner, entry: Path, tmp_path: Path, args: list[str], phrase: str
+) -> None:
+    filled = [a.format(entry=entry, missing=tmp_path / "nope.toml", tmp=tmp_path) for a in args]
+    code, out, err = run(runner, *filled)
+    assert code == 1
+    assert out == ""
+    assert phrase in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_claims_filters(runner: CliRunner) -> None:
+    code, out, err = run(runner, "claims", "--status", "wrong", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["claims"] and all(c["status"] == "wrong" and c["why"] for c in data["claims"])
+    code, out, _ = run(runner, "claims", "--game", "diplomacy_1939", "--format", "json")
+    ids = {c["id"] for c in json.loads(out)["claims"]}
+    cited = load_game(PROJECT / "games" / "diplomacy_1939.toml").sources
+    assert set(cited) <= ids
+    code, table, _ = run(runner, "claims", "--status", "contested")
+    assert code == 0
+    assert "[CONTESTED]" in table and "why:" in table and "[WRONG]" not in table
+    assert re.search(r"^\d+ claims? \(0 accepted, \d+ contested, 0 wrong\)$", table.splitlines()[-1])
+
+
+# ------------------------------------------------------------------ compare, beliefs
+
+
+def test_compare_json_has_facts_paths_and_swaps(runner: CliRunner, entry: Path, tmp_path: Path) -> None:
+    low = tmp_path / "low.toml"
+    low.write_text('[leader]\nname = "Low"\n[values]\nfight_cost = 0\n')
+    high = tmp_path / "high.toml"
+    high.write_text('[leader]\nname = "High"\n[values]\nfight_cost = 2\n')
+    code, out, err = run(runner, "compare", str(entry), "--leaders", f"{low},{high}", "--format", "json")
+    assert code == 0, err
+    [g] = json.loads(out)["games"]
+    assert set(g) >= {"file", "title", "results", "path", "facts", "swaps"}
+    assert g["facts"] == {"low": {}, "high": {}}  # the entry game states no facts
+    [swap] = g["swaps"]
+    assert (swap["leader"], swap["other"], swap["parameter"], swap["from"], swap["to"]) == (
+        "low", "high", "fight_cost", "0", "2"
+    )
+    # The incumbent accommodates either way (1/3 > -fight_cost for both), so nothing moves.
+    assert swap["path_changes"] is False and swap["outcomes_change"] is False
+
+
+def test_solve_table_and_json_show_beliefs(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "blind.toml"
+    path.write_text(
+        '[game]\ntitle = "Blind"\nplayers = ["A", "B"]\n'
+        '[nodes.draw]\nchance = true\nactions = { hi = "b_hi", lo = "b_lo" }\n'
+        'probabilities = { hi = "1/4", lo = "3/4" }\n'
+        '[nodes.b_hi]\nplayer = "B"\ninfoset = "guess"\nactions = { x = "t1", y = "t2" }\n'
+        '[nodes.b_lo]\nplayer = "B"\ninfoset = "guess"\nactions = { x = "t3", y = "t4" }\n'
+        '[nodes.t1]\npayoffs = { A = 0, B = 1 }\n[nodes.t2]\npayoffs = { A = 0, B = 0 }\n'
+        '[nodes.t3]\npayoffs = { A = 1, B = 0 }\n[nodes.t4]\npayoffs = { A = 0, B = 1 }\n'
+    )
+    code, out, err = run(runner, "solve", str(path))
+    assert code == 0, err
+    assert re.search(r"guess\s+B\s+b_hi\s+1/4", out) and re.search(r"b_lo\s+3/4", out)
+    code, out, _ = run(runner, "solve", str(path), "--format", "json")
+    assert json.loads(out)["equilibria"][0]["beliefs"] == {"guess": {"b_hi": "1/4", "b_lo": "3/4"}}

@@ -1,22 +1,39 @@
-"""Compare leaders: solve each game under each leader profile, side by side."""
+"""Compare leaders: solve each game under each leader profile, side by side.
+
+For each game and leader, :func:`compare` keeps the solve result, from which
+the report reads the decisions on the equilibrium path, the probability of each
+outcome and each player's expected payoff; it adds the probability of each
+value of each outcome fact (:func:`fact_probabilities`) and, to show which
+assumptions drive the differences between two leaders, the swaps: leader A
+solved again with one parameter set to leader B's value, all else A's, for
+each parameter on which they differ (:class:`Swap`). With more than two
+leaders, every other leader is swapped against the first.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from policy import tolerances
+from policy.expr import ExprError
 from policy.leaders import Leader, load_leader, resolve
-from policy.model import Game, NodeKind, Number
+from policy.model import Game, GameError, NodeKind, Number
 from policy.solvers import SolveResult, solve
+from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium
-from policy.solvers.verify import edge_weights, reach_probabilities
+from policy.solvers.verify import beliefs, edge_weights, reach_probabilities
 
 #: The leaders ``policy compare`` uses when none are named.
 DEFAULT_LEADERS = ("stalin", "tukhachevsky")
+
+Behavior = dict[str, Number]
+"""Action -> probability at one information set."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +44,7 @@ class Decision:
     player: str
     infoset: str
     reach: Number
-    behavior: dict[str, Number]
+    behavior: Behavior
 
     @property
     def choice(self) -> str | None:
@@ -36,13 +53,63 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Change:
+    """How the behaviour at one information set on the path differs after a swap.
+
+    ``before`` is None when the set was not reached before the swap, ``after``
+    None when it is no longer reached.
+    """
+
+    infoset: str
+    player: str
+    before: Behavior | None
+    after: Behavior | None
+
+
+@dataclass(frozen=True)
+class Swap:
+    """Leader ``leader`` solved again with ``parameter`` at leader ``other``'s value.
+
+    ``changes`` lists the information sets on either equilibrium path (the
+    first equilibrium of each solve) where behaviour differs, in tree order;
+    it is empty when the swap leaves the path alone. ``same_as_other`` says
+    whether the path is then the other leader's. ``result`` is None and
+    ``error`` says why when the game cannot be solved at the mixed values (a
+    chance probability out of range, say).
+    """
+
+    leader: str
+    other: str
+    parameter: str
+    before: Fraction
+    after: Fraction
+    result: SolveResult | None
+    changes: tuple[Change, ...] = ()
+    same_as_other: bool = False
+    outcomes_change: bool = False
+    """Whether any outcome probability differs from the leader's own solve."""
+    error: str = ""
+
+    @property
+    def path_changes(self) -> bool:
+        return bool(self.changes)
+
+
+@dataclass(frozen=True)
 class GameComparison:
-    """One game solved under several leaders (``results[k]`` for ``leaders[k]``)."""
+    """One game solved under several leaders (``results[k]`` for ``leaders[k]``).
+
+    ``facts[k]`` is :func:`fact_probabilities` of the first equilibrium under
+    ``leaders[k]``; ``swaps`` holds every :class:`Swap` of the game, for each
+    other leader against the first.
+    """
 
     game: Game
     file: str
     leaders: tuple[Leader, ...]
     results: tuple[SolveResult, ...]
+    facts: tuple[dict[str, dict[str, Number]], ...] = ()
+    swaps: tuple[Swap, ...] = ()
 
 
 def path_decisions(result: SolveResult, eq: Equilibrium) -> list[Decision]:
@@ -58,11 +125,110 @@ def path_decisions(result: SolveResult, eq: Equilibrium) -> list[Decision]:
     return out
 
 
+def shared_beliefs(result: SolveResult, eq: Equilibrium) -> dict[str, dict[str, Number]]:
+    """Beliefs at the information sets with several nodes that an equilibrium reaches.
+
+    Information set -> member node -> probability of being there given that
+    the set is reached (Bayes' rule on the profile; see
+    :func:`policy.solvers.verify.beliefs`). Sets of one node are left out
+    (the belief there is 1), and so are sets reached with probability 0.
+    """
+    game = result.game
+    if game.is_perfect_information:
+        return {}
+    numbers = game.numbers(result.parameters, exact=result.exact)
+    return {
+        name: probs
+        for name, probs in beliefs(game, numbers, eq.probabilities).items()
+        if len(game.infosets[name].members) > 1
+    }
+
+
+def on_path(result: SolveResult, eq: Equilibrium) -> dict[str, Behavior]:
+    """Information set -> behaviour, for the sets an equilibrium reaches, in tree order."""
+    return {d.infoset: d.behavior for d in path_decisions(result, eq)}
+
+
+def terminal_facts(game: Game) -> list[dict[str, str]]:
+    """The facts of each terminal (``game.terminals`` order).
+
+    A terminal's facts are those of its own outcome and of outcomes attached
+    above it; where both state a fact, the one nearer the terminal counts.
+    """
+    out = []
+    for t in game.terminals.tolist():
+        facts: dict[str, str] = {}
+        n = t
+        while n >= 0:
+            o = int(game.outcome[n])
+            if o >= 0:
+                for key, value in game.outcomes[o].facts:
+                    facts.setdefault(key, value)
+            n = int(game.parent[n])
+        out.append(facts)
+    return out
+
+
+def fact_values(game: Game) -> dict[str, list[str]]:
+    """Each fact the game's outcomes state, with its values, in order of first use."""
+    out: dict[str, list[str]] = {}
+    for o in game.outcomes:
+        for key, value in o.facts:
+            values = out.setdefault(key, [])
+            if value not in values:
+                values.append(value)
+    return out
+
+
+def fact_probabilities(game: Game, eq: Equilibrium) -> dict[str, dict[str, Number]]:
+    """Fact -> value -> probability that the play ends in an outcome stating it.
+
+    Every value of every fact is listed, zeros included. Terminals that do not
+    state a fact add nothing to it, so a fact's probabilities sum to less than
+    1 when some reachable terminal leaves it out.
+    """
+    zero: Number = eq.reach[0] * 0 if eq.reach else Fraction(0)
+    out = {key: {v: zero for v in values} for key, values in fact_values(game).items()}
+    for facts, p in zip(terminal_facts(game), eq.reach, strict=True):
+        for key, value in facts.items():
+            out[key][value] += p
+    return out
+
+
+def same_behavior(a: Mapping[str, Behavior], b: Mapping[str, Behavior]) -> bool:
+    """Whether two paths reach the same sets and behave the same there (floats within tolerance)."""
+    return list(a) == list(b) and all(_same(a[s], b[s]) for s in a)
+
+
+def _same(x: Behavior, y: Behavior) -> bool:
+    return all(_close(x[k], y[k]) for k in x)
+
+
+def _close(x: Number, y: Number) -> bool:
+    if isinstance(x, Fraction) and isinstance(y, Fraction):
+        return x == y
+    return abs(float(x) - float(y)) <= tolerances.PROFILE
+
+
+def path_changes(game: Game, before: Mapping[str, Behavior], after: Mapping[str, Behavior]) -> list[Change]:
+    """The sets where two paths differ, in the game's order of information sets."""
+    out = []
+    for s in game.infosets.values():
+        b, a = before.get(s.name), after.get(s.name)
+        if b is None and a is None:
+            continue
+        if b is not None and a is not None and _same(b, a):
+            continue
+        out.append(Change(s.name, s.player.label, b, a))
+    return out
+
+
 def compare(
     games: Sequence[tuple[str | Path, Game]],
-    leaders: Sequence[str | Path] = DEFAULT_LEADERS,
+    leaders: Sequence[str | Path | Leader] = DEFAULT_LEADERS,
     method: str = "auto",
     exact: bool | None = None,
+    swaps: bool = True,
     **options: Any,
 ) -> list[GameComparison]:
     """Solve every game under every leader.
@@ -70,18 +236,77 @@ def compare(
     Parameters
     ----------
     games
-        ``(file, game)`` pairs, as read by :func:`policy.gamefile.load_game`.
+        ``(file, game)`` pairs, as read by :func:`policy.loading.load`.
     leaders
-        Bundled leader keys or profile paths.
+        Bundled leader keys, profile paths, or profiles already read.
+    method, exact, options
+        As for :func:`policy.solvers.solve`; the swaps use the same.
+    swaps
+        Whether to solve the swaps (see :class:`Swap`).
     """
-    profiles = tuple(load_leader(name) for name in leaders)
+    profiles = tuple(x if isinstance(x, Leader) else load_leader(x) for x in leaders)
     out = []
     for file, game in games:
-        results = tuple(
-            solve(game, resolve(game, leader), method=method, exact=exact, **options)
-            for leader in profiles
+        values = [resolve(game, leader) for leader in profiles]
+        results = tuple(solve(game, v, method=method, exact=exact, **options) for v in values)
+        facts = tuple(fact_probabilities(game, r.equilibria[0]) for r in results)
+        found: list[Swap] = []
+        if swaps:
+            for k in range(1, len(profiles)):
+                found += swap_values(
+                    game,
+                    (profiles[0].key, values[0], results[0]),
+                    (profiles[k].key, values[k], results[k]),
+                    method=method,
+                    exact=exact,
+                    **options,
+                )
+        out.append(GameComparison(game, display_path(file), profiles, results, facts, tuple(found)))
+    return out
+
+
+def swap_values(
+    game: Game,
+    first: tuple[str, Mapping[str, Fraction], SolveResult],
+    second: tuple[str, Mapping[str, Fraction], SolveResult],
+    method: str = "auto",
+    exact: bool | None = None,
+    **options: Any,
+) -> list[Swap]:
+    """For each parameter on which two leaders differ, the first leader with the second's value.
+
+    ``first`` and ``second`` are ``(leader key, parameter values, solve result)``.
+    Only parameters whose values differ are solved again, in the game's order.
+    """
+    key_a, values_a, result_a = first
+    key_b, values_b, result_b = second
+    base = on_path(result_a, result_a.equilibria[0])
+    target = on_path(result_b, result_b.equilibria[0])
+    base_reach = result_a.equilibria[0].reach
+    out = []
+    for name in game.parameters:
+        if values_a.get(name) == values_b.get(name) or name not in values_b:
+            continue
+        mixed = dict(values_a)
+        mixed[name] = values_b[name]
+        swap = Swap(key_a, key_b, name, values_a[name], values_b[name], None)
+        try:
+            result = solve(game, mixed, method=method, exact=exact, **options)
+        except (GameError, SolverError, ExprError) as err:
+            out.append(replace(swap, error=" ".join(str(err).split())))
+            continue
+        eq = result.equilibria[0]
+        path = on_path(result, eq)
+        moved = any(not _close(x, y) for x, y in zip(eq.reach, base_reach, strict=True))
+        out.append(
+            replace(
+                swap,
+                result=result,
+                changes=tuple(path_changes(game, base, path)),
+                same_as_other=same_behavior(path, target),
+                outcomes_change=moved,
+            )
         )
-        out.append(GameComparison(game, display_path(file), profiles, results))
     return out
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from policy.analysis.compare import GameComparison
+from policy.analysis.compare import Behavior, GameComparison, Swap, on_path, shared_beliefs
+from policy.analysis.explain import CitedClaim, Explanation, describe
+from policy.claims import Claim
 from policy.leaders import Leader
 from policy.model import Number
 from policy.solvers.result import SolveResult, show_number
@@ -19,8 +22,20 @@ def number(x: Number) -> str | float:
     return float(x)
 
 
+def _optional(x: Number | None) -> str | float | None:
+    return None if x is None else number(x)
+
+
+def _behavior(b: Behavior | None) -> dict[str, str | float] | None:
+    return None if b is None else {a: number(p) for a, p in b.items()}
+
+
 def result_data(result: SolveResult, leader: Leader | None = None) -> dict[str, Any]:
-    """The JSON object of one solve, as DESIGN.md specifies it."""
+    """The JSON object of one solve, as DESIGN.md specifies it.
+
+    Each equilibrium also has ``beliefs``: for the information sets with
+    several nodes that it reaches, node -> probability of being there.
+    """
     game = result.game
     return {
         "game": {"title": game.title, "players": list(game.players)},
@@ -35,6 +50,10 @@ def result_data(result: SolveResult, leader: Leader | None = None) -> dict[str, 
                     s: {a: number(p) for a, p in acts.items()} for s, acts in eq.behavior.items()
                 },
                 "outcomes": {t: number(p) for t, p in eq.outcomes.items()},
+                "beliefs": {
+                    s: {n: number(p) for n, p in members.items()}
+                    for s, members in shared_beliefs(result, eq).items()
+                },
                 "max_regret": number(eq.max_regret),
             }
             for eq in result.equilibria
@@ -44,8 +63,40 @@ def result_data(result: SolveResult, leader: Leader | None = None) -> dict[str, 
     }
 
 
+def swap_data(swap: Swap) -> dict[str, Any]:
+    """One swap of ``policy compare`` (see :class:`policy.analysis.compare.Swap`)."""
+    data: dict[str, Any] = {
+        "leader": swap.leader,
+        "other": swap.other,
+        "parameter": swap.parameter,
+        "from": number(swap.before),
+        "to": number(swap.after),
+        "path_changes": swap.path_changes,
+        "same_as_other": swap.same_as_other,
+        "outcomes_change": swap.outcomes_change,
+        "changes": [
+            {"infoset": c.infoset, "player": c.player, "from": _behavior(c.before), "to": _behavior(c.after)}
+            for c in swap.changes
+        ],
+        "path": None,
+        "outcomes": None,
+        "error": swap.error or None,
+    }
+    if swap.result is not None:
+        eq = swap.result.equilibria[0]
+        data["path"] = {s: _behavior(b) for s, b in on_path(swap.result, eq).items()}
+        data["outcomes"] = {t: number(p) for t, p in eq.outcomes.items() if p != 0}
+    return data
+
+
 def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
-    """The JSON object of ``policy compare``: per game, one solve object per leader."""
+    """The JSON object of ``policy compare``.
+
+    Per game: ``results`` (leader key -> solve object), ``path`` (leader key
+    -> information set -> behaviour, for the sets the first equilibrium
+    reaches), ``facts`` (leader key -> fact -> value -> probability) and
+    ``swaps`` (a list of :func:`swap_data` objects).
+    """
     return {
         "leaders": [
             {"key": leader.key, "name": leader.name}
@@ -59,9 +110,134 @@ def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
                     leader.key: result_data(r, leader)
                     for leader, r in zip(c.leaders, c.results, strict=True)
                 },
+                "path": {
+                    leader.key: {s: _behavior(b) for s, b in on_path(r, r.equilibria[0]).items()}
+                    for leader, r in zip(c.leaders, c.results, strict=True)
+                },
+                "facts": {
+                    leader.key: {
+                        fact: {v: number(p) for v, p in values.items()} for fact, values in facts.items()
+                    }
+                    for leader, facts in zip(c.leaders, c.facts, strict=True)
+                },
+                "swaps": [swap_data(s) for s in c.swaps],
             }
             for c in comparisons
         ],
+    }
+
+
+def claim_data(claim: Claim) -> dict[str, Any]:
+    """One claim of the catalogue, every field (absent ones as null)."""
+    return {
+        "id": claim.id,
+        "kind": claim.kind,
+        "status": claim.status,
+        "summary": claim.summary,
+        "post": claim.post,
+        "author": claim.author,
+        "quote": claim.quote,
+        "source": claim.source,
+        "bears_on": list(claim.bears_on),
+        "why": claim.why,
+    }
+
+
+def claims_data(claims: Sequence[Claim], catalogue: str) -> dict[str, Any]:
+    """The JSON object of ``policy claims``."""
+    return {"catalogue": catalogue, "claims": [claim_data(c) for c in claims]}
+
+
+def _cited(claims: Sequence[CitedClaim]) -> list[dict[str, Any]]:
+    out = []
+    for c in claims:
+        item: dict[str, Any] = {"id": c.id, "cited_by": list(c.cited_by), "known": c.claim is not None}
+        if c.claim is not None:
+            item.update(
+                {"status": c.claim.status, "kind": c.claim.kind, "summary": c.claim.summary, "why": c.claim.why}
+            )
+        out.append(item)
+    return out
+
+
+def _range(r: tuple[Fraction, Fraction] | None) -> list[str | float] | None:
+    return None if r is None else [number(r[0]), number(r[1])]
+
+
+def explanation_data(e: Explanation) -> dict[str, Any]:
+    """The JSON object of ``policy explain``."""
+    s = e.structure
+    names: Mapping[str, str] = {leader.key: leader.name for leader in e.leaders}
+    return {
+        "file": e.file,
+        "game": {"title": e.game.title, "players": list(e.game.players)},
+        "description": e.description,
+        "left_out": e.left_out,
+        "catalogue": e.catalogue,
+        "claims": _cited(e.game_claims),
+        "leaders": [
+            {
+                "key": leader.key,
+                "name": leader.name,
+                "description": leader.description,
+                "claims": _cited(claims),
+            }
+            for leader, (_, claims) in zip(e.leaders, e.leader_claims, strict=True)
+        ],
+        "parameters": {
+            p.name: {
+                "description": p.description,
+                "default": _optional(p.default),
+                "range": _range(p.range),
+                "used": p.used,
+                "values": {
+                    v.leader: {
+                        "value": _optional(v.value),
+                        "given": v.given,
+                        "range": _range(v.range),
+                        "note": v.note or None,
+                        "sources": list(v.sources),
+                    }
+                    for v in p.values
+                },
+                "claims": _cited(p.claims),
+            }
+            for p in e.parameters
+        },
+        "structure": {
+            "summary": describe(s, names),
+            "players": list(s.players),
+            "root": s.root,
+            "first": s.first or None,
+            "perfect_information": s.perfect_information,
+            "nodes": s.num_nodes,
+            "terminals": s.num_terminals,
+            "chance_nodes": s.num_chance,
+            "chance": [
+                {
+                    "node": c.node,
+                    "after": list(c.history),
+                    "probabilities": dict(c.probabilities),
+                    "values": {
+                        key: {a: _optional(v) for (a, _), v in zip(c.probabilities, vals, strict=True)}
+                        for key, vals in c.values
+                    },
+                }
+                for c in s.chance
+            ],
+            "information_sets": [
+                {
+                    "name": d.infoset,
+                    "player": d.player,
+                    "actions": list(d.actions),
+                    "nodes": list(d.nodes),
+                    "after": list(d.history) if len(d.nodes) == 1 else None,
+                    "unknown": [{"mover": m, "actions": list(a)} for m, a in d.unknown],
+                }
+                for d in s.decisions
+            ],
+            "facts": {k: list(v) for k, v in s.facts},
+        },
     }
 
 

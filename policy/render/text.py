@@ -5,15 +5,26 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Iterable
+from decimal import Decimal
 from fractions import Fraction
 
 from rich import box
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from policy.analysis.compare import GameComparison, path_decisions
+from policy.analysis.compare import (
+    GameComparison,
+    Swap,
+    on_path,
+    path_decisions,
+    same_behavior,
+    shared_beliefs,
+)
+from policy.analysis.explain import CitedClaim, Explanation, describe
+from policy.claims import Claim
 from policy.leaders import Leader
 from policy.model import Number
 from policy.solvers.result import SolveResult, show_number
@@ -79,6 +90,14 @@ def solve_table(result: SolveResult, leader: Leader | None = None, width: int | 
             mark = "" if s.name in reached else "  (off path)"
             _row(t, s.name + mark, s.player.label, _mix(eq.behavior[s.name]))
         parts.append(t)
+        held = shared_beliefs(result, eq)
+        if held:
+            b = _table(None, "information set", "player", "node", "belief")
+            for name, members in held.items():
+                who = game.infosets[name].player.label
+                for k, (node, belief) in enumerate(members.items()):
+                    _row(b, name if k == 0 else "", who if k == 0 else "", node, fmt(belief))
+            parts.append(b)
         pay = _table(None, "player", "expected payoff")
         for p, v in eq.payoffs.items():
             _row(pay, p, fmt(v))
@@ -101,58 +120,282 @@ def _outcome_label(result: SolveResult, terminal: int, name: str) -> str:
 
 
 def compare_table(comparisons: list[GameComparison], markdown: bool = False, width: int | None = None) -> str:
-    """``policy compare``: per game, each leader's path, outcome chances and payoffs side by side."""
+    """``policy compare``: per game, each leader side by side, then what drives the differences.
+
+    The side-by-side part has the decisions on the equilibrium path, the
+    probability of each outcome and of each value of each outcome fact, and
+    the expected payoffs; then, per other leader, one row per swapped
+    parameter saying whether the first leader's path changes, and to what.
+    """
     parts: list[str | Table | Text] = []
     for c in comparisons:
         names = [leader.name for leader in c.leaders]
-        rows: list[tuple[str, list[str]]] = []
-        first = [r.equilibria[0] for r in c.results]
-        decisions = [
-            {d.infoset: d for d in path_decisions(r, eq)} for r, eq in zip(c.results, first, strict=True)
-        ]
-        rows.append(("Decisions on the equilibrium path", []))
-        for s in c.game.infosets.values():
-            if any(s.name in d for d in decisions):
-                cells = [_mix(d[s.name].behavior) if s.name in d else "-" for d in decisions]
-                rows.append((f"{s.player.label}: {s.name}", cells))
-        rows.append(("Outcome probabilities", []))
-        for i, t in enumerate(c.game.terminals.tolist()):
-            probs = [eq.reach[i] for eq in first]
-            if any(p > 0 for p in probs):
-                rows.append((_outcome_label(c.results[0], t, c.game.node_names[t]), [fmt(p) for p in probs]))
-        rows.append(("Expected payoffs", []))
-        for k, p in enumerate(c.game.players):
-            rows.append((p, [fmt(eq.values[k]) for eq in first]))
+        rows = _compare_rows(c)
         notes = []
         for leader, r in zip(c.leaders, c.results, strict=True):
             mode = "exact" if r.exact else "float"
             notes.append(f"{leader.name}: method {r.method} ({mode}), max regret {fmt(r.equilibria[0].max_regret)}")
             notes += [f"{leader.name}: {w}" for w in r.warnings]
+        swaps = _swap_rows(c)
         if markdown:
-            parts.append(_markdown(c, names, rows, notes))
-        else:
-            t = _table(f"{c.game.title}  [{c.file}]", "", *names)
-            for label, cells in rows:
-                if cells:
-                    _row(t, "  " + label, *cells)
-                else:
-                    _row(t, label, *([""] * len(names)), style="bold")
-            parts.append(t)
-            parts.append(Text("\n".join(notes) + "\n"))
+            parts.append(_markdown(c, names, rows, notes, swaps))
+            continue
+        t = _table(f"{c.game.title}  [{c.file}]", "", *names)
+        for label, cells in rows:
+            if cells:
+                # Labels that wrap keep their indent.
+                t.add_row(Padding(Text(label), (0, 0, 0, 2)), *(Text(x) for x in cells))
+            else:
+                _row(t, label, *([""] * len(names)), style="bold")
+        parts.append(t)
+        for title, lines, note in swaps:
+            parts.append(Text("What drives the difference", style="bold"))
+            parts.append(Text(title + ":"))
+            sw = _table(None, "parameter", "value", "equilibrium path")
+            for cells in lines:
+                _row(sw, *cells)
+            parts.append(sw)
+            if note:
+                parts.append(Text(note + "\n"))
+        parts.append(Text("\n".join(notes) + "\n"))
     if markdown:
         return "\n".join(str(p) for p in parts)
     return _render(parts, width)
 
 
-def _markdown(c: GameComparison, names: list[str], rows: list[tuple[str, list[str]]], notes: list[str]) -> str:
+def _compare_rows(c: GameComparison) -> list[tuple[str, list[str]]]:
+    """The side-by-side rows: (label, one cell per leader), or (heading, [])."""
+    rows: list[tuple[str, list[str]]] = []
+    first = [r.equilibria[0] for r in c.results]
+    decisions = [{d.infoset: d for d in path_decisions(r, eq)} for r, eq in zip(c.results, first, strict=True)]
+    rows.append(("Decisions on the equilibrium path", []))
+    for s in c.game.infosets.values():
+        if any(s.name in d for d in decisions):
+            cells = [_mix(d[s.name].behavior) if s.name in d else "-" for d in decisions]
+            rows.append((f"{s.player.label}: {s.name}", cells))
+    rows.append(("Outcome probabilities", []))
+    for i, t in enumerate(c.game.terminals.tolist()):
+        probs = [eq.reach[i] for eq in first]
+        if any(p > 0 for p in probs):
+            rows.append((_outcome_label(c.results[0], t, c.game.node_names[t]), [fmt(p) for p in probs]))
+    if c.facts and any(c.facts):
+        rows.append(("Outcome facts", []))
+        for fact, values in c.facts[0].items():
+            for value in values:
+                probs = [f[fact][value] for f in c.facts]
+                if any(p > 0 for p in probs):
+                    rows.append((f"{fact} = {value}", [fmt(p) for p in probs]))
+    rows.append(("Expected payoffs", []))
+    for k, p in enumerate(c.game.players):
+        rows.append((p, [fmt(eq.values[k]) for eq in first]))
+    return rows
+
+
+def _swap_rows(c: GameComparison) -> list[tuple[str, list[list[str]], str]]:
+    """Per other leader: a title, rows (parameter, values, what happens to the path) and a note."""
+    by_leader = {leader.key: leader.name for leader in c.leaders}
+    out: list[tuple[str, list[list[str]], str]] = []
+    base = on_path(c.results[0], c.results[0].equilibria[0])
+    for k, other in enumerate(c.leaders[1:], 1):
+        mine = [s for s in c.swaps if s.other == other.key]
+        if not mine:
+            continue
+        a = by_leader[mine[0].leader]
+        title = f"{a}, given one value of {other.name}'s at a time"
+        rows = [[s.parameter, f"{fmt(s.before)} -> {fmt(s.after)}", _swap_effect(s, other.name)] for s in mine]
+        note = ""
+        if same_behavior(base, on_path(c.results[k], c.results[k].equilibria[0])):
+            note = f"{a} and {other.name} make the same choices on the path."
+        elif not any(s.same_as_other for s in mine):
+            note = f"No single value gives {other.name}'s path: the values act together."
+        out.append((title, rows, note))
+    return out
+
+
+def _swap_effect(s: Swap, other: str) -> str:
+    """What a swap does to the path, in a few words."""
+    if s.error:
+        return f"cannot solve: {s.error}"
+    if not s.changes:
+        return "same choices, other outcome odds" if s.outcomes_change else "no change"
+    parts = []
+    for ch in s.changes:
+        if ch.after is None:
+            continue
+        if ch.before is None:
+            parts.append(f"{ch.infoset}: {_mix(ch.after)}")
+        else:
+            parts.append(f"{ch.infoset}: {_mix(ch.before)} -> {_mix(ch.after)}")
+    text = "; ".join(parts) if parts else "fewer decisions reached"
+    return text + (f" (= {other}'s path)" if s.same_as_other else "")
+
+
+def _markdown(
+    c: GameComparison,
+    names: list[str],
+    rows: list[tuple[str, list[str]]],
+    notes: list[str],
+    swaps: list[tuple[str, list[list[str]], str]],
+) -> str:
     lines = [f"### {c.game.title}", "", f"`{c.file}`", "", "| | " + " | ".join(names) + " |"]
     lines.append("|---|" + "---|" * len(names))
     for label, cells in rows:
         if cells:
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            lines.append(f"| {_md(label)} | " + " | ".join(_md(x) for x in cells) + " |")
         else:
-            lines.append(f"| **{label}** |" + " |" * len(names))
+            lines.append(f"| **{_md(label)}** |" + " |" * len(names))
+    for title, table, note in swaps:
+        lines += ["", f"**What drives the difference.** {_md(title)}:", "", "| parameter | value | equilibrium path |", "|---|---|---|"]
+        lines += ["| " + " | ".join(_md(x) for x in cells) + " |" for cells in table]
+        if note:
+            lines += ["", note]
     lines.append("")
-    lines += [f"- {n}" for n in notes]
+    lines += [f"- {_md(n)}" for n in notes]
     lines.append("")
     return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """A table cell for markdown: pipes escaped."""
+    return text.replace("|", "\\|")
+
+
+# -- explain -------------------------------------------------------------------------
+
+#: Indentation of text under a heading.
+INDENT = 2
+
+
+def show_value(x: Number | None) -> str:
+    """A parameter value as people write it: a short decimal when exact (0.35), else a fraction."""
+    if x is None:
+        return "-"
+    if isinstance(x, Fraction):
+        den = x.denominator
+        while den % 2 == 0:
+            den //= 2
+        while den % 5 == 0:
+            den //= 5
+        if den == 1:
+            text = format(Decimal(x.numerator) / Decimal(x.denominator), "f")
+            if len(text) <= MAX_FRACTION_WIDTH:
+                return text
+    return fmt(x)
+
+
+def _show_range(r: tuple[Fraction, Fraction] | None) -> str:
+    return "-" if r is None else f"[{show_value(r[0])}, {show_value(r[1])}]"
+
+
+def _para(text: str, indent: int = INDENT, style: str | None = None) -> Padding:
+    """A wrapped paragraph with a left margin (continuation lines keep it)."""
+    return Padding(Text(text, style=style or ""), (0, 0, 0, indent))
+
+
+def _item(text: str, indent: int, bullet: str = "-") -> Padding:
+    """A list item: a bullet, then text whose continuation lines hang under the text."""
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(bullet, Text(text))
+    return Padding(grid, (0, 0, 0, indent))
+
+
+def _heading(text: str) -> Text:
+    return Text("\n" + text, style="bold")
+
+
+def _claim_text(c: CitedClaim) -> str:
+    if c.claim is None:
+        return f"{c.id} [not in the catalogue]"
+    mark = "" if c.claim.status == "accepted" else f" [{c.claim.status.upper()}]"
+    text = f"{c.id}{mark}: {c.claim.summary}"
+    if c.disputed and c.claim.why:
+        text += f"\nwhy: {c.claim.why}"
+    return text
+
+
+def _cited_lines(claims: tuple[CitedClaim, ...], indent: int) -> list[object]:
+    return [_item(_claim_text(c), indent) for c in claims]
+
+
+def explain_text(e: Explanation, width: int | None = None) -> str:
+    """``policy explain``: the game in words, then each parameter with its values and claims."""
+    parts: list[object] = [Text(f"{e.game.title}  [{e.file}]", style="bold")]
+    if e.description:
+        parts += [_heading("What the game models"), *(_para(p) for p in _paragraphs(e.description))]
+    if e.left_out:
+        parts += [_heading("Left out"), *(_para(p) for p in _paragraphs(e.left_out))]
+    names = {leader.key: leader.name for leader in e.leaders}
+    parts.append(_heading("Structure"))
+    for line in describe(e.structure, names):
+        depth = (len(line) - len(line.lstrip(" "))) // 2
+        if depth:
+            parts.append(_item(line.strip(), INDENT * (depth + 1) - 2))
+        else:
+            parts.append(_para(line))
+    if e.game_claims:
+        parts.append(_heading("Claims behind the game"))
+        parts += _cited_lines(e.game_claims, INDENT)
+    if e.leaders and e.parameters:
+        parts.append(_heading("Leaders"))
+        for leader, (_, claims) in zip(e.leaders, e.leader_claims, strict=True):
+            head = f"{leader.name} ({leader.key})" + (f": {' '.join(leader.description.split())}" if leader.description else "")
+            parts.append(_item(head + ("\ncites " + ", ".join(c.id for c in claims) if claims else ""), INDENT))
+    if e.parameters:
+        parts.append(_heading("Parameters"))
+    else:
+        parts.append(_heading("Parameters: none (every payoff and probability is a number)"))
+    for p in e.parameters:
+        parts.append(Text(""))
+        parts.append(_para(p.name + ("" if p.used else "  (used by no payoff or probability)"), INDENT, "bold"))
+        if p.description:
+            parts.append(_para(" ".join(p.description.split()), INDENT * 2))
+        parts.append(_para(f"range {_show_range(p.range)}, default {show_value(p.default)}", INDENT * 2))
+        for v in p.values:
+            head = f"{v.name}: {show_value(v.value)}"
+            if v.given == "leader":
+                head += f", range {_show_range(v.range)}" if v.range else ""
+                lines = [" ".join(v.note.split())] if v.note else []
+                if v.sources:
+                    lines.append("sources: " + ", ".join(v.sources))
+            elif v.given == "default":
+                lines = ["not set by the profile: the game's default"]
+            else:
+                head = f"{v.name}: no value"
+                lines = ["neither the profile nor the game gives one"]
+            parts.append(_item("\n".join([head, *lines]), INDENT * 2))
+        if p.claims:
+            parts.append(_para("claims behind it:", INDENT * 2))
+            parts += _cited_lines(p.claims, INDENT * 2)
+    return _render(parts, width)
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Paragraphs of a description, each joined into one line for wrapping."""
+    return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+
+
+# -- claims --------------------------------------------------------------------------
+
+
+def claims_text(claims: list[Claim], width: int | None = None) -> str:
+    """``policy claims``: each claim's id, status and origin, then its summary and what it bears on."""
+    parts: list[object] = []
+    for c in claims:
+        where = f"thread, post {c.post}" + (f" ({c.author})" if c.author else "") if c.kind == "thread" else "external"
+        status = c.status if c.status == "accepted" else c.status.upper()
+        parts.append(Text(f"{c.id}  [{status}]  {where}", style="bold"))
+        parts.append(_para(c.summary))
+        if c.quote:
+            parts.append(_para(f'quote: "{c.quote}"'))
+        if c.source:
+            parts.append(_para(f"source: {c.source}"))
+        parts.append(_para("bears on: " + ", ".join(c.bears_on)))
+        if c.why:
+            parts.append(_para(f"why: {c.why}"))
+        parts.append(Text(""))
+    total = len(claims)
+    counts = [f"{sum(c.status == s for c in claims)} {s}" for s in ("accepted", "contested", "wrong")]
+    parts.append(Text(f"{total} claim{'s' if total != 1 else ''} ({', '.join(counts)})"))
+    return _render(parts, width)
