@@ -318,6 +318,167 @@ def claims(game: str | None, status: str | None, fmt: str) -> None:
 
 
 @main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@leaders_option(
+    "Leader profile: its values fix the parameters not varied, and its declared uncertainty is what "
+    "--samples draws from (several leaders: one Monte Carlo run each).",
+    plural=False,
+)
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@click.option("--vary", multiple=True, metavar="NAME=LOW:HIGH[:POINTS]",
+              help="A grid over this parameter (POINTS default 101); give one or two.")
+@click.option("--samples", type=click.IntRange(min=1), help="Monte Carlo: draw this many samples from the leader's uncertainty.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
+@click.option(
+    "--method",
+    "-m",
+    type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit"]),
+    default="auto",
+    show_default=True,
+    help="auto: the batch solver for perfect information, else a Nash method sample by sample.",
+)
+@click.option("--plot", type=click.Path(dir_okay=False), help="Also draw the sweep to this .png or .svg file.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="csv: one row per sample.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the output to this file instead of the screen.")
+@click.option("--workers", type=click.IntRange(min=1), help="Run on a local Dask cluster of this many processes.")
+@click.option("--scheduler", metavar="ADDRESS", help="Run on the Dask cluster at this address (tcp://host:8786).")
+@library_errors
+def sweep(
+    file: str,
+    leaders: tuple[str, ...],
+    assignments: tuple[str, ...],
+    vary: tuple[str, ...],
+    samples: int | None,
+    seed: int,
+    method: str,
+    plot: str | None,
+    fmt: str,
+    output: str | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Solve a game over a grid of parameter values or Monte Carlo draws.
+
+    With --vary, a grid over one or two parameters, the others at the
+    leader's values. With --samples, draws from the uncertainty each leader
+    profile declares (its ranges and distributions). Prints the share of
+    samples taking each equilibrium path, each outcome's probability with a
+    95% interval, and the outcome facts. Ctrl-C stops and prints what was
+    solved; no output or plot file is written then.
+
+    Example: policy sweep games/diplomacy_1939.toml --leader stalin --vary readiness=0.1:0.9:81
+    """
+    import contextlib
+    import time
+
+    from policy.analysis.sweep import (
+        grid_samples,
+        monte_carlo_samples,
+        parse_vary,
+        run_sweep,
+        uncertain_parameters,
+    )
+    from policy.leaders import Leader, load_leader, parse_assignments, resolve
+    from policy.loading import load, write_text_atomic
+
+    if bool(vary) == bool(samples):
+        raise click.UsageError("give either --vary (a grid) or --samples (Monte Carlo), not both or neither")
+    names = leader_names(leaders)
+    if vary and len(names) > 1:
+        raise click.UsageError("a grid (--vary) takes one leader")
+    if samples and not names:
+        raise click.UsageError("--samples draws from a leader's declared uncertainty: give --leader")
+    grid = [parse_vary(v) for v in vary]
+    game = load(file)
+    overrides = parse_assignments(assignments)
+    profiles: list[Leader | None] = [load_leader(n) for n in names] or [None]
+    jobs = []
+    for profile in profiles:
+        base = resolve(game, profile, overrides)
+        if grid:
+            jobs.append((profile, grid_samples(game, base, grid), [v.name for v in grid]))
+        else:
+            assert profile is not None
+            drawn = monte_carlo_samples(game, profile, base, samples or 0, seed)
+            for name in overrides:
+                drawn[name][:] = float(overrides[name])
+            varied = [n for n in uncertain_parameters(game, profile) if n not in overrides]
+            jobs.append((profile, drawn, varied))
+
+    results = []
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if workers or scheduler:
+            from policy.analysis.cluster import dask_client
+
+            executor = stack.enter_context(dask_client(scheduler, workers))
+        for profile, values, varied in jobs:
+            label = profile.key if profile else ""
+            results.append(
+                run_sweep(game, values, method=method, varied=varied if grid else (), leader=label,
+                          executor=executor, progress=_progress_bar(stack, label or game.title, time.monotonic()))
+            )
+            if results[-1].interrupted:
+                break
+
+    from policy.render.sweep import sweep_csv, sweep_table, sweeps_json
+
+    if fmt == "json":
+        text = sweeps_json(results, seed if samples else None)
+    elif fmt == "csv":
+        text = sweep_csv(results)
+    else:
+        text = sweep_table(results)
+    interrupted = results[-1].interrupted or len(results) < len(jobs)
+    if interrupted:
+        click.echo(text, nl=False)
+        click.echo(f"interrupted: {results[-1].done} of {results[-1].requested} samples solved; "
+                   "no file written", err=True)
+        sys.exit(130)
+    if plot:
+        from policy.render.plot import plot_bars, plot_line, plot_regions
+
+        if samples:
+            plot_bars(results, plot)
+        elif len(grid) == 1:
+            plot_line(results[0], plot)
+        else:
+            plot_regions(results[0], plot)
+    if output:
+        try:
+            write_text_atomic(output, text)
+        except OSError as err:
+            raise click.ClickException(f"{output}: cannot write: {err.strerror or err}") from None
+        click.echo(f"wrote {output}" + (f" and {plot}" if plot else ""), err=True)
+    else:
+        click.echo(text, nl=False)
+        if plot:
+            click.echo(f"wrote {plot}", err=True)
+
+
+def _progress_bar(stack: Any, what: str, started: float) -> Callable[[int, int], None]:
+    """A progress callback that shows a rich bar on stderr once a sweep has run for a second."""
+    import time
+
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in state:
+            if time.monotonic() - started < 1.0 or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            bar = stack.enter_context(Progress(console=Console(stderr=True), transient=True))
+            state["bar"] = bar
+            state["task"] = bar.add_task(f"solving {what}", total=total)
+        state["bar"].update(state["task"], completed=done)
+
+    return update
+
+
+@main.command()
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.argument("target", type=click.Path(dir_okay=False))
 @click.option("--leader", "-l", help="Gambit files have no parameters: evaluate at this leader's values.")

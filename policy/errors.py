@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from policy.analysis.sweep import SweepError
 from policy.claims import ClaimsError
 from policy.expr import ExprError
 from policy.gambit import GambitFormatError
@@ -9,6 +10,7 @@ from policy.gamefile import GameFileError
 from policy.leaders import LeaderError
 from policy.loading import UnknownFormatError
 from policy.model import GameError
+from policy.render.plot import PlotError
 from policy.solvers.errors import SolverError
 
 #: Errors caused by input (files, options): shown as one line, exit code 1.
@@ -21,4 +23,6 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     ClaimsError,
     GambitFormatError,
     UnknownFormatError,
+    SweepError,
+    PlotError,
 )

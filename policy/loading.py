@@ -98,7 +98,15 @@ def save(game: Game, path: str | Path, values: Mapping[str, Fraction] | None = N
         When the directory cannot be written.
     """
     path = Path(path)
-    text = dumps(game, _suffix(path), values)
+    write_text_atomic(path, dumps(game, _suffix(path), values))
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file that replaces it in one step.
+
+    On any error (or Ctrl-C) the target is untouched and no temporary file remains.
+    """
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:

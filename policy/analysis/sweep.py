@@ -414,8 +414,11 @@ def run_sweep(
                 if progress:
                     progress(stop, n)
         else:
+            shared: Any = game
+            if hasattr(executor, "scatter"):  # a Dask client: send the game to each worker once
+                shared = executor.scatter(game, broadcast=True)
             futures = [
-                executor.submit(solve_block, game, take(samples, start, stop), start, method)
+                executor.submit(solve_block, shared, take(samples, start, stop), start, method)
                 for start, stop in spans
             ]
             finished = 0

@@ -1,0 +1,152 @@
+"""Sweep results as a table, JSON, or CSV of samples."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from policy.analysis.sweep import SweepResult
+from policy.render.text import _render, _table
+
+
+def _pct(x: float) -> str:
+    if 0 < x < 0.0005:
+        return "<0.1%"
+    if 0.9995 < x < 1:
+        return ">99.9%"
+    return f"{100 * x:.1f}%"
+
+
+def outcome_names(result: SweepResult) -> dict[str, str]:
+    """Terminal node name -> outcome label."""
+    game = result.game
+    out = {}
+    for t in game.terminals.tolist():
+        o = int(game.outcome[t])
+        out[game.node_names[t]] = game.outcomes[o].label if o >= 0 else game.node_names[t]
+    return out
+
+
+def runs(result: SweepResult) -> list[tuple[float, float, str]]:
+    """For a one-parameter grid: consecutive stretches of the grid with the same equilibrium path."""
+    if len(result.varied) != 1 or not result.done:
+        return []
+    x = result.samples[result.varied[0]][: result.done]
+    order = np.argsort(x, kind="stable")
+    out: list[tuple[float, float, str]] = []
+    for k in order.tolist():
+        path = result.path_words[int(result.path_index[k])]
+        if out and out[-1][2] == path:
+            out[-1] = (out[-1][0], float(x[k]), path)
+        else:
+            out.append((float(x[k]), float(x[k]), path))
+    return out
+
+
+def sweep_table(results: Sequence[SweepResult], width: int | None = None) -> str:
+    """Paths, outcomes (with 95% intervals) and facts of one or more sweeps."""
+    tables: list[object] = []
+    for r in results:
+        grid = bool(r.varied)
+        head = f"{r.game.title}\n{r.leader or 'defaults'}: {r.done} "
+        head += f"grid points over {', '.join(r.varied)}" if grid else "Monte Carlo samples"
+        head += f", method {r.method}"
+        if r.interrupted:
+            head += f" (interrupted: {r.done} of {r.requested} solved)"
+        tables.append(head + "\n")
+        if len(r.varied) == 1:
+            t = _table("Equilibrium path along the grid", r.varied[0], "path")
+            for lo, hi, path in runs(r):
+                t.add_row(f"{lo:.6g}" if lo == hi else f"{lo:.6g} to {hi:.6g}", path)
+            tables.append(t)
+        t = _table("Equilibrium paths", "share", "path")
+        for path, share in r.path_shares():
+            t.add_row(_pct(share), path)
+        tables.append(t)
+        names = outcome_names(r)
+        if grid:
+            t = _table("Outcomes (mean over the grid)", "probability", "outcome")
+        else:
+            t = _table("Outcomes (mean, 95% interval)", "probability", "interval", "outcome")
+        ranked = sorted(r.outcome_probabilities().items(), key=lambda kv: -kv[1][0])
+        for node, (mean, lo, hi) in ranked:
+            if mean > 0:
+                t.add_row(_pct(mean), *(() if grid else (f"{_pct(lo)} to {_pct(hi)}",)), names[node])
+        tables.append(t)
+        facts = r.fact_probabilities()
+        if facts:
+            t = _table("Facts", "fact", "value", "probability", *(() if grid else ("interval",)))
+            for key, values in facts.items():
+                for value, (mean, lo, hi) in sorted(values.items(), key=lambda kv: -kv[1][0]):
+                    if mean > 0:
+                        t.add_row(key, value, _pct(mean), *(() if grid else (f"{_pct(lo)} to {_pct(hi)}",)))
+            tables.append(t)
+        if r.tie.any():
+            tables.append(
+                f"Ties: in {_pct(r.tie_share())} of samples a mover on the path is indifferent\n"
+                "(a boundary between regions); the first best action is shown.\n"
+            )
+    return _render(tables, width)
+
+
+def sweep_data(result: SweepResult, seed: int | None = None) -> dict[str, Any]:
+    """A sweep's summary as one JSON-ready object."""
+    names = outcome_names(result)
+    data: dict[str, Any] = {
+        "game": {"title": result.game.title, "players": list(result.game.players)},
+        "leader": result.leader or None,
+        "method": result.method,
+        "samples": result.requested,
+        "done": result.done,
+        "interrupted": result.interrupted,
+        "varied": list(result.varied),
+        "seed": seed,
+        "paths": [{"path": p, "share": s} for p, s in result.path_shares()],
+        "choices": result.choice_shares(),
+        "outcomes": {
+            node: {"label": names[node], "probability": m, "low": lo, "high": hi}
+            for node, (m, lo, hi) in result.outcome_probabilities().items()
+        },
+        "facts": {
+            key: {v: {"probability": m, "low": lo, "high": hi} for v, (m, lo, hi) in values.items()}
+            for key, values in result.fact_probabilities().items()
+        },
+        "payoffs": {
+            p: float(result.payoffs[:, k].mean()) if result.done else None
+            for k, p in enumerate(result.game.players)
+        },
+        "tie_share": result.tie_share(),
+    }
+    if len(result.varied) == 1:
+        data["runs"] = [{"from": lo, "to": hi, "path": p} for lo, hi, p in runs(result)]
+    return data
+
+
+def sweeps_json(results: Sequence[SweepResult], seed: int | None = None) -> str:
+    data: Any = sweep_data(results[0], seed) if len(results) == 1 else [sweep_data(r, seed) for r in results]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def sweep_csv(results: Sequence[SweepResult]) -> str:
+    """One row per sample: leader, parameter values, path, outcome probabilities, payoffs, tie."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    first = results[0]
+    params = sorted(first.samples)
+    terminals = [first.game.node_names[t] for t in first.game.terminals.tolist()]
+    writer.writerow(["leader", "sample", *params, "path", *terminals,
+                     *(f"payoff_{p}" for p in first.game.players), "tie"])
+    for r in results:
+        paths = r.paths
+        for i in range(r.done):
+            writer.writerow([
+                r.leader, i, *(repr(float(r.samples[p][i])) for p in params), paths[i],
+                *(repr(float(x)) for x in r.reach[i]), *(repr(float(x)) for x in r.payoffs[i]),
+                int(r.tie[i]),
+            ])
+    return out.getvalue()
