@@ -353,6 +353,15 @@ class Game:
     _node_index: dict[str, int] = field(default_factory=dict, repr=False)
     _cache: dict[object, object] = field(default_factory=dict, repr=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The cache may hold compiled functions, which do not pickle; it refills on use.
+        state = self.__dict__.copy()
+        state["_cache"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     # -- structure -----------------------------------------------------------------
     @property
     def num_nodes(self) -> int:

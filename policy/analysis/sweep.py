@@ -289,7 +289,10 @@ def solve_block(game: Game, samples: Mapping[str, Array], start: int, method: st
 def _batch_block(game: Game, samples: Mapping[str, Array], start: int) -> Block:
     from policy.analysis.batch import BatchGame
 
-    result = BatchGame(game).solve(samples)
+    compiled = game._cache.get("batch")
+    if not isinstance(compiled, BatchGame):
+        compiled = game._cache["batch"] = BatchGame(game)
+    result = compiled.solve(samples)
     decision = result.decision_nodes
     offsets = game.infoset_offsets[game.infoset[decision]]
     chosen = (offsets[None, :] + result.choice).ravel()
@@ -335,9 +338,6 @@ def _path_words(game: Game, decision: npt.NDArray[np.int64], row: npt.NDArray[np
 
 def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: str) -> Block:
     from policy.analysis.compare import path_decisions
-    from policy.solvers import solve
-    from policy.solvers.result import show_number
-
     n = len(next(iter(samples.values()))) if samples else 1
     behavior = np.zeros(game.num_actions)
     reach = np.zeros((n, len(game.terminals)))
@@ -347,7 +347,7 @@ def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: st
     index = np.zeros(n, dtype=np.int64)
     for i in range(n):
         values = {k: float(v[i]) for k, v in samples.items()}
-        result = solve(game, values, method=method, exact=False)
+        result = _solve_robustly(game, values, method)
         eq = result.equilibria[0]
         behavior += np.asarray(eq.probabilities, dtype=np.float64)
         reach[i] = np.asarray(eq.reach, dtype=np.float64)
@@ -357,11 +357,32 @@ def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: st
         for d in path_decisions(result, eq):
             if d.choice is not None:
                 words.append(f"{d.infoset}={d.choice}")
-            else:
-                mix = "/".join(f"{a}:{show_number(round(float(p), 3))}" for a, p in d.behavior.items() if p)
-                words.append(f"{d.infoset}={mix}")
+            else:  # a mixed choice: its support (the probabilities vary continuously)
+                words.append(f"{d.infoset}=" + "/".join(a for a, p in d.behavior.items() if p > 0))
         index[i] = paths.setdefault(", ".join(dict.fromkeys(words)), len(paths))
     return Block(start, behavior, reach, payoffs, tie, index, tuple(paths))
+
+
+def _solve_robustly(game: Game, values: Mapping[str, float], method: str) -> Any:
+    """Solve in floats; near a degenerate point, where floats may fail to verify, exactly.
+
+    A two-player game whose linear program cannot be recovered exactly (HiGHS
+    works in floats) falls back to Lemke's algorithm in integer pivoting.
+    """
+    from policy.solvers import solve
+    from policy.solvers.errors import SolverError
+
+    exact = {k: Fraction(x) for k, x in values.items()}
+    attempts = [(values, method, False), (exact, method, True)]
+    if len(game.players) == 2 and method in ("auto", "lp"):
+        attempts.append((exact, "lcp", True))
+    for k, (vals, how, is_exact) in enumerate(attempts):
+        try:
+            return solve(game, vals, method=how, exact=is_exact)
+        except SolverError:
+            if k == len(attempts) - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def run_sweep(
