@@ -265,3 +265,20 @@ def test_no_beliefs_with_perfect_information(standoff: Path) -> None:
     result = solve(game, resolve(game))
     assert result_data(result)["equilibria"][0]["beliefs"] == {}
     assert "belief" not in solve_table(result, width=80)
+
+
+def test_flips_give_each_leaders_nearest_boundary(standoff: Path) -> None:
+    # With a range on nerve, A's push/yield boundary at nerve = 1/2 is the only flip:
+    # 3/2 away for bold (3/8 of the range [0, 4]) and 1/4 away for meek (1/16).
+    standoff.write_text(STANDOFF.replace('default = 1\n', 'default = 1\nrange = [0, 4]\n', 1))
+    [c] = compare([(standoff, load_game(standoff))], leaders(standoff, "bold", "meek"))
+    bold, meek = c.flips
+    assert [f.parameter for f in bold.flips] == [f.parameter for f in meek.flips] == ["nerve"]
+    assert bold.flips[0].boundary == pytest.approx(0.5, abs=1e-8)
+    assert bold.flips[0].share_of_range == pytest.approx(3 / 8, abs=1e-8)
+    assert meek.flips[0].share_of_range == pytest.approx(1 / 16, abs=1e-8)
+    assert bold.flips[0].path_after == meek.path == "start=yield"
+    data = comparison_data([c])["games"][0]["flips"]
+    assert data["meek"]["nearest"][0]["to_path"] == bold.path
+    [plain] = compare([(standoff, load_game(standoff))], leaders(standoff, "bold", "meek"), flips=False)
+    assert plain.flips == ()

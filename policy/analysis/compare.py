@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from policy import tolerances
+from policy.analysis.flip import FlipSearch, distances_to_flip
 from policy.expr import ExprError
 from policy.leaders import Leader, load_leader, resolve
 from policy.model import Game, GameError, NodeKind, Number
@@ -110,6 +111,8 @@ class GameComparison:
     results: tuple[SolveResult, ...]
     facts: tuple[dict[str, dict[str, Number]], ...] = ()
     swaps: tuple[Swap, ...] = ()
+    flips: tuple[FlipSearch, ...] = ()
+    """``flips[k]``: the distance to a flip of each parameter under ``leaders[k]``."""
 
 
 def path_decisions(result: SolveResult, eq: Equilibrium) -> list[Decision]:
@@ -229,6 +232,7 @@ def compare(
     method: str = "auto",
     exact: bool | None = None,
     swaps: bool = True,
+    flips: bool = True,
     **options: Any,
 ) -> list[GameComparison]:
     """Solve every game under every leader.
@@ -243,6 +247,9 @@ def compare(
         As for :func:`policy.solvers.solve`; the swaps use the same.
     swaps
         Whether to solve the swaps (see :class:`Swap`).
+    flips
+        Whether to search each leader's distance to a flip
+        (:func:`policy.analysis.flip.distances_to_flip`, with ``method``).
     """
     profiles = tuple(x if isinstance(x, Leader) else load_leader(x) for x in leaders)
     out = []
@@ -261,7 +268,12 @@ def compare(
                     exact=exact,
                     **options,
                 )
-        out.append(GameComparison(game, display_path(file), profiles, results, facts, tuple(found)))
+        searches: tuple[FlipSearch, ...] = ()
+        if flips:
+            searches = tuple(distances_to_flip(game, v, method=method) for v in values)
+        out.append(
+            GameComparison(game, display_path(file), profiles, results, facts, tuple(found), searches)
+        )
     return out
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from policy.leaders import Leader, LeaderError
-from policy.model import Game
+from policy.model import Game, Number
 
 #: Samples per block of work (the unit of progress, interruption and distribution).
 BLOCK = 1 << 14
@@ -372,8 +372,8 @@ def _solve_robustly(game: Game, values: Mapping[str, float], method: str) -> Any
     from policy.solvers import solve
     from policy.solvers.errors import SolverError
 
-    exact = {k: Fraction(x) for k, x in values.items()}
-    attempts = [(values, method, False), (exact, method, True)]
+    exact: dict[str, Number] = {k: Fraction(x) for k, x in values.items()}
+    attempts: list[tuple[Mapping[str, Number], str, bool]] = [(values, method, False), (exact, method, True)]
     if len(game.players) == 2 and method in ("auto", "lp"):
         attempts.append((exact, "lcp", True))
     for k, (vals, how, is_exact) in enumerate(attempts):

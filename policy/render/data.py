@@ -9,6 +9,7 @@ from typing import Any
 
 from policy.analysis.compare import Behavior, GameComparison, Swap, on_path, shared_beliefs
 from policy.analysis.explain import CitedClaim, Explanation, describe
+from policy.analysis.flip import FlipSearch
 from policy.claims import Claim
 from policy.leaders import Leader
 from policy.model import Number
@@ -95,7 +96,8 @@ def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
     Per game: ``results`` (leader key -> solve object), ``path`` (leader key
     -> information set -> behaviour, for the sets the first equilibrium
     reaches), ``facts`` (leader key -> fact -> value -> probability) and
-    ``swaps`` (a list of :func:`swap_data` objects).
+    ``swaps`` (a list of :func:`swap_data` objects) and ``flips`` (leader
+    key -> :func:`flip_data`).
     """
     return {
         "leaders": [
@@ -121,9 +123,33 @@ def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
                     for leader, facts in zip(c.leaders, c.facts, strict=True)
                 },
                 "swaps": [swap_data(s) for s in c.swaps],
+                "flips": {
+                    leader.key: flip_data(search)
+                    for leader, search in zip(c.leaders, c.flips, strict=True)
+                },
             }
             for c in comparisons
         ],
+    }
+
+
+def flip_data(search: FlipSearch) -> dict[str, Any]:
+    """One leader's distances to a flip: the path, each parameter's nearest flip, the stable ones."""
+    return {
+        "path": search.path,
+        "nearest": [
+            {
+                "parameter": f.parameter,
+                "value": f.value,
+                "flips_at": f.boundary,
+                "change": f.change,
+                "share_of_range": f.share_of_range,
+                "to_path": f.path_after,
+            }
+            for f in search.flips
+        ],
+        "stable": list(search.stable),
+        "failed": dict(search.failed),
     }
 
 
