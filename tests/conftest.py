@@ -2,8 +2,10 @@
 
 Tolerances live here, named, in one place. ``to_pygambit`` converts one of our
 games to a pygambit game so that other test modules can cross-check solutions
-against Gambit; ``games_with_values`` is the hypothesis strategy for random
-perfect-information games with chance nodes.
+against Gambit (``needs_pygambit`` skips a test without it);
+``games_with_values`` is the hypothesis strategy for random
+perfect-information games with chance nodes. The games several test modules
+solve are in tests/games.py.
 """
 
 from __future__ import annotations
@@ -189,6 +191,16 @@ def reference_reach(game: Game, numbers: Numbers, probabilities: Sequence[Number
 # ---------------------------------------------------------------------------------
 # pygambit
 # ---------------------------------------------------------------------------------
+try:
+    import pygambit
+except ImportError:  # pragma: no cover - depends on the environment
+    pygambit = None
+
+HAVE_PYGAMBIT = pygambit is not None
+
+needs_pygambit = pytest.mark.skipif(not HAVE_PYGAMBIT, reason="pygambit is not installed")
+
+
 def to_pygambit(game: Game, values: Mapping[str, Number]) -> tuple[Any, dict[tuple[str, str], Any]]:
     """The same game in pygambit, and our (infoset name, action) -> pygambit action.
 
@@ -197,8 +209,6 @@ def to_pygambit(game: Game, values: Mapping[str, Number]) -> tuple[Any, dict[tup
     name; chance probabilities are exact. Information sets with several members
     are kept (members after the first join the first one's set).
     """
-    import pygambit
-
     numbers = game.numbers(values, exact=True)
     g = pygambit.Game.new_tree(players=list(game.players), title=game.title or "game")
     ours_to_theirs: dict[int, Any] = {0: g.root}
@@ -244,6 +254,13 @@ def pygambit_profile(
         for action, p in probs.items():
             profile[actions[(infoset, action)]] = Fraction(p)
     return profile
+
+
+def gambit_regret(game: Game, behavior: Mapping[str, Mapping[str, Number]],
+                  values: Mapping[str, Number] | None = None) -> Fraction:
+    """pygambit's ``max_regret`` of our behaviour profile (through its strategic form)."""
+    g, actions = to_pygambit(game, values or {})
+    return Fraction(pygambit_profile(g, actions, behavior).max_regret())
 
 
 # ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from tests.conftest import (
     decision,
     doc_example,
     games_with_values,
+    needs_pygambit,
     pygambit_profile,
     reference_max_gain,
     reference_reach,
@@ -30,15 +31,7 @@ from tests.conftest import (
     terminal,
     to_pygambit,
 )
-
-try:
-    import pygambit  # noqa: F401
-
-    HAVE_PYGAMBIT = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAVE_PYGAMBIT = False
-
-needs_pygambit = pytest.mark.skipif(not HAVE_PYGAMBIT, reason="pygambit is not installed")
+from tests.games import ENTRY_VALUES, centipede, entry_deterrence, matching_pennies
 
 
 def pure_choices(game, eq):
@@ -49,33 +42,20 @@ def pure_choices(game, eq):
 # ---------------------------------------------------------------------------------
 # Literature
 # ---------------------------------------------------------------------------------
-def entry_deterrence():
+def entry():
     # Selten (1978), "The chain store paradox", Theory and Decision 9: one stage of
     # the chain-store game. Fighting hurts the incumbent, so once the entrant is in,
     # it accommodates; foreseeing that, the entrant enters.
-    return load_game_text(doc_example()), {"fight_cost": Fraction(1)}
+    return entry_deterrence(), ENTRY_VALUES
 
 
 def load_game_text(text):
     return loads_game(text, "test.toml", known_claims=[])
 
 
-def centipede():
-    # Rosenthal (1981), "Games of perfect information, predatory pricing and the
-    # chain-store paradox", J. Economic Theory 25: the centipede game. Six legs
-    # with the pot doubling at each pass, payoffs as in McKelvey and Palfrey (1992),
-    # "An experimental study of the centipede game", Econometrica 60. Backward
-    # induction: whoever moves takes, so player 1 takes at the first node.
-    takes = [("0.40", "0.10"), ("0.20", "0.80"), ("1.60", "0.40"), ("0.80", "3.20"),
-             ("6.40", "1.60"), ("3.20", "12.80")]
-    specs = []
-    for k, (one, two) in enumerate(takes):
-        following = f"leg{k + 2}" if k + 1 < len(takes) else "end"
-        specs.append(decision(f"leg{k + 1}", ["P1", "P2"][k % 2], take=f"took{k + 1}",
-                              **{"pass": following}))
-        specs.append(terminal(f"took{k + 1}", one, two))
-    specs.append(terminal("end", "25.60", "6.40"))
-    return build_game("Centipede", ["P1", "P2"], specs), {}
+def six_leg_centipede():
+    # Rosenthal (1981): whoever moves takes, so player 1 takes at the first node.
+    return centipede(6), {}
 
 
 APPEAL = """\
@@ -127,7 +107,7 @@ def appeal(p_west=Fraction(3, 5)):
 
 
 def test_entry_deterrence_entrant_enters_incumbent_accommodates():
-    game, values = entry_deterrence()
+    game, values = entry()
     result = solve(game, values)
     assert result.method == "spe" and result.exact and result.unique
     (eq,) = result.equilibria
@@ -137,7 +117,7 @@ def test_entry_deterrence_entrant_enters_incumbent_accommodates():
 
 
 def test_centipede_player_one_takes_at_once():
-    game, values = centipede()
+    game, values = six_leg_centipede()
     (eq,) = solve(game, values).equilibria
     assert set(pure_choices(game, eq).values()) == {"take"}
     assert eq.payoffs == {"P1": Fraction(2, 5), "P2": Fraction(1, 10)}
@@ -166,7 +146,7 @@ def test_chance_node_value_at_another_parameter_value():
     assert eq.payoffs == {"USSR": Fraction(1, 2), "Germany": 1}
 
 
-LITERATURE = {"entry-deterrence": entry_deterrence, "centipede": centipede, "appeal": appeal}
+LITERATURE = {"entry-deterrence": entry, "centipede": six_leg_centipede, "appeal": appeal}
 
 
 @pytest.mark.parametrize("make", list(LITERATURE.values()), ids=list(LITERATURE))
@@ -283,21 +263,11 @@ def test_all_equilibria_matches_brute_force(game_values):
 # ---------------------------------------------------------------------------------
 # Imperfect information
 # ---------------------------------------------------------------------------------
-def matching_pennies():
-    return build_game("pennies", ["A", "B"], [
-        decision("root", "A", heads="x", tails="y"),
-        decision("x", "B", infoset="guess", heads="hh", tails="ht"),
-        decision("y", "B", infoset="guess", heads="th", tails="tt"),
-        terminal("hh", 1, -1), terminal("ht", -1, 1),
-        terminal("th", -1, 1), terminal("tt", 1, -1),
-    ])
-
-
 def test_backward_induction_refuses_imperfect_information_naming_the_set():
     with pytest.raises(SolverError) as info:
         spe_solve(matching_pennies(), {})
     message = str(info.value)
-    assert "'guess'" in message
+    assert "'P2'" in message
     for other in ("lcp", "lp", "enummixed", "enumpure", "logit"):
         assert other in message
 
@@ -308,12 +278,12 @@ def test_the_registry_sends_imperfect_information_to_a_nash_method(method, ran):
     result = solve(matching_pennies(), {}, method=method)
     assert result.method == ran
     [eq] = result.equilibria
-    assert eq.behavior["guess"] == {"heads": Fraction(1, 2), "tails": Fraction(1, 2)}
+    assert eq.behavior["P2"] == {"H": Fraction(1, 2), "T": Fraction(1, 2)}
     assert eq.max_regret == 0
 
 
 def test_unknown_method_is_refused():
-    game, values = entry_deterrence()
+    game, values = entry()
     with pytest.raises(SolverError, match="unknown method 'zermelo'"):
         solve(game, values, method="zermelo")
 
@@ -409,7 +379,7 @@ def test_pygambit_sees_non_equilibria():
     # (the incumbent gains 2 by accommodating). Entrant stays out, incumbent
     # fights: a Nash equilibrium that is not subgame-perfect, which only the
     # node-by-node check catches.
-    game, values = entry_deterrence()
+    game, values = entry()
     g, actions = to_pygambit(game, values)
     fight = {"fight": 1, "accommodate": 0}
     enter = pygambit_profile(g, actions, {"entry": {"enter": 1, "stay_out": 0}, "response": fight})
@@ -430,22 +400,22 @@ def test_pygambit_confirms_random_equilibria(game_values):
 
 @needs_pygambit
 def test_to_pygambit_keeps_information_sets():
-    # Matching pennies: B cannot see A's coin, so B's two nodes are one set in
+    # Matching pennies: P2 cannot see P1's coin, so P2's two nodes are one set in
     # Gambit too, and only the half-half profile is an equilibrium.
     game = matching_pennies()
     g, actions = to_pygambit(game, {})
-    (guess,) = [s for s in g.infosets if s.player.label == "B"]
+    (guess,) = [s for s in g.infosets if s.player.label == "P2"]
     assert len(guess.members) == 2
-    assert actions[("guess", "tails")] == list(guess.actions)[1]
-    half = {"heads": Fraction(1, 2), "tails": Fraction(1, 2)}
-    assert pygambit_profile(g, actions, {"root": half, "guess": half}).max_regret() == 0
-    heads = {"heads": 1, "tails": 0}
-    assert pygambit_profile(g, actions, {"root": half, "guess": heads}).max_regret() == 1
+    assert actions[("P2", "T")] == list(guess.actions)[1]
+    half = {"H": Fraction(1, 2), "T": Fraction(1, 2)}
+    assert pygambit_profile(g, actions, {"P1": half, "P2": half}).max_regret() == 0
+    heads = {"H": 1, "T": 0}
+    assert pygambit_profile(g, actions, {"P1": half, "P2": heads}).max_regret() == 1
 
 
 def test_solution_of_a_loaded_file_is_the_same_as_of_the_built_game(write_game):
     # The same entry game, from the docs file and from node specs.
-    game, values = entry_deterrence()
+    game, values = entry()
     built = build_game("Entry deterrence", ["Entrant", "Incumbent"], [
         decision("entry", "Entrant", enter="response", stay_out="out"),
         decision("response", "Incumbent", fight="war", accommodate="shared"),

@@ -1,6 +1,6 @@
 """``enummixed`` and exact vertex enumeration: literature, Gambit and nashpy, properties.
 
-Strategic-form games are written as trees with :func:`tests.test_enumpure.table_game`
+Strategic-form games are written as trees with :func:`tests.games.table_game`
 (player 2 moves without seeing player 1's move), or read from the ``.nfg`` files
 in tests/data_nfg/. Exact answers are compared with Gambit's exact ``enummixed``
 as sets, float answers (nashpy) with exact ones within a tolerance.
@@ -29,10 +29,10 @@ from policy.solvers.vertex import (
     polytope_vertices,
 )
 from tests.conftest import pygambit_profile, to_pygambit
-from tests.test_enumpure import (
-    BOS,
-    PENNIES,
-    catalog_games,
+from tests.games import (
+    BATTLE_OF_THE_SEXES,
+    MATCHING_PENNIES,
+    catalog_slugs,
     from_pygambit,
     gambit_mixed,
     gambit_signature,
@@ -89,7 +89,7 @@ def test_battle_of_the_sexes_three_equilibria():
     # payoffs (2, 1) and (1, 2)): the two pure equilibria and the mixed one where
     # player 1 plays Bach with probability 2/3 and player 2 with probability 1/3;
     # each then expects 2/3.
-    result = solve_table(BOS)
+    result = solve_table(BATTLE_OF_THE_SEXES)
     assert result.method == "enummixed" and result.exact
     assert [mixed_of(eq) for eq in result.equilibria] == [
         ((1, 0), (1, 0)),
@@ -104,7 +104,7 @@ def test_battle_of_the_sexes_three_equilibria():
 def test_matching_pennies_unique_uniform():
     # Osborne and Rubinstein (1994), Example 17.1 and chapter 3: no pure
     # equilibrium; the unique mixed one is (1/2, 1/2) for both, value 0.
-    (eq,) = solve_table(PENNIES).equilibria
+    (eq,) = solve_table(MATCHING_PENNIES).equilibria
     assert mixed_of(eq) == ((F(1, 2), F(1, 2)), (F(1, 2), F(1, 2)))
     assert eq.values == (0, 0)
 
@@ -155,7 +155,7 @@ NFG_EXPECTED = {
 @pytest.mark.parametrize("name", sorted(NFG_EXPECTED))
 def test_nfg_files(name):
     text = (DATA / name).read_text(encoding="utf-8")
-    games = [from_pygambit(pygambit.read_nfg(DATA / name))[0]]
+    games = [from_pygambit(pygambit.read_nfg(DATA / name))]
     try:
         from policy.gambit import read_nfg  # type: ignore[attr-defined]
     except ImportError:
@@ -271,16 +271,16 @@ def test_float_falls_back_when_qhull_cannot_work():
                                                           ((1.0,), (0.0, 0.0, 1.0))]
 
 
-@pytest.mark.parametrize("slug", catalog_games(max_players=2))
+@pytest.mark.parametrize("slug", catalog_slugs(players=(2,)))
 def test_catalog_games_match_gambit(slug):
     import pygambit.catalog as catalog
 
     g = catalog.load(slug)
-    game, nodes = from_pygambit(g)
+    game = from_pygambit(g)
     ours = enummixed_solve(game, {})
     theirs = pygambit.nash.enummixed_solve(g, rational=True).equilibria
     if g.is_tree:
-        expected = {gambit_signature(game, nodes, eq) for eq in theirs}
+        expected = {gambit_signature(game, eq) for eq in theirs}
         got = {signature(eq) for eq in ours.equilibria}
     else:
         expected = {gambit_table_signature(g, eq) for eq in theirs}

@@ -1,33 +1,42 @@
 """``enumpure``: literature values, Gambit cross-checks, hypothesis properties.
 
-Strategic-form games are written as trees (player 1 moves, player 2 moves in
-one information set not knowing player 1's move, and so on), so that our
-reduced normal form is exactly the table. The helpers here are shared with
-tests/test_enummixed.py.
+Strategic-form games are written as trees by ``tests.games.table_game``
+(player 1 moves, player 2 moves in one information set not knowing player 1's
+move, and so on), so that our reduced normal form is exactly the table.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections import deque
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
 
 from policy.expr import parse
-from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, build_game
+from policy.model import GameError, NodeKind, NodeSpec, Outcome, build_game
 from policy.solvers import SolverError
 from policy.solvers.backward import spe_solve
 from policy.solvers.enumpure import enumpure_solve, pure_equilibrium_cells
-from tests.conftest import (
-    doc_example,
-    games_with_values,
-    pygambit_profile,
-    to_pygambit,
+from tests.conftest import games_with_values, pygambit_profile, to_pygambit
+from tests.games import (
+    ENTRY_VALUES,
+    PRISONERS,
+    battle_of_the_sexes,
+    catalog_slugs,
+    entry_deterrence,
+    from_pygambit,
+    gambit_mixed,
+    gambit_signature,
+    gambit_table,
+    gambit_table_signature,
+    matching_pennies,
+    pure_cell,
+    signature,
+    table_game,
+    table_signature,
+    tables,
 )
 
 pygambit = pytest.importorskip("pygambit")
@@ -38,182 +47,8 @@ SETTINGS = settings(
 
 
 # ---------------------------------------------------------------------------------
-# Helpers (also used by tests/test_enummixed.py)
+# Literature (Osborne and Rubinstein 1994, chapter 2; tables in tests/games.py)
 # ---------------------------------------------------------------------------------
-def table_game(payoffs: Any, title: str = "table", labels: Any = None) -> Game:
-    """A simultaneous-move game as a tree, from per-player payoff arrays.
-
-    ``payoffs[i][s_1, ..., s_n]`` is player ``i``'s payoff. Player ``k`` moves at
-    depth ``k`` in one information set ``m<k>`` (not seeing earlier moves);
-    action ``j`` of player ``k`` is ``labels[k][j]`` (default ``s<k>_<j>``).
-    """
-    arrays = [np.asarray(a, dtype=object) for a in payoffs]
-    n = len(arrays)
-    shape = arrays[0].shape
-    labels = labels or [[f"s{k}_{j}" for j in range(size)] for k, size in enumerate(shape)]
-    specs: list[NodeSpec] = []
-    for depth in range(n + 1):
-        for cell in itertools.product(*(range(s) for s in shape[:depth])):
-            name = "n" + "_".join(map(str, cell))
-            if depth == n:
-                outcome = Outcome(name, tuple(parse(Fraction(a[cell])) for a in arrays))
-                specs.append(NodeSpec(name, NodeKind.TERMINAL, outcome=outcome))
-                continue
-            kids = tuple(
-                (labels[depth][j], "n" + "_".join(map(str, (*cell, j)))) for j in range(shape[depth])
-            )
-            specs.append(
-                NodeSpec(name, NodeKind.DECISION, player=f"P{depth + 1}", actions=kids,
-                         infoset=f"m{depth + 1}")
-            )
-    return build_game(title, [f"P{i + 1}" for i in range(n)], specs)
-
-
-def mixed_of(eq: Any) -> tuple[tuple[Fraction, ...], ...]:
-    """Each player's mixed strategy of a :func:`table_game` equilibrium."""
-    behavior = eq.behavior
-    return tuple(tuple(behavior[f"m{i + 1}"].values()) for i in range(len(behavior)))
-
-
-def pure_cell(eq: Any) -> tuple[int, ...]:
-    """The pure profile (strategy index per player) of a :func:`table_game` equilibrium."""
-    cell = []
-    for sigma in mixed_of(eq):
-        (k,) = [j for j, p in enumerate(sigma) if p == 1]
-        cell.append(k)
-    return tuple(cell)
-
-
-def gambit_table(payoffs: Any) -> Any:
-    """The same table as a pygambit strategic game (exact payoffs)."""
-    arrays = [np.vectorize(Fraction, otypes=[object])(np.asarray(a, dtype=object)) for a in payoffs]
-    return pygambit.Game.from_arrays(*arrays)
-
-
-def gambit_mixed(g: Any, profile: Any) -> tuple[tuple[Fraction, ...], ...]:
-    """A pygambit mixed strategy profile as tuples of Fractions, player by player."""
-    return tuple(
-        tuple(Fraction(profile[s]) for s in player.strategies) for player in g.players
-    )
-
-
-def from_pygambit(g: Any) -> tuple[Game, list[Any]]:
-    """A pygambit game as ours, and the pygambit node of each of our nodes ``n<k>``.
-
-    Trees keep their structure (outcomes at inner nodes included; information
-    sets named ``<player>:<number>``); strategic games become a
-    :func:`table_game` (the node list is then empty).
-    """
-    if not g.is_tree:
-        labels = []
-        for player in g.players:
-            raw = [s.label or f"s{j}" for j, s in enumerate(player.strategies)]
-            labels.append(raw if len(set(raw)) == len(raw) else [f"s{j}" for j in range(len(raw))])
-        return table_game(g.to_arrays(), title=g.title or "nfg", labels=labels), []
-    players = [p.label or f"P{i + 1}" for i, p in enumerate(g.players)]
-    by_label = {p.label: name for p, name in zip(g.players, players, strict=True)}
-    specs: list[NodeSpec] = []
-    nodes = [g.root]
-    queue = deque([0])
-    while queue:
-        k = queue.popleft()
-        node = nodes[k]
-        name = f"n{k}"
-        outcome = None
-        if node.outcome:
-            outcome = Outcome(f"o{k}", tuple(parse(Fraction(node.outcome[p])) for p in g.players))
-        if node.is_terminal:
-            if outcome is None:
-                outcome = Outcome(f"o{k}", tuple(parse(0) for _ in players))
-            specs.append(NodeSpec(name, NodeKind.TERMINAL, outcome=outcome))
-            continue
-        infoset = node.infoset
-        raw = [a.label or f"a{j}" for j, a in enumerate(infoset.actions)]
-        labels = [a if raw.count(a) == 1 else f"{a}#{j}" for j, a in enumerate(raw)]
-        kids = []
-        for label, child in zip(labels, node.children, strict=True):
-            kids.append((label, f"n{len(nodes)}"))
-            queue.append(len(nodes))
-            nodes.append(child)
-        if node.player.is_chance:
-            probs = tuple(parse(Fraction(a.prob)) for a in infoset.actions)
-            specs.append(NodeSpec(name, NodeKind.CHANCE, actions=tuple(kids), probabilities=probs,
-                                  outcome=outcome))
-        else:
-            player = by_label[node.player.label]
-            specs.append(NodeSpec(name, NodeKind.DECISION, player=player, actions=tuple(kids),
-                                  infoset=f"{player}:{infoset.number + 1}", outcome=outcome))
-    return build_game(g.title or "efg", players, specs), nodes
-
-
-def signature(eq: Any) -> tuple[Any, ...]:
-    """What an equilibrium does: payoffs and the probability of every terminal."""
-    return (tuple(eq.values), tuple(eq.reach))
-
-
-def gambit_signature(game: Game, nodes: list[Any], profile: Any) -> tuple[Any, ...]:
-    """The same for a pygambit mixed strategy profile of the game ``from_pygambit`` made."""
-    behavior = profile.as_behavior()
-    g = profile.game
-    values = tuple(Fraction(behavior.payoff(p)) for p in g.players)
-    reach = tuple(
-        Fraction(behavior.realiz_prob(nodes[int(game.node_names[t][1:])]))
-        for t in game.terminals.tolist()
-    )
-    return values, reach
-
-
-def table_signature(eq: Any) -> tuple[Any, ...]:
-    """Payoffs and mixed strategies of a :func:`table_game` equilibrium."""
-    return (tuple(eq.values), mixed_of(eq))
-
-
-def gambit_table_signature(g: Any, profile: Any) -> tuple[Any, ...]:
-    values = tuple(Fraction(profile.payoff(p)) for p in g.players)
-    return values, gambit_mixed(g, profile)
-
-
-def catalog_games(max_players: int | None = None) -> list[str]:
-    """Slugs of pygambit's catalog games with perfect recall (as ours need), 2+ players."""
-    import pygambit.catalog as catalog
-
-    out = []
-    for slug in catalog.games()["Game"]:
-        g = catalog.load(slug)
-        if len(g.players) < 2 or (max_players and len(g.players) > max_players):
-            continue
-        if g.is_tree and not g.is_perfect_recall:
-            continue
-        out.append(slug)
-    return out
-
-
-_PAYOFF = st.integers(-4, 4)
-
-
-@st.composite
-def tables(draw: st.DrawFn, players: int = 2, low: int = 2, high: int = 4) -> list[Any]:
-    """Per-player integer payoff arrays of a random ``players``-player table."""
-    shape = tuple(draw(st.integers(low, high)) for _ in range(players))
-    size = int(np.prod(shape))
-    return [
-        np.array(draw(st.lists(_PAYOFF, min_size=size, max_size=size)), dtype=object).reshape(shape)
-        for _ in range(players)
-    ]
-
-
-# ---------------------------------------------------------------------------------
-# Literature
-# ---------------------------------------------------------------------------------
-# Osborne and Rubinstein, *A Course in Game Theory* (1994), chapter 2: the
-# Prisoner's Dilemma (Example 16.2) has the one equilibrium (Confess, Confess);
-# BoS (Example 15.3) has two, (Bach, Bach) and (Stravinsky, Stravinsky);
-# Matching Pennies (Example 17.1) has none in pure strategies.
-PRISONERS = ([[3, 0], [4, 1]], [[3, 4], [0, 1]])  # actions: quiet, fink
-BOS = ([[2, 0], [0, 1]], [[1, 0], [0, 2]])  # actions: Bach, Stravinsky
-PENNIES = ([[1, -1], [-1, 1]], [[-1, 1], [1, -1]])
-
-
 def test_prisoners_dilemma_both_fink():
     result = enumpure_solve(table_game(PRISONERS), {})
     assert result.method == "enumpure" and result.exact
@@ -223,7 +58,7 @@ def test_prisoners_dilemma_both_fink():
 
 
 def test_battle_of_the_sexes_two_pure_equilibria_in_order():
-    result = enumpure_solve(table_game(BOS), {})
+    result = enumpure_solve(battle_of_the_sexes(), {})
     assert [pure_cell(eq) for eq in result.equilibria] == [(0, 0), (1, 1)]
     assert [eq.values for eq in result.equilibria] == [(2, 1), (1, 2)]
     assert all(eq.max_regret == 0 for eq in result.equilibria)
@@ -231,7 +66,7 @@ def test_battle_of_the_sexes_two_pure_equilibria_in_order():
 
 
 def test_matching_pennies_has_no_pure_equilibrium():
-    result = enumpure_solve(table_game(PENNIES), {})
+    result = enumpure_solve(matching_pennies(), {})
     assert result.equilibria == ()
     assert any("no pure-strategy equilibrium" in w for w in result.warnings)
 
@@ -240,13 +75,11 @@ def test_entry_deterrence_has_two_pure_nash_equilibria_one_subgame_perfect():
     # Selten (1978), "The chain store paradox", Theory and Decision 9: in one
     # stage, (enter, accommodate) is the subgame-perfect equilibrium; (stay out,
     # fight) is Nash too, held up by a threat that is not credible.
-    from policy.gamefile import loads_game
-
-    game = loads_game(doc_example(), "test.toml", known_claims=[])
-    result = enumpure_solve(game, {"fight_cost": Fraction(1)})
+    game = entry_deterrence()
+    result = enumpure_solve(game, ENTRY_VALUES)
     found = {(eq.choice("entry"), eq.choice("response")) for eq in result.equilibria}
     assert found == {("enter", "accommodate"), ("stay_out", "fight")}
-    (spe,) = spe_solve(game, {"fight_cost": Fraction(1)}).equilibria
+    (spe,) = spe_solve(game, ENTRY_VALUES).equilibria
     assert spe.probabilities in {eq.probabilities for eq in result.equilibria}
 
 
@@ -278,12 +111,12 @@ def test_irrelevant_sets_are_filled_uniformly_or_as_asked():
 
 def test_too_many_profiles_is_a_solver_error():
     with pytest.raises(SolverError, match="pure strategy profiles"):
-        enumpure_solve(table_game(BOS), {}, max_profiles=3)
+        enumpure_solve(battle_of_the_sexes(), {}, max_profiles=3)
 
 
 def test_float_mode_gives_floats_and_the_same_profiles():
-    exact = enumpure_solve(table_game(BOS), {})
-    floats = enumpure_solve(table_game(BOS), {}, exact=False)
+    exact = enumpure_solve(battle_of_the_sexes(), {})
+    floats = enumpure_solve(battle_of_the_sexes(), {}, exact=False)
     assert not floats.exact
     assert [pure_cell(e) for e in floats.equilibria] == [pure_cell(e) for e in exact.equilibria]
     assert all(isinstance(v, float) for eq in floats.equilibria for v in eq.values)
@@ -325,18 +158,18 @@ def test_three_player_tables_match_gambit(payoffs):
     assert {pure_cell(eq) for eq in ours.equilibria} == gambit_pure_cells(payoffs)
 
 
-@pytest.mark.parametrize("slug", catalog_games())
+@pytest.mark.parametrize("slug", catalog_slugs(players=range(2, 10)))
 def test_catalog_games_match_gambit(slug):
     import pygambit.catalog as catalog
 
     g = catalog.load(slug)
-    game, nodes = from_pygambit(g)
+    game = from_pygambit(g)
     ours = enumpure_solve(game, {})
     theirs = pygambit.nash.enumpure_solve(g).equilibria
     assert len(ours.equilibria) == len(theirs)
     if g.is_tree:
         assert {signature(eq) for eq in ours.equilibria} == {
-            gambit_signature(game, nodes, eq) for eq in theirs
+            gambit_signature(game, eq) for eq in theirs
         }
     else:
         assert {table_signature(eq) for eq in ours.equilibria} == {

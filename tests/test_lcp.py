@@ -9,7 +9,6 @@ float agree, ``all_equilibria`` returns distinct equilibria only).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from fractions import Fraction
 
 import numpy as np
@@ -17,12 +16,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policy.model import Game, NodeKind, build_game, game_from_arrays, own_sequences
+from policy.model import Game, build_game
 from policy.solvers.errors import SolverError
-from policy.solvers.lcp import lcp_solve, same_profile
-from policy.solvers.verify import behavior_regret
-from tests.conftest import chance, decision, pygambit_profile, terminal, to_pygambit
-from tests.test_verify import signalling_game
+from policy.solvers.lcp import lcp_solve
+from policy.solvers.verify import behavior_regret, same_profile
+from tests.conftest import chance, decision, gambit_regret, terminal
+from tests.games import (
+    ENTRY_VALUES,
+    entry_deterrence,
+    kuhn_poker,
+    matching_pennies,
+    signalling_game,
+    table_game,
+    two_player_games,
+)
 
 F = Fraction
 
@@ -33,46 +40,6 @@ FLOAT_TOL = 1e-7
 # ---------------------------------------------------------------------------------
 # Games
 # ---------------------------------------------------------------------------------
-def kuhn_poker() -> Game:
-    """Kuhn (1950), "A simplified two-person poker", Contributions to the Theory of Games 1.
-
-    Three cards J < Q < K; chance deals one to each player (6 deals, 1/6 each);
-    both ante 1. Player 1 checks or bets 1; after a check player 2 checks
-    (showdown for 1) or bets 1, and player 1 then folds or calls (showdown for
-    2); after a bet player 2 folds or calls (showdown for 2). Each player's
-    information sets are their own card and the history of bets.
-    """
-    cards = "JQK"
-    deals = [a + b for a in cards for b in cards if a != b]
-    specs = [chance("deal", {d: F(1, 6) for d in deals}, **{d: d for d in deals})]
-    for d in deals:
-        mine, theirs = d
-        win = 1 if cards.index(mine) > cards.index(theirs) else -1
-        specs += [
-            decision(d, "P1", f"P1 {mine}", check=f"{d}.c", bet=f"{d}.b"),
-            decision(f"{d}.c", "P2", f"P2 {theirs} after check", check=f"{d}.cc", bet=f"{d}.cb"),
-            terminal(f"{d}.cc", win, -win),
-            decision(f"{d}.cb", "P1", f"P1 {mine} after check-bet", fold=f"{d}.cbf", call=f"{d}.cbc"),
-            terminal(f"{d}.cbf", -1, 1),
-            terminal(f"{d}.cbc", 2 * win, -2 * win),
-            decision(f"{d}.b", "P2", f"P2 {theirs} after bet", fold=f"{d}.bf", call=f"{d}.bc"),
-            terminal(f"{d}.bf", 1, -1),
-            terminal(f"{d}.bc", 2 * win, -2 * win),
-        ]
-    return build_game("Kuhn poker", ["P1", "P2"], specs)
-
-
-def matching_pennies(bonus: int = 0) -> Game:
-    """Matching pennies as a tree: B does not see A's coin. ``bonus`` is added to B's payoffs."""
-    return build_game("Matching pennies", ["A", "B"], [
-        decision("a", "A", H="bh", T="bt"),
-        decision("bh", "B", "b", H="hh", T="ht"),
-        decision("bt", "B", "b", H="th", T="tt"),
-        terminal("hh", 1, -1 + bonus), terminal("ht", -1, 1 + bonus),
-        terminal("th", -1, 1 + bonus), terminal("tt", 1, -1 + bonus),
-    ])
-
-
 def lemons() -> Game:
     """A chance move the receiver does not see: the seller knows the quality.
 
@@ -96,73 +63,6 @@ def lemons() -> Game:
 
 
 _NUMBER = st.integers(-4, 4)
-_KIND_AT_ROOT = st.sampled_from([NodeKind.DECISION, NodeKind.CHANCE])
-_KIND = st.sampled_from([NodeKind.DECISION, NodeKind.DECISION, NodeKind.CHANCE, NodeKind.TERMINAL])
-_BRANCHING = st.sampled_from([2, 2, 3])
-_WEIGHT = st.integers(0, 3)
-_GROUP = st.sampled_from([0, 0, 1])
-
-
-@st.composite
-def two_player_games(
-    draw: st.DrawFn, max_nodes: int = 28, max_depth: int = 4, zero_sum: bool = False
-) -> Game:
-    """A random 2-player game with chance and information sets (perfect recall).
-
-    The tree is drawn breadth-first, one player moving at each depth (chance
-    may move anywhere); then, depth by depth, the decision nodes
-    of a player that have the same number of actions and the same own history
-    (as :func:`policy.model.own_sequences` numbers it) are split at random into
-    information sets, so that a player may not see the other's (or chance's)
-    earlier moves but always remembers their own. Payoffs are small integers,
-    so ties and degenerate games are common; ``zero_sum`` makes ``u2 = -u1``.
-    """
-    level_player = [draw(st.integers(0, 1)) for _ in range(max_depth + 1)]
-    kinds: list[int] = []
-    movers: list[int] = []
-    counts: list[int] = []
-    depth = [0]
-    payoffs: list[list[Fraction]] = []
-    probabilities: dict[int, list[Fraction]] = {}
-    while len(kinds) < len(depth):
-        i = len(kinds)
-        room = max_nodes - len(depth)
-        kind = NodeKind.TERMINAL
-        if depth[i] < max_depth and room >= 2:
-            kind = draw(_KIND_AT_ROOT if i == 0 else _KIND)
-        k = min(draw(_BRANCHING), room) if kind != NodeKind.TERMINAL else 0
-        kinds.append(int(kind))
-        counts.append(k)
-        movers.append(level_player[depth[i]] if kind == NodeKind.DECISION else -1)
-        depth.extend([depth[i] + 1] * k)
-        if kind == NodeKind.TERMINAL:
-            u1 = F(draw(_NUMBER))
-            payoffs.append([u1, -u1 if zero_sum else F(draw(_NUMBER))])
-        elif kind == NodeKind.CHANCE:
-            weights = [draw(_WEIGHT) for _ in range(k)]
-            if not any(weights):
-                weights[-1] = 1
-            probabilities[i] = [F(w, sum(weights)) for w in weights]
-    players = ["P1", "P2"]
-    plain = game_from_arrays("random", players, counts, kinds, movers, payoffs, probabilities)
-    history = own_sequences(plain)
-    groups: dict[tuple[int, int, int, int], list[int]] = defaultdict(list)
-    for n in np.flatnonzero(plain.kind == NodeKind.DECISION).tolist():
-        p = int(plain.player[n])
-        groups[(p, depth[n], counts[n], int(history[n, p]))].append(n)
-    names: list[str | None] = [None] * len(kinds)
-    for g, members in enumerate(groups.values()):
-        for n in members:
-            names[n] = f"h{g}.{draw(_GROUP)}"
-    return game_from_arrays(
-        "random", players, counts, kinds, movers, payoffs, probabilities, infoset_names=names
-    )
-
-
-def gambit_regret(game: Game, behavior) -> Fraction:
-    """pygambit's max_regret of our behaviour profile (through its strategic form)."""
-    g, actions = to_pygambit(game, {})
-    return pygambit_profile(g, actions, behavior).max_regret()
 
 
 # ---------------------------------------------------------------------------------
@@ -178,8 +78,8 @@ def test_kuhn_poker():
     assert eq.values == (F(-1, 18), F(1, 18))
     assert eq.max_regret == 0
     assert behavior_regret(game, game.numbers({}), eq.probabilities)[0] == 0
-    assert eq.choice("P1 K") == "bet"
-    assert eq.behavior["P1 J"]["bet"] <= F(1, 3)
+    assert eq.choice("P1_K") == "bet"
+    assert eq.behavior["P1_J"]["bet"] <= F(1, 3)
     assert result.details["pivots"] > 0
 
 
@@ -191,7 +91,7 @@ def test_kuhn_poker_all_equilibria():
         assert eq.values == (F(-1, 18), F(1, 18))
         assert eq.max_regret == 0
     # The bluffing frequency with a jack spans Kuhn's interval [0, 1/3].
-    bluffs = {eq.behavior["P1 J"]["bet"] for eq in result.equilibria}
+    bluffs = {eq.behavior["P1_J"]["bet"] for eq in result.equilibria}
     assert {F(0), F(1, 3)} <= bluffs
     assert any("there may be others" in w for w in result.warnings)
 
@@ -232,27 +132,19 @@ def test_a_chance_move_the_receiver_does_not_see():
 
 
 def test_perfect_information_games_too():
-    game = build_game("entry", ["Entrant", "Incumbent"], [
-        decision("e", "Entrant", enter="i", out="o"),
-        decision("i", "Incumbent", fight="f", share="s"),
-        terminal("o", 0, 2), terminal("f", -1, -1), terminal("s", 1, 1),
-    ])
-    result = lcp_solve(game, {}, all_equilibria=True)
+    game = entry_deterrence()
+    result = lcp_solve(game, ENTRY_VALUES, all_equilibria=True)
     assert all(eq.max_regret == 0 for eq in result.equilibria)
-    # (enter, share) is the subgame-perfect one; staying out against a fight is Nash too.
-    choices = {(eq.choice("e"), eq.choice("i")) for eq in result.equilibria}
-    assert ("enter", "share") in choices
+    # (enter, accommodate) is the subgame-perfect one; staying out against a fight is Nash too.
+    choices = {(eq.choice("entry"), eq.choice("response")) for eq in result.equilibria}
+    assert ("enter", "accommodate") in choices
 
 
 def test_degenerate_game_with_duplicate_payoffs():
     # Every outcome pays the same: every profile is an equilibrium, and every
     # ratio test on Lemke's path ties (the lexicographic rule decides).
-    game = build_game("flat", ["A", "B"], [
-        decision("a", "A", L="bl", R="br"),
-        decision("bl", "B", "b", l="z1", r="z2"),
-        decision("br", "B", "b", l="z3", r="z4"),
-        terminal("z1", 1, 1), terminal("z2", 1, 1), terminal("z3", 1, 1), terminal("z4", 1, 1),
-    ])
+    flat = [[1, 1], [1, 1]]
+    game = table_game((flat, flat), "flat")
     for exact in (True, False):
         result = lcp_solve(game, {}, exact=exact, all_equilibria=True)
         assert result.details["lexicographic"] > 0
@@ -276,13 +168,13 @@ def test_pivot_bound():
 
 
 def test_fill_at_sets_the_owner_never_reaches():
-    # In Kuhn poker player 1 always bets a king, so "P1 K after check-bet" is
+    # In Kuhn poker player 1 always bets a king, so "P1_K_cb" (after check-bet) is
     # never reached by player 1's own play.
     game = kuhn_poker()
     (uniform,) = lcp_solve(game, {}).equilibria
     (first,) = lcp_solve(game, {}, fill="first").equilibria
-    assert uniform.behavior["P1 K after check-bet"] == {"fold": F(1, 2), "call": F(1, 2)}
-    assert first.behavior["P1 K after check-bet"] == {"fold": 1, "call": 0}
+    assert uniform.behavior["P1_K_cb"] == {"fold": F(1, 2), "call": F(1, 2)}
+    assert first.behavior["P1_K_cb"] == {"fold": 1, "call": 0}
     assert first.max_regret == 0
     assert first.values == uniform.values
 
@@ -329,26 +221,18 @@ def test_all_equilibria_are_distinct_and_verified(game):
     assert eqs
     for k, eq in enumerate(eqs):
         assert eq.max_regret == 0
-        assert not any(same_profile(eq, other, True) for other in eqs[:k])
+        assert not any(same_profile(eq.probabilities, other.probabilities, True) for other in eqs[:k])
     assert gambit_regret(game, eqs[-1].behavior) == 0
     flt = lcp_solve(game, {}, exact=False, all_equilibria=True)
     for k, eq in enumerate(flt.equilibria):
-        assert not any(same_profile(eq, other, False) for other in flt.equilibria[:k])
+        assert not any(
+            same_profile(eq.probabilities, other.probabilities, False) for other in flt.equilibria[:k]
+        )
 
 
 # ---------------------------------------------------------------------------------
 # Games in normal form (nashpy) and signalling games (Gambit)
 # ---------------------------------------------------------------------------------
-def bimatrix_game(A: list[list[int]], B: list[list[int]]) -> Game:
-    """A bimatrix game as a tree: the row player moves, the column player does not see it."""
-    rows, cols = len(A), len(A[0])
-    specs = [decision("root", "Row", "rows", **{f"r{i}": f"n{i}" for i in range(rows)})]
-    for i in range(rows):
-        specs.append(decision(f"n{i}", "Column", "cols", **{f"c{j}": f"z{i}_{j}" for j in range(cols)}))
-        specs += [terminal(f"z{i}_{j}", A[i][j], B[i][j]) for j in range(cols)]
-    return build_game("bimatrix", ["Row", "Column"], specs)
-
-
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_bimatrix_games_agree_with_nashpy(data):
@@ -356,12 +240,12 @@ def test_bimatrix_games_agree_with_nashpy(data):
     rows, cols = data.draw(st.integers(2, 4)), data.draw(st.integers(2, 4))
     entries = st.lists(st.lists(_NUMBER, min_size=cols, max_size=cols), min_size=rows, max_size=rows)
     A, B = data.draw(entries), data.draw(entries)
-    game = bimatrix_game(A, B)
+    game = table_game((A, B))
     # Object arrays of Fractions make nashpy's comparisons exact.
     reference = nashpy.Game(np.array(A, dtype=object), np.array(B, dtype=object))
     for eq in lcp_solve(game, {}, all_equilibria=True, max_starts=8).equilibria:
-        sigma_r = np.array([eq.behavior["rows"][f"r{i}"] for i in range(rows)], dtype=object)
-        sigma_c = np.array([eq.behavior["cols"][f"c{j}"] for j in range(cols)], dtype=object)
+        sigma_r = np.array(list(eq.behavior["P1"].values()), dtype=object)
+        sigma_c = np.array(list(eq.behavior["P2"].values()), dtype=object)
         assert reference.is_best_response(sigma_r, sigma_c) == (True, True)
         assert list(eq.values) == list(reference[sigma_r, sigma_c])
 

@@ -2,12 +2,11 @@
 
 Every returned equilibrium is checked here again, with our ``behavior_regret``
 and, where the game is small, with Gambit's ``max_regret``. Games from
-Gambit's catalogue are converted to ours by ``from_pygambit`` below.
+Gambit's catalogue are converted to ours by ``tests.games.from_pygambit``.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 from collections.abc import Sequence
@@ -20,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policy.expr import parse
-from policy.gamefile import loads_game
 from policy.model import Game, NodeKind, NodeSpec, Outcome, build_game
 from policy.solvers import logit
 from policy.solvers.backward import spe_solve
@@ -30,21 +28,22 @@ from policy.solvers.verify import behavior_regret, edge_weights, reach_probabili
 from tests.conftest import (
     chance,
     decision,
-    doc_example,
+    gambit_regret,
     games_with_values,
-    pygambit_profile,
+    needs_pygambit,
+    pygambit,
     terminal,
     to_pygambit,
 )
-
-try:
-    import pygambit
-
-    HAVE_PYGAMBIT = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAVE_PYGAMBIT = False
-
-needs_pygambit = pytest.mark.skipif(not HAVE_PYGAMBIT, reason="pygambit is not installed")
+from tests.games import (
+    battle_of_the_sexes,
+    centipede,
+    entry_deterrence,
+    from_pygambit,
+    matching_pennies,
+    selten_horse,
+    table_game,
+)
 
 #: A float equilibrium's regret must be below this times max(1, largest |payoff|)
 #: (the solver's own acceptance test, tolerances.REGRET).
@@ -59,80 +58,6 @@ GAMBIT_TOL = 1e-5
 # ---------------------------------------------------------------------------------
 # Builders
 # ---------------------------------------------------------------------------------
-def strategic(title: str, payoffs: Any, labels: Sequence[Sequence[str]] | None = None) -> Game:
-    """A normal-form game as a tree: player 1 moves, then 2, ... each not seeing the others.
-
-    ``payoffs[i1][i2]...[ik]`` is the payoff vector of the profile.
-    """
-    table = np.array(payoffs, dtype=object)
-    counts = table.shape[:-1]
-    n = len(counts)
-    players = [f"P{i + 1}" for i in range(n)]
-    if labels is None:
-        labels = [[f"s{k}" for k in range(c)] for c in counts]
-
-    def name(prefix: tuple[int, ...]) -> str:
-        return "n" + "_".join(map(str, prefix)) if prefix else "root"
-
-    specs = []
-    for depth in range(n + 1):
-        for prefix in itertools.product(*(range(c) for c in counts[:depth])):
-            if depth == n:
-                specs.append(terminal(name(prefix), *table[prefix]))
-                continue
-            kids = {labels[depth][k]: name((*prefix, k)) for k in range(counts[depth])}
-            specs.append(decision(name(prefix), players[depth], infoset=f"{players[depth]}", **kids))
-    return build_game(title, players, specs)
-
-
-def bimatrix(title: str, a: Any, b: Any, rows: Sequence[str], cols: Sequence[str]) -> Game:
-    table = [[(a[i][j], b[i][j]) for j in range(len(cols))] for i in range(len(rows))]
-    return strategic(title, table, [rows, cols])
-
-
-def from_pygambit(g: Any) -> Game:
-    """One of Gambit's games (a tree, or a strategic game) as ours."""
-    players = [p.label for p in g.players]
-    if len(set(players)) != len(players) or not all(players):
-        players = [f"P{i + 1}" for i in range(len(g.players))]
-    if not g.is_tree:
-        strategies = [list(p.strategies) for p in g.players]
-        table = np.empty([len(s) for s in strategies] + [len(players)], dtype=object)
-        for prefix in itertools.product(*(range(len(s)) for s in strategies)):
-            profile = [strategies[i][k] for i, k in enumerate(prefix)]
-            table[prefix] = [Fraction(str(g[profile][p])) for p in g.players]
-        return strategic(g.title, table.tolist())
-    index = {p: i for i, p in enumerate(g.players)}
-    specs: list[NodeSpec] = []
-    set_names: dict[Any, str] = {}
-    queue = [(g.root, "n0", [Fraction(0)] * len(players))]
-    count = 1
-    while queue:
-        node, name, above = queue.pop(0)
-        total = list(above)
-        if node.outcome:
-            for p in g.players:
-                total[index[p]] += Fraction(str(node.outcome[p]))
-        if node.is_terminal:
-            payoffs = tuple(parse(v) for v in total)
-            specs.append(NodeSpec(name, NodeKind.TERMINAL, outcome=Outcome(name, payoffs)))
-            continue
-        actions = []
-        for k, child in enumerate(node.children):
-            actions.append((f"a{k}", f"n{count}"))
-            queue.append((child, f"n{count}", total))
-            count += 1
-        if node.player.is_chance:
-            probs = tuple(parse(Fraction(str(a.prob))) for a in node.infoset.actions)
-            specs.append(NodeSpec(name, NodeKind.CHANCE, actions=tuple(actions), probabilities=probs))
-        else:
-            owner = players[index[node.player]]
-            infoset = set_names.setdefault(node.infoset, f"{owner}:{len(set_names) + 1}")
-            specs.append(NodeSpec(name, NodeKind.DECISION, player=owner, actions=tuple(actions),
-                                  infoset=infoset))
-    return build_game(g.title, players, specs)
-
-
 def random_game(seed: int, n_players: int = 2, depth: int = 3, generic: bool = True,
                 p_stop: float = 0.2) -> Game:
     """A random game with imperfect information and perfect recall.
@@ -205,12 +130,6 @@ def assert_equilibrium(game: Game, values: dict[str, Any], eq: Any, exact: bool)
         assert sum(block) == pytest.approx(1, abs=1e-12)
 
 
-def gambit_regret(game: Game, values: dict[str, Any], eq: Any) -> float:
-    """Gambit's max_regret of our profile (through its reduced strategic form)."""
-    g, actions = to_pygambit(game, values)
-    return float(pygambit_profile(g, actions, eq.behavior).max_regret())
-
-
 def same_on_path(game: Game, a: Sequence[float], b: Sequence[float], tol: float) -> bool:
     """Same outcome distribution, and the same behaviour wherever either reaches."""
     numbers = game.numbers({}, exact=False)
@@ -237,51 +156,24 @@ def gambit_logit(game: Game) -> tuple[np.ndarray, float]:
 # ---------------------------------------------------------------------------------
 # Literature
 # ---------------------------------------------------------------------------------
-def matching_pennies() -> Game:
-    # von Neumann and Morgenstern (1944): the unique equilibrium mixes 1/2, 1/2.
-    return bimatrix("Matching pennies", [[1, -1], [-1, 1]], [[-1, 1], [1, -1]],
-                    ["heads", "tails"], ["heads", "tails"])
-
-
-def battle_of_the_sexes() -> Game:
-    # Luce and Raiffa (1957), section 5.3: two pure equilibria and a mixed one in
-    # which each plays their favourite with probability 2/3.
-    return bimatrix("Battle of the sexes", [[2, 0], [0, 1]], [[1, 0], [0, 2]],
-                    ["boxing", "ballet"], ["boxing", "ballet"])
-
-
 def ochs() -> Game:
     # Ochs (1995), "Games with unique, mixed strategy equilibria", GEB 10: matching
     # pennies where row wins 9 on (U, L). The equilibrium makes row indifferent,
     # so column plays L with 1/10, and row mixes 1/2; the logit QRE, though, has
     # row play U more than half the time at every finite lambda (McKelvey and
     # Palfrey 1995, section 5, the "own payoff effect").
-    return bimatrix("Ochs asymmetric matching pennies", [[9, 0], [0, 1]], [[0, 1], [1, 0]],
-                    ["U", "D"], ["L", "R"])
+    return table_game(([[9, 0], [0, 1]], [[0, 1], [1, 0]]), "Ochs asymmetric matching pennies",
+                      [["U", "D"], ["L", "R"]])
 
 
 def jordan() -> Game:
     # Jordan (1993), "Three problems in learning mixed-strategy Nash equilibria",
     # GEB 5: three players in a ring, each wants to match the next one but the last
     # wants to mismatch the first. The unique equilibrium: everyone mixes 1/2.
-    table = [[[(int(a == b), int(b == c), int(c != a)) for c in (0, 1)] for b in (0, 1)]
-             for a in (0, 1)]
-    return strategic("Jordan's three-player matching pennies", table)
-
-
-def centipede() -> Game:
-    # Rosenthal (1981), J. Economic Theory 25; payoffs of McKelvey and Palfrey (1992),
-    # Econometrica 60 (four legs). By backward induction player 1 takes at once;
-    # in this perfect-information game the logit limit is that equilibrium.
-    takes = [("0.40", "0.10"), ("0.20", "0.80"), ("1.60", "0.40"), ("0.80", "3.20")]
-    specs = []
-    for k, (one, two) in enumerate(takes):
-        following = f"leg{k + 2}" if k + 1 < len(takes) else "end"
-        specs.append(decision(f"leg{k + 1}", ["P1", "P2"][k % 2], take=f"took{k + 1}",
-                              **{"pass": following}))
-        specs.append(terminal(f"took{k + 1}", one, two))
-    specs.append(terminal("end", "6.40", "1.60"))
-    return build_game("Centipede", ["P1", "P2"], specs)
+    a, b, c = np.indices((2, 2, 2))
+    payoffs = [(a == b).astype(int).tolist(), (b == c).astype(int).tolist(),
+               (c != a).astype(int).tolist()]
+    return table_game(payoffs, "Jordan's three-player matching pennies")
 
 
 def test_matching_pennies_is_one_half_each():
@@ -344,7 +236,7 @@ def logit_fixed_point_2x2(a: Any, b: Any, lam: float) -> tuple[float, float]:
     "make, a, b",
     [(ochs, [[9, 0], [0, 1]], [[0, 1], [1, 0]]),
      (matching_pennies, [[1, -1], [-1, 1]], [[-1, 1], [1, -1]]),
-     (lambda: bimatrix("prisoners", [[3, 0], [5, 1]], [[3, 5], [0, 1]], "CD", "CD"),
+     (lambda: table_game(([[3, 0], [5, 1]], [[3, 5], [0, 1]]), "prisoners", ["CD", "CD"]),
       [[3, 0], [5, 1]], [[3, 5], [0, 1]])],
     ids=["ochs", "pennies", "prisoners"],
 )
@@ -377,7 +269,7 @@ def test_entry_deterrence_logit_limit_is_the_subgame_perfect_equilibrium():
     # Selten (1978), "The chain store paradox": the threat to fight is not
     # credible. (stay out, fight) is a Nash equilibrium too; logit, like
     # trembling-hand perfection (Selten 1975), selects (enter, accommodate).
-    game = loads_game(doc_example(), known_claims=[])
+    game = entry_deterrence()
     for cost in (Fraction(0), Fraction(1), Fraction(3)):
         values = {"fight_cost": cost}
         (eq,) = logit_solve(game, values, exact=True).equilibria
@@ -388,7 +280,9 @@ def test_entry_deterrence_logit_limit_is_the_subgame_perfect_equilibrium():
 
 
 def test_centipede_logit_limit_is_backward_induction():
-    game = centipede()
+    # Rosenthal (1981), four legs: in this perfect-information game the logit
+    # limit is the backward-induction equilibrium, player 1 taking at once.
+    game = centipede(4)
     (eq,) = logit_solve(game, {}, exact=True).equilibria
     (spe,) = spe_solve(game, {}).equilibria
     assert eq.probabilities == spe.probabilities
@@ -443,7 +337,7 @@ def test_irrational_equilibrium_comes_back_in_floats_with_a_warning():
     assert any("floating point" in w for w in result.warnings)
     (eq,) = result.equilibria
     assert_equilibrium(game, {}, eq, exact=False)
-    assert gambit_regret(game, {}, eq) < 1e-9
+    assert gambit_regret(game, eq.behavior) < 1e-9
     theirs, their_regret = gambit_logit(game)
     assert their_regret < 1e-6
     assert np.asarray(eq.probabilities) == pytest.approx(theirs, abs=GAMBIT_TOL)
@@ -502,7 +396,7 @@ def test_catalogue_games_against_gambit(slug):
     result = logit_solve(game, {}, exact=False)
     (eq,) = result.equilibria
     assert_equilibrium(game, {}, eq, exact=False)
-    assert gambit_regret(game, {}, eq) < 1e-8
+    assert gambit_regret(game, eq.behavior) < 1e-8
     if slug in SAME_BRANCH:
         theirs, their_regret = gambit_logit(game)
         if their_regret < 1e-6:
@@ -510,18 +404,9 @@ def test_catalogue_games_against_gambit(slug):
 
 
 def test_selten_horse_logit_selects_the_perfect_equilibrium():
-    # Selten (1975), "Reexamination of the perfectness concept", IJGT 4, Figure 1
-    # (the "horse"): players 1 and 2 continue and 3, who is not reached, would
-    # play R. Payoffs (1, 1, 1); the other equilibrium component (1 stops) is
-    # not perfect.
-    specs = [decision("p1", "1", C="p2", D="x"),
-             decision("p2", "2", c="end", d="y"),
-             decision("x", "3", infoset="three", L="xl", R="xr"),
-             decision("y", "3", infoset="three", L="yl", R="yr"),
-             terminal("end", 1, 1, 1),
-             terminal("xl", 3, 2, 2), terminal("xr", 0, 0, 0),
-             terminal("yl", 4, 4, 0), terminal("yr", 0, 0, 1)]
-    game = build_game("Selten's horse", ["1", "2", "3"], specs)
+    # Selten (1975), Figure 1 (the "horse"): the other equilibrium component
+    # (1 stops) is not perfect.
+    game = selten_horse()
     (eq,) = logit_solve(game, {}, exact=True).equilibria
     assert eq.values == (1, 1, 1)
     assert eq.behavior == {"p1": {"C": 1, "D": 0}, "p2": {"c": 1, "d": 0},
@@ -569,11 +454,13 @@ def test_qre_at_lambda_matches_gambit(seed, lam):
 def test_bimatrix_answer_is_one_of_nashpys_equilibria(a, b):
     # Nondegenerate 3x3 games with several equilibria: logit picks one of them.
     nashpy = pytest.importorskip("nashpy")
-    game = bimatrix("3x3", a, b, ["a", "b", "c"], ["x", "y", "z"])
+    game = table_game((a, b), "3x3", [["a", "b", "c"], ["x", "y", "z"]])
     (eq,) = logit_solve(game, {}, exact=True).equilibria
     assert_equilibrium(game, {}, eq, exact=True)
     ours = np.array([float(p) for p in eq.probabilities])
-    theirs = list(nashpy.Game(np.array(a), np.array(b)).support_enumeration())
+    # vertex_enumeration: support_enumeration misses equilibria of nondegenerate
+    # games in nashpy 0.0.43 (nashpy issue #222).
+    theirs = list(nashpy.Game(np.array(a), np.array(b)).vertex_enumeration())
     assert len(theirs) > 2
     assert sum(np.allclose(ours, np.concatenate(pair), atol=1e-9) for pair in theirs) == 1
 

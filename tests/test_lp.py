@@ -20,7 +20,7 @@ from policy.solvers.lcp import lcp_solve
 from policy.solvers.lp import lp_solve
 from policy.solvers.verify import behavior_regret
 from tests.conftest import chance, decision, terminal, to_pygambit
-from tests.test_lcp import kuhn_poker, matching_pennies, two_player_games
+from tests.games import kuhn_poker, matching_pennies, table_game, two_player_games
 
 F = Fraction
 FLOAT_TOL = 1e-7
@@ -120,15 +120,11 @@ def test_a_game_with_chance():
 # Errors and options
 # ---------------------------------------------------------------------------------
 def test_not_constant_sum_names_two_terminals():
-    game = build_game("coordination", ["A", "B"], [
-        decision("a", "A", L="bl", R="br"),
-        decision("bl", "B", "b", l="z1", r="z2"),
-        decision("br", "B", "b", l="z3", r="z4"),
-        terminal("z1", 1, 1), terminal("z2", 0, 0), terminal("z3", 0, 0), terminal("z4", 1, 1),
-    ])
-    with pytest.raises(SolverError, match=r"add up to 2 at terminal 'z1' and to 0 at 'z2'.*lcp"):
+    coordination = [[1, 0], [0, 1]]
+    game = table_game((coordination, coordination), "coordination")
+    with pytest.raises(SolverError, match=r"add up to 2 at terminal 'n0_0' and to 0 at 'n0_1'.*lcp"):
         lp_solve(game, {})
-    with pytest.raises(SolverError, match=r"'z1'.*'z2'.*lcp"):
+    with pytest.raises(SolverError, match=r"'n0_0'.*'n0_1'.*lcp"):
         lp_solve(game, {}, exact=False)
 
 

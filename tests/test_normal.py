@@ -16,35 +16,30 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policy.gamefile import loads_game
 from policy.model import Game, build_game
 from policy.representations.normal import MAX_PROFILES, reduced_normal_form
 from policy.solvers.errors import SolverError
 from tests.conftest import (
     FLOAT_TOL,
+    HAVE_PYGAMBIT,
     decision,
-    doc_example,
+    needs_pygambit,
+    pygambit,
     reference_values,
     terminal,
     to_pygambit,
 )
-from tests.test_sequence import (
+from tests.games import (
+    CATALOG_MAX_PROFILES,
+    ENTRY_VALUES,
     behaviors,
     catalog_slugs,
+    entry_deterrence,
     from_pygambit,
     imperfect_games,
     kuhn_poker,
     two_stage,
 )
-
-try:
-    import pygambit
-
-    HAVE_PYGAMBIT = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAVE_PYGAMBIT = False
-
-needs_pygambit = pytest.mark.skipif(not HAVE_PYGAMBIT, reason="pygambit is not installed")
 
 F = Fraction
 
@@ -117,8 +112,8 @@ def mixed_profiles(draw: st.DrawFn, shape: tuple[int, ...]) -> list[list[Fractio
 def test_entry_game_is_two_by_two():
     # Selten (1978): the entrant enters or stays out; the incumbent, asked only
     # after entry, fights (-c, -c) or accommodates (1, 1); out gives (0, 2).
-    game = loads_game(doc_example(), "entry.toml", known_claims=[])
-    nf = reduced_normal_form(game, {"fight_cost": F(1)})
+    game = entry_deterrence()
+    nf = reduced_normal_form(game, ENTRY_VALUES)
     assert labels(nf) == [["enter", "stay_out"], ["fight", "accommodate"]]
     #               fight    accommodate
     assert table(nf, 0) == [[-1, 1],    # enter
@@ -235,7 +230,7 @@ def test_kuhn_poker_value_from_the_normal_form():
 # Cross-checks with Gambit
 # ---------------------------------------------------------------------------------
 @needs_pygambit
-@pytest.mark.parametrize("slug", catalog_slugs())
+@pytest.mark.parametrize("slug", catalog_slugs(trees_only=True, max_profiles=CATALOG_MAX_PROFILES))
 def test_catalog_games_match_gambit(slug):
     g = pygambit.catalog.load(slug)
     game = from_pygambit(g)
@@ -253,7 +248,7 @@ def test_catalog_games_match_gambit(slug):
 def test_the_catalog_is_covered():
     if not HAVE_PYGAMBIT:
         pytest.skip("pygambit is not installed")
-    slugs = catalog_slugs()
+    slugs = catalog_slugs(trees_only=True, max_profiles=CATALOG_MAX_PROFILES)
     assert len(slugs) >= 25
     assert sum(len(pygambit.catalog.load(s).players) == 2 for s in slugs) >= 20
 

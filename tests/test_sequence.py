@@ -3,12 +3,11 @@
 Payoffs of realization plans (``x^T A y``) are checked against the reference
 evaluation of tests/conftest.py (a plain loop over the tree), never against
 anything built on the sequence form itself. Random games with information sets
-come from :func:`imperfect_games`, also used by tests/test_normal.py.
+come from :func:`tests.games.imperfect_games`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from fractions import Fraction
 
 import numpy as np
@@ -16,16 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policy.expr import parse
-from policy.model import (
-    Game,
-    NodeKind,
-    NodeSpec,
-    Outcome,
-    build_game,
-    game_from_arrays,
-    own_sequences,
-)
+from policy.model import build_game
 from policy.representations.sequence import (
     behavior_from_plans,
     game_sequences,
@@ -37,227 +27,30 @@ from tests.conftest import (
     FLOAT_TOL,
     chance,
     decision,
-    doc_example,
+    needs_pygambit,
+    pygambit,
     reference_values,
     terminal,
     to_pygambit,
 )
-
-try:
-    import pygambit
-
-    HAVE_PYGAMBIT = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAVE_PYGAMBIT = False
-
-needs_pygambit = pytest.mark.skipif(not HAVE_PYGAMBIT, reason="pygambit is not installed")
+from tests.games import (
+    CATALOG_MAX_PROFILES,
+    ENTRY_VALUES,
+    behaviors,
+    catalog_slugs,
+    entry_deterrence,
+    from_pygambit,
+    imperfect_games,
+    kuhn_poker,
+    two_stage,
+)
 
 F = Fraction
 
-#: Catalogue games with more pure profiles than this are left out (time).
-CATALOG_MAX_PROFILES = 5000
-
 
 # ---------------------------------------------------------------------------------
-# Games
+# Helpers
 # ---------------------------------------------------------------------------------
-def two_stage():
-    """Chance, then player 1 (who sees chance), player 2 (who does not), player 1 again.
-
-    ::
-
-        nature --L (1/3)--> left  [P1 "left"]  --a--> La  [P2 "guess"] --x--> Lax (3, -1)
-                                                                         --y--> Lay (0, 2)
-                                               --b--> Lb  (1, 0)
-               --R (2/3)--> right [P1 "right"] --c--> Rc  [P2 "guess"] --x--> Rcx (-3, 3)
-                                                                         --y--> again [P1] --e--> (6, 0)
-                                                                                           --f--> (0, 3/2)
-                                               --d--> Rd  (2, 1)
-    """
-    specs = [
-        chance("nature", {"L": "1/3", "R": "2/3"}, L="left", R="right"),
-        decision("left", "P1", "left", a="La", b="Lb"),
-        decision("right", "P1", "right", c="Rc", d="Rd"),
-        decision("La", "P2", "guess", x="Lax", y="Lay"),
-        terminal("Lb", 1, 0),
-        decision("Rc", "P2", "guess", x="Rcx", y="again"),
-        terminal("Rd", 2, 1),
-        terminal("Lax", 3, -1),
-        terminal("Lay", 0, 2),
-        terminal("Rcx", -3, 3),
-        decision("again", "P1", "again", e="Rcye", f="Rcyf"),
-        terminal("Rcye", 6, 0),
-        terminal("Rcyf", 0, "3/2"),
-    ]
-    return build_game("Two stages", ["P1", "P2"], specs)
-
-
-def kuhn_poker():
-    """Kuhn (1950), "A simplified two-person poker", Contributions to the Theory of Games 1.
-
-    Three cards J < Q < K; each player antes 1 and gets one card (6 deals, 1/6
-    each). P1 checks or bets 1. After a check P2 checks (showdown for 1) or bets
-    1, and then P1 folds (loses 1) or calls (showdown for 2). After a bet P2
-    folds (loses 1) or calls (showdown for 2). Information sets: P1 knows their
-    card (first move, and after check-bet), P2 knows theirs and P1's move.
-    """
-    cards = "JQK"
-    deals = [one + two for one in cards for two in cards if one != two]
-    specs = [chance("deal", dict.fromkeys(deals, "1/6"), **{d: d for d in deals})]
-    for d in deals:
-        one, two = d
-        win = 1 if cards.index(one) > cards.index(two) else -1
-        specs += [
-            decision(d, "P1", f"P1_{one}", check=f"{d}_c", bet=f"{d}_b"),
-            decision(f"{d}_c", "P2", f"P2_{two}_check", check=f"{d}_cc", bet=f"{d}_cb"),
-            decision(f"{d}_b", "P2", f"P2_{two}_bet", fold=f"{d}_bf", call=f"{d}_bc"),
-            terminal(f"{d}_cc", win, -win),
-            decision(f"{d}_cb", "P1", f"P1_{one}_cb", fold=f"{d}_cbf", call=f"{d}_cbc"),
-            terminal(f"{d}_bf", 1, -1),
-            terminal(f"{d}_bc", 2 * win, -2 * win),
-            terminal(f"{d}_cbf", -1, 1),
-            terminal(f"{d}_cbc", 2 * win, -2 * win),
-        ]
-    return build_game("Kuhn poker", ["P1", "P2"], specs)
-
-
-# Strategies are made once: making them inside a draw is what makes hypothesis slow.
-_KIND_AT_ROOT = st.sampled_from([NodeKind.DECISION, NodeKind.CHANCE])
-_KIND = st.sampled_from([NodeKind.DECISION, NodeKind.DECISION, NodeKind.CHANCE, NodeKind.TERMINAL])
-_BRANCHING = st.integers(1, 3)
-_MOVER = st.integers(0, 2)
-_WEIGHT = st.integers(0, 3)
-_NUMERATOR = st.integers(-6, 6)
-_DENOMINATOR = st.integers(1, 3)
-_SPLIT = st.sampled_from([0, 0, 1])  # mostly merge
-
-
-@st.composite
-def imperfect_games(
-    draw: st.DrawFn, players: tuple[int, ...] = (2,), max_nodes: int = 30, max_depth: int = 5
-) -> Game:
-    """A random game with chance, information sets and perfect recall.
-
-    A random tree is grown breadth-first; then decision nodes of the same
-    player, with as many actions and the same own history, are merged into
-    information sets at random. Equal own histories keep recall perfect (and
-    rule out a member lying below another).
-    """
-    n_players = draw(st.sampled_from(players))
-    kinds: list[int] = []
-    movers: list[int] = []
-    counts: list[int] = []
-    payoffs: list[list[Fraction]] = []
-    probabilities: dict[int, list[Fraction]] = {}
-    depth = [0]
-    while len(kinds) < len(depth):  # nodes are numbered breadth-first as they are drawn
-        i = len(kinds)
-        room = max_nodes - len(depth)
-        kind = NodeKind.TERMINAL
-        if depth[i] < max_depth and room >= 1:
-            kind = draw(_KIND if i else _KIND_AT_ROOT)
-        k = min(draw(_BRANCHING), room) if kind != NodeKind.TERMINAL else 0
-        if kind != NodeKind.TERMINAL and k == 0:
-            kind = NodeKind.TERMINAL
-        kinds.append(int(kind))
-        counts.append(k)
-        movers.append(draw(_MOVER) % n_players if kind == NodeKind.DECISION else -1)
-        depth.extend([depth[i] + 1] * k)
-        if kind == NodeKind.TERMINAL:
-            payoffs.append([F(draw(_NUMERATOR), draw(_DENOMINATOR)) for _ in range(n_players)])
-        elif kind == NodeKind.CHANCE:
-            weights = [draw(_WEIGHT) for _ in range(k)]
-            if not any(weights):
-                weights[0] = 1
-            probabilities[i] = [F(w, sum(weights)) for w in weights]
-    names = [f"P{p + 1}" for p in range(n_players)]
-    base = game_from_arrays("random", names, counts, kinds, movers, payoffs, probabilities)
-    history = own_sequences(base)
-    groups: dict[tuple[int, int, int], list[int]] = defaultdict(list)
-    for n in np.flatnonzero(base.kind == NodeKind.DECISION).tolist():
-        p = int(base.player[n])
-        groups[(p, counts[n], int(history[n, p]))].append(n)
-    infoset_names: list[str | None] = [None] * len(kinds)
-    for g, members in enumerate(groups.values()):
-        if len(members) > 1:
-            for n in members:
-                infoset_names[n] = f"s{g}_{draw(_SPLIT)}"
-    return game_from_arrays(
-        "random", names, counts, kinds, movers, payoffs, probabilities, infoset_names=infoset_names
-    )
-
-
-@st.composite
-def behaviors(draw: st.DrawFn, game: Game) -> list[Fraction]:
-    """A random exact behaviour profile; zeros are common, so some sets go unreached."""
-    probs: list[Fraction] = []
-    for s in game.infosets.values():
-        weights = [draw(_WEIGHT) for _ in s.actions]
-        if not any(weights):
-            weights[draw(st.integers(0, len(weights) - 1))] = 1
-        probs += [F(w, sum(weights)) for w in weights]
-    return probs
-
-
-def from_pygambit(g) -> Game:
-    """One of pygambit's tree games as ours: same tree, exact payoffs and probabilities.
-
-    Nodes are named ``n<k>`` breadth-first; information sets
-    ``<player>:<number>``; action labels are kept when they are distinct and
-    non-empty within their set, else ``a<k>``. Outcomes above terminals stay
-    where they are (we add them up along the path, as Gambit does).
-    """
-    order = [g.root]
-    first_child = []
-    head = 0
-    while head < len(order):
-        first_child.append(len(order))
-        order.extend(order[head].children)
-        head += 1
-    players = [p.label for p in g.players]
-    specs = []
-    for k, node in enumerate(order):
-        outcome = None
-        if node.outcome:
-            pays = tuple(parse(Fraction(str(node.outcome[p]))) for p in g.players)
-            outcome = Outcome(node.outcome.label or f"o{k}", pays)
-        if node.is_terminal:
-            outcome = outcome or Outcome(f"o{k}", tuple(parse(0) for _ in players))
-            specs.append(NodeSpec(f"n{k}", NodeKind.TERMINAL, outcome=outcome))
-            continue
-        acts = [a.label for a in node.infoset.actions]
-        if len(set(acts)) != len(acts) or not all(acts):
-            acts = [f"a{j}" for j in range(len(acts))]
-        kids = [f"n{first_child[k] + j}" for j in range(len(acts))]
-        pairs = tuple(zip(acts, kids, strict=True))
-        if node.player.is_chance:
-            probs = tuple(parse(Fraction(str(a.prob))) for a in node.infoset.actions)
-            specs.append(NodeSpec(f"n{k}", NodeKind.CHANCE, actions=pairs, probabilities=probs,
-                                  outcome=outcome))
-        else:
-            infoset = f"{node.player.label}:{node.infoset.number}"
-            specs.append(NodeSpec(f"n{k}", NodeKind.DECISION, player=node.player.label,
-                                  actions=pairs, infoset=infoset, outcome=outcome))
-    return build_game(g.title or "gambit", players, specs)
-
-
-def catalog_slugs(players: tuple[int, ...] | None = None) -> list[str]:
-    """Gambit's catalogue games that are trees with perfect recall (and small)."""
-    if not HAVE_PYGAMBIT:
-        return []
-    out = []
-    for slug in pygambit.catalog.games()["Game"]:
-        g = pygambit.catalog.load(slug)
-        if not g.is_tree or not g.is_perfect_recall:
-            continue
-        if players is not None and len(g.players) not in players:
-            continue
-        if np.prod([len(p.strategies) for p in g.players]) > CATALOG_MAX_PROFILES:
-            continue
-        out.append(slug)
-    return out
-
-
 def tree_value(game, probs, exact=True):
     """Expected payoffs at the root by the reference loop of tests/conftest.py."""
     return reference_values(game, game.numbers({}, exact=exact), probs)[0]
@@ -488,7 +281,9 @@ def test_kuhn_poker_sequences_match_gambit():
 
 
 @needs_pygambit
-@pytest.mark.parametrize("slug", catalog_slugs(players=(2,)))
+@pytest.mark.parametrize(
+    "slug", catalog_slugs(players=(2,), trees_only=True, max_profiles=CATALOG_MAX_PROFILES)
+)
 def test_catalog_games_match_gambit(slug):
     # Gambit's own sequences, and its payoffs of a behaviour profile, against
     # ours and x^T A y (Gambit computes payoffs in the tree, not in a sequence form).
@@ -580,10 +375,8 @@ def test_needs_two_players():
 
 
 def test_parameters_and_cache():
-    from policy.gamefile import loads_game
-
-    game = loads_game(doc_example(), "entry.toml", known_claims=[])
-    one = sequence_form(game, {"fight_cost": F(1)})
+    game = entry_deterrence()
+    one = sequence_form(game, ENTRY_VALUES)
     assert sequence_form(game, {"fight_cost": F(1)}) is one
     three = sequence_form(game, {"fight_cost": F(3)})
     # Entrant: enter (1), stay_out (2); Incumbent: fight (1), accommodate (2).

@@ -36,6 +36,7 @@ from tests.conftest import (
     chance,
     decision,
     games_with_values,
+    needs_pygambit,
     profile_vector,
     pygambit_profile,
     reference_reach,
@@ -43,15 +44,6 @@ from tests.conftest import (
     terminal,
     to_pygambit,
 )
-
-try:
-    import pygambit  # noqa: F401
-
-    HAVE_PYGAMBIT = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAVE_PYGAMBIT = False
-
-needs_pygambit = pytest.mark.skipif(not HAVE_PYGAMBIT, reason="pygambit is not installed")
 
 
 # ---------------------------------------------------------------------------------

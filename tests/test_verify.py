@@ -1,4 +1,5 @@
-"""Checking behaviour profiles: values, reach, subgame regret and Nash regret.
+"""Checking behaviour profiles: values, reach, subgame regret and Nash regret,
+and the gate every solver's equilibrium passes (``verified_equilibrium``).
 
 Profiles are written by hand as flat behaviour vectors; random ones are compared
 with the reference evaluation of tests/conftest.py.
@@ -12,22 +13,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policy.gamefile import loads_game
 from policy.model import build_game
 from policy.solvers.verify import (
+    VerificationError,
     behavior_regret,
     beliefs,
     edge_weights,
+    evaluate_profile,
     nash_regret,
     reach_probabilities,
+    same_profile,
+    subgame_check,
     subgame_regret,
     subgame_values,
+    verified_equilibrium,
 )
 from tests.conftest import (
     FLOAT_TOL,
     chance,
-    decision,
-    doc_example,
     games_with_values,
     profile_vector,
     pygambit_profile,
@@ -37,14 +40,15 @@ from tests.conftest import (
     terminal,
     to_pygambit,
 )
+from tests.games import ENTRY_VALUES, entry_deterrence, matching_pennies, signalling_game
 
 
 @pytest.fixture
 def entry():
-    return loads_game(doc_example(), known_claims=[])
+    return entry_deterrence()
 
 
-VALUES = {"fight_cost": Fraction(1)}
+VALUES = ENTRY_VALUES
 
 
 def check(game, choices, exact=True):
@@ -175,32 +179,6 @@ def test_verify_agrees_with_the_reference_evaluation(case):
 # Nash regret with information sets (behavior_regret) and beliefs
 # ---------------------------------------------------------------------------------
 
-MATCHING_PENNIES = """\
-[game]
-title = "Matching pennies"
-players = ["A", "B"]
-[nodes.a]
-player = "A"
-actions = { H = "bh", T = "bt" }
-[nodes.bh]
-player = "B"
-infoset = "b"
-actions = { H = "hh", T = "ht" }
-[nodes.bt]
-player = "B"
-infoset = "b"
-actions = { H = "th", T = "tt" }
-[nodes.hh]
-payoffs = { A = 1, B = -1 }
-[nodes.ht]
-payoffs = { A = -1, B = 1 }
-[nodes.th]
-payoffs = { A = -1, B = 1 }
-[nodes.tt]
-payoffs = { A = 1, B = -1 }
-"""
-
-
 @pytest.mark.parametrize(
     ("profile", "regrets"),
     [
@@ -216,7 +194,7 @@ payoffs = { A = 1, B = -1 }
     ids=["equilibrium", "b-mixes", "both-heads", "a-mixes"],
 )
 def test_behavior_regret_matching_pennies(profile, regrets):
-    game = loads_game(MATCHING_PENNIES, known_claims=[])
+    game = matching_pennies()
     numbers = game.numbers({}, exact=True)
     worst, per_player = behavior_regret(game, numbers, [Fraction(p) for p in profile])
     assert per_player == regrets
@@ -224,12 +202,13 @@ def test_behavior_regret_matching_pennies(profile, regrets):
 
 
 def test_beliefs_follow_bayes_rule():
-    game = loads_game(MATCHING_PENNIES, known_claims=[])
+    game = matching_pennies()
     numbers = game.numbers({}, exact=True)
     got = beliefs(game, numbers, [Fraction(1, 3), Fraction(2, 3), Fraction(1), Fraction(0)])
-    assert got["b"] == {"bh": Fraction(1, 3), "bt": Fraction(2, 3)}
+    # Player 2's nodes after player 1's heads (n0) and tails (n1).
+    assert got["P2"] == {"n0": Fraction(1, 3), "n1": Fraction(2, 3)}
     # A set reached with probability 0 has no beliefs.
-    entry = loads_game(doc_example(), known_claims=[])
+    entry = entry_deterrence()
     numbers = entry.numbers(VALUES, exact=True)
     assert "response" not in beliefs(entry, numbers, profile_vector(entry, {"entry": "stay_out", "response": "fight"}))
 
@@ -248,22 +227,6 @@ def test_behavior_regret_equals_nash_regret_with_perfect_information(game_values
     weight = edge_weights(game, numbers, probs)
     values_ = subgame_values(game, numbers, weight)
     assert behavior_regret(game, numbers, probs)[0] == nash_regret(game, numbers, weight, values_)
-
-
-def signalling_game(types: int, messages: int, replies: int, payoffs: list[Fraction], priors: list[Fraction]):
-    """Chance picks a type; the sender sees it and sends a message; the receiver sees only the message."""
-    specs = [chance("nature", {f"t{k}": priors[k] for k in range(types)},
-                    **{f"t{k}": f"s{k}" for k in range(types)})]
-    cursor = 0
-    for k in range(types):
-        specs.append(decision(f"s{k}", "Sender", **{f"m{m}": f"r{k}_{m}" for m in range(messages)}))
-        for m in range(messages):
-            specs.append(decision(f"r{k}_{m}", "Receiver", infoset=f"heard_m{m}",
-                                  **{f"a{a}": f"z{k}_{m}_{a}" for a in range(replies)}))
-            for a in range(replies):
-                specs.append(terminal(f"z{k}_{m}_{a}", payoffs[cursor], payoffs[cursor + 1]))
-                cursor += 2
-    return build_game("signalling", ["Sender", "Receiver"], specs)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -290,3 +253,73 @@ def test_behavior_regret_equals_gambits_max_regret(data):
         s.name: {a: probs[s.offset + k] for k, a in enumerate(s.actions)} for s in game.infosets.values()
     }
     assert ours == pygambit_profile(g, actions, behavior).max_regret()
+
+
+# ---------------------------------------------------------------------------------
+# verified_equilibrium: the one gate every solver's answer passes
+# ---------------------------------------------------------------------------------
+def test_a_verified_equilibrium_carries_what_the_profile_implies(entry):
+    numbers = entry.numbers(VALUES)
+    eq = verified_equilibrium(entry, numbers, profile_vector(entry, {"entry": "enter",
+                                                                    "response": "accommodate"}))
+    assert eq.max_regret == 0
+    assert eq.payoffs == {"Entrant": 1, "Incumbent": 1}
+    assert eq.outcomes == {"out": 0, "war": 0, "shared": 1}
+    assert eq.behavior == {"entry": {"enter": 1, "stay_out": 0},
+                           "response": {"fight": 0, "accommodate": 1}}
+
+
+def test_the_gate_refuses_a_profile_that_is_not_nash(entry):
+    # (enter, fight): the incumbent gains 2 by accommodating.
+    numbers = entry.numbers(VALUES)
+    with pytest.raises(VerificationError, match="internal error: lcp said so with regret 2;") as info:
+        verified_equilibrium(entry, numbers, profile_vector(entry, {"entry": "enter", "response": "fight"}),
+                             what="lcp said so")
+    assert (info.value.regret, info.value.node) == (2, -1)
+
+
+def test_the_gate_checks_what_it_is_told_to(entry):
+    # (stay out, fight) is Nash, so it passes the default check, but its threat
+    # is not credible: the subgame check names the node and the regret.
+    numbers = entry.numbers(VALUES)
+    threat = profile_vector(entry, {"entry": "stay_out", "response": "fight"})
+    assert verified_equilibrium(entry, numbers, threat).max_regret == 0
+    with pytest.raises(VerificationError, match="regret 2 at node 'response'") as info:
+        verified_equilibrium(entry, numbers, threat, check=subgame_check)
+    assert entry.node_names[info.value.node] == "response"
+
+
+@pytest.mark.parametrize(("shift", "passes"), [(1e-13, True), (1e-6, False)])
+def test_float_profiles_pass_within_the_regret_tolerance(shift, passes):
+    # Matching pennies with player 1 slightly off 1/2: player 2's regret is
+    # 2 * shift, against the tolerance 1e-9 times the payoff scale 1.
+    game = matching_pennies()
+    numbers = game.numbers({}, exact=False)
+    probs = [0.5 + shift, 0.5 - shift, 0.5, 0.5]
+    if passes:
+        eq = verified_equilibrium(game, numbers, probs)
+        assert 0 <= eq.max_regret <= 1e-9
+        assert isinstance(eq.values[0], float)
+    else:
+        with pytest.raises(VerificationError) as info:
+            verified_equilibrium(game, numbers, probs)
+        assert info.value.regret == pytest.approx(2 * shift)
+
+
+def test_evaluate_profile_reports_the_regret_it_is_given(entry):
+    # For profiles that are not equilibria (a QRE): nothing is checked.
+    numbers = entry.numbers(VALUES, exact=False)
+    probs = [0.5, 0.5, 0.5, 0.5]
+    record = evaluate_profile(entry, numbers, probs, 0.75)
+    assert record.max_regret == 0.75
+    # Entrant: 1/2 * 0 + 1/2 * (1/2 * -1 + 1/2 * 1) = 0; incumbent: 1/2 * 2 + 0 = 1.
+    assert record.values == pytest.approx((0.0, 1.0))
+    assert record.reach == pytest.approx((0.5, 0.25, 0.25))
+
+
+def test_same_profile_exact_and_within_the_float_tolerance():
+    half = (Fraction(1, 2), Fraction(1, 2))
+    assert same_profile(half, half, exact=True)
+    assert not same_profile(half, (Fraction(1, 2) + Fraction(1, 10**9), Fraction(1, 2)), exact=True)
+    assert same_profile((0.5, 0.5), (0.5 + 1e-8, 0.5), exact=False)
+    assert not same_profile((0.5, 0.5), (0.5 + 1e-6, 0.5), exact=False)

@@ -34,13 +34,12 @@ from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import (
     edge_weights,
-    reach_probabilities,
-    subgame_regret,
+    subgame_check,
     subgame_values,
+    verified_equilibrium,
 )
 
 FLOAT_TIE_TOLERANCE = tolerances.TIE
-FLOAT_REGRET_TOLERANCE = tolerances.REGRET
 #: Levels with at most this many inner nodes are processed node by node.
 NARROW_LEVEL = 16
 #: ``--all`` stops with an error beyond this many equilibria.
@@ -87,7 +86,8 @@ def spe_solve(
     -------
     SolveResult
         Method ``"spe"``; each equilibrium verified to have zero subgame regret
-        (exact) or regret within ``FLOAT_REGRET_TOLERANCE`` (float).
+        (exact) or regret within ``tolerances.REGRET`` times the payoff scale
+        (float).
     """
     require_perfect_information(game)
     numbers = game.numbers(values, exact=exact)
@@ -301,24 +301,6 @@ def _pure_probabilities(game: Game, choice: npt.NDArray[np.int64], exact: bool) 
 def _verified(game: Game, numbers: Numbers, choice: npt.NDArray[np.int64]) -> Equilibrium:
     """Evaluate a pure profile from scratch and check it is subgame-perfect."""
     probs = _pure_probabilities(game, choice, numbers.exact)
-    weight = edge_weights(game, numbers, probs)
-    values = subgame_values(game, numbers, weight)
-    regret, where = subgame_regret(game, values)
-    if numbers.exact:
-        ok = regret == 0
-    else:
-        scale = max(1.0, float(np.max(np.abs(numbers.leaf_payoff)))) if numbers.leaf_payoff.size else 1.0
-        ok = float(regret) <= FLOAT_REGRET_TOLERANCE * scale
-    if not ok:
-        raise SolverError(
-            f"internal error: backward induction produced a profile with regret {regret} "
-            f"at node {game.node_names[where]!r}; please report this game"
-        )
-    reach = reach_probabilities(game, weight)[game.terminals]
-    return Equilibrium(
-        game=game,
-        probabilities=tuple(probs),
-        values=tuple(values[0].tolist()),
-        reach=tuple(reach.tolist()),
-        max_regret=regret if numbers.exact else float(max(regret, 0.0)),
+    return verified_equilibrium(
+        game, numbers, probs, check=subgame_check, what="backward induction produced a profile"
     )

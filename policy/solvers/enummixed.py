@@ -23,7 +23,7 @@ give the labelled-polytope form used here. Steps:
 3. turn each mixed equilibrium into a behaviour profile (Kuhn's theorem),
    merge profiles that coincide (several mixed strategies can induce the same
    behaviour; in float mode within :data:`policy.tolerances.PROFILE`), check
-   every one in the tree with :func:`policy.solvers.verify.behavior_regret`,
+   every one in the tree with :func:`policy.solvers.verify.verified_equilibrium`,
    and sort.
 
 Degenerate games (a mixed strategy with more pure best responses than the size
@@ -49,9 +49,10 @@ import numpy.typing as npt
 
 from policy import tolerances
 from policy.model import Game, Number
-from policy.solvers.enumpure import checked_equilibrium, distinct_sorted
+from policy.solvers.enumpure import distinct_sorted
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
+from policy.solvers.verify import VerificationError, as_numbers, verified_equilibrium
 from policy.solvers.vertex import VertexLimitError, extreme_equilibria
 
 #: Exact enumeration stops with an error after this many bases of one polytope.
@@ -157,20 +158,21 @@ def enummixed_solve(
     found: list[tuple[Equilibrium, dict[str, dict[str, Number]]]] = []
     dropped = 0
     for x, y in pairs:
-        probs = form.behavior_from_mixed([list(x), list(y)], fill=fill)
-        eq = checked_equilibrium(game, numbers, probs)
+        probs = as_numbers(form.behavior_from_mixed([list(x), list(y)], fill=fill), exact)
         mixed = {
             game.players.at(i).label: {
                 form.strategies[i][k].label: p for k, p in enumerate(sigma) if p != 0
             }
             for i, sigma in enumerate((x, y))
         }
-        if eq is None:
+        try:
+            eq = verified_equilibrium(game, numbers, probs)
+        except VerificationError:
             if exact:
                 raise SolverError(
                     f"internal error: the extreme equilibrium {mixed} failed verification in the "
                     "tree; please report this game"
-                )
+                ) from None
             dropped += 1
             continue
         found.append((eq, mixed))

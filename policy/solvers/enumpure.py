@@ -15,12 +15,12 @@ all of them are found by one pass over the payoff table:
 4. each is turned into a behaviour profile (Kuhn's theorem; the reduced
    strategy leaves the sets its own moves exclude open, and the normal form
    fills those, uniformly by default) and checked in the tree with
-   :func:`policy.solvers.verify.behavior_regret` before it is returned.
+   :func:`policy.solvers.verify.verified_equilibrium` before it is returned.
 
 Works for any number of players, with chance, and for games of perfect
 information (whose pure equilibria include, but are not only, the subgame-perfect
-ones of ``spe``). The helpers :func:`checked_equilibrium` and
-:func:`distinct_sorted` are shared with :mod:`policy.solvers.enummixed`.
+ones of ``spe``). :func:`distinct_sorted` is shared with
+:mod:`policy.solvers.enummixed`.
 """
 
 from __future__ import annotations
@@ -33,22 +33,18 @@ import numpy as np
 import numpy.typing as npt
 
 from policy import tolerances
-from policy.model import Game, Number, Numbers
+from policy.model import Game, Number
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import (
-    behavior_regret,
-    edge_weights,
-    reach_probabilities,
-    subgame_values,
+    VerificationError,
+    as_numbers,
+    same_profile,
+    verified_equilibrium,
 )
 
 #: Two float payoffs within this (times max(1, |payoff|)) are both best responses.
 FLOAT_TIE_TOLERANCE = tolerances.TIE
-#: A float equilibrium is kept when its regret is at most this times max(1, largest |payoff|).
-FLOAT_REGRET_TOLERANCE = tolerances.REGRET
-#: Float behaviour profiles closer than this (largest difference) are the same.
-PROFILE_TOLERANCE = tolerances.PROFILE
 
 
 def enumpure_solve(
@@ -86,8 +82,8 @@ def enumpure_solve(
     SolveResult
         Method ``"enumpure"``; the equilibria as behaviour profiles, sorted (a
         profile putting weight on earlier actions first), each verified to
-        have zero Nash regret (exact) or regret within
-        ``FLOAT_REGRET_TOLERANCE`` times the payoff scale (float). ``details``
+        have zero Nash regret (exact) or regret within ``tolerances.REGRET``
+        times the payoff scale (float). ``details``
         holds ``strategies`` (per equilibrium, each player's reduced strategy
         label) and ``shape`` (strategies per player).
 
@@ -115,12 +111,13 @@ def enumpure_solve(
             for s, strategies in zip(cell, form.strategies, strict=True)
         ]
         labels = tuple(strategies[s].label for s, strategies in zip(cell, form.strategies, strict=True))
-        probs = form.behavior_from_mixed(mixed, fill=fill)
-        eq = checked_equilibrium(game, numbers, probs)
-        if eq is None:
+        probs = as_numbers(form.behavior_from_mixed(mixed, fill=fill), exact)
+        try:
+            eq = verified_equilibrium(game, numbers, probs)
+        except VerificationError:
             message = f"pure profile ({', '.join(labels)}) failed verification in the tree"
             if exact:
-                raise SolverError(f"internal error: {message}; please report this game")
+                raise SolverError(f"internal error: {message}; please report this game") from None
             warnings.append(f"dropped: {message} (float rounding)")
             continue
         found.append((eq, labels))
@@ -161,55 +158,15 @@ def pure_equilibrium_cells(payoffs: npt.NDArray[Any], exact: bool) -> list[tuple
     return [tuple(int(v) for v in cell) for cell in np.argwhere(ok)]
 
 
-def regret_tolerance(numbers: Numbers) -> float:
-    """The float regret an equilibrium may have: ``REGRET * max(1, largest |payoff|)``."""
-    payoff = numbers.leaf_payoff
-    scale = max(1.0, float(np.max(np.abs(payoff.astype(np.float64))))) if payoff.size else 1.0
-    return FLOAT_REGRET_TOLERANCE * scale
-
-
-def checked_equilibrium(
-    game: Game, numbers: Numbers, probabilities: Sequence[Number]
-) -> Equilibrium | None:
-    """The :class:`Equilibrium` of a behaviour profile, or None if its Nash regret is not 0.
-
-    Regret is computed in the tree (:func:`~policy.solvers.verify.behavior_regret`),
-    independently of how the profile was found: it must be exactly 0 in exact
-    mode, and at most :func:`regret_tolerance` in float mode.
-    """
-    exact = numbers.exact
-    probs: list[Number]
-    if exact:
-        probs = [Fraction(p) for p in probabilities]
-    else:
-        probs = [float(p) for p in probabilities]
-    regret, _ = behavior_regret(game, numbers, probs)
-    if exact:
-        if regret != 0:
-            return None
-    elif not float(regret) <= regret_tolerance(numbers):
-        return None
-    weight = edge_weights(game, numbers, probs)
-    values = subgame_values(game, numbers, weight)
-    reach = reach_probabilities(game, weight)[game.terminals]
-    return Equilibrium(
-        game=game,
-        probabilities=tuple(probs),
-        values=tuple(values[0].tolist()),
-        reach=tuple(reach.tolist()),
-        max_regret=regret if exact else max(float(regret), 0.0),
-    )
-
-
 def distinct_sorted(
     found: Sequence[tuple[Equilibrium, Any]], exact: bool
 ) -> list[tuple[Equilibrium, Any]]:
     """Equilibria (each with a tag) without repeated behaviour profiles, in a fixed order.
 
-    Exact profiles are equal when their probabilities are; float profiles when
-    no probability differs by more than :data:`PROFILE_TOLERANCE` (the first
-    found is kept). Sorted by the behaviour vector, larger probabilities of
-    earlier actions first.
+    Profiles are the same as :func:`policy.solvers.verify.same_profile` says
+    (equal, or within ``tolerances.PROFILE`` in float mode); the first found is
+    kept. Sorted by the behaviour vector, larger probabilities of earlier
+    actions first.
     """
     kept: list[tuple[Equilibrium, Any]] = []
     if exact:
@@ -219,12 +176,8 @@ def distinct_sorted(
                 seen.add(eq.probabilities)
                 kept.append((eq, tag))
     else:
-        vectors: list[npt.NDArray[np.float64]] = []
         for eq, tag in found:
-            v = np.asarray(eq.probabilities, dtype=np.float64)
-            if any(float(np.max(np.abs(v - w), initial=0.0)) <= PROFILE_TOLERANCE for w in vectors):
-                continue
-            vectors.append(v)
-            kept.append((eq, tag))
+            if not any(same_profile(eq.probabilities, other.probabilities, False) for other, _ in kept):
+                kept.append((eq, tag))
     kept.sort(key=lambda item: tuple(-p for p in item[0].probabilities))
     return kept

@@ -36,9 +36,9 @@ player's best-response linear program, and complementary slackness). Steps:
    information set its owner's own plan never reaches the behaviour does not
    matter to anyone's payoff; the uniform distribution is put there (Gambit's
    centroid; ``fill="first"`` picks the first action instead). The profile is
-   verified with :func:`policy.solvers.verify.behavior_regret` before it is
-   returned: regret exactly 0 (exact), or within ``tolerances.REGRET`` times
-   the payoff scale (float).
+   verified with :func:`policy.solvers.verify.verified_equilibrium` before it
+   is returned: Nash regret exactly 0 (exact), or within ``tolerances.REGRET``
+   times the payoff scale (float).
 
 With ``all_equilibria`` Lemke's method runs from several covering vectors
 (at most ``max_starts``). Along the path the term ``d z0`` in a player's rows
@@ -61,7 +61,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from policy import tolerances
 from policy.model import Game, Number, Numbers
 from policy.representations.sequence import (
     Fill,
@@ -74,14 +73,12 @@ from policy.solvers.errors import SolverError
 from policy.solvers.lemke import LemkeResult, default_max_pivots, lemke
 from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import (
-    behavior_regret,
-    edge_weights,
-    reach_probabilities,
-    subgame_values,
+    VerificationError,
+    as_numbers,
+    same_profile,
+    verified_equilibrium,
 )
 
-FLOAT_REGRET_TOLERANCE = tolerances.REGRET
-PROFILE_TOLERANCE = tolerances.PROFILE
 #: With ``all_equilibria``: the weight that marks one sequence in a covering vector.
 PENALTY = 8
 #: With ``all_equilibria``: how many covering vectors are tried unless told otherwise.
@@ -91,52 +88,8 @@ Array = npt.NDArray[Any]
 
 
 # -------------------------------------------------------------------------------------
-# Verification shared by the sequence-form solvers
+# Shared with lp
 # -------------------------------------------------------------------------------------
-def regret_scale(numbers: Numbers) -> float:
-    """``max(1, largest |payoff|)``: float regrets are judged relative to it."""
-    pay = numbers.leaf_payoff
-    return max(1.0, float(np.max(np.abs(pay.astype(np.float64))))) if pay.size else 1.0
-
-
-def checked_equilibrium(
-    game: Game, numbers: Numbers, probabilities: list[Number]
-) -> tuple[Equilibrium | None, Number]:
-    """The profile as an :class:`Equilibrium` if its Nash regret is 0, else ``None``.
-
-    Exact: regret must be exactly 0. Float: at most ``tolerances.REGRET`` times
-    :func:`regret_scale`. The regret found is returned either way.
-    """
-    regret, _ = behavior_regret(game, numbers, probabilities)
-    if numbers.exact:
-        ok = regret == 0
-    else:
-        ok = float(regret) <= FLOAT_REGRET_TOLERANCE * regret_scale(numbers)
-    if not ok:
-        return None, regret
-    weight = edge_weights(game, numbers, probabilities)
-    values = subgame_values(game, numbers, weight)
-    reach = reach_probabilities(game, weight)[game.terminals]
-    eq = Equilibrium(
-        game=game,
-        probabilities=tuple(probabilities),
-        values=tuple(values[0].tolist()),
-        reach=tuple(reach.tolist()),
-        max_regret=regret if numbers.exact else float(max(float(regret), 0.0)),
-    )
-    return eq, regret
-
-
-def same_profile(a: Equilibrium, b: Equilibrium, exact: bool) -> bool:
-    """Equal behaviour (exact) or within ``tolerances.PROFILE`` everywhere (float)."""
-    if exact:
-        return a.probabilities == b.probabilities
-    return all(
-        abs(float(x) - float(y)) <= PROFILE_TOLERANCE
-        for x, y in zip(a.probabilities, b.probabilities, strict=True)
-    )
-
-
 def require_two_players(game: Game, method: str) -> None:
     """Raise :class:`SolverError` unless the game has exactly two players."""
     if len(game.players) != 2:
@@ -339,7 +292,7 @@ def lcp_solve(
                 raise SolverError(eq)
             failures.append(eq)
             continue
-        if not any(same_profile(eq, other, exact) for other in found):
+        if not any(same_profile(eq.probabilities, other.probabilities, exact) for other in found):
             found.append(eq)
     if not found:
         raise SolverError(
@@ -387,16 +340,12 @@ def _equilibrium_of(
         probs = form.behavior_from_realization(list(x), list(y), fill)
     except ValueError as err:  # exact plans violating E x = e: a bug, not the user's
         return f"internal error: Lemke's solution is not a pair of realization plans ({err})"
-    if numbers.exact:
-        probs = [Fraction(p) for p in probs]
-    else:
-        probs = [float(p) for p in probs]
-    eq, regret = checked_equilibrium(game, numbers, probs)
-    if eq is None:
+    try:
+        return verified_equilibrium(game, numbers, as_numbers(probs, numbers.exact))
+    except VerificationError as err:
         how = "exact" if numbers.exact else "float"
         return (
-            f"Lemke's solution has Nash regret {regret} in {how} arithmetic after "
+            f"Lemke's solution has Nash regret {err.regret} in {how} arithmetic after "
             f"{result.pivots} pivots"
             + ("" if numbers.exact else "; try exact arithmetic")
         )
-    return eq

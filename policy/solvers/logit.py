@@ -107,17 +107,17 @@ from policy.model import Game, NodeKind, Number, Numbers
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import (
+    VerificationError,
     behavior_regret,
-    edge_weights,
-    reach_probabilities,
-    subgame_values,
+    evaluate_profile,
+    regret_tolerance,
+    verified_equilibrium,
 )
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-FLOAT_REGRET_TOLERANCE = tolerances.REGRET
 #: Default largest precision traced, in units of 1 / (payoff range).
 MAX_LAMBDA = 1e6
 #: Arc length of the first step (as Gambit's ``first_step``).
@@ -754,32 +754,13 @@ def _polish(tree: _Tree, z: FloatArray, zero: BoolArray, sequential: bool) -> _P
 # ---------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------
-def _scale(numbers: Numbers) -> float:
-    """max(1, largest |payoff|): float regret is judged relative to it."""
-    leaf = np.asarray(numbers.leaf_payoff, dtype=np.float64)
-    return max(1.0, float(np.max(np.abs(leaf)))) if leaf.size else 1.0
-
-
-def _make(game: Game, numbers: Numbers, probs: list[Any], regret: Number) -> Equilibrium:
-    weight = edge_weights(game, numbers, probs)
-    values = subgame_values(game, numbers, weight)
-    reach = reach_probabilities(game, weight)[game.terminals]
-    return Equilibrium(
-        game=game,
-        probabilities=tuple(probs),
-        values=tuple(values[0].tolist()) if values.size else tuple(0 for _ in game.players),
-        reach=tuple(reach.tolist()),
-        max_regret=regret if numbers.exact else float(max(float(regret), 0.0)),
-    )
-
-
 def _regret(game: Game, numbers: Numbers, probs: list[Any]) -> Number:
     regret, _ = behavior_regret(game, numbers, probs)
     return regret
 
 
-def _exact(game: Game, exact_numbers: Numbers, probs: FloatArray) -> list[Fraction] | None:
-    """Fractions near a float equilibrium that form an exact equilibrium, or None."""
+def _exact(game: Game, exact_numbers: Numbers, probs: FloatArray) -> Equilibrium | None:
+    """An exact equilibrium in fractions near a float one, or None."""
     sets = list(game.infosets.values())
     for bound in RATIONAL_BOUNDS:
         out: list[Fraction] = []
@@ -794,8 +775,8 @@ def _exact(game: Game, exact_numbers: Numbers, probs: FloatArray) -> list[Fracti
                 break
             out.extend(block)
         else:
-            if _regret(game, exact_numbers, list(out)) == 0:
-                return out
+            with contextlib.suppress(VerificationError):  # too coarse: try finer fractions
+                return verified_equilibrium(game, exact_numbers, out)
     return None
 
 
@@ -905,7 +886,7 @@ def _logit(
         )
 
     limit = MAX_LAMBDA if max_lambda is None else float(max_lambda) * unit
-    tolerance = FLOAT_REGRET_TOLERANCE * _scale(numbers)
+    tolerance = regret_tolerance(numbers)
     found: FloatArray | None = None
     previous: _Candidate | None = None
     check = CHECK_START
@@ -947,15 +928,14 @@ def _logit(
             f"after {steps} steps); try another method (lcp, enummixed, enumpure) or a "
             "larger max_lambda"
         )
-    probs_float = [float(p) for p in found]
-    regret = _regret(game, numbers, probs_float)
-    equilibrium = _make(game, numbers, probs_float, regret)
+    equilibrium = verified_equilibrium(
+        game, numbers, [float(p) for p in found], what="logit produced a profile"
+    )
     result_exact = False
     if exact:
-        exact_numbers = game.numbers(values, exact=True)
-        fractions = _exact(game, exact_numbers, found)
-        if fractions is not None:
-            equilibrium = _make(game, exact_numbers, list(fractions), Fraction(0))
+        exact_equilibrium = _exact(game, game.numbers(values, exact=True), found)
+        if exact_equilibrium is not None:
+            equilibrium = exact_equilibrium
             result_exact = True
         else:
             notes.append(
@@ -1105,7 +1085,7 @@ def _qre_result(
         method="logit",
         exact=False,
         parameters=dict(values),
-        equilibria=(_make(game, numbers, probs, regret),),
+        equilibria=(evaluate_profile(game, numbers, probs, regret),),
         warnings=tuple(notes),
         details={"lambda": lam, "steps": max(steps - 1, 0), "qre": True},
     )

@@ -27,9 +27,9 @@ Steps:
    tolerance-sized errors (HiGHS works to about 1e-7).
 4. Turn the plans into behaviour (uniform at information sets the owner's own
    plan never reaches) and verify the profile with
-   :func:`policy.solvers.verify.behavior_regret`: exactly 0 in exact mode,
-   within ``tolerances.REGRET`` times the payoff scale in float mode. The two
-   values must add to the constant. Nothing unverified is returned.
+   :func:`policy.solvers.verify.verified_equilibrium`: Nash regret exactly 0 in
+   exact mode, within ``tolerances.REGRET`` times the payoff scale in float
+   mode. The two values must add to the constant. Nothing unverified is returned.
 """
 
 from __future__ import annotations
@@ -48,9 +48,15 @@ from policy import tolerances
 from policy.model import Game, Number, Numbers
 from policy.representations.sequence import Fill, SequenceForm, sequence_form
 from policy.solvers.errors import SolverError
-from policy.solvers.lcp import checked_equilibrium, regret_scale, require_two_players
+from policy.solvers.lcp import require_two_players
 from policy.solvers.lemke import SMALL_INTEGER, integer_pivot, integer_rows
 from policy.solvers.result import Equilibrium, SolveResult
+from policy.solvers.verify import (
+    VerificationError,
+    as_numbers,
+    payoff_scale,
+    verified_equilibrium,
+)
 
 FLOAT_TIE_TOLERANCE = tolerances.TIE
 #: A float LP variable or slack at most this (times the payoff scale) counts as
@@ -169,7 +175,7 @@ def _constant_sum(game: Game, numbers: Numbers) -> Number:
     if numbers.exact:
         off = [k for k, s in enumerate(sums.tolist()) if s != first]
     else:
-        tol = FLOAT_TIE_TOLERANCE * regret_scale(numbers)
+        tol = FLOAT_TIE_TOLERANCE * payoff_scale(numbers)
         off = np.flatnonzero(np.abs(sums - first) > tol).tolist()
     if off:
         names = game.node_names
@@ -275,11 +281,11 @@ def _recover(
         if exact and v1 + v2 != total:
             reasons.append(f"{how}, zero below {tolerance:g}: values {v1} and {v2} do not add up to {total}")
             continue
-        probs = form.behavior_from_realization(list(x), list(y), fill)
-        probs = [Fraction(p) for p in probs] if exact else [float(p) for p in probs]
-        eq, regret = checked_equilibrium(game, numbers, probs)
-        if eq is None:
-            reasons.append(f"{how}, zero below {tolerance:g}: Nash regret {regret}")
+        probs = as_numbers(form.behavior_from_realization(list(x), list(y), fill), exact)
+        try:
+            eq = verified_equilibrium(game, numbers, probs)
+        except VerificationError as err:
+            reasons.append(f"{how}, zero below {tolerance:g}: Nash regret {err.regret}")
             continue
         return eq, (v1 if exact else float(v1))
     raise SolverError(

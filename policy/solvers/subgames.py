@@ -52,6 +52,7 @@ subgame add a constant per player, which changes no equilibrium.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -69,15 +70,17 @@ from policy.solvers.backward import spe_solve
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import (
+    RegretCheck,
+    VerificationError,
     behavior_regret,
     edge_weights,
     reach_probabilities,
+    same_profile,
     subgame_values,
+    verified_equilibrium,
 )
 
-FLOAT_REGRET_TOLERANCE = tolerances.REGRET
 FLOAT_TIE_TOLERANCE = tolerances.TIE
-FLOAT_PROFILE_TOLERANCE = tolerances.PROFILE
 #: ``all_equilibria`` stops with an error beyond this many equilibria.
 MAX_EQUILIBRIA = 1000
 
@@ -328,13 +331,19 @@ def _one_shot_gains(game: Game, values: Array) -> tuple[npt.NDArray[np.int64], A
 
 
 def _perfection_regret(
-    game: Game, numbers: Numbers, probabilities: Sequence[Number], structure: _Structure
+    game: Game,
+    numbers: Numbers,
+    probabilities: Sequence[Number],
+    weight: Array,
+    values: Array,
+    structure: _Structure,
 ) -> tuple[Number, int]:
-    """The worst regret over proper subgames and the root of the subgame where it is."""
+    """The worst regret over proper subgames and the root of the subgame where it is.
+
+    With ``structure`` bound, a :data:`~policy.solvers.verify.RegretCheck`.
+    """
     worst: Number = Fraction(0) if numbers.exact else 0.0
     where = -1
-    weight = edge_weights(game, numbers, probabilities)
-    values = subgame_values(game, numbers, weight)
     # The children of a root that is not a Nash root start subgames of their own
     # (or are terminals). Once those are Nash, the subgame at the root is Nash
     # exactly when its mover gains nothing by another child: the one-shot
@@ -372,7 +381,9 @@ def subgame_perfection_regret(
     subgame, the whole game included, exactly when all of these are 0. For a
     game of perfect information this is :func:`policy.solvers.verify.subgame_regret`.
     """
-    return _perfection_regret(game, numbers, probabilities, _structure(game))[0]
+    weight = edge_weights(game, numbers, probabilities)
+    values = subgame_values(game, numbers, weight)
+    return _perfection_regret(game, numbers, probabilities, weight, values, _structure(game))[0]
 
 
 # ---------------------------------------------------------------------------------
@@ -460,7 +471,7 @@ def spe_subgames_solve(
     -------
     SolveResult
         Method ``"spe"``. Each equilibrium has been verified from scratch: zero
-        regret (exact) or regret within ``FLOAT_REGRET_TOLERANCE`` times the
+        regret (exact) or regret within ``tolerances.REGRET`` times the
         largest payoff (float) in the whole game and in every proper subgame;
         ``max_regret`` is that largest regret. ``details`` has
         ``subgame_method`` and ``subgames`` (root node names of the subgames
@@ -575,12 +586,12 @@ def _solve_part(
                 f"subgame at {name!r}: the {used} method returned {len(probs)} probabilities "
                 f"for {sub.num_actions} actions"
             )
-        regret, _ = behavior_regret(sub, nums, probs)
-        if not _acceptable(regret, nums):
-            worst = regret if worst is None or regret > worst else worst
+        try:
+            eq = verified_equilibrium(sub, nums, probs)
+        except VerificationError as err:
+            worst = err.regret if worst is None or err.regret > worst else worst
             continue
-        weight = edge_weights(sub, nums, probs)
-        out.append((probs, subgame_values(sub, nums, weight)[0].tolist()))
+        out.append((probs, list(eq.values)))
     if worst is not None:
         log.subgame_warning(
             name,
@@ -604,14 +615,6 @@ def _coerce(probabilities: Sequence[Any], exact: bool, method: str, where: str) 
             "use an exact method (lcp, enummixed, enumpure) or float mode"
         )
     return [Fraction(p) for p in probabilities]
-
-
-def _acceptable(regret: Number, numbers: Numbers) -> bool:
-    if numbers.exact:
-        return regret == 0
-    leaf = numbers.leaf_payoff
-    scale = max(1.0, float(np.max(np.abs(leaf)))) if leaf.size else 1.0
-    return float(regret) <= FLOAT_REGRET_TOLERANCE * scale
 
 
 def _decision_problem(sub: Game, numbers: Numbers, player: int) -> tuple[list[Number], list[str]]:
@@ -699,25 +702,15 @@ def _verified(
     """Evaluate each assembled profile from scratch; keep those that are subgame-perfect."""
     kept: list[Equilibrium] = []
     failures: list[tuple[Number, int]] = []
+    check: RegretCheck = functools.partial(_perfection_regret, structure=structure)
     for probs in profiles:
-        regret, where = _perfection_regret(game, numbers, probs, structure)
-        if not _acceptable(regret, numbers):
-            failures.append((regret, where))
+        try:
+            eq = verified_equilibrium(game, numbers, probs, check=check)
+        except VerificationError as err:
+            failures.append((err.regret, err.node))
             continue
-        if any(_same(probs, e.probabilities, numbers.exact) for e in kept):
-            continue
-        weight = edge_weights(game, numbers, probs)
-        values = subgame_values(game, numbers, weight)
-        reach = reach_probabilities(game, weight)[game.terminals]
-        kept.append(
-            Equilibrium(
-                game=game,
-                probabilities=tuple(probs),
-                values=tuple(values[0].tolist()),
-                reach=tuple(reach.tolist()),
-                max_regret=regret if numbers.exact else float(max(float(regret), 0.0)),
-            )
-        )
+        if not any(same_profile(probs, e.probabilities, numbers.exact) for e in kept):
+            kept.append(eq)
     if failures:
         regret, where = max(failures, key=lambda f: f[0])
         message = (
@@ -729,10 +722,3 @@ def _verified(
         log.warnings.append(f"dropped {len(failures)} profile(s): {message}")
     return tuple(kept)
 
-
-def _same(a: Sequence[Number], b: Sequence[Number], exact: bool) -> bool:
-    if exact:
-        return tuple(a) == tuple(b)
-    return max((abs(float(x) - float(y)) for x, y in zip(a, b, strict=True)), default=0.0) < (
-        FLOAT_PROFILE_TOLERANCE
-    )

@@ -15,22 +15,37 @@ from how a solver found it, so a solver's answer is checked independently:
   *A Course in Game Theory*, 1994, Lemma 98.2).
 * :func:`nash_regret` for perfect-information games: for each player, the gain
   of a best response over the whole tree against the others' behaviour.
+* :func:`verified_equilibrium` is the one gate every solver's answer passes:
+  it evaluates a candidate profile from scratch, computes its regret (Nash
+  regret by default, or another check such as subgame regret) and returns an
+  :class:`~policy.solvers.result.Equilibrium` only when that regret is exactly
+  0 (exact) or within ``tolerances.REGRET`` times :func:`payoff_scale` (float);
+  otherwise it raises :class:`VerificationError`, which says how large the
+  regret was and where.
 
 Work is done level by level on arrays (``Fraction`` objects in exact mode).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from policy import tolerances
 from policy.model import Game, NodeKind, Number, Numbers
+from policy.solvers.errors import SolverError
+from policy.solvers.result import Equilibrium
 
 #: Levels with at most this many inner nodes are evaluated node by node.
 NARROW_LEVEL = 16
+#: A float profile passes when its regret is at most this times :func:`payoff_scale`.
+FLOAT_REGRET_TOLERANCE = tolerances.REGRET
+#: Float behaviour profiles no farther apart than this (largest difference) are the same.
+PROFILE_TOLERANCE = tolerances.PROFILE
 
 Array = npt.NDArray[Any]
 
@@ -153,7 +168,13 @@ def behavior_regret(
     2002, section 4). Nothing here goes through the normal form.
     """
     weight = edge_weights(game, numbers, probabilities)
-    values = subgame_values(game, numbers, weight)
+    return _behavior_regret(game, numbers, weight, subgame_values(game, numbers, weight))
+
+
+def _behavior_regret(
+    game: Game, numbers: Numbers, weight: Array, values: Array
+) -> tuple[Number, list[Number]]:
+    """:func:`behavior_regret` from the profile's edge weights and node values."""
     regrets: list[Number] = []
     for i in range(len(game.players)):
         best = _best_response_value(game, numbers, weight, i)
@@ -231,3 +252,151 @@ def beliefs(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> di
         if total > 0:
             out[s.name] = {game.node_names[m]: reach[m] / total for m in s.members}
     return out
+
+
+# ---------------------------------------------------------------------------------
+# The gate every equilibrium passes
+# ---------------------------------------------------------------------------------
+RegretCheck = Callable[[Game, Numbers, Sequence[Number], Array, Array], tuple[Number, int]]
+"""``check(game, numbers, probabilities, weight, values) -> (regret, node)``: how far a
+profile is from what a solver promises, given its edge weights and node values
+(:func:`edge_weights`, :func:`subgame_values`), and the node it is worst at (-1
+when no node is singled out)."""
+
+
+def nash_check(
+    game: Game, numbers: Numbers, probabilities: Sequence[Number], weight: Array, values: Array
+) -> tuple[Number, int]:
+    """Nash regret (:func:`behavior_regret`) as a :data:`RegretCheck`; names no node."""
+    return _behavior_regret(game, numbers, weight, values)[0], -1
+
+
+def subgame_check(
+    game: Game, numbers: Numbers, probabilities: Sequence[Number], weight: Array, values: Array
+) -> tuple[Number, int]:
+    """One-node deviation regret (:func:`subgame_regret`) as a :data:`RegretCheck`.
+
+    It is 0 exactly when a profile of a perfect-information game is subgame-perfect.
+    """
+    return subgame_regret(game, values)
+
+
+class VerificationError(SolverError):
+    """A candidate profile whose regret is not 0 (exact) or within the float tolerance.
+
+    ``regret`` is the regret found and ``node`` where it is largest (-1 if the
+    check names no node). Solvers that try several candidates catch it and drop
+    the candidate; otherwise its message reports an internal error.
+    """
+
+    def __init__(self, game: Game, regret: Number, node: int, what: str) -> None:
+        self.regret = regret
+        self.node = node
+        where = f" at node {game.node_names[node]!r}" if node >= 0 else ""
+        super().__init__(
+            f"internal error: {what} with regret {regret}{where}; please report this game"
+        )
+
+
+def payoff_scale(numbers: Numbers) -> float:
+    """``max(1, largest |payoff|)``: the size float regrets and ties are judged against."""
+    pay = numbers.leaf_payoff
+    return max(1.0, float(np.max(np.abs(pay.astype(np.float64))))) if pay.size else 1.0
+
+
+def regret_tolerance(numbers: Numbers) -> float:
+    """The largest float regret an equilibrium may have: ``REGRET * payoff_scale``."""
+    return FLOAT_REGRET_TOLERANCE * payoff_scale(numbers)
+
+
+def acceptable(regret: Number, numbers: Numbers) -> bool:
+    """Whether a regret passes: exactly 0 (exact), at most :func:`regret_tolerance` (float)."""
+    if numbers.exact:
+        return bool(regret == 0)
+    return float(regret) <= regret_tolerance(numbers)
+
+
+def as_numbers(probabilities: Iterable[Any], exact: bool) -> list[Number]:
+    """Probabilities as ``Fraction`` (exact) or Python ``float``, as an :class:`Equilibrium` holds them."""
+    if exact:
+        return [Fraction(p) for p in probabilities]
+    return [float(p) for p in probabilities]
+
+
+def same_profile(a: Sequence[Number], b: Sequence[Number], exact: bool) -> bool:
+    """Equal behaviour vectors (exact), or no entry farther apart than ``PROFILE_TOLERANCE`` (float)."""
+    if exact:
+        return tuple(a) == tuple(b)
+    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(diff), initial=0.0)) <= PROFILE_TOLERANCE
+
+
+def evaluate_profile(
+    game: Game,
+    numbers: Numbers,
+    probabilities: Sequence[Number],
+    max_regret: Number,
+    weight: Array | None = None,
+    values: Array | None = None,
+) -> Equilibrium:
+    """The :class:`Equilibrium` record of a profile whose regret is known, with no check.
+
+    Only for profiles that are not claimed to be equilibria (a quantal response
+    equilibrium, which reports its regret); every equilibrium goes through
+    :func:`verified_equilibrium`. ``weight`` and ``values`` may be passed when
+    already computed.
+    """
+    if weight is None:
+        weight = edge_weights(game, numbers, probabilities)
+    if values is None:
+        values = subgame_values(game, numbers, weight)
+    reach = reach_probabilities(game, weight)[game.terminals]
+    return Equilibrium(
+        game=game,
+        probabilities=tuple(probabilities),
+        values=tuple(values[0].tolist()),
+        reach=tuple(reach.tolist()),
+        max_regret=max_regret if numbers.exact else max(float(max_regret), 0.0),
+    )
+
+
+def verified_equilibrium(
+    game: Game,
+    numbers: Numbers,
+    probabilities: Sequence[Number],
+    check: RegretCheck = nash_check,
+    what: str = "the solver produced a profile",
+) -> Equilibrium:
+    """Evaluate a candidate profile from scratch and return it as a verified :class:`Equilibrium`.
+
+    Parameters
+    ----------
+    game, numbers
+        The game and its payoffs and chance probabilities (exact or float).
+    probabilities
+        The flat behaviour vector, already ``Fraction`` (exact) or ``float``
+        (see :func:`as_numbers`).
+    check
+        The regret the solver promises to be 0: :func:`nash_check` (default)
+        for Nash equilibria, :func:`subgame_check` for subgame perfection in a
+        perfect-information game, or another :data:`RegretCheck`.
+    what
+        Who made the profile, for the error message (``"<what> with regret
+        ..."``).
+
+    Returns
+    -------
+    Equilibrium
+        With ``max_regret`` the regret found (non-negative in float mode).
+
+    Raises
+    ------
+    VerificationError
+        If the regret is not 0 (exact) or exceeds :func:`regret_tolerance` (float).
+    """
+    weight = edge_weights(game, numbers, probabilities)
+    values = subgame_values(game, numbers, weight)
+    regret, node = check(game, numbers, probabilities, weight, values)
+    if not acceptable(regret, numbers):
+        raise VerificationError(game, regret, node, what)
+    return evaluate_profile(game, numbers, probabilities, regret, weight, values)
