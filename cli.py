@@ -9,6 +9,7 @@ library is imported inside the commands so that ``policy --help`` is instant.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -68,12 +69,22 @@ def method_options(func: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="policy-games")
-def main() -> None:
+@click.option("--no-color", "--no-colour", "no_color", is_flag=True,
+              help="Plain output without colours (also when NO_COLOR is set or the output is not a terminal).")
+@click.pass_context
+def main(ctx: click.Context, no_color: bool) -> None:
     """Model a diplomatic crisis as a game, solve it, and compare leaders.
 
     Start with `policy compare`, which solves the bundled 1937-1941 scenario
     under Stalin and under Tukhachevsky.
     """
+    # Colour is for terminals: policy.render.text colours its tables when the
+    # context says so, and click.echo strips escape codes when it says not.
+    # NO_COLOR (https://no-color.org) and --no-color win over FORCE_COLOR.
+    if no_color or os.environ.get("NO_COLOR"):
+        ctx.color = False
+    elif os.environ.get("FORCE_COLOR") or sys.stdout.isatty():
+        ctx.color = True
 
 
 @main.command()
@@ -505,6 +516,95 @@ def convert(source: str, target: str, leader: str | None, assignments: tuple[str
     except OSError as err:
         raise click.ClickException(f"{target}: cannot write: {err.strerror or err}") from None
     click.echo(f"wrote {target}")
+
+
+#: Output formats of ``policy render`` by file suffix.
+RENDER_SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".tex": "tex", ".tikz": "tex"}
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", help="Leader profile: a bundled name (stalin) or a file.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@method_options
+@click.option("--no-solve", is_flag=True, help="Draw the game alone, without an equilibrium.")
+@click.option("--depth", type=click.IntRange(min=0),
+              help="Collapse the subtrees below this depth (the root is 0) into boxes.")
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "png", "tex"]),
+              help="dot (Graphviz text), svg, png (both need Graphviz's dot program) or tex (TikZ). "
+              "Default: from -o's suffix, else dot.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of the screen.")
+@library_errors
+def render(
+    file: str,
+    leader: str | None,
+    assignments: tuple[str, ...],
+    method: str,
+    exact: bool | None,
+    lam: float | None,
+    subgame_method: str | None,
+    no_solve: bool,
+    depth: int | None,
+    fmt: str | None,
+    output: str | None,
+) -> None:
+    """Draw a game tree with the equilibrium marked: DOT, SVG, PNG or TikZ.
+
+    Decision nodes are coloured by player, chance nodes carry their
+    probabilities, information sets are joined by dashed lines, terminals show
+    payoffs and outcome labels. Each action has its equilibrium probability
+    beside it and the equilibrium path is bold. Trees of more than 1500 nodes
+    are collapsed below a depth unless --depth says where.
+
+    Example: policy render games/diplomacy_1939.toml -l stalin -o tree.svg
+    """
+    from policy.leaders import load_leader, out_of_range, parse_assignments, resolve
+    from policy.loading import load, write_bytes_atomic, write_text_atomic
+    from policy.render.tree import auto_depth, run_dot, tree_dot, tree_view
+    from policy.solvers import solve as run
+
+    if fmt is None:
+        suffix = Path(output).suffix.lower() if output else ""
+        if output and suffix not in RENDER_SUFFIXES:
+            raise click.UsageError(f"cannot tell the format from {output!r}: give --format dot|svg|png|tex")
+        fmt = RENDER_SUFFIXES.get(suffix, "dot")
+    if fmt == "png" and not output:
+        raise click.UsageError("--format png writes a binary file: give -o FILE.png")
+    game = load(file)
+    profile = load_leader(leader) if leader else None
+    values = resolve(game, profile, parse_assignments(assignments))
+    for warning in out_of_range(game, values):
+        click.echo(f"warning: {warning}", err=True)
+    result = None
+    if not no_solve:
+        result = run(game, values, method=method, exact=exact, lam=lam, subgame_method=subgame_method)
+    if depth is None:
+        depth = auto_depth(game)
+        if depth is not None:
+            click.echo(f"note: {game.num_nodes} nodes: drawing down to depth {depth} "
+                       "(choose with --depth)", err=True)
+    view = tree_view(game, values, result, depth=depth, exact=exact is not False,
+                     leader=profile.name if profile else None)
+    data: str | bytes
+    if fmt == "tex":
+        from policy.render.tikz import tree_tikz
+
+        data = tree_tikz(view)
+    else:
+        data = tree_dot(view)
+        if fmt in ("svg", "png"):
+            data = run_dot(data, fmt)
+    if not output:
+        click.echo(data if isinstance(data, str) else data.decode("utf-8"), nl=False)
+        return
+    try:
+        if isinstance(data, str):
+            write_text_atomic(output, data)
+        else:
+            write_bytes_atomic(output, data)
+    except OSError as err:
+        raise click.ClickException(f"{output}: cannot write: {err.strerror or err}") from None
+    click.echo(f"wrote {output}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ from policy.leaders import LeaderError
 from policy.loading import UnknownFormatError
 from policy.model import GameError
 from policy.render.plot import PlotError
+from policy.render.tree import RenderError
 from policy.solvers.errors import SolverError
 
 #: Errors caused by input (files, options): shown as one line, exit code 1.
@@ -25,4 +26,5 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     UnknownFormatError,
     SweepError,
     PlotError,
+    RenderError,
 )

@@ -102,15 +102,22 @@ def save(game: Game, path: str | Path, values: Mapping[str, Fraction] | None = N
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file that replaces it in one step.
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically; see :func:`write_bytes_atomic`."""
+    write_bytes_atomic(path, text.encode("utf-8"))
 
-    On any error (or Ctrl-C) the target is untouched and no temporary file remains.
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file that replaces it in one step.
+
+    On any error (or Ctrl-C) the target is untouched and no temporary file
+    remains. A new file gets the permissions the umask allows; an existing
+    one keeps its own.
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, _mode_for(path))

@@ -8,7 +8,10 @@ boundary down by bisection. The nearest boundary, as a share of the
 parameter's range, says whether the leader's choice is robust or rests on a
 hair. A change confined between two grid points can be missed: the grid has
 :data:`GRID` points (:data:`NASH_GRID` for games solved point by point), so
-regions narrower than about 1/200 of a range are not guaranteed to be found.
+regions narrower than about 1/200 of a range (1/20 for Nash methods) are
+not guaranteed to be found. With a Nash method the path is that of the
+equilibrium the method selects: where a game has several equilibria, a
+"flip" may be the method selecting another one.
 For perfect-information games, :func:`policy.analysis.regions` finds every
 boundary exactly.
 """
@@ -29,11 +32,13 @@ from policy.solvers.errors import SolverError
 #: Grid points over a parameter's range (batch solver).
 GRID = 201
 #: Grid points when each point needs a Nash solve.
-NASH_GRID = 41
+NASH_GRID = 21
 #: Narrowing steps; each divides the interval by SECTIONS + 1 (or 2, point by point).
 STEPS = 40
 #: Points solved per narrowing step with the batch solver.
 SECTIONS = 63
+#: Bisection steps when each point needs a Nash solve (the boundary to 2**-16 of a grid step).
+NASH_STEPS = 16
 
 
 @dataclass(frozen=True)
@@ -158,8 +163,9 @@ def _bisect(
     change of path seen from ``inside``.
     """
     after = _path_at(game, base, name, [outside], method)[0]
-    sections = SECTIONS if method in ("auto", "spe") and game.is_perfect_information else 1
-    for _ in range(STEPS):
+    batched = method in ("auto", "spe") and game.is_perfect_information
+    sections = SECTIONS if batched else 1
+    for _ in range(STEPS if batched else NASH_STEPS):
         xs = np.linspace(inside, outside, sections + 2)[1:-1]
         if not len(xs) or xs[0] in (inside, outside):
             break

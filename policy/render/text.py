@@ -1,8 +1,18 @@
-"""Results as aligned text tables (drawn with rich), for the terminal."""
+"""Results as aligned text tables (drawn with rich), for the terminal.
+
+Every function returns plain text unless asked for colour: ``colour=True``,
+or ``colour=None`` (the default) under the ``policy`` command when it has
+decided that its output is a terminal that wants colour (it sets click's
+``Context.color``; see :func:`colour_wanted`). Coloured output has each
+player's name in the player's colour (the palette of the tree drawings) and
+the equilibrium's choices in bold; apart from the escape codes it is the
+same text, so plain output does not depend on whether colour was possible.
+"""
 
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from collections.abc import Iterable
 from decimal import Decimal
@@ -27,6 +37,7 @@ from policy.analysis.explain import CitedClaim, Explanation, describe
 from policy.claims import Claim
 from policy.leaders import Leader
 from policy.model import Number
+from policy.render.tree import player_colour
 from policy.solvers.result import SolveResult, show_number
 
 #: Exact numbers longer than this are shown as decimals (with ~), in tables only.
@@ -41,14 +52,50 @@ def fmt(x: Number) -> str:
     return text
 
 
-def _render(tables: Iterable[object], width: int | None = None) -> str:
+def colour_wanted(colour: bool | None = None) -> bool:
+    """Whether to colour: ``colour`` when given, else what the running ``policy`` command asks.
+
+    The command line sets click's ``Context.color`` to True when its output
+    is a terminal (or ``FORCE_COLOR`` is set) and to False for ``--no-color``
+    or ``NO_COLOR``; outside a command, and when it has not decided, output
+    is plain.
+    """
+    if colour is not None:
+        return colour
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.color)
+
+
+#: Trailing blanks of a line, with any escape codes among them.
+_TRAILING = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+$")
+
+
+def _rstrip(line: str) -> str:
+    """A line without trailing blanks; a colour reset is kept if escape codes were trimmed."""
+    found = _TRAILING.search(line)
+    if found is None:
+        return line
+    return line[: found.start()] + ("\x1b[0m" if "\x1b[" in found.group(0) else "")
+
+
+def _render(tables: Iterable[object], width: int | None = None, colour: bool | None = None) -> str:
     out = io.StringIO()
     if width is None:
         width = max(80, min(shutil.get_terminal_size((100, 24)).columns, 140))
-    console = Console(file=out, width=width, color_system=None, force_terminal=False, highlight=False)
+    if colour_wanted(colour):
+        console = Console(file=out, width=width, color_system="auto", force_terminal=True, highlight=False)
+    else:
+        console = Console(file=out, width=width, color_system=None, force_terminal=False, highlight=False)
     for t in tables:
         console.print(t)
-    return "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
+    return "\n".join(_rstrip(line) for line in out.getvalue().splitlines()) + "\n"
+
+
+def _player(label: str, index: int, bold: bool = False) -> Text:
+    """A player's name in the player's colour (shown only when colour is on)."""
+    return Text(label, style=("bold " if bold else "") + player_colour(index))
 
 
 def _table(title: str | None, *columns: str) -> Table:
@@ -60,9 +107,9 @@ def _table(title: str | None, *columns: str) -> Table:
     return t
 
 
-def _row(t: Table, *cells: str, style: str | None = None) -> None:
-    """Add a row of plain text (no rich markup is read from game labels)."""
-    t.add_row(*(escape(c) for c in cells), style=style)
+def _row(t: Table, *cells: str | Text, style: str | None = None) -> None:
+    """Add a row of plain text (no rich markup is read from game labels); Text cells keep their style."""
+    t.add_row(*(c if isinstance(c, Text) else escape(c) for c in cells), style=style)
 
 
 def _mix(behavior: dict[str, Number]) -> str:
@@ -73,8 +120,13 @@ def _mix(behavior: dict[str, Number]) -> str:
     return ", ".join(f"{a} {fmt(p)}" for a, p in behavior.items() if p > 0)
 
 
-def solve_table(result: SolveResult, leader: Leader | None = None, width: int | None = None) -> str:
-    """``policy solve`` as tables: behaviour, payoffs, outcome probabilities."""
+def solve_table(
+    result: SolveResult, leader: Leader | None = None, width: int | None = None, colour: bool | None = None
+) -> str:
+    """``policy solve`` as tables: behaviour, payoffs, outcome probabilities.
+
+    In colour, players are in their colours and the choices on the path in bold.
+    """
     game = result.game
     mode = "exact" if result.exact else "float"
     head = [f"{game.title}", f"method {result.method} ({mode})" + (f", leader {leader.name}" if leader else "")]
@@ -87,20 +139,24 @@ def solve_table(result: SolveResult, leader: Leader | None = None, width: int | 
         t = _table(f"{label} (max regret {fmt(eq.max_regret)})", "information set", "player", "choice")
         reached = {d.infoset for d in path_decisions(result, eq)}
         for s in game.infosets.values():
-            mark = "" if s.name in reached else "  (off path)"
-            _row(t, s.name + mark, s.player.label, _mix(eq.behavior[s.name]))
+            on = s.name in reached
+            mark = "" if on else "  (off path)"
+            choice = _mix(eq.behavior[s.name])
+            _row(t, s.name + mark, _player(s.player.label, s.player.index),
+                 _player(choice, s.player.index, bold=True) if on else choice)
         parts.append(t)
         held = shared_beliefs(result, eq)
         if held:
             b = _table(None, "information set", "player", "node", "belief")
             for name, members in held.items():
-                who = game.infosets[name].player.label
+                who = game.infosets[name].player
                 for k, (node, belief) in enumerate(members.items()):
-                    _row(b, name if k == 0 else "", who if k == 0 else "", node, fmt(belief))
+                    _row(b, name if k == 0 else "", _player(who.label, who.index) if k == 0 else "", node,
+                         fmt(belief))
             parts.append(b)
         pay = _table(None, "player", "expected payoff")
-        for p, v in eq.payoffs.items():
-            _row(pay, p, fmt(v))
+        for k, (p, v) in enumerate(eq.payoffs.items()):
+            _row(pay, _player(p, k), fmt(v))
         parts.append(pay)
         out = _table(None, "outcome", "probability")
         for t_index, (name, prob) in zip(game.terminals.tolist(), eq.outcomes.items(), strict=True):
@@ -109,7 +165,7 @@ def solve_table(result: SolveResult, leader: Leader | None = None, width: int | 
         parts.append(out)
     for w in result.warnings:
         parts.append(Text(f"warning: {w}"))
-    return _render(parts, width)
+    return _render(parts, width, colour)
 
 
 def _outcome_label(result: SolveResult, terminal: int, name: str) -> str:
@@ -119,13 +175,16 @@ def _outcome_label(result: SolveResult, terminal: int, name: str) -> str:
     return label if label == name else f"{label} [{name}]" if label else name
 
 
-def compare_table(comparisons: list[GameComparison], markdown: bool = False, width: int | None = None) -> str:
+def compare_table(
+    comparisons: list[GameComparison], markdown: bool = False, width: int | None = None, colour: bool | None = None
+) -> str:
     """``policy compare``: per game, each leader side by side, then what drives the differences.
 
     The side-by-side part has the decisions on the equilibrium path, the
     probability of each outcome and of each value of each outcome fact, and
     the expected payoffs; then, per other leader, one row per swapped
     parameter saying whether the first leader's path changes, and to what.
+    In colour, players are in their colours and the decisions in bold.
     """
     parts: list[str | Table | Text] = []
     for c in comparisons:
@@ -141,11 +200,21 @@ def compare_table(comparisons: list[GameComparison], markdown: bool = False, wid
             parts.append(_markdown(c, names, rows, notes, swaps))
             continue
         t = _table(f"{c.game.title}  [{c.file}]", "", *names)
+        movers = {f"{s.player.label}: {s.name}": s.player.index for s in c.game.infosets.values()}
+        section = ""
         for label, cells in rows:
             if cells:
+                head, body = Text(label), [Text(x) for x in cells]
+                if section == _DECISIONS and label in movers:
+                    k = movers[label]
+                    head.stylize(player_colour(k), 0, label.index(":"))
+                    body = [_player(x, k, bold=True) if x != "-" else Text(x) for x in cells]
+                elif section == _PAYOFFS and label in c.game.players:
+                    head = _player(label, c.game.players.index(label))
                 # Labels that wrap keep their indent.
-                t.add_row(Padding(Text(label), (0, 0, 0, 2)), *(Text(x) for x in cells))
+                t.add_row(Padding(head, (0, 0, 0, 2)), *body)
             else:
+                section = label
                 _row(t, label, *([""] * len(names)), style="bold")
         parts.append(t)
         for title, lines, note in swaps:
@@ -160,7 +229,12 @@ def compare_table(comparisons: list[GameComparison], markdown: bool = False, wid
         parts.append(Text("\n".join(notes) + "\n"))
     if markdown:
         return "\n".join(str(p) for p in parts)
-    return _render(parts, width)
+    return _render(parts, width, colour)
+
+
+#: Headings of the side-by-side table's sections that are coloured by player.
+_DECISIONS = "Decisions on the equilibrium path"
+_PAYOFFS = "Expected payoffs"
 
 
 def _compare_rows(c: GameComparison) -> list[tuple[str, list[str]]]:
@@ -168,7 +242,7 @@ def _compare_rows(c: GameComparison) -> list[tuple[str, list[str]]]:
     rows: list[tuple[str, list[str]]] = []
     first = [r.equilibria[0] for r in c.results]
     decisions = [{d.infoset: d for d in path_decisions(r, eq)} for r, eq in zip(c.results, first, strict=True)]
-    rows.append(("Decisions on the equilibrium path", []))
+    rows.append((_DECISIONS, []))
     for s in c.game.infosets.values():
         if any(s.name in d for d in decisions):
             cells = [_mix(d[s.name].behavior) if s.name in d else "-" for d in decisions]
@@ -185,7 +259,7 @@ def _compare_rows(c: GameComparison) -> list[tuple[str, list[str]]]:
                 probs = [f[fact][value] for f in c.facts]
                 if any(p > 0 for p in probs):
                     rows.append((f"{fact} = {value}", [fmt(p) for p in probs]))
-    rows.append(("Expected payoffs", []))
+    rows.append((_PAYOFFS, []))
     for k, p in enumerate(c.game.players):
         rows.append((p, [fmt(eq.values[k]) for eq in first]))
     return rows
@@ -319,7 +393,7 @@ def _cited_lines(claims: tuple[CitedClaim, ...], indent: int) -> list[object]:
     return [_item(_claim_text(c), indent) for c in claims]
 
 
-def explain_text(e: Explanation, width: int | None = None) -> str:
+def explain_text(e: Explanation, width: int | None = None, colour: bool | None = None) -> str:
     """``policy explain``: the game in words, then each parameter with its values and claims."""
     parts: list[object] = [Text(f"{e.game.title}  [{e.file}]", style="bold")]
     if e.description:
@@ -368,7 +442,7 @@ def explain_text(e: Explanation, width: int | None = None) -> str:
         if p.claims:
             parts.append(_para("claims behind it:", INDENT * 2))
             parts += _cited_lines(p.claims, INDENT * 2)
-    return _render(parts, width)
+    return _render(parts, width, colour)
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -379,7 +453,7 @@ def _paragraphs(text: str) -> list[str]:
 # -- claims --------------------------------------------------------------------------
 
 
-def claims_text(claims: list[Claim], width: int | None = None) -> str:
+def claims_text(claims: list[Claim], width: int | None = None, colour: bool | None = None) -> str:
     """``policy claims``: each claim's id, status and origin, then its summary and what it bears on."""
     parts: list[object] = []
     for c in claims:
@@ -398,4 +472,4 @@ def claims_text(claims: list[Claim], width: int | None = None) -> str:
     total = len(claims)
     counts = [f"{sum(c.status == s for c in claims)} {s}" for s in ("accepted", "contested", "wrong")]
     parts.append(Text(f"{total} claim{'s' if total != 1 else ''} ({', '.join(counts)})"))
-    return _render(parts, width)
+    return _render(parts, width, colour)
