@@ -282,3 +282,14 @@ def test_flips_give_each_leaders_nearest_boundary(standoff: Path) -> None:
     assert data["meek"]["nearest"][0]["to_path"] == bold.path
     [plain] = compare([(standoff, load_game(standoff))], leaders(standoff, "bold", "meek"), flips=False)
     assert plain.flips == ()
+
+
+def test_table_and_markdown_show_the_flips(standoff: Path) -> None:
+    standoff.write_text(STANDOFF.replace('default = 1\n', 'default = 1\nrange = [0, 4]\n', 1))
+    comparisons = compare([(standoff, load_game(standoff))], leaders(standoff, "bold", "meek"))
+    table = compare_table(comparisons, width=80)
+    assert "Distance to a flip" in table
+    assert "nerve       2 -> 0.5" in table and "37.5%" in table and "6.2%" in table
+    assert max(len(line) for line in table.splitlines()) <= 80
+    md = compare_table(comparisons, markdown=True)
+    assert "| Meek | nerve | 0.25 -> 0.5 | 6.2% | start=push, reply=fight |" in md

@@ -196,8 +196,9 @@ def compare_table(
             notes.append(f"{leader.name}: method {r.method} ({mode}), max regret {fmt(r.equilibria[0].max_regret)}")
             notes += [f"{leader.name}: {w}" for w in r.warnings]
         swaps = _swap_rows(c)
+        flips = _flip_rows(c)
         if markdown:
-            parts.append(_markdown(c, names, rows, notes, swaps))
+            parts.append(_markdown(c, names, rows, notes, swaps, flips))
             continue
         t = _table(f"{c.game.title}  [{c.file}]", "", *names)
         movers = {f"{s.player.label}: {s.name}": s.player.index for s in c.game.infosets.values()}
@@ -226,10 +227,44 @@ def compare_table(
             parts.append(sw)
             if note:
                 parts.append(Text(note + "\n"))
+        if flips:
+            parts.append(Text(FLIP_TITLE, style="bold"))
+            parts.append(Text(FLIP_NOTE))
+            ft = _table(None, *FLIP_COLUMNS)
+            for cells in flips:
+                _row(ft, *cells)
+            parts.append(ft)
         parts.append(Text("\n".join(notes) + "\n"))
     if markdown:
         return "\n".join(str(p) for p in parts)
     return _render(parts, width, colour)
+
+
+FLIP_TITLE = "Distance to a flip"
+FLIP_NOTE = (
+    "The nearest change of one parameter, within its declared range, that changes the\n"
+    "leader's equilibrium path (as a share of the range), and the path it changes to:"
+)
+FLIP_COLUMNS = ("leader", "parameter", "moves", "share", "path after the flip")
+#: Flips shown per leader.
+FLIPS_SHOWN = 3
+
+
+def _flip_rows(c: GameComparison) -> list[list[str]]:
+    rows = []
+    for leader, search in zip(c.leaders, c.flips, strict=True):
+        if not search.flips:
+            rows.append([leader.name, "-", "no flip within the ranges", "", ""])
+            continue
+        for k, f in enumerate(search.flips[:FLIPS_SHOWN]):
+            rows.append([
+                leader.name if k == 0 else "",
+                f.parameter,
+                f"{f.value:.4g} -> {f.boundary:.4g}",
+                f"{100 * f.share_of_range:.1f}%",
+                f.path_after,
+            ])
+    return rows
 
 
 #: Headings of the side-by-side table's sections that are coloured by player.
@@ -310,6 +345,7 @@ def _markdown(
     rows: list[tuple[str, list[str]]],
     notes: list[str],
     swaps: list[tuple[str, list[list[str]], str]],
+    flips: list[list[str]],
 ) -> str:
     lines = [f"### {c.game.title}", "", f"`{c.file}`", "", "| | " + " | ".join(names) + " |"]
     lines.append("|---|" + "---|" * len(names))
@@ -323,6 +359,10 @@ def _markdown(
         lines += ["| " + " | ".join(_md(x) for x in cells) + " |" for cells in table]
         if note:
             lines += ["", note]
+    if flips:
+        lines += ["", f"**{FLIP_TITLE}.** " + " ".join(FLIP_NOTE.split()), ""]
+        lines += ["| " + " | ".join(FLIP_COLUMNS) + " |", "|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(_md(x) for x in cells) + " |" for cells in flips]
     lines.append("")
     lines += [f"- {_md(n)}" for n in notes]
     lines.append("")
