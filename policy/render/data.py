@@ -133,6 +133,10 @@ def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
     }
 
 
+def _digits(x: float, significant: int = 8) -> float:
+    return float(f"{x:.{significant}g}")
+
+
 def flip_data(search: FlipSearch) -> dict[str, Any]:
     """One leader's distances to a flip: the path, each parameter's nearest flip, the stable ones."""
     return {
@@ -141,9 +145,10 @@ def flip_data(search: FlipSearch) -> dict[str, Any]:
             {
                 "parameter": f.parameter,
                 "value": f.value,
-                "flips_at": f.boundary,
-                "change": f.change,
-                "share_of_range": f.share_of_range,
+                # 8 significant digits: the search locates a boundary to about 1e-9.
+                "flips_at": _digits(f.boundary),
+                "change": _digits(f.change),
+                "share_of_range": _digits(f.share_of_range),
                 "to_path": f.path_after,
             }
             for f in search.flips
