@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -15,8 +16,17 @@ def games_dir() -> Path:
 
 
 def bundled_games() -> list[Path]:
-    """Every bundled game file, sorted by name."""
-    return sorted(games_dir().glob("*.toml"))
+    """Every bundled game file, in story order: by the year that ends its name, then by name.
+
+    ``coup_1937.toml`` comes before ``diplomacy_1939.toml``; names without a
+    year come last.
+    """
+    return sorted(games_dir().glob("*.toml"), key=_story_order)
+
+
+def _story_order(path: Path) -> tuple[int, str]:
+    match = re.search(r"_(\d{4})$", path.stem)
+    return (int(match.group(1)) if match else 10**6, path.name)
 
 
 def bundled_leaders() -> list[str]:

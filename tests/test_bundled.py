@@ -145,3 +145,12 @@ def test_every_leader_value_is_used_sourced_and_in_range(leader: str):
         assert v.sources or v.note.startswith("judgement"), v.name
         assert v.range is not None, v.name
         assert v.range[0] <= v.value <= v.range[1], v.name
+
+
+def test_bundled_games_come_in_story_order(tmp_path, monkeypatch):
+    for name in ("zeta.toml", "romania_1940.toml", "coup_1937.toml", "alpha_1939.toml"):
+        (tmp_path / name).write_text("")
+    monkeypatch.setenv("POLICY_GAMES", str(tmp_path))
+    from policy.bundled import bundled_games as fresh
+
+    assert [p.name for p in fresh()] == ["coup_1937.toml", "alpha_1939.toml", "romania_1940.toml", "zeta.toml"]

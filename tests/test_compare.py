@@ -289,7 +289,8 @@ def test_table_and_markdown_show_the_flips(standoff: Path) -> None:
     comparisons = compare([(standoff, load_game(standoff))], leaders(standoff, "bold", "meek"))
     table = compare_table(comparisons, width=80)
     assert "Distance to a flip" in table
-    assert "nerve       2 -> 0.5" in table and "37.5%" in table and "6.2%" in table
+    assert "   nerve: 2 -> 0.5 (37.5% of its range)\n     then start=yield" in table
+    assert "   nerve: 0.25 -> 0.5 (6.2% of its range)" in table
     assert max(len(line) for line in table.splitlines()) <= 80
     md = compare_table(comparisons, markdown=True)
     assert "| Meek | nerve | 0.25 -> 0.5 | 6.2% | start=push, reply=fight |" in md

@@ -229,11 +229,16 @@ def compare_table(
                 parts.append(Text(note + "\n"))
         if flips:
             parts.append(Text(FLIP_TITLE, style="bold"))
-            parts.append(Text(FLIP_NOTE))
-            ft = _table(None, *FLIP_COLUMNS)
-            for cells in flips:
-                _row(ft, *cells)
-            parts.append(ft)
+            parts.append(Text(FLIP_NOTE + "\n"))
+            for leader, parameter, moves, share, path in flips:
+                if leader:
+                    parts.append(Text(f" {leader}", style="bold"))
+                if parameter == "-":
+                    parts.append(Padding(Text(moves), (0, 0, 0, 3)))
+                    continue
+                parts.append(Padding(Text(f"{parameter}: {moves} ({share} of its range)"), (0, 0, 0, 3)))
+                parts.append(Padding(Text(f"then {path}"), (0, 0, 0, 5)))
+            parts.append(Text(""))
         parts.append(Text("\n".join(notes) + "\n"))
     if markdown:
         return "\n".join(str(p) for p in parts)
