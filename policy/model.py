@@ -403,6 +403,20 @@ class Game:
         bounds = np.searchsorted(inner, [start for start, _ in self.levels[1:]])
         return tuple(_readonly(part) for part in np.split(inner, bounds))
 
+    def levels_bottom_up(self) -> Iterator[tuple[npt.NDArray[np.int64], int, int]]:
+        """For backward passes: ``(inner, cstart, cstop)`` per depth, deepest first.
+
+        ``inner`` are the nodes of a depth that have children (depths without
+        any are skipped); their children are exactly the slice
+        ``cstart:cstop`` of the next depth, grouped by parent.
+        """
+        levels = self.levels
+        for d in range(len(levels) - 2, -1, -1):
+            inner = self.level_inner[d]
+            if inner.size:
+                cstart, cstop = levels[d + 1]
+                yield inner, cstart, cstop
+
     @functools.cached_property
     def num_actions(self) -> int:
         """Length of a flat behaviour vector (all actions of all information sets)."""

@@ -215,11 +215,7 @@ class BatchGame:
         tie = np.zeros((len(self.decision_nodes), n), dtype=bool)
         samples = np.arange(n)
         levels = game.levels
-        for d in range(len(levels) - 2, -1, -1):
-            cstart, cstop = levels[d + 1]
-            inner = game.level_inner[d]
-            if not inner.size:
-                continue
+        for inner, cstart, cstop in game.levels_bottom_up():
             counts = game.num_children[inner].astype(np.int64)
             offsets = game.first_child[inner] - cstart
             is_chance = game.kind[inner] == NodeKind.CHANCE

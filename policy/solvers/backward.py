@@ -134,14 +134,8 @@ def _induct(game: Game, numbers: Numbers) -> tuple[npt.NDArray[np.int64], list[i
     values[game.terminals] = numbers.leaf_payoff
     choice = np.full(n, -1, dtype=np.int64)
     tied: list[npt.NDArray[np.int64] | list[int]] = []
-    levels = game.levels
     prob = numbers.edge_prob
-    level_inner = game.level_inner
-    for d in range(len(levels) - 2, -1, -1):
-        cstart, cstop = levels[d + 1]
-        inner = level_inner[d]
-        if not inner.size:
-            continue
+    for inner, cstart, cstop in game.levels_bottom_up():
         if inner.size <= NARROW_LEVEL:
             _induct_nodes(game, numbers, values, choice, tied, inner.tolist())
             continue

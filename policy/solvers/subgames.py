@@ -113,12 +113,7 @@ class _Structure:
 
 def _fold_up(game: Game, column: Array, reduce: np.ufunc) -> None:
     """Combine each node's entry with its children's, deepest level first, in place."""
-    levels = game.levels
-    for d in range(len(levels) - 2, -1, -1):
-        inner = game.level_inner[d]
-        if not inner.size:
-            continue
-        cstart, cstop = levels[d + 1]
+    for inner, cstart, cstop in game.levels_bottom_up():
         offsets = game.first_child[inner] - cstart
         column[inner] = reduce(column[inner], reduce.reduceat(column[cstart:cstop], offsets))
 

@@ -75,12 +75,7 @@ def subgame_values(game: Game, numbers: Numbers, weight: Array) -> Array:
     if exact:
         values[:] = 0
     values[game.terminals] = numbers.leaf_payoff
-    levels = game.levels
-    for d in range(len(levels) - 2, -1, -1):
-        cstart, cstop = levels[d + 1]
-        inner = game.level_inner[d]
-        if not inner.size:
-            continue
+    for inner, cstart, cstop in game.levels_bottom_up():
         if inner.size <= NARROW_LEVEL:
             for n in inner.tolist():  # cheaper than array calls for a few nodes
                 k0 = int(game.first_child[n])
