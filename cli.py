@@ -607,5 +607,78 @@ def render(
     click.echo(f"wrote {output}", err=True)
 
 
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@leaders_option("Leaders to compare [default: stalin,tukhachevsky].")
+@method_options
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]),
+              help="html (one self-contained page) or markdown (pictures as SVG files beside it). "
+              "Default: markdown if -o ends in .md, else html.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The report file to write.")
+@library_errors
+def report(
+    files: tuple[str, ...],
+    leaders: tuple[str, ...],
+    method: str,
+    exact: bool | None,
+    lam: float | None,
+    subgame_method: str | None,
+    fmt: str | None,
+    output: str,
+) -> None:
+    """Write one report comparing leaders: a self-contained HTML page, or Markdown.
+
+    With no FILE, every bundled game. For each game: its description, what it
+    leaves out and its structure; the comparison (paths, outcomes, payoffs,
+    what drives the difference, distance to a flip); the tree under each
+    leader with the equilibrium marked; sweep plots over the parameter nearest
+    to a flip (perfect information only); and each parameter with every
+    leader's value and the claims behind it. The HTML loads nothing from the
+    network. Needs Graphviz's dot program for the trees.
+
+    Example: policy report --leaders stalin,tukhachevsky -o report.html
+    """
+    import shlex
+
+    from policy.analysis.compare import DEFAULT_LEADERS
+    from policy.bundled import bundled_games
+    from policy.render.report import build_report, check_output, write_report
+
+    if leaders and not leader_names(leaders):
+        raise click.UsageError("--leaders needs at least one leader")
+    names = leader_names(leaders, DEFAULT_LEADERS)
+    if fmt is None:
+        fmt = "markdown" if Path(output).suffix.lower() in (".md", ".markdown") else "html"
+    words = ["policy", "report", *files]
+    if leaders:
+        words += ["--leaders", ",".join(names)]
+    if method != "auto":
+        words += ["--method", method]
+    if exact is not None:
+        words.append("--exact" if exact else "--float")
+    if lam is not None:
+        words += ["--lambda", f"{lam:g}"]
+    if subgame_method:
+        words += ["--subgame-method", subgame_method]
+    words += ["--format", fmt, "-o", output]
+    check_output(output)  # before the solving, which takes a while
+    built = build_report(
+        [Path(f) for f in files] or bundled_games(),
+        names,
+        command=shlex.join(words),
+        method=method,
+        exact=exact,
+        lam=lam,
+        subgame_method=subgame_method,
+    )
+    try:
+        written = write_report(built, output, fmt)
+    except OSError as err:
+        raise click.ClickException(f"{output}: cannot write: {err.strerror or err}") from None
+    extra = len(written) - 1
+    pictures = f" and {extra} SVG picture{'s' if extra != 1 else ''} beside it" if extra else ""
+    click.echo(f"wrote {output}{pictures}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -186,7 +186,7 @@ def compare_table(
     parameter saying whether the first leader's path changes, and to what.
     In colour, players are in their colours and the decisions in bold.
     """
-    parts: list[str | Table | Text] = []
+    parts: list[str | Table | Text | Padding] = []
     for c in comparisons:
         names = [leader.name for leader in c.leaders]
         rows = _compare_rows(c)
@@ -230,9 +230,9 @@ def compare_table(
         if flips:
             parts.append(Text(FLIP_TITLE, style="bold"))
             parts.append(Text(FLIP_NOTE + "\n"))
-            for leader, parameter, moves, share, path in flips:
-                if leader:
-                    parts.append(Text(f" {leader}", style="bold"))
+            for who, parameter, moves, share, path in flips:
+                if who:
+                    parts.append(Text(f" {who}", style="bold"))
                 if parameter == "-":
                     parts.append(Padding(Text(moves), (0, 0, 0, 3)))
                     continue

@@ -1,0 +1,504 @@
+"""policy report: one self-contained HTML page (and Markdown) comparing leaders over games.
+
+The HTML is checked three ways: as XML (the page is written to be well-formed
+XML too, so ``xml.etree`` is a strict parser for it), with a tag-balance check
+on Python's HTML parser (what a browser's parser would see: no self-closed
+HTML elements, no stray end tags, no paragraph left open around a block), and
+in headless Chromium, whose screenshot must not be blank. The report must load
+nothing from outside the file.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import policy
+from cli import main
+from policy.bundled import PROJECT, bundled_games
+from policy.leaders import load_leader
+from policy.loading import load
+from policy.render import report as report_module
+from policy.render.report import build_report, inline_svg, write_report
+from policy.render.text import show_value
+from policy.render.tree import MISSING_DOT, PALETTE, UNCHOSEN_COLOUR
+
+SVG = "{http://www.w3.org/2000/svg}"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+DIPLOMACY = PROJECT / "games" / "diplomacy_1939.toml"
+LEADERS = ("Joseph Stalin", "Mikhail Tukhachevsky")
+
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None, reason="Graphviz's dot program is not installed (apt-get install graphviz)"
+)
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+
+# A game whose every text is markup, to check that the report escapes what files say.
+NASTY_GAME = """\
+[game]
+title = "Entry <script>alert('t')</script> & co"
+players = ["Entrant", "Incumbent"]
+description = \"\"\"A <b>bold</b> claim & more.
+
+Left out: <img src="http://example.com/x.png"> and </section> too.\"\"\"
+
+[parameters.fight_cost]
+description = "Cost </table> of a <i>war</i>"
+default = 1
+range = [0, 5]
+
+[nodes.entry]
+player = "Entrant"
+actions = { enter = "response", stay_out = "out" }
+
+[nodes.response]
+player = "Incumbent"
+actions = { fight = "war", accommodate = "shared" }
+
+[nodes.out]
+outcome = "Stays <out>"
+payoffs = { Entrant = 0, Incumbent = 2 }
+
+[nodes.war]
+outcome = "Price war"
+payoffs = { Entrant = "-fight_cost", Incumbent = "-fight_cost" }
+
+[nodes.shared]
+outcome = "Shared market"
+payoffs = { Entrant = 1, Incumbent = 1 }
+"""
+
+
+# -- a strict reading of HTML ------------------------------------------------------------
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+#: Elements that close an open <p> in an HTML parser (so a <p> around them is a nesting fault).
+BLOCKS = {
+    "address", "article", "aside", "blockquote", "details", "div", "dl", "fieldset", "figcaption", "figure",
+    "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "main", "nav", "ol", "p", "pre",
+    "section", "table", "ul",
+}
+
+
+class TagBalance(HTMLParser):
+    """Every nesting fault an HTML parser would silently repair, as a list of messages.
+
+    Outside SVG: a non-void element written self-closed (``<div/>`` opens a
+    div in HTML), an end tag that does not close the innermost open element,
+    an end tag for a void element, a block element opened inside a ``<p>``,
+    and elements still open at the end. Inside SVG (foreign content),
+    self-closed elements are fine.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+
+    def _in_svg(self) -> bool:
+        return "svg" in self.stack
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._in_svg():
+            self.stack.append(tag)
+            return
+        if tag in BLOCKS and "p" in self.stack:
+            self.errors.append(f"<{tag}> inside an open <p> at {self.getpos()}")
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self._in_svg() and tag not in VOID and tag != "svg":
+            self.errors.append(f"<{tag}/> self-closed outside SVG at {self.getpos()}")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID and not self._in_svg():
+            self.errors.append(f"</{tag}> ends a void element at {self.getpos()}")
+        elif not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> at {self.getpos()} but the open element is {self.stack[-1:]}")
+        else:
+            self.stack.pop()
+
+    def check(self, text: str) -> list[str]:
+        self.feed(text)
+        self.close()
+        return self.errors + ([f"unclosed at the end: {self.stack}"] if self.stack else [])
+
+
+def tag_faults(text: str) -> list[str]:
+    return TagBalance().check(text)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["<div><p>x</div></p>", "<div/>", "<p>text<ul><li>a</li></ul></p>", "<main><section></main>", "<br></br>",
+     "<div>"],
+)
+def test_the_tag_balance_check_finds_faults(bad: str) -> None:
+    assert tag_faults(bad)
+
+
+def test_the_tag_balance_check_accepts_void_elements_and_svg() -> None:
+    good = '<p>a<br/>b</p><meta charset="utf-8"/><figure><svg><g><path d="M 0 0"/></g></svg></figure>'
+    assert tag_faults(good) == []
+
+
+# -- the HTML report of every bundled game ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def html_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, ET.Element]:
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed (apt-get install graphviz)")
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    result = CliRunner().invoke(main, ["report", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"wrote {out}\n"
+    text = out.read_text(encoding="utf-8")
+    return out, text, ET.fromstring(text)
+
+
+def sections(root: ET.Element) -> Iterator[ET.Element]:
+    return (s for s in root.iter("section") if s.get("class") == "game")
+
+
+def section_of(root: ET.Element, stem: str) -> ET.Element:
+    found = [s for s in sections(root) if s.get("id") == f"game-{stem}"]
+    assert len(found) == 1, f"no single section for {stem}"
+    return found[0]
+
+
+def classed(root: ET.Element, tag: str, cls: str) -> list[ET.Element]:
+    return [e for e in root.iter(tag) if cls in (e.get("class") or "").split()]
+
+
+def text_of(e: ET.Element) -> str:
+    return " ".join("".join(e.itertext()).split())
+
+
+def test_html_is_well_formed_for_xml_and_html_parsers(html_report: tuple[Path, str, ET.Element]) -> None:
+    _, text, root = html_report
+    assert text.startswith("<!DOCTYPE html>\n")
+    assert root.tag == "html" and root.get("lang") == "en"
+    head = root.find("head")
+    assert head is not None and head.find("title") is not None
+    assert any(m.get("charset") == "utf-8" for m in head.iter("meta"))
+    assert tag_faults(text) == []
+
+
+def test_ids_are_unique_so_several_svgs_do_not_clash(html_report: tuple[Path, str, ET.Element]) -> None:
+    _, _, root = html_report
+    ids = Counter(e.get("id") for e in root.iter() if e.get("id"))
+    assert [i for i, n in ids.items() if n > 1] == []
+    # every in-page reference points at an id of the page
+    refs = [e.get(XLINK_HREF) or e.get("href") for e in root.iter()]
+    for ref in refs:
+        if ref:
+            assert ref.startswith("#") and ref[1:] in ids, ref
+    for url in re.findall(r"url\(#([^)]+)\)", html_report[1]):
+        assert url in ids
+
+
+def test_one_tree_per_game_and_leader_with_the_equilibrium_marked(
+    html_report: tuple[Path, str, ET.Element],
+) -> None:
+    _, _, root = html_report
+    games = bundled_games()
+    assert len(list(sections(root))) == len(games)
+    for path in games:
+        game = load(path)
+        section = section_of(root, path.stem)
+        figures = classed(section, "figure", "tree")
+        assert [f.get("data-leader") for f in figures] == ["stalin", "tukhachevsky"]
+        for figure in figures:
+            svgs = list(figure.iter(f"{SVG}svg"))
+            assert len(svgs) == 1
+            nodes = [g for g in svgs[0].iter(f"{SVG}g") if g.get("class") == "node"]
+            assert len(nodes) == game.num_nodes  # the bundled trees are small enough to draw whole
+            assert svgs[0].get("role") == "img" and svgs[0].get("aria-label")
+    # Stalin's equilibrium takes deal_germany (bold edge into pact_reply); Tukhachevsky's does not.
+    section = section_of(root, "diplomacy_1939")
+    widths = {}
+    for figure in classed(section, "figure", "tree"):
+        edge = next(g for g in figure.iter(f"{SVG}g") if (g.get("id") or "").endswith("edge-pact_reply"))
+        widths[figure.get("data-leader")] = {
+            (p.get("stroke"), p.get("stroke-width")) for p in edge.iter(f"{SVG}path")
+        }
+    assert widths == {"stalin": {(PALETTE[0].lower(), "3")}, "tukhachevsky": {(UNCHOSEN_COLOUR.lower(), None)}}
+
+
+def test_comparison_tables_for_every_game(html_report: tuple[Path, str, ET.Element]) -> None:
+    _, _, root = html_report
+    for path in bundled_games():
+        game = load(path)
+        section = section_of(root, path.stem)
+        (table,) = classed(section, "table", "compare")
+        thead = table.find("thead")
+        assert thead is not None
+        assert [text_of(th) for th in thead.iter("th")][1:] == list(LEADERS)
+        rows = {text_of(tr.find("th")): [text_of(td) for td in tr.iter("td")]  # type: ignore[arg-type]
+                for tr in table.iter("tr") if tr.find("th") is not None}
+        for heading in ("Decisions on the equilibrium path", "Outcome probabilities", "Expected payoffs"):
+            assert heading in rows
+        for player in game.players:
+            assert len(rows[player]) == 2
+        assert classed(section, "table", "flips"), path.stem
+        assert classed(section, "table", "swaps"), path.stem
+    rows = {
+        text_of(tr.find("th")): [text_of(td) for td in tr.iter("td")]  # type: ignore[arg-type]
+        for tr in classed(section_of(root, "diplomacy_1939"), "table", "compare")[0].iter("tr")
+    }
+    assert rows["USSR: start"] == ["deal_germany", "appeal_west"]
+    assert rows["Pact kept [pact_kept]"] == ["1", "0"]
+    assert rows["USSR"] == ["1/5", "1/50"]
+
+
+def test_description_parameters_and_disputed_claims(html_report: tuple[Path, str, ET.Element]) -> None:
+    _, _, root = html_report
+    section = section_of(root, "diplomacy_1939")
+    headings = [text_of(h) for h in section.iter("h3")]
+    assert "What the game models" in headings and "Left out" in headings
+    game = load(DIPLOMACY)
+    articles = classed(section, "article", "parameter")
+    assert [text_of(a.find("h4")) for a in articles] == list(game.parameters)  # type: ignore[arg-type]
+    ideology = next(a for a in articles if text_of(a.find("h4")) == "ideology_cost")  # type: ignore[arg-type]
+    values = classed(ideology, "table", "values")[0]
+    cells = [[text_of(td) for td in tr.iter("td")] for tr in values.iter("tr")][1:]
+    expected = []
+    for key in ("stalin", "tukhachevsky"):
+        leader = load_leader(key)
+        v = leader.values["ideology_cost"]
+        assert v.range is not None
+        expected.append([leader.name, show_value(v.value), f"[{show_value(v.range[0])}, {show_value(v.range[1])}]"])
+    assert [c[:3] for c in cells] == expected
+    assert cells[0][1] == "0.1"  # as README shows it
+    claim = next(li for li in ideology.iter("li") if "no-partition-of-poland" in text_of(li))
+    assert [s.text for s in classed(claim, "span", "contested")] == ["contested"]
+    assert "Why disputed" in text_of(claim)
+    accepted = next(li for li in ideology.iter("li") if text_of(li).startswith("molotov-ribbentrop-pact"))
+    assert not classed(accepted, "span", "status")
+
+
+def test_header_says_how_it_was_made_and_how_to_read_it(html_report: tuple[Path, str, ET.Element]) -> None:
+    out, _, root = html_report
+    header = root.find("body/header")
+    assert header is not None
+    meta = text_of(header)
+    assert f"policy {policy.__version__}" in meta
+    assert f"policy report --format html -o {out}" in meta
+    time = next(header.iter("time"))
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", time.get("datetime") or "")
+    assert root.find(".//section[@id='how-to-read']/p") is not None
+    toc = [a.get("href") for a in root.iter("a") if a.get("href", "").startswith("#game-")]
+    assert toc == [f"#game-{p.stem}" for p in bundled_games()]
+
+
+def test_sweeps_only_for_perfect_information_games(html_report: tuple[Path, str, ET.Element]) -> None:
+    _, _, root = html_report
+    for path in bundled_games():
+        game = load(path)
+        section = section_of(root, path.stem)
+        plots = classed(section, "figure", "sweep")
+        notes = " ".join(text_of(p) for p in classed(section, "p", "note"))
+        if game.is_perfect_information:
+            assert plots, path.stem
+            for plot in plots:
+                assert len(list(plot.iter(f"{SVG}svg"))) == 1
+                assert "declared range" in text_of(plot.find("figcaption"))  # type: ignore[arg-type]
+        else:
+            assert not plots
+            assert "imperfect information" in notes
+    # Stalin's nearest flip in the diplomacy game is readiness (see test_compare): his plot sweeps it.
+    diplomacy = classed(section_of(root, "diplomacy_1939"), "figure", "sweep")
+    assert [p.get("data-leader") for p in diplomacy] == ["stalin", "tukhachevsky"]
+    assert "as readiness moves" in text_of(diplomacy[0].find("figcaption"))  # type: ignore[arg-type]
+
+
+def test_loads_no_external_resource(html_report: tuple[Path, str, ET.Element]) -> None:
+    _, text, root = html_report
+    for e in root.iter():
+        tag = e.tag.removeprefix(SVG)
+        assert tag not in ("script", "link", "iframe", "object", "embed", "img", "audio", "video"), tag
+        for attr in ("src", "href", XLINK_HREF, "srcset", "poster", "data", "action", "background"):
+            value = e.get(attr)
+            assert value is None or value.startswith("#"), (tag, attr, value)
+        style = (e.text or "") if tag == "style" else (e.get("style") or "")
+        assert "@import" not in style
+        assert all(u.startswith("#") for u in re.findall(r"url\(\s*['\"]?([^)'\"]*)", style)), style
+    assert not re.search(r"(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", text)
+    assert not re.search(r"url\(\s*[\"']?\s*(?:https?:)?//", text)
+    assert not re.search(r"<link[^>]*stylesheet|<script[^>]*src", text, re.I)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (Debian: apt-get install chromium)")
+def test_renders_in_headless_chromium_to_a_screenshot_that_is_not_blank(
+    html_report: tuple[Path, str, ET.Element], tmp_path: Path
+) -> None:
+    import matplotlib.image
+
+    out, _, _ = html_report
+    png = tmp_path / "out.png"
+    assert CHROMIUM is not None
+    done = subprocess.run(
+        [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--screenshot={png}", "--window-size=1280,2000", out.resolve().as_uri()],
+        capture_output=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")[-2000:]
+    pixels = matplotlib.image.imread(png)
+    assert pixels.shape[:2] == (2000, 1280)
+    grey = pixels[..., :3].mean(axis=2)
+    # A blank page is one colour (variance 0); text, rules and tables make it vary.
+    assert grey.var() > 1e-3
+    assert (grey < 0.5).mean() > 0.005  # some dark ink, not just a tint
+
+
+# -- Markdown -----------------------------------------------------------------------------
+
+
+@needs_dot
+def test_markdown_has_the_tables_and_links_the_svgs_written_beside_it(tmp_path: Path) -> None:
+    out = tmp_path / "notes.md"
+    result = CliRunner().invoke(main, ["report", str(DIPLOMACY), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"wrote {out} and 4 SVG pictures beside it\n"
+    text = out.read_text(encoding="utf-8")
+    assert "<svg" not in text
+    assert text.startswith("# Leaders compared: Joseph Stalin and Mikhail Tukhachevsky\n")
+    assert "## Soviet diplomacy after Munich, 1938-1940" in text
+    assert "| USSR: start | deal_germany | appeal_west |" in text
+    assert "**Distance to a flip.**" in text and "**What drives the difference.**" in text
+    assert "**Left out.**" in text
+    assert "`no-partition-of-poland` **CONTESTED**" in text
+    trees = ["notes_diplomacy_1939_stalin.svg", "notes_diplomacy_1939_tukhachevsky.svg"]
+    sweeps = ["notes_diplomacy_1939_stalin_sweep.svg", "notes_diplomacy_1939_tukhachevsky_sweep.svg"]
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert links == trees + sweeps
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["notes.md", *trees, *sweeps])
+    for name in links:
+        svg = ET.parse(tmp_path / name).getroot()
+        assert svg.tag == f"{SVG}svg"
+    nodes = [g for g in ET.parse(tmp_path / trees[0]).getroot().iter(f"{SVG}g") if g.get("class") == "node"]
+    assert len(nodes) == load(DIPLOMACY).num_nodes
+
+
+@needs_dot
+def test_text_from_files_is_escaped(tmp_path: Path) -> None:
+    game = tmp_path / "nasty.toml"
+    game.write_text(NASTY_GAME, encoding="utf-8")
+    out = tmp_path / "nasty.html"
+    result = CliRunner().invoke(main, ["report", str(game), "-l", "stalin", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    root = ET.fromstring(text)
+    assert tag_faults(text) == []
+    assert not any(e.tag in ("script", "img", "b", "i") for e in root.iter())
+    assert "&lt;script&gt;" in text and "&lt;img src=" in text
+    h2 = [text_of(h) for h in root.iter("h2")]
+    assert "Entry <script>alert('t')</script> & co" in h2
+    left_out = text_of(section_of(root, "nasty").findall("p")[2])
+    assert left_out == '<img src="http://example.com/x.png"> and </section> too.'
+
+
+# -- errors: one line, exit code 1, nothing written ---------------------------------------
+
+
+def test_unknown_leader(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", "-l", "stalin,nobody", "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unknown leader 'nobody'")
+    assert result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_dot_writes_no_report_without_trees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", str(DIPLOMACY), "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {MISSING_DOT}\n"
+    assert list(tmp_path.iterdir()) == [empty]
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown"])
+def test_output_in_a_directory_that_cannot_exist(tmp_path: Path, fmt: str) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    out = blocker / "report.html"
+    result = CliRunner().invoke(main, ["report", str(DIPLOMACY), "--format", fmt, "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {out}: cannot write: {blocker} is not a directory\n"
+    missing = tmp_path / "gone" / "report.html"
+    result = CliRunner().invoke(main, ["report", str(DIPLOMACY), "--format", fmt, "-o", str(missing)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {missing}: cannot write: no such directory {missing.parent}\n"
+    assert list(tmp_path.iterdir()) == [blocker]
+
+
+@needs_dot
+def test_a_write_that_fails_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = tmp_path / "entry.toml"
+    entry.write_text(NASTY_GAME, encoding="utf-8")
+    built = build_report([entry], ["stalin"], command="test")
+    real = report_module.write_text_atomic
+    calls: list[Path] = []
+
+    def fail_on_markdown(path: str | Path, text: str) -> None:
+        calls.append(Path(path))
+        if str(path).endswith(".md"):
+            raise OSError(28, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(report_module, "write_text_atomic", fail_on_markdown)
+    with pytest.raises(OSError):
+        write_report(built, tmp_path / "r.md", "markdown")
+    assert [p.suffix for p in calls] == [".svg", ".md"]  # the tree was written, then removed again
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.toml"]
+
+    def fail(path: str | Path, text: str) -> None:
+        raise OSError(13, "Permission denied")
+
+    monkeypatch.setattr(report_module, "write_text_atomic", fail)
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", str(entry), "-l", "stalin", "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {out}: cannot write: Permission denied\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.toml"]
+
+
+# -- inline SVG ---------------------------------------------------------------------------
+
+
+def test_inline_svg_drops_the_prolog_and_prefixes_ids_and_references() -> None:
+    svg = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+        '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
+        "<!-- made by hand -->\n"
+        '<svg width="10pt" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        "<metadata><rdf>http://example.com</rdf></metadata>"
+        '<defs><clipPath id="c1"><rect width="1" height="1"/></clipPath><path id="glyph" d="M 0 0"/></defs>'
+        '<g id="node-start" clip-path="url(#c1)"><use xlink:href="#glyph"/><use href="#glyph"/></g></svg>\n'
+    )
+    a = inline_svg(svg, "a-", label='tree "A" & <B>', css_class="tree")
+    b = inline_svg(svg, "b-")
+    assert a.startswith('<svg role="img" aria-label="tree &quot;A&quot; &amp; &lt;B&gt;" class="tree" ')
+    assert "DOCTYPE" not in a and "<?xml" not in a and "made by hand" not in a and "example.com" not in a
+    root_a, root_b = ET.fromstring(a), ET.fromstring(b)
+    ids_a = {e.get("id") for e in root_a.iter() if e.get("id")}
+    ids_b = {e.get("id") for e in root_b.iter() if e.get("id")}
+    assert ids_a == {"a-c1", "a-glyph", "a-node-start"}
+    assert not ids_a & ids_b
+    assert 'clip-path="url(#a-c1)"' in a
+    assert [u.get(XLINK_HREF) or u.get("href") for u in root_a.iter(f"{SVG}use")] == ["#a-glyph", "#a-glyph"]
