@@ -468,6 +468,62 @@ def sweep(
             click.echo(f"wrote {plot}", err=True)
 
 
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", help="Leader profile: its values fix the parameters not varied.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@click.option("--vary", multiple=True, required=True, metavar="NAME[=LOW:HIGH]",
+              help="A parameter to vary over its declared range, or LOW:HIGH; give one or two.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def regions(file: str, leader: str | None, assignments: tuple[str, ...], vary: tuple[str, ...], fmt: str) -> None:
+    """Exact regions of one or two parameters where the subgame-perfect equilibrium is the same.
+
+    For a game of perfect information, the boundaries at which the
+    equilibrium changes, as exact numbers (one parameter) or inequalities
+    (two), each region with its equilibrium path; the other parameters at
+    the leader's values.
+
+    Example: policy regions games/diplomacy_1939.toml --leader stalin --vary readiness
+    """
+    from fractions import Fraction
+
+    from policy.analysis.regions import RegionsError, regions_text
+    from policy.analysis.regions import regions as run
+    from policy.leaders import load_leader, parse_assignments, resolve
+    from policy.loading import load
+
+    game = load(file)
+    values = resolve(game, load_leader(leader) if leader else None, parse_assignments(assignments))
+    box = []
+    for item in vary:
+        name, sep, spec = item.partition("=")
+        name = name.strip()
+        if sep:
+            low, colon, high = spec.partition(":")
+            try:
+                box.append((name, Fraction(low.strip()), Fraction(high.strip())))
+            except (ValueError, ZeroDivisionError):
+                raise click.UsageError(f"--vary {item!r}: expected NAME or NAME=LOW:HIGH") from None
+            if not colon:
+                raise click.UsageError(f"--vary {item!r}: expected NAME or NAME=LOW:HIGH")
+            continue
+        p = game.parameters.get(name)
+        if p is None:
+            declared = ", ".join(game.parameters) or "none"
+            raise RegionsError(f"--vary: unknown parameter {name!r} (the game declares: {declared})")
+        if p.range is None:
+            raise RegionsError(f"--vary {name}: the parameter declares no range; give one as {name}=LOW:HIGH")
+        box.append((name, p.range[0], p.range[1]))
+    result = run(game, values, box)
+    if fmt == "json":
+        from policy.render.data import dumps, regions_data
+
+        click.echo(dumps(regions_data(result)))
+    else:
+        click.echo(regions_text(result).rstrip("\n"))
+
+
 def _progress_bar(stack: Any, what: str, started: float) -> Callable[[int, int], None]:
     """A progress callback that shows a rich bar on stderr once a sweep has run for a second."""
     import time

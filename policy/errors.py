@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from policy.analysis.regions import RegionsError
 from policy.analysis.sweep import SweepError
 from policy.claims import ClaimsError
 from policy.expr import ExprError
@@ -27,4 +28,5 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     SweepError,
     PlotError,
     RenderError,
+    RegionsError,
 )

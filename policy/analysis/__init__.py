@@ -1,1 +1,1 @@
-"""Analyses built on the solvers: comparing leaders (and, later, sweeps and regions)."""
+"""Analyses built on the solvers: comparing leaders, flips, batch solving, sweeps and exact regions."""

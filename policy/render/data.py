@@ -275,3 +275,57 @@ def explanation_data(e: Explanation) -> dict[str, Any]:
 def dumps(data: dict[str, Any]) -> str:
     """Pretty, stable JSON text."""
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def regions_data(result: Any) -> dict[str, Any]:
+    """``policy regions --format json``: each region with its path and exact bounds, and the boundaries.
+
+    Exact numbers are strings (``"9/25"``, ``"sqrt(2)"``); each also has a
+    float under ``approx``. ``result`` is a :class:`policy.analysis.regions.RegionsResult`.
+    """
+
+    def point(p: Any) -> dict[str, Any]:
+        return {"value": p.text if p.exact else None, "approx": float(p), "exact": bool(p.exact)}
+
+    def end(e: Any) -> dict[str, Any] | None:
+        return None if e is None else {**point(e.point), "closed": bool(e.closed)}
+
+    return {
+        "game": {"title": result.game.title, "players": list(result.game.players)},
+        "parameters": list(result.parameters),
+        "box": {n: [str(lo), str(hi)] for n, (lo, hi) in zip(result.parameters, result.box, strict=True)},
+        "fixed": {k: str(v) for k, v in result.fixed.items()},
+        "exact": result.exact,
+        "complete": result.complete,
+        "warnings": list(result.warnings),
+        "regions": [
+            {
+                "path": list(r.path),
+                "text": r.text,
+                "undefined": r.undefined or None,
+                "parts": [
+                    {
+                        "profile": list(part.profile.choices),
+                        "low": end(part.low),
+                        "high": end(part.high),
+                        "inequalities": [q.text for q in part.inequalities],
+                        "sample": {k: str(v) for k, v in part.sample.items()},
+                    }
+                    for part in r.parts
+                ],
+            }
+            for r in result.regions
+        ],
+        "boundaries": [
+            {
+                "parameter": b.parameter,
+                **point(b.point),
+                "kind": b.kind,
+                "left_path": None if b.left_path is None else list(b.left_path),
+                "right_path": None if b.right_path is None else list(b.right_path),
+                "at_point": None if b.at_point is None else list(b.at_point),
+                "text": b.text,
+            }
+            for b in result.boundaries
+        ],
+    }

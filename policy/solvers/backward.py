@@ -56,8 +56,8 @@ def require_perfect_information(game: Game) -> None:
             raise SolverError(
                 f"backward induction needs perfect information, but information set "
                 f"{s.name!r} of {s.player.label} holds {len(s.members)} nodes ({names}); "
-                "games with imperfect information need a Nash method "
-                "(lcp, lp, enummixed, enumpure, logit), which this version does not have yet"
+                "solve it with a Nash method (lcp, lp, enummixed, enumpure, logit), or with spe, "
+                "which solves its proper subgames with one"
             )
 
 

@@ -1,0 +1,66 @@
+"""`policy regions` from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from policy.bundled import games_dir
+
+GAME = str(games_dir() / "diplomacy_1939.toml")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["regions", *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_one_parameter_gives_exact_intervals():
+    # Stalin's readiness boundaries: derived in tests/test_regions.py (9/25 and 2/5).
+    code, out, _ = run(GAME, "-l", "stalin", "--vary", "readiness")
+    assert code == 0
+    assert "1/10 <= readiness <= 9/25: start=deal_germany, pact_reply=honour" in out
+    assert "9/25 < readiness <= 2/5: start=turtle, turtle_reply=attack" in out
+    assert "2/5 < readiness <= 9/10: start=deal_germany, pact_reply=honour" in out
+
+
+def test_json_with_an_explicit_range():
+    code, out, _ = run(GAME, "-l", "stalin", "--vary", "readiness=3/10:1/2", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["box"] == {"readiness": ["3/10", "1/2"]}
+    assert [b["value"] for b in data["boundaries"] if b["kind"] == "path"] == ["9/25", "2/5"]
+    assert data["exact"] and data["complete"]
+    assert [r["path"] for r in data["regions"]][1] == ["start=turtle", "turtle_reply=attack"]
+
+
+def test_two_parameters_give_inequalities():
+    code, out, _ = run(GAME, "-l", "stalin", "--vary", "readiness", "--vary", "ideology_cost")
+    assert code == 0
+    assert "ideology_cost <= -(25*readiness - 11)/20 and readiness <= 2/5" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("--vary", "nerve"), 1, "unknown parameter 'nerve'"),
+        (("--vary", "readiness=1:0"), 1, "readiness"),
+        (("--vary", "readiness=abc"), 2, "expected NAME or NAME=LOW:HIGH"),
+        (("--vary", "readiness", "--vary", "oil_value", "--vary", "loss_weight"), 1, "one or two"),
+    ],
+)
+def test_bad_requests(args, code, message):
+    status, _, err = run(GAME, "-l", "stalin", *args)
+    assert status == code
+    assert message in err
+    if code == 1:
+        assert err.startswith("Error: ") and err.count("\n") == 1
+
+
+def test_imperfect_information_is_refused_in_one_line():
+    status, _, err = run(str(games_dir() / "barbarossa_1941.toml"), "-l", "stalin", "--vary", "readiness")
+    assert status == 1
+    assert "perfect information" in err and err.count("\n") == 1
