@@ -237,7 +237,7 @@ def wide_tables(draw: st.DrawFn) -> list[Any]:
 def test_float_nashpy_agrees_with_exact_on_nondegenerate_games(payoffs):
     exact = solve_table(payoffs)
     assume(not exact.details["degenerate"])
-    floats = solve_table(payoffs, exact=False)
+    floats = solve_table(payoffs, exact=False, use_nashpy=True)
     assert floats.details["backend"] == "nashpy" and not floats.warnings
     assert len(floats.equilibria) == len(exact.equilibria)
     for e, f in zip(exact.equilibria, floats.equilibria, strict=True):
@@ -255,7 +255,7 @@ def test_float_own_enumeration_agrees_with_exact(payoffs):
     # Degenerate games: float rounding can split or merge extreme points of a
     # component, so only nondegenerate games are compared point by point.
     assume(not exact.details["degenerate"])
-    floats = solve_table(payoffs, exact=False, use_nashpy=False)
+    floats = solve_table(payoffs, exact=False)  # our own enumeration is the default
     assert floats.details["backend"] == "vertex"
     assert len(floats.equilibria) == len(exact.equilibria)
     for e, f in zip(exact.equilibria, floats.equilibria, strict=True):
@@ -264,7 +264,7 @@ def test_float_own_enumeration_agrees_with_exact(payoffs):
 
 def test_float_falls_back_when_qhull_cannot_work():
     # A player with one strategy: nashpy's qhull needs dimension >= 2.
-    result = solve_table(([[1, 3, 2]], [[2, 0, 2]]), exact=False)
+    result = solve_table(([[1, 3, 2]], [[2, 0, 2]]), exact=False, use_nashpy=True)
     assert result.details["backend"] == "vertex"
     assert any("nashpy" in w for w in result.warnings)
     assert [mixed_of(eq) for eq in result.equilibria] == [((1.0,), (1.0, 0.0, 0.0)),
