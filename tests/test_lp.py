@@ -153,8 +153,16 @@ def test_a_wrong_float_solution_is_never_returned(monkeypatch, exact):
         return vector
 
     monkeypatch.setattr(lp_module, "_solve_float", wrong)
-    with pytest.raises(SolverError, match="could not recover a verified solution"):
-        lp_solve(kuhn_poker(), {}, exact=exact)
+    if not exact:
+        with pytest.raises(SolverError, match="could not recover a verified solution"):
+            lp_solve(kuhn_poker(), {}, exact=False)
+        return
+    # Exact mode says so too, and gets the verified answer from Lemke instead:
+    # Kuhn (1950), the first player's value is -1/18.
+    result = lp_solve(kuhn_poker(), {}, exact=True)
+    assert result.details["value"] == Fraction(-1, 18)
+    assert result.equilibria[0].max_regret == 0
+    assert any("could not recover a verified solution" in w for w in result.warnings)
 
 
 # ---------------------------------------------------------------------------------
@@ -220,3 +228,22 @@ def test_gambit_lp_errs_on_impossible_chance_moves():
     first = list(list(g.players)[0].infosets)[0]
     assert sum(eq[a] for a in first.actions) == 0
     assert F(eq.payoff(list(g.players)[0])) == 0
+
+
+def test_exact_lp_falls_back_to_lemke_when_highs_basis_is_not_exact():
+    # Within 1e-12 of a degenerate matching-pennies variant HiGHS's float basis
+    # is not the exact one; the exact answer must still come, verified.
+    from policy.gamefile import loads_game
+    from tests.test_sweep import GUESS
+
+    game = loads_game(GUESS, "guess.toml", known_claims=[])
+    bonus = Fraction(-1) + Fraction(1, 10**12)
+    result = lp_solve(game, {"bonus": bonus}, exact=True)
+    (eq,) = result.equilibria
+    assert eq.max_regret == 0
+    assert any("solved instead by lcp" in w for w in result.warnings)
+    # Value to the hider when both mix: (bonus + 1 ... ) solved by indifference:
+    # hider left with q: seeker's left pays q*bonus - (1 - q), right pays -q + (1 - q);
+    # equal at q = 2/(bonus + 3); the hider's value is then -(q*bonus - (1 - q)).
+    q = 2 / (bonus + 3)
+    assert result.details["value"] == -(q * bonus - (1 - q))

@@ -364,25 +364,15 @@ def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: st
 
 
 def _solve_robustly(game: Game, values: Mapping[str, float], method: str) -> Any:
-    """Solve in floats; near a degenerate point, where floats may fail to verify, exactly.
-
-    A two-player game whose linear program cannot be recovered exactly (HiGHS
-    works in floats) falls back to Lemke's algorithm in integer pivoting.
-    """
+    """Solve in floats; near a degenerate point, where floats may fail to verify, exactly."""
     from policy.solvers import solve
     from policy.solvers.errors import SolverError
 
-    exact: dict[str, Number] = {k: Fraction(x) for k, x in values.items()}
-    attempts: list[tuple[Mapping[str, Number], str, bool]] = [(values, method, False), (exact, method, True)]
-    if len(game.players) == 2 and method in ("auto", "lp"):
-        attempts.append((exact, "lcp", True))
-    for k, (vals, how, is_exact) in enumerate(attempts):
-        try:
-            return solve(game, vals, method=how, exact=is_exact)
-        except SolverError:
-            if k == len(attempts) - 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    try:
+        return solve(game, values, method=method, exact=False)
+    except SolverError:
+        exact: dict[str, Number] = {k: Fraction(x) for k, x in values.items()}
+        return solve(game, exact, method=method, exact=True)
 
 
 def run_sweep(

@@ -143,8 +143,22 @@ def lp_solve(
     form = sequence_form(game, values, exact=exact)
     programs = _programs(form)
     floats = [_solve_float(program, player) for player, program in enumerate(programs)]
-    eq, lp_value = _recover(game, numbers, form, programs, floats, total, fill)
     warnings = []
+    try:
+        eq, lp_value = _recover(game, numbers, form, programs, floats, total, fill)
+    except SolverError as err:
+        if not exact:
+            raise
+        # HiGHS works in floats: within about 1e-9 of a degenerate game its
+        # basis may not be the exact one. Lemke's algorithm in integer
+        # pivoting finds an equilibrium, and in a constant-sum game every
+        # equilibrium is a pair of optimal strategies.
+        from policy.solvers.lcp import lcp_solve
+
+        eq = lcp_solve(game, values, exact=True, fill=fill).equilibria[0]
+        lp_value = eq.values[0]
+        warnings.append(f"{err}; solved instead by lcp in exact arithmetic (an equilibrium of a "
+                        "constant-sum game is a pair of optimal strategies)")
     if all_equilibria:
         warnings.append(
             "lp returns one pair of optimal strategies; every optimal pair has the same value "
