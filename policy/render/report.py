@@ -53,20 +53,20 @@ from policy.claims import Claim, load_claims
 from policy.leaders import Leader, load_leader
 from policy.loading import load, write_text_atomic
 from policy.render.text import (
-    _DECISIONS,
-    _PAYOFFS,
     FLIP_COLUMNS,
     FLIP_NOTE,
     FLIP_TITLE,
-    _compare_rows,
-    _flip_rows,
-    _md,
-    _paragraphs,
-    _show_range,
-    _swap_rows,
+    SECTION_DECISIONS,
+    SECTION_PAYOFFS,
+    compare_rows,
     compare_table,
+    flip_rows,
     fmt,
+    markdown_cell,
+    paragraphs,
+    show_range,
     show_value,
+    swap_rows,
 )
 from policy.render.tree import (
     CHANCE_COLOUR,
@@ -497,10 +497,10 @@ def _section_html(s: GameSection) -> list[str]:
            f'<p class="file"><code>{_e(c.file)}</code></p>']
     if e.description:
         out.append("<h3>What the game models</h3>")
-        out += [f"<p>{_e(p)}</p>" for p in _paragraphs(e.description)]
+        out += [f"<p>{_e(p)}</p>" for p in paragraphs(e.description)]
     if e.left_out:
         out.append("<h3>Left out</h3>")
-        out += [f"<p>{_e(p)}</p>" for p in _paragraphs(e.left_out)]
+        out += [f"<p>{_e(p)}</p>" for p in paragraphs(e.left_out)]
     names = {leader.key: leader.name for leader in c.leaders}
     out += ["<h3>Structure</h3>", _nested_list(describe(e.structure, names))]
     if e.game_claims:
@@ -562,7 +562,7 @@ def _compare_html(c: GameComparison) -> str:
             out.append("<tbody>" + "".join(body) + "</tbody>")
             body.clear()
 
-    for label, cells in _compare_rows(c):
+    for label, cells in compare_rows(c):
         if not cells:
             close()
             section = label
@@ -570,14 +570,14 @@ def _compare_html(c: GameComparison) -> str:
             continue
         differs = len(set(cells)) > 1
         row_class = ' class="differs"' if differs else ""
-        if section == _DECISIONS and label in movers:
+        if section == SECTION_DECISIONS and label in movers:
             k = movers[label]
             who, rest = label.split(":", 1)
             head_cell = f'<span class="{_player_class(k)}">{_e(who)}</span>:{_e(rest)}'
             tds = "".join(
                 f'<td class="choice {_player_class(k)}">{_e(x)}</td>' if x != "-" else "<td>-</td>" for x in cells
             )
-        elif section == _PAYOFFS and label in players:
+        elif section == SECTION_PAYOFFS and label in players:
             head_cell = f'<span class="{_player_class(players[label])}">{_e(label)}</span>'
             tds = "".join(f"<td>{_e(x)}</td>" for x in cells)
         else:
@@ -597,7 +597,7 @@ def _simple_table(columns: Sequence[str], rows: Iterable[Sequence[str]], css_cla
 
 def _swaps_html(c: GameComparison) -> list[str]:
     out = []
-    for title, rows, note in _swap_rows(c):
+    for title, rows, note in swap_rows(c):
         out += ["<h4>What drives the difference</h4>", f"<p>{_e(title)}:</p>",
                 _simple_table(("parameter", "value", "equilibrium path"), rows, "swaps")]
         if note:
@@ -606,7 +606,7 @@ def _swaps_html(c: GameComparison) -> list[str]:
 
 
 def _flips_html(c: GameComparison) -> list[str]:
-    rows = _flip_rows(c)
+    rows = flip_rows(c)
     if not rows:
         return []
     out = [f"<h4>{_e(FLIP_TITLE)}</h4>", f"<p>{_e(' '.join(FLIP_NOTE.split()))}</p>",
@@ -628,7 +628,7 @@ def _value_cells(p: ParameterView) -> list[tuple[str, str, str, str, str]]:
     rows = []
     for v in p.values:
         if v.given == "leader":
-            rows.append((v.name, show_value(v.value), _show_range(v.range) if v.range else "-",
+            rows.append((v.name, show_value(v.value), show_range(v.range) if v.range else "-",
                          " ".join(v.note.split()), ", ".join(v.sources)))
         elif v.given == "default":
             rows.append((v.name, show_value(v.value), "-", "not set by the profile: the game's default", ""))
@@ -648,7 +648,7 @@ def _parameters_html(s: GameSection) -> list[str]:
         out.append(f"<h4><code>{_e(p.name)}</code>{unused}</h4>")
         if p.description:
             out.append(f"<p>{_e(' '.join(p.description.split()))}</p>")
-        out.append(f'<p class="meta">Range {_e(_show_range(p.range))}, default {_e(show_value(p.default))}.</p>')
+        out.append(f'<p class="meta">Range {_e(show_range(p.range))}, default {_e(show_value(p.default))}.</p>')
         if p.values:
             out.append(_simple_table(("leader", "value", "leader's range", "why", "sources"), _value_cells(p),
                                      "values"))
@@ -667,7 +667,7 @@ def _mdt(text: str) -> str:
 
 
 def _cell(text: str) -> str:
-    return _md(_mdt(text))
+    return markdown_cell(_mdt(text))
 
 
 def _pictures(report: Report, stem: str) -> list[tuple[str, str, tuple[str, int, str]]]:
@@ -727,10 +727,10 @@ def report_markdown(report: Report, stem: str) -> tuple[str, dict[str, str]]:
 def _section_markdown(s: GameSection, where: dict[tuple[str, int, str], str]) -> list[str]:
     c, e = s.comparison, s.explanation
     out = [f"## {_mdt(c.game.title)}", "", f"`{c.file}`", ""]
-    for para in _paragraphs(e.description):
+    for para in paragraphs(e.description):
         out += [_mdt(para), ""]
     if e.left_out:
-        out += ["**Left out.** " + " ".join(_mdt(para) for para in _paragraphs(e.left_out)), ""]
+        out += ["**Left out.** " + " ".join(_mdt(para) for para in paragraphs(e.left_out)), ""]
     names = {leader.key: leader.name for leader in c.leaders}
     out += ["### Structure", ""]
     for line in describe(e.structure, names):
@@ -760,7 +760,7 @@ def _section_markdown(s: GameSection, where: dict[tuple[str, int, str], str]) ->
         out += [f"#### `{p.name}`{unused}", ""]
         if p.description:
             out += [_mdt(p.description), ""]
-        out += [f"Range {_show_range(p.range)}, default {show_value(p.default)}.", ""]
+        out += [f"Range {show_range(p.range)}, default {show_value(p.default)}.", ""]
         if p.values:
             out += ["| leader | value | leader's range | why | sources |", "|---|---|---|---|---|"]
             out += ["| " + " | ".join(_cell(x) for x in row) + " |" for row in _value_cells(p)]

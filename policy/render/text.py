@@ -189,14 +189,14 @@ def compare_table(
     parts: list[str | Table | Text | Padding] = []
     for c in comparisons:
         names = [leader.name for leader in c.leaders]
-        rows = _compare_rows(c)
+        rows = compare_rows(c)
         notes = []
         for leader, r in zip(c.leaders, c.results, strict=True):
             mode = "exact" if r.exact else "float"
             notes.append(f"{leader.name}: method {r.method} ({mode}), max regret {fmt(r.equilibria[0].max_regret)}")
             notes += [f"{leader.name}: {w}" for w in r.warnings]
-        swaps = _swap_rows(c)
-        flips = _flip_rows(c)
+        swaps = swap_rows(c)
+        flips = flip_rows(c)
         if markdown:
             parts.append(_markdown(c, names, rows, notes, swaps, flips))
             continue
@@ -206,11 +206,11 @@ def compare_table(
         for label, cells in rows:
             if cells:
                 head, body = Text(label), [Text(x) for x in cells]
-                if section == _DECISIONS and label in movers:
+                if section == SECTION_DECISIONS and label in movers:
                     k = movers[label]
                     head.stylize(player_colour(k), 0, label.index(":"))
                     body = [_player(x, k, bold=True) if x != "-" else Text(x) for x in cells]
-                elif section == _PAYOFFS and label in c.game.players:
+                elif section == SECTION_PAYOFFS and label in c.game.players:
                     head = _player(label, c.game.players.index(label))
                 # Labels that wrap keep their indent.
                 t.add_row(Padding(head, (0, 0, 0, 2)), *body)
@@ -255,7 +255,7 @@ FLIP_COLUMNS = ("leader", "parameter", "moves", "share", "path after the flip")
 FLIPS_SHOWN = 3
 
 
-def _flip_rows(c: GameComparison) -> list[list[str]]:
+def flip_rows(c: GameComparison) -> list[list[str]]:
     rows = []
     for leader, search in zip(c.leaders, c.flips, strict=True):
         if not search.flips:
@@ -273,16 +273,16 @@ def _flip_rows(c: GameComparison) -> list[list[str]]:
 
 
 #: Headings of the side-by-side table's sections that are coloured by player.
-_DECISIONS = "Decisions on the equilibrium path"
-_PAYOFFS = "Expected payoffs"
+SECTION_DECISIONS = "Decisions on the equilibrium path"
+SECTION_PAYOFFS = "Expected payoffs"
 
 
-def _compare_rows(c: GameComparison) -> list[tuple[str, list[str]]]:
+def compare_rows(c: GameComparison) -> list[tuple[str, list[str]]]:
     """The side-by-side rows: (label, one cell per leader), or (heading, [])."""
     rows: list[tuple[str, list[str]]] = []
     first = [r.equilibria[0] for r in c.results]
     decisions = [{d.infoset: d for d in path_decisions(r, eq)} for r, eq in zip(c.results, first, strict=True)]
-    rows.append((_DECISIONS, []))
+    rows.append((SECTION_DECISIONS, []))
     for s in c.game.infosets.values():
         if any(s.name in d for d in decisions):
             cells = [_mix(d[s.name].behavior) if s.name in d else "-" for d in decisions]
@@ -299,13 +299,13 @@ def _compare_rows(c: GameComparison) -> list[tuple[str, list[str]]]:
                 probs = [f[fact][value] for f in c.facts]
                 if any(p > 0 for p in probs):
                     rows.append((f"{fact} = {value}", [fmt(p) for p in probs]))
-    rows.append((_PAYOFFS, []))
+    rows.append((SECTION_PAYOFFS, []))
     for k, p in enumerate(c.game.players):
         rows.append((p, [fmt(eq.values[k]) for eq in first]))
     return rows
 
 
-def _swap_rows(c: GameComparison) -> list[tuple[str, list[list[str]], str]]:
+def swap_rows(c: GameComparison) -> list[tuple[str, list[list[str]], str]]:
     """Per other leader: a title, rows (parameter, values, what happens to the path) and a note."""
     by_leader = {leader.key: leader.name for leader in c.leaders}
     out: list[tuple[str, list[list[str]], str]] = []
@@ -356,25 +356,25 @@ def _markdown(
     lines.append("|---|" + "---|" * len(names))
     for label, cells in rows:
         if cells:
-            lines.append(f"| {_md(label)} | " + " | ".join(_md(x) for x in cells) + " |")
+            lines.append(f"| {markdown_cell(label)} | " + " | ".join(markdown_cell(x) for x in cells) + " |")
         else:
-            lines.append(f"| **{_md(label)}** |" + " |" * len(names))
+            lines.append(f"| **{markdown_cell(label)}** |" + " |" * len(names))
     for title, table, note in swaps:
-        lines += ["", f"**What drives the difference.** {_md(title)}:", "", "| parameter | value | equilibrium path |", "|---|---|---|"]
-        lines += ["| " + " | ".join(_md(x) for x in cells) + " |" for cells in table]
+        lines += ["", f"**What drives the difference.** {markdown_cell(title)}:", "", "| parameter | value | equilibrium path |", "|---|---|---|"]
+        lines += ["| " + " | ".join(markdown_cell(x) for x in cells) + " |" for cells in table]
         if note:
             lines += ["", note]
     if flips:
         lines += ["", f"**{FLIP_TITLE}.** " + " ".join(FLIP_NOTE.split()), ""]
         lines += ["| " + " | ".join(FLIP_COLUMNS) + " |", "|---|---|---|---|---|"]
-        lines += ["| " + " | ".join(_md(x) for x in cells) + " |" for cells in flips]
+        lines += ["| " + " | ".join(markdown_cell(x) for x in cells) + " |" for cells in flips]
     lines.append("")
-    lines += [f"- {_md(n)}" for n in notes]
+    lines += [f"- {markdown_cell(n)}" for n in notes]
     lines.append("")
     return "\n".join(lines)
 
 
-def _md(text: str) -> str:
+def markdown_cell(text: str) -> str:
     """A table cell for markdown: pipes escaped."""
     return text.replace("|", "\\|")
 
@@ -402,7 +402,7 @@ def show_value(x: Number | None) -> str:
     return fmt(x)
 
 
-def _show_range(r: tuple[Fraction, Fraction] | None) -> str:
+def show_range(r: tuple[Fraction, Fraction] | None) -> str:
     return "-" if r is None else f"[{show_value(r[0])}, {show_value(r[1])}]"
 
 
@@ -442,9 +442,9 @@ def explain_text(e: Explanation, width: int | None = None, colour: bool | None =
     """``policy explain``: the game in words, then each parameter with its values and claims."""
     parts: list[object] = [Text(f"{e.game.title}  [{e.file}]", style="bold")]
     if e.description:
-        parts += [_heading("What the game models"), *(_para(p) for p in _paragraphs(e.description))]
+        parts += [_heading("What the game models"), *(_para(p) for p in paragraphs(e.description))]
     if e.left_out:
-        parts += [_heading("Left out"), *(_para(p) for p in _paragraphs(e.left_out))]
+        parts += [_heading("Left out"), *(_para(p) for p in paragraphs(e.left_out))]
     names = {leader.key: leader.name for leader in e.leaders}
     parts.append(_heading("Structure"))
     for line in describe(e.structure, names):
@@ -470,11 +470,11 @@ def explain_text(e: Explanation, width: int | None = None, colour: bool | None =
         parts.append(_para(p.name + ("" if p.used else "  (used by no payoff or probability)"), INDENT, "bold"))
         if p.description:
             parts.append(_para(" ".join(p.description.split()), INDENT * 2))
-        parts.append(_para(f"range {_show_range(p.range)}, default {show_value(p.default)}", INDENT * 2))
+        parts.append(_para(f"range {show_range(p.range)}, default {show_value(p.default)}", INDENT * 2))
         for v in p.values:
             head = f"{v.name}: {show_value(v.value)}"
             if v.given == "leader":
-                head += f", range {_show_range(v.range)}" if v.range else ""
+                head += f", range {show_range(v.range)}" if v.range else ""
                 lines = [" ".join(v.note.split())] if v.note else []
                 if v.sources:
                     lines.append("sources: " + ", ".join(v.sources))
@@ -490,7 +490,7 @@ def explain_text(e: Explanation, width: int | None = None, colour: bool | None =
     return _render(parts, width, colour)
 
 
-def _paragraphs(text: str) -> list[str]:
+def paragraphs(text: str) -> list[str]:
     """Paragraphs of a description, each joined into one line for wrapping."""
     return [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
 
