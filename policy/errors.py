@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from policy.analysis.regions import RegionsError
-from policy.analysis.sweep import SweepError
+from policy.analysis.errors import RegionsError, SweepError
 from policy.claims import ClaimsError
 from policy.expr import ExprError
 from policy.gambit import GambitFormatError

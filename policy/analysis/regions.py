@@ -77,6 +77,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from policy.analysis.errors import RegionsError
 from policy.model import Game, GameError, NodeKind
 from policy.solvers.backward import require_perfect_information
 
@@ -118,10 +119,6 @@ Sym = Any
 Key = tuple[Any, ...]
 Choice = tuple[int, ...]
 """A pure profile: the position of the chosen action at each decision node, breadth-first."""
-
-
-class RegionsError(ValueError):
-    """A region analysis that cannot run as asked; ``str()`` is one line."""
 
 
 class _NotRational(Exception):

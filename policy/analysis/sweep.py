@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from policy.analysis.errors import SweepError
 from policy.leaders import Leader, LeaderError
 from policy.model import Game, Number
 
@@ -37,10 +38,6 @@ NASH_BLOCK = 64
 Z95 = 1.959963984540054
 
 Array = npt.NDArray[np.float64]
-
-
-class SweepError(ValueError):
-    """A sweep that cannot run as asked; ``str()`` is one line."""
 
 
 # ---------------------------------------------------------------------------------
