@@ -188,6 +188,15 @@ def leader_names(given: tuple[str, ...], default: tuple[str, ...] = ()) -> list[
     return names or list(default)
 
 
+def compared_leaders(given: tuple[str, ...]) -> list[str]:
+    """The leaders of compare and report: those given, or stalin and tukhachevsky."""
+    from policy.analysis.compare import DEFAULT_LEADERS
+
+    if given and not leader_names(given):
+        raise click.UsageError("--leaders needs at least one leader")
+    return leader_names(given, DEFAULT_LEADERS)
+
+
 def leaders_option(help_text: str, plural: bool = True) -> Callable[[F], F]:
     """--leaders and --leader (-l), repeatable and comma-separated (compare and explain).
 
@@ -231,16 +240,13 @@ def compare(
 
     Example: policy compare --leaders stalin,tukhachevsky --format markdown
     """
-    from policy.analysis.compare import DEFAULT_LEADERS
     from policy.analysis.compare import compare as run
     from policy.bundled import bundled_games
     from policy.leaders import load_leader
     from policy.loading import load
 
-    if leaders and not leader_names(leaders):
-        raise click.UsageError("--leaders needs at least one leader")
     # Profiles first: a misspelt leader is reported before any game is read.
-    profiles = [load_leader(n) for n in leader_names(leaders, DEFAULT_LEADERS)]
+    profiles = [load_leader(n) for n in compared_leaders(leaders)]
     paths = [Path(f) for f in files] or bundled_games()
     comparisons = run(
         [(p, load(p)) for p in paths],
@@ -696,13 +702,10 @@ def report(
     """
     import shlex
 
-    from policy.analysis.compare import DEFAULT_LEADERS
     from policy.bundled import bundled_games
     from policy.render.report import build_report, check_output, write_report
 
-    if leaders and not leader_names(leaders):
-        raise click.UsageError("--leaders needs at least one leader")
-    names = leader_names(leaders, DEFAULT_LEADERS)
+    names = compared_leaders(leaders)
     if fmt is None:
         fmt = "markdown" if Path(output).suffix.lower() in (".md", ".markdown") else "html"
     words = ["policy", "report", *files]

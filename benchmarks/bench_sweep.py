@@ -43,9 +43,9 @@ from policy.solvers.backward import spe_solve  # noqa: E402
 
 def path_of(result) -> str:
     """An equilibrium path in the words ``run_sweep`` uses."""
-    from policy.analysis.compare import path_decisions
+    from policy.analysis.compare import path_text
 
-    return ", ".join(f"{d.infoset}={d.choice}" for d in path_decisions(result, result.equilibria[0]))
+    return path_text(result, result.equilibria[0])
 
 
 def main() -> int:

@@ -370,3 +370,16 @@ def games_with_values(
             "q": Fraction(draw(_Q), 8),
         }
     return game, values
+
+
+# ---------------------------------------------------------------------------------
+# The command line
+# ---------------------------------------------------------------------------------
+def invoke(*args: str) -> tuple[int, str, str]:
+    """Run ``policy ARGS`` in-process: exit code, stdout, stderr (exceptions not caught)."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr

@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from policy.bundled import games_dir
+from tests.conftest import invoke
 
 GAME = str(games_dir() / "diplomacy_1939.toml")
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["regions", *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+    return invoke("regions", *args)
 
 
 def test_one_parameter_gives_exact_intervals():

@@ -7,18 +7,16 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from policy.analysis import sweep as sweep_module
 from policy.bundled import games_dir
+from tests.conftest import invoke
 
 GAME = str(games_dir() / "diplomacy_1939.toml")
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["sweep", *args], catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
+    return invoke("sweep", *args)
 
 
 def test_grid_table_names_the_stretches_of_the_grid():

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import pytest
 
+from policy.analysis.compare import path_text
 from policy.analysis.flip import distances_to_flip
 from policy.gamefile import loads_game
 from policy.leaders import load_leader, resolve
@@ -108,7 +109,4 @@ def test_bundled_flip_agrees_with_exact_solving():
         for x, expected in ((beyond, flip.path_after), (before, flip.path_before)):
             v = dict(values, **{flip.parameter: Fraction(x)})
             result = solve(game, v, method="spe")
-            from policy.analysis.compare import path_decisions
-
-            words = ", ".join(f"{d.infoset}={d.choice}" for d in path_decisions(result, result.equilibria[0]))
-            assert words == expected, (flip.parameter, x)
+            assert path_text(result, result.equilibria[0]) == expected, (flip.parameter, x)

@@ -128,6 +128,21 @@ def path_decisions(result: SolveResult, eq: Equilibrium) -> list[Decision]:
     return out
 
 
+def path_text(result: SolveResult, eq: Equilibrium) -> str:
+    """An equilibrium path in words: ``infoset=action`` for each decision reached, in tree order.
+
+    A mixed choice is written by its support, ``infoset=a/b`` (its
+    probabilities vary continuously with the parameters; the support does
+    not). These are the words :mod:`policy.analysis.sweep` and
+    :mod:`policy.analysis.flip` compare paths by.
+    """
+    words = []
+    for d in path_decisions(result, eq):
+        choice = d.choice or "/".join(a for a, p in d.behavior.items() if p > 0)
+        words.append(f"{d.infoset}={choice}")
+    return ", ".join(dict.fromkeys(words))
+
+
 def shared_beliefs(result: SolveResult, eq: Equilibrium) -> dict[str, dict[str, Number]]:
     """Beliefs at the information sets with several nodes that an equilibrium reaches.
 

@@ -334,7 +334,8 @@ def _path_words(game: Game, decision: npt.NDArray[np.int64], row: npt.NDArray[np
 
 
 def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: str) -> Block:
-    from policy.analysis.compare import path_decisions
+    from policy.analysis.compare import path_text
+
     n = len(next(iter(samples.values()))) if samples else 1
     behavior = np.zeros(game.num_actions)
     reach = np.zeros((n, len(game.terminals)))
@@ -350,13 +351,7 @@ def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: st
         reach[i] = np.asarray(eq.reach, dtype=np.float64)
         payoffs[i] = np.asarray(eq.values, dtype=np.float64)
         tie[i] = bool(result.ties) or len(result.equilibria) > 1
-        words = []
-        for d in path_decisions(result, eq):
-            if d.choice is not None:
-                words.append(f"{d.infoset}={d.choice}")
-            else:  # a mixed choice: its support (the probabilities vary continuously)
-                words.append(f"{d.infoset}=" + "/".join(a for a, p in d.behavior.items() if p > 0))
-        index[i] = paths.setdefault(", ".join(dict.fromkeys(words)), len(paths))
+        index[i] = paths.setdefault(path_text(result, eq), len(paths))
     return Block(start, behavior, reach, payoffs, tie, index, tuple(paths))
 
 

@@ -294,6 +294,16 @@ _HREF_REF = re.compile(r'(?<=\s)((?:xlink:)?href)="#([^"]*)"')
 _DROPPED = re.compile(r"<!--.*?-->\s*|<metadata>.*?</metadata>\s*", re.S)
 
 
+def _figure(svg: str, prefix: str, label: str, kind: str, leader: str, caption: str) -> list[str]:
+    """An inline SVG (a tree or a sweep plot) with its caption, as HTML lines."""
+    return [
+        f'<figure class="{kind}" data-leader="{_e(leader)}">',
+        inline_svg(svg, prefix, label, kind).rstrip(),
+        f"<figcaption>{_e(caption)}</figcaption>",
+        "</figure>",
+    ]
+
+
 def inline_svg(svg: str, prefix: str, label: str = "", css_class: str = "") -> str:
     """SVG text ready to sit inside an HTML page beside other SVGs.
 
@@ -516,25 +526,14 @@ def _section_html(s: GameSection) -> list[str]:
     out.append('<ul class="meta">' + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
     out.append("<h3>The trees</h3>")
     for k, t in enumerate(s.trees):
-        prefix = f"{s.anchor}-{k}-{_slug(t.leader)}-tree-"
         label = f"Game tree of {c.game.title} under {c.leaders[k].name}"
-        out += [
-            f'<figure class="tree" data-leader="{_e(t.leader)}">',
-            inline_svg(t.svg, prefix, label, "tree").rstrip(),
-            f"<figcaption>{_e(t.caption)}</figcaption>",
-            "</figure>",
-        ]
+        out += _figure(t.svg, f"{s.anchor}-{k}-{_slug(t.leader)}-tree-", label, "tree", t.leader, t.caption)
     out.append("<h3>Sweeps</h3>")
     for k, (plot, note) in enumerate(zip(s.sweeps, s.sweep_notes, strict=True)):
         if plot is not None:
-            prefix = f"{s.anchor}-{k}-{_slug(plot.leader)}-sweep-"
             label = f"Outcome probabilities of {c.game.title} under {c.leaders[k].name}"
-            out += [
-                f'<figure class="sweep" data-leader="{_e(plot.leader)}">',
-                inline_svg(plot.svg, prefix, label, "sweep").rstrip(),
-                f"<figcaption>{_e(plot.caption)}</figcaption>",
-                "</figure>",
-            ]
+            prefix = f"{s.anchor}-{k}-{_slug(plot.leader)}-sweep-"
+            out += _figure(plot.svg, prefix, label, "sweep", plot.leader, plot.caption)
         if note and (k == 0 or note != s.sweep_notes[0]):
             out.append(f'<p class="note">{_code_spans(note)}</p>')
     out += _parameters_html(s)
