@@ -300,3 +300,20 @@ def test_block_sizes_do_not_change_results(diplomacy, stalin):
     b = run_sweep(diplomacy, samples, block_size=37)
     assert np.array_equal(a.reach, b.reach)
     assert a.paths == b.paths
+
+
+def test_facts_stated_above_a_terminal_count_as_in_compare(tmp_path):
+    # A fact on an interior outcome holds for every terminal below it, unless a
+    # terminal states the same fact itself (as policy compare reads them).
+    text = GUESS.replace(
+        '[nodes.seek_l]\nplayer = "Seeker"\n',
+        '[nodes.seek_l]\nplayer = "Seeker"\npayoffs = { Hider = 0, Seeker = 0 }\nfacts = { hidden = "left" }\n',
+    ).replace(
+        '[nodes.ll]\n', '[nodes.ll]\nfacts = { hidden = "found" }\n'
+    )
+    game = loads_game(text, "guess.toml", known_claims=[])
+    result = run_sweep(game, {"bonus": np.array([1.0])}, workers=1)
+    # Hider left with 2/(bonus + 3) = 1/2, seeker left with 1/2: ll has 1/4, lr 1/4.
+    facts = result.fact_probabilities()["hidden"]
+    assert facts["found"][0] == pytest.approx(0.25)
+    assert facts["left"][0] == pytest.approx(0.25)

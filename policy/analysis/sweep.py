@@ -231,12 +231,11 @@ class SweepResult:
 
     def fact_probabilities(self) -> dict[str, dict[str, tuple[float, float, float]]]:
         """Fact -> value -> (mean probability, 95% interval) over the samples."""
+        from policy.analysis.compare import terminal_facts
+
         columns: dict[str, dict[str, Array]] = {}
-        for k, t in enumerate(self.game.terminals.tolist()):
-            o = int(self.game.outcome[t])
-            if o < 0:
-                continue
-            for key, value in self.game.outcomes[o].facts:
+        for k, facts in enumerate(terminal_facts(self.game)):
+            for key, value in facts.items():
                 col = columns.setdefault(key, {})
                 col[value] = col.get(value, 0) + self.reach[:, k]
         return {key: _with_interval(vals) for key, vals in columns.items()}
