@@ -46,6 +46,8 @@ MAX_FRACTION_WIDTH = 9
 
 def fmt(x: Number) -> str:
     """A number for a table: short fractions as they are, long ones as ~decimals."""
+    if isinstance(x, Fraction) and max(abs(x.numerator), x.denominator).bit_length() > 4 * MAX_FRACTION_WIDTH:
+        return f"~{float(x):.6g}"  # more than MAX_FRACTION_WIDTH digits: no need to write them out
     text = show_number(x)
     if isinstance(x, Fraction) and len(text) > MAX_FRACTION_WIDTH:
         return f"~{float(x):.6g}"
