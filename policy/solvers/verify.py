@@ -39,7 +39,7 @@ import numpy.typing as npt
 from policy import tolerances
 from policy.model import Game, NodeKind, Number, Numbers
 from policy.solvers.errors import SolverError
-from policy.solvers.result import Equilibrium
+from policy.solvers.result import Equilibrium, show_number
 
 #: Levels with at most this many inner nodes are evaluated node by node.
 NARROW_LEVEL = 16
@@ -278,6 +278,11 @@ def subgame_check(
     return subgame_regret(game, values)
 
 
+def show_regret(regret: Number) -> str:
+    """A regret for a message: exact in full (however long), float as Python writes it."""
+    return show_number(regret) if isinstance(regret, Fraction) else str(regret)
+
+
 class VerificationError(SolverError):
     """A candidate profile whose regret is not 0 (exact) or within the float tolerance.
 
@@ -291,7 +296,7 @@ class VerificationError(SolverError):
         self.node = node
         where = f" at node {game.node_names[node]!r}" if node >= 0 else ""
         super().__init__(
-            f"internal error: {what} with regret {regret}{where}; please report this game"
+            f"internal error: {what} with regret {show_regret(regret)}{where}; please report this game"
         )
 
 
