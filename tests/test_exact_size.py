@@ -24,6 +24,7 @@ from policy.model import Game, NodeKind, game_from_arrays
 from policy.render.data import result_data
 from policy.render.text import fmt
 from policy.solvers import solve
+from policy.solvers.errors import SolverError
 from policy.solvers.exact_size import (
     ENVIRONMENT,
     MAX_DIGITS,
@@ -32,7 +33,6 @@ from policy.solvers.exact_size import (
     estimate_exact_size,
     max_digits,
 )
-from policy.solvers.errors import SolverError
 from policy.solvers.result import integer_text, show_number
 from tests.conftest import invoke
 from tests.games import ENTRY_VALUES, entry_deterrence
