@@ -221,3 +221,24 @@ def test_the_adversarial_chain_of_depth_100000_is_refused_by_default(monkeypatch
     finally:
         tracemalloc.stop()
     assert peak < 200_000_000  # the old code reached 4.4 GB
+
+
+def test_regions_use_the_same_bound(write_game, monkeypatch):
+    # regions computes exactly too: a chance chain under a parametrised choice.
+    depth = 200
+    lines = ["[game]", 'title = "Chain with a choice"', 'players = ["A"]', "",
+             "[parameters.x]", 'description = "a payoff"', "default = 1", "range = [0, 2]", ""]
+    for k in range(depth):
+        after = f"c{k + 1}" if k + 1 < depth else "choice"
+        lines += [f"[nodes.c{k}]", "chance = true", f'actions = {{ on = "{after}", off = "t{k}" }}',
+                  'probabilities = { on = "2/3", off = "1/3" }', "",
+                  f"[nodes.t{k}]", "payoffs = { A = 0 }", ""]
+    lines += ["[nodes.choice]", 'player = "A"', 'actions = { left = "l", right = "r" }', "",
+              "[nodes.l]", 'payoffs = { A = "x" }', "", "[nodes.r]", "payoffs = { A = 1 }", ""]
+    path = str(write_game("\n".join(lines)))
+    code, out, err = invoke("regions", path, "--vary", "x")
+    assert code == 0, err
+    monkeypatch.setenv(ENVIRONMENT, "50")
+    code, out, err = invoke("regions", path, "--vary", "x")
+    assert code == 1 and err.count("\n") == 1
+    assert "use policy sweep (floats) instead" in err and ENVIRONMENT in err

@@ -123,7 +123,9 @@ def estimate_exact_size(game: Game, numbers: Numbers) -> ExactSize:
     )
 
 
-def check_exact_size(game: Game, numbers: Numbers, limit: int | None = None) -> ExactSize:
+def check_exact_size(
+    game: Game, numbers: Numbers, limit: int | None = None, instead: str = "solve with --float"
+) -> ExactSize:
     """Raise :class:`ExactSizeError` when exact solving would build too large numbers.
 
     Parameters
@@ -133,6 +135,8 @@ def check_exact_size(game: Game, numbers: Numbers, limit: int | None = None) -> 
     limit
         Digits one number may have (default :func:`max_digits`); all of them
         together may have ``TOTAL_FACTOR`` times as many.
+    instead
+        What the message suggests doing instead.
 
     Returns
     -------
@@ -152,5 +156,5 @@ def check_exact_size(game: Game, numbers: Numbers, limit: int | None = None) -> 
     raise ExactSizeError(
         f"exact arithmetic on {game.title!r} would build {what}: chance probabilities' "
         f"denominators and payoffs multiply along the path to node {game.node_names[size.node]!r}; "
-        f"solve with --float, or raise the limit with {ENVIRONMENT} (digits of one number)"
+        f"{instead}, or raise the limit with {ENVIRONMENT} (digits of one number)"
     )
