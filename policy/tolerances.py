@@ -17,6 +17,7 @@ resolution at 0 (no division by the scale happens anywhere).
 
 from __future__ import annotations
 
+import math
 from typing import Any, overload
 
 import numpy as np
@@ -41,12 +42,17 @@ RESOLUTION_ULPS = 64
 def payoff_scale(payoffs: npt.ArrayLike) -> float:
     """The payoff scale of float tolerances: the largest absolute payoff (0 when there is none).
 
-    ``payoffs`` is any array of the payoffs in use (exact or float); exact
-    numbers are converted to float64.
+    ``payoffs`` is any array of the payoffs in use (exact or float); the
+    largest exact one is converted to float64 (``inf`` beyond its range).
     """
     a = np.asarray(payoffs)
     if not a.size:
         return 0.0
+    if a.dtype == object:
+        try:
+            return float(max(abs(v) for v in a.ravel().tolist()))
+        except OverflowError:
+            return math.inf
     return float(np.max(np.abs(a.astype(np.float64))))
 
 

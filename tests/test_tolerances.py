@@ -45,6 +45,8 @@ def test_scale_is_the_largest_absolute_payoff_and_zero_without_payoffs():
     assert tolerances.payoff_scale(np.array([[Fraction(-7, 2)]], dtype=object)) == 3.5
     assert tolerances.payoff_scale(np.zeros((0, 2))) == 0.0
     assert tolerances.payoff_scale(np.zeros((3, 2))) == 0.0
+    assert tolerances.payoff_scale(np.array([Fraction(10**400), Fraction(1)], dtype=object)) == np.inf
+    assert tolerances.payoff_unit(np.inf) == 1.0
 
 
 @pytest.mark.parametrize("scale", [1e-300, 1e-12, 1.0, 3.0, 1e12, 1e300])
