@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from policy import tolerances
 from policy.model import Game, NodeKind, game_from_arrays
 from policy.solvers.backward import FLOAT_TIE_TOLERANCE, spe_solve
 
@@ -211,7 +212,10 @@ def gambit_backward_induction(g: Any) -> list[float]:
     labels = [p.label for p in g.players]
     index = {label: i for i, label in enumerate(labels)}
     n_players = len(labels)
-    tol = FLOAT_TIE_TOLERANCE
+    # The game's payoff scale, as spe_solve measures it (these trees carry
+    # outcomes at terminals only, so the largest outcome payoff is the largest leaf payoff).
+    scale = max((abs(float(o[p])) for o in g.outcomes for p in labels), default=0.0)
+    tol = tolerances.tolerance(FLOAT_TIE_TOLERANCE, scale)
 
     def own(node: Any) -> list[float] | None:
         o = node.outcome
@@ -227,7 +231,7 @@ def gambit_backward_induction(g: Any) -> list[float]:
         else:
             i = index[player.label]
             best = max(kid[i] for kid in kids)
-            floor = best - tol * max(1.0, abs(best))
+            floor = best - tol
             value = next(kid for kid in kids if kid[i] >= floor)
         extra = own(node)
         return [v + e for v, e in zip(value, extra, strict=True)] if extra else value

@@ -8,8 +8,9 @@ each level of the tree is a handful of ``reduceat`` calls over an array of
 shape (children, samples), whatever the number of samples.
 
 Floats only: a sweep asks where the answer changes, and a tie (a mover
-indifferent between best actions, within :data:`policy.tolerances.TIE`) is
-reported per sample rather than resolved exactly. The first best action is
+indifferent between best actions, within :data:`policy.tolerances.TIE` relative
+to the sample's payoff scale, its largest absolute payoff) is reported per
+sample rather than resolved exactly. The first best action is
 taken, as :func:`policy.solvers.backward.spe_solve` does, so a sample without
 ties gets the same equilibrium from both.
 """
@@ -215,6 +216,9 @@ class BatchGame:
         tie = np.zeros((len(self.decision_nodes), n), dtype=bool)
         samples = np.arange(n)
         levels = game.levels
+        # Each sample's tie tolerance, relative to its own payoff scale.
+        scale = np.abs(leaf).max(axis=(0, 2)) if leaf.size else np.zeros(n)
+        tol = tolerances.tolerance(tolerances.TIE, scale)
         for inner, cstart, cstop in game.levels_bottom_up():
             counts = game.num_children[inner].astype(np.int64)
             offsets = game.first_child[inner] - cstart
@@ -233,8 +237,7 @@ class BatchGame:
             own = values[cstart:cstop][np.arange(width), :, kid_mover]  # (width, N)
             best = np.maximum.reduceat(own, offsets, axis=0)
             best_per_kid = np.repeat(best, counts, axis=0)
-            scale = np.maximum(1.0, np.abs(best_per_kid))
-            is_best = own >= best_per_kid - tolerances.TIE * scale
+            is_best = own >= best_per_kid - tol
             position = np.arange(width, dtype=np.int64)[:, None]
             first = np.minimum.reduceat(np.where(is_best, position, width), offsets, axis=0)
             n_best = np.add.reduceat(is_best.astype(np.int64), offsets, axis=0)

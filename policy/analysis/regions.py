@@ -835,6 +835,10 @@ class _Context:
                 except GameError:
                     return _Solution(None, None, frozenset(), str(err))
             else:
+                from policy.solvers.exact_size import check_exact_size
+
+                # The same bound on exact numbers as solving.
+                check_exact_size(game, numbers, instead="use policy sweep (floats) instead")
                 leaf = {t: list(numbers.leaf_payoff[k]) for t, k in self.terminal_row.items()}
                 return self._induct(leaf, numbers.edge_prob, Fraction(0))
         subs = {

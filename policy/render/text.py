@@ -12,10 +12,12 @@ same text, so plain output does not depend on whether colour was possible.
 from __future__ import annotations
 
 import io
+import math
 import re
 import shutil
+import sys
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from rich import box
@@ -46,10 +48,25 @@ MAX_FRACTION_WIDTH = 9
 
 def fmt(x: Number) -> str:
     """A number for a table: short fractions as they are, long ones as ~decimals."""
+    if isinstance(x, Fraction) and max(abs(x.numerator), x.denominator).bit_length() > 4 * MAX_FRACTION_WIDTH:
+        return _approximately(x)  # more than MAX_FRACTION_WIDTH digits: no need to write them out
     text = show_number(x)
     if isinstance(x, Fraction) and len(text) > MAX_FRACTION_WIDTH:
-        return f"~{float(x):.6g}"
+        return _approximately(x)
     return text
+
+
+def _approximately(x: Fraction) -> str:
+    """``~`` and 6 significant digits, also beyond float's range (an exact 3**-1000 is not ~0)."""
+    try:
+        f = float(x)
+    except OverflowError:
+        f = math.inf
+    if (f == 0) == (x == 0) and math.isfinite(f) and (f == 0 or abs(f) >= sys.float_info.min):
+        return f"~{f:.6g}"
+    with localcontext() as context:
+        context.prec = 6
+        return f"~{(Decimal(x.numerator) / Decimal(x.denominator)).normalize():g}"
 
 
 def colour_wanted(colour: bool | None = None) -> bool:

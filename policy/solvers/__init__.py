@@ -117,7 +117,8 @@ def solve(
     ------
     SolverError
         For an unknown method, an option the method does not take, or a game
-        the method cannot handle.
+        the method cannot handle; in exact arithmetic also when the numbers it
+        would build are too large (:mod:`policy.solvers.exact_size`).
     """
     if method == "auto":
         method = choose_method(game)
@@ -131,10 +132,16 @@ def solve(
         raise SolverError(f"{flags} does not apply to method {method!r}")
     if method == "spe":
         given["solve"] = _subgame_solver
+    if exact is None:
+        exact = entry.exact_default
+    if exact:
+        from policy.solvers.exact_size import check_exact_size
+
+        check_exact_size(game, game.numbers(values, exact=True))
     return entry.load()(
         game,
         values,
-        exact=entry.exact_default if exact is None else exact,
+        exact=exact,
         all_equilibria=all_equilibria,
         **given,
     )

@@ -11,8 +11,9 @@ children of all nodes of a depth form one contiguous slice, so the best child
 of every decision node and the expectation at every chance node of the depth
 come from two ``reduceat`` calls, in ``Fraction`` objects (exact) or float64.
 
-Ties: when a mover is indifferent between best actions, the first listed is
-taken and the node is reported; the equilibrium is then not unique. With
+Ties: when a mover is indifferent between best actions (exactly, or in float
+mode within ``tolerances.TIE`` relative to the game's payoff scale, its
+largest absolute payoff), the first listed is taken and the node is reported; the equilibrium is then not unique. With
 ``all_equilibria`` every pure subgame-perfect equilibrium is enumerated: below
 a node whose subtree holds no tie there is exactly one, so only the ancestors
 of tied nodes are expanded.
@@ -36,9 +37,12 @@ from policy.solvers.verify import (
     edge_weights,
     subgame_check,
     subgame_values,
+    tie_tolerance,
     verified_equilibrium,
 )
 
+#: Float payoffs within this times the game's payoff scale tie
+#: (:func:`policy.solvers.verify.tie_tolerance`).
 FLOAT_TIE_TOLERANCE = tolerances.TIE
 #: Levels with at most this many inner nodes are processed node by node.
 NARROW_LEVEL = 16
@@ -135,9 +139,10 @@ def _induct(game: Game, numbers: Numbers) -> tuple[npt.NDArray[np.int64], list[i
     choice = np.full(n, -1, dtype=np.int64)
     tied: list[npt.NDArray[np.int64] | list[int]] = []
     prob = numbers.edge_prob
+    tol = 0.0 if exact else tie_tolerance(numbers)
     for inner, cstart, cstop in game.levels_bottom_up():
         if inner.size <= NARROW_LEVEL:
-            _induct_nodes(game, numbers, values, choice, tied, inner.tolist())
+            _induct_nodes(game, numbers, values, choice, tied, inner.tolist(), tol)
             continue
         counts = game.num_children[inner].astype(np.int64)
         offsets = game.first_child[inner] - cstart
@@ -163,8 +168,7 @@ def _induct(game: Game, numbers: Numbers) -> tuple[npt.NDArray[np.int64], list[i
         if exact:
             is_best = own == best_per_kid
         else:
-            scale = np.maximum(1.0, np.abs(best_per_kid))
-            is_best = own >= best_per_kid - FLOAT_TIE_TOLERANCE * scale
+            is_best = own >= best_per_kid - tol
         position = np.arange(cstop - cstart, dtype=np.int64)
         first_best = np.minimum.reduceat(np.where(is_best, position, cstop - cstart), offsets)
         n_best = np.add.reduceat(is_best.astype(np.int64), offsets)
@@ -185,6 +189,7 @@ def _induct_nodes(
     choice: npt.NDArray[np.int64],
     tied: list[npt.NDArray[np.int64] | list[int]],
     nodes: list[int],
+    tol: float,
 ) -> None:
     """The same step for a few nodes at a time (narrow levels of deep trees).
 
@@ -200,7 +205,7 @@ def _induct_nodes(
         if game.kind[n] == chance:
             values[n] = (prob[k0:k1, None] * values[k0:k1]).sum(axis=0)
             continue
-        best = _best_of(values[k0:k1, int(game.player[n])].tolist(), numbers.exact)
+        best = _best_of(values[k0:k1, int(game.player[n])].tolist(), numbers.exact, tol)
         choice[n] = k0 + best[0]
         values[n] = values[k0 + best[0]]
         if len(best) > 1:
@@ -209,12 +214,11 @@ def _induct_nodes(
         tied.append(ties)
 
 
-def _best_of(own: list[Any], exact: bool) -> list[int]:
-    """Positions of the largest entries (within the float tie tolerance)."""
+def _best_of(own: list[Any], exact: bool, tol: float) -> list[int]:
+    """Positions of the largest entries (exactly, or within the float tie tolerance ``tol``)."""
     best = max(own)
     if exact:
         return [k for k, v in enumerate(own) if v == best]
-    tol = FLOAT_TIE_TOLERANCE * max(1.0, abs(float(best)))
     return [k for k, v in enumerate(own) if v >= best - tol]
 
 
@@ -232,6 +236,7 @@ def _enumerate(
     any other node the base solution is the only one.
     """
     exact = numbers.exact
+    tol = 0.0 if exact else tie_tolerance(numbers)
     expanded: set[int] = set()
     for t in ties:
         n = t
@@ -261,7 +266,7 @@ def _enumerate(
                 out.append((total, merged))
             else:
                 mover = int(game.player[node])
-                for k in _best_of([v[mover] for v in vals], exact):
+                for k in _best_of([v[mover] for v in vals], exact, tol):
                     out.append((vals[k], (*merged, (node, kids[k]))))
             if len(out) > limit:
                 raise SolverError(

@@ -10,7 +10,8 @@ all of them are found by one pass over the payoff table:
 2. for each player ``i``, mark the cells where ``payoffs[i]`` equals its maximum
    along axis ``i`` (the player's best responses to each profile of the others);
    exact comparisons with ``Fraction``, within :data:`policy.tolerances.TIE`
-   scaled by the payoff in float mode;
+   relative to the game's payoff scale (its largest absolute payoff) in float
+   mode;
 3. the equilibria are the cells marked for every player;
 4. each is turned into a behaviour profile (Kuhn's theorem; the reduced
    strategy leaves the sets its own moves exclude open, and the normal form
@@ -40,10 +41,11 @@ from policy.solvers.verify import (
     VerificationError,
     as_numbers,
     same_profile,
+    tie_tolerance,
     verified_equilibrium,
 )
 
-#: Two float payoffs within this (times max(1, |payoff|)) are both best responses.
+#: Two float payoffs within this times the game's payoff scale are both best responses.
 FLOAT_TIE_TOLERANCE = tolerances.TIE
 
 
@@ -100,7 +102,7 @@ def enumpure_solve(
         game, values, exact=exact, max_profiles=MAX_PROFILES if max_profiles is None else max_profiles
     )
     numbers = game.numbers(values, exact=exact)
-    cells = pure_equilibrium_cells(form.payoffs, exact)
+    cells = pure_equilibrium_cells(form.payoffs, exact, None if exact else tie_tolerance(numbers))
     warnings: list[str] = []
     found: list[tuple[Equilibrium, tuple[str, ...]]] = []
     one: Number = Fraction(1) if exact else 1.0
@@ -138,14 +140,19 @@ def enumpure_solve(
     )
 
 
-def pure_equilibrium_cells(payoffs: npt.NDArray[Any], exact: bool) -> list[tuple[int, ...]]:
+def pure_equilibrium_cells(
+    payoffs: npt.NDArray[Any], exact: bool, tol: float | None = None
+) -> list[tuple[int, ...]]:
     """Index tuples of the pure Nash equilibria of a payoff table, in row-major order.
 
     ``payoffs`` has shape ``(n, |S_1|, ..., |S_n|)``. A cell is an equilibrium
     when, for every player ``i``, ``payoffs[i]`` there equals the maximum of
-    ``payoffs[i]`` along axis ``i`` (exactly, or within the float tie tolerance).
+    ``payoffs[i]`` along axis ``i`` (exactly, or within the float tie tolerance
+    ``tol``; by default ``TIE`` relative to the table's largest absolute payoff).
     """
     n = payoffs.shape[0]
+    if tol is None:
+        tol = 0.0 if exact else tolerances.tolerance(FLOAT_TIE_TOLERANCE, tolerances.payoff_scale(payoffs))
     ok = np.ones(payoffs.shape[1:], dtype=bool)
     for i in range(n):
         own = payoffs[i]
@@ -153,8 +160,7 @@ def pure_equilibrium_cells(payoffs: npt.NDArray[Any], exact: bool) -> list[tuple
         if exact:
             ok &= np.asarray(own == best, dtype=bool)
         else:
-            scale = np.maximum(1.0, np.abs(best))
-            ok &= own >= best - FLOAT_TIE_TOLERANCE * scale
+            ok &= own >= best - tol
     return [tuple(int(v) for v in cell) for cell in np.argwhere(ok)]
 
 

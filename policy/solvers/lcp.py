@@ -16,7 +16,14 @@ player's best-response linear program, and complementary slackness). Steps:
 1. Shift the payoffs so that every terminal pays each player a negative amount
    (``u - max u - 1``); since a plan pair reaches the terminals with total
    probability 1, this subtracts a constant from each expected payoff and
-   changes no equilibrium. ``A`` and ``B`` become non-positive.
+   changes no equilibrium. ``A`` and ``B`` become non-positive. Payoffs are
+   first measured in the power of two nearest the game's payoff scale
+   (:func:`policy.tolerances.payoff_unit`; exact even in float64, and no
+   equilibrium changes), so that the shift and Lemke's float tolerances, which
+   are on the scale of 1, are on the scale of the payoffs (otherwise payoffs of
+   about 1e-12 would drown in the shift), and so that exact and float runs, and
+   a game and the same game with payoffs scaled by a power of two, follow the
+   same path.
 2. Write the free ``p = p'' - p'`` and ``q = q'' - q'`` as differences of
    non-negative variables and each equation ``E x = e`` as two inequalities
    ``E x - e >= 0``, ``e - E x >= 0`` (complementary to ``p'`` and ``p''``), which
@@ -61,6 +68,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from policy import tolerances
 from policy.model import Game, Number, Numbers
 from policy.representations.sequence import (
     Fill,
@@ -125,9 +133,14 @@ class SequenceLCP:
         for t, (s1, s2) in enumerate(seqs.at_terminal.tolist()):
             P[s1, s2] = P[s1, s2] + reach[t]
         pay = numbers.leaf_payoff
+        A, B = form.A_dense(), form.B_dense()
+        unit = tolerances.payoff_unit(tolerances.payoff_scale(pay))
+        if unit != 1:
+            u: Number = Fraction(unit) if exact else unit
+            A, B, pay = A / u, B / u, pay / u
         shift = [max(pay[:, i].tolist(), default=zero) + 1 for i in range(2)]
-        self.A = form.A_dense() - shift[0] * P
-        self.B = form.B_dense() - shift[1] * P
+        self.A = A - shift[0] * P
+        self.B = B - shift[1] * P
         E, F = form.E_dense(), form.F_dense()
         n = n1 + n2 + 2 * m1 + 2 * m2
         M = np.full((n, n), zero, dtype=object if exact else np.float64)

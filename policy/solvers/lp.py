@@ -18,7 +18,10 @@ Steps:
 1. Check the game is constant-sum: every terminal's payoffs add to the same
    number (else :class:`SolverError`, naming two terminals).
 2. Solve both programs with HiGHS (``scipy.optimize.linprog(method="highs")``)
-   on sparse matrices.
+   on sparse matrices, payoffs measured in the power of two nearest the game's
+   payoff scale (:func:`policy.tolerances.payoff_unit`): HiGHS's tolerances are
+   absolute, and a game whose payoffs are all about 1e-12 would be all ties to it.
+   Dividing by a power of two is exact and changes no optimal plan.
 3. Recover each solution exactly: the variables HiGHS puts at zero and the
    inequalities it makes tight fix a vertex; that square-or-overdetermined
    linear system is solved again exactly, by integer pivoting (free directions,
@@ -55,6 +58,7 @@ from policy.solvers.verify import (
     VerificationError,
     as_numbers,
     payoff_scale,
+    tie_tolerance,
     verified_equilibrium,
 )
 
@@ -141,11 +145,12 @@ def lp_solve(
     numbers = game.numbers(values, exact=exact)
     total = _constant_sum(game, numbers)
     form = sequence_form(game, values, exact=exact)
-    programs = _programs(form)
+    unit = tolerances.payoff_unit(payoff_scale(numbers))
+    programs = _programs(form, unit)
     floats = [_solve_float(program, player) for player, program in enumerate(programs)]
     warnings = []
     try:
-        eq, lp_value = _recover(game, numbers, form, programs, floats, total, fill)
+        eq, lp_value = _recover(game, numbers, form, programs, floats, total, fill, unit)
     except SolverError as err:
         if not exact:
             raise
@@ -189,7 +194,7 @@ def _constant_sum(game: Game, numbers: Numbers) -> Number:
     if numbers.exact:
         off = [k for k, s in enumerate(sums.tolist()) if s != first]
     else:
-        tol = FLOAT_TIE_TOLERANCE * payoff_scale(numbers)
+        tol = tie_tolerance(numbers)
         off = np.flatnonzero(np.abs(sums - first) > tol).tolist()
     if off:
         names = game.node_names
@@ -208,14 +213,17 @@ def _show(x: Any) -> str:
     return f"{float(x):.6g}"
 
 
-def _programs(form: SequenceForm) -> tuple[_Program, _Program]:
-    A, B, E, F = form.A_csr(), form.B_csr(), form.E_csr(), form.F_csr()
+def _programs(form: SequenceForm, unit: float) -> tuple[_Program, _Program]:
+    """Both players' programs, payoffs divided by ``unit`` (a power of two)."""
+    A, B, E, F = form.A_csr() / unit, form.B_csr() / unit, form.E_csr(), form.F_csr()
     e = np.asarray(form.e, dtype=np.float64)
     f = np.asarray(form.f, dtype=np.float64)
 
     def exact_arrays(player: int) -> tuple[Array, Array, Array, Array, Array]:
         if form.exact:
-            A_, B_, E_, F_ = form.A_dense(), form.B_dense(), form.E_dense(), form.F_dense()
+            exact_unit = Fraction(unit)
+            A_, B_ = form.A_dense() / exact_unit, form.B_dense() / exact_unit
+            E_, F_ = form.E_dense(), form.F_dense()
             e_, f_ = np.asarray(form.e), np.asarray(form.f)
         else:  # float data taken at face value (every float is a fraction)
             A_, B_, E_, F_ = (_fractions(m.toarray()) for m in (A, B, E, F))
@@ -269,8 +277,12 @@ def _recover(
     floats: list[Array],
     total: Number,
     fill: Fill,
+    unit: float,
 ) -> tuple[Equilibrium, Number]:
-    """Re-solve each program's active system, verify, and return the equilibrium and LP value."""
+    """Re-solve each program's active system, verify, and return the equilibrium and LP value.
+
+    The programs measure payoffs in ``unit``; the value returned is in the game's own.
+    """
     exact = numbers.exact
     attempts: list[tuple[str, bool]] = [("exact", True)] if exact else [("polished", False), ("exact", True)]
     reasons: list[str] = []
@@ -291,7 +303,7 @@ def _recover(
         if not exact and rational:
             x = np.array([float(v) for v in x])
             y = np.array([float(v) for v in y])
-        v1, v2 = solutions[0].value, solutions[1].value
+        v1, v2 = (s.value * (Fraction(unit) if rational else unit) for s in solutions)
         if exact and v1 + v2 != total:
             reasons.append(f"{how}, zero below {tolerance:g}: values {v1} and {v2} do not add up to {total}")
             continue
@@ -325,7 +337,7 @@ def _active_solution(
     G, E, F = program.G, program.E, program.F
     n, m = G.shape[0], F.shape[0]
     x_f, q_f = vector[:n], vector[n:]
-    scale = max(1.0, float(np.abs(G.data).max(initial=0.0)))
+    scale = 1.0  # payoffs are measured in the game's payoff unit (see _programs)
     slack = G.T @ x_f - F.T @ q_f  # >= 0 when feasible
     support = np.flatnonzero(x_f > tolerance)
     tight = np.flatnonzero(slack <= tolerance * scale)

@@ -81,7 +81,36 @@ class SolveResult:
 
 
 def show_number(x: Number) -> str:
-    """A number as people read it: ``2/3`` when exact, 6 significant digits otherwise."""
+    """A number as people read it: ``2/3`` when exact, 6 significant digits otherwise.
+
+    Exact numbers are written in full, however many digits they have.
+    """
     if isinstance(x, Fraction):
-        return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+        top = integer_text(x.numerator)
+        return top if x.denominator == 1 else f"{top}/{integer_text(x.denominator)}"
     return f"{x:.6g}"
+
+
+#: Integers with at most this many bits are converted by ``str`` in one go; it
+#: is far below Python's default limit of 4,300 digits on ``str(int)``.
+_DIRECT_BITS = 8192
+
+
+def integer_text(n: int) -> str:
+    """The decimal digits of ``n``, however many.
+
+    Python refuses ``str`` of integers beyond ``sys.get_int_max_str_digits()``
+    digits (a guard against slow conversions of untrusted input). Exact results
+    may legitimately be longer (a product of many chance probabilities), and
+    their size is bounded before solving (:mod:`policy.solvers.exact_size`), so
+    long integers are split into halves by a power of ten, each converted in
+    turn, without touching the interpreter-wide setting.
+    """
+    if n < 0:
+        return "-" + integer_text(-n)
+    if n.bit_length() <= _DIRECT_BITS:
+        return str(n)
+    # Digits of the lower half: about half the decimal digits of n.
+    low_digits = int(n.bit_length() * 0.30102999566398120) // 2
+    high, low = divmod(n, 10**low_digits)
+    return integer_text(high) + integer_text(low).rjust(low_digits, "0")

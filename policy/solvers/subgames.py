@@ -63,7 +63,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from policy import tolerances
 from policy.expr import ExprError
 from policy.model import Game, GameError, NodeKind, Number, Numbers, game_from_arrays
 from policy.solvers.backward import spe_solve
@@ -77,10 +76,10 @@ from policy.solvers.verify import (
     reach_probabilities,
     same_profile,
     subgame_values,
+    tie_tolerance,
     verified_equilibrium,
 )
 
-FLOAT_TIE_TOLERANCE = tolerances.TIE
 #: ``all_equilibria`` stops with an error beyond this many equilibria.
 MAX_EQUILIBRIA = 1000
 
@@ -622,6 +621,7 @@ def _decision_problem(sub: Game, numbers: Numbers, player: int) -> tuple[list[Nu
     Returns the behaviour vector and the sets where actions tied.
     """
     exact = numbers.exact
+    tol = 0.0 if exact else tie_tolerance(numbers)
     reach = reach_probabilities(sub, numbers.edge_prob)
     value = np.zeros(sub.num_nodes, dtype=object if exact else np.float64)
     value[sub.terminals] = numbers.leaf_payoff[:, player]
@@ -652,7 +652,7 @@ def _decision_problem(sub: Game, numbers: Numbers, player: int) -> tuple[list[Nu
         totals = [sum((reach[m] * value[int(sub.first_child[m]) + a] for m in s.members), start=0 * one)
                   for a in range(len(s.actions))]
         best = max(totals)
-        top = [a for a, t in enumerate(totals) if _ties(t, best, exact)]
+        top = [a for a, t in enumerate(totals) if _ties(t, best, exact, tol)]
         if len(top) > 1 and sum((reach[m] for m in s.members), start=0 * one) > 0:
             ties.append(s.name)
         probs[s.offset + top[0]] = one
@@ -662,10 +662,11 @@ def _decision_problem(sub: Game, numbers: Numbers, player: int) -> tuple[list[Nu
     return probs, ties
 
 
-def _ties(x: Number, best: Number, exact: bool) -> bool:
+def _ties(x: Number, best: Number, exact: bool, tol: float) -> bool:
+    """Whether ``x`` ties with the best value: equal (exact), or within ``tol`` (float)."""
     if exact:
         return x == best
-    return float(x) >= float(best) - FLOAT_TIE_TOLERANCE * max(1.0, abs(float(best)))
+    return float(x) >= float(best) - tol
 
 
 def _assemble(game: Game, alternatives: Mapping[int, list[_Alternative]], exact: bool) -> list[list[Number]]:

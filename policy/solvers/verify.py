@@ -19,7 +19,8 @@ from how a solver found it, so a solver's answer is checked independently:
   it evaluates a candidate profile from scratch, computes its regret (Nash
   regret by default, or another check such as subgame regret) and returns an
   :class:`~policy.solvers.result.Equilibrium` only when that regret is exactly
-  0 (exact) or within ``tolerances.REGRET`` times :func:`payoff_scale` (float);
+  0 (exact) or within ``tolerances.REGRET`` times :func:`payoff_scale`, the
+  game's largest absolute payoff (float);
   otherwise it raises :class:`VerificationError`, which says how large the
   regret was and where.
 
@@ -38,11 +39,12 @@ import numpy.typing as npt
 from policy import tolerances
 from policy.model import Game, NodeKind, Number, Numbers
 from policy.solvers.errors import SolverError
-from policy.solvers.result import Equilibrium
+from policy.solvers.result import Equilibrium, show_number
 
 #: Levels with at most this many inner nodes are evaluated node by node.
 NARROW_LEVEL = 16
-#: A float profile passes when its regret is at most this times :func:`payoff_scale`.
+#: A float profile passes when its regret is at most this times :func:`payoff_scale`
+#: (see :func:`policy.tolerances.tolerance`).
 FLOAT_REGRET_TOLERANCE = tolerances.REGRET
 #: Float behaviour profiles no farther apart than this (largest difference) are the same.
 PROFILE_TOLERANCE = tolerances.PROFILE
@@ -276,6 +278,11 @@ def subgame_check(
     return subgame_regret(game, values)
 
 
+def show_regret(regret: Number) -> str:
+    """A regret for a message: exact in full (however long), float as Python writes it."""
+    return show_number(regret) if isinstance(regret, Fraction) else str(regret)
+
+
 class VerificationError(SolverError):
     """A candidate profile whose regret is not 0 (exact) or within the float tolerance.
 
@@ -289,19 +296,23 @@ class VerificationError(SolverError):
         self.node = node
         where = f" at node {game.node_names[node]!r}" if node >= 0 else ""
         super().__init__(
-            f"internal error: {what} with regret {regret}{where}; please report this game"
+            f"internal error: {what} with regret {show_regret(regret)}{where}; please report this game"
         )
 
 
 def payoff_scale(numbers: Numbers) -> float:
-    """``max(1, largest |payoff|)``: the size float regrets and ties are judged against."""
-    pay = numbers.leaf_payoff
-    return max(1.0, float(np.max(np.abs(pay.astype(np.float64))))) if pay.size else 1.0
+    """The game's payoff scale at these numbers: its largest absolute payoff (:func:`policy.tolerances.payoff_scale`)."""
+    return tolerances.payoff_scale(numbers.leaf_payoff)
+
+
+def tie_tolerance(numbers: Numbers) -> float:
+    """How close two float payoffs of this game may be and still tie: ``TIE`` relative to :func:`payoff_scale`."""
+    return tolerances.tolerance(tolerances.TIE, payoff_scale(numbers))
 
 
 def regret_tolerance(numbers: Numbers) -> float:
-    """The largest float regret an equilibrium may have: ``REGRET * payoff_scale``."""
-    return FLOAT_REGRET_TOLERANCE * payoff_scale(numbers)
+    """The largest float regret an equilibrium may have: ``REGRET`` relative to :func:`payoff_scale`."""
+    return tolerances.tolerance(FLOAT_REGRET_TOLERANCE, payoff_scale(numbers))
 
 
 def acceptable(regret: Number, numbers: Numbers) -> bool:
