@@ -180,6 +180,24 @@ def centipede(legs: int = 6) -> Game:
     return build_game("Centipede", ["P1", "P2"], specs)
 
 
+def chain(decisions: int, players: int = 2) -> Game:
+    """A long chain: at ``d<k>`` player ``k mod players`` stops (``s<k>``) or goes on.
+
+    ``2 * decisions + 1`` nodes and one information set per decision; the
+    hardening issue's "n-node chain". Stopping at ``d<k>`` pays the mover 1 and
+    the others ``k mod 3``; the end pays everyone 0, so everyone stops.
+    """
+    specs = []
+    names = [f"P{i + 1}" for i in range(players)]
+    for k in range(decisions):
+        following = f"d{k + 1}" if k + 1 < decisions else "end"
+        mover = k % players
+        specs.append(decision(f"d{k}", names[mover], stop=f"s{k}", go=following))
+        specs.append(terminal(f"s{k}", *(1 if i == mover else k % 3 for i in range(players))))
+    specs.append(terminal("end", *([0] * players)))
+    return build_game(f"chain of {2 * decisions + 1} nodes", names, specs)
+
+
 def selten_horse() -> Game:
     """Selten (1975), "Reexamination of the perfectness concept", IJGT 4, Figure 1 (the "horse").
 
