@@ -184,8 +184,9 @@ def chain(decisions: int, players: int = 2) -> Game:
     """A long chain: at ``d<k>`` player ``k mod players`` stops (``s<k>``) or goes on.
 
     ``2 * decisions + 1`` nodes and one information set per decision; the
-    hardening issue's "n-node chain". Stopping at ``d<k>`` pays the mover 1 and
-    the others ``k mod 3``; the end pays everyone 0, so everyone stops.
+    hardening issue's "n-node chain". Stopping at ``d<k>`` pays the mover
+    ``decisions - k`` and the others 0; the end pays everyone 0. Every mover
+    strictly prefers stopping to anything later, so the first one stops.
     """
     specs = []
     names = [f"P{i + 1}" for i in range(players)]
@@ -193,7 +194,7 @@ def chain(decisions: int, players: int = 2) -> Game:
         following = f"d{k + 1}" if k + 1 < decisions else "end"
         mover = k % players
         specs.append(decision(f"d{k}", names[mover], stop=f"s{k}", go=following))
-        specs.append(terminal(f"s{k}", *(1 if i == mover else k % 3 for i in range(players))))
+        specs.append(terminal(f"s{k}", *(decisions - k if i == mover else 0 for i in range(players))))
     specs.append(terminal("end", *([0] * players)))
     return build_game(f"chain of {2 * decisions + 1} nodes", names, specs)
 

@@ -16,6 +16,10 @@ auto       spe with perfect information; else lp if 2-player constant-sum,
            lcp if 2 players, logit otherwise
 ========== ====================================================================
 
+Each method accepts games up to a stated size of its own representation
+(:mod:`policy.solvers.sizes`); :func:`solve` checks it before solving and, for
+a game too big, names the methods that do fit.
+
 Solver modules are imported when first used, so importing this package is cheap.
 """
 
@@ -30,7 +34,16 @@ from policy.model import Game, Number
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 
-__all__ = ["METHODS", "Equilibrium", "Method", "SolveResult", "SolverError", "choose_method", "solve"]
+__all__ = [
+    "METHODS",
+    "Equilibrium",
+    "Method",
+    "SolveResult",
+    "SolverError",
+    "choose_method",
+    "fitting_methods",
+    "solve",
+]
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,7 @@ METHODS: dict[str, Method] = {
             "policy.solvers.enummixed",
             "enummixed_solve",
             "2 players: all extreme equilibria of the reduced strategic form",
+            options=frozenset({"max_bases", "max_seconds"}),
         ),
         Method(
             "enumpure",
@@ -117,7 +131,8 @@ def solve(
     ------
     SolverError
         For an unknown method, an option the method does not take, or a game
-        the method cannot handle.
+        the method cannot handle, or one larger than the method accepts
+        (:mod:`policy.solvers.sizes`; the message names the methods that fit).
     """
     if method == "auto":
         method = choose_method(game)
@@ -129,12 +144,14 @@ def solve(
     if wrong:
         flags = ", ".join("--" + w.replace("_", "-").replace("lam", "lambda") for w in wrong)
         raise SolverError(f"{flags} does not apply to method {method!r}")
+    mode = entry.exact_default if exact is None else exact
+    _check_size(game, method, mode)
     if method == "spe":
         given["solve"] = _subgame_solver
     return entry.load()(
         game,
         values,
-        exact=entry.exact_default if exact is None else exact,
+        exact=mode,
         all_equilibria=all_equilibria,
         **given,
     )
@@ -145,3 +162,47 @@ def _subgame_solver(
 ) -> SolveResult:
     """How ``spe`` solves each proper subgame: through this registry."""
     return solve(game, values, method=method, exact=exact, all_equilibria=all_equilibria)
+
+
+def _check_size(game: Game, method: str, exact: bool) -> None:
+    """Refuse, before any solving, a game larger than ``method`` accepts in this mode."""
+    from policy.solvers.sizes import GameSize, too_big
+
+    size = GameSize(game)
+    problem = too_big(method, size, exact)
+    if problem is None:
+        return
+    mode = "exact" if exact else "float"
+    others = fitting_methods(game, size, exclude=method)
+    hint = "; methods that fit: " + ", ".join(others) if others else "; no method accepts a game this size"
+    raise SolverError(f"{game.title!r} is too big for {method} ({mode}): {problem}{hint}")
+
+
+def fitting_methods(game: Game, size: Any = None, exclude: str = "") -> list[str]:
+    """The methods (with ``--float`` where only float mode fits) that accept ``game``.
+
+    Methods for two players are offered only for two-player games, ``lp`` only
+    for constant-sum ones and ``spe`` only with perfect information (with
+    imperfect information its subgames go to the methods listed).
+    """
+    from policy.solvers.sizes import GameSize, too_big
+
+    size = GameSize(game) if size is None else size
+    two = len(game.players) == 2
+    out = []
+    for name, entry in METHODS.items():
+        if name == exclude:
+            continue
+        if name == "spe":
+            if game.is_perfect_information:
+                out.append(name)
+            continue
+        if name in ("lcp", "lp", "enummixed") and not two:
+            continue
+        if name == "lp" and not game.is_constant_sum:
+            continue
+        if too_big(name, size, entry.exact_default) is None:
+            out.append(name)
+        elif entry.exact_default and too_big(name, size, False) is None:
+            out.append(f"{name} --float")
+    return out
