@@ -513,15 +513,20 @@ def sweep(
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
 @click.option("--vary", multiple=True, required=True, metavar="NAME[=LOW:HIGH]",
               help="A parameter to vary over its declared range, or LOW:HIGH; give one or two.")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+              help="Stop with an error after this long (checked between steps).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @library_errors
-def regions(file: str, leader: str | None, assignments: tuple[str, ...], vary: tuple[str, ...], fmt: str) -> None:
+def regions(
+    file: str, leader: str | None, assignments: tuple[str, ...], vary: tuple[str, ...], max_seconds: float, fmt: str
+) -> None:
     """Exact regions of one or two parameters where the subgame-perfect equilibrium is the same.
 
     For a game of perfect information, the boundaries at which the
     equilibrium changes, as exact numbers (one parameter) or inequalities
     (two), each region with its equilibrium path; the other parameters at
-    the leader's values.
+    the leader's values. Polynomials of degree above 24 are solved
+    numerically, and the output says the result is not exact.
 
     Example: policy regions games/diplomacy_1939.toml --leader stalin --vary readiness
     """
@@ -554,7 +559,7 @@ def regions(file: str, leader: str | None, assignments: tuple[str, ...], vary: t
         if p.range is None:
             raise RegionsError(f"--vary {name}: the parameter declares no range; give one as {name}=LOW:HIGH")
         box.append((name, p.range[0], p.range[1]))
-    result = run(game, values, box)
+    result = run(game, values, box, max_seconds=max_seconds)
     if fmt == "json":
         from policy.render.data import dumps, regions_data
 
