@@ -76,11 +76,21 @@ def test_float_is_offered_when_only_float_fits(monkeypatch):
     monkeypatch.setattr(sizes, "LCP_EXACT_DIMENSION", 10)
     game = kuhn_poker()
     assert too_big("lcp", game, exact=True) is not None
-    with pytest.raises(SolverError, match=r"too big for lcp \(exact\).*methods that fit: .*lp, "):
+    with pytest.raises(SolverError, match=r"too big for lcp \(exact\).*; methods that fit: lcp --float, lp, "):
         solve(game, {}, method="lcp")
     assert solve(game, {}, method="lcp", exact=False).equilibria
     monkeypatch.setattr(sizes, "LP_EXACT_CELLS", 10)
     assert "lp --float" in fitting_methods(game)
+
+
+def test_spe_names_the_subgame_option(monkeypatch):
+    monkeypatch.setattr(sizes, "LCP_EXACT_DIMENSION", 10)
+    with pytest.raises(
+        SolverError,
+        match=r"^subgame at 'deal': 'Kuhn poker' is too big for lcp \(exact\): .*; subgame methods that fit "
+        r"\(--subgame-method\): lcp --float, ",
+    ):
+        solve(kuhn_poker(), {}, method="spe")
 
 
 def test_strategic_form_limit_names_a_method_that_fits():

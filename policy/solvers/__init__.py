@@ -161,20 +161,34 @@ def _subgame_solver(
     game: Game, values: Mapping[str, Number], method: str, exact: bool, all_equilibria: bool = False
 ) -> SolveResult:
     """How ``spe`` solves each proper subgame: through this registry."""
+    _check_size(game, method, exact, subgame=True)
     return solve(game, values, method=method, exact=exact, all_equilibria=all_equilibria)
 
 
-def _check_size(game: Game, method: str, exact: bool) -> None:
-    """Refuse, before any solving, a game larger than ``method`` accepts in this mode."""
-    from policy.solvers.sizes import GameSize, too_big
+def _check_size(game: Game, method: str, exact: bool, subgame: bool = False) -> None:
+    """Refuse, before any solving, a game larger than ``method`` accepts in this mode.
 
-    size = GameSize(game)
+    ``subgame``: the game is a proper subgame that ``spe`` hands to ``method``,
+    which the user picks with ``--subgame-method``.
+    """
+    from policy.solvers.sizes import game_size, too_big
+
+    size = game_size(game)
     problem = too_big(method, size, exact)
     if problem is None:
         return
     mode = "exact" if exact else "float"
     others = fitting_methods(game, size, exclude=method)
-    hint = "; methods that fit: " + ", ".join(others) if others else "; no method accepts a game this size"
+    if exact and too_big(method, size, False) is None:
+        others.insert(0, f"{method} --float")
+    if subgame:
+        others = [m for m in others if m != "spe"]
+    if not others:
+        hint = "; no method accepts a game this size"
+    elif subgame:
+        hint = "; subgame methods that fit (--subgame-method): " + ", ".join(others)
+    else:
+        hint = "; methods that fit: " + ", ".join(others)
     raise SolverError(f"{game.title!r} is too big for {method} ({mode}): {problem}{hint}")
 
 
@@ -185,9 +199,9 @@ def fitting_methods(game: Game, size: Any = None, exclude: str = "") -> list[str
     for constant-sum ones and ``spe`` only with perfect information (with
     imperfect information its subgames go to the methods listed).
     """
-    from policy.solvers.sizes import GameSize, too_big
+    from policy.solvers.sizes import game_size, too_big
 
-    size = GameSize(game) if size is None else size
+    size = game_size(game) if size is None else size
     two = len(game.players) == 2
     out = []
     for name, entry in METHODS.items():

@@ -158,9 +158,20 @@ CHECKS: dict[str, Callable[[GameSize, bool], str | None]] = {
 }
 
 
+def game_size(game: Game) -> GameSize:
+    """The sizes of ``game`` (cached on it: a sweep asks once per sample)."""
+    got = game._cache.get(_CACHE_KEY)
+    if not isinstance(got, GameSize):
+        got = game._cache[_CACHE_KEY] = GameSize(game)
+    return got
+
+
+_CACHE_KEY = "solvers.sizes"
+
+
 def too_big(method: str, game: Game | GameSize, exact: bool) -> str | None:
     """Why ``game`` is too big for ``method`` in this mode, or None if it fits."""
     check = CHECKS.get(method)
     if check is None:
         return None
-    return check(game if isinstance(game, GameSize) else GameSize(game), exact)
+    return check(game if isinstance(game, GameSize) else game_size(game), exact)
