@@ -479,3 +479,5 @@ def test_cli_budget_error_is_one_line(tmp_path):
     assert err.count("\n") == 1 and "--max-bases" in err and "lcp" in err
     code, _, err = invoke("solve", str(path), "-m", "lcp", "--max-bases", "3000")
     assert code == 1 and "--max-bases does not apply to method 'lcp'" in err
+    code, out, err = invoke("compare", str(path), "-m", "enummixed", "--max-bases", "3000")
+    assert code == 1 and out == "" and err.count("\n") == 1 and "--max-bases" in err
