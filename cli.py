@@ -525,8 +525,8 @@ def regions(
     For a game of perfect information, the boundaries at which the
     equilibrium changes, as exact numbers (one parameter) or inequalities
     (two), each region with its equilibrium path; the other parameters at
-    the leader's values. Polynomials of degree above 24 are solved
-    numerically, and the output says the result is not exact.
+    the leader's values. Zeros of polynomials with an irreducible factor of
+    degree above 24 are located numerically, and the output says so.
 
     Example: policy regions games/diplomacy_1939.toml --leader stalin --vary readiness
     """
@@ -711,7 +711,6 @@ def render(
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @leaders_option("Leaders to compare [default: stalin,tukhachevsky].")
 @method_options
-@budget_options
 @click.option("--format", "fmt", type=click.Choice(["html", "markdown"]),
               help="html (one self-contained page) or markdown (pictures as SVG files beside it). "
               "Default: markdown if -o ends in .md, else html.")

@@ -478,3 +478,12 @@ def test_degree_24_root_is_exact_and_fast():
 def test_time_budget_is_a_regions_error():
     with pytest.raises(RegionsError, match=r"not finished within 1e-09 s .*--max-seconds"):
         regions(_war("x**5 - x"), {}, [("fight_cost", 0, 5)], max_seconds=1e-9)
+
+
+def test_high_degree_with_low_degree_factors_stays_exact():
+    # Degree 30, but a product of linear factors: the budget is on irreducible factors.
+    roots = [F(k, 7) for k in range(1, 31)]
+    war = "*".join(f"(x-{r})" for r in roots) + "+1"
+    result = regions(_war(war), {}, [("fight_cost", 0, 5)])
+    assert result.exact
+    assert set(roots) <= {b.point.rational for b in result.boundaries}

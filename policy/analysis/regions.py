@@ -116,11 +116,16 @@ NUMERIC_SAMPLES = 256
 """Points at which a transcendental expression is sampled for sign changes."""
 
 MAX_DEGREE = 24
-"""Largest degree given to sympy's exact routines (factoring and real root isolation,
-``solveset``, ``minimal_polynomial``). Their cost grows steeply with the degree
+"""Largest degree given to sympy's exact routines on algebraic numbers (real root
+isolation of an irreducible factor, ``solveset``, ``minimal_polynomial``), and
+to the curves of two parameters. Their cost grows steeply with the degree
 (``minimal_polynomial`` ran for minutes on a root of ``x**64 - 3*x**31 + x``);
 above it zeros are located numerically and signs decided with extra digits, and
 the result says it is not exact."""
+
+MAX_FACTOR_DEGREE = 96
+"""Largest degree of a polynomial in one parameter that is factored (about 2 s at
+96) so that its irreducible factors can be held to :data:`MAX_DEGREE`."""
 
 MAX_SECONDS = 120.0
 """Default time budget of :func:`regions`, checked between steps."""
@@ -461,13 +466,18 @@ def _real_roots(expr: Sym, gen: Sym, low: Point, high: Point, closed: bool) -> l
     """Real zeros of a polynomial in ``gen`` (rational coefficients) in the interval.
 
     Raises ``PolynomialError``/``CoercionFailed`` when ``expr`` is not such a
-    polynomial, and :class:`_HighDegree` above :data:`MAX_DEGREE`.
+    polynomial, and :class:`_HighDegree` when its degree is above
+    :data:`MAX_FACTOR_DEGREE` or one of its irreducible factors' above
+    :data:`MAX_DEGREE`.
     """
     poly = sp.Poly(expr, gen, domain=sp.QQ)
-    if poly.degree() > MAX_DEGREE:
+    if poly.degree() > MAX_FACTOR_DEGREE:
+        raise _HighDegree
+    factors = _integer_factors(poly)
+    if any(f.degree() > MAX_DEGREE for f in factors):
         raise _HighDegree
     out = []
-    for f in _integer_factors(poly):
+    for f in factors:
         for p in _factor_roots(_coefficients(f), str(gen)):
             if _in_range(p, low, high, closed):
                 out.append(p)
