@@ -180,6 +180,25 @@ def centipede(legs: int = 6) -> Game:
     return build_game("Centipede", ["P1", "P2"], specs)
 
 
+def chain(decisions: int, players: int = 2) -> Game:
+    """A long chain: at ``d<k>`` player ``k mod players`` stops (``s<k>``) or goes on.
+
+    ``2 * decisions + 1`` nodes and one information set per decision; the
+    hardening issue's "n-node chain". Stopping at ``d<k>`` pays the mover
+    ``decisions - k`` and the others 0; the end pays everyone 0. Every mover
+    strictly prefers stopping to anything later, so the first one stops.
+    """
+    specs = []
+    names = [f"P{i + 1}" for i in range(players)]
+    for k in range(decisions):
+        following = f"d{k + 1}" if k + 1 < decisions else "end"
+        mover = k % players
+        specs.append(decision(f"d{k}", names[mover], stop=f"s{k}", go=following))
+        specs.append(terminal(f"s{k}", *(decisions - k if i == mover else 0 for i in range(players))))
+    specs.append(terminal("end", *([0] * players)))
+    return build_game(f"chain of {2 * decisions + 1} nodes", names, specs)
+
+
 def selten_horse() -> Game:
     """Selten (1975), "Reexamination of the perfectness concept", IJGT 4, Figure 1 (the "horse").
 

@@ -62,3 +62,51 @@ def test_imperfect_information_is_refused_in_one_line():
     status, _, err = run(str(games_dir() / "barbarossa_1941.toml"), "-l", "stalin", "--vary", "readiness")
     assert status == 1
     assert "perfect information" in err and err.count("\n") == 1
+
+
+HOSTILE = """
+[game]
+title = "A war whose cost is a degree-64 polynomial"
+players = ["Entrant", "Incumbent"]
+
+[parameters.x]
+description = "The cost"
+default = 1
+range = [0, 5]
+
+[nodes.entry]
+player = "Entrant"
+actions = { stay_out = "out", enter = "response" }
+
+[nodes.response]
+player = "Incumbent"
+actions = { fight = "war", accommodate = "shared" }
+
+[nodes.out]
+payoffs = { Entrant = 0, Incumbent = 2 }
+
+[nodes.war]
+payoffs = { Entrant = "-x", Incumbent = "x**64 - 3*x**31 + x" }
+
+[nodes.shared]
+payoffs = { Entrant = 1, Incumbent = 1 }
+"""
+
+
+def test_high_degree_ends_with_a_float_answer_that_says_so(tmp_path):
+    # The hardening issue: past 420 s inside sympy before.
+    path = tmp_path / "hostile.toml"
+    path.write_text(HOSTILE)
+    code, out, _ = run(str(path), "--vary", "x")
+    assert code == 0
+    assert "0 <= x < ~1.03372543" in out and "not exact" in out
+    code, out, _ = run(str(path), "--vary", "x", "--format", "json")
+    assert code == 0 and json.loads(out)["exact"] is False
+
+
+def test_time_budget_is_one_line(tmp_path):
+    path = tmp_path / "hostile.toml"
+    path.write_text(HOSTILE)
+    code, out, err = run(str(path), "--vary", "x", "--max-seconds", "0.000001")
+    assert code == 1 and out == ""
+    assert "not finished within 1e-06 s" in err and "--max-seconds" in err and err.count("\n") == 1

@@ -413,3 +413,71 @@ def test_three_players_are_refused():
 def test_enumeration_limit_is_a_solver_error():
     with pytest.raises(SolverError, match="max_bases"):
         solve_table(VON_STENGEL, max_bases=2)
+
+
+# ---------------------------------------------------------------------------------
+# Budgets (the hardening issue: a 123 x 44 normal form grew to 23.6 GB, because
+# the breadth-first search kept a tableau for every basis waiting in its queue)
+# ---------------------------------------------------------------------------------
+def _random_payoffs(n: int, seed: int) -> list[Any]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 100, size=(n, n)).astype(object) for _ in range(2)]
+
+
+def _random_table(n: int, seed: int) -> Game:
+    return table_game(_random_payoffs(n, seed), title=f"random {n}x{n}")
+
+
+def test_enumeration_over_budget_fails_fast_in_bounded_memory():
+    # A random 15 x 15 game has far more than 3,000 bases per polytope. The old
+    # queue of tableaux peaked at about 106 MiB before the limit stopped it; the
+    # depth-first search stores one tableau and a key per basis met.
+    import tracemalloc
+
+    game = _random_table(15, seed=7)
+    tracemalloc.start()
+    try:
+        with pytest.raises(SolverError, match=r"more than 3000 bases.*max_bases.*use lcp.*--max-bases"):
+            enummixed_solve(game, {}, max_bases=3000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20
+
+
+def test_vertex_search_keeps_no_frontier_of_tableaux():
+    # Bases met are counted whether visited or waiting, so the limit bounds the keys stored.
+    matrix = integer_matrix(np.random.default_rng(3).integers(0, 50, size=(12, 12)).tolist())
+    with pytest.raises(VertexLimitError, match="more than 500 bases"):
+        polytope_vertices(matrix, limit=500)
+    full = polytope_vertices(matrix)
+    assert full.bases >= len(full.vertices) > 500
+
+
+def test_enumeration_time_budget():
+    game = _random_table(30, seed=1)
+    with pytest.raises(SolverError, match=r"within 0\.2 s \(max_seconds\).*use lcp.*--max-seconds"):
+        enummixed_solve(game, {}, max_bases=10**9, max_seconds=0.2)
+
+
+def test_depth_first_search_matches_gambit_on_larger_games():
+    # 8 x 8: thousands of bases, so the search backtracks over several pivots.
+    for seed in range(3):
+        payoffs = _random_payoffs(8, seed)
+        ours = [mixed_of(eq) for eq in solve_table(payoffs).equilibria]
+        assert set(ours) == gambit_enummixed(payoffs)
+
+
+def test_cli_budget_error_is_one_line(tmp_path):
+    from policy.gambit import write_nfg
+    from tests.conftest import invoke
+
+    path = tmp_path / "big.nfg"
+    path.write_text(write_nfg(_random_table(15, seed=7)))
+    code, out, err = invoke("solve", str(path), "-m", "enummixed", "--max-bases", "3000")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "--max-bases" in err and "lcp" in err
+    code, _, err = invoke("solve", str(path), "-m", "lcp", "--max-bases", "3000")
+    assert code == 1 and "--max-bases does not apply to method 'lcp'" in err
+    code, out, err = invoke("compare", str(path), "-m", "enummixed", "--max-bases", "3000")
+    assert code == 1 and out == "" and err.count("\n") == 1 and "--max-bases" in err

@@ -424,3 +424,66 @@ def test_two_parameter_inequalities_hand_computed():
     result = regions(game, leader_values(game, "stalin"), box)
     texts = {r.path[0]: r.text for r in result.regions}
     assert texts == {"start=deal_germany": "ideology_cost <= 9/80", "start=turtle": "ideology_cost > 9/80"}
+
+
+# ---------------------------------------------------------------------------------
+# Budgets (the hardening issue: sympy ran for minutes on high-degree expressions)
+# ---------------------------------------------------------------------------------
+def _war(expression: str):
+    return entry(expression.replace("x", "fight_cost"))
+
+
+@pytest.mark.parametrize(
+    ("expression", "war"),
+    [
+        # Past 420 s inside sympy's minimal_polynomial before.
+        ("x**64 - 3*x**31 + x", lambda x: x**64 - 3 * x**31 + x),
+        # Past 120 s before (a pole at 2**(1/63), degree 63).
+        ("(x**64+1)/(x**63-2)-1", lambda x: (x**64 + 1) / (x**63 - 2) - 1),
+        ("x**(63/64)-x**(1/64)", lambda x: x ** (63 / 64) - x ** (1 / 64)),
+    ],
+    ids=["degree-64", "degree-64-over-63", "64th-roots"],
+)
+def test_high_degree_falls_back_to_floats_and_says_so(expression, war):
+    import time
+
+    start = time.monotonic()
+    result = regions(_war(expression), {}, [("fight_cost", 0, 5)])
+    assert time.monotonic() - start < 60  # generous: about 1 s here
+    assert not result.exact and not result.complete
+    assert any("not exact" in w and "located numerically" in w for w in result.warnings)
+    text = regions_text(result)
+    assert "~" in text and "not exact" in text
+    # The incumbent is indifferent where the war pays 1 (accommodation pays 1):
+    # every boundary that is not a pole is such a point, to the float's accuracy.
+    assert result.boundaries
+    for b in result.boundaries:
+        x = float(b.point)
+        assert not b.point.exact
+        value = war(x)
+        assert abs(value - 1) < 1e-6 * max(1.0, abs(x) ** 64) or abs(value) > 1e6
+
+
+def test_degree_24_root_is_exact_and_fast():
+    # x**24 - 3*x**11 + x = 1 at an algebraic number of degree 24: the sign of the
+    # gap there took minimal_polynomial over a minute; reduced modulo the root's
+    # polynomial it is exactly 0 (a tie), at once.
+    result = regions(_war("x**24 - 3*x**11 + x"), {}, [("fight_cost", 0, 5)])
+    assert result.exact
+    (boundary,) = result.boundaries
+    assert "CRootOf(x**24 - 3*x**11 + x - 1, 1)" in boundary.point.text
+    assert boundary.ties
+
+
+def test_time_budget_is_a_regions_error():
+    with pytest.raises(RegionsError, match=r"not finished within 1e-09 s .*--max-seconds"):
+        regions(_war("x**5 - x"), {}, [("fight_cost", 0, 5)], max_seconds=1e-9)
+
+
+def test_high_degree_with_low_degree_factors_stays_exact():
+    # Degree 30, but a product of linear factors: the budget is on irreducible factors.
+    roots = [F(k, 7) for k in range(1, 31)]
+    war = "*".join(f"(x-{r})" for r in roots) + "+1"
+    result = regions(_war(war), {}, [("fight_cost", 0, 5)])
+    assert result.exact
+    assert set(roots) <= {b.point.rational for b in result.boundaries}

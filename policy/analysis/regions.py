@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -114,6 +115,21 @@ MAX_BRANCHES = 256
 NUMERIC_SAMPLES = 256
 """Points at which a transcendental expression is sampled for sign changes."""
 
+MAX_DEGREE = 24
+"""Largest degree given to sympy's exact routines on algebraic numbers (real root
+isolation of an irreducible factor, ``solveset``, ``minimal_polynomial``), and
+to the curves of two parameters. Their cost grows steeply with the degree
+(``minimal_polynomial`` ran for minutes on a root of ``x**64 - 3*x**31 + x``);
+above it zeros are located numerically and signs decided with extra digits, and
+the result says it is not exact."""
+
+MAX_FACTOR_DEGREE = 96
+"""Largest degree of a polynomial in one parameter that is factored (about 2 s at
+96) so that its irreducible factors can be held to :data:`MAX_DEGREE`."""
+
+MAX_SECONDS = 120.0
+"""Default time budget of :func:`regions`, checked between steps."""
+
 Sym = Any
 """A sympy object (sympy ships no type information)."""
 Key = tuple[Any, ...]
@@ -131,6 +147,35 @@ class _TooComplex(Exception):
 
 class _Undefined(Exception):
     """A value is not a finite real number (division by zero, log of 0, ...)."""
+
+
+class _HighDegree(Exception):
+    """A polynomial's degree is above :data:`MAX_DEGREE`."""
+
+
+def _degree_bound(value: Sym) -> int:
+    """An upper bound on the algebraic degree of a constant sympy expression.
+
+    The product of the degrees of its algebraic atoms: ``CRootOf`` (the
+    degree of its polynomial) and rational powers ``b**(p/q)`` (``q``); a
+    number built from them by field operations has at most that degree.
+    """
+    bound = 1
+    for r in value.atoms(sp.CRootOf):
+        bound *= int(r.poly.degree())
+    for p in value.atoms(sp.Pow):
+        if p.exp.is_Rational and not p.exp.is_Integer:
+            bound *= int(p.exp.q)
+    return bound
+
+
+def _expression_degree(expr: Sym, gen: Sym) -> int:
+    """A rough degree of ``expr`` in ``gen``, counting ``gen**(p/q)`` as degree ``|p| * q``."""
+    worst = 1
+    for p in expr.atoms(sp.Pow):
+        if p.has(gen) and p.exp.is_Rational:
+            worst = max(worst, abs(int(p.exp.p)) * int(p.exp.q))
+    return worst
 
 
 # ---------------------------------------------------------------------------------
@@ -252,21 +297,49 @@ def _simplest_between(a: Point, b: Point) -> Fraction:
 
 
 class _Signer:
-    """Signs of exact sympy numbers; ``exact`` turns False if one had to be decided numerically."""
+    """Signs of exact sympy numbers; ``exact`` turns False if one had to be decided numerically.
 
-    def __init__(self) -> None:
+    It also holds the time budget: :meth:`check` raises :class:`RegionsError`
+    once ``deadline`` (a ``time.monotonic()`` value) has passed; every sign
+    and every numeric search checks it.
+    """
+
+    def __init__(self, deadline: float | None = None, budget: float | None = None) -> None:
         self.exact = True
+        self.high_degree = False
+        """Whether a zero was located numerically because of :data:`MAX_DEGREE`."""
+        self.deadline = deadline
+        self.budget = budget
+
+    def check(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise RegionsError(
+                f"regions: not finished within {self.budget:g} s (the time budget, --max-seconds); "
+                "narrow the range of the varied parameter(s) or raise --max-seconds"
+            )
 
     def sign(self, value: Any) -> int:
+        self.check()
         if isinstance(value, Fraction | int):
             return (value > 0) - (value < 0)
         if value.is_Rational:
             return (value.p > 0) - (value.p < 0)
         if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise _Undefined(f"{value} is not finite")
+        reduced = _reduce_root(value)
+        if reduced is not None:
+            value = reduced
+            if value.is_Rational:
+                return (value.p > 0) - (value.p < 0)
         approx = _approx(value)
         if abs(approx) > Fraction(1, 10 ** (PRECISION // 2)):
             return (approx > 0) - (approx < 0)
+        if reduced is not None:
+            # A non-zero polynomial of degree below the root's: not 0, only small.
+            return self._digits(value, exact=True)
+        if _degree_bound(value) > MAX_DEGREE:
+            self.exact = False
+            return self._digits(value, exact=False)
         # Too close to 0 to tell numerically: an algebraic number is 0 when its
         # minimal polynomial is t; otherwise more digits separate it from 0.
         t = sp.Dummy("t")
@@ -279,6 +352,51 @@ class _Signer:
             self.exact = False
         fine = sp.N(value, 4 * PRECISION)
         return int(sp.sign(sp.re(fine)))
+
+    def _digits(self, value: Sym, exact: bool) -> int:
+        """The sign of a number known (``exact``) or assumed to be non-zero, from more digits."""
+        for digits in (4 * PRECISION, 16 * PRECISION):
+            self.check()
+            fine = sp.re(sp.N(value, digits))
+            if fine != 0 and abs(fine) > sp.Float(10) ** (-digits // 2):
+                return int(sp.sign(fine))
+        if exact:
+            self.exact = False
+        return int(sp.sign(sp.re(sp.N(value, 16 * PRECISION))))
+
+
+def _reduce_root(value: Sym) -> Sym | None:
+    """``value`` with one ``CRootOf`` atom ``r`` rewritten below the degree of ``r``.
+
+    When ``value`` is a rational function of a single root ``r`` of an
+    irreducible polynomial ``f`` (a point where something happens), numerator
+    and denominator are reduced modulo ``f``: exact, and cheap where
+    ``minimal_polynomial`` of the unreduced value can take minutes. A zero
+    remainder means the value is 0 (or undefined, for the denominator), since
+    ``f`` is irreducible. None when ``value`` is not of that form.
+    """
+    roots = value.atoms(sp.CRootOf)
+    if len(roots) != 1:
+        return None
+    (r,) = roots
+    y = sp.Dummy("y")
+    bare = value.xreplace({r: y})
+    if bare.free_symbols != {y} or bare.atoms(sp.Function):
+        return None
+    if any(not p.exp.is_Integer for p in bare.atoms(sp.Pow)):
+        return None
+    f = r.poly.as_expr().xreplace({r.poly.gen: y})
+    try:
+        num, den = sp.fraction(sp.together(bare))
+        num_r = sp.rem(sp.Poly(num, y, domain=sp.QQ), sp.Poly(f, y, domain=sp.QQ))
+        den_r = sp.rem(sp.Poly(den, y, domain=sp.QQ), sp.Poly(f, y, domain=sp.QQ))
+    except _POLY_ERRORS:
+        return None
+    if den_r.is_zero:
+        raise _Undefined(f"{value} divides by zero")
+    if num_r.is_zero:
+        return sp.Integer(0)
+    return (num_r.as_expr() / den_r.as_expr()).xreplace({y: r})
 
 
 # ---------------------------------------------------------------------------------
@@ -347,11 +465,19 @@ def _in_range(p: Point, low: Point, high: Point, closed: bool) -> bool:
 def _real_roots(expr: Sym, gen: Sym, low: Point, high: Point, closed: bool) -> list[Point]:
     """Real zeros of a polynomial in ``gen`` (rational coefficients) in the interval.
 
-    Raises ``PolynomialError``/``CoercionFailed`` when ``expr`` is not such a polynomial.
+    Raises ``PolynomialError``/``CoercionFailed`` when ``expr`` is not such a
+    polynomial, and :class:`_HighDegree` when its degree is above
+    :data:`MAX_FACTOR_DEGREE` or one of its irreducible factors' above
+    :data:`MAX_DEGREE`.
     """
     poly = sp.Poly(expr, gen, domain=sp.QQ)
+    if poly.degree() > MAX_FACTOR_DEGREE:
+        raise _HighDegree
+    factors = _integer_factors(poly)
+    if any(f.degree() > MAX_DEGREE for f in factors):
+        raise _HighDegree
     out = []
-    for f in _integer_factors(poly):
+    for f in factors:
         for p in _factor_roots(_coefficients(f), str(gen)):
             if _in_range(p, low, high, closed):
                 out.append(p)
@@ -363,6 +489,8 @@ def _point_of(value: Sym, gen: Sym) -> Point:
     if value.is_Rational:
         return _rational_point(_fraction(value))
     approx = _approx(value)
+    if _degree_bound(value) > MAX_DEGREE:
+        return Point(value, True, ("expr", sp.srepr(value)), approx)
     try:
         minimal = sp.Poly(sp.minimal_polynomial(value, gen), gen)
     except (NotImplementedError, sp.polys.polyerrors.NotAlgebraic, sp.PolynomialError):
@@ -383,10 +511,19 @@ def _zeros(expr: Sym, gen: Sym, low: Point, high: Point, signer: _Signer) -> lis
     """
     if not expr.has(gen):
         return []
+    signer.check()
     try:
         return _real_roots(expr, gen, low, high, closed=True)
+    except _HighDegree:
+        signer.exact = False
+        signer.high_degree = True
+        return _numeric_zeros(expr, gen, low, high, signer)
     except _POLY_ERRORS:
         pass
+    if _expression_degree(expr, gen) > MAX_DEGREE:
+        signer.exact = False
+        signer.high_degree = True
+        return _numeric_zeros(expr, gen, low, high, signer)
     try:
         found = sp.solveset(expr, gen, sp.Interval(low.value, high.value))
     except Exception:  # sympy raises many kinds of error on hard equations
@@ -402,16 +539,20 @@ def _zeros(expr: Sym, gen: Sym, low: Point, high: Point, signer: _Signer) -> lis
     if found is sp.S.EmptySet:
         return []
     signer.exact = False
-    return _numeric_zeros(expr, gen, low, high)
+    return _numeric_zeros(expr, gen, low, high, signer)
 
 
-def _numeric_zeros(expr: Sym, gen: Sym, low: Point, high: Point) -> list[Point]:
+def _numeric_zeros(expr: Sym, gen: Sym, low: Point, high: Point, signer: _Signer) -> list[Point]:
     """Zeros located by sign changes on a fine sample, refined by bisection."""
 
     def value(x: Fraction) -> Fraction | None:
+        signer.check()
+        # Numerically, with the point substituted inside evalf: substituting it
+        # exactly first makes sympy simplify (x**(1/64) of a long fraction
+        # factors integers), seconds per point.
         try:
-            return _approx(expr.xreplace({gen: sp.Rational(x.numerator, x.denominator)}))
-        except _Undefined:
+            return _approx(expr.evalf(PRECISION, subs={gen: sp.Rational(x.numerator, x.denominator)}))
+        except (_Undefined, ZeroDivisionError, ValueError, TypeError):
             return None
 
     a, b = low.approx, high.approx
@@ -788,14 +929,21 @@ class _ProfileData:
 class _Context:
     """A game with some parameters fixed, as exact symbolic and numeric evaluations."""
 
-    def __init__(self, game: Game, fixed: Mapping[str, Fraction], box: Sequence[tuple[str, Fraction, Fraction]]):
+    def __init__(
+        self,
+        game: Game,
+        fixed: Mapping[str, Fraction],
+        box: Sequence[tuple[str, Fraction, Fraction]],
+        max_seconds: float | None = None,
+    ):
         self.game = game
         self.fixed = dict(fixed)
         self.names = [name for name, _, _ in box]
         self.symbols = [sp.Symbol(n) for n in self.names]
         self.box = [(lo, hi) for _, lo, hi in box]
         self.box_points = [(_rational_point(lo), _rational_point(hi)) for lo, hi in self.box]
-        self.signer = _Signer()
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        self.signer = _Signer(deadline, max_seconds)
         self.n_players = len(game.players)
         self.decision = np.flatnonzero(game.kind == NodeKind.DECISION).tolist()
         subs = {sp.Symbol(k): sp.Rational(v.numerator, v.denominator) for k, v in self.fixed.items()}
@@ -816,6 +964,7 @@ class _Context:
     # -- numbers at a point ----------------------------------------------------------
     def solve(self, point: Sequence[Fraction | Point]) -> _Solution:
         """Backward induction (first best action) at a point, exactly."""
+        self.signer.check()
         key = tuple(("q", p) if isinstance(p, Fraction) else p.key for p in point)
         got = self.solutions.get(key)
         if got is None:
@@ -1012,6 +1161,7 @@ def regions(
     game: Game,
     base_values: Mapping[str, Fraction],
     vary: Sequence[tuple[str, Fraction | int, Fraction | int]],
+    max_seconds: float | None = MAX_SECONDS,
 ) -> RegionsResult:
     """The regions of one or two parameters in which the subgame-perfect equilibrium is the same.
 
@@ -1024,6 +1174,10 @@ def regions(
         values given for the varied ones are ignored.
     vary
         One or two ``(name, low, high)`` with ``low < high``.
+    max_seconds
+        Time budget (None: none), checked between steps; each step is kept
+        short by :data:`MAX_DEGREE` (higher-degree polynomials are handled
+        numerically, and the result says ``exact=False``).
 
     Returns
     -------
@@ -1035,7 +1189,8 @@ def regions(
     ------
     RegionsError
         When ``vary`` names an unknown parameter, twice, an empty range, or
-        more than two parameters, or a needed value is missing.
+        more than two parameters, or a needed value is missing, or the time
+        budget is spent.
     policy.solvers.errors.SolverError
         When the game has imperfect information.
     """
@@ -1058,7 +1213,9 @@ def regions(
     missing = sorted(game.used_parameters() - varied - set(fixed))
     if missing:
         raise RegionsError(f"regions: no value for parameter(s) {', '.join(missing)}")
-    ctx = _Context(game, fixed, box)
+    if max_seconds is not None and not max_seconds > 0:
+        raise RegionsError("regions: the time budget must be positive")
+    ctx = _Context(game, fixed, box, max_seconds)
     if len(box) == 1:
         return _regions_1d(ctx)
     return _regions_2d(ctx)
@@ -1105,8 +1262,13 @@ def _regions_1d(ctx: _Context) -> RegionsResult:
     regions_out = _merge_1d(ctx, pieces, at)
     warnings = []
     if not ctx.signer.exact:
+        why = (
+            f"a polynomial of degree above {MAX_DEGREE}, or an expression"
+            if ctx.signer.high_degree
+            else "a transcendental expression"
+        )
         warnings.append(
-            "some zeros were located numerically (a transcendental expression sympy could not solve): "
+            f"not exact: some zeros were located numerically ({why} too hard for exact algebra): "
             "points marked ~ are approximate, and a zero where the sign does not change may be missed"
         )
     return RegionsResult(
@@ -1278,6 +1440,8 @@ class _Arrangement:
                 poly = sp.Poly(part, self.y, self.x, domain=sp.QQ)
             except _POLY_ERRORS:
                 raise _NotRational from None
+            if poly.total_degree() > MAX_DEGREE:
+                raise _HighDegree
             for f in _integer_factors(poly):
                 key = _poly_key(f)
                 if key not in self.factors:
@@ -1449,7 +1613,7 @@ def _regions_2d(ctx: _Context) -> RegionsResult:
                 branches, switches = _expand_kinks(expr)
                 for e in [*switches, *branches]:
                     arrangement.add(e)
-        except (_NotRational, _TooComplex):
+        except (_NotRational, _TooComplex, _HighDegree):
             cells_exact = False
 
     domain: list[Sym] = []
@@ -1488,7 +1652,7 @@ def _regions_2d(ctx: _Context) -> RegionsResult:
         samples = sorted(set(grid) | set(solved))
         warnings.append(
             "the gaps are not rational functions of the varied parameters (or have too many "
-            f"min/max/abs branches): profiles were found on a {FALLBACK_GRID}x{FALLBACK_GRID} grid, "
+            f"min/max/abs branches, or a degree above {MAX_DEGREE}): profiles were found on a {FALLBACK_GRID}x{FALLBACK_GRID} grid, "
             "so a region smaller than its spacing may be missing"
         )
     region_list, more = _describe_2d(ctx, samples, {s: solved[s] for s in samples})
@@ -1645,7 +1809,7 @@ def _solve_for(
             try:
                 if _real_roots(coefficient, other, low, high, closed=True):
                     continue
-            except _POLY_ERRORS:
+            except (*_POLY_ERRORS, _HighDegree):
                 continue
         middle = _simplest_between(low, high)
         at = {other: sp.Rational(middle.numerator, middle.denominator)}

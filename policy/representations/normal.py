@@ -69,11 +69,12 @@ from policy.representations.sequence import (
     terminal_weights,
 )
 from policy.solvers.errors import SolverError
+from policy.solvers.sizes import STRATEGIC_PROFILES
 
 Array = npt.NDArray[Any]
 
 #: Default limit on the number of pure strategy profiles (cells of the table).
-MAX_PROFILES = 10**6
+MAX_PROFILES = STRATEGIC_PROFILES
 
 #: Label of the one strategy of a player who never moves.
 NO_MOVES = "-"
@@ -272,14 +273,15 @@ def reduced_normal_form(
         If payoffs or chance probabilities cannot be evaluated at ``values``.
     """
     seqs = game_sequences(game)
-    counts = [_count_strategies(ps) for ps in seqs.players]
+    counts = [count_strategies(ps) for ps in seqs.players]
     total = math.prod(counts)
     if total > max_profiles:
         each = ", ".join(f"{game.players.at(i).label}: {c}" for i, c in enumerate(counts))
         raise SolverError(
             f"the reduced normal form of {game.title!r} has {' x '.join(map(str, counts))} = "
             f"{total} pure strategy profiles ({each}), more than the limit of {max_profiles}; "
-            "use a sequence-form method (lcp, lp) or raise the limit"
+            + ("use a sequence-form method (lcp, lp)" if len(counts) == 2 else "use logit")
+            + " or raise the limit"
         )
     numbers = game.numbers(values, exact=exact)
     choices = [_enumerate(ps) for ps in seqs.players]
@@ -304,7 +306,7 @@ def _children(ps: PlayerSequences) -> list[list[int]]:
     return out
 
 
-def _count_strategies(ps: PlayerSequences) -> int:
+def count_strategies(ps: PlayerSequences) -> int:
     """Number of reduced strategies, by the product/sum recursion, deepest sets first."""
     below = [1] * ps.size  # strategies of the part of the game below each sequence
     sizes = ps.sizes.tolist()

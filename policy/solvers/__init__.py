@@ -16,6 +16,10 @@ auto       spe with perfect information; else lp if 2-player constant-sum,
            lcp if 2 players, logit otherwise
 ========== ====================================================================
 
+Each method accepts games up to a stated size of its own representation
+(:mod:`policy.solvers.sizes`); :func:`solve` checks it before solving and, for
+a game too big, names the methods that do fit.
+
 Solver modules are imported when first used, so importing this package is cheap.
 """
 
@@ -30,7 +34,16 @@ from policy.model import Game, Number
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 
-__all__ = ["METHODS", "Equilibrium", "Method", "SolveResult", "SolverError", "choose_method", "solve"]
+__all__ = [
+    "METHODS",
+    "Equilibrium",
+    "Method",
+    "SolveResult",
+    "SolverError",
+    "choose_method",
+    "fitting_methods",
+    "solve",
+]
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,7 @@ METHODS: dict[str, Method] = {
             "policy.solvers.enummixed",
             "enummixed_solve",
             "2 players: all extreme equilibria of the reduced strategic form",
+            options=frozenset({"max_bases", "max_seconds"}),
         ),
         Method(
             "enumpure",
@@ -117,8 +131,10 @@ def solve(
     ------
     SolverError
         For an unknown method, an option the method does not take, or a game
-        the method cannot handle; in exact arithmetic also when the numbers it
-        would build are too large (:mod:`policy.solvers.exact_size`).
+        the method cannot handle, or one larger than the method accepts
+        (:mod:`policy.solvers.sizes`; the message names the methods that fit);
+        in exact arithmetic also when the numbers it would build are too large
+        (:mod:`policy.solvers.exact_size`).
     """
     if method == "auto":
         method = choose_method(game)
@@ -130,18 +146,18 @@ def solve(
     if wrong:
         flags = ", ".join("--" + w.replace("_", "-").replace("lam", "lambda") for w in wrong)
         raise SolverError(f"{flags} does not apply to method {method!r}")
+    mode = entry.exact_default if exact is None else exact
+    _check_size(game, method, mode)
     if method == "spe":
         given["solve"] = _subgame_solver
-    if exact is None:
-        exact = entry.exact_default
-    if exact:
+    if mode:
         from policy.solvers.exact_size import check_exact_size
 
         check_exact_size(game, game.numbers(values, exact=True))
     return entry.load()(
         game,
         values,
-        exact=exact,
+        exact=mode,
         all_equilibria=all_equilibria,
         **given,
     )
@@ -151,4 +167,62 @@ def _subgame_solver(
     game: Game, values: Mapping[str, Number], method: str, exact: bool, all_equilibria: bool = False
 ) -> SolveResult:
     """How ``spe`` solves each proper subgame: through this registry."""
+    _check_size(game, method, exact, subgame=True)
     return solve(game, values, method=method, exact=exact, all_equilibria=all_equilibria)
+
+
+def _check_size(game: Game, method: str, exact: bool, subgame: bool = False) -> None:
+    """Refuse, before any solving, a game larger than ``method`` accepts in this mode.
+
+    ``subgame``: the game is a proper subgame that ``spe`` hands to ``method``,
+    which the user picks with ``--subgame-method``.
+    """
+    from policy.solvers.sizes import game_size, too_big
+
+    size = game_size(game)
+    problem = too_big(method, size, exact)
+    if problem is None:
+        return
+    mode = "exact" if exact else "float"
+    others = fitting_methods(game, size, exclude=method)
+    if exact and too_big(method, size, False) is None:
+        others.insert(0, f"{method} --float")
+    if subgame:
+        others = [m for m in others if m != "spe"]
+    if not others:
+        hint = "; no method accepts a game this size"
+    elif subgame:
+        hint = "; subgame methods that fit (--subgame-method): " + ", ".join(others)
+    else:
+        hint = "; methods that fit: " + ", ".join(others)
+    raise SolverError(f"{game.title!r} is too big for {method} ({mode}): {problem}{hint}")
+
+
+def fitting_methods(game: Game, size: Any = None, exclude: str = "") -> list[str]:
+    """The methods (with ``--float`` where only float mode fits) that accept ``game``.
+
+    Methods for two players are offered only for two-player games, ``lp`` only
+    for constant-sum ones and ``spe`` only with perfect information (with
+    imperfect information its subgames go to the methods listed).
+    """
+    from policy.solvers.sizes import game_size, too_big
+
+    size = game_size(game) if size is None else size
+    two = len(game.players) == 2
+    out = []
+    for name, entry in METHODS.items():
+        if name == exclude:
+            continue
+        if name == "spe":
+            if game.is_perfect_information:
+                out.append(name)
+            continue
+        if name in ("lcp", "lp", "enummixed") and not two:
+            continue
+        if name == "lp" and not game.is_constant_sum:
+            continue
+        if too_big(name, size, entry.exact_default) is None:
+            out.append(name)
+        elif entry.exact_default and too_big(name, size, False) is None:
+            out.append(f"{name} --float")
+    return out

@@ -39,8 +39,11 @@ used (it misses equilibria, nashpy issue #222), nor Lemke-Howson.
 
 from __future__ import annotations
 
+import math
+import time
 import warnings as _warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -53,10 +56,15 @@ from policy.solvers.enumpure import distinct_sorted
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import VerificationError, as_numbers, verified_equilibrium
-from policy.solvers.vertex import VertexLimitError, extreme_equilibria
+from policy.solvers.vertex import VertexLimitError, VertexTimeError, extreme_equilibria
 
-#: Exact enumeration stops with an error after this many bases of one polytope.
+#: Exact enumeration stops with an error once it has met more than this many
+#: bases of one polytope. The search keeps one tableau and a key of a few dozen
+#: bytes per basis met, so this bounds its memory (under a gigabyte even for
+#: normal forms with hundreds of strategies) and, with ``MAX_SECONDS``, its time.
 MAX_BASES = 200_000
+#: ...or after this many seconds (checked between bases).
+MAX_SECONDS = 300.0
 #: Float mode: probabilities from qhull at most this are round-off, set to 0
 #: (the profile is verified afterwards either way).
 SNAP = tolerances.PROBABILITY
@@ -71,7 +79,8 @@ def enummixed_solve(
     all_equilibria: bool = False,
     *,
     max_profiles: int | None = None,
-    max_bases: int = MAX_BASES,
+    max_bases: int | None = None,
+    max_seconds: float | None = None,
     use_nashpy: bool = False,
     fill: Any = "uniform",
 ) -> SolveResult:
@@ -92,8 +101,12 @@ def enummixed_solve(
         Refuse reduced normal forms with more pure profiles than this
         (default: ``normal.MAX_PROFILES``).
     max_bases
-        Exact enumeration (and the float fallback) stops with an error after
-        visiting this many bases of one polytope.
+        Exact enumeration (and the float fallback) stops with an error once
+        it has met more than this many bases of one polytope (default
+        :data:`MAX_BASES`); ``--max-bases`` on the command line.
+    max_seconds
+        ...or after this many seconds (default :data:`MAX_SECONDS`);
+        ``--max-seconds`` on the command line.
     use_nashpy
         Float mode only: our exact enumeration on the float payoffs (each
         float is a rational), rounded at the end (False, default), or
@@ -138,10 +151,14 @@ def enummixed_solve(
     )
     numbers = game.numbers(values, exact=exact)
     a, b = form.payoffs[0], form.payoffs[1]
+    budget = _Budget(
+        MAX_BASES if max_bases is None else max_bases,
+        MAX_SECONDS if max_seconds is None else max_seconds,
+    )
     warnings: list[str] = []
     degenerate: bool | None = None
     if exact:
-        result = _exact(a, b, max_bases)
+        result = _exact(a, b, budget)
         pairs: list[MixedPair] = [(x, y) for x, y in result.equilibria]
         degenerate = result.degenerate
         backend = "vertex"
@@ -154,10 +171,10 @@ def enummixed_solve(
                 f"nashpy's vertex enumeration failed ({type(err).__name__}); "
                 "used the exact enumeration on the float payoffs"
             )
-            pairs = _exact_as_float(a, b, max_bases)
+            pairs = _exact_as_float(a, b, budget)
             backend = "vertex"
     else:
-        pairs = _exact_as_float(a, b, max_bases)
+        pairs = _exact_as_float(a, b, budget)
         backend = "vertex"
     found: list[tuple[Equilibrium, dict[str, dict[str, Number]]]] = []
     dropped = 0
@@ -219,22 +236,40 @@ def enummixed_solve(
     )
 
 
-def _exact(a: npt.NDArray[Any], b: npt.NDArray[Any], max_bases: int) -> Any:
-    """Our exact enumeration on ``Fraction`` matrices."""
+@dataclass(frozen=True)
+class _Budget:
+    """How far the vertex enumeration may go: bases met per polytope, and seconds."""
+
+    bases: int
+    seconds: float
+
+
+def _exact(a: npt.NDArray[Any], b: npt.NDArray[Any], budget: _Budget) -> Any:
+    """Our exact enumeration on ``Fraction`` matrices, within the budget."""
+    if budget.bases < 1 or not budget.seconds > 0:
+        raise SolverError("enummixed: --max-bases and --max-seconds must be positive")
+    deadline = time.monotonic() + budget.seconds if math.isfinite(budget.seconds) else None
     try:
-        return extreme_equilibria(a.tolist(), b.tolist(), limit=max_bases)
-    except VertexLimitError:
+        return extreme_equilibria(a.tolist(), b.tolist(), limit=budget.bases, deadline=deadline)
+    except VertexLimitError as err:
+        shape = f"{a.shape[0]} x {a.shape[1]}"
+        if isinstance(err, VertexTimeError):
+            what = f"was not enumerated within {budget.seconds:g} s (max_seconds)"
+            flag = "--max-seconds"
+        else:
+            what = f"has more than {budget.bases} bases to visit (max_bases)"
+            flag = "--max-bases"
         raise SolverError(
-            f"the {a.shape[0]} x {a.shape[1]} normal form has more than {max_bases} bases to "
-            "visit; use lcp for one equilibrium, or raise max_bases"
+            f"enummixed: the {shape} normal form {what}; use lcp for one equilibrium or "
+            f"enumpure for the pure ones, or raise {flag}"
         ) from None
 
 
-def _exact_as_float(a: npt.NDArray[Any], b: npt.NDArray[Any], max_bases: int) -> list[MixedPair]:
+def _exact_as_float(a: npt.NDArray[Any], b: npt.NDArray[Any], budget: _Budget) -> list[MixedPair]:
     """Exact enumeration on the float payoffs (each float is a rational), rounded back."""
     exact_a = np.array([[Fraction(float(v)) for v in row] for row in a.tolist()], dtype=object)
     exact_b = np.array([[Fraction(float(v)) for v in row] for row in b.tolist()], dtype=object)
-    result = _exact(exact_a, exact_b, max_bases)
+    result = _exact(exact_a, exact_b, budget)
     return [
         (tuple(float(v) for v in x), tuple(float(v) for v in y)) for x, y in result.equilibria
     ]

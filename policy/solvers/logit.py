@@ -82,6 +82,13 @@ two then end at different equilibria. Where equilibria form a continuum
 (ties in payoffs), the one returned is a point of it near the QRE where the
 path was left.
 
+Size. The Jacobian is dense (actions x actions) and factorised at every
+step, and step 2 keeps one index entry per ordered pair of moves on a common
+path to a terminal: about ``d**3 / 3`` for a chain of depth ``d`` (a 6,001-node
+chain would need some 9e9 entries, 67 GiB). :mod:`policy.solvers.sizes` states
+the limits (600 actions, 1e7 pairs) and :func:`policy.solvers.solve` refuses
+larger games before building anything.
+
 Exact mode: logit works in floating point. With ``exact=True`` the float
 equilibrium is turned into fractions (the nearest ones with small
 denominators, renormalised per set) and accepted if its regret is exactly 0;

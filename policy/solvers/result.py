@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 from policy.model import Game, Number
 
@@ -27,14 +28,21 @@ class Equilibrium:
     reach: tuple[Number, ...]
     max_regret: Number
 
-    @property
+    @cached_property
     def behavior(self) -> dict[str, dict[str, Number]]:
-        """Information set name -> action -> probability."""
+        """Information set name -> action -> probability.
+
+        Built once per equilibrium and then shared (a table looks up every set
+        in it; rebuilding it per lookup made a table quadratic in the number
+        of sets). Treat it as read-only.
+        """
+        return self._build_behavior()
+
+    def _build_behavior(self) -> dict[str, dict[str, Number]]:
         out: dict[str, dict[str, Number]] = {}
+        probabilities = self.probabilities
         for s in self.game.infosets.values():
-            out[s.name] = {
-                a: self.probabilities[s.offset + k] for k, a in enumerate(s.actions)
-            }
+            out[s.name] = {a: probabilities[s.offset + k] for k, a in enumerate(s.actions)}
         return out
 
     @property

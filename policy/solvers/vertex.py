@@ -18,7 +18,7 @@ no equilibrium),
   Nash equilibrium, and the extreme equilibria are exactly the normalised
   completely labelled pairs of vertices.
 
-The vertices of each polytope are found by a breadth-first search over the
+The vertices of each polytope are found by a depth-first search over the
 bases of its slack system ``M z + s = 1``, pivoting in integers (every tableau
 entry is an integer multiple of the current basis determinant, so the update
 ``(a_rc a_ij - a_ic a_rj) / det`` divides exactly; Edmonds 1967, as used for
@@ -38,7 +38,7 @@ Everything is exact: payoffs are ``Fraction`` or ``int``, scaled to integers.
 from __future__ import annotations
 
 import math
-from collections import deque
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -48,6 +48,14 @@ Rational = Fraction | int
 
 class VertexLimitError(ValueError):
     """The search met more bases than the caller allowed."""
+
+
+class VertexTimeError(VertexLimitError):
+    """The search went past the caller's deadline."""
+
+
+PAIRING_FACTOR = 20
+"""Label comparisons allowed when pairing vertices, per base of the limit."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +100,21 @@ def integer_matrix(rows: Sequence[Sequence[Rational]]) -> list[list[int]]:
     return [[int(v * scale) for v in row] for row in shifted]
 
 
-def polytope_vertices(matrix: Sequence[Sequence[int]], limit: int | None = None) -> Polytope:
+def polytope_vertices(
+    matrix: Sequence[Sequence[int]], limit: int | None = None, deadline: float | None = None
+) -> Polytope:
     """Every vertex of ``{z >= 0 : M z <= 1}`` for an integer matrix ``M`` with entries >= 1.
+
+    The search is depth-first and stores only the *keys* of the bases it has
+    met (a bit mask of the basic variables, a few dozen bytes each), never
+    their tableaux: one tableau is kept, and it is carried from basis to basis
+    by pivots. The next basis taken is the one discovered last, so it is
+    usually one pivot from the current one (a neighbour), a few after a dead
+    end; any pivot sequence that exchanges the right variables reaches the
+    same tableau, so the lexicographic choice of each move is kept. Memory is
+    thus one tableau plus a bounded set of keys and vertices, whatever the
+    shape of the search (a breadth-first frontier of tableaux grew to tens of
+    gigabytes on a 123 x 44 normal form).
 
     Parameters
     ----------
@@ -101,7 +122,12 @@ def polytope_vertices(matrix: Sequence[Sequence[int]], limit: int | None = None)
         ``k`` rows of ``d`` positive integers (positive entries keep the
         polytope bounded).
     limit
-        Stop with :class:`VertexLimitError` after this many bases.
+        Stop with :class:`VertexLimitError` as soon as more than this many
+        bases have been discovered (visited or waiting); this bounds the
+        memory (keys and vertices) and the time.
+    deadline
+        A ``time.monotonic()`` value after which the search stops with
+        :class:`VertexTimeError` (checked between bases).
 
     Returns
     -------
@@ -117,19 +143,22 @@ def polytope_vertices(matrix: Sequence[Sequence[int]], limit: int | None = None)
     rhs = d + k
     # Row i: the constraint whose basic variable is basis[i]; columns z_0..z_{d-1},
     # s_0..s_{k-1}, then the right hand side. All entries are `det` times the
-    # entries of the tableau B^-1 [M I 1].
-    start = [list(matrix[i]) + [int(i == j) for j in range(k)] + [1] for i in range(k)]
-    start_basis = tuple(range(d, d + k))
-    seen = {frozenset(start_basis)}
-    queue: deque[tuple[list[list[int]], tuple[int, ...], int]] = deque([(start, start_basis, 1)])
+    # entries of the tableau B^-1 [M I 1], with det > 0.
+    table = [list(matrix[i]) + [int(i == j) for j in range(k)] + [1] for i in range(k)]
+    basis = list(range(d, d + k))
+    det = 1
+    start = _key(basis)
+    seen = {start}
+    stack = [start]
     found: dict[tuple[Fraction, ...], int] = {}
     degenerate = False
     bases = 0
-    while queue:
-        table, basis, det = queue.popleft()
+    while stack:
+        target = stack.pop()
+        table, det = _move_to(table, basis, det, target)
         bases += 1
-        if limit is not None and bases > limit:
-            raise VertexLimitError(f"more than {limit} bases")
+        if deadline is not None and time.monotonic() > deadline:
+            raise VertexTimeError(f"time budget spent after {bases} bases")
         point = [Fraction(0)] * d
         zeros = (1 << rhs) - 1
         for i, var in enumerate(basis):
@@ -141,22 +170,61 @@ def polytope_vertices(matrix: Sequence[Sequence[int]], limit: int | None = None)
         if zeros.bit_count() > d:
             degenerate = True
         found.setdefault(tuple(point), zeros)
-        in_basis = set(basis)
         for enter in range(rhs):
-            if enter in in_basis:
+            if target >> enter & 1:
                 continue
             row = _leaving_row(table, enter, d, k)
             if row < 0:
                 continue  # no bound in this direction; cannot happen for M > 0
-            nxt = basis[:row] + (enter,) + basis[row + 1 :]
-            key = frozenset(nxt)
-            if key in seen:
+            nxt = (target & ~(1 << basis[row])) | (1 << enter)
+            if nxt in seen:
                 continue
-            seen.add(key)
-            queue.append((_pivot(table, row, enter, det), nxt, table[row][enter]))
+            if limit is not None and len(seen) >= limit:
+                raise VertexLimitError(f"more than {limit} bases")
+            seen.add(nxt)
+            stack.append(nxt)
     return Polytope(
         vertices=tuple(found), zeros=tuple(found.values()), degenerate=degenerate, bases=bases
     )
+
+
+def _key(basis: Sequence[int]) -> int:
+    """A basis as a bit mask of its variables."""
+    out = 0
+    for var in basis:
+        out |= 1 << var
+    return out
+
+
+def _move_to(
+    table: list[list[int]], basis: list[int], det: int, target: int
+) -> tuple[list[list[int]], int]:
+    """The tableau of the basis ``target`` (a key), by pivots from the current one.
+
+    ``basis`` is updated in place. Each pivot brings in a variable of
+    ``target`` in place of one that is not in it, on a non-zero entry; one
+    exists by the basis exchange property (were the entering column zero on
+    every such row, it would depend on the variables the two bases share), so
+    at most ``k`` pivots suffice. The determinant is kept positive by
+    negating the tableau after a negative pivot.
+    """
+    current = _key(basis)
+    while current != target:
+        enter = (target & ~current).bit_length() - 1
+        row = next(
+            (i for i, var in enumerate(basis) if not target >> var & 1 and table[i][enter] != 0), -1
+        )
+        if row < 0:  # impossible for a basis met by pivots; guards an endless loop
+            raise RuntimeError("vertex enumeration: no exchange towards a known basis")
+        new_det = table[row][enter]
+        table = _pivot(table, row, enter, det)
+        if new_det < 0:
+            table = [[-v for v in r] for r in table]
+            new_det = -new_det
+        det = new_det
+        current = (current & ~(1 << basis[row])) | (1 << enter)
+        basis[row] = enter
+    return table, det
 
 
 def _leaving_row(table: list[list[int]], enter: int, d: int, k: int) -> int:
@@ -207,6 +275,7 @@ def extreme_equilibria(
     payoff_a: Sequence[Sequence[Rational]],
     payoff_b: Sequence[Sequence[Rational]],
     limit: int | None = None,
+    deadline: float | None = None,
 ) -> ExtremeEquilibria:
     """Every extreme Nash equilibrium of the bimatrix game ``(A, B)``, exactly.
 
@@ -215,7 +284,12 @@ def extreme_equilibria(
     payoff_a, payoff_b
         The row and column player's payoffs, ``m`` rows of ``n`` numbers each.
     limit
-        Passed to :func:`polytope_vertices` for each polytope.
+        Passed to :func:`polytope_vertices` for each polytope; the matching of
+        vertices into pairs is also stopped (:class:`VertexLimitError`) after
+        ``PAIRING_FACTOR * limit`` label comparisons.
+    deadline
+        A ``time.monotonic()`` value after which the enumeration stops with
+        :class:`VertexTimeError`.
 
     Returns
     -------
@@ -231,8 +305,10 @@ def extreme_equilibria(
     a = integer_matrix(payoff_a)
     b = integer_matrix(payoff_b)
     bt = [[b[i][j] for i in range(m)] for j in range(n)]
-    p = polytope_vertices(bt, limit)  # x in R^m: bits 0..m-1 are x_i = 0, m+j tight column j
-    q = polytope_vertices(a, limit)  # y in R^n: bits 0..n-1 are y_j = 0, n+i tight row i
+    # x in R^m: bits 0..m-1 are x_i = 0, m+j tight column j
+    p = polytope_vertices(bt, limit, deadline)
+    # y in R^n: bits 0..n-1 are y_j = 0, n+i tight row i
+    q = polytope_vertices(a, limit, deadline)
     full = (1 << (m + n)) - 1
     low = (1 << n) - 1
     x_by_labels: dict[int, list[tuple[Fraction, ...]]] = {}
@@ -244,14 +320,32 @@ def extreme_equilibria(
         if any(y):
             labels = (z >> n) | ((z & low) << m)
             y_by_labels.setdefault(labels, []).append(y)
+    # A vertex of P has at least m labels, one of Q at least n. A pair is
+    # completely labelled when the y labels contain the m + n - |lx| missing
+    # ones: for x with exactly m labels and y with exactly n that is one
+    # dictionary look-up; only label sets with surplus (degenerate vertices)
+    # need comparing with many.
+    surplus_y = [ly for ly in y_by_labels if ly.bit_count() > n]
+    budget = None if limit is None else PAIRING_FACTOR * limit
+    checks = 0
     pairs: list[tuple[tuple[Fraction, ...], tuple[Fraction, ...]]] = []
     for lx, xs in x_by_labels.items():
-        for ly, ys in y_by_labels.items():
-            if lx | ly != full:
+        need = full & ~lx
+        if lx.bit_count() > m:
+            candidates: list[int] = list(y_by_labels)
+        else:
+            candidates = ([need] if need in y_by_labels else []) + surplus_y
+        checks += len(candidates)
+        if budget is not None and checks > budget:
+            raise VertexLimitError(f"more than {budget} label comparisons pairing the vertices")
+        if deadline is not None and time.monotonic() > deadline:
+            raise VertexTimeError("time budget spent pairing the vertices")
+        for ly in candidates:
+            if ly & need != need:
                 continue
             for x in xs:
                 sx = sum(x)
-                for y in ys:
+                for y in y_by_labels[ly]:
                     sy = sum(y)
                     pairs.append((tuple(v / sx for v in x), tuple(v / sy for v in y)))
     pairs.sort(key=lambda pair: tuple(-v for v in (*pair[0], *pair[1])))

@@ -1,0 +1,113 @@
+"""Size limits of the solving methods, checked before solving (:mod:`policy.solvers.sizes`).
+
+The hardening issue: logit on a 6,001-node chain asked for 67 GiB (a
+MemoryError traceback) and took 218 s and 2 GB at 1,001 nodes. Every method
+now states the size it accepts and the dispatcher refuses larger games up
+front, naming the methods that fit (never a two-player method for three).
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from policy.solvers import METHODS, SolverError, fitting_methods, sizes, solve
+from policy.solvers.sizes import GameSize, too_big
+from tests.conftest import invoke
+from tests.games import chain, kuhn_poker, table_game
+
+
+def test_chain_sizes():
+    # A chain of k decisions: 2k actions; the terminal after j moves has j^2 ordered pairs.
+    size = GameSize(chain(10))
+    assert size.actions == 20
+    assert size.path_pairs == sum(j * j for j in range(1, 11)) + 10 * 10
+    assert size.sequences == (11, 11)
+    assert size.strategies == (6, 6)  # stop at one of the five own nodes, or never
+
+
+def test_every_method_but_spe_declares_a_size():
+    assert set(sizes.CHECKS) == set(METHODS) - {"spe"}
+
+
+def test_logit_on_a_6001_node_chain_is_refused_up_front():
+    game = chain(3000)
+    assert game.num_nodes == 6001
+    tracemalloc.start()
+    start = time.process_time()
+    try:
+        with pytest.raises(SolverError) as err:
+            solve(game, {}, method="logit")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = str(err.value)
+    assert "too big for logit" in message and "GiB" in message
+    assert message.endswith("methods that fit: spe")
+    assert "\n" not in message
+    assert peak < 64 * 2**20 and time.process_time() - start < 30
+
+
+def test_logit_on_a_1001_node_chain_is_refused():
+    with pytest.raises(SolverError, match=r"1,000 actions .*more than logit accepts \(600 actions"):
+        solve(chain(500), {}, method="logit")
+
+
+def test_logit_still_solves_a_chain_within_its_size():
+    result = solve(chain(20), {}, method="logit")
+    assert result.equilibria[0].choice("d0") == "stop"
+
+
+def test_three_players_are_never_offered_two_player_methods():
+    game = chain(400, players=3)
+    with pytest.raises(SolverError) as err:
+        solve(game, {}, method="logit")
+    message = str(err.value)
+    assert message.endswith("methods that fit: spe")
+    for two in ("lcp", "lp", "enummixed"):
+        assert two not in message.split("methods that fit")[1]
+    assert fitting_methods(game) == ["spe"]
+
+
+def test_float_is_offered_when_only_float_fits(monkeypatch):
+    monkeypatch.setattr(sizes, "LCP_EXACT_DIMENSION", 10)
+    game = kuhn_poker()
+    assert too_big("lcp", game, exact=True) is not None
+    with pytest.raises(SolverError, match=r"too big for lcp \(exact\).*; methods that fit: lcp --float, lp, "):
+        solve(game, {}, method="lcp")
+    assert solve(game, {}, method="lcp", exact=False).equilibria
+    monkeypatch.setattr(sizes, "LP_EXACT_CELLS", 10)
+    assert "lp --float" in fitting_methods(game)
+
+
+def test_spe_names_the_subgame_option(monkeypatch):
+    monkeypatch.setattr(sizes, "LCP_EXACT_DIMENSION", 10)
+    with pytest.raises(
+        SolverError,
+        match=r"^subgame at 'deal': 'Kuhn poker' is too big for lcp \(exact\): .*; subgame methods that fit "
+        r"\(--subgame-method\): lcp --float, ",
+    ):
+        solve(kuhn_poker(), {}, method="spe")
+
+
+def test_strategic_form_limit_names_a_method_that_fits():
+    rng = np.random.default_rng(0)
+    payoffs = [rng.integers(0, 9, size=(11, 11, 11)).astype(object) for _ in range(3)]
+    game = table_game(payoffs)  # 1,331 profiles: fits
+    assert too_big("enumpure", game, exact=True) is None
+    big = chain(3000, players=3)  # 1001^3 profiles
+    with pytest.raises(SolverError, match=r"too big for enumpure .*more than 1,000,000 profiles; methods that fit: spe$"):
+        solve(big, {}, method="enumpure")
+
+
+def test_cli_refuses_with_one_line(tmp_path):
+    from policy.gambit import write_efg
+
+    path = tmp_path / "chain.efg"
+    path.write_text(write_efg(chain(3000)))
+    code, out, err = invoke("solve", str(path), "-m", "logit")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "too big for logit" in err and "methods that fit: spe" in err
