@@ -99,8 +99,17 @@ def test_ctrl_c_prints_what_was_done_and_writes_no_file(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep_module, "solve_block", interrupted)
     monkeypatch.setattr(sweep_module, "BLOCK", 100)
     out, plot = tmp_path / "mc.csv", tmp_path / "mc.png"
+    # With -o nothing goes to the screen (it once printed the partial CSV there).
     code, stdout, stderr = run(GAME, "-l", "stalin", "--samples", "1000", "--format", "csv",
                                "-o", str(out), "--plot", str(plot))
+    assert code == 130
+    assert stdout == ""
+    assert "interrupted: 200 of 1000 samples solved; no file written" in stderr
+    assert list(tmp_path.iterdir()) == []
+    # Without -o what was solved is printed.
+    calls.clear()
+    code, stdout, stderr = run(GAME, "-l", "stalin", "--samples", "1000", "--format", "csv",
+                               "--plot", str(plot))
     assert code == 130
     assert len(stdout.splitlines()) == 1 + 200
     assert "interrupted: 200 of 1000 samples solved; no file written" in stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -132,21 +132,43 @@ def sweeps_json(results: Sequence[SweepResult], seed: int | None = None) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def sweep_csv(results: Sequence[SweepResult]) -> str:
-    """One row per sample: leader, parameter values, path, outcome probabilities, payoffs, tie."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+#: Rows of CSV made at a time: output is written, and Ctrl-C can stop it, between chunks.
+CSV_ROWS = 4096
+
+
+def sweep_csv_chunks(results: Sequence[SweepResult]) -> Iterator[str]:
+    """The CSV of :func:`sweep_csv` in pieces of at most :data:`CSV_ROWS` rows, the header first.
+
+    A sweep of millions of samples makes gigabytes of CSV; written chunk by
+    chunk it never has to be held in memory whole.
+    """
     first = results[0]
     params = sorted(first.samples)
     terminals = [first.game.node_names[t] for t in first.game.terminals.tolist()]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["leader", "sample", *params, "path", *terminals,
                      *(f"payoff_{p}" for p in first.game.players), "tie"])
+    yield out.getvalue()
     for r in results:
-        paths = r.paths
-        for i in range(r.done):
-            writer.writerow([
-                r.leader, i, *(repr(float(r.samples[p][i])) for p in params), paths[i],
-                *(repr(float(x)) for x in r.reach[i]), *(repr(float(x)) for x in r.payoffs[i]),
-                int(r.tie[i]),
-            ])
-    return out.getvalue()
+        words = r.path_words
+        for start in range(0, r.done, CSV_ROWS):
+            stop = min(r.done, start + CSV_ROWS)
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            columns = [r.samples[p][start:stop].tolist() for p in params]
+            paths = r.path_index[start:stop].tolist()
+            reach = r.reach[start:stop].tolist()
+            payoffs = r.payoffs[start:stop].tolist()
+            tie = r.tie[start:stop].tolist()
+            for k in range(stop - start):
+                writer.writerow([
+                    r.leader, start + k, *(repr(c[k]) for c in columns), words[paths[k]],
+                    *map(repr, reach[k]), *map(repr, payoffs[k]), int(tie[k]),
+                ])
+            yield out.getvalue()
+
+
+def sweep_csv(results: Sequence[SweepResult]) -> str:
+    """One row per sample: leader, parameter values, path, outcome probabilities, payoffs, tie."""
+    return "".join(sweep_csv_chunks(results))
