@@ -583,14 +583,15 @@ def regions(file: str, leader: str | None, assignments: tuple[str, ...], vary: t
 
 
 def _progress_bar(stack: Any, what: str, started: float) -> Callable[[int, int], None]:
-    """A progress callback that shows a rich bar on stderr once a sweep has run for a second."""
+    """A progress callback that shows a rich bar on a terminal's stderr once a sweep has run for a second."""
     import time
 
     state: dict[str, Any] = {}
+    shown = sys.stderr.isatty()
 
     def update(done: int, total: int) -> None:
         if "bar" not in state:
-            if time.monotonic() - started < 1.0 or done >= total:
+            if not shown or time.monotonic() - started < 1.0 or done >= total:
                 return
             from rich.console import Console
             from rich.progress import Progress
