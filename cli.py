@@ -443,13 +443,13 @@ def _sweep(
 
     grid = [parse_vary(v) for v in vary]
     # The files are checked before the solving, which may take a while.
+    targets = [check(f) for f in (plot, output) if f]
     if plot:
         from policy.render.plot import plot_format
 
         plot_format(plot)
-        check(plot)
-    if output:
-        check(output)
+    if len(targets) == 2 and targets[0].path == targets[1].path:
+        raise click.UsageError(f"--plot and -o name the same file {output!r}")
     game = load(file)
     overrides = parse_assignments(assignments)
     profiles: list[Leader | None] = [load_leader(n) for n in names] or [None]

@@ -234,36 +234,44 @@ def _result(n):
     return run_sweep(game, monte_carlo_samples(game, leader, resolve(game, leader), n), leader="stalin")
 
 
-def _interrupt(tmp_path, ready):
-    """Run a long sweep with -o in a subprocess, send Ctrl-C when ``ready()``; code, seconds to stop, output."""
+def _interrupt(tmp_path, ready, *args):
+    """Run a long sweep with -o in a subprocess and press Ctrl-C when ``ready()``.
+
+    The signal goes to the whole process group, as a terminal sends it (the
+    workers of a Nash sweep included). Returns the exit code, the seconds it
+    took to stop, stdout and stderr.
+    """
     out = tmp_path / "mc.csv"
     out.write_text("old results\n")
     proc = subprocess.Popen(
-        [sys.executable, "cli.py", "sweep", GAME, "-l", "stalin", "--samples", "2000000", "--format", "csv",
-         "-o", str(out)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [sys.executable, "cli.py", "sweep", GAME, "-l", "stalin", "--format", "csv", "-o", str(out), *args],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )
     deadline = time.monotonic() + 120
     while not ready() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, "the sweep ended before it could be interrupted"
     sent = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     return proc.returncode, time.monotonic() - sent, stdout, stderr.decode()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("phase", ["solving", "writing"])
+@pytest.mark.parametrize("phase", ["solving", "writing", "solving one by one"])
 def test_ctrl_c_on_a_long_sweep_stops_at_once_and_keeps_the_old_file(tmp_path, phase):
     # Once: up to 1.6 GB of partial CSV on stdout although -o was given, up to 85 s to stop,
     # and sometimes exit 1 ("Aborted!").
     started = time.monotonic()
-    if phase == "solving":
-        ready = lambda: time.monotonic() - started > 3  # noqa: E731
-    else:
+    if phase == "writing":
         ready = lambda: any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # noqa: E731
-    code, seconds, stdout, stderr = _interrupt(tmp_path, ready)
+    else:
+        ready = lambda: time.monotonic() - started > 3  # noqa: E731
+    if phase == "solving one by one":  # a Nash method in worker processes
+        args = ("--samples", "50000", "--method", "lcp")
+    else:
+        args = ("--samples", "2000000")
+    code, seconds, stdout, stderr = _interrupt(tmp_path, ready, *args)
     assert code == 130
     assert seconds < 5  # about a second on an idle machine; generous for a loaded one
     assert stdout == b""
