@@ -278,3 +278,22 @@ def test_ctrl_c_on_a_long_sweep_stops_at_once_and_keeps_the_old_file(tmp_path, p
     assert "no file written" in stderr and stderr.count("\n") == 1 and "Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mc.csv"]
     assert (tmp_path / "mc.csv").read_text() == "old results\n"
+
+
+def test_csv_chunks_are_the_text_a_csv_writer_makes():
+    result = _result(200)
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    params = sorted(result.samples)
+    terminals = [result.game.node_names[t] for t in result.game.terminals.tolist()]
+    writer.writerow(["leader", "sample", *params, "path", *terminals,
+                     *(f"payoff_{p}" for p in result.game.players), "tie"])
+    for i in range(result.done):
+        writer.writerow([result.leader, i, *(repr(float(result.samples[p][i])) for p in params),
+                         result.paths[i], *(repr(float(x)) for x in result.reach[i]),
+                         *(repr(float(x)) for x in result.payoffs[i]), int(result.tie[i])])
+    from policy.render.sweep import sweep_csv
+
+    text = sweep_csv([result])
+    assert '"start=' in text  # paths hold commas: quoted
+    assert text == expected.getvalue()
