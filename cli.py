@@ -767,7 +767,7 @@ def report(
     if subgame_method:
         words += ["--subgame-method", subgame_method]
     words += ["--format", fmt, "-o", output]
-    check_output(output)  # before the solving, which takes a while
+    check_output(output, fmt)  # before the solving, which takes a while
     built = build_report(
         [Path(f) for f in files] or bundled_games(),
         names,

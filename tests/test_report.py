@@ -536,3 +536,12 @@ def test_inline_svg_drops_the_prolog_and_prefixes_ids_and_references() -> None:
     assert not ids_a & ids_b
     assert 'clip-path="url(#a-c1)"' in a
     assert [u.get(XLINK_HREF) or u.get("href") for u in root_a.iter(f"{SVG}use")] == ["#a-glyph", "#a-glyph"]
+
+
+def test_markdown_into_a_pipe_is_refused_before_solving(tmp_path: Path) -> None:
+    # Its pictures would have gone beside the pipe: /dev/stdout_... files in /dev.
+    result = CliRunner().invoke(main, ["report", str(DIPLOMACY), "--format", "markdown", "-o", "/dev/stdout"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: /dev/stdout: a Markdown report writes its pictures beside it")
+    assert result.stderr.count("\n") == 1
+    assert not list(Path("/dev").glob("stdout_*"))

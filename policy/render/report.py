@@ -147,16 +147,24 @@ def _today() -> str:
     return datetime.date.today().isoformat()
 
 
-def check_output(path: str | Path) -> None:
-    """Fail early, before any solving, when ``path`` cannot be written.
+def check_output(path: str | Path, fmt: str = "html") -> None:
+    """Fail early, before any solving, when ``path`` cannot take a report in ``fmt``.
 
     Raises
     ------
     policy.output.OutputError
         When ``path`` is a directory, a block device or socket, or its
         directory does not exist, is not a directory, or is not writable.
+    ReportError
+        For Markdown into a pipe or device: its pictures go beside the page,
+        and a pipe has no folder of its own to hold them.
     """
-    check(path)
+    target = check(path)
+    if fmt == "markdown" and target.kind == "stream":
+        raise ReportError(
+            f"{path}: a Markdown report writes its pictures beside it, so it needs a file name; "
+            "use --format html for a pipe or device"
+        )
 
 
 def build_report(
@@ -797,6 +805,7 @@ def write_report(report: Report, out: str | Path, fmt: str = "html") -> list[Pat
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")
     out = Path(out)
+    check_output(out, fmt)
     with Outputs() as outputs:
         if fmt == "html":
             outputs.write(out, report_html(report))
