@@ -67,7 +67,21 @@ def method_options(func: F) -> F:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PolicyGroup(click.Group):
+    """The command group; Ctrl-C in any command ends with exit code 130, not click's "Aborted!" and 1.
+
+    Files being written are dropped by :mod:`policy.output` before this runs.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted; no file written", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=PolicyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="policy-games")
 @click.option("--no-color", "--no-colour", "no_color", is_flag=True,
               help="Plain output without colours (also when NO_COLOR is set or the output is not a terminal).")

@@ -29,6 +29,7 @@ from policy import output as output_module
 from policy.bundled import PROJECT, bundled_games
 from policy.leaders import load_leader
 from policy.loading import load
+from policy.render import report as report_module
 from policy.render.report import build_report, inline_svg, write_report
 from policy.render.text import show_value
 from policy.render.tree import MISSING_DOT, PALETTE, UNCHOSEN_COLOUR
@@ -545,3 +546,21 @@ def test_markdown_into_a_pipe_is_refused_before_solving(tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: /dev/stdout: a Markdown report writes its pictures beside it")
     assert result.stderr.count("\n") == 1
     assert not list(Path("/dev").glob("stdout_*"))
+
+
+def test_ctrl_c_while_writing_a_report_exits_130_and_keeps_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "report.html"
+    out.write_text("old", encoding="utf-8")
+
+    def interrupted(*args: Any, **kwargs: Any) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_module, "report_html", interrupted)
+    monkeypatch.setattr(report_module, "build_report", lambda *a, **k: None)
+    result = CliRunner().invoke(main, ["report", str(DIPLOMACY), "-o", str(out)])
+    assert result.exit_code == 130  # once click's "Aborted!" and 1
+    assert result.stderr == "interrupted; no file written\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+    assert out.read_text(encoding="utf-8") == "old"
