@@ -153,6 +153,9 @@ def check(path: str | os.PathLike[str]) -> Target:
     if stat.S_ISDIR(info.st_mode):
         raise _fail(given, "it is a directory")
     if stat.S_ISREG(info.st_mode):
+        if not os.access(given, os.W_OK):
+            # open(..., "w") would fail; a rename over it would not, but should not either.
+            raise _fail(given, "permission denied (the file is read-only)")
         real = Path(os.path.realpath(given))
         linked = os.path.islink(given)
         _check_folder(given, real.parent if linked else Path(given).parent,

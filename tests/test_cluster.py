@@ -163,3 +163,15 @@ def test_the_local_cluster_never_listens_beyond_loopback() -> None:
         info = client.scheduler_info()
         addresses = [client.cluster.scheduler.address, *info["workers"]]
         assert all(a.startswith("tls://127.0.0.1:") for a in addresses), addresses
+
+
+def test_a_cluster_that_fails_during_the_sweep_is_one_line() -> None:
+    pytest.importorskip("distributed")
+    pytest.importorskip("cryptography")
+    from distributed.comm.core import CommClosedError
+
+    with pytest.raises(SweepError, match=r"^--workers 1: the Dask cluster failed: .*connection lost"):
+        with dask_client(workers=1):
+            raise CommClosedError("connection lost")
+    with pytest.raises(ZeroDivisionError), dask_client(workers=1):
+        raise ZeroDivisionError  # the sweep's own errors pass through

@@ -196,3 +196,13 @@ def test_the_same_file_twice_is_refused(tmp_path: Path) -> None:
         out.write(tmp_path / "data.csv", "a")
         with pytest.raises(OutputError, match="the same file is named twice"):
             out.write(link, "b")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write a read-only file")
+def test_a_read_only_file_is_not_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "kept.csv"
+    path.write_text("old")
+    path.chmod(0o444)
+    with pytest.raises(OutputError, match=f"^{path}: cannot write: permission denied"):
+        write(path, "new")
+    assert path.read_text() == "old"

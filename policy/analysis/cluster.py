@@ -223,9 +223,28 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
             except Exception as err:  # noqa: BLE001 - Dask's start-up failures, said in one line
                 why = " ".join(str(err).split())[:200] or type(err).__name__
                 raise SweepError(f"--workers {workers}: cannot start a local Dask cluster: {why}") from None
+        where = f"--scheduler {address}" if address is not None else f"--workers {workers or 2}"
         try:
             yield client
+        except Exception as err:
+            if not _from_the_cluster(err):
+                raise
+            why = " ".join(str(err).split())[:200] or type(err).__name__
+            raise SweepError(f"{where}: the Dask cluster failed: {why}") from None
         finally:
-            client.close()
+            with contextlib.suppress(Exception):
+                client.close()
             if cluster is not None:
-                cluster.close()
+                with contextlib.suppress(Exception):
+                    cluster.close()
+
+
+def _from_the_cluster(err: BaseException) -> bool:
+    """Whether ``err`` is the cluster failing (a lost connection, a killed worker), not the sweep's own error."""
+    import concurrent.futures
+
+    module = type(err).__module__ or ""
+    return (
+        module.split(".")[0] in ("distributed", "tornado")
+        or isinstance(err, (OSError, TimeoutError, concurrent.futures.CancelledError))
+    )
