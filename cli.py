@@ -13,9 +13,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from policy.output import Outputs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -437,7 +440,7 @@ def _sweep(
     output: str | None,
     workers: int | None,
     scheduler: str | None,
-    outputs: Any,
+    outputs: Outputs,
     state: dict[str, bool],
 ) -> None:
     """The work of ``policy sweep``, its files prepared in ``outputs`` and committed together."""
