@@ -25,7 +25,9 @@ import contextlib
 import gc
 import logging
 import re
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -173,27 +175,52 @@ def _local_cluster(workers: int) -> tuple[Any, Any]:
             "--workers needs the cryptography package, to keep the local cluster closed to other "
             "processes: pip install cryptography"
         ) from None
-    # No dashboard and no HTTP routes; Dask's HTTP servers still start, on a random loopback port.
-    with dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}):
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            protocol="tls://",
-            security=security,
-            # None turns the dashboard off, but the HTTP server would still take port 8787.
-            dashboard_address=None,
-            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-            worker_dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        )
+    # Ctrl-C is for this process alone: the terminal sends it to the whole process group,
+    # and workers that got it would die printing tracebacks. A process started while
+    # SIGINT is ignored keeps ignoring it (Python then installs no KeyboardInterrupt),
+    # so it is ignored while the cluster starts; here it works again once it is up.
+    held = _ignore_interrupts()
+    cluster = client = None
     try:
-        client = Client(cluster, security=security, set_as_default=False)
+        try:
+            # No dashboard and no HTTP routes; Dask's HTTP servers still start, on a random
+            # loopback port.
+            with dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}):
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    protocol="tls://",
+                    security=security,
+                    # None turns the dashboard off, but the HTTP server would still take port 8787.
+                    dashboard_address=None,
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    worker_dashboard_address=None,
+                    silence_logs=logging.CRITICAL,
+                )
+            client = Client(cluster, security=security, set_as_default=False)
+        finally:
+            _restore_interrupts(held)
     except BaseException:
-        cluster.close()
+        for part in (client, cluster):
+            if part is not None:
+                with contextlib.suppress(Exception):
+                    part.close()
         raise
     return cluster, client
+
+
+def _ignore_interrupts() -> Any:
+    """Ignore SIGINT (if this is the main thread); returns the handler to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _restore_interrupts(held: Any) -> None:
+    if held is not None:
+        signal.signal(signal.SIGINT, held)
 
 
 @contextlib.contextmanager

@@ -448,6 +448,7 @@ def run_sweep(
     size = block_size or (BLOCK if batched else NASH_BLOCK)
     spans = list(blocks(n, size))
     done: list[Block] = []
+    futures: list[Any] = []
     owned: ProcessPoolExecutor | None = None
     if executor is None and not batched:
         count = workers if workers is not None else (os.cpu_count() or 1)
@@ -481,6 +482,10 @@ def run_sweep(
     except KeyboardInterrupt:
         if owned is not None:
             _stop_workers(owned)
+        cancel = getattr(executor, "cancel", None)  # a Dask client: drop the blocks not yet solved
+        if cancel is not None and futures:
+            with contextlib.suppress(Exception):
+                cancel(futures, force=True)
     finally:
         if owned is not None:
             owned.shutdown(wait=False, cancel_futures=True)
