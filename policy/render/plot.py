@@ -184,16 +184,11 @@ def save(fig: Any, out: str | Path, outputs: Outputs | None = None) -> Path:
     plt = _pyplot()
     try:
         fmt = plot_format(out)
-        own = outputs is None
-        staging = Outputs() if outputs is None else outputs
-        try:
+        with Outputs() as alone:
+            staging = alone if outputs is None else outputs
             with staging.open(out) as handle:
                 fig.savefig(handle, format=fmt, dpi=120)
-            if own:
-                staging.commit()
-        finally:
-            if own:
-                staging.discard()
+            alone.commit()
     finally:
         plt.close(fig)
     return Path(out)
