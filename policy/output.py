@@ -270,7 +270,10 @@ class Outputs:
             raise
         except OSError as err:
             self._drop(staged)
-            raise _fail(given, err.strerror or str(err)) from None
+            why = err.strerror or str(err)
+            if staged.temp is None:  # the copy kept aside for a pipe or device
+                why += f" (in the copy kept in {tempfile.gettempdir()} until the end)"
+            raise _fail(given, why) from None
         except BaseException:
             self._drop(staged)
             raise
