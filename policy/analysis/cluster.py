@@ -13,7 +13,10 @@ memory (``distributed.security.Security.temporary``, which needs the
 ``cryptography`` package), so another local process (another user's
 included) cannot connect; and it serves no dashboard and no HTTP routes (the
 HTTP servers Dask always starts listen on a random loopback port and answer
-nothing). A cluster named with ``--scheduler`` is the user's own: its
+nothing). Its worker processes ignore Ctrl-C, which a terminal sends to the
+whole process group: stopping is this process's decision (it cancels the
+blocks not yet solved and closes the cluster). A cluster named with
+``--scheduler`` is the user's own: its
 security is its configuration's (Dask's config files and ``DASK_*``
 variables); policy only checks the address and connects within
 :data:`CONNECT_TIMEOUT` seconds, and every failure is one line naming it.
