@@ -175,3 +175,18 @@ def test_a_cluster_that_fails_during_the_sweep_is_one_line() -> None:
             raise CommClosedError("connection lost")
     with pytest.raises(ZeroDivisionError), dask_client(workers=1):
         raise ZeroDivisionError  # the sweep's own errors pass through
+
+
+def test_a_real_scheduler_passes_the_checks_and_gives_the_local_answer() -> None:
+    pytest.importorskip("distributed")
+    import json
+
+    from distributed import LocalCluster
+
+    args = ("sweep", GAME, "-l", "stalin", "--samples", "3000", "--format", "json")
+    with LocalCluster(n_workers=1, processes=False, host="127.0.0.1", protocol="tcp://",
+                      dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster:
+        code, out, err = invoke(*args, "--scheduler", cluster.scheduler_address)
+    assert code == 0, err
+    local = invoke(*args)
+    assert json.loads(out) == json.loads(local[1])
