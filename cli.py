@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -23,6 +23,9 @@ import click
 # threads and 0.9 s with one.
 for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_blas, "1")
+
+if TYPE_CHECKING:
+    from policy.output import Outputs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,7 +93,21 @@ def budget_options(func: F) -> F:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PolicyGroup(click.Group):
+    """The command group; Ctrl-C in any command ends with exit code 130, not click's "Aborted!" and 1.
+
+    Files being written are dropped by :mod:`policy.output` before this runs.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted; no file written", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=PolicyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="policy-games")
 @click.option("--no-color", "--no-colour", "no_color", is_flag=True,
               help="Plain output without colours (also when NO_COLOR is set or the output is not a terminal).")
@@ -378,7 +395,7 @@ def claims(game: str | None, status: str | None, fmt: str) -> None:
 @click.option("--vary", multiple=True, metavar="NAME=LOW:HIGH[:POINTS]",
               help="A grid over this parameter (POINTS default 101); give one or two.")
 @click.option("--samples", type=click.IntRange(min=1), help="Monte Carlo: draw this many samples from the leader's uncertainty.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the Monte Carlo draws.")
 @click.option(
     "--method",
     "-m",
@@ -414,11 +431,52 @@ def sweep(
     leader's values. With --samples, draws from the uncertainty each leader
     profile declares (its ranges and distributions). Prints the share of
     samples taking each equilibrium path, each outcome's probability with a
-    95% interval, and the outcome facts. Ctrl-C stops and prints what was
-    solved; no output or plot file is written then.
+    95% interval, and the outcome facts. Ctrl-C stops within a second with
+    exit code 130: no output or plot file is written (old ones stay as they
+    were); without -o, what was solved is printed.
 
     Example: policy sweep games/diplomacy_1939.toml --leader stalin --vary readiness=0.1:0.9:81
     """
+    from policy.output import Outputs
+
+    if bool(vary) == bool(samples):
+        raise click.UsageError("give either --vary (a grid) or --samples (Monte Carlo), not both or neither")
+    names = leader_names(leaders)
+    if vary and len(names) > 1:
+        raise click.UsageError("a grid (--vary) takes one leader")
+    if samples and not names:
+        raise click.UsageError("--samples draws from a leader's declared uncertainty: give --leader")
+    state = {"committed": False}
+    try:
+        with Outputs() as outputs:
+            _sweep(file, names, assignments, vary, samples, seed, method, plot, fmt, output,
+                   workers, scheduler, outputs, state)
+    except KeyboardInterrupt:
+        # Ctrl-C outside the solving (which stops on its own, below): reading,
+        # drawing the samples, formatting or writing. Nothing was committed
+        # unless the commit had finished.
+        done = "the output was complete" if state["committed"] else "no file written"
+        click.echo(f"interrupted; {done}", err=True)
+        sys.exit(130)
+
+
+def _sweep(
+    file: str,
+    names: list[str],
+    assignments: tuple[str, ...],
+    vary: tuple[str, ...],
+    samples: int | None,
+    seed: int,
+    method: str,
+    plot: str | None,
+    fmt: str,
+    output: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    outputs: Outputs,
+    state: dict[str, bool],
+) -> None:
+    """The work of ``policy sweep``, its files prepared in ``outputs`` and committed together."""
     import contextlib
     import time
 
@@ -430,16 +488,18 @@ def sweep(
         uncertain_parameters,
     )
     from policy.leaders import Leader, load_leader, parse_assignments, resolve
-    from policy.loading import load, write_text_atomic
+    from policy.loading import load
+    from policy.output import check
 
-    if bool(vary) == bool(samples):
-        raise click.UsageError("give either --vary (a grid) or --samples (Monte Carlo), not both or neither")
-    names = leader_names(leaders)
-    if vary and len(names) > 1:
-        raise click.UsageError("a grid (--vary) takes one leader")
-    if samples and not names:
-        raise click.UsageError("--samples draws from a leader's declared uncertainty: give --leader")
     grid = [parse_vary(v) for v in vary]
+    # The files are checked before the solving, which may take a while.
+    targets = [check(f) for f in (plot, output) if f]
+    if plot:
+        from policy.render.plot import plot_format
+
+        plot_format(plot)
+    if len(targets) == 2 and targets[0].path == targets[1].path:
+        raise click.UsageError(f"--plot and -o name the same file {output!r}")
     game = load(file)
     overrides = parse_assignments(assignments)
     profiles: list[Leader | None] = [load_leader(n) for n in names] or [None]
@@ -472,39 +532,48 @@ def sweep(
             if results[-1].interrupted:
                 break
 
-    from policy.render.sweep import sweep_csv, sweep_table, sweeps_json
+    from policy.render.sweep import sweep_csv_chunks, sweep_table, sweeps_json
 
-    if fmt == "json":
-        text = sweeps_json(results, seed if samples else None)
-    elif fmt == "csv":
-        text = sweep_csv(results)
-    else:
-        text = sweep_table(results)
-    interrupted = results[-1].interrupted or len(results) < len(jobs)
-    if interrupted:
-        click.echo(text, nl=False)
-        click.echo(f"interrupted: {results[-1].done} of {results[-1].requested} samples solved; "
-                   "no file written", err=True)
+    def chunks() -> Iterator[str]:
+        if fmt == "json":
+            yield sweeps_json(results, seed if samples else None)
+        elif fmt == "csv":
+            yield from sweep_csv_chunks(results)
+        else:
+            yield sweep_table(results)
+
+    if results[-1].interrupted or len(results) < len(jobs):
+        # Stopped by Ctrl-C while solving: what was solved goes to the screen
+        # unless -o was given; no file is written (an old one stays as it was).
+        message = (f"interrupted: {results[-1].done} of {results[-1].requested} samples solved; "
+                   "no file written")
+        if not output:
+            for chunk in chunks():
+                click.echo(chunk, nl=False)
+        click.echo(message, err=True)
         sys.exit(130)
     if plot:
         from policy.render.plot import plot_bars, plot_line, plot_regions
 
         if samples:
-            plot_bars(results, plot)
+            plot_bars(results, plot, outputs)
         elif len(grid) == 1:
-            plot_line(results[0], plot)
+            plot_line(results[0], plot, outputs)
         else:
-            plot_regions(results[0], plot)
+            plot_regions(results[0], plot, outputs)
     if output:
-        try:
-            write_text_atomic(output, text)
-        except OSError as err:
-            raise click.ClickException(f"{output}: cannot write: {err.strerror or err}") from None
-        click.echo(f"wrote {output}" + (f" and {plot}" if plot else ""), err=True)
+        with outputs.open(output, text=True) as handle:
+            for chunk in chunks():
+                handle.write(chunk)
     else:
-        click.echo(text, nl=False)
-        if plot:
-            click.echo(f"wrote {plot}", err=True)
+        for chunk in chunks():
+            click.echo(chunk, nl=False)
+    outputs.commit()
+    state["committed"] = True
+    if output:
+        click.echo(f"wrote {output}" + (f" and {plot}" if plot else ""), err=True)
+    elif plot:
+        click.echo(f"wrote {plot}", err=True)
 
 
 @main.command()
@@ -569,14 +638,15 @@ def regions(
 
 
 def _progress_bar(stack: Any, what: str, started: float) -> Callable[[int, int], None]:
-    """A progress callback that shows a rich bar on stderr once a sweep has run for a second."""
+    """A progress callback that shows a rich bar on a terminal's stderr once a sweep has run for a second."""
     import time
 
     state: dict[str, Any] = {}
+    shown = sys.stderr.isatty()
 
     def update(done: int, total: int) -> None:
         if "bar" not in state:
-            if time.monotonic() - started < 1.0 or done >= total:
+            if not shown or time.monotonic() - started < 1.0 or done >= total:
                 return
             from rich.console import Console
             from rich.progress import Progress
@@ -611,10 +681,7 @@ def convert(source: str, target: str, leader: str | None, assignments: tuple[str
     values = None
     if Path(target).suffix.lower() != ".toml" or leader or assignments:
         values = resolve(game, load_leader(leader) if leader else None, parse_assignments(assignments))
-    try:
-        save(game, target, values=values)
-    except OSError as err:
-        raise click.ClickException(f"{target}: cannot write: {err.strerror or err}") from None
+    save(game, target, values=values)
     click.echo(f"wrote {target}")
 
 
@@ -659,7 +726,8 @@ def render(
     Example: policy render games/diplomacy_1939.toml -l stalin -o tree.svg
     """
     from policy.leaders import load_leader, out_of_range, parse_assignments, resolve
-    from policy.loading import load, write_bytes_atomic, write_text_atomic
+    from policy.loading import load
+    from policy.output import check, write
     from policy.render.tree import auto_depth, run_dot, tree_dot, tree_view
     from policy.solvers import solve as run
 
@@ -670,6 +738,8 @@ def render(
         fmt = RENDER_SUFFIXES.get(suffix, "dot")
     if fmt == "png" and not output:
         raise click.UsageError("--format png writes a binary file: give -o FILE.png")
+    if output:
+        check(output)  # before the solving and drawing
     game = load(file)
     profile = load_leader(leader) if leader else None
     values = resolve(game, profile, parse_assignments(assignments))
@@ -697,13 +767,7 @@ def render(
     if not output:
         click.echo(data if isinstance(data, str) else data.decode("utf-8"), nl=False)
         return
-    try:
-        if isinstance(data, str):
-            write_text_atomic(output, data)
-        else:
-            write_bytes_atomic(output, data)
-    except OSError as err:
-        raise click.ClickException(f"{output}: cannot write: {err.strerror or err}") from None
+    write(output, data)
     click.echo(f"wrote {output}", err=True)
 
 
@@ -758,7 +822,7 @@ def report(
     if subgame_method:
         words += ["--subgame-method", subgame_method]
     words += ["--format", fmt, "-o", output]
-    check_output(output)  # before the solving, which takes a while
+    check_output(output, fmt)  # before the solving, which takes a while
     built = build_report(
         [Path(f) for f in files] or bundled_games(),
         names,
@@ -768,10 +832,7 @@ def report(
         lam=lam,
         subgame_method=subgame_method,
     )
-    try:
-        written = write_report(built, output, fmt)
-    except OSError as err:
-        raise click.ClickException(f"{output}: cannot write: {err.strerror or err}") from None
+    written = write_report(built, output, fmt)
     extra = len(written) - 1
     pictures = f" and {extra} SVG picture{'s' if extra != 1 else ''} beside it" if extra else ""
     click.echo(f"wrote {output}{pictures}", err=True)

@@ -10,6 +10,7 @@ from policy.gamefile import GameFileError
 from policy.leaders import LeaderError
 from policy.loading import UnknownFormatError
 from policy.model import GameError
+from policy.output import OutputError
 from policy.render.plot import PlotError
 from policy.render.tree import RenderError
 from policy.solvers.errors import SolverError
@@ -28,4 +29,5 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     PlotError,
     RenderError,
     RegionsError,
+    OutputError,
 )

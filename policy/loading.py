@@ -8,9 +8,6 @@ with :func:`os.replace`, so an error never leaves a half-written file behind.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -107,25 +104,22 @@ def write_text_atomic(path: str | Path, text: str) -> None:
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file that replaces it in one step.
+    """Write ``data`` to ``path`` whole or not at all, by the rules of :mod:`policy.output`.
 
-    On any error (or Ctrl-C) the target is untouched and no temporary file
+    A regular file is replaced in one step (a symbolic link's target, the link
+    kept); a pipe or device is written through; a directory is refused. On
+    any error (or Ctrl-C) the target is untouched and no temporary file
     remains. A new file gets the permissions the umask allows; an existing
     one keeps its own.
+
+    Raises
+    ------
+    policy.output.OutputError
+        An ``OSError`` naming ``path``.
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    from policy.output import write
+
+    write(path, data)
 
 
 def convert(src: str | Path, dst: str | Path, values: Mapping[str, Fraction] | None = None) -> Game:
@@ -137,16 +131,6 @@ def convert(src: str | Path, dst: str | Path, values: Mapping[str, Fraction] | N
     game = load(src)
     save(game, dst, values)
     return game
-
-
-def _mode_for(path: Path) -> int:
-    """The permissions a new file would get (or the existing file's)."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
 
 
 def _for_toml(game: Game) -> Game:

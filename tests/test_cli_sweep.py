@@ -5,12 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
 
 import pytest
 
 from policy.analysis import sweep as sweep_module
 from policy.bundled import games_dir
-from tests.conftest import invoke
+from tests.conftest import REPO, invoke
+from tests.files import FifoReader, full_device, locked_folder
 
 GAME = str(games_dir() / "diplomacy_1939.toml")
 
@@ -99,8 +106,17 @@ def test_ctrl_c_prints_what_was_done_and_writes_no_file(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep_module, "solve_block", interrupted)
     monkeypatch.setattr(sweep_module, "BLOCK", 100)
     out, plot = tmp_path / "mc.csv", tmp_path / "mc.png"
+    # With -o nothing goes to the screen (it once printed the partial CSV there).
     code, stdout, stderr = run(GAME, "-l", "stalin", "--samples", "1000", "--format", "csv",
                                "-o", str(out), "--plot", str(plot))
+    assert code == 130
+    assert stdout == ""
+    assert "interrupted: 200 of 1000 samples solved; no file written" in stderr
+    assert list(tmp_path.iterdir()) == []
+    # Without -o what was solved is printed.
+    calls.clear()
+    code, stdout, stderr = run(GAME, "-l", "stalin", "--samples", "1000", "--format", "csv",
+                               "--plot", str(plot))
     assert code == 130
     assert len(stdout.splitlines()) == 1 + 200
     assert "interrupted: 200 of 1000 samples solved; no file written" in stderr
@@ -114,3 +130,175 @@ def test_a_local_dask_cluster_gives_the_local_answer():
     dask = run(*args, "--workers", "2")
     assert local[0] == dask[0] == 0
     assert json.loads(local[1]) == json.loads(dask[1])
+
+
+# -- Hardening: sizes, files, Ctrl-C ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--vary", "readiness=0:1:100000000000"), "POINTS must be at most 10000000"),
+        (("--vary", "readiness=0:1e400"), "HIGH is too large for a floating-point number"),
+        (("--vary", "readiness=-1e400:1"), "LOW is too large for a floating-point number"),
+        (("--vary", "readiness=-1e308:1e308"), "HIGH - LOW is too large"),
+        (("--vary", "readiness=0:1:5000", "--vary", "oil_value=0:1:5000"), "25000000 grid points, more than the 10000000"),
+        (("--samples", "1000000000000"), "--samples 1000000000000: at most 10000000 samples per leader"),
+    ],
+)
+def test_sweeps_too_big_or_out_of_floating_point_are_refused(args, message):
+    # Each of these once crashed with a traceback (MemoryError, OverflowError).
+    code, out, err = run(GAME, "-l", "stalin", *args)
+    assert code == 1 and out == ""
+    assert err.startswith("Error: ") and err.count("\n") == 1
+    assert message in err
+
+
+def test_a_negative_seed_is_a_usage_error():
+    code, _, err = run(GAME, "-l", "stalin", "--samples", "5", "--seed", "-1")
+    assert code == 2 and "--seed" in err and "Traceback" not in err
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path):
+    with locked_folder(tmp_path) as folder:
+        yield folder
+
+
+def test_plot_into_an_unwritable_folder_is_one_line(unwritable_folder, tmp_path):
+    plot = unwritable_folder / "grid.png"
+    out = tmp_path / "grid.csv"
+    code, stdout, err = run(GAME, "-l", "stalin", "--vary", "readiness=0:1:5", "--plot", str(plot),
+                            "-o", str(out), "--format", "csv")
+    assert code == 1 and stdout == ""
+    assert err.startswith(f"Error: {plot}: cannot write: ") and err.count("\n") == 1
+    assert not out.exists()  # the output waits for the plot
+
+
+def test_plot_is_not_written_when_the_output_fails(tmp_path):
+    full = full_device(tmp_path)  # the output fails when written, after the solving
+    plot = tmp_path / "grid.svg"
+    code, _, err = run(GAME, "-l", "stalin", "--vary", "readiness=0:1:5", "--plot", str(plot), "-o", str(full))
+    assert code == 1
+    assert err == f"Error: {full}: cannot write: No space left on device\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]  # no plot, the device still a device
+    assert stat.S_ISCHR(full.stat().st_mode)
+
+
+def test_plot_gets_the_mode_of_a_normal_file(tmp_path):
+    plot = tmp_path / "grid.png"
+    old = os.umask(0o022)
+    try:
+        code, _, _ = run(GAME, "-l", "stalin", "--vary", "readiness=0:1:5", "--plot", str(plot))
+    finally:
+        os.umask(old)
+    assert code == 0
+    assert stat.S_IMODE(plot.stat().st_mode) == 0o644  # once 0600
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_output_into_a_fifo_and_through_a_link(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = FifoReader(fifo)
+    code, _, _ = run(GAME, "-l", "stalin", "--vary", "readiness=0:1:5", "--format", "csv", "-o", str(fifo))
+    assert code == 0
+    assert len(reader.result().decode().splitlines()) == 1 + 5
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # once replaced by a regular file
+    target, link = tmp_path / "data.csv", tmp_path / "link.csv"
+    target.write_text("old")
+    link.symlink_to(target)
+    code, _, _ = run(GAME, "-l", "stalin", "--vary", "readiness=0:1:5", "--format", "csv", "-o", str(link))
+    assert code == 0 and link.is_symlink()
+    assert len(target.read_text().splitlines()) == 1 + 5
+
+
+def test_csv_is_streamed_in_chunks(monkeypatch):
+    from policy.render import sweep as render_sweep
+
+    monkeypatch.setattr(render_sweep, "CSV_ROWS", 7)
+    code, out, _ = run(GAME, "-l", "stalin", "--samples", "30", "--format", "csv")
+    monkeypatch.undo()
+    assert code == 0
+    assert out == run(GAME, "-l", "stalin", "--samples", "30", "--format", "csv")[1]
+    chunks = list(render_sweep.sweep_csv_chunks([_result(30)]))
+    assert len(chunks) == 2 and "".join(chunks).count("\n") == 31
+
+
+def _result(n):
+    from policy.analysis.sweep import monte_carlo_samples, run_sweep
+    from policy.leaders import load_leader, resolve
+    from policy.loading import load
+
+    game, leader = load(GAME), load_leader("stalin")
+    return run_sweep(game, monte_carlo_samples(game, leader, resolve(game, leader), n), leader="stalin")
+
+
+def _interrupt(tmp_path, ready, *args):
+    """Run a long sweep with -o in a subprocess and press Ctrl-C when ``ready()``.
+
+    The signal goes to the whole process group, as a terminal sends it (the
+    workers of a Nash sweep included). Returns the exit code, the seconds it
+    took to stop, stdout and stderr.
+    """
+    out = tmp_path / "mc.csv"
+    out.write_text("old results\n")
+    proc = subprocess.Popen(
+        [sys.executable, "cli.py", "sweep", GAME, "-l", "stalin", "--format", "csv", "-o", str(out), *args],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not ready() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the sweep ended before it could be interrupted"
+    sent = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    return proc.returncode, time.monotonic() - sent, stdout, stderr.decode()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phase", ["solving", "writing", "solving one by one", "solving on Dask"])
+def test_ctrl_c_on_a_long_sweep_stops_at_once_and_keeps_the_old_file(tmp_path, phase):
+    # Once: up to 1.6 GB of partial CSV on stdout although -o was given, up to 85 s to stop,
+    # and sometimes exit 1 ("Aborted!"); Dask's workers died printing tracebacks.
+    started = time.monotonic()
+    wait = 3.0
+    if phase == "writing":
+        ready = lambda: any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # noqa: E731
+    else:
+        ready = lambda: time.monotonic() - started > wait  # noqa: E731
+    if phase == "solving one by one":  # a Nash method in worker processes
+        args: tuple[str, ...] = ("--samples", "50000", "--method", "lcp")
+    elif phase == "solving on Dask":  # Ctrl-C is ignored while the cluster starts
+        pytest.importorskip("distributed")
+        pytest.importorskip("cryptography")
+        args, wait = ("--samples", "3000000", "--workers", "2"), 15.0
+    else:
+        args = ("--samples", "2000000")
+    code, seconds, stdout, stderr = _interrupt(tmp_path, ready, *args)
+    assert code == 130
+    assert seconds < 5  # about a second on an idle machine; generous for a loaded one
+    assert stdout == b""
+    assert "no file written" in stderr and stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mc.csv"]
+    assert (tmp_path / "mc.csv").read_text() == "old results\n"
+
+
+def test_csv_chunks_are_the_text_a_csv_writer_makes():
+    result = _result(200)
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    params = sorted(result.samples)
+    terminals = [result.game.node_names[t] for t in result.game.terminals.tolist()]
+    writer.writerow(["leader", "sample", *params, "path", *terminals,
+                     *(f"payoff_{p}" for p in result.game.players), "tie"])
+    for i in range(result.done):
+        writer.writerow([result.leader, i, *(repr(float(result.samples[p][i])) for p in params),
+                         result.paths[i], *(repr(float(x)) for x in result.reach[i]),
+                         *(repr(float(x)) for x in result.payoffs[i]), int(result.tie[i])])
+    from policy.render.sweep import sweep_csv
+
+    text = sweep_csv([result])
+    assert '"start=' in text  # paths hold commas: quoted
+    assert text == expected.getvalue()

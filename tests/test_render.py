@@ -7,8 +7,10 @@ diplomacy game under Stalin (whose path the README states).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -428,3 +430,33 @@ def test_float_results_show_short_decimals() -> None:
     labels = {e.label for e in view.edges}
     assert {"H 0.4", "T 0.6", "H 0.3333", "T 0.6667"} <= labels
     assert view.caption.startswith("method lcp (float)")
+
+
+def test_render_and_convert_write_through_links_and_pipes(tmp_path: Path) -> None:
+    # From the hardening run: -o on a symbolic link replaced the link, on a FIFO made a file.
+    from tests.files import FifoReader
+
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "tree.dot"
+    target.write_text("old", encoding="utf-8")
+    link = tmp_path / "tree.dot"
+    link.symlink_to(target)
+    result = CliRunner().invoke(main, ["render", str(DIPLOMACY), "--no-solve", "-o", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and target.read_text(encoding="utf-8").startswith("digraph")
+    fifo = tmp_path / "pipe.efg"
+    os.mkfifo(fifo)
+    reader = FifoReader(fifo)
+    result = CliRunner().invoke(main, ["convert", str(DIPLOMACY), str(fifo), "-l", "stalin"])
+    assert result.exit_code == 0, result.output
+    assert reader.result().startswith(b"EFG 2 R")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_render_into_a_folder_that_is_a_file_fails_before_solving(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    out = blocker / "tree.dot"
+    result = CliRunner().invoke(main, ["render", str(DIPLOMACY), "-l", "nobody", "-o", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {out}: cannot write: {blocker} is not a directory\n"

@@ -18,12 +18,14 @@ from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 import policy
 from cli import main
+from policy import output as output_module
 from policy.bundled import PROJECT, bundled_games
 from policy.leaders import load_leader
 from policy.loading import load
@@ -452,30 +454,63 @@ def test_a_write_that_fails_leaves_nothing(tmp_path: Path, monkeypatch: pytest.M
     entry = tmp_path / "entry.toml"
     entry.write_text(NASTY_GAME, encoding="utf-8")
     built = build_report([entry], ["stalin"], command="test")
-    real = report_module.write_text_atomic
-    calls: list[Path] = []
+    real = output_module.tempfile.mkstemp
+    calls: list[str] = []
 
-    def fail_on_markdown(path: str | Path, text: str) -> None:
-        calls.append(Path(path))
-        if str(path).endswith(".md"):
+    def fail_on_markdown(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        calls.append(kwargs["prefix"])
+        if ".md." in kwargs["prefix"]:
             raise OSError(28, "No space left on device")
-        real(path, text)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(report_module, "write_text_atomic", fail_on_markdown)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(output_module.tempfile, "mkstemp", fail_on_markdown)
+    with pytest.raises(OSError, match="r.md: cannot write: No space left on device"):
         write_report(built, tmp_path / "r.md", "markdown")
-    assert [p.suffix for p in calls] == [".svg", ".md"]  # the tree was written, then removed again
+    assert [p.rsplit(".", 2)[-2] for p in calls] == ["svg", "md"]  # the tree was prepared, then dropped
     assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.toml"]
 
-    def fail(path: str | Path, text: str) -> None:
+    def fail(*args: Any, **kwargs: Any) -> tuple[int, str]:
         raise OSError(13, "Permission denied")
 
-    monkeypatch.setattr(report_module, "write_text_atomic", fail)
+    monkeypatch.setattr(output_module.tempfile, "mkstemp", fail)
     out = tmp_path / "r.html"
     result = CliRunner().invoke(main, ["report", str(entry), "-l", "stalin", "-o", str(out)])
     assert result.exit_code == 1
     assert result.stderr == f"Error: {out}: cannot write: Permission denied\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.toml"]
+
+
+@needs_dot
+def test_a_picture_name_taken_by_a_folder_leaves_the_old_report_whole(tmp_path: Path) -> None:
+    # The adversarial case: the error named notes.md, and the pictures just replaced were
+    # deleted, so the old notes.md linked to missing files.
+    out = tmp_path / "notes.md"
+    first = CliRunner().invoke(main, ["report", str(DIPLOMACY), "-o", str(out)])
+    assert first.exit_code == 0, first.output
+    old = {p: p.read_bytes() for p in tmp_path.iterdir()}
+    taken = tmp_path / "notes_diplomacy_1939_tukhachevsky_sweep.svg"
+    assert taken in old
+    taken.unlink()
+    taken.mkdir()
+    del old[taken]
+    again = CliRunner().invoke(main, ["report", str(DIPLOMACY), "--leaders", "stalin,tukhachevsky", "-o", str(out)])
+    assert again.exit_code == 1
+    assert again.stderr == f"Error: {taken}: cannot write: it is a directory\n"
+    assert {p: p.read_bytes() for p in tmp_path.iterdir() if p != taken} == old
+    assert taken.is_dir()
+
+
+@needs_dot
+def test_a_report_through_a_symbolic_link_keeps_the_link(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    real = tmp_path / "site" / "report.html"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "report.html"
+    link.symlink_to(real)
+    result = CliRunner().invoke(main, ["report", str(DIPLOMACY), "-o", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()  # once replaced by a regular file
+    assert real.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 # -- inline SVG ---------------------------------------------------------------------------
@@ -502,3 +537,30 @@ def test_inline_svg_drops_the_prolog_and_prefixes_ids_and_references() -> None:
     assert not ids_a & ids_b
     assert 'clip-path="url(#a-c1)"' in a
     assert [u.get(XLINK_HREF) or u.get("href") for u in root_a.iter(f"{SVG}use")] == ["#a-glyph", "#a-glyph"]
+
+
+def test_markdown_into_a_pipe_is_refused_before_solving(tmp_path: Path) -> None:
+    # Its pictures would have gone beside the pipe: /dev/stdout_... files in /dev.
+    result = CliRunner().invoke(main, ["report", str(DIPLOMACY), "--format", "markdown", "-o", "/dev/stdout"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: /dev/stdout: a Markdown report writes its pictures beside it")
+    assert result.stderr.count("\n") == 1
+    assert not list(Path("/dev").glob("stdout_*"))
+
+
+def test_ctrl_c_while_writing_a_report_exits_130_and_keeps_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "report.html"
+    out.write_text("old", encoding="utf-8")
+
+    def interrupted(*args: Any, **kwargs: Any) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_module, "report_html", interrupted)
+    monkeypatch.setattr(report_module, "build_report", lambda *a, **k: None)
+    result = CliRunner().invoke(main, ["report", str(DIPLOMACY), "-o", str(out)])
+    assert result.exit_code == 130  # once click's "Aborted!" and 1
+    assert result.stderr == "interrupted; no file written\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+    assert out.read_text(encoding="utf-8") == "old"

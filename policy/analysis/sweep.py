@@ -15,8 +15,10 @@ what was done).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +36,11 @@ from policy.model import Game, Number
 BLOCK = 1 << 14
 #: Blocks of samples solved one by one (imperfect information) are smaller.
 NASH_BLOCK = 64
+#: The most samples one sweep solves (grid points, or Monte Carlo draws per leader).
+#: Each sample keeps its parameters, outcome probabilities and payoffs in memory
+#: (about a gigabyte per 10^7 samples of a game with a dozen outcomes); run a
+#: larger Monte Carlo sweep in pieces with different ``--seed``.
+MAX_SAMPLES = 10_000_000
 #: Two-sided 95% normal quantile, for confidence intervals of outcome probabilities.
 Z95 = 1.959963984540054
 
@@ -54,20 +61,35 @@ class Vary:
 
 
 def parse_vary(text: str) -> Vary:
-    """``"p=0:1"`` or ``"p=0:1:51"`` from ``--vary``."""
+    """``"p=0:1"`` or ``"p=0:1:51"`` from ``--vary``.
+
+    LOW and HIGH must be finite floats with a finite difference, POINTS a
+    whole number from 2 to :data:`MAX_SAMPLES`.
+    """
     name, sep, spec = text.partition("=")
     parts = spec.split(":")
     if not sep or not name.strip() or len(parts) not in (2, 3):
         raise SweepError(f"--vary {text!r}: expected NAME=LOW:HIGH or NAME=LOW:HIGH:POINTS")
     try:
-        low, high = (float(Fraction(p.strip())) for p in parts[:2])
+        exact = [Fraction(p.strip()) for p in parts[:2]]
         points = int(parts[2]) if len(parts) == 3 else 101
     except (ValueError, ZeroDivisionError):
         raise SweepError(f"--vary {text!r}: LOW and HIGH must be numbers, POINTS a whole number") from None
+    bounds = []
+    for word, x in zip(("LOW", "HIGH"), exact, strict=True):
+        try:
+            bounds.append(float(x))
+        except OverflowError:
+            raise SweepError(f"--vary {text!r}: {word} is too large for a floating-point number") from None
+    low, high = bounds
     if not low < high:
         raise SweepError(f"--vary {text!r}: LOW must be below HIGH")
+    if not math.isfinite(high - low):
+        raise SweepError(f"--vary {text!r}: HIGH - LOW is too large for a floating-point number")
     if points < 2:
         raise SweepError(f"--vary {text!r}: POINTS must be at least 2")
+    if points > MAX_SAMPLES:
+        raise SweepError(f"--vary {text!r}: POINTS must be at most {MAX_SAMPLES} (the most samples a sweep takes)")
     return Vary(name.strip(), low, high, points)
 
 
@@ -88,6 +110,12 @@ def grid_samples(
         if v.name not in game.parameters:
             declared = ", ".join(game.parameters) or "none"
             raise SweepError(f"--vary: unknown parameter {v.name!r} (the game declares: {declared})")
+    total = math.prod(v.points for v in vary)
+    if total > MAX_SAMPLES:
+        raise SweepError(
+            f"--vary: {' x '.join(str(v.points) for v in vary)} = {total} grid points, more than the "
+            f"{MAX_SAMPLES} a sweep takes; use fewer POINTS"
+        )
     axes = [np.linspace(v.low, v.high, v.points) for v in vary]
     mesh = np.meshgrid(*axes, indexing="ij")
     n = mesh[0].size
@@ -108,6 +136,11 @@ def monte_carlo_samples(
     """
     if n < 1:
         raise SweepError("--samples must be at least 1")
+    if n > MAX_SAMPLES:
+        raise SweepError(
+            f"--samples {n}: at most {MAX_SAMPLES} samples per leader in one sweep; "
+            "run more in pieces with different --seed"
+        )
     rng = np.random.default_rng(seed)
     out = {k: np.full(n, float(x)) for k, x in base.items()}
     for name in sorted(game.parameters):
@@ -366,6 +399,17 @@ def _solve_robustly(game: Game, values: Mapping[str, float], method: str) -> Any
         return solve(game, exact, method=method, exact=True)
 
 
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End a pool's worker processes at once, so that Ctrl-C does not wait for their blocks."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
+
+
 def run_sweep(
     game: Game,
     samples: Mapping[str, Array],
@@ -404,11 +448,16 @@ def run_sweep(
     size = block_size or (BLOCK if batched else NASH_BLOCK)
     spans = list(blocks(n, size))
     done: list[Block] = []
-    owned: Executor | None = None
+    futures: list[Any] = []
+    owned: ProcessPoolExecutor | None = None
     if executor is None and not batched:
         count = workers if workers is not None else (os.cpu_count() or 1)
         if count > 1 and len(spans) > 1:
-            owned = executor = ProcessPoolExecutor(max_workers=count)
+            # Workers ignore Ctrl-C: the terminal sends it to the whole process
+            # group, and this process alone decides what stops (see below).
+            owned = executor = ProcessPoolExecutor(
+                max_workers=count, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
+            )
     try:
         if executor is None:
             for start, stop in spans:
@@ -431,7 +480,12 @@ def run_sweep(
                 if progress:
                     progress(finished, n)
     except KeyboardInterrupt:
-        pass
+        if owned is not None:
+            _stop_workers(owned)
+        cancel = getattr(executor, "cancel", None)  # a Dask client: drop the blocks not yet solved
+        if cancel is not None and futures:
+            with contextlib.suppress(Exception):
+                cancel(futures, force=True)
     finally:
         if owned is not None:
             owned.shutdown(wait=False, cancel_futures=True)

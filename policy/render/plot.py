@@ -7,13 +7,13 @@ Three pictures, each written to a PNG or SVG file:
 * :func:`plot_bars`: Monte Carlo outcome probabilities per leader, with 95% intervals.
 
 Axis labels use the parameters' descriptions (their first sentence). Files are
-written atomically: a failed or interrupted plot leaves no file behind.
+written by :mod:`policy.output`: atomically, so a failed or interrupted plot
+leaves no file behind, and with a command's other files when it hands its
+:class:`~policy.output.Outputs` over.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from policy.analysis.sweep import SweepResult
+from policy.output import Outputs
 
 #: Formats :func:`save` can write, by file suffix.
 FORMATS = {".png": "png", ".svg": "svg"}
@@ -57,7 +58,7 @@ def outcome_label(result: SweepResult, terminal: int) -> str:
     return game.outcomes[o].label if o >= 0 else game.node_names[terminal]
 
 
-def plot_line(result: SweepResult, out: str | Path) -> Path:
+def plot_line(result: SweepResult, out: str | Path, outputs: Outputs | None = None) -> Path:
     """Each outcome's probability against the one varied parameter."""
     if len(result.varied) != 1:
         raise PlotError("a line plot needs a sweep over exactly one parameter (--vary p=LO:HI)")
@@ -81,10 +82,10 @@ def plot_line(result: SweepResult, out: str | Path) -> Path:
         ax.legend(fontsize="small", loc="best")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return save(fig, out)
+    return save(fig, out, outputs)
 
 
-def plot_regions(result: SweepResult, out: str | Path) -> Path:
+def plot_regions(result: SweepResult, out: str | Path, outputs: Outputs | None = None) -> Path:
     """The plane of two varied parameters, coloured by equilibrium path."""
     if len(result.varied) != 2:
         raise PlotError("a region map needs a sweep over exactly two parameters (--vary p=... --vary q=...)")
@@ -120,10 +121,10 @@ def plot_regions(result: SweepResult, out: str | Path) -> Path:
     handles = [Patch(color=colours[k], label=_wrap(p)) for k, p in enumerate(paths)]
     ax.legend(handles=handles, fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1)
     fig.tight_layout()
-    return save(fig, out)
+    return save(fig, out, outputs)
 
 
-def plot_bars(results: Sequence[SweepResult], out: str | Path) -> Path:
+def plot_bars(results: Sequence[SweepResult], out: str | Path, outputs: Outputs | None = None) -> Path:
     """Monte Carlo outcome probabilities, one group of bars per outcome, one bar per leader."""
     if not results:
         raise PlotError("nothing to plot")
@@ -151,7 +152,7 @@ def plot_bars(results: Sequence[SweepResult], out: str | Path) -> Path:
     ax.set_title(f"{game.title}: {results[0].done} samples per leader")
     ax.legend()
     fig.tight_layout()
-    return save(fig, out)
+    return save(fig, out, outputs)
 
 
 def _wrap(text: str, width: int = 70) -> str:
@@ -160,23 +161,34 @@ def _wrap(text: str, width: int = 70) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def save(fig: Any, out: str | Path) -> Path:
-    """Write a figure to ``out`` (PNG or SVG by suffix), atomically, and close it."""
-    path = Path(out)
-    fmt = FORMATS.get(path.suffix.lower())
+def plot_format(out: str | Path) -> str:
+    """The format a plot at ``out`` is written in, by suffix.
+
+    Raises
+    ------
+    PlotError
+        For a suffix other than ``.png`` and ``.svg``.
+    """
+    fmt = FORMATS.get(Path(out).suffix.lower())
     if fmt is None:
-        raise PlotError(f"{path}: a plot is written as .png or .svg")
-    if not path.parent.is_dir():
-        raise PlotError(f"{path}: no such directory {path.parent}")
+        raise PlotError(f"{out}: a plot is written as .png or .svg")
+    return fmt
+
+
+def save(fig: Any, out: str | Path, outputs: Outputs | None = None) -> Path:
+    """Write a figure to ``out`` (PNG or SVG by suffix) by the rules of :mod:`policy.output`, and close it.
+
+    With ``outputs`` the figure is only prepared there, to be committed with
+    the command's other files; without, it is written at once.
+    """
     plt = _pyplot()
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
     try:
-        fig.savefig(tmp, format=fmt, dpi=120)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        fmt = plot_format(out)
+        with Outputs() as alone:
+            staging = alone if outputs is None else outputs
+            with staging.open(out) as handle:
+                fig.savefig(handle, format=fmt, dpi=120)
+            alone.commit()
     finally:
         plt.close(fig)
-    return path
+    return Path(out)

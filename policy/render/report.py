@@ -51,7 +51,8 @@ from policy.analysis.explain import (
 )
 from policy.claims import Claim, load_claims
 from policy.leaders import Leader, load_leader
-from policy.loading import load, write_text_atomic
+from policy.loading import load
+from policy.output import Outputs, check
 from policy.render.text import (
     FLIP_COLUMNS,
     FLIP_NOTE,
@@ -146,21 +147,24 @@ def _today() -> str:
     return datetime.date.today().isoformat()
 
 
-def check_output(path: str | Path) -> None:
-    """Fail early, before any solving, when ``path``'s directory cannot hold the report.
+def check_output(path: str | Path, fmt: str = "html") -> None:
+    """Fail early, before any solving, when ``path`` cannot take a report in ``fmt``.
 
     Raises
     ------
+    policy.output.OutputError
+        When ``path`` is a directory, a block device or socket, or its
+        directory does not exist, is not a directory, or is not writable.
     ReportError
-        When the directory does not exist, is not a directory, or is not writable.
+        For Markdown into a pipe or device: its pictures go beside the page,
+        and a pipe has no folder of its own to hold them.
     """
-    parent = Path(path).parent
-    if not parent.exists():
-        raise ReportError(f"{path}: cannot write: no such directory {parent}")
-    if not parent.is_dir():
-        raise ReportError(f"{path}: cannot write: {parent} is not a directory")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ReportError(f"{path}: cannot write: permission denied on {parent}")
+    target = check(path)
+    if fmt == "markdown" and target.kind == "stream":
+        raise ReportError(
+            f"{path}: a Markdown report writes its pictures beside it, so it needs a file name; "
+            "use --format html for a pipe or device"
+        )
 
 
 def build_report(
@@ -787,35 +791,27 @@ def _claim_markdown(c: CitedClaim) -> str:
 def write_report(report: Report, out: str | Path, fmt: str = "html") -> list[Path]:
     """Write the report to ``out``; Markdown also writes its pictures beside it.
 
-    Each file is written atomically; if any fails, the files this call wrote
-    are removed again, so no half report is left. Returns the files written,
-    ``out`` last.
+    Every file is prepared first and only then are all put in place (see
+    :mod:`policy.output`), so a failure in any of them leaves the old files
+    as they were. Returns the files written, ``out`` last.
 
     Raises
     ------
     ReportError
-        For an unknown format or a directory that cannot hold the report.
-    OSError
-        When writing fails.
+        For an unknown format.
+    policy.output.OutputError
+        When a file cannot be written, naming it.
     """
     if fmt not in FORMATS:
         raise ReportError(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")
     out = Path(out)
-    check_output(out)
-    if fmt == "html":
-        write_text_atomic(out, report_html(report))
-        return [out]
-    text, pictures = report_markdown(report, out.stem)
-    written: list[Path] = []
-    try:
-        for name, svg in pictures.items():
-            path = out.parent / name
-            write_text_atomic(path, svg)
-            written.append(path)
-        write_text_atomic(out, text)
-        written.append(out)
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
-    return written
+    check_output(out, fmt)
+    with Outputs() as outputs:
+        if fmt == "html":
+            outputs.write(out, report_html(report))
+        else:
+            text, pictures = report_markdown(report, out.stem)
+            for name, svg in pictures.items():
+                outputs.write(out.parent / name, svg)
+            outputs.write(out, text)
+        return outputs.commit()
