@@ -57,6 +57,7 @@ from policy.expr import (
     evaluate,
     parse,
 )
+from policy.files import MAX_INPUT_BYTES, InputError, read_bytes
 from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, build_game, gc_paused
 
 __all__ = [
@@ -371,12 +372,18 @@ def _source(path_or_text: str | Path | IO[str] | IO[bytes], file: str, magic: st
     if isinstance(path_or_text, Path):
         name = str(path_or_text) if file == "<string>" else file
         try:
-            data = path_or_text.read_bytes()
-        except OSError as err:
-            raise GambitFormatError(f"cannot read: {err.strerror or err}", file=name) from None
+            data = read_bytes(path_or_text)
+        except InputError as err:
+            raise GambitFormatError(err.message, file=name) from None
         return _decode(data), name
     if isinstance(path_or_text, io.TextIOBase) or hasattr(path_or_text, "read"):
-        data2: Any = path_or_text.read()
+        data2: Any = path_or_text.read(MAX_INPUT_BYTES + 1)
+        if len(data2) > MAX_INPUT_BYTES:
+            given = getattr(path_or_text, "name", None)
+            raise GambitFormatError(
+                f"more than {MAX_INPUT_BYTES // 2**20} MiB to read, the limit",
+                file=given if isinstance(given, str) and file == "<string>" else file,
+            )
         given = getattr(path_or_text, "name", None)
         name = given if isinstance(given, str) and file == "<string>" else file
         return (data2 if isinstance(data2, str) else _decode(data2)), name
@@ -715,13 +722,18 @@ def _read_nfg(r: _Reader) -> Game:
             strategies.append(normalize_labels(labels))
         r.take(_RBRACE, f"'}}' after the strategies of the {n_players} players")
     else:
+        counts = []
         for p in players:
-            count = r.integer(f"the number of strategies of {_quote(p)}", 1)
-            strategies.append([str(k) for k in range(1, count + 1)])
+            counts.append(r.integer(f"the number of strategies of {_quote(p)}", 1))
+            # Every strategy profile needs at least one token below, so counts
+            # whose product exceeds the tokens left are refused before any
+            # label is made for them.
+            _check_profiles(r, counts, r.i - 1)
+        strategies = [[str(k) for k in range(1, count + 1)] for count in counts]
         r.take(_RBRACE, f"'}}' after the {n_players} strategy counts")
     comment = r.string("") if r.kind == _STRING else ""
     sizes = [len(s) for s in strategies]
-    cells = int(np.prod(sizes, dtype=object))
+    cells = _check_profiles(r, sizes, r.i)
 
     cell_outcomes: list[Outcome | None]
     declared: list[Outcome] = []
@@ -769,6 +781,28 @@ def _read_nfg(r: _Reader) -> Game:
     else:
         raise r.unexpected("'{' starting the outcomes, or the first payoff")
     return _build_table(r, title, players, comment, strategies, cell_outcomes, declared)
+
+
+def _check_profiles(r: _Reader, sizes: Sequence[int], at: int) -> int:
+    """The number of strategy profiles, refused when the file is too short to hold them.
+
+    Each profile needs at least one token (an outcome number, or a payoff per
+    player), so a product of strategy counts above the number of tokens left
+    in the file cannot be right; checking it first keeps a file of a few bytes
+    from declaring a table of 10**18 cells.
+    """
+    cells = 1
+    left = len(r.kinds) - r.i
+    for size in sizes:
+        cells *= size
+        if cells > left:
+            shape = " x ".join(str(s) for s in sizes)
+            raise r.error(
+                f"strategy counts {shape} make more strategy profiles than the "
+                f"{left} tokens left in the file can give payoffs or outcomes to",
+                at=at,
+            )
+    return cells
 
 
 def _build_table(

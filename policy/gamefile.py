@@ -9,7 +9,6 @@ the key path, and says what to do.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from policy.expr import Expr, ExprError, parse, to_text
+from policy.files import InputError, parse_toml, read_text
 from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, Parameter, build_game
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -57,11 +57,9 @@ def load_game(path: str | Path, known_claims: Sequence[str] | None = None) -> Ga
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise GameFileError(str(path), "", f"cannot read: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise GameFileError(str(path), "", "not UTF-8 text") from None
+        text = read_text(path)
+    except InputError as err:
+        raise GameFileError(str(path), "", err.message, err.line) from None
     return loads_game(text, str(path), known_claims=known_claims, base=path.parent)
 
 
@@ -72,21 +70,16 @@ def loads_game(
     base: Path | None = None,
 ) -> Game:
     """Read and validate a game from TOML text (``file`` names it in errors)."""
+    text = text.removeprefix("\ufeff")
     reader = _Reader(text, file)
     try:
-        data = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as err:
-        line = _toml_error_line(str(err))
-        raise GameFileError(file, "", f"not valid TOML: {err}", line) from None
+        data = parse_toml(text)
+    except InputError as err:
+        raise GameFileError(file, "", err.message, err.line) from None
     try:
         return reader.game(data, known_claims, base)
     except GameError as err:
         raise reader.error(err.path, err.message) from None
-
-
-def _toml_error_line(message: str) -> int | None:
-    m = re.search(r"line (\d+)", message)
-    return int(m.group(1)) if m else None
 
 
 class _Reader:
@@ -166,14 +159,14 @@ class _Reader:
     ) -> frozenset[str] | None:
         if known is not None:
             return frozenset(known)
-        from policy.claims import ClaimsError, load_claims
+        from policy.claims import ClaimsError, cited_catalogue, load_claims
 
         ref = head.get("claims")
         try:
             if ref is not None:
                 if not isinstance(ref, str):
                     raise self.error("game.claims", "must be the path of a claims catalogue")
-                return frozenset(load_claims((base or Path(".")) / ref))
+                return frozenset(load_claims(cited_catalogue(base or Path("."), ref)))
             return frozenset(load_claims())
         except ClaimsError as err:
             raise self.error("game.claims", str(err)) from None

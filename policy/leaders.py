@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +31,7 @@ from typing import Any
 
 from policy.bundled import bundled_leaders, games_dir
 from policy.expr import ExprError, parse
+from policy.files import InputError, parse_toml, read_text
 from policy.model import Game
 
 VALUE_KEYS = {"value", "range", "sources", "note", "distribution"}
@@ -113,11 +113,10 @@ def load_leader(name_or_path: str | Path) -> Leader:
     path = find_leader(str(name_or_path))
     file = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except tomllib.TOMLDecodeError as err:
-        raise LeaderError(f"{file}: not valid TOML: {err}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise LeaderError(f"{file}: cannot read: {err}") from None
+        data = parse_toml(read_text(path))
+    except InputError as err:
+        where = file  # the message of a TOML error has the line already
+        raise LeaderError(f"{where}: {err.message}") from None
     head = data.get("leader")
     if not isinstance(head, dict) or not isinstance(head.get("name"), str):
         raise LeaderError(f"{file}: leader.name: missing (a profile starts with [leader] name = ...)")
