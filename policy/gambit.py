@@ -52,6 +52,7 @@ import numpy as np
 from policy.expr import (
     MAX_LITERAL_DIGITS,
     MAX_LITERAL_EXPONENT,
+    MAX_MAGNITUDE,
     Expr,
     ExprError,
     evaluate,
@@ -297,6 +298,13 @@ def _is_integer(text: str) -> bool:
 
 def _exact_number(text: str) -> Fraction:
     """The exact value of a number token; ValueError says why there is none."""
+    value = _exact_value(text)
+    if abs(value.numerator) > MAX_MAGNITUDE * value.denominator:
+        raise ValueError("beyond the range of floating point (magnitude at most 1.8e308)")
+    return value
+
+
+def _exact_value(text: str) -> Fraction:
     if _is_integer(text):
         if len(text) > MAX_LITERAL_DIGITS + 1:
             raise ValueError(f"more than {MAX_LITERAL_DIGITS} digits")

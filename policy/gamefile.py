@@ -8,6 +8,7 @@ the key path, and says what to do.
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -202,8 +203,12 @@ class _Reader:
         out: dict[str, Parameter] = {}
         for name, body in table.items():
             path = f"parameters.{name}"
-            if not PARAMETER_NAME.match(name) or name in RESERVED:
+            if not PARAMETER_NAME.fullmatch(name) or name in RESERVED:
                 raise self.error(path, f"{name!r} is not a usable parameter name")
+            if keyword.iskeyword(name) or name in ("True", "False", "None"):
+                raise self.error(
+                    path, f"{name!r} is a Python keyword, which expressions cannot use as a name"
+                )
             if not isinstance(body, dict):
                 raise self.error(path, "must be a table")
             self.check_keys(body, PARAMETER_KEYS, path)
@@ -453,7 +458,10 @@ def dump_game(game: Game) -> str:
 def _q(s: str) -> str:
     """A TOML basic string."""
     escaped = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    escaped = "".join(c if c >= " " or c in "\\" else f"\\u{ord(c):04x}" for c in escaped)
+    # TOML allows no control characters in a basic string: C0 and DEL are escaped.
+    escaped = "".join(
+        f"\\u{ord(c):04x}" if c < " " or c == "\x7f" else c for c in escaped
+    )
     return f'"{escaped}"'
 
 

@@ -156,7 +156,7 @@ def _number(file: str, path: str, raw: Any) -> Fraction:
 
 def _value(file: str, name: str, body: Any) -> LeaderValue:
     path = f"values.{name}"
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise LeaderError(f"{file}: {path}: {name!r} is not a parameter name")
     if not isinstance(body, dict):
         body = {"value": body}
