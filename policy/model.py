@@ -849,11 +849,11 @@ def build_game(
         # Following parents up from the root either comes back to it (a cycle)
         # or ends at another node with no parent (a root the file did not name).
         seen_up = {root}
-        up = parents[root]
-        while up in parents and up not in seen_up:
-            seen_up.add(up)
-            up = parents[up]
-        if up == root:
+        above = parents[root]
+        while above in parents and above not in seen_up:
+            seen_up.add(above)
+            above = parents[above]
+        if above == root:
             raise GameError(
                 f"the root {root!r} is on a cycle (it is a child of {parents[root]!r})", "game.root"
             )
