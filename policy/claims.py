@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from policy.files import MAX_CATALOGUE_BYTES, InputError, parse_toml, read_text
+from policy import files
+from policy.files import InputError, parse_toml, read_text
 
 __all__ = [
     "KINDS", "STATUSES", "Claim", "ClaimsError", "cited_catalogue", "default_path", "load_claims",
@@ -183,7 +184,7 @@ def load_claims(path: Path | None = None) -> dict[str, Claim]:
     """
     file = Path(path) if path is not None else default_path()
     try:
-        data = parse_toml(read_text(file, MAX_CATALOGUE_BYTES, regular_only=True))
+        data = parse_toml(read_text(file, files.MAX_CATALOGUE_BYTES, regular_only=True))
     except InputError as err:
         where = str(file)  # the message of a TOML error has the line already
         reason = err.message.removeprefix("cannot read: ")

@@ -63,7 +63,7 @@ def _size_text(limit: int) -> str:
     return f"{limit // 2**20} MiB" if limit >= 2**20 else f"{limit} bytes"
 
 
-def read_bytes(path: str | Path, limit: int = MAX_INPUT_BYTES, *, regular_only: bool = False) -> bytes:
+def read_bytes(path: str | Path, limit: int | None = None, *, regular_only: bool = False) -> bytes:
     """The content of a file, refused when it holds more than ``limit`` bytes.
 
     Parameters
@@ -71,7 +71,8 @@ def read_bytes(path: str | Path, limit: int = MAX_INPUT_BYTES, *, regular_only: 
     path
         The file.
     limit
-        The most bytes accepted; one more is read to tell a file that is too large.
+        The most bytes accepted (default :data:`MAX_INPUT_BYTES`); one more is
+        read to tell a file that is too large.
     regular_only
         Refuse anything but a regular file (pipes, devices, sockets), without
         blocking on it: for files a game file names, which the user did not.
@@ -82,6 +83,8 @@ def read_bytes(path: str | Path, limit: int = MAX_INPUT_BYTES, *, regular_only: 
         When the file cannot be opened or read, is a directory, is not a regular
         file (with ``regular_only``), or is larger than ``limit``.
     """
+    if limit is None:
+        limit = MAX_INPUT_BYTES
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
     if regular_only:
         flags |= getattr(os, "O_NONBLOCK", 0)
@@ -113,7 +116,7 @@ def read_bytes(path: str | Path, limit: int = MAX_INPUT_BYTES, *, regular_only: 
     return b"".join(chunks)
 
 
-def read_text(path: str | Path, limit: int = MAX_INPUT_BYTES, *, regular_only: bool = False) -> str:
+def read_text(path: str | Path, limit: int | None = None, *, regular_only: bool = False) -> str:
     """A UTF-8 file as text (a leading byte-order mark is dropped); see :func:`read_bytes`.
 
     Raises

@@ -49,6 +49,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from policy import files
 from policy.expr import (
     MAX_LITERAL_DIGITS,
     MAX_LITERAL_EXPONENT,
@@ -58,7 +59,7 @@ from policy.expr import (
     evaluate,
     parse,
 )
-from policy.files import MAX_INPUT_BYTES, InputError, read_bytes
+from policy.files import InputError, read_bytes
 from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, build_game, gc_paused
 
 __all__ = [
@@ -385,11 +386,11 @@ def _source(path_or_text: str | Path | IO[str] | IO[bytes], file: str, magic: st
             raise GambitFormatError(err.message, file=name) from None
         return _decode(data), name
     if isinstance(path_or_text, io.TextIOBase) or hasattr(path_or_text, "read"):
-        data2: Any = path_or_text.read(MAX_INPUT_BYTES + 1)
-        if len(data2) > MAX_INPUT_BYTES:
+        data2: Any = path_or_text.read(files.MAX_INPUT_BYTES + 1)
+        if len(data2) > files.MAX_INPUT_BYTES:
             given = getattr(path_or_text, "name", None)
             raise GambitFormatError(
-                f"more than {MAX_INPUT_BYTES // 2**20} MiB to read, the limit",
+                f"more than {files.MAX_INPUT_BYTES // 2**20} MiB to read, the limit",
                 file=given if isinstance(given, str) and file == "<string>" else file,
             )
         given = getattr(path_or_text, "name", None)
