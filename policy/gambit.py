@@ -741,6 +741,8 @@ def _read_nfg(r: _Reader) -> Game:
         strategies = [[str(k) for k in range(1, count + 1)] for count in counts]
         r.take(_RBRACE, f"'}}' after the {n_players} strategy counts")
     comment = r.string("") if r.kind == _STRING else ""
+    if r.kind not in (_LBRACE, _NUMBER):
+        raise r.unexpected("'{' starting the outcomes, or the first payoff")
     sizes = [len(s) for s in strategies]
     cells = _check_profiles(r, sizes, r.i)
 
@@ -767,7 +769,7 @@ def _read_nfg(r: _Reader) -> Game:
             raise r.error(
                 f"more than {cells} outcome numbers, one per strategy profile", "the end of the file"
             )
-    elif r.kind == _NUMBER:
+    else:  # the payoff version: a number was seen above
         cell_outcomes = []
         for c in range(cells):
             vec = []
@@ -787,8 +789,6 @@ def _read_nfg(r: _Reader) -> Game:
                 "strategy profiles)",
                 "the end of the file",
             )
-    else:
-        raise r.unexpected("'{' starting the outcomes, or the first payoff")
     return _build_table(r, title, players, comment, strategies, cell_outcomes, declared)
 
 
