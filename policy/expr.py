@@ -63,6 +63,7 @@ __all__ = [
     "MAX_LITERAL_DIGITS",
     "MAX_LITERAL_EXPONENT",
     "MAX_MAGNITUDE",
+    "RANGE_TOO_WIDE",
     "Expr",
     "ExprError",
     "IrrationalError",
@@ -95,6 +96,12 @@ exactly but not shown, plotted or solved in floating point, so it is refused
 where it is read (a literal, a TOML number, a leader's value, ``--set``) and
 where exact arithmetic would make it (``99999**64``), with the place.
 """
+
+RANGE_TOO_WIDE = (
+    "the range is wider than floating point can hold (high - low must be at most 1.8e308)"
+)
+"""Message for a ``[low, high]`` range whose width is above :data:`MAX_MAGNITUDE`: sweeps
+and samples over it would compute with infinities."""
 
 MAX_BITS = 10_000
 """Longest numerator or denominator, in bits, that exact arithmetic will build.

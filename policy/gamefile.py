@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from policy.expr import Expr, ExprError, parse, to_text
+from policy.expr import MAX_MAGNITUDE, RANGE_TOO_WIDE, Expr, ExprError, parse, to_text
 from policy.files import InputError, parse_toml, read_text
 from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, Parameter, build_game
 
@@ -222,6 +222,8 @@ class _Reader:
                 hi = self.number(rng[1], f"{path}.range")
                 if lo > hi:
                     raise self.error(f"{path}.range", f"low {lo} is above high {hi}")
+                if hi - lo > MAX_MAGNITUDE:
+                    raise self.error(f"{path}.range", RANGE_TOO_WIDE)
                 bounds = (lo, hi)
                 if default is not None and not lo <= default <= hi:
                     raise self.error(f"{path}.default", f"{default} is outside the range [{lo}, {hi}]")

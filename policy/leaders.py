@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from policy.bundled import bundled_leaders, games_dir
-from policy.expr import ExprError, parse
+from policy.expr import MAX_MAGNITUDE, RANGE_TOO_WIDE, ExprError, parse
 from policy.files import InputError, parse_toml, read_text
 from policy.model import Game
 
@@ -172,6 +172,8 @@ def _value(file: str, name: str, body: Any) -> LeaderValue:
         if not isinstance(rng, list) or len(rng) != 2:
             raise LeaderError(f"{file}: {path}.range: must be [low, high]")
         bounds = (_number(file, f"{path}.range", rng[0]), _number(file, f"{path}.range", rng[1]))
+        if bounds[1] - bounds[0] > MAX_MAGNITUDE:
+            raise LeaderError(f"{file}: {path}.range: {RANGE_TOO_WIDE}")
         if not bounds[0] <= value <= bounds[1]:
             raise LeaderError(f"{file}: {path}.value: {value} is outside its range [{bounds[0]}, {bounds[1]}]")
     sources = body.get("sources", [])

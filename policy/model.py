@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from policy import tolerances
-from policy.expr import Expr, ExprError, evaluate
+from policy.expr import MAX_MAGNITUDE, Expr, ExprError, evaluate
 
 Number = Fraction | float
 """A value in a solution: exact (``Fraction``) or floating point."""
@@ -577,6 +577,17 @@ class Game:
             for start, stop in self.levels[1:]:
                 acc[start:stop] += acc[self.parent[start:stop]]
             leaf_payoff = acc[self.terminals]
+            if exact:
+                # Each expression is within float range, but sums along a path
+                # need not be; past it, nothing could show or float-solve them.
+                big = np.abs(leaf_payoff) > MAX_MAGNITUDE
+                if big.any():
+                    t = int(self.terminals[np.argwhere(big)[0][0]])
+                    raise self.error(
+                        "the payoffs along the path to this node add up beyond the range of "
+                        "floating point (magnitude at most 1.8e308)",
+                        f"{self.location(t)}.payoffs",
+                    )
         elif len(with_outcome) == len(self.terminals):
             leaf_payoff = own[table.terminal_rows]
         else:

@@ -303,3 +303,20 @@ def test_nfkc_lookalike_names_are_refused() -> None:
     with pytest.raises(ExprError, match="NFKC"):
         parse("𝐱 * 2", ["x"])
     assert parse("é + 1", ["é"]).names == {"é"}  # names that NFKC keeps are fine
+
+
+def test_payoffs_adding_up_beyond_float_range_along_a_path_are_located() -> None:
+    path = HOSTILE / "path_sum.toml"
+    code, _, err = invoke("solve", str(path))
+    one_error_line(code, err, f"{path}: nodes.end.payoffs", "add up beyond the range of floating point")
+    code, _, err = invoke("solve", str(path), "--float")
+    one_error_line(code, err, f"{path}: nodes.end.payoffs", "not a finite number")
+
+
+def test_ranges_wider_than_a_float_are_refused() -> None:
+    path = HOSTILE / "wide_range.toml"
+    code, _, err = invoke("validate", str(path))
+    one_error_line(code, err, f"{path}:7: parameters.x.range", "wider than floating point")
+    leader = HOSTILE / "wide_leader.toml"
+    with pytest.raises(LeaderError, match=f"^{leader}: values.x.range: the range is wider"):
+        load_leader(leader)
