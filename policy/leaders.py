@@ -99,7 +99,8 @@ def find_leader(name_or_path: str) -> Path:
     path = Path(name_or_path)
     if path.suffix == ".toml" or os.sep in name_or_path or "/" in name_or_path:
         if not path.is_file():
-            raise LeaderError(f"{name_or_path}: no such leader file")
+            what = "not a regular file" if path.exists() else "no such leader file"
+            raise LeaderError(f"{name_or_path}: {what}")
         return path
     candidate = games_dir() / "leaders" / f"{name_or_path}.toml"
     if not candidate.is_file():

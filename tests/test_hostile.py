@@ -320,3 +320,10 @@ def test_ranges_wider_than_a_float_are_refused() -> None:
     leader = HOSTILE / "wide_leader.toml"
     with pytest.raises(LeaderError, match=f"^{leader}: values.x.range: the range is wider"):
         load_leader(leader)
+
+
+def test_a_leader_that_is_a_device_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "zero.toml"
+    path.symlink_to("/dev/zero")
+    with pytest.raises(LeaderError, match=f"^{path}: not a regular file$"):
+        load_leader(path)
