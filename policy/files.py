@@ -147,8 +147,8 @@ def parse_toml(text: str) -> dict[str, Any]:
     InputError
         For text that is not valid TOML (with the line ``tomllib`` names), a key
         with more than :data:`MAX_KEY_PARTS` dotted parts, arrays or inline
-        tables nested deeper than the Python stack allows, or a float whose
-        exponent is too large to read.
+        tables nested deeper than the Python stack allows, a float whose
+        exponent is too large to read, or an integer of thousands of digits.
     """
     text = text.removeprefix("\ufeff")
     long_key = _LONG_KEY.search(text)
@@ -165,6 +165,10 @@ def parse_toml(text: str) -> dict[str, Any]:
         raise InputError(f"number {_short(err.text)} is out of range", found) from None
     except RecursionError:
         raise InputError("not valid TOML: arrays or inline tables are nested too deeply") from None
+    except ValueError:  # Python refuses to convert integers of thousands of digits
+        long_number = re.search(r"[0-9A-Fa-f_]{1000,}", text)
+        where = text.count("\n", 0, long_number.start()) + 1 if long_number else None
+        raise InputError("a number with too many digits to read", where) from None
 
 
 class _BadFloat(Exception):

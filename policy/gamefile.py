@@ -16,7 +16,15 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from policy.expr import MAX_MAGNITUDE, RANGE_TOO_WIDE, Expr, ExprError, parse, to_text
+from policy.expr import (
+    MAX_LITERAL_DIGITS,
+    MAX_MAGNITUDE,
+    RANGE_TOO_WIDE,
+    Expr,
+    ExprError,
+    parse,
+    to_text,
+)
 from policy.files import InputError, parse_toml, read_text
 from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, Parameter, build_game
 
@@ -355,6 +363,8 @@ class _Reader:
                 raise self.error(f"{path}.facts.{key}", f"{key!r} is not a usable fact name (letters, digits, _)")
             if isinstance(value, bool) or not isinstance(value, (str, int)):
                 raise self.error(f"{path}.facts.{key}", "must be a string (or a whole number, such as a year)")
+            if isinstance(value, int) and abs(value) >= 10**MAX_LITERAL_DIGITS:
+                raise self.error(f"{path}.facts.{key}", f"more than {MAX_LITERAL_DIGITS} digits")
             out.append((key, str(value)))
         return tuple(out)
 

@@ -327,3 +327,17 @@ def test_a_leader_that_is_a_device_is_refused(tmp_path: Path) -> None:
     path.symlink_to("/dev/zero")
     with pytest.raises(LeaderError, match=f"^{path}: not a regular file$"):
         load_leader(path)
+
+
+def test_a_toml_integer_of_thousands_of_digits_is_one_error() -> None:
+    with pytest.raises(GameFileError, match="too many digits") as info:
+        loads_game('[game]\ntitle = "t"\nx = ' + "9" * 5000 + "\n", "digits.toml")
+    assert info.value.line == 3
+
+
+def test_a_huge_whole_number_fact_is_refused() -> None:
+    text = (HOSTILE / "bom.toml").read_text(encoding="utf-8-sig").replace(
+        "payoffs = { A = 1 }", "payoffs = { A = 1 }\nfacts = { year = 0x" + "f" * 5000 + " }"
+    )
+    with pytest.raises(GameFileError, match="nodes.end.facts.year: more than 400 digits"):
+        loads_game(text, "fact.toml")
