@@ -261,7 +261,7 @@ class _Reader:
         claims: frozenset[str] | None,
     ) -> NodeSpec:
         path = f"nodes.{name}"
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):
             raise self.error(path, f"{name!r} is not a usable node name (letters, digits, _ and -)")
         if not isinstance(body, dict):
             raise self.error(path, "must be a table")
@@ -359,7 +359,7 @@ class _Reader:
             raise self.error(f"{path}.facts", "must be a table { fact = \"value\", ... }")
         out = []
         for key, value in facts.items():
-            if not PARAMETER_NAME.match(key):
+            if not PARAMETER_NAME.fullmatch(key):
                 raise self.error(f"{path}.facts.{key}", f"{key!r} is not a usable fact name (letters, digits, _)")
             if isinstance(value, bool) or not isinstance(value, (str, int)):
                 raise self.error(f"{path}.facts.{key}", "must be a string (or a whole number, such as a year)")

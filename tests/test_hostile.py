@@ -341,3 +341,14 @@ def test_a_huge_whole_number_fact_is_refused() -> None:
     )
     with pytest.raises(GameFileError, match="nodes.end.facts.year: more than 400 digits"):
         loads_game(text, "fact.toml")
+
+
+@pytest.mark.parametrize("table", ['parameters."p\\n"', 'nodes."s\\n"'])
+def test_names_with_a_trailing_newline_are_refused(table: str) -> None:
+    text = (
+        '[game]\ntitle = "t"\nplayers = ["A"]\n[parameters.q]\ndescription = "d"\n'
+        '[nodes.s]\nplayer = "A"\nactions = { go = "e" }\n[nodes.e]\npayoffs = { A = 1 }\n'
+    )
+    text += f'[{table}]\n' + ('description = "d"\n' if "parameters" in table else "payoffs = { A = 1 }\n")
+    with pytest.raises(GameFileError, match="is not a usable"):
+        loads_game(text)
