@@ -386,15 +386,13 @@ def _source(path_or_text: str | Path | IO[str] | IO[bytes], file: str, magic: st
             raise GambitFormatError(err.message, file=name) from None
         return _decode(data), name
     if isinstance(path_or_text, io.TextIOBase) or hasattr(path_or_text, "read"):
-        data2: Any = path_or_text.read(files.MAX_INPUT_BYTES + 1)
-        if len(data2) > files.MAX_INPUT_BYTES:
-            given = getattr(path_or_text, "name", None)
-            raise GambitFormatError(
-                f"more than {files.MAX_INPUT_BYTES // 2**20} MiB to read, the limit",
-                file=given if isinstance(given, str) and file == "<string>" else file,
-            )
         given = getattr(path_or_text, "name", None)
         name = given if isinstance(given, str) and file == "<string>" else file
+        data2: Any = path_or_text.read(files.MAX_INPUT_BYTES + 1)
+        if len(data2) > files.MAX_INPUT_BYTES:
+            raise GambitFormatError(
+                f"more than {files.MAX_INPUT_BYTES // 2**20} MiB to read, the limit", file=name
+            )
         return (data2 if isinstance(data2, str) else _decode(data2)), name
     raise TypeError(f"cannot read a game from {type(path_or_text).__name__}")
 

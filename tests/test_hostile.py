@@ -352,3 +352,9 @@ def test_names_with_a_trailing_newline_are_refused(table: str) -> None:
     text += f'[{table}]\n' + ('description = "d"\n' if "parameters" in table else "payoffs = { A = 1 }\n")
     with pytest.raises(GameFileError, match="is not a usable"):
         loads_game(text)
+
+
+def test_an_open_stream_is_read_with_a_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "MAX_INPUT_BYTES", 2**20)
+    with open("/dev/zero", "rb") as stream, pytest.raises(GambitFormatError, match="^/dev/zero: more than 1 MiB"):
+        read_efg(stream)
