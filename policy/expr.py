@@ -506,8 +506,8 @@ class _Converter:
         text = self.segment(node)
         if text and text != node.id:
             raise self.error(
-                f"name {text!r} is not plain text: it would be read as {node.id!r} "
-                "(Unicode NFKC); write the name as declared",
+                f"name {text!r} has look-alike characters that Python reads as {node.id!r} "
+                "(Unicode NFKC normalisation); write the name exactly as declared",
                 node,
             )
 
