@@ -107,6 +107,14 @@ class PolicyGroup(click.Group):
             sys.exit(130)
 
 
+def no_empty_leader(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Refuse ``-l ''``, which would otherwise quietly mean no leader (or every leader)."""
+    for item in value if isinstance(value, tuple) else (value,):
+        if item is not None and not any(name.strip() for name in item.split(",")):
+            raise click.BadParameter("needs a leader name or a profile file, not an empty value")
+    return value
+
+
 @click.group(cls=PolicyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="policy-games")
 @click.option("--no-color", "--no-colour", "no_color", is_flag=True,
@@ -129,7 +137,7 @@ def main(ctx: click.Context, no_color: bool) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--leader", "-l", help="Also check chance probabilities at this leader's values.")
+@click.option("--leader", "-l", callback=no_empty_leader, help="Also check chance probabilities at this leader's values.")
 def validate(files: tuple[str, ...], leader: str | None) -> None:
     """Check game files (.toml, .efg, .nfg); print one line per file.
 
@@ -162,7 +170,7 @@ def validate(files: tuple[str, ...], leader: str | None) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--leader", "-l", help="Leader profile: a bundled name (stalin) or a file.")
+@click.option("--leader", "-l", callback=no_empty_leader, help="Leader profile: a bundled name (stalin) or a file.")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
 @method_options
 @budget_options
@@ -253,6 +261,7 @@ def leaders_option(help_text: str, plural: bool = True) -> Callable[[F], F]:
         "-l",
         "leaders",
         multiple=True,
+        callback=no_empty_leader,
         metavar="L[,L...]",
         help=help_text + " Bundled names (stalin) or profile files; repeat or separate with commas.",
     )
@@ -578,7 +587,7 @@ def _sweep(
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--leader", "-l", help="Leader profile: its values fix the parameters not varied.")
+@click.option("--leader", "-l", callback=no_empty_leader, help="Leader profile: its values fix the parameters not varied.")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
 @click.option("--vary", multiple=True, required=True, metavar="NAME[=LOW:HIGH]",
               help="A parameter to vary over its declared range, or LOW:HIGH; give one or two.")
@@ -662,7 +671,7 @@ def _progress_bar(stack: Any, what: str, started: float) -> Callable[[int, int],
 @main.command()
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.argument("target", type=click.Path(dir_okay=False))
-@click.option("--leader", "-l", help="Gambit files have no parameters: evaluate at this leader's values.")
+@click.option("--leader", "-l", callback=no_empty_leader, help="Gambit files have no parameters: evaluate at this leader's values.")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
 @library_errors
 def convert(source: str, target: str, leader: str | None, assignments: tuple[str, ...]) -> None:
@@ -691,7 +700,7 @@ RENDER_SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--leader", "-l", help="Leader profile: a bundled name (stalin) or a file.")
+@click.option("--leader", "-l", callback=no_empty_leader, help="Leader profile: a bundled name (stalin) or a file.")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
 @method_options
 @click.option("--no-solve", is_flag=True, help="Draw the game alone, without an equilibrium.")

@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KINDS", "STATUSES", "Claim", "ClaimsError", "default_path", "load_claims"]
+from policy import files
+from policy.files import InputError, parse_toml, read_text
+
+__all__ = [
+    "KINDS", "STATUSES", "Claim", "ClaimsError", "cited_catalogue", "default_path", "load_claims",
+]
 
 #: Where a claim comes from.
 KINDS = frozenset({"thread", "external"})
@@ -112,6 +116,49 @@ def default_path() -> Path:
     return Path(__file__).resolve().parent.parent / "seeds" / "claims.toml"
 
 
+def cited_catalogue(game_dir: Path, ref: str) -> Path:
+    """The catalogue a game file names with ``game.claims``, checked to be allowed.
+
+    A game file must not make the tool read files the user did not name, so the
+    path must be relative, and lead (after following symbolic links) to a file
+    inside the game file's folder or below it. Whether it is a regular file of
+    sensible size is checked when it is read (:func:`load_claims`).
+
+    Parameters
+    ----------
+    game_dir
+        The folder of the game file.
+    ref
+        The value of ``game.claims``.
+
+    Raises
+    ------
+    ClaimsError
+        When the path is empty, absolute, or leads outside ``game_dir``
+        (the message has no file name; the caller adds the game file's).
+    """
+    if not ref.strip():
+        raise ClaimsError("must be the path of a claims catalogue, not empty")
+    if "\0" in ref:
+        raise ClaimsError("the path holds a NUL character")
+    relative = Path(ref)
+    if relative.is_absolute() or relative.drive:
+        raise ClaimsError(
+            f"{ref!r} is an absolute path; name a catalogue beside the game file, by a relative path"
+        )
+    try:
+        inside = game_dir.resolve()
+        target = (game_dir / relative).resolve()
+    except (OSError, RuntimeError) as err:  # a symlink loop
+        raise ClaimsError(f"cannot follow {ref!r}: {err}") from None
+    if not target.is_relative_to(inside):
+        raise ClaimsError(
+            f"{ref!r} leads outside the game file's folder; a game may only cite a catalogue "
+            "in its own folder or below it"
+        )
+    return target
+
+
 def load_claims(path: Path | None = None) -> dict[str, Claim]:
     """Read and check a claims catalogue.
 
@@ -131,16 +178,19 @@ def load_claims(path: Path | None = None) -> dict[str, Claim]:
         If the file cannot be read or parsed, or a claim is malformed: a
         missing or unknown key, a value of the wrong type, an unknown ``kind``
         or ``status``, a contested or wrong claim without ``why``, a thread
-        claim without ``post`` or an external claim without ``source``.
+        claim without ``post`` or an external claim without ``source``; also
+        when it is not a regular file or is larger than
+        :data:`policy.files.MAX_CATALOGUE_BYTES`.
     """
     file = Path(path) if path is not None else default_path()
     try:
-        with file.open("rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as err:
-        raise ClaimsError(f"{file}: cannot read the claims catalogue ({err.strerror})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ClaimsError(f"{file}: not valid TOML: {err}") from None
+        data = parse_toml(read_text(file, files.MAX_CATALOGUE_BYTES, regular_only=True))
+    except InputError as err:
+        where = str(file)  # the message of a TOML error has the line already
+        reason = err.message.removeprefix("cannot read: ")
+        if reason != err.message:
+            raise ClaimsError(f"{where}: cannot read the claims catalogue ({reason})") from None
+        raise ClaimsError(f"{where}: {err.message}") from None
 
     extra = sorted(set(data) - {"claims"})
     if extra:

@@ -14,11 +14,18 @@ arguments) and ``abs``/``sqrt``/``exp``/``log`` (one argument).
 
 Hostile input is cut off early and cheaply: text longer than
 :data:`MAX_LENGTH`, nesting deeper than :data:`MAX_DEPTH`, number literals with
-more than :data:`MAX_LITERAL_DIGITS` digits or a decimal exponent beyond
-:data:`MAX_LITERAL_EXPONENT`, and exponents of ``**`` that are not constants
-with magnitude at most :data:`MAX_EXPONENT`. Exact arithmetic refuses to build
-numerators or denominators longer than :data:`MAX_BITS` bits, so no evaluation
-can build a huge integer.
+more than :data:`MAX_LITERAL_DIGITS` digits, a decimal exponent beyond
+:data:`MAX_LITERAL_EXPONENT` or a magnitude above :data:`MAX_MAGNITUDE` (the
+largest float), and exponents of ``**`` that are not constants with magnitude
+at most :data:`MAX_EXPONENT`. Exact arithmetic refuses to build numerators or
+denominators longer than :data:`MAX_BITS` bits, or values beyond
+:data:`MAX_MAGNITUDE`, so no evaluation can build a huge integer or a number
+that floating point cannot hold.
+
+A name is read as written: Python's parser turns ``ｘ`` (fullwidth) and ``𝐱``
+(mathematical bold) into ``x`` (Unicode NFKC normalisation), so a name whose
+text that normalisation changes is refused, with its column, rather than
+silently read as another name.
 
 Constant sub-expressions are folded at parse time when their value is rational
 and could itself be written as a literal (``2/3``, ``0.1 + 0.2``, ``sqrt(4/9)``),
@@ -36,6 +43,7 @@ import functools
 import math
 import numbers
 import re
+import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -54,6 +62,8 @@ __all__ = [
     "MAX_LENGTH",
     "MAX_LITERAL_DIGITS",
     "MAX_LITERAL_EXPONENT",
+    "MAX_MAGNITUDE",
+    "RANGE_TOO_WIDE",
     "Expr",
     "ExprError",
     "IrrationalError",
@@ -77,6 +87,21 @@ MAX_LITERAL_DIGITS = 400
 
 MAX_LITERAL_EXPONENT = 400
 """Largest decimal order of magnitude of a number literal (``1e400``, ``1e-400``)."""
+
+MAX_MAGNITUDE = int(sys.float_info.max)
+"""Largest magnitude of any number read or computed exactly (about 1.8e308).
+
+It is the largest double-precision float: a number above it could be solved
+exactly but not shown, plotted or solved in floating point, so it is refused
+where it is read (a literal, a TOML number, a leader's value, ``--set``) and
+where exact arithmetic would make it (``99999**64``), with the place.
+"""
+
+RANGE_TOO_WIDE = (
+    "the range is wider than floating point can hold (high - low must be at most 1.8e308)"
+)
+"""Message for a ``[low, high]`` range whose width is above :data:`MAX_MAGNITUDE`: sweeps
+and samples over it would compute with infinities."""
 
 MAX_BITS = 10_000
 """Longest numerator or denominator, in bits, that exact arithmetic will build.
@@ -289,6 +314,7 @@ def parse(source: str | int | float | Decimal | Fraction, names: Collection[str]
         small = abs(value.numerator) < _LITERAL_LIMIT and value.denominator < _LITERAL_LIMIT
         if not small and _number_text(value) is None:
             raise ExprError(f"number has more than {MAX_LITERAL_DIGITS} digits")
+        _check_magnitude(value, "number")
     elif isinstance(source, float):
         if not math.isfinite(source):
             raise ExprError(f"number {source!r} is not finite")
@@ -327,14 +353,35 @@ def _parse_text(source: str, declared: frozenset[str]) -> Expr:
 def _plain_number(text: str) -> Fraction | None:
     """The value of text that is just a signed decimal or ``p/q``, else None."""
     if _PLAIN_DECIMAL.fullmatch(text):
-        return _decimal_to_fraction(Decimal(text))
+        return _decimal_to_fraction(_read_decimal(text))
     match = _PLAIN_RATIO.fullmatch(text)
     if match:
         num, den = match.groups()
         if len(num.lstrip("-")) > MAX_LITERAL_DIGITS or len(den) > MAX_LITERAL_DIGITS:
             raise ExprError(f"number literal has more than {MAX_LITERAL_DIGITS} digits")
-        return Fraction(int(num), int(den))
+        return _check_magnitude(Fraction(int(num), int(den)), "number literal")
     return None
+
+
+def _read_decimal(text: str) -> Decimal:
+    """A decimal from literal text; an exponent ``decimal`` cannot hold is out of range."""
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ExprError(
+            f"number literal is out of range (magnitude beyond 1e±{MAX_LITERAL_EXPONENT})"
+        ) from None
+
+
+def _check_magnitude(value: Fraction, what: str) -> Fraction:
+    """``value``, unless its magnitude is above :data:`MAX_MAGNITUDE`."""
+    if abs(value.numerator) > MAX_MAGNITUDE * value.denominator:
+        order = math.log10(abs(value.numerator)) - math.log10(value.denominator)
+        raise ExprError(
+            f"{what} is about {'-' if value < 0 else ''}1e{int(order)}, beyond the range of "
+            "floating point (magnitude at most 1.8e308)"
+        )
+    return value
 
 
 def _decimal_to_fraction(value: Decimal) -> Fraction:
@@ -349,6 +396,8 @@ def _decimal_to_fraction(value: Decimal) -> Fraction:
         raise ExprError(
             f"number literal is out of range (magnitude beyond 1e±{MAX_LITERAL_EXPONENT})"
         )
+    if value.adjusted() >= 308:
+        return _check_magnitude(Fraction(value), "number")
     return Fraction(value)
 
 
@@ -425,13 +474,19 @@ class _Converter:
                 raise self.error("only decimal number literals are allowed", node)
             if value >= _LITERAL_LIMIT:
                 raise self.error(f"number literal has more than {MAX_LITERAL_DIGITS} digits", node)
-            return Fraction(value)
+            try:
+                return _check_magnitude(Fraction(value), "number")
+            except ExprError as err:
+                raise self.error(err.message, node) from None
         if isinstance(value, float):
             segment = self.segment(node) or repr(value)
             try:
                 return _decimal_to_fraction(Decimal(segment))
             except InvalidOperation:
-                raise self.error(f"cannot read number {segment!r}", node) from None
+                raise self.error(
+                    f"number literal is out of range (magnitude beyond 1e±{MAX_LITERAL_EXPONENT})",
+                    node,
+                ) from None
             except ExprError as err:
                 raise self.error(err.message, node) from None
         if isinstance(value, complex):
@@ -446,7 +501,18 @@ class _Converter:
             raise self.error("'...' is not allowed", node)
         raise self.error(f"constant {type(value).__name__} is not allowed", node)
 
+    def written(self, node: ast.Name) -> None:
+        """Refuse a name that Python's parser normalised (NFKC) from what the text says."""
+        text = self.segment(node)
+        if text and text != node.id:
+            raise self.error(
+                f"name {text!r} has look-alike characters that Python reads as {node.id!r} "
+                "(Unicode NFKC normalisation); write the name exactly as declared",
+                node,
+            )
+
     def name(self, node: ast.Name) -> str:
+        self.written(node)
         if node.id in self.declared:
             return node.id
         if node.id in FUNCTIONS:
@@ -495,6 +561,7 @@ class _Converter:
                 f"only the functions {_ALLOWED_FUNCTIONS} can be called, by name", node
             )
         fname = node.func.id
+        self.written(node.func)
         if fname not in FUNCTIONS:
             raise self.error(
                 f"function {fname!r} is not allowed (allowed: {_ALLOWED_FUNCTIONS})", node
@@ -549,7 +616,7 @@ class _Converter:
 def _check_size(value: Fraction) -> Fraction:
     if value.numerator.bit_length() > MAX_BITS or value.denominator.bit_length() > MAX_BITS:
         raise ExprError(f"number too large for exact arithmetic (over {MAX_BITS} bits)")
-    return value
+    return _check_magnitude(value, "value")
 
 
 def _irrational(what: str) -> IrrationalError:

@@ -49,14 +49,17 @@ from typing import IO, Any
 
 import numpy as np
 
+from policy import files
 from policy.expr import (
     MAX_LITERAL_DIGITS,
     MAX_LITERAL_EXPONENT,
+    MAX_MAGNITUDE,
     Expr,
     ExprError,
     evaluate,
     parse,
 )
+from policy.files import InputError, read_bytes
 from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, build_game, gc_paused
 
 __all__ = [
@@ -296,6 +299,13 @@ def _is_integer(text: str) -> bool:
 
 def _exact_number(text: str) -> Fraction:
     """The exact value of a number token; ValueError says why there is none."""
+    value = _exact_value(text)
+    if abs(value.numerator) > MAX_MAGNITUDE * value.denominator:
+        raise ValueError("beyond the range of floating point (magnitude at most 1.8e308)")
+    return value
+
+
+def _exact_value(text: str) -> Fraction:
     if _is_integer(text):
         if len(text) > MAX_LITERAL_DIGITS + 1:
             raise ValueError(f"more than {MAX_LITERAL_DIGITS} digits")
@@ -371,14 +381,18 @@ def _source(path_or_text: str | Path | IO[str] | IO[bytes], file: str, magic: st
     if isinstance(path_or_text, Path):
         name = str(path_or_text) if file == "<string>" else file
         try:
-            data = path_or_text.read_bytes()
-        except OSError as err:
-            raise GambitFormatError(f"cannot read: {err.strerror or err}", file=name) from None
+            data = read_bytes(path_or_text)
+        except InputError as err:
+            raise GambitFormatError(err.message, file=name) from None
         return _decode(data), name
     if isinstance(path_or_text, io.TextIOBase) or hasattr(path_or_text, "read"):
-        data2: Any = path_or_text.read()
         given = getattr(path_or_text, "name", None)
         name = given if isinstance(given, str) and file == "<string>" else file
+        data2: Any = path_or_text.read(files.MAX_INPUT_BYTES + 1)
+        if len(data2) > files.MAX_INPUT_BYTES:
+            raise GambitFormatError(
+                f"more than {files.MAX_INPUT_BYTES // 2**20} MiB to read, the limit", file=name
+            )
         return (data2 if isinstance(data2, str) else _decode(data2)), name
     raise TypeError(f"cannot read a game from {type(path_or_text).__name__}")
 
@@ -715,13 +729,20 @@ def _read_nfg(r: _Reader) -> Game:
             strategies.append(normalize_labels(labels))
         r.take(_RBRACE, f"'}}' after the strategies of the {n_players} players")
     else:
+        counts = []
         for p in players:
-            count = r.integer(f"the number of strategies of {_quote(p)}", 1)
-            strategies.append([str(k) for k in range(1, count + 1)])
+            counts.append(r.integer(f"the number of strategies of {_quote(p)}", 1))
+            # Every strategy profile needs at least one token below, so counts
+            # whose product exceeds the tokens left are refused before any
+            # label is made for them.
+            _check_profiles(r, counts, r.i - 1)
+        strategies = [[str(k) for k in range(1, count + 1)] for count in counts]
         r.take(_RBRACE, f"'}}' after the {n_players} strategy counts")
     comment = r.string("") if r.kind == _STRING else ""
+    if r.kind not in (_LBRACE, _NUMBER):
+        raise r.unexpected("'{' starting the outcomes, or the first payoff")
     sizes = [len(s) for s in strategies]
-    cells = int(np.prod(sizes, dtype=object))
+    cells = _check_profiles(r, sizes, r.i)
 
     cell_outcomes: list[Outcome | None]
     declared: list[Outcome] = []
@@ -746,7 +767,7 @@ def _read_nfg(r: _Reader) -> Game:
             raise r.error(
                 f"more than {cells} outcome numbers, one per strategy profile", "the end of the file"
             )
-    elif r.kind == _NUMBER:
+    else:  # the payoff version: a number was seen above
         cell_outcomes = []
         for c in range(cells):
             vec = []
@@ -766,9 +787,29 @@ def _read_nfg(r: _Reader) -> Game:
                 "strategy profiles)",
                 "the end of the file",
             )
-    else:
-        raise r.unexpected("'{' starting the outcomes, or the first payoff")
     return _build_table(r, title, players, comment, strategies, cell_outcomes, declared)
+
+
+def _check_profiles(r: _Reader, sizes: Sequence[int], at: int) -> int:
+    """The number of strategy profiles, refused when the file is too short to hold them.
+
+    Each profile needs at least one token (an outcome number, or a payoff per
+    player), so a product of strategy counts above the number of tokens left
+    in the file cannot be right; checking it first keeps a file of a few bytes
+    from declaring a table of 10**18 cells.
+    """
+    cells = 1
+    left = len(r.kinds) - r.i
+    for size in sizes:
+        cells *= size
+        if cells > left:
+            shape = " x ".join(str(s) for s in sizes)
+            raise r.error(
+                f"strategy counts {shape} make more strategy profiles than the "
+                f"{left} tokens left in the file can give payoffs or outcomes to",
+                at=at,
+            )
+    return cells
 
 
 def _build_table(

@@ -8,15 +8,24 @@ the key path, and says what to do.
 
 from __future__ import annotations
 
+import keyword
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from policy.expr import Expr, ExprError, parse, to_text
+from policy.expr import (
+    MAX_LITERAL_DIGITS,
+    MAX_MAGNITUDE,
+    RANGE_TOO_WIDE,
+    Expr,
+    ExprError,
+    parse,
+    to_text,
+)
+from policy.files import InputError, parse_toml, read_text
 from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, Parameter, build_game
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -57,11 +66,9 @@ def load_game(path: str | Path, known_claims: Sequence[str] | None = None) -> Ga
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise GameFileError(str(path), "", f"cannot read: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise GameFileError(str(path), "", "not UTF-8 text") from None
+        text = read_text(path)
+    except InputError as err:
+        raise GameFileError(str(path), "", err.message, err.line) from None
     return loads_game(text, str(path), known_claims=known_claims, base=path.parent)
 
 
@@ -72,21 +79,16 @@ def loads_game(
     base: Path | None = None,
 ) -> Game:
     """Read and validate a game from TOML text (``file`` names it in errors)."""
+    text = text.removeprefix("\ufeff")
     reader = _Reader(text, file)
     try:
-        data = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as err:
-        line = _toml_error_line(str(err))
-        raise GameFileError(file, "", f"not valid TOML: {err}", line) from None
+        data = parse_toml(text)
+    except InputError as err:
+        raise GameFileError(file, "", err.message, err.line) from None
     try:
         return reader.game(data, known_claims, base)
     except GameError as err:
         raise reader.error(err.path, err.message) from None
-
-
-def _toml_error_line(message: str) -> int | None:
-    m = re.search(r"line (\d+)", message)
-    return int(m.group(1)) if m else None
 
 
 class _Reader:
@@ -166,14 +168,14 @@ class _Reader:
     ) -> frozenset[str] | None:
         if known is not None:
             return frozenset(known)
-        from policy.claims import ClaimsError, load_claims
+        from policy.claims import ClaimsError, cited_catalogue, load_claims
 
         ref = head.get("claims")
         try:
             if ref is not None:
                 if not isinstance(ref, str):
                     raise self.error("game.claims", "must be the path of a claims catalogue")
-                return frozenset(load_claims((base or Path(".")) / ref))
+                return frozenset(load_claims(cited_catalogue(base or Path("."), ref)))
             return frozenset(load_claims())
         except ClaimsError as err:
             raise self.error("game.claims", str(err)) from None
@@ -209,8 +211,12 @@ class _Reader:
         out: dict[str, Parameter] = {}
         for name, body in table.items():
             path = f"parameters.{name}"
-            if not PARAMETER_NAME.match(name) or name in RESERVED:
+            if not PARAMETER_NAME.fullmatch(name) or name in RESERVED:
                 raise self.error(path, f"{name!r} is not a usable parameter name")
+            if keyword.iskeyword(name) or name in ("True", "False", "None"):
+                raise self.error(
+                    path, f"{name!r} is a Python keyword, which expressions cannot use as a name"
+                )
             if not isinstance(body, dict):
                 raise self.error(path, "must be a table")
             self.check_keys(body, PARAMETER_KEYS, path)
@@ -224,6 +230,8 @@ class _Reader:
                 hi = self.number(rng[1], f"{path}.range")
                 if lo > hi:
                     raise self.error(f"{path}.range", f"low {lo} is above high {hi}")
+                if hi - lo > MAX_MAGNITUDE:
+                    raise self.error(f"{path}.range", RANGE_TOO_WIDE)
                 bounds = (lo, hi)
                 if default is not None and not lo <= default <= hi:
                     raise self.error(f"{path}.default", f"{default} is outside the range [{lo}, {hi}]")
@@ -253,7 +261,7 @@ class _Reader:
         claims: frozenset[str] | None,
     ) -> NodeSpec:
         path = f"nodes.{name}"
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):
             raise self.error(path, f"{name!r} is not a usable node name (letters, digits, _ and -)")
         if not isinstance(body, dict):
             raise self.error(path, "must be a table")
@@ -351,10 +359,12 @@ class _Reader:
             raise self.error(f"{path}.facts", "must be a table { fact = \"value\", ... }")
         out = []
         for key, value in facts.items():
-            if not PARAMETER_NAME.match(key):
+            if not PARAMETER_NAME.fullmatch(key):
                 raise self.error(f"{path}.facts.{key}", f"{key!r} is not a usable fact name (letters, digits, _)")
             if isinstance(value, bool) or not isinstance(value, (str, int)):
                 raise self.error(f"{path}.facts.{key}", "must be a string (or a whole number, such as a year)")
+            if isinstance(value, int) and abs(value) >= 10**MAX_LITERAL_DIGITS:
+                raise self.error(f"{path}.facts.{key}", f"more than {MAX_LITERAL_DIGITS} digits")
             out.append((key, str(value)))
         return tuple(out)
 
@@ -460,7 +470,10 @@ def dump_game(game: Game) -> str:
 def _q(s: str) -> str:
     """A TOML basic string."""
     escaped = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    escaped = "".join(c if c >= " " or c in "\\" else f"\\u{ord(c):04x}" for c in escaped)
+    # TOML allows no control characters in a basic string: C0 and DEL are escaped.
+    escaped = "".join(
+        f"\\u{ord(c):04x}" if c < " " or c == "\x7f" else c for c in escaped
+    )
     return f'"{escaped}"'
 
 

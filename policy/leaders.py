@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from policy.bundled import bundled_leaders, games_dir
-from policy.expr import ExprError, parse
+from policy.expr import MAX_MAGNITUDE, RANGE_TOO_WIDE, ExprError, parse
+from policy.files import InputError, parse_toml, read_text
 from policy.model import Game
 
 VALUE_KEYS = {"value", "range", "sources", "note", "distribution"}
@@ -99,7 +99,8 @@ def find_leader(name_or_path: str) -> Path:
     path = Path(name_or_path)
     if path.suffix == ".toml" or os.sep in name_or_path or "/" in name_or_path:
         if not path.is_file():
-            raise LeaderError(f"{name_or_path}: no such leader file")
+            what = "not a regular file" if path.exists() else "no such leader file"
+            raise LeaderError(f"{name_or_path}: {what}")
         return path
     candidate = games_dir() / "leaders" / f"{name_or_path}.toml"
     if not candidate.is_file():
@@ -113,11 +114,10 @@ def load_leader(name_or_path: str | Path) -> Leader:
     path = find_leader(str(name_or_path))
     file = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except tomllib.TOMLDecodeError as err:
-        raise LeaderError(f"{file}: not valid TOML: {err}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise LeaderError(f"{file}: cannot read: {err}") from None
+        data = parse_toml(read_text(path))
+    except InputError as err:
+        where = file  # the message of a TOML error has the line already
+        raise LeaderError(f"{where}: {err.message}") from None
     head = data.get("leader")
     if not isinstance(head, dict) or not isinstance(head.get("name"), str):
         raise LeaderError(f"{file}: leader.name: missing (a profile starts with [leader] name = ...)")
@@ -157,7 +157,7 @@ def _number(file: str, path: str, raw: Any) -> Fraction:
 
 def _value(file: str, name: str, body: Any) -> LeaderValue:
     path = f"values.{name}"
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise LeaderError(f"{file}: {path}: {name!r} is not a parameter name")
     if not isinstance(body, dict):
         body = {"value": body}
@@ -173,6 +173,8 @@ def _value(file: str, name: str, body: Any) -> LeaderValue:
         if not isinstance(rng, list) or len(rng) != 2:
             raise LeaderError(f"{file}: {path}.range: must be [low, high]")
         bounds = (_number(file, f"{path}.range", rng[0]), _number(file, f"{path}.range", rng[1]))
+        if bounds[1] - bounds[0] > MAX_MAGNITUDE:
+            raise LeaderError(f"{file}: {path}.range: {RANGE_TOO_WIDE}")
         if not bounds[0] <= value <= bounds[1]:
             raise LeaderError(f"{file}: {path}.value: {value} is outside its range [{bounds[0]}, {bounds[1]}]")
     sources = body.get("sources", [])

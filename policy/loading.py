@@ -49,15 +49,21 @@ def load(path: str | Path) -> Game:
     UnknownFormatError
         For a suffix other than ``.toml``, ``.efg`` and ``.nfg``.
     policy.gamefile.GameFileError, policy.gambit.GambitFormatError
-        For a file that cannot be read, with file and line.
+        For a file that cannot be read, with file and line; a file the user
+        names may be a pipe or a device, but no more than
+        :data:`policy.files.MAX_INPUT_BYTES` are read from it.
     """
     path = Path(path)
     suffix = _suffix(path)
     if suffix == ".toml":
-        return load_game(path)
-    if suffix == ".efg":
-        return read_efg(path)
-    return read_nfg(path)
+        game = load_game(path)
+    elif suffix == ".efg":
+        game = read_efg(path)
+    else:
+        game = read_nfg(path)
+    # Bound to its file here, once: errors found later, when the game is
+    # evaluated at some parameter values, then say which file they are in.
+    return game.in_file(str(path))
 
 
 def dumps(game: Game, suffix: str, values: Mapping[str, Fraction] | None = None) -> str:

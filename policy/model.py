@@ -25,6 +25,7 @@ a hundred thousand deep need no recursion.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import functools
 import gc
@@ -38,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from policy import tolerances
-from policy.expr import Expr, ExprError, evaluate
+from policy.expr import MAX_MAGNITUDE, Expr, ExprError, evaluate
 
 Number = Fraction | float
 """A value in a solution: exact (``Fraction``) or floating point."""
@@ -87,15 +88,19 @@ class GameError(ValueError):
 
     ``path`` is the key path of the offending part, as in a game file
     (``nodes.rebuffed.actions.deal``), so readers can point at a line.
+    ``file`` names the game's file for errors found when a game read from one
+    is evaluated (see :meth:`Game.error`); ``""`` otherwise.
     """
 
-    def __init__(self, message: str, path: str = "") -> None:
+    def __init__(self, message: str, path: str = "", file: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.path = path
+        self.file = file
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return f"{self.file}: {text}" if self.file else text
 
 
 class NodeKind(enum.IntEnum):
@@ -350,6 +355,8 @@ class Game:
     """Per node: the descriptive label a Gambit file gave it (not unique); () if none were given."""
     node_infoset_labels: tuple[str, ...] = ()
     """Per node: the Gambit label of its information set or chance event; () if none were given."""
+    file: str = ""
+    """The file the game was read from (set by :func:`policy.loading.load`); "" if none."""
     _node_index: dict[str, int] = field(default_factory=dict, repr=False)
     _cache: dict[object, object] = field(default_factory=dict, repr=False)
 
@@ -504,6 +511,19 @@ class Game:
             return self.node_paths[node]
         return f"nodes.{self.node_names[node]}"
 
+    def in_file(self, file: str) -> Game:
+        """This game, marked as read from ``file`` so that evaluation errors name it."""
+        return dataclasses.replace(self, file=file, _cache={})
+
+    def error(self, message: str, path: str) -> GameError:
+        """A :class:`GameError` at key path ``path`` of this game, naming its file if known.
+
+        For problems found when the game is evaluated (chance probabilities at a
+        leader's values, a division by zero), long after it was read: with
+        several games in one command, the file says which one failed.
+        """
+        return GameError(message, path, file=self.file)
+
     # -- numbers -------------------------------------------------------------------
     def numbers(self, values: Mapping[str, Number], exact: bool = True) -> Numbers:
         """Evaluate payoffs and chance probabilities at ``values``.
@@ -526,7 +546,10 @@ class Game:
         if cached is not None:
             recent.move_to_end(key)
             return cached
-        result = self._evaluate(values, exact)
+        # Infinities and NaNs in float mode are found and reported as errors
+        # below; numpy's warnings about making them would only come first.
+        with np.errstate(all="ignore"):
+            result = self._evaluate(values, exact)
         recent[key] = result
         if len(recent) > NUMBERS_CACHE_SIZE:
             recent.popitem(last=False)
@@ -542,7 +565,7 @@ class Game:
             try:
                 vals[k] = evaluate(e, values, exact=exact)
             except ExprError as err:
-                raise GameError(f"{e.text!r}: {err}", table.where(self, k)) from None
+                raise self.error(f"{e.text!r}: {err}", table.where(self, k)) from None
         n_players = len(self.players)
         zero: Number = Fraction(0) if exact else 0.0
         own = vals[table.payoff_index] if len(table.payoff_index) else np.zeros((0, n_players), dtype=dtype)
@@ -554,6 +577,17 @@ class Game:
             for start, stop in self.levels[1:]:
                 acc[start:stop] += acc[self.parent[start:stop]]
             leaf_payoff = acc[self.terminals]
+            if exact:
+                # Each expression is within float range, but sums along a path
+                # need not be; past it, nothing could show or float-solve them.
+                big = np.abs(leaf_payoff) > MAX_MAGNITUDE
+                if big.any():
+                    t = int(self.terminals[np.argwhere(big)[0][0]])
+                    raise self.error(
+                        "the payoffs along the path to this node add up beyond the range of "
+                        "floating point (magnitude at most 1.8e308)",
+                        f"{self.location(t)}.payoffs",
+                    )
         elif len(with_outcome) == len(self.terminals):
             leaf_payoff = own[table.terminal_rows]
         else:
@@ -569,7 +603,7 @@ class Game:
             if bad.any():
                 c = int(table.chance_edges[np.flatnonzero(bad)[0]])
                 parent = int(self.parent[c])
-                raise GameError(
+                raise self.error(
                     f"probability of {self.action_label[c]!r} is {_show(p[np.flatnonzero(bad)[0]])}, "
                     "outside [0, 1]",
                     f"{self.location(parent)}.probabilities.{self.action_label[c]}",
@@ -580,7 +614,7 @@ class Game:
             if wrong.any():
                 k = int(np.flatnonzero(wrong)[0])
                 node = int(self.parent[table.chance_edges[table.chance_starts[k]]])
-                raise GameError(
+                raise self.error(
                     f"probabilities sum to {_show(totals[k])}, not 1",
                     f"{self.location(node)}.probabilities",
                 )
@@ -589,7 +623,7 @@ class Game:
             bad_payoff = ~np.isfinite(leaf_payoff)
             if bad_payoff.any():
                 t = int(self.terminals[np.argwhere(bad_payoff)[0][0]])
-                raise GameError("payoff is not a finite number", f"{self.location(t)}.payoffs")
+                raise self.error("payoff is not a finite number", f"{self.location(t)}.payoffs")
         return Numbers(exact=exact, leaf_payoff=_readonly(leaf_payoff), edge_prob=_readonly(prob))
 
     def __repr__(self) -> str:
@@ -823,7 +857,22 @@ def build_game(
     elif root not in specs:
         raise GameError(f"unknown node {root!r}", "game.root")
     elif root in parents:
-        raise GameError(f"the root {root!r} has a parent ({parents[root]!r}): a cycle", "game.root")
+        # Following parents up from the root either comes back to it (a cycle)
+        # or ends at another node with no parent (a root the file did not name).
+        seen_up = {root}
+        above = parents[root]
+        while above in parents and above not in seen_up:
+            seen_up.add(above)
+            above = parents[above]
+        if above == root:
+            raise GameError(
+                f"the root {root!r} is on a cycle (it is a child of {parents[root]!r})", "game.root"
+            )
+        raise GameError(
+            f"the root {root!r} is a child of {parents[root]!r}; the root must be a node "
+            "that no action leads to",
+            "game.root",
+        )
 
     # Breadth-first numbering from the root.
     order: list[str] = [root]

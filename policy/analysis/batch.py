@@ -160,7 +160,7 @@ class BatchGame:
         try:
             vals = np.broadcast_to(self._function(block), (len(table.exprs), n))
         except Exception as err:  # a missing value or a bad shape
-            raise GameError(str(err), "parameters") from None
+            raise game.error(str(err), "parameters") from None
         players = len(game.players)
         own = vals[table.payoff_index]  # (outcome nodes, players, N)
         own = np.moveaxis(own, 2, 1)  # (outcome nodes, N, players)
@@ -181,7 +181,7 @@ class BatchGame:
             if bad.any():
                 edge, sample = (int(x) for x in np.argwhere(bad)[0])
                 c = int(table.chance_edges[edge])
-                raise GameError(
+                raise game.error(
                     f"at sample {offset + sample}, the probability of {game.action_label[c]!r} "
                     f"is {p[edge, sample]:.6g}, outside [0, 1]",
                     f"{game.location(int(game.parent[c]))}.probabilities.{game.action_label[c]}",
@@ -191,14 +191,14 @@ class BatchGame:
             if wrong.any():
                 k, sample = (int(x) for x in np.argwhere(wrong)[0])
                 node = int(game.parent[table.chance_edges[table.chance_starts[k]]])
-                raise GameError(
+                raise game.error(
                     f"at sample {offset + sample}, probabilities sum to {totals[k, sample]:.6g}, not 1",
                     f"{game.location(node)}.probabilities",
                 )
             prob[table.chance_edges] = p
         if not np.isfinite(leaf).all():
             t, sample = (int(x) for x in np.argwhere(~np.isfinite(leaf))[0][:2])
-            raise GameError(
+            raise game.error(
                 f"at sample {offset + sample}, a payoff is not a finite number",
                 f"{game.location(int(game.terminals[t]))}.payoffs",
             )
@@ -208,7 +208,8 @@ class BatchGame:
         self, block: Mapping[str, npt.NDArray[np.float64]], n: int, offset: int
     ) -> tuple[Any, Any, Any, Any, Any]:
         game = self.game
-        prob, leaf = self._numbers(block, n, offset)
+        with np.errstate(all="ignore"):  # non-finite numbers become errors in _numbers
+            prob, leaf = self._numbers(block, n, offset)
         players = len(game.players)
         values = np.zeros((game.num_nodes, n, players))
         values[game.terminals] = leaf

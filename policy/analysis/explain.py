@@ -24,14 +24,14 @@ explanation is the structure alone.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from policy.claims import Claim, ClaimsError, default_path, load_claims
+from policy.claims import Claim, ClaimsError, cited_catalogue, default_path, load_claims
 from policy.expr import Expr, ExprError, evaluate
+from policy.files import InputError, parse_toml, read_text
 from policy.leaders import Leader
 from policy.model import Game, NodeKind
 from policy.solvers.result import show_number
@@ -215,12 +215,11 @@ def catalogue_for(path: str | Path) -> Path | None:
         return None
     found = default_path()
     try:
-        with path.open("rb") as handle:
-            head = tomllib.load(handle).get("game", {})
+        head = parse_toml(read_text(path)).get("game", {})
         ref = head.get("claims") if isinstance(head, dict) else None
         if isinstance(ref, str):
-            found = path.parent / ref
-    except (OSError, tomllib.TOMLDecodeError):
+            found = cited_catalogue(path.parent, ref)
+    except (InputError, ClaimsError):
         pass  # the game was read already; a catalogue is optional here
     return found if found.is_file() else None
 
@@ -365,9 +364,8 @@ def _cited_in_file(path: Path | None) -> set[str] | None:
     if path is None:
         return None
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
+        data = parse_toml(read_text(path))
+    except InputError:
         return None
     found: set[str] = set()
     stack: list[object] = [data]
