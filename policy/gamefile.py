@@ -19,7 +19,8 @@ from typing import Any
 from policy.expr import Expr, ExprError, parse, to_text
 from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, Parameter, build_game
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+"""Node names: letters, digits, ``_``, ``-`` and ``.`` (spliced campaigns name nodes ``stage.node``)."""
 PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED = frozenset({"min", "max", "abs", "sqrt", "exp", "log", "chance"})
 
@@ -254,7 +255,7 @@ class _Reader:
     ) -> NodeSpec:
         path = f"nodes.{name}"
         if not NAME.match(name):
-            raise self.error(path, f"{name!r} is not a usable node name (letters, digits, _ and -)")
+            raise self.error(path, f"{name!r} is not a usable node name (letters, digits, _, - and .)")
         if not isinstance(body, dict):
             raise self.error(path, "must be a table")
         self.check_keys(body, NODE_KEYS, path)

@@ -57,6 +57,10 @@ def load(path: str | Path) -> Game:
     path = Path(path)
     suffix = _suffix(path)
     if suffix == ".toml":
+        from policy.campaign import is_campaign, load_campaign
+
+        if is_campaign(path):
+            return load_campaign(path).game
         return load_game(path)
     if suffix == ".efg":
         return read_efg(path)
