@@ -50,7 +50,7 @@ import re
 import tomllib
 import weakref
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -242,6 +242,32 @@ def loads_campaign(text: str, file: str = "<string>", base: Path | None = None) 
 # ---------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------
+def locate(lines: Sequence[str], path: str) -> int | None:
+    """The 1-based line of a key path, where ``table[k]`` is the k-th ``[[table]]``.
+
+    ``stages.coup.transitions[2].next`` is the ``next`` key below the third
+    ``[[stages.coup.transitions]]`` header; other paths go to
+    :func:`policy.gamefile.find_line`.
+    """
+    m = re.match(r"^([A-Za-z0-9_.]+)\[(\d+)\](?:\.(.*))?$", path)
+    if m is None:
+        return find_line(lines, path)
+    table, k, rest = m.group(1), int(m.group(2)), m.group(3)
+    header = re.compile(r"^\s*\[\[\s*" + re.escape(table) + r"\s*\]\]\s*(#.*)?$")
+    starts = [i for i, line in enumerate(lines) if header.match(line)]
+    if k >= len(starts):
+        return find_line(lines, table)
+    start = starts[k]
+    if rest:
+        key = re.compile(r"^\s*[\"']?" + re.escape(rest.split(".")[0]) + r"[\"']?\s*=")
+        for i in range(start + 1, len(lines)):
+            if lines[i].lstrip().startswith("["):
+                break
+            if key.match(lines[i]):
+                return i + 1
+    return start + 1
+
+
 class _CampaignReader:
     def __init__(self, text: str, file: str, base: Path) -> None:
         self.text = text
@@ -251,27 +277,7 @@ class _CampaignReader:
         self.game_reader = _Reader(text, file)
 
     def error(self, path: str, message: str) -> CampaignError:
-        return CampaignError(self.file, path, message, self.line(path))
-
-    def line(self, path: str) -> int | None:
-        """The line of a key path; ``stages.S.transitions[k].key`` is looked up in the k-th ``[[...]]`` table."""
-        m = re.match(r"^(stages\.[A-Za-z0-9_]+\.transitions)\[(\d+)\](?:\.(.*))?$", path)
-        if m is None:
-            return find_line(self.lines, path)
-        table, k, rest = m.group(1), int(m.group(2)), m.group(3)
-        header = re.compile(r"^\s*\[\[\s*" + re.escape(table) + r"\s*\]\]\s*(#.*)?$")
-        starts = [i for i, line in enumerate(self.lines) if header.match(line)]
-        if k >= len(starts):
-            return find_line(self.lines, table)
-        start = starts[k]
-        if rest:
-            key = re.compile(r"^\s*[\"']?" + re.escape(rest.split(".")[0]) + r"[\"']?\s*=")
-            for i in range(start + 1, len(self.lines)):
-                if self.lines[i].lstrip().startswith("["):
-                    break
-                if key.match(self.lines[i]):
-                    return i + 1
-        return start + 1
+        return CampaignError(self.file, path, message, locate(self.lines, path))
 
     def keys(self, body: Mapping[str, Any], allowed: set[str], path: str) -> None:
         for key in body:
