@@ -189,6 +189,25 @@ class Campaign:
         stage = self.stages[inst.stage]
         return inst, stage.game.node_names[int(self.node_local[node])]
 
+    @property
+    def yardstick(self) -> str:
+        """What ``policy compare`` adds up for a campaign, in words (printed with its output)."""
+        state = [v.name for v in self.state if v.fact]
+        facts: list[str] = []
+        for stage in self.stages.values():
+            for o in stage.game.outcomes:
+                facts += [k for k, _ in o.facts if k not in facts and k not in state]
+        parts = []
+        if state:
+            parts.append("the final value of " + ", ".join(state))
+        if facts:
+            parts.append("each fact of the stage outcomes on the way (" + ", ".join(facts) + ")")
+        what = " and ".join(parts) or "each end of the campaign"
+        return (
+            f"Yardstick: the probability of each end state of the campaign, {what}, under each "
+            "leader's equilibrium; the same for every leader, whatever their own payoffs."
+        )
+
     def instances_of(self, stage: str) -> list[int]:
         """Indices of the instances of a stage, in breadth-first order."""
         return [k for k, inst in enumerate(self.instances) if inst.stage == stage]

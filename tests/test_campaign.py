@@ -314,3 +314,19 @@ def test_docs_show_the_example_campaign() -> None:
     for name in ("coup.toml", "crisis.toml"):
         stage = "".join(line + "\n" for line in (DATA / name).read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
         assert stage.strip() in [b.strip() for b in blocks], name
+
+
+def test_compare_reports_end_states_on_one_yardstick() -> None:
+    code, out, _ = invoke("compare", str(TWO_STAGE), "--leaders", f"{ALPHA},{BETA}")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "End states" in text
+    assert "Yardstick: the probability of each end state of the campaign, the final value of regime, army, west" in text
+    # By hand: under Beta a lost coup leads to war too (strength 3/8: firm, and Germany fights).
+    assert "war = yes 3/8 5/8" in text and "regime = beta 3/4 3/4" in text
+    code, out, _ = invoke("compare", str(TWO_STAGE), "--leaders", f"{ALPHA},{BETA}", "--format", "json")
+    game = json.loads(out)["games"][0]
+    assert game["yardstick"].startswith("Yardstick: ")
+    assert game["facts"]["beta"]["war"] == {"no": "3/8", "yes": "5/8"}
+    code, out, _ = invoke("compare", str(TWO_STAGE), "--leaders", f"{ALPHA},{BETA}", "--format", "markdown")
+    assert code == 0 and "Yardstick:" in out
