@@ -182,6 +182,12 @@ class Campaign:
     node_local: npt.NDArray[np.int64]
     ended: npt.NDArray[np.int64]
     profiles: Mapping[str, Leader] = field(default_factory=dict)
+    split: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """For a campaign loaded with ``split``: parameter -> (its name unsplit, its stage)."""
+    origin: Mapping[str, str] = field(default_factory=dict)
+    """Parameter of the spliced game -> the parameter it stands for (``beta__q`` -> ``q``)."""
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The ``[groups]`` table: group name -> parameters (declared names)."""
 
     def where(self, node: int) -> tuple[Instance, str]:
         """The instance and the stage node name of spliced node ``node``."""
@@ -233,8 +239,14 @@ def is_campaign(path: str | Path) -> bool:
     return bool(_HEADER.search(text))
 
 
-def load_campaign(path: str | Path) -> Campaign:
-    """Read, validate and splice a campaign file (stage files are relative to it)."""
+def load_campaign(path: str | Path, split: bool = False) -> Campaign:
+    """Read, validate and splice a campaign file (stage files are relative to it).
+
+    With ``split``, every parameter is a separate parameter in each stage
+    (``q__stage``; ``q__end`` in the end payoffs), so that stages can be given
+    different values (:mod:`policy.analysis.decompose` uses this);
+    ``Campaign.split`` maps each such name back to ``(q, stage)``.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -242,17 +254,17 @@ def load_campaign(path: str | Path) -> Campaign:
         raise CampaignError(str(path), "", f"cannot read: {err.strerror or err}") from None
     except UnicodeDecodeError:
         raise CampaignError(str(path), "", "not UTF-8 text") from None
-    return loads_campaign(text, str(path), base=path.parent)
+    return loads_campaign(text, str(path), base=path.parent, split=split)
 
 
-def loads_campaign(text: str, file: str = "<string>", base: Path | None = None) -> Campaign:
+def loads_campaign(text: str, file: str = "<string>", base: Path | None = None, split: bool = False) -> Campaign:
     """Read, validate and splice a campaign from TOML text (``file`` names it in errors)."""
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as err:
         m = re.search(r"line (\d+)", str(err))
         raise CampaignError(file, "", f"not valid TOML: {err}", int(m.group(1)) if m else None) from None
-    reader = _CampaignReader(text, file, base or Path("."))
+    reader = _CampaignReader(text, file, base or Path("."), split)
     campaign = reader.read(data)
     _CAMPAIGNS[campaign.game] = campaign
     return campaign
@@ -288,7 +300,8 @@ def locate(lines: Sequence[str], path: str) -> int | None:
 
 
 class _CampaignReader:
-    def __init__(self, text: str, file: str, base: Path) -> None:
+    def __init__(self, text: str, file: str, base: Path, split: bool = False) -> None:
+        self.split = split
         self.text = text
         self.file = file
         self.base = base
@@ -319,8 +332,8 @@ class _CampaignReader:
     # -- the whole file -------------------------------------------------------------
     def read(self, data: dict[str, Any]) -> Campaign:
         for key in data:
-            if key not in ("campaign", "parameters", "state", "stages"):
-                raise self.error(key, "unknown table (expected campaign, parameters, state, stages)")
+            if key not in ("campaign", "parameters", "state", "stages", "groups"):
+                raise self.error(key, "unknown table (expected campaign, parameters, state, stages, groups)")
         head = self.table(data.get("campaign"), "campaign")
         self.keys(head, CAMPAIGN_KEYS, "campaign")
         title = head.get("title")
@@ -370,7 +383,7 @@ class _CampaignReader:
         if start not in stages:
             raise self.error("campaign.start", f"unknown stage {start!r} (stages: {', '.join(stages)})")
         self.check_cycles(stages)
-        discount = self.expr(head.get("discount", 1), "campaign.discount", names)
+        discount = self.expr(head.get("discount", 1), "campaign.discount", declared)
         end_raw = self.table(head.get("end_payoffs", {}), "campaign.end_payoffs")
         for who in end_raw:
             if who not in players:
@@ -381,6 +394,7 @@ class _CampaignReader:
             self.expr(end_raw[p], f"campaign.end_payoffs.{p}", names) if p in end_raw else parse(0)
             for p in players
         )
+        groups = self.groups(data.get("groups", {}), declared)
         spec = _Spec(
             title=title,
             players=tuple(players),
@@ -394,8 +408,29 @@ class _CampaignReader:
             start=start,
             discount=discount,
             end_payoffs=end_payoffs,
+            groups=groups,
         )
-        return _Splicer(spec, self).run(self.file)
+        return _Splicer(spec, self, self.split).run(self.file)
+
+    def groups(self, table: Any, declared: Mapping[str, Parameter]) -> dict[str, tuple[str, ...]]:
+        """``[groups] army = ["readiness", ...]``: named groups of parameters, for decompositions."""
+        table = self.table(table, "groups")
+        out: dict[str, tuple[str, ...]] = {}
+        seen: dict[str, str] = {}
+        for name, members in table.items():
+            path = f"groups.{name}"
+            if not IDENT.match(name):
+                raise self.error(path, f"{name!r} is not a usable group name (letters, digits, _)")
+            if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
+                raise self.error(path, "must be a list of parameter names")
+            for m in members:
+                if m not in declared:
+                    raise self.error(path, f"unknown parameter {m!r}")
+                if m in seen:
+                    raise self.error(path, f"parameter {m!r} is already in group {seen[m]!r}")
+                seen[m] = name
+            out[name] = tuple(members)
+        return out
 
     def state(self, table: Any) -> list[StateVar]:
         table = self.table(table, "state")
@@ -701,6 +736,7 @@ class _Spec:
     start: str
     discount: Expr
     end_payoffs: tuple[Expr, ...]
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------
@@ -753,7 +789,11 @@ class _Env:
 
 
 class _Splicer:
-    def __init__(self, spec: _Spec, reader: _CampaignReader) -> None:
+    def __init__(self, spec: _Spec, reader: _CampaignReader, split: bool = False) -> None:
+        self.split = split
+        self.stage_now: str | None = None
+        """The stage whose expressions are being made (names the split parameters)."""
+        self.split_names: dict[str, tuple[str, str]] = {}
         self.spec = spec
         self.reader = reader
         self.var_index = {v.name: i for i, v in enumerate(spec.state)}
@@ -768,6 +808,7 @@ class _Splicer:
         self.used: dict[str, tuple[str, str]] = {}
         """Spliced parameter name -> (declared name, profile key or '')."""
         self.weights: list[Expr] = [parse(1)]
+        self.discount = self.in_state(spec.discount, (), None, "campaign.discount")
         self.routes: dict[tuple[str, State], list[tuple[int, Transition, State]]] = {}
         self.player_maps: dict[str, npt.NDArray[np.int32]] = {}
 
@@ -783,6 +824,10 @@ class _Splicer:
         owner = ""
         if profile is not None and profile != self.initial_profile and q in self.spec.profiles[profile].values:
             name, owner = f"{profile}__{q}", profile
+        if self.split and self.stage_now is not None:
+            whole = name
+            name = f"{whole}__{self.stage_now}"
+            self.split_names[name] = (whole, self.stage_now)
         self.used.setdefault(name, (q, owner))
         return parse(name, {name})
 
@@ -805,7 +850,7 @@ class _Splicer:
 
     def weight(self, k: int) -> Expr:
         while len(self.weights) <= k:
-            self.weights.append(_mul(self.weights[-1], self.spec.discount))
+            self.weights.append(_mul(self.weights[-1], self.discount))
         return self.weights[k]
 
     def outcome_id(self, outcome: Outcome) -> int:
@@ -826,6 +871,7 @@ class _Splicer:
     def env(self, stage: Stage, state: State, played: int) -> _Env:
         """The stage's outcomes and chance probabilities in a state (cached by what they depend on)."""
         profile = self.profile_of(state)
+        self.stage_now = stage.name
         bound: dict[str, Expr] = {}
         for q in stage.game.parameters:
             if q in stage.bindings:
@@ -924,6 +970,7 @@ class _Splicer:
         """The outcome at a campaign end: the last terminal's, plus end payoffs and final-state facts."""
         profile = self.profile_of(state)
         weight = self.weight(played)
+        self.stage_now = END
         last = self.outcomes[before] if before >= 0 else None
         payoffs = []
         for k, e in enumerate(self.spec.end_payoffs):
@@ -1137,6 +1184,9 @@ class _Splicer:
             node_local=node_local[order],
             ended=ended[order],
             profiles=spec.profiles,
+            split=dict(self.split_names),
+            origin={name: q for name, (q, _) in self.used.items()},
+            groups=spec.groups,
         )
 
     def parameters(self) -> dict[str, Parameter]:
