@@ -107,6 +107,7 @@ class BatchGame:
         column = np.full(game.num_nodes, -1, dtype=np.int64)
         column[self.decision_nodes] = np.arange(len(self.decision_nodes))
         self._column = column
+        self._interior = _InteriorOutcomes(game, table.outcome_nodes) if table.interior_outcomes else None
 
     def solve(self, samples: Mapping[str, Any], chunk: int = CHUNK) -> BatchResult:
         """Solve the game at every sample.
@@ -163,12 +164,8 @@ class BatchGame:
         players = len(game.players)
         own = vals[table.payoff_index]  # (outcome nodes, players, N)
         own = np.moveaxis(own, 2, 1)  # (outcome nodes, N, players)
-        if table.interior_outcomes:
-            acc = np.zeros((game.num_nodes, n, players))
-            acc[table.outcome_nodes] = own
-            for start, stop in game.levels[1:]:
-                acc[start:stop] += acc[game.parent[start:stop]]
-            leaf = acc[game.terminals]
+        if self._interior is not None:
+            leaf = self._interior.leaf_payoffs(own, table.terminal_rows)
         else:
             leaf = np.zeros((len(game.terminals), n, players))
             has = table.terminal_rows >= 0
@@ -254,6 +251,52 @@ class BatchGame:
             reach[start:stop] = reach[parent] * weight
         choice = (chosen[self.decision_nodes] - game.first_child[self.decision_nodes][:, None]).astype(np.int16)
         return choice.T, tie.T, values[0], reach[game.terminals].T, reach[self.decision_nodes].T
+
+
+class _InteriorOutcomes:
+    """Adds outcomes on interior nodes to the terminals below them, touching only those nodes.
+
+    Only the nodes with an interior outcome are accumulated (each gets its
+    own payoffs plus those of its nearest such ancestor), so memory and time
+    go with their number, not with the whole tree's: spliced campaigns have
+    one at every joint between stages, and a tree of thousands of nodes.
+    """
+
+    def __init__(self, game: Game, outcome_nodes: npt.NDArray[np.int64]) -> None:
+        n = game.num_nodes
+        row = np.full(n, -1, dtype=np.int64)
+        row[outcome_nodes] = np.arange(len(outcome_nodes))
+        inner = outcome_nodes[game.kind[outcome_nodes] != NodeKind.TERMINAL]
+        position = np.full(n, -1, dtype=np.int64)
+        position[inner] = np.arange(len(inner))
+        # Nearest strict ancestor carrying an interior outcome, as a position in `inner`.
+        above = np.full(n, -1, dtype=np.int64)
+        for start, stop in game.levels[1:]:
+            parent = game.parent[start:stop]
+            above[start:stop] = np.where(position[parent] >= 0, position[parent], above[parent])
+        self.inner_rows = row[inner]
+        self.inner_above = above[inner]
+        depth = game.depth[inner]
+        bounds = np.flatnonzero(np.diff(depth)) + 1
+        self.groups = np.split(np.arange(len(inner)), bounds)
+        self.terminal_above = above[game.terminals]
+
+    def leaf_payoffs(
+        self, own: npt.NDArray[np.float64], terminal_rows: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """(terminals, N, players) from ``own`` (outcome nodes, N, players)."""
+        cum = own[self.inner_rows]
+        for group in self.groups:
+            up = self.inner_above[group]
+            has = up >= 0
+            if has.any():
+                cum[group[has]] += cum[up[has]]
+        leaf = np.zeros((len(terminal_rows), *own.shape[1:]))
+        has = terminal_rows >= 0
+        leaf[has] = own[terminal_rows[has]]
+        below = self.terminal_above >= 0
+        leaf[below] += cum[self.terminal_above[below]]
+        return leaf
 
 
 def _sample_count(arrays: Mapping[str, npt.NDArray[np.float64]]) -> int:
