@@ -808,6 +808,8 @@ class _Splicer:
         self.used: dict[str, tuple[str, str]] = {}
         """Spliced parameter name -> (declared name, profile key or '')."""
         self.weights: list[Expr] = [parse(1)]
+        self.end_ids: dict[tuple[int, State, int], int] = {}
+        self.by_state: dict[tuple[str, State, int], _Env] = {}
         self.discount = self.in_state(spec.discount, (), None, "campaign.discount")
         self.routes: dict[tuple[str, State], list[tuple[int, Transition, State]]] = {}
         self.player_maps: dict[str, npt.NDArray[np.int32]] = {}
@@ -870,6 +872,13 @@ class _Splicer:
 
     def env(self, stage: Stage, state: State, played: int) -> _Env:
         """The stage's outcomes and chance probabilities in a state (cached by what they depend on)."""
+        key = (stage.name, state, played)
+        got = self.by_state.get(key)
+        if got is None:
+            got = self.by_state[key] = self._env(stage, state, played)
+        return got
+
+    def _env(self, stage: Stage, state: State, played: int) -> _Env:
         profile = self.profile_of(state)
         self.stage_now = stage.name
         bound: dict[str, Expr] = {}
@@ -968,6 +977,13 @@ class _Splicer:
 
     def end_outcome(self, before: int, state: State, played: int) -> int:
         """The outcome at a campaign end: the last terminal's, plus end payoffs and final-state facts."""
+        key = (before, state, played)
+        got = self.end_ids.get(key)
+        if got is None:
+            got = self.end_ids[key] = self._end_outcome(before, state, played)
+        return got
+
+    def _end_outcome(self, before: int, state: State, played: int) -> int:
         profile = self.profile_of(state)
         weight = self.weight(played)
         self.stage_now = END
@@ -1069,29 +1085,41 @@ class _Splicer:
         node_instance = np.empty(total, dtype=np.int64)
         node_local = np.empty(total, dtype=np.int64)
         ended = np.full(total, -1, dtype=np.int64)
-        labels: list[str] = []
-        names: list[str] = []
-        sets: list[str | None] = []
-        chance: list[Expr | None] = []
+        labels: list[str] = [""] * total
+        names: list[str] = [""] * total
+        sets: list[str | None] = [None] * total
+        chance: list[Expr | None] = [None] * total
+        # Instances of one stage in one environment are copied together, as 2-d blocks.
+        groups: dict[tuple[str, int], list[tuple[int, int]]] = {}
         for k, base, env in blocks:
-            stage = spec.stages[instances[k][0]]
+            groups.setdefault((instances[k][0], id(env)), []).append((k, base))
+        envs = {id(env): env for _, _, env in blocks}
+        for (stage_name, env_id), members in groups.items():
+            stage = spec.stages[stage_name]
+            env = envs[env_id]
             g = stage.game
             m = g.num_nodes
-            sl = slice(base, base + m)
-            kind[sl] = g.kind
-            player[sl] = self.player_map(stage)[g.player]
-            num_children[sl] = g.num_children
-            first_child[sl] = np.where(g.num_children > 0, g.first_child + base, 0)
+            ks = np.array([k for k, _ in members], dtype=np.int64)
+            bases = np.array([base for _, base in members], dtype=np.int64)
+            idx = (bases[:, None] + np.arange(m)).ravel()
+            count_k = len(members)
+            kind[idx] = np.tile(g.kind, count_k)
+            player[idx] = np.tile(self.player_map(stage)[g.player], count_k)
+            num_children[idx] = np.tile(g.num_children, count_k)
+            inner = g.num_children > 0
+            first_child[idx] = (np.where(inner, g.first_child, 0)[None, :] + np.where(inner, 1, 0)[None, :] * bases[:, None]).ravel()
             lookup = np.array([*env.outcomes, -1], dtype=np.int32)
-            outcome[sl] = lookup[g.outcome]
-            node_instance[sl] = k
-            node_local[sl] = np.arange(m)
-            prefix = inst_names[k] + "."
-            names.extend([prefix + n for n in g.node_names])
-            labels.extend(g.action_label)
-            chance.extend(env.chance)
-            set_names = [prefix + s.name for s in g.infosets.values()]
-            sets.extend([set_names[i] if i >= 0 else None for i in g.infoset.tolist()])
+            outcome[idx] = np.tile(lookup[g.outcome], count_k)
+            node_instance[idx] = np.repeat(ks, m)
+            node_local[idx] = np.tile(np.arange(m), count_k)
+            local_sets = [g.infosets.at(i).name if i >= 0 else None for i in g.infoset.tolist()]
+            for k, base in members:
+                prefix = inst_names[k] + "."
+                stop = base + m
+                names[base:stop] = [prefix + n for n in g.node_names]
+                labels[base:stop] = g.action_label
+                chance[base:stop] = env.chance
+                sets[base:stop] = [prefix + x if x is not None else None for x in local_sets]
         for slot, k in patches:
             base = blocks[k][1]
             stage = spec.stages[instances[k][0]]

@@ -330,3 +330,45 @@ def test_compare_reports_end_states_on_one_yardstick() -> None:
     assert game["facts"]["beta"]["war"] == {"no": "3/8", "yes": "5/8"}
     code, out, _ = invoke("compare", str(TWO_STAGE), "--leaders", f"{ALPHA},{BETA}", "--format", "markdown")
     assert code == 0 and "Yardstick:" in out
+
+
+ROUND = """\
+[game]
+title = "One round"
+players = ["A", "B"]
+
+[parameters.x]
+description = "What A's left is worth"
+default = "1/2"
+
+[nodes.start]
+player = "A"
+actions = { left = "l", right = "r" }
+
+[nodes.l]
+payoffs = { A = "x", B = 0 }
+
+[nodes.r]
+payoffs = { A = "1/3", B = 1 }
+"""
+
+
+def test_a_stage_repeated_with_a_discount(tmp_path: Path) -> None:
+    # The same round played three times on every path: 1 + 2 + 4 + 8 nodes less the
+    # merged roots, 7 instances; A takes x = 1/2 over 1/3 each time, worth
+    # 1/2 * (1 + 9/10 + 81/100).
+    (tmp_path / "round.toml").write_text(ROUND, encoding="utf-8")
+    (tmp_path / "c.toml").write_text(
+        '[campaign]\ntitle = "Three rounds"\nplayers = ["A", "B"]\ndiscount = "9/10"\n\n'
+        '[stages.round]\ngame = "round.toml"\nrepeat = 3\n\n[[stages.round.transitions]]\nnext = "round"\n',
+        encoding="utf-8",
+    )
+    campaign = load_campaign(tmp_path / "c.toml")
+    game = campaign.game
+    assert len(campaign.instances) == 7 and game.num_nodes == 15 and len(game.terminals) == 8
+    assert [i.name for i in campaign.instances][:3] == ["round-1", "round-2", "round-3"]
+    eq = solve(game, resolve(game)).equilibria[0]
+    assert eq.payoffs["A"] == F(1, 2) * (1 + F(9, 10) + F(81, 100))
+    assert eq.payoffs["B"] == 0
+    node = game.node("round-7.r").index
+    assert [e.constant for e in game.path_payoff_exprs(node)][:2] == [F(81, 100) * F(1, 3), F(81, 100)]

@@ -28,8 +28,13 @@ from policy.expr import compile_batch
 from policy.model import Game, GameError, NodeKind
 from policy.solvers.backward import require_perfect_information
 
-#: Samples solved per block: bounds memory at about nodes x players x CHUNK x 8 bytes.
+#: Most samples solved per block.
 CHUNK = 1 << 15
+
+#: Blocks are also kept to about this many node x player x sample values (400 MB of
+#: floats), so that a big tree (a spliced campaign) is solved in blocks that fit in
+#: memory and caches rather than in one block of gigabytes.
+BLOCK_VALUES = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ class BatchGame:
         self._column = column
         self._interior = _InteriorOutcomes(game, table.outcome_nodes) if table.interior_outcomes else None
 
-    def solve(self, samples: Mapping[str, Any], chunk: int = CHUNK) -> BatchResult:
+    def solve(self, samples: Mapping[str, Any], chunk: int | None = None) -> BatchResult:
         """Solve the game at every sample.
 
         Parameters
@@ -118,7 +123,8 @@ class BatchGame:
             Parameter name to a 1-d array of N values or a scalar (scalars
             broadcast). Every parameter the game uses needs a value.
         chunk
-            Samples per block.
+            Samples per block; by default :data:`CHUNK`, fewer for big trees
+            (see :data:`BLOCK_VALUES`).
 
         Raises
         ------
@@ -129,6 +135,9 @@ class BatchGame:
         """
         arrays = {k: np.asarray(v, dtype=np.float64) for k, v in samples.items()}
         n = _sample_count(arrays)
+        if chunk is None:
+            size = self.game.num_nodes * max(1, len(self.game.players))
+            chunk = max(256, min(CHUNK, BLOCK_VALUES // size))
         parts = []
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
