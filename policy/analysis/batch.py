@@ -172,10 +172,11 @@ class BatchGame:
             raise GameError(str(err), "parameters") from None
         players = len(game.players)
         own = vals[table.payoff_index]  # (outcome nodes, players, N)
-        own = np.moveaxis(own, 2, 1)  # (outcome nodes, N, players)
         if self._interior is not None:
-            leaf = self._interior.leaf_payoffs(own, table.terminal_rows)
+            # Summed in this layout, contiguous over the samples, and turned once at the end.
+            leaf = np.moveaxis(self._interior.leaf_payoffs(own, table.terminal_rows), 2, 1)
         else:
+            own = np.moveaxis(own, 2, 1)  # (outcome nodes, N, players)
             leaf = np.zeros((len(game.terminals), n, players))
             has = table.terminal_rows >= 0
             leaf[has] = own[table.terminal_rows[has]]
@@ -293,18 +294,20 @@ class _InteriorOutcomes:
     def leaf_payoffs(
         self, own: npt.NDArray[np.float64], terminal_rows: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float64]:
-        """(terminals, N, players) from ``own`` (outcome nodes, N, players)."""
-        cum = own[self.inner_rows]
+        """Per terminal, from ``own`` per outcome node (the trailing axes are kept)."""
+        # A zero row at the end of `cum` stands for "no such ancestor" (index -1).
+        zero = np.zeros((1, *own.shape[1:]))
+        cum = np.concatenate([own[self.inner_rows], zero])
         for group in self.groups:
             up = self.inner_above[group]
             has = up >= 0
             if has.any():
                 cum[group[has]] += cum[up[has]]
-        leaf = np.zeros((len(terminal_rows), *own.shape[1:]))
-        has = terminal_rows >= 0
-        leaf[has] = own[terminal_rows[has]]
-        below = self.terminal_above >= 0
-        leaf[below] += cum[self.terminal_above[below]]
+        leaf = own[np.maximum(terminal_rows, 0)]
+        missing = terminal_rows < 0
+        if missing.any():
+            leaf[missing] = 0
+        leaf += cum[self.terminal_above]
         return leaf
 
 
