@@ -372,3 +372,31 @@ def test_a_stage_repeated_with_a_discount(tmp_path: Path) -> None:
     assert eq.payoffs["B"] == 0
     node = game.node("round-7.r").index
     assert [e.constant for e in game.path_payoff_exprs(node)][:2] == [F(81, 100) * F(1, 3), F(81, 100)]
+
+
+def test_imperfect_information_stage_is_solved_as_proper_subgames(tmp_path: Path) -> None:
+    # The crisis at strength 3/4 (Germany backs down, the USSR is firm), then after
+    # "backed" a simultaneous standoff, played at two points. By hand, the standoff
+    # (zero-sum) has both sides play a with 2/5: Germany's q makes the USSR
+    # indifferent, 2q - (1 - q) = -q + (1 - q), and symmetrically for p; its value
+    # to the USSR is 1/5. Spliced: USSR 1 + 1/5, Germany -1 - 1/5.
+    for name in ("crisis.toml", "standoff.toml"):
+        shutil.copy(DATA / name, tmp_path / name)
+    (tmp_path / "c.toml").write_text(
+        '[campaign]\ntitle = "Crisis, then standoff"\nplayers = ["USSR", "Germany"]\n\n'
+        '[stages.crisis]\ngame = "crisis.toml"\nparameters = { strength = "3/4" }\n\n'
+        '[[stages.crisis.transitions]]\nterminal = ["backed", "war"]\nnext = "standoff"\n\n'
+        '[[stages.crisis.transitions]]\nnext = "end"\n\n'
+        '[stages.standoff]\ngame = "standoff.toml"\n\n[[stages.standoff.transitions]]\nnext = "end"\n',
+        encoding="utf-8",
+    )
+    game = load(tmp_path / "c.toml")
+    assert not game.is_perfect_information
+    assert set(game.infosets) >= {"standoff-1.guess", "standoff-2.guess"}
+    result = solve(game, resolve(game), method="spe")
+    eq = result.equilibria[0]
+    assert eq.payoffs == {"USSR": F(6, 5), "Germany": F(-6, 5)}
+    for k in (1, 2):
+        assert eq.behavior[f"standoff-{k}.start"] == {"a": F(2, 5), "b": F(3, 5)}
+        assert eq.behavior[f"standoff-{k}.guess"] == {"a": F(2, 5), "b": F(3, 5)}
+    assert eq.behavior["crisis.start"]["firm"] == 1 and eq.behavior["crisis.reply"]["back"] == 1
