@@ -60,6 +60,7 @@ __all__ = [
     "compile_batch",
     "evaluate",
     "parse",
+    "substitute",
     "to_text",
 ]
 
