@@ -374,15 +374,11 @@ def test_a_stage_repeated_with_a_discount(tmp_path: Path) -> None:
     assert [e.constant for e in game.path_payoff_exprs(node)][:2] == [F(81, 100) * F(1, 3), F(81, 100)]
 
 
-def test_imperfect_information_stage_is_solved_as_proper_subgames(tmp_path: Path) -> None:
-    # The crisis at strength 3/4 (Germany backs down, the USSR is firm), then after
-    # "backed" a simultaneous standoff, played at two points. By hand, the standoff
-    # (zero-sum) has both sides play a with 2/5: Germany's q makes the USSR
-    # indifferent, 2q - (1 - q) = -q + (1 - q), and symmetrically for p; its value
-    # to the USSR is 1/5. Spliced: USSR 1 + 1/5, Germany -1 - 1/5.
+def standoff_campaign(directory: Path) -> Path:
     for name in ("crisis.toml", "standoff.toml"):
-        shutil.copy(DATA / name, tmp_path / name)
-    (tmp_path / "c.toml").write_text(
+        shutil.copy(DATA / name, directory / name)
+    path = directory / "c.toml"
+    path.write_text(
         '[campaign]\ntitle = "Crisis, then standoff"\nplayers = ["USSR", "Germany"]\n\n'
         '[stages.crisis]\ngame = "crisis.toml"\nparameters = { strength = "3/4" }\n\n'
         '[[stages.crisis.transitions]]\nterminal = ["backed", "war"]\nnext = "standoff"\n\n'
@@ -390,7 +386,29 @@ def test_imperfect_information_stage_is_solved_as_proper_subgames(tmp_path: Path
         '[stages.standoff]\ngame = "standoff.toml"\n\n[[stages.standoff.transitions]]\nnext = "end"\n',
         encoding="utf-8",
     )
-    game = load(tmp_path / "c.toml")
+    return path
+
+
+@pytest.mark.parametrize("method", ["spe", "lcp", "enummixed", "enumpure", "logit"])
+def test_every_method_solves_a_campaign(tmp_path: Path, method: str) -> None:
+    # Whatever the equilibrium, the USSR is firm and Germany backs down (war is worth
+    # -2 - 1/5 to it), then the standoff is worth 1/5: 6/5 in all (see below).
+    # enumpure: the standoff has no pure equilibrium, so none at all.
+    game = load(standoff_campaign(tmp_path))
+    if method == "enumpure":
+        assert not solve(game, resolve(game), method=method).equilibria
+        return
+    for eq in solve(game, resolve(game), method=method).equilibria:
+        assert float(eq.payoffs["USSR"]) == pytest.approx(6 / 5, abs=1e-6)
+
+
+def test_imperfect_information_stage_is_solved_as_proper_subgames(tmp_path: Path) -> None:
+    # The crisis at strength 3/4 (Germany backs down, the USSR is firm), then after
+    # "backed" a simultaneous standoff, played at two points. By hand, the standoff
+    # (zero-sum) has both sides play a with 2/5: Germany's q makes the USSR
+    # indifferent, 2q - (1 - q) = -q + (1 - q), and symmetrically for p; its value
+    # to the USSR is 1/5. Spliced: USSR 1 + 1/5, Germany -1 - 1/5.
+    game = load(standoff_campaign(tmp_path))
     assert not game.is_perfect_information
     assert set(game.infosets) >= {"standoff-1.guess", "standoff-2.guess"}
     result = solve(game, resolve(game), method="spe")
