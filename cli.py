@@ -646,6 +646,127 @@ def regions(
         click.echo(regions_text(result).rstrip("\n"))
 
 
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("record_file", metavar="RECORD", type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", help="Leader profile: its values, and the uncertainty --samples draws from.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@click.option("--method", "-m", type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit"]),
+              default="auto", show_default=True, help="The equilibrium the record is checked against.")
+@click.option("--samples", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Monte Carlo draws from the leader's declared uncertainty.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
+@click.option("--lambda", "lam", metavar="LAMBDA|fit",
+              help="Also the likelihood of the record under logit QRE at this precision, or at the fitted one.")
+@click.option("--no-parameters", is_flag=True, help="Skip each parameter's distance to reproducing the record.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def record(
+    file: str,
+    record_file: str,
+    leader: str | None,
+    assignments: tuple[str, ...],
+    method: str,
+    samples: int,
+    seed: int,
+    lam: str | None,
+    no_parameters: bool,
+    fmt: str,
+) -> None:
+    """Score an observed record (the moves actually taken) against a game or campaign.
+
+    Move by move, whether the equilibrium at the leader's values reproduces
+    the record; the probability that it does under the leader's declared
+    uncertainty (--samples), per stage and jointly; which parameters most
+    change that, with the nearest values that reproduce the record; and with
+    --lambda, the record's likelihood under logit quantal response.
+
+    Example: policy record tests/data/campaigns/two_stage.toml tests/data/campaigns/record_two_stage.toml -l tests/data/campaigns/leaders/beta.toml --samples 10000 --lambda fit
+    """
+    from policy.analysis.record import load_record, score_record
+    from policy.leaders import load_leader, parse_assignments, resolve
+    from policy.loading import load
+
+    precision: float | str | None = None
+    if lam is not None:
+        try:
+            precision = "fit" if lam == "fit" else float(lam)
+        except ValueError:
+            raise click.UsageError(f"--lambda {lam!r}: expected a number >= 0 or 'fit'") from None
+        if precision != "fit" and not float(precision) >= 0:
+            raise click.UsageError(f"--lambda {lam!r}: expected a number >= 0 or 'fit'")
+    game = load(file)
+    scored = load_record(record_file)
+    profile = load_leader(leader) if leader else None
+    values = resolve(game, profile, parse_assignments(assignments))
+    result = score_record(game, scored, values, profile, method=method, samples=samples, seed=seed,
+                          lam=precision, effects=not no_parameters)
+    if fmt == "json":
+        from policy.render.data import dumps
+        from policy.render.record import record_data
+
+        click.echo(dumps(record_data(result)))
+    else:
+        from policy.render.record import record_table
+
+        click.echo(record_table(result), nl=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@leaders_option("The two leaders: the difference is the second's end states minus the first's.")
+@click.option("--group", "groups", multiple=True, metavar="NAME=P,Q,...",
+              help="A group of parameters decomposed over as one (repeatable); beside a campaign's [groups].")
+@method_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def decompose(
+    file: str,
+    leaders: tuple[str, ...],
+    groups: tuple[str, ...],
+    method: str,
+    exact: bool | None,
+    lam: float | None,
+    subgame_method: str | None,
+    fmt: str,
+) -> None:
+    """Split the difference between two leaders' end states by group of parameters and by stage.
+
+    For each end state (each value of each outcome fact) whose probability
+    differs, how much of the difference comes from each group of parameters
+    (Shapley values over the groups: the parts add up to the whole) and, for
+    a campaign, from each stage.
+
+    Example: policy decompose tests/data/campaigns/two_stage.toml -l tests/data/campaigns/leaders/alpha.toml,tests/data/campaigns/leaders/beta.toml
+    """
+    from policy.analysis.decompose import decompose as run
+    from policy.leaders import load_leader
+    from policy.loading import load
+
+    names = leader_names(leaders)
+    if len(names) != 2:
+        raise click.UsageError("--leaders needs exactly two leaders (A,B: B's end states minus A's)")
+    declared: dict[str, list[str]] = {}
+    for item in groups:
+        name, sep, members = item.partition("=")
+        parts = [m.strip() for m in members.split(",") if m.strip()]
+        if not sep or not name.strip() or not parts:
+            raise click.UsageError(f"--group {item!r}: expected NAME=P,Q,...")
+        declared[name.strip()] = parts
+    first, second = (load_leader(n) for n in names)
+    result = run(file, load(file), first, second, groups=declared, method=method, exact=exact,
+                 lam=lam, subgame_method=subgame_method)
+    if fmt == "json":
+        from policy.render.data import dumps
+        from policy.render.decompose import decomposition_data
+
+        click.echo(dumps(decomposition_data(result)))
+    else:
+        from policy.render.decompose import decomposition_table
+
+        click.echo(decomposition_table(result), nl=False)
+
+
 def _progress_bar(stack: Any, what: str, started: float) -> Callable[[int, int], None]:
     """A progress callback that shows a rich bar on a terminal's stderr once a sweep has run for a second."""
     import time

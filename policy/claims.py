@@ -137,26 +137,12 @@ def cited_catalogue(game_dir: Path, ref: str) -> Path:
         When the path is empty, absolute, or leads outside ``game_dir``
         (the message has no file name; the caller adds the game file's).
     """
-    if not ref.strip():
-        raise ClaimsError("must be the path of a claims catalogue, not empty")
-    if "\0" in ref:
-        raise ClaimsError("the path holds a NUL character")
-    relative = Path(ref)
-    if relative.is_absolute() or relative.drive:
-        raise ClaimsError(
-            f"{ref!r} is an absolute path; name a catalogue beside the game file, by a relative path"
-        )
+    from policy.files import InputError, inside
+
     try:
-        inside = game_dir.resolve()
-        target = (game_dir / relative).resolve()
-    except (OSError, RuntimeError) as err:  # a symlink loop
-        raise ClaimsError(f"cannot follow {ref!r}: {err}") from None
-    if not target.is_relative_to(inside):
-        raise ClaimsError(
-            f"{ref!r} leads outside the game file's folder; a game may only cite a catalogue "
-            "in its own folder or below it"
-        )
-    return target
+        return inside(game_dir, ref, "a claims catalogue", "the game file")
+    except InputError as err:
+        raise ClaimsError(err.message) from None
 
 
 def load_claims(path: Path | None = None) -> dict[str, Claim]:

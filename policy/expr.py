@@ -70,6 +70,7 @@ __all__ = [
     "compile_batch",
     "evaluate",
     "parse",
+    "substitute",
     "to_text",
 ]
 
@@ -1127,3 +1128,74 @@ def to_text(expr: Expr) -> str:
     fractions (``1/10``, not ``0.1``), so the text is exact.
     """
     return _render(expr.tree)[0]
+
+
+# -- substitution --------------------------------------------------------------------
+
+
+def substitute(expr: Expr, replacements: Mapping[str, Expr]) -> Expr:
+    """``expr`` with named parameters replaced by expressions, constant parts folded.
+
+    Names not in ``replacements`` stay as they are. A part whose operands all
+    become numbers is computed when its value is rational and short enough to
+    write (as :func:`parse` folds), so substituting numbers for every name
+    yields a plain number. Campaigns (:mod:`policy.campaign`) use this to write
+    a stage's payoffs in the campaign's state and parameters.
+
+    Raises
+    ------
+    ExprError
+        When a folded part cannot be computed (``1/(x - 1)`` with ``x`` set to 1).
+    """
+    if not expr.names & replacements.keys():
+        return expr
+    memo: dict[int, Tree] = {}
+
+    def walk(tree: Tree) -> Tree:
+        got = memo.get(id(tree))
+        if got is not None:
+            return got
+        kind = tree[0]
+        if kind == "num":
+            out = tree
+        elif kind == "name":
+            new = replacements.get(tree[1])
+            out = new.tree if new is not None else tree
+        else:
+            if kind in ("neg", "pow"):
+                out = (kind, walk(tree[1]), *tree[2:])
+            elif kind == "call":
+                out = (kind, tree[1], tuple(walk(a) for a in tree[2]))
+            else:
+                out = (kind, walk(tree[1]), walk(tree[2]))
+            operands = _children(out)
+            if all(t[0] == "num" for t in operands):
+                try:
+                    value = _exact_step(out, [t[1] for t in operands])
+                except IrrationalError:
+                    value = None
+                if value is not None and _number_text(value) is not None:
+                    out = ("num", value)
+            else:
+                out = _identity(out)
+        memo[id(tree)] = out
+        return out
+
+    tree = walk(expr.tree)
+    result = Expr("", _names_of(tree), tree)
+    object.__setattr__(result, "text", _render(tree)[0])
+    return result
+
+
+def _identity(tree: Tree) -> Tree:
+    """``x * 1``, ``1 * x``, ``x + 0``, ``0 + x``, ``x - 0`` and ``x / 1`` as ``x``."""
+    kind = tree[0]
+    if kind not in ("add", "sub", "mul", "div"):
+        return tree
+    left, right = tree[1], tree[2]
+    unit = Fraction(1) if kind in ("mul", "div") else Fraction(0)
+    if right == ("num", unit):
+        return left
+    if kind in ("add", "mul") and left == ("num", unit):
+        return right
+    return tree

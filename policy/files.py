@@ -32,6 +32,7 @@ __all__ = [
     "MAX_INPUT_BYTES",
     "MAX_KEY_PARTS",
     "InputError",
+    "inside",
     "parse_toml",
     "read_bytes",
     "read_text",
@@ -57,6 +58,51 @@ class InputError(ValueError):
         super().__init__(message)
         self.message = message
         self.line = line
+
+
+def inside(folder: Path, ref: str, what: str, owner: str) -> Path:
+    """The file ``ref`` that a file in ``folder`` names, checked to stay in that folder.
+
+    A file the user names may name others (a game its claims catalogue, a
+    campaign its stage games), but it must not make the tool read files the
+    user did not name: the path must be relative and lead, after following
+    symbolic links, to ``folder`` or below it. Whether the target is a regular
+    file of sensible size is checked when it is read (``regular_only``).
+
+    Parameters
+    ----------
+    folder
+        The folder of the naming file.
+    ref
+        The path as written in the naming file.
+    what, owner
+        What the path names and which file names it, for messages ("a claims
+        catalogue", "the game file").
+
+    Raises
+    ------
+    InputError
+        When ``ref`` is empty, absolute, or leads outside ``folder``.
+    """
+    if not ref.strip():
+        raise InputError(f"must be the path of {what}, not empty")
+    if "\0" in ref:
+        raise InputError("the path holds a NUL character")
+    relative = Path(ref)
+    if relative.is_absolute() or relative.drive:
+        raise InputError(
+            f"{ref!r} is an absolute path; name {what} beside {owner}, by a relative path"
+        )
+    try:
+        root = folder.resolve()
+        target = (folder / relative).resolve()
+    except (OSError, RuntimeError) as err:  # a symlink loop
+        raise InputError(f"cannot follow {ref!r}: {err}") from None
+    if not target.is_relative_to(root):
+        raise InputError(
+            f"{ref!r} leads outside {owner}'s folder; name {what} in that folder or below it"
+        )
+    return target
 
 
 def _size_text(limit: int) -> str:

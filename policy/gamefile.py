@@ -28,7 +28,8 @@ from policy.expr import (
 from policy.files import InputError, parse_toml, read_text
 from policy.model import Game, GameError, NodeKind, NodeSpec, Outcome, Parameter, build_game
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+"""Node names: letters, digits, ``_``, ``-`` and ``.`` (spliced campaigns name nodes ``stage.node``)."""
 PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED = frozenset({"min", "max", "abs", "sqrt", "exp", "log", "chance"})
 
@@ -262,7 +263,7 @@ class _Reader:
     ) -> NodeSpec:
         path = f"nodes.{name}"
         if not NAME.fullmatch(name):
-            raise self.error(path, f"{name!r} is not a usable node name (letters, digits, _ and -)")
+            raise self.error(path, f"{name!r} is not a usable node name (letters, digits, _, - and .)")
         if not isinstance(body, dict):
             raise self.error(path, "must be a table")
         self.check_keys(body, NODE_KEYS, path)

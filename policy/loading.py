@@ -56,6 +56,10 @@ def load(path: str | Path) -> Game:
     path = Path(path)
     suffix = _suffix(path)
     if suffix == ".toml":
+        from policy.campaign import is_campaign, load_campaign
+
+        if is_campaign(path):  # already bound to its file, and known to campaign_of
+            return load_campaign(path).game
         game = load_game(path)
     elif suffix == ".efg":
         game = read_efg(path)

@@ -1072,6 +1072,17 @@ def _assemble(
     return game
 
 
+def game_from_parts(**parts: Any) -> Game:
+    """Freeze a game from complete breadth-first arrays (the keywords of the builders' last step).
+
+    For code that builds big trees itself, such as the campaign splice
+    (:mod:`policy.campaign`): the arrays must already be breadth-first, with
+    ``infoset_names`` naming each decision node's set; the sets are grouped and
+    checked (same player and actions, perfect recall) as for any game.
+    """
+    return _assemble(**parts)
+
+
 def own_sequences(game: Game) -> npt.NDArray[np.int64]:
     """For every node and player, an id of the player's own history to that node.
 

@@ -676,3 +676,28 @@ def test_sym_agrees_with_exact_evaluation(node: Node, values: dict[str, Fraction
     )
     expected = sympy.Rational(exact.numerator, exact.denominator)
     assert substituted == expected or sympy.simplify(substituted - expected) == 0
+
+
+# -- substitute (campaigns write stage payoffs in the campaign's terms with it) --------
+
+
+def test_substitute_replaces_names_and_folds_what_becomes_constant() -> None:
+    from policy.expr import substitute
+
+    e = parse("a * b + c / 2", {"a", "b", "c"})
+    got = substitute(e, {"a": parse(3), "b": parse("x - 1", {"x"})})
+    assert got.names == {"x", "c"}
+    assert evaluate(got, {"x": Fraction(2), "c": Fraction(4)}) == 5
+    assert parse(to_text(got), got.names) == got
+    whole = substitute(e, {"a": parse(3), "b": parse("1/3"), "c": parse(4)})
+    assert whole.constant == 3 and whole.text == "3"
+    # Multiplying by 1 and adding 0 leave the other side as it is.
+    assert substitute(parse("k * y + z", {"k", "y", "z"}), {"k": parse(1), "z": parse(0)}).text == "y"
+    assert substitute(e, {}) is e
+
+
+def test_substitute_reports_a_division_by_zero_it_creates() -> None:
+    from policy.expr import substitute
+
+    with pytest.raises(ExprError, match="division by zero"):
+        substitute(parse("1 / (x - 1)", {"x"}), {"x": parse(1)})

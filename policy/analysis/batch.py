@@ -29,8 +29,13 @@ from policy.expr import compile_batch
 from policy.model import Game, GameError, NodeKind
 from policy.solvers.backward import require_perfect_information
 
-#: Samples solved per block: bounds memory at about nodes x players x CHUNK x 8 bytes.
+#: Most samples solved per block.
 CHUNK = 1 << 15
+
+#: Blocks are also kept to about this many node x player x sample values (400 MB of
+#: floats), so that a big tree (a spliced campaign) is solved in blocks that fit in
+#: memory and caches rather than in one block of gigabytes.
+BLOCK_VALUES = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -108,8 +113,9 @@ class BatchGame:
         column = np.full(game.num_nodes, -1, dtype=np.int64)
         column[self.decision_nodes] = np.arange(len(self.decision_nodes))
         self._column = column
+        self._interior = _InteriorOutcomes(game, table.outcome_nodes) if table.interior_outcomes else None
 
-    def solve(self, samples: Mapping[str, Any], chunk: int = CHUNK) -> BatchResult:
+    def solve(self, samples: Mapping[str, Any], chunk: int | None = None) -> BatchResult:
         """Solve the game at every sample.
 
         Parameters
@@ -118,7 +124,8 @@ class BatchGame:
             Parameter name to a 1-d array of N values or a scalar (scalars
             broadcast). Every parameter the game uses needs a value.
         chunk
-            Samples per block.
+            Samples per block; by default :data:`CHUNK`, fewer for big trees
+            (see :data:`BLOCK_VALUES`).
 
         Raises
         ------
@@ -129,6 +136,9 @@ class BatchGame:
         """
         arrays = {k: np.asarray(v, dtype=np.float64) for k, v in samples.items()}
         n = _sample_count(arrays)
+        if chunk is None:
+            size = self.game.num_nodes * max(1, len(self.game.players))
+            chunk = max(256, min(CHUNK, BLOCK_VALUES // size))
         parts = []
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
@@ -163,14 +173,11 @@ class BatchGame:
             raise game.error(str(err), "parameters") from None
         players = len(game.players)
         own = vals[table.payoff_index]  # (outcome nodes, players, N)
-        own = np.moveaxis(own, 2, 1)  # (outcome nodes, N, players)
-        if table.interior_outcomes:
-            acc = np.zeros((game.num_nodes, n, players))
-            acc[table.outcome_nodes] = own
-            for start, stop in game.levels[1:]:
-                acc[start:stop] += acc[game.parent[start:stop]]
-            leaf = acc[game.terminals]
+        if self._interior is not None:
+            # Summed in this layout, contiguous over the samples, and turned once at the end.
+            leaf = np.moveaxis(self._interior.leaf_payoffs(own, table.terminal_rows), 2, 1)
         else:
+            own = np.moveaxis(own, 2, 1)  # (outcome nodes, N, players)
             leaf = np.zeros((len(game.terminals), n, players))
             has = table.terminal_rows >= 0
             leaf[has] = own[table.terminal_rows[has]]
@@ -258,6 +265,54 @@ class BatchGame:
             reach[start:stop] = reach[parent] * weight
         choice = (chosen[self.decision_nodes] - game.first_child[self.decision_nodes][:, None]).astype(np.int16)
         return choice.T, tie.T, values[0], reach[game.terminals].T, reach[self.decision_nodes].T
+
+
+class _InteriorOutcomes:
+    """Adds outcomes on interior nodes to the terminals below them, touching only those nodes.
+
+    Only the nodes with an interior outcome are accumulated (each gets its
+    own payoffs plus those of its nearest such ancestor), so memory and time
+    go with their number, not with the whole tree's: spliced campaigns have
+    one at every joint between stages, and a tree of thousands of nodes.
+    """
+
+    def __init__(self, game: Game, outcome_nodes: npt.NDArray[np.int64]) -> None:
+        n = game.num_nodes
+        row = np.full(n, -1, dtype=np.int64)
+        row[outcome_nodes] = np.arange(len(outcome_nodes))
+        inner = outcome_nodes[game.kind[outcome_nodes] != NodeKind.TERMINAL]
+        position = np.full(n, -1, dtype=np.int64)
+        position[inner] = np.arange(len(inner))
+        # Nearest strict ancestor carrying an interior outcome, as a position in `inner`.
+        above = np.full(n, -1, dtype=np.int64)
+        for start, stop in game.levels[1:]:
+            parent = game.parent[start:stop]
+            above[start:stop] = np.where(position[parent] >= 0, position[parent], above[parent])
+        self.inner_rows = row[inner]
+        self.inner_above = above[inner]
+        depth = game.depth[inner]
+        bounds = np.flatnonzero(np.diff(depth)) + 1
+        self.groups = np.split(np.arange(len(inner)), bounds)
+        self.terminal_above = above[game.terminals]
+
+    def leaf_payoffs(
+        self, own: npt.NDArray[np.float64], terminal_rows: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """Per terminal, from ``own`` per outcome node (the trailing axes are kept)."""
+        # A zero row at the end of `cum` stands for "no such ancestor" (index -1).
+        zero = np.zeros((1, *own.shape[1:]))
+        cum = np.concatenate([own[self.inner_rows], zero])
+        for group in self.groups:
+            up = self.inner_above[group]
+            has = up >= 0
+            if has.any():
+                cum[group[has]] += cum[up[has]]
+        leaf = own[np.maximum(terminal_rows, 0)]
+        missing = terminal_rows < 0
+        if missing.any():
+            leaf[missing] = 0
+        leaf += cum[self.terminal_above]
+        return leaf
 
 
 def _sample_count(arrays: Mapping[str, npt.NDArray[np.float64]]) -> int:

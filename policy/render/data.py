@@ -97,7 +97,8 @@ def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
     -> information set -> behaviour, for the sets the first equilibrium
     reaches), ``facts`` (leader key -> fact -> value -> probability) and
     ``swaps`` (a list of :func:`swap_data` objects) and ``flips`` (leader
-    key -> :func:`flip_data`).
+    key -> :func:`flip_data`); for a campaign, ``yardstick`` says in words what
+    the facts add up (its end states).
     """
     return {
         "leaders": [
@@ -127,10 +128,19 @@ def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
                     leader.key: flip_data(search)
                     for leader, search in zip(c.leaders, c.flips, strict=True)
                 },
+                **_yardstick(c),
             }
             for c in comparisons
         ],
     }
+
+
+def _yardstick(c: GameComparison) -> dict[str, str]:
+    """``yardstick`` (what the facts add up, in words) for a campaign; nothing for a plain game."""
+    from policy.campaign import campaign_of
+
+    campaign = campaign_of(c.game)
+    return {"yardstick": campaign.yardstick} if campaign is not None else {}
 
 
 def _digits(x: float, significant: int = 8) -> float:

@@ -36,6 +36,7 @@ from policy.analysis.compare import (
     shared_beliefs,
 )
 from policy.analysis.explain import CitedClaim, Explanation, describe
+from policy.campaign import campaign_of
 from policy.claims import Claim
 from policy.leaders import Leader
 from policy.model import Number
@@ -208,6 +209,9 @@ def compare_table(
         names = [leader.name for leader in c.leaders]
         rows = compare_rows(c)
         notes = []
+        campaign = campaign_of(c.game)
+        if campaign is not None:
+            notes.append(campaign.yardstick)
         for leader, r in zip(c.leaders, c.results, strict=True):
             mode = "exact" if r.exact else "float"
             notes.append(f"{leader.name}: method {r.method} ({mode}), max regret {fmt(r.equilibria[0].max_regret)}")
@@ -310,7 +314,7 @@ def compare_rows(c: GameComparison) -> list[tuple[str, list[str]]]:
         if any(p > 0 for p in probs):
             rows.append((_outcome_label(c.results[0], t, c.game.node_names[t]), [fmt(p) for p in probs]))
     if c.facts and any(c.facts):
-        rows.append(("Outcome facts", []))
+        rows.append(("End states" if campaign_of(c.game) is not None else "Outcome facts", []))
         for fact, values in c.facts[0].items():
             for value in values:
                 probs = [f[fact][value] for f in c.facts]

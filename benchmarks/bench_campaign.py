@@ -1,0 +1,202 @@
+"""Campaigns: splicing and solving the chain as one game, against solving the stages one by one.
+
+One run, four measurements:
+
+1. The stand-in campaign ``benchmarks/standin/campaign.toml`` (the bundled
+   games of perfect information chained 1937-1940, a coup deciding the
+   profile of the later stages; not the scenario's own campaign, which is a
+   later piece of work): the splice (``load_campaign``), then the exact
+   subgame-perfect equilibrium of the spliced game (``solve(method="spe")``,
+   its numbers evaluated anew), side by side with reading and solving the
+   three stage games one by one, as was done before campaigns.
+2. Monte Carlo over N draws (default 10^5) of each profile's declared
+   uncertainty (``stalin`` and ``tukhachevsky``), by the batch solver
+   (``run_sweep``), on the spliced game and on the stages one by one.
+3. ``campaign_barbarossa.toml``: the same chain with the 1941 signalling game
+   (imperfect information) after it, solved exactly by spe through its proper
+   subgames, in a child process killed after ``--budget`` seconds.
+4. Linearity: a synthetic campaign whose one stage (a two-action decision)
+   repeats R times, every terminal leading to the next play, so the spliced
+   tree has about 2^(R+1) nodes; for each size, the splice and a float spe
+   solve, and the time per node.
+
+Run: ``python benchmarks/bench_campaign.py [--samples 100000] [--sizes 13,16,19] [--budget 300] [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import multiprocessing
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from policy.analysis.sweep import monte_carlo_samples, run_sweep  # noqa: E402
+from policy.campaign import load_campaign  # noqa: E402
+from policy.gamefile import load_game  # noqa: E402
+from policy.leaders import load_leader, resolve  # noqa: E402
+from policy.solvers import solve  # noqa: E402
+
+STANDIN = ROOT / "benchmarks" / "standin" / "campaign.toml"
+WITH_BARBAROSSA = ROOT / "benchmarks" / "standin" / "campaign_barbarossa.toml"
+STAGES = [ROOT / "games" / f"{name}.toml" for name in ("coup_1937", "diplomacy_1939", "romania_1940")]
+LEADERS = ("stalin", "tukhachevsky")
+
+ROUND = """\
+[game]
+title = "One round"
+players = ["A", "B"]
+
+[parameters.x]
+description = "What A's first action is worth"
+default = "1/2"
+range = [0, 1]
+
+[nodes.start]
+player = "A"
+actions = { left = "l", right = "r" }
+
+[nodes.l]
+payoffs = { A = "x", B = 0 }
+
+[nodes.r]
+payoffs = { A = "1/3", B = 1 }
+"""
+
+REPEATED = """\
+[campaign]
+title = "A round repeated {rounds} times"
+players = ["A", "B"]
+discount = "9/10"
+
+[stages.round]
+game = "round.toml"
+repeat = {rounds}
+
+[[stages.round.transitions]]
+next = "round"
+"""
+
+
+def timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    out = function(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def fresh_solve(game, values, exact: bool = True):
+    game._cache.clear()  # evaluate the numbers again: the solve pays for them
+    return timed(solve, game, values, method="spe", exact=exact)
+
+
+def standin() -> dict[str, float]:
+    campaign, build = timed(load_campaign, STANDIN)
+    game = campaign.game
+    values = resolve(game, load_leader("stalin"))
+    _, first = fresh_solve(game, values)
+    spliced = min(fresh_solve(game, values)[1] for _ in range(3))
+    one_by_one = 0.0
+    for path in STAGES:
+        stage, read = timed(load_game, path)
+        stage_values = resolve(stage, load_leader("stalin"))
+        one_by_one += read + min(fresh_solve(stage, stage_values)[1] for _ in range(3))
+    print(f"stand-in: {game.num_nodes} nodes, {len(campaign.instances)} stage instances, "
+          f"{len(game.parameters)} parameters")
+    print(f"  splice (read + build)        {build:8.3f} s")
+    print(f"  spe exact, spliced           {spliced:8.3f} s   (first solve {first:.3f} s)")
+    print(f"  spe exact, 3 stages one by one (read + solve) {one_by_one:8.3f} s")
+    print(f"  ratio spliced / one by one   {(build + spliced) / one_by_one:8.1f}  (splice + solve against read + solve)")
+    return {"build": build, "spliced": spliced, "one_by_one": one_by_one}
+
+
+def monte_carlo(samples: int) -> None:
+    game = load_campaign(STANDIN).game
+    total_spliced = total_stages = 0.0
+    for key in LEADERS:
+        leader = load_leader(key)
+        start = time.perf_counter()
+        drawn = monte_carlo_samples(game, leader, resolve(game, leader), samples, seed=0)
+        result = run_sweep(game, drawn)
+        spliced = time.perf_counter() - start
+        stages = 0.0
+        for path in STAGES:
+            stage = load_game(path)
+            start = time.perf_counter()
+            run_sweep(stage, monte_carlo_samples(stage, leader, resolve(stage, leader), samples, seed=0))
+            stages += time.perf_counter() - start
+        total_spliced += spliced
+        total_stages += stages
+        print(f"  {key:13s} spliced {spliced:7.2f} s   stages one by one {stages:7.2f} s   "
+              f"ratio {spliced / stages:5.1f}   ({len(result.path_shares())} distinct paths)")
+    print(f"  both profiles: spliced {total_spliced:.2f} s, stages one by one {total_stages:.2f} s")
+
+
+def _barbarossa(queue) -> None:  # pragma: no cover - runs in a child
+    campaign, build = timed(load_campaign, WITH_BARBAROSSA)
+    game = campaign.game
+    values = resolve(game, load_leader("stalin"))
+    _, took = fresh_solve(game, values)
+    queue.put((game.num_nodes, len(campaign.instances), build, took))
+
+
+def barbarossa(budget: float) -> None:
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    child = multiprocessing.get_context("fork").Process(target=_barbarossa, args=(queue,))
+    start = time.perf_counter()
+    child.start()
+    child.join(budget)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        print(f"  not finished in {budget:.0f} s (killed)")
+        return
+    nodes, instances, build, took = queue.get()
+    print(f"  {nodes} nodes, {instances} stage instances: splice {build:.2f} s, spe exact {took:.1f} s "
+          f"(wall {time.perf_counter() - start:.1f} s)")
+
+
+def linear(sizes: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        (base / "round.toml").write_text(ROUND, encoding="utf-8")
+        print(f"  {'rounds':>6} {'nodes':>10} {'splice s':>9} {'spe float s':>12} {'µs/node':>8}")
+        for rounds in sizes:
+            path = base / f"repeat_{rounds}.toml"
+            path.write_text(REPEATED.format(rounds=rounds), encoding="utf-8")
+            campaign, build = timed(load_campaign, path)
+            game = campaign.game
+            _, took = fresh_solve(game, {"x": 0.5}, exact=False)
+            per = 1e6 * (build + took) / game.num_nodes
+            print(f"  {rounds:>6} {game.num_nodes:>10,} {build:>9.2f} {took:>12.2f} {per:>8.2f}")
+            del campaign, game
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--samples", type=int, default=100_000)
+    parser.add_argument("--sizes", default="13,16,19", help="rounds of the repeated campaign (nodes ~ 2^(R+1))")
+    parser.add_argument("--budget", type=float, default=300.0, help="seconds for the campaign with Barbarossa")
+    parser.add_argument("--quick", action="store_true", help="10^4 samples, sizes 10,13, budget 30 s")
+    args = parser.parse_args()
+    if args.quick:
+        args.samples, args.sizes, args.budget = 10_000, "10,13", 30.0
+    print(f"{datetime.date.today()}  {platform.python_version()}  {os.cpu_count()} CPUs  {platform.machine()}")
+    print("1. the stand-in campaign, spe exact")
+    standin()
+    print(f"2. Monte Carlo, {args.samples:,} draws of each profile (batch solver)")
+    monte_carlo(args.samples)
+    print("3. with the 1941 signalling game (imperfect information), spe exact through subgames")
+    barbarossa(args.budget)
+    print("4. splicing is linear: a two-action round repeated R times")
+    linear([int(x) for x in args.sizes.split(",")])
+
+
+if __name__ == "__main__":
+    main()

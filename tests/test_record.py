@@ -1,0 +1,192 @@
+"""policy record: a record laid on a game or campaign and scored against a profile.
+
+The campaign is tests/data/campaigns/two_stage.toml (worked by hand in
+docs/game-format.md). In record_two_stage.toml the army strikes and loses,
+France holds, and the USSR, under the old regime with half an army
+(strength halved), stands firm. Firmness pays when Germany fights anyway and
+(3 s - 2)/2 > -1/2, i.e. s > 1/3, i.e. the leader's strength > 2/3.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from conftest import invoke, line_of
+
+from policy.analysis.record import RecordError, load_record, loads_record, score_record, trace
+from policy.analysis.sweep import monte_carlo_samples
+from policy.leaders import load_leader, resolve
+from policy.loading import load
+from policy.solvers import solve
+
+DATA = Path(__file__).resolve().parent / "data" / "campaigns"
+CAMPAIGN = DATA / "two_stage.toml"
+RECORD = DATA / "record_two_stage.toml"
+ALPHA = load_leader(DATA / "leaders" / "alpha.toml")
+BETA = load_leader(DATA / "leaders" / "beta.toml")
+F = Fraction
+
+
+def score(leader=BETA, **options):
+    game = load(CAMPAIGN)
+    return score_record(game, load_record(RECORD), resolve(game, leader), leader, **options)
+
+
+def direct_reproduction(game, values: dict[str, float]) -> bool:
+    """Solve one sample on its own and follow the record by hand along the equilibrium."""
+    eq = solve(game, values, method="spe", exact=False).equilibria[0]
+    # The record: coup, (chance: lose), (chance: holds), firm. After a lost coup and
+    # France holding, the crisis is the sixth instance (docs: instances are breadth-first).
+    return eq.choice("coup.start") == "coup" and eq.choice("crisis-6.start") == "firm"
+
+
+def test_monte_carlo_against_a_direct_monte_carlo() -> None:
+    game = load(CAMPAIGN)
+    values = resolve(game, BETA)
+    n = 300
+    drawn = monte_carlo_samples(game, BETA, values, n, seed=11)
+    direct = [
+        direct_reproduction(game, {k: float(v[s]) for k, v in drawn.items()}) for s in range(n)
+    ]
+    result = score(samples=n, seed=11, effects=False)
+    assert result.joint_mc == pytest.approx(sum(direct) / n, abs=1e-12)
+    assert result.by_stage_mc["crisis"] == pytest.approx(sum(direct) / n, abs=1e-12)
+    assert result.by_stage_mc["coup"] == 1.0
+    # And against the distribution itself: strength ~ triangular(1/2, 3/4, 1),
+    # P(strength > 2/3) = 1 - (1/6)**2 / ((1/2) * (1/4)) = 7/9.
+    big = score(samples=20000, seed=3, effects=False)
+    assert big.joint_mc == pytest.approx(7 / 9, abs=4 * math.sqrt(7 / 9 * 2 / 9 / 20000))
+
+
+def test_move_by_move_at_the_profile_values() -> None:
+    beta = score(effects=False)
+    assert beta.joint == 1 and beta.reproduced
+    assert [m.probability for m in beta.moves] == [1, None, None, 1]
+    assert beta.moves[3].nodes == ("crisis-6.start",)
+    alpha = score(ALPHA, effects=False)
+    # Alpha's strength is 1/4, halved to 1/8: the USSR yields.
+    assert alpha.joint == 0 and not alpha.reproduced
+    assert alpha.by_stage == {"coup": 1, "crisis": 0}
+    assert alpha.moves[3].probability == 0 and alpha.moves[3].chosen == "yield"
+
+
+def test_parameter_effects_by_hand(tmp_path: Path) -> None:
+    # A record of loyalty, France falling, and yielding: the army stays loyal
+    # only for p_win < 9/13 (docs), so under Alpha (p_win = 3/4) the nearest
+    # reproducing value is 9/13, 3/52 of the range away.
+    text = (
+        '[[moves]]\nstage = "coup"\ninfoset = "start"\naction = "loyal"\n\n'
+        '[[moves]]\nstage = "france"\nnode = "chance"\naction = "falls"\n\n'
+        '[[moves]]\nstage = "crisis"\ninfoset = "start"\naction = "yield"\n'
+    )
+    path = tmp_path / "loyal.toml"
+    path.write_text(text, encoding="utf-8")
+    game = load(CAMPAIGN)
+    result = score_record(game, load_record(path), resolve(game, ALPHA), ALPHA)
+    assert result.joint == 0
+    effect = {e.name: e for e in result.effects}
+    assert effect["p_win"].nearest == pytest.approx(9 / 13, abs=1e-6)
+    assert effect["p_win"].distance == pytest.approx(3 / 4 - 9 / 13, abs=1e-6)
+    assert effect["p_win"].share == pytest.approx(70 / 101)  # grid points 0, 0.01, ..., 0.69
+    assert effect["strength"].nearest is None and effect["strength"].share == 0
+    assert result.effects[0].name == "p_win"  # the one that moves the probability most
+
+
+def test_quantal_likelihood_by_hand() -> None:
+    # The crisis alone (a plain game), record: firm, then war. Agent logit QRE
+    # at lambda: Germany fights with exp(l*u_war) / (exp(l*u_war) + exp(l*u_back));
+    # the USSR is firm with the logit of its expected values given that.
+    game = load(DATA / "crisis.toml")
+    record = loads_record(
+        '[[moves]]\ninfoset = "start"\naction = "firm"\n\n[[moves]]\ninfoset = "reply"\naction = "war"\n'
+    )
+    values = resolve(game, overrides={"strength": F(1, 4)})  # free 0
+    lam = 1.5
+    war, back = 1 - 4 * 0.25, -1.0
+    p_war = math.exp(lam * war) / (math.exp(lam * war) + math.exp(lam * back))
+    firm = p_war * (3 * 0.25 - 2) + (1 - p_war) * 1
+    p_firm = math.exp(lam * firm) / (math.exp(lam * firm) + math.exp(lam * -1))
+    result = score_record(game, record, values, method="spe", lam=lam, effects=False)
+    assert result.quantal is not None
+    assert result.quantal.likelihood == pytest.approx(p_firm * p_war, rel=1e-6)
+    # The equilibrium: Germany would fight (0 > -1), so the USSR yields (-5/4 < -1).
+    assert result.joint == 0 and result.moves[0].chosen == "yield"
+
+
+def test_fitted_lambda_is_the_most_likely() -> None:
+    game = load(DATA / "crisis.toml")
+    record = loads_record(
+        '[[moves]]\ninfoset = "start"\naction = "firm"\n\n[[moves]]\ninfoset = "reply"\naction = "war"\n'
+    )
+    values = resolve(game, overrides={"strength": F(1, 4)})
+    fitted = score_record(game, record, values, lam="fit", effects=False).quantal
+    assert fitted is not None and fitted.fitted
+    for other in (fitted.lam / 3, fitted.lam * 3):
+        given = score_record(game, record, values, lam=other, effects=False).quantal
+        assert given is not None and given.likelihood <= fitted.likelihood + 1e-9
+
+
+BAD = {
+    "stage": ('stage = "crisis"', 'stage = "crises"', 'stage = "crises"', "moves[3].stage: no stage 'crises'"),
+    "infoset": ('infoset = "start"\naction = "firm"', 'infoset = "begin"\naction = "firm"', 'infoset = "begin"',
+                "moves[3].infoset: stage 'crisis' has no information set 'begin'"),
+    "action": ('action = "firm"', 'action = "bluff"', 'action = "bluff"', "moves[3].action: no action 'bluff'"),
+    "node": ('node = "draw"', 'node = "won"', 'node = "won"', "'won' is a terminal of stage 'coup'"),
+}
+ORDER = (
+    '[[moves]]\nstage = "crisis"\ninfoset = "start"\naction = "firm"\n\n'
+    '[[moves]]\nstage = "coup"\ninfoset = "start"\naction = "coup"\n'
+)
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_bad_record_gives_one_located_error(tmp_path: Path, case: str) -> None:
+    old, new, needle, message = BAD[case]
+    text = RECORD.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    path = tmp_path / "record.toml"
+    path.write_text(text, encoding="utf-8")
+    game = load(CAMPAIGN)
+    with pytest.raises(RecordError) as info:
+        trace(game, load_record(path))
+    assert message in str(info.value)
+    assert info.value.line == line_of(text, needle)
+    code, out, err = invoke("record", str(CAMPAIGN), str(path))
+    assert code == 1 and out == "" and err.count("\n") == 1 and err.startswith(f"Error: {path}:")
+
+
+def test_record_command(tmp_path: Path) -> None:
+    code, out, _ = invoke("record", str(CAMPAIGN), str(RECORD), "--leader", str(DATA / "leaders" / "beta.toml"),
+                          "--samples", "500", "--lambda", "2")
+    assert code == 0
+    assert "crisis.start [crisis-6.start]" in out and "Logit QRE at lambda 2" in out
+    assert "given the recorded chance moves" in " ".join(out.split())
+    code, out, _ = invoke("record", str(CAMPAIGN), str(RECORD), "--format", "json", "--no-parameters")
+    assert code == 0
+    import json
+
+    data = json.loads(out)
+    assert data["joint"] == "0" and data["by_stage"] == {"coup": "1", "crisis": "0"}
+    assert data["moves"][3]["equilibrium_choice"] == "yield"
+    code, _, err = invoke("record", str(CAMPAIGN), str(RECORD), "--lambda", "much")
+    assert code == 2 and "--lambda" in err
+
+
+def test_moves_out_of_order(tmp_path: Path) -> None:
+    path = tmp_path / "order.toml"
+    path.write_text(ORDER, encoding="utf-8")
+    with pytest.raises(RecordError, match="coup.start cannot be reached after crisis.start=firm") as info:
+        trace(load(CAMPAIGN), load_record(path))
+    assert info.value.line == line_of(ORDER, "[[moves]]", 2)
+
+
+def test_a_plain_game_record() -> None:
+    game = load(DATA / "crisis.toml")
+    record = loads_record('[[moves]]\nnode = "reply"\naction = "back"\n')
+    result = score_record(game, record, resolve(game, overrides={"strength": F(3, 4)}), effects=False)
+    # Strength 3/4, free 0: war is worth -2 to Germany, so it backs down.
+    assert result.joint == 1 and result.moves[0].nodes == ("reply",)
