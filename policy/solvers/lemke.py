@@ -58,9 +58,18 @@ from policy.solvers.errors import SolverError
 #: A float pivot entry must exceed this times the largest entry of its column
 #: (tableau noise below it is treated as 0). Not in policy.tolerances yet.
 FLOAT_PIVOT = 1e-11
-#: Two float ratios within this (relative, at least absolute 1) tie in the ratio
-#: test and go to the lexicographic rule. Not in policy.tolerances yet.
+#: Two float ratios within this (relative to their size) tie in the ratio test
+#: and go to the lexicographic rule. Not in policy.tolerances yet.
 FLOAT_RATIO_TIE = 1e-10
+#: An entry of the float tableau at most this times the largest entry of its row
+#: is rounding noise and counts as 0 in the ratio test (the entries are sums of
+#: products of the row's basis-inverse entries with the data, so their noise
+#: scales with the row).
+FLOAT_ZERO = 1e-10
+#: Every this many pivots the float tableau is computed afresh from the
+#: original data and the basis (one LU solve), so that rounding from the
+#: rank-one updates does not pile up along a long path.
+FLOAT_REFACTOR = 100
 
 #: The float basis is solved again from the original data at the end; the
 #: result is kept when it agrees with the tableau's within this.
@@ -321,25 +330,61 @@ def _lemke_exact(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
 # Float
 # -------------------------------------------------------------------------------------
 def _lex_min_rows_float(
-    T: Array, rows: Array, n: int, column: int, z0_row: int
+    T: Array, rows: Array, n: int, column: int, z0_row: int, zero: Array
 ) -> tuple[int, bool]:
-    """:func:`_lex_min_rows` for a float tableau (ties within ``FLOAT_RATIO_TIE``)."""
+    """:func:`_lex_min_rows` for a float tableau, with rounding noise kept out of the comparisons.
+
+    The lexicographic rule decides between rows whose ratios are equal in
+    exact arithmetic (von Stengel 2002, section 3.7), and in a degenerate
+    sequence-form LCP nearly every step is such a tie, decided by entries of
+    the basis inverse that are often exactly 0. In floats those zeros come
+    back as rounding noise, and dividing noise by a small pivot-column entry
+    can make it look like a real difference, which sends the path off the
+    exact one into cycles of degenerate bases. So each entry of row ``i`` at
+    most ``zero[i]`` in size (:data:`FLOAT_ZERO` times the largest entry of
+    the row) counts as 0, and two ratios tie when they are within
+    :data:`FLOAT_RATIO_TIE` of each other relative to their size.
+    """
     rhs = 2 * n + 1
     div = T[rows, column]
-    ratios = T[rows, rhs] / div
-    best = ratios.min()
-    tied = rows[ratios <= best + FLOAT_RATIO_TIE * max(1.0, abs(best))]
+    small = zero[rows]
+    ratios = np.where(np.abs(T[rows, rhs]) <= small, 0.0, T[rows, rhs]) / div
+    tied = np.flatnonzero(_ties(ratios))
     if tied.size == 1:
-        return int(tied[0]), False
-    if z0_row in tied.tolist():
+        return int(rows[tied[0]]), False
+    if z0_row in rows[tied].tolist():
         return z0_row, False
-    for col in range(n):
-        ratios = T[tied, col] / T[tied, column]
-        best = ratios.min()
-        tied = tied[ratios <= best + FLOAT_RATIO_TIE * max(1.0, abs(best))]
+    # All candidates' basis-inverse rows at once; only the columns where they
+    # differ at all can split the tie, so the loop visits those only.
+    block = T[rows[tied], :n]
+    block = np.where(np.abs(block) <= small[tied, None], 0.0, block) / div[tied, None]
+    for col in np.flatnonzero(np.ptp(block, axis=0) > 0):
+        keep = _ties(block[:, col])
+        tied, block = tied[keep], block[keep]
         if tied.size == 1:
             break
-    return int(tied[0]), True
+    return int(rows[tied[0]]), True
+
+
+def _ties(ratios: Array) -> Array:
+    """Which ratios equal the least one within :data:`FLOAT_RATIO_TIE` (relative)."""
+    best = ratios.min()
+    return np.asarray(ratios - best <= FLOAT_RATIO_TIE * np.maximum(np.abs(ratios), abs(best)))
+
+
+def _row_zero(T: Array) -> Array:
+    """Per row, the size below which an entry of the float tableau counts as 0."""
+    return np.asarray(FLOAT_ZERO * np.abs(T).max(axis=1))
+
+
+def _refactored(original: Array, basis: list[int], T: Array) -> Array:
+    """The tableau of ``basis`` solved afresh from the original data (``T`` if singular)."""
+    try:
+        fresh = np.linalg.solve(original[:, basis], original)
+    except np.linalg.LinAlgError:
+        return T
+    fresh[:, basis] = np.eye(len(basis))
+    return np.asarray(fresh)
 
 
 def _lemke_float(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
@@ -359,10 +404,14 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
     # Step 2: z0 enters; lexicographic minimum of (q, I) / d over all rows.
     T_first = T.copy()
     T_first[:, z0] = df  # the ratio uses -column, which is d > 0
-    r, tie = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1)
+    r, tie = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1, _row_zero(T_first))
     lexicographic = int(tie)
     entering = z0
     pivots = 0
+    # The lexicographic rule never meets a basis twice (each has a distinct
+    # lexicographic value of z0); in floats a repeat means rounding has put the
+    # path off course, and it would go round until the pivot limit.
+    seen: set[frozenset[int]] = {frozenset(basis)}
     while True:
         if pivots >= limit:
             raise _too_many(limit)
@@ -375,13 +424,23 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
         basis[r] = entering
         if leaving == z0:
             break
+        key = frozenset(basis)
+        if key in seen:
+            raise SolverError(
+                f"float Lemke met the same basis twice after {pivots} pivots "
+                "(rounding in a degenerate problem); exact arithmetic avoids this"
+            )
+        seen.add(key)
+        if pivots % FLOAT_REFACTOR == 0:
+            T = _refactored(original, basis, T)
         entering = _complement(leaving, n)
         column = T[:, entering]
-        tol = FLOAT_PIVOT * max(1.0, float(np.abs(column).max()))
+        zero = _row_zero(T)
+        tol = np.maximum(FLOAT_PIVOT * max(1.0, float(np.abs(column).max())), zero)
         rows = np.flatnonzero(column > tol)
         if not rows.size:
             raise _no_solution(pivots)
-        r, tie = _lex_min_rows_float(T, rows, n, entering, basis.index(z0))
+        r, tie = _lex_min_rows_float(T, rows, n, entering, basis.index(z0), zero)
         lexicographic += tie
     values = T[:, rhs].copy()
     # Solve the final basis again from the original data (less accumulated
