@@ -90,13 +90,17 @@ class LemkeResult:
     in exact mode, float64 otherwise); ``pivots`` counts the pivoting steps;
     ``basis`` lists the basic variables at the end (``i`` for ``w_i``,
     ``n + i`` for ``z_i``); ``lexicographic`` counts the ratio tests that
-    tied and were decided by the lexicographic rule (0 on a nondegenerate path).
+    tied and were decided by the lexicographic rule (0 on a nondegenerate path);
+    ``float_path`` says that an exact solution was found by following the path
+    in floats and solving only its final basis in rationals (see
+    :func:`lemke`).
     """
 
     z: Array
     pivots: int
     basis: tuple[int, ...]
     lexicographic: int = 0
+    float_path: bool = False
 
 
 def default_max_pivots(n: int) -> int:
@@ -294,6 +298,9 @@ def _lemke_exact(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
     z0, rhs = 2 * n, 2 * n + 1
     if all(int(T[i, rhs]) >= 0 for i in range(n)):
         return LemkeResult(np.array([Fraction(0)] * n, dtype=object), 0, tuple(range(n)))
+    crossed = _crossover(M, q, d, limit)
+    if crossed is not None:
+        return crossed
     basis = list(range(n))
     det = 1
     # Step 2: z0 enters; its column is -L d < 0 in every row.
@@ -324,6 +331,72 @@ def _lemke_exact(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
         if v >= n:
             z[v - n] = Fraction(int(T[i, rhs]), int(det))
     return LemkeResult(z, pivots, tuple(basis), lexicographic)
+
+
+def _crossover(M: Any, q: Any, d: Any, limit: int) -> LemkeResult | None:
+    """An exact solution from the float path's final basis, or None if that basis does not give one.
+
+    Lemke's method ends in a complementary basis: for each ``i`` either
+    ``w_i`` or ``z_i`` is basic. With ``S`` the indices of the basic ``z_i``,
+    the solution is ``z_S = -M_SS^{-1} q_S`` and ``z_i = 0`` elsewhere; it
+    solves the LCP exactly when ``z_S >= 0`` and ``w = q + M z >= 0`` hold in
+    rationals (complementarity holds by construction). One rational solve of
+    size ``|S|`` replaces hundreds of integer pivots on the whole tableau
+    (whose entries grow to hundreds of digits with rational data). The float
+    path takes the lexicographic decisions of the exact one, so it normally
+    ends in the same basis; where rounding has sent it elsewhere, that basis
+    is still checked exactly, and if the check fails (or the float path
+    fails) the caller pivots in integers from the start.
+    """
+    try:
+        found = _lemke_float(M, q, d, limit)
+    except (SolverError, ValueError, ArithmeticError):
+        return None
+    n = len(found.z)
+    support = sorted(v - n for v in found.basis if n <= v < 2 * n)
+    data = np.asarray(M, dtype=object)
+    rhs = [Fraction(x) for x in q]
+    z = np.array([Fraction(0)] * n, dtype=object)
+    if support:
+        k = len(support)
+        system = np.empty((k, k + 1), dtype=object)
+        system[:, :k] = data[np.ix_(support, support)]
+        system[:, k] = [-rhs[i] for i in support]
+        solution = _solve_rational(system)
+        if solution is None:
+            return None
+        z[support] = solution
+    if any(v < 0 for v in z[support]):
+        return None
+    others = [i for i in range(n) if i not in set(support)]
+    for i in others:
+        row = data[i, support]
+        if rhs[i] + sum((a * b for a, b in zip(row.tolist(), z[support].tolist(), strict=True) if a), Fraction(0)) < 0:
+            return None
+    return LemkeResult(z, found.pivots, found.basis, found.lexicographic, float_path=True)
+
+
+def _solve_rational(system: Array) -> list[Fraction] | None:
+    """The solution of the square system ``[A | b]`` (rational entries), or None if ``A`` is singular.
+
+    Gauss-Jordan elimination by integer pivoting (:func:`integer_pivot`, exact
+    divisions throughout) on the rows scaled to integers.
+    """
+    k = system.shape[0]
+    T, biggest = integer_rows(system, k + 1)
+    if biggest < SMALL_INTEGER:
+        T = T.astype(np.int64)
+    det = 1
+    used: list[int] = []
+    free = list(range(k))
+    for col in range(k):
+        r = next((i for i in free if T[i, col] != 0), None)
+        if r is None:
+            return None
+        T, det = integer_pivot(T, r, col, det)
+        free.remove(r)
+        used.append(r)
+    return [Fraction(int(T[r, k]), int(det)) for r in used]
 
 
 # -------------------------------------------------------------------------------------
