@@ -132,6 +132,8 @@ def validate(files: tuple[str, ...], leader: str | None) -> None:
     help="More than one equilibrium: every pure SPE (spe), every extreme one (enummixed), "
     "those reachable from other starts (lcp).",
 )
+@click.option("--max-pivots", type=click.IntRange(min=1),
+              help="lcp: stop each Lemke run after this many pivots (default 1000 + 100 x the LCP's size).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @library_errors
 def solve(
@@ -143,6 +145,7 @@ def solve(
     lam: float | None,
     subgame_method: str | None,
     all_equilibria: bool,
+    max_pivots: int | None,
     fmt: str,
 ) -> None:
     """Solve a game (.toml, or Gambit .efg/.nfg) for its equilibria.
@@ -166,6 +169,7 @@ def solve(
         all_equilibria=all_equilibria,
         lam=lam,
         subgame_method=subgame_method,
+        max_pivots=max_pivots,
     )
     if fmt == "json":
         from policy.render.data import dumps, result_data
@@ -255,6 +259,7 @@ def compare(
         exact=exact,
         lam=lam,
         subgame_method=subgame_method,
+        max_pivots=max_pivots,
     )
     if fmt == "json":
         from policy.render.data import comparison_data, dumps

@@ -172,7 +172,7 @@ def _no_solution(pivots: int) -> SolverError:
 def _too_many(limit: int) -> SolverError:
     return SolverError(
         f"no equilibrium found after {limit} pivots (the limit); "
-        "raise max_pivots to search longer"
+        "raise it with --max-pivots (max_pivots in the library) to search longer"
     )
 
 
