@@ -259,7 +259,6 @@ def compare(
         exact=exact,
         lam=lam,
         subgame_method=subgame_method,
-        max_pivots=max_pivots,
     )
     if fmt == "json":
         from policy.render.data import comparison_data, dumps
