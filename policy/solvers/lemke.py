@@ -22,21 +22,42 @@ sections 3.6 and 4):
 
 Ties in the ratio test are broken by the lexicographic rule (compare the rows
 of the current basis inverse, scaled like the ratio, in turn), the usual
-perturbation argument that rules out cycling on degenerate problems; a tie
-with ``z0``'s row lets ``z0`` leave, which ends the path at once.
+perturbation argument that rules out cycling on degenerate problems (von
+Stengel 2002, on degenerate games and the lexicographic method; Cottle, Pang
+and Stone 1992, chapter 4, on degeneracy); a tie with ``z0``'s row lets ``z0`` leave, which
+ends the path at once. The sequence-form LCPs of :mod:`policy.solvers.lcp`
+need it at nearly every step: each constraint ``E x = e`` is written as two
+inequalities, both tight at every realization plan.
 
 Two arithmetics:
 
-* exact: the tableau is kept in integers by *integer pivoting* (Edmonds 1967;
-  Bareiss 1968; von Stengel 2002, section 3.6): every entry is the basis determinant
-  ``D`` times the entry of the reduced tableau; pivoting on ``(r, s)`` keeps row
-  ``r`` and replaces every other row ``i`` by ``(T_i T_rs - T_is T_r) / D``,
-  a division that is always exact. Rational input is scaled row by row to
-  integers first (scaling ``w_i`` by a positive number changes nothing). While
-  the entries are small the tableau is an int64 array (no product can
-  overflow); once an entry reaches 2**31 it moves to Python integers.
-* float: the usual Gauss-Jordan tableau in float64; at the end the values of
-  the final basis are solved again from the original data, for accuracy.
+* float: the Gauss-Jordan tableau in float64. Degenerate ties are decided by
+  entries of the basis inverse that are often exactly 0, and come back from
+  floating point as rounding noise; noise divided by a small pivot-column
+  entry could pass for a real difference and send the path off into cycles
+  among degenerate bases. So entries within :data:`FLOAT_ZERO` of 0, relative
+  to the largest entry of their row, count as 0 in the ratio test, ratios
+  within :data:`FLOAT_RATIO_TIE` of each other (relative) tie, the tableau is
+  computed afresh from the data every :data:`FLOAT_REFACTOR` pivots, and a
+  basis met twice (which the exact rule never does) stops the run at once
+  with a :class:`SolverError` rather than at the pivot bound. At the end the
+  values of the final basis are solved again from the original data, for
+  accuracy.
+* exact: first the float path is followed, and its final complementary basis
+  solved in rationals (:func:`_crossover`): one linear system of the size of
+  the support, checked exactly (``z >= 0``, ``w >= 0``). The float path
+  makes the exact path's lexicographic decisions, so this normally gives the
+  very solution integer pivoting would, hundreds of times faster on games
+  with rational chance probabilities. If the float path fails or its basis
+  does not check, the tableau is pivoted in integers from the start
+  (*integer pivoting*: Edmonds 1967; Bareiss 1968; von Stengel 2002, section
+  3.6): every entry is the basis determinant ``D`` times the entry of the
+  reduced tableau; pivoting on ``(r, s)`` keeps row ``r`` and replaces every
+  other row ``i`` by ``(T_i T_rs - T_is T_r) / D``, a division that is always
+  exact. Rational input is scaled row by row to integers first (scaling
+  ``w_i`` by a positive number changes nothing). While the entries are small
+  the tableau is an int64 array (no product can overflow); once an entry
+  reaches 2**31 it moves to Python integers.
 
 A bound on pivots makes the method stop with a :class:`SolverError` instead of
 running on.
@@ -131,7 +152,9 @@ def lemke(
         The covering vector, every entry positive; all ones by default.
         Different covering vectors may lead to different solutions.
     exact
-        Integer pivoting on rational data if True, float64 otherwise.
+        Rational data and an exact solution if True (the float path, its
+        final basis solved in rationals, else integer pivoting; see the
+        module docstring), float64 otherwise.
     max_pivots
         Stop with :class:`SolverError` after this many pivots
         (default :func:`default_max_pivots`).
@@ -408,12 +431,14 @@ def _lex_min_rows_float(
     """:func:`_lex_min_rows` for a float tableau, with rounding noise kept out of the comparisons.
 
     The lexicographic rule decides between rows whose ratios are equal in
-    exact arithmetic (von Stengel 2002, section 3.7), and in a degenerate
+    exact arithmetic, and in a degenerate
     sequence-form LCP nearly every step is such a tie, decided by entries of
     the basis inverse that are often exactly 0. In floats those zeros come
     back as rounding noise, and dividing noise by a small pivot-column entry
     can make it look like a real difference, which sends the path off the
-    exact one into cycles of degenerate bases. So each entry of row ``i`` at
+    exact one into cycles of degenerate bases (von Stengel 2002, "Computing
+    equilibria for two-person games", *Handbook of Game Theory* 3, on the
+    lexicographic method). So each entry of row ``i`` at
     most ``zero[i]`` in size (:data:`FLOAT_ZERO` times the largest entry of
     the row) counts as 0, and two ratios tie when they are within
     :data:`FLOAT_RATIO_TIE` of each other relative to their size.
