@@ -38,7 +38,8 @@ Two arithmetics:
   among degenerate bases. So entries within :data:`FLOAT_ZERO` of 0, relative
   to the largest entry of their row, count as 0 in the ratio test, ratios
   within :data:`FLOAT_RATIO_TIE` of each other (relative) tie, the tableau is
-  computed afresh from the data every :data:`FLOAT_REFACTOR` pivots, and a
+  computed afresh from the data every :data:`FLOAT_REFACTOR` pivots (a failed
+  run is tried again with :data:`FLOAT_REFACTOR_CAREFUL`), and a
   basis met twice (which the exact rule never does) stops the run at once
   with a :class:`SolverError` rather than at the pivot bound. At the end the
   values of the final basis are solved again from the original data, for
@@ -89,8 +90,11 @@ FLOAT_RATIO_TIE = 1e-10
 FLOAT_ZERO = 1e-10
 #: Every this many pivots the float tableau is computed afresh from the
 #: original data and the basis (one LU solve), so that rounding from the
-#: rank-one updates does not pile up along a long path.
+#: rank-one updates does not pile up along a long path; a run that fails is
+#: tried once more with the shorter period :data:`FLOAT_REFACTOR_CAREFUL`
+#: (slower, closer to the exact path on long degenerate paths).
 FLOAT_REFACTOR = 100
+FLOAT_REFACTOR_CAREFUL = 10
 
 #: The float basis is solved again from the original data at the end; the
 #: result is kept when it agrees with the tableau's within this.
@@ -175,7 +179,10 @@ def lemke(
     limit = default_max_pivots(n) if max_pivots is None else max_pivots
     if exact:
         return _lemke_exact(M, q, d, limit)
-    return _lemke_float(M, q, d, limit)
+    try:
+        return _lemke_float(M, q, d, limit)
+    except SolverError:
+        return _lemke_float(M, q, d, limit, FLOAT_REFACTOR_CAREFUL)
 
 
 # -------------------------------------------------------------------------------------
@@ -371,10 +378,19 @@ def _crossover(M: Any, q: Any, d: Any, limit: int) -> LemkeResult | None:
     is still checked exactly, and if the check fails (or the float path
     fails) the caller pivots in integers from the start.
     """
-    try:
-        found = _lemke_float(M, q, d, limit)
-    except (SolverError, ValueError, ArithmeticError):
-        return None
+    for period in (FLOAT_REFACTOR, FLOAT_REFACTOR_CAREFUL):
+        try:
+            found = _lemke_float(M, q, d, limit, period)
+        except (SolverError, ValueError, ArithmeticError):
+            continue
+        solution = _exact_basis_solution(M, q, found)
+        if solution is not None:
+            return solution
+    return None
+
+
+def _exact_basis_solution(M: Any, q: Any, found: LemkeResult) -> LemkeResult | None:
+    """The float result's basis solved and checked in rationals (see :func:`_crossover`)."""
     n = len(found.z)
     support = sorted(v - n for v in found.basis if n <= v < 2 * n)
     data = np.asarray(M, dtype=object)
@@ -485,7 +501,7 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     return np.asarray(fresh)
 
 
-def _lemke_float(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
+def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFACTOR) -> LemkeResult:
     Mf = np.asarray(M, dtype=np.float64)
     qf = np.asarray(q, dtype=np.float64).ravel()
     df = np.asarray(d, dtype=np.float64).ravel()
@@ -529,7 +545,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
                 "(rounding in a degenerate problem); exact arithmetic avoids this"
             )
         seen.add(key)
-        if pivots % FLOAT_REFACTOR == 0:
+        if pivots % refactor == 0:
             T = _refactored(original, basis, T)
         entering = _complement(leaving, n)
         column = T[:, entering]
