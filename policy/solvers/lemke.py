@@ -95,6 +95,9 @@ FLOAT_ZERO = 1e-10
 #: (slower, closer to the exact path on long degenerate paths).
 FLOAT_REFACTOR = 100
 FLOAT_REFACTOR_CAREFUL = 10
+#: A ratio-test decision that used an entry within this factor above the
+#: noise level (:data:`FLOAT_ZERO`) is made again on a tableau computed afresh.
+FLOAT_DOUBT = 1e4
 
 #: The float basis is solved again from the original data at the end; the
 #: result is kept when it agrees with the tableau's within this.
@@ -443,7 +446,7 @@ def _solve_rational(system: Array) -> list[Fraction] | None:
 # -------------------------------------------------------------------------------------
 def _lex_min_rows_float(
     T: Array, rows: Array, n: int, column: int, z0_row: int, zero: Array
-) -> tuple[int, bool]:
+) -> tuple[int, bool, bool]:
     """:func:`_lex_min_rows` for a float tableau, with rounding noise kept out of the comparisons.
 
     The lexicographic rule decides between rows whose ratios are equal in
@@ -457,27 +460,39 @@ def _lex_min_rows_float(
     lexicographic method). So each entry of row ``i`` at
     most ``zero[i]`` in size (:data:`FLOAT_ZERO` times the largest entry of
     the row) counts as 0, and two ratios tie when they are within
-    :data:`FLOAT_RATIO_TIE` of each other relative to their size.
+    :data:`FLOAT_RATIO_TIE` of each other relative to their size. The last
+    flag returned says that an entry the decision used lies within
+    :data:`FLOAT_DOUBT` times that noise level: the caller then recomputes
+    the tableau from the data and decides again.
     """
     rhs = 2 * n + 1
     div = T[rows, column]
     small = zero[rows]
-    ratios = np.where(np.abs(T[rows, rhs]) <= small, 0.0, T[rows, rhs]) / div
+    values = T[rows, rhs]
+    doubt = _doubtful(values, small)
+    ratios = np.where(np.abs(values) <= small, 0.0, values) / div
     tied = np.flatnonzero(_ties(ratios))
     if tied.size == 1:
-        return int(rows[tied[0]]), False
+        return int(rows[tied[0]]), False, doubt
     if z0_row in rows[tied].tolist():
-        return z0_row, False
+        return z0_row, False, doubt
     # All candidates' basis-inverse rows at once; only the columns where they
     # differ at all can split the tie, so the loop visits those only.
     block = T[rows[tied], :n]
+    doubt = doubt or _doubtful(block, small[tied, None])
     block = np.where(np.abs(block) <= small[tied, None], 0.0, block) / div[tied, None]
     for col in np.flatnonzero(np.ptp(block, axis=0) > 0):
         keep = _ties(block[:, col])
         tied, block = tied[keep], block[keep]
         if tied.size == 1:
             break
-    return int(rows[tied[0]]), True
+    return int(rows[tied[0]]), True, doubt
+
+
+def _doubtful(values: Array, small: Array) -> bool:
+    """Whether some entry is too close to the noise level to be sure it is or is not 0."""
+    size = np.abs(values)
+    return bool(((size > small) & (size <= FLOAT_DOUBT * small)).any())
 
 
 def _ties(ratios: Array) -> Array:
@@ -492,13 +507,51 @@ def _row_zero(T: Array) -> Array:
 
 
 def _refactored(original: Array, basis: list[int], T: Array) -> Array:
-    """The tableau of ``basis`` solved afresh from the original data (``T`` if singular)."""
-    try:
-        fresh = np.linalg.solve(original[:, basis], original)
-    except np.linalg.LinAlgError:
+    """The tableau of ``basis`` solved afresh from the original data (``T`` if singular).
+
+    The basis matrix is mostly unit columns (the basic ``w_i``), so only the
+    rows whose ``w`` is not basic form a real system, of the size ``k`` of
+    the basic ``z`` (and ``z0``); the rows of the basic ``w`` follow by
+    substitution. Both steps use elementwise numpy only, not BLAS or LAPACK:
+    their results do not depend on how many threads those use (so the path
+    is the same on every machine), and a loaded machine does not make
+    multithreaded LAPACK on a small system cost a tenth of a second.
+    """
+    n = len(basis)
+    unit_rows = [k for k, v in enumerate(basis) if v < n]
+    other_rows = [k for k, v in enumerate(basis) if v >= n]
+    units = {basis[k] for k in unit_rows}
+    constrained = [i for i in range(n) if i not in units]
+    columns = [basis[k] for k in other_rows]
+    solved = _gauss_jordan(original[np.ix_(constrained, columns)], original[constrained])
+    if solved is None:
         return T
-    fresh[:, basis] = np.eye(len(basis))
-    return np.asarray(fresh)
+    fresh = np.empty_like(original)
+    fresh[other_rows] = solved
+    if unit_rows:
+        w = [basis[k] for k in unit_rows]
+        coupling = original[np.ix_(w, columns)]
+        fresh[unit_rows] = original[w] - (coupling[:, :, None] * solved[None, :, :]).sum(axis=1)
+    fresh[:, basis] = np.eye(n)
+    return fresh
+
+
+def _gauss_jordan(A: Array, R: Array) -> Array | None:
+    """``X`` with ``A X = R`` by Gauss-Jordan elimination with partial pivoting, or None if singular."""
+    k = A.shape[0]
+    aug = np.hstack([A, R])
+    scale = max(1.0, float(np.abs(A).max(initial=0.0)))
+    for c in range(k):
+        p = c + int(np.argmax(np.abs(aug[c:, c])))
+        if abs(aug[p, c]) <= FLOAT_PIVOT * scale:
+            return None
+        if p != c:
+            aug[[c, p]] = aug[[p, c]]
+        aug[c] /= aug[c, c]
+        factor = aug[:, c].copy()
+        factor[c] = 0.0
+        aug -= np.multiply.outer(factor, aug[c])
+    return np.asarray(aug[:, k:])
 
 
 def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFACTOR) -> LemkeResult:
@@ -518,8 +571,9 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     # Step 2: z0 enters; lexicographic minimum of (q, I) / d over all rows.
     T_first = T.copy()
     T_first[:, z0] = df  # the ratio uses -column, which is d > 0
-    r, tie = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1, _row_zero(T_first))
+    r, tie, _ = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1, _row_zero(T_first))
     lexicographic = int(tie)
+    fresh = 0  # pivots since the tableau was last computed from the data
     entering = z0
     pivots = 0
     # The lexicographic rule never meets a basis twice (each has a distinct
@@ -545,24 +599,26 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
                 "(rounding in a degenerate problem); exact arithmetic avoids this"
             )
         seen.add(key)
-        if pivots % refactor == 0:
-            T = _refactored(original, basis, T)
+        fresh += 1
+        if fresh >= refactor:
+            T, fresh = _refactored(original, basis, T), 0
         entering = _complement(leaving, n)
-        column = T[:, entering]
-        zero = _row_zero(T)
-        tol = np.maximum(FLOAT_PIVOT * max(1.0, float(np.abs(column).max())), zero)
-        rows = np.flatnonzero(column > tol)
-        if not rows.size:
-            raise _no_solution(pivots)
-        r, tie = _lex_min_rows_float(T, rows, n, entering, basis.index(z0), zero)
+        while True:
+            column = T[:, entering]
+            zero = _row_zero(T)
+            tol = np.maximum(FLOAT_PIVOT * max(1.0, float(np.abs(column).max())), zero)
+            rows = np.flatnonzero(column > tol)
+            if not rows.size:
+                raise _no_solution(pivots)
+            r, tie, doubt = _lex_min_rows_float(T, rows, n, entering, basis.index(z0), zero)
+            if not doubt or not fresh:
+                break
+            T, fresh = _refactored(original, basis, T), 0
         lexicographic += tie
     values = T[:, rhs].copy()
     # Solve the final basis again from the original data (less accumulated
     # error), unless the basis is so ill-conditioned that the answers disagree.
-    try:
-        again = np.linalg.solve(original[:, basis], qf)
-    except np.linalg.LinAlgError:
-        again = values
+    again = _refactored(original, basis, T)[:, rhs]
     if np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE):
         values = again
     z = np.zeros(n)
