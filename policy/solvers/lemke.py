@@ -530,8 +530,12 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     fresh[other_rows] = solved
     if unit_rows:
         w = [basis[k] for k in unit_rows]
+        block = original[w]
         coupling = original[np.ix_(w, columns)]
-        fresh[unit_rows] = original[w] - (coupling[:, :, None] * solved[None, :, :]).sum(axis=1)
+        for j in np.flatnonzero(coupling.any(axis=0)).tolist():  # the data are sparse
+            hit = np.flatnonzero(coupling[:, j])
+            block[hit] -= np.multiply.outer(coupling[hit, j], solved[j])
+        fresh[unit_rows] = block
     fresh[:, basis] = np.eye(n)
     return fresh
 
