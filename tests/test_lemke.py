@@ -180,3 +180,20 @@ def test_a_float_basis_that_is_not_a_solution_is_not_taken(monkeypatch):
     got = lemke(lcp.M, lcp.c)
     assert not got.float_path
     assert list(got.z) == list(honest.z)
+
+
+def test_float_refactorization_matches_a_dense_solve():
+    # The float tableau is recomputed from the data without LAPACK, using that
+    # most basic variables are w's (unit columns); it must be B^-1 [I, -M, -d, q].
+    import policy.solvers.lemke as lemke_module
+
+    rng = np.random.default_rng(3)
+    n = 9
+    M = rng.standard_normal((n, n)) * (rng.random((n, n)) < 0.4)
+    M += np.eye(n) * 3
+    original = np.hstack([np.eye(n), -M, -np.ones((n, 1)), rng.standard_normal((n, 1))])
+    for basis in ([*range(n)], [0, n + 1, 2, n + 3, 2 * n, 5, n + 6, 7, n + 8], [n + i for i in range(n)]):
+        got = lemke_module._refactored(original, basis, None)
+        want = np.linalg.solve(original[:, basis], original)
+        np.testing.assert_allclose(got, want, atol=1e-12)
+        assert (got[:, basis] == np.eye(n)).all()
