@@ -181,6 +181,8 @@ def validate(files: tuple[str, ...], leader: str | None) -> None:
     help="More than one equilibrium: every pure SPE (spe), every extreme one (enummixed), "
     "those reachable from other starts (lcp).",
 )
+@click.option("--max-pivots", type=click.IntRange(min=1),
+              help="lcp: stop each Lemke run after this many pivots (default 1000 + 100 x the LCP's size).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @library_errors
 def solve(
@@ -194,6 +196,7 @@ def solve(
     max_bases: int | None,
     max_seconds: float | None,
     all_equilibria: bool,
+    max_pivots: int | None,
     fmt: str,
 ) -> None:
     """Solve a game (.toml, or Gambit .efg/.nfg) for its equilibria.
@@ -219,6 +222,7 @@ def solve(
         subgame_method=subgame_method,
         max_bases=max_bases,
         max_seconds=max_seconds,
+        max_pivots=max_pivots,
     )
     if fmt == "json":
         from policy.render.data import dumps, result_data

@@ -1,6 +1,6 @@
 """Nash equilibria with imperfect information: ours against pygambit and nashpy, in one run.
 
-Two benchmarks, each on seeded random games that every tool gets identically:
+Three benchmarks, each on seeded random games that every tool gets identically:
 
 1. **Sequence form** (two players, chance, information sets, perfect recall):
    ``lcp`` (general-sum games) and ``lp`` (zero-sum games) of ``policy``, in
@@ -25,6 +25,14 @@ Two benchmarks, each on seeded random games that every tool gets identically:
    float), comparing how many equilibria each finds. Our game is the table as a
    tree (``tests/games.py``'s ``table_game``), pygambit's the same table
    as a strategic game (``gambit_table``).
+3. **Signalling** games: ``lcp`` exact and float against pygambit's
+   ``lcp_solve`` rational and float on ``tests/games.py``'s
+   ``random_signalling`` (chance picks one of T types with random rational
+   priors, the sender sees it and sends one of M messages, the receiver sees
+   only the message and picks one of A replies; integer payoffs in
+   [-100, 100]), T = M = A in ``--signals`` (2, 4, 6, 8). Their sequence-form
+   LCP is highly degenerate, the case where float Lemke needs its
+   lexicographic rule most.
 
 Each call runs in a forked child (``bench_spe.timed_forked``: best of 3 for
 calls under 1 s) killed after ``--kill`` seconds. A tool stops growing after
@@ -93,6 +101,9 @@ DEFAULT_SIZES = [50, 100, 200, 364, 700, 1000, 1500, 2000, 3000, 5000, 10_000, 2
 QUICK_SIZES = [50, 100, 200]
 DEFAULT_DIMS = [*range(2, 17), 18, 20, 24, 28, 32]
 QUICK_DIMS = [2, 3, 4, 5]
+#: T = M = A for the random signalling games (types, messages, replies).
+DEFAULT_SIGNALS = [2, 4, 6, 8]
+QUICK_SIGNALS = [2, 3, 4]
 
 Profiles = list[list[Number]]
 MixedPairs = list[tuple[list[Number], list[Number]]]
@@ -372,18 +383,27 @@ def enummixed_tools() -> list[Tool]:
 
 
 def bench_sequence(
-    method: str, args: argparse.Namespace
+    method: str, args: argparse.Namespace, signalling: bool = False
 ) -> tuple[list[Tool], list[SizeRow], list[str]]:
-    """``lcp`` on general-sum or ``lp`` on zero-sum games of growing size."""
+    """``lcp`` on general-sum or ``lp`` on zero-sum games of growing size.
+
+    With ``signalling``: ``lcp`` on ``tests.games.random_signalling`` games
+    with ``T = M = A = n`` for each ``n`` in ``args.signals``.
+    """
     tools = sequence_tools(method)
     rows: list[SizeRow] = []
     notes: list[str] = []
-    for n in args.sizes:
+    for n in args.signals if signalling else args.sizes:
         active = [t for t in tools if t.on]
         if not active:
             break
         start = time.perf_counter()
-        game = imperfect_game(n, args.seed, zero_sum=method == "lp")
+        if signalling:
+            from tests.games import random_signalling
+
+            game = random_signalling(n, n, n, args.seed)
+        else:
+            game = imperfect_game(n, args.seed, zero_sum=method == "lp")
         seqs = game_sequences(game)
         row = SizeRow(
             n,
@@ -404,8 +424,8 @@ def bench_sequence(
             row.build["gambit"] = time.perf_counter() - start
             order = [actions[(s.name, a)] for s in game.infosets.values() for a in s.actions]
         log(
-            f"[{method} {n:>6,} nodes, {row.info['infosets']} information sets, "
-            f"{row.info['sequences']} sequences]"
+            f"[{method} {f'{n}x{n}x{n} signalling' if signalling else f'{n:>6,} nodes'}, "
+            f"{row.info['infosets']} information sets, {row.info['sequences']} sequences]"
         )
         for tool in active:
             if tool.ours:
@@ -608,6 +628,15 @@ def regret_text(cell: Cell | None) -> str:
     return text
 
 
+def size_text(size: int, first: str) -> str:
+    """A row's size as its first column shows it: nodes, n x n, or T x M x A."""
+    if first == "nodes":
+        return f"{size:,}"
+    if first == "game":
+        return f"{size}x{size}"
+    return f"{size}x{size}x{size}"
+
+
 def timing_table(
     title: str,
     first: str,
@@ -627,7 +656,7 @@ def timing_table(
     for tool in tools:
         table.add_column(tool.label + (" (ratio)" if tool.against else ""), justify="right")
     for row in rows:
-        cells = [f"{row.size:,}" if first == "nodes" else f"{row.size}x{row.size}"]
+        cells = [size_text(row.size, first)]
         cells += [str(row.info.get(key, "")) for key in extra]
         for tool in tools:
             cell = row.cells.get(tool.key)
@@ -655,7 +684,7 @@ def check_table(
     for tool in tools:
         table.add_column(tool.label, justify="right")
     for row in rows:
-        cells = [f"{row.size:,}" if first == "nodes" else f"{row.size}x{row.size}"]
+        cells = [size_text(row.size, first)]
         for tool in tools:
             cell = row.cells.get(tool.key)
             text = regret_text(cell)
@@ -701,7 +730,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dims", type=parse_sizes, default=None, help="n for the n x n enummixed games"
     )
-    parser.add_argument("--parts", default="lcp,lp,enummixed", help="which benchmarks to run")
+    parser.add_argument(
+        "--signals", type=parse_sizes, default=None,
+        help="T = M = A for the signalling lcp games",
+    )
+    parser.add_argument(
+        "--parts", default="lcp,lp,enummixed,signalling", help="which benchmarks to run"
+    )
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--markdown", action="store_true", help="print the tables as markdown")
     parser.add_argument("--json", metavar="FILE", help="also save every number as JSON")
@@ -710,8 +745,10 @@ def main(argv: list[str] | None = None) -> int:
         args.budget = min(args.budget, 2.0)
         args.sizes = args.sizes or QUICK_SIZES
         args.dims = args.dims or QUICK_DIMS
+        args.signals = args.signals or QUICK_SIGNALS
     args.sizes = sorted(args.sizes or DEFAULT_SIZES)
     args.dims = sorted(args.dims or DEFAULT_DIMS)
+    args.signals = sorted(args.signals or DEFAULT_SIGNALS)
     args.kill = args.kill or 6 * args.budget
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
 
@@ -725,7 +762,12 @@ def main(argv: list[str] | None = None) -> int:
     warm_up()
     results: dict[str, tuple[list[Tool], list[SizeRow], list[str]]] = {}
     for part in parts:
-        results[part] = bench_enummixed(args) if part == "enummixed" else bench_sequence(part, args)
+        if part == "enummixed":
+            results[part] = bench_enummixed(args)
+        elif part == "signalling":
+            results[part] = bench_sequence("lcp", args, signalling=True)
+        else:
+            results[part] = bench_sequence(part, args)
     elapsed = time.perf_counter() - started
     info["load_after"] = load_average()
 
@@ -762,6 +804,30 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             unit, tried = "(n)", rows[-1].size if rows else 0
+        elif part == "signalling":
+            first = "types x messages x replies"
+            console.print(
+                timing_table(
+                    "lcp on random signalling games (T types, M messages, A replies; T = M = A): "
+                    "time (their time / ours)",
+                    first,
+                    tools,
+                    rows,
+                    args,
+                    extra=("infosets", "sequences"),
+                )
+            )
+            console.print(
+                check_table(
+                    "signalling lcp: Nash regret of the answers (our check in the tree / pygambit's own; ᵃ = agent regret)",
+                    first,
+                    tools,
+                    rows,
+                    args,
+                    counts=False,
+                )
+            )
+            unit, tried = "(T = M = A)", rows[-1].size if rows else 0
         else:
             kind = "general-sum" if part == "lcp" else "zero-sum"
             console.print(

@@ -238,6 +238,24 @@ def signalling_game(
     return build_game("signalling", ["Sender", "Receiver"], specs)
 
 
+def random_signalling(types: int, messages: int, replies: int, seed: int) -> Game:
+    """A seeded random :func:`signalling_game`: rational priors, integer payoffs in [-100, 100].
+
+    Each player's payoffs are distinct while there are at most 201 terminals
+    (drawn with repetition beyond); the type priors are ``w_k / sum(w)`` for
+    random fractions ``w_k = a / b`` with ``a, b`` in 1..99, so exact
+    arithmetic meets large unlike denominators. The same arguments give the
+    same game.
+    """
+    rng = np.random.default_rng(seed)
+    size = types * messages * replies
+    each = [rng.choice(201, size=size, replace=size > 201) - 100 for _ in range(2)]
+    payoffs = [F(int(v)) for pair in zip(*each, strict=True) for v in pair]
+    weights = [F(int(rng.integers(1, 100)), int(rng.integers(1, 100))) for _ in range(types)]
+    priors = [w / sum(weights) for w in weights]
+    return signalling_game(types, messages, replies, payoffs, priors)
+
+
 # ---------------------------------------------------------------------------------
 # Hand examples
 # ---------------------------------------------------------------------------------

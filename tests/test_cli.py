@@ -159,8 +159,11 @@ def test_solve_tie_warning_in_table(runner: CliRunner, entry: Path) -> None:
         (["--set", "fight_cost=__import__('os')"], "fight_cost"),
         (["--leader", "nobody"], "unknown leader 'nobody'"),
         (["--method", "logit", "--subgame-method", "lcp"], "--subgame-method does not apply"),
+        (["--method", "logit", "--max-pivots", "50"], "--max-pivots does not apply"),
+        (["--method", "lcp", "--max-pivots", "1"], "(the limit); raise it with --max-pivots"),
     ],
-    ids=["unknown-param", "bad-assignment", "hostile-value", "unknown-leader", "option-for-other-method"],
+    ids=["unknown-param", "bad-assignment", "hostile-value", "unknown-leader", "option-for-other-method",
+         "max-pivots-for-other-method", "max-pivots-reached"],
 )
 def test_solve_errors_are_one_line_exit_1(
     runner: CliRunner, entry: Path, args: list[str], phrase: str

@@ -26,6 +26,7 @@ from tests.games import (
     entry_deterrence,
     kuhn_poker,
     matching_pennies,
+    random_signalling,
     signalling_game,
     table_game,
     two_player_games,
@@ -260,3 +261,101 @@ def test_signalling_games_gambit_agrees(data):
     (eq,) = lcp_solve(game, {}).equilibria
     assert eq.max_regret == 0
     assert gambit_regret(game, eq.behavior) == 0
+
+
+# ---------------------------------------------------------------------------------
+# Random signalling games: float and exact both verified, float without fallback
+# ---------------------------------------------------------------------------------
+#: (T = M = A, seed). At (6, 4) the old float path (lexicographic ties decided
+#: on rounding noise) wandered among degenerate bases until the 11,200-pivot
+#: limit; exact Lemke takes 1,707 pivots there, and so must float.
+SIGNALLING_CASES = [(n, seed) for n in range(2, 7) for seed in range(3)] + [(6, 4)]
+
+
+def _gambit_regret(game, eq) -> float:
+    """The Nash regret of our profile, from pygambit's information-set regrets.
+
+    Each player moves at most once on every path of a signalling game, so a
+    player's best deviation changes each of their sets independently: the
+    player's regret is the sum over their sets of (probability of reaching
+    the set) x (pygambit's regret there, conditional on reaching it).
+    pygambit's ``max_regret()`` would go through the strategic form (6^6
+    strategies a side at 6x6x6), and its ``agent_max_regret()`` is
+    conditional: a set a float answer reaches with probability 1e-16 would
+    weigh as much as one on the path.
+    """
+    from tests.conftest import pygambit_profile, to_pygambit
+
+    g, actions = to_pygambit(game, {})
+    return _reach_weighted_regret(g, pygambit_profile(g, actions, eq.behavior))
+
+
+def _reach_weighted_regret(g, profile) -> float:
+    return max(
+        float(sum(profile.infoset_prob(s) * profile.infoset_regret(s) for s in player.infosets))
+        for player in g.players
+    )
+
+
+@pytest.mark.parametrize(("size", "seed"), SIGNALLING_CASES, ids=[f"{n}x{n}x{n}-seed{s}" for n, s in SIGNALLING_CASES])
+def test_random_signalling_games_float_and_exact_are_verified(size, seed):
+    game = random_signalling(size, size, size, seed)
+    floats = lcp_solve(game, {}, exact=False)
+    # The float path itself succeeds: no fallback to exact arithmetic.
+    assert floats.warnings == () and not floats.exact
+    (f_eq,) = floats.equilibria
+    assert f_eq.max_regret <= 1e-9 * 100
+    exact = lcp_solve(game, {})
+    (x_eq,) = exact.equilibria
+    assert x_eq.max_regret == 0 and exact.details["float_paths"] == 1
+    # Both follow the same lexicographic path, so they end at the same equilibrium.
+    assert floats.details["pivots"] == exact.details["pivots"]
+    assert same_profile([float(p) for p in x_eq.probabilities], f_eq.probabilities, exact=False)
+    assert _gambit_regret(game, x_eq) == 0
+    assert _gambit_regret(game, f_eq) <= 1e-9 * 100
+
+
+def test_random_signalling_gambit_float_lcp_agrees():
+    # The same game through pygambit's float lcp_solve: an equilibrium too, with
+    # the equilibrium payoffs of ours when both land on the same one, and in any
+    # case both with regret ~0 by pygambit's own check.
+    pygambit = pytest.importorskip("pygambit")
+    from tests.conftest import to_pygambit
+
+    game = random_signalling(4, 4, 4, 2)
+    g, _ = to_pygambit(game, {})
+    theirs = pygambit.nash.lcp_solve(g, rational=False).equilibria
+    assert theirs and max(_reach_weighted_regret(g, eq) for eq in theirs) <= 1e-9 * 100
+    (ours,) = lcp_solve(game, {}, exact=False).equilibria
+    assert _gambit_regret(game, ours) <= 1e-7
+
+
+def test_float_failure_falls_back_to_exact(monkeypatch):
+    # However the float path fails, the answer comes from exact arithmetic,
+    # shown in floats, and the warning says so (as lp's fallback to lcp does).
+    import policy.solvers.lcp as lcp_module
+
+    real = lcp_module.lemke
+
+    def float_fails(M, q, d=None, *, exact=True, max_pivots=None):
+        if not exact:
+            raise SolverError("no equilibrium found after 3 pivots (the limit)")
+        return real(M, q, d, exact=exact, max_pivots=max_pivots)
+
+    monkeypatch.setattr(lcp_module, "lemke", float_fails)
+    game = random_signalling(3, 3, 3, 5)
+    result = lcp_solve(game, {}, exact=False)
+    assert not result.exact
+    (warning,) = result.warnings
+    assert "float Lemke gave no verified equilibrium (no equilibrium found after 3 pivots" in warning
+    assert "solved instead by lcp in exact arithmetic" in warning
+    (eq,) = result.equilibria
+    assert all(type(p) is float for p in eq.probabilities)
+    (exact,) = lcp_solve(game, {}).equilibria
+    assert list(eq.probabilities) == [float(p) for p in exact.probabilities]
+
+
+def test_float_pivot_limit_still_reported_when_exact_also_fails():
+    game = random_signalling(3, 3, 3, 5)
+    with pytest.raises(SolverError, match="--max-pivots"):
+        lcp_solve(game, {}, exact=False, max_pivots=2)

@@ -135,3 +135,65 @@ def test_monotone_problems_are_solved(problem):
     assert_solves(M, q, list(got.z))
     fgot = lemke(np.array(M, dtype=float), np.array(q, dtype=float), exact=False)
     assert_solves(M, q, fgot.z, exact=False)
+
+
+def _signalling_lcp(size, seed):
+    from policy.representations.sequence import sequence_form
+    from policy.solvers.lcp import SequenceLCP
+    from tests.games import random_signalling
+
+    game = random_signalling(size, size, size, seed)
+    return SequenceLCP(sequence_form(game, {}, exact=True), game.numbers({}, exact=True))
+
+
+@pytest.mark.parametrize(("size", "seed"), [(2, 0), (3, 1), (4, 2), (4, 7)])
+def test_float_path_is_the_exact_path_on_degenerate_game_lcps(size, seed, monkeypatch):
+    # The sequence-form LCP of a signalling game is degenerate at nearly every
+    # step. Exact Lemke follows the path in floats and solves the last basis in
+    # rationals; integer pivoting all the way (the crossover switched off) must
+    # take the same pivots, make the same lexicographic decisions and end at
+    # the same solution.
+    import policy.solvers.lemke as lemke_module
+
+    lcp = _signalling_lcp(size, seed)
+    crossed = lemke(lcp.M, lcp.c)
+    assert crossed.float_path and crossed.lexicographic > crossed.pivots // 2
+    assert_solves(lcp.M.tolist(), lcp.c.tolist(), list(crossed.z))
+    monkeypatch.setattr(lemke_module, "_crossover", lambda *args: None)
+    pivoted = lemke(lcp.M, lcp.c)
+    assert not pivoted.float_path
+    assert (pivoted.pivots, pivoted.lexicographic, pivoted.basis) == (
+        crossed.pivots, crossed.lexicographic, crossed.basis)
+    assert list(pivoted.z) == list(crossed.z)
+
+
+def test_a_float_basis_that_is_not_a_solution_is_not_taken(monkeypatch):
+    # If the float path ends in a basis whose exact solution is infeasible, the
+    # exact answer comes from integer pivoting instead.
+    import policy.solvers.lemke as lemke_module
+
+    lcp = _signalling_lcp(3, 1)
+    honest = lemke(lcp.M, lcp.c)
+    n = len(lcp.c)
+    wrong = lemke_module.LemkeResult(np.zeros(n), 1, tuple(range(n)))  # all w basic: z = 0, w = q has negatives
+    monkeypatch.setattr(lemke_module, "_lemke_float", lambda *args: wrong)
+    got = lemke(lcp.M, lcp.c)
+    assert not got.float_path
+    assert list(got.z) == list(honest.z)
+
+
+def test_float_refactorization_matches_a_dense_solve():
+    # The float tableau is recomputed from the data without LAPACK, using that
+    # most basic variables are w's (unit columns); it must be B^-1 [I, -M, -d, q].
+    import policy.solvers.lemke as lemke_module
+
+    rng = np.random.default_rng(3)
+    n = 9
+    M = rng.standard_normal((n, n)) * (rng.random((n, n)) < 0.4)
+    M += np.eye(n) * 3
+    original = np.hstack([np.eye(n), -M, -np.ones((n, 1)), rng.standard_normal((n, 1))])
+    for basis in ([*range(n)], [0, n + 1, 2, n + 3, 2 * n, 5, n + 6, 7, n + 8], [n + i for i in range(n)]):
+        got = lemke_module._refactored(original, basis, None)
+        want = np.linalg.solve(original[:, basis], original)
+        np.testing.assert_allclose(got, want, atol=1e-12)
+        assert (got[:, basis] == np.eye(n)).all()

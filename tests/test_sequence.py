@@ -110,9 +110,10 @@ def test_two_stage_sequence_form_by_hand():
     assert form.A == {(1, 1): 1, (2, 0): F(1, 3), (3, 1): -2, (4, 0): F(4, 3), (5, 2): 4}
     assert all(type(v) is Fraction for v in [*form.A.values(), *form.E.values()])
     assert all(type(v) is Fraction for v in form.A_dense().ravel())
-    # Float mode: CSR matrices with the same numbers.
+    # Float mode: the same numbers, as CSR matrices on request (the form holds
+    # their entries, so that lcp does not import scipy).
     flt = sequence_form(two_stage(), {}, exact=False)
-    assert flt.A.format == "csr" and flt.A.nnz == 5 and flt.B.nnz == 5
+    assert flt.A_csr().format == "csr" and flt.A_csr().nnz == 5 and flt.B_csr().nnz == 5
     np.testing.assert_allclose(flt.A.toarray(), np.array(A, dtype=float))
     np.testing.assert_allclose(flt.B_dense(), np.array(B, dtype=float))
     np.testing.assert_array_equal(flt.E_csr().toarray(), E)
@@ -201,7 +202,7 @@ def test_kuhn_poker_sizes():
     # Linear in the tree: E has 1 + 6 parents + 12 actions = 19 non-zeros.
     assert len(form.E) == 19
     flt = sequence_form(game, {}, exact=False)
-    assert flt.A.nnz == 30 and flt.E.nnz == 19
+    assert flt.A_csr().nnz == 30 and flt.E_csr().nnz == 19
 
 
 def test_kuhn_poker_value_by_linear_programming():

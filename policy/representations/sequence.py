@@ -69,9 +69,9 @@ if TYPE_CHECKING:
 Array = npt.NDArray[Any]
 IntArray = npt.NDArray[np.int64]
 
-SparseMatrix: TypeAlias = "csr_matrix | dict[tuple[int, int], Fraction]"
-"""A float CSR matrix, or in exact mode a dict of keys ``{(row, col): Fraction}``
-holding the non-zero entries only."""
+SparseMatrix: TypeAlias = "FloatEntries | dict[tuple[int, int], Fraction]"
+"""The non-zero entries of a matrix: :class:`FloatEntries` (float mode), or in
+exact mode a dict of keys ``{(row, col): Fraction}``."""
 
 Fill: TypeAlias = Literal["uniform", "first"] | Callable[[Infoset], Sequence[Number]]
 """What to put at an information set a plan does not reach: ``"uniform"`` (the
@@ -463,6 +463,37 @@ def _frozen(a: IntArray) -> IntArray:
 # The two-player sequence form
 # ---------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
+class FloatEntries:
+    """A float matrix by its entries (coordinate form; repeated positions add up).
+
+    The float sequence form keeps its matrices this way so that building it
+    needs numpy only: scipy (a tenth of a second or more to import) is loaded
+    when a CSR matrix is first asked for (by ``lp``), not by ``lcp``, which
+    works on dense arrays.
+    """
+
+    rows: IntArray
+    cols: IntArray
+    values: npt.NDArray[np.float64]
+    shape: tuple[int, int]
+
+    def toarray(self) -> npt.NDArray[np.float64]:
+        """The dense float64 matrix."""
+        out = np.zeros(self.shape)
+        np.add.at(out, (self.rows, self.cols), self.values)
+        return out
+
+    def tocsr(self) -> csr_matrix:
+        """The matrix in scipy's CSR format, duplicates summed and zeros dropped."""
+        from scipy.sparse import csr_matrix
+
+        m = csr_matrix((self.values, (self.rows, self.cols)), shape=self.shape)
+        m.sum_duplicates()
+        m.eliminate_zeros()
+        return m
+
+
+@dataclass(frozen=True, eq=False)
 class SequenceForm:
     """The sequence form ``(A, B, E, e, F, f)`` of a two-player game (KMvS 1996).
 
@@ -479,8 +510,8 @@ class SequenceForm:
         last move, ``None`` for the empty sequence (number 0).
     A, B
         Payoffs to player 1 and 2, ``len(sequences[0]) x len(sequences[1])``:
-        a float CSR matrix, or in exact mode a dict ``{(s1, s2): Fraction}`` of
-        the non-zero entries.
+        :class:`FloatEntries`, or in exact mode a dict ``{(s1, s2): Fraction}``
+        of the non-zero entries (``A_dense()``, ``A_csr()`` convert).
     E, e
         Player 1's constraints ``E x = e``: same container as ``A``; ``e`` is a
         dense vector (object array of ``Fraction`` when exact, float64 otherwise),
@@ -548,12 +579,12 @@ class SequenceForm:
             for (i, j), v in m.items():
                 out[i, j] = v
             return out
-        return np.asarray(m.toarray(), dtype=np.float64)
+        return m.toarray()
 
     def _csr(self, m: SparseMatrix, shape: tuple[int, int]) -> csr_matrix:
         if isinstance(m, dict):
             return _csr_from_dict(m, shape)
-        return m
+        return m.tocsr()
 
     # -- conversions -----------------------------------------------------------------
     def realization_from_behavior(self, probs: Sequence[Number]) -> tuple[Array, Array]:
@@ -668,10 +699,10 @@ def _build_form(game: Game, numbers: Numbers) -> SequenceForm:
         e = np.array([Fraction(1)] + [Fraction(0)] * len(p1.infosets), dtype=object)
         f = np.array([Fraction(1)] + [Fraction(0)] * len(p2.infosets), dtype=object)
     else:
-        A = _csr(q1, q2, payoff_a, shape)
-        B = _csr(q1, q2, payoff_b, shape)
-        E = _csr(rows_e, cols_e, data_e, (1 + len(p1.infosets), p1.size))
-        F = _csr(rows_f, cols_f, data_f, (1 + len(p2.infosets), p2.size))
+        A = _entries(q1, q2, payoff_a, shape)
+        B = _entries(q1, q2, payoff_b, shape)
+        E = _entries(rows_e, cols_e, data_e, (1 + len(p1.infosets), p1.size))
+        F = _entries(rows_f, cols_f, data_f, (1 + len(p2.infosets), p2.size))
         e = np.zeros(1 + len(p1.infosets))
         f = np.zeros(1 + len(p2.infosets))
         e[0] = f[0] = 1.0
@@ -730,12 +761,12 @@ def _dict_sum(rows: IntArray, cols: IntArray, values: Array) -> dict[tuple[int, 
 
 
 def _csr(rows: IntArray, cols: IntArray, values: Array, shape: tuple[int, int]) -> csr_matrix:
-    from scipy.sparse import csr_matrix
+    return _entries(rows, cols, values, shape).tocsr()
 
-    m = csr_matrix((np.asarray(values, dtype=np.float64), (rows, cols)), shape=shape)
-    m.sum_duplicates()
-    m.eliminate_zeros()
-    return m
+
+def _entries(rows: IntArray, cols: IntArray, values: Array, shape: tuple[int, int]) -> FloatEntries:
+    return FloatEntries(np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64),
+                        np.asarray(values, dtype=np.float64), shape)
 
 
 def _csr_from_dict(m: Mapping[tuple[int, int], Fraction], shape: tuple[int, int]) -> csr_matrix:

@@ -72,7 +72,13 @@ METHODS: dict[str, Method] = {
             "subgame-perfect equilibrium (backward induction; proper subgames otherwise)",
             options=frozenset({"subgame_method"}),
         ),
-        Method("lcp", "policy.solvers.lcp", "lcp_solve", "2 players: sequence-form LCP, Lemke's algorithm"),
+        Method(
+            "lcp",
+            "policy.solvers.lcp",
+            "lcp_solve",
+            "2 players: sequence-form LCP, Lemke's algorithm",
+            options=frozenset({"max_pivots"}),
+        ),
         Method("lp", "policy.solvers.lp", "lp_solve", "2-player constant-sum: sequence-form LP (HiGHS)"),
         Method(
             "enummixed",
@@ -124,8 +130,8 @@ def solve(
         Rational arithmetic or floats; ``None`` takes the method's default
         (exact for all but ``logit``).
     options
-        Method options: ``lam`` (logit), ``subgame_method`` (spe). Options left
-        at ``None`` are not passed on.
+        Method options: ``lam`` (logit), ``subgame_method`` (spe),
+        ``max_pivots`` (lcp). Options left at ``None`` are not passed on.
 
     Raises
     ------

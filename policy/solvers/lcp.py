@@ -266,7 +266,10 @@ def lcp_solve(
         Method ``"lcp"``; each equilibrium verified (Nash regret 0, exact, or
         within the float tolerance). ``details``: ``pivots`` (total over all
         runs), ``starts`` (runs made), ``lexicographic`` (ratio-test ties the
-        lexicographic rule decided: a degenerate path), ``lcp_size``.
+        lexicographic rule decided: a degenerate path), ``lcp_size``,
+        ``float_paths`` (exact runs whose path was followed in floats and
+        whose final basis was solved in rationals; see
+        :func:`policy.solvers.lemke.lemke`).
 
     Raises
     ------
@@ -286,6 +289,7 @@ def lcp_solve(
     warnings: list[str] = []
     pivots = 0
     lexicographic = 0
+    float_paths = 0
     runs = 0
     failures: list[str] = []
     for d in starts[:max_starts]:
@@ -293,20 +297,33 @@ def lcp_solve(
         try:
             result = lemke(lcp.M, lcp.c, d, exact=exact, max_pivots=limit)
         except SolverError as err:
-            if not all_equilibria:
+            if exact and not all_equilibria:
                 raise
             failures.append(str(err))
             continue
         pivots += result.pivots
         lexicographic += result.lexicographic
+        float_paths += result.float_path
         eq = _equilibrium_of(game, numbers, form, lcp, result, fill)
         if isinstance(eq, str):
-            if not all_equilibria:
+            if exact and not all_equilibria:
                 raise SolverError(eq)
             failures.append(eq)
             continue
         if not any(same_profile(eq.probabilities, other.probabilities, exact) for other in found):
             found.append(eq)
+    if not found and not exact:
+        # Rounding can still defeat the float path (a degenerate problem whose
+        # ties it cannot tell from near-ties) or leave a solution that fails
+        # verification: the same start in integer pivoting cannot.
+        eq, extra = _exact_rescue(game, values, fill, limit)
+        pivots += extra
+        warnings.append(
+            f"float Lemke gave no verified equilibrium ({failures[0]}); solved instead by "
+            "lcp in exact arithmetic, the equilibrium shown in floats"
+        )
+        failures = []
+        found.append(eq)
     if not found:
         raise SolverError(
             f"lcp found no verified equilibrium in {runs} run(s): {failures[0] if failures else ''}"
@@ -335,8 +352,31 @@ def lcp_solve(
             "lexicographic": lexicographic,
             "starts": runs,
             "lcp_size": lcp.n,
+            "float_paths": float_paths,
         },
     )
+
+
+def _exact_rescue(
+    game: Game, values: Mapping[str, Number], fill: Fill, limit: int
+) -> tuple[Equilibrium, int]:
+    """The default start solved in exact arithmetic, its equilibrium verified again in floats.
+
+    For a float solve whose Lemke runs all failed. Returns the equilibrium
+    (float probabilities) and the pivots taken.
+    """
+    numbers = game.numbers(values, exact=True)
+    form = sequence_form(game, values, exact=True)
+    lcp = SequenceLCP(form, numbers)
+    result = lemke(lcp.M, lcp.c, exact=True, max_pivots=limit)
+    eq = _equilibrium_of(game, numbers, form, lcp, result, fill)
+    if isinstance(eq, str):
+        raise SolverError(eq)
+    floats = game.numbers(values, exact=False)
+    try:
+        return verified_equilibrium(game, floats, as_numbers(eq.probabilities, False)), result.pivots
+    except VerificationError as err:
+        raise SolverError(str(err)) from None
 
 
 def _equilibrium_of(

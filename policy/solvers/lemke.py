@@ -22,21 +22,43 @@ sections 3.6 and 4):
 
 Ties in the ratio test are broken by the lexicographic rule (compare the rows
 of the current basis inverse, scaled like the ratio, in turn), the usual
-perturbation argument that rules out cycling on degenerate problems; a tie
-with ``z0``'s row lets ``z0`` leave, which ends the path at once.
+perturbation argument that rules out cycling on degenerate problems (von
+Stengel 2002, on degenerate games and the lexicographic method; Cottle, Pang
+and Stone 1992, chapter 4, on degeneracy); a tie with ``z0``'s row lets ``z0`` leave, which
+ends the path at once. The sequence-form LCPs of :mod:`policy.solvers.lcp`
+need it at nearly every step: each constraint ``E x = e`` is written as two
+inequalities, both tight at every realization plan.
 
 Two arithmetics:
 
-* exact: the tableau is kept in integers by *integer pivoting* (Edmonds 1967;
-  Bareiss 1968; von Stengel 2002, section 3.6): every entry is the basis determinant
-  ``D`` times the entry of the reduced tableau; pivoting on ``(r, s)`` keeps row
-  ``r`` and replaces every other row ``i`` by ``(T_i T_rs - T_is T_r) / D``,
-  a division that is always exact. Rational input is scaled row by row to
-  integers first (scaling ``w_i`` by a positive number changes nothing). While
-  the entries are small the tableau is an int64 array (no product can
-  overflow); once an entry reaches 2**31 it moves to Python integers.
-* float: the usual Gauss-Jordan tableau in float64; at the end the values of
-  the final basis are solved again from the original data, for accuracy.
+* float: the Gauss-Jordan tableau in float64. Degenerate ties are decided by
+  entries of the basis inverse that are often exactly 0, and come back from
+  floating point as rounding noise; noise divided by a small pivot-column
+  entry could pass for a real difference and send the path off into cycles
+  among degenerate bases. So entries within :data:`FLOAT_ZERO` of 0, relative
+  to the largest entry of their row, count as 0 in the ratio test, ratios
+  within :data:`FLOAT_RATIO_TIE` of each other (relative) tie, the tableau is
+  computed afresh from the data every :data:`FLOAT_REFACTOR` pivots (a failed
+  run is tried again with :data:`FLOAT_REFACTOR_CAREFUL`), and a
+  basis met twice (which the exact rule never does) stops the run at once
+  with a :class:`SolverError` rather than at the pivot bound. At the end the
+  values of the final basis are solved again from the original data, for
+  accuracy.
+* exact: first the float path is followed, and its final complementary basis
+  solved in rationals (:func:`_crossover`): one linear system of the size of
+  the support, checked exactly (``z >= 0``, ``w >= 0``). The float path
+  makes the exact path's lexicographic decisions, so this normally gives the
+  very solution integer pivoting would, hundreds of times faster on games
+  with rational chance probabilities. If the float path fails or its basis
+  does not check, the tableau is pivoted in integers from the start
+  (*integer pivoting*: Edmonds 1967; Bareiss 1968; von Stengel 2002, section
+  3.6): every entry is the basis determinant ``D`` times the entry of the
+  reduced tableau; pivoting on ``(r, s)`` keeps row ``r`` and replaces every
+  other row ``i`` by ``(T_i T_rs - T_is T_r) / D``, a division that is always
+  exact. Rational input is scaled row by row to integers first (scaling
+  ``w_i`` by a positive number changes nothing). While the entries are small
+  the tableau is an int64 array (no product can overflow); once an entry
+  reaches 2**31 it moves to Python integers.
 
 A bound on pivots makes the method stop with a :class:`SolverError` instead of
 running on.
@@ -58,9 +80,24 @@ from policy.solvers.errors import SolverError
 #: A float pivot entry must exceed this times the largest entry of its column
 #: (tableau noise below it is treated as 0). Not in policy.tolerances yet.
 FLOAT_PIVOT = 1e-11
-#: Two float ratios within this (relative, at least absolute 1) tie in the ratio
-#: test and go to the lexicographic rule. Not in policy.tolerances yet.
+#: Two float ratios within this (relative to their size) tie in the ratio test
+#: and go to the lexicographic rule. Not in policy.tolerances yet.
 FLOAT_RATIO_TIE = 1e-10
+#: An entry of the float tableau at most this times the largest entry of its row
+#: is rounding noise and counts as 0 in the ratio test (the entries are sums of
+#: products of the row's basis-inverse entries with the data, so their noise
+#: scales with the row).
+FLOAT_ZERO = 1e-10
+#: Every this many pivots the float tableau is computed afresh from the
+#: original data and the basis (one LU solve), so that rounding from the
+#: rank-one updates does not pile up along a long path; a run that fails is
+#: tried once more with the shorter period :data:`FLOAT_REFACTOR_CAREFUL`
+#: (slower, closer to the exact path on long degenerate paths).
+FLOAT_REFACTOR = 100
+FLOAT_REFACTOR_CAREFUL = 10
+#: A ratio-test decision that used an entry within this factor above the
+#: noise level (:data:`FLOAT_ZERO`) is made again on a tableau computed afresh.
+FLOAT_DOUBT = 1e4
 
 #: The float basis is solved again from the original data at the end; the
 #: result is kept when it agrees with the tableau's within this.
@@ -81,13 +118,17 @@ class LemkeResult:
     in exact mode, float64 otherwise); ``pivots`` counts the pivoting steps;
     ``basis`` lists the basic variables at the end (``i`` for ``w_i``,
     ``n + i`` for ``z_i``); ``lexicographic`` counts the ratio tests that
-    tied and were decided by the lexicographic rule (0 on a nondegenerate path).
+    tied and were decided by the lexicographic rule (0 on a nondegenerate path);
+    ``float_path`` says that an exact solution was found by following the path
+    in floats and solving only its final basis in rationals (see
+    :func:`lemke`).
     """
 
     z: Array
     pivots: int
     basis: tuple[int, ...]
     lexicographic: int = 0
+    float_path: bool = False
 
 
 def default_max_pivots(n: int) -> int:
@@ -118,7 +159,9 @@ def lemke(
         The covering vector, every entry positive; all ones by default.
         Different covering vectors may lead to different solutions.
     exact
-        Integer pivoting on rational data if True, float64 otherwise.
+        Rational data and an exact solution if True (the float path, its
+        final basis solved in rationals, else integer pivoting; see the
+        module docstring), float64 otherwise.
     max_pivots
         Stop with :class:`SolverError` after this many pivots
         (default :func:`default_max_pivots`).
@@ -139,7 +182,10 @@ def lemke(
     limit = default_max_pivots(n) if max_pivots is None else max_pivots
     if exact:
         return _lemke_exact(M, q, d, limit)
-    return _lemke_float(M, q, d, limit)
+    try:
+        return _lemke_float(M, q, d, limit)
+    except SolverError:
+        return _lemke_float(M, q, d, limit, FLOAT_REFACTOR_CAREFUL)
 
 
 # -------------------------------------------------------------------------------------
@@ -159,7 +205,7 @@ def _no_solution(pivots: int) -> SolverError:
 def _too_many(limit: int) -> SolverError:
     return SolverError(
         f"no equilibrium found after {limit} pivots (the limit); "
-        "raise max_pivots to search longer"
+        "raise it with --max-pivots (max_pivots in the library) to search longer"
     )
 
 
@@ -285,6 +331,9 @@ def _lemke_exact(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
     z0, rhs = 2 * n, 2 * n + 1
     if all(int(T[i, rhs]) >= 0 for i in range(n)):
         return LemkeResult(np.array([Fraction(0)] * n, dtype=object), 0, tuple(range(n)))
+    crossed = _crossover(M, q, d, limit)
+    if crossed is not None:
+        return crossed
     basis = list(range(n))
     det = 1
     # Step 2: z0 enters; its column is -L d < 0 in every row.
@@ -317,32 +366,199 @@ def _lemke_exact(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
     return LemkeResult(z, pivots, tuple(basis), lexicographic)
 
 
+def _crossover(M: Any, q: Any, d: Any, limit: int) -> LemkeResult | None:
+    """An exact solution from the float path's final basis, or None if that basis does not give one.
+
+    Lemke's method ends in a complementary basis: for each ``i`` either
+    ``w_i`` or ``z_i`` is basic. With ``S`` the indices of the basic ``z_i``,
+    the solution is ``z_S = -M_SS^{-1} q_S`` and ``z_i = 0`` elsewhere; it
+    solves the LCP exactly when ``z_S >= 0`` and ``w = q + M z >= 0`` hold in
+    rationals (complementarity holds by construction). One rational solve of
+    size ``|S|`` replaces hundreds of integer pivots on the whole tableau
+    (whose entries grow to hundreds of digits with rational data). The float
+    path takes the lexicographic decisions of the exact one, so it normally
+    ends in the same basis; where rounding has sent it elsewhere, that basis
+    is still checked exactly, and if the check fails (or the float path
+    fails) the caller pivots in integers from the start.
+    """
+    for period in (FLOAT_REFACTOR, FLOAT_REFACTOR_CAREFUL):
+        try:
+            found = _lemke_float(M, q, d, limit, period)
+        except (SolverError, ValueError, ArithmeticError):
+            continue
+        solution = _exact_basis_solution(M, q, found)
+        if solution is not None:
+            return solution
+    return None
+
+
+def _exact_basis_solution(M: Any, q: Any, found: LemkeResult) -> LemkeResult | None:
+    """The float result's basis solved and checked in rationals (see :func:`_crossover`)."""
+    n = len(found.z)
+    support = sorted(v - n for v in found.basis if n <= v < 2 * n)
+    data = np.asarray(M, dtype=object)
+    rhs = [Fraction(x) for x in q]
+    z = np.array([Fraction(0)] * n, dtype=object)
+    if support:
+        k = len(support)
+        system = np.empty((k, k + 1), dtype=object)
+        system[:, :k] = data[np.ix_(support, support)]
+        system[:, k] = [-rhs[i] for i in support]
+        solution = _solve_rational(system)
+        if solution is None:
+            return None
+        z[support] = solution
+    if any(v < 0 for v in z[support]):
+        return None
+    others = [i for i in range(n) if i not in set(support)]
+    for i in others:
+        row = data[i, support]
+        if rhs[i] + sum((a * b for a, b in zip(row.tolist(), z[support].tolist(), strict=True) if a), Fraction(0)) < 0:
+            return None
+    return LemkeResult(z, found.pivots, found.basis, found.lexicographic, float_path=True)
+
+
+def _solve_rational(system: Array) -> list[Fraction] | None:
+    """The solution of the square system ``[A | b]`` (rational entries), or None if ``A`` is singular.
+
+    Gauss-Jordan elimination by integer pivoting (:func:`integer_pivot`, exact
+    divisions throughout) on the rows scaled to integers.
+    """
+    k = system.shape[0]
+    T, biggest = integer_rows(system, k + 1)
+    if biggest < SMALL_INTEGER:
+        T = T.astype(np.int64)
+    det = 1
+    used: list[int] = []
+    free = list(range(k))
+    for col in range(k):
+        r = next((i for i in free if T[i, col] != 0), None)
+        if r is None:
+            return None
+        T, det = integer_pivot(T, r, col, det)
+        free.remove(r)
+        used.append(r)
+    return [Fraction(int(T[r, k]), int(det)) for r in used]
+
+
 # -------------------------------------------------------------------------------------
 # Float
 # -------------------------------------------------------------------------------------
 def _lex_min_rows_float(
-    T: Array, rows: Array, n: int, column: int, z0_row: int
-) -> tuple[int, bool]:
-    """:func:`_lex_min_rows` for a float tableau (ties within ``FLOAT_RATIO_TIE``)."""
+    T: Array, rows: Array, n: int, column: int, z0_row: int, zero: Array
+) -> tuple[int, bool, bool]:
+    """:func:`_lex_min_rows` for a float tableau, with rounding noise kept out of the comparisons.
+
+    The lexicographic rule decides between rows whose ratios are equal in
+    exact arithmetic, and in a degenerate
+    sequence-form LCP nearly every step is such a tie, decided by entries of
+    the basis inverse that are often exactly 0. In floats those zeros come
+    back as rounding noise, and dividing noise by a small pivot-column entry
+    can make it look like a real difference, which sends the path off the
+    exact one into cycles of degenerate bases (von Stengel 2002, "Computing
+    equilibria for two-person games", *Handbook of Game Theory* 3, on the
+    lexicographic method). So each entry of row ``i`` at
+    most ``zero[i]`` in size (:data:`FLOAT_ZERO` times the largest entry of
+    the row) counts as 0, and two ratios tie when they are within
+    :data:`FLOAT_RATIO_TIE` of each other relative to their size. The last
+    flag returned says that an entry the decision used lies within
+    :data:`FLOAT_DOUBT` times that noise level: the caller then recomputes
+    the tableau from the data and decides again.
+    """
     rhs = 2 * n + 1
     div = T[rows, column]
-    ratios = T[rows, rhs] / div
-    best = ratios.min()
-    tied = rows[ratios <= best + FLOAT_RATIO_TIE * max(1.0, abs(best))]
+    small = zero[rows]
+    values = T[rows, rhs]
+    doubt = _doubtful(values, small)
+    ratios = np.where(np.abs(values) <= small, 0.0, values) / div
+    tied = np.flatnonzero(_ties(ratios))
     if tied.size == 1:
-        return int(tied[0]), False
-    if z0_row in tied.tolist():
-        return z0_row, False
-    for col in range(n):
-        ratios = T[tied, col] / T[tied, column]
-        best = ratios.min()
-        tied = tied[ratios <= best + FLOAT_RATIO_TIE * max(1.0, abs(best))]
+        return int(rows[tied[0]]), False, doubt
+    if z0_row in rows[tied].tolist():
+        return z0_row, False, doubt
+    # All candidates' basis-inverse rows at once; only the columns where they
+    # differ at all can split the tie, so the loop visits those only.
+    block = T[rows[tied], :n]
+    doubt = doubt or _doubtful(block, small[tied, None])
+    block = np.where(np.abs(block) <= small[tied, None], 0.0, block) / div[tied, None]
+    for col in np.flatnonzero(np.ptp(block, axis=0) > 0):
+        keep = _ties(block[:, col])
+        tied, block = tied[keep], block[keep]
         if tied.size == 1:
             break
-    return int(tied[0]), True
+    return int(rows[tied[0]]), True, doubt
 
 
-def _lemke_float(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
+def _doubtful(values: Array, small: Array) -> bool:
+    """Whether some entry is too close to the noise level to be sure it is or is not 0."""
+    size = np.abs(values)
+    return bool(((size > small) & (size <= FLOAT_DOUBT * small)).any())
+
+
+def _ties(ratios: Array) -> Array:
+    """Which ratios equal the least one within :data:`FLOAT_RATIO_TIE` (relative)."""
+    best = ratios.min()
+    return np.asarray(ratios - best <= FLOAT_RATIO_TIE * np.maximum(np.abs(ratios), abs(best)))
+
+
+def _row_zero(T: Array) -> Array:
+    """Per row, the size below which an entry of the float tableau counts as 0."""
+    return np.asarray(FLOAT_ZERO * np.abs(T).max(axis=1))
+
+
+def _refactored(original: Array, basis: list[int], T: Array) -> Array:
+    """The tableau of ``basis`` solved afresh from the original data (``T`` if singular).
+
+    The basis matrix is mostly unit columns (the basic ``w_i``), so only the
+    rows whose ``w`` is not basic form a real system, of the size ``k`` of
+    the basic ``z`` (and ``z0``); the rows of the basic ``w`` follow by
+    substitution. Both steps use elementwise numpy only, not BLAS or LAPACK:
+    their results do not depend on how many threads those use (so the path
+    is the same on every machine), and a loaded machine does not make
+    multithreaded LAPACK on a small system cost a tenth of a second.
+    """
+    n = len(basis)
+    unit_rows = [k for k, v in enumerate(basis) if v < n]
+    other_rows = [k for k, v in enumerate(basis) if v >= n]
+    units = {basis[k] for k in unit_rows}
+    constrained = [i for i in range(n) if i not in units]
+    columns = [basis[k] for k in other_rows]
+    solved = _gauss_jordan(original[np.ix_(constrained, columns)], original[constrained])
+    if solved is None:
+        return T
+    fresh = np.empty_like(original)
+    fresh[other_rows] = solved
+    if unit_rows:
+        w = [basis[k] for k in unit_rows]
+        block = original[w]
+        coupling = original[np.ix_(w, columns)]
+        for j in np.flatnonzero(coupling.any(axis=0)).tolist():  # the data are sparse
+            hit = np.flatnonzero(coupling[:, j])
+            block[hit] -= np.multiply.outer(coupling[hit, j], solved[j])
+        fresh[unit_rows] = block
+    fresh[:, basis] = np.eye(n)
+    return fresh
+
+
+def _gauss_jordan(A: Array, R: Array) -> Array | None:
+    """``X`` with ``A X = R`` by Gauss-Jordan elimination with partial pivoting, or None if singular."""
+    k = A.shape[0]
+    aug = np.hstack([A, R])
+    scale = max(1.0, float(np.abs(A).max(initial=0.0)))
+    for c in range(k):
+        p = c + int(np.argmax(np.abs(aug[c:, c])))
+        if abs(aug[p, c]) <= FLOAT_PIVOT * scale:
+            return None
+        if p != c:
+            aug[[c, p]] = aug[[p, c]]
+        aug[c] /= aug[c, c]
+        factor = aug[:, c].copy()
+        factor[c] = 0.0
+        aug -= np.multiply.outer(factor, aug[c])
+    return np.asarray(aug[:, k:])
+
+
+def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFACTOR) -> LemkeResult:
     Mf = np.asarray(M, dtype=np.float64)
     qf = np.asarray(q, dtype=np.float64).ravel()
     df = np.asarray(d, dtype=np.float64).ravel()
@@ -359,10 +575,15 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
     # Step 2: z0 enters; lexicographic minimum of (q, I) / d over all rows.
     T_first = T.copy()
     T_first[:, z0] = df  # the ratio uses -column, which is d > 0
-    r, tie = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1)
+    r, tie, _ = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1, _row_zero(T_first))
     lexicographic = int(tie)
+    fresh = 0  # pivots since the tableau was last computed from the data
     entering = z0
     pivots = 0
+    # The lexicographic rule never meets a basis twice (each has a distinct
+    # lexicographic value of z0); in floats a repeat means rounding has put the
+    # path off course, and it would go round until the pivot limit.
+    seen: set[frozenset[int]] = {frozenset(basis)}
     while True:
         if pivots >= limit:
             raise _too_many(limit)
@@ -375,21 +596,33 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
         basis[r] = entering
         if leaving == z0:
             break
+        key = frozenset(basis)
+        if key in seen:
+            raise SolverError(
+                f"float Lemke met the same basis twice after {pivots} pivots "
+                "(rounding in a degenerate problem); exact arithmetic avoids this"
+            )
+        seen.add(key)
+        fresh += 1
+        if fresh >= refactor:
+            T, fresh = _refactored(original, basis, T), 0
         entering = _complement(leaving, n)
-        column = T[:, entering]
-        tol = FLOAT_PIVOT * max(1.0, float(np.abs(column).max()))
-        rows = np.flatnonzero(column > tol)
-        if not rows.size:
-            raise _no_solution(pivots)
-        r, tie = _lex_min_rows_float(T, rows, n, entering, basis.index(z0))
+        while True:
+            column = T[:, entering]
+            zero = _row_zero(T)
+            tol = np.maximum(FLOAT_PIVOT * max(1.0, float(np.abs(column).max())), zero)
+            rows = np.flatnonzero(column > tol)
+            if not rows.size:
+                raise _no_solution(pivots)
+            r, tie, doubt = _lex_min_rows_float(T, rows, n, entering, basis.index(z0), zero)
+            if not doubt or not fresh:
+                break
+            T, fresh = _refactored(original, basis, T), 0
         lexicographic += tie
     values = T[:, rhs].copy()
     # Solve the final basis again from the original data (less accumulated
     # error), unless the basis is so ill-conditioned that the answers disagree.
-    try:
-        again = np.linalg.solve(original[:, basis], qf)
-    except np.linalg.LinAlgError:
-        again = values
+    again = _refactored(original, basis, T)[:, rhs]
     if np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE):
         values = again
     z = np.zeros(n)
