@@ -4,7 +4,9 @@ The cases come from an adversarial run: twelve chance nodes whose
 probabilities have 400-digit denominators (an 11 KB file) made reach
 probabilities of about 4,800 digits, beyond Python's 4,300-digit limit on
 ``str(int)``, and the output crashed with ``ValueError: Exceeds the limit``; a
-chance chain 10**5 deep made exact solving grow to 4.4 GB before that.
+chance chain 10**5 deep made exact solving grow to 4.4 GB before that. Literals
+beyond float's range are now refused where they are read, so the tests reach
+the same lengths with sixteen 300-digit denominators.
 """
 
 from __future__ import annotations
@@ -41,8 +43,13 @@ from tests.games import ENTRY_VALUES, entry_deterrence
 # ---------------------------------------------------------------------------------
 # Games
 # ---------------------------------------------------------------------------------
-def long_denominators(count: int = 12, digits: int = 400) -> str:
-    """``count`` chance nodes in a row, each leaving with probability ``1/q`` (``q`` of ``digits`` digits)."""
+def long_denominators(count: int = 16, digits: int = 300) -> str:
+    """``count`` chance nodes in a row, each leaving with probability ``1/q`` (``q`` of ``digits`` digits).
+
+    A literal may not pass float's range (about 1.8e308, docs/game-format.md),
+    so the denominators are long through the products along the chain: 16 of
+    300 digits make reach probabilities of about 4,800 digits.
+    """
     lines = ["[game]", 'title = "Long denominators"', 'players = ["A", "B"]', ""]
     for k in range(count):
         q = 10 ** (digits - 1) + 2 * k + 1
@@ -109,18 +116,18 @@ def test_a_game_with_long_denominators_prints_as_table_and_json(write_game):
     path = str(write_game(long_denominators()))
     code, table, err = invoke("solve", path)
     assert code == 0, err
-    assert "t11       ~1e-399" in table and "r         ~1" in table
+    assert "t15       ~1e-299" in table and "r         ~1" in table
     code, out, err = invoke("solve", path, "--format", "json")
     assert code == 0, err
     (eq,) = json.loads(out)["equilibria"]
     # The probability of stopping at the last chance node, exactly, in full.
-    qs = [10**399 + 2 * k + 1 for k in range(12)]
-    last = Fraction(1, qs[11])
-    for q in qs[:11]:
+    qs = [10**299 + 2 * k + 1 for k in range(16)]
+    last = Fraction(1, qs[15])
+    for q in qs[:15]:
         last *= 1 - Fraction(1, q)
     assert last.denominator.bit_length() > 15000  # about 4,800 digits: beyond str()'s 4,300
-    assert eq["outcomes"]["t11"] == show_number(last)
-    assert len(eq["outcomes"]["t11"]) > 9000
+    assert eq["outcomes"]["t15"] == show_number(last)
+    assert len(eq["outcomes"]["t15"]) > 9000
 
 
 def test_long_denominators_in_the_library_round_trip():
@@ -128,7 +135,7 @@ def test_long_denominators_in_the_library_round_trip():
     result = solve(game, {})
     data = result_data(result)
     text = data["equilibria"][0]["outcomes"]["t0"]
-    assert text == "1/" + integer_text(10**399 + 1)
+    assert text == "1/" + integer_text(10**299 + 1)
 
 
 # ---------------------------------------------------------------------------------
@@ -152,7 +159,7 @@ def test_the_estimate_follows_the_paths():
 def test_bundled_sized_games_pass():
     game = loads_game(long_denominators(), "long.toml", known_claims=[])
     size = check_exact_size(game, game.numbers({}, exact=True))
-    assert 4700 < size.largest < MAX_DIGITS  # 12 denominators of 400 digits
+    assert 4700 < size.largest < MAX_DIGITS  # 16 denominators of 300 digits
 
 
 def test_a_deep_chance_chain_is_refused_fast_with_bounded_memory(monkeypatch):
