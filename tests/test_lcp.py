@@ -308,9 +308,13 @@ def test_random_signalling_games_float_and_exact_are_verified(size, seed):
     exact = lcp_solve(game, {})
     (x_eq,) = exact.equilibria
     assert x_eq.max_regret == 0 and exact.details["float_paths"] == 1
-    # Both follow the same lexicographic path, so they end at the same equilibrium.
-    assert floats.details["pivots"] == exact.details["pivots"]
-    assert same_profile([float(p) for p in x_eq.probabilities], f_eq.probabilities, exact=False)
+    # Float mode's data are the game's numbers rounded to doubles (chance
+    # probabilities such as 1/7 are not doubles), and these LCPs are degenerate
+    # at nearly every step, so a lexicographic decision may go another way and
+    # the path end at another equilibrium (6x6x6 seed 4 does, since payoffs are
+    # measured in a power-of-two unit). Where the paths agree, so do the answers.
+    if floats.details["pivots"] == exact.details["pivots"]:
+        assert same_profile([float(p) for p in x_eq.probabilities], f_eq.probabilities, exact=False)
     assert _gambit_regret(game, x_eq) == 0
     assert _gambit_regret(game, f_eq) <= 1e-9 * 100
 
