@@ -57,6 +57,11 @@ REGRET = 1e-9
 #: Behaviour probabilities that differ by less than this are the same profile
 #: (when merging duplicate equilibria).
 PROFILE = 1e-7
+#: A player whose payoff scale is below the largest player's by more than this
+#: factor has payoffs measured in a unit of its own (:func:`payoff_units`):
+#: in the common unit they would lose more than 10 of float64's 53 bits
+#: beside numbers of about 1 (Lemke's shift, HiGHS's tolerances).
+OWN_UNIT_RATIO = 2.0**10
 #: A payoff tolerance is never below this many float64 spacings (units in the
 #: last place) at the payoff scale: sums of a few products carry about that much
 #: rounding error, and below it two numbers cannot be told apart.
@@ -151,3 +156,21 @@ def payoff_unit(scale: float) -> float:
         return 1.0
     mantissa, exponent = np.frexp(scale)  # scale = mantissa * 2**exponent, mantissa in [0.5, 1)
     return float(np.ldexp(1.0, int(exponent) - (1 if mantissa < 0.7071067811865476 else 0)))
+
+
+def payoff_units(scales: npt.ArrayLike) -> list[float]:
+    """One :func:`payoff_unit` per player, from the players' :func:`payoff_scales`.
+
+    Every player is measured in the unit of the largest scale, except a player
+    whose scale is smaller than that by more than ``OWN_UNIT_RATIO``, who gets
+    the unit of its own scale. Players of comparable scales thus share one
+    unit, and a game solves with exactly the arithmetic it had before units
+    were per player; only a player whose payoffs would drown beside the
+    others' is rescaled on its own (exact, and no equilibrium changes: one
+    player's payoffs times a positive number).
+    """
+    s = [float(v) for v in np.asarray(scales, dtype=np.float64).ravel().tolist()]
+    finite = [v for v in s if np.isfinite(v)]
+    common = payoff_unit(max(s, default=0.0))
+    largest = max(finite, default=0.0)
+    return [payoff_unit(v) if 0 < v and v * OWN_UNIT_RATIO < largest else common for v in s]

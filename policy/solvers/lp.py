@@ -18,9 +18,10 @@ Steps:
 1. Check the game is constant-sum: every terminal's payoffs add to the same
    number (else :class:`SolverError`, naming two terminals).
 2. Solve both programs with HiGHS (``scipy.optimize.linprog(method="highs")``)
-   on sparse matrices, each player's payoffs measured in the power of two
-   nearest that player's payoff scale (:func:`policy.tolerances.payoff_unit`;
-   each program holds one player's payoffs only): HiGHS's tolerances are
+   on sparse matrices, payoffs measured in the power of two nearest the game's
+   payoff scale, or for a player whose scale is far below the other's, nearest
+   that player's own (:func:`policy.tolerances.payoff_units`; each program
+   holds one player's payoffs only): HiGHS's tolerances are
    absolute, and a game whose payoffs are all about 1e-12 would be all ties to it.
    Dividing by a power of two is exact and changes no optimal plan.
 3. Recover each solution exactly: the variables HiGHS puts at zero and the
@@ -145,7 +146,7 @@ def lp_solve(
     numbers = game.numbers(values, exact=exact)
     total = _constant_sum(game, numbers)
     form = sequence_form(game, values, exact=exact)
-    units = [tolerances.payoff_unit(scale) for scale in payoff_scales(numbers).tolist()]
+    units = tolerances.payoff_units(payoff_scales(numbers))
     programs = _programs(form, units)
     floats = [_solve_float(program, player) for player, program in enumerate(programs)]
     warnings = []
