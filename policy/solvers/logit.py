@@ -29,7 +29,13 @@ Steps:
    ``H(z, lambda)_a = z_a - lambda u_a + LSE_I(lambda u)``. Payoffs are first
    divided by their range (largest minus smallest), so internally ``lambda``
    is in units of the game's payoff spread; results report it in the game's
-   own units, as Gambit does.
+   own units, as Gambit does. When that branch reaches no equilibrium by the
+   largest precision and the players' payoff ranges differ (one player's
+   payoffs too small beside another's for one common precision to resolve),
+   the search follows instead the branch of the game with each player's
+   payoffs divided by that player's own range: a positive affine change of
+   each player's payoffs, so the same Nash equilibria, on another path; a
+   warning says so and ``lambda`` is then in those units.
 2. **Conditional values and their Jacobian, in closed form.** ``u_a`` sums,
    over the members ``h`` of the set and the terminals ``t`` below ``h``
    through ``a``, ``belief(h) * P(t | h, a) * payoff(t)``; beliefs are
