@@ -69,11 +69,12 @@ RESOLUTION_ULPS = 64
 
 
 def payoff_scale(payoffs: npt.ArrayLike) -> float:
-    """The game's payoff scale: its largest absolute payoff, over all players (0 when there is none).
+    """The largest absolute payoff among ``payoffs`` (0 when there is none).
 
-    For checks on the game as a whole, such as whether it is constant-sum;
-    a player's choices are judged at that player's scale (:func:`payoff_scales`,
-    :func:`magnitude`).
+    Over whatever it is given: one player's payoffs make that player's scale
+    (:func:`payoff_scales`). No tolerance is taken at the scale of the whole
+    game: choices and regrets are judged per player and per comparison
+    (:func:`magnitude`).
 
     ``payoffs`` is any array of the payoffs in use (exact or float); the
     largest exact one is converted to float64 (``inf`` beyond its range).

@@ -393,15 +393,6 @@ class VerificationError(SolverError):
         )
 
 
-def payoff_scale(numbers: Numbers) -> float:
-    """The game's payoff scale at these numbers: its largest absolute payoff (:func:`policy.tolerances.payoff_scale`).
-
-    For checks on the whole game (is it constant-sum); choices and regrets are
-    judged per player and per comparison (:mod:`policy.tolerances`).
-    """
-    return tolerances.payoff_scale(numbers.leaf_payoff)
-
-
 def payoff_scales(numbers: Numbers) -> npt.NDArray[np.float64]:
     """Each player's payoff scale at these numbers (:func:`policy.tolerances.payoff_scales`)."""
     return tolerances.payoff_scales(numbers.leaf_payoff)
