@@ -1,4 +1,4 @@
-"""Float tolerances are relative to the game's payoff scale (policy/tolerances.py).
+"""Float tolerances are relative, per player and per comparison (policy/tolerances.py).
 
 The cases come from an adversarial run: with tolerances of 1e-9 times
 max(1, |payoff|), a game whose payoffs are all about 1e-12 was all ties in float
@@ -22,7 +22,13 @@ from policy.analysis.sweep import run_sweep
 from policy.gamefile import loads_game
 from policy.model import Game, NodeKind, game_from_arrays
 from policy.solvers import solve
-from policy.solvers.verify import regret_tolerance, verified_equilibrium
+from policy.solvers.errors import SolverError
+from policy.solvers.verify import (
+    VerificationError,
+    regret_tolerance,
+    subgame_check,
+    verified_equilibrium,
+)
 from tests.conftest import NEAR_TIE, doc_example, games_with_values, invoke, reference_values
 from tests.games import MATCHING_PENNIES, table_game
 
@@ -72,7 +78,7 @@ def test_payoff_unit_is_the_nearest_power_of_two(scale, unit):
 def test_a_game_whose_payoffs_are_all_zero_accepts_every_profile():
     game = table_game(([[0, 0], [0, 0]], [[0, 0], [0, 0]]))
     numbers = game.numbers({}, exact=False)
-    assert regret_tolerance(numbers) > 0  # no division by the scale 0
+    assert regret_tolerance(0.0) > 0  # no division by the scale 0
     for probs in ([1.0, 0.0, 0.0, 1.0], [0.5, 0.5, 0.25, 0.75]):
         assert verified_equilibrium(game, numbers, probs).max_regret == 0
     result = solve(game, {}, method="enumpure", exact=False)
@@ -214,3 +220,274 @@ def test_scaling_payoffs_by_a_power_of_ten_keeps_float_paths_exact(game_values, 
     assert list(flt.probabilities) == [float(p) for p in exact.probabilities]
     assert flt.reach == pytest.approx([float(r) for r in exact.reach], abs=1e-12)
     assert flt.max_regret <= 1e-9 * float(Fraction(10) ** power) * 12
+
+
+# ---------------------------------------------------------------------------------
+# Players, and payoffs, of different sizes: tolerances per player and per comparison
+# ---------------------------------------------------------------------------------
+ENTRY_MIXED = str(HOSTILE / "entry_mixed_scales.toml")
+
+
+def entry_game(entrant: list[str], incumbent: list[str]) -> Game:
+    """Selten's entry game with the given payoffs at (out, war, shared), as expressions."""
+    text = f"""
+[game]
+title = "Entry"
+players = ["Entrant", "Incumbent"]
+
+[nodes.entry]
+player = "Entrant"
+actions = {{ enter = "response", stay_out = "out" }}
+
+[nodes.response]
+player = "Incumbent"
+actions = {{ fight = "war", accommodate = "shared" }}
+
+[nodes.out]
+outcome = "out"
+payoffs = {{ Entrant = "{entrant[0]}", Incumbent = "{incumbent[0]}" }}
+
+[nodes.war]
+outcome = "war"
+payoffs = {{ Entrant = "{entrant[1]}", Incumbent = "{incumbent[1]}" }}
+
+[nodes.shared]
+outcome = "shared"
+payoffs = {{ Entrant = "{entrant[2]}", Incumbent = "{incumbent[2]}" }}
+"""
+    return loads_game(text, "entry.toml", known_claims=[])
+
+
+ZERO_SUM_TWO_SIZES = """
+[game]
+title = "Zero-sum, payoffs of two sizes"
+players = ["Row", "Col"]
+
+[nodes.root]
+player = "Row"
+actions = { big = "ruin", small = "s" }
+
+[nodes.s]
+player = "Row"
+infoset = "row_small"
+actions = { up = "su", down = "sd" }
+
+[nodes.su]
+player = "Col"
+infoset = "col_small"
+actions = { left = "sul", right = "sur" }
+
+[nodes.sd]
+player = "Col"
+infoset = "col_small"
+actions = { left = "sdl", right = "sdr" }
+
+[nodes.ruin]
+outcome = "ruin"
+payoffs = { Row = "-10**12", Col = "10**12" }
+
+[nodes.sul]
+outcome = "up, left"
+payoffs = { Row = "3/10**12", Col = "-3/10**12" }
+
+[nodes.sur]
+outcome = "up, right"
+payoffs = { Row = "-1/10**12", Col = "1/10**12" }
+
+[nodes.sdl]
+outcome = "down, left"
+payoffs = { Row = "-2/10**12", Col = "2/10**12" }
+
+[nodes.sdr]
+outcome = "down, right"
+payoffs = { Row = "1/10**12", Col = "-1/10**12" }
+"""
+
+#: Games where one player's payoffs, or payoffs at some terminals, are far from
+#: the rest. Under one tolerance per game (the largest |payoff|) every float
+#: method but lcp and enummixed returned non-equilibria on them as verified.
+MIXED_SCALES = {
+    # The entrant has 1e200 at the price war, 0 and 1 elsewhere.
+    "entrant-1e200": lambda: entry_game(["0", "1e200", "1"], ["2", "-1", "1"]),
+    # The same at 1e12 beside payoffs of 1e-12 for the incumbent.
+    "entrant-1e12": lambda: entry_game(["0", "10**12", "1"], ["2/10**12", "-1/10**12", "1/10**12"]),
+    # Each player on a scale of its own: the entrant's 1e12, the incumbent's 1e-12.
+    "players-1e12-1e-12": lambda: entry_game(
+        ["0", "-10**12", "10**12"], ["2/10**12", "-1/10**12", "1/10**12"]
+    ),
+}
+
+
+def assert_same_equilibria(flt, exact) -> None:
+    assert len(flt.equilibria) == len(exact.equilibria)
+    for f, e in zip(flt.equilibria, exact.equilibria, strict=True):
+        assert list(f.probabilities) == pytest.approx([float(p) for p in e.probabilities], abs=1e-9)
+        for i, v in enumerate(e.values):
+            assert f.values[i] == pytest.approx(float(v), rel=1e-9, abs=1e-300)
+
+
+def test_entry_game_with_a_huge_payoff_for_the_entrant_solves_exactly_in_floats():
+    # The case that set one tolerance for the whole game aside: the war pays
+    # the entrant 1e200, so the old tolerance was 1e191 for every choice. Float
+    # spe printed (enter, fight), "max regret 2" and an indifference warning;
+    # enumpure listed (enter, fight) and (stay_out, accommodate) besides the
+    # one equilibrium, (enter, accommodate).
+    exact = solve_json(ENTRY_MIXED)
+    for method in ("spe", "enumpure", "lcp", "enummixed"):
+        flt = solve_json(ENTRY_MIXED, "--float", "--method", method)
+        assert len(flt["equilibria"]) == 1, method
+        (eq,) = flt["equilibria"]
+        assert eq["behavior"] == {"entry": {"enter": 1.0, "stay_out": 0.0},
+                                  "response": {"fight": 0.0, "accommodate": 1.0}}, method
+        assert eq["max_regret"] == 0
+    assert [e["behavior"]["response"] for e in exact["equilibria"]] == [{"fight": "0", "accommodate": "1"}]
+    code, out, _ = invoke("solve", ENTRY_MIXED, "--float")
+    assert code == 0 and "indifferent" not in out and "accommodate" in out and "max regret 0" in out
+
+
+@pytest.mark.parametrize("name", list(MIXED_SCALES))
+@pytest.mark.parametrize("method", ["spe", "enumpure", "lcp", "enummixed"])
+def test_mixed_scales_float_equals_exact(name, method):
+    game = MIXED_SCALES[name]()
+    exact = solve(game, {}, method=method, exact=True)
+    flt = solve(game, {}, method=method, exact=False)
+    assert_same_equilibria(flt, exact)
+    assert not flt.ties and not any("indifferent" in w for w in flt.warnings)
+
+
+def test_logit_with_players_of_different_scales_finds_the_exact_equilibrium():
+    # The common precision cannot resolve the incumbent's payoffs of 1e-12
+    # beside the entrant's 1e12; the branch with each player's payoffs in its
+    # own range does, and says so. The old tolerance let (enter, fight 1/2)
+    # pass with regret 1e-12.
+    game = MIXED_SCALES["players-1e12-1e-12"]()
+    result = solve(game, {}, method="logit", exact=False)
+    (eq,) = result.equilibria
+    assert eq.probabilities == pytest.approx([1.0, 0.0, 0.0, 1.0], abs=1e-9)
+    assert any("each player's payoffs divided by that player's range" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("name", ["entrant-1e200", "entrant-1e12"])
+def test_logit_refuses_rather_than_returns_a_non_equilibrium(name):
+    # The entrant's choice turns on payoffs 1e12 (or 1e200) times smaller than
+    # its range: no logit precision reaches it. The old tolerance returned
+    # (enter, fight 1/2), whose incumbent regret is 1 (or 1e-12).
+    with pytest.raises(SolverError, match="did not converge"):
+        solve(MIXED_SCALES[name](), {}, method="logit", exact=False)
+
+
+def test_scaled_matching_pennies_per_player_solves_in_floats():
+    # Row's payoffs times 1e12, Col's times 1e-12 (the same game): lcp in one
+    # common unit saw Col's payoffs as 0 and failed.
+    factor = Fraction(10) ** 12
+    game = table_game(([[v * factor for v in r] for r in MATCHING_PENNIES[0]],
+                       [[v / factor for v in r] for r in MATCHING_PENNIES[1]]))
+    for method in ("lcp", "enummixed", "logit", "spe"):
+        (eq,) = solve(game, {}, method=method, exact=False).equilibria
+        assert eq.probabilities == pytest.approx([0.5] * 4, abs=1e-9), method
+    assert solve(game, {}, method="enumpure", exact=False).equilibria == ()
+
+
+@pytest.mark.parametrize("method", ["spe", "enummixed", "lcp", "lp", "logit"])
+def test_zero_sum_with_payoffs_of_two_sizes_is_exact_or_refused(method):
+    # Row avoids the ruin (-1e12) and mixes 3/7 : 4/7 in a small game worth
+    # about 1e-12. Under one tolerance per game (1e3 here) float lcp, lp and
+    # logit returned pure or half-half profiles there as verified. Now each
+    # method returns the exact equilibrium or refuses; spe (which solves the
+    # small subgame on its own) and enummixed return it.
+    game = loads_game(ZERO_SUM_TWO_SIZES, "zs.toml", known_claims=[])
+    (exact,) = solve(game, {}, method="lp", exact=True).equilibria
+    assert list(exact.probabilities) == [0, 1, Fraction(3, 7), Fraction(4, 7), Fraction(2, 7), Fraction(5, 7)]
+    try:
+        result = solve(game, {}, method=method, exact=False)
+    except SolverError:
+        assert method in ("lcp", "lp", "logit")
+        return
+    (eq,) = result.equilibria
+    assert list(eq.probabilities) == pytest.approx([float(p) for p in exact.probabilities], abs=1e-9)
+
+
+def test_per_player_units_only_for_players_far_below_the_largest():
+    assert tolerances.payoff_units([3.0, 1.0]) == [4.0, 4.0]
+    assert tolerances.payoff_units([1e12, 1e-12]) == [tolerances.payoff_unit(1e12), tolerances.payoff_unit(1e-12)]
+    assert tolerances.payoff_units([0.0, 5.0]) == [4.0, 4.0]
+    assert tolerances.payoff_scales([[0, 1e200], [-3, 1]]).tolist() == [3.0, 1e200]
+
+
+def test_magnitudes_judge_a_regret_at_the_size_of_the_values_compared():
+    # The entrant's payoffs 1e200 at the war do not excuse the incumbent's
+    # regret of 2 at (enter, fight), nor the entrant's regret of 1 at
+    # (stay_out, accommodate).
+    game = loads_game(Path(ENTRY_MIXED).read_text(), "e.toml", known_claims=[])
+    numbers = game.numbers({}, exact=False)
+    for probs in ([1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]):
+        with pytest.raises(VerificationError):
+            verified_equilibrium(game, numbers, probs)
+        with pytest.raises(VerificationError):
+            verified_equilibrium(game, numbers, probs, check=subgame_check)
+    assert verified_equilibrium(game, numbers, [1.0, 0.0, 0.0, 1.0]).max_regret == 0
+
+
+# ---------------------------------------------------------------------------------
+# Sweeps of games whose players have different scales
+# ---------------------------------------------------------------------------------
+def entry_two_units(entrant: str, incumbent: str) -> Game:
+    """The entry game of :func:`entry_with_threshold`, each player's payoffs in a unit of its own."""
+    text = doc_example()
+    text = text.replace("Entrant = 0, Incumbent = 2", f'Entrant = 0, Incumbent = "2*{incumbent}"')
+    text = text.replace('Entrant = "-fight_cost", Incumbent = "-fight_cost"',
+                        f'Entrant = "-{entrant}", Incumbent = "(1 - fight_cost)*{incumbent}"')
+    text = text.replace("Entrant = 1, Incumbent = 1", f'Entrant = "{entrant}", Incumbent = "0*{incumbent}"')
+    return loads_game(text, "entry.toml", known_claims=[])
+
+
+@pytest.mark.parametrize(("entrant", "incumbent"), [("10**12", "10**-12"), ("10**-12", "10**12")])
+def test_a_sweep_with_players_of_different_scales_takes_the_exact_paths(entrant, incumbent):
+    # With one scale per sample (the largest |payoff|) the small player's
+    # choices were all ties, and the sweep reported its first action on every
+    # sample (100% of one path, a wrong one on half the samples).
+    samples = {"fight_cost": np.linspace(0.0, 2.0, 40)}
+    plain = run_sweep(entry_two_units("1", "1"), samples)
+    mixed = run_sweep(entry_two_units(entrant, incumbent), samples)
+    assert mixed.path_shares() == plain.path_shares()
+    assert not mixed.tie.any()
+    by_sample = run_sweep(entry_two_units(entrant, incumbent), {"fight_cost": np.linspace(0.0, 2.0, 8)},
+                          method="lcp", workers=1)
+    assert by_sample.path_shares() == run_sweep(
+        entry_two_units("1", "1"), {"fight_cost": np.linspace(0.0, 2.0, 8)}, method="lcp", workers=1
+    ).path_shares()
+
+
+# ---------------------------------------------------------------------------------
+# A property: scaling one player's payoffs by 10**k changes no float equilibrium
+# ---------------------------------------------------------------------------------
+def scaled_player(game: Game, values: dict, player: int, factor: Fraction) -> Game:
+    """The same tree with one player's payoffs multiplied by ``factor``, exactly."""
+    numbers = game.numbers(values, exact=True)
+    chance = {
+        int(n): [numbers.edge_prob[c] for c in game.children_of(int(n))]
+        for n in np.flatnonzero(game.kind == NodeKind.CHANCE).tolist()
+    }
+    payoffs = [[p * factor if i == player else p for i, p in enumerate(row)]
+               for row in numbers.leaf_payoff.tolist()]
+    return game_from_arrays(
+        "scaled", list(game.players), game.num_children, game.kind, game.player, payoffs,
+        probabilities=chance, node_names=list(game.node_names),
+    )
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(games_with_values(interior_payoffs=True), st.integers(-12, 12), st.data())
+def test_scaling_one_players_payoffs_keeps_float_equilibria_exact(game_values, power, data):
+    game, values = game_values
+    player = data.draw(st.integers(0, len(game.players) - 1))
+    exact = solve(game, values, method="spe").equilibria[0]
+    if near_tie(game, values, exact.probabilities):
+        return  # floats may then legitimately choose otherwise
+    factor = Fraction(10) ** power
+    one_scaled = scaled_player(game, values, player, factor)
+    (flt,) = solve(one_scaled, {}, method="spe", exact=False).equilibria
+    assert list(flt.probabilities) == [float(p) for p in exact.probabilities]
+    assert flt.reach == pytest.approx([float(r) for r in exact.reach], abs=1e-12)
+    expected = [float(v * factor) if i == player else float(v) for i, v in enumerate(exact.values)]
+    assert list(flt.values) == pytest.approx(expected, rel=1e-9, abs=1e-300)

@@ -9,8 +9,11 @@ shape (children, samples), whatever the number of samples.
 
 Floats only: a sweep asks where the answer changes, and a tie (a mover
 indifferent between best actions, within :data:`policy.tolerances.TIE` relative
-to the sample's payoff scale, its largest absolute payoff) is reported per
-sample rather than resolved exactly. The first best action is
+to the magnitude of the values compared, for that mover and that sample: the
+largest expected absolute payoff among the children, as
+:mod:`policy.tolerances` defines it) is reported per sample rather than
+resolved exactly. Magnitudes travel beside the values (extra columns of the
+same array). The first best action is
 taken, as :func:`policy.solvers.backward.spe_solve` does, so a sample without
 ties gets the same equilibrium from both.
 """
@@ -218,15 +221,14 @@ class BatchGame:
         with np.errstate(all="ignore"):  # non-finite numbers become errors in _numbers
             prob, leaf = self._numbers(block, n, offset)
         players = len(game.players)
-        values = np.zeros((game.num_nodes, n, players))
-        values[game.terminals] = leaf
+        # Columns players.. hold each value's magnitude (expected |payoff|).
+        values = np.zeros((game.num_nodes, n, 2 * players))
+        values[game.terminals, :, :players] = leaf
+        values[game.terminals, :, players:] = np.abs(leaf)
         chosen = np.full((game.num_nodes, n), -1, dtype=np.int64)
         tie = np.zeros((len(self.decision_nodes), n), dtype=bool)
         samples = np.arange(n)
         levels = game.levels
-        # Each sample's tie tolerance, relative to its own payoff scale.
-        scale = np.abs(leaf).max(axis=(0, 2)) if leaf.size else np.zeros(n)
-        tol = tolerances.tolerance(tolerances.TIE, scale)
         for inner, cstart, cstop in game.levels_bottom_up():
             counts = game.num_children[inner].astype(np.int64)
             offsets = game.first_child[inner] - cstart
@@ -245,7 +247,9 @@ class BatchGame:
             own = values[cstart:cstop][np.arange(width), :, kid_mover]  # (width, N)
             best = np.maximum.reduceat(own, offsets, axis=0)
             best_per_kid = np.repeat(best, counts, axis=0)
-            is_best = own >= best_per_kid - tol
+            size = values[cstart:cstop][np.arange(width), :, players + kid_mover]  # (width, N)
+            tol = tolerances.tolerance(tolerances.TIE, np.maximum.reduceat(size, offsets, axis=0))
+            is_best = own >= best_per_kid - np.repeat(tol, counts, axis=0)
             position = np.arange(width, dtype=np.int64)[:, None]
             first = np.minimum.reduceat(np.where(is_best, position, width), offsets, axis=0)
             n_best = np.add.reduceat(is_best.astype(np.int64), offsets, axis=0)
@@ -264,7 +268,7 @@ class BatchGame:
             weight = np.where((game.kind[parent] == NodeKind.CHANCE)[:, None], prob[start:stop], by_choice)
             reach[start:stop] = reach[parent] * weight
         choice = (chosen[self.decision_nodes] - game.first_child[self.decision_nodes][:, None]).astype(np.int16)
-        return choice.T, tie.T, values[0], reach[game.terminals].T, reach[self.decision_nodes].T
+        return choice.T, tie.T, values[0, :, :players], reach[game.terminals].T, reach[self.decision_nodes].T
 
 
 class _InteriorOutcomes:

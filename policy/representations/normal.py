@@ -58,12 +58,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from policy.model import Game, Number
+from policy import tolerances
+from policy.model import Game, Number, Numbers
 from policy.representations.sequence import (
     Fill,
     PlayerSequences,
     as_numbers,
     behavior_from_plans,
+    chance_reach,
     game_sequences,
     is_exact,
     terminal_weights,
@@ -375,6 +377,19 @@ def _plans(ps: PlayerSequences, rows: npt.NDArray[np.int32]) -> npt.NDArray[np.i
 # ---------------------------------------------------------------------------------
 # Payoffs
 # ---------------------------------------------------------------------------------
+def magnitude_tables(form: NormalForm, numbers: Numbers) -> npt.NDArray[np.float64]:
+    """The magnitude of every entry of ``form.payoffs``: its expectation of absolute payoffs.
+
+    Float64, the shape of ``form.payoffs``; ``numbers`` are the game's numbers
+    the form was made from. Each entry is the scale at which the float payoff
+    beside it is judged (:func:`policy.tolerances.magnitude`).
+    """
+    game = form.game
+    reach = np.asarray(chance_reach(game, numbers), dtype=np.float64)
+    weights = reach[:, None] * tolerances.magnitude(numbers.leaf_payoff)
+    return _tables(form.plans, game_sequences(game).at_terminal, weights, form.shape, np.float64)
+
+
 def _payoff_tables(
     plans: Sequence[npt.NDArray[np.int8]], at_terminal: npt.NDArray[np.int64], weights: Array, exact: bool
 ) -> Array:

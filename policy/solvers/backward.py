@@ -12,8 +12,12 @@ of every decision node and the expectation at every chance node of the depth
 come from two ``reduceat`` calls, in ``Fraction`` objects (exact) or float64.
 
 Ties: when a mover is indifferent between best actions (exactly, or in float
-mode within ``tolerances.TIE`` relative to the game's payoff scale, its
-largest absolute payoff), the first listed is taken and the node is reported; the equilibrium is then not unique. With
+mode within ``tolerances.TIE`` relative to the magnitude of the values
+compared, for that mover: the largest expected absolute payoff among the
+children, see :mod:`policy.tolerances`), the first listed is taken and the
+node is reported; the equilibrium is then not unique. In float mode each
+node carries its magnitudes beside its values (extra columns of the same
+array), so they cost the same ``reduceat`` calls. With
 ``all_equilibria`` every pure subgame-perfect equilibrium is enumerated: below
 a node whose subtree holds no tie there is exactly one, so only the ancestors
 of tied nodes are expanded.
@@ -35,13 +39,14 @@ from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import (
     edge_weights,
+    magnitudes,
     subgame_check,
     subgame_values,
     tie_tolerance,
     verified_equilibrium,
 )
 
-#: Float payoffs within this times the game's payoff scale tie
+#: Float payoffs of a mover within this times their magnitude tie
 #: (:func:`policy.solvers.verify.tie_tolerance`).
 FLOAT_TIE_TOLERANCE = tolerances.TIE
 #: Levels with at most this many inner nodes are processed node by node.
@@ -90,8 +95,8 @@ def spe_solve(
     -------
     SolveResult
         Method ``"spe"``; each equilibrium verified to have zero subgame regret
-        (exact) or regret within ``tolerances.REGRET`` times the payoff scale
-        (float).
+        (exact) or each regret within ``tolerances.REGRET`` times the
+        magnitude of the values its mover compares (float).
     """
     require_perfect_information(game)
     numbers = game.numbers(values, exact=exact)
@@ -134,15 +139,18 @@ def _induct(game: Game, numbers: Numbers) -> tuple[npt.NDArray[np.int64], list[i
     """
     exact = numbers.exact
     n = game.num_nodes
-    values = np.zeros((n, len(game.players)), dtype=object if exact else np.float64)
-    values[game.terminals] = numbers.leaf_payoff
+    players = len(game.players)
+    # Float: columns players.. hold each value's magnitude (expected |payoff|).
+    values = np.zeros((n, players if exact else 2 * players), dtype=object if exact else np.float64)
+    values[game.terminals, :players] = numbers.leaf_payoff
+    if not exact:
+        values[game.terminals, players:] = tolerances.magnitude(numbers.leaf_payoff)
     choice = np.full(n, -1, dtype=np.int64)
     tied: list[npt.NDArray[np.int64] | list[int]] = []
     prob = numbers.edge_prob
-    tol = 0.0 if exact else tie_tolerance(numbers)
     for inner, cstart, cstop in game.levels_bottom_up():
         if inner.size <= NARROW_LEVEL:
-            _induct_nodes(game, numbers, values, choice, tied, inner.tolist(), tol)
+            _induct_nodes(game, numbers, values, choice, tied, inner.tolist())
             continue
         counts = game.num_children[inner].astype(np.int64)
         offsets = game.first_child[inner] - cstart
@@ -168,7 +176,8 @@ def _induct(game: Game, numbers: Numbers) -> tuple[npt.NDArray[np.int64], list[i
         if exact:
             is_best = own == best_per_kid
         else:
-            is_best = own >= best_per_kid - tol
+            size = np.maximum.reduceat(kid_values[np.arange(cstop - cstart), players + kid_mover], offsets)
+            is_best = own >= best_per_kid - np.repeat(tie_tolerance(size), counts)
         position = np.arange(cstop - cstart, dtype=np.int64)
         first_best = np.minimum.reduceat(np.where(is_best, position, cstop - cstart), offsets)
         n_best = np.add.reduceat(is_best.astype(np.int64), offsets)
@@ -189,7 +198,6 @@ def _induct_nodes(
     choice: npt.NDArray[np.int64],
     tied: list[npt.NDArray[np.int64] | list[int]],
     nodes: list[int],
-    tol: float,
 ) -> None:
     """The same step for a few nodes at a time (narrow levels of deep trees).
 
@@ -205,7 +213,9 @@ def _induct_nodes(
         if game.kind[n] == chance:
             values[n] = (prob[k0:k1, None] * values[k0:k1]).sum(axis=0)
             continue
-        best = _best_of(values[k0:k1, int(game.player[n])].tolist(), numbers.exact, tol)
+        mover = int(game.player[n])
+        tol = 0.0 if numbers.exact else tie_tolerance(float(values[k0:k1, len(game.players) + mover].max()))
+        best = _best_of(values[k0:k1, mover].tolist(), numbers.exact, tol)
         choice[n] = k0 + best[0]
         values[n] = values[k0 + best[0]]
         if len(best) > 1:
@@ -236,7 +246,7 @@ def _enumerate(
     any other node the base solution is the only one.
     """
     exact = numbers.exact
-    tol = 0.0 if exact else tie_tolerance(numbers)
+    players = len(game.players)
     expanded: set[int] = set()
     for t in ties:
         n = t
@@ -246,6 +256,8 @@ def _enumerate(
     # Values of the base solution, for subtrees that are not expanded.
     weight = edge_weights(game, numbers, _pure_probabilities(game, base, exact))
     base_values = subgame_values(game, numbers, weight)
+    if not exact:  # magnitudes beside the values, as in _induct
+        base_values = np.concatenate([base_values, magnitudes(game, numbers, weight)], axis=1)
     Alt = tuple[npt.NDArray[Any], tuple[tuple[int, int], ...]]
     alternatives: dict[int, list[Alt]] = {}
     for node in sorted(expanded, reverse=True):  # children have larger indices
@@ -266,6 +278,7 @@ def _enumerate(
                 out.append((total, merged))
             else:
                 mover = int(game.player[node])
+                tol = 0.0 if exact else tie_tolerance(max(float(v[players + mover]) for v in vals))
                 for k in _best_of([v[mover] for v in vals], exact, tol):
                     out.append((vals[k], (*merged, (node, kids[k]))))
             if len(out) > limit:

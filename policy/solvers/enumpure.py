@@ -9,9 +9,12 @@ all of them are found by one pass over the payoff table:
    an array ``payoffs[i][s_1, ..., s_n]``;
 2. for each player ``i``, mark the cells where ``payoffs[i]`` equals its maximum
    along axis ``i`` (the player's best responses to each profile of the others);
-   exact comparisons with ``Fraction``, within :data:`policy.tolerances.TIE`
-   relative to the game's payoff scale (its largest absolute payoff) in float
-   mode;
+   exact comparisons with ``Fraction``; in float mode within
+   :data:`policy.tolerances.TIE` relative to the magnitude of the payoffs
+   compared, for that player (the largest expected absolute payoff along the
+   axis, :func:`policy.representations.normal.magnitude_tables`), so that one
+   player's large payoffs blur no other player's choices, nor small
+   differences beside large payoffs elsewhere in the table;
 3. the equilibria are the cells marked for every player;
 4. each is turned into a behaviour profile (Kuhn's theorem; the reduced
    strategy leaves the sets its own moves exclude open, and the normal form
@@ -41,11 +44,10 @@ from policy.solvers.verify import (
     VerificationError,
     as_numbers,
     same_profile,
-    tie_tolerance,
     verified_equilibrium,
 )
 
-#: Two float payoffs within this times the game's payoff scale are both best responses.
+#: Two float payoffs of a player within this times their magnitude are both best responses.
 FLOAT_TIE_TOLERANCE = tolerances.TIE
 
 
@@ -84,8 +86,8 @@ def enumpure_solve(
     SolveResult
         Method ``"enumpure"``; the equilibria as behaviour profiles, sorted (a
         profile putting weight on earlier actions first), each verified to
-        have zero Nash regret (exact) or regret within ``tolerances.REGRET``
-        times the payoff scale (float). ``details``
+        have zero Nash regret (exact) or each player's regret within
+        ``tolerances.REGRET`` times the magnitude of the values compared (float). ``details``
         holds ``strategies`` (per equilibrium, each player's reduced strategy
         label) and ``shape`` (strategies per player).
 
@@ -96,13 +98,13 @@ def enumpure_solve(
         found fails verification in exact mode.
     """
     del all_equilibria  # enumeration always finds all
-    from policy.representations.normal import MAX_PROFILES, reduced_normal_form
+    from policy.representations.normal import MAX_PROFILES, magnitude_tables, reduced_normal_form
 
     form = reduced_normal_form(
         game, values, exact=exact, max_profiles=MAX_PROFILES if max_profiles is None else max_profiles
     )
     numbers = game.numbers(values, exact=exact)
-    cells = pure_equilibrium_cells(form.payoffs, exact, None if exact else tie_tolerance(numbers))
+    cells = pure_equilibrium_cells(form.payoffs, exact, None if exact else magnitude_tables(form, numbers))
     warnings: list[str] = []
     found: list[tuple[Equilibrium, tuple[str, ...]]] = []
     one: Number = Fraction(1) if exact else 1.0
@@ -141,18 +143,21 @@ def enumpure_solve(
 
 
 def pure_equilibrium_cells(
-    payoffs: npt.NDArray[Any], exact: bool, tol: float | None = None
+    payoffs: npt.NDArray[Any], exact: bool, sizes: npt.NDArray[np.float64] | None = None
 ) -> list[tuple[int, ...]]:
     """Index tuples of the pure Nash equilibria of a payoff table, in row-major order.
 
     ``payoffs`` has shape ``(n, |S_1|, ..., |S_n|)``. A cell is an equilibrium
     when, for every player ``i``, ``payoffs[i]`` there equals the maximum of
-    ``payoffs[i]`` along axis ``i`` (exactly, or within the float tie tolerance
-    ``tol``; by default ``TIE`` relative to the table's largest absolute payoff).
+    ``payoffs[i]`` along axis ``i`` (exactly, or within the float tie tolerance:
+    ``TIE`` relative to the largest magnitude of player ``i``'s payoffs along
+    that axis). ``sizes``, the shape of ``payoffs``, are those magnitudes
+    (:func:`policy.representations.normal.magnitude_tables`); by default the
+    absolute payoffs, which they are for a table without chance.
     """
     n = payoffs.shape[0]
-    if tol is None:
-        tol = 0.0 if exact else tolerances.tolerance(FLOAT_TIE_TOLERANCE, tolerances.payoff_scale(payoffs))
+    if sizes is None:
+        sizes = tolerances.magnitude(payoffs) if not exact else np.zeros(payoffs.shape)
     ok = np.ones(payoffs.shape[1:], dtype=bool)
     for i in range(n):
         own = payoffs[i]
@@ -160,7 +165,8 @@ def pure_equilibrium_cells(
         if exact:
             ok &= np.asarray(own == best, dtype=bool)
         else:
-            ok &= own >= best - tol
+            scale = np.max(sizes[i], axis=i, keepdims=True)
+            ok &= own >= best - tolerances.tolerance(FLOAT_TIE_TOLERANCE, scale)
     return [tuple(int(v) for v in cell) for cell in np.argwhere(ok)]
 
 

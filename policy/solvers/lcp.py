@@ -17,10 +17,12 @@ player's best-response linear program, and complementary slackness). Steps:
    (``u - max u - 1``); since a plan pair reaches the terminals with total
    probability 1, this subtracts a constant from each expected payoff and
    changes no equilibrium. ``A`` and ``B`` become non-positive. Payoffs are
-   first measured in the power of two nearest the game's payoff scale
-   (:func:`policy.tolerances.payoff_unit`; exact even in float64, and no
-   equilibrium changes), so that the shift and Lemke's float tolerances, which
-   are on the scale of 1, are on the scale of the payoffs (otherwise payoffs of
+   first measured in the power of two nearest the game's payoff scale, or for a
+   player whose scale is far below the other's, nearest that player's own
+   (:func:`policy.tolerances.payoff_units`; exact even in float64, and no
+   equilibrium changes: one player's payoffs times a positive number), so
+   that the shift and Lemke's float tolerances, which are on the scale of 1,
+   are on the scale of the payoffs (otherwise payoffs of
    about 1e-12 would drown in the shift), and so that exact and float runs, and
    a game and the same game with payoffs scaled by a power of two, follow the
    same path.
@@ -134,10 +136,11 @@ class SequenceLCP:
             P[s1, s2] = P[s1, s2] + reach[t]
         pay = numbers.leaf_payoff
         A, B = form.A_dense(), form.B_dense()
-        unit = tolerances.payoff_unit(tolerances.payoff_scale(pay))
-        if unit != 1:
-            u: Number = Fraction(unit) if exact else unit
-            A, B, pay = A / u, B / u, pay / u
+        units = tolerances.payoff_units(tolerances.payoff_scales(pay))
+        if units != [1.0, 1.0]:  # each player's payoffs in that player's unit
+            u: list[Number] = [Fraction(v) if exact else v for v in units]
+            A, B = A / u[0], B / u[1]
+            pay = pay / np.array(u, dtype=object if exact else np.float64)
         shift = [max(pay[:, i].tolist(), default=zero) + 1 for i in range(2)]
         self.A = A - shift[0] * P
         self.B = B - shift[1] * P

@@ -29,7 +29,13 @@ Steps:
    ``H(z, lambda)_a = z_a - lambda u_a + LSE_I(lambda u)``. Payoffs are first
    divided by their range (largest minus smallest), so internally ``lambda``
    is in units of the game's payoff spread; results report it in the game's
-   own units, as Gambit does.
+   own units, as Gambit does. When that branch reaches no equilibrium by the
+   largest precision and the players' payoff ranges differ (one player's
+   payoffs too small beside another's for one common precision to resolve),
+   the search follows instead the branch of the game with each player's
+   payoffs divided by that player's own range: a positive affine change of
+   each player's payoffs, so the same Nash equilibria, on another path; a
+   warning says so and ``lambda`` is then in those units.
 2. **Conditional values and their Jacobian, in closed form.** ``u_a`` sums,
    over the members ``h`` of the set and the terminals ``t`` below ``h``
    through ``a``, ``belief(h) * P(t | h, a) * payoff(t)``; beliefs are
@@ -58,8 +64,9 @@ Steps:
    with beliefs at the sets the support leaves unreached taken from the QRE
    (a sequential equilibrium's conditions); failing that, at the reached sets
    only (a Nash equilibrium's), the others keeping the QRE's probabilities.
-   A solution counts only if :func:`behavior_regret` accepts it
-   (``tolerances.REGRET`` times the largest absolute payoff), and is taken
+   A solution counts only if :func:`nash_regret_check` accepts it (each
+   player's regret within ``tolerances.REGRET`` times the magnitude of the
+   values compared, :mod:`policy.tolerances`), and is taken
    as the limit of the branch when the QRE is close to it, or is itself an
    equilibrium, or two checks in a row agree (:func:`_accept`). If ``lambda``
    passes ``max_lambda`` or the path is lost first, a verified equilibrium
@@ -117,7 +124,7 @@ from policy.solvers.verify import (
     VerificationError,
     behavior_regret,
     evaluate_profile,
-    regret_tolerance,
+    nash_regret_check,
     verified_equilibrium,
 )
 
@@ -766,6 +773,11 @@ def _regret(game: Game, numbers: Numbers, probs: list[Any]) -> Number:
     return regret
 
 
+def _passes(game: Game, numbers: Numbers, probs: list[Any]) -> bool:
+    """Whether a float profile is a Nash equilibrium within each player's tolerance."""
+    return bool(nash_regret_check(game, numbers, probs).excess <= 0)
+
+
 def _exact(game: Game, exact_numbers: Numbers, probs: FloatArray) -> Equilibrium | None:
     """An exact equilibrium in fractions near a float one, or None."""
     sets = list(game.infosets.values())
@@ -893,41 +905,32 @@ def _logit(
         )
 
     limit = MAX_LAMBDA if max_lambda is None else float(max_lambda) * unit
-    tolerance = regret_tolerance(numbers)
-    found: FloatArray | None = None
-    previous: _Candidate | None = None
-    check = CHECK_START
-    steps = 0
-    lam_now = 0.0
-    lost = False
-    x = t = np.zeros(tree.n_actions + 1)
-    if tree.n_actions == 0:
-        found = np.zeros(0)
-    else:
-        try:
-            for x, t in _branch(tree, first_step, max_accel, max_steps):
-                steps += 1
-                lam_now = float(x[-1])
-                if lam_now >= check:
-                    check = lam_now * CHECK_FACTOR
-                    got = _finish(game, numbers, tree, x, t, tolerance)
-                    if _accept(got, previous):
-                        assert got is not None
-                        found = got.probabilities
-                        break
-                    previous = got
-                if lam_now > limit:
-                    break
-        except _PathLost:
-            lost = True
-        if found is None and steps:
-            # Last try: any verified equilibrium near the end of the path.
-            got = _finish(game, numbers, tree, x, t, tolerance)
-            qre = _probabilities(tree, x[:-1], np.zeros(tree.n_actions, dtype=bool))
-            if got is not None:
-                found = got.probabilities
-            elif float(_regret(game, numbers, qre.tolist())) <= tolerance:
-                found = qre
+    found, steps, lam_now, lost = _nash_search(game, numbers, tree, limit, first_step, max_accel, max_steps)
+    lam_unit = unit
+    if found is None and leaf.size:
+        # One player's payoffs may be too small beside another's for the
+        # common precision to resolve them by the limit. An equilibrium does
+        # not change when one player's payoffs are scaled, so follow the
+        # branch of the game with each player's payoffs divided by that
+        # player's own spread (a different QRE path, the same Nash equilibria).
+        own_low = leaf.min(axis=0)
+        own_spread = leaf.max(axis=0) - own_low
+        own_unit = np.where(own_spread > 0, own_spread, 1.0)
+        if not np.all(own_unit == unit):
+            tree_own = _prepare(game, numbers, (leaf - own_low) / own_unit)
+            again = _nash_search(game, numbers, tree_own, limit, first_step, max_accel, max_steps)
+            if again[0] is not None:
+                found, more, lam_now, lost = again
+                steps += more
+                lam_unit = 1.0
+                notes.append(
+                    f"the logit branch of the game's own payoffs reached no equilibrium by lambda "
+                    f"{limit / unit:.3g}; the players' payoff ranges differ ("
+                    + ", ".join(f"{game.players.at(i).label} {float(r):.3g}" for i, r in enumerate(own_spread.tolist()))
+                    + "), so the equilibrium shown is the limit of the branch with each player's "
+                    "payoffs divided by that player's range (same equilibria, another path; "
+                    "lambda in those units)"
+                )
     if found is None:
         why = "the path was lost" if lost else f"lambda passed {limit / unit:.3g}"
         raise SolverError(
@@ -958,8 +961,59 @@ def _logit(
         parameters=dict(values),
         equilibria=(equilibrium,),
         warnings=tuple(notes),
-        details={"lambda": lam_now / unit, "steps": max(steps - 1, 0), "qre": False},
+        details={"lambda": lam_now / lam_unit, "steps": max(steps - 1, 0), "qre": False},
     )
+
+
+def _nash_search(
+    game: Game,
+    numbers: Numbers,
+    tree: _Tree,
+    limit: float,
+    first_step: float,
+    max_accel: float,
+    max_steps: int,
+) -> tuple[FloatArray | None, int, float, bool]:
+    """Follow the principal branch of ``tree`` to a verified Nash equilibrium of ``game``.
+
+    Returns the equilibrium's behaviour vector (None if none was found by
+    ``limit``, in the tree's precision units), the steps taken, the last
+    precision and whether the path was lost.
+    """
+    found: FloatArray | None = None
+    previous: _Candidate | None = None
+    check = CHECK_START
+    steps = 0
+    lam_now = 0.0
+    lost = False
+    x = t = np.zeros(tree.n_actions + 1)
+    if tree.n_actions == 0:
+        return np.zeros(0), 0, 0.0, False
+    try:
+        for x, t in _branch(tree, first_step, max_accel, max_steps):
+            steps += 1
+            lam_now = float(x[-1])
+            if lam_now >= check:
+                check = lam_now * CHECK_FACTOR
+                got = _finish(game, numbers, tree, x, t)
+                if _accept(got, previous):
+                    assert got is not None
+                    found = got.probabilities
+                    break
+                previous = got
+            if lam_now > limit:
+                break
+    except _PathLost:
+        lost = True
+    if found is None and steps:
+        # Last try: any verified equilibrium near the end of the path.
+        got = _finish(game, numbers, tree, x, t)
+        qre = _probabilities(tree, x[:-1], np.zeros(tree.n_actions, dtype=bool))
+        if got is not None:
+            found = got.probabilities
+        elif _passes(game, numbers, qre.tolist()):
+            found = qre
+    return found, steps, lam_now, lost
 
 
 @dataclass(frozen=True)
@@ -982,7 +1036,7 @@ class _Candidate:
 
 
 def _finish(
-    game: Game, numbers: Numbers, tree: _Tree, x: FloatArray, t: FloatArray, tolerance: float
+    game: Game, numbers: Numbers, tree: _Tree, x: FloatArray, t: FloatArray
 ) -> _Candidate | None:
     """A verified Nash equilibrium found from the QRE ``x = (z, lambda)`` with tangent ``t``.
 
@@ -1006,9 +1060,9 @@ def _finish(
             distance = float(np.max(np.abs(candidate - qre), initial=0.0))
             if distance > CONFIRM_DISTANCE:
                 continue
-            if float(_regret(game, numbers, candidate.tolist())) > tolerance:
+            if not _passes(game, numbers, candidate.tolist()):
                 continue
-            qre_is_nash = float(_regret(game, numbers, qre.tolist())) <= tolerance
+            qre_is_nash = _passes(game, numbers, qre.tolist())
             return _Candidate(
                 candidate, distance, sequential, residual, got.reached, zero, qre_is_nash
             )

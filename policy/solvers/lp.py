@@ -19,7 +19,9 @@ Steps:
    number (else :class:`SolverError`, naming two terminals).
 2. Solve both programs with HiGHS (``scipy.optimize.linprog(method="highs")``)
    on sparse matrices, payoffs measured in the power of two nearest the game's
-   payoff scale (:func:`policy.tolerances.payoff_unit`): HiGHS's tolerances are
+   payoff scale, or for a player whose scale is far below the other's, nearest
+   that player's own (:func:`policy.tolerances.payoff_units`; each program
+   holds one player's payoffs only): HiGHS's tolerances are
    absolute, and a game whose payoffs are all about 1e-12 would be all ties to it.
    Dividing by a power of two is exact and changes no optimal plan.
 3. Recover each solution exactly: the variables HiGHS puts at zero and the
@@ -57,8 +59,7 @@ from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import (
     VerificationError,
     as_numbers,
-    payoff_scale,
-    tie_tolerance,
+    payoff_scales,
     verified_equilibrium,
 )
 
@@ -145,12 +146,12 @@ def lp_solve(
     numbers = game.numbers(values, exact=exact)
     total = _constant_sum(game, numbers)
     form = sequence_form(game, values, exact=exact)
-    unit = tolerances.payoff_unit(payoff_scale(numbers))
-    programs = _programs(form, unit)
+    units = tolerances.payoff_units(payoff_scales(numbers))
+    programs = _programs(form, units)
     floats = [_solve_float(program, player) for player, program in enumerate(programs)]
     warnings = []
     try:
-        eq, lp_value = _recover(game, numbers, form, programs, floats, total, fill, unit)
+        eq, lp_value = _recover(game, numbers, form, programs, floats, total, fill, units)
     except SolverError as err:
         if not exact:
             raise
@@ -194,7 +195,9 @@ def _constant_sum(game: Game, numbers: Numbers) -> Number:
     if numbers.exact:
         off = [k for k, s in enumerate(sums.tolist()) if s != first]
     else:
-        tol = tie_tolerance(numbers)
+        # Each sum against the first, at the scale of the payoffs added.
+        size = tolerances.magnitude(pay).sum(axis=1)
+        tol = tolerances.tolerance(FLOAT_TIE_TOLERANCE, np.maximum(size, size[0]))
         off = np.flatnonzero(np.abs(sums - first) > tol).tolist()
     if off:
         names = game.node_names
@@ -213,16 +216,15 @@ def _show(x: Any) -> str:
     return f"{float(x):.6g}"
 
 
-def _programs(form: SequenceForm, unit: float) -> tuple[_Program, _Program]:
-    """Both players' programs, payoffs divided by ``unit`` (a power of two)."""
-    A, B, E, F = form.A_csr() / unit, form.B_csr() / unit, form.E_csr(), form.F_csr()
+def _programs(form: SequenceForm, units: Sequence[float]) -> tuple[_Program, _Program]:
+    """Both players' programs, each player's payoffs divided by that player's unit (a power of two)."""
+    A, B, E, F = form.A_csr() / units[0], form.B_csr() / units[1], form.E_csr(), form.F_csr()
     e = np.asarray(form.e, dtype=np.float64)
     f = np.asarray(form.f, dtype=np.float64)
 
     def exact_arrays(player: int) -> tuple[Array, Array, Array, Array, Array]:
         if form.exact:
-            exact_unit = Fraction(unit)
-            A_, B_ = form.A_dense() / exact_unit, form.B_dense() / exact_unit
+            A_, B_ = form.A_dense() / Fraction(units[0]), form.B_dense() / Fraction(units[1])
             E_, F_ = form.E_dense(), form.F_dense()
             e_, f_ = np.asarray(form.e), np.asarray(form.f)
         else:  # float data taken at face value (every float is a fraction)
@@ -277,11 +279,12 @@ def _recover(
     floats: list[Array],
     total: Number,
     fill: Fill,
-    unit: float,
+    units: Sequence[float],
 ) -> tuple[Equilibrium, Number]:
     """Re-solve each program's active system, verify, and return the equilibrium and LP value.
 
-    The programs measure payoffs in ``unit``; the value returned is in the game's own.
+    The programs measure each player's payoffs in ``units[player]``; the value
+    returned is in the game's own.
     """
     exact = numbers.exact
     attempts: list[tuple[str, bool]] = [("exact", True)] if exact else [("polished", False), ("exact", True)]
@@ -303,7 +306,7 @@ def _recover(
         if not exact and rational:
             x = np.array([float(v) for v in x])
             y = np.array([float(v) for v in y])
-        v1, v2 = (s.value * (Fraction(unit) if rational else unit) for s in solutions)
+        v1, v2 = (s.value * (Fraction(u) if rational else u) for s, u in zip(solutions, units, strict=True))
         if exact and v1 + v2 != total:
             reasons.append(f"{how}, zero below {tolerance:g}: values {v1} and {v2} do not add up to {total}")
             continue

@@ -63,17 +63,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from policy import tolerances
 from policy.expr import ExprError
 from policy.model import Game, GameError, NodeKind, Number, Numbers, game_from_arrays
 from policy.solvers.backward import spe_solve
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import (
+    Regret,
     RegretCheck,
     VerificationError,
-    behavior_regret,
     edge_weights,
+    magnitudes,
+    nash_regret_check,
+    one_node_gains,
     reach_probabilities,
+    regret_tolerance,
     same_profile,
     subgame_values,
     tie_tolerance,
@@ -311,19 +316,6 @@ def _positions(game: Game, sub: Game) -> npt.NDArray[np.int64]:
 # ---------------------------------------------------------------------------------
 # The subgame-perfection check
 # ---------------------------------------------------------------------------------
-def _one_shot_gains(game: Game, values: Array) -> tuple[npt.NDArray[np.int64], Array]:
-    """Decision nodes and what their mover gains by the best child instead of the profile."""
-    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
-    if not decision.size:
-        return decision, values[:0, 0]
-    mover = game.player[decision]
-    counts = game.num_children[decision].astype(np.int64)
-    kids = _children(game, decision)
-    starts = np.cumsum(counts) - counts
-    best = np.maximum.reduceat(values[kids, np.repeat(mover, counts)], starts)
-    return decision, best - values[decision, mover]
-
-
 def _perfection_regret(
     game: Game,
     numbers: Numbers,
@@ -331,35 +323,42 @@ def _perfection_regret(
     weight: Array,
     values: Array,
     structure: _Structure,
-) -> tuple[Number, int]:
-    """The worst regret over proper subgames and the root of the subgame where it is.
+) -> Regret:
+    """The worst regret over proper subgames, and the root of the subgame where it fails worst.
 
-    With ``structure`` bound, a :data:`~policy.solvers.verify.RegretCheck`.
+    With ``structure`` bound, a :data:`~policy.solvers.verify.RegretCheck`. In
+    float mode each regret is judged per player at the magnitude of the values
+    compared (:mod:`policy.tolerances`): a one-node gain at the largest
+    magnitude among the node's children for its mover, a subgame's Nash
+    regret as :func:`policy.solvers.verify.nash_regret_check` judges it.
     """
-    worst: Number = Fraction(0) if numbers.exact else 0.0
-    where = -1
+    zero: Number = Fraction(0) if numbers.exact else 0.0
+    worst, where, excess = zero, -1, zero
     # The children of a root that is not a Nash root start subgames of their own
     # (or are terminals). Once those are Nash, the subgame at the root is Nash
     # exactly when its mover gains nothing by another child: the one-shot
     # deviation principle (Osborne and Rubinstein 1994, Lemma 98.2), applied
     # to subgames instead of nodes.
-    decision, gains = _one_shot_gains(game, values)
+    sizes = None if numbers.exact else magnitudes(game, numbers, weight)
+    decision, gains, scale = one_node_gains(game, values, sizes)
     plain = structure.plain[decision]
     if plain.any():
-        k = int(np.argmax(gains[plain]))
-        worst, where = gains[plain][k], int(decision[plain][k])
+        over = gains if scale is None else gains - regret_tolerance(scale)
+        k = int(np.argmax(over[plain]))
+        worst, where, excess = gains[plain].max(), int(decision[plain][k]), over[plain][k]
     probs = list(probabilities)
     nowhere = np.zeros(game.num_nodes, dtype=bool)
     for r in np.flatnonzero(structure.nash).tolist():
         if r == 0:
-            regret, _ = behavior_regret(game, numbers, probs)
+            found = nash_regret_check(game, numbers, probs)
         else:
             sub = _cut_game(game, numbers, _walk(game, r, nowhere), {})
             sub_probs = [probs[i] for i in _positions(game, sub).tolist()]
-            regret, _ = behavior_regret(sub, sub.numbers({}, numbers.exact), sub_probs)
-        if where < 0 or regret > worst:
-            worst, where = regret, r
-    return worst, where
+            found = nash_regret_check(sub, sub.numbers({}, numbers.exact), sub_probs)
+        worst = max(worst, found.regret)
+        if where < 0 or found.excess > excess:
+            where, excess = r, found.excess
+    return Regret(worst, where, excess)
 
 
 def subgame_perfection_regret(
@@ -377,7 +376,7 @@ def subgame_perfection_regret(
     """
     weight = edge_weights(game, numbers, probabilities)
     values = subgame_values(game, numbers, weight)
-    return _perfection_regret(game, numbers, probabilities, weight, values, _structure(game))[0]
+    return _perfection_regret(game, numbers, probabilities, weight, values, _structure(game)).regret
 
 
 # ---------------------------------------------------------------------------------
@@ -465,9 +464,10 @@ def spe_subgames_solve(
     -------
     SolveResult
         Method ``"spe"``. Each equilibrium has been verified from scratch: zero
-        regret (exact) or regret within ``tolerances.REGRET`` times the
-        largest payoff (float) in the whole game and in every proper subgame;
-        ``max_regret`` is that largest regret. ``details`` has
+        regret (exact) or each player's regret within ``tolerances.REGRET``
+        times the magnitude of the values compared (float; see
+        :mod:`policy.tolerances`) in the whole game and in every proper
+        subgame; ``max_regret`` is the largest regret (absolute). ``details`` has
         ``subgame_method`` and ``subgames`` (root node names of the subgames
         solved, deepest first).
 
@@ -621,10 +621,12 @@ def _decision_problem(sub: Game, numbers: Numbers, player: int) -> tuple[list[Nu
     Returns the behaviour vector and the sets where actions tied.
     """
     exact = numbers.exact
-    tol = 0.0 if exact else tie_tolerance(numbers)
     reach = reach_probabilities(sub, numbers.edge_prob)
     value = np.zeros(sub.num_nodes, dtype=object if exact else np.float64)
     value[sub.terminals] = numbers.leaf_payoff[:, player]
+    size = np.zeros(sub.num_nodes)  # float: each value's magnitude (expected |payoff|)
+    if not exact:
+        size[sub.terminals] = tolerances.magnitude(numbers.leaf_payoff[:, player])
     probs: list[Number] = [Fraction(0) if exact else 0.0] * sub.num_actions
     one: Number = Fraction(1) if exact else 1.0
     waiting = sub.num_children.astype(np.int64)
@@ -642,6 +644,8 @@ def _decision_problem(sub: Game, numbers: Numbers, player: int) -> tuple[list[Nu
         kids = sub.children_of(parent)
         if sub.kind[parent] == NodeKind.CHANCE:
             value[parent] = (numbers.edge_prob[kids.start : kids.stop] * value[kids.start : kids.stop]).sum()
+            if not exact:
+                size[parent] = (numbers.edge_prob[kids.start : kids.stop] * size[kids.start : kids.stop]).sum()
             ready.append(parent)
             continue
         k = int(sub.infoset[parent])
@@ -652,12 +656,17 @@ def _decision_problem(sub: Game, numbers: Numbers, player: int) -> tuple[list[Nu
         totals = [sum((reach[m] * value[int(sub.first_child[m]) + a] for m in s.members), start=0 * one)
                   for a in range(len(s.actions))]
         best = max(totals)
+        tol = 0.0
+        if not exact:  # ties at the largest magnitude among the totals compared
+            tol = tie_tolerance(max(sum(float(reach[m]) * size[int(sub.first_child[m]) + a] for m in s.members)
+                                    for a in range(len(s.actions))))
         top = [a for a, t in enumerate(totals) if _ties(t, best, exact, tol)]
         if len(top) > 1 and sum((reach[m] for m in s.members), start=0 * one) > 0:
             ties.append(s.name)
         probs[s.offset + top[0]] = one
         for m in s.members:
             value[m] = value[int(sub.first_child[m]) + top[0]]
+            size[m] = size[int(sub.first_child[m]) + top[0]]
             ready.append(m)
     return probs, ties
 

@@ -19,10 +19,14 @@ from how a solver found it, so a solver's answer is checked independently:
   it evaluates a candidate profile from scratch, computes its regret (Nash
   regret by default, or another check such as subgame regret) and returns an
   :class:`~policy.solvers.result.Equilibrium` only when that regret is exactly
-  0 (exact) or within ``tolerances.REGRET`` times :func:`payoff_scale`, the
-  game's largest absolute payoff (float);
-  otherwise it raises :class:`VerificationError`, which says how large the
-  regret was and where.
+  0 (exact) or, in float mode, when each player's regret is within
+  ``tolerances.REGRET`` times the magnitude of the values compared (the
+  player's expected absolute payoff, :func:`magnitudes`; see
+  :mod:`policy.tolerances`), so that one player's payoffs of 1e200 do not
+  excuse another's regret of 2; otherwise it raises
+  :class:`VerificationError`, which says how large the regret was and where.
+  The regret reported (``max_regret``) stays absolute: the largest gain of
+  any player, in that player's payoff units.
 
 Work is done level by level on arrays (``Fraction`` objects in exact mode).
 """
@@ -31,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -43,13 +47,27 @@ from policy.solvers.result import Equilibrium, show_number
 
 #: Levels with at most this many inner nodes are evaluated node by node.
 NARROW_LEVEL = 16
-#: A float profile passes when its regret is at most this times :func:`payoff_scale`
-#: (see :func:`policy.tolerances.tolerance`).
+#: A float profile passes when each player's regret is at most this times the
+#: magnitude of the values compared (see :mod:`policy.tolerances`).
 FLOAT_REGRET_TOLERANCE = tolerances.REGRET
 #: Float behaviour profiles no farther apart than this (largest difference) are the same.
 PROFILE_TOLERANCE = tolerances.PROFILE
 
 Array = npt.NDArray[Any]
+
+
+class Regret(NamedTuple):
+    """What a :data:`RegretCheck` found."""
+
+    regret: Number
+    """The largest regret, absolute (in the payoff units of the player who has it): ``max_regret``."""
+    node: int
+    """Where the profile fails worst (-1 when no node is singled out)."""
+    excess: Number
+    """The largest amount by which a regret exceeds its tolerance: the profile
+    passes when this is <= 0. Exact: the regret itself (its tolerance is 0).
+    Float: each regret against ``tolerances.REGRET`` times the magnitude of the
+    values it compares, for the player who has it (:mod:`policy.tolerances`)."""
 
 
 def edge_weights(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> Array:
@@ -71,12 +89,28 @@ def edge_weights(game: Game, numbers: Numbers, probabilities: Sequence[Number]) 
 
 def subgame_values(game: Game, numbers: Numbers, weight: Array) -> Array:
     """Expected payoff vector at every node under the profile, shape (nodes, players)."""
-    exact = numbers.exact
+    return _expectations(game, numbers.leaf_payoff, weight, numbers.exact)
+
+
+def magnitudes(game: Game, numbers: Numbers, weight: Array) -> Array:
+    """Expected absolute payoff at every node under the profile, float64 (nodes, players).
+
+    The scale at which each entry of :func:`subgame_values` is judged in float
+    mode (:func:`policy.tolerances.magnitude`): a float value is exact to a few
+    spacings of its magnitude, not of its own size.
+    """
+    return _expectations(
+        game, tolerances.magnitude(numbers.leaf_payoff), np.asarray(weight, dtype=np.float64), False
+    )
+
+
+def _expectations(game: Game, leaf: Array, weight: Array, exact: bool) -> Array:
+    """Bottom-up expectations of the terminal vectors ``leaf`` under the edge weights."""
     n_players = len(game.players)
     values = np.zeros((game.num_nodes, n_players), dtype=object if exact else np.float64)
     if exact:
         values[:] = 0
-    values[game.terminals] = numbers.leaf_payoff
+    values[game.terminals] = leaf
     for inner, cstart, cstop in game.levels_bottom_up():
         if inner.size <= NARROW_LEVEL:
             for n in inner.tolist():  # cheaper than array calls for a few nodes
@@ -103,9 +137,24 @@ def subgame_regret(game: Game, values: Array) -> tuple[Number, int]:
 
     Returns ``(regret, node)`` with ``node = -1`` when there is no decision node.
     """
-    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
+    decision, regret, _ = one_node_gains(game, values)
     if not decision.size:
         return (values[0, 0] * 0 if values.size else 0), -1
+    k = int(np.argmax(regret))
+    return regret[k], int(decision[k])
+
+
+def one_node_gains(
+    game: Game, values: Array, sizes: Array | None = None
+) -> tuple[npt.NDArray[np.int64], Array, Array | None]:
+    """Each decision node, its mover's gain from the best child, and the scale of that comparison.
+
+    The scale (with ``sizes`` from :func:`magnitudes`) is the largest
+    magnitude, for the mover, among the node's children.
+    """
+    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
+    if not decision.size:
+        return decision, values[:0, 0], None
     mover = game.player[decision]
     counts = game.num_children[decision].astype(np.int64)
     kids = np.repeat(game.first_child[decision], counts) + (
@@ -115,9 +164,8 @@ def subgame_regret(game: Game, values: Array) -> tuple[Number, int]:
     kid_values = values[kids, kid_mover]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     best = np.maximum.reduceat(kid_values, starts)
-    regret = best - values[decision, mover]
-    k = int(np.argmax(regret))
-    return regret[k], int(decision[k])
+    scale = None if sizes is None else np.maximum.reduceat(sizes[kids, kid_mover], starts)
+    return decision, best - values[decision, mover], scale
 
 
 def nash_regret(game: Game, numbers: Numbers, weight: Array, values: Array) -> Number:
@@ -165,23 +213,53 @@ def behavior_regret(
     2002, section 4). Nothing here goes through the normal form.
     """
     weight = edge_weights(game, numbers, probabilities)
-    return _behavior_regret(game, numbers, weight, subgame_values(game, numbers, weight))
+    worst, regrets, _ = _behavior_regret(game, numbers, weight, subgame_values(game, numbers, weight))
+    return worst, regrets
+
+
+def nash_regret_check(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> Regret:
+    """The Nash regret of a profile (:func:`behavior_regret`) and how far it is from passing.
+
+    The :attr:`Regret.excess` is, exactly, the largest regret (0 exactly at an
+    equilibrium); in float mode the largest ``regret_i - tolerance(REGRET,
+    magnitude_i)`` over players ``i``, where ``magnitude_i`` is the larger of
+    the magnitudes of the best response's and the profile's values to ``i``
+    (:mod:`policy.tolerances`). Names no node.
+    """
+    weight = edge_weights(game, numbers, probabilities)
+    worst, _, excess = _behavior_regret(game, numbers, weight, subgame_values(game, numbers, weight))
+    return Regret(worst, -1, excess)
 
 
 def _behavior_regret(
     game: Game, numbers: Numbers, weight: Array, values: Array
-) -> tuple[Number, list[Number]]:
-    """:func:`behavior_regret` from the profile's edge weights and node values."""
+) -> tuple[Number, list[Number], Number]:
+    """:func:`behavior_regret` from the profile's edge weights and node values, with its excess.
+
+    The third item is :func:`nash_excess`.
+    """
     regrets: list[Number] = []
+    excess: Number = values[0, 0] * 0 if values.size else 0
+    sizes = None if numbers.exact else magnitudes(game, numbers, weight)
     for i in range(len(game.players)):
-        best = _best_response_value(game, numbers, weight, i)
-        regrets.append(best - values[0, i])
+        best, best_size = _best_response_value(game, numbers, weight, i)
+        regret = best - values[0, i]
+        regrets.append(regret)
+        over = regret
+        if sizes is not None:
+            scale = max(float(best_size), float(sizes[0, i]))
+            over = float(regret) - tolerances.tolerance(FLOAT_REGRET_TOLERANCE, scale)
+        excess = over if i == 0 else max(excess, over)
     worst = max(regrets) if regrets else 0
-    return worst, regrets
+    return worst, regrets, excess
 
 
-def _best_response_value(game: Game, numbers: Numbers, weight: Array, player: int) -> Number:
-    """The value to ``player`` of a best response in behaviour strategies."""
+def _best_response_value(game: Game, numbers: Numbers, weight: Array, player: int) -> tuple[Number, float]:
+    """The value to ``player`` of a best response in behaviour strategies, and its magnitude.
+
+    The magnitude (the same expectation of the absolute payoffs, float mode
+    only, else 0) is the scale at which the value is judged.
+    """
     n = game.num_nodes
     mover = game.player
     first = game.first_child
@@ -195,6 +273,9 @@ def _best_response_value(game: Game, numbers: Numbers, weight: Array, player: in
     reach = reach_probabilities(game, others)
     value = np.zeros(n, dtype=object if numbers.exact else np.float64)
     value[game.terminals] = numbers.leaf_payoff[:, player]
+    size = np.zeros(n)
+    if not numbers.exact:
+        size[game.terminals] = tolerances.magnitude(numbers.leaf_payoff[:, player])
     # Work through nodes deepest-first; a node of `player` waits until every
     # member of its information set has all children valued (perfect recall
     # makes this order exist: no member lies below another).
@@ -227,12 +308,15 @@ def _best_response_value(game: Game, numbers: Numbers, weight: Array, player: in
             top = max(range(len(totals)), key=totals.__getitem__)
             for m in s.members:
                 value[m] = value[int(first[m]) + top]
+                size[m] = size[int(first[m]) + top]
                 ready.append(m)
         else:
             kids = slice(int(first[parent]), int(first[parent]) + int(count[parent]))
             value[parent] = (weight[kids] * value[kids]).sum()
+            if not numbers.exact:
+                size[parent] = (weight[kids] * size[kids]).sum()
             ready.append(parent)
-    return value[0]
+    return value[0], float(size[0])
 
 
 def beliefs(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> dict[str, dict[str, Number]]:
@@ -254,28 +338,37 @@ def beliefs(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> di
 # ---------------------------------------------------------------------------------
 # The gate every equilibrium passes
 # ---------------------------------------------------------------------------------
-RegretCheck = Callable[[Game, Numbers, Sequence[Number], Array, Array], tuple[Number, int]]
-"""``check(game, numbers, probabilities, weight, values) -> (regret, node)``: how far a
+RegretCheck = Callable[[Game, Numbers, Sequence[Number], Array, Array], Regret]
+"""``check(game, numbers, probabilities, weight, values) -> Regret``: how far a
 profile is from what a solver promises, given its edge weights and node values
-(:func:`edge_weights`, :func:`subgame_values`), and the node it is worst at (-1
-when no node is singled out)."""
+(:func:`edge_weights`, :func:`subgame_values`)."""
 
 
 def nash_check(
     game: Game, numbers: Numbers, probabilities: Sequence[Number], weight: Array, values: Array
-) -> tuple[Number, int]:
-    """Nash regret (:func:`behavior_regret`) as a :data:`RegretCheck`; names no node."""
-    return _behavior_regret(game, numbers, weight, values)[0], -1
+) -> Regret:
+    """Nash regret (:func:`behavior_regret`, :func:`nash_excess`) as a :data:`RegretCheck`; names no node."""
+    worst, _, excess = _behavior_regret(game, numbers, weight, values)
+    return Regret(worst, -1, excess)
 
 
 def subgame_check(
     game: Game, numbers: Numbers, probabilities: Sequence[Number], weight: Array, values: Array
-) -> tuple[Number, int]:
+) -> Regret:
     """One-node deviation regret (:func:`subgame_regret`) as a :data:`RegretCheck`.
 
-    It is 0 exactly when a profile of a perfect-information game is subgame-perfect.
+    It is 0 exactly when a profile of a perfect-information game is
+    subgame-perfect. In float mode each node's gain is judged at the largest
+    magnitude, for its mover, among its children.
     """
-    return subgame_regret(game, values)
+    sizes = None if numbers.exact else magnitudes(game, numbers, weight)
+    decision, gains, scale = one_node_gains(game, values, sizes)
+    if not decision.size:
+        zero = values[0, 0] * 0 if values.size else 0
+        return Regret(zero, -1, zero)
+    over = gains if scale is None else gains.astype(np.float64) - tolerances.tolerance(FLOAT_REGRET_TOLERANCE, scale)
+    k = int(np.argmax(over))
+    return Regret(gains.max(), int(decision[k]), over[k])
 
 
 def show_regret(regret: Number) -> str:
@@ -300,26 +393,28 @@ class VerificationError(SolverError):
         )
 
 
-def payoff_scale(numbers: Numbers) -> float:
-    """The game's payoff scale at these numbers: its largest absolute payoff (:func:`policy.tolerances.payoff_scale`)."""
-    return tolerances.payoff_scale(numbers.leaf_payoff)
+def payoff_scales(numbers: Numbers) -> npt.NDArray[np.float64]:
+    """Each player's payoff scale at these numbers (:func:`policy.tolerances.payoff_scales`)."""
+    return tolerances.payoff_scales(numbers.leaf_payoff)
 
 
-def tie_tolerance(numbers: Numbers) -> float:
-    """How close two float payoffs of this game may be and still tie: ``TIE`` relative to :func:`payoff_scale`."""
-    return tolerances.tolerance(tolerances.TIE, payoff_scale(numbers))
+def tie_tolerance(magnitude: float | npt.NDArray[Any]) -> Any:
+    """How close two float payoffs of a player may be and still tie: ``TIE`` relative to their magnitude.
+
+    ``magnitude`` is the largest :func:`magnitudes` entry, for that player,
+    among the values compared (or an array of them, one per comparison).
+    """
+    return tolerances.tolerance(tolerances.TIE, magnitude)
 
 
-def regret_tolerance(numbers: Numbers) -> float:
-    """The largest float regret an equilibrium may have: ``REGRET`` relative to :func:`payoff_scale`."""
-    return tolerances.tolerance(FLOAT_REGRET_TOLERANCE, payoff_scale(numbers))
+def regret_tolerance(magnitude: float | npt.NDArray[Any]) -> Any:
+    """The largest float regret a player may have: ``REGRET`` relative to the magnitude of the values compared."""
+    return tolerances.tolerance(FLOAT_REGRET_TOLERANCE, magnitude)
 
 
-def acceptable(regret: Number, numbers: Numbers) -> bool:
-    """Whether a regret passes: exactly 0 (exact), at most :func:`regret_tolerance` (float)."""
-    if numbers.exact:
-        return bool(regret == 0)
-    return float(regret) <= regret_tolerance(numbers)
+def acceptable(excess: Number) -> bool:
+    """Whether a check's :attr:`Regret.excess` passes: at most 0."""
+    return bool(excess <= 0)
 
 
 def as_numbers(probabilities: Iterable[Any], exact: bool) -> list[Number]:
@@ -398,11 +493,12 @@ def verified_equilibrium(
     Raises
     ------
     VerificationError
-        If the regret is not 0 (exact) or exceeds :func:`regret_tolerance` (float).
+        If the regret is not 0 (exact) or, in float mode, some player's regret
+        exceeds that player's tolerance (:attr:`Regret.excess` above 0).
     """
     weight = edge_weights(game, numbers, probabilities)
     values = subgame_values(game, numbers, weight)
-    regret, node = check(game, numbers, probabilities, weight, values)
-    if not acceptable(regret, numbers):
-        raise VerificationError(game, regret, node, what)
-    return evaluate_profile(game, numbers, probabilities, regret, weight, values)
+    found = check(game, numbers, probabilities, weight, values)
+    if not acceptable(found.excess):
+        raise VerificationError(game, found.regret, found.node, what)
+    return evaluate_profile(game, numbers, probabilities, found.regret, weight, values)
