@@ -299,13 +299,202 @@ def _require_closed(game: Game, order: npt.NDArray[np.int64]) -> None:
             )
 
 
-def _positions(game: Game, sub: Game) -> npt.NDArray[np.int64]:
-    """For each action position of ``sub``, its position in ``game``'s behaviour vector."""
-    pos = np.zeros(sub.num_actions, dtype=np.int64)
-    for s in sub.infosets.values():
-        whole = game.infosets[s.name]
-        pos[s.offset : s.offset + len(s.actions)] = whole.offset + np.arange(len(s.actions))
-    return pos
+# ---------------------------------------------------------------------------------
+# Parts: the reduced subgame of a task, as arrays, and its key
+# ---------------------------------------------------------------------------------
+def _tasks(game: Game, structure: _Structure) -> npt.NDArray[np.bool_]:
+    """The roots solved one by one: Nash roots, and the tops of perfect-information regions.
+
+    A top is a plain root whose parent is not a plain root. A top with no
+    decision node below it (chance and terminals only: a lottery) is left to
+    the task above it, which values it by expectation; the game's root is
+    always a task.
+    """
+    plain = structure.plain
+    top = plain.copy()
+    top[1:] &= ~plain[game.parent[1:]]
+    decides = (game.kind == NodeKind.DECISION).astype(np.int64)
+    _fold_up(game, decides, np.maximum)
+    task = structure.nash | (top & (decides > 0))
+    task[0] = game.kind[0] != NodeKind.TERMINAL
+    return task
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """The tree of one task's reduced subgame, without its numbers.
+
+    ``order`` are the nodes of the game in it (breadth-first; the subtree of
+    the task's root down to the tasks below, which become terminals, ``cut``).
+    Information sets are numbered in the order their first member comes, as
+    :func:`policy.model.game_from_arrays` numbers them, so a behaviour vector
+    of the part's game maps to the whole game's by ``positions``. ``key``
+    holds the arrays that make two parts the same tree (kind, children,
+    movers, information-set pattern), as bytes.
+    """
+
+    order: npt.NDArray[np.int64]
+    cut: npt.NDArray[np.bool_]
+    kind: npt.NDArray[np.int8]
+    num_children: npt.NDArray[np.int32]
+    player: npt.NDArray[np.int32]
+    local_set: npt.NDArray[np.int64]
+    positions: npt.NDArray[np.int64]
+    leaf_rows: npt.NDArray[np.int64]
+    """Rows in ``Numbers.leaf_payoff`` of the part's terminals that are the game's (-1: cut)."""
+    movers: tuple[int, ...]
+    perfect_information: bool
+    key: bytes
+
+    @property
+    def cuts(self) -> list[int]:
+        """The game's nodes where the part is cut (roots of tasks below), in order."""
+        return self.order[self.cut].tolist()
+
+
+def _shape(game: Game, order: npt.NDArray[np.int64]) -> _Shape:
+    """The :class:`_Shape` of the part on ``order``; tasks below the first node become terminals.
+
+    ``order`` comes from :func:`_walk` with the tasks as stops: the nodes that
+    are not terminals but have no child in ``order`` are exactly the cuts.
+    """
+    n = len(order)
+    kind = game.kind[order]
+    counts = game.num_children[order]
+    # Children counted in the part: a cut keeps its kind in the game but none of its children.
+    inside = np.zeros(n, dtype=np.int64)
+    if n > 1:
+        local_parent = np.searchsorted(order, game.parent[order[1:]])
+        np.add.at(inside, local_parent, 1)
+    cut = (kind != NodeKind.TERMINAL) & (inside == 0)
+    cut[0] = False
+    kind = np.where(cut, np.int8(NodeKind.TERMINAL), kind).astype(np.int8)
+    num_children = np.where(cut, 0, counts).astype(np.int32)
+    player = np.where(kind == NodeKind.DECISION, game.player[order], -1).astype(np.int32)
+    decision = np.flatnonzero(kind == NodeKind.DECISION)
+    global_sets = game.infoset[order[decision]].astype(np.int64)
+    uniq, first, inverse = np.unique(global_sets, return_index=True, return_inverse=True)
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))
+    local_set = np.full(n, -1, dtype=np.int64)
+    local_set[decision] = rank[inverse]
+    sets_in_order = uniq[np.argsort(first, kind="stable")]
+    widths = game.num_children[game.infoset_first_member[sets_in_order]].astype(np.int64)
+    starts = np.cumsum(widths) - widths
+    total = int(widths.sum())
+    positions = np.repeat(game.infoset_offsets[sets_in_order], widths) + (
+        np.arange(total) - np.repeat(starts, widths)
+    )
+    terminal = kind == NodeKind.TERMINAL
+    leaf_rows = np.full(int(terminal.sum()), -1, dtype=np.int64)
+    own = ~cut[terminal]
+    leaf_rows[own] = np.searchsorted(game.terminals, order[terminal][own])
+    members = np.bincount(local_set[decision], minlength=len(uniq)) if decision.size else decision
+    key = b"".join(
+        (kind.tobytes(), num_children.tobytes(), player.tobytes(), local_set.tobytes())
+    )
+    return _Shape(
+        order=order,
+        cut=cut,
+        kind=kind,
+        num_children=num_children,
+        player=player,
+        local_set=local_set,
+        positions=positions,
+        leaf_rows=leaf_rows,
+        movers=tuple(sorted(set(player[decision].tolist()))),
+        perfect_information=not decision.size or int(members.max()) <= 1,
+        key=key,
+    )
+
+
+@dataclass(frozen=True)
+class _PartNumbers:
+    """A part's payoffs (per terminal of the part, shifted by ``shift``) and chance probabilities.
+
+    Payoffs are totals from the game's root; each player's are shifted by the
+    payoff of the part's first terminal, a constant per player that changes no
+    equilibrium (at the game's root the shift is 0). Two copies of one stage
+    reached along different paths then have the same numbers.
+    """
+
+    payoff: Array
+    edge_prob: Array
+    shift: Array
+    key: tuple[Any, ...]
+
+
+def _part_numbers(
+    game: Game, numbers: Numbers, shape: _Shape, cut_values: Sequence[Sequence[Number]] | Array, shift: bool
+) -> _PartNumbers:
+    """The numbers of ``shape`` with the cut terminals worth ``cut_values`` (in order)."""
+    exact = numbers.exact
+    n_players = len(game.players)
+    rows = shape.leaf_rows
+    payoff = np.empty((len(rows), n_players), dtype=object if exact else np.float64)
+    own = rows >= 0
+    payoff[own] = numbers.leaf_payoff[rows[own]]
+    if len(cut_values):
+        payoff[~own] = np.array(cut_values, dtype=payoff.dtype).reshape(-1, n_players)
+    if shift and len(rows):
+        base = payoff[0].copy()
+        payoff = payoff - base
+    else:
+        base = np.zeros(n_players, dtype=payoff.dtype)
+        if exact:
+            base[:] = Fraction(0)
+    edge_prob = numbers.edge_prob[shape.order]
+    return _PartNumbers(
+        payoff=payoff,
+        edge_prob=edge_prob,
+        shift=base,
+        key=(*payoff.ravel().tolist(), *edge_prob[1:].tolist()),
+    )
+
+
+def _part_game(
+    game: Game, shape: _Shape, part: _PartNumbers, players: Sequence[int] | None = None
+) -> Game:
+    """The part as a game of its own with numeric payoffs, names kept from the game.
+
+    ``players`` (indices in the game) keeps only those players, renumbered in
+    that order; by default all.
+    """
+    order = shape.order
+    keep = list(range(len(game.players))) if players is None else list(players)
+    player = shape.player
+    if players is not None:
+        remap = np.full(len(game.players), -1, dtype=np.int32)
+        remap[keep] = np.arange(len(keep), dtype=np.int32)
+        player = np.where(player >= 0, remap[np.maximum(player, 0)], -1).astype(np.int32)
+    chance = np.flatnonzero(shape.kind == NodeKind.CHANCE)
+    first_local = np.searchsorted(order, game.first_child[order[chance]])
+    probabilities = {
+        int(c): part.edge_prob[f : f + int(shape.num_children[c])].tolist()
+        for c, f in zip(chance.tolist(), first_local.tolist(), strict=True)
+    }
+    set_names: list[str | None] = [None] * len(order)
+    for i in np.flatnonzero(shape.kind == NodeKind.DECISION).tolist():
+        set_names[i] = game.infosets.at(int(game.infoset[order[i]])).name
+    names = [game.node_names[v] for v in order.tolist()]
+    labels = [""] + [game.action_label[v] for v in order[1:].tolist()]
+    title = f"{game.title}: subgame at {names[0]}" if order[0] else game.title
+    try:
+        return game_from_arrays(
+            title,
+            [game.players.at(i).label for i in keep],
+            shape.num_children,
+            shape.kind,
+            player,
+            part.payoff[:, keep].tolist(),
+            probabilities=probabilities,
+            infoset_names=set_names,
+            node_names=names,
+            action_labels=labels,
+            origin=game.origin,
+        )
+    except (GameError, ExprError) as err:  # e.g. a payoff too long to write as a number
+        raise SolverError(f"cannot build the subgame at {names[0]!r}: {err}") from None
 
 
 # ---------------------------------------------------------------------------------
@@ -348,15 +537,23 @@ def _perfection_regret(
     if plain.any():
         k = int(np.argmax(gains[plain]))
         worst, where = gains[plain][k], int(decision[plain][k])
-    probs = list(probabilities)
-    nowhere = np.zeros(game.num_nodes, dtype=bool)
+    # A Nash root's subgame is Nash, once every proper subgame below it is,
+    # exactly when no player gains by deviating in its reduced game (the
+    # subgames below replaced by what the profile gives there): a deviation
+    # inside a subgame below gains nothing there, so dropping it loses
+    # nothing. Identical reduced games under identical behaviour are checked once.
+    task = _tasks(game, structure)
+    probs = np.array(list(probabilities), dtype=object if numbers.exact else np.float64)
+    checked: dict[tuple[Any, ...], Number] = {}
     for r in np.flatnonzero(structure.nash).tolist():
-        if r == 0:
-            regret, _ = behavior_regret(game, numbers, probs)
-        else:
-            sub = _cut_game(game, numbers, _walk(game, r, nowhere), {})
-            sub_probs = [probs[i] for i in _positions(game, sub).tolist()]
-            regret, _ = behavior_regret(sub, sub.numbers({}, numbers.exact), sub_probs)
+        shape = _shape(game, _walk(game, r, task))
+        part = _part_numbers(game, numbers, shape, values[shape.order[shape.cut]], shift=r > 0)
+        local = probs[shape.positions].tolist()
+        key = (shape.key, part.key, *local)
+        regret = checked.get(key)
+        if regret is None:
+            sub = _part_game(game, shape, part)
+            regret = checked[key] = behavior_regret(sub, sub.numbers({}, numbers.exact), local)[0]
         if where < 0 or regret > worst:
             worst, where = regret, r
     return worst, where
@@ -367,10 +564,11 @@ def subgame_perfection_regret(
 ) -> Number:
     """How far the profile is from subgame-perfect: 0 exactly when it is.
 
-    The largest of: the Nash regret of the profile in the subgame of each Nash
-    root (the smallest subgame holding some information set with several
-    members; :func:`policy.solvers.verify.behavior_regret`), and the one-node
-    deviation gain at every other root. By induction from the deepest subgame
+    The largest of: the Nash regret of the profile in the reduced subgame of
+    each Nash root (the smallest subgame holding some information set with
+    several members, with the proper subgames below it replaced by their
+    values under the profile; :func:`policy.solvers.verify.behavior_regret`),
+    and the one-node deviation gain at every other root. By induction from the deepest subgame
     up (one-shot deviation principle), the profile is Nash in every proper
     subgame, the whole game included, exactly when all of these are 0. For a
     game of perfect information this is :func:`policy.solvers.verify.subgame_regret`.
@@ -449,17 +647,23 @@ def spe_subgames_solve(
         The value of every parameter the game uses.
     exact
         Rational arithmetic (``Fraction``) if True, float64 otherwise. Exact mode
-        needs an exact ``subgame_method`` wherever two or more players move in an
-        imperfect-information subgame.
+        needs an exact ``subgame_method`` wherever three or more players move in
+        an imperfect-information subgame.
     all_equilibria
         Combine every equilibrium the subgame methods return (each asked with
         ``all_equilibria=True``), up to ``max_equilibria``.
     subgame_method
-        The Nash method for imperfect-information subgames; default ``"lcp"``
-        for two players, ``"logit"`` otherwise.
+        The Nash method for every imperfect-information subgame where two or
+        more players move. By default each such subgame is a game of the
+        players who move in it: with two, ``lp`` if their payoffs add up to a
+        constant there, else ``lcp`` (the ``auto`` rule); with three or more,
+        ``logit``. Where one player alone moves, the subgame is a decision
+        problem, solved exactly here whatever the method.
     solve
         ``solve(game, values, method=..., exact=..., all_equilibria=...)``
         returning a :class:`SolveResult`; default :func:`policy.solvers.solve`.
+    max_equilibria
+        With ``all_equilibria``, stop with an error beyond this many.
 
     Returns
     -------
@@ -467,9 +671,14 @@ def spe_subgames_solve(
         Method ``"spe"``. Each equilibrium has been verified from scratch: zero
         regret (exact) or regret within ``tolerances.REGRET`` times the
         largest payoff (float) in the whole game and in every proper subgame;
-        ``max_regret`` is that largest regret. ``details`` has
-        ``subgame_method`` and ``subgames`` (root node names of the subgames
-        solved, deepest first).
+        ``max_regret`` is that largest regret. ``details``: ``subgame_method``
+        (the method asked for, or ``"auto"``), ``subgames`` (root node names of
+        the subgames solved, deepest first), ``subgame_methods`` (root name ->
+        the method that chose its equilibrium: ``lcp``, ``lp``, ``logit``, ...,
+        ``decision problem``, or ``backward induction``; where a subgame has
+        several equilibria, this says which method picked the one returned),
+        ``solver_calls`` (subgames handed to a Nash method) and ``distinct``
+        (different reduced subgames solved; identical copies are solved once).
 
     Raises
     ------
@@ -481,44 +690,58 @@ def spe_subgames_solve(
         return spe_solve(game, values, exact=exact, all_equilibria=all_equilibria,
                          max_equilibria=max_equilibria)
     numbers = game.numbers(values, exact=exact)
-    method = subgame_method or ("lcp" if len(game.players) == 2 else "logit")
     if solve is None:
         from policy.solvers import solve as registry_solve
 
         solve = registry_solve
     structure = _structure(game)
-    # Tasks: the Nash roots, and the tops of the perfect-information regions
-    # between them (plain roots whose parent is not a plain root).
-    plain = structure.plain
-    top = plain.copy()
-    top[1:] &= ~plain[game.parent[1:]]
-    task = structure.nash | top
+    task = _tasks(game, structure)
     log = _Log()
     alternatives: dict[int, list[_Alternative]] = {}
     solved: list[str] = []
+    used: dict[str, str] = {}
+    # Reduced subgames already solved, by tree and numbers: the same stage in
+    # the same state at many places of a campaign is solved once.
+    memo: dict[tuple[bytes, tuple[Any, ...]], _Solved] = {}
+    counter = _Counter()
     for r in np.flatnonzero(task)[::-1].tolist():
-        order = _walk(game, r, task)
-        cuts = [v for v in order[1:].tolist() if task[v]]
+        shape = _shape(game, _walk(game, r, task))
+        cuts = shape.cuts
         options = [alternatives[c] for c in cuts]
         combos = prod(len(o) for o in options)
         if combos > max_equilibria:
             raise _too_many(game, r, combos, max_equilibria)
         found: list[_Alternative] = []
+        pos = shape.positions.tolist()
+        name = game.node_names[r]
         for combo in product(*(range(len(o)) for o in options)):
-            payoff = {c: options[j][k].values for j, (c, k) in enumerate(zip(cuts, combo, strict=True))}
-            sub = _cut_game(game, numbers, order, payoff)
-            pos = _positions(game, sub).tolist()
+            part = _part_numbers(
+                game, numbers, shape, [options[j][k].values for j, k in enumerate(combo)], shift=r > 0
+            )
+            key = (shape.key, part.key)
+            answer = memo.get(key)
+            if answer is None:
+                answer = memo[key] = _solve_part(
+                    game, shape, part, name, subgame_method, exact, all_equilibria, solve,
+                    max_equilibria, log, counter,
+                )
+            used[name] = answer.method
             below = tuple(zip(cuts, combo, strict=True))
-            for probs, vals in _solve_part(sub, method, exact, all_equilibria, solve, max_equilibria, log):
+            for probs, vals in answer.equilibria:
                 found.append(
-                    _Alternative(tuple(vals), tuple(zip(pos, probs, strict=True)), below)
+                    _Alternative(
+                        tuple(v + s for v, s in zip(vals, part.shift.tolist(), strict=True)),
+                        tuple(zip(pos, probs, strict=True)),
+                        below,
+                    )
                 )
             if len(found) > max_equilibria:
                 raise _too_many(game, r, len(found), max_equilibria)
         alternatives[r] = found
-        solved.append(game.node_names[r])
+        solved.append(name)
     profiles = _assemble(game, alternatives, exact)
-    equilibria = _verified(game, numbers, profiles, structure, method, all_equilibria, log)
+    equilibria = _verified(game, numbers, profiles, structure, subgame_method or "auto",
+                           all_equilibria, log)
     return SolveResult(
         game=game,
         method="spe",
@@ -527,7 +750,13 @@ def spe_subgames_solve(
         equilibria=equilibria,
         warnings=log.all_warnings(all_equilibria),
         ties=tuple(log.ties),
-        details={"subgame_method": method, "subgames": tuple(solved)},
+        details={
+            "subgame_method": subgame_method or "auto",
+            "subgames": tuple(solved),
+            "subgame_methods": used,
+            "solver_calls": counter.calls,
+            "distinct": len(memo),
+        },
     )
 
 
@@ -538,31 +767,71 @@ def _too_many(game: Game, root: int, count: int, limit: int) -> SolverError:
     )
 
 
+@dataclass(frozen=True)
+class _Solved:
+    """The equilibria of one reduced subgame (behaviour of the part, payoffs at its root, shifted)."""
+
+    equilibria: list[tuple[list[Number], list[Number]]]
+    method: str
+
+
+@dataclass
+class _Counter:
+    """How many subgames went to a Nash method (``solve``)."""
+
+    calls: int = 0
+
+
+def _nash_method(sub: Game, exact: bool) -> str:
+    """The ``auto`` rule for a subgame of two players: ``lp`` if constant-sum at these numbers, else ``lcp``."""
+    pay = sub.numbers({}, exact).leaf_payoff
+    sums = pay[:, 0] + pay[:, 1]
+    if exact:
+        constant = all(x == sums[0] for x in sums.tolist())
+    else:
+        constant = float(np.ptp(sums)) <= tie_tolerance(sub.numbers({}, exact))
+    return "lp" if constant else "lcp"
+
+
 def _solve_part(
-    sub: Game,
-    method: str,
+    game: Game,
+    shape: _Shape,
+    part: _PartNumbers,
+    name: str,
+    subgame_method: str | None,
     exact: bool,
     all_equilibria: bool,
     solve: SubgameSolver,
     limit: int,
     log: _Log,
-) -> list[tuple[list[Number], list[Number]]]:
-    """Equilibria of one reduced subgame as (behaviour vector, payoffs at its root)."""
-    name = sub.node_names[0]
+    counter: _Counter,
+) -> _Solved:
+    """Equilibria of one reduced subgame as (behaviour vector, payoffs at its root).
+
+    Perfect information: backward induction. One mover: a decision problem.
+    Two movers: the game of those two alone goes to the Nash method (the
+    others' payoffs are carried by evaluating its equilibria in the part with
+    every player). Three or more: the part as it is.
+    """
+    sub = _part_game(game, shape, part)
     nums = sub.numbers({}, exact)
-    movers = set(sub.player[sub.kind == NodeKind.DECISION].tolist())
-    if sub.is_perfect_information:
+    movers = shape.movers
+    if shape.perfect_information:
         result = spe_solve(sub, {}, exact=exact, all_equilibria=all_equilibria, max_equilibria=limit)
         log.add_ties(result.ties)
-        return [(list(e.probabilities), list(e.values)) for e in result.equilibria]
+        return _Solved([(list(e.probabilities), list(e.values)) for e in result.equilibria],
+                       "backward induction")
     if len(movers) == 1:
-        probs, ties = _decision_problem(sub, nums, movers.pop())
+        probs, ties = _decision_problem(sub, nums, movers[0])
         log.add_ties(ties)
         candidates = [probs]
         used = "decision problem"
     else:
+        nash = _part_game(game, shape, part, movers) if len(movers) == 2 else sub
+        method = subgame_method or (_nash_method(nash, exact) if len(movers) == 2 else "logit")
+        counter.calls += 1
         try:
-            result = solve(sub, {}, method=method, exact=exact, all_equilibria=all_equilibria)
+            result = solve(nash, {}, method=method, exact=exact, all_equilibria=all_equilibria)
         except SolverError as err:
             raise SolverError(f"subgame at {name!r}: {err}") from None
         for w in result.warnings:
@@ -597,7 +866,7 @@ def _solve_part(
             f"subgame at {name!r}: the {used} method found no equilibrium that passes "
             f"verification; try another subgame method"
         )
-    return out
+    return _Solved(out, used)
 
 
 def _coerce(probabilities: Sequence[Any], exact: bool, method: str, where: str) -> list[Number]:
