@@ -320,6 +320,57 @@ def _tasks(game: Game, structure: _Structure) -> npt.NDArray[np.bool_]:
     return task
 
 
+class _Parts:
+    """The tasks of a game and the shape of each one's reduced subgame, made once and shared.
+
+    Every task's nodes come from one pass: each node belongs to the nearest
+    task strictly above it (the tasks below a task are its cut terminals), so
+    a stable sort by that task gives every part's nodes in breadth-first order.
+    """
+
+    def __init__(self, game: Game, structure: _Structure, numbers: Numbers | None = None) -> None:
+        self.game = game
+        self.numbers = numbers
+        self._numbers: dict[tuple[Any, ...], _PartNumbers] = {}
+        self.task = _tasks(game, structure)
+        owner = np.full(game.num_nodes, -1, dtype=np.int64)
+        for start, stop in game.levels[1:]:
+            up = game.parent[start:stop]
+            owner[start:stop] = np.where(self.task[up], up, owner[up])
+        self._by_owner = np.argsort(owner, kind="stable")
+        self._owner_sorted = owner[self._by_owner]
+        self._shapes: dict[int, _Shape] = {}
+
+    def roots(self) -> list[int]:
+        """The tasks, deepest first (every task's tasks below come before it)."""
+        return np.flatnonzero(self.task)[::-1].tolist()
+
+    def shape(self, root: int) -> _Shape:
+        got = self._shapes.get(root)
+        if got is None:
+            lo, hi = np.searchsorted(self._owner_sorted, [root, root + 1])
+            order = np.concatenate(([root], self._by_owner[lo:hi]))
+            got = self._shapes[root] = _shape(self.game, order)
+        return got
+
+    def numbers_of(self, numbers: Numbers, root: int, cut_values: Sequence[Sequence[Number]] | Array) -> _PartNumbers:
+        """:func:`_part_numbers` of ``root``'s part, kept for ``self.numbers``.
+
+        The check of a profile asks again for the parts the solve made, with
+        the cut values it finds (equal to those the solve chose when the
+        profile is right): a pure function of them, so it is looked up.
+        """
+        shape = self.shape(root)
+        if numbers is not self.numbers:
+            return _part_numbers(self.game, numbers, shape, cut_values, shift=root > 0)
+        flat = np.asarray(cut_values, dtype=object).ravel().tolist() if len(cut_values) else []
+        key = (root, *flat)
+        got = self._numbers.get(key)
+        if got is None:
+            got = self._numbers[key] = _part_numbers(self.game, numbers, shape, cut_values, shift=root > 0)
+        return got
+
+
 @dataclass(frozen=True)
 class _Shape:
     """The tree of one task's reduced subgame, without its numbers.
@@ -520,10 +571,12 @@ def _perfection_regret(
     weight: Array,
     values: Array,
     structure: _Structure,
+    parts: _Parts | None = None,
 ) -> tuple[Number, int]:
     """The worst regret over proper subgames and the root of the subgame where it is.
 
-    With ``structure`` bound, a :data:`~policy.solvers.verify.RegretCheck`.
+    With ``structure`` (and optionally the game's ``parts``) bound, a
+    :data:`~policy.solvers.verify.RegretCheck`.
     """
     worst: Number = Fraction(0) if numbers.exact else 0.0
     where = -1
@@ -542,12 +595,13 @@ def _perfection_regret(
     # subgames below replaced by what the profile gives there): a deviation
     # inside a subgame below gains nothing there, so dropping it loses
     # nothing. Identical reduced games under identical behaviour are checked once.
-    task = _tasks(game, structure)
+    if parts is None:
+        parts = _Parts(game, structure)
     probs = np.array(list(probabilities), dtype=object if numbers.exact else np.float64)
     checked: dict[tuple[Any, ...], Number] = {}
     for r in np.flatnonzero(structure.nash).tolist():
-        shape = _shape(game, _walk(game, r, task))
-        part = _part_numbers(game, numbers, shape, values[shape.order[shape.cut]], shift=r > 0)
+        shape = parts.shape(r)
+        part = parts.numbers_of(numbers, r, values[shape.order[shape.cut]])
         local = probs[shape.positions].tolist()
         key = (shape.key, part.key, *local)
         regret = checked.get(key)
@@ -695,7 +749,7 @@ def spe_subgames_solve(
 
         solve = registry_solve
     structure = _structure(game)
-    task = _tasks(game, structure)
+    parts = _Parts(game, structure, numbers)
     log = _Log()
     alternatives: dict[int, list[_Alternative]] = {}
     solved: list[str] = []
@@ -704,8 +758,8 @@ def spe_subgames_solve(
     # the same state at many places of a campaign is solved once.
     memo: dict[tuple[bytes, tuple[Any, ...]], _Solved] = {}
     counter = _Counter()
-    for r in np.flatnonzero(task)[::-1].tolist():
-        shape = _shape(game, _walk(game, r, task))
+    for r in parts.roots():
+        shape = parts.shape(r)
         cuts = shape.cuts
         options = [alternatives[c] for c in cuts]
         combos = prod(len(o) for o in options)
@@ -715,9 +769,7 @@ def spe_subgames_solve(
         pos = shape.positions.tolist()
         name = game.node_names[r]
         for combo in product(*(range(len(o)) for o in options)):
-            part = _part_numbers(
-                game, numbers, shape, [options[j][k].values for j, k in enumerate(combo)], shift=r > 0
-            )
+            part = parts.numbers_of(numbers, r, [options[j][k].values for j, k in enumerate(combo)])
             key = (shape.key, part.key)
             answer = memo.get(key)
             if answer is None:
@@ -740,7 +792,7 @@ def spe_subgames_solve(
         alternatives[r] = found
         solved.append(name)
     profiles = _assemble(game, alternatives, exact)
-    equilibria = _verified(game, numbers, profiles, structure, subgame_method or "auto",
+    equilibria = _verified(game, numbers, profiles, structure, parts, subgame_method or "auto",
                            all_equilibria, log)
     return SolveResult(
         game=game,
@@ -960,6 +1012,7 @@ def _verified(
     numbers: Numbers,
     profiles: list[list[Number]],
     structure: _Structure,
+    parts: _Parts,
     method: str,
     all_equilibria: bool,
     log: _Log,
@@ -967,7 +1020,7 @@ def _verified(
     """Evaluate each assembled profile from scratch; keep those that are subgame-perfect."""
     kept: list[Equilibrium] = []
     failures: list[tuple[Number, int]] = []
-    check: RegretCheck = functools.partial(_perfection_regret, structure=structure)
+    check: RegretCheck = functools.partial(_perfection_regret, structure=structure, parts=parts)
     for probs in profiles:
         try:
             eq = verified_equilibrium(game, numbers, probs, check=check)
