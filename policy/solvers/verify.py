@@ -85,9 +85,41 @@ def subgame_values(game: Game, numbers: Numbers, weight: Array) -> Array:
                 values[n] = (weight[k0:k1, None] * values[k0:k1]).sum(axis=0)
             continue
         offsets = game.first_child[inner] - cstart
+        if exact:
+            _sum_children_exact(game, inner, offsets, weight[cstart:cstop], values, cstart)
+            continue
         contrib = weight[cstart:cstop, None] * values[cstart:cstop]
         values[inner] = np.add.reduceat(contrib, offsets, axis=0)
     return values
+
+
+def _sum_children_exact(
+    game: Game, inner: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64], w: Array, values: Array, cstart: int
+) -> None:
+    """One level of :func:`subgame_values` in ``Fraction`` objects.
+
+    A node whose children have weights 1 and 0 only (a pure choice) takes the
+    chosen child's values as they are: no multiplication or addition, each of
+    which costs a new ``Fraction``. The other nodes sum weight times value.
+    """
+    counts = game.num_children[inner].astype(np.int64)
+    one = np.asarray(w == 1, dtype=bool)
+    zero = np.asarray(w == 0, dtype=bool)
+    ones = np.add.reduceat(one.astype(np.int64), offsets)
+    pure = (ones == 1) & (ones + np.add.reduceat(zero.astype(np.int64), offsets) == counts)
+    where_one = np.flatnonzero(one)
+    group = np.searchsorted(offsets, where_one, side="right") - 1
+    chosen = np.full(len(inner), -1, dtype=np.int64)
+    chosen[group] = where_one
+    values[inner[pure]] = values[cstart + chosen[pure]]
+    rest = np.flatnonzero(~pure)
+    if not rest.size:
+        return
+    sizes = counts[rest]
+    starts = np.cumsum(sizes) - sizes
+    kids = np.repeat(offsets[rest], sizes) + (np.arange(int(sizes.sum())) - np.repeat(starts, sizes))
+    contrib = w[kids, None] * values[cstart + kids]
+    values[inner[rest]] = np.add.reduceat(contrib, starts, axis=0)
 
 
 def reach_probabilities(game: Game, weight: Array) -> Array:
