@@ -328,10 +328,17 @@ class _Parts:
     a stable sort by that task gives every part's nodes in breadth-first order.
     """
 
-    def __init__(self, game: Game, structure: _Structure, numbers: Numbers | None = None) -> None:
+    def __init__(self, game: Game, structure: _Structure, numbers: Numbers) -> None:
         self.game = game
         self.numbers = numbers
         self._numbers: dict[tuple[Any, ...], _PartNumbers] = {}
+        self.ratios: tuple[Any, Any] | None = None
+        if numbers.exact:
+            leaf = _ratios(numbers.leaf_payoff.ravel().tolist())
+            edge = _ratios(numbers.edge_prob.tolist())
+            if leaf is not None and edge is not None:
+                shape = numbers.leaf_payoff.shape
+                self.ratios = ((leaf[0].reshape(shape), leaf[1].reshape(shape)), edge)
         self.task = _tasks(game, structure)
         owner = np.full(game.num_nodes, -1, dtype=np.int64)
         for start, stop in game.levels[1:]:
@@ -353,21 +360,20 @@ class _Parts:
             got = self._shapes[root] = _shape(self.game, order)
         return got
 
-    def numbers_of(self, numbers: Numbers, root: int, cut_values: Sequence[Sequence[Number]] | Array) -> _PartNumbers:
-        """:func:`_part_numbers` of ``root``'s part, kept for ``self.numbers``.
+    def numbers_of(self, root: int, cut_values: Sequence[Sequence[Number]] | Array) -> _PartNumbers:
+        """:func:`_part_numbers` of ``root``'s part, kept.
 
         The check of a profile asks again for the parts the solve made, with
         the cut values it finds (equal to those the solve chose when the
         profile is right): a pure function of them, so it is looked up.
         """
-        shape = self.shape(root)
-        if numbers is not self.numbers:
-            return _part_numbers(self.game, numbers, shape, cut_values, shift=root > 0)
         flat = np.asarray(cut_values, dtype=object).ravel().tolist() if len(cut_values) else []
         key = (root, *flat)
         got = self._numbers.get(key)
         if got is None:
-            got = self._numbers[key] = _part_numbers(self.game, numbers, shape, cut_values, shift=root > 0)
+            got = self._numbers[key] = _part_numbers(
+                self.game, self.numbers, self.shape(root), cut_values, shift=root > 0, ratios=self.ratios
+            )
         return got
 
 
@@ -459,6 +465,19 @@ def _shape(game: Game, order: npt.NDArray[np.int64]) -> _Shape:
     )
 
 
+#: Numerators and denominators below this fit int64 products (cross-multiplying two of them).
+_SMALL = 2**31
+
+
+def _ratios(values: Sequence[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """Numerators and denominators of exact numbers as int64 arrays, or None if one is too large."""
+    num = [x.numerator for x in values]
+    den = [x.denominator for x in values]
+    if num and (max(map(abs, num)) >= _SMALL or max(den) >= _SMALL):
+        return None
+    return np.array(num, dtype=np.int64), np.array(den, dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class _PartNumbers:
     """A part's payoffs (per terminal of the part, shifted by ``shift``) and chance probabilities.
@@ -466,41 +485,85 @@ class _PartNumbers:
     Payoffs are totals from the game's root; each player's are shifted by the
     payoff of the part's first terminal, a constant per player that changes no
     equilibrium (at the game's root the shift is 0). Two copies of one stage
-    reached along different paths then have the same numbers.
+    reached along different paths then have the same numbers. ``key`` holds
+    those numbers as bytes (numerators and denominators in lowest terms,
+    exact; float64, float), or as a tuple when they are too large for int64.
     """
 
-    payoff: Array
+    shift: tuple[Number, ...]
     edge_prob: Array
-    shift: Array
-    key: tuple[Any, ...]
+    key: bytes | tuple[Any, ...]
+    _payoff: Callable[[], Array]
+
+    @property
+    def payoff(self) -> Array:
+        """The shifted payoffs, made when a part is solved (not for a copy found in the memo)."""
+        return self._payoff()
 
 
 def _part_numbers(
-    game: Game, numbers: Numbers, shape: _Shape, cut_values: Sequence[Sequence[Number]] | Array, shift: bool
+    game: Game,
+    numbers: Numbers,
+    shape: _Shape,
+    cut_values: Sequence[Sequence[Number]] | Array,
+    shift: bool,
+    ratios: tuple[Any, Any] | None = None,
 ) -> _PartNumbers:
-    """The numbers of ``shape`` with the cut terminals worth ``cut_values`` (in order)."""
+    """The numbers of ``shape`` with the cut terminals worth ``cut_values`` (in order).
+
+    ``ratios`` are the game's leaf payoffs and edge probabilities as int64
+    numerators and denominators (:func:`_ratios`), when exact and small enough:
+    the shift and the key are then array arithmetic, with no ``Fraction`` made.
+    """
     exact = numbers.exact
     n_players = len(game.players)
     rows = shape.leaf_rows
-    payoff = np.empty((len(rows), n_players), dtype=object if exact else np.float64)
     own = rows >= 0
-    payoff[own] = numbers.leaf_payoff[rows[own]]
-    if len(cut_values):
-        payoff[~own] = np.array(cut_values, dtype=payoff.dtype).reshape(-1, n_players)
-    if shift and len(rows):
-        base = payoff[0].copy()
-        payoff = payoff - base
-    else:
-        base = np.zeros(n_players, dtype=payoff.dtype)
-        if exact:
-            base[:] = Fraction(0)
     edge_prob = numbers.edge_prob[shape.order]
-    return _PartNumbers(
-        payoff=payoff,
-        edge_prob=edge_prob,
-        shift=base,
-        key=(*payoff.ravel().tolist(), *edge_prob[1:].tolist()),
-    )
+    cut = np.asarray(cut_values, dtype=object if exact else np.float64).reshape(-1, n_players)
+    if exact and ratios is not None:
+        (leaf_num, leaf_den), (edge_num, edge_den) = ratios
+        cut_ratios = _ratios(cut.ravel().tolist()) if len(cut) else None
+        if cut_ratios is not None or not len(cut):
+            num = np.empty((len(rows), n_players), dtype=np.int64)
+            den = np.empty((len(rows), n_players), dtype=np.int64)
+            num[own] = leaf_num[rows[own]]
+            den[own] = leaf_den[rows[own]]
+            if cut_ratios is not None:
+                num[~own] = cut_ratios[0].reshape(-1, n_players)
+                den[~own] = cut_ratios[1].reshape(-1, n_players)
+            first = numbers.leaf_payoff[rows[0]] if own[0] else cut[0]
+            base: tuple[Number, ...] = tuple(first.tolist()) if shift else (Fraction(0),) * n_players
+            if shift:
+                num, den = num * den[0] - num[0] * den, den * den[0]
+                common = np.gcd(num, den)
+                num //= common
+                den //= common
+            kids = shape.order[1:]
+            packed = b"".join((num.tobytes(), den.tobytes(), edge_num[kids].tobytes(), edge_den[kids].tobytes()))
+
+            def fractions() -> Array:
+                out = np.empty(num.shape, dtype=object)
+                out.ravel()[:] = [Fraction(a, b) for a, b in zip(num.ravel().tolist(), den.ravel().tolist(), strict=True)]
+                return out
+
+            return _PartNumbers(shift=base, edge_prob=edge_prob, key=packed, _payoff=fractions)
+    payoff = np.empty((len(rows), n_players), dtype=object if exact else np.float64)
+    payoff[own] = numbers.leaf_payoff[rows[own]]
+    if len(cut):
+        payoff[~own] = cut
+    if shift:
+        row = payoff[0].copy()
+        payoff = payoff - row
+        base = tuple(row.tolist())
+    else:
+        base = (Fraction(0),) * n_players if exact else (0.0,) * n_players
+    if exact:
+        key: bytes | tuple[Any, ...] = (*payoff.ravel().tolist(), *edge_prob[1:].tolist())
+    else:
+        key = payoff.tobytes() + edge_prob[1:].tobytes()
+    shifted = payoff
+    return _PartNumbers(shift=base, edge_prob=edge_prob, key=key, _payoff=lambda: shifted)
 
 
 def _part_game(
@@ -595,15 +658,22 @@ def _perfection_regret(
     # subgames below replaced by what the profile gives there): a deviation
     # inside a subgame below gains nothing there, so dropping it loses
     # nothing. Identical reduced games under identical behaviour are checked once.
-    if parts is None:
-        parts = _Parts(game, structure)
+    if parts is None or parts.numbers is not numbers:
+        parts = _Parts(game, structure, numbers)
     probs = np.array(list(probabilities), dtype=object if numbers.exact else np.float64)
+    ratios = _ratios(probs.tolist()) if numbers.exact else None
     checked: dict[tuple[Any, ...], Number] = {}
     for r in np.flatnonzero(structure.nash).tolist():
         shape = parts.shape(r)
-        part = parts.numbers_of(numbers, r, values[shape.order[shape.cut]])
+        part = parts.numbers_of(r, values[shape.order[shape.cut]])
         local = probs[shape.positions].tolist()
-        key = (shape.key, part.key, *local)
+        if ratios is not None:
+            behaviour: tuple[Any, ...] = (ratios[0][shape.positions].tobytes(), ratios[1][shape.positions].tobytes())
+        elif numbers.exact:
+            behaviour = tuple(local)
+        else:
+            behaviour = (probs[shape.positions].tobytes(),)
+        key = (shape.key, part.key, *behaviour)
         regret = checked.get(key)
         if regret is None:
             sub = _part_game(game, shape, part)
@@ -756,7 +826,7 @@ def spe_subgames_solve(
     used: dict[str, str] = {}
     # Reduced subgames already solved, by tree and numbers: the same stage in
     # the same state at many places of a campaign is solved once.
-    memo: dict[tuple[bytes, tuple[Any, ...]], _Solved] = {}
+    memo: dict[tuple[bytes, bytes | tuple[Any, ...]], _Solved] = {}
     counter = _Counter()
     for r in parts.roots():
         shape = parts.shape(r)
@@ -769,7 +839,7 @@ def spe_subgames_solve(
         pos = shape.positions.tolist()
         name = game.node_names[r]
         for combo in product(*(range(len(o)) for o in options)):
-            part = parts.numbers_of(numbers, r, [options[j][k].values for j, k in enumerate(combo)])
+            part = parts.numbers_of(r, [options[j][k].values for j, k in enumerate(combo)])
             key = (shape.key, part.key)
             answer = memo.get(key)
             if answer is None:
@@ -782,7 +852,7 @@ def spe_subgames_solve(
             for probs, vals in answer.equilibria:
                 found.append(
                     _Alternative(
-                        tuple(v + s for v, s in zip(vals, part.shift.tolist(), strict=True)),
+                        tuple(v + s for v, s in zip(vals, part.shift, strict=True)),
                         tuple(zip(pos, probs, strict=True)),
                         below,
                     )
