@@ -895,11 +895,11 @@ def test_a_forced_subgame_method_is_used_for_every_subgame():
     assert eq.max_regret == 0 and eq.choice("root") == "left"
 
 
-def copies_of_one_subgame(copies: int = 3):
+def copies_of_one_subgame(copies: int = 3, big: int = 1):
     """Chance picks one of ``copies`` plays of the left subgame above, each with its own payoffs added.
 
-    Copy k adds k to every payoff of every player (as a campaign adds what
-    earlier stages paid): the same subgame up to a constant per player.
+    Copy k adds ``k * big`` to every payoff of every player (as a campaign
+    adds what earlier stages paid): the same subgame up to a constant per player.
     """
     specs = [chance("root", {f"c{k}": f"1/{copies}" for k in range(copies)},
                     **{f"c{k}": f"k{k}" for k in range(copies)})]
@@ -910,12 +910,13 @@ def copies_of_one_subgame(copies: int = 3):
             decision(f"k{k}u", "B", infoset=f"b{k}", left=f"k{k}ul", right=f"k{k}ur"),
             decision(f"k{k}d", "B", infoset=f"b{k}", left=f"k{k}dl", right=f"k{k}dr"),
         ]
-        specs += [terminal(f"k{k}{leaf}", *(x + k for x in pay)) for leaf, pay in base.items()]
+        specs += [terminal(f"k{k}{leaf}", *(x + k * big for x in pay)) for leaf, pay in base.items()]
     return build_game("Copies", ["A", "B", "C", "D"], specs), {}
 
 
-def test_identical_subgames_are_solved_once_with_the_answer_of_each_alone():
-    game, values = copies_of_one_subgame(3)
+@pytest.mark.parametrize("big", [1, 10**12], ids=["small", "beyond-int64-products"])
+def test_identical_subgames_are_solved_once_with_the_answer_of_each_alone(big):
+    game, values = copies_of_one_subgame(3, big)
     counting = CountingSolve()
     result = spe_subgames_solve(game, values, solve=counting)
     assert counting.calls == [(("A", "B"), "lcp")]
@@ -970,3 +971,14 @@ def test_one_mover_among_four_players_is_a_decision_problem():
     assert eq.max_regret == 0
     assert choices(eq) == {"root": "play", "a": "go"}
     assert eq.values == (Fraction(5, 3), Fraction(1, 3), Fraction(1), Fraction(10, 3))
+
+
+@pytest.mark.parametrize("make", [four_players_two_movers, copies_of_one_subgame])
+def test_float_mode_of_subgames_of_their_movers_agrees_with_exact(make):
+    game, values = make()
+    (exact,) = spe_subgames_solve(game, values, exact=True).equilibria
+    result = spe_subgames_solve(game, values, exact=False)
+    (floats,) = result.equilibria
+    assert floats.max_regret <= FLOAT_TOL
+    assert np.allclose([float(p) for p in exact.probabilities], floats.probabilities, atol=FLOAT_TOL)
+    assert result.details["solver_calls"] == (2 if make is four_players_two_movers else 1)
