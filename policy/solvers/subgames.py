@@ -419,10 +419,7 @@ def _shape(game: Game, order: npt.NDArray[np.int64]) -> _Shape:
     kind = game.kind[order]
     counts = game.num_children[order]
     # Children counted in the part: a cut keeps its kind in the game but none of its children.
-    inside = np.zeros(n, dtype=np.int64)
-    if n > 1:
-        local_parent = np.searchsorted(order, game.parent[order[1:]])
-        np.add.at(inside, local_parent, 1)
+    inside = np.bincount(np.searchsorted(order, game.parent[order[1:]]), minlength=n)
     cut = (kind != NodeKind.TERMINAL) & (inside == 0)
     cut[0] = False
     kind = np.where(cut, np.int8(NodeKind.TERMINAL), kind).astype(np.int8)

@@ -125,8 +125,22 @@ def _sum_children_exact(
 def reach_probabilities(game: Game, weight: Array) -> Array:
     """Probability of reaching every node under the profile."""
     reach = weight.copy()
+    exact = reach.dtype == object
     for start, stop in game.levels[1:]:
-        reach[start:stop] = reach[start:stop] * reach[game.parent[start:stop]]
+        above = reach[game.parent[start:stop]]
+        if not exact:
+            reach[start:stop] = reach[start:stop] * above
+            continue
+        # In Fraction objects: an edge of weight 1 passes its parent's reach on
+        # as it is, and nothing below a node never reached is reached (no
+        # multiplication, each of which costs a new Fraction).
+        own = reach[start:stop]
+        passed = np.asarray(own == 1, dtype=bool)
+        unreached = np.asarray(above == 0, dtype=bool) & ~passed
+        rest = ~(passed | unreached)
+        own[passed] = above[passed]
+        own[unreached] = above[unreached]
+        own[rest] = own[rest] * above[rest]
     return reach
 
 
