@@ -982,3 +982,24 @@ def test_float_mode_of_subgames_of_their_movers_agrees_with_exact(make):
     assert floats.max_regret <= FLOAT_TOL
     assert np.allclose([float(p) for p in exact.probabilities], floats.probabilities, atol=FLOAT_TOL)
     assert result.details["solver_calls"] == (2 if make is four_players_two_movers else 1)
+
+
+def test_every_copy_of_a_subgame_reports_its_own_ties():
+    # Three copies of one decision problem in which A is indifferent (go and
+    # stay are both worth 1 in expectation): one solve, three tied places.
+    specs = [chance("root", {f"c{k}": "1/3" for k in range(3)}, **{f"c{k}": f"sky{k}" for k in range(3)})]
+    for k in range(3):
+        specs += [
+            chance(f"sky{k}", {"sun": "1/2", "rain": "1/2"}, sun=f"sun{k}", rain=f"rain{k}"),
+            decision(f"sun{k}", "A", infoset=f"a{k}", go=f"g{k}s", stay=f"t{k}s"),
+            decision(f"rain{k}", "A", infoset=f"a{k}", go=f"g{k}r", stay=f"t{k}r"),
+            terminal(f"g{k}s", 2 + k, 0), terminal(f"t{k}s", 1 + k, 0),
+            terminal(f"g{k}r", 0 + k, 0), terminal(f"t{k}r", 1 + k, 0),
+        ]
+    game = build_game("Tied copies", ["A", "B"], specs)
+    result = spe_subgames_solve(game, {}, solve=refuse)
+    assert result.details["distinct"] == 2  # the copies, and the root
+    assert set(result.ties) == {"a0", "a1", "a2"}
+    assert any("not unique" in w for w in result.warnings)
+    (eq,) = result.equilibria
+    assert eq.max_regret == 0

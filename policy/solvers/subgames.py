@@ -720,17 +720,19 @@ class _Alternative:
 class _Log:
     """What the subgame methods said: tied places, and each warning with the subgames it came from."""
 
-    ties: list[str] = field(default_factory=list)
+    _ties: dict[str, None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    per_subgame: dict[str, list[str]] = field(default_factory=dict)
+    per_subgame: dict[str, dict[str, None]] = field(default_factory=dict)
+
+    @property
+    def ties(self) -> list[str]:
+        return list(self._ties)
 
     def subgame_warning(self, subgame: str, message: str) -> None:
-        where = self.per_subgame.setdefault(message, [])
-        if subgame not in where:
-            where.append(subgame)
+        self.per_subgame.setdefault(message, {})[subgame] = None
 
     def add_ties(self, places: Sequence[str]) -> None:
-        self.ties.extend(t for t in places if t not in self.ties)
+        self._ties.update(dict.fromkeys(places))
 
     def all_warnings(self, all_equilibria: bool) -> tuple[str, ...]:
         out = []
@@ -741,7 +743,8 @@ class _Log:
                 f"or node(s) ({shown})"
                 + ("" if all_equilibria else "; --all combines the alternatives found")
             )
-        for message, where in self.per_subgame.items():
+        for message, subgames in self.per_subgame.items():
+            where = list(subgames)
             shown = ", ".join(repr(w) for w in where[:5]) + (" ..." if len(where) > 5 else "")
             label = "subgame at" if len(where) == 1 else f"{len(where)} subgames at"
             out.append(f"{label} {shown}: {message}")
@@ -842,9 +845,10 @@ def spe_subgames_solve(
             if answer is None:
                 answer = memo[key] = _solve_part(
                     game, shape, part, name, subgame_method, exact, all_equilibria, solve,
-                    max_equilibria, log, counter,
+                    max_equilibria, counter,
                 )
             used[name] = answer.method
+            answer.report(game, shape, name, log)
             below = tuple(zip(cuts, combo, strict=True))
             for probs, vals in answer.equilibria:
                 found.append(
@@ -888,10 +892,43 @@ def _too_many(game: Game, root: int, count: int, limit: int) -> SolverError:
 
 @dataclass(frozen=True)
 class _Solved:
-    """The equilibria of one reduced subgame (behaviour of the part, payoffs at its root, shifted)."""
+    """The equilibria of one reduced subgame (behaviour of the part, payoffs at its root, shifted).
+
+    ``warnings`` are what its method said; ``ties`` the places where movers
+    were indifferent, as ("set", local information set) or ("node", local
+    node), so that every identical copy reports its own.
+    """
 
     equilibria: list[tuple[list[Number], list[Number]]]
     method: str
+    warnings: tuple[str, ...] = ()
+    ties: tuple[tuple[str, int], ...] = ()
+
+    def report(self, game: Game, shape: _Shape, name: str, log: _Log) -> None:
+        """Log this part's warnings and ties for the copy of it whose shape is ``shape``."""
+        for w in self.warnings:
+            log.subgame_warning(name, w)
+        if not self.ties:
+            return
+        places = []
+        for what, local in self.ties:
+            if what == "set":
+                member = int(shape.order[int(np.flatnonzero(shape.local_set == local)[0])])
+                places.append(game.infosets.at(int(game.infoset[member])).name)
+            else:
+                places.append(game.node_names[int(shape.order[local])])
+        log.add_ties(places)
+
+
+def _local_ties(sub: Game, places: Sequence[str]) -> tuple[tuple[str, int], ...]:
+    """Tie places of a part's game (information set or node names) by local index."""
+    out = []
+    for place in places:
+        if place in sub.infosets:
+            out.append(("set", sub.infosets.index(place)))
+        else:
+            out.append(("node", sub.node(place).index))
+    return tuple(out)
 
 
 @dataclass
@@ -922,7 +959,6 @@ def _solve_part(
     all_equilibria: bool,
     solve: SubgameSolver,
     limit: int,
-    log: _Log,
     counter: _Counter,
 ) -> _Solved:
     """Equilibria of one reduced subgame as (behaviour vector, payoffs at its root).
@@ -935,14 +971,13 @@ def _solve_part(
     sub = _part_game(game, shape, part)
     nums = sub.numbers({}, exact)
     movers = shape.movers
+    warnings: list[str] = []
     if shape.perfect_information:
         result = spe_solve(sub, {}, exact=exact, all_equilibria=all_equilibria, max_equilibria=limit)
-        log.add_ties(result.ties)
         return _Solved([(list(e.probabilities), list(e.values)) for e in result.equilibria],
-                       "backward induction")
+                       "backward induction", ties=_local_ties(sub, result.ties))
     if len(movers) == 1:
         probs, ties = _decision_problem(sub, nums, movers[0])
-        log.add_ties(ties)
         candidates = [probs]
         used = "decision problem"
     else:
@@ -953,9 +988,8 @@ def _solve_part(
             result = solve(nash, {}, method=method, exact=exact, all_equilibria=all_equilibria)
         except SolverError as err:
             raise SolverError(f"subgame at {name!r}: {err}") from None
-        for w in result.warnings:
-            log.subgame_warning(name, w)
-        log.add_ties(result.ties)
+        warnings.extend(result.warnings)
+        ties = list(result.ties)
         candidates = [_coerce(e.probabilities, exact, method, name) for e in result.equilibria]
         if not all_equilibria:
             candidates = candidates[:1]
@@ -975,17 +1009,16 @@ def _solve_part(
             continue
         out.append((probs, list(eq.values)))
     if worst is not None:
-        log.subgame_warning(
-            name,
+        warnings.append(
             f"dropped {len(candidates) - len(out)} profile(s) of the {used} method "
-            f"with regret up to {worst}",
+            f"with regret up to {worst}"
         )
     if not out:
         raise SolverError(
             f"subgame at {name!r}: the {used} method found no equilibrium that passes "
             f"verification; try another subgame method"
         )
-    return _Solved(out, used)
+    return _Solved(out, used, tuple(warnings), _local_ties(sub, ties))
 
 
 def _coerce(probabilities: Sequence[Any], exact: bool, method: str, where: str) -> list[Number]:
