@@ -26,28 +26,40 @@ Steps:
    information set with several members; the children of any other root are
    roots or terminals, so between Nash roots the game has perfect information.
 2. **Deepest first**, at each Nash root and at the top of each
-   perfect-information region between them: take the subtree, with every
+   perfect-information region between them (a top with no decision below it,
+   a lottery, is left to the subgame above): take the subtree, with every
    subgame solved below it replaced by a terminal carrying that subgame's
-   equilibrium payoffs (:func:`subtree`), and solve it. A region has perfect
-   information and goes to backward induction
-   (:func:`policy.solvers.backward.spe_solve`), in one vectorised call however
-   large. A Nash root's reduced subgame goes to a Nash method (``lcp`` for two
-   players, ``logit`` otherwise, or ``subgame_method``); when one player alone
-   moves in it, it is a decision problem, solved exactly here by choosing, at
-   each information set from the deepest up, the action with the best
-   chance-weighted value.
-4. **Assembly**: the behaviour of each subgame is mapped back to the full game
-   by information set name and action label, the whole profile is evaluated
-   from scratch, and its regret is checked in the whole game and in every proper
-   subgame (:func:`subgame_perfection_regret`) before it is returned.
+   equilibrium payoffs (a *part*: :class:`_Shape` and :func:`_part_numbers`,
+   arrays only), and solve it. A region has perfect information and goes to
+   backward induction (:func:`policy.solvers.backward.spe_solve`), in one
+   vectorised call however large. A Nash root's part is a game of the players
+   who move in it: when one player alone moves, it is a decision problem,
+   solved exactly here by choosing, at each information set from the deepest
+   up, the action with the best chance-weighted value; with two, the game of
+   those two goes to ``lp`` if their payoffs add up to a constant there, else
+   ``lcp`` (the ``auto`` rule), the others' payoffs carried along by
+   evaluating its equilibrium in the part; with three or more, to ``logit``;
+   ``subgame_method`` overrides the Nash method.
+3. **Identical parts once**: a part is keyed by its tree (kinds, children,
+   movers, the pattern of its information sets) and its numbers (payoffs
+   shifted per player by those of its first terminal, which changes no
+   equilibrium, and chance probabilities), all as bytes of arrays; the same
+   stage reached in the same state along many paths of a campaign is solved
+   once and its behaviour copied to every instance.
+4. **Assembly**: the behaviour of each part is mapped back to the full game
+   by the positions of its information sets' actions, the whole profile is
+   evaluated from scratch, and its regret is checked in the whole game and in
+   every proper subgame (:func:`subgame_perfection_regret`; identical reduced
+   subgames under identical behaviour are checked once) before it is returned.
 
 With ``all_equilibria`` the equilibria each subgame method returns (all pure
 ones for backward induction) are combined: every choice of equilibria below a
 subgame gives its own reduced subgame, up to ``max_equilibria`` in all.
 
-Payoffs of extracted subgames are totals along the whole path from the game's
-root (as in :attr:`policy.model.Numbers.leaf_payoff`); outcomes above the
-subgame add a constant per player, which changes no equilibrium.
+Payoffs of extracted subgames (:func:`subtree`) are totals along the whole
+path from the game's root (as in :attr:`policy.model.Numbers.leaf_payoff`);
+outcomes above the subgame add a constant per player, which changes no
+equilibrium (parts are shifted by such a constant, step 3).
 """
 
 from __future__ import annotations
