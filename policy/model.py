@@ -574,10 +574,20 @@ class Game:
             # Outcomes above terminals add up along the path, level by level.
             acc: npt.NDArray[Any] = np.full((self.num_nodes, n_players), zero, dtype=dtype)
             acc[with_outcome] = own
+            carries = np.zeros(self.num_nodes, dtype=bool)
+            carries[with_outcome] = True
             for start, stop in self.levels[1:]:
-                acc[start:stop] += acc[self.parent[start:stop]]
+                # A node without an outcome takes its parent's sums as they are
+                # (no arithmetic: in exact mode each addition makes a Fraction).
+                here = carries[start:stop]
+                above = acc[self.parent[start:stop]]
+                block = acc[start:stop]
+                block[here] += above[here]
+                block[~here] = above[~here]
             leaf_payoff = acc[self.terminals]
-            if exact:
+            # Bounded by the largest payoff expression times the outcomes on a path.
+            largest = max((abs(x) for x in vals[np.unique(table.payoff_index)].tolist()), default=0)
+            if exact and largest * len(self.levels) > MAX_MAGNITUDE:
                 # Each expression is within float range, but sums along a path
                 # need not be; past it, nothing could show or float-solve them.
                 big = np.abs(leaf_payoff) > MAX_MAGNITUDE

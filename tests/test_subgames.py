@@ -796,3 +796,210 @@ def test_perfection_regret_is_zero_exactly_when_every_subgame_is_nash(game, data
 def test_random_games_gambit_finds_no_regret_in_any_subgame(game):
     (eq,) = spe_subgames_solve(game, {}, solve=tiny_solve).equilibria
     assert_gambit_agrees_everywhere(game, {}, eq)
+
+
+# ---------------------------------------------------------------------------------
+# Subgames as games of their movers; identical subgames solved once
+# ---------------------------------------------------------------------------------
+def four_players_two_movers():
+    """Four players; C picks one of two simultaneous-move subgames, each played by two others.
+
+    Left (A and B, not constant-sum): A's payoffs [[3, 0], [0, 1]], B's
+    [[0, 1], [2, 0]]; the only equilibrium mixes, A up with 2/3, B left with
+    1/4, and is worth 7/12 to C. Right (D and B, zero-sum matching pennies,
+    1/2-1/2) is worth 1/2 to C. So C goes left; the SPE is unique.
+    """
+    game = build_game("Four players", ["A", "B", "C", "D"], [
+        decision("root", "C", left="l", right="r"),
+        decision("l", "A", up="lu", down="ld"),
+        decision("lu", "B", infoset="b_l", left="lul", right="lur"),
+        decision("ld", "B", infoset="b_l", left="ldl", right="ldr"),
+        terminal("lul", 3, 0, 1, 2), terminal("lur", 0, 1, 0, 0),
+        terminal("ldl", 0, 2, 2, 1), terminal("ldr", 1, 0, 1, 1),
+        decision("r", "D", heads="rh", tails="rt"),
+        decision("rh", "B", infoset="b_r", heads="rhh", tails="rht"),
+        decision("rt", "B", infoset="b_r", heads="rth", tails="rtt"),
+        terminal("rhh", 5, 1, 0, -1), terminal("rht", 5, -1, 1, 1),
+        terminal("rth", 5, -1, 1, 1), terminal("rtt", 5, 1, 0, -1),
+    ])
+    return game, {}
+
+
+class CountingSolve:
+    """The registry's solve, counting calls and recording each game's players and the method."""
+
+    def __init__(self):
+        from policy.solvers import _subgame_solver
+
+        self.inner = _subgame_solver
+        self.calls = []
+
+    def __call__(self, game, values, method, exact, all_equilibria=False):
+        self.calls.append((tuple(game.players), method))
+        return self.inner(game, values, method=method, exact=exact, all_equilibria=all_equilibria)
+
+
+def test_two_movers_among_four_players_go_to_the_two_player_methods_exactly():
+    # Before, a 4-player game's subgames went to logit, which is float only:
+    # exact spe failed with "floating-point probabilities".
+    game, values = four_players_two_movers()
+    counting = CountingSolve()
+    result = spe_subgames_solve(game, values, exact=True, solve=counting)
+    assert sorted(counting.calls) == [(("A", "B"), "lcp"), (("B", "D"), "lp")]
+    assert result.details["subgame_methods"] == {"l": "lcp", "r": "lp", "root": "backward induction"}
+    (eq,) = result.equilibria
+    assert eq.max_regret == 0
+    assert subgame_perfection_regret(game, game.numbers(values), eq.probabilities) == 0
+    assert eq.behavior["l"] == {"up": Fraction(2, 3), "down": Fraction(1, 3)}
+    assert eq.behavior["b_l"] == {"left": Fraction(1, 4), "right": Fraction(3, 4)}
+    assert eq.behavior["r"] == {"heads": Fraction(1, 2), "tails": Fraction(1, 2)}
+    assert eq.behavior["b_r"] == {"heads": Fraction(1, 2), "tails": Fraction(1, 2)}
+    assert eq.choice("root") == "left"
+    # The others' payoffs are carried up: A and B from the left subgame,
+    # C's 7/12 and D's from the left subgame's play.
+    assert eq.values == (Fraction(2, 3) * Fraction(1, 4) * 3 + Fraction(1, 3) * Fraction(3, 4),
+                         Fraction(2, 3) * Fraction(3, 4) + Fraction(1, 3) * Fraction(1, 4) * 2,
+                         Fraction(7, 12),
+                         Fraction(2, 3) * Fraction(1, 4) * 2 + Fraction(1, 3) * Fraction(1, 4)
+                         + Fraction(1, 3) * Fraction(3, 4))
+
+
+@needs_pygambit
+def test_four_players_two_movers_agree_with_gambit():
+    import pygambit
+
+    game, values = four_players_two_movers()
+    (eq,) = spe_subgames_solve(game, values, exact=True).equilibria
+    assert_gambit_agrees_everywhere(game, values, eq)
+    # Gambit's own lcp on the left subgame, as a game of its two movers.
+    two = build_game("left", ["A", "B"], [
+        decision("l", "A", up="lu", down="ld"),
+        decision("lu", "B", infoset="b_l", left="lul", right="lur"),
+        decision("ld", "B", infoset="b_l", left="ldl", right="ldr"),
+        terminal("lul", 3, 0), terminal("lur", 0, 1), terminal("ldl", 0, 2), terminal("ldr", 1, 0),
+    ])
+    g, actions = to_pygambit(two, {})
+    (theirs,) = pygambit.nash.lcp_solve(g, rational=True).equilibria
+    for s in ("l", "b_l"):
+        assert {a: Fraction(theirs[actions[(s, a)]]) for a in eq.behavior[s]} == eq.behavior[s]
+
+
+def test_a_forced_subgame_method_is_used_for_every_subgame():
+    game, values = four_players_two_movers()
+    counting = CountingSolve()
+    result = spe_subgames_solve(game, values, subgame_method="enummixed", solve=counting)
+    assert sorted(counting.calls) == [(("A", "B"), "enummixed"), (("B", "D"), "enummixed")]
+    assert result.details["subgame_method"] == "enummixed"
+    assert result.details["subgame_methods"]["l"] == "enummixed"
+    (eq,) = result.equilibria
+    assert eq.max_regret == 0 and eq.choice("root") == "left"
+
+
+def copies_of_one_subgame(copies: int = 3, big: int = 1):
+    """Chance picks one of ``copies`` plays of the left subgame above, each with its own payoffs added.
+
+    Copy k adds ``k * big`` to every payoff of every player (as a campaign
+    adds what earlier stages paid): the same subgame up to a constant per player.
+    """
+    specs = [chance("root", {f"c{k}": f"1/{copies}" for k in range(copies)},
+                    **{f"c{k}": f"k{k}" for k in range(copies)})]
+    base = {"ul": (3, 0, 1, 2), "ur": (0, 1, 0, 0), "dl": (0, 2, 2, 1), "dr": (1, 0, 1, 1)}
+    for k in range(copies):
+        specs += [
+            decision(f"k{k}", "A", infoset=f"a{k}", up=f"k{k}u", down=f"k{k}d"),
+            decision(f"k{k}u", "B", infoset=f"b{k}", left=f"k{k}ul", right=f"k{k}ur"),
+            decision(f"k{k}d", "B", infoset=f"b{k}", left=f"k{k}dl", right=f"k{k}dr"),
+        ]
+        specs += [terminal(f"k{k}{leaf}", *(x + k * big for x in pay)) for leaf, pay in base.items()]
+    return build_game("Copies", ["A", "B", "C", "D"], specs), {}
+
+
+@pytest.mark.parametrize("big", [1, 10**12], ids=["small", "beyond-int64-products"])
+def test_identical_subgames_are_solved_once_with_the_answer_of_each_alone(big):
+    game, values = copies_of_one_subgame(3, big)
+    counting = CountingSolve()
+    result = spe_subgames_solve(game, values, solve=counting)
+    assert counting.calls == [(("A", "B"), "lcp")]
+    assert result.details["solver_calls"] == 1
+    (eq,) = result.equilibria
+    assert eq.max_regret == 0
+    numbers = game.numbers(values)
+    assert subgame_perfection_regret(game, numbers, eq.probabilities) == 0
+    for k in range(3):  # each copy solved as a game of its own
+        alone = subtree(game, numbers, game.node(f"k{k}").index)
+        (own,) = spe_subgames_solve(alone, {}).equilibria
+        assert {s: eq.behavior[s] for s in alone.infosets} == own.behavior
+        assert eq.behavior[f"a{k}"] == {"up": Fraction(2, 3), "down": Fraction(1, 3)}
+
+
+def test_copies_that_differ_are_solved_apart():
+    game, values = copies_of_one_subgame(2)
+    # The second copy's B payoff after (down, left) changes: another subgame.
+    specs_game = build_game("Different", ["A", "B", "C", "D"], [
+        chance("root", {"c0": "1/2", "c1": "1/2"}, c0="k0", c1="k1"),
+        *[spec for name in ("k0", "k1") for spec in (
+            decision(name, "A", infoset=f"a{name}", up=f"{name}u", down=f"{name}d"),
+            decision(f"{name}u", "B", infoset=f"b{name}", left=f"{name}ul", right=f"{name}ur"),
+            decision(f"{name}d", "B", infoset=f"b{name}", left=f"{name}dl", right=f"{name}dr"),
+            terminal(f"{name}ul", 3, 0, 1, 2), terminal(f"{name}ur", 0, 1, 0, 0),
+            terminal(f"{name}dl", 0, 2 if name == "k0" else 3, 2, 1), terminal(f"{name}dr", 1, 0, 1, 1),
+        )],
+    ])
+    counting = CountingSolve()
+    result = spe_subgames_solve(specs_game, {}, solve=counting)
+    assert len(counting.calls) == 2
+    (eq,) = result.equilibria
+    assert eq.max_regret == 0
+    assert eq.behavior["ak0"]["up"] == Fraction(2, 3)
+    assert eq.behavior["ak1"]["up"] == Fraction(3, 4)  # B indifferent: 3(1 - p) = p
+
+
+def test_one_mover_among_four_players_is_a_decision_problem():
+    # A alone moves below chance, not seeing it: a decision problem, no Nash method.
+    game = build_game("One mover", ["A", "B", "C", "D"], [
+        decision("root", "C", play="sky", stop="s0"),
+        terminal("s0", 0, 0, 0, 0),
+        chance("sky", {"sun": "1/3", "rain": "2/3"}, sun="a_sun", rain="a_rain"),
+        decision("a_sun", "A", infoset="a", go="g1", stay="t1"),
+        decision("a_rain", "A", infoset="a", go="g2", stay="t2"),
+        terminal("g1", 3, 1, 1, 0), terminal("t1", 0, 0, -1, 0),
+        terminal("g2", 1, 0, 1, 5), terminal("t2", 1, 0, -1, 0),
+    ])
+    result = spe_subgames_solve(game, {}, solve=refuse)
+    assert result.details["subgame_methods"]["sky"] == "decision problem"
+    (eq,) = result.equilibria
+    assert eq.max_regret == 0
+    assert choices(eq) == {"root": "play", "a": "go"}
+    assert eq.values == (Fraction(5, 3), Fraction(1, 3), Fraction(1), Fraction(10, 3))
+
+
+@pytest.mark.parametrize("make", [four_players_two_movers, copies_of_one_subgame])
+def test_float_mode_of_subgames_of_their_movers_agrees_with_exact(make):
+    game, values = make()
+    (exact,) = spe_subgames_solve(game, values, exact=True).equilibria
+    result = spe_subgames_solve(game, values, exact=False)
+    (floats,) = result.equilibria
+    assert floats.max_regret <= FLOAT_TOL
+    assert np.allclose([float(p) for p in exact.probabilities], floats.probabilities, atol=FLOAT_TOL)
+    assert result.details["solver_calls"] == (2 if make is four_players_two_movers else 1)
+
+
+def test_every_copy_of_a_subgame_reports_its_own_ties():
+    # Three copies of one decision problem in which A is indifferent (go and
+    # stay are both worth 1 in expectation): one solve, three tied places.
+    specs = [chance("root", {f"c{k}": "1/3" for k in range(3)}, **{f"c{k}": f"sky{k}" for k in range(3)})]
+    for k in range(3):
+        specs += [
+            chance(f"sky{k}", {"sun": "1/2", "rain": "1/2"}, sun=f"sun{k}", rain=f"rain{k}"),
+            decision(f"sun{k}", "A", infoset=f"a{k}", go=f"g{k}s", stay=f"t{k}s"),
+            decision(f"rain{k}", "A", infoset=f"a{k}", go=f"g{k}r", stay=f"t{k}r"),
+            terminal(f"g{k}s", 2 + k, 0), terminal(f"t{k}s", 1 + k, 0),
+            terminal(f"g{k}r", 0 + k, 0), terminal(f"t{k}r", 1 + k, 0),
+        ]
+    game = build_game("Tied copies", ["A", "B"], specs)
+    result = spe_subgames_solve(game, {}, solve=refuse)
+    assert result.details["distinct"] == 2  # the copies, and the root
+    assert set(result.ties) == {"a0", "a1", "a2"}
+    assert any("not unique" in w for w in result.warnings)
+    (eq,) = result.equilibria
+    assert eq.max_regret == 0

@@ -185,6 +185,24 @@ def lp_solve(
     )
 
 
+def off_constant_sum(numbers: Numbers) -> list[int]:
+    """Terminals (by position) whose two payoffs add up to another sum than the first terminal's.
+
+    Exact sums are compared exactly; float sums at the scale of the payoffs
+    added (:mod:`policy.tolerances`). Empty for a constant-sum game.
+    """
+    pay = numbers.leaf_payoff
+    if not pay.shape[0]:
+        return []
+    sums = pay[:, 0] + pay[:, 1]
+    first = sums[0]
+    if numbers.exact:
+        return [k for k, s in enumerate(sums.tolist()) if s != first]
+    size = tolerances.magnitude(pay).sum(axis=1)
+    tol = tolerances.tolerance(FLOAT_TIE_TOLERANCE, np.maximum(size, size[0]))
+    return np.flatnonzero(np.abs(sums - first) > tol).tolist()
+
+
 def _constant_sum(game: Game, numbers: Numbers) -> Number:
     """The constant the payoffs of every terminal add up to, or :class:`SolverError`."""
     pay = numbers.leaf_payoff
@@ -192,13 +210,7 @@ def _constant_sum(game: Game, numbers: Numbers) -> Number:
         raise SolverError(f"{game.title!r} has no terminal nodes")
     sums = pay[:, 0] + pay[:, 1]
     first = sums[0]
-    if numbers.exact:
-        off = [k for k, s in enumerate(sums.tolist()) if s != first]
-    else:
-        # Each sum against the first, at the scale of the payoffs added.
-        size = tolerances.magnitude(pay).sum(axis=1)
-        tol = tolerances.tolerance(FLOAT_TIE_TOLERANCE, np.maximum(size, size[0]))
-        off = np.flatnonzero(np.abs(sums - first) > tol).tolist()
+    off = off_constant_sum(numbers)
     if off:
         names = game.node_names
         t0, t1 = int(game.terminals[0]), int(game.terminals[off[0]])

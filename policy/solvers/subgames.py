@@ -26,28 +26,40 @@ Steps:
    information set with several members; the children of any other root are
    roots or terminals, so between Nash roots the game has perfect information.
 2. **Deepest first**, at each Nash root and at the top of each
-   perfect-information region between them: take the subtree, with every
+   perfect-information region between them (a top with no decision below it,
+   a lottery, is left to the subgame above): take the subtree, with every
    subgame solved below it replaced by a terminal carrying that subgame's
-   equilibrium payoffs (:func:`subtree`), and solve it. A region has perfect
-   information and goes to backward induction
-   (:func:`policy.solvers.backward.spe_solve`), in one vectorised call however
-   large. A Nash root's reduced subgame goes to a Nash method (``lcp`` for two
-   players, ``logit`` otherwise, or ``subgame_method``); when one player alone
-   moves in it, it is a decision problem, solved exactly here by choosing, at
-   each information set from the deepest up, the action with the best
-   chance-weighted value.
-4. **Assembly**: the behaviour of each subgame is mapped back to the full game
-   by information set name and action label, the whole profile is evaluated
-   from scratch, and its regret is checked in the whole game and in every proper
-   subgame (:func:`subgame_perfection_regret`) before it is returned.
+   equilibrium payoffs (a *part*: :class:`_Shape` and :func:`_part_numbers`,
+   arrays only), and solve it. A region has perfect information and goes to
+   backward induction (:func:`policy.solvers.backward.spe_solve`), in one
+   vectorised call however large. A Nash root's part is a game of the players
+   who move in it: when one player alone moves, it is a decision problem,
+   solved exactly here by choosing, at each information set from the deepest
+   up, the action with the best chance-weighted value; with two, the game of
+   those two goes to ``lp`` if their payoffs add up to a constant there, else
+   ``lcp`` (the ``auto`` rule), the others' payoffs carried along by
+   evaluating its equilibrium in the part; with three or more, to ``logit``;
+   ``subgame_method`` overrides the Nash method.
+3. **Identical parts once**: a part is keyed by its tree (kinds, children,
+   movers, the pattern of its information sets) and its numbers (payoffs
+   shifted per player by those of its first terminal, which changes no
+   equilibrium, and chance probabilities), all as bytes of arrays; the same
+   stage reached in the same state along many paths of a campaign is solved
+   once and its behaviour copied to every instance.
+4. **Assembly**: the behaviour of each part is mapped back to the full game
+   by the positions of its information sets' actions, the whole profile is
+   evaluated from scratch, and its regret is checked in the whole game and in
+   every proper subgame (:func:`subgame_perfection_regret`; identical reduced
+   subgames under identical behaviour are checked once) before it is returned.
 
 With ``all_equilibria`` the equilibria each subgame method returns (all pure
 ones for backward induction) are combined: every choice of equilibria below a
 subgame gives its own reduced subgame, up to ``max_equilibria`` in all.
 
-Payoffs of extracted subgames are totals along the whole path from the game's
-root (as in :attr:`policy.model.Numbers.leaf_payoff`); outcomes above the
-subgame add a constant per player, which changes no equilibrium.
+Payoffs of extracted subgames (:func:`subtree`) are totals along the whole
+path from the game's root (as in :attr:`policy.model.Numbers.leaf_payoff`);
+outcomes above the subgame add a constant per player, which changes no
+equilibrium (parts are shifted by such a constant, step 3).
 """
 
 from __future__ import annotations
@@ -304,13 +316,313 @@ def _require_closed(game: Game, order: npt.NDArray[np.int64]) -> None:
             )
 
 
-def _positions(game: Game, sub: Game) -> npt.NDArray[np.int64]:
-    """For each action position of ``sub``, its position in ``game``'s behaviour vector."""
-    pos = np.zeros(sub.num_actions, dtype=np.int64)
-    for s in sub.infosets.values():
-        whole = game.infosets[s.name]
-        pos[s.offset : s.offset + len(s.actions)] = whole.offset + np.arange(len(s.actions))
-    return pos
+# ---------------------------------------------------------------------------------
+# Parts: the reduced subgame of a task, as arrays, and its key
+# ---------------------------------------------------------------------------------
+def _tasks(game: Game, structure: _Structure) -> npt.NDArray[np.bool_]:
+    """The roots solved one by one: Nash roots, and the tops of perfect-information regions.
+
+    A top is a plain root whose parent is not a plain root. A top with no
+    decision node below it (chance and terminals only: a lottery) is left to
+    the task above it, which values it by expectation; the game's root is
+    always a task.
+    """
+    plain = structure.plain
+    top = plain.copy()
+    top[1:] &= ~plain[game.parent[1:]]
+    decides = (game.kind == NodeKind.DECISION).astype(np.int64)
+    _fold_up(game, decides, np.maximum)
+    task = structure.nash | (top & (decides > 0))
+    task[0] = game.kind[0] != NodeKind.TERMINAL
+    return task
+
+
+class _Parts:
+    """The tasks of a game and the shape of each one's reduced subgame, made once and shared.
+
+    Every task's nodes come from one pass: each node belongs to the nearest
+    task strictly above it (the tasks below a task are its cut terminals), so
+    a stable sort by that task gives every part's nodes in breadth-first order.
+    """
+
+    def __init__(self, game: Game, structure: _Structure, numbers: Numbers) -> None:
+        self.game = game
+        self.numbers = numbers
+        self._numbers: dict[tuple[Any, ...], _PartNumbers] = {}
+        self.ratios: tuple[Any, Any] | None = None
+        if numbers.exact:
+            leaf = _ratios(numbers.leaf_payoff.ravel().tolist())
+            edge = _ratios(numbers.edge_prob.tolist())
+            if leaf is not None and edge is not None:
+                shape = numbers.leaf_payoff.shape
+                self.ratios = ((leaf[0].reshape(shape), leaf[1].reshape(shape)), edge)
+        self.task = _tasks(game, structure)
+        owner = np.full(game.num_nodes, -1, dtype=np.int64)
+        for start, stop in game.levels[1:]:
+            up = game.parent[start:stop]
+            owner[start:stop] = np.where(self.task[up], up, owner[up])
+        self._by_owner = np.argsort(owner, kind="stable")
+        self._owner_sorted = owner[self._by_owner]
+        self._shapes: dict[int, _Shape] = {}
+
+    def roots(self) -> list[int]:
+        """The tasks, deepest first (every task's tasks below come before it)."""
+        return np.flatnonzero(self.task)[::-1].tolist()
+
+    def shape(self, root: int) -> _Shape:
+        got = self._shapes.get(root)
+        if got is None:
+            lo, hi = np.searchsorted(self._owner_sorted, [root, root + 1])
+            order = np.concatenate(([root], self._by_owner[lo:hi]))
+            got = self._shapes[root] = _shape(self.game, order)
+        return got
+
+    def numbers_of(self, root: int, cut_values: Sequence[Sequence[Number]] | Array) -> _PartNumbers:
+        """:func:`_part_numbers` of ``root``'s part, kept.
+
+        The check of a profile asks again for the parts the solve made, with
+        the cut values it finds (equal to those the solve chose when the
+        profile is right): a pure function of them, so it is looked up.
+        """
+        flat = np.asarray(cut_values, dtype=object).ravel().tolist() if len(cut_values) else []
+        key = (root, *flat)
+        got = self._numbers.get(key)
+        if got is None:
+            got = self._numbers[key] = _part_numbers(
+                self.game, self.numbers, self.shape(root), cut_values, shift=root > 0, ratios=self.ratios
+            )
+        return got
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """The tree of one task's reduced subgame, without its numbers.
+
+    ``order`` are the nodes of the game in it (breadth-first; the subtree of
+    the task's root down to the tasks below, which become terminals, ``cut``).
+    Information sets are numbered in the order their first member comes, as
+    :func:`policy.model.game_from_arrays` numbers them, so a behaviour vector
+    of the part's game maps to the whole game's by ``positions``. ``key``
+    holds the arrays that make two parts the same tree (kind, children,
+    movers, information-set pattern), as bytes.
+    """
+
+    order: npt.NDArray[np.int64]
+    cut: npt.NDArray[np.bool_]
+    kind: npt.NDArray[np.int8]
+    num_children: npt.NDArray[np.int32]
+    player: npt.NDArray[np.int32]
+    local_set: npt.NDArray[np.int64]
+    positions: npt.NDArray[np.int64]
+    leaf_rows: npt.NDArray[np.int64]
+    """Rows in ``Numbers.leaf_payoff`` of the part's terminals that are the game's (-1: cut)."""
+    movers: tuple[int, ...]
+    perfect_information: bool
+    key: bytes
+
+    @property
+    def cuts(self) -> list[int]:
+        """The game's nodes where the part is cut (roots of tasks below), in order."""
+        return self.order[self.cut].tolist()
+
+
+def _shape(game: Game, order: npt.NDArray[np.int64]) -> _Shape:
+    """The :class:`_Shape` of the part on ``order``; tasks below the first node become terminals.
+
+    ``order`` comes from :func:`_walk` with the tasks as stops: the nodes that
+    are not terminals but have no child in ``order`` are exactly the cuts.
+    """
+    n = len(order)
+    kind = game.kind[order]
+    counts = game.num_children[order]
+    # Children counted in the part: a cut keeps its kind in the game but none of its children.
+    inside = np.bincount(np.searchsorted(order, game.parent[order[1:]]), minlength=n)
+    cut = (kind != NodeKind.TERMINAL) & (inside == 0)
+    cut[0] = False
+    kind = np.where(cut, np.int8(NodeKind.TERMINAL), kind).astype(np.int8)
+    num_children = np.where(cut, 0, counts).astype(np.int32)
+    player = np.where(kind == NodeKind.DECISION, game.player[order], -1).astype(np.int32)
+    decision = np.flatnonzero(kind == NodeKind.DECISION)
+    global_sets = game.infoset[order[decision]].astype(np.int64)
+    uniq, first, inverse = np.unique(global_sets, return_index=True, return_inverse=True)
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))
+    local_set = np.full(n, -1, dtype=np.int64)
+    local_set[decision] = rank[inverse]
+    sets_in_order = uniq[np.argsort(first, kind="stable")]
+    widths = game.num_children[game.infoset_first_member[sets_in_order]].astype(np.int64)
+    starts = np.cumsum(widths) - widths
+    total = int(widths.sum())
+    positions = np.repeat(game.infoset_offsets[sets_in_order], widths) + (
+        np.arange(total) - np.repeat(starts, widths)
+    )
+    terminal = kind == NodeKind.TERMINAL
+    leaf_rows = np.full(int(terminal.sum()), -1, dtype=np.int64)
+    own = ~cut[terminal]
+    leaf_rows[own] = np.searchsorted(game.terminals, order[terminal][own])
+    members = np.bincount(local_set[decision], minlength=len(uniq)) if decision.size else decision
+    key = b"".join(
+        (kind.tobytes(), num_children.tobytes(), player.tobytes(), local_set.tobytes())
+    )
+    return _Shape(
+        order=order,
+        cut=cut,
+        kind=kind,
+        num_children=num_children,
+        player=player,
+        local_set=local_set,
+        positions=positions,
+        leaf_rows=leaf_rows,
+        movers=tuple(sorted(set(player[decision].tolist()))),
+        perfect_information=not decision.size or int(members.max()) <= 1,
+        key=key,
+    )
+
+
+#: Numerators and denominators below this fit int64 products (cross-multiplying two of them).
+_SMALL = 2**31
+
+
+def _ratios(values: Sequence[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """Numerators and denominators of exact numbers as int64 arrays, or None if one is too large."""
+    num = [x.numerator for x in values]
+    den = [x.denominator for x in values]
+    if num and (max(map(abs, num)) >= _SMALL or max(den) >= _SMALL):
+        return None
+    return np.array(num, dtype=np.int64), np.array(den, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _PartNumbers:
+    """A part's payoffs (per terminal of the part, shifted by ``shift``) and chance probabilities.
+
+    Payoffs are totals from the game's root; each player's are shifted by the
+    payoff of the part's first terminal, a constant per player that changes no
+    equilibrium (at the game's root the shift is 0). Two copies of one stage
+    reached along different paths then have the same numbers. ``key`` holds
+    those numbers as bytes (numerators and denominators in lowest terms,
+    exact; float64, float), or as a tuple when they are too large for int64.
+    """
+
+    shift: tuple[Number, ...]
+    edge_prob: Array
+    key: bytes | tuple[Any, ...]
+    _payoff: Callable[[], Array]
+
+    @property
+    def payoff(self) -> Array:
+        """The shifted payoffs, made when a part is solved (not for a copy found in the memo)."""
+        return self._payoff()
+
+
+def _part_numbers(
+    game: Game,
+    numbers: Numbers,
+    shape: _Shape,
+    cut_values: Sequence[Sequence[Number]] | Array,
+    shift: bool,
+    ratios: tuple[Any, Any] | None = None,
+) -> _PartNumbers:
+    """The numbers of ``shape`` with the cut terminals worth ``cut_values`` (in order).
+
+    ``ratios`` are the game's leaf payoffs and edge probabilities as int64
+    numerators and denominators (:func:`_ratios`), when exact and small enough:
+    the shift and the key are then array arithmetic, with no ``Fraction`` made.
+    """
+    exact = numbers.exact
+    n_players = len(game.players)
+    rows = shape.leaf_rows
+    own = rows >= 0
+    edge_prob = numbers.edge_prob[shape.order]
+    cut = np.asarray(cut_values, dtype=object if exact else np.float64).reshape(-1, n_players)
+    if exact and ratios is not None:
+        (leaf_num, leaf_den), (edge_num, edge_den) = ratios
+        cut_ratios = _ratios(cut.ravel().tolist()) if len(cut) else None
+        if cut_ratios is not None or not len(cut):
+            num = np.empty((len(rows), n_players), dtype=np.int64)
+            den = np.empty((len(rows), n_players), dtype=np.int64)
+            num[own] = leaf_num[rows[own]]
+            den[own] = leaf_den[rows[own]]
+            if cut_ratios is not None:
+                num[~own] = cut_ratios[0].reshape(-1, n_players)
+                den[~own] = cut_ratios[1].reshape(-1, n_players)
+            first = numbers.leaf_payoff[rows[0]] if own[0] else cut[0]
+            base: tuple[Number, ...] = tuple(first.tolist()) if shift else (Fraction(0),) * n_players
+            if shift:
+                num, den = num * den[0] - num[0] * den, den * den[0]
+                common = np.gcd(num, den)
+                num //= common
+                den //= common
+            kids = shape.order[1:]
+            packed = b"".join((num.tobytes(), den.tobytes(), edge_num[kids].tobytes(), edge_den[kids].tobytes()))
+
+            def fractions() -> Array:
+                out = np.empty(num.shape, dtype=object)
+                out.ravel()[:] = [Fraction(a, b) for a, b in zip(num.ravel().tolist(), den.ravel().tolist(), strict=True)]
+                return out
+
+            return _PartNumbers(shift=base, edge_prob=edge_prob, key=packed, _payoff=fractions)
+    payoff = np.empty((len(rows), n_players), dtype=object if exact else np.float64)
+    payoff[own] = numbers.leaf_payoff[rows[own]]
+    if len(cut):
+        payoff[~own] = cut
+    if shift:
+        row = payoff[0].copy()
+        payoff = payoff - row
+        base = tuple(row.tolist())
+    else:
+        base = (Fraction(0),) * n_players if exact else (0.0,) * n_players
+    if exact:
+        key: bytes | tuple[Any, ...] = (*payoff.ravel().tolist(), *edge_prob[1:].tolist())
+    else:
+        key = payoff.tobytes() + edge_prob[1:].tobytes()
+    shifted = payoff
+    return _PartNumbers(shift=base, edge_prob=edge_prob, key=key, _payoff=lambda: shifted)
+
+
+def _part_game(
+    game: Game, shape: _Shape, part: _PartNumbers, players: Sequence[int] | None = None
+) -> Game:
+    """The part as a game of its own with numeric payoffs, names kept from the game.
+
+    ``players`` (indices in the game) keeps only those players, renumbered in
+    that order; by default all.
+    """
+    order = shape.order
+    keep = list(range(len(game.players))) if players is None else list(players)
+    player = shape.player
+    if players is not None:
+        remap = np.full(len(game.players), -1, dtype=np.int32)
+        remap[keep] = np.arange(len(keep), dtype=np.int32)
+        player = np.where(player >= 0, remap[np.maximum(player, 0)], -1).astype(np.int32)
+    chance = np.flatnonzero(shape.kind == NodeKind.CHANCE)
+    first_local = np.searchsorted(order, game.first_child[order[chance]])
+    probabilities = {
+        int(c): part.edge_prob[f : f + int(shape.num_children[c])].tolist()
+        for c, f in zip(chance.tolist(), first_local.tolist(), strict=True)
+    }
+    set_names: list[str | None] = [None] * len(order)
+    for i in np.flatnonzero(shape.kind == NodeKind.DECISION).tolist():
+        set_names[i] = game.infosets.at(int(game.infoset[order[i]])).name
+    names = [game.node_names[v] for v in order.tolist()]
+    labels = [""] + [game.action_label[v] for v in order[1:].tolist()]
+    title = f"{game.title}: subgame at {names[0]}" if order[0] else game.title
+    try:
+        return game_from_arrays(
+            title,
+            [game.players.at(i).label for i in keep],
+            shape.num_children,
+            shape.kind,
+            player,
+            part.payoff[:, keep].tolist(),
+            probabilities=probabilities,
+            infoset_names=set_names,
+            node_names=names,
+            action_labels=labels,
+            origin=game.origin,
+        )
+    except (GameError, ExprError) as err:  # e.g. a payoff too long to write as a number
+        raise SolverError(f"cannot build the subgame at {names[0]!r}: {err}") from None
 
 
 # ---------------------------------------------------------------------------------
@@ -323,14 +635,16 @@ def _perfection_regret(
     weight: Array,
     values: Array,
     structure: _Structure,
+    parts: _Parts | None = None,
 ) -> Regret:
     """The worst regret over proper subgames, and the root of the subgame where it fails worst.
 
-    With ``structure`` bound, a :data:`~policy.solvers.verify.RegretCheck`. In
-    float mode each regret is judged per player at the magnitude of the values
-    compared (:mod:`policy.tolerances`): a one-node gain at the largest
-    magnitude among the node's children for its mover, a subgame's Nash
-    regret as :func:`policy.solvers.verify.nash_regret_check` judges it.
+    With ``structure`` (and optionally the game's ``parts``) bound, a
+    :data:`~policy.solvers.verify.RegretCheck`. In float mode each regret is
+    judged per player at the magnitude of the values compared
+    (:mod:`policy.tolerances`): a one-node gain at the largest magnitude among
+    the node's children for its mover, a subgame's Nash regret as
+    :func:`policy.solvers.verify.nash_regret_check` judges it.
     """
     zero: Number = Fraction(0) if numbers.exact else 0.0
     worst, where, excess = zero, -1, zero
@@ -346,15 +660,31 @@ def _perfection_regret(
         over = gains if scale is None else gains - regret_tolerance(scale)
         k = int(np.argmax(over[plain]))
         worst, where, excess = gains[plain].max(), int(decision[plain][k]), over[plain][k]
-    probs = list(probabilities)
-    nowhere = np.zeros(game.num_nodes, dtype=bool)
+    # A Nash root's subgame is Nash, once every proper subgame below it is,
+    # exactly when no player gains by deviating in its reduced game (the
+    # subgames below replaced by what the profile gives there): a deviation
+    # inside a subgame below gains nothing there, so dropping it loses
+    # nothing. Identical reduced games under identical behaviour are checked once.
+    if parts is None or parts.numbers is not numbers:
+        parts = _Parts(game, structure, numbers)
+    probs = np.array(list(probabilities), dtype=object if numbers.exact else np.float64)
+    ratios = _ratios(probs.tolist()) if numbers.exact else None
+    checked: dict[tuple[Any, ...], Regret] = {}
     for r in np.flatnonzero(structure.nash).tolist():
-        if r == 0:
-            found = nash_regret_check(game, numbers, probs)
+        shape = parts.shape(r)
+        part = parts.numbers_of(r, values[shape.order[shape.cut]])
+        local = probs[shape.positions].tolist()
+        if ratios is not None:
+            behaviour: tuple[Any, ...] = (ratios[0][shape.positions].tobytes(), ratios[1][shape.positions].tobytes())
+        elif numbers.exact:
+            behaviour = tuple(local)
         else:
-            sub = _cut_game(game, numbers, _walk(game, r, nowhere), {})
-            sub_probs = [probs[i] for i in _positions(game, sub).tolist()]
-            found = nash_regret_check(sub, sub.numbers({}, numbers.exact), sub_probs)
+            behaviour = (probs[shape.positions].tobytes(),)
+        key = (shape.key, part.key, *behaviour)
+        found = checked.get(key)
+        if found is None:
+            sub = _part_game(game, shape, part)
+            found = checked[key] = nash_regret_check(sub, sub.numbers({}, numbers.exact), local)
         worst = max(worst, found.regret)
         if where < 0 or found.excess > excess:
             where, excess = r, found.excess
@@ -366,10 +696,11 @@ def subgame_perfection_regret(
 ) -> Number:
     """How far the profile is from subgame-perfect: 0 exactly when it is.
 
-    The largest of: the Nash regret of the profile in the subgame of each Nash
-    root (the smallest subgame holding some information set with several
-    members; :func:`policy.solvers.verify.behavior_regret`), and the one-node
-    deviation gain at every other root. By induction from the deepest subgame
+    The largest of: the Nash regret of the profile in the reduced subgame of
+    each Nash root (the smallest subgame holding some information set with
+    several members, with the proper subgames below it replaced by their
+    values under the profile; :func:`policy.solvers.verify.behavior_regret`),
+    and the one-node deviation gain at every other root. By induction from the deepest subgame
     up (one-shot deviation principle), the profile is Nash in every proper
     subgame, the whole game included, exactly when all of these are 0. For a
     game of perfect information this is :func:`policy.solvers.verify.subgame_regret`.
@@ -400,17 +731,19 @@ class _Alternative:
 class _Log:
     """What the subgame methods said: tied places, and each warning with the subgames it came from."""
 
-    ties: list[str] = field(default_factory=list)
+    _ties: dict[str, None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    per_subgame: dict[str, list[str]] = field(default_factory=dict)
+    per_subgame: dict[str, dict[str, None]] = field(default_factory=dict)
+
+    @property
+    def ties(self) -> list[str]:
+        return list(self._ties)
 
     def subgame_warning(self, subgame: str, message: str) -> None:
-        where = self.per_subgame.setdefault(message, [])
-        if subgame not in where:
-            where.append(subgame)
+        self.per_subgame.setdefault(message, {})[subgame] = None
 
     def add_ties(self, places: Sequence[str]) -> None:
-        self.ties.extend(t for t in places if t not in self.ties)
+        self._ties.update(dict.fromkeys(places))
 
     def all_warnings(self, all_equilibria: bool) -> tuple[str, ...]:
         out = []
@@ -421,7 +754,8 @@ class _Log:
                 f"or node(s) ({shown})"
                 + ("" if all_equilibria else "; --all combines the alternatives found")
             )
-        for message, where in self.per_subgame.items():
+        for message, subgames in self.per_subgame.items():
+            where = list(subgames)
             shown = ", ".join(repr(w) for w in where[:5]) + (" ..." if len(where) > 5 else "")
             label = "subgame at" if len(where) == 1 else f"{len(where)} subgames at"
             out.append(f"{label} {shown}: {message}")
@@ -448,17 +782,23 @@ def spe_subgames_solve(
         The value of every parameter the game uses.
     exact
         Rational arithmetic (``Fraction``) if True, float64 otherwise. Exact mode
-        needs an exact ``subgame_method`` wherever two or more players move in an
-        imperfect-information subgame.
+        needs an exact ``subgame_method`` wherever three or more players move in
+        an imperfect-information subgame.
     all_equilibria
         Combine every equilibrium the subgame methods return (each asked with
         ``all_equilibria=True``), up to ``max_equilibria``.
     subgame_method
-        The Nash method for imperfect-information subgames; default ``"lcp"``
-        for two players, ``"logit"`` otherwise.
+        The Nash method for every imperfect-information subgame where two or
+        more players move. By default each such subgame is a game of the
+        players who move in it: with two, ``lp`` if their payoffs add up to a
+        constant there, else ``lcp`` (the ``auto`` rule); with three or more,
+        ``logit``. Where one player alone moves, the subgame is a decision
+        problem, solved exactly here whatever the method.
     solve
         ``solve(game, values, method=..., exact=..., all_equilibria=...)``
         returning a :class:`SolveResult`; default :func:`policy.solvers.solve`.
+    max_equilibria
+        With ``all_equilibria``, stop with an error beyond this many.
 
     Returns
     -------
@@ -467,9 +807,15 @@ def spe_subgames_solve(
         regret (exact) or each player's regret within ``tolerances.REGRET``
         times the magnitude of the values compared (float; see
         :mod:`policy.tolerances`) in the whole game and in every proper
-        subgame; ``max_regret`` is the largest regret (absolute). ``details`` has
-        ``subgame_method`` and ``subgames`` (root node names of the subgames
-        solved, deepest first).
+        subgame; ``max_regret`` is the largest regret (absolute). ``details``:
+        ``subgame_method`` (the method asked for, or ``"auto"``), ``subgames``
+        (root node names of the subgames solved, deepest first),
+        ``subgame_methods`` (root name -> the method that chose its
+        equilibrium: ``lcp``, ``lp``, ``logit``, ..., ``decision problem``, or
+        ``backward induction``; where a subgame has several equilibria, this
+        says which method picked the one returned), ``solver_calls`` (subgames
+        handed to a Nash method) and ``distinct`` (different reduced subgames
+        solved; identical copies are solved once).
 
     Raises
     ------
@@ -481,44 +827,57 @@ def spe_subgames_solve(
         return spe_solve(game, values, exact=exact, all_equilibria=all_equilibria,
                          max_equilibria=max_equilibria)
     numbers = game.numbers(values, exact=exact)
-    method = subgame_method or ("lcp" if len(game.players) == 2 else "logit")
     if solve is None:
         from policy.solvers import solve as registry_solve
 
         solve = registry_solve
     structure = _structure(game)
-    # Tasks: the Nash roots, and the tops of the perfect-information regions
-    # between them (plain roots whose parent is not a plain root).
-    plain = structure.plain
-    top = plain.copy()
-    top[1:] &= ~plain[game.parent[1:]]
-    task = structure.nash | top
+    parts = _Parts(game, structure, numbers)
     log = _Log()
     alternatives: dict[int, list[_Alternative]] = {}
     solved: list[str] = []
-    for r in np.flatnonzero(task)[::-1].tolist():
-        order = _walk(game, r, task)
-        cuts = [v for v in order[1:].tolist() if task[v]]
+    used: dict[str, str] = {}
+    # Reduced subgames already solved, by tree and numbers: the same stage in
+    # the same state at many places of a campaign is solved once.
+    memo: dict[tuple[bytes, bytes | tuple[Any, ...]], _Solved] = {}
+    counter = _Counter()
+    for r in parts.roots():
+        shape = parts.shape(r)
+        cuts = shape.cuts
         options = [alternatives[c] for c in cuts]
         combos = prod(len(o) for o in options)
         if combos > max_equilibria:
             raise _too_many(game, r, combos, max_equilibria)
         found: list[_Alternative] = []
+        pos = shape.positions.tolist()
+        name = game.node_names[r]
         for combo in product(*(range(len(o)) for o in options)):
-            payoff = {c: options[j][k].values for j, (c, k) in enumerate(zip(cuts, combo, strict=True))}
-            sub = _cut_game(game, numbers, order, payoff)
-            pos = _positions(game, sub).tolist()
+            part = parts.numbers_of(r, [options[j][k].values for j, k in enumerate(combo)])
+            key = (shape.key, part.key)
+            answer = memo.get(key)
+            if answer is None:
+                answer = memo[key] = _solve_part(
+                    game, shape, part, name, subgame_method, exact, all_equilibria, solve,
+                    max_equilibria, counter,
+                )
+            used[name] = answer.method
+            answer.report(game, shape, name, log)
             below = tuple(zip(cuts, combo, strict=True))
-            for probs, vals in _solve_part(sub, method, exact, all_equilibria, solve, max_equilibria, log):
+            for probs, vals in answer.equilibria:
                 found.append(
-                    _Alternative(tuple(vals), tuple(zip(pos, probs, strict=True)), below)
+                    _Alternative(
+                        tuple(v + s for v, s in zip(vals, part.shift, strict=True)),
+                        tuple(zip(pos, probs, strict=True)),
+                        below,
+                    )
                 )
             if len(found) > max_equilibria:
                 raise _too_many(game, r, len(found), max_equilibria)
         alternatives[r] = found
-        solved.append(game.node_names[r])
+        solved.append(name)
     profiles = _assemble(game, alternatives, exact)
-    equilibria = _verified(game, numbers, profiles, structure, method, all_equilibria, log)
+    equilibria = _verified(game, numbers, profiles, structure, parts, subgame_method or "auto",
+                           all_equilibria, log)
     return SolveResult(
         game=game,
         method="spe",
@@ -527,7 +886,13 @@ def spe_subgames_solve(
         equilibria=equilibria,
         warnings=log.all_warnings(all_equilibria),
         ties=tuple(log.ties),
-        details={"subgame_method": method, "subgames": tuple(solved)},
+        details={
+            "subgame_method": subgame_method or "auto",
+            "subgames": tuple(solved),
+            "subgame_methods": used,
+            "solver_calls": counter.calls,
+            "distinct": len(memo),
+        },
     )
 
 
@@ -538,36 +903,102 @@ def _too_many(game: Game, root: int, count: int, limit: int) -> SolverError:
     )
 
 
+@dataclass(frozen=True)
+class _Solved:
+    """The equilibria of one reduced subgame (behaviour of the part, payoffs at its root, shifted).
+
+    ``warnings`` are what its method said; ``ties`` the places where movers
+    were indifferent, as ("set", local information set) or ("node", local
+    node), so that every identical copy reports its own.
+    """
+
+    equilibria: list[tuple[list[Number], list[Number]]]
+    method: str
+    warnings: tuple[str, ...] = ()
+    ties: tuple[tuple[str, int], ...] = ()
+
+    def report(self, game: Game, shape: _Shape, name: str, log: _Log) -> None:
+        """Log this part's warnings and ties for the copy of it whose shape is ``shape``."""
+        for w in self.warnings:
+            log.subgame_warning(name, w)
+        if not self.ties:
+            return
+        places = []
+        for what, local in self.ties:
+            if what == "set":
+                member = int(shape.order[int(np.flatnonzero(shape.local_set == local)[0])])
+                places.append(game.infosets.at(int(game.infoset[member])).name)
+            else:
+                places.append(game.node_names[int(shape.order[local])])
+        log.add_ties(places)
+
+
+def _local_ties(sub: Game, places: Sequence[str]) -> tuple[tuple[str, int], ...]:
+    """Tie places of a part's game (information set or node names) by local index."""
+    out = []
+    for place in places:
+        if place in sub.infosets:
+            out.append(("set", sub.infosets.index(place)))
+        else:
+            out.append(("node", sub.node(place).index))
+    return tuple(out)
+
+
+@dataclass
+class _Counter:
+    """How many subgames went to a Nash method (``solve``)."""
+
+    calls: int = 0
+
+
+def _nash_method(sub: Game, exact: bool) -> str:
+    """The ``auto`` rule for a subgame of two players: ``lp`` if constant-sum at these numbers, else ``lcp``."""
+    from policy.solvers.lp import off_constant_sum
+
+    return "lcp" if off_constant_sum(sub.numbers({}, exact)) else "lp"
+
+
 def _solve_part(
-    sub: Game,
-    method: str,
+    game: Game,
+    shape: _Shape,
+    part: _PartNumbers,
+    name: str,
+    subgame_method: str | None,
     exact: bool,
     all_equilibria: bool,
     solve: SubgameSolver,
     limit: int,
-    log: _Log,
-) -> list[tuple[list[Number], list[Number]]]:
-    """Equilibria of one reduced subgame as (behaviour vector, payoffs at its root)."""
-    name = sub.node_names[0]
+    counter: _Counter,
+) -> _Solved:
+    """Equilibria of one reduced subgame as (behaviour vector, payoffs at its root).
+
+    Perfect information: backward induction. One mover: a decision problem.
+    Two movers: the game of those two alone goes to the Nash method (the
+    others' payoffs are carried by evaluating its equilibria in the part with
+    every player). Three or more: the part as it is.
+    """
+    sub = _part_game(game, shape, part)
     nums = sub.numbers({}, exact)
-    movers = set(sub.player[sub.kind == NodeKind.DECISION].tolist())
-    if sub.is_perfect_information:
+    movers = shape.movers
+    warnings: list[str] = []
+    if shape.perfect_information:
         result = spe_solve(sub, {}, exact=exact, all_equilibria=all_equilibria, max_equilibria=limit)
-        log.add_ties(result.ties)
-        return [(list(e.probabilities), list(e.values)) for e in result.equilibria]
+        return _Solved([(list(e.probabilities), list(e.values)) for e in result.equilibria],
+                       "backward induction", ties=_local_ties(sub, result.ties))
     if len(movers) == 1:
-        probs, ties = _decision_problem(sub, nums, movers.pop())
-        log.add_ties(ties)
+        probs, ties = _decision_problem(sub, nums, movers[0])
         candidates = [probs]
         used = "decision problem"
     else:
+        nash = _part_game(game, shape, part, movers) if len(movers) == 2 else sub
+        method = subgame_method or (_nash_method(nash, exact) if len(movers) == 2 else "logit")
+        counter.calls += 1
         try:
-            result = solve(sub, {}, method=method, exact=exact, all_equilibria=all_equilibria)
+            result = solve(nash, {}, method=method, exact=exact, all_equilibria=all_equilibria)
         except SolverError as err:
             raise SolverError(f"subgame at {name!r}: {err}") from None
-        for w in result.warnings:
-            log.subgame_warning(name, w)
-        log.add_ties(result.ties)
+        warnings.extend(result.warnings)
+        ties = list(result.ties)
         candidates = [_coerce(e.probabilities, exact, method, name) for e in result.equilibria]
         if not all_equilibria:
             candidates = candidates[:1]
@@ -587,17 +1018,16 @@ def _solve_part(
             continue
         out.append((probs, list(eq.values)))
     if worst is not None:
-        log.subgame_warning(
-            name,
+        warnings.append(
             f"dropped {len(candidates) - len(out)} profile(s) of the {used} method "
-            f"with regret up to {worst}",
+            f"with regret up to {worst}"
         )
     if not out:
         raise SolverError(
             f"subgame at {name!r}: the {used} method found no equilibrium that passes "
             f"verification; try another subgame method"
         )
-    return out
+    return _Solved(out, used, tuple(warnings), _local_ties(sub, ties))
 
 
 def _coerce(probabilities: Sequence[Any], exact: bool, method: str, where: str) -> list[Number]:
@@ -700,6 +1130,7 @@ def _verified(
     numbers: Numbers,
     profiles: list[list[Number]],
     structure: _Structure,
+    parts: _Parts,
     method: str,
     all_equilibria: bool,
     log: _Log,
@@ -707,7 +1138,7 @@ def _verified(
     """Evaluate each assembled profile from scratch; keep those that are subgame-perfect."""
     kept: list[Equilibrium] = []
     failures: list[tuple[Number, int]] = []
-    check: RegretCheck = functools.partial(_perfection_regret, structure=structure)
+    check: RegretCheck = functools.partial(_perfection_regret, structure=structure, parts=parts)
     for probs in profiles:
         try:
             eq = verified_equilibrium(game, numbers, probs, check=check)

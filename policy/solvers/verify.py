@@ -119,16 +119,62 @@ def _expectations(game: Game, leaf: Array, weight: Array, exact: bool) -> Array:
                 values[n] = (weight[k0:k1, None] * values[k0:k1]).sum(axis=0)
             continue
         offsets = game.first_child[inner] - cstart
+        if exact:
+            _sum_children_exact(game, inner, offsets, weight[cstart:cstop], values, cstart)
+            continue
         contrib = weight[cstart:cstop, None] * values[cstart:cstop]
         values[inner] = np.add.reduceat(contrib, offsets, axis=0)
     return values
 
 
+def _sum_children_exact(
+    game: Game, inner: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64], w: Array, values: Array, cstart: int
+) -> None:
+    """One level of :func:`subgame_values` in ``Fraction`` objects.
+
+    A node whose children have weights 1 and 0 only (a pure choice) takes the
+    chosen child's values as they are: no multiplication or addition, each of
+    which costs a new ``Fraction``. The other nodes sum weight times value.
+    """
+    counts = game.num_children[inner].astype(np.int64)
+    one = np.asarray(w == 1, dtype=bool)
+    zero = np.asarray(w == 0, dtype=bool)
+    ones = np.add.reduceat(one.astype(np.int64), offsets)
+    pure = (ones == 1) & (ones + np.add.reduceat(zero.astype(np.int64), offsets) == counts)
+    where_one = np.flatnonzero(one)
+    group = np.searchsorted(offsets, where_one, side="right") - 1
+    chosen = np.full(len(inner), -1, dtype=np.int64)
+    chosen[group] = where_one
+    values[inner[pure]] = values[cstart + chosen[pure]]
+    rest = np.flatnonzero(~pure)
+    if not rest.size:
+        return
+    sizes = counts[rest]
+    starts = np.cumsum(sizes) - sizes
+    kids = np.repeat(offsets[rest], sizes) + (np.arange(int(sizes.sum())) - np.repeat(starts, sizes))
+    contrib = w[kids, None] * values[cstart + kids]
+    values[inner[rest]] = np.add.reduceat(contrib, starts, axis=0)
+
+
 def reach_probabilities(game: Game, weight: Array) -> Array:
     """Probability of reaching every node under the profile."""
     reach = weight.copy()
+    exact = reach.dtype == object
     for start, stop in game.levels[1:]:
-        reach[start:stop] = reach[start:stop] * reach[game.parent[start:stop]]
+        above = reach[game.parent[start:stop]]
+        if not exact:
+            reach[start:stop] = reach[start:stop] * above
+            continue
+        # In Fraction objects: an edge of weight 1 passes its parent's reach on
+        # as it is, and nothing below a node never reached is reached (no
+        # multiplication, each of which costs a new Fraction).
+        own = reach[start:stop]
+        passed = np.asarray(own == 1, dtype=bool)
+        unreached = np.asarray(above == 0, dtype=bool) & ~passed
+        rest = ~(passed | unreached)
+        own[passed] = above[passed]
+        own[unreached] = above[unreached]
+        own[rest] = own[rest] * above[rest]
     return reach
 
 
