@@ -84,11 +84,13 @@ def test_float_is_offered_when_only_float_fits(monkeypatch):
 
 
 def test_spe_names_the_subgame_option(monkeypatch):
+    # Kuhn poker is zero-sum: spe gives its subgame to lp (the auto rule).
     monkeypatch.setattr(sizes, "LCP_EXACT_DIMENSION", 10)
+    monkeypatch.setattr(sizes, "LP_EXACT_CELLS", 10)
     with pytest.raises(
         SolverError,
-        match=r"^subgame at 'deal': 'Kuhn poker' is too big for lcp \(exact\): .*; subgame methods that fit "
-        r"\(--subgame-method\): lcp --float, ",
+        match=r"^subgame at 'deal': 'Kuhn poker' is too big for lp \(exact\): .*; subgame methods that fit "
+        r"\(--subgame-method\): lp --float, lcp --float, ",
     ):
         solve(kuhn_poker(), {}, method="spe")
 
