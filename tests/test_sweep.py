@@ -373,6 +373,8 @@ def packed_reference(rows):
 def test_distinct_paths_are_numbered_as_before_however_wide(width, actions):
     rng = np.random.default_rng(width * 10 + actions)
     base = rng.integers(-1, actions, (12, width)).astype(np.int16)
+    same = rng.random(width) < 0.5  # columns equal in every row, as off-path nodes are
+    base[:, same] = base[0, same]
     rows = base[rng.integers(0, len(base), 500)]
     unique, inverse = sweep_module._distinct_rows(np.ascontiguousarray(rows.T))
     expected_unique, expected_inverse = packed_reference(rows)

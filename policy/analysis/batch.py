@@ -4,13 +4,22 @@ A game is compiled once: its distinct expressions become one numpy function
 (:func:`policy.expr.compile_batch`) and its breadth-first arrays are reused.
 :meth:`BatchGame.solve` then evaluates N samples of the parameters together and
 runs the induction of :mod:`policy.solvers.backward` with a sample axis added:
-each level of the tree is a handful of ``reduceat`` calls over an array of
-shape (children, samples), whatever the number of samples.
+each step is a handful of ``reduceat`` calls over an array of shape
+(children, samples), whatever the number of samples.
+
+The induction runs over classes of identical subtrees
+(:func:`policy.subtrees.subtree_classes`), not over nodes: a subtree that
+occurs at many places (a campaign's stage played in the same state after
+different histories) is solved once, one step per height. A class's values
+count the payoffs inside its subtree only, since the outcomes on the path
+above it differ between its places; the root's are the game's payoffs. Only
+the probability of reaching each node is computed node by node, top-down
+(it depends on the node's own path), from the classes' choices.
 
 Floats only: a sweep asks where the answer changes, and a tie (a mover
 indifferent between best actions, within :data:`policy.tolerances.TIE` relative
-to the sample's payoff scale, its largest absolute payoff) is reported per
-sample rather than resolved exactly. The first best action is
+to the sample's payoff scale, its largest absolute payoff summed along a path)
+is reported per sample rather than resolved exactly. The first best action is
 taken, as :func:`policy.solvers.backward.spe_solve` does, so a sample without
 ties gets the same equilibrium from both.
 """

@@ -356,7 +356,8 @@ def _distinct_rows(columns: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16
     each, base ``radix``, as many columns at a time as fit in 62 bits; when
     one integer does not hold a whole row (big trees: a spliced campaign has
     hundreds of decision nodes), the packed pieces are numbered and the
-    numbers combined piece by piece. The distinct rows come in the order of
+    numbers combined piece by piece; columns that are the same in every row
+    are left out. The distinct rows come in the order of
     their packed integer when one holds them (the last column weighs most),
     else in lexicographic order (as ``np.unique(axis=0)`` gives them).
     """
@@ -367,10 +368,12 @@ def _distinct_rows(columns: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16
     per_key = max(1, int(62 // math.log2(radix)))
     while radix**per_key >= 2**62:
         per_key -= 1
+    # Columns equal in every row tell no rows apart (most of a big tree is off every path).
+    varying = columns[(columns != columns[:, :1]).any(axis=1)] if n else columns
     ids = np.zeros(n, dtype=np.int64)
-    for start in range(0, width, per_key):
+    for start in range(0, len(varying), per_key):
         key = np.zeros(n, dtype=np.int64)
-        for row in columns[start : start + per_key][::-1]:  # the last column weighs most
+        for row in varying[start : start + per_key][::-1]:  # the last column weighs most
             key *= radix
             key += row
             key += 1
