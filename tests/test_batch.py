@@ -254,3 +254,22 @@ def test_a_payoff_that_is_not_finite_names_the_first_terminal_below_it():
     with pytest.raises(GameError, match="at sample 2, a payoff is not a finite number") as err:
         BatchGame(game).solve({"big": np.array([1.0, 2.0, -1.0])})
     assert "s1u" in str(err.value) or "nodes.s1u" in err.value.path
+
+
+def test_a_bad_probability_in_copied_subtrees_names_the_first_copy():
+    q = parse("q", ["q"])
+    rest = parse("1 - q", ["q"])
+    one = parse("1")
+    specs = [decision("root", "A", l="c1", r="c2")]
+    for c in ("c1", "c2"):
+        specs += [
+            NodeSpec(c, NodeKind.CHANCE, actions=(("h", f"{c}h"), ("t", f"{c}t")), probabilities=(q, rest)),
+            NodeSpec(f"{c}h", NodeKind.TERMINAL, outcome=Outcome("h", (one, one))),
+            NodeSpec(f"{c}t", NodeKind.TERMINAL, outcome=Outcome("t", (one, one))),
+        ]
+    game = build_game("copies", ["A", "B"], specs, parameters={"q": Parameter("q", "p", None, None)})
+    assert BatchGame(game).classes.of_node[1] == BatchGame(game).classes.of_node[2]
+    for merge in (True, False):
+        with pytest.raises(GameError, match="at sample 1, the probability of 'h' is -0.5") as err:
+            BatchGame(game, merge=merge).solve({"q": np.array([0.5, -0.5, 2.0])})
+        assert "c1" in str(err.value) and "c2" not in str(err.value)
