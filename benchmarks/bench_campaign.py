@@ -21,11 +21,14 @@ One run, four measurements:
    tree has about 2^(R+1) nodes; for each size, the splice and a float spe
    solve, and the time per node.
 
-Run: ``python benchmarks/bench_campaign.py [--samples 100000] [--sizes 13,16,19] [--budget 300] [--quick] [--parts 1,3]``.
+The stand-in files name their stage games as if beside them (a campaign may
+only name files in its own folder); they are read from a temporary folder
+holding them and a copy of ``games/*.toml``.
 
-Campaign files may name stage games only in their own folder or below, so the
-stand-ins are copied, with the bundled games beside them, into a temporary
-folder first.
+Run: ``python benchmarks/bench_campaign.py [--samples 100000] [--sizes 13,16,19] [--budget 300]
+[--only 1,2,3,4] [--no-merge] [--quick]``. ``--no-merge`` makes the batch solver
+solve every node of the spliced tree instead of each class of identical subtrees once
+(:func:`policy.subtrees.subtree_classes`), as it did before.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from policy.analysis.batch import BatchGame  # noqa: E402
 from policy.analysis.sweep import monte_carlo_samples, run_sweep  # noqa: E402
 from policy.campaign import load_campaign  # noqa: E402
 from policy.gamefile import load_game  # noqa: E402
@@ -91,15 +95,19 @@ next = "round"
 """
 
 
-def stage_beside(path: Path, into: Path) -> Path:
-    """A copy of the stand-in ``path`` in ``into``, with the bundled games in ``into/games``."""
-    games = into / "games"
-    games.mkdir(exist_ok=True)
-    for game in (ROOT / "games").glob("*.toml"):
-        shutil.copy(game, games / game.name)
-    copy = into / path.name
-    copy.write_text(path.read_text(encoding="utf-8").replace('"../../games/', '"games/'), encoding="utf-8")
-    return copy
+def load_standin(path: Path, clock: list[float] | None = None):
+    """The stand-in campaign at ``path``, read beside a copy of the bundled games.
+
+    ``clock``, if given, gets the seconds ``load_campaign`` took (the copying not counted).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        for game in (ROOT / "games").glob("*.toml"):
+            shutil.copy(game, tmp)
+        shutil.copy(path, tmp)
+        campaign, took = timed(load_campaign, Path(tmp) / path.name)
+    if clock is not None:
+        clock.append(took)
+    return campaign
 
 
 def timed(function, *args, **kwargs):
@@ -114,7 +122,9 @@ def fresh_solve(game, values, exact: bool = True):
 
 
 def standin() -> dict[str, float]:
-    campaign, build = timed(load_campaign, STANDIN)
+    clock: list[float] = []
+    campaign = load_standin(STANDIN, clock)
+    build = clock[0]
     game = campaign.game
     values = resolve(game, load_leader("stalin"))
     _, first = fresh_solve(game, values)
@@ -133,8 +143,12 @@ def standin() -> dict[str, float]:
     return {"build": build, "spliced": spliced, "one_by_one": one_by_one}
 
 
-def monte_carlo(samples: int) -> None:
-    game = load_campaign(STANDIN).game
+def monte_carlo(samples: int, merge: bool = True) -> None:
+    game = load_standin(STANDIN).game
+    if not merge:
+        # run_sweep takes the compiled game from this cache entry; put one there that
+        # solves every node (the time the splice cost before identical subtrees were shared).
+        game._cache["batch"] = BatchGame(game, merge=False)
     total_spliced = total_stages = 0.0
     for key in LEADERS:
         leader = load_leader(key)
@@ -156,7 +170,9 @@ def monte_carlo(samples: int) -> None:
 
 
 def _barbarossa(queue) -> None:  # pragma: no cover - runs in a child
-    campaign, build = timed(load_campaign, WITH_BARBAROSSA)
+    clock: list[float] = []
+    campaign = load_standin(WITH_BARBAROSSA, clock)
+    build = clock[0]
     game = campaign.game
     values = resolve(game, load_leader("stalin"))
     _, first = fresh_solve(game, values)
@@ -201,29 +217,28 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--sizes", default="13,16,19", help="rounds of the repeated campaign (nodes ~ 2^(R+1))")
     parser.add_argument("--budget", type=float, default=300.0, help="seconds for the campaign with Barbarossa")
+    parser.add_argument("--only", default="1,2,3,4", help="which measurements to run (1-4, comma-separated)")
+    parser.add_argument("--no-merge", action="store_true",
+                        help="Monte Carlo without sharing identical subtrees (every node solved)")
     parser.add_argument("--quick", action="store_true", help="10^4 samples, sizes 10,13, budget 30 s")
-    parser.add_argument("--parts", default="1,2,3,4", help="which measurements to run (1-4)")
     args = parser.parse_args()
+    only = {int(x) for x in args.only.split(",")}
     if args.quick:
         args.samples, args.sizes, args.budget = 10_000, "10,13", 30.0
-    parts = {int(x) for x in args.parts.split(",")}
-    global STANDIN, WITH_BARBAROSSA
-    with tempfile.TemporaryDirectory() as tmp:
-        STANDIN = stage_beside(STANDIN, Path(tmp))
-        WITH_BARBAROSSA = stage_beside(WITH_BARBAROSSA, Path(tmp))
-        print(f"{datetime.date.today()}  {platform.python_version()}  {os.cpu_count()} CPUs  {platform.machine()}")
-        if 1 in parts:
-            print("1. the stand-in campaign, spe exact")
-            standin()
-        if 2 in parts:
-            print(f"2. Monte Carlo, {args.samples:,} draws of each profile (batch solver)")
-            monte_carlo(args.samples)
-        if 3 in parts:
-            print("3. with the 1941 signalling game (imperfect information), spe exact through subgames")
-            barbarossa(args.budget)
-        if 4 in parts:
-            print("4. splicing is linear: a two-action round repeated R times")
-            linear([int(x) for x in args.sizes.split(",")])
+    print(f"{datetime.date.today()}  {platform.python_version()}  {os.cpu_count()} CPUs  {platform.machine()}")
+    if 1 in only:
+        print("1. the stand-in campaign, spe exact")
+        standin()
+    if 2 in only:
+        shared = "every node solved" if args.no_merge else "identical subtrees solved once"
+        print(f"2. Monte Carlo, {args.samples:,} draws of each profile (batch solver, {shared})")
+        monte_carlo(args.samples, merge=not args.no_merge)
+    if 3 in only:
+        print("3. with the 1941 signalling game (imperfect information), spe exact through subgames")
+        barbarossa(args.budget)
+    if 4 in only:
+        print("4. splicing is linear: a two-action round repeated R times")
+        linear([int(x) for x in args.sizes.split(",")])
 
 
 if __name__ == "__main__":

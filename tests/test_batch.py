@@ -18,6 +18,7 @@ from policy.model import GameError, NodeKind, NodeSpec, Outcome, Parameter, buil
 from policy.solvers.backward import spe_solve
 from policy.solvers.errors import SolverError
 from tests.conftest import decision, games_with_values, terminal
+from tests.test_subtrees import games_with_copies
 
 
 def exact_reference(game, values):
@@ -153,3 +154,122 @@ def test_bundled_scenario_at_leader_values_matches_spe(leader):
     assert batch.choice[0].tolist() == choice.tolist()
     assert batch.payoffs[0] == pytest.approx(payoffs)
     assert batch.outcome_probability[0] == pytest.approx(reach)
+
+
+# ---------------------------------------------------------------------------------
+# Identical subtrees solved once (policy.subtrees)
+# ---------------------------------------------------------------------------------
+def assert_same_answers(merged, separate):
+    """Every answer of two batch results, bit for bit."""
+    assert np.array_equal(merged.choice, separate.choice)
+    assert np.array_equal(merged.tie, separate.tie)
+    assert np.array_equal(merged.payoffs, separate.payoffs)
+    assert np.array_equal(merged.outcome_probability, separate.outcome_probability)
+    assert np.array_equal(merged.decision_reach, separate.decision_reach)
+    assert np.array_equal(merged.path_choices(), separate.path_choices())
+    assert np.array_equal(merged.any_tie_on_path(), separate.any_tie_on_path())
+    assert np.array_equal(merged.action_counts(), separate.action_counts())
+
+
+@settings(max_examples=80, deadline=None)
+@given(games_with_copies(), st.booleans(), st.integers(1, 40), st.randoms())
+def test_solving_each_class_once_equals_solving_every_node(game, tie_prone, n, rng):
+    if tie_prone:
+        # Payoffs 0, 1 or a with a in {0, 1}: movers are often indifferent.
+        samples = {"a": np.array([float(rng.randint(0, 1)) for _ in range(n)]), "b": 0.0, "q": 0.5}
+    else:
+        samples = {
+            "a": np.array([rng.randint(-8, 8) / 4 for _ in range(n)]),
+            "b": np.array([rng.randint(-8, 8) / 4 for _ in range(n)]),
+            "q": np.array([rng.randint(0, 8) / 8 for _ in range(n)]),
+        }
+    merged = BatchGame(game).solve(samples, chunk=rng.randint(1, 50))
+    separate = BatchGame(game, merge=False).solve(samples)
+    assert_same_answers(merged, separate)
+
+
+@settings(max_examples=40, deadline=None)
+@given(games_with_copies(tie_prone=True))
+def test_each_class_once_on_tie_prone_games(game):
+    samples = {"a": np.array([0.0, 1.0, -1.0]), "b": 0.0, "q": np.array([0.0, 0.5, 1.0])}
+    assert_same_answers(BatchGame(game).solve(samples), BatchGame(game, merge=False).solve(samples))
+
+
+@settings(max_examples=40, deadline=None)
+@given(games_with_copies(), st.randoms())
+def test_each_class_once_agrees_with_exact_backward_induction(game, rng):
+    draws = [
+        {"a": Fraction(rng.randint(-8, 8), 4), "b": Fraction(rng.randint(-8, 8), 4), "q": Fraction(rng.randint(0, 8), 8)}
+        for _ in range(4)
+    ]
+    samples = {k: np.array([float(d[k]) for d in draws]) for k in ("a", "b", "q")}
+    batch = BatchGame(game).solve(samples)
+    for i, values in enumerate(draws):
+        choice, payoffs, reach, ties = exact_reference(game, values)
+        assert batch.payoffs[i] == pytest.approx(payoffs, abs=1e-9)
+        if not ties:
+            assert batch.choice[i].tolist() == choice.tolist()
+            assert batch.outcome_probability[i] == pytest.approx(reach, abs=1e-12)
+
+
+def test_action_counts_add_up_the_choices():
+    game = entry_game()
+    batch = BatchGame(game).solve({"cost": np.array([-0.5, 0.0, 0.5, 1.0, 1.5, 2.0])})
+    offsets = game.infoset_offsets[game.infoset[batch.decision_nodes]]
+    expected = np.bincount((offsets[None, :] + batch.choice).ravel(), minlength=game.num_actions)
+    assert batch.action_counts().tolist() == expected.tolist()
+
+
+def copied_stage(first: str, second: str) -> list[NodeSpec]:
+    """A chance move between two copies of one stage, payoffs on the stage roots too."""
+    stage_payoff = Outcome("stage", (parse(first, ["big"]), parse(second, ["big"])))
+    specs = [
+        NodeSpec("root", NodeKind.CHANCE, actions=(("l", "s1"), ("r", "s2")),
+                 probabilities=(parse("1/2"), parse("1/2"))),
+    ]
+    for s in ("s1", "s2"):
+        specs += [
+            NodeSpec(s, NodeKind.DECISION, player="A", actions=(("u", f"{s}u"), ("d", f"{s}d")),
+                     outcome=stage_payoff),
+            NodeSpec(f"{s}u", NodeKind.TERMINAL, outcome=stage_payoff),
+            outcome_node(f"{s}d", "0", "1", names=("big",)),
+        ]
+    return specs
+
+
+def test_a_sum_of_payoffs_that_overflows_names_the_terminal_and_the_sample():
+    params = {"big": Parameter("big", "b", None, None)}
+    game = build_game("overflow", ["A", "B"], copied_stage("big", "0"), parameters=params)
+    assert game._expression_table().interior_outcomes
+    # At sample 1 the stage root and its terminal each pay 1e308: their sum is not finite.
+    for merge in (True, False):
+        with pytest.raises(GameError, match="at sample 1, a payoff is not a finite number") as err:
+            BatchGame(game, merge=merge).solve({"big": np.array([1.0, 1e308, 2.0])})
+        assert "s1u" in str(err.value) or "nodes.s1u" in err.value.path
+
+
+def test_a_payoff_that_is_not_finite_names_the_first_terminal_below_it():
+    params = {"big": Parameter("big", "b", None, None)}
+    game = build_game("nan", ["A", "B"], copied_stage("log(big)", "0"), parameters=params)
+    with pytest.raises(GameError, match="at sample 2, a payoff is not a finite number") as err:
+        BatchGame(game).solve({"big": np.array([1.0, 2.0, -1.0])})
+    assert "s1u" in str(err.value) or "nodes.s1u" in err.value.path
+
+
+def test_a_bad_probability_in_copied_subtrees_names_the_first_copy():
+    q = parse("q", ["q"])
+    rest = parse("1 - q", ["q"])
+    one = parse("1")
+    specs = [decision("root", "A", l="c1", r="c2")]
+    for c in ("c1", "c2"):
+        specs += [
+            NodeSpec(c, NodeKind.CHANCE, actions=(("h", f"{c}h"), ("t", f"{c}t")), probabilities=(q, rest)),
+            NodeSpec(f"{c}h", NodeKind.TERMINAL, outcome=Outcome("h", (one, one))),
+            NodeSpec(f"{c}t", NodeKind.TERMINAL, outcome=Outcome("t", (one, one))),
+        ]
+    game = build_game("copies", ["A", "B"], specs, parameters={"q": Parameter("q", "p", None, None)})
+    assert BatchGame(game).classes.of_node[1] == BatchGame(game).classes.of_node[2]
+    for merge in (True, False):
+        with pytest.raises(GameError, match="at sample 1, the probability of 'h' is -0.5") as err:
+            BatchGame(game, merge=merge).solve({"q": np.array([0.5, -0.5, 2.0])})
+        assert "c1" in str(err.value) and "c2" not in str(err.value)

@@ -18,6 +18,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import signal
 import sys
 from collections.abc import Callable
@@ -45,8 +46,12 @@ pytestmark = pytest.mark.skipif(
 #: Seeds: every bundled game and every game file among the test data.
 SEED_FILES = sorted(
     [*PROJECT.glob("games/*.toml"), *PROJECT.glob("tests/data/*.*"),
-     *PROJECT.glob("tests/data_nfg/*.nfg"), *PROJECT.glob("tests/data/hostile/*.*")]
+     *PROJECT.glob("tests/data_nfg/*.nfg"), *PROJECT.glob("tests/data/hostile/*.*"),
+     *PROJECT.glob("tests/data/campaigns/*.toml")]
 )
+#: Campaigns name their stage games and profiles beside them: a mutated campaign
+#: (or stage) is run in a copy of its folder.
+CAMPAIGNS = PROJECT / "tests" / "data" / "campaigns"
 
 #: Leader profiles are mutated too, and used with a bundled game.
 LEADER_FILES = sorted(PROJECT.glob("games/leaders/*.toml"))
@@ -227,7 +232,11 @@ def test_mutants_keep_the_error_contract(tmp_path: Path) -> None:
         seed = rng.choice(SEED_FILES + LEADER_FILES)
         work = tmp_path / f"case{case:04d}"
         work.mkdir()
-        mutant = work / ("leader.toml" if seed in LEADER_FILES else f"mutant{seed.suffix}")
+        if seed.parent == CAMPAIGNS:
+            shutil.copytree(CAMPAIGNS, work, dirs_exist_ok=True)
+            mutant = work / seed.name
+        else:
+            mutant = work / ("leader.toml" if seed in LEADER_FILES else f"mutant{seed.suffix}")
         mutant.write_bytes(_mutate(seed.read_bytes(), rng))
         args = rng.choice(_commands(mutant, work, rng))()
         outcome = _run_in_child(args, work)

@@ -317,3 +317,67 @@ def test_facts_stated_above_a_terminal_count_as_in_compare(tmp_path):
     facts = result.fact_probabilities()["hidden"]
     assert facts["found"][0] == pytest.approx(0.25)
     assert facts["left"][0] == pytest.approx(0.25)
+
+
+# ---------------------------------------------------------------------------------
+# Spliced campaigns: identical subtrees solved once
+# ---------------------------------------------------------------------------------
+STANDIN = Path(__file__).resolve().parent.parent / "benchmarks" / "standin" / "campaign.toml"
+
+
+def load_standin(folder: Path):
+    """The benchmark's stand-in campaign, read beside a copy of the bundled games."""
+    import shutil
+
+    from policy.campaign import load_campaign
+
+    for game in games_dir().glob("*.toml"):
+        shutil.copy(game, folder)
+    shutil.copy(STANDIN, folder)
+    return load_campaign(folder / STANDIN.name)
+
+
+@pytest.mark.parametrize("leader", ["stalin", "tukhachevsky"])
+def test_standin_campaign_sweep_is_the_same_with_and_without_shared_subtrees(tmp_path, leader):
+    from policy.analysis.batch import BatchGame
+
+    game = load_standin(tmp_path).game
+    profile = load_leader(leader)
+    samples = monte_carlo_samples(game, profile, resolve(game, profile), 3000, seed=7)
+    merged = run_sweep(game, samples, block_size=1000)
+    assert BatchGame(game).classes.count < game.num_nodes / 10  # the sharing is real
+    game._cache["batch"] = BatchGame(game, merge=False)  # what run_sweep solves with
+    separate = run_sweep(game, samples, block_size=1000)
+    assert merged.path_shares() == separate.path_shares()
+    assert merged.outcome_probabilities() == separate.outcome_probabilities()
+    assert merged.choice_shares() == separate.choice_shares()
+    assert np.array_equal(merged.reach, separate.reach)
+    assert np.array_equal(merged.payoffs, separate.payoffs)
+    assert np.array_equal(merged.tie, separate.tie)
+    assert merged.paths == separate.paths
+
+
+def packed_reference(rows):
+    """The distinct rows as the sweep numbered them before: packed when they fit, else np.unique."""
+    radix = int(rows.max(initial=0)) + 2
+    if radix ** rows.shape[1] < 2**62:
+        keys = (rows.astype(np.int64) + 1) @ (radix ** np.arange(rows.shape[1], dtype=np.int64))
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return rows[first], np.ravel(inverse)
+    unique, inverse = np.unique(rows, axis=0, return_inverse=True)
+    return unique, np.ravel(inverse)
+
+
+@pytest.mark.parametrize("width", [1, 5, 30, 31, 40, 100, 700])
+@pytest.mark.parametrize("actions", [1, 2, 4])
+def test_distinct_paths_are_numbered_as_before_however_wide(width, actions):
+    rng = np.random.default_rng(width * 10 + actions)
+    base = rng.integers(-1, actions, (12, width)).astype(np.int16)
+    same = rng.random(width) < 0.5  # columns equal in every row, as off-path nodes are
+    base[:, same] = base[0, same]
+    rows = base[rng.integers(0, len(base), 500)]
+    unique, inverse = sweep_module._distinct_rows(np.ascontiguousarray(rows.T))
+    expected_unique, expected_inverse = packed_reference(rows)
+    assert np.array_equal(unique, expected_unique)
+    assert np.array_equal(inverse, expected_inverse)
+    assert np.array_equal(unique[inverse], rows)

@@ -4,25 +4,37 @@ A game is compiled once: its distinct expressions become one numpy function
 (:func:`policy.expr.compile_batch`) and its breadth-first arrays are reused.
 :meth:`BatchGame.solve` then evaluates N samples of the parameters together and
 runs the induction of :mod:`policy.solvers.backward` with a sample axis added:
-each level of the tree is a handful of ``reduceat`` calls over an array of
-shape (children, samples), whatever the number of samples.
+each step is a handful of ``reduceat`` calls over an array of shape
+(children, samples), whatever the number of samples.
+
+The induction runs over classes of identical subtrees
+(:func:`policy.subtrees.subtree_classes`), not over nodes: a subtree that
+occurs at many places (a campaign's stage played in the same state after
+different histories) is solved once, one step per height. A class's values
+count the payoffs inside its subtree only, since the outcomes on the path
+above it differ between its places; the root's are the game's payoffs. Only
+the probability of reaching each node is computed node by node, top-down
+(it depends on the node's own path), from the classes' choices.
 
 Floats only: a sweep asks where the answer changes, and a tie (a mover
 indifferent between best actions, within :data:`policy.tolerances.TIE` relative
 to the magnitude of the values compared, for that mover and that sample: the
-largest expected absolute payoff among the children, as
+largest expected sum of absolute payoffs among the children's subtrees, as
 :mod:`policy.tolerances` defines it) is reported per sample rather than
 resolved exactly. Magnitudes travel beside the values (extra columns of the
-same array). The first best action is
+same array); like the values, a class's magnitudes count its own subtree only,
+so a large payoff earned above a subtree does not blur the choices inside it.
+The first best action is
 taken, as :func:`policy.solvers.backward.spe_solve` does, so a sample without
 ties gets the same equilibrium from both.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import numpy.typing as npt
@@ -31,19 +43,27 @@ from policy import tolerances
 from policy.expr import compile_batch
 from policy.model import Game, GameError, NodeKind
 from policy.solvers.backward import require_perfect_information
+from policy.subtrees import SubtreeClasses, subtree_classes
 
 #: Most samples solved per block.
 CHUNK = 1 << 15
+#: Fewest samples solved per block, however big the tree.
+MIN_CHUNK = 32
 
-#: Blocks are also kept to about this many node x player x sample values (400 MB of
-#: floats), so that a big tree (a spliced campaign) is solved in blocks that fit in
-#: memory and caches rather than in one block of gigabytes.
-BLOCK_VALUES = 50_000_000
+#: Blocks are also kept to about this many values per array (every node's reach,
+#: the classes' values: 16 MB of floats), so that a block's working arrays stay in
+#: the caches and are reused from one block to the next rather than asked of the
+#: operating system again (fresh memory costs more than the arithmetic here).
+BLOCK_VALUES = 2_000_000
 
 
 @dataclass(frozen=True)
 class BatchResult:
     """The subgame-perfect equilibrium of each of N samples.
+
+    Choices are kept once per class of identical subtrees
+    (:mod:`policy.subtrees`): every node of a class chooses alike at every
+    sample. ``choice`` and ``tie`` spread them over the decision nodes.
 
     Attributes
     ----------
@@ -51,30 +71,51 @@ class BatchResult:
         The game solved.
     decision_nodes
         The decision nodes, breadth-first: the columns of ``choice`` and ``tie``.
-    choice
-        (N, decision nodes): the position, among the node's actions, of the
-        action taken at each decision node (on the path or not).
-    tie
-        (N, decision nodes): whether the mover was indifferent there.
     payoffs
         (N, players): expected payoffs at the root.
     outcome_probability
         (N, terminals): probability of reaching each terminal node.
+    decision_reach
+        (N, decision nodes): probability of reaching each decision node.
+    class_choice
+        (N, decision classes): the position, among its actions, of the action
+        each class of decision nodes takes.
+    class_tie
+        (N, decision classes): whether its mover was indifferent.
+    decision_class
+        (decision nodes,): each decision node's column in ``class_choice``.
+
+    The arrays with a sample axis are kept sample-last: their transposes,
+    (rows, N), are C-contiguous, which is how the solver makes them and how
+    per-node work on them is fastest.
     """
 
     game: Game
     decision_nodes: npt.NDArray[np.int64]
-    choice: npt.NDArray[np.int16]
-    tie: npt.NDArray[np.bool_]
     payoffs: npt.NDArray[np.float64]
     outcome_probability: npt.NDArray[np.float64]
     decision_reach: npt.NDArray[np.float64]
-    """(N, decision nodes): probability of reaching each decision node."""
+    class_choice: npt.NDArray[np.int16]
+    class_tie: npt.NDArray[np.bool_]
+    decision_class: npt.NDArray[np.int64]
 
     @property
     def size(self) -> int:
         """The number of samples."""
-        return int(self.choice.shape[0])
+        return int(self.payoffs.shape[0])
+
+    @functools.cached_property
+    def choice(self) -> npt.NDArray[np.int16]:
+        """(N, decision nodes): the position, among the node's actions, of the action taken.
+
+        At every decision node, on the path or not.
+        """
+        return self.class_choice[:, self.decision_class]
+
+    @functools.cached_property
+    def tie(self) -> npt.NDArray[np.bool_]:
+        """(N, decision nodes): whether the mover was indifferent there."""
+        return self.class_tie[:, self.decision_class]
 
     def on_path(self) -> npt.NDArray[np.bool_]:
         """(N, decision nodes): whether each decision node is reached with positive probability."""
@@ -85,11 +126,35 @@ class BatchResult:
 
         Two samples have the same equilibrium path exactly when their rows are equal.
         """
-        return np.where(self.on_path(), self.choice, np.int16(-1)).astype(np.int16)
+        return self.path_columns().T
+
+    def path_columns(self) -> npt.NDArray[np.int16]:
+        """(decision nodes, N): :meth:`path_choices` transposed, C-contiguous (one row per node)."""
+        on_path = self.decision_reach.T > 0
+        return np.where(on_path, self.class_choice.T[self.decision_class], np.int16(-1)).astype(np.int16)
 
     def any_tie_on_path(self) -> npt.NDArray[np.bool_]:
         """(N,): whether a mover on the equilibrium path is indifferent."""
-        return np.asarray((self.tie & self.on_path()).any(axis=1))
+        tie = self.class_tie.T[self.decision_class]  # (decision nodes, N)
+        return np.asarray((tie & (self.decision_reach.T > 0)).any(axis=0))
+
+    def action_counts(self) -> npt.NDArray[np.int64]:
+        """(actions,): how many samples take each action (on the path or not), by flat behaviour index.
+
+        Counted once per class of decision nodes, then spread over its nodes.
+        """
+        game = self.game
+        counts = game.num_children[self.decision_nodes].astype(np.int64)
+        width = int(counts.max(initial=0))
+        columns = self.class_choice.shape[1]
+        flat = self.class_choice.T.astype(np.int64) + (width * np.arange(columns, dtype=np.int64))[:, None]
+        per_class = np.bincount(flat.ravel(), minlength=width * columns).reshape(columns, width)
+        node = np.repeat(np.arange(len(self.decision_nodes)), counts)
+        action = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        out = np.zeros(game.num_actions, dtype=np.int64)
+        offsets = game.infoset_offsets[game.infoset[self.decision_nodes]]
+        np.add.at(out, offsets[node] + action, per_class[self.decision_class[node], action])
+        return out
 
 
 class BatchGame:
@@ -99,6 +164,10 @@ class BatchGame:
     ----------
     game
         A game in which every information set is a single node.
+    merge
+        Solve each class of identical subtrees once
+        (:func:`policy.subtrees.subtree_classes`). False solves every node:
+        the same answers, kept as a reference for tests and timings.
 
     Raises
     ------
@@ -106,19 +175,23 @@ class BatchGame:
         If the game has an information set with several members.
     """
 
-    def __init__(self, game: Game) -> None:
+    def __init__(self, game: Game, merge: bool = True) -> None:
         require_perfect_information(game)
         self.game = game
         table = game._expression_table()
         self._table = table
         self._function = compile_batch(table.exprs, sorted(game.parameters))
         self.decision_nodes = np.flatnonzero(game.kind == NodeKind.DECISION).astype(np.int64)
-        column = np.full(game.num_nodes, -1, dtype=np.int64)
-        column[self.decision_nodes] = np.arange(len(self.decision_nodes))
-        self._column = column
-        self._interior = _InteriorOutcomes(game, table.outcome_nodes) if table.interior_outcomes else None
+        self.classes = subtree_classes(game, merge)
+        self._plan = _Plan(game, table, self.classes)
+        self._decision_class = self._plan.decider_column[self.classes.of_node[self.decision_nodes]]
 
-    def solve(self, samples: Mapping[str, Any], chunk: int | None = None) -> BatchResult:
+    def solve(
+        self,
+        samples: Mapping[str, Any],
+        chunk: int | None = None,
+        outcome: npt.NDArray[np.float64] | None = None,
+    ) -> BatchResult:
         """Solve the game at every sample.
 
         Parameters
@@ -127,8 +200,13 @@ class BatchGame:
             Parameter name to a 1-d array of N values or a scalar (scalars
             broadcast). Every parameter the game uses needs a value.
         chunk
-            Samples per block; by default :data:`CHUNK`, fewer for big trees
-            (see :data:`BLOCK_VALUES`).
+            Samples solved together; by default as many as keep a block's
+            working arrays near :data:`BLOCK_VALUES` values (at most
+            :data:`CHUNK`).
+        outcome
+            Optional (terminals, N) float array to fill with the outcome
+            probabilities; ``result.outcome_probability`` is then its
+            transpose (a caller collecting many results saves a copy).
 
         Raises
         ------
@@ -139,184 +217,387 @@ class BatchGame:
         """
         arrays = {k: np.asarray(v, dtype=np.float64) for k, v in samples.items()}
         n = _sample_count(arrays)
+        game, deciders = self.game, self._plan.num_deciders
+        terminals, decisions = len(game.terminals), len(self.decision_nodes)
         if chunk is None:
-            size = self.game.num_nodes * max(1, len(self.game.players))
-            chunk = max(256, min(CHUNK, BLOCK_VALUES // size))
-        parts = []
+            # Per sample: every node's reach and the classes' values (a few copies).
+            size = game.num_nodes + 3 * self.classes.count * max(1, len(game.players))
+            chunk = max(MIN_CHUNK, min(CHUNK, BLOCK_VALUES // size))
+        chunk = max(1, min(chunk, n))
+        if outcome is None:
+            outcome = np.empty((terminals, n))
+        elif outcome.shape != (terminals, n):
+            raise ValueError(f"outcome has shape {outcome.shape}, not {(terminals, n)}")
+        # Sample-last, filled block by block; the result holds their transposes.
+        out = _Arrays(
+            payoffs=np.empty((n, len(game.players))),
+            outcome=outcome,
+            decision_reach=np.empty((decisions, n)),
+            choice=np.empty((deciders, n), dtype=np.int16),
+            tie=np.empty((deciders, n), dtype=bool),
+        )
+        # Every node's reach, for one block at a time: terminals first, decision nodes
+        # next (rows of _Plan.row), so that the answers are two slices of it.
+        reach = np.empty((game.num_nodes, chunk))
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
             block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
-            parts.append(self._solve_block(block, stop - start, start))
-        game = self.game
-        if not parts:
-            players, nd, nt = len(game.players), len(self.decision_nodes), len(game.terminals)
-            return BatchResult(
-                game, self.decision_nodes, np.zeros((0, nd), np.int16), np.zeros((0, nd), bool),
-                np.zeros((0, players)), np.zeros((0, nt)), np.zeros((0, nd)),
-            )
+            part = out.part(start, stop)
+            self._solve_block(block, stop - start, start, part, reach[:, : stop - start])
+            part.outcome[:] = reach[:terminals, : stop - start]
+            part.decision_reach[:] = reach[terminals : terminals + decisions, : stop - start]
         return BatchResult(
             game=game,
             decision_nodes=self.decision_nodes,
-            choice=np.concatenate([p[0] for p in parts]),
-            tie=np.concatenate([p[1] for p in parts]),
-            payoffs=np.concatenate([p[2] for p in parts]),
-            outcome_probability=np.concatenate([p[3] for p in parts]),
-            decision_reach=np.concatenate([p[4] for p in parts]),
+            payoffs=out.payoffs,
+            outcome_probability=out.outcome.T,
+            decision_reach=out.decision_reach.T,
+            class_choice=out.choice.T,
+            class_tie=out.tie.T,
+            decision_class=self._decision_class,
         )
 
     # -- one block -------------------------------------------------------------------
     def _numbers(
         self, block: Mapping[str, npt.NDArray[np.float64]], n: int, offset: int
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """Edge probabilities (nodes, N) and terminal payoffs (terminals, N, players)."""
-        game, table = self.game, self._table
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """All expressions (expressions, N), the classes' chance probabilities, their own payoffs.
+
+        The probabilities are (chance edges of the classes, N); the payoffs
+        (classes with an outcome, N, players). Both are checked here, class by
+        class: every node of a class has the same numbers, and a class's first
+        node is the first of its nodes, so the first bad place found among the
+        classes is the first among the nodes.
+        """
+        game, plan = self.game, self._plan
         try:
-            vals = np.broadcast_to(self._function(block), (len(table.exprs), n))
+            vals = np.broadcast_to(self._function(block), (len(self._table.exprs), n))
         except Exception as err:  # a missing value or a bad shape
             raise game.error(str(err), "parameters") from None
-        players = len(game.players)
-        own = vals[table.payoff_index]  # (outcome nodes, players, N)
-        if self._interior is not None:
-            # Summed in this layout, contiguous over the samples, and turned once at the end.
-            leaf = np.moveaxis(self._interior.leaf_payoffs(own, table.terminal_rows), 2, 1)
-        else:
-            own = np.moveaxis(own, 2, 1)  # (outcome nodes, N, players)
-            leaf = np.zeros((len(game.terminals), n, players))
-            has = table.terminal_rows >= 0
-            leaf[has] = own[table.terminal_rows[has]]
-        prob = np.ones((game.num_nodes, n))
-        if len(table.chance_edges):
-            p = vals[table.chance_index]
+        p = vals[plan.chance_ids]
+        if len(p):
             bad = ~((p >= 0) & (p <= 1))
             if bad.any():
-                edge, sample = (int(x) for x in np.argwhere(bad)[0])
-                c = int(table.chance_edges[edge])
+                rows = np.flatnonzero(bad.any(axis=1))
+                row = int(rows[np.argmin(plan.chance_nodes[rows])])
+                c, sample = int(plan.chance_nodes[row]), int(np.argmax(bad[row]))
                 raise game.error(
                     f"at sample {offset + sample}, the probability of {game.action_label[c]!r} "
-                    f"is {p[edge, sample]:.6g}, outside [0, 1]",
+                    f"is {p[row, sample]:.6g}, outside [0, 1]",
                     f"{game.location(int(game.parent[c]))}.probabilities.{game.action_label[c]}",
                 )
-            totals = np.add.reduceat(p, table.chance_starts, axis=0)
+            totals = np.add.reduceat(p, plan.chance_starts, axis=0)
             wrong = np.abs(totals - 1) > tolerances.PROBABILITY
             if wrong.any():
-                k, sample = (int(x) for x in np.argwhere(wrong)[0])
-                node = int(game.parent[table.chance_edges[table.chance_starts[k]]])
+                rows = np.flatnonzero(wrong.any(axis=1))
+                k = int(rows[np.argmin(plan.chance_owner[rows])])
+                node, sample = int(plan.chance_owner[k]), int(np.argmax(wrong[k]))
                 raise game.error(
                     f"at sample {offset + sample}, probabilities sum to {totals[k, sample]:.6g}, not 1",
                     f"{game.location(node)}.probabilities",
                 )
-            prob[table.chance_edges] = p
-        if not np.isfinite(leaf).all():
-            t, sample = (int(x) for x in np.argwhere(~np.isfinite(leaf))[0][:2])
-            raise game.error(
-                f"at sample {offset + sample}, a payoff is not a finite number",
-                f"{game.location(int(game.terminals[t]))}.payoffs",
-            )
-        return prob, leaf
+        own = np.moveaxis(vals[plan.payoff_ids], 2, 1)  # (classes with an outcome, N, players)
+        if not np.isfinite(own).all():
+            self._payoff_error(vals, np.asarray(~np.isfinite(own).all(axis=(0, 2))), offset)
+        return vals, p, own
+
+    def _payoff_error(
+        self, vals: npt.NDArray[np.float64], suspect: npt.NDArray[np.bool_], offset: int
+    ) -> NoReturn:
+        """Name the first terminal whose payoffs along its path are not finite, and its first such sample.
+
+        Only reached on an error: the payoffs of every node are summed along
+        the paths, for the ``suspect`` samples, some at a time.
+        """
+        game, table = self.game, self._table
+        samples = np.flatnonzero(suspect)
+        players = len(game.players)
+        step = max(1, BLOCK_VALUES // (game.num_nodes * max(1, players)))
+        first = np.full(len(game.terminals), -1, dtype=np.int64)
+        for start in range(0, len(samples), step):
+            part = samples[start : start + step]
+            acc = np.zeros((game.num_nodes, len(part), players))
+            acc[table.outcome_nodes] = np.moveaxis(vals[table.payoff_index][:, :, part], 2, 1)
+            for lo, hi in game.levels[1:]:
+                acc[lo:hi] += acc[game.parent[lo:hi]]
+            bad = np.asarray(~np.isfinite(acc[game.terminals]).all(axis=2))  # (terminals, part)
+            hit = bad.any(axis=1) & (first < 0)
+            first[hit] = part[np.argmax(bad[hit], axis=1)]
+        found = np.flatnonzero(first >= 0)
+        # Summed in another order, a sum at the edge of the float range may overflow in
+        # one order only; then the first suspect sample and the first terminal stand in.
+        t = int(found[0]) if len(found) else 0
+        sample = int(first[t]) if len(found) else int(samples[0])
+        raise game.error(
+            f"at sample {offset + sample}, a payoff is not a finite number",
+            f"{game.location(int(game.terminals[t]))}.payoffs",
+        )
 
     def _solve_block(
-        self, block: Mapping[str, npt.NDArray[np.float64]], n: int, offset: int
-    ) -> tuple[Any, Any, Any, Any, Any]:
-        game = self.game
+        self,
+        block: Mapping[str, npt.NDArray[np.float64]],
+        n: int,
+        offset: int,
+        out: _Arrays,
+        reach: npt.NDArray[np.float64],
+    ) -> None:
+        game, plan = self.game, self._plan
         with np.errstate(all="ignore"):  # non-finite numbers become errors in _numbers
-            prob, leaf = self._numbers(block, n, offset)
+            vals, prob, own = self._numbers(block, n, offset)
+            extreme = self._extremes(own, n)
+            if not np.isfinite(extreme).all():
+                self._payoff_error(vals, np.asarray(~np.isfinite(extreme).all(axis=1)), offset)
         players = len(game.players)
-        # Columns players.. hold each value's magnitude (expected |payoff|).
-        values = np.zeros((game.num_nodes, n, 2 * players))
-        values[game.terminals, :, :players] = leaf
-        values[game.terminals, :, players:] = np.abs(leaf)
-        chosen = np.full((game.num_nodes, n), -1, dtype=np.int64)
-        tie = np.zeros((len(self.decision_nodes), n), dtype=bool)
+        # A class's values count the payoffs in its subtree only (those on the path
+        # above differ between its nodes); the root's are the game's. Columns
+        # players.. hold each value's magnitude (expected sum of |payoff|).
+        values = np.zeros((self.classes.count, n, 2 * players))
+        values[plan.leaf_classes, :, :players] = own[plan.leaf_rows]
+        values[plan.leaf_classes, :, players:] = np.abs(own[plan.leaf_rows])
+        choice, tie = out.choice, out.tie  # every decision class is written below, once
         samples = np.arange(n)
-        levels = game.levels
-        for inner, cstart, cstop in game.levels_bottom_up():
-            counts = game.num_children[inner].astype(np.int64)
-            offsets = game.first_child[inner] - cstart
-            is_chance = game.kind[inner] == NodeKind.CHANCE
-            if is_chance.any():
-                kids = np.flatnonzero(np.repeat(is_chance, counts)) + cstart
-                starts = np.cumsum(counts[is_chance]) - counts[is_chance]
-                weighted = prob[kids, :, None] * values[kids]
-                values[inner[is_chance]] = np.add.reduceat(weighted, starts, axis=0)
-            decide = ~is_chance
-            if not decide.any():
-                continue
-            width = cstop - cstart
-            mover = np.where(is_chance, 0, game.player[inner])
-            kid_mover = np.repeat(mover, counts)
-            own = values[cstart:cstop][np.arange(width), :, kid_mover]  # (width, N)
-            best = np.maximum.reduceat(own, offsets, axis=0)
-            best_per_kid = np.repeat(best, counts, axis=0)
-            size = values[cstart:cstop][np.arange(width), :, players + kid_mover]  # (width, N)
-            tol = tolerances.tolerance(tolerances.TIE, np.maximum.reduceat(size, offsets, axis=0))
-            is_best = own >= best_per_kid - np.repeat(tol, counts, axis=0)
-            position = np.arange(width, dtype=np.int64)[:, None]
-            first = np.minimum.reduceat(np.where(is_best, position, width), offsets, axis=0)
-            n_best = np.add.reduceat(is_best.astype(np.int64), offsets, axis=0)
-            pick = first[decide] + cstart  # (deciders, N) child node index
-            deciders = inner[decide]
-            chosen[deciders] = pick
-            values[deciders] = values[pick, samples]
-            tie[self._column[deciders]] = n_best[decide] > 1
-        # Reach probabilities, top-down.
-        reach = np.zeros((game.num_nodes, n))
-        reach[0] = 1.0
-        for start, stop in levels[1:]:
-            parent = game.parent[start:stop]
-            kids = np.arange(start, stop)[:, None]
-            by_choice = (chosen[parent] == kids).astype(np.float64)
-            weight = np.where((game.kind[parent] == NodeKind.CHANCE)[:, None], prob[start:stop], by_choice)
-            reach[start:stop] = reach[parent] * weight
-        choice = (chosen[self.decision_nodes] - game.first_child[self.decision_nodes][:, None]).astype(np.int16)
-        return choice.T, tie.T, values[0, :, :players], reach[game.terminals].T, reach[self.decision_nodes].T
+        for g in plan.groups:
+            below = values[g.kids]  # (children, N, 2 * players)
+            if len(g.chance_classes):
+                weighted = prob[g.chance_probs, :, None] * below[g.chance_kids]
+                values[g.chance_classes] = np.add.reduceat(weighted, g.chance_starts, axis=0)
+            if len(g.deciders):
+                mine = below[g.decider_kids, :, g.kid_mover]  # (their children, N)
+                size = below[g.decider_kids, :, players + g.kid_mover]
+                counts = np.diff(np.append(g.decider_starts, len(mine)))
+                widest = np.maximum.reduceat(size, g.decider_starts, axis=0)  # (movers, N)
+                tol = np.repeat(tolerances.tolerance(tolerances.TIE, widest), counts, axis=0)
+                first, n_best = _best_actions(mine, g.decider_starts, tol)
+                choice[g.decider_columns] = first - g.decider_starts[:, None]
+                tie[g.decider_columns] = n_best > 1
+                values[g.deciders] = below[g.decider_kids[first], samples]
+            if len(g.outcome_classes):
+                values[g.outcome_classes, :, :players] += own[g.outcome_rows]
+                values[g.outcome_classes, :, players:] += np.abs(own[g.outcome_rows])
+        out.payoffs[:] = values[self.classes.of_node[0], :, :players]
+        self._reach(prob, choice, reach)
+
+    def _extremes(self, own: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.float64]:
+        """(N, players): the largest absolute payoff of each player over the terminals.
+
+        A terminal's payoff is the sum of the outcomes on its path; with
+        outcomes on interior nodes, the greatest and least sums of every
+        class's subtree are carried up, class by class, to the root.
+        """
+        plan, players = self._plan, len(self.game.players)
+        if not plan.interior:
+            leaf = own[plan.leaf_rows]
+            return np.abs(leaf).max(axis=0) if len(leaf) else np.zeros((n, players))
+        high = np.zeros((self.classes.count, n, players))
+        high[plan.leaf_classes] = own[plan.leaf_rows]
+        low = high.copy()
+        for g in plan.groups:
+            high[g.classes] = np.maximum.reduceat(high[g.kids], g.starts, axis=0)
+            low[g.classes] = np.minimum.reduceat(low[g.kids], g.starts, axis=0)
+            if len(g.outcome_classes):
+                high[g.outcome_classes] += own[g.outcome_rows]
+                low[g.outcome_classes] += own[g.outcome_rows]
+        root = self.classes.of_node[0]
+        return np.asarray(np.maximum(np.abs(high[root]), np.abs(low[root])))
+
+    def _reach(
+        self, prob: npt.NDArray[np.float64], choice: npt.NDArray[np.int16], reach: npt.NDArray[np.float64]
+    ) -> None:
+        """Fill ``reach`` (rows of :attr:`_Plan.row`, N) with the probability of reaching every node.
+
+        Top-down, node by node: a node's reach depends on its own path, so
+        this pass cannot share work between the nodes of a class.
+        """
+        plan = self._plan
+        reach[plan.row[0]] = 1.0
+        for lv in plan.levels:
+            if len(lv.chance_kids):
+                reach[lv.chance_kids] = reach[lv.chance_parents] * prob[lv.chance_probs]
+            if len(lv.decided_kids):
+                taken = choice[lv.decided_columns] == lv.decided_positions[:, None]
+                reach[lv.decided_kids] = np.where(taken, reach[lv.decided_parents], 0.0)
 
 
-class _InteriorOutcomes:
-    """Adds outcomes on interior nodes to the terminals below them, touching only those nodes.
+@dataclass(frozen=True)
+class _Arrays:
+    """The answers for some samples, sample-last except the payoffs (a block's are views)."""
 
-    Only the nodes with an interior outcome are accumulated (each gets its
-    own payoffs plus those of its nearest such ancestor), so memory and time
-    go with their number, not with the whole tree's: spliced campaigns have
-    one at every joint between stages, and a tree of thousands of nodes.
+    payoffs: npt.NDArray[np.float64]
+    outcome: npt.NDArray[np.float64]
+    decision_reach: npt.NDArray[np.float64]
+    choice: npt.NDArray[np.int16]
+    tie: npt.NDArray[np.bool_]
+
+    def part(self, start: int, stop: int) -> _Arrays:
+        return _Arrays(
+            self.payoffs[start:stop],
+            self.outcome[:, start:stop],
+            self.decision_reach[:, start:stop],
+            self.choice[:, start:stop],
+            self.tie[:, start:stop],
+        )
+
+
+def _best_actions(
+    mine: npt.NDArray[np.float64], starts: npt.NDArray[np.int64], tol: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each mover's first best action and the number of best actions, per sample.
+
+    ``mine`` is (children, N): each child's value to the mover of its parent,
+    the children of one parent together from ``starts``. An action is best
+    when it is within ``tol`` (children, N: the tolerance of its parent's
+    comparison, repeated for each child) of the best. Returns (movers, N) arrays:
+    the first best action's row in ``mine``, and how many are best.
+    """
+    width = len(mine)
+    counts = np.diff(np.append(starts, width))
+    best = np.maximum.reduceat(mine, starts, axis=0)
+    is_best = mine >= np.repeat(best, counts, axis=0) - tol
+    position = np.arange(width, dtype=np.int64)[:, None]
+    first = np.minimum.reduceat(np.where(is_best, position, width), starts, axis=0)
+    n_best = np.add.reduceat(is_best.astype(np.int64), starts, axis=0)
+    return first, n_best
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The classes of one height, with index arrays for one step of the induction.
+
+    Rows of ``kids`` are this group's children (classes); the other arrays
+    index into it or into the block's arrays.
     """
 
-    def __init__(self, game: Game, outcome_nodes: npt.NDArray[np.int64]) -> None:
-        n = game.num_nodes
-        row = np.full(n, -1, dtype=np.int64)
-        row[outcome_nodes] = np.arange(len(outcome_nodes))
-        inner = outcome_nodes[game.kind[outcome_nodes] != NodeKind.TERMINAL]
-        position = np.full(n, -1, dtype=np.int64)
-        position[inner] = np.arange(len(inner))
-        # Nearest strict ancestor carrying an interior outcome, as a position in `inner`.
-        above = np.full(n, -1, dtype=np.int64)
-        for start, stop in game.levels[1:]:
-            parent = game.parent[start:stop]
-            above[start:stop] = np.where(position[parent] >= 0, position[parent], above[parent])
-        self.inner_rows = row[inner]
-        self.inner_above = above[inner]
-        depth = game.depth[inner]
-        bounds = np.flatnonzero(np.diff(depth)) + 1
-        self.groups = np.split(np.arange(len(inner)), bounds)
-        self.terminal_above = above[game.terminals]
+    classes: npt.NDArray[np.int64]
+    kids: npt.NDArray[np.int64]
+    starts: npt.NDArray[np.int64]
+    """Where each class's children start in ``kids``."""
+    chance_classes: npt.NDArray[np.int64]
+    chance_kids: npt.NDArray[np.int64]
+    chance_probs: npt.NDArray[np.int64]
+    """Rows of the block's chance probabilities, one per chance child."""
+    chance_starts: npt.NDArray[np.int64]
+    deciders: npt.NDArray[np.int64]
+    decider_kids: npt.NDArray[np.int64]
+    decider_starts: npt.NDArray[np.int64]
+    decider_columns: npt.NDArray[np.int64]
+    kid_mover: npt.NDArray[np.int64]
+    outcome_classes: npt.NDArray[np.int64]
+    outcome_rows: npt.NDArray[np.int64]
 
-    def leaf_payoffs(
-        self, own: npt.NDArray[np.float64], terminal_rows: npt.NDArray[np.int64]
-    ) -> npt.NDArray[np.float64]:
-        """Per terminal, from ``own`` per outcome node (the trailing axes are kept)."""
-        # A zero row at the end of `cum` stands for "no such ancestor" (index -1).
-        zero = np.zeros((1, *own.shape[1:]))
-        cum = np.concatenate([own[self.inner_rows], zero])
-        for group in self.groups:
-            up = self.inner_above[group]
-            has = up >= 0
-            if has.any():
-                cum[group[has]] += cum[up[has]]
-        leaf = own[np.maximum(terminal_rows, 0)]
-        missing = terminal_rows < 0
-        if missing.any():
-            leaf[missing] = 0
-        leaf += cum[self.terminal_above]
-        return leaf
+
+@dataclass(frozen=True)
+class _Level:
+    """The nodes of one depth, for the top-down pass: chance children and chosen children.
+
+    Nodes are given by their rows in the reach array (:attr:`_Plan.row`).
+    """
+
+    chance_kids: npt.NDArray[np.int64]
+    chance_parents: npt.NDArray[np.int64]
+    chance_probs: npt.NDArray[np.int64]
+    decided_kids: npt.NDArray[np.int64]
+    decided_parents: npt.NDArray[np.int64]
+    decided_columns: npt.NDArray[np.int64]
+    decided_positions: npt.NDArray[np.int64]
+
+
+class _Plan:
+    """Index arrays for solving a game on its classes of identical subtrees, made once."""
+
+    def __init__(self, game: Game, table: Any, classes: SubtreeClasses) -> None:
+        kind = game.kind[classes.node]
+        count = classes.count
+        # Own payoffs: one row per class whose first node carries an outcome.
+        row_of_node = np.full(game.num_nodes, -1, dtype=np.int64)
+        row_of_node[table.outcome_nodes] = np.arange(len(table.outcome_nodes))
+        own_row = row_of_node[classes.node]
+        has = np.flatnonzero(own_row >= 0)
+        self.payoff_ids = table.payoff_index[own_row[has]].reshape(len(has), len(game.players))
+        outcome_row = np.full(count, -1, dtype=np.int64)
+        outcome_row[has] = np.arange(len(has))
+        self.interior = bool((kind[has] != NodeKind.TERMINAL).any())
+        leaves = np.flatnonzero((kind == NodeKind.TERMINAL) & (outcome_row >= 0))
+        self.leaf_classes, self.leaf_rows = leaves, outcome_row[leaves]
+        # Chance probabilities: one row per child of a chance class.
+        edge_id = np.full(game.num_nodes, -1, dtype=np.int64)
+        edge_id[table.chance_edges] = table.chance_index
+        is_chance = kind == NodeKind.CHANCE
+        chance_slots = np.flatnonzero(np.repeat(is_chance, classes.num_kids))
+        self.chance_nodes = classes.kid_node[chance_slots]
+        self.chance_ids = edge_id[self.chance_nodes]
+        chance_counts = classes.num_kids[is_chance]
+        self.chance_starts = np.cumsum(chance_counts) - chance_counts
+        self.chance_owner = classes.node[is_chance]
+        prob_row = np.full(len(classes.kids), -1, dtype=np.int64)
+        prob_row[chance_slots] = np.arange(len(chance_slots))
+        # Deciders: one column per decision class.
+        is_decider = kind == NodeKind.DECISION
+        self.num_deciders = int(is_decider.sum())
+        self.decider_column = np.full(count, -1, dtype=np.int64)
+        self.decider_column[is_decider] = np.arange(self.num_deciders)
+        mover = game.player[classes.node].astype(np.int64)
+        self.groups = []
+        for lo, hi in classes.heights[1:]:
+            cls = np.arange(lo, hi, dtype=np.int64)
+            k0 = int(classes.first_kid[lo])
+            k1 = int(classes.first_kid[hi - 1] + classes.num_kids[hi - 1])
+            n_kids = classes.num_kids[cls]
+            starts = classes.first_kid[cls] - k0
+            local_chance = np.repeat(is_chance[cls], n_kids)
+            local_decide = np.repeat(is_decider[cls], n_kids)
+            decider_counts = n_kids[is_decider[cls]]
+            chance_counts = n_kids[is_chance[cls]]
+            outcomes = cls[outcome_row[cls] >= 0]
+            self.groups.append(
+                _Group(
+                    classes=cls,
+                    kids=classes.kids[k0:k1],
+                    starts=starts,
+                    chance_classes=cls[is_chance[cls]],
+                    chance_kids=np.flatnonzero(local_chance),
+                    chance_probs=prob_row[k0:k1][local_chance],
+                    chance_starts=np.cumsum(chance_counts) - chance_counts,
+                    deciders=cls[is_decider[cls]],
+                    decider_kids=np.flatnonzero(local_decide),
+                    decider_starts=np.cumsum(decider_counts) - decider_counts,
+                    decider_columns=self.decider_column[cls[is_decider[cls]]],
+                    kid_mover=np.repeat(mover[cls][is_decider[cls]], decider_counts),
+                    outcome_classes=outcomes,
+                    outcome_rows=outcome_row[outcomes],
+                )
+            )
+        # The top-down pass goes over nodes: a node's reach depends on its own path.
+        # A chance child's probability is its class edge's row (same expression).
+        node_prob_row = np.full(game.num_nodes, -1, dtype=np.int64)
+        parent_class = classes.of_node[game.parent[1:]] if game.num_nodes > 1 else np.zeros(0, np.int64)
+        position = np.arange(1, game.num_nodes) - game.first_child[game.parent[1:]]
+        slot = classes.first_kid[parent_class] + position
+        node_prob_row[1:] = prob_row[slot]
+        # Rows of the reach array: terminals, then decision nodes, then chance nodes.
+        order = np.concatenate([
+            game.terminals,
+            np.flatnonzero(game.kind == NodeKind.DECISION),
+            np.flatnonzero(game.kind == NodeKind.CHANCE),
+        ])
+        self.row = np.empty(game.num_nodes, dtype=np.int64)
+        self.row[order] = np.arange(game.num_nodes, dtype=np.int64)
+        self.levels = []
+        for lo, hi in game.levels[1:]:
+            nodes = np.arange(lo, hi, dtype=np.int64)
+            parent_kind = game.kind[game.parent[lo:hi]]
+            chance_kids = nodes[parent_kind == NodeKind.CHANCE]
+            decided = nodes[parent_kind == NodeKind.DECISION]
+            self.levels.append(
+                _Level(
+                    chance_kids=self.row[chance_kids],
+                    chance_parents=self.row[game.parent[chance_kids]],
+                    chance_probs=node_prob_row[chance_kids],
+                    decided_kids=self.row[decided],
+                    decided_parents=self.row[game.parent[decided]],
+                    decided_columns=self.decider_column[classes.of_node[game.parent[decided]]],
+                    decided_positions=decided - game.first_child[game.parent[decided]],
+                )
+            )
 
 
 def _sample_count(arrays: Mapping[str, npt.NDArray[np.float64]]) -> int:

@@ -16,6 +16,7 @@ what was done).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import signal
@@ -308,25 +309,33 @@ def take(samples: Mapping[str, Array], start: int, stop: int) -> dict[str, Array
     return {k: v[start:stop] for k, v in samples.items()}
 
 
-def solve_block(game: Game, samples: Mapping[str, Array], start: int, method: str = "auto") -> Block:
-    """Solve one block of samples: batched when the game allows, else one by one."""
+def solve_block(
+    game: Game, samples: Mapping[str, Array], start: int, method: str = "auto", reach: Array | None = None
+) -> Block:
+    """Solve one block of samples: batched when the game allows, else one by one.
+
+    ``reach``, if given, is a (terminals, samples) array that receives the
+    outcome probabilities; the block's ``reach`` is then its transpose.
+    """
     if method in ("auto", "spe") and game.is_perfect_information:
-        return _batch_block(game, samples, start)
-    return _nash_block(game, samples, start, method)
+        return _batch_block(game, samples, start, reach)
+    block = _nash_block(game, samples, start, method)
+    if reach is None:
+        return block
+    reach[:] = block.reach.T
+    return dataclasses.replace(block, reach=reach.T)
 
 
-def _batch_block(game: Game, samples: Mapping[str, Array], start: int) -> Block:
+def _batch_block(game: Game, samples: Mapping[str, Array], start: int, reach: Array | None = None) -> Block:
     from policy.analysis.batch import BatchGame
 
     compiled = game._cache.get("batch")
     if not isinstance(compiled, BatchGame):
         compiled = game._cache["batch"] = BatchGame(game)
-    result = compiled.solve(samples)
+    result = compiled.solve(samples, outcome=reach)
     decision = result.decision_nodes
-    offsets = game.infoset_offsets[game.infoset[decision]]
-    chosen = (offsets[None, :] + result.choice).ravel()
-    behavior = np.bincount(chosen, minlength=game.num_actions).astype(np.float64)
-    unique, inverse = _distinct_rows(result.path_choices())
+    behavior = result.action_counts().astype(np.float64)
+    unique, inverse = _distinct_rows(result.path_columns())
     return Block(
         start=start,
         behavior_sum=behavior,
@@ -338,22 +347,50 @@ def _batch_block(game: Game, samples: Mapping[str, Array], start: int) -> Block:
     )
 
 
-def _distinct_rows(rows: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int64]]:
-    """The distinct rows of a small-integer matrix and each row's position among them.
+def _distinct_rows(columns: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int64]]:
+    """The distinct rows of a small-integer matrix given by its columns, and each row's position among them.
 
-    Rows are packed into one integer each (entries are -1 or an action position)
-    when that fits in 63 bits, which is much faster than ``np.unique(axis=0)``.
+    ``columns`` is (columns, rows): the matrix transposed, one decision node
+    a row, so that each step below works on one contiguous array of samples.
+    Entries are -1 or an action position. Rows are packed into one integer
+    each, base ``radix``, as many columns at a time as fit in 62 bits; when
+    one integer does not hold a whole row (big trees: a spliced campaign has
+    hundreds of decision nodes), the packed pieces are numbered and the
+    numbers combined piece by piece; columns that are the same in every row
+    are left out. The distinct rows come in the order of
+    their packed integer when one holds them (the last column weighs most),
+    else in lexicographic order (as ``np.unique(axis=0)`` gives them).
     """
-    if rows.shape[1] == 0:
-        return rows[:1], np.zeros(rows.shape[0], dtype=np.int64)
-    radix = int(rows.max(initial=0)) + 2
-    if radix ** rows.shape[1] < 2**62:
-        weights = radix ** np.arange(rows.shape[1], dtype=np.int64)
-        keys = (rows.astype(np.int64) + 1) @ weights
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        return rows[first], np.ravel(inverse).astype(np.int64)
-    unique, inverse = np.unique(rows, axis=0, return_inverse=True)
-    return unique, np.ravel(inverse).astype(np.int64)
+    width, n = columns.shape
+    if width == 0:
+        return np.zeros((min(n, 1), 0), dtype=np.int16), np.zeros(n, dtype=np.int64)
+    radix = int(columns.max(initial=0)) + 2
+    per_key = max(1, int(62 // math.log2(radix)))
+    while radix**per_key >= 2**62:
+        per_key -= 1
+    # Columns equal in every row tell no rows apart (most of a big tree is off every path).
+    varying = columns[(columns != columns[:, :1]).any(axis=1)] if n else columns
+    ids = np.zeros(n, dtype=np.int64)
+    for start in range(0, len(varying), per_key):
+        key = np.zeros(n, dtype=np.int64)
+        for row in varying[start : start + per_key][::-1]:  # the last column weighs most
+            key *= radix
+            key += row
+            key += 1
+        if start == 0:
+            _, ids = np.unique(key, return_inverse=True)
+            continue
+        part_values, part = np.unique(key, return_inverse=True)
+        _, ids = np.unique(np.ravel(ids) * len(part_values) + np.ravel(part), return_inverse=True)
+    ids = np.ravel(ids).astype(np.int64)
+    _, first = np.unique(ids, return_index=True)
+    unique = np.ascontiguousarray(columns[:, first].T)
+    if width <= per_key:
+        return unique, ids  # numbered in the order of the packed integer already
+    order = np.lexsort(unique.T[::-1])
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return unique[order], rank[ids]
 
 
 def _path_words(game: Game, decision: npt.NDArray[np.int64], row: npt.NDArray[np.int16]) -> str:
@@ -458,10 +495,13 @@ def run_sweep(
             owned = executor = ProcessPoolExecutor(
                 max_workers=count, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
             )
+    # Every sample's outcome probabilities, terminal by terminal, filled as blocks come
+    # (the batch solver writes its blocks here itself: no copy, no fresh memory).
+    table = np.empty((len(game.terminals), n))
     try:
         if executor is None:
             for start, stop in spans:
-                done.append(solve_block(game, take(samples, start, stop), start, method))
+                done.append(solve_block(game, take(samples, start, stop), start, method, table[:, start:stop]))
                 if progress:
                     progress(stop, n)
         else:
@@ -475,6 +515,7 @@ def run_sweep(
             finished = 0
             for future in futures:
                 block = future.result()
+                table[:, block.start : block.start + block.size] = block.reach.T
                 done.append(block)
                 finished += block.size
                 if progress:
@@ -500,14 +541,14 @@ def run_sweep(
         expected += b.size
     from policy.solvers import choose_method
 
-    players, actions, terminals = len(game.players), game.num_actions, len(game.terminals)
+    players, actions = len(game.players), game.num_actions
     return SweepResult(
         game=game,
         method=choose_method(game) if method == "auto" else method,
         samples=dict(samples),
         varied=tuple(varied),
         behavior_sum=sum((b.behavior_sum for b in kept), start=np.zeros(actions)),
-        reach=np.concatenate([b.reach for b in kept]) if kept else np.zeros((0, terminals)),
+        reach=table[:, :expected].T,
         payoffs=np.concatenate([b.payoffs for b in kept]) if kept else np.zeros((0, players)),
         tie=np.concatenate([b.tie for b in kept]) if kept else np.zeros(0, dtype=bool),
         **_merge_paths(kept),
