@@ -187,6 +187,9 @@ class Campaign:
     """For a campaign loaded with ``split``: parameter -> (its name unsplit, its stage)."""
     origin: Mapping[str, str] = field(default_factory=dict)
     """Parameter of the spliced game -> the parameter it stands for (``beta__q`` -> ``q``)."""
+    owners: Mapping[str, str] = field(default_factory=dict)
+    """Parameter of the spliced game -> the profile key whose value it takes (``beta__q`` ->
+    ``beta``), for those a state-chosen profile binds; the others are the command line's leader's."""
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The ``[groups]`` table: group name -> parameters (declared names)."""
 
@@ -1221,6 +1224,7 @@ class _Splicer:
             profiles=spec.profiles,
             split=dict(self.split_names),
             origin={name: q for name, (q, _) in self.used.items()},
+            owners={name: owner for name, (_, owner) in self.used.items() if owner},
             groups=spec.groups,
         )
 

@@ -458,3 +458,17 @@ def test_profile_files_stay_in_the_campaign_folder(tmp_path: Path) -> None:
     code, _, err = invoke("validate", str(folder / "campaign.toml"))
     assert code == 1
     assert "campaign.profiles.alpha" in err and "leads outside the campaign file's folder" in err
+
+
+def test_monte_carlo_draws_a_state_chosen_profiles_parameters_from_that_profile() -> None:
+    """``beta__strength`` is drawn from Beta's declared range, ``strength`` from the leader's."""
+    from policy.analysis.sweep import monte_carlo_samples, uncertain_parameters
+
+    game = load(TWO_STAGE)
+    alpha = load_leader(str(ALPHA))
+    assert uncertain_parameters(game, alpha) == ["beta__strength", "strength"]
+    draws = monte_carlo_samples(game, alpha, resolve(game, alpha), 4000, seed=1)
+    beta = draws["beta__strength"]
+    assert beta.min() >= 0.5 and beta.max() <= 1 and abs(beta.mean() - (0.5 + 0.75 + 1) / 3) < 0.01
+    own = draws["strength"]
+    assert own.min() >= 0.125 and own.max() <= 0.5

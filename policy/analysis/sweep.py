@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from policy.analysis.errors import SweepError
-from policy.leaders import Leader, LeaderError
+from policy.leaders import Leader, LeaderError, LeaderValue
 from policy.model import Game, Number
 
 #: Samples per block of work (the unit of progress, interruption and distribution).
@@ -131,9 +131,11 @@ def monte_carlo_samples(
 ) -> dict[str, Array]:
     """N draws of the game's parameters from the uncertainty the leader declares.
 
-    Parameters the leader fixes (or does not bind) stay at ``base``. The draws
-    depend only on the seed, the leader and the game's parameter names: the
-    parameters are drawn in sorted order from one ``numpy`` generator.
+    Parameters the leader fixes (or does not bind) stay at ``base``. In a
+    campaign, a parameter that a state-chosen profile binds (``beta__q``) is
+    drawn from that profile's declaration of ``q``. The draws depend only on
+    the seed, the profiles and the game's parameter names: the parameters are
+    drawn in sorted order from one ``numpy`` generator.
     """
     if n < 1:
         raise SweepError("--samples must be at least 1")
@@ -144,8 +146,9 @@ def monte_carlo_samples(
         )
     rng = np.random.default_rng(seed)
     out = {k: np.full(n, float(x)) for k, x in base.items()}
+    declared = _declarations(game, leader)
     for name in sorted(game.parameters):
-        lv = leader.values.get(name)
+        lv = declared(name)
         if lv is None or lv.distribution.kind == "fixed" or lv.range is None:
             continue
         lo, hi, mode = float(lv.range[0]), float(lv.range[1]), float(lv.value)
@@ -172,13 +175,29 @@ def monte_carlo_samples(
 
 def uncertain_parameters(game: Game, leader: Leader) -> list[str]:
     """The game's parameters that a Monte Carlo sweep under ``leader`` draws."""
+    declared = _declarations(game, leader)
     return [
         name
         for name in sorted(game.parameters)
-        if (lv := leader.values.get(name)) is not None
+        if (lv := declared(name)) is not None
         and lv.distribution.kind != "fixed"
         and lv.range is not None
     ]
+
+
+def _declarations(game: Game, leader: Leader) -> Callable[[str], LeaderValue | None]:
+    """Where each parameter's value and uncertainty are declared: ``leader``'s profile,
+    or, in a campaign, the state-chosen profile that binds it (``beta__q``: ``beta``'s ``q``)."""
+    from policy.campaign import campaign_of
+
+    campaign = campaign_of(game)
+
+    def declared(name: str) -> LeaderValue | None:
+        if campaign is not None and (owner := campaign.owners.get(name)) is not None:
+            return campaign.profiles[owner].values.get(campaign.origin[name])
+        return leader.values.get(name)
+
+    return declared
 
 
 # ---------------------------------------------------------------------------------
