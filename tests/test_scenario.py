@@ -306,3 +306,74 @@ def test_the_same_choices_profile_is_tukhachevskys_army_with_stalins_preferences
 def test_every_profile_binds_every_stage_game(key: str) -> None:
     for name in ("coup_1937", "diplomacy_1939", "romania_1940", "barbarossa_1941"):
         resolve(game(name), leader(key))
+
+
+# ------------------------------------------------------------------ the campaign
+
+CAMPAIGN = GAMES / "ussr_1937_1941.toml"
+RECORD = GAMES / "records" / "history_1937_1941.toml"
+
+
+@cache
+def campaign_game() -> Game:
+    from policy.loading import load
+
+    return load(CAMPAIGN)
+
+
+def test_the_campaign_is_bundled_apart_from_the_stage_games() -> None:
+    from policy.bundled import bundled_campaigns, bundled_games
+
+    assert CAMPAIGN in bundled_campaigns()
+    assert CAMPAIGN not in bundled_games()
+    assert [p.stem for p in bundled_games()] == ["coup_1937", "diplomacy_1939", "romania_1940", "barbarossa_1941"]
+
+
+def test_the_campaign_keeps_shared_values_one_parameter_and_the_leaders_apart() -> None:
+    """Finding 5 in the campaign: a value both profiles include is one parameter, not a copy each."""
+    params = campaign_game().parameters
+    for name in LEADER_PARAMETERS - {"p_nkvd_detects"}:
+        assert f"tukhachevsky__{name}" in params, name
+    for name in ("german_war_cost", "p_west_accepts", "britain_drain", "year_gain", "soviet_war_cost"):
+        assert name in params and f"tukhachevsky__{name}" not in params, name
+
+
+def test_the_campaign_s_end_states_say_who_rules_and_when_war_comes() -> None:
+    g = campaign_game()
+    keys = set()
+    for t in g.terminals.tolist():
+        outcome = g.nodes.at(t).outcome
+        assert outcome is not None
+        keys |= set(dict(outcome.facts))
+    assert {"ruler", "alignment", "west", "france", "romania_oil", "war_with_germany", "regime"} <= keys
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_only_a_value_written_once_is_shared_in_a_campaign(tmp_path, shared) -> None:  # type: ignore[no-untyped-def]
+    """A value both profiles include from one file is one parameter; equal values written twice are two."""
+    from policy.campaign import load_campaign
+
+    data = REPO / "tests" / "data" / "campaigns"
+    for name in ("coup.toml", "crisis.toml", "two_stage.toml"):
+        (tmp_path / name).write_text((data / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "leaders").mkdir()
+    (tmp_path / "leaders" / "world.toml").write_text('[shared]\n[values.strength]\nvalue = "1/2"\n', encoding="utf-8")
+    for key in ("alpha", "beta"):
+        head = 'include = ["world.toml"]\n' if shared else ""
+        own = "" if shared else '[values.strength]\nvalue = "1/2"\n'
+        (tmp_path / "leaders" / f"{key}.toml").write_text(f'{head}[leader]\nname = "{key}"\n{own}', encoding="utf-8")
+    params = load_campaign(tmp_path / "two_stage.toml").game.parameters
+    assert "strength" in params
+    assert ("beta__strength" in params) is not shared
+
+
+def test_the_historical_record_reads_on_the_campaign() -> None:
+    """Every recorded move names a stage, a place and an action of the campaign, with sources."""
+    from policy.analysis.record import load_record, trace
+    from policy.claims import load_claims
+
+    record = load_record(RECORD)
+    claims = load_claims()
+    for move in record.moves:
+        assert move.sources and set(move.sources) <= set(claims), move
+    trace(campaign_game(), record)  # raises RecordError if a move cannot be placed
