@@ -16,12 +16,24 @@ def games_dir() -> Path:
 
 
 def bundled_games() -> list[Path]:
-    """Every bundled game file, in story order: by the year that ends its name, then by name.
+    """Every bundled stage game file, in story order: by the year that ends its name, then by name.
 
     ``coup_1937.toml`` comes before ``diplomacy_1939.toml``; names without a
-    year come last.
+    year come last. Campaign files (which chain the stage games) are not
+    among them: see :func:`bundled_campaigns`.
     """
-    return sorted(games_dir().glob("*.toml"), key=_story_order)
+    return sorted((p for p in games_dir().glob("*.toml") if not _is_campaign(p)), key=_story_order)
+
+
+def bundled_campaigns() -> list[Path]:
+    """Every bundled campaign file (a ``[campaign]`` table), in story order."""
+    return sorted((p for p in games_dir().glob("*.toml") if _is_campaign(p)), key=_story_order)
+
+
+def _is_campaign(path: Path) -> bool:
+    from policy.campaign import is_campaign  # here: policy.campaign imports this module's users
+
+    return is_campaign(path)
 
 
 def _story_order(path: Path) -> tuple[int, str]:

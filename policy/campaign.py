@@ -834,7 +834,12 @@ class _Splicer:
         """The spliced parameter standing for ``q`` under ``profile``."""
         name = q
         owner = ""
-        if profile is not None and profile != self.initial_profile and q in self.spec.profiles[profile].values:
+        if (
+            profile is not None
+            and profile != self.initial_profile
+            and q in self.spec.profiles[profile].values
+            and not self.shared(profile, q)
+        ):
             name, owner = f"{profile}__{q}", profile
         if self.split and self.stage_now is not None:
             whole = name
@@ -842,6 +847,19 @@ class _Splicer:
             self.split_names[name] = (whole, self.stage_now)
         self.used.setdefault(name, (q, owner))
         return parse(name, {name})
+
+    def shared(self, profile: str, q: str) -> bool:
+        """Whether ``profile`` takes ``q`` from the same place as the initial profile.
+
+        Two profiles that include one file of shared values (the world both
+        leaders face) hold the same written value; it stays one parameter of
+        the spliced game instead of a copy per profile.
+        """
+        initial = self.spec.profiles.get(str(self.initial_profile)) if self.initial_profile else None
+        if initial is None or q not in initial.values:
+            return False
+        mine, theirs = self.spec.profiles[profile].values[q], initial.values[q]
+        return mine == theirs and mine.origin != self.spec.profiles[profile].file
 
     def in_state(self, e: Expr, state: State, profile: str | None, path: str) -> Expr:
         """``e`` with numeric state variables at their values and parameters renamed."""

@@ -16,10 +16,22 @@ A profile is a TOML file (``games/leaders/stalin.toml``)::
 A profile may span several games; a game takes the values of the parameters it
 declares. :func:`resolve` combines a game's defaults, a profile and command-line
 overrides into the values a solver uses.
+
+A profile may take values from other files with ``include``: a file of shared
+values (a ``[shared]`` header instead of ``[leader]``) holding what describes
+the world rather than the leader, or another profile, whole or in part::
+
+    include = ["shared/world.toml", { path = "stalin.toml", values = ["loss_weight"] }]
+
+Each value then has exactly one place where it is written: a name given twice
+(by the profile and an included file, or by two included files) is refused,
+so two profiles that include the same file cannot drift apart. Included paths
+are relative to the including file and must stay inside its folder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Mapping
@@ -31,10 +43,13 @@ from typing import Any
 
 from policy.bundled import bundled_leaders, games_dir
 from policy.expr import MAX_MAGNITUDE, RANGE_TOO_WIDE, ExprError, parse
-from policy.files import InputError, parse_toml, read_text
+from policy.files import InputError, inside, parse_toml, read_text
 from policy.model import Game
 
 VALUE_KEYS = {"value", "range", "sources", "note", "distribution"}
+
+#: How deep ``include`` may nest (a profile including a file that includes ...).
+MAX_INCLUDE_DEPTH = 8
 
 
 class LeaderError(ValueError):
@@ -79,6 +94,8 @@ class LeaderValue:
     sources: tuple[str, ...] = ()
     note: str = ""
     distribution: Distribution = Distribution("fixed")
+    origin: str = ""
+    """The file the value is written in: the profile's own, or an included one."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,12 @@ class Leader:
     values: Mapping[str, LeaderValue]
     sources: tuple[str, ...] = ()
     file: str = ""
+    includes: tuple[str, ...] = ()
+    """The files this profile takes values from (directly or through others), in order."""
+
+    def own(self, name: str) -> bool:
+        """Whether the value of ``name`` is written in this profile's own file (not included)."""
+        return name in self.values and self.values[name].origin == self.file
 
 
 def find_leader(name_or_path: str) -> Path:
@@ -110,37 +133,119 @@ def find_leader(name_or_path: str) -> Path:
 
 
 def load_leader(name_or_path: str | Path) -> Leader:
-    """Read a profile by bundled key or path."""
+    """Read a profile by bundled key or path, with the values of the files it includes.
+
+    Raises
+    ------
+    LeaderError
+        One line naming the file and the key: a file that cannot be read, a
+        missing ``[leader]`` header, a bad value, or a bad ``include`` (a path
+        outside the profile's folder, a cycle, a name given in two places).
+    """
     path = find_leader(str(name_or_path))
-    file = str(path)
-    try:
-        data = parse_toml(read_text(path))
-    except InputError as err:
-        where = file  # the message of a TOML error has the line already
-        raise LeaderError(f"{where}: {err.message}") from None
-    head = data.get("leader")
-    if not isinstance(head, dict) or not isinstance(head.get("name"), str):
-        raise LeaderError(f"{file}: leader.name: missing (a profile starts with [leader] name = ...)")
-    for key in data:
-        if key not in ("leader", "values"):
-            raise LeaderError(f"{file}: {key}: unknown table (expected leader, values)")
+    head, values, includes = _read_profile(path, str(path), (), "leader")
     sources = head.get("sources", [])
-    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-        raise LeaderError(f"{file}: leader.sources: must be a list of claim ids")
-    values: dict[str, LeaderValue] = {}
-    raw = data.get("values", {})
-    if not isinstance(raw, dict):
-        raise LeaderError(f"{file}: values: must be a table of [values.NAME] tables")
-    for name, body in raw.items():
-        values[name] = _value(file, name, body)
     return Leader(
         key=path.stem,
         name=head["name"],
         description=str(head.get("description", "")),
         values=values,
         sources=tuple(sources),
-        file=file,
+        file=str(path),
+        includes=includes,
     )
+
+
+def _read_profile(
+    path: Path, file: str, chain: tuple[Path, ...], header: str | None
+) -> tuple[dict[str, Any], dict[str, LeaderValue], tuple[str, ...]]:
+    """Header, values (own and included) and included files of one profile file.
+
+    ``header`` is the header the file must have (``"leader"``), or None for an
+    included file, which may have ``[leader]`` or ``[shared]``. ``chain`` holds
+    the files that include this one, to refuse a cycle.
+    """
+    try:
+        data = parse_toml(read_text(path))
+    except InputError as err:
+        raise LeaderError(f"{file}: {err.message}") from None
+    heads = [h for h in ("leader", "shared") if h in data]
+    for key in data:
+        if key not in ("leader", "shared", "values", "include"):
+            raise LeaderError(f"{file}: {key}: unknown table (expected leader, values, include)")
+    if header == "leader" and "leader" not in data:
+        raise LeaderError(f"{file}: leader.name: missing (a profile starts with [leader] name = ...)")
+    if len(heads) != 1:
+        what = "both [leader] and [shared]" if heads else "neither [leader] nor [shared]"
+        raise LeaderError(f"{file}: has {what} (an included file has one of them)")
+    head = data[heads[0]]
+    if not isinstance(head, dict):
+        raise LeaderError(f"{file}: {heads[0]}: must be a table")
+    if heads[0] == "leader" and not isinstance(head.get("name"), str):
+        raise LeaderError(f"{file}: leader.name: missing (a profile starts with [leader] name = ...)")
+    sources = head.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise LeaderError(f"{file}: {heads[0]}.sources: must be a list of claim ids")
+    raw = data.get("values", {})
+    if not isinstance(raw, dict):
+        raise LeaderError(f"{file}: values: must be a table of [values.NAME] tables")
+    values: dict[str, LeaderValue] = {}
+    for name, body in raw.items():
+        values[name] = dataclasses.replace(_value(file, name, body), origin=file)
+    includes: list[str] = []
+    for k, (ref, only) in enumerate(_include_entries(file, data.get("include", []))):
+        where = f"{file}: include[{k}]"
+        if len(chain) >= MAX_INCLUDE_DEPTH:
+            raise LeaderError(f"{where}: includes nest more than {MAX_INCLUDE_DEPTH} deep")
+        try:
+            target = inside(path.parent, ref, "an included profile", "the profile")
+        except InputError as err:
+            raise LeaderError(f"{where}: {err.message}") from None
+        if not target.is_file():
+            raise LeaderError(f"{where}: {ref!r}: no such file")
+        here = path.resolve()
+        if target == here or target in chain:
+            raise LeaderError(f"{where}: {ref!r} includes itself (through {len(chain) + 1} file(s))")
+        sub = str(path.parent / ref)
+        _, got, nested = _read_profile(target, sub, (*chain, here), None)
+        if only is not None:
+            unknown = sorted(set(only) - set(got))
+            if unknown:
+                raise LeaderError(f"{where}.values: {ref!r} gives no value for {', '.join(unknown)}")
+            got = {n: got[n] for n in only}
+        for name, v in got.items():
+            if name in values:
+                raise LeaderError(
+                    f"{where}: {name!r} is given both in {values[name].origin} and in {v.origin}; "
+                    "a value has one place (remove one, or narrow the include with values = [...])"
+                )
+            values[name] = v
+        includes.extend([sub, *nested])
+    return head, values, tuple(dict.fromkeys(includes))
+
+
+def _include_entries(file: str, raw: Any) -> list[tuple[str, list[str] | None]]:
+    """``include`` as (path, names or None) pairs, checked for shape."""
+    if not isinstance(raw, list):
+        raise LeaderError(f'{file}: include: must be a list of paths or {{ path = "...", values = [...] }} tables')
+    out: list[tuple[str, list[str] | None]] = []
+    for k, item in enumerate(raw):
+        where = f"{file}: include[{k}]"
+        if isinstance(item, str):
+            out.append((item, None))
+            continue
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            raise LeaderError(f'{where}: must be a path or a table {{ path = "...", values = [...] }}')
+        extra = sorted(set(item) - {"path", "values"})
+        if extra:
+            raise LeaderError(f"{where}.{extra[0]}: unknown key (allowed: path, values)")
+        names = item.get("values")
+        if names is not None and (
+            not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names)
+        ):
+            raise LeaderError(f"{where}.values: must be a non-empty list of parameter names")
+        out.append((item["path"], names))
+    return out
 
 
 def _number(file: str, path: str, raw: Any) -> Fraction:

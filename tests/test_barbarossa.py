@@ -1,17 +1,12 @@
-"""games/barbarossa_1941.toml: the 1941 signalling game, solved, cross-checked and probed.
+"""games/barbarossa_1941.toml: Germany decides in 1940, the USSR reads its intent in 1941.
 
 The game's payoffs are rebuilt here by hand from the formulas in the file's
 header (:func:`hand_payoffs`), independently of the expressions in its nodes,
 so a slip in a node's expression fails :func:`test_payoffs_follow_the_header_formulas`.
-The equilibria are found with ``lcp`` and ``enummixed`` (exact) under both
-bundled leaders, checked for zero regret, and compared with Gambit's exact
-``enummixed_solve`` on the same game. Two properties are derived by hand from
-the formulas (see the comments above the tests): when a ready army strikes
-first whatever Germany does, and when Germany waits until 1942 to attack a USSR
-that avoids provocation.
-
-The leaders' values for this game's own parameters live in
-games/leaders/{stalin,tukhachevsky}.toml once merged.
+The equilibria are found with ``lcp`` and ``enummixed`` (exact) under the
+bundled leaders, checked for zero regret, and compared with Gambit's
+``enummixed_solve`` on the same game. Properties derived by hand from the
+formulas are checked across the ranges (see the comments above the tests).
 """
 
 from __future__ import annotations
@@ -22,8 +17,6 @@ from functools import cache
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
 
 from policy.gamefile import load_game
 from policy.leaders import load_leader, resolve
@@ -33,8 +26,9 @@ from tests.conftest import FLOAT_TOL, REPO, pygambit_profile, to_pygambit
 from tests.games import signature
 
 GAME = REPO / "games" / "barbarossa_1941.toml"
-LEADERS = ("stalin", "tukhachevsky")
+LEADERS = ("stalin", "tukhachevsky", "same_choices")
 TYPES = ("ready", "unready")
+PLANS = ("a41", "a42", "none")
 
 
 @cache
@@ -47,16 +41,10 @@ def leader_values(leader: str) -> dict[str, F]:
     return resolve(game(), load_leader(leader))
 
 
-def fact(node: str) -> str:
-    """The year the Soviet-German war starts at a terminal ("none" if it does not)."""
+def fact(node: str, key: str = "war_with_germany") -> str:
     outcome = game().nodes[node].outcome
     assert outcome is not None
-    return dict(outcome.facts)["war_with_germany"]
-
-
-def path(eq: Any) -> tuple[str | None, str | None]:
-    """The postures of the ready and the unready army (None where mixed)."""
-    return eq.choice("posture_ready"), eq.choice("posture_unready")
+    return dict(outcome.facts)[key]
 
 
 # ---------------------------------------------------------------------------------
@@ -66,10 +54,10 @@ def value_functions(v: dict[str, F]) -> tuple[Callable[[F], F], Callable[[F], F]
     """V (the USSR's value of a war won with chance p) and G (Germany's)."""
 
     def soviet(p: F) -> F:
-        return p - v["loss_weight"] * (1 - p)
+        return p - v["loss_weight"] * (1 - p) - v["soviet_war_cost"]
 
     def german(p: F) -> F:
-        return 1 - p - v["german_war_cost"]
+        return 1 - p - v["german_loss_weight"] * p - v["german_war_cost"]
 
     return soviet, german
 
@@ -78,29 +66,28 @@ def hand_payoffs(v: dict[str, F]) -> dict[str, tuple[F, F]]:
     """Every terminal's (USSR, Germany) payoff, from the formulas in the file's header."""
     V, G = value_functions(v)
     w, m, g = v["britain_drain"], v["mobilisation_cost"], v["german_pact_gain"]
-    e, s, k, y = v["preempt_edge"], v["surprise_loss"], v["crisis_loss"], v["year_gain"]
+    e, s, k, y, j = v["preempt_edge"], v["surprise_loss"], v["crisis_loss"], v["year_gain"], v["japan_drain"]
     out: dict[str, tuple[F, F]] = {}
+
+    def war(name: str, p: F, soviet_extra: F = F(0), german_extra: F = F(0)) -> None:
+        for east, chance in (("east_quiet", p), ("japan", p * (1 - j))):
+            out[f"{name}_{east}"] = (V(chance) + soviet_extra, G(chance) + german_extra)
+
     for t, q in (("ready", F(1, 2) + w), ("unready", w)):
         later = 1 - (1 - y) * (1 - q)
         strike = 1 - (1 - e) * (1 - q) if t == "ready" else q * (1 - e)
-        out[f"preempt_{t}"] = (V(strike) - m, G(strike))
-        out[f"war41_mobilised_{t}"] = (V(q) - m, G(q))
-        out[f"war42_mobilised_{t}"] = (V(later) - m, G(later))
-        out[f"peace_mobilised_{t}"] = (-m, F(0))
-        for year, base, deliveries in (("41", q, F(0)), ("42", later, g / 2)):
-            for state, factor in (("steady", F(1)), ("crisis", 1 - k)):
-                p = base * (1 - s) * factor
-                out[f"surprise{year}_{t}_{state}"] = (V(p), G(p) + deliveries)
-        out[f"pact_kept_{t}"] = (F(0), g)
+        unprepared = q if t == "ready" else q * (1 - e)
+        war(f"{t}_a41_pre", strike, -m)
+        war(f"{t}_a42_pre", strike, -m)
+        war(f"{t}_none_pre", unprepared, -m)
+        war(f"{t}_a41_mob", q, -m)
+        war(f"{t}_a42_mob", later, -m)
+        out[f"{t}_none_mob"] = (-m, F(0))
+        for plan, base, deliveries in (("a41", q, F(0)), ("a42", later, g / 2)):
+            war(f"{t}_{plan}_steady", base * (1 - s), F(0), deliveries)
+            war(f"{t}_{plan}_crisis", base * (1 - s) * (1 - k), F(0), deliveries)
+        out[f"{t}_none_app"] = (F(0), g)
     return out
-
-
-def after_surprise(v: dict[str, F], t: str, year: str) -> tuple[F, F]:
-    """Expected (USSR, Germany) payoffs of a surprise attack, over the leadership crisis."""
-    pay = hand_payoffs(v)
-    c = v["p_leadership_crisis"]
-    steady, crisis = pay[f"surprise{year}_{t}_steady"], pay[f"surprise{year}_{t}_crisis"]
-    return (1 - c) * steady[0] + c * crisis[0], (1 - c) * steady[1] + c * crisis[1]
 
 
 def test_payoffs_follow_the_header_formulas():
@@ -113,65 +100,91 @@ def test_payoffs_follow_the_header_formulas():
         assert got == hand_payoffs(v), leader
 
 
-def test_every_terminal_says_when_the_war_starts():
+def test_every_terminal_says_when_the_war_starts_and_whether_japan_fights():
     for node in hand_payoffs(leader_values("stalin")):
-        expected = ("1941" if node.startswith(("preempt", "war41", "surprise41"))
-                    else "1942" if node.startswith(("war42", "surprise42")) else "none")
+        expected = ("none" if node.endswith(("none_mob", "none_app"))
+                    else "1942" if node.startswith(("ready_a42_mob", "unready_a42_mob", "ready_a42_steady",
+                                                    "ready_a42_crisis", "unready_a42_steady", "unready_a42_crisis"))
+                    else "1941")
         assert fact(node) == expected, node
+        assert fact(node, "japan") == ("at war" if node.endswith("_japan") else "quiet"), node
 
 
 # ---------------------------------------------------------------------------------
 # Solved under each leader
 # ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("leader", LEADERS)
-def test_lcp_finds_the_appeasement_path(leader):
+def test_lcp_finds_one_of_the_equilibria_enummixed_lists(leader):
     v = leader_values(leader)
     assert solve(game(), v).method == "lcp"  # what `auto` runs here
-    result = solve(game(), v, method="lcp", exact=True)
-    assert result.exact
-    eq = result.equilibria[0]
-    assert eq.max_regret == 0
-    # The ready army strikes first; the unready one avoids provocation, and
-    # Germany, seeing only unready armies do that, takes a year's deliveries first.
-    assert path(eq) == ("pre_empt", "appease")
-    assert eq.choice("sees_appeasement") == "attack_1942"
-    r, c = v["readiness"], v["p_leadership_crisis"]
-    assert {k: p for k, p in eq.outcomes.items() if p} == {
-        "preempt_ready": r,
-        "surprise42_unready_steady": (1 - r) * (1 - c),
-        "surprise42_unready_crisis": (1 - r) * c,
-    }
-    strike = hand_payoffs(v)["preempt_ready"]
-    later = after_surprise(v, "unready", "42")
-    assert eq.values == tuple(r * a + (1 - r) * b for a, b in zip(strike, later, strict=True))
+    lcp = solve(game(), v, method="lcp", exact=True)
+    assert lcp.exact and lcp.equilibria[0].max_regret == 0
+    every = solve(game(), v, method="enummixed", exact=True)
+    assert every.exact and every.equilibria
+    assert all(eq.max_regret == 0 for eq in every.equilibria)
+    assert signature(lcp.equilibria[0]) in {signature(eq) for eq in every.equilibria}
+
+
+# By hand: if Germany attacks in 1941 for certain, a ready army compares
+# striking first (p = 1 - (1 - e)(1 - q_s)) with mobilising (p = q_s): with
+# preempt_edge > 0 striking wins, whatever the leader's loss weight, because V
+# rises with p and both pay mobilisation_cost. So in an equilibrium where
+# Germany attacks in 1941 with probability 1 the ready army strikes first.
+@pytest.mark.parametrize("leader", LEADERS)
+def test_against_a_certain_attack_in_1941_a_ready_army_strikes_first(leader):
+    v = leader_values(leader)
+    assert v["preempt_edge"] > 0
+    for eq in solve(game(), v, method="enummixed", exact=True).equilibria:
+        if eq.behavior["plan"]["attack_1941"] == 1:
+            assert eq.behavior["posture_ready"]["pre_empt"] == 1
+
+
+# By hand: "Germany does not attack, both armies appease" is an equilibrium
+# exactly when nobody gains by deviating from it. Germany compares the kept
+# pact (german_pact_gain) with a surprise attack in 1941 and with a year's
+# deliveries and a surprise in 1942, each averaged over the type, the crisis
+# and Japan (the USSR's posture does not depend on Germany's plan, which it
+# cannot see). Each army compares the kept pact (0) with mobilising (-m) and
+# with attacking a Germany that is not deploying (V(p) - m, p = q_s for the
+# ready army, q_w*(1 - preempt_edge) for the unready one).
+def surprise_value_for_germany(v: dict[str, F], year: str) -> F:
+    _, G = value_functions(v)
+    r, c, s, k, pj, j, y = (v["readiness"], v["p_leadership_crisis"], v["surprise_loss"], v["crisis_loss"],
+                            v["p_japan_joins_1941"], v["japan_drain"], v["year_gain"])
+    extra = v["german_pact_gain"] / 2 if year == "1942" else F(0)
+    total = F(0)
+    for weight, q in ((r, F(1, 2) + v["britain_drain"]), (1 - r, v["britain_drain"])):
+        base = q if year == "1941" else 1 - (1 - y) * (1 - q)
+        for cw, factor in ((1 - c, F(1)), (c, 1 - k)):
+            p = base * (1 - s) * factor
+            total += weight * cw * ((1 - pj) * (G(p) + extra) + pj * (G(p * (1 - j)) + extra))
+    return total
+
+
+def pooling_on_the_pact_holds(v: dict[str, F]) -> bool:
+    V, _ = value_functions(v)
+    m, e, w, pj, j = v["mobilisation_cost"], v["preempt_edge"], v["britain_drain"], v["p_japan_joins_1941"], v["japan_drain"]
+    germany = all(surprise_value_for_germany(v, year) <= v["german_pact_gain"] for year in ("1941", "1942"))
+    armies = all((1 - pj) * V(p) + pj * V(p * (1 - j)) - m <= 0 for p in (F(1, 2) + w, w * (1 - e)))
+    return germany and armies
+
+
+POOLING = {"plan": "no_attack", "posture_ready": "appease", "posture_unready": "appease"}
+
+
+def has_pooling(v: dict[str, F]) -> bool:
+    return any(all(eq.behavior[s][a] == 1 for s, a in POOLING.items())
+               for eq in solve(game(), v, method="enummixed", exact=True).equilibria)
 
 
 @pytest.mark.parametrize("leader", LEADERS)
-def test_enummixed_lists_two_separating_paths(leader):
+def test_the_kept_pact_is_an_equilibrium_exactly_when_the_hand_conditions_hold(leader):
     v = leader_values(leader)
-    result = solve(game(), v, method="enummixed", exact=True)
-    assert result.exact and result.equilibria
-    assert all(eq.max_regret == 0 for eq in result.equilibria)
-    # No pooling at the leaders' values: Germany only ever sees the unready
-    # army, which either avoids provocation (war in 1942) or mobilises (1941).
-    assert {path(eq) for eq in result.equilibria} == {("pre_empt", "appease"),
-                                                      ("pre_empt", "mobilise")}
-    lcp = solve(game(), v, method="lcp").equilibria[0]
-    assert signature(lcp) in {signature(eq) for eq in result.equilibria}
-
-
-@pytest.mark.parametrize("leader", LEADERS)
-def test_the_mobilisation_path_rests_on_a_threat_germany_would_not_carry_out(leader):
-    # The unready army mobilises only if Germany would attack an appeaser in
-    # 1941; but against either type, attacking an appeaser in 1942 pays Germany
-    # more at these values, so that threat is not sequentially rational.
-    v = leader_values(leader)
-    for t in TYPES:
-        assert after_surprise(v, t, "42")[1] > after_surprise(v, t, "41")[1], t
-    for eq in solve(game(), v, method="enummixed").equilibria:
-        if eq.choice("posture_unready") == "mobilise":
-            assert eq.choice("sees_mobilisation") == "attack_1941"
-            assert eq.behavior["sees_appeasement"]["attack_1941"] > 0
+    assert has_pooling(v) == pooling_on_the_pact_holds(v)
+    for name, value in (("german_pact_gain", F(1, 10)), ("german_pact_gain", F(1, 2)), ("readiness", F(9, 10)),
+                        ("loss_weight", F(1, 2)), ("mobilisation_cost", F(3, 100))):
+        moved = dict(v, **{name: value})
+        assert has_pooling(moved) == pooling_on_the_pact_holds(moved), (name, value)
 
 
 def gambit_signatures(leader: str, rational: bool) -> tuple[set[Any], Any, Any]:
@@ -217,74 +230,3 @@ def test_enummixed_matches_gambit_exactly():
     assert {signature(eq) for eq in ours.equilibria} == theirs
 
 
-# ---------------------------------------------------------------------------------
-# Properties that follow from the formulas
-# ---------------------------------------------------------------------------------
-# A ready army strikes first in every equilibrium when (by hand):
-#   (a) preempt_edge > 0, so striking beats mobilising and being attacked in
-#       1941 (1 - (1 - e)(1 - q_s) > q_s);
-#   (b) U = V(p_strike) - mobilisation_cost > 0, so striking beats mobilising
-#       and being left alone (-mobilisation_cost) and the kept pact (0);
-#   (c) U beats the expected value of being surprised in 1941 and in 1942.
-# After a mobilisation that happens in equilibrium, Germany never waits until
-# 1942: G(1 - (1 - y)(1 - q)) < G(q) for either type when year_gain > 0, so
-# the ready army's mobilising is worth at most max(V(q_s), 0) - mobilisation_cost
-# < U; appeasing is worth at most the largest of 0 and the two surprise values
-# < U. So in any Nash equilibrium the ready army (reached: readiness > 0) puts
-# probability 1 on pre_empt.
-def ready_army_strikes_first(v: dict[str, F]) -> bool:
-    V, _ = value_functions(v)
-    strike = hand_payoffs(v)["preempt_ready"][0]
-    worst_case = max(F(0), after_surprise(v, "ready", "41")[0], after_surprise(v, "ready", "42")[0])
-    return v["preempt_edge"] > 0 and v["year_gain"] > 0 and strike > worst_case
-
-
-def in_range(name: str) -> st.SearchStrategy[F]:
-    bounds = game().parameters[name].range
-    assert bounds is not None
-    low, high = bounds
-    return st.integers(0, 20).map(lambda k: low + (high - low) * F(k, 20))
-
-
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_a_ready_army_that_expects_to_win_strikes_first(data):
-    v = {name: data.draw(in_range(name), label=name) for name in game().parameters}
-    assume(ready_army_strikes_first(v))
-    result = solve(game(), v, method="enummixed")
-    assert result.equilibria
-    for eq in result.equilibria:
-        assert eq.behavior["posture_ready"]["pre_empt"] == 1
-
-
-def test_without_an_edge_from_striking_first_a_ready_army_may_pool():
-    # preempt_edge = 0 breaks (a): striking first and mobilising then tie for a
-    # ready army that Germany attacks in 1941, and both types may mobilise.
-    v = dict(leader_values("stalin"), preempt_edge=F(0))
-    assert not ready_army_strikes_first(v)
-    paths = {path(eq) for eq in solve(game(), v, method="enummixed").equilibria}
-    assert ("mobilise", "mobilise") in paths
-
-
-# Germany, believing it faces the unready army, attacks an appeaser in 1942
-# rather than 1941 when half a year's deliveries outweigh what a year adds to
-# the USSR's chance against a surprise attack (by hand, from G):
-#   german_pact_gain/2 > (1 - surprise_loss)(1 - p_leadership_crisis*crisis_loss)
-#                        * year_gain * (1 - britain_drain)
-# Solving for year_gain gives the threshold below; above it the unready army
-# gains nothing by appeasing (it would be surprised in 1941), mobilises, and
-# the war starts in 1941 in every equilibrium.
-@pytest.mark.parametrize("leader", LEADERS)
-def test_germany_waits_for_1942_only_while_deliveries_outweigh_soviet_growth(leader):
-    v = leader_values(leader)
-    growth = (1 - v["surprise_loss"]) * (1 - v["p_leadership_crisis"] * v["crisis_loss"]) \
-        * (1 - v["britain_drain"])
-    threshold = v["german_pact_gain"] / 2 / growth
-    assert v["year_gain"] < threshold  # the leaders' values: Germany waits
-    below = dict(v, year_gain=threshold - F(1, 100))
-    assert ("pre_empt", "appease") in {path(eq) for eq in
-                                       solve(game(), below, method="enummixed").equilibria}
-    above = dict(v, year_gain=threshold + F(1, 100))
-    for eq in solve(game(), above, method="enummixed").equilibria:
-        assert path(eq) == ("pre_empt", "mobilise")
-        assert sum(p for node, p in eq.outcomes.items() if fact(node) == "1941") == 1

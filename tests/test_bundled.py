@@ -28,8 +28,12 @@ LEADERS = bundled_leaders()
 #: "Terminal node"), with the values every game must spell the same way.
 SHARED_FACTS = {
     "war_with_germany": {"none", "1939", "1940", "1941", "1942"},
-    "romania_oil": {"Germany", "USSR", "contested"},
+    "romania_oil": {"Romania", "Germany", "USSR", "contested"},
     "regime": {"Stalin", "Tukhachevsky", "civil war", "collapse"},
+    "alignment": {"alliance", "pact", "neutral"},
+    "west": {"at war", "no war", "peace with Germany"},
+    "france": {"standing", "fallen"},
+    "japan": {"quiet", "at war"},
 }
 
 

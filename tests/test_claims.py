@@ -44,7 +44,8 @@ def cited_ids(data: Any) -> Iterator[str]:
 
 
 def data_files() -> list[Path]:
-    return sorted(GAMES.glob("*.toml")) + sorted((GAMES / "leaders").glob("*.toml"))
+    # Profiles include shared values from files below leaders/ (leaders/shared/).
+    return sorted(GAMES.glob("*.toml")) + sorted((GAMES / "leaders").rglob("*.toml"))
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from policy.bundled import games_dir
 from tests.conftest import invoke
 
-GAME = str(games_dir() / "diplomacy_1939.toml")
+#: The scenario as it stood before the review (tests/data/scenario_v1/README.md):
+#: this module's hand-computed values were derived from it, and they test the
+#: tool, not the history, so they keep using it, leaders included.
+SCENARIO_V1 = Path(__file__).parent / "data" / "scenario_v1"
+
+
+@pytest.fixture(autouse=True)
+def _scenario_v1() -> Iterator[None]:
+    # A monkeypatch of its own, so that a test's monkeypatch.undo() keeps it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POLICY_GAMES", str(SCENARIO_V1))
+        yield
+
+
+GAME = str(SCENARIO_V1 / "diplomacy_1939.toml")
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -59,7 +74,7 @@ def test_bad_requests(args, code, message):
 
 
 def test_imperfect_information_is_refused_in_one_line():
-    status, _, err = run(str(games_dir() / "barbarossa_1941.toml"), "-l", "stalin", "--vary", "readiness")
+    status, _, err = run(str(SCENARIO_V1 / "barbarossa_1941.toml"), "-l", "stalin", "--vary", "readiness")
     assert status == 1
     assert "perfect information" in err and err.count("\n") == 1
 

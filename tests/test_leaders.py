@@ -216,3 +216,129 @@ def test_parse_assignments_refuses_bad_values(item, message):
     with pytest.raises(LeaderError) as info:
         parse_assignments([item])
     assert message in str(info.value)
+
+
+# ------------------------------------------------------------------ include
+
+WORLD = """\
+[shared]
+description = "What describes the world, not the leader."
+
+[values.p_west]
+value = "1/4"
+range = [0, "1/2"]
+sources = ["c3"]
+"""
+
+
+def profile(name: str, *lines: str) -> str:
+    return "\n".join([f'[leader]\nname = "{name}"', *lines]) + "\n"
+
+
+def test_include_takes_shared_values_from_one_file(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "world.toml").write_text(WORLD, encoding="utf-8")
+    for who, readiness in (("hero", "0.75"), ("other", "0.25")):
+        (tmp_path / f"{who}.toml").write_text(
+            'include = ["shared/world.toml"]\n'
+            + profile(who, f"[values.readiness]\nvalue = {readiness}"),
+            encoding="utf-8",
+        )
+    hero, other = load_leader(tmp_path / "hero.toml"), load_leader(tmp_path / "other.toml")
+    assert hero.values["p_west"] == other.values["p_west"]
+    assert hero.values["p_west"].value == Fraction(1, 4)
+    assert hero.values["p_west"].origin.endswith("world.toml")
+    assert hero.own("readiness") and not hero.own("p_west")
+    assert hero.includes == (str(tmp_path / "shared/world.toml"),)
+
+
+def test_include_may_take_some_values_of_another_profile(tmp_path):
+    (tmp_path / "hero.toml").write_text(HERO, encoding="utf-8")
+    (tmp_path / "mixed.toml").write_text(
+        'include = [{ path = "hero.toml", values = ["p_west"] }]\n'
+        + profile("mixed", "[values.readiness]\nvalue = 0.1"),
+        encoding="utf-8",
+    )
+    mixed = load_leader(tmp_path / "mixed.toml")
+    assert set(mixed.values) == {"readiness", "p_west"}
+    assert mixed.values["readiness"].value == Fraction(1, 10)
+    assert mixed.values["p_west"].value == Fraction(2, 3)
+    assert not mixed.own("p_west")
+
+
+def test_included_files_may_include_others(tmp_path):
+    (tmp_path / "world.toml").write_text(WORLD, encoding="utf-8")
+    (tmp_path / "middle.toml").write_text(
+        'include = ["world.toml"]\n[shared]\n[values.risk]\nvalue = 2\n', encoding="utf-8"
+    )
+    (tmp_path / "top.toml").write_text('include = ["middle.toml"]\n' + profile("top"), encoding="utf-8")
+    top = load_leader(tmp_path / "top.toml")
+    assert set(top.values) == {"risk", "p_west"}
+    assert [p.split("/")[-1] for p in top.includes] == ["middle.toml", "world.toml"]
+
+
+BAD_INCLUDES = {
+    "given-twice": (
+        'include = ["world.toml"]\n' + profile("x", "[values.p_west]\nvalue = 0.3"),
+        "'p_west' is given both in",
+    ),
+    "outside-folder": ('include = ["../world.toml"]\n' + profile("x"), "leads outside"),
+    "absolute": ('include = ["/etc/passwd"]\n' + profile("x"), "absolute path"),
+    "missing-file": ('include = ["nowhere.toml"]\n' + profile("x"), "'nowhere.toml': no such file"),
+    "not-a-list": ('include = "world.toml"\n' + profile("x"), "include: must be a list"),
+    "bad-entry": ("include = [3]\n" + profile("x"), "include[0]: must be a path or a table"),
+    "unknown-key": (
+        'include = [{ path = "world.toml", only = ["p_west"] }]\n' + profile("x"),
+        "include[0].only: unknown key",
+    ),
+    "unknown-value": (
+        'include = [{ path = "world.toml", values = ["nothing"] }]\n' + profile("x"),
+        "include[0].values: 'world.toml' gives no value for nothing",
+    ),
+    "empty-values": (
+        'include = [{ path = "world.toml", values = [] }]\n' + profile("x"),
+        "include[0].values: must be a non-empty list",
+    ),
+    "self": ('include = ["top.toml"]\n' + profile("x"), "includes itself"),
+}
+
+
+@pytest.mark.parametrize(("text", "message"), list(BAD_INCLUDES.values()), ids=list(BAD_INCLUDES))
+def test_bad_include_is_one_located_error(tmp_path, text, message):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "world.toml").write_text(WORLD, encoding="utf-8")
+    (tmp_path / "sub" / "world.toml").write_text(WORLD, encoding="utf-8")
+    (tmp_path / "sub" / "top.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(LeaderError) as info:
+        load_leader(tmp_path / "sub" / "top.toml")
+    assert str(info.value).startswith(str(tmp_path / "sub" / "top.toml"))
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_cycle_of_includes_is_refused(tmp_path):
+    (tmp_path / "a.toml").write_text('include = ["b.toml"]\n' + profile("a"), encoding="utf-8")
+    (tmp_path / "b.toml").write_text('include = ["a.toml"]\n[shared]\n', encoding="utf-8")
+    with pytest.raises(LeaderError, match="includes itself"):
+        load_leader(tmp_path / "a.toml")
+
+
+def test_two_includes_giving_one_name_are_refused(tmp_path):
+    (tmp_path / "world.toml").write_text(WORLD, encoding="utf-8")
+    (tmp_path / "again.toml").write_text(WORLD, encoding="utf-8")
+    (tmp_path / "top.toml").write_text('include = ["world.toml", "again.toml"]\n' + profile("x"), encoding="utf-8")
+    with pytest.raises(LeaderError, match="'p_west' is given both in .*world.toml and in .*again.toml"):
+        load_leader(tmp_path / "top.toml")
+
+
+def test_an_included_file_needs_one_header(tmp_path):
+    (tmp_path / "bare.toml").write_text("[values.p_west]\nvalue = 0.2\n", encoding="utf-8")
+    (tmp_path / "top.toml").write_text('include = ["bare.toml"]\n' + profile("x"), encoding="utf-8")
+    with pytest.raises(LeaderError, match=r"bare.toml: has neither \[leader\] nor \[shared\]"):
+        load_leader(tmp_path / "top.toml")
+
+
+def test_a_shared_file_is_not_a_profile(tmp_path):
+    (tmp_path / "world.toml").write_text(WORLD, encoding="utf-8")
+    with pytest.raises(LeaderError, match="leader.name: missing"):
+        load_leader(tmp_path / "world.toml")

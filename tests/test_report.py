@@ -227,15 +227,19 @@ def test_one_tree_per_game_and_leader_with_the_equilibrium_marked(
             nodes = [g for g in svgs[0].iter(f"{SVG}g") if g.get("class") == "node"]
             assert len(nodes) == game.num_nodes  # the bundled trees are small enough to draw whole
             assert svgs[0].get("role") == "img" and svgs[0].get("aria-label")
-    # Stalin's equilibrium takes deal_germany (bold edge into pact_reply); Tukhachevsky's does not.
+    # Both leaders' equilibria open with the appeal to the West (bold edge into
+    # talks) and not the pact at once (grey edge into pact_poland). (Before the
+    # scenario's repair Stalin's and Tukhachevsky's first moves differed, and
+    # this checked that contrast; the marking is what is tested.)
     section = section_of(root, "diplomacy_1939")
-    widths = {}
-    for figure in classed(section, "figure", "tree"):
-        edge = next(g for g in figure.iter(f"{SVG}g") if (g.get("id") or "").endswith("edge-pact_reply"))
-        widths[figure.get("data-leader")] = {
-            (p.get("stroke"), p.get("stroke-width")) for p in edge.iter(f"{SVG}path")
-        }
-    assert widths == {"stalin": {(PALETTE[0].lower(), "3")}, "tukhachevsky": {(UNCHOSEN_COLOUR.lower(), None)}}
+    for target, expected in (("talks", (PALETTE[0].lower(), "3")), ("pact_poland", (UNCHOSEN_COLOUR.lower(), None))):
+        widths = {}
+        for figure in classed(section, "figure", "tree"):
+            edge = next(g for g in figure.iter(f"{SVG}g") if (g.get("id") or "").endswith(f"edge-{target}"))
+            widths[figure.get("data-leader")] = {
+                (p.get("stroke"), p.get("stroke-width")) for p in edge.iter(f"{SVG}path")
+            }
+        assert widths == {"stalin": {expected}, "tukhachevsky": {expected}}, target
 
 
 def test_comparison_tables_for_every_game(html_report: tuple[Path, str, ET.Element]) -> None:
@@ -259,9 +263,10 @@ def test_comparison_tables_for_every_game(html_report: tuple[Path, str, ET.Eleme
         text_of(tr.find("th")): [text_of(td) for td in tr.iter("td")]  # type: ignore[arg-type]
         for tr in classed(section_of(root, "diplomacy_1939"), "table", "compare")[0].iter("tr")
     }
-    assert rows["USSR: start"] == ["deal_germany", "appeal_west"]
-    assert rows["Pact kept [pact_kept]"] == ["1", "0"]
-    assert rows["USSR"] == ["1/5", "1/50"]
+    # The repaired scenario's answer (as in tests/golden/compare.json).
+    assert rows["USSR: start"] == ["appeal_west", "appeal_west"]
+    assert rows["Pact kept, after a rebuff [late_pact_kept]"] == ["49/50", "49/50"]
+    assert rows["USSR"] == ["251/1000", "153/1000"]
 
 
 def test_description_parameters_and_disputed_claims(html_report: tuple[Path, str, ET.Element]) -> None:
@@ -319,10 +324,10 @@ def test_sweeps_only_for_perfect_information_games(html_report: tuple[Path, str,
         else:
             assert not plots
             assert "imperfect information" in notes
-    # Stalin's nearest flip in the diplomacy game is readiness (see test_compare): his plot sweeps it.
+    # Stalin's nearest flip in the repaired diplomacy game is talks_leverage: his plot sweeps it.
     diplomacy = classed(section_of(root, "diplomacy_1939"), "figure", "sweep")
     assert [p.get("data-leader") for p in diplomacy] == ["stalin", "tukhachevsky"]
-    assert "as readiness moves" in text_of(diplomacy[0].find("figcaption"))  # type: ignore[arg-type]
+    assert "as talks_leverage moves" in text_of(diplomacy[0].find("figcaption"))  # type: ignore[arg-type]
 
 
 def test_loads_no_external_resource(html_report: tuple[Path, str, ET.Element]) -> None:
@@ -376,8 +381,8 @@ def test_markdown_has_the_tables_and_links_the_svgs_written_beside_it(tmp_path: 
     text = out.read_text(encoding="utf-8")
     assert "<svg" not in text
     assert text.startswith("# Leaders compared: Joseph Stalin and Mikhail Tukhachevsky\n")
-    assert "## Soviet diplomacy after Munich, 1938-1940" in text
-    assert "| USSR: start | deal_germany | appeal_west |" in text
+    assert "## Soviet diplomacy, 1939" in text
+    assert "| USSR: start | appeal_west | appeal_west |" in text
     assert "**Distance to a flip.**" in text and "**What drives the difference.**" in text
     assert "**Left out.**" in text
     assert "`no-partition-of-poland` **CONTESTED**" in text

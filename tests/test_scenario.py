@@ -1,0 +1,379 @@
+"""The repairs of the 1937-1941 scenario: one test per fault the review found.
+
+Each test states the review's finding it checks and would fail on the stage
+games and profiles as they stood before the repair (say, an alliance war that
+Germany valued as highly as a war on a neutral USSR, or a Germany that chose
+its war after seeing the Soviet posture). Checks that must hold "at every
+value in range" run over the corners of the ranges the games declare, plus a
+seeded sample inside them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator, Mapping
+from fractions import Fraction as F
+from functools import cache
+
+import pytest
+
+from policy.gamefile import load_game
+from policy.leaders import Leader, load_leader, resolve
+from policy.model import Game
+from policy.solvers import solve
+from tests.conftest import REPO
+
+GAMES = REPO / "games"
+SHARED = GAMES / "leaders" / "shared"
+#: What describes the leader, his army and his regime; every other value of a
+#: bundled profile is shared (finding 5).
+LEADER_PARAMETERS = {"readiness", "ideology_cost", "loss_weight", "p_leadership_crisis", "p_nkvd_detects"}
+
+
+@cache
+def game(name: str) -> Game:
+    return load_game(GAMES / f"{name}.toml")
+
+
+@cache
+def leader(key: str) -> Leader:
+    return load_leader(key)
+
+
+def payoffs(g: Game, values: Mapping[str, F]) -> dict[str, tuple[F, F]]:
+    """Terminal name -> (USSR, Germany) payoff at ``values``."""
+    numbers = g.numbers(values, exact=True)
+    names = g.node_names
+    return {names[t]: (numbers.leaf_payoff[k][0], numbers.leaf_payoff[k][1]) for k, t in enumerate(g.terminals.tolist())}
+
+
+def box(g: Game, names: tuple[str, ...], samples: int = 40) -> Iterator[dict[str, F]]:
+    """Parameter values: every corner of the ranges of ``names``, then a seeded sample, the rest at defaults."""
+    base = {n: p.default for n, p in g.parameters.items() if p.default is not None}
+    ranges: dict[str, tuple[F, F]] = {}
+    for n in names:
+        bounds = g.parameters[n].range
+        assert bounds is not None, n
+        ranges[n] = bounds
+    for corner in itertools.product(*(ranges[n] for n in names)):
+        yield {**base, **dict(zip(names, corner, strict=True))}
+    rng = random.Random(1941)
+    for _ in range(samples):
+        point = {}
+        for n in names:
+            lo, hi = ranges[n]
+            point[n] = lo + (hi - lo) * F(rng.randint(0, 1000), 1000)
+        yield {**base, **point}
+
+
+def ancestors(g: Game, name: str) -> list[tuple[str, str]]:
+    """(parent node, action taken) pairs from ``name`` up to the root."""
+    out = []
+    node = g.node(name)
+    while node.parent is not None:
+        out.append((node.parent.name, node.action_in or ""))
+        node = node.parent
+    return out
+
+
+def war_terminals(g: Game) -> list[str]:
+    out = []
+    for t in g.terminals.tolist():
+        node = g.nodes.at(t)
+        if node.outcome is not None and dict(node.outcome.facts).get("war_with_germany", "none") != "none":
+            out.append(node.name)
+    return out
+
+
+# ------------------------------------------------------------------ finding 1
+
+
+@pytest.mark.parametrize("name", ["diplomacy_1939", "romania_1940", "barbarossa_1941"])
+def test_every_war_costs_both_sides_and_a_german_defeat_costs_germany(name: str) -> None:
+    """Finding 1: V(p) had no cost of fighting, and a German defeat cost Germany nothing.
+
+    Raising soviet_war_cost by d lowers the USSR's payoff of every war by d;
+    raising german_loss_weight lowers Germany's payoff of every war (by d times
+    the Soviet chance of winning, which is positive).
+    """
+    g = game(name)
+    wars = war_terminals(g)
+    assert wars
+    base = {n: p.default for n, p in g.parameters.items() if p.default is not None}
+    d = F(1, 10)
+    before = payoffs(g, base)
+    dearer = payoffs(g, {**base, "soviet_war_cost": base["soviet_war_cost"] + d})
+    warier = payoffs(g, {**base, "german_loss_weight": base["german_loss_weight"] + d})
+    for t in wars:
+        assert dearer[t][0] == before[t][0] - d, t
+        assert warier[t][1] < before[t][1], t
+
+
+# ------------------------------------------------------------------ finding 2
+
+
+def test_germany_values_a_war_on_the_alliance_below_a_war_on_a_neutral_ussr_everywhere() -> None:
+    """Finding 2: the alliance war and the war on a neutral USSR gave Germany the same payoff."""
+    g = game("diplomacy_1939")
+    names = ("readiness", "west_engagement", "german_loss_weight", "german_war_cost", "japan_drain")
+    for values in box(g, names):
+        pay = payoffs(g, values)
+        for east in ("east_quiet", "japan"):
+            assert pay[f"alliance_war_{east}"][1] < pay[f"turtle_war_{east}"][1], values
+            assert pay[f"alliance_war_{east}"][1] < pay[f"late_turtle_war_{east}"][1], values
+
+
+def test_backing_down_before_the_alliance_costs_germany_what_holding_off_does_not() -> None:
+    """Finding 2: backing down and holding off were both 0 to Germany."""
+    g = game("diplomacy_1939")
+    for values in box(g, ("german_backdown_cost",), samples=10):
+        pay = payoffs(g, values)
+        assert pay["armed_peace"][1] == 0
+        assert pay["deterred"][1] == -values["german_backdown_cost"]
+        if values["german_backdown_cost"] > 0:
+            assert pay["deterred"][1] < pay["armed_peace"][1]
+
+
+def test_the_parallel_talks_raise_germanys_price() -> None:
+    """Finding 2: an appeal could only lose (rebuff_cost), with no leverage on Germany's offer."""
+    g = game("diplomacy_1939")
+    for values in box(g, ("talks_leverage", "rebuff_cost"), samples=20):
+        pay = payoffs(g, values)
+        lever, rebuff = values["talks_leverage"], values["rebuff_cost"]
+        assert pay["late_pact_kept"][0] - pay["pact_kept"][0] == lever - rebuff
+        assert pay["pact_kept"][1] - pay["late_pact_kept"][1] == lever
+    # Somewhere in the ranges a pact after a rebuff is worth more to the USSR than one at once.
+    values = {n: p.default for n, p in g.parameters.items() if p.default is not None}
+    pay = payoffs(g, {**values, "talks_leverage": F(3, 10), "rebuff_cost": F(0)})
+    assert pay["late_pact_kept"][0] > pay["pact_kept"][0]
+
+
+def test_after_a_rebuff_the_thread_s_three_options_and_romania_only_in_a_western_war() -> None:
+    """Finding 2: after a rebuff only the pact or turtling remained, and the strike on Romania
+    sat at the root, before the war in the West had begun; Germany's attack on Poland was no move."""
+    g = game("diplomacy_1939")
+    assert "strike_romania" not in g.node("start").actions
+    assert set(g.node("rebuffed").actions) == {"deal_germany", "turtle", "strike_romania"}
+    strike = [n for n in g.node_names if n.startswith(("romania_reply", "strike_war", "peace_bid", "isolated_war", "oil_held", "peace_refused"))]
+    assert strike
+    for name in strike:
+        steps = ancestors(g, name)
+        assert ("late_romania_poland", "attack_poland") in steps, name
+    attacks = [n for n in g.node_names if "attack_poland" in g.node(n).actions]
+    assert {n for n in attacks} >= {"alliance_reply", "pact_poland", "turtle_poland", "late_romania_poland"}
+    for n in attacks:
+        player = g.node(n).player
+        assert player is not None and player.label == "Germany"
+
+
+# ------------------------------------------------------------------ finding 3
+
+
+def test_1940_is_split_at_frances_fall_and_the_ultimatum_follows_it() -> None:
+    """Finding 3: romania_1940 was set before France's fall and counted France as fighting."""
+    g = game("romania_1940")
+    assert set(g.node("france").probabilities) == {"falls", "holds"}
+    assert "bessarabia" in g.node("fallen").actions
+    assert "bessarabia" not in g.node("spring").actions
+    values = {n: p.default for n, p in g.parameters.items() if p.default is not None}
+    pay = payoffs(g, values)
+    r, b, e = values["readiness"], values["britain_drain"], values["west_engagement"]
+    wc, lw = values["german_war_cost"], values["german_loss_weight"]
+    for where, p in (("fallen", r / 2 + b), ("holds", r / 2 + e / 2), ("spring_", r / 2 + e / 2)):
+        node = f"{where}_quiet_war_now" if where != "spring_" else "spring_war_now"
+        assert pay[node][1] == 1 - p - lw * p - wc, node
+    assert "guarantee-romania-1939" in g.sources and "france-armistice-1940" in g.sources
+
+
+def test_seeking_peace_no_longer_weakly_dominates_fighting_on() -> None:
+    """Finding 3: a refused peace bid cost Germany nothing, so seeking peace weakly dominated."""
+    g = game("romania_1940")
+    for values in box(g, ("peace_bid_cost",), samples=10):
+        pay = payoffs(g, values)
+        for prefix in ("spring_", "fallen_strike_", "fallen_bessarabia_", "fallen_quiet_", "holds_quiet_"):
+            refused, kept = pay[f"{prefix}peace_refused"][1], pay[f"{prefix}fight_on"][1]
+            assert refused == kept - values["peace_bid_cost"]
+            if values["peace_bid_cost"] > 0:
+                assert refused < kept
+
+
+def test_the_turn_east_is_on_the_equilibrium_path_somewhere_without_a_strike() -> None:
+    """Finding 3: the thread's risk (peace in the West, then a turn east) sat off the path.
+
+    After France's fall Germany may seek peace whatever the USSR did; with a
+    West likely to accept, a weak Red Army and a cheap bid it does, on the
+    equilibrium path, with no Soviet strike before it.
+    """
+    g = game("romania_1940")
+    values = {n: p.default for n, p in g.parameters.items() if p.default is not None}
+    values.update(p_peace_west_unprovoked=F(3, 10), peace_bid_cost=F(0), readiness=F(1, 10), p_france_falls=F(1, 2))
+    eq = solve(g, values, exact=True).equilibria[0]
+    reached = {g.node_names[t] for t, r in zip(g.terminals.tolist(), eq.reach, strict=True) if r > 0}
+    turns = {n for n in reached if n.endswith("war_1941") and "strike" not in n}
+    assert turns, reached
+
+
+# ------------------------------------------------------------------ finding 4
+
+
+def test_germany_decides_first_not_knowing_the_army_and_the_ussr_cannot_read_its_intent() -> None:
+    """Finding 4: Germany moved after seeing the Soviet posture."""
+    g = game("barbarossa_1941")
+    plans = [n for n in g.node_names if n.startswith("plan_")]
+    assert len(plans) == 2
+    assert {g.node(n).infoset.name for n in plans} == {"plan"}  # type: ignore[union-attr]
+    for t in ("ready", "unready"):
+        members = [n for n in g.node_names if g.node(n).infoset is not None and g.node(n).infoset.name == f"posture_{t}"]  # type: ignore[union-attr]
+        assert {g.node(n).parent.name for n in members} == {f"plan_{t}"}  # type: ignore[union-attr]
+        assert {g.node(n).action_in for n in members} == {"attack_1941", "attack_1942", "no_attack"}
+    # Germany's decision precedes every Soviet posture on every path.
+    for n in g.node_names:
+        node = g.node(n)
+        if node.player is not None and node.player.label == "USSR":
+            assert any(p.startswith("plan_") for p, _ in ancestors(g, n)), n
+
+
+# ------------------------------------------------------------------ finding 6
+
+
+def test_japan_is_a_chance_move_in_every_war_of_1939_and_1941_and_poland_in_the_alliance() -> None:
+    """Finding 6: Japan appeared in no formula; Poland's refusal was only in a description."""
+    for name, chance in (("diplomacy_1939", "p_japan_joins_1939"), ("barbarossa_1941", "p_japan_joins_1941")):
+        g = game(name)
+        for t in war_terminals(g):
+            parent = g.node(t).parent
+            assert parent is not None and set(parent.probabilities) == {"japan_joins", "japan_out"}, t
+            assert chance in parent.probabilities["japan_joins"].names, t
+    talks = game("diplomacy_1939").node("talks").probabilities["alliance"]
+    assert {"p_west_accepts", "p_poland_passage"} <= talks.names
+
+
+# ------------------------------------------------------------------ findings 5 and 7
+
+
+def test_what_describes_the_world_is_written_once_for_every_profile() -> None:
+    """Finding 5: german_trade_gain differed between the profiles, though shared by intent."""
+    keys = ("stalin", "tukhachevsky", "same_choices")
+    for key in keys:
+        for name, value in leader(key).values.items():
+            if name not in LEADER_PARAMETERS:
+                assert value.origin.startswith(str(SHARED)), (key, name, value.origin)
+    for name in leader("stalin").values:
+        if name not in LEADER_PARAMETERS:
+            assert len({leader(k).values[name] for k in keys}) == 1, name
+
+
+def test_the_leaders_preferences_overlap_as_the_evidence_leaves_them() -> None:
+    """Finding 7: the ranges of loss_weight and ideology_cost barely overlapped.
+
+    Neither leader's value lies outside the other's range: the sources do not
+    separate the two men's preferences beyond doubt.
+    """
+    stalin, tukh = leader("stalin"), leader("tukhachevsky")
+    for name in ("loss_weight", "ideology_cost", "readiness", "p_leadership_crisis"):
+        a, b = stalin.values[name], tukh.values[name]
+        assert a.range is not None and b.range is not None
+        assert b.range[0] <= a.value <= b.range[1], name
+        assert a.range[0] <= b.value <= a.range[1], name
+
+
+def test_a_coup_regime_is_no_safer_from_a_leadership_crisis() -> None:
+    """Finding 7: p_leadership_crisis was lower for a coup regime, against the profile's own note."""
+    assert leader("tukhachevsky").values["p_leadership_crisis"].value >= leader("stalin").values["p_leadership_crisis"].value
+    assert {"coup-trap", "irregular-entry-exit"} <= set(leader("tukhachevsky").values["p_leadership_crisis"].sources)
+
+
+def test_tukhachevskys_ideology_cost_cites_the_edit_and_the_reichswehr_years() -> None:
+    """Finding 7: the value rested on the 1935 Pravda article alone, which Stalin had edited."""
+    sources = set(leader("tukhachevsky").values["ideology_cost"].sources)
+    assert {"tukhachevsky-article-edited", "reichswehr-cooperation"} <= sources
+
+
+def test_the_same_choices_profile_is_tukhachevskys_army_with_stalins_preferences() -> None:
+    """Finding 7: claim same-choices was accepted, but no profile tested it."""
+    same, stalin, tukh = leader("same_choices"), leader("stalin"), leader("tukhachevsky")
+    assert set(same.values) == set(stalin.values) == set(tukh.values)
+    for name in ("ideology_cost", "loss_weight"):
+        assert same.values[name] == stalin.values[name]
+    for name in ("readiness", "p_leadership_crisis", "p_nkvd_detects"):
+        assert same.values[name] == tukh.values[name]
+    for name in same.values:
+        assert not same.own(name), name  # every value written elsewhere, once
+
+
+@pytest.mark.parametrize("key", ["stalin", "tukhachevsky", "same_choices"])
+def test_every_profile_binds_every_stage_game(key: str) -> None:
+    for name in ("coup_1937", "diplomacy_1939", "romania_1940", "barbarossa_1941"):
+        resolve(game(name), leader(key))
+
+
+# ------------------------------------------------------------------ the campaign
+
+CAMPAIGN = GAMES / "ussr_1937_1941.toml"
+RECORD = GAMES / "records" / "history_1937_1941.toml"
+
+
+@cache
+def campaign_game() -> Game:
+    from policy.loading import load
+
+    return load(CAMPAIGN)
+
+
+def test_the_campaign_is_bundled_apart_from_the_stage_games() -> None:
+    from policy.bundled import bundled_campaigns, bundled_games
+
+    assert CAMPAIGN in bundled_campaigns()
+    assert CAMPAIGN not in bundled_games()
+    assert [p.stem for p in bundled_games()] == ["coup_1937", "diplomacy_1939", "romania_1940", "barbarossa_1941"]
+
+
+def test_the_campaign_keeps_shared_values_one_parameter_and_the_leaders_apart() -> None:
+    """Finding 5 in the campaign: a value both profiles include is one parameter, not a copy each."""
+    params = campaign_game().parameters
+    for name in LEADER_PARAMETERS - {"p_nkvd_detects"}:
+        assert f"tukhachevsky__{name}" in params, name
+    for name in ("german_war_cost", "p_west_accepts", "britain_drain", "year_gain", "soviet_war_cost"):
+        assert name in params and f"tukhachevsky__{name}" not in params, name
+
+
+def test_the_campaign_s_end_states_say_who_rules_and_when_war_comes() -> None:
+    g = campaign_game()
+    keys = set()
+    for t in g.terminals.tolist():
+        outcome = g.nodes.at(t).outcome
+        assert outcome is not None
+        keys |= set(dict(outcome.facts))
+    assert {"ruler", "alignment", "west", "france", "romania_oil", "war_with_germany", "regime"} <= keys
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_only_a_value_written_once_is_shared_in_a_campaign(tmp_path, shared) -> None:  # type: ignore[no-untyped-def]
+    """A value both profiles include from one file is one parameter; equal values written twice are two."""
+    from policy.campaign import load_campaign
+
+    data = REPO / "tests" / "data" / "campaigns"
+    for name in ("coup.toml", "crisis.toml", "two_stage.toml"):
+        (tmp_path / name).write_text((data / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "leaders").mkdir()
+    (tmp_path / "leaders" / "world.toml").write_text('[shared]\n[values.strength]\nvalue = "1/2"\n', encoding="utf-8")
+    for key in ("alpha", "beta"):
+        head = 'include = ["world.toml"]\n' if shared else ""
+        own = "" if shared else '[values.strength]\nvalue = "1/2"\n'
+        (tmp_path / "leaders" / f"{key}.toml").write_text(f'{head}[leader]\nname = "{key}"\n{own}', encoding="utf-8")
+    params = load_campaign(tmp_path / "two_stage.toml").game.parameters
+    assert "strength" in params
+    assert ("beta__strength" in params) is not shared
+
+
+def test_the_historical_record_reads_on_the_campaign() -> None:
+    """Every recorded move names a stage, a place and an action of the campaign, with sources."""
+    from policy.analysis.record import load_record, trace
+    from policy.claims import load_claims
+
+    record = load_record(RECORD)
+    claims = load_claims()
+    for move in record.moves:
+        assert move.sources and set(move.sources) <= set(claims), move
+    trace(campaign_game(), record)  # raises RecordError if a move cannot be placed
