@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import invoke
+from tests.conftest import SCENARIO_V1, invoke
 
-#: The scenario as it stood before the review (tests/data/scenario_v1/README.md):
-#: this module's hand-computed values were derived from it, and they test the
-#: tool, not the history, so they keep using it, leaders included.
-SCENARIO_V1 = Path(__file__).parent / "data" / "scenario_v1"
-
-
-@pytest.fixture(autouse=True)
-def _scenario_v1() -> Iterator[None]:
-    # A monkeypatch of its own, so that a test's monkeypatch.undo() keeps it.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POLICY_GAMES", str(SCENARIO_V1))
-        yield
+# This module's hand-computed values were derived from the scenario as it stood
+# before the review (tests/conftest.py SCENARIO_V1), so it keeps using it.
+pytestmark = pytest.mark.usefixtures("scenario_v1")
 
 
 GAME = str(SCENARIO_V1 / "diplomacy_1939.toml")

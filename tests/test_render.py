@@ -13,7 +13,6 @@ import shutil
 import stat
 import subprocess
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pydot
@@ -28,25 +27,16 @@ from policy.model import Game
 from policy.render.tikz import tex_escape, tree_tikz
 from policy.render.tree import MISSING_DOT, dot_string, player_colour, tree_dot, tree_view
 from policy.solvers import solve
+from tests.conftest import SCENARIO_V1
 from tests.games import selten_horse, table_game
 
-#: The scenario as it stood before the review (tests/data/scenario_v1/README.md):
-#: this module's hand-computed values were derived from it, and they test the
-#: tool, not the history, so they keep using it, leaders included.
-SCENARIO_V1 = Path(__file__).parent / "data" / "scenario_v1"
-
-
-@pytest.fixture(autouse=True)
-def _scenario_v1() -> Iterator[None]:
-    # A monkeypatch of its own, so that a test's monkeypatch.undo() keeps it.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POLICY_GAMES", str(SCENARIO_V1))
-        yield
+# This module's hand-computed values were derived from the scenario as it stood
+# before the review (tests/conftest.py SCENARIO_V1), so it keeps using it.
 
 
 DIPLOMACY = SCENARIO_V1 / "diplomacy_1939.toml"
 # pydot 4 calls pyparsing names that pyparsing 3.3 deprecates.
-pytestmark = pytest.mark.filterwarnings("ignore:'\\w+' deprecated")
+pytestmark = [pytest.mark.filterwarnings("ignore:'\\w+' deprecated"), pytest.mark.usefixtures("scenario_v1")]
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None, reason="Graphviz's dot program is not installed (apt-get install graphviz)"
 )

@@ -243,18 +243,34 @@ def _cut_game(
             probabilities[i] = numbers.edge_prob[list(game.children_of(node))].tolist()
         else:
             set_names[i] = game.infosets.at(int(game.infoset[node])).name
+    return _subgame_of(game, order, list(game.players), num_children, kind, player, payoffs,
+                       probabilities, set_names)
+
+
+def _subgame_of(
+    game: Game,
+    order: Array,
+    players: list[str],
+    num_children: Any,
+    kind: Any,
+    player: Any,
+    payoffs: Sequence[Sequence[Number]],
+    probabilities: Mapping[int, Sequence[Number]],
+    set_names: list[str | None],
+) -> Game:
+    """The game of the nodes ``order`` of ``game`` (breadth-first, root first), named after them."""
     names = [game.node_names[v] for v in order.tolist()]
     labels = [""] + [game.action_label[v] for v in order[1:].tolist()]
     title = f"{game.title}: subgame at {names[0]}" if order[0] else game.title
     try:
         return game_from_arrays(
             title,
-            list(game.players),
+            players,
             num_children,
             kind,
             player,
             payoffs,
-            probabilities=probabilities,
+            probabilities=dict(probabilities),
             infoset_names=set_names,
             node_names=names,
             action_labels=labels,
@@ -604,25 +620,8 @@ def _part_game(
     set_names: list[str | None] = [None] * len(order)
     for i in np.flatnonzero(shape.kind == NodeKind.DECISION).tolist():
         set_names[i] = game.infosets.at(int(game.infoset[order[i]])).name
-    names = [game.node_names[v] for v in order.tolist()]
-    labels = [""] + [game.action_label[v] for v in order[1:].tolist()]
-    title = f"{game.title}: subgame at {names[0]}" if order[0] else game.title
-    try:
-        return game_from_arrays(
-            title,
-            [game.players.at(i).label for i in keep],
-            shape.num_children,
-            shape.kind,
-            player,
-            part.payoff[:, keep].tolist(),
-            probabilities=probabilities,
-            infoset_names=set_names,
-            node_names=names,
-            action_labels=labels,
-            origin=game.origin,
-        )
-    except (GameError, ExprError) as err:  # e.g. a payoff too long to write as a number
-        raise SolverError(f"cannot build the subgame at {names[0]!r}: {err}") from None
+    return _subgame_of(game, order, [game.players.at(i).label for i in keep], shape.num_children,
+                       shape.kind, player, part.payoff[:, keep].tolist(), probabilities, set_names)
 
 
 # ---------------------------------------------------------------------------------
