@@ -468,31 +468,44 @@ def _lex_min_rows_float(
     rhs = 2 * n + 1
     div = T[rows, column]
     small = zero[rows]
-    values = T[rows, rhs]
-    doubt = _doubtful(values, small)
-    ratios = np.where(np.abs(values) <= small, 0.0, values) / div
-    tied = np.flatnonzero(_ties(ratios))
+    values, doubt = _denoised(T[rows, rhs], small)
+    tied = np.flatnonzero(_ties(values / div))
     if tied.size == 1:
         return int(rows[tied[0]]), False, doubt
-    if z0_row in rows[tied].tolist():
+    if (rows[tied] == z0_row).any():
         return z0_row, False, doubt
     # All candidates' basis-inverse rows at once; only the columns where they
     # differ at all can split the tie, so the loop visits those only.
-    block = T[rows[tied], :n]
-    doubt = doubt or _doubtful(block, small[tied, None])
-    block = np.where(np.abs(block) <= small[tied, None], 0.0, block) / div[tied, None]
-    for col in np.flatnonzero(np.ptp(block, axis=0) > 0):
-        keep = _ties(block[:, col])
-        tied, block = tied[keep], block[keep]
-        if tied.size == 1:
+    block, noisy = _denoised(T[rows[tied], :n], small[tied, None])
+    doubt = doubt or noisy
+    block /= div[tied, None]
+    # Column by column, :func:`_ties` keeps the rows nearest the least ratio,
+    # here in Python floats (the same IEEE operations as numpy's, without the
+    # cost of a numpy call per step on a handful of numbers).
+    left = list(range(tied.size))
+    for values in block[:, np.ptp(block, axis=0) > 0].T.tolist():
+        here = [values[i] for i in left]
+        best = min(here)
+        size = -best if best < 0 else best
+        # v - best <= FLOAT_RATIO_TIE * max(|v|, |best|), written out (v == best always ties)
+        left = [i for i, v in zip(left, here, strict=True) if v == best or v - best <= FLOAT_RATIO_TIE * (
+            size if (v if v >= 0 else -v) <= size else (v if v >= 0 else -v))]
+        if len(left) == 1:
             break
-    return int(rows[tied[0]]), True, doubt
+    return int(rows[tied[left[0]]]), True, doubt
 
 
-def _doubtful(values: Array, small: Array) -> bool:
-    """Whether some entry is too close to the noise level to be sure it is or is not 0."""
+def _denoised(values: Array, small: Array) -> tuple[Array, bool]:
+    """``values`` (a fresh array, changed in place) with the entries at most ``small`` in size set to 0.
+
+    Also whether some entry is too close to that noise level to be sure it
+    is or is not 0 (above it, but within :data:`FLOAT_DOUBT` times it).
+    """
     size = np.abs(values)
-    return bool(((size > small) & (size <= FLOAT_DOUBT * small)).any())
+    noise = size <= small
+    doubt = bool((size <= FLOAT_DOUBT * small)[~noise].any())
+    values[noise] = 0.0
+    return values, doubt
 
 
 def _ties(ratios: Array) -> Array:
@@ -518,44 +531,91 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     multithreaded LAPACK on a small system cost a tenth of a second.
     """
     n = len(basis)
-    unit_rows = [k for k, v in enumerate(basis) if v < n]
-    other_rows = [k for k, v in enumerate(basis) if v >= n]
-    units = {basis[k] for k in unit_rows}
-    constrained = [i for i in range(n) if i not in units]
-    columns = [basis[k] for k in other_rows]
-    solved = _gauss_jordan(original[np.ix_(constrained, columns)], original[constrained])
+    order = np.asarray(basis)
+    is_z = order >= n
+    other_rows = np.flatnonzero(is_z)
+    unit_rows = np.flatnonzero(~is_z)
+    w = order[unit_rows]
+    columns = order[other_rows]
+    constrained = np.ones(n, dtype=bool)
+    constrained[w] = False
+    solved = _gauss_jordan(original[constrained], columns)
     if solved is None:
         return T
     fresh = np.empty_like(original)
     fresh[other_rows] = solved
-    if unit_rows:
-        w = [basis[k] for k in unit_rows]
+    if unit_rows.size:
         block = original[w]
-        coupling = original[np.ix_(w, columns)]
-        for j in np.flatnonzero(coupling.any(axis=0)).tolist():  # the data are sparse
-            hit = np.flatnonzero(coupling[:, j])
-            block[hit] -= np.multiply.outer(coupling[hit, j], solved[j])
+        # Row i loses coupling[i, j] * solved[j] for each of its (few) non-zero
+        # couplings, in increasing j; step t subtracts the t-th term of every
+        # row at once, so each row sees its terms in that order (the same
+        # rounding as one column of couplings at a time).
+        coupling = block[:, columns]
+        hit, col = np.nonzero(coupling)  # row by row, columns increasing
+        value = coupling[hit, col]
+        rank = np.arange(hit.size) - np.searchsorted(hit, hit)  # the term's place in its row
+        for t in range(int(rank.max(initial=-1)) + 1):
+            at = rank == t
+            block[hit[at]] -= value[at, None] * solved[col[at]]
         fresh[unit_rows] = block
-    fresh[:, basis] = np.eye(n)
+    fresh[:, order] = 0.0
+    fresh[np.arange(n), order] = 1.0
     return fresh
 
 
-def _gauss_jordan(A: Array, R: Array) -> Array | None:
-    """``X`` with ``A X = R`` by Gauss-Jordan elimination with partial pivoting, or None if singular."""
-    k = A.shape[0]
-    aug = np.hstack([A, R])
-    scale = max(1.0, float(np.abs(A).max(initial=0.0)))
+def _gauss_jordan(R: Array, columns: Array) -> Array | None:
+    """``X = A^-1 R`` for ``A = R[:, columns]``, by Gauss-Jordan elimination with partial pivoting.
+
+    None if ``A`` is singular. The columns of ``R`` that are 0 throughout stay
+    0 and are left out of the elimination; ``A`` is not copied beside ``R``
+    (its columns are among ``R``'s and get the same operations). Each step
+    updates only the rows with a non-zero entry in the pivot column.
+    """
+    k = columns.size
+    live = np.flatnonzero(R.any(axis=0))
+    where = np.full(R.shape[1], -1)
+    where[live] = np.arange(live.size)
+    pivot_columns = where[columns]
+    if (pivot_columns < 0).any():
+        return None
+    aug = R[:, live]
+    scale = max(1.0, float(np.abs(aug[:, pivot_columns]).max(initial=0.0)))
     for c in range(k):
-        p = c + int(np.argmax(np.abs(aug[c:, c])))
-        if abs(aug[p, c]) <= FLOAT_PIVOT * scale:
+        j = pivot_columns[c]
+        p = c + int(np.argmax(np.abs(aug[c:, j])))
+        if abs(aug[p, j]) <= FLOAT_PIVOT * scale:
             return None
         if p != c:
             aug[[c, p]] = aug[[p, c]]
-        aug[c] /= aug[c, c]
-        factor = aug[:, c].copy()
+        aug[c] /= aug[c, j]
+        factor = aug[:, j].copy()
         factor[c] = 0.0
-        aug -= np.multiply.outer(factor, aug[c])
-    return np.asarray(aug[:, k:])
+        rows = np.flatnonzero(factor)
+        aug[rows] -= factor[rows, None] * aug[c]
+    out = np.zeros(R.shape)
+    out[:, live] = aug
+    return out
+
+
+def _eliminate(T: Array, r: int, s: int) -> Array:
+    """Pivot ``T`` in place on ``(r, s)``: row ``r`` divided by ``T[r, s]``, column ``s`` cleared elsewhere.
+
+    Every other row ``i`` becomes ``T_i - T_is T_r`` (after the division), but
+    only the rows with ``T_is != 0`` and the columns with ``T_rj != 0`` are
+    touched: the entries left alone would only have an exact zero subtracted,
+    so every entry comes out bit for bit as in the dense update (up to the
+    sign of zeros, which no comparison sees). The float path's ties are
+    decided on these bits, so the speed-up must not change them. Returns the
+    rows that changed (row ``r`` included).
+    """
+    T[r] /= T[r, s]
+    factor = T[:, s].copy()
+    factor[r] = 0.0
+    rows = np.flatnonzero(factor)
+    cols = np.flatnonzero(T[r])
+    if rows.size and cols.size:
+        T[np.ix_(rows, cols)] -= np.multiply.outer(factor[rows], T[r, cols])
+    return np.append(rows, r)
 
 
 def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFACTOR) -> LemkeResult:
@@ -583,20 +643,21 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     # The lexicographic rule never meets a basis twice (each has a distinct
     # lexicographic value of z0); in floats a repeat means rounding has put the
     # path off course, and it would go round until the pivot limit.
-    seen: set[frozenset[int]] = {frozenset(basis)}
+    # A set of basic variables is kept as the bit mask of its members.
+    key = sum(1 << v for v in basis)
+    seen = {key}
+    zero = _row_zero(T)
     while True:
         if pivots >= limit:
             raise _too_many(limit)
-        T[r] /= T[r, entering]
-        factor = T[:, entering].copy()
-        factor[r] = 0.0
-        T -= np.outer(factor, T[r])
+        changed = _eliminate(T, r, entering)
+        zero[changed] = _row_zero(T[changed])  # the other rows are as they were
         pivots += 1
         leaving = basis[r]
         basis[r] = entering
         if leaving == z0:
             break
-        key = frozenset(basis)
+        key ^= (1 << leaving) | (1 << entering)
         if key in seen:
             raise SolverError(
                 f"float Lemke met the same basis twice after {pivots} pivots "
@@ -606,10 +667,10 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         fresh += 1
         if fresh >= refactor:
             T, fresh = _refactored(original, basis, T), 0
+            zero = _row_zero(T)
         entering = _complement(leaving, n)
         while True:
             column = T[:, entering]
-            zero = _row_zero(T)
             tol = np.maximum(FLOAT_PIVOT * max(1.0, float(np.abs(column).max())), zero)
             rows = np.flatnonzero(column > tol)
             if not rows.size:
@@ -618,6 +679,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             if not doubt or not fresh:
                 break
             T, fresh = _refactored(original, basis, T), 0
+            zero = _row_zero(T)
         lexicographic += tie
     values = T[:, rhs].copy()
     # Solve the final basis again from the original data (less accumulated
