@@ -479,20 +479,41 @@ def _lex_min_rows_float(
     block, noisy = _denoised(T[rows[tied], :n], small[tied, None])
     doubt = doubt or noisy
     block /= div[tied, None]
-    # Column by column, :func:`_ties` keeps the rows nearest the least ratio,
-    # here in Python floats (the same IEEE operations as numpy's, without the
-    # cost of a numpy call per step on a handful of numbers).
-    left = list(range(tied.size))
-    for values in block[:, np.ptp(block, axis=0) > 0].T.tolist():
+    return int(rows[tied[_lex_least(block[:, np.ptp(block, axis=0) > 0])]]), True, doubt
+
+
+def _lex_least(block: Array) -> int:
+    """The row of ``block`` that the rule of :func:`_ties`, applied column by column, keeps first.
+
+    Column by column, only the rows still tied whose entry is within
+    :data:`FLOAT_RATIO_TIE` of the least (relative) are kept. When no entry
+    is that close to the least without equalling it, this is the exact
+    lexicographic minimum (the first one if rows are equal), which Python's
+    comparison of lists finds at once; otherwise the columns are gone
+    through one by one. The two give the same row.
+    """
+    lists = block.tolist()
+    least = min(range(len(lists)), key=lists.__getitem__)
+    best = block[least]
+    equal = block == best
+    # still[i, c]: row i equals the least on the columns before c, i.e. it is
+    # still tied when column c is reached (if no close call came before).
+    still = np.ones_like(equal)
+    np.logical_and.accumulate(equal[:, :-1], axis=1, out=still[:, 1:])
+    close = block - best <= FLOAT_RATIO_TIE * np.maximum(np.abs(block), np.abs(best))
+    if not (still & close & ~equal).any():
+        return least
+    left = list(range(block.shape[0]))
+    for values in block.T.tolist():
         here = [values[i] for i in left]
-        best = min(here)
-        size = -best if best < 0 else best
-        # v - best <= FLOAT_RATIO_TIE * max(|v|, |best|), written out (v == best always ties)
-        left = [i for i, v in zip(left, here, strict=True) if v == best or v - best <= FLOAT_RATIO_TIE * (
+        low = min(here)
+        size = -low if low < 0 else low
+        # v - low <= FLOAT_RATIO_TIE * max(|v|, |low|), written out (v == low always ties)
+        left = [i for i, v in zip(left, here, strict=True) if v == low or v - low <= FLOAT_RATIO_TIE * (
             size if (v if v >= 0 else -v) <= size else (v if v >= 0 else -v))]
         if len(left) == 1:
             break
-    return int(rows[tied[left[0]]]), True, doubt
+    return left[0]
 
 
 def _denoised(values: Array, small: Array) -> tuple[Array, bool]:
@@ -528,7 +549,9 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     substitution. Both steps use elementwise numpy only, not BLAS or LAPACK:
     their results do not depend on how many threads those use (so the path
     is the same on every machine), and a loaded machine does not make
-    multithreaded LAPACK on a small system cost a tenth of a second.
+    multithreaded LAPACK on a small system cost a tenth of a second. Columns
+    that are 0 in all the rows of the system stay 0 in its solution and are
+    left out of both steps.
     """
     n = len(basis)
     order = np.asarray(basis)
@@ -539,49 +562,46 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     columns = order[other_rows]
     constrained = np.ones(n, dtype=bool)
     constrained[w] = False
-    solved = _gauss_jordan(original[constrained], columns)
+    R = original[constrained]
+    live = np.flatnonzero(R.any(axis=0))
+    where = np.full(R.shape[1], -1)
+    where[live] = np.arange(live.size)
+    pivot_columns = where[columns]
+    solved = None if (pivot_columns < 0).any() else _gauss_jordan(R[:, live], pivot_columns)
     if solved is None:
         return T
-    fresh = np.empty_like(original)
-    fresh[other_rows] = solved
+    fresh = np.zeros_like(original)
+    fresh[unit_rows] = original[w]
+    part = fresh[:, live]
+    part[other_rows] = solved
     if unit_rows.size:
-        block = original[w]
-        # Row i loses coupling[i, j] * solved[j] for each of its (few) non-zero
-        # couplings, in increasing j; step t subtracts the t-th term of every
-        # row at once, so each row sees its terms in that order (the same
-        # rounding as one column of couplings at a time).
-        coupling = block[:, columns]
+        # Row i of a basic w_i loses coupling[i, j] * solved[j] for each of
+        # its (few) non-zero couplings, in increasing j; step t subtracts the
+        # t-th term of every row at once, so each row sees its terms in that
+        # order (the same rounding as one column of couplings at a time).
+        coupling = original[np.ix_(w, columns)]
         hit, col = np.nonzero(coupling)  # row by row, columns increasing
         value = coupling[hit, col]
         rank = np.arange(hit.size) - np.searchsorted(hit, hit)  # the term's place in its row
         for t in range(int(rank.max(initial=-1)) + 1):
             at = rank == t
-            block[hit[at]] -= value[at, None] * solved[col[at]]
-        fresh[unit_rows] = block
+            part[unit_rows[hit[at]]] -= value[at, None] * solved[col[at]]
+    fresh[:, live] = part
     fresh[:, order] = 0.0
     fresh[np.arange(n), order] = 1.0
     return fresh
 
 
-def _gauss_jordan(R: Array, columns: Array) -> Array | None:
-    """``X = A^-1 R`` for ``A = R[:, columns]``, by Gauss-Jordan elimination with partial pivoting.
+def _gauss_jordan(aug: Array, pivot_columns: Array) -> Array | None:
+    """``A^-1 aug`` for ``A = aug[:, pivot_columns]``, by Gauss-Jordan elimination with partial pivoting.
 
-    None if ``A`` is singular. The columns of ``R`` that are 0 throughout stay
-    0 and are left out of the elimination; ``A`` is not copied beside ``R``
-    (its columns are among ``R``'s and get the same operations). Each step
-    updates only the rows with a non-zero entry in the pivot column.
+    None if ``A`` is singular. ``aug`` is overwritten. ``A`` is not copied
+    beside the rest: its columns are among ``aug``'s and get the same
+    operations.
     """
-    k = columns.size
-    live = np.flatnonzero(R.any(axis=0))
-    where = np.full(R.shape[1], -1)
-    where[live] = np.arange(live.size)
-    pivot_columns = where[columns]
-    if (pivot_columns < 0).any():
-        return None
-    aug = R[:, live]
     scale = max(1.0, float(np.abs(aug[:, pivot_columns]).max(initial=0.0)))
-    for c in range(k):
-        j = pivot_columns[c]
+    product = np.empty_like(aug)
+    for c, j in enumerate(pivot_columns.tolist()):
         p = c + int(np.argmax(np.abs(aug[c:, j])))
         if abs(aug[p, j]) <= FLOAT_PIVOT * scale:
             return None
@@ -590,11 +610,9 @@ def _gauss_jordan(R: Array, columns: Array) -> Array | None:
         aug[c] /= aug[c, j]
         factor = aug[:, j].copy()
         factor[c] = 0.0
-        rows = np.flatnonzero(factor)
-        aug[rows] -= factor[rows, None] * aug[c]
-    out = np.zeros(R.shape)
-    out[:, live] = aug
-    return out
+        np.multiply.outer(factor, aug[c], out=product)
+        aug -= product
+    return aug
 
 
 def _eliminate(T: Array, r: int, s: int) -> Array:
