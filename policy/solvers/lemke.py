@@ -563,11 +563,14 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     constrained = np.ones(n, dtype=bool)
     constrained[w] = False
     R = original[constrained]
-    live = np.flatnonzero(R.any(axis=0))
-    where = np.full(R.shape[1], -1)
-    where[live] = np.arange(live.size)
-    pivot_columns = where[columns]
-    solved = None if (pivot_columns < 0).any() else _gauss_jordan(R[:, live], pivot_columns)
+    # The columns of the system (those of the basic z, in the order of their
+    # rows), then every other column not 0 throughout.
+    nonzero: Array = np.asarray(R.any(axis=0))
+    if not nonzero[columns].all():
+        return T  # a zero column: singular
+    nonzero[columns] = False
+    live = np.concatenate([columns, np.flatnonzero(nonzero)])
+    solved = _gauss_jordan(R[:, live])
     if solved is None:
         return T
     fresh = np.zeros_like(original)
@@ -592,48 +595,30 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     return fresh
 
 
-def _gauss_jordan(aug: Array, pivot_columns: Array) -> Array | None:
-    """``A^-1 aug`` for ``A = aug[:, pivot_columns]``, by Gauss-Jordan elimination with partial pivoting.
+def _gauss_jordan(aug: Array) -> Array | None:
+    """``A^-1 aug`` for ``A`` the first ``k`` columns of ``aug`` (``k x m``), by Gauss-Jordan elimination.
 
-    None if ``A`` is singular. ``aug`` is overwritten. ``A`` is not copied
-    beside the rest: its columns are among ``aug``'s and get the same
-    operations.
+    With partial pivoting; None if ``A`` is singular; ``aug`` is overwritten.
+    After step ``c`` the first ``c`` columns are unit vectors, and later steps
+    would only subtract exact zeros from them, so each step works on the
+    columns from ``c`` on.
     """
-    scale = max(1.0, float(np.abs(aug[:, pivot_columns]).max(initial=0.0)))
+    k = aug.shape[0]
+    scale = max(1.0, float(np.abs(aug[:, :k]).max(initial=0.0)))
     product = np.empty_like(aug)
-    for c, j in enumerate(pivot_columns.tolist()):
-        p = c + int(np.argmax(np.abs(aug[c:, j])))
-        if abs(aug[p, j]) <= FLOAT_PIVOT * scale:
+    for c in range(k):
+        p = c + int(np.argmax(np.abs(aug[c:, c])))
+        if abs(aug[p, c]) <= FLOAT_PIVOT * scale:
             return None
         if p != c:
             aug[[c, p]] = aug[[p, c]]
-        aug[c] /= aug[c, j]
-        factor = aug[:, j].copy()
+        rest = aug[:, c:]
+        rest[c] /= rest[c, 0]
+        factor = rest[:, 0].copy()
         factor[c] = 0.0
-        np.multiply.outer(factor, aug[c], out=product)
-        aug -= product
+        np.multiply.outer(factor, rest[c], out=product[:, c:])
+        rest -= product[:, c:]
     return aug
-
-
-def _eliminate(T: Array, r: int, s: int) -> Array:
-    """Pivot ``T`` in place on ``(r, s)``: row ``r`` divided by ``T[r, s]``, column ``s`` cleared elsewhere.
-
-    Every other row ``i`` becomes ``T_i - T_is T_r`` (after the division), but
-    only the rows with ``T_is != 0`` and the columns with ``T_rj != 0`` are
-    touched: the entries left alone would only have an exact zero subtracted,
-    so every entry comes out bit for bit as in the dense update (up to the
-    sign of zeros, which no comparison sees). The float path's ties are
-    decided on these bits, so the speed-up must not change them. Returns the
-    rows that changed (row ``r`` included).
-    """
-    T[r] /= T[r, s]
-    factor = T[:, s].copy()
-    factor[r] = 0.0
-    rows = np.flatnonzero(factor)
-    cols = np.flatnonzero(T[r])
-    if rows.size and cols.size:
-        T[np.ix_(rows, cols)] -= np.multiply.outer(factor[rows], T[r, cols])
-    return np.append(rows, r)
 
 
 def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFACTOR) -> LemkeResult:
@@ -664,12 +649,16 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     # A set of basic variables is kept as the bit mask of its members.
     key = sum(1 << v for v in basis)
     seen = {key}
-    zero = _row_zero(T)
+    product = np.empty_like(T)  # room for the rank-one update, allocated once
     while True:
         if pivots >= limit:
             raise _too_many(limit)
-        changed = _eliminate(T, r, entering)
-        zero[changed] = _row_zero(T[changed])  # the other rows are as they were
+        T[r] /= T[r, entering]
+        factor = T[:, entering].copy()
+        factor[r] = 0.0
+        np.multiply.outer(factor, T[r], out=product)
+        T -= product
+        zero = FLOAT_ZERO * np.abs(T, out=product).max(axis=1)  # as _row_zero(T)
         pivots += 1
         leaving = basis[r]
         basis[r] = entering
