@@ -43,7 +43,11 @@ Two arithmetics:
   basis met twice (which the exact rule never does) stops the run at once
   with a :class:`SolverError` rather than at the pivot bound. At the end the
   values of the final basis are solved again from the original data, for
-  accuracy.
+  accuracy. Since the ties are decided on the floats' last bits, the work is
+  cut only in ways that leave every bit as it was (exact zeros not
+  subtracted, the same operations in the same order, no BLAS): a faster
+  version must follow the very same path (``tests/test_lemke.py`` records
+  some).
 * exact: first the float path is followed, and its final complementary basis
   solved in rationals (:func:`_crossover`): one linear system of the size of
   the support, checked exactly (``z >= 0``, ``w >= 0``). The float path
