@@ -620,8 +620,12 @@ def _gauss_jordan(aug: Array) -> Array | None:
         rest[c] /= rest[c, 0]
         factor = rest[:, 0].copy()
         factor[c] = 0.0
-        np.multiply.outer(factor, rest[c], out=product[:, c:])
-        rest -= product[:, c:]
+        hit = np.flatnonzero(factor)  # the other rows would only lose exact zeros
+        if 2 * hit.size < k:
+            rest[hit] -= np.multiply.outer(factor[hit], rest[c])
+        else:
+            np.multiply.outer(factor, rest[c], out=product[:, c:])
+            rest -= product[:, c:]
     return aug
 
 
@@ -660,8 +664,12 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         T[r] /= T[r, entering]
         factor = T[:, entering].copy()
         factor[r] = 0.0
-        np.multiply.outer(factor, T[r], out=product)
-        T -= product
+        hit = np.flatnonzero(factor)  # the other rows would only lose exact zeros
+        if 3 * hit.size < n:
+            T[hit] -= np.multiply.outer(factor[hit], T[r])
+        else:
+            np.multiply.outer(factor, T[r], out=product)
+            T -= product
         zero = FLOAT_ZERO * np.abs(T, out=product).max(axis=1)  # as _row_zero(T)
         pivots += 1
         leaving = basis[r]
