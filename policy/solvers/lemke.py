@@ -496,24 +496,27 @@ def _lex_least(block: Array) -> int:
     comparison of lists finds at once; otherwise the columns are gone
     through one by one. The two give the same row.
     """
+    if not block.shape[1]:
+        return 0  # every row ties in every column (none): the first
     lists = block.tolist()
     least = min(range(len(lists)), key=lists.__getitem__)
     best = block[least]
-    equal = block == best
-    # still[i, c]: row i equals the least on the columns before c, i.e. it is
-    # still tied when column c is reached (if no close call came before).
-    still = np.ones_like(equal)
-    np.logical_and.accumulate(equal[:, :-1], axis=1, out=still[:, 1:])
-    close = block - best <= FLOAT_RATIO_TIE * np.maximum(np.abs(block), np.abs(best))
-    if not (still & close & ~equal).any():
+    # Each other row is equal to the least up to its first differing column,
+    # where it is larger: it stays tied until then and is dropped there unless
+    # the two are close.
+    first = np.argmax(block != best, axis=1)
+    there = block[np.arange(block.shape[0]), first]
+    low = best[first]
+    close = (there != low) & (there - low <= FLOAT_RATIO_TIE * np.maximum(np.abs(there), np.abs(low)))
+    if not close.any():
         return least
     left = list(range(block.shape[0]))
     for values in block.T.tolist():
         here = [values[i] for i in left]
-        low = min(here)
-        size = -low if low < 0 else low
-        # v - low <= FLOAT_RATIO_TIE * max(|v|, |low|), written out (v == low always ties)
-        left = [i for i, v in zip(left, here, strict=True) if v == low or v - low <= FLOAT_RATIO_TIE * (
+        lowest = min(here)
+        size = -lowest if lowest < 0 else lowest
+        # v - lowest <= FLOAT_RATIO_TIE * max(|v|, |lowest|), written out (equal always ties)
+        left = [i for i, v in zip(left, here, strict=True) if v == lowest or v - lowest <= FLOAT_RATIO_TIE * (
             size if (v if v >= 0 else -v) <= size else (v if v >= 0 else -v))]
         if len(left) == 1:
             break
