@@ -531,8 +531,9 @@ def _denoised(values: Array, small: Array) -> tuple[Array, bool]:
     """
     size = np.abs(values)
     noise = size <= small
-    doubt = bool((size <= FLOAT_DOUBT * small)[~noise].any())
-    values[noise] = 0.0
+    # The entries within FLOAT_DOUBT times the noise level include the noise.
+    doubt = bool(np.count_nonzero(size <= FLOAT_DOUBT * small) > np.count_nonzero(noise))
+    np.putmask(values, noise, 0.0)
     return values, doubt
 
 
