@@ -581,7 +581,8 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     solved = _gauss_jordan(R[:, live])
     if solved is None:
         return T
-    fresh = np.zeros_like(original)
+    fresh = np.empty_like(original)
+    fresh[other_rows] = 0.0
     fresh[unit_rows] = original[w]
     part = fresh[:, live]
     part[other_rows] = solved
