@@ -197,3 +197,83 @@ def test_float_refactorization_matches_a_dense_solve():
         want = np.linalg.solve(original[:, basis], original)
         np.testing.assert_allclose(got, want, atol=1e-12)
         assert (got[:, basis] == np.eye(n)).all()
+
+
+# The float path recorded before the per-pivot work of the float tableau was
+# made sparse and vectorized (commit "lemke: record float paths"): size, seed,
+# refactorization period, then (pivots, lexicographic, first 16 hex digits of
+# the sha256 of repr(basis)), or the start of the error message. Speed-ups must
+# not change a single decision, so these must stay exactly as they are.
+RECORDED_FLOAT_PATHS = [
+    (2, 0, 100, (23, 14, "ad2ad02cbd5d2831")),
+    (2, 1, 100, (17, 11, "160abe484272ec7f")),
+    (2, 2, 10, (17, 10, "3cadd7008fa81f50")),
+    (3, 1, 100, (41, 35, "7fb86cca219d2347")),
+    (3, 3, 10, (45, 39, "f64dbc5e11f2536a")),
+    (4, 0, 100, (31, 27, "3c18889ed76726cc")),
+    (4, 3, 10, (95, 86, "5f09f9bc0d1eb6a1")),
+    (5, 0, 100, (79, 74, "fbd6b730d4e39602")),
+    (5, 1, 10, (71, 66, "fc1ba16a7b631504")),
+    (5, 3, 100, (81, 76, "049aa89c31f50847")),
+    (6, 0, 100, (107, 102, "8fcc9d9d2d79b224")),
+    (6, 1, 10, (109, 104, "31f30f6a49abac3f")),
+    (6, 3, 100, (135, 130, "41e0191bfaca2e4a")),
+    # 7, seed 0: the two periods round differently and end in different bases.
+    (7, 0, 100, (1101, 1095, "fed4cfd976ce9879")),
+    (7, 0, 10, (1113, 1105, "8c2c9d8d211f8b41")),
+    (7, 1, 10, (233, 225, "8b27d7fef73dd916")),
+    (7, 2, 100, (947, 930, "9fac550a515f6629")),
+    (7, 3, 10, (79, 73, "72cb132b340c4989")),
+    (8, 0, 100, (135, 129, "76132ba7e01c8fc5")),
+    (8, 0, 10, (135, 129, "76132ba7e01c8fc5")),
+    (8, 1, 100, "float Lemke met the same basis twice"),
+    (8, 2, 10, (1311, 1302, "fa05dd9e04bcb138")),
+]
+
+
+@pytest.mark.parametrize(("size", "seed", "period", "recorded"), RECORDED_FLOAT_PATHS)
+def test_float_path_decisions_are_as_recorded(size, seed, period, recorded):
+    # Every pivot of the float path (its lexicographic decisions, the
+    # refactorizations, the doubt checks) is as it was: same pivot count, same
+    # number of lexicographic decisions, same final basis row by row.
+    import hashlib
+
+    import policy.solvers.lemke as lemke_module
+
+    lcp = _signalling_lcp(size, seed)
+    run = lambda: lemke_module._lemke_float(  # noqa: E731
+        lcp.M, lcp.c, np.ones(lcp.n), default_max_pivots(lcp.n), period)
+    if isinstance(recorded, str):
+        with pytest.raises(SolverError, match=recorded):
+            run()
+        return
+    got = run()
+    digest = hashlib.sha256(repr(got.basis).encode()).hexdigest()[:16]
+    assert (got.pivots, got.lexicographic, digest) == recorded
+
+
+@pytest.mark.slow
+def test_the_long_float_path_is_as_recorded():
+    # Random 8x8x8 signalling game, seed 1: the default period meets a basis
+    # twice; the careful one takes a path of 11,911 pivots (recorded as above).
+    test_float_path_decisions_are_as_recorded(8, 1, 10, (11911, 11889, "c9fe3c6fd09f1873"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 4).flatmap(lambda width: st.lists(
+    st.lists(st.sampled_from([0.0, -0.0, 1.0, 1.0 + 1e-13, 1.0 - 1e-13, 2.0, -1.0, -1.0 - 1e-12, 1e-300]),
+             min_size=width, max_size=width), min_size=1, max_size=6)))
+def test_lexicographic_least_row_is_the_column_by_column_rule(rows):
+    # The fast lexicographic choice (list comparison, checked for close
+    # calls) picks the row that the tie rule applied one column at a time
+    # keeps first, near-ties (within FLOAT_RATIO_TIE but not equal) included.
+    import policy.solvers.lemke as lemke_module
+
+    block = np.array(rows).reshape(len(rows), -1)
+    tied = np.arange(len(rows))
+    for col in range(block.shape[1]):
+        keep = lemke_module._ties(block[tied, col])
+        tied = tied[keep]
+        if tied.size == 1:
+            break
+    assert lemke_module._lex_least(block) == tied[0]

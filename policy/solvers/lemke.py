@@ -43,7 +43,11 @@ Two arithmetics:
   basis met twice (which the exact rule never does) stops the run at once
   with a :class:`SolverError` rather than at the pivot bound. At the end the
   values of the final basis are solved again from the original data, for
-  accuracy.
+  accuracy. Since the ties are decided on the floats' last bits, the work is
+  cut only in ways that leave every bit as it was (exact zeros not
+  subtracted, the same operations in the same order, no BLAS): a faster
+  version must follow the very same path (``tests/test_lemke.py`` records
+  some).
 * exact: first the float path is followed, and its final complementary basis
   solved in rationals (:func:`_crossover`): one linear system of the size of
   the support, checked exactly (``z >= 0``, ``w >= 0``). The float path
@@ -468,31 +472,69 @@ def _lex_min_rows_float(
     rhs = 2 * n + 1
     div = T[rows, column]
     small = zero[rows]
-    values = T[rows, rhs]
-    doubt = _doubtful(values, small)
-    ratios = np.where(np.abs(values) <= small, 0.0, values) / div
-    tied = np.flatnonzero(_ties(ratios))
+    values, doubt = _denoised(T[rows, rhs], small)
+    tied = np.flatnonzero(_ties(values / div))
     if tied.size == 1:
         return int(rows[tied[0]]), False, doubt
-    if z0_row in rows[tied].tolist():
+    if (rows[tied] == z0_row).any():
         return z0_row, False, doubt
     # All candidates' basis-inverse rows at once; only the columns where they
     # differ at all can split the tie, so the loop visits those only.
-    block = T[rows[tied], :n]
-    doubt = doubt or _doubtful(block, small[tied, None])
-    block = np.where(np.abs(block) <= small[tied, None], 0.0, block) / div[tied, None]
-    for col in np.flatnonzero(np.ptp(block, axis=0) > 0):
-        keep = _ties(block[:, col])
-        tied, block = tied[keep], block[keep]
-        if tied.size == 1:
+    block, noisy = _denoised(T[rows[tied], :n], small[tied, None])
+    doubt = doubt or noisy
+    block /= div[tied, None]
+    return int(rows[tied[_lex_least(block[:, np.ptp(block, axis=0) > 0])]]), True, doubt
+
+
+def _lex_least(block: Array) -> int:
+    """The row of ``block`` that the rule of :func:`_ties`, applied column by column, keeps first.
+
+    Column by column, only the rows still tied whose entry is within
+    :data:`FLOAT_RATIO_TIE` of the least (relative) are kept. When no entry
+    is that close to the least without equalling it, this is the exact
+    lexicographic minimum (the first one if rows are equal), which Python's
+    comparison of lists finds at once; otherwise the columns are gone
+    through one by one. The two give the same row.
+    """
+    if not block.shape[1]:
+        return 0  # every row ties in every column (none): the first
+    lists = block.tolist()
+    least = min(range(len(lists)), key=lists.__getitem__)
+    best = block[least]
+    # Each other row is equal to the least up to its first differing column,
+    # where it is larger: it stays tied until then and is dropped there unless
+    # the two are close.
+    first = np.argmax(block != best, axis=1)
+    there = block[np.arange(block.shape[0]), first]
+    low = best[first]
+    close = (there != low) & (there - low <= FLOAT_RATIO_TIE * np.maximum(np.abs(there), np.abs(low)))
+    if not close.any():
+        return least
+    left = list(range(block.shape[0]))
+    for values in block.T.tolist():
+        here = [values[i] for i in left]
+        lowest = min(here)
+        size = -lowest if lowest < 0 else lowest
+        # v - lowest <= FLOAT_RATIO_TIE * max(|v|, |lowest|), written out (equal always ties)
+        left = [i for i, v in zip(left, here, strict=True) if v == lowest or v - lowest <= FLOAT_RATIO_TIE * (
+            size if (v if v >= 0 else -v) <= size else (v if v >= 0 else -v))]
+        if len(left) == 1:
             break
-    return int(rows[tied[0]]), True, doubt
+    return left[0]
 
 
-def _doubtful(values: Array, small: Array) -> bool:
-    """Whether some entry is too close to the noise level to be sure it is or is not 0."""
+def _denoised(values: Array, small: Array) -> tuple[Array, bool]:
+    """``values`` (a fresh array, changed in place) with the entries at most ``small`` in size set to 0.
+
+    Also whether some entry is too close to that noise level to be sure it
+    is or is not 0 (above it, but within :data:`FLOAT_DOUBT` times it).
+    """
     size = np.abs(values)
-    return bool(((size > small) & (size <= FLOAT_DOUBT * small)).any())
+    noise = size <= small
+    # The entries within FLOAT_DOUBT times the noise level include the noise.
+    doubt = bool(np.count_nonzero(size <= FLOAT_DOUBT * small) > np.count_nonzero(noise))
+    np.putmask(values, noise, 0.0)
+    return values, doubt
 
 
 def _ties(ratios: Array) -> Array:
@@ -515,47 +557,81 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     substitution. Both steps use elementwise numpy only, not BLAS or LAPACK:
     their results do not depend on how many threads those use (so the path
     is the same on every machine), and a loaded machine does not make
-    multithreaded LAPACK on a small system cost a tenth of a second.
+    multithreaded LAPACK on a small system cost a tenth of a second. Columns
+    that are 0 in all the rows of the system stay 0 in its solution and are
+    left out of both steps.
     """
     n = len(basis)
-    unit_rows = [k for k, v in enumerate(basis) if v < n]
-    other_rows = [k for k, v in enumerate(basis) if v >= n]
-    units = {basis[k] for k in unit_rows}
-    constrained = [i for i in range(n) if i not in units]
-    columns = [basis[k] for k in other_rows]
-    solved = _gauss_jordan(original[np.ix_(constrained, columns)], original[constrained])
+    order = np.asarray(basis)
+    is_z = order >= n
+    other_rows = np.flatnonzero(is_z)
+    unit_rows = np.flatnonzero(~is_z)
+    w = order[unit_rows]
+    columns = order[other_rows]
+    constrained = np.ones(n, dtype=bool)
+    constrained[w] = False
+    R = original[constrained]
+    # The columns of the system (those of the basic z, in the order of their
+    # rows), then every other column not 0 throughout.
+    nonzero: Array = np.asarray(R.any(axis=0))
+    if not nonzero[columns].all():
+        return T  # a zero column: singular
+    nonzero[columns] = False
+    live = np.concatenate([columns, np.flatnonzero(nonzero)])
+    solved = _gauss_jordan(R[:, live])
     if solved is None:
         return T
     fresh = np.empty_like(original)
-    fresh[other_rows] = solved
-    if unit_rows:
-        w = [basis[k] for k in unit_rows]
-        block = original[w]
+    fresh[other_rows] = 0.0
+    fresh[unit_rows] = original[w]
+    part = fresh[:, live]
+    part[other_rows] = solved
+    if unit_rows.size:
+        # Row i of a basic w_i loses coupling[i, j] * solved[j] for each of
+        # its (few) non-zero couplings, in increasing j; step t subtracts the
+        # t-th term of every row at once, so each row sees its terms in that
+        # order (the same rounding as one column of couplings at a time).
         coupling = original[np.ix_(w, columns)]
-        for j in np.flatnonzero(coupling.any(axis=0)).tolist():  # the data are sparse
-            hit = np.flatnonzero(coupling[:, j])
-            block[hit] -= np.multiply.outer(coupling[hit, j], solved[j])
-        fresh[unit_rows] = block
-    fresh[:, basis] = np.eye(n)
+        hit, col = np.nonzero(coupling)  # row by row, columns increasing
+        value = coupling[hit, col]
+        rank = np.arange(hit.size) - np.searchsorted(hit, hit)  # the term's place in its row
+        for t in range(int(rank.max(initial=-1)) + 1):
+            at = rank == t
+            part[unit_rows[hit[at]]] -= value[at, None] * solved[col[at]]
+    fresh[:, live] = part
+    fresh[:, order] = 0.0
+    fresh[np.arange(n), order] = 1.0
     return fresh
 
 
-def _gauss_jordan(A: Array, R: Array) -> Array | None:
-    """``X`` with ``A X = R`` by Gauss-Jordan elimination with partial pivoting, or None if singular."""
-    k = A.shape[0]
-    aug = np.hstack([A, R])
-    scale = max(1.0, float(np.abs(A).max(initial=0.0)))
+def _gauss_jordan(aug: Array) -> Array | None:
+    """``A^-1 aug`` for ``A`` the first ``k`` columns of ``aug`` (``k x m``), by Gauss-Jordan elimination.
+
+    With partial pivoting; None if ``A`` is singular; ``aug`` is overwritten.
+    After step ``c`` the first ``c`` columns are unit vectors, and later steps
+    would only subtract exact zeros from them, so each step works on the
+    columns from ``c`` on.
+    """
+    k = aug.shape[0]
+    scale = max(1.0, float(np.abs(aug[:, :k]).max(initial=0.0)))
+    product = np.empty_like(aug)
     for c in range(k):
         p = c + int(np.argmax(np.abs(aug[c:, c])))
         if abs(aug[p, c]) <= FLOAT_PIVOT * scale:
             return None
         if p != c:
             aug[[c, p]] = aug[[p, c]]
-        aug[c] /= aug[c, c]
-        factor = aug[:, c].copy()
+        rest = aug[:, c:]
+        rest[c] /= rest[c, 0]
+        factor = rest[:, 0].copy()
         factor[c] = 0.0
-        aug -= np.multiply.outer(factor, aug[c])
-    return np.asarray(aug[:, k:])
+        hit = np.flatnonzero(factor)  # the other rows would only lose exact zeros
+        if 2 * hit.size < k:
+            rest[hit] -= np.multiply.outer(factor[hit], rest[c])
+        else:
+            np.multiply.outer(factor, rest[c], out=product[:, c:])
+            rest -= product[:, c:]
+    return aug
 
 
 def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFACTOR) -> LemkeResult:
@@ -583,20 +659,29 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     # The lexicographic rule never meets a basis twice (each has a distinct
     # lexicographic value of z0); in floats a repeat means rounding has put the
     # path off course, and it would go round until the pivot limit.
-    seen: set[frozenset[int]] = {frozenset(basis)}
+    # A set of basic variables is kept as the bit mask of its members.
+    key = sum(1 << v for v in basis)
+    seen = {key}
+    product = np.empty_like(T)  # room for the rank-one update, allocated once
     while True:
         if pivots >= limit:
             raise _too_many(limit)
         T[r] /= T[r, entering]
         factor = T[:, entering].copy()
         factor[r] = 0.0
-        T -= np.outer(factor, T[r])
+        hit = np.flatnonzero(factor)  # the other rows would only lose exact zeros
+        if 3 * hit.size < n:
+            T[hit] -= np.multiply.outer(factor[hit], T[r])
+        else:
+            np.multiply.outer(factor, T[r], out=product)
+            T -= product
+        zero = FLOAT_ZERO * np.abs(T, out=product).max(axis=1)  # as _row_zero(T)
         pivots += 1
         leaving = basis[r]
         basis[r] = entering
         if leaving == z0:
             break
-        key = frozenset(basis)
+        key ^= (1 << leaving) | (1 << entering)
         if key in seen:
             raise SolverError(
                 f"float Lemke met the same basis twice after {pivots} pivots "
@@ -606,10 +691,10 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         fresh += 1
         if fresh >= refactor:
             T, fresh = _refactored(original, basis, T), 0
+            zero = _row_zero(T)
         entering = _complement(leaving, n)
         while True:
             column = T[:, entering]
-            zero = _row_zero(T)
             tol = np.maximum(FLOAT_PIVOT * max(1.0, float(np.abs(column).max())), zero)
             rows = np.flatnonzero(column > tol)
             if not rows.size:
@@ -618,6 +703,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             if not doubt or not fresh:
                 break
             T, fresh = _refactored(original, basis, T), 0
+            zero = _row_zero(T)
         lexicographic += tie
     values = T[:, rhs].copy()
     # Solve the final basis again from the original data (less accumulated
