@@ -87,7 +87,7 @@ _KEPT_PACT = {
     "west": {"no war": "1/50", "at war": "49/50"},
     "france": {"standing": "353/500", "fallen": "147/500"},
     "romania_oil": {"Romania": "1"},
-    "war_with_germany": {"none": "1"},
+    "war_with_germany": {"none": "157/500", "not followed past 1940": "343/500"},
 }
 CAMPAIGN_END_STATES = {
     "stalin": _KEPT_PACT,
@@ -98,7 +98,7 @@ CAMPAIGN_END_STATES = {
         "west": {"no war": "1/50", "at war": "4459/5000", "peace with Germany": "441/5000"},
         "france": {"standing": "353/500", "fallen": "147/500"},
         "romania_oil": {"Romania": "353/500", "contested": "441/5000", "USSR": "1029/5000"},
-        "war_with_germany": {"none": "4559/5000", "1941": "441/5000"},
+        "war_with_germany": {"none": "1/50", "not followed past 1940": "4459/5000", "1941": "441/5000"},
     },
 }
 RECORD_BY_STAGE = {"coup": "1", "diplomacy": "1", "romania": "0", "barbarossa": "0"}
