@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
 from policy.bundled import PROJECT, bundled_games
+from policy.cli import main
 from policy.gamefile import load_game
 
 ENTRY = """\
@@ -88,7 +88,7 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(
 def test_help_does_not_import_sympy_or_scipy() -> None:
     # `policy --help` must be instant: the heavy libraries load only when used.
     code = (
-        "import sys; from click.testing import CliRunner; from cli import main; "
+        "import sys; from click.testing import CliRunner; from policy.cli import main; "
         "CliRunner().invoke(main, ['--help']); "
         "print(sorted(m for m in ('sympy', 'scipy', 'numpy', 'policy.model') if m in sys.modules))"
     )
@@ -271,11 +271,13 @@ def test_compare_unknown_leader(runner: CliRunner) -> None:
     assert "napoleon" in err
 
 
-def test_console_script_runs() -> None:
+@pytest.mark.parametrize("entry", [["-m", "policy"], ["cli.py"]])
+def test_console_script_runs(entry: list[str]) -> None:
+    """``python -m policy`` and ``python cli.py`` run the same command as ``policy``."""
     out = subprocess.run(
-        [sys.executable, "-m", "cli", "--version"], capture_output=True, text=True, cwd=PROJECT
+        [sys.executable, *entry, "--version"], capture_output=True, text=True, cwd=PROJECT
     )
-    assert out.returncode == 0
+    assert out.returncode == 0, out.stderr
     assert "version" in out.stdout
 
 

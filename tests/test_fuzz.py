@@ -176,7 +176,7 @@ def _run_in_child(args: list[str], work: Path) -> Outcome:
             sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
             sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
             os.chdir(work)
-            from cli import main
+            from policy.cli import main
 
             try:
                 main(args, prog_name="policy", standalone_mode=True)
@@ -265,7 +265,7 @@ def test_child_reports_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(sys.modules[__name__], "TIME_CAP", 1)
     hang = tmp_path / "hang.toml"
     hang.write_text("")
-    import cli
+    import policy.cli as cli
 
     def spin(*_args: object, **_kwargs: object) -> None:
         while True:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from policy.cli import main
 
 GOLDEN = Path(__file__).parent / "golden" / "compare.json"
 NOTES = GOLDEN.parent / "NOTES.md"

@@ -19,7 +19,7 @@ import pydot
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from policy.cli import main
 from policy.gamefile import loads_game
 from policy.leaders import load_leader, resolve
 from policy.loading import load

@@ -24,9 +24,9 @@ import pytest
 from click.testing import CliRunner
 
 import policy
-from cli import main
 from policy import output as output_module
 from policy.bundled import PROJECT, bundled_games
+from policy.cli import main
 from policy.leaders import load_leader
 from policy.loading import load
 from policy.render import report as report_module

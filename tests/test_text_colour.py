@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
 from policy.analysis.compare import compare
 from policy.bundled import PROJECT
+from policy.cli import main
 from policy.leaders import load_leader, resolve
 from policy.loading import load
 from policy.render.text import compare_table, solve_table

@@ -1,0 +1,976 @@
+"""The `policy` command: a thin click front over the library.
+
+Each command reads its inputs with one library call, solves with one, and
+prints what a formatter in ``policy.render`` makes of the result. Library
+errors become one line on stderr and exit code 1; usage errors exit 2. The
+library is imported inside the commands so that ``policy --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+# One BLAS thread unless the user says otherwise (set before numpy loads). The
+# solvers factorise many small dense matrices, where threads only contend: on a
+# loaded 2-core machine logit on a 201-node chain took 23 s with OpenBLAS's
+# threads and 0.9 s with one.
+for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_blas, "1")
+
+if TYPE_CHECKING:
+    from policy.output import Outputs
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def library_errors(func: F) -> F:
+    """Turn the library's own errors into a one-line message and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from policy.errors import USER_ERRORS
+
+        try:
+            return func(*args, **kwargs)
+        except USER_ERRORS as err:
+            raise click.ClickException(" ".join(str(err).split())) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def method_options(func: F) -> F:
+    """--method, --exact/--float, --lambda and --subgame-method, shared by solve and compare."""
+    func = click.option(
+        "--subgame-method",
+        type=click.Choice(["lcp", "lp", "enummixed", "enumpure", "logit"]),
+        help="spe with imperfect information: the Nash method for each proper subgame "
+        "(default lcp for 2 players, logit otherwise).",
+    )(func)
+    func = click.option(
+        "--lambda",
+        "lam",
+        type=click.FloatRange(min=0),
+        help="logit: return the quantal response equilibrium at this lambda instead of the limit.",
+    )(func)
+    func = click.option(
+        "--exact/--float",
+        "exact",
+        default=None,
+        help="Rational arithmetic or floating point (default: exact, but float for logit).",
+    )(func)
+    func = click.option(
+        "--method",
+        "-m",
+        type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit"]),
+        default="auto",
+        show_default=True,
+        help="auto: spe with perfect information, else lp (2-player constant-sum), lcp (2 players) "
+        "or logit.",
+    )(func)
+    return func
+
+
+def budget_options(func: F) -> F:
+    """--max-bases and --max-seconds: how far enummixed may enumerate (solve and compare)."""
+    func = click.option(
+        "--max-seconds",
+        type=click.FloatRange(min=0, min_open=True),
+        help="enummixed: stop with an error after this many seconds [default: 300].",
+    )(func)
+    func = click.option(
+        "--max-bases",
+        type=click.IntRange(min=1),
+        help="enummixed: stop with an error once this many bases of a best-response polytope "
+        "are met; bounds its memory [default: 200000].",
+    )(func)
+    return func
+
+
+class PolicyGroup(click.Group):
+    """The command group; Ctrl-C in any command ends with exit code 130, not click's "Aborted!" and 1.
+
+    Files being written are dropped by :mod:`policy.output` before this runs.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted; no file written", err=True)
+            sys.exit(130)
+
+
+def no_empty_leader(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Refuse ``-l ''``, which would otherwise quietly mean no leader (or every leader)."""
+    for item in value if isinstance(value, tuple) else (value,):
+        if item is not None and not any(name.strip() for name in item.split(",")):
+            raise click.BadParameter("needs a leader name or a profile file, not an empty value")
+    return value
+
+
+@click.group(cls=PolicyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="policy-games")
+@click.option("--no-color", "--no-colour", "no_color", is_flag=True,
+              help="Plain output without colours (also when NO_COLOR is set or the output is not a terminal).")
+@click.pass_context
+def main(ctx: click.Context, no_color: bool) -> None:
+    """Model a diplomatic crisis as a game, solve it, and compare leaders.
+
+    Start with `policy compare`, which solves the bundled 1937-1941 scenario
+    under Stalin and under Tukhachevsky.
+    """
+    # Colour is for terminals: policy.render.text colours its tables when the
+    # context says so, and click.echo strips escape codes when it says not.
+    # NO_COLOR (https://no-color.org) and --no-color win over FORCE_COLOR.
+    if no_color or os.environ.get("NO_COLOR"):
+        ctx.color = False
+    elif os.environ.get("FORCE_COLOR") or sys.stdout.isatty():
+        ctx.color = True
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", callback=no_empty_leader, help="Also check chance probabilities at this leader's values.")
+def validate(files: tuple[str, ...], leader: str | None) -> None:
+    """Check game files (.toml, .efg, .nfg); print one line per file.
+
+    Example: policy validate entry.toml games/diplomacy_1939.toml
+    """
+    from policy.errors import USER_ERRORS
+    from policy.leaders import load_leader, resolve
+    from policy.loading import load
+
+    failed = 0
+    for file in files:
+        try:
+            game = load(file)
+            profile = load_leader(leader) if leader else None
+            if profile or all(p.default is not None for p in game.parameters.values()):
+                values = resolve(game, profile)
+                game.numbers(values, exact=True)
+        except USER_ERRORS as err:
+            failed += 1
+            click.echo(f"Error: {' '.join(str(err).split())}", err=True)
+            continue
+        kinds = "perfect information" if game.is_perfect_information else "imperfect information"
+        click.echo(
+            f"ok {file}: {game.title!r}: {len(game.players)} players, {game.num_nodes} nodes, "
+            f"{len(game.infosets)} information sets, {len(game.parameters)} parameters, {kinds}"
+        )
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", callback=no_empty_leader, help="Leader profile: a bundled name (stalin) or a file.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@method_options
+@budget_options
+@click.option(
+    "--all",
+    "all_equilibria",
+    is_flag=True,
+    help="More than one equilibrium: every pure SPE (spe), every extreme one (enummixed), "
+    "those reachable from other starts (lcp).",
+)
+@click.option("--max-pivots", type=click.IntRange(min=1),
+              help="lcp: stop each Lemke run after this many pivots (default 1000 + 100 x the LCP's size).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def solve(
+    file: str,
+    leader: str | None,
+    assignments: tuple[str, ...],
+    method: str,
+    exact: bool | None,
+    lam: float | None,
+    subgame_method: str | None,
+    max_bases: int | None,
+    max_seconds: float | None,
+    all_equilibria: bool,
+    max_pivots: int | None,
+    fmt: str,
+) -> None:
+    """Solve a game (.toml, or Gambit .efg/.nfg) for its equilibria.
+
+    Example: policy solve games/diplomacy_1939.toml --leader stalin --set readiness=0.6
+    """
+    from policy.leaders import load_leader, out_of_range, parse_assignments, resolve
+    from policy.loading import load
+    from policy.solvers import solve as run
+
+    game = load(file)
+    profile = load_leader(leader) if leader else None
+    values = resolve(game, profile, parse_assignments(assignments))
+    for warning in out_of_range(game, values):
+        click.echo(f"warning: {warning}", err=True)
+    result = run(
+        game,
+        values,
+        method=method,
+        exact=exact,
+        all_equilibria=all_equilibria,
+        lam=lam,
+        subgame_method=subgame_method,
+        max_bases=max_bases,
+        max_seconds=max_seconds,
+        max_pivots=max_pivots,
+    )
+    if fmt == "json":
+        from policy.render.data import dumps, result_data
+
+        click.echo(dumps(result_data(result, profile)))
+    else:
+        from policy.render.text import solve_table
+
+        click.echo(solve_table(result, profile), nl=False)
+
+
+def leader_names(given: tuple[str, ...], default: tuple[str, ...] = ()) -> list[str]:
+    """Leader names from repeated and comma-separated options, in order, each once."""
+    names: list[str] = []
+    for item in given:
+        for name in item.split(","):
+            name = name.strip()
+            if name and name not in names:
+                names.append(name)
+    return names or list(default)
+
+
+def compared_leaders(given: tuple[str, ...]) -> list[str]:
+    """The leaders of compare and report: those given, or stalin and tukhachevsky."""
+    from policy.analysis.compare import DEFAULT_LEADERS
+
+    if given and not leader_names(given):
+        raise click.UsageError("--leaders needs at least one leader")
+    return leader_names(given, DEFAULT_LEADERS)
+
+
+def leaders_option(help_text: str, plural: bool = True) -> Callable[[F], F]:
+    """--leaders and --leader (-l), repeatable and comma-separated (compare and explain).
+
+    ``plural`` puts ``--leaders`` first in the help (compare), else ``--leader`` (explain).
+    """
+    names = ("--leaders", "--leader") if plural else ("--leader", "--leaders")
+    return click.option(
+        *names,
+        "-l",
+        "leaders",
+        multiple=True,
+        callback=no_empty_leader,
+        metavar="L[,L...]",
+        help=help_text + " Bundled names (stalin) or profile files; repeat or separate with commas.",
+    )
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@leaders_option("Leaders to compare [default: stalin,tukhachevsky].")
+@method_options
+@budget_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
+)
+@library_errors
+def compare(
+    files: tuple[str, ...],
+    leaders: tuple[str, ...],
+    method: str,
+    exact: bool | None,
+    lam: float | None,
+    subgame_method: str | None,
+    max_bases: int | None,
+    max_seconds: float | None,
+    fmt: str,
+) -> None:
+    """Solve games under several leaders and show them side by side.
+
+    With no FILE, every bundled game is compared. For each game: the
+    decisions on the equilibrium path, the probability of each outcome and of
+    each value of each outcome fact, the expected payoffs, and which
+    assumptions drive the differences (the first leader solved again with one
+    value of the other's at a time).
+
+    Example: policy compare --leaders stalin,tukhachevsky --format markdown
+    """
+    from policy.analysis.compare import compare as run
+    from policy.bundled import bundled_games
+    from policy.leaders import load_leader
+    from policy.loading import load
+
+    # Profiles first: a misspelt leader is reported before any game is read.
+    profiles = [load_leader(n) for n in compared_leaders(leaders)]
+    paths = [Path(f) for f in files] or bundled_games()
+    comparisons = run(
+        [(p, load(p)) for p in paths],
+        profiles,
+        method=method,
+        exact=exact,
+        lam=lam,
+        subgame_method=subgame_method,
+        max_bases=max_bases,
+        max_seconds=max_seconds,
+    )
+    if fmt == "json":
+        from policy.render.data import comparison_data, dumps
+
+        click.echo(dumps(comparison_data(comparisons)))
+    else:
+        from policy.render.text import compare_table
+
+        click.echo(compare_table(comparisons, markdown=fmt == "markdown"), nl=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@leaders_option("Show the values of these leaders only [default: every bundled leader].", plural=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def explain(file: str, leaders: tuple[str, ...], fmt: str) -> None:
+    """Explain a game: its structure, and each parameter's meaning, values and claims.
+
+    For each parameter: what it means, its range, its value under each leader
+    with the leader's note and sources, and the claims behind it (contested
+    and wrong ones marked, with why). For the game: who moves when, what
+    chance decides, who knows what, its description and what it leaves out.
+
+    Example: policy explain games/diplomacy_1939.toml --leader stalin
+    """
+    from policy.analysis.compare import display_path
+    from policy.analysis.explain import catalogue_for
+    from policy.analysis.explain import explain as run
+    from policy.bundled import bundled_leaders
+    from policy.claims import load_claims
+    from policy.leaders import load_leader
+    from policy.loading import load
+
+    game = load(file)
+    profiles = [load_leader(n) for n in leader_names(leaders, tuple(bundled_leaders()))]
+    found = catalogue_for(file)
+    claims = load_claims(found) if found is not None else {}
+    shown = display_path(found) if found is not None else None
+    explanation = run(game, display_path(file), profiles, claims=claims, catalogue=shown)
+    if fmt == "json":
+        from policy.render.data import dumps, explanation_data
+
+        click.echo(dumps(explanation_data(explanation)))
+    else:
+        from policy.render.text import explain_text
+
+        click.echo(explain_text(explanation), nl=False)
+
+
+@main.command()
+@click.option("--game", "game", metavar="GAME", help="Only claims bearing on this game (a name such as coup_1937, or its file).")
+@click.option("--status", type=click.Choice(["accepted", "contested", "wrong"]), help="Only claims with this status.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def claims(game: str | None, status: str | None, fmt: str) -> None:
+    """List the claims catalogue (seeds/claims.toml) that games and leaders cite.
+
+    Each claim: its id, kind, the post and author (thread) or the source
+    (external), its status, a one-line summary, and what it bears on.
+
+    Example: policy claims --game coup_1937 --status wrong
+    """
+    from policy.analysis.compare import display_path
+    from policy.analysis.explain import select_claims
+    from policy.claims import default_path, load_claims
+
+    path = default_path()
+    chosen = select_claims(load_claims(path), game=game, status=status)
+    if fmt == "json":
+        from policy.render.data import claims_data, dumps
+
+        click.echo(dumps(claims_data(chosen, display_path(path))))
+    else:
+        from policy.render.text import claims_text
+
+        click.echo(claims_text(chosen), nl=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@leaders_option(
+    "Leader profile: its values fix the parameters not varied, and its declared uncertainty is what "
+    "--samples draws from (several leaders: one Monte Carlo run each).",
+    plural=False,
+)
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@click.option("--vary", multiple=True, metavar="NAME=LOW:HIGH[:POINTS]",
+              help="A grid over this parameter (POINTS default 101); give one or two.")
+@click.option("--samples", type=click.IntRange(min=1), help="Monte Carlo: draw this many samples from the leader's uncertainty.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the Monte Carlo draws.")
+@click.option(
+    "--method",
+    "-m",
+    type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit"]),
+    default="auto",
+    show_default=True,
+    help="auto: the batch solver for perfect information, else a Nash method sample by sample.",
+)
+@click.option("--plot", type=click.Path(dir_okay=False), help="Also draw the sweep to this .png or .svg file.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="csv: one row per sample.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the output to this file instead of the screen.")
+@click.option("--workers", type=click.IntRange(min=1), help="Run on a local Dask cluster of this many processes.")
+@click.option("--scheduler", metavar="ADDRESS", help="Run on the Dask cluster at this address (tcp://host:8786).")
+@library_errors
+def sweep(
+    file: str,
+    leaders: tuple[str, ...],
+    assignments: tuple[str, ...],
+    vary: tuple[str, ...],
+    samples: int | None,
+    seed: int,
+    method: str,
+    plot: str | None,
+    fmt: str,
+    output: str | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Solve a game over a grid of parameter values or Monte Carlo draws.
+
+    With --vary, a grid over one or two parameters, the others at the
+    leader's values. With --samples, draws from the uncertainty each leader
+    profile declares (its ranges and distributions). Prints the share of
+    samples taking each equilibrium path, each outcome's probability with a
+    95% interval, and the outcome facts. Ctrl-C stops within a second with
+    exit code 130: no output or plot file is written (old ones stay as they
+    were); without -o, what was solved is printed.
+
+    Example: policy sweep games/diplomacy_1939.toml --leader stalin --vary readiness=0.1:0.9:81
+    """
+    from policy.output import Outputs
+
+    if bool(vary) == bool(samples):
+        raise click.UsageError("give either --vary (a grid) or --samples (Monte Carlo), not both or neither")
+    names = leader_names(leaders)
+    if vary and len(names) > 1:
+        raise click.UsageError("a grid (--vary) takes one leader")
+    if samples and not names:
+        raise click.UsageError("--samples draws from a leader's declared uncertainty: give --leader")
+    state = {"committed": False}
+    try:
+        with Outputs() as outputs:
+            _sweep(file, names, assignments, vary, samples, seed, method, plot, fmt, output,
+                   workers, scheduler, outputs, state)
+    except KeyboardInterrupt:
+        # Ctrl-C outside the solving (which stops on its own, below): reading,
+        # drawing the samples, formatting or writing. Nothing was committed
+        # unless the commit had finished.
+        done = "the output was complete" if state["committed"] else "no file written"
+        click.echo(f"interrupted; {done}", err=True)
+        sys.exit(130)
+
+
+def _sweep(
+    file: str,
+    names: list[str],
+    assignments: tuple[str, ...],
+    vary: tuple[str, ...],
+    samples: int | None,
+    seed: int,
+    method: str,
+    plot: str | None,
+    fmt: str,
+    output: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    outputs: Outputs,
+    state: dict[str, bool],
+) -> None:
+    """The work of ``policy sweep``, its files prepared in ``outputs`` and committed together."""
+    import contextlib
+    import time
+
+    from policy.analysis.sweep import (
+        grid_samples,
+        monte_carlo_samples,
+        parse_vary,
+        run_sweep,
+        uncertain_parameters,
+    )
+    from policy.leaders import Leader, load_leader, parse_assignments, resolve
+    from policy.loading import load
+    from policy.output import check
+
+    grid = [parse_vary(v) for v in vary]
+    # The files are checked before the solving, which may take a while.
+    targets = [check(f) for f in (plot, output) if f]
+    if plot:
+        from policy.render.plot import plot_format
+
+        plot_format(plot)
+    if len(targets) == 2 and targets[0].path == targets[1].path:
+        raise click.UsageError(f"--plot and -o name the same file {output!r}")
+    game = load(file)
+    overrides = parse_assignments(assignments)
+    profiles: list[Leader | None] = [load_leader(n) for n in names] or [None]
+    jobs = []
+    for profile in profiles:
+        base = resolve(game, profile, overrides)
+        if grid:
+            jobs.append((profile, grid_samples(game, base, grid), [v.name for v in grid]))
+        else:
+            assert profile is not None
+            drawn = monte_carlo_samples(game, profile, base, samples or 0, seed)
+            for name in overrides:
+                drawn[name][:] = float(overrides[name])
+            varied = [n for n in uncertain_parameters(game, profile) if n not in overrides]
+            jobs.append((profile, drawn, varied))
+
+    results = []
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if workers or scheduler:
+            from policy.analysis.cluster import dask_client
+
+            executor = stack.enter_context(dask_client(scheduler, workers))
+        for profile, values, varied in jobs:
+            label = profile.key if profile else ""
+            results.append(
+                run_sweep(game, values, method=method, varied=varied if grid else (), leader=label,
+                          executor=executor, progress=_progress_bar(stack, label or game.title, time.monotonic()))
+            )
+            if results[-1].interrupted:
+                break
+
+    from policy.render.sweep import sweep_csv_chunks, sweep_table, sweeps_json
+
+    def chunks() -> Iterator[str]:
+        if fmt == "json":
+            yield sweeps_json(results, seed if samples else None)
+        elif fmt == "csv":
+            yield from sweep_csv_chunks(results)
+        else:
+            yield sweep_table(results)
+
+    if results[-1].interrupted or len(results) < len(jobs):
+        # Stopped by Ctrl-C while solving: what was solved goes to the screen
+        # unless -o was given; no file is written (an old one stays as it was).
+        message = (f"interrupted: {results[-1].done} of {results[-1].requested} samples solved; "
+                   "no file written")
+        if not output:
+            for chunk in chunks():
+                click.echo(chunk, nl=False)
+        click.echo(message, err=True)
+        sys.exit(130)
+    if plot:
+        from policy.render.plot import plot_bars, plot_line, plot_regions
+
+        if samples:
+            plot_bars(results, plot, outputs)
+        elif len(grid) == 1:
+            plot_line(results[0], plot, outputs)
+        else:
+            plot_regions(results[0], plot, outputs)
+    if output:
+        with outputs.open(output, text=True) as handle:
+            for chunk in chunks():
+                handle.write(chunk)
+    else:
+        for chunk in chunks():
+            click.echo(chunk, nl=False)
+    outputs.commit()
+    state["committed"] = True
+    if output:
+        click.echo(f"wrote {output}" + (f" and {plot}" if plot else ""), err=True)
+    elif plot:
+        click.echo(f"wrote {plot}", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", callback=no_empty_leader, help="Leader profile: its values fix the parameters not varied.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@click.option("--vary", multiple=True, required=True, metavar="NAME[=LOW:HIGH]",
+              help="A parameter to vary over its declared range, or LOW:HIGH; give one or two.")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+              help="Stop with an error after this long (checked between steps).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def regions(
+    file: str, leader: str | None, assignments: tuple[str, ...], vary: tuple[str, ...], max_seconds: float, fmt: str
+) -> None:
+    """Exact regions of one or two parameters where the subgame-perfect equilibrium is the same.
+
+    For a game of perfect information, the boundaries at which the
+    equilibrium changes, as exact numbers (one parameter) or inequalities
+    (two), each region with its equilibrium path; the other parameters at
+    the leader's values. Zeros of polynomials with an irreducible factor of
+    degree above 24 are located numerically, and the output says so.
+
+    Example: policy regions games/diplomacy_1939.toml --leader stalin --vary readiness
+    """
+    from fractions import Fraction
+
+    from policy.analysis.regions import RegionsError, regions_text
+    from policy.analysis.regions import regions as run
+    from policy.leaders import load_leader, parse_assignments, resolve
+    from policy.loading import load
+
+    game = load(file)
+    values = resolve(game, load_leader(leader) if leader else None, parse_assignments(assignments))
+    box = []
+    for item in vary:
+        name, sep, spec = item.partition("=")
+        name = name.strip()
+        if sep:
+            low, colon, high = spec.partition(":")
+            try:
+                box.append((name, Fraction(low.strip()), Fraction(high.strip())))
+            except (ValueError, ZeroDivisionError):
+                raise click.UsageError(f"--vary {item!r}: expected NAME or NAME=LOW:HIGH") from None
+            if not colon:
+                raise click.UsageError(f"--vary {item!r}: expected NAME or NAME=LOW:HIGH")
+            continue
+        p = game.parameters.get(name)
+        if p is None:
+            declared = ", ".join(game.parameters) or "none"
+            raise RegionsError(f"--vary: unknown parameter {name!r} (the game declares: {declared})")
+        if p.range is None:
+            raise RegionsError(f"--vary {name}: the parameter declares no range; give one as {name}=LOW:HIGH")
+        box.append((name, p.range[0], p.range[1]))
+    result = run(game, values, box, max_seconds=max_seconds)
+    if fmt == "json":
+        from policy.render.data import dumps, regions_data
+
+        click.echo(dumps(regions_data(result)))
+    else:
+        click.echo(regions_text(result).rstrip("\n"))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("record_file", metavar="RECORD", type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", help="Leader profile: its values, and the uncertainty --samples draws from.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@click.option("--method", "-m", type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit"]),
+              default="auto", show_default=True, help="The equilibrium the record is checked against.")
+@click.option("--samples", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Monte Carlo draws from the leader's declared uncertainty.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
+@click.option("--lambda", "lam", metavar="LAMBDA|fit",
+              help="Also the likelihood of the record under logit QRE at this precision, or at the fitted one.")
+@click.option("--no-parameters", is_flag=True, help="Skip each parameter's distance to reproducing the record.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def record(
+    file: str,
+    record_file: str,
+    leader: str | None,
+    assignments: tuple[str, ...],
+    method: str,
+    samples: int,
+    seed: int,
+    lam: str | None,
+    no_parameters: bool,
+    fmt: str,
+) -> None:
+    """Score an observed record (the moves actually taken) against a game or campaign.
+
+    Move by move, whether the equilibrium at the leader's values reproduces
+    the record; the probability that it does under the leader's declared
+    uncertainty (--samples), per stage and jointly; which parameters most
+    change that, with the nearest values that reproduce the record; and with
+    --lambda, the record's likelihood under logit quantal response.
+
+    Example: policy record tests/data/campaigns/two_stage.toml tests/data/campaigns/record_two_stage.toml -l tests/data/campaigns/leaders/beta.toml --samples 10000 --lambda fit
+    """
+    from policy.analysis.record import load_record, score_record
+    from policy.leaders import load_leader, parse_assignments, resolve
+    from policy.loading import load
+
+    precision: float | str | None = None
+    if lam is not None:
+        try:
+            precision = "fit" if lam == "fit" else float(lam)
+        except ValueError:
+            raise click.UsageError(f"--lambda {lam!r}: expected a number >= 0 or 'fit'") from None
+        if precision != "fit" and not float(precision) >= 0:
+            raise click.UsageError(f"--lambda {lam!r}: expected a number >= 0 or 'fit'")
+    game = load(file)
+    scored = load_record(record_file)
+    profile = load_leader(leader) if leader else None
+    values = resolve(game, profile, parse_assignments(assignments))
+    result = score_record(game, scored, values, profile, method=method, samples=samples, seed=seed,
+                          lam=precision, effects=not no_parameters)
+    if fmt == "json":
+        from policy.render.data import dumps
+        from policy.render.record import record_data
+
+        click.echo(dumps(record_data(result)))
+    else:
+        from policy.render.record import record_table
+
+        click.echo(record_table(result), nl=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@leaders_option("The two leaders: the difference is the second's end states minus the first's.")
+@click.option("--group", "groups", multiple=True, metavar="NAME=P,Q,...",
+              help="A group of parameters decomposed over as one (repeatable); beside a campaign's [groups].")
+@method_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@library_errors
+def decompose(
+    file: str,
+    leaders: tuple[str, ...],
+    groups: tuple[str, ...],
+    method: str,
+    exact: bool | None,
+    lam: float | None,
+    subgame_method: str | None,
+    fmt: str,
+) -> None:
+    """Split the difference between two leaders' end states by group of parameters and by stage.
+
+    For each end state (each value of each outcome fact) whose probability
+    differs, how much of the difference comes from each group of parameters
+    (Shapley values over the groups: the parts add up to the whole) and, for
+    a campaign, from each stage.
+
+    Example: policy decompose tests/data/campaigns/two_stage.toml -l tests/data/campaigns/leaders/alpha.toml,tests/data/campaigns/leaders/beta.toml
+    """
+    from policy.analysis.decompose import decompose as run
+    from policy.leaders import load_leader
+    from policy.loading import load
+
+    names = leader_names(leaders)
+    if len(names) != 2:
+        raise click.UsageError("--leaders needs exactly two leaders (A,B: B's end states minus A's)")
+    declared: dict[str, list[str]] = {}
+    for item in groups:
+        name, sep, members = item.partition("=")
+        parts = [m.strip() for m in members.split(",") if m.strip()]
+        if not sep or not name.strip() or not parts:
+            raise click.UsageError(f"--group {item!r}: expected NAME=P,Q,...")
+        declared[name.strip()] = parts
+    first, second = (load_leader(n) for n in names)
+    result = run(file, load(file), first, second, groups=declared, method=method, exact=exact,
+                 lam=lam, subgame_method=subgame_method)
+    if fmt == "json":
+        from policy.render.data import dumps
+        from policy.render.decompose import decomposition_data
+
+        click.echo(dumps(decomposition_data(result)))
+    else:
+        from policy.render.decompose import decomposition_table
+
+        click.echo(decomposition_table(result), nl=False)
+
+
+def _progress_bar(stack: Any, what: str, started: float) -> Callable[[int, int], None]:
+    """A progress callback that shows a rich bar on a terminal's stderr once a sweep has run for a second."""
+    import time
+
+    state: dict[str, Any] = {}
+    shown = sys.stderr.isatty()
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in state:
+            if not shown or time.monotonic() - started < 1.0 or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            bar = stack.enter_context(Progress(console=Console(stderr=True), transient=True))
+            state["bar"] = bar
+            state["task"] = bar.add_task(f"solving {what}", total=total)
+        state["bar"].update(state["task"], completed=done)
+
+    return update
+
+
+@main.command()
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", callback=no_empty_leader, help="Gambit files have no parameters: evaluate at this leader's values.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@library_errors
+def convert(source: str, target: str, leader: str | None, assignments: tuple[str, ...]) -> None:
+    """Convert a game between our TOML and Gambit's .efg / .nfg, by file suffix.
+
+    Labels and exact numbers are kept. Writing .efg or .nfg evaluates the
+    payoffs at the parameter values (defaults, --leader, --set), since Gambit
+    files have no parameters. The target is written whole or not at all.
+
+    Example: policy convert games/diplomacy_1939.toml diplomacy.efg --leader stalin
+    """
+    from policy.leaders import load_leader, parse_assignments, resolve
+    from policy.loading import load, save
+
+    game = load(source)
+    values = None
+    if Path(target).suffix.lower() != ".toml" or leader or assignments:
+        values = resolve(game, load_leader(leader) if leader else None, parse_assignments(assignments))
+    save(game, target, values=values)
+    click.echo(f"wrote {target}")
+
+
+#: Output formats of ``policy render`` by file suffix.
+RENDER_SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".tex": "tex", ".tikz": "tex"}
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--leader", "-l", callback=no_empty_leader, help="Leader profile: a bundled name (stalin) or a file.")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
+@method_options
+@click.option("--no-solve", is_flag=True, help="Draw the game alone, without an equilibrium.")
+@click.option("--depth", type=click.IntRange(min=0),
+              help="Collapse the subtrees below this depth (the root is 0) into boxes.")
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "png", "tex"]),
+              help="dot (Graphviz text), svg, png (both need Graphviz's dot program) or tex (TikZ). "
+              "Default: from -o's suffix, else dot.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of the screen.")
+@library_errors
+def render(
+    file: str,
+    leader: str | None,
+    assignments: tuple[str, ...],
+    method: str,
+    exact: bool | None,
+    lam: float | None,
+    subgame_method: str | None,
+    no_solve: bool,
+    depth: int | None,
+    fmt: str | None,
+    output: str | None,
+) -> None:
+    """Draw a game tree with the equilibrium marked: DOT, SVG, PNG or TikZ.
+
+    Decision nodes are coloured by player, chance nodes carry their
+    probabilities, information sets are joined by dashed lines, terminals show
+    payoffs and outcome labels. Each action has its equilibrium probability
+    beside it and the equilibrium path is bold. Trees of more than 1500 nodes
+    are collapsed below a depth unless --depth says where.
+
+    Example: policy render games/diplomacy_1939.toml -l stalin -o tree.svg
+    """
+    from policy.leaders import load_leader, out_of_range, parse_assignments, resolve
+    from policy.loading import load
+    from policy.output import check, write
+    from policy.render.tree import auto_depth, run_dot, tree_dot, tree_view
+    from policy.solvers import solve as run
+
+    if fmt is None:
+        suffix = Path(output).suffix.lower() if output else ""
+        if output and suffix not in RENDER_SUFFIXES:
+            raise click.UsageError(f"cannot tell the format from {output!r}: give --format dot|svg|png|tex")
+        fmt = RENDER_SUFFIXES.get(suffix, "dot")
+    if fmt == "png" and not output:
+        raise click.UsageError("--format png writes a binary file: give -o FILE.png")
+    if output:
+        check(output)  # before the solving and drawing
+    game = load(file)
+    profile = load_leader(leader) if leader else None
+    values = resolve(game, profile, parse_assignments(assignments))
+    for warning in out_of_range(game, values):
+        click.echo(f"warning: {warning}", err=True)
+    result = None
+    if not no_solve:
+        result = run(game, values, method=method, exact=exact, lam=lam, subgame_method=subgame_method)
+    if depth is None:
+        depth = auto_depth(game)
+        if depth is not None:
+            click.echo(f"note: {game.num_nodes} nodes: drawing down to depth {depth} "
+                       "(choose with --depth)", err=True)
+    view = tree_view(game, values, result, depth=depth, exact=exact is not False,
+                     leader=profile.name if profile else None)
+    data: str | bytes
+    if fmt == "tex":
+        from policy.render.tikz import tree_tikz
+
+        data = tree_tikz(view)
+    else:
+        data = tree_dot(view)
+        if fmt in ("svg", "png"):
+            data = run_dot(data, fmt)
+    if not output:
+        click.echo(data if isinstance(data, str) else data.decode("utf-8"), nl=False)
+        return
+    write(output, data)
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@leaders_option("Leaders to compare [default: stalin,tukhachevsky].")
+@method_options
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]),
+              help="html (one self-contained page) or markdown (pictures as SVG files beside it). "
+              "Default: markdown if -o ends in .md, else html.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The report file to write.")
+@library_errors
+def report(
+    files: tuple[str, ...],
+    leaders: tuple[str, ...],
+    method: str,
+    exact: bool | None,
+    lam: float | None,
+    subgame_method: str | None,
+    fmt: str | None,
+    output: str,
+) -> None:
+    """Write one report comparing leaders: a self-contained HTML page, or Markdown.
+
+    With no FILE, every bundled game. For each game: its description, what it
+    leaves out and its structure; the comparison (paths, outcomes, payoffs,
+    what drives the difference, distance to a flip); the tree under each
+    leader with the equilibrium marked; sweep plots over the parameter nearest
+    to a flip (perfect information only); and each parameter with every
+    leader's value and the claims behind it. The HTML loads nothing from the
+    network. Needs Graphviz's dot program for the trees.
+
+    Example: policy report --leaders stalin,tukhachevsky -o report.html
+    """
+    import shlex
+
+    from policy.bundled import bundled_games
+    from policy.render.report import build_report, check_output, write_report
+
+    names = compared_leaders(leaders)
+    if fmt is None:
+        fmt = "markdown" if Path(output).suffix.lower() in (".md", ".markdown") else "html"
+    words = ["policy", "report", *files]
+    if leaders:
+        words += ["--leaders", ",".join(names)]
+    if method != "auto":
+        words += ["--method", method]
+    if exact is not None:
+        words.append("--exact" if exact else "--float")
+    if lam is not None:
+        words += ["--lambda", f"{lam:g}"]
+    if subgame_method:
+        words += ["--subgame-method", subgame_method]
+    words += ["--format", fmt, "-o", output]
+    check_output(output, fmt)  # before the solving, which takes a while
+    built = build_report(
+        [Path(f) for f in files] or bundled_games(),
+        names,
+        command=shlex.join(words),
+        method=method,
+        exact=exact,
+        lam=lam,
+        subgame_method=subgame_method,
+    )
+    written = write_report(built, output, fmt)
+    extra = len(written) - 1
+    pictures = f" and {extra} SVG picture{'s' if extra != 1 else ''} beside it" if extra else ""
+    click.echo(f"wrote {output}{pictures}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
