@@ -8,11 +8,25 @@ from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
 
+#: Where an installed wheel keeps the bundled ``games/`` and ``seeds/``: the build
+#: copies them into the package (see setup.py), since a wheel installs only packages.
+PACKAGED = Path(__file__).resolve().parent / "_data"
+
+
+def data_root() -> Path:
+    """The folder holding the bundled ``games/`` and ``seeds/``.
+
+    Inside the package (``policy/_data``) in an installed wheel; the project
+    folder in a source checkout or an editable install, where the package has
+    no copy.
+    """
+    return PACKAGED if (PACKAGED / "games").is_dir() else PROJECT
+
 
 def games_dir() -> Path:
-    """The bundled games: ``$POLICY_GAMES`` or the project's ``games/``."""
+    """The bundled games: ``$POLICY_GAMES``, else the bundled ``games/`` (see :func:`data_root`)."""
     env = os.environ.get("POLICY_GAMES")
-    return Path(env) if env else PROJECT / "games"
+    return Path(env) if env else data_root() / "games"
 
 
 def bundled_games() -> list[Path]:

@@ -108,12 +108,15 @@ def default_path() -> Path:
     Returns
     -------
     Path
-        ``$POLICY_CLAIMS`` if set, else the project's ``seeds/claims.toml``.
+        ``$POLICY_CLAIMS`` if set, else the bundled ``seeds/claims.toml``
+        (inside the package when installed from a wheel).
     """
+    from policy.bundled import data_root
+
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "seeds" / "claims.toml"
+    return data_root() / "seeds" / "claims.toml"
 
 
 def cited_catalogue(game_dir: Path, ref: str) -> Path:

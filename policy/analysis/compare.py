@@ -339,10 +339,10 @@ def swap_values(
 
 def display_path(file: str | Path) -> str:
     """A file as a reader wants to see it: relative to the working directory or the project."""
-    from policy.bundled import PROJECT
+    from policy.bundled import data_root
 
     path = Path(file).resolve()
-    for base in (Path.cwd(), PROJECT):
+    for base in (Path.cwd(), data_root()):
         if path.is_relative_to(base):
             return str(path.relative_to(base))
     return str(file)
