@@ -25,6 +25,7 @@ for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_blas, "1")
 
 if TYPE_CHECKING:
+    from policy.leaders import Leader
     from policy.output import Outputs
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -137,35 +138,75 @@ def main(ctx: click.Context, no_color: bool) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--leader", "-l", callback=no_empty_leader, help="Also check chance probabilities at this leader's values.")
-def validate(files: tuple[str, ...], leader: str | None) -> None:
-    """Check game files (.toml, .efg, .nfg); print one line per file.
+@click.option("--leader", "-l", "leaders", multiple=True, callback=no_empty_leader, metavar="L[,L...]",
+              help="Also check each game at these leaders' values, and that every value of theirs "
+              "says where it comes from. Repeat or separate with commas.")
+def validate(files: tuple[str, ...], leaders: tuple[str, ...]) -> None:
+    """Check game files (.toml, .efg, .nfg) and leader profiles; print one line per file.
+
+    A leader profile given as FILE (a .toml with a [leader] table) is checked on
+    its own: it loads, and every value has sources or a note starting
+    'judgement:'.
 
     Example: policy validate entry.toml games/diplomacy_1939.toml
     """
     from policy.errors import USER_ERRORS
-    from policy.leaders import load_leader, resolve
+    from policy.leaders import is_profile, load_leader, resolve, unsourced
     from policy.loading import load
 
     failed = 0
+    profiles = []
+    for name in leader_names(leaders):
+        try:
+            profile = load_leader(name)
+        except USER_ERRORS as err:
+            failed += 1
+            click.echo(f"Error: {' '.join(str(err).split())}", err=True)
+            continue
+        profiles.append(profile)
+        for line in unsourced(profile):
+            failed += 1
+            click.echo(f"Error: {line}", err=True)
     for file in files:
+        if is_profile(file):
+            try:
+                profile = load_leader(file)
+            except USER_ERRORS as err:
+                failed += 1
+                click.echo(f"Error: {' '.join(str(err).split())}", err=True)
+                continue
+            missing = unsourced(profile)
+            for line in missing:
+                click.echo(f"Error: {line}", err=True)
+            failed += bool(missing)
+            if not missing:
+                count = len(profile.values)
+                click.echo(f"ok {file}: leader {profile.name!r}: {count} value{'s' if count != 1 else ''}, each sourced")
+            continue
         try:
             game = load(file)
-            profile = load_leader(leader) if leader else None
-            if profile or all(p.default is not None for p in game.parameters.values()):
-                values = resolve(game, profile)
-                game.numbers(values, exact=True)
+            checks: list[Leader | None] = [*profiles] or [None]
+            for profile in checks:
+                if profile or all(p.default is not None for p in game.parameters.values()):
+                    values = resolve(game, profile)
+                    game.numbers(values, exact=True)
         except USER_ERRORS as err:
             failed += 1
             click.echo(f"Error: {' '.join(str(err).split())}", err=True)
             continue
         kinds = "perfect information" if game.is_perfect_information else "imperfect information"
         click.echo(
-            f"ok {file}: {game.title!r}: {len(game.players)} players, {game.num_nodes} nodes, "
-            f"{len(game.infosets)} information sets, {len(game.parameters)} parameters, {kinds}"
+            f"ok {file}: {game.title!r}: {_count(len(game.players), 'player')}, "
+            f"{_count(game.num_nodes, 'node')}, {_count(len(game.infosets), 'information set')}, "
+            f"{_count(len(game.parameters), 'parameter')}, {kinds}"
         )
     if failed:
         sys.exit(1)
+
+
+def _count(n: int, what: str) -> str:
+    """``1 parameter``, ``2 parameters``."""
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 @main.command()
@@ -500,7 +541,7 @@ def _sweep(
         run_sweep,
         uncertain_parameters,
     )
-    from policy.leaders import Leader, load_leader, parse_assignments, resolve
+    from policy.leaders import load_leader, parse_assignments, resolve
     from policy.loading import load
     from policy.output import check
 

@@ -233,6 +233,35 @@ def test_validate_ok_and_failures(runner: CliRunner, entry: Path, tmp_path: Path
     assert "bad.toml" in err and "unknown node 'gone'" in err
 
 
+def test_validate_leaders_and_profiles(runner: CliRunner, entry: Path, tmp_path: Path) -> None:
+    """-l takes a comma list; each profile must source every value; a profile is a FILE too."""
+    bundled = bundled_games()[0]
+    code, out, err = run(runner, "validate", str(bundled), "-l", "stalin,tukhachevsky")
+    assert code == 0, err
+    assert out.count("ok ") == 1
+    profile = tmp_path / "hero.toml"
+    profile.write_text('[leader]\nname = "Hero"\n\n[values.fight_cost]\nvalue = 1\n')
+    code, out, err = run(runner, "validate", str(profile), str(entry))
+    assert code == 1
+    assert err.strip() == (
+        f"Error: {profile}: values.fight_cost: no sources and no note starting 'judgement:' "
+        "(every value says where it comes from)"
+    )
+    assert out.startswith(f"ok {entry}") and "1 parameter," in out
+    profile.write_text(profile.read_text() + 'note = "judgement: a guess"\n')
+    code, out, err = run(runner, "validate", str(profile))
+    assert code == 0, err
+    assert out == f"ok {profile}: leader 'Hero': 1 value, each sourced\n"
+
+
+def test_validate_refuses_a_misspelt_profile_value(runner: CliRunner, entry: Path, tmp_path: Path) -> None:
+    profile = tmp_path / "hero.toml"
+    profile.write_text('[leader]\nname = "Hero"\n\n[values.fight_cots]\nvalue = 1\nsources = ["x"]\n')
+    code, _, err = run(runner, "solve", str(entry), "-l", str(profile))
+    assert code == 1
+    assert "values.fight_cots: names no parameter of" in err and "did you mean fight_cost?" in err
+
+
 @pytest.mark.parametrize("game", bundled_games(), ids=lambda p: p.stem)
 def test_validate_bundled(runner: CliRunner, game: Path) -> None:
     code, out, _ = run(runner, "validate", str(game))
