@@ -186,9 +186,9 @@ def validate(files: tuple[str, ...], leaders: tuple[str, ...]) -> None:
         try:
             game = load(file)
             checks: list[Leader | None] = [*profiles] or [None]
-            for profile in checks:
-                if profile or all(p.default is not None for p in game.parameters.values()):
-                    values = resolve(game, profile)
+            for checked in checks:
+                if checked or all(p.default is not None for p in game.parameters.values()):
+                    values = resolve(game, checked)
                     game.numbers(values, exact=True)
         except USER_ERRORS as err:
             failed += 1
