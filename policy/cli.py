@@ -94,11 +94,22 @@ def budget_options(func: F) -> F:
     return func
 
 
+#: The flags that turn colours off, taken before or after the command's name.
+NO_COLOR_FLAGS = ("--no-color", "--no-colour")
+
+
 class PolicyGroup(click.Group):
     """The command group; Ctrl-C in any command ends with exit code 130, not click's "Aborted!" and 1.
 
     Files being written are dropped by :mod:`policy.output` before this runs.
     """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Take ``--no-color`` anywhere before ``--``, also after the command's name."""
+        end = args.index("--") if "--" in args else len(args)
+        flags = [a for a in args[:end] if a in NO_COLOR_FLAGS]
+        rest = [a for a in args[:end] if a not in NO_COLOR_FLAGS]
+        return super().parse_args(ctx, [*flags, *rest, *args[end:]])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -446,7 +457,7 @@ def claims(game: str | None, status: str | None, fmt: str) -> None:
     plural=False,
 )
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
-@click.option("--vary", multiple=True, metavar="NAME=LOW:HIGH[:POINTS]",
+@click.option("--vary", multiple=True, metavar="NAME[=LOW:HIGH[:POINTS]]",
               help="A grid over this parameter (POINTS default 101); give one or two.")
 @click.option("--samples", type=click.IntRange(min=1), help="Monte Carlo: draw this many samples from the leader's uncertainty.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the Monte Carlo draws.")
@@ -545,7 +556,7 @@ def _sweep(
     from policy.loading import load
     from policy.output import check
 
-    grid = [parse_vary(v) for v in vary]
+    grid = [parse_vary(v) for v in vary if "=" in v]  # the syntax first; bare names need the game
     # The files are checked before the solving, which may take a while.
     targets = [check(f) for f in (plot, output) if f]
     if plot:
@@ -555,6 +566,7 @@ def _sweep(
     if len(targets) == 2 and targets[0].path == targets[1].path:
         raise click.UsageError(f"--plot and -o name the same file {output!r}")
     game = load(file)
+    grid = [parse_vary(v, game) for v in vary]
     overrides = parse_assignments(assignments)
     profiles: list[Leader | None] = [load_leader(n) for n in names] or [None]
     jobs = []
@@ -872,9 +884,9 @@ RENDER_SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".
 @click.option("--no-solve", is_flag=True, help="Draw the game alone, without an equilibrium.")
 @click.option("--depth", type=click.IntRange(min=0),
               help="Collapse the subtrees below this depth (the root is 0) into boxes.")
-@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "png", "tex"]),
-              help="dot (Graphviz text), svg, png (both need Graphviz's dot program) or tex (TikZ). "
-              "Default: from -o's suffix, else dot.")
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "png", "tex", "tikz"]),
+              help="dot (Graphviz text), svg, png (both need Graphviz's dot program) or tex (TikZ; "
+              "tikz is the same). Default: from -o's suffix, else dot.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of the screen.")
 @library_errors
 def render(
@@ -906,6 +918,8 @@ def render(
     from policy.render.tree import auto_depth, run_dot, tree_dot, tree_view
     from policy.solvers import solve as run
 
+    if fmt == "tikz":
+        fmt = "tex"
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
         if output and suffix not in RENDER_SUFFIXES:
