@@ -25,6 +25,7 @@ for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_blas, "1")
 
 if TYPE_CHECKING:
+    from policy.leaders import Leader
     from policy.output import Outputs
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,11 +94,22 @@ def budget_options(func: F) -> F:
     return func
 
 
+#: The flags that turn colours off, taken before or after the command's name.
+NO_COLOR_FLAGS = ("--no-color", "--no-colour")
+
+
 class PolicyGroup(click.Group):
     """The command group; Ctrl-C in any command ends with exit code 130, not click's "Aborted!" and 1.
 
     Files being written are dropped by :mod:`policy.output` before this runs.
     """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Take ``--no-color`` anywhere before ``--``, also after the command's name."""
+        end = args.index("--") if "--" in args else len(args)
+        flags = [a for a in args[:end] if a in NO_COLOR_FLAGS]
+        rest = [a for a in args[:end] if a not in NO_COLOR_FLAGS]
+        return super().parse_args(ctx, [*flags, *rest, *args[end:]])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -137,35 +149,75 @@ def main(ctx: click.Context, no_color: bool) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--leader", "-l", callback=no_empty_leader, help="Also check chance probabilities at this leader's values.")
-def validate(files: tuple[str, ...], leader: str | None) -> None:
-    """Check game files (.toml, .efg, .nfg); print one line per file.
+@click.option("--leader", "-l", "leaders", multiple=True, callback=no_empty_leader, metavar="L[,L...]",
+              help="Also check each game at these leaders' values, and that every value of theirs "
+              "says where it comes from. Repeat or separate with commas.")
+def validate(files: tuple[str, ...], leaders: tuple[str, ...]) -> None:
+    """Check game files (.toml, .efg, .nfg) and leader profiles; print one line per file.
+
+    A leader profile given as FILE (a .toml with a [leader] table) is checked on
+    its own: it loads, and every value has sources or a note starting
+    'judgement:'.
 
     Example: policy validate entry.toml games/diplomacy_1939.toml
     """
     from policy.errors import USER_ERRORS
-    from policy.leaders import load_leader, resolve
+    from policy.leaders import is_profile, load_leader, resolve, unsourced
     from policy.loading import load
 
     failed = 0
+    profiles = []
+    for name in leader_names(leaders):
+        try:
+            profile = load_leader(name)
+        except USER_ERRORS as err:
+            failed += 1
+            click.echo(f"Error: {' '.join(str(err).split())}", err=True)
+            continue
+        profiles.append(profile)
+        for line in unsourced(profile):
+            failed += 1
+            click.echo(f"Error: {line}", err=True)
     for file in files:
+        if is_profile(file):
+            try:
+                profile = load_leader(file)
+            except USER_ERRORS as err:
+                failed += 1
+                click.echo(f"Error: {' '.join(str(err).split())}", err=True)
+                continue
+            missing = unsourced(profile)
+            for line in missing:
+                click.echo(f"Error: {line}", err=True)
+            failed += bool(missing)
+            if not missing:
+                count = len(profile.values)
+                click.echo(f"ok {file}: leader {profile.name!r}: {count} value{'s' if count != 1 else ''}, each sourced")
+            continue
         try:
             game = load(file)
-            profile = load_leader(leader) if leader else None
-            if profile or all(p.default is not None for p in game.parameters.values()):
-                values = resolve(game, profile)
-                game.numbers(values, exact=True)
+            checks: list[Leader | None] = [*profiles] or [None]
+            for checked in checks:
+                if checked or all(p.default is not None for p in game.parameters.values()):
+                    values = resolve(game, checked)
+                    game.numbers(values, exact=True)
         except USER_ERRORS as err:
             failed += 1
             click.echo(f"Error: {' '.join(str(err).split())}", err=True)
             continue
         kinds = "perfect information" if game.is_perfect_information else "imperfect information"
         click.echo(
-            f"ok {file}: {game.title!r}: {len(game.players)} players, {game.num_nodes} nodes, "
-            f"{len(game.infosets)} information sets, {len(game.parameters)} parameters, {kinds}"
+            f"ok {file}: {game.title!r}: {_count(len(game.players), 'player')}, "
+            f"{_count(game.num_nodes, 'node')}, {_count(len(game.infosets), 'information set')}, "
+            f"{_count(len(game.parameters), 'parameter')}, {kinds}"
         )
     if failed:
         sys.exit(1)
+
+
+def _count(n: int, what: str) -> str:
+    """``1 parameter``, ``2 parameters``."""
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 @main.command()
@@ -405,7 +457,7 @@ def claims(game: str | None, status: str | None, fmt: str) -> None:
     plural=False,
 )
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override a parameter (repeatable).")
-@click.option("--vary", multiple=True, metavar="NAME=LOW:HIGH[:POINTS]",
+@click.option("--vary", multiple=True, metavar="NAME[=LOW:HIGH[:POINTS]]",
               help="A grid over this parameter (POINTS default 101); give one or two.")
 @click.option("--samples", type=click.IntRange(min=1), help="Monte Carlo: draw this many samples from the leader's uncertainty.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the Monte Carlo draws.")
@@ -500,11 +552,11 @@ def _sweep(
         run_sweep,
         uncertain_parameters,
     )
-    from policy.leaders import Leader, load_leader, parse_assignments, resolve
+    from policy.leaders import load_leader, parse_assignments, resolve
     from policy.loading import load
     from policy.output import check
 
-    grid = [parse_vary(v) for v in vary]
+    grid = [parse_vary(v) for v in vary if "=" in v]  # the syntax first; bare names need the game
     # The files are checked before the solving, which may take a while.
     targets = [check(f) for f in (plot, output) if f]
     if plot:
@@ -514,6 +566,7 @@ def _sweep(
     if len(targets) == 2 and targets[0].path == targets[1].path:
         raise click.UsageError(f"--plot and -o name the same file {output!r}")
     game = load(file)
+    grid = [parse_vary(v, game) for v in vary]
     overrides = parse_assignments(assignments)
     profiles: list[Leader | None] = [load_leader(n) for n in names] or [None]
     jobs = []
@@ -831,9 +884,9 @@ RENDER_SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".
 @click.option("--no-solve", is_flag=True, help="Draw the game alone, without an equilibrium.")
 @click.option("--depth", type=click.IntRange(min=0),
               help="Collapse the subtrees below this depth (the root is 0) into boxes.")
-@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "png", "tex"]),
-              help="dot (Graphviz text), svg, png (both need Graphviz's dot program) or tex (TikZ). "
-              "Default: from -o's suffix, else dot.")
+@click.option("--format", "fmt", type=click.Choice(["dot", "svg", "png", "tex", "tikz"]),
+              help="dot (Graphviz text), svg, png (both need Graphviz's dot program) or tex (TikZ; "
+              "tikz is the same). Default: from -o's suffix, else dot.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of the screen.")
 @library_errors
 def render(
@@ -865,6 +918,8 @@ def render(
     from policy.render.tree import auto_depth, run_dot, tree_dot, tree_view
     from policy.solvers import solve as run
 
+    if fmt == "tikz":
+        fmt = "tex"
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
         if output and suffix not in RENDER_SUFFIXES:

@@ -622,7 +622,7 @@ def _check_size(value: Fraction) -> Fraction:
 
 def _irrational(what: str) -> IrrationalError:
     return IrrationalError(
-        f"{what} is irrational; exact arithmetic cannot represent it (use float mode)"
+        f"{what} is irrational; exact arithmetic cannot represent it (solve with --float)"
     )
 
 

@@ -32,6 +32,8 @@ are relative to the including file and must stay inside its folder.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -115,6 +117,17 @@ class Leader:
     def own(self, name: str) -> bool:
         """Whether the value of ``name`` is written in this profile's own file (not included)."""
         return name in self.values and self.values[name].origin == self.file
+
+
+def is_profile(path: str | Path) -> bool:
+    """Whether ``path`` is a leader profile (a .toml file with a ``[leader]`` table)."""
+    path = Path(path)
+    if path.suffix != ".toml" or not path.is_file():
+        return False
+    try:
+        return isinstance(parse_toml(read_text(path)).get("leader"), dict)
+    except InputError:
+        return False
 
 
 def find_leader(name_or_path: str) -> Path:
@@ -346,6 +359,7 @@ def resolve(
         n: p.default for n, p in game.parameters.items() if p.default is not None
     }
     if leader is not None:
+        check_names(leader, game)
         for n, v in leader.values.items():
             if n in game.parameters:
                 values[n] = v.value
@@ -366,6 +380,82 @@ def resolve(
             f"({who}, no default): give one with --leader or --set NAME=VALUE"
         )
     return values
+
+
+def check_names(leader: Leader, *games: Game) -> None:
+    """Refuse a profile value that names no parameter of any game it may serve.
+
+    A profile may span several games, so a value the game at hand does not
+    declare is not wrong in itself: it is accepted when some game file next to
+    the profile (in its folder or the folder above, where the bundled profiles
+    and a user's own sit beside their games) declares it. A name nobody
+    declares is a misspelling that would silently leave a default in place.
+
+    Raises
+    ------
+    LeaderError
+        ``FILE: values.NAME: names no parameter of ...``, with the near misses.
+    """
+    declared: set[str] = set()
+    for game in games:
+        declared.update(game.parameters)
+    stray = sorted(set(leader.values) - declared)
+    if not stray:
+        return
+    known = declared | _parameters_near(Path(leader.file).resolve().parent) if leader.file else declared
+    for name in stray:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.75)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        origin = leader.values[name].origin or leader.file
+        titles = ", ".join(repr(g.title) for g in games) or "the game"
+        raise LeaderError(
+            f"{origin}: values.{name}: names no parameter of {titles} or of the games beside "
+            f"the profile{hint}"
+        )
+
+
+def unset(leader: Leader, game: Game) -> bool:
+    """Whether the profile sets none of the parameters ``game`` declares (when it declares some)."""
+    return bool(game.parameters) and not set(leader.values) & set(game.parameters)
+
+
+def unsourced(leader: Leader) -> list[str]:
+    """The profile's values with neither sources nor a ``judgement:`` note, as located lines.
+
+    Every value in a profile says where it comes from: claim ids in
+    ``sources``, or a note that starts ``judgement:`` when it rests on the
+    modeller's reasoning (docs/game-format.md, "Leader profiles").
+    """
+    out = []
+    for name, v in leader.values.items():
+        if not v.sources and not v.note.strip().lower().startswith("judgement:"):
+            out.append(
+                f"{v.origin or leader.file}: values.{name}: no sources and no note starting "
+                "'judgement:' (every value says where it comes from)"
+            )
+    return out
+
+
+def _parameters_near(folder: Path) -> frozenset[str]:
+    """Parameter names declared by the game files in ``folder`` and the folder above it."""
+    names: set[str] = set()
+    for where in dict.fromkeys((folder, folder.parent)):
+        for path in sorted(where.glob("*.toml")):
+            names |= _declared_in(path, path.stat().st_mtime_ns)
+    return frozenset(names)
+
+
+@functools.lru_cache(maxsize=256)
+def _declared_in(path: Path, _mtime: int) -> frozenset[str]:
+    """The ``[parameters]`` names of one TOML game file (empty for anything else)."""
+    try:
+        data = parse_toml(read_text(path))
+    except InputError:
+        return frozenset()
+    table = data.get("parameters")
+    return frozenset(table) if isinstance(table, dict) else frozenset()
 
 
 def out_of_range(game: Game, values: Mapping[str, Fraction]) -> list[str]:

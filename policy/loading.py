@@ -8,6 +8,7 @@ with :func:`os.replace`, so an error never leaves a half-written file behind.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -150,16 +151,25 @@ def _for_toml(game: Game) -> Game:
     format asks for payoffs at every terminal, so such terminals get an
     unlabelled outcome of zeros (one shared object). A Gambit file's comment is
     what our format calls the description, so it becomes the description when
-    the game has none.
+    the game has none. A Gambit file names nodes and information sets only by
+    labels, which need not be unique; where they are usable names (unique, not
+    empty, letters, digits, ``_`` and ``-``), they become the names in the TOML
+    file, so a game written to .efg and read back keeps its names.
     """
     missing = (game.kind == NodeKind.TERMINAL) & (game.outcome < 0)
     description = game.description or game.comment
-    if not missing.any() and description == game.description:
+    names = _names_from_labels(game)
+    infoset_names = _infoset_names_from_labels(game)
+    if (
+        not missing.any()
+        and description == game.description
+        and names == list(game.node_names)
+        and infoset_names is None
+    ):
         return game
     from policy.expr import parse
 
     zero = Outcome("", tuple(parse(0) for _ in game.players))
-    names = game.node_names
     specs = []
     for i, name in enumerate(names):
         kind = NodeKind(int(game.kind[i]))
@@ -177,7 +187,11 @@ def _for_toml(game: Game) -> Game:
                 probabilities=tuple(game.chance_probability[c] for c in kids)  # type: ignore[misc]
                 if kind is NodeKind.CHANCE
                 else (),
-                infoset=game.infosets.at(int(game.infoset[i])).name if player is not None else None,
+                infoset=(
+                    (infoset_names or {}).get(int(game.infoset[i]), game.infosets.at(int(game.infoset[i])).name)
+                    if player is not None
+                    else None
+                ),
                 outcome=outcome,
             )
         )
@@ -193,3 +207,37 @@ def _for_toml(game: Game) -> Game:
         origin=game.origin,
         outcomes=[*game.outcomes, zero],
     )
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _names_from_labels(game: Game) -> list[str]:
+    """Node names for the TOML file: the Gambit labels when every one is a usable, unique name."""
+    labels = game.node_labels
+    if not labels or any(not _NAME.fullmatch(x) for x in labels) or len(set(labels)) != len(labels):
+        return list(game.node_names)
+    return list(labels)
+
+
+def _infoset_names_from_labels(game: Game) -> dict[int, str] | None:
+    """Information set names from the Gambit labels: set index -> label, or None to keep the names.
+
+    Used only when every decision node's set has a usable label, and labels and
+    sets correspond one to one (a label is a set's name, so two sets cannot share one).
+    """
+    labels = game.node_infoset_labels
+    if not labels:
+        return None
+    chosen: dict[int, str] = {}
+    for i in range(game.num_nodes):
+        if NodeKind(int(game.kind[i])) is not NodeKind.DECISION:
+            continue
+        label, s = labels[i], int(game.infoset[i])
+        if not _NAME.fullmatch(label) or chosen.setdefault(s, label) != label:
+            return None
+    if len(set(chosen.values())) != len(chosen):
+        return None
+    if all(game.infosets.at(s).name == label for s, label in chosen.items()):
+        return None
+    return chosen

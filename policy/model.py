@@ -103,6 +103,20 @@ class GameError(ValueError):
         return f"{self.file}: {text}" if self.file else text
 
 
+def _with_line(file: str, path: str) -> str:
+    """``file:line`` where key path ``path`` is written in our TOML game ``file``, else ``file``."""
+    if not file or not path or not file.endswith(".toml"):
+        return file
+    from policy.files import InputError, read_text
+    from policy.gamefile import find_line
+
+    try:
+        line = find_line(read_text(file).splitlines(), path)
+    except (InputError, OSError, UnicodeError):
+        return file
+    return f"{file}:{line}" if line else file
+
+
 class NodeKind(enum.IntEnum):
     """What happens at a node."""
 
@@ -520,9 +534,10 @@ class Game:
 
         For problems found when the game is evaluated (chance probabilities at a
         leader's values, a division by zero), long after it was read: with
-        several games in one command, the file says which one failed.
+        several games in one command, the file says which one failed. The
+        file's line is found when the game came from one of our TOML files.
         """
-        return GameError(message, path, file=self.file)
+        return GameError(message, path, file=_with_line(self.file, path))
 
     # -- numbers -------------------------------------------------------------------
     def numbers(self, values: Mapping[str, Number], exact: bool = True) -> Numbers:

@@ -233,6 +233,35 @@ def test_validate_ok_and_failures(runner: CliRunner, entry: Path, tmp_path: Path
     assert "bad.toml" in err and "unknown node 'gone'" in err
 
 
+def test_validate_leaders_and_profiles(runner: CliRunner, entry: Path, tmp_path: Path) -> None:
+    """-l takes a comma list; each profile must source every value; a profile is a FILE too."""
+    bundled = bundled_games()[0]
+    code, out, err = run(runner, "validate", str(bundled), "-l", "stalin,tukhachevsky")
+    assert code == 0, err
+    assert out.count("ok ") == 1
+    profile = tmp_path / "hero.toml"
+    profile.write_text('[leader]\nname = "Hero"\n\n[values.fight_cost]\nvalue = 1\n')
+    code, out, err = run(runner, "validate", str(profile), str(entry))
+    assert code == 1
+    assert err.strip() == (
+        f"Error: {profile}: values.fight_cost: no sources and no note starting 'judgement:' "
+        "(every value says where it comes from)"
+    )
+    assert out.startswith(f"ok {entry}") and "1 parameter," in out
+    profile.write_text(profile.read_text() + 'note = "judgement: a guess"\n')
+    code, out, err = run(runner, "validate", str(profile))
+    assert code == 0, err
+    assert out == f"ok {profile}: leader 'Hero': 1 value, each sourced\n"
+
+
+def test_validate_refuses_a_misspelt_profile_value(runner: CliRunner, entry: Path, tmp_path: Path) -> None:
+    profile = tmp_path / "hero.toml"
+    profile.write_text('[leader]\nname = "Hero"\n\n[values.fight_cots]\nvalue = 1\nsources = ["x"]\n')
+    code, _, err = run(runner, "solve", str(entry), "-l", str(profile))
+    assert code == 1
+    assert "values.fight_cots: names no parameter of" in err and "did you mean fight_cost?" in err
+
+
 @pytest.mark.parametrize("game", bundled_games(), ids=lambda p: p.stem)
 def test_validate_bundled(runner: CliRunner, game: Path) -> None:
     code, out, _ = run(runner, "validate", str(game))
@@ -405,3 +434,34 @@ def test_solve_table_and_json_show_beliefs(runner: CliRunner, tmp_path: Path) ->
     assert re.search(r"guess\s+B\s+b_hi\s+1/4", out) and re.search(r"b_lo\s+3/4", out)
     code, out, _ = run(runner, "solve", str(path), "--format", "json")
     assert json.loads(out)["equilibria"][0]["beliefs"] == {"guess": {"b_hi": "1/4", "b_lo": "3/4"}}
+
+
+def test_small_usability_fixes(runner: CliRunner, entry: Path, tmp_path: Path) -> None:
+    """Issue 13, point 8: --no-color after the command, --format tikz, a bare --vary NAME in
+    sweep as in regions, a parameter-dependent probability error with its line, the
+    irrational-number error naming --float, and regions on information sets pointing to sweep."""
+    code, out, err = run(runner, "solve", str(entry), "--no-color")
+    assert code == 0, err
+    code, out, err = run(runner, "render", str(entry), "--format", "tikz")
+    assert code == 0, err
+    assert "\\begin{tikzpicture}" in out
+    code, out, err = run(runner, "sweep", str(entry), "--vary", "fight_cost", "--format", "json")
+    assert code == 0, err
+    swept = json.loads(out)
+    assert (swept["samples"], swept["varied"]) == (101, ["fight_cost"])  # the declared range, 101 points
+    chance = tmp_path / "chance.toml"
+    chance.write_text(
+        '[game]\ntitle = "c"\nplayers = ["A"]\n\n[parameters.p]\ndescription = "a chance"\ndefault = 2\n\n'
+        '[nodes.root]\nchance = true\nactions = { x = "a", y = "b" }\n'
+        'probabilities = { x = "p", y = "1 - p" }\n\n'
+        '[nodes.a]\npayoffs = { A = 1 }\n\n[nodes.b]\npayoffs = { A = 0 }\n'
+    )
+    code, _, err = run(runner, "solve", str(chance))
+    assert code == 1
+    assert err.startswith(f"Error: {chance}:12: nodes.root.probabilities.x: ")  # the probabilities line
+    root2 = tmp_path / "root2.toml"
+    root2.write_text(chance.read_text().replace('default = 2', 'default = "1/2"').replace('A = 1 }', 'A = "sqrt(2)" }'))
+    code, _, err = run(runner, "solve", str(root2))
+    assert code == 1 and "(solve with --float)" in err, err
+    code, _, err = run(runner, "regions", str(PROJECT / "games" / "barbarossa_1941.toml"), "--vary", "readiness")
+    assert code == 1 and "policy sweep" in err

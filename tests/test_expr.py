@@ -119,7 +119,7 @@ def test_float_mode_irrational(text: str, values: dict[str, Any], expected: floa
     ],
 )
 def test_exact_mode_refuses_irrational(text: str, values: dict[str, Any]) -> None:
-    with pytest.raises(IrrationalError, match="irrational.*float mode"):
+    with pytest.raises(IrrationalError, match="irrational.*--float"):
         value_of(text, **values)
 
 

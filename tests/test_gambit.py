@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from policy.bundled import PROJECT
 from policy.expr import parse
 from policy.gambit import (
     GambitFormatError,
@@ -946,3 +947,36 @@ def test_reading_is_linear_in_distinct_outcomes() -> None:
     assert t_big < 15, f"{t_big:.1f} s for 60,025 outcomes"
     # 16 times the outcomes: linear is ~16x, quadratic would be ~256x.
     assert t_big < 48 * max(t_small, 0.01), (t_small, t_big)
+
+
+@pytest.mark.parametrize("stem", ["barbarossa_1941", "diplomacy_1939"])
+def test_names_survive_a_round_trip_through_efg(stem: str, tmp_path: Path) -> None:
+    """TOML -> .efg -> TOML keeps node and information-set names (the .efg holds them as labels)."""
+    from policy.leaders import load_leader, resolve
+    from policy.loading import load, save
+
+    game = load(PROJECT / "games" / f"{stem}.toml")
+    efg = tmp_path / "g.efg"
+    save(game, efg, values=resolve(game, load_leader("stalin")))
+    back_path = tmp_path / "g.toml"
+    save(load(efg), back_path)
+    back = load(back_path)
+    assert back.node_names == game.node_names
+    assert list(back.infosets) == list(game.infosets)
+
+
+def test_unusable_efg_labels_leave_numbered_names(tmp_path: Path) -> None:
+    """Labels that repeat or are not names (Gambit allows both) keep the n<k> names."""
+    from policy.loading import load, save
+
+    text = (
+        'EFG 2 R "t" { "A" "B" }\n'
+        'p "same" 1 1 "my set" { "l" "r" } 0\n'
+        't "same" 1 "x" { 1, 0 }\n'
+        't "" 2 "y" { 0, 1 }\n'
+    )
+    (tmp_path / "g.efg").write_text(text)
+    save(load(tmp_path / "g.efg"), tmp_path / "g.toml")
+    back = load(tmp_path / "g.toml")
+    assert back.node_names == ("n0", "n1", "n2")
+    assert list(back.infosets) == ["A:1"]

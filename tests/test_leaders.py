@@ -58,6 +58,19 @@ value = 7
 """
 
 
+OTHER_GAME = """\
+[game]
+title = "Another game"
+players = ["USSR"]
+
+[parameters.elsewhere]
+default = 1
+
+[nodes.root]
+payoffs = { USSR = "elsewhere" }
+"""
+
+
 @pytest.fixture
 def game():
     return loads_game(GAME, "three.toml", known_claims=[])
@@ -65,8 +78,12 @@ def game():
 
 @pytest.fixture
 def write_leader(tmp_path):
+    """Writes a profile, beside a game that declares its ``elsewhere`` (a value for another game)."""
+    (tmp_path / "other.toml").write_text(OTHER_GAME, encoding="utf-8")
+
     def write(text, name="hero.toml"):
         path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path
 
@@ -342,3 +359,50 @@ def test_a_shared_file_is_not_a_profile(tmp_path):
     (tmp_path / "world.toml").write_text(WORLD, encoding="utf-8")
     with pytest.raises(LeaderError, match="leader.name: missing"):
         load_leader(tmp_path / "world.toml")
+
+
+def test_value_no_game_declares_is_refused_with_near_misses(game, write_leader):
+    """A misspelt name would leave the game's default in place without a word."""
+    leader = load_leader(write_leader(HERO.replace("[values.p_west]", "[values.p_wset]")))
+    with pytest.raises(LeaderError) as err:
+        resolve(game, leader)
+    message = str(err.value)
+    assert message.startswith(f"{leader.file}: values.p_wset: names no parameter of 'Three parameters'")
+    assert "did you mean p_west?" in message
+    assert "\n" not in message
+
+
+def test_value_for_a_game_beside_the_profile_is_accepted(game, write_leader, tmp_path):
+    """A profile spans games: a name declared by a game in its folder (or the one above) is fine."""
+    leader = load_leader(write_leader(HERO, name="leaders/deep/hero.toml"))
+    with pytest.raises(LeaderError, match="values.elsewhere"):
+        resolve(game, leader)  # tmp_path/other.toml is two folders up: not beside it
+    (tmp_path / "leaders" / "other.toml").write_text(OTHER_GAME, encoding="utf-8")
+    assert "elsewhere" not in resolve(game, leader)
+
+
+def test_bundled_profiles_name_only_declared_parameters():
+    from policy.bundled import bundled_campaigns, bundled_games, bundled_leaders
+    from policy.leaders import check_names
+    from policy.loading import load
+
+    games = [load(p) for p in bundled_games() + bundled_campaigns()]
+    for key in bundled_leaders():
+        check_names(load_leader(key), *games)
+
+
+def test_unsourced_values_are_listed(write_leader):
+    from policy.leaders import unsourced
+
+    leader = load_leader(write_leader(HERO))
+    found = unsourced(leader)
+    assert [line.split(": ")[1] for line in found] == ["values.p_west", "values.elsewhere"]
+    assert all(line.startswith(str(leader.file)) for line in found)
+
+
+def test_bundled_profiles_say_where_each_value_comes_from():
+    from policy.bundled import bundled_leaders
+    from policy.leaders import unsourced
+
+    for key in bundled_leaders():
+        assert unsourced(load_leader(key)) == []

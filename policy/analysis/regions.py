@@ -1194,7 +1194,12 @@ def regions(
     policy.solvers.errors.SolverError
         When the game has imperfect information.
     """
-    require_perfect_information(game)
+    require_perfect_information(
+        game,
+        "regions (exact boundaries of the backward-induction answer)",
+        "for a game with information sets, `policy sweep FILE --vary NAME --method M` maps the "
+        "answer of any method on a grid",
+    )
     if not 1 <= len(vary) <= 2:
         raise RegionsError("regions: vary one or two parameters")
     box = []

@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import math
 import os
+import re
 import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -61,16 +62,30 @@ class Vary:
     points: int = 101
 
 
-def parse_vary(text: str) -> Vary:
-    """``"p=0:1"`` or ``"p=0:1:51"`` from ``--vary``.
+def _declared_range(text: str, name: str, game: Game) -> Vary:
+    """The grid of a bare ``--vary NAME``: the parameter's declared range, 101 points."""
+    p = game.parameters.get(name)
+    if p is None:
+        declared = ", ".join(game.parameters) or "none"
+        raise SweepError(f"--vary {text!r}: unknown parameter {name!r} (the game declares: {declared})")
+    if p.range is None:
+        raise SweepError(f"--vary {text!r}: the parameter declares no range; give one as {name}=LOW:HIGH")
+    return Vary(name, float(p.range[0]), float(p.range[1]))
+
+
+def parse_vary(text: str, game: Game | None = None) -> Vary:
+    """``"p=0:1"``, ``"p=0:1:51"`` or ``"p"`` from ``--vary``.
 
     LOW and HIGH must be finite floats with a finite difference, POINTS a
-    whole number from 2 to :data:`MAX_SAMPLES`.
+    whole number from 2 to :data:`MAX_SAMPLES`. A bare NAME (as ``regions``
+    takes it) sweeps the range ``game`` declares for the parameter.
     """
     name, sep, spec = text.partition("=")
+    if not sep and game is not None and re.fullmatch(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*", name):
+        return _declared_range(text, name.strip(), game)
     parts = spec.split(":")
     if not sep or not name.strip() or len(parts) not in (2, 3):
-        raise SweepError(f"--vary {text!r}: expected NAME=LOW:HIGH or NAME=LOW:HIGH:POINTS")
+        raise SweepError(f"--vary {text!r}: expected NAME, NAME=LOW:HIGH or NAME=LOW:HIGH:POINTS")
     try:
         exact = [Fraction(p.strip()) for p in parts[:2]]
         points = int(parts[2]) if len(parts) == 3 else 101

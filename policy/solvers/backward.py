@@ -55,18 +55,27 @@ NARROW_LEVEL = 16
 MAX_EQUILIBRIA = 1000
 
 
-def require_perfect_information(game: Game) -> None:
-    """Raise :class:`SolverError` naming an information set with several members."""
+def require_perfect_information(game: Game, what: str = "backward induction", advice: str = "") -> None:
+    """Raise :class:`SolverError` naming an information set with several members.
+
+    ``what`` is the work that needs perfect information, ``advice`` what to do
+    instead (by default: the Nash methods that apply to a game of this many players).
+    """
     if game.is_perfect_information:
         return
     for s in game.infosets.values():
         if len(s.members) > 1:
             names = ", ".join(game.node_names[m] for m in s.members[:3])
+            if not advice:
+                two = ["lcp", "lp", "enummixed"] if len(game.players) == 2 else []
+                methods = ", ".join([*two, "enumpure", "logit"])
+                advice = (
+                    f"solve it with a Nash method ({methods}), or with spe, which solves its "
+                    "proper subgames with one"
+                )
             raise SolverError(
-                f"backward induction needs perfect information, but information set "
-                f"{s.name!r} of {s.player.label} holds {len(s.members)} nodes ({names}); "
-                "solve it with a Nash method (lcp, lp, enummixed, enumpure, logit), or with spe, "
-                "which solves its proper subgames with one"
+                f"{what} needs perfect information, but information set "
+                f"{s.name!r} of {s.player.label} holds {len(s.members)} nodes ({names}); {advice}"
             )
 
 
