@@ -94,7 +94,7 @@ def budget_options(func: F) -> F:
     return func
 
 
-#: The flags that turn colours off, taken before or after the command's name.
+#: The flags that turn colours off, taken (like --claims) before or after the command's name.
 NO_COLOR_FLAGS = ("--no-color", "--no-colour")
 
 
@@ -105,11 +105,22 @@ class PolicyGroup(click.Group):
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        """Take ``--no-color`` anywhere before ``--``, also after the command's name."""
+        """Take the group's own options anywhere before ``--``, also after the command's name."""
         end = args.index("--") if "--" in args else len(args)
-        flags = [a for a in args[:end] if a in NO_COLOR_FLAGS]
-        rest = [a for a in args[:end] if a not in NO_COLOR_FLAGS]
-        return super().parse_args(ctx, [*flags, *rest, *args[end:]])
+        hoisted: list[str] = []
+        rest: list[str] = []
+        k = 0
+        while k < end:
+            arg = args[k]
+            if arg in NO_COLOR_FLAGS or arg.startswith("--claims="):
+                hoisted.append(arg)
+            elif arg == "--claims" and k + 1 < end:
+                hoisted += [arg, args[k + 1]]
+                k += 1
+            else:
+                rest.append(arg)
+            k += 1
+        return super().parse_args(ctx, [*hoisted, *rest, *args[end:]])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -131,8 +142,12 @@ def no_empty_leader(ctx: click.Context, param: click.Parameter, value: Any) -> A
 @click.version_option(package_name="policy-games")
 @click.option("--no-color", "--no-colour", "no_color", is_flag=True,
               help="Plain output without colours (also when NO_COLOR is set or the output is not a terminal).")
+@click.option("--claims", "claims_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="The claims catalogue that games and profiles cite, instead of a claims.toml "
+              "beside the game or the bundled one (also $POLICY_CLAIMS; a game's own game.claims "
+              "comes first).")
 @click.pass_context
-def main(ctx: click.Context, no_color: bool) -> None:
+def main(ctx: click.Context, no_color: bool, claims_file: str | None) -> None:
     """Model a diplomatic crisis as a game, solve it, and compare leaders.
 
     Start with `policy compare`, which solves the bundled 1937-1941 scenario
@@ -141,6 +156,17 @@ def main(ctx: click.Context, no_color: bool) -> None:
     # Colour is for terminals: policy.render.text colours its tables when the
     # context says so, and click.echo strips escape codes when it says not.
     # NO_COLOR (https://no-color.org) and --no-color win over FORCE_COLOR.
+    if claims_file:
+        before = os.environ.get("POLICY_CLAIMS")
+        os.environ["POLICY_CLAIMS"] = claims_file
+
+        def restore() -> None:  # for callers that run the command in-process
+            if before is None:
+                os.environ.pop("POLICY_CLAIMS", None)
+            else:
+                os.environ["POLICY_CLAIMS"] = before
+
+        ctx.call_on_close(restore)
     if no_color or os.environ.get("NO_COLOR"):
         ctx.color = False
     elif os.environ.get("FORCE_COLOR") or sys.stdout.isatty():

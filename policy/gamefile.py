@@ -9,6 +9,7 @@ the key path, and says what to do.
 from __future__ import annotations
 
 import keyword
+import os
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -99,6 +100,8 @@ class _Reader:
         self.text = text
         self.file = file
         self.lines = text.splitlines()
+        self.catalogue = ""
+        """The claims catalogue the game's claim ids are checked against (for messages)."""
 
     # -- errors --------------------------------------------------------------------
     def error(self, path: str, message: str) -> GameFileError:
@@ -167,19 +170,27 @@ class _Reader:
     def claims(
         self, head: dict[str, Any], known: Sequence[str] | None, base: Path | None
     ) -> frozenset[str] | None:
+        """The claim ids the game may cite: from the catalogue ``game.claims`` names,
+        else the one ``--claims`` or ``$POLICY_CLAIMS`` names, else a ``claims.toml``
+        beside the game file, else the bundled one."""
         if known is not None:
             return frozenset(known)
-        from policy.claims import ClaimsError, cited_catalogue, load_claims
+        from policy.claims import ENV_VAR, ClaimsError, cited_catalogue, default_path, load_claims
 
         ref = head.get("claims")
+        if ref is None and base is not None and not os.environ.get(ENV_VAR) and (base / "claims.toml").is_file():
+            ref = "claims.toml"
         try:
             if ref is not None:
                 if not isinstance(ref, str):
                     raise self.error("game.claims", "must be the path of a claims catalogue")
-                return frozenset(load_claims(cited_catalogue(base or Path("."), ref)))
+                path = cited_catalogue(base or Path("."), ref)
+                self.catalogue = str(path)
+                return frozenset(load_claims(path))
+            self.catalogue = str(default_path())
             return frozenset(load_claims())
         except ClaimsError as err:
-            raise self.error("game.claims", str(err)) from None
+            raise self.error("game.claims" if "claims" in head else "", str(err)) from None
         except FileNotFoundError:
             return None  # no catalogue at all: claim ids cannot be checked
 
@@ -191,7 +202,10 @@ class _Reader:
             for s in value:
                 if s not in claims:
                     raise self.error(
-                        f"{path}.sources", f"unknown claim {s!r} (see `policy claims` for the catalogue)"
+                        f"{path}.sources",
+                        f"unknown claim {s!r}: not in {self.catalogue or 'the catalogue'} (a game "
+                        "cites its own sources from a claims.toml beside it, or one named by "
+                        "claims = \"...\" in [game] or by --claims FILE)",
                     )
         return tuple(value)
 

@@ -241,8 +241,8 @@ def test_evaluation_errors_name_the_file() -> None:
     good = GAMES / "diplomacy_1939.toml"
     code, out, err = invoke("validate", str(good), str(bad))
     assert code == 1 and out.startswith(f"ok {good}")
-    one_error_line(1, err, f"{bad}: nodes.start.probabilities.heads", "outside [0, 1]")
-    with pytest.raises(GameError, match=f"^{bad}: nodes.start.probabilities.heads"):
+    one_error_line(1, err, f"{bad}:12: nodes.start.probabilities.heads", "outside [0, 1]")
+    with pytest.raises(GameError, match=f"^{bad}:12: nodes.start.probabilities.heads"):
         load(bad).numbers({"p": 2})
 
 
@@ -308,9 +308,9 @@ def test_nfkc_lookalike_names_are_refused() -> None:
 def test_payoffs_adding_up_beyond_float_range_along_a_path_are_located() -> None:
     path = HOSTILE / "path_sum.toml"
     code, _, err = invoke("solve", str(path))
-    one_error_line(code, err, f"{path}: nodes.end.payoffs", "add up beyond the range of floating point")
+    one_error_line(code, err, f"{path}:9: nodes.end.payoffs", "add up beyond the range of floating point")
     code, _, err = invoke("solve", str(path), "--float")
-    one_error_line(code, err, f"{path}: nodes.end.payoffs", "not a finite number")
+    one_error_line(code, err, f"{path}:9: nodes.end.payoffs", "not a finite number")
 
 
 def test_ranges_wider_than_a_float_are_refused() -> None:
