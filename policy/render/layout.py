@@ -279,6 +279,11 @@ def _num(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
+def _stroke_width(width: float) -> str:
+    """The stroke-width attribute, left out at SVG's default of 1 (as ``dot`` does)."""
+    return "" if width == 1 else f' stroke-width="{_num(width)}"'
+
+
 def _text_svg(line: Line, x: float, y: float, anchor: str = "middle") -> str:
     parts = []
     for s in line:
@@ -388,9 +393,9 @@ def tree_svg(view: TreeView) -> str:
         out += [
             f'<g id="{_e(ident)}" class="edge">',
             f"<title>{_e(e.tail)}&#45;&gt;{_e(e.head)}</title>",
-            f'<path fill="none" stroke="{colour.lower()}" stroke-width="{_num(width)}" '
+            f'<path fill="none" stroke="{colour.lower()}"{_stroke_width(width)} '
             f'd="M{_num(x1)},{_num(y1)} L{_num(x2)},{_num(y2)}"/>',
-            f'<polygon fill="{colour.lower()}" stroke="{colour.lower()}" stroke-width="{_num(width)}" points="{arrow}"/>',
+            f'<polygon fill="{colour.lower()}" stroke="{colour.lower()}"{_stroke_width(width)} points="{arrow}"/>',
             _text_svg((label,), lx + (4 if anchor == "start" else -4), ly, anchor=anchor),
             "</g>",
         ]
