@@ -9,6 +9,10 @@ the top (they live in :mod:`policy.api`)::
     policy.solve(game, leader="stalin")
     policy.compare(leaders=["stalin", "tukhachevsky"])
 
+The drawing function is ``policy.draw``: ``policy.render`` is the package of
+writers (tables, data and pictures), which Python binds to that name once it
+is imported.
+
 Modules: ``model`` (the game tree), ``expr`` (safe parameter expressions),
 ``gamefile`` (our TOML format), ``leaders`` (profiles), ``claims`` (the
 sources catalogue), ``solvers`` (equilibria, each verified), ``analysis``
@@ -28,17 +32,17 @@ __all__ = [
     "Game",
     "GameBuilder",
     "Regions",
-    "SolveResult",
     "Solution",
+    "SolveResult",
     "Sweep",
     "__version__",
     "bimatrix",
     "compare",
+    "draw",
     "from_dict",
     "leader",
     "load",
     "regions",
-    "render",
     "solve",
     "sweep",
     "values",
@@ -56,11 +60,11 @@ if TYPE_CHECKING:
         Sweep,
         bimatrix,
         compare,
+        draw,
         from_dict,
         leader,
         load,
         regions,
-        render,
         solve,
         sweep,
         values,

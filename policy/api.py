@@ -9,7 +9,7 @@ same name, so a notebook and the command line give the same answers::
     solution = policy.solve(game, leader="stalin")        # defaults, then the leader's values
     solution = policy.solve(game, readiness="3/5")        # or parameter values by name
     policy.compare("games/diplomacy_1939.toml", leaders=["stalin", "tukhachevsky"])
-    svg = policy.render(game, leader="stalin")            # the tree as SVG text
+    svg = policy.draw(game, leader="stalin")            # the tree as SVG text
 
 Games can be made in code as well as read from files: :func:`from_dict` takes
 the same nested tables as a TOML game file (validated by the same reader),
@@ -48,11 +48,11 @@ __all__ = [
     "Sweep",
     "bimatrix",
     "compare",
+    "draw",
     "from_dict",
     "leader",
     "load",
     "regions",
-    "render",
     "solve",
     "sweep",
     "values",
@@ -357,7 +357,7 @@ def regions(
     return Regions(run(g, base, box, max_seconds=max_seconds))
 
 
-def render(
+def draw(
     game: Game | str | Path | Solution,
     leader: Leader | str | Path | None = None,
     fmt: str = "svg",
@@ -483,7 +483,7 @@ class Solution:
 
     def tree(self, fmt: str = "svg", depth: int | None = None) -> Drawing:
         """The tree with the first equilibrium marked, as a :class:`Drawing`."""
-        svg = render(self, fmt="svg", depth=depth)
+        svg = draw(self, fmt="svg", depth=depth)
         assert isinstance(svg, str)
         return Drawing(svg)
 
