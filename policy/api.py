@@ -11,15 +11,15 @@ same name, so a notebook and the command line give the same answers::
     policy.compare("games/diplomacy_1939.toml", leaders=["stalin", "tukhachevsky"])
     svg = policy.draw(game, leader="stalin")            # the tree as SVG text
 
-Games can be made in code as well as read from files: :func:`from_dict` takes
+Games can be made in code as well as read from files: `from_dict` takes
 the same nested tables as a TOML game file (validated by the same reader),
-:class:`GameBuilder` adds nodes one call at a time, and :func:`bimatrix` turns
+`GameBuilder` adds nodes one call at a time, and `bimatrix` turns
 two payoff matrices into a game as ``nashpy.Game(A, B)`` does.
 
-Results (:class:`Solution`, :class:`Comparison`, :class:`Sweep`,
-:class:`Regions`) wrap the library's own result types, which stay reachable
+Results (`Solution`, `Comparison`, `Sweep`,
+`Regions`) wrap the library's own result types, which stay reachable
 as ``.result``; in Jupyter they show as HTML tables (``_repr_html_``), and
-:class:`Drawing` shows a tree as SVG.
+`Drawing` shows a tree as SVG.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def load(path: str | Path) -> Game:
     """Read a game file: our TOML format, or Gambit's ``.efg`` / ``.nfg`` (by suffix).
 
     The same reader as every command's ``FILE`` argument
-    (:func:`policy.loading.load`); errors name the file and the line.
+    (`policy.loading.load`); errors name the file and the line.
     """
     from policy.loading import load as read
 
@@ -119,9 +119,9 @@ def values(
 ) -> dict[str, Fraction]:
     """Every parameter's value: the game's defaults, then the leader's, then ``values`` and ``params``.
 
-    The same rule as ``--leader`` and ``--set`` (:func:`policy.leaders.resolve`):
+    The same rule as ``--leader`` and ``--set`` (`policy.leaders.resolve`):
     a name the game does not declare, or a parameter left without a value, is
-    a :class:`policy.leaders.LeaderError` listing the names.
+    a `policy.leaders.LeaderError` listing the names.
     """
     from policy.leaders import resolve
 
@@ -158,13 +158,28 @@ def solve(
         replace the game's defaults.
     method
         ``auto``, ``spe``, ``lcp``, ``lp``, ``enummixed``, ``enumpure`` or
-        ``logit`` (see :mod:`policy.solvers`).
-    values, params
+        ``logit`` (see `policy.solvers`).
+    values
         Parameter values that replace the defaults and the leader's (as
-        ``--set``): ``values={"p": "2/3"}`` or ``p="2/3"``. Numbers may be
-        ints, fractions, exact strings or floats (read as written).
-    exact, all_equilibria, lam, subgame_method, max_pivots, max_bases, max_seconds
-        As the options of ``policy solve``.
+        ``--set``), such as ``{"p": "2/3"}``. Numbers may be ints, fractions,
+        exact strings or floats (read as written: ``0.6`` is 3/5).
+    exact
+        Rational arithmetic or floats (``--exact/--float``); by default the
+        method's own (exact for all but ``logit``).
+    all_equilibria
+        More than one equilibrium (``--all``).
+    lam
+        ``logit``: the quantal response equilibrium at this lambda (``--lambda``).
+    subgame_method
+        ``spe`` with imperfect information: the Nash method for each proper subgame.
+    max_pivots
+        ``lcp``: the most pivots of each Lemke run.
+    max_bases
+        ``enummixed``: stop with an error after this many bases.
+    max_seconds
+        ``enummixed``: stop with an error after this many seconds.
+    **params
+        Parameter values by name, as ``values``: ``p="2/3"``.
     """
     from policy.solvers import solve as run
 
@@ -212,12 +227,17 @@ def compare(
     leaders
         Leader names or profiles (a list, or one comma-separated string);
         by default Stalin and Tukhachevsky.
-    method, exact, options
-        As for :func:`solve` (``lam``, ``subgame_method``, ``max_bases``, ...).
-    swaps, flips
-        Whether to find what drives the differences (each of the first
-        leader's values swapped for the other's) and each leader's distance
-        to a flip.
+    method
+        The solving method, as for `solve`; the swaps and flips use it too.
+    exact
+        Rational arithmetic or floats, as for `solve`.
+    swaps
+        Whether to find what drives the differences: the first leader solved
+        again with one value of each other leader's at a time.
+    flips
+        Whether to search each leader's distance to a flip.
+    **options
+        Method options, as for `solve` (``lam``, ``subgame_method``, ``max_bases``, ...).
     """
     from policy.analysis.compare import DEFAULT_LEADERS
     from policy.analysis.compare import compare as run
@@ -267,11 +287,18 @@ def sweep(
     leader
         Fixes the parameters not varied; with ``samples``, the declared
         uncertainty that is drawn from.
-    samples, seed
+    samples
         Monte Carlo: this many draws from the leader's uncertainty (instead
         of ``vary``).
-    values, params
+    seed
+        The seed of the Monte Carlo draws.
+    method
+        ``auto`` solves perfect-information games for all samples at once;
+        other methods solve sample by sample.
+    values
         Parameter values that replace the defaults and the leader's.
+    **params
+        The same, by name.
     """
     from policy.analysis.sweep import (
         SweepError,
@@ -330,8 +357,14 @@ def regions(
     vary
         One or two parameters: names (varied over their declared ranges) or
         ``{"p": (low, high)}``.
-    leader, values, params
-        Fix the other parameters, as for :func:`solve`.
+    leader
+        Fixes the other parameters, as for `solve`.
+    max_seconds
+        Stop with an error after this long (None: no limit).
+    values
+        Parameter values that replace the defaults and the leader's.
+    **params
+        The same, by name.
     """
     from policy.analysis.regions import RegionsError
     from policy.analysis.regions import regions as run
@@ -374,16 +407,26 @@ def draw(
     Parameters
     ----------
     game
-        A game, a game file, or a :class:`Solution` (drawn as solved).
+        A game, a game file, or a `Solution` (drawn as solved).
+    leader
+        A leader profile whose values the game is solved and drawn at.
     fmt
         ``svg`` (text), ``dot`` (Graphviz text), ``tex`` (TikZ) or ``png``
         (bytes). SVG and PNG use Graphviz's ``dot`` program when it is
-        installed, else the layout of :mod:`policy.render.layout`.
+        installed, else the layout of `policy.render.layout`.
+    method
+        The solving method, as for `solve`.
     solved
         False draws the bare game, without solving it.
     depth
         Collapse the subtrees below this depth; by default only trees of more
         than 1,500 nodes are collapsed.
+    exact
+        Rational arithmetic or floats, as for `solve`.
+    values
+        Parameter values that replace the defaults and the leader's.
+    **params
+        The same, by name.
     """
     from policy.render.tree import auto_depth, run_dot, tree_dot, tree_view
 
@@ -448,11 +491,11 @@ class Drawing:
 
 
 class Solution:
-    """A solved game: the :class:`policy.solvers.SolveResult` and the leader it was solved for.
+    """A solved game: the `policy.solvers.SolveResult` and the leader it was solved for.
 
     The result's attributes are reachable here too (``equilibria``,
     ``method``, ``exact``, ``parameters``, ``warnings``); ``str()`` is the
-    table ``policy solve`` prints, :meth:`data` its JSON object, and Jupyter
+    table ``policy solve`` prints, `data` its JSON object, and Jupyter
     shows HTML tables.
     """
 
@@ -482,7 +525,7 @@ class Solution:
         return solve_table(self.result, self.leader, colour=False)
 
     def tree(self, fmt: str = "svg", depth: int | None = None) -> Drawing:
-        """The tree with the first equilibrium marked, as a :class:`Drawing`."""
+        """The tree with the first equilibrium marked, as a `Drawing`."""
         svg = draw(self, fmt="svg", depth=depth)
         assert isinstance(svg, str)
         return Drawing(svg)
@@ -523,10 +566,10 @@ class Solution:
 
 
 class Comparison:
-    """Games solved under several leaders: a list of :class:`policy.analysis.compare.GameComparison`.
+    """Games solved under several leaders: a list of `policy.analysis.compare.GameComparison`.
 
-    ``str()`` is the table ``policy compare`` prints, :meth:`markdown` its
-    Markdown, :meth:`data` its JSON object; Jupyter shows one HTML table per game.
+    ``str()`` is the table ``policy compare`` prints, `markdown` its
+    Markdown, `data` its JSON object; Jupyter shows one HTML table per game.
     """
 
     def __init__(self, comparisons: Sequence[GameComparison]) -> None:
@@ -580,7 +623,7 @@ class Comparison:
 
 
 class Sweep:
-    """A game solved over a grid or Monte Carlo draws: the :class:`policy.analysis.sweep.SweepResult`."""
+    """A game solved over a grid or Monte Carlo draws: the `policy.analysis.sweep.SweepResult`."""
 
     def __init__(self, result: SweepResult, seed: int | None = None) -> None:
         self.result = result
@@ -625,7 +668,7 @@ class Sweep:
 
 
 class Regions:
-    """The regions of one or two parameters: the :class:`policy.analysis.regions.RegionsResult`."""
+    """The regions of one or two parameters: the `policy.analysis.regions.RegionsResult`."""
 
     def __init__(self, result: RegionsResult) -> None:
         self.result = result
@@ -679,7 +722,7 @@ def _plain(value: Any) -> Any:
 def from_dict(data: Mapping[str, Any], name: str = "<dict>", claims: Sequence[str] | None = None) -> Game:
     """A game from nested tables of the same shape as a TOML game file (``game``, ``parameters``, ``nodes``).
 
-    Checked by the reader of game files (:mod:`policy.gamefile`), so it
+    Checked by the reader of game files (`policy.gamefile`), so it
     accepts what a file may hold and refuses the rest with the same messages;
     ``name`` stands for the file in them. Numbers may be ints, fractions,
     exact strings or floats (read as written: ``0.6`` is 3/5).
@@ -698,7 +741,7 @@ def from_dict(data: Mapping[str, Any], name: str = "<dict>", claims: Sequence[st
 
 
 class GameBuilder:
-    """Build a game one node at a time, then :meth:`build` it (checked as a game file is).
+    """Build a game one node at a time, then `build` it (checked as a game file is).
 
     Example::
 
@@ -772,7 +815,7 @@ class GameBuilder:
         return data
 
     def build(self, claims: Sequence[str] | None = None) -> Game:
-        """The game, checked as a game file is (see :func:`from_dict`)."""
+        """The game, checked as a game file is (see `from_dict`)."""
         return from_dict(self.as_dict(), f"<{self._head['title']}>", claims=claims)
 
 
