@@ -60,8 +60,9 @@ GAP, ROW_GAP = 18.0, 56.0
 PAD, MARGIN = 8.0, 12.0
 #: Fonts in the SVG.
 FAMILY = "Helvetica,Arial,sans-serif"
-#: PNG resolution, and the largest side of a PNG in pixels (larger trees are drawn smaller).
-PNG_DPI, PNG_MAX_PIXELS = 100.0, 32000.0
+#: PNG resolution, the largest side and the largest area of a PNG in pixels (larger
+#: trees are drawn at a lower resolution), and the smallest text drawn, in pixels.
+PNG_DPI, PNG_MAX_PIXELS, PNG_MAX_AREA, PNG_MIN_TEXT = 100.0, 32000.0, 40e6, 4.0
 
 
 @dataclass(frozen=True)
@@ -425,28 +426,43 @@ def tree_svg(view: TreeView) -> str:
 
 
 def tree_png(view: TreeView) -> bytes:
-    """The tree of ``view`` as a PNG image, drawn with matplotlib from :func:`layout`."""
+    """The tree of ``view`` as a PNG image, drawn with matplotlib from :func:`layout`.
+
+    One unit of the layout is a point (1/72 inch), as in the SVG, at
+    :data:`PNG_DPI`; a tree too large for :data:`PNG_MAX_PIXELS` on a side or
+    :data:`PNG_MAX_AREA` in all is drawn at a lower resolution, and text that
+    would be smaller than :data:`PNG_MIN_TEXT` pixels is left out. Shapes and
+    lines go to matplotlib as collections, one draw call each.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
     from matplotlib.figure import Figure
-    from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch, PathPatch, Polygon
+    from matplotlib.patches import Ellipse, FancyBboxPatch, PathPatch, Polygon
     from matplotlib.path import Path as MplPath
 
     placed = layout(view)
     boxes = placed.boxes
-    dpi = PNG_DPI * min(1.0, PNG_MAX_PIXELS / max(placed.width, placed.height))
-    # One unit of the layout is one point (1/72 inch), as in the SVG.
-    fig = Figure(figsize=(placed.width / 72, placed.height / 72), dpi=dpi)
+    inches = (placed.width / 72, placed.height / 72)
+    dpi = PNG_DPI * min(1.0, PNG_MAX_PIXELS / (max(inches) * PNG_DPI),
+                        (PNG_MAX_AREA / (inches[0] * inches[1] * PNG_DPI**2)) ** 0.5)
+    fig = Figure(figsize=inches, dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, placed.width)
     ax.set_ylim(placed.height, 0)
     ax.axis("off")
+    readable = SMALL * dpi / 72 >= PNG_MIN_TEXT
 
     def text(line: Line, x: float, y: float, ha: str = "center") -> None:
-        # Spans of one line in different styles are drawn one after another.
+        if not readable:
+            return
         total = text_width(line)
         start = x - total / 2 if ha == "center" else x if ha == "left" else x - total
-        for s in line:
+        styles = {(s.size, s.bold, s.italic, s.colour) for s in line}
+        # A line in one style is one text; spans in different styles (payoffs
+        # in the players' colours) are drawn one after another.
+        pieces = [Span("".join(s.text for s in line), *styles.pop())] if len(styles) == 1 else list(line)
+        for s in pieces:
             ax.text(start, y, s.text, fontsize=s.size, color=s.colour, ha="left", va="baseline",
                     fontweight="bold" if s.bold else "normal", fontstyle="italic" if s.italic else "normal")
             start += text_width([s])
@@ -455,13 +471,18 @@ def tree_png(view: TreeView) -> bytes:
     for k, line in enumerate(placed.legend):
         y += TITLE_FONT if k == 0 else LINE + 2
         text(line, MARGIN, y, "left")
+    segments, heads, colours, widths = [], [], [], []
     for e in view.edges:
         colour, width, bold = _edge_style(e)
         x1, y1, x2, y2 = _edge_ends(boxes[e.tail], boxes[e.head])
-        ax.add_patch(FancyArrowPatch((x1, y1), (x2, y2), arrowstyle="-|>", mutation_scale=8, color=colour,
-                                     linewidth=width * 0.75, shrinkA=0, shrinkB=0))
+        segments.append([(x1, y1), (x2, y2)])
+        heads.append(_arrow(x1, y1, x2, y2))
+        colours.append(colour)
+        widths.append(width * 0.75)
         text((Span(e.label, EDGE_FONT, bold=bold, colour=colour),), x1 + 0.6 * (x2 - x1) + (4 if x2 >= x1 else -4),
              y1 + 0.6 * (y2 - y1), "left" if x2 >= x1 else "right")
+    ax.add_collection(LineCollection(segments, colors=colours, linewidths=widths))
+    ax.add_collection(PolyCollection(heads, facecolors=colours, edgecolors=colours, linewidths=0.5))
     for s in view.infosets:
         colour = player_colour(s.player)
         for a, b in zip(s.members, s.members[1:], strict=False):
@@ -469,25 +490,27 @@ def tree_png(view: TreeView) -> bytes:
             path = MplPath([(x1, y1), (cx, cy), (x2, y2)], [MplPath.MOVETO, MplPath.CURVE3, MplPath.CURVE3])
             ax.add_patch(PathPatch(path, fill=False, edgecolor=colour, linestyle=(0, (5, 2)), linewidth=1.2))
             text((Span(s.name, EDGE_FONT, colour=colour),), (x1 + 2 * cx + x2) / 4, (y1 + 2 * cy + y2) / 4 - 3)
+    shapes = []
     for box in boxes.values():
         node = box.node
         width = (2.5 if node.reached and node.kind != "collapsed" else 1.0) * 0.75
         x, y, w, h = box.x, box.y, box.width, box.height
         if node.kind == "decision":
             colour = player_colour(node.player)
-            ax.add_patch(Ellipse((x, y), w, h, facecolor=tint(colour), edgecolor=colour, linewidth=width))
+            shapes.append(Ellipse((x, y), w, h, facecolor=tint(colour), edgecolor=colour, linewidth=width))
         elif node.kind == "chance":
-            ax.add_patch(Polygon([(x, y - h / 2), (x + w / 2, y), (x, y + h / 2), (x - w / 2, y)],
-                                 facecolor="#EEEEEE", edgecolor=CHANCE_COLOUR, linewidth=width))
+            shapes.append(Polygon([(x, y - h / 2), (x + w / 2, y), (x, y + h / 2), (x - w / 2, y)],
+                                  facecolor="#EEEEEE", edgecolor=CHANCE_COLOUR, linewidth=width))
         else:
             dashed = node.kind == "collapsed"
             fill = "none" if dashed else "#FFF8E1" if node.reached else "#FFFFFF"
-            ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=6",
-                                        facecolor=fill, edgecolor="#666666" if dashed else "#333333",
-                                        linewidth=width, linestyle=(0, (5, 2)) if dashed else "-"))
+            shapes.append(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=6",
+                                         facecolor=fill, edgecolor="#666666" if dashed else "#333333",
+                                         linewidth=width, linestyle=(0, (5, 2)) if dashed else "-"))
         top = y - len(box.lines) * LINE / 2
         for k, line in enumerate(box.lines):
             text(line, x, top + (k + 0.78) * LINE)
+    ax.add_collection(PatchCollection(shapes, match_original=True, zorder=2))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()
