@@ -437,7 +437,7 @@ def tree_png(view: TreeView) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
     from matplotlib.figure import Figure
-    from matplotlib.patches import Ellipse, FancyBboxPatch, PathPatch, Polygon
+    from matplotlib.patches import Ellipse, FancyBboxPatch, Patch, PathPatch, Polygon
     from matplotlib.path import Path as MplPath
 
     placed = layout(view)
@@ -471,7 +471,10 @@ def tree_png(view: TreeView) -> bytes:
     for k, line in enumerate(placed.legend):
         y += TITLE_FONT if k == 0 else LINE + 2
         text(line, MARGIN, y, "left")
-    segments, heads, colours, widths = [], [], [], []
+    segments: list[list[tuple[float, float]]] = []
+    heads: list[list[tuple[float, float]]] = []
+    colours: list[str] = []
+    widths: list[float] = []
     for e in view.edges:
         colour, width, bold = _edge_style(e)
         x1, y1, x2, y2 = _edge_ends(boxes[e.tail], boxes[e.head])
@@ -490,7 +493,7 @@ def tree_png(view: TreeView) -> bytes:
             path = MplPath([(x1, y1), (cx, cy), (x2, y2)], [MplPath.MOVETO, MplPath.CURVE3, MplPath.CURVE3])
             ax.add_patch(PathPatch(path, fill=False, edgecolor=colour, linestyle=(0, (5, 2)), linewidth=1.2))
             text((Span(s.name, EDGE_FONT, colour=colour),), (x1 + 2 * cx + x2) / 4, (y1 + 2 * cy + y2) / 4 - 3)
-    shapes = []
+    shapes: list[Patch] = []
     for box in boxes.values():
         node = box.node
         width = (2.5 if node.reached and node.kind != "collapsed" else 1.0) * 0.75
