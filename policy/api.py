@@ -274,6 +274,7 @@ def sweep(
     seed: int = 0,
     method: str = "auto",
     values: Mapping[str, Any] | None = None,
+    workers: int | None = 1,
     **params: Any,
 ) -> Sweep:
     """Solve a game over a grid of parameter values or Monte Carlo draws, as ``policy sweep``.
@@ -297,6 +298,9 @@ def sweep(
         other methods solve sample by sample.
     values
         Parameter values that replace the defaults and the leader's.
+    workers
+        Processes for games solved sample by sample (None: one per CPU);
+        by default the sweep runs in this process.
     **params
         The same, by name.
     """
@@ -337,7 +341,7 @@ def sweep(
             drawn[name][:] = float(base[name])
         varied = [n for n in uncertain_parameters(g, profile) if n not in overrides]
     result = run_sweep(g, drawn, method=method, varied=varied if vary is not None else (),
-                       leader=profile.key if profile else "", workers=1)
+                       leader=profile.key if profile else "", workers=workers)
     return Sweep(result, seed if samples else None)
 
 
@@ -433,6 +437,8 @@ def draw(
     if fmt not in ("svg", "dot", "tex", "png"):
         raise ValueError(f"fmt {fmt!r}: expected svg, dot, tex or png")
     if isinstance(game, Solution):
+        if leader is not None or values or params:
+            raise ValueError("a Solution is drawn at its own values: give the game to draw it at others")
         result: SolveResult | None = game.result
         g, profile = game.result.game, game.leader
         chosen: Mapping[str, Number] = game.result.parameters
@@ -524,7 +530,7 @@ class Solution:
 
         return solve_table(self.result, self.leader, colour=False)
 
-    def tree(self, fmt: str = "svg", depth: int | None = None) -> Drawing:
+    def tree(self, depth: int | None = None) -> Drawing:
         """The tree with the first equilibrium marked, as a `Drawing`."""
         svg = draw(self, fmt="svg", depth=depth)
         assert isinstance(svg, str)

@@ -341,3 +341,16 @@ def test_bimatrix_refuses_mismatched_shapes() -> None:
         policy.bimatrix([[1, 2]], [[1], [2]])
     with pytest.raises(ValueError, match="labels"):
         policy.bimatrix([[1, 2]], [[1, 2]], rows=["a", "b"])
+
+
+def test_monte_carlo_sweep_matches_the_command() -> None:
+    ours = policy.sweep(DIPLOMACY, leader="stalin", samples=50, seed=3)
+    assert json.loads(json.dumps(ours.data())) == cli_json("sweep", str(DIPLOMACY), "-l", "stalin",
+                                                           "--samples", "50", "--seed", "3")
+
+
+def test_a_solution_is_drawn_at_its_own_values() -> None:
+    solution = policy.solve(DIPLOMACY, leader="stalin")
+    assert policy.draw(solution, fmt="dot") == policy.draw(DIPLOMACY, leader="stalin", fmt="dot")
+    with pytest.raises(ValueError, match="its own values"):
+        policy.draw(solution, leader="tukhachevsky")
