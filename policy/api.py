@@ -203,10 +203,20 @@ def solve(
 
 def _values(game: Game, profile: Leader | None, given: Mapping[str, Any] | None,
             params: Mapping[str, Any]) -> dict[str, Fraction]:
-    from policy.leaders import resolve
+    """The values to solve at, as ``--leader`` and ``--set`` give them.
+
+    Values outside their declared ranges are used, with a warning, as the
+    command warns on stderr.
+    """
+    import warnings
+
+    from policy.leaders import out_of_range, resolve
 
     merged = {**(given or {}), **params}
-    return resolve(game, profile, {k: _exact(v, k) for k, v in merged.items()})
+    chosen = resolve(game, profile, {k: _exact(v, k) for k, v in merged.items()})
+    for message in out_of_range(game, chosen):
+        warnings.warn(message, UserWarning, stacklevel=3)
+    return chosen
 
 
 def compare(

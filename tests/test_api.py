@@ -354,3 +354,9 @@ def test_a_solution_is_drawn_at_its_own_values() -> None:
     assert policy.draw(solution, fmt="dot") == policy.draw(DIPLOMACY, leader="stalin", fmt="dot")
     with pytest.raises(ValueError, match="its own values"):
         policy.draw(solution, leader="tukhachevsky")
+
+
+def test_a_value_outside_its_range_is_used_with_a_warning() -> None:
+    with pytest.warns(UserWarning, match="outside its declared range"):
+        solution = policy.solve(DIPLOMACY, p_west_accepts=1)
+    assert solution.parameters["p_west_accepts"] == 1
