@@ -21,14 +21,17 @@ import nashpy
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
 
 import policy
 from policy.cli import main
 from policy.gambit import same_game
 from policy.gamefile import GameFileError, loads_game
+from policy.gamefile import dump_game as dumps_game
 from policy.leaders import LeaderError, load_leader, resolve
 from policy.render.data import dumps
 from policy.solvers import solve as library_solve
+from tests.conftest import games_with_values
 
 ROOT = Path(__file__).parent.parent
 DIPLOMACY = ROOT / "games" / "diplomacy_1939.toml"
@@ -360,3 +363,11 @@ def test_a_value_outside_its_range_is_used_with_a_warning() -> None:
     with pytest.warns(UserWarning, match="outside its declared range"):
         solution = policy.solve(DIPLOMACY, p_west_accepts=1)
     assert solution.parameters["p_west_accepts"] == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(games_with_values(max_nodes=30, symbolic=True))
+def test_a_game_written_as_toml_and_read_back_as_a_dict_is_the_same_game(drawn: tuple[Any, Any]) -> None:
+    game, _ = drawn
+    text = dumps_game(game)
+    assert same_game(policy.from_dict(tomllib.loads(text), claims=()), loads_game(text, known_claims=()))
