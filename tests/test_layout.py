@@ -199,3 +199,15 @@ def test_layout_is_tidy(drawn: tuple[Game, dict[str, Fraction]]) -> None:
         xs = [boxes[k].x for k in kids]
         assert xs == sorted(xs)
         assert boxes[tail].x == pytest.approx((xs[0] + xs[-1]) / 2)
+
+
+def test_awkward_labels_stay_valid_svg_and_keep_their_text() -> None:
+    from policy.gamefile import loads_game
+    from tests.test_render import AWKWARD
+
+    game = loads_game(AWKWARD, "awkward.toml", known_claims=())
+    view = tree_view(game, {}, solve(game, {}))
+    root = ET.fromstring(tree_svg(view))
+    words = "".join(root.itertext())
+    for text in ('say "no" \\ 1', "<war> & peace", "Ploiești oil, $5", "A & B"):
+        assert text in words, text
