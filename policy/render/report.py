@@ -33,7 +33,6 @@ import datetime
 import html
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -71,7 +70,6 @@ from policy.render.text import (
 )
 from policy.render.tree import (
     CHANCE_COLOUR,
-    MISSING_DOT,
     PALETTE,
     RenderError,
     auto_depth,
@@ -195,12 +193,11 @@ def build_report(
     Raises
     ------
     RenderError
-        When Graphviz's ``dot`` is missing (checked before anything is solved)
-        or fails: a report without its trees is not written.
+        When Graphviz's ``dot`` fails: a report without its trees is not
+        written. Without ``dot`` the trees are laid out by
+        :mod:`policy.render.layout`.
     """
     profiles = tuple(x if isinstance(x, Leader) else load_leader(x) for x in leaders)
-    if shutil.which("dot") is None:
-        raise RenderError(MISSING_DOT)
     loaded = [(Path(p), load(p)) for p in games]
     comparisons = compare(loaded, profiles, method=method, exact=exact, **options)
     sections = []

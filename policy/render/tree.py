@@ -500,23 +500,49 @@ def tree_dot(view: TreeView) -> str:
             if len(same) > 1:
                 lines.append("  { rank=same; " + " ".join(f"{m};" for m in same) + " }")
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return DotText("\n".join(lines) + "\n", view)
 
 
 # -- the dot program -----------------------------------------------------------------------
 
 
+class DotText(str):
+    """DOT text made by :func:`tree_dot`, carrying the view it was made from.
+
+    When Graphviz is missing, :func:`run_dot` draws the view with
+    :mod:`policy.render.layout` instead; everywhere else it is a plain string.
+    """
+
+    view: TreeView
+
+    def __new__(cls, text: str, view: TreeView) -> DotText:
+        made = super().__new__(cls, text)
+        made.view = view
+        return made
+
+
+
 def run_dot(text: str, fmt: str, timeout: float = DOT_TIMEOUT) -> bytes:
     """Lay out DOT ``text`` with Graphviz's ``dot`` program; ``fmt`` is ``svg`` or ``png``.
+
+    When ``dot`` is not installed and ``text`` came from :func:`tree_dot`, the
+    tree is laid out by :mod:`policy.render.layout` instead.
 
     Raises
     ------
     RenderError
-        When ``dot`` is not installed, fails, or takes longer than ``timeout``.
+        When ``dot`` is not installed (and ``text`` is not from :func:`tree_dot`),
+        fails, or takes longer than ``timeout``.
     """
     program = shutil.which("dot")
     if program is None:
-        raise RenderError(MISSING_DOT)
+        # Without Graphviz, a tree drawn by tree_dot is laid out in Python instead.
+        view = getattr(text, "view", None)
+        if view is None:
+            raise RenderError(MISSING_DOT)
+        from policy.render.layout import draw
+
+        return draw(view, fmt)
     try:
         done = subprocess.run(
             [program, f"-T{fmt}"], input=text.encode("utf-8"), capture_output=True, timeout=timeout, check=False

@@ -1,0 +1,879 @@
+"""The Python API: what the ``policy`` command does, as functions for scripts and notebooks.
+
+Every function here calls the same library functions as the command of the
+same name, so a notebook and the command line give the same answers::
+
+    import policy
+
+    game = policy.load("games/diplomacy_1939.toml")
+    solution = policy.solve(game, leader="stalin")        # defaults, then the leader's values
+    solution = policy.solve(game, readiness="3/5")        # or parameter values by name
+    policy.compare("games/diplomacy_1939.toml", leaders=["stalin", "tukhachevsky"])
+    svg = policy.draw(game, leader="stalin")            # the tree as SVG text
+
+Games can be made in code as well as read from files: `from_dict` takes
+the same nested tables as a TOML game file (validated by the same reader),
+`GameBuilder` adds nodes one call at a time, and `bimatrix` turns
+two payoff matrices into a game as ``nashpy.Game(A, B)`` does.
+
+Results (`Solution`, `Comparison`, `Sweep`,
+`Regions`) wrap the library's own result types, which stay reachable
+as ``.result``; in Jupyter they show as HTML tables (``_repr_html_``), and
+`Drawing` shows a tree as SVG.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from policy.analysis.compare import GameComparison
+    from policy.analysis.regions import RegionsResult
+    from policy.analysis.sweep import SweepResult
+    from policy.leaders import Leader
+    from policy.model import Game, Number
+    from policy.solvers.result import SolveResult
+
+__all__ = [
+    "Comparison",
+    "Drawing",
+    "GameBuilder",
+    "Regions",
+    "Solution",
+    "Sweep",
+    "bimatrix",
+    "compare",
+    "draw",
+    "from_dict",
+    "leader",
+    "load",
+    "regions",
+    "solve",
+    "sweep",
+    "values",
+]
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def load(path: str | Path) -> Game:
+    """Read a game file: our TOML format, or Gambit's ``.efg`` / ``.nfg`` (by suffix).
+
+    The same reader as every command's ``FILE`` argument
+    (`policy.loading.load`); errors name the file and the line.
+    """
+    from policy.loading import load as read
+
+    return read(path)
+
+
+def leader(name_or_path: str | Path) -> Leader:
+    """A leader profile: a bundled name (``"stalin"``) or a profile file."""
+    from policy.leaders import load_leader
+
+    return load_leader(name_or_path)
+
+
+def _game(game: Game | str | Path) -> Game:
+    from policy.model import Game
+
+    return game if isinstance(game, Game) else load(game)
+
+
+def _leader(who: Leader | str | Path | None) -> Leader | None:
+    if who is None:
+        return None
+    from policy.leaders import Leader
+
+    return who if isinstance(who, Leader) else leader(who)
+
+
+def _exact(value: Any, name: str) -> Fraction:
+    """A parameter value given in Python: int, Fraction, exact string (``"2/3"``) or float.
+
+    A float is read as its shortest decimal (``0.6`` is 3/5), as TOML numbers are.
+    """
+    from policy.leaders import parse_assignments
+
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, bool):
+        raise TypeError(f"parameter {name}: expected a number, not {value!r}")
+    if isinstance(value, float | int | Decimal):
+        value = repr(value) if isinstance(value, float) else str(value)
+    if not isinstance(value, str):
+        raise TypeError(f"parameter {name}: expected a number, not {type(value).__name__}")
+    return parse_assignments([f"{name}={value}"])[name]
+
+
+def values(
+    game: Game | str | Path,
+    leader: Leader | str | Path | None = None,
+    values: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> dict[str, Fraction]:
+    """Every parameter's value: the game's defaults, then the leader's, then ``values`` and ``params``.
+
+    The same rule as ``--leader`` and ``--set`` (`policy.leaders.resolve`):
+    a name the game does not declare, or a parameter left without a value, is
+    a `policy.leaders.LeaderError` listing the names.
+    """
+    from policy.leaders import resolve
+
+    given = {**(values or {}), **params}
+    return resolve(_game(game), _leader(leader), {k: _exact(v, k) for k, v in given.items()})
+
+
+# -- solving -------------------------------------------------------------------------------
+
+
+def solve(
+    game: Game | str | Path,
+    leader: Leader | str | Path | None = None,
+    method: str = "auto",
+    values: Mapping[str, Any] | None = None,
+    *,
+    exact: bool | None = None,
+    all_equilibria: bool = False,
+    lam: float | None = None,
+    subgame_method: str | None = None,
+    max_pivots: int | None = None,
+    max_bases: int | None = None,
+    max_seconds: float | None = None,
+    **params: Any,
+) -> Solution:
+    """Solve a game for its equilibria, each verified (its max regret is computed), as ``policy solve``.
+
+    Parameters
+    ----------
+    game
+        A game, or the path of a game file.
+    leader
+        A leader profile, a bundled name or a profile file; its values
+        replace the game's defaults.
+    method
+        ``auto``, ``spe``, ``lcp``, ``lp``, ``enummixed``, ``enumpure`` or
+        ``logit`` (see `policy.solvers`).
+    values
+        Parameter values that replace the defaults and the leader's (as
+        ``--set``), such as ``{"p": "2/3"}``. Numbers may be ints, fractions,
+        exact strings or floats (read as written: ``0.6`` is 3/5).
+    exact
+        Rational arithmetic or floats (``--exact/--float``); by default the
+        method's own (exact for all but ``logit``).
+    all_equilibria
+        More than one equilibrium (``--all``).
+    lam
+        ``logit``: the quantal response equilibrium at this lambda (``--lambda``).
+    subgame_method
+        ``spe`` with imperfect information: the Nash method for each proper subgame.
+    max_pivots
+        ``lcp``: the most pivots of each Lemke run.
+    max_bases
+        ``enummixed``: stop with an error after this many bases.
+    max_seconds
+        ``enummixed``: stop with an error after this many seconds.
+    **params
+        Parameter values by name, as ``values``: ``p="2/3"``.
+    """
+    from policy.solvers import solve as run
+
+    g = _game(game)
+    profile = _leader(leader)
+    chosen = _values(g, profile, values, params)
+    result = run(
+        g,
+        chosen,
+        method=method,
+        exact=exact,
+        all_equilibria=all_equilibria,
+        lam=lam,
+        subgame_method=subgame_method,
+        max_pivots=max_pivots,
+        max_bases=max_bases,
+        max_seconds=max_seconds,
+    )
+    return Solution(result, profile)
+
+
+def _values(game: Game, profile: Leader | None, given: Mapping[str, Any] | None,
+            params: Mapping[str, Any]) -> dict[str, Fraction]:
+    """The values to solve at, as ``--leader`` and ``--set`` give them.
+
+    Values outside their declared ranges are used, with a warning, as the
+    command warns on stderr.
+    """
+    import warnings
+
+    from policy.leaders import out_of_range, resolve
+
+    merged = {**(given or {}), **params}
+    chosen = resolve(game, profile, {k: _exact(v, k) for k, v in merged.items()})
+    for message in out_of_range(game, chosen):
+        warnings.warn(message, UserWarning, stacklevel=3)
+    return chosen
+
+
+def compare(
+    *games: Game | str | Path,
+    leaders: Sequence[Leader | str | Path] | str | None = None,
+    method: str = "auto",
+    exact: bool | None = None,
+    swaps: bool = True,
+    flips: bool = True,
+    **options: Any,
+) -> Comparison:
+    """Solve games under several leaders side by side, as ``policy compare``.
+
+    Parameters
+    ----------
+    games
+        Games or game files; none: every bundled game.
+    leaders
+        Leader names or profiles (a list, or one comma-separated string);
+        by default Stalin and Tukhachevsky.
+    method
+        The solving method, as for `solve`; the swaps and flips use it too.
+    exact
+        Rational arithmetic or floats, as for `solve`.
+    swaps
+        Whether to find what drives the differences: the first leader solved
+        again with one value of each other leader's at a time.
+    flips
+        Whether to search each leader's distance to a flip.
+    **options
+        Method options, as for `solve` (``lam``, ``subgame_method``, ``max_bases``, ...).
+    """
+    from policy.analysis.compare import DEFAULT_LEADERS
+    from policy.analysis.compare import compare as run
+    from policy.bundled import bundled_games
+
+    if leaders is None:
+        chosen: Sequence[Leader | str | Path] = DEFAULT_LEADERS
+    elif isinstance(leaders, str):
+        chosen = [n.strip() for n in leaders.split(",") if n.strip()]
+    else:
+        chosen = list(leaders)
+    profiles = [_leader(x) for x in chosen]
+    pairs = [(_label(g), _game(g)) for g in (games or tuple(bundled_games()))]
+    found = run(pairs, [p for p in profiles if p is not None], method=method, exact=exact, swaps=swaps,
+                flips=flips, **options)
+    return Comparison(found)
+
+
+def _label(game: Game | str | Path) -> str | Path:
+    """The file a game came from, for the headings (``<title>`` for a game made in code)."""
+    from policy.model import Game
+
+    if isinstance(game, Game):
+        return game.file or f"<{game.title}>"
+    return game
+
+
+def sweep(
+    game: Game | str | Path,
+    vary: Mapping[str, tuple[Any, Any] | tuple[Any, Any, int]] | Sequence[str] | str | None = None,
+    leader: Leader | str | Path | None = None,
+    *,
+    samples: int | None = None,
+    seed: int = 0,
+    method: str = "auto",
+    values: Mapping[str, Any] | None = None,
+    workers: int | None = 1,
+    **params: Any,
+) -> Sweep:
+    """Solve a game over a grid of parameter values or Monte Carlo draws, as ``policy sweep``.
+
+    Parameters
+    ----------
+    vary
+        A grid over one or two parameters: ``{"p": (0, 1)}``,
+        ``{"p": (0, 1, 21)}`` (low, high, points; 101 points by default), or
+        the command's words ``"p=0:1:21"`` (one, or a list of two).
+    leader
+        Fixes the parameters not varied; with ``samples``, the declared
+        uncertainty that is drawn from.
+    samples
+        Monte Carlo: this many draws from the leader's uncertainty (instead
+        of ``vary``).
+    seed
+        The seed of the Monte Carlo draws.
+    method
+        ``auto`` solves perfect-information games for all samples at once;
+        other methods solve sample by sample.
+    values
+        Parameter values that replace the defaults and the leader's.
+    workers
+        Processes for games solved sample by sample (None: one per CPU);
+        by default the sweep runs in this process.
+    **params
+        The same, by name.
+    """
+    from policy.analysis.sweep import (
+        SweepError,
+        Vary,
+        grid_samples,
+        monte_carlo_samples,
+        parse_vary,
+        run_sweep,
+        uncertain_parameters,
+    )
+
+    if (vary is None) == (samples is None):
+        raise SweepError("give either vary (a grid) or samples (Monte Carlo), not both or neither")
+    g = _game(game)
+    profile = _leader(leader)
+    base = _values(g, profile, values, params)
+    if vary is not None:
+        if isinstance(vary, str):
+            grid = [parse_vary(vary)]
+        elif isinstance(vary, Mapping):
+            grid = []
+            for name, spec in vary.items():
+                low, high, *rest = spec
+                grid.append(Vary(name, float(_exact(low, name)), float(_exact(high, name)),
+                                 int(rest[0]) if rest else 101))
+        else:
+            grid = [parse_vary(v) for v in vary]
+        drawn = grid_samples(g, base, grid)
+        varied = [v.name for v in grid]
+    else:
+        if profile is None:
+            raise SweepError("samples draw from a leader's declared uncertainty: give leader")
+        drawn = monte_carlo_samples(g, profile, base, samples or 0, seed)
+        overrides = {**(values or {}), **params}
+        for name in overrides:
+            drawn[name][:] = float(base[name])
+        varied = [n for n in uncertain_parameters(g, profile) if n not in overrides]
+    result = run_sweep(g, drawn, method=method, varied=varied if vary is not None else (),
+                       leader=profile.key if profile else "", workers=workers)
+    return Sweep(result, seed if samples else None)
+
+
+def regions(
+    game: Game | str | Path,
+    vary: Mapping[str, tuple[Any, Any] | None] | Sequence[str] | str,
+    leader: Leader | str | Path | None = None,
+    *,
+    max_seconds: float | None = 120.0,
+    values: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> Regions:
+    """Exact regions of one or two parameters with the same subgame-perfect equilibrium, as ``policy regions``.
+
+    Parameters
+    ----------
+    vary
+        One or two parameters: names (varied over their declared ranges) or
+        ``{"p": (low, high)}``.
+    leader
+        Fixes the other parameters, as for `solve`.
+    max_seconds
+        Stop with an error after this long (None: no limit).
+    values
+        Parameter values that replace the defaults and the leader's.
+    **params
+        The same, by name.
+    """
+    from policy.analysis.regions import RegionsError
+    from policy.analysis.regions import regions as run
+
+    g = _game(game)
+    base = _values(g, _leader(leader), values, params)
+    asked: dict[str, tuple[Any, Any] | None] = (
+        {vary: None} if isinstance(vary, str) else dict(vary) if isinstance(vary, Mapping)
+        else dict.fromkeys(vary)
+    )
+    box = []
+    for name, bounds in asked.items():
+        if bounds is not None:
+            box.append((name, _exact(bounds[0], name), _exact(bounds[1], name)))
+            continue
+        p = g.parameters.get(name)
+        if p is None:
+            declared = ", ".join(g.parameters) or "none"
+            raise RegionsError(f"vary: unknown parameter {name!r} (the game declares: {declared})")
+        if p.range is None:
+            raise RegionsError(f"vary {name}: the parameter declares no range; give one as {{{name!r}: (low, high)}}")
+        box.append((name, p.range[0], p.range[1]))
+    return Regions(run(g, base, box, max_seconds=max_seconds))
+
+
+def draw(
+    game: Game | str | Path | Solution,
+    leader: Leader | str | Path | None = None,
+    fmt: str = "svg",
+    *,
+    method: str = "auto",
+    solved: bool = True,
+    depth: int | None = None,
+    exact: bool | None = None,
+    values: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> str | bytes:
+    """Draw the game tree with the equilibrium marked, as ``policy render``.
+
+    Parameters
+    ----------
+    game
+        A game, a game file, or a `Solution` (drawn as solved).
+    leader
+        A leader profile whose values the game is solved and drawn at.
+    fmt
+        ``svg`` (text), ``dot`` (Graphviz text), ``tex`` (TikZ) or ``png``
+        (bytes). SVG and PNG use Graphviz's ``dot`` program when it is
+        installed, else the layout of `policy.render.layout`.
+    method
+        The solving method, as for `solve`.
+    solved
+        False draws the bare game, without solving it.
+    depth
+        Collapse the subtrees below this depth; by default only trees of more
+        than 1,500 nodes are collapsed.
+    exact
+        Rational arithmetic or floats, as for `solve`.
+    values
+        Parameter values that replace the defaults and the leader's.
+    **params
+        The same, by name.
+    """
+    from policy.render.tree import auto_depth, run_dot, tree_dot, tree_view
+
+    if fmt not in ("svg", "dot", "tex", "png"):
+        raise ValueError(f"fmt {fmt!r}: expected svg, dot, tex or png")
+    if isinstance(game, Solution):
+        if leader is not None or values or params:
+            raise ValueError("a Solution is drawn at its own values: give the game to draw it at others")
+        result: SolveResult | None = game.result
+        g, profile = game.result.game, game.leader
+        chosen: Mapping[str, Number] = game.result.parameters
+    else:
+        g, profile = _game(game), _leader(leader)
+        chosen = _values(g, profile, values, params)
+        result = solve(g, profile, method, chosen, exact=exact).result if solved else None
+    view = tree_view(g, chosen, result, depth=auto_depth(g) if depth is None else depth,
+                     exact=exact is not False, leader=profile.name if profile else None)
+    if fmt == "tex":
+        from policy.render.tikz import tree_tikz
+
+        return tree_tikz(view)
+    text = tree_dot(view)
+    if fmt == "dot":
+        return text
+    data = run_dot(text, fmt)
+    return data.decode("utf-8") if fmt == "svg" else data
+
+
+# -- results -------------------------------------------------------------------------------
+
+
+def _cell(x: Any) -> str:
+    from policy.render.text import fmt
+
+    if isinstance(x, Fraction | int | float) and not isinstance(x, bool):
+        return fmt(x)
+    return str(x)
+
+
+def html_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], caption: str = "") -> str:
+    """A plain HTML table, every cell escaped (numbers as ``policy`` shows them)."""
+    out = ["<table>"]
+    if caption:
+        out.append(f"<caption>{html.escape(caption)}</caption>")
+    out.append("<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr></thead>")
+    out.append("<tbody>")
+    for row in rows:
+        out.append("<tr>" + "".join(f"<td>{html.escape(_cell(c))}</td>" for c in row) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+class Drawing:
+    """A tree drawn as SVG; Jupyter shows it as a picture (``_repr_svg_``)."""
+
+    def __init__(self, svg: str) -> None:
+        self.svg = svg
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def __str__(self) -> str:
+        return self.svg
+
+
+class Solution:
+    """A solved game: the `policy.solvers.SolveResult` and the leader it was solved for.
+
+    The result's attributes are reachable here too (``equilibria``,
+    ``method``, ``exact``, ``parameters``, ``warnings``); ``str()`` is the
+    table ``policy solve`` prints, `data` its JSON object, and Jupyter
+    shows HTML tables.
+    """
+
+    def __init__(self, result: SolveResult, leader: Leader | None = None) -> None:
+        self.result = result
+        self.leader = leader
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("result", "leader"):  # not set yet (copying, unpickling)
+            raise AttributeError(name)
+        return getattr(self.result, name)
+
+    @property
+    def game(self) -> Game:
+        return self.result.game
+
+    def data(self) -> dict[str, Any]:
+        """The JSON object of ``policy solve --format json``."""
+        from policy.render.data import result_data
+
+        return result_data(self.result, self.leader)
+
+    def table(self) -> str:
+        """The tables of ``policy solve``, as plain text."""
+        from policy.render.text import solve_table
+
+        return solve_table(self.result, self.leader, colour=False)
+
+    def tree(self, depth: int | None = None) -> Drawing:
+        """The tree with the first equilibrium marked, as a `Drawing`."""
+        svg = draw(self, fmt="svg", depth=depth)
+        assert isinstance(svg, str)
+        return Drawing(svg)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        who = f", leader {self.leader.key!r}" if self.leader else ""
+        n = len(self.result.equilibria)
+        return f"<Solution of {self.game.title!r}{who}: {n} equilibri{'um' if n == 1 else 'a'} by {self.result.method}>"
+
+    def _repr_html_(self) -> str:
+        from policy.analysis.compare import path_decisions
+
+        r, game = self.result, self.result.game
+        head = f"{game.title}: method {r.method} ({'exact' if r.exact else 'float'})"
+        if self.leader:
+            head += f", leader {self.leader.name}"
+        parts = [f"<p><strong>{html.escape(head)}</strong></p>"]
+        if r.parameters:
+            parts.append(html_table(["parameter", "value"], sorted(r.parameters.items())))
+        total = len(r.equilibria)
+        for k, eq in enumerate(r.equilibria, 1):
+            label = f"Equilibrium {k} of {total}" if total > 1 else "Equilibrium"
+            reached = {d.infoset for d in path_decisions(r, eq)}
+            rows = [
+                [s.name + ("" if s.name in reached else " (off path)"), s.player.label,
+                 ", ".join(f"{a} {_cell(p)}" for a, p in eq.behavior[s.name].items() if p)]
+                for s in game.infosets.values()
+            ]
+            parts.append(html_table(["information set", "player", "choice"], rows,
+                                    f"{label} (max regret {_cell(eq.max_regret)})"))
+            parts.append(html_table(["player", "expected payoff"], eq.payoffs.items()))
+            parts.append(html_table(["outcome", "probability"], [(t, p) for t, p in eq.outcomes.items() if p]))
+        parts += [f"<p>warning: {html.escape(w)}</p>" for w in r.warnings]
+        return "\n".join(parts)
+
+
+class Comparison:
+    """Games solved under several leaders: a list of `policy.analysis.compare.GameComparison`.
+
+    ``str()`` is the table ``policy compare`` prints, `markdown` its
+    Markdown, `data` its JSON object; Jupyter shows one HTML table per game.
+    """
+
+    def __init__(self, comparisons: Sequence[GameComparison]) -> None:
+        self.comparisons = list(comparisons)
+
+    def __len__(self) -> int:
+        return len(self.comparisons)
+
+    def __getitem__(self, k: int) -> GameComparison:
+        return self.comparisons[k]
+
+    def data(self) -> dict[str, Any]:
+        from policy.render.data import comparison_data
+
+        return comparison_data(self.comparisons)
+
+    def table(self) -> str:
+        from policy.render.text import compare_table
+
+        return compare_table(self.comparisons, colour=False)
+
+    def markdown(self) -> str:
+        from policy.render.text import compare_table
+
+        return compare_table(self.comparisons, markdown=True)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        titles = ", ".join(repr(c.game.title) for c in self.comparisons)
+        return f"<Comparison of {titles}>"
+
+    def _repr_html_(self) -> str:
+        from policy.render.text import compare_rows
+
+        parts = []
+        for c in self.comparisons:
+            names = [leader.name for leader in c.leaders]
+            rows = [[f"<strong>{html.escape(label)}</strong>" if not cells else html.escape(label),
+                     *[html.escape(x) for x in cells]] for label, cells in compare_rows(c)]
+            body = "".join(
+                "<tr>" + "".join(f"<td>{x}</td>" for x in row) + "".join("<td></td>" for _ in names[len(row) - 1:])
+                + "</tr>"
+                for row in rows
+            )
+            heads = "".join(f"<th>{html.escape(n)}</th>" for n in ["", *names])
+            parts.append(f"<table><caption>{html.escape(c.game.title)} [{html.escape(c.file)}]</caption>"
+                         f"<thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>")
+        return "\n".join(parts)
+
+
+class Sweep:
+    """A game solved over a grid or Monte Carlo draws: the `policy.analysis.sweep.SweepResult`."""
+
+    def __init__(self, result: SweepResult, seed: int | None = None) -> None:
+        self.result = result
+        self.seed = seed
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("result", "seed"):
+            raise AttributeError(name)
+        return getattr(self.result, name)
+
+    def table(self) -> str:
+        from policy.render.sweep import sweep_table
+
+        return sweep_table([self.result])
+
+    def csv(self) -> str:
+        """One row per sample, as ``policy sweep --format csv``."""
+        from policy.render.sweep import sweep_csv
+
+        return sweep_csv([self.result])
+
+    def data(self) -> dict[str, Any]:
+        from policy.render.sweep import sweep_data
+
+        return sweep_data(self.result, self.seed)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return f"<Sweep of {self.result.game.title!r}: {self.result.done} samples>"
+
+    def _repr_html_(self) -> str:
+        r = self.result
+        paths = html_table(["equilibrium path", "share of samples"], r.path_shares(),
+                           f"{r.game.title}: {r.done} samples, method {r.method}")
+        outcomes = html_table(
+            ["outcome", "mean probability", "95% low", "95% high"],
+            [(name, *triple) for name, triple in r.outcome_probabilities().items() if triple[2] > 0],
+        )
+        return paths + "\n" + outcomes
+
+
+class Regions:
+    """The regions of one or two parameters: the `policy.analysis.regions.RegionsResult`."""
+
+    def __init__(self, result: RegionsResult) -> None:
+        self.result = result
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "result":
+            raise AttributeError(name)
+        return getattr(self.result, name)
+
+    def data(self) -> dict[str, Any]:
+        from policy.render.data import regions_data
+
+        return regions_data(self.result)
+
+    def __str__(self) -> str:
+        from policy.analysis.regions import regions_text
+
+        return regions_text(self.result)
+
+    def __repr__(self) -> str:
+        return f"<Regions of {', '.join(self.result.parameters)} in {self.result.game.title!r}>"
+
+    def _repr_html_(self) -> str:
+        r = self.result
+        rows = [(region.text, region.undefined and f"undefined ({region.undefined})"
+                 or ", ".join(region.path) or "(no decision)") for region in r.regions]
+        out = html_table(["region", "equilibrium path"], rows, f"{r.game.title}: regions of {', '.join(r.parameters)}")
+        if r.boundaries:
+            out += "\n" + html_table(["boundary"], [(b.text,) for b in r.boundaries])
+        return out
+
+
+# -- games made in code --------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """Python values as the TOML reader gives them: floats as their decimal, fractions as text."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Fraction):
+        return str(value)
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _plain(value.item())
+    return value
+
+
+def from_dict(data: Mapping[str, Any], name: str = "<dict>", claims: Sequence[str] | None = None) -> Game:
+    """A game from nested tables of the same shape as a TOML game file (``game``, ``parameters``, ``nodes``).
+
+    Checked by the reader of game files (`policy.gamefile`), so it
+    accepts what a file may hold and refuses the rest with the same messages;
+    ``name`` stands for the file in them. Numbers may be ints, fractions,
+    exact strings or floats (read as written: ``0.6`` is 3/5).
+
+    ``claims``: the claim ids that ``sources`` may cite (by default, the
+    bundled catalogue).
+    """
+    from policy.gamefile import _Reader
+    from policy.model import GameError
+
+    reader = _Reader("", name)
+    try:
+        return reader.game(_plain(data), claims, None)
+    except GameError as err:
+        raise reader.error(err.path, err.message) from None
+
+
+class GameBuilder:
+    """Build a game one node at a time, then `build` it (checked as a game file is).
+
+    Example::
+
+        b = GameBuilder("Entry", ["Entrant", "Incumbent"])
+        b.parameter("fight_cost", default=1, range=(0, 3), description="what fighting costs")
+        b.decision("start", "Entrant", {"enter": "entered", "stay_out": "out"})
+        b.decision("entered", "Incumbent", {"fight": "war", "accommodate": "share"})
+        b.terminal("out", {"Entrant": 0, "Incumbent": 2})
+        b.terminal("war", {"Entrant": -1, "Incumbent": "-fight_cost"})
+        b.terminal("share", {"Entrant": 1, "Incumbent": 1})
+        game = b.build()
+
+    The first node added is the root unless ``root`` is given.
+    """
+
+    def __init__(self, title: str, players: Sequence[str], *, description: str = "",
+                 root: str | None = None) -> None:
+        self._head: dict[str, Any] = {"title": title, "players": list(players)}
+        if description:
+            self._head["description"] = description
+        if root:
+            self._head["root"] = root
+        self._parameters: dict[str, dict[str, Any]] = {}
+        self._nodes: dict[str, dict[str, Any]] = {}
+
+    def _node(self, name: str, body: dict[str, Any]) -> GameBuilder:
+        if name in self._nodes:
+            raise ValueError(f"node {name!r} is already defined")
+        self._nodes[name] = body
+        return self
+
+    def parameter(self, name: str, *, description: str, default: Any = None,
+                  range: tuple[Any, Any] | None = None) -> GameBuilder:  # noqa: A002 - the file's key
+        """Declare a parameter (``[parameters.NAME]``)."""
+        body: dict[str, Any] = {"description": description}
+        if default is not None:
+            body["default"] = default
+        if range is not None:
+            body["range"] = list(range)
+        self._parameters[name] = body
+        return self
+
+    def decision(self, name: str, player: str, actions: Mapping[str, str], *,
+                 infoset: str | None = None) -> GameBuilder:
+        """A decision node: ``actions`` maps each action to the node it leads to, in order."""
+        body: dict[str, Any] = {"player": player, "actions": dict(actions)}
+        if infoset:
+            body["infoset"] = infoset
+        return self._node(name, body)
+
+    def chance(self, name: str, actions: Mapping[str, str], probabilities: Mapping[str, Any]) -> GameBuilder:
+        """A chance node: ``probabilities`` maps each action to a number or an expression."""
+        return self._node(name, {"chance": True, "actions": dict(actions), "probabilities": dict(probabilities)})
+
+    def terminal(self, name: str, payoffs: Mapping[str, Any], *, outcome: str | None = None,
+                 facts: Mapping[str, str | int] | None = None) -> GameBuilder:
+        """A terminal node: a payoff (number or expression) for every player."""
+        body: dict[str, Any] = {"payoffs": dict(payoffs)}
+        if outcome:
+            body["outcome"] = outcome
+        if facts:
+            body["facts"] = dict(facts)
+        return self._node(name, body)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The nested tables of the game file this builder describes."""
+        data: dict[str, Any] = {"game": dict(self._head)}
+        if self._parameters:
+            data["parameters"] = {k: dict(v) for k, v in self._parameters.items()}
+        data["nodes"] = {k: dict(v) for k, v in self._nodes.items()}
+        return data
+
+    def build(self, claims: Sequence[str] | None = None) -> Game:
+        """The game, checked as a game file is (see `from_dict`)."""
+        return from_dict(self.as_dict(), f"<{self._head['title']}>", claims=claims)
+
+
+def bimatrix(
+    a: Any,
+    b: Any | None = None,
+    *,
+    rows: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    players: tuple[str, str] = ("Row", "Column"),
+    title: str = "Bimatrix game",
+) -> Game:
+    """A two-player game in strategic form from payoff matrices, as ``nashpy.Game(A, B)``.
+
+    ``a[i][j]`` is the row player's payoff and ``b[i][j]`` the column
+    player's when row ``i`` meets column ``j``; without ``b`` the game is
+    zero-sum (``b = -a``). As a tree: the row player moves first, and the
+    column player chooses in one information set, not knowing the row.
+    Entries may be ints, fractions, floats (read as written) or exact strings.
+    """
+    import numpy as np
+
+    matrix_a = np.asarray(a, dtype=object)
+    matrix_b = np.asarray(b, dtype=object) if b is not None else None
+    if matrix_a.ndim != 2 or 0 in matrix_a.shape:
+        raise ValueError(f"A must be a matrix with at least one row and one column, not shape {matrix_a.shape}")
+    if matrix_b is not None and matrix_b.shape != matrix_a.shape:
+        raise ValueError(f"A and B differ in shape: {matrix_a.shape} and {matrix_b.shape}")
+    m, n = matrix_a.shape
+    row_names = list(rows) if rows is not None else [f"r{i + 1}" for i in range(m)]
+    col_names = list(columns) if columns is not None else [f"c{j + 1}" for j in range(n)]
+    if len(row_names) != m or len(col_names) != n:
+        raise ValueError(f"{len(row_names)} row and {len(col_names)} column labels for a {m}x{n} matrix")
+    first, second = players
+    builder = GameBuilder(title, [first, second])
+    builder.decision("root", first, {r: f"row{i + 1}" for i, r in enumerate(row_names)})
+    for i in range(m):
+        builder.decision(f"row{i + 1}", second, {c: f"cell{i + 1}_{j + 1}" for j, c in enumerate(col_names)},
+                         infoset=second)
+    for i, r in enumerate(row_names):
+        for j, c in enumerate(col_names):
+            x = _exact(_plain(matrix_a[i, j]), "A")
+            y = _exact(_plain(matrix_b[i, j]), "B") if matrix_b is not None else -x
+            builder.terminal(f"cell{i + 1}_{j + 1}", {first: str(x), second: str(y)}, outcome=f"{r}, {c}")
+    return builder.build(claims=())
