@@ -911,7 +911,8 @@ RENDER_SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".
 @click.option("--depth", type=click.IntRange(min=0),
               help="Collapse the subtrees below this depth (the root is 0) into boxes.")
 @click.option("--format", "fmt", type=click.Choice(["dot", "svg", "png", "tex", "tikz"]),
-              help="dot (Graphviz text), svg, png (both need Graphviz's dot program) or tex (TikZ; "
+              help="dot (Graphviz text), svg, png (laid out by Graphviz's dot program when installed, "
+              "else in Python) or tex (TikZ; "
               "tikz is the same). Default: from -o's suffix, else dot.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file instead of the screen.")
 @library_errors
@@ -1013,7 +1014,8 @@ def report(
     leader with the equilibrium marked; sweep plots over the parameter nearest
     to a flip (perfect information only); and each parameter with every
     leader's value and the claims behind it. The HTML loads nothing from the
-    network. Needs Graphviz's dot program for the trees.
+    network. The trees are laid out by Graphviz's dot program when it is
+    installed, else by policy's own tidy-tree layout.
 
     Example: policy report --leaders stalin,tukhachevsky -o report.html
     """
