@@ -73,6 +73,11 @@ def hand_payoffs(v: dict[str, F]) -> dict[str, tuple[F, F]]:
         for east, chance in (("east_quiet", p), ("japan", p * (1 - j))):
             out[f"{name}_{east}"] = (V(chance) + soviet_extra, G(chance) + german_extra)
 
+    # Germany decides by its own estimate of the army (german_readiness_estimate),
+    # so its payoffs under each type are weighted by that estimate over the true
+    # chance of the type (readiness_1941): the header's repair for finding 5.
+    r, est = v["readiness_1941"], v["german_readiness_estimate"]
+    weight = {"ready": est / r, "unready": (1 - est) / (1 - r)}
     for t, q in (("ready", F(1, 2) + w), ("unready", w)):
         later = 1 - (1 - y) * (1 - q)
         strike = 1 - (1 - e) * (1 - q) if t == "ready" else q * (1 - e)
@@ -87,7 +92,7 @@ def hand_payoffs(v: dict[str, F]) -> dict[str, tuple[F, F]]:
             war(f"{t}_{plan}_steady", base * (1 - s), F(0), deliveries)
             war(f"{t}_{plan}_crisis", base * (1 - s) * (1 - k), F(0), deliveries)
         out[f"{t}_none_app"] = (F(0), g)
-    return out
+    return {name: (ussr, weight[name.split("_")[0]] * germany) for name, (ussr, germany) in out.items()}
 
 
 def test_payoffs_follow_the_header_formulas():
@@ -142,14 +147,17 @@ def test_against_a_certain_attack_in_1941_a_ready_army_strikes_first(leader):
 # By hand: "Germany does not attack, both armies appease" is an equilibrium
 # exactly when nobody gains by deviating from it. Germany compares the kept
 # pact (german_pact_gain) with a surprise attack in 1941 and with a year's
-# deliveries and a surprise in 1942, each averaged over the type, the crisis
+# deliveries and a surprise in 1942, each averaged over the type (by Germany's
+# estimate of it), the crisis
 # and Japan (the USSR's posture does not depend on Germany's plan, which it
 # cannot see). Each army compares the kept pact (0) with mobilising (-m) and
 # with attacking a Germany that is not deploying (V(p) - m, p = q_s for the
 # ready army, q_w*(1 - preempt_edge) for the unready one).
 def surprise_value_for_germany(v: dict[str, F], year: str) -> F:
     _, G = value_functions(v)
-    r, c, s, k, pj, j, y = (v["readiness"], v["p_leadership_crisis"], v["surprise_loss"], v["crisis_loss"],
+    # Germany averages over the type by its own estimate (german_readiness_estimate),
+    # not by the army's true chance of being ready.
+    r, c, s, k, pj, j, y = (v["german_readiness_estimate"], v["p_leadership_crisis"], v["surprise_loss"], v["crisis_loss"],
                             v["p_japan_joins_1941"], v["japan_drain"], v["year_gain"])
     extra = v["german_pact_gain"] / 2 if year == "1942" else F(0)
     total = F(0)
@@ -181,7 +189,7 @@ def has_pooling(v: dict[str, F]) -> bool:
 def test_the_kept_pact_is_an_equilibrium_exactly_when_the_hand_conditions_hold(leader):
     v = leader_values(leader)
     assert has_pooling(v) == pooling_on_the_pact_holds(v)
-    for name, value in (("german_pact_gain", F(1, 10)), ("german_pact_gain", F(1, 2)), ("readiness", F(9, 10)),
+    for name, value in (("german_pact_gain", F(1, 10)), ("german_pact_gain", F(1, 2)), ("readiness_1941", F(9, 10)), ("german_readiness_estimate", F(1, 2)),
                         ("loss_weight", F(1, 2)), ("mobilisation_cost", F(3, 100))):
         moved = dict(v, **{name: value})
         assert has_pooling(moved) == pooling_on_the_pact_holds(moved), (name, value)

@@ -80,28 +80,39 @@ def test_the_golden_file_covers_every_bundled_game_and_both_leaders() -> None:
 # ---------------------------------------------------------------------------------
 
 #: End states of the campaign by leader profile, as spe selects them (each 1941
-#: subgame by lcp on its two movers). Stalin and same_choices end alike.
-_KEPT_PACT = {
+#: subgame by lcp on its two movers). Every branch without a war by 1940 goes on
+#: to 1941; only a Europe with no war in the West (the alliance deters Germany)
+#: is not followed. The three profiles end alike: Germany attacks in 1941 on
+#: every branch that reaches 1941.
+_END_STATES = {
     "ruler": {"stalin": "1"},
-    "alignment": {"alliance": "1/50", "pact": "49/50"},
-    "west": {"no war": "1/50", "at war": "49/50"},
-    "france": {"standing": "353/500", "fallen": "147/500"},
+    "alignment": {"alliance": "7/200", "pact": "193/200"},
+    "west": {"no war": "7/200", "at war": "193/200"},
+    "france": {"standing": "1421/2000", "fallen": "579/2000"},
     "romania_oil": {"Romania": "1"},
-    "war_with_germany": {"none": "157/500", "not followed past 1940": "343/500"},
+    "war_with_germany": {"not followed past 1939": "7/200", "1941": "193/200"},
+    "japan": {"quiet": "3807/4000", "at war": "193/4000"},
 }
-CAMPAIGN_END_STATES = {
-    "stalin": _KEPT_PACT,
-    "same_choices": _KEPT_PACT,
-    "tukhachevsky": {
-        "ruler": {"stalin": "1"},
-        "alignment": {"alliance": "1/50", "pact": "49/50"},
-        "west": {"no war": "1/50", "at war": "4459/5000", "peace with Germany": "441/5000"},
-        "france": {"standing": "353/500", "fallen": "147/500"},
-        "romania_oil": {"Romania": "353/500", "contested": "441/5000", "USSR": "1029/5000"},
-        "war_with_germany": {"none": "1/50", "not followed past 1940": "4459/5000", "1941": "441/5000"},
-    },
+CAMPAIGN_END_STATES = {"stalin": _END_STATES, "same_choices": _END_STATES, "tukhachevsky": _END_STATES}
+
+#: Where the leaders differ: the 1941 outcomes (a ready army strikes first, an
+#: unready one mobilises; the leaders' armies are ready with different chances).
+_STALIN_1941 = {
+    "The alliance deters Germany": "7/200",
+    "War in 1941 against a mobilised, unready army": "25669/40000",
+    "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1351/40000",
+    "Soviet pre-emptive strike, 1941 (ready army)": "11001/40000",
+    "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "579/40000",
 }
-RECORD_BY_STAGE = {"coup": "1", "diplomacy": "1", "romania": "0", "barbarossa": "0"}
+_TUKHACHEVSKY_1941 = {
+    "The alliance deters Germany": "7/200",
+    "War in 1941 against a mobilised, unready army": "40337/80000",
+    "War in 1941 against a mobilised, unready army, Japan fighting in the east": "2123/80000",
+    "Soviet pre-emptive strike, 1941 (ready army)": "33003/80000",
+    "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "1737/80000",
+}
+CAMPAIGN_OUTCOMES = {"stalin": _STALIN_1941, "same_choices": _TUKHACHEVSKY_1941, "tukhachevsky": _TUKHACHEVSKY_1941}
+RECORD_BY_STAGE = {"diplomacy": "1", "romania": "0", "barbarossa": "0"}
 
 
 @pytest.fixture(scope="module")
@@ -112,27 +123,38 @@ def campaign():  # type: ignore[no-untyped-def]
     return load(games_dir() / "ussr_1937_1941.toml")
 
 
-def end_states(game, leader: str) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
-    from collections import defaultdict
-    from fractions import Fraction
-
+def solved(game, leader: str):  # type: ignore[no-untyped-def]
     from policy.leaders import load_leader, resolve
     from policy.solvers import solve
 
     eq = solve(game, resolve(game, load_leader(leader)), method="spe", exact=True).equilibria[0]
     assert eq.max_regret == 0
+    return eq
+
+
+def end_states(game, leader: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:  # type: ignore[no-untyped-def]
+    """The probability of each value of each end-state fact, and of each outcome label."""
+    from collections import defaultdict
+    from fractions import Fraction
+
+    eq = solved(game, leader)
     found: dict[str, dict[str, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
+    labels: dict[str, Fraction] = defaultdict(Fraction)
     for t, p in zip(game.terminals.tolist(), eq.reach, strict=True):
         if p:
-            for key, value in game.nodes.at(t).outcome.facts:
-                if key in _KEPT_PACT:
+            outcome = game.nodes.at(t).outcome
+            labels[outcome.label] += p
+            for key, value in outcome.facts:
+                if key in _END_STATES:
                     found[key][value] += p
-    return {k: {v: str(p) for v, p in vals.items()} for k, vals in found.items()}
+    return {k: {v: str(p) for v, p in vals.items()} for k, vals in found.items()}, {k: str(p) for k, p in labels.items()}
 
 
 @pytest.mark.parametrize("leader", ["stalin", "same_choices", "tukhachevsky"])
 def test_the_campaign_s_end_states_are_pinned(campaign, leader: str) -> None:  # type: ignore[no-untyped-def]
-    assert end_states(campaign, leader) == CAMPAIGN_END_STATES[leader]
+    facts, labels = end_states(campaign, leader)
+    assert facts == CAMPAIGN_END_STATES[leader]
+    assert labels == CAMPAIGN_OUTCOMES[leader]
 
 
 def test_the_record_s_score_under_stalin_is_pinned(campaign) -> None:  # type: ignore[no-untyped-def]

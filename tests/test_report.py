@@ -265,8 +265,8 @@ def test_comparison_tables_for_every_game(html_report: tuple[Path, str, ET.Eleme
     }
     # The repaired scenario's answer (as in tests/golden/compare.json).
     assert rows["USSR: start"] == ["appeal_west", "appeal_west"]
-    assert rows["Pact kept, after a rebuff [late_pact_kept]"] == ["49/50", "49/50"]
-    assert rows["USSR"] == ["251/1000", "153/1000"]
+    assert rows["Pact kept, after a rebuff [late_pact_kept]"] == ["193/200", "193/200"]
+    assert rows["USSR"] == ["493/2000", "493/2000"]
 
 
 def test_description_parameters_and_disputed_claims(html_report: tuple[Path, str, ET.Element]) -> None:

@@ -28,7 +28,7 @@ GAMES = REPO / "games"
 SHARED = GAMES / "leaders" / "shared"
 #: What describes the leader, his army and his regime; every other value of a
 #: bundled profile is shared (finding 5).
-LEADER_PARAMETERS = {"readiness", "ideology_cost", "loss_weight", "p_leadership_crisis", "p_nkvd_detects"}
+LEADER_PARAMETERS = {"readiness", "readiness_1941", "ideology_cost", "loss_weight", "p_leadership_crisis", "p_nkvd_detects"}
 
 
 @cache
@@ -271,7 +271,7 @@ def test_the_leaders_preferences_overlap_as_the_evidence_leaves_them() -> None:
     separate the two men's preferences beyond doubt.
     """
     stalin, tukh = leader("stalin"), leader("tukhachevsky")
-    for name in ("loss_weight", "ideology_cost", "readiness", "p_leadership_crisis"):
+    for name in ("loss_weight", "ideology_cost", "readiness", "readiness_1941", "p_leadership_crisis"):
         a, b = stalin.values[name], tukh.values[name]
         assert a.range is not None and b.range is not None
         assert b.range[0] <= a.value <= b.range[1], name
@@ -296,7 +296,7 @@ def test_the_same_choices_profile_is_tukhachevskys_army_with_stalins_preferences
     assert set(same.values) == set(stalin.values) == set(tukh.values)
     for name in ("ideology_cost", "loss_weight"):
         assert same.values[name] == stalin.values[name]
-    for name in ("readiness", "p_leadership_crisis", "p_nkvd_detects"):
+    for name in ("readiness", "readiness_1941", "p_leadership_crisis", "p_nkvd_detects"):
         assert same.values[name] == tukh.values[name]
     for name in same.values:
         assert not same.own(name), name  # every value written elsewhere, once
