@@ -46,7 +46,7 @@ def test_battle_of_the_sexes_has_three() -> None:
     game = bimatrix([[2, 0], [0, 1]], [[1, 0], [0, 2]])
     count = count_nash(game, {})
     assert (count.unique, count.equilibria, count.outcomes) == (False, 3, 3)
-    assert count.text.startswith("one of 3 extreme Nash equilibria, with 3 different outcomes")
+    assert count.text.startswith("one of 3 extreme Nash equilibria, with 3 different outcomes (enummixed lists them")
 
 
 def test_entry_game_nash_several_but_one_subgame_perfect() -> None:
@@ -161,3 +161,27 @@ def test_count_agrees_with_gambit_on_random_bimatrix_games(seed: int) -> None:
         assert len(theirs) == 1
     else:
         assert count.equilibria == len(theirs)
+
+
+def test_solve_says_how_many(tmp_path) -> None:
+    """`policy solve` ends with the count, in the table and in the JSON."""
+    import json
+
+    from click.testing import CliRunner
+
+    from policy.cli import main
+
+    game = tmp_path / "entry.toml"
+    game.write_text(ENTRY)
+    runner = CliRunner()
+    result = runner.invoke(main, ["solve", str(game), "--method", "lcp"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.rstrip().splitlines()[-1] == (
+        "How many: one of 3 extreme Nash equilibria, with 2 different outcomes "
+        "(enummixed lists them; --method enummixed shows each)."
+    )
+    result = runner.invoke(main, ["solve", str(game), "--format", "json"])
+    data = json.loads(result.stdout)
+    assert data["count"]["unique"] is True and data["count"]["kind"] == "subgame-perfect equilibrium"
+    result = runner.invoke(main, ["solve", str(game), "--no-count", "--format", "json"])
+    assert "count" not in json.loads(result.stdout)

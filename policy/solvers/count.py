@@ -28,11 +28,11 @@ from dataclasses import dataclass
 
 from policy.model import Game, Number
 from policy.solvers.errors import SolverError
-from policy.solvers.result import Equilibrium
+from policy.solvers.result import Equilibrium, SolveResult
 
 #: Budget of the exact enumeration behind a count (bases met per polytope, seconds).
 COUNT_BASES = 20_000
-COUNT_SECONDS = 10.0
+COUNT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def count_nash(
         return Count(
             "extreme Nash equilibria",
             False,
-            "enummixed, on the reduced strategic form",
+            "enummixed lists them; --method enummixed shows each",
             n,
             distinct_outcomes(found.equilibria),
         )
@@ -147,3 +147,48 @@ def count_subgame_perfect(game: Game, values: Mapping[str, Number], exact: bool 
     return Count(
         "pure subgame-perfect equilibria", False, how, n, distinct_outcomes(every.equilibria)
     )
+
+
+def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: float = COUNT_SECONDS) -> Count:
+    """What a solve's reader should know about how many equilibria there are.
+
+    Methods that list every equilibrium of their kind answer from their own
+    result; ``spe`` on a game of perfect information from its ties; methods that
+    return one equilibrium (lcp, lp, logit, ...) by listing the game's
+    equilibria within ``max_seconds``.
+    """
+    game = result.game
+    if result.method == "enummixed":
+        n = len(result.equilibria)
+        if n == 1:
+            return Count("Nash equilibrium", True, "enummixed lists every extreme equilibrium", 1, 1)
+        return Count(
+            "extreme Nash equilibria", False, "all listed by enummixed", n, distinct_outcomes(result.equilibria)
+        )
+    if result.method == "spe":
+        if game.is_perfect_information:
+            return count_subgame_perfect(game, values, result.exact)
+        return Count(
+            "subgame-perfect equilibria",
+            None,
+            "spe solves each proper subgame with one Nash method; other equilibria of a subgame "
+            "are not looked for",
+        )
+    if result.method == "enumpure" and len(result.equilibria) >= 2:
+        return Count(
+            "pure Nash equilibria", False, "all listed by enumpure", len(result.equilibria),
+            distinct_outcomes(result.equilibria),
+        )
+    return count_nash(game, values, result.exact, max_seconds=max_seconds)
+
+
+def count_data(count: Count) -> dict[str, object]:
+    """The count as JSON: unique (true, false or null), kind, how, equilibria, outcomes, text."""
+    return {
+        "unique": count.unique,
+        "kind": count.kind,
+        "equilibria": count.equilibria,
+        "outcomes": count.outcomes,
+        "how": count.how,
+        "text": count.text,
+    }
