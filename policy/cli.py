@@ -262,6 +262,9 @@ def _count(n: int, what: str) -> str:
 @click.option("--max-pivots", type=click.IntRange(min=1),
               help="lcp: stop each Lemke run after this many pivots (default 1000 + 100 x the LCP's size).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--no-count", is_flag=True,
+              help="Do not check whether the equilibrium is the only one (the check lists the game's "
+              "equilibria for up to 5 s).")
 @library_errors
 def solve(
     file: str,
@@ -276,8 +279,14 @@ def solve(
     all_equilibria: bool,
     max_pivots: int | None,
     fmt: str,
+    no_count: bool,
 ) -> None:
     """Solve a game (.toml, or Gambit .efg/.nfg) for its equilibria.
+
+    The last line says whether the equilibrium shown is the only one: methods
+    that list every equilibrium answer themselves; for one found by lcp, lp or
+    logit, enummixed (2 players) or enumpure (more) lists the game's within 5 s,
+    and when that cannot decide it the line says so (--no-count skips it).
 
     Example: policy solve games/diplomacy_1939.toml --leader stalin --set readiness=0.6
     """
@@ -302,14 +311,26 @@ def solve(
         max_seconds=max_seconds,
         max_pivots=max_pivots,
     )
+    count = None
+    if not no_count:
+        from policy.solvers.count import count_for
+
+        count = count_for(result, values)
     if fmt == "json":
         from policy.render.data import dumps, result_data
 
-        click.echo(dumps(result_data(result, profile)))
+        data = result_data(result, profile)
+        if count is not None:
+            from policy.solvers.count import count_data
+
+            data["count"] = count_data(count)
+        click.echo(dumps(data))
     else:
         from policy.render.text import solve_table
 
         click.echo(solve_table(result, profile), nl=False)
+        if count is not None:
+            click.echo(f"How many: {count.text}.")
 
 
 def leader_names(given: tuple[str, ...], default: tuple[str, ...] = ()) -> list[str]:
