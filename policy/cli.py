@@ -68,11 +68,11 @@ def method_options(func: F) -> F:
     func = click.option(
         "--method",
         "-m",
-        type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit"]),
+        type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit", "qpe"]),
         default="auto",
         show_default=True,
         help="auto: spe with perfect information, else lp (2-player constant-sum), lcp (2 players) "
-        "or logit.",
+        "or logit. qpe: a quasi-perfect equilibrium (2 players, exact).",
     )(func)
     return func
 
