@@ -98,10 +98,37 @@ class SequentialCheck:
         return f"{word} (at {self.infoset}: {self.reason})" if self.infoset else f"{word} ({self.reason})"
 
 
+#: The search's work is bounded by this many node visits in all (tries x nodes).
+MAX_NODE_VISITS = 2_000_000
+
+
 def check_equilibrium(result: SolveResult, eq: Equilibrium) -> SequentialCheck:
-    """:func:`sequential_check` of one equilibrium of a solve, with the trembles its solver gave."""
-    numbers = result.game.numbers(result.parameters, exact=result.exact)
-    return sequential_check(result.game, numbers, eq.probabilities, eq.trembles)
+    """:func:`sequential_check` of one equilibrium of a solve, with the trembles its solver gave.
+
+    Computed once per equilibrium and kept (the table, the JSON and the
+    drawing all show it).
+    """
+    cache = eq.__dict__.setdefault("_sequential", {})
+    key = (result.exact, tuple(sorted((k, v) for k, v in result.parameters.items())))
+    got = cache.get(key)
+    if got is None:
+        numbers = result.game.numbers(result.parameters, exact=result.exact)
+        tries = max(1, min(MAX_TRIES, MAX_NODE_VISITS // max(result.game.num_nodes, 1)))
+        got = cache[key] = sequential_check(result.game, numbers, eq.probabilities, eq.trembles, tries)
+    return got
+
+
+def off_path_reason(eq: Equilibrium, check: SequentialCheck) -> str | None:
+    """Why an equilibrium's behaviour at its unreached sets can be read as a choice, or None.
+
+    ``"quasi-perfect"`` when the solver promises it (and the check agrees),
+    ``"sequential"`` when the check shows the profile is a sequential
+    equilibrium; None when nothing justifies it (a filler, or a threat that
+    need not be credible).
+    """
+    if not check.verdict:
+        return None
+    return eq.refinement or "sequential"
 
 
 def sequential_check(
@@ -126,7 +153,7 @@ def sequential_check(
     """
     exact = numbers.exact
     probs = np.array(list(probabilities), dtype=object if exact else np.float64)
-    weight = edge_weights(game, numbers, probs)
+    weight = edge_weights(game, numbers, list(probabilities))
     values = subgame_values(game, numbers, weight)
     slack = _slack(game, numbers)
     possible = _possible(game, numbers)
@@ -176,7 +203,9 @@ def _perfect_information(game: Game, values: Array, slack: Array, possible: npt.
     k = int(np.flatnonzero(over)[0])
     node = int(decision[k])
     s = game.infosets.at(int(game.infoset[node]))
-    return SequentialCheck(False, s.name, f"{s.player.label} gains {_show(gain[k])} by another action")
+    kids = list(game.children_of(node))
+    best = max(range(len(kids)), key=lambda j: values[kids[j], s.player.index])
+    return SequentialCheck(False, s.name, f"{s.player.label} gains {_show(gain[k])} by {s.actions[best]}")
 
 
 def _show(x: Number) -> str:
@@ -252,7 +281,7 @@ class _Search:
             if len(s.members) > 1:
                 beliefs[s.name] = {self.game.node_names[int(m)]: b for m, b in zip(members[alive].tolist(), mu, strict=True)}
             gain = _weighted(self.gains.gain[s.index][alive], mu, self.exact)
-            best = int(np.argmax(gain))
+            best = max(range(len(gain)), key=gain.__getitem__)
             if gain[best] > self.slack[s.player.index]:
                 why = f"{s.player.label} gains {_show(gain[best])} by {s.actions[best]}"
                 return SequentialCheck(None, s.name, why, beliefs, trembles)
