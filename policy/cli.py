@@ -49,7 +49,7 @@ def method_options(func: F) -> F:
     """--method, --exact/--float, --lambda and --subgame-method, shared by solve and compare."""
     func = click.option(
         "--subgame-method",
-        type=click.Choice(["lcp", "lp", "enummixed", "enumpure", "logit"]),
+        type=click.Choice(["lcp", "lp", "enummixed", "enumpure", "logit", "qpe"]),
         help="spe with imperfect information: the Nash method for each proper subgame "
         "(default lcp for 2 players, logit otherwise).",
     )(func)

@@ -180,7 +180,7 @@ def solve_table(
                 cell = f"{choice}  (unreached; {why})" if why else UNREACHED
             _row(t, s.name, _player(s.player.label, s.player.index), cell)
         parts.append(t)
-        parts.append(Text(f"sequential: {check.text}\n"))
+        parts.append(Text(f"sequential: {check.text}"))
         held = dict(shared_beliefs(result, eq))
         for name, members in check.beliefs.items():
             if name in unreached and why:
