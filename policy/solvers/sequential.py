@@ -288,27 +288,32 @@ class _Search:
         return SequentialCheck(True, beliefs=beliefs, trembles=trembles)
 
     def _leading_terms(self, trembles: Trembles) -> tuple[Array, Array]:
-        """Order and coefficient of the first-order probability of reaching each node."""
+        """Order and coefficient of the first-order probability of reaching each node.
+
+        Each edge adds its tremble's order (0 for chance and used actions) and
+        multiplies by its probability or tremble coefficient; one level at a
+        time, on object arrays.
+        """
         game = self.game
         n = game.num_nodes
         one: Number = Fraction(1) if self.exact else 1.0
-        order = np.zeros(n, dtype=object)
-        order[:] = Fraction(0)
-        coef = np.full(n, one, dtype=object)
-        edge = self.numbers.edge_prob
+        add = np.zeros(n, dtype=object)
+        add[:] = Fraction(0)
+        mult = np.array(self.numbers.edge_prob, dtype=object)
+        moved = np.flatnonzero(self.position >= 0)
+        at = self.position[moved]
+        mult[moved] = self.probs[at]
+        for c in moved[self.unused[at]].tolist():
+            a = int(self.position[c])
+            add[c] = trembles.order.get(a, Fraction(1))
+            mult[c] = trembles.coefficient.get(a, one)
+        order = add.copy()
+        coef = mult.copy()
+        coef[0] = one
         for start, stop in game.levels[1:]:
-            for c in range(start, stop):
-                p = int(game.parent[c])
-                a = int(self.position[c])
-                if a < 0:
-                    order[c] = order[p]
-                    coef[c] = coef[p] * edge[c]
-                elif self.unused[a]:
-                    order[c] = order[p] + trembles.order.get(a, Fraction(1))
-                    coef[c] = coef[p] * trembles.coefficient.get(a, one)
-                else:
-                    order[c] = order[p]
-                    coef[c] = coef[p] * self.probs[a]
+            parents = game.parent[start:stop]
+            order[start:stop] = order[parents] + add[start:stop]
+            coef[start:stop] = coef[parents] * mult[start:stop]
         return order, coef
 
     def _belief(self, members: npt.NDArray[np.int64], order: Array, coef: Array) -> list[Number]:
