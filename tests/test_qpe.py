@@ -19,7 +19,14 @@ from policy.gambit import write_efg
 from policy.model import Game
 from policy.solvers import SolverError, solve
 from policy.solvers.sequential import check_equilibrium
-from tests.games import ENTRY_VALUES, entry_deterrence, kuhn_poker, selten_horse, two_stage
+from tests.games import (
+    ENTRY_VALUES,
+    entry_deterrence,
+    kuhn_poker,
+    random_signalling,
+    selten_horse,
+    two_stage,
+)
 from tests.test_sequential import beer_quiche, entry_with_two_ways_in
 
 F = Fraction
@@ -99,6 +106,27 @@ def test_chance_and_a_second_move(tmp_path):
     game = two_stage()
     _, eq = qpe(game)
     assert gambit_max_regret(game, eq.behavior, tmp_path) == 0
+
+
+def test_the_exact_path_agrees_with_the_float_path(monkeypatch):
+    # The float path's basis is checked exactly; without it, integer pivoting
+    # follows the same lexicographic path to the same equilibrium.
+    import policy.solvers.qpe as qpe_module
+
+    fast = solve(kuhn_poker(), {}, method="qpe")
+    assert fast.details["float_path"]
+    monkeypatch.setattr(qpe_module, "_crossover", lambda M, Q, limit: None)
+    slow = solve(kuhn_poker(), {}, method="qpe")
+    assert not slow.details["float_path"]
+    assert slow.equilibria[0].probabilities == fast.equilibria[0].probabilities
+    assert slow.details["pivots"] == fast.details["pivots"]
+
+
+def test_random_signalling_games_are_verified():
+    # Random integer payoffs and rational priors (tests/games.py): whatever qpe
+    # returns must be Nash (regret 0) and pass the sequential check (qpe()).
+    for size, seed in [(3, 0), (4, 1), (5, 2)]:
+        qpe(random_signalling(size, size, size, seed))
 
 
 def test_refusals():

@@ -19,9 +19,10 @@ Lemma 1), which is sequential (van Damme 1984) and normal-form perfect. Steps:
 
    (``q_0 = c``; ``q_k = M[:, plans] u_k``, ``u_k`` marking the sequences of
    length ``k``).
-2. Run Lemke's method (exact, by integer pivoting: every tableau entry is the
-   basis determinant times the reduced one, von Stengel 2002, section 3.6) with
-   ``eps`` kept symbolic: the ratio test compares the columns ``q_0, ..., q_K``
+2. Run Lemke's method with ``eps`` kept symbolic (the path followed in floats
+   and its last basis solved and checked in rationals; if that fails, exactly
+   by integer pivoting, every tableau entry the basis determinant times the
+   reduced one, von Stengel 2002, section 3.6): the ratio test compares the columns ``q_0, ..., q_K``
    in that order (the sign of a polynomial for infinitesimal ``eps`` is the
    sign of its lowest coefficient), then the columns of the basis inverse
    (the usual lexicographic rule against degeneracy). A tie in the ``q``
@@ -53,7 +54,7 @@ from policy.model import Game, Number
 from policy.representations.sequence import PlayerSequences, sequence_form
 from policy.solvers.errors import SolverError
 from policy.solvers.lcp import SequenceLCP, require_two_players
-from policy.solvers.lemke import default_max_pivots, integer_pivot, integer_rows
+from policy.solvers.lemke import _solve_rational, default_max_pivots, integer_pivot, integer_rows
 from policy.solvers.result import SolveResult, Trembles
 from policy.solvers.sequential import sequential_check
 from policy.solvers.verify import VerificationError, verified_equilibrium
@@ -90,7 +91,8 @@ def qpe_solve(
     SolveResult
         Method ``"qpe"``, one equilibrium with ``refinement="quasi-perfect"``
         and its trembles. ``details``: ``pivots``, ``lcp_size``, ``degree``
-        (the highest power of ``eps`` in the perturbation).
+        (the highest power of ``eps`` in the perturbation), ``float_path``
+        (the basis came from the float path, checked exactly).
 
     Raises
     ------
@@ -112,7 +114,7 @@ def qpe_solve(
     degree = max((int(k.max(initial=0)) for k in lengths), default=0)
     Q = _perturbed_rhs(lcp, lengths, degree)
     limit = default_max_pivots(lcp.n) if max_pivots is None else max_pivots
-    z, pivots = _symbolic_lemke(lcp.M, Q, limit)
+    z, pivots, float_path = _symbolic_lemke(lcp.M, Q, limit)
     plans: list[list[Polynomial]] = []
     for offset, size, length in ((0, n1, lengths[0]), (n1, n2, lengths[1])):
         plan = []
@@ -142,7 +144,7 @@ def qpe_solve(
         warnings=(
             "one quasi-perfect equilibrium (Lemke's method from one start); the game may have others",
         ),
-        details={"pivots": pivots, "lcp_size": lcp.n, "degree": degree},
+        details={"pivots": pivots, "lcp_size": lcp.n, "degree": degree, "float_path": float_path},
     )
 
 
@@ -168,12 +170,123 @@ def _perturbed_rhs(lcp: SequenceLCP, lengths: list[npt.NDArray[np.int64]], degre
     return Q
 
 
-def _symbolic_lemke(M: Array, Q: Array, limit: int) -> tuple[list[Polynomial], int]:
+def _symbolic_lemke(M: Array, Q: Array, limit: int) -> tuple[list[Polynomial], int, bool]:
     """Lemke's method on ``w = q(eps) + M z + z0``, ``eps`` symbolic (step 2).
 
-    Returns each ``z_j`` as a polynomial in ``eps`` and the number of pivots.
-    The tableau is ``[I | -L M | -L 1 | L Q]`` in integers (``L`` scales each
-    row), pivoted with :func:`policy.solvers.lemke.integer_pivot`.
+    Returns each ``z_j`` as a polynomial in ``eps``, the number of pivots,
+    and whether the float path's basis was used.
+    First the path is followed in floats and its last basis solved and checked
+    in rationals (:func:`_crossover`), as :func:`policy.solvers.lemke.lemke`
+    does for ``lcp``; if that fails, the exact path by integer pivoting below.
+    """
+    crossed = _crossover(M, Q, limit)
+    if crossed is not None:
+        return crossed[0], crossed[1], True
+    z, pivots = _integer_path(M, Q, limit)
+    return z, pivots, False
+
+
+#: Float path: ratios within this (relative) tie; pivot entries at most this (relative) count as 0.
+FLOAT_TIE = 1e-9
+FLOAT_PIVOT = 1e-11
+
+
+def _crossover(M: Array, Q: Array, limit: int) -> tuple[list[Polynomial], int] | None:
+    """The float path's last complementary basis, solved exactly and checked, or None.
+
+    The check: every basic ``z`` and every ``w`` is, as a polynomial in
+    ``eps``, zero or of positive lowest coefficient, so the basis gives a
+    solution of the perturbed LCP for every small ``eps > 0``, which is all
+    that Miltersen and Sørensen's argument needs (its limit is quasi-perfect,
+    however the basis was found).
+    """
+    try:
+        basis, pivots = _float_path(M, Q, limit)
+    except (SolverError, ArithmeticError, ValueError):
+        return None
+    n, width = Q.shape
+    support = sorted(v - n for v in basis if n <= v < 2 * n)
+    data = np.asarray(M, dtype=object)
+    z: list[Polynomial] = [[Fraction(0)] * width for _ in range(n)]
+    if support:
+        k = len(support)
+        for col in range(width):
+            system = np.empty((k, k + 1), dtype=object)
+            system[:, :k] = data[np.ix_(support, support)]
+            system[:, k] = [-Fraction(Q[i, col]) for i in support]
+            solution = _solve_rational(system)
+            if solution is None:
+                return None
+            for j, v in zip(support, solution, strict=True):
+                z[j][col] = v
+    if not all(_nonnegative(z[j]) for j in support):
+        return None
+    for i in range(n):
+        w = [Fraction(Q[i, col]) + sum((data[i, j] * z[j][col] for j in support if data[i, j]), Fraction(0))
+             for col in range(width)]
+        if not _nonnegative(w):
+            return None
+    return z, pivots
+
+
+def _nonnegative(poly: Polynomial) -> bool:
+    """Whether a polynomial in ``eps`` is >= 0 for every small ``eps > 0``."""
+    return next((c > 0 for c in poly if c != 0), True)
+
+
+def _float_path(M: Array, Q: Array, limit: int) -> tuple[list[int], int]:
+    """The symbolic Lemke path in float64 (ratio ties within :data:`FLOAT_TIE`); the final basis."""
+    n, width = Q.shape
+    T = np.hstack([np.eye(n), -np.asarray(M, dtype=np.float64), -np.ones((n, 1)),
+                   np.asarray(Q, dtype=np.float64)])
+    z0 = 2 * n
+    rhs = list(range(2 * n + 1, 2 * n + 1 + width))
+    order = rhs + list(range(n))
+    basis = list(range(n))
+    first = T.copy()
+    first[:, z0] = 1.0
+    r = _lex_least_float(first, np.arange(n), z0, order, width, -1)
+    entering = z0
+    pivots = 0
+    while True:
+        if pivots >= limit:
+            raise SolverError("pivot limit")
+        T[r] /= T[r, entering]
+        factor = T[:, entering].copy()
+        factor[r] = 0.0
+        T -= np.outer(factor, T[r])
+        pivots += 1
+        leaving = basis[r]
+        basis[r] = entering
+        if leaving == z0:
+            return basis, pivots
+        entering = leaving + n if leaving < n else leaving - n
+        column = T[:, entering]
+        rows = np.flatnonzero(column > FLOAT_PIVOT * max(1.0, float(np.abs(column).max())))
+        if not rows.size:
+            raise SolverError("ray")
+        r = _lex_least_float(T, rows, entering, order, width, basis.index(z0))
+
+
+def _lex_least_float(T: Array, rows: Array, entering: int, order: list[int], width: int, z0_row: int) -> int:
+    """:func:`_lex_least` in floats: ratios within :data:`FLOAT_TIE` of the least tie."""
+    div = T[rows, entering]
+    for k, col in enumerate(order):
+        ratio = T[rows, col] / div
+        least = float(ratio.min())
+        keep = ratio - least <= FLOAT_TIE * max(1.0, abs(least))
+        rows, div = rows[keep], div[keep]
+        if rows.size == 1:
+            return int(rows[0])
+        if k == width - 1 and z0_row in rows.tolist():
+            return z0_row
+    return int(rows[0])
+
+
+def _integer_path(M: Array, Q: Array, limit: int) -> tuple[list[Polynomial], int]:
+    """The exact symbolic path: the tableau ``[I | -L M | -L 1 | L Q]`` in integers (``L`` scales each row).
+
+    Pivoted with :func:`policy.solvers.lemke.integer_pivot`.
     """
     n, width = Q.shape
     block = np.empty((n, n + 1 + width), dtype=object)
