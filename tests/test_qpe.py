@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
 
 from policy.cli import main
 from policy.gambit import write_efg
@@ -22,6 +23,7 @@ from policy.solvers.sequential import check_equilibrium
 from tests.games import (
     ENTRY_VALUES,
     entry_deterrence,
+    imperfect_games,
     kuhn_poker,
     random_signalling,
     selten_horse,
@@ -148,3 +150,12 @@ def test_cli_json_marks_the_justified_off_path_behaviour(tmp_path):
     assert eq["sequential"]["verdict"] == "yes"
     unreached = [s for s, hit in eq["reached"].items() if not hit]
     assert unreached and all(eq["off_path"][s] == "quasi-perfect" for s in unreached)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(imperfect_games(players=(2,), max_nodes=25))
+def test_random_games_quasi_perfect_and_verified(game):
+    # Chance (probabilities 0 included), information sets, perfect recall:
+    # whatever qpe returns is Nash with regret exactly 0 and passes the
+    # sequential check with its own trembles (both asserted by qpe()).
+    qpe(game)

@@ -11,12 +11,23 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from policy.model import Game, build_game
 from policy.solvers import solve
 from policy.solvers.sequential import check_equilibrium, sequential_check
+from policy.solvers.verify import behavior_regret
 from tests.conftest import chance, decision, terminal
-from tests.games import ENTRY_VALUES, centipede, entry_deterrence, kuhn_poker, selten_horse
+from tests.games import (
+    ENTRY_VALUES,
+    behaviors,
+    centipede,
+    entry_deterrence,
+    imperfect_games,
+    kuhn_poker,
+    selten_horse,
+)
 
 F = Fraction
 
@@ -178,3 +189,29 @@ def test_kuhn_poker_lcp_centroid_is_rejected():
     got = check_equilibrium(result, result.equilibria[0])
     assert got.verdict is False and got.infoset == "P1_K_cb"
     assert got.reason.startswith("P1 gains 3/2 by call")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_sequential_profile_is_a_nash_equilibrium(data):
+    # Sequential rationality at every set, with consistent beliefs, implies
+    # Nash (Kreps and Wilson 1982): a "yes" must come with Nash regret 0, and
+    # a "no" proved at a reached set must come with positive Nash regret.
+    game = data.draw(imperfect_games(players=(2, 3), max_nodes=20))
+    probs = data.draw(behaviors(game))
+    numbers = game.numbers({}, exact=True)
+    got = sequential_check(game, numbers, probs)
+    regret, _ = behavior_regret(game, numbers, probs)
+    if got.verdict:
+        assert regret == 0
+    if got.verdict is False and "reached:" in got.reason:
+        assert regret > 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(imperfect_games(players=(2, 3), max_nodes=20))
+def test_perfect_information_spe_is_sequential(game):
+    if not game.is_perfect_information:
+        return
+    result = solve(game, {})
+    assert check_equilibrium(result, result.equilibria[0]).verdict is True
