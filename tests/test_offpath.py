@@ -69,10 +69,9 @@ def test_json_reached_off_path_and_sequential():
 
 
 def test_json_beliefs_off_the_path_when_sequential():
-    # Mas-Colell, Whinston and Green (1995), Example 9.C.1 made so that the
-    # incumbent's set is unreached: the entrant stays out, and the check
-    # must find beliefs making the incumbent's fight optimal, of which there
-    # are none; so the threat stays unjustified.
+    # The entrant with two ways in (tests/test_sequential.py): where the
+    # entrant stays out, the incumbent's threat to fight is unreached and no
+    # belief makes it optimal, so nothing justifies it: off_path says null.
     result = solve(entry_with_two_ways_in(), {}, method="enumpure", all_equilibria=True)
     data = result_data(result)
     by_entry = {e["behavior"]["start"]["out"]: e for e in data["equilibria"]}

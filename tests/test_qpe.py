@@ -70,8 +70,9 @@ def test_kuhn_poker(tmp_path):
 
 
 def test_entry_with_two_ways_in_returns_the_sequential_equilibrium(tmp_path):
-    # Mas-Colell, Whinston and Green (1995), Example 9.C.1: (in1, accommodate)
-    # is the only sequential equilibrium; (out, fight) is Nash only.
+    # After Mas-Colell, Whinston and Green (1995), Example 9.C.1 (see
+    # tests/test_sequential.py): (in1, accommodate) is the only sequential
+    # equilibrium; (out, fight) is Nash only.
     game = entry_with_two_ways_in()
     _, eq = qpe(game)
     assert eq.choice("start") == "in1" and eq.choice("entered") == "accommodate"

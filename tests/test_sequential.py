@@ -69,13 +69,15 @@ def beer_quiche() -> Game:
 
 
 def entry_with_two_ways_in() -> Game:
-    """Mas-Colell, Whinston and Green (1995), Microeconomic Theory, Example 9.C.1 (Figure 9.C.1).
+    """An entrant with two ways in, after Mas-Colell, Whinston and Green (1995), Example 9.C.1.
 
     The entrant stays out (0, 2) or enters in one of two ways; the incumbent
     sees entry but not which way: fight (-1, -1) either way, accommodate
-    (3, 0) after ``in1`` and (2, 1) after ``in2``. (out, fight) is a Nash
-    equilibrium; the only sequential one is (in1, accommodate), fighting
-    being worse at both nodes.
+    (3, 0) after ``in1`` and (2, 1) after ``in2`` (the payoffs as we recall
+    the textbook's figure; the claims tested follow from them directly).
+    (out, fight) is a Nash equilibrium; fighting is worse for the incumbent
+    at both nodes, so no belief justifies it, and the only sequential
+    equilibrium is (in1, accommodate).
     """
     specs = [
         decision("start", "Entrant", out="o", in1="e1", in2="e2"),
@@ -125,7 +127,7 @@ def test_selten_horse_logit_limit_is_sequential():
 
 # -- entry with an information set (2 players) -----------------------------------------
 def test_entry_two_ways_in_the_threat_is_not_sequential():
-    # Mas-Colell, Whinston and Green (1995), Example 9.C.1.
+    # After Mas-Colell, Whinston and Green (1995), Example 9.C.1.
     game = entry_with_two_ways_in()
     threat = check(game, start=[1, 0, 0], entered=[1, 0])
     assert threat.verdict is False and threat.infoset == "entered"
