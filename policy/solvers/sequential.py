@@ -310,10 +310,19 @@ class _Search:
         order = add.copy()
         coef = mult.copy()
         coef[0] = one
+        # Only edges that add an order or scale by other than 1 cost an
+        # arithmetic operation (each a new Fraction in exact mode).
+        adds = np.asarray(add != 0, dtype=bool)
+        scales = np.asarray(mult != 1, dtype=bool)
         for start, stop in game.levels[1:]:
             parents = game.parent[start:stop]
-            order[start:stop] = order[parents] + add[start:stop]
-            coef[start:stop] = coef[parents] * mult[start:stop]
+            a, m = adds[start:stop], scales[start:stop]
+            level_order = order[parents]
+            level_order[a] = level_order[a] + add[start:stop][a]
+            order[start:stop] = level_order
+            level_coef = coef[parents]
+            level_coef[m] = level_coef[m] * mult[start:stop][m]
+            coef[start:stop] = level_coef
         return order, coef
 
     def _belief(self, members: npt.NDArray[np.int64], order: Array, coef: Array) -> list[Number]:
