@@ -316,12 +316,12 @@ class _Search:
         scales = np.asarray(mult != 1, dtype=bool)
         for start, stop in game.levels[1:]:
             parents = game.parent[start:stop]
-            a, m = adds[start:stop], scales[start:stop]
+            grows, scaled = adds[start:stop], scales[start:stop]
             level_order = order[parents]
-            level_order[a] = level_order[a] + add[start:stop][a]
+            level_order[grows] = level_order[grows] + add[start:stop][grows]
             order[start:stop] = level_order
             level_coef = coef[parents]
-            level_coef[m] = level_coef[m] * mult[start:stop][m]
+            level_coef[scaled] = level_coef[scaled] * mult[start:stop][scaled]
             coef[start:stop] = level_coef
         return order, coef
 
