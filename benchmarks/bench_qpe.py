@@ -1,9 +1,11 @@
 """Timings of qpe (quasi-perfect equilibrium, exact) and of the sequential check.
 
-    python benchmarks/bench_qpe.py [--repeat N]
+    PYTHONPATH=. python benchmarks/bench_qpe.py [--repeat N] [--signalling 4,6,8]
 
-On Kuhn poker (Kuhn 1950; value -1/18) and on every bundled game with two
-players and imperfect information, at its defaults: ``qpe`` against our exact
+On Kuhn poker (Kuhn 1950; value -1/18), on every bundled game with two
+players and imperfect information, at its defaults, and on random signalling
+games with ``k`` types, messages and replies (rational priors, integer
+payoffs, as in tests/games.py's ``random_signalling``, seed 1): ``qpe`` against our exact
 ``lcp`` and, on Kuhn poker, pygambit 16.7's ``lcp_solve(rational=True)`` (which
 returns a Nash equilibrium with the centroid off the path). Each call is timed
 with ``time.perf_counter``, best of ``--repeat`` (default 5), the game's cached
@@ -57,6 +59,33 @@ def kuhn_poker() -> Game:
     return build_game("Kuhn poker", ["P1", "P2"], specs)
 
 
+def signalling(k: int, seed: int = 1) -> Game:
+    """A random signalling game: chance picks one of ``k`` types, the sender a message, the receiver a reply."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    size = k * k * k
+    each = [rng.choice(201, size=size, replace=size > 201) - 100 for _ in range(2)]
+    weights = [Fraction(int(rng.integers(1, 100)), int(rng.integers(1, 100))) for _ in range(k)]
+    priors = [w / sum(weights) for w in weights]
+    specs = [NodeSpec("nature", NodeKind.CHANCE, actions=tuple((f"t{t}", f"s{t}") for t in range(k)),
+                      probabilities=tuple(parse(p) for p in priors))]
+    cursor = 0
+    for t in range(k):
+        specs.append(NodeSpec(f"s{t}", NodeKind.DECISION, player="Sender",
+                              actions=tuple((f"m{m}", f"r{t}_{m}") for m in range(k))))
+        for m in range(k):
+            specs.append(NodeSpec(f"r{t}_{m}", NodeKind.DECISION, player="Receiver", infoset=f"heard_m{m}",
+                                  actions=tuple((f"a{a}", f"z{t}_{m}_{a}") for a in range(k))))
+            for a in range(k):
+                pay = (parse(int(each[0][cursor])), parse(int(each[1][cursor])))
+                specs.append(NodeSpec(f"z{t}_{m}_{a}", NodeKind.TERMINAL, outcome=Outcome(f"z{t}_{m}_{a}", pay)))
+                cursor += 1
+    return build_game(f"signalling {k}x{k}x{k}", ["Sender", "Receiver"], specs)
+
+
 def best(fn: Callable[[], Any], repeat: int, game: Game | None = None) -> tuple[float, Any]:
     times, out = [], None
     for _ in range(repeat):
@@ -71,6 +100,7 @@ def best(fn: Callable[[], Any], repeat: int, game: Game | None = None) -> tuple[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--signalling", default="4,6,8", help="sizes of random signalling games")
     args = parser.parse_args()
     games: list[tuple[str, Game, dict[str, Any]]] = [("Kuhn poker", kuhn_poker(), {})]
     for path in sorted((ROOT / "games").glob("*.toml")):
@@ -78,6 +108,8 @@ def main() -> None:
         if len(game.players) == 2 and not game.is_perfect_information:
             values = {k: p.default for k, p in game.parameters.items()}
             games.append((path.name, game, values))
+    for k in (int(x) for x in args.signalling.split(",") if x):
+        games.append((f"signalling {k}x{k}x{k}", signalling(k), {}))
     print(f"{'game':<28}{'nodes':>7}{'qpe s':>10}{'lcp s':>10}{'gambit s':>10}  sequential (qpe / lcp), check s")
     for name, game, values in games:
         t_qpe, q = best(lambda g=game, v=values: solve(g, v, method="qpe"), args.repeat, game)
