@@ -217,3 +217,14 @@ def test_perfect_information_spe_is_sequential(game):
         return
     result = solve(game, {})
     assert check_equilibrium(result, result.equilibria[0]).verdict is True
+
+
+def test_a_search_cut_short_says_not_shown():
+    # With one tremble structure only (all deviations equally likely), player
+    # 3 in Selten's horse believes 1/2-1/2 and R is not optimal; other beliefs
+    # would do, so this is no proof either way.
+    game = selten_horse()
+    got = sequential_check(game, game.numbers({}, exact=True), profile(game, p1=[1, 0], p2=[1, 0], three=[0, 1]),
+                           max_tries=1)
+    assert got.verdict is None and got.infoset == "three"
+    assert got.text.startswith("not shown (at three: 3 gains 1/2 by L under every consistent belief tried")
