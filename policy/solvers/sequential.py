@@ -24,11 +24,12 @@ then reached with probability ``C * eps**K`` to first order (``K`` the sum of
 the orders on its path, ``C`` the product of chance probabilities, taken
 actions and coefficients), and the limit belief at a set puts all its weight
 on the members of least order, in proportion to ``C``. Every such choice is a
-fully mixed sequence converging to the profile, so its beliefs are consistent;
-conversely every consistent assessment arises this way (Kreps and Wilson,
-section 5 and their lemma A1: consistent beliefs come from a labelling of
-actions by orders and weights). At the sets the profile reaches, the beliefs
-are Bayes' rule whatever the trembles.
+fully mixed sequence converging to the profile, so its beliefs are consistent.
+Conversely, only the leading terms of a converging sequence matter to the
+limit beliefs, so trembles of this form can give every consistent belief
+system (by the curve selection lemma a sequence may be taken along a Puiseux
+series in ``eps``); the search below tries some of them only. At the sets the
+profile reaches, the beliefs are Bayes' rule whatever the trembles.
 
 The check therefore goes:
 
