@@ -50,7 +50,7 @@ def method_options(func: F) -> F:
     """--method, --exact/--float, --lambda and --subgame-method, shared by solve and compare."""
     func = click.option(
         "--subgame-method",
-        type=click.Choice(["lcp", "lp", "enummixed", "enumpure", "logit"]),
+        type=click.Choice(["lcp", "lp", "enummixed", "enumpure", "logit", "qpe"]),
         help="spe with imperfect information: the Nash method for each proper subgame "
         "(default lcp for 2 players, logit otherwise).",
     )(func)
@@ -69,11 +69,11 @@ def method_options(func: F) -> F:
     func = click.option(
         "--method",
         "-m",
-        type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit"]),
+        type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit", "qpe"]),
         default="auto",
         show_default=True,
         help="auto: spe with perfect information, else lp (2-player constant-sum), lcp (2 players) "
-        "or logit.",
+        "or logit. qpe: a quasi-perfect equilibrium (2 players, exact).",
     )(func)
     return func
 

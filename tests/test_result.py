@@ -39,7 +39,7 @@ def test_table_builds_the_behavior_once(monkeypatch):
     assert game.num_nodes == 3001
     result = solve(game, {})
     table = solve_table(result, width=100, colour=False)
-    assert table.count("off path") == 1499
+    assert table.count("(unreached; sequential)") == 1499
     data = result_data(result)
     assert len(json.loads(json.dumps(data, default=str))["equilibria"][0]["behavior"]) == 1500
     assert len(calls) == len(result.equilibria) == 1
@@ -49,4 +49,4 @@ def test_table_builds_the_behavior_once(monkeypatch):
 def test_table_of_a_long_chain_finishes():
     # 10^5 nodes: did not finish in 300 s before.
     result = solve(chain(50_000), {})
-    assert solve_table(result, width=100, colour=False).count("off path") == 49_999
+    assert solve_table(result, width=100, colour=False).count("(unreached; sequential)") == 49_999

@@ -13,7 +13,8 @@ from policy.analysis.flip import FlipSearch
 from policy.claims import Claim
 from policy.leaders import Leader
 from policy.model import Number
-from policy.solvers.result import SolveResult, show_number
+from policy.solvers.result import Equilibrium, SolveResult, show_number
+from policy.solvers.sequential import check_equilibrium, off_path_reason
 
 
 def number(x: Number) -> str | float:
@@ -35,7 +36,9 @@ def result_data(result: SolveResult, leader: Leader | None = None) -> dict[str, 
     """The JSON object of one solve, as DESIGN.md specifies it.
 
     Each equilibrium also has ``beliefs``: for the information sets with
-    several nodes that it reaches, node -> probability of being there.
+    several nodes that it reaches, node -> probability of being there;
+    and :func:`off_path_data`: ``reached``, ``off_path``, ``refinement`` and
+    ``sequential``.
     """
     game = result.game
     return {
@@ -56,11 +59,49 @@ def result_data(result: SolveResult, leader: Leader | None = None) -> dict[str, 
                     for s, members in shared_beliefs(result, eq).items()
                 },
                 "max_regret": number(eq.max_regret),
+                **off_path_data(result, eq),
             }
             for eq in result.equilibria
         ],
         "ties": list(result.ties),
         "warnings": list(result.warnings),
+    }
+
+
+def off_path_data(result: SolveResult, eq: Equilibrium) -> dict[str, Any]:
+    """What an equilibrium does off its path, for JSON.
+
+    ``reached``: information set -> whether the equilibrium reaches it with
+    positive probability. ``off_path``: for each set it does not reach, why
+    its ``behavior`` there can be read as a choice (``"quasi-perfect"``,
+    ``"sequential"``), or null when nothing justifies it: then ``behavior``
+    holds what the verified profile has there (a filler when the owner's own
+    moves avoid the set, else a threat that need not be credible), not a
+    choice. ``refinement``: what the solver promises beyond Nash, or null.
+    ``sequential``: the sequential check (:mod:`policy.solvers.sequential`),
+    ``verdict`` ``"yes"``, ``"no"`` or ``"not shown"``, with the ``infoset``
+    and ``reason`` of a failure, and ``beliefs`` (consistent ones, node ->
+    probability) at the unreached sets of several nodes when the verdict is
+    yes.
+    """
+    check = check_equilibrium(result, eq)
+    why = off_path_reason(eq, check)
+    unreached = eq.unreached
+    verdict = {True: "yes", False: "no", None: "not shown"}[check.verdict]
+    return {
+        "reached": {s: s not in unreached for s in result.game.infosets},
+        "off_path": {s: why for s in result.game.infosets if s in unreached},
+        "refinement": eq.refinement or None,
+        "sequential": {
+            "verdict": verdict,
+            "infoset": check.infoset,
+            "reason": check.reason or None,
+            "beliefs": {
+                s: {n: number(p) for n, p in members.items()}
+                for s, members in check.beliefs.items()
+                if s in unreached and check.verdict
+            },
+        },
     }
 
 

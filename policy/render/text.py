@@ -42,6 +42,7 @@ from policy.leaders import Leader
 from policy.model import Number
 from policy.render.tree import player_colour
 from policy.solvers.result import SolveResult, show_number
+from policy.solvers.sequential import check_equilibrium, off_path_reason
 
 #: Exact numbers longer than this are shown as decimals (with ~), in tables only.
 MAX_FRACTION_WIDTH = 9
@@ -138,12 +139,24 @@ def _mix(behavior: dict[str, Number]) -> str:
     return ", ".join(f"{a} {fmt(p)}" for a, p in behavior.items() if p > 0)
 
 
+#: The choice shown at an information set the equilibrium never reaches when
+#: nothing justifies the behaviour there (see :func:`solve_table`).
+UNREACHED = "unreached"
+
+
 def solve_table(
     result: SolveResult, leader: Leader | None = None, width: int | None = None, colour: bool | None = None
 ) -> str:
     """``policy solve`` as tables: behaviour, payoffs, outcome probabilities.
 
-    In colour, players are in their colours and the choices on the path in bold.
+    Each equilibrium's heading has its max regret and the sequential check
+    (:mod:`policy.solvers.sequential`). An information set the equilibrium
+    never reaches shows ``unreached`` instead of a choice, unless the profile
+    is shown to be sequential (or the solver's refinement, such as
+    quasi-perfect, says so and the check agrees): then its behaviour there is
+    shown with the reason, and the consistent beliefs at such sets of several
+    nodes are listed with the others. In colour, players are in their colours
+    and the choices on the path in bold.
     """
     game = result.game
     mode = "exact" if result.exact else "float"
@@ -154,20 +167,28 @@ def solve_table(
     total = len(result.equilibria)
     for k, eq in enumerate(result.equilibria, 1):
         label = f"Equilibrium {k} of {total}" if total > 1 else "Equilibrium"
+        check = check_equilibrium(result, eq)
+        why = off_path_reason(eq, check)
         t = _table(f"{label} (max regret {fmt(eq.max_regret)})", "information set", "player", "choice")
-        reached = {d.infoset for d in path_decisions(result, eq)}
+        unreached = eq.unreached
         for s in game.infosets.values():
-            on = s.name in reached
-            mark = "" if on else "  (off path)"
+            on = s.name not in unreached
             choice = _mix(eq.behavior[s.name])
-            _row(t, s.name + mark, _player(s.player.label, s.player.index),
-                 _player(choice, s.player.index, bold=True) if on else choice)
+            if on:
+                cell: str | Text = _player(choice, s.player.index, bold=True)
+            else:
+                cell = f"{choice}  (unreached; {why})" if why else UNREACHED
+            _row(t, s.name, _player(s.player.label, s.player.index), cell)
         parts.append(t)
-        held = shared_beliefs(result, eq)
+        parts.append(Text(f"sequential: {check.text}"))
+        held = dict(shared_beliefs(result, eq))
+        for name, members in check.beliefs.items():
+            if name in unreached and why:
+                held[name + "  (unreached)"] = dict(members)
         if held:
             b = _table(None, "information set", "player", "node", "belief")
             for name, members in held.items():
-                who = game.infosets[name].player
+                who = game.infosets[name.removesuffix("  (unreached)")].player
                 for k, (node, belief) in enumerate(members.items()):
                     _row(b, name if k == 0 else "", _player(who.label, who.index) if k == 0 else "", node,
                          fmt(belief))

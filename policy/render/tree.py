@@ -34,6 +34,7 @@ import numpy as np
 from policy import tolerances
 from policy.model import Game, NodeKind, Number
 from policy.solvers.result import SolveResult, show_number
+from policy.solvers.sequential import check_equilibrium, off_path_reason
 from policy.solvers.verify import beliefs, edge_weights, reach_probabilities, subgame_values
 
 #: One colour per player, in order (Okabe and Ito's palette, without yellow, which is
@@ -112,6 +113,9 @@ class ViewNode:
     hidden_nodes: int = 0
     hidden_outcomes: int = 0
     expected: tuple[str, ...] = ()
+    unreached: bool = False
+    """A decision node of a set the equilibrium never reaches, whose behaviour
+    nothing justifies: its actions carry no probability and are drawn grey."""
 
 
 @dataclass(frozen=True)
@@ -234,12 +238,18 @@ def tree_view(
     weight = numbers.edge_prob
     reach: Any = None
     held: dict[str, dict[str, Number]] = {}
+    unjustified: frozenset[str] = frozenset()
     if result is not None and result.equilibria:
         eq = result.equilibria[min(equilibrium, len(result.equilibria) - 1)]
         weight = edge_weights(game, numbers, eq.probabilities)
         reach = reach_probabilities(game, weight)
+        check = check_equilibrium(result, eq)
+        if off_path_reason(eq, check) is None:
+            unjustified = eq.unreached
         if not game.is_perfect_information:
             held = beliefs(game, numbers, eq.probabilities)
+            if check.verdict:
+                held = {**{k: dict(v) for k, v in check.beliefs.items()}, **held}
 
     def positive(x: Number) -> bool:
         return bool(x > 0) if exact else float(x) > tolerances.PROFILE
@@ -268,7 +278,8 @@ def tree_view(
             belief = held.get(s.name, {}).get(name) if len(s.members) > 1 else None
             nodes.append(
                 ViewNode(f"n{i}", i, "decision", int(game.depth[i]), who, name, s.player.label,
-                         node_reach, hit, belief=None if belief is None else show(belief))
+                         node_reach, hit, belief=None if belief is None else show(belief),
+                         unreached=s.name in unjustified)
             )
         elif kind is NodeKind.CHANCE:
             nodes.append(ViewNode(f"n{i}", i, "chance", int(game.depth[i]), -1, name, "chance", node_reach, hit))
@@ -289,6 +300,8 @@ def tree_view(
             if chance_edge or eq is not None:
                 prob = show(weight[i])
                 chosen = positive(weight[i])
+            if not chance_edge and game.infosets.at(int(game.infoset[p])).name in unjustified:
+                prob, chosen = None, False
             edges.append(
                 ViewEdge(f"n{p}", f"n{i}", game.action_label[i], prob,
                          reach is not None and positive(reach[i]), chosen, mover)
@@ -348,6 +361,8 @@ def _caption(result: SolveResult | None, equilibrium: int, leader: str | None, e
         mode = "exact" if result.exact else "float"
         which = f"equilibrium {k + 1} of {total}, " if total > 1 else ""
         parts.append(f"method {result.method} ({mode}), {which}max regret {show(result.equilibria[k].max_regret)}")
+        verdict = check_equilibrium(result, result.equilibria[k]).verdict
+        parts.append("sequential: " + {True: "yes", False: "no", None: "not shown"}[verdict])
     return ", ".join(parts)
 
 
@@ -402,6 +417,8 @@ def _node_dot(view: TreeView, node: ViewNode) -> str:
         lines = [f"<b>{_h(node.title)}</b>", note]
         if node.belief is not None:
             lines.append(f'<font point-size="8">belief {_h(node.belief)}</font>')
+        if node.unreached:
+            lines.append('<font point-size="8"><i>unreached</i></font>')
         attrs = _attrs(id=f"node-{node.name}", shape="ellipse", style="filled", color=colour,
                        fillcolor=tint(colour), penwidth=float(width), label="<" + "<br/>".join(lines) + ">")
     elif node.kind == "chance":
@@ -457,6 +474,8 @@ def _legend(view: TreeView) -> str:
     ]
     if view.solved:
         rows.append("bold: the equilibrium path; grey: actions never taken")
+        if any(n.unreached for n in view.nodes):
+            rows.append("unreached: a set the equilibrium never reaches; nothing justifies a choice there")
     if view.infosets:
         rows.append("dashed: nodes of one information set")
     if view.depth is not None:

@@ -12,6 +12,8 @@ enummixed  2 players: all extreme equilibria of the reduced strategic form
 enumpure   any players: all pure equilibria of the reduced strategic form
 logit      any players: logit quantal response path to a Nash equilibrium, or
            the QRE at a given lambda
+qpe        2 players: a quasi-perfect (so sequential) equilibrium, sequence-form
+           LCP with a symbolic perturbation (Miltersen and Sørensen 2010); exact
 auto       spe with perfect information; else lp if 2-player constant-sum,
            lcp if 2 players, logit otherwise
 ========== ====================================================================
@@ -100,6 +102,14 @@ METHODS: dict[str, Method] = {
             "any players: logit QRE path to a Nash equilibrium, or the QRE at --lambda",
             exact_default=False,
             options=frozenset({"lam"}),
+        ),
+        # Refinements (issue 12).
+        Method(
+            "qpe",
+            "policy.solvers.qpe",
+            "qpe_solve",
+            "2 players: a quasi-perfect equilibrium (sequence-form LCP, symbolic perturbation), exact",
+            options=frozenset({"max_pivots"}),
         ),
     )
 }
@@ -223,7 +233,7 @@ def fitting_methods(game: Game, size: Any = None, exclude: str = "") -> list[str
             if game.is_perfect_information:
                 out.append(name)
             continue
-        if name in ("lcp", "lp", "enummixed") and not two:
+        if name in ("lcp", "lp", "enummixed", "qpe") and not two:
             continue
         if name == "lp" and not game.is_constant_sum:
             continue

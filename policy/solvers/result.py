@@ -7,7 +7,24 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
+import numpy as np
+
+from policy import tolerances
 from policy.model import Game, Number
+
+
+@dataclass(frozen=True)
+class Trembles:
+    """A fully mixed perturbation of a profile, by leading terms (see :mod:`policy.solvers.sequential`).
+
+    Each action the profile never takes (flat position) is played with
+    probability ``coefficient[a] * eps**order[a]``, ``order[a] > 0``,
+    ``coefficient[a] > 0``; the actions it takes keep their probability.
+    The limit of Bayes' beliefs along it is a consistent belief system.
+    """
+
+    order: Mapping[int, Fraction]
+    coefficient: Mapping[int, Number]
 
 
 @dataclass(frozen=True)
@@ -20,6 +37,11 @@ class Equilibrium:
     order), ``values`` each player's expected payoff, and ``max_regret`` the
     largest gain any player could get by deviating (for ``spe``: at any node,
     i.e. the subgame-perfection check).
+
+    ``refinement`` names what the solver promises beyond Nash (``"quasi-perfect"``),
+    ``""`` if nothing; ``trembles`` is the solver's certificate for the
+    beliefs off the path, if it gives one (checked by
+    :func:`policy.solvers.sequential.sequential_check`).
     """
 
     game: Game = field(repr=False, compare=False)
@@ -27,6 +49,31 @@ class Equilibrium:
     values: tuple[Number, ...]
     reach: tuple[Number, ...]
     max_regret: Number
+    refinement: str = field(default="", compare=False)
+    trembles: Trembles | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def unreached(self) -> frozenset[str]:
+        """The information sets the equilibrium reaches with probability 0.
+
+        A node is reached exactly when some terminal below it is (the
+        probabilities at every node sum to 1), so this needs only ``reach``;
+        in float mode a reach of at most ``tolerances.PROFILE`` counts as 0.
+        Behaviour at these sets is not chosen on the path: it is a filler
+        (when the owner's own moves avoid the set), a threat that keeps others
+        away, or, when a refinement justifies it, what the owner would do if
+        the set were reached.
+        """
+        game = self.game
+        hit = np.zeros(game.num_nodes, dtype=bool)
+        limit: Number = Fraction(0) if self.reach and isinstance(self.reach[0], Fraction) else tolerances.PROFILE
+        hit[game.terminals] = np.array([r > limit for r in self.reach], dtype=bool)
+        for start, stop in reversed(game.levels[1:]):
+            np.logical_or.at(hit, game.parent[start:stop], hit[start:stop])
+        sets = game.infoset[hit]
+        seen = np.zeros(len(game.infosets), dtype=bool)
+        seen[sets[sets >= 0]] = True
+        return frozenset(game.infosets.at(k).name for k in np.flatnonzero(~seen).tolist())
 
     @cached_property
     def behavior(self) -> dict[str, dict[str, Number]]:

@@ -12,6 +12,7 @@ lcp         LCP dimension ``n1 + n2 + 2 (m1 + m2)``  ``<= 2,500`` / ``<= 6,000``
 enummixed   reduced strategic form profiles        ``<= 10**6`` (then a budget of bases)
 enumpure    reduced strategic form profiles        ``<= 10**6``
 logit       actions ``A``; path pairs ``P``        ``A <= 600``, ``P <= 1e7``
+qpe         as lcp                                 as lcp (exact only)
 =========== ====================================== =========================
 
 ``m1``, ``m2`` count the players' information sets; ``P`` is the number of
@@ -149,12 +150,21 @@ def _logit(size: GameSize, exact: bool) -> str | None:
 
 
 #: Method name -> why a game is too big for it in a mode (None: it fits).
+def _qpe(size: GameSize, exact: bool) -> str | None:
+    """qpe: the perturbed LCP has lcp's dimension, solved exactly whatever the mode asked.
+
+    (The solver itself refuses float mode, with its own message.)
+    """
+    return _lcp(size, True)
+
+
 CHECKS: dict[str, Callable[[GameSize, bool], str | None]] = {
     "lp": _lp,
     "lcp": _lcp,
     "enummixed": _strategic,
     "enumpure": _strategic,
     "logit": _logit,
+    "qpe": _qpe,
 }
 
 

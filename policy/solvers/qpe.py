@@ -1,0 +1,401 @@
+"""A quasi-perfect equilibrium of a two-player game: the sequence-form LCP with a symbolic perturbation.
+
+Miltersen and Sørensen (2010), "Computing a quasi-perfect equilibrium of a
+two-player game", *Economic Theory* 42, 175-192; quasi-perfection is van
+Damme's (1984), "A relation between perfect equilibria in extensive form games
+and proper equilibria in normal form games", *IJGT* 13. Their observation: in
+the sequence form (:mod:`policy.solvers.lcp`, Koller, Megiddo and von Stengel
+1996) require every sequence ``s`` of either player to carry realization weight
+at least ``eps**|s|`` (``|s|`` its number of moves, the empty sequence
+unchanged). The Nash equilibria of this perturbed game, for all small enough
+``eps > 0``, converge to a quasi-perfect equilibrium of the game (their
+Lemma 1), which is sequential (van Damme 1984) and normal-form perfect. Steps:
+
+1. Write ``x = x' + l(eps)``, ``y = y' + l(eps)`` with ``l_s = eps**|s|``. The
+   LCP of :class:`policy.solvers.lcp.SequenceLCP` keeps its matrix ``M`` and
+   its right-hand side becomes a polynomial in ``eps``::
+
+       q(eps) = c + M[:, plans] l(eps) = q_0 + q_1 eps + ... + q_K eps**K
+
+   (``q_0 = c``; ``q_k = M[:, plans] u_k``, ``u_k`` marking the sequences of
+   length ``k``).
+2. Run Lemke's method with ``eps`` kept symbolic (the path followed in floats
+   and its last basis solved and checked in rationals; if that fails, exactly
+   by integer pivoting, every tableau entry the basis determinant times the
+   reduced one, von Stengel 2002, section 3.6): the ratio test compares the columns ``q_0, ..., q_K``
+   in that order (the sign of a polynomial for infinitesimal ``eps`` is the
+   sign of its lowest coefficient), then the columns of the basis inverse
+   (the usual lexicographic rule against degeneracy). A tie in the ``q``
+   columns that includes ``z0``'s row lets ``z0`` leave. At the end, the
+   basic solution ``B^-1 q(eps)`` is a Nash equilibrium of the perturbed game
+   for every small ``eps > 0``, as polynomials in ``eps``.
+3. Read the realization weights ``x(eps), y(eps)`` as polynomials. Their
+   leading terms give the limit behaviour at *every* information set,
+   reached or not: ``prob(a | I) = lim x(I a) / x(parent(I))`` (the ratio of
+   the leading coefficients when the orders agree, else 0), and the trembles
+   (:class:`policy.solvers.result.Trembles`) of the actions it never takes,
+   from which the sequential check draws its consistent beliefs.
+4. Verify: Nash regret exactly 0 (:func:`policy.solvers.verify.verified_equilibrium`)
+   and the sequential check of :mod:`policy.solvers.sequential` passes with
+   those trembles; otherwise the solver reports an internal error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy.model import Game, Number
+from policy.representations.sequence import PlayerSequences, sequence_form
+from policy.solvers.errors import SolverError
+from policy.solvers.lcp import SequenceLCP, require_two_players
+from policy.solvers.lemke import _solve_rational, default_max_pivots, integer_pivot, integer_rows
+from policy.solvers.result import SolveResult, Trembles
+from policy.solvers.sequential import sequential_check
+from policy.solvers.verify import VerificationError, verified_equilibrium
+
+Array = npt.NDArray[Any]
+Polynomial = list[Fraction]
+"""Coefficients of ``eps**0, eps**1, ...``."""
+
+
+def qpe_solve(
+    game: Game,
+    values: Mapping[str, Number],
+    exact: bool = True,
+    all_equilibria: bool = False,
+    max_pivots: int | None = None,
+) -> SolveResult:
+    """One quasi-perfect equilibrium of a two-player game with perfect recall (exact).
+
+    Parameters
+    ----------
+    game
+        A 2-player game with perfect recall (chance allowed).
+    values
+        The value of every parameter the game uses.
+    exact
+        Must be True: the perturbation is symbolic, in rational arithmetic.
+    all_equilibria
+        Not supported (one equilibrium is returned); refused when True.
+    max_pivots
+        Bound on Lemke's pivots (default 1000 + 100 x the LCP's size).
+
+    Returns
+    -------
+    SolveResult
+        Method ``"qpe"``, one equilibrium with ``refinement="quasi-perfect"``
+        and its trembles. ``details``: ``pivots``, ``lcp_size``, ``degree``
+        (the highest power of ``eps`` in the perturbation), ``float_path``
+        (the basis came from the float path, checked exactly).
+
+    Raises
+    ------
+    SolverError
+        For a game without two players, float mode, ``all_equilibria``, the
+        pivot bound, or (an internal error) a result that fails verification.
+    """
+    require_two_players(game, "qpe")
+    if not exact:
+        raise SolverError("qpe works in exact arithmetic only (its perturbation is symbolic); drop --float")
+    if all_equilibria:
+        raise SolverError("qpe returns one quasi-perfect equilibrium; --all does not apply")
+    numbers = game.numbers(values, exact=True)
+    form = sequence_form(game, values, exact=True)
+    lcp = SequenceLCP(form, numbers)
+    n1, n2, _, _ = lcp.sizes
+    structures = form.structure
+    lengths = [_lengths(ps) for ps in structures]
+    degree = max((int(k.max(initial=0)) for k in lengths), default=0)
+    Q = _perturbed_rhs(lcp, lengths, degree)
+    limit = default_max_pivots(lcp.n) if max_pivots is None else max_pivots
+    z, pivots, float_path = _symbolic_lemke(lcp.M, Q, limit)
+    plans: list[list[Polynomial]] = []
+    for offset, size, length in ((0, n1, lengths[0]), (n1, n2, lengths[1])):
+        plan = []
+        for q in range(size):
+            poly = list(z[offset + q])
+            if length[q] > 0:
+                poly[int(length[q])] += 1
+            plan.append(poly)
+        plans.append(plan)
+    probs, trembles = _limit_behavior(game, structures, plans)
+    try:
+        eq = verified_equilibrium(game, numbers, probs, what="qpe produced a profile")
+    except VerificationError as err:
+        raise SolverError(str(err)) from None
+    eq = dataclasses.replace(eq, refinement="quasi-perfect", trembles=trembles)
+    check = sequential_check(game, numbers, probs, trembles, max_tries=1)
+    if not check.verdict:
+        raise SolverError(
+            f"internal error: qpe's profile fails the sequential check ({check.text}); please report this game"
+        )
+    return SolveResult(
+        game=game,
+        method="qpe",
+        exact=True,
+        parameters=dict(values),
+        equilibria=(eq,),
+        warnings=(
+            "one quasi-perfect equilibrium (Lemke's method from one start); the game may have others",
+        ),
+        details={"pivots": pivots, "lcp_size": lcp.n, "degree": degree, "float_path": float_path},
+    )
+
+
+def _lengths(ps: PlayerSequences) -> npt.NDArray[np.int64]:
+    """The number of moves of each of a player's sequences (0 for the empty one)."""
+    out = np.zeros(ps.size, dtype=np.int64)
+    for k, level in enumerate(ps.levels, 1):
+        out[level] = k
+    return out
+
+
+def _perturbed_rhs(lcp: SequenceLCP, lengths: list[npt.NDArray[np.int64]], degree: int) -> Array:
+    """The columns ``q_0, ..., q_K`` of the perturbed right-hand side (step 1)."""
+    n1, n2, _, _ = lcp.sizes
+    Q = np.full((lcp.n, degree + 1), Fraction(0), dtype=object)
+    Q[:, 0] = lcp.c
+    both = np.concatenate([lengths[0], lengths[1]])
+    plans = lcp.M[:, : n1 + n2]
+    for k in range(1, degree + 1):
+        marked = np.flatnonzero(both == k)
+        if marked.size:
+            Q[:, k] = plans[:, marked].sum(axis=1)
+    return Q
+
+
+def _symbolic_lemke(M: Array, Q: Array, limit: int) -> tuple[list[Polynomial], int, bool]:
+    """Lemke's method on ``w = q(eps) + M z + z0``, ``eps`` symbolic (step 2).
+
+    Returns each ``z_j`` as a polynomial in ``eps``, the number of pivots,
+    and whether the float path's basis was used.
+    First the path is followed in floats and its last basis solved and checked
+    in rationals (:func:`_crossover`), as :func:`policy.solvers.lemke.lemke`
+    does for ``lcp``; if that fails, the exact path by integer pivoting below.
+    """
+    crossed = _crossover(M, Q, limit)
+    if crossed is not None:
+        return crossed[0], crossed[1], True
+    z, pivots = _integer_path(M, Q, limit)
+    return z, pivots, False
+
+
+#: Float path: ratios within this (relative) tie; pivot entries at most this (relative) count as 0.
+FLOAT_TIE = 1e-9
+FLOAT_PIVOT = 1e-11
+
+
+def _crossover(M: Array, Q: Array, limit: int) -> tuple[list[Polynomial], int] | None:
+    """The float path's last complementary basis, solved exactly and checked, or None.
+
+    The check: every basic ``z`` and every ``w`` is, as a polynomial in
+    ``eps``, zero or of positive lowest coefficient, so the basis gives a
+    solution of the perturbed LCP for every small ``eps > 0``, which is all
+    that Miltersen and Sørensen's argument needs (its limit is quasi-perfect,
+    however the basis was found).
+    """
+    try:
+        basis, pivots = _float_path(M, Q, limit)
+    except (SolverError, ArithmeticError, ValueError):
+        return None
+    n, width = Q.shape
+    support = sorted(v - n for v in basis if n <= v < 2 * n)
+    data = np.asarray(M, dtype=object)
+    z: list[Polynomial] = [[Fraction(0)] * width for _ in range(n)]
+    if support:
+        k = len(support)
+        for col in range(width):
+            system = np.empty((k, k + 1), dtype=object)
+            system[:, :k] = data[np.ix_(support, support)]
+            system[:, k] = [-Fraction(Q[i, col]) for i in support]
+            solution = _solve_rational(system)
+            if solution is None:
+                return None
+            for j, v in zip(support, solution, strict=True):
+                z[j][col] = v
+    if not all(_nonnegative(z[j]) for j in support):
+        return None
+    for i in range(n):
+        w = [Fraction(Q[i, col]) + sum((data[i, j] * z[j][col] for j in support if data[i, j]), Fraction(0))
+             for col in range(width)]
+        if not _nonnegative(w):
+            return None
+    return z, pivots
+
+
+def _nonnegative(poly: Polynomial) -> bool:
+    """Whether a polynomial in ``eps`` is >= 0 for every small ``eps > 0``."""
+    return next((c > 0 for c in poly if c != 0), True)
+
+
+def _float_path(M: Array, Q: Array, limit: int) -> tuple[list[int], int]:
+    """The symbolic Lemke path in float64 (ratio ties within :data:`FLOAT_TIE`); the final basis."""
+    n, width = Q.shape
+    T = np.hstack([np.eye(n), -np.asarray(M, dtype=np.float64), -np.ones((n, 1)),
+                   np.asarray(Q, dtype=np.float64)])
+    z0 = 2 * n
+    rhs = list(range(2 * n + 1, 2 * n + 1 + width))
+    order = rhs + list(range(n))
+    basis = list(range(n))
+    first = T.copy()
+    first[:, z0] = 1.0
+    r = _lex_least_float(first, np.arange(n), z0, order, width, -1)
+    entering = z0
+    pivots = 0
+    while True:
+        if pivots >= limit:
+            raise SolverError("pivot limit")
+        T[r] /= T[r, entering]
+        factor = T[:, entering].copy()
+        factor[r] = 0.0
+        T -= np.outer(factor, T[r])
+        pivots += 1
+        leaving = basis[r]
+        basis[r] = entering
+        if leaving == z0:
+            return basis, pivots
+        entering = leaving + n if leaving < n else leaving - n
+        column = T[:, entering]
+        rows = np.flatnonzero(column > FLOAT_PIVOT * max(1.0, float(np.abs(column).max())))
+        if not rows.size:
+            raise SolverError("ray")
+        r = _lex_least_float(T, rows, entering, order, width, basis.index(z0))
+
+
+def _lex_least_float(T: Array, rows: Array, entering: int, order: list[int], width: int, z0_row: int) -> int:
+    """:func:`_lex_least` in floats: ratios within :data:`FLOAT_TIE` of the least tie."""
+    div = T[rows, entering]
+    for k, col in enumerate(order):
+        ratio = T[rows, col] / div
+        least = float(ratio.min())
+        keep = ratio - least <= FLOAT_TIE * max(1.0, abs(least))
+        rows, div = rows[keep], div[keep]
+        if rows.size == 1:
+            return int(rows[0])
+        if k == width - 1 and z0_row in rows.tolist():
+            return z0_row
+    return int(rows[0])
+
+
+def _integer_path(M: Array, Q: Array, limit: int) -> tuple[list[Polynomial], int]:
+    """The exact symbolic path: the tableau ``[I | -L M | -L 1 | L Q]`` in integers (``L`` scales each row).
+
+    Pivoted with :func:`policy.solvers.lemke.integer_pivot`.
+    """
+    n, width = Q.shape
+    block = np.empty((n, n + 1 + width), dtype=object)
+    block[:, :n] = M
+    block[:, n] = Fraction(1)
+    block[:, n + 1 :] = Q
+    ints, _ = integer_rows(block, n + 1 + width)
+    T = np.zeros((n, 2 * n + 1 + width), dtype=object)
+    T[:, :n] = np.eye(n, dtype=np.int64).astype(object)
+    T[:, n : 2 * n + 1] = -ints[:, : n + 1]
+    T[:, 2 * n + 1 :] = ints[:, n + 1 :]
+    z0 = 2 * n
+    rhs = list(range(2 * n + 1, 2 * n + 1 + width))
+    basis = list(range(n))
+    det = 1
+    # z0 enters; its column is -L 1 < 0 in every row: the row of least q(eps) / d leaves.
+    r = _lex_least(T, list(range(n)), [-int(T[i, z0]) for i in range(n)], rhs, n, -1)
+    entering = z0
+    pivots = 0
+    while True:
+        if pivots >= limit:
+            raise SolverError(f"qpe: no equilibrium found after {limit} pivots (the limit); raise --max-pivots")
+        T, det = integer_pivot(T, r, entering, det)
+        pivots += 1
+        leaving = basis[r]
+        basis[r] = entering
+        if leaving == z0:
+            break
+        entering = leaving + n if leaving < n else leaving - n
+        rows = [i for i in range(n) if T[i, entering] > 0]
+        if not rows:
+            raise SolverError(
+                f"internal error: qpe's Lemke path ended on a ray after {pivots} pivots; please report this game"
+            )
+        r = _lex_least(T, rows, [int(T[i, entering]) for i in rows], rhs, n, basis.index(z0))
+    z: list[Polynomial] = [[Fraction(0)] * width for _ in range(n)]
+    for i, v in enumerate(basis):
+        if n <= v < 2 * n:
+            z[v - n] = [Fraction(int(T[i, c]), int(det)) for c in rhs]
+    return z, pivots
+
+
+def _lex_least(T: Array, rows: list[int], divisor: list[int], rhs: list[int], n: int, z0_row: int) -> int:
+    """The row with the lexicographically least ``(q_0, ..., q_K, basis inverse row) / divisor``.
+
+    A tie over all the ``q`` columns that includes ``z0_row`` is won by it.
+    """
+    tied = list(zip(rows, divisor, strict=True))
+    for col in rhs:
+        tied = _least(T, col, tied)
+        if len(tied) == 1:
+            return tied[0][0]
+    if any(r == z0_row for r, _ in tied):
+        return z0_row
+    for col in range(n):
+        tied = _least(T, col, tied)
+        if len(tied) == 1:
+            break
+    return tied[0][0]
+
+
+def _least(T: Array, col: int, tied: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The ``(row, divisor)`` pairs with the least ``T[row, col] / divisor`` (cross-multiplied)."""
+    best: list[tuple[int, int]] = []
+    best_num, best_div = 0, 1
+    for r, div in tied:
+        num = int(T[r, col])
+        if not best:
+            best, best_num, best_div = [(r, div)], num, div
+            continue
+        left, right = num * best_div, best_num * div
+        if left < right:
+            best, best_num, best_div = [(r, div)], num, div
+        elif left == right:
+            best.append((r, div))
+    return best
+
+
+def _leading(poly: Polynomial) -> tuple[int, Fraction]:
+    """The order and coefficient of a polynomial's lowest non-zero term."""
+    for k, c in enumerate(poly):
+        if c != 0:
+            return k, c
+    raise SolverError("internal error: qpe gave a sequence realization weight 0; please report this game")
+
+
+def _limit_behavior(
+    game: Game, structures: tuple[PlayerSequences, PlayerSequences], plans: list[list[Polynomial]]
+) -> tuple[list[Number], Trembles]:
+    """The limit behaviour at every set and the trembles of the unused actions (step 3)."""
+    probs: list[Number] = [Fraction(0)] * game.num_actions
+    order: dict[int, Fraction] = {}
+    coefficient: dict[int, Number] = {}
+    for ps, plan in zip(structures, plans, strict=True):
+        leading = [_leading(p) for p in plan]
+        for k, set_index in enumerate(ps.infosets):
+            s = game.infosets.at(set_index)
+            above_order, above_coef = leading[int(ps.parent[k])]
+            for j in range(len(s.actions)):
+                seq_order, seq_coef = leading[int(ps.first[k]) + j]
+                ratio = seq_coef / above_coef
+                if seq_order == above_order:
+                    probs[s.offset + j] = ratio
+                else:
+                    order[s.offset + j] = Fraction(seq_order - above_order)
+                    coefficient[s.offset + j] = ratio
+            total = sum(probs[s.offset : s.offset + len(s.actions)], start=Fraction(0))
+            if total != 1:
+                raise SolverError(
+                    f"internal error: qpe's limit behaviour at {s.name!r} sums to {total}; please report this game"
+                )
+    return probs, Trembles(order, coefficient)

@@ -1,0 +1,503 @@
+"""Is a behaviour profile a sequential equilibrium? A check of any profile, any number of players.
+
+Kreps and Wilson (1982), "Sequential equilibria", *Econometrica* 50, 863-894:
+an assessment (a profile ``s`` and beliefs ``mu`` over the nodes of every
+information set) is a sequential equilibrium when it is
+
+* *consistent*: ``mu`` is the limit of the beliefs that Bayes' rule gives
+  along some sequence of fully mixed profiles converging to ``s``; and
+* *sequentially rational*: at every information set, reached or not, the
+  mover's behaviour there and later is a best reply given ``mu`` and the
+  others' behaviour.
+
+With perfect recall and consistent beliefs it is enough to rule out one-shot
+deviations, one information set at a time (Hendon, Jacobsen and Sloth 1996,
+"The one-shot-deviation principle for sequential rationality", *Games and
+Economic Behavior* 12, 274-282). So the check needs, per information set, the
+mover's value after each action (:func:`policy.solvers.verify.subgame_values`
+of the profile) and beliefs.
+
+Consistent beliefs are built from *trembles by leading terms*: every action
+the profile never takes gets a probability ``c * eps**k`` (order ``k > 0``,
+coefficient ``c > 0``); the actions it takes keep their probability. A node is
+then reached with probability ``C * eps**K`` to first order (``K`` the sum of
+the orders on its path, ``C`` the product of chance probabilities, taken
+actions and coefficients), and the limit belief at a set puts all its weight
+on the members of least order, in proportion to ``C``. Every such choice is a
+fully mixed sequence converging to the profile, so its beliefs are consistent.
+Conversely, only the leading terms of a converging sequence matter to the
+limit beliefs, so trembles of this form can give every consistent belief
+system (by the curve selection lemma a sequence may be taken along a Puiseux
+series in ``eps``); the search below tries some of them only. At the sets the
+profile reaches, the beliefs are Bayes' rule whatever the trembles.
+
+The check therefore goes:
+
+1. Given trembles (a certificate, as :mod:`policy.solvers.qpe` returns),
+   compute the beliefs and test every set: a pass is a proof.
+2. Otherwise search: first every unused action at order 1, weight 1; where a
+   set fails, a member whose own values make the behaviour optimal is made the
+   likeliest (the unused actions on its path drop to order 1, all others stay
+   at a higher order), depth first, with a budget of :data:`MAX_TRIES` tries.
+3. A failure is proved when it happens at a reached set (beliefs are fixed
+   there) or at an unreached set where no belief over its possible members
+   makes the behaviour optimal (a linear feasibility question, decided exactly
+   for two actions, by an LP otherwise). Otherwise the answer is "not shown".
+
+Nodes behind a chance move of probability 0 are never reached by any fully
+mixed profile (chance does not tremble); a set made only of such nodes imposes
+nothing. Exact arithmetic gives exact answers; in float mode an action with
+probability at most ``tolerances.PROFILE`` counts as unused and a gain within
+``tolerances.REGRET`` of the mover's payoff scale counts as none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy import tolerances
+from policy.model import Game, NodeKind, Number, Numbers
+from policy.solvers.result import Equilibrium, SolveResult, Trembles, show_number
+from policy.solvers.verify import edge_weights, one_node_gains, subgame_values
+
+#: How many tremble structures the search tries before it gives up ("not shown").
+MAX_TRIES = 200
+
+Array = npt.NDArray[Any]
+
+
+@dataclass(frozen=True)
+class SequentialCheck:
+    """What :func:`sequential_check` found.
+
+    ``verdict`` is True (a sequential equilibrium, with ``beliefs`` and the
+    ``trembles`` behind them as proof), False (proved not to be one: ``infoset``
+    says where and ``reason`` why) or None (not shown either way: no
+    consistent beliefs tried make the behaviour at ``infoset`` optimal, and
+    none was proved impossible). ``beliefs``: for every information set with
+    two or more possible members, member node -> belief, reached or not.
+    """
+
+    verdict: bool | None
+    infoset: str | None = None
+    reason: str = ""
+    beliefs: Mapping[str, Mapping[str, Number]] = field(default_factory=dict)
+    trembles: Trembles | None = None
+
+    @property
+    def text(self) -> str:
+        """``yes``, ``no (at X: why)`` or ``not shown (at X: why)``."""
+        if self.verdict:
+            return "yes"
+        word = "no" if self.verdict is False else "not shown"
+        return f"{word} (at {self.infoset}: {self.reason})" if self.infoset else f"{word} ({self.reason})"
+
+
+#: The search's work is bounded by this many node visits in all (tries x nodes).
+MAX_NODE_VISITS = 2_000_000
+
+
+def check_equilibrium(result: SolveResult, eq: Equilibrium) -> SequentialCheck:
+    """:func:`sequential_check` of one equilibrium of a solve, with the trembles its solver gave.
+
+    Computed once per equilibrium and kept (the table, the JSON and the
+    drawing all show it).
+    """
+    cache = eq.__dict__.setdefault("_sequential", {})
+    key = (result.exact, tuple(sorted((k, v) for k, v in result.parameters.items())))
+    got = cache.get(key)
+    if got is None:
+        numbers = result.game.numbers(result.parameters, exact=result.exact)
+        tries = max(1, min(MAX_TRIES, MAX_NODE_VISITS // max(result.game.num_nodes, 1)))
+        got = cache[key] = sequential_check(result.game, numbers, eq.probabilities, eq.trembles, tries)
+    return got
+
+
+def off_path_reason(eq: Equilibrium, check: SequentialCheck) -> str | None:
+    """Why an equilibrium's behaviour at its unreached sets can be read as a choice, or None.
+
+    ``"quasi-perfect"`` when the solver promises it (and the check agrees),
+    ``"sequential"`` when the check shows the profile is a sequential
+    equilibrium; None when nothing justifies it (a filler, or a threat that
+    need not be credible).
+    """
+    if not check.verdict:
+        return None
+    return eq.refinement or "sequential"
+
+
+def sequential_check(
+    game: Game,
+    numbers: Numbers,
+    probabilities: Sequence[Number],
+    trembles: Trembles | None = None,
+    max_tries: int = MAX_TRIES,
+) -> SequentialCheck:
+    """Whether a behaviour profile is part of a sequential equilibrium (see the module docstring).
+
+    Parameters
+    ----------
+    game, numbers
+        The game and its numbers (exact or float) at the parameter values.
+    probabilities
+        The flat behaviour vector.
+    trembles
+        A certificate to try first (its beliefs are consistent by construction).
+    max_tries
+        Tremble structures the search may try.
+    """
+    exact = numbers.exact
+    probs = np.array(list(probabilities), dtype=object if exact else np.float64)
+    weight = edge_weights(game, numbers, list(probabilities))
+    values = subgame_values(game, numbers, weight)
+    slack = _slack(game, numbers)
+    possible = _possible(game, numbers)
+    if game.is_perfect_information:
+        return _perfect_information(game, values, slack, possible)
+    unused = probs == 0 if exact else probs <= tolerances.PROFILE
+    gains = _set_gains(game, values, probs)
+    state = _Search(game, numbers, probs, unused, gains, slack, possible)
+    if trembles is not None:
+        found = state.evaluate(trembles)
+        if found.verdict:
+            return found
+    return state.search(max_tries)
+
+
+def _slack(game: Game, numbers: Numbers) -> Array:
+    """Per player, the gain that counts as none: 0 exactly, the regret tolerance in floats."""
+    if numbers.exact:
+        return np.array([Fraction(0)] * len(game.players), dtype=object)
+    return np.asarray(tolerances.tolerance(tolerances.REGRET, tolerances.payoff_scales(numbers.leaf_payoff)))
+
+
+def _possible(game: Game, numbers: Numbers) -> npt.NDArray[np.bool_]:
+    """Nodes no chance move of probability 0 cuts off (every fully mixed profile reaches them)."""
+    ok = np.ones(game.num_nodes, dtype=bool)
+    if game.num_nodes > 1:
+        cut = np.zeros(game.num_nodes, dtype=bool)
+        kids = np.arange(1, game.num_nodes)
+        by_chance = game.kind[game.parent[1:]] == NodeKind.CHANCE
+        edge = numbers.edge_prob[1:]
+        zero = (edge == 0) if numbers.exact else (np.asarray(edge, dtype=np.float64) <= 0)
+        cut[kids[by_chance & np.asarray(zero, dtype=bool)]] = True
+        for start, stop in game.levels[1:]:
+            ok[start:stop] = ok[game.parent[start:stop]] & ~cut[start:stop]
+    return ok
+
+
+def _perfect_information(game: Game, values: Array, slack: Array, possible: npt.NDArray[np.bool_]) -> SequentialCheck:
+    """Every set is one node: sequential rationality is the one-node deviation test everywhere."""
+    decision, gain, _ = one_node_gains(game, values)
+    if not decision.size:
+        return SequentialCheck(True)
+    over = np.array([g > slack[int(game.player[n])] for g, n in zip(gain.tolist(), decision.tolist(), strict=True)])
+    over &= possible[decision]
+    if not over.any():
+        return SequentialCheck(True)
+    k = int(np.flatnonzero(over)[0])
+    node = int(decision[k])
+    s = game.infosets.at(int(game.infoset[node]))
+    kids = list(game.children_of(node))
+    best = max(range(len(kids)), key=lambda j: values[kids[j], s.player.index])
+    return SequentialCheck(False, s.name, f"{s.player.label} gains {_show(gain[k])} by {s.actions[best]}")
+
+
+def _show(x: Number) -> str:
+    return show_number(x) if isinstance(x, Fraction) else f"{float(x):.6g}"
+
+
+@dataclass(frozen=True)
+class _SetGains:
+    """Per information set: its members and, per member and action, the mover's gain over the profile."""
+
+    members: tuple[npt.NDArray[np.int64], ...]
+    gain: tuple[Array, ...]
+
+
+def _set_gains(game: Game, values: Array, probs: Array) -> _SetGains:
+    members = []
+    gains = []
+    for s in game.infosets.values():
+        m = np.asarray(s.members, dtype=np.int64)
+        i = s.player.index
+        first = game.first_child[m]
+        after = np.stack([values[first + k, i] for k in range(len(s.actions))], axis=1)
+        members.append(m)
+        gains.append(after - values[m, i][:, None])
+    return _SetGains(tuple(members), tuple(gains))
+
+
+class _Search:
+    """Beliefs from trembles, the test at every set, and the search over tremble structures."""
+
+    def __init__(
+        self,
+        game: Game,
+        numbers: Numbers,
+        probs: Array,
+        unused: npt.NDArray[np.bool_],
+        gains: _SetGains,
+        slack: Array,
+        possible: npt.NDArray[np.bool_],
+    ) -> None:
+        self.game = game
+        self.numbers = numbers
+        self.exact = numbers.exact
+        self.probs = probs
+        self.unused = np.asarray(unused, dtype=bool)
+        self.gains = gains
+        self.slack = slack
+        self.possible = possible
+        n = game.num_nodes
+        # The flat action position of the edge into each node (-1: root or chance edge).
+        self.position = np.full(n, -1, dtype=np.int64)
+        if n > 1:
+            kids = np.arange(1, n)
+            parents = game.parent[1:]
+            decided = game.kind[parents] == NodeKind.DECISION
+            c, p = kids[decided], parents[decided]
+            self.position[c] = game.infoset_offsets[game.infoset[p]] + (c - game.first_child[p])
+        self.depth = int(game.depth.max(initial=0)) + 1
+        self.tries = 0
+
+    # -- one structure -------------------------------------------------------------
+    def evaluate(self, trembles: Trembles) -> SequentialCheck:
+        """Beliefs from ``trembles`` and the first set where the profile is not optimal."""
+        self.tries += 1
+        order, coef = self._leading_terms(trembles)
+        beliefs: dict[str, dict[str, Number]] = {}
+        for s in self.game.infosets.values():
+            members = self.gains.members[s.index]
+            alive = self.possible[members]
+            if not alive.any():
+                continue
+            mu = self._belief(members[alive], order, coef)
+            if len(s.members) > 1:
+                beliefs[s.name] = {self.game.node_names[int(m)]: b for m, b in zip(members[alive].tolist(), mu, strict=True)}
+            gain = _weighted(self.gains.gain[s.index][alive], mu, self.exact)
+            best = max(range(len(gain)), key=gain.__getitem__)
+            if gain[best] > self.slack[s.player.index]:
+                why = f"{s.player.label} gains {_show(gain[best])} by {s.actions[best]}"
+                return SequentialCheck(None, s.name, why, beliefs, trembles)
+        return SequentialCheck(True, beliefs=beliefs, trembles=trembles)
+
+    def _leading_terms(self, trembles: Trembles) -> tuple[Array, Array]:
+        """Order and coefficient of the first-order probability of reaching each node.
+
+        Each edge adds its tremble's order (0 for chance and used actions) and
+        multiplies by its probability or tremble coefficient; one level at a
+        time, on object arrays.
+        """
+        game = self.game
+        n = game.num_nodes
+        one: Number = Fraction(1) if self.exact else 1.0
+        add = np.zeros(n, dtype=object)
+        add[:] = Fraction(0)
+        mult = np.array(self.numbers.edge_prob, dtype=object)
+        moved = np.flatnonzero(self.position >= 0)
+        at = self.position[moved]
+        mult[moved] = self.probs[at]
+        for c in moved[self.unused[at]].tolist():
+            a = int(self.position[c])
+            add[c] = trembles.order.get(a, Fraction(1))
+            mult[c] = trembles.coefficient.get(a, one)
+        order = add.copy()
+        coef = mult.copy()
+        coef[0] = one
+        # Only edges that add an order or scale by other than 1 cost an
+        # arithmetic operation (each a new Fraction in exact mode).
+        adds = np.asarray(add != 0, dtype=bool)
+        scales = np.asarray(mult != 1, dtype=bool)
+        for start, stop in game.levels[1:]:
+            parents = game.parent[start:stop]
+            grows, scaled = adds[start:stop], scales[start:stop]
+            level_order = order[parents]
+            level_order[grows] = level_order[grows] + add[start:stop][grows]
+            order[start:stop] = level_order
+            level_coef = coef[parents]
+            level_coef[scaled] = level_coef[scaled] * mult[start:stop][scaled]
+            coef[start:stop] = level_coef
+        return order, coef
+
+    def _belief(self, members: npt.NDArray[np.int64], order: Array, coef: Array) -> list[Number]:
+        orders = order[members]
+        least = min(orders.tolist())
+        weights = [c if k == least else c * 0 for k, c in zip(orders.tolist(), coef[members].tolist(), strict=True)]
+        total = sum(weights[1:], start=weights[0])
+        return [w / total for w in weights]
+
+    # -- the search ------------------------------------------------------------------
+    def search(self, budget: int) -> SequentialCheck:
+        """Try tremble structures depth first (see the module docstring); prove failures where possible."""
+        found = self.evaluate(self._structure(frozenset()))
+        if found.verdict:
+            return found
+        proof = self._proof(found)
+        if proof is not None:
+            return proof
+        stack: list[tuple[frozenset[int], dict[int, Number], SequentialCheck]] = [(frozenset(), {}, found)]
+        seen: set[tuple[frozenset[int], tuple[tuple[int, Number], ...]]] = {(frozenset(), ())}
+        last = found
+        while stack and self.tries < budget:
+            preferred, weights, failed = stack.pop()
+            assert failed.infoset is not None
+            s = self.game.infosets[failed.infoset]
+            for more, extra in reversed(self._candidates(s, preferred, weights)):
+                key = (more, tuple(sorted(extra.items())))
+                if key in seen:
+                    continue
+                seen.add(key)
+                got = self.evaluate(self._structure(more, extra))
+                if got.verdict:
+                    return got
+                proof = self._proof(got)
+                if proof is not None:
+                    return proof
+                last = got
+                stack.append((more, extra, got))
+                if self.tries >= budget:
+                    break
+        return SequentialCheck(None, last.infoset, f"{last.reason} under every consistent belief tried "
+                               f"({self.tries} tremble structures)", last.beliefs, last.trembles)
+
+    def _candidates(
+        self, s: Any, preferred: frozenset[int], weights: dict[int, Number]
+    ) -> list[tuple[frozenset[int], dict[int, Number]]]:
+        """Structures that may fix set ``s``: one member made likeliest, or a belief the LP finds, made so.
+
+        For the second, the members the belief uses get the unused actions on
+        their paths at order 1, and one action on each member's path that no
+        other member's path has gets the coefficient that gives the member its
+        share (the LP's belief, rounded to a nearby fraction and then checked
+        exactly like any other).
+        """
+        out = [(preferred | self._unused_on_path(m), weights) for m in self._vertices(s)]
+        members = self.gains.members[s.index]
+        alive = members[self.possible[members]]
+        gain = self.gains.gain[s.index][self.possible[members]]
+        mu = _lp_belief(gain, float(self.slack[s.player.index]))
+        if mu is None:
+            return out
+        support = [(int(m), b) for m, b in zip(alive.tolist(), mu, strict=True) if b > 1e-9]
+        paths = {m: self._unused_on_path(m) for m, _ in support}
+        more = preferred.union(*paths.values())
+        extra = dict(weights)
+        order, coef = self._leading_terms(self._structure(more, extra))
+        for m, b in support:
+            private = paths[m] - frozenset().union(*(p for k, p in paths.items() if k != m))
+            if not private:
+                return out
+            a = max(private)  # the deepest such action
+            share: Number = Fraction(b).limit_denominator(10**6) if self.exact else b
+            base = coef[m] / extra.get(a, Fraction(1) if self.exact else 1.0)
+            extra[a] = share / base
+        out.append((more, extra))
+        return out
+
+    def _structure(self, preferred: frozenset[int], weights: Mapping[int, Number] | None = None) -> Trembles:
+        """Unused actions in ``preferred`` at order 1, the others above any path made of those.
+
+        Coefficients are 1 except those ``weights`` gives.
+        """
+        high = Fraction(1) if not preferred else Fraction(self.depth + 1)
+        one: Number = Fraction(1) if self.exact else 1.0
+        positions = np.flatnonzero(self.unused).tolist()
+        given = weights or {}
+        return Trembles(
+            {a: (Fraction(1) if a in preferred else high) for a in positions},
+            {a: given.get(a, one) for a in positions},
+        )
+
+    def _unused_on_path(self, node: int) -> frozenset[int]:
+        out = []
+        n = node
+        while n > 0:
+            a = int(self.position[n])
+            if a >= 0 and self.unused[a]:
+                out.append(a)
+            n = int(self.game.parent[n])
+        return frozenset(out)
+
+    def _vertices(self, s: Any) -> list[int]:
+        """The possible members of ``s`` at which the profile's behaviour is optimal on its own."""
+        members = self.gains.members[s.index]
+        gain = self.gains.gain[s.index]
+        bound = self.slack[s.player.index]
+        return [
+            int(m) for k, m in enumerate(members.tolist())
+            if self.possible[m] and max(gain[k].tolist()) <= bound
+        ]
+
+    def _proof(self, failed: SequentialCheck) -> SequentialCheck | None:
+        """The failure made definite, if it can be: a reached set, or no belief helps."""
+        assert failed.infoset is not None
+        s = self.game.infosets[failed.infoset]
+        members = self.gains.members[s.index]
+        alive = members[self.possible[members]]
+        reach_zero = [int(m) for m in alive.tolist() if not self._reached(int(m))]
+        if len(reach_zero) < len(alive):
+            return SequentialCheck(False, s.name, failed.reason + " (reached: beliefs there are Bayes')",
+                                   failed.beliefs, failed.trembles)
+        if self._vertices(s):
+            return None
+        gain = self.gains.gain[s.index][self.possible[members]]
+        if _lp_belief(gain, float(self.slack[s.player.index]), undecided=True) is not None:
+            return None
+        return SequentialCheck(False, s.name, failed.reason + " whatever the beliefs (unreached)",
+                               failed.beliefs, failed.trembles)
+
+    def _reached(self, node: int) -> bool:
+        n = node
+        while n > 0:
+            a = int(self.position[n])
+            if a >= 0 and self.unused[a]:
+                return False
+            n = int(self.game.parent[n])
+        return True
+
+
+def _weighted(gain: Array, mu: Sequence[Number], exact: bool) -> list[Number]:
+    """``sum over members of mu * gain``, per action."""
+    rows = gain.tolist()
+    out = []
+    for k in range(gain.shape[1]):
+        total: Number = Fraction(0) if exact else 0.0
+        for b, row in zip(mu, rows, strict=True):
+            if b:
+                total += b * row[k]
+        out.append(total)
+    return out
+
+
+def _lp_belief(gain: Array, slack: float, undecided: bool = False) -> list[float] | None:
+    """A belief ``mu`` (distribution over the rows) with ``mu . gain[:, b] <= slack`` for every ``b``, or None.
+
+    A small LP solved by HiGHS in floats: it proposes, the exact test of the
+    beliefs it leads to decides. When HiGHS fails, ``undecided`` says what to
+    return (a uniform belief rather than a claim that none exists).
+    """
+    from scipy.optimize import linprog
+
+    g = np.asarray(gain, dtype=np.float64)
+    rows = g.shape[0]
+    # Minimise t subject to g^T mu - t <= 0, sum mu = 1, mu >= 0: some belief works iff t <= slack.
+    c = np.zeros(rows + 1)
+    c[-1] = 1.0
+    a_ub = np.hstack([g.T, -np.ones((g.shape[1], 1))])
+    a_eq = np.hstack([np.ones((1, rows)), np.zeros((1, 1))])
+    bounds = [(0, None)] * rows + [(None, None)]
+    res = linprog(c, A_ub=a_ub, b_ub=np.zeros(g.shape[1]), A_eq=a_eq, b_eq=[1.0], bounds=bounds, method="highs")
+    if not res.success:
+        return [1.0 / rows] * rows if undecided else None
+    scale = max(1.0, float(np.abs(g).max(initial=0.0)))
+    if res.fun > slack + 1e-9 * scale:
+        return None
+    mu = np.maximum(res.x[:rows], 0.0)
+    return (mu / mu.sum()).tolist()

@@ -1,0 +1,162 @@
+"""qpe: a quasi-perfect equilibrium by the sequence-form LCP with a symbolic perturbation.
+
+Miltersen and Sørensen (2010), "Computing a quasi-perfect equilibrium of a
+two-player game", Economic Theory 42. Quasi-perfect equilibria (van Damme 1984)
+are sequential, so every answer must pass the sequential check, and Nash,
+which pygambit confirms on the same game written as a Gambit file.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+
+from policy.cli import main
+from policy.gambit import write_efg
+from policy.model import Game
+from policy.solvers import SolverError, solve
+from policy.solvers.sequential import check_equilibrium
+from tests.games import (
+    ENTRY_VALUES,
+    entry_deterrence,
+    imperfect_games,
+    kuhn_poker,
+    random_signalling,
+    selten_horse,
+    two_stage,
+)
+from tests.test_sequential import beer_quiche, entry_with_two_ways_in
+
+F = Fraction
+
+
+def gambit_max_regret(game: Game, behavior, tmp_path, values=None) -> Fraction:
+    """pygambit's max regret of our profile, the game converted by policy.gambit.write_efg."""
+    pygambit = pytest.importorskip("pygambit")
+    path = tmp_path / "game.efg"
+    path.write_text(write_efg(game, values), encoding="utf-8")
+    g = pygambit.read_efg(str(path))
+    profile = g.mixed_behavior_profile(rational=True)
+    for player in g.players:
+        for s in player.infosets:
+            for action in s.actions:
+                profile[action] = F(behavior[s.label][action.label])
+    return F(profile.max_regret())
+
+
+def qpe(game: Game, values=None):
+    result = solve(game, values or {}, method="qpe")
+    assert result.method == "qpe" and result.exact
+    (eq,) = result.equilibria
+    assert eq.max_regret == 0
+    assert eq.refinement == "quasi-perfect"
+    assert check_equilibrium(result, eq).verdict is True
+    return result, eq
+
+
+def test_kuhn_poker(tmp_path):
+    result, eq = qpe(kuhn_poker())
+    # Kuhn (1950): the value of the game to P1 is -1/18.
+    assert eq.payoffs == {"P1": F(-1, 18), "P2": F(1, 18)}
+    # Off the path P1 holding the king calls a bet after checking: with the
+    # best card calling wins 2 where folding loses 1 (lcp's centroid folds half the time).
+    assert "P1_K_cb" in eq.unreached
+    assert eq.behavior["P1_K_cb"] == {"fold": 0, "call": 1}
+    assert gambit_max_regret(kuhn_poker(), eq.behavior, tmp_path) == 0
+
+
+def test_entry_with_two_ways_in_returns_the_sequential_equilibrium(tmp_path):
+    # After Mas-Colell, Whinston and Green (1995), Example 9.C.1 (see
+    # tests/test_sequential.py): (in1, accommodate) is the only sequential
+    # equilibrium; (out, fight) is Nash only.
+    game = entry_with_two_ways_in()
+    _, eq = qpe(game)
+    assert eq.choice("start") == "in1" and eq.choice("entered") == "accommodate"
+    assert eq.payoffs == {"Entrant": 3, "Incumbent": 0}
+    assert gambit_max_regret(game, eq.behavior, tmp_path) == 0
+
+
+def test_chain_store_stage():
+    # Selten (1978): the subgame-perfect (enter, accommodate).
+    _, eq = qpe(entry_deterrence(), ENTRY_VALUES)
+    assert eq.choice("entry") == "enter" and eq.choice("response") == "accommodate"
+
+
+def test_beer_quiche_is_a_sequential_pooling_equilibrium(tmp_path):
+    # Cho and Kreps (1987): with a surly sender 9 times in 10 every equilibrium
+    # pools; the breakfast not eaten is met with a duel at least half the time
+    # (else the type that prefers it would switch: 1 + 2 (1 - d) <= 2).
+    game = beer_quiche()
+    result, eq = qpe(game)
+    food = eq.choice("s")
+    assert food in ("beer", "quiche") and eq.choice("w") == food
+    other = "quiche" if food == "beer" else "beer"
+    assert f"after_{other}" in eq.unreached
+    assert eq.behavior[f"after_{other}"]["duel"] >= F(1, 2) and eq.choice(f"after_{food}") == "leave"
+    # The sender's payoff is 2 plus the prior of the type that likes the breakfast.
+    assert eq.payoffs["Sender"] == (F(29, 10) if food == "beer" else F(21, 10))
+    beliefs = check_equilibrium(result, eq).beliefs[f"after_{other}"]
+    assert beliefs[f"w{other[0]}"] >= F(1, 2)
+    assert gambit_max_regret(game, eq.behavior, tmp_path) == 0
+
+
+def test_chance_and_a_second_move(tmp_path):
+    # A hand example with chance and a player moving twice; cross-checked only.
+    game = two_stage()
+    _, eq = qpe(game)
+    assert gambit_max_regret(game, eq.behavior, tmp_path) == 0
+
+
+def test_the_exact_path_agrees_with_the_float_path(monkeypatch):
+    # The float path's basis is checked exactly; without it, integer pivoting
+    # follows the same lexicographic path to the same equilibrium.
+    import policy.solvers.qpe as qpe_module
+
+    fast = solve(kuhn_poker(), {}, method="qpe")
+    assert fast.details["float_path"]
+    monkeypatch.setattr(qpe_module, "_crossover", lambda M, Q, limit: None)
+    slow = solve(kuhn_poker(), {}, method="qpe")
+    assert not slow.details["float_path"]
+    assert slow.equilibria[0].probabilities == fast.equilibria[0].probabilities
+    assert slow.details["pivots"] == fast.details["pivots"]
+
+
+def test_random_signalling_games_are_verified():
+    # Random integer payoffs and rational priors (tests/games.py): whatever qpe
+    # returns must be Nash (regret 0) and pass the sequential check (qpe()).
+    for size, seed in [(3, 0), (4, 1), (5, 2)]:
+        qpe(random_signalling(size, size, size, seed))
+
+
+def test_refusals():
+    with pytest.raises(SolverError, match="2-player"):
+        solve(selten_horse(), {}, method="qpe")
+    with pytest.raises(SolverError, match="exact arithmetic only"):
+        solve(kuhn_poker(), {}, method="qpe", exact=False)
+    with pytest.raises(SolverError, match="--all"):
+        solve(kuhn_poker(), {}, method="qpe", all_equilibria=True)
+
+
+def test_cli_json_marks_the_justified_off_path_behaviour(tmp_path):
+    path = tmp_path / "kuhn.efg"
+    path.write_text(write_efg(kuhn_poker()), encoding="utf-8")
+    out = CliRunner().invoke(main, ["solve", str(path), "--method", "qpe", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    (eq,) = json.loads(out.output)["equilibria"]
+    assert eq["refinement"] == "quasi-perfect"
+    assert eq["sequential"]["verdict"] == "yes"
+    unreached = [s for s, hit in eq["reached"].items() if not hit]
+    assert unreached and all(eq["off_path"][s] == "quasi-perfect" for s in unreached)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(imperfect_games(players=(2,), max_nodes=25))
+def test_random_games_quasi_perfect_and_verified(game):
+    # Chance (probabilities 0 included), information sets, perfect recall:
+    # whatever qpe returns is Nash with regret exactly 0 and passes the
+    # sequential check with its own trembles (both asserted by qpe()).
+    qpe(game)
