@@ -336,7 +336,7 @@ def solve_block(
     ``reach``, if given, is a (terminals, samples) array that receives the
     outcome probabilities; the block's ``reach`` is then its transpose.
     """
-    if method in ("auto", "spe") and game.is_perfect_information:
+    if batchable(game, method):
         return _batch_block(game, samples, start, reach)
     block = _nash_block(game, samples, start, method)
     if reach is None:
@@ -345,12 +345,42 @@ def solve_block(
     return dataclasses.replace(block, reach=reach.T)
 
 
-def _batch_block(game: Game, samples: Mapping[str, Array], start: int, reach: Array | None = None) -> Block:
+def batchable(game: Game, method: str) -> bool:
+    """Whether the batch solver solves ``game`` for ``method``: spe (or auto with perfect information),
+    and a game it accepts (:func:`batch_refusal` says why not)."""
+    if not (method == "spe" or (method == "auto" and game.is_perfect_information)):
+        return False
+    return _compiled(game) is not None
+
+
+def batch_refusal(game: Game) -> str | None:
+    """Why the batch solver refuses ``game`` (solved one by one instead), or None."""
+    _compiled(game)
+    refused = game._cache.get("batch_refused")
+    return refused if isinstance(refused, str) else None
+
+
+def _compiled(game: Game) -> Any:
     from policy.analysis.batch import BatchGame
+    from policy.solvers.errors import SolverError
 
     compiled = game._cache.get("batch")
-    if not isinstance(compiled, BatchGame):
+    if isinstance(compiled, BatchGame):
+        return compiled
+    if "batch_refused" in game._cache:
+        return None
+    try:
         compiled = game._cache["batch"] = BatchGame(game)
+    except SolverError as err:
+        game._cache["batch_refused"] = str(err)
+        return None
+    return compiled
+
+
+def _batch_block(game: Game, samples: Mapping[str, Array], start: int, reach: Array | None = None) -> Block:
+    from policy.analysis.batch import path_words
+
+    compiled = _compiled(game)
     result = compiled.solve(samples, outcome=reach)
     decision = result.decision_nodes
     behavior = result.action_counts().astype(np.float64)
@@ -362,7 +392,7 @@ def _batch_block(game: Game, samples: Mapping[str, Array], start: int, reach: Ar
         payoffs=result.payoffs,
         tie=result.any_tie_on_path(),
         path_index=inverse,
-        path_words=tuple(_path_words(game, decision, row) for row in unique),
+        path_words=tuple(path_words(game, decision, row) for row in unique),
     )
 
 
@@ -410,15 +440,6 @@ def _distinct_rows(columns: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     return unique[order], rank[ids]
-
-
-def _path_words(game: Game, decision: npt.NDArray[np.int64], row: npt.NDArray[np.int16]) -> str:
-    parts = []
-    for node, k in zip(decision.tolist(), row.tolist(), strict=True):
-        if k >= 0:
-            s = game.infosets.at(int(game.infoset[node]))
-            parts.append(f"{s.name}={s.actions[k]}")
-    return ", ".join(parts)
 
 
 def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: str) -> Block:
@@ -500,7 +521,7 @@ def run_sweep(
     if len(lengths) != 1:
         raise SweepError("every parameter needs the same number of samples")
     n = lengths.pop()
-    batched = method in ("auto", "spe") and game.is_perfect_information
+    batched = batchable(game, method)
     size = block_size or (BLOCK if batched else NASH_BLOCK)
     spans = list(blocks(n, size))
     done: list[Block] = []
