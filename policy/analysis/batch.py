@@ -151,9 +151,11 @@ class BatchResult:
     def path_columns(self) -> npt.NDArray[np.int16]:
         """(decision nodes, N): :meth:`path_choices` transposed, C-contiguous (one row per node).
 
-        At a node of a subgame of imperfect information the entry is
-        :data:`MIXED` plus the bit mask of the actions played with positive
-        probability (:func:`path_words` writes it as their names, ``a/b``).
+        At a node of a subgame of imperfect information the entry is the
+        action taken with probability 1 if there is one, else :data:`MIXED`
+        plus the bit mask of the actions played with positive probability
+        (:func:`path_words` writes it as their names, ``a/b``), as
+        :func:`policy.analysis.compare.path_text` does.
         """
         on_path = self.decision_reach.T > 0
         out = np.where(on_path, self.class_choice.T[self.decision_class], np.int16(-1)).astype(np.int16)
@@ -162,11 +164,15 @@ class BatchResult:
             if len(nodes):
                 widths = self.game.num_children[self.decision_nodes[nodes]]
                 code = np.zeros((len(nodes), self.size), dtype=np.int16)
-                for a in range(int(widths.max())):
+                sure = np.full((len(nodes), self.size), -1, dtype=np.int16)
+                for a in reversed(range(int(widths.max()))):
                     has = np.flatnonzero(a < widths)
-                    played = self.behavior[:, self.mixed_row[nodes[has]] + a].T > 0
-                    code[has] |= (played.astype(np.int16) << a).astype(np.int16)
-                out[nodes] = np.where(on_path[nodes], MIXED + code, np.int16(-1))
+                    p = self.behavior[:, self.mixed_row[nodes[has]] + a].T
+                    code[has] |= ((p > 0).astype(np.int16) << a).astype(np.int16)
+                    sure[has] = np.where(p == 1, np.int16(a), sure[has])
+                # An action taken with probability 1 names the choice (as path_text does).
+                code = np.where(sure >= 0, sure, MIXED + code).astype(np.int16)
+                out[nodes] = np.where(on_path[nodes], code, np.int16(-1))
         return out
 
     def any_tie_on_path(self) -> npt.NDArray[np.bool_]:
@@ -303,6 +309,7 @@ class BatchGame:
         nash = self._nash
         behavior = np.zeros((nash.num_rows if nash is not None else 0, n))
         resolved: dict[int, int] = {}
+        early = self._solve_parts(arrays, n, behavior, resolved) if nash is not None and nash.cut_free else None
         # Every node's reach, for one block at a time: terminals first, decision nodes
         # next (rows of _Plan.row), so that the answers are two slices of it.
         reach = np.empty((game.num_nodes, chunk))
@@ -311,7 +318,8 @@ class BatchGame:
             block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
             part = out.part(start, stop)
             self._solve_block(block, stop - start, start, part, reach[:, : stop - start],
-                              behavior[:, start:stop], resolved)
+                              behavior[:, start:stop], resolved,
+                              None if early is None else early[:, start:stop])
             part.outcome[:] = reach[:terminals, : stop - start]
             part.decision_reach[:] = reach[terminals : terminals + decisions, : stop - start]
         return BatchResult(
@@ -327,6 +335,55 @@ class BatchGame:
             behavior=None if nash is None else behavior.T,
             resolved=_reason_words(resolved),
         )
+
+    def _solve_parts(
+        self,
+        arrays: Mapping[str, npt.NDArray[np.float64]],
+        n: int,
+        behavior: npt.NDArray[np.float64],
+        resolved: dict[int, int],
+    ) -> npt.NDArray[np.float64]:
+        """Every subgame of imperfect information at every sample, ahead of the induction.
+
+        When no part has a subgame cut off below it, its numbers are the
+        expressions' alone, so the parts are solved first, in blocks of
+        :data:`NASH_CHUNK` samples (large blocks make the lockstep Lemke
+        runs cheap; the induction's blocks are kept small by the tree's
+        size). Returns (parts, N, 2 * players): values, then magnitudes.
+        Numbers that are out of range are left to the induction's checks,
+        which name them; the samples are solved anyway.
+        """
+        nash, players = self._nash, len(self.game.players)
+        out = np.zeros((len(nash.parts), n, 2 * players))
+        for start in range(0, n, NASH_CHUNK):
+            stop = min(n, start + NASH_CHUNK)
+            block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
+            try:
+                vals = np.broadcast_to(self._function(block), (len(self._table.exprs), stop - start))
+            except Exception as err:  # a missing value or a bad shape
+                raise self.game.error(str(err), "parameters") from None
+            shared: list[Any] = []
+            with np.errstate(all="ignore"):
+                if not np.isfinite(vals).all():
+                    return self._checked_first(arrays, n)
+                for j, part in enumerate(nash.parts):
+                    value, size = nash.solve(part.cls, vals, None, players, behavior[:, start:stop], resolved, shared)
+                    out[j, start:stop, :players] = value
+                    out[j, start:stop, players:] = size
+        return out
+
+    def _checked_first(self, arrays: Mapping[str, npt.NDArray[np.float64]], n: int) -> NoReturn:
+        """Raise the located error of the first block whose numbers are not all finite."""
+        chunk = max(1, min(n, BLOCK_VALUES // max(1, self.game.num_nodes)))
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
+            with np.errstate(all="ignore"):
+                vals, _, own = self._numbers(block, stop - start, start)
+                extreme = self._extremes(own, stop - start)
+                if not np.isfinite(extreme).all():
+                    self._payoff_error(vals, np.asarray(~np.isfinite(extreme).all(axis=1)), start)
+        raise self.game.error("a number of the game is not finite at some sample", "parameters")
 
     # -- one block -------------------------------------------------------------------
     def _numbers(
@@ -413,6 +470,7 @@ class BatchGame:
         reach: npt.NDArray[np.float64],
         behavior: npt.NDArray[np.float64],
         resolved: dict[int, int],
+        early: npt.NDArray[np.float64] | None = None,
     ) -> None:
         game, plan = self.game, self._plan
         with np.errstate(all="ignore"):  # non-finite numbers become errors in _numbers
@@ -449,7 +507,11 @@ class BatchGame:
                 # induction above made of them (it cannot see their information sets).
                 shared: list[Any] = []
                 for c in g.nash_classes.tolist():
-                    self._nash.solve(c, vals, values, players, behavior, resolved, shared)
+                    if early is not None:
+                        values[c] = early[self._nash.part_of_class[c]]
+                    else:
+                        value, size = self._nash.solve(c, vals, values, players, behavior, resolved, shared)
+                        values[c, :, :players], values[c, :, players:] = value, size
             if len(g.outcome_classes):
                 values[g.outcome_classes, :, :players] += own[g.outcome_rows]
                 values[g.outcome_classes, :, players:] += np.abs(own[g.outcome_rows])

@@ -85,12 +85,16 @@ class LockstepResult:
         (S,): :data:`SOLVED`, or why the sample was left (see :data:`REASONS`).
     pivots
         (S,): pivots taken.
+    basis
+        (n, S): the basic variable of each row at the end (``i`` for ``w_i``,
+        ``n + i`` for ``z_i``), for the solved samples.
     """
 
     z: Array
     solved: npt.NDArray[np.bool_]
     reason: npt.NDArray[np.int8]
     pivots: npt.NDArray[np.int64]
+    basis: npt.NDArray[np.int64]
 
 
 def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int | None = None) -> LockstepResult:
@@ -124,12 +128,44 @@ def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int |
     reason = np.zeros(S, dtype=np.int8)
     pivots = np.zeros(S, dtype=np.int64)
     solved = np.zeros(S, dtype=bool)
+    basis = np.repeat(np.arange(n, dtype=np.int64)[:, None], S, axis=1)
     trivial = (q2 >= 0).all(axis=0)
     solved[trivial] = True
     todo = np.flatnonzero(~trivial)
     if todo.size:
-        _run(M[:, :, todo], np.ascontiguousarray(q2[:, todo]), dv, limit, todo, z, solved, reason, pivots)
-    return LockstepResult(z=z, solved=solved, reason=reason, pivots=pivots)
+        _run(M[:, :, todo], np.ascontiguousarray(q2[:, todo]), dv, limit, todo, z, solved, reason, pivots, basis)
+    return LockstepResult(z=z, solved=solved, reason=reason, pivots=pivots, basis=basis)
+
+
+def basis_solution(M: Array, q: Array, basis: npt.NDArray[np.int64], d: Array | None = None) -> tuple[Array, npt.NDArray[np.bool_]]:
+    """The solutions ``z`` (n, S) of given final bases (n, S), solved from the data as the float method's last step.
+
+    For problems close to others already solved (the same stage whose numbers
+    differ by rounding): their path's end, taken as this problem's. Returns
+    ``z`` and whether each basis gave a solution (not singular, ``z >= 0`` up
+    to the float method's clipping); the caller verifies the equilibrium.
+    """
+    M = np.asarray(M, dtype=np.float64)
+    n, S = M.shape[0], M.shape[2]
+    q2 = np.ascontiguousarray(np.broadcast_to(np.asarray(q, dtype=np.float64).reshape(n, -1), (n, S)))
+    dv = np.ones(n) if d is None else np.asarray(d, dtype=np.float64).ravel()
+    st = _State(M, q2, dv, np.arange(S))
+    z = np.zeros((n, S))
+    ok = np.ones(S, dtype=bool)
+    _, group = np.unique(basis.T, axis=0, return_inverse=True)
+    for g in range(int(group.max()) + 1 if S else 0):
+        members = np.flatnonzero(np.ravel(group) == g)
+        with np.errstate(all="ignore"):
+            values = _refined(st, basis[:, members[0]], members)
+        if values is None:
+            ok[members] = False
+            continue
+        bad = ~np.isfinite(values).all(axis=0)
+        ok[members[bad]] = False
+        b = basis[:, members[0]]
+        rows = np.flatnonzero((b >= n) & (b < 2 * n))
+        z[np.ix_(b[rows] - n, members)] = np.maximum(values[rows], 0.0)
+    return z, ok
 
 
 class _State:
@@ -203,6 +239,7 @@ def _run(
     solved: npt.NDArray[np.bool_],
     reason: npt.NDArray[np.int8],
     pivots_out: npt.NDArray[np.int64],
+    basis_out: npt.NDArray[np.int64],
 ) -> None:
     st = _State(M, q, d, ids)
     n = st.n
@@ -228,6 +265,7 @@ def _run(
         leaving_done = finished
         if leaving_done.any():
             _finish(st, leaving_done, z_out, solved, pivots_out)
+            basis_out[:, st.ids[leaving_done]] = st.basis[:, leaving_done]
         if (fail > 0).any():
             reason[st.ids[fail > 0]] = fail[fail > 0]
             pivots_out[st.ids[fail > 0]] = st.pivots[fail > 0]
@@ -365,26 +403,19 @@ def _finish(
     cols = np.flatnonzero(done)
     basis = st.basis[:, cols]  # (n rows, k)
     values = st.T[:, n + 1, cols].copy()  # (n, k)
-    # The basis matrix from the original columns: e_i for w_i, -M[:, j] for z_j, -d for z0.
     k = len(cols)
-    B = np.zeros((k, n, n))
-    for i in range(n):
-        v = basis[i]
-        col = np.zeros((n, k))
-        is_w = v < n
-        col[v[is_w], np.flatnonzero(is_w)] = 1.0
-        is_z = (v >= n) & (v < 2 * n)
-        zk = np.flatnonzero(is_z)
-        col[:, zk] = -st.M[:, v[zk] - n, st.place[cols[zk]]]
-        is_z0 = v == 2 * n
-        col[:, np.flatnonzero(is_z0)] = -st.d[:, None]
-        B[:, :, i] = col.T
-    try:
-        again = np.linalg.solve(B, st.q[:, st.place[cols]].T[:, :, None])[:, :, 0].T
-        close = np.all(np.abs(again - values) <= FLOAT_REFINE + FLOAT_REFINE * np.abs(values), axis=0)
-        values[:, close] = again[:, close]
-    except np.linalg.LinAlgError:
-        pass  # a singular final basis: keep the tableau's values
+    # Solved again from the original data, as the one-by-one method does it
+    # (lemke._refactored): samples that end in the same basis share the steps.
+    _, group = np.unique(basis.T, axis=0, return_inverse=True)
+    for g in range(int(group.max()) + 1):
+        members = np.flatnonzero(np.ravel(group) == g)
+        with np.errstate(all="ignore"):
+            again = _refined(st, basis[:, members[0]], st.place[cols[members]])
+        if again is None:
+            continue
+        here = values[:, members]
+        close = np.all(np.abs(again - here) <= FLOAT_REFINE + FLOAT_REFINE * np.abs(here), axis=0)
+        values[:, members[close]] = again[:, close]
     z = np.zeros((n, k))
     is_z = (basis >= n) & (basis < 2 * n)
     rows, which = np.nonzero(is_z)
@@ -393,3 +424,78 @@ def _finish(
     z_out[:, ids] = z
     solved[ids] = True
     pivots_out[ids] = st.pivots[cols]
+
+
+def _original_column(st: _State, v: int, places: npt.NDArray[np.int64]) -> Array:
+    """(n, k): the original tableau column of variable ``v`` for the samples at ``places``."""
+    n = st.n
+    if v < n:
+        out = np.zeros((n, len(places)))
+        out[v] = 1.0
+        return out
+    if v < 2 * n:
+        return np.asarray(-st.M[:, v - n, places])
+    return np.repeat(-st.d[:, None], len(places), axis=1)
+
+
+def _refined(st: _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64]) -> Array | None:
+    """(n, k): the right-hand side of the final basis solved afresh, step for step as
+    :func:`policy.solvers.lemke._refactored` and ``_gauss_jordan`` do it; None where it keeps
+    the tableau (a singular system), per sample as NaN columns.
+
+    Only the right-hand side column is carried: Gauss-Jordan's row operations act
+    on each column alone, so its bits are those of the full elimination.
+    """
+    n = st.n
+    k = len(places)
+    is_z = basis >= n
+    other_rows = np.flatnonzero(is_z)
+    unit_rows = np.flatnonzero(~is_z)
+    w = basis[unit_rows]
+    columns = basis[other_rows]
+    constrained = np.ones(n, dtype=bool)
+    constrained[w] = False
+    crow = np.flatnonzero(constrained)
+    size = len(other_rows)
+    q = st.q[:, places]  # (n, k)
+    originals = [_original_column(st, int(v), places) for v in columns.tolist()]
+    aug = np.empty((k, size, size + 1))
+    for j, col in enumerate(originals):
+        aug[:, :, j] = col[crow].T
+    aug[:, :, size] = q[crow].T
+    # A basic column that is 0 in every row of the system: singular, the tableau is kept.
+    if size and not all(np.any(col[crow] != 0, axis=0).all() for col in originals):
+        keep = np.ones(k, dtype=bool)
+        for col in originals:
+            keep &= np.any(col[crow] != 0, axis=0)
+        if not keep.any():
+            return None
+    else:
+        keep = np.ones(k, dtype=bool)
+    scale = np.maximum(1.0, np.abs(aug[:, :, :size]).max(axis=(1, 2), initial=0.0))
+    ok = keep.copy()
+    samples = np.arange(k)
+    for c in range(size):
+        p = c + np.argmax(np.abs(aug[:, c:, c]), axis=1)
+        ok &= ~(np.abs(aug[samples, p, c]) <= FLOAT_PIVOT * scale)
+        swap = np.flatnonzero(p != c)
+        if len(swap):
+            top = aug[swap, c].copy()
+            aug[swap, c] = aug[swap, p[swap]]
+            aug[swap, p[swap]] = top
+        rest = aug[:, :, c:]
+        rest[:, c] /= rest[:, c, :1]
+        factor = rest[:, :, 0].copy()
+        factor[:, c] = 0.0
+        rest -= factor[:, :, None] * rest[:, c][:, None, :]
+    solved = aug[:, :, size].T  # (size, k)
+    out = np.empty((n, k))
+    out[other_rows] = solved
+    rhs = q[w].copy()  # (unit rows, k)
+    for j, col in enumerate(originals):
+        coupling = col[w]  # (unit rows, k)
+        hit = coupling != 0
+        rhs = np.where(hit, rhs - coupling * solved[j], rhs)
+    out[unit_rows] = rhs
+    out[:, ~ok] = np.nan
+    return out

@@ -47,7 +47,7 @@ import numpy as np
 import numpy.typing as npt
 
 from policy import tolerances
-from policy.analysis.batch_lemke import REASONS, lemke_lockstep
+from policy.analysis.batch_lemke import REASONS, LockstepResult, basis_solution, lemke_lockstep
 from policy.model import Game, NodeKind
 from policy.representations.sequence import UNREACHED, game_sequences, sequence_form
 from policy.solvers.errors import SolverError
@@ -175,25 +175,30 @@ class NashPlan:
     def num_rows(self) -> int:
         return int(self.offsets[-1])
 
+    @property
+    def cut_free(self) -> bool:
+        """Whether no part has a subgame cut off below it (each part's numbers are the expressions')."""
+        return all(not (p.cut_class >= 0).any() for p in self.parts)
+
     def solve(
         self,
         c: int,
         vals: Array,
-        values: Array,
+        values: Array | None,
         players: int,
         behavior: Array,
         counts: dict[int, int],
-        shared: list[tuple[Array, Array, Array]],
-    ) -> None:
-        """Solve the part of class ``c`` at every sample; write its values and behaviour.
+        shared: list[tuple[Array, LockstepResult]],
+    ) -> tuple[Array, Array]:
+        """Solve the part of class ``c`` at every sample: its values and their magnitudes, (N, players) each.
 
-        ``vals`` are the block's expression values (expressions, N);
-        ``values`` the classes' values (classes, N, 2 * players: values then
-        magnitudes), of which the cut classes are read and row ``c`` is
-        written (without the class's own outcome, which the caller adds);
-        ``behavior`` the stacked behaviour (rows, N). ``counts`` gathers the
-        samples re-solved one by one, by reason; ``shared`` holds the LCPs
-        of this block solved so far, to reuse.
+        ``vals`` are the expression values (expressions, N); ``values`` the
+        classes' values (classes, N, 2 * players: values then magnitudes),
+        of which the cut classes are read (None when the part has none). The
+        values count the payoffs below the class's node, not its own outcome.
+        ``behavior`` (rows, N) receives the stacked behaviour. ``counts``
+        gathers the samples re-solved one by one, by reason; ``shared`` holds
+        the LCPs solved so far on these samples, to reuse.
         """
         part = self.parts[self.part_of_class[c]]
         n_samples = vals.shape[1]
@@ -202,24 +207,28 @@ class NashPlan:
         mv = list(part.movers)
         shifted = pay[:, :, mv] - pay[:1, :, mv]  # (T, N, 2)
         M = _lcp_matrix(part, reach, shifted)
-        z = None
-        for M0, z0, ok0 in shared:
-            if M0.shape == M.shape and np.allclose(M0, M, rtol=1e-13, atol=1e-13):
-                z, ok, why = z0, ok0, None
+        n1, n2, m1, m2 = part.n
+        q = np.zeros(M.shape[0])
+        q[n1 + n2] = -1.0
+        q[n1 + n2 + m1] = 1.0
+        q[n1 + n2 + 2 * m1] = -1.0
+        q[n1 + n2 + 2 * m1 + m2] = 1.0
+        run = None
+        for M0, earlier in shared:
+            if M0.shape == M.shape and np.allclose(M0, M, rtol=1e-12, atol=1e-12):
+                # The same stage up to rounding: its path's end, solved in these numbers.
+                z, ok = basis_solution(M, q, earlier.basis)
+                ok &= earlier.solved
+                why = np.where(ok, 0, np.where(earlier.reason > 0, earlier.reason, VERIFY)).astype(np.int64)
+                run = earlier
                 break
-        if z is None:
-            n1, n2, m1, m2 = part.n
-            q = np.zeros(M.shape[0])
-            q[n1 + n2] = -1.0
-            q[n1 + n2 + m1] = 1.0
-            q[n1 + n2 + 2 * m1] = -1.0
-            q[n1 + n2 + 2 * m1 + m2] = 1.0
+        if run is None:
             run = lemke_lockstep(M, q)
-            z, ok, why = run.z, run.solved, run.reason
-            shared.append((M, z, ok))
+            z, ok, why = run.z, run.solved, run.reason.astype(np.int64)
+            shared.append((M, run))
         probs = _behavior(part, z)  # (actions, N)
         redo = ~ok
-        reasons = np.where(redo, why if why is not None else 1, 0).astype(np.int64)
+        reasons = np.where(redo, why, 0).astype(np.int64)
         check = _regret_ok(part, reach, shifted, probs)
         bad = ~redo & ~check
         reasons[bad] = VERIFY
@@ -231,10 +240,9 @@ class NashPlan:
             probs[:, s] = self._one_by_one(part, vals[:, s], shifted[:, s])
             counts[int(reasons[s])] = counts.get(int(reasons[s]), 0) + 1
         weight = reach * _path_product(part, probs)  # (T, N)
-        values[c, :, :players] = np.einsum("tn,tnp->np", weight, pay)
-        values[c, :, players:] = np.einsum("tn,tnp->np", weight, size)
         block = self.offsets[self.part_of_class[c]]
         behavior[block : block + part.num_actions] = probs
+        return np.einsum("tn,tnp->np", weight, pay), np.einsum("tn,tnp->np", weight, size)
 
     def _one_by_one(self, part: _Part, vals: Array, shifted: Array) -> Array:
         """The part at one sample solved by the one-sample method (exact), as float behaviour."""
@@ -372,7 +380,7 @@ def _chance_reach(part: _Part, vals: Array, n: int) -> Array:
     return acc
 
 
-def _payoffs(part: _Part, vals: Array, values: Array, players: int, n: int) -> tuple[Array, Array]:
+def _payoffs(part: _Part, vals: Array, values: Array | None, players: int, n: int) -> tuple[Array, Array]:
     """(T, N, players) payoffs of each part terminal below the root, and their magnitudes.
 
     A terminal of the game: the outcomes on its path below the part's root.
@@ -389,6 +397,7 @@ def _payoffs(part: _Part, vals: Array, values: Array, players: int, n: int) -> t
         size[has] += np.abs(own)
     cut = np.flatnonzero(part.cut_class >= 0)
     if len(cut):
+        assert values is not None, "a part with cuts needs the classes' values"
         below = values[part.cut_class[cut]]
         pay[cut] += below[:, :, :players]
         size[cut] += below[:, :, players:]
