@@ -162,17 +162,21 @@ class BatchResult:
         if self.mixed_row is not None and self.behavior is not None:
             nodes = np.flatnonzero(self.mixed_row >= 0)
             if len(nodes):
-                widths = self.game.num_children[self.decision_nodes[nodes]]
-                code = np.zeros((len(nodes), self.size), dtype=np.int16)
-                sure = np.full((len(nodes), self.size), -1, dtype=np.int16)
+                # One code per information set's behaviour (its members share it), then spread.
+                starts, where = np.unique(self.mixed_row[nodes], return_inverse=True)
+                first = nodes[np.unique(np.ravel(where), return_index=True)[1]]
+                widths = self.game.num_children[self.decision_nodes[first]]
+                probs = self.behavior.T  # (rows, N)
+                code = np.zeros((len(starts), self.size), dtype=np.int16)
+                sure = np.full((len(starts), self.size), -1, dtype=np.int16)
                 for a in reversed(range(int(widths.max()))):
                     has = np.flatnonzero(a < widths)
-                    p = self.behavior[:, self.mixed_row[nodes[has]] + a].T
+                    p = probs[starts[has] + a]
                     code[has] |= ((p > 0).astype(np.int16) << a).astype(np.int16)
                     sure[has] = np.where(p == 1, np.int16(a), sure[has])
                 # An action taken with probability 1 names the choice (as path_text does).
                 code = np.where(sure >= 0, sure, MIXED + code).astype(np.int16)
-                out[nodes] = np.where(on_path[nodes], code, np.int16(-1))
+                out[nodes] = np.where(on_path[nodes], code[np.ravel(where)], np.int16(-1))
         return out
 
     def any_tie_on_path(self) -> npt.NDArray[np.bool_]:

@@ -29,11 +29,13 @@ solves it one sample at a time, here for every sample of a block together:
    other's behaviour, by dynamic programming over that mover's sequences, and
    the regret within :data:`policy.tolerances.REGRET` times the magnitude of
    the values compared, per player.
-6. **One by one** for what the lockstep run cannot vouch for: a sample whose
-   path the float method would have recomputed or abandoned, whose
-   equilibrium fails verification, or whose part is constant-sum at that
-   sample (``spe`` then uses ``lp``) is solved by the one-sample method in
-   exact arithmetic, and counted.
+6. **One by one** for what the lockstep run cannot vouch for, counted: a
+   sample whose path the float method would have followed differently
+   (recomputing its tableau near rounding noise, or retrying) gets that
+   method on its own LCP, as ``spe`` runs it, and the verification; a
+   sample whose equilibrium fails verification (or whose float retry does),
+   or whose part is constant-sum at that sample (``spe`` then uses ``lp``),
+   is solved by the one-sample method in exact arithmetic.
 """
 
 from __future__ import annotations
@@ -47,10 +49,19 @@ import numpy as np
 import numpy.typing as npt
 
 from policy import tolerances
-from policy.analysis.batch_lemke import REASONS, LockstepResult, basis_solution, lemke_lockstep
+from policy.analysis.batch_lemke import (
+    DOUBT,
+    LONG,
+    REASONS,
+    REPEAT,
+    LockstepResult,
+    basis_solution,
+    lemke_lockstep,
+)
 from policy.model import Game, NodeKind
 from policy.representations.sequence import UNREACHED, game_sequences, sequence_form
 from policy.solvers.errors import SolverError
+from policy.solvers.lemke import lemke
 from policy.subtrees import SubtreeClasses
 
 Array = npt.NDArray[np.float64]
@@ -237,12 +248,34 @@ class NashPlan:
         reasons[constant] = CONSTANT_SUM
         redo |= constant
         for s in np.flatnonzero(redo).tolist():
-            probs[:, s] = self._one_by_one(part, vals[:, s], shifted[:, s])
+            probs[:, s] = self._again(part, M[:, :, s], q, int(reasons[s]), vals[:, s], reach[:, s], shifted[:, s])
             counts[int(reasons[s])] = counts.get(int(reasons[s]), 0) + 1
         weight = reach * _path_product(part, probs)  # (T, N)
         block = self.offsets[self.part_of_class[c]]
         behavior[block : block + part.num_actions] = probs
         return np.einsum("tn,tnp->np", weight, pay), np.einsum("tn,tnp->np", weight, size)
+
+    def _again(
+        self, part: _Part, M: Array, q: Array, reason: int, vals: Array, reach: Array, shifted: Array
+    ) -> Array:
+        """One sample's part solved one by one: behaviour (actions,).
+
+        Where the lockstep run stopped because the float method would have
+        gone on differently (recomputing its tableau, or retrying), that
+        method runs on this sample's LCP, as ``spe`` would run it; its
+        equilibrium is verified like the others. Otherwise, or if that fails,
+        the part is solved exactly (:meth:`_one_by_one`).
+        """
+        if reason in (DOUBT, LONG, REPEAT):
+            try:
+                z = lemke(M, q, exact=False).z
+            except SolverError:
+                pass
+            else:
+                probs = _behavior(part, z[:, None])
+                if _regret_ok(part, reach[:, None], shifted[:, None], probs)[0]:
+                    return probs[:, 0]
+        return self._one_by_one(part, vals, shifted)
 
     def _one_by_one(self, part: _Part, vals: Array, shifted: Array) -> Array:
         """The part at one sample solved by the one-sample method (exact), as float behaviour."""
