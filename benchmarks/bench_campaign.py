@@ -228,25 +228,30 @@ def bundled_monte_carlo(samples: int, estimate: int) -> None:
     refused = batch_refusal(game)
     print(f"  {game.num_nodes:,} nodes, {len(game.terminals):,} terminals; splice {build:.2f} s; "
           f"batch: {'refused: ' + refused if refused else 'accepted'}")
-    total_batch = total_one = 0.0
+    total_batch = total_one = total_cpu = total_one_cpu = 0.0
     for key in LEADERS:
         leader = load_leader(key)
         drawn = monte_carlo_samples(game, leader, resolve(game, leader), samples, seed=0)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = run_sweep(game, drawn, method="spe", workers=1)
-        batch = time.perf_counter() - start
+        batch, batch_cpu = time.perf_counter() - start, time.process_time() - cpu
         part = take(drawn, 0, min(estimate, samples))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         _nash_block(game, part, 0, "spe")
-        per = (time.perf_counter() - start) / len(next(iter(part.values())))
-        one = per * samples
+        count = len(next(iter(part.values())))
+        per, per_cpu = (time.perf_counter() - start) / count, (time.process_time() - cpu) / count
+        one, one_cpu = per * samples, per_cpu * samples
         total_batch += batch
         total_one += one
-        print(f"  {key:13s} batch {batch:7.2f} s   one by one {one:9.0f} s* ({1e3 * per:.0f} ms a draw, "
-              f"from {min(estimate, samples)})   ratio {one / batch:7.0f}   ({len(result.path_shares())} distinct paths)")
+        total_cpu += batch_cpu
+        total_one_cpu += one_cpu
+        print(f"  {key:13s} batch {batch:7.2f} s (CPU {batch_cpu:.2f} s)   one by one {one:9.0f} s* "
+              f"(CPU {one_cpu:.0f} s*; {1e3 * per_cpu:.0f} ms CPU a draw, from {count})   "
+              f"ratio {one / batch:5.0f} (CPU {one_cpu / batch_cpu:.0f})   ({len(result.path_shares())} distinct paths)")
         del result
-    print(f"  both profiles: batch {total_batch:.2f} s, one by one {total_one:.0f} s* "
-          f"(* extrapolated), ratio {total_one / total_batch:.0f}")
+    print(f"  both profiles: batch {total_batch:.2f} s (CPU {total_cpu:.2f} s), one by one {total_one:.0f} s* "
+          f"(CPU {total_one_cpu:.0f} s*; * extrapolated), ratio {total_one / total_batch:.0f} "
+          f"(CPU {total_one_cpu / total_cpu:.0f})")
 
 
 def main() -> None:
