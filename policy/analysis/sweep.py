@@ -5,10 +5,13 @@ Two ways to choose the values: a grid over one or two parameters
 from the uncertainty a leader profile declares (:func:`monte_carlo_samples`,
 see :class:`policy.leaders.Distribution`).
 
-Perfect-information games are solved by the batch solver
-(:mod:`policy.analysis.batch`), all samples of a block at once. Others are
-solved sample by sample with a Nash method, in worker processes; every answer
-is a verified equilibrium, as always. Either way the samples are solved in
+Perfect-information games, and with ``--method spe`` games whose information
+sets of several members lie in proper subgames of two movers, are solved by
+the batch solver (:mod:`policy.analysis.batch`, those subgames by Lemke's
+method in lockstep: :mod:`policy.analysis.batch_subgames`), all samples of a
+block at once. Others (and games the batch solver refuses, for the reason
+:func:`batch_refusal` gives) are solved sample by sample with a Nash method,
+in worker processes; every answer is a verified equilibrium, as always. Either way the samples are solved in
 blocks, so a caller can show progress and stop between blocks (Ctrl-C keeps
 what was done).
 """
