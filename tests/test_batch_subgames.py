@@ -209,3 +209,40 @@ def test_lockstep_lemke_follows_the_float_path(game):
             np.testing.assert_allclose(run.z[:, s], one.z, atol=1e-9)
         else:
             assert run.reason[s] > 0
+
+
+RECORD = """
+[record]
+title = "Left, then a message"
+
+[[moves]]
+infoset = "root"
+action = "left"
+
+[[moves]]
+node = "g"
+action = "t0"
+
+[[moves]]
+infoset = "gs0"
+action = "m1"
+
+[[moves]]
+infoset = "gheard1"
+action = "a0"
+"""
+
+
+def test_record_samples_use_the_batch_solver_with_the_same_edges():
+    from policy.analysis.record import _SampleSolver, loads_record, trace
+
+    game = small_campaign(1)
+    t = trace(game, loads_record(RECORD))
+    batched = _SampleSolver(t, "spe")
+    assert batched.batch is not None
+    one = _SampleSolver(t, "spe")
+    one.batch = None  # sample by sample, as before
+    samples = draws(25, 1)
+    edges = batched.edges(samples, 25)
+    np.testing.assert_allclose(edges, one.edges(samples, 25), atol=1e-9)
+    assert ((edges > 1e-6) & (edges < 1 - 1e-6)).any()  # mixed choices on the record's path
