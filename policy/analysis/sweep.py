@@ -351,7 +351,9 @@ def solve_block(
 def batchable(game: Game, method: str) -> bool:
     """Whether the batch solver solves ``game`` for ``method``: spe (or auto with perfect information),
     and a game it accepts (:func:`batch_refusal` says why not)."""
-    if not (method == "spe" or (method == "auto" and game.is_perfect_information)):
+    if method in ("auto", "spe") and game.is_perfect_information:
+        return True  # always accepted (compiled where the first block is solved)
+    if method != "spe":
         return False
     return _compiled(game) is not None
 
