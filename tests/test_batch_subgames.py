@@ -177,7 +177,16 @@ def test_three_movers_in_a_subgame_are_refused_with_a_reason_and_the_sweep_falls
         BatchGame(game)
     result = run_sweep(game, {"x": np.array([0.0, 2.0])}, method="spe", workers=1)
     assert "3 player" in (batch_refusal(game) or "")
+    assert "3 player" in result.details["batch_refused"]
     assert result.done == 2
+
+
+def test_a_batched_sweep_counts_what_it_solved_one_by_one():
+    game = small_campaign(2)
+    result = run_sweep(game, draws(30, 2), method="spe", workers=1)
+    counts = result.details["batch_one_by_one"]
+    assert isinstance(counts, dict) and all(k > 0 for k in counts.values())
+    assert result.done == 30
 
 
 def _lcp(game: Game) -> SequenceLCP:

@@ -223,6 +223,8 @@ class Block:
     """(samples,): each sample's equilibrium path, as a position in ``path_words``."""
     path_words: tuple[str, ...]
     """The distinct equilibrium paths of the block, in words."""
+    resolved: Mapping[str, int] = field(default_factory=dict)
+    """Subgames the batch solver solved one by one instead of in lockstep, by reason."""
 
     @property
     def size(self) -> int:
@@ -249,6 +251,9 @@ class SweepResult:
     requested: int
     leader: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
+    """For spe on a game of imperfect information: ``batch_refused`` (why the
+    batch solver refused it), or ``batch_one_by_one`` (subgames it solved one by
+    one rather than in lockstep, counted by reason)."""
 
     @property
     def done(self) -> int:
@@ -398,6 +403,7 @@ def _batch_block(game: Game, samples: Mapping[str, Array], start: int, reach: Ar
         tie=result.any_tie_on_path(),
         path_index=inverse,
         path_words=tuple(path_words(game, decision, row) for row in unique),
+        resolved=dict(result.resolved),
     )
 
 
@@ -599,4 +605,19 @@ def run_sweep(
         **_merge_paths(kept),
         requested=n,
         leader=leader,
+        details=_batch_details(game, method, kept),
     )
+
+
+def _batch_details(game: Game, method: str, kept: Sequence[Block]) -> dict[str, Any]:
+    """``details`` of a sweep: why the batch solver refused the game, or what it solved one by one."""
+    if method != "spe" or game.is_perfect_information:
+        return {}
+    refused = batch_refusal(game)
+    if refused is not None:
+        return {"batch_refused": refused}
+    counts: dict[str, int] = {}
+    for b in kept:
+        for reason, k in b.resolved.items():
+            counts[reason] = counts.get(reason, 0) + k
+    return {"batch_one_by_one": counts}
