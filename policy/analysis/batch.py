@@ -16,6 +16,15 @@ above it differ between its places; the root's are the game's payoffs. Only
 the probability of reaching each node is computed node by node, top-down
 (it depends on the node's own path), from the classes' choices.
 
+A game of imperfect information is batched when its information sets of
+several members lie in proper subgames where two players move: each such
+subgame (a *Nash root*, :mod:`policy.solvers.subgames`) is solved at every
+sample by Lemke's method on its sequence form, in lockstep over the samples,
+as ``--method spe`` solves it one sample at a time
+(:mod:`policy.analysis.batch_subgames`); backward induction runs between them
+as above, and the behaviour inside them, possibly mixed, is kept per sample
+(``BatchResult.behavior``). Other games are refused with the reason.
+
 Floats only: a sweep asks where the answer changes, and a tie (a mover
 indifferent between best actions, within :data:`policy.tolerances.TIE` relative
 to the magnitude of the values compared, for that mover and that sample: the

@@ -20,9 +20,12 @@ solves it one sample at a time, here for every sample of a block together:
    and the LCP ``w = c + M z`` assembled, exactly as
    :class:`policy.solvers.lcp.SequenceLCP` does for one sample.
 3. **Lemke in lockstep** (:func:`policy.analysis.batch_lemke.lemke_lockstep`),
-   covering vector all ones, as ``lcp`` runs it. Parts whose LCPs agree at
-   every sample of a block (the same stage whose numbers differ only by a
-   constant per player) share one run.
+   covering vector all ones, as ``lcp`` runs it. A part whose LCPs agree with
+   an earlier part's at every sample of the block up to rounding (the same
+   stage whose numbers differ by a constant per player) takes that run's
+   final bases and solves them in its own numbers
+   (:func:`policy.analysis.batch_lemke.basis_solution`), which is what its own
+   run would end with wherever the path does not hinge on the last bits.
 4. **Behaviour** from the realization plans, ``x[I a] / x[parent(I)]``,
    uniform where a plan does not reach a set (as ``lcp``'s default).
 5. **Verification**, every sample: each mover's best response against the
