@@ -16,6 +16,12 @@ One run, four measurements:
    (imperfect information) after it, solved exactly by spe through its proper
    subgames (best of 3 after a first solve, numbers evaluated anew each
    time), in a child process killed after ``--budget`` seconds.
+5. The bundled campaign ``games/ussr_1937_1941.toml`` (with barbarossa_1941,
+   imperfect information, at 208 places): Monte Carlo over N draws of each
+   profile, ``run_sweep(method="spe")``, by the batch solver (its subgames of
+   imperfect information by Lemke in lockstep, :mod:`policy.analysis.batch_subgames`)
+   against the one-by-one solves it used to fall back to, the latter timed on
+   the first ``--estimate`` draws of each profile and extrapolated.
 4. Linearity: a synthetic campaign whose one stage (a two-action decision)
    repeats R times, every terminal leading to the next play, so the spliced
    tree has about 2^(R+1) nodes; for each size, the splice and a float spe
@@ -26,7 +32,7 @@ only name files in its own folder); they are read from a temporary folder
 holding them and a copy of ``games/*.toml``.
 
 Run: ``python benchmarks/bench_campaign.py [--samples 100000] [--sizes 13,16,19] [--budget 300]
-[--only 1,2,3,4] [--no-merge] [--quick]``. ``--no-merge`` makes the batch solver
+[--only 1,2,3,4,5] [--estimate 200] [--no-merge] [--quick]``. ``--no-merge`` makes the batch solver
 solve every node of the spliced tree instead of each class of identical subtrees once
 (:func:`policy.subtrees.subtree_classes`), as it did before.
 """
@@ -55,6 +61,7 @@ from policy.leaders import load_leader, resolve  # noqa: E402
 from policy.solvers import solve  # noqa: E402
 
 STANDIN = ROOT / "benchmarks" / "standin" / "campaign.toml"
+BUNDLED = ROOT / "games" / "ussr_1937_1941.toml"
 WITH_BARBAROSSA = ROOT / "benchmarks" / "standin" / "campaign_barbarossa.toml"
 STAGES = [ROOT / "games" / f"{name}.toml" for name in ("coup_1937", "diplomacy_1939", "romania_1940")]
 LEADERS = ("stalin", "tukhachevsky")
@@ -212,12 +219,49 @@ def linear(sizes: list[int]) -> None:
             del campaign, game
 
 
+def bundled_monte_carlo(samples: int, estimate: int) -> None:
+    """Row 5: the bundled campaign, batch against one by one (extrapolated), both profiles."""
+    from policy.analysis.sweep import _nash_block, batch_refusal, take
+
+    campaign, build = timed(load_campaign, BUNDLED)
+    game = campaign.game
+    refused = batch_refusal(game)
+    print(f"  {game.num_nodes:,} nodes, {len(game.terminals):,} terminals; splice {build:.2f} s; "
+          f"batch: {'refused: ' + refused if refused else 'accepted'}")
+    total_batch = total_one = total_cpu = total_one_cpu = 0.0
+    for key in LEADERS:
+        leader = load_leader(key)
+        drawn = monte_carlo_samples(game, leader, resolve(game, leader), samples, seed=0)
+        start, cpu = time.perf_counter(), time.process_time()
+        result = run_sweep(game, drawn, method="spe", workers=1)
+        batch, batch_cpu = time.perf_counter() - start, time.process_time() - cpu
+        part = take(drawn, 0, min(estimate, samples))
+        start, cpu = time.perf_counter(), time.process_time()
+        _nash_block(game, part, 0, "spe")
+        count = len(next(iter(part.values())))
+        per, per_cpu = (time.perf_counter() - start) / count, (time.process_time() - cpu) / count
+        one, one_cpu = per * samples, per_cpu * samples
+        total_batch += batch
+        total_one += one
+        total_cpu += batch_cpu
+        total_one_cpu += one_cpu
+        print(f"  {key:13s} batch {batch:7.2f} s (CPU {batch_cpu:.2f} s)   one by one {one:9.0f} s* "
+              f"(CPU {one_cpu:.0f} s*; {1e3 * per_cpu:.0f} ms CPU a draw, from {count})   "
+              f"ratio {one / batch:5.0f} (CPU {one_cpu / batch_cpu:.0f})   ({len(result.path_shares())} distinct paths)")
+        del result
+    print(f"  both profiles: batch {total_batch:.2f} s (CPU {total_cpu:.2f} s), one by one {total_one:.0f} s* "
+          f"(CPU {total_one_cpu:.0f} s*; * extrapolated), ratio {total_one / total_batch:.0f} "
+          f"(CPU {total_one_cpu / total_cpu:.0f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--sizes", default="13,16,19", help="rounds of the repeated campaign (nodes ~ 2^(R+1))")
     parser.add_argument("--budget", type=float, default=300.0, help="seconds for the campaign with Barbarossa")
-    parser.add_argument("--only", default="1,2,3,4", help="which measurements to run (1-4, comma-separated)")
+    parser.add_argument("--only", default="1,2,3,4,5", help="which measurements to run (1-5, comma-separated)")
+    parser.add_argument("--estimate", type=int, default=200,
+                        help="draws solved one by one to extrapolate from (measurement 5)")
     parser.add_argument("--no-merge", action="store_true",
                         help="Monte Carlo without sharing identical subtrees (every node solved)")
     parser.add_argument("--quick", action="store_true", help="10^4 samples, sizes 10,13, budget 30 s")
@@ -239,6 +283,10 @@ def main() -> None:
     if 4 in only:
         print("4. splicing is linear: a two-action round repeated R times")
         linear([int(x) for x in args.sizes.split(",")])
+    if 5 in only:
+        print(f"5. the bundled campaign, Monte Carlo, {args.samples:,} draws of each profile, spe: "
+              "batch (Lemke in lockstep) against one by one")
+        bundled_monte_carlo(args.samples, args.estimate)
 
 
 if __name__ == "__main__":

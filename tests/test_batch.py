@@ -15,9 +15,10 @@ from policy.expr import parse
 from policy.gamefile import load_game
 from policy.leaders import load_leader, resolve
 from policy.model import GameError, NodeKind, NodeSpec, Outcome, Parameter, build_game
+from policy.solvers import solve
 from policy.solvers.backward import spe_solve
 from policy.solvers.errors import SolverError
-from tests.conftest import decision, games_with_values, terminal
+from tests.conftest import chance, decision, games_with_values, terminal
 from tests.test_subtrees import games_with_copies
 
 
@@ -133,7 +134,9 @@ def test_chance_probability_outside_unit_interval_names_the_sample():
         BatchGame(game).solve({"q": np.array([0.1, 0.5, 1.5])})
 
 
-def test_imperfect_information_is_refused():
+def test_imperfect_information_of_two_movers_is_solved_as_spe_solves_it():
+    # A subgame of imperfect information (B does not see A's move): solved by
+    # Lemke's method on its sequence form, as spe does (tests/test_batch_subgames.py).
     specs = [
         decision("root", "A", l="x", r="y"),
         decision("x", "B", "guess", u="t1", d="t2"),
@@ -141,8 +144,22 @@ def test_imperfect_information_is_refused():
         *(terminal(f"t{k}", k, -k) for k in range(1, 5)),
     ]
     game = build_game("guess", ["A", "B"], specs)
-    with pytest.raises(SolverError, match="perfect information"):
-        BatchGame(game)
+    result = BatchGame(game).solve({})
+    eq = solve(game, {}, method="spe", exact=False).equilibria[0]
+    np.testing.assert_allclose(result.payoffs[0], eq.values, atol=1e-12)
+    np.testing.assert_allclose(result.outcome_probability[0], eq.reach, atol=1e-12)
+
+
+def test_one_mover_subgame_is_refused_with_the_reason():
+    # A decision problem under uncertainty: A does not see the chance move.
+    specs = [
+        chance("root", {"l": "1/2", "r": "1/2"}, l="x", r="y"),
+        decision("x", "A", "blind", u="t1", d="t2"),
+        decision("y", "A", "blind", u="t3", d="t4"),
+        *(terminal(f"t{k}", k, -k) for k in range(1, 5)),
+    ]
+    with pytest.raises(SolverError, match="1 player"):
+        BatchGame(build_game("blind", ["A", "B"], specs))
 
 
 @pytest.mark.parametrize("leader", ["stalin", "tukhachevsky"])

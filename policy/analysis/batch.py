@@ -16,6 +16,15 @@ above it differ between its places; the root's are the game's payoffs. Only
 the probability of reaching each node is computed node by node, top-down
 (it depends on the node's own path), from the classes' choices.
 
+A game of imperfect information is batched when its information sets of
+several members lie in proper subgames where two players move: each such
+subgame (a *Nash root*, :mod:`policy.solvers.subgames`) is solved at every
+sample by Lemke's method on its sequence form, in lockstep over the samples,
+as ``--method spe`` solves it one sample at a time
+(:mod:`policy.analysis.batch_subgames`); backward induction runs between them
+as above, and the behaviour inside them, possibly mixed, is kept per sample
+(``BatchResult.behavior``). Other games are refused with the reason.
+
 Floats only: a sweep asks where the answer changes, and a tie (a mover
 indifferent between best actions, within :data:`policy.tolerances.TIE` relative
 to the magnitude of the values compared, for that mover and that sample: the
@@ -33,7 +42,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import numpy as np
@@ -42,7 +51,6 @@ import numpy.typing as npt
 from policy import tolerances
 from policy.expr import compile_batch
 from policy.model import Game, GameError, NodeKind
-from policy.solvers.backward import require_perfect_information
 from policy.subtrees import SubtreeClasses, subtree_classes
 
 #: Most samples solved per block.
@@ -55,6 +63,12 @@ MIN_CHUNK = 32
 #: the caches and are reused from one block to the next rather than asked of the
 #: operating system again (fresh memory costs more than the arithmetic here).
 BLOCK_VALUES = 2_000_000
+#: Samples per block when the game has subgames of imperfect information: the
+#: lockstep Lemke runs keep a tableau per sample and run fastest on blocks that
+#: stay in the caches.
+NASH_CHUNK = 2048
+#: In :meth:`BatchResult.path_columns`, codes from this on are mixed choices (plus the support's bit mask).
+MIXED = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -84,6 +98,18 @@ class BatchResult:
         (N, decision classes): whether its mover was indifferent.
     decision_class
         (decision nodes,): each decision node's column in ``class_choice``.
+    mixed_row
+        (decision nodes,): for a decision node inside a proper subgame of
+        imperfect information (:mod:`policy.analysis.batch_subgames`), the row
+        of its first action in ``behavior``; -1 elsewhere. None for a game of
+        perfect information. At such nodes ``choice`` and ``tie`` mean nothing:
+        the behaviour may be mixed.
+    behavior
+        (N, rows): the behaviour probabilities at those nodes (one block of
+        rows per class of such subgames), or None.
+    resolved
+        How many subgames, over all samples, were solved one by one rather
+        than in lockstep, by reason (empty when none were).
 
     The arrays with a sample axis are kept sample-last: their transposes,
     (rows, N), are C-contiguous, which is how the solver makes them and how
@@ -98,6 +124,9 @@ class BatchResult:
     class_choice: npt.NDArray[np.int16]
     class_tie: npt.NDArray[np.bool_]
     decision_class: npt.NDArray[np.int64]
+    mixed_row: npt.NDArray[np.int64] | None = None
+    behavior: npt.NDArray[np.float64] | None = None
+    resolved: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -129,19 +158,49 @@ class BatchResult:
         return self.path_columns().T
 
     def path_columns(self) -> npt.NDArray[np.int16]:
-        """(decision nodes, N): :meth:`path_choices` transposed, C-contiguous (one row per node)."""
+        """(decision nodes, N): :meth:`path_choices` transposed, C-contiguous (one row per node).
+
+        At a node of a subgame of imperfect information the entry is the
+        action taken with probability 1 if there is one, else :data:`MIXED`
+        plus the bit mask of the actions played with positive probability
+        (:func:`path_words` writes it as their names, ``a/b``), as
+        :func:`policy.analysis.compare.path_text` does.
+        """
         on_path = self.decision_reach.T > 0
-        return np.where(on_path, self.class_choice.T[self.decision_class], np.int16(-1)).astype(np.int16)
+        out = np.where(on_path, self.class_choice.T[self.decision_class], np.int16(-1)).astype(np.int16)
+        if self.mixed_row is not None and self.behavior is not None:
+            nodes = np.flatnonzero(self.mixed_row >= 0)
+            if len(nodes):
+                # One code per information set's behaviour (its members share it), then spread.
+                starts, where = np.unique(self.mixed_row[nodes], return_inverse=True)
+                first = nodes[np.unique(np.ravel(where), return_index=True)[1]]
+                widths = self.game.num_children[self.decision_nodes[first]]
+                probs = self.behavior.T  # (rows, N)
+                code = np.zeros((len(starts), self.size), dtype=np.int16)
+                sure = np.full((len(starts), self.size), -1, dtype=np.int16)
+                for a in reversed(range(int(widths.max()))):
+                    has = np.flatnonzero(a < widths)
+                    p = probs[starts[has] + a]
+                    code[has] |= ((p > 0).astype(np.int16) << a).astype(np.int16)
+                    sure[has] = np.where(p == 1, np.int16(a), sure[has])
+                # An action taken with probability 1 names the choice (as path_text does).
+                code = np.where(sure >= 0, sure, MIXED + code).astype(np.int16)
+                out[nodes] = np.where(on_path[nodes], code[np.ravel(where)], np.int16(-1))
+        return out
 
     def any_tie_on_path(self) -> npt.NDArray[np.bool_]:
-        """(N,): whether a mover on the equilibrium path is indifferent."""
+        """(N,): whether a mover on the equilibrium path is indifferent (backward induction's choices)."""
         tie = self.class_tie.T[self.decision_class]  # (decision nodes, N)
+        if self.mixed_row is not None:
+            tie = tie & (self.mixed_row < 0)[:, None]
         return np.asarray((tie & (self.decision_reach.T > 0)).any(axis=0))
 
-    def action_counts(self) -> npt.NDArray[np.int64]:
+    def action_counts(self) -> npt.NDArray[Any]:
         """(actions,): how many samples take each action (on the path or not), by flat behaviour index.
 
         Counted once per class of decision nodes, then spread over its nodes.
+        With subgames of imperfect information, a float array: their
+        behaviour probabilities summed over the samples.
         """
         game = self.game
         counts = game.num_children[self.decision_nodes].astype(np.int64)
@@ -151,19 +210,35 @@ class BatchResult:
         per_class = np.bincount(flat.ravel(), minlength=width * columns).reshape(columns, width)
         node = np.repeat(np.arange(len(self.decision_nodes)), counts)
         action = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-        out = np.zeros(game.num_actions, dtype=np.int64)
         offsets = game.infoset_offsets[game.infoset[self.decision_nodes]]
-        np.add.at(out, offsets[node] + action, per_class[self.decision_class[node], action])
-        return out
+        if self.mixed_row is None or self.behavior is None:
+            out = np.zeros(game.num_actions, dtype=np.int64)
+            np.add.at(out, offsets[node] + action, per_class[self.decision_class[node], action])
+            return out
+        # Inside subgames of imperfect information: the behaviour summed over the
+        # samples, once per information set (its members share it).
+        out_f = np.zeros(game.num_actions)
+        pure = self.mixed_row[node] < 0
+        np.add.at(out_f, offsets[node[pure]] + action[pure], per_class[self.decision_class[node[pure]], action[pure]])
+        mixed = np.flatnonzero(self.mixed_row >= 0)
+        _, first = np.unique(game.infoset[self.decision_nodes[mixed]], return_index=True)
+        totals = self.behavior.sum(axis=0)
+        for k in mixed[first].tolist():
+            w = int(counts[k])
+            out_f[offsets[k] : offsets[k] + w] += totals[self.mixed_row[k] : self.mixed_row[k] + w]
+        return out_f
 
 
 class BatchGame:
-    """A perfect-information game compiled for solving many samples.
+    """A game compiled for solving many samples.
 
     Parameters
     ----------
     game
-        A game in which every information set is a single node.
+        A game of perfect information, or one whose information sets of
+        several members lie in proper subgames where two players move
+        (solved as ``--method spe`` solves them, by
+        :mod:`policy.analysis.batch_subgames`).
     merge
         Solve each class of identical subtrees once
         (:func:`policy.subtrees.subtree_classes`). False solves every node:
@@ -172,18 +247,24 @@ class BatchGame:
     Raises
     ------
     SolverError
-        If the game has an information set with several members.
+        Saying why the game cannot be batched (a subgame of imperfect
+        information with other than two movers, for one).
     """
 
     def __init__(self, game: Game, merge: bool = True) -> None:
-        require_perfect_information(game)
         self.game = game
         table = game._expression_table()
         self._table = table
-        self._function = compile_batch(table.exprs, sorted(game.parameters))
         self.decision_nodes = np.flatnonzero(game.kind == NodeKind.DECISION).astype(np.int64)
         self.classes = subtree_classes(game, merge)
-        self._plan = _Plan(game, table, self.classes)
+        self._nash: Any = None
+        if not game.is_perfect_information:
+            from policy.analysis.batch_subgames import NashPlan
+
+            self._nash = NashPlan(game, table, self.classes)
+        self._function = compile_batch(table.exprs, sorted(game.parameters))
+        mixed = None if self._nash is None else self._nash.mixed_row
+        self._plan = _Plan(game, table, self.classes, mixed)
         self._decision_class = self._plan.decider_column[self.classes.of_node[self.decision_nodes]]
 
     def solve(
@@ -223,6 +304,8 @@ class BatchGame:
             # Per sample: every node's reach and the classes' values (a few copies).
             size = game.num_nodes + 3 * self.classes.count * max(1, len(game.players))
             chunk = max(MIN_CHUNK, min(CHUNK, BLOCK_VALUES // size))
+            if self._nash is not None:
+                chunk = min(chunk, NASH_CHUNK)
         chunk = max(1, min(chunk, n))
         if outcome is None:
             outcome = np.empty((terminals, n))
@@ -236,6 +319,10 @@ class BatchGame:
             choice=np.empty((deciders, n), dtype=np.int16),
             tie=np.empty((deciders, n), dtype=bool),
         )
+        nash = self._nash
+        behavior = np.zeros((nash.num_rows if nash is not None else 0, n))
+        resolved: dict[int, int] = {}
+        early = self._solve_parts(arrays, n, behavior, resolved) if nash is not None and nash.cut_free else None
         # Every node's reach, for one block at a time: terminals first, decision nodes
         # next (rows of _Plan.row), so that the answers are two slices of it.
         reach = np.empty((game.num_nodes, chunk))
@@ -243,7 +330,9 @@ class BatchGame:
             stop = min(n, start + chunk)
             block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
             part = out.part(start, stop)
-            self._solve_block(block, stop - start, start, part, reach[:, : stop - start])
+            self._solve_block(block, stop - start, start, part, reach[:, : stop - start],
+                              behavior[:, start:stop], resolved,
+                              None if early is None else early[:, start:stop])
             part.outcome[:] = reach[:terminals, : stop - start]
             part.decision_reach[:] = reach[terminals : terminals + decisions, : stop - start]
         return BatchResult(
@@ -255,7 +344,59 @@ class BatchGame:
             class_choice=out.choice.T,
             class_tie=out.tie.T,
             decision_class=self._decision_class,
+            mixed_row=None if nash is None else nash.mixed_row[self.decision_nodes],
+            behavior=None if nash is None else behavior.T,
+            resolved=_reason_words(resolved),
         )
+
+    def _solve_parts(
+        self,
+        arrays: Mapping[str, npt.NDArray[np.float64]],
+        n: int,
+        behavior: npt.NDArray[np.float64],
+        resolved: dict[int, int],
+    ) -> npt.NDArray[np.float64]:
+        """Every subgame of imperfect information at every sample, ahead of the induction.
+
+        When no part has a subgame cut off below it, its numbers are the
+        expressions' alone, so the parts are solved first, in blocks of
+        :data:`NASH_CHUNK` samples (large blocks make the lockstep Lemke
+        runs cheap; the induction's blocks are kept small by the tree's
+        size). Returns (parts, N, 2 * players): values, then magnitudes.
+        Numbers that are out of range are left to the induction's checks,
+        which name them; the samples are solved anyway.
+        """
+        nash, players = self._nash, len(self.game.players)
+        out = np.zeros((len(nash.parts), n, 2 * players))
+        for start in range(0, n, NASH_CHUNK):
+            stop = min(n, start + NASH_CHUNK)
+            block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
+            try:
+                vals = np.broadcast_to(self._function(block), (len(self._table.exprs), stop - start))
+            except Exception as err:  # a missing value or a bad shape
+                raise self.game.error(str(err), "parameters") from None
+            shared: list[Any] = []
+            with np.errstate(all="ignore"):
+                if not np.isfinite(vals).all():
+                    return self._checked_first(arrays, n)
+                for j, part in enumerate(nash.parts):
+                    value, size = nash.solve(part.cls, vals, None, players, behavior[:, start:stop], resolved, shared)
+                    out[j, start:stop, :players] = value
+                    out[j, start:stop, players:] = size
+        return out
+
+    def _checked_first(self, arrays: Mapping[str, npt.NDArray[np.float64]], n: int) -> NoReturn:
+        """Raise the located error of the first block whose numbers are not all finite."""
+        chunk = max(1, min(n, BLOCK_VALUES // max(1, self.game.num_nodes)))
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
+            with np.errstate(all="ignore"):
+                vals, _, own = self._numbers(block, stop - start, start)
+                extreme = self._extremes(own, stop - start)
+                if not np.isfinite(extreme).all():
+                    self._payoff_error(vals, np.asarray(~np.isfinite(extreme).all(axis=1)), start)
+        raise self.game.error("a number of the game is not finite at some sample", "parameters")
 
     # -- one block -------------------------------------------------------------------
     def _numbers(
@@ -340,6 +481,9 @@ class BatchGame:
         offset: int,
         out: _Arrays,
         reach: npt.NDArray[np.float64],
+        behavior: npt.NDArray[np.float64],
+        resolved: dict[int, int],
+        early: npt.NDArray[np.float64] | None = None,
     ) -> None:
         game, plan = self.game, self._plan
         with np.errstate(all="ignore"):  # non-finite numbers become errors in _numbers
@@ -371,11 +515,21 @@ class BatchGame:
                 choice[g.decider_columns] = first - g.decider_starts[:, None]
                 tie[g.decider_columns] = n_best > 1
                 values[g.deciders] = below[g.decider_kids[first], samples]
+            if len(g.nash_classes):
+                # Subgames of imperfect information: their values replace what the
+                # induction above made of them (it cannot see their information sets).
+                shared: list[Any] = []
+                for c in g.nash_classes.tolist():
+                    if early is not None:
+                        values[c] = early[self._nash.part_of_class[c]]
+                    else:
+                        value, size = self._nash.solve(c, vals, values, players, behavior, resolved, shared)
+                        values[c, :, :players], values[c, :, players:] = value, size
             if len(g.outcome_classes):
                 values[g.outcome_classes, :, :players] += own[g.outcome_rows]
                 values[g.outcome_classes, :, players:] += np.abs(own[g.outcome_rows])
         out.payoffs[:] = values[self.classes.of_node[0], :, :players]
-        self._reach(prob, choice, reach)
+        self._reach(prob, choice, reach, behavior)
 
     def _extremes(self, own: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.float64]:
         """(N, players): the largest absolute payoff of each player over the terminals.
@@ -401,7 +555,11 @@ class BatchGame:
         return np.asarray(np.maximum(np.abs(high[root]), np.abs(low[root])))
 
     def _reach(
-        self, prob: npt.NDArray[np.float64], choice: npt.NDArray[np.int16], reach: npt.NDArray[np.float64]
+        self,
+        prob: npt.NDArray[np.float64],
+        choice: npt.NDArray[np.int16],
+        reach: npt.NDArray[np.float64],
+        behavior: npt.NDArray[np.float64],
     ) -> None:
         """Fill ``reach`` (rows of :attr:`_Plan.row`, N) with the probability of reaching every node.
 
@@ -416,6 +574,8 @@ class BatchGame:
             if len(lv.decided_kids):
                 taken = choice[lv.decided_columns] == lv.decided_positions[:, None]
                 reach[lv.decided_kids] = np.where(taken, reach[lv.decided_parents], 0.0)
+            if len(lv.mixed_kids):
+                reach[lv.mixed_kids] = reach[lv.mixed_parents] * behavior[lv.mixed_rows]
 
 
 @dataclass(frozen=True)
@@ -483,6 +643,8 @@ class _Group:
     kid_mover: npt.NDArray[np.int64]
     outcome_classes: npt.NDArray[np.int64]
     outcome_rows: npt.NDArray[np.int64]
+    nash_classes: npt.NDArray[np.int64]
+    """Classes whose nodes start subgames of imperfect information."""
 
 
 @dataclass(frozen=True)
@@ -499,13 +661,26 @@ class _Level:
     decided_parents: npt.NDArray[np.int64]
     decided_columns: npt.NDArray[np.int64]
     decided_positions: npt.NDArray[np.int64]
+    mixed_kids: npt.NDArray[np.int64]
+    mixed_parents: npt.NDArray[np.int64]
+    mixed_rows: npt.NDArray[np.int64]
+    """Children of decision nodes inside subgames of imperfect information: rows of the behaviour."""
 
 
 class _Plan:
     """Index arrays for solving a game on its classes of identical subtrees, made once."""
 
-    def __init__(self, game: Game, table: Any, classes: SubtreeClasses) -> None:
+    def __init__(
+        self, game: Game, table: Any, classes: SubtreeClasses, mixed_row: npt.NDArray[np.int64] | None = None
+    ) -> None:
         kind = game.kind[classes.node]
+        nash_class = np.zeros(classes.count, dtype=bool)
+        if mixed_row is None:
+            mixed_row = np.full(game.num_nodes, -1, dtype=np.int64)
+        else:
+            from policy.solvers.subgames import _structure
+
+            nash_class[classes.of_node[np.flatnonzero(_structure(game).nash)]] = True
         count = classes.count
         # Own payoffs: one row per class whose first node carries an outcome.
         row_of_node = np.full(game.num_nodes, -1, dtype=np.int64)
@@ -564,6 +739,7 @@ class _Plan:
                     kid_mover=np.repeat(mover[cls][is_decider[cls]], decider_counts),
                     outcome_classes=outcomes,
                     outcome_rows=outcome_row[outcomes],
+                    nash_classes=cls[nash_class[cls]],
                 )
             )
         # The top-down pass goes over nodes: a node's reach depends on its own path.
@@ -586,7 +762,10 @@ class _Plan:
             nodes = np.arange(lo, hi, dtype=np.int64)
             parent_kind = game.kind[game.parent[lo:hi]]
             chance_kids = nodes[parent_kind == NodeKind.CHANCE]
-            decided = nodes[parent_kind == NodeKind.DECISION]
+            by_decision = parent_kind == NodeKind.DECISION
+            in_subgame = mixed_row[game.parent[lo:hi]] >= 0
+            decided = nodes[by_decision & ~in_subgame]
+            mixed = nodes[by_decision & in_subgame]
             self.levels.append(
                 _Level(
                     chance_kids=self.row[chance_kids],
@@ -596,8 +775,37 @@ class _Plan:
                     decided_parents=self.row[game.parent[decided]],
                     decided_columns=self.decider_column[classes.of_node[game.parent[decided]]],
                     decided_positions=decided - game.first_child[game.parent[decided]],
+                    mixed_kids=self.row[mixed],
+                    mixed_parents=self.row[game.parent[mixed]],
+                    mixed_rows=mixed_row[game.parent[mixed]] + (mixed - game.first_child[game.parent[mixed]]),
                 )
             )
+
+
+def _reason_words(counts: Mapping[int, int]) -> dict[str, int]:
+    from policy.analysis.batch_subgames import RESOLVE_REASONS
+
+    return {RESOLVE_REASONS.get(k, str(k)): v for k, v in sorted(counts.items())}
+
+
+def path_words(game: Game, decision: npt.NDArray[np.int64], row: npt.NDArray[np.int16]) -> str:
+    """A row of :meth:`BatchResult.path_columns` in words: ``infoset=action``, each set once.
+
+    A mixed choice is written by its support, ``infoset=a/b``, as
+    :func:`policy.analysis.compare.path_text` writes it.
+    """
+    words = []
+    for node, k in zip(decision.tolist(), row.tolist(), strict=True):
+        if k < 0:
+            continue
+        s = game.infosets.at(int(game.infoset[node]))
+        if k >= MIXED:
+            mask = k - MIXED
+            choice = "/".join(a for i, a in enumerate(s.actions) if mask >> i & 1)
+        else:
+            choice = s.actions[k]
+        words.append(f"{s.name}={choice}")
+    return ", ".join(dict.fromkeys(words))
 
 
 def _sample_count(arrays: Mapping[str, npt.NDArray[np.float64]]) -> int:

@@ -481,10 +481,11 @@ class _SampleSolver:
         game = t.game
         self.method = method
         self.batch = None
-        if game.is_perfect_information and method in ("auto", "spe"):
-            from policy.analysis.batch import BatchGame
+        if method == "spe" or (method == "auto" and game.is_perfect_information):
+            from policy.analysis.sweep import _compiled
 
-            self.batch = BatchGame(game)
+            self.batch = _compiled(game)  # None when the batch solver refuses the game
+        if self.batch is not None:
             column = np.full(game.num_nodes, -1, dtype=np.int64)
             column[self.batch.decision_nodes] = np.arange(len(self.batch.decision_nodes))
             self.column = column
@@ -509,6 +510,11 @@ class _SampleSolver:
             result = self.batch.solve(samples)
             chosen = result.choice[:, self.column[parents]].T  # (edges, N)
             edge[decided + 1] = (chosen == position[:, None]).astype(np.float64)
+            if result.mixed_row is not None and result.behavior is not None:
+                # Inside subgames of imperfect information: the behaviour, possibly mixed.
+                rows = result.mixed_row[self.column[parents]]
+                inside = np.flatnonzero(rows >= 0)
+                edge[decided[inside] + 1] = result.behavior[:, rows[inside] + position[inside]].T
             return edge
         from policy.solvers import solve
 

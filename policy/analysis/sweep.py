@@ -5,10 +5,13 @@ Two ways to choose the values: a grid over one or two parameters
 from the uncertainty a leader profile declares (:func:`monte_carlo_samples`,
 see :class:`policy.leaders.Distribution`).
 
-Perfect-information games are solved by the batch solver
-(:mod:`policy.analysis.batch`), all samples of a block at once. Others are
-solved sample by sample with a Nash method, in worker processes; every answer
-is a verified equilibrium, as always. Either way the samples are solved in
+Perfect-information games, and with ``--method spe`` games whose information
+sets of several members lie in proper subgames of two movers, are solved by
+the batch solver (:mod:`policy.analysis.batch`, those subgames by Lemke's
+method in lockstep: :mod:`policy.analysis.batch_subgames`), all samples of a
+block at once. Others (and games the batch solver refuses, for the reason
+:func:`batch_refusal` gives) are solved sample by sample with a Nash method,
+in worker processes; every answer is a verified equilibrium, as always. Either way the samples are solved in
 blocks, so a caller can show progress and stop between blocks (Ctrl-C keeps
 what was done).
 """
@@ -235,6 +238,8 @@ class Block:
     """(samples,): each sample's equilibrium path, as a position in ``path_words``."""
     path_words: tuple[str, ...]
     """The distinct equilibrium paths of the block, in words."""
+    resolved: Mapping[str, int] = field(default_factory=dict)
+    """Subgames the batch solver solved one by one instead of in lockstep, by reason."""
 
     @property
     def size(self) -> int:
@@ -261,6 +266,9 @@ class SweepResult:
     requested: int
     leader: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
+    """For spe on a game of imperfect information: ``batch_refused`` (why the
+    batch solver refused it), or ``batch_one_by_one`` (subgames it solved one by
+    one rather than in lockstep, counted by reason)."""
 
     @property
     def done(self) -> int:
@@ -351,7 +359,7 @@ def solve_block(
     ``reach``, if given, is a (terminals, samples) array that receives the
     outcome probabilities; the block's ``reach`` is then its transpose.
     """
-    if method in ("auto", "spe") and game.is_perfect_information:
+    if batchable(game, method):
         return _batch_block(game, samples, start, reach)
     block = _nash_block(game, samples, start, method)
     if reach is None:
@@ -360,12 +368,44 @@ def solve_block(
     return dataclasses.replace(block, reach=reach.T)
 
 
-def _batch_block(game: Game, samples: Mapping[str, Array], start: int, reach: Array | None = None) -> Block:
+def batchable(game: Game, method: str) -> bool:
+    """Whether the batch solver solves ``game`` for ``method``: spe (or auto with perfect information),
+    and a game it accepts (:func:`batch_refusal` says why not)."""
+    if method in ("auto", "spe") and game.is_perfect_information:
+        return True  # always accepted (compiled where the first block is solved)
+    if method != "spe":
+        return False
+    return _compiled(game) is not None
+
+
+def batch_refusal(game: Game) -> str | None:
+    """Why the batch solver refuses ``game`` (solved one by one instead), or None."""
+    _compiled(game)
+    refused = game._cache.get("batch_refused")
+    return refused if isinstance(refused, str) else None
+
+
+def _compiled(game: Game) -> Any:
     from policy.analysis.batch import BatchGame
+    from policy.solvers.errors import SolverError
 
     compiled = game._cache.get("batch")
-    if not isinstance(compiled, BatchGame):
+    if isinstance(compiled, BatchGame):
+        return compiled
+    if "batch_refused" in game._cache:
+        return None
+    try:
         compiled = game._cache["batch"] = BatchGame(game)
+    except SolverError as err:
+        game._cache["batch_refused"] = str(err)
+        return None
+    return compiled
+
+
+def _batch_block(game: Game, samples: Mapping[str, Array], start: int, reach: Array | None = None) -> Block:
+    from policy.analysis.batch import path_words
+
+    compiled = _compiled(game)
     result = compiled.solve(samples, outcome=reach)
     decision = result.decision_nodes
     behavior = result.action_counts().astype(np.float64)
@@ -377,7 +417,8 @@ def _batch_block(game: Game, samples: Mapping[str, Array], start: int, reach: Ar
         payoffs=result.payoffs,
         tie=result.any_tie_on_path(),
         path_index=inverse,
-        path_words=tuple(_path_words(game, decision, row) for row in unique),
+        path_words=tuple(path_words(game, decision, row) for row in unique),
+        resolved=dict(result.resolved),
     )
 
 
@@ -425,15 +466,6 @@ def _distinct_rows(columns: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     return unique[order], rank[ids]
-
-
-def _path_words(game: Game, decision: npt.NDArray[np.int64], row: npt.NDArray[np.int16]) -> str:
-    parts = []
-    for node, k in zip(decision.tolist(), row.tolist(), strict=True):
-        if k >= 0:
-            s = game.infosets.at(int(game.infoset[node]))
-            parts.append(f"{s.name}={s.actions[k]}")
-    return ", ".join(parts)
 
 
 def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: str) -> Block:
@@ -515,7 +547,7 @@ def run_sweep(
     if len(lengths) != 1:
         raise SweepError("every parameter needs the same number of samples")
     n = lengths.pop()
-    batched = method in ("auto", "spe") and game.is_perfect_information
+    batched = batchable(game, method)
     size = block_size or (BLOCK if batched else NASH_BLOCK)
     spans = list(blocks(n, size))
     done: list[Block] = []
@@ -588,4 +620,19 @@ def run_sweep(
         **_merge_paths(kept),
         requested=n,
         leader=leader,
+        details=_batch_details(game, method, kept),
     )
+
+
+def _batch_details(game: Game, method: str, kept: Sequence[Block]) -> dict[str, Any]:
+    """``details`` of a sweep: why the batch solver refused the game, or what it solved one by one."""
+    if method != "spe" or game.is_perfect_information:
+        return {}
+    refused = batch_refusal(game)
+    if refused is not None:
+        return {"batch_refused": refused}
+    counts: dict[str, int] = {}
+    for b in kept:
+        for reason, k in b.resolved.items():
+            counts[reason] = counts.get(reason, 0) + k
+    return {"batch_one_by_one": counts}

@@ -1,0 +1,501 @@
+"""Lemke's method on many LCPs of one size at once, in lockstep over a sample axis.
+
+The problems ``w = q + M z >= 0, z >= 0, w . z = 0`` of a batch share their
+size and covering vector; each sample has its own ``M`` (and possibly ``q``).
+Every sample follows its own path (Lemke 1965; Cottle, Pang and Stone, *The
+Linear Complementarity Problem*, 1992, section 4.4): the steps are those of
+the float method of :mod:`policy.solvers.lemke`, written on arrays with the
+samples on the last axis, the pivot row and entering column chosen per sample
+by fancy indexing. A sample whose path has ended (``z0`` left the basis) is
+dropped from the arrays, so samples finishing at different pivot counts cost
+nothing more.
+
+The tableau is kept *condensed*: its ``n + 1`` non-basic columns and the
+right-hand side, ``n x (n + 2)`` numbers per sample, against ``n x (2n + 2)``
+for the full tableau of :mod:`policy.solvers.lemke`. The full tableau's basic
+columns are unit vectors throughout (the pivot leaves exact 1s and 0s there),
+so nothing is lost: the entry of a row in the basis inverse is read from the
+condensed column of a non-basic ``w_j``, or is 1 or 0 for a basic one, and a
+row's largest entry (the scale of its rounding noise) is the larger of 1 and
+its condensed entries. Every other number is computed by the same float
+operations in the same order as the one-by-one method (divide the pivot row by
+the pivot; subtract factor times pivot row from each other row; the leaving
+variable's new column ``1/p`` in the pivot row and ``0 - factor/p`` elsewhere),
+so a sample gets the same bits, the same ratio-test decisions and the same
+solution as :func:`policy.solvers.lemke.lemke` with ``exact=False`` given the
+same data.
+
+The ratio test is the one-by-one test: entries within
+:data:`~policy.solvers.lemke.FLOAT_ZERO` of their row's largest count as 0,
+ratios within :data:`~policy.solvers.lemke.FLOAT_RATIO_TIE` tie, a tie that
+includes ``z0``'s row lets ``z0`` leave, other ties go to the lexicographic
+rule on the rows of the basis inverse, column by column with the same
+tolerance. What the one-by-one method does by recomputing its tableau from
+the data (a decision close to the noise level, a path longer than
+:data:`~policy.solvers.lemke.FLOAT_REFACTOR` pivots) or by giving up (a
+repeated basis, a ray, the pivot bound) is not done here: such a sample is
+marked as not solved, with the reason, for its caller to solve one by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from policy.solvers.lemke import (
+    FLOAT_DOUBT,
+    FLOAT_PIVOT,
+    FLOAT_RATIO_TIE,
+    FLOAT_REFACTOR,
+    FLOAT_REFINE,
+    FLOAT_ZERO,
+    default_max_pivots,
+)
+
+Array = npt.NDArray[np.float64]
+
+#: Why a sample was left unsolved (``LockstepResult.reason``); 0 for a solved one.
+SOLVED, DOUBT, REPEAT, RAY, LONG = 0, 1, 2, 3, 4
+REASONS = {
+    DOUBT: "a ratio-test decision close to rounding noise",
+    REPEAT: "a basis met twice (rounding in a degenerate problem)",
+    RAY: "the path ended on a ray",
+    LONG: "a path longer than the float method runs without recomputing its tableau",
+}
+
+#: Random 64-bit words, one per variable, whose exclusive or names a basis
+#: (Zobrist hashing): a repeat of a basis repeats its word. Two bases that
+#: share a word by chance (about 2**-64) only send a sample to the one-by-one solver.
+_WORDS = np.random.default_rng(20261205).integers(0, 2**63 - 1, size=4096, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class LockstepResult:
+    """The solutions of S problems.
+
+    Attributes
+    ----------
+    z
+        (n, S): the solution of each solved sample (zeros where not solved).
+    solved
+        (S,): whether the sample's path ended in a solution.
+    reason
+        (S,): :data:`SOLVED`, or why the sample was left (see :data:`REASONS`).
+    pivots
+        (S,): pivots taken.
+    basis
+        (n, S): the basic variable of each row at the end (``i`` for ``w_i``,
+        ``n + i`` for ``z_i``), for the solved samples.
+    """
+
+    z: Array
+    solved: npt.NDArray[np.bool_]
+    reason: npt.NDArray[np.int8]
+    pivots: npt.NDArray[np.int64]
+    basis: npt.NDArray[np.int64]
+
+
+def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int | None = None) -> LockstepResult:
+    """Solve ``w = q + M z`` for every sample by Lemke's method, in floats.
+
+    Parameters
+    ----------
+    M
+        (n, n, S): one matrix per sample, samples last.
+    q
+        (n,) shared by all samples, or (n, S).
+    d
+        (n,): the covering vector, every entry positive; all ones by default.
+    max_pivots
+        Pivots after which a sample is given up (default
+        :func:`policy.solvers.lemke.default_max_pivots`); paths longer than
+        :data:`~policy.solvers.lemke.FLOAT_REFACTOR` are given up anyway.
+    """
+    M = np.asarray(M, dtype=np.float64)
+    n, S = M.shape[0], M.shape[2]
+    if M.shape[1] != n:
+        raise ValueError(f"M must be (n, n, S), not {M.shape}")
+    if 2 * n + 1 > len(_WORDS):
+        raise ValueError(f"LCPs of size {n} are too large for the lockstep method")
+    q2 = np.broadcast_to(np.asarray(q, dtype=np.float64).reshape(n, -1), (n, S))
+    dv = np.ones(n) if d is None else np.asarray(d, dtype=np.float64).ravel()
+    if dv.shape != (n,) or (dv <= 0).any():
+        raise ValueError("the covering vector must have n positive entries")
+    limit = min(default_max_pivots(n) if max_pivots is None else max_pivots, FLOAT_REFACTOR)
+    z = np.zeros((n, S))
+    reason = np.zeros(S, dtype=np.int8)
+    pivots = np.zeros(S, dtype=np.int64)
+    solved = np.zeros(S, dtype=bool)
+    basis = np.repeat(np.arange(n, dtype=np.int64)[:, None], S, axis=1)
+    trivial = (q2 >= 0).all(axis=0)
+    solved[trivial] = True
+    todo = np.flatnonzero(~trivial)
+    if todo.size:
+        _run(M[:, :, todo], np.ascontiguousarray(q2[:, todo]), dv, limit, todo, z, solved, reason, pivots, basis)
+    return LockstepResult(z=z, solved=solved, reason=reason, pivots=pivots, basis=basis)
+
+
+def basis_solution(M: Array, q: Array, basis: npt.NDArray[np.int64], d: Array | None = None) -> tuple[Array, npt.NDArray[np.bool_]]:
+    """The solutions ``z`` (n, S) of given final bases (n, S), solved from the data as the float method's last step.
+
+    For problems close to others already solved (the same stage whose numbers
+    differ by rounding): their path's end, taken as this problem's. Returns
+    ``z`` and whether each basis gave a solution (not singular, ``z >= 0`` up
+    to the float method's clipping); the caller verifies the equilibrium.
+    """
+    M = np.asarray(M, dtype=np.float64)
+    n, S = M.shape[0], M.shape[2]
+    q2 = np.ascontiguousarray(np.broadcast_to(np.asarray(q, dtype=np.float64).reshape(n, -1), (n, S)))
+    dv = np.ones(n) if d is None else np.asarray(d, dtype=np.float64).ravel()
+    st = _State(M, q2, dv, np.arange(S))
+    z = np.zeros((n, S))
+    ok = np.ones(S, dtype=bool)
+    _, group = np.unique(basis.T, axis=0, return_inverse=True)
+    for g in range(int(group.max()) + 1 if S else 0):
+        members = np.flatnonzero(np.ravel(group) == g)
+        with np.errstate(all="ignore"):
+            values = _refined(st, basis[:, members[0]], members)
+        if values is None:
+            ok[members] = False
+            continue
+        bad = ~np.isfinite(values).all(axis=0)
+        ok[members[bad]] = False
+        b = basis[:, members[0]]
+        rows = np.flatnonzero((b >= n) & (b < 2 * n))
+        z[np.ix_(b[rows] - n, members)] = np.maximum(values[rows], 0.0)
+    return z, ok
+
+
+class _State:
+    """The condensed tableaux of the samples still on their paths, and their bookkeeping.
+
+    Variables are numbered as in :mod:`policy.solvers.lemke`: ``i`` for
+    ``w_i``, ``n + i`` for ``z_i``, ``2n`` for ``z0``. ``T`` is (n, n + 2, S):
+    columns 0..n are the non-basic variables' (``slot_var`` says which), column
+    n + 1 the right-hand side.
+    """
+
+    def __init__(self, M: Array, q: Array, d: Array, ids: npt.NDArray[np.int64]) -> None:
+        n, S = M.shape[0], M.shape[2]
+        self.n = n
+        self.T = np.empty((n, n + 2, S))
+        self.T[:, :n] = -M
+        self.T[:, n] = -d[:, None]
+        self.T[:, n + 1] = q
+        # The data of every sample of the run, by its place in it (``ids`` index
+        # the caller's samples, ``place`` these).
+        self.M, self.q, self.d = M, q, d
+        self.ids = ids
+        self.place = np.arange(S)
+        self.buffer = np.empty_like(self.T)
+        self.basis = np.repeat(np.arange(n, dtype=np.int64)[:, None], S, axis=1)
+        self.slot_of = np.full((2 * n + 1, S), -1, dtype=np.int64)
+        self.slot_of[n : 2 * n + 1] = np.arange(n + 1, dtype=np.int64)[:, None]
+        self.row_of = np.full((2 * n + 1, S), -1, dtype=np.int64)
+        self.row_of[:n] = np.arange(n, dtype=np.int64)[:, None]
+        self.key = np.full(S, np.bitwise_xor.reduce(_WORDS[:n]), dtype=np.int64)
+        self.history: list[npt.NDArray[np.int64]] = [self.key.copy()]
+        self.pivots = np.zeros(S, dtype=np.int64)
+
+    def keep(self, mask: npt.NDArray[np.bool_]) -> None:
+        """Drop the samples not in ``mask``."""
+        self.T = self.T[:, :, mask]
+        self.ids = self.ids[mask]
+        self.place = self.place[mask]
+        self.buffer = self.buffer[:, :, : self.T.shape[2]]
+        self.basis = self.basis[:, mask]
+        self.slot_of = self.slot_of[:, mask]
+        self.row_of = self.row_of[:, mask]
+        self.key = self.key[mask]
+        self.history = [h[mask] for h in self.history]
+        self.pivots = self.pivots[mask]
+
+    def zero(self) -> Array:
+        """(n, S): per row, the size at or below which an entry counts as 0 (as in the full tableau)."""
+        big = np.abs(self.T, out=self.buffer).max(axis=1)
+        return np.asarray(FLOAT_ZERO * np.maximum(big, 1.0))
+
+    def basis_rows(self, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> Array:
+        """(m, n, k): rows ``rows`` (m, k) of the basis inverse of samples ``cols`` (k,).
+
+        The full tableau's w columns: a non-basic ``w_j``'s condensed column,
+        or the unit column of a basic one.
+        """
+        n = self.n
+        slot = self.slot_of[:n, cols]  # (n columns, k)
+        gathered = self.T[rows[:, None, :], np.maximum(slot, 0)[None, :, :], cols[None, None, :]]
+        unit = self.row_of[:n, cols][None, :, :] == rows[:, None, :]
+        return np.where(slot[None, :, :] >= 0, gathered, unit.astype(np.float64))
+
+def _run(
+    M: Array,
+    q: Array,
+    d: Array,
+    limit: int,
+    ids: npt.NDArray[np.int64],
+    z_out: Array,
+    solved: npt.NDArray[np.bool_],
+    reason: npt.NDArray[np.int8],
+    pivots_out: npt.NDArray[np.int64],
+    basis_out: npt.NDArray[np.int64],
+) -> None:
+    st = _State(M, q, d, ids)
+    n = st.n
+    z0 = 2 * n
+    rhs = n + 1
+    # First step: z0 enters; the least (q, I) / d over every row (the column of z0 is -d, its ratio uses d).
+    S = st.T.shape[2]
+    big = np.maximum(np.abs(st.T).max(axis=1), np.abs(d)[:, None])  # z0's column counted as +d
+    zero = FLOAT_ZERO * np.maximum(big, 1.0)
+    div = np.repeat(d[:, None], S, axis=1)
+    eligible = np.ones((n, S), dtype=bool)
+    r, _ = _ratio_test(st, st.T[:, rhs], div, eligible, zero, np.full(S, -1, dtype=np.int64))
+    entering = np.full(S, z0, dtype=np.int64)
+    while True:
+        finished, nxt = _pivot(st, r, entering)
+        st.pivots += 1
+        fail = np.zeros(finished.shape, dtype=np.int8)
+        fail[~finished & (st.pivots >= limit)] = LONG
+        # A repeated basis (the exact rule never meets one twice).
+        for h in st.history:
+            fail[(fail == 0) & ~finished & (h == st.key)] = REPEAT
+        st.history.append(st.key.copy())
+        leaving_done = finished
+        if leaving_done.any():
+            _finish(st, leaving_done, z_out, solved, pivots_out)
+            basis_out[:, st.ids[leaving_done]] = st.basis[:, leaving_done]
+        if (fail > 0).any():
+            reason[st.ids[fail > 0]] = fail[fail > 0]
+            pivots_out[st.ids[fail > 0]] = st.pivots[fail > 0]
+        going = ~leaving_done & (fail == 0)
+        if not going.all():
+            st.keep(going)
+            nxt = nxt[going]
+        if not st.ids.size:
+            return
+        entering = nxt
+        zero = st.zero()
+        S = st.T.shape[2]
+        idx = np.arange(S)
+        column = st.T[:, st.slot_of[entering, idx], idx]  # (n, S)
+        tol = np.maximum(FLOAT_PIVOT * np.maximum(1.0, np.abs(column).max(axis=0)), zero)
+        eligible = column > tol
+        ray = ~eligible.any(axis=0)
+        r, doubt = _ratio_test(st, st.T[:, rhs], column, eligible, zero, st.row_of[z0])
+        # After the first pivot the one-by-one method recomputes its tableau when in
+        # doubt; here the sample is left to it.
+        bad = np.where(ray, RAY, np.where(doubt, DOUBT, 0)).astype(np.int8)
+        if bad.any():
+            reason[st.ids[bad > 0]] = bad[bad > 0]
+            pivots_out[st.ids[bad > 0]] = st.pivots[bad > 0]
+            keep = bad == 0
+            st.keep(keep)
+            r, entering = r[keep], entering[keep]
+            if not st.ids.size:
+                return
+
+
+def _pivot(
+    st: _State, r: npt.NDArray[np.int64], entering: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """Pivot every sample on its row ``r`` and entering variable.
+
+    Returns where z0 left, and the complement of each leaving variable (the next to enter).
+    """
+    n = st.n
+    T = st.T
+    S = T.shape[2]
+    idx = np.arange(S)
+    k = st.slot_of[entering, idx]
+    p = T[r, k, idx]
+    row = T[r, :, idx] / p[:, None]  # (S, n + 2)
+    row[idx, k] = 1.0 / p  # the leaving variable's column: 1/p in the pivot row
+    factor = T[:, k, idx]  # (n, S): the entering column
+    factor[r, idx] = 0.0
+    T[:, k, idx] = 0.0  # the leaving variable's column elsewhere: 0 - factor * (1/p)
+    np.multiply(factor[:, None, :], row.T[None, :, :], out=st.buffer)
+    T -= st.buffer
+    T[r, :, idx] = row
+    leaving = st.basis[r, idx]
+    st.basis[r, idx] = entering
+    st.slot_of[leaving, idx] = k
+    st.slot_of[entering, idx] = -1
+    st.row_of[entering, idx] = r
+    st.row_of[leaving, idx] = -1
+    st.key ^= _WORDS[leaving] ^ _WORDS[entering]
+    return np.asarray(leaving == 2 * n), np.where(leaving < n, leaving + n, leaving - n)
+
+
+def _ratio_test(
+    st: _State,
+    values: Array,
+    div: Array,
+    eligible: npt.NDArray[np.bool_],
+    zero: Array,
+    z0_row: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The leaving row of each sample (lexicographic minimum ratio), and whether the decision is in doubt.
+
+    ``values`` and ``div`` are (n, S): right-hand sides and the entering
+    column; only ``eligible`` rows compete. As
+    :func:`policy.solvers.lemke._lex_min_rows_float`.
+    """
+    n, S = values.shape
+    size = np.abs(values)
+    noise = size <= zero
+    doubt = np.count_nonzero((size <= FLOAT_DOUBT * zero) & eligible, axis=0) > np.count_nonzero(
+        noise & eligible, axis=0
+    )
+    clean = np.where(noise, 0.0, values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(eligible, clean / np.where(eligible, div, 1.0), np.inf)
+    best = ratios.min(axis=0)
+    with np.errstate(invalid="ignore"):
+        tied = eligible & (ratios - best <= FLOAT_RATIO_TIE * np.maximum(np.abs(ratios), np.abs(best)))
+    idx = np.arange(S)
+    r = np.argmax(tied, axis=0).astype(np.int64)
+    count = np.count_nonzero(tied, axis=0)
+    has_z0 = z0_row >= 0
+    z0_tied = has_z0 & tied[np.maximum(z0_row, 0), idx]
+    r = np.where(z0_tied & (count > 1), z0_row, r)
+    need = (count > 1) & ~z0_tied
+    if need.any():
+        cols = np.flatnonzero(need)
+        t = tied[:, cols]  # (n rows, k)
+        # The tied rows of each sample, first to last, padded with its first (masked).
+        m = int(count[cols].max())
+        order = np.argsort(~t, axis=0, kind="stable")[:m]  # (m, k): tied rows first, in row order
+        live = np.arange(m)[:, None] < count[cols][None, :]
+        rows = np.where(live, order, order[:1])
+        block = st.basis_rows(rows, cols)  # (m, n columns, k)
+        small = zero[rows, cols[None, :]][:, None, :]
+        bsize = np.abs(block)
+        bnoise = bsize <= small
+        lv = live[:, None, :]
+        noisy = np.count_nonzero((bsize <= FLOAT_DOUBT * small) & lv, axis=(0, 1)) > np.count_nonzero(
+            bnoise & lv, axis=(0, 1)
+        )
+        doubt[cols] |= noisy
+        block = np.where(bnoise, 0.0, block) / div[rows, cols[None, :]][:, None, :]
+        left = live.copy()
+        for j in range(n):
+            v = block[:, j, :]  # (m, k)
+            lowest = np.where(left, v, np.inf).min(axis=0)
+            scale = np.maximum(np.abs(v), np.abs(lowest))
+            left &= (v == lowest) | (v - lowest <= FLOAT_RATIO_TIE * scale)
+            if (np.count_nonzero(left, axis=0) <= 1).all():
+                break
+        r[cols] = rows[np.argmax(left, axis=0), np.arange(len(cols))]
+    return r, doubt
+
+
+def _finish(
+    st: _State,
+    done: npt.NDArray[np.bool_],
+    z_out: Array,
+    solved: npt.NDArray[np.bool_],
+    pivots_out: npt.NDArray[np.int64],
+) -> None:
+    """Read the solutions of the samples whose path ended, refined from the original data."""
+    n = st.n
+    cols = np.flatnonzero(done)
+    basis = st.basis[:, cols]  # (n rows, k)
+    values = st.T[:, n + 1, cols].copy()  # (n, k)
+    k = len(cols)
+    # Solved again from the original data, as the one-by-one method does it
+    # (lemke._refactored): samples that end in the same basis share the steps.
+    _, group = np.unique(basis.T, axis=0, return_inverse=True)
+    for g in range(int(group.max()) + 1):
+        members = np.flatnonzero(np.ravel(group) == g)
+        with np.errstate(all="ignore"):
+            again = _refined(st, basis[:, members[0]], st.place[cols[members]])
+        if again is None:
+            continue
+        here = values[:, members]
+        close = np.all(np.abs(again - here) <= FLOAT_REFINE + FLOAT_REFINE * np.abs(here), axis=0)
+        values[:, members[close]] = again[:, close]
+    z = np.zeros((n, k))
+    is_z = (basis >= n) & (basis < 2 * n)
+    rows, which = np.nonzero(is_z)
+    z[basis[rows, which] - n, which] = np.maximum(values[rows, which], 0.0)
+    ids = st.ids[cols]
+    z_out[:, ids] = z
+    solved[ids] = True
+    pivots_out[ids] = st.pivots[cols]
+
+
+def _original_column(st: _State, v: int, places: npt.NDArray[np.int64]) -> Array:
+    """(n, k): the original tableau column of variable ``v`` for the samples at ``places``."""
+    n = st.n
+    if v < n:
+        out = np.zeros((n, len(places)))
+        out[v] = 1.0
+        return out
+    if v < 2 * n:
+        return np.asarray(-st.M[:, v - n, places])
+    return np.repeat(-st.d[:, None], len(places), axis=1)
+
+
+def _refined(st: _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64]) -> Array | None:
+    """(n, k): the right-hand side of the final basis solved afresh, step for step as
+    :func:`policy.solvers.lemke._refactored` and ``_gauss_jordan`` do it; None where it keeps
+    the tableau (a singular system), per sample as NaN columns.
+
+    Only the right-hand side column is carried: Gauss-Jordan's row operations act
+    on each column alone, so its bits are those of the full elimination.
+    """
+    n = st.n
+    k = len(places)
+    is_z = basis >= n
+    other_rows = np.flatnonzero(is_z)
+    unit_rows = np.flatnonzero(~is_z)
+    w = basis[unit_rows]
+    columns = basis[other_rows]
+    constrained = np.ones(n, dtype=bool)
+    constrained[w] = False
+    crow = np.flatnonzero(constrained)
+    size = len(other_rows)
+    q = st.q[:, places]  # (n, k)
+    originals = [_original_column(st, int(v), places) for v in columns.tolist()]
+    aug = np.empty((k, size, size + 1))
+    for j, col in enumerate(originals):
+        aug[:, :, j] = col[crow].T
+    aug[:, :, size] = q[crow].T
+    # A basic column that is 0 in every row of the system: singular, the tableau is kept.
+    if size and not all(np.any(col[crow] != 0, axis=0).all() for col in originals):
+        keep = np.ones(k, dtype=bool)
+        for col in originals:
+            keep &= np.any(col[crow] != 0, axis=0)
+        if not keep.any():
+            return None
+    else:
+        keep = np.ones(k, dtype=bool)
+    scale = np.maximum(1.0, np.abs(aug[:, :, :size]).max(axis=(1, 2), initial=0.0))
+    ok = keep.copy()
+    samples = np.arange(k)
+    for c in range(size):
+        p = c + np.argmax(np.abs(aug[:, c:, c]), axis=1)
+        ok &= ~(np.abs(aug[samples, p, c]) <= FLOAT_PIVOT * scale)
+        swap = np.flatnonzero(p != c)
+        if len(swap):
+            top = aug[swap, c].copy()
+            aug[swap, c] = aug[swap, p[swap]]
+            aug[swap, p[swap]] = top
+        rest = aug[:, :, c:]
+        rest[:, c] /= rest[:, c, :1]
+        factor = rest[:, :, 0].copy()
+        factor[:, c] = 0.0
+        rest -= factor[:, :, None] * rest[:, c][:, None, :]
+    solved = aug[:, :, size].T  # (size, k)
+    out = np.empty((n, k))
+    out[other_rows] = solved
+    rhs = q[w].copy()  # (unit rows, k)
+    for j, col in enumerate(originals):
+        coupling = col[w]  # (unit rows, k)
+        hit = coupling != 0
+        rhs = np.where(hit, rhs - coupling * solved[j], rhs)
+    out[unit_rows] = rhs
+    out[:, ~ok] = np.nan
+    return out

@@ -1,0 +1,566 @@
+"""Proper subgames of imperfect information, solved for many samples at once.
+
+The batch solver (:mod:`policy.analysis.batch`) does backward induction; a
+game with information sets of several members has it only between its *Nash
+roots*, the smallest proper subgames holding such a set (Selten 1965; see
+:mod:`policy.solvers.subgames`). Each is solved the way ``--method spe``
+solves it one sample at a time, here for every sample of a block together:
+
+1. **The part.** The Nash root's subtree, each proper subgame below it with
+   decisions of its own cut off and replaced by a terminal worth its
+   equilibrium values (the batch solver has found them: they are lower in the
+   tree), as :func:`policy.solvers.subgames._shape` cuts it. The nodes of a
+   class of identical subtrees (:mod:`policy.subtrees`) share one part.
+2. **The sequence form, with a sample axis.** For the two players who move in
+   the part (a part with one mover or three is not batched), the payoff
+   matrices ``A`` and ``B`` of Koller, Megiddo and von Stengel (1996) are
+   summed terminal by terminal, ``chance(t) * u(t)``, for all samples at
+   once; ``E`` and ``F`` do not depend on the numbers. Payoffs are shifted by
+   the part's first terminal, put in each player's unit and shifted below 0,
+   and the LCP ``w = c + M z`` assembled, exactly as
+   :class:`policy.solvers.lcp.SequenceLCP` does for one sample.
+3. **Lemke in lockstep** (:func:`policy.analysis.batch_lemke.lemke_lockstep`),
+   covering vector all ones, as ``lcp`` runs it. A part whose LCPs agree with
+   an earlier part's at every sample of the block up to rounding (the same
+   stage whose numbers differ by a constant per player) takes that run's
+   final bases and solves them in its own numbers
+   (:func:`policy.analysis.batch_lemke.basis_solution`), which is what its own
+   run would end with wherever the path does not hinge on the last bits.
+4. **Behaviour** from the realization plans, ``x[I a] / x[parent(I)]``,
+   uniform where a plan does not reach a set (as ``lcp``'s default).
+5. **Verification**, every sample: each mover's best response against the
+   other's behaviour, by dynamic programming over that mover's sequences, and
+   the regret within :data:`policy.tolerances.REGRET` times the magnitude of
+   the values compared, per player.
+6. **One by one** for what the lockstep run cannot vouch for, counted: a
+   sample whose path the float method would have followed differently
+   (recomputing its tableau near rounding noise, or retrying) gets that
+   method on its own LCP, as ``spe`` runs it, and the verification; a
+   sample whose equilibrium fails verification (or whose float retry does),
+   or whose part is constant-sum at that sample (``spe`` then uses ``lp``),
+   is solved by the one-sample method in exact arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy import tolerances
+from policy.analysis.batch_lemke import (
+    DOUBT,
+    LONG,
+    REASONS,
+    REPEAT,
+    LockstepResult,
+    basis_solution,
+    lemke_lockstep,
+)
+from policy.model import Game, NodeKind
+from policy.representations.sequence import UNREACHED, game_sequences, sequence_form
+from policy.solvers.errors import SolverError
+from policy.solvers.lemke import lemke
+from policy.subtrees import SubtreeClasses
+
+Array = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+#: Reasons a part is re-solved one by one, beyond those of the lockstep run.
+VERIFY, CONSTANT_SUM = 100, 101
+RESOLVE_REASONS = {
+    **REASONS,
+    VERIFY: "the lockstep equilibrium failed verification",
+    CONSTANT_SUM: "the part is constant-sum at the sample (solved by lp)",
+}
+
+
+@dataclass
+class _Part:
+    """One class of Nash roots: its part's shape and the index arrays that evaluate it."""
+
+    cls: int
+    root: int
+    movers: tuple[int, int]
+    order: Ints
+    shape: Any
+    #: Per part terminal (T of them, breadth-first): chance-edge expression rows on the
+    #: path (padded with -1), the outcome rows on the path (padded), the cut class (-1).
+    chance_rows: Ints
+    outcome_rows: Ints
+    cut_class: Ints
+    #: Per part terminal: the part-game actions on the path (padded with -1).
+    path_actions: Ints
+    #: Each part-game action's mover (0 or 1 among ``movers``).
+    action_mover: Ints
+    num_actions: int
+    seq_at: Ints  # (T, 2)
+    firsts: tuple[Ints, Ints]
+    parents: tuple[Ints, Ints]
+    sizes: tuple[Ints, Ints]
+    positions: tuple[Ints, Ints]
+    E: Array
+    F: Array
+    n: tuple[int, int, int, int]
+    payoff_index: Ints
+    #: Each chance node of the part (local index) and its children's probability rows.
+    chance_children: list[tuple[int, list[int]]] = field(default_factory=list)
+    set_names: list[str | None] = field(default_factory=list)
+
+
+class NashPlan:
+    """The Nash roots of a game, grouped by class, ready to be solved for many samples.
+
+    Raises
+    ------
+    SolverError
+        Naming why the game cannot be batched: a part with other than two
+        movers, or a class of identical subtrees that mixes Nash roots with
+        other nodes or parts of different shapes.
+    """
+
+    def __init__(self, game: Game, table: Any, classes: SubtreeClasses) -> None:
+        from policy.solvers.subgames import _shape, _structure, _tasks
+
+        self.game = game
+        structure = _structure(game)
+        task = _tasks(game, structure)
+        owner = np.full(game.num_nodes, -1, dtype=np.int64)
+        for start, stop in game.levels[1:]:
+            up = game.parent[start:stop]
+            owner[start:stop] = np.where(task[up], up, owner[up])
+        by_owner = np.argsort(owner, kind="stable")
+        owner_sorted = owner[by_owner]
+        nash = np.flatnonzero(structure.nash)
+        shapes = {}
+        for r in nash.tolist():
+            lo, hi = np.searchsorted(owner_sorted, [r, r + 1])
+            shapes[r] = _shape(game, np.concatenate(([r], by_owner[lo:hi])))
+            movers = shapes[r].movers
+            if len(movers) != 2:
+                raise SolverError(
+                    f"the batch solver cannot solve the subgame at {game.node_names[r]!r}: "
+                    f"{len(movers)} player(s) move in it (it batches subgames of two movers)"
+                )
+        of_class = classes.of_node[nash]
+        is_nash = np.zeros(game.num_nodes, dtype=bool)
+        is_nash[nash] = True
+        for c in np.unique(of_class).tolist():
+            members = np.flatnonzero(classes.of_node == c)
+            if not is_nash[members].all():
+                other = int(members[~is_nash[members]][0])
+                raise SolverError(
+                    f"the batch solver cannot solve {game.node_names[other]!r}: its subtree is "
+                    f"identical to the subgame at {game.node_names[int(members[0])]!r} but has "
+                    "other information sets"
+                )
+            keys = {shapes[int(m)].key for m in members}
+            if len(keys) > 1:
+                raise SolverError(
+                    f"the batch solver cannot solve the subgame at {game.node_names[int(members[0])]!r}: "
+                    "identical subtrees with different information sets"
+                )
+        self.parts: list[_Part] = []
+        self.part_of_class: dict[int, int] = {}
+        # Classes in increasing order: every class below comes first (they are by height).
+        for c in sorted(set(of_class.tolist())):
+            members = np.flatnonzero(classes.of_node == c)
+            rep = int(members[0])
+            self.part_of_class[c] = len(self.parts)
+            self.parts.append(_build_part(game, table, classes, c, rep, shapes[rep]))
+        # Rows of the stacked behaviour of all parts (one block per class).
+        self.offsets = np.cumsum([0] + [p.num_actions for p in self.parts]).astype(np.int64)
+        # Every decision node inside a part: the row of its first action in the stack.
+        self.mixed_row = np.full(game.num_nodes, -1, dtype=np.int64)
+        for r in nash.tolist():
+            sh = shapes[r]
+            decision = np.flatnonzero(sh.kind == NodeKind.DECISION)
+            set_offsets = _set_offsets_of(sh)
+            self.mixed_row[sh.order[decision]] = (
+                self.offsets[self.part_of_class[int(classes.of_node[r])]] + set_offsets[sh.local_set[decision]]
+            )
+        self.classes = np.array(sorted(self.part_of_class), dtype=np.int64)
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def cut_free(self) -> bool:
+        """Whether no part has a subgame cut off below it (each part's numbers are the expressions')."""
+        return all(not (p.cut_class >= 0).any() for p in self.parts)
+
+    def solve(
+        self,
+        c: int,
+        vals: Array,
+        values: Array | None,
+        players: int,
+        behavior: Array,
+        counts: dict[int, int],
+        shared: list[tuple[Array, LockstepResult]],
+    ) -> tuple[Array, Array]:
+        """Solve the part of class ``c`` at every sample: its values and their magnitudes, (N, players) each.
+
+        ``vals`` are the expression values (expressions, N); ``values`` the
+        classes' values (classes, N, 2 * players: values then magnitudes),
+        of which the cut classes are read (None when the part has none). The
+        values count the payoffs below the class's node, not its own outcome.
+        ``behavior`` (rows, N) receives the stacked behaviour. ``counts``
+        gathers the samples re-solved one by one, by reason; ``shared`` holds
+        the LCPs solved so far on these samples, to reuse.
+        """
+        part = self.parts[self.part_of_class[c]]
+        n_samples = vals.shape[1]
+        reach = _chance_reach(part, vals, n_samples)  # (T, N)
+        pay, size = _payoffs(part, vals, values, players, n_samples)  # (T, N, players) each
+        mv = list(part.movers)
+        shifted = pay[:, :, mv] - pay[:1, :, mv]  # (T, N, 2)
+        M = _lcp_matrix(part, reach, shifted)
+        n1, n2, m1, m2 = part.n
+        q = np.zeros(M.shape[0])
+        q[n1 + n2] = -1.0
+        q[n1 + n2 + m1] = 1.0
+        q[n1 + n2 + 2 * m1] = -1.0
+        q[n1 + n2 + 2 * m1 + m2] = 1.0
+        run = None
+        for M0, earlier in shared:
+            if M0.shape == M.shape and np.allclose(M0, M, rtol=1e-12, atol=1e-12):
+                # The same stage up to rounding: its path's end, solved in these numbers.
+                z, ok = basis_solution(M, q, earlier.basis)
+                ok &= earlier.solved
+                why = np.where(ok, 0, np.where(earlier.reason > 0, earlier.reason, VERIFY)).astype(np.int64)
+                run = earlier
+                break
+        if run is None:
+            run = lemke_lockstep(M, q)
+            z, ok, why = run.z, run.solved, run.reason.astype(np.int64)
+            shared.append((M, run))
+        probs = _behavior(part, z)  # (actions, N)
+        redo = ~ok
+        reasons = np.where(redo, why, 0).astype(np.int64)
+        check = _regret_ok(part, reach, shifted, probs)
+        bad = ~redo & ~check
+        reasons[bad] = VERIFY
+        redo |= bad
+        constant = _constant_sum(shifted)
+        reasons[constant] = CONSTANT_SUM
+        redo |= constant
+        for s in np.flatnonzero(redo).tolist():
+            probs[:, s] = self._again(part, M[:, :, s], q, int(reasons[s]), vals[:, s], reach[:, s], shifted[:, s])
+            counts[int(reasons[s])] = counts.get(int(reasons[s]), 0) + 1
+        weight = reach * _path_product(part, probs)  # (T, N)
+        block = self.offsets[self.part_of_class[c]]
+        behavior[block : block + part.num_actions] = probs
+        return np.einsum("tn,tnp->np", weight, pay), np.einsum("tn,tnp->np", weight, size)
+
+    def _again(
+        self, part: _Part, M: Array, q: Array, reason: int, vals: Array, reach: Array, shifted: Array
+    ) -> Array:
+        """One sample's part solved one by one: behaviour (actions,).
+
+        Where the lockstep run stopped because the float method would have
+        gone on differently (recomputing its tableau, or retrying), that
+        method runs on this sample's LCP, as ``spe`` would run it; its
+        equilibrium is verified like the others. Otherwise, or if that fails,
+        the part is solved exactly (:meth:`_one_by_one`).
+        """
+        if reason in (DOUBT, LONG, REPEAT):
+            try:
+                z = lemke(M, q, exact=False).z
+            except SolverError:
+                pass
+            else:
+                probs = _behavior(part, z[:, None])
+                if _regret_ok(part, reach[:, None], shifted[:, None], probs)[0]:
+                    return probs[:, 0]
+        return self._one_by_one(part, vals, shifted)
+
+    def _one_by_one(self, part: _Part, vals: Array, shifted: Array) -> Array:
+        """The part at one sample solved by the one-sample method (exact), as float behaviour."""
+        from policy.solvers import solve
+        from policy.solvers.subgames import _nash_method, _subgame_of
+
+        game, sh = self.game, part.shape
+        probabilities: dict[int, list[Fraction]] = {}
+        for i, rows in part.chance_children:
+            raw = [Fraction(float(vals[r])) for r in rows]
+            total = sum(raw, Fraction(0))
+            probabilities[i] = [p / total for p in raw]
+        mv = list(part.movers)
+        remap = np.full(len(game.players), -1, dtype=np.int32)
+        remap[mv] = np.arange(2, dtype=np.int32)
+        player = np.where(sh.player >= 0, remap[np.maximum(sh.player, 0)], -1).astype(np.int32)
+        payoffs = [[Fraction(float(v)) for v in row] for row in shifted.tolist()]
+        sub = _subgame_of(game, sh.order, [game.players.at(i).label for i in mv], sh.num_children,
+                          sh.kind, player, payoffs, probabilities, part.set_names)
+        result = solve(sub, {}, method=_nash_method(sub, True), exact=True)
+        return np.asarray([float(p) for p in result.equilibria[0].probabilities])
+
+
+def _build_part(game: Game, table: Any, classes: SubtreeClasses, c: int, rep: int, sh: Any) -> _Part:
+    from policy.solvers.subgames import _subgame_of
+
+    order = sh.order
+    n = len(order)
+    local = {int(v): i for i, v in enumerate(order.tolist())}
+    parent_local = np.full(n, -1, dtype=np.int64)
+    for i in range(1, n):
+        parent_local[i] = local[int(game.parent[order[i]])]
+    mv = list(sh.movers)
+    # The part as a two-player game (structure only: zero payoffs, uniform chance).
+    remap = np.full(len(game.players), -1, dtype=np.int32)
+    remap[mv] = np.arange(2, dtype=np.int32)
+    player = np.where(sh.player >= 0, remap[np.maximum(sh.player, 0)], -1).astype(np.int32)
+    terminals = np.flatnonzero(sh.kind == NodeKind.TERMINAL)
+    chance = np.flatnonzero(sh.kind == NodeKind.CHANCE)
+    probabilities = {
+        int(i): [Fraction(1, int(sh.num_children[i]))] * int(sh.num_children[i]) for i in chance.tolist()
+    }
+    set_names: list[str | None] = [None] * n
+    for i in np.flatnonzero(sh.kind == NodeKind.DECISION).tolist():
+        set_names[i] = game.infosets.at(int(game.infoset[order[i]])).name
+    sub = _subgame_of(game, order, [game.players.at(i).label for i in mv], sh.num_children, sh.kind,
+                      player, [[0, 0]] * len(terminals), probabilities, set_names)
+    seqs = game_sequences(sub)
+    form = sequence_form(sub, {}, exact=False)
+    # Index rows: chance edges and outcomes of the game's expression table.
+    edge_expr = np.full(game.num_nodes, -1, dtype=np.int64)
+    edge_expr[table.chance_edges] = table.chance_index
+    outcome_row = np.full(game.num_nodes, -1, dtype=np.int64)
+    outcome_row[table.outcome_nodes] = np.arange(len(table.outcome_nodes))
+    offsets = _set_offsets_of(sh)
+    chance_paths, outcome_paths, action_paths, cut_class = [], [], [], []
+    for t in terminals.tolist():
+        ch, oc, ac = [], [], []
+        i = t
+        if sh.cut[i]:
+            cut_class.append(int(classes.of_node[order[i]]))
+        else:
+            cut_class.append(-1)
+            if outcome_row[order[i]] >= 0:
+                oc.append(int(outcome_row[order[i]]))
+        while i > 0:
+            p = int(parent_local[i])
+            if sh.kind[p] == NodeKind.CHANCE:
+                ch.append(int(edge_expr[order[i]]))
+            elif sh.kind[p] == NodeKind.DECISION:
+                ac.append(int(offsets[sh.local_set[p]] + (order[i] - game.first_child[order[p]])))
+            if p > 0 and outcome_row[order[p]] >= 0:
+                oc.append(int(outcome_row[order[p]]))
+            i = p
+        chance_paths.append(ch[::-1])  # top-down, as chance_reach multiplies
+        outcome_paths.append(oc[::-1])
+        action_paths.append(ac[::-1])
+    num_actions = int(sub.num_actions)
+    action_mover = np.zeros(num_actions, dtype=np.int64)
+    for s in sub.infosets.values():
+        action_mover[s.offset : s.offset + len(s.actions)] = s.player.index
+    p1, p2 = seqs.players
+    return _Part(
+        cls=c,
+        root=rep,
+        movers=(mv[0], mv[1]),
+        order=order,
+        shape=sh,
+        chance_rows=_padded(chance_paths),
+        outcome_rows=_padded(outcome_paths),
+        cut_class=np.array(cut_class, dtype=np.int64),
+        path_actions=_padded(action_paths),
+        action_mover=action_mover,
+        num_actions=num_actions,
+        seq_at=np.asarray(seqs.at_terminal, dtype=np.int64),
+        firsts=(np.asarray(p1.first), np.asarray(p2.first)),
+        parents=(np.asarray(p1.parent), np.asarray(p2.parent)),
+        sizes=(np.asarray(p1.sizes), np.asarray(p2.sizes)),
+        positions=(np.asarray(p1.positions), np.asarray(p2.positions)),
+        E=form.E_dense(),
+        F=form.F_dense(),
+        n=(p1.size, p2.size, len(form.e), len(form.f)),
+        payoff_index=np.asarray(table.payoff_index, dtype=np.int64),
+        chance_children=[
+            (i, [int(edge_expr[order[k]]) for k in np.flatnonzero(parent_local == i).tolist()])
+            for i in chance.tolist()
+        ],
+        set_names=set_names,
+    )
+
+
+def _set_offsets_of(sh: Any) -> Ints:
+    decision = np.flatnonzero(sh.kind == NodeKind.DECISION)
+    n_sets = int(sh.local_set[decision].max()) + 1 if len(decision) else 0
+    width = np.zeros(n_sets, dtype=np.int64)
+    width[sh.local_set[decision]] = sh.num_children[decision]
+    return (np.cumsum(width) - width).astype(np.int64)
+
+
+def _padded(rows: Sequence[Sequence[int]]) -> Ints:
+    width = max((len(r) for r in rows), default=0)
+    out = np.full((len(rows), width), -1, dtype=np.int64)
+    for k, r in enumerate(rows):
+        out[k, : len(r)] = r
+    return out
+
+
+def _chance_reach(part: _Part, vals: Array, n: int) -> Array:
+    """(T, N): the product of chance probabilities on each part terminal's path, top-down."""
+    rows = part.chance_rows
+    acc = np.ones((rows.shape[0], n))
+    for d in range(rows.shape[1]):
+        has = np.flatnonzero(rows[:, d] >= 0)
+        acc[has] = vals[rows[has, d]] * acc[has]
+    return acc
+
+
+def _payoffs(part: _Part, vals: Array, values: Array | None, players: int, n: int) -> tuple[Array, Array]:
+    """(T, N, players) payoffs of each part terminal below the root, and their magnitudes.
+
+    A terminal of the game: the outcomes on its path below the part's root.
+    A cut: the class values of the subgame there, plus the outcomes above it.
+    Magnitudes add the outcomes' absolute values, as the batch solver's do.
+    """
+    rows = part.outcome_rows
+    pay = np.zeros((rows.shape[0], n, players))
+    size = np.zeros((rows.shape[0], n, players))
+    for d in range(rows.shape[1]):
+        has = np.flatnonzero(rows[:, d] >= 0)
+        own = np.moveaxis(vals[part.payoff_index[rows[has, d]]], 2, 1)  # (k, N, players)
+        pay[has] += own
+        size[has] += np.abs(own)
+    cut = np.flatnonzero(part.cut_class >= 0)
+    if len(cut):
+        assert values is not None, "a part with cuts needs the classes' values"
+        below = values[part.cut_class[cut]]
+        pay[cut] += below[:, :, :players]
+        size[cut] += below[:, :, players:]
+    return pay, size
+
+
+def _lcp_matrix(part: _Part, reach: Array, shifted: Array) -> Array:
+    """(n, n, N): the matrix of :class:`policy.solvers.lcp.SequenceLCP` for every sample."""
+    n1, n2, m1, m2 = part.n
+    N = reach.shape[1]
+    s1, s2 = part.seq_at[:, 0], part.seq_at[:, 1]
+    A = np.zeros((n1, n2, N))
+    B = np.zeros((n1, n2, N))
+    P = np.zeros((n1, n2, N))
+    np.add.at(A, (s1, s2), reach * shifted[:, :, 0])
+    np.add.at(B, (s1, s2), reach * shifted[:, :, 1])
+    np.add.at(P, (s1, s2), reach)
+    scales = np.abs(shifted).max(axis=0)  # (N, 2)
+    units = _units(scales)  # (N, 2)
+    A /= units[:, 0]
+    B /= units[:, 1]
+    top = (shifted / units[None, :, :]).max(axis=0) + 1.0  # (N, 2)
+    A -= top[:, 0] * P
+    B -= top[:, 1] * P
+    E, F = part.E, part.F
+    n = n1 + n2 + 2 * m1 + 2 * m2
+    M = np.zeros((n, n, N))
+    x = slice(0, n1)
+    y = slice(n1, n1 + n2)
+    p1 = slice(n1 + n2, n1 + n2 + m1)
+    p2 = slice(n1 + n2 + m1, n1 + n2 + 2 * m1)
+    q1 = slice(n1 + n2 + 2 * m1, n1 + n2 + 2 * m1 + m2)
+    q2 = slice(n1 + n2 + 2 * m1 + m2, n)
+    M[x, y] = -A
+    M[x, p1] = -E.T[:, :, None]
+    M[x, p2] = E.T[:, :, None]
+    M[y, x] = -np.transpose(B, (1, 0, 2))
+    M[y, q1] = -F.T[:, :, None]
+    M[y, q2] = F.T[:, :, None]
+    M[p1, x] = E[:, :, None]
+    M[p2, x] = -E[:, :, None]
+    M[q1, y] = F[:, :, None]
+    M[q2, y] = -F[:, :, None]
+    return M
+
+
+def _units(scales: Array) -> Array:
+    """:func:`policy.tolerances.payoff_units` for every sample: (N, players) powers of two."""
+    def unit(s: Array) -> Array:
+        ok = (s > 0) & np.isfinite(s)
+        mantissa, exponent = np.frexp(np.where(ok, s, 1.0))
+        u = np.ldexp(1.0, exponent - (mantissa < 0.7071067811865476).astype(np.int64))
+        return np.where(ok, u, 1.0)
+
+    finite = np.where(np.isfinite(scales), scales, 0.0)
+    largest = finite.max(axis=1)
+    common = unit(scales.max(axis=1))
+    own = (scales > 0) & (scales * tolerances.OWN_UNIT_RATIO < largest[:, None])
+    return np.where(own, unit(scales), common[:, None])
+
+
+def _behavior(part: _Part, z: Array) -> Array:
+    """(actions, N): the behaviour of the part game from the realization plans in ``z``."""
+    n1 = part.n[0]
+    N = z.shape[1]
+    out = np.zeros((part.num_actions, N))
+    for k, plan in enumerate((z[:n1], z[n1 : n1 + part.n[1]])):
+        first, parent, sizes, positions = part.firsts[k], part.parents[k], part.sizes[k], part.positions[k]
+        if not len(first):
+            continue
+        moves = np.maximum(plan[1:], 0.0)
+        totals = np.add.reduceat(moves, first - 1, axis=0)
+        unreached = (plan[parent] <= UNREACHED) | (totals <= UNREACHED)
+        behavior = moves / np.repeat(np.where(unreached, 1.0, totals), sizes, axis=0)
+        uniform = np.repeat(1.0 / sizes, sizes)[:, None]
+        behavior = np.where(np.repeat(unreached, sizes, axis=0), uniform, behavior)
+        out[positions] = behavior
+    return out
+
+
+def _path_product(part: _Part, probs: Array, mover: int | None = None) -> Array:
+    """(T, N): the product of behaviour probabilities on each terminal's path (one mover's, or both)."""
+    rows = part.path_actions
+    acc = np.ones((rows.shape[0], probs.shape[1]))
+    for d in range(rows.shape[1]):
+        a = rows[:, d]
+        has = a >= 0
+        if mover is not None:
+            has &= part.action_mover[np.maximum(a, 0)] == mover
+        idx = np.flatnonzero(has)
+        acc[idx] *= probs[a[idx]]
+    return acc
+
+
+def _regret_ok(part: _Part, reach: Array, shifted: Array, probs: Array) -> npt.NDArray[np.bool_]:
+    """(N,): whether each mover's regret is within tolerance at each sample."""
+    N = reach.shape[1]
+    ok = np.ones(N, dtype=bool)
+    mine = [_path_product(part, probs, 0), _path_product(part, probs, 1)]
+    for i in (0, 1):
+        other = mine[1 - i]
+        u = shifted[:, :, i]
+        value = (reach * mine[i] * other * u).sum(axis=0)
+        value_size = (reach * mine[i] * other * np.abs(u)).sum(axis=0)
+        # Best response by dynamic programming over the mover's sequences.
+        size = part.n[i]
+        V = np.zeros((size, N))
+        G = np.zeros((size, N))
+        seq = part.seq_at[:, i]
+        np.add.at(V, seq, reach * other * u)
+        np.add.at(G, seq, reach * other * np.abs(u))
+        first, parent, sizes = part.firsts[i], part.parents[i], part.sizes[i]
+        for k in range(len(first) - 1, -1, -1):
+            acts = np.arange(first[k], first[k] + sizes[k])
+            best = acts[np.argmax(V[acts], axis=0)]
+            cols = np.arange(N)
+            V[parent[k]] += V[best, cols]
+            G[parent[k]] += G[best, cols]
+        regret = V[0] - value
+        scale = np.maximum(G[0], value_size)
+        ok &= regret <= tolerances.tolerance(tolerances.REGRET, scale)
+    return ok
+
+
+def _constant_sum(shifted: Array) -> npt.NDArray[np.bool_]:
+    """(N,): whether the part is constant-sum at each sample (as :func:`policy.solvers.lp.off_constant_sum`)."""
+    sums = shifted[:, :, 0] + shifted[:, :, 1]
+    size = np.abs(shifted).sum(axis=2)
+    tol = tolerances.tolerance(tolerances.TIE, np.maximum(size, size[:1]))
+    return np.asarray((np.abs(sums - sums[:1]) <= tol).all(axis=0))

@@ -1,0 +1,257 @@
+"""The batch solver on games with subgames of imperfect information.
+
+Checked against the one-sample solvers (``spe`` through proper subgames,
+float Lemke) sample by sample, and against pygambit's regret of the profiles
+it returns.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from policy.analysis.batch import BatchGame, path_words
+from policy.analysis.batch_lemke import lemke_lockstep
+from policy.analysis.compare import path_text
+from policy.analysis.sweep import _nash_block, batch_refusal, run_sweep, solve_block
+from policy.expr import parse
+from policy.model import Game, NodeKind, NodeSpec, Outcome, Parameter, build_game
+from policy.representations.sequence import sequence_form
+from policy.solvers import solve
+from policy.solvers.errors import SolverError
+from policy.solvers.lcp import SequenceLCP
+from policy.solvers.lemke import lemke
+from tests.conftest import chance, decision, gambit_regret
+from tests.games import imperfect_games, random_signalling
+
+PARAMETERS = {
+    "p": (0.1, 0.9),
+    "x": (-2.0, 2.0),
+    "y": (-2.0, 2.0),
+}
+
+
+NAMES = tuple(PARAMETERS)
+
+
+def _end(name: str, *payoffs: object) -> NodeSpec:
+    return NodeSpec(name, NodeKind.TERMINAL, outcome=Outcome(name, tuple(parse(p, NAMES) for p in payoffs)))
+
+
+def _draw(name: str, left: str, right: str, prior: str) -> NodeSpec:
+    return NodeSpec(name, NodeKind.CHANCE, actions=(("t0", left), ("t1", right)),
+                    probabilities=(parse(prior, NAMES), parse(f"1 - ({prior})", NAMES)))
+
+
+def _signalling(prefix: str, rng: np.random.Generator, prior: str) -> list:
+    """A 2-type, 2-message, 2-reply signalling game of A (sender) and B, whose payoffs use x and y.
+
+    C, who does not move here, is paid too (carried along by the solver).
+    """
+    specs = [_draw(prefix, f"{prefix}s0", f"{prefix}s1", prior)]
+    for k in range(2):
+        specs.append(decision(f"{prefix}s{k}", "A", m0=f"{prefix}r{k}0", m1=f"{prefix}r{k}1"))
+        for m in range(2):
+            specs.append(decision(f"{prefix}r{k}{m}", "B", f"{prefix}heard{m}",
+                                  a0=f"{prefix}z{k}{m}0", a1=f"{prefix}z{k}{m}1"))
+            for a in range(2):
+                c = rng.integers(-3, 4, size=5)
+                specs.append(_end(f"{prefix}z{k}{m}{a}", f"{c[0]}*x + {c[1]}", f"{c[2]}*y + {c[3]}", int(c[4])))
+    return specs
+
+
+def small_campaign(seed: int) -> Game:
+    """C chooses; B may choose; three signalling subgames below, two of them identical copies."""
+    copy = _signalling("g", np.random.default_rng(seed), "p")
+    same = _signalling("k", np.random.default_rng(seed), "p")
+    other = _signalling("h", np.random.default_rng(seed + 100), "1 - p/2")
+    specs = [
+        decision("root", "C", left="g", right="mid"),
+        decision("mid", "B", stop="out", go="k", alt="h"),
+        _end("out", "x", "y - 1", 1),
+        *copy,
+        *same,
+        *other,
+    ]
+    params = {k: Parameter(k, k, None, None) for k in NAMES}
+    return build_game("small campaign", ["A", "B", "C"], specs, parameters=params)
+
+
+def draws(n: int, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {k: rng.uniform(lo, hi, n) for k, (lo, hi) in PARAMETERS.items()}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_batch_matches_spe_sample_by_sample(seed):
+    game = small_campaign(seed)
+    samples = draws(40, seed)
+    batch = solve_block(game, samples, 0, "spe")
+    assert batch_refusal(game) is None
+    one = _nash_block(game, samples, 0, "spe")
+    paths = [batch.path_words[k] for k in batch.path_index]
+    assert paths == [one.path_words[k] for k in one.path_index]
+    np.testing.assert_allclose(batch.reach, one.reach, atol=1e-9)
+    np.testing.assert_allclose(batch.payoffs, one.payoffs, atol=1e-9)
+    np.testing.assert_allclose(batch.behavior_sum, one.behavior_sum, atol=1e-7)
+    # The paths pass through the subgames' information sets with mixed choices too.
+    assert any("heard" in p for p in paths)
+
+
+def _flat_behavior(result, s: int) -> np.ndarray:
+    game = result.game
+    flat = np.zeros(game.num_actions)
+    for col, node in enumerate(result.decision_nodes.tolist()):
+        k = game.infoset[node]
+        offset, width = int(game.infoset_offsets[k]), int(game.num_children[node])
+        row = int(result.mixed_row[col])
+        if row >= 0:
+            flat[offset : offset + width] = result.behavior[s, row : row + width]
+        else:
+            flat[offset + int(result.choice[s, col])] = 1.0
+    return flat
+
+
+def test_batch_profiles_are_subgame_perfect_by_spe_verification_and_gambit():
+    game = small_campaign(5)
+    samples = draws(6, 5)
+    result = BatchGame(game).solve(samples)
+    for s in range(6):
+        values = {k: Fraction(float(v[s])) for k, v in samples.items()}
+        flat = _flat_behavior(result, s)
+        behavior = {
+            st.name: {a: Fraction(float(flat[st.offset + i])) for i, a in enumerate(st.actions)}
+            for st in game.infosets.values()
+        }
+        # pygambit (independent): the profile's regret in the whole game is ~0.
+        assert float(gambit_regret(game, behavior, values)) <= 1e-9
+        np.testing.assert_allclose(
+            result.payoffs[s],
+            solve(game, {k: float(v) for k, v in values.items()}, method="spe", exact=False).equilibria[0].values,
+            atol=1e-9,
+        )
+
+
+@pytest.mark.parametrize("seed", [3, 11, 42])
+def test_signalling_game_alone_agrees_with_lcp_and_gambit(seed):
+    game = random_signalling(2, 2, 2, seed)
+    result = BatchGame(game).solve({})
+    one = solve(game, {}, method="lcp", exact=False).equilibria[0]
+    flat = _flat_behavior(result, 0)
+    np.testing.assert_allclose(flat, np.asarray(one.probabilities, dtype=float), atol=1e-9)
+    behavior = {
+        st.name: {a: Fraction(float(flat[st.offset + i])) for i, a in enumerate(st.actions)}
+        for st in game.infosets.values()
+    }
+    assert float(gambit_regret(game, behavior)) <= 1e-9 * 100
+
+
+def test_path_words_name_mixed_choices_by_support():
+    game = small_campaign(0)
+    result = BatchGame(game).solve(draws(30, 0))
+    columns = result.path_columns()
+    for s in range(30):
+        eq_words = path_words(game, result.decision_nodes, columns[:, s])
+        values = {k: float(v[s]) for k, v in draws(30, 0).items()}
+        one = solve(game, values, method="spe", exact=False)
+        assert eq_words == path_text(one, one.equilibria[0])
+
+
+def test_three_movers_in_a_subgame_are_refused_with_a_reason_and_the_sweep_falls_back():
+    specs = [
+        chance("root", {"l": "1/2", "r": "1/2"}, l="a1", r="a2"),
+        decision("a1", "A", "sa", u="b1", d="b2"),
+        decision("a2", "A", "sa", u="b3", d="b4"),
+        # B does not see the chance move, nor C: every set spans both halves.
+        *(decision(f"b{k}", "B", f"sb{k % 2}", u=f"c{k}", d=f"t{k}") for k in range(1, 5)),
+        *(decision(f"c{k}", "C", f"sc{k % 2}", u=f"u{k}", d=f"v{k}") for k in range(1, 5)),
+        *(_end(f"t{k}", k, -k, "x") for k in range(1, 5)),
+        *(_end(f"u{k}", -k, k, 1) for k in range(1, 5)),
+        *(_end(f"v{k}", 0, 1, "x") for k in range(1, 5)),
+    ]
+    game = build_game("three", ["A", "B", "C"], specs, parameters={"x": Parameter("x", "x", None, None)})
+    with pytest.raises(SolverError, match="3 player"):
+        BatchGame(game)
+    result = run_sweep(game, {"x": np.array([0.0, 2.0])}, method="spe", workers=1)
+    assert "3 player" in (batch_refusal(game) or "")
+    assert "3 player" in result.details["batch_refused"]
+    assert result.done == 2
+
+
+def test_a_batched_sweep_counts_what_it_solved_one_by_one():
+    game = small_campaign(2)
+    result = run_sweep(game, draws(30, 2), method="spe", workers=1)
+    counts = result.details["batch_one_by_one"]
+    assert isinstance(counts, dict) and all(k > 0 for k in counts.values())
+    assert result.done == 30
+
+
+def _lcp(game: Game) -> SequenceLCP:
+    return SequenceLCP(sequence_form(game, {}, exact=False), game.numbers({}, exact=False))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(imperfect_games(players=(2,), max_nodes=24))
+def test_lockstep_lemke_follows_the_float_path(game):
+    """Every sample the lockstep run solves gets the one-by-one float path: same pivots, same solution."""
+    base = _lcp(game)
+    rng = np.random.default_rng(0)
+    # The game's LCP and copies with B's payoffs rescaled (other paths, same shape).
+    Ms = [base.M]
+    n1, n2, _, _ = base.sizes
+    for _ in range(3):
+        M = base.M.copy()
+        M[n1 : n1 + n2, :n1] *= rng.uniform(0.5, 2.0)
+        Ms.append(M)
+    run = lemke_lockstep(np.stack(Ms, axis=2), base.c)
+    for s, M in enumerate(Ms):
+        try:
+            one = lemke(M, base.c, exact=False)
+        except SolverError:
+            assert not run.solved[s]
+            continue
+        if run.solved[s]:
+            assert run.pivots[s] == one.pivots
+            np.testing.assert_allclose(run.z[:, s], one.z, atol=1e-9)
+        else:
+            assert run.reason[s] > 0
+
+
+RECORD = """
+[record]
+title = "Left, then a message"
+
+[[moves]]
+infoset = "root"
+action = "left"
+
+[[moves]]
+node = "g"
+action = "t0"
+
+[[moves]]
+infoset = "gs0"
+action = "m1"
+
+[[moves]]
+infoset = "gheard1"
+action = "a0"
+"""
+
+
+def test_record_samples_use_the_batch_solver_with_the_same_edges():
+    from policy.analysis.record import _SampleSolver, loads_record, trace
+
+    game = small_campaign(1)
+    t = trace(game, loads_record(RECORD))
+    batched = _SampleSolver(t, "spe")
+    assert batched.batch is not None
+    one = _SampleSolver(t, "spe")
+    one.batch = None  # sample by sample, as before
+    samples = draws(25, 1)
+    edges = batched.edges(samples, 25)
+    np.testing.assert_allclose(edges, one.edges(samples, 25), atol=1e-9)
+    assert ((edges > 1e-6) & (edges < 1 - 1e-6)).any()  # mixed choices on the record's path
