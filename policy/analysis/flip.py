@@ -542,6 +542,10 @@ def _confirm(trials: _Trials, b: _Boundary, here: str, failed: dict[str, str], s
     try:
         width = abs(b.outside - b.inside)
         toward = 1 if b.far > b.start else -1
+        # Short rationals near each end (within a tenth of the bracket) solve faster
+        # exactly than the long ones the narrowing reached.
+        b.inside = simplest_between(b.inside - toward * width / 10, b.inside)
+        b.outside = simplest_between(b.outside, b.outside + toward * width / 10)
         for _ in range(WIDENINGS):
             inside = trials.exact_path(b.name, b.inside)
             outside = trials.exact_path(b.name, b.outside)
@@ -567,6 +571,26 @@ def _confirm(trials: _Trials, b: _Boundary, here: str, failed: dict[str, str], s
     if again is None:
         stable.append(b.name)
     return again
+
+
+def simplest_between(a: Fraction, b: Fraction) -> Fraction:
+    """The rational with the smallest denominator in the closed interval between ``a`` and ``b``.
+
+    By continued fractions (the Stern-Brocot tree): the common start of the
+    two ends' expansions, then the smallest integer that fits between them.
+    """
+    lo, hi = min(a, b), max(a, b)
+    if lo <= 0 <= hi:
+        return Fraction(0)
+    if hi < 0:
+        return -simplest_between(-hi, -lo)
+    whole = math.floor(lo)
+    if whole == lo:
+        return Fraction(whole)
+    if whole + 1 <= hi:
+        return Fraction(whole + 1)
+    # lo and hi share the integer part: recurse on the reciprocals of the fractional parts.
+    return whole + 1 / simplest_between(1 / (hi - whole), 1 / (lo - whole))
 
 
 def _show(x: Fraction) -> str:
