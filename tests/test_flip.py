@@ -256,3 +256,16 @@ def test_simplest_between():
     assert simplest_between(Fraction(-5, 2), Fraction(-7, 3)) == Fraction(-5, 2)
     assert simplest_between(Fraction(1, 1000), Fraction(2, 1000)) == Fraction(1, 500)
     assert simplest_between(Fraction(-1), Fraction(1, 7)) == 0
+
+
+def test_a_game_too_big_to_search_point_by_point_is_not_searched(scout, monkeypatch):
+    import policy.analysis.flip as flip
+
+    # Scout has 9 nodes and 2 ranged parameters: 9 * 21 * 2 node-solves.
+    monkeypatch.setattr(flip, "POINTWISE_WORK", 9 * 21 * 2 - 1)
+    search = distances_to_flip(scout, {"p": Fraction(1, 2), "q": Fraction(1, 2)})
+    assert search.path == "start=play, guess=bet"
+    assert search.flips == () and search.stable == () and search.failed == {}
+    assert search.skipped.startswith("not searched: method auto is solved point by point, and 21 points")
+    monkeypatch.setattr(flip, "POINTWISE_WORK", 9 * 21 * 2)
+    assert not distances_to_flip(scout, {"p": Fraction(1, 2), "q": Fraction(1, 2)}).skipped

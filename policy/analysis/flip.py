@@ -63,7 +63,7 @@ NASH_GRID = 21
 #: thousands of nodes with dozens of parameters) gets fewer than GRID points.
 GRID_WORK = 40_000_000
 #: Batch work of one narrowing round, in nodes times samples.
-ROUND_WORK = 4_000_000
+ROUND_WORK = 1_000_000
 #: Most points solved per boundary in one narrowing round (batch).
 SECTIONS = 63
 #: Narrowing in batch stops at this share of the parameter's range (or at float resolution);
@@ -80,6 +80,11 @@ CONFIRMED = 3
 WIDEN = 2
 #: ... for at most this many steps, before the parameter is searched point by point.
 WIDENINGS = 20
+
+#: Most work of a point-by-point search, in nodes times grid solves: beyond it (a
+#: campaign of thousands of nodes that the batch solver does not take) the search is
+#: not run, and ``FlipSearch.skipped`` says why, rather than solving for an hour.
+POINTWISE_WORK = 4_000_000
 
 #: The errors that make one trial point unsolvable.
 POINT_ERRORS = (GameError, SolverError, ExprError)
@@ -133,6 +138,8 @@ class FlipSearch:
     """Whether the trial points were solved by the batch solver."""
     solves: int = field(default=0, compare=False)
     """Verified solves made (batch samples not counted)."""
+    skipped: str = ""
+    """Why no parameter was searched (a game too big to search point by point), or empty."""
 
 
 def exact_value(x: Number | Decimal) -> Fraction:
@@ -345,6 +352,14 @@ def distances_to_flip(
         raise SolverError(str(err)) from None
     if trials.compiled is not None:
         search = _batch_search(trials, ranges, here_exact, confirm)
+    elif (work := game.num_nodes * NASH_GRID * len(ranges)) > POINTWISE_WORK:
+        refused = str(game._cache.get("batch_refused") or "")
+        why = f"the batch solver does not take this game ({refused.split(';')[0]})" if refused else (
+            f"method {method} is solved point by point")
+        search = FlipSearch(here_exact, (), (), {}, skipped=(
+            f"not searched: {why}, and {NASH_GRID} points for each of {len(ranges)} parameters on "
+            f"{game.num_nodes:,} nodes ({work:,} node-solves) is beyond the {POINTWISE_WORK:,} "
+            "searched one by one"))
     else:
         search = _pointwise_search(trials, ranges, here_exact)
     return replace(search, solves=trials.solves)

@@ -165,6 +165,8 @@ def flip_data(search: FlipSearch) -> dict[str, Any]:
         ],
         "stable": list(search.stable),
         "failed": dict(search.failed),
+        # Only when the search was not run, so that earlier output keeps its shape.
+        **({"skipped": search.skipped} if search.skipped else {}),
     }
 
 

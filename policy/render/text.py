@@ -249,7 +249,7 @@ def compare_table(
             parts.append(sw)
             if note:
                 parts.append(Text(note + "\n"))
-        if flips:
+        if flips or failed:
             parts.append(Text(FLIP_TITLE, style="bold"))
             parts.append(Text(FLIP_NOTE + "\n"))
             for who, parameter, moves, share, path in flips:
@@ -280,17 +280,21 @@ FLIPS_SHOWN = 3
 
 
 def flip_failures(c: GameComparison) -> list[str]:
-    """One line per parameter whose search for a flip failed, with the reason."""
-    return [
-        f"{leader.name}: {name}: the search for a flip failed: {why}"
-        for leader, search in zip(c.leaders, c.flips, strict=True)
-        for name, why in search.failed.items()
-    ]
+    """One line per parameter whose search for a flip failed, with the reason
+    (or per leader, when the search was not run)."""
+    out = []
+    for leader, search in zip(c.leaders, c.flips, strict=True):
+        if search.skipped:
+            out.append(f"{leader.name}: distances to a flip {search.skipped}")
+        out += [f"{leader.name}: {name}: the search for a flip failed: {why}" for name, why in search.failed.items()]
+    return out
 
 
 def flip_rows(c: GameComparison) -> list[list[str]]:
     rows = []
     for leader, search in zip(c.leaders, c.flips, strict=True):
+        if search.skipped:
+            continue
         if not search.flips:
             rows.append([leader.name, "-", "no flip within the ranges", "", ""])
             continue
@@ -398,10 +402,11 @@ def _markdown(
         lines += ["| " + " | ".join(markdown_cell(x) for x in cells) + " |" for cells in table]
         if note:
             lines += ["", note]
-    if flips:
+    if flips or failed:
         lines += ["", f"**{FLIP_TITLE}.** " + " ".join(FLIP_NOTE.split()), ""]
-        lines += ["| " + " | ".join(FLIP_COLUMNS) + " |", "|---|---|---|---|---|"]
-        lines += ["| " + " | ".join(markdown_cell(x) for x in cells) + " |" for cells in flips]
+        if flips:
+            lines += ["| " + " | ".join(FLIP_COLUMNS) + " |", "|---|---|---|---|---|"]
+            lines += ["| " + " | ".join(markdown_cell(x) for x in cells) + " |" for cells in flips]
         if failed:
             lines.append("")
             lines += [f"- {markdown_cell(x)}" for x in failed]
