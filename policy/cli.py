@@ -943,7 +943,8 @@ def report(
 ) -> None:
     """Write one report comparing leaders: a self-contained HTML page, or Markdown.
 
-    With no FILE, every bundled game. For each game: its description, what it
+    With no FILE, the bundled campaign (games/ussr_1937_1941.toml); name the
+    stage games to report on them one by one. For each game: its description, what it
     leaves out and its structure; the comparison (paths, outcomes, payoffs,
     what drives the difference, distance to a flip); the tree under each
     leader with the equilibrium marked; sweep plots over the parameter nearest
@@ -955,7 +956,7 @@ def report(
     """
     import shlex
 
-    from policy.bundled import bundled_games
+    from policy.bundled import bundled_campaigns
     from policy.render.report import build_report, check_output, write_report
 
     names = compared_leaders(leaders)
@@ -975,7 +976,7 @@ def report(
     words += ["--format", fmt, "-o", output]
     check_output(output, fmt)  # before the solving, which takes a while
     built = build_report(
-        [Path(f) for f in files] or bundled_games(),
+        [Path(f) for f in files] or bundled_campaigns(),
         names,
         command=shlex.join(words),
         method=method,
