@@ -17,7 +17,8 @@ Two ways to solve the trial points:
   many samples at once), when the method is ``spe`` (or ``auto`` choosing it)
   and the batch solver accepts the game. All parameters' grid points are one
   batch; then every boundary is narrowed in lockstep, one batch per round.
-  Each reported flip among the :data:`CONFIRMED` nearest is then checked by
+  Each reported flip (in a big game, each among the :data:`CONFIRMED`
+  nearest) is then checked by
   one exact, verified solve on each side of it (``Flip.confirmed``); if the
   exact solves disagree with the floats (a tie the floats judged otherwise),
   that parameter is searched again point by point.
@@ -74,8 +75,10 @@ RELATIVE_TOLERANCE = 2.0**-30
 STEPS = 60
 #: Bisection steps when each point needs a solve (the boundary to 2**-16 of a grid step).
 NASH_STEPS = 16
-#: The nearest flips of a batch search that are confirmed by exact solves.
+#: The nearest flips of a batch search that are confirmed by exact solves, at the least...
 CONFIRMED = 3
+#: ... and all of them while nodes times flips stays within this (small games).
+CONFIRM_WORK = 200_000
 #: Where an exact solve disagrees with the batch, the bracket widens by this factor a step...
 WIDEN = 2
 #: ... for at most this many steps, before the parameter is searched point by point.
@@ -94,7 +97,8 @@ POINT_ERRORS = (GameError, SolverError, ExprError)
 class Flip:
     """The nearest value of ``parameter`` at which the equilibrium path changes.
 
-    ``boundary`` lies within ``tolerance`` of the true switch point; beyond it
+    ``boundary`` (the simplest rational in the final bracket) lies within
+    ``tolerance`` of the true switch point; beyond it
     (in the direction of ``boundary - value``) the path is ``path_after``.
     ``confirmed``: the path on each side was found by a verified solve (always,
     point by point; in batch, for the :data:`CONFIRMED` nearest flips).
@@ -309,7 +313,7 @@ def distances_to_flip(
     method: str = "auto",
     parameters: Sequence[str] | None = None,
     exact: bool | None = None,
-    confirm: int = CONFIRMED,
+    confirm: int | None = None,
     path: str | None = None,
     **options: Any,
 ) -> FlipSearch:
@@ -326,7 +330,9 @@ def distances_to_flip(
     parameters
         Which parameters to search (default: every parameter with a range).
     confirm
-        In batch, how many of the nearest flips to confirm by exact solves.
+        In batch, how many of the nearest flips to confirm by exact solves
+        (default: all of them in a small game, see :data:`CONFIRM_WORK`, else
+        :data:`CONFIRMED`).
     path
         The equilibrium path at ``values`` (:func:`policy.analysis.compare.path_text`)
         when already solved with the same method, to save a solve.
@@ -440,7 +446,10 @@ def _pointwise_parameter(
 
 def _flip(trials: _Trials, b: _Boundary, here: str, confirmed: bool) -> Flip:
     inside, outside = float(b.inside), float(b.outside)
-    boundary = float((b.inside + b.outside) / 2)
+    # Within the bracket any point is as good; the simplest rational in it is the
+    # switch itself when that is a short rational (as payoffs written with a few
+    # digits make it), e.g. 1/3 rather than 0.33333333363.
+    boundary = float(simplest_between(b.inside, b.outside))
     tolerance = max(abs(outside - inside), math.ulp(boundary))
     return Flip(b.name, float(trials.base[b.name]), boundary, float(b.low), float(b.high),
                 here, b.after, tolerance, confirmed)
@@ -450,7 +459,7 @@ def _flip(trials: _Trials, b: _Boundary, here: str, confirmed: bool) -> Flip:
 # Batch, in lockstep
 # ---------------------------------------------------------------------------------
 def _batch_search(
-    trials: _Trials, ranges: Mapping[str, tuple[Fraction, Fraction]], here_exact: str, confirm: int
+    trials: _Trials, ranges: Mapping[str, tuple[Fraction, Fraction]], here_exact: str, confirm: int | None
 ) -> FlipSearch:
     game = trials.game
     nodes = max(1, game.num_nodes)
@@ -497,6 +506,8 @@ def _batch_search(
         if b.name not in nearest or abs(f.change) < abs(nearest[b.name][0].change):
             nearest[b.name] = (f, b)
     order = sorted(nearest.values(), key=lambda fb: (fb[0].share_of_range, fb[0].parameter))
+    if confirm is None:
+        confirm = len(order) if game.num_nodes * len(order) <= CONFIRM_WORK else CONFIRMED
     # Confirm the nearest by exact solves on each side; redo point by point where they disagree.
     flips: list[Flip] = []
     for f, b in order:
