@@ -581,13 +581,13 @@ def _confirm(trials: _Trials, b: _Boundary, here: str, failed: dict[str, str], s
             if inside != here:
                 if b.inside == b.start:
                     break
-                b.inside = b.outside - toward * width
+                b.inside = b.inside - toward * width
                 if (b.inside - b.start) * toward <= 0:
                     b.inside = b.start
             if outside == here:
                 if b.outside == b.far:
                     break
-                b.outside = b.inside + toward * width
+                b.outside = b.outside + toward * width
                 if (b.far - b.outside) * toward <= 0:
                     b.outside = b.far
         again = _pointwise_parameter(trials, b.name, b.low, b.high, here, NASH_GRID)
