@@ -26,13 +26,19 @@ One run, four measurements:
    repeats R times, every terminal leading to the next play, so the spliced
    tree has about 2^(R+1) nodes; for each size, the splice and a float spe
    solve, and the time per node.
+5. ``policy compare`` on the bundled campaign ``games/ussr_1937_1941.toml``
+   (the library call the command makes: both leaders' solves, the swaps and
+   each leader's distance to a flip over every ranged parameter), wall and CPU
+   time, and how the flip search ran: by the batch solver (grid points per
+   parameter, flips confirmed by exact solves), or not at all when the batch
+   solver refuses the game and it is too big to search point by point.
 
 The stand-in files name their stage games as if beside them (a campaign may
 only name files in its own folder); they are read from a temporary folder
 holding them and a copy of ``games/*.toml``.
 
 Run: ``python benchmarks/bench_campaign.py [--samples 100000] [--sizes 13,16,19] [--budget 300]
-[--only 1,2,3,4,5] [--estimate 200] [--no-merge] [--quick]``. ``--no-merge`` makes the batch solver
+[--only 1,2,3,4,5,6] [--estimate 200] [--no-merge] [--quick]``. ``--no-merge`` makes the batch solver
 solve every node of the spliced tree instead of each class of identical subtrees once
 (:func:`policy.subtrees.subtree_classes`), as it did before.
 """
@@ -254,12 +260,31 @@ def bundled_monte_carlo(samples: int, estimate: int) -> None:
           f"(CPU {total_one_cpu / total_cpu:.0f})")
 
 
+def compare_campaign() -> None:
+    from policy.analysis.compare import compare
+
+    path = ROOT / "games" / "ussr_1937_1941.toml"
+    game = load_campaign(path).game
+    wall, cpu = time.perf_counter(), time.process_time()
+    [c] = compare([(path, game)], list(LEADERS))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"  {game.num_nodes:,} nodes, {len(c.swaps)} swaps: wall {wall:.1f} s, CPU {cpu:.1f} s")
+    for key, search in zip(LEADERS, c.flips, strict=True):
+        if search.skipped:
+            print(f"  {key}: flips {search.skipped}")
+            continue
+        how = "batch" if search.batched else "point by point"
+        print(f"  {key}: {how}, {search.grid} grid points a parameter, {len(search.flips)} flips "
+              f"({sum(f.confirmed for f in search.flips)} confirmed by exact solves), "
+              f"{len(search.stable)} stable, {len(search.failed)} failed, {search.solves} verified solves")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--sizes", default="13,16,19", help="rounds of the repeated campaign (nodes ~ 2^(R+1))")
     parser.add_argument("--budget", type=float, default=300.0, help="seconds for the campaign with Barbarossa")
-    parser.add_argument("--only", default="1,2,3,4,5", help="which measurements to run (1-5, comma-separated)")
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="which measurements to run (1-6, comma-separated)")
     parser.add_argument("--estimate", type=int, default=200,
                         help="draws solved one by one to extrapolate from (measurement 5)")
     parser.add_argument("--no-merge", action="store_true",
@@ -287,6 +312,9 @@ def main() -> None:
         print(f"5. the bundled campaign, Monte Carlo, {args.samples:,} draws of each profile, spe: "
               "batch (Lemke in lockstep) against one by one")
         bundled_monte_carlo(args.samples, args.estimate)
+    if 6 in only:
+        print("6. policy compare on the bundled campaign (stalin, tukhachevsky)")
+        compare_campaign()
 
 
 if __name__ == "__main__":

@@ -72,8 +72,9 @@ def method_options(func: F) -> F:
         type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit", "qpe"]),
         default="auto",
         show_default=True,
-        help="auto: spe with perfect information, else lp (2-player constant-sum), lcp (2 players) "
-        "or logit. qpe: a quasi-perfect equilibrium (2 players, exact).",
+        help="auto: spe with perfect information, else lp (2-player constant-sum), lcp (2 players), "
+        "spe (more players, at most two moving in each imperfect-information subgame) or logit. "
+        "qpe: a quasi-perfect equilibrium (2 players, exact).",
     )(func)
     return func
 
@@ -299,6 +300,7 @@ def solve(
     values = resolve(game, profile, parse_assignments(assignments))
     for warning in out_of_range(game, values):
         click.echo(f"warning: {warning}", err=True)
+    note_auto(game, method, file)
     result = run(
         game,
         values,
@@ -342,6 +344,16 @@ def leader_names(given: tuple[str, ...], default: tuple[str, ...] = ()) -> list[
             if name and name not in names:
                 names.append(name)
     return names or list(default)
+
+
+def note_auto(game: Any, method: str, file: str | Path) -> None:
+    """Say on stderr which method ``auto`` chose, where the rule is not the plain one
+    (imperfect information and more than two players)."""
+    if method != "auto" or game.is_perfect_information or len(game.players) <= 2:
+        return
+    from policy.solvers import auto_reason, choose_method
+
+    click.echo(f"note: {file}: --method auto chose {choose_method(game)}: {auto_reason(game)}", err=True)
 
 
 def compared_leaders(given: tuple[str, ...]) -> list[str]:
@@ -392,24 +404,30 @@ def compare(
 ) -> None:
     """Solve games under several leaders and show them side by side.
 
-    With no FILE, every bundled game is compared. For each game: the
+    With no FILE, the bundled campaign (games/ussr_1937_1941.toml, the four
+    stage games chained into one game) is compared; name the stage games
+    (games/coup_1937.toml ...) to compare them one by one. For each game: the
     decisions on the equilibrium path, the probability of each outcome and of
-    each value of each outcome fact, the expected payoffs, and which
-    assumptions drive the differences (the first leader solved again with one
-    value of the other's at a time).
+    each value of each outcome fact, the expected payoffs, which assumptions
+    drive the differences (the first leader solved again with one value of
+    the other's at a time), and each parameter's distance to a flip.
 
     Example: policy compare --leaders stalin,tukhachevsky --format markdown
     """
     from policy.analysis.compare import compare as run
-    from policy.bundled import bundled_games
+    from policy.analysis.compare import display_path
+    from policy.bundled import bundled_campaigns
     from policy.leaders import load_leader
     from policy.loading import load
 
     # Profiles first: a misspelt leader is reported before any game is read.
     profiles = [load_leader(n) for n in compared_leaders(leaders)]
-    paths = [Path(f) for f in files] or bundled_games()
+    paths = [Path(f) for f in files] or bundled_campaigns()
+    games = [(p, load(p)) for p in paths]
+    for p, game in games:
+        note_auto(game, method, display_path(p))
     comparisons = run(
-        [(p, load(p)) for p in paths],
+        games,
         profiles,
         method=method,
         exact=exact,
@@ -1029,7 +1047,8 @@ def report(
 ) -> None:
     """Write one report comparing leaders: a self-contained HTML page, or Markdown.
 
-    With no FILE, every bundled game. For each game: its description, what it
+    With no FILE, the bundled campaign (games/ussr_1937_1941.toml); name the
+    stage games to report on them one by one. For each game: its description, what it
     leaves out and its structure; the comparison (paths, outcomes, payoffs,
     what drives the difference, distance to a flip); the tree under each
     leader with the equilibrium marked; sweep plots over the parameter nearest
@@ -1042,7 +1061,7 @@ def report(
     """
     import shlex
 
-    from policy.bundled import bundled_games
+    from policy.bundled import bundled_campaigns
     from policy.render.report import build_report, check_output, write_report
 
     names = compared_leaders(leaders)
@@ -1062,7 +1081,7 @@ def report(
     words += ["--format", fmt, "-o", output]
     check_output(output, fmt)  # before the solving, which takes a while
     built = build_report(
-        [Path(f) for f in files] or bundled_games(),
+        [Path(f) for f in files] or bundled_campaigns(),
         names,
         command=shlex.join(words),
         method=method,

@@ -268,8 +268,8 @@ def test_validate_bundled(runner: CliRunner, game: Path) -> None:
     assert code == 0, out
 
 
-def test_compare_default_is_every_bundled_game_and_both_leaders(runner: CliRunner) -> None:
-    code, out, err = run(runner, "compare", "--format", "json")
+def test_compare_stage_games_by_name_default_leaders(runner: CliRunner) -> None:
+    code, out, err = run(runner, "compare", *map(str, bundled_games()), "--format", "json")
     assert code == 0, err
     data = json.loads(out)
     assert [leader["key"] for leader in data["leaders"]] == ["stalin", "tukhachevsky"]
@@ -281,13 +281,37 @@ def test_compare_default_is_every_bundled_game_and_both_leaders(runner: CliRunne
                 assert eq["max_regret"] == "0"
 
 
+def test_compare_default_is_the_bundled_campaign(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A small bundle (a two-stage campaign beside its stage games): with no FILE,
+    # compare takes the campaign, not the stage games.
+    from policy.bundled import bundled_campaigns
+
+    monkeypatch.setenv("POLICY_GAMES", str(Path(__file__).parent / "data" / "campaigns"))
+    campaigns = bundled_campaigns()
+    assert campaigns and all(p.stem.startswith("two_stage") for p in campaigns)
+    code, out, err = run(runner, "compare", "--leaders", "alpha,beta", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [Path(g["file"]).name for g in data["games"]] == [p.name for p in campaigns]
+    assert [leader["key"] for leader in data["leaders"]] == ["alpha", "beta"]
+
+
+def test_the_bundled_campaign_is_the_ussr_chain() -> None:
+    from policy.bundled import bundled_campaigns
+
+    assert [p.name for p in bundled_campaigns()] == ["ussr_1937_1941.toml"]
+
+
 def test_compare_table_and_markdown(runner: CliRunner) -> None:
-    code, out, _ = run(runner, "compare")
+    stages = [str(p) for p in bundled_games()]
+    code, out, _ = run(runner, "compare", *stages)
     assert code == 0
     assert "Joseph Stalin" in out or "Stalin" in out
     assert "Decisions on the equilibrium path" in out
     assert "Outcome probabilities" in out
-    code, md, _ = run(runner, "compare", "--format", "markdown")
+    code, md, _ = run(runner, "compare", *stages, "--format", "markdown")
     assert code == 0
     assert md.startswith("### ")
     assert "| **Outcome probabilities** |" in md
@@ -465,3 +489,71 @@ def test_small_usability_fixes(runner: CliRunner, entry: Path, tmp_path: Path) -
     assert code == 1 and "(solve with --float)" in err, err
     code, _, err = run(runner, "regions", str(PROJECT / "games" / "barbarossa_1941.toml"), "--vary", "readiness")
     assert code == 1 and "policy sweep" in err
+
+
+TRIO = """
+[game]
+title = "Trio"
+players = ["A", "B", "C"]
+
+[nodes.root]
+player = "C"
+actions = { enter = "a", stay = "stayed" }
+
+[nodes.stayed]
+payoffs = { A = 0, B = 0, C = 1 }
+
+[nodes.a]
+player = "A"
+actions = { up = "b_up", down = "b_down" }
+
+[nodes.b_up]
+player = "B"
+infoset = "b"
+actions = { left = "ul", right = "ur" }
+
+[nodes.b_down]
+player = "B"
+infoset = "b"
+actions = { left = "dl", right = "dr" }
+
+[nodes.ul]
+payoffs = { A = 2, B = 1, C = 2 }
+
+[nodes.ur]
+payoffs = { A = 0, B = 0, C = 0 }
+
+[nodes.dl]
+payoffs = { A = 0, B = 0, C = 0 }
+
+[nodes.dr]
+payoffs = { A = 1, B = 2, C = 2 }
+"""
+
+
+def test_auto_picks_spe_when_two_players_move_in_each_imperfect_subgame(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from policy.gamefile import loads_game
+    from policy.solvers import auto_reason, choose_method
+
+    # Three players, but only A and B move in the subgame where B cannot see A's
+    # move: spe solves it by lcp and C's first move by backward induction.
+    path = tmp_path / "trio.toml"
+    path.write_text(TRIO)
+    game = loads_game(TRIO, "trio.toml", known_claims=[])
+    assert choose_method(game) == "spe"
+    assert "at most 2 move" in auto_reason(game)
+    code, out, err = run(runner, "solve", str(path), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["method"] == "spe"
+    assert "--method auto chose spe" in err
+    # C moving in the same subgame, unable to see either move: three movers, logit.
+    three = TRIO.replace('payoffs = { A = 2, B = 1, C = 2 }', 'player = "C"\ninfoset = "c"\n'
+                         'actions = { x = "ulx", y = "uly" }\n\n[nodes.ulx]\npayoffs = { A = 2, B = 1, C = 2 }\n\n'
+                         '[nodes.uly]\npayoffs = { A = 1, B = 1, C = 1 }')
+    three = three.replace('[nodes.dr]\n', '[nodes.dr]\nplayer = "C"\ninfoset = "c"\nactions = { x = "drx", y = "dry" }\n\n'
+                          '[nodes.drx]\npayoffs = { A = 1, B = 2, C = 2 }\n\n[nodes.dry]\n', 1)
+    three = three.replace('[nodes.dry]\npayoffs = { A = 1, B = 2, C = 2 }', '[nodes.dry]\npayoffs = { A = 0, B = 1, C = 0 }')
+    game3 = loads_game(three, "trio3.toml", known_claims=[])
+    assert choose_method(game3) == "logit"

@@ -294,3 +294,22 @@ def test_table_and_markdown_show_the_flips(standoff: Path) -> None:
     assert max(len(line) for line in table.splitlines()) <= 80
     md = compare_table(comparisons, markdown=True)
     assert "| Meek | nerve | 0.25 -> 0.5 | 6.2% | start=push, reply=fight |" in md
+
+
+def test_a_parameter_whose_search_fails_is_reported_in_its_place(standoff: Path) -> None:
+    # p alone cannot move: p + q must stay 1. Its search fails, saying where and
+    # why, in the table and in JSON; nerve's flip is found all the same.
+    text = STANDOFF.replace('default = 1\n', 'default = 1\nrange = [0, 4]\n', 1)
+    text = text.replace('default = 0.5\n', 'default = 0.5\nrange = [0, 1]\n', 1)
+    standoff.write_text(text)
+    [c] = compare([(standoff, load_game(standoff))], leaders(standoff, "bold", "meek"), swaps=False)
+    for search in c.flips:
+        assert set(search.failed) == {"p"}
+        assert search.failed["p"].startswith("at p = 0: ") and "sum to 1/2" in search.failed["p"]
+        assert [f.parameter for f in search.flips] == ["nerve"]
+    table = compare_table([c], width=200, colour=False)
+    assert "Bold: p: the search for a flip failed: at p = 0: " in table
+    assert "Meek: p: the search for a flip failed" in table
+    markdown = compare_table([c], markdown=True)
+    assert "- Bold: p: the search for a flip failed: at p = 0: " in markdown
+    assert comparison_data([c])["games"][0]["flips"]["bold"]["failed"]["p"].startswith("at p = 0: ")

@@ -115,3 +115,157 @@ def test_bundled_flip_agrees_with_exact_solving():
             v = dict(values, **{flip.parameter: Fraction(x)})
             result = solve(game, v, method="spe")
             assert path_text(result, result.equilibria[0]) == expected, (flip.parameter, x)
+
+
+# A two-player game with imperfect information (A bets without seeing the chance
+# move), so that the search solves point by point, and chance probabilities that
+# depend on a parameter: p and 1 - p must add up to exactly 1 at every point tried.
+SCOUT = """
+[game]
+title = "Scout"
+players = ["A", "B"]
+
+[parameters.p]
+description = "Chance that the venture is good"
+default = "1/2"
+range = [0, 1]
+
+[parameters.q]
+description = "What B gets by quitting"
+default = "1/2"
+range = [0, 2]
+
+[nodes.start]
+player = "B"
+actions = { play = "nature", quit = "quitted" }
+
+[nodes.quitted]
+payoffs = { A = 0, B = "q" }
+
+[nodes.nature]
+chance = true
+actions = { good = "a_good", bad = "a_bad" }
+probabilities = { good = "p", bad = "1 - p" }
+
+[nodes.a_good]
+player = "A"
+infoset = "guess"
+actions = { bet = "good_bet", fold = "good_fold" }
+
+[nodes.a_bad]
+player = "A"
+infoset = "guess"
+actions = { bet = "bad_bet", fold = "bad_fold" }
+
+[nodes.good_bet]
+payoffs = { A = 2, B = 1 }
+
+[nodes.good_fold]
+payoffs = { A = 0, B = 1 }
+
+[nodes.bad_bet]
+payoffs = { A = -1, B = 1 }
+
+[nodes.bad_fold]
+payoffs = { A = 0, B = 1 }
+"""
+
+
+@pytest.fixture
+def scout():
+    return loads_game(SCOUT, "scout.toml", known_claims=[])
+
+
+def recording_solve(monkeypatch, fail=None):
+    """Wrap the solver registry's solve: keep the values of each call, fail where ``fail`` says."""
+    import policy.solvers
+    from policy.solvers.errors import SolverError
+
+    seen = []
+    real = policy.solvers.solve
+
+    def wrapped(game, values, *args, **kwargs):
+        seen.append(dict(values))
+        if fail is not None and fail(values):
+            raise SolverError("the solver gave up here (test)")
+        return real(game, values, *args, **kwargs)
+
+    monkeypatch.setattr(policy.solvers, "solve", wrapped)
+    return seen
+
+
+def test_every_point_tried_is_exact_and_a_valid_game(scout, monkeypatch):
+    # Regression: the search fed floats to the solvers, where p and 1 - p stopped
+    # adding up to exactly 1 (the campaign failed with "probabilities sum to
+    # 50000000000000003/50000000000000000"). Every point is now an exact rational.
+    seen = recording_solve(monkeypatch)
+    search = distances_to_flip(scout, {"p": 0.5, "q": 0.5})
+    assert search.failed == {}
+    assert len(seen) > 2 * 21  # both grids and the bisections
+    for values in seen:
+        assert all(isinstance(v, Fraction) for v in values.values()), values
+        numbers = scout.numbers(values, exact=True)  # raises if the probabilities do not sum to 1
+        assert sum(numbers.edge_prob[scout.first_child[1] : scout.first_child[1] + 2]) == 1
+    # A bets when 2p - (1 - p) > 0, i.e. p > 1/3; B plays while q < 1 (playing pays 1).
+    flips = {f.parameter: f for f in search.flips}
+    assert search.path == "start=play, guess=bet"
+    assert abs(flips["p"].boundary - 1 / 3) <= flips["p"].tolerance < 1e-5
+    assert abs(flips["q"].boundary - 1) <= flips["q"].tolerance < 1e-5
+    assert flips["p"].path_after == "start=play, guess=fold"
+    assert flips["q"].path_after.startswith("start=quit")
+    assert all(f.confirmed for f in search.flips)
+
+
+def test_a_parameter_whose_range_leaves_a_valid_game_fails_alone(scout):
+    # p's range reaches 2: past p = 1 the chance probabilities leave [0, 1]. The
+    # search of p fails, saying where and why; q's goes on.
+    game = loads_game(SCOUT.replace("range = [0, 1]", "range = [0, 2]"), "scout.toml", known_claims=[])
+    search = distances_to_flip(game, {"p": Fraction(1, 2), "q": Fraction(1, 2)})
+    assert set(search.failed) == {"p"}
+    assert search.failed["p"].startswith("at p = 11/10: ")
+    assert "outside [0, 1]" in search.failed["p"]
+    assert [f.parameter for f in search.flips] == ["q"]
+
+
+def test_a_failed_solve_while_bisecting_is_reported_and_the_search_goes_on(scout, monkeypatch):
+    # The grid over p's range [0, 1] has the points k/20; the solver fails between them.
+    recording_solve(monkeypatch, fail=lambda v: (v["p"] * 20).denominator != 1)
+    search = distances_to_flip(scout, {"p": Fraction(1, 2), "q": Fraction(1, 2)})
+    assert set(search.failed) == {"p"}
+    assert "the solver gave up here (test)" in search.failed["p"]
+    assert search.failed["p"].startswith("at p = ")
+    assert [f.parameter for f in search.flips] == ["q"]
+
+
+def test_batch_search_with_an_invalid_range_fails_alone(gamble):
+    # Perfect information: all parameters' grids go to the batch solver at once;
+    # when one parameter's range holds an invalid game, the others are still searched.
+    game = loads_game(GAMBLE.replace("range = [0, 1]", "range = [-1, 1]"), "gamble.toml", known_claims=[])
+    search = distances_to_flip(game, {"p": Fraction(1, 2), "bonus": 1, "stake": 1})
+    assert search.batched
+    assert search.failed["p"].startswith("at p = -1: ")
+    assert [f.parameter for f in search.flips] == ["stake"]
+    assert search.flips[0].boundary == pytest.approx(1.5, abs=1e-8)
+
+
+def test_simplest_between():
+    from policy.analysis.flip import simplest_between
+
+    third = Fraction(1, 3)
+    assert simplest_between(third - Fraction(1, 10**9), third + Fraction(1, 10**9)) == third
+    assert simplest_between(Fraction(-5, 2), Fraction(-7, 3)) == Fraction(-5, 2)
+    assert simplest_between(Fraction(1, 1000), Fraction(2, 1000)) == Fraction(1, 500)
+    assert simplest_between(Fraction(-1), Fraction(1, 7)) == 0
+
+
+def test_a_game_too_big_to_search_point_by_point_is_not_searched(scout, monkeypatch):
+    import policy.analysis.flip as flip
+
+    # Scout has 9 nodes and 2 ranged parameters: 9 * 21 * 2 node-solves.
+    monkeypatch.setattr(flip, "POINTWISE_WORK", 9 * 21 * 2 - 1)
+    search = distances_to_flip(scout, {"p": Fraction(1, 2), "q": Fraction(1, 2)})
+    assert search.path == "start=play, guess=bet"
+    assert search.flips == () and search.stable == () and search.failed == {}
+    assert search.skipped.startswith("not searched: method auto is solved point by point, and 21 points")
+    monkeypatch.setattr(flip, "POINTWISE_WORK", 9 * 21 * 2)
+    assert not distances_to_flip(scout, {"p": Fraction(1, 2), "q": Fraction(1, 2)}).skipped

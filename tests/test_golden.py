@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from policy.bundled import bundled_games
 from policy.cli import main
 
 GOLDEN = Path(__file__).parent / "golden" / "compare.json"
@@ -29,7 +30,11 @@ NOTES = GOLDEN.parent / "NOTES.md"
 
 @pytest.fixture(scope="module")
 def output() -> str:
-    result = CliRunner().invoke(main, ["--no-color", "compare", "--format", "json"], catch_exceptions=False)
+    # The four stage games, named (compare with no file solves the campaign, pinned below).
+    stages = [str(p) for p in bundled_games()]
+    result = CliRunner().invoke(
+        main, ["--no-color", "compare", *stages, "--format", "json"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.stderr
     return result.stdout
 

@@ -157,12 +157,17 @@ def test_the_tag_balance_check_accepts_void_elements_and_svg() -> None:
 # -- the HTML report of every bundled game ----------------------------------------------
 
 
+#: The bundled stage games, named as a user would on the command line.
+STAGES = [str(p) for p in bundled_games()]
+
+
 @pytest.fixture(scope="module")
 def html_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, ET.Element]:
     if shutil.which("dot") is None:
         pytest.skip("Graphviz's dot program is not installed (apt-get install graphviz)")
     out = tmp_path_factory.mktemp("report") / "report.html"
-    result = CliRunner().invoke(main, ["report", "-o", str(out)])
+    # The stage games by name (with no FILE, report takes the bundled campaign).
+    result = CliRunner().invoke(main, ["report", *STAGES, "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stderr == f"wrote {out}\n"
     text = out.read_text(encoding="utf-8")
@@ -301,7 +306,7 @@ def test_header_says_how_it_was_made_and_how_to_read_it(html_report: tuple[Path,
     assert header is not None
     meta = text_of(header)
     assert f"policy {policy.__version__}" in meta
-    assert f"policy report --format html -o {out}" in meta
+    assert f"policy report {' '.join(STAGES)} --format html -o {out}" in meta
     time = next(header.iter("time"))
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", time.get("datetime") or "")
     assert root.find(".//section[@id='how-to-read']/p") is not None
@@ -569,3 +574,18 @@ def test_ctrl_c_while_writing_a_report_exits_130_and_keeps_the_old_one(
     assert result.stderr == "interrupted; no file written\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
     assert out.read_text(encoding="utf-8") == "old"
+
+
+def test_report_default_is_the_bundled_campaign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed (apt-get install graphviz)")
+    from policy.bundled import bundled_campaigns
+
+    # A small bundle, a two-stage campaign beside its stage games: with no FILE the
+    # report covers the campaign(s), not the stage games.
+    monkeypatch.setenv("POLICY_GAMES", str(Path(__file__).parent / "data" / "campaigns"))
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", "--leaders", "alpha,beta", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    root = ET.fromstring(out.read_text(encoding="utf-8"))
+    assert [s.get("id") for s in sections(root)] == [f"game-{p.stem}" for p in bundled_campaigns()]

@@ -264,7 +264,9 @@ def compare(
         Whether to solve the swaps (see :class:`Swap`).
     flips
         Whether to search each leader's distance to a flip
-        (:func:`policy.analysis.flip.distances_to_flip`, with ``method``).
+        (:func:`policy.analysis.flip.distances_to_flip`, with the same
+        ``method``, ``exact`` and ``options``; a parameter whose search fails
+        is reported in ``FlipSearch.failed`` and the others go on).
     """
     profiles = tuple(x if isinstance(x, Leader) else load_leader(x) for x in leaders)
     out = []
@@ -285,7 +287,12 @@ def compare(
                 )
         searches: tuple[FlipSearch, ...] = ()
         if flips:
-            searches = tuple(distances_to_flip(game, v, method=method) for v in values)
+            searches = tuple(
+                distances_to_flip(
+                    game, v, method=method, exact=exact, path=path_text(r, r.equilibria[0]), **options
+                )
+                for v, r in zip(values, results, strict=True)
+            )
         out.append(
             GameComparison(game, display_path(file), profiles, results, facts, tuple(found), searches)
         )

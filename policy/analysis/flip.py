@@ -1,17 +1,42 @@
 """Distance to a flip: how far one parameter must move before the equilibrium path changes.
 
 For a leader's values and each parameter with a declared range, the search
-scans the range on a grid (the batch solver for perfect information, a Nash
-method point by point otherwise), takes the grid points nearest the leader's
-value on each side where the equilibrium path differs, and narrows each
-boundary down by bisection. The nearest boundary, as a share of the
-parameter's range, says whether the leader's choice is robust or rests on a
-hair. A change confined between two grid points can be missed: the grid has
-:data:`GRID` points (:data:`NASH_GRID` for games solved point by point), so
-regions narrower than about 1/200 of a range (1/20 for Nash methods) are
-not guaranteed to be found. With a Nash method the path is that of the
-equilibrium the method selects: where a game has several equilibria, a
-"flip" may be the method selecting another one.
+scans the range on a grid, takes the grid points nearest the leader's value on
+each side where the equilibrium path differs, and narrows each boundary down.
+The nearest boundary, as a share of the parameter's range, says whether the
+leader's choice is robust or rests on a hair.
+
+Every trial value is an exact rational (grid points are ``low + k*(high -
+low)/(points - 1)``, narrowing points lie between two such), so a game whose
+chance probabilities are written ``p`` and ``1 - p`` stays a valid game at any
+value in range: nothing is rounded before the expressions are evaluated.
+
+Two ways to solve the trial points:
+
+* **Batch** (:class:`policy.analysis.batch.BatchGame`, ``spe`` in floats over
+  many samples at once), when the method is ``spe`` (or ``auto`` choosing it)
+  and the batch solver accepts the game. All parameters' grid points are one
+  batch; then every boundary is narrowed in lockstep, one batch per round.
+  Each reported flip (in a big game, each among the :data:`CONFIRMED`
+  nearest) is then checked by
+  one exact, verified solve on each side of it (``Flip.confirmed``); if the
+  exact solves disagree with the floats (a tie the floats judged otherwise),
+  that parameter is searched again point by point.
+* **Point by point** otherwise: one verified solve per trial point with the
+  method asked for (exact where the method is), on a coarser grid
+  (:data:`NASH_GRID`) and by bisection.
+
+Solves are kept by their value, so the leader's own point and the grid
+points are solved once. A point that cannot be solved (a probability leaving
+[0, 1], a solver that gives up) makes that parameter's search fail with the
+reason (``FlipSearch.failed``); the other parameters go on.
+
+A change confined between two grid points can be missed: regions narrower
+than a grid step (:attr:`FlipSearch.grid` points over each range: up to
+:data:`GRID` in batch, fewer for big games, see :data:`GRID_WORK`;
+:data:`NASH_GRID` point by point) are not guaranteed to be found. With a Nash
+method the path is that of the equilibrium the method selects: where a game
+has several equilibria, a "flip" may be the method selecting another one.
 For perfect-information games, :func:`policy.analysis.regions` finds every
 boundary exactly.
 """
@@ -20,33 +45,63 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
-from policy.analysis.sweep import Block, solve_block
-from policy.model import Game, GameError
+from policy.expr import ExprError
+from policy.model import Game, GameError, Number
 from policy.solvers.errors import SolverError
 
-#: Grid points over a parameter's range (batch solver).
+#: Most grid points over a parameter's range (batch solver).
 GRID = 201
-#: Grid points when each point needs a Nash solve.
+#: Grid points when each point needs a solve of its own (and fewest in batch).
 NASH_GRID = 21
-#: Narrowing steps; each divides the interval by SECTIONS + 1 (or 2, point by point).
-STEPS = 40
-#: Points solved per narrowing step with the batch solver.
+#: Batch work of one grid scan, in nodes times samples: a big game (a campaign of
+#: thousands of nodes with dozens of parameters) gets fewer than GRID points.
+GRID_WORK = 40_000_000
+#: Batch work of one narrowing round, in nodes times samples.
+ROUND_WORK = 1_000_000
+#: Most points solved per boundary in one narrowing round (batch).
 SECTIONS = 63
-#: Bisection steps when each point needs a Nash solve (the boundary to 2**-16 of a grid step).
+#: Narrowing in batch stops at this share of the parameter's range (or at float resolution);
+#: the batch judges ties within a relative 1e-9 (:mod:`policy.tolerances`), so
+#: narrower brackets would be decided by its tie rule, not by the game.
+RELATIVE_TOLERANCE = 2.0**-30
+#: Most narrowing rounds in batch.
+STEPS = 60
+#: Bisection steps when each point needs a solve (the boundary to 2**-16 of a grid step).
 NASH_STEPS = 16
+#: The nearest flips of a batch search that are confirmed by exact solves, at the least...
+CONFIRMED = 3
+#: ... and all of them while nodes times flips stays within this (small games).
+CONFIRM_WORK = 200_000
+#: Where an exact solve disagrees with the batch, the bracket widens by this factor a step...
+WIDEN = 2
+#: ... for at most this many steps, before the parameter is searched point by point.
+WIDENINGS = 20
+
+#: Most work of a point-by-point search, in nodes times grid solves: beyond it (a
+#: campaign of thousands of nodes that the batch solver does not take) the search is
+#: not run, and ``FlipSearch.skipped`` says why, rather than solving for an hour.
+POINTWISE_WORK = 4_000_000
+
+#: The errors that make one trial point unsolvable.
+POINT_ERRORS = (GameError, SolverError, ExprError)
 
 
 @dataclass(frozen=True)
 class Flip:
     """The nearest value of ``parameter`` at which the equilibrium path changes.
 
-    ``boundary`` lies within ``tolerance`` of the true switch point; beyond it
+    ``boundary`` (the simplest rational in the final bracket) lies within
+    ``tolerance`` of the true switch point; beyond it
     (in the direction of ``boundary - value``) the path is ``path_after``.
+    ``confirmed``: the path on each side was found by a verified solve (always,
+    point by point; in batch, for the :data:`CONFIRMED` nearest flips).
     """
 
     parameter: str
@@ -57,6 +112,7 @@ class Flip:
     path_before: str
     path_after: str
     tolerance: float
+    confirmed: bool = True
 
     @property
     def change(self) -> float:
@@ -80,16 +136,175 @@ class FlipSearch:
     """Parameters whose whole range leaves the path alone (on the grid)."""
     failed: Mapping[str, str]
     """Parameters whose range could not be searched, and why (e.g. a probability leaving [0, 1])."""
+    grid: int = 0
+    """Grid points over each parameter's range."""
+    batched: bool = False
+    """Whether the trial points were solved by the batch solver."""
+    solves: int = field(default=0, compare=False)
+    """Verified solves made (batch samples not counted)."""
+    skipped: str = ""
+    """Why no parameter was searched (a game too big to search point by point), or empty."""
 
 
-def _paths(block: Block) -> list[str]:
-    return [block.path_words[int(k)] for k in block.path_index]
+def exact_value(x: Number | Decimal) -> Fraction:
+    """A value as an exact rational: a float at its shortest decimal (``0.1`` is 1/10)."""
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, int):
+        return Fraction(x)
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            raise ValueError(f"{x!r} is not a finite number")
+        return Fraction(Decimal(repr(x)))
+    return Fraction(x)
 
 
-def _path_at(game: Game, values: Mapping[str, float], name: str, xs: Sequence[float], method: str) -> list[str]:
-    samples = {k: np.full(len(xs), v) for k, v in values.items()}
-    samples[name] = np.asarray(xs, dtype=np.float64)
-    return _paths(solve_block(game, samples, 0, method))
+def batch_game(game: Game, method: str, options: Mapping[str, Any] | None = None) -> Any:
+    """The game compiled for the batch solver if it solves ``game`` for ``method``, else None.
+
+    The batch solver runs ``spe``: it is used for ``spe`` and for ``auto``
+    when ``auto`` chooses ``spe``, with no subgame method asked for, and when
+    :class:`policy.analysis.batch.BatchGame` accepts the game (its refusal is
+    kept, so that it is asked once).
+    """
+    from policy.analysis.batch import BatchGame
+    from policy.solvers import choose_method
+
+    if any(v is not None for v in (options or {}).values()):
+        return None
+    if method != "spe" and not (method == "auto" and choose_method(game) == "spe"):
+        return None
+    compiled = game._cache.get("batch")
+    if isinstance(compiled, BatchGame):
+        return compiled
+    if "batch_refused" in game._cache:
+        return None
+    try:
+        compiled = game._cache["batch"] = BatchGame(game)
+    except SolverError as err:
+        game._cache["batch_refused"] = str(err)
+        return None
+    return compiled
+
+
+class _Failure(Exception):
+    """A trial point that could not be solved: the message says where and why."""
+
+
+class _Trials:
+    """Solves the game with one parameter moved from the leader's values, keeping every answer."""
+
+    def __init__(
+        self, game: Game, base: Mapping[str, Fraction], method: str, exact: bool | None, options: Mapping[str, Any]
+    ) -> None:
+        self.game = game
+        self.base = dict(base)
+        self.method = method
+        self.exact = exact
+        self.options = dict(options)
+        self.compiled = batch_game(game, method, options)
+        self.floats = {k: float(v) for k, v in base.items()}
+        self._exact: dict[tuple[str, Fraction], str | _Failure] = {}
+        self._batch: dict[tuple[str, Fraction], str] = {}
+        self.solves = 0
+
+    def values(self, name: str, x: Fraction) -> dict[str, Fraction]:
+        v = dict(self.base)
+        if name:
+            v[name] = x
+        return v
+
+    def known(self, name: str, x: Fraction, path: str) -> None:
+        """Keep a path already found by a verified solve."""
+        self._exact[(name, x if name else Fraction(0))] = path
+
+    def exact_path(self, name: str, x: Fraction) -> str:
+        """The path of a verified solve (exact where the method is) with ``name`` at ``x``.
+
+        ``name`` empty: the leader's own values. Raises :class:`_Failure`.
+        """
+        key = (name, x if name else Fraction(0))
+        got = self._exact.get(key)
+        if got is None:
+            from policy.analysis.compare import path_text
+            from policy.solvers import solve
+
+            self.solves += 1
+            try:
+                result = solve(self.game, self.values(name, x), method=self.method, exact=self.exact, **self.options)
+                got = path_text(result, result.equilibria[0])
+            except POINT_ERRORS as err:
+                where = f"at {name} = {_show(x)}: " if name else ""
+                got = _Failure(where + " ".join(str(err).split()))
+            self._exact[key] = got
+        if isinstance(got, _Failure):
+            raise got
+        return got
+
+    def batch_paths(self, points: Sequence[tuple[str, Fraction]]) -> list[str]:
+        """The batch solver's path at each ``(parameter, value)`` point (one call for those not kept).
+
+        Raises :class:`GameError` when some point gives an invalid game.
+        """
+        from policy.analysis.sweep import solve_block
+
+        todo = list(dict.fromkeys(p for p in points if (p[0], p[1] if p[0] else Fraction(0)) not in self._batch))
+        if todo:
+            n = len(todo)
+            samples = {k: np.full(n, v) for k, v in self.floats.items()}
+            for i, (name, x) in enumerate(todo):
+                if name:
+                    samples[name][i] = float(x)
+            block = solve_block(self.game, samples, 0, "spe")
+            for (name, x), k in zip(todo, block.path_index.tolist(), strict=True):
+                self._batch[(name, x if name else Fraction(0))] = block.path_words[int(k)]
+        return [self._batch[(name, x if name else Fraction(0))] for name, x in points]
+
+    def batch_failure(self, name: str, xs: Sequence[Fraction], err: Exception) -> str:
+        """Why a parameter's batch failed: the first of ``xs`` whose game is invalid, with the reason."""
+        for x in xs:
+            try:
+                self.game.numbers(self.values(name, x), exact=True)
+            except POINT_ERRORS as e:
+                return f"at {name} = {_show(x)}: " + " ".join(str(e).split())
+        return " ".join(str(err).split())
+
+
+@dataclass
+class _Boundary:
+    """One side's switch being narrowed: the path is ``here`` at ``inside``, ``after`` at ``outside``."""
+
+    name: str
+    inside: Fraction
+    outside: Fraction
+    after: str
+    low: Fraction
+    high: Fraction
+    start: Fraction
+    """The leader's value (path ``here``)."""
+    far: Fraction = Fraction(0)
+    """The grid point where the change was first seen."""
+    dropped: bool = False
+    """The other side's switch is surely nearer the leader's value."""
+
+    def __post_init__(self) -> None:
+        self.far = self.outside
+
+    def nearest(self) -> Fraction:
+        """How far from the leader's value the switch may be, at the least."""
+        return abs(self.inside - self.start)
+
+    def farthest(self) -> Fraction:
+        return abs(self.outside - self.start)
+
+    def done(self) -> bool:
+        if self.dropped:
+            return True
+        a, b = float(self.inside), float(self.outside)
+        width = abs(b - a)
+        return width <= RELATIVE_TOLERANCE * float(self.high - self.low) or width <= 4 * math.ulp(
+            max(abs(a), abs(b), 1e-300)
+        )
 
 
 def distances_to_flip(
@@ -97,88 +312,314 @@ def distances_to_flip(
     values: Mapping[str, Fraction | float],
     method: str = "auto",
     parameters: Sequence[str] | None = None,
+    exact: bool | None = None,
+    confirm: int | None = None,
+    path: str | None = None,
+    **options: Any,
 ) -> FlipSearch:
     """Search each ranged parameter's range for the nearest change of the equilibrium path.
 
     Parameters
     ----------
     values
-        The leader's values (every parameter of the game).
+        The leader's values (every parameter of the game); floats are taken
+        at their shortest decimal.
+    method, exact, options
+        As for :func:`policy.solvers.solve`, for the points solved one by one
+        and for the confirmations.
     parameters
         Which parameters to search (default: every parameter with a range).
+    confirm
+        In batch, how many of the nearest flips to confirm by exact solves
+        (default: all of them in a small game, see :data:`CONFIRM_WORK`, else
+        :data:`CONFIRMED`).
+    path
+        The equilibrium path at ``values`` (:func:`policy.analysis.compare.path_text`)
+        when already solved with the same method, to save a solve.
+
+    Raises
+    ------
+    GameError, SolverError
+        When the game cannot be solved at the leader's own values.
     """
-    base = {k: float(v) for k, v in values.items()}
-    batched = method in ("auto", "spe") and game.is_perfect_information
-    points = GRID if batched else NASH_GRID
+    base = {k: exact_value(v) for k, v in values.items()}
+    trials = _Trials(game, base, method, exact, options)
     names = parameters if parameters is not None else [n for n, p in game.parameters.items() if p.range]
-    here = _paths(solve_block(game, {k: np.array([v]) for k, v in base.items()}, 0, method))[0]
+    ranges: dict[str, tuple[Fraction, Fraction]] = {}
+    for name in names:
+        p = game.parameters[name]
+        if p.range is not None and p.range[0] < p.range[1]:
+            ranges[name] = (exact_value(p.range[0]), exact_value(p.range[1]))
+    if path is not None:
+        trials.known("", Fraction(0), path)
+    try:
+        here_exact = trials.exact_path("", Fraction(0))
+    except _Failure as err:
+        raise SolverError(str(err)) from None
+    if trials.compiled is not None:
+        search = _batch_search(trials, ranges, here_exact, confirm)
+    elif (work := game.num_nodes * NASH_GRID * len(ranges)) > POINTWISE_WORK:
+        refused = str(game._cache.get("batch_refused") or "")
+        why = f"the batch solver does not take this game ({refused.split(';')[0]})" if refused else (
+            f"method {method} is solved point by point")
+        search = FlipSearch(here_exact, (), (), {}, skipped=(
+            f"not searched: {why}, and {NASH_GRID} points for each of {len(ranges)} parameters on "
+            f"{game.num_nodes:,} nodes ({work:,} node-solves) is beyond the {POINTWISE_WORK:,} "
+            "searched one by one"))
+    else:
+        search = _pointwise_search(trials, ranges, here_exact)
+    return replace(search, solves=trials.solves)
+
+
+def _grid(lo: Fraction, hi: Fraction, points: int, x0: Fraction) -> list[Fraction]:
+    """``points`` evenly spaced exact values from ``lo`` to ``hi``, with ``x0`` among them."""
+    return sorted({lo + (hi - lo) * k / (points - 1) for k in range(points)} | {x0})
+
+
+def _brackets(
+    name: str, grid: Sequence[Fraction], paths: Sequence[str], x0: Fraction, here: str, lo: Fraction, hi: Fraction
+) -> list[_Boundary]:
+    """On each side of ``x0``, the first grid step where the path stops being ``here``.
+
+    Each bracket runs from the grid point before the change (path ``here``) to
+    the point of the change; the nearer side comes first.
+    """
+    k0 = grid.index(x0)
+    out = []
+    right = next((k for k in range(k0 + 1, len(grid)) if paths[k] != here), None)
+    if right is not None:
+        out.append(_Boundary(name, grid[right - 1], grid[right], paths[right], lo, hi, x0))
+    left = next((k for k in range(k0 - 1, -1, -1) if paths[k] != here), None)
+    if left is not None:
+        out.append(_Boundary(name, grid[left + 1], grid[left], paths[left], lo, hi, x0))
+    return sorted(out, key=lambda b: abs(b.inside - x0))
+
+
+def _clamp(x: Fraction, lo: Fraction, hi: Fraction) -> Fraction:
+    return min(max(x, lo), hi)
+
+
+# ---------------------------------------------------------------------------------
+# Point by point
+# ---------------------------------------------------------------------------------
+def _pointwise_search(trials: _Trials, ranges: Mapping[str, tuple[Fraction, Fraction]], here: str) -> FlipSearch:
     flips: list[Flip] = []
     stable: list[str] = []
     failed: dict[str, str] = {}
-    for name in names:
-        p = game.parameters[name]
-        if p.range is None:
-            continue
-        lo, hi = float(p.range[0]), float(p.range[1])
-        if not lo < hi:
-            continue
-        x0 = min(max(base[name], lo), hi)
-        grid = np.unique(np.concatenate([np.linspace(lo, hi, points), [x0]]))
+    for name, (lo, hi) in ranges.items():
         try:
-            paths = _path_at(game, base, name, grid.tolist(), method)
-        except (GameError, SolverError) as err:
-            failed[name] = " ".join(str(err).split())
+            flip = _pointwise_parameter(trials, name, lo, hi, here, NASH_GRID)
+        except _Failure as err:
+            failed[name] = str(err)
             continue
-        k0 = int(np.searchsorted(grid, x0))
-        candidates = []
-        right = next((k for k in range(k0 + 1, len(grid)) if paths[k] != here), None)
-        if right is not None:
-            candidates.append(_bisect(game, base, name, x0, float(grid[right]), here, method, lo, hi))
-        left = next((k for k in range(k0 - 1, -1, -1) if paths[k] != here), None)
-        if left is not None:
-            candidates.append(_bisect(game, base, name, x0, float(grid[left]), here, method, lo, hi))
-        if not candidates:
+        if flip is None:
             stable.append(name)
-            continue
-        flips.append(min(candidates, key=lambda f: abs(f.change)))
-    flips.sort(key=lambda f: (f.share_of_range, f.parameter))
-    return FlipSearch(here, tuple(flips), tuple(stable), failed)
-
-
-def _bisect(
-    game: Game,
-    base: Mapping[str, float],
-    name: str,
-    inside: float,
-    outside: float,
-    here: str,
-    method: str,
-    lo: float,
-    hi: float,
-) -> Flip:
-    """Narrow the switch between ``inside`` (path ``here``) and ``outside`` (another path).
-
-    Each step solves ``SECTIONS`` points between the two at once (one point,
-    i.e. bisection, for games solved point by point) and keeps the first
-    change of path seen from ``inside``.
-    """
-    after = _path_at(game, base, name, [outside], method)[0]
-    batched = method in ("auto", "spe") and game.is_perfect_information
-    sections = SECTIONS if batched else 1
-    for _ in range(STEPS if batched else NASH_STEPS):
-        xs = np.linspace(inside, outside, sections + 2)[1:-1]
-        if not len(xs) or xs[0] in (inside, outside):
-            break
-        paths = _path_at(game, base, name, xs.tolist(), method)
-        k = next((i for i, path in enumerate(paths) if path != here), None)
-        if k is None:
-            inside = float(xs[-1])
         else:
-            outside, after = float(xs[k]), paths[k]
-            if k:
-                inside = float(xs[k - 1])
-        if abs(outside - inside) <= 4 * math.ulp(max(abs(inside), abs(outside), 1e-300)):
-            break
-    tolerance = abs(outside - inside)
-    boundary = (inside + outside) / 2
-    return Flip(name, base[name], boundary, lo, hi, here, after, max(tolerance, math.ulp(boundary)))
+            flips.append(flip)
+    flips.sort(key=lambda f: (f.share_of_range, f.parameter))
+    return FlipSearch(here, tuple(flips), tuple(stable), failed, grid=NASH_GRID)
+
+
+def _pointwise_parameter(
+    trials: _Trials, name: str, lo: Fraction, hi: Fraction, here: str, points: int, steps: int = NASH_STEPS
+) -> Flip | None:
+    """The nearest flip of one parameter by verified solves: grid, then bisection. Raises :class:`_Failure`."""
+    x0 = _clamp(trials.base[name], lo, hi)
+    grid = _grid(lo, hi, points, x0)
+    paths = [trials.exact_path(name, x) for x in grid]
+    candidates: list[Flip] = []
+    for b in _brackets(name, grid, paths, x0, here, lo, hi):
+        if candidates and b.nearest() >= abs(exact_value(candidates[0].boundary) - x0):
+            break  # the nearer side's switch is nearer than anything on this side
+        for _ in range(steps):
+            if b.done():
+                break
+            mid = (b.inside + b.outside) / 2
+            path = trials.exact_path(name, mid)
+            if path == here:
+                b.inside = mid
+            else:
+                b.outside, b.after = mid, path
+        candidates.append(_flip(trials, b, here, confirmed=True))
+    return min(candidates, key=lambda f: abs(f.change)) if candidates else None
+
+
+def _flip(trials: _Trials, b: _Boundary, here: str, confirmed: bool) -> Flip:
+    inside, outside = float(b.inside), float(b.outside)
+    # Within the bracket any point is as good; the simplest rational in it is the
+    # switch itself when that is a short rational (as payoffs written with a few
+    # digits make it), e.g. 1/3 rather than 0.33333333363.
+    boundary = float(simplest_between(b.inside, b.outside))
+    tolerance = max(abs(outside - inside), math.ulp(boundary))
+    return Flip(b.name, float(trials.base[b.name]), boundary, float(b.low), float(b.high),
+                here, b.after, tolerance, confirmed)
+
+
+# ---------------------------------------------------------------------------------
+# Batch, in lockstep
+# ---------------------------------------------------------------------------------
+def _batch_search(
+    trials: _Trials, ranges: Mapping[str, tuple[Fraction, Fraction]], here_exact: str, confirm: int | None
+) -> FlipSearch:
+    game = trials.game
+    nodes = max(1, game.num_nodes)
+    points = max(NASH_GRID, min(GRID, GRID_WORK // (nodes * max(1, len(ranges)))))
+    failed: dict[str, str] = {}
+    grids: dict[str, list[Fraction]] = {}
+    for name, (lo, hi) in ranges.items():
+        grids[name] = _grid(lo, hi, points, _clamp(trials.base[name], lo, hi))
+    here = trials.batch_paths([("", Fraction(0))])[0]
+    paths: dict[str, list[str]] = {}
+    try:
+        flat = trials.batch_paths([(name, x) for name, grid in grids.items() for x in grid])
+    except POINT_ERRORS:
+        flat = None
+    if flat is not None:
+        start = 0
+        for name, grid in grids.items():
+            paths[name] = flat[start : start + len(grid)]
+            start += len(grid)
+    else:
+        # Some parameter's range holds an invalid game: find which, one batch each.
+        for name, grid in grids.items():
+            try:
+                paths[name] = trials.batch_paths([(name, x) for x in grid])
+            except POINT_ERRORS as err:
+                failed[name] = trials.batch_failure(name, grid, err)
+    boundaries: list[_Boundary] = []
+    stable: list[str] = []
+    for name, grid in grids.items():
+        if name in failed:
+            continue
+        lo, hi = ranges[name]
+        x0 = _clamp(trials.base[name], lo, hi)
+        found = _brackets(name, grid, paths[name], x0, here, lo, hi)
+        if not found:
+            stable.append(name)
+        boundaries += found
+    _narrow_in_lockstep(trials, boundaries, here)
+    nearest: dict[str, tuple[Flip, _Boundary]] = {}
+    for b in boundaries:
+        if b.dropped:
+            continue
+        f = _flip(trials, b, here_exact, confirmed=False)
+        if b.name not in nearest or abs(f.change) < abs(nearest[b.name][0].change):
+            nearest[b.name] = (f, b)
+    order = sorted(nearest.values(), key=lambda fb: (fb[0].share_of_range, fb[0].parameter))
+    if confirm is None:
+        confirm = len(order) if game.num_nodes * len(order) <= CONFIRM_WORK else CONFIRMED
+    # Confirm the nearest by exact solves on each side; redo point by point where they disagree.
+    flips: list[Flip] = []
+    for f, b in order:
+        if sum(g.confirmed for g in flips) >= confirm:
+            flips.append(f)
+            continue
+        checked = _confirm(trials, b, here_exact, failed, stable)
+        if checked is not None:
+            flips.append(checked)
+    flips.sort(key=lambda f: (f.share_of_range, f.parameter))
+    return FlipSearch(here_exact, tuple(flips), tuple(stable), failed, grid=points, batched=True)
+
+
+def _narrow_in_lockstep(trials: _Trials, boundaries: list[_Boundary], here: str) -> None:
+    """Narrow every boundary at once: each round, one batch of points inside every interval."""
+    nodes = max(1, trials.game.num_nodes)
+    sides: dict[str, list[_Boundary]] = {}
+    for b in boundaries:
+        sides.setdefault(b.name, []).append(b)
+    for _ in range(STEPS):
+        for pair in sides.values():
+            if len(pair) == 2:
+                near, far = sorted(pair, key=lambda b: b.nearest())
+                far.dropped = far.dropped or far.nearest() >= near.farthest()
+        active = [b for b in boundaries if not b.done()]
+        if not active:
+            return
+        sections = max(1, min(SECTIONS, ROUND_WORK // (nodes * len(active))))
+        points: list[tuple[str, Fraction]] = []
+        spans = []
+        for b in active:
+            xs = [b.inside + (b.outside - b.inside) * k / (sections + 1) for k in range(1, sections + 1)]
+            spans.append((len(points), xs))
+            points += [(b.name, x) for x in xs]
+        paths = trials.batch_paths(points)
+        for b, (start, xs) in zip(active, spans, strict=True):
+            mine = paths[start : start + len(xs)]
+            k = next((i for i, path in enumerate(mine) if path != here), None)
+            if k is None:
+                b.inside = xs[-1]
+            else:
+                b.outside, b.after = xs[k], mine[k]
+                if k:
+                    b.inside = xs[k - 1]
+
+
+def _confirm(trials: _Trials, b: _Boundary, here: str, failed: dict[str, str], stable: list[str]) -> Flip | None:
+    """A boundary found in batch, checked by a verified solve on each side.
+
+    Where a verified solve disagrees with the batch (near a tie, which the
+    batch judges within a relative tolerance), the bracket is widened, by a
+    factor of :data:`WIDEN` at a time on the side that disagrees, until both
+    sides agree; the tolerance reported is the bracket's width. Failing that
+    within :data:`WIDENINGS` steps, the parameter is searched again point by
+    point. Returns None when it then turns out stable or unsearchable (noted
+    in ``stable`` or ``failed``).
+    """
+    try:
+        width = abs(b.outside - b.inside)
+        toward = 1 if b.far > b.start else -1
+        # Short rationals near each end (within a tenth of the bracket) solve faster
+        # exactly than the long ones the narrowing reached.
+        b.inside = simplest_between(b.inside - toward * width / 10, b.inside)
+        b.outside = simplest_between(b.outside, b.outside + toward * width / 10)
+        for _ in range(WIDENINGS):
+            inside = trials.exact_path(b.name, b.inside)
+            outside = trials.exact_path(b.name, b.outside)
+            if inside == here and outside != here:
+                return _flip(trials, replace(b, after=outside), here, confirmed=True)
+            width *= WIDEN
+            if inside != here:
+                if b.inside == b.start:
+                    break
+                b.inside = b.inside - toward * width
+                if (b.inside - b.start) * toward <= 0:
+                    b.inside = b.start
+            if outside == here:
+                if b.outside == b.far:
+                    break
+                b.outside = b.outside + toward * width
+                if (b.far - b.outside) * toward <= 0:
+                    b.outside = b.far
+        again = _pointwise_parameter(trials, b.name, b.low, b.high, here, NASH_GRID)
+    except _Failure as err:
+        failed[b.name] = str(err)
+        return None
+    if again is None:
+        stable.append(b.name)
+    return again
+
+
+def simplest_between(a: Fraction, b: Fraction) -> Fraction:
+    """The rational with the smallest denominator in the closed interval between ``a`` and ``b``.
+
+    By continued fractions (the Stern-Brocot tree): the common start of the
+    two ends' expansions, then the smallest integer that fits between them.
+    """
+    lo, hi = min(a, b), max(a, b)
+    if lo <= 0 <= hi:
+        return Fraction(0)
+    if hi < 0:
+        return -simplest_between(-hi, -lo)
+    whole = math.floor(lo)
+    if whole == lo:
+        return Fraction(whole)
+    if whole + 1 <= hi:
+        return Fraction(whole + 1)
+    # lo and hi share the integer part: recurse on the reciprocals of the fractional parts.
+    return whole + 1 / simplest_between(1 / (hi - whole), 1 / (lo - whole))
+
+
+def _show(x: Fraction) -> str:
+    """A trial value for a message: exact when short, else 10 significant digits."""
+    text = str(x)
+    return text if len(text) <= 12 else f"{float(x):.10g}"

@@ -206,6 +206,8 @@ def flip_data(search: FlipSearch) -> dict[str, Any]:
         ],
         "stable": list(search.stable),
         "failed": dict(search.failed),
+        # Only when the search was not run, so that earlier output keeps its shape.
+        **({"skipped": search.skipped} if search.skipped else {}),
     }
 
 

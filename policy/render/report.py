@@ -607,12 +607,15 @@ def _swaps_html(c: GameComparison) -> list[str]:
 
 def _flips_html(c: GameComparison) -> list[str]:
     rows = flip_rows(c)
-    if not rows:
+    if not rows and not any(search.skipped for search in c.flips):
         return []
-    out = [f"<h4>{_e(FLIP_TITLE)}</h4>", f"<p>{_e(' '.join(FLIP_NOTE.split()))}</p>",
-           _simple_table(FLIP_COLUMNS, rows, "flips")]
+    out = [f"<h4>{_e(FLIP_TITLE)}</h4>", f"<p>{_e(' '.join(FLIP_NOTE.split()))}</p>"]
+    if rows:
+        out.append(_simple_table(FLIP_COLUMNS, rows, "flips"))
     extra = []
     for leader, search in zip(c.leaders, c.flips, strict=True):
+        if search.skipped:
+            extra.append(f"{leader.name}: distances to a flip {search.skipped}")
         if search.stable:
             extra.append(f"{leader.name}: the path stays the same over the whole range of "
                          + ", ".join(search.stable) + ".")

@@ -16,7 +16,7 @@ import math
 import re
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
@@ -239,8 +239,9 @@ def compare_table(
             notes += [f"{leader.name}: {w}" for w in r.warnings]
         swaps = swap_rows(c)
         flips = flip_rows(c)
+        failed = flip_failures(c)
         if markdown:
-            parts.append(_markdown(c, names, rows, notes, swaps, flips))
+            parts.append(_markdown(c, names, rows, notes, swaps, flips, failed))
             continue
         t = _table(f"{c.game.title}  [{c.file}]", "", *names)
         movers = {f"{s.player.label}: {s.name}": s.player.index for s in c.game.infosets.values()}
@@ -269,7 +270,7 @@ def compare_table(
             parts.append(sw)
             if note:
                 parts.append(Text(note + "\n"))
-        if flips:
+        if flips or failed:
             parts.append(Text(FLIP_TITLE, style="bold"))
             parts.append(Text(FLIP_NOTE + "\n"))
             for who, parameter, moves, share, path in flips:
@@ -280,6 +281,8 @@ def compare_table(
                     continue
                 parts.append(Padding(Text(f"{parameter}: {moves} ({share} of its range)"), (0, 0, 0, 3)))
                 parts.append(Padding(Text(f"then {path}"), (0, 0, 0, 5)))
+            for line in failed:
+                parts.append(Padding(Text(line), (0, 0, 0, 1)))
             parts.append(Text(""))
         parts.append(Text("\n".join(notes) + "\n"))
     if markdown:
@@ -297,9 +300,22 @@ FLIP_COLUMNS = ("leader", "parameter", "moves", "share", "path after the flip")
 FLIPS_SHOWN = 3
 
 
+def flip_failures(c: GameComparison) -> list[str]:
+    """One line per parameter whose search for a flip failed, with the reason
+    (or per leader, when the search was not run)."""
+    out = []
+    for leader, search in zip(c.leaders, c.flips, strict=True):
+        if search.skipped:
+            out.append(f"{leader.name}: distances to a flip {search.skipped}")
+        out += [f"{leader.name}: {name}: the search for a flip failed: {why}" for name, why in search.failed.items()]
+    return out
+
+
 def flip_rows(c: GameComparison) -> list[list[str]]:
     rows = []
     for leader, search in zip(c.leaders, c.flips, strict=True):
+        if search.skipped:
+            continue
         if not search.flips:
             rows.append([leader.name, "-", "no flip within the ranges", "", ""])
             continue
@@ -393,6 +409,7 @@ def _markdown(
     notes: list[str],
     swaps: list[tuple[str, list[list[str]], str]],
     flips: list[list[str]],
+    failed: Sequence[str] = (),
 ) -> str:
     lines = [f"### {c.game.title}", "", f"`{c.file}`", "", "| | " + " | ".join(names) + " |"]
     lines.append("|---|" + "---|" * len(names))
@@ -406,10 +423,14 @@ def _markdown(
         lines += ["| " + " | ".join(markdown_cell(x) for x in cells) + " |" for cells in table]
         if note:
             lines += ["", note]
-    if flips:
+    if flips or failed:
         lines += ["", f"**{FLIP_TITLE}.** " + " ".join(FLIP_NOTE.split()), ""]
-        lines += ["| " + " | ".join(FLIP_COLUMNS) + " |", "|---|---|---|---|---|"]
-        lines += ["| " + " | ".join(markdown_cell(x) for x in cells) + " |" for cells in flips]
+        if flips:
+            lines += ["| " + " | ".join(FLIP_COLUMNS) + " |", "|---|---|---|---|---|"]
+            lines += ["| " + " | ".join(markdown_cell(x) for x in cells) + " |" for cells in flips]
+        if failed:
+            lines.append("")
+            lines += [f"- {markdown_cell(x)}" for x in failed]
     lines.append("")
     lines += [f"- {markdown_cell(n)}" for n in notes]
     lines.append("")

@@ -15,7 +15,9 @@ logit      any players: logit quantal response path to a Nash equilibrium, or
 qpe        2 players: a quasi-perfect (so sequential) equilibrium, sequence-form
            LCP with a symbolic perturbation (Miltersen and Sørensen 2010); exact
 auto       spe with perfect information; else lp if 2-player constant-sum,
-           lcp if 2 players, logit otherwise
+           lcp if 2 players; with more players spe when at most two players
+           move in each imperfect-information subgame (:func:`auto_reason`),
+           logit otherwise
 ========== ====================================================================
 
 Each method accepts games up to a stated size of its own representation
@@ -42,6 +44,7 @@ __all__ = [
     "Method",
     "SolveResult",
     "SolverError",
+    "auto_reason",
     "choose_method",
     "fitting_methods",
     "solve",
@@ -116,12 +119,61 @@ METHODS: dict[str, Method] = {
 
 
 def choose_method(game: Game) -> str:
-    """The method ``auto`` runs for this game."""
+    """The method ``auto`` runs for this game (:func:`auto_reason` says why)."""
+    return _auto(game)[0]
+
+
+def auto_reason(game: Game) -> str:
+    """Why ``auto`` runs the method it does, in a few words."""
+    return _auto(game)[1]
+
+
+def _auto(game: Game) -> tuple[str, str]:
     if game.is_perfect_information:
-        return "spe"
+        return "spe", "perfect information: backward induction"
     if len(game.players) == 2:
-        return "lp" if game.is_constant_sum else "lcp"
-    return "logit"
+        if game.is_constant_sum:
+            return "lp", "two players, constant sum"
+        return "lcp", "two players"
+    most = _most_nash_movers(game)
+    if most <= 2:
+        return "spe", (
+            f"{len(game.players)} players, but at most {most} move in each subgame with imperfect "
+            f"information ({'decision problems' if most < 2 else 'solved by lp or lcp'}), so spe"
+        )
+    return "logit", f"{len(game.players)} players, {most} of them moving in one subgame with imperfect information"
+
+
+def _most_nash_movers(game: Game) -> int:
+    """The most players moving in one part that ``spe`` hands to a Nash method.
+
+    A part is a smallest proper subgame holding an information set with
+    several members, less the proper subgames below it (solved first and
+    replaced by their payoffs): its movers are the players at the decision
+    nodes whose nearest proper-subgame root is the part's root.
+    """
+    cached = game._cache.get("nash_movers")
+    if isinstance(cached, int):
+        return cached
+    import numpy as np
+
+    from policy.model import NodeKind
+    from policy.solvers.subgames import _structure
+
+    structure = _structure(game)
+    nearest = np.arange(game.num_nodes, dtype=np.int64)
+    for start, stop in game.levels[1:]:
+        up = ~structure.is_root[start:stop]
+        nearest[start:stop][up] = nearest[game.parent[start:stop][up]]
+    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
+    inside = decision[structure.nash[nearest[decision]]]
+    pairs = {(int(r), int(p)) for r, p in zip(nearest[inside].tolist(), game.player[inside].tolist(), strict=True)}
+    counts: dict[int, int] = {}
+    for root, _ in pairs:
+        counts[root] = counts.get(root, 0) + 1
+    most = max(counts.values(), default=0)
+    game._cache["nash_movers"] = most
+    return most
 
 
 def solve(
@@ -218,8 +270,8 @@ def fitting_methods(game: Game, size: Any = None, exclude: str = "") -> list[str
     """The methods (with ``--float`` where only float mode fits) that accept ``game``.
 
     Methods for two players are offered only for two-player games, ``lp`` only
-    for constant-sum ones and ``spe`` only with perfect information (with
-    imperfect information its subgames go to the methods listed).
+    for constant-sum ones and ``spe`` only with perfect information or where
+    ``auto`` would choose it (otherwise its subgames go to the methods listed).
     """
     from policy.solvers.sizes import game_size, too_big
 
@@ -230,7 +282,7 @@ def fitting_methods(game: Game, size: Any = None, exclude: str = "") -> list[str
         if name == exclude:
             continue
         if name == "spe":
-            if game.is_perfect_information:
+            if game.is_perfect_information or choose_method(game) == "spe":
                 out.append(name)
             continue
         if name in ("lcp", "lp", "enummixed", "qpe") and not two:
