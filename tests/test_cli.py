@@ -487,7 +487,7 @@ def test_small_usability_fixes(runner: CliRunner, entry: Path, tmp_path: Path) -
     root2.write_text(chance.read_text().replace('default = 2', 'default = "1/2"').replace('A = 1 }', 'A = "sqrt(2)" }'))
     code, _, err = run(runner, "solve", str(root2))
     assert code == 1 and "(solve with --float)" in err, err
-    code, _, err = run(runner, "regions", str(PROJECT / "games" / "barbarossa_1941.toml"), "--vary", "readiness")
+    code, _, err = run(runner, "regions", str(PROJECT / "games" / "barbarossa_1941.toml"), "--vary", "readiness_1941")
     assert code == 1 and "policy sweep" in err
 
 

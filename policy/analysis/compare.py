@@ -26,12 +26,16 @@ from policy.expr import ExprError
 from policy.leaders import Leader, load_leader, resolve
 from policy.model import Game, GameError, NodeKind, Number
 from policy.solvers import SolveResult, solve
+from policy.solvers.count import Count, count_for
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium
 from policy.solvers.verify import beliefs, edge_weights, reach_probabilities
 
 #: The leaders ``policy compare`` uses when none are named.
 DEFAULT_LEADERS = ("stalin", "tukhachevsky")
+
+#: Seconds each leader's count may take in a comparison (listing the equilibria of the game).
+COUNT_SECONDS = 2.0
 
 Behavior = dict[str, Number]
 """Action -> probability at one information set."""
@@ -113,6 +117,21 @@ class GameComparison:
     swaps: tuple[Swap, ...] = ()
     flips: tuple[FlipSearch, ...] = ()
     """``flips[k]``: the distance to a flip of each parameter under ``leaders[k]``."""
+    counts: tuple[Count, ...] = ()
+    """``counts[k]``: whether ``results[k]``'s equilibrium is the only one (:mod:`policy.solvers.count`)."""
+
+    def other_paths(self, k: int, most: int = 5) -> list[str]:
+        """The equilibrium paths other than the one shown, for ``leaders[k]``, when several were listed."""
+        if k >= len(self.counts) or self.counts[k].unique is not False:
+            return []
+        result = self.results[k]
+        shown = path_text(result, result.equilibria[0])
+        seen: list[str] = []
+        for eq in self.counts[k].found:
+            text = path_text(result, eq)
+            if text != shown and text not in seen:
+                seen.append(text)
+        return seen[:most]
 
 
 def path_decisions(result: SolveResult, eq: Equilibrium) -> list[Decision]:
@@ -248,6 +267,7 @@ def compare(
     exact: bool | None = None,
     swaps: bool = True,
     flips: bool = True,
+    count: bool = True,
     **options: Any,
 ) -> list[GameComparison]:
     """Solve every game under every leader.
@@ -267,6 +287,11 @@ def compare(
         (:func:`policy.analysis.flip.distances_to_flip`, with the same
         ``method``, ``exact`` and ``options``; a parameter whose search fails
         is reported in ``FlipSearch.failed`` and the others go on).
+    count
+        Whether to say, for each leader, if the equilibrium shown is the only
+        one (:func:`policy.solvers.count.count_for`, within
+        :data:`COUNT_SECONDS` each), and list the other paths when several
+        equilibria are found.
     """
     profiles = tuple(x if isinstance(x, Leader) else load_leader(x) for x in leaders)
     out = []
@@ -293,8 +318,15 @@ def compare(
                 )
                 for v, r in zip(values, results, strict=True)
             )
+        counts: tuple[Count, ...] = ()
+        if count:
+            counts = tuple(
+                count_for(r, v, max_seconds=COUNT_SECONDS) for v, r in zip(values, results, strict=True)
+            )
         out.append(
-            GameComparison(game, display_path(file), profiles, results, facts, tuple(found), searches)
+            GameComparison(
+                game, display_path(file), profiles, results, facts, tuple(found), searches, counts
+            )
         )
     return out
 

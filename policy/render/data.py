@@ -13,6 +13,7 @@ from policy.analysis.flip import FlipSearch
 from policy.claims import Claim
 from policy.leaders import Leader
 from policy.model import Number
+from policy.solvers.count import count_data
 from policy.solvers.result import Equilibrium, SolveResult, show_number
 from policy.solvers.sequential import check_equilibrium, off_path_reason
 
@@ -138,7 +139,9 @@ def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
     -> information set -> behaviour, for the sets the first equilibrium
     reaches), ``facts`` (leader key -> fact -> value -> probability) and
     ``swaps`` (a list of :func:`swap_data` objects) and ``flips`` (leader
-    key -> :func:`flip_data`); for a campaign, ``yardstick`` says in words what
+    key -> :func:`flip_data`), ``counts`` (leader key -> whether the equilibrium
+    is the only one, :func:`policy.solvers.count.count_data`, with
+    ``other_paths`` when several were listed); for a campaign, ``yardstick`` says in words what
     the facts add up (its end states).
     """
     return {
@@ -168,6 +171,10 @@ def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
                 "flips": {
                     leader.key: flip_data(search)
                     for leader, search in zip(c.leaders, c.flips, strict=True)
+                },
+                "counts": {
+                    leader.key: {**count_data(count), "other_paths": c.other_paths(k)}
+                    for k, (leader, count) in enumerate(zip(c.leaders, c.counts, strict=True))
                 },
                 **_yardstick(c),
             }

@@ -233,9 +233,12 @@ def compare_table(
         campaign = campaign_of(c.game)
         if campaign is not None:
             notes.append(campaign.yardstick)
-        for leader, r in zip(c.leaders, c.results, strict=True):
+        for k, (leader, r) in enumerate(zip(c.leaders, c.results, strict=True)):
             mode = "exact" if r.exact else "float"
             notes.append(f"{leader.name}: method {r.method} ({mode}), max regret {fmt(r.equilibria[0].max_regret)}")
+            if k < len(c.counts):
+                notes.append(f"{leader.name}: {c.counts[k].text}")
+                notes += [f"  another equilibrium path: {p}" for p in c.other_paths(k)]
             notes += [f"{leader.name}: {w}" for w in r.warnings]
         swaps = swap_rows(c)
         flips = flip_rows(c)
@@ -293,7 +296,10 @@ def compare_table(
 FLIP_TITLE = "Distance to a flip"
 FLIP_NOTE = (
     "The nearest change of one parameter, within its declared range, that changes the\n"
-    "leader's equilibrium path (as a share of the range), and the path it changes to:"
+    "leader's equilibrium path (as a share of the range), and the path it changes to.\n"
+    "Where a game has several equilibria, the one followed is the one the method\n"
+    "selects (spe: the first best action at a tie; lcp: Lemke's path from its fixed\n"
+    "start), and a flip is a change in that selected equilibrium's path:"
 )
 FLIP_COLUMNS = ("leader", "parameter", "moves", "share", "path after the flip")
 #: Flips shown per leader.

@@ -24,7 +24,7 @@ only off the path, which matters less to a reader than a different path.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from policy.model import Game, Number
 from policy.solvers.errors import SolverError
@@ -50,6 +50,8 @@ class Count:
     how: str
     equilibria: int | None = None
     outcomes: int | None = None
+    found: tuple[Equilibrium, ...] = field(default=(), compare=False, repr=False)
+    """The equilibria listed, when several were (to show their paths)."""
 
     @property
     def text(self) -> str:
@@ -111,6 +113,7 @@ def count_nash(
             "enummixed lists them; --method enummixed shows each",
             n,
             distinct_outcomes(found.equilibria),
+            found.equilibria,
         )
     problem = too_big("enumpure", game, exact)
     if problem:
@@ -125,7 +128,7 @@ def count_nash(
     if n >= 2:
         return Count(
             "pure Nash equilibria", False, "enumpure, on the reduced strategic form", n,
-            distinct_outcomes(pure.equilibria),
+            distinct_outcomes(pure.equilibria), pure.equilibria,
         )
     found_text = "one pure equilibrium" if n == 1 else "no pure equilibrium"
     return Count(
@@ -145,7 +148,8 @@ def count_subgame_perfect(game: Game, values: Mapping[str, Number], exact: bool 
         return Count("subgame-perfect equilibrium", True, "no mover is ever indifferent", 1, 1)
     how = f"movers are indifferent at {len(every.ties)} node{'s' if len(every.ties) != 1 else ''}"
     return Count(
-        "pure subgame-perfect equilibria", False, how, n, distinct_outcomes(every.equilibria)
+        "pure subgame-perfect equilibria", False, how, n, distinct_outcomes(every.equilibria),
+        every.equilibria,
     )
 
 
@@ -163,7 +167,8 @@ def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: fl
         if n == 1:
             return Count("Nash equilibrium", True, "enummixed lists every extreme equilibrium", 1, 1)
         return Count(
-            "extreme Nash equilibria", False, "all listed by enummixed", n, distinct_outcomes(result.equilibria)
+            "extreme Nash equilibria", False, "all listed by enummixed", n,
+            distinct_outcomes(result.equilibria), result.equilibria,
         )
     if result.method == "spe":
         if game.is_perfect_information:
@@ -177,7 +182,7 @@ def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: fl
     if result.method == "enumpure" and len(result.equilibria) >= 2:
         return Count(
             "pure Nash equilibria", False, "all listed by enumpure", len(result.equilibria),
-            distinct_outcomes(result.equilibria),
+            distinct_outcomes(result.equilibria), result.equilibria,
         )
     return count_nash(game, values, result.exact, max_seconds=max_seconds)
 
