@@ -10,6 +10,10 @@ lcp        2 players: sequence-form LCP by Lemke's algorithm (one equilibrium;
 lp         2-player constant-sum: sequence-form linear program (game value)
 enummixed  2 players: all extreme equilibria of the reduced strategic form
 enumpure   any players: all pure equilibria of the reduced strategic form
+enumpoly   any players: all isolated equilibria of a small reduced strategic
+           form (supports and polynomial systems, sympy)
+gnm        any players: global Newton method on the reduced strategic form
+simpdiv    any players: simplicial subdivision on the reduced strategic form
 logit      any players: logit quantal response path to a Nash equilibrium, or
            the QRE at a given lambda
 auto       spe with perfect information; else lp if 2-player constant-sum,
@@ -99,7 +103,29 @@ METHODS: dict[str, Method] = {
             "logit_solve",
             "any players: logit QRE path to a Nash equilibrium, or the QRE at --lambda",
             exact_default=False,
-            options=frozenset({"lam"}),
+            options=frozenset({"lam", "max_lambda", "first_step", "max_accel", "max_steps"}),
+        ),
+        # n-player methods on the reduced strategic form (issue 12).
+        Method(
+            "gnm",
+            "policy.solvers.gnm",
+            "gnm_solve",
+            "any players: global Newton method (Govindan-Wilson) on the strategic form",
+            exact_default=False,
+            options=frozenset({"seed", "max_steps"}),
+        ),
+        Method(
+            "simpdiv",
+            "policy.solvers.simpdiv",
+            "simpdiv_solve",
+            "any players: simplicial subdivision (van der Laan-Talman) on the strategic form",
+            options=frozenset({"max_regret", "refine"}),
+        ),
+        Method(
+            "enumpoly",
+            "policy.solvers.enumpoly",
+            "enumpoly_solve",
+            "any players: all isolated equilibria of a small strategic form (supports, polynomials)",
         ),
     )
 }

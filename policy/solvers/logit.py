@@ -778,8 +778,11 @@ def _passes(game: Game, numbers: Numbers, probs: list[Any]) -> bool:
     return bool(nash_regret_check(game, numbers, probs).excess <= 0)
 
 
-def _exact(game: Game, exact_numbers: Numbers, probs: FloatArray) -> Equilibrium | None:
-    """An exact equilibrium in fractions near a float one, or None."""
+def nearby_exact(game: Game, exact_numbers: Numbers, probs: FloatArray) -> Equilibrium | None:
+    """An exact equilibrium in fractions near a float one (small denominators first), or None.
+
+    Shared by the float methods (logit, gnm) that offer exact results.
+    """
     sets = list(game.infosets.values())
     for bound in RATIONAL_BOUNDS:
         out: list[Fraction] = []
@@ -943,7 +946,7 @@ def _logit(
     )
     result_exact = False
     if exact:
-        exact_equilibrium = _exact(game, game.numbers(values, exact=True), found)
+        exact_equilibrium = nearby_exact(game, game.numbers(values, exact=True), found)
         if exact_equilibrium is not None:
             equilibrium = exact_equilibrium
             result_exact = True
