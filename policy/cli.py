@@ -68,11 +68,13 @@ def method_options(func: F) -> F:
     func = click.option(
         "--method",
         "-m",
-        type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit"]),
+        type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit",
+                           "gnm", "simpdiv", "enumpoly"]),
         default="auto",
         show_default=True,
         help="auto: spe with perfect information, else lp (2-player constant-sum), lcp (2 players) "
-        "or logit.",
+        "or logit. Any number of players: enumpure, enumpoly (all isolated equilibria of small "
+        "games), gnm, simpdiv, logit.",
     )(func)
     return func
 
@@ -91,6 +93,37 @@ def budget_options(func: F) -> F:
         "are met; bounds its memory [default: 200000].",
     )(func)
     return func
+
+
+#: Options of the n-player methods, handed to the solver only when given.
+NPLAYER_OPTIONS = ("seed", "max_lambda", "first_step", "max_accel", "max_steps", "max_regret")
+
+
+def nplayer_options(func: F) -> F:
+    """--seed, --max-lambda, --first-step, --max-accel, --max-steps, --max-regret (solve).
+
+    They reach the command as one dict, ``nplayer``, passed on to the solver.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {k: kwargs.pop(k) for k in NPLAYER_OPTIONS if k in kwargs}
+        return func(*args, nplayer=given, **kwargs)
+
+    options = [
+        ("--seed", click.IntRange(min=0), "gnm: seed of the random perturbation [default: 0]."),
+        ("--max-lambda", click.FloatRange(min=0, min_open=True),
+         "logit: give up when lambda passes this (game's payoff units)."),
+        ("--first-step", click.FloatRange(min=0, min_open=True),
+         "logit: arc length of the first step [default: 0.03]."),
+        ("--max-accel", click.FloatRange(min=1), "logit: largest growth of the step [default: 1.5]."),
+        ("--max-steps", click.IntRange(min=1), "logit, gnm: steps along the path at most."),
+        ("--max-regret", click.FloatRange(min=0, min_open=True),
+         "simpdiv: stop once the regret is below this times the payoff range [default: 1e-9]."),
+    ]
+    for name, kind, text in reversed(options):
+        wrapper = click.option(name, type=kind, help=text)(wrapper)
+    return wrapper  # type: ignore[return-value]
 
 
 class PolicyGroup(click.Group):
@@ -183,6 +216,7 @@ def validate(files: tuple[str, ...], leader: str | None) -> None:
 )
 @click.option("--max-pivots", type=click.IntRange(min=1),
               help="lcp: stop each Lemke run after this many pivots (default 1000 + 100 x the LCP's size).")
+@nplayer_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @library_errors
 def solve(
@@ -197,6 +231,7 @@ def solve(
     max_seconds: float | None,
     all_equilibria: bool,
     max_pivots: int | None,
+    nplayer: dict[str, Any],
     fmt: str,
 ) -> None:
     """Solve a game (.toml, or Gambit .efg/.nfg) for its equilibria.
@@ -223,6 +258,7 @@ def solve(
         max_bases=max_bases,
         max_seconds=max_seconds,
         max_pivots=max_pivots,
+        **nplayer,
     )
     if fmt == "json":
         from policy.render.data import dumps, result_data

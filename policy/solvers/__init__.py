@@ -176,7 +176,7 @@ def solve(
     given = {k: v for k, v in options.items() if v is not None}
     wrong = sorted(set(given) - entry.options)
     if wrong:
-        flags = ", ".join("--" + w.replace("_", "-").replace("lam", "lambda") for w in wrong)
+        flags = ", ".join("--lambda" if w == "lam" else "--" + w.replace("_", "-") for w in wrong)
         raise SolverError(f"{flags} does not apply to method {method!r}")
     mode = entry.exact_default if exact is None else exact
     _check_size(game, method, mode)
