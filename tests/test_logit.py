@@ -609,8 +609,8 @@ NPLAYER_CASES = [(0, (2, 2, 2)), (1, (3, 2, 2)), (2, (3, 3, 3)), (3, (2, 2, 2, 2
 @pytest.mark.parametrize(("seed", "shape"), NPLAYER_CASES,
                          ids=[f"{s}-{'x'.join(map(str, t))}" for s, t in NPLAYER_CASES])
 def test_random_n_player_tables_reach_gambits_equilibrium(seed, shape):
-    from tests.test_enumpoly import as_float_mixed, assert_confirmed_by_gambit, random_table
     from tests.games import gambit_table
+    from tests.test_enumpoly import as_float_mixed, assert_confirmed_by_gambit, random_table
 
     payoffs = random_table(seed, shape)
     result = logit_solve(table_game(payoffs), {})
