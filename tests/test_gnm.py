@@ -105,3 +105,19 @@ def test_extensive_game_through_the_dispatcher():
     assert result.equilibria
     for eq in result.equilibria:
         assert float(gambit_regret(game, eq.behavior)) <= 1e-9
+
+
+def test_command_line_methods_and_seed(tmp_path):
+    from policy.gambit import write_nfg
+    from tests.conftest import invoke
+
+    path = tmp_path / "jordan.nfg"
+    path.write_text(write_nfg(table_game(jordan_game())))
+    for method in ("gnm", "simpdiv", "enumpoly"):
+        code, out, err = invoke("solve", str(path), "-m", method, "--format", "json")
+        assert code == 0, err
+        assert f'"method": "{method}"' in out
+    code, out, err = invoke("solve", str(path), "-m", "gnm", "--seed", "7", "--all")
+    assert code == 0, err
+    code, out, err = invoke("solve", str(path), "-m", "enumpoly", "--seed", "7")
+    assert code == 1 and "--seed does not apply to method 'enumpoly'" in err
