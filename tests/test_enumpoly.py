@@ -239,3 +239,30 @@ def test_float_mode_gives_the_same_equilibria():
     assert len(exact.equilibria) == len(floats.equilibria)
     for a, b in zip(exact.equilibria, floats.equilibria, strict=True):
         assert close(as_float_mixed(a), as_float_mixed(b))
+
+
+def test_systems_not_in_shape_position_are_separated():
+    # x**2 = 1 and y**2 = 1: four solutions, two per value of y, so the lex
+    # basis is not in shape position; a separating unknown finds all four.
+    from sympy.polys.domains import QQ
+    from sympy.polys.orderings import lex
+    from sympy.polys.rings import ring
+
+    from policy.solvers.enumpoly import _solutions
+
+    R, x, y = ring("x,y", QQ, lex)
+    got = _solutions([x**2 - 1, y**2 - 1], R)
+    assert got is not None
+    assert sorted(tuple(row) for row in got) == [(-1, -1), (-1, 1), (1, -1), (1, 1)]
+    assert all(isinstance(v, Fraction) for row in got for v in row)
+
+
+def test_continuum_is_none():
+    from sympy.polys.domains import QQ
+    from sympy.polys.orderings import lex
+    from sympy.polys.rings import ring
+
+    from policy.solvers.enumpoly import _solutions
+
+    R, x, y = ring("x,y", QQ, lex)
+    assert _solutions([x * y - x, x * y - x], R) is None

@@ -20,9 +20,10 @@ their support and none outside does better. Steps:
    from our exact (``Fraction``) payoffs as sympy objects (never from text).
    The system is square: as many equations as unknowns, each multilinear in
    the other players' weights.
-3. Solve it exactly: sympy's ``solve_poly_system`` (a lexicographic Groebner
-   basis and back-substitution) for the systems with unknowns; its roots are
-   rational or algebraic numbers. Keep the real ones with every weight
+3. Solve it exactly: a lexicographic Groebner basis (sympy), brought into
+   shape position (each unknown a polynomial in the last, which is a root of
+   one univariate polynomial); its roots are rational (exact) or algebraic
+   (evaluated to ``DIGITS`` digits). Keep the real ones with every weight
    strictly positive (a weight of 0 belongs to a smaller support, where the
    same equilibrium is found).
 4. Verify each candidate in the tree (:func:`policy.solvers.verify.verified_equilibrium`):
@@ -68,6 +69,10 @@ from policy.solvers.verify import VerificationError, verified_equilibrium
 DIGITS = 40
 #: An evaluated root whose imaginary part is below this is real.
 IMAGINARY = 1e-25
+#: Separating unknowns tried (random integer weights from this seed) when a
+#: Groebner basis is not in shape position.
+SEPARATING_TRIES = 3
+SEPARATING_SEED = 12
 
 Support = tuple[tuple[int, ...], ...]
 
@@ -165,7 +170,7 @@ def _solutions(equations: list[Any], R: Any) -> list[list[Fraction | float]] | N
     Algorithms*, 4th ed., 2015, chapter 3); then the rational roots of ``g``
     come from its linear factors over the rationals and give exact solutions,
     the other real roots are found to ``DIGITS`` digits. A basis of another
-    shape goes to sympy's ``solve_poly_system``.
+    shape is computed again with a separating unknown added (below).
     """
     import sympy
     from sympy.polys.groebnertools import groebner
@@ -187,11 +192,36 @@ def _solutions(equations: list[Any], R: Any) -> list[list[Fraction | float]] | N
     if len(pure) < k:
         return None  # not zero-dimensional: a continuum of solutions
     polys = [sympy.Poly(p.as_expr(), *unknowns) for p in basis]
-    last = unknowns[-1]
     shaped = _shape(polys, unknowns)
-    if shaped is None:
-        return _general([p.as_expr() for p in polys], unknowns)
-    others, g = shaped
+    if shaped is not None:
+        return _roots(*shaped, unknowns[-1])
+    # Not in shape position (two solutions share a value of the last unknown):
+    # a new last unknown, a combination of the others with random integer
+    # weights, separates the solutions (Cox, Little and O'Shea, section 3.5).
+    from sympy.polys.domains import QQ
+    from sympy.polys.orderings import lex
+    from sympy.polys.rings import ring
+
+    rng = np.random.default_rng(SEPARATING_SEED)
+    for _ in range(SEPARATING_TRIES):
+        R2, *xs = ring([str(x) for x in R.gens] + ["separating"], QQ, lex)
+        weights = [int(c) for c in rng.integers(1, 100, size=k)]
+        link = xs[-1] - sum((c * x for c, x in zip(weights, xs[:-1], strict=True)), R2.zero)
+        try:
+            basis2 = groebner([p.set_ring(R2) for p in nonzero] + [link], R2, method="f5b")
+        except (NotImplementedError, ArithmeticError):
+            return None
+        names = [*unknowns, sympy.Symbol("separating")]
+        shaped = _shape([sympy.Poly(p.as_expr(), *names) for p in basis2], names)
+        if shaped is not None:
+            return [row[:-1] for row in _roots(*shaped, names[-1])]
+    return None
+
+
+def _roots(others: list[Any], g: Any, last: Any) -> list[list[Fraction | float]]:
+    """The real solutions ``(f_1(r), ..., f_{k-1}(r), r)`` over the real roots ``r`` of ``g``."""
+    import sympy
+
     out: list[list[Fraction | float]] = []
     for factor, _ in sympy.factor_list(g.as_expr(), last)[1]:
         f = sympy.Poly(factor, last)
@@ -201,7 +231,7 @@ def _solutions(equations: list[Any], R: Any) -> list[list[Fraction | float]] | N
             value = Fraction(int(root.p), int(root.q))
             row: list[Fraction | float] = []
             for fj in others:
-                v = fj.subs(last, root)
+                v = sympy.Rational(fj.subs(last, root))
                 row.append(Fraction(int(v.p), int(v.q)))
             out.append([*row, value])
             continue
@@ -239,31 +269,6 @@ def _shape(polys: Sequence[Any], unknowns: list[Any]) -> tuple[list[Any], Any] |
     if g is None or len(solved) != len(unknowns) - 1:
         return None
     return [solved[x] for x in unknowns[:-1]], g
-
-
-def _general(equations: list[Any], unknowns: list[Any]) -> list[list[Fraction | float]] | None:
-    """Solutions by sympy's ``solve_poly_system`` (radicals, root objects), real ones only."""
-    import sympy
-    from sympy.polys.polyerrors import PolynomialError
-
-    try:
-        found = sympy.solve_poly_system(equations, *unknowns)
-    except (NotImplementedError, PolynomialError, sympy.CoercionFailed):
-        return None
-    out: list[list[Fraction | float]] = []
-    for solution in found or []:
-        row: list[Fraction | float] = []
-        for value in solution:
-            if value.is_Rational:
-                row.append(Fraction(int(value.p), int(value.q)))
-                continue
-            real, imag = sympy.N(value, DIGITS).as_real_imag()
-            if abs(float(imag)) > IMAGINARY:
-                break
-            row.append(float(real))
-        else:
-            out.append(row)
-    return out
 
 
 def _real_weights(support: Support, values: list[Fraction | float]) -> list[list[Fraction | float]] | None:
