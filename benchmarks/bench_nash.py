@@ -656,13 +656,15 @@ def bench_nplayer(args: argparse.Namespace) -> list[dict[str, Any]]:
                     break
                 log(f"n-player {method} {row['shape']} game {k} ...")
                 row["games"] += 1
+                # A child that raises (RuntimeError) or dies (EOFError: pygambit's
+                # gnm_solve crashed with "double free or corruption" here) fails.
                 try:
                     ours_t, ours = timed_forked(partial(_ours_mixed, method, game), args.kill)
-                except RuntimeError:
+                except (RuntimeError, EOFError):
                     ours_t, ours = None, None
                 try:
                     theirs_t, theirs = timed_forked(partial(_gambit_mixed, method, payoffs), args.kill)
-                except RuntimeError:
+                except (RuntimeError, EOFError):
                     theirs_t, theirs = None, None
                 if ours is None:
                     row["our_fail"] += 1
