@@ -6,12 +6,13 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from policy.solvers import solve
 from policy.solvers.enumpoly import enumpoly_solve
 from policy.solvers.gnm import gnm_solve, project
 from policy.solvers.verify import nash_regret_check
-from tests.games import battle_of_the_sexes, mixed_of, table_game
+from tests.games import battle_of_the_sexes, mixed_of, table_game, tables
 from tests.test_enumpoly import (
     as_float_mixed,
     assert_confirmed_by_gambit,
@@ -121,3 +122,16 @@ def test_command_line_methods_and_seed(tmp_path):
     assert code == 0, err
     code, out, err = invoke("solve", str(path), "-m", "enumpoly", "--seed", "7")
     assert code == 1 and "--seed does not apply to method 'enumpoly'" in err
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(players=3, low=2, high=3))
+def test_degenerate_small_tables_give_verified_equilibria(payoffs):
+    # Payoffs in [-4, 4]: ties and continua of equilibria; the whole path's
+    # equilibria are each verified, by us and by Gambit.
+    game = table_game(payoffs)
+    result = gnm_solve(game, {}, all_equilibria=True)
+    numbers = game.numbers({}, exact=False)
+    for eq in result.equilibria:
+        assert nash_regret_check(game, numbers, eq.probabilities).excess <= 0
+    assert_confirmed_by_gambit(payoffs, result.equilibria)

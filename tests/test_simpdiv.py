@@ -5,12 +5,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from policy.solvers import SolverError, solve
 from policy.solvers.enumpoly import enumpoly_solve
 from policy.solvers.simpdiv import simpdiv_solve
 from policy.solvers.verify import nash_regret_check
-from tests.games import matching_pennies, mixed_of, table_game
+from tests.games import matching_pennies, mixed_of, table_game, tables
 from tests.test_enumpoly import (
     as_float_mixed,
     assert_confirmed_by_gambit,
@@ -78,3 +79,16 @@ def test_options_are_checked_and_reach_the_solver():
         simpdiv_solve(game, {}, refine=1)
     loose = solve(game, {}, method="simpdiv", exact=False, max_regret=1e-3)
     assert loose.method == "simpdiv" and len(loose.equilibria) == 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(players=3, low=2, high=3))
+def test_degenerate_small_tables_always_give_a_verified_equilibrium(payoffs):
+    # Payoffs in [-4, 4]: ties everywhere, continua of equilibria, degenerate
+    # ratio tests. The answer must still be an equilibrium by our check and
+    # by Gambit's.
+    game = table_game(payoffs)
+    result = simpdiv_solve(game, {}, exact=False)
+    (eq,) = result.equilibria
+    assert nash_regret_check(game, game.numbers({}, exact=False), eq.probabilities).excess <= 0
+    assert_confirmed_by_gambit(payoffs, result.equilibria)

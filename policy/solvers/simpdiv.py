@@ -69,14 +69,17 @@ REFINE = 2
 #: Restarts at most (the mesh then is ``FIRST_MESH / REFINE**MAX_RESTARTS``).
 MAX_RESTARTS = 45
 #: Pivots of one path at most.
-MAX_PIVOTS = 200_000
+MAX_PIVOTS = 50_000
 #: Default regret accepted, relative to each player's payoff range.
 MAX_REGRET = 1e-9
 #: The inverse of the basis is recomputed from its columns every this many pivots.
 REFACTOR = 50
-#: Vertex ``k`` of the grid is shifted by ``k * GRID_SHIFT`` (mod 1) meshes
-#: (the golden ratio's fractional part: the shifts are all distinct).
-GRID_SHIFT = 0.6180339887498949
+#: Coordinate ``k`` of the grid is shifted by ``k * shift`` (mod 1) meshes, with
+#: the first of these irrational shifts (the golden ratio's fractional part,
+#: then those of the square roots of 2 and 3: the shifts of the coordinates
+#: are all distinct). When a path fails (float rounding in a degenerate ratio
+#: test can make it cycle), it is followed again on the grid of the next shift.
+GRID_SHIFTS = (0.6180339887498949, 0.41421356237309515, 0.7320508075688772)
 #: Ratio-test entries below this are taken as 0 (the lexicographic rule breaks ties).
 PIVOT_TOLERANCE = 1e-12
 
@@ -90,14 +93,14 @@ def _fixed_point_map(form: _Form, x: FloatArray) -> FloatArray:
     return np.concatenate([project(s + v)[0] for s, v in zip(sigma, values, strict=True)])
 
 
-def _path(form: _Form, x0: FloatArray, mesh: float) -> tuple[FloatArray, int]:
+def _path(form: _Form, x0: FloatArray, mesh: float, shift: float = GRID_SHIFTS[0]) -> tuple[FloatArray, int]:
     """Merrill's path on the slab from ``x0`` at ``mesh``; the approximate fixed point and pivots."""
     n = len(x0)
     dim = n + 1  # the slab's dimension; index n is the level
     labels: dict[tuple[int, ...], FloatArray] = {}
     # The grid is shifted by distinct fractions of the mesh, so that the
     # start lies inside one simplex, not on a face shared by several.
-    offset = (np.arange(1, n + 1) * GRID_SHIFT) % 1.0
+    offset = (np.arange(1, n + 1) * shift) % 1.0
 
     def point(vertex: tuple[int, ...]) -> FloatArray:
         return (np.asarray(vertex[:n], dtype=np.float64) + offset) * mesh
@@ -233,8 +236,19 @@ def simpdiv_solve(
     along_lambda = np.zeros(scaled.size + 1)
     along_lambda[-1] = 1.0
     for restart in range(1, MAX_RESTARTS + 1):
-        x, more = _path(scaled, x, mesh)
-        pivots += more
+        end = None
+        for shift in GRID_SHIFTS:
+            try:
+                end, more = _path(scaled, x, mesh, shift)
+            except SolverError as err:
+                failure = str(err)
+                pivots += MAX_PIVOTS
+                continue
+            pivots += more
+            break
+        if end is None:
+            raise SolverError(f"{failure}, on {len(GRID_SHIFTS)} shifted grids of mesh {mesh:.3g}")
+        x = end
         candidates = [np.concatenate([project(b)[0] for b in scaled.blocks(x)])]
         # Polish: Newton's method on the support of the point (see gnm).
         sigma = [project(b)[0] for b in scaled.blocks(x)]
