@@ -12,8 +12,16 @@ from policy.solvers import solve
 from policy.solvers.enumpoly import enumpoly_solve
 from policy.solvers.gnm import gnm_solve, project
 from policy.solvers.verify import nash_regret_check
-from tests.games import battle_of_the_sexes, mixed_of, table_game, tables
+from tests.games import (
+    CATALOG_MAX_PROFILES,
+    battle_of_the_sexes,
+    catalog_slugs,
+    mixed_of,
+    table_game,
+    tables,
+)
 from tests.test_enumpoly import (
+    GAMBIT_REGRET,
     as_float_mixed,
     assert_confirmed_by_gambit,
     contains,
@@ -135,3 +143,19 @@ def test_degenerate_small_tables_give_verified_equilibria(payoffs):
     for eq in result.equilibria:
         assert nash_regret_check(game, numbers, eq.probabilities).excess <= 0
     assert_confirmed_by_gambit(payoffs, result.equilibria)
+
+
+@pytest.mark.parametrize("slug", catalog_slugs(max_profiles=CATALOG_MAX_PROFILES))
+def test_catalog_games_give_equilibria_gambit_confirms(slug):
+    # Every game of Gambit's catalogue ours can read (2 to 4 players, trees
+    # and tables; several with continua of equilibria): the whole path.
+    import pygambit.catalog as catalog
+
+    from tests.conftest import gambit_regret
+    from tests.games import from_pygambit
+
+    game = from_pygambit(catalog.load(slug))
+    result = gnm_solve(game, {}, all_equilibria=True)
+    scale = max(1.0, float(abs(game.numbers({}, exact=False).leaf_payoff).max()))
+    for eq in result.equilibria:
+        assert float(gambit_regret(game, eq.behavior)) <= GAMBIT_REGRET * scale

@@ -11,8 +11,17 @@ from policy.solvers import SolverError, solve
 from policy.solvers.enumpoly import enumpoly_solve
 from policy.solvers.simpdiv import simpdiv_solve
 from policy.solvers.verify import nash_regret_check
-from tests.games import matching_pennies, mixed_of, table_game, tables
+from tests.games import (
+    CATALOG_MAX_PROFILES,
+    catalog_slugs,
+    from_pygambit,
+    matching_pennies,
+    mixed_of,
+    table_game,
+    tables,
+)
 from tests.test_enumpoly import (
+    GAMBIT_REGRET,
     as_float_mixed,
     assert_confirmed_by_gambit,
     contains,
@@ -92,3 +101,18 @@ def test_degenerate_small_tables_always_give_a_verified_equilibrium(payoffs):
     (eq,) = result.equilibria
     assert nash_regret_check(game, game.numbers({}, exact=False), eq.probabilities).excess <= 0
     assert_confirmed_by_gambit(payoffs, result.equilibria)
+
+
+@pytest.mark.parametrize("slug", catalog_slugs(max_profiles=CATALOG_MAX_PROFILES))
+def test_catalog_games_give_an_equilibrium_gambit_confirms(slug):
+    # Every game of Gambit's catalogue ours can read (2 to 4 players, trees
+    # and tables; several with continua of equilibria).
+    import pygambit.catalog as catalog
+
+    from tests.conftest import gambit_regret
+
+    game = from_pygambit(catalog.load(slug))
+    result = simpdiv_solve(game, {}, exact=False)
+    (eq,) = result.equilibria
+    scale = max(1.0, float(abs(game.numbers({}, exact=False).leaf_payoff).max()))
+    assert float(gambit_regret(game, eq.behavior)) <= GAMBIT_REGRET * scale

@@ -58,7 +58,7 @@ from policy.solvers.result import SolveResult
 from policy.solvers.verify import VerificationError, verified_equilibrium
 
 if TYPE_CHECKING:
-    from policy.solvers.gnm import _Form
+    from policy.solvers.gnm import _Form, _Piece
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -80,6 +80,9 @@ REFACTOR = 50
 #: are all distinct). When a path fails (float rounding in a degenerate ratio
 #: test can make it cycle), it is followed again on the grid of the next shift.
 GRID_SHIFTS = (0.6180339887498949, 0.41421356237309515, 0.7320508075688772)
+#: Gauss-Newton steps of the polish at most, and its tolerance (scaled payoffs).
+POLISH_STEPS = 30
+POLISH_TOLERANCE = 1e-13
 #: Ratio-test entries below this are taken as 0 (the lexicographic rule breaks ties).
 PIVOT_TOLERANCE = 1e-12
 
@@ -174,6 +177,25 @@ def _path(form: _Form, x0: FloatArray, mesh: float, shift: float = GRID_SHIFTS[0
     raise SolverError(f"simpdiv: no end of the path within {MAX_PIVOTS:,} pivots")
 
 
+def _least_squares(piece: _Piece, z: FloatArray) -> FloatArray | None:
+    """Gauss-Newton on ``psi(z) = 0`` of one piece, for equilibria that are not isolated.
+
+    Where equilibria form a continuum the square Newton system of
+    :mod:`policy.solvers.gnm` is singular; least-squares steps (the shortest
+    correction) still reach a nearby point of the continuum.
+    """
+    x = np.append(z, 0.0)
+    for _ in range(POLISH_STEPS):
+        h = piece.residual(x)
+        if float(np.max(np.abs(h), initial=0.0)) <= POLISH_TOLERANCE:
+            return x
+        d, *_ = np.linalg.lstsq(piece.jacobian(x)[:, :-1], -h, rcond=None)
+        if not np.all(np.isfinite(d)):
+            return None
+        x[:-1] += d
+    return None
+
+
 def simpdiv_solve(
     game: Game,
     values: Mapping[str, Number],
@@ -256,6 +278,8 @@ def simpdiv_solve(
         support = [project(b)[0] > 0 for b in scaled.blocks(z)]
         piece = _Piece(scaled, support, np.zeros(scaled.size))
         polished = _newton(piece, np.append(z, 0.0), along_lambda, 0.0)
+        if polished is None:
+            polished = _least_squares(piece, z)
         if polished is not None:
             p = piece.sigma(polished[:-1])
             if np.all(p >= -1e-12):
