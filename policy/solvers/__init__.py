@@ -13,7 +13,8 @@ enumpure   any players: all pure equilibria of the reduced strategic form
 enumpoly   any players: all isolated equilibria of a small reduced strategic
            form (supports and polynomial systems, sympy)
 gnm        any players: global Newton method on the reduced strategic form
-simpdiv    any players: simplicial subdivision on the reduced strategic form
+simpdiv    any players: simplicial subdivision with restarts on the reduced
+           strategic form
 logit      any players: logit quantal response path to a Nash equilibrium, or
            the QRE at a given lambda
 auto       spe with perfect information; else lp if 2-player constant-sum,
@@ -118,7 +119,7 @@ METHODS: dict[str, Method] = {
             "simpdiv",
             "policy.solvers.simpdiv",
             "simpdiv_solve",
-            "any players: simplicial subdivision (van der Laan-Talman) on the strategic form",
+            "any players: simplicial subdivision with restarts (Merrill) on the strategic form",
             options=frozenset({"max_regret", "refine"}),
         ),
         Method(
@@ -154,10 +155,13 @@ def solve(
     ----------
     exact
         Rational arithmetic or floats; ``None`` takes the method's default
-        (exact for all but ``logit``).
+        (exact for all but ``logit`` and ``gnm``).
     options
         Method options: ``lam`` (logit), ``subgame_method`` (spe),
-        ``max_pivots`` (lcp). Options left at ``None`` are not passed on.
+        ``max_pivots`` (lcp), ``seed`` (gnm), ``max_lambda``, ``first_step``,
+        ``max_accel``, ``max_steps`` (logit; ``max_steps`` also gnm),
+        ``max_regret``, ``refine`` (simpdiv). Options left at ``None`` are
+        not passed on.
 
     Raises
     ------
