@@ -2,7 +2,7 @@
 
 Support enumeration with polynomial systems, on the reduced strategic form
 (McKelvey and McLennan, "Computation of equilibria in finite games",
-*Handbook of Computational Economics* 1, 1996, section 5; Gambit's
+*Handbook of Computational Economics* 1, 1996; Gambit's
 ``enumpoly``, which solves the same systems by polyhedral homotopy or its own
 polynomial solver). A mixed profile with supports ``S_1, ..., S_n`` is a Nash
 equilibrium exactly when every player is indifferent among the strategies of
@@ -166,8 +166,8 @@ def _solutions(equations: list[Any], R: Any) -> list[list[Fraction | float]] | N
     solutions are not finitely many or sympy cannot finish. The lexicographic
     Groebner basis (sympy's F5B algorithm) of a zero-dimensional system in
     general position has the shape ``x_j - f_j(x_k)`` (``j < k``), ``g(x_k)``
-    (the shape lemma; Cox, Little and O'Shea, *Ideals, Varieties, and
-    Algorithms*, 4th ed., 2015, chapter 3); then the rational roots of ``g``
+    (the shape lemma: Gianni and Mora, "Algebraic solution of systems of
+    polynomial equations using Groebner bases", AAECC-5, 1989); then the rational roots of ``g``
     come from its linear factors over the rationals and give exact solutions,
     the other real roots are found to ``DIGITS`` digits. A basis of another
     shape is computed again with a separating unknown added (below).
@@ -197,7 +197,7 @@ def _solutions(equations: list[Any], R: Any) -> list[list[Fraction | float]] | N
         return _roots(*shaped, unknowns[-1])
     # Not in shape position (two solutions share a value of the last unknown):
     # a new last unknown, a combination of the others with random integer
-    # weights, separates the solutions (Cox, Little and O'Shea, section 3.5).
+    # weights, separates the solutions (generically; three tries).
     from sympy.polys.domains import QQ
     from sympy.polys.orderings import lex
     from sympy.polys.rings import ring

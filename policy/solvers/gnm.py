@@ -31,9 +31,8 @@ mixed strategies. Steps:
    reaches the projection's threshold (it enters), the crossing point is
    solved for exactly (Newton's method with the boundary as an extra
    equation), the support is changed and the path leaves the boundary on the
-   side of the new piece. This is how Govindan and Wilson follow it too
-   (their section 4), and is why the path never loses its way at a support
-   change as a smooth tracker might.
+   side of the new piece, so the path does not lose its way at a support
+   change as a tracker that ignored the kinks might.
 4. Every crossing of ``lambda = 0`` is an equilibrium of the game itself: it
    is found by Newton's method on the piece with ``lambda = 0`` as the extra
    equation (the local Newton refinement), the profile ``r(z)`` is turned
@@ -42,8 +41,8 @@ mixed strategies. Steps:
    The first one ends the search; with ``all_equilibria`` the path is followed
    on until ``lambda`` is so negative that the perturbed game has a single
    equilibrium again (the path cannot return to 0), which gives the odd number
-   of equilibria on the path (the same set as Gambit's ``gnm`` on one
-   perturbation).
+   of equilibria on the path (as Gambit's ``gnm`` returns those on its
+   perturbation's path).
 
 If the path is lost (steps too short, or too many), another seeded direction
 is tried, up to ``RESTARTS`` times, and :class:`SolverError` is raised if none

@@ -11,7 +11,8 @@ the same idea in its best-known restart form, Merrill's algorithm (Merrill,
 certain upper semi-continuous point to set mappings", PhD thesis, Michigan,
 1972; as presented by Todd, *The Computation of Fixed Points and
 Applications*, 1976, and Allgower and Georg, *Introduction to Numerical
-Continuation Methods*, 1990, chapters 12-13), on the reduced strategic form.
+Continuation Methods*, 1990, on piecewise-linear methods), on the reduced
+strategic form.
 Steps:
 
 1. The equilibria are the fixed points of ``F(x) = P(x + V(P(x)))``, where
