@@ -582,6 +582,139 @@ def warm_up() -> None:
 
 
 # ---------------------------------------------------------------------------------
+# n players: gnm, simpdiv, enumpoly, logit against pygambit (issue 12)
+# ---------------------------------------------------------------------------------
+#: Shapes of the random n-player tables (integer payoffs in [-99, 99]).
+NPLAYER_SHAPES = [(2, 2, 2), (3, 3, 3), (4, 4, 4), (5, 5, 5), (2, 2, 2, 2), (3, 3, 3, 3)]
+QUICK_NPLAYER_SHAPES = [(2, 2, 2), (3, 3, 3), (2, 2, 2, 2)]
+#: Games per shape.
+NPLAYER_GAMES = 3
+#: Two mixed profiles within this in every probability are the same equilibrium.
+NPLAYER_SAME = 1e-4
+
+
+def nplayer_table(shape: Sequence[int], seed: int) -> list[Any]:
+    """Per-player integer payoffs in [-99, 99] of a random table (as tests/test_enumpoly.py)."""
+    rng = np.random.default_rng(seed)
+    return [rng.integers(-99, 100, size=tuple(shape)).astype(object) for _ in shape]
+
+
+def _ours_mixed(method: str, game: Game) -> list[list[list[float]]]:
+    from tests.games import mixed_of
+
+    options: dict[str, Any] = {"all_equilibria": method == "gnm"}
+    if method in ("simpdiv", "enumpoly"):
+        options["exact"] = method == "enumpoly"
+    result = solve(game, {}, method=method, **options)
+    return [[[float(p) for p in sigma] for sigma in mixed_of(eq)] for eq in result.equilibria]
+
+
+def _gambit_mixed(method: str, payoffs: list[Any]) -> list[list[list[float]]]:
+    import pygambit as gbt
+
+    from tests.games import gambit_table
+
+    g = gambit_table(payoffs)
+    if method == "gnm":
+        found = gbt.nash.gnm_solve(g)
+    elif method == "simpdiv":
+        found = gbt.nash.simpdiv_solve(g.mixed_strategy_profile(rational=True))
+    elif method == "enumpoly":
+        found = gbt.nash.enumpoly_solve(g, use_strategic=True)
+    else:
+        found = gbt.nash.logit_solve(g)
+    return [[[float(e[s]) for s in p.strategies] for p in g.players] for e in found.equilibria]
+
+
+def _gambit_regret(payoffs: list[Any], mixed: list[list[float]]) -> float:
+    from tests.test_enumpoly import gambit_regret_of
+
+    return gambit_regret_of(payoffs, mixed)
+
+
+def _same(a: list[list[float]], b: list[list[float]]) -> bool:
+    return all(
+        abs(x - y) <= NPLAYER_SAME for sa, sb in zip(a, b, strict=True) for x, y in zip(sa, sb, strict=True)
+    )
+
+
+def bench_nplayer(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Each method, ours and pygambit's, on the same random tables: time, count, regret, agreement."""
+    from policy.solvers.sizes import too_big
+    from tests.games import table_game
+
+    rows: list[dict[str, Any]] = []
+    for shape in args.nplayer_shapes:
+        for method in ("gnm", "simpdiv", "logit", "enumpoly"):
+            row: dict[str, Any] = {"shape": "x".join(map(str, shape)), "method": method, "games": 0,
+                                   "ours": [], "theirs": [], "n_ours": 0, "n_theirs": 0,
+                                   "regret": 0.0, "agree": 0, "their_fail": 0, "our_fail": 0}
+            for k in range(NPLAYER_GAMES):
+                payoffs = nplayer_table(shape, args.seed + k)
+                game = table_game(payoffs)
+                if too_big(method, game, method == "enumpoly") is not None:
+                    break
+                log(f"n-player {method} {row['shape']} game {k} ...")
+                row["games"] += 1
+                # A child that raises (RuntimeError) or dies (EOFError: pygambit's
+                # gnm_solve crashed with "double free or corruption" here) fails.
+                try:
+                    ours_t, ours = timed_forked(partial(_ours_mixed, method, game), args.kill)
+                except (RuntimeError, EOFError):
+                    ours_t, ours = None, None
+                try:
+                    theirs_t, theirs = timed_forked(partial(_gambit_mixed, method, payoffs), args.kill)
+                except (RuntimeError, EOFError):
+                    theirs_t, theirs = None, None
+                if ours is None:
+                    row["our_fail"] += 1
+                else:
+                    row["ours"].append(ours_t)
+                    row["n_ours"] += len(ours)
+                    scale = max(float(np.max(p)) - float(np.min(p)) for p in payoffs)
+                    row["regret"] = max([row["regret"]] + [_gambit_regret(payoffs, m) / scale for m in ours])
+                if theirs is None:
+                    row["their_fail"] += 1
+                else:
+                    row["theirs"].append(theirs_t)
+                    row["n_theirs"] += len(theirs)
+                if ours is not None and theirs is not None:
+                    if method == "enumpoly":
+                        agree = all(any(_same(t, o) for o in ours) for t in theirs)
+                    elif method == "gnm":
+                        agree = bool(ours) and bool(theirs)  # other perturbations: counted, not matched
+                    else:
+                        agree = any(_same(t, o) for t in theirs for o in ours)
+                    row["agree"] += int(agree)
+            if row["games"]:
+                rows.append(row)
+    return rows
+
+
+def nplayer_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The n-player results as a markdown table."""
+    out = [
+        "| game | method | games | ours (median s) | pygambit (median s) | ratio theirs/ours "
+        "| equilibria ours / theirs | agree | largest regret of ours (pygambit, / payoff range) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ours = float(np.median(r["ours"])) if r["ours"] else None
+        theirs = float(np.median(r["theirs"])) if r["theirs"] else None
+        ratio = f"{theirs / ours:.2g}" if ours and theirs else "-"
+        fails = ""
+        if r["our_fail"] or r["their_fail"]:
+            fails = f" (failed or killed: ours {r['our_fail']}, theirs {r['their_fail']})"
+        out.append(
+            f"| {r['shape']} | {r['method']} | {r['games']} | "
+            f"{'-' if ours is None else f'{ours:.3g}'} | {'-' if theirs is None else f'{theirs:.3g}'} | "
+            f"{ratio} | {r['n_ours']} / {r['n_theirs']} | {r['agree']}/{r['games']}{fails} | "
+            f"{r['regret']:.1e} |"
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------------
 def seconds_text(cell: Cell | None, kill: float) -> str:
@@ -735,7 +868,7 @@ def main(argv: list[str] | None = None) -> int:
         help="T = M = A for the signalling lcp games",
     )
     parser.add_argument(
-        "--parts", default="lcp,lp,enummixed,signalling", help="which benchmarks to run"
+        "--parts", default="lcp,lp,enummixed,signalling,nplayer", help="which benchmarks to run"
     )
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--markdown", action="store_true", help="print the tables as markdown")
@@ -749,6 +882,7 @@ def main(argv: list[str] | None = None) -> int:
     args.sizes = sorted(args.sizes or DEFAULT_SIZES)
     args.dims = sorted(args.dims or DEFAULT_DIMS)
     args.signals = sorted(args.signals or DEFAULT_SIGNALS)
+    args.nplayer_shapes = QUICK_NPLAYER_SHAPES if args.quick else NPLAYER_SHAPES
     args.kill = args.kill or 6 * args.budget
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
 
@@ -761,8 +895,11 @@ def main(argv: list[str] | None = None) -> int:
     log("warming up (imports, first calls) ...")
     warm_up()
     results: dict[str, tuple[list[Tool], list[SizeRow], list[str]]] = {}
+    nplayer_rows: list[dict[str, Any]] = []
     for part in parts:
-        if part == "enummixed":
+        if part == "nplayer":
+            nplayer_rows = bench_nplayer(args)
+        elif part == "enummixed":
             results[part] = bench_enummixed(args)
         elif part == "signalling":
             results[part] = bench_sequence("lcp", args, signalling=True)
@@ -864,6 +1001,17 @@ def main(argv: list[str] | None = None) -> int:
                 for r in rows
             ):
                 failed = True
+    if nplayer_rows:
+        console.print(
+            "\nn players: random tables, ours (gnm --all, simpdiv float, logit, enumpoly exact) "
+            "against pygambit (gnm_solve, simpdiv_solve, logit_solve, enumpoly_solve on the "
+            "strategic form); agree: logit and simpdiv the same equilibrium, enumpoly every one "
+            "of Gambit's among ours, gnm both found some"
+        )
+        for line in nplayer_lines(nplayer_rows):
+            console.print(line)
+        if any(r["regret"] > REGRET_FLAG for r in nplayer_rows):
+            failed = True
     console.print(f"\ntotal wall time {elapsed:.0f} s")
     if args.json:
         import json
@@ -884,6 +1032,7 @@ def main(argv: list[str] | None = None) -> int:
                         }
                         for part, (tools, rows, notes) in results.items()
                     },
+                    "nplayer": nplayer_rows,
                     "wall_time": elapsed,
                 },
                 f,

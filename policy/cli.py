@@ -69,12 +69,14 @@ def method_options(func: F) -> F:
     func = click.option(
         "--method",
         "-m",
-        type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit", "qpe"]),
+        type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit", "qpe",
+                           "gnm", "simpdiv", "enumpoly"]),
         default="auto",
         show_default=True,
         help="auto: spe with perfect information, else lp (2-player constant-sum), lcp (2 players), "
         "spe (more players, at most two moving in each imperfect-information subgame) or logit. "
-        "qpe: a quasi-perfect equilibrium (2 players, exact).",
+        "qpe: a quasi-perfect equilibrium (2 players, exact). Any number of players: enumpure, "
+        "enumpoly (all isolated equilibria of small games), gnm, simpdiv, logit.",
     )(func)
     return func
 
@@ -97,6 +99,37 @@ def budget_options(func: F) -> F:
 
 #: The flags that turn colours off, taken (like --claims) before or after the command's name.
 NO_COLOR_FLAGS = ("--no-color", "--no-colour")
+
+
+#: Options of the n-player methods, handed to the solver only when given.
+NPLAYER_OPTIONS = ("seed", "max_lambda", "first_step", "max_accel", "max_steps", "max_regret")
+
+
+def nplayer_options(func: F) -> F:
+    """--seed, --max-lambda, --first-step, --max-accel, --max-steps, --max-regret (solve).
+
+    They reach the command as one dict, ``nplayer``, passed on to the solver.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {k: kwargs.pop(k) for k in NPLAYER_OPTIONS if k in kwargs}
+        return func(*args, nplayer=given, **kwargs)
+
+    options = [
+        ("--seed", click.IntRange(min=0), "gnm: seed of the random perturbation [default: 0]."),
+        ("--max-lambda", click.FloatRange(min=0, min_open=True),
+         "logit: give up when lambda passes this (game's payoff units)."),
+        ("--first-step", click.FloatRange(min=0, min_open=True),
+         "logit: arc length of the first step [default: 0.03]."),
+        ("--max-accel", click.FloatRange(min=1), "logit: largest growth of the step [default: 1.5]."),
+        ("--max-steps", click.IntRange(min=1), "logit, gnm: steps along the path at most."),
+        ("--max-regret", click.FloatRange(min=0, min_open=True),
+         "simpdiv: stop once the regret is below this times the payoff range [default: 1e-9]."),
+    ]
+    for name, kind, text in reversed(options):
+        wrapper = click.option(name, type=kind, help=text)(wrapper)
+    return wrapper  # type: ignore[return-value]
 
 
 class PolicyGroup(click.Group):
@@ -262,6 +295,7 @@ def _count(n: int, what: str) -> str:
 )
 @click.option("--max-pivots", type=click.IntRange(min=1),
               help="lcp: stop each Lemke run after this many pivots (default 1000 + 100 x the LCP's size).")
+@nplayer_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--no-count", is_flag=True,
               help="Do not check whether the equilibrium is the only one (the check lists the game's "
@@ -279,6 +313,7 @@ def solve(
     max_seconds: float | None,
     all_equilibria: bool,
     max_pivots: int | None,
+    nplayer: dict[str, Any],
     fmt: str,
     no_count: bool,
 ) -> None:
@@ -312,6 +347,7 @@ def solve(
         max_bases=max_bases,
         max_seconds=max_seconds,
         max_pivots=max_pivots,
+        **nplayer,
     )
     count = None
     if not no_count:

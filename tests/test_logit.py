@@ -597,3 +597,75 @@ def test_qre_probabilities_are_positive_and_sum_to_one(game, lam):
         block = qre.probabilities[s.offset : s.offset + len(s.actions)]
         assert all(p > 0 for p in block)
         assert sum(block) == pytest.approx(1, abs=1e-12)
+
+
+# ---------------------------------------------------------------------------------
+# n players against pygambit; restarts; advice that fits the game (issue 12)
+# ---------------------------------------------------------------------------------
+NPLAYER_CASES = [(0, (2, 2, 2)), (1, (3, 2, 2)), (2, (3, 3, 3)), (3, (2, 2, 2, 2)), (4, (3, 2, 2, 2))]
+
+
+@needs_pygambit
+@pytest.mark.parametrize(("seed", "shape"), NPLAYER_CASES,
+                         ids=[f"{s}-{'x'.join(map(str, t))}" for s, t in NPLAYER_CASES])
+def test_random_n_player_tables_reach_gambits_equilibrium(seed, shape):
+    from tests.games import gambit_table
+    from tests.test_enumpoly import as_float_mixed, assert_confirmed_by_gambit, random_table
+
+    payoffs = random_table(seed, shape)
+    result = logit_solve(table_game(payoffs), {})
+    assert_confirmed_by_gambit(payoffs, result.equilibria)
+    g = gambit_table(payoffs)
+    theirs = pygambit.nash.logit_solve(g).equilibria[0]
+    mine = as_float_mixed(result.equilibria[0])
+    for player, sigma in zip(g.players, mine, strict=True):
+        for strategy, p in zip(player.strategies, sigma, strict=True):
+            assert p == pytest.approx(float(theirs[strategy]), abs=GAMBIT_TOL)
+
+
+@needs_pygambit
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_three_player_trees_confirmed_by_gambit(seed):
+    game = random_game(seed, n_players=3, depth=3)
+    result = logit_solve(game, {})
+    assert float(gambit_regret(game, result.equilibria[0].behavior)) <= REGRET_TOL * 10
+
+
+def test_lost_path_is_followed_again_with_shorter_steps():
+    # A step budget too small for the first try: the restart, with a budget
+    # four times larger and shorter steps, reaches the same equilibrium.
+    from tests.test_enumpoly import random_table
+
+    game = table_game(random_table(5, (2, 2, 2)))
+    plain = logit_solve(game, {})
+    again = logit_solve(game, {}, max_steps=20)
+    assert any("followed again" in w for w in again.warnings)
+    assert np.allclose(plain.equilibria[0].probabilities, again.equilibria[0].probabilities, atol=1e-7)
+
+
+def test_failure_suggests_only_methods_that_fit_the_game():
+    from tests.test_enumpoly import random_table
+
+    game = table_game(random_table(2, (3, 3, 3)))
+    with pytest.raises(SolverError, match="did not converge") as caught:
+        logit_solve(game, {}, max_steps=5)
+    message = str(caught.value)
+    assert "gnm" in message and "--max-steps" in message
+    for two_player_only in ("lcp", "enummixed", " lp"):
+        assert two_player_only not in message
+
+
+def test_step_options_on_the_command_line(tmp_path):
+    from policy.gambit import write_nfg
+    from tests.conftest import invoke
+    from tests.test_enumpoly import random_table
+
+    path = tmp_path / "three.nfg"
+    path.write_text(write_nfg(table_game(random_table(0, (2, 2, 2)))))
+    code, out, err = invoke("solve", str(path), "-m", "logit", "--max-lambda", "1e-3")
+    assert code == 1 and "lambda passed" in err and "--max-lambda" in err
+    code, out, err = invoke("solve", str(path), "-m", "logit", "--first-step", "0.01",
+                            "--max-accel", "1.1", "--max-steps", "10000")
+    assert code == 0, err
+    code, out, err = invoke("solve", str(path), "-m", "logit", "--seed", "3")
+    assert code == 1 and "--seed does not apply to method 'logit'" in err

@@ -10,6 +10,11 @@ lcp        2 players: sequence-form LCP by Lemke's algorithm (one equilibrium;
 lp         2-player constant-sum: sequence-form linear program (game value)
 enummixed  2 players: all extreme equilibria of the reduced strategic form
 enumpure   any players: all pure equilibria of the reduced strategic form
+enumpoly   any players: all isolated equilibria of a small reduced strategic
+           form (supports and polynomial systems, sympy)
+gnm        any players: global Newton method on the reduced strategic form
+simpdiv    any players: simplicial subdivision with restarts on the reduced
+           strategic form
 logit      any players: logit quantal response path to a Nash equilibrium, or
            the QRE at a given lambda
 qpe        2 players: a quasi-perfect (so sequential) equilibrium, sequence-form
@@ -104,7 +109,29 @@ METHODS: dict[str, Method] = {
             "logit_solve",
             "any players: logit QRE path to a Nash equilibrium, or the QRE at --lambda",
             exact_default=False,
-            options=frozenset({"lam"}),
+            options=frozenset({"lam", "max_lambda", "first_step", "max_accel", "max_steps"}),
+        ),
+        # n-player methods on the reduced strategic form (issue 12).
+        Method(
+            "gnm",
+            "policy.solvers.gnm",
+            "gnm_solve",
+            "any players: global Newton method (Govindan-Wilson) on the strategic form",
+            exact_default=False,
+            options=frozenset({"seed", "max_steps"}),
+        ),
+        Method(
+            "simpdiv",
+            "policy.solvers.simpdiv",
+            "simpdiv_solve",
+            "any players: simplicial subdivision with restarts (Merrill) on the strategic form",
+            options=frozenset({"max_regret", "refine"}),
+        ),
+        Method(
+            "enumpoly",
+            "policy.solvers.enumpoly",
+            "enumpoly_solve",
+            "any players: all isolated equilibria of a small strategic form (supports, polynomials)",
         ),
         # Refinements (issue 12).
         Method(
@@ -190,10 +217,13 @@ def solve(
     ----------
     exact
         Rational arithmetic or floats; ``None`` takes the method's default
-        (exact for all but ``logit``).
+        (exact for all but ``logit`` and ``gnm``).
     options
         Method options: ``lam`` (logit), ``subgame_method`` (spe),
-        ``max_pivots`` (lcp). Options left at ``None`` are not passed on.
+        ``max_pivots`` (lcp), ``seed`` (gnm), ``max_lambda``, ``first_step``,
+        ``max_accel``, ``max_steps`` (logit; ``max_steps`` also gnm),
+        ``max_regret``, ``refine`` (simpdiv). Options left at ``None`` are
+        not passed on.
 
     Raises
     ------
@@ -212,7 +242,7 @@ def solve(
     given = {k: v for k, v in options.items() if v is not None}
     wrong = sorted(set(given) - entry.options)
     if wrong:
-        flags = ", ".join("--" + w.replace("_", "-").replace("lam", "lambda") for w in wrong)
+        flags = ", ".join("--lambda" if w == "lam" else "--" + w.replace("_", "-") for w in wrong)
         raise SolverError(f"{flags} does not apply to method {method!r}")
     mode = entry.exact_default if exact is None else exact
     _check_size(game, method, mode)

@@ -193,6 +193,13 @@ MAX_POLISH_STEP = 2.0
 MAX_POLISH_DRIFT = 5.0
 #: The finishing Newton stops when its residual is below this (payoff-range units).
 POLISH_TOLERANCE = 1e-13
+#: When the path is lost, it is followed again up to this many times, each time
+#: with the first step times ``RESTART_STEP``, the step growth's excess over 1
+#: times ``RESTART_ACCEL`` and the step budget times ``RESTART_BUDGET``.
+RESTARTS = 2
+RESTART_STEP = 0.1
+RESTART_ACCEL = 0.2
+RESTART_BUDGET = 4
 #: Denominators tried, in order, when turning a float equilibrium into fractions.
 RATIONAL_BOUNDS = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
 
@@ -778,8 +785,11 @@ def _passes(game: Game, numbers: Numbers, probs: list[Any]) -> bool:
     return bool(nash_regret_check(game, numbers, probs).excess <= 0)
 
 
-def _exact(game: Game, exact_numbers: Numbers, probs: FloatArray) -> Equilibrium | None:
-    """An exact equilibrium in fractions near a float one, or None."""
+def nearby_exact(game: Game, exact_numbers: Numbers, probs: FloatArray) -> Equilibrium | None:
+    """An exact equilibrium in fractions near a float one (small denominators first), or None.
+
+    Shared by the float methods (logit, gnm) that offer exact results.
+    """
     sets = list(game.infosets.values())
     for bound in RATIONAL_BOUNDS:
         out: list[Fraction] = []
@@ -907,6 +917,24 @@ def _logit(
     limit = MAX_LAMBDA if max_lambda is None else float(max_lambda) * unit
     found, steps, lam_now, lost = _nash_search(game, numbers, tree, limit, first_step, max_accel, max_steps)
     lam_unit = unit
+    restarts = 0
+    step_now, accel_now, budget = first_step, max_accel, max_steps
+    while found is None and lost and restarts < RESTARTS:
+        # The path was lost (steps shrank to nothing, or the budget ran out):
+        # follow the same branch again with shorter, more cautious steps and a
+        # larger budget. The branch is the same; only the discretisation differs.
+        restarts += 1
+        step_now, accel_now, budget = (
+            step_now * RESTART_STEP, 1.0 + (accel_now - 1.0) * RESTART_ACCEL, budget * RESTART_BUDGET
+        )
+        found, more, lam_now, lost = _nash_search(game, numbers, tree, limit, step_now, accel_now, budget)
+        steps += more
+    if restarts and found is not None:
+        notes.append(
+            f"the logit path was lost with the first step {first_step:g} and growth {max_accel:g}; "
+            f"it was followed again with first step {step_now:g}, growth {accel_now:g} and "
+            f"{budget} steps at most ({restarts} restart{'s' if restarts > 1 else ''})"
+        )
     if found is None and leaf.size:
         # One player's payoffs may be too small beside another's for the
         # common precision to resolve them by the limit. An equilibrium does
@@ -935,15 +963,15 @@ def _logit(
         why = "the path was lost" if lost else f"lambda passed {limit / unit:.3g}"
         raise SolverError(
             f"logit: the quantal response path did not converge to a Nash equilibrium ({why} "
-            f"after {steps} steps); try another method (lcp, enummixed, enumpure) or a "
-            "larger max_lambda"
+            f"after {steps} steps{f', {restarts} restarts with shorter steps' if restarts else ''}); "
+            + _advice(game, lost)
         )
     equilibrium = verified_equilibrium(
         game, numbers, [float(p) for p in found], what="logit produced a profile"
     )
     result_exact = False
     if exact:
-        exact_equilibrium = _exact(game, game.numbers(values, exact=True), found)
+        exact_equilibrium = nearby_exact(game, game.numbers(values, exact=True), found)
         if exact_equilibrium is not None:
             equilibrium = exact_equilibrium
             result_exact = True
@@ -963,6 +991,21 @@ def _logit(
         warnings=tuple(notes),
         details={"lambda": lam_now / lam_unit, "steps": max(steps - 1, 0), "qre": False},
     )
+
+
+def _advice(game: Game, lost: bool) -> str:
+    """What to try when logit fails: the options that matter, and only methods that apply to this game."""
+    from policy.solvers import fitting_methods
+
+    others = [m for m in fitting_methods(game, exclude="logit") if not m.startswith("enumpure")]
+    tune = (
+        "a smaller --first-step or --max-accel, or a larger --max-steps"
+        if lost
+        else "a larger --max-lambda or --max-steps"
+    )
+    if others:
+        return f"try {tune}, or another method that fits this game: {', '.join(others)}"
+    return f"try {tune}"
 
 
 def _nash_search(

@@ -13,7 +13,16 @@ enummixed   reduced strategic form profiles        ``<= 10**6`` (then a budget o
 enumpure    reduced strategic form profiles        ``<= 10**6``
 logit       actions ``A``; path pairs ``P``        ``A <= 600``, ``P <= 1e7``
 qpe         as lcp                                 as lcp (exact only)
+gnm         reduced strategic form profiles        ``<= 10**5`` (float)
+simpdiv     reduced strategic form profiles        ``<= 10**5``
+enumpoly    support profiles; unknowns             ``<= 2,000``; ``<= 8``
 =========== ====================================== =========================
+
+``gnm`` and ``simpdiv`` evaluate the whole payoff table (and ``gnm`` its
+derivatives, ``n**2`` contractions) at every step; ``enumpoly`` solves one
+polynomial system per profile of supports (``prod (2**S_i - 1)`` of them) with
+sympy's Groebner bases, whose cost grows quickly with the number of unknowns
+(``sum (S_i - 1)`` for the full support).
 
 ``m1``, ``m2`` count the players' information sets; ``P`` is the number of
 ordered pairs of player moves on a common path from the root to a terminal
@@ -59,6 +68,11 @@ LOGIT_PAIRS = 10_000_000
 #: cell of the dense Jacobian (with its copies and factors), for the estimate.
 LOGIT_BYTES_PER_PAIR = 64
 LOGIT_BYTES_PER_CELL = 64
+#: gnm and simpdiv: pure strategy profiles of the reduced strategic form.
+NPLAYER_PROFILES = 100_000
+#: enumpoly: profiles of supports, and unknowns of the largest polynomial system.
+ENUMPOLY_SUPPORTS = 2_000
+ENUMPOLY_UNKNOWNS = 8
 
 
 @dataclass(frozen=True)
@@ -149,6 +163,34 @@ def _logit(size: GameSize, exact: bool) -> str | None:
     )
 
 
+def _nplayer(size: GameSize, exact: bool) -> str | None:
+    del exact
+    if size.profiles > NPLAYER_PROFILES:
+        shape = " x ".join(str(c) for c in size.strategies)
+        return f"its reduced strategic form is {shape}, more than {NPLAYER_PROFILES:,} profiles"
+    return None
+
+
+def _enumpoly(size: GameSize, exact: bool) -> str | None:
+    del exact
+    from policy.solvers.enumpoly import largest_system, support_count
+
+    shape = " x ".join(str(c) for c in size.strategies)
+    supports = support_count(size.strategies)
+    if supports > ENUMPOLY_SUPPORTS:
+        return (
+            f"its reduced strategic form is {shape}: {supports:,} profiles of supports, "
+            f"more than enumpoly tries ({ENUMPOLY_SUPPORTS:,})"
+        )
+    unknowns = largest_system(size.strategies)
+    if unknowns > ENUMPOLY_UNKNOWNS:
+        return (
+            f"its reduced strategic form is {shape}: polynomial systems of up to {unknowns} "
+            f"unknowns, more than enumpoly solves ({ENUMPOLY_UNKNOWNS})"
+        )
+    return None
+
+
 #: Method name -> why a game is too big for it in a mode (None: it fits).
 def _qpe(size: GameSize, exact: bool) -> str | None:
     """qpe: the perturbed LCP has lcp's dimension, solved exactly whatever the mode asked.
@@ -165,6 +207,9 @@ CHECKS: dict[str, Callable[[GameSize, bool], str | None]] = {
     "enumpure": _strategic,
     "logit": _logit,
     "qpe": _qpe,
+    "gnm": _nplayer,
+    "simpdiv": _nplayer,
+    "enumpoly": _enumpoly,
 }
 
 
