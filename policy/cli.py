@@ -453,7 +453,7 @@ def compare(
     from policy.analysis.compare import compare as run
     from policy.analysis.compare import display_path
     from policy.bundled import bundled_campaigns
-    from policy.leaders import load_leader
+    from policy.leaders import load_leader, unset
     from policy.loading import load
 
     # Profiles first: a misspelt leader is reported before any game is read.
@@ -462,6 +462,13 @@ def compare(
     games = [(p, load(p)) for p in paths]
     for p, game in games:
         note_auto(game, method, display_path(p))
+        for profile in profiles:
+            if unset(profile, game):
+                click.echo(
+                    f"warning: {display_path(p)}: leader {profile.key!r} sets none of the game's "
+                    "parameters: its column is the game's defaults",
+                    err=True,
+                )
     comparisons = run(
         games,
         profiles,

@@ -406,3 +406,23 @@ def test_bundled_profiles_say_where_each_value_comes_from():
 
     for key in bundled_leaders():
         assert unsourced(load_leader(key)) == []
+
+
+def test_compare_warns_when_a_leader_sets_none_of_the_games_parameters(tmp_path):
+    """Two identical columns without a word were the old answer (issue 13, point 5)."""
+    from click.testing import CliRunner
+
+    from policy.cli import main
+
+    game = tmp_path / "three.toml"
+    game.write_text(GAME, encoding="utf-8")
+    (tmp_path / "other.toml").write_text(OTHER_GAME, encoding="utf-8")
+    stranger = tmp_path / "stranger.toml"
+    stranger.write_text('[leader]\nname = "S"\n\n[values.elsewhere]\nvalue = 2\nnote = "judgement: x"\n')
+    hero = tmp_path / "hero.toml"
+    hero.write_text(HERO, encoding="utf-8")
+    result = CliRunner().invoke(main, ["compare", str(game), "-l", f"{hero},{stranger}", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1
+    assert "leader 'stranger' sets none of the game's parameters" in warnings[0]
