@@ -185,3 +185,20 @@ def test_solve_says_how_many(tmp_path) -> None:
     assert data["count"]["unique"] is True and data["count"]["kind"] == "subgame-perfect equilibrium"
     result = runner.invoke(main, ["solve", str(game), "--no-count", "--format", "json"])
     assert "count" not in json.loads(result.stdout)
+
+
+def test_nfg_games_are_shown_as_strategic_form_tables() -> None:
+    """An .nfg game is shown by strategies and profiles, not as a tree with beliefs (issue 13)."""
+    from click.testing import CliRunner
+
+    from policy.bundled import PROJECT
+    from policy.cli import main
+
+    bos = PROJECT / "tests" / "data_nfg" / "bos.nfg"
+    result = CliRunner().invoke(main, ["--no-color", "solve", str(bos), "--method", "enummixed", "--no-count"])
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "information set" not in out and "belief" not in out and "sequential" not in out
+    assert "strategy profile" in out and "(Bach, Stravinsky)" in out
+    # The mixed equilibrium of the battle of the sexes: 2/3 on one's favourite.
+    assert "Equilibrium 2 of 3" in out and "2/3" in out

@@ -39,7 +39,7 @@ from policy.analysis.explain import CitedClaim, Explanation, describe
 from policy.campaign import campaign_of
 from policy.claims import Claim
 from policy.leaders import Leader
-from policy.model import Number
+from policy.model import Game, Number
 from policy.render.tree import player_colour
 from policy.solvers.result import SolveResult, show_number
 from policy.solvers.sequential import check_equilibrium, off_path_reason
@@ -165,6 +165,11 @@ def solve_table(
         head.append("parameters: " + ", ".join(f"{k} = {fmt(v)}" for k, v in sorted(result.parameters.items())))
     parts: list[object] = [Text("\n".join(head))]
     total = len(result.equilibria)
+    if game.origin == "nfg":
+        parts += _strategic_tables(result)
+        for w in result.warnings:
+            parts.append(Text(f"warning: {w}"))
+        return _render(parts, width, colour)
     for k, eq in enumerate(result.equilibria, 1):
         label = f"Equilibrium {k} of {total}" if total > 1 else "Equilibrium"
         check = check_equilibrium(result, eq)
@@ -205,6 +210,45 @@ def solve_table(
     for w in result.warnings:
         parts.append(Text(f"warning: {w}"))
     return _render(parts, width, colour)
+
+
+def _strategic_tables(result: SolveResult) -> list[object]:
+    """A game read from an .nfg file, shown as it was written: strategies and profiles, not a tree.
+
+    Each player has one information set (the tree is only how the table is
+    held), so each equilibrium is each player's mixture over strategies, the
+    expected payoffs, and the probability of each cell (strategy profile).
+    """
+    game = result.game
+    parts: list[object] = []
+    total = len(result.equilibria)
+    for k, eq in enumerate(result.equilibria, 1):
+        label = f"Equilibrium {k} of {total}" if total > 1 else "Equilibrium"
+        t = _table(f"{label} (max regret {fmt(eq.max_regret)})", "player", "strategy", "probability")
+        for s in game.infosets.values():
+            shown = [(a, q) for a, q in eq.behavior[s.name].items() if q > 0]
+            for j, (action, q) in enumerate(shown):
+                _row(t, _player(s.player.label, s.player.index) if j == 0 else "", action, fmt(q))
+        parts.append(t)
+        pay = _table(None, "player", "expected payoff")
+        for j, (p, v) in enumerate(eq.payoffs.items()):
+            _row(pay, _player(p, j), fmt(v))
+        parts.append(pay)
+        cells = _table(None, "strategy profile", "probability")
+        for t_index, prob in zip(game.terminals.tolist(), eq.reach, strict=True):
+            if prob > 0:
+                _row(cells, "(" + ", ".join(_actions_to(game, t_index)) + ")", fmt(prob))
+        parts.append(cells)
+    return parts
+
+
+def _actions_to(game: Game, node: int) -> list[str]:
+    """The actions on the path from the root to ``node``, in order."""
+    out = []
+    while node:
+        out.append(game.action_label[node])
+        node = int(game.parent[node])
+    return out[::-1]
 
 
 def _outcome_label(result: SolveResult, terminal: int, name: str) -> str:
