@@ -269,3 +269,14 @@ def test_a_game_too_big_to_search_point_by_point_is_not_searched(scout, monkeypa
     assert search.skipped.startswith("not searched: method auto is solved point by point, and 21 points")
     monkeypatch.setattr(flip, "POINTWISE_WORK", 9 * 21 * 2)
     assert not distances_to_flip(scout, {"p": Fraction(1, 2), "q": Fraction(1, 2)}).skipped
+
+
+def test_long_paths_after_a_flip_show_what_changes() -> None:
+    from policy.render.text import LONG_PATH, _path_change
+
+    short_before, short_after = "a=x, b=y", "a=z, b=y"
+    assert _path_change(short_before, short_after) == short_after
+    before = ", ".join(f"s{k}=keep" for k in range(40))
+    after = before.replace("s7=keep", "s7=strike").replace("s30=keep", "s30=wait")
+    assert len(after) > LONG_PATH
+    assert _path_change(before, after) == "s7=strike, s30=wait (the rest as before)"

@@ -375,9 +375,28 @@ def flip_rows(c: GameComparison) -> list[list[str]]:
                 f.parameter,
                 f"{f.value:.4g} -> {f.boundary:.4g}",
                 f"{100 * f.share_of_range:.1f}%",
-                f.path_after,
+                _path_change(search.path, f.path_after),
             ])
     return rows
+
+
+#: Paths longer than this are shown by what changes, not whole.
+LONG_PATH = 160
+
+
+def _path_change(before: str, after: str) -> str:
+    """The path after a flip: whole when short, else only the choices that change.
+
+    Paths are ``set=action`` words joined by ", "; a campaign's runs to
+    hundreds of them, of which a flip changes a few.
+    """
+    if len(after) <= LONG_PATH or not before:
+        return after
+    old = set(before.split(", "))
+    changed = [w for w in after.split(", ") if w not in old]
+    if not changed:
+        return after
+    return ", ".join(changed) + " (the rest as before)"
 
 
 #: Headings of the side-by-side table's sections that are coloured by player.
