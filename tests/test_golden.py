@@ -87,8 +87,8 @@ def test_the_golden_file_covers_every_bundled_game_and_both_leaders() -> None:
 #: End states of the campaign by leader profile, as spe selects them (each 1941
 #: subgame by lcp on its two movers). Every branch without a war by 1940 goes on
 #: to 1941; only a Europe with no war in the West (the alliance deters Germany)
-#: is not followed. The three profiles end alike: Germany attacks in 1941 on
-#: every branch that reaches 1941.
+#: is not followed. Stalin's and Tukhachevsky's profiles end alike: Germany
+#: attacks in 1941 on every branch that reaches 1941.
 _END_STATES = {
     "ruler": {"stalin": "1"},
     "alignment": {"alliance": "7/200", "pact": "193/200"},
@@ -98,7 +98,19 @@ _END_STATES = {
     "war_with_germany": {"not followed past 1939": "7/200", "1941": "193/200"},
     "japan": {"quiet": "3807/4000", "at war": "193/4000"},
 }
-CAMPAIGN_END_STATES = {"stalin": _END_STATES, "same_choices": _END_STATES, "tukhachevsky": _END_STATES}
+#: Tukhachevsky's army with Stalin's caution: after a rebuff the USSR stands aside,
+#: ready to strike Romania, and Germany does not attack Poland (since france_drain,
+#: the second historian's review, finding 1).
+_SAME_CHOICES_END_STATES = {
+    "ruler": {"stalin": "1"},
+    "alignment": {"alliance": "7/200", "neutral": "193/200"},
+    "west": {"no war": "1"},
+    "france": {"standing": "1"},
+    "romania_oil": {"Romania": "1"},
+    "war_with_germany": {"not followed past 1939": "1"},
+    "japan": {"quiet": "1"},
+}
+CAMPAIGN_END_STATES = {"stalin": _END_STATES, "same_choices": _SAME_CHOICES_END_STATES, "tukhachevsky": _END_STATES}
 
 #: Where the leaders differ: the 1941 outcomes (a ready army strikes first, an
 #: unready one mobilises; the leaders' armies are ready with different chances).
@@ -116,7 +128,8 @@ _TUKHACHEVSKY_1941 = {
     "Soviet pre-emptive strike, 1941 (ready army)": "33003/80000",
     "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "1737/80000",
 }
-CAMPAIGN_OUTCOMES = {"stalin": _STALIN_1941, "same_choices": _TUKHACHEVSKY_1941, "tukhachevsky": _TUKHACHEVSKY_1941}
+_SAME_CHOICES = {"The alliance deters Germany": "7/200", "No war; no strike": "193/200"}
+CAMPAIGN_OUTCOMES = {"stalin": _STALIN_1941, "same_choices": _SAME_CHOICES, "tukhachevsky": _TUKHACHEVSKY_1941}
 RECORD_BY_STAGE = {"diplomacy": "1", "romania": "0", "barbarossa": "0"}
 
 

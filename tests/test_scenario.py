@@ -178,12 +178,35 @@ def test_1940_is_split_at_frances_fall_and_the_ultimatum_follows_it() -> None:
     assert "bessarabia" not in g.node("spring").actions
     values = {n: p.default for n, p in g.parameters.items() if p.default is not None}
     pay = payoffs(g, values)
-    r, b, e = values["readiness"], values["britain_drain"], values["west_engagement"]
+    b, e, f = values["britain_drain"], values["west_engagement"], values["france_drain"]
     wc, lw = values["german_war_cost"], values["german_loss_weight"]
-    for where, p in (("fallen", r / 2 + b), ("holds", r / 2 + e / 2), ("spring_", r / 2 + e / 2)):
+    # Germany values each war by its own estimate of the army (the second historian's
+    # review, finding 2); a France that held its 1940 campaign drains Germany by
+    # france_drain, before the campaign by the Phoney War's west_engagement/2 (finding 1).
+    est = values["german_readiness_estimate"]
+    for where, drain in (("fallen", b), ("holds", f), ("spring_", e / 2)):
         node = f"{where}_quiet_war_now" if where != "spring_" else "spring_war_now"
+        p = est / 2 + drain
         assert pay[node][1] == 1 - p - lw * p - wc, node
     assert "guarantee-romania-1939" in g.sources and "france-armistice-1940" in g.sources
+
+
+def test_an_undefeated_france_drains_germany_more_than_britain_alone_or_the_phoney_war() -> None:
+    """The second historian's review, finding 1: where France did not fall in 1940, the
+    1941 stage used Britain alone's drain. france_drain is written from the divisions
+    Germany kept in the West (german-divisions-west, german-army-west-1940)."""
+    world = {name: v.value for name, v in leader("stalin").values.items()}
+    assert world["france_drain"] > world["britain_drain"]
+    assert world["france_drain"] > world["west_engagement"] / 2
+    text = CAMPAIGN.read_text(encoding="utf-8")
+    assert 'britain_drain = "france_fights*france_drain + (1 - france_fights)*britain_drain"' in text
+
+
+def test_germany_s_estimate_has_one_range_in_the_games_and_the_profile() -> None:
+    """The second historian's review, finding 2(d)."""
+    declared = {game(name).parameters["german_readiness_estimate"].range for name in ("romania_1940", "barbarossa_1941")}
+    assert len(declared) == 1
+    assert declared.pop() == leader("stalin").values["german_readiness_estimate"].range
 
 
 def test_seeking_peace_no_longer_weakly_dominates_fighting_on() -> None:
