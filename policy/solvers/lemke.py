@@ -608,11 +608,10 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
         by_rank = np.argsort(rank, kind="stable")
         ends = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2)).tolist()
         targets = unit_rows[hit[by_rank]]
-        value = coupling[hit, col][by_rank, None]
-        col = col[by_rank]
+        terms = coupling[hit, col][by_rank, None] * solved[col[by_rank]]  # all at once
         start = 0
         for end in ends:
-            part[targets[start:end]] -= value[start:end] * solved[col[start:end]]
+            part[targets[start:end]] -= terms[start:end]
             start = end
     fresh[:, live] = part
     # The columns of the basic variables are unit vectors. Those of the
