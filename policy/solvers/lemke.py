@@ -47,7 +47,8 @@ Two arithmetics:
   cut only in ways that leave every bit as it was (exact zeros not
   subtracted, the same operations in the same order, no BLAS): a faster
   version must follow the very same path (``tests/test_lemke.py`` records
-  some).
+  some, and checks the refactorization against a plain computation bit for
+  bit).
 * exact: first the float path is followed, and its final complementary basis
   solved in rationals (:func:`_crossover`): one linear system of the size of
   the support, checked exactly (``z >= 0``, ``w >= 0``). The float path
