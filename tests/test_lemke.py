@@ -199,6 +199,119 @@ def test_float_refactorization_matches_a_dense_solve():
         assert (got[:, basis] == np.eye(n)).all()
 
 
+def _reference_gauss_jordan(aug, least):
+    """Gauss-Jordan elimination with partial pivoting, written plainly: whole rows, every row."""
+    k = aug.shape[0]
+    for c in range(k):
+        p = c + int(np.argmax(np.abs(aug[c:, c])))
+        if abs(aug[p, c]) <= least:
+            return None
+        aug[[c, p]] = aug[[p, c]]
+        aug[c] = aug[c] / aug[c, c]
+        for i in range(k):
+            if i != c:
+                aug[i] = aug[i] - aug[i, c] * aug[c]
+    return aug
+
+
+def _reference_refactored(original, basis):
+    """The tableau of ``basis`` computed the plain way, in the arithmetic the float path uses.
+
+    The rows whose w is not basic, restricted to the basic z's columns (in
+    the order of their rows) and every other column not 0 in them, are
+    solved by Gauss-Jordan elimination; each row of a basic w_i is its data
+    row less, for each basic z in that order, its coefficient times that z's
+    solved row; the basic variables' columns are unit vectors.
+    """
+    import policy.solvers.lemke as lemke_module
+
+    n = len(basis)
+    z_rows = [i for i, v in enumerate(basis) if v >= n]
+    columns = [basis[i] for i in z_rows]
+    w = {basis[i] for i in range(n) if basis[i] < n}
+    system = original[[i for i in range(n) if i not in w]]
+    if not all(system[:, j].any() for j in columns):
+        return None
+    live = columns + [j for j in range(original.shape[1]) if j not in columns and system[:, j].any()]
+    scale = max(1.0, float(np.abs(system[:, columns]).max(initial=0.0)))
+    solved = _reference_gauss_jordan(system[:, live].copy(), lemke_module.FLOAT_PIVOT * scale)
+    if solved is None:
+        return None
+    fresh = np.zeros_like(original)
+    for i, v in enumerate(basis):
+        if v < n:
+            row = original[v].copy()
+            for pos, j in enumerate(columns):
+                if original[v, j] != 0:
+                    row[live] = row[live] - original[v, j] * solved[pos]
+            fresh[i] = row
+    for pos, i in enumerate(z_rows):
+        fresh[i, live] = solved[pos]
+    for i, v in enumerate(basis):
+        fresh[:, v] = 0.0
+        fresh[i, v] = 1.0
+    return fresh
+
+
+def _bits(array):
+    """The bytes of a float array, -0.0 read as 0.0 (no decision looks at the sign of a zero)."""
+    return (np.asarray(array, dtype=float) + 0.0).tobytes()
+
+
+@st.composite
+def sparse_bases(draw):
+    """A float LCP tableau ``[I, -M, -d, q]`` with a sparse ``M`` of awkward entries, and a basis.
+
+    Row ``i`` of the basis holds ``w_i`` or a ``z`` (a permutation decides
+    which), one row maybe ``z0``: the kind of basis Lemke's path meets.
+    """
+    n = draw(st.integers(1, 7))
+    entries = st.sampled_from([0.0, 0.0, 0.0, 0.0, 1.0, -1.0, 2.0, -3.0, 0.5, 1 / 3, -7 / 3, 1e-3, 40.0])
+    M = np.array([[draw(entries) for _ in range(n)] for _ in range(n)])
+    q = np.array([draw(entries) for _ in range(n)])
+    original = np.hstack([np.eye(n), -M, -np.ones((n, 1)), q[:, None]])
+    sigma = draw(st.permutations(range(n)))
+    basis = [n + sigma[i] if draw(st.booleans()) else i for i in range(n)]
+    if draw(st.booleans()):
+        basis[draw(st.integers(0, n - 1))] = 2 * n
+    return original, basis
+
+
+@settings(max_examples=300, deadline=None)
+@given(sparse_bases())
+def test_float_refactorization_is_the_plain_computation_bit_for_bit(case):
+    # The refactorization skips the work on exact zeros and batches the
+    # substitution: every number must still be the plain computation's, to
+    # the last bit, since the float path's decisions depend on them.
+    import policy.solvers.lemke as lemke_module
+
+    original, basis = case
+    want = _reference_refactored(original, basis)
+    got = lemke_module._refactored(original, basis, None)
+    assert (got is None) == (want is None)
+    if want is not None:
+        assert _bits(got) == _bits(want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sparse_bases())
+def test_float_gauss_jordan_is_the_plain_elimination_bit_for_bit(case):
+    # Gauss-Jordan steps touch only the rows with a non-zero in the pivot
+    # column and the columns from the pivot on; the result is the plain
+    # elimination's, bit for bit (or None for both).
+    import policy.solvers.lemke as lemke_module
+
+    original, basis = case
+    n = len(basis)
+    aug = original[:, n:].copy()  # the z columns as the system, the rest carried along
+    least = lemke_module.FLOAT_PIVOT * max(1.0, float(np.abs(aug[:, :n]).max(initial=0.0)))
+    want = _reference_gauss_jordan(aug.copy(), least)
+    got = lemke_module._gauss_jordan(aug.copy())
+    assert (got is None) == (want is None)
+    if want is not None:
+        assert _bits(got) == _bits(want)
+
+
 # The float path recorded before the per-pivot work of the float tableau was
 # made sparse and vectorized (commit "lemke: record float paths"): size, seed,
 # refactorization period, then (pivots, lexicographic, first 16 hex digits of

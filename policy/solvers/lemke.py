@@ -47,7 +47,8 @@ Two arithmetics:
   cut only in ways that leave every bit as it was (exact zeros not
   subtracted, the same operations in the same order, no BLAS): a faster
   version must follow the very same path (``tests/test_lemke.py`` records
-  some).
+  some, and checks the refactorization against a plain computation bit for
+  bit).
 * exact: first the float path is followed, and its final complementary basis
   solved in rationals (:func:`_crossover`): one linear system of the size of
   the support, checked exactly (``z >= 0``, ``w >= 0``). The float path
@@ -110,6 +111,8 @@ FLOAT_REFINE = 1e-6
 #: below this in size, so that ``T_ij T_rs - T_is T_rj`` cannot overflow; on
 #: Python integers (exact at any size) after that.
 SMALL_INTEGER = 2**31
+#: The sign bit of a float64 (see :func:`_lex_least`).
+_SIGN_BIT = np.uint64(1 << 63)
 
 Array = npt.NDArray[Any]
 
@@ -492,14 +495,24 @@ def _lex_least(block: Array) -> int:
     Column by column, only the rows still tied whose entry is within
     :data:`FLOAT_RATIO_TIE` of the least (relative) are kept. When no entry
     is that close to the least without equalling it, this is the exact
-    lexicographic minimum (the first one if rows are equal), which Python's
-    comparison of lists finds at once; otherwise the columns are gone
+    lexicographic minimum (the first one if rows are equal), which a
+    comparison of byte strings finds at once; otherwise the columns are gone
     through one by one. The two give the same row.
     """
-    if not block.shape[1]:
+    rows, width = block.shape
+    if not width:
         return 0  # every row ties in every column (none): the first
-    lists = block.tolist()
-    least = min(range(len(lists)), key=lists.__getitem__)
+    # Each row as a byte string that compares like the row: every float
+    # becomes an unsigned integer of the same order (sign bit set for the
+    # positive ones, all bits flipped for the negative ones; -0.0 is made
+    # 0.0 first, as the comparison of floats has them equal), written most
+    # significant byte first. Bytes compare in C at once, without a Python
+    # float per entry as lists would need.
+    bits = (block + 0.0).view(np.uint64)
+    keys = np.where(bits >= _SIGN_BIT, ~bits, bits | _SIGN_BIT).astype(">u8").tobytes()
+    step = 8 * width
+    chunks = [keys[i : i + step] for i in range(0, rows * step, step)]
+    least = min(range(rows), key=chunks.__getitem__)
     best = block[least]
     # Each other row is equal to the least up to its first differing column,
     # where it is larger: it stays tied until then and is dropped there unless
@@ -581,26 +594,33 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     solved = _gauss_jordan(R[:, live])
     if solved is None:
         return T
-    fresh = np.empty_like(original)
-    fresh[other_rows] = 0.0
+    fresh = np.zeros_like(original)
     fresh[unit_rows] = original[w]
     part = fresh[:, live]
     part[other_rows] = solved
-    if unit_rows.size:
-        # Row i of a basic w_i loses coupling[i, j] * solved[j] for each of
-        # its (few) non-zero couplings, in increasing j; step t subtracts the
-        # t-th term of every row at once, so each row sees its terms in that
-        # order (the same rounding as one column of couplings at a time).
-        coupling = original[np.ix_(w, columns)]
-        hit, col = np.nonzero(coupling)  # row by row, columns increasing
-        value = coupling[hit, col]
+    # Row i of a basic w_i loses coupling[i, j] * solved[j] for each of its
+    # (few) non-zero couplings, in increasing j; step t subtracts the t-th
+    # term of every row at once, so each row sees its terms in that order
+    # (the same rounding as one column of couplings at a time).
+    coupling = original[w][:, columns]
+    hit, col = coupling.nonzero()  # row by row, columns increasing
+    if hit.size:
         rank = np.arange(hit.size) - np.searchsorted(hit, hit)  # the term's place in its row
-        for t in range(int(rank.max(initial=-1)) + 1):
-            at = rank == t
-            part[unit_rows[hit[at]]] -= value[at, None] * solved[col[at]]
+        by_rank = np.argsort(rank, kind="stable")
+        ends = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2)).tolist()
+        targets = unit_rows[hit[by_rank]]
+        terms = coupling[hit, col][by_rank, None] * solved[col[by_rank]]  # all at once
+        start = 0
+        for end in ends:
+            part[targets[start:end]] -= terms[start:end]
+            start = end
     fresh[:, live] = part
-    fresh[:, order] = 0.0
-    fresh[np.arange(n), order] = 1.0
+    # The columns of the basic variables are unit vectors. Those of the
+    # basic w_i already are (the identity's, untouched); those of the basic
+    # z are the system's, which elimination leaves as unit vectors up to
+    # the signs of zeros: written out.
+    fresh[:, columns] = 0.0
+    fresh[other_rows, columns] = 1.0
     return fresh
 
 
@@ -613,24 +633,22 @@ def _gauss_jordan(aug: Array) -> Array | None:
     columns from ``c`` on.
     """
     k = aug.shape[0]
-    scale = max(1.0, float(np.abs(aug[:, :k]).max(initial=0.0)))
-    product = np.empty_like(aug)
+    least = FLOAT_PIVOT * max(1.0, float(np.abs(aug[:, :k]).max(initial=0.0)))
     for c in range(k):
-        p = c + int(np.argmax(np.abs(aug[c:, c])))
-        if abs(aug[p, c]) <= FLOAT_PIVOT * scale:
+        p = c + int(np.abs(aug[c:, c]).argmax())
+        pivot = aug[p, c]
+        if abs(pivot) <= least:
             return None
         if p != c:
-            aug[[c, p]] = aug[[p, c]]
-        rest = aug[:, c:]
-        rest[c] /= rest[c, 0]
-        factor = rest[:, 0].copy()
-        factor[c] = 0.0
-        hit = np.flatnonzero(factor)  # the other rows would only lose exact zeros
-        if 2 * hit.size < k:
-            rest[hit] -= np.multiply.outer(factor[hit], rest[c])
-        else:
-            np.multiply.outer(factor, rest[c], out=product[:, c:])
-            rest -= product[:, c:]
+            held = aug[p].copy()
+            aug[p] = aug[c]
+            aug[c] = held
+        row = aug[c, c:]
+        row /= pivot
+        hit = aug[:, c].nonzero()[0]  # the other rows would only lose exact zeros
+        if hit.size > 1:
+            hit = hit[hit != c]
+            aug[hit, c:] -= np.multiply.outer(aug[hit, c], row)
     return aug
 
 
