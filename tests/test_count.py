@@ -58,7 +58,7 @@ def test_entry_game_nash_several_but_one_subgame_perfect() -> None:
     assert (count.unique, count.equilibria, count.outcomes) == (False, 3, 2)
     spe = count_subgame_perfect(game, {})
     assert spe.unique is True
-    assert spe.text == "the only subgame-perfect equilibrium (no mover is ever indifferent)"
+    assert spe.text == "the only subgame-perfect equilibrium (every mover has one best action at every node)"
 
 
 def test_a_tie_gives_several_subgame_perfect_equilibria() -> None:

@@ -145,7 +145,7 @@ def count_subgame_perfect(game: Game, values: Mapping[str, Number], exact: bool 
     every = spe_solve(game, values, exact, all_equilibria=True)
     n = len(every.equilibria)
     if n == 1 and not every.ties:
-        return Count("subgame-perfect equilibrium", True, "no mover is ever indifferent", 1, 1)
+        return Count("subgame-perfect equilibrium", True, "every mover has one best action at every node", 1, 1)
     how = f"movers are indifferent at {len(every.ties)} node{'s' if len(every.ties) != 1 else ''}"
     return Count(
         "pure subgame-perfect equilibria", False, how, n, distinct_outcomes(every.equilibria),
