@@ -39,7 +39,7 @@ from policy.model import Game, NodeKind, Number
 #: Samples per block of work (the unit of progress, interruption and distribution).
 BLOCK = 1 << 14
 #: At most about this many (decision node, sample) cells in a batch block's path table.
-BLOCK_CELLS = 1 << 24
+BLOCK_CELLS = 1 << 25
 #: Blocks of samples solved one by one (imperfect information) are smaller.
 NASH_BLOCK = 64
 #: The most samples one sweep solves (grid points, or Monte Carlo draws per leader).
@@ -819,10 +819,17 @@ def _batch_block_size(game: Game) -> int:
 
     A block's answers include a (decision nodes, samples) table of the choices
     on each sample's path (to tell the paths apart); it is kept to about
-    :data:`BLOCK_CELLS` cells.
+    :data:`BLOCK_CELLS` cells. With subgames of imperfect information, a
+    multiple of :data:`policy.analysis.batch.NASH_CHUNK` when larger (their
+    lockstep runs go by such blocks).
     """
+    from policy.analysis.batch import NASH_CHUNK
+
     decisions = int(np.count_nonzero(game.kind == NodeKind.DECISION))
-    return min(BLOCK, max(256, BLOCK_CELLS // max(1, decisions)))
+    size = min(BLOCK, max(256, BLOCK_CELLS // max(1, decisions)))
+    if not game.is_perfect_information and size > NASH_CHUNK:
+        size -= size % NASH_CHUNK  # whole blocks of the lockstep Lemke runs
+    return size
 
 
 def _batch_details(game: Game, method: str, kept: Sequence[Block]) -> dict[str, Any]:
