@@ -855,9 +855,8 @@ def path_words(game: Game, decision: npt.NDArray[np.int64], row: npt.NDArray[np.
     :func:`policy.analysis.compare.path_text` writes it.
     """
     words = []
-    for node, k in zip(decision.tolist(), row.tolist(), strict=True):
-        if k < 0:
-            continue
+    on = np.flatnonzero(np.asarray(row) >= 0)  # most of a big tree is off the path
+    for node, k in zip(decision[on].tolist(), np.asarray(row)[on].tolist(), strict=True):
         s = game.infosets.at(int(game.infoset[node]))
         if k >= MIXED:
             mask = k - MIXED
