@@ -394,8 +394,11 @@ def test_big_game_keeps_facts_not_rows_and_the_summaries_agree(tmp_path):
     profile = load_leader("stalin")
     samples = monte_carlo_samples(game, profile, resolve(game, profile), 700, seed=3)
     full = run_sweep(game, samples, block_size=300, rows=True)
-    slim = run_sweep(game, samples, block_size=256)
+    slim = run_sweep(game, samples, block_size=256, rows=False)
     assert slim.rows is None
+    # Left to itself, a big game keeps the rows of a small sweep only.
+    assert sweep_module._keep_rows(game, 700, None) == (700 * len(game.terminals) <= sweep_module.ROW_CELLS)
+    assert not sweep_module._keep_rows(game, sweep_module.ROW_CELLS, None)
     with pytest.raises(SweepError, match="kept no per-sample outcome probabilities"):
         slim.reach  # noqa: B018
     table = np.asarray(full.reach)

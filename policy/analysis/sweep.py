@@ -54,8 +54,13 @@ MAX_SAMPLES = 10_000_000
 #: line plot. Bigger games (a spliced campaign has tens of thousands) keep, per
 #: sample, only the probability of each fact's values (a campaign's end states),
 #: and per terminal the mean and spread over the samples (the outcome table):
-#: memory then grows with the samples, not with samples times terminals.
+#: memory then grows with the samples, not with samples times terminals. Their
+#: CSV lists the facts (:func:`policy.render.sweep.sweep_csv_chunks`).
 ROW_TERMINALS = 256
+#: ... unless the sweep is small: at most this many (sample, terminal) cells
+#: (a grid of 101 points over a campaign), when the rows are kept anyway (for
+#: the line plot).
+ROW_CELLS = 1 << 24
 #: Two-sided 95% normal quantile, for confidence intervals of outcome probabilities.
 Z95 = 1.959963984540054
 
@@ -421,8 +426,7 @@ class SweepResult:
     facts: Array
     """(N, fact values): each sample's probability of each (fact, value) of :func:`fact_columns`."""
     rows: OutcomeRows | None
-    """Every sample's probability of every terminal (games with at most :data:`ROW_TERMINALS`
-    terminals, unless the sweep was asked otherwise), or None."""
+    """Every sample's probability of every terminal (see ``rows`` of :func:`run_sweep`), or None."""
     payoffs: Array
     tie: npt.NDArray[np.bool_]
     path_index: npt.NDArray[np.int64]
@@ -445,7 +449,8 @@ class SweepResult:
         if self.rows is None:
             raise SweepError(
                 f"this sweep kept no per-sample outcome probabilities (the game has {len(self.game.terminals)} "
-                f"terminals, more than {ROW_TERMINALS}); use the facts' probabilities or the outcome means"
+                f"terminals, more than {ROW_TERMINALS}, at {self.requested} samples); "
+                "use fewer samples, the facts' probabilities or the outcome means"
             )
         return self.rows
 
@@ -539,12 +544,21 @@ def solve_block(
     """Solve one block of samples: batched when the game allows, else one by one.
 
     ``rows``: keep every sample's probability of every terminal (default:
-    when the game has at most :data:`ROW_TERMINALS` terminals).
+    when the game has at most :data:`ROW_TERMINALS` terminals or the block
+    at most :data:`ROW_CELLS` cells).
     """
-    keep = len(game.terminals) <= ROW_TERMINALS if rows is None else rows
+    keep = _keep_rows(game, len(next(iter(samples.values()), ())), rows)
     if batchable(game, method):
         return _batch_block(game, samples, start, keep)
     return _nash_block(game, samples, start, method, keep)
+
+
+def _keep_rows(game: Game, n: int, rows: bool | None) -> bool:
+    """Whether a sweep of ``n`` samples keeps every sample's outcome probabilities (``rows`` None: the default)."""
+    if rows is not None:
+        return rows
+    terminals = len(game.terminals)
+    return terminals <= ROW_TERMINALS or n * terminals <= ROW_CELLS
 
 
 def batchable(game: Game, method: str) -> bool:
@@ -725,8 +739,9 @@ def run_sweep(
     rows
         Keep every sample's probability of every terminal (``result.rows``,
         sparse). By default only for games with at most :data:`ROW_TERMINALS`
-        terminals; otherwise per sample only the facts' probabilities are
-        kept, and per terminal the mean and spread over the samples.
+        terminals, or sweeps of at most :data:`ROW_CELLS` (sample, terminal)
+        cells; otherwise per sample only the facts' probabilities are kept,
+        and per terminal the mean and spread over the samples.
 
     A ``KeyboardInterrupt`` between blocks ends the sweep with the blocks done
     so far (``result.interrupted`` is then true); it is not re-raised.
@@ -736,7 +751,7 @@ def run_sweep(
         raise SweepError("every parameter needs the same number of samples")
     n = lengths.pop()
     batched = batchable(game, method)
-    keep = len(game.terminals) <= ROW_TERMINALS if rows is None else rows
+    keep = _keep_rows(game, n, rows)
     size = block_size or (_batch_block_size(game) if batched else NASH_BLOCK)
     spans = list(blocks(n, size))
     done: list[Block] = []

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from policy.analysis.sweep import SweepResult, fact_columns
+from policy.analysis.sweep import ROW_TERMINALS, SweepResult, fact_columns
 from policy.render.text import _render, _table
 
 
@@ -153,16 +153,15 @@ def sweep_csv_chunks(results: Sequence[SweepResult]) -> Iterator[str]:
     text cells quoted as :mod:`csv` would), which is several times faster
     than a ``csv.writer`` row by row.
 
-    A game whose sweep kept every sample's outcome probabilities (at most
-    :data:`policy.analysis.sweep.ROW_TERMINALS` terminals) gets one column
-    per terminal. A bigger one (a spliced campaign: tens of thousands of
+    A game of at most :data:`policy.analysis.sweep.ROW_TERMINALS` terminals
+    gets one column per terminal. A bigger one (a spliced campaign: tens of thousands of
     terminals, nearly all unreached in a given sample) gets instead one
     column per value of each fact, headed ``fact=value``: the probability
     of that end state in the sample.
     """
     first = results[0]
     params = sorted(first.samples)
-    per_terminal = all(r.rows is not None for r in results)
+    per_terminal = all(r.rows is not None and len(r.game.terminals) <= ROW_TERMINALS for r in results)
     if per_terminal:
         outcomes = [first.game.node_names[t] for t in first.game.terminals.tolist()]
     else:
