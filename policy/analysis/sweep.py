@@ -513,7 +513,7 @@ def _merge_paths(kept: Sequence[Block]) -> dict[str, Any]:
 def _interval(mean: float, m2: float, n: int) -> tuple[float, float, float]:
     """(mean, 95% interval) from a mean and summed squared deviations over n samples."""
     if not n:
-        return (math.nan, math.nan, math.nan)
+        mean = math.nan  # as the mean of no samples; the interval's ends as _with_interval gives them
     half = Z95 * math.sqrt(max(0.0, m2) / (n - 1)) / math.sqrt(n) if n > 1 else 0.0
     return (mean, max(0.0, mean - half), min(1.0, mean + half))
 
