@@ -21,7 +21,9 @@ One run, four measurements:
    profile, ``run_sweep(method="spe")``, by the batch solver (its subgames of
    imperfect information by Lemke in lockstep, :mod:`policy.analysis.batch_subgames`)
    against the one-by-one solves it used to fall back to, the latter timed on
-   the first ``--estimate`` draws of each profile and extrapolated.
+   the first ``--estimate`` draws of each profile and extrapolated; then the
+   process's peak memory (the sweep keeps per draw its path, payoffs, tie and
+   facts, not every terminal's probability).
 4. Linearity: a synthetic campaign whose one stage (a two-action decision)
    repeats R times, every terminal leading to the next play, so the spliced
    tree has about 2^(R+1) nodes; for each size, the splice and a float spe
@@ -50,6 +52,7 @@ import datetime
 import multiprocessing
 import os
 import platform
+import resource
 import shutil
 import sys
 import tempfile
@@ -255,6 +258,8 @@ def bundled_monte_carlo(samples: int, estimate: int) -> None:
               f"(CPU {one_cpu:.0f} s*; {1e3 * per_cpu:.0f} ms CPU a draw, from {count})   "
               f"ratio {one / batch:5.0f} (CPU {one_cpu / batch_cpu:.0f})   ({len(result.path_shares())} distinct paths)")
         del result
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kilobytes on Linux
+    print(f"  peak memory of the process so far: {peak:.2f} GB")
     print(f"  both profiles: batch {total_batch:.2f} s (CPU {total_cpu:.2f} s), one by one {total_one:.0f} s* "
           f"(CPU {total_one_cpu:.0f} s*; * extrapolated), ratio {total_one / total_batch:.0f} "
           f"(CPU {total_one_cpu / total_cpu:.0f})")

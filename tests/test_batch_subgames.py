@@ -89,12 +89,13 @@ def draws(n: int, seed: int) -> dict[str, np.ndarray]:
 def test_batch_matches_spe_sample_by_sample(seed):
     game = small_campaign(seed)
     samples = draws(40, seed)
-    batch = solve_block(game, samples, 0, "spe")
+    batch = solve_block(game, samples, 0, "spe", rows=True)
     assert batch_refusal(game) is None
-    one = _nash_block(game, samples, 0, "spe")
+    one = _nash_block(game, samples, 0, "spe", rows=True)
     paths = [batch.path_words[k] for k in batch.path_index]
     assert paths == [one.path_words[k] for k in one.path_index]
-    np.testing.assert_allclose(batch.reach, one.reach, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(batch.rows), np.asarray(one.rows), atol=1e-9)
+    np.testing.assert_allclose(batch.facts, one.facts, atol=1e-9)
     np.testing.assert_allclose(batch.payoffs, one.payoffs, atol=1e-9)
     np.testing.assert_allclose(batch.behavior_sum, one.behavior_sum, atol=1e-7)
     # The paths pass through the subgames' information sets with mixed choices too.

@@ -233,7 +233,7 @@ def test_imperfect_information_is_solved_sample_by_sample_in_processes():
     assert np.array_equal(one.reach, pooled.reach)
     assert one.paths == pooled.paths
     direct = solve_block(game, {k: v[:1] for k, v in samples.items()}, 0)
-    assert direct.reach[0] == pytest.approx(one.reach[0])
+    assert direct.rows[0] == pytest.approx(one.reach[0])
 
 
 # -- plots ---------------------------------------------------------------------------
@@ -344,10 +344,10 @@ def test_standin_campaign_sweep_is_the_same_with_and_without_shared_subtrees(tmp
     game = load_standin(tmp_path).game
     profile = load_leader(leader)
     samples = monte_carlo_samples(game, profile, resolve(game, profile), 3000, seed=7)
-    merged = run_sweep(game, samples, block_size=1000)
+    merged = run_sweep(game, samples, block_size=1000, rows=True)
     assert BatchGame(game).classes.count < game.num_nodes / 10  # the sharing is real
     game._cache["batch"] = BatchGame(game, merge=False)  # what run_sweep solves with
-    separate = run_sweep(game, samples, block_size=1000)
+    separate = run_sweep(game, samples, block_size=1000, rows=True)
     assert merged.path_shares() == separate.path_shares()
     assert merged.outcome_probabilities() == separate.outcome_probabilities()
     assert merged.choice_shares() == separate.choice_shares()
@@ -381,3 +381,63 @@ def test_distinct_paths_are_numbered_as_before_however_wide(width, actions):
     assert np.array_equal(unique, expected_unique)
     assert np.array_equal(inverse, expected_inverse)
     assert np.array_equal(unique[inverse], rows)
+
+
+def test_big_game_keeps_facts_not_rows_and_the_summaries_agree(tmp_path):
+    """Without per-sample rows (a big game's default) the outcome table, the facts
+    and the CSV say what the full (samples, terminals) table says."""
+    from policy.analysis.compare import terminal_facts
+    from policy.render.sweep import sweep_csv
+
+    game = load_standin(tmp_path).game
+    assert len(game.terminals) > sweep_module.ROW_TERMINALS
+    profile = load_leader("stalin")
+    samples = monte_carlo_samples(game, profile, resolve(game, profile), 700, seed=3)
+    full = run_sweep(game, samples, block_size=300, rows=True)
+    slim = run_sweep(game, samples, block_size=256, rows=False)
+    assert slim.rows is None
+    # Left to itself, a big game keeps the rows of a small sweep only.
+    assert sweep_module._keep_rows(game, 700, None) == (700 * len(game.terminals) <= sweep_module.ROW_CELLS)
+    assert not sweep_module._keep_rows(game, sweep_module.ROW_CELLS, None)
+    with pytest.raises(SweepError, match="kept no per-sample outcome probabilities"):
+        slim.reach  # noqa: B018
+    table = np.asarray(full.reach)
+    assert table.shape == (700, len(game.terminals))
+    assert slim.paths == full.paths and np.array_equal(slim.payoffs, full.payoffs)
+    # The outcome table: means and intervals from the whole table, column by column.
+    names = [game.node_names[t] for t in game.terminals.tolist()]
+    outcomes = slim.outcome_probabilities()
+    for name, triple in full.outcome_probabilities().items():
+        assert outcomes[name] == pytest.approx(triple, abs=1e-12)
+    for k in np.flatnonzero(table.any(axis=0)).tolist():
+        col = table[:, k]
+        half = sweep_module.Z95 * col.std(ddof=1) / np.sqrt(len(col))
+        assert outcomes[names[k]] == pytest.approx((col.mean(), max(0, col.mean() - half), min(1, col.mean() + half)))
+    # Each sample's facts: its terminals' probabilities added up by fact value.
+    pairs, _ = sweep_module.fact_columns(game)
+    expected = np.zeros((700, len(pairs)))
+    for k, facts in enumerate(terminal_facts(game)):
+        for key, value in facts.items():
+            expected[:, pairs.index((key, value))] += table[:, k]
+    assert np.allclose(slim.facts, expected, atol=1e-12)
+    assert slim.fact_probabilities() == full.fact_probabilities()
+    # The CSV lists the facts instead of the terminals.
+    import csv
+
+    header, first = list(csv.reader(sweep_csv([slim]).splitlines()))[:2]
+    at = header.index("path") + 1
+    assert header[at : at + len(pairs)] == [f"{k}={v}" for k, v in pairs]
+    assert header[at + len(pairs)] == f"payoff_{next(iter(game.players))}"
+    assert [float(x) for x in first[at : at + len(pairs)]] == slim.facts[0].tolist()
+
+
+def test_outcome_rows_index_like_the_dense_table():
+    rng = np.random.default_rng(5)
+    dense = np.where(rng.random((9, 6)) < 0.4, rng.random((9, 6)), 0.0)
+    sample, item = np.nonzero(dense)
+    rows = sweep_module.OutcomeRows.of_pairs(9, sample, item, dense[sample, item], 6)
+    assert np.array_equal(np.asarray(rows), dense)
+    assert np.array_equal(rows[2:7], dense[2:7]) and np.array_equal(rows[3], dense[3])
+    assert np.array_equal(rows[-1], dense[-1]) and np.array_equal(rows[:, 4], dense[:, 4])
+    joined = sweep_module.OutcomeRows.joined([rows, rows], 6)
+    assert np.array_equal(np.asarray(joined), np.vstack([dense, dense]))

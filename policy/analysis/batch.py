@@ -72,6 +72,33 @@ MIXED = 1 << 14
 
 
 @dataclass(frozen=True)
+class Reached:
+    """Some nodes' probabilities of being reached, sparse: one entry per (sample, node) reached.
+
+    Most nodes of a big tree are off the path of a given sample, so the
+    dense (samples, nodes) table would be mostly zeros. Entries are sorted
+    by sample, then by ``item`` (a node's position among the terminals or
+    the decision nodes); only positive probabilities are kept.
+    """
+
+    sample: npt.NDArray[np.int64]
+    item: npt.NDArray[np.int64]
+    probability: npt.NDArray[np.float64]
+
+    def dense(self, n: int, width: int) -> npt.NDArray[np.float64]:
+        """The (n, width) table, zeros where nothing is kept."""
+        out = np.zeros((n, width))
+        out[self.sample, self.item] = self.probability
+        return out
+
+    @staticmethod
+    def joined(parts: list[Reached]) -> Reached:
+        if not parts:
+            return Reached(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        return Reached(*(np.concatenate([getattr(r, f) for r in parts]) for f in ("sample", "item", "probability")))
+
+
+@dataclass(frozen=True)
 class BatchResult:
     """The subgame-perfect equilibrium of each of N samples.
 
@@ -87,10 +114,13 @@ class BatchResult:
         The decision nodes, breadth-first: the columns of ``choice`` and ``tie``.
     payoffs
         (N, players): expected payoffs at the root.
-    outcome_probability
-        (N, terminals): probability of reaching each terminal node.
-    decision_reach
-        (N, decision nodes): probability of reaching each decision node.
+    outcome_reach
+        The terminals reached with positive probability, sparse: ``(sample,
+        terminal position, probability)``, sorted by sample then terminal
+        (:attr:`outcome_probability` is the dense table).
+    decision_reach_pairs
+        The same for the decision nodes (positions in ``decision_nodes``;
+        :attr:`decision_reach` is the dense table).
     class_choice
         (N, decision classes): the position, among its actions, of the action
         each class of decision nodes takes.
@@ -119,8 +149,8 @@ class BatchResult:
     game: Game
     decision_nodes: npt.NDArray[np.int64]
     payoffs: npt.NDArray[np.float64]
-    outcome_probability: npt.NDArray[np.float64]
-    decision_reach: npt.NDArray[np.float64]
+    outcome_reach: Reached
+    decision_reach_pairs: Reached
     class_choice: npt.NDArray[np.int16]
     class_tie: npt.NDArray[np.bool_]
     decision_class: npt.NDArray[np.int64]
@@ -132,6 +162,16 @@ class BatchResult:
     def size(self) -> int:
         """The number of samples."""
         return int(self.payoffs.shape[0])
+
+    @functools.cached_property
+    def outcome_probability(self) -> npt.NDArray[np.float64]:
+        """(N, terminals): probability of reaching each terminal node (dense; for small games and tests)."""
+        return self.outcome_reach.dense(self.size, len(self.game.terminals))
+
+    @functools.cached_property
+    def decision_reach(self) -> npt.NDArray[np.float64]:
+        """(N, decision nodes): probability of reaching each decision node (dense)."""
+        return self.decision_reach_pairs.dense(self.size, len(self.decision_nodes))
 
     @functools.cached_property
     def choice(self) -> npt.NDArray[np.int16]:
@@ -148,7 +188,13 @@ class BatchResult:
 
     def on_path(self) -> npt.NDArray[np.bool_]:
         """(N, decision nodes): whether each decision node is reached with positive probability."""
-        return np.asarray(self.decision_reach > 0)
+        return self._on_path_columns().T
+
+    def _on_path_columns(self) -> npt.NDArray[np.bool_]:
+        """(decision nodes, N): whether each decision node is reached, C-contiguous."""
+        out = np.zeros((len(self.decision_nodes), self.size), dtype=bool)
+        out[self.decision_reach_pairs.item, self.decision_reach_pairs.sample] = True
+        return out
 
     def path_choices(self) -> npt.NDArray[np.int16]:
         """``choice`` with -1 at decision nodes off the equilibrium path.
@@ -166,7 +212,7 @@ class BatchResult:
         (:func:`path_words` writes it as their names, ``a/b``), as
         :func:`policy.analysis.compare.path_text` does.
         """
-        on_path = self.decision_reach.T > 0
+        on_path = self._on_path_columns()
         out = np.where(on_path, self.class_choice.T[self.decision_class], np.int16(-1)).astype(np.int16)
         if self.mixed_row is not None and self.behavior is not None:
             nodes = np.flatnonzero(self.mixed_row >= 0)
@@ -190,10 +236,11 @@ class BatchResult:
 
     def any_tie_on_path(self) -> npt.NDArray[np.bool_]:
         """(N,): whether a mover on the equilibrium path is indifferent (backward induction's choices)."""
-        tie = self.class_tie.T[self.decision_class]  # (decision nodes, N)
+        on = self.decision_reach_pairs
+        hit = self.class_tie[on.sample, self.decision_class[on.item]]
         if self.mixed_row is not None:
-            tie = tie & (self.mixed_row < 0)[:, None]
-        return np.asarray((tie & (self.decision_reach.T > 0)).any(axis=0))
+            hit &= self.mixed_row[on.item] < 0
+        return np.asarray(np.bincount(on.sample[hit], minlength=self.size) > 0)
 
     def action_counts(self) -> npt.NDArray[Any]:
         """(actions,): how many samples take each action (on the path or not), by flat behaviour index.
@@ -265,13 +312,13 @@ class BatchGame:
         self._function = compile_batch(table.exprs, sorted(game.parameters))
         mixed = None if self._nash is None else self._nash.mixed_row
         self._plan = _Plan(game, table, self.classes, mixed)
+        self._top = self._plan.top
         self._decision_class = self._plan.decider_column[self.classes.of_node[self.decision_nodes]]
 
     def solve(
         self,
         samples: Mapping[str, Any],
         chunk: int | None = None,
-        outcome: npt.NDArray[np.float64] | None = None,
     ) -> BatchResult:
         """Solve the game at every sample.
 
@@ -284,10 +331,6 @@ class BatchGame:
             Samples solved together; by default as many as keep a block's
             working arrays near :data:`BLOCK_VALUES` values (at most
             :data:`CHUNK`).
-        outcome
-            Optional (terminals, N) float array to fill with the outcome
-            probabilities; ``result.outcome_probability`` is then its
-            transpose (a caller collecting many results saves a copy).
 
         Raises
         ------
@@ -299,23 +342,17 @@ class BatchGame:
         arrays = {k: np.asarray(v, dtype=np.float64) for k, v in samples.items()}
         n = _sample_count(arrays)
         game, deciders = self.game, self._plan.num_deciders
-        terminals, decisions = len(game.terminals), len(self.decision_nodes)
         if chunk is None:
-            # Per sample: every node's reach and the classes' values (a few copies).
-            size = game.num_nodes + 3 * self.classes.count * max(1, len(game.players))
+            # Per sample: the classes' values and magnitudes (a few copies); the
+            # reach is kept for the nodes reached only.
+            size = 6 * self.classes.count * max(1, len(game.players))
             chunk = max(MIN_CHUNK, min(CHUNK, BLOCK_VALUES // size))
             if self._nash is not None:
                 chunk = min(chunk, NASH_CHUNK)
         chunk = max(1, min(chunk, n))
-        if outcome is None:
-            outcome = np.empty((terminals, n))
-        elif outcome.shape != (terminals, n):
-            raise ValueError(f"outcome has shape {outcome.shape}, not {(terminals, n)}")
         # Sample-last, filled block by block; the result holds their transposes.
         out = _Arrays(
             payoffs=np.empty((n, len(game.players))),
-            outcome=outcome,
-            decision_reach=np.empty((decisions, n)),
             choice=np.empty((deciders, n), dtype=np.int16),
             tie=np.empty((deciders, n), dtype=bool),
         )
@@ -323,24 +360,22 @@ class BatchGame:
         behavior = np.zeros((nash.num_rows if nash is not None else 0, n))
         resolved: dict[int, int] = {}
         early = self._solve_parts(arrays, n, behavior, resolved) if nash is not None and nash.cut_free else None
-        # Every node's reach, for one block at a time: terminals first, decision nodes
-        # next (rows of _Plan.row), so that the answers are two slices of it.
-        reach = np.empty((game.num_nodes, chunk))
+        outcomes: list[Reached] = []
+        decided: list[Reached] = []
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
             block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
             part = out.part(start, stop)
-            self._solve_block(block, stop - start, start, part, reach[:, : stop - start],
-                              behavior[:, start:stop], resolved,
-                              None if early is None else early[:, start:stop])
-            part.outcome[:] = reach[:terminals, : stop - start]
-            part.decision_reach[:] = reach[terminals : terminals + decisions, : stop - start]
+            reached = self._solve_block(block, stop - start, start, part, behavior[:, start:stop], resolved,
+                                        None if early is None else early[:, start:stop])
+            outcomes.append(reached[0])
+            decided.append(reached[1])
         return BatchResult(
             game=game,
             decision_nodes=self.decision_nodes,
             payoffs=out.payoffs,
-            outcome_probability=out.outcome.T,
-            decision_reach=out.decision_reach.T,
+            outcome_reach=Reached.joined(outcomes),
+            decision_reach_pairs=Reached.joined(decided),
             class_choice=out.choice.T,
             class_tie=out.tie.T,
             decision_class=self._decision_class,
@@ -480,11 +515,11 @@ class BatchGame:
         n: int,
         offset: int,
         out: _Arrays,
-        reach: npt.NDArray[np.float64],
         behavior: npt.NDArray[np.float64],
         resolved: dict[int, int],
         early: npt.NDArray[np.float64] | None = None,
-    ) -> None:
+    ) -> tuple[Reached, Reached]:
+        """Solve one block; returns the terminals and decision nodes reached (samples from ``offset``)."""
         game, plan = self.game, self._plan
         with np.errstate(all="ignore"):  # non-finite numbers become errors in _numbers
             vals, prob, own = self._numbers(block, n, offset)
@@ -529,7 +564,7 @@ class BatchGame:
                 values[g.outcome_classes, :, :players] += own[g.outcome_rows]
                 values[g.outcome_classes, :, players:] += np.abs(own[g.outcome_rows])
         out.payoffs[:] = values[self.classes.of_node[0], :, :players]
-        self._reach(prob, choice, reach, behavior)
+        return self._reach(prob, choice, behavior, offset)
 
     def _extremes(self, own: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.float64]:
         """(N, players): the largest absolute payoff of each player over the terminals.
@@ -558,24 +593,88 @@ class BatchGame:
         self,
         prob: npt.NDArray[np.float64],
         choice: npt.NDArray[np.int16],
-        reach: npt.NDArray[np.float64],
         behavior: npt.NDArray[np.float64],
-    ) -> None:
-        """Fill ``reach`` (rows of :attr:`_Plan.row`, N) with the probability of reaching every node.
+        offset: int,
+    ) -> tuple[Reached, Reached]:
+        """The terminals and decision nodes each sample reaches, with their probabilities.
 
-        Top-down, node by node: a node's reach depends on its own path, so
-        this pass cannot share work between the nodes of a class.
+        Top-down, one depth at a time, following only the (node, sample) pairs
+        reached with positive probability: a decision node outside the
+        subgames of imperfect information passes its reach to the child
+        chosen, a chance node (or a node of such a subgame) to every child,
+        times the child's probability. Each product is the one a dense pass
+        over every node would make, so the probabilities are the same; the
+        work grows with the pairs reached, not with the tree. A node's reach
+        depends on its own path, so this pass cannot share work between the
+        nodes of a class.
         """
-        plan = self._plan
-        reach[plan.row[0]] = 1.0
-        for lv in plan.levels:
-            if len(lv.chance_kids):
-                reach[lv.chance_kids] = reach[lv.chance_parents] * prob[lv.chance_probs]
-            if len(lv.decided_kids):
-                taken = choice[lv.decided_columns] == lv.decided_positions[:, None]
-                reach[lv.decided_kids] = np.where(taken, reach[lv.decided_parents], 0.0)
-            if len(lv.mixed_kids):
-                reach[lv.mixed_kids] = reach[lv.mixed_parents] * behavior[lv.mixed_rows]
+        t = self._top
+        m = prob.shape[1] if prob.ndim == 2 else choice.shape[1]
+        node = np.zeros(m, dtype=np.int64)
+        sample = np.arange(m, dtype=np.int64)
+        p = np.ones(m)
+        terminal_parts: list[tuple[Any, ...]] = []
+        decision_parts: list[tuple[Any, ...]] = []
+        while len(node):
+            what = t.what[node]
+            done = what == _TERMINAL
+            if done.any():
+                terminal_parts.append((sample[done], t.position[node[done]], p[done]))
+            chosen = what == _CHOSEN
+            spread = what >= _CHANCE
+            at_decision = chosen | (what == _MIXED)
+            if at_decision.any():
+                decision_parts.append((sample[at_decision], t.position[node[at_decision]], p[at_decision]))
+            # A pure choice: the chosen child, with the parent's reach.
+            cn, cs = node[chosen], sample[chosen]
+            pure_kid = t.first_child[cn] + choice[t.column[cn], cs]
+            pure_p = p[chosen]
+            # Every child, times its probability (chance, or behaviour in a subgame).
+            bn, bs, bp = node[spread], sample[spread], p[spread]
+            counts = t.num_children[bn]
+            each = np.repeat(np.arange(len(bn)), counts)
+            slot = np.arange(len(each), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+            kid = t.first_child[bn][each] + slot
+            ks = bs[each]
+            weight = np.empty(len(kid))
+            by_chance = what[spread][each] == _CHANCE
+            weight[by_chance] = prob[t.prob_row[kid[by_chance]], ks[by_chance]]
+            inside = ~by_chance
+            weight[inside] = behavior[t.column[bn][each][inside] + slot[inside], ks[inside]]
+            kid_p = bp[each] * weight
+            keep = kid_p > 0
+            node = np.concatenate([pure_kid.astype(np.int64), kid[keep]])
+            sample = np.concatenate([cs, ks[keep]])
+            p = np.concatenate([pure_p, kid_p[keep]])
+        return _sorted_pairs(terminal_parts, offset), _sorted_pairs(decision_parts, offset)
+
+
+#: What the top-down pass does at a node (:attr:`_TopDown.what`).
+_TERMINAL, _CHOSEN, _CHANCE, _MIXED = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class _TopDown:
+    """Per node, what the top-down pass needs: what it does there, where its answers go."""
+
+    what: npt.NDArray[np.int8]
+    position: npt.NDArray[np.int64]
+    """A terminal's position in ``game.terminals``, a decision node's among the decision nodes."""
+    column: npt.NDArray[np.int64]
+    """A chosen node's column of the choices; a node in a subgame of imperfect
+    information, the behaviour row of its first action."""
+    first_child: npt.NDArray[np.int64]
+    num_children: npt.NDArray[np.int64]
+    prob_row: npt.NDArray[np.int64]
+    """A chance child's row of the block's chance probabilities."""
+
+
+def _sorted_pairs(parts: list[tuple[Any, ...]], offset: int) -> Reached:
+    if not parts:
+        return Reached.joined([])
+    sample, item, p = (np.concatenate([part[k] for part in parts]) for k in range(3))
+    order = np.lexsort((item, sample))
+    return Reached(sample[order] + offset, item[order], p[order])
 
 
 @dataclass(frozen=True)
@@ -583,16 +682,12 @@ class _Arrays:
     """The answers for some samples, sample-last except the payoffs (a block's are views)."""
 
     payoffs: npt.NDArray[np.float64]
-    outcome: npt.NDArray[np.float64]
-    decision_reach: npt.NDArray[np.float64]
     choice: npt.NDArray[np.int16]
     tie: npt.NDArray[np.bool_]
 
     def part(self, start: int, stop: int) -> _Arrays:
         return _Arrays(
             self.payoffs[start:stop],
-            self.outcome[:, start:stop],
-            self.decision_reach[:, start:stop],
             self.choice[:, start:stop],
             self.tie[:, start:stop],
         )
@@ -645,26 +740,6 @@ class _Group:
     outcome_rows: npt.NDArray[np.int64]
     nash_classes: npt.NDArray[np.int64]
     """Classes whose nodes start subgames of imperfect information."""
-
-
-@dataclass(frozen=True)
-class _Level:
-    """The nodes of one depth, for the top-down pass: chance children and chosen children.
-
-    Nodes are given by their rows in the reach array (:attr:`_Plan.row`).
-    """
-
-    chance_kids: npt.NDArray[np.int64]
-    chance_parents: npt.NDArray[np.int64]
-    chance_probs: npt.NDArray[np.int64]
-    decided_kids: npt.NDArray[np.int64]
-    decided_parents: npt.NDArray[np.int64]
-    decided_columns: npt.NDArray[np.int64]
-    decided_positions: npt.NDArray[np.int64]
-    mixed_kids: npt.NDArray[np.int64]
-    mixed_parents: npt.NDArray[np.int64]
-    mixed_rows: npt.NDArray[np.int64]
-    """Children of decision nodes inside subgames of imperfect information: rows of the behaviour."""
 
 
 class _Plan:
@@ -749,37 +824,22 @@ class _Plan:
         position = np.arange(1, game.num_nodes) - game.first_child[game.parent[1:]]
         slot = classes.first_kid[parent_class] + position
         node_prob_row[1:] = prob_row[slot]
-        # Rows of the reach array: terminals, then decision nodes, then chance nodes.
-        order = np.concatenate([
-            game.terminals,
-            np.flatnonzero(game.kind == NodeKind.DECISION),
-            np.flatnonzero(game.kind == NodeKind.CHANCE),
-        ])
-        self.row = np.empty(game.num_nodes, dtype=np.int64)
-        self.row[order] = np.arange(game.num_nodes, dtype=np.int64)
-        self.levels = []
-        for lo, hi in game.levels[1:]:
-            nodes = np.arange(lo, hi, dtype=np.int64)
-            parent_kind = game.kind[game.parent[lo:hi]]
-            chance_kids = nodes[parent_kind == NodeKind.CHANCE]
-            by_decision = parent_kind == NodeKind.DECISION
-            in_subgame = mixed_row[game.parent[lo:hi]] >= 0
-            decided = nodes[by_decision & ~in_subgame]
-            mixed = nodes[by_decision & in_subgame]
-            self.levels.append(
-                _Level(
-                    chance_kids=self.row[chance_kids],
-                    chance_parents=self.row[game.parent[chance_kids]],
-                    chance_probs=node_prob_row[chance_kids],
-                    decided_kids=self.row[decided],
-                    decided_parents=self.row[game.parent[decided]],
-                    decided_columns=self.decider_column[classes.of_node[game.parent[decided]]],
-                    decided_positions=decided - game.first_child[game.parent[decided]],
-                    mixed_kids=self.row[mixed],
-                    mixed_parents=self.row[game.parent[mixed]],
-                    mixed_rows=mixed_row[game.parent[mixed]] + (mixed - game.first_child[game.parent[mixed]]),
-                )
-            )
+        what = np.full(game.num_nodes, _TERMINAL, dtype=np.int8)
+        what[game.kind == NodeKind.CHANCE] = _CHANCE
+        is_decision = game.kind == NodeKind.DECISION
+        what[is_decision] = np.where(mixed_row[is_decision] >= 0, _MIXED, _CHOSEN)
+        position = np.full(game.num_nodes, -1, dtype=np.int64)
+        position[game.terminals] = np.arange(len(game.terminals))
+        position[is_decision] = np.arange(int(is_decision.sum()))
+        column = np.where(what == _MIXED, mixed_row, self.decider_column[classes.of_node])
+        self.top = _TopDown(
+            what=what,
+            position=position,
+            column=column.astype(np.int64),
+            first_child=game.first_child.astype(np.int64),
+            num_children=game.num_children.astype(np.int64),
+            prob_row=node_prob_row,
+        )
 
 
 def _reason_words(counts: Mapping[int, int]) -> dict[str, int]:
@@ -795,9 +855,8 @@ def path_words(game: Game, decision: npt.NDArray[np.int64], row: npt.NDArray[np.
     :func:`policy.analysis.compare.path_text` writes it.
     """
     words = []
-    for node, k in zip(decision.tolist(), row.tolist(), strict=True):
-        if k < 0:
-            continue
+    on = np.flatnonzero(np.asarray(row) >= 0)  # most of a big tree is off the path
+    for node, k in zip(decision[on].tolist(), np.asarray(row)[on].tolist(), strict=True):
         s = game.infosets.at(int(game.infoset[node]))
         if k >= MIXED:
             mask = k - MIXED

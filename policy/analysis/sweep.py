@@ -19,7 +19,6 @@ what was done).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import os
 import re
@@ -35,17 +34,33 @@ import numpy.typing as npt
 
 from policy.analysis.errors import SweepError
 from policy.leaders import Leader, LeaderError, LeaderValue
-from policy.model import Game, Number
+from policy.model import Game, NodeKind, Number
 
 #: Samples per block of work (the unit of progress, interruption and distribution).
 BLOCK = 1 << 14
+#: At most about this many (decision node, sample) cells in a batch block's path table.
+BLOCK_CELLS = 1 << 25
 #: Blocks of samples solved one by one (imperfect information) are smaller.
 NASH_BLOCK = 64
 #: The most samples one sweep solves (grid points, or Monte Carlo draws per leader).
-#: Each sample keeps its parameters, outcome probabilities and payoffs in memory
-#: (about a gigabyte per 10^7 samples of a game with a dozen outcomes); run a
-#: larger Monte Carlo sweep in pieces with different ``--seed``.
+#: Each sample keeps its parameters, payoffs, path, the probability of each
+#: value of each fact, and (games with at most :data:`ROW_TERMINALS`
+#: terminals) its outcome probabilities in memory (about a gigabyte per 10^7
+#: samples of a game with a dozen outcomes); run a larger Monte Carlo sweep in
+#: pieces with different ``--seed``.
 MAX_SAMPLES = 10_000_000
+#: Games with at most this many terminals keep every sample's probability of
+#: every terminal (sparse: the terminals reached), for the CSV of samples and the
+#: line plot. Bigger games (a spliced campaign has tens of thousands) keep, per
+#: sample, only the probability of each fact's values (a campaign's end states),
+#: and per terminal the mean and spread over the samples (the outcome table):
+#: memory then grows with the samples, not with samples times terminals. Their
+#: CSV lists the facts (:func:`policy.render.sweep.sweep_csv_chunks`).
+ROW_TERMINALS = 256
+#: ... unless the sweep is small: at most this many (sample, terminal) cells
+#: (a grid of 101 points over a campaign), when the rows are kept anyway (for
+#: the line plot).
+ROW_CELLS = 1 << 24
 #: Two-sided 95% normal quantile, for confidence intervals of outcome probabilities.
 Z95 = 1.959963984540054
 
@@ -222,14 +237,92 @@ def _declarations(game: Game, leader: Leader) -> Callable[[str], LeaderValue | N
 # Solving them
 # ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class OutcomeRows:
+    """Every sample's probability of every terminal, kept sparse (the terminals reached).
+
+    Row ``i``'s terminals are ``index[start[i]:start[i + 1]]`` (positions in
+    ``game.terminals``, increasing), their probabilities the same slice of
+    ``value``. Indexing gives dense rows as the (samples, terminals) table
+    would: ``rows[i]``, ``rows[a:b]``, ``rows[:, k]``; ``np.asarray(rows)``
+    the whole table.
+    """
+
+    start: npt.NDArray[np.int64]
+    index: npt.NDArray[np.int64]
+    value: Array
+    width: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.start) - 1, self.width)
+
+    def rows(self, lo: int, hi: int) -> Array:
+        """Rows ``lo`` to ``hi`` (exclusive), dense."""
+        lo, hi = max(0, lo), max(lo, min(hi, self.shape[0]))
+        out = np.zeros((hi - lo, self.width))
+        a, b = int(self.start[lo]), int(self.start[hi])
+        counts = np.diff(self.start[lo : hi + 1])
+        out[np.repeat(np.arange(hi - lo), counts), self.index[a:b]] = self.value[a:b]
+        return out
+
+    def column(self, k: int) -> Array:
+        """Every sample's probability of terminal ``k``."""
+        out = np.zeros(self.shape[0])
+        hit = np.flatnonzero(self.index == k)
+        out[np.searchsorted(self.start, hit, side="right") - 1] = self.value[hit]
+        return out
+
+    def __getitem__(self, key: Any) -> Array:
+        rows, col = key if isinstance(key, tuple) else (key, slice(None))
+        if isinstance(rows, slice) and rows == slice(None) and isinstance(col, (int, np.integer)):
+            return self.column(int(col))
+        if isinstance(rows, (int, np.integer)):
+            i = int(rows) + (self.shape[0] if rows < 0 else 0)
+            if not 0 <= i < self.shape[0]:
+                raise IndexError(f"sample {rows} out of range")
+            return self.rows(i, i + 1)[0][col]
+        lo, hi, step = rows.indices(self.shape[0])
+        if step != 1:
+            return np.asarray(self)[rows, col]
+        return self.rows(lo, hi)[:, col]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Array:
+        out = self.rows(0, self.shape[0])
+        return out if dtype is None else out.astype(dtype)
+
+    @staticmethod
+    def of_pairs(n: int, sample: npt.NDArray[np.int64], index: npt.NDArray[np.int64], value: Array,
+                 width: int) -> OutcomeRows:
+        """From (sample, terminal, probability) triples sorted by sample, then terminal."""
+        start = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(sample, minlength=n), out=start[1:])
+        return OutcomeRows(start, index.astype(np.int32), np.asarray(value, dtype=np.float64), width)
+
+    @staticmethod
+    def joined(parts: Sequence[OutcomeRows], width: int) -> OutcomeRows:
+        if not parts:
+            return OutcomeRows(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0), width)
+        shift = np.cumsum([0] + [int(p.start[-1]) for p in parts[:-1]])
+        start = np.concatenate([np.zeros(1, dtype=np.int64), *(p.start[1:] + k for p, k in zip(parts, shift, strict=True))])
+        return OutcomeRows(start, np.concatenate([p.index for p in parts]),
+                           np.concatenate([p.value for p in parts]), width)
+
+
+@dataclass(frozen=True)
 class Block:
     """The answers for a run of consecutive samples."""
 
     start: int
     behavior_sum: Array
     """(actions,): the flat behaviour vectors of the samples' equilibria, added up."""
-    reach: Array
-    """(samples, terminals): probability of each terminal."""
+    outcome_mean: Array
+    """(terminals,): each terminal's probability, averaged over the block's samples."""
+    outcome_m2: Array
+    """(terminals,): the sum over the samples of each probability's squared distance from that mean."""
+    facts: Array
+    """(samples, fact values): each sample's probability of each value of each fact (:func:`fact_columns`)."""
+    rows: OutcomeRows | None
+    """Every sample's probability of every terminal, when kept (:data:`ROW_TERMINALS`)."""
     payoffs: Array
     """(samples, players)."""
     tie: npt.NDArray[np.bool_]
@@ -246,6 +339,75 @@ class Block:
         return int(self.path_index.shape[0])
 
 
+def fact_columns(game: Game) -> tuple[tuple[tuple[str, str], ...], npt.NDArray[np.int64]]:
+    """The (fact, value) pairs the terminals state, and, per fact, each terminal's column (-1: none).
+
+    Pairs come in the order the terminals state them first (terminal order,
+    then the order of the facts on the terminal), as
+    :meth:`SweepResult.fact_probabilities` lists them.
+    """
+    cached = game._cache.get("sweep_fact_columns")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    from policy.analysis.compare import terminal_facts
+
+    pairs: dict[tuple[str, str], int] = {}
+    keys: dict[str, int] = {}
+    per_terminal = terminal_facts(game)
+    for facts in per_terminal:
+        for key, value in facts.items():
+            keys.setdefault(key, len(keys))
+            pairs.setdefault((key, value), len(pairs))
+    table = np.full((len(keys), len(per_terminal)), -1, dtype=np.int64)
+    for t, facts in enumerate(per_terminal):
+        for key, value in facts.items():
+            table[keys[key], t] = pairs[(key, value)]
+    out = (tuple(pairs), table)
+    game._cache["sweep_fact_columns"] = out
+    return out
+
+
+def _summarise(
+    game: Game, n: int, sample: npt.NDArray[np.int64], item: npt.NDArray[np.int64], value: Array, rows: bool
+) -> dict[str, Any]:
+    """A block's outcome fields from its (sample, terminal, probability) triples, sorted by sample then terminal."""
+    width = len(game.terminals)
+    count = np.bincount(item, minlength=width)
+    mean = np.bincount(item, weights=value, minlength=width) / max(1, n)
+    # Unreached terminals are zeros: (0 - mean)^2 each.
+    m2 = np.bincount(item, weights=(value - mean[item]) ** 2, minlength=width) + (n - count) * mean**2
+    pairs, table = fact_columns(game)
+    facts = np.zeros(n * len(pairs))
+    for column in table:
+        col = column[item]
+        has = col >= 0
+        facts += np.bincount(sample[has] * len(pairs) + col[has], weights=value[has], minlength=n * len(pairs))
+    return {
+        "outcome_mean": mean,
+        "outcome_m2": m2,
+        "facts": facts.reshape(n, len(pairs)),
+        "rows": OutcomeRows.of_pairs(n, sample, item, value, width) if rows else None,
+    }
+
+
+def _pooled(blocks: Sequence[Block], width: int) -> tuple[Array, Array]:
+    """The mean and summed squared deviations of every terminal's probability over all the blocks' samples."""
+    mean, m2, n = np.zeros(width), np.zeros(width), 0
+    for b in blocks:
+        k = b.size
+        if not k:
+            continue
+        if not n:
+            mean, m2, n = b.outcome_mean.copy(), b.outcome_m2.copy(), k
+            continue
+        delta = b.outcome_mean - mean
+        total = n + k
+        mean = mean + delta * (k / total)
+        m2 = m2 + b.outcome_m2 + delta**2 * (n * k / total)
+        n = total
+    return mean, m2
+
+
 @dataclass(frozen=True)
 class SweepResult:
     """A game solved at N samples (``done`` of them, if the sweep was stopped early)."""
@@ -257,7 +419,14 @@ class SweepResult:
     varied: tuple[str, ...]
     behavior_sum: Array
     """(actions,): the samples' flat behaviour vectors added up."""
-    reach: Array
+    outcome_mean: Array
+    """(terminals,): each terminal's probability averaged over the samples."""
+    outcome_m2: Array
+    """(terminals,): summed squared deviations from that mean (for the intervals)."""
+    facts: Array
+    """(N, fact values): each sample's probability of each (fact, value) of :func:`fact_columns`."""
+    rows: OutcomeRows | None
+    """Every sample's probability of every terminal (see ``rows`` of :func:`run_sweep`), or None."""
     payoffs: Array
     tie: npt.NDArray[np.bool_]
     path_index: npt.NDArray[np.int64]
@@ -272,12 +441,22 @@ class SweepResult:
 
     @property
     def done(self) -> int:
-        return int(self.reach.shape[0])
+        return int(self.path_index.shape[0])
+
+    @property
+    def reach(self) -> OutcomeRows:
+        """(N, terminals): each sample's probability of each terminal, as kept in ``rows``."""
+        if self.rows is None:
+            raise SweepError(
+                f"this sweep kept no per-sample outcome probabilities (the game has {len(self.game.terminals)} "
+                f"terminals, more than {ROW_TERMINALS}, at {self.requested} samples); "
+                "use fewer samples, the facts' probabilities or the outcome means"
+            )
+        return self.rows
 
     @property
     def interrupted(self) -> bool:
         return self.done < self.requested
-
     @property
     def paths(self) -> list[str]:
         """Each sample's equilibrium path in words."""
@@ -301,20 +480,20 @@ class SweepResult:
 
     def outcome_probabilities(self) -> dict[str, tuple[float, float, float]]:
         """Terminal name -> (mean probability, 95% interval low, high) over the samples."""
-        return _with_interval(
-            {self.game.node_names[t]: self.reach[:, k] for k, t in enumerate(self.game.terminals.tolist())}
-        )
+        n = self.done
+        names = [self.game.node_names[t] for t in self.game.terminals.tolist()]
+        return {
+            name: _interval(float(mean), float(m2), n)
+            for name, mean, m2 in zip(names, self.outcome_mean.tolist(), self.outcome_m2.tolist(), strict=True)
+        }
 
     def fact_probabilities(self) -> dict[str, dict[str, tuple[float, float, float]]]:
         """Fact -> value -> (mean probability, 95% interval) over the samples."""
-        from policy.analysis.compare import terminal_facts
-
-        columns: dict[str, dict[str, Array]] = {}
-        for k, facts in enumerate(terminal_facts(self.game)):
-            for key, value in facts.items():
-                col = columns.setdefault(key, {})
-                col[value] = col.get(value, 0) + self.reach[:, k]
-        return {key: _with_interval(vals) for key, vals in columns.items()}
+        pairs, _ = fact_columns(self.game)
+        out: dict[str, dict[str, tuple[float, float, float]]] = {}
+        for k, (key, value) in enumerate(pairs):
+            out.setdefault(key, {})[value] = _with_interval({"": self.facts[:, k]})[""]
+        return out
 
     def tie_share(self) -> float:
         return float(self.tie.mean()) if self.done else 0.0
@@ -329,6 +508,14 @@ def _merge_paths(kept: Sequence[Block]) -> dict[str, Any]:
         parts.append(recode[b.path_index] if len(recode) else b.path_index)
     index = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     return {"path_index": index, "path_words": tuple(words)}
+
+
+def _interval(mean: float, m2: float, n: int) -> tuple[float, float, float]:
+    """(mean, 95% interval) from a mean and summed squared deviations over n samples."""
+    if not n:
+        mean = math.nan  # as the mean of no samples; the interval's ends as _with_interval gives them
+    half = Z95 * math.sqrt(max(0.0, m2) / (n - 1)) / math.sqrt(n) if n > 1 else 0.0
+    return (mean, max(0.0, mean - half), min(1.0, mean + half))
 
 
 def _with_interval(columns: Mapping[str, Array]) -> dict[str, tuple[float, float, float]]:
@@ -352,20 +539,26 @@ def take(samples: Mapping[str, Array], start: int, stop: int) -> dict[str, Array
 
 
 def solve_block(
-    game: Game, samples: Mapping[str, Array], start: int, method: str = "auto", reach: Array | None = None
+    game: Game, samples: Mapping[str, Array], start: int, method: str = "auto", rows: bool | None = None
 ) -> Block:
     """Solve one block of samples: batched when the game allows, else one by one.
 
-    ``reach``, if given, is a (terminals, samples) array that receives the
-    outcome probabilities; the block's ``reach`` is then its transpose.
+    ``rows``: keep every sample's probability of every terminal (default:
+    when the game has at most :data:`ROW_TERMINALS` terminals or the block
+    at most :data:`ROW_CELLS` cells).
     """
+    keep = _keep_rows(game, len(next(iter(samples.values()), ())), rows)
     if batchable(game, method):
-        return _batch_block(game, samples, start, reach)
-    block = _nash_block(game, samples, start, method)
-    if reach is None:
-        return block
-    reach[:] = block.reach.T
-    return dataclasses.replace(block, reach=reach.T)
+        return _batch_block(game, samples, start, keep)
+    return _nash_block(game, samples, start, method, keep)
+
+
+def _keep_rows(game: Game, n: int, rows: bool | None) -> bool:
+    """Whether a sweep of ``n`` samples keeps every sample's outcome probabilities (``rows`` None: the default)."""
+    if rows is not None:
+        return rows
+    terminals = len(game.terminals)
+    return terminals <= ROW_TERMINALS or n * terminals <= ROW_CELLS
 
 
 def batchable(game: Game, method: str) -> bool:
@@ -402,18 +595,19 @@ def _compiled(game: Game) -> Any:
     return compiled
 
 
-def _batch_block(game: Game, samples: Mapping[str, Array], start: int, reach: Array | None = None) -> Block:
+def _batch_block(game: Game, samples: Mapping[str, Array], start: int, rows: bool) -> Block:
     from policy.analysis.batch import path_words
 
     compiled = _compiled(game)
-    result = compiled.solve(samples, outcome=reach)
+    result = compiled.solve(samples)
+    reached = result.outcome_reach
     decision = result.decision_nodes
     behavior = result.action_counts().astype(np.float64)
     unique, inverse = _distinct_rows(result.path_columns())
     return Block(
         start=start,
         behavior_sum=behavior,
-        reach=result.outcome_probability,
+        **_summarise(game, result.size, reached.sample, reached.item, reached.probability, rows),
         payoffs=result.payoffs,
         tie=result.any_tie_on_path(),
         path_index=inverse,
@@ -468,7 +662,7 @@ def _distinct_rows(columns: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16
     return unique[order], rank[ids]
 
 
-def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: str) -> Block:
+def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: str, rows: bool = True) -> Block:
     from policy.analysis.compare import path_text
 
     n = len(next(iter(samples.values()))) if samples else 1
@@ -487,7 +681,9 @@ def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: st
         payoffs[i] = np.asarray(eq.values, dtype=np.float64)
         tie[i] = bool(result.ties) or len(result.equilibria) > 1
         index[i] = paths.setdefault(path_text(result, eq), len(paths))
-    return Block(start, behavior, reach, payoffs, tie, index, tuple(paths))
+    sample, item = np.nonzero(reach)  # by sample, then terminal
+    return Block(start, behavior, **_summarise(game, n, sample, item, reach[sample, item], rows),
+                 payoffs=payoffs, tie=tie, path_index=index, path_words=tuple(paths))
 
 
 def _solve_robustly(game: Game, values: Mapping[str, float], method: str) -> Any:
@@ -524,6 +720,7 @@ def run_sweep(
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
     block_size: int | None = None,
+    rows: bool | None = None,
 ) -> SweepResult:
     """Solve ``game`` at every sample, block by block.
 
@@ -539,6 +736,12 @@ def run_sweep(
         ``distributed.Client`` which offers the same ``submit``).
     progress
         Called with ``(samples done, N)`` after each block.
+    rows
+        Keep every sample's probability of every terminal (``result.rows``,
+        sparse). By default only for games with at most :data:`ROW_TERMINALS`
+        terminals, or sweeps of at most :data:`ROW_CELLS` (sample, terminal)
+        cells; otherwise per sample only the facts' probabilities are kept,
+        and per terminal the mean and spread over the samples.
 
     A ``KeyboardInterrupt`` between blocks ends the sweep with the blocks done
     so far (``result.interrupted`` is then true); it is not re-raised.
@@ -548,7 +751,8 @@ def run_sweep(
         raise SweepError("every parameter needs the same number of samples")
     n = lengths.pop()
     batched = batchable(game, method)
-    size = block_size or (BLOCK if batched else NASH_BLOCK)
+    keep = _keep_rows(game, n, rows)
+    size = block_size or (_batch_block_size(game) if batched else NASH_BLOCK)
     spans = list(blocks(n, size))
     done: list[Block] = []
     futures: list[Any] = []
@@ -561,13 +765,10 @@ def run_sweep(
             owned = executor = ProcessPoolExecutor(
                 max_workers=count, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
             )
-    # Every sample's outcome probabilities, terminal by terminal, filled as blocks come
-    # (the batch solver writes its blocks here itself: no copy, no fresh memory).
-    table = np.empty((len(game.terminals), n))
     try:
         if executor is None:
             for start, stop in spans:
-                done.append(solve_block(game, take(samples, start, stop), start, method, table[:, start:stop]))
+                done.append(solve_block(game, take(samples, start, stop), start, method, keep))
                 if progress:
                     progress(stop, n)
         else:
@@ -575,13 +776,12 @@ def run_sweep(
             if hasattr(executor, "scatter"):  # a Dask client: send the game to each worker once
                 shared = executor.scatter(game, broadcast=True)
             futures = [
-                executor.submit(solve_block, shared, take(samples, start, stop), start, method)
+                executor.submit(solve_block, shared, take(samples, start, stop), start, method, keep)
                 for start, stop in spans
             ]
             finished = 0
             for future in futures:
                 block = future.result()
-                table[:, block.start : block.start + block.size] = block.reach.T
                 done.append(block)
                 finished += block.size
                 if progress:
@@ -608,13 +808,18 @@ def run_sweep(
     from policy.solvers import choose_method
 
     players, actions = len(game.players), game.num_actions
+    mean, m2 = _pooled(kept, len(game.terminals))
+    pairs, _ = fact_columns(game)
     return SweepResult(
         game=game,
         method=choose_method(game) if method == "auto" else method,
         samples=dict(samples),
         varied=tuple(varied),
         behavior_sum=sum((b.behavior_sum for b in kept), start=np.zeros(actions)),
-        reach=table[:, :expected].T,
+        outcome_mean=mean,
+        outcome_m2=m2,
+        facts=np.concatenate([b.facts for b in kept]) if kept else np.zeros((0, len(pairs))),
+        rows=OutcomeRows.joined([b.rows for b in kept if b.rows is not None], len(game.terminals)) if keep else None,
         payoffs=np.concatenate([b.payoffs for b in kept]) if kept else np.zeros((0, players)),
         tie=np.concatenate([b.tie for b in kept]) if kept else np.zeros(0, dtype=bool),
         **_merge_paths(kept),
@@ -622,6 +827,24 @@ def run_sweep(
         leader=leader,
         details=_batch_details(game, method, kept),
     )
+
+
+def _batch_block_size(game: Game) -> int:
+    """Samples per block for the batch solver: :data:`BLOCK`, fewer for a big tree.
+
+    A block's answers include a (decision nodes, samples) table of the choices
+    on each sample's path (to tell the paths apart); it is kept to about
+    :data:`BLOCK_CELLS` cells. With subgames of imperfect information, a
+    multiple of :data:`policy.analysis.batch.NASH_CHUNK` when larger (their
+    lockstep runs go by such blocks).
+    """
+    from policy.analysis.batch import NASH_CHUNK
+
+    decisions = int(np.count_nonzero(game.kind == NodeKind.DECISION))
+    size = min(BLOCK, max(256, BLOCK_CELLS // max(1, decisions)))
+    if not game.is_perfect_information and size > NASH_CHUNK:
+        size -= size % NASH_CHUNK  # whole blocks of the lockstep Lemke runs
+    return size
 
 
 def _batch_details(game: Game, method: str, kept: Sequence[Block]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from policy.analysis.sweep import SweepResult
+from policy.analysis.sweep import ROW_TERMINALS, SweepResult, fact_columns
 from policy.render.text import _render, _table
 
 
@@ -152,11 +152,21 @@ def sweep_csv_chunks(results: Sequence[SweepResult]) -> Iterator[str]:
     by column (numbers as ``repr`` of the float, so they read back exactly;
     text cells quoted as :mod:`csv` would), which is several times faster
     than a ``csv.writer`` row by row.
+
+    A game of at most :data:`policy.analysis.sweep.ROW_TERMINALS` terminals
+    gets one column per terminal. A bigger one (a spliced campaign: tens of thousands of
+    terminals, nearly all unreached in a given sample) gets instead one
+    column per value of each fact, headed ``fact=value``: the probability
+    of that end state in the sample.
     """
     first = results[0]
     params = sorted(first.samples)
-    terminals = [first.game.node_names[t] for t in first.game.terminals.tolist()]
-    header = ["leader", "sample", *params, "path", *terminals, *(f"payoff_{p}" for p in first.game.players), "tie"]
+    per_terminal = all(r.rows is not None and len(r.game.terminals) <= ROW_TERMINALS for r in results)
+    if per_terminal:
+        outcomes = [first.game.node_names[t] for t in first.game.terminals.tolist()]
+    else:
+        outcomes = [f"{key}={value}" for key, value in fact_columns(first.game)[0]]
+    header = ["leader", "sample", *params, "path", *outcomes, *(f"payoff_{p}" for p in first.game.players), "tie"]
     yield ",".join(map(_csv_cell, header)) + "\n"
     for r in results:
         leader = _csv_cell(r.leader)
@@ -168,11 +178,18 @@ def sweep_csv_chunks(results: Sequence[SweepResult]) -> Iterator[str]:
                 map(str, range(start, stop)),
                 *(map(repr, r.samples[p][start:stop].tolist()) for p in params),
                 (words[k] for k in r.path_index[start:stop].tolist()),
-                *(map(repr, col) for col in r.reach[start:stop].T.tolist()),
+                *(map(repr, col) for col in _outcome_rows(r, per_terminal, start, stop).T.tolist()),
                 *(map(repr, col) for col in r.payoffs[start:stop].T.tolist()),
                 map(str, r.tie[start:stop].astype(np.int8).tolist()),
             ]
             yield "".join(",".join(row) + "\n" for row in zip(*columns, strict=True))
+
+
+def _outcome_rows(result: SweepResult, per_terminal: bool, start: int, stop: int) -> np.ndarray:
+    if per_terminal:
+        assert result.rows is not None
+        return result.rows.rows(start, stop)
+    return result.facts[start:stop]
 
 
 def sweep_csv(results: Sequence[SweepResult]) -> str:
