@@ -308,3 +308,23 @@ def test_csv_chunks_are_the_text_a_csv_writer_makes():
     text = sweep_csv([result])
     assert '"start=' in text  # paths hold commas: quoted
     assert text == expected.getvalue()
+
+
+def test_text_table_lists_the_commonest_paths_and_states_the_selection(monkeypatch, tmp_path):
+    """A campaign's sweep takes thousands of paths: the table shows the commonest and counts
+    the rest; methods that may meet several equilibria say which one is counted."""
+    from click.testing import CliRunner
+
+    from policy.bundled import PROJECT
+    from policy.cli import main
+    from policy.render import sweep as render_sweep
+
+    monkeypatch.setattr(render_sweep, "PATHS_SHOWN", 1)
+    game = PROJECT / "games" / "barbarossa_1941.toml"
+    result = CliRunner().invoke(
+        main, ["--no-color", "sweep", str(game), "-l", "stalin", "--vary", "german_war_cost=0:1:21", "-m", "lcp"]
+    )
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "other path (all in --format json or csv)" in out or "other paths (all in --format json or csv)" in out
+    assert "the one counted is the one the" in out

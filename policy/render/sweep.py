@@ -65,9 +65,13 @@ def sweep_table(results: Sequence[SweepResult], width: int | None = None) -> str
             for lo, hi, path in runs(r):
                 t.add_row(f"{lo:.6g}" if lo == hi else f"{lo:.6g} to {hi:.6g}", path)
             tables.append(t)
+        shares = r.path_shares()
         t = _table("Equilibrium paths", "share", "path")
-        for path, share in r.path_shares():
+        for path, share in shares[:PATHS_SHOWN]:
             t.add_row(_pct(share), path)
+        if len(shares) > PATHS_SHOWN:
+            rest = sum(share for _, share in shares[PATHS_SHOWN:])
+            t.add_row(_pct(rest), f"{len(shares) - PATHS_SHOWN:,} other paths (all in --format json or csv)")
         tables.append(t)
         names = outcome_names(r)
         if grid:
@@ -92,7 +96,20 @@ def sweep_table(results: Sequence[SweepResult], width: int | None = None) -> str
                 f"Ties: in {_pct(r.tie_share())} of samples a mover on the path is indifferent\n"
                 "(a boundary between regions); the first best action is shown.\n"
             )
+        if r.method not in ("spe",) or not r.game.is_perfect_information:
+            tables.append(SELECTION_NOTE)
     return _render(tables, width)
+
+
+#: Paths listed in the text table (a campaign's sweep may take thousands).
+PATHS_SHOWN = 20
+
+#: How a sweep picks among several equilibria, said where a method may meet several.
+SELECTION_NOTE = (
+    "Where a sample's game has several equilibria, the one counted is the one the\n"
+    "method selects (lcp: Lemke's path from its fixed start; spe: the same in each\n"
+    "subgame, and the first best action at a tie), as policy solve would return.\n"
+)
 
 
 def sweep_data(result: SweepResult, seed: int | None = None) -> dict[str, Any]:
