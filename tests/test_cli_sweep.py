@@ -238,6 +238,17 @@ def _result(n):
     return run_sweep(game, monte_carlo_samples(game, leader, resolve(game, leader), n), leader="stalin")
 
 
+def _as_at_a_terminal():
+    """Ctrl-C as a terminal delivers it, whatever the test runner inherited.
+
+    A test run started in the background of a non-interactive shell (`cmd &`)
+    ignores SIGINT, and so would the sweep started here: Python installs no
+    KeyboardInterrupt in a process that starts with SIGINT ignored.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _interrupt(tmp_path, ready, *args):
     """Run a long sweep with -o in a subprocess and press Ctrl-C when ``ready()``.
 
@@ -250,6 +261,7 @@ def _interrupt(tmp_path, ready, *args):
     proc = subprocess.Popen(
         [sys.executable, "cli.py", "sweep", GAME, "-l", "stalin", "--format", "csv", "-o", str(out), *args],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=_as_at_a_terminal,
     )
     deadline = time.monotonic() + 120
     while not ready() and proc.poll() is None and time.monotonic() < deadline:
