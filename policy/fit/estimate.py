@@ -23,6 +23,7 @@ from policy.fit.likelihood import (
     PROBABILITY_FLOOR,
     TreeModel,
     compile_model,
+    loglik_gradient,
     path_masks,
     run,
     terminal_probabilities,
@@ -101,27 +102,57 @@ class FitResult:
 
 
 class Objective:
-    """Total log-likelihood of a design, for batches of parameter vectors."""
+    """Total log-likelihood of a design, for batches of parameter vectors.
 
-    def __init__(self, model: TreeModel, design: Design) -> None:
+    ``nodes`` restricts the sum to the choices made at those nodes; ``free``
+    lets only those parameters vary (the others stay at ``base``).
+    """
+
+    def __init__(self, model: TreeModel, design: Design, nodes: set[int] | None = None,
+                 free: npt.NDArray[np.int64] | None = None, base: FloatArray | None = None) -> None:
         assert design.terminal is not None
         self.model = model
         self.design = design
-        self.masks = path_masks(model.game, design.terminal)
+        masks = path_masks(model.game, design.terminal)
+        if nodes is not None:
+            game = model.game
+            masks = [m if int(game.parent[v]) in nodes else np.zeros_like(m)
+                     for v, m in enumerate(masks)]
+        self.masks = masks
+        self.free = free
+        self.base = base
+
+    def _full(self, thetas: FloatArray) -> FloatArray:
+        if self.free is None:
+            return thetas
+        assert self.base is not None
+        full = np.repeat(self.base[None, :], thetas.shape[0], axis=0)
+        full[:, self.free] = thetas
+        return full
 
     def totals(self, thetas: FloatArray) -> FloatArray:
         chunk = max(1, BATCH_CELLS // max(1, self.design.num_cases))
         out = []
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for start in range(0, thetas.shape[0], chunk):
-                part = run(self.model, self.design, thetas[start:start + chunk], on_path=self.masks)
+                part = run(self.model, self.design, self._full(thetas[start:start + chunk]),
+                           on_path=self.masks)
                 out.append(part.loglik.sum(axis=1))
         return np.concatenate(out)
 
     def value(self, theta: FloatArray) -> float:
+        """Log-likelihood at one parameter vector (of the free parameters, if any)."""
         return float(self.totals(theta[None, :])[0])
 
     def gradient(self, theta: FloatArray) -> FloatArray:
+        """Exact gradient (reverse mode) of the log-likelihood."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            full = self._full(theta[None, :])[0]
+            grad = loglik_gradient(self.model, self.design, full, self.masks)[1]
+        return grad if self.free is None else grad[self.free]
+
+    def numeric_gradient(self, theta: FloatArray) -> FloatArray:
+        """Central-difference gradient, one batched pass (a check on :meth:`gradient`)."""
         k = theta.shape[0]
         h = GRADIENT_STEP * np.maximum(1.0, np.abs(theta))
         steps = np.diag(h)
@@ -129,6 +160,18 @@ class Objective:
         return (f[:k] - f[k:]) / (2.0 * h)
 
     def hessian(self, theta: FloatArray) -> FloatArray:
+        """Central differences of the exact gradient, symmetrised."""
+        k = theta.shape[0]
+        h = HESSIAN_STEP * np.maximum(1.0, np.abs(theta))
+        hess = np.empty((k, k))
+        for i in range(k):
+            step = np.zeros(k)
+            step[i] = h[i]
+            hess[:, i] = (self.gradient(theta + step) - self.gradient(theta - step)) / (2.0 * h[i])
+        return (hess + hess.T) / 2.0
+
+    def numeric_hessian(self, theta: FloatArray) -> FloatArray:
+        """Second differences of the log-likelihood, one batched pass."""
         k = theta.shape[0]
         h = HESSIAN_STEP * np.maximum(1.0, np.abs(theta))
         eye = np.diag(h)
@@ -171,7 +214,7 @@ def fit(
     model = compile_model(game, spec, design)
     _check_variation(model, design, table)
     names = tuple(_names(model, design))
-    theta0 = np.zeros(model.num_params) if start is None else np.asarray(start, dtype=float)
+    theta0 = sbi_start(model, design) if start is None else np.asarray(start, dtype=float)
     theta, ok, iterations, message = _maximise(model, design, theta0)
     _check_separation(model, design, theta, names, table)
     objective = Objective(model, design)
@@ -205,6 +248,48 @@ def _names(model: TreeModel, design: Design) -> list[str]:
         who = players.at(i).label if len(design.scale_names) > 1 else "all"
         out.extend(f"log(scale):{who}:{c}" for c in cols)
     return out
+
+
+def sbi_start(model: TreeModel, design: Design) -> FloatArray:
+    """Starting values by statistical backward induction (Signorino's SBI, as the R package).
+
+    Decision nodes are taken bottom-up. At each, the mover's payoff terms below
+    it that no lower node of theirs has fixed are fitted to the choices made
+    there alone (a binary or multinomial probit or logit), with the choice
+    probabilities of later movers at the values already found. Terms no node
+    decides, and scale equations, start at 0.
+    """
+    game = model.game
+    theta = np.zeros(model.num_params)
+    below = _terminals_below(game)
+    done: set[int] = set()
+    for v in range(game.num_nodes - 1, -1, -1):
+        if game.kind[v] != NodeKind.DECISION:
+            continue
+        player = int(game.player[v])
+        new = [i for i, (t, p) in enumerate(model.term_slots)
+               if p == player and t in below[v] and i not in done]
+        if not new:
+            continue
+        free = np.concatenate([np.arange(model.blocks[i].start, model.blocks[i].stop) for i in new])
+        objective = Objective(model, design, nodes={v}, free=free, base=theta)
+        best = minimize(lambda x: -objective.value(x), theta[free],
+                        jac=lambda x: -objective.gradient(x), method="BFGS",
+                        options={"gtol": 1e-4, "maxiter": 200})
+        if np.all(np.isfinite(best.x)) and np.max(np.abs(best.x)) < DIVERGENCE_LIMIT:
+            theta[free] = best.x
+        done.update(new)
+    return theta
+
+
+def _terminals_below(game: Game) -> list[set[int]]:
+    below: list[set[int]] = [set() for _ in range(game.num_nodes)]
+    for pos, t in enumerate(game.terminals.tolist()):
+        v = int(t)
+        while v >= 0:
+            below[v].add(pos)
+            v = int(game.parent[v])
+    return below
 
 
 def _maximise(model: TreeModel, design: Design, theta0: FloatArray) -> tuple[FloatArray, bool, int, str]:

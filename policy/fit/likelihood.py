@@ -275,3 +275,134 @@ def terminal_probabilities(model: TreeModel, design: Design, theta: FloatArray) 
         assert e is not None
         reach[v] = reach[int(game.parent[v])] * e[0]
     return np.stack([reach[int(t)] for t in game.terminals.tolist()], axis=1)
+
+
+def _probabilities_backward(
+    mean: Sequence[FloatArray], var: Sequence[FloatArray], probs: Sequence[FloatArray],
+    grad_p: Sequence[FloatArray], link: str,
+) -> tuple[list[FloatArray], list[FloatArray]]:
+    """Carry d(loglik)/d(P_a) back to the means and variances of :func:`choice_probabilities`."""
+    k = len(mean)
+    if link == "logit":
+        weighted = sum(p * g for p, g in zip(probs, grad_p, strict=True))
+        gm, gv = [], []
+        for a in range(k):
+            gz = probs[a] * (grad_p[a] - weighted)
+            sd = np.sqrt(2.0 * var[a])
+            gm.append(gz / sd)
+            gv.append(-gz * mean[a] / (sd * 2.0 * var[a]))
+        return gm, gv
+    if k == 2:
+        total = var[0] + var[1]
+        sd = np.sqrt(total)
+        d = (mean[0] - mean[1]) / sd
+        gd = (grad_p[0] - grad_p[1]) * np.exp(-0.5 * d * d) / np.sqrt(2.0 * np.pi)
+        gvar = -gd * d / (2.0 * total)
+        return [gd / sd, -gd / sd], [gvar, gvar]
+    # More than two actions under probit: differentiate the quadrature numerically, locally.
+    gm, gv = [], []
+    for a in range(k):
+        for inputs, out in ((mean, gm), (var, gv)):
+            h = 1e-6 * np.maximum(1.0, np.abs(inputs[a]))
+            up = list(inputs)
+            down = list(inputs)
+            up[a] = inputs[a] + h
+            down[a] = inputs[a] - h
+            if inputs is mean:
+                pu, pd = choice_probabilities(up, var, link), choice_probabilities(down, var, link)
+            else:
+                pu, pd = choice_probabilities(mean, up, link), choice_probabilities(mean, down, link)
+            out.append(sum(g * (x - y) for g, x, y in zip(grad_p, pu, pd, strict=True)) / (2.0 * h))
+    return gm, gv
+
+
+def loglik_gradient(
+    model: TreeModel, design: Design, theta: FloatArray, on_path: Sequence[npt.NDArray[np.bool_]],
+) -> tuple[float, FloatArray]:
+    """Log-likelihood and its exact gradient at one parameter vector (reverse mode).
+
+    The bottom-up pass of :func:`run` is repeated keeping every intermediate
+    value; a top-down pass then carries the derivative of the log-likelihood
+    from the choice probabilities back to the payoffs and scales, and on to the
+    coefficients through the design matrices.
+    """
+    game = model.game
+    link, private = model.spec.link, model.spec.errors == "private"
+    u = utilities(model, design, theta[None, :])[0]
+    sig = scales(model, design, theta[None, :])[:, 0, :]
+    n, nn = design.num_cases, game.num_nodes
+    terminal_pos = {int(t): i for i, t in enumerate(game.terminals.tolist())}
+    value: list[Any] = [None] * nn
+    reach2: list[Any] = [None] * nn
+    edge: list[Any] = [None] * nn
+    stash: list[Any] = [None] * nn
+    loglik = 0.0
+    ones = np.ones(n)
+    for v in range(nn - 1, -1, -1):
+        if game.kind[v] == NodeKind.TERMINAL:
+            value[v] = u[:, terminal_pos[v], :].T
+            reach2[v] = ones
+            continue
+        first, count = int(game.first_child[v]), int(game.num_children[v])
+        children = range(first, first + count)
+        if game.kind[v] == NodeKind.CHANCE:
+            probs = [np.full(n, model.edge_prob[c]) for c in children]
+        else:
+            j = int(game.player[v])
+            mean = [value[c][j] for c in children]
+            var = ([sig[j] ** 2 * reach2[c] for c in children] if private else [sig[j] ** 2] * count)
+            probs = choice_probabilities(mean, var, link)
+            stash[v] = (mean, var)
+        value[v] = sum(p[None] * value[c] for p, c in zip(probs, children, strict=True))
+        reach2[v] = sum(p * p * reach2[c] for p, c in zip(probs, children, strict=True))
+        for p, c in zip(probs, children, strict=True):
+            edge[c] = p
+            mask = on_path[c]
+            if mask.any():
+                loglik += float(np.log(np.clip(p[mask], PROBABILITY_FLOOR, 1.0)).sum())
+    players = len(game.players)
+    g_value: list[Any] = [None] * nn
+    g_reach: list[Any] = [None] * nn
+    g_value[0] = np.zeros((players, n))
+    g_reach[0] = np.zeros(n)
+    g_sigma = np.zeros((players, n))
+    g_u = np.zeros((n, *model.base.shape))
+    for v in range(nn):
+        gv_v, gr_v = g_value[v], g_reach[v]
+        if game.kind[v] == NodeKind.TERMINAL:
+            g_u[:, terminal_pos[v], :] = gv_v.T
+            continue
+        first, count = int(game.first_child[v]), int(game.num_children[v])
+        children = range(first, first + count)
+        for c in children:
+            g_value[c] = edge[c][None] * gv_v
+            g_reach[c] = edge[c] ** 2 * gr_v
+        if game.kind[v] == NodeKind.CHANCE:
+            continue
+        j = int(game.player[v])
+        mean, var = stash[v]
+        grad_p = []
+        for c in children:
+            g = (gv_v * value[c]).sum(axis=0) + 2.0 * gr_v * edge[c] * reach2[c]
+            mask = on_path[c]
+            if mask.any():
+                g = g + np.where(mask, 1.0 / np.maximum(edge[c], PROBABILITY_FLOOR), 0.0)
+            grad_p.append(g)
+        gm, gvar = _probabilities_backward(mean, var, [edge[c] for c in children], grad_p, link)
+        for a, c in enumerate(children):
+            g_value[c][j] += gm[a]
+            if private:
+                g_sigma[j] += gvar[a] * 2.0 * sig[j] * reach2[c]
+                g_reach[c] = g_reach[c] + gvar[a] * sig[j] ** 2
+            else:
+                g_sigma[j] += gvar[a] * 2.0 * sig[j]
+    grad = np.zeros(model.num_params)
+    for (t, p), block, x in zip(model.term_slots, model.blocks, design.matrices, strict=True):
+        grad[block] += x.T @ g_u[:, t, p]
+    if model.scale_blocks:
+        g_log = g_sigma * sig
+        if len(model.scale_blocks) == 1:
+            g_log = g_log.sum(axis=0, keepdims=True)
+        for i, (block, z) in enumerate(zip(model.scale_blocks, design.scale_matrices, strict=True)):
+            grad[block] += z.T @ g_log[i]
+    return loglik, grad
