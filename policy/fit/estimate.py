@@ -273,13 +273,16 @@ def sbi_start(model: TreeModel, design: Design) -> FloatArray:
             continue
         free = np.concatenate([np.arange(model.blocks[i].start, model.blocks[i].stop) for i in new])
         objective = Objective(model, design, nodes={v}, free=free, base=theta)
-        best = minimize(lambda x: -objective.value(x), theta[free],
-                        jac=lambda x: -objective.gradient(x), method="BFGS",
-                        options={"gtol": 1e-4, "maxiter": 200})
+        best = _bfgs(objective, theta[free], 1e-4, 200)
         if np.all(np.isfinite(best.x)) and np.max(np.abs(best.x)) < DIVERGENCE_LIMIT:
             theta[free] = best.x
         done.update(new)
     return theta
+
+
+def _bfgs(objective: Objective, theta0: FloatArray, gtol: float, maxiter: int) -> Any:
+    return minimize(lambda x: -objective.value(x), theta0, jac=lambda x: -objective.gradient(x),
+                    method="BFGS", options={"gtol": gtol, "maxiter": maxiter})
 
 
 def _terminals_below(game: Game) -> list[set[int]]:
@@ -295,14 +298,7 @@ def _terminals_below(game: Game) -> list[set[int]]:
 def _maximise(model: TreeModel, design: Design, theta0: FloatArray) -> tuple[FloatArray, bool, int, str]:
     objective = Objective(model, design)
 
-    def f(theta: FloatArray) -> float:
-        return -objective.value(theta)
-
-    def g(theta: FloatArray) -> FloatArray:
-        return -objective.gradient(theta)
-
-    best = minimize(f, theta0, jac=g, method="BFGS",
-                    options={"gtol": GRADIENT_TOLERANCE, "maxiter": 2000})
+    best = _bfgs(objective, theta0, GRADIENT_TOLERANCE, 2000)
     theta = np.asarray(best.x, dtype=float)
     # BFGS may stop on lost precision near the optimum; a few Newton steps settle it.
     for _ in range(5):

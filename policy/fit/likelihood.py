@@ -397,8 +397,8 @@ def loglik_gradient(
             else:
                 g_sigma[j] += gvar[a] * 2.0 * sig[j]
     grad = np.zeros(model.num_params)
-    for (t, p), block, x in zip(model.term_slots, model.blocks, design.matrices, strict=True):
-        grad[block] += x.T @ g_u[:, t, p]
+    for (t, who), block, x in zip(model.term_slots, model.blocks, design.matrices, strict=True):
+        grad[block] += x.T @ g_u[:, t, who]
     if model.scale_blocks:
         g_log = g_sigma * sig
         if len(model.scale_blocks) == 1:

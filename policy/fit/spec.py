@@ -197,7 +197,7 @@ def _actions(table: Any, file: str) -> tuple[ActionColumn, ...]:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, Decimal)):
+    if isinstance(value, (int, float, Decimal)):
         return float(value)
     return None
 
