@@ -257,7 +257,7 @@ def _simulate(game: Game, spec: Any, theta: np.ndarray, n: int, seed: int) -> Ta
 def test_recovers_the_parameters_it_simulated_from(tmp_path: Path, link: str, errors: str) -> None:
     game = _three(tmp_path)
     spec = dataclasses.replace(spec_from_dict(THREE_SPEC), link=link, errors=errors)
-    table = _simulate(game, spec, TRUE_THETA, 20_000, seed=7)
+    table = _simulate(game, spec, TRUE_THETA, 8_000, seed=7)
     result = fit(game, spec, table)
     assert result.converged
     z = (result.estimates - TRUE_THETA) / result.std_errors
@@ -317,14 +317,16 @@ def test_predicted_probabilities_give_the_log_likelihood() -> None:
     assert p[0, 2] < p[1, 2]  # the democratic pair is less likely to fight (the dem dummies are < 0)
 
 
-@needs_data
-def test_bootstrap_standard_errors_are_of_the_hessians_size() -> None:
-    assert DATA is not None
-    result = fit(load_game(FIT / "egame12.toml"), _spec("war1800"), read_csv(DATA / "war1800.csv"),
-                 bootstrap=20, seed=1)
-    assert result.boot is not None and result.boot.shape == (20, result.num_params)
+def test_bootstrap_standard_errors_are_of_the_hessians_size(tmp_path: Path) -> None:
+    # On a well-identified model the two agree roughly. (On war1800 they do not for the
+    # intercepts: some resamples have no war among democracies, and diverge.)
+    game = _three(tmp_path)
+    spec = dataclasses.replace(spec_from_dict(THREE_SPEC), link="logit")
+    table = _simulate(game, spec, TRUE_THETA, 3000, seed=2)
+    result = fit(game, spec, table, bootstrap=30, seed=1)
+    assert result.boot is not None and result.boot.shape == (30, result.num_params)
     ratio = result.boot_std_errors / result.std_errors  # type: ignore[operator]
-    assert np.all((ratio > 0.3) & (ratio < 3.0)), ratio
+    assert np.all((ratio > 0.5) & (ratio < 2.0)), ratio
 
 
 @needs_data

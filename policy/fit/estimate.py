@@ -144,12 +144,16 @@ class Objective:
         """Log-likelihood at one parameter vector (of the free parameters, if any)."""
         return float(self.totals(theta[None, :])[0])
 
-    def gradient(self, theta: FloatArray) -> FloatArray:
-        """Exact gradient (reverse mode) of the log-likelihood."""
+    def value_and_gradient(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        """Log-likelihood and its exact gradient (reverse mode)."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             full = self._full(theta[None, :])[0]
-            grad = loglik_gradient(self.model, self.design, full, self.masks)[1]
-        return grad if self.free is None else grad[self.free]
+            value, grad = loglik_gradient(self.model, self.design, full, self.masks)
+        return value, (grad if self.free is None else grad[self.free])
+
+    def gradient(self, theta: FloatArray) -> FloatArray:
+        """Exact gradient (reverse mode) of the log-likelihood."""
+        return self.value_and_gradient(theta)[1]
 
     def numeric_gradient(self, theta: FloatArray) -> FloatArray:
         """Central-difference gradient, one batched pass (a check on :meth:`gradient`)."""
@@ -281,8 +285,12 @@ def sbi_start(model: TreeModel, design: Design) -> FloatArray:
 
 
 def _bfgs(objective: Objective, theta0: FloatArray, gtol: float, maxiter: int) -> Any:
-    return minimize(lambda x: -objective.value(x), theta0, jac=lambda x: -objective.gradient(x),
-                    method="BFGS", options={"gtol": gtol, "maxiter": maxiter})
+    def negative(theta: FloatArray) -> tuple[float, FloatArray]:
+        value, grad = objective.value_and_gradient(theta)
+        return -value, -grad
+
+    return minimize(negative, theta0, jac=True, method="BFGS",
+                    options={"gtol": gtol, "maxiter": maxiter})
 
 
 def _terminals_below(game: Game) -> list[set[int]]:

@@ -182,17 +182,32 @@ def choice_probabilities(mean: Sequence[FloatArray], var: Sequence[FloatArray], 
         sd = np.sqrt(var[0] + var[1])
         d = (mean[0] - mean[1]) / sd
         return [ndtr(d), ndtr(-d)]
-    out = []
+    return _quadrature(mean, var)[0]
+
+
+def _quadrature(mean: Sequence[FloatArray], var: Sequence[FloatArray]) -> tuple[list[FloatArray], Any]:
+    """Probit choice among more than two actions, by Gauss-Hermite quadrature.
+
+    P_a = E_z prod_{b != a} Phi((m_a + s_a z - m_b) / s_b), normalised to sum
+    to 1. Returns the probabilities and what :func:`_quadrature_backward` needs.
+    """
+    k = len(mean)
     sds = [np.sqrt(v) for v in var]
+    cdf: dict[tuple[int, int], FloatArray] = {}
+    ratio: dict[tuple[int, int], FloatArray] = {}
+    raw = []
     for a in range(k):
-        zs = mean[a][..., None] + sds[a][..., None] * GH_Z
-        prod = np.ones_like(zs)
-        for c in range(k):
-            if c != a:
-                prod *= ndtr((zs - mean[c][..., None]) / sds[c][..., None])
-        out.append(prod @ GH_W)
-    total = np.sum(out, axis=0)
-    return [p / total for p in out]
+        za = mean[a][..., None] + sds[a][..., None] * GH_Z
+        prod = np.ones_like(za)
+        for b in range(k):
+            if b != a:
+                r = (za - mean[b][..., None]) / sds[b][..., None]
+                ratio[a, b] = r
+                cdf[a, b] = ndtr(r)
+                prod = prod * cdf[a, b]
+        raw.append(prod @ GH_W)
+    total = np.sum(raw, axis=0)
+    return [r / total for r in raw], (sds, cdf, ratio, total)
 
 
 def run(
@@ -299,20 +314,38 @@ def _probabilities_backward(
         gd = (grad_p[0] - grad_p[1]) * np.exp(-0.5 * d * d) / np.sqrt(2.0 * np.pi)
         gvar = -gd * d / (2.0 * total)
         return [gd / sd, -gd / sd], [gvar, gvar]
-    # More than two actions under probit: differentiate the quadrature numerically, locally.
-    gm, gv = [], []
+    return _quadrature_backward(_quadrature(mean, var), grad_p)
+
+
+def _quadrature_backward(
+    forward: tuple[list[FloatArray], Any], grad_p: Sequence[FloatArray],
+) -> tuple[list[FloatArray], list[FloatArray]]:
+    """Derivatives through :func:`_quadrature` (given its output), to means and variances.
+
+    With r_ab(z) = (m_a + s_a z - m_b) / s_b, the raw P_a = sum_q w_q
+    prod_{b != a} Phi(r_ab(z_q)); the quotient rule of the normalisation comes first.
+    """
+    norm, (sds, cdf, ratio, total) = forward
+    k = len(norm)
+    weighted = sum(g * p for g, p in zip(grad_p, norm, strict=True))
+    g_raw = [(g - weighted) / total for g in grad_p]
+    gm = [np.zeros_like(total) for _ in range(k)]
+    gs = [np.zeros_like(total) for _ in range(k)]
     for a in range(k):
-        for inputs, out in ((mean, gm), (var, gv)):
-            h = 1e-6 * np.maximum(1.0, np.abs(inputs[a]))
-            up = list(inputs)
-            down = list(inputs)
-            up[a] = inputs[a] + h
-            down[a] = inputs[a] - h
-            if inputs is mean:
-                pu, pd = choice_probabilities(up, var, link), choice_probabilities(down, var, link)
-            else:
-                pu, pd = choice_probabilities(mean, up, link), choice_probabilities(mean, down, link)
-            out.append(sum(g * (x - y) for g, x, y in zip(grad_p, pu, pd, strict=True)) / (2.0 * h))
+        for b in range(k):
+            if b == a:
+                continue
+            r = ratio[a, b]
+            rest = np.exp(-0.5 * r * r) / (np.sqrt(2.0 * np.pi) * sds[b][..., None])
+            for c in range(k):
+                if c not in (a, b):
+                    rest = rest * cdf[a, c]
+            dm = g_raw[a] * (rest @ GH_W)
+            gm[a] += dm
+            gm[b] -= dm
+            gs[a] += g_raw[a] * ((rest * GH_Z) @ GH_W)
+            gs[b] -= g_raw[a] * ((rest * r) @ GH_W)
+    gv = [g / (2.0 * sd) for g, sd in zip(gs, sds, strict=True)]
     return gm, gv
 
 
@@ -351,8 +384,13 @@ def loglik_gradient(
             j = int(game.player[v])
             mean = [value[c][j] for c in children]
             var = ([sig[j] ** 2 * reach2[c] for c in children] if private else [sig[j] ** 2] * count)
-            probs = choice_probabilities(mean, var, link)
-            stash[v] = (mean, var)
+            if link == "probit" and count > 2:
+                quad = _quadrature(mean, var)
+                probs = quad[0]
+                stash[v] = (mean, var, quad)
+            else:
+                probs = choice_probabilities(mean, var, link)
+                stash[v] = (mean, var, None)
         value[v] = sum(p[None] * value[c] for p, c in zip(probs, children, strict=True))
         reach2[v] = sum(p * p * reach2[c] for p, c in zip(probs, children, strict=True))
         for p, c in zip(probs, children, strict=True):
@@ -380,7 +418,7 @@ def loglik_gradient(
         if game.kind[v] == NodeKind.CHANCE:
             continue
         j = int(game.player[v])
-        mean, var = stash[v]
+        mean, var, quad = stash[v]
         grad_p = []
         for c in children:
             g = (gv_v * value[c]).sum(axis=0) + 2.0 * gr_v * edge[c] * reach2[c]
@@ -388,7 +426,10 @@ def loglik_gradient(
             if mask.any():
                 g = g + np.where(mask, 1.0 / np.maximum(edge[c], PROBABILITY_FLOOR), 0.0)
             grad_p.append(g)
-        gm, gvar = _probabilities_backward(mean, var, [edge[c] for c in children], grad_p, link)
+        if quad is not None:
+            gm, gvar = _quadrature_backward(quad, grad_p)
+        else:
+            gm, gvar = _probabilities_backward(mean, var, [edge[c] for c in children], grad_p, link)
         for a, c in enumerate(children):
             g_value[c][j] += gm[a]
             if private:
