@@ -24,7 +24,7 @@ from policy.fit.likelihood import (
     TreeModel,
     compile_model,
     loglik_gradient,
-    path_masks,
+    path_cases,
     run,
     terminal_probabilities,
 )
@@ -36,7 +36,9 @@ FloatArray = npt.NDArray[np.float64]
 GRADIENT_STEP = 1e-6
 """Relative step of the central differences for the gradient."""
 HESSIAN_STEP = 1e-4
-"""Relative step of the central differences for the Hessian."""
+"""Relative step of the second differences of the log-likelihood (the check on the Hessian)."""
+HESSIAN_GRADIENT_STEP = 1e-6
+"""Relative step of the forward differences of the exact gradient that make the Hessian."""
 GRADIENT_TOLERANCE = 1e-6
 """BFGS stops when the largest gradient component (of the total log-likelihood) is below this."""
 DIVERGENCE_LIMIT = 1e4
@@ -113,11 +115,11 @@ class Objective:
         assert design.terminal is not None
         self.model = model
         self.design = design
-        masks = path_masks(model.game, design.terminal)
+        masks = path_cases(model.game, design.terminal)
         if nodes is not None:
             game = model.game
-            masks = [m if int(game.parent[v]) in nodes else np.zeros_like(m)
-                     for v, m in enumerate(masks)]
+            none = np.zeros(0, dtype=np.int64)
+            masks = [m if int(game.parent[v]) in nodes else none for v, m in enumerate(masks)]
         self.masks = masks
         self.free = free
         self.base = base
@@ -164,14 +166,15 @@ class Objective:
         return (f[:k] - f[k:]) / (2.0 * h)
 
     def hessian(self, theta: FloatArray) -> FloatArray:
-        """Central differences of the exact gradient, symmetrised."""
+        """Forward differences of the exact gradient, symmetrised (K + 1 gradients)."""
         k = theta.shape[0]
-        h = HESSIAN_STEP * np.maximum(1.0, np.abs(theta))
+        h = HESSIAN_GRADIENT_STEP * np.maximum(1.0, np.abs(theta))
+        base = self.gradient(theta)
         hess = np.empty((k, k))
         for i in range(k):
             step = np.zeros(k)
             step[i] = h[i]
-            hess[:, i] = (self.gradient(theta + step) - self.gradient(theta - step)) / (2.0 * h[i])
+            hess[:, i] = (self.gradient(theta + step) - base) / h[i]
         return (hess + hess.T) / 2.0
 
     def numeric_hessian(self, theta: FloatArray) -> FloatArray:
@@ -266,6 +269,8 @@ def sbi_start(model: TreeModel, design: Design) -> FloatArray:
     game = model.game
     theta = np.zeros(model.num_params)
     below = _terminals_below(game)
+    assert design.terminal is not None
+    reaching = path_cases(game, design.terminal)
     done: set[int] = set()
     for v in range(game.num_nodes - 1, -1, -1):
         if game.kind[v] != NodeKind.DECISION:
@@ -275,8 +280,10 @@ def sbi_start(model: TreeModel, design: Design) -> FloatArray:
                if p == player and t in below[v] and i not in done]
         if not new:
             continue
+        if not reaching[v].size:
+            continue
         free = np.concatenate([np.arange(model.blocks[i].start, model.blocks[i].stop) for i in new])
-        objective = Objective(model, design, nodes={v}, free=free, base=theta)
+        objective = Objective(model, _subset(design, reaching[v]), nodes={v}, free=free, base=theta)
         best = _bfgs(objective, theta[free], 1e-4, 200)
         if np.all(np.isfinite(best.x)) and np.max(np.abs(best.x)) < DIVERGENCE_LIMIT:
             theta[free] = best.x
@@ -346,12 +353,12 @@ def _check_variation(model: TreeModel, design: Design, table: Table) -> None:
     """A decision node whose cases all take one action: the likelihood has no maximum."""
     assert design.terminal is not None
     game = model.game
-    masks = path_masks(game, design.terminal)
+    masks = path_cases(game, design.terminal)
     for v in range(game.num_nodes):
-        if game.kind[v] != NodeKind.DECISION or not masks[v].any():
+        if game.kind[v] != NodeKind.DECISION or not masks[v].size:
             continue
         first, count = int(game.first_child[v]), int(game.num_children[v])
-        taken = [int(masks[c].sum()) for c in range(first, first + count)]
+        taken = [int(masks[c].size) for c in range(first, first + count)]
         if sum(1 for x in taken if x) == 1 and _mover_terms_below(model, v):
             action = game.action_label[first + next(i for i, x in enumerate(taken) if x)]
             raise FitError(table.file or "data", f"perfect separation at node {game.node_names[v]}: "
@@ -366,15 +373,15 @@ def _check_separation(model: TreeModel, design: Design, theta: FloatArray, names
     game = model.game
     result = run(model, design, theta[None, :], keep_edges=True)
     assert design.terminal is not None
-    masks = path_masks(game, design.terminal)
+    masks = path_cases(game, design.terminal)
     for v in range(game.num_nodes):
-        if game.kind[v] != NodeKind.DECISION or not masks[v].any():
+        if game.kind[v] != NodeKind.DECISION or not masks[v].size:
             continue
         first, count = int(game.first_child[v]), int(game.num_children[v])
         worst = 1.0
         for c in range(first, first + count):
             e = result.edge[c]
-            if e is not None and masks[c].any():
+            if e is not None and masks[c].size:
                 worst = min(worst, float(e[0][masks[c]].min()))
         if worst >= SEPARATION_PROBABILITY and _mover_terms_below(model, v):
             raise FitError(where, f"perfect separation at node {game.node_names[v]}: the covariates "
@@ -391,14 +398,16 @@ def _bootstrap(model: TreeModel, design: Design, theta: FloatArray, replicates: 
     n = design.num_cases
     out = np.empty((replicates, theta.shape[0]))
     for r in range(replicates):
-        pick = rng.integers(0, n, size=n)
-        assert design.terminal is not None
-        resampled = Design(
-            tuple(m[pick] for m in design.matrices), design.names,
-            tuple(m[pick] for m in design.scale_matrices), design.scale_names,
-            design.terminal[pick], design.rows[pick], 0, design.levels)
-        out[r] = _maximise(model, resampled, theta)[0]
+        out[r] = _maximise(model, _subset(design, rng.integers(0, n, size=n)), theta)[0]
     return out
+
+
+def _subset(design: Design, pick: npt.NDArray[np.int64]) -> Design:
+    """The cases at positions ``pick`` (repeats allowed) of a design."""
+    assert design.terminal is not None
+    return Design(tuple(m[pick] for m in design.matrices), design.names,
+                  tuple(m[pick] for m in design.scale_matrices), design.scale_names,
+                  design.terminal[pick], design.rows[pick], 0, design.levels)
 
 
 def summary_dict(result: FitResult) -> dict[str, Any]:

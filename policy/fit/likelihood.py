@@ -216,7 +216,7 @@ def run(
     theta: FloatArray,
     *,
     keep_edges: bool = False,
-    on_path: Sequence[npt.NDArray[np.bool_]] | None = None,
+    on_path: Sequence[npt.NDArray[np.int64]] | None = None,
 ) -> Pass:
     """One bottom-up pass for a batch ``theta`` of shape (B, K)."""
     game = model.game
@@ -256,10 +256,9 @@ def run(
             reach2[v] = sum(p * p * reach2[c] for p, c in zip(probs, children, strict=True))
         for p, c in zip(probs, children, strict=True):
             if on_path is not None:
-                mask = on_path[c]
-                if mask.any():
-                    lp = np.log(np.clip(p[:, mask], PROBABILITY_FLOOR, 1.0))
-                    loglik[:, mask] += lp
+                idx = on_path[c]
+                if idx.size:
+                    loglik[:, idx] += np.log(np.clip(p[:, idx], PROBABILITY_FLOOR, 1.0))
             if keep_edges:
                 edge[c] = p
             value[c] = None
@@ -267,8 +266,8 @@ def run(
     return Pass(loglik, edge)
 
 
-def path_masks(game: Game, terminal: npt.NDArray[np.int64]) -> list[npt.NDArray[np.bool_]]:
-    """Per node: which cases' observed terminal lies at or below it."""
+def path_cases(game: Game, terminal: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
+    """Per node: the cases (positions) whose observed terminal lies at or below it."""
     n = terminal.shape[0]
     masks = [np.zeros(n, dtype=bool) for _ in range(game.num_nodes)]
     for pos, node in enumerate(game.terminals.tolist()):
@@ -277,7 +276,7 @@ def path_masks(game: Game, terminal: npt.NDArray[np.int64]) -> list[npt.NDArray[
         while v >= 0:
             masks[v] |= hit
             v = int(game.parent[v])
-    return masks
+    return [np.flatnonzero(m) for m in masks]
 
 
 def terminal_probabilities(model: TreeModel, design: Design, theta: FloatArray) -> FloatArray:
@@ -350,7 +349,7 @@ def _quadrature_backward(
 
 
 def loglik_gradient(
-    model: TreeModel, design: Design, theta: FloatArray, on_path: Sequence[npt.NDArray[np.bool_]],
+    model: TreeModel, design: Design, theta: FloatArray, on_path: Sequence[npt.NDArray[np.int64]],
 ) -> tuple[float, FloatArray]:
     """Log-likelihood and its exact gradient at one parameter vector (reverse mode).
 
@@ -371,17 +370,20 @@ def loglik_gradient(
     stash: list[Any] = [None] * nn
     loglik = 0.0
     ones = np.ones(n)
+    kinds = game.kind.tolist()
+    terminal, chance = int(NodeKind.TERMINAL), int(NodeKind.CHANCE)
+    firsts, counts, movers = game.first_child.tolist(), game.num_children.tolist(), game.player.tolist()
     for v in range(nn - 1, -1, -1):
-        if game.kind[v] == NodeKind.TERMINAL:
+        if kinds[v] == terminal:
             value[v] = u[:, terminal_pos[v], :].T
             reach2[v] = ones
             continue
-        first, count = int(game.first_child[v]), int(game.num_children[v])
+        first, count = firsts[v], counts[v]
         children = range(first, first + count)
-        if game.kind[v] == NodeKind.CHANCE:
+        if kinds[v] == chance:
             probs = [np.full(n, model.edge_prob[c]) for c in children]
         else:
-            j = int(game.player[v])
+            j = movers[v]
             mean = [value[c][j] for c in children]
             var = ([sig[j] ** 2 * reach2[c] for c in children] if private else [sig[j] ** 2] * count)
             if link == "probit" and count > 2:
@@ -392,12 +394,13 @@ def loglik_gradient(
                 probs = choice_probabilities(mean, var, link)
                 stash[v] = (mean, var, None)
         value[v] = sum(p[None] * value[c] for p, c in zip(probs, children, strict=True))
-        reach2[v] = sum(p * p * reach2[c] for p, c in zip(probs, children, strict=True))
+        if private:
+            reach2[v] = sum(p * p * reach2[c] for p, c in zip(probs, children, strict=True))
         for p, c in zip(probs, children, strict=True):
             edge[c] = p
-            mask = on_path[c]
-            if mask.any():
-                loglik += float(np.log(np.clip(p[mask], PROBABILITY_FLOOR, 1.0)).sum())
+            idx = on_path[c]
+            if idx.size:
+                loglik += float(np.log(np.clip(p[idx], PROBABILITY_FLOOR, 1.0)).sum())
     players = len(game.players)
     g_value: list[Any] = [None] * nn
     g_reach: list[Any] = [None] * nn
@@ -407,24 +410,27 @@ def loglik_gradient(
     g_u = np.zeros((n, *model.base.shape))
     for v in range(nn):
         gv_v, gr_v = g_value[v], g_reach[v]
-        if game.kind[v] == NodeKind.TERMINAL:
+        if kinds[v] == terminal:
             g_u[:, terminal_pos[v], :] = gv_v.T
             continue
-        first, count = int(game.first_child[v]), int(game.num_children[v])
+        first, count = firsts[v], counts[v]
         children = range(first, first + count)
         for c in children:
             g_value[c] = edge[c][None] * gv_v
-            g_reach[c] = edge[c] ** 2 * gr_v
-        if game.kind[v] == NodeKind.CHANCE:
+            if private:
+                g_reach[c] = edge[c] ** 2 * gr_v
+        if kinds[v] == chance:
             continue
-        j = int(game.player[v])
+        j = movers[v]
         mean, var, quad = stash[v]
         grad_p = []
         for c in children:
-            g = (gv_v * value[c]).sum(axis=0) + 2.0 * gr_v * edge[c] * reach2[c]
-            mask = on_path[c]
-            if mask.any():
-                g = g + np.where(mask, 1.0 / np.maximum(edge[c], PROBABILITY_FLOOR), 0.0)
+            g = (gv_v * value[c]).sum(axis=0)
+            if private:
+                g += 2.0 * gr_v * edge[c] * reach2[c]
+            idx = on_path[c]
+            if idx.size:
+                g[idx] += 1.0 / np.maximum(edge[c][idx], PROBABILITY_FLOOR)
             grad_p.append(g)
         if quad is not None:
             gm, gvar = _quadrature_backward(quad, grad_p)
