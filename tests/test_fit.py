@@ -485,3 +485,24 @@ def test_private_information_refuses_a_player_moving_twice(tmp_path: Path) -> No
     table = Table.from_columns({"y": ["q", "sy", "wj"]})
     with pytest.raises(FitError, match="P1 moves again at w3"):
         fit(game, spec_from_dict(spec), table)
+
+
+@needs_data
+def test_profile_peaks_at_the_estimate_and_drops_half_a_unit_at_one_se(tmp_path: Path) -> None:
+    from policy.fit.profile import profile
+
+    assert DATA is not None
+    result = fit(load_game(FIT / "egame12.toml"), _spec("war1800"), read_csv(DATA / "war1800.csv"))
+    prof = profile(result, "sq:A:s_wt_re1", points=7, width=3.0)  # -3, -2, ..., +3 SE
+    assert prof.loglik[3] == pytest.approx(result.loglik, abs=1e-6)
+    assert np.all(prof.loglik <= result.loglik + 1e-6)
+    # near-quadratic: the profile drops by z^2 / 2 at z standard errors
+    assert result.loglik - prof.loglik[[2, 4]] == pytest.approx([0.5, 0.5], abs=0.1)
+    with pytest.raises(FitError, match="no coefficient 'nope'"):
+        profile(result, "nope")
+    out = tmp_path / "profile.svg"
+    done = CliRunner().invoke(main, ["fit", str(FIT / "egame12.toml"), str(DATA / "war1800.csv"),
+                                     "--spec", str(FIT / "war1800.toml"), "--profile",
+                                     "war:B:balanc", "--plot", str(out)])
+    assert done.exit_code == 0, done.output
+    assert out.read_text().lstrip().startswith("<?xml")

@@ -19,9 +19,14 @@ import click
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--predict", "predict_file", type=click.Path(dir_okay=False),
               help="Print, as CSV, each terminal's fitted probability for the rows of this CSV file.")
+@click.option("--profile", "profile_name", metavar="COEF",
+              help="Also draw the profile log-likelihood of this coefficient (with --plot).")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False),
+              help="Where --profile draws its plot (.png or .svg).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def fit_command(game: str, data: str, spec_file: str, link: str | None, errors: str | None,
-                bootstrap: int, seed: int, predict_file: str | None, fmt: str) -> None:
+                bootstrap: int, seed: int, predict_file: str | None, profile_name: str | None,
+                plot_file: str | None, fmt: str) -> None:
     """Estimate a game's payoffs from observed outcomes (Signorino's strategic probit/logit).
 
     DATA is a CSV file, one row per observed case; the spec names the outcome
@@ -38,7 +43,13 @@ def fit_command(game: str, data: str, spec_file: str, link: str | None, errors: 
     from policy.loading import load
 
     caught: tuple[type[Exception], ...] = (FitError, *USER_ERRORS)
+    if (profile_name is None) != (plot_file is None):
+        raise click.UsageError("--profile and --plot go together")
     try:
+        if plot_file is not None:
+            from policy.render.plot import plot_format
+
+            plot_format(plot_file)  # a bad suffix is reported before the fit
         the_game = load(game)
         spec = load_spec(spec_file)
         if link or errors:
@@ -50,6 +61,11 @@ def fit_command(game: str, data: str, spec_file: str, link: str | None, errors: 
             names, probs = result.predict(new_rows)
             click.echo(predictions_csv(names, probs), nl=False)
             return
+        if profile_name is not None and plot_file is not None:
+            from policy.fit.profile import plot_profile, profile
+
+            plot_profile(profile(result, profile_name), plot_file)
+            click.echo(f"wrote {plot_file}", err=True)
     except caught as err:
         raise click.ClickException(" ".join(str(err).split())) from None
     if fmt == "json":
