@@ -145,11 +145,16 @@ class Pass:
 
 
 def utilities(model: TreeModel, design: Design, theta: FloatArray) -> FloatArray:
-    """(B, n, T, P) payoffs of each terminal for a batch of parameter vectors."""
+    """(T, P, B, n) payoffs of each terminal for a batch of parameter vectors.
+
+    Cases come last, so that each terminal's payoffs are contiguous in memory.
+    """
     b, n = theta.shape[0], design.num_cases
-    u = np.broadcast_to(model.base, (b, n, *model.base.shape)).copy()
+    t_count, players = model.base.shape
+    u = np.empty((t_count, players, b, n))
+    u[...] = model.base[:, :, None, None]
     for (t, p), block, x in zip(model.term_slots, model.blocks, design.matrices, strict=True):
-        u[:, :, t, p] = theta[:, block] @ x.T
+        u[t, p] = theta[:, block] @ x.T
     return u
 
 
@@ -235,7 +240,7 @@ def run(
     for v in range(nn - 1, -1, -1):
         kind = game.kind[v]
         if kind == NodeKind.TERMINAL:
-            value[v] = np.moveaxis(u[:, :, terminal_pos[v], :], -1, 0)
+            value[v] = u[terminal_pos[v]]
             reach2[v] = ones
             continue
         first, count = int(game.first_child[v]), int(game.num_children[v])
@@ -360,7 +365,7 @@ def loglik_gradient(
     """
     game = model.game
     link, private = model.spec.link, model.spec.errors == "private"
-    u = utilities(model, design, theta[None, :])[0]
+    u = utilities(model, design, theta[None, :])[:, :, 0, :]
     sig = scales(model, design, theta[None, :])[:, 0, :]
     n, nn = design.num_cases, game.num_nodes
     terminal_pos = {int(t): i for i, t in enumerate(game.terminals.tolist())}
@@ -375,7 +380,7 @@ def loglik_gradient(
     firsts, counts, movers = game.first_child.tolist(), game.num_children.tolist(), game.player.tolist()
     for v in range(nn - 1, -1, -1):
         if kinds[v] == terminal:
-            value[v] = u[:, terminal_pos[v], :].T
+            value[v] = u[terminal_pos[v]]
             reach2[v] = ones
             continue
         first, count = firsts[v], counts[v]
@@ -407,11 +412,11 @@ def loglik_gradient(
     g_value[0] = np.zeros((players, n))
     g_reach[0] = np.zeros(n)
     g_sigma = np.zeros((players, n))
-    g_u = np.zeros((n, *model.base.shape))
+    g_u = np.zeros((*model.base.shape, n))
     for v in range(nn):
         gv_v, gr_v = g_value[v], g_reach[v]
         if kinds[v] == terminal:
-            g_u[:, terminal_pos[v], :] = gv_v.T
+            g_u[terminal_pos[v]] = gv_v
             continue
         first, count = firsts[v], counts[v]
         children = range(first, first + count)
@@ -445,7 +450,7 @@ def loglik_gradient(
                 g_sigma[j] += gvar[a] * 2.0 * sig[j]
     grad = np.zeros(model.num_params)
     for (t, who), block, x in zip(model.term_slots, model.blocks, design.matrices, strict=True):
-        grad[block] += x.T @ g_u[:, t, who]
+        grad[block] += x.T @ g_u[t, who]
     if model.scale_blocks:
         g_log = g_sigma * sig
         if len(model.scale_blocks) == 1:
