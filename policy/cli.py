@@ -1138,5 +1138,10 @@ def report(
     click.echo(f"wrote {output}{pictures}", err=True)
 
 
+from policy.fit.command import fit_command  # noqa: E402  (imports only click; the library loads inside)
+
+main.add_command(fit_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,74 @@
+"""The ``policy fit`` command (registered in :mod:`policy.cli`)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command("fit")
+@click.argument("game", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("--spec", "-s", "spec_file", required=True, type=click.Path(dir_okay=False),
+              help="The fit spec (TOML): which payoffs are estimated from which covariates.")
+@click.option("--link", type=click.Choice(["probit", "logit"]), help="Override the spec's link.")
+@click.option("--errors", type=click.Choice(["agent", "private"]), help="Override the spec's error structure.")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also estimate standard errors from this many case-resampling replicates.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--predict", "predict_file", type=click.Path(dir_okay=False),
+              help="Print, as CSV, each terminal's fitted probability for the rows of this CSV file.")
+@click.option("--profile", "profile_name", metavar="COEF",
+              help="Also draw the profile log-likelihood of this coefficient (with --plot).")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False),
+              help="Where --profile draws its plot (.png or .svg).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def fit_command(game: str, data: str, spec_file: str, link: str | None, errors: str | None,
+                bootstrap: int, seed: int, predict_file: str | None, profile_name: str | None,
+                plot_file: str | None, fmt: str) -> None:
+    """Estimate a game's payoffs from observed outcomes (Signorino's strategic probit/logit).
+
+    DATA is a CSV file, one row per observed case; the spec names the outcome
+    column (or one column per decision node) and, for each estimated payoff,
+    its covariates. See docs/estimation.md.
+
+    Example: policy fit games/fit/egame12.toml war1800.csv --spec games/fit/war1800.toml
+    """
+    import dataclasses
+
+    from policy.errors import USER_ERRORS
+    from policy.fit import FitError, fit, load_spec, read_csv, summary_dict
+    from policy.fit.report import fit_table, predictions_csv
+    from policy.loading import load
+
+    caught: tuple[type[Exception], ...] = (FitError, *USER_ERRORS)
+    if (profile_name is None) != (plot_file is None):
+        raise click.UsageError("--profile and --plot go together")
+    try:
+        if plot_file is not None:
+            from policy.render.plot import plot_format
+
+            plot_format(plot_file)  # a bad suffix is reported before the fit
+        the_game = load(game)
+        spec = load_spec(spec_file)
+        if link or errors:
+            spec = dataclasses.replace(spec, link=link or spec.link, errors=errors or spec.errors)
+        table = read_csv(data)
+        new_rows = read_csv(predict_file) if predict_file else None
+        result = fit(the_game, spec, table, bootstrap=bootstrap, seed=seed)
+        if new_rows is not None:
+            names, probs = result.predict(new_rows)
+            click.echo(predictions_csv(names, probs), nl=False)
+            return
+        if profile_name is not None and plot_file is not None:
+            from policy.fit.profile import plot_profile, profile
+
+            plot_profile(profile(result, profile_name), plot_file)
+            click.echo(f"wrote {plot_file}", err=True)
+    except caught as err:
+        raise click.ClickException(" ".join(str(err).split())) from None
+    if fmt == "json":
+        click.echo(json.dumps(summary_dict(result), indent=2))
+    else:
+        click.echo(fit_table(result))

@@ -1,0 +1,56 @@
+"""A fit as text (laid out like the R package's summary) or JSON-ready data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import ndtr
+
+from policy.fit.estimate import FitResult
+
+
+def fit_table(result: FitResult, *, use_boot: bool = True) -> str:
+    """Coefficients with standard errors, z values and two-sided p values, then the fit's numbers."""
+    errors = "agent error" if result.errors == "agent" else "private information"
+    lines = [f"{result.game_title}: {result.link} link, {errors}", ""]
+    se = result.boot_std_errors if use_boot and result.boot is not None else result.std_errors
+    what = "Boot. SE" if use_boot and result.boot is not None else "Std. Error"
+    width = max([len(n) for n in result.names] + [12])
+    lines.append(f"{'':{width}}  {'Estimate':>10}  {what:>10}  {'z value':>8}  {'Pr(>|z|)':>9}")
+    assert se is not None
+    for name, est, s in zip(result.names, result.estimates.tolist(), se.tolist(), strict=True):
+        if math.isfinite(s) and s > 0:
+            z = est / s
+            p = 2.0 * float(ndtr(-abs(z)))
+            lines.append(f"{name:{width}}  {est:10.5f}  {s:10.5f}  {z:8.3f}  {_p(p):>9}")
+        else:
+            lines.append(f"{name:{width}}  {est:10.5f}  {'NA':>10}  {'NA':>8}  {'NA':>9}")
+    lines.append("")
+    if result.fixed:
+        lines.append("Fixed payoffs: " + ", ".join(f"{k} = {v:g}" for k, v in result.fixed))
+    left_out = f" ({result.dropped} rows with missing values left out)" if result.dropped else ""
+    lines.append(f"Log-likelihood: {result.loglik:.4f}   AIC: {result.aic:.4f}   "
+                 f"N: {result.num_cases}{left_out}")
+    if result.boot is not None:
+        lines.append(f"Bootstrap: {result.boot.shape[0]} replicates")
+    lines.append(f"Optimisation: {result.message} ({result.iterations} BFGS iterations)")
+    return "\n".join(lines)
+
+
+def _p(p: float) -> str:
+    return "<2e-16" if p < 2e-16 else f"{p:.4g}"
+
+
+def predictions_csv(names: Sequence[str], probs: npt.NDArray[np.float64]) -> str:
+    """One row per case, one column ``Pr(terminal)`` per terminal."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([f"Pr({n})" for n in names])
+    for row in probs.tolist():
+        writer.writerow([f"{x:.6g}" for x in row])
+    return out.getvalue()
