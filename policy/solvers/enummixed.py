@@ -482,18 +482,19 @@ def _exact_equilibrium(ia: npt.NDArray[Any], ib: npt.NDArray[Any], x: list[Fract
 
 
 def _integer_matrix(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """``a`` (rationals) times the least common multiple of its denominators: Python integers."""
-    scale = math.lcm(*(Fraction(v).denominator for v in a.ravel().tolist()))
-    out = np.empty(a.shape, dtype=object)
-    out[...] = [[int(Fraction(v) * scale) for v in row] for row in a.tolist()]
-    return out
+    """``a`` (``int`` or ``Fraction`` entries) times the least common multiple of its denominators."""
+    flat = a.ravel().tolist()
+    scale = math.lcm(*(v.denominator for v in flat))
+    out = np.empty(len(flat), dtype=object)
+    out[:] = [v.numerator * (scale // v.denominator) for v in flat]
+    return out.reshape(a.shape)
 
 
 def _integer_vector(v: list[Fraction]) -> npt.NDArray[Any]:
     """``v`` (non-negative rationals) times the least common multiple of its denominators."""
-    scale = math.lcm(*(Fraction(w).denominator for w in v))
+    scale = math.lcm(*(w.denominator for w in v))
     out = np.empty(len(v), dtype=object)
-    out[:] = [int(Fraction(w) * scale) for w in v]
+    out[:] = [w.numerator * (scale // w.denominator) for w in v]
     return out
 
 
