@@ -198,6 +198,23 @@ def nashpy_enumeration(a: npt.NDArray[Any], b: npt.NDArray[Any], how: str) -> Mi
         return [(list(map(float, x)), list(map(float, y))) for x, y in found]
 
 
+def quantecon_enumeration(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> MixedPairs:
+    """QuantEcon's ``vertex_enumeration`` (qhull and numba), as a QuantEcon user calls it."""
+    from quantecon.game_theory import NormalFormGame, Player, vertex_enumeration
+
+    g = NormalFormGame((Player(np.asarray(a, dtype=float)), Player(np.asarray(b, dtype=float).T)))
+    return [(list(map(float, x)), list(map(float, y))) for x, y in vertex_enumeration(g)]
+
+
+def _have_quantecon() -> bool:
+    """Whether QuantEcon imports (an optional benchmark dependency)."""
+    try:
+        import quantecon.game_theory  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def gambit_enummixed(g: Any, rational: bool) -> MixedPairs:
     """pygambit's ``enummixed_solve`` on the strategic game."""
     import pygambit as gbt
@@ -379,6 +396,8 @@ def enummixed_tools() -> list[Tool]:
         Tool("nashpy support", "nashpy support_enumeration", False, False, ours),
         Tool("gambit enummixed rational", "gambit enummixed_solve rational", False, True, ours),
         Tool("gambit enummixed float", "gambit enummixed_solve float", False, False, ours),
+        *([Tool("quantecon vertex", "QuantEcon vertex_enumeration", False, False, "ours enummixed float")]
+          if _have_quantecon() else []),
     ]
 
 
@@ -513,6 +532,8 @@ def bench_enummixed(args: argparse.Namespace) -> tuple[list[Tool], list[SizeRow]
     tools = enummixed_tools()
     rows: list[SizeRow] = []
     notes: list[str] = []
+    if not _have_quantecon():
+        notes.append("QuantEcon is not installed: its column is left out (pip install quantecon)")
     for n in args.dims:
         active = [t for t in tools if t.on]
         if not active:
@@ -527,6 +548,8 @@ def bench_enummixed(args: argparse.Namespace) -> tuple[list[Tool], list[SizeRow]
             fn: Callable[[], MixedPairs]
             if tool.key.startswith("ours"):
                 fn = partial(ours_enummixed, game, tool.exact)
+            elif tool.key.startswith("quantecon"):
+                fn = partial(quantecon_enumeration, a, b)
             elif tool.key.startswith("nashpy"):
                 fn = partial(nashpy_enumeration, a, b, tool.key.split()[1])
             else:
@@ -575,6 +598,8 @@ def warm_up() -> None:
     for exact in (True, False):
         ours_enummixed(game, exact)
     list(nashpy.Game(a, b).vertex_enumeration())
+    if _have_quantecon():
+        quantecon_enumeration(a, b)  # numba compiles here, not in the timed children
     list(nashpy.Game(a, b).support_enumeration())
     g = gambit_table([a.tolist(), b.tolist()])
     for rational in (True, False):

@@ -255,11 +255,60 @@ def test_float_own_enumeration_agrees_with_exact(payoffs):
     # Degenerate games: float rounding can split or merge extreme points of a
     # component, so only nondegenerate games are compared point by point.
     assume(not exact.details["degenerate"])
-    floats = solve_table(payoffs, exact=False)  # our own enumeration is the default
-    assert floats.details["backend"] == "vertex"
+    floats = solve_table(payoffs, exact=False)  # the float enumeration (qhull) is the default
+    assert floats.details["backend"] in ("qhull", "vertex")
     assert len(floats.equilibria) == len(exact.equilibria)
     for e, f in zip(exact.equilibria, floats.equilibria, strict=True):
         assert f.probabilities == pytest.approx([float(p) for p in e.probabilities], abs=FLOAT_MATCH)
+
+
+def _float_and_exact_extreme_points(payoffs):
+    exact = solve_table(payoffs)
+    floats = solve_table(payoffs, exact=False)
+    want = sorted(tuple(float(p) for p in eq.probabilities) for eq in exact.equilibria)
+    got = sorted(tuple(eq.probabilities) for eq in floats.equilibria)
+    return exact, floats, want, got
+
+
+@SETTINGS
+@given(st.integers(2, 5).flatmap(lambda m: st.integers(2, 5).flatmap(lambda n: st.tuples(
+    st.lists(st.lists(st.integers(-2, 2), min_size=n, max_size=n), min_size=m, max_size=m),
+    st.lists(st.lists(st.integers(-2, 2), min_size=n, max_size=n), min_size=m, max_size=m)))))
+def test_float_enumeration_counts_equal_the_exact_ones(payoffs):
+    # Payoffs in -2..2 tie often: many of these games are degenerate. The
+    # float enumeration must list the same extreme equilibria as the exact
+    # one, with the same count, whether it vouches for its own answer (made
+    # exact from the supports) or hands over to the exact enumeration.
+    exact, floats, want, got = _float_and_exact_extreme_points(payoffs)
+    assert floats.details["extreme_points"] == exact.details["extreme_points"]
+    assert len(got) == len(want)
+    for w, g in zip(want, got, strict=True):
+        assert g == pytest.approx(w, abs=1e-12)
+
+
+def test_float_enumeration_is_exact_on_random_games_and_qhull_does_it():
+    # Random integer 7x7 and 9x9 games (the benchmark's generator): the float
+    # enumeration finds every extreme equilibrium itself, and the answers are
+    # the exact ones rounded (they were solved in rationals from their supports).
+    from benchmarks.bench_nash import bimatrix
+
+    for n, seed in ((7, 0), (9, 3)):
+        a, b = bimatrix(n, seed)
+        payoffs = (a.astype(object), b.astype(object))
+        exact, floats, want, got = _float_and_exact_extreme_points(payoffs)
+        assert floats.details["backend"] == "qhull"
+        assert got == want
+
+
+def test_float_enumeration_exact_support_solution():
+    # The support equations are solved exactly: von Stengel's game (3.3) has
+    # the equilibrium x = (0, 1/3, 2/3), y = (1/3, 2/3) (Nisan et al. 2007, ch. 3).
+    from policy.solvers.enummixed import _float_enumeration
+
+    a, b = (np.array(m, dtype=float) for m in VON_STENGEL)
+    pairs = _float_enumeration(a, b)
+    assert pairs is not None and len(pairs) == 3
+    assert ((0.0, 1 / 3, 2 / 3), (1 / 3, 2 / 3)) in pairs
 
 
 def test_float_falls_back_when_qhull_cannot_work():

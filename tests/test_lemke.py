@@ -295,6 +295,24 @@ def test_float_refactorization_is_the_plain_computation_bit_for_bit(case):
 
 @settings(max_examples=300, deadline=None)
 @given(sparse_bases())
+def test_float_refactorization_of_the_stored_columns_is_the_full_one_bit_for_bit(case):
+    # The float path stores only the nonbasic columns and the right-hand
+    # side; their refactorization, computed for those columns alone, must
+    # be the full refactorization's columns to the last bit.
+    import policy.solvers.lemke as lemke_module
+
+    original, basis = case
+    n = len(basis)
+    held = np.array(sorted(set(range(2 * n + 1)) - set(basis)) + [2 * n + 1])
+    want = _reference_refactored(original, basis)
+    got = lemke_module._refactored_held(original, basis, held, None)
+    assert (got is None) == (want is None)
+    if want is not None:
+        assert _bits(got) == _bits(want[:, held])
+
+
+@settings(max_examples=300, deadline=None)
+@given(sparse_bases())
 def test_float_gauss_jordan_is_the_plain_elimination_bit_for_bit(case):
     # Gauss-Jordan steps touch only the rows with a non-zero in the pivot
     # column and the columns from the pivot on; the result is the plain

@@ -247,3 +247,24 @@ def test_exact_lp_falls_back_to_lemke_when_highs_basis_is_not_exact():
     # equal at q = 2/(bonus + 3); the hider's value is then -(q*bonus - (1 - q)).
     q = 2 / (bonus + 3)
     assert result.details["value"] == -(q * bonus - (1 - q))
+
+
+@pytest.mark.parametrize("which", ["kuhn 3", "kuhn 7", "leduc 2", "leduc 3"])
+def test_poker_like_games_float_value_matches_exact_and_gambit(which):
+    # The benchmark's poker-like games (benchmarks/bench_lp.py): the float
+    # LP, whose active system is now polished with sparse solves only, gives
+    # the exact LP's value and pygambit's; Kuhn poker's is -1/18 (Kuhn 1950).
+    import pygambit as gbt
+
+    from benchmarks.bench_lp import kuhn_like, leduc_like
+
+    kind, size = which.split()
+    game = kuhn_like(int(size)) if kind == "kuhn" else leduc_like(int(size))
+    exact = lp_solve(game, {}, exact=True).details["value"]
+    floats = lp_solve(game, {}, exact=False)
+    assert float(floats.details["value"]) == pytest.approx(float(exact), abs=1e-9)
+    if which == "kuhn 3":
+        assert exact == Fraction(-1, 18)
+    g, _ = to_pygambit(game, {})
+    theirs = gbt.nash.lp_solve(g, rational=False).equilibria[0]
+    assert float(exact) == pytest.approx(float(theirs.payoff(list(g.players)[0])), abs=1e-9)

@@ -16,11 +16,21 @@ give the labelled-polytope form used here. Steps:
 
    * exact mode (default): :mod:`policy.solvers.vertex`, our own enumeration in
      integers and ``Fraction`` (lexicographic pivoting over all bases);
-   * float mode: the same exact enumeration on the float payoffs (a float is
-     a rational), rounded at the end; on request (``use_nashpy``) nashpy's
-     ``vertex_enumeration`` (scipy/qhull) instead, with the payoffs first
-     shifted so that the polytopes are bounded, falling back to ours if qhull
-     fails (e.g. a player with one strategy);
+   * float mode: the vertices of both polytopes in floating point, as the
+     facets of their polar polytopes (scipy's qhull, as QuantEcon's
+     ``vertex_enumeration`` does), labelled by their tight constraints (all
+     of them, so that degenerate vertices are recognised and merged), and the
+     completely labelled pairs matched as bit masks; then every pair is
+     solved again in rationals from the constraints that fix it, and kept
+     only if it is an exact equilibrium. The answers are thus exact
+     equilibria shown in floats. Where the float enumeration cannot vouch
+     for its answer (qhull fails, as with a player who has one strategy; a
+     candidate that is not an exact equilibrium; an even count in a
+     nondegenerate game, which has an odd number, Shapley 1974), the exact
+     enumeration runs on the float payoffs (a float is a rational) instead,
+     and a warning says so. On request (``use_nashpy``) nashpy's
+     ``vertex_enumeration`` instead, with the payoffs first shifted so that
+     the polytopes are bounded, falling back to ours if qhull fails;
 3. turn each mixed equilibrium into a behaviour profile (Kuhn's theorem),
    merge profiles that coincide (several mixed strategies can induce the same
    behaviour; in float mode within :data:`policy.tolerances.PROFILE`), check
@@ -108,12 +118,9 @@ def enummixed_solve(
         ...or after this many seconds (default :data:`MAX_SECONDS`);
         ``--max-seconds`` on the command line.
     use_nashpy
-        Float mode only: our exact enumeration on the float payoffs (each
-        float is a rational), rounded at the end (False, default), or
-        nashpy's qhull-based vertex enumeration (True). The exact one is
-        faster from 5x5 on (``benchmarks/bench_nash.py``: 12x12 within 10 s
-        against 8x8 for nashpy) and cannot miss vertices of degenerate
-        polytopes, as qhull can.
+        Float mode only: our float enumeration, each answer made exact (False,
+        default; see the module docstring), or nashpy's qhull-based vertex
+        enumeration (True), whose answers are only checked in floats.
     fill
         Behaviour at information sets a player's own mixed strategy never
         reaches (see :data:`policy.representations.sequence.Fill`); it does not
@@ -129,7 +136,8 @@ def enummixed_solve(
         mixed strategy as strategy label -> probability, support only),
         ``extreme_points`` (extreme equilibria of the normal form before
         merging equal behaviour), ``degenerate`` (exact mode: whether a vertex
-        has surplus labels), ``backend``.
+        has surplus labels), ``backend`` (``vertex``: the exact enumeration;
+        ``qhull``: the float one, answers made exact; ``nashpy``).
 
     Raises
     ------
@@ -174,8 +182,17 @@ def enummixed_solve(
             pairs = _exact_as_float(a, b, budget)
             backend = "vertex"
     else:
-        pairs = _exact_as_float(a, b, budget)
-        backend = "vertex"
+        float_pairs = _float_enumeration(a, b)
+        if float_pairs is None:
+            warnings.append(
+                "the float vertex enumeration could not vouch for its answer (a degenerate "
+                "game, or qhull failed); used the exact enumeration on the float payoffs"
+            )
+            pairs = _exact_as_float(a, b, budget)
+            backend = "vertex"
+        else:
+            pairs = float_pairs
+            backend = "qhull"
     found: list[tuple[Equilibrium, dict[str, dict[str, Number]]]] = []
     dropped = 0
     for x, y in pairs:
@@ -273,6 +290,212 @@ def _exact_as_float(a: npt.NDArray[Any], b: npt.NDArray[Any], budget: _Budget) -
     return [
         (tuple(float(v) for v in x), tuple(float(v) for v in y)) for x, y in result.equilibria
     ]
+
+
+def _float_enumeration(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPair] | None:
+    """Extreme equilibria by float vertex enumeration, each made exact; None where it cannot vouch.
+
+    The vertices of ``P`` and ``Q`` come from qhull (:func:`_float_vertices`),
+    each with the bit mask of its tight constraints (its labels). A pair is
+    completely labelled when its masks cover every label: for vertices with
+    exactly as many labels as their dimension (nondegenerate) that is one
+    sorted intersection of masks with complements; the few vertices with
+    more (degenerate games, e.g. a pure strategy with tied best responses)
+    are compared with all. Each pair is then solved in rationals from the
+    constraints qhull found tight (:func:`_exact_vertex`) and checked to be
+    an equilibrium exactly. None (the caller then enumerates exactly) when
+    qhull fails, a candidate is not an exact equilibrium, or a nondegenerate
+    game gives an even count (it has an odd number of equilibria; Shapley
+    1974), which would mean a vertex was missed.
+    """
+    m, n = a.shape
+    if m < 2 or n < 2 or m + n > 63:
+        return None
+    ra = _rationals(a)
+    rb = _rationals(b)
+    fa = np.asarray(a, dtype=np.float64)
+    fb = np.asarray(b, dtype=np.float64)
+    # Payoffs shifted to a minimum of 1: bounded polytopes, same equilibria.
+    # P: x in R^m, label i for x_i = 0, m + j for column j tight.
+    # Q: y in R^n, label i for row i tight, m + j for y_j = 0.
+    p = _float_vertices(fb - fb.min() + 1.0, np.arange(m + n))
+    q = _float_vertices((fa - fa.min() + 1.0).T, np.concatenate([np.arange(m, m + n), np.arange(m)]))
+    if p is None or q is None:
+        return None
+    (p_masks, p_sets), (q_masks, q_sets) = p, q
+    full = np.uint64((1 << (m + n)) - 1)
+    # The origins (all x_i = 0; all y_j = 0) are labelled together but are no equilibrium.
+    p_real = np.flatnonzero(p_masks != np.uint64((1 << m) - 1))
+    q_real = np.flatnonzero(q_masks != np.uint64(((1 << n) - 1) << m))
+    p_count = _popcount(p_masks[p_real])
+    q_count = _popcount(q_masks[q_real])
+    p_simple, p_surplus = p_real[p_count == m], p_real[p_count > m]
+    q_simple, q_surplus = q_real[q_count == n], q_real[q_count > n]
+    _, i_p, i_q = np.intersect1d(p_masks[p_simple] ^ full, q_masks[q_simple], return_indices=True)
+    found = list(zip(p_simple[i_p].tolist(), q_simple[i_q].tolist(), strict=True))
+    for u in p_surplus.tolist():
+        found += [(u, v) for v in q_real[(p_masks[u] | q_masks[q_real]) == full].tolist()]
+    for v in q_surplus.tolist():
+        found += [(u, v) for u in p_simple[(p_masks[p_simple] | q_masks[v]) == full].tolist()]
+    if not p_surplus.size and not q_surplus.size and len(found) % 2 == 0:
+        return None
+    sa = ra - ra.min() + 1
+    sb = rb - rb.min() + 1
+    ia, ib = _integer_matrix(ra), _integer_matrix(rb)
+    xs: dict[int, list[Fraction] | None] = {}
+    ys: dict[int, list[Fraction] | None] = {}
+    pairs: list[MixedPair] = []
+    for u, v in found:
+        if u not in xs:
+            labels = set(p_sets[u].tolist())
+            xs[u] = _exact_vertex(sb, [i for i in range(m) if i not in labels], [j - m for j in labels if j >= m])
+        if v not in ys:
+            labels = set(q_sets[v].tolist())
+            ys[v] = _exact_vertex(sa.T, [j for j in range(n) if j + m not in labels], [i for i in labels if i < m])
+        x, y = xs[u], ys[v]
+        if x is None or y is None or not _exact_equilibrium(ia, ib, x, y):
+            return None
+        pairs.append((tuple(float(w) for w in x), tuple(float(w) for w in y)))
+    return pairs
+
+
+def _popcount(masks: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
+    """The number of set bits of each mask."""
+    return np.unpackbits(masks.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+
+
+def _rationals(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The payoffs as exact rationals (an object array of ``int`` or ``Fraction``)."""
+    out = np.empty(a.shape, dtype=object)
+    out[...] = [[int(v) if float(v).is_integer() else Fraction(float(v)) for v in row] for row in a.tolist()]
+    return out
+
+
+def _float_vertices(
+    g: npt.NDArray[np.float64], label: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]] | None:
+    """The vertices of ``{x >= 0 : g^T x <= 1}`` (``g`` positive, ``d x k``): label masks and bases.
+
+    By polar duality: with ``c`` the point ``1 / t`` times the ones vector,
+    inside the polytope (``t`` twice the largest column sum), the polytope in
+    ``z = x - c`` is ``{z : N z <= 1}`` for the ``d + k`` rows ``N`` (``-t e_i``
+    for ``x_i >= 0``, ``g_j t / (t - s_j)`` for column ``j``), and its vertices
+    are the facets of the convex hull of those rows (qhull): facet
+    ``h . p + h0 = 0`` is the vertex ``z = -h / h0``. Row ``r`` carries label
+    ``label[r]``. Each vertex comes with the mask of every row tight there
+    (within a relative 1e-9) and the labels of one simplex of qhull's facet,
+    ``d`` independent constraints that fix it (a degenerate vertex's facet is
+    split into several simplices, merged here by their tight masks). None if
+    qhull fails.
+    """
+    from scipy.spatial import ConvexHull, QhullError
+
+    d, k = g.shape
+    sums = g.sum(axis=0)
+    t = 2.0 * float(sums.max())
+    rows = np.empty((d + k, d))
+    rows[:d] = -t * np.eye(d)
+    rows[d:] = (g * (t / (t - sums))).T
+    try:
+        hull = ConvexHull(rows)
+    except (QhullError, ValueError):
+        return None
+    normal, offset = hull.equations[:, :-1], hull.equations[:, -1]
+    z = normal / -offset[:, None]
+    slack = 1.0 - z @ rows.T
+    # Each product z_i N_ri is at most |z|_max |N_r|_1 in size: the scale of the rounding.
+    scale = 1.0 + np.abs(z).max(axis=1)[:, None] * np.abs(rows).sum(axis=1)[None, :]
+    tight = np.abs(slack) <= 1e-9 * scale
+    bits = np.left_shift(np.uint64(1), label.astype(np.uint64))
+    masks = np.bitwise_or.reduce(np.where(tight, bits, np.uint64(0)), axis=1)
+    masks, first = np.unique(masks, return_index=True)
+    return masks, label[hull.simplices[first]]
+
+
+def _exact_vertex(g: npt.NDArray[Any], support: list[int], tight: list[int]) -> list[Fraction] | None:
+    """The mixed strategy on ``support`` that makes the columns ``tight`` of ``g`` tight, exactly.
+
+    Solves ``g[support, tight]^T x = 1`` in rationals (a square system at a
+    nondegenerate vertex) and normalises ``x``; None if the system is not
+    square or is singular, or ``x`` has a negative entry.
+    """
+    if len(support) != len(tight) or not support:
+        return None
+    solved = _solve_integer(g[np.ix_(support, tight)].T.tolist())
+    if solved is None or any(v < 0 for v in solved):
+        return None
+    total = sum(solved, Fraction(0))
+    if total <= 0:
+        return None
+    x = [Fraction(0)] * g.shape[0]
+    for i, v in zip(support, solved, strict=True):
+        x[i] = v / total
+    return x
+
+
+def _solve_integer(matrix: list[list[Any]]) -> list[Fraction] | None:
+    """The solution of ``matrix x = 1`` (square; ``int`` or ``Fraction`` entries), or None if singular.
+
+    Each row is scaled to integers, then fraction-free Gauss-Jordan
+    elimination (Bareiss 1968) runs on Python integers: after step ``c``
+    every entry is the determinant of a minor, so the division by the
+    previous pivot is exact.
+    """
+    k = len(matrix)
+    rows = []
+    for row in matrix:
+        scale = math.lcm(*(Fraction(v).denominator for v in row))
+        rows.append([int(Fraction(v) * scale) for v in row] + [scale])
+    previous = 1
+    for c in range(k):
+        p = next((i for i in range(c, k) if rows[i][c]), None)
+        if p is None:
+            return None
+        rows[c], rows[p] = rows[p], rows[c]
+        pivot_row = rows[c]
+        pivot = pivot_row[c]
+        for i in range(k):
+            if i == c:
+                continue
+            row = rows[i]
+            f = row[c]
+            rows[i] = [(v * pivot - f * w) // previous for v, w in zip(row, pivot_row, strict=True)]
+        previous = pivot
+    return [Fraction(rows[i][k], rows[i][i]) for i in range(k)]
+
+
+def _exact_equilibrium(ia: npt.NDArray[Any], ib: npt.NDArray[Any], x: list[Fraction], y: list[Fraction]) -> bool:
+    """Whether ``(x, y)`` is a Nash equilibrium of ``(A, B)`` in exact arithmetic.
+
+    Every pure strategy a player uses must be a best response to the other's
+    mixed strategy. Best responses do not change when a payoff matrix or a
+    mixed strategy is multiplied by a positive number, so ``ia`` and ``ib``
+    are ``A`` and ``B`` scaled to integers (:func:`_integer_matrix`), the
+    strategies are scaled likewise, and the comparison is in Python integers.
+    """
+    py, px = _integer_vector(y), _integer_vector(x)
+    ay = ia.dot(py).tolist()
+    xb = px.dot(ib).tolist()
+    top_a, top_b = max(ay), max(xb)
+    return all(ay[i] == top_a for i, v in enumerate(x) if v) and all(
+        xb[j] == top_b for j, v in enumerate(y) if v)
+
+
+def _integer_matrix(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``a`` (``int`` or ``Fraction`` entries) times the least common multiple of its denominators."""
+    flat = a.ravel().tolist()
+    scale = math.lcm(*(v.denominator for v in flat))
+    out = np.empty(len(flat), dtype=object)
+    out[:] = [v.numerator * (scale // v.denominator) for v in flat]
+    return out.reshape(a.shape)
+
+
+def _integer_vector(v: list[Fraction]) -> npt.NDArray[Any]:
+    """``v`` (non-negative rationals) times the least common multiple of its denominators."""
+    scale = math.lcm(*(w.denominator for w in v))
+    out = np.empty(len(v), dtype=object)
+    out[:] = [w.numerator * (scale // w.denominator) for w in v]
+    return out
 
 
 def _nashpy(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPair]:

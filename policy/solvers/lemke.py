@@ -48,7 +48,10 @@ Two arithmetics:
   subtracted, the same operations in the same order, no BLAS): a faster
   version must follow the very same path (``tests/test_lemke.py`` records
   some, and checks the refactorization against a plain computation bit for
-  bit).
+  bit). Only the nonbasic columns and the right-hand side are stored (the
+  basic ones are unit vectors; the basis inverse's rows are put together
+  from the stored columns when the lexicographic rule needs them), which
+  halves the work per pivot and per refactorization without changing a bit.
 * exact: first the float path is followed, and its final complementary basis
   solved in rationals (:func:`_crossover`): one linear system of the size of
   the support, checked exactly (``z >= 0``, ``w >= 0``). The float path
@@ -473,9 +476,21 @@ def _lex_min_rows_float(
     the tableau from the data and decides again.
     """
     rhs = 2 * n + 1
-    div = T[rows, column]
-    small = zero[rows]
-    values, doubt = _denoised(T[rows, rhs], small)
+    return _lex_choice(
+        T[rows, column], T[rows, rhs], rows, z0_row, zero[rows], lambda tied: T[tied, :n])
+
+
+def _lex_choice(
+    div: Array, rhs: Array, rows: Array, z0_row: int, small: Array, inverse: Any
+) -> tuple[int, bool, bool]:
+    """The rule of :func:`_lex_min_rows_float` on the candidate rows' data.
+
+    ``div`` and ``rhs`` are the candidate rows' entries in the entering
+    column and the right-hand side, ``small`` their noise levels, and
+    ``inverse(tied)`` gives the basis-inverse rows of some of them (a fresh
+    array).
+    """
+    values, doubt = _denoised(rhs.copy(), small)
     tied = np.flatnonzero(_ties(values / div))
     if tied.size == 1:
         return int(rows[tied[0]]), False, doubt
@@ -483,7 +498,7 @@ def _lex_min_rows_float(
         return z0_row, False, doubt
     # All candidates' basis-inverse rows at once; only the columns where they
     # differ at all can split the tie, so the loop visits those only.
-    block, noisy = _denoised(T[rows[tied], :n], small[tied, None])
+    block, noisy = _denoised(np.array(inverse(rows[tied]), dtype=np.float64, copy=None), small[tied, None])
     doubt = doubt or noisy
     block /= div[tied, None]
     return int(rows[tied[_lex_least(block[:, np.ptp(block, axis=0) > 0])]]), True, doubt
@@ -653,6 +668,20 @@ def _gauss_jordan(aug: Array) -> Array | None:
 
 
 def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFACTOR) -> LemkeResult:
+    """Lemke's path in float64 on a compact tableau: the nonbasic columns and the right-hand side.
+
+    The columns of the basic variables are unit vectors (exactly: a pivot
+    makes the entering column one, and leaves the other basic columns as
+    they were), so they are not stored. Pivoting on ``(r, s)`` puts the
+    leaving variable's column in the place of ``s``'s: that column was the
+    unit vector of row ``r``, and it goes through the same operations as
+    in the full tableau (row ``r`` divided by the pivot, the other rows less
+    their multiple of row ``r``), so every stored number is, bit for bit,
+    the number the full tableau would hold; the work per pivot is about
+    halved. The largest entry of a row, which sets its noise level, is the
+    largest stored one or the 1 of its basic variable, and it is computed
+    again only for the rows a pivot changes.
+    """
     Mf = np.asarray(M, dtype=np.float64)
     qf = np.asarray(q, dtype=np.float64).ravel()
     df = np.asarray(d, dtype=np.float64).ravel()
@@ -660,17 +689,24 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     _check_shapes(n, Mf.shape if n else (0, 0), df.size)
     if (df <= 0).any():
         raise ValueError("the covering vector must be positive")
-    z0, rhs = 2 * n, 2 * n + 1
+    z0 = 2 * n
     if (qf >= 0).all():
         return LemkeResult(np.zeros(n), 0, tuple(range(n)))
     original = np.hstack([np.eye(n), -Mf, -df[:, None], qf[:, None]])
-    T = original.copy()
     basis = list(range(n))
     # Step 2: z0 enters; lexicographic minimum of (q, I) / d over all rows.
-    T_first = T.copy()
+    T_first = original.copy()
     T_first[:, z0] = df  # the ratio uses -column, which is d > 0
     r, tie, _ = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1, _row_zero(T_first))
+    del T_first
     lexicographic = int(tie)
+    # The stored columns: the nonbasic variables (slot[v] says where v is,
+    # -1 while it is basic), then the right-hand side, always last.
+    held = np.arange(n, 2 * n + 2)
+    slot = np.full(2 * n + 1, -1, dtype=np.intp)
+    slot[n:] = np.arange(n + 1)
+    C = original[:, held].copy()
+    rhs = n + 1
     fresh = 0  # pivots since the tableau was last computed from the data
     entering = z0
     pivots = 0
@@ -680,23 +716,39 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     # A set of basic variables is kept as the bit mask of its members.
     key = sum(1 << v for v in basis)
     seen = {key}
-    product = np.empty_like(T)  # room for the rank-one update, allocated once
+    z0_row = -1
+    zero = np.empty(n)
+    where = np.arange(n)  # the row of each basic w_j, -1 while w_j is nonbasic
     while True:
         if pivots >= limit:
             raise _too_many(limit)
-        T[r] /= T[r, entering]
-        factor = T[:, entering].copy()
+        k = int(slot[entering])
+        factor = C[:, k].copy()
+        leaving = basis[r]
+        # The leaving variable's unit column takes the entering one's place
+        # and is transformed with the rest.
+        C[:, k] = 0.0
+        C[r, k] = 1.0
+        C[r] /= factor[r]
         factor[r] = 0.0
         hit = np.flatnonzero(factor)  # the other rows would only lose exact zeros
-        if 3 * hit.size < n:
-            T[hit] -= np.multiply.outer(factor[hit], T[r])
-        else:
-            np.multiply.outer(factor, T[r], out=product)
-            T -= product
-        zero = FLOAT_ZERO * np.abs(T, out=product).max(axis=1)  # as _row_zero(T)
+        if hit.size:
+            rest = C[hit]
+            rest -= np.multiply.outer(factor[hit], C[r])
+            C[hit] = rest
+            zero[hit] = FLOAT_ZERO * np.maximum(np.abs(rest).max(axis=1), 1.0)
+        zero[r] = FLOAT_ZERO * max(float(np.abs(C[r]).max()), 1.0)
         pivots += 1
-        leaving = basis[r]
         basis[r] = entering
+        slot[leaving] = k
+        slot[entering] = -1
+        held[k] = leaving
+        if leaving < n:
+            where[leaving] = -1
+        if entering < n:
+            where[entering] = r
+        if entering == z0:
+            z0_row = r
         if leaving == z0:
             break
         key ^= (1 << leaving) | (1 << entering)
@@ -708,25 +760,27 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         seen.add(key)
         fresh += 1
         if fresh >= refactor:
-            T, fresh = _refactored(original, basis, T), 0
-            zero = _row_zero(T)
+            C, fresh = _refactored_held(original, basis, held, C), 0
+            zero = _held_zero(C)
         entering = _complement(leaving, n)
         while True:
-            column = T[:, entering]
+            column = C[:, slot[entering]]
             tol = np.maximum(FLOAT_PIVOT * max(1.0, float(np.abs(column).max())), zero)
             rows = np.flatnonzero(column > tol)
             if not rows.size:
                 raise _no_solution(pivots)
-            r, tie, doubt = _lex_min_rows_float(T, rows, n, entering, basis.index(z0), zero)
+            r, tie, doubt = _lex_choice(
+                column[rows], C[rows, rhs], rows, z0_row, zero[rows],
+                _HeldInverse(C, slot, where, n))
             if not doubt or not fresh:
                 break
-            T, fresh = _refactored(original, basis, T), 0
-            zero = _row_zero(T)
+            C, fresh = _refactored_held(original, basis, held, C), 0
+            zero = _held_zero(C)
         lexicographic += tie
-    values = T[:, rhs].copy()
+    values = C[:, rhs].copy()
     # Solve the final basis again from the original data (less accumulated
     # error), unless the basis is so ill-conditioned that the answers disagree.
-    again = _refactored(original, basis, T)[:, rhs]
+    again = _refactored_held(original, basis, np.array([2 * n + 1]), values[:, None])[:, 0]
     if np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE):
         values = again
     z = np.zeros(n)
@@ -734,3 +788,85 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         if v >= n:
             z[v - n] = max(float(values[i]), 0.0)
     return LemkeResult(z, pivots, tuple(basis), lexicographic)
+
+
+def _held_zero(C: Array) -> Array:
+    """:func:`_row_zero` of the full tableau, from its stored columns (each row also holds a 1)."""
+    return np.asarray(FLOAT_ZERO * np.maximum(np.abs(C).max(axis=1), 1.0))
+
+
+def _refactored_held(original: Array, basis: list[int], held: Array, C: Array) -> Array:
+    """The columns ``held`` of :func:`_refactored`'s tableau, computed for those columns only.
+
+    ``held`` lists nonbasic variables (and the right-hand side). The same
+    system is solved with the same steps, carrying along only the held
+    columns that are not 0 throughout it (each column of an elimination is
+    computed on its own, so leaving the others out changes no bit of these);
+    the rows of the basic ``w`` then lose their couplings' multiples of the
+    solved rows in the same order. ``C`` comes back if the basis is singular.
+    """
+    n = len(basis)
+    order = np.asarray(basis)
+    is_z = order >= n
+    other_rows = np.flatnonzero(is_z)
+    unit_rows = np.flatnonzero(~is_z)
+    w = order[unit_rows]
+    columns = order[other_rows]
+    constrained = np.ones(n, dtype=bool)
+    constrained[w] = False
+    R = original[constrained]
+    if not R[:, columns].any(axis=0).all():
+        return C  # a zero column: singular
+    sub = R[:, held]
+    live = np.flatnonzero(sub.any(axis=0))  # places in held
+    k = columns.size
+    aug = np.empty((k, k + live.size))
+    aug[:, :k] = R[:, columns]
+    aug[:, k:] = sub[:, live]
+    solved = _gauss_jordan(aug)
+    if solved is None:
+        return C
+    fresh = np.zeros((n, held.size))
+    fresh[unit_rows] = original[np.ix_(w, held)]
+    carried = solved[:, k:]
+    fresh[other_rows[:, None], live] = carried
+    coupling = original[np.ix_(w, columns)]
+    hit, col = coupling.nonzero()  # row by row, columns increasing
+    if hit.size:
+        # As in _refactored: step t subtracts the t-th term of every row.
+        rank = np.arange(hit.size) - np.searchsorted(hit, hit)
+        by_rank = np.argsort(rank, kind="stable")
+        ends = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2)).tolist()
+        targets = unit_rows[hit[by_rank]]
+        terms = coupling[hit, col][by_rank, None] * carried[col[by_rank]]
+        part = fresh[:, live]
+        begin = 0
+        for end in ends:
+            part[targets[begin:end]] -= terms[begin:end]
+            begin = end
+        fresh[:, live] = part
+    return fresh
+
+
+class _HeldInverse:
+    """Rows of the basis inverse (the ``w`` columns of the full tableau) from the stored columns.
+
+    A nonbasic ``w_j``'s column is stored; a basic one's is the unit vector
+    of its row (``where[j]``).
+    """
+
+    def __init__(self, C: Array, slot: Array, where: Array, n: int) -> None:
+        self.C, self.slot, self.where, self.n = C, slot, where, n
+
+    def __call__(self, rows: Array) -> Array:
+        n = self.n
+        block = np.zeros((rows.size, n))
+        place = self.slot[:n]
+        stored = np.flatnonzero(place >= 0)
+        block[:, stored] = self.C[rows[:, None], place[stored]]
+        basic = np.flatnonzero(self.where >= 0)
+        pos = np.searchsorted(rows, self.where[basic])  # rows is increasing
+        pos[pos >= rows.size] = 0
+        mine = rows[pos] == self.where[basic]
+        block[pos[mine], basic[mine]] = 1.0
+        return block

@@ -69,6 +69,14 @@ FLOAT_TIE_TOLERANCE = tolerances.TIE
 #: feasibility tolerance is 1e-7. Tried in turn until one gives a verified
 #: solution. Not in policy.tolerances yet.
 ACTIVE_TOLERANCES = (1e-6, 1e-9, 1e-4)
+#: The float active system is solved by LSQR to this relative tolerance, in at
+#: most this many iterations per unknown.
+LSQR_TOLERANCE = 1e-14
+LSQR_ITERATIONS = 4
+#: ...after the normal equations ``(M M^T + eps I) w = r``, ``eps`` this times
+#: the largest entry of ``M M^T``, refined at most this many times.
+NORMAL_RIDGE = 1e-12
+NORMAL_REFINEMENTS = 5
 #: Free directions of the exact system are set to the float solution rounded to
 #: fractions with at most this denominator.
 ROUNDING_DENOMINATOR = 10**6
@@ -381,18 +389,59 @@ def _active_solution(
         [
             sparse.hstack([E[:, support], sparse.csr_matrix((E.shape[0], m))]),
             sparse.hstack([-G[support][:, tight].T, F[:, tight].T]),
-        ]
-    ).toarray()
+        ],
+        format="csr",
+    )
     rhs_f = np.concatenate([program.e, np.zeros(len(tight))])
     guess = np.concatenate([x_f[support], q_f])
-    # Least-change correction of the float solution onto the active system.
-    delta, *_ = np.linalg.lstsq(matrix, rhs_f - matrix @ guess, rcond=None)
+    # Least-change correction of the float solution onto the active system,
+    # sparse throughout: delta = M^T w with M M^T w = r (the least-norm
+    # solution when the rows are independent), by sparse LU; LSQR from zero
+    # (which converges to the least-norm solution of a consistent system;
+    # Paige and Saunders 1982) when M M^T is singular.
+    residual = rhs_f - matrix @ guess
+    delta = _least_norm(matrix, residual)
     solution = guess + delta
     if np.abs(matrix @ solution - rhs_f).max(initial=0.0) > tolerance * scale:
         return None
     x_out = np.zeros(n)
     x_out[support] = np.maximum(solution[:k], 0.0)
     return _Solution(x_out, float(program.f @ solution[k:]))
+
+
+def _least_norm(matrix: Any, residual: Array) -> Array:
+    """The least-norm ``d`` with ``matrix d = residual`` (sparse ``matrix``), near enough.
+
+    ``d = M^T w`` with ``(M M^T + eps I) w = r``, by sparse LU, refined a few
+    times on what is left of ``r`` (the small ``eps`` keeps ``M M^T``
+    invertible when tight constraints repeat one another, as at a degenerate
+    vertex); LSQR (Paige and Saunders 1982) if that leaves a residual.
+    """
+    from scipy import sparse
+    from scipy.sparse.linalg import lsqr, splu
+
+    rows = matrix.shape[0]
+    delta = np.zeros(matrix.shape[1])
+    if not rows:
+        return delta
+    goal = LSQR_TOLERANCE * max(1.0, float(np.abs(residual).max(initial=0.0)))
+    normal = (matrix @ matrix.T).tocsc()
+    size = float(abs(normal).max()) if normal.nnz else 1.0
+    try:
+        lu = splu((normal + sparse.identity(rows, format="csc") * (NORMAL_RIDGE * size)).tocsc())
+    except RuntimeError:
+        lu = None
+    if lu is not None:
+        left = residual
+        for _ in range(NORMAL_REFINEMENTS):
+            delta = delta + matrix.T @ lu.solve(left)
+            left = residual - matrix @ delta
+            if not np.isfinite(left).all():
+                break
+            if np.abs(left).max(initial=0.0) <= goal:
+                return np.asarray(delta)
+    return np.asarray(lsqr(matrix, residual, atol=LSQR_TOLERANCE, btol=LSQR_TOLERANCE,
+                           iter_lim=LSQR_ITERATIONS * (matrix.shape[1] + 1))[0])
 
 
 def _fractions(a: Array) -> Array:
