@@ -475,7 +475,7 @@ def _efg_header(text: str) -> tuple[tuple[str, list[str], str], int] | None:
     """
     tokens = _TOKENS.finditer(text)
     try:
-        magic, version, rational = (next(tokens) for _ in range(3))
+        magic, version, rational = next(tokens), next(tokens), next(tokens)
         if magic.group(4) != "EFG" or version.group(2) != "2" or rational.group(4) not in ("R", "D"):
             return None
         title = next(tokens)

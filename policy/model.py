@@ -321,6 +321,7 @@ class ConstantOutcomes(Sequence[Outcome]):
         """One label per outcome, or None when all are ``""``."""
         self.num = _readonly(num)
         self.den = _readonly(den)
+        self._made: dict[int, Outcome] = {}
 
     def __len__(self) -> int:
         return len(self.num)
@@ -332,13 +333,17 @@ class ConstantOutcomes(Sequence[Outcome]):
             k += len(self)
         if not 0 <= k < len(self):
             raise IndexError("outcome index out of range")
-        from policy.rational import coprime_fraction
+        got = self._made.get(k)
+        if got is None:
+            from policy.rational import coprime_fraction
 
-        payoffs = tuple(
-            constant_expr(coprime_fraction(a, b))
-            for a, b in zip(self.num[k].tolist(), self.den[k].tolist(), strict=True)
-        )
-        return Outcome(self.labels[k] if self.labels is not None else "", payoffs)
+            payoffs = tuple(
+                constant_expr(coprime_fraction(a, b))
+                for a, b in zip(self.num[k].tolist(), self.den[k].tolist(), strict=True)
+            )
+            # Kept: callers may key caches by identity, as for any game's outcomes.
+            got = self._made[k] = Outcome(self.labels[k] if self.labels is not None else "", payoffs)
+        return got
 
     def __iter__(self) -> Iterator[Outcome]:
         for k in range(len(self)):
@@ -398,6 +403,7 @@ class ConstantProbabilities(Sequence["Expr | None"]):
         self.edges = _readonly(edges)
         self.num = _readonly(num)
         self.den = _readonly(den)
+        self._made: dict[int, Expr] = {}
 
     def __len__(self) -> int:
         return self.size
@@ -412,17 +418,21 @@ class ConstantProbabilities(Sequence["Expr | None"]):
         k = int(np.searchsorted(self.edges, i))
         if k == len(self.edges) or int(self.edges[k]) != i:
             return None
-        from policy.rational import coprime_fraction
+        return self._expr(k)
 
-        return constant_expr(coprime_fraction(self.num[k].item() if self.num.dtype != object else self.num[k],
-                                              self.den[k].item() if self.den.dtype != object else self.den[k]))
+    def _expr(self, k: int) -> Expr:
+        got = self._made.get(k)
+        if got is None:
+            from policy.rational import coprime_fraction
+
+            # Kept: callers may key caches by identity.
+            got = self._made[k] = constant_expr(coprime_fraction(int(self.num[k]), int(self.den[k])))
+        return got
 
     def __iter__(self) -> Iterator[Expr | None]:
-        exprs = [None] * self.size
-        from policy.rational import coprime_fraction
-
-        for e, a, b in zip(self.edges.tolist(), self.num.tolist(), self.den.tolist(), strict=True):
-            exprs[e] = constant_expr(coprime_fraction(a, b))  # type: ignore[call-overload]
+        exprs: list[Expr | None] = [None] * self.size
+        for k, e in enumerate(self.edges.tolist()):
+            exprs[e] = self._expr(k)
         return iter(exprs)
 
     def __eq__(self, other: object) -> bool:

@@ -91,8 +91,10 @@ def coprime_fraction(num: int, den: int) -> Fraction:
 def to_fractions(num: Array, den: Array) -> Array:
     """An object array of ``Fraction``; equal values that are 0 or 1 share one object."""
     out = np.empty(num.shape, dtype=object)
+    full_den = np.broadcast_to(den.reshape(den.shape + (1,) * (num.ndim - den.ndim)), num.shape)
+    num, full_den = reduce(num, full_den)  # a row's common denominator may not be each entry's lowest
     flat_num = num.ravel().tolist()
-    flat_den = np.broadcast_to(den.reshape(den.shape + (1,) * (num.ndim - den.ndim)), num.shape).ravel().tolist()
+    flat_den = full_den.ravel().tolist()
     zero, one = Fraction(0), Fraction(1)
     made = []
     for a, b in zip(flat_num, flat_den, strict=True):
