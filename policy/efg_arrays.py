@@ -360,7 +360,8 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
         if ((tnum[:, 0] != 1) | (tden != 1)).any():
             raise _NotHere
     else:
-        pnum = pden = np.zeros(0, dtype=np.int64)
+        pnum = np.zeros(0, dtype=np.int64)
+        pden = np.zeros(0, dtype=np.int64)
 
     # Outcomes: numbered in the file, kept in order of first declaration.
     out_decl = np.flatnonzero(has_payoffs)
