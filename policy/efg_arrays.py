@@ -70,8 +70,7 @@ def _tokens(data: bytes) -> tuple[npt.NDArray[np.uint8], Ints, Ints, npt.NDArray
     q = np.flatnonzero(quote)
     if len(q) % 2:
         raise _NotHere
-    inside = np.cumsum(quote, dtype=np.int64) & 1
-    in_string = (inside == 1) | quote
+    in_string = np.logical_xor.accumulate(quote) | quote
     space = (b == 32) | (b == 10) | (b == 13) | (b == 9) | (b == 12) | (b == 11)
     lb, rb, cm = b == ord("{"), b == ord("}"), b == ord(",")
     punct = (lb | rb | cm) & ~in_string
@@ -126,7 +125,40 @@ def _strings(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) ->
 
 
 def _numbers(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> tuple[Any, Any]:
-    """Exact values of number tokens (integers, ``p/q``, plain decimals) as numerators and denominators."""
+    """Exact values of number tokens (integers, ``p/q``, plain decimals) as numerators and denominators.
+
+    Plain integers (the common case) are converted by numpy from fixed-width
+    byte strings; the others digit by digit.
+    """
+    n = len(starts)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.ones(0, dtype=np.int64)
+    lens = ends - starts
+    width = int(lens.max())
+    if width > 40:
+        raise _NotHere
+    pos = starts[:, None] + np.arange(width)[None, :]
+    valid = pos < ends[:, None]
+    grid = np.where(valid, b[np.minimum(pos, len(b) - 1)], 0).astype(np.uint8)
+    is_digit = (grid >= 48) & (grid <= 57)
+    sign = (grid[:, 0] == ord("-")) | (grid[:, 0] == ord("+"))
+    ok = is_digit | ~valid
+    ok[:, 0] |= sign
+    plain = ok.all(axis=1) & (lens - sign >= 1) & (lens - sign <= _MAX_DIGITS)
+    num = np.zeros(n, dtype=np.int64)
+    den = np.ones(n, dtype=np.int64)
+    if plain.any():
+        num[plain] = np.ascontiguousarray(grid[plain]).view(f"S{width}").ravel().astype(np.int64)
+    rest = np.flatnonzero(~plain)
+    if rest.size:
+        rnum, rden = _numbers_by_digit(b, starts[rest], ends[rest])
+        num[rest] = rnum
+        den[rest] = rden
+    return num, den
+
+
+def _numbers_by_digit(b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> tuple[Any, Any]:
+    """:func:`_numbers` for ``p/q`` and decimals (and signed forms), digit by digit."""
     n = len(starts)
     if not n:
         return np.zeros(0, dtype=np.int64), np.ones(0, dtype=np.int64)
@@ -345,8 +377,8 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     if len(label_ids):
         needs[set_pos[empty[label_ids[sel]]]] = True
     for k in np.flatnonzero(needs).tolist():
-        lo = first_of_owner[k]
-        hi = lo + count_of_owner[k]
+        lo = int(first_of_owner[k])
+        hi = lo + int(count_of_owner[k])
         labels[lo:hi] = normalize_labels(list(labels[lo:hi]))
     # Chance probabilities of each declaring chance node.
     if len(prob_tok):
