@@ -61,38 +61,52 @@ def read_efg_arrays(text: str, header: tuple[str, list[str], str], header_end: i
         return None
 
 
+# Character classes: white space, other (words and numbers), braces, comma, quote.
+_SPACE, _OTHER, _LBR, _RBR, _COMMA, _Q = 0, 1, 2, 3, 4, 5
+_CLASS = np.full(256, _OTHER, dtype=np.uint8)
+_CLASS[[9, 10, 11, 12, 13, 32]] = _SPACE
+_CLASS[ord("{")] = _LBR
+_CLASS[ord("}")] = _RBR
+_CLASS[ord(",")] = _COMMA
+_CLASS[_QUOTE] = _Q
+_START_KIND = np.array([0, _W, _L, _R, _C, _S], dtype=np.int8)
+
+
 def _tokens(data: bytes) -> tuple[npt.NDArray[np.uint8], Ints, Ints, npt.NDArray[np.int8]]:
     """Bytes, and each token's start, end (exclusive) and kind."""
     b = np.frombuffer(data, dtype=np.uint8)
     if data.find(b"\\") >= 0:
         raise _NotHere
-    quote = b == _QUOTE
+    cls = _CLASS[b]
+    quote = cls == _Q
     q = np.flatnonzero(quote)
     if len(q) % 2:
         raise _NotHere
-    in_string = np.logical_xor.accumulate(quote) | quote
-    space = (b == 32) | (b == 10) | (b == 13) | (b == 9) | (b == 12) | (b == 11)
-    lb, rb, cm = b == ord("{"), b == ord("}"), b == ord(",")
-    punct = (lb | rb | cm) & ~in_string
-    other = ~(space | punct | in_string)
-    start_kind = np.zeros(len(b), dtype=np.int8)
-    opens, closes = q[0::2], q[1::2]
-    start_kind[opens] = _S
-    word_start = other.copy()
-    word_start[1:] &= ~other[:-1]
-    start_kind[word_start] = _W
-    start_kind[lb & punct] = _L
-    start_kind[rb & punct] = _R
-    start_kind[cm & punct] = _C
-    starts = np.flatnonzero(start_kind)
-    kinds = start_kind[starts]
-    ends = starts + 1
+    # Inside a string (quotes included) everything is one class: the string's.
+    in_string = np.logical_xor.accumulate(quote)
+    in_string[q[1::2]] = True
+    cls[in_string] = _Q
+    # A token starts where the class changes to a non-space one, and at every
+    # brace, comma and opening quote; strings next to each other are split at their quotes.
+    change = np.empty(len(cls), dtype=bool)
+    change[0] = True
+    np.not_equal(cls[1:], cls[:-1], out=change[1:])
+    punct = (cls == _LBR) | (cls == _RBR) | (cls == _COMMA)
+    begins = (change & (cls != _SPACE)) | punct
+    begins[q[0::2]] = True
+    starts = np.flatnonzero(begins)
+    kinds = _START_KIND[cls[starts]]
+    ends = np.empty(len(starts), dtype=np.int64)
     is_s = kinds == _S
-    ends[is_s] = closes + 1
+    ends[is_s] = q[1::2] + 1
     is_w = kinds == _W
-    word_end = other.copy()
-    word_end[:-1] &= ~other[1:]
-    ends[is_w] = np.flatnonzero(word_end) + 1
+    other = cls == _OTHER
+    word_end = np.flatnonzero(other[:-1] & ~other[1:]) + 1
+    if len(other) and other[-1]:
+        word_end = np.append(word_end, len(other))
+    ends[is_w] = word_end
+    single = ~(is_s | is_w)
+    ends[single] = starts[single] + 1
     return b, starts, ends, kinds
 
 

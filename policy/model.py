@@ -146,6 +146,10 @@ class Labeled(Mapping[str, T], Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def in_order(self) -> tuple[T, ...]:
+        """All items, in declaration order (quicker than looking each up by label)."""
+        return self._items
+
     def at(self, position: int) -> T:
         """The item at a position, in declaration order."""
         return self._items[position]
@@ -794,12 +798,12 @@ class Game:
     @functools.cached_property
     def infoset_offsets(self) -> npt.NDArray[np.int64]:
         """Position of each information set's first action in a behaviour vector."""
-        return _readonly(np.array([s.offset for s in self.infosets.values()], dtype=np.int64))
+        return _readonly(np.array([s.offset for s in self.infosets.in_order()], dtype=np.int64))
 
     @functools.cached_property
     def infoset_first_member(self) -> npt.NDArray[np.int64]:
         """One member node of each information set (its first, breadth-first)."""
-        return _readonly(np.array([s.members[0] for s in self.infosets.values()], dtype=np.int64))
+        return _readonly(np.array([s.members[0] for s in self.infosets.in_order()], dtype=np.int64))
 
     def _expression_table(self) -> _ExpressionTable:
         """The game's distinct expressions and where each is used (built once)."""
@@ -817,7 +821,13 @@ class Game:
 
     def in_file(self, file: str) -> Game:
         """This game, marked as read from ``file`` so that evaluation errors name it."""
-        return dataclasses.replace(self, file=file, _cache={})
+        bound = dataclasses.replace(self, file=file, _cache={})
+        # What cached properties found about the structure holds for the copy too.
+        fields = {f.name for f in dataclasses.fields(self)}
+        for key, value in self.__dict__.items():
+            if key not in fields:
+                bound.__dict__.setdefault(key, value)
+        return bound
 
     def error(self, message: str, path: str) -> GameError:
         """A :class:`GameError` at key path ``path`` of this game, naming its file if known.
@@ -1176,6 +1186,9 @@ class _LazyNodes(Labeled[Node]):
     def at(self, position: int) -> Node:
         return Node(self._game, position)
 
+    def in_order(self) -> tuple[Node, ...]:
+        return tuple(Node(self._game, i) for i in range(self._game.num_nodes))
+
     def __len__(self) -> int:
         return self._game.num_nodes
 
@@ -1494,6 +1507,8 @@ def _assemble(
         sets.append(Infoset(name, k, player_objs[player_list[first]], actions, tuple(members[k]), offset))
         offset += len(actions)
     _check_perfect_recall(parent, player, infoset, first_child, sets, node_names, where, len(players))
+    offsets = np.array([s.offset for s in sets], dtype=np.int64)
+    firsts = np.array([m[0] for m in members], dtype=np.int64)
     game = Game(
         title=title,
         players=Labeled(player_objs, list(players), "player"),
@@ -1524,6 +1539,9 @@ def _assemble(
             else {name: i for i, name in enumerate(node_names)}
         ),
     )
+    # Known already: what the cached properties would compute set by set.
+    game.__dict__["infoset_offsets"] = _readonly(offsets)
+    game.__dict__["infoset_first_member"] = _readonly(firsts)
     return game
 
 
