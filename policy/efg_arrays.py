@@ -390,10 +390,10 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     needs[uniq[counts > 1] // (len(label_texts) + 1)] = True
     if len(label_ids):
         needs[set_pos[empty[label_ids[sel]]]] = True
-    for k in np.flatnonzero(needs).tolist():
-        lo = int(first_of_owner[k])
-        hi = lo + int(count_of_owner[k])
-        labels[lo:hi] = normalize_labels(list(labels[lo:hi]))
+    for j in np.flatnonzero(needs).tolist():
+        begin = int(first_of_owner[j])
+        stop = begin + int(count_of_owner[j])
+        labels[begin:stop] = normalize_labels(list(labels[begin:stop]))
     # Chance probabilities of each declaring chance node.
     if len(prob_tok):
         pnum, pden = _numbers(data, b, starts[prob_tok], ends[prob_tok])

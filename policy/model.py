@@ -162,6 +162,84 @@ class Labeled(Mapping[str, T], Generic[T]):
         return f"Labeled({list(self._index)})"
 
 
+class ArrayInfosets(Labeled["Infoset"]):
+    """A game's information sets, made one at a time when asked for (big trees have many).
+
+    Held as arrays: each set's player, its members (``members[bounds[k]:bounds[k + 1]]``),
+    and its offset in a behaviour vector; its actions are the labels of the
+    first member's children.
+    """
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        players: Sequence[Player],
+        set_player: npt.NDArray[Any],
+        members: npt.NDArray[np.int64],
+        bounds: npt.NDArray[np.int64],
+        first_child: npt.NDArray[np.int64],
+        num_children: npt.NDArray[np.int32],
+        action_label: Sequence[str],
+        offsets: npt.NDArray[np.int64],
+    ) -> None:
+        self._names = names
+        self._players = players
+        self._set_player = set_player
+        self._members = members
+        self._bounds = bounds
+        self._first_child = first_child
+        self._num_children = num_children
+        self._action_label = action_label
+        self._offsets = offsets
+        self._made: dict[int, Infoset] = {}
+        self._what = "information set"
+
+    @functools.cached_property
+    def _index(self) -> dict[str, int]:  # type: ignore[override]
+        return {name: k for k, name in enumerate(self._names)}
+
+    def __getitem__(self, key: str) -> Infoset:
+        k = self._index.get(key)
+        if k is None:
+            known = ", ".join(list(self._names[:20]))
+            raise KeyError(f"no {self._what} {key!r} (known: {known})")
+        return self.at(k)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def index(self, key: str) -> int:
+        return self._index[key]
+
+    def at(self, position: int) -> Infoset:
+        got = self._made.get(position)
+        if got is None:
+            if not 0 <= position < len(self._names):
+                raise IndexError("information set index out of range")
+            lo, hi = int(self._bounds[position]), int(self._bounds[position + 1])
+            members = tuple(self._members[lo:hi].tolist())
+            start = int(self._first_child[members[0]])
+            actions = tuple(self._action_label[start : start + int(self._num_children[members[0]])])
+            got = self._made[position] = Infoset(
+                self._names[position],
+                position,
+                self._players[int(self._set_player[position])],
+                actions,
+                members,
+                int(self._offsets[position]),
+            )
+        return got
+
+    def in_order(self) -> tuple[Infoset, ...]:
+        return tuple(self.at(k) for k in range(len(self._names)))
+
+    def __repr__(self) -> str:
+        return f"ArrayInfosets({len(self)} sets)"
+
+
 @dataclass(frozen=True)
 class Player:
     """A player (chance is not one)."""
@@ -1476,20 +1554,24 @@ def _assemble(
         ordered_names = [set_names[int(k)] for k in distinct[order].tolist()]
     set_of = infoset[decision]
     by_set = np.argsort(set_of, kind="stable")
-    bounds = np.searchsorted(set_of[by_set], np.arange(len(ordered_names) + 1)).tolist()
-    members_sorted = decision[by_set].tolist()
-    members = [members_sorted[bounds[k] : bounds[k + 1]] for k in range(len(ordered_names))]
+    bounds = np.searchsorted(set_of[by_set], np.arange(len(ordered_names) + 1))
+    members_sorted = decision[by_set]
+    firsts = members_sorted[bounds[:-1]]
+    counts = num_children[firsts].astype(np.int64)
+    offsets = np.cumsum(counts) - counts
     player_objs = [Player(label, i) for i, label in enumerate(players)]
-    sets: list[Infoset] = []
-    offset = 0
-    first_child_list = first_child.tolist()
-    num_children_list = num_children.tolist()
-    player_list = player.tolist()
-    for k, name in enumerate(ordered_names):
-        first = members[k][0]
-        start = first_child_list[first]
-        actions = tuple(action_label[start : start + num_children_list[first]])
-        for m in members[k][1:]:
+    sets = ArrayInfosets(
+        ordered_names, player_objs, player[firsts], members_sorted, bounds, first_child, num_children,
+        action_label, offsets,
+    )
+    # Sets of one node need no check; the others: one player, the same actions.
+    shared = np.flatnonzero(np.diff(bounds) > 1).tolist()
+    for k in shared:
+        members = sets.at(k).members
+        first = members[0]
+        name = ordered_names[k]
+        actions = sets.at(k).actions
+        for m in members[1:]:
             if player[m] != player[first]:
                 raise GameError(
                     f"infoset {name!r} mixes players {players[player[first]]!r} and "
@@ -1504,11 +1586,9 @@ def _assemble(
                     f"{node_names[first]!r} has {list(actions)}",
                     f"{where(m)}.actions",
                 )
-        sets.append(Infoset(name, k, player_objs[player_list[first]], actions, tuple(members[k]), offset))
-        offset += len(actions)
-    _check_perfect_recall(parent, player, infoset, first_child, sets, node_names, where, len(players))
-    offsets = np.array([s.offset for s in sets], dtype=np.int64)
-    firsts = np.array([m[0] for m in members], dtype=np.int64)
+    _check_perfect_recall(
+        parent, player, infoset, first_child, [sets.at(k) for k in shared], node_names, where, len(players)
+    )
     game = Game(
         title=title,
         players=Labeled(player_objs, list(players), "player"),
@@ -1525,7 +1605,7 @@ def _assemble(
         action_label=action_label,
         chance_probability=chance_probability,
         outcomes=outcomes,
-        infosets=Labeled(sets, [s.name for s in sets], "information set"),
+        infosets=sets,
         description=description,
         sources=sources,
         comment=comment,
