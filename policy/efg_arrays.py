@@ -72,39 +72,46 @@ _CLASS[_QUOTE] = _Q
 _START_KIND = np.array([0, _W, _L, _R, _C, _S], dtype=np.int8)
 
 
-def _tokens(data: bytes) -> tuple[npt.NDArray[np.uint8], Ints, Ints, npt.NDArray[np.int8]]:
+def _tokens(data: bytes) -> tuple[npt.NDArray[np.uint8], Any, Any, npt.NDArray[np.int8]]:
     """Bytes, and each token's start, end (exclusive) and kind."""
     b = np.frombuffer(data, dtype=np.uint8)
     if data.find(b"\\") >= 0:
         raise _NotHere
     cls = _CLASS[b]
     quote = cls == _Q
-    q = np.flatnonzero(quote)
+    q = np.flatnonzero(quote).astype(np.int32 if len(b) < 2**31 else np.int64)
     if len(q) % 2:
         raise _NotHere
     # Inside a string (quotes included) everything is one class: the string's.
     in_string = np.logical_xor.accumulate(quote)
+    del quote
     in_string[q[1::2]] = True
     cls[in_string] = _Q
+    del in_string
     # A token starts where the class changes to a non-space one, and at every
     # brace, comma and opening quote; strings next to each other are split at their quotes.
-    change = np.empty(len(cls), dtype=bool)
-    change[0] = True
-    np.not_equal(cls[1:], cls[:-1], out=change[1:])
-    punct = (cls == _LBR) | (cls == _RBR) | (cls == _COMMA)
-    begins = (change & (cls != _SPACE)) | punct
+    begins = np.empty(len(cls), dtype=bool)
+    begins[0] = True
+    np.not_equal(cls[1:], cls[:-1], out=begins[1:])
+    begins &= cls != _SPACE
+    begins |= (cls >= _LBR) & (cls <= _COMMA)
     begins[q[0::2]] = True
-    starts = np.flatnonzero(begins)
+    index = np.int32 if len(b) < 2**31 else np.int64
+    starts = np.flatnonzero(begins).astype(index)
+    del begins
     kinds = _START_KIND[cls[starts]]
-    ends = np.empty(len(starts), dtype=np.int64)
+    ends = np.empty(len(starts), dtype=index)
     is_s = kinds == _S
     ends[is_s] = q[1::2] + 1
     is_w = kinds == _W
     other = cls == _OTHER
-    word_end = np.flatnonzero(other[:-1] & ~other[1:]) + 1
-    if len(other) and other[-1]:
-        word_end = np.append(word_end, len(other))
-    ends[is_w] = word_end
+    del cls
+    last = bool(other[-1]) if len(other) else False
+    other[:-1] &= ~other[1:]  # now: the last byte of each word
+    if len(other):
+        other[-1] = last
+    ends[is_w] = np.flatnonzero(other) + 1
+    del other
     single = ~(is_s | is_w)
     ends[single] = starts[single] + 1
     return b, starts, ends, kinds
@@ -256,8 +263,8 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     is_c = node_letter == ord("c")
     kpad = np.append(kinds, np.zeros(8, dtype=np.int8))
 
-    def kind_at(at: Ints) -> npt.NDArray[np.int8]:
-        return kpad[np.minimum(at, n_tok + 7)]
+    def kind_at(at: Ints, kpad: npt.NDArray[np.int8] = kpad) -> npt.NDArray[np.int8]:
+        return kpad[np.minimum(at, len(kpad) - 1)]
 
     s = node_tok
     if (kind_at(s + 1) != _S).any():
@@ -288,15 +295,15 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
         if (kind_at(nxt[h] - 1) != _R).any():
             raise _NotHere
     # Every token of a node is now placed; check the insides of the braces.
-    role = np.zeros(n_tok + 1, dtype=np.int64)  # 1: action part of a set, 2: payoffs
+    role = np.zeros(n_tok + 1, dtype=np.int8)  # 1: action part of a set, 2: payoffs
     d = np.flatnonzero(declared)
     np.add.at(role, set_at[d] + 2, 1)
     np.add.at(role, close[d], -1)
     h = np.flatnonzero(has_payoffs)
     np.add.at(role, outcome_at[h] + 3, 2)
     np.add.at(role, nxt[h] - 1, -2)
-    role = np.cumsum(role)[:n_tok]
-    owner = np.repeat(np.arange(n), np.diff(np.append(node_tok, n_tok)))
+    role = np.cumsum(role, dtype=np.int8)[:n_tok]
+    owner = np.repeat(np.arange(n, dtype=np.int32), np.diff(np.append(node_tok, n_tok)))
     in_actions = role == 1
     in_payoffs = role == 2
     if (kinds[in_payoffs] == _S).any() or (kinds[in_payoffs] == _L).any() or (kinds[in_payoffs] == _R).any():
@@ -312,8 +319,8 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
         raise _NotHere
 
     # Integers: players, information set and event numbers, outcome numbers.
-    def integers(at: Ints) -> Ints:
-        if (kind_at(at) != _W).any():
+    def integers(at: Ints, b: Any = b, starts: Ints = starts, ends: Ints = ends, kinds: Any = kinds) -> Ints:
+        if (kinds[np.minimum(at, len(kinds) - 1)] != _W).any() or (at >= len(kinds)).any():
             raise _NotHere
         num, den = _numbers(data, b, starts[at], ends[at])
         if (den != 1).any() or (b[starts[at]] == ord("+")).any() or (b[starts[at]] == ord("-")).any():
@@ -454,6 +461,11 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     out_label_ids, out_label_texts = _strings(data, b, starts[outcome_at[o_defining] + 1], ends[outcome_at[o_defining] + 1])
     outcome_labels = np.array(out_label_texts, dtype=object)[out_label_ids].tolist() if len(o_defining) else []
 
+    node_label_ids, node_label_texts = _strings(data, b, starts[s + 1], ends[s + 1])
+    set_label_ids, set_label_texts = _strings(data, b, starts[set_at[defining]], ends[set_at[defining]])
+    # The file's tokens are read: let their arrays go before the tree is built.
+    del starts, ends, kinds, owner, role, in_actions, in_payoffs, kpad, is_word, one, letter, b
+    del kind_at, integers
     # The tree: children counts in pre-order, then breadth-first order.
     n_kids = np.zeros(n, dtype=np.int64)
     n_kids[inner] = count_of_owner[set_of[inner]]
@@ -471,6 +483,7 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     hit = np.searchsorted(event_key, query) - 1
     parent_pre = np.full(n, -1, dtype=np.int64)
     parent_pre[1:] = writers[event_order][hit]
+    del writers, heights, event_key, event_order, query, hit
     depth = np.zeros(n, dtype=np.int64)
     depth[1:] = 1
     up = parent_pre.copy()
@@ -514,9 +527,7 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     prob_pos = np.searchsorted(prob_tok, act_tok[prob_index] + 1)
     chance = ConstantProbabilities(n, edges, pnum[prob_pos], pden[prob_pos])
     # Labels of nodes and of their sets.
-    node_label_ids, node_label_texts = _strings(data, b, starts[s + 1], ends[s + 1])
     node_labels = np.array(node_label_texts, dtype=object)[node_label_ids][bfs_order]
-    set_label_ids, set_label_texts = _strings(data, b, starts[set_at[defining]], ends[set_at[defining]])
     set_label = np.array(set_label_texts + [""], dtype=object)
     per_node_set = np.where(set_of >= 0, set_label_ids[np.maximum(set_of, 0)] if len(set_label_ids) else 0, len(set_label_texts))
     node_set_labels = set_label[per_node_set][bfs_order]
