@@ -457,7 +457,52 @@ def read_efg(path_or_text: str | Path | IO[str] | IO[bytes], file: str = "<strin
     """
     text, name = _source(path_or_text, file, "EFG")
     with gc_paused():
+        header = _efg_header(text)
+        if header is not None:
+            from policy.efg_arrays import read_efg_arrays
+
+            game = read_efg_arrays(text, *header)
+            if game is not None:
+                return game
         return _read_efg(_Reader(text, name))
+
+
+def _efg_header(text: str) -> tuple[tuple[str, list[str], str], int] | None:
+    """The title, players and comment of an ``.efg`` text and where its first node starts.
+
+    None when the opening is not the plain one (the token-by-token reader then
+    reads it, and says what is wrong).
+    """
+    tokens = _TOKENS.finditer(text)
+    try:
+        magic, version, rational = next(tokens), next(tokens), next(tokens)
+        if magic.group(4) != "EFG" or version.group(2) != "2" or rational.group(4) not in ("R", "D"):
+            return None
+        title = next(tokens)
+        if title.group(1) is None or "\\" in title.group(1):
+            return None
+        if next(tokens).group(3) != "{":
+            return None
+        raw_players = []
+        token = next(tokens)
+        while token.group(1) is not None:
+            if "\\" in token.group(1):
+                return None
+            raw_players.append(token.group(1))
+            token = next(tokens)
+        if token.group(3) != "}" or not raw_players:
+            return None
+        end = token.end()
+        comment = ""
+        token = next(tokens)
+        if token.group(1) is not None:
+            if "\\" in token.group(1):
+                return None
+            comment = token.group(1)
+            end = token.end()
+    except StopIteration:
+        return None
+    return (title.group(1), normalize_labels(raw_players), comment), end
 
 
 def _read_header(r: _Reader, magic: str, version: int) -> tuple[str, list[str]]:

@@ -33,7 +33,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -146,6 +146,10 @@ class Labeled(Mapping[str, T], Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def in_order(self) -> tuple[T, ...]:
+        """All items, in declaration order (quicker than looking each up by label)."""
+        return self._items
+
     def at(self, position: int) -> T:
         """The item at a position, in declaration order."""
         return self._items[position]
@@ -156,6 +160,84 @@ class Labeled(Mapping[str, T], Generic[T]):
 
     def __repr__(self) -> str:
         return f"Labeled({list(self._index)})"
+
+
+class ArrayInfosets(Labeled["Infoset"]):
+    """A game's information sets, made one at a time when asked for (big trees have many).
+
+    Held as arrays: each set's player, its members (``members[bounds[k]:bounds[k + 1]]``),
+    and its offset in a behaviour vector; its actions are the labels of the
+    first member's children.
+    """
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        players: Sequence[Player],
+        set_player: npt.NDArray[Any],
+        members: npt.NDArray[np.int64],
+        bounds: npt.NDArray[np.int64],
+        first_child: npt.NDArray[np.int64],
+        num_children: npt.NDArray[np.int32],
+        action_label: Sequence[str],
+        offsets: npt.NDArray[np.int64],
+    ) -> None:
+        self._names = names
+        self._players = players
+        self._set_player = set_player
+        self._members = members
+        self._bounds = bounds
+        self._first_child = first_child
+        self._num_children = num_children
+        self._action_label = action_label
+        self._offsets = offsets
+        self._made: dict[int, Infoset] = {}
+        self._what = "information set"
+
+    @functools.cached_property
+    def _index(self) -> dict[str, int]:  # type: ignore[override]
+        return {name: k for k, name in enumerate(self._names)}
+
+    def __getitem__(self, key: str) -> Infoset:
+        k = self._index.get(key)
+        if k is None:
+            known = ", ".join(list(self._names[:20]))
+            raise KeyError(f"no {self._what} {key!r} (known: {known})")
+        return self.at(k)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def index(self, key: str) -> int:
+        return self._index[key]
+
+    def at(self, position: int) -> Infoset:
+        got = self._made.get(position)
+        if got is None:
+            if not 0 <= position < len(self._names):
+                raise IndexError("information set index out of range")
+            lo, hi = int(self._bounds[position]), int(self._bounds[position + 1])
+            members = tuple(self._members[lo:hi].tolist())
+            start = int(self._first_child[members[0]])
+            actions = tuple(self._action_label[start : start + int(self._num_children[members[0]])])
+            got = self._made[position] = Infoset(
+                self._names[position],
+                position,
+                self._players[int(self._set_player[position])],
+                actions,
+                members,
+                int(self._offsets[position]),
+            )
+        return got
+
+    def in_order(self) -> tuple[Infoset, ...]:
+        return tuple(self.at(k) for k in range(len(self._names)))
+
+    def __repr__(self) -> str:
+        return f"ArrayInfosets({len(self)} sets)"
 
 
 @dataclass(frozen=True)
@@ -235,7 +317,20 @@ class NodeSpec:
     """A descriptive label of the node's information set or chance event (a Gambit file's)."""
 
 
-@dataclass(frozen=True)
+class ExactArrays(NamedTuple):
+    """A constant game's exact numbers as integer arrays (see :mod:`policy.rational`).
+
+    ``leaf_num[t] / leaf_den[t]`` is the payoff vector of terminal ``t`` (one
+    denominator per terminal); ``prob_num[n] / prob_den[n]`` the probability
+    of the edge into node ``n`` (1 where a player moves).
+    """
+
+    leaf_num: npt.NDArray[Any]
+    leaf_den: npt.NDArray[Any]
+    prob_num: npt.NDArray[Any]
+    prob_den: npt.NDArray[Any]
+
+
 class Numbers:
     """A game's numbers at given parameter values.
 
@@ -243,11 +338,259 @@ class Numbers:
     (outcomes attached above a terminal are added in). ``edge_prob[n]`` is the
     chance probability of the edge into node ``n`` (1 where a player moves).
     Arrays hold ``Fraction`` objects when ``exact``, float64 otherwise.
+
+    Exact numbers of a game without parameters may come as integer arrays
+    (``ratios``, an :class:`ExactArrays`); the ``Fraction`` arrays are then
+    made from them on first use, and solvers that can work on the integers
+    (backward induction) never make them.
     """
 
-    exact: bool
-    leaf_payoff: npt.NDArray[Any]
-    edge_prob: npt.NDArray[Any]
+    __slots__ = ("_leaf", "_prob", "exact", "ratios")
+
+    def __init__(
+        self,
+        exact: bool,
+        leaf_payoff: npt.NDArray[Any] | None = None,
+        edge_prob: npt.NDArray[Any] | None = None,
+        ratios: ExactArrays | None = None,
+    ) -> None:
+        if (leaf_payoff is None or edge_prob is None) and ratios is None:
+            raise ValueError("Numbers needs leaf_payoff and edge_prob, or ratios")
+        self.exact = exact
+        self._leaf = leaf_payoff
+        self._prob = edge_prob
+        self.ratios = ratios
+
+    @property
+    def leaf_payoff(self) -> npt.NDArray[Any]:
+        if self._leaf is None:
+            from policy.rational import to_fractions
+
+            assert self.ratios is not None
+            self._leaf = _readonly(to_fractions(self.ratios.leaf_num, self.ratios.leaf_den))
+        return self._leaf
+
+    @property
+    def edge_prob(self) -> npt.NDArray[Any]:
+        if self._prob is None:
+            from policy.rational import to_fractions
+
+            assert self.ratios is not None
+            self._prob = _readonly(to_fractions(self.ratios.prob_num, self.ratios.prob_den))
+        return self._prob
+
+    def __repr__(self) -> str:
+        return f"Numbers(exact={self.exact}, terminals={len(self.leaf_payoff)})"
+
+
+def constant_expr(value: Fraction) -> Expr:
+    """The expression of a number, as :func:`policy.expr.parse` makes it (without its checks)."""
+    return Expr(str(value), frozenset(), ("num", value))
+
+
+class ConstantOutcomes(Sequence[Outcome]):
+    """A game's outcomes when every payoff is a number: arrays, not one object per outcome.
+
+    Games read from Gambit files and built from arrays hold their outcomes
+    this way: ``num[k, p] / den[k, p]`` (in lowest terms, int64 or Python ints)
+    is the payoff of outcome ``k`` to player ``p``. Indexing makes the
+    :class:`Outcome` (with constant expressions) on demand, so code that reads
+    outcomes one at a time sees the same objects as for any game.
+    """
+
+    def __init__(self, labels: Sequence[str] | None, num: npt.NDArray[Any], den: npt.NDArray[Any]) -> None:
+        self.labels = labels
+        """One label per outcome, or None when all are ``""``."""
+        self.num = _readonly(num)
+        self.den = _readonly(den)
+        self._made: dict[int, Outcome] = {}
+
+    def __len__(self) -> int:
+        return len(self.num)
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return tuple(self[i] for i in range(*k.indices(len(self))))
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError("outcome index out of range")
+        got = self._made.get(k)
+        if got is None:
+            from policy.rational import coprime_fraction
+
+            payoffs = tuple(
+                constant_expr(coprime_fraction(a, b))
+                for a, b in zip(self.num[k].tolist(), self.den[k].tolist(), strict=True)
+            )
+            # Kept: callers may key caches by identity, as for any game's outcomes.
+            got = self._made[k] = Outcome(self.labels[k] if self.labels is not None else "", payoffs)
+        return got
+
+    def __iter__(self) -> Iterator[Outcome]:
+        for k in range(len(self)):
+            yield self[k]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ConstantOutcomes):
+            return (
+                len(self) == len(other)
+                and list(self.labels or [""] * len(self)) == list(other.labels or [""] * len(other))
+                and bool(np.all(self.num == other.num))
+                and bool(np.all(self.den == other.den))
+            )
+        if isinstance(other, Sequence):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @functools.cached_property
+    def floats(self) -> npt.NDArray[np.float64]:
+        """The payoffs in float64."""
+        from policy.rational import to_floats
+
+        return _readonly(to_floats(self.num, self.den))
+
+    @functools.cached_property
+    def rows(self) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+        """The payoffs with one denominator per outcome: ``(num (k, players), den (k,))``."""
+        from policy.rational import as_object, reduce
+
+        num, den = self.num, self.den
+        if not len(num):
+            return num.reshape(0, num.shape[1] if num.ndim == 2 else 0), np.ones(0, dtype=np.int64)
+        common = np.lcm.reduce(den, axis=1) if den.dtype != object else np.lcm.reduce(den, axis=1)
+        if den.dtype != object and float(np.abs(num).max()) * float(common.max()) >= 2.0**60:
+            num, den = as_object(num), as_object(den)
+            common = np.lcm.reduce(den, axis=1)
+        scaled = num * (common[:, None] // den)
+        return reduce(scaled, common)
+
+    def __repr__(self) -> str:
+        return f"ConstantOutcomes({len(self)} outcomes)"
+
+
+class ConstantProbabilities(Sequence["Expr | None"]):
+    """The chance probability into every node when all are numbers: arrays, not objects.
+
+    ``edges`` are the children of chance nodes (ascending, so grouped by
+    parent); ``num[k] / den[k]`` is the probability of the edge into
+    ``edges[k]``, in lowest terms. Indexing by node gives the constant
+    expression, or None for a node whose parent is not a chance node.
+    """
+
+    def __init__(self, size: int, edges: npt.NDArray[np.int64], num: npt.NDArray[Any], den: npt.NDArray[Any]) -> None:
+        self.size = size
+        self.edges = _readonly(edges)
+        self.num = _readonly(num)
+        self.den = _readonly(den)
+        self._made: dict[int, Expr] = {}
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return tuple(self[k] for k in range(*i.indices(len(self))))
+        if i < 0:
+            i += self.size
+        if not 0 <= i < self.size:
+            raise IndexError("node index out of range")
+        k = int(np.searchsorted(self.edges, i))
+        if k == len(self.edges) or int(self.edges[k]) != i:
+            return None
+        return self._expr(k)
+
+    def _expr(self, k: int) -> Expr:
+        got = self._made.get(k)
+        if got is None:
+            from policy.rational import coprime_fraction
+
+            # Kept: callers may key caches by identity.
+            got = self._made[k] = constant_expr(coprime_fraction(int(self.num[k]), int(self.den[k])))
+        return got
+
+    def __iter__(self) -> Iterator[Expr | None]:
+        exprs: list[Expr | None] = [None] * self.size
+        for k, e in enumerate(self.edges.tolist()):
+            exprs[e] = self._expr(k)
+        return iter(exprs)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ConstantProbabilities):
+            return (
+                self.size == other.size
+                and np.array_equal(self.edges, other.edges)
+                and bool(np.all(self.num == other.num))
+                and bool(np.all(self.den == other.den))
+            )
+        if isinstance(other, Sequence):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ConstantProbabilities({len(self.edges)} chance edges)"
+
+
+class NumberedNames(Sequence[str]):
+    """Node names ``n0, n1, ...`` (a node's breadth-first index), made on demand."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return tuple(f"n{k}" for k in range(*i.indices(self.size)))
+        if i < 0:
+            i += self.size
+        if not 0 <= i < self.size:
+            raise IndexError("node index out of range")
+        return f"n{i}"
+
+    def __iter__(self) -> Iterator[str]:
+        return (f"n{k}" for k in range(self.size))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NumberedNames):
+            return self.size == other.size
+        if isinstance(other, Sequence):
+            return len(other) == self.size and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def index_of(self, name: str) -> int | None:
+        """The index named ``name``, or None."""
+        digits = name[1:]
+        if name[:1] != "n" or not digits.isascii() or not digits.isdigit() or (digits[0] == "0" and digits != "0"):
+            return None
+        k = int(digits)
+        return k if k < self.size else None
+
+
+class _NumberedIndex(Mapping[str, int]):
+    """``name -> index`` for :class:`NumberedNames`, without a dictionary."""
+
+    def __init__(self, names: NumberedNames) -> None:
+        self._names = names
+
+    def __getitem__(self, name: str) -> int:
+        k = self._names.index_of(name) if isinstance(name, str) else None
+        if k is None:
+            raise KeyError(name)
+        return k
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 class Node:
@@ -346,7 +689,7 @@ class Game:
     title: str
     players: Labeled[Player]
     parameters: Mapping[str, Parameter]
-    node_names: tuple[str, ...]
+    node_names: Sequence[str]
     parent: npt.NDArray[np.int64]
     kind: npt.NDArray[np.int8]
     player: npt.NDArray[np.int32]
@@ -355,9 +698,9 @@ class Game:
     first_child: npt.NDArray[np.int64]
     num_children: npt.NDArray[np.int32]
     depth: npt.NDArray[np.int32]
-    action_label: tuple[str, ...]
-    chance_probability: tuple[Expr | None, ...]
-    outcomes: tuple[Outcome, ...]
+    action_label: Sequence[str]
+    chance_probability: Sequence[Expr | None]
+    outcomes: Sequence[Outcome]
     infosets: Labeled[Infoset]
     description: str = ""
     sources: tuple[str, ...] = ()
@@ -371,7 +714,7 @@ class Game:
     """Per node: the Gambit label of its information set or chance event; () if none were given."""
     file: str = ""
     """The file the game was read from (set by :func:`policy.loading.load`); "" if none."""
-    _node_index: dict[str, int] = field(default_factory=dict, repr=False)
+    _node_index: Mapping[str, int] = field(default_factory=dict, repr=False)
     _cache: dict[object, object] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -459,6 +802,15 @@ class Game:
         Numbers are added exactly; when payoffs use parameters, their sum is
         expanded with sympy (``-bonus`` and ``bonus`` cancel).
         """
+        if self.constant_tables is not None:
+            leaf = self.numbers({}, exact=True)
+            if leaf.ratios is not None:
+                from policy.rational import as_object
+
+                row_sum = as_object(leaf.ratios.leaf_num).sum(axis=1)
+                den = as_object(leaf.ratios.leaf_den)
+                return not len(row_sum) or bool(np.all(row_sum * den[0] == row_sum[0] * den))
+            return len({sum(row, start=Fraction(0)) for row in leaf.leaf_payoff.tolist()}) <= 1
         sums: set[Any] = set()
         for t in self.terminals.tolist():
             exprs = self.path_payoff_exprs(t)
@@ -499,17 +851,37 @@ class Game:
 
     @functools.cached_property
     def _used_parameters(self) -> frozenset[str]:
+        if self.constant_tables is not None:
+            return frozenset()
         return frozenset().union(*(e.names for e in self._expression_table().exprs))
+
+    @functools.cached_property
+    def constant_tables(self) -> tuple[ConstantOutcomes, ConstantProbabilities] | None:
+        """The outcomes and chance probabilities as arrays, when every one is a number held so.
+
+        Games read from Gambit files and built with :func:`game_from_arrays`
+        have them; their numbers are then made with array operations only.
+        """
+        if isinstance(self.outcomes, ConstantOutcomes) and isinstance(
+            self.chance_probability, ConstantProbabilities
+        ):
+            return self.outcomes, self.chance_probability
+        return None
+
+    @functools.cached_property
+    def has_interior_outcomes(self) -> bool:
+        """Whether some outcome is attached to a node that is not terminal."""
+        return bool((self.kind[self.outcome >= 0] != NodeKind.TERMINAL).any())
 
     @functools.cached_property
     def infoset_offsets(self) -> npt.NDArray[np.int64]:
         """Position of each information set's first action in a behaviour vector."""
-        return _readonly(np.array([s.offset for s in self.infosets.values()], dtype=np.int64))
+        return _readonly(np.array([s.offset for s in self.infosets.in_order()], dtype=np.int64))
 
     @functools.cached_property
     def infoset_first_member(self) -> npt.NDArray[np.int64]:
         """One member node of each information set (its first, breadth-first)."""
-        return _readonly(np.array([s.members[0] for s in self.infosets.values()], dtype=np.int64))
+        return _readonly(np.array([s.members[0] for s in self.infosets.in_order()], dtype=np.int64))
 
     def _expression_table(self) -> _ExpressionTable:
         """The game's distinct expressions and where each is used (built once)."""
@@ -527,7 +899,13 @@ class Game:
 
     def in_file(self, file: str) -> Game:
         """This game, marked as read from ``file`` so that evaluation errors name it."""
-        return dataclasses.replace(self, file=file, _cache={})
+        bound = dataclasses.replace(self, file=file, _cache={})
+        # What cached properties found about the structure holds for the copy too.
+        fields = {f.name for f in dataclasses.fields(self)}
+        for key, value in self.__dict__.items():
+            if key not in fields:
+                bound.__dict__.setdefault(key, value)
+        return bound
 
     def error(self, message: str, path: str) -> GameError:
         """A :class:`GameError` at key path ``path`` of this game, naming its file if known.
@@ -571,6 +949,9 @@ class Game:
         return result
 
     def _evaluate(self, values: Mapping[str, Number], exact: bool) -> Numbers:
+        tables = self.constant_tables
+        if tables is not None and not (exact and self.has_interior_outcomes):
+            return self._evaluate_constants(*tables, exact)
         table = self._expression_table()
         dtype: type = object if exact else np.float64
         constants, variable = table.constants(exact)
@@ -651,6 +1032,92 @@ class Game:
                 raise self.error("payoff is not a finite number", f"{self.location(t)}.payoffs")
         return Numbers(exact=exact, leaf_payoff=_readonly(leaf_payoff), edge_prob=_readonly(prob))
 
+    def _evaluate_constants(
+        self, outcomes: ConstantOutcomes, probabilities: ConstantProbabilities, exact: bool
+    ) -> Numbers:
+        """:meth:`_evaluate` for a game whose numbers are all constants held as arrays."""
+        self._check_constant_probabilities(probabilities, exact)
+        n_players = len(self.players)
+        terminal_outcome = self.outcome[self.terminals]
+        has = terminal_outcome >= 0
+        if exact:
+            rnum, rden = outcomes.rows
+            num = np.zeros((len(self.terminals), n_players), dtype=rnum.dtype)
+            den = np.ones(len(self.terminals), dtype=rden.dtype)
+            num[has] = rnum[terminal_outcome[has]]
+            den[has] = rden[terminal_outcome[has]]
+            pnum = np.ones(self.num_nodes, dtype=probabilities.num.dtype)
+            pden = np.ones(self.num_nodes, dtype=probabilities.den.dtype)
+            pnum[probabilities.edges] = probabilities.num
+            pden[probabilities.edges] = probabilities.den
+            ratios = ExactArrays(_readonly(num), _readonly(den), _readonly(pnum), _readonly(pden))
+            return Numbers(True, ratios=ratios)
+        floats = outcomes.floats
+        if self.has_interior_outcomes:
+            with_outcome = np.flatnonzero(self.outcome >= 0)
+            acc = np.zeros((self.num_nodes, n_players))
+            acc[with_outcome] = floats[self.outcome[with_outcome]]
+            for start, stop in self.levels[1:]:
+                acc[start:stop] += acc[self.parent[start:stop]]
+            leaf = acc[self.terminals]
+            bad_payoff = ~np.isfinite(leaf)
+            if bad_payoff.any():
+                t = int(self.terminals[np.argwhere(bad_payoff)[0][0]])
+                raise self.error("payoff is not a finite number", f"{self.location(t)}.payoffs")
+        else:
+            leaf = np.zeros((len(self.terminals), n_players))
+            leaf[has] = floats[terminal_outcome[has]]
+        prob = np.ones(self.num_nodes)
+        if len(probabilities.edges):
+            from policy.rational import to_floats
+
+            prob[probabilities.edges] = to_floats(probabilities.num, probabilities.den)
+        return Numbers(False, _readonly(leaf), _readonly(prob))
+
+    def _check_constant_probabilities(self, probabilities: ConstantProbabilities, exact: bool) -> None:
+        """Each chance probability in [0, 1] and each chance node's summing to 1 (checked once per mode).
+
+        As for expressions: exactly in exact mode, within
+        ``FLOAT_PROBABILITY_TOLERANCE`` of 1 in float mode.
+        """
+        key = ("constant_probabilities_checked", exact)
+        if self._cache.get(key) or not len(probabilities.edges):
+            return
+        from policy.rational import coprime_fraction, group_sum, to_floats
+
+        edges, num, den = probabilities.edges, probabilities.num, probabilities.den
+
+        def shown(a: Any, b: Any) -> str:
+            return _show(coprime_fraction(int(a), int(b)))
+
+        bad = np.flatnonzero((num < 0) | (num > den))
+        if bad.size:
+            k = int(bad[0])
+            c = int(edges[k])
+            value = shown(num[k], den[k]) if exact else _show(float(coprime_fraction(int(num[k]), int(den[k]))))
+            raise self.error(
+                f"probability of {self.action_label[c]!r} is {value}, outside [0, 1]",
+                f"{self.location(int(self.parent[c]))}.probabilities.{self.action_label[c]}",
+            )
+        parents = self.parent[edges]
+        starts = np.flatnonzero(np.r_[True, parents[1:] != parents[:-1]])
+        if exact:
+            ones = np.ones(len(edges), dtype=np.int64)
+            tnum, tden = group_sum(num[:, None], den, ones, ones, starts)
+            wrong = np.flatnonzero((tnum[:, 0] != 1) | (tden != 1))
+            total = shown(tnum[wrong[0], 0], tden[wrong[0]]) if wrong.size else ""
+        else:
+            totals = np.add.reduceat(to_floats(num, den), starts)
+            wrong = np.flatnonzero(np.abs(totals - 1) > FLOAT_PROBABILITY_TOLERANCE)
+            total = _show(float(totals[wrong[0]])) if wrong.size else ""
+        if wrong.size:
+            k = int(wrong[0])
+            raise self.error(
+                f"probabilities sum to {total}, not 1",
+                f"{self.location(int(parents[starts[k]]))}.probabilities",
+            )
+        self._cache[key] = True
+
     def __repr__(self) -> str:
         return (
             f"Game({self.title!r}, players={list(self.players)}, nodes={self.num_nodes}, "
@@ -696,7 +1163,24 @@ class _ExpressionTable:
                 exprs.append(e)
             return k
 
-        outcome_ids = [[index(e) for e in o.payoffs] for o in game.outcomes]
+        # Constants held as arrays: one expression per distinct value.
+        by_value: dict[tuple[int, int], int] = {}
+
+        def constant(num: int, den: int) -> int:
+            k = by_value.get((num, den))
+            if k is None:
+                from policy.rational import coprime_fraction
+
+                k = by_value[(num, den)] = index(constant_expr(coprime_fraction(num, den)))
+            return k
+
+        tables = game.constant_tables
+        if tables is not None:
+            outs = tables[0]
+            flat = [constant(a, b) for a, b in zip(outs.num.ravel().tolist(), outs.den.ravel().tolist(), strict=True)]
+            outcome_ids: Any = np.array(flat, dtype=np.int64).reshape(outs.num.shape)
+        else:
+            outcome_ids = [[index(e) for e in o.payoffs] for o in game.outcomes]
         outcome_nodes = np.flatnonzero(game.outcome >= 0)
         n_players = len(game.players)
         per_outcome = np.array(outcome_ids, dtype=np.int64).reshape(len(game.outcomes), n_players)
@@ -711,10 +1195,18 @@ class _ExpressionTable:
         edges = np.repeat(game.first_child[chance_nodes], counts) + (
             np.arange(int(counts.sum())) - np.repeat(starts, counts)
         )
-        chance_index = np.array(
-            [index(game.chance_probability[c]) for c in edges.tolist()],
-            dtype=np.int64,
-        )
+        if tables is not None:
+            probs = tables[1]
+            assert np.array_equal(probs.edges, edges)
+            chance_index = np.array(
+                [constant(a, b) for a, b in zip(probs.num.tolist(), probs.den.tolist(), strict=True)],
+                dtype=np.int64,
+            )
+        else:
+            chance_index = np.array(
+                [index(game.chance_probability[c]) for c in edges.tolist()],
+                dtype=np.int64,
+            )
         return _ExpressionTable(
             exprs=tuple(exprs),
             outcome_nodes=outcome_nodes,
@@ -760,7 +1252,7 @@ class _LazyNodes(Labeled[Node]):
 
     def __init__(self, game: Game) -> None:
         self._game = game
-        self._index = game._node_index
+        self._index = game._node_index  # type: ignore[assignment]
         self._what = "node"
 
     def __getitem__(self, key: str) -> Node:
@@ -771,6 +1263,9 @@ class _LazyNodes(Labeled[Node]):
 
     def at(self, position: int) -> Node:
         return Node(self._game, position)
+
+    def in_order(self) -> tuple[Node, ...]:
+        return tuple(Node(self._game, i) for i in range(self._game.num_nodes))
 
     def __len__(self) -> int:
         return self._game.num_nodes
@@ -1006,7 +1501,7 @@ def _assemble(
     title: str,
     players: Sequence[str],
     parameters: Mapping[str, Parameter],
-    node_names: tuple[str, ...],
+    node_names: Sequence[str],
     parent: npt.NDArray[np.int64],
     kind: npt.NDArray[np.int8],
     player: npt.NDArray[np.int32],
@@ -1014,9 +1509,9 @@ def _assemble(
     first_child: npt.NDArray[np.int64],
     num_children: npt.NDArray[np.int32],
     depth: npt.NDArray[np.int32],
-    action_label: tuple[str, ...],
-    chance_probability: tuple[Expr | None, ...],
-    outcomes: tuple[Outcome, ...],
+    action_label: Sequence[str],
+    chance_probability: Sequence[Expr | None],
+    outcomes: Sequence[Outcome],
     infoset_names: Sequence[str | None],
     description: str,
     sources: tuple[str, ...],
@@ -1025,30 +1520,58 @@ def _assemble(
     node_paths: tuple[str, ...],
     node_labels: tuple[str, ...] = (),
     node_infoset_labels: tuple[str, ...] = (),
+    infoset_ids: npt.NDArray[np.int64] | None = None,
+    set_names: Sequence[str] = (),
 ) -> Game:
-    """Group decision nodes into information sets, check them, and freeze the game."""
+    """Group decision nodes into information sets, check them, and freeze the game.
+
+    The sets are named per node by ``infoset_names``, or given as numbers:
+    ``infoset_ids[i]`` is the set of decision node ``i``, named
+    ``set_names[infoset_ids[i]]`` (the array builders' way, with no name per node).
+    Either way sets are numbered in order of first appearance, breadth-first.
+    """
     n = len(node_names)
     where = (lambda i: node_paths[i]) if node_paths else (lambda i: f"nodes.{node_names[i]}")
     infoset = np.full(n, -1, dtype=np.int32)
-    set_index: dict[str, int] = {}
-    members: list[list[int]] = []
-    for i in np.flatnonzero(kind == NodeKind.DECISION).tolist():
-        name = infoset_names[i]
-        assert name is not None
-        k = set_index.get(name)
-        if k is None:
-            k = set_index[name] = len(members)
-            members.append([])
-        members[k].append(i)
-        infoset[i] = k
+    decision = np.flatnonzero(kind == NodeKind.DECISION)
+    if infoset_ids is None:
+        set_index: dict[str, int] = {}
+        for i in decision.tolist():
+            name = infoset_names[i]
+            assert name is not None
+            k = set_index.get(name)
+            if k is None:
+                k = set_index[name] = len(set_index)
+            infoset[i] = k
+        ordered_names: Sequence[str] = list(set_index)
+    else:
+        given = np.asarray(infoset_ids)[decision]
+        distinct, first_seen, renumber = np.unique(given, return_index=True, return_inverse=True)
+        order = np.argsort(first_seen, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        infoset[decision] = rank[renumber]
+        ordered_names = [set_names[int(k)] for k in distinct[order].tolist()]
+    set_of = infoset[decision]
+    by_set = np.argsort(set_of, kind="stable")
+    bounds = np.searchsorted(set_of[by_set], np.arange(len(ordered_names) + 1))
+    members_sorted = decision[by_set]
+    firsts = members_sorted[bounds[:-1]]
+    counts = num_children[firsts].astype(np.int64)
+    offsets = np.cumsum(counts) - counts
     player_objs = [Player(label, i) for i, label in enumerate(players)]
-    sets: list[Infoset] = []
-    offset = 0
-    for name, k in set_index.items():
-        first = members[k][0]
-        start = int(first_child[first])
-        actions = action_label[start : start + int(num_children[first])]
-        for m in members[k][1:]:
+    sets = ArrayInfosets(
+        ordered_names, player_objs, player[firsts], members_sorted, bounds, first_child, num_children,
+        action_label, offsets,
+    )
+    # Sets of one node need no check; the others: one player, the same actions.
+    shared = np.flatnonzero(np.diff(bounds) > 1).tolist()
+    for k in shared:
+        members = sets.at(k).members
+        first = members[0]
+        name = ordered_names[k]
+        actions = sets.at(k).actions
+        for m in members[1:]:
             if player[m] != player[first]:
                 raise GameError(
                     f"infoset {name!r} mixes players {players[player[first]]!r} and "
@@ -1056,18 +1579,16 @@ def _assemble(
                     f"{where(m)}.infoset",
                 )
             s = int(first_child[m])
-            other = action_label[s : s + int(num_children[m])]
+            other = tuple(action_label[s : s + int(num_children[m])])
             if other != actions:
                 raise GameError(
                     f"infoset {name!r}: node {node_names[m]!r} has actions {list(other)} but "
                     f"{node_names[first]!r} has {list(actions)}",
                     f"{where(m)}.actions",
                 )
-        sets.append(
-            Infoset(name, k, player_objs[int(player[first])], tuple(actions), tuple(members[k]), offset)
-        )
-        offset += len(actions)
-    _check_perfect_recall(parent, player, infoset, first_child, sets, node_names, where, len(players))
+    _check_perfect_recall(
+        parent, player, infoset, first_child, [sets.at(k) for k in shared], node_names, where, len(players)
+    )
     game = Game(
         title=title,
         players=Labeled(player_objs, list(players), "player"),
@@ -1084,7 +1605,7 @@ def _assemble(
         action_label=action_label,
         chance_probability=chance_probability,
         outcomes=outcomes,
-        infosets=Labeled(sets, [s.name for s in sets], "information set"),
+        infosets=sets,
         description=description,
         sources=sources,
         comment=comment,
@@ -1092,8 +1613,15 @@ def _assemble(
         node_paths=node_paths,
         node_labels=node_labels,
         node_infoset_labels=node_infoset_labels,
-        _node_index={name: i for i, name in enumerate(node_names)},
+        _node_index=(
+            _NumberedIndex(node_names)
+            if isinstance(node_names, NumberedNames)
+            else {name: i for i, name in enumerate(node_names)}
+        ),
     )
+    # Known already: what the cached properties would compute set by set.
+    game.__dict__["infoset_offsets"] = _readonly(offsets)
+    game.__dict__["infoset_first_member"] = _readonly(firsts)
     return game
 
 
@@ -1154,7 +1682,7 @@ def _check_perfect_recall(
     infoset: npt.NDArray[np.int32],
     first_child: npt.NDArray[np.int64],
     sets: Sequence[Infoset],
-    node_names: tuple[str, ...],
+    node_names: Sequence[str],
     where: object,
     n_players: int,
 ) -> None:
@@ -1205,8 +1733,6 @@ def game_from_arrays(
     node_names, action_labels
         Optional names; default ``n<index>`` and ``a<k>`` (the k-th action).
     """
-    from policy.expr import parse
-
     num_children_a = np.asarray(num_children, dtype=np.int32)
     kind_a = np.asarray(kind, dtype=np.int8)
     player_a = np.asarray(player, dtype=np.int32)
@@ -1233,33 +1759,37 @@ def game_from_arrays(
     if len(payoffs) != len(terminals):
         raise GameError(f"{len(terminals)} terminals but {len(payoffs)} payoff vectors", "payoffs")
     _check_arrays(players, num_children_a, kind_a, player_a, payoffs, probabilities or {})
-    cache: dict[object, Expr] = {}
-
-    def expr(x: Fraction | int | float) -> Expr:
-        got = cache.get(x)
-        if got is None:
-            got = cache[x] = parse(x)
-        return got
-
     outcome = np.full(n, -1, dtype=np.int32)
     outcome[terminals] = np.arange(len(terminals), dtype=np.int32)
-    outcomes = tuple(
-        Outcome(f"o{t}", tuple(expr(v) for v in vec)) for t, vec in enumerate(payoffs)
-    )
-    labels: list[str]
+    pay_num, pay_den = _constants_of(payoffs, (len(terminals), len(players)))
+    outcomes = ConstantOutcomes(NumberedLabels("o", len(terminals)), pay_num, pay_den)
+    labels: Sequence[str]
     if action_labels is None:
-        position = (np.arange(1, n) - first_child[parent[1:]]).tolist()
-        labels = [""] + [f"a{k}" for k in position]
+        position = np.arange(1, n) - first_child[parent[1:]]
+        width = int(position.max(initial=-1)) + 1
+        names_of = np.array([""] + [f"a{k}" for k in range(width)], dtype=object)
+        labels = tuple(names_of[np.concatenate(([0], position + 1))].tolist())
     else:
-        labels = list(action_labels)
-    chance: list[Expr | None] = [None] * n
-    for c_node, probs in (probabilities or {}).items():
-        start = int(first_child[c_node])
-        for k, p in enumerate(probs):
-            chance[start + k] = expr(p)
-    names = tuple(node_names) if node_names is not None else tuple(f"n{i}" for i in range(n))
-    given: list[str | None] = list(infoset_names) if infoset_names is not None else [None] * n
-    sets = [s if s is not None else names[i] for i, s in enumerate(given)]
+        labels = tuple(action_labels)
+    chance_nodes = sorted(c for c in (probabilities or {}) if kind_a[c] == NodeKind.CHANCE)
+    edges = (
+        np.concatenate([np.arange(int(num_children_a[c]), dtype=np.int64) + first_child[c] for c in chance_nodes])
+        if chance_nodes
+        else np.zeros(0, dtype=np.int64)
+    )
+    flat_probs = [p for c in chance_nodes for p in (probabilities or {})[c]]
+    prob_num, prob_den = _constants_of(flat_probs, (len(flat_probs),))
+    chance = ConstantProbabilities(n, edges, prob_num, prob_den)
+    names: Sequence[str] = tuple(node_names) if node_names is not None else NumberedNames(n)
+    set_ids: npt.NDArray[np.int64] | None = None
+    sets: Sequence[str | None] = ()
+    set_names: list[str] = []
+    if infoset_names is None:
+        set_ids = np.arange(n, dtype=np.int64)
+        set_names = names  # type: ignore[assignment]
+    else:
+        given: list[str | None] = list(infoset_names)
+        sets = [s if s is not None else names[i] for i, s in enumerate(given)]
     return _assemble(
         title=title,
         players=players,
@@ -1272,8 +1802,8 @@ def game_from_arrays(
         first_child=first_child,
         num_children=num_children_a,
         depth=depth,
-        action_label=tuple(labels),
-        chance_probability=tuple(chance),
+        action_label=labels,
+        chance_probability=chance,
         outcomes=outcomes,
         infoset_names=sets,
         description="",
@@ -1281,7 +1811,58 @@ def game_from_arrays(
         comment="",
         origin=origin,
         node_paths=(),
+        infoset_ids=set_ids,
+        set_names=set_names,
     )
+
+
+class NumberedLabels(Sequence[str]):
+    """Labels ``<prefix>0, <prefix>1, ...`` made on demand (the outcomes of :func:`game_from_arrays`)."""
+
+    def __init__(self, prefix: str, size: int) -> None:
+        self.prefix = prefix
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.size))]
+        if i < 0:
+            i += self.size
+        if not 0 <= i < self.size:
+            raise IndexError("label index out of range")
+        return f"{self.prefix}{i}"
+
+
+def _constants_of(values: Any, shape: tuple[int, ...]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """Numbers (ints, Fractions, floats at their shortest repr) as numerators and denominators.
+
+    Integer arrays go through whole; anything else one value at a time, through
+    :func:`policy.expr.parse` and its checks (digits, magnitude, finiteness).
+    """
+    from policy.expr import parse
+    from policy.rational import from_fractions
+
+    array = values if isinstance(values, np.ndarray) else None
+    if array is not None and array.dtype.kind in "iu" and array.size:
+        if float(np.abs(array).max()) <= MAX_MAGNITUDE and array.dtype.itemsize <= 8:
+            num = array.astype(np.int64).reshape(shape)
+            return num, np.ones(shape, dtype=np.int64)
+    flat = array.ravel().tolist() if array is not None else [v for row in values for v in row] if len(shape) == 2 else list(values)
+    cache: dict[Any, Fraction] = {}
+    out: list[Fraction] = []
+    for v in flat:
+        key = (type(v), v)
+        got = cache.get(key)
+        if got is None:
+            constant = parse(v).constant
+            assert constant is not None
+            got = cache[key] = constant
+        out.append(got)
+    num, den = from_fractions(out)
+    return num.reshape(shape), den.reshape(shape)
 
 
 def _check_arrays(

@@ -34,10 +34,12 @@ import numpy as np
 import numpy.typing as npt
 
 from policy import tolerances
-from policy.model import Game, NodeKind, Number, Numbers
+from policy.model import ExactArrays, Game, NodeKind, Number, Numbers
+from policy.rational import as_object, coprime_fraction, group_best, group_sum, less, multiply
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import (
+    VerificationError,
     edge_weights,
     magnitudes,
     subgame_check,
@@ -109,13 +111,33 @@ def spe_solve(
     """
     require_perfect_information(game)
     numbers = game.numbers(values, exact=exact)
+    if numbers.ratios is not None and not all_equilibria:
+        return _spe_integers(game, numbers, values)
     choice, ties = _induct(game, numbers)
+    return _result(game, numbers, values, choice, ties, all_equilibria, max_equilibria)
+
+
+def _result(
+    game: Game,
+    numbers: Numbers,
+    values: Mapping[str, Number],
+    choice: npt.NDArray[np.int64],
+    ties: list[int],
+    all_equilibria: bool,
+    max_equilibria: int,
+    verified: Equilibrium | None = None,
+) -> SolveResult:
+    exact = numbers.exact
     tie_names = tuple(game.node_names[t] for t in ties)
-    if all_equilibria and ties:
+    if verified is not None:
+        equilibria: tuple[Equilibrium, ...] = (verified,)
+        profiles: list[npt.NDArray[np.int64]] = []
+    elif all_equilibria and ties:
         profiles = _enumerate(game, numbers, choice, ties, max_equilibria)
     else:
         profiles = [choice]
-    equilibria = tuple(_verified(game, numbers, c) for c in profiles)
+    if verified is None:
+        equilibria = tuple(_verified(game, numbers, c) for c in profiles)
     warnings: list[str] = []
     if ties:
         shown = ", ".join(tie_names[:10]) + (" ..." if len(ties) > 10 else "")
@@ -325,3 +347,160 @@ def _verified(game: Game, numbers: Numbers, choice: npt.NDArray[np.int64]) -> Eq
     return verified_equilibrium(
         game, numbers, probs, check=subgame_check, what="backward induction produced a profile"
     )
+
+
+# ---------------------------------------------------------------------------------
+# Exact induction on integer arrays
+# ---------------------------------------------------------------------------------
+def _spe_integers(game: Game, numbers: Numbers, values: Mapping[str, Number]) -> SolveResult:
+    """Exact backward induction and its check on numerators and denominators (no ``Fraction`` per node).
+
+    For games whose numbers are constants held as arrays (``numbers.ratios``):
+    every node's value vector is a row of integer numerators over one
+    denominator (:mod:`policy.rational`), and each level is a few array
+    operations, as in float mode. The profile found is then checked from its
+    behaviour vector alone, in the same integers: its subgame values
+    bottom-up and, at every decision node, that no child is worth more to the
+    mover than the chosen one (zero subgame regret, exactly).
+    """
+    ratios = numbers.ratios
+    assert ratios is not None
+    choice, ties = _induct_integers(game, ratios)
+    equilibrium = _verified_integers(game, ratios, choice)
+    return _result(game, numbers, values, choice, ties, False, MAX_EQUILIBRIA, verified=equilibrium)
+
+
+def _level_values(
+    game: Game, ratios: ExactArrays, pick: npt.NDArray[np.int64] | None
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.int64], list[npt.NDArray[np.int64]]]:
+    """Node values bottom-up: chance nodes average their children; decision nodes take a child.
+
+    With ``pick`` (a chosen child per node) decision nodes take that child;
+    without, each takes the first child best for its mover. Returns the
+    numerators (nodes, players), denominators, the choice per node and the
+    groups of tied nodes.
+    """
+    n = game.num_nodes
+    players = len(game.players)
+    leaf_num, leaf_den = ratios.leaf_num, ratios.leaf_den
+    num = np.zeros((n, players), dtype=leaf_num.dtype)
+    den = np.ones(n, dtype=leaf_den.dtype)
+    num[game.terminals] = leaf_num
+    den[game.terminals] = leaf_den
+    choice = np.full(n, -1, dtype=np.int64) if pick is None else pick
+    tied: list[npt.NDArray[np.int64]] = []
+    for inner, cstart, cstop in game.levels_bottom_up():
+        counts = game.num_children[inner].astype(np.int64)
+        is_chance = game.kind[inner] == NodeKind.CHANCE
+        kid_num, kid_den = num[cstart:cstop], den[cstart:cstop]
+        if is_chance.any():
+            chance_kids = np.flatnonzero(np.repeat(is_chance, counts))
+            chance_counts = counts[is_chance]
+            starts = np.cumsum(chance_counts) - chance_counts
+            edges = chance_kids + cstart
+            tnum, tden = group_sum(
+                kid_num[chance_kids], kid_den[chance_kids], ratios.prob_num[edges], ratios.prob_den[edges], starts
+            )
+            if tnum.dtype == object and num.dtype != object:
+                num, den = as_object(num), as_object(den)
+                kid_num, kid_den = num[cstart:cstop], den[cstart:cstop]
+            num[inner[is_chance]] = tnum
+            den[inner[is_chance]] = tden
+        decide = ~is_chance
+        if not decide.any():
+            continue
+        deciders = inner[decide]
+        if pick is None:
+            d_counts = counts[decide]
+            kids = np.flatnonzero(np.repeat(decide, counts))
+            starts = np.cumsum(d_counts) - d_counts
+            mover = np.repeat(game.player[deciders], d_counts)
+            is_best, n_best = group_best(kid_num[kids, mover], kid_den[kids], starts)
+            position = np.arange(len(kids), dtype=np.int64)
+            first = np.minimum.reduceat(np.where(is_best, position, len(kids)), starts)
+            chosen = kids[first] + cstart
+            choice[deciders] = chosen
+            tie = deciders[n_best > 1]
+            if tie.size:
+                tied.append(tie)
+        else:
+            chosen = pick[deciders]
+        num[deciders] = num[chosen]
+        den[deciders] = den[chosen]
+    return num, den, choice, tied
+
+
+def _induct_integers(game: Game, ratios: ExactArrays) -> tuple[npt.NDArray[np.int64], list[int]]:
+    """:func:`_induct` in exact integers: the first best child at every decision node, and the ties."""
+    _, _, choice, tied = _level_values(game, ratios, None)
+    ties = sorted(int(t) for group in tied for t in group)
+    return choice, ties
+
+
+def _verified_integers(game: Game, ratios: ExactArrays, choice: npt.NDArray[np.int64]) -> Equilibrium:
+    """Check a pure profile exactly from its behaviour vector and make its :class:`Equilibrium`."""
+    probs = _pure_probabilities(game, choice, True)
+    # The chosen child of each decision node, read back from the behaviour vector.
+    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
+    flat = np.array([p == 1 for p in probs], dtype=bool)
+    counts = game.num_children[decision].astype(np.int64)
+    offsets = game.infoset_offsets[game.infoset[decision]]
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    kid_flags = flat[np.repeat(offsets, counts) + within]
+    starts = np.cumsum(counts) - counts
+    if decision.size and not np.array_equal(np.add.reduceat(kid_flags.astype(np.int64), starts), np.ones(len(decision))):
+        raise SolverError("internal error: backward induction produced a profile that is not pure")
+    pick = np.full(game.num_nodes, -1, dtype=np.int64)
+    kids = np.repeat(game.first_child[decision], counts) + within
+    pick[decision] = kids[kid_flags]
+    num, den, _, _ = _level_values(game, ratios, pick)
+    # Zero subgame regret: at every decision node no child is worth more to the mover.
+    if decision.size:
+        mover = np.repeat(game.player[decision], counts)
+        own_num = np.repeat(num[decision, game.player[decision]], counts)
+        own_den = np.repeat(den[decision], counts)
+        better = less(own_num, own_den, num[kids, mover], den[kids])
+        if better.any():
+            k = int(np.flatnonzero(better)[0])
+            node = int(decision[np.searchsorted(starts, k, side="right") - 1])
+            gain = coprime_fraction(int(num[kids[k], mover[k]]), int(den[kids[k]])) - coprime_fraction(
+                int(own_num[k]), int(own_den[k])
+            )
+            raise VerificationError(game, gain, node, "backward induction produced a profile")
+    root = tuple(Fraction(int(a), int(den[0])) for a in num[0].tolist())
+    reach = _reach_integers(game, ratios, pick)
+    return Equilibrium(
+        game=game,
+        probabilities=tuple(probs),
+        values=root,
+        reach=tuple(reach),
+        max_regret=Fraction(0),
+    )
+
+
+def _reach_integers(game: Game, ratios: ExactArrays, pick: npt.NDArray[np.int64]) -> list[Fraction]:
+    """Probability of reaching each terminal under a pure profile, exactly (0 and 1 shared)."""
+    n = game.num_nodes
+    wnum = np.ones(n, dtype=ratios.prob_num.dtype)
+    wden = np.ones(n, dtype=ratios.prob_den.dtype)
+    chance_child = np.zeros(n, dtype=bool)
+    chance_child[1:] = game.kind[game.parent[1:]] == NodeKind.CHANCE
+    wnum[chance_child] = ratios.prob_num[chance_child]
+    wden[chance_child] = ratios.prob_den[chance_child]
+    decided = np.zeros(n, dtype=bool)
+    decided[1:] = game.kind[game.parent[1:]] == NodeKind.DECISION
+    off = decided.copy()
+    off[pick[pick >= 0]] = False
+    wnum[off] = 0
+    rnum, rden = wnum.copy(), wden.copy()
+    for start, stop in game.levels[1:]:
+        above = game.parent[start:stop]
+        a, b = multiply(rnum[start:stop], rden[start:stop], rnum[above], rden[above])
+        if a.dtype == object and rnum.dtype != object:
+            rnum, rden = as_object(rnum), as_object(rden)
+        rnum[start:stop], rden[start:stop] = a, b
+    zero, one = Fraction(0), Fraction(1)
+    out: list[Fraction] = []
+    for a, b in zip(rnum[game.terminals].tolist(), rden[game.terminals].tolist(), strict=True):
+        out.append(zero if a == 0 else one if a == b else coprime_fraction(a, b))
+    return out

@@ -1,0 +1,573 @@
+"""A whole-file reader of Gambit ``.efg`` files into arrays, for big trees.
+
+:func:`policy.gambit.read_efg` reads a file token by token in Python: clear
+errors, any file, but a microsecond or more per token, so a million-node tree
+takes a minute. Here the same grammar is read with numpy over the bytes of the
+whole file: token boundaries from character classes, the nodes from the
+positions of their letters, numbers from their digits, labels made once per
+distinct label, and the tree's breadth-first order from the file's pre-order
+(within a depth both orders are the same: lexicographic in the path).
+
+This reader only accepts what it can read exactly; anything unusual (a
+backslash anywhere, a number in exponent form, an outcome or information set
+declared twice in a different way, any error) makes it return ``None``, and
+:func:`~policy.gambit.read_efg` reads the file the slow way, which gives the
+located error messages. The game it builds is the same game, with payoffs and
+probabilities held as arrays (:class:`policy.model.ConstantOutcomes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy.model import (
+    ConstantOutcomes,
+    ConstantProbabilities,
+    Game,
+    GameError,
+    NodeKind,
+    NumberedNames,
+    game_from_parts,
+)
+from policy.rational import group_sum, reduce
+
+Ints = npt.NDArray[np.int64]
+
+# Token kinds.
+_S, _W, _L, _R, _C = 1, 2, 3, 4, 5
+_QUOTE, _BACKSLASH = ord('"'), ord("\\")
+#: Digits a number may have here (int64 is exact to 18 digits).
+_MAX_DIGITS = 18
+_POW10 = np.array([10**k for k in range(_MAX_DIGITS + 1)], dtype=np.int64)
+
+
+class _NotHere(Exception):
+    """The file needs the token-by-token reader."""
+
+
+def read_efg_arrays(text: str, header: tuple[str, list[str], str], header_end: int) -> Game | None:
+    """The game of an ``.efg`` file's text, or None when the slow reader must read it.
+
+    ``header`` is (title, players, comment) as the slow reader read them, and
+    ``header_end`` the character offset where the first node starts.
+    """
+    try:
+        return _read(text, header, header_end)
+    except (_NotHere, GameError):
+        return None
+
+
+# Character classes: white space, other (words and numbers), braces, comma, quote.
+_SPACE, _OTHER, _LBR, _RBR, _COMMA, _Q = 0, 1, 2, 3, 4, 5
+_CLASS = np.full(256, _OTHER, dtype=np.uint8)
+_CLASS[[9, 10, 11, 12, 13, 32]] = _SPACE
+_CLASS[ord("{")] = _LBR
+_CLASS[ord("}")] = _RBR
+_CLASS[ord(",")] = _COMMA
+_CLASS[_QUOTE] = _Q
+_START_KIND = np.array([0, _W, _L, _R, _C, _S], dtype=np.int8)
+
+
+def _tokens(data: bytes) -> tuple[npt.NDArray[np.uint8], Any, Any, npt.NDArray[np.int8]]:
+    """Bytes, and each token's start, end (exclusive) and kind."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    if data.find(b"\\") >= 0:
+        raise _NotHere
+    cls = _CLASS[b]
+    quote = cls == _Q
+    q = np.flatnonzero(quote).astype(np.int32 if len(b) < 2**31 else np.int64)
+    if len(q) % 2:
+        raise _NotHere
+    # Inside a string (quotes included) everything is one class: the string's.
+    in_string = np.logical_xor.accumulate(quote)
+    del quote
+    in_string[q[1::2]] = True
+    cls[in_string] = _Q
+    del in_string
+    # A token starts where the class changes to a non-space one, and at every
+    # brace, comma and opening quote; strings next to each other are split at their quotes.
+    begins = np.empty(len(cls), dtype=bool)
+    begins[0] = True
+    np.not_equal(cls[1:], cls[:-1], out=begins[1:])
+    begins &= cls != _SPACE
+    begins |= (cls >= _LBR) & (cls <= _COMMA)
+    begins[q[0::2]] = True
+    index = np.int32 if len(b) < 2**31 else np.int64
+    starts = np.flatnonzero(begins).astype(index)
+    del begins
+    kinds = _START_KIND[cls[starts]]
+    ends = np.empty(len(starts), dtype=index)
+    is_s = kinds == _S
+    ends[is_s] = q[1::2] + 1
+    is_w = kinds == _W
+    other = cls == _OTHER
+    del cls
+    last = bool(other[-1]) if len(other) else False
+    other[:-1] &= ~other[1:]  # now: the last byte of each word
+    if len(other):
+        other[-1] = last
+    ends[is_w] = np.flatnonzero(other) + 1
+    del other
+    single = ~(is_s | is_w)
+    ends[single] = starts[single] + 1
+    return b, starts, ends, kinds
+
+
+def _strings(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> tuple[Ints, list[str]]:
+    """For quoted string tokens: an id per token and the distinct contents (decoded) by id."""
+    lo, hi = starts + 1, ends - 1
+    if not len(lo):
+        return np.zeros(0, dtype=np.int64), []
+    width = int((hi - lo).max())
+    if width == 0:
+        return np.zeros(len(lo), dtype=np.int64), [""]
+    if width <= 64:
+        pos = lo[:, None] + np.arange(width)[None, :]
+        valid = pos < hi[:, None]
+        grid = np.where(valid, b[np.minimum(pos, len(b) - 1)], 0).astype(np.uint8)
+        keys = np.ascontiguousarray(grid).view(f"S{width}").ravel()
+        distinct, ids = np.unique(keys, return_inverse=True)
+        # S-arrays drop trailing NUL bytes; a label never holds one (decoded text has no NUL
+        # from our writer), but check the lengths to be sure.
+        texts = [x.decode("utf-8") for x in distinct.tolist()]
+        lengths = np.array([len(x) for x in distinct.tolist()], dtype=np.int64)
+        if not np.array_equal(lengths[ids], hi - lo):
+            raise _NotHere
+        return ids.astype(np.int64).ravel(), texts
+    table: dict[bytes, int] = {}
+    out = []
+    for s, e in zip(lo.tolist(), hi.tolist(), strict=True):
+        out.append(table.setdefault(data[s:e], len(table)))
+    return np.array(out, dtype=np.int64), [x.decode("utf-8") for x in table]
+
+
+def _numbers(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> tuple[Any, Any]:
+    """Exact values of number tokens (integers, ``p/q``, plain decimals) as numerators and denominators.
+
+    Plain integers (the common case) are converted by numpy from fixed-width
+    byte strings; the others digit by digit.
+    """
+    n = len(starts)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.ones(0, dtype=np.int64)
+    lens = ends - starts
+    width = int(lens.max())
+    if width > 40:
+        raise _NotHere
+    pos = starts[:, None] + np.arange(width)[None, :]
+    valid = pos < ends[:, None]
+    grid = np.where(valid, b[np.minimum(pos, len(b) - 1)], 0).astype(np.uint8)
+    is_digit = (grid >= 48) & (grid <= 57)
+    sign = (grid[:, 0] == ord("-")) | (grid[:, 0] == ord("+"))
+    ok = is_digit | ~valid
+    ok[:, 0] |= sign
+    plain = ok.all(axis=1) & (lens - sign >= 1) & (lens - sign <= _MAX_DIGITS)
+    num = np.zeros(n, dtype=np.int64)
+    den = np.ones(n, dtype=np.int64)
+    if plain.any():
+        num[plain] = np.ascontiguousarray(grid[plain]).view(f"S{width}").ravel().astype(np.int64)
+    rest = np.flatnonzero(~plain)
+    if rest.size:
+        rnum, rden = _numbers_by_digit(b, starts[rest], ends[rest])
+        num[rest] = rnum
+        den[rest] = rden
+    return num, den
+
+
+def _numbers_by_digit(b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> tuple[Any, Any]:
+    """:func:`_numbers` for ``p/q`` and decimals (and signed forms), digit by digit."""
+    n = len(starts)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.ones(0, dtype=np.int64)
+    sign = np.ones(n, dtype=np.int64)
+    first = b[starts]
+    minus = first == ord("-")
+    signed = minus | (first == ord("+"))
+    sign[minus] = -1
+    lo = starts + signed
+    lens = ends - lo
+    if (lens <= 0).any():
+        raise _NotHere
+    total = int(lens.sum())
+    group = np.repeat(np.arange(n), lens)
+    pos = np.repeat(lo, lens) + (np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens))
+    ch = b[pos]
+    digit = (ch >= 48) & (ch <= 57)
+    slash = ch == ord("/")
+    dot = ch == ord(".")
+    if not (digit | slash | dot).all():
+        raise _NotHere  # exponents and anything else: the slow reader
+    slashes = np.bincount(group, weights=slash, minlength=n)
+    dots = np.bincount(group, weights=dot, minlength=n)
+    if (slashes > 1).any() or (dots > 1).any() or ((slashes > 0) & (dots > 0)).any():
+        raise _NotHere
+    # Split each token at its slash (if any): the part after it is the denominator.
+    slash_at = np.full(n, -1, dtype=np.int64)
+    slash_at[group[slash]] = pos[slash]
+    after_slash = (slash_at[group] >= 0) & (pos > slash_at[group])
+    dot_at = np.full(n, -1, dtype=np.int64)
+    dot_at[group[dot]] = pos[dot]
+    part_end = np.where(slash_at >= 0, slash_at, ends)
+    # Digits in the numerator part: place value from the right, skipping the dot.
+    in_num = digit & ~after_slash
+    in_den = digit & after_slash
+    num_digits = np.bincount(group, weights=in_num, minlength=n).astype(np.int64)
+    den_digits = np.bincount(group, weights=in_den, minlength=n).astype(np.int64)
+    if (num_digits == 0).any() or ((slash_at >= 0) & (den_digits == 0)).any():
+        raise _NotHere
+    if (num_digits > _MAX_DIGITS).any() or (den_digits > _MAX_DIGITS).any():
+        raise _NotHere
+    places = part_end[group] - pos - 1
+    places = places - ((dot_at[group] >= 0) & (pos < dot_at[group]))  # the dot is not a digit
+    first_char = np.cumsum(lens) - lens
+    digits = ch.astype(np.int64) - 48
+    value = np.where(in_num, digits * _POW10[np.clip(places, 0, _MAX_DIGITS)], 0)
+    num = np.add.reduceat(value, first_char)
+    den = np.ones(n, dtype=np.int64)
+    has_slash = slash_at >= 0
+    if has_slash.any():
+        places_den = ends[group] - pos - 1
+        den_value = np.where(in_den, digits * _POW10[np.clip(places_den, 0, _MAX_DIGITS)], 0)
+        den = np.where(has_slash, np.add.reduceat(den_value, first_char), 1)
+        if (den == 0).any():
+            raise _NotHere  # division by zero: the slow reader says so
+    has_dot = dot_at >= 0
+    if has_dot.any():
+        decimals = ends - dot_at - 1
+        den[has_dot] = _POW10[decimals[has_dot]]
+    return reduce(sign * num, den)
+
+
+def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Game:
+    title, players, comment = header
+    data = text[header_end:].encode("utf-8")
+    b, starts, ends, kinds = _tokens(data)
+    n_players = len(players)
+    # Node letters: one-character words c, p, t.
+    is_word = kinds == _W
+    one = is_word & (ends - starts == 1)
+    letter = np.where(one, b[np.minimum(starts, len(b) - 1)], 0)
+    node_tok = np.flatnonzero((letter == ord("c")) | (letter == ord("p")) | (letter == ord("t")))
+    if not len(node_tok) or node_tok[0] != 0:
+        raise _NotHere
+    n = len(node_tok)
+    n_tok = len(kinds)
+    nxt = np.append(node_tok[1:], n_tok)
+    node_letter = letter[node_tok]
+    is_t = node_letter == ord("t")
+    is_p = node_letter == ord("p")
+    is_c = node_letter == ord("c")
+    kpad = np.append(kinds, np.zeros(8, dtype=np.int8))
+
+    def kind_at(at: Ints, kpad: npt.NDArray[np.int8] = kpad) -> npt.NDArray[np.int8]:
+        return kpad[np.minimum(at, len(kpad) - 1)]
+
+    s = node_tok
+    if (kind_at(s + 1) != _S).any():
+        raise _NotHere
+    # Information set / chance event part.
+    set_at = np.where(is_p, s + 4, s + 3)
+    declared = ~is_t & (kind_at(set_at) == _S) & (set_at < nxt)
+    if (kind_at(s + 2)[~is_t] != _W).any() or (kind_at(s + 3)[is_p] != _W).any():
+        raise _NotHere
+    r_tokens = np.flatnonzero(kinds == _R)
+    close = np.full(n, -1, dtype=np.int64)
+    if declared.any():
+        d = np.flatnonzero(declared)
+        if (kind_at(set_at[d] + 1) != _L).any():
+            raise _NotHere
+        k = np.searchsorted(r_tokens, set_at[d] + 2)
+        if (k >= len(r_tokens)).any():
+            raise _NotHere
+        close[d] = r_tokens[k]
+    outcome_at = np.where(is_t, s + 2, np.where(declared, close + 1, set_at))
+    if (outcome_at >= nxt).any() or (kind_at(outcome_at) != _W).any():
+        raise _NotHere
+    has_payoffs = outcome_at + 1 < nxt
+    if has_payoffs.any():
+        h = np.flatnonzero(has_payoffs)
+        if (kind_at(outcome_at[h] + 1) != _S).any() or (kind_at(outcome_at[h] + 2) != _L).any():
+            raise _NotHere
+        if (kind_at(nxt[h] - 1) != _R).any():
+            raise _NotHere
+    # Every token of a node is now placed; check the insides of the braces.
+    role = np.zeros(n_tok + 1, dtype=np.int8)  # 1: action part of a set, 2: payoffs
+    d = np.flatnonzero(declared)
+    np.add.at(role, set_at[d] + 2, 1)
+    np.add.at(role, close[d], -1)
+    h = np.flatnonzero(has_payoffs)
+    np.add.at(role, outcome_at[h] + 3, 2)
+    np.add.at(role, nxt[h] - 1, -2)
+    role = np.cumsum(role, dtype=np.int8)[:n_tok]
+    owner = np.repeat(np.arange(n, dtype=np.int32), np.diff(np.append(node_tok, n_tok)))
+    in_actions = role == 1
+    in_payoffs = role == 2
+    if (kinds[in_payoffs] == _S).any() or (kinds[in_payoffs] == _L).any() or (kinds[in_payoffs] == _R).any():
+        raise _NotHere
+    if (kinds[in_actions] == _L).any() or (kinds[in_actions] == _R).any() or (kinds[in_actions] == _C).any():
+        raise _NotHere
+    # A node's tokens: letter, label, numbers, declaration and outcome; count them.
+    expected = np.where(is_t, 3, np.where(is_p, 5, 4))
+    expected = expected + np.where(declared, 1 + 1 + 1, 0)  # label, {, }
+    expected = expected + np.where(has_payoffs, 3, 0)  # label, {, }
+    inside = np.bincount(owner[in_actions | in_payoffs], minlength=n)
+    if not np.array_equal(np.diff(np.append(node_tok, n_tok)), expected + inside):
+        raise _NotHere
+
+    # Integers: players, information set and event numbers, outcome numbers.
+    def integers(at: Ints, b: Any = b, starts: Ints = starts, ends: Ints = ends, kinds: Any = kinds) -> Ints:
+        if (kinds[np.minimum(at, len(kinds) - 1)] != _W).any() or (at >= len(kinds)).any():
+            raise _NotHere
+        num, den = _numbers(data, b, starts[at], ends[at])
+        if (den != 1).any() or (b[starts[at]] == ord("+")).any() or (b[starts[at]] == ord("-")).any():
+            raise _NotHere
+        if (ends[at] - starts[at] > 12).any():
+            raise _NotHere
+        return num.astype(np.int64)
+
+    outcome_number = integers(outcome_at)
+    player_number = np.zeros(n, dtype=np.int64)
+    p_nodes = np.flatnonzero(is_p)
+    player_number[p_nodes] = integers(s[p_nodes] + 2)
+    set_number = np.zeros(n, dtype=np.int64)
+    c_nodes = np.flatnonzero(is_c)
+    set_number[p_nodes] = integers(s[p_nodes] + 3)
+    set_number[c_nodes] = integers(s[c_nodes] + 2)
+    if ((player_number[p_nodes] < 1) | (player_number[p_nodes] > n_players)).any():
+        raise _NotHere
+    if (set_number[~is_t] < 1).any():
+        raise _NotHere
+
+    # Sets and events: key (player, number); player 0 is chance.
+    set_key = player_number * (int(set_number.max(initial=0)) + 1) + set_number
+    inner = np.flatnonzero(~is_t)
+    decl = np.flatnonzero(declared)
+    keys_decl = set_key[decl]
+    distinct_keys, first_decl = np.unique(keys_decl, return_index=True)
+    if len(distinct_keys) != len(keys_decl):
+        # Declared again: the same text is the same declaration.
+        seen: dict[int, bytes] = {}
+        for node in decl.tolist():
+            body = data[starts[set_at[node]] : ends[close[node]]]
+            old = seen.setdefault(int(set_key[node]), body)
+            if old != body:
+                raise _NotHere
+    defining = decl[first_decl]  # the declaring node of each distinct key
+    where = np.searchsorted(distinct_keys, set_key[inner])
+    if (where >= len(distinct_keys)).any() or (distinct_keys[np.minimum(where, len(distinct_keys) - 1)] != set_key[inner]).any():
+        raise _NotHere  # used but never declared
+    set_of = np.full(n, -1, dtype=np.int64)
+    set_of[inner] = where
+    if (defining[set_of[inner]] > inner).any():
+        raise _NotHere  # used before its declaration
+    # Each set's actions: the string tokens of its declaration (with probabilities for chance).
+    act_tok = np.flatnonzero(in_actions & (kinds == _S))
+    act_owner = owner[act_tok]
+    first_of_owner = np.searchsorted(act_owner, defining)
+    count_of_owner = np.searchsorted(act_owner, defining, side="right") - first_of_owner
+    if (count_of_owner == 0).any():
+        raise _NotHere
+    # Inside a chance declaration, tokens alternate label and probability.
+    prob_tok = np.flatnonzero(in_actions & (kinds == _W))
+    if len(prob_tok):
+        if (~is_c[owner[prob_tok]]).any() or (kinds[prob_tok - 1] != _S).any():
+            raise _NotHere
+    chance_decl = np.flatnonzero(declared & is_c)
+    per_decl_strings = np.bincount(act_owner, minlength=n)
+    per_decl_numbers = np.bincount(owner[prob_tok], minlength=n) if len(prob_tok) else np.zeros(n, dtype=np.int64)
+    if (per_decl_strings[chance_decl] != per_decl_numbers[chance_decl]).any():
+        raise _NotHere
+    label_ids, label_texts = _strings(data, b, starts[act_tok], ends[act_tok])
+    # Gambit's label rule (unique, non-empty) per set: only sets that need it go through Python.
+    from policy.gambit import normalize_labels
+
+    labels = np.array(label_texts, dtype=object)[label_ids] if len(label_ids) else np.zeros(0, dtype=object)
+    is_defining = np.zeros(n, dtype=bool)
+    is_defining[defining] = True
+    sel = is_defining[act_owner]
+    set_pos = np.searchsorted(distinct_keys, set_key[act_owner[sel]])  # the set of each action token
+    empty = np.array([t == "" for t in label_texts], dtype=bool)
+    pair = set_pos * (len(label_texts) + 1) + label_ids[sel]
+    uniq, counts = np.unique(pair, return_counts=True)
+    needs = np.zeros(len(defining), dtype=bool)
+    needs[uniq[counts > 1] // (len(label_texts) + 1)] = True
+    if len(label_ids):
+        needs[set_pos[empty[label_ids[sel]]]] = True
+    for j in np.flatnonzero(needs).tolist():
+        begin = int(first_of_owner[j])
+        stop = begin + int(count_of_owner[j])
+        labels[begin:stop] = normalize_labels(list(labels[begin:stop]))
+    # Chance probabilities of each declaring chance node.
+    if len(prob_tok):
+        pnum, pden = _numbers(data, b, starts[prob_tok], ends[prob_tok])
+        if (pnum < 0).any() or (pnum > pden).any():
+            raise _NotHere
+        prob_owner = owner[prob_tok]
+        group_starts = np.flatnonzero(np.r_[True, prob_owner[1:] != prob_owner[:-1]])
+        ones = np.ones(len(pnum), dtype=np.int64)
+        tnum, tden = group_sum(pnum[:, None], pden, ones, ones, group_starts)
+        if ((tnum[:, 0] != 1) | (tden != 1)).any():
+            raise _NotHere
+    else:
+        pnum = np.zeros(0, dtype=np.int64)
+        pden = np.zeros(0, dtype=np.int64)
+
+    # Outcomes: numbered in the file, kept in order of first declaration.
+    out_decl = np.flatnonzero(has_payoffs)
+    if (outcome_number[out_decl] == 0).any():
+        raise _NotHere
+    o_keys, o_first = np.unique(outcome_number[out_decl], return_index=True)
+    if len(o_keys) != len(out_decl):
+        seen_o: dict[int, bytes] = {}
+        for node in out_decl.tolist():
+            body = data[starts[outcome_at[node] + 1] : ends[nxt[node] - 1]]
+            if seen_o.setdefault(int(outcome_number[node]), body) != body:
+                raise _NotHere
+    o_defining = out_decl[o_first]
+    order = np.argsort(o_defining, kind="stable")
+    o_keys, o_defining = o_keys[order], o_defining[order]
+    used = np.flatnonzero(outcome_number > 0)
+    sorted_keys = np.argsort(o_keys)
+    pos_in_sorted = np.searchsorted(o_keys[sorted_keys], outcome_number[used])
+    pos_in_sorted = np.minimum(pos_in_sorted, max(len(o_keys) - 1, 0))
+    if len(used) and (not len(o_keys) or (o_keys[sorted_keys][pos_in_sorted] != outcome_number[used]).any()):
+        raise _NotHere
+    node_outcome = np.full(n, -1, dtype=np.int64)
+    if len(used):
+        node_outcome[used] = sorted_keys[pos_in_sorted]
+        if (o_defining[node_outcome[used]] > used).any():
+            raise _NotHere
+    pay_tok = np.flatnonzero(in_payoffs & (kinds == _W))
+    pay_owner = owner[pay_tok]
+    if not np.array_equal(np.bincount(pay_owner, minlength=n)[out_decl], np.full(len(out_decl), n_players)):
+        raise _NotHere
+    # Commas: optional, but only between payoffs (as the slow reader takes them: after a number).
+    comma_tok = np.flatnonzero(in_payoffs & (kinds == _C))
+    if len(comma_tok) and ((kinds[comma_tok - 1] != _W) | ~in_payoffs[comma_tok - 1]).any():
+        raise _NotHere
+    if len(pay_tok):
+        vnum, vden = _numbers(data, b, starts[pay_tok], ends[pay_tok])
+        vnum = vnum.reshape(-1, n_players)
+        vden = vden.reshape(-1, n_players)
+        row_of = np.searchsorted(out_decl, o_defining)
+        vnum, vden = vnum[row_of], vden[row_of]
+    else:
+        vnum = np.zeros((0, n_players), dtype=np.int64)
+        vden = np.ones((0, n_players), dtype=np.int64)
+    out_label_ids, out_label_texts = _strings(data, b, starts[outcome_at[o_defining] + 1], ends[outcome_at[o_defining] + 1])
+    outcome_labels = np.array(out_label_texts, dtype=object)[out_label_ids].tolist() if len(o_defining) else []
+
+    node_label_ids, node_label_texts = _strings(data, b, starts[s + 1], ends[s + 1])
+    set_label_ids, set_label_texts = _strings(data, b, starts[set_at[defining]], ends[set_at[defining]])
+    # The file's tokens are read: let their arrays go before the tree is built.
+    del starts, ends, kinds, owner, role, in_actions, in_payoffs, kpad, is_word, one, letter, b
+    del kind_at, integers
+    # The tree: children counts in pre-order, then breadth-first order.
+    n_kids = np.zeros(n, dtype=np.int64)
+    n_kids[inner] = count_of_owner[set_of[inner]]
+    slots = 1 + np.cumsum(n_kids - 1)  # children still to read after each node
+    if (slots[:-1] <= 0).any() or slots[-1] != 0:
+        raise _NotHere  # the tree ends early or is cut short
+    before = np.concatenate(([1], slots[:-1]))  # slots open when each node is read
+    # A node fills the top slot; its parent is the last node that pushed that slot.
+    writers = np.repeat(np.arange(n), n_kids)
+    heights = np.repeat(before, n_kids) + (np.arange(int(n_kids.sum())) - np.repeat(np.cumsum(n_kids) - n_kids, n_kids))
+    event_key = heights * (n + 1) + writers
+    event_order = np.argsort(event_key, kind="stable")
+    event_key = event_key[event_order]
+    query = before[1:] * (n + 1) + np.arange(1, n)
+    hit = np.searchsorted(event_key, query) - 1
+    parent_pre = np.full(n, -1, dtype=np.int64)
+    parent_pre[1:] = writers[event_order][hit]
+    del writers, heights, event_key, event_order, query, hit
+    depth = np.zeros(n, dtype=np.int64)
+    depth[1:] = 1
+    up = parent_pre.copy()
+    while (up > 0).any():
+        moving = up > 0
+        depth[moving] += depth[up[moving]]
+        up[moving] = up[up[moving]]
+    bfs_order = np.argsort(depth, kind="stable")  # pre-order position of each breadth-first node
+    bfs_of = np.empty(n, dtype=np.int64)
+    bfs_of[bfs_order] = np.arange(n)
+
+    kind = np.full(n, NodeKind.TERMINAL, dtype=np.int8)
+    kind[is_p] = NodeKind.DECISION
+    kind[is_c] = NodeKind.CHANCE
+    kind = kind[bfs_order]
+    num_children = n_kids[bfs_order].astype(np.int32)
+    player = np.where(is_p, player_number - 1, -1).astype(np.int32)[bfs_order]
+    outcome = node_outcome[bfs_order].astype(np.int32)
+    depth_bfs = depth[bfs_order].astype(np.int32)
+    first_child = np.zeros(n, dtype=np.int64)
+    if n > 1:
+        first_child[:] = 1 + np.concatenate(([0], np.cumsum(num_children)[:-1]))
+        first_child[num_children == 0] = 0
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[1:] = np.repeat(np.arange(n, dtype=np.int64), num_children)
+    # Action labels: child k of a node is its set's k-th action.
+    set_bfs = set_of[bfs_order]
+    inner_bfs = np.flatnonzero(num_children > 0)
+    counts = num_children[inner_bfs].astype(np.int64)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    label_index = np.repeat(first_of_owner[set_bfs[inner_bfs]], counts) + within
+    action_label = np.empty(n, dtype=object)
+    action_label[0] = ""
+    action_label[1:] = labels[label_index]
+    # Chance probabilities: the set's probabilities, in the same positions.
+    chance_inner = kind[inner_bfs] == NodeKind.CHANCE
+    kid_is_chance = np.repeat(chance_inner, counts)
+    edges = np.flatnonzero(kid_is_chance) + 1
+    # Probability tokens follow the label tokens one to one within a chance declaration.
+    prob_index = label_index[kid_is_chance]
+    prob_pos = np.searchsorted(prob_tok, act_tok[prob_index] + 1)
+    chance = ConstantProbabilities(n, edges, pnum[prob_pos], pden[prob_pos])
+    # Labels of nodes and of their sets.
+    node_labels = np.array(node_label_texts, dtype=object)[node_label_ids][bfs_order]
+    set_label = np.array(set_label_texts + [""], dtype=object)
+    per_node_set = np.where(set_of >= 0, set_label_ids[np.maximum(set_of, 0)] if len(set_label_ids) else 0, len(set_label_texts))
+    node_set_labels = set_label[per_node_set][bfs_order]
+    # Information sets by (player, number), named as the slow reader names them.
+    set_names = [
+        f"{players[int(player_number[d]) - 1]}:{int(set_number[d])}" if is_p[d] else "" for d in defining.tolist()
+    ]
+    names = NumberedNames(n)
+    outcomes = ConstantOutcomes(outcome_labels, *reduce_rows(vnum, vden))
+    return game_from_parts(
+        title=title,
+        players=players,
+        parameters={},
+        node_names=names,
+        parent=parent,
+        kind=kind,
+        player=player,
+        outcome=outcome,
+        first_child=first_child,
+        num_children=num_children,
+        depth=depth_bfs,
+        action_label=tuple(action_label.tolist()),
+        chance_probability=chance,
+        outcomes=outcomes,
+        infoset_names=(),
+        description="",
+        sources=(),
+        comment=comment,
+        origin="efg",
+        node_paths=(),
+        node_labels=tuple(node_labels.tolist()),
+        node_infoset_labels=tuple(node_set_labels.tolist()),
+        infoset_ids=np.where(kind == NodeKind.DECISION, set_bfs, -1),
+        set_names=set_names,
+    )
+
+
+def reduce_rows(num: Any, den: Any) -> tuple[Any, Any]:
+    """Each entry in lowest terms (denominators positive)."""
+    return reduce(num, den) if num.size else (num, den)
+
+
+__all__: Sequence[str] = ["read_efg_arrays"]

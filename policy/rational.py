@@ -1,0 +1,193 @@
+"""Exact rational numbers as arrays of integer numerators and denominators.
+
+A game read from a Gambit file or built from arrays holds its payoffs and
+chance probabilities as constants; in exact mode they are rationals. One
+``Fraction`` object per number costs a microsecond or two to make and as much
+again for each operation, so a million-node game would spend seconds there.
+Here a set of rationals is two integer arrays (``num`` and ``den``, ``den > 0``)
+and the operations backward induction needs (weighted sums of children,
+comparisons within groups) are a handful of numpy calls per level of the tree.
+
+Numerators and denominators are int64 while every intermediate product is
+known to stay below :data:`INT_LIMIT` (checked beforehand in floating point,
+with a wide margin); otherwise the same operations run on arrays of Python
+integers (numpy ``object`` arrays), which cannot overflow. The answers are the
+same either way: exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]
+
+#: int64 arithmetic is used only while every intermediate value stays below this.
+INT_LIMIT = float(2**60)
+
+
+def as_object(a: Array) -> Array:
+    """An integer array as an array of Python integers (no overflow)."""
+    return a if a.dtype == object else a.astype(object)
+
+
+def _is_object(*arrays: Array) -> bool:
+    return any(a.dtype == object for a in arrays)
+
+
+def _magnitude(a: Array) -> Array:
+    """``|a|`` in float64 (a bound for the overflow checks; Python ints convert too)."""
+    return np.abs(a.astype(np.float64))
+
+
+def reduce(num: Array, den: Array) -> tuple[Array, Array]:
+    """Lowest terms: divide ``num`` (rows, or a vector) and ``den`` by their common factors.
+
+    ``num`` may have one more dimension than ``den`` (a row of numerators per
+    denominator); the factor is then common to the whole row.
+    """
+    if num.ndim == den.ndim:
+        g = np.gcd(num, den)
+    else:
+        g = np.gcd.reduce(num, axis=1) if num.shape[1] else np.ones_like(den)
+        g = np.gcd(g, den)
+    g = np.where(g == 0, 1, g)
+    if num.ndim == den.ndim:
+        return num // g, den // g
+    return num // g[:, None], den // g
+
+
+def from_fractions(values: Iterable[Fraction | int]) -> tuple[Array, Array]:
+    """Numerators and denominators of rationals (int64 when they fit, else Python ints)."""
+    items = [Fraction(v) for v in values]
+    num = [v.numerator for v in items]
+    den = [v.denominator for v in items]
+    try:
+        n = np.array(num, dtype=np.int64)
+        d = np.array(den, dtype=np.int64)
+    except OverflowError:
+        return np.array(num, dtype=object), np.array(den, dtype=object)
+    if len(n) and (np.abs(n).max() > INT_LIMIT or d.max() > INT_LIMIT):
+        return np.array(num, dtype=object), np.array(den, dtype=object)
+    return n, d
+
+
+def coprime_fraction(num: int, den: int) -> Fraction:
+    """``Fraction(num, den)`` for a numerator and a positive denominator already in lowest terms.
+
+    Skips the normalisation (a gcd and a type check) that ``Fraction()`` does;
+    the object is the same as ``Fraction(num, den)`` would make.
+    """
+    f = object.__new__(Fraction)
+    f._numerator = num  # type: ignore[attr-defined]
+    f._denominator = den  # type: ignore[attr-defined]
+    return f
+
+
+def to_fractions(num: Array, den: Array) -> Array:
+    """An object array of ``Fraction``; equal values that are 0 or 1 share one object."""
+    out = np.empty(num.shape, dtype=object)
+    full_den = np.broadcast_to(den.reshape(den.shape + (1,) * (num.ndim - den.ndim)), num.shape)
+    num, full_den = reduce(num, full_den)  # a row's common denominator may not be each entry's lowest
+    flat_num = num.ravel().tolist()
+    flat_den = full_den.ravel().tolist()
+    zero, one = Fraction(0), Fraction(1)
+    made = []
+    for a, b in zip(flat_num, flat_den, strict=True):
+        if a == 0:
+            made.append(zero)
+        elif a == b:
+            made.append(one)
+        else:
+            made.append(coprime_fraction(a, b))
+    out.ravel()[:] = made
+    return out
+
+
+def to_floats(num: Array, den: Array) -> npt.NDArray[np.float64]:
+    """The nearest float64 of each rational (``num / den`` rounded once when both are exact in float)."""
+    if not _is_object(num, den) and np.abs(num).max(initial=0) < 2**53 and den.max(initial=1) < 2**53:
+        d = den if num.ndim == den.ndim else den[:, None]
+        return num.astype(np.float64) / d.astype(np.float64)
+    d = den if num.ndim == den.ndim else np.broadcast_to(den[:, None], num.shape)
+    flat = [float(Fraction(a, b)) for a, b in zip(num.ravel().tolist(), np.ravel(d).tolist(), strict=True)]
+    return np.array(flat, dtype=np.float64).reshape(num.shape)
+
+
+def group_sum(
+    num: Array, den: Array, wnum: Array, wden: Array, starts: Array
+) -> tuple[Array, Array]:
+    """Per group of consecutive rows, the sum of weight times value, exactly.
+
+    ``num`` is (rows, players) with one denominator ``den`` per row; the
+    weights are ``wnum / wden`` per row; ``starts`` are the groups' first rows
+    (as for ``reduceat``). Returns one row of numerators and one denominator
+    per group, in lowest terms.
+    """
+    if not _is_object(num, den, wnum, wden):
+        scale = wden.astype(np.float64) * den.astype(np.float64)
+        if scale.max(initial=0) < INT_LIMIT:
+            # The lcm of a group is at most the product of its scales.
+            bound = np.add.reduceat(np.log2(np.maximum(scale, 1)), starts) if len(scale) else scale
+            if bound.max(initial=0) < 60:
+                lcm_f = np.repeat(np.exp2(bound), np.diff(np.append(starts, len(scale))))
+                size = _magnitude(wnum)[:, None] * _magnitude(num) * (lcm_f / np.maximum(scale, 1))[:, None]
+                if not size.size or np.add.reduceat(size, starts, axis=0).max() < INT_LIMIT:
+                    return _group_sum(num, den, wnum, wden, starts)
+    return _group_sum(as_object(num), as_object(den), as_object(wnum), as_object(wden), starts)
+
+
+def _group_sum(num: Array, den: Array, wnum: Array, wden: Array, starts: Array) -> tuple[Array, Array]:
+    scale = wden * den
+    lcm = np.lcm.reduceat(scale, starts)
+    counts = np.diff(np.append(starts, len(scale)))
+    factor = np.repeat(lcm, counts) // scale * wnum
+    total = np.add.reduceat(num * factor[:, None], starts, axis=0)
+    return reduce(total, lcm)
+
+
+def group_best(num: Array, den: Array, starts: Array) -> tuple[Array, Array]:
+    """Within each group of consecutive entries, which equal the group's largest, exactly.
+
+    Returns ``is_best`` per entry and the number of best entries per group.
+    """
+    if not _is_object(num, den) and len(den):
+        bound = np.add.reduceat(np.log2(np.maximum(den.astype(np.float64), 1)), starts)
+        if bound.max() < 60:
+            lcm_f = np.repeat(np.exp2(bound), np.diff(np.append(starts, len(den))))
+            if (_magnitude(num) * lcm_f).max() < INT_LIMIT:
+                return _group_best(num, den, starts)
+    return _group_best(as_object(num), as_object(den), starts)
+
+
+def _group_best(num: Array, den: Array, starts: Array) -> tuple[Array, Array]:
+    counts = np.diff(np.append(starts, len(den)))
+    lcm = np.repeat(np.lcm.reduceat(den, starts), counts)
+    scaled = num * (lcm // den)
+    best = np.maximum.reduceat(scaled, starts)
+    is_best = np.asarray(scaled == np.repeat(best, counts), dtype=bool)
+    return is_best, np.add.reduceat(is_best.astype(np.int64), starts)
+
+
+def multiply(anum: Array, aden: Array, bnum: Array, bden: Array) -> tuple[Array, Array]:
+    """Elementwise products in lowest terms."""
+    if not _is_object(anum, aden, bnum, bden):
+        top = _magnitude(anum) * _magnitude(bnum)
+        bottom = aden.astype(np.float64) * bden.astype(np.float64)
+        if top.max(initial=0) < INT_LIMIT and bottom.max(initial=0) < INT_LIMIT:
+            return reduce(anum * bnum, aden * bden)
+    return reduce(as_object(anum) * as_object(bnum), as_object(aden) * as_object(bden))
+
+
+def less(anum: Array, aden: Array, bnum: Array, bden: Array) -> Array:
+    """Elementwise ``a < b`` exactly (denominators positive)."""
+    if not _is_object(anum, aden, bnum, bden):
+        left = _magnitude(anum) * bden.astype(np.float64)
+        right = _magnitude(bnum) * aden.astype(np.float64)
+        if max(left.max(initial=0), right.max(initial=0)) < INT_LIMIT:
+            return np.asarray(anum * bden < bnum * aden, dtype=bool)
+    return np.asarray(as_object(anum) * as_object(bden) < as_object(bnum) * as_object(aden), dtype=bool)
