@@ -604,9 +604,12 @@ def sweep(
     leader's values. With --samples, draws from the uncertainty each leader
     profile declares (its ranges and distributions). Prints the share of
     samples taking each equilibrium path, each outcome's probability with a
-    95% interval, and the outcome facts. Ctrl-C stops within a second with
-    exit code 130: no output or plot file is written (old ones stay as they
-    were); without -o, what was solved is printed.
+    95% interval, and the outcome facts. A sample that cannot be solved (a
+    probability outside [0, 1] there, a solver that gives up even in exact
+    arithmetic) is listed in its place with the reason, and the sweep goes
+    on. Ctrl-C (exit code 130), or an error that stops the sweep (exit code
+    1), keeps what was solved: it is printed, or written whole to -o (never
+    half a file); the plot is then not drawn.
 
     Example: policy sweep games/diplomacy_1939.toml --leader stalin --vary readiness=0.1:0.9:81
     """
@@ -716,16 +719,18 @@ def _sweep(
         else:
             yield sweep_table(results)
 
-    if results[-1].interrupted or len(results) < len(jobs):
-        # Stopped by Ctrl-C while solving: what was solved goes to the screen
-        # unless -o was given; no file is written (an old one stays as it was).
-        message = (f"interrupted: {results[-1].done} of {results[-1].requested} samples solved; "
-                   "no file written")
-        if not output:
-            for chunk in chunks():
-                click.echo(chunk, nl=False)
-        click.echo(message, err=True)
-        sys.exit(130)
+    last = results[-1]
+    stopped = last.interrupted or len(results) < len(jobs)
+    if stopped:
+        # Stopped by Ctrl-C or an error while solving: what was solved is the
+        # output (written whole to -o, else printed); the plot is not drawn.
+        solved = f"{last.done} of {last.requested} samples solved"
+        message = f"Error: {last.error}; stopped with {solved}" if last.error else f"interrupted: {solved}"
+        if output:
+            message += f"; the partial results written to {output}"
+        if plot:
+            message += f"; no plot drawn ({plot} left as it was)"
+        plot = None
     if plot:
         from policy.render.plot import plot_bars, plot_line, plot_regions
 
@@ -744,6 +749,9 @@ def _sweep(
             click.echo(chunk, nl=False)
     outputs.commit()
     state["committed"] = True
+    if stopped:
+        click.echo(message, err=True)
+        sys.exit(1 if last.error else 130)
     if output:
         click.echo(f"wrote {output}" + (f" and {plot}" if plot else ""), err=True)
     elif plot:
