@@ -479,6 +479,12 @@ def compare(
         max_bases=max_bases,
         max_seconds=max_seconds,
     )
+    failed = [(c.file, leader, c.failure(k)) for c in comparisons for k, leader in enumerate(c.leaders)
+              if c.failure(k)]
+    if len(failed) == sum(len(c.leaders) for c in comparisons):
+        raise click.ClickException(failed[0][2])  # nothing solved: the first reason is the error
+    for where, leader, why in failed:  # marked in their places, and said here
+        click.echo(f"warning: {where}: leader {leader.key!r}: cannot solve: {why}", err=True)
     if fmt == "json":
         from policy.render.data import comparison_data, dumps
 
