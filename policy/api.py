@@ -13,8 +13,9 @@ same name, so a notebook and the command line give the same answers::
 
 Games can be made in code as well as read from files: `from_dict` takes
 the same nested tables as a TOML game file (validated by the same reader),
-`GameBuilder` adds nodes one call at a time, and `bimatrix` turns
-two payoff matrices into a game as ``nashpy.Game(A, B)`` does.
+`GameBuilder` adds nodes one call at a time, and `from_matrices` turns
+payoff arrays into a strategic-form game as ``nashpy.Game(A, B)`` does (any
+number of players; `bimatrix` is the two-player tree with a builder's names).
 
 Results (`Solution`, `Comparison`, `Sweep`,
 `Regions`) wrap the library's own result types, which stay reachable
@@ -50,6 +51,7 @@ __all__ = [
     "compare",
     "draw",
     "from_dict",
+    "from_matrices",
     "leader",
     "load",
     "regions",
@@ -301,6 +303,11 @@ def sweep(
     samples
         Monte Carlo: this many draws from the leader's uncertainty (instead
         of ``vary``).
+
+    A sample that cannot be solved is reported in its place
+    (``Sweep.failed``, with a warning) and the sweep goes on; Ctrl-C or an
+    error after the first block stops it with what was solved
+    (``Sweep.interrupted``, ``Sweep.error``, with a warning).
     seed
         The seed of the Monte Carlo draws.
     method
@@ -352,7 +359,22 @@ def sweep(
         varied = [n for n in uncertain_parameters(g, profile) if n not in overrides]
     result = run_sweep(g, drawn, method=method, varied=varied if vary is not None else (),
                        leader=profile.key if profile else "", workers=workers)
+    _warn_partial(result)
     return Sweep(result, seed if samples else None)
+
+
+def _warn_partial(result: SweepResult) -> None:
+    """Warn, as the command says on stderr, of samples that failed and of a sweep stopped early."""
+    import warnings
+
+    if result.failed:
+        first = min(result.failed)
+        warnings.warn(f"{len(result.failed)} of {result.done} samples failed to solve (Sweep.failed); "
+                      f"the first, sample {first}: {result.failed[first]}", UserWarning, stacklevel=3)
+    if result.interrupted:
+        why = result.error or "interrupted"
+        warnings.warn(f"the sweep stopped with {result.done} of {result.requested} samples solved: {why}",
+                      UserWarning, stacklevel=3)
 
 
 def regions(
@@ -877,3 +899,96 @@ def bimatrix(
             y = _exact(_plain(matrix_b[i, j]), "B") if matrix_b is not None else -x
             builder.terminal(f"cell{i + 1}_{j + 1}", {first: str(x), second: str(y)}, outcome=f"{r}, {c}")
     return builder.build(claims=())
+
+
+def from_matrices(
+    *payoffs: Any,
+    strategies: Sequence[Sequence[str]] | None = None,
+    players: Sequence[str] | None = None,
+    title: str = "Strategic-form game",
+) -> Game:
+    """A game in strategic form from payoff arrays, as ``nashpy.Game(A, B)``, for any number of players.
+
+    ``from_matrices(A, B)``: two players, ``A[i][j]`` the row player's payoff
+    and ``B[i][j]`` the column player's when row ``i`` meets column ``j``;
+    ``from_matrices(A)`` is zero-sum (``B = -A``). With more players, one
+    array per player, all of the same shape ``(s1, ..., sn)``:
+    ``payoffs[p][i1, ..., in]`` is player ``p``'s payoff when each player
+    ``q`` plays strategy ``iq``. Entries may be ints, fractions, floats (read
+    as written: ``0.1`` is 1/10) or exact strings (``"2/3"``).
+
+    The game is the one a Gambit ``.nfg`` file with these payoffs gives
+    (`policy.gambit.read_nfg`): player 1 moves at the root, each later player in
+    one information set that does not see the earlier moves, and the commands
+    show it as a strategic-form table. Each cell is an outcome labelled by
+    its strategies (``"r1, c2"``).
+
+    Parameters
+    ----------
+    strategies
+        Each player's strategy labels (default ``r1, r2, ...`` and ``c1, ...``
+        for two players, ``s1, s2, ...`` otherwise).
+    players
+        The players' names (default ``Row`` and ``Column``, or ``Player 1``, ...).
+    title
+        The game's title.
+    """
+    import numpy as np
+
+    from policy.gambit import read_nfg
+
+    if not payoffs:
+        raise ValueError("give at least one payoff array (A, or A and B, or one array per player)")
+    arrays = [np.asarray(a, dtype=object) for a in payoffs]
+    if len(arrays) == 1:
+        if arrays[0].ndim != 2:
+            raise ValueError(f"one array alone is a zero-sum two-player game: A must be a matrix, not shape "
+                             f"{arrays[0].shape}")
+        arrays.append(None)  # type: ignore[arg-type]  # filled below as -A
+    n = len(arrays)
+    shape = arrays[0].shape
+    if len(shape) != n or 0 in shape:
+        raise ValueError(f"{n} players need arrays with {n} axes and at least one strategy on each, "
+                         f"not shape {shape}")
+    for p, a in enumerate(arrays[1:], 2):
+        if a is not None and a.shape != shape:
+            raise ValueError(f"the payoff arrays differ in shape: {shape} (player 1) and {a.shape} (player {p})")
+    names = list(players) if players is not None else (
+        ["Row", "Column"] if n == 2 else [f"Player {p + 1}" for p in range(n)])
+    if len(names) != n:
+        raise ValueError(f"{len(names)} player names for {n} payoff arrays")
+    if strategies is not None:
+        labels = [list(s) for s in strategies]
+    elif n == 2:
+        labels = [[f"r{i + 1}" for i in range(shape[0])], [f"c{j + 1}" for j in range(shape[1])]]
+    else:
+        labels = [[f"s{i + 1}" for i in range(size)] for size in shape]
+    if [len(s) for s in labels] != list(shape):
+        raise ValueError(f"strategy labels of sizes {[len(s) for s in labels]} for arrays of shape {shape}")
+
+    def number(x: Any, who: int, at: tuple[int, ...]) -> Fraction:
+        try:
+            return _exact(_plain(x), f"payoff of player {who} at {at}")
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"player {who}'s payoff at {at}: {err}") from None
+
+    def quoted(text: str) -> str:
+        return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    cells = []
+    outcomes = []
+    # Gambit's order: player 1's strategy changes fastest.
+    for reverse in np.ndindex(*shape[::-1]):
+        at = tuple(reverse[::-1])
+        values = [number(a[at], p + 1, at) for p, a in enumerate(arrays) if a is not None]
+        if arrays[1] is None:
+            values.append(-values[0])
+        label = ", ".join(labels[p][k] for p, k in enumerate(at))
+        outcomes.append("{ " + quoted(label) + " " + " ".join(str(v) for v in values) + " }")
+        cells.append(str(len(outcomes)))
+    text = (
+        f"NFG 1 R {quoted(title)} {{ {' '.join(quoted(p) for p in names)} }}\n"
+        "{ " + " ".join("{ " + " ".join(quoted(s) for s in strats) + " }" for strats in labels) + " }\n"
+        '""\n{\n' + "\n".join(outcomes) + "\n}\n" + " ".join(cells) + "\n"
+    )
+    return read_nfg(text, f"<{title}>")

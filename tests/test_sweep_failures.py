@@ -173,3 +173,12 @@ def test_the_command_lists_the_failures_in_every_format(tmp_path):
     assert rows[12]["path"].startswith("failed: ") and "outside [0, 1]" in rows[12]["path"]
     assert rows[12]["won"] == "" and rows[12]["payoff_Challenger"] == ""
     assert rows[3]["path"] == "demand=stay_quiet" and rows[3]["status_quo"] == "1.0"
+
+
+def test_the_api_returns_the_failures_with_a_warning(crisis):
+    import policy
+
+    with pytest.warns(UserWarning, match="5 of 16 samples failed to solve"):
+        swept = policy.sweep(crisis, {"p_win": (0, 1.5, 16)})
+    assert sorted(swept.failed) == [11, 12, 13, 14, 15] and swept.solved == 11
+    assert swept.data()["failed"] == 5
