@@ -158,7 +158,9 @@ def test_the_command_lists_the_failures_in_every_format(tmp_path):
     game = tmp_path / "crisis.toml"
     game.write_text(CRISIS)
     code, out, err = invoke("sweep", str(game), "--vary", "p_win=0:1.5:16")
-    assert (code, err) == (0, "")
+    assert code == 0
+    assert err.startswith("warning: 5 of 16 samples failed to solve; the first, sample 11: ")
+    assert err.count("\n") == 1
     assert " 1.1 to 1.5   (failed: no equilibrium found)" in out
     assert "5 of them failed to solve (listed below); the means are over the 11 solved" in out
     assert "Samples that failed to solve" in out and "p_win = 1.3" in out
