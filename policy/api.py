@@ -56,7 +56,7 @@ __all__ = [
     "Stopped",
     "Sweep",
     "bimatrix",
-    "claims",
+    "find_claims",
     "compare",
     "convert",
     "decompose",
@@ -288,6 +288,10 @@ def compare(
 ) -> Comparison:
     """Solve games under several leaders side by side, as ``policy compare``.
 
+    A leader at whose values a game cannot be solved is marked in its
+    column (``Comparison[k].failures``) with a warning, and the rest go on;
+    when nothing at all could be solved, the first reason is raised.
+
     Parameters
     ----------
     games
@@ -306,10 +310,6 @@ def compare(
         Whether to search each leader's distance to a flip.
     **options
         Method options, as for `solve` (``lam``, ``subgame_method``, ``max_bases``, ...).
-
-    A leader at whose values a game cannot be solved is marked in its
-    column (``Comparison[k].failures``) with a warning, and the rest go on;
-    when nothing at all could be solved, the first reason is raised.
     """
     from policy.analysis.compare import DEFAULT_LEADERS
     from policy.analysis.compare import compare as run
@@ -378,6 +378,11 @@ def sweep(
 ) -> Sweep:
     """Solve a game over a grid of parameter values or Monte Carlo draws, as ``policy sweep``.
 
+    A sample that cannot be solved is reported in its place
+    (``Sweep.failed``, with a warning) and the sweep goes on; Ctrl-C or an
+    error after the first block stops it with what was solved
+    (``Sweep.interrupted``, ``Sweep.error``, with a warning).
+
     Parameters
     ----------
     vary
@@ -390,11 +395,6 @@ def sweep(
     samples
         Monte Carlo: this many draws from the leader's uncertainty (instead
         of ``vary``).
-
-    A sample that cannot be solved is reported in its place
-    (``Sweep.failed``, with a warning) and the sweep goes on; Ctrl-C or an
-    error after the first block stops it with what was solved
-    (``Sweep.interrupted``, ``Sweep.error``, with a warning).
     seed
         The seed of the Monte Carlo draws.
     method
@@ -637,7 +637,7 @@ def _names(given: Sequence[Leader | str | Path] | str | None, default: Sequence[
     return items or list(default)
 
 
-def claims(game: str | None = None, status: str | None = None) -> list[Claim]:
+def find_claims(game: str | None = None, status: str | None = None) -> list[Claim]:
     """The claims of the catalogue in use (`policy.claims.default_path`), as ``policy claims``.
 
     ``game``: only those bearing on this game (a name such as

@@ -479,7 +479,7 @@ def claims(game: str | None, status: str | None, fmt: str) -> None:
     Example: policy claims --game coup_1937 --status wrong
     """
     from policy.analysis.compare import display_path
-    from policy.api import claims as run
+    from policy.api import find_claims as run
     from policy.claims import default_path
 
     path = default_path()
