@@ -521,9 +521,10 @@ def regions(
         p = g.parameters.get(name)
         if p is None:
             declared = ", ".join(g.parameters) or "none"
-            raise RegionsError(f"vary: unknown parameter {name!r} (the game declares: {declared})")
+            raise RegionsError(f"--vary: unknown parameter {name!r} (the game declares: {declared})")
         if p.range is None:
-            raise RegionsError(f"vary {name}: the parameter declares no range; give one as {{{name!r}: (low, high)}}")
+            raise RegionsError(f"--vary {name}: the parameter declares no range; give one as {name}=LOW:HIGH "
+                               f"({{{name!r}: (low, high)}} in Python)")
         box.append((name, p.range[0], p.range[1]))
     return Regions(run(g, base, box, max_seconds=max_seconds))
 
