@@ -116,11 +116,34 @@ def load(path: str | Path) -> Game:
     """Read a game file: our TOML format, or Gambit's ``.efg`` / ``.nfg`` (by suffix).
 
     The same reader as every command's ``FILE`` argument
-    (`policy.loading.load`); errors name the file and the line.
+    (`policy.loading.load`); errors name the file and the line. A bundled
+    game is found from any folder, by its path in the project
+    (``games/diplomacy_1939.toml``) or by its name (``diplomacy_1939``);
+    see `bundled_file`.
     """
     from policy.loading import load as read
 
-    return read(path)
+    return read(bundled_file(path))
+
+
+def bundled_file(path: str | Path) -> str | Path:
+    """``path`` itself when it exists; else the bundled file it names, when there is one.
+
+    So that the examples work outside the checkout, from an installed wheel:
+    ``games/coup_1937.toml`` is looked for in the bundled data as well, and a
+    bare name without a suffix (``coup_1937``) among the bundled games. A
+    file of the user's always comes first.
+    """
+    from policy.bundled import data_root, games_dir
+
+    given = Path(path)
+    if given.exists() or given.is_absolute():
+        return path
+    for candidate in (data_root() / given,
+                      games_dir() / f"{given}.toml" if not given.suffix and given.parent == Path() else None):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return path
 
 
 def leader(name_or_path: str | Path) -> Leader:
@@ -329,7 +352,8 @@ def compare(
         raise ValueError("leaders: give at least one leader")
     # Profiles first: a misspelt leader is reported before any game is read.
     profiles = [p for p in (_leader(x) for x in chosen) if p is not None]
-    pairs = [(_label(g), _game(g)) for g in (games or tuple(bundled_campaigns()))]
+    pairs = [(_label(bundled_file(g) if isinstance(g, str | Path) else g), _game(g))
+             for g in (games or tuple(bundled_campaigns()))]
     for label, g in pairs:
         _note_auto(g, method)
         for profile in profiles:
@@ -618,7 +642,7 @@ def explain(game: Game | str | Path, leaders: Sequence[Leader | str | Path] | st
     from policy.claims import load_claims
 
     g = _game(game)
-    file = _label(game)
+    file = _label(bundled_file(game) if isinstance(game, str | Path) else game)
     profiles = [p for p in (_leader(x) for x in _names(leaders, tuple(bundled_leaders()))) if p is not None]
     found = catalogue_for(file) if not str(file).startswith("<") else None
     claims = load_claims(found) if found is not None else {}
@@ -730,7 +754,7 @@ def decompose(
     first, second = (_leader(x) for x in names)
     assert first is not None and second is not None
     g = _game(game)
-    return run(str(_label(game)), g, first, second, groups=dict(groups or {}), method=method, exact=exact,
+    return run(str(_label(bundled_file(game) if isinstance(game, str | Path) else game)), g, first, second, groups=dict(groups or {}), method=method, exact=exact,
                **options)
 
 
@@ -757,7 +781,7 @@ def report(
     if fmt is None:
         fmt = "markdown" if Path(output).suffix.lower() in (".md", ".markdown") else "html"
     check_output(output, fmt)  # before the solving, which takes a while
-    built = build_report([Path(f) for f in games] or bundled_campaigns(), _names(leaders, DEFAULT_LEADERS),
+    built = build_report([Path(bundled_file(f)) for f in games] or bundled_campaigns(), _names(leaders, DEFAULT_LEADERS),
                          command=command, method=method, exact=exact, **options)
     return write_report(built, output, fmt)
 
@@ -800,7 +824,7 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
                                f"leader {profile.name!r}: {_count(count, 'value')}, each sourced", missing))
             continue
         try:
-            g = read(file)
+            g = read(bundled_file(file))
             checks: list[Leader | None] = [*profiles] or [None]
             for checked in checks:
                 if checked or all(p.default is not None for p in g.parameters.values()):

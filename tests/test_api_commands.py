@@ -122,3 +122,18 @@ def test_a_comparison_of_a_leader_who_sets_nothing_warns() -> None:
     game = str(CAMPAIGNS / "crisis.toml")
     with pytest.warns(UserWarning, match="sets none of the game's parameters"):
         policy.compare(game, leaders="stalin", flips=False, swaps=False)
+
+
+def test_bundled_games_are_found_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    by_path = policy.load("games/coup_1937.toml")
+    by_name = policy.load("coup_1937")
+    assert by_path.title == by_name.title == policy.load(games_dir() / "coup_1937.toml").title
+    code, out, _ = invoke("solve", "coup_1937", "--no-count")
+    assert code == 0 and out.startswith(by_name.title)
+    # A file of the user's comes first.
+    (tmp_path / "games").mkdir()
+    (tmp_path / "games" / "coup_1937.toml").write_text((CAMPAIGNS / "crisis.toml").read_text())
+    assert policy.load("games/coup_1937.toml").title == "A crisis"
+    with pytest.raises(ValueError, match="nosuch.toml: cannot read"):
+        policy.load("nosuch.toml")
