@@ -13,8 +13,9 @@ same name, so a notebook and the command line give the same answers::
 
 Games can be made in code as well as read from files: `from_dict` takes
 the same nested tables as a TOML game file (validated by the same reader),
-`GameBuilder` adds nodes one call at a time, and `bimatrix` turns
-two payoff matrices into a game as ``nashpy.Game(A, B)`` does.
+`GameBuilder` adds nodes one call at a time, and `from_matrices` turns
+payoff arrays into a strategic-form game as ``nashpy.Game(A, B)`` does (any
+number of players; `bimatrix` is the two-player tree with a builder's names).
 
 Results (`Solution`, `Comparison`, `Sweep`,
 `Regions`) wrap the library's own result types, which stay reachable
@@ -25,7 +26,7 @@ as ``.result``; in Jupyter they show as HTML tables (``_repr_html_``), and
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -33,30 +34,80 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from policy.analysis.compare import GameComparison
+    from policy.analysis.decompose import Decomposition
+    from policy.analysis.explain import Explanation
+    from policy.analysis.record import RecordScore
     from policy.analysis.regions import RegionsResult
     from policy.analysis.sweep import SweepResult
+    from policy.claims import Claim
     from policy.leaders import Leader
     from policy.model import Game, Number
+    from policy.solvers.count import Count
     from policy.solvers.result import SolveResult
 
 __all__ = [
+    "Checked",
     "Comparison",
     "Drawing",
     "GameBuilder",
+    "Note",
     "Regions",
     "Solution",
+    "Stopped",
     "Sweep",
     "bimatrix",
+    "find_claims",
     "compare",
+    "convert",
+    "decompose",
     "draw",
+    "explain",
     "from_dict",
+    "from_matrices",
     "leader",
     "load",
+    "record",
     "regions",
+    "report",
     "solve",
     "sweep",
+    "validate",
     "values",
 ]
+
+class Note(UserWarning):
+    """A remark on what a call chose for you (the method ``auto`` picked, how deep a tree is drawn).
+
+    The command prints these on stderr as ``note: ...``; other warnings
+    (values outside their declared ranges, a leader who sets none of a
+    game's parameters, samples that failed) as ``warning: ...``.
+    """
+
+
+class Stopped(UserWarning):
+    """A sweep stopped early by Ctrl-C or an error; the result holds what was solved."""
+
+
+def _note(text: str) -> None:
+    import warnings
+
+    warnings.warn(text, Note, stacklevel=3)
+
+
+def _where(game: Game) -> str:
+    from policy.analysis.compare import display_path
+
+    return display_path(game.file) if game.file else f"<{game.title}>"
+
+
+def _note_auto(game: Game, method: str) -> None:
+    """Say which method ``auto`` chose where the rule is not the plain one (imperfect information, 3+ players)."""
+    if method != "auto" or game.is_perfect_information or len(game.players) <= 2:
+        return
+    from policy.solvers import auto_reason, choose_method
+
+    _note(f"{_where(game)}: method auto chose {choose_method(game)}: {auto_reason(game)}")
+
 
 # -- reading -------------------------------------------------------------------------------
 
@@ -65,11 +116,34 @@ def load(path: str | Path) -> Game:
     """Read a game file: our TOML format, or Gambit's ``.efg`` / ``.nfg`` (by suffix).
 
     The same reader as every command's ``FILE`` argument
-    (`policy.loading.load`); errors name the file and the line.
+    (`policy.loading.load`); errors name the file and the line. A bundled
+    game is found from any folder, by its path in the project
+    (``games/diplomacy_1939.toml``) or by its name (``diplomacy_1939``);
+    see `bundled_file`.
     """
     from policy.loading import load as read
 
-    return read(path)
+    return read(bundled_file(path))
+
+
+def bundled_file(path: str | Path) -> str | Path:
+    """``path`` itself when it exists; else the bundled file it names, when there is one.
+
+    So that the examples work outside the checkout, from an installed wheel:
+    ``games/coup_1937.toml`` is looked for in the bundled data as well, and a
+    bare name without a suffix (``coup_1937``) among the bundled games. A
+    file of the user's always comes first.
+    """
+    from policy.bundled import data_root, games_dir
+
+    given = Path(path)
+    if given.exists() or given.is_absolute():
+        return path
+    for candidate in (data_root() / given,
+                      games_dir() / f"{given}.toml" if not given.suffix and given.parent == Path() else None):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return path
 
 
 def leader(name_or_path: str | Path) -> Leader:
@@ -145,6 +219,7 @@ def solve(
     max_pivots: int | None = None,
     max_bases: int | None = None,
     max_seconds: float | None = None,
+    options: Mapping[str, Any] | None = None,
     **params: Any,
 ) -> Solution:
     """Solve a game for its equilibria, each verified (its max regret is computed), as ``policy solve``.
@@ -178,6 +253,10 @@ def solve(
         ``enummixed``: stop with an error after this many bases.
     max_seconds
         ``enummixed``: stop with an error after this many seconds.
+    options
+        Further options of the n-player methods, by the name of the
+        command's option (``seed``, ``max_lambda``, ``first_step``,
+        ``max_accel``, ``max_steps``, ``max_regret``).
     **params
         Parameter values by name, as ``values``: ``p="2/3"``.
     """
@@ -186,6 +265,7 @@ def solve(
     g = _game(game)
     profile = _leader(leader)
     chosen = _values(g, profile, values, params)
+    _note_auto(g, method)
     result = run(
         g,
         chosen,
@@ -197,6 +277,7 @@ def solve(
         max_pivots=max_pivots,
         max_bases=max_bases,
         max_seconds=max_seconds,
+        **(options or {}),
     )
     return Solution(result, profile)
 
@@ -230,10 +311,14 @@ def compare(
 ) -> Comparison:
     """Solve games under several leaders side by side, as ``policy compare``.
 
+    A leader at whose values a game cannot be solved is marked in its
+    column (``Comparison[k].failures``) with a warning, and the rest go on;
+    when nothing at all could be solved, the first reason is raised.
+
     Parameters
     ----------
     games
-        Games or game files; none: every bundled game.
+        Games or game files; none: the bundled campaign (as ``policy compare``).
     leaders
         Leader names or profiles (a list, or one comma-separated string);
         by default Stalin and Tukhachevsky.
@@ -251,7 +336,6 @@ def compare(
     """
     from policy.analysis.compare import DEFAULT_LEADERS
     from policy.analysis.compare import compare as run
-    from policy.bundled import bundled_games
 
     if leaders is None:
         chosen: Sequence[Leader | str | Path] = DEFAULT_LEADERS
@@ -259,11 +343,38 @@ def compare(
         chosen = [n.strip() for n in leaders.split(",") if n.strip()]
     else:
         chosen = list(leaders)
-    profiles = [_leader(x) for x in chosen]
-    pairs = [(_label(g), _game(g)) for g in (games or tuple(bundled_games()))]
-    found = run(pairs, [p for p in profiles if p is not None], method=method, exact=exact, swaps=swaps,
-                flips=flips, **options)
+    import warnings
+
+    from policy.bundled import bundled_campaigns
+    from policy.leaders import unset
+
+    if not chosen:
+        raise ValueError("leaders: give at least one leader")
+    # Profiles first: a misspelt leader is reported before any game is read.
+    profiles = [p for p in (_leader(x) for x in chosen) if p is not None]
+    pairs = [(_label(bundled_file(g) if isinstance(g, str | Path) else g), _game(g))
+             for g in (games or tuple(bundled_campaigns()))]
+    for label, g in pairs:
+        _note_auto(g, method)
+        for profile in profiles:
+            if unset(profile, g):
+                warnings.warn(f"{_shown(label)}: leader {profile.key!r} sets none of the game's parameters: "
+                              "its column is the game's defaults", UserWarning, stacklevel=2)
+    found = run(pairs, profiles, method=method, exact=exact, swaps=swaps, flips=flips, **options)
+    failed = [(c.file, leader, c.failure(k)) for c in found for k, leader in enumerate(c.leaders) if c.failure(k)]
+    if failed and len(failed) == sum(len(c.leaders) for c in found):
+        from policy.solvers.errors import SolverError
+
+        raise SolverError(failed[0][2])  # nothing solved: the first reason is the error
+    for where, profile, why in failed:  # marked in their places, and said here
+        warnings.warn(f"{where}: leader {profile.key!r}: cannot solve: {why}", UserWarning, stacklevel=2)
     return Comparison(found)
+
+
+def _shown(label: str | Path) -> str:
+    from policy.analysis.compare import display_path
+
+    return display_path(label) if not str(label).startswith("<") else str(label)
 
 
 def _label(game: Game | str | Path) -> str | Path:
@@ -285,9 +396,16 @@ def sweep(
     method: str = "auto",
     values: Mapping[str, Any] | None = None,
     workers: int | None = 1,
+    executor: Any = None,
+    progress: Callable[[int, int], None] | None = None,
     **params: Any,
 ) -> Sweep:
     """Solve a game over a grid of parameter values or Monte Carlo draws, as ``policy sweep``.
+
+    A sample that cannot be solved is reported in its place
+    (``Sweep.failed``, with a warning) and the sweep goes on; Ctrl-C or an
+    error after the first block stops it with what was solved
+    (``Sweep.interrupted``, ``Sweep.error``, with a warning).
 
     Parameters
     ----------
@@ -311,6 +429,11 @@ def sweep(
     workers
         Processes for games solved sample by sample (None: one per CPU);
         by default the sweep runs in this process.
+    executor
+        Where the blocks of samples run instead: a ``concurrent.futures``
+        executor or a Dask ``distributed.Client`` (see `policy.analysis.cluster`).
+    progress
+        Called with ``(samples done, samples in all)`` after each block.
     **params
         The same, by name.
     """
@@ -331,7 +454,7 @@ def sweep(
     base = _values(g, profile, values, params)
     if vary is not None:
         if isinstance(vary, str):
-            grid = [parse_vary(vary)]
+            grid = [parse_vary(vary, g)]
         elif isinstance(vary, Mapping):
             grid = []
             for name, spec in vary.items():
@@ -339,7 +462,7 @@ def sweep(
                 grid.append(Vary(name, float(_exact(low, name)), float(_exact(high, name)),
                                  int(rest[0]) if rest else 101))
         else:
-            grid = [parse_vary(v) for v in vary]
+            grid = [parse_vary(v, g) for v in vary]
         drawn = grid_samples(g, base, grid)
         varied = [v.name for v in grid]
     else:
@@ -351,8 +474,24 @@ def sweep(
             drawn[name][:] = float(base[name])
         varied = [n for n in uncertain_parameters(g, profile) if n not in overrides]
     result = run_sweep(g, drawn, method=method, varied=varied if vary is not None else (),
-                       leader=profile.key if profile else "", workers=workers)
+                       leader=profile.key if profile else "", workers=workers, executor=executor,
+                       progress=progress)
+    _warn_partial(result)
     return Sweep(result, seed if samples else None)
+
+
+def _warn_partial(result: SweepResult) -> None:
+    """Warn, as the command says on stderr, of samples that failed and of a sweep stopped early."""
+    import warnings
+
+    if result.failed:
+        first = min(result.failed)
+        warnings.warn(f"{len(result.failed)} of {result.done} samples failed to solve; "
+                      f"the first, sample {first}: {result.failed[first]}", UserWarning, stacklevel=3)
+    if result.interrupted:
+        why = result.error or "interrupted"
+        warnings.warn(f"the sweep stopped with {result.done} of {result.requested} samples solved: {why}",
+                      Stopped, stacklevel=3)
 
 
 def regions(
@@ -369,8 +508,8 @@ def regions(
     Parameters
     ----------
     vary
-        One or two parameters: names (varied over their declared ranges) or
-        ``{"p": (low, high)}``.
+        One or two parameters: names (varied over their declared ranges),
+        ``{"p": (low, high)}``, or the command's words (``"p"``, ``"p=0:1/2"``).
     leader
         Fixes the other parameters, as for `solve`.
     max_seconds
@@ -385,21 +524,31 @@ def regions(
 
     g = _game(game)
     base = _values(g, _leader(leader), values, params)
-    asked: dict[str, tuple[Any, Any] | None] = (
-        {vary: None} if isinstance(vary, str) else dict(vary) if isinstance(vary, Mapping)
-        else dict.fromkeys(vary)
-    )
+    asked: dict[str, tuple[Any, Any] | None] = {}
+    if isinstance(vary, Mapping):
+        asked = dict(vary)
+    else:
+        for item in [vary] if isinstance(vary, str) else vary:
+            name, sep, spec = item.partition("=")
+            low, colon, high = spec.partition(":")
+            if sep and (not colon or not name.strip() or not low.strip() or not high.strip()):
+                raise RegionsError(f"--vary {item!r}: expected NAME or NAME=LOW:HIGH")
+            asked[name.strip()] = (low.strip(), high.strip()) if sep else None
     box = []
     for name, bounds in asked.items():
         if bounds is not None:
-            box.append((name, _exact(bounds[0], name), _exact(bounds[1], name)))
+            try:
+                box.append((name, _exact(bounds[0], name), _exact(bounds[1], name)))
+            except (TypeError, ValueError):
+                raise RegionsError(f"--vary {name}: LOW and HIGH must be numbers, not {bounds!r}") from None
             continue
         p = g.parameters.get(name)
         if p is None:
             declared = ", ".join(g.parameters) or "none"
-            raise RegionsError(f"vary: unknown parameter {name!r} (the game declares: {declared})")
+            raise RegionsError(f"--vary: unknown parameter {name!r} (the game declares: {declared})")
         if p.range is None:
-            raise RegionsError(f"vary {name}: the parameter declares no range; give one as {{{name!r}: (low, high)}}")
+            raise RegionsError(f"--vary {name}: the parameter declares no range; give one as {name}=LOW:HIGH "
+                               f"({{{name!r}: (low, high)}} in Python)")
         box.append((name, p.range[0], p.range[1]))
     return Regions(run(g, base, box, max_seconds=max_seconds))
 
@@ -413,6 +562,8 @@ def draw(
     solved: bool = True,
     depth: int | None = None,
     exact: bool | None = None,
+    lam: float | None = None,
+    subgame_method: str | None = None,
     values: Mapping[str, Any] | None = None,
     **params: Any,
 ) -> str | bytes:
@@ -435,8 +586,8 @@ def draw(
     depth
         Collapse the subtrees below this depth; by default only trees of more
         than 1,500 nodes are collapsed.
-    exact
-        Rational arithmetic or floats, as for `solve`.
+    exact, lam, subgame_method
+        As for `solve`.
     values
         Parameter values that replace the defaults and the leader's.
     **params
@@ -455,9 +606,14 @@ def draw(
     else:
         g, profile = _game(game), _leader(leader)
         chosen = _values(g, profile, values, params)
-        result = solve(g, profile, method, chosen, exact=exact).result if solved else None
-    view = tree_view(g, chosen, result, depth=auto_depth(g) if depth is None else depth,
-                     exact=exact is not False, leader=profile.name if profile else None)
+        result = solve(g, profile, method, chosen, exact=exact, lam=lam,
+                       subgame_method=subgame_method).result if solved else None
+    if depth is None:
+        depth = auto_depth(g)
+        if depth is not None:
+            _note(f"{g.num_nodes} nodes: drawing down to depth {depth} (choose with --depth)")
+    view = tree_view(g, chosen, result, depth=depth, exact=exact is not False,
+                     leader=profile.name if profile else None)
     if fmt == "tex":
         from policy.render.tikz import tree_tikz
 
@@ -467,6 +623,251 @@ def draw(
         return text
     data = run_dot(text, fmt)
     return data.decode("utf-8") if fmt == "svg" else data
+
+
+# -- the other commands --------------------------------------------------------------------
+
+
+def explain(game: Game | str | Path, leaders: Sequence[Leader | str | Path] | str | None = None) -> Explanation:
+    """A game's structure, and each parameter's meaning, values and claims, as ``policy explain``.
+
+    ``leaders``: whose values to show (a list, or one comma-separated
+    string); by default every bundled leader. The claims are those of the
+    catalogue the game cites from (`policy.analysis.explain.catalogue_for`).
+    """
+    from policy.analysis.compare import display_path
+    from policy.analysis.explain import catalogue_for
+    from policy.analysis.explain import explain as run
+    from policy.bundled import bundled_leaders
+    from policy.claims import load_claims
+
+    g = _game(game)
+    file = _label(bundled_file(game) if isinstance(game, str | Path) else game)
+    profiles = [p for p in (_leader(x) for x in _names(leaders, tuple(bundled_leaders()))) if p is not None]
+    found = catalogue_for(file) if not str(file).startswith("<") else None
+    claims = load_claims(found) if found is not None else {}
+    shown = display_path(found) if found is not None else None
+    return run(g, display_path(file), profiles, claims=claims, catalogue=shown)
+
+
+def _names(given: Sequence[Leader | str | Path] | str | None, default: Sequence[str] = ()) -> list[Leader | str | Path]:
+    """Leaders from a list or one comma-separated string, each once, in order; ``default`` when none."""
+    if given is None:
+        return list(default)
+    items: list[Leader | str | Path] = []
+    for item in [given] if isinstance(given, str) else list(given):
+        parts: list[Leader | str | Path] = (
+            [n.strip() for n in item.split(",") if n.strip()] if isinstance(item, str) else [item])
+        items += [x for x in parts if x not in items]
+    return items or list(default)
+
+
+def find_claims(game: str | None = None, status: str | None = None) -> list[Claim]:
+    """The claims of the catalogue in use (`policy.claims.default_path`), as ``policy claims``.
+
+    ``game``: only those bearing on this game (a name such as
+    ``coup_1937``, or its file); ``status``: ``accepted``, ``contested`` or
+    ``wrong``.
+    """
+    from policy.analysis.explain import select_claims
+    from policy.claims import default_path, load_claims
+
+    return select_claims(load_claims(default_path()), game=game, status=status)
+
+
+def convert(
+    source: Game | str | Path,
+    target: str | Path,
+    leader: Leader | str | Path | None = None,
+    values: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> Path:
+    """Write a game as our TOML or Gambit's ``.efg`` / ``.nfg`` (by ``target``'s suffix), as ``policy convert``.
+
+    Gambit files have no parameters, so writing one evaluates the payoffs at
+    the parameter values (defaults, then ``leader``'s, then ``values``).
+    The file is written whole or not at all. Returns its path.
+    """
+    from policy.leaders import resolve
+    from policy.loading import save
+
+    g = _game(source)
+    profile = _leader(leader)
+    given = {**(values or {}), **params}
+    chosen = None
+    if Path(target).suffix.lower() != ".toml" or profile is not None or given:
+        chosen = resolve(g, profile, {k: _exact(v, k) for k, v in given.items()})
+    save(g, target, values=chosen)
+    return Path(target)
+
+
+def record(
+    game: Game | str | Path,
+    record_file: str | Path,
+    leader: Leader | str | Path | None = None,
+    *,
+    method: str = "auto",
+    samples: int = 0,
+    seed: int = 0,
+    lam: float | str | None = None,
+    effects: bool = True,
+    values: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> RecordScore:
+    """Score an observed record (the moves taken) against a game, as ``policy record``.
+
+    ``samples``: Monte Carlo draws from the leader's uncertainty; ``lam``:
+    the record's likelihood under logit QRE at this precision, or ``"fit"``;
+    ``effects``: each parameter's distance to reproducing the record.
+    """
+    from policy.analysis.record import load_record, score_record
+    from policy.leaders import resolve
+
+    g = _game(game)
+    profile = _leader(leader)
+    given = {**(values or {}), **params}
+    chosen = resolve(g, profile, {k: _exact(v, k) for k, v in given.items()})
+    return score_record(g, load_record(record_file), chosen, profile, method=method, samples=samples, seed=seed,
+                        lam=lam, effects=effects)
+
+
+def decompose(
+    game: Game | str | Path,
+    leaders: Sequence[Leader | str | Path] | str,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    *,
+    method: str = "auto",
+    exact: bool | None = None,
+    **options: Any,
+) -> Decomposition:
+    """Split two leaders' difference in end states by group of parameters and by stage, as ``policy decompose``.
+
+    ``leaders``: exactly two (the difference is the second's end states
+    minus the first's); ``groups``: groups of parameters decomposed over as
+    one, beside a campaign's own.
+    """
+    from policy.analysis.decompose import decompose as run
+
+    names = _names(leaders)
+    if len(names) != 2:
+        raise ValueError("leaders: give exactly two leaders (A, B: B's end states minus A's)")
+    first, second = (_leader(x) for x in names)
+    assert first is not None and second is not None
+    g = _game(game)
+    return run(str(_label(bundled_file(game) if isinstance(game, str | Path) else game)), g, first, second, groups=dict(groups or {}), method=method, exact=exact,
+               **options)
+
+
+def report(
+    output: str | Path,
+    *games: str | Path,
+    leaders: Sequence[Leader | str | Path] | str | None = None,
+    fmt: str | None = None,
+    method: str = "auto",
+    exact: bool | None = None,
+    command: str = "",
+    **options: Any,
+) -> list[Path]:
+    """Write the report comparing leaders, as ``policy report``: one HTML page, or Markdown with SVG files.
+
+    ``games``: game files (none: the bundled campaign); ``fmt``: ``html``
+    or ``markdown`` (by default from ``output``'s suffix). Every file is
+    written whole or not at all; returns them, ``output`` last.
+    """
+    from policy.analysis.compare import DEFAULT_LEADERS
+    from policy.bundled import bundled_campaigns
+    from policy.render.report import build_report, check_output, write_report
+
+    if fmt is None:
+        fmt = "markdown" if Path(output).suffix.lower() in (".md", ".markdown") else "html"
+    check_output(output, fmt)  # before the solving, which takes a while
+    built = build_report([Path(bundled_file(f)) for f in games] or bundled_campaigns(), _names(leaders, DEFAULT_LEADERS),
+                         command=command, method=method, exact=exact, **options)
+    return write_report(built, output, fmt)
+
+
+def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path] | str | None = None) -> list[Checked]:
+    """Check game files and leader profiles, as ``policy validate``: one `Checked` per file or leader.
+
+    A game is read, and evaluated at each of ``leaders``' values (or at its
+    defaults, when every parameter has one); a profile (a file, or one of
+    ``leaders``) must give each value sources or a note starting
+    "judgement:". Nothing is raised for a bad file: its `Checked` holds the
+    errors.
+    """
+    from policy.errors import USER_ERRORS
+    from policy.leaders import is_profile, load_leader, resolve, unsourced
+    from policy.loading import load as read
+
+    out: list[Checked] = []
+    profiles: list[Leader] = []
+    for name in _names(leaders):
+        try:
+            profile = name if not isinstance(name, str | Path) else load_leader(name)
+        except USER_ERRORS as err:
+            out.append(Checked(str(name), "", (_line(err),)))
+            continue
+        profiles.append(profile)
+        missing = tuple(unsourced(profile))
+        if missing:
+            out.append(Checked(str(profile.file or profile.key), "", missing))
+    for file in files:
+        if is_profile(file):
+            try:
+                profile = load_leader(file)
+            except USER_ERRORS as err:
+                out.append(Checked(str(file), "", (_line(err),)))
+                continue
+            missing = tuple(unsourced(profile))
+            count = len(profile.values)
+            out.append(Checked(str(file), "" if missing else
+                               f"leader {profile.name!r}: {_count(count, 'value')}, each sourced", missing))
+            continue
+        try:
+            g = read(bundled_file(file))
+            checks: list[Leader | None] = [*profiles] or [None]
+            for checked in checks:
+                if checked or all(p.default is not None for p in g.parameters.values()):
+                    g.numbers(resolve(g, checked), exact=True)
+        except USER_ERRORS as err:
+            out.append(Checked(str(file), "", (_line(err),)))
+            continue
+        kinds = "perfect information" if g.is_perfect_information else "imperfect information"
+        out.append(Checked(str(file), (
+            f"{g.title!r}: {_count(len(g.players), 'player')}, {_count(g.num_nodes, 'node')}, "
+            f"{_count(len(g.infosets), 'information set')}, {_count(len(g.parameters), 'parameter')}, {kinds}"
+        )))
+    return out
+
+
+def _line(err: Exception) -> str:
+    return " ".join(str(err).split())
+
+
+def _count(n: int, what: str) -> str:
+    """``1 parameter``, ``2 parameters``."""
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+class Checked:
+    """What `validate` found for one file or leader: ``summary`` when it is fine, else ``errors``."""
+
+    def __init__(self, file: str, summary: str, errors: Sequence[str] = ()) -> None:
+        self.file = file
+        self.summary = summary
+        self.errors = tuple(errors)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"ok {self.file}: {self.summary}"
+        return "\n".join(f"Error: {e}" for e in self.errors)
+
+    def __repr__(self) -> str:
+        return f"<Checked {self.file}: {'ok' if self.ok else f'{len(self.errors)} errors'}>"
 
 
 # -- results -------------------------------------------------------------------------------
@@ -539,6 +940,17 @@ class Solution:
         from policy.render.text import solve_table
 
         return solve_table(self.result, self.leader, colour=False)
+
+    def count(self, max_seconds: float = 5.0) -> Count:
+        """Whether the first equilibrium is the only one of its kind, as ``policy solve``'s last line says.
+
+        Methods that list every equilibrium answer from their own result;
+        for one found by lcp, lp or logit, the game's equilibria are listed
+        for up to ``max_seconds`` (`policy.solvers.count.count_for`).
+        """
+        from policy.solvers.count import count_for
+
+        return count_for(self.result, self.result.parameters, max_seconds=max_seconds)
 
     def tree(self, depth: int | None = None) -> Drawing:
         """The tree with the first equilibrium marked, as a `Drawing`."""
@@ -877,3 +1289,96 @@ def bimatrix(
             y = _exact(_plain(matrix_b[i, j]), "B") if matrix_b is not None else -x
             builder.terminal(f"cell{i + 1}_{j + 1}", {first: str(x), second: str(y)}, outcome=f"{r}, {c}")
     return builder.build(claims=())
+
+
+def from_matrices(
+    *payoffs: Any,
+    strategies: Sequence[Sequence[str]] | None = None,
+    players: Sequence[str] | None = None,
+    title: str = "Strategic-form game",
+) -> Game:
+    """A game in strategic form from payoff arrays, as ``nashpy.Game(A, B)``, for any number of players.
+
+    ``from_matrices(A, B)``: two players, ``A[i][j]`` the row player's payoff
+    and ``B[i][j]`` the column player's when row ``i`` meets column ``j``;
+    ``from_matrices(A)`` is zero-sum (``B = -A``). With more players, one
+    array per player, all of the same shape ``(s1, ..., sn)``:
+    ``payoffs[p][i1, ..., in]`` is player ``p``'s payoff when each player
+    ``q`` plays strategy ``iq``. Entries may be ints, fractions, floats (read
+    as written: ``0.1`` is 1/10) or exact strings (``"2/3"``).
+
+    The game is the one a Gambit ``.nfg`` file with these payoffs gives
+    (`policy.gambit.read_nfg`): player 1 moves at the root, each later player in
+    one information set that does not see the earlier moves, and the commands
+    show it as a strategic-form table. Each cell is an outcome labelled by
+    its strategies (``"r1, c2"``).
+
+    Parameters
+    ----------
+    strategies
+        Each player's strategy labels (default ``r1, r2, ...`` and ``c1, ...``
+        for two players, ``s1, s2, ...`` otherwise).
+    players
+        The players' names (default ``Row`` and ``Column``, or ``Player 1``, ...).
+    title
+        The game's title.
+    """
+    import numpy as np
+
+    from policy.gambit import read_nfg
+
+    if not payoffs:
+        raise ValueError("give at least one payoff array (A, or A and B, or one array per player)")
+    arrays = [np.asarray(a, dtype=object) for a in payoffs]
+    if len(arrays) == 1:
+        if arrays[0].ndim != 2:
+            raise ValueError(f"one array alone is a zero-sum two-player game: A must be a matrix, not shape "
+                             f"{arrays[0].shape}")
+        arrays.append(None)  # type: ignore[arg-type]  # filled below as -A
+    n = len(arrays)
+    shape = arrays[0].shape
+    if len(shape) != n or 0 in shape:
+        raise ValueError(f"{n} players need arrays with {n} axes and at least one strategy on each, "
+                         f"not shape {shape}")
+    for p, a in enumerate(arrays[1:], 2):
+        if a is not None and a.shape != shape:
+            raise ValueError(f"the payoff arrays differ in shape: {shape} (player 1) and {a.shape} (player {p})")
+    names = list(players) if players is not None else (
+        ["Row", "Column"] if n == 2 else [f"Player {p + 1}" for p in range(n)])
+    if len(names) != n:
+        raise ValueError(f"{len(names)} player names for {n} payoff arrays")
+    if strategies is not None:
+        labels = [list(s) for s in strategies]
+    elif n == 2:
+        labels = [[f"r{i + 1}" for i in range(shape[0])], [f"c{j + 1}" for j in range(shape[1])]]
+    else:
+        labels = [[f"s{i + 1}" for i in range(size)] for size in shape]
+    if [len(s) for s in labels] != list(shape):
+        raise ValueError(f"strategy labels of sizes {[len(s) for s in labels]} for arrays of shape {shape}")
+
+    def number(x: Any, who: int, at: tuple[int, ...]) -> Fraction:
+        try:
+            return _exact(_plain(x), f"payoff of player {who} at {at}")
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"player {who}'s payoff at {at}: {err}") from None
+
+    def quoted(text: str) -> str:
+        return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    cells = []
+    outcomes = []
+    # Gambit's order: player 1's strategy changes fastest.
+    for reverse in np.ndindex(*shape[::-1]):
+        at = tuple(reverse[::-1])
+        values = [number(a[at], p + 1, at) for p, a in enumerate(arrays) if a is not None]
+        if arrays[1] is None:
+            values.append(-values[0])
+        label = ", ".join(labels[p][k] for p, k in enumerate(at))
+        outcomes.append("{ " + quoted(label) + " " + " ".join(str(v) for v in values) + " }")
+        cells.append(str(len(outcomes)))
+    text = (
+        f"NFG 1 R {quoted(title)} {{ {' '.join(quoted(p) for p in names)} }}\n"
+        "{ " + " ".join("{ " + " ".join(quoted(s) for s in strats) + " }" for strats in labels) + " }\n"
+        '""\n{\n' + "\n".join(outcomes) + "\n}\n" + " ".join(cells) + "\n"
+    )
+    return read_nfg(text, f"<{title}>")

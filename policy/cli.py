@@ -36,14 +36,39 @@ def library_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import warnings
+
         from policy.errors import USER_ERRORS
 
-        try:
-            return func(*args, **kwargs)
-        except USER_ERRORS as err:
-            raise click.ClickException(" ".join(str(err).split())) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", UserWarning)
+            shown = warnings.showwarning
+            warnings.showwarning = functools.partial(_show_warning, shown)
+            try:
+                return func(*args, **kwargs)
+            except USER_ERRORS as err:
+                raise click.ClickException(" ".join(str(err).split())) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _show_warning(fallback: Callable[..., None], message: Warning | str, category: type[Warning],
+                  *args: Any, **kwargs: Any) -> None:
+    """The library's warnings on stderr: ``note: ...`` for a :class:`policy.api.Note`, else ``warning: ...``.
+
+    A :class:`policy.api.Stopped` sweep is said by the command itself; other
+    kinds of warning (numpy's, say) are shown as Python shows them.
+    """
+    from policy.api import Note, Stopped
+
+    if issubclass(category, Stopped):
+        return
+    if issubclass(category, Note):
+        click.echo(f"note: {message}", err=True)
+    elif issubclass(category, UserWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        fallback(message, category, *args, **kwargs)
 
 
 def method_options(func: F) -> F:
@@ -221,56 +246,15 @@ def validate(files: tuple[str, ...], leaders: tuple[str, ...]) -> None:
 
     Example: policy validate entry.toml games/diplomacy_1939.toml
     """
-    from policy.errors import USER_ERRORS
-    from policy.leaders import is_profile, load_leader, resolve, unsourced
-    from policy.loading import load
+    from policy.api import validate as run
 
-    failed = 0
-    profiles = []
-    for name in leader_names(leaders):
-        try:
-            profile = load_leader(name)
-        except USER_ERRORS as err:
-            failed += 1
-            click.echo(f"Error: {' '.join(str(err).split())}", err=True)
-            continue
-        profiles.append(profile)
-        for line in unsourced(profile):
-            failed += 1
+    failed = False
+    for checked in run(files, leader_names(leaders)):
+        if checked.ok:
+            click.echo(str(checked))
+        for line in checked.errors:
+            failed = True
             click.echo(f"Error: {line}", err=True)
-    for file in files:
-        if is_profile(file):
-            try:
-                profile = load_leader(file)
-            except USER_ERRORS as err:
-                failed += 1
-                click.echo(f"Error: {' '.join(str(err).split())}", err=True)
-                continue
-            missing = unsourced(profile)
-            for line in missing:
-                click.echo(f"Error: {line}", err=True)
-            failed += bool(missing)
-            if not missing:
-                count = len(profile.values)
-                click.echo(f"ok {file}: leader {profile.name!r}: {count} value{'s' if count != 1 else ''}, each sourced")
-            continue
-        try:
-            game = load(file)
-            checks: list[Leader | None] = [*profiles] or [None]
-            for checked in checks:
-                if checked or all(p.default is not None for p in game.parameters.values()):
-                    values = resolve(game, checked)
-                    game.numbers(values, exact=True)
-        except USER_ERRORS as err:
-            failed += 1
-            click.echo(f"Error: {' '.join(str(err).split())}", err=True)
-            continue
-        kinds = "perfect information" if game.is_perfect_information else "imperfect information"
-        click.echo(
-            f"ok {file}: {game.title!r}: {_count(len(game.players), 'player')}, "
-            f"{_count(game.num_nodes, 'node')}, {_count(len(game.infosets), 'information set')}, "
-            f"{_count(len(game.parameters), 'parameter')}, {kinds}"
-        )
     if failed:
         sys.exit(1)
 
@@ -326,20 +310,14 @@ def solve(
 
     Example: policy solve games/diplomacy_1939.toml --leader stalin --set readiness=0.6
     """
-    from policy.leaders import load_leader, out_of_range, parse_assignments, resolve
-    from policy.loading import load
-    from policy.solvers import solve as run
+    from policy.api import solve as run
+    from policy.leaders import parse_assignments
 
-    game = load(file)
-    profile = load_leader(leader) if leader else None
-    values = resolve(game, profile, parse_assignments(assignments))
-    for warning in out_of_range(game, values):
-        click.echo(f"warning: {warning}", err=True)
-    note_auto(game, method, file)
-    result = run(
-        game,
-        values,
-        method=method,
+    solution = run(
+        file,
+        leader,
+        method,
+        parse_assignments(assignments),
         exact=exact,
         all_equilibria=all_equilibria,
         lam=lam,
@@ -347,13 +325,10 @@ def solve(
         max_bases=max_bases,
         max_seconds=max_seconds,
         max_pivots=max_pivots,
-        **nplayer,
+        options=nplayer,
     )
-    count = None
-    if not no_count:
-        from policy.solvers.count import count_for
-
-        count = count_for(result, values)
+    result, profile = solution.result, solution.leader
+    count = None if no_count else solution.count()
     if fmt == "json":
         from policy.render.data import dumps, result_data
 
@@ -380,16 +355,6 @@ def leader_names(given: tuple[str, ...], default: tuple[str, ...] = ()) -> list[
             if name and name not in names:
                 names.append(name)
     return names or list(default)
-
-
-def note_auto(game: Any, method: str, file: str | Path) -> None:
-    """Say on stderr which method ``auto`` chose, where the rule is not the plain one
-    (imperfect information and more than two players)."""
-    if method != "auto" or game.is_perfect_information or len(game.players) <= 2:
-        return
-    from policy.solvers import auto_reason, choose_method
-
-    click.echo(f"note: {file}: --method auto chose {choose_method(game)}: {auto_reason(game)}", err=True)
 
 
 def compared_leaders(given: tuple[str, ...]) -> list[str]:
@@ -450,35 +415,18 @@ def compare(
 
     Example: policy compare --leaders stalin,tukhachevsky --format markdown
     """
-    from policy.analysis.compare import compare as run
-    from policy.analysis.compare import display_path
-    from policy.bundled import bundled_campaigns
-    from policy.leaders import load_leader, unset
-    from policy.loading import load
+    from policy.api import compare as run
 
-    # Profiles first: a misspelt leader is reported before any game is read.
-    profiles = [load_leader(n) for n in compared_leaders(leaders)]
-    paths = [Path(f) for f in files] or bundled_campaigns()
-    games = [(p, load(p)) for p in paths]
-    for p, game in games:
-        note_auto(game, method, display_path(p))
-        for profile in profiles:
-            if unset(profile, game):
-                click.echo(
-                    f"warning: {display_path(p)}: leader {profile.key!r} sets none of the game's "
-                    "parameters: its column is the game's defaults",
-                    err=True,
-                )
     comparisons = run(
-        games,
-        profiles,
+        *files,
+        leaders=compared_leaders(leaders),
         method=method,
         exact=exact,
         lam=lam,
         subgame_method=subgame_method,
         max_bases=max_bases,
         max_seconds=max_seconds,
-    )
+    ).comparisons
     if fmt == "json":
         from policy.render.data import comparison_data, dumps
 
@@ -504,20 +452,9 @@ def explain(file: str, leaders: tuple[str, ...], fmt: str) -> None:
 
     Example: policy explain games/diplomacy_1939.toml --leader stalin
     """
-    from policy.analysis.compare import display_path
-    from policy.analysis.explain import catalogue_for
-    from policy.analysis.explain import explain as run
-    from policy.bundled import bundled_leaders
-    from policy.claims import load_claims
-    from policy.leaders import load_leader
-    from policy.loading import load
+    from policy.api import explain as run
 
-    game = load(file)
-    profiles = [load_leader(n) for n in leader_names(leaders, tuple(bundled_leaders()))]
-    found = catalogue_for(file)
-    claims = load_claims(found) if found is not None else {}
-    shown = display_path(found) if found is not None else None
-    explanation = run(game, display_path(file), profiles, claims=claims, catalogue=shown)
+    explanation = run(file, leader_names(leaders) or None)
     if fmt == "json":
         from policy.render.data import dumps, explanation_data
 
@@ -542,11 +479,11 @@ def claims(game: str | None, status: str | None, fmt: str) -> None:
     Example: policy claims --game coup_1937 --status wrong
     """
     from policy.analysis.compare import display_path
-    from policy.analysis.explain import select_claims
-    from policy.claims import default_path, load_claims
+    from policy.api import find_claims as run
+    from policy.claims import default_path
 
     path = default_path()
-    chosen = select_claims(load_claims(path), game=game, status=status)
+    chosen = run(game, status)
     if fmt == "json":
         from policy.render.data import claims_data, dumps
 
@@ -604,9 +541,12 @@ def sweep(
     leader's values. With --samples, draws from the uncertainty each leader
     profile declares (its ranges and distributions). Prints the share of
     samples taking each equilibrium path, each outcome's probability with a
-    95% interval, and the outcome facts. Ctrl-C stops within a second with
-    exit code 130: no output or plot file is written (old ones stay as they
-    were); without -o, what was solved is printed.
+    95% interval, and the outcome facts. A sample that cannot be solved (a
+    probability outside [0, 1] there, a solver that gives up even in exact
+    arithmetic) is listed in its place with the reason, and the sweep goes
+    on. Ctrl-C (exit code 130), or an error that stops the sweep (exit code
+    1), keeps what was solved: it is printed, or written whole to -o (never
+    half a file); the plot is then not drawn.
 
     Example: policy sweep games/diplomacy_1939.toml --leader stalin --vary readiness=0.1:0.9:81
     """
@@ -653,18 +593,16 @@ def _sweep(
     import contextlib
     import time
 
-    from policy.analysis.sweep import (
-        grid_samples,
-        monte_carlo_samples,
-        parse_vary,
-        run_sweep,
-        uncertain_parameters,
-    )
-    from policy.leaders import load_leader, parse_assignments, resolve
-    from policy.loading import load
+    from policy.analysis.sweep import parse_vary
+    from policy.api import leader as load_leader
+    from policy.api import load
+    from policy.api import sweep as run
+    from policy.leaders import parse_assignments
     from policy.output import check
 
-    grid = [parse_vary(v) for v in vary if "=" in v]  # the syntax first; bare names need the game
+    for v in vary:
+        if "=" in v:
+            parse_vary(v)  # the syntax first; bare names need the game
     # The files are checked before the solving, which may take a while.
     targets = [check(f) for f in (plot, output) if f]
     if plot:
@@ -674,22 +612,8 @@ def _sweep(
     if len(targets) == 2 and targets[0].path == targets[1].path:
         raise click.UsageError(f"--plot and -o name the same file {output!r}")
     game = load(file)
-    grid = [parse_vary(v, game) for v in vary]
     overrides = parse_assignments(assignments)
     profiles: list[Leader | None] = [load_leader(n) for n in names] or [None]
-    jobs = []
-    for profile in profiles:
-        base = resolve(game, profile, overrides)
-        if grid:
-            jobs.append((profile, grid_samples(game, base, grid), [v.name for v in grid]))
-        else:
-            assert profile is not None
-            drawn = monte_carlo_samples(game, profile, base, samples or 0, seed)
-            for name in overrides:
-                drawn[name][:] = float(overrides[name])
-            varied = [n for n in uncertain_parameters(game, profile) if n not in overrides]
-            jobs.append((profile, drawn, varied))
-
     results = []
     with contextlib.ExitStack() as stack:
         executor = None
@@ -697,12 +621,13 @@ def _sweep(
             from policy.analysis.cluster import dask_client
 
             executor = stack.enter_context(dask_client(scheduler, workers))
-        for profile, values, varied in jobs:
+        for profile in profiles:
             label = profile.key if profile else ""
-            results.append(
-                run_sweep(game, values, method=method, varied=varied if grid else (), leader=label,
-                          executor=executor, progress=_progress_bar(stack, label or game.title, time.monotonic()))
-            )
+            results.append(run(
+                game, list(vary) or None, profile, samples=samples, seed=seed, method=method, values=overrides,
+                workers=None, executor=executor,
+                progress=_progress_bar(stack, label or game.title, time.monotonic()),
+            ).result)
             if results[-1].interrupted:
                 break
 
@@ -716,22 +641,24 @@ def _sweep(
         else:
             yield sweep_table(results)
 
-    if results[-1].interrupted or len(results) < len(jobs):
-        # Stopped by Ctrl-C while solving: what was solved goes to the screen
-        # unless -o was given; no file is written (an old one stays as it was).
-        message = (f"interrupted: {results[-1].done} of {results[-1].requested} samples solved; "
-                   "no file written")
-        if not output:
-            for chunk in chunks():
-                click.echo(chunk, nl=False)
-        click.echo(message, err=True)
-        sys.exit(130)
+    last = results[-1]
+    stopped = last.interrupted or len(results) < len(profiles)
+    if stopped:
+        # Stopped by Ctrl-C or an error while solving: what was solved is the
+        # output (written whole to -o, else printed); the plot is not drawn.
+        solved = f"{last.done} of {last.requested} samples solved"
+        message = f"Error: {last.error}; stopped with {solved}" if last.error else f"interrupted: {solved}"
+        if output:
+            message += f"; the partial results written to {output}"
+        if plot:
+            message += f"; no plot drawn ({plot} left as it was)"
+        plot = None
     if plot:
         from policy.render.plot import plot_bars, plot_line, plot_regions
 
         if samples:
             plot_bars(results, plot, outputs)
-        elif len(grid) == 1:
+        elif len(vary) == 1:
             plot_line(results[0], plot, outputs)
         else:
             plot_regions(results[0], plot, outputs)
@@ -744,6 +671,9 @@ def _sweep(
             click.echo(chunk, nl=False)
     outputs.commit()
     state["committed"] = True
+    if stopped:
+        click.echo(message, err=True)
+        sys.exit(1 if last.error else 130)
     if output:
         click.echo(f"wrote {output}" + (f" and {plot}" if plot else ""), err=True)
     elif plot:
@@ -773,36 +703,11 @@ def regions(
 
     Example: policy regions games/diplomacy_1939.toml --leader stalin --vary readiness
     """
-    from fractions import Fraction
+    from policy.analysis.regions import regions_text
+    from policy.api import regions as run
+    from policy.leaders import parse_assignments
 
-    from policy.analysis.regions import RegionsError, regions_text
-    from policy.analysis.regions import regions as run
-    from policy.leaders import load_leader, parse_assignments, resolve
-    from policy.loading import load
-
-    game = load(file)
-    values = resolve(game, load_leader(leader) if leader else None, parse_assignments(assignments))
-    box = []
-    for item in vary:
-        name, sep, spec = item.partition("=")
-        name = name.strip()
-        if sep:
-            low, colon, high = spec.partition(":")
-            try:
-                box.append((name, Fraction(low.strip()), Fraction(high.strip())))
-            except (ValueError, ZeroDivisionError):
-                raise click.UsageError(f"--vary {item!r}: expected NAME or NAME=LOW:HIGH") from None
-            if not colon:
-                raise click.UsageError(f"--vary {item!r}: expected NAME or NAME=LOW:HIGH")
-            continue
-        p = game.parameters.get(name)
-        if p is None:
-            declared = ", ".join(game.parameters) or "none"
-            raise RegionsError(f"--vary: unknown parameter {name!r} (the game declares: {declared})")
-        if p.range is None:
-            raise RegionsError(f"--vary {name}: the parameter declares no range; give one as {name}=LOW:HIGH")
-        box.append((name, p.range[0], p.range[1]))
-    result = run(game, values, box, max_seconds=max_seconds)
+    result = run(file, list(vary), leader, max_seconds=max_seconds, values=parse_assignments(assignments)).result
     if fmt == "json":
         from policy.render.data import dumps, regions_data
 
@@ -848,9 +753,8 @@ def record(
 
     Example: policy record tests/data/campaigns/two_stage.toml tests/data/campaigns/record_two_stage.toml -l tests/data/campaigns/leaders/beta.toml --samples 10000 --lambda fit
     """
-    from policy.analysis.record import load_record, score_record
-    from policy.leaders import load_leader, parse_assignments, resolve
-    from policy.loading import load
+    from policy.api import record as run
+    from policy.leaders import parse_assignments
 
     precision: float | str | None = None
     if lam is not None:
@@ -860,12 +764,8 @@ def record(
             raise click.UsageError(f"--lambda {lam!r}: expected a number >= 0 or 'fit'") from None
         if precision != "fit" and not float(precision) >= 0:
             raise click.UsageError(f"--lambda {lam!r}: expected a number >= 0 or 'fit'")
-    game = load(file)
-    scored = load_record(record_file)
-    profile = load_leader(leader) if leader else None
-    values = resolve(game, profile, parse_assignments(assignments))
-    result = score_record(game, scored, values, profile, method=method, samples=samples, seed=seed,
-                          lam=precision, effects=not no_parameters)
+    result = run(file, record_file, leader, method=method, samples=samples, seed=seed, lam=precision,
+                 effects=not no_parameters, values=parse_assignments(assignments))
     if fmt == "json":
         from policy.render.data import dumps
         from policy.render.record import record_data
@@ -904,9 +804,7 @@ def decompose(
 
     Example: policy decompose tests/data/campaigns/two_stage.toml -l tests/data/campaigns/leaders/alpha.toml,tests/data/campaigns/leaders/beta.toml
     """
-    from policy.analysis.decompose import decompose as run
-    from policy.leaders import load_leader
-    from policy.loading import load
+    from policy.api import decompose as run
 
     names = leader_names(leaders)
     if len(names) != 2:
@@ -918,9 +816,7 @@ def decompose(
         if not sep or not name.strip() or not parts:
             raise click.UsageError(f"--group {item!r}: expected NAME=P,Q,...")
         declared[name.strip()] = parts
-    first, second = (load_leader(n) for n in names)
-    result = run(file, load(file), first, second, groups=declared, method=method, exact=exact,
-                 lam=lam, subgame_method=subgame_method)
+    result = run(file, names, declared, method=method, exact=exact, lam=lam, subgame_method=subgame_method)
     if fmt == "json":
         from policy.render.data import dumps
         from policy.render.decompose import decomposition_data
@@ -969,14 +865,10 @@ def convert(source: str, target: str, leader: str | None, assignments: tuple[str
 
     Example: policy convert games/diplomacy_1939.toml diplomacy.efg --leader stalin
     """
-    from policy.leaders import load_leader, parse_assignments, resolve
-    from policy.loading import load, save
+    from policy.api import convert as run
+    from policy.leaders import parse_assignments
 
-    game = load(source)
-    values = None
-    if Path(target).suffix.lower() != ".toml" or leader or assignments:
-        values = resolve(game, load_leader(leader) if leader else None, parse_assignments(assignments))
-    save(game, target, values=values)
+    run(source, target, leader, parse_assignments(assignments))
     click.echo(f"wrote {target}")
 
 
@@ -1021,11 +913,9 @@ def render(
 
     Example: policy render games/diplomacy_1939.toml -l stalin -o tree.svg
     """
-    from policy.leaders import load_leader, out_of_range, parse_assignments, resolve
-    from policy.loading import load
+    from policy.api import draw
+    from policy.leaders import parse_assignments
     from policy.output import check, write
-    from policy.render.tree import auto_depth, run_dot, tree_dot, tree_view
-    from policy.solvers import solve as run
 
     if fmt == "tikz":
         fmt = "tex"
@@ -1038,30 +928,8 @@ def render(
         raise click.UsageError("--format png writes a binary file: give -o FILE.png")
     if output:
         check(output)  # before the solving and drawing
-    game = load(file)
-    profile = load_leader(leader) if leader else None
-    values = resolve(game, profile, parse_assignments(assignments))
-    for warning in out_of_range(game, values):
-        click.echo(f"warning: {warning}", err=True)
-    result = None
-    if not no_solve:
-        result = run(game, values, method=method, exact=exact, lam=lam, subgame_method=subgame_method)
-    if depth is None:
-        depth = auto_depth(game)
-        if depth is not None:
-            click.echo(f"note: {game.num_nodes} nodes: drawing down to depth {depth} "
-                       "(choose with --depth)", err=True)
-    view = tree_view(game, values, result, depth=depth, exact=exact is not False,
-                     leader=profile.name if profile else None)
-    data: str | bytes
-    if fmt == "tex":
-        from policy.render.tikz import tree_tikz
-
-        data = tree_tikz(view)
-    else:
-        data = tree_dot(view)
-        if fmt in ("svg", "png"):
-            data = run_dot(data, fmt)
+    data = draw(file, leader, fmt, method=method, solved=not no_solve, depth=depth, exact=exact, lam=lam,
+                subgame_method=subgame_method, values=parse_assignments(assignments))
     if not output:
         click.echo(data if isinstance(data, str) else data.decode("utf-8"), nl=False)
         return
@@ -1104,8 +972,7 @@ def report(
     """
     import shlex
 
-    from policy.bundled import bundled_campaigns
-    from policy.render.report import build_report, check_output, write_report
+    from policy.api import report as run
 
     names = compared_leaders(leaders)
     if fmt is None:
@@ -1122,17 +989,8 @@ def report(
     if subgame_method:
         words += ["--subgame-method", subgame_method]
     words += ["--format", fmt, "-o", output]
-    check_output(output, fmt)  # before the solving, which takes a while
-    built = build_report(
-        [Path(f) for f in files] or bundled_campaigns(),
-        names,
-        command=shlex.join(words),
-        method=method,
-        exact=exact,
-        lam=lam,
-        subgame_method=subgame_method,
-    )
-    written = write_report(built, output, fmt)
+    written = run(output, *files, leaders=names, fmt=fmt, method=method, exact=exact, command=shlex.join(words),
+                  lam=lam, subgame_method=subgame_method)
     extra = len(written) - 1
     pictures = f" and {extra} SVG picture{'s' if extra != 1 else ''} beside it" if extra else ""
     click.echo(f"wrote {output}{pictures}", err=True)

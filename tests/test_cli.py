@@ -547,7 +547,7 @@ def test_auto_picks_spe_when_two_players_move_in_each_imperfect_subgame(
     code, out, err = run(runner, "solve", str(path), "--format", "json")
     assert code == 0, err
     assert json.loads(out)["method"] == "spe"
-    assert "--method auto chose spe" in err
+    assert f"note: {path}: method auto chose spe: " in err
     # C moving in the same subgame, unable to see either move: three movers, logit.
     three = TRIO.replace('payoffs = { A = 2, B = 1, C = 2 }', 'player = "C"\ninfoset = "c"\n'
                          'actions = { x = "ulx", y = "uly" }\n\n[nodes.ulx]\npayoffs = { A = 2, B = 1, C = 2 }\n\n'

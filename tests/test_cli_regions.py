@@ -50,7 +50,9 @@ def test_two_parameters_give_inequalities():
     [
         (("--vary", "nerve"), 1, "unknown parameter 'nerve'"),
         (("--vary", "readiness=1:0"), 1, "readiness"),
-        (("--vary", "readiness=abc"), 2, "expected NAME or NAME=LOW:HIGH"),
+        # One located line and exit 1, as sweep's --vary (once a usage error, exit 2).
+        (("--vary", "readiness=abc"), 1, "expected NAME or NAME=LOW:HIGH"),
+        (("--vary", "readiness=a:b"), 1, "LOW and HIGH must be numbers"),
         (("--vary", "readiness", "--vary", "oil_value", "--vary", "loss_weight"), 1, "one or two"),
     ],
 )

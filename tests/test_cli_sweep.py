@@ -97,7 +97,7 @@ def test_bad_requests_fail_with_one_line(args, code, message):
         assert err.startswith("Error: ") and err.count("\n") == 1
 
 
-def test_ctrl_c_prints_what_was_done_and_writes_no_file(tmp_path, monkeypatch):
+def test_ctrl_c_keeps_what_was_solved_in_the_output_file_and_draws_no_plot(tmp_path, monkeypatch):
     real = sweep_module.solve_block
     calls = []
 
@@ -110,20 +110,59 @@ def test_ctrl_c_prints_what_was_done_and_writes_no_file(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep_module, "solve_block", interrupted)
     monkeypatch.setattr(sweep_module, "BLOCK", 100)
     out, plot = tmp_path / "mc.csv", tmp_path / "mc.png"
-    # With -o nothing goes to the screen (it once printed the partial CSV there).
+    out.write_text("old results\n")
+    # With -o nothing goes to the screen (it once printed the partial CSV there);
+    # the two blocks solved go to the file, whole.
     code, stdout, stderr = run(GAME, "-l", "stalin", "--samples", "1000", "--format", "csv",
                                "-o", str(out), "--plot", str(plot))
     assert code == 130
     assert stdout == ""
-    assert "interrupted: 200 of 1000 samples solved; no file written" in stderr
-    assert list(tmp_path.iterdir()) == []
+    assert stderr == (f"interrupted: 200 of 1000 samples solved; the partial results written to {out}; "
+                      f"no plot drawn ({plot} left as it was)\n")
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [int(r["sample"]) for r in rows] == list(range(200))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mc.csv"]
     # Without -o what was solved is printed.
     calls.clear()
     code, stdout, stderr = run(GAME, "-l", "stalin", "--samples", "1000", "--format", "csv",
                                "--plot", str(plot))
     assert code == 130
     assert len(stdout.splitlines()) == 1 + 200
-    assert "interrupted: 200 of 1000 samples solved; no file written" in stderr
+    assert stderr == f"interrupted: 200 of 1000 samples solved; no plot drawn ({plot} left as it was)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mc.csv"]
+
+
+def test_an_error_that_stops_a_sweep_keeps_what_was_solved(tmp_path, monkeypatch):
+    real = sweep_module.solve_block
+    calls = []
+
+    def breaks(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise MemoryError("out of memory in block 3")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "solve_block", breaks)
+    monkeypatch.setattr(sweep_module, "BLOCK", 100)
+    out = tmp_path / "mc.json"
+    code, stdout, stderr = run(GAME, "-l", "stalin", "--samples", "1000", "--format", "json", "-o", str(out))
+    assert code == 1 and stdout == ""
+    assert stderr == ("Error: out of memory in block 3; stopped with 200 of 1000 samples solved; "
+                      f"the partial results written to {out}\n")
+    data = json.loads(out.read_text())
+    assert data["done"] == 200 and data["samples"] == 1000 and data["interrupted"]
+    assert data["error"] == "out of memory in block 3"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mc.json"]
+
+
+def test_an_error_in_the_first_block_is_the_error_and_writes_nothing(tmp_path, monkeypatch):
+    def breaks(*args, **kwargs):
+        raise sweep_module.SweepError("broken from the start")
+
+    monkeypatch.setattr(sweep_module, "solve_block", breaks)
+    out = tmp_path / "mc.csv"
+    code, stdout, stderr = run(GAME, "-l", "stalin", "--samples", "10", "--format", "csv", "-o", str(out))
+    assert (code, stdout, stderr) == (1, "", "Error: broken from the start\n")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -298,9 +337,18 @@ def test_ctrl_c_on_a_long_sweep_stops_at_once_and_keeps_the_old_file(tmp_path, p
     # fault this guards against took up to 85 s, and a sweep left running takes minutes.
     assert seconds < 60
     assert stdout == b""
-    assert "no file written" in stderr and stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mc.csv"]
-    assert (tmp_path / "mc.csv").read_text() == "old results\n"
+    # Ctrl-C while the file is written, or before a first block is solved (on a loaded
+    # machine the draws may take the whole wait): the old file stays.
+    if phase == "writing" or "no file written" in stderr:
+        assert stderr == "interrupted; no file written\n"
+        assert (tmp_path / "mc.csv").read_text() == "old results\n"
+    else:  # while solving: what was solved is written, whole
+        assert "samples solved; the partial results written to" in stderr
+        solved = int(stderr.split("interrupted: ")[1].split(" of ")[0])
+        with open(tmp_path / "mc.csv") as handle:
+            assert sum(1 for _ in handle) == 1 + solved
 
 
 def test_csv_chunks_are_the_text_a_csv_writer_makes():

@@ -112,19 +112,26 @@ class GameComparison:
     game: Game
     file: str
     leaders: tuple[Leader, ...]
-    results: tuple[SolveResult, ...]
+    results: tuple[SolveResult | None, ...]
+    """``results[k]``: the solve under ``leaders[k]``, or None when it failed (``failures[k]`` says why)."""
     facts: tuple[dict[str, dict[str, Number]], ...] = ()
     swaps: tuple[Swap, ...] = ()
     flips: tuple[FlipSearch, ...] = ()
     """``flips[k]``: the distance to a flip of each parameter under ``leaders[k]``."""
     counts: tuple[Count, ...] = ()
     """``counts[k]``: whether ``results[k]``'s equilibrium is the only one (:mod:`policy.solvers.count`)."""
+    failures: tuple[str, ...] = ()
+    """``failures[k]``: why the game could not be solved under ``leaders[k]`` (one line), or empty."""
+
+    def failure(self, k: int) -> str:
+        """Why ``leaders[k]``'s solve failed, or empty."""
+        return self.failures[k] if k < len(self.failures) else ""
 
     def other_paths(self, k: int, most: int = 5) -> list[str]:
         """The equilibrium paths other than the one shown, for ``leaders[k]``, when several were listed."""
-        if k >= len(self.counts) or self.counts[k].unique is not False:
-            return []
         result = self.results[k]
+        if k >= len(self.counts) or self.counts[k].unique is not False or result is None:
+            return []
         shown = path_text(result, result.equilibria[0])
         seen: list[str] = []
         for eq in self.counts[k].found:
@@ -297,15 +304,21 @@ def compare(
     out = []
     for file, game in games:
         values = [resolve(game, leader) for leader in profiles]
-        results = tuple(solve(game, v, method=method, exact=exact, **options) for v in values)
-        facts = tuple(fact_probabilities(game, r.equilibria[0]) for r in results)
+        solved = [_solve_or_why(game, v, method, exact, options) for v in values]
+        results = tuple(r for r, _ in solved)
+        failures = tuple(why for _, why in solved)
+        facts = tuple(fact_probabilities(game, r.equilibria[0]) if r is not None else {} for r in results)
         found: list[Swap] = []
-        if swaps:
+        first = results[0]
+        if swaps and first is not None:
             for k in range(1, len(profiles)):
+                other = results[k]
+                if other is None:
+                    continue
                 found += swap_values(
                     game,
-                    (profiles[0].key, values[0], results[0]),
-                    (profiles[k].key, values[k], results[k]),
+                    (profiles[0].key, values[0], first),
+                    (profiles[k].key, values[k], other),
                     method=method,
                     exact=exact,
                     **options,
@@ -313,22 +326,59 @@ def compare(
         searches: tuple[FlipSearch, ...] = ()
         if flips:
             searches = tuple(
-                distances_to_flip(
-                    game, v, method=method, exact=exact, path=path_text(r, r.equilibria[0]), **options
-                )
-                for v, r in zip(values, results, strict=True)
+                _flips_or_why(game, v, r, method, exact, options) for v, r in zip(values, results, strict=True)
             )
         counts: tuple[Count, ...] = ()
         if count:
-            counts = tuple(
-                count_for(r, v, max_seconds=COUNT_SECONDS) for v, r in zip(values, results, strict=True)
-            )
+            counts = tuple(_count_or_why(r, v) for v, r in zip(values, results, strict=True))
         out.append(
             GameComparison(
-                game, display_path(file), profiles, results, facts, tuple(found), searches, counts
+                game, display_path(file), profiles, results, facts, tuple(found), searches, counts, failures
             )
         )
     return out
+
+
+#: The errors that fail one piece of a comparison (marked in its place) rather than the command.
+PIECE_ERRORS = (GameError, SolverError, ExprError)
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split())
+
+
+def _solve_or_why(
+    game: Game, values: Mapping[str, Fraction], method: str, exact: bool | None, options: Mapping[str, Any]
+) -> tuple[SolveResult | None, str]:
+    """A leader's solve, or None and why it failed (a probability out of range at its values, say)."""
+    try:
+        return solve(game, values, method=method, exact=exact, **options), ""
+    except PIECE_ERRORS as err:
+        return None, _one_line(err)
+
+
+def _flips_or_why(
+    game: Game, values: Mapping[str, Fraction], result: SolveResult | None, method: str,
+    exact: bool | None, options: Mapping[str, Any],
+) -> FlipSearch:
+    """A leader's distances to a flip, or a search marked as not run, with the reason."""
+    if result is None:
+        return FlipSearch("", (), (), {}, skipped="not searched: the game could not be solved at these values")
+    path = path_text(result, result.equilibria[0])
+    try:
+        return distances_to_flip(game, values, method=method, exact=exact, path=path, **options)
+    except PIECE_ERRORS as err:
+        return FlipSearch(path, (), (), {}, skipped=f"not searched: {_one_line(err)}")
+
+
+def _count_or_why(result: SolveResult | None, values: Mapping[str, Fraction]) -> Count:
+    """Whether a leader's equilibrium is the only one; undecided, with the reason, when that cannot be told."""
+    if result is None:
+        return Count("equilibria", None, "not counted: the game could not be solved at these values")
+    try:
+        return count_for(result, values, max_seconds=COUNT_SECONDS)
+    except PIECE_ERRORS as err:
+        return Count("equilibria", None, f"not counted: {_one_line(err)}")
 
 
 def swap_values(

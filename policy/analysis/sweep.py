@@ -33,8 +33,10 @@ import numpy as np
 import numpy.typing as npt
 
 from policy.analysis.errors import SweepError
+from policy.expr import ExprError
 from policy.leaders import Leader, LeaderError, LeaderValue
-from policy.model import Game, NodeKind, Number
+from policy.model import Game, GameError, NodeKind, Number
+from policy.solvers.errors import SolverError
 
 #: Samples per block of work (the unit of progress, interruption and distribution).
 BLOCK = 1 << 14
@@ -63,6 +65,11 @@ ROW_TERMINALS = 256
 ROW_CELLS = 1 << 24
 #: Two-sided 95% normal quantile, for confidence intervals of outcome probabilities.
 Z95 = 1.959963984540054
+#: The errors that make one sample fail: it is reported in its place and the sweep goes on
+#: (a probability outside [0, 1] at that sample, a solver that gives up there).
+SAMPLE_ERRORS = (GameError, SolverError, ExprError)
+#: The path word of a sample whose solve failed (the reasons are in ``SweepResult.failed``).
+FAILED_PATH = "(failed: no equilibrium found)"
 
 Array = npt.NDArray[np.float64]
 
@@ -333,10 +340,18 @@ class Block:
     """The distinct equilibrium paths of the block, in words."""
     resolved: Mapping[str, int] = field(default_factory=dict)
     """Subgames the batch solver solved one by one instead of in lockstep, by reason."""
+    failed: Mapping[int, str] = field(default_factory=dict)
+    """Samples (by position in the sweep) whose solve failed, and why. They take the path
+    :data:`FAILED_PATH`, no outcome, NaN payoffs, and count in no mean."""
 
     @property
     def size(self) -> int:
         return int(self.path_index.shape[0])
+
+    @property
+    def solved(self) -> int:
+        """Samples solved (the size less the failures)."""
+        return self.size - len(self.failed)
 
 
 def fact_columns(game: Game) -> tuple[tuple[tuple[str, str], ...], npt.NDArray[np.int64]]:
@@ -368,14 +383,19 @@ def fact_columns(game: Game) -> tuple[tuple[tuple[str, str], ...], npt.NDArray[n
 
 
 def _summarise(
-    game: Game, n: int, sample: npt.NDArray[np.int64], item: npt.NDArray[np.int64], value: Array, rows: bool
+    game: Game, n: int, sample: npt.NDArray[np.int64], item: npt.NDArray[np.int64], value: Array, rows: bool,
+    solved: int | None = None,
 ) -> dict[str, Any]:
-    """A block's outcome fields from its (sample, terminal, probability) triples, sorted by sample then terminal."""
+    """A block's outcome fields from its (sample, terminal, probability) triples, sorted by sample then terminal.
+
+    ``solved``: the samples the means are over (default ``n``; fewer when some failed and have no triples).
+    """
     width = len(game.terminals)
+    solved = n if solved is None else solved
     count = np.bincount(item, minlength=width)
-    mean = np.bincount(item, weights=value, minlength=width) / max(1, n)
+    mean = np.bincount(item, weights=value, minlength=width) / max(1, solved)
     # Unreached terminals are zeros: (0 - mean)^2 each.
-    m2 = np.bincount(item, weights=(value - mean[item]) ** 2, minlength=width) + (n - count) * mean**2
+    m2 = np.bincount(item, weights=(value - mean[item]) ** 2, minlength=width) + (solved - count) * mean**2
     pairs, table = fact_columns(game)
     facts = np.zeros(n * len(pairs))
     for column in table:
@@ -394,7 +414,7 @@ def _pooled(blocks: Sequence[Block], width: int) -> tuple[Array, Array]:
     """The mean and summed squared deviations of every terminal's probability over all the blocks' samples."""
     mean, m2, n = np.zeros(width), np.zeros(width), 0
     for b in blocks:
-        k = b.size
+        k = b.solved
         if not k:
             continue
         if not n:
@@ -438,10 +458,28 @@ class SweepResult:
     """For spe on a game of imperfect information: ``batch_refused`` (why the
     batch solver refused it), or ``batch_one_by_one`` (subgames it solved one by
     one rather than in lockstep, counted by reason)."""
+    failed: Mapping[int, str] = field(default_factory=dict)
+    """Samples whose solve failed (even exactly), by position, and why: each is in the
+    results with the path :data:`FAILED_PATH` and counts in no mean or share but the paths'."""
+    error: str = ""
+    """Why the sweep stopped before its last sample, when an error stopped it (one line);
+    empty when it ran to the end or Ctrl-C stopped it."""
 
     @property
     def done(self) -> int:
         return int(self.path_index.shape[0])
+
+    @property
+    def solved(self) -> int:
+        """Samples done and solved (``done`` less the failures)."""
+        return self.done - len(self.failed)
+
+    def solved_mask(self) -> npt.NDArray[np.bool_]:
+        """(done,): whether each sample done was solved (False where it failed)."""
+        mask = np.ones(self.done, dtype=bool)
+        if self.failed:
+            mask[[k for k in self.failed if k < self.done]] = False
+        return mask
 
     @property
     def reach(self) -> OutcomeRows:
@@ -472,15 +510,15 @@ class SweepResult:
 
     def choice_shares(self) -> dict[str, dict[str, float]]:
         """Information set -> action -> mean probability of the action in the samples' equilibria."""
-        mean = self.behavior_sum / max(1, self.done)
+        mean = self.behavior_sum / max(1, self.solved)
         return {
             s.name: {a: float(mean[s.offset + k]) for k, a in enumerate(s.actions)}
             for s in self.game.infosets.values()
         }
 
     def outcome_probabilities(self) -> dict[str, tuple[float, float, float]]:
-        """Terminal name -> (mean probability, 95% interval low, high) over the samples."""
-        n = self.done
+        """Terminal name -> (mean probability, 95% interval low, high) over the samples solved."""
+        n = self.solved
         names = [self.game.node_names[t] for t in self.game.terminals.tolist()]
         return {
             name: _interval(float(mean), float(m2), n)
@@ -488,15 +526,24 @@ class SweepResult:
         }
 
     def fact_probabilities(self) -> dict[str, dict[str, tuple[float, float, float]]]:
-        """Fact -> value -> (mean probability, 95% interval) over the samples."""
+        """Fact -> value -> (mean probability, 95% interval) over the samples solved."""
         pairs, _ = fact_columns(self.game)
+        facts = self.facts[self.solved_mask()] if self.failed else self.facts
         out: dict[str, dict[str, tuple[float, float, float]]] = {}
         for k, (key, value) in enumerate(pairs):
-            out.setdefault(key, {})[value] = _with_interval({"": self.facts[:, k]})[""]
+            out.setdefault(key, {})[value] = _with_interval({"": facts[:, k]})[""]
         return out
 
     def tie_share(self) -> float:
-        return float(self.tie.mean()) if self.done else 0.0
+        """The share of the samples solved where a mover on the path is indifferent."""
+        return float(self.tie.sum()) / self.solved if self.solved else 0.0
+
+    def mean_payoffs(self) -> list[float | None]:
+        """Each player's expected payoff averaged over the samples solved (None: none solved)."""
+        if not self.solved:
+            return [None] * len(self.game.players)
+        payoffs = self.payoffs[self.solved_mask()] if self.failed else self.payoffs
+        return [float(x) for x in payoffs.mean(axis=0)]
 
 
 def _merge_paths(kept: Sequence[Block]) -> dict[str, Any]:
@@ -596,6 +643,105 @@ def _compiled(game: Game) -> Any:
 
 
 def _batch_block(game: Game, samples: Mapping[str, Array], start: int, rows: bool) -> Block:
+    """One block by the batch solver; samples it cannot solve are reported in their place.
+
+    The batch solver stops at the first sample whose numbers are invalid (a
+    probability outside [0, 1], say) and names it: that sample is marked
+    failed and the rest are tried again in halves, so that a few bad samples
+    cost a few batch solves. An error that names no sample sends the block
+    to the solver one sample at a time (``spe``), which marks each failure.
+    """
+    try:
+        return _batch_solved(game, samples, start, rows)
+    except SAMPLE_ERRORS as err:
+        if _failing_sample(err) is None:
+            return _nash_block(game, samples, start, "spe", rows)
+    n = len(next(iter(samples.values())))
+    failed: dict[int, str] = {}
+    good = _sift(_compiled(game), samples, np.arange(n), start, failed)
+    sub = _batch_solved(game, _pick(samples, good), start, rows) if len(good) else None
+    return _spread(game, sub, good, n, start, failed, rows)
+
+
+def _failing_sample(err: Exception) -> int | None:
+    """The sample a batch solver's error names (``at sample K, ...``), or None."""
+    found = re.search(r"\bat sample (\d+), ", str(err))
+    return int(found.group(1)) if found else None
+
+
+def _reason(err: Exception) -> str:
+    """An error as one line, without the position of the sample in a batch."""
+    return re.sub(r"\bat sample \d+, ", "", " ".join(str(err).split()))
+
+
+def _pick(samples: Mapping[str, Array], index: npt.NDArray[np.int64]) -> dict[str, Array]:
+    return {k: v[index] for k, v in samples.items()}
+
+
+def _sift(compiled: Any, samples: Mapping[str, Array], index: npt.NDArray[np.int64], start: int,
+          failed: dict[int, str]) -> npt.NDArray[np.int64]:
+    """The samples among ``index`` the batch solver solves; the others go into ``failed`` with why."""
+    good: list[npt.NDArray[np.int64]] = []
+    stack = [index]
+    while stack:
+        part = stack.pop()
+        try:
+            compiled.solve(_pick(samples, part))
+        except SAMPLE_ERRORS as err:
+            k = _failing_sample(err)
+            if k is None or not 0 <= k < len(part):
+                raise
+            failed[start + int(part[k])] = _reason(err)
+            rest = np.delete(part, k)
+            half = len(rest) // 2
+            stack += [x for x in (rest[half:], rest[:half]) if len(x)]
+            continue
+        good.append(part)
+    return np.sort(np.concatenate(good)) if good else np.zeros(0, dtype=np.int64)
+
+
+def _spread(game: Game, sub: Block | None, good: npt.NDArray[np.int64], n: int, start: int,
+            failed: Mapping[int, str], rows: bool) -> Block:
+    """A block of ``n`` samples from ``sub``, the block of those at ``good``, the others failed."""
+    pairs, _ = fact_columns(game)
+    width, players = len(game.terminals), len(game.players)
+    facts = np.zeros((n, len(pairs)))
+    payoffs = np.full((n, players), np.nan)
+    tie = np.zeros(n, dtype=bool)
+    words = (*(sub.path_words if sub is not None else ()), FAILED_PATH)
+    index = np.full(n, len(words) - 1, dtype=np.int64)
+    counts = np.zeros(n, dtype=np.int64)
+    kept: OutcomeRows | None = None
+    if sub is not None:
+        facts[good] = sub.facts
+        payoffs[good] = sub.payoffs
+        tie[good] = sub.tie
+        index[good] = sub.path_index
+        if sub.rows is not None:
+            counts[good] = np.diff(sub.rows.start)
+            begin = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(counts, out=begin[1:])
+            kept = OutcomeRows(begin, sub.rows.index, sub.rows.value, width)
+    if rows and kept is None:
+        kept = OutcomeRows(np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0), width)
+    return Block(
+        start=start,
+        behavior_sum=sub.behavior_sum if sub is not None else np.zeros(game.num_actions),
+        outcome_mean=sub.outcome_mean if sub is not None else np.zeros(width),
+        outcome_m2=sub.outcome_m2 if sub is not None else np.zeros(width),
+        facts=facts,
+        rows=kept if rows else None,
+        payoffs=payoffs,
+        tie=tie,
+        path_index=index,
+        path_words=words,
+        resolved=dict(sub.resolved) if sub is not None else {},
+        failed=dict(failed),
+    )
+
+
+def _batch_solved(game: Game, samples: Mapping[str, Array], start: int, rows: bool) -> Block:
+    """One block by the batch solver, every sample solved (else its error)."""
     from policy.analysis.batch import path_words
 
     compiled = _compiled(game)
@@ -672,9 +818,16 @@ def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: st
     tie = np.zeros(n, dtype=bool)
     paths: dict[str, int] = {}
     index = np.zeros(n, dtype=np.int64)
+    failed: dict[int, str] = {}
     for i in range(n):
         values = {k: float(v[i]) for k, v in samples.items()}
-        result = _solve_robustly(game, values, method)
+        try:
+            result = _solve_robustly(game, values, method)
+        except SAMPLE_ERRORS as err:
+            failed[start + i] = _reason(err)
+            payoffs[i] = np.nan
+            index[i] = paths.setdefault(FAILED_PATH, len(paths))
+            continue
         eq = result.equilibria[0]
         behavior += np.asarray(eq.probabilities, dtype=np.float64)
         reach[i] = np.asarray(eq.reach, dtype=np.float64)
@@ -682,12 +835,15 @@ def _nash_block(game: Game, samples: Mapping[str, Array], start: int, method: st
         tie[i] = bool(result.ties) or len(result.equilibria) > 1
         index[i] = paths.setdefault(path_text(result, eq), len(paths))
     sample, item = np.nonzero(reach)  # by sample, then terminal
-    return Block(start, behavior, **_summarise(game, n, sample, item, reach[sample, item], rows),
-                 payoffs=payoffs, tie=tie, path_index=index, path_words=tuple(paths))
+    return Block(start, behavior, **_summarise(game, n, sample, item, reach[sample, item], rows, n - len(failed)),
+                 payoffs=payoffs, tie=tie, path_index=index, path_words=tuple(paths), failed=failed)
 
 
 def _solve_robustly(game: Game, values: Mapping[str, float], method: str) -> Any:
-    """Solve in floats; near a degenerate point, where floats may fail to verify, exactly."""
+    """Solve in floats; near a degenerate point, where floats may fail to verify, exactly.
+
+    When the exact solve fails too, its error is raised (the sample fails).
+    """
     from policy.solvers import solve
     from policy.solvers.errors import SolverError
 
@@ -743,8 +899,13 @@ def run_sweep(
         cells; otherwise per sample only the facts' probabilities are kept,
         and per terminal the mean and spread over the samples.
 
-    A ``KeyboardInterrupt`` between blocks ends the sweep with the blocks done
-    so far (``result.interrupted`` is then true); it is not re-raised.
+    A sample that cannot be solved (:data:`SAMPLE_ERRORS`, also when solved
+    exactly after floats failed) is reported in its place (``result.failed``)
+    and the sweep goes on; when every sample fails, the first one's error is
+    raised as a :class:`SweepError`. A ``KeyboardInterrupt`` between blocks
+    ends the sweep with the blocks done so far (``result.interrupted`` is
+    then true); it is not re-raised. Any other error after the first block
+    does the same, its message in ``result.error``; before it, it is raised.
     """
     lengths = {len(v) for v in samples.values()}
     if len(lengths) != 1:
@@ -756,6 +917,7 @@ def run_sweep(
     spans = list(blocks(n, size))
     done: list[Block] = []
     futures: list[Any] = []
+    stopped = ""
     owned: ProcessPoolExecutor | None = None
     if executor is None and not batched:
         count = workers if workers is not None else (os.cpu_count() or 1)
@@ -786,13 +948,17 @@ def run_sweep(
                 finished += block.size
                 if progress:
                     progress(finished, n)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Exception) as err:
         if owned is not None:
             _stop_workers(owned)
         cancel = getattr(executor, "cancel", None)  # a Dask client: drop the blocks not yet solved
         if cancel is not None and futures:
             with contextlib.suppress(Exception):
                 cancel(futures, force=True)
+        if not isinstance(err, KeyboardInterrupt):
+            if not done:
+                raise
+            stopped = " ".join(str(err).split()) or type(err).__name__
     finally:
         if owned is not None:
             owned.shutdown(wait=False, cancel_futures=True)
@@ -807,6 +973,10 @@ def run_sweep(
         expected += b.size
     from policy.solvers import choose_method
 
+    failed = {k: why for b in kept for k, why in b.failed.items()}
+    if failed and expected == n and len(failed) == n:
+        first = min(failed)
+        raise SweepError(f"every sample failed to solve; sample {first}: {failed[first]}")
     players, actions = len(game.players), game.num_actions
     mean, m2 = _pooled(kept, len(game.terminals))
     pairs, _ = fact_columns(game)
@@ -826,6 +996,8 @@ def run_sweep(
         requested=n,
         leader=leader,
         details=_batch_details(game, method, kept),
+        failed=failed,
+        error=stopped,
     )
 
 

@@ -135,9 +135,11 @@ def swap_data(swap: Swap) -> dict[str, Any]:
 def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
     """The JSON object of ``policy compare``.
 
-    Per game: ``results`` (leader key -> solve object), ``path`` (leader key
+    Per game: ``results`` (leader key -> solve object, or null where the
+    game could not be solved at the leader's values; then ``failures``,
+    leader key -> why), ``path`` (leader key
     -> information set -> behaviour, for the sets the first equilibrium
-    reaches), ``facts`` (leader key -> fact -> value -> probability) and
+    reaches, or null), ``facts`` (leader key -> fact -> value -> probability) and
     ``swaps`` (a list of :func:`swap_data` objects) and ``flips`` (leader
     key -> :func:`flip_data`), ``counts`` (leader key -> whether the equilibrium
     is the only one, :func:`policy.solvers.count.count_data`, with
@@ -154,11 +156,12 @@ def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
                 "file": c.file,
                 "title": c.game.title,
                 "results": {
-                    leader.key: result_data(r, leader)
+                    leader.key: result_data(r, leader) if r is not None else None
                     for leader, r in zip(c.leaders, c.results, strict=True)
                 },
                 "path": {
                     leader.key: {s: _behavior(b) for s, b in on_path(r, r.equilibria[0]).items()}
+                    if r is not None else None
                     for leader, r in zip(c.leaders, c.results, strict=True)
                 },
                 "facts": {
@@ -177,10 +180,17 @@ def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
                     for k, (leader, count) in enumerate(zip(c.leaders, c.counts, strict=True))
                 },
                 **_yardstick(c),
+                **_failures(c),
             }
             for c in comparisons
         ],
     }
+
+
+def _failures(c: GameComparison) -> dict[str, dict[str, str]]:
+    """``failures`` (leader key -> why the game could not be solved at its values), when any did not."""
+    failed = {leader.key: c.failure(k) for k, leader in enumerate(c.leaders) if c.failure(k)}
+    return {"failures": failed} if failed else {}
 
 
 def _yardstick(c: GameComparison) -> dict[str, str]:

@@ -72,6 +72,8 @@ def plot_line(result: SweepResult, out: str | Path, outputs: Outputs | None = No
         y = result.reach[:, k]
         if not np.any(y > 0):
             continue
+        if result.failed:  # a gap where a sample failed
+            y = np.where(result.solved_mask(), y, np.nan)
         ax.plot(x[order], y[order], label=outcome_label(result, t), linewidth=1.8)
         shown += 1
     ax.set_xlabel(axis_label(result, name))

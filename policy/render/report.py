@@ -225,6 +225,9 @@ def build_report(
 
 def _tree(c: GameComparison, k: int, depth: int | None) -> Picture:
     leader, result = c.leaders[k], c.results[k]
+    if result is None:  # marked in its place: a picture that says why
+        why = f"No tree: {c.game.title} could not be solved under {leader.name}: {c.failure(k)}"
+        return Picture(leader.key, _note_svg(why), why)
     view = tree_view(c.game, result.parameters, result, depth=depth, leader=leader.name)
     svg = run_dot(tree_dot(view), "svg").decode("utf-8")
     said = view.caption.removeprefix(f"leader {leader.name}, ")
@@ -232,6 +235,20 @@ def _tree(c: GameComparison, k: int, depth: int | None) -> Picture:
     if depth is not None:
         caption += f" Subtrees below depth {depth} are collapsed into dashed boxes."
     return Picture(leader.key, svg, caption)
+
+
+def _note_svg(text: str, width: int = 90) -> str:
+    """A small SVG picture holding ``text``, wrapped: what stands where a drawing could not be made."""
+    import html
+    import textwrap
+
+    lines = textwrap.wrap(text, width) or [""]
+    rows = "".join(
+        f'<text x="10" y="{24 + 18 * i}" font-family="sans-serif" font-size="13">{html.escape(line)}</text>'
+        for i, line in enumerate(lines)
+    )
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{16 + 7 * width}" height="{20 + 18 * len(lines)}">'
+            f"{rows}</svg>")
 
 
 def _sweeps(c: GameComparison, method: str) -> tuple[tuple[Picture | None, ...], tuple[str, ...]]:
@@ -252,6 +269,10 @@ def _sweeps(c: GameComparison, method: str) -> tuple[tuple[Picture | None, ...],
     plots: list[Picture | None] = []
     notes: list[str] = []
     for leader, result, search in zip(c.leaders, c.results, c.flips, strict=True):
+        if result is None:
+            plots.append(None)
+            notes.append(f"{leader.name}: no sweep: the game could not be solved at {leader.name}'s values.")
+            continue
         if not search.flips:
             plots.append(None)
             notes.append(f"{leader.name}: no parameter changes the equilibrium path within its declared "
@@ -520,7 +541,10 @@ def _section_html(s: GameSection) -> list[str]:
     out += _swaps_html(c)
     out += _flips_html(c)
     notes = []
-    for leader, r in zip(c.leaders, c.results, strict=True):
+    for k, (leader, r) in enumerate(zip(c.leaders, c.results, strict=True)):
+        if r is None:
+            notes.append(f"{leader.name}: cannot solve: {c.failure(k)}")
+            continue
         mode = "exact" if r.exact else "float"
         notes.append(f"{leader.name}: method {r.method} ({mode}), max regret {fmt(r.equilibria[0].max_regret)}")
         notes += [f"{leader.name}: {w}" for w in r.warnings]

@@ -57,8 +57,12 @@ def sweep_table(results: Sequence[SweepResult], width: int | None = None) -> str
         head = f"{r.game.title}\n{r.leader or 'defaults'}: {r.done} "
         head += f"grid points over {', '.join(r.varied)}" if grid else "Monte Carlo samples"
         head += f", method {r.method}"
-        if r.interrupted:
+        if r.error:
+            head += f" (stopped by an error after {r.done} of {r.requested}: {r.error})"
+        elif r.interrupted:
             head += f" (interrupted: {r.done} of {r.requested} solved)"
+        if r.failed:
+            head += f"\n{len(r.failed)} of them failed to solve (listed below); the means are over the {r.solved} solved"
         tables.append(head + "\n")
         if len(r.varied) == 1:
             t = _table("Equilibrium path along the grid", r.varied[0], "path")
@@ -91,6 +95,8 @@ def sweep_table(results: Sequence[SweepResult], width: int | None = None) -> str
                     if mean > 0:
                         t.add_row(key, value, _pct(mean), *(() if grid else (f"{_pct(lo)} to {_pct(hi)}",)))
             tables.append(t)
+        if r.failed:
+            tables.append(_failures_table(r))
         if r.tie.any():
             tables.append(
                 f"Ties: in {_pct(r.tie_share())} of samples a mover on the path is indifferent\n"
@@ -103,6 +109,25 @@ def sweep_table(results: Sequence[SweepResult], width: int | None = None) -> str
 
 #: Paths listed in the text table (a campaign's sweep may take thousands).
 PATHS_SHOWN = 20
+#: Failed samples listed in the text table and in the JSON.
+FAILURES_SHOWN = 5
+FAILURES_IN_JSON = 1000
+
+
+def failures(result: SweepResult, most: int | None = None) -> list[tuple[int, dict[str, float], str]]:
+    """The failed samples, first ``most`` of them: (position, values of the varied parameters, why)."""
+    names = result.varied or tuple(sorted(result.samples))
+    found = sorted(result.failed)[:most]
+    return [(k, {n: float(result.samples[n][k]) for n in names}, result.failed[k]) for k in found]
+
+
+def _failures_table(result: SweepResult) -> object:
+    t = _table("Samples that failed to solve", "sample", "values", "why")
+    for k, values, why in failures(result, FAILURES_SHOWN):
+        t.add_row(str(k), ", ".join(f"{n} = {x:.6g}" for n, x in values.items()), why)
+    if len(result.failed) > FAILURES_SHOWN:
+        t.add_row("", "", f"and {len(result.failed) - FAILURES_SHOWN:,} more (all in --format csv)")
+    return t
 
 #: How a sweep picks among several equilibria, said where a method may meet several.
 SELECTION_NOTE = (
@@ -134,11 +159,13 @@ def sweep_data(result: SweepResult, seed: int | None = None) -> dict[str, Any]:
             key: {v: {"probability": m, "low": lo, "high": hi} for v, (m, lo, hi) in values.items()}
             for key, values in result.fact_probabilities().items()
         },
-        "payoffs": {
-            p: float(result.payoffs[:, k].mean()) if result.done else None
-            for k, p in enumerate(result.game.players)
-        },
+        "payoffs": dict(zip(result.game.players, result.mean_payoffs(), strict=True)),
         "tie_share": result.tie_share(),
+        "solved": result.solved,
+        "failed": len(result.failed),
+        "failures": [{"sample": k, "values": v, "reason": why}
+                     for k, v, why in failures(result, FAILURES_IN_JSON)],
+        "error": result.error or None,
     }
     if len(result.varied) == 1:
         data["runs"] = [{"from": lo, "to": hi, "path": p} for lo, hi, p in runs(result)]
@@ -199,7 +226,13 @@ def sweep_csv_chunks(results: Sequence[SweepResult]) -> Iterator[str]:
                 *(map(repr, col) for col in r.payoffs[start:stop].T.tolist()),
                 map(str, r.tie[start:stop].astype(np.int8).tolist()),
             ]
-            yield "".join(",".join(row) + "\n" for row in zip(*columns, strict=True))
+            lines = [",".join(row) + "\n" for row in zip(*columns, strict=True)]
+            for k in (k for k in r.failed if start <= k < stop):  # no outcome, no payoffs: the reason
+                cells = [leader, str(k), *(repr(float(r.samples[p][k])) for p in params)]
+                lines[k - start] = ",".join(
+                    [*cells, _csv_cell(f"failed: {r.failed[k]}"), *[""] * (len(header) - len(cells) - 2), "0"]
+                ) + "\n"
+            yield "".join(lines)
 
 
 def _outcome_rows(result: SweepResult, per_terminal: bool, start: int, stop: int) -> np.ndarray:

@@ -252,7 +252,10 @@ def _actions_to(game: Game, node: int) -> list[str]:
 
 
 def _outcome_label(result: SolveResult, terminal: int, name: str) -> str:
-    game = result.game
+    return _terminal_label(result.game, terminal, name)
+
+
+def _terminal_label(game: Game, terminal: int, name: str) -> str:
     o = int(game.outcome[terminal])
     label = game.outcomes[o].label if o >= 0 else ""
     return label if label == name else f"{label} [{name}]" if label else name
@@ -278,6 +281,9 @@ def compare_table(
         if campaign is not None:
             notes.append(campaign.yardstick)
         for k, (leader, r) in enumerate(zip(c.leaders, c.results, strict=True)):
+            if r is None:
+                notes.append(f"{leader.name}: cannot solve: {c.failure(k)}")
+                continue
             mode = "exact" if r.exact else "float"
             notes.append(f"{leader.name}: method {r.method} ({mode}), max regret {fmt(r.equilibria[0].max_regret)}")
             if k < len(c.counts):
@@ -407,45 +413,62 @@ SECTION_PAYOFFS = "Expected payoffs"
 def compare_rows(c: GameComparison) -> list[tuple[str, list[str]]]:
     """The side-by-side rows: (label, one cell per leader), or (heading, [])."""
     rows: list[tuple[str, list[str]]] = []
-    first = [r.equilibria[0] for r in c.results]
-    decisions = [{d.infoset: d for d in path_decisions(r, eq)} for r, eq in zip(c.results, first, strict=True)]
+    first = [r.equilibria[0] if r is not None else None for r in c.results]
+    decisions = [{d.infoset: d for d in path_decisions(r, eq)} if r is not None and eq is not None else {}
+                 for r, eq in zip(c.results, first, strict=True)]
+
+    def cells(values: list[str]) -> list[str]:
+        """A row's cells, a leader whose solve failed marked in its place."""
+        return [FAILED_CELL if eq is None else x for x, eq in zip(values, first, strict=True)]
+
     rows.append((SECTION_DECISIONS, []))
     for s in c.game.infosets.values():
         if any(s.name in d for d in decisions):
-            cells = [_mix(d[s.name].behavior) if s.name in d else "-" for d in decisions]
-            rows.append((f"{s.player.label}: {s.name}", cells))
+            rows.append((f"{s.player.label}: {s.name}",
+                         cells([_mix(d[s.name].behavior) if s.name in d else "-" for d in decisions])))
+    if not any(decisions) and any(eq is None for eq in first):
+        rows.append(("(every decision)", cells(["-"] * len(first))))
     rows.append(("Outcome probabilities", []))
     for i, t in enumerate(c.game.terminals.tolist()):
-        probs = [eq.reach[i] for eq in first]
+        probs = [eq.reach[i] if eq is not None else 0 for eq in first]
         if any(p > 0 for p in probs):
-            rows.append((_outcome_label(c.results[0], t, c.game.node_names[t]), [fmt(p) for p in probs]))
+            rows.append((_terminal_label(c.game, t, c.game.node_names[t]), cells([fmt(p) for p in probs])))
     if c.facts and any(c.facts):
         rows.append(("End states" if campaign_of(c.game) is not None else "Outcome facts", []))
-        for fact, values in c.facts[0].items():
+        shown = next(f for f in c.facts if f)
+        for fact, values in shown.items():
             for value in values:
-                probs = [f[fact][value] for f in c.facts]
+                probs = [f[fact][value] if f else 0 for f in c.facts]
                 if any(p > 0 for p in probs):
-                    rows.append((f"{fact} = {value}", [fmt(p) for p in probs]))
+                    rows.append((f"{fact} = {value}", cells([fmt(p) for p in probs])))
     rows.append((SECTION_PAYOFFS, []))
     for k, p in enumerate(c.game.players):
-        rows.append((p, [fmt(eq.values[k]) for eq in first]))
+        rows.append((p, cells([fmt(eq.values[k]) if eq is not None else "" for eq in first])))
     return rows
+
+
+#: The cell of a leader under whom the game could not be solved (the notes say why).
+FAILED_CELL = "cannot solve"
 
 
 def swap_rows(c: GameComparison) -> list[tuple[str, list[list[str]], str]]:
     """Per other leader: a title, rows (parameter, values, what happens to the path) and a note."""
     by_leader = {leader.key: leader.name for leader in c.leaders}
     out: list[tuple[str, list[list[str]], str]] = []
-    base = on_path(c.results[0], c.results[0].equilibria[0])
+    head = c.results[0]
+    if head is None:
+        return out
+    base = on_path(head, head.equilibria[0])
     for k, other in enumerate(c.leaders[1:], 1):
         mine = [s for s in c.swaps if s.other == other.key]
-        if not mine:
+        result = c.results[k]
+        if not mine or result is None:
             continue
         a = by_leader[mine[0].leader]
         title = f"{a}, given one value of {other.name}'s at a time"
         rows = [[s.parameter, f"{fmt(s.before)} -> {fmt(s.after)}", _swap_effect(s, other.name)] for s in mine]
         note = ""
-        if same_behavior(base, on_path(c.results[k], c.results[k].equilibria[0])):
+        if same_behavior(base, on_path(result, result.equilibria[0])):
             note = f"{a} and {other.name} make the same choices on the path."
         elif not any(s.same_as_other for s in mine):
             note = f"No single value gives {other.name}'s path: the values act together."
