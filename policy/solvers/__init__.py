@@ -45,6 +45,7 @@ from policy.solvers.result import Equilibrium, SolveResult
 
 __all__ = [
     "METHODS",
+    "REFINEMENTS",
     "Equilibrium",
     "Method",
     "SolveResult",
@@ -145,6 +146,12 @@ METHODS: dict[str, Method] = {
 }
 
 
+#: What ``solve(..., refinement=R)`` accepts (``policy solve --refine R``).
+REFINEMENTS: dict[str, str] = {
+    "intuitive": "signalling games: perfect Bayesian equilibria that pass the Intuitive Criterion (Cho-Kreps 1987)",
+}
+
+
 def choose_method(game: Game) -> str:
     """The method ``auto`` runs for this game (:func:`auto_reason` says why)."""
     return _auto(game)[0]
@@ -209,6 +216,7 @@ def solve(
     method: str = "auto",
     exact: bool | None = None,
     all_equilibria: bool = False,
+    refinement: str | None = None,
     **options: Any,
 ) -> SolveResult:
     """Solve ``game`` at parameter ``values`` with ``method`` (``auto`` chooses).
@@ -218,6 +226,12 @@ def solve(
     exact
         Rational arithmetic or floats; ``None`` takes the method's default
         (exact for all but ``logit`` and ``gnm``).
+    refinement
+        ``"intuitive"``: the game must be a signalling game; keep the perfect
+        Bayesian equilibria that pass the Intuitive Criterion (Cho and Kreps
+        1987) and name the others with the reason
+        (:mod:`policy.solvers.intuitive`). ``auto`` then lists every extreme
+        equilibrium (``enummixed``; ``enumpoly`` beyond two players).
     options
         Method options: ``lam`` (logit), ``subgame_method`` (spe),
         ``max_pivots`` (lcp), ``seed`` (gnm), ``max_lambda``, ``first_step``,
@@ -234,6 +248,16 @@ def solve(
         in exact arithmetic also when the numbers it would build are too large
         (:mod:`policy.solvers.exact_size`).
     """
+    if refinement is not None and refinement not in REFINEMENTS:
+        raise SolverError(f"unknown refinement {refinement!r} (available: {', '.join(REFINEMENTS)})")
+    if refinement == "intuitive":
+        from policy.solvers.intuitive import intuitive_refine, signalling_form
+
+        signalling_form(game, values)  # refuse a game of another shape before solving
+        if method == "auto":
+            method = "enummixed" if len(game.players) == 2 else "enumpoly"
+        result = solve(game, values, method=method, exact=exact, all_equilibria=all_equilibria, **options)
+        return intuitive_refine(result)
     if method == "auto":
         method = choose_method(game)
     entry = METHODS.get(method)
