@@ -163,6 +163,12 @@ def solve_table(
     head = [f"{game.title}", f"method {result.method} ({mode})" + (f", leader {leader.name}" if leader else "")]
     if result.parameters:
         head.append("parameters: " + ", ".join(f"{k} = {fmt(v)}" for k, v in sorted(result.parameters.items())))
+    if result.details.get("refine") == "intuitive":
+        gone = result.details.get("discarded", ())
+        head.append(
+            "refined: perfect Bayesian equilibria that pass the Intuitive Criterion (Cho and Kreps 1987)"
+            + (f"; {len(gone)} discarded (see the warnings)" if isinstance(gone, tuple) and gone else "")
+        )
     parts: list[object] = [Text("\n".join(head))]
     total = len(result.equilibria)
     if game.origin == "nfg":
@@ -186,6 +192,9 @@ def solve_table(
             _row(t, s.name, _player(s.player.label, s.player.index), cell)
         parts.append(t)
         parts.append(Text(f"sequential: {check.text}"))
+        intuitive = result.details.get("intuitive")
+        if isinstance(intuitive, tuple) and len(intuitive) == total:
+            parts.append(Text(f"intuitive criterion (Cho-Kreps): {intuitive[k - 1].text}"))
         held = dict(shared_beliefs(result, eq))
         for name, members in check.beliefs.items():
             if name in unreached and why:

@@ -162,6 +162,8 @@ def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: fl
     equilibria within ``max_seconds``.
     """
     game = result.game
+    if result.details.get("refine") == "intuitive":
+        return _count_intuitive(result)
     if result.method == "enummixed":
         n = len(result.equilibria)
         if n == 1:
@@ -185,6 +187,19 @@ def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: fl
             distinct_outcomes(result.equilibria), result.equilibria,
         )
     return count_nash(game, values, result.exact, max_seconds=max_seconds)
+
+
+def _count_intuitive(result: SolveResult) -> Count:
+    """How many equilibria pass the Intuitive Criterion, among those the method lists."""
+    kind = "perfect Bayesian equilibria passing the Intuitive Criterion"
+    if result.method not in ("enummixed", "enumpoly", "enumpure") or result.details.get("none_pass"):
+        return Count(kind, None, f"{result.method} does not list every equilibrium; --method enummixed does")
+    n = len(result.equilibria)
+    extreme = {"enummixed": "extreme ", "enumpure": "pure "}.get(result.method, "")
+    how = f"tested on every {extreme}equilibrium {result.method} lists"
+    if n == 1:
+        return Count(kind.replace("equilibria", "equilibrium"), True, how, 1, 1)
+    return Count(kind, False, how, n, distinct_outcomes(result.equilibria), result.equilibria)
 
 
 def count_data(count: Count) -> dict[str, object]:

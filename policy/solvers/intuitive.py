@@ -294,8 +294,8 @@ def intuitive_refine(result: SolveResult) -> SolveResult:
 
     The others are named in ``warnings`` with the reason. ``details`` gets
     ``"refine"`` (``"intuitive"``), ``"intuitive"`` (one :class:`IntuitiveCheck`
-    per kept equilibrium, in order) and ``"discarded"`` (pairs of a discarded
-    equilibrium and its check). Kept equilibria whose replies off the path
+    per kept equilibrium, in order), ``"discarded"`` (pairs of a discarded
+    equilibrium and its check) and ``"none_pass"``. Kept equilibria whose replies off the path
     are optimal against beliefs the criterion allows get ``refinement``
     :data:`NAME`. If none passes (the method did not list every equilibrium),
     all are kept, each with its verdict, and a warning says so.
@@ -307,7 +307,8 @@ def intuitive_refine(result: SolveResult) -> SolveResult:
     discarded = [(eq, c) for eq, c in zip(result.equilibria, checks, strict=True) if not c.passes]
     warnings = list(result.warnings)
     total = len(result.equilibria)
-    if not kept and discarded:
+    none_pass = not kept and bool(discarded)
+    if none_pass:
         warnings.append(
             f"no equilibrium that {result.method} found passes the Intuitive Criterion; all are shown with their verdicts"
         )
@@ -319,7 +320,8 @@ def intuitive_refine(result: SolveResult) -> SolveResult:
         for eq, c in kept
     )
     details = dict(result.details)
-    details.update(refine="intuitive", intuitive=tuple(c for _, c in kept), discarded=tuple(discarded))
+    details.update(refine="intuitive", intuitive=tuple(c for _, c in kept), discarded=tuple(discarded),
+                   none_pass=none_pass)
     return dataclasses.replace(result, equilibria=marked, warnings=tuple(warnings), details=details)
 
 
