@@ -192,11 +192,14 @@ def solve_table(
             _row(t, s.name, _player(s.player.label, s.player.index), cell)
         parts.append(t)
         parts.append(Text(f"sequential: {check.text}"))
+        off_beliefs = check.beliefs
         intuitive = result.details.get("intuitive")
         if isinstance(intuitive, tuple) and len(intuitive) == total:
             parts.append(Text(f"intuitive criterion (Cho-Kreps): {intuitive[k - 1].text}"))
+            if eq.refinement == "intuitive criterion":  # beliefs the criterion allows
+                off_beliefs = {**off_beliefs, **intuitive[k - 1].beliefs}
         held = dict(shared_beliefs(result, eq))
-        for name, members in check.beliefs.items():
+        for name, members in off_beliefs.items():
             if name in unreached and why:
                 held[name + "  (unreached)"] = dict(members)
         if held:

@@ -148,7 +148,7 @@ def signalling_form(game: Game, values: Mapping[str, Number]) -> SignallingForm:
         return SolverError(f"the Intuitive Criterion needs a signalling game and {game.title!r} is not one: {why}")
 
     if game.num_nodes < 2 or NodeKind(int(game.kind[0])) is not NodeKind.CHANCE:
-        raise refuse("the root must be a chance move that draws the sender's type")
+        raise refuse(f"the root ({game.node_names[0]!r}) must be a chance move that draws the sender's type")
     leaf = {int(t): k for k, t in enumerate(game.terminals.tolist())}
     type_nodes = list(game.children_of(0))
     players = {int(game.player[n]) for n in type_nodes}
@@ -314,7 +314,10 @@ def intuitive_refine(result: SolveResult) -> SolveResult:
         )
         kept, discarded = list(zip(result.equilibria, checks, strict=True)), []
     for eq, c in discarded:
-        warnings.append(f"discarded an equilibrium of {total} ({sender_summary(form, eq)}): {c.text}")
+        shown = sender_summary(form, eq)
+        if c.infoset is not None:
+            shown += f"; {c.infoset}: {_mix(eq.behavior[c.infoset])}"
+        warnings.append(f"discarded an equilibrium of {total} ({shown}): {c.text}")
     marked = tuple(
         dataclasses.replace(eq, refinement=eq.refinement or NAME) if c.passes and c.restricted else eq
         for eq, c in kept
@@ -327,12 +330,14 @@ def intuitive_refine(result: SolveResult) -> SolveResult:
 
 def sender_summary(form: SignallingForm, eq: Equilibrium) -> str:
     """What each type sends: ``surly: beer, wimp: quiche`` (mixtures as ``beer 1/2 + quiche 1/2``)."""
-    parts = []
-    for t, name in zip(form.types, form.type_sets, strict=True):
-        shown = [f"{a} {_show(p)}" for a, p in eq.behavior[name].items() if p > tolerances.PROFILE]
-        choice = eq.choice(name)
-        parts.append(f"{t}: {choice if choice is not None else ' + '.join(shown)}")
-    return ", ".join(parts)
+    return ", ".join(f"{t}: {_mix(eq.behavior[name])}" for t, name in zip(form.types, form.type_sets, strict=True))
+
+
+def _mix(probs: Mapping[str, Number]) -> str:
+    used = [(a, p) for a, p in probs.items() if p > tolerances.PROFILE]
+    if len(used) == 1:
+        return used[0][0]
+    return " + ".join(f"{a} {_show(p)}" for a, p in used)
 
 
 def _show(x: Number) -> str:
