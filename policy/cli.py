@@ -296,6 +296,10 @@ def _count(n: int, what: str) -> str:
 @click.option("--max-pivots", type=click.IntRange(min=1),
               help="lcp: stop each Lemke run after this many pivots (default 1000 + 100 x the LCP's size).")
 @nplayer_options
+@click.option("--refine", type=click.Choice(["intuitive"]),
+              help="intuitive: a signalling game's perfect Bayesian equilibria that pass the Intuitive "
+              "Criterion (Cho-Kreps 1987), the others named with the reason; auto then lists every "
+              "extreme equilibrium (enummixed).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--no-count", is_flag=True,
               help="Do not check whether the equilibrium is the only one (the check lists the game's "
@@ -314,6 +318,7 @@ def solve(
     all_equilibria: bool,
     max_pivots: int | None,
     nplayer: dict[str, Any],
+    refine: str | None,
     fmt: str,
     no_count: bool,
 ) -> None:
@@ -335,13 +340,15 @@ def solve(
     values = resolve(game, profile, parse_assignments(assignments))
     for warning in out_of_range(game, values):
         click.echo(f"warning: {warning}", err=True)
-    note_auto(game, method, file)
+    if refine is None:
+        note_auto(game, method, file)
     result = run(
         game,
         values,
         method=method,
         exact=exact,
         all_equilibria=all_equilibria,
+        refinement=refine,
         lam=lam,
         subgame_method=subgame_method,
         max_bases=max_bases,
