@@ -19,6 +19,9 @@ logit      any players: logit quantal response path to a Nash equilibrium, or
            the QRE at a given lambda
 qpe        2 players: a quasi-perfect (so sequential) equilibrium, sequence-form
            LCP with a symbolic perturbation (Miltersen and Sørensen 2010); exact
+perfect    2 players: every extreme equilibrium of the reduced strategic form
+           that is normal-form perfect: no player's strategy weakly dominated
+           (van Damme 1991, Theorem 3.2.2); exact test
 auto       spe with perfect information; else lp if 2-player constant-sum,
            lcp if 2 players; with more players spe when at most two players
            move in each imperfect-information subgame (:func:`auto_reason`),
@@ -141,6 +144,13 @@ METHODS: dict[str, Method] = {
             "qpe_solve",
             "2 players: a quasi-perfect equilibrium (sequence-form LCP, symbolic perturbation), exact",
             options=frozenset({"max_pivots"}),
+        ),
+        Method(
+            "perfect",
+            "policy.solvers.perfect",
+            "perfect_solve",
+            "2 players: the extreme equilibria that are normal-form perfect (undominated strategies)",
+            options=frozenset({"max_bases", "max_seconds"}),
         ),
     )
 }
@@ -339,7 +349,7 @@ def fitting_methods(game: Game, size: Any = None, exclude: str = "") -> list[str
             if game.is_perfect_information or choose_method(game) == "spe":
                 out.append(name)
             continue
-        if name in ("lcp", "lp", "enummixed", "qpe") and not two:
+        if name in ("lcp", "lp", "enummixed", "qpe", "perfect") and not two:
             continue
         if name == "lp" and not game.is_constant_sum:
             continue
