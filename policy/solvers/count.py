@@ -172,6 +172,13 @@ def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: fl
             "extreme Nash equilibria", False, "all listed by enummixed", n,
             distinct_outcomes(result.equilibria), result.equilibria,
         )
+    if result.method == "perfect":
+        n = len(result.equilibria)
+        how = "perfect tests every extreme equilibrium of the reduced strategic form"
+        if n == 1:
+            return Count("normal-form perfect equilibrium among the extreme ones", True, how, 1, 1)
+        return Count("normal-form perfect extreme equilibria", False, how, n,
+                     distinct_outcomes(result.equilibria), result.equilibria)
     if result.method == "spe":
         if game.is_perfect_information:
             return count_subgame_perfect(game, values, result.exact)
