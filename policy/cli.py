@@ -70,12 +70,13 @@ def method_options(func: F) -> F:
         "--method",
         "-m",
         type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit", "qpe",
-                           "gnm", "simpdiv", "enumpoly"]),
+                           "perfect", "gnm", "simpdiv", "enumpoly"]),
         default="auto",
         show_default=True,
         help="auto: spe with perfect information, else lp (2-player constant-sum), lcp (2 players), "
         "spe (more players, at most two moving in each imperfect-information subgame) or logit. "
-        "qpe: a quasi-perfect equilibrium (2 players, exact). Any number of players: enumpure, "
+        "qpe: a quasi-perfect equilibrium (2 players, exact); perfect: the extreme equilibria that "
+        "are normal-form perfect (2 players). Any number of players: enumpure, "
         "enumpoly (all isolated equilibria of small games), gnm, simpdiv, logit.",
     )(func)
     return func
@@ -86,12 +87,12 @@ def budget_options(func: F) -> F:
     func = click.option(
         "--max-seconds",
         type=click.FloatRange(min=0, min_open=True),
-        help="enummixed: stop with an error after this many seconds [default: 300].",
+        help="enummixed, perfect: stop with an error after this many seconds [default: 300].",
     )(func)
     func = click.option(
         "--max-bases",
         type=click.IntRange(min=1),
-        help="enummixed: stop with an error once this many bases of a best-response polytope "
+        help="enummixed, perfect: stop with an error once this many bases of a best-response polytope "
         "are met; bounds its memory [default: 200000].",
     )(func)
     return func
