@@ -23,9 +23,9 @@ perfect    2 players: every extreme equilibrium of the reduced strategic form
            that is normal-form perfect: no player's strategy weakly dominated
            (van Damme 1991, Theorem 3.2.2); exact test
 auto       spe with perfect information; else lp if 2-player constant-sum,
-           lcp if 2 players; with more players spe when at most two players
-           move in each imperfect-information subgame (:func:`auto_reason`),
-           logit otherwise
+           qpe if 2 players (lcp if too big for qpe); with more players
+           spe when at most two players move in each imperfect-information
+           subgame (:func:`auto_reason`), logit otherwise
 ========== ====================================================================
 
 Each method accepts games up to a stated size of its own representation
@@ -178,7 +178,12 @@ def _auto(game: Game) -> tuple[str, str]:
     if len(game.players) == 2:
         if game.is_constant_sum:
             return "lp", "two players, constant sum"
-        return "lcp", "two players"
+        from policy.solvers.sizes import too_big
+
+        problem = too_big("qpe", game, True)
+        if problem is None:
+            return "qpe", "two players, imperfect information: a quasi-perfect (so sequential) equilibrium"
+        return "lcp", f"two players; too big for the refined qpe ({problem})"
     most = _most_nash_movers(game)
     if most <= 2:
         return "spe", (

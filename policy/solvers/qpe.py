@@ -80,7 +80,9 @@ def qpe_solve(
     values
         The value of every parameter the game uses.
     exact
-        Must be True: the perturbation is symbolic, in rational arithmetic.
+        The perturbation is symbolic, so the solve is always in rational
+        arithmetic; with False the equilibrium is converted to floats and
+        verified again in floating point.
     all_equilibria
         Not supported (one equilibrium is returned); refused when True.
     max_pivots
@@ -97,12 +99,15 @@ def qpe_solve(
     Raises
     ------
     SolverError
-        For a game without two players, float mode, ``all_equilibria``, the
+        For a game without two players, ``all_equilibria``, the
         pivot bound, or (an internal error) a result that fails verification.
     """
     require_two_players(game, "qpe")
     if not exact:
-        raise SolverError("qpe works in exact arithmetic only (its perturbation is symbolic); drop --float")
+        from policy.solvers.exact_size import check_exact_size
+
+        check_exact_size(game, game.numbers(values, exact=True))
+        return _as_float(qpe_solve(game, values, True, all_equilibria, max_pivots), values)
     if all_equilibria:
         raise SolverError("qpe returns one quasi-perfect equilibrium; --all does not apply")
     numbers = game.numbers(values, exact=True)
@@ -145,6 +150,28 @@ def qpe_solve(
             "one quasi-perfect equilibrium (Lemke's method from one start); the game may have others",
         ),
         details={"pivots": pivots, "lcp_size": lcp.n, "degree": degree, "float_path": float_path},
+    )
+
+
+def _as_float(result: SolveResult, values: Mapping[str, Number]) -> SolveResult:
+    """The exact result in floating point, verified again in float arithmetic (``--float``).
+
+    The symbolic perturbation needs rational arithmetic, so float mode solves
+    exactly and converts; the trembles (the certificate of the beliefs) carry over.
+    """
+    game = result.game
+    numbers = game.numbers(values, exact=False)
+    out = []
+    for eq in result.equilibria:
+        probs = [float(p) for p in eq.probabilities]
+        try:
+            got = verified_equilibrium(game, numbers, probs, what="qpe's profile in floating point")
+        except VerificationError as err:
+            raise SolverError(str(err)) from None
+        out.append(dataclasses.replace(got, refinement=eq.refinement, trembles=eq.trembles))
+    return dataclasses.replace(
+        result, exact=False, equilibria=tuple(out),
+        warnings=(*result.warnings, "qpe solves in exact arithmetic; the result is shown in floating point"),
     )
 
 
