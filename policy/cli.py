@@ -73,7 +73,8 @@ def method_options(func: F) -> F:
                            "perfect", "gnm", "simpdiv", "enumpoly"]),
         default="auto",
         show_default=True,
-        help="auto: spe with perfect information, else lp (2-player constant-sum), lcp (2 players), "
+        help="auto: spe with perfect information, else lp (2-player constant-sum), qpe (2 players; "
+        "lcp if too big for it), "
         "spe (more players, at most two moving in each imperfect-information subgame) or logit. "
         "qpe: a quasi-perfect equilibrium (2 players, exact); perfect: the extreme equilibria that "
         "are normal-form perfect (2 players). Any number of players: enumpure, "
