@@ -23,9 +23,9 @@ perfect    2 players: every extreme equilibrium of the reduced strategic form
            that is normal-form perfect: no player's strategy weakly dominated
            (van Damme 1991, Theorem 3.2.2); exact test
 auto       spe with perfect information; else lp if 2-player constant-sum,
-           qpe if 2 players (lcp if too big for qpe); with more players
-           spe when at most two players move in each imperfect-information
-           subgame (:func:`auto_reason`), logit otherwise
+           qpe if 2 players (lcp if too big for qpe or in float mode); with
+           more players spe when at most two players move in each
+           imperfect-information subgame (:func:`auto_reason`), logit otherwise
 ========== ====================================================================
 
 Each method accepts games up to a stated size of its own representation
@@ -162,17 +162,21 @@ REFINEMENTS: dict[str, str] = {
 }
 
 
-def choose_method(game: Game) -> str:
-    """The method ``auto`` runs for this game (:func:`auto_reason` says why)."""
-    return _auto(game)[0]
+def choose_method(game: Game, exact: bool | None = None) -> str:
+    """The method ``auto`` runs for this game (:func:`auto_reason` says why).
+
+    ``exact``: the arithmetic asked for (None: each method's default). ``qpe``
+    solves exactly only, so in float mode two-player games go to ``lcp``.
+    """
+    return _auto(game, exact)[0]
 
 
-def auto_reason(game: Game) -> str:
+def auto_reason(game: Game, exact: bool | None = None) -> str:
     """Why ``auto`` runs the method it does, in a few words."""
-    return _auto(game)[1]
+    return _auto(game, exact)[1]
 
 
-def _auto(game: Game) -> tuple[str, str]:
+def _auto(game: Game, exact: bool | None = None) -> tuple[str, str]:
     if game.is_perfect_information:
         return "spe", "perfect information: backward induction"
     if len(game.players) == 2:
@@ -180,6 +184,8 @@ def _auto(game: Game) -> tuple[str, str]:
             return "lp", "two players, constant sum"
         from policy.solvers.sizes import too_big
 
+        if exact is False:
+            return "lcp", "two players, float arithmetic (the refined qpe is exact only)"
         problem = too_big("qpe", game, True)
         if problem is None:
             return "qpe", "two players, imperfect information: a quasi-perfect (so sequential) equilibrium"
@@ -274,7 +280,7 @@ def solve(
         result = solve(game, values, method=method, exact=exact, all_equilibria=all_equilibria, **options)
         return intuitive_refine(result)
     if method == "auto":
-        method = choose_method(game)
+        method = choose_method(game, exact)
     entry = METHODS.get(method)
     if entry is None:
         raise SolverError(f"unknown method {method!r} (available: auto, {', '.join(METHODS)})")

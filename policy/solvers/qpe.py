@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from policy.model import Game, Number
+from policy.model import Game, GameError, Number
 from policy.representations.sequence import PlayerSequences, sequence_form
 from policy.solvers.errors import SolverError
 from policy.solvers.lcp import SequenceLCP, require_two_players
@@ -106,8 +106,17 @@ def qpe_solve(
     if not exact:
         from policy.solvers.exact_size import check_exact_size
 
-        check_exact_size(game, game.numbers(values, exact=True))
-        return _as_float(qpe_solve(game, values, True, all_equilibria, max_pivots), values)
+        # Each float parameter as the decimal it prints as (0.4 -> 2/5), so that
+        # chance probabilities that sum to 1 in floats sum to 1 exactly too.
+        decimal = {k: Fraction(repr(v)) if isinstance(v, float) else v for k, v in values.items()}
+        try:
+            check_exact_size(game, game.numbers(decimal, exact=True))
+        except GameError as err:
+            raise SolverError(
+                f"qpe solves in exact arithmetic, and {game.title!r} has numbers that are not exact at "
+                f"these values ({err}); use lcp for a float equilibrium"
+            ) from None
+        return _as_float(qpe_solve(game, decimal, True, all_equilibria, max_pivots), values)
     if all_equilibria:
         raise SolverError("qpe returns one quasi-perfect equilibrium; --all does not apply")
     numbers = game.numbers(values, exact=True)

@@ -952,13 +952,13 @@ class _Counter:
 
 def _nash_method(sub: Game, exact: bool) -> str:
     """The ``auto`` rule for a subgame of two players: ``lp`` if constant-sum at these numbers, else
-    ``qpe`` (a quasi-perfect equilibrium; ``lcp`` when too big for it)."""
+    ``qpe`` (a quasi-perfect equilibrium) when exact and not too big for it, ``lcp`` otherwise."""
     from policy.solvers.lp import off_constant_sum
     from policy.solvers.sizes import too_big
 
     if not off_constant_sum(sub.numbers({}, exact)):
         return "lp"
-    return "qpe" if too_big("qpe", sub, True) is None else "lcp"
+    return "qpe" if exact and too_big("qpe", sub, True) is None else "lcp"
 
 
 def _solve_part(
