@@ -74,7 +74,7 @@ def method_options(func: F) -> F:
         default="auto",
         show_default=True,
         help="auto: spe with perfect information, else lp (2-player constant-sum), qpe (2 players; "
-        "lcp if too big for it), "
+        "lcp if too big for it or with --float), "
         "spe (more players, at most two moving in each imperfect-information subgame) or logit. "
         "qpe: a quasi-perfect equilibrium (2 players, exact); perfect: the extreme equilibria that "
         "are normal-form perfect (2 players). Any number of players: enumpure, "
