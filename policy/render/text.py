@@ -354,8 +354,9 @@ FLIP_NOTE = (
     "The nearest change of one parameter, within its declared range, that changes the\n"
     "leader's equilibrium path (as a share of the range), and the path it changes to.\n"
     "Where a game has several equilibria, the one followed is the one the method\n"
-    "selects (spe: the first best action at a tie; lcp: Lemke's path from its fixed\n"
-    "start), and a flip is a change in that selected equilibrium's path:"
+    "selects (spe: the first best action at a tie; lcp and qpe: Lemke's path from its\n"
+    "fixed start, for qpe on the perturbed problem), and a flip is a change in that\n"
+    "selected equilibrium's path:"
 )
 FLIP_COLUMNS = ("leader", "parameter", "moves", "share", "path after the flip")
 #: Flips shown per leader.
