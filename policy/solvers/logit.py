@@ -1005,6 +1005,8 @@ LOGIT_LIMIT = "logit limit"
 #: Unused actions whose log-probabilities on the branch differ by less than this
 #: times lambda (a loss under 1/16 of the payoff spread) count as trembling at one rate.
 SAME_ORDER = 1 / 16
+#: ...and whose probabilities differ by a factor of less than exp(this) (a million).
+SAME_ORDER_RATIO = math.log(1e6)
 
 
 def _with_path_beliefs(
@@ -1047,12 +1049,12 @@ def _with_path_beliefs(
     coefficient: dict[int, Number] = {}
     lead = ranked[0]
     for a in ranked:
-        if -log_p[a] - (-log_p[lead]) >= SAME_ORDER * lam:
+        if -log_p[a] - (-log_p[lead]) >= min(SAME_ORDER * lam, SAME_ORDER_RATIO):
             lead = a
         k = Fraction(float(-log_p[lead] / lam)).limit_denominator(1000)
         order[a] = max(k, Fraction(1, 1000))
         ratio = float(np.exp(log_p[a] - log_p[lead]))
-        coefficient[a] = Fraction(ratio).limit_denominator(10**6) if exact else ratio
+        coefficient[a] = max(Fraction(ratio).limit_denominator(10**6), Fraction(1, 10**6)) if exact else ratio
     trembles = Trembles(order, coefficient)
     numbers = game.numbers(values, exact=exact)
     check = sequential_check(game, numbers, eq.probabilities, trembles, max_tries=1)
