@@ -214,6 +214,7 @@ def solve(
     *,
     exact: bool | None = None,
     all_equilibria: bool = False,
+    refinement: str | None = None,
     lam: float | None = None,
     subgame_method: str | None = None,
     max_pivots: int | None = None,
@@ -243,6 +244,9 @@ def solve(
         method's own (exact for all but ``logit``).
     all_equilibria
         More than one equilibrium (``--all``).
+    refinement
+        ``"intuitive"``: the perfect Bayesian equilibria of a signalling game
+        that pass the Intuitive Criterion (``--refine intuitive``).
     lam
         ``logit``: the quantal response equilibrium at this lambda (``--lambda``).
     subgame_method
@@ -265,13 +269,15 @@ def solve(
     g = _game(game)
     profile = _leader(leader)
     chosen = _values(g, profile, values, params)
-    _note_auto(g, method)
+    if refinement is None:
+        _note_auto(g, method)
     result = run(
         g,
         chosen,
         method=method,
         exact=exact,
         all_equilibria=all_equilibria,
+        refinement=refinement,
         lam=lam,
         subgame_method=subgame_method,
         max_pivots=max_pivots,

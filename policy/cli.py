@@ -95,12 +95,14 @@ def method_options(func: F) -> F:
         "--method",
         "-m",
         type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit", "qpe",
-                           "gnm", "simpdiv", "enumpoly"]),
+                           "perfect", "gnm", "simpdiv", "enumpoly"]),
         default="auto",
         show_default=True,
-        help="auto: spe with perfect information, else lp (2-player constant-sum), lcp (2 players), "
+        help="auto: spe with perfect information, else lp (2-player constant-sum), qpe (2 players; "
+        "lcp if too big for it or with --float), "
         "spe (more players, at most two moving in each imperfect-information subgame) or logit. "
-        "qpe: a quasi-perfect equilibrium (2 players, exact). Any number of players: enumpure, "
+        "qpe: a quasi-perfect equilibrium (2 players, exact); perfect: the extreme equilibria that "
+        "are normal-form perfect (2 players). Any number of players: enumpure, "
         "enumpoly (all isolated equilibria of small games), gnm, simpdiv, logit.",
     )(func)
     return func
@@ -111,12 +113,12 @@ def budget_options(func: F) -> F:
     func = click.option(
         "--max-seconds",
         type=click.FloatRange(min=0, min_open=True),
-        help="enummixed: stop with an error after this many seconds [default: 300].",
+        help="enummixed, perfect: stop with an error after this many seconds [default: 300].",
     )(func)
     func = click.option(
         "--max-bases",
         type=click.IntRange(min=1),
-        help="enummixed: stop with an error once this many bases of a best-response polytope "
+        help="enummixed, perfect: stop with an error once this many bases of a best-response polytope "
         "are met; bounds its memory [default: 200000].",
     )(func)
     return func
@@ -280,6 +282,10 @@ def _count(n: int, what: str) -> str:
 @click.option("--max-pivots", type=click.IntRange(min=1),
               help="lcp: stop each Lemke run after this many pivots (default 1000 + 100 x the LCP's size).")
 @nplayer_options
+@click.option("--refine", type=click.Choice(["intuitive"]),
+              help="intuitive: a signalling game's perfect Bayesian equilibria that pass the Intuitive "
+              "Criterion (Cho-Kreps 1987), the others named with the reason; auto then lists every "
+              "extreme equilibrium (enummixed).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--no-count", is_flag=True,
               help="Do not check whether the equilibrium is the only one (the check lists the game's "
@@ -298,6 +304,7 @@ def solve(
     all_equilibria: bool,
     max_pivots: int | None,
     nplayer: dict[str, Any],
+    refine: str | None,
     fmt: str,
     no_count: bool,
 ) -> None:
@@ -320,6 +327,7 @@ def solve(
         parse_assignments(assignments),
         exact=exact,
         all_equilibria=all_equilibria,
+        refinement=refine,
         lam=lam,
         subgame_method=subgame_method,
         max_bases=max_bases,

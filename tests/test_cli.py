@@ -212,11 +212,13 @@ def test_imperfect_information_goes_to_a_nash_method(runner: CliRunner, tmp_path
     )
     path = tmp_path / "blind.toml"
     path.write_text(text)
-    # The incumbent cannot tell entry from staying out: auto picks lcp (2 players, not zero-sum).
+    # The incumbent cannot tell entry from staying out: auto picks qpe (2 players, not
+    # zero-sum: a quasi-perfect equilibrium).
     code, out, err = run(runner, "solve", str(path), "--format", "json")
     assert code == 0, err
     data = json.loads(out)
-    assert data["method"] == "lcp"
+    assert data["method"] == "qpe"
+    assert all(eq["refinement"] == "quasi-perfect" for eq in data["equilibria"])
     assert all(eq["max_regret"] == "0" for eq in data["equilibria"])
     # The whole game is its only proper subgame, so spe gives a Nash equilibrium of it too.
     code, out, err = run(runner, "solve", str(path), "--method", "spe", "--format", "json")

@@ -202,3 +202,46 @@ def test_nfg_games_are_shown_as_strategic_form_tables() -> None:
     assert "strategy profile" in out and "(Bach, Stravinsky)" in out
     # The mixed equilibrium of the battle of the sexes: 2/3 on one's favourite.
     assert "Equilibrium 2 of 3" in out and "2/3" in out
+
+
+def _three_players_around(table: list[list[tuple[int, int]]]):
+    """C stays out (0, 0, 1) or lets A and B play ``table`` simultaneously (C gets 2 whatever they do)."""
+    from policy.model import build_game
+    from tests.conftest import decision, terminal
+
+    specs = [decision("c", "C", out="o", play="a"), terminal("o", 0, 0, 1),
+             decision("a", "A", up="au", down="ad")]
+    for row, name in enumerate(("au", "ad")):
+        specs.append(decision(name, "B", "b", left=f"{name}l", right=f"{name}r"))
+        for col, side in enumerate(("l", "r")):
+            pa, pb = table[row][col]
+            specs.append(terminal(f"{name}{side}", pa, pb, 2))
+    return build_game("Three around a table", ["A", "B", "C"], specs)
+
+
+def test_spe_with_imperfect_information_counts_its_subgames_equilibria() -> None:
+    from policy.solvers import solve
+    from policy.solvers.count import count_for
+
+    # Matching pennies has one equilibrium (Osborne and Rubinstein 1994, 3.2), so
+    # the subgame-perfect equilibrium around it is the only one.
+    pennies = _three_players_around([[(1, -1), (-1, 1)], [(-1, 1), (1, -1)]])
+    result = solve(pennies, {})
+    assert result.method == "spe"
+    count = count_for(result, {})
+    assert count.unique is True and "enummixed" in count.how
+    # The battle of the sexes has three (two pure, one mixed): three
+    # subgame-perfect equilibria with three outcomes.
+    sexes = _three_players_around([[(2, 1), (0, 0)], [(0, 0), (1, 2)]])
+    count = count_for(solve(sexes, {}), {})
+    assert count.unique is False and count.equilibria == 3 and count.outcomes == 3
+
+
+def test_spe_count_of_a_large_game_names_the_command() -> None:
+    from policy.solvers.count import COUNT_SPE_NODES, count_spe_subgames
+    from tests.games import random_signalling
+
+    game = random_signalling(6, 6, 60, 0)  # 2,000-odd nodes, more than the count lists
+    assert game.num_nodes > COUNT_SPE_NODES
+    count = count_spe_subgames(game, {})
+    assert count.unique is None and "--subgame-method enummixed" in count.how

@@ -85,7 +85,7 @@ def test_the_golden_file_covers_every_bundled_game_and_both_leaders() -> None:
 # ---------------------------------------------------------------------------------
 
 #: End states of the campaign by leader profile, as spe selects them (each 1941
-#: subgame by lcp on its two movers). Every branch without a war by 1940 goes on
+#: subgame by qpe on its two movers). Every branch without a war by 1940 goes on
 #: to 1941; only a Europe with no war in the West (the alliance deters Germany)
 #: is not followed. Stalin's and Tukhachevsky's profiles end alike: Germany
 #: attacks in 1941 on every branch that reaches 1941.

@@ -413,6 +413,30 @@ def test_selten_horse_logit_selects_the_perfect_equilibrium():
                            "three": {"L": 0, "R": 1}}
 
 
+@pytest.mark.parametrize("exact", [False, True])
+def test_selten_horse_logit_limit_carries_the_beliefs_of_its_path(exact):
+    # McKelvey and Palfrey (1998): the limit of the agent logit path is a
+    # sequential equilibrium, its beliefs the limit of the QRE's. In the horse
+    # player 3 plays R, optimal only if it believes y at least 2/3 likely
+    # (R: 1 at y; L: 2 at x), so along the path it stays near indifference
+    # and its belief tends to 2/3 from above.
+    game = selten_horse()
+    result = logit_solve(game, {}, exact=exact)
+    (eq,) = result.equilibria
+    assert eq.refinement == "logit limit" and eq.trembles is not None
+    from policy.solvers.sequential import check_equilibrium
+
+    check = check_equilibrium(result, eq)
+    assert check.verdict is True
+    belief = float(check.beliefs["three"]["y"])
+    assert 2 / 3 <= belief < 0.75
+    # The same belief as the QRE's own (Bayes' rule) at the lambda where the path was left.
+    (qre,) = logit_solve(game, {}, exact=False, lam=result.details["lambda"]).equilibria
+    b = qre.behavior
+    bayes = b["p1"]["C"] * b["p2"]["d"] / (b["p1"]["D"] + b["p1"]["C"] * b["p2"]["d"])
+    assert belief == pytest.approx(bayes, rel=1e-3)
+
+
 GENERIC_SEEDS = list(range(12))
 
 

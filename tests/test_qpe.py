@@ -22,6 +22,7 @@ from policy.solvers import SolverError, solve
 from policy.solvers.sequential import check_equilibrium
 from tests.games import (
     ENTRY_VALUES,
+    beer_quiche,
     entry_deterrence,
     imperfect_games,
     kuhn_poker,
@@ -29,7 +30,7 @@ from tests.games import (
     selten_horse,
     two_stage,
 )
-from tests.test_sequential import beer_quiche, entry_with_two_ways_in
+from tests.test_sequential import entry_with_two_ways_in
 
 F = Fraction
 
@@ -132,11 +133,17 @@ def test_random_signalling_games_are_verified():
         qpe(random_signalling(size, size, size, seed))
 
 
+def test_float_mode_is_the_exact_equilibrium_in_floats():
+    exact = solve(kuhn_poker(), {}, method="qpe")
+    floats = solve(kuhn_poker(), {}, method="qpe", exact=False)
+    assert not floats.exact and floats.equilibria[0].refinement == "quasi-perfect"
+    assert floats.equilibria[0].probabilities == tuple(float(p) for p in exact.equilibria[0].probabilities)
+    assert check_equilibrium(floats, floats.equilibria[0]).verdict is True
+
+
 def test_refusals():
     with pytest.raises(SolverError, match="2-player"):
         solve(selten_horse(), {}, method="qpe")
-    with pytest.raises(SolverError, match="exact arithmetic only"):
-        solve(kuhn_poker(), {}, method="qpe", exact=False)
     with pytest.raises(SolverError, match="--all"):
         solve(kuhn_poker(), {}, method="qpe", all_equilibria=True)
 

@@ -18,9 +18,10 @@ from policy.model import Game, build_game
 from policy.solvers import solve
 from policy.solvers.sequential import check_equilibrium, sequential_check
 from policy.solvers.verify import behavior_regret
-from tests.conftest import chance, decision, terminal
+from tests.conftest import decision, terminal
 from tests.games import (
     ENTRY_VALUES,
+    beer_quiche,
     behaviors,
     centipede,
     entry_deterrence,
@@ -44,28 +45,6 @@ def check(game: Game, values: dict[str, Fraction] | None = None, exact: bool = T
     probs = profile(game, **behavior)
     numbers = game.numbers(values or {}, exact=exact)
     return sequential_check(game, numbers, probs if exact else [float(p) for p in probs])
-
-
-def beer_quiche() -> Game:
-    """Cho and Kreps (1987), "Signaling games and stable equilibria", QJE 102, 179-221, section II.
-
-    Nature makes the sender surly (9/10) or a wimp (1/10); the sender, knowing
-    which, breakfasts on beer or quiche; the receiver sees the breakfast only
-    and duels or not. The sender gets 1 for the breakfast of its type (surly:
-    beer, wimp: quiche) plus 2 if there is no duel; the receiver gets 1 for
-    dueling a wimp or leaving a surly sender alone, else 0.
-    """
-    specs = [chance("nature", {"surly": "9/10", "wimp": "1/10"}, surly="s", wimp="w")]
-    for t, liked in (("s", "beer"), ("w", "quiche")):
-        specs.append(decision(t, "Sender", beer=f"{t}b", quiche=f"{t}q"))
-        for food in ("beer", "quiche"):
-            node = f"{t}{food[0]}"
-            specs.append(decision(node, "Receiver", f"after_{food}", duel=f"{node}d", leave=f"{node}l"))
-            bonus = 1 if food == liked else 0
-            receiver_duel, receiver_leave = (0, 1) if t == "s" else (1, 0)
-            specs.append(terminal(f"{node}d", bonus, receiver_duel))
-            specs.append(terminal(f"{node}l", bonus + 2, receiver_leave))
-    return build_game("Beer-quiche", ["Sender", "Receiver"], specs)
 
 
 def entry_with_two_ways_in() -> Game:

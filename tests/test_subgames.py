@@ -845,8 +845,8 @@ def test_two_movers_among_four_players_go_to_the_two_player_methods_exactly():
     game, values = four_players_two_movers()
     counting = CountingSolve()
     result = spe_subgames_solve(game, values, exact=True, solve=counting)
-    assert sorted(counting.calls) == [(("A", "B"), "lcp"), (("B", "D"), "lp")]
-    assert result.details["subgame_methods"] == {"l": "lcp", "r": "lp", "root": "backward induction"}
+    assert sorted(counting.calls) == [(("A", "B"), "qpe"), (("B", "D"), "lp")]
+    assert result.details["subgame_methods"] == {"l": "qpe", "r": "lp", "root": "backward induction"}
     (eq,) = result.equilibria
     assert eq.max_regret == 0
     assert subgame_perfection_regret(game, game.numbers(values), eq.probabilities) == 0
@@ -919,7 +919,7 @@ def test_identical_subgames_are_solved_once_with_the_answer_of_each_alone(big):
     game, values = copies_of_one_subgame(3, big)
     counting = CountingSolve()
     result = spe_subgames_solve(game, values, solve=counting)
-    assert counting.calls == [(("A", "B"), "lcp")]
+    assert counting.calls == [(("A", "B"), "qpe")]
     assert result.details["solver_calls"] == 1
     (eq,) = result.equilibria
     assert eq.max_regret == 0

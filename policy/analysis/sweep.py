@@ -982,7 +982,7 @@ def run_sweep(
     pairs, _ = fact_columns(game)
     return SweepResult(
         game=game,
-        method=choose_method(game) if method == "auto" else method,
+        method=choose_method(game, exact=False) if method == "auto" else method,
         samples=dict(samples),
         varied=tuple(varied),
         behavior_sum=sum((b.behavior_sum for b in kept), start=np.zeros(actions)),

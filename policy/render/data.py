@@ -66,6 +66,35 @@ def result_data(result: SolveResult, leader: Leader | None = None) -> dict[str, 
         ],
         "ties": list(result.ties),
         "warnings": list(result.warnings),
+        **_refinement_data(result),
+    }
+
+
+def _refinement_data(result: SolveResult) -> dict[str, Any]:
+    """``--refine intuitive``: the refinement, each kept equilibrium's check and the discarded ones.
+
+    ``refine`` names it; ``intuitive`` holds one check per equilibrium, in
+    order (:func:`policy.solvers.intuitive.details_data`); ``discarded`` the
+    equilibria it rules out, each with ``behavior`` and ``intuitive``.
+    """
+    if result.details.get("refine") != "intuitive":
+        return {}
+    from policy.solvers.intuitive import details_data
+
+    kept = result.details.get("intuitive", ())
+    gone = result.details.get("discarded", ())
+    assert isinstance(kept, tuple) and isinstance(gone, tuple)
+    return {
+        "refine": "intuitive",
+        "intuitive": [details_data(c, number) for c in kept],
+        "discarded": [
+            {
+                "behavior": {s: {a: number(p) for a, p in acts.items()} for s, acts in eq.behavior.items()},
+                "payoffs": {p: number(v) for p, v in eq.payoffs.items()},
+                "intuitive": details_data(c, number),
+            }
+            for eq, c in gone
+        ],
     }
 
 

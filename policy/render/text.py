@@ -163,6 +163,12 @@ def solve_table(
     head = [f"{game.title}", f"method {result.method} ({mode})" + (f", leader {leader.name}" if leader else "")]
     if result.parameters:
         head.append("parameters: " + ", ".join(f"{k} = {fmt(v)}" for k, v in sorted(result.parameters.items())))
+    if result.details.get("refine") == "intuitive":
+        gone = result.details.get("discarded", ())
+        head.append(
+            "refined: perfect Bayesian equilibria that pass the Intuitive Criterion (Cho and Kreps 1987)"
+            + (f"; {len(gone)} discarded (see the warnings)" if isinstance(gone, tuple) and gone else "")
+        )
     parts: list[object] = [Text("\n".join(head))]
     total = len(result.equilibria)
     if game.origin == "nfg":
@@ -186,8 +192,14 @@ def solve_table(
             _row(t, s.name, _player(s.player.label, s.player.index), cell)
         parts.append(t)
         parts.append(Text(f"sequential: {check.text}"))
+        off_beliefs = check.beliefs
+        intuitive = result.details.get("intuitive")
+        if isinstance(intuitive, tuple) and len(intuitive) == total:
+            parts.append(Text(f"intuitive criterion (Cho-Kreps): {intuitive[k - 1].text}"))
+            if eq.refinement == "intuitive criterion":  # beliefs the criterion allows
+                off_beliefs = {**off_beliefs, **intuitive[k - 1].beliefs}
         held = dict(shared_beliefs(result, eq))
-        for name, members in check.beliefs.items():
+        for name, members in off_beliefs.items():
             if name in unreached and why:
                 held[name + "  (unreached)"] = dict(members)
         if held:
@@ -348,8 +360,9 @@ FLIP_NOTE = (
     "The nearest change of one parameter, within its declared range, that changes the\n"
     "leader's equilibrium path (as a share of the range), and the path it changes to.\n"
     "Where a game has several equilibria, the one followed is the one the method\n"
-    "selects (spe: the first best action at a tie; lcp: Lemke's path from its fixed\n"
-    "start), and a flip is a change in that selected equilibrium's path:"
+    "selects (spe: the first best action at a tie; lcp and qpe: Lemke's path from its\n"
+    "fixed start, for qpe on the perturbed problem), and a flip is a change in that\n"
+    "selected equilibrium's path:"
 )
 FLIP_COLUMNS = ("leader", "parameter", "moves", "share", "path after the flip")
 #: Flips shown per leader.

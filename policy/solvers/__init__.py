@@ -19,10 +19,13 @@ logit      any players: logit quantal response path to a Nash equilibrium, or
            the QRE at a given lambda
 qpe        2 players: a quasi-perfect (so sequential) equilibrium, sequence-form
            LCP with a symbolic perturbation (Miltersen and Sørensen 2010); exact
+perfect    2 players: every extreme equilibrium of the reduced strategic form
+           that is normal-form perfect: no player's strategy weakly dominated
+           (van Damme 1991, Theorem 3.2.2); exact test
 auto       spe with perfect information; else lp if 2-player constant-sum,
-           lcp if 2 players; with more players spe when at most two players
-           move in each imperfect-information subgame (:func:`auto_reason`),
-           logit otherwise
+           qpe if 2 players (lcp if too big for qpe or in float mode); with
+           more players spe when at most two players move in each
+           imperfect-information subgame (:func:`auto_reason`), logit otherwise
 ========== ====================================================================
 
 Each method accepts games up to a stated size of its own representation
@@ -45,6 +48,7 @@ from policy.solvers.result import Equilibrium, SolveResult
 
 __all__ = [
     "METHODS",
+    "REFINEMENTS",
     "Equilibrium",
     "Method",
     "SolveResult",
@@ -141,27 +145,51 @@ METHODS: dict[str, Method] = {
             "2 players: a quasi-perfect equilibrium (sequence-form LCP, symbolic perturbation), exact",
             options=frozenset({"max_pivots"}),
         ),
+        Method(
+            "perfect",
+            "policy.solvers.perfect",
+            "perfect_solve",
+            "2 players: the extreme equilibria that are normal-form perfect (undominated strategies)",
+            options=frozenset({"max_bases", "max_seconds"}),
+        ),
     )
 }
 
 
-def choose_method(game: Game) -> str:
-    """The method ``auto`` runs for this game (:func:`auto_reason` says why)."""
-    return _auto(game)[0]
+#: What ``solve(..., refinement=R)`` accepts (``policy solve --refine R``).
+REFINEMENTS: dict[str, str] = {
+    "intuitive": "signalling games: perfect Bayesian equilibria that pass the Intuitive Criterion (Cho-Kreps 1987)",
+}
 
 
-def auto_reason(game: Game) -> str:
+def choose_method(game: Game, exact: bool | None = None) -> str:
+    """The method ``auto`` runs for this game (:func:`auto_reason` says why).
+
+    ``exact``: the arithmetic asked for (None: each method's default). ``qpe``
+    solves exactly only, so in float mode two-player games go to ``lcp``.
+    """
+    return _auto(game, exact)[0]
+
+
+def auto_reason(game: Game, exact: bool | None = None) -> str:
     """Why ``auto`` runs the method it does, in a few words."""
-    return _auto(game)[1]
+    return _auto(game, exact)[1]
 
 
-def _auto(game: Game) -> tuple[str, str]:
+def _auto(game: Game, exact: bool | None = None) -> tuple[str, str]:
     if game.is_perfect_information:
         return "spe", "perfect information: backward induction"
     if len(game.players) == 2:
         if game.is_constant_sum:
             return "lp", "two players, constant sum"
-        return "lcp", "two players"
+        from policy.solvers.sizes import too_big
+
+        if exact is False:
+            return "lcp", "two players, float arithmetic (the refined qpe is exact only)"
+        problem = too_big("qpe", game, True)
+        if problem is None:
+            return "qpe", "two players, imperfect information: a quasi-perfect (so sequential) equilibrium"
+        return "lcp", f"two players; too big for the refined qpe ({problem})"
     most = _most_nash_movers(game)
     if most <= 2:
         return "spe", (
@@ -209,6 +237,7 @@ def solve(
     method: str = "auto",
     exact: bool | None = None,
     all_equilibria: bool = False,
+    refinement: str | None = None,
     **options: Any,
 ) -> SolveResult:
     """Solve ``game`` at parameter ``values`` with ``method`` (``auto`` chooses).
@@ -218,6 +247,12 @@ def solve(
     exact
         Rational arithmetic or floats; ``None`` takes the method's default
         (exact for all but ``logit`` and ``gnm``).
+    refinement
+        ``"intuitive"``: the game must be a signalling game; keep the perfect
+        Bayesian equilibria that pass the Intuitive Criterion (Cho and Kreps
+        1987) and name the others with the reason
+        (:mod:`policy.solvers.intuitive`). ``auto`` then lists every extreme
+        equilibrium (``enummixed``; ``enumpoly`` beyond two players).
     options
         Method options: ``lam`` (logit), ``subgame_method`` (spe),
         ``max_pivots`` (lcp), ``seed`` (gnm), ``max_lambda``, ``first_step``,
@@ -234,8 +269,18 @@ def solve(
         in exact arithmetic also when the numbers it would build are too large
         (:mod:`policy.solvers.exact_size`).
     """
+    if refinement is not None and refinement not in REFINEMENTS:
+        raise SolverError(f"unknown refinement {refinement!r} (available: {', '.join(REFINEMENTS)})")
+    if refinement == "intuitive":
+        from policy.solvers.intuitive import intuitive_refine, signalling_form
+
+        signalling_form(game, values)  # refuse a game of another shape before solving
+        if method == "auto":
+            method = "enummixed" if len(game.players) == 2 else "enumpoly"
+        result = solve(game, values, method=method, exact=exact, all_equilibria=all_equilibria, **options)
+        return intuitive_refine(result)
     if method == "auto":
-        method = choose_method(game)
+        method = choose_method(game, exact)
     entry = METHODS.get(method)
     if entry is None:
         raise SolverError(f"unknown method {method!r} (available: auto, {', '.join(METHODS)})")
@@ -315,7 +360,7 @@ def fitting_methods(game: Game, size: Any = None, exclude: str = "") -> list[str
             if game.is_perfect_information or choose_method(game) == "spe":
                 out.append(name)
             continue
-        if name in ("lcp", "lp", "enummixed", "qpe") and not two:
+        if name in ("lcp", "lp", "enummixed", "qpe", "perfect") and not two:
             continue
         if name == "lp" and not game.is_constant_sum:
             continue

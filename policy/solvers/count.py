@@ -153,6 +153,45 @@ def count_subgame_perfect(game: Game, values: Mapping[str, Number], exact: bool 
     )
 
 
+#: spe with imperfect information: the count lists every subgame-perfect equilibrium
+#: (extreme ones in each Nash subgame) for games up to this many nodes.
+COUNT_SPE_NODES = 2_000
+
+
+def count_spe_subgames(game: Game, values: Mapping[str, Number], exact: bool = True) -> Count:
+    """Whether ``spe`` on a game with imperfect information has one subgame-perfect equilibrium.
+
+    ``spe --all`` with every two-mover subgame solved by ``enummixed`` (all its
+    extreme equilibria) lists the subgame-perfect equilibria built from
+    extreme equilibria of the subgames; one, with no tie, means the only one
+    (every equilibrium of a subgame is a combination of its extreme ones, so
+    one extreme equilibrium per subgame is the only equilibrium of each).
+    Run for games up to :data:`COUNT_SPE_NODES` nodes whose subgames have at
+    most two movers (as ``auto`` chooses ``spe``); otherwise undecided, with
+    the command that lists them.
+    """
+    from policy.solvers import choose_method
+
+    listing = "policy solve --method spe --all --subgame-method enummixed lists them"
+    kind = "subgame-perfect equilibria"
+    if game.num_nodes > COUNT_SPE_NODES:
+        return Count(kind, None, f"{game.num_nodes:,} nodes, more than the count lists ({COUNT_SPE_NODES:,}); "
+                     + listing)
+    if len(game.players) > 2 and choose_method(game) != "spe":
+        return Count(kind, None, "three or more players move in one subgame with imperfect information")
+    from policy.solvers import solve
+
+    try:
+        every = solve(game, values, method="spe", exact=exact, all_equilibria=True, subgame_method="enummixed")
+    except SolverError as err:
+        return Count(kind, None, f"the subgames' equilibria could not all be listed ({err})")
+    n = len(every.equilibria)
+    how = "spe --all with enummixed in every subgame of two movers"
+    if n == 1 and not every.ties:
+        return Count("subgame-perfect equilibrium", True, how, 1, 1)
+    return Count(kind, False, how, n, distinct_outcomes(every.equilibria), every.equilibria)
+
+
 def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: float = COUNT_SECONDS) -> Count:
     """What a solve's reader should know about how many equilibria there are.
 
@@ -162,6 +201,8 @@ def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: fl
     equilibria within ``max_seconds``.
     """
     game = result.game
+    if result.details.get("refine") == "intuitive":
+        return _count_intuitive(result)
     if result.method == "enummixed":
         n = len(result.equilibria)
         if n == 1:
@@ -170,21 +211,36 @@ def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: fl
             "extreme Nash equilibria", False, "all listed by enummixed", n,
             distinct_outcomes(result.equilibria), result.equilibria,
         )
+    if result.method == "perfect":
+        n = len(result.equilibria)
+        how = "perfect tests every extreme equilibrium of the reduced strategic form"
+        if n == 1:
+            return Count("normal-form perfect equilibrium among the extreme ones", True, how, 1, 1)
+        return Count("normal-form perfect extreme equilibria", False, how, n,
+                     distinct_outcomes(result.equilibria), result.equilibria)
     if result.method == "spe":
         if game.is_perfect_information:
             return count_subgame_perfect(game, values, result.exact)
-        return Count(
-            "subgame-perfect equilibria",
-            None,
-            "spe solves each proper subgame with one Nash method; other equilibria of a subgame "
-            "are not looked for",
-        )
+        return count_spe_subgames(game, values, result.exact)
     if result.method == "enumpure" and len(result.equilibria) >= 2:
         return Count(
             "pure Nash equilibria", False, "all listed by enumpure", len(result.equilibria),
             distinct_outcomes(result.equilibria), result.equilibria,
         )
     return count_nash(game, values, result.exact, max_seconds=max_seconds)
+
+
+def _count_intuitive(result: SolveResult) -> Count:
+    """How many equilibria pass the Intuitive Criterion, among those the method lists."""
+    kind = "perfect Bayesian equilibria passing the Intuitive Criterion"
+    if result.method not in ("enummixed", "enumpoly", "enumpure") or result.details.get("none_pass"):
+        return Count(kind, None, f"{result.method} does not list every equilibrium; --method enummixed does")
+    n = len(result.equilibria)
+    extreme = {"enummixed": "extreme ", "enumpure": "pure "}.get(result.method, "")
+    how = f"tested on every {extreme}equilibrium {result.method} lists"
+    if n == 1:
+        return Count(kind.replace("equilibria", "equilibrium"), True, how, 1, 1)
+    return Count(kind, False, how, n, distinct_outcomes(result.equilibria), result.equilibria)
 
 
 def count_data(count: Count) -> dict[str, object]:

@@ -106,6 +106,7 @@ and a warning saying so.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import warnings
 from collections.abc import Iterator, Mapping
@@ -915,7 +916,9 @@ def _logit(
         )
 
     limit = MAX_LAMBDA if max_lambda is None else float(max_lambda) * unit
-    found, steps, lam_now, lost = _nash_search(game, numbers, tree, limit, first_step, max_accel, max_steps)
+    last: list[FloatArray] = []  # the last point of the branch followed (log-probabilities, lambda)
+    found, steps, lam_now, lost = _nash_search(game, numbers, tree, limit, first_step, max_accel, max_steps,
+                                               last)
     lam_unit = unit
     restarts = 0
     step_now, accel_now, budget = first_step, max_accel, max_steps
@@ -927,7 +930,8 @@ def _logit(
         step_now, accel_now, budget = (
             step_now * RESTART_STEP, 1.0 + (accel_now - 1.0) * RESTART_ACCEL, budget * RESTART_BUDGET
         )
-        found, more, lam_now, lost = _nash_search(game, numbers, tree, limit, step_now, accel_now, budget)
+        found, more, lam_now, lost = _nash_search(game, numbers, tree, limit, step_now, accel_now, budget,
+                                                  last)
         steps += more
     if restarts and found is not None:
         notes.append(
@@ -946,7 +950,7 @@ def _logit(
         own_unit = np.where(own_spread > 0, own_spread, 1.0)
         if not np.all(own_unit == unit):
             tree_own = _prepare(game, numbers, (leaf - own_low) / own_unit)
-            again = _nash_search(game, numbers, tree_own, limit, first_step, max_accel, max_steps)
+            again = _nash_search(game, numbers, tree_own, limit, first_step, max_accel, max_steps, last)
             if again[0] is not None:
                 found, more, lam_now, lost = again
                 steps += more
@@ -982,6 +986,8 @@ def _logit(
             )
     if lost:
         notes.append("the logit path was lost before the end; the equilibrium found was verified")
+    if last:
+        equilibrium = _with_path_beliefs(game, values, tree, last[0], equilibrium, result_exact)
     return SolveResult(
         game=game,
         method="logit",
@@ -991,6 +997,70 @@ def _logit(
         warnings=tuple(notes),
         details={"lambda": lam_now / lam_unit, "steps": max(steps - 1, 0), "qre": False},
     )
+
+
+#: What ``Equilibrium.refinement`` says of a logit limit whose path's beliefs make it sequential.
+LOGIT_LIMIT = "logit limit"
+
+#: Unused actions whose log-probabilities on the branch differ by less than this
+#: times lambda (a loss under 1/16 of the payoff spread) count as trembling at one rate.
+SAME_ORDER = 1 / 16
+#: ...and whose probabilities differ by a factor of less than exp(this) (a million).
+SAME_ORDER_RATIO = math.log(1e6)
+
+
+def _with_path_beliefs(
+    game: Game, values: Mapping[str, Number], tree: _Tree, point: FloatArray, eq: Equilibrium, exact: bool
+) -> Equilibrium:
+    """The equilibrium with the trembles of the logit branch that leads to it, if they make it sequential.
+
+    Along the branch an action the limit does not use has probability about
+    ``exp(-lambda * loss)`` (McKelvey and Palfrey 1998), so the branch is a
+    fully mixed sequence whose leading terms have orders ``loss`` =
+    ``-log(sigma) / lambda``, read at the branch's last point (rounded to
+    fractions of denominator at most 1000); actions whose orders are within
+    :data:`SAME_ORDER` share the order of the likeliest, with their ratios of
+    probability as coefficients (so a player kept near indifference, as in
+    Selten's horse, keeps the QRE's beliefs rather than a rounding's). The
+    beliefs they give approximate those of the QRE at that lambda, and are
+    consistent by construction (every such tremble system is); when the
+    sequential check passes with them, the equilibrium carries them as its
+    certificate and ``refinement`` :data:`LOGIT_LIMIT`, so that tables show
+    the behaviour off the path with the beliefs of the logit limit.
+    """
+    from policy.solvers.result import Trembles
+    from policy.solvers.sequential import sequential_check
+
+    z = np.asarray(point[:-1], dtype=np.float64)
+    lam = float(point[-1])
+    if not lam > 0 or z.size != len(eq.probabilities):
+        return eq
+    top = np.maximum.reduceat(z, tree.starts)
+    total = np.log(np.add.reduceat(np.exp(z - top[tree.act_infoset]), tree.starts)) + top
+    log_p = z - total[tree.act_infoset]
+    limit = 0 if exact else tolerances.PROFILE
+    unused = [a for a, p in enumerate(eq.probabilities) if p <= limit]
+    if not unused or not np.all(np.isfinite(log_p[unused])):
+        return eq
+    # Actions whose log-probabilities differ by less than SAME_ORDER * lambda are taken
+    # to vanish at one rate: one order (the likeliest's), their ratio in the coefficients.
+    ranked = sorted(unused, key=lambda a: -log_p[a])
+    order: dict[int, Fraction] = {}
+    coefficient: dict[int, Number] = {}
+    lead = ranked[0]
+    for a in ranked:
+        if -log_p[a] - (-log_p[lead]) >= min(SAME_ORDER * lam, SAME_ORDER_RATIO):
+            lead = a
+        k = Fraction(float(-log_p[lead] / lam)).limit_denominator(1000)
+        order[a] = max(k, Fraction(1, 1000))
+        ratio = float(np.exp(log_p[a] - log_p[lead]))
+        coefficient[a] = max(Fraction(ratio).limit_denominator(10**6), Fraction(1, 10**6)) if exact else ratio
+    trembles = Trembles(order, coefficient)
+    numbers = game.numbers(values, exact=exact)
+    check = sequential_check(game, numbers, eq.probabilities, trembles, max_tries=1)
+    if check.verdict and check.trembles is trembles:
+        return dataclasses.replace(eq, refinement=LOGIT_LIMIT, trembles=trembles)
+    return eq
 
 
 def _advice(game: Game, lost: bool) -> str:
@@ -1016,12 +1086,14 @@ def _nash_search(
     first_step: float,
     max_accel: float,
     max_steps: int,
+    last: list[FloatArray] | None = None,
 ) -> tuple[FloatArray | None, int, float, bool]:
     """Follow the principal branch of ``tree`` to a verified Nash equilibrium of ``game``.
 
     Returns the equilibrium's behaviour vector (None if none was found by
     ``limit``, in the tree's precision units), the steps taken, the last
-    precision and whether the path was lost.
+    precision and whether the path was lost. ``last``, if given, receives the
+    branch's last point (log-probabilities, then lambda) when one is found.
     """
     found: FloatArray | None = None
     previous: _Candidate | None = None
@@ -1056,6 +1128,8 @@ def _nash_search(
             found = got.probabilities
         elif _passes(game, numbers, qre.tolist()):
             found = qre
+    if found is not None and last is not None and steps:
+        last[:] = [np.array(x, dtype=np.float64)]
     return found, steps, lam_now, lost
 
 

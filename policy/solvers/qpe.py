@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from policy.model import Game, Number
+from policy.model import Game, GameError, Number
 from policy.representations.sequence import PlayerSequences, sequence_form
 from policy.solvers.errors import SolverError
 from policy.solvers.lcp import SequenceLCP, require_two_players
@@ -80,7 +80,9 @@ def qpe_solve(
     values
         The value of every parameter the game uses.
     exact
-        Must be True: the perturbation is symbolic, in rational arithmetic.
+        The perturbation is symbolic, so the solve is always in rational
+        arithmetic; with False the equilibrium is converted to floats and
+        verified again in floating point.
     all_equilibria
         Not supported (one equilibrium is returned); refused when True.
     max_pivots
@@ -97,12 +99,24 @@ def qpe_solve(
     Raises
     ------
     SolverError
-        For a game without two players, float mode, ``all_equilibria``, the
+        For a game without two players, ``all_equilibria``, the
         pivot bound, or (an internal error) a result that fails verification.
     """
     require_two_players(game, "qpe")
     if not exact:
-        raise SolverError("qpe works in exact arithmetic only (its perturbation is symbolic); drop --float")
+        from policy.solvers.exact_size import check_exact_size
+
+        # Each float parameter as the decimal it prints as (0.4 -> 2/5), so that
+        # chance probabilities that sum to 1 in floats sum to 1 exactly too.
+        decimal = {k: Fraction(repr(v)) if isinstance(v, float) else v for k, v in values.items()}
+        try:
+            check_exact_size(game, game.numbers(decimal, exact=True))
+        except GameError as err:
+            raise SolverError(
+                f"qpe solves in exact arithmetic, and {game.title!r} has numbers that are not exact at "
+                f"these values ({err}); use lcp for a float equilibrium"
+            ) from None
+        return _as_float(qpe_solve(game, decimal, True, all_equilibria, max_pivots), values)
     if all_equilibria:
         raise SolverError("qpe returns one quasi-perfect equilibrium; --all does not apply")
     numbers = game.numbers(values, exact=True)
@@ -145,6 +159,28 @@ def qpe_solve(
             "one quasi-perfect equilibrium (Lemke's method from one start); the game may have others",
         ),
         details={"pivots": pivots, "lcp_size": lcp.n, "degree": degree, "float_path": float_path},
+    )
+
+
+def _as_float(result: SolveResult, values: Mapping[str, Number]) -> SolveResult:
+    """The exact result in floating point, verified again in float arithmetic (``--float``).
+
+    The symbolic perturbation needs rational arithmetic, so float mode solves
+    exactly and converts; the trembles (the certificate of the beliefs) carry over.
+    """
+    game = result.game
+    numbers = game.numbers(values, exact=False)
+    out = []
+    for eq in result.equilibria:
+        probs = [float(p) for p in eq.probabilities]
+        try:
+            got = verified_equilibrium(game, numbers, probs, what="qpe's profile in floating point")
+        except VerificationError as err:
+            raise SolverError(str(err)) from None
+        out.append(dataclasses.replace(got, refinement=eq.refinement, trembles=eq.trembles))
+    return dataclasses.replace(
+        result, exact=False, equilibria=tuple(out),
+        warnings=(*result.warnings, "qpe solves in exact arithmetic; the result is shown in floating point"),
     )
 
 

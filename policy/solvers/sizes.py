@@ -16,6 +16,7 @@ qpe         as lcp                                 as lcp (exact only)
 gnm         reduced strategic form profiles        ``<= 10**5`` (float)
 simpdiv     reduced strategic form profiles        ``<= 10**5``
 enumpoly    support profiles; unknowns             ``<= 2,000``; ``<= 8``
+perfect     as enummixed                           as enummixed
 =========== ====================================== =========================
 
 ``gnm`` and ``simpdiv`` evaluate the whole payoff table (and ``gnm`` its
@@ -210,6 +211,7 @@ CHECKS: dict[str, Callable[[GameSize, bool], str | None]] = {
     "gnm": _nplayer,
     "simpdiv": _nplayer,
     "enumpoly": _enumpoly,
+    "perfect": _strategic,
 }
 
 

@@ -951,10 +951,14 @@ class _Counter:
 
 
 def _nash_method(sub: Game, exact: bool) -> str:
-    """The ``auto`` rule for a subgame of two players: ``lp`` if constant-sum at these numbers, else ``lcp``."""
+    """The ``auto`` rule for a subgame of two players: ``lp`` if constant-sum at these numbers, else
+    ``qpe`` (a quasi-perfect equilibrium) when exact and not too big for it, ``lcp`` otherwise."""
     from policy.solvers.lp import off_constant_sum
+    from policy.solvers.sizes import too_big
 
-    return "lcp" if off_constant_sum(sub.numbers({}, exact)) else "lp"
+    if not off_constant_sum(sub.numbers({}, exact)):
+        return "lp"
+    return "qpe" if exact and too_big("qpe", sub, True) is None else "lcp"
 
 
 def _solve_part(
