@@ -227,36 +227,59 @@ class NashPlan:
         q[n1 + n2 + m1] = 1.0
         q[n1 + n2 + 2 * m1] = -1.0
         q[n1 + n2 + 2 * m1 + m2] = 1.0
-        run = None
-        for M0, earlier in shared:
+        earlier: LockstepResult | None = None
+        for M0, run0 in shared:
             if (
                 M0.shape == M.shape
                 and np.allclose(M0[:, :, :1], M[:, :, :1], rtol=1e-12, atol=1e-12)  # cheap first look
                 and np.allclose(M0, M, rtol=1e-12, atol=1e-12)
             ):
-                # The same stage up to rounding: its path's end, solved in these numbers.
-                z, ok = basis_solution(M, q, earlier.basis)
-                ok &= earlier.solved
-                why = np.where(ok, 0, np.where(earlier.reason > 0, earlier.reason, VERIFY)).astype(np.int64)
-                run = earlier
+                earlier = run0
                 break
-        if run is None:
-            run = lemke_lockstep(M, q)
+        # Samples whose part is the same, bit for bit, are solved once (a search that
+        # moves one parameter at a time leaves most parts alone): every step below
+        # works on each sample's own column, so a copy gets what its own solve would.
+        chance = [r for _, rows in part.chance_children for r in rows]
+        pick, spread = _distinct_columns(
+            reach, shifted.transpose(0, 2, 1).reshape(-1, n_samples), vals[chance],
+            None if earlier is None else earlier.basis,
+        )
+        if pick is not None:
+            M_, reach_, shifted_, vals_ = M[:, :, pick], reach[:, pick], shifted[:, pick], vals[:, pick]
+        else:
+            M_, reach_, shifted_, vals_ = M, reach, shifted, vals
+        if earlier is not None:
+            # The same stage up to rounding: its path's end, solved in these numbers.
+            basis0, solved0, reason0 = earlier.basis, earlier.solved, earlier.reason
+            if pick is not None:
+                basis0, solved0, reason0 = basis0[:, pick], solved0[pick], reason0[pick]
+            z, ok = basis_solution(M_, q, basis0)
+            ok &= solved0
+            why = np.where(ok, 0, np.where(reason0 > 0, reason0, VERIFY)).astype(np.int64)
+        else:
+            run = lemke_lockstep(M_, q)
             z, ok, why = run.z, run.solved, run.reason.astype(np.int64)
+            if pick is not None:
+                run = LockstepResult(run.z[:, spread], run.solved[spread], run.reason[spread],
+                                     run.pivots[spread], run.basis[:, spread])
             shared.append((M, run))
-        probs = _behavior(part, z)  # (actions, N)
+        probs = _behavior(part, z)  # (actions, distinct samples)
         redo = ~ok
         reasons = np.where(redo, why, 0).astype(np.int64)
-        check = _regret_ok(part, reach, shifted, probs)
+        check = _regret_ok(part, reach_, shifted_, probs)
         bad = ~redo & ~check
         reasons[bad] = VERIFY
         redo |= bad
-        constant = _constant_sum(shifted)
+        constant = _constant_sum(shifted_)
         reasons[constant] = CONSTANT_SUM
         redo |= constant
+        copies = np.ones(len(reasons), dtype=np.int64) if pick is None else np.bincount(spread, minlength=len(pick))
         for s in np.flatnonzero(redo).tolist():
-            probs[:, s] = self._again(part, M[:, :, s], q, int(reasons[s]), vals[:, s], reach[:, s], shifted[:, s])
-            counts[int(reasons[s])] = counts.get(int(reasons[s]), 0) + 1
+            probs[:, s] = self._again(part, M_[:, :, s], q, int(reasons[s]), vals_[:, s], reach_[:, s],
+                                      shifted_[:, s])
+            counts[int(reasons[s])] = counts.get(int(reasons[s]), 0) + int(copies[s])
+        if pick is not None:
+            probs = probs[:, spread]
         weight = reach * _path_product(part, probs)  # (T, N)
         block = self.offsets[self.part_of_class[c]]
         behavior[block : block + part.num_actions] = probs
@@ -482,6 +505,24 @@ def _lcp_matrix(part: _Part, reach: Array, shifted: Array) -> Array:
     M[q1, y] = F[:, :, None]
     M[q2, y] = -F[:, :, None]
     return M
+
+
+def _distinct_columns(*parts: npt.NDArray[Any] | None) -> tuple[Ints | None, Ints]:
+    """The samples (columns) that differ bit for bit in ``parts`` (2-d arrays, samples last; None skipped).
+
+    Returns one sample of each distinct column and, for every sample, the
+    position of its own among those; ``None`` first when every sample differs.
+    """
+    blocks = [np.ascontiguousarray(np.asarray(p).T).view(np.uint8) for p in parts if p is not None]
+    n = blocks[0].shape[0] if blocks else 0
+    if n < 2:
+        return None, np.arange(n, dtype=np.int64)
+    rows = np.ascontiguousarray(np.concatenate(blocks, axis=1))  # (N, bytes of one sample)
+    keys = rows.view(np.dtype((np.void, rows.shape[1]))).ravel()
+    _, pick, spread = np.unique(keys, return_index=True, return_inverse=True)
+    if len(pick) == n:
+        return None, np.arange(n, dtype=np.int64)
+    return pick.astype(np.int64), np.ravel(spread).astype(np.int64)
 
 
 def _units(scales: Array) -> Array:
