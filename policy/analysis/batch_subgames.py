@@ -43,6 +43,7 @@ solves it one sample at a time, here for every sample of a block together:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -72,6 +73,10 @@ Ints = npt.NDArray[np.int64]
 
 #: Reasons a part is re-solved one by one, beyond those of the lockstep run.
 VERIFY, CONSTANT_SUM = 100, 101
+#: Blocks of at most this many samples keep each part's solved columns for later blocks...
+MEMO_BLOCK = 256
+#: ... up to this many per class of parts (then start again).
+MEMO_SIZE = 5_000
 RESOLVE_REASONS = {
     **REASONS,
     VERIFY: "the lockstep equilibrium failed verification",
@@ -184,6 +189,8 @@ class NashPlan:
                 self.offsets[self.part_of_class[int(classes.of_node[r])]] + set_offsets[sh.local_set[decision]]
             )
         self.classes = np.array(sorted(self.part_of_class), dtype=np.int64)
+        #: Per class, the solved columns of small blocks (:data:`MEMO_BLOCK`), by their bytes.
+        self._memo: dict[int, dict[bytes, Any]] = {}
 
     @property
     def num_rows(self) -> int:
@@ -227,24 +234,95 @@ class NashPlan:
         q[n1 + n2 + m1] = 1.0
         q[n1 + n2 + 2 * m1] = -1.0
         q[n1 + n2 + 2 * m1 + m2] = 1.0
-        run = None
-        for M0, earlier in shared:
+        earlier: LockstepResult | None = None
+        for M0, run0 in shared:
             if (
                 M0.shape == M.shape
                 and np.allclose(M0[:, :, :1], M[:, :, :1], rtol=1e-12, atol=1e-12)  # cheap first look
                 and np.allclose(M0, M, rtol=1e-12, atol=1e-12)
             ):
-                # The same stage up to rounding: its path's end, solved in these numbers.
-                z, ok = basis_solution(M, q, earlier.basis)
-                ok &= earlier.solved
-                why = np.where(ok, 0, np.where(earlier.reason > 0, earlier.reason, VERIFY)).astype(np.int64)
-                run = earlier
+                earlier = run0
                 break
-        if run is None:
+        # Samples whose part is the same, bit for bit, are solved once (a search that
+        # moves one parameter at a time leaves most parts alone), and in small blocks
+        # (such a search's later rounds) a part met in an earlier block is not solved
+        # again: every step below works on each sample's own column, so a copy gets
+        # what its own solve would.
+        chance = [r for _, rows in part.chance_children for r in rows]
+        context = None if earlier is None else np.vstack(
+            [earlier.basis, earlier.solved[None].astype(np.int64), earlier.reason[None].astype(np.int64)])
+        keys = _column_bytes(reach, shifted.transpose(0, 2, 1).reshape(-1, n_samples), vals[chance], context)
+        pick, spread = _distinct_columns(keys)
+        reps = np.arange(n_samples, dtype=np.int64) if pick is None else pick
+        memo = self._memo.setdefault(c, {}) if n_samples <= MEMO_BLOCK else None
+        if memo is not None and len(memo) > MEMO_SIZE:
+            memo.clear()
+        tag = b"own" if earlier is None else b"shared"
+        names = [_digest(tag, keys[s]) for s in reps.tolist()] if memo is not None else []
+        found = [memo.get(name) for name in names] if memo is not None else [None] * len(reps)
+        new = np.flatnonzero([f is None for f in found])
+        k = len(reps)
+        probs = np.zeros((part.num_actions, k))
+        reasons = np.zeros(k, dtype=np.int64)
+        lock: list[Any] = [np.zeros((M.shape[0], k)), np.zeros(k, dtype=bool), np.zeros(k, dtype=np.int8),
+                np.zeros(k, dtype=np.int64), np.zeros((M.shape[0], k), dtype=np.int64)]
+        for j, f in enumerate(found):
+            if f is not None:
+                probs[:, j], reasons[j] = f[0], f[1]
+                if earlier is None:
+                    for arr, v in zip(lock, f[2], strict=True):
+                        arr[..., j] = v
+        if len(new):
+            cols = reps[new]
+            got, why_new, run = self._solve_columns(part, M[:, :, cols], q, earlier, cols, vals[:, cols],
+                                                    reach[:, cols], shifted[:, cols])
+            probs[:, new], reasons[new] = got, why_new
+            if run is not None:
+                for arr, v in zip(lock, (run.z, run.solved, run.reason, run.pivots, run.basis), strict=True):
+                    arr[..., new] = v
+            if memo is not None:
+                for i, j in enumerate(new.tolist()):
+                    own = None if run is None else tuple(a[..., j].copy() for a in lock)
+                    memo[names[j]] = (got[:, i].copy(), int(why_new[i]), own)
+        copies = np.bincount(spread, minlength=k) if pick is not None else np.ones(k, dtype=np.int64)
+        for j in np.flatnonzero(reasons).tolist():
+            counts[int(reasons[j])] = counts.get(int(reasons[j]), 0) + int(copies[j])
+        if earlier is None:
+            full: list[Any] = [a[..., spread] if pick is not None else a for a in lock]
+            run = LockstepResult(*full)
+            shared.append((M, run))
+        if pick is not None:
+            probs = probs[:, spread]
+        weight = reach * _path_product(part, probs)  # (T, N)
+        block = self.offsets[self.part_of_class[c]]
+        behavior[block : block + part.num_actions] = probs
+        return np.einsum("tn,tnp->np", weight, pay), np.einsum("tn,tnp->np", weight, size)
+
+    def _solve_columns(
+        self,
+        part: _Part,
+        M: Array,
+        q: Array,
+        earlier: LockstepResult | None,
+        cols: Ints,
+        vals: Array,
+        reach: Array,
+        shifted: Array,
+    ) -> tuple[Array, Ints, LockstepResult | None]:
+        """Some samples' part solved: behaviour (actions, k), the reason each was re-solved one by
+        one (0: it was not), and the lockstep run when the part had its own (None when it took
+        ``earlier``'s final bases, at the samples ``cols`` of the block)."""
+        run: LockstepResult | None = None
+        if earlier is not None:
+            # The same stage up to rounding: its path's end, solved in these numbers.
+            z, ok = basis_solution(M, q, earlier.basis[:, cols])
+            ok &= earlier.solved[cols]
+            reason0 = earlier.reason[cols]
+            why = np.where(ok, 0, np.where(reason0 > 0, reason0, VERIFY)).astype(np.int64)
+        else:
             run = lemke_lockstep(M, q)
             z, ok, why = run.z, run.solved, run.reason.astype(np.int64)
-            shared.append((M, run))
-        probs = _behavior(part, z)  # (actions, N)
+        probs = _behavior(part, z)  # (actions, k)
         redo = ~ok
         reasons = np.where(redo, why, 0).astype(np.int64)
         check = _regret_ok(part, reach, shifted, probs)
@@ -256,11 +334,7 @@ class NashPlan:
         redo |= constant
         for s in np.flatnonzero(redo).tolist():
             probs[:, s] = self._again(part, M[:, :, s], q, int(reasons[s]), vals[:, s], reach[:, s], shifted[:, s])
-            counts[int(reasons[s])] = counts.get(int(reasons[s]), 0) + 1
-        weight = reach * _path_product(part, probs)  # (T, N)
-        block = self.offsets[self.part_of_class[c]]
-        behavior[block : block + part.num_actions] = probs
-        return np.einsum("tn,tnp->np", weight, pay), np.einsum("tn,tnp->np", weight, size)
+        return probs, reasons, run
 
     def _again(
         self, part: _Part, M: Array, q: Array, reason: int, vals: Array, reach: Array, shifted: Array
@@ -482,6 +556,33 @@ def _lcp_matrix(part: _Part, reach: Array, shifted: Array) -> Array:
     M[q1, y] = F[:, :, None]
     M[q2, y] = -F[:, :, None]
     return M
+
+
+def _column_bytes(*parts: npt.NDArray[Any] | None) -> npt.NDArray[np.uint8]:
+    """(N, bytes): each sample's column of ``parts`` (2-d arrays, samples last; None skipped), as bytes."""
+    blocks = [np.ascontiguousarray(np.asarray(p).T).view(np.uint8) for p in parts if p is not None]
+    return np.ascontiguousarray(np.concatenate(blocks, axis=1))
+
+
+def _digest(tag: bytes, row: npt.NDArray[np.uint8]) -> bytes:
+    """A short name for a column's bytes (BLAKE2b, 160 bits: a clash between two columns is not to be met)."""
+    return hashlib.blake2b(tag + row.tobytes(), digest_size=20).digest()
+
+
+def _distinct_columns(rows: npt.NDArray[np.uint8]) -> tuple[Ints | None, Ints]:
+    """The samples whose rows of bytes (:func:`_column_bytes`) differ.
+
+    Returns one sample of each distinct row and, for every sample, the
+    position of its own among those; ``None`` first when every sample differs.
+    """
+    n = rows.shape[0]
+    if n < 2:
+        return None, np.arange(n, dtype=np.int64)
+    keys = rows.view(np.dtype((np.void, rows.shape[1]))).ravel()
+    _, pick, spread = np.unique(keys, return_index=True, return_inverse=True)
+    if len(pick) == n:
+        return None, np.arange(n, dtype=np.int64)
+    return pick.astype(np.int64), np.ravel(spread).astype(np.int64)
 
 
 def _units(scales: Array) -> Array:

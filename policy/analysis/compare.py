@@ -199,18 +199,28 @@ def terminal_facts(game: Game) -> list[dict[str, str]]:
     A terminal's facts are those of its own outcome and of outcomes attached
     above it; where both state a fact, the one nearer the terminal counts.
     """
-    out = []
-    for t in game.terminals.tolist():
-        facts: dict[str, str] = {}
-        n = t
-        while n >= 0:
-            o = int(game.outcome[n])
-            if o >= 0:
+    # Top-down, once per node (parents come first in the breadth-first arrays): a node
+    # without an outcome shares its parent's facts; one with an outcome lists its own
+    # first, then those above it that it does not state.
+    kept = game._cache.get("terminal_facts")
+    if kept is None:
+        outcome = game.outcome.tolist()
+        parent = game.parent.tolist()
+        above: list[dict[str, str]] = [{}] * game.num_nodes
+        for n in range(game.num_nodes):
+            inherited = above[parent[n]] if n else {}
+            o = outcome[n]
+            if o >= 0 and game.outcomes[o].facts:
+                facts: dict[str, str] = {}
                 for key, value in game.outcomes[o].facts:
                     facts.setdefault(key, value)
-            n = int(game.parent[n])
-        out.append(facts)
-    return out
+                for key, value in inherited.items():
+                    facts.setdefault(key, value)
+                above[n] = facts
+            else:
+                above[n] = inherited
+        kept = game._cache["terminal_facts"] = tuple(above[t] for t in game.terminals.tolist())
+    return [dict(facts) for facts in kept]  # type: ignore[attr-defined]
 
 
 def fact_values(game: Game) -> dict[str, list[str]]:

@@ -99,6 +99,8 @@ from policy.solvers.verify import (
 
 #: ``all_equilibria`` stops with an error beyond this many equilibria.
 MAX_EQUILIBRIA = 1000
+#: Solved parts kept on a game between solves (cleared when full).
+KEPT_PARTS = 4096
 
 SubgameSolver = Callable[..., SolveResult]
 """``solve(game, values, method=..., exact=..., all_equilibria=...) -> SolveResult``,
@@ -372,14 +374,22 @@ class _Parts:
             if leaf is not None and edge is not None:
                 shape = numbers.leaf_payoff.shape
                 self.ratios = ((leaf[0].reshape(shape), leaf[1].reshape(shape)), edge)
-        self.task = _tasks(game, structure)
-        owner = np.full(game.num_nodes, -1, dtype=np.int64)
-        for start, stop in game.levels[1:]:
-            up = game.parent[start:stop]
-            owner[start:stop] = np.where(self.task[up], up, owner[up])
-        self._by_owner = np.argsort(owner, kind="stable")
-        self._owner_sorted = owner[self._by_owner]
-        self._shapes: dict[int, _Shape] = {}
+        # The tasks and their shapes depend on the tree alone: kept on the game, so
+        # that solving it again at other values (a search over parameters) finds them.
+        layout = game._cache.get("spe_part_layout")
+        if layout is None:
+            task = _tasks(game, structure)
+            owner = np.full(game.num_nodes, -1, dtype=np.int64)
+            for start, stop in game.levels[1:]:
+                up = game.parent[start:stop]
+                owner[start:stop] = np.where(task[up], up, owner[up])
+            by_owner = np.argsort(owner, kind="stable")
+            layout = game._cache["spe_part_layout"] = (task, by_owner, owner[by_owner], {})
+        parts: tuple[Any, Any, Any, dict[int, _Shape]] = layout  # type: ignore[assignment]
+        self.task: npt.NDArray[np.bool_] = parts[0]
+        self._by_owner: npt.NDArray[np.int64] = parts[1]
+        self._owner_sorted: npt.NDArray[np.int64] = parts[2]
+        self._shapes: dict[int, _Shape] = parts[3]
 
     def roots(self) -> list[int]:
         """The tasks, deepest first (every task's tasks below come before it)."""
@@ -826,6 +836,7 @@ def spe_subgames_solve(
         return spe_solve(game, values, exact=exact, all_equilibria=all_equilibria,
                          max_equilibria=max_equilibria)
     numbers = game.numbers(values, exact=exact)
+    default_solver = solve is None
     if solve is None:
         from policy.solvers import solve as registry_solve
 
@@ -840,6 +851,13 @@ def spe_subgames_solve(
     # the same state at many places of a campaign is solved once.
     memo: dict[tuple[bytes, bytes | tuple[Any, ...]], _Solved] = {}
     counter = _Counter()
+    # Parts solved by earlier solves of this game (the default solver only): the
+    # same tree with the same numbers has the same answer, so a search that moves
+    # one parameter at a time solves again only the parts that parameter reaches.
+    kept: dict[Any, tuple[_Solved, int]] | None = None
+    if default_solver:
+        store: dict[Any, Any] = game._cache.setdefault("spe_parts_solved", {})  # type: ignore[assignment]
+        kept = store.setdefault((exact, subgame_method, all_equilibria, max_equilibria), {})
     for r in parts.roots():
         shape = parts.shape(r)
         cuts = shape.cuts
@@ -855,10 +873,21 @@ def spe_subgames_solve(
             key = (shape.key, part.key)
             answer = memo.get(key)
             if answer is None:
-                answer = memo[key] = _solve_part(
-                    game, shape, part, name, subgame_method, exact, all_equilibria, solve,
-                    max_equilibria, counter,
-                )
+                earlier = kept.get(key) if kept is not None else None
+                if earlier is None:
+                    calls = counter.calls
+                    answer = _solve_part(
+                        game, shape, part, name, subgame_method, exact, all_equilibria, solve,
+                        max_equilibria, counter,
+                    )
+                    if kept is not None:
+                        if len(kept) >= KEPT_PARTS:
+                            kept.clear()
+                        kept[key] = (answer, counter.calls - calls)
+                else:
+                    answer = earlier[0]
+                    counter.calls += earlier[1]
+                memo[key] = answer
             used[name] = answer.method
             answer.report(game, shape, name, log)
             below = tuple(zip(cuts, combo, strict=True))
