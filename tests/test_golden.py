@@ -84,53 +84,288 @@ def test_the_golden_file_covers_every_bundled_game_and_both_leaders() -> None:
 # below and add a line to tests/golden/NOTES.md, as for compare.json.
 # ---------------------------------------------------------------------------------
 
-#: End states of the campaign by leader profile, as spe selects them (each 1941
-#: subgame by lcp on its two movers). Every branch without a war by 1940 goes on
-#: to 1941; only a Europe with no war in the West (the alliance deters Germany)
-#: is not followed. Stalin's and Tukhachevsky's profiles end alike: Germany
-#: attacks in 1941 on every branch that reaches 1941.
-_END_STATES = {
-    "ruler": {"stalin": "1"},
-    "alignment": {"alliance": "7/200", "pact": "193/200"},
-    "west": {"no war": "7/200", "at war": "193/200"},
-    "france": {"standing": "1421/2000", "fallen": "579/2000"},
-    "romania_oil": {"Romania": "1"},
-    "war_with_germany": {"not followed past 1939": "7/200", "1941": "193/200"},
-    "japan": {"quiet": "3807/4000", "at war": "193/4000"},
+#: End states and outcomes of the campaign by leader profile, as spe selects them
+#: (each 1941 subgame by lcp on its two movers), and of the two branch campaigns
+#: (games/ussr_1939_1941_stalin.toml under Stalin's profile,
+#: games/ussr_1939_1941_tukhachevsky.toml under his and under same_choices). Issue 11
+#: and the third review: every branch goes on to 1941 (none ends as permanent peace
+#: in 1939); all three profiles appeal to the West, make the pact after the rebuff,
+#: take Bessarabia and meet Germany's attack of 1941. The branch where Tukhachevsky
+#: rules gives the same numbers as his values in Stalin's seat, since nothing of the
+#: coup itself is carried into 1939-41.
+_END_STATE_KEYS = ("ruler", "alignment", "west", "france", "romania_oil", "war_with_germany", "japan")
+CAMPAIGN_END_STATES = {
+    "stalin": {
+        "war_with_germany": {
+            "none": "169393/8514000",
+            "1941": "8344607/8514000"
+        },
+        "japan": {
+            "quiet": "161935393/170280000",
+            "at war": "8344607/170280000"
+        },
+        "ruler": {
+            "stalin": "1"
+        },
+        "alignment": {
+            "alliance": "7/200",
+            "pact": "193/200"
+        },
+        "west": {
+            "no war": "7/200",
+            "at war": "193/200"
+        },
+        "france": {
+            "standing": "1421/2000",
+            "fallen": "579/2000"
+        },
+        "romania_oil": {
+            "Romania": "1"
+        }
+    },
+    "tukhachevsky": {
+        "war_with_germany": {
+            "none": "22474633818949/1142964621691200",
+            "1941": "1120489987872251/1142964621691200"
+        },
+        "japan": {
+            "quiet": "21738802445951749/22859292433824000",
+            "at war": "1120489987872251/22859292433824000"
+        },
+        "ruler": {
+            "stalin": "1"
+        },
+        "alignment": {
+            "alliance": "7/200",
+            "pact": "193/200"
+        },
+        "west": {
+            "no war": "7/200",
+            "at war": "193/200"
+        },
+        "france": {
+            "standing": "1421/2000",
+            "fallen": "579/2000"
+        },
+        "romania_oil": {
+            "Romania": "1"
+        }
+    },
+    "same_choices": {
+        "war_with_germany": {
+            "none": "2599/158400",
+            "1941": "155801/158400"
+        },
+        "japan": {
+            "quiet": "3012199/3168000",
+            "at war": "155801/3168000"
+        },
+        "ruler": {
+            "stalin": "1"
+        },
+        "alignment": {
+            "alliance": "7/200",
+            "pact": "193/200"
+        },
+        "west": {
+            "no war": "7/200",
+            "at war": "193/200"
+        },
+        "france": {
+            "standing": "1421/2000",
+            "fallen": "579/2000"
+        },
+        "romania_oil": {
+            "Romania": "1"
+        }
+    }
 }
-#: Tukhachevsky's army with Stalin's caution: after a rebuff the USSR stands aside,
-#: ready to strike Romania, and Germany does not attack Poland (since france_drain,
-#: the second historian's review, finding 1).
-_SAME_CHOICES_END_STATES = {
-    "ruler": {"stalin": "1"},
-    "alignment": {"alliance": "7/200", "neutral": "193/200"},
-    "west": {"no war": "1"},
-    "france": {"standing": "1"},
-    "romania_oil": {"Romania": "1"},
-    "war_with_germany": {"not followed past 1939": "1"},
-    "japan": {"quiet": "1"},
+CAMPAIGN_OUTCOMES = {
+    "stalin": {
+        "Armed peace through 1942 (unready army)": "229866301/36244098000",
+        "Pact kept through 1942 (unready army)": "4912397/362440980",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "827201/56760000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "15716819/56760000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "24199/56760000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "459781/56760000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "24536082599/724881960000",
+        "War in 1941 against a mobilised, unready army": "466185569381/724881960000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "11368/90610245",
+        "Surprise attack in 1941 on an unready army, leadership holds": "215992/90610245",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "2842/90610245",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "53998/90610245"
+    },
+    "tukhachevsky": {
+        "Armed peace through 1942 (unready army)": "19190668148207/2110060426320000",
+        "Pact kept through 1942 (unready army)": "7572451/720373500",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "23140502517794551/1142964621691200000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "439669547838096469/1142964621691200000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "82494178563323/114296462169120000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "1567389392703137/114296462169120000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1165661545584673/42201208526400000",
+        "War in 1941 against a mobilised, unready army": "22147569366108787/42201208526400000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1334/12006225",
+        "Surprise attack in 1941 on an unready army, leadership holds": "25346/12006225",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1334/36018675",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "25346/36018675",
+        "Armed peace through 1942 (ready army)": "1560578121/27488326640000",
+        "War in 1941 against a mobilised, ready army, Japan fighting in the east": "7679400327/27488326640000",
+        "War in 1941 against a mobilised, ready army": "145908606213/27488326640000"
+    },
+    "same_choices": {
+        "Armed peace through 1942 (unready army)": "595171/109771200",
+        "Pact kept through 1942 (unready army)": "75371/6860700",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "65399/3168000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "1242581/3168000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "1921/3168000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "36499/3168000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "305220649/10977120000",
+        "War in 1941 against a mobilised, unready army": "5799192331/10977120000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1334/14293125",
+        "Surprise attack in 1941 on an unready army, leadership holds": "25346/14293125",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1334/42879375",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "25346/42879375"
+    }
 }
-CAMPAIGN_END_STATES = {"stalin": _END_STATES, "same_choices": _SAME_CHOICES_END_STATES, "tukhachevsky": _END_STATES}
-
-#: Where the leaders differ: the 1941 outcomes (a ready army strikes first, an
-#: unready one mobilises; the leaders' armies are ready with different chances).
-_STALIN_1941 = {
-    "The alliance deters Germany": "7/200",
-    "War in 1941 against a mobilised, unready army": "25669/40000",
-    "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1351/40000",
-    "Soviet pre-emptive strike, 1941 (ready army)": "11001/40000",
-    "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "579/40000",
+BRANCH_PINS = {
+    "ussr_1939_1941_stalin.toml:stalin": {
+        "facts": {
+            "war_with_germany": {
+                "none": "169393/8514000",
+                "1941": "8344607/8514000"
+            },
+            "japan": {
+                "quiet": "161935393/170280000",
+                "at war": "8344607/170280000"
+            },
+            "ruler": {
+                "stalin": "1"
+            },
+            "alignment": {
+                "alliance": "7/200",
+                "pact": "193/200"
+            },
+            "west": {
+                "no war": "7/200",
+                "at war": "193/200"
+            },
+            "france": {
+                "standing": "1421/2000",
+                "fallen": "579/2000"
+            },
+            "romania_oil": {
+                "Romania": "1"
+            }
+        },
+        "labels": {
+            "Armed peace through 1942 (unready army)": "229866301/36244098000",
+            "Pact kept through 1942 (unready army)": "4912397/362440980",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "827201/56760000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "15716819/56760000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "24199/56760000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "459781/56760000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "24536082599/724881960000",
+            "War in 1941 against a mobilised, unready army": "466185569381/724881960000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "11368/90610245",
+            "Surprise attack in 1941 on an unready army, leadership holds": "215992/90610245",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "2842/90610245",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "53998/90610245"
+        }
+    },
+    "ussr_1939_1941_tukhachevsky.toml:tukhachevsky": {
+        "facts": {
+            "war_with_germany": {
+                "none": "22474633818949/1142964621691200",
+                "1941": "1120489987872251/1142964621691200"
+            },
+            "japan": {
+                "quiet": "21738802445951749/22859292433824000",
+                "at war": "1120489987872251/22859292433824000"
+            },
+            "ruler": {
+                "tukhachevsky": "1"
+            },
+            "alignment": {
+                "alliance": "7/200",
+                "pact": "193/200"
+            },
+            "west": {
+                "no war": "7/200",
+                "at war": "193/200"
+            },
+            "france": {
+                "standing": "1421/2000",
+                "fallen": "579/2000"
+            },
+            "romania_oil": {
+                "Romania": "1"
+            }
+        },
+        "labels": {
+            "Armed peace through 1942 (unready army)": "19190668148207/2110060426320000",
+            "Pact kept through 1942 (unready army)": "7572451/720373500",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "23140502517794551/1142964621691200000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "439669547838096469/1142964621691200000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "82494178563323/114296462169120000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "1567389392703137/114296462169120000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1165661545584673/42201208526400000",
+            "War in 1941 against a mobilised, unready army": "22147569366108787/42201208526400000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1334/12006225",
+            "Surprise attack in 1941 on an unready army, leadership holds": "25346/12006225",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1334/36018675",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "25346/36018675",
+            "Armed peace through 1942 (ready army)": "1560578121/27488326640000",
+            "War in 1941 against a mobilised, ready army, Japan fighting in the east": "7679400327/27488326640000",
+            "War in 1941 against a mobilised, ready army": "145908606213/27488326640000"
+        }
+    },
+    "ussr_1939_1941_tukhachevsky.toml:same_choices": {
+        "facts": {
+            "war_with_germany": {
+                "none": "2599/158400",
+                "1941": "155801/158400"
+            },
+            "japan": {
+                "quiet": "3012199/3168000",
+                "at war": "155801/3168000"
+            },
+            "ruler": {
+                "tukhachevsky": "1"
+            },
+            "alignment": {
+                "alliance": "7/200",
+                "pact": "193/200"
+            },
+            "west": {
+                "no war": "7/200",
+                "at war": "193/200"
+            },
+            "france": {
+                "standing": "1421/2000",
+                "fallen": "579/2000"
+            },
+            "romania_oil": {
+                "Romania": "1"
+            }
+        },
+        "labels": {
+            "Armed peace through 1942 (unready army)": "595171/109771200",
+            "Pact kept through 1942 (unready army)": "75371/6860700",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "65399/3168000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "1242581/3168000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "1921/3168000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "36499/3168000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "305220649/10977120000",
+            "War in 1941 against a mobilised, unready army": "5799192331/10977120000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1334/14293125",
+            "Surprise attack in 1941 on an unready army, leadership holds": "25346/14293125",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1334/42879375",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "25346/42879375"
+        }
+    }
 }
-_TUKHACHEVSKY_1941 = {
-    "The alliance deters Germany": "7/200",
-    "War in 1941 against a mobilised, unready army": "40337/80000",
-    "War in 1941 against a mobilised, unready army, Japan fighting in the east": "2123/80000",
-    "Soviet pre-emptive strike, 1941 (ready army)": "33003/80000",
-    "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "1737/80000",
-}
-_SAME_CHOICES = {"The alliance deters Germany": "7/200", "No war; no strike": "193/200"}
-CAMPAIGN_OUTCOMES = {"stalin": _STALIN_1941, "same_choices": _SAME_CHOICES, "tukhachevsky": _TUKHACHEVSKY_1941}
-RECORD_BY_STAGE = {"diplomacy": "1", "romania": "0", "barbarossa": "0"}
+#: The record, scored on the Stalin branch (it starts at 1939, where history starts).
+RECORD_BY_STAGE = {"diplomacy": "1", "romania": "1", "barbarossa": "0"}
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +398,7 @@ def end_states(game, leader: str) -> tuple[dict[str, dict[str, str]], dict[str, 
             outcome = game.nodes.at(t).outcome
             labels[outcome.label] += p
             for key, value in outcome.facts:
-                if key in _END_STATES:
+                if key in _END_STATE_KEYS:
                     found[key][value] += p
     return {k: {v: str(p) for v, p in vals.items()} for k, vals in found.items()}, {k: str(p) for k, p in labels.items()}
 
@@ -175,11 +410,24 @@ def test_the_campaign_s_end_states_are_pinned(campaign, leader: str) -> None:  #
     assert labels == CAMPAIGN_OUTCOMES[leader]
 
 
-def test_the_record_s_score_under_stalin_is_pinned(campaign) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("key", list(BRANCH_PINS))
+def test_the_branch_campaigns_are_pinned(key: str) -> None:
+    from policy.bundled import games_dir
+    from policy.loading import load
+
+    name, leader = key.split(":")
+    facts, labels = end_states(load(games_dir() / name), leader)
+    assert facts == BRANCH_PINS[key]["facts"]
+    assert labels == BRANCH_PINS[key]["labels"]
+
+
+def test_the_record_s_score_under_stalin_is_pinned() -> None:
     from policy.analysis.record import load_record, score_record
     from policy.bundled import games_dir
     from policy.leaders import load_leader, resolve
+    from policy.loading import load
 
+    campaign = load(games_dir() / "ussr_1939_1941_stalin.toml")
     record = load_record(games_dir() / "records" / "history_1937_1941.toml")
     stalin = load_leader("stalin")
     score = score_record(campaign, record, resolve(campaign, stalin), stalin, method="spe", effects=False)
