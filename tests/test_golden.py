@@ -89,20 +89,21 @@ def test_the_golden_file_covers_every_bundled_game_and_both_leaders() -> None:
 #: (games/ussr_1939_1941_stalin.toml under Stalin's profile,
 #: games/ussr_1939_1941_tukhachevsky.toml under his and under same_choices). Issue 11
 #: and the third review: every branch goes on to 1941 (none ends as permanent peace
-#: in 1939); all three profiles appeal to the West, make the pact after the rebuff,
-#: take Bessarabia and meet Germany's attack of 1941. The branch where Tukhachevsky
+#: in 1939); all three profiles appeal to the West, make the pact after the rebuff
+#: and take Bessarabia; Germany is bent on war (attacks in 1941) or cautious (does
+#: not), and the USSR reads it by its leader's belief (issue 11, point 2). The branch where Tukhachevsky
 #: rules gives the same numbers as his values in Stalin's seat, since nothing of the
 #: coup itself is carried into 1939-41.
 _END_STATE_KEYS = ("ruler", "alignment", "west", "france", "romania_oil", "war_with_germany", "japan")
 CAMPAIGN_END_STATES = {
     "stalin": {
         "war_with_germany": {
-            "none": "169393/8514000",
-            "1941": "8344607/8514000"
+            "none": "673902841/4257000000",
+            "1941": "3583097159/4257000000"
         },
         "japan": {
-            "quiet": "161935393/170280000",
-            "at war": "8344607/170280000"
+            "quiet": "76093256191/85140000000",
+            "at war": "3295536809/85140000000"
         },
         "ruler": {
             "stalin": "1"
@@ -113,7 +114,8 @@ CAMPAIGN_END_STATES = {
         },
         "west": {
             "no war": "7/200",
-            "at war": "193/200"
+            "peace with Germany": "1351/20000",
+            "at war": "17949/20000"
         },
         "france": {
             "standing": "1421/2000",
@@ -125,12 +127,12 @@ CAMPAIGN_END_STATES = {
     },
     "tukhachevsky": {
         "war_with_germany": {
-            "none": "22474633818949/1142964621691200",
-            "1941": "1120489987872251/1142964621691200"
+            "none": "952026833/8316000000",
+            "1941": "7363973167/8316000000"
         },
         "japan": {
-            "quiet": "21738802445951749/22859292433824000",
-            "at war": "1120489987872251/22859292433824000"
+            "quiet": "148282856633/166320000000",
+            "at war": "6802227367/166320000000"
         },
         "ruler": {
             "stalin": "1"
@@ -141,7 +143,8 @@ CAMPAIGN_END_STATES = {
         },
         "west": {
             "no war": "7/200",
-            "at war": "193/200"
+            "peace with Germany": "1351/20000",
+            "at war": "17949/20000"
         },
         "france": {
             "standing": "1421/2000",
@@ -153,12 +156,12 @@ CAMPAIGN_END_STATES = {
     },
     "same_choices": {
         "war_with_germany": {
-            "none": "2599/158400",
-            "1941": "155801/158400"
+            "none": "55639943/396000000",
+            "1941": "340360057/396000000"
         },
         "japan": {
-            "quiet": "3012199/3168000",
-            "at war": "155801/3168000"
+            "quiet": "7071393743/7920000000",
+            "at war": "313610257/7920000000"
         },
         "ruler": {
             "stalin": "1"
@@ -169,7 +172,8 @@ CAMPAIGN_END_STATES = {
         },
         "west": {
             "no war": "7/200",
-            "at war": "193/200"
+            "peace with Germany": "1351/20000",
+            "at war": "17949/20000"
         },
         "france": {
             "standing": "1421/2000",
@@ -182,61 +186,79 @@ CAMPAIGN_END_STATES = {
 }
 CAMPAIGN_OUTCOMES = {
     "stalin": {
-        "Armed peace through 1942 (unready army)": "229866301/36244098000",
-        "Pact kept through 1942 (unready army)": "4912397/362440980",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "827201/56760000",
-        "Soviet pre-emptive strike, 1941 (ready army)": "15716819/56760000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "24199/56760000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "459781/56760000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "24536082599/724881960000",
-        "War in 1941 against a mobilised, unready army": "466185569381/724881960000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "11368/90610245",
-        "Surprise attack in 1941 on an unready army, leadership holds": "215992/90610245",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "2842/90610245",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "53998/90610245"
+        "Armed peace through 1942 (unready army)": "150074701/45305122500",
+        "Pact kept through 1942 (unready army)": "3207197/453051225",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "368975341/4257000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "53160863/7095000000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "1010056397/7095000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/70950000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "300181/70950000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1555720556537/90610245000000",
+        "War in 1941 against a mobilised, unready army": "29558690574203/90610245000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "38577/20000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "732963/20000000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "1449522627343/45305122500000",
+        "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
+        "Armed peace through 1942 (ready army) (Germany cautious)": "1737/100000",
+        "War in 1941 against a mobilised, ready army, Japan fighting in the east": "1737/500000",
+        "War in 1941 against a mobilised, ready army": "33003/500000"
     },
     "tukhachevsky": {
-        "Armed peace through 1942 (unready army)": "19190668148207/2110060426320000",
-        "Pact kept through 1942 (unready army)": "7572451/720373500",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "23140502517794551/1142964621691200000",
-        "Soviet pre-emptive strike, 1941 (ready army)": "439669547838096469/1142964621691200000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "82494178563323/114296462169120000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "1567389392703137/114296462169120000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1165661545584673/42201208526400000",
-        "War in 1941 against a mobilised, unready army": "22147569366108787/42201208526400000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1334/12006225",
-        "Surprise attack in 1941 on an unready army, leadership holds": "25346/12006225",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1334/36018675",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "25346/36018675",
-        "Armed peace through 1942 (ready army)": "1560578121/27488326640000",
-        "War in 1941 against a mobilised, ready army, Japan fighting in the east": "7679400327/27488326640000",
-        "War in 1941 against a mobilised, ready army": "145908606213/27488326640000"
+        "Armed peace through 1942 (unready army)": "34514651/14407470000",
+        "Pact kept through 1942 (unready army)": "4370851/900466875",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "647971507/41580000000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "12311458633/41580000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "111401/415800000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "2116619/415800000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "407128583779/28814940000000",
+        "War in 1941 against a mobilised, unready army": "7735443091801/28814940000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "317033/80000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "6023627/80000000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "20040187799/3841992000000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "380763568181/3841992000000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "20040187799/11525976000000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "380763568181/11525976000000",
+        "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000"
     },
     "same_choices": {
-        "Armed peace through 1942 (unready army)": "595171/109771200",
-        "Pact kept through 1942 (unready army)": "75371/6860700",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "65399/3168000",
-        "Soviet pre-emptive strike, 1941 (ready army)": "1242581/3168000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "1921/3168000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "36499/3168000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "305220649/10977120000",
-        "War in 1941 against a mobilised, unready army": "5799192331/10977120000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1334/14293125",
-        "Surprise attack in 1941 on an unready army, leadership holds": "25346/14293125",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1334/42879375",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "25346/42879375"
+        "Armed peace through 1942 (unready army)": "1964591/686070000",
+        "Pact kept through 1942 (unready army)": "248791/42879375",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "21007597/1980000000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "399144343/1980000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "6341/19800000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "120479/19800000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "19354971799/1372140000000",
+        "War in 1941 against a mobilised, unready army": "367744464181/1372140000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "218603/80000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "4153457/80000000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "947789819/182952000000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "18008006561/182952000000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "947789819/548856000000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "18008006561/548856000000",
+        "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
+        "Armed peace through 1942 (ready army) (Germany cautious)": "9843/400000",
+        "War in 1941 against a mobilised, ready army, Japan fighting in the east": "9843/2000000",
+        "War in 1941 against a mobilised, ready army": "187017/2000000"
     }
 }
 BRANCH_PINS = {
     "ussr_1939_1941_stalin.toml:stalin": {
         "facts": {
             "war_with_germany": {
-                "none": "169393/8514000",
-                "1941": "8344607/8514000"
+                "none": "673902841/4257000000",
+                "1941": "3583097159/4257000000"
             },
             "japan": {
-                "quiet": "161935393/170280000",
-                "at war": "8344607/170280000"
+                "quiet": "76093256191/85140000000",
+                "at war": "3295536809/85140000000"
             },
             "ruler": {
                 "stalin": "1"
@@ -247,7 +269,8 @@ BRANCH_PINS = {
             },
             "west": {
                 "no war": "7/200",
-                "at war": "193/200"
+                "peace with Germany": "1351/20000",
+                "at war": "17949/20000"
             },
             "france": {
                 "standing": "1421/2000",
@@ -258,29 +281,37 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "229866301/36244098000",
-            "Pact kept through 1942 (unready army)": "4912397/362440980",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "827201/56760000",
-            "Soviet pre-emptive strike, 1941 (ready army)": "15716819/56760000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "24199/56760000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "459781/56760000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "24536082599/724881960000",
-            "War in 1941 against a mobilised, unready army": "466185569381/724881960000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "11368/90610245",
-            "Surprise attack in 1941 on an unready army, leadership holds": "215992/90610245",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "2842/90610245",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "53998/90610245"
+            "Armed peace through 1942 (unready army)": "150074701/45305122500",
+            "Pact kept through 1942 (unready army)": "3207197/453051225",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "368975341/4257000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "53160863/7095000000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "1010056397/7095000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/70950000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "300181/70950000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1555720556537/90610245000000",
+            "War in 1941 against a mobilised, unready army": "29558690574203/90610245000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "38577/20000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "732963/20000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "1449522627343/45305122500000",
+            "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
+            "Armed peace through 1942 (ready army) (Germany cautious)": "1737/100000",
+            "War in 1941 against a mobilised, ready army, Japan fighting in the east": "1737/500000",
+            "War in 1941 against a mobilised, ready army": "33003/500000"
         }
     },
     "ussr_1939_1941_tukhachevsky.toml:tukhachevsky": {
         "facts": {
             "war_with_germany": {
-                "none": "22474633818949/1142964621691200",
-                "1941": "1120489987872251/1142964621691200"
+                "none": "952026833/8316000000",
+                "1941": "7363973167/8316000000"
             },
             "japan": {
-                "quiet": "21738802445951749/22859292433824000",
-                "at war": "1120489987872251/22859292433824000"
+                "quiet": "148282856633/166320000000",
+                "at war": "6802227367/166320000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -291,7 +322,8 @@ BRANCH_PINS = {
             },
             "west": {
                 "no war": "7/200",
-                "at war": "193/200"
+                "peace with Germany": "1351/20000",
+                "at war": "17949/20000"
             },
             "france": {
                 "standing": "1421/2000",
@@ -302,32 +334,34 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "19190668148207/2110060426320000",
-            "Pact kept through 1942 (unready army)": "7572451/720373500",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "23140502517794551/1142964621691200000",
-            "Soviet pre-emptive strike, 1941 (ready army)": "439669547838096469/1142964621691200000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "82494178563323/114296462169120000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "1567389392703137/114296462169120000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1165661545584673/42201208526400000",
-            "War in 1941 against a mobilised, unready army": "22147569366108787/42201208526400000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1334/12006225",
-            "Surprise attack in 1941 on an unready army, leadership holds": "25346/12006225",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1334/36018675",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "25346/36018675",
-            "Armed peace through 1942 (ready army)": "1560578121/27488326640000",
-            "War in 1941 against a mobilised, ready army, Japan fighting in the east": "7679400327/27488326640000",
-            "War in 1941 against a mobilised, ready army": "145908606213/27488326640000"
+            "Armed peace through 1942 (unready army)": "34514651/14407470000",
+            "Pact kept through 1942 (unready army)": "4370851/900466875",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "647971507/41580000000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "12311458633/41580000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "111401/415800000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "2116619/415800000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "407128583779/28814940000000",
+            "War in 1941 against a mobilised, unready army": "7735443091801/28814940000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "317033/80000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "6023627/80000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "20040187799/3841992000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "380763568181/3841992000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "20040187799/11525976000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "380763568181/11525976000000",
+            "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000"
         }
     },
     "ussr_1939_1941_tukhachevsky.toml:same_choices": {
         "facts": {
             "war_with_germany": {
-                "none": "2599/158400",
-                "1941": "155801/158400"
+                "none": "55639943/396000000",
+                "1941": "340360057/396000000"
             },
             "japan": {
-                "quiet": "3012199/3168000",
-                "at war": "155801/3168000"
+                "quiet": "7071393743/7920000000",
+                "at war": "313610257/7920000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -338,7 +372,8 @@ BRANCH_PINS = {
             },
             "west": {
                 "no war": "7/200",
-                "at war": "193/200"
+                "peace with Germany": "1351/20000",
+                "at war": "17949/20000"
             },
             "france": {
                 "standing": "1421/2000",
@@ -349,23 +384,31 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "595171/109771200",
-            "Pact kept through 1942 (unready army)": "75371/6860700",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "65399/3168000",
-            "Soviet pre-emptive strike, 1941 (ready army)": "1242581/3168000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "1921/3168000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "36499/3168000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "305220649/10977120000",
-            "War in 1941 against a mobilised, unready army": "5799192331/10977120000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1334/14293125",
-            "Surprise attack in 1941 on an unready army, leadership holds": "25346/14293125",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1334/42879375",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "25346/42879375"
+            "Armed peace through 1942 (unready army)": "1964591/686070000",
+            "Pact kept through 1942 (unready army)": "248791/42879375",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "21007597/1980000000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "399144343/1980000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "6341/19800000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "120479/19800000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "19354971799/1372140000000",
+            "War in 1941 against a mobilised, unready army": "367744464181/1372140000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "218603/80000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "4153457/80000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "947789819/182952000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "18008006561/182952000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "947789819/548856000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "18008006561/548856000000",
+            "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
+            "Armed peace through 1942 (ready army) (Germany cautious)": "9843/400000",
+            "War in 1941 against a mobilised, ready army, Japan fighting in the east": "9843/2000000",
+            "War in 1941 against a mobilised, ready army": "187017/2000000"
         }
     }
 }
 #: The record, scored on the Stalin branch (it starts at 1939, where history starts).
-RECORD_BY_STAGE = {"diplomacy": "1", "romania": "1", "barbarossa": "0"}
+RECORD_BY_STAGE = {"diplomacy": "1", "romania": "1", "barbarossa": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -431,5 +474,5 @@ def test_the_record_s_score_under_stalin_is_pinned() -> None:
     record = load_record(games_dir() / "records" / "history_1937_1941.toml")
     stalin = load_leader("stalin")
     score = score_record(campaign, record, resolve(campaign, stalin), stalin, method="spe", effects=False)
-    assert str(score.joint) == "0"
+    assert str(score.joint) == "1"
     assert {k: str(v) for k, v in score.by_stage.items()} == RECORD_BY_STAGE
