@@ -28,7 +28,7 @@ GAMES = REPO / "games"
 SHARED = GAMES / "leaders" / "shared"
 #: What describes the leader, his army and his regime; every other value of a
 #: bundled profile is shared (finding 5).
-LEADER_PARAMETERS = {"readiness", "readiness_1941", "ideology_cost", "loss_weight", "p_leadership_crisis", "p_nkvd_detects"}
+LEADER_PARAMETERS = {"readiness", "readiness_1941", "ideology_cost", "loss_weight", "p_leadership_crisis", "p_nkvd_detects", "soviet_intent_estimate"}
 
 
 @cache
@@ -101,6 +101,10 @@ def test_every_war_costs_both_sides_and_a_german_defeat_costs_germany(name: str)
     wars = war_terminals(g)
     assert wars
     base = {n: p.default for n, p in g.parameters.items() if p.default is not None}
+    if "soviet_intent_estimate" in base:
+        # The Soviet leader's belief weights the USSR's payoffs by type (issue 11, point 2);
+        # at the true chance the weights are 1 and the payoffs are the war's own.
+        base["soviet_intent_estimate"] = base["p_german_cautious"]
     d = F(1, 10)
     before = payoffs(g, base)
     dearer = payoffs(g, {**base, "soviet_war_cost": base["soviet_war_cost"] + d})
@@ -246,12 +250,15 @@ def test_the_turn_east_is_on_the_equilibrium_path_somewhere_without_a_strike() -
 def test_germany_decides_first_not_knowing_the_army_and_the_ussr_cannot_read_its_intent() -> None:
     """Finding 4: Germany moved after seeing the Soviet posture."""
     g = game("barbarossa_1941")
-    plans = [n for n in g.node_names if n.startswith("plan_")]
-    assert len(plans) == 2
-    assert {g.node(n).infoset.name for n in plans} == {"plan"}  # type: ignore[union-attr]
+    plans = [n for n in g.node_names if n.startswith(("plan_", "c_plan_"))]
+    assert len(plans) == 4
+    # Germany knows its type (issue 11, point 2), not the army's.
+    assert {g.node(n).infoset.name for n in plans if n.startswith("plan_")} == {"plan"}  # type: ignore[union-attr]
+    assert {g.node(n).infoset.name for n in plans if n.startswith("c_")} == {"plan_cautious"}  # type: ignore[union-attr]
     for t in ("ready", "unready"):
         members = [n for n in g.node_names if g.node(n).infoset is not None and g.node(n).infoset.name == f"posture_{t}"]  # type: ignore[union-attr]
-        assert {g.node(n).parent.name for n in members} == {f"plan_{t}"}  # type: ignore[union-attr]
+        # The USSR sees its army, not Germany's decision nor Germany's type.
+        assert {g.node(n).parent.name for n in members} == {f"plan_{t}", f"c_plan_{t}"}  # type: ignore[union-attr]
         assert {g.node(n).action_in for n in members} == {"attack_1941", "attack_1942", "no_attack"}
     # Germany's decision precedes every Soviet posture on every path.
     for n in g.node_names:
@@ -472,7 +479,7 @@ def test_a_soviet_first_strike_pays_a_diplomatic_price() -> None:
     """Issue 11, point 3: striking first cost nothing beyond mobilisation_cost."""
     g = game("barbarossa_1941")
     pre = [n for n in g.node_names if "_pre_" in n and g.node(n).outcome is not None]
-    assert len(pre) == 12
+    assert len(pre) == 24  # 12 under each of Germany's two types
     for n in pre:
         usr = g.node(n).outcome.payoffs[0]  # type: ignore[union-attr]
         assert "aggressor_cost" in usr.names, n
