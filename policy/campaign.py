@@ -88,6 +88,7 @@ CAMPAIGN_KEYS = {
     "title", "players", "start", "description", "sources", "claims", "discount", "leader",
     "end_payoffs", "profiles",
 }
+BRANCH_KEYS = {"title", "branch_of", "start", "given", "description", "sources"}
 STATE_KEYS = {"initial", "values", "description", "fact"}
 STAGE_KEYS = {"game", "chance", "parameters", "transitions", "repeat", "after", "description"}
 TRANSITION_KEYS = {"terminal", "facts", "when", "set", "next"}
@@ -335,6 +336,8 @@ class _CampaignReader:
 
     # -- the whole file -------------------------------------------------------------
     def read(self, data: dict[str, Any]) -> Campaign:
+        if isinstance(data.get("campaign"), dict) and "branch_of" in data["campaign"]:
+            return self.branch(data)
         for key in data:
             if key not in ("campaign", "parameters", "state", "stages", "groups"):
                 raise self.error(key, "unknown table (expected campaign, parameters, state, stages, groups)")
@@ -415,6 +418,70 @@ class _CampaignReader:
             groups=groups,
         )
         return _Splicer(spec, self, self.split).run(self.file)
+
+    def branch(self, data: dict[str, Any]) -> Campaign:
+        """A branch campaign: another campaign entered at a later stage in a given state.
+
+        The file has only a ``[campaign]`` table (``branch_of``, ``start``,
+        ``given``, ``title``, ``description``, ``sources``); the stages, state,
+        parameters and profiles are those of the campaign it names, read from
+        that file (so their errors name it). The branch starts at ``start`` with
+        the state variables in ``given`` at those values and the others at their
+        initial ones. Where ``given`` sets the ``leader`` variable, that profile
+        is the one in charge from the start: its values take the plain names.
+        """
+        for key in data:
+            if key != "campaign":
+                inner = data[key]
+                where = f"{key}.{next(iter(inner))}" if isinstance(inner, dict) and inner else key
+                raise self.error(
+                    where, "a branch campaign has only a [campaign] table (its stages and state are those of branch_of)"
+                )
+        head = data["campaign"]
+        self.keys(head, BRANCH_KEYS, "campaign")
+        title = head.get("title")
+        if not isinstance(title, str) or not title:
+            raise self.error("campaign.title", "missing: a campaign needs a title")
+        description = head.get("description", "")
+        if not isinstance(description, str):
+            raise self.error("campaign.description", "must be a string")
+        ref = head["branch_of"]
+        if not isinstance(ref, str):
+            raise self.error("campaign.branch_of", "must be the path of a campaign file")
+        try:
+            target = inside(self.base, ref, "a campaign", "the campaign file")
+            text = read_text(target)
+            base_data = parse_toml(text)
+        except InputError as err:
+            raise self.error("campaign.branch_of", err.message) from None
+        base_head = base_data.get("campaign")
+        if not isinstance(base_head, dict):
+            raise self.error("campaign.branch_of", f"{ref!r} is not a campaign (it has no [campaign] table)")
+        if "branch_of" in base_head:
+            raise self.error("campaign.branch_of", f"{ref!r} is itself a branch: name the campaign it branches from")
+        claims = self.game_reader.claims({"claims": base_head["claims"]} if "claims" in base_head else {}, None, self.base)
+        self.game_reader.sources(head, "campaign", claims)
+        stages = base_data.get("stages")
+        start = head.get("start")
+        if not isinstance(start, str) or not isinstance(stages, dict) or start not in stages:
+            known = ", ".join(stages) if isinstance(stages, dict) else "none"
+            raise self.error("campaign.start", f"must name a stage of {ref} (stages: {known})")
+        given = self.table(head.get("given", {}), "campaign.given")
+        state = base_data.get("state", {})
+        new_state = dict(state) if isinstance(state, dict) else state
+        for name, value in given.items():
+            body = state.get(name) if isinstance(state, dict) else None
+            if not isinstance(body, dict):
+                raise self.error(f"campaign.given.{name}", f"{name!r} is not a state variable of {ref}")
+            values = body.get("values", [])
+            self.state_value(value, f"campaign.given.{name}", tuple(values) if isinstance(values, list) else ())
+            new_state[name] = {**body, "initial": value}
+        merged = dict(base_data)
+        merged["campaign"] = {**base_head, "title": title, "description": description, "start": start}
+        if "sources" in head:
+            merged["campaign"]["sources"] = head["sources"]
+        merged["state"] = new_state
+        return _CampaignReader(text, str(target), target.parent, self.split).read(merged)
 
     def groups(self, table: Any, declared: Mapping[str, Parameter]) -> dict[str, tuple[str, ...]]:
         """``[groups] army = ["readiness", ...]``: named groups of parameters, for decompositions."""

@@ -67,6 +67,7 @@ def hand_payoffs(v: dict[str, F]) -> dict[str, tuple[F, F]]:
     V, G = value_functions(v)
     w, m, g = v["britain_drain"], v["mobilisation_cost"], v["german_pact_gain"]
     e, s, k, y, j = v["preempt_edge"], v["surprise_loss"], v["crisis_loss"], v["year_gain"], v["japan_drain"]
+    a = v["aggressor_cost"]
     out: dict[str, tuple[F, F]] = {}
 
     def war(name: str, p: F, soviet_extra: F = F(0), german_extra: F = F(0)) -> None:
@@ -82,9 +83,9 @@ def hand_payoffs(v: dict[str, F]) -> dict[str, tuple[F, F]]:
         later = 1 - (1 - y) * (1 - q)
         strike = 1 - (1 - e) * (1 - q) if t == "ready" else q * (1 - e)
         unprepared = q if t == "ready" else q * (1 - e)
-        war(f"{t}_a41_pre", strike, -m)
-        war(f"{t}_a42_pre", strike, -m)
-        war(f"{t}_none_pre", unprepared, -m)
+        war(f"{t}_a41_pre", strike, -m - a)
+        war(f"{t}_a42_pre", strike, -m - a)
+        war(f"{t}_none_pre", unprepared, -m - a)
         war(f"{t}_a41_mob", q, -m)
         war(f"{t}_a42_mob", later, -m)
         out[f"{t}_none_mob"] = (-m, F(0))
@@ -92,7 +93,19 @@ def hand_payoffs(v: dict[str, F]) -> dict[str, tuple[F, F]]:
             war(f"{t}_{plan}_steady", base * (1 - s), F(0), deliveries)
             war(f"{t}_{plan}_crisis", base * (1 - s) * (1 - k), F(0), deliveries)
         out[f"{t}_none_app"] = (F(0), g)
-    return {name: (ussr, weight[name.split("_")[0]] * germany) for name, (ussr, germany) in out.items()}
+    # Germany's type (issue 11, point 2): the bent type's tree as above, the
+    # cautious type's (c_) with two_front_cost off Germany's payoff of every war;
+    # the USSR decides by its leader's belief over the type, so its payoffs are
+    # weighted by that belief over the true chance of the type.
+    pc, se, tf = v["p_german_cautious"], v["soviet_intent_estimate"], v["two_front_cost"]
+    by_type = {"": (1 - se) / (1 - pc), "c_": se / pc}
+    result: dict[str, tuple[F, F]] = {}
+    for name, (ussr, germany) in out.items():
+        at_war = not name.endswith(("none_mob", "none_app"))
+        for prefix, w_ussr in by_type.items():
+            german = germany - (tf if prefix and at_war else 0)
+            result[prefix + name] = (w_ussr * ussr, weight[name.split("_")[0]] * german)
+    return result
 
 
 def test_payoffs_follow_the_header_formulas():
@@ -107,8 +120,9 @@ def test_payoffs_follow_the_header_formulas():
 
 def test_every_terminal_says_when_the_war_starts_and_whether_japan_fights():
     for node in hand_payoffs(leader_values("stalin")):
-        expected = ("none" if node.endswith(("none_mob", "none_app"))
-                    else "1942" if node.startswith(("ready_a42_mob", "unready_a42_mob", "ready_a42_steady",
+        plain = node.removeprefix("c_")
+        expected = ("none" if plain.endswith(("none_mob", "none_app"))
+                    else "1942" if plain.startswith(("ready_a42_mob", "unready_a42_mob", "ready_a42_steady",
                                                     "ready_a42_crisis", "unready_a42_steady", "unready_a42_crisis"))
                     else "1941")
         assert fact(node) == expected, node
@@ -130,15 +144,18 @@ def test_lcp_finds_one_of_the_equilibria_enummixed_lists(leader):
     assert signature(lcp.equilibria[0]) in {signature(eq) for eq in every.equilibria}
 
 
-# By hand: if Germany attacks in 1941 for certain, a ready army compares
-# striking first (p = 1 - (1 - e)(1 - q_s)) with mobilising (p = q_s): with
-# preempt_edge > 0 striking wins, whatever the leader's loss weight, because V
-# rises with p and both pay mobilisation_cost. So in an equilibrium where
-# Germany attacks in 1941 with probability 1 the ready army strikes first.
+# By hand: if the USSR is sure Germany is the bent type (soviet_intent_estimate
+# 0) and that type attacks in 1941 for certain, a ready army compares striking
+# first (p = 1 - (1 - e)(1 - q_s)) with mobilising (p = q_s): striking gains
+# (1 + loss_weight) e (1 - q_s) (1 - p_japan j) in V and costs aggressor_cost,
+# both pay mobilisation_cost. So where that gain exceeds aggressor_cost, in an
+# equilibrium where the bent Germany attacks in 1941 the ready army strikes first.
 @pytest.mark.parametrize("leader", LEADERS)
 def test_against_a_certain_attack_in_1941_a_ready_army_strikes_first(leader):
-    v = leader_values(leader)
-    assert v["preempt_edge"] > 0
+    v = {**leader_values(leader), "soviet_intent_estimate": F(0)}
+    q = F(1, 2) + v["britain_drain"]
+    gain = (1 + v["loss_weight"]) * v["preempt_edge"] * (1 - q) * (1 - v["p_japan_joins_1941"] * v["japan_drain"])
+    assert gain > v["aggressor_cost"]
     for eq in solve(game(), v, method="enummixed", exact=True).equilibria:
         if eq.behavior["plan"]["attack_1941"] == 1:
             assert eq.behavior["posture_ready"]["pre_empt"] == 1

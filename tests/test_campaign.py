@@ -23,6 +23,7 @@ from conftest import DOCS_FORMAT, invoke, line_of
 
 from policy.analysis.compare import fact_probabilities, terminal_facts
 from policy.campaign import CampaignError, campaign_of, load_campaign
+from policy.expr import evaluate
 from policy.gamefile import load_game
 from policy.leaders import load_leader, resolve
 from policy.loading import load
@@ -472,3 +473,95 @@ def test_monte_carlo_draws_a_state_chosen_profiles_parameters_from_that_profile(
     assert beta.min() >= 0.5 and beta.max() <= 1 and abs(beta.mean() - (0.5 + 0.75 + 1) / 3) < 0.01
     own = draws["strength"]
     assert own.min() >= 0.125 and own.max() <= 0.5
+
+
+# ---------------------------------------------------------------------------------
+# Branches: a campaign entered at a later stage in a given state
+# ---------------------------------------------------------------------------------
+AFTER_COUP = DATA / "two_stage_after_coup.toml"
+
+
+def test_branch_after_a_won_coup_checked_by_hand() -> None:
+    # By hand: Beta rules (strength 3/4) from France's chance on, and the crisis
+    # is now the first game stage (no discount). France falls (1/2): Germany's
+    # war is worth 1 - 3 + 2 = 0 against -1, so it fights, and firmness earns the
+    # USSR 9/4 - 2 = 1/4 against -1. France holds: war is worth -2 to Germany
+    # against -1, so it backs down and the firm USSR gets 1. The army's end
+    # payoff 2*army is halved after one game stage.
+    game, result = solved(AFTER_COUP, leader=None)
+    eq = result.equilibria[0]
+    assert eq.payoffs == {"Army": F(1), "USSR": F(5, 8), "Germany": F(-1, 2)}
+    facts = fact_probabilities(game, eq)
+    assert facts["regime"] == {"beta": F(1)}
+    assert facts["war"] == {"no": F(1, 2), "yes": F(1, 2)}
+    # The given profile is the one in charge: its values are the plain names.
+    assert game.parameters["strength"].default == F(3, 4)
+    assert not any("__" in name for name in game.parameters)
+    # Alpha in its place (the command-line leader) yields in both states.
+    _, result = solved(AFTER_COUP, leader=ALPHA)
+    assert result.equilibria[0].payoffs == {"Army": F(1), "USSR": F(-1), "Germany": F(1)}
+
+
+def test_branch_equals_the_full_campaigns_subtree() -> None:
+    # The crisis after a won coup and a fall of France is the same game in the
+    # branch as in the full campaign, its payoffs undiscounted (times 2).
+    full, branch = load(TWO_STAGE), load(AFTER_COUP)
+    campaign = campaign_of(branch)
+    assert campaign is not None and campaign.instances[0].name.startswith("france")
+    values = {"p_fall": F(1, 2), "strength": F(3, 4), "beta__strength": F(3, 4)}
+
+    def fallen_under_beta(game):
+        c = campaign_of(game)
+        assert c is not None
+        (inst,) = [
+            i for i in c.instances
+            if i.name.startswith("crisis") and i.state["regime"] == "beta" and i.state["west"] == 1
+        ]
+        return inst.name
+
+    ia, ib = fallen_under_beta(full), fallen_under_beta(branch)
+    for node in ("war", "backed", "yielded"):
+        a = full.outcomes[int(full.outcome[full.node(f"{ia}.{node}").index])]
+        b = branch.outcomes[int(branch.outcome[branch.node(f"{ib}.{node}").index])]
+        pa = [evaluate(e, values) for e in a.payoffs][1:]
+        pb = [evaluate(e, values) for e in b.payoffs][1:]
+        assert pb == [2 * x for x in pa], node
+
+
+BRANCH_ERRORS = {
+    "unknown-start": ('start = "france"', 'start = "spain"', 'start = "spain"', "campaign.start: must name a stage"),
+    "unknown-variable": ("given = { regime", "given = { ruler", "given = {", "'ruler' is not a state variable"),
+    "bad-value": ('regime = "beta"', 'regime = "gamma"', "given = {", "must be one of alpha, beta"),
+    "other-table": ("[campaign]", "[state.west]\ninitial = 1\n\n[campaign]", "[state.west]", "only a [campaign] table"),
+    "unknown-key": ("start =", "leader = \"regime\"\nstart =", "leader =", "unknown key 'leader'"),
+    "missing-file": ('"two_stage.toml"', '"nowhere.toml"', "branch_of", "campaign.branch_of"),
+}
+
+
+@pytest.mark.parametrize("case", list(BRANCH_ERRORS), ids=list(BRANCH_ERRORS))
+def test_bad_branch_gives_one_located_error(tmp_path: Path, case: str) -> None:
+    for name in ("two_stage.toml", "coup.toml", "crisis.toml"):
+        shutil.copy(DATA / name, tmp_path / name)
+    shutil.copytree(DATA / "leaders", tmp_path / "leaders")
+    old, new, needle, message = BRANCH_ERRORS[case]
+    text = AFTER_COUP.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    path = tmp_path / "branch.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CampaignError) as info:
+        load(path)
+    assert message in str(info.value)
+    assert info.value.line == line_of(text, needle), str(info.value)
+    code, out, err = invoke("validate", str(path))
+    assert code == 1 and out == "" and err.count("\n") == 1
+
+
+def test_a_branch_of_a_branch_is_refused(tmp_path: Path) -> None:
+    for name in ("two_stage.toml", "coup.toml", "crisis.toml", "two_stage_after_coup.toml"):
+        shutil.copy(DATA / name, tmp_path / name)
+    shutil.copytree(DATA / "leaders", tmp_path / "leaders")
+    text = AFTER_COUP.read_text(encoding="utf-8").replace('"two_stage.toml"', '"two_stage_after_coup.toml"')
+    (tmp_path / "b2.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(CampaignError, match="is itself a branch"):
+        load(tmp_path / "b2.toml")

@@ -84,53 +84,331 @@ def test_the_golden_file_covers_every_bundled_game_and_both_leaders() -> None:
 # below and add a line to tests/golden/NOTES.md, as for compare.json.
 # ---------------------------------------------------------------------------------
 
-#: End states of the campaign by leader profile, as spe selects them (each 1941
-#: subgame by qpe on its two movers). Every branch without a war by 1940 goes on
-#: to 1941; only a Europe with no war in the West (the alliance deters Germany)
-#: is not followed. Stalin's and Tukhachevsky's profiles end alike: Germany
-#: attacks in 1941 on every branch that reaches 1941.
-_END_STATES = {
-    "ruler": {"stalin": "1"},
-    "alignment": {"alliance": "7/200", "pact": "193/200"},
-    "west": {"no war": "7/200", "at war": "193/200"},
-    "france": {"standing": "1421/2000", "fallen": "579/2000"},
-    "romania_oil": {"Romania": "1"},
-    "war_with_germany": {"not followed past 1939": "7/200", "1941": "193/200"},
-    "japan": {"quiet": "3807/4000", "at war": "193/4000"},
+#: End states and outcomes of the campaign by leader profile, as spe selects them
+#: (each 1941 subgame by qpe on its two movers), and of the two branch campaigns
+#: (games/ussr_1939_1941_stalin.toml under Stalin's profile,
+#: games/ussr_1939_1941_tukhachevsky.toml under his and under same_choices). Issue 11
+#: and the third review: every branch goes on to 1941 (none ends as permanent peace
+#: in 1939); all three profiles appeal to the West, make the pact after the rebuff
+#: and take Bessarabia; Germany is bent on war (attacks in 1941) or cautious (does
+#: not), and the USSR reads it by its leader's belief (issue 11, point 2). The branch where Tukhachevsky
+#: rules gives the same numbers as his values in Stalin's seat, since nothing of the
+#: coup itself is carried into 1939-41.
+_END_STATE_KEYS = ("ruler", "alignment", "west", "france", "romania_oil", "war_with_germany", "japan")
+CAMPAIGN_END_STATES = {
+    "stalin": {
+        "war_with_germany": {
+            "none": "673902841/4257000000",
+            "1941": "3583097159/4257000000"
+        },
+        "japan": {
+            "quiet": "76093256191/85140000000",
+            "at war": "3295536809/85140000000"
+        },
+        "ruler": {
+            "stalin": "1"
+        },
+        "alignment": {
+            "alliance": "7/200",
+            "pact": "193/200"
+        },
+        "west": {
+            "no war": "7/200",
+            "peace with Germany": "1351/20000",
+            "at war": "17949/20000"
+        },
+        "france": {
+            "standing": "1421/2000",
+            "fallen": "579/2000"
+        },
+        "romania_oil": {
+            "Romania": "1"
+        }
+    },
+    "tukhachevsky": {
+        "war_with_germany": {
+            "none": "952026833/8316000000",
+            "1941": "7363973167/8316000000"
+        },
+        "japan": {
+            "quiet": "148282856633/166320000000",
+            "at war": "6802227367/166320000000"
+        },
+        "ruler": {
+            "stalin": "1"
+        },
+        "alignment": {
+            "alliance": "7/200",
+            "pact": "193/200"
+        },
+        "west": {
+            "no war": "7/200",
+            "peace with Germany": "1351/20000",
+            "at war": "17949/20000"
+        },
+        "france": {
+            "standing": "1421/2000",
+            "fallen": "579/2000"
+        },
+        "romania_oil": {
+            "Romania": "1"
+        }
+    },
+    "same_choices": {
+        "war_with_germany": {
+            "none": "55639943/396000000",
+            "1941": "340360057/396000000"
+        },
+        "japan": {
+            "quiet": "7071393743/7920000000",
+            "at war": "313610257/7920000000"
+        },
+        "ruler": {
+            "stalin": "1"
+        },
+        "alignment": {
+            "alliance": "7/200",
+            "pact": "193/200"
+        },
+        "west": {
+            "no war": "7/200",
+            "peace with Germany": "1351/20000",
+            "at war": "17949/20000"
+        },
+        "france": {
+            "standing": "1421/2000",
+            "fallen": "579/2000"
+        },
+        "romania_oil": {
+            "Romania": "1"
+        }
+    }
 }
-#: Tukhachevsky's army with Stalin's caution: after a rebuff the USSR stands aside,
-#: ready to strike Romania, and Germany does not attack Poland (since france_drain,
-#: the second historian's review, finding 1).
-_SAME_CHOICES_END_STATES = {
-    "ruler": {"stalin": "1"},
-    "alignment": {"alliance": "7/200", "neutral": "193/200"},
-    "west": {"no war": "1"},
-    "france": {"standing": "1"},
-    "romania_oil": {"Romania": "1"},
-    "war_with_germany": {"not followed past 1939": "1"},
-    "japan": {"quiet": "1"},
+CAMPAIGN_OUTCOMES = {
+    "stalin": {
+        "Armed peace through 1942 (unready army)": "150074701/45305122500",
+        "Pact kept through 1942 (unready army)": "3207197/453051225",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "368975341/4257000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "53160863/7095000000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "1010056397/7095000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/70950000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "300181/70950000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1555720556537/90610245000000",
+        "War in 1941 against a mobilised, unready army": "29558690574203/90610245000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "38577/20000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "732963/20000000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "1449522627343/45305122500000",
+        "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
+        "Armed peace through 1942 (ready army) (Germany cautious)": "1737/100000",
+        "War in 1941 against a mobilised, ready army, Japan fighting in the east": "1737/500000",
+        "War in 1941 against a mobilised, ready army": "33003/500000"
+    },
+    "tukhachevsky": {
+        "Armed peace through 1942 (unready army)": "34514651/14407470000",
+        "Pact kept through 1942 (unready army)": "4370851/900466875",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "647971507/41580000000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "12311458633/41580000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "111401/415800000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "2116619/415800000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "407128583779/28814940000000",
+        "War in 1941 against a mobilised, unready army": "7735443091801/28814940000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "317033/80000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "6023627/80000000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "20040187799/3841992000000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "380763568181/3841992000000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "20040187799/11525976000000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "380763568181/11525976000000",
+        "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000"
+    },
+    "same_choices": {
+        "Armed peace through 1942 (unready army)": "1964591/686070000",
+        "Pact kept through 1942 (unready army)": "248791/42879375",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "21007597/1980000000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "399144343/1980000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "6341/19800000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "120479/19800000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "19354971799/1372140000000",
+        "War in 1941 against a mobilised, unready army": "367744464181/1372140000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "218603/80000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "4153457/80000000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "947789819/182952000000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "18008006561/182952000000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "947789819/548856000000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "18008006561/548856000000",
+        "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
+        "Armed peace through 1942 (ready army) (Germany cautious)": "9843/400000",
+        "War in 1941 against a mobilised, ready army, Japan fighting in the east": "9843/2000000",
+        "War in 1941 against a mobilised, ready army": "187017/2000000"
+    }
 }
-CAMPAIGN_END_STATES = {"stalin": _END_STATES, "same_choices": _SAME_CHOICES_END_STATES, "tukhachevsky": _END_STATES}
-
-#: Where the leaders differ: the 1941 outcomes (a ready army strikes first, an
-#: unready one mobilises; the leaders' armies are ready with different chances).
-_STALIN_1941 = {
-    "The alliance deters Germany": "7/200",
-    "War in 1941 against a mobilised, unready army": "25669/40000",
-    "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1351/40000",
-    "Soviet pre-emptive strike, 1941 (ready army)": "11001/40000",
-    "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "579/40000",
+BRANCH_PINS = {
+    "ussr_1939_1941_stalin.toml:stalin": {
+        "facts": {
+            "war_with_germany": {
+                "none": "673902841/4257000000",
+                "1941": "3583097159/4257000000"
+            },
+            "japan": {
+                "quiet": "76093256191/85140000000",
+                "at war": "3295536809/85140000000"
+            },
+            "ruler": {
+                "stalin": "1"
+            },
+            "alignment": {
+                "alliance": "7/200",
+                "pact": "193/200"
+            },
+            "west": {
+                "no war": "7/200",
+                "peace with Germany": "1351/20000",
+                "at war": "17949/20000"
+            },
+            "france": {
+                "standing": "1421/2000",
+                "fallen": "579/2000"
+            },
+            "romania_oil": {
+                "Romania": "1"
+            }
+        },
+        "labels": {
+            "Armed peace through 1942 (unready army)": "150074701/45305122500",
+            "Pact kept through 1942 (unready army)": "3207197/453051225",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "368975341/4257000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "53160863/7095000000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "1010056397/7095000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/70950000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "300181/70950000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1555720556537/90610245000000",
+            "War in 1941 against a mobilised, unready army": "29558690574203/90610245000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "38577/20000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "732963/20000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "1449522627343/45305122500000",
+            "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
+            "Armed peace through 1942 (ready army) (Germany cautious)": "1737/100000",
+            "War in 1941 against a mobilised, ready army, Japan fighting in the east": "1737/500000",
+            "War in 1941 against a mobilised, ready army": "33003/500000"
+        }
+    },
+    "ussr_1939_1941_tukhachevsky.toml:tukhachevsky": {
+        "facts": {
+            "war_with_germany": {
+                "none": "952026833/8316000000",
+                "1941": "7363973167/8316000000"
+            },
+            "japan": {
+                "quiet": "148282856633/166320000000",
+                "at war": "6802227367/166320000000"
+            },
+            "ruler": {
+                "tukhachevsky": "1"
+            },
+            "alignment": {
+                "alliance": "7/200",
+                "pact": "193/200"
+            },
+            "west": {
+                "no war": "7/200",
+                "peace with Germany": "1351/20000",
+                "at war": "17949/20000"
+            },
+            "france": {
+                "standing": "1421/2000",
+                "fallen": "579/2000"
+            },
+            "romania_oil": {
+                "Romania": "1"
+            }
+        },
+        "labels": {
+            "Armed peace through 1942 (unready army)": "34514651/14407470000",
+            "Pact kept through 1942 (unready army)": "4370851/900466875",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "647971507/41580000000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "12311458633/41580000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "111401/415800000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "2116619/415800000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "407128583779/28814940000000",
+            "War in 1941 against a mobilised, unready army": "7735443091801/28814940000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "317033/80000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "6023627/80000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "20040187799/3841992000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "380763568181/3841992000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "20040187799/11525976000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "380763568181/11525976000000",
+            "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000"
+        }
+    },
+    "ussr_1939_1941_tukhachevsky.toml:same_choices": {
+        "facts": {
+            "war_with_germany": {
+                "none": "55639943/396000000",
+                "1941": "340360057/396000000"
+            },
+            "japan": {
+                "quiet": "7071393743/7920000000",
+                "at war": "313610257/7920000000"
+            },
+            "ruler": {
+                "tukhachevsky": "1"
+            },
+            "alignment": {
+                "alliance": "7/200",
+                "pact": "193/200"
+            },
+            "west": {
+                "no war": "7/200",
+                "peace with Germany": "1351/20000",
+                "at war": "17949/20000"
+            },
+            "france": {
+                "standing": "1421/2000",
+                "fallen": "579/2000"
+            },
+            "romania_oil": {
+                "Romania": "1"
+            }
+        },
+        "labels": {
+            "Armed peace through 1942 (unready army)": "1964591/686070000",
+            "Pact kept through 1942 (unready army)": "248791/42879375",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "21007597/1980000000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "399144343/1980000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "6341/19800000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "120479/19800000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "19354971799/1372140000000",
+            "War in 1941 against a mobilised, unready army": "367744464181/1372140000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "218603/80000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "4153457/80000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "947789819/182952000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "18008006561/182952000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "947789819/548856000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "18008006561/548856000000",
+            "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
+            "Armed peace through 1942 (ready army) (Germany cautious)": "9843/400000",
+            "War in 1941 against a mobilised, ready army, Japan fighting in the east": "9843/2000000",
+            "War in 1941 against a mobilised, ready army": "187017/2000000"
+        }
+    }
 }
-_TUKHACHEVSKY_1941 = {
-    "The alliance deters Germany": "7/200",
-    "War in 1941 against a mobilised, unready army": "40337/80000",
-    "War in 1941 against a mobilised, unready army, Japan fighting in the east": "2123/80000",
-    "Soviet pre-emptive strike, 1941 (ready army)": "33003/80000",
-    "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "1737/80000",
-}
-_SAME_CHOICES = {"The alliance deters Germany": "7/200", "No war; no strike": "193/200"}
-CAMPAIGN_OUTCOMES = {"stalin": _STALIN_1941, "same_choices": _SAME_CHOICES, "tukhachevsky": _TUKHACHEVSKY_1941}
-RECORD_BY_STAGE = {"diplomacy": "1", "romania": "0", "barbarossa": "0"}
+#: The record, scored on the Stalin branch (it starts at 1939, where history starts).
+RECORD_BY_STAGE = {"diplomacy": "1", "romania": "1", "barbarossa": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +441,7 @@ def end_states(game, leader: str) -> tuple[dict[str, dict[str, str]], dict[str, 
             outcome = game.nodes.at(t).outcome
             labels[outcome.label] += p
             for key, value in outcome.facts:
-                if key in _END_STATES:
+                if key in _END_STATE_KEYS:
                     found[key][value] += p
     return {k: {v: str(p) for v, p in vals.items()} for k, vals in found.items()}, {k: str(p) for k, p in labels.items()}
 
@@ -175,13 +453,26 @@ def test_the_campaign_s_end_states_are_pinned(campaign, leader: str) -> None:  #
     assert labels == CAMPAIGN_OUTCOMES[leader]
 
 
-def test_the_record_s_score_under_stalin_is_pinned(campaign) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("key", list(BRANCH_PINS))
+def test_the_branch_campaigns_are_pinned(key: str) -> None:
+    from policy.bundled import games_dir
+    from policy.loading import load
+
+    name, leader = key.split(":")
+    facts, labels = end_states(load(games_dir() / name), leader)
+    assert facts == BRANCH_PINS[key]["facts"]
+    assert labels == BRANCH_PINS[key]["labels"]
+
+
+def test_the_record_s_score_under_stalin_is_pinned() -> None:
     from policy.analysis.record import load_record, score_record
     from policy.bundled import games_dir
     from policy.leaders import load_leader, resolve
+    from policy.loading import load
 
+    campaign = load(games_dir() / "ussr_1939_1941_stalin.toml")
     record = load_record(games_dir() / "records" / "history_1937_1941.toml")
     stalin = load_leader("stalin")
     score = score_record(campaign, record, resolve(campaign, stalin), stalin, method="spe", effects=False)
-    assert str(score.joint) == "0"
+    assert str(score.joint) == "1"
     assert {k: str(v) for k, v in score.by_stage.items()} == RECORD_BY_STAGE

@@ -28,7 +28,7 @@ GAMES = REPO / "games"
 SHARED = GAMES / "leaders" / "shared"
 #: What describes the leader, his army and his regime; every other value of a
 #: bundled profile is shared (finding 5).
-LEADER_PARAMETERS = {"readiness", "readiness_1941", "ideology_cost", "loss_weight", "p_leadership_crisis", "p_nkvd_detects"}
+LEADER_PARAMETERS = {"readiness", "readiness_1941", "ideology_cost", "loss_weight", "p_leadership_crisis", "p_nkvd_detects", "soviet_intent_estimate"}
 
 
 @cache
@@ -101,6 +101,10 @@ def test_every_war_costs_both_sides_and_a_german_defeat_costs_germany(name: str)
     wars = war_terminals(g)
     assert wars
     base = {n: p.default for n, p in g.parameters.items() if p.default is not None}
+    if "soviet_intent_estimate" in base:
+        # The Soviet leader's belief weights the USSR's payoffs by type (issue 11, point 2);
+        # at the true chance the weights are 1 and the payoffs are the war's own.
+        base["soviet_intent_estimate"] = base["p_german_cautious"]
     d = F(1, 10)
     before = payoffs(g, base)
     dearer = payoffs(g, {**base, "soviet_war_cost": base["soviet_war_cost"] + d})
@@ -154,14 +158,17 @@ def test_after_a_rebuff_the_thread_s_three_options_and_romania_only_in_a_western
     sat at the root, before the war in the West had begun; Germany's attack on Poland was no move."""
     g = game("diplomacy_1939")
     assert "strike_romania" not in g.node("start").actions
-    assert set(g.node("rebuffed").actions) == {"deal_germany", "turtle", "strike_romania"}
+    assert set(g.node("rebuffed").actions) == {"deal_germany", "turtle"}
     strike = [n for n in g.node_names if n.startswith(("romania_reply", "strike_war", "peace_bid", "isolated_war", "oil_held", "peace_refused"))]
     assert strike
     for name in strike:
         steps = ancestors(g, name)
-        assert ("late_romania_poland", "attack_poland") in steps, name
+        # Review 3, finding 1: the strike is the USSR's move after Germany has attacked
+        # Poland, not a commitment made before, which Germany could see.
+        assert ("late_turtle_poland", "attack_poland") in steps, name
+        assert ("late_neutral_choice", "strike_romania") in steps, name
     attacks = [n for n in g.node_names if "attack_poland" in g.node(n).actions]
-    assert {n for n in attacks} >= {"alliance_reply", "pact_poland", "turtle_poland", "late_romania_poland"}
+    assert {n for n in attacks} >= {"alliance_reply", "pact_poland", "turtle_poland", "late_turtle_poland"}
     for n in attacks:
         player = g.node(n).player
         assert player is not None and player.label == "Germany"
@@ -199,7 +206,7 @@ def test_an_undefeated_france_drains_germany_more_than_britain_alone_or_the_phon
     assert world["france_drain"] > world["britain_drain"]
     assert world["france_drain"] > world["west_engagement"] / 2
     text = CAMPAIGN.read_text(encoding="utf-8")
-    assert 'britain_drain = "france_fights*france_drain + (1 - france_fights)*britain_drain"' in text
+    assert "france_fights*france_drain + (1 - france_fights)*britain_drain" in text
 
 
 def test_germany_s_estimate_has_one_range_in_the_games_and_the_profile() -> None:
@@ -243,12 +250,15 @@ def test_the_turn_east_is_on_the_equilibrium_path_somewhere_without_a_strike() -
 def test_germany_decides_first_not_knowing_the_army_and_the_ussr_cannot_read_its_intent() -> None:
     """Finding 4: Germany moved after seeing the Soviet posture."""
     g = game("barbarossa_1941")
-    plans = [n for n in g.node_names if n.startswith("plan_")]
-    assert len(plans) == 2
-    assert {g.node(n).infoset.name for n in plans} == {"plan"}  # type: ignore[union-attr]
+    plans = [n for n in g.node_names if n.startswith(("plan_", "c_plan_"))]
+    assert len(plans) == 4
+    # Germany knows its type (issue 11, point 2), not the army's.
+    assert {g.node(n).infoset.name for n in plans if n.startswith("plan_")} == {"plan"}  # type: ignore[union-attr]
+    assert {g.node(n).infoset.name for n in plans if n.startswith("c_")} == {"plan_cautious"}  # type: ignore[union-attr]
     for t in ("ready", "unready"):
         members = [n for n in g.node_names if g.node(n).infoset is not None and g.node(n).infoset.name == f"posture_{t}"]  # type: ignore[union-attr]
-        assert {g.node(n).parent.name for n in members} == {f"plan_{t}"}  # type: ignore[union-attr]
+        # The USSR sees its army, not Germany's decision nor Germany's type.
+        assert {g.node(n).parent.name for n in members} == {f"plan_{t}", f"c_plan_{t}"}  # type: ignore[union-attr]
         assert {g.node(n).action_in for n in members} == {"attack_1941", "attack_1942", "no_attack"}
     # Germany's decision precedes every Soviet posture on every path.
     for n in g.node_names:
@@ -390,6 +400,23 @@ def test_only_a_value_written_once_is_shared_in_a_campaign(tmp_path, shared) -> 
     assert ("beta__strength" in params) is not shared
 
 
+def test_no_soviet_move_germany_sees_before_poland_fixes_a_later_soviet_action() -> None:
+    """Review 3, finding 1: below every Soviet decision that Germany observes before its own
+    attack_poland, the USSR still has a move after that attack wherever a Soviet action
+    (a strike on Romania) follows it: no action is fixed in advance by a visible commitment."""
+    g = game("diplomacy_1939")
+    for n in g.node_names:
+        if n.startswith(("romania_reply", "strike_war", "peace_bid", "isolated_war", "oil_held", "peace_refused")):
+            steps = ancestors(g, n)
+            poland = [i for i, (node, action) in enumerate(steps) if action == "attack_poland"]
+            soviet = [
+                i for i, (node, _) in enumerate(steps)
+                if (p := g.node(node).player) is not None and p.label == "USSR"
+            ]
+            # ancestors run from the node up to the root: a smaller index is later in play
+            assert poland and soviet and min(soviet) < min(poland), n
+
+
 def test_the_historical_record_reads_on_the_campaign() -> None:
     """Every recorded move names a stage, a place and an action of the campaign, with sources."""
     from policy.analysis.record import load_record, trace
@@ -400,3 +427,87 @@ def test_the_historical_record_reads_on_the_campaign() -> None:
     for move in record.moves:
         assert move.sources and set(move.sources) <= set(claims), move
     trace(campaign_game(), record)  # raises RecordError if a move cannot be placed
+
+
+# ------------------------------------------------------------------ the third review and issue 11
+
+
+def _campaign_payoff(g: Game, node: str, player: int) -> F:
+    from policy.expr import evaluate
+
+    values = {name: p.default for name, p in g.parameters.items()}
+    outcome = g.outcomes[int(g.outcome[g.node(node).index])]
+    return F(evaluate(outcome.payoffs[player], values))
+
+
+def _barbarossa_instances(g: Game, **state: object) -> list[str]:
+    from policy.campaign import campaign_of
+
+    c = campaign_of(g)
+    assert c is not None
+    return [
+        i.name for i in c.instances
+        if i.stage == "barbarossa" and all(i.state[k] == v for k, v in state.items())
+    ]
+
+
+def test_oil_held_by_the_ussr_weakens_germany_in_1941() -> None:
+    """Issue 11, point 3: the oil a Soviet strike takes no longer leaves Germany's 1941 war as it was."""
+    g = campaign_game()
+    germany = list(g.players).index("Germany")
+    held = _barbarossa_instances(g, ruler="stalin", romania_oil="USSR", france="fallen")
+    kept = _barbarossa_instances(g, ruler="stalin", romania_oil="Romania", france="fallen", alignment="pact")
+    assert held and kept
+    war_held = _campaign_payoff(g, f"{held[0]}.unready_a41_mob_east_quiet", germany)
+    war_kept = _campaign_payoff(g, f"{kept[0]}.unready_a41_mob_east_quiet", germany)
+    assert war_held < war_kept
+
+
+def test_only_a_pact_ussr_delivers_to_germany() -> None:
+    """Issue 11, point 3 (alignment unused later): a neutral USSR keeps no pact worth anything to Germany."""
+    g = campaign_game()
+    germany = list(g.players).index("Germany")
+    neutral = _barbarossa_instances(g, ruler="stalin", alignment="neutral", romania_oil="Romania")
+    pact = _barbarossa_instances(g, ruler="stalin", alignment="pact", romania_oil="Romania")
+    assert neutral and pact
+    for name in neutral:
+        assert _campaign_payoff(g, f"{name}.unready_none_app", germany) == 0, name
+    assert _campaign_payoff(g, f"{pact[0]}.unready_none_app", germany) > 0
+
+
+def test_a_soviet_first_strike_pays_a_diplomatic_price() -> None:
+    """Issue 11, point 3: striking first cost nothing beyond mobilisation_cost."""
+    g = game("barbarossa_1941")
+    pre = [n for n in g.node_names if "_pre_" in n and g.node(n).outcome is not None]
+    assert len(pre) == 24  # 12 under each of Germany's two types
+    for n in pre:
+        usr = g.node(n).outcome.payoffs[0]  # type: ignore[union-attr]
+        assert "aggressor_cost" in usr.names, n
+    assert leader("stalin").values["aggressor_cost"].value > 0
+
+
+def test_the_1941_war_after_a_western_peace_is_fought_by_the_1941_army() -> None:
+    """Issue 11, point 3: the isolated war dated 1941 used the 1939 readiness."""
+    g = game("diplomacy_1939")
+    for n in ("isolated_war_east_quiet", "isolated_war_japan"):
+        usr, ger = g.node(n).outcome.payoffs  # type: ignore[union-attr]
+        assert "readiness_1941" in usr.names and "readiness_1941" in ger.names, n
+
+
+def test_no_1939_branch_ends_the_campaign_as_permanent_peace() -> None:
+    """Review 3, finding 2: where Germany stayed out of Poland, the chain ended and scored 0 from 1940 on."""
+    g = campaign_game()
+    for t in g.terminals.tolist():
+        outcome = g.nodes.at(t).outcome
+        assert outcome is not None
+        facts = dict(outcome.facts)
+        assert facts.get("war_with_germany") != "not followed past 1939"
+        if facts.get("west") == "no war" and facts.get("ruler") in ("stalin", "tukhachevsky"):
+            assert facts["war_with_germany"] in ("1941", "1942", "none", "not followed past 1937"), facts
+
+
+def test_tukhachevsky_s_1941_army_shares_the_expansion_stalin_s_suffered() -> None:
+    """Issue 11, point 3: his readiness_1941 equalled his 1939 value though the expansion struck any army."""
+    tukh, stalin = leader("tukhachevsky").values, leader("stalin").values
+    assert tukh["readiness_1941"].value < tukh["readiness"].value
+    assert stalin["readiness_1941"].value < stalin["readiness"].value
