@@ -349,6 +349,33 @@ def _mover_terms_below(model: TreeModel, node: int) -> bool:
     return any(p == player and t in below for t, p in model.term_slots) or bool(model.scale_blocks)
 
 
+def _surely_unbounded(model: TreeModel, node: int) -> bool:
+    """Whether one action taken by every case at ``node`` surely leaves the likelihood unbounded.
+
+    So when the mover moves nowhere else on the paths through the node (its
+    payoffs below it then bear on this choice alone) and one of its estimated
+    payoffs below has an intercept: moving that intercept off to infinity
+    makes the observed action certain for every case. In other cases the
+    check after the fit decides.
+    """
+    game = model.game
+    player = int(game.player[node])
+    all_below = _terminals_below(game)
+    below = all_below[node]
+    v = int(game.parent[node])
+    while v >= 0:
+        if game.kind[v] == NodeKind.DECISION and int(game.player[v]) == player:
+            return False
+        v = int(game.parent[v])
+    for w in range(game.num_nodes):
+        if (w != node and game.kind[w] == NodeKind.DECISION and int(game.player[w]) == player
+                and all_below[w] <= below):
+            return False
+    estimated = [t for t in model.spec.terms if t.estimated]
+    return any(p == player and t in below and term.intercept
+               for (t, p), term in zip(model.term_slots, estimated, strict=True))
+
+
 def _check_variation(model: TreeModel, design: Design, table: Table) -> None:
     """A decision node whose cases all take one action: the likelihood has no maximum."""
     assert design.terminal is not None
@@ -359,7 +386,7 @@ def _check_variation(model: TreeModel, design: Design, table: Table) -> None:
             continue
         first, count = int(game.first_child[v]), int(game.num_children[v])
         taken = [int(masks[c].size) for c in range(first, first + count)]
-        if sum(1 for x in taken if x) == 1 and _mover_terms_below(model, v):
+        if sum(1 for x in taken if x) == 1 and _surely_unbounded(model, v):
             action = game.action_label[first + next(i for i, x in enumerate(taken) if x)]
             raise FitError(table.file or "data", f"perfect separation at node {game.node_names[v]}: "
                            f"all {sum(taken)} cases that reach it take {action!r}, so the payoffs "
