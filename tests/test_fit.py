@@ -506,3 +506,37 @@ def test_profile_peaks_at_the_estimate_and_drops_half_a_unit_at_one_se(tmp_path:
                                      "war:B:balanc", "--plot", str(out)])
     assert done.exit_code == 0, done.output
     assert out.read_text().lstrip().startswith("<?xml")
+
+
+def test_unidentified_payoffs_get_no_standard_errors(tmp_path: Path, egame12: Game) -> None:
+    # An intercept in all three of A's payoffs: only their differences matter (the R
+    # package refuses this; Lewis and Schultz 2003 on identification).
+    path = _write(tmp_path, "x,esc,war\n" + "\n".join(_cases(n=200)) + "\n")
+    spec = {"fit": {**SMALL_SPEC["fit"],
+                    "payoffs": {"sq": {"A": []}, "cap": {"A": []}, "war": {"A": [], "B": ["x"]}}}}
+    result = fit(egame12, spec_from_dict(spec), read_csv(path))
+    assert np.all(np.isnan(result.std_errors))
+    assert "not identified" in result.message
+
+
+def test_imperfect_information_is_refused(tmp_path: Path) -> None:
+    text = THREE.replace('[nodes.w2]\nplayer = "P2"', '[nodes.w2]\nplayer = "P2"\ninfoset = "dark"')
+    text = text.replace('[nodes.s2]\nplayer = "P2"', '[nodes.s2]\nplayer = "P2"\ninfoset = "dark"')
+    path = tmp_path / "dark.toml"
+    path.write_text(text)
+    game = load_game(path)
+    with pytest.raises(FitError, match="perfect information"):
+        fit(game, spec_from_dict(THREE_SPEC), Table.from_columns({"x1": [0.1], "x2": [0.2], "y": ["q"]}))
+
+
+@needs_data
+def test_command_line_predicts_new_rows(tmp_path: Path) -> None:
+    assert DATA is not None
+    new = _write(tmp_path, "s_wt_re1,revis1,regime1,balanc,regime2\n0,1,dem,0.5,dem\n0,1,autoc,0.5,autoc\n")
+    done = CliRunner().invoke(main, ["fit", str(FIT / "egame12.toml"), str(DATA / "war1800.csv"),
+                                     "--spec", str(FIT / "war1800.toml"), "--predict", str(new)])
+    assert done.exit_code == 0, done.output
+    rows = done.stdout.strip().splitlines()
+    assert rows[0] == "Pr(sq),Pr(cap),Pr(war)"
+    probs = np.array([[float(x) for x in r.split(",")] for r in rows[1:]])
+    assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)

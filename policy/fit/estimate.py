@@ -41,6 +41,8 @@ HESSIAN_GRADIENT_STEP = 1e-6
 """Relative step of the forward differences of the exact gradient that make the Hessian."""
 GRADIENT_TOLERANCE = 1e-6
 """BFGS stops when the largest gradient component (of the total log-likelihood) is below this."""
+IDENTIFICATION_RATIO = 1e-9
+"""The negative Hessian counts as singular when its smallest eigenvalue is below this times its largest."""
 DIVERGENCE_LIMIT = 1e4
 """An estimate larger than this in magnitude is reported as divergence (separation)."""
 SEPARATION_PROBABILITY = 1.0 - 1e-7
@@ -226,13 +228,14 @@ def fit(
     _check_separation(model, design, theta, names, table)
     objective = Objective(model, design)
     hess = objective.hessian(theta)
-    try:
-        vcov = np.asarray(np.linalg.inv(-hess), dtype=np.float64)
-        if not np.all(np.isfinite(vcov)) or np.any(np.diag(vcov) <= 0):
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
+    eig = np.linalg.eigvalsh(-hess) if np.all(np.isfinite(hess)) else np.array([np.nan])
+    if not np.all(np.isfinite(eig)) or eig.min() <= IDENTIFICATION_RATIO * max(eig.max(), 1e-300):
         vcov = np.full_like(hess, np.nan)
-        message += "; the Hessian is singular or not negative definite (parameters not identified)"
+        message += ("; the Hessian is singular or not negative definite: some parameters are not "
+                    "identified (a covariate in all of a mover's payoffs at one decision, say), so "
+                    "there are no standard errors")
+    else:
+        vcov = np.asarray(np.linalg.inv(-hess), dtype=np.float64)
     boot = None
     if bootstrap > 0:
         boot = _bootstrap(model, design, theta, bootstrap, seed)
