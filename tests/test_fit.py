@@ -540,3 +540,20 @@ def test_command_line_predicts_new_rows(tmp_path: Path) -> None:
     assert rows[0] == "Pr(sq),Pr(cap),Pr(war)"
     probs = np.array([[float(x) for x in r.split(",")] for r in rows[1:]])
     assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(("link", "errors", "by_player"), [
+    ("probit", "agent", False), ("logit", "agent", True), ("probit", "private", True)])
+def test_exact_gradient_with_estimated_scales(tmp_path: Path, link: str, errors: str,
+                                              by_player: bool) -> None:
+    game = _three(tmp_path)
+    body = {"fit": {**THREE_SPEC["fit"], "link": link, "errors": errors,
+                    "scale": {"covariates": ["x2"], "by_player": by_player}}}
+    spec = spec_from_dict(body)
+    table = _simulate(game, spec_from_dict(THREE_SPEC), TRUE_THETA, 400, seed=4)
+    design = build_design(table, game, spec)
+    model = compile_model(game, spec, design)
+    objective = Objective(model, design)
+    theta = np.random.default_rng(2).normal(scale=0.3, size=model.num_params)
+    exact, numeric = objective.gradient(theta), objective.numeric_gradient(theta)
+    assert np.allclose(exact, numeric, rtol=GRADIENT_RTOL, atol=GRADIENT_RTOL * np.abs(numeric).max())
