@@ -22,6 +22,7 @@ from policy.fit.data import Design, Table, build_design
 from policy.fit.likelihood import (
     PROBABILITY_FLOOR,
     TreeModel,
+    check_spec,
     compile_model,
     loglik_gradient,
     path_cases,
@@ -219,6 +220,7 @@ def fit(
         For data or a spec that do not fit the game (with the place), for
         perfect separation, and for a likelihood that cannot be maximised.
     """
+    check_spec(game, spec)  # the spec against the game, before the data
     design = build_design(table, game, spec)
     model = compile_model(game, spec, design)
     _check_variation(model, design, table)
