@@ -557,3 +557,16 @@ def test_exact_gradient_with_estimated_scales(tmp_path: Path, link: str, errors:
     theta = np.random.default_rng(2).normal(scale=0.3, size=model.num_params)
     exact, numeric = objective.gradient(theta), objective.numeric_gradient(theta)
     assert np.allclose(exact, numeric, rtol=GRADIENT_RTOL, atol=GRADIENT_RTOL * np.abs(numeric).max())
+
+
+def test_spec_file_errors_give_the_line(tmp_path: Path, egame12: Game) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[fit]\noutcome = "y"\n\n[fit.payoffs.sq]\nA = ["x"]\n\n[fit.payoffs.peace]\nA = ["x"]\n')
+    with pytest.raises(FitError, match=r"spec\.toml:7: fit\.payoffs\.peace: no terminal node 'peace'"):
+        fit(egame12, load_spec(spec), Table.from_columns({"x": [0.1], "y": ["sq"]}))
+    spec.write_text('[fit]\noutcome = "y"\nlink = "cauchit"\n[fit.payoffs.sq]\nA = ["x"]\n')
+    with pytest.raises(FitError, match=r"spec\.toml:3: fit\.link: 'cauchit'"):
+        load_spec(spec)
+    spec.write_text('[fit]\noutcome = "y"\nlink = \n')
+    with pytest.raises(FitError, match=r"spec\.toml:3: not valid TOML"):
+        load_spec(spec)
