@@ -570,3 +570,29 @@ def test_spec_file_errors_give_the_line(tmp_path: Path, egame12: Game) -> None:
     spec.write_text('[fit]\noutcome = "y"\nlink = \n')
     with pytest.raises(FitError, match=r"spec\.toml:3: not valid TOML"):
         load_spec(spec)
+
+
+def test_logit_agent_error_is_the_agent_logit_qre(tmp_path: Path) -> None:
+    # With fixed payoffs, logit agent error at scale 1 is the logit agent QRE at
+    # lambda = 1 / sqrt(2) (our, and the R package's, convention): compare with
+    # policy's own logit solver (tests/test_logit.py checks it against Gambit).
+    from policy.solvers.logit import logit_solve
+
+    rng = np.random.default_rng(8)
+    text = THREE
+    for name in ("sy", "wy", "sj", "ss", "sm", "wj", "ws"):  # q keeps its zeros
+        payoffs = ", ".join(f"{p} = {int(v)}" for p, v in zip(("P1", "P2", "P3"),
+                                                                rng.integers(-3, 4, size=3), strict=True))
+        text = text.replace(f"[nodes.{name}]\npayoffs = {{ P1 = 0, P2 = 0, P3 = 0 }}",
+                            f"[nodes.{name}]\npayoffs = {{ {payoffs} }}")
+    path = tmp_path / "three.toml"
+    path.write_text(text)
+    game = load_game(path)
+    # everything fixed at the game's payoffs; only the (common) log scale is a parameter, at 0
+    spec = spec_from_dict({"fit": {"outcome": "y", "link": "logit", "payoffs": {"q": {"P1": 0}},
+                                   "scale": {}}})
+    design = build_design(Table.from_columns({"y": ["q"]}), game, spec, with_outcome=False)
+    ours = terminal_probabilities(compile_model(game, spec, design), design, np.zeros(1))[0]
+    (qre,) = logit_solve(game, {}, lam=1.0 / np.sqrt(2.0)).equilibria
+    assert ours == pytest.approx([float(x) for x in qre.reach], abs=1e-8)
+    assert len(set(np.round(ours, 6))) > 4  # a game where the choices are not trivial
