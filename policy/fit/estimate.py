@@ -226,6 +226,8 @@ def fit(
     _check_variation(model, design, table)
     names = tuple(_names(model, design))
     theta0 = sbi_start(model, design) if start is None else np.asarray(start, dtype=float)
+    if theta0.shape != (model.num_params,):
+        raise FitError("start", f"{theta0.size} starting values for {model.num_params} parameters")
     theta, ok, iterations, message = _maximise(model, design, theta0)
     _check_separation(model, design, theta, names, table)
     objective = Objective(model, design)
