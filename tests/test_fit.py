@@ -506,3 +506,93 @@ def test_profile_peaks_at_the_estimate_and_drops_half_a_unit_at_one_se(tmp_path:
                                      "war:B:balanc", "--plot", str(out)])
     assert done.exit_code == 0, done.output
     assert out.read_text().lstrip().startswith("<?xml")
+
+
+def test_unidentified_payoffs_get_no_standard_errors(tmp_path: Path, egame12: Game) -> None:
+    # An intercept in all three of A's payoffs: only their differences matter (the R
+    # package refuses this; Lewis and Schultz 2003 on identification).
+    path = _write(tmp_path, "x,esc,war\n" + "\n".join(_cases(n=200)) + "\n")
+    spec = {"fit": {**SMALL_SPEC["fit"],
+                    "payoffs": {"sq": {"A": []}, "cap": {"A": []}, "war": {"A": [], "B": ["x"]}}}}
+    result = fit(egame12, spec_from_dict(spec), read_csv(path))
+    assert np.all(np.isnan(result.std_errors))
+    assert "not identified" in result.message
+
+
+def test_imperfect_information_is_refused(tmp_path: Path) -> None:
+    text = THREE.replace('[nodes.w2]\nplayer = "P2"', '[nodes.w2]\nplayer = "P2"\ninfoset = "dark"')
+    text = text.replace('[nodes.s2]\nplayer = "P2"', '[nodes.s2]\nplayer = "P2"\ninfoset = "dark"')
+    path = tmp_path / "dark.toml"
+    path.write_text(text)
+    game = load_game(path)
+    with pytest.raises(FitError, match="perfect information"):
+        fit(game, spec_from_dict(THREE_SPEC), Table.from_columns({"x1": [0.1], "x2": [0.2], "y": ["q"]}))
+
+
+@needs_data
+def test_command_line_predicts_new_rows(tmp_path: Path) -> None:
+    assert DATA is not None
+    new = _write(tmp_path, "s_wt_re1,revis1,regime1,balanc,regime2\n0,1,dem,0.5,dem\n0,1,autoc,0.5,autoc\n")
+    done = CliRunner().invoke(main, ["fit", str(FIT / "egame12.toml"), str(DATA / "war1800.csv"),
+                                     "--spec", str(FIT / "war1800.toml"), "--predict", str(new)])
+    assert done.exit_code == 0, done.output
+    rows = done.stdout.strip().splitlines()
+    assert rows[0] == "Pr(sq),Pr(cap),Pr(war)"
+    probs = np.array([[float(x) for x in r.split(",")] for r in rows[1:]])
+    assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(("link", "errors", "by_player"), [
+    ("probit", "agent", False), ("logit", "agent", True), ("probit", "private", True)])
+def test_exact_gradient_with_estimated_scales(tmp_path: Path, link: str, errors: str,
+                                              by_player: bool) -> None:
+    game = _three(tmp_path)
+    body = {"fit": {**THREE_SPEC["fit"], "link": link, "errors": errors,
+                    "scale": {"covariates": ["x2"], "by_player": by_player}}}
+    spec = spec_from_dict(body)
+    table = _simulate(game, spec_from_dict(THREE_SPEC), TRUE_THETA, 400, seed=4)
+    design = build_design(table, game, spec)
+    model = compile_model(game, spec, design)
+    objective = Objective(model, design)
+    theta = np.random.default_rng(2).normal(scale=0.3, size=model.num_params)
+    exact, numeric = objective.gradient(theta), objective.numeric_gradient(theta)
+    assert np.allclose(exact, numeric, rtol=GRADIENT_RTOL, atol=GRADIENT_RTOL * np.abs(numeric).max())
+
+
+def test_spec_file_errors_give_the_line(tmp_path: Path, egame12: Game) -> None:
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[fit]\noutcome = "y"\n\n[fit.payoffs.sq]\nA = ["x"]\n\n[fit.payoffs.peace]\nA = ["x"]\n')
+    with pytest.raises(FitError, match=r"spec\.toml:7: fit\.payoffs\.peace: no terminal node 'peace'"):
+        fit(egame12, load_spec(spec), Table.from_columns({"x": [0.1], "y": ["sq"]}))
+    spec.write_text('[fit]\noutcome = "y"\nlink = "cauchit"\n[fit.payoffs.sq]\nA = ["x"]\n')
+    with pytest.raises(FitError, match=r"spec\.toml:3: fit\.link: 'cauchit'"):
+        load_spec(spec)
+    spec.write_text('[fit]\noutcome = "y"\nlink = \n')
+    with pytest.raises(FitError, match=r"spec\.toml:3: not valid TOML"):
+        load_spec(spec)
+
+
+def test_logit_agent_error_is_the_agent_logit_qre(tmp_path: Path) -> None:
+    # With fixed payoffs, logit agent error at scale 1 is the logit agent QRE at
+    # lambda = 1 / sqrt(2) (our, and the R package's, convention): compare with
+    # policy's own logit solver (tests/test_logit.py checks it against Gambit).
+    from policy.solvers.logit import logit_solve
+
+    rng = np.random.default_rng(8)
+    text = THREE
+    for name in ("sy", "wy", "sj", "ss", "sm", "wj", "ws"):  # q keeps its zeros
+        payoffs = ", ".join(f"{p} = {int(v)}" for p, v in zip(("P1", "P2", "P3"),
+                                                                rng.integers(-3, 4, size=3), strict=True))
+        text = text.replace(f"[nodes.{name}]\npayoffs = {{ P1 = 0, P2 = 0, P3 = 0 }}",
+                            f"[nodes.{name}]\npayoffs = {{ {payoffs} }}")
+    path = tmp_path / "three.toml"
+    path.write_text(text)
+    game = load_game(path)
+    # everything fixed at the game's payoffs; only the (common) log scale is a parameter, at 0
+    spec = spec_from_dict({"fit": {"outcome": "y", "link": "logit", "payoffs": {"q": {"P1": 0}},
+                                   "scale": {}}})
+    design = build_design(Table.from_columns({"y": ["q"]}), game, spec, with_outcome=False)
+    ours = terminal_probabilities(compile_model(game, spec, design), design, np.zeros(1))[0]
+    (qre,) = logit_solve(game, {}, lam=1.0 / np.sqrt(2.0)).equilibria
+    assert ours == pytest.approx([float(x) for x in qre.reach], abs=1e-8)
+    assert len(set(np.round(ours, 6))) > 4  # a game where the choices are not trivial

@@ -133,8 +133,9 @@ def _column(table: Table, name: str, where: str) -> Sequence[str]:
     try:
         return table.columns[name]
     except KeyError:
-        have = ", ".join(list(table.columns)[:12])
-        raise FitError(table.file or "data", f'{where}: no column "{name}" (columns: {have}...)') from None
+        names = list(table.columns)
+        have = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        raise FitError(table.file or "data", f'no column "{name}", named as {where} (columns: {have})') from None
 
 
 def build_design(
@@ -152,7 +153,7 @@ def build_design(
             raise FitError(spec.file, f'fit.factors: "{name}" is not a covariate of any payoff')
     n = table.num_rows
     keep = np.ones(n, dtype=bool)
-    raw = {c: _column(table, c, "covariate") for c in covariates}
+    raw = {c: _column(table, c, "a covariate") for c in covariates}
     for values in raw.values():
         for r, v in enumerate(values):
             if v in MISSING:

@@ -22,6 +22,7 @@ from policy.fit.data import Design, Table, build_design
 from policy.fit.likelihood import (
     PROBABILITY_FLOOR,
     TreeModel,
+    check_spec,
     compile_model,
     loglik_gradient,
     path_cases,
@@ -41,6 +42,8 @@ HESSIAN_GRADIENT_STEP = 1e-6
 """Relative step of the forward differences of the exact gradient that make the Hessian."""
 GRADIENT_TOLERANCE = 1e-6
 """BFGS stops when the largest gradient component (of the total log-likelihood) is below this."""
+IDENTIFICATION_RATIO = 1e-9
+"""The negative Hessian counts as singular when its smallest eigenvalue is below this times its largest."""
 DIVERGENCE_LIMIT = 1e4
 """An estimate larger than this in magnitude is reported as divergence (separation)."""
 SEPARATION_PROBABILITY = 1.0 - 1e-7
@@ -217,22 +220,26 @@ def fit(
         For data or a spec that do not fit the game (with the place), for
         perfect separation, and for a likelihood that cannot be maximised.
     """
+    check_spec(game, spec)  # the spec against the game, before the data
     design = build_design(table, game, spec)
     model = compile_model(game, spec, design)
     _check_variation(model, design, table)
     names = tuple(_names(model, design))
     theta0 = sbi_start(model, design) if start is None else np.asarray(start, dtype=float)
+    if theta0.shape != (model.num_params,):
+        raise FitError("start", f"{theta0.size} starting values for {model.num_params} parameters")
     theta, ok, iterations, message = _maximise(model, design, theta0)
     _check_separation(model, design, theta, names, table)
     objective = Objective(model, design)
     hess = objective.hessian(theta)
-    try:
-        vcov = np.asarray(np.linalg.inv(-hess), dtype=np.float64)
-        if not np.all(np.isfinite(vcov)) or np.any(np.diag(vcov) <= 0):
-            raise np.linalg.LinAlgError
-    except np.linalg.LinAlgError:
+    eig = np.linalg.eigvalsh(-hess) if np.all(np.isfinite(hess)) else np.array([np.nan])
+    if not np.all(np.isfinite(eig)) or eig.min() <= IDENTIFICATION_RATIO * max(eig.max(), 1e-300):
         vcov = np.full_like(hess, np.nan)
-        message += "; the Hessian is singular or not negative definite (parameters not identified)"
+        message += ("; the Hessian is singular or not negative definite: some parameters are not "
+                    "identified (a covariate in all of a mover's payoffs at one decision, say), so "
+                    "there are no standard errors")
+    else:
+        vcov = np.asarray(np.linalg.inv(-hess), dtype=np.float64)
     boot = None
     if bootstrap > 0:
         boot = _bootstrap(model, design, theta, bootstrap, seed)
@@ -349,6 +356,33 @@ def _mover_terms_below(model: TreeModel, node: int) -> bool:
     return any(p == player and t in below for t, p in model.term_slots) or bool(model.scale_blocks)
 
 
+def _surely_unbounded(model: TreeModel, node: int) -> bool:
+    """Whether one action taken by every case at ``node`` surely leaves the likelihood unbounded.
+
+    So when the mover moves nowhere else on the paths through the node (its
+    payoffs below it then bear on this choice alone) and one of its estimated
+    payoffs below has an intercept: moving that intercept off to infinity
+    makes the observed action certain for every case. In other cases the
+    check after the fit decides.
+    """
+    game = model.game
+    player = int(game.player[node])
+    all_below = _terminals_below(game)
+    below = all_below[node]
+    v = int(game.parent[node])
+    while v >= 0:
+        if game.kind[v] == NodeKind.DECISION and int(game.player[v]) == player:
+            return False
+        v = int(game.parent[v])
+    for w in range(game.num_nodes):
+        if (w != node and game.kind[w] == NodeKind.DECISION and int(game.player[w]) == player
+                and all_below[w] <= below):
+            return False
+    estimated = [t for t in model.spec.terms if t.estimated]
+    return any(p == player and t in below and term.intercept
+               for (t, p), term in zip(model.term_slots, estimated, strict=True))
+
+
 def _check_variation(model: TreeModel, design: Design, table: Table) -> None:
     """A decision node whose cases all take one action: the likelihood has no maximum."""
     assert design.terminal is not None
@@ -359,7 +393,7 @@ def _check_variation(model: TreeModel, design: Design, table: Table) -> None:
             continue
         first, count = int(game.first_child[v]), int(game.num_children[v])
         taken = [int(masks[c].size) for c in range(first, first + count)]
-        if sum(1 for x in taken if x) == 1 and _mover_terms_below(model, v):
+        if sum(1 for x in taken if x) == 1 and _surely_unbounded(model, v):
             action = game.action_label[first + next(i for i, x in enumerate(taken) if x)]
             raise FitError(table.file or "data", f"perfect separation at node {game.node_names[v]}: "
                            f"all {sum(taken)} cases that reach it take {action!r}, so the payoffs "

@@ -75,19 +75,14 @@ class TreeModel:
         return int(self.base.shape[0])
 
 
-def compile_model(game: Game, spec: FitSpec, design: Design) -> TreeModel:
-    """Check the game and spec agree, and lay out the parameter vector."""
+def check_spec(game: Game, spec: FitSpec) -> list[tuple[int, int]]:
+    """Check the spec names the game's terminals and players; the (terminal, player) of each term."""
     where = spec.file
     if not game.is_perfect_information:
-        raise FitError(where, "estimation needs a game of perfect information (every "
+        raise FitError(game.file or where, "estimation needs a game of perfect information (every "
                        "information set a single node)")
-    terminals = game.terminals.tolist()
-    pos = {game.node_names[t]: i for i, t in enumerate(terminals)}
-    values = {name: p.default for name, p in game.parameters.items() if p.default is not None}
-    numbers = game.numbers(values, exact=False)
-    base = np.array(numbers.leaf_payoff, dtype=np.float64).reshape(len(terminals), len(game.players))
+    pos = {game.node_names[t]: i for i, t in enumerate(game.terminals.tolist())}
     slots: list[tuple[int, int]] = []
-    seen: set[tuple[int, int]] = set()
     for term in spec.terms:
         key = f"fit.payoffs.{term.node}"
         if term.node not in pos:
@@ -96,9 +91,24 @@ def compile_model(game: Game, spec: FitSpec, design: Design) -> TreeModel:
             raise FitError(where, f"{key}.{term.player}: no player of that name "
                            f"(players: {', '.join(game.players)})")
         slot = (pos[term.node], game.players[term.player].index)
-        if slot in seen:
+        if slot in slots:
             raise FitError(where, f"{key}.{term.player}: given twice")
-        seen.add(slot)
+        slots.append(slot)
+    if spec.errors == "private":
+        _check_private(game, where)
+    return slots
+
+
+def compile_model(game: Game, spec: FitSpec, design: Design) -> TreeModel:
+    """Check the game and spec agree, and lay out the parameter vector."""
+    where = spec.file
+    all_slots = check_spec(game, spec)
+    terminals = game.terminals.tolist()
+    values = {name: p.default for name, p in game.parameters.items() if p.default is not None}
+    numbers = game.numbers(values, exact=False)
+    base = np.array(numbers.leaf_payoff, dtype=np.float64).reshape(len(terminals), len(game.players))
+    slots: list[tuple[int, int]] = []
+    for term, slot in zip(spec.terms, all_slots, strict=True):
         if term.value is not None:
             base[slot] = term.value
         if term.estimated:
@@ -106,8 +116,6 @@ def compile_model(game: Game, spec: FitSpec, design: Design) -> TreeModel:
             slots.append(slot)
     if not slots and spec.scale is None:
         raise FitError(where, "fit.payoffs: nothing to estimate (no payoff has covariates)")
-    if spec.errors == "private":
-        _check_private(game, where)
     blocks, start = [], 0
     for m in design.matrices:
         blocks.append(slice(start, start + m.shape[1]))

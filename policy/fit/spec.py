@@ -38,9 +38,22 @@ class FitError(ValueError):
     """A fit that cannot be made as asked; ``str()`` is one line naming the place."""
 
     def __init__(self, where: str, message: str) -> None:
+        if where.endswith(".toml") and message.startswith("fit"):
+            where = _with_line(where, message.split(": ", 1)[0])
         self.where = where
         self.message = message
         super().__init__(f"{where}: {message}" if where else message)
+
+
+def _with_line(file: str, key: str) -> str:
+    """``file:line`` where ``key`` is written in the spec ``file`` (when it can be found)."""
+    from policy.gamefile import find_line
+
+    try:
+        line = find_line(read_text(file).splitlines(), key)
+    except (InputError, OSError, UnicodeError):
+        return file
+    return f"{file}:{line}" if line else file
 
 
 @dataclass(frozen=True)
