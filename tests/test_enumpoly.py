@@ -17,7 +17,7 @@ import pytest
 from policy.solvers import SolverError, solve
 from policy.solvers.enumpoly import enumpoly_solve, support_count
 from policy.solvers.verify import behavior_regret
-from tests.games import from_pygambit, gambit_table, mixed_of, table_game
+from tests.games import catalog_slugs, from_pygambit, gambit_table, mixed_of, table_game
 
 pygambit = pytest.importorskip("pygambit")
 
@@ -266,3 +266,48 @@ def test_continuum_is_none():
 
     R, x, y = ring("x,y", QQ, lex)
     assert _solutions([x * y - x, x * y - x], R) is None
+
+
+def _catalog_child(queue: Any, slug: str) -> None:
+    import pygambit.catalog as catalog
+
+    g = catalog.load(slug)
+    found = pygambit.nash.enumpoly_solve(g, use_strategic=True).equilibria
+    queue.put([[float(e.payoff(p)) for p in g.players] for e in found])
+
+
+#: Seconds Gambit's enumpoly may take on one catalogue game (on journals/ijgt/nau2004/sec6
+#: it runs for minutes); past it the game is skipped.
+CATALOG_SECONDS = 20
+
+
+@pytest.mark.parametrize("slug", catalog_slugs(players=range(3, 10), max_profiles=500))
+def test_catalogue_games_contain_every_equilibrium_gambits_enumpoly_finds(slug):
+    # Gambit's catalogue, 3 players and more (Selten 1975's horse and figure 3,
+    # Nau et al. 2004, Jakobsen et al. 2016): every equilibrium Gambit's
+    # enumpoly lists has one of ours with the same payoffs, and each of ours is
+    # verified (regret 0, or within the float tolerance when irrational).
+    import pygambit.catalog as catalog
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_catalog_child, args=(queue, slug))
+    child.start()
+    try:
+        theirs = queue.get(timeout=CATALOG_SECONDS)
+    except Exception:
+        theirs = None
+    finally:
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
+    if theirs is None:
+        pytest.skip(f"Gambit's enumpoly did not finish {slug} within {CATALOG_SECONDS} s")
+    result = enumpoly_solve(from_pygambit(catalog.load(slug)), {})
+    ours = [[float(v) for v in eq.values] for eq in result.equilibria]
+    scale = max(1.0, max((abs(v) for pay in ours + theirs for v in pay), default=1.0))
+    for pay in theirs:
+        assert any(all(abs(x - y) <= SAME * scale for x, y in zip(pay, mine, strict=True)) for mine in ours), (
+            slug, pay, ours)
+    for eq in result.equilibria:
+        assert float(eq.max_regret) <= GAMBIT_REGRET * scale
