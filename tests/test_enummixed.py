@@ -38,6 +38,7 @@ from tests.games import (
     gambit_signature,
     gambit_table,
     gambit_table_signature,
+    kuhn_poker,
     mixed_of,
     signature,
     table_game,
@@ -530,3 +531,14 @@ def test_cli_budget_error_is_one_line(tmp_path):
     assert code == 1 and "--max-bases does not apply to method 'lcp'" in err
     code, out, err = invoke("compare", str(path), "-m", "enummixed", "--max-bases", "3000")
     assert code == 1 and out == "" and err.count("\n") == 1 and "--max-bases" in err
+
+
+def test_float_enumeration_hands_large_games_to_the_budgeted_exact_one():
+    # qhull has no time budget, so games with more strategies a player than
+    # QHULL_MAX_STRATEGIES go to the exact enumeration (which has one), with
+    # a warning; Kuhn poker's 27 x 64 strategic form stops at the budget.
+    from policy.solvers.enummixed import QHULL_MAX_STRATEGIES
+
+    assert QHULL_MAX_STRATEGIES < 27
+    with pytest.raises(SolverError, match="max_bases"):
+        enummixed_solve(kuhn_poker(), {}, exact=False, max_bases=50)

@@ -75,6 +75,12 @@ from policy.solvers.vertex import VertexLimitError, VertexTimeError, extreme_equ
 MAX_BASES = 200_000
 #: ...or after this many seconds (checked between bases).
 MAX_SECONDS = 300.0
+#: Float mode: qhull enumerates the vertices only while each player has at
+#: most this many strategies (the number of vertices, and qhull's time and
+#: memory, grow exponentially with the dimension and have no budget; larger
+#: games go to the exact enumeration, which has one: 15x15 takes about a
+#: second, 18x18 about 40 s). Also keeps the label masks within 64 bits.
+QHULL_MAX_STRATEGIES = 16
 #: Float mode: probabilities from qhull at most this are round-off, set to 0
 #: (the profile is verified afterwards either way).
 SNAP = tolerances.PROBABILITY
@@ -185,8 +191,10 @@ def enummixed_solve(
         float_pairs = _float_enumeration(a, b)
         if float_pairs is None:
             warnings.append(
-                "the float vertex enumeration could not vouch for its answer (a degenerate "
-                "game, or qhull failed); used the exact enumeration on the float payoffs"
+                "the float vertex enumeration was not used or could not vouch for its answer "
+                f"(it runs up to {QHULL_MAX_STRATEGIES} strategies a player; qhull failed, or a "
+                "candidate was not an exact equilibrium); used the exact enumeration on the float "
+                "payoffs"
             )
             pairs = _exact_as_float(a, b, budget)
             backend = "vertex"
@@ -304,12 +312,13 @@ def _float_enumeration(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPa
     are compared with all. Each pair is then solved in rationals from the
     constraints qhull found tight (:func:`_exact_vertex`) and checked to be
     an equilibrium exactly. None (the caller then enumerates exactly) when
-    qhull fails, a candidate is not an exact equilibrium, or a nondegenerate
-    game gives an even count (it has an odd number of equilibria; Shapley
-    1974), which would mean a vertex was missed.
+    a player has more than :data:`QHULL_MAX_STRATEGIES` strategies (or only
+    one), qhull fails, a candidate is not an exact equilibrium, or a
+    nondegenerate game gives an even count (it has an odd number of
+    equilibria; Shapley 1974), which would mean a vertex was missed.
     """
     m, n = a.shape
-    if m < 2 or n < 2 or m + n > 63:
+    if m < 2 or n < 2 or max(m, n) > QHULL_MAX_STRATEGIES:
         return None
     ra = _rationals(a)
     rb = _rationals(b)
