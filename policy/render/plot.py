@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from policy.analysis.sweep import SweepResult
+from policy.analysis.sweep import FAILED_PATH, SweepResult
 from policy.output import Outputs
 
 #: Formats :func:`save` can write, by file suffix.
@@ -105,7 +105,9 @@ def plot_regions(result: SweepResult, out: str | Path, outputs: Outputs | None =
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    colours = plt.get_cmap("tab10" if len(paths) <= 10 else "tab20").colors[: max(1, len(paths))]
+    colours = list(plt.get_cmap("tab10" if len(paths) <= 10 else "tab20").colors[: max(1, len(paths))])
+    if FAILED_PATH in index:  # samples that could not be solved: grey, not a path's colour
+        colours[index[FAILED_PATH]] = (0.85, 0.85, 0.85)
     fig, ax = plt.subplots(figsize=(8, 6))
     ax.imshow(
         codes.T,
