@@ -264,7 +264,7 @@ def test_germany_decides_first_not_knowing_the_army_and_the_ussr_cannot_read_its
     for n in g.node_names:
         node = g.node(n)
         if node.player is not None and node.player.label == "USSR":
-            assert any(p.startswith("plan_") for p, _ in ancestors(g, n)), n
+            assert any(p.startswith(("plan_", "c_plan_")) for p, _ in ancestors(g, n)), n
 
 
 # ------------------------------------------------------------------ finding 6
