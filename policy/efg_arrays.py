@@ -169,7 +169,11 @@ def _numbers(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) ->
     num = np.zeros(n, dtype=np.int64)
     den = np.ones(n, dtype=np.int64)
     if plain.any():
-        num[plain] = np.ascontiguousarray(grid[plain]).view(f"S{width}").ravel().astype(np.int64)
+        # Place value of each digit, counted from the token's end; the sign and padding count 0.
+        place = (lens[:, None] - 1 - np.arange(width)[None, :]).clip(0, _MAX_DIGITS)
+        value = np.where(is_digit, (grid.astype(np.int64) - 48) * _POW10[place], 0).sum(axis=1)
+        value[grid[:, 0] == ord("-")] *= -1
+        num[plain] = value[plain]
     rest = np.flatnonzero(~plain)
     if rest.size:
         rnum, rden = _numbers_by_digit(b, starts[rest], ends[rest])
