@@ -43,6 +43,8 @@ _QUOTE, _BACKSLASH = ord('"'), ord("\\")
 #: Digits a number may have here (int64 is exact to 18 digits).
 _MAX_DIGITS = 18
 _POW10 = np.array([10**k for k in range(_MAX_DIGITS + 1)], dtype=np.int64)
+#: Number tokens converted per step (bounds the temporaries).
+_CHUNK = 1 << 17
 
 
 class _NotHere(Exception):
@@ -148,8 +150,8 @@ def _strings(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) ->
 def _numbers(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> tuple[Any, Any]:
     """Exact values of number tokens (integers, ``p/q``, plain decimals) as numerators and denominators.
 
-    Plain integers (the common case) are converted by numpy from fixed-width
-    byte strings; the others digit by digit.
+    Plain integers (the common case) are read from a grid of their bytes (one
+    row per token) with array arithmetic; the others digit by digit.
     """
     n = len(starts)
     if not n:
@@ -158,9 +160,14 @@ def _numbers(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) ->
     width = int(lens.max())
     if width > 40:
         raise _NotHere
-    pos = starts[:, None] + np.arange(width)[None, :]
-    valid = pos < ends[:, None]
-    grid = np.where(valid, b[np.minimum(pos, len(b) - 1)], 0).astype(np.uint8)
+    columns = np.arange(width)[None, :]
+    grid = np.empty((n, width), dtype=np.uint8)
+    valid = np.empty((n, width), dtype=bool)
+    for lo in range(0, n, _CHUNK):
+        part = slice(lo, lo + _CHUNK)
+        pos = starts[part, None] + columns
+        valid[part] = pos < ends[part, None]
+        grid[part] = np.where(valid[part], b[np.minimum(pos, len(b) - 1)], 0)
     is_digit = (grid >= 48) & (grid <= 57)
     sign = (grid[:, 0] == ord("-")) | (grid[:, 0] == ord("+"))
     ok = is_digit | ~valid
@@ -168,8 +175,13 @@ def _numbers(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) ->
     plain = ok.all(axis=1) & (lens - sign >= 1) & (lens - sign <= _MAX_DIGITS)
     num = np.zeros(n, dtype=np.int64)
     den = np.ones(n, dtype=np.int64)
-    if plain.any():
-        num[plain] = np.ascontiguousarray(grid[plain]).view(f"S{width}").ravel().astype(np.int64)
+    for lo in range(0, n, _CHUNK):  # in chunks: a few small temporaries at a time
+        part = slice(lo, lo + _CHUNK)
+        # Place value of each digit, counted from the token's end; the sign and padding count 0.
+        place = (lens[part, None] - 1 - columns).clip(0, _MAX_DIGITS)
+        value = np.where(is_digit[part], (grid[part].astype(np.int64) - 48) * _POW10[place], 0).sum(axis=1)
+        value[grid[part, 0] == ord("-")] *= -1
+        num[part] = np.where(plain[part], value, 0)
     rest = np.flatnonzero(~plain)
     if rest.size:
         rnum, rden = _numbers_by_digit(b, starts[rest], ends[rest])
