@@ -102,6 +102,33 @@ def test_batch_matches_spe_sample_by_sample(seed):
     assert any("heard" in p for p in paths)
 
 
+def test_samples_sharing_a_part_get_what_their_own_solve_gives():
+    # A search moves one parameter at a time: the parts that parameter does not
+    # reach repeat bit for bit, within a block and from one block to the next,
+    # and are solved once. Each sample must get exactly (bit for bit) what it gets
+    # solved alone by a fresh solver, and the path that spe gives it one by one.
+    game = small_campaign(7)
+    base = {"p": 0.4, "x": 0.5, "y": -0.25}
+    points = [dict(base)] + [dict(base, **{k: v}) for k in PARAMETERS for v in (0.3, 0.7, -1.5, 1.5)
+                             if PARAMETERS[k][0] <= v <= PARAMETERS[k][1]]
+    points = [pt for pt in points for _ in range(2)]  # and each twice, within one block
+    samples = {k: np.array([pt[k] for pt in points]) for k in PARAMETERS}
+    n = len(points)
+    solver = BatchGame(game)
+    for _ in range(2):  # the second pass finds every part kept from the first
+        for start in range(0, n, 5):
+            block = {k: v[start : start + 5] for k, v in samples.items()}
+            got = solver.solve(block)
+            for i in range(len(block["p"])):
+                alone = BatchGame(game).solve({k: v[i : i + 1] for k, v in block.items()})
+                assert np.array_equal(got.behavior[i], alone.behavior[0])
+                assert np.array_equal(got.payoffs[i], alone.payoffs[0])
+                assert np.array_equal(got.path_choices()[i], alone.path_choices()[0])
+    batch = solve_block(game, samples, 0, "spe")
+    one = _nash_block(game, samples, 0, "spe")
+    assert [batch.path_words[k] for k in batch.path_index] == [one.path_words[k] for k in one.path_index]
+
+
 def _flat_behavior(result, s: int) -> np.ndarray:
     game = result.game
     flat = np.zeros(game.num_actions)

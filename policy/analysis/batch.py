@@ -212,8 +212,10 @@ class BatchResult:
         (:func:`path_words` writes it as their names, ``a/b``), as
         :func:`policy.analysis.compare.path_text` does.
         """
-        on_path = self._on_path_columns()
-        out = np.where(on_path, self.class_choice.T[self.decision_class], np.int16(-1)).astype(np.int16)
+        # Only the (node, sample) pairs reached are written: most of a big tree is off the path.
+        on = self.decision_reach_pairs
+        out = np.full((len(self.decision_nodes), self.size), -1, dtype=np.int16)
+        out[on.item, on.sample] = self.class_choice[on.sample, self.decision_class[on.item]]
         if self.mixed_row is not None and self.behavior is not None:
             nodes = np.flatnonzero(self.mixed_row >= 0)
             if len(nodes):
@@ -231,7 +233,10 @@ class BatchResult:
                     sure[has] = np.where(p == 1, np.int16(a), sure[has])
                 # An action taken with probability 1 names the choice (as path_text does).
                 code = np.where(sure >= 0, sure, MIXED + code).astype(np.int16)
-                out[nodes] = np.where(on_path[nodes], code[np.ravel(where)], np.int16(-1))
+                row = np.full(len(self.decision_nodes), -1, dtype=np.int64)
+                row[nodes] = np.ravel(where)
+                inside = row[on.item] >= 0
+                out[on.item[inside], on.sample[inside]] = code[row[on.item[inside]], on.sample[inside]]
         return out
 
     def any_tie_on_path(self) -> npt.NDArray[np.bool_]:

@@ -251,14 +251,19 @@ class NashPlan:
         chance = [r for _, rows in part.chance_children for r in rows]
         context = None if earlier is None else np.vstack(
             [earlier.basis, earlier.solved[None].astype(np.int64), earlier.reason[None].astype(np.int64)])
-        keys = _column_bytes(reach, shifted.transpose(0, 2, 1).reshape(-1, n_samples), vals[chance], context)
-        pick, spread = _distinct_columns(keys)
+        columns = (reach, shifted.transpose(0, 2, 1).reshape(-1, n_samples), vals[chance], context)
+        if n_samples > MEMO_BLOCK and _surely_distinct(*columns):
+            # A big block of draws (Monte Carlo): no two alike, nothing kept; the bytes are not made.
+            keys, pick, spread = None, None, np.arange(n_samples, dtype=np.int64)
+        else:
+            keys = _column_bytes(*columns)
+            pick, spread = _distinct_columns(keys)
         reps = np.arange(n_samples, dtype=np.int64) if pick is None else pick
         memo = self._memo.setdefault(c, {}) if n_samples <= MEMO_BLOCK else None
         if memo is not None and len(memo) > MEMO_SIZE:
             memo.clear()
         tag = b"own" if earlier is None else b"shared"
-        names = [_digest(tag, keys[s]) for s in reps.tolist()] if memo is not None else []
+        names = [_digest(tag, keys[s]) for s in reps.tolist()] if memo is not None and keys is not None else []
         found = [memo.get(name) for name in names] if memo is not None else [None] * len(reps)
         new = np.flatnonzero([f is None for f in found])
         k = len(reps)
@@ -556,6 +561,26 @@ def _lcp_matrix(part: _Part, reach: Array, shifted: Array) -> Array:
     M[q1, y] = F[:, :, None]
     M[q2, y] = -F[:, :, None]
     return M
+
+
+def _surely_distinct(*parts: npt.NDArray[Any] | None) -> bool:
+    """Whether no two samples (columns) of ``parts`` can be equal, judged from one number per sample.
+
+    The number is a weighted sum down each column, the same operations for
+    every column, so equal columns get equal numbers; distinct numbers prove
+    the columns distinct. Equal numbers prove nothing (the bytes decide).
+    """
+    total: Array | None = None
+    for p in parts:
+        if p is None or not len(p):
+            continue
+        weights = np.random.default_rng(len(p)).uniform(0.5, 1.5, len(p))
+        with np.errstate(all="ignore"):
+            term = (np.asarray(p, dtype=np.float64) * weights[:, None]).sum(axis=0)
+        total = term if total is None else total + term
+    if total is None:
+        return False
+    return bool(len(np.unique(total)) == len(total) and np.isfinite(total).all())
 
 
 def _column_bytes(*parts: npt.NDArray[Any] | None) -> npt.NDArray[np.uint8]:
