@@ -39,9 +39,20 @@ def bundled_games() -> list[Path]:
     return sorted((p for p in games_dir().glob("*.toml") if not _is_campaign(p)), key=_story_order)
 
 
-def bundled_campaigns() -> list[Path]:
-    """Every bundled campaign file (a ``[campaign]`` table), in story order."""
-    return sorted((p for p in games_dir().glob("*.toml") if _is_campaign(p)), key=_story_order)
+def bundled_campaigns(branches: bool = False) -> list[Path]:
+    """The bundled campaign files (a ``[campaign]`` table), in story order.
+
+    Branch campaigns (a ``branch_of`` key: the same chain entered at a later
+    stage in a given state) only with ``branches``: ``policy compare`` and
+    ``policy report`` with no file take the full campaigns, whose numbers the
+    branches repeat from a later start; a branch is compared by naming it.
+    """
+    found = (p for p in games_dir().glob("*.toml") if _is_campaign(p) and (branches or not _is_branch(p)))
+    return sorted(found, key=_story_order)
+
+
+def _is_branch(path: Path) -> bool:
+    return re.search(r"(?m)^\s*branch_of\s*=", path.read_text(encoding="utf-8")) is not None
 
 
 def _is_campaign(path: Path) -> bool:
