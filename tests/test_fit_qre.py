@@ -139,7 +139,7 @@ def test_singleton_information_sets_written_out_fit_the_same(tmp_path: Path) -> 
 @pytest.mark.parametrize("link", ["logit", "probit"])
 def test_recovers_the_parameters_of_a_signalling_game(signal: Game, link: str) -> None:
     spec = dataclasses.replace(spec_from_dict(SIGNAL_SPEC), link=link)
-    table = _simulate(signal, spec, SIGNAL_THETA, 6_000, seed=9)
+    table = _simulate(signal, spec, SIGNAL_THETA, 2_500, seed=9)
     result = fit(signal, spec, table)
     assert result.converged, result.message
     z = (result.estimates - SIGNAL_THETA) / result.std_errors
