@@ -468,6 +468,10 @@ def loglik_gradient(
     kinds = game.kind.tolist()
     terminal, chance = int(NodeKind.TERMINAL), int(NodeKind.CHANCE)
     firsts, counts, movers = game.first_child.tolist(), game.num_children.tolist(), game.player.tolist()
+    sig2 = sig ** 2
+    # Binary logit choices without private information take a shorter path:
+    # P0 = 1 / (1 + exp(-d)), d = (m0 - m1) / sd, sd = sqrt(2) sigma.
+    sd2 = np.sqrt(2.0 * sig2)
     for v in range(nn - 1, -1, -1):
         if kinds[v] == terminal:
             value[v] = u[terminal_pos[v]]
@@ -480,15 +484,22 @@ def loglik_gradient(
         else:
             j = movers[v]
             mean = [value[c][j] for c in children]
-            var = ([sig[j] ** 2 * reach2[c] for c in children] if private else [sig[j] ** 2] * count)
-            if link == "probit" and count > 2:
+            var = ([sig2[j] * reach2[c] for c in children] if private else [sig2[j]] * count)
+            if count == 2 and not private and link == "logit":
+                d = np.clip((mean[0] - mean[1]) / sd2[j], -700.0, 700.0)
+                probs = [1.0 / (1.0 + np.exp(-d)), 1.0 / (1.0 + np.exp(d))]
+                stash[v] = (d, None, "binary")
+            elif link == "probit" and count > 2:
                 quad = _quadrature(mean, var)
                 probs = quad[0]
                 stash[v] = (mean, var, quad)
             else:
                 probs = choice_probabilities(mean, var, link)
                 stash[v] = (mean, var, None)
-        value[v] = sum(p[None] * value[c] for p, c in zip(probs, children, strict=True))
+        total = probs[0][None] * value[first]
+        for p, c in zip(probs[1:], children[1:], strict=True):
+            total += p[None] * value[c]
+        value[v] = total
         if private:
             reach2[v] = sum(p * p * reach2[c] for p, c in zip(probs, children, strict=True))
         for p, c in zip(probs, children, strict=True):
@@ -497,6 +508,7 @@ def loglik_gradient(
             if idx.size:
                 loglik += float(np.log(np.clip(p[idx], PROBABILITY_FLOOR, 1.0)).sum())
     players = len(game.players)
+    scaled = bool(model.scale_blocks)
     g_value: list[Any] = [None] * nn
     g_reach: list[Any] = [None] * nn
     g_value[0] = np.zeros((players, n))
@@ -520,13 +532,21 @@ def loglik_gradient(
         mean, var, quad = stash[v]
         grad_p = []
         for c in children:
-            g = (gv_v * value[c]).sum(axis=0)
+            g = np.einsum("pn,pn->n", gv_v, value[c])
             if private:
                 g += 2.0 * gr_v * edge[c] * reach2[c]
             idx = on_path[c]
             if idx.size:
                 g[idx] += 1.0 / np.maximum(edge[c][idx], PROBABILITY_FLOOR)
             grad_p.append(g)
+        if isinstance(quad, str):  # the binary logit shortcut: d = (m0 - m1) / sd
+            d = mean
+            gd = edge[first] * edge[first + 1] * (grad_p[0] - grad_p[1])
+            g_value[first][j] += gd / sd2[j]
+            g_value[first + 1][j] -= gd / sd2[j]
+            if scaled:
+                g_sigma[j] -= gd * d / sig[j]  # d is proportional to 1 / sigma
+            continue
         if quad is not None:
             gm, gvar = _quadrature_backward(quad, grad_p)
         else:
@@ -536,7 +556,7 @@ def loglik_gradient(
             if private:
                 g_sigma[j] += gvar[a] * 2.0 * sig[j] * reach2[c]
                 g_reach[c] = g_reach[c] + gvar[a] * sig[j] ** 2
-            else:
+            elif scaled:
                 g_sigma[j] += gvar[a] * 2.0 * sig[j]
     grad = np.zeros(model.num_params)
     for (t, who), block, x in zip(model.term_slots, model.blocks, design.matrices, strict=True):
