@@ -407,7 +407,7 @@ def test_action_at_an_unreached_node(tmp_path: Path, egame12: Game) -> None:
     lines[9] = "0.5,0,1"
     path = _write(tmp_path, "x,esc,war\n" + "\n".join(lines) + "\n")
     with pytest.raises(FitError, match=r'cases\.csv:11: column "war": an action \("1"\) at response, '
-                       "a node this case never reached"):
+                       "where this case never went"):
         _fit_file(egame12, path)
 
 

@@ -158,3 +158,48 @@ def test_private_information_needs_perfect_information(signal: Game) -> None:
     spec = dataclasses.replace(spec_from_dict(SIGNAL_SPEC), errors="private")
     with pytest.raises(FitError, match="private information needs a game of perfect information"):
         fit(signal, spec, Table.from_columns({"x1": [0.1], "x2": [0.2], "y": ["rty"]}))
+
+
+def test_command_line_fits_the_signalling_game_from_action_columns(signal: Game, tmp_path: Path) -> None:
+    # One column per information set: the receiver's answer is recorded in one
+    # column whichever type sent the message; the type and message in others.
+    from click.testing import CliRunner
+
+    from policy.cli import main
+
+    spec = spec_from_dict(SIGNAL_SPEC)
+    table = _simulate(signal, spec, SIGNAL_THETA, 1_500, seed=12)
+    rows = ["x1,x2,type,message,answer"]
+    for x1, x2, y in zip(table.columns["x1"], table.columns["x2"], table.columns["y"], strict=True):
+        kind = "resolute" if y.startswith("r") else "irresolute"
+        message = "threaten" if y[1] == "t" else "quiet"
+        rows.append(f"{x1},{x2},{kind},{message},{'yield' if y[2] == 'y' else 'firm'}")
+    data = tmp_path / "signals.csv"
+    data.write_text("\n".join(rows) + "\n")
+    game = tmp_path / "signal.toml"
+    game.write_text(SIGNAL.read_text() + """
+[fit]
+[fit.actions]
+nature = "type"
+res = "message"  # one column for both types' messages
+irr = "message"
+after_threat = "answer"
+after_quiet = "answer"
+[fit.payoffs.rty]
+S = ["x1"]
+[fit.payoffs.rqy]
+S = []
+[fit.payoffs.itf]
+S = ["x2"]
+R = []
+[fit.payoffs.rtf]
+R = ["x1"]
+""")
+    done = CliRunner().invoke(main, ["fit", str(game), str(data), "--format", "json"])
+    assert done.exit_code == 0, done.output
+    by_outcome = fit(signal, spec, table)
+    import json
+    got = json.loads(done.stdout)
+    assert got["log_likelihood"] == pytest.approx(by_outcome.loglik, abs=1e-6)
+    assert [c["estimate"] for c in got["coefficients"]] == pytest.approx(by_outcome.estimates.tolist(),
+                                                                          abs=1e-5)
