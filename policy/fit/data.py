@@ -293,11 +293,11 @@ def _outcomes(table: Table, game: Game, spec: FitSpec, keep: npt.NDArray[np.bool
         node = 0
         visited: set[int] = set()
         while game.kind[node] != NodeKind.TERMINAL:
-            entry = by_node.get(node)
-            if entry is None:
+            found = by_node.get(node)
+            if found is None:
                 raise FitError(spec.file, f"fit.actions: the data cannot say what happened at node "
                                f"{game.node_names[node]} (add a column for it)")
-            values, mapping, column, _ = entry
+            values, mapping, column, _ = found
             v = values[r]
             if v in MISSING:
                 keep[r] = False
@@ -312,11 +312,11 @@ def _outcomes(table: Table, game: Game, spec: FitSpec, keep: npt.NDArray[np.bool
             terminal[r] = term_pos[node]
         if not keep[r]:
             continue
-        for column, (members, names, ignore) in groups.items():
-            values = by_node[next(iter(members))][0]
-            if not (members & visited) and not any(ignore) and values[r] not in MISSING:
-                where = names[0] if len(names) == 1 else " or ".join(names)
-                raise FitError(table.where(r), f'column "{column}": an action ("{values[r]}") at '
+        for column, (members, spec_names, ignore) in groups.items():
+            recorded = by_node[next(iter(members))][0]
+            if not (members & visited) and not any(ignore) and recorded[r] not in MISSING:
+                where = " or ".join(spec_names)
+                raise FitError(table.where(r), f'column "{column}": an action ("{recorded[r]}") at '
                                f"{where}, where this case never went (leave it empty or NA, or set "
                                'unreached = "ignore")')
     return terminal
