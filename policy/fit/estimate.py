@@ -233,6 +233,12 @@ def fit(
         raise FitError("start", f"{theta0.size} starting values for {model.num_params} parameters")
     theta, ok, iterations, message = _maximise(model, design, theta0)
     _check_separation(model, design, theta, names, table)
+    if model.coupled:
+        unsolved = run(model, design, theta[None, :]).unsolved
+        if unsolved:
+            ok = False
+            message += (f"; at the estimate the quantal response fixed point did not converge for "
+                        f"{unsolved} of {design.num_cases} cases")
     objective = Objective(model, design)
     hess = objective.hessian(theta)
     eig = np.linalg.eigvalsh(-hess) if np.all(np.isfinite(hess)) else np.array([np.nan])
