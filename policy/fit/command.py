@@ -35,7 +35,7 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
     its covariates; it is the game file's [fit] table unless --spec names a
     separate file. See docs/estimation.md.
 
-    Example: policy fit games/fit/egame12.toml war1800.csv --spec games/fit/war1800.toml
+    Example: policy fit games/fit/egame12.toml ../shared/data/war1800.csv --spec games/fit/war1800.toml
     """
     import dataclasses
 
