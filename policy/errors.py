@@ -5,6 +5,7 @@ from __future__ import annotations
 from policy.analysis.errors import RegionsError, SweepError
 from policy.claims import ClaimsError
 from policy.expr import ExprError
+from policy.fit.spec import FitError
 from policy.gambit import GambitFormatError
 from policy.gamefile import GameFileError
 from policy.leaders import LeaderError
@@ -30,4 +31,5 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     RenderError,
     RegionsError,
     OutputError,
+    FitError,
 )

@@ -110,8 +110,9 @@ class _Reader:
     # -- reading -------------------------------------------------------------------
     def game(self, data: dict[str, Any], known_claims: Sequence[str] | None, base: Path | None) -> Game:
         for key in data:
-            if key not in ("game", "parameters", "nodes"):
-                raise self.error(key, "unknown table (expected game, parameters, nodes)")
+            if key not in ("game", "parameters", "nodes", "fit"):
+                raise self.error(key, "unknown table (expected game, parameters, nodes; "
+                                 "or fit, read by policy fit only)")
         head = self.table(data, "game")
         self.check_keys(head, GAME_KEYS, "game")
         title = self.string(head, "title", "game", required=True)

@@ -407,7 +407,7 @@ def test_action_at_an_unreached_node(tmp_path: Path, egame12: Game) -> None:
     lines[9] = "0.5,0,1"
     path = _write(tmp_path, "x,esc,war\n" + "\n".join(lines) + "\n")
     with pytest.raises(FitError, match=r'cases\.csv:11: column "war": an action \("1"\) at response, '
-                       "a node this case never reached"):
+                       "where this case never went"):
         _fit_file(egame12, path)
 
 
@@ -519,14 +519,16 @@ def test_unidentified_payoffs_get_no_standard_errors(tmp_path: Path, egame12: Ga
     assert "not identified" in result.message
 
 
-def test_imperfect_information_is_refused(tmp_path: Path) -> None:
+def test_imperfect_information_with_private_information_is_refused(tmp_path: Path) -> None:
+    # (agent error in such trees: tests/test_fit_qre.py)
     text = THREE.replace('[nodes.w2]\nplayer = "P2"', '[nodes.w2]\nplayer = "P2"\ninfoset = "dark"')
     text = text.replace('[nodes.s2]\nplayer = "P2"', '[nodes.s2]\nplayer = "P2"\ninfoset = "dark"')
     path = tmp_path / "dark.toml"
     path.write_text(text)
     game = load_game(path)
-    with pytest.raises(FitError, match="perfect information"):
-        fit(game, spec_from_dict(THREE_SPEC), Table.from_columns({"x1": [0.1], "x2": [0.2], "y": ["q"]}))
+    spec = dataclasses.replace(spec_from_dict(THREE_SPEC), errors="private")
+    with pytest.raises(FitError, match="private information needs a game of perfect information"):
+        fit(game, spec, Table.from_columns({"x1": [0.1], "x2": [0.2], "y": ["q"]}))
 
 
 @needs_data

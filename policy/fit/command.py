@@ -10,8 +10,9 @@ import click
 @click.command("fit")
 @click.argument("game", type=click.Path(dir_okay=False))
 @click.argument("data", type=click.Path(dir_okay=False))
-@click.option("--spec", "-s", "spec_file", required=True, type=click.Path(dir_okay=False),
-              help="The fit spec (TOML): which payoffs are estimated from which covariates.")
+@click.option("--spec", "-s", "spec_file", type=click.Path(dir_okay=False),
+              help="The fit spec (TOML): which payoffs are estimated from which covariates "
+              "(default: the game file's [fit] table).")
 @click.option("--link", type=click.Choice(["probit", "logit"]), help="Override the spec's link.")
 @click.option("--errors", type=click.Choice(["agent", "private"]), help="Override the spec's error structure.")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=0, show_default=True,
@@ -24,25 +25,25 @@ import click
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False),
               help="Where --profile draws its plot (.png or .svg).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def fit_command(game: str, data: str, spec_file: str, link: str | None, errors: str | None,
+def fit_command(game: str, data: str, spec_file: str | None, link: str | None, errors: str | None,
                 bootstrap: int, seed: int, predict_file: str | None, profile_name: str | None,
                 plot_file: str | None, fmt: str) -> None:
     """Estimate a game's payoffs from observed outcomes (Signorino's strategic probit/logit).
 
     DATA is a CSV file, one row per observed case; the spec names the outcome
     column (or one column per decision node) and, for each estimated payoff,
-    its covariates. See docs/estimation.md.
+    its covariates; it is the game file's [fit] table unless --spec names a
+    separate file. See docs/estimation.md.
 
-    Example: policy fit games/fit/egame12.toml war1800.csv --spec games/fit/war1800.toml
+    Example: policy fit games/fit/egame12.toml ../shared/data/war1800.csv --spec games/fit/war1800.toml
     """
     import dataclasses
 
     from policy.errors import USER_ERRORS
-    from policy.fit import FitError, fit, load_spec, read_csv, summary_dict
+    from policy.fit import fit, load_spec, read_csv, summary_dict
     from policy.fit.report import fit_table, predictions_csv
     from policy.loading import load
 
-    caught: tuple[type[Exception], ...] = (FitError, *USER_ERRORS)
     if (profile_name is None) != (plot_file is None):
         raise click.UsageError("--profile and --plot go together")
     try:
@@ -51,7 +52,7 @@ def fit_command(game: str, data: str, spec_file: str, link: str | None, errors: 
 
             plot_format(plot_file)  # a bad suffix is reported before the fit
         the_game = load(game)
-        spec = load_spec(spec_file)
+        spec = load_spec(spec_file if spec_file is not None else game)
         if link or errors:
             spec = dataclasses.replace(spec, link=link or spec.link, errors=errors or spec.errors)
         table = read_csv(data)
@@ -66,7 +67,7 @@ def fit_command(game: str, data: str, spec_file: str, link: str | None, errors: 
 
             plot_profile(profile(result, profile_name), plot_file)
             click.echo(f"wrote {plot_file}", err=True)
-    except caught as err:
+    except USER_ERRORS as err:  # FitError among them
         raise click.ClickException(" ".join(str(err).split())) from None
     if fmt == "json":
         click.echo(json.dumps(summary_dict(result), indent=2))

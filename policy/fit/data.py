@@ -256,11 +256,19 @@ def _outcomes(table: Table, game: Game, spec: FitSpec, keep: npt.NDArray[np.bool
             terminal[r] = t
         return terminal
     by_node: dict[int, tuple[Sequence[str], dict[str, int], str, bool]] = {}
+    groups: dict[str, tuple[set[int], list[str], list[bool]]] = {}
+    """Per column: the nodes recorded in it (an information set's members share one), their
+    names in the spec, and whether each accepts values where it was not reached."""
     for ac in spec.actions:
         try:
-            node = game.node(ac.node).index
+            nodes = [game.node(ac.node).index]
         except KeyError:
-            raise FitError(spec.file, f"fit.actions.{ac.node}: no node of that name in the game") from None
+            infoset = next((s for s in game.infosets.values() if s.name == ac.node), None)
+            if infoset is None:
+                raise FitError(spec.file, f"fit.actions.{ac.node}: no node or information set of "
+                               "that name in the game") from None
+            nodes = [int(m) for m in infoset.members]
+        node = nodes[0]
         if game.kind[node] == NodeKind.TERMINAL:
             raise FitError(spec.file, f"fit.actions.{ac.node}: a terminal node has no action")
         labels = game.nodes.at(node).actions
@@ -272,18 +280,24 @@ def _outcomes(table: Table, game: Game, spec: FitSpec, keep: npt.NDArray[np.bool
             mapping[value] = labels.index(action)
         if not ac.values:
             mapping = {a: i for i, a in enumerate(labels)}
-        by_node[node] = (_column(table, ac.column, f"fit.actions.{ac.node}"), mapping, ac.column,
-                         ac.ignore_unreached)
+        entry = (_column(table, ac.column, f"fit.actions.{ac.node}"), mapping, ac.column,
+                 ac.ignore_unreached)
+        for member in nodes:
+            by_node[member] = entry
+        group = groups.setdefault(ac.column, (set(), [], []))
+        group[0].update(nodes)
+        group[1].append(ac.node)
+        group[2].append(ac.ignore_unreached)
     term_pos = {int(t): i for i, t in enumerate(game.terminals.tolist())}
     for r in range(n):
         node = 0
         visited: set[int] = set()
         while game.kind[node] != NodeKind.TERMINAL:
-            entry = by_node.get(node)
-            if entry is None:
+            found = by_node.get(node)
+            if found is None:
                 raise FitError(spec.file, f"fit.actions: the data cannot say what happened at node "
                                f"{game.node_names[node]} (add a column for it)")
-            values, mapping, column, _ = entry
+            values, mapping, column, _ = found
             v = values[r]
             if v in MISSING:
                 keep[r] = False
@@ -298,9 +312,11 @@ def _outcomes(table: Table, game: Game, spec: FitSpec, keep: npt.NDArray[np.bool
             terminal[r] = term_pos[node]
         if not keep[r]:
             continue
-        for other, (values, _, column, ignore) in by_node.items():
-            if other not in visited and not ignore and values[r] not in MISSING:
-                raise FitError(table.where(r), f'column "{column}": an action ("{values[r]}") at '
-                               f"{game.node_names[other]}, a node this case never reached (leave it "
-                               f'empty or NA, or set unreached = "ignore")')
+        for column, (members, spec_names, ignore) in groups.items():
+            recorded = by_node[next(iter(members))][0]
+            if not (members & visited) and not any(ignore) and recorded[r] not in MISSING:
+                where = " or ".join(spec_names)
+                raise FitError(table.where(r), f'column "{column}": an action ("{recorded[r]}") at '
+                               f"{where}, where this case never went (leave it empty or NA, or set "
+                               'unreached = "ignore")')
     return terminal

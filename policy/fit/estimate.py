@@ -150,7 +150,10 @@ class Objective:
         return float(self.totals(theta[None, :])[0])
 
     def value_and_gradient(self, theta: FloatArray) -> tuple[float, FloatArray]:
-        """Log-likelihood and its exact gradient (reverse mode)."""
+        """Log-likelihood and its gradient: exact (reverse mode), or with coupled
+        information sets by the implicit function theorem from central differences
+        of one pass at the fixed point (:func:`~policy.fit.likelihood._coupled_gradient`).
+        """
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             full = self._full(theta[None, :])[0]
             value, grad = loglik_gradient(self.model, self.design, full, self.masks)
@@ -169,7 +172,7 @@ class Objective:
         return (f[:k] - f[k:]) / (2.0 * h)
 
     def hessian(self, theta: FloatArray) -> FloatArray:
-        """Forward differences of the exact gradient, symmetrised (K + 1 gradients)."""
+        """Forward differences of the gradient, symmetrised (K + 1 gradients)."""
         k = theta.shape[0]
         h = HESSIAN_GRADIENT_STEP * np.maximum(1.0, np.abs(theta))
         base = self.gradient(theta)
@@ -230,6 +233,12 @@ def fit(
         raise FitError("start", f"{theta0.size} starting values for {model.num_params} parameters")
     theta, ok, iterations, message = _maximise(model, design, theta0)
     _check_separation(model, design, theta, names, table)
+    if model.coupled:
+        unsolved = run(model, design, theta[None, :]).unsolved
+        if unsolved:
+            ok = False
+            message += (f"; at the estimate the quantal response fixed point did not converge for "
+                        f"{unsolved} of {design.num_cases} cases")
     objective = Objective(model, design)
     hess = objective.hessian(theta)
     eig = np.linalg.eigvalsh(-hess) if np.all(np.isfinite(hess)) else np.array([np.nan])
@@ -366,6 +375,8 @@ def _surely_unbounded(model: TreeModel, node: int) -> bool:
     check after the fit decides.
     """
     game = model.game
+    if int(game.infoset[node]) in model.coupled:
+        return False  # its choice shares a probability with the set's other members
     player = int(game.player[node])
     all_below = _terminals_below(game)
     below = all_below[node]

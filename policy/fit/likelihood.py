@@ -37,6 +37,7 @@ import numpy.typing as npt
 from scipy.special import ndtr
 
 from policy.fit.data import Design
+from policy.fit.qre import Layout, coupled_sets, evaluate, solve
 from policy.fit.spec import FitError, FitSpec
 from policy.model import Game, NodeKind
 
@@ -69,6 +70,8 @@ class TreeModel:
     """Per estimated term: its slice of the parameter vector."""
     scale_blocks: tuple[slice, ...]
     num_params: int
+    coupled: tuple[int, ...] = ()
+    """Information sets solved as a fixed point (those with several members; see :mod:`policy.fit.qre`)."""
 
     @property
     def num_terminals(self) -> int:
@@ -78,9 +81,9 @@ class TreeModel:
 def check_spec(game: Game, spec: FitSpec) -> list[tuple[int, int]]:
     """Check the spec names the game's terminals and players; the (terminal, player) of each term."""
     where = spec.file
-    if not game.is_perfect_information:
-        raise FitError(game.file or where, "estimation needs a game of perfect information (every "
-                       "information set a single node)")
+    if not game.is_perfect_information and spec.errors == "private":
+        raise FitError(where, "fit.errors: private information needs a game of perfect information "
+                       "(every information set a single node); use agent error")
     pos = {game.node_names[t]: i for i, t in enumerate(game.terminals.tolist())}
     slots: list[tuple[int, int]] = []
     for term in spec.terms:
@@ -125,7 +128,8 @@ def compile_model(game: Game, spec: FitSpec, design: Design) -> TreeModel:
         sblocks.append(slice(start, start + m.shape[1]))
         start += m.shape[1]
     edge = np.array(numbers.edge_prob, dtype=np.float64)
-    return TreeModel(game, spec, base, edge, tuple(slots), tuple(blocks), tuple(sblocks), start)
+    return TreeModel(game, spec, base, edge, tuple(slots), tuple(blocks), tuple(sblocks), start,
+                     coupled_sets(game))
 
 
 def _check_private(game: Game, where: str) -> None:
@@ -150,6 +154,8 @@ class Pass:
     loglik: FloatArray
     edge: list[FloatArray | None]
     """Per node: probability of the edge into it, (B, n), when kept."""
+    unsolved: int = 0
+    """Cases (times batch) where the quantal response fixed point did not converge."""
 
 
 def utilities(model: TreeModel, design: Design, theta: FloatArray) -> FloatArray:
@@ -235,6 +241,8 @@ def run(
     game = model.game
     u = utilities(model, design, theta)
     sig = scales(model, design, theta)
+    if model.coupled:
+        return _run_coupled(model, u, sig, keep_edges=keep_edges, on_path=on_path)
     b, n = theta.shape[0], design.num_cases
     nn = game.num_nodes
     # Per node, freed once the parent is done: (P, B, n) values and (B, n) sums of squared reach.
@@ -277,6 +285,77 @@ def run(
             value[c] = None
             reach2[c] = None
     return Pass(loglik, edge)
+
+
+def _run_coupled(
+    model: TreeModel, u: FloatArray, sig: FloatArray, *, keep_edges: bool,
+    on_path: Sequence[npt.NDArray[np.int64]] | None,
+) -> Pass:
+    """:func:`run` for a tree with coupled information sets: the QRE per case (agent error)."""
+    layout = Layout(model.game, model.coupled)
+    _, edges, unsolved = solve(layout, model.edge_prob, u, sig ** 2, model.spec.link, choice_probabilities)
+    b, n = u.shape[2], u.shape[3]
+    loglik = np.zeros((b, n))
+    if on_path is not None:
+        for c in range(1, model.game.num_nodes):
+            idx = on_path[c]
+            if idx.size:
+                loglik[:, idx] += np.log(np.clip(edges[c][:, idx], PROBABILITY_FLOOR, 1.0))
+    return Pass(loglik, edges if keep_edges else [None] * model.game.num_nodes, unsolved)
+
+
+COUPLED_STEP = 1e-6
+"""Step (relative to the value, at least absolute) of the central differences in
+:func:`_coupled_gradient`."""
+
+
+def _coupled_gradient(
+    model: TreeModel, design: Design, theta: FloatArray, on_path: Sequence[npt.NDArray[np.int64]],
+) -> tuple[float, FloatArray]:
+    """Log-likelihood and gradient through the quantal response fixed point (implicit function).
+
+    With ``X*`` the coupled sets' probabilities at the fixed point ``X = Phi(X, theta)``
+    and ``L(X, theta)`` the log-likelihood of a pass at given ``X``,
+    ``dL/dtheta = dL/dtheta|_X + w' dPhi/dtheta|_X`` where ``(I - dPhi/dX)' w = dL/dX``,
+    per case. The partial derivatives are central differences of one pass at
+    ``X*`` (no fixed point solved again): ``2 (K + size of X)`` passes, batched.
+    """
+    game = model.game
+    layout = Layout(game, model.coupled)
+    link = model.spec.link
+    n, k, size = design.num_cases, theta.shape[0], layout.size
+    u = utilities(model, design, theta[None, :])
+    sig = scales(model, design, theta[None, :])
+    x = solve(layout, model.edge_prob, u, sig ** 2, link, choice_probabilities)[0][:, 0, :]  # (size, n)
+    h_theta = COUPLED_STEP * np.maximum(1.0, np.abs(theta))
+    h_x = COUPLED_STEP
+    # copies: the point, +/- each theta, +/- each X
+    m = 1 + 2 * k + 2 * size
+    thetas = np.repeat(theta[None, :], m, axis=0)
+    for i in range(k):
+        thetas[1 + i, i] += h_theta[i]
+        thetas[1 + k + i, i] -= h_theta[i]
+    xs = np.repeat(x[:, None, :], m, axis=1)
+    base = 1 + 2 * k
+    for i in range(size):
+        xs[i, base + i] += h_x
+        xs[i, base + size + i] -= h_x
+    phi, edges = evaluate(layout, model.edge_prob, utilities(model, design, thetas),
+                          scales(model, design, thetas) ** 2, xs, link, choice_probabilities)
+    loglik = np.zeros((m, n))
+    for c in range(1, game.num_nodes):
+        idx = on_path[c]
+        if idx.size:
+            loglik[:, idx] += np.log(np.clip(edges[c][:, idx], PROBABILITY_FLOOR, 1.0))
+    d_l_theta = (loglik[1:1 + k] - loglik[1 + k:base]) / (2.0 * h_theta[:, None])           # (k, n)
+    d_phi_theta = (phi[:, 1:1 + k] - phi[:, 1 + k:base]) / (2.0 * h_theta[None, :, None])   # (size, k, n)
+    d_l_x = (loglik[base:base + size] - loglik[base + size:]) / (2.0 * h_x)                 # (size, n)
+    jac = (phi[:, base:base + size] - phi[:, base + size:]) / (2.0 * h_x)                   # (out, in, n)
+    matrix = np.eye(size)[:, :, None] - jac
+    lhs = np.moveaxis(matrix, 2, 0).transpose(0, 2, 1)                                       # (n, in, out)'
+    w = np.linalg.solve(lhs, d_l_x.T[:, :, None])[..., 0]                                    # (n, size)
+    grad = d_l_theta.sum(axis=1) + np.einsum("nc,ckn->k", w, d_phi_theta)
+    return float(loglik[0].sum()), grad
 
 
 def path_cases(game: Game, terminal: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
@@ -369,9 +448,12 @@ def loglik_gradient(
     The bottom-up pass of :func:`run` is repeated keeping every intermediate
     value; a top-down pass then carries the derivative of the log-likelihood
     from the choice probabilities back to the payoffs and scales, and on to the
-    coefficients through the design matrices.
+    coefficients through the design matrices. Trees with coupled information
+    sets go to :func:`_coupled_gradient`.
     """
     game = model.game
+    if model.coupled:
+        return _coupled_gradient(model, design, theta, on_path)
     link, private = model.spec.link, model.spec.errors == "private"
     u = utilities(model, design, theta[None, :])[:, :, 0, :]
     sig = scales(model, design, theta[None, :])[:, 0, :]
@@ -386,6 +468,10 @@ def loglik_gradient(
     kinds = game.kind.tolist()
     terminal, chance = int(NodeKind.TERMINAL), int(NodeKind.CHANCE)
     firsts, counts, movers = game.first_child.tolist(), game.num_children.tolist(), game.player.tolist()
+    sig2 = sig ** 2
+    # Binary logit choices without private information take a shorter path:
+    # P0 = 1 / (1 + exp(-d)), d = (m0 - m1) / sd, sd = sqrt(2) sigma.
+    sd2 = np.sqrt(2.0 * sig2)
     for v in range(nn - 1, -1, -1):
         if kinds[v] == terminal:
             value[v] = u[terminal_pos[v]]
@@ -398,15 +484,22 @@ def loglik_gradient(
         else:
             j = movers[v]
             mean = [value[c][j] for c in children]
-            var = ([sig[j] ** 2 * reach2[c] for c in children] if private else [sig[j] ** 2] * count)
-            if link == "probit" and count > 2:
+            var = ([sig2[j] * reach2[c] for c in children] if private else [sig2[j]] * count)
+            if count == 2 and not private and link == "logit":
+                d = np.clip((mean[0] - mean[1]) / sd2[j], -700.0, 700.0)
+                probs = [1.0 / (1.0 + np.exp(-d)), 1.0 / (1.0 + np.exp(d))]
+                stash[v] = (d, None, "binary")
+            elif link == "probit" and count > 2:
                 quad = _quadrature(mean, var)
                 probs = quad[0]
                 stash[v] = (mean, var, quad)
             else:
                 probs = choice_probabilities(mean, var, link)
                 stash[v] = (mean, var, None)
-        value[v] = sum(p[None] * value[c] for p, c in zip(probs, children, strict=True))
+        total = probs[0][None] * value[first]
+        for p, c in zip(probs[1:], children[1:], strict=True):
+            total += p[None] * value[c]
+        value[v] = total
         if private:
             reach2[v] = sum(p * p * reach2[c] for p, c in zip(probs, children, strict=True))
         for p, c in zip(probs, children, strict=True):
@@ -415,6 +508,7 @@ def loglik_gradient(
             if idx.size:
                 loglik += float(np.log(np.clip(p[idx], PROBABILITY_FLOOR, 1.0)).sum())
     players = len(game.players)
+    scaled = bool(model.scale_blocks)
     g_value: list[Any] = [None] * nn
     g_reach: list[Any] = [None] * nn
     g_value[0] = np.zeros((players, n))
@@ -438,13 +532,21 @@ def loglik_gradient(
         mean, var, quad = stash[v]
         grad_p = []
         for c in children:
-            g = (gv_v * value[c]).sum(axis=0)
+            g = np.einsum("pn,pn->n", gv_v, value[c])
             if private:
                 g += 2.0 * gr_v * edge[c] * reach2[c]
             idx = on_path[c]
             if idx.size:
                 g[idx] += 1.0 / np.maximum(edge[c][idx], PROBABILITY_FLOOR)
             grad_p.append(g)
+        if isinstance(quad, str):  # the binary logit shortcut: d = (m0 - m1) / sd
+            d = mean
+            gd = edge[first] * edge[first + 1] * (grad_p[0] - grad_p[1])
+            g_value[first][j] += gd / sd2[j]
+            g_value[first + 1][j] -= gd / sd2[j]
+            if scaled:
+                g_sigma[j] -= gd * d / sig[j]  # d is proportional to 1 / sigma
+            continue
         if quad is not None:
             gm, gvar = _quadrature_backward(quad, grad_p)
         else:
@@ -454,7 +556,7 @@ def loglik_gradient(
             if private:
                 g_sigma[j] += gvar[a] * 2.0 * sig[j] * reach2[c]
                 g_reach[c] = g_reach[c] + gvar[a] * sig[j] ** 2
-            else:
+            elif scaled:
                 g_sigma[j] += gvar[a] * 2.0 * sig[j]
     grad = np.zeros(model.num_params)
     for (t, who), block, x in zip(model.term_slots, model.blocks, design.matrices, strict=True):

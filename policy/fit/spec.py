@@ -127,7 +127,7 @@ class FitSpec:
 
 
 def load_spec(path: str | Path) -> FitSpec:
-    """Read a fit spec file; errors name the file and the key."""
+    """Read a fit spec file, or the ``[fit]`` table of a game file; errors name the file and the key."""
     file = str(path)
     try:
         data = parse_toml(read_text(path))
@@ -136,6 +136,11 @@ def load_spec(path: str | Path) -> FitSpec:
         raise FitError(where, err.message) from None
     except OSError as err:
         raise FitError(file, f"cannot read: {err.strerror or err}") from None
+    if "nodes" in data or "game" in data:  # a game file: its [fit] table
+        if "fit" not in data:
+            raise FitError(file, "the game file has no [fit] table saying what to estimate (add one, "
+                           "or give a separate spec with --spec)")
+        data = {"fit": data["fit"]}
     return spec_from_dict(data, file)
 
 
