@@ -194,7 +194,7 @@ def _auto(game: Game, exact: bool | None = None) -> tuple[str, str]:
     if most <= 2:
         return "spe", (
             f"{len(game.players)} players, but at most {most} move in each subgame with imperfect "
-            f"information ({'decision problems' if most < 2 else 'solved by lp or lcp'}), so spe"
+            f"information ({'decision problems' if most < 2 else 'solved by lp, qpe or lcp'}), so spe"
         )
     return "logit", f"{len(game.players)} players, {most} of them moving in one subgame with imperfect information"
 
