@@ -338,14 +338,10 @@ def solve(
     result, profile = solution.result, solution.leader
     count = None if no_count else solution.count()
     if fmt == "json":
-        from policy.render.data import dumps, result_data
+        from policy.render.data import write_result
+        from policy.solvers.count import count_data
 
-        data = result_data(result, profile)
-        if count is not None:
-            from policy.solvers.count import count_data
-
-            data["count"] = count_data(count)
-        click.echo(dumps(data))
+        write_result(result, profile, None if count is None else count_data(count), lambda t: click.echo(t, nl=False))
     else:
         from policy.render.text import solve_table
 

@@ -29,6 +29,16 @@ from policy.model import (
     game_from_arrays,
 )
 from policy.solvers.backward import spe_solve
+from policy.solvers.verify import (
+    VerificationError,
+    acceptable,
+    edge_weights,
+    subgame_check,
+    subgame_check_array,
+    subgame_values,
+    verified_equilibrium,
+    verified_subgame_perfect,
+)
 
 
 @st.composite
@@ -169,3 +179,37 @@ def test_exact_induction_falls_back_to_python_integers_past_int64():
     assert chance == Fraction(5 * big, 21)
     assert a.equilibria[0].values == (Fraction(big, 3), Fraction(1))
     assert np.asarray(arrays.numbers({}, exact=True).ratios.leaf_num).dtype == object
+
+
+@settings(max_examples=100, deadline=None)
+@given(trees(), st.data())
+def test_the_array_check_of_an_spe_answer_gives_the_existing_checks_verdict(tree, data):
+    # The spe answer of an array-built game, and the same profile with one
+    # decision switched to another action (often no longer subgame-perfect).
+    game = array_game(tree)
+    profile = np.array(spe_solve(game, {}, exact=True).equilibria[0].probabilities, dtype=object)
+    if game.num_actions and data.draw(st.booleans()):
+        s = game.infosets.at(data.draw(st.integers(0, len(game.infosets) - 1)))
+        block = slice(int(game.infoset_offsets[s.index]), int(game.infoset_offsets[s.index]) + len(s.actions))
+        profile[block] = Fraction(0)
+        profile[int(game.infoset_offsets[s.index]) + data.draw(st.integers(0, len(s.actions) - 1))] = Fraction(1)
+    for exact in (True, False):
+        numbers = game.numbers({}, exact=exact)
+        vector = profile if exact else profile.astype(np.float64)
+        listed = vector.tolist()
+        weight = edge_weights(game, numbers, listed)
+        old = subgame_check(game, numbers, listed, weight, subgame_values(game, numbers, weight))
+        new = subgame_check_array(game, numbers, vector)[0]
+        assert acceptable(new.excess) == acceptable(old.excess)
+        assert new.node == old.node
+        assert new.regret == (old.regret if exact else pytest.approx(old.regret, rel=1e-12, abs=1e-12))
+        try:
+            before = verified_equilibrium(game, numbers, listed, check=subgame_check)
+        except VerificationError:
+            with pytest.raises(VerificationError):
+                verified_subgame_perfect(game, numbers, vector)
+            continue
+        after = verified_subgame_perfect(game, numbers, vector)
+        assert after.probabilities == before.probabilities
+        assert after.reach == before.reach
+        assert after.values == (before.values if exact else pytest.approx(before.values, rel=1e-12, abs=1e-12))

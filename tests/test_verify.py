@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policy.model import build_game
+from policy.solvers.backward import spe_solve
 from policy.solvers.verify import (
     VerificationError,
+    acceptable,
     behavior_regret,
     beliefs,
     edge_weights,
@@ -24,9 +27,11 @@ from policy.solvers.verify import (
     reach_probabilities,
     same_profile,
     subgame_check,
+    subgame_check_array,
     subgame_regret,
     subgame_values,
     verified_equilibrium,
+    verified_subgame_perfect,
 )
 from tests.conftest import (
     FLOAT_TOL,
@@ -323,3 +328,44 @@ def test_same_profile_exact_and_within_the_float_tolerance():
     assert not same_profile(half, (Fraction(1, 2) + Fraction(1, 10**9), Fraction(1, 2)), exact=True)
     assert same_profile((0.5, 0.5), (0.5 + 1e-8, 0.5), exact=False)
     assert not same_profile((0.5, 0.5), (0.5 + 1e-6, 0.5), exact=False)
+
+
+# ---------------------------------------------------------------------------------
+# The array check of spe answers (subgame_check_array, verified_subgame_perfect)
+# ---------------------------------------------------------------------------------
+
+def _gate(check, *args):
+    """The gate's verdict: its Equilibrium, or the regret and node of its refusal."""
+    try:
+        return check(*args)
+    except VerificationError as e:
+        return ("refused", e.regret, e.node)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(games_and_profiles(), st.booleans())
+def test_the_array_check_agrees_with_the_subgame_check(case, spe):
+    game, values, probs = case
+    if spe and game.is_perfect_information:  # a profile that passes, as well as arbitrary ones
+        probs = list(spe_solve(game, values, exact=True).equilibria[0].probabilities)
+    for exact in (True, False):
+        numbers = game.numbers(values, exact=exact)
+        given_probs = probs if exact else [float(p) for p in probs]
+        vector = np.array(given_probs, dtype=object if exact else np.float64)
+        weight = edge_weights(game, numbers, given_probs)
+        old = subgame_check(game, numbers, given_probs, weight, subgame_values(game, numbers, weight))
+        new = subgame_check_array(game, numbers, vector)[0]
+        assert acceptable(new.excess) == acceptable(old.excess)
+        if exact:
+            assert new == old
+        else:
+            assert (new.node, float(new.regret)) == (old.node, pytest.approx(float(old.regret), abs=FLOAT_TOL))
+        before = _gate(verified_equilibrium, game, numbers, given_probs, subgame_check)
+        after = _gate(verified_subgame_perfect, game, numbers, vector)
+        if exact or isinstance(before, tuple):
+            assert after == before
+        else:
+            assert after.probabilities == before.probabilities
+            assert after.reach == before.reach
+            assert after.values == pytest.approx(before.values, abs=FLOAT_TOL)
+            assert after.max_regret == pytest.approx(before.max_regret, abs=FLOAT_TOL)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -33,13 +33,81 @@ def _behavior(b: Behavior | None) -> dict[str, str | float] | None:
     return None if b is None else {a: number(p) for a, p in b.items()}
 
 
-def result_data(result: SolveResult, leader: Leader | None = None) -> dict[str, Any]:
+class _Streamed(dict[str, Any]):
+    """A mapping whose items are made while :mod:`json` writes them, never held together.
+
+    Python's JSON encoder with ``indent`` asks a dict only for its length and
+    its items, so this writes exactly what the equivalent dict writes.
+    """
+
+    def __init__(self, size: int, make: Callable[[], Iterator[tuple[str, Any]]]) -> None:
+        super().__init__()
+        self._size = size
+        self._make = make
+
+    def __len__(self) -> int:
+        return self._size
+
+    def items(self) -> Any:
+        return self._make()
+
+
+def _streamed_behavior(eq: Equilibrium) -> _Streamed:
+    """``behavior`` of :func:`result_data`, set by set as it is written (the order of ``eq.behavior``)."""
+    game, probabilities = eq.game, eq.probabilities
+
+    def sets() -> Iterator[tuple[str, Any]]:
+        for s in game.infosets.values():
+            yield s.name, {a: number(probabilities[s.offset + k]) for k, a in enumerate(s.actions)}
+
+    return _Streamed(len(game.infosets), sets)
+
+
+def _streamed_outcomes(eq: Equilibrium) -> _Streamed:
+    """``outcomes`` of :func:`result_data`, terminal by terminal as it is written."""
+    names = eq.game.node_names
+
+    def terminals() -> Iterator[tuple[str, Any]]:
+        for t, r in zip(eq.game.terminals.tolist(), eq.reach, strict=True):
+            yield names[t], number(r)
+
+    return _Streamed(len(eq.reach), terminals)
+
+
+def write_result(
+    result: SolveResult, leader: Leader | None, count: dict[str, Any] | None, write: Callable[[str], Any]
+) -> None:
+    """Write :func:`dumps` of :func:`result_data` (with ``count`` when given) piece by piece.
+
+    The same text, but the per-set and per-terminal parts are made while they
+    are written and the text goes out in blocks of about a megabyte, so a
+    game of a million nodes never holds its whole answer as dictionaries or
+    as one string.
+    """
+    data = result_data(result, leader, streamed=True)
+    if count is not None:
+        data["count"] = count
+    block: list[str] = []
+    size = 0
+    for chunk in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(data):
+        block.append(chunk)
+        size += len(chunk)
+        if size >= 1 << 20:
+            write("".join(block))
+            block, size = [], 0
+    block.append("\n")
+    write("".join(block))
+
+
+def result_data(result: SolveResult, leader: Leader | None = None, streamed: bool = False) -> dict[str, Any]:
     """The JSON object of one solve, as DESIGN.md specifies it.
 
     Each equilibrium also has ``beliefs``: for the information sets with
     several nodes that it reaches, node -> probability of being there;
     and :func:`off_path_data`: ``reached``, ``off_path``, ``refinement`` and
-    ``sequential``.
+    ``sequential``. With ``streamed`` the parts that grow with the tree
+    (``behavior``, ``outcomes``, ``reached``, ``off_path``) are made only while
+    :mod:`json` writes them (for :func:`write_result`).
     """
     game = result.game
     return {
@@ -51,16 +119,18 @@ def result_data(result: SolveResult, leader: Leader | None = None) -> dict[str, 
         "equilibria": [
             {
                 "payoffs": {p: number(v) for p, v in eq.payoffs.items()},
-                "behavior": {
+                "behavior": _streamed_behavior(eq) if streamed else {
                     s: {a: number(p) for a, p in acts.items()} for s, acts in eq.behavior.items()
                 },
-                "outcomes": {t: number(p) for t, p in eq.outcomes.items()},
+                "outcomes": _streamed_outcomes(eq) if streamed else {
+                    t: number(p) for t, p in eq.outcomes.items()
+                },
                 "beliefs": {
                     s: {n: number(p) for n, p in members.items()}
                     for s, members in shared_beliefs(result, eq).items()
                 },
                 "max_regret": number(eq.max_regret),
-                **off_path_data(result, eq),
+                **off_path_data(result, eq, streamed),
             }
             for eq in result.equilibria
         ],
@@ -98,7 +168,7 @@ def _refinement_data(result: SolveResult) -> dict[str, Any]:
     }
 
 
-def off_path_data(result: SolveResult, eq: Equilibrium) -> dict[str, Any]:
+def off_path_data(result: SolveResult, eq: Equilibrium, streamed: bool = False) -> dict[str, Any]:
     """What an equilibrium does off its path, for JSON.
 
     ``reached``: information set -> whether the equilibrium reaches it with
@@ -118,9 +188,19 @@ def off_path_data(result: SolveResult, eq: Equilibrium) -> dict[str, Any]:
     why = off_path_reason(eq, check)
     unreached = eq.unreached
     verdict = {True: "yes", False: "no", None: "not shown"}[check.verdict]
+    names = result.game.infosets
+    reached: dict[str, Any]
+    off_path: dict[str, Any]
+    if streamed:
+        reached = _Streamed(len(names), lambda: ((s, s not in unreached) for s in names))
+        off = sum(1 for s in names if s in unreached)
+        off_path = _Streamed(off, lambda: ((s, why) for s in names if s in unreached))
+    else:
+        reached = {s: s not in unreached for s in names}
+        off_path = {s: why for s in names if s in unreached}
     return {
-        "reached": {s: s not in unreached for s in result.game.infosets},
-        "off_path": {s: why for s in result.game.infosets if s in unreached},
+        "reached": reached,
+        "off_path": off_path,
         "refinement": eq.refinement or None,
         "sequential": {
             "verdict": verdict,

@@ -46,6 +46,7 @@ from policy.solvers.verify import (
     subgame_values,
     tie_tolerance,
     verified_equilibrium,
+    verified_subgame_perfect,
 )
 
 #: Float payoffs of a mover within this times their magnitude tie
@@ -336,13 +337,23 @@ def _pure_probabilities(game: Game, choice: npt.NDArray[np.int64], exact: bool) 
         for k in chosen.tolist():
             probs[k] = Fraction(1)
         return probs
+    return list(_pure_vector(game, choice).tolist())
+
+
+def _pure_vector(game: Game, choice: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """The flat behaviour vector of a pure profile as float64 (1 at each chosen action)."""
+    first = game.infoset_first_member
     vector = np.zeros(game.num_actions)
-    vector[chosen] = 1.0
-    return list(vector.tolist())
+    vector[game.infoset_offsets + (choice[first] - game.first_child[first])] = 1.0
+    return vector
 
 
 def _verified(game: Game, numbers: Numbers, choice: npt.NDArray[np.int64]) -> Equilibrium:
     """Evaluate a pure profile from scratch and check it is subgame-perfect."""
+    if not numbers.exact:  # the behaviour vector stays an array through the check
+        return verified_subgame_perfect(
+            game, numbers, _pure_vector(game, choice), what="backward induction produced a profile"
+        )
     probs = _pure_probabilities(game, choice, numbers.exact)
     return verified_equilibrium(
         game, numbers, probs, check=subgame_check, what="backward induction produced a profile"

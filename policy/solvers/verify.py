@@ -70,10 +70,13 @@ class Regret(NamedTuple):
     values it compares, for the player who has it (:mod:`policy.tolerances`)."""
 
 
-def edge_weights(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> Array:
+def edge_weights(game: Game, numbers: Numbers, probabilities: Sequence[Number] | Array) -> Array:
     """Probability of the edge into each node under the profile (1 at the root)."""
     exact = numbers.exact
-    probs = np.array(list(probabilities), dtype=object if exact else np.float64)
+    if isinstance(probabilities, np.ndarray):  # already an array: no list in between
+        probs = probabilities.astype(object if exact else np.float64, copy=False)
+    else:
+        probs = np.array(list(probabilities), dtype=object if exact else np.float64)
     weight = numbers.edge_prob.copy()
     n = game.num_nodes
     if n > 1:
@@ -104,9 +107,23 @@ def magnitudes(game: Game, numbers: Numbers, weight: Array) -> Array:
     )
 
 
+def values_and_magnitudes(game: Game, numbers: Numbers, weight: Array) -> tuple[Array, Array | None]:
+    """:func:`subgame_values` and, in float mode, :func:`magnitudes`, in one bottom-up pass.
+
+    Float: the magnitudes ride as extra columns beside the values, so both
+    cost the same array calls. Exact: the magnitudes are ``None``.
+    """
+    if numbers.exact:
+        return subgame_values(game, numbers, weight), None
+    players = len(game.players)
+    leaf = np.concatenate([numbers.leaf_payoff, tolerances.magnitude(numbers.leaf_payoff)], axis=1)
+    both = _expectations(game, leaf, weight, False)
+    return both[:, :players], both[:, players:]
+
+
 def _expectations(game: Game, leaf: Array, weight: Array, exact: bool) -> Array:
     """Bottom-up expectations of the terminal vectors ``leaf`` under the edge weights."""
-    n_players = len(game.players)
+    n_players = leaf.shape[1] if leaf.ndim == 2 else len(game.players)
     values = np.zeros((game.num_nodes, n_players), dtype=object if exact else np.float64)
     if exact:
         values[:] = 0
@@ -203,10 +220,12 @@ def one_node_gains(
         return decision, values[:0, 0], None
     mover = game.player[decision]
     counts = game.num_children[decision].astype(np.int64)
-    kids = np.repeat(game.first_child[decision], counts) + (
-        np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
-    kid_mover = np.repeat(mover, counts)
+    # Nodes are stored breadth-first, children of a node together and in the
+    # order of their parents: the children of decision nodes, in node order,
+    # are those of the first decision node, then of the next, and so on.
+    parents = game.parent[1:]
+    kids = np.flatnonzero(game.kind[parents] == NodeKind.DECISION) + 1
+    kid_mover = game.player[parents[kids - 1]]
     kid_values = values[kids, kid_mover]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     best = np.maximum.reduceat(kid_values, starts)
@@ -415,6 +434,62 @@ def subgame_check(
     over = gains if scale is None else gains.astype(np.float64) - tolerances.tolerance(FLOAT_REGRET_TOLERANCE, scale)
     k = int(np.argmax(over))
     return Regret(gains.max(), int(decision[k]), over[k])
+
+
+def subgame_check_array(game: Game, numbers: Numbers, probabilities: Array) -> tuple[Regret, Array, Array]:
+    """:func:`subgame_check` of a behaviour vector held as an array, and the edge weights and values it used.
+
+    The same check from the profile alone, for answers of games held as
+    arrays: the edge weights come straight from the array (float64, or
+    ``Fraction`` objects in exact mode), and in float mode the values and
+    their magnitudes are one bottom-up pass (:func:`values_and_magnitudes`).
+    """
+    weight = edge_weights(game, numbers, probabilities)
+    values, sizes = values_and_magnitudes(game, numbers, weight)
+    decision, gains, scale = one_node_gains(game, values, sizes)
+    if not decision.size:
+        zero = values[0, 0] * 0 if values.size else 0
+        return Regret(zero, -1, zero), weight, values
+    over = gains if scale is None else gains.astype(np.float64) - tolerances.tolerance(FLOAT_REGRET_TOLERANCE, scale)
+    k = int(np.argmax(over))
+    return Regret(gains.max(), int(decision[k]), over[k]), weight, values
+
+
+def verified_subgame_perfect(
+    game: Game, numbers: Numbers, probabilities: Array, what: str = "the solver produced a profile"
+) -> Equilibrium:
+    """:func:`verified_equilibrium` with :func:`subgame_check` for a behaviour vector held as an array.
+
+    The verdict is that of :func:`subgame_check_array`; the record holds the
+    vector, root values and terminal reach as Python numbers (``float`` or
+    ``Fraction``), made from the arrays in one conversion each.
+    """
+    found, weight, values = subgame_check_array(game, numbers, probabilities)
+    if not acceptable(found.excess):
+        raise VerificationError(game, found.regret, found.node, what)
+    reach = reach_probabilities(game, weight)[game.terminals]
+    return Equilibrium(
+        game=game,
+        probabilities=_python_numbers(probabilities),
+        values=tuple(values[0].tolist()),
+        reach=_python_numbers(reach),
+        max_regret=found.regret if numbers.exact else max(float(found.regret), 0.0),
+    )
+
+
+def _python_numbers(vector: Array) -> tuple[Number, ...]:
+    """An array as a tuple of Python numbers, as ``tuple(vector.tolist())`` gives.
+
+    Float entries equal to 0 or 1 (most of a pure profile and of its reach)
+    share one Python float each instead of one object per entry.
+    """
+    if vector.dtype == object:
+        return tuple(vector.tolist())
+    out = np.full(len(vector), 0.0, dtype=object)
+    out[vector == 1] = 1.0
+    rest = np.flatnonzero(((vector != 0) | np.signbit(vector)) & (vector != 1))
+    out[rest] = vector[rest]
+    return tuple(out.tolist())
 
 
 def show_regret(regret: Number) -> str:
