@@ -105,16 +105,21 @@ def polytope_vertices(
 ) -> Polytope:
     """Every vertex of ``{z >= 0 : M z <= 1}`` for an integer matrix ``M`` with entries >= 1.
 
-    The search is depth-first and stores only the *keys* of the bases it has
-    met (a bit mask of the basic variables, a few dozen bytes each), never
-    their tableaux: one tableau is kept, and it is carried from basis to basis
-    by pivots. The next basis taken is the one discovered last, so it is
-    usually one pivot from the current one (a neighbour), a few after a dead
-    end; any pivot sequence that exchanges the right variables reaches the
-    same tableau, so the lexicographic choice of each move is kept. Memory is
-    thus one tableau plus a bounded set of keys and vertices, whatever the
-    shape of the search (a breadth-first frontier of tableaux grew to tens of
-    gigabytes on a 123 x 44 normal form).
+    Reverse search (Avis and Fukuda 1992, "A pivoting algorithm for convex
+    hulls and vertex enumeration of arrangements and polyhedra", Discrete and
+    Computational Geometry 8; with the lexicographic rule of Avis's lrs for
+    degenerate polytopes). The simplex method minimising ``sum z``, with
+    Bland's rule for the entering variable (the lowest index whose reduced
+    cost is negative) and the lexicographic ratio test for the leaving one,
+    runs from every lexico-feasible basis to the origin's basis, the unique
+    optimum, without cycling: its pivots form a tree on the bases, rooted at
+    the origin. The search walks that tree depth first from the root, taking
+    from each basis the pivots that the simplex method would undo; whether
+    it would is read off the current tableau (the reduced costs after the
+    pivot), so no set of bases met is kept and memory is one tableau plus a
+    stack of entering variables as deep as the tree. Each vertex is the
+    basic solution of at least one lexico-feasible basis; duplicates (a
+    degenerate vertex has several) are merged.
 
     Parameters
     ----------
@@ -123,8 +128,8 @@ def polytope_vertices(
         polytope bounded).
     limit
         Stop with :class:`VertexLimitError` as soon as more than this many
-        bases have been discovered (visited or waiting); this bounds the
-        memory (keys and vertices) and the time.
+        bases have been visited; this bounds the time (memory is bounded by
+        the number of vertices).
     deadline
         A ``time.monotonic()`` value after which the search stops with
         :class:`VertexTimeError` (checked between bases).
@@ -141,94 +146,99 @@ def polytope_vertices(
     if any(v < 1 for row in matrix for v in row):
         raise ValueError("the matrix must have positive entries (bounded polytope)")
     rhs = d + k
-    # Row i: the constraint whose basic variable is basis[i]; columns z_0..z_{d-1},
-    # s_0..s_{k-1}, then the right hand side. All entries are `det` times the
-    # entries of the tableau B^-1 [M I 1], with det > 0.
+    # Row i < k: the constraint whose basic variable is basis[i]; columns
+    # z_0..z_{d-1}, s_0..s_{k-1}, then the right hand side. Row k: the reduced
+    # costs of the objective sum z (0 on basic variables), then minus its value.
+    # All entries are `det` times those of the tableau, with det > 0, so
+    # fraction-free pivots keep them integers.
     table = [list(matrix[i]) + [int(i == j) for j in range(k)] + [1] for i in range(k)]
+    table.append([1] * d + [0] * (k + 1))
     basis = list(range(d, d + k))
+    is_basic = [False] * d + [True] * k
     det = 1
-    start = _key(basis)
-    seen = {start}
-    stack = [start]
     found: dict[tuple[Fraction, ...], int] = {}
     degenerate = False
     bases = 0
-    while stack:
-        target = stack.pop()
-        table, det = _move_to(table, basis, det, target)
-        bases += 1
-        if deadline is not None and time.monotonic() > deadline:
-            raise VertexTimeError(f"time budget spent after {bases} bases")
-        point = [Fraction(0)] * d
-        zeros = (1 << rhs) - 1
-        for i, var in enumerate(basis):
-            value = table[i][rhs]
-            if value:
-                zeros &= ~(1 << var)
-                if var < d:
-                    point[var] = Fraction(value, det)
-        if zeros.bit_count() > d:
-            degenerate = True
-        found.setdefault(tuple(point), zeros)
-        for enter in range(rhs):
-            if target >> enter & 1:
+    # (entering variable taken from the parent, the variable it replaced)
+    path: list[tuple[int, int]] = []
+    nxt = 0  # next candidate entering variable at the current basis
+    fresh = True
+    while True:
+        if fresh:
+            fresh = False
+            bases += 1
+            if limit is not None and bases > limit:
+                raise VertexLimitError(f"more than {limit} bases")
+            if deadline is not None and time.monotonic() > deadline:
+                raise VertexTimeError(f"time budget spent after {bases} bases")
+            point = [Fraction(0)] * d
+            zeros = (1 << rhs) - 1
+            for i, var in enumerate(basis):
+                value = table[i][rhs]
+                if value:
+                    zeros &= ~(1 << var)
+                    if var < d:
+                        point[var] = Fraction(value, det)
+            if zeros.bit_count() > d:
+                degenerate = True
+            found.setdefault(tuple(point), zeros)
+        cost = table[k]
+        moved = False
+        while nxt < rhs:
+            enter = nxt
+            nxt += 1
+            # The simplex method undoes this pivot only if it worsens the
+            # objective (positive reduced cost) ...
+            if is_basic[enter] or cost[enter] <= 0:
                 continue
             row = _leaving_row(table, enter, d, k)
             if row < 0:
-                continue  # no bound in this direction; cannot happen for M > 0
-            nxt = (target & ~(1 << basis[row])) | (1 << enter)
-            if nxt in seen:
                 continue
-            if limit is not None and len(seen) >= limit:
-                raise VertexLimitError(f"more than {limit} bases")
-            seen.add(nxt)
-            stack.append(nxt)
+            leave = basis[row]
+            # ... and no lower-indexed variable improves it afterwards
+            # (the leaving one does: its new reduced cost is negative).
+            pivot_row = table[row]
+            a = pivot_row[enter]
+            ce = cost[enter]
+            if any(
+                not is_basic[j] and j != enter and a * cost[j] < ce * pivot_row[j]
+                for j in range(leave)
+            ):
+                continue
+            table, det = _pivot_to(table, row, enter, det)
+            basis[row] = enter
+            is_basic[enter], is_basic[leave] = True, False
+            path.append((enter, leave))
+            nxt = 0
+            fresh = moved = True
+            break
+        if moved:
+            continue
+        if not path:
+            break
+        enter, leave = path.pop()
+        row = basis.index(enter)
+        table, det = _pivot_to(table, row, leave, det)
+        basis[row] = leave
+        is_basic[leave], is_basic[enter] = True, False
+        nxt = enter + 1
     return Polytope(
         vertices=tuple(found), zeros=tuple(found.values()), degenerate=degenerate, bases=bases
     )
 
 
-def _key(basis: Sequence[int]) -> int:
-    """A basis as a bit mask of its variables."""
-    out = 0
-    for var in basis:
-        out |= 1 << var
-    return out
-
-
-def _move_to(
-    table: list[list[int]], basis: list[int], det: int, target: int
-) -> tuple[list[list[int]], int]:
-    """The tableau of the basis ``target`` (a key), by pivots from the current one.
-
-    ``basis`` is updated in place. Each pivot brings in a variable of
-    ``target`` in place of one that is not in it, on a non-zero entry; one
-    exists by the basis exchange property (were the entering column zero on
-    every such row, it would depend on the variables the two bases share), so
-    at most ``k`` pivots suffice. The determinant is kept positive by
-    negating the tableau after a negative pivot.
-    """
-    current = _key(basis)
-    while current != target:
-        enter = (target & ~current).bit_length() - 1
-        row = next(
-            (i for i, var in enumerate(basis) if not target >> var & 1 and table[i][enter] != 0), -1
-        )
-        if row < 0:  # impossible for a basis met by pivots; guards an endless loop
-            raise RuntimeError("vertex enumeration: no exchange towards a known basis")
-        new_det = table[row][enter]
-        table = _pivot(table, row, enter, det)
-        if new_det < 0:
-            table = [[-v for v in r] for r in table]
-            new_det = -new_det
-        det = new_det
-        current = (current & ~(1 << basis[row])) | (1 << enter)
-        basis[row] = enter
-    return table, det
+def _pivot_to(table: list[list[int]], row: int, col: int, det: int) -> tuple[list[list[int]], int]:
+    """The tableau after an integer pivot on ``(row, col)``, with its determinant kept positive."""
+    new_det = table[row][col]
+    table = _pivot(table, row, col, det)
+    if new_det < 0:
+        table = [[-v for v in r] for r in table]
+        new_det = -new_det
+    return table, new_det
 
 
 def _leaving_row(table: list[list[int]], enter: int, d: int, k: int) -> int:
-    """The row that leaves when ``enter`` enters: the lexicographic minimum ratio.
+    """The row (of the first ``k``) that leaves when ``enter`` enters: the lexicographic minimum ratio.
 
     Rows are compared by ``(rhs, B^-1 row) / pivot entry``; the rows of
     ``B^-1`` are independent, so the minimum is unique. -1 if no row bounds
@@ -237,7 +247,8 @@ def _leaving_row(table: list[list[int]], enter: int, d: int, k: int) -> int:
     rhs = d + k
     order = (rhs, *range(d, d + k))
     best = -1
-    for i, row in enumerate(table):
+    for i in range(k):
+        row = table[i]
         a = row[enter]
         if a <= 0:
             continue
