@@ -202,6 +202,48 @@ def test_vertex_limit():
         polytope_vertices([[1, 2, 3], [3, 2, 1], [2, 3, 1]], limit=2)
 
 
+def brute_force_vertices(matrix: list[list[int]]) -> set[tuple[Fraction, ...]]:
+    """Vertices of {z >= 0 : M z <= 1} by trying every d of its k + d constraints as equations."""
+    import itertools
+
+    k, d = len(matrix), len(matrix[0])
+    rows = [[F(int(i == j)) for j in range(d)] + [F(0)] for i in range(d)]  # z_i = 0
+    rows += [[F(v) for v in row] + [F(1)] for row in matrix]  # row tight
+    out = set()
+    for chosen in itertools.combinations(range(d + k), d):
+        system = [list(rows[c]) for c in chosen]
+        for c in range(d):  # Gauss-Jordan in Fractions
+            p = next((r for r in range(c, d) if system[r][c] != 0), None)
+            if p is None:
+                break
+            system[c], system[p] = system[p], system[c]
+            pivot = system[c][c]
+            system[c] = [v / pivot for v in system[c]]
+            for r in range(d):
+                if r != c and system[r][c] != 0:
+                    f = system[r][c]
+                    system[r] = [v - f * w for v, w in zip(system[r], system[c], strict=True)]
+        else:
+            z = tuple(system[i][d] for i in range(d))
+            if all(v >= 0 for v in z) and all(
+                sum(F(a) * v for a, v in zip(row, z, strict=True)) <= 1 for row in matrix
+            ):
+                out.add(z)
+    return out
+
+
+@SETTINGS
+@given(st.integers(1, 4).flatmap(lambda d: st.lists(
+    st.lists(st.integers(1, 3), min_size=d, max_size=d), min_size=1, max_size=5)))
+def test_reverse_search_finds_every_vertex_of_degenerate_polytopes(matrix):
+    # Entries in 1..3 make ties (degenerate vertices) common; the reverse search
+    # must still reach every vertex, which brute force over all choices of d
+    # tight constraints lists independently.
+    found = polytope_vertices(matrix)
+    assert set(found.vertices) == brute_force_vertices(matrix)
+    assert len(found.vertices) == len(set(found.vertices)) <= found.bases
+
+
 def test_all_zero_game_every_pure_pair():
     # Every profile is an equilibrium; the extreme ones are the pure pairs.
     result = extreme_equilibria([[0, 0], [0, 0]], [[0, 0], [0, 0]])
