@@ -145,18 +145,22 @@ def polytope_vertices(
         raise ValueError("the matrix must be a non-empty rectangle")
     if any(v < 1 for row in matrix for v in row):
         raise ValueError("the matrix must have positive entries (bounded polytope)")
-    rhs = d + k
-    # Row i < k: the constraint whose basic variable is basis[i]; columns
-    # z_0..z_{d-1}, s_0..s_{k-1}, then the right hand side. Row k: the reduced
-    # costs of the objective sum z (0 on basic variables), then minus its value.
-    # All entries are `det` times those of the tableau, with det > 0, so
-    # fraction-free pivots keep them integers.
-    table = [list(matrix[i]) + [int(i == j) for j in range(k)] + [1] for i in range(k)]
-    table.append([1] * d + [0] * (k + 1))
-    basis = list(range(d, d + k))
-    is_basic = [False] * d + [True] * k
+    total = d + k
+    # The dictionary (lrs's form): variables z_0..z_{d-1}, then the slacks
+    # s_0..s_{k-1} as d..d+k-1. Row i < k holds the basic variable basis[i];
+    # column p < d the nonbasic variable cobasis[p], column d the right hand
+    # side. Row k: the reduced costs of the objective sum z, then minus its
+    # value. The columns of basic variables (det times unit vectors) are not
+    # stored. All entries are `det` times those of the tableau, with det > 0,
+    # so fraction-free pivots keep them integers.
+    table = [[*matrix[i], 1] for i in range(k)]
+    table.append([1] * d + [0])
+    basis = list(range(d, total))
+    cobasis = list(range(d))
+    row_of = [-1] * d + list(range(k))
+    pos_of = list(range(d)) + [-1] * k
     det = 1
-    found: dict[tuple[Fraction, ...], int] = {}
+    found: dict[int, tuple[Fraction, ...]] = {}
     degenerate = False
     bases = 0
     # (entering variable taken from the parent, the variable it replaced)
@@ -171,43 +175,48 @@ def polytope_vertices(
                 raise VertexLimitError(f"more than {limit} bases")
             if deadline is not None and time.monotonic() > deadline:
                 raise VertexTimeError(f"time budget spent after {bases} bases")
-            point = [Fraction(0)] * d
-            zeros = (1 << rhs) - 1
+            # A vertex is the only point of the polytope where its tight
+            # constraints are, so they (the zero variables) identify it.
+            zeros = (1 << total) - 1
             for i, var in enumerate(basis):
-                value = table[i][rhs]
-                if value:
+                if table[i][d]:
                     zeros &= ~(1 << var)
-                    if var < d:
-                        point[var] = Fraction(value, det)
-            if zeros.bit_count() > d:
-                degenerate = True
-            found.setdefault(tuple(point), zeros)
+            if zeros not in found:
+                point = [Fraction(0)] * d
+                for i, var in enumerate(basis):
+                    if var < d and table[i][d]:
+                        point[var] = Fraction(table[i][d], det)
+                found[zeros] = tuple(point)
+                if zeros.bit_count() > d:
+                    degenerate = True
         cost = table[k]
         moved = False
-        while nxt < rhs:
+        while nxt < total:
             enter = nxt
             nxt += 1
+            col = pos_of[enter]
             # The simplex method undoes this pivot only if it worsens the
             # objective (positive reduced cost) ...
-            if is_basic[enter] or cost[enter] <= 0:
+            if col < 0 or cost[col] <= 0:
                 continue
-            row = _leaving_row(table, enter, d, k)
+            row = _leaving_row(table, col, d, k, row_of, pos_of, det)
             if row < 0:
                 continue
             leave = basis[row]
             # ... and no lower-indexed variable improves it afterwards
             # (the leaving one does: its new reduced cost is negative).
             pivot_row = table[row]
-            a = pivot_row[enter]
-            ce = cost[enter]
+            a = pivot_row[col]
+            ce = cost[col]
             if any(
-                not is_basic[j] and j != enter and a * cost[j] < ce * pivot_row[j]
-                for j in range(leave)
+                var < leave and q != col and a * cost[q] < ce * pivot_row[q]
+                for q, var in enumerate(cobasis)
             ):
                 continue
-            table, det = _pivot_to(table, row, enter, det)
-            basis[row] = enter
-            is_basic[enter], is_basic[leave] = True, False
+            table, det = _pivot(table, row, col, det)
+            basis[row], cobasis[col] = enter, leave
+            row_of[enter], pos_of[enter] = row, -1
+            row_of[leave], pos_of[leave] = -1, col
             path.append((enter, leave))
             nxt = 0
             fresh = moved = True
@@ -217,47 +226,51 @@ def polytope_vertices(
         if not path:
             break
         enter, leave = path.pop()
-        row = basis.index(enter)
-        table, det = _pivot_to(table, row, leave, det)
-        basis[row] = leave
-        is_basic[leave], is_basic[enter] = True, False
+        row, col = row_of[enter], pos_of[leave]
+        table, det = _pivot(table, row, col, det)
+        basis[row], cobasis[col] = leave, enter
+        row_of[leave], pos_of[leave] = row, -1
+        row_of[enter], pos_of[enter] = -1, col
         nxt = enter + 1
     return Polytope(
-        vertices=tuple(found), zeros=tuple(found.values()), degenerate=degenerate, bases=bases
+        vertices=tuple(found.values()), zeros=tuple(found), degenerate=degenerate, bases=bases
     )
 
 
-def _pivot_to(table: list[list[int]], row: int, col: int, det: int) -> tuple[list[list[int]], int]:
-    """The tableau after an integer pivot on ``(row, col)``, with its determinant kept positive."""
-    new_det = table[row][col]
-    table = _pivot(table, row, col, det)
-    if new_det < 0:
-        table = [[-v for v in r] for r in table]
-        new_det = -new_det
-    return table, new_det
+def _leaving_row(
+    table: list[list[int]], col: int, d: int, k: int, row_of: list[int], pos_of: list[int], det: int
+) -> int:
+    """The row that leaves when the variable of column ``col`` enters: the lexicographic minimum ratio.
 
-
-def _leaving_row(table: list[list[int]], enter: int, d: int, k: int) -> int:
-    """The row (of the first ``k``) that leaves when ``enter`` enters: the lexicographic minimum ratio.
-
-    Rows are compared by ``(rhs, B^-1 row) / pivot entry``; the rows of
-    ``B^-1`` are independent, so the minimum is unique. -1 if no row bounds
-    the step.
+    Rows are compared by ``(rhs, B^-1 row) / pivot entry``, where column ``j``
+    of ``B^-1`` is that of slack ``j`` (``det`` times a unit vector when the
+    slack is basic); the rows of ``B^-1`` are independent, so the minimum is
+    unique. -1 if no row bounds the step.
     """
-    rhs = d + k
-    order = (rhs, *range(d, d + k))
     best = -1
     for i in range(k):
         row = table[i]
-        a = row[enter]
+        a = row[col]
         if a <= 0:
             continue
         if best < 0:
             best = i
             continue
-        b = table[best][enter]
-        for col in order:
-            left, right = row[col] * b, table[best][col] * a
+        other = table[best]
+        b = other[col]
+        left, right = row[d] * b, other[d] * a
+        if left != right:
+            if left < right:
+                best = i
+            continue
+        for var in range(d, d + k):
+            p = pos_of[var]
+            if p >= 0:
+                left, right = row[p] * b, other[p] * a
+            else:
+                r = row_of[var]
+                left = det * b if r == i else 0
+                right = det * a if r == best else 0
             if left != right:
                 if left < right:
                     best = i
@@ -265,21 +278,30 @@ def _leaving_row(table: list[list[int]], enter: int, d: int, k: int) -> int:
     return best
 
 
-def _pivot(table: list[list[int]], row: int, col: int, det: int) -> list[list[int]]:
-    """A new tableau after an integer pivot on ``(row, col)`` (the pivot row is kept)."""
+def _pivot(table: list[list[int]], row: int, col: int, det: int) -> tuple[list[list[int]], int]:
+    """The dictionary after an integer pivot on ``(row, col)``, and its determinant (kept positive).
+
+    The entering variable's column becomes that of the leaving one: ``det``
+    in the pivot row, minus the old column elsewhere. The pivot row is kept.
+    """
     pivot_row = table[row]
     a = pivot_row[col]
     out: list[list[int]] = []
     for i, r in enumerate(table):
-        if i == row:
-            out.append(list(r))
-            continue
         c = r[col]
-        if c == 0:
-            out.append([(a * v) // det for v in r])
+        if i == row:
+            new = list(r)
+            new[col] = det
+        elif c == 0:
+            new = [(a * v) // det for v in r]
         else:
-            out.append([(a * v - c * p) // det for v, p in zip(r, pivot_row, strict=True)])
-    return out
+            new = [(a * v - c * p) // det for v, p in zip(r, pivot_row, strict=True)]
+            new[col] = -c
+        out.append(new)
+    if a < 0:
+        out = [[-v for v in r] for r in out]
+        a = -a
+    return out, a
 
 
 def extreme_equilibria(
@@ -313,11 +335,28 @@ def extreme_equilibria(
     n = len(payoff_a[0]) if m else 0
     if len(payoff_b) != m or any(len(r) != n for r in (*payoff_a, *payoff_b)):
         raise ValueError("A and B must be matrices of the same shape")
+    if m > n:
+        # Enumerate the polytope of lower dimension in full (see below): swap the players.
+        swapped = extreme_equilibria(
+            [list(col) for col in zip(*payoff_b, strict=True)],
+            [list(col) for col in zip(*payoff_a, strict=True)],
+            limit,
+            deadline,
+        )
+        flipped = [(y, x) for x, y in swapped.equilibria]
+        flipped.sort(key=lambda pair: tuple(-v for v in (*pair[0], *pair[1])))
+        return ExtremeEquilibria(
+            equilibria=tuple(flipped),
+            degenerate=swapped.degenerate,
+            vertices=(swapped.vertices[1], swapped.vertices[0]),
+        )
     a = integer_matrix(payoff_a)
     b = integer_matrix(payoff_b)
     bt = [[b[i][j] for i in range(m)] for j in range(n)]
     # x in R^m: bits 0..m-1 are x_i = 0, m+j tight column j
     p = polytope_vertices(bt, limit, deadline)
+    if p.degenerate:
+        return _by_faces(a, p, limit, deadline)
     # y in R^n: bits 0..n-1 are y_j = 0, n+i tight row i
     q = polytope_vertices(a, limit, deadline)
     full = (1 << (m + n)) - 1
@@ -364,4 +403,52 @@ def extreme_equilibria(
         equilibria=tuple(pairs),
         degenerate=p.degenerate or q.degenerate,
         vertices=(len(p.vertices), len(q.vertices)),
+    )
+
+
+def _by_faces(a: list[list[int]], p: Polytope, limit: int | None, deadline: float | None) -> ExtremeEquilibria:
+    """The extreme equilibria from every vertex of ``P`` and the matching faces of ``Q``.
+
+    As lrsnash does (Avis, Rosenberg, Savani and von Stengel 2010, section
+    5): the partners of a vertex ``x`` of ``P`` are the vertices ``y`` of
+    ``Q`` that are zero outside the columns ``J`` tight at ``x`` and make
+    every row in the support of ``x`` tight. Those are the vertices of
+    ``{y' >= 0 : A[:, J] y' <= 1}`` (a face of ``Q``, of dimension ``|J|``,
+    enumerated once per ``J``) with those rows tight, placed in ``J``. Used
+    when ``P`` is degenerate (so the game is, whatever ``Q`` is): ``Q`` can
+    then have far more bases than its faces together (Kuhn poker's 27 x 64
+    strategic form). ``vertices`` counts ``P``'s and the faces' vertices.
+    """
+    m, n = len(a), len(a[0])
+    faces: dict[int, Polytope] = {}
+    pairs: list[tuple[tuple[Fraction, ...], tuple[Fraction, ...]]] = []
+    for x, z in zip(p.vertices, p.zeros, strict=True):
+        if not any(x):
+            continue
+        if deadline is not None and time.monotonic() > deadline:
+            raise VertexTimeError("time budget spent pairing the vertices")
+        cols = [j for j in range(n) if z >> (m + j) & 1]
+        face = faces.get(z >> m)
+        if face is None:
+            face = polytope_vertices([[row[j] for j in cols] for row in a], limit, deadline)
+            faces[z >> m] = face
+        t = len(cols)
+        need = 0
+        for i in range(m):
+            if not z >> i & 1:
+                need |= 1 << (t + i)
+        sx = sum(x)
+        for y_face, zy in zip(face.vertices, face.zeros, strict=True):
+            if zy & need != need or not any(y_face):
+                continue
+            sy = sum(y_face)
+            y = [Fraction(0)] * n
+            for j, v in zip(cols, y_face, strict=True):
+                y[j] = v / sy
+            pairs.append((tuple(v / sx for v in x), tuple(y)))
+    pairs.sort(key=lambda pair: tuple(-v for v in (*pair[0], *pair[1])))
+    return ExtremeEquilibria(
+        equilibria=tuple(pairs),
+        degenerate=True,
+        vertices=(len(p.vertices), sum(len(f.vertices) for f in faces.values())),
     )
