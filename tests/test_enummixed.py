@@ -578,9 +578,35 @@ def test_cli_budget_error_is_one_line(tmp_path):
 def test_float_enumeration_hands_large_games_to_the_budgeted_exact_one():
     # qhull has no time budget, so games with more strategies a player than
     # QHULL_MAX_STRATEGIES go to the exact enumeration (which has one), with
-    # a warning; Kuhn poker's 27 x 64 strategic form stops at the budget.
+    # a warning; Kuhn poker's 27 x 64 strategic form stops at a small budget.
     from policy.solvers.enummixed import QHULL_MAX_STRATEGIES
 
     assert QHULL_MAX_STRATEGIES < 27
     with pytest.raises(SolverError, match="max_bases"):
         enummixed_solve(kuhn_poker(), {}, exact=False, max_bases=50)
+
+
+@pytest.mark.slow
+def test_kuhn_poker_strategic_form_enumerates_exactly():
+    # Kuhn (1950), "A simplified two-person poker": value -1/18 to player 1;
+    # player 2's strategy is unique (with a J bet 1/3 after a check, with a Q
+    # call a bet 1/3, with a K always bet or call, with a J fold to a bet);
+    # player 1 bets a J with some alpha in [0, 1/3], a K with 3 alpha, never a
+    # Q, and calls a bet after checking a Q with alpha + 1/3, a J never. The
+    # 27 x 64 reduced strategic form is degenerate: its reverse search must
+    # finish and every extreme equilibrium lie in that family, both ends
+    # (alpha 0 and 1/3) among them. (Gambit's enummixed did not finish it
+    # within 240 s here, so the count is not cross-checked.)
+    result = enummixed_solve(kuhn_poker(), {}, exact=True, max_bases=10**9, max_seconds=3600)
+    assert result.details["shape"] == (27, 64) and result.details["degenerate"]
+    alphas = set()
+    for eq in result.equilibria:
+        assert eq.values == (F(-1, 18), F(1, 18)) and eq.max_regret == 0
+        b = eq.behavior
+        assert b["P2_J_check"]["bet"] == F(1, 3) and b["P2_Q_bet"]["call"] == F(1, 3)
+        assert b["P2_K_check"]["bet"] == 1 and b["P2_K_bet"]["call"] == 1 and b["P2_J_bet"]["fold"] == 1
+        alpha = b["P1_J"]["bet"]
+        assert 0 <= alpha <= F(1, 3) and b["P1_K"]["bet"] == 3 * alpha and b["P1_Q"]["bet"] == 0
+        assert b["P1_Q_cb"]["call"] == alpha + F(1, 3) and b["P1_J_cb"]["call"] == 0
+        alphas.add(alpha)
+    assert {F(0), F(1, 3)} <= alphas
