@@ -15,7 +15,9 @@ give the labelled-polytope form used here. Steps:
    completely labelled pairs, normalised to mixed strategies;
 
    * exact mode (default): :mod:`policy.solvers.vertex`, our own enumeration in
-     integers and ``Fraction`` (lexicographic pivoting over all bases);
+     integers and ``Fraction`` (reverse search with lexicographic pivoting,
+     lrs-style; partners from faces of the larger polytope when the smaller
+     one is degenerate);
    * float mode: the vertices of both polytopes in floating point, as the
      facets of their polar polytopes (scipy's qhull, as QuantEcon's
      ``vertex_enumeration`` does), labelled by their tight constraints (all
@@ -68,10 +70,10 @@ from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import VerificationError, as_numbers, verified_equilibrium
 from policy.solvers.vertex import VertexLimitError, VertexTimeError, extreme_equilibria
 
-#: Exact enumeration stops with an error once it has met more than this many
-#: bases of one polytope. The search keeps one tableau and a key of a few dozen
-#: bytes per basis met, so this bounds its memory (under a gigabyte even for
-#: normal forms with hundreds of strategies) and, with ``MAX_SECONDS``, its time.
+#: Exact enumeration stops with an error once it has visited more than this
+#: many bases of one polytope (or of one face). The reverse search keeps one
+#: dictionary and the vertices found, never the bases met, so this bounds its
+#: time (with ``MAX_SECONDS``) more than its memory.
 MAX_BASES = 200_000
 #: ...or after this many seconds (checked between bases).
 MAX_SECONDS = 300.0
@@ -79,7 +81,8 @@ MAX_SECONDS = 300.0
 #: most this many strategies (the number of vertices, and qhull's time and
 #: memory, grow exponentially with the dimension and have no budget; larger
 #: games go to the exact enumeration, which has one: 15x15 takes about a
-#: second, 18x18 about 40 s). Also keeps the label masks within 64 bits.
+#: second, 18x18 about 40 s, before the reverse search). Also keeps the label
+#: masks within 64 bits.
 QHULL_MAX_STRATEGIES = 16
 #: Float mode: probabilities from qhull at most this are round-off, set to 0
 #: (the profile is verified afterwards either way).

@@ -18,19 +18,25 @@ no equilibrium),
   Nash equilibrium, and the extreme equilibria are exactly the normalised
   completely labelled pairs of vertices.
 
-The vertices of each polytope are found by a depth-first search over the
-bases of its slack system ``M z + s = 1``, pivoting in integers (every tableau
-entry is an integer multiple of the current basis determinant, so the update
+The vertices of each polytope are found by reverse search (Avis and Fukuda
+1992, "A pivoting algorithm for convex hulls and vertex enumeration of
+arrangements and polyhedra", Discrete and Computational Geometry 8) over the
+bases of its slack system ``M z + s = 1``, kept as an lrs-style dictionary
+(only the nonbasic columns) and pivoted in integers (every entry is an
+integer multiple of the current basis determinant, so the update
 ``(a_rc a_ij - a_ic a_rj) / det`` divides exactly; Edmonds 1967, as used for
 Lemke-Howson by von Stengel, "Computing equilibria for two-person games",
 Handbook of Game Theory 3, 2002, section 2.6). The leaving variable is chosen
-by the lexicographic minimum ratio test, which amounts to perturbing the right
-hand side ``1`` to ``1 + (eps, eps^2, ...)``: the perturbed polytope is simple,
-its vertices are the lexico-feasible bases, one pivot apart when adjacent, and
-its graph is connected (Balinski 1961), so the search reaches all of them; every
-vertex of the unperturbed polytope is the basic solution of at least one of
-them. A degenerate game (one where some vertex has more labels than its
-dimension) has more bases than vertices; duplicates are merged.
+by the lexicographic minimum ratio test, as in Avis's lrs, which amounts to
+perturbing the right hand side ``1`` to ``1 + (eps, eps^2, ...)``: the
+perturbed polytope is simple, its vertices are the lexico-feasible bases, one
+pivot apart when adjacent, and every vertex of the unperturbed polytope is
+the basic solution of at least one of them. A degenerate game (one where
+some vertex has more labels than its dimension) has more bases than
+vertices; duplicates are merged. When the polytope of the player with fewer
+strategies is degenerate, the other's vertices are taken only from the faces
+that can complete one of its vertices (as lrsnash does), which is what lets
+Kuhn poker's 27 x 64 strategic form finish.
 
 Everything is exact: payoffs are ``Fraction`` or ``int``, scaled to integers.
 """
