@@ -202,6 +202,48 @@ def test_vertex_limit():
         polytope_vertices([[1, 2, 3], [3, 2, 1], [2, 3, 1]], limit=2)
 
 
+def brute_force_vertices(matrix: list[list[int]]) -> set[tuple[Fraction, ...]]:
+    """Vertices of {z >= 0 : M z <= 1} by trying every d of its k + d constraints as equations."""
+    import itertools
+
+    k, d = len(matrix), len(matrix[0])
+    rows = [[F(int(i == j)) for j in range(d)] + [F(0)] for i in range(d)]  # z_i = 0
+    rows += [[F(v) for v in row] + [F(1)] for row in matrix]  # row tight
+    out = set()
+    for chosen in itertools.combinations(range(d + k), d):
+        system = [list(rows[c]) for c in chosen]
+        for c in range(d):  # Gauss-Jordan in Fractions
+            p = next((r for r in range(c, d) if system[r][c] != 0), None)
+            if p is None:
+                break
+            system[c], system[p] = system[p], system[c]
+            pivot = system[c][c]
+            system[c] = [v / pivot for v in system[c]]
+            for r in range(d):
+                if r != c and system[r][c] != 0:
+                    f = system[r][c]
+                    system[r] = [v - f * w for v, w in zip(system[r], system[c], strict=True)]
+        else:
+            z = tuple(system[i][d] for i in range(d))
+            if all(v >= 0 for v in z) and all(
+                sum(F(a) * v for a, v in zip(row, z, strict=True)) <= 1 for row in matrix
+            ):
+                out.add(z)
+    return out
+
+
+@SETTINGS
+@given(st.integers(1, 4).flatmap(lambda d: st.lists(
+    st.lists(st.integers(1, 3), min_size=d, max_size=d), min_size=1, max_size=5)))
+def test_reverse_search_finds_every_vertex_of_degenerate_polytopes(matrix):
+    # Entries in 1..3 make ties (degenerate vertices) common; the reverse search
+    # must still reach every vertex, which brute force over all choices of d
+    # tight constraints lists independently.
+    found = polytope_vertices(matrix)
+    assert set(found.vertices) == brute_force_vertices(matrix)
+    assert len(found.vertices) == len(set(found.vertices)) <= found.bases
+
+
 def test_all_zero_game_every_pure_pair():
     # Every profile is an equilibrium; the extreme ones are the pure pairs.
     result = extreme_equilibria([[0, 0], [0, 0]], [[0, 0], [0, 0]])
@@ -536,9 +578,35 @@ def test_cli_budget_error_is_one_line(tmp_path):
 def test_float_enumeration_hands_large_games_to_the_budgeted_exact_one():
     # qhull has no time budget, so games with more strategies a player than
     # QHULL_MAX_STRATEGIES go to the exact enumeration (which has one), with
-    # a warning; Kuhn poker's 27 x 64 strategic form stops at the budget.
+    # a warning; Kuhn poker's 27 x 64 strategic form stops at a small budget.
     from policy.solvers.enummixed import QHULL_MAX_STRATEGIES
 
     assert QHULL_MAX_STRATEGIES < 27
     with pytest.raises(SolverError, match="max_bases"):
         enummixed_solve(kuhn_poker(), {}, exact=False, max_bases=50)
+
+
+@pytest.mark.slow
+def test_kuhn_poker_strategic_form_enumerates_exactly():
+    # Kuhn (1950), "A simplified two-person poker": value -1/18 to player 1;
+    # player 2's strategy is unique (with a J bet 1/3 after a check, with a Q
+    # call a bet 1/3, with a K always bet or call, with a J fold to a bet);
+    # player 1 bets a J with some alpha in [0, 1/3], a K with 3 alpha, never a
+    # Q, and calls a bet after checking a Q with alpha + 1/3, a J never. The
+    # 27 x 64 reduced strategic form is degenerate: its reverse search must
+    # finish and every extreme equilibrium lie in that family, both ends
+    # (alpha 0 and 1/3) among them. (Gambit's enummixed did not finish it
+    # within 240 s here, so the count is not cross-checked.)
+    result = enummixed_solve(kuhn_poker(), {}, exact=True, max_bases=10**9, max_seconds=3600)
+    assert result.details["shape"] == (27, 64) and result.details["degenerate"]
+    alphas = set()
+    for eq in result.equilibria:
+        assert eq.values == (F(-1, 18), F(1, 18)) and eq.max_regret == 0
+        b = eq.behavior
+        assert b["P2_J_check"]["bet"] == F(1, 3) and b["P2_Q_bet"]["call"] == F(1, 3)
+        assert b["P2_K_check"]["bet"] == 1 and b["P2_K_bet"]["call"] == 1 and b["P2_J_bet"]["fold"] == 1
+        alpha = b["P1_J"]["bet"]
+        assert 0 <= alpha <= F(1, 3) and b["P1_K"]["bet"] == 3 * alpha and b["P1_Q"]["bet"] == 0
+        assert b["P1_Q_cb"]["call"] == alpha + F(1, 3) and b["P1_J_cb"]["call"] == 0
+        alphas.add(alpha)
+    assert {F(0), F(1, 3)} <= alphas

@@ -15,7 +15,9 @@ give the labelled-polytope form used here. Steps:
    completely labelled pairs, normalised to mixed strategies;
 
    * exact mode (default): :mod:`policy.solvers.vertex`, our own enumeration in
-     integers and ``Fraction`` (lexicographic pivoting over all bases);
+     integers and ``Fraction`` (reverse search with lexicographic pivoting,
+     lrs-style; partners from faces of the larger polytope when the smaller
+     one is degenerate);
    * float mode: the vertices of both polytopes in floating point, as the
      facets of their polar polytopes (scipy's qhull, as QuantEcon's
      ``vertex_enumeration`` does), labelled by their tight constraints (all
@@ -68,10 +70,10 @@ from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import VerificationError, as_numbers, verified_equilibrium
 from policy.solvers.vertex import VertexLimitError, VertexTimeError, extreme_equilibria
 
-#: Exact enumeration stops with an error once it has met more than this many
-#: bases of one polytope. The search keeps one tableau and a key of a few dozen
-#: bytes per basis met, so this bounds its memory (under a gigabyte even for
-#: normal forms with hundreds of strategies) and, with ``MAX_SECONDS``, its time.
+#: Exact enumeration stops with an error once it has visited more than this
+#: many bases of one polytope (or of one face). The reverse search keeps one
+#: dictionary and the vertices found, never the bases met, so this bounds its
+#: time (with ``MAX_SECONDS``) more than its memory.
 MAX_BASES = 200_000
 #: ...or after this many seconds (checked between bases).
 MAX_SECONDS = 300.0
@@ -79,7 +81,8 @@ MAX_SECONDS = 300.0
 #: most this many strategies (the number of vertices, and qhull's time and
 #: memory, grow exponentially with the dimension and have no budget; larger
 #: games go to the exact enumeration, which has one: 15x15 takes about a
-#: second, 18x18 about 40 s). Also keeps the label masks within 64 bits.
+#: second, 18x18 about 40 s, before the reverse search). Also keeps the label
+#: masks within 64 bits.
 QHULL_MAX_STRATEGIES = 16
 #: Float mode: probabilities from qhull at most this are round-off, set to 0
 #: (the profile is verified afterwards either way).
@@ -320,8 +323,6 @@ def _float_enumeration(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPa
     m, n = a.shape
     if m < 2 or n < 2 or max(m, n) > QHULL_MAX_STRATEGIES:
         return None
-    ra = _rationals(a)
-    rb = _rationals(b)
     fa = np.asarray(a, dtype=np.float64)
     fb = np.asarray(b, dtype=np.float64)
     # Payoffs shifted to a minimum of 1: bounded polytopes, same equilibria.
@@ -348,11 +349,15 @@ def _float_enumeration(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPa
         found += [(u, v) for u in p_simple[(p_masks[p_simple] | q_masks[v]) == full].tolist()]
     if not p_surplus.size and not q_surplus.size and len(found) % 2 == 0:
         return None
-    sa = ra - ra.min() + 1
-    sb = rb - rb.min() + 1
-    ia, ib = _integer_matrix(ra), _integer_matrix(rb)
-    xs: dict[int, list[Fraction] | None] = {}
-    ys: dict[int, list[Fraction] | None] = {}
+    # Exact from here: each float payoff is a rational, so both matrices are
+    # scaled to integers (Python's, unbounded) and shifted to a minimum of 1.
+    ia, ib = _integer_matrix(a), _integer_matrix(b)
+    low_a, low_b = min(map(min, ia)), min(map(min, ib))
+    sa = [[v - low_a + 1 for v in row] for row in ia]
+    sb = [[v - low_b + 1 for v in row] for row in ib]
+    sa_t = [list(col) for col in zip(*sa, strict=True)]
+    xs: dict[int, list[int] | None] = {}
+    ys: dict[int, list[int] | None] = {}
     pairs: list[MixedPair] = []
     for u, v in found:
         if u not in xs:
@@ -360,24 +365,17 @@ def _float_enumeration(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPa
             xs[u] = _exact_vertex(sb, [i for i in range(m) if i not in labels], [j - m for j in labels if j >= m])
         if v not in ys:
             labels = set(q_sets[v].tolist())
-            ys[v] = _exact_vertex(sa.T, [j for j in range(n) if j + m not in labels], [i for i in labels if i < m])
+            ys[v] = _exact_vertex(sa_t, [j for j in range(n) if j + m not in labels], [i for i in labels if i < m])
         x, y = xs[u], ys[v]
         if x is None or y is None or not _exact_equilibrium(ia, ib, x, y):
             return None
-        pairs.append((tuple(float(w) for w in x), tuple(float(w) for w in y)))
+        pairs.append((_normalised(x), _normalised(y)))
     return pairs
 
 
 def _popcount(masks: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
     """The number of set bits of each mask."""
     return np.unpackbits(masks.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
-
-
-def _rationals(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """The payoffs as exact rationals (an object array of ``int`` or ``Fraction``)."""
-    out = np.empty(a.shape, dtype=object)
-    out[...] = [[int(v) if float(v).is_integer() else Fraction(float(v)) for v in row] for row in a.tolist()]
-    return out
 
 
 def _float_vertices(
@@ -421,40 +419,36 @@ def _float_vertices(
     return masks, label[hull.simplices[first]]
 
 
-def _exact_vertex(g: npt.NDArray[Any], support: list[int], tight: list[int]) -> list[Fraction] | None:
-    """The mixed strategy on ``support`` that makes the columns ``tight`` of ``g`` tight, exactly.
+def _exact_vertex(g: list[list[int]], support: list[int], tight: list[int]) -> list[int] | None:
+    """A vertex fixed by ``support`` and the ``tight`` columns of ``g``, as integers proportional to it.
 
-    Solves ``g[support, tight]^T x = 1`` in rationals (a square system at a
-    nondegenerate vertex) and normalises ``x``; None if the system is not
-    square or is singular, or ``x`` has a negative entry.
+    Solves ``g[support, tight]^T x = 1`` exactly (a square system at a
+    nondegenerate vertex) and returns ``x`` on all rows of ``g`` times a
+    positive integer (the mixed strategy is ``x / sum x``); None if the
+    system is not square or is singular, or ``x`` has a negative entry.
     """
     if len(support) != len(tight) or not support:
         return None
-    solved = _solve_integer(g[np.ix_(support, tight)].T.tolist())
-    if solved is None or any(v < 0 for v in solved):
+    solved = _solve_integer([[g[i][j] for i in support] for j in tight])
+    if solved is None or any(v < 0 for v in solved) or not any(solved):
         return None
-    total = sum(solved, Fraction(0))
-    if total <= 0:
-        return None
-    x = [Fraction(0)] * g.shape[0]
+    x = [0] * len(g)
     for i, v in zip(support, solved, strict=True):
-        x[i] = v / total
+        x[i] = v
     return x
 
 
-def _solve_integer(matrix: list[list[Any]]) -> list[Fraction] | None:
-    """The solution of ``matrix x = 1`` (square; ``int`` or ``Fraction`` entries), or None if singular.
+def _solve_integer(matrix: list[list[int]]) -> list[int] | None:
+    """``D x`` for the solution ``x`` of ``matrix x = 1`` (square, integers) and some ``D > 0``; None if singular.
 
-    Each row is scaled to integers, then fraction-free Gauss-Jordan
-    elimination (Bareiss 1968) runs on Python integers: after step ``c``
-    every entry is the determinant of a minor, so the division by the
-    previous pivot is exact.
+    Fraction-free Gauss-Jordan elimination (Bareiss 1968) on Python integers:
+    after step ``c`` every entry is the determinant of a minor, so the
+    division by the previous pivot is exact, and at the end every diagonal
+    entry is the last pivot ``D'`` (the determinant up to sign), so the last
+    column is ``D' x``.
     """
     k = len(matrix)
-    rows = []
-    for row in matrix:
-        scale = math.lcm(*(Fraction(v).denominator for v in row))
-        rows.append([int(Fraction(v) * scale) for v in row] + [scale])
+    rows = [[*row, 1] for row in matrix]
     previous = 1
     for c in range(k):
         p = next((i for i in range(c, k) if rows[i][c]), None)
@@ -468,43 +462,44 @@ def _solve_integer(matrix: list[list[Any]]) -> list[Fraction] | None:
                 continue
             row = rows[i]
             f = row[c]
-            rows[i] = [(v * pivot - f * w) // previous for v, w in zip(row, pivot_row, strict=True)]
+            if f:
+                rows[i] = [(v * pivot - f * w) // previous for v, w in zip(row, pivot_row, strict=True)]
+            else:
+                rows[i] = [v * pivot // previous for v in row]
         previous = pivot
-    return [Fraction(rows[i][k], rows[i][i]) for i in range(k)]
+    sign = 1 if previous > 0 else -1
+    return [sign * row[k] for row in rows]
 
 
-def _exact_equilibrium(ia: npt.NDArray[Any], ib: npt.NDArray[Any], x: list[Fraction], y: list[Fraction]) -> bool:
-    """Whether ``(x, y)`` is a Nash equilibrium of ``(A, B)`` in exact arithmetic.
+def _exact_equilibrium(ia: list[list[int]], ib: list[list[int]], x: list[int], y: list[int]) -> bool:
+    """Whether ``(x, y)`` (scaled mixed strategies) is a Nash equilibrium of ``(A, B)``, exactly.
 
     Every pure strategy a player uses must be a best response to the other's
     mixed strategy. Best responses do not change when a payoff matrix or a
     mixed strategy is multiplied by a positive number, so ``ia`` and ``ib``
-    are ``A`` and ``B`` scaled to integers (:func:`_integer_matrix`), the
-    strategies are scaled likewise, and the comparison is in Python integers.
+    are ``A`` and ``B`` scaled to integers (:func:`_integer_matrix`), ``x``
+    and ``y`` are non-negative integers, and the comparison is in Python
+    integers.
     """
-    py, px = _integer_vector(y), _integer_vector(x)
-    ay = ia.dot(py).tolist()
-    xb = px.dot(ib).tolist()
+    cols = [j for j, w in enumerate(y) if w]
+    rows = [i for i, w in enumerate(x) if w]
+    ay = [sum(r[j] * y[j] for j in cols) for r in ia]
+    xb = [sum(ib[i][j] * x[i] for i in rows) for j in range(len(y))]
     top_a, top_b = max(ay), max(xb)
-    return all(ay[i] == top_a for i, v in enumerate(x) if v) and all(
-        xb[j] == top_b for j, v in enumerate(y) if v)
+    return all(ay[i] == top_a for i in rows) and all(xb[j] == top_b for j in cols)
 
 
-def _integer_matrix(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """``a`` (``int`` or ``Fraction`` entries) times the least common multiple of its denominators."""
-    flat = a.ravel().tolist()
-    scale = math.lcm(*(v.denominator for v in flat))
-    out = np.empty(len(flat), dtype=object)
-    out[:] = [v.numerator * (scale // v.denominator) for v in flat]
-    return out.reshape(a.shape)
+def _integer_matrix(a: npt.NDArray[Any]) -> list[list[int]]:
+    """The float matrix ``a`` times the least common multiple of its entries' denominators (exact)."""
+    ratios = [[float(v).as_integer_ratio() for v in row] for row in a.tolist()]
+    scale = math.lcm(*(den for row in ratios for _, den in row))
+    return [[num * (scale // den) for num, den in row] for row in ratios]
 
 
-def _integer_vector(v: list[Fraction]) -> npt.NDArray[Any]:
-    """``v`` (non-negative rationals) times the least common multiple of its denominators."""
-    scale = math.lcm(*(w.denominator for w in v))
-    out = np.empty(len(v), dtype=object)
-    out[:] = [w.numerator * (scale // w.denominator) for w in v]
-    return out
+def _normalised(x: list[int]) -> tuple[float, ...]:
+    """The mixed strategy ``x / sum x`` in floats (each correctly rounded)."""
+    total = sum(x)
+    return tuple(v / total for v in x)
 
 
 def _nashpy(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPair]:

@@ -18,19 +18,25 @@ no equilibrium),
   Nash equilibrium, and the extreme equilibria are exactly the normalised
   completely labelled pairs of vertices.
 
-The vertices of each polytope are found by a depth-first search over the
-bases of its slack system ``M z + s = 1``, pivoting in integers (every tableau
-entry is an integer multiple of the current basis determinant, so the update
+The vertices of each polytope are found by reverse search (Avis and Fukuda
+1992, "A pivoting algorithm for convex hulls and vertex enumeration of
+arrangements and polyhedra", Discrete and Computational Geometry 8) over the
+bases of its slack system ``M z + s = 1``, kept as an lrs-style dictionary
+(only the nonbasic columns) and pivoted in integers (every entry is an
+integer multiple of the current basis determinant, so the update
 ``(a_rc a_ij - a_ic a_rj) / det`` divides exactly; Edmonds 1967, as used for
 Lemke-Howson by von Stengel, "Computing equilibria for two-person games",
 Handbook of Game Theory 3, 2002, section 2.6). The leaving variable is chosen
-by the lexicographic minimum ratio test, which amounts to perturbing the right
-hand side ``1`` to ``1 + (eps, eps^2, ...)``: the perturbed polytope is simple,
-its vertices are the lexico-feasible bases, one pivot apart when adjacent, and
-its graph is connected (Balinski 1961), so the search reaches all of them; every
-vertex of the unperturbed polytope is the basic solution of at least one of
-them. A degenerate game (one where some vertex has more labels than its
-dimension) has more bases than vertices; duplicates are merged.
+by the lexicographic minimum ratio test, as in Avis's lrs, which amounts to
+perturbing the right hand side ``1`` to ``1 + (eps, eps^2, ...)``: the
+perturbed polytope is simple, its vertices are the lexico-feasible bases, one
+pivot apart when adjacent, and every vertex of the unperturbed polytope is
+the basic solution of at least one of them. A degenerate game (one where
+some vertex has more labels than its dimension) has more bases than
+vertices; duplicates are merged. When the polytope of the player with fewer
+strategies is degenerate, the other's vertices are taken only from the faces
+that can complete one of its vertices (as lrsnash does), which is what lets
+Kuhn poker's 27 x 64 strategic form finish.
 
 Everything is exact: payoffs are ``Fraction`` or ``int``, scaled to integers.
 """
@@ -105,16 +111,21 @@ def polytope_vertices(
 ) -> Polytope:
     """Every vertex of ``{z >= 0 : M z <= 1}`` for an integer matrix ``M`` with entries >= 1.
 
-    The search is depth-first and stores only the *keys* of the bases it has
-    met (a bit mask of the basic variables, a few dozen bytes each), never
-    their tableaux: one tableau is kept, and it is carried from basis to basis
-    by pivots. The next basis taken is the one discovered last, so it is
-    usually one pivot from the current one (a neighbour), a few after a dead
-    end; any pivot sequence that exchanges the right variables reaches the
-    same tableau, so the lexicographic choice of each move is kept. Memory is
-    thus one tableau plus a bounded set of keys and vertices, whatever the
-    shape of the search (a breadth-first frontier of tableaux grew to tens of
-    gigabytes on a 123 x 44 normal form).
+    Reverse search (Avis and Fukuda 1992, "A pivoting algorithm for convex
+    hulls and vertex enumeration of arrangements and polyhedra", Discrete and
+    Computational Geometry 8; with the lexicographic rule of Avis's lrs for
+    degenerate polytopes). The simplex method minimising ``sum z``, with
+    Bland's rule for the entering variable (the lowest index whose reduced
+    cost is negative) and the lexicographic ratio test for the leaving one,
+    runs from every lexico-feasible basis to the origin's basis, the unique
+    optimum, without cycling: its pivots form a tree on the bases, rooted at
+    the origin. The search walks that tree depth first from the root, taking
+    from each basis the pivots that the simplex method would undo; whether
+    it would is read off the current tableau (the reduced costs after the
+    pivot), so no set of bases met is kept and memory is one tableau plus a
+    stack of entering variables as deep as the tree. Each vertex is the
+    basic solution of at least one lexico-feasible basis; duplicates (a
+    degenerate vertex has several) are merged.
 
     Parameters
     ----------
@@ -123,8 +134,8 @@ def polytope_vertices(
         polytope bounded).
     limit
         Stop with :class:`VertexLimitError` as soon as more than this many
-        bases have been discovered (visited or waiting); this bounds the
-        memory (keys and vertices) and the time.
+        bases have been visited; this bounds the time (memory is bounded by
+        the number of vertices).
     deadline
         A ``time.monotonic()`` value after which the search stops with
         :class:`VertexTimeError` (checked between bases).
@@ -140,113 +151,132 @@ def polytope_vertices(
         raise ValueError("the matrix must be a non-empty rectangle")
     if any(v < 1 for row in matrix for v in row):
         raise ValueError("the matrix must have positive entries (bounded polytope)")
-    rhs = d + k
-    # Row i: the constraint whose basic variable is basis[i]; columns z_0..z_{d-1},
-    # s_0..s_{k-1}, then the right hand side. All entries are `det` times the
-    # entries of the tableau B^-1 [M I 1], with det > 0.
-    table = [list(matrix[i]) + [int(i == j) for j in range(k)] + [1] for i in range(k)]
-    basis = list(range(d, d + k))
+    total = d + k
+    # The dictionary (lrs's form): variables z_0..z_{d-1}, then the slacks
+    # s_0..s_{k-1} as d..d+k-1. Row i < k holds the basic variable basis[i];
+    # column p < d the nonbasic variable cobasis[p], column d the right hand
+    # side. Row k: the reduced costs of the objective sum z, then minus its
+    # value. The columns of basic variables (det times unit vectors) are not
+    # stored. All entries are `det` times those of the tableau, with det > 0,
+    # so fraction-free pivots keep them integers.
+    table = [[*matrix[i], 1] for i in range(k)]
+    table.append([1] * d + [0])
+    basis = list(range(d, total))
+    cobasis = list(range(d))
+    row_of = [-1] * d + list(range(k))
+    pos_of = list(range(d)) + [-1] * k
     det = 1
-    start = _key(basis)
-    seen = {start}
-    stack = [start]
-    found: dict[tuple[Fraction, ...], int] = {}
+    found: dict[int, tuple[Fraction, ...]] = {}
     degenerate = False
     bases = 0
-    while stack:
-        target = stack.pop()
-        table, det = _move_to(table, basis, det, target)
-        bases += 1
-        if deadline is not None and time.monotonic() > deadline:
-            raise VertexTimeError(f"time budget spent after {bases} bases")
-        point = [Fraction(0)] * d
-        zeros = (1 << rhs) - 1
-        for i, var in enumerate(basis):
-            value = table[i][rhs]
-            if value:
-                zeros &= ~(1 << var)
-                if var < d:
-                    point[var] = Fraction(value, det)
-        if zeros.bit_count() > d:
-            degenerate = True
-        found.setdefault(tuple(point), zeros)
-        for enter in range(rhs):
-            if target >> enter & 1:
-                continue
-            row = _leaving_row(table, enter, d, k)
-            if row < 0:
-                continue  # no bound in this direction; cannot happen for M > 0
-            nxt = (target & ~(1 << basis[row])) | (1 << enter)
-            if nxt in seen:
-                continue
-            if limit is not None and len(seen) >= limit:
+    # (entering variable taken from the parent, the variable it replaced)
+    path: list[tuple[int, int]] = []
+    nxt = 0  # next candidate entering variable at the current basis
+    fresh = True
+    while True:
+        if fresh:
+            fresh = False
+            bases += 1
+            if limit is not None and bases > limit:
                 raise VertexLimitError(f"more than {limit} bases")
-            seen.add(nxt)
-            stack.append(nxt)
+            if deadline is not None and time.monotonic() > deadline:
+                raise VertexTimeError(f"time budget spent after {bases} bases")
+            # A vertex is the only point of the polytope where its tight
+            # constraints are, so they (the zero variables) identify it.
+            zeros = (1 << total) - 1
+            for i, var in enumerate(basis):
+                if table[i][d]:
+                    zeros &= ~(1 << var)
+            if zeros not in found:
+                point = [Fraction(0)] * d
+                for i, var in enumerate(basis):
+                    if var < d and table[i][d]:
+                        point[var] = Fraction(table[i][d], det)
+                found[zeros] = tuple(point)
+                if zeros.bit_count() > d:
+                    degenerate = True
+        cost = table[k]
+        moved = False
+        while nxt < total:
+            enter = nxt
+            nxt += 1
+            col = pos_of[enter]
+            # The simplex method undoes this pivot only if it worsens the
+            # objective (positive reduced cost) ...
+            if col < 0 or cost[col] <= 0:
+                continue
+            row = _leaving_row(table, col, d, k, row_of, pos_of, det)
+            if row < 0:
+                continue
+            leave = basis[row]
+            # ... and no lower-indexed variable improves it afterwards
+            # (the leaving one does: its new reduced cost is negative).
+            pivot_row = table[row]
+            a = pivot_row[col]
+            ce = cost[col]
+            if any(
+                var < leave and q != col and a * cost[q] < ce * pivot_row[q]
+                for q, var in enumerate(cobasis)
+            ):
+                continue
+            table, det = _pivot(table, row, col, det)
+            basis[row], cobasis[col] = enter, leave
+            row_of[enter], pos_of[enter] = row, -1
+            row_of[leave], pos_of[leave] = -1, col
+            path.append((enter, leave))
+            nxt = 0
+            fresh = moved = True
+            break
+        if moved:
+            continue
+        if not path:
+            break
+        enter, leave = path.pop()
+        row, col = row_of[enter], pos_of[leave]
+        table, det = _pivot(table, row, col, det)
+        basis[row], cobasis[col] = leave, enter
+        row_of[leave], pos_of[leave] = row, -1
+        row_of[enter], pos_of[enter] = -1, col
+        nxt = enter + 1
     return Polytope(
-        vertices=tuple(found), zeros=tuple(found.values()), degenerate=degenerate, bases=bases
+        vertices=tuple(found.values()), zeros=tuple(found), degenerate=degenerate, bases=bases
     )
 
 
-def _key(basis: Sequence[int]) -> int:
-    """A basis as a bit mask of its variables."""
-    out = 0
-    for var in basis:
-        out |= 1 << var
-    return out
+def _leaving_row(
+    table: list[list[int]], col: int, d: int, k: int, row_of: list[int], pos_of: list[int], det: int
+) -> int:
+    """The row that leaves when the variable of column ``col`` enters: the lexicographic minimum ratio.
 
-
-def _move_to(
-    table: list[list[int]], basis: list[int], det: int, target: int
-) -> tuple[list[list[int]], int]:
-    """The tableau of the basis ``target`` (a key), by pivots from the current one.
-
-    ``basis`` is updated in place. Each pivot brings in a variable of
-    ``target`` in place of one that is not in it, on a non-zero entry; one
-    exists by the basis exchange property (were the entering column zero on
-    every such row, it would depend on the variables the two bases share), so
-    at most ``k`` pivots suffice. The determinant is kept positive by
-    negating the tableau after a negative pivot.
+    Rows are compared by ``(rhs, B^-1 row) / pivot entry``, where column ``j``
+    of ``B^-1`` is that of slack ``j`` (``det`` times a unit vector when the
+    slack is basic); the rows of ``B^-1`` are independent, so the minimum is
+    unique. -1 if no row bounds the step.
     """
-    current = _key(basis)
-    while current != target:
-        enter = (target & ~current).bit_length() - 1
-        row = next(
-            (i for i, var in enumerate(basis) if not target >> var & 1 and table[i][enter] != 0), -1
-        )
-        if row < 0:  # impossible for a basis met by pivots; guards an endless loop
-            raise RuntimeError("vertex enumeration: no exchange towards a known basis")
-        new_det = table[row][enter]
-        table = _pivot(table, row, enter, det)
-        if new_det < 0:
-            table = [[-v for v in r] for r in table]
-            new_det = -new_det
-        det = new_det
-        current = (current & ~(1 << basis[row])) | (1 << enter)
-        basis[row] = enter
-    return table, det
-
-
-def _leaving_row(table: list[list[int]], enter: int, d: int, k: int) -> int:
-    """The row that leaves when ``enter`` enters: the lexicographic minimum ratio.
-
-    Rows are compared by ``(rhs, B^-1 row) / pivot entry``; the rows of
-    ``B^-1`` are independent, so the minimum is unique. -1 if no row bounds
-    the step.
-    """
-    rhs = d + k
-    order = (rhs, *range(d, d + k))
     best = -1
-    for i, row in enumerate(table):
-        a = row[enter]
+    for i in range(k):
+        row = table[i]
+        a = row[col]
         if a <= 0:
             continue
         if best < 0:
             best = i
             continue
-        b = table[best][enter]
-        for col in order:
-            left, right = row[col] * b, table[best][col] * a
+        other = table[best]
+        b = other[col]
+        left, right = row[d] * b, other[d] * a
+        if left != right:
+            if left < right:
+                best = i
+            continue
+        for var in range(d, d + k):
+            p = pos_of[var]
+            if p >= 0:
+                left, right = row[p] * b, other[p] * a
+            else:
+                r = row_of[var]
+                left = det * b if r == i else 0
+                right = det * a if r == best else 0
             if left != right:
                 if left < right:
                     best = i
@@ -254,21 +284,30 @@ def _leaving_row(table: list[list[int]], enter: int, d: int, k: int) -> int:
     return best
 
 
-def _pivot(table: list[list[int]], row: int, col: int, det: int) -> list[list[int]]:
-    """A new tableau after an integer pivot on ``(row, col)`` (the pivot row is kept)."""
+def _pivot(table: list[list[int]], row: int, col: int, det: int) -> tuple[list[list[int]], int]:
+    """The dictionary after an integer pivot on ``(row, col)``, and its determinant (kept positive).
+
+    The entering variable's column becomes that of the leaving one: ``det``
+    in the pivot row, minus the old column elsewhere. The pivot row is kept.
+    """
     pivot_row = table[row]
     a = pivot_row[col]
     out: list[list[int]] = []
     for i, r in enumerate(table):
-        if i == row:
-            out.append(list(r))
-            continue
         c = r[col]
-        if c == 0:
-            out.append([(a * v) // det for v in r])
+        if i == row:
+            new = list(r)
+            new[col] = det
+        elif c == 0:
+            new = [(a * v) // det for v in r]
         else:
-            out.append([(a * v - c * p) // det for v, p in zip(r, pivot_row, strict=True)])
-    return out
+            new = [(a * v - c * p) // det for v, p in zip(r, pivot_row, strict=True)]
+            new[col] = -c
+        out.append(new)
+    if a < 0:
+        out = [[-v for v in r] for r in out]
+        a = -a
+    return out, a
 
 
 def extreme_equilibria(
@@ -302,11 +341,28 @@ def extreme_equilibria(
     n = len(payoff_a[0]) if m else 0
     if len(payoff_b) != m or any(len(r) != n for r in (*payoff_a, *payoff_b)):
         raise ValueError("A and B must be matrices of the same shape")
+    if m > n:
+        # Enumerate the polytope of lower dimension in full (see below): swap the players.
+        swapped = extreme_equilibria(
+            [list(col) for col in zip(*payoff_b, strict=True)],
+            [list(col) for col in zip(*payoff_a, strict=True)],
+            limit,
+            deadline,
+        )
+        flipped = [(y, x) for x, y in swapped.equilibria]
+        flipped.sort(key=lambda pair: tuple(-v for v in (*pair[0], *pair[1])))
+        return ExtremeEquilibria(
+            equilibria=tuple(flipped),
+            degenerate=swapped.degenerate,
+            vertices=(swapped.vertices[1], swapped.vertices[0]),
+        )
     a = integer_matrix(payoff_a)
     b = integer_matrix(payoff_b)
     bt = [[b[i][j] for i in range(m)] for j in range(n)]
     # x in R^m: bits 0..m-1 are x_i = 0, m+j tight column j
     p = polytope_vertices(bt, limit, deadline)
+    if p.degenerate:
+        return _by_faces(a, p, limit, deadline)
     # y in R^n: bits 0..n-1 are y_j = 0, n+i tight row i
     q = polytope_vertices(a, limit, deadline)
     full = (1 << (m + n)) - 1
@@ -353,4 +409,52 @@ def extreme_equilibria(
         equilibria=tuple(pairs),
         degenerate=p.degenerate or q.degenerate,
         vertices=(len(p.vertices), len(q.vertices)),
+    )
+
+
+def _by_faces(a: list[list[int]], p: Polytope, limit: int | None, deadline: float | None) -> ExtremeEquilibria:
+    """The extreme equilibria from every vertex of ``P`` and the matching faces of ``Q``.
+
+    As lrsnash does (Avis, Rosenberg, Savani and von Stengel 2010, section
+    5): the partners of a vertex ``x`` of ``P`` are the vertices ``y`` of
+    ``Q`` that are zero outside the columns ``J`` tight at ``x`` and make
+    every row in the support of ``x`` tight. Those are the vertices of
+    ``{y' >= 0 : A[:, J] y' <= 1}`` (a face of ``Q``, of dimension ``|J|``,
+    enumerated once per ``J``) with those rows tight, placed in ``J``. Used
+    when ``P`` is degenerate (so the game is, whatever ``Q`` is): ``Q`` can
+    then have far more bases than its faces together (Kuhn poker's 27 x 64
+    strategic form). ``vertices`` counts ``P``'s and the faces' vertices.
+    """
+    m, n = len(a), len(a[0])
+    faces: dict[int, Polytope] = {}
+    pairs: list[tuple[tuple[Fraction, ...], tuple[Fraction, ...]]] = []
+    for x, z in zip(p.vertices, p.zeros, strict=True):
+        if not any(x):
+            continue
+        if deadline is not None and time.monotonic() > deadline:
+            raise VertexTimeError("time budget spent pairing the vertices")
+        cols = [j for j in range(n) if z >> (m + j) & 1]
+        face = faces.get(z >> m)
+        if face is None:
+            face = polytope_vertices([[row[j] for j in cols] for row in a], limit, deadline)
+            faces[z >> m] = face
+        t = len(cols)
+        need = 0
+        for i in range(m):
+            if not z >> i & 1:
+                need |= 1 << (t + i)
+        sx = sum(x)
+        for y_face, zy in zip(face.vertices, face.zeros, strict=True):
+            if zy & need != need or not any(y_face):
+                continue
+            sy = sum(y_face)
+            y = [Fraction(0)] * n
+            for j, v in zip(cols, y_face, strict=True):
+                y[j] = v / sy
+            pairs.append((tuple(v / sx for v in x), tuple(y)))
+    pairs.sort(key=lambda pair: tuple(-v for v in (*pair[0], *pair[1])))
+    return ExtremeEquilibria(
+        equilibria=tuple(pairs),
+        degenerate=True,
+        vertices=(len(p.vertices), sum(len(f.vertices) for f in faces.values())),
     )
