@@ -55,7 +55,7 @@ def test_nfg_strategy_counts_beyond_the_file_are_refused_at_once() -> None:
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 2**20
+    assert peak < 16 * 2**20  # a billion profiles would take gigabytes
 
 
 def test_nfg_labelled_strategies_with_a_huge_product_are_refused() -> None:
