@@ -292,8 +292,10 @@ def _interrupt(tmp_path, ready, *args):
     """Run a long sweep with -o in a subprocess and press Ctrl-C when ``ready()``.
 
     The signal goes to the whole process group, as a terminal sends it (the
-    workers of a Nash sweep included). Returns the exit code, the seconds it
-    took to stop, stdout and stderr.
+    workers of a Nash sweep included). Returns the exit code, stdout and stderr.
+    The wait for it to stop is only a guard against a sweep that does not stop
+    at all (one left running takes minutes): the test fails on that, never on
+    how many seconds a loaded machine took.
     """
     out = tmp_path / "mc.csv"
     out.write_text("old results\n")
@@ -306,10 +308,14 @@ def _interrupt(tmp_path, ready, *args):
     while not ready() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, "the sweep ended before it could be interrupted"
-    sent = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
-    return proc.returncode, time.monotonic() - sent, stdout, stderr.decode()
+    try:
+        stdout, stderr = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the sweep did not stop after Ctrl-C")
+    return proc.returncode, stdout, stderr.decode()
 
 
 @pytest.mark.slow
@@ -331,11 +337,8 @@ def test_ctrl_c_on_a_long_sweep_stops_at_once_and_keeps_the_old_file(tmp_path, p
         args, wait = ("--samples", "3000000", "--workers", "2"), 15.0
     else:
         args = ("--samples", "2000000")
-    code, seconds, stdout, stderr = _interrupt(tmp_path, ready, *args)
+    code, stdout, stderr = _interrupt(tmp_path, ready, *args)
     assert code == 130
-    # About a second on an idle machine, 13 s on one loaded with several test runs; the
-    # fault this guards against took up to 85 s, and a sweep left running takes minutes.
-    assert seconds < 60
     assert stdout == b""
     assert stderr.count("\n") == 1 and "Traceback" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mc.csv"]
@@ -346,7 +349,9 @@ def test_ctrl_c_on_a_long_sweep_stops_at_once_and_keeps_the_old_file(tmp_path, p
         assert (tmp_path / "mc.csv").read_text() == "old results\n"
     else:  # while solving: what was solved is written, whole
         assert "samples solved; the partial results written to" in stderr
-        solved = int(stderr.split("interrupted: ")[1].split(" of ")[0])
+        solved, total = (int(n) for n in stderr.split("interrupted: ")[1].split(" samples")[0].split(" of "))
+        # Stopped where it was, not after solving the rest (which once took up to 85 s).
+        assert solved < total == int(args[args.index("--samples") + 1])
         with open(tmp_path / "mc.csv") as handle:
             assert sum(1 for _ in handle) == 1 + solved
 

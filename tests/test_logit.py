@@ -493,18 +493,13 @@ def test_bimatrix_answer_is_one_of_nashpys_equilibria(a, b):
 # Size
 # ---------------------------------------------------------------------------------
 def test_a_few_hundred_nodes_solve_in_few_steps():
-    import time
-
     game = random_game(2, depth=6, p_stop=0.1)
     assert game.num_nodes > 400 and game.num_actions > 150
-    started = time.perf_counter()
     result = logit_solve(game, {}, exact=False)
-    elapsed = time.perf_counter() - started
     assert_equilibrium(game, {}, result.equilibria[0], exact=False)
-    # About 0.5 s on an idle machine with one BLAS thread; the step count is what
-    # does not depend on the machine.
+    # The step count, not the seconds, is what does not depend on the machine
+    # (the time is in benchmarks/).
     assert result.details["steps"] < 100
-    assert elapsed < 60
 
 
 def test_blas_is_kept_to_one_thread_when_threadpoolctl_is_there(monkeypatch):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -429,13 +428,10 @@ def reference_root_value(arrays):
 def test_random_tree_of_a_million_nodes_solves_in_float():
     # Measured: 20-30 s (build about 8 s, solve 5 s, the reference loop the rest), so slow.
     arrays = random_tree_arrays(1_000_000, seed=7)
-    started = time.perf_counter()
     game = game_from_arrays("big", ["A", "B", "C"], **arrays)
     result = solve(game, {}, exact=False)
-    elapsed = time.perf_counter() - started
     (eq,) = result.equilibria
     assert game.num_nodes == 1_000_000
     assert eq.max_regret <= FLOAT_TOL * 1000
     assert abs(sum(eq.reach) - 1) <= FLOAT_TOL
     assert eq.values == pytest.approx(reference_root_value(arrays), abs=FLOAT_TOL * 1000)
-    assert elapsed < 120, f"a million nodes took {elapsed:.0f} s"

@@ -8,7 +8,6 @@ front, naming the methods that fit (never a two-player method for three).
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 
 import numpy as np
@@ -37,7 +36,6 @@ def test_logit_on_a_6001_node_chain_is_refused_up_front():
     game = chain(3000)
     assert game.num_nodes == 6001
     tracemalloc.start()
-    start = time.process_time()
     try:
         with pytest.raises(SolverError) as err:
             solve(game, {}, method="logit")
@@ -48,7 +46,7 @@ def test_logit_on_a_6001_node_chain_is_refused_up_front():
     assert "too big for logit" in message and "GiB" in message
     assert message.endswith("methods that fit: spe")
     assert "\n" not in message
-    assert peak < 64 * 2**20 and time.process_time() - start < 30
+    assert peak < 64 * 2**20
 
 
 def test_logit_on_a_1001_node_chain_is_refused():
