@@ -49,6 +49,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+
 from policy.model import Game, Number
 from policy.representations.sequence import PlayerSequences, behavior_from_plans, sequence_form
 from policy.solvers.errors import SolverError
