@@ -24,11 +24,15 @@ to ``y + z0 q`` (scaled by ``1 - z0``), and ``y`` likewise. Steps:
    the complement of each leaving variable enters, the free variables never
    leave, and the ratio test is lexicographic (right-hand side, then the
    columns of the basis inverse) against degeneracy. The path ends when ``z0``
-   leaves the basis: an equilibrium ``(x, y)`` of the game.
+   leaves the basis: an equilibrium ``(x, y)`` of the game. When ``z0``
+   ties for leaving, it leaves (so the last step has positive length in
+   ``z0``; a lexicographic choice of another row could pivot on at
+   ``z0 = 0`` to an equilibrium that is not perfect).
 3. Along the last piece of the path, for small ``z0 > 0``, ``x`` answers the
    completely mixed ``y + z0 q`` and ``y`` answers ``x + z0 p``; that makes the
-   end point a normal-form perfect equilibrium (the paper's Theorem 4.1, which
-   holds for every completely mixed prior with this degeneracy rule).
+   end point a normal-form perfect equilibrium (the paper's main result, for
+   every completely mixed prior; here the tie rule of step 2 keeps the last
+   step of positive length in ``z0``, and step 4 checks the claim).
 4. Verification, independent of the path: Nash regret exactly 0 in the tree
    (:func:`policy.solvers.verify.verified_equilibrium`), and for each player a
    linear program finds a completely mixed realization plan of the other
@@ -198,33 +202,33 @@ def trace(
     Btp = [sum((B[i][j] * p[i] for i in range(n1) if p[i]), zero) for j in range(n2)]
     T: Matrix = [[zero] * (width + rows + 1) for _ in range(rows)]
     for i in range(n1):
-        r = T[i]
-        r[WX + i] = Fraction(-1)
+        line = T[i]
+        line[WX + i] = Fraction(-1)
         for k in range(m1):
-            r[U + k] = E[k][i]
+            line[U + k] = E[k][i]
         for j in range(n2):
-            r[Y + j] = -A[i][j]
-        r[Z0] = -Aq[i]
+            line[Y + j] = -A[i][j]
+        line[Z0] = -Aq[i]
     for j in range(n2):
-        r = T[n1 + j]
-        r[WY + j] = Fraction(-1)
+        line = T[n1 + j]
+        line[WY + j] = Fraction(-1)
         for k in range(m2):
-            r[V + k] = F[k][j]
+            line[V + k] = F[k][j]
         for i in range(n1):
-            r[X + i] = -B[i][j]
-        r[Z0] = -Btp[j]
+            line[X + i] = -B[i][j]
+        line[Z0] = -Btp[j]
     for k in range(m1):
-        r = T[n1 + n2 + k]
+        line = T[n1 + n2 + k]
         for i in range(n1):
-            r[X + i] = E[k][i]
-        r[Z0] = Fraction(e[k])
-        r[-1] = Fraction(e[k])
+            line[X + i] = E[k][i]
+        line[Z0] = Fraction(e[k])
+        line[-1] = Fraction(e[k])
     for k in range(m2):
-        r = T[n1 + n2 + m1 + k]
+        line = T[n1 + n2 + m1 + k]
         for j in range(n2):
-            r[Y + j] = F[k][j]
-        r[Z0] = Fraction(f[k])
-        r[-1] = Fraction(f[k])
+            line[Y + j] = F[k][j]
+        line[Z0] = Fraction(f[k])
+        line[-1] = Fraction(f[k])
     for i in range(rows):
         T[i][width + i] = Fraction(1)
     # Step 1: the starting basis.
@@ -264,7 +268,7 @@ def trace(
             raise SolverError(
                 f"internal error: the tracing path ended on a ray after {pivots} pivots; please report this game"
             )
-        r = _lex_least(T, candidates, entering, width, rows)
+        r = _lex_least(T, candidates, entering, width, rows, basis.index(Z0))
         _pivot(T, r, entering)
         pivots += 1
         leaving, basis[r] = basis[r], entering
@@ -277,13 +281,20 @@ def trace(
     return Traced(value[X:Y], value[Y:U], pivots)
 
 
-def _lex_least(T: Matrix, candidates: list[int], entering: int, width: int, rows: int) -> int:
-    """The row with the lexicographically least ``(rhs, basis inverse row) / entry``."""
+def _lex_least(T: Matrix, candidates: list[int], entering: int, width: int, rows: int, z0_row: int) -> int:
+    """The row with the lexicographically least ``(rhs, basis inverse row) / entry``.
+
+    A tie in the right-hand side that includes ``z0``'s row is won by it: the
+    path stops the moment ``z0`` reaches 0, after a step of positive length
+    in ``z0``, which is what makes the end point perfect (step 3).
+    """
     tied = candidates
-    for col in [width + rows, *range(width, width + rows)]:
+    for k, col in enumerate([width + rows, *range(width, width + rows)]):
         ratios = [T[i][col] / T[i][entering] for i in tied]
         least = min(ratios)
         tied = [i for i, v in zip(tied, ratios, strict=True) if v == least]
+        if k == 0 and z0_row in tied:
+            return z0_row
         if len(tied) == 1:
             break
     return tied[0]
