@@ -88,3 +88,12 @@ def test_traced_equilibrium_passes_the_enumeration_test(game):
     outcomes = {e.reach for e in kept.equilibria}
     if len(outcomes) == 1:
         assert eq.reach in outcomes
+
+
+def test_a_traced_result_does_not_claim_to_be_the_only_one():
+    from policy.solvers.count import count_for
+
+    result = solve(kuhn_poker(), {}, method="perfect", max_bases=200)
+    count = count_for(result, {})
+    assert count.unique is None
+    assert "traced from one prior" in count.text

@@ -211,6 +211,11 @@ def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: fl
             "extreme Nash equilibria", False, "all listed by enummixed", n,
             distinct_outcomes(result.equilibria), result.equilibria,
         )
+    if result.method == "perfect" and result.details.get("algorithm") == "tracing":
+        return Count(
+            "normal-form perfect equilibria", None,
+            "traced from one prior; the strategic form is too large to enumerate its equilibria",
+        )
     if result.method == "perfect":
         n = len(result.equilibria)
         how = "perfect tests every extreme equilibrium of the reduced strategic form"

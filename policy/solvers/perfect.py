@@ -56,6 +56,10 @@ NAME = "normal-form perfect"
 #: Budget of the enumeration of extreme equilibria (bases per polytope, seconds), as enummixed's.
 MAX_BASES = 200_000
 MAX_SECONDS = 300.0
+#: Above this many reduced strategy profiles, one perfect equilibrium is traced
+#: (:mod:`policy.solvers.tracing`) instead of enumerating them all: vertex
+#: enumeration grows fast with the form (Romania 1940's 10 x 2187 takes minutes).
+ENUMERATE_PROFILES = 5_000
 
 
 @dataclass(frozen=True)
@@ -105,12 +109,19 @@ def perfect_solve(
             "for sequential equilibria of larger games use logit (its limit) or spe"
         )
     from policy.representations.normal import MAX_PROFILES, reduced_normal_form
-    from policy.solvers.sizes import too_big
+    from policy.solvers.sizes import game_size, too_big
     from policy.solvers.vertex import VertexLimitError, extreme_equilibria
 
     problem = too_big("enummixed", game, True)
     if problem:
         return _traced(game, values, exact, f"too large to enumerate ({problem})")
+    shape = game_size(game).strategies
+    if math.prod(shape) > ENUMERATE_PROFILES:
+        return _traced(
+            game, values, exact,
+            f"the reduced strategic form is {' x '.join(map(str, shape))}, more than {ENUMERATE_PROFILES:,} "
+            "profiles to enumerate",
+        )
     form = reduced_normal_form(game, values, exact=True, max_profiles=MAX_PROFILES)
     a = [[Fraction(v) for v in row] for row in form.payoffs[0].tolist()]
     b = [[Fraction(v) for v in row] for row in form.payoffs[1].tolist()]
