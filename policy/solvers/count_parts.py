@@ -38,7 +38,7 @@ from policy.solvers.result import SolveResult
 COUNT_PARTS_SECONDS = 60.0
 
 
-class _OutOfTime(SolverError):
+class _Undecided(SolverError):
     pass
 
 
@@ -48,36 +48,42 @@ def count_by_parts(
     """A :class:`policy.solvers.count.Count` of the subgame-perfect equilibria, decided part by part."""
     from policy.solvers import solve
     from policy.solvers.count import COUNT_BASES, COUNT_SECONDS, Count
+    from policy.solvers.sizes import too_big
     from policy.solvers.subgames import spe_subgames_solve
 
     kind = "subgame-perfect equilibria"
     deadline = time.monotonic() + max_seconds
     counts: list[int] = []
-    undecided: list[str] = []
+    why: list[str] = []  # the reason a part stopped the count (the solver wraps the error)
 
     def counting(sub: Game, vals: Mapping[str, Number], method: str, exact: bool, all_equilibria: bool) -> SolveResult:
         del all_equilibria
         left = deadline - time.monotonic()
         if left <= 0:
-            raise _OutOfTime("out of time")
+            raise SolverError("out of time")
         if len(sub.players) == 2:
+            problem = too_big("enummixed", sub, exact)
+            if problem:
+                why.append(f"enummixed could not list a subgame's equilibria: {problem}")
+                raise _Undecided(why[-1])
             try:
                 every = solve(sub, vals, method="enummixed", exact=exact, all_equilibria=True,
                               max_bases=COUNT_BASES, max_seconds=min(COUNT_SECONDS, left))
             except SolverError as err:
-                undecided.append(f"{sub.title}: {err}")
-            else:
-                counts.append(len(every.equilibria))
-                return every
-        else:
-            undecided.append(f"{sub.title}: {len(sub.players)} movers")
-        return solve(sub, vals, method=method, exact=exact)
+                why.append(f"enummixed could not list a subgame's equilibria ({err})")
+                raise _Undecided(why[-1]) from None
+            counts.append(len(every.equilibria))
+            return every
+        why.append(f"{len(sub.players)} players move in one subgame")
+        raise _Undecided(why[-1])
 
     try:
         result = spe_subgames_solve(game, values, exact, subgame_method="enummixed", solve=counting)
-    except _OutOfTime:
-        return Count(kind, None, f"the distinct subgames could not all be solved within {max_seconds:g} s")
     except SolverError as err:
+        if why:
+            return Count(kind, None, f"undecided: {why[-1]}")
+        if time.monotonic() >= deadline:
+            return Count(kind, None, f"the distinct subgames could not all be solved within {max_seconds:g} s")
         return Count(kind, None, f"a subgame could not be solved ({err})")
     parts = len(counts)
     several = sum(1 for c in counts if c > 1)
@@ -91,6 +97,4 @@ def count_by_parts(
             bits.insert(0, f"movers are indifferent at {len(ties)} place{'s' if len(ties) != 1 else ''}, "
                            f"e.g. {ties[0]!r}")
         return Count(kind, False, "; ".join(bits) + f"; {bound}")
-    if undecided:
-        return Count(kind, None, f"{len(undecided)} distinct subgame(s) undecided ({undecided[0]}); {below}")
     return Count("subgame-perfect equilibrium", True, f"{below}, and every other choice is strict; {bound}", 1, 1)
