@@ -102,7 +102,8 @@ def method_options(func: F) -> F:
         "lcp if too big for it or with --float), "
         "spe (more players, at most two moving in each imperfect-information subgame) or logit. "
         "qpe: a quasi-perfect equilibrium (2 players, exact); perfect: the extreme equilibria that "
-        "are normal-form perfect (2 players). Any number of players: enumpure, "
+        "are normal-form perfect (2 players; one traced, von Stengel et al. 2002, for large forms). "
+        "Any number of players: enumpure, "
         "enumpoly (all isolated equilibria of small games), gnm, simpdiv, logit.",
     )(func)
     return func

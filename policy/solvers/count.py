@@ -65,7 +65,8 @@ class Count:
                 paths = f", with {self.outcomes} different outcomes"
             else:
                 paths = ""
-            return f"one of {self.equilibria} {self.kind}{paths} ({self.how})"
+            many = "several" if self.equilibria is None else str(self.equilibria)
+            return f"one of {many} {self.kind}{paths} ({self.how})"
         return f"one of possibly several {self.kind} ({self.how})"
 
 
@@ -172,13 +173,13 @@ def count_spe_subgames(game: Game, values: Mapping[str, Number], exact: bool = T
     """
     from policy.solvers import choose_method
 
-    listing = "policy solve --method spe --all --subgame-method enummixed lists them"
     kind = "subgame-perfect equilibria"
-    if game.num_nodes > COUNT_SPE_NODES:
-        return Count(kind, None, f"{game.num_nodes:,} nodes, more than the count lists ({COUNT_SPE_NODES:,}); "
-                     + listing)
     if len(game.players) > 2 and choose_method(game) != "spe":
         return Count(kind, None, "three or more players move in one subgame with imperfect information")
+    if game.num_nodes > COUNT_SPE_NODES:
+        from policy.solvers.count_parts import count_by_parts
+
+        return count_by_parts(game, values, exact)
     from policy.solvers import solve
 
     try:
@@ -210,6 +211,11 @@ def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: fl
         return Count(
             "extreme Nash equilibria", False, "all listed by enummixed", n,
             distinct_outcomes(result.equilibria), result.equilibria,
+        )
+    if result.method == "perfect" and result.details.get("algorithm") == "tracing":
+        return Count(
+            "normal-form perfect equilibria", None,
+            "traced from one prior; the strategic form is too large to enumerate its equilibria",
         )
     if result.method == "perfect":
         n = len(result.equilibria)

@@ -56,6 +56,10 @@ NAME = "normal-form perfect"
 #: Budget of the enumeration of extreme equilibria (bases per polytope, seconds), as enummixed's.
 MAX_BASES = 200_000
 MAX_SECONDS = 300.0
+#: Above this many reduced strategy profiles, one perfect equilibrium is traced
+#: (:mod:`policy.solvers.tracing`) instead of enumerating them all: vertex
+#: enumeration grows fast with the form (Romania 1940's 10 x 2187 takes minutes).
+ENUMERATE_PROFILES = 5_000
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,19 @@ def perfect_solve(
             "for sequential equilibria of larger games use logit (its limit) or spe"
         )
     from policy.representations.normal import MAX_PROFILES, reduced_normal_form
+    from policy.solvers.sizes import game_size, too_big
     from policy.solvers.vertex import VertexLimitError, extreme_equilibria
 
+    problem = too_big("enummixed", game, True)
+    if problem:
+        return _traced(game, values, exact, f"too large to enumerate ({problem})")
+    shape = game_size(game).strategies
+    if math.prod(shape) > ENUMERATE_PROFILES:
+        return _traced(
+            game, values, exact,
+            f"the reduced strategic form is {' x '.join(map(str, shape))}, more than {ENUMERATE_PROFILES:,} "
+            "profiles to enumerate",
+        )
     form = reduced_normal_form(game, values, exact=True, max_profiles=MAX_PROFILES)
     a = [[Fraction(v) for v in row] for row in form.payoffs[0].tolist()]
     b = [[Fraction(v) for v in row] for row in form.payoffs[1].tolist()]
@@ -116,11 +131,11 @@ def perfect_solve(
         pairs = extreme_equilibria(a, b, limit=MAX_BASES if max_bases is None else max_bases,
                                    deadline=deadline).equilibria
     except VertexLimitError:
-        raise SolverError(
-            f"perfect: the {len(a)} x {len(a[0])} strategic form of {game.title!r} has too many "
-            "extreme equilibria to list within the budget; raise --max-bases or --max-seconds, "
-            "or use qpe for one refined equilibrium"
-        ) from None
+        return _traced(
+            game, values, exact,
+            f"the {len(a)} x {len(a[0])} strategic form has too many extreme equilibria to list within the "
+            "budget (--max-bases, --max-seconds)",
+        )
     columns = [list(col) for col in zip(*b, strict=True)]  # player 2's payoff rows
     labels = [[s.label for s in form.strategies[i]] for i in range(2)]
     numbers = game.numbers(values, exact=exact)
@@ -166,6 +181,14 @@ def perfect_solve(
         details={"mixed": tuple(m for _, m in kept), "discarded": tuple(discarded),
                  "extreme_points": len(pairs)},
     )
+
+
+def _traced(game: Game, values: Mapping[str, Number], exact: bool, why: str) -> SolveResult:
+    """One perfect equilibrium by the tracing procedure, saying why enumeration was not used."""
+    from policy.solvers.tracing import tracing_solve
+
+    result = tracing_solve(game, values, exact)
+    return dataclasses.replace(result, warnings=(f"{why}: one perfect equilibrium by tracing", *result.warnings))
 
 
 def dominating(rows: Sequence[Sequence[Fraction]], sigma: Sequence[Fraction]) -> list[Fraction] | None:

@@ -16,7 +16,7 @@ qpe         as lcp                                 as lcp (exact only)
 gnm         reduced strategic form profiles        ``<= 10**5`` (float)
 simpdiv     reduced strategic form profiles        ``<= 10**5``
 enumpoly    support profiles; unknowns             ``<= 2,000``; ``<= 8``
-perfect     as enummixed                           as enummixed
+perfect     as enummixed, else as lcp (tracing)     as enummixed, else as lcp
 =========== ====================================== =========================
 
 ``gnm`` and ``simpdiv`` evaluate the whole payoff table (and ``gnm`` its
@@ -211,7 +211,7 @@ CHECKS: dict[str, Callable[[GameSize, bool], str | None]] = {
     "gnm": _nplayer,
     "simpdiv": _nplayer,
     "enumpoly": _enumpoly,
-    "perfect": _strategic,
+    "perfect": _qpe,  # enumeration if the strategic form fits, else tracing (lcp's size)
 }
 
 
