@@ -947,12 +947,14 @@ class Solution:
 
         return solve_table(self.result, self.leader, colour=False)
 
-    def count(self, max_seconds: float = 5.0) -> Count:
+    def count(self, max_seconds: float | None = None) -> Count:
         """Whether the first equilibrium is the only one of its kind, as ``policy solve``'s last line says.
 
         Methods that list every equilibrium answer from their own result;
         for one found by lcp, lp or logit, the game's equilibria are listed
-        for up to ``max_seconds`` (`policy.solvers.count.count_for`).
+        for up to ``max_seconds`` (by default 5 s; a big ``spe`` game is
+        counted part by part, by default within 60 s;
+        `policy.solvers.count.count_for`).
         """
         from policy.solvers.count import count_for
 

@@ -159,7 +159,9 @@ def count_subgame_perfect(game: Game, values: Mapping[str, Number], exact: bool 
 COUNT_SPE_NODES = 2_000
 
 
-def count_spe_subgames(game: Game, values: Mapping[str, Number], exact: bool = True) -> Count:
+def count_spe_subgames(
+    game: Game, values: Mapping[str, Number], exact: bool = True, max_seconds: float | None = None
+) -> Count:
     """Whether ``spe`` on a game with imperfect information has one subgame-perfect equilibrium.
 
     ``spe --all`` with every two-mover subgame solved by ``enummixed`` (all its
@@ -169,7 +171,9 @@ def count_spe_subgames(game: Game, values: Mapping[str, Number], exact: bool = T
     one extreme equilibrium per subgame is the only equilibrium of each).
     Run for games up to :data:`COUNT_SPE_NODES` nodes whose subgames have at
     most two movers (as ``auto`` chooses ``spe``); otherwise undecided, with
-    the command that lists them.
+    the command that lists them. Bigger games are counted part by part
+    (:func:`policy.solvers.count_parts.count_by_parts`) within ``max_seconds``
+    (by default its own bound).
     """
     from policy.solvers import choose_method
 
@@ -179,7 +183,9 @@ def count_spe_subgames(game: Game, values: Mapping[str, Number], exact: bool = T
     if game.num_nodes > COUNT_SPE_NODES:
         from policy.solvers.count_parts import count_by_parts
 
-        return count_by_parts(game, values, exact)
+        if max_seconds is None:
+            return count_by_parts(game, values, exact)
+        return count_by_parts(game, values, exact, max_seconds=max_seconds)
     from policy.solvers import solve
 
     try:
@@ -193,13 +199,14 @@ def count_spe_subgames(game: Game, values: Mapping[str, Number], exact: bool = T
     return Count(kind, False, how, n, distinct_outcomes(every.equilibria), every.equilibria)
 
 
-def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: float = COUNT_SECONDS) -> Count:
+def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: float | None = None) -> Count:
     """What a solve's reader should know about how many equilibria there are.
 
     Methods that list every equilibrium of their kind answer from their own
     result; ``spe`` on a game of perfect information from its ties; methods that
     return one equilibrium (lcp, lp, logit, ...) by listing the game's
-    equilibria within ``max_seconds``.
+    equilibria within ``max_seconds`` (by default :data:`COUNT_SECONDS`; a big
+    ``spe`` game counted part by part, by default its own longer bound).
     """
     game = result.game
     if result.details.get("refine") == "intuitive":
@@ -227,13 +234,13 @@ def count_for(result: SolveResult, values: Mapping[str, Number], max_seconds: fl
     if result.method == "spe":
         if game.is_perfect_information:
             return count_subgame_perfect(game, values, result.exact)
-        return count_spe_subgames(game, values, result.exact)
+        return count_spe_subgames(game, values, result.exact, max_seconds)
     if result.method == "enumpure" and len(result.equilibria) >= 2:
         return Count(
             "pure Nash equilibria", False, "all listed by enumpure", len(result.equilibria),
             distinct_outcomes(result.equilibria), result.equilibria,
         )
-    return count_nash(game, values, result.exact, max_seconds=max_seconds)
+    return count_nash(game, values, result.exact, max_seconds=COUNT_SECONDS if max_seconds is None else max_seconds)
 
 
 def _count_intuitive(result: SolveResult) -> Count:
