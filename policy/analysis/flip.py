@@ -256,6 +256,12 @@ class _Trials:
                 if name:
                     samples[name][i] = float(x)
             block = solve_block(self.game, samples, 0, "spe")
+            if block.failed:
+                # A point the sweep would mark in its place fails the search here, as before,
+                # so that the parameter's search is reported failed with where and why.
+                k = min(block.failed)
+                name, x = todo[k]
+                raise SolverError(f"at {name} = {_show(x)}: {block.failed[k]}")
             for (name, x), k in zip(todo, block.path_index.tolist(), strict=True):
                 self._batch[(name, x if name else Fraction(0))] = block.path_words[int(k)]
         return [self._batch[(name, x if name else Fraction(0))] for name, x in points]
