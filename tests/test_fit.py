@@ -335,6 +335,40 @@ def test_bootstrap_standard_errors_are_of_the_hessians_size(tmp_path: Path) -> N
 
 
 @needs_data
+def test_bootstrap_leaves_out_resamples_that_do_not_converge() -> None:
+    # On war1800, 2 of the 50 resamples of seed 2 run off (BFGS stops on lost
+    # precision with |estimates| in the thousands): the spread must come from the
+    # others, and the output must say how many were left out.
+    assert DATA is not None
+    runner = CliRunner()
+    args = ["fit", str(FIT / "egame12.toml"), str(DATA / "war1800.csv"), "--spec",
+            str(FIT / "war1800.toml"), "--bootstrap", "50", "--seed", "2"]
+    done = runner.invoke(main, [*args, "--format", "json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["bootstrap_replicates"] == 50
+    left_out = data["bootstrap_not_converged"] + data["bootstrap_diverged"]
+    assert left_out > 0 and data["bootstrap_converged"] == 50 - left_out
+    assert f"{left_out} of 50 bootstrap resamples left out" in data["bootstrap_warning"]
+    assert "Warning:" in done.stderr
+    result = fit(load_game(FIT / "egame12.toml"), _spec("war1800"), read_csv(DATA / "war1800.csv"),
+                 bootstrap=50, seed=2)
+    assert result.boot is not None and result.boot_kept is not None
+    assert int(result.boot_kept.sum()) == data["bootstrap_converged"]
+    kept = result.boot[result.boot_kept]
+    assert np.max(np.abs(kept)) < 100  # no runaway replicate is kept
+    assert result.boot_std_errors is not None
+    assert np.allclose(result.boot_std_errors, np.std(kept, axis=0, ddof=1))
+    assert [row["boot_std_error"] for row in data["coefficients"]] == pytest.approx(
+        result.boot_std_errors.tolist())
+    # every spread within a factor of 10 of the Hessian's (a runaway gave 505 against 0.60)
+    assert np.all(result.boot_std_errors < 10 * result.std_errors)
+    table = runner.invoke(main, args).stdout
+    assert f"Bootstrap: 50 replicates ({50 - left_out} converged" in table
+    assert "Warning: " in table
+
+
+@needs_data
 def test_command_line_table_and_json() -> None:
     assert DATA is not None
     runner = CliRunner()

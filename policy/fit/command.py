@@ -69,6 +69,8 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
             click.echo(f"wrote {plot_file}", err=True)
     except USER_ERRORS as err:  # FitError among them
         raise click.ClickException(" ".join(str(err).split())) from None
+    if result.boot_warning and fmt == "json":  # the table prints it itself
+        click.echo(f"Warning: {result.boot_warning}", err=True)
     if fmt == "json":
         click.echo(json.dumps(summary_dict(result), indent=2))
     else:

@@ -37,7 +37,11 @@ def fit_table(result: FitResult, *, use_boot: bool = True) -> str:
     lines.append(f"Log-likelihood: {result.loglik:.4f}   AIC: {result.aic:.4f}   "
                  f"N: {result.num_cases}{left_out}")
     if result.boot is not None:
-        lines.append(f"Bootstrap: {result.boot.shape[0]} replicates")
+        counts = result.boot_counts
+        lines.append(f"Bootstrap: {result.boot.shape[0]} replicates ({counts['converged']} converged, "
+                     f"{counts['not converged']} did not converge, {counts['diverged']} diverged)")
+        if result.boot_warning:
+            lines.append(f"Warning: {result.boot_warning}")
     lines.append(f"Optimisation: {result.message} ({result.iterations} BFGS iterations)")
     return "\n".join(lines)
 
