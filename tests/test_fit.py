@@ -578,6 +578,32 @@ def test_command_line_predicts_new_rows(tmp_path: Path) -> None:
     assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
+@needs_data
+def test_command_line_predicts_as_json(tmp_path: Path) -> None:
+    # The first three rows of war1800, and a copy of the first with balanc missing.
+    # Reference: R 4.2.2, games 1.1.2, predict(egame12(f1, data = war1800)) on those
+    # rows (the outside review of issue 14): 0.5684203 0.1596909 0.2718887 / 0.6446960
+    # 0.1918529 0.1634512 / 0.5468727 0.1678706 0.2852567.
+    assert DATA is not None
+    lines = (DATA / "war1800.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    blank = lines[1].split(",")
+    blank[header.index('"balanc"')] = "NA"
+    new = _write(tmp_path, "\n".join([*lines[:4], ",".join(blank)]) + "\n")
+    done = CliRunner().invoke(main, ["fit", str(FIT / "egame12.toml"), str(DATA / "war1800.csv"),
+                                     "--spec", str(FIT / "war1800.toml"), "--predict", str(new),
+                                     "--format", "json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["terminals"] == ["sq", "cap", "war"] and data["rows_left_out"] == 1
+    assert [p["line"] for p in data["predictions"]] == [2, 3, 4]
+    r_values = [[0.5684203, 0.1596909, 0.2718887], [0.6446960, 0.1918529, 0.1634512],
+                [0.5468727, 0.1678706, 0.2852567]]
+    for row, expected in zip(data["predictions"], r_values, strict=True):
+        got = [row["probabilities"][t] for t in ("sq", "cap", "war")]
+        assert got == pytest.approx(expected, abs=1e-5)
+
+
 @pytest.mark.parametrize(("link", "errors", "by_player"), [
     ("probit", "agent", False), ("logit", "agent", True), ("probit", "private", True)])
 def test_exact_gradient_with_estimated_scales(tmp_path: Path, link: str, errors: str,

@@ -19,7 +19,8 @@ import click
               help="Also estimate standard errors from this many case-resampling replicates.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--predict", "predict_file", type=click.Path(dir_okay=False),
-              help="Print, as CSV, each terminal's fitted probability for the rows of this CSV file.")
+              help="Print each terminal's fitted probability for the rows of this CSV file "
+              "(as CSV, or as JSON with --format json) instead of the coefficients.")
 @click.option("--profile", "profile_name", metavar="COEF",
               help="Also draw the profile log-likelihood of this coefficient (with --plot).")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False),
@@ -41,7 +42,7 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
 
     from policy.errors import USER_ERRORS
     from policy.fit import fit, load_spec, read_csv, summary_dict
-    from policy.fit.report import fit_table, predictions_csv
+    from policy.fit.report import fit_table, predictions_csv, predictions_dict
     from policy.loading import load
 
     if (profile_name is None) != (plot_file is None):
@@ -59,8 +60,12 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
         new_rows = read_csv(predict_file) if predict_file else None
         result = fit(the_game, spec, table, bootstrap=bootstrap, seed=seed)
         if new_rows is not None:
-            names, probs = result.predict(new_rows)
-            click.echo(predictions_csv(names, probs), nl=False)
+            names, probs, rows = result.predict_rows(new_rows)
+            if fmt == "json":
+                click.echo(json.dumps(predictions_dict(names, probs, rows, new_rows.lines),
+                                      indent=2))
+            else:
+                click.echo(predictions_csv(names, probs), nl=False)
             return
         if profile_name is not None and plot_file is not None:
             from policy.fit.profile import plot_profile, profile

@@ -131,13 +131,20 @@ class FitResult:
 
         Returns the terminal names and an (n, T) array.
         """
+        names, probs, _ = self.predict_rows(table)
+        return names, probs
+
+    def predict_rows(self, table: Table | None = None
+                     ) -> tuple[tuple[str, ...], FloatArray, npt.NDArray[np.int64]]:
+        """As :meth:`predict`, with the positions in ``table`` of the rows predicted
+        (rows with a missing covariate are left out)."""
         assert self._model is not None and self._design is not None
         model, design = self._model, self._design
         if table is not None:
             design = build_design(table, model.game, model.spec, with_outcome=False,
                                   levels=self._design.levels)
         names = tuple(model.game.node_names[int(t)] for t in model.game.terminals.tolist())
-        return names, terminal_probabilities(model, design, self.estimates)
+        return names, terminal_probabilities(model, design, self.estimates), design.rows
 
 
 class Objective:

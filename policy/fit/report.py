@@ -6,6 +6,7 @@ import csv
 import io
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -58,3 +59,15 @@ def predictions_csv(names: Sequence[str], probs: npt.NDArray[np.float64]) -> str
     for row in probs.tolist():
         writer.writerow([f"{x:.6g}" for x in row])
     return out.getvalue()
+
+
+def predictions_dict(names: Sequence[str], probs: npt.NDArray[np.float64],
+                     rows: npt.NDArray[np.int64], lines: Sequence[int]) -> dict[str, Any]:
+    """Predictions as JSON-ready data: per predicted row, its line in the CSV file
+    (``lines``, one per row of the table) and each terminal's probability."""
+    return {
+        "terminals": list(names),
+        "rows_left_out": len(lines) - len(rows),
+        "predictions": [{"line": int(lines[r]), "probabilities": dict(zip(names, p, strict=True))}
+                        for r, p in zip(rows.tolist(), probs.tolist(), strict=True)],
+    }
