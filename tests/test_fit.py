@@ -634,6 +634,17 @@ def test_spec_file_errors_give_the_line(tmp_path: Path, egame12: Game) -> None:
         load_spec(spec)
 
 
+def test_misspelt_covariate_is_reported_at_its_payoff(tmp_path: Path, egame12: Game) -> None:
+    # "regme" is listed as a factor's typo in a payoff; the factors line is fine.
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[fit]\noutcome = "y"\nfactors = ["regime"]\n\n[fit.payoffs.sq]\nA = ["x"]\n\n'
+                    '[fit.payoffs.war]\nA = ["regme"]\nB = ["x"]\n')
+    data = _write(tmp_path, "x,regime,y\n0.1,dem,sq\n0.2,autoc,war\n0.3,dem,cap\n")
+    with pytest.raises(FitError, match=r'spec\.toml:9: fit\.payoffs\.war\.A: "regme" is not a column '
+                       r"of .*cases\.csv \(near misses: regime\)"):
+        fit(egame12, load_spec(spec), read_csv(data))
+
+
 def test_logit_agent_error_is_the_agent_logit_qre(tmp_path: Path) -> None:
     # With fixed payoffs, logit agent error at scale 1 is the logit agent QRE at
     # lambda = 1 / sqrt(2) (our, and the R package's, convention): compare with
