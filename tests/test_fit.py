@@ -645,6 +645,27 @@ def test_misspelt_covariate_is_reported_at_its_payoff(tmp_path: Path, egame12: G
         fit(egame12, load_spec(spec), read_csv(data))
 
 
+def test_link_from_the_command_line_is_blamed_on_the_options(tmp_path: Path) -> None:
+    data = _write(tmp_path, "x,esc,war\n" + "\n".join(_cases()) + "\n")
+    spec = tmp_path / "spec.toml"
+    body = ('[fit]\nlink = "LINK"\n\n[fit.actions]\nresponse = { column = "war", values = '
+            '{ "0" = "capitulate", "1" = "war" } }\ncrisis = { column = "esc", values = '
+            '{ "0" = "status_quo", "1" = "escalate" } }\n\n[fit.payoffs.sq]\nA = ["x"]\n\n'
+            '[fit.payoffs.war]\nA = []\nB = ["x"]\n')
+    spec.write_text(body.replace("LINK", "probit"))
+    base = ["fit", str(FIT / "egame12.toml"), str(data), "--spec", str(spec)]
+    done = CliRunner().invoke(main, [*base, "--link", "logit", "--errors", "private"])
+    assert done.exit_code == 1
+    assert done.output.strip().splitlines() == [
+        "Error: --link logit with --errors private: private information needs the probit link "
+        "(sums of logistic errors have no closed form)"]
+    # the link from the file (line 2), the errors from the command line
+    spec.write_text(body.replace("LINK", "logit"))
+    done = CliRunner().invoke(main, [*base, "--errors", "private"])
+    assert done.exit_code == 1
+    assert 'spec.toml:2: link = "logit" with --errors private:' in done.output
+
+
 def test_logit_agent_error_is_the_agent_logit_qre(tmp_path: Path) -> None:
     # With fixed payoffs, logit agent error at scale 1 is the logit agent QRE at
     # lambda = 1 / sqrt(2) (our, and the R package's, convention): compare with

@@ -55,6 +55,7 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
         the_game = load(game)
         spec = load_spec(spec_file if spec_file is not None else game)
         if link or errors:
+            _check_override(spec, link, errors)
             spec = dataclasses.replace(spec, link=link or spec.link, errors=errors or spec.errors)
         table = read_csv(data)
         new_rows = read_csv(predict_file) if predict_file else None
@@ -80,3 +81,22 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
         click.echo(json.dumps(summary_dict(result), indent=2))
     else:
         click.echo(fit_table(result))
+
+
+def _check_override(spec: object, link: str | None, errors: str | None) -> None:
+    """Refuse a logit link with private errors when an option asks for either,
+    naming the option (and the spec's line for what the spec gave)."""
+    from policy.fit.spec import FitSpec, _with_line
+
+    assert isinstance(spec, FitSpec)
+    if (link or spec.link) != "logit" or (errors or spec.errors) != "private":
+        return
+
+    def said(option: str, given: str | None, key: str, value: str) -> str:
+        if given is not None:
+            return f"{option} {given}"
+        return f'{_with_line(spec.file, f"fit.{key}") if spec.file else "the spec"}: {key} = "{value}"'
+
+    raise click.ClickException(
+        f"{said('--link', link, 'link', spec.link)} with {said('--errors', errors, 'errors', spec.errors)}: "
+        "private information needs the probit link (sums of logistic errors have no closed form)")
