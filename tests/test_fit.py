@@ -632,6 +632,10 @@ def test_spec_file_errors_give_the_line(tmp_path: Path, egame12: Game) -> None:
     spec.write_text('[fit]\noutcome = "y"\nlink = \n')
     with pytest.raises(FitError, match=r"spec\.toml:3: not valid TOML"):
         load_spec(spec)
+    # still open at the end of the file: tomllib names no line, the error names the last
+    spec.write_text('[fit]\noutcome = "y"\nfactors = ["a",\n  "b"\n\n')
+    with pytest.raises(FitError, match=r"spec\.toml:4: not valid TOML: .*end of document"):
+        load_spec(spec)
 
 
 def test_misspelt_covariate_is_reported_at_its_payoff(tmp_path: Path, egame12: Game) -> None:
