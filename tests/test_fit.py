@@ -335,6 +335,30 @@ def test_bootstrap_standard_errors_are_of_the_hessians_size(tmp_path: Path) -> N
 
 
 @needs_data
+def test_table_marks_significance_as_r_does() -> None:
+    # R's printCoefmat (stats::symnum) marks p < 0.001 '***', < 0.01 '**', < 0.05 '*',
+    # < 0.1 '.'. The marks expected here come from the R package's own estimates and
+    # standard errors (tests/data/fit/r_games_1.out), with the normal two-sided p value.
+    from scipy.stats import norm
+
+    assert DATA is not None
+    done = CliRunner().invoke(main, ["fit", str(FIT / "egame12.toml"), str(DATA / "war1800.csv"),
+                                     "--spec", str(FIT / "war1800.toml")])
+    assert done.exit_code == 0, done.output
+    lines = done.stdout.splitlines()
+    assert "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1" in lines
+    rows = {line.split()[0]: line for line in lines if line.startswith(("sq:", "war:"))}
+    marks_seen = set()
+    for r_name, (est, se) in R_FITS["war probit agent"][2].items():
+        p = 2 * norm.sf(abs(est / se))
+        mark = "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
+        fields = rows[_our_name(r_name, WAR_EQS)].split()
+        assert (fields[5] if len(fields) == 6 else "") == mark, (r_name, p)
+        marks_seen.add(mark)
+    assert {"***", "**", ".", ""} <= marks_seen  # the test sees several marks
+
+
+@needs_data
 def test_bootstrap_leaves_out_resamples_that_do_not_converge() -> None:
     # On war1800, 2 of the 50 resamples of seed 2 run off (BFGS stops on lost
     # precision with |estimates| in the thousands): the spread must come from the

@@ -28,9 +28,11 @@ def fit_table(result: FitResult, *, use_boot: bool = True) -> str:
         if math.isfinite(s) and s > 0:
             z = est / s
             p = 2.0 * float(ndtr(-abs(z)))
-            lines.append(f"{name:{width}}  {est:10.5f}  {s:10.5f}  {z:8.3f}  {_p(p):>9}")
+            lines.append(f"{name:{width}}  {est:10.5f}  {s:10.5f}  {z:8.3f}  {_p(p):>9} {_stars(p)}".rstrip())
         else:
             lines.append(f"{name:{width}}  {est:10.5f}  {'NA':>10}  {'NA':>8}  {'NA':>9}")
+    lines.append("---")
+    lines.append(SIGNIF_LEGEND)
     lines.append("")
     if result.fixed:
         lines.append("Fixed payoffs: " + ", ".join(f"{k} = {v:g}" for k, v in result.fixed))
@@ -45,6 +47,15 @@ def fit_table(result: FitResult, *, use_boot: bool = True) -> str:
             lines.append(f"Warning: {result.boot_warning}")
     lines.append(f"Optimisation: {result.message} ({result.iterations} BFGS iterations)")
     return "\n".join(lines)
+
+
+SIGNIF_CODES = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "."))
+"""R's significance codes: the mark of a p value below each bound."""
+SIGNIF_LEGEND = "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"
+
+
+def _stars(p: float) -> str:
+    return next((mark for bound, mark in SIGNIF_CODES if p < bound), "")
 
 
 def _p(p: float) -> str:
