@@ -335,6 +335,64 @@ def test_bootstrap_standard_errors_are_of_the_hessians_size(tmp_path: Path) -> N
 
 
 @needs_data
+def test_table_marks_significance_as_r_does() -> None:
+    # R's printCoefmat (stats::symnum) marks p < 0.001 '***', < 0.01 '**', < 0.05 '*',
+    # < 0.1 '.'. The marks expected here come from the R package's own estimates and
+    # standard errors (tests/data/fit/r_games_1.out), with the normal two-sided p value.
+    from scipy.stats import norm
+
+    assert DATA is not None
+    done = CliRunner().invoke(main, ["fit", str(FIT / "egame12.toml"), str(DATA / "war1800.csv"),
+                                     "--spec", str(FIT / "war1800.toml")])
+    assert done.exit_code == 0, done.output
+    lines = done.stdout.splitlines()
+    assert "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1" in lines
+    rows = {line.split()[0]: line for line in lines if line.startswith(("sq:", "war:"))}
+    marks_seen = set()
+    for r_name, (est, se) in R_FITS["war probit agent"][2].items():
+        p = 2 * norm.sf(abs(est / se))
+        mark = "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
+        fields = rows[_our_name(r_name, WAR_EQS)].split()
+        assert (fields[5] if len(fields) == 6 else "") == mark, (r_name, p)
+        marks_seen.add(mark)
+    assert {"***", "**", ".", ""} <= marks_seen  # the test sees several marks
+
+
+@needs_data
+def test_bootstrap_leaves_out_resamples_that_do_not_converge() -> None:
+    # On war1800, 2 of the 50 resamples of seed 2 run off (BFGS stops on lost
+    # precision with |estimates| in the thousands): the spread must come from the
+    # others, and the output must say how many were left out.
+    assert DATA is not None
+    runner = CliRunner()
+    args = ["fit", str(FIT / "egame12.toml"), str(DATA / "war1800.csv"), "--spec",
+            str(FIT / "war1800.toml"), "--bootstrap", "50", "--seed", "2"]
+    done = runner.invoke(main, [*args, "--format", "json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["bootstrap_replicates"] == 50
+    left_out = data["bootstrap_not_converged"] + data["bootstrap_diverged"]
+    assert left_out > 0 and data["bootstrap_converged"] == 50 - left_out
+    assert f"{left_out} of 50 bootstrap resamples left out" in data["bootstrap_warning"]
+    assert "Warning:" in done.stderr
+    result = fit(load_game(FIT / "egame12.toml"), _spec("war1800"), read_csv(DATA / "war1800.csv"),
+                 bootstrap=50, seed=2)
+    assert result.boot is not None and result.boot_kept is not None
+    assert int(result.boot_kept.sum()) == data["bootstrap_converged"]
+    kept = result.boot[result.boot_kept]
+    assert np.max(np.abs(kept)) < 100  # no runaway replicate is kept
+    assert result.boot_std_errors is not None
+    assert np.allclose(result.boot_std_errors, np.std(kept, axis=0, ddof=1))
+    assert [row["boot_std_error"] for row in data["coefficients"]] == pytest.approx(
+        result.boot_std_errors.tolist())
+    # every spread within a factor of 10 of the Hessian's (a runaway gave 505 against 0.60)
+    assert np.all(result.boot_std_errors < 10 * result.std_errors)
+    table = runner.invoke(main, args).stdout
+    assert f"Bootstrap: 50 replicates ({50 - left_out} converged" in table
+    assert "Warning: " in table
+
+
+@needs_data
 def test_command_line_table_and_json() -> None:
     assert DATA is not None
     runner = CliRunner()
@@ -544,6 +602,32 @@ def test_command_line_predicts_new_rows(tmp_path: Path) -> None:
     assert probs.shape == (2, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
+@needs_data
+def test_command_line_predicts_as_json(tmp_path: Path) -> None:
+    # The first three rows of war1800, and a copy of the first with balanc missing.
+    # Reference: R 4.2.2, games 1.1.2, predict(egame12(f1, data = war1800)) on those
+    # rows (the outside review of issue 14): 0.5684203 0.1596909 0.2718887 / 0.6446960
+    # 0.1918529 0.1634512 / 0.5468727 0.1678706 0.2852567.
+    assert DATA is not None
+    lines = (DATA / "war1800.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    blank = lines[1].split(",")
+    blank[header.index('"balanc"')] = "NA"
+    new = _write(tmp_path, "\n".join([*lines[:4], ",".join(blank)]) + "\n")
+    done = CliRunner().invoke(main, ["fit", str(FIT / "egame12.toml"), str(DATA / "war1800.csv"),
+                                     "--spec", str(FIT / "war1800.toml"), "--predict", str(new),
+                                     "--format", "json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["terminals"] == ["sq", "cap", "war"] and data["rows_left_out"] == 1
+    assert [p["line"] for p in data["predictions"]] == [2, 3, 4]
+    r_values = [[0.5684203, 0.1596909, 0.2718887], [0.6446960, 0.1918529, 0.1634512],
+                [0.5468727, 0.1678706, 0.2852567]]
+    for row, expected in zip(data["predictions"], r_values, strict=True):
+        got = [row["probabilities"][t] for t in ("sq", "cap", "war")]
+        assert got == pytest.approx(expected, abs=1e-5)
+
+
 @pytest.mark.parametrize(("link", "errors", "by_player"), [
     ("probit", "agent", False), ("logit", "agent", True), ("probit", "private", True)])
 def test_exact_gradient_with_estimated_scales(tmp_path: Path, link: str, errors: str,
@@ -572,6 +656,42 @@ def test_spec_file_errors_give_the_line(tmp_path: Path, egame12: Game) -> None:
     spec.write_text('[fit]\noutcome = "y"\nlink = \n')
     with pytest.raises(FitError, match=r"spec\.toml:3: not valid TOML"):
         load_spec(spec)
+    # still open at the end of the file: tomllib names no line, the error names the last
+    spec.write_text('[fit]\noutcome = "y"\nfactors = ["a",\n  "b"\n\n')
+    with pytest.raises(FitError, match=r"spec\.toml:4: not valid TOML: .*end of document"):
+        load_spec(spec)
+
+
+def test_misspelt_covariate_is_reported_at_its_payoff(tmp_path: Path, egame12: Game) -> None:
+    # "regme" is listed as a factor's typo in a payoff; the factors line is fine.
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[fit]\noutcome = "y"\nfactors = ["regime"]\n\n[fit.payoffs.sq]\nA = ["x"]\n\n'
+                    '[fit.payoffs.war]\nA = ["regme"]\nB = ["x"]\n')
+    data = _write(tmp_path, "x,regime,y\n0.1,dem,sq\n0.2,autoc,war\n0.3,dem,cap\n")
+    with pytest.raises(FitError, match=r'spec\.toml:9: fit\.payoffs\.war\.A: "regme" is not a column '
+                       r"of .*cases\.csv \(near misses: regime\)"):
+        fit(egame12, load_spec(spec), read_csv(data))
+
+
+def test_link_from_the_command_line_is_blamed_on_the_options(tmp_path: Path) -> None:
+    data = _write(tmp_path, "x,esc,war\n" + "\n".join(_cases()) + "\n")
+    spec = tmp_path / "spec.toml"
+    body = ('[fit]\nlink = "LINK"\n\n[fit.actions]\nresponse = { column = "war", values = '
+            '{ "0" = "capitulate", "1" = "war" } }\ncrisis = { column = "esc", values = '
+            '{ "0" = "status_quo", "1" = "escalate" } }\n\n[fit.payoffs.sq]\nA = ["x"]\n\n'
+            '[fit.payoffs.war]\nA = []\nB = ["x"]\n')
+    spec.write_text(body.replace("LINK", "probit"))
+    base = ["fit", str(FIT / "egame12.toml"), str(data), "--spec", str(spec)]
+    done = CliRunner().invoke(main, [*base, "--link", "logit", "--errors", "private"])
+    assert done.exit_code == 1
+    assert done.output.strip().splitlines() == [
+        "Error: --link logit with --errors private: private information needs the probit link "
+        "(sums of logistic errors have no closed form)"]
+    # the link from the file (line 2), the errors from the command line
+    spec.write_text(body.replace("LINK", "logit"))
+    done = CliRunner().invoke(main, [*base, "--errors", "private"])
+    assert done.exit_code == 1
+    assert 'spec.toml:2: link = "logit" with --errors private:' in done.output
 
 
 def test_logit_agent_error_is_the_agent_logit_qre(tmp_path: Path) -> None:

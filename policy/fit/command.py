@@ -19,7 +19,8 @@ import click
               help="Also estimate standard errors from this many case-resampling replicates.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--predict", "predict_file", type=click.Path(dir_okay=False),
-              help="Print, as CSV, each terminal's fitted probability for the rows of this CSV file.")
+              help="Print each terminal's fitted probability for the rows of this CSV file "
+              "(as CSV, or as JSON with --format json) instead of the coefficients.")
 @click.option("--profile", "profile_name", metavar="COEF",
               help="Also draw the profile log-likelihood of this coefficient (with --plot).")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False),
@@ -41,7 +42,7 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
 
     from policy.errors import USER_ERRORS
     from policy.fit import fit, load_spec, read_csv, summary_dict
-    from policy.fit.report import fit_table, predictions_csv
+    from policy.fit.report import fit_table, predictions_csv, predictions_dict
     from policy.loading import load
 
     if (profile_name is None) != (plot_file is None):
@@ -54,13 +55,18 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
         the_game = load(game)
         spec = load_spec(spec_file if spec_file is not None else game)
         if link or errors:
+            _check_override(spec, link, errors)
             spec = dataclasses.replace(spec, link=link or spec.link, errors=errors or spec.errors)
         table = read_csv(data)
         new_rows = read_csv(predict_file) if predict_file else None
         result = fit(the_game, spec, table, bootstrap=bootstrap, seed=seed)
         if new_rows is not None:
-            names, probs = result.predict(new_rows)
-            click.echo(predictions_csv(names, probs), nl=False)
+            names, probs, rows = result.predict_rows(new_rows)
+            if fmt == "json":
+                click.echo(json.dumps(predictions_dict(names, probs, rows, new_rows.lines),
+                                      indent=2))
+            else:
+                click.echo(predictions_csv(names, probs), nl=False)
             return
         if profile_name is not None and plot_file is not None:
             from policy.fit.profile import plot_profile, profile
@@ -69,7 +75,28 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
             click.echo(f"wrote {plot_file}", err=True)
     except USER_ERRORS as err:  # FitError among them
         raise click.ClickException(" ".join(str(err).split())) from None
+    if result.boot_warning and fmt == "json":  # the table prints it itself
+        click.echo(f"Warning: {result.boot_warning}", err=True)
     if fmt == "json":
         click.echo(json.dumps(summary_dict(result), indent=2))
     else:
         click.echo(fit_table(result))
+
+
+def _check_override(spec: object, link: str | None, errors: str | None) -> None:
+    """Refuse a logit link with private errors when an option asks for either,
+    naming the option (and the spec's line for what the spec gave)."""
+    from policy.fit.spec import FitSpec, _with_line
+
+    assert isinstance(spec, FitSpec)
+    if (link or spec.link) != "logit" or (errors or spec.errors) != "private":
+        return
+
+    def said(option: str, given: str | None, key: str, value: str) -> str:
+        if given is not None:
+            return f"{option} {given}"
+        return f'{_with_line(spec.file, f"fit.{key}") if spec.file else "the spec"}: {key} = "{value}"'
+
+    raise click.ClickException(
+        f"{said('--link', link, 'link', spec.link)} with {said('--errors', errors, 'errors', spec.errors)}: "
+        "private information needs the probit link (sums of logistic errors have no closed form)")

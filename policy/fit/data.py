@@ -12,6 +12,7 @@ naming the file, line and column.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -138,6 +139,23 @@ def _column(table: Table, name: str, where: str) -> Sequence[str]:
         raise FitError(table.file or "data", f'no column "{name}", named as {where} (columns: {have})') from None
 
 
+def _check_spelling(table: Table, spec: FitSpec) -> None:
+    """A covariate that is no column of the data but close to one (or to a factor) is
+    taken for a typo in the spec, and reported at the payoff (or scale) that names it."""
+    known = list(dict.fromkeys([*table.columns, *spec.factors]))
+    named = [(f"fit.payoffs.{t.node}.{t.player}", c) for t in spec.terms for c in t.covariates or ()]
+    if spec.scale is not None:
+        named += [("fit.scale.covariates", c) for c in spec.scale.covariates]
+    for key, name in named:
+        if name in table.columns:
+            continue
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.75)
+        if close:
+            data = f"of {table.file}" if table.file else "in the data"
+            raise FitError(spec.file, f'{key}: "{name}" is not a column {data} '
+                           f"(near misses: {', '.join(close)})")
+
+
 def build_design(
     table: Table,
     game: Game,
@@ -148,6 +166,8 @@ def build_design(
 ) -> Design:
     """Check the table against the spec and game; make the matrices of the usable rows."""
     covariates = used_columns(spec)
+    if with_outcome:
+        _check_spelling(table, spec)
     for name in spec.factors:
         if name not in covariates:
             raise FitError(spec.file, f'fit.factors: "{name}" is not a covariate of any payoff')

@@ -69,7 +69,9 @@ class FitResult:
     iterations: int
     message: str
     boot: FloatArray | None = None
-    """(replicates, K) bootstrap estimates, when asked for."""
+    """(replicates, K) bootstrap estimates, when asked for (all of them, kept or not)."""
+    boot_status: tuple[str, ...] = ()
+    """Per bootstrap replicate: "converged", "not converged" or "diverged"."""
     fixed: tuple[tuple[str, float], ...] = ()
     """Payoffs held fixed, with their values (those the spec names, and the game's own)."""
     game_title: str = ""
@@ -89,21 +91,60 @@ class FitResult:
         return dict(zip(self.names, self.estimates.tolist(), strict=True))
 
     @property
+    def boot_kept(self) -> npt.NDArray[np.bool_] | None:
+        """Which bootstrap replicates converged (the others are left out of the spread)."""
+        if self.boot is None:
+            return None
+        return np.array([s == "converged" for s in self.boot_status], dtype=bool)
+
+    @property
+    def boot_counts(self) -> dict[str, int]:
+        """How many bootstrap replicates converged, did not converge, and diverged."""
+        return {what: sum(1 for s in self.boot_status if s == what)
+                for what in ("converged", "not converged", "diverged")}
+
+    @property
     def boot_std_errors(self) -> FloatArray | None:
-        return None if self.boot is None else np.std(self.boot, axis=0, ddof=1)
+        """Spread of the converged bootstrap replicates (NaN with fewer than two)."""
+        kept = self.boot_kept
+        if self.boot is None or kept is None:
+            return None
+        if kept.sum() < 2:
+            return np.full(self.boot.shape[1], np.nan)
+        return np.asarray(np.std(self.boot[kept], axis=0, ddof=1), dtype=np.float64)
+
+    @property
+    def boot_warning(self) -> str | None:
+        """A one-line warning when some bootstrap replicates were left out, else None."""
+        if self.boot is None:
+            return None
+        counts = self.boot_counts
+        dropped = len(self.boot_status) - counts["converged"]
+        if not dropped:
+            return None
+        return (f"{dropped} of {len(self.boot_status)} bootstrap resamples left out "
+                f"({counts['not converged']} did not converge, {counts['diverged']} diverged); "
+                f"the bootstrap standard errors use the {counts['converged']} that converged")
 
     def predict(self, table: Table | None = None) -> tuple[tuple[str, ...], FloatArray]:
         """Probability of each terminal for each row of ``table`` (default: the fitted rows).
 
         Returns the terminal names and an (n, T) array.
         """
+        names, probs, _ = self.predict_rows(table)
+        return names, probs
+
+    def predict_rows(self, table: Table | None = None
+                     ) -> tuple[tuple[str, ...], FloatArray, npt.NDArray[np.int64]]:
+        """As :meth:`predict`, with the positions in ``table`` of the rows predicted
+        (rows with a missing covariate are left out)."""
         assert self._model is not None and self._design is not None
         model, design = self._model, self._design
         if table is not None:
             design = build_design(table, model.game, model.spec, with_outcome=False,
                                   levels=self._design.levels)
         names = tuple(model.game.node_names[int(t)] for t in model.game.terminals.tolist())
-        return names, terminal_probabilities(model, design, self.estimates)
+        return names, terminal_probabilities(model, design, self.estimates), design.rows
 
 
 class Objective:
@@ -249,16 +290,17 @@ def fit(
                     "there are no standard errors")
     else:
         vcov = np.asarray(np.linalg.inv(-hess), dtype=np.float64)
-    boot = None
+    boot: FloatArray | None = None
+    boot_status: tuple[str, ...] = ()
     if bootstrap > 0:
-        boot = _bootstrap(model, design, theta, bootstrap, seed)
+        boot, boot_status = _bootstrap(model, design, theta, bootstrap, seed)
     fixed = tuple((f"{t.node}:{t.player}", float(t.value)) for t in spec.terms
                   if not t.estimated and t.value is not None)
     return FitResult(
         names=names, estimates=theta, std_errors=np.sqrt(np.diag(vcov)), vcov=vcov,
         loglik=objective.value(theta), num_cases=design.num_cases, dropped=design.dropped,
         link=spec.link, errors=spec.errors, converged=ok, iterations=iterations,
-        message=message, boot=boot, fixed=fixed, game_title=game.title,
+        message=message, boot=boot, boot_status=boot_status, fixed=fixed, game_title=game.title,
         _model=model, _design=design,
     )
 
@@ -438,13 +480,25 @@ def _check_separation(model: TreeModel, design: Design, theta: FloatArray, names
 
 
 def _bootstrap(model: TreeModel, design: Design, theta: FloatArray, replicates: int,
-               seed: int | None) -> FloatArray:
+               seed: int | None) -> tuple[FloatArray, tuple[str, ...]]:
+    """Refits on case resamples; each replicate's estimates and whether it converged.
+
+    A replicate whose estimates are not finite or exceed :data:`DIVERGENCE_LIMIT`
+    is "diverged" (its resample separates the outcomes); one where BFGS stopped
+    short of a maximum is "not converged".
+    """
     rng = np.random.default_rng(seed)
     n = design.num_cases
     out = np.empty((replicates, theta.shape[0]))
+    status = []
     for r in range(replicates):
-        out[r] = _maximise(model, _subset(design, rng.integers(0, n, size=n)), theta)[0]
-    return out
+        est, ok, _, _ = _maximise(model, _subset(design, rng.integers(0, n, size=n)), theta)
+        out[r] = est
+        if not np.all(np.isfinite(est)) or np.max(np.abs(est)) > DIVERGENCE_LIMIT:
+            status.append("diverged")
+        else:
+            status.append("converged" if ok else "not converged")
+    return out, tuple(status)
 
 
 def _subset(design: Design, pick: npt.NDArray[np.int64]) -> Design:
@@ -463,8 +517,9 @@ def summary_dict(result: FitResult) -> dict[str, Any]:
         row: dict[str, Any] = {"name": name, "estimate": float(result.estimates[i]),
                                "std_error": _finite(result.std_errors[i])}
         if boot_se is not None:
-            row["boot_std_error"] = float(boot_se[i])
+            row["boot_std_error"] = _finite(boot_se[i])
         rows.append(row)
+    counts = result.boot_counts
     return {
         "game": result.game_title, "link": result.link, "errors": result.errors,
         "coefficients": rows, "fixed": dict(result.fixed),
@@ -472,6 +527,10 @@ def summary_dict(result: FitResult) -> dict[str, Any]:
         "dropped_rows": result.dropped, "converged": result.converged,
         "iterations": result.iterations, "message": result.message,
         "bootstrap_replicates": 0 if result.boot is None else int(result.boot.shape[0]),
+        "bootstrap_converged": counts["converged"],
+        "bootstrap_not_converged": counts["not converged"],
+        "bootstrap_diverged": counts["diverged"],
+        "bootstrap_warning": result.boot_warning,
     }
 
 

@@ -129,10 +129,16 @@ class FitSpec:
 def load_spec(path: str | Path) -> FitSpec:
     """Read a fit spec file, or the ``[fit]`` table of a game file; errors name the file and the key."""
     file = str(path)
+    text = ""
     try:
-        data = parse_toml(read_text(path))
+        text = read_text(path)
+        data = parse_toml(text)
     except InputError as err:
-        where = f"{file}:{err.line}" if err.line else file
+        line = err.line
+        if line is None and "end of document" in err.message:
+            # tomllib names no line for what is still open at the end: the last line
+            line = len(text.rstrip().splitlines()) or 1
+        where = f"{file}:{line}" if line else file
         raise FitError(where, err.message) from None
     except OSError as err:
         raise FitError(file, f"cannot read: {err.strerror or err}") from None
