@@ -743,6 +743,9 @@ def read_nfg(path_or_text: str | Path | IO[str] | IO[bytes], file: str = "<strin
     earlier moves; strategies are its actions. In the payoff version every
     profile gets its own outcome, labelled ``""``.
 
+    Plain files are read whole with numpy (:mod:`policy.nfg_arrays`), payoffs
+    kept as arrays; anything unusual is read token by token, which locates errors.
+
     Parameters
     ----------
     path_or_text
@@ -757,6 +760,11 @@ def read_nfg(path_or_text: str | Path | IO[str] | IO[bytes], file: str = "<strin
     """
     text, name = _source(path_or_text, file, "NFG")
     with gc_paused():
+        from policy.nfg_arrays import read_nfg_arrays
+
+        game = read_nfg_arrays(text)
+        if game is not None:
+            return game
         return _read_nfg(_Reader(text, name))
 
 
