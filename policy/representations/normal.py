@@ -53,6 +53,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -196,9 +197,38 @@ class NormalForm:
         """
         exact = all(is_exact(m) for m in mixed)
         vectors = self._mixed_vectors(mixed, exact)
+        direct = self._direct_positions
+        if direct is not None:
+            fast = _one_set_behavior(self.game.num_actions, direct, vectors, exact)
+            if fast is not None:
+                return fast
         dtype = object if exact else np.float64
         plans = [v @ x.astype(dtype) for v, x in zip(vectors, self.plans, strict=True)]
         return behavior_from_plans(self.game, plans, fill)
+
+    @cached_property
+    def _direct_positions(self) -> tuple[tuple[int, ...], ...] | None:
+        """Per player, where each strategy's action sits in a behaviour vector, when each
+        player has at most one information set (else None).
+
+        Then a player's strategies are the actions of that set, in order (the
+        plan of strategy ``k`` is the empty sequence and sequence ``k + 1``);
+        a player with no set has the one strategy :data:`NO_MOVES` and no
+        entry. Every entry of a behaviour vector is some player's.
+        """
+        out: list[tuple[int, ...]] = []
+        for ps, x in zip(game_sequences(self.game).players, self.plans, strict=True):
+            k = len(x)
+            if len(ps.infosets) > 1:
+                return None
+            if not len(ps.infosets):
+                out.append(())
+                continue
+            expected = np.hstack([np.ones((k, 1), dtype=np.int8), np.eye(k, dtype=np.int8)])
+            if x.shape != expected.shape or not (x == expected).all():
+                return None
+            out.append(tuple(int(v) for v in ps.positions.tolist()))
+        return tuple(out)
 
     def mixed_from_behavior(self, probabilities: Sequence[Number]) -> list[list[Number]]:
         """A realization-equivalent mixed profile of a behaviour profile.
@@ -248,6 +278,37 @@ class NormalForm:
                 )
             vectors.append(as_numbers(m, exact))
         return vectors
+
+
+def _one_set_behavior(
+    size: int, positions: Sequence[Sequence[int]], vectors: Sequence[Any], exact: bool
+) -> list[Number] | None:
+    """:func:`behavior_from_plans` where each player has at most one information set.
+
+    The plan of a mixed strategy ``sigma`` is then ``(sum sigma, sigma)``, so
+    the behaviour at the set is ``sigma`` over its total, computed here as
+    there (float: negatives as 0, the total by the same reduction). None
+    when that function would fill an unreached set or refuse the plan (a
+    negative or zero-sum strategy): the caller then asks it.
+    """
+    out = np.zeros(size, dtype=object if exact else np.float64)
+    for where, sigma in zip(positions, vectors, strict=True):
+        if not where:
+            continue
+        if exact:
+            total = sum(sigma, start=Fraction(0))
+            if total <= 0 or min(sigma) < 0:
+                return None
+            out[list(where)] = sigma if total == 1 else [p / total for p in sigma]
+        else:
+            moves = np.asarray(sigma, dtype=np.float64)
+            if moves.min() < 0:
+                return None
+            total = np.add.reduceat(moves, [0])[0]
+            if not total > 0.5:  # far from a distribution: the general path decides
+                return None
+            out[list(where)] = moves / total
+    return list(out.tolist())
 
 
 def reduced_normal_form(
