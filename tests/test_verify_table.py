@@ -128,3 +128,22 @@ def test_one_set_behaviour_matches_the_plans(exact: bool) -> None:
     assert form.behavior_from_mixed([[Fraction(1)], [Fraction(1), Fraction(3)]]) == [
         Fraction(1), Fraction(1, 4), Fraction(3, 4)
     ]
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_table_normal_form_matches_the_general_construction(exact: bool) -> None:
+    rng = np.random.default_rng(11)
+    for trial in range(20):
+        m, n = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        payoffs = [rng.integers(-9, 10, (m, n)).tolist(), rng.integers(-9, 10, (m, n)).tolist()]
+        fast = reduced_normal_form(table_game(payoffs, title=f"f{trial}"), {}, exact=exact)
+        plain_game = table_game(payoffs, title=f"g{trial}")
+        plain_game._cache["strategic table"] = None  # as if not recognised: plan products
+        plain = reduced_normal_form(plain_game, {}, exact=exact)
+        assert fast.shape == plain.shape == (m, n)
+        assert [[(s.label, dict(s.actions)) for s in p] for p in fast.strategies] == [
+            [(s.label, dict(s.actions)) for s in p] for p in plain.strategies
+        ]
+        assert fast.payoffs.dtype == plain.payoffs.dtype
+        assert fast.payoffs.tolist() == plain.payoffs.tolist()
+        assert all((x == y).all() for x, y in zip(fast.plans, plain.plans, strict=True))
