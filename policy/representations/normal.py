@@ -53,13 +53,14 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from policy import tolerances
-from policy.model import Game, Number, Numbers
+from policy.model import Game, Infoset, Number, Numbers
 from policy.representations.sequence import (
     Fill,
     PlayerSequences,
@@ -196,9 +197,41 @@ class NormalForm:
         """
         exact = all(is_exact(m) for m in mixed)
         vectors = self._mixed_vectors(mixed, exact)
+        direct = self._direct_positions
+        if direct is not None:
+            fast = _one_set_behavior(self.game.num_actions, direct, vectors, exact)
+            if fast is not None:
+                return fast
         dtype = object if exact else np.float64
         plans = [v @ x.astype(dtype) for v, x in zip(vectors, self.plans, strict=True)]
         return behavior_from_plans(self.game, plans, fill)
+
+    @cached_property
+    def _direct_positions(self) -> tuple[tuple[int, ...], ...] | None:
+        """Per player, where each strategy's action sits in a behaviour vector, when each
+        player has at most one information set (else None).
+
+        Then a player's strategies are the actions of that set, in order (the
+        plan of strategy ``k`` is the empty sequence and sequence ``k + 1``);
+        a player with no set has the one strategy :data:`NO_MOVES` and no
+        entry. Every entry of a behaviour vector is some player's.
+        """
+        sets: list[list[Infoset]] = [[] for _ in self.plans]
+        for s in self.game.infosets.values():
+            sets[s.player.index].append(s)
+        out: list[tuple[int, ...]] = []
+        for own, x in zip(sets, self.plans, strict=True):
+            k = len(x)
+            if len(own) > 1:
+                return None
+            if not own:
+                out.append(())
+                continue
+            expected = np.hstack([np.ones((k, 1), dtype=np.int8), np.eye(k, dtype=np.int8)])
+            if x.shape != expected.shape or not (x == expected).all():
+                return None
+            out.append(tuple(range(own[0].offset, own[0].offset + k)))
+        return tuple(out)
 
     def mixed_from_behavior(self, probabilities: Sequence[Number]) -> list[list[Number]]:
         """A realization-equivalent mixed profile of a behaviour profile.
@@ -250,6 +283,75 @@ class NormalForm:
         return vectors
 
 
+def table_strategies(game: Game) -> tuple[int, ...]:
+    """Per player, the number of actions of the player's one information set (a bimatrix table)."""
+    out = [0] * len(game.players)
+    for s in game.infosets.values():
+        out[s.player.index] = len(s.actions)
+    return tuple(out)
+
+
+def _table_form(game: Game, numbers: Numbers, row_player: int, cell: npt.NDArray[np.intp]) -> NormalForm:
+    """The normal form of a bimatrix table (see :func:`policy.solvers.verify_table.table_of`).
+
+    Each player has one information set, so the reduced strategies are its
+    actions in order (plans: the empty sequence and one move), and the payoff
+    of a pure profile is the payoff at the terminal it reaches: no plan
+    products are needed. The same form as the general construction gives.
+    """
+    leaf = numbers.leaf_payoff[cell]  # row player's actions x column player's x players
+    if row_player == 1:
+        leaf = leaf.transpose(1, 0, 2)
+    if numbers.exact:
+        payoffs = np.frompyfunc(Fraction, 1, 1)(np.moveaxis(leaf, 2, 0)).astype(object)
+    else:
+        payoffs = np.ascontiguousarray(np.moveaxis(leaf, 2, 0), dtype=np.float64)
+    payoffs.setflags(write=False)
+    sets = {s.player.index: s for s in game.infosets.values()}
+    strategies = tuple(
+        tuple(Strategy(i, label, {sets[i].index: a}) for a, label in enumerate(sets[i].actions))
+        for i in range(2)
+    )
+    plans = []
+    for i in range(2):
+        k = len(sets[i].actions)
+        x = np.hstack([np.ones((k, 1), dtype=np.int8), np.eye(k, dtype=np.int8)])
+        x.setflags(write=False)
+        plans.append(x)
+    return NormalForm(game=game, exact=numbers.exact, strategies=strategies, payoffs=payoffs, plans=tuple(plans))
+
+
+def _one_set_behavior(
+    size: int, positions: Sequence[Sequence[int]], vectors: Sequence[Any], exact: bool
+) -> list[Number] | None:
+    """:func:`behavior_from_plans` where each player has at most one information set.
+
+    The plan of a mixed strategy ``sigma`` is then ``(sum sigma, sigma)``, so
+    the behaviour at the set is ``sigma`` over its total, computed here as
+    there (float: negatives as 0, the total by the same reduction). None
+    when that function would fill an unreached set or refuse the plan (a
+    negative or zero-sum strategy): the caller then asks it.
+    """
+    out = np.zeros(size, dtype=object if exact else np.float64)
+    for where, sigma in zip(positions, vectors, strict=True):
+        if not where:
+            continue
+        if exact:
+            total = sum(sigma, start=Fraction(0))
+            if total <= 0 or min(sigma) < 0:
+                return None
+            out[list(where)] = sigma if total == 1 else [p / total for p in sigma]
+        else:
+            moves = np.asarray(sigma, dtype=np.float64)
+            if moves.min() < 0:
+                return None
+            total = np.add.reduceat(moves, [0])[0]
+            if not total > 0.5:  # far from a distribution: the general path decides
+                return None
+            out[list(where)] = moves / total
+    return list(out.tolist())
+
+
 def reduced_normal_form(
     game: Game, values: Mapping[str, Number], exact: bool = True, max_profiles: int = MAX_PROFILES
 ) -> NormalForm:
@@ -274,8 +376,13 @@ def reduced_normal_form(
     GameError
         If payoffs or chance probabilities cannot be evaluated at ``values``.
     """
-    seqs = game_sequences(game)
-    counts = [count_strategies(ps) for ps in seqs.players]
+    from policy.solvers.verify_table import table_of
+
+    table = table_of(game)
+    counts = list(table_strategies(game)) if table is not None else None
+    if counts is None:
+        seqs = game_sequences(game)
+        counts = [count_strategies(ps) for ps in seqs.players]
     total = math.prod(counts)
     if total > max_profiles:
         each = ", ".join(f"{game.players.at(i).label}: {c}" for i, c in enumerate(counts))
@@ -286,6 +393,9 @@ def reduced_normal_form(
             + " or raise the limit"
         )
     numbers = game.numbers(values, exact=exact)
+    if table is not None:
+        return _table_form(game, numbers, table.row_player, table.cell)
+    seqs = game_sequences(game)
     choices = [_enumerate(ps) for ps in seqs.players]
     strategies = tuple(_strategies(game, ps, c) for ps, c in zip(seqs.players, choices, strict=True))
     plans = tuple(_plans(ps, c) for ps, c in zip(seqs.players, choices, strict=True))

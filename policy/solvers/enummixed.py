@@ -36,8 +36,10 @@ give the labelled-polytope form used here. Steps:
 3. turn each mixed equilibrium into a behaviour profile (Kuhn's theorem),
    merge profiles that coincide (several mixed strategies can induce the same
    behaviour; in float mode within :data:`policy.tolerances.PROFILE`), check
-   every one in the tree with :func:`policy.solvers.verify.verified_equilibrium`,
-   and sort.
+   every one in the tree with :func:`policy.solvers.verify.verified_equilibrium`
+   (or, when the tree is a bimatrix table, as from a ``.nfg`` file, with the
+   same regret computed on the payoff matrices read from its terminals,
+   :func:`policy.solvers.verify_table.verified_table_equilibrium`), and sort.
 
 Degenerate games (a mixed strategy with more pure best responses than the size
 of its support; common in reduced normal forms of trees, where payoffs tie)
@@ -68,6 +70,7 @@ from policy.solvers.enumpure import distinct_sorted
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import VerificationError, as_numbers, verified_equilibrium
+from policy.solvers.verify_table import table_of, verified_table_equilibrium
 from policy.solvers.vertex import VertexLimitError, VertexTimeError, extreme_equilibria
 
 #: Exact enumeration stops with an error once it has visited more than this
@@ -206,6 +209,7 @@ def enummixed_solve(
             backend = "qhull"
     found: list[tuple[Equilibrium, dict[str, dict[str, Number]]]] = []
     dropped = 0
+    table = table_of(game)  # a bimatrix table: each answer checked on its payoff matrices
     for x, y in pairs:
         probs = as_numbers(form.behavior_from_mixed([list(x), list(y)], fill=fill), exact)
         mixed = {
@@ -215,7 +219,10 @@ def enummixed_solve(
             for i, sigma in enumerate((x, y))
         }
         try:
-            eq = verified_equilibrium(game, numbers, probs)
+            if table is None:
+                eq = verified_equilibrium(game, numbers, probs)
+            else:
+                eq = verified_table_equilibrium(game, numbers, table, probs)
         except VerificationError:
             if exact:
                 raise SolverError(

@@ -1,0 +1,178 @@
+"""Nash check of a profile of a two-player strategic-form table, on its payoff matrices.
+
+A bimatrix game read from a ``.nfg`` file or made by :func:`policy.from_matrices`
+is held as a tree of depth two: one player moves at the root, the other at
+one information set holding every child of the root, and every grandchild is
+a terminal. In such a tree a behaviour profile *is* a pair of mixed
+strategies ``x`` (rows) and ``y`` (columns), and the payoff of row ``i``
+against column ``j`` is the payoff at the terminal reached by ``i`` then
+``j``. Nash regret is then, for the row player, ``max_i (A y)_i - x A y`` and
+for the column player ``max_j (x B)_j - x B y``: the gain of the best pure
+reply, which is the best reply in mixed strategies too.
+
+:func:`table_of` recognises such a tree and reads ``A`` and ``B`` straight
+from its terminal payoffs (not from the normal form a solver used), and
+:func:`verified_table_equilibrium` computes both regrets from them, exactly
+in ``Fraction`` or, in float mode, against the same tolerance as
+:func:`policy.solvers.verify.verified_equilibrium` (each player's regret at
+most ``tolerances.REGRET`` times the larger of the magnitudes of the best
+reply's value and the profile's value). It returns the same
+:class:`~policy.solvers.result.Equilibrium` record, or raises the same
+:class:`~policy.solvers.verify.VerificationError`; only the work is smaller
+(two matrix-vector products per player instead of a walk of the tree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from policy import tolerances
+from policy.model import Game, NodeKind, Number, Numbers
+from policy.solvers.result import Equilibrium
+from policy.solvers.verify import FLOAT_REGRET_TOLERANCE, VerificationError, acceptable
+
+
+@dataclass(frozen=True)
+class Table:
+    """Where a depth-two bimatrix tree keeps its strategies and payoffs."""
+
+    row_player: int
+    """The player who moves at the root (the other moves second)."""
+    row_offset: int
+    """Offset of the root's information set in a behaviour vector."""
+    col_offset: int
+    """Offset of the second mover's information set."""
+    cell: npt.NDArray[np.intp]
+    """``(rows, cols)``: position in ``game.terminals`` of the terminal reached by row ``i``, column ``j``."""
+
+
+def table_of(game: Game) -> Table | None:
+    """The :class:`Table` of a two-player game whose tree is a strategic-form table, else None.
+
+    The tree qualifies when the root is a decision node of one player, every
+    child of the root is a decision node of the other player, all in one
+    information set, with the same number of children each, and every
+    grandchild is a terminal (no chance). Each player then has exactly one
+    information set. Kept in the game's cache.
+    """
+    cached = game._cache.get("strategic table", False)
+    if cached is not False:
+        assert cached is None or isinstance(cached, Table)
+        return cached
+    table = _find_table(game)
+    game._cache["strategic table"] = table
+    return table
+
+
+def _find_table(game: Game) -> Table | None:
+    if len(game.players) != 2 or len(game.infosets) != 2 or game.num_nodes < 3:
+        return None
+    kind = game.kind
+    if kind[0] != NodeKind.DECISION:
+        return None
+    m = int(game.num_children[0])
+    first = int(game.first_child[0])
+    middle = np.arange(first, first + m)
+    if not (kind[middle] == NodeKind.DECISION).all():
+        return None
+    second_sets = np.unique(game.infoset[middle])
+    if len(second_sets) != 1 or int(second_sets[0]) == int(game.infoset[0]):
+        return None
+    counts = game.num_children[middle]
+    n = int(counts[0])
+    if n < 1 or not (counts == n).all():
+        return None
+    leaves = (game.first_child[middle][:, None] + np.arange(n)[None, :]).astype(np.int64)
+    if leaves.max() >= game.num_nodes or not (kind[leaves] == NodeKind.TERMINAL).all():
+        return None
+    if game.num_nodes != 1 + m + m * n:  # nothing else in the tree
+        return None
+    rows = game.infosets.at(int(game.infoset[0]))
+    cols = game.infosets.at(int(second_sets[0]))
+    if rows.player.index == cols.player.index:
+        return None
+    cell = np.searchsorted(game.terminals, leaves.ravel()).reshape(m, n)
+    return Table(rows.player.index, rows.offset, cols.offset, cell)
+
+
+def verified_table_equilibrium(
+    game: Game,
+    numbers: Numbers,
+    table: Table,
+    probabilities: Sequence[Number],
+    what: str = "the solver produced a profile",
+) -> Equilibrium:
+    """A behaviour profile of a table game as a verified :class:`Equilibrium`, checked on the matrices.
+
+    Parameters
+    ----------
+    game, numbers
+        The game (whose :func:`table_of` is ``table``) and its payoffs, exact or float.
+    table
+        :func:`table_of` of the game.
+    probabilities
+        The flat behaviour vector, ``Fraction`` (exact) or ``float``.
+    what
+        Who made the profile, for the error message.
+
+    Returns
+    -------
+    Equilibrium
+        Values, reach and ``max_regret`` as
+        :func:`policy.solvers.verify.verified_equilibrium` gives them.
+
+    Raises
+    ------
+    VerificationError
+        If a regret is not 0 (exact) or, in float mode, exceeds that
+        player's tolerance.
+    """
+    exact = numbers.exact
+    dtype: Any = object if exact else np.float64
+    m, n = table.cell.shape
+    probs = list(probabilities)
+    x = np.array(probs[table.row_offset : table.row_offset + m], dtype=dtype)
+    y = np.array(probs[table.col_offset : table.col_offset + n], dtype=dtype)
+    leaf = numbers.leaf_payoff[table.cell]  # rows x cols x players
+    r, c = table.row_player, 1 - table.row_player
+    values: list[Number] = [0, 0]
+    regrets: list[Number] = [0, 0]
+    excess: list[Number] = [0, 0]
+    sizes = None if exact else tolerances.magnitude(leaf)
+    for k in (r, c):
+        pay = leaf[:, :, k]
+        by_row = pay @ y  # each row's payoff against y
+        value = x @ by_row
+        replies = by_row if k == r else x @ pay  # the mover's own pure replies
+        top = int(np.argmax(replies))
+        best = replies[top]
+        regrets[k] = best - value
+        if exact:
+            values[k] = value
+            excess[k] = regrets[k]
+        else:
+            assert sizes is not None
+            size = sizes[:, :, k]
+            own_size = float(x @ (size @ y))
+            best_size = float(size[top] @ y) if k == r else float(x @ size[:, top])
+            scale = max(best_size, own_size)
+            values[k] = float(value)
+            regrets[k] = float(regrets[k])
+            excess[k] = float(regrets[k]) - tolerances.tolerance(FLOAT_REGRET_TOLERANCE, scale)
+    worst = max(regrets)
+    if not acceptable(max(excess)):
+        raise VerificationError(game, worst, -1, what)
+    reach = np.empty(len(game.terminals), dtype=dtype)
+    reach[table.cell] = np.outer(x, y)
+    return Equilibrium(
+        game=game,
+        probabilities=tuple(probs),
+        values=tuple(values),
+        reach=tuple(reach.tolist()),
+        max_regret=worst if exact else max(float(worst), 0.0),
+    )
