@@ -191,3 +191,45 @@ def less(anum: Array, aden: Array, bnum: Array, bden: Array) -> Array:
         if max(left.max(initial=0), right.max(initial=0)) < INT_LIMIT:
             return np.asarray(anum * bden < bnum * aden, dtype=bool)
     return np.asarray(as_object(anum) * as_object(bden) < as_object(bnum) * as_object(aden), dtype=bool)
+
+
+def split(values: Iterable[Any]) -> tuple[Array, Array]:
+    """Numerators and denominators of ``Fraction`` (or int) objects, in lowest terms as they are.
+
+    Like :func:`from_fractions` but without making a new ``Fraction`` per
+    value: int64 when every part is below :data:`INT_LIMIT`, else Python ints.
+    """
+    items = values if isinstance(values, list) else list(values)
+    num = [x.numerator for x in items]
+    den = [x.denominator for x in items]
+    if num and (max(max(num), -min(num)) >= INT_LIMIT or max(den) >= INT_LIMIT):
+        return np.array(num, dtype=object), np.array(den, dtype=object)
+    return np.array(num, dtype=np.int64), np.array(den, dtype=np.int64)
+
+
+def common_rows(num: Array, den: Array) -> tuple[Array, Array]:
+    """Entry-wise rationals ``num / den`` of shape (rows, k) over one denominator per row.
+
+    Returns numerators (rows, k) and the row denominators (the lcm of each
+    row's), int64 when every value stays below :data:`INT_LIMIT`.
+    """
+    if not _is_object(num, den):
+        bound = np.prod(den.astype(np.float64), axis=1) if den.shape[1] else np.ones(len(den))
+        if bound.max(initial=0) < INT_LIMIT and (_magnitude(num) * bound[:, None]).max(initial=0) < INT_LIMIT:
+            row = np.lcm.reduce(den, axis=1) if den.shape[1] else np.ones(len(den), dtype=np.int64)
+            return num * (row[:, None] // den), row
+    num, den = as_object(num), as_object(den)
+    row = np.lcm.reduce(den, axis=1) if den.shape[1] else np.ones(len(den), dtype=object)
+    return num * (row[:, None] // den), row
+
+
+def add(anum: Array, aden: Array, bnum: Array, bden: Array) -> tuple[Array, Array]:
+    """Elementwise sums in lowest terms (``num`` and ``den`` of one shape)."""
+    if not _is_object(anum, aden, bnum, bden):
+        a = aden.astype(np.float64)
+        b = bden.astype(np.float64)
+        size = _magnitude(anum) * b + _magnitude(bnum) * a
+        if size.max(initial=0) < INT_LIMIT and (a * b).max(initial=0) < INT_LIMIT:
+            return reduce(anum * bden + bnum * aden, aden * bden)
+    anum, aden, bnum, bden = (as_object(x) for x in (anum, aden, bnum, bden))
+    return reduce(anum * bden + bnum * aden, aden * bden)
