@@ -89,12 +89,28 @@ def coprime_fraction(num: int, den: int) -> Fraction:
 
 
 def to_fractions(num: Array, den: Array) -> Array:
-    """An object array of ``Fraction``; equal values that are 0 or 1 share one object."""
+    """An object array of ``Fraction``; equal values that are 0 or 1 share one object.
+
+    When most values repeat (int64 input), equal values share one object each.
+    """
     out = np.empty(num.shape, dtype=object)
     full_den = np.broadcast_to(den.reshape(den.shape + (1,) * (num.ndim - den.ndim)), num.shape)
     num, full_den = reduce(num, full_den)  # a row's common denominator may not be each entry's lowest
-    flat_num = num.ravel().tolist()
-    flat_den = full_den.ravel().tolist()
+    if not _is_object(num, full_den) and num.size > 64:
+        # Many entries repeat (copies of one subtree): one object per distinct value.
+        pairs = np.stack([num.ravel(), full_den.ravel()], axis=1)
+        distinct, where = np.unique(pairs, axis=0, return_inverse=True)
+        if len(distinct) * 2 < num.size:
+            made = np.empty(len(distinct), dtype=object)
+            made[:] = _fractions_of(distinct[:, 0].tolist(), distinct[:, 1].tolist())
+            out.ravel()[:] = made[where.ravel()]
+            return out
+    out.ravel()[:] = _fractions_of(num.ravel().tolist(), full_den.ravel().tolist())
+    return out
+
+
+def _fractions_of(flat_num: list[Any], flat_den: list[Any]) -> list[Fraction]:
+    """``Fraction`` objects of coprime numerators and denominators; 0 and 1 share one object each."""
     zero, one = Fraction(0), Fraction(1)
     made = []
     for a, b in zip(flat_num, flat_den, strict=True):
@@ -104,8 +120,7 @@ def to_fractions(num: Array, den: Array) -> Array:
             made.append(one)
         else:
             made.append(coprime_fraction(a, b))
-    out.ravel()[:] = made
-    return out
+    return made
 
 
 def to_floats(num: Array, den: Array) -> npt.NDArray[np.float64]:
