@@ -966,7 +966,9 @@ class Game:
         zero: Number = Fraction(0) if exact else 0.0
         own = vals[table.payoff_index] if len(table.payoff_index) else np.zeros((0, n_players), dtype=dtype)
         with_outcome = table.outcome_nodes
-        if table.interior_outcomes:
+        if table.interior_outcomes and exact:
+            leaf_payoff = self._path_sums_exact(vals, table.payoff_index, with_outcome)
+        elif table.interior_outcomes:
             # Outcomes above terminals add up along the path, level by level.
             acc: npt.NDArray[Any] = np.full((self.num_nodes, n_players), zero, dtype=dtype)
             acc[with_outcome] = own
@@ -981,6 +983,7 @@ class Game:
                 block[here] += above[here]
                 block[~here] = above[~here]
             leaf_payoff = acc[self.terminals]
+        if table.interior_outcomes:
             # Bounded by the largest payoff expression times the outcomes on a path.
             largest = max((abs(x) for x in vals[np.unique(table.payoff_index)].tolist()), default=0)
             if exact and largest * len(self.levels) > MAX_MAGNITUDE:
@@ -1031,6 +1034,51 @@ class Game:
                 t = int(self.terminals[np.argwhere(bad_payoff)[0][0]])
                 raise self.error("payoff is not a finite number", f"{self.location(t)}.payoffs")
         return Numbers(exact=exact, leaf_payoff=_readonly(leaf_payoff), edge_prob=_readonly(prob))
+
+    def _path_sums_exact(
+        self, vals: npt.NDArray[Any], index: npt.NDArray[np.int64], with_outcome: npt.NDArray[np.int64]
+    ) -> npt.NDArray[Any]:
+        """Each terminal's payoffs, the outcomes along its path added up, exactly.
+
+        ``vals[index[k]]`` (``Fraction`` objects, one per distinct expression)
+        is the outcome at node ``with_outcome[k]``; each expression's value is
+        split into integers once. The sums run level by level on integer numerators
+        and denominators (:mod:`policy.rational`: int64 while they surely fit,
+        Python ints past that) and become ``Fraction`` objects once, at the
+        terminals: the same numbers as adding ``Fraction`` objects node by node.
+        """
+        from policy import rational
+
+        n_players = len(self.players)
+        if not n_players or not len(index):
+            return np.full((len(self.terminals), n_players), Fraction(0), dtype=object)
+        vnum, vden = rational.split(vals.tolist())
+        onum, oden = vnum[index], vden[index]
+        big = rational._is_object(onum, oden)
+        num = np.zeros((self.num_nodes, n_players), dtype=object if big else np.int64)
+        den = np.ones((self.num_nodes, n_players), dtype=object if big else np.int64)
+        if big:
+            num[:] = 0
+            den[:] = 1
+        num[with_outcome] = onum.reshape(-1, n_players)
+        den[with_outcome] = oden.reshape(-1, n_players)
+        carries = np.zeros(self.num_nodes, dtype=bool)
+        carries[with_outcome] = True
+        for start, stop in self.levels[1:]:
+            # A node without an outcome takes its parent's sums as they are.
+            here = np.flatnonzero(carries[start:stop]) + start
+            rest = np.flatnonzero(~carries[start:stop]) + start
+            num[rest] = num[self.parent[rest]]
+            den[rest] = den[self.parent[rest]]
+            if not here.size:
+                continue
+            up = self.parent[here]
+            snum, sden = rational.add(num[here], den[here], num[up], den[up])
+            if snum.dtype == object and num.dtype != object:
+                num, den = rational.as_object(num), rational.as_object(den)
+            num[here] = snum
+            den[here] = sden
+        return rational.to_fractions(num[self.terminals], den[self.terminals])
 
     def _evaluate_constants(
         self, outcomes: ConstantOutcomes, probabilities: ConstantProbabilities, exact: bool

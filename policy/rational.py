@@ -89,12 +89,28 @@ def coprime_fraction(num: int, den: int) -> Fraction:
 
 
 def to_fractions(num: Array, den: Array) -> Array:
-    """An object array of ``Fraction``; equal values that are 0 or 1 share one object."""
+    """An object array of ``Fraction``; equal values that are 0 or 1 share one object.
+
+    When most values repeat (int64 input), equal values share one object each.
+    """
     out = np.empty(num.shape, dtype=object)
     full_den = np.broadcast_to(den.reshape(den.shape + (1,) * (num.ndim - den.ndim)), num.shape)
     num, full_den = reduce(num, full_den)  # a row's common denominator may not be each entry's lowest
-    flat_num = num.ravel().tolist()
-    flat_den = full_den.ravel().tolist()
+    if not _is_object(num, full_den) and num.size > 64:
+        # Many entries repeat (copies of one subtree): one object per distinct value.
+        pairs = np.stack([num.ravel(), full_den.ravel()], axis=1)
+        distinct, where = np.unique(pairs, axis=0, return_inverse=True)
+        if len(distinct) * 2 < num.size:
+            made = np.empty(len(distinct), dtype=object)
+            made[:] = _fractions_of(distinct[:, 0].tolist(), distinct[:, 1].tolist())
+            out.ravel()[:] = made[where.ravel()]
+            return out
+    out.ravel()[:] = _fractions_of(num.ravel().tolist(), full_den.ravel().tolist())
+    return out
+
+
+def _fractions_of(flat_num: list[Any], flat_den: list[Any]) -> list[Fraction]:
+    """``Fraction`` objects of coprime numerators and denominators; 0 and 1 share one object each."""
     zero, one = Fraction(0), Fraction(1)
     made = []
     for a, b in zip(flat_num, flat_den, strict=True):
@@ -104,8 +120,7 @@ def to_fractions(num: Array, den: Array) -> Array:
             made.append(one)
         else:
             made.append(coprime_fraction(a, b))
-    out.ravel()[:] = made
-    return out
+    return made
 
 
 def to_floats(num: Array, den: Array) -> npt.NDArray[np.float64]:
@@ -191,3 +206,45 @@ def less(anum: Array, aden: Array, bnum: Array, bden: Array) -> Array:
         if max(left.max(initial=0), right.max(initial=0)) < INT_LIMIT:
             return np.asarray(anum * bden < bnum * aden, dtype=bool)
     return np.asarray(as_object(anum) * as_object(bden) < as_object(bnum) * as_object(aden), dtype=bool)
+
+
+def split(values: Iterable[Any]) -> tuple[Array, Array]:
+    """Numerators and denominators of ``Fraction`` (or int) objects, in lowest terms as they are.
+
+    Like :func:`from_fractions` but without making a new ``Fraction`` per
+    value: int64 when every part is below :data:`INT_LIMIT`, else Python ints.
+    """
+    items = values if isinstance(values, list) else list(values)
+    num = [x.numerator for x in items]
+    den = [x.denominator for x in items]
+    if num and (max(max(num), -min(num)) >= INT_LIMIT or max(den) >= INT_LIMIT):
+        return np.array(num, dtype=object), np.array(den, dtype=object)
+    return np.array(num, dtype=np.int64), np.array(den, dtype=np.int64)
+
+
+def common_rows(num: Array, den: Array) -> tuple[Array, Array]:
+    """Entry-wise rationals ``num / den`` of shape (rows, k) over one denominator per row.
+
+    Returns numerators (rows, k) and the row denominators (the lcm of each
+    row's), int64 when every value stays below :data:`INT_LIMIT`.
+    """
+    if not _is_object(num, den):
+        bound = np.prod(den.astype(np.float64), axis=1) if den.shape[1] else np.ones(len(den))
+        if bound.max(initial=0) < INT_LIMIT and (_magnitude(num) * bound[:, None]).max(initial=0) < INT_LIMIT:
+            row = np.lcm.reduce(den, axis=1) if den.shape[1] else np.ones(len(den), dtype=np.int64)
+            return num * (row[:, None] // den), row
+    num, den = as_object(num), as_object(den)
+    row = np.lcm.reduce(den, axis=1) if den.shape[1] else np.ones(len(den), dtype=object)
+    return num * (row[:, None] // den), row
+
+
+def add(anum: Array, aden: Array, bnum: Array, bden: Array) -> tuple[Array, Array]:
+    """Elementwise sums in lowest terms (``num`` and ``den`` of one shape)."""
+    if not _is_object(anum, aden, bnum, bden):
+        a = aden.astype(np.float64)
+        b = bden.astype(np.float64)
+        size = _magnitude(anum) * b + _magnitude(bnum) * a
+        if size.max(initial=0) < INT_LIMIT and (a * b).max(initial=0) < INT_LIMIT:
+            return reduce(anum * bden + bnum * aden, aden * bden)
+    anum, aden, bnum, bden = (as_object(x) for x in (anum, aden, bnum, bden))
+    return reduce(anum * bden + bnum * aden, aden * bden)

@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from policy import tolerances
+from policy import rational, tolerances
 from policy.model import Game, NodeKind, Number, Numbers
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, show_number
@@ -92,6 +92,8 @@ def edge_weights(game: Game, numbers: Numbers, probabilities: Sequence[Number] |
 
 def subgame_values(game: Game, numbers: Numbers, weight: Array) -> Array:
     """Expected payoff vector at every node under the profile, shape (nodes, players)."""
+    if numbers.exact:
+        return _exact_expectations(game, numbers.leaf_payoff, weight)
     return _expectations(game, numbers.leaf_payoff, weight, numbers.exact)
 
 
@@ -142,6 +144,43 @@ def _expectations(game: Game, leaf: Array, weight: Array, exact: bool) -> Array:
         contrib = weight[cstart:cstop, None] * values[cstart:cstop]
         values[inner] = np.add.reduceat(contrib, offsets, axis=0)
     return values
+
+
+def _exact_expectations(game: Game, leaf: Array, weight: Array) -> Array:
+    """:func:`_expectations` in exact mode, on integer numerators and denominators.
+
+    The terminal vectors and the edge weights (``Fraction`` objects) are split
+    into integers once; each level is then a weighted sum of the children over
+    a common denominator per node (:func:`policy.rational.group_sum`: int64
+    while it surely cannot overflow, Python ints past that). The ``Fraction``
+    of each value is made once at the end, in lowest terms: the same numbers
+    as summing ``Fraction`` objects node by node, at a fraction of the cost.
+    """
+    n_players = len(game.players)
+    n = game.num_nodes
+    if not n_players or not len(leaf):
+        return _expectations(game, leaf, weight, True)
+    lnum, lden = rational.split(leaf.ravel().tolist())
+    tnum, tden = rational.common_rows(lnum.reshape(-1, n_players), lden.reshape(-1, n_players))
+    wnum, wden = rational.split(weight.tolist())
+    big = rational._is_object(tnum, tden)
+    num = np.zeros((n, n_players), dtype=object if big else np.int64)
+    den = np.ones(n, dtype=object if big else np.int64)
+    if big:
+        num[:] = 0
+        den[:] = 1
+    num[game.terminals] = tnum
+    den[game.terminals] = tden
+    for inner, cstart, cstop in game.levels_bottom_up():
+        offsets = game.first_child[inner] - cstart
+        snum, sden = rational.group_sum(
+            num[cstart:cstop], den[cstart:cstop], wnum[cstart:cstop], wden[cstart:cstop], offsets
+        )
+        if snum.dtype == object and num.dtype != object:
+            num, den = rational.as_object(num), rational.as_object(den)
+        num[inner] = snum
+        den[inner] = sden
+    return rational.to_fractions(num, den)
 
 
 def _sum_children_exact(
