@@ -203,7 +203,7 @@ class NormalForm:
             if fast is not None:
                 return fast
         dtype = object if exact else np.float64
-        plans = [v @ x.astype(dtype) for v, x in zip(vectors, self.plans, strict=True)]
+        plans = [_realization_plan(v, x, dtype) for v, x in zip(vectors, self.plans, strict=True)]
         return behavior_from_plans(self.game, plans, fill)
 
     @cached_property
@@ -560,3 +560,19 @@ def _tables(
             summed[:, groups[starts]] = np.add.reduceat(reach_a * weights[hit, j], starts, axis=1)
             out[(j, *index)] = summed @ xs[b].T
     return out
+
+
+def _realization_plan(mixed: Any, plans: Any, dtype: Any) -> Any:
+    """A player's realization plan ``mixed @ plans``: for a pure strategy, its own plan's row.
+
+    The row is the same numbers the product gives (one times the row plus zero
+    times the others), without a sum over every strategy: pure equilibria
+    (enumpure lists hundreds on a big strategic form) take no arithmetic here.
+    """
+    support = np.flatnonzero(mixed)
+    if len(support) == 1 and mixed[support[0]] == 1:
+        row = plans[support[0]]
+        if dtype is object:
+            return np.array([Fraction(int(e)) for e in row], dtype=object)
+        return row.astype(np.float64)
+    return mixed @ plans.astype(dtype)
