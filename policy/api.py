@@ -26,6 +26,7 @@ as ``.result``; in Jupyter they show as HTML tables (``_repr_html_``), and
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -817,7 +818,11 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
         missing = tuple(unsourced(profile))
         if missing:
             out.append(Checked(str(profile.file or profile.key), "", missing))
+    named = {Path(bundled_file(f)).resolve(): f for f in files}
     for file in files:
+        if _is_record(file):
+            out.append(_check_record(file, named))
+            continue
         if is_profile(file):
             try:
                 profile = load_leader(file)
@@ -844,6 +849,43 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
             f"{_count(len(g.infosets), 'information set')}, {_count(len(g.parameters), 'parameter')}, {kinds}"
         )))
     return out
+
+
+def _is_record(file: str | Path) -> bool:
+    from policy.analysis.record import is_record
+
+    return is_record(file)
+
+
+def _check_record(file: str | Path, named: Mapping[Path, str | Path]) -> Checked:
+    """`validate` of a record file: it reads, cites known claims, and fits its game if that was named too.
+
+    The game a record names (``record.game``, relative to the record) is read
+    only when the same command names it: a file must not make the tool read
+    files the user did not name.
+    """
+    from policy.analysis.record import check_sources, load_record, trace
+    from policy.claims import default_path, load_claims
+    from policy.errors import USER_ERRORS
+    from policy.loading import load as read
+
+    try:
+        rec = load_record(file)
+        beside = Path(file).parent / "claims.toml"
+        catalogue = beside if beside.is_file() and not os.environ.get("POLICY_CLAIMS") else default_path()
+        if catalogue.is_file():
+            check_sources(rec, load_claims(catalogue))
+        moves = _count(len(rec.moves), "move")
+        if not rec.game:
+            return Checked(str(file), f"record {rec.title!r}: {moves} (names no game: give record.game to check its moves)")
+        target = (Path(file).parent / rec.game).resolve()
+        if target not in named:
+            return Checked(str(file), f"record {rec.title!r}: {moves}; its moves were not laid on {rec.game} "
+                           "(name that file in the same command to check them)")
+        trace(read(bundled_file(named[target])), rec)
+    except USER_ERRORS as err:
+        return Checked(str(file), "", (_line(err),))
+    return Checked(str(file), f"record {rec.title!r}: {moves}, each found in {named[target]}")
 
 
 def _line(err: Exception) -> str:

@@ -241,11 +241,14 @@ def main(ctx: click.Context, no_color: bool, claims_file: str | None) -> None:
               help="Also check each game at these leaders' values, and that every value of theirs "
               "says where it comes from. Repeat or separate with commas.")
 def validate(files: tuple[str, ...], leaders: tuple[str, ...]) -> None:
-    """Check game files (.toml, .efg, .nfg) and leader profiles; print one line per file.
+    """Check game files (.toml, .efg, .nfg), leader profiles and records; print one line per file.
 
     A leader profile given as FILE (a .toml with a [leader] table) is checked on
     its own: it loads, and every value has sources or a note starting
     'judgement:'.
+
+    A record (a .toml with a [record] table) is read and its claim ids checked;
+    its moves are laid on its game (record.game) when that file is named too.
 
     Example: policy validate entry.toml games/diplomacy_1939.toml
     """

@@ -190,3 +190,40 @@ def test_a_plain_game_record() -> None:
     result = score_record(game, record, resolve(game, overrides={"strength": F(3, 4)}), effects=False)
     # Strength 3/4, free 0: war is worth -2 to Germany, so it backs down.
     assert result.joint == 1 and result.moves[0].nodes == ("reply",)
+
+
+def test_validate_checks_a_record_against_the_game_named_with_it(tmp_path: Path) -> None:
+    # Named together, the record's moves are laid on its game (record.game, relative to it).
+    code, out, err = invoke("validate", str(CAMPAIGN), str(RECORD))
+    assert code == 0 and err == ""
+    assert f"ok {RECORD}: record 'A lost coup, then firmness': 4 moves, each found in {CAMPAIGN}" in out
+    # Alone, it is read and its claims checked, but its game is not opened unasked.
+    code, out, _ = invoke("validate", str(RECORD))
+    assert code == 0 and "its moves were not laid on two_stage.toml" in out
+    # A move the game lacks is a located error once the game is named too.
+    text = RECORD.read_text(encoding="utf-8").replace('action = "holds"', 'action = "stands"', 1)
+    import shutil
+
+    shutil.copytree(DATA, tmp_path / "c")
+    bad = tmp_path / "c" / "record.toml"
+    bad.write_text(text, encoding="utf-8")
+    code, out, err = invoke("validate", str(tmp_path / "c" / "two_stage.toml"), str(bad))
+    assert code == 1 and err.count("\n") == 1 and err.startswith(f"Error: {bad}:")
+    assert "stands" in err
+
+
+def test_validate_rejects_a_record_citing_an_unknown_claim(tmp_path: Path) -> None:
+    text = RECORD.read_text(encoding="utf-8").replace(
+        'action = "lose"', 'action = "lose"\nsources = ["no-such-claim"]', 1)
+    bad = tmp_path / "record.toml"
+    bad.write_text(text, encoding="utf-8")
+    code, _, err = invoke("validate", str(bad))
+    assert code == 1 and err.count("\n") == 1
+    assert err.startswith(f"Error: {bad}:{line_of(text, 'no-such-claim')}: moves[1].sources: unknown claim 'no-such-claim'")
+
+
+def test_validate_the_bundled_record_with_its_branch() -> None:
+    games = Path(__file__).resolve().parent.parent / "games"
+    record = games / "records" / "history_1937_1941.toml"
+    code, out, err = invoke("validate", str(games / "ussr_1939_1941_stalin.toml"), str(record))
+    assert code == 0 and err == "" and "moves, each found in" in out

@@ -39,7 +39,7 @@ even where the equilibrium misses it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -109,6 +109,8 @@ class Record:
     sources: tuple[str, ...] = ()
     #: The file's lines, to locate errors found after reading.
     lines: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    #: The game the record is of, as the file names it (``record.game``), relative to the file.
+    game: str = ""
 
 
 def load_record(path: str | Path) -> Record:
@@ -175,7 +177,34 @@ def loads_record(text: str, file: str = "<string>") -> Record:
         )
     description = head.get("description", "")
     sources = head.get("sources", [])
-    return Record(file, title, tuple(moves), str(description), tuple(sources), tuple(lines))
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise error("record.sources", "must be a list of claim ids")
+    game = head.get("game", "")
+    if not isinstance(game, str):
+        raise error("record.game", "must be the path of the game file, relative to the record")
+    return Record(file, title, tuple(moves), str(description), tuple(sources), tuple(lines), game)
+
+
+def is_record(path: str | Path) -> bool:
+    """Whether ``path`` is a record file (a .toml file with a ``[record]`` table or ``[[moves]]``)."""
+    path = Path(path)
+    if path.suffix != ".toml" or not path.is_file():
+        return False
+    try:
+        data = parse_toml(read_text(path))
+    except InputError:
+        return False
+    return isinstance(data.get("record"), dict) or (isinstance(data.get("moves"), list) and "game" not in data)
+
+
+def check_sources(record: Record, claims: Iterable[str]) -> None:
+    """Raise a located `RecordError` for the first claim id the record cites that ``claims`` lacks."""
+    known = frozenset(claims)
+    cited = [("record.sources", s) for s in record.sources]
+    cited += [(f"{m.path}.sources", s) for m in record.moves for s in m.sources]
+    for where, cid in cited:
+        if cid not in known:
+            raise _error(record, where, f"unknown claim {cid!r}: not in the claims catalogue")
 
 
 # ---------------------------------------------------------------------------------
