@@ -323,6 +323,15 @@ def test_tukhachevskys_ideology_cost_cites_the_edit_and_the_reichswehr_years() -
     assert {"tukhachevsky-article-edited", "reichswehr-cooperation"} <= sources
 
 
+def test_tukhachevskys_ideology_cost_has_stalins_range_where_no_source_sets_it_apart() -> None:
+    """Review 3, finding 4b: his range [0, 0.7] against Stalin's [0, 0.3] was unsourced, and
+    drawn triangular it doubled the mean cost over Stalin's, which made most of the
+    leaders' difference over the declared uncertainty."""
+    stalin, tukh = leader("stalin").values["ideology_cost"], leader("tukhachevsky").values["ideology_cost"]
+    assert tukh.value == stalin.value
+    assert tukh.range == stalin.range
+
+
 def test_the_same_choices_profile_is_tukhachevskys_army_with_stalins_preferences() -> None:
     """Finding 7: claim same-choices was accepted, but no profile tested it."""
     same, stalin, tukh = leader("same_choices"), leader("stalin"), leader("tukhachevsky")
