@@ -28,7 +28,7 @@ GAMES = REPO / "games"
 SHARED = GAMES / "leaders" / "shared"
 #: What describes the leader, his army and his regime; every other value of a
 #: bundled profile is shared (finding 5).
-LEADER_PARAMETERS = {"readiness", "readiness_1941", "ideology_cost", "loss_weight", "p_leadership_crisis", "p_nkvd_detects", "soviet_intent_estimate"}
+LEADER_PARAMETERS = {"readiness", "readiness_1941", "ideology_cost", "loss_weight", "p_leadership_crisis", "p_nkvd_detects", "soviet_intent_estimate", "german_readiness_estimate"}
 
 
 @cache
@@ -209,11 +209,26 @@ def test_an_undefeated_france_drains_germany_more_than_britain_alone_or_the_phon
     assert "france_fights*france_drain + (1 - france_fights)*britain_drain" in text
 
 
-def test_germany_s_estimate_has_one_range_in_the_games_and_the_profile() -> None:
-    """The second historian's review, finding 2(d)."""
+def test_germany_s_estimate_has_one_range_in_the_games_covering_every_profile() -> None:
+    """The second historian's review, finding 2(d); since review 3's finding 12 the estimate
+    is each profile's (of the army Germany faced), so the games' one range covers them all."""
     declared = {game(name).parameters["german_readiness_estimate"].range for name in ("romania_1940", "barbarossa_1941")}
     assert len(declared) == 1
-    assert declared.pop() == leader("stalin").values["german_readiness_estimate"].range
+    low, high = declared.pop()
+    for key in ("stalin", "tukhachevsky", "same_choices"):
+        rng = leader(key).values["german_readiness_estimate"].range
+        assert rng is not None and low <= rng[0] and rng[1] <= high, key
+
+
+def test_germany_judges_an_unpurged_army_better_than_the_purged_one() -> None:
+    """Review 3, finding 12: Germany's low estimate was formed after the purge, yet it was one
+    shared value, the same for Tukhachevsky's unpurged army. Now it is each profile's, and
+    sourced to the German view of the army before and after the purge."""
+    stalin, tukh = leader("stalin").values["german_readiness_estimate"], leader("tukhachevsky").values["german_readiness_estimate"]
+    assert tukh.value > stalin.value
+    assert "german-view-after-purge" in set(tukh.sources) & set(stalin.sources)
+    assert leader("same_choices").values["german_readiness_estimate"] == tukh  # his army
+    assert "german_readiness_estimate" not in (SHARED / "world_1938_1941.toml").read_text(encoding="utf-8")
 
 
 def test_seeking_peace_no_longer_weakly_dominates_fighting_on() -> None:
@@ -338,7 +353,7 @@ def test_the_same_choices_profile_is_tukhachevskys_army_with_stalins_preferences
     assert set(same.values) == set(stalin.values) == set(tukh.values)
     for name in ("ideology_cost", "loss_weight"):
         assert same.values[name] == stalin.values[name]
-    for name in ("readiness", "readiness_1941", "p_leadership_crisis", "p_nkvd_detects"):
+    for name in ("readiness", "readiness_1941", "german_readiness_estimate", "p_leadership_crisis", "p_nkvd_detects"):
         assert same.values[name] == tukh.values[name]
     for name in same.values:
         assert not same.own(name), name  # every value written elsewhere, once
