@@ -292,9 +292,25 @@ def test_japan_is_a_chance_move_in_every_war_of_1939_and_1941_and_poland_in_the_
         for t in war_terminals(g):
             parent = g.node(t).parent
             assert parent is not None and set(parent.probabilities) == {"japan_joins", "japan_out"}, t
-            assert chance in parent.probabilities["japan_joins"].names, t
+            # Review 3, finding 9: the 1941 pact did not cover a USSR that struck first.
+            expected = "p_japan_joins_after_strike" if name == "barbarossa_1941" and "_pre_" in t else chance
+            assert expected in parent.probabilities["japan_joins"].names, t
     talks = game("diplomacy_1939").node("talks").probabilities["alliance"]
     assert {"p_west_accepts", "p_poland_passage"} <= talks.names
+
+
+def test_the_japanese_pact_does_not_cover_a_soviet_first_strike() -> None:
+    """Review 3, finding 9: the neutrality pact of 13 April 1941 bound Japan to neutrality if the
+    USSR became the object of hostilities (Article 2); a USSR striking first is not covered, so
+    Japan is likelier to join after a first strike than after a German attack."""
+    g = game("barbarossa_1941")
+    firsts = [n for n in g.node_names if n.endswith("_pre") and g.node(n).probabilities]
+    assert len(firsts) == 12  # ready/unready x attack 1941/1942/none x bent/cautious
+    for n in firsts:
+        assert g.node(n).probabilities["japan_joins"].names == {"p_japan_joins_after_strike"}, n
+    world = {name: v.value for name, v in leader("stalin").values.items()}
+    assert world["p_japan_joins_after_strike"] > world["p_japan_joins_1941"]
+    assert "neutrality-pact-article-2" in leader("stalin").values["p_japan_joins_after_strike"].sources
 
 
 # ------------------------------------------------------------------ findings 5 and 7
