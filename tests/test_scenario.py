@@ -551,3 +551,25 @@ def test_tukhachevsky_s_1941_army_shares_the_expansion_stalin_s_suffered() -> No
     tukh, stalin = leader("tukhachevsky").values, leader("stalin").values
     assert tukh["readiness_1941"].value < tukh["readiness"].value
     assert stalin["readiness_1941"].value < stalin["readiness"].value
+
+
+def test_a_coup_won_by_fighting_carries_its_cost_into_1939_41() -> None:
+    """Review 3, finding 7: nothing of the coup was carried into 1939-41. A coup won by fighting
+    now sets coup_fighting, and every later stage scales the army's readiness by it; the
+    branch where Tukhachevsky rules starts after such a coup, the way the coup game says it
+    succeeds when launched (see the branch's description)."""
+    import tomllib
+
+    camp = tomllib.loads(CAMPAIGN.read_text(encoding="utf-8"))
+    first = camp["stages"]["coup"]["transitions"][0]
+    assert first["facts"] == {"regime": "Tukhachevsky", "bloodshed": "fighting"}
+    assert first["set"]["coup_fighting"] == 1
+    scale = "(1 - coup_fighting*coup_army_loss)"
+    assert scale in camp["stages"]["diplomacy"]["parameters"]["readiness"]
+    assert scale in camp["stages"]["diplomacy"]["parameters"]["readiness_1941"]
+    assert scale in camp["stages"]["romania"]["parameters"]["readiness"]
+    assert scale in camp["stages"]["barbarossa"]["parameters"]["readiness_1941"]
+    branch = tomllib.loads((GAMES / "ussr_1939_1941_tukhachevsky.toml").read_text(encoding="utf-8"))
+    assert branch["campaign"]["given"] == {"ruler": "tukhachevsky", "coup_fighting": 1}
+    loss = leader("tukhachevsky").values["coup_army_loss"]
+    assert loss.range is not None and loss.range[0] == 0 < loss.value
