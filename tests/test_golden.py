@@ -91,9 +91,12 @@ def test_the_golden_file_covers_every_bundled_game_and_both_leaders() -> None:
 #: and the third review: every branch goes on to 1941 (none ends as permanent peace
 #: in 1939); all three profiles appeal to the West, make the pact after the rebuff
 #: and take Bessarabia; Germany is bent on war (attacks in 1941) or cautious (does
-#: not), and the USSR reads it by its leader's belief (issue 11, point 2). The branch where Tukhachevsky
-#: rules gives the same numbers as his values in Stalin's seat, since nothing of the
-#: coup itself is carried into 1939-41.
+#: not), and the USSR reads it by its leader's belief (issue 11, point 2). The fourth
+#: pass (review 3, findings 4b, 7, 9, 12): Germany's estimate of the Red Army is each
+#: profile's (0.25 for Tukhachevsky's unpurged army, 0.1 for Stalin's), a Soviet first
+#: strike loses the Japanese pact's cover, and the branch where Tukhachevsky rules starts
+#: after a coup won by fighting (coup_army_loss), so it no longer repeats his values in
+#: Stalin's seat.
 _END_STATE_KEYS = ("ruler", "alignment", "west", "france", "romania_oil", "war_with_germany", "japan")
 CAMPAIGN_END_STATES = {
     "stalin": {
@@ -102,8 +105,8 @@ CAMPAIGN_END_STATES = {
             "1941": "3583097159/4257000000"
         },
         "japan": {
-            "quiet": "76093256191/85140000000",
-            "at war": "3295536809/85140000000"
+            "quiet": "37636072373/42570000000",
+            "at war": "2058324127/42570000000"
         },
         "ruler": {
             "stalin": "1"
@@ -127,12 +130,12 @@ CAMPAIGN_END_STATES = {
     },
     "tukhachevsky": {
         "war_with_germany": {
-            "none": "952026833/8316000000",
-            "1941": "7363973167/8316000000"
+            "none": "274995199/1455300000",
+            "1941": "1180304801/1455300000"
         },
         "japan": {
-            "quiet": "148282856633/166320000000",
-            "at war": "6802227367/166320000000"
+            "quiet": "27307192699/29106000000",
+            "at war": "1798807301/29106000000"
         },
         "ruler": {
             "stalin": "1"
@@ -143,8 +146,7 @@ CAMPAIGN_END_STATES = {
         },
         "west": {
             "no war": "7/200",
-            "peace with Germany": "1351/20000",
-            "at war": "17949/20000"
+            "at war": "193/200"
         },
         "france": {
             "standing": "1421/2000",
@@ -156,12 +158,12 @@ CAMPAIGN_END_STATES = {
     },
     "same_choices": {
         "war_with_germany": {
-            "none": "55639943/396000000",
-            "1941": "340360057/396000000"
+            "none": "14437963/35280000",
+            "1941": "20842037/35280000"
         },
         "japan": {
-            "quiet": "7071393743/7920000000",
-            "at war": "313610257/7920000000"
+            "quiet": "337052363/352800000",
+            "at war": "15747637/352800000"
         },
         "ruler": {
             "stalin": "1"
@@ -172,8 +174,7 @@ CAMPAIGN_END_STATES = {
         },
         "west": {
             "no war": "7/200",
-            "peace with Germany": "1351/20000",
-            "at war": "17949/20000"
+            "at war": "193/200"
         },
         "france": {
             "standing": "1421/2000",
@@ -190,14 +191,14 @@ CAMPAIGN_OUTCOMES = {
         "Pact kept through 1942 (unready army)": "3207197/453051225",
         "Armed peace through 1942 (unready army) (Germany cautious)": "368975341/4257000000",
         "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "53160863/7095000000",
-        "Soviet pre-emptive strike, 1941 (ready army)": "1010056397/7095000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/70950000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "300181/70950000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "53160863/3547500000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "159482589/1182500000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/35475000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "47397/11825000",
         "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1555720556537/90610245000000",
         "War in 1941 against a mobilised, unready army": "29558690574203/90610245000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "38577/20000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "732963/20000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "38577/10000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "347193/10000000",
         "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
         "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
         "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
@@ -208,45 +209,50 @@ CAMPAIGN_OUTCOMES = {
         "War in 1941 against a mobilised, ready army": "33003/500000"
     },
     "tukhachevsky": {
-        "Armed peace through 1942 (unready army)": "34514651/14407470000",
-        "Pact kept through 1942 (unready army)": "4370851/900466875",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "647971507/41580000000",
-        "Soviet pre-emptive strike, 1941 (ready army)": "12311458633/41580000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "111401/415800000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "2116619/415800000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "407128583779/28814940000000",
-        "War in 1941 against a mobilised, unready army": "7735443091801/28814940000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "317033/80000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "6023627/80000000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "20040187799/3841992000000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "380763568181/3841992000000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "20040187799/11525976000000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "380763568181/11525976000000",
-        "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000"
+        "Armed peace through 1942 (unready army)": "1584550892233/26653819500000",
+        "Pact kept through 1942 (unready army)": "48349616869/3331727437500",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "496456561/7326000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "346033439/7326000000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "415245179/14553000000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "415245179/1617000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/14553000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "79556821/1617000000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "70504768/6663454875",
+        "War in 1941 against a mobilised, unready army": "1339590592/6663454875",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "17/2000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "153/2000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "929805540563/142153704000000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "17666305270697/142153704000000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "929805540563/426461112000000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "17666305270697/426461112000000"
     },
     "same_choices": {
-        "Armed peace through 1942 (unready army)": "1964591/686070000",
-        "Pact kept through 1942 (unready army)": "248791/42879375",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "21007597/1980000000",
-        "Soviet pre-emptive strike, 1941 (ready army)": "399144343/1980000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "6341/19800000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "120479/19800000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "19354971799/1372140000000",
-        "War in 1941 against a mobilised, unready army": "367744464181/1372140000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "218603/80000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "4153457/80000000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "947789819/182952000000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "18008006561/182952000000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "947789819/548856000000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "18008006561/548856000000",
-        "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
-        "Armed peace through 1942 (ready army) (Germany cautious)": "9843/400000",
-        "War in 1941 against a mobilised, ready army, Japan fighting in the east": "9843/2000000",
-        "War in 1941 against a mobilised, ready army": "187017/2000000"
+        "Armed peace through 1942 (unready army)": "118429139173/1269229500000",
+        "Pact kept through 1942 (unready army)": "980496047789/8884606500000",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "496456561/7326000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "346033439/7326000000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "272/17325",
+        "Soviet pre-emptive strike, 1941 (ready army)": "272/1925",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/693000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "5860801/77000000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "70504768/7932684375",
+        "War in 1941 against a mobilised, unready army": "1339590592/7932684375",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "24157/4000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "217413/4000000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "436320103/148076775000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "8290081957/148076775000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "436320103/444230325000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "8290081957/444230325000",
+        "Armed peace through 1942 (ready army)": "10015872609/153668900000",
+        "Pact kept through 1942 (ready army)": "181331027/230503350000",
+        "Armed peace through 1942 (ready army) (Germany cautious)": "27727731/1140400000",
+        "Pact kept through 1942 (ready army) (Germany cautious)": "167331/570200000",
+        "War in 1941 against a mobilised, ready army, Japan fighting in the east": "3080859/1920861250",
+        "War in 1941 against a mobilised, ready army": "58536321/1920861250",
+        "Surprise attack in 1941 on a ready army, leadership holds, Japan fighting in the east": "55777/3841722500",
+        "Surprise attack in 1941 on a ready army, leadership holds": "1059763/3841722500",
+        "Surprise attack in 1941 on a ready army, leadership paralysed, Japan fighting in the east": "55777/11525167500",
+        "Surprise attack in 1941 on a ready army, leadership paralysed": "1059763/11525167500"
     }
 }
 BRANCH_PINS = {
@@ -257,8 +263,8 @@ BRANCH_PINS = {
                 "1941": "3583097159/4257000000"
             },
             "japan": {
-                "quiet": "76093256191/85140000000",
-                "at war": "3295536809/85140000000"
+                "quiet": "37636072373/42570000000",
+                "at war": "2058324127/42570000000"
             },
             "ruler": {
                 "stalin": "1"
@@ -285,14 +291,14 @@ BRANCH_PINS = {
             "Pact kept through 1942 (unready army)": "3207197/453051225",
             "Armed peace through 1942 (unready army) (Germany cautious)": "368975341/4257000000",
             "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "53160863/7095000000",
-            "Soviet pre-emptive strike, 1941 (ready army)": "1010056397/7095000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/70950000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "300181/70950000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "53160863/3547500000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "159482589/1182500000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/35475000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "47397/11825000",
             "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1555720556537/90610245000000",
             "War in 1941 against a mobilised, unready army": "29558690574203/90610245000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "38577/20000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "732963/20000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "38577/10000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "347193/10000000",
             "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
             "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
             "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
@@ -306,12 +312,12 @@ BRANCH_PINS = {
     "ussr_1939_1941_tukhachevsky.toml:tukhachevsky": {
         "facts": {
             "war_with_germany": {
-                "none": "952026833/8316000000",
-                "1941": "7363973167/8316000000"
+                "none": "2953209311/14553000000",
+                "1941": "11599790689/14553000000"
             },
             "japan": {
-                "quiet": "148282856633/166320000000",
-                "at war": "6802227367/166320000000"
+                "quiet": "273893686811/291060000000",
+                "at war": "17166313189/291060000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -322,8 +328,7 @@ BRANCH_PINS = {
             },
             "west": {
                 "no war": "7/200",
-                "peace with Germany": "1351/20000",
-                "at war": "17949/20000"
+                "at war": "193/200"
             },
             "france": {
                 "standing": "1421/2000",
@@ -334,34 +339,33 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "34514651/14407470000",
-            "Pact kept through 1942 (unready army)": "4370851/900466875",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "647971507/41580000000",
-            "Soviet pre-emptive strike, 1941 (ready army)": "12311458633/41580000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "111401/415800000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "2116619/415800000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "407128583779/28814940000000",
-            "War in 1941 against a mobilised, unready army": "7735443091801/28814940000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "317033/80000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "6023627/80000000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "20040187799/3841992000000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "380763568181/3841992000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "20040187799/11525976000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "380763568181/11525976000000",
-            "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000"
+            "Armed peace through 1942 (unready army)": "391384070381551/6130378485000000",
+            "Pact kept through 1942 (unready army)": "11942355366643/766297310625000",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "122624770567/1684980000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "85470259433/1684980000000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "415245179/16170000000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "1245735537/5390000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/16170000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "238670463/5390000000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "8707338848/766297310625",
+            "War in 1941 against a mobilised, unready army": "165439438112/766297310625",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "153/20000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "1377/20000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "229661968519061/32695351920000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "4363577401862159/32695351920000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "229661968519061/98086055760000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "4363577401862159/98086055760000000"
         }
     },
     "ussr_1939_1941_tukhachevsky.toml:same_choices": {
         "facts": {
             "war_with_germany": {
-                "none": "55639943/396000000",
-                "1941": "340360057/396000000"
+                "none": "1644433537/3880800000",
+                "1941": "2236366463/3880800000"
             },
             "japan": {
-                "quiet": "7071393743/7920000000",
-                "at war": "313610257/7920000000"
+                "quiet": "37162481537/38808000000",
+                "at war": "1645518463/38808000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -372,8 +376,7 @@ BRANCH_PINS = {
             },
             "west": {
                 "no war": "7/200",
-                "peace with Germany": "1351/20000",
-                "at war": "17949/20000"
+                "at war": "193/200"
             },
             "france": {
                 "standing": "1421/2000",
@@ -384,26 +387,32 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "1964591/686070000",
-            "Pact kept through 1942 (unready army)": "248791/42879375",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "28212743/396000000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "1425103/39600000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "21007597/1980000000",
-            "Soviet pre-emptive strike, 1941 (ready army)": "399144343/1980000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "6341/19800000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "120479/19800000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "19354971799/1372140000000",
-            "War in 1941 against a mobilised, unready army": "367744464181/1372140000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "218603/80000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "4153457/80000000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "947789819/182952000000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "18008006561/182952000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "947789819/548856000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "18008006561/548856000000",
-            "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
-            "Armed peace through 1942 (ready army) (Germany cautious)": "9843/400000",
-            "War in 1941 against a mobilised, ready army, Japan fighting in the east": "9843/2000000",
-            "War in 1941 against a mobilised, ready army": "187017/2000000"
+            "Armed peace through 1942 (unready army)": "29251997375731/291922785000000",
+            "Pact kept through 1942 (unready army)": "242182523803883/2043459495000000",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "122624770567/1684980000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "85470259433/1684980000000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "136/9625",
+            "Soviet pre-emptive strike, 1941 (ready army)": "1224/9625",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/770000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "52747209/770000000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "8707338848/912258703125",
+            "War in 1941 against a mobilised, unready army": "165439438112/912258703125",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "217413/40000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "1956717/40000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "107771065441/34057658250000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "2047650243379/34057658250000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "107771065441/102172974750000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "2047650243379/102172974750000",
+            "Armed peace through 1942 (ready army)": "90142853481/1536689000000",
+            "Pact kept through 1942 (ready army)": "543993081/768344500000",
+            "Armed peace through 1942 (ready army) (Germany cautious)": "249549579/11404000000",
+            "Pact kept through 1942 (ready army) (Germany cautious)": "1505979/5702000000",
+            "War in 1941 against a mobilised, ready army, Japan fighting in the east": "27727731/19208612500",
+            "War in 1941 against a mobilised, ready army": "526826889/19208612500",
+            "Surprise attack in 1941 on a ready army, leadership holds, Japan fighting in the east": "501993/38417225000",
+            "Surprise attack in 1941 on a ready army, leadership holds": "9537867/38417225000",
+            "Surprise attack in 1941 on a ready army, leadership paralysed, Japan fighting in the east": "167331/38417225000",
+            "Surprise attack in 1941 on a ready army, leadership paralysed": "3179289/38417225000"
         }
     }
 }

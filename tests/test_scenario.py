@@ -28,7 +28,7 @@ GAMES = REPO / "games"
 SHARED = GAMES / "leaders" / "shared"
 #: What describes the leader, his army and his regime; every other value of a
 #: bundled profile is shared (finding 5).
-LEADER_PARAMETERS = {"readiness", "readiness_1941", "ideology_cost", "loss_weight", "p_leadership_crisis", "p_nkvd_detects", "soviet_intent_estimate"}
+LEADER_PARAMETERS = {"readiness", "readiness_1941", "ideology_cost", "loss_weight", "p_leadership_crisis", "p_nkvd_detects", "soviet_intent_estimate", "german_readiness_estimate"}
 
 
 @cache
@@ -209,11 +209,26 @@ def test_an_undefeated_france_drains_germany_more_than_britain_alone_or_the_phon
     assert "france_fights*france_drain + (1 - france_fights)*britain_drain" in text
 
 
-def test_germany_s_estimate_has_one_range_in_the_games_and_the_profile() -> None:
-    """The second historian's review, finding 2(d)."""
+def test_germany_s_estimate_has_one_range_in_the_games_covering_every_profile() -> None:
+    """The second historian's review, finding 2(d); since review 3's finding 12 the estimate
+    is each profile's (of the army Germany faced), so the games' one range covers them all."""
     declared = {game(name).parameters["german_readiness_estimate"].range for name in ("romania_1940", "barbarossa_1941")}
     assert len(declared) == 1
-    assert declared.pop() == leader("stalin").values["german_readiness_estimate"].range
+    low, high = declared.pop()
+    for key in ("stalin", "tukhachevsky", "same_choices"):
+        rng = leader(key).values["german_readiness_estimate"].range
+        assert rng is not None and low <= rng[0] and rng[1] <= high, key
+
+
+def test_germany_judges_an_unpurged_army_better_than_the_purged_one() -> None:
+    """Review 3, finding 12: Germany's low estimate was formed after the purge, yet it was one
+    shared value, the same for Tukhachevsky's unpurged army. Now it is each profile's, and
+    sourced to the German view of the army before and after the purge."""
+    stalin, tukh = leader("stalin").values["german_readiness_estimate"], leader("tukhachevsky").values["german_readiness_estimate"]
+    assert tukh.value > stalin.value
+    assert "german-view-after-purge" in set(tukh.sources) & set(stalin.sources)
+    assert leader("same_choices").values["german_readiness_estimate"] == tukh  # his army
+    assert "german_readiness_estimate" not in (SHARED / "world_1938_1941.toml").read_text(encoding="utf-8")
 
 
 def test_seeking_peace_no_longer_weakly_dominates_fighting_on() -> None:
@@ -277,9 +292,25 @@ def test_japan_is_a_chance_move_in_every_war_of_1939_and_1941_and_poland_in_the_
         for t in war_terminals(g):
             parent = g.node(t).parent
             assert parent is not None and set(parent.probabilities) == {"japan_joins", "japan_out"}, t
-            assert chance in parent.probabilities["japan_joins"].names, t
+            # Review 3, finding 9: the 1941 pact did not cover a USSR that struck first.
+            expected = "p_japan_joins_after_strike" if name == "barbarossa_1941" and "_pre_" in t else chance
+            assert expected in parent.probabilities["japan_joins"].names, t
     talks = game("diplomacy_1939").node("talks").probabilities["alliance"]
     assert {"p_west_accepts", "p_poland_passage"} <= talks.names
+
+
+def test_the_japanese_pact_does_not_cover_a_soviet_first_strike() -> None:
+    """Review 3, finding 9: the neutrality pact of 13 April 1941 bound Japan to neutrality if the
+    USSR became the object of hostilities (Article 2); a USSR striking first is not covered, so
+    Japan is likelier to join after a first strike than after a German attack."""
+    g = game("barbarossa_1941")
+    firsts = [n for n in g.node_names if n.endswith("_pre") and g.node(n).probabilities]
+    assert len(firsts) == 12  # ready/unready x attack 1941/1942/none x bent/cautious
+    for n in firsts:
+        assert g.node(n).probabilities["japan_joins"].names == {"p_japan_joins_after_strike"}, n
+    world = {name: v.value for name, v in leader("stalin").values.items()}
+    assert world["p_japan_joins_after_strike"] > world["p_japan_joins_1941"]
+    assert "neutrality-pact-article-2" in leader("stalin").values["p_japan_joins_after_strike"].sources
 
 
 # ------------------------------------------------------------------ findings 5 and 7
@@ -323,13 +354,22 @@ def test_tukhachevskys_ideology_cost_cites_the_edit_and_the_reichswehr_years() -
     assert {"tukhachevsky-article-edited", "reichswehr-cooperation"} <= sources
 
 
+def test_tukhachevskys_ideology_cost_has_stalins_range_where_no_source_sets_it_apart() -> None:
+    """Review 3, finding 4b: his range [0, 0.7] against Stalin's [0, 0.3] was unsourced, and
+    drawn triangular it doubled the mean cost over Stalin's, which made most of the
+    leaders' difference over the declared uncertainty."""
+    stalin, tukh = leader("stalin").values["ideology_cost"], leader("tukhachevsky").values["ideology_cost"]
+    assert tukh.value == stalin.value
+    assert tukh.range == stalin.range
+
+
 def test_the_same_choices_profile_is_tukhachevskys_army_with_stalins_preferences() -> None:
     """Finding 7: claim same-choices was accepted, but no profile tested it."""
     same, stalin, tukh = leader("same_choices"), leader("stalin"), leader("tukhachevsky")
     assert set(same.values) == set(stalin.values) == set(tukh.values)
     for name in ("ideology_cost", "loss_weight"):
         assert same.values[name] == stalin.values[name]
-    for name in ("readiness", "readiness_1941", "p_leadership_crisis", "p_nkvd_detects"):
+    for name in ("readiness", "readiness_1941", "german_readiness_estimate", "p_leadership_crisis", "p_nkvd_detects"):
         assert same.values[name] == tukh.values[name]
     for name in same.values:
         assert not same.own(name), name  # every value written elsewhere, once
@@ -511,3 +551,25 @@ def test_tukhachevsky_s_1941_army_shares_the_expansion_stalin_s_suffered() -> No
     tukh, stalin = leader("tukhachevsky").values, leader("stalin").values
     assert tukh["readiness_1941"].value < tukh["readiness"].value
     assert stalin["readiness_1941"].value < stalin["readiness"].value
+
+
+def test_a_coup_won_by_fighting_carries_its_cost_into_1939_41() -> None:
+    """Review 3, finding 7: nothing of the coup was carried into 1939-41. A coup won by fighting
+    now sets coup_fighting, and every later stage scales the army's readiness by it; the
+    branch where Tukhachevsky rules starts after such a coup, the way the coup game says it
+    succeeds when launched (see the branch's description)."""
+    import tomllib
+
+    camp = tomllib.loads(CAMPAIGN.read_text(encoding="utf-8"))
+    first = camp["stages"]["coup"]["transitions"][0]
+    assert first["facts"] == {"regime": "Tukhachevsky", "bloodshed": "fighting"}
+    assert first["set"]["coup_fighting"] == 1
+    scale = "(1 - coup_fighting*coup_army_loss)"
+    assert scale in camp["stages"]["diplomacy"]["parameters"]["readiness"]
+    assert scale in camp["stages"]["diplomacy"]["parameters"]["readiness_1941"]
+    assert scale in camp["stages"]["romania"]["parameters"]["readiness"]
+    assert scale in camp["stages"]["barbarossa"]["parameters"]["readiness_1941"]
+    branch = tomllib.loads((GAMES / "ussr_1939_1941_tukhachevsky.toml").read_text(encoding="utf-8"))
+    assert branch["campaign"]["given"] == {"ruler": "tukhachevsky", "coup_fighting": 1}
+    loss = leader("tukhachevsky").values["coup_army_loss"]
+    assert loss.range is not None and loss.range[0] == 0 < loss.value
