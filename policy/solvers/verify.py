@@ -171,16 +171,33 @@ def _exact_expectations(game: Game, leaf: Array, weight: Array) -> Array:
         den[:] = 1
     num[game.terminals] = tnum
     den[game.terminals] = tden
+    # Nodes from ``low`` on hold int64; those above it (the levels from the
+    # first one whose sums outgrew int64 up to the root) hold Python ints, in
+    # arrays of their own: the many small values below keep the fast path.
+    low = 0 if big else n
+    top_num, top_den = num, den
     for inner, cstart, cstop in game.levels_bottom_up():
         offsets = game.first_child[inner] - cstart
-        snum, sden = rational.group_sum(
-            num[cstart:cstop], den[cstart:cstop], wnum[cstart:cstop], wden[cstart:cstop], offsets
-        )
-        if snum.dtype == object and num.dtype != object:
-            num, den = rational.as_object(num), rational.as_object(den)
-        num[inner] = snum
-        den[inner] = sden
-    return rational.to_fractions(num, den)
+        if cstart >= low:
+            parts = (num[cstart:cstop], den[cstart:cstop])
+        else:
+            parts = (top_num[cstart:cstop], top_den[cstart:cstop])
+        snum, sden = rational.group_sum(*parts, wnum[cstart:cstop], wden[cstart:cstop], offsets)
+        if snum.dtype == object and low == n:
+            low = cstart  # every node from here on is done and fits int64
+            top_num, top_den = rational.as_object(num[:low]), rational.as_object(den[:low])
+        if low < n:
+            top_num[inner] = snum
+            top_den[inner] = sden
+        else:
+            num[inner] = snum
+            den[inner] = sden
+    if low == n or low == 0:
+        return rational.to_fractions(top_num, top_den)
+    out = np.empty((n, n_players), dtype=object)
+    out[:low] = rational.to_fractions(top_num, top_den)
+    out[low:] = rational.to_fractions(num[low:], den[low:])
+    return out
 
 
 def _sum_children_exact(
