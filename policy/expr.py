@@ -881,6 +881,46 @@ def evaluate(
         raise ExprError("overflow: the value is too large for a float") from None
 
 
+class ExactEvaluator:
+    """Exact values of many expressions at one set of values, shared parts worked out once.
+
+    ``ExactEvaluator(values)(expr)`` is ``evaluate(expr, values, exact=True)``,
+    the same value or the same error. Expressions made by substitution (a
+    campaign's stages, each parameter an expression in the state) share their
+    subtrees as objects, so each operator node met again is looked up, by
+    identity, instead of computed again. The expressions must stay alive while
+    the evaluator is used (their subtrees' identities are the keys).
+    """
+
+    def __init__(self, values: Mapping[str, Fraction | float]) -> None:
+        self.values = values
+        self.env: dict[str, Fraction] = {}
+        self.memo: dict[int, Fraction] = {}
+
+    def __call__(self, expr: Expr) -> Fraction:
+        missing = sorted(expr.names.difference(self.values))
+        if missing:
+            raise ExprError(f"no value for parameter(s) {', '.join(missing)}")
+        env = self.env
+        for n in expr.names:
+            if n not in env:
+                env[n] = _to_fraction(n, self.values[n])
+        return self._value(expr.tree)
+
+    def _value(self, tree: Tree) -> Fraction:
+        kind = tree[0]
+        if kind == "num":
+            value: Fraction = tree[1]
+            return value
+        if kind == "name":
+            return self.env[tree[1]]
+        got = self.memo.get(id(tree))
+        if got is None:
+            # Only values are kept: an error is raised again where the subtree is met again.
+            got = self.memo[id(tree)] = _exact_step(tree, [self._value(c) for c in _children(tree)])
+        return got
+
+
 # -- batches -------------------------------------------------------------------------
 
 
