@@ -1359,14 +1359,14 @@ class _ExpressionTable:
             got = self._derived["chance_groups"] = (
                 np.unique(self.chance_index), list(keys), np.array(node_group, dtype=np.int64)
             )
-        return got  # type: ignore[no-any-return]
+        return got
 
     def payoff_expressions(self) -> npt.NDArray[np.int64]:
         """The distinct expressions used as payoffs (indices, ascending)."""
         got = self._derived.get("payoff_expressions")
         if got is None:
             got = self._derived["payoff_expressions"] = np.unique(self.payoff_index)
-        return got  # type: ignore[no-any-return]
+        return got
 
     def where(self, game: Game, k: int) -> str:
         """Key path of the first place expression ``k`` is used (for messages)."""
