@@ -367,6 +367,9 @@ class _Parts:
         self.game = game
         self.numbers = numbers
         self._numbers: dict[tuple[Any, ...], _PartNumbers] = {}
+        self.nash_regrets: dict[tuple[Any, ...], Regret] = {}
+        """Exact Nash regrets of reduced subgames under a behaviour, by :func:`_behaviour_key`:
+        computed when a part's equilibrium is verified, read again when the assembled profile is."""
         self.ratios: tuple[Any, Any] | None = None
         if numbers.exact and numbers.ratios is not None:
             # Integers already (no Fraction to take apart): each entry in lowest terms.
@@ -699,7 +702,9 @@ def _perfection_regret(
         parts = _Parts(game, structure, numbers)
     probs = np.array(list(probabilities), dtype=object if numbers.exact else np.float64)
     ratios = _ratios(probs.tolist()) if numbers.exact else None
-    checked: dict[tuple[Any, ...], Regret] = {}
+    # Exact: the regrets found when the parts' equilibria were verified are the
+    # same computation on the same reduced game and behaviour; read, not redone.
+    checked: dict[tuple[Any, ...], Regret] = parts.nash_regrets if numbers.exact else {}
     for r in np.flatnonzero(structure.nash).tolist():
         shape = parts.shape(r)
         part = parts.numbers_of(r, values[shape.order[shape.cut]])
@@ -899,7 +904,7 @@ def spe_subgames_solve(
                     calls = counter.calls
                     answer = _solve_part(
                         game, shape, part, name, subgame_method, exact, all_equilibria, solve,
-                        max_equilibria, counter,
+                        max_equilibria, counter, parts.nash_regrets,
                     )
                     if kept is not None:
                         if len(kept) >= KEPT_PARTS:
@@ -1022,6 +1027,7 @@ def _solve_part(
     solve: SubgameSolver,
     limit: int,
     counter: _Counter,
+    regrets: dict[tuple[Any, ...], Regret] | None = None,
 ) -> _Solved:
     """Equilibria of one reduced subgame as (behaviour vector, payoffs at its root).
 
@@ -1070,6 +1076,13 @@ def _solve_part(
             worst = err.regret if worst is None or err.regret > worst else worst
             continue
         out.append((probs, list(eq.values)))
+        if regrets is not None and exact and not shape.perfect_information:
+            # Exact Nash regret (names no node; its excess is the regret itself), kept
+            # for the check of the assembled profile (see _perfection_regret).
+            local = _ratios(list(probs))
+            if local is not None:
+                behaviour = (local[0].tobytes(), local[1].tobytes())
+                regrets[(shape.key, part.key, *behaviour)] = Regret(eq.max_regret, -1, eq.max_regret)
     if worst is not None:
         warnings.append(
             f"dropped {len(candidates) - len(out)} profile(s) of the {used} method "
