@@ -1982,10 +1982,11 @@ def _constants_of(values: Any, shape: tuple[int, ...]) -> tuple[npt.NDArray[Any]
             num = array.astype(np.int64).reshape(shape)
             return num, np.ones(shape, dtype=np.int64)
     flat = array.ravel().tolist() if array is not None else [v for row in values for v in row] if len(shape) == 2 else list(values)
-    cache: dict[Any, Fraction] = {}
+    cache: dict[tuple[Any, ...], Fraction] = {}
     out: list[Fraction] = []
     for v in flat:
-        key = (type(v), v)
+        # A Fraction's own hash costs a modular inverse; its two integers hash fast.
+        key = (Fraction, v.numerator, v.denominator) if type(v) is Fraction else (type(v), v)
         got = cache.get(key)
         if got is None:
             constant = parse(v).constant
