@@ -318,7 +318,11 @@ class NodeSpec:
 
 
 class ExactArrays(NamedTuple):
-    """A constant game's exact numbers as integer arrays (see :mod:`policy.rational`).
+    """A game's exact numbers as integer arrays (see :mod:`policy.rational`).
+
+    Games whose numbers are constants held as arrays have them; so do games
+    with outcomes above terminals, whose payoffs are added up along each path
+    on integers.
 
     ``leaf_num[t] / leaf_den[t]`` is the payoff vector of terminal ``t`` (one
     denominator per terminal); ``prob_num[n] / prob_den[n]`` the probability
@@ -339,10 +343,12 @@ class Numbers:
     chance probability of the edge into node ``n`` (1 where a player moves).
     Arrays hold ``Fraction`` objects when ``exact``, float64 otherwise.
 
-    Exact numbers of a game without parameters may come as integer arrays
-    (``ratios``, an :class:`ExactArrays`); the ``Fraction`` arrays are then
-    made from them on first use, and solvers that can work on the integers
-    (backward induction) never make them.
+    Exact numbers may come as integer arrays (``ratios``, an
+    :class:`ExactArrays`: a game without parameters held as arrays, or a game
+    with outcomes above terminals); the ``Fraction`` arrays are then made
+    from them on first use, and code that can work on the integers (backward
+    induction, spe through subgames, the exact verification, the exact-size
+    estimate) never makes them.
     """
 
     __slots__ = ("_leaf", "_prob", "exact", "ratios")
