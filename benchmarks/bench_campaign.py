@@ -28,19 +28,25 @@ One run, four measurements:
    repeats R times, every terminal leading to the next play, so the spliced
    tree has about 2^(R+1) nodes; for each size, the splice and a float spe
    solve, and the time per node.
-5. ``policy compare`` on the bundled campaign ``games/ussr_1937_1941.toml``
+6. ``policy compare`` on the bundled campaign ``games/ussr_1937_1941.toml``
    (the library call the command makes: both leaders' solves, the swaps and
    each leader's distance to a flip over every ranged parameter), wall and CPU
    time, and how the flip search ran: by the batch solver (grid points per
    parameter, flips confirmed by exact solves), or not at all when the batch
    solver refuses the game and it is too big to search point by point.
+7. The bundled campaign solved exactly by spe, in CPU time of this process
+   (``time.process_time``): the splice, the first solve (it also compiles the
+   game's expression table), then solves with the numbers evaluated anew
+   (best of ``--repeat``), against reading and solving its four stage games
+   one by one; then ``python cli.py solve games/ussr_1937_1941.toml --leader
+   L`` in a child process (user and system CPU from ``getrusage``).
 
 The stand-in files name their stage games as if beside them (a campaign may
 only name files in its own folder); they are read from a temporary folder
 holding them and a copy of ``games/*.toml``.
 
 Run: ``python benchmarks/bench_campaign.py [--samples 100000] [--sizes 13,16,19] [--budget 300]
-[--only 1,2,3,4,5,6] [--estimate 200] [--no-merge] [--quick]``. ``--no-merge`` makes the batch solver
+[--only 1,2,3,4,5,6,7] [--estimate 200] [--no-merge] [--quick] [--repeat 3]``. ``--no-merge`` makes the batch solver
 solve every node of the spliced tree instead of each class of identical subtrees once
 (:func:`policy.subtrees.subtree_classes`), as it did before.
 """
@@ -284,12 +290,66 @@ def compare_campaign() -> None:
               f"{len(search.stable)} stable, {len(search.failed)} failed, {search.solves} verified solves")
 
 
+BUNDLED_STAGES = [ROOT / "games" / f"{name}.toml" for name in ("coup_1937", "diplomacy_1939", "romania_1940",
+                                                                  "barbarossa_1941")]
+
+
+def cpu(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` and the CPU seconds of this process it took."""
+    start = time.process_time()
+    out = function(*args, **kwargs)
+    return out, time.process_time() - start
+
+
+def fresh_cpu(game, values):
+    """CPU seconds of one exact spe solve with the game's numbers evaluated anew.
+
+    ``game._cache`` holds what depends on the values (numbers, solved parts) and
+    the subgame layout; the game's compiled expression table is kept, as in any
+    solve after the first.
+    """
+    game._cache.clear()
+    return cpu(solve, game, values, method="spe", exact=True)[1]
+
+
+def bundled_exact(repeat: int) -> None:
+    """Row 7: the bundled campaign solved exactly by spe, in process and from the command line."""
+    import subprocess
+
+    campaign, build = cpu(load_campaign, BUNDLED)
+    game = campaign.game
+    print(f"  {game.num_nodes:,} nodes, {len(game.parameters)} parameters; load and splice {build:.2f} s CPU")
+    for key in LEADERS:
+        values = resolve(game, load_leader(key))
+        _, first = cpu(solve, game, values, method="spe", exact=True)
+        again = sorted(fresh_cpu(game, values) for _ in range(repeat))
+        one_by_one = 0.0
+        for path in BUNDLED_STAGES:
+            stage, read = cpu(load_game, path)
+            stage_values = resolve(stage, load_leader(key))
+            one_by_one += read + min(fresh_cpu(stage, stage_values) for _ in range(repeat))
+        print(f"  {key:13s} spe exact: first solve {first:.2f} s, again {again[0]:.2f} s "
+              f"(best of {repeat}; worst {again[-1]:.2f} s) CPU; the 4 stages one by one (read + solve) "
+              f"{one_by_one:.3f} s; ratio {again[0] / one_by_one:.0f} (solve against read + solve)")
+    for key in LEADERS:
+        command = [sys.executable, "cli.py", "solve", str(BUNDLED.relative_to(ROOT)), "--leader", key]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+        wall = time.perf_counter() - wall
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+        print(f"  python cli.py solve {BUNDLED.relative_to(ROOT)} --leader {key}: "
+              f"{user:.2f} s user + {system:.2f} s system CPU (wall {wall:.1f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=100_000)
     parser.add_argument("--sizes", default="13,16,19", help="rounds of the repeated campaign (nodes ~ 2^(R+1))")
     parser.add_argument("--budget", type=float, default=300.0, help="seconds for the campaign with Barbarossa")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="which measurements to run (1-6, comma-separated)")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="which measurements to run (1-7, comma-separated)")
+    parser.add_argument("--repeat", type=int, default=3, help="solves of each kind in measurement 7 (best kept)")
     parser.add_argument("--estimate", type=int, default=200,
                         help="draws solved one by one to extrapolate from (measurement 5)")
     parser.add_argument("--no-merge", action="store_true",
@@ -320,6 +380,9 @@ def main() -> None:
     if 6 in only:
         print("6. policy compare on the bundled campaign (stalin, tukhachevsky)")
         compare_campaign()
+    if 7 in only:
+        print("7. the bundled campaign, spe exact: in process (CPU) and the command line")
+        bundled_exact(args.repeat)
 
 
 if __name__ == "__main__":

@@ -881,6 +881,46 @@ def evaluate(
         raise ExprError("overflow: the value is too large for a float") from None
 
 
+class ExactEvaluator:
+    """Exact values of many expressions at one set of values, shared parts worked out once.
+
+    ``ExactEvaluator(values)(expr)`` is ``evaluate(expr, values, exact=True)``,
+    the same value or the same error. Expressions made by substitution (a
+    campaign's stages, each parameter an expression in the state) share their
+    subtrees as objects, so each operator node met again is looked up, by
+    identity, instead of computed again. The expressions must stay alive while
+    the evaluator is used (their subtrees' identities are the keys).
+    """
+
+    def __init__(self, values: Mapping[str, Fraction | float]) -> None:
+        self.values = values
+        self.env: dict[str, Fraction] = {}
+        self.memo: dict[int, Fraction] = {}
+
+    def __call__(self, expr: Expr) -> Fraction:
+        missing = sorted(expr.names.difference(self.values))
+        if missing:
+            raise ExprError(f"no value for parameter(s) {', '.join(missing)}")
+        env = self.env
+        for n in expr.names:
+            if n not in env:
+                env[n] = _to_fraction(n, self.values[n])
+        return self._value(expr.tree)
+
+    def _value(self, tree: Tree) -> Fraction:
+        kind = tree[0]
+        if kind == "num":
+            value: Fraction = tree[1]
+            return value
+        if kind == "name":
+            return self.env[tree[1]]
+        got = self.memo.get(id(tree))
+        if got is None:
+            # Only values are kept: an error is raised again where the subtree is met again.
+            got = self.memo[id(tree)] = _exact_step(tree, [self._value(c) for c in _children(tree)])
+        return got
+
+
 # -- batches -------------------------------------------------------------------------
 
 
@@ -1182,9 +1222,48 @@ def substitute(expr: Expr, replacements: Mapping[str, Expr]) -> Expr:
         return out
 
     tree = walk(expr.tree)
-    result = Expr("", _names_of(tree), tree)
-    object.__setattr__(result, "text", _render(tree)[0])
-    return result
+    # A name leaves the tree only when it is replaced (folding needs numbers
+    # on every side, and the identities drop numbers only), so the names are
+    # those kept and those the replacements bring.
+    names = set(expr.names)
+    for name in expr.names & replacements.keys():
+        names.discard(name)
+    for name in expr.names & replacements.keys():
+        names.update(replacements[name].names)
+    return _Substituted.make(frozenset(names), tree)
+
+
+class _Substituted(Expr):
+    """An :class:`Expr` made by :func:`substitute`: its text is written when first read.
+
+    A campaign makes tens of thousands of expressions this way, and reads
+    the text of few of them (messages, files written out); the text is the
+    same as :func:`to_text` gives, made once.
+    """
+
+    @staticmethod
+    def make(names: frozenset[str], tree: Tree) -> Expr:
+        made = object.__new__(_Substituted)
+        made.__dict__["names"] = names
+        made.__dict__["tree"] = tree
+        return made
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Expr):
+            return NotImplemented
+        return (self.names, self.tree) == (other.names, other.tree)
+
+    __hash__ = Expr.__hash__
+
+    def __repr__(self) -> str:
+        return f"Expr(text={self.text!r}, names={self.names!r})"
+
+    @property
+    def text(self) -> str:
+        written: str | None = self.__dict__.get("_text")
+        if written is None:
+            written = self.__dict__["_text"] = _render(self.tree)[0]
+        return written
 
 
 def _identity(tree: Tree) -> Tree:

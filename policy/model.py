@@ -38,8 +38,8 @@ from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from policy import tolerances
-from policy.expr import MAX_MAGNITUDE, Expr, ExprError, evaluate
+from policy import rational, tolerances
+from policy.expr import MAX_MAGNITUDE, ExactEvaluator, Expr, ExprError, evaluate
 
 Number = Fraction | float
 """A value in a solution: exact (``Fraction``) or floating point."""
@@ -318,7 +318,11 @@ class NodeSpec:
 
 
 class ExactArrays(NamedTuple):
-    """A constant game's exact numbers as integer arrays (see :mod:`policy.rational`).
+    """A game's exact numbers as integer arrays (see :mod:`policy.rational`).
+
+    Games whose numbers are constants held as arrays have them; so do games
+    with outcomes above terminals, whose payoffs are added up along each path
+    on integers.
 
     ``leaf_num[t] / leaf_den[t]`` is the payoff vector of terminal ``t`` (one
     denominator per terminal); ``prob_num[n] / prob_den[n]`` the probability
@@ -339,10 +343,12 @@ class Numbers:
     chance probability of the edge into node ``n`` (1 where a player moves).
     Arrays hold ``Fraction`` objects when ``exact``, float64 otherwise.
 
-    Exact numbers of a game without parameters may come as integer arrays
-    (``ratios``, an :class:`ExactArrays`); the ``Fraction`` arrays are then
-    made from them on first use, and solvers that can work on the integers
-    (backward induction) never make them.
+    Exact numbers may come as integer arrays (``ratios``, an
+    :class:`ExactArrays`: a game without parameters held as arrays, or a game
+    with outcomes above terminals); the ``Fraction`` arrays are then made
+    from them on first use, and code that can work on the integers (backward
+    induction, spe through subgames, the exact verification, the exact-size
+    estimate) never makes them.
     """
 
     __slots__ = ("_leaf", "_prob", "exact", "ratios")
@@ -956,18 +962,21 @@ class Game:
         dtype: type = object if exact else np.float64
         constants, variable = table.constants(exact)
         vals = constants.copy()
+        shared = ExactEvaluator(values) if exact else None
         for k in variable:
             e = table.exprs[k]
             try:
-                vals[k] = evaluate(e, values, exact=exact)
+                vals[k] = shared(e) if shared is not None else evaluate(e, values, exact=False)
             except ExprError as err:
                 raise self.error(f"{e.text!r}: {err}", table.where(self, k)) from None
         n_players = len(self.players)
         zero: Number = Fraction(0) if exact else 0.0
         own = vals[table.payoff_index] if len(table.payoff_index) else np.zeros((0, n_players), dtype=dtype)
         with_outcome = table.outcome_nodes
+        sums: tuple[npt.NDArray[Any], npt.NDArray[Any]] | None = None
         if table.interior_outcomes and exact:
-            leaf_payoff = self._path_sums_exact(vals, table.payoff_index, with_outcome)
+            split = rational.split(vals.tolist()) if len(vals) else None
+            sums = self._path_sums_exact(split, table.payoff_index, with_outcome)
         elif table.interior_outcomes:
             # Outcomes above terminals add up along the path, level by level.
             acc: npt.NDArray[Any] = np.full((self.num_nodes, n_players), zero, dtype=dtype)
@@ -975,8 +984,7 @@ class Game:
             carries = np.zeros(self.num_nodes, dtype=bool)
             carries[with_outcome] = True
             for start, stop in self.levels[1:]:
-                # A node without an outcome takes its parent's sums as they are
-                # (no arithmetic: in exact mode each addition makes a Fraction).
+                # A node without an outcome takes its parent's sums as they are.
                 here = carries[start:stop]
                 above = acc[self.parent[start:stop]]
                 block = acc[start:stop]
@@ -985,11 +993,12 @@ class Game:
             leaf_payoff = acc[self.terminals]
         if table.interior_outcomes:
             # Bounded by the largest payoff expression times the outcomes on a path.
-            largest = max((abs(x) for x in vals[np.unique(table.payoff_index)].tolist()), default=0)
+            largest = max((abs(x) for x in vals[table.payoff_expressions()].tolist()), default=0)
             if exact and largest * len(self.levels) > MAX_MAGNITUDE:
                 # Each expression is within float range, but sums along a path
                 # need not be; past it, nothing could show or float-solve them.
-                big = np.abs(leaf_payoff) > MAX_MAGNITUDE
+                assert sums is not None
+                big = np.abs(rational.to_fractions(*sums)) > MAX_MAGNITUDE
                 if big.any():
                     t = int(self.terminals[np.argwhere(big)[0][0]])
                     raise self.error(
@@ -1006,28 +1015,23 @@ class Game:
         prob: npt.NDArray[Any] = np.full(self.num_nodes, Fraction(1) if exact else 1.0, dtype=dtype)
         if len(table.chance_edges):
             p = vals[table.chance_index]
-            bad = (p < 0) | (p > 1)
-            if not exact:
-                bad |= ~np.isfinite(p)
-            if bad.any():
-                c = int(table.chance_edges[np.flatnonzero(bad)[0]])
-                parent = int(self.parent[c])
-                raise self.error(
-                    f"probability of {self.action_label[c]!r} is {_show(p[np.flatnonzero(bad)[0]])}, "
-                    "outside [0, 1]",
-                    f"{self.location(parent)}.probabilities.{self.action_label[c]}",
-                )
-            totals = np.add.reduceat(p, table.chance_starts)
-            off = np.abs(totals - 1)
-            wrong = off != 0 if exact else off > FLOAT_PROBABILITY_TOLERANCE
-            if wrong.any():
-                k = int(np.flatnonzero(wrong)[0])
-                node = int(self.parent[table.chance_edges[table.chance_starts[k]]])
-                raise self.error(
-                    f"probabilities sum to {_show(totals[k])}, not 1",
-                    f"{self.location(node)}.probabilities",
-                )
+            if exact:
+                self._check_chance_exact(table, vals)
+            else:
+                self._check_chance_float(table, p)
             prob[table.chance_edges] = p
+        if sums is not None:
+            # The payoffs stay integers (made into Fraction objects only if asked
+            # for); so do the probabilities, beside their Fraction objects.
+            assert split is not None
+            leaf_num, leaf_den = rational.common_rows(*sums)
+            vnum, vden = split
+            pnum = np.ones(self.num_nodes, dtype=vnum.dtype)
+            pden = np.ones(self.num_nodes, dtype=vden.dtype)
+            pnum[table.chance_edges] = vnum[table.chance_index]
+            pden[table.chance_edges] = vden[table.chance_index]
+            ratios = ExactArrays(_readonly(leaf_num), _readonly(leaf_den), _readonly(pnum), _readonly(pden))
+            return Numbers(exact=exact, edge_prob=_readonly(prob), ratios=ratios)
         if not exact and leaf_payoff.size:
             bad_payoff = ~np.isfinite(leaf_payoff)
             if bad_payoff.any():
@@ -1035,24 +1039,80 @@ class Game:
                 raise self.error("payoff is not a finite number", f"{self.location(t)}.payoffs")
         return Numbers(exact=exact, leaf_payoff=_readonly(leaf_payoff), edge_prob=_readonly(prob))
 
-    def _path_sums_exact(
-        self, vals: npt.NDArray[Any], index: npt.NDArray[np.int64], with_outcome: npt.NDArray[np.int64]
-    ) -> npt.NDArray[Any]:
-        """Each terminal's payoffs, the outcomes along its path added up, exactly.
+    def _check_chance_exact(self, table: _ExpressionTable, vals: npt.NDArray[Any]) -> None:
+        """Exact chance probabilities in [0, 1], each node's adding up to 1.
 
-        ``vals[index[k]]`` (``Fraction`` objects, one per distinct expression)
-        is the outcome at node ``with_outcome[k]``; each expression's value is
-        split into integers once. The sums run level by level on integer numerators
-        and denominators (:mod:`policy.rational`: int64 while they surely fit,
-        Python ints past that) and become ``Fraction`` objects once, at the
-        terminals: the same numbers as adding ``Fraction`` objects node by node.
+        Checked once per distinct expression and once per distinct set of a
+        node's expressions; the place reported is the first edge or node that
+        fails, as if every one were checked.
         """
-        from policy import rational
+        if not len(table.chance_edges):
+            return
+        used, groups, node_group = table.chance_groups()
+        p = vals[used]
+        bad = np.asarray((p < 0) | (p > 1), dtype=bool)
+        if bad.any():
+            j = int(np.flatnonzero(np.isin(table.chance_index, used[bad]))[0])
+            c = int(table.chance_edges[j])
+            parent = int(self.parent[c])
+            raise self.error(
+                f"probability of {self.action_label[c]!r} is {_show(vals[table.chance_index[j]])}, "
+                "outside [0, 1]",
+                f"{self.location(parent)}.probabilities.{self.action_label[c]}",
+            )
+        listed = vals.tolist()
+        totals = [sum((listed[i] for i in group[1:]), start=listed[group[0]]) for group in groups]
+        wrong = np.array([t != 1 for t in totals], dtype=bool)
+        if wrong.any():
+            k = int(np.flatnonzero(wrong[node_group])[0])
+            node = int(self.parent[table.chance_edges[table.chance_starts[k]]])
+            raise self.error(
+                f"probabilities sum to {_show(totals[int(node_group[k])])}, not 1",
+                f"{self.location(node)}.probabilities",
+            )
 
+    def _check_chance_float(self, table: _ExpressionTable, p: npt.NDArray[Any]) -> None:
+        """Float chance probabilities finite, in [0, 1], each node's within the tolerance of 1."""
+        bad = (p < 0) | (p > 1) | ~np.isfinite(p)
+        if bad.any():
+            c = int(table.chance_edges[np.flatnonzero(bad)[0]])
+            parent = int(self.parent[c])
+            raise self.error(
+                f"probability of {self.action_label[c]!r} is {_show(p[np.flatnonzero(bad)[0]])}, "
+                "outside [0, 1]",
+                f"{self.location(parent)}.probabilities.{self.action_label[c]}",
+            )
+        totals = np.add.reduceat(p, table.chance_starts)
+        wrong = np.abs(totals - 1) > FLOAT_PROBABILITY_TOLERANCE
+        if wrong.any():
+            k = int(np.flatnonzero(wrong)[0])
+            node = int(self.parent[table.chance_edges[table.chance_starts[k]]])
+            raise self.error(
+                f"probabilities sum to {_show(totals[k])}, not 1",
+                f"{self.location(node)}.probabilities",
+            )
+
+    def _path_sums_exact(
+        self,
+        split: tuple[npt.NDArray[Any], npt.NDArray[Any]] | None,
+        index: npt.NDArray[np.int64],
+        with_outcome: npt.NDArray[np.int64],
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+        """Each terminal's payoffs, the outcomes along its path added up, exactly, as integers.
+
+        ``split`` holds the numerators and denominators of the distinct
+        expressions' values (:func:`policy.rational.split`); ``index[k]``
+        gives the expressions of the outcome at node ``with_outcome[k]``. The
+        sums run level by level on integer numerators and denominators
+        (:mod:`policy.rational`: int64 while they surely fit, Python ints past
+        that), the same numbers as adding ``Fraction`` objects node by node.
+        Returns numerators and denominators (terminals, players), in lowest terms.
+        """
         n_players = len(self.players)
-        if not n_players or not len(index):
-            return np.full((len(self.terminals), n_players), Fraction(0), dtype=object)
-        vnum, vden = rational.split(vals.tolist())
+        if split is None or not n_players or not len(index):
+            shape = (len(self.terminals), n_players)
+            return np.zeros(shape, dtype=np.int64), np.ones(shape, dtype=np.int64)
+        vnum, vden = split
         onum, oden = vnum[index], vden[index]
         big = rational._is_object(onum, oden)
         num = np.zeros((self.num_nodes, n_players), dtype=object if big else np.int64)
@@ -1078,7 +1138,7 @@ class Game:
                 num, den = rational.as_object(num), rational.as_object(den)
             num[here] = snum
             den[here] = sden
-        return rational.to_fractions(num[self.terminals], den[self.terminals])
+        return num[self.terminals], den[self.terminals]
 
     def _evaluate_constants(
         self, outcomes: ConstantOutcomes, probabilities: ConstantProbabilities, exact: bool
@@ -1195,6 +1255,7 @@ class _ExpressionTable:
     chance_starts: npt.NDArray[np.int64]
     """Where each chance node's children start in ``chance_edges``."""
     _constants: dict[str, tuple[npt.NDArray[Any], list[int]]] = field(default_factory=dict)
+    _derived: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
     @_without_gc
@@ -1284,6 +1345,34 @@ class _ExpressionTable:
             else:
                 values[k] = c if exact else float(c)
         return _readonly(values), variable
+
+    def chance_groups(self) -> tuple[npt.NDArray[np.int64], list[tuple[int, ...]], npt.NDArray[np.int64]]:
+        """The expressions used as chance probabilities, and the chance nodes grouped by theirs.
+
+        Returns the distinct expression indices used on chance edges, the
+        distinct tuples of indices a chance node has (one per group), and
+        each chance node's group. Many chance nodes of a campaign are copies
+        with the same expressions: their checks are made once a group.
+        """
+        got = self._derived.get("chance_groups")
+        if got is None:
+            index = self.chance_index.tolist()
+            bounds = [*self.chance_starts.tolist(), len(index)]
+            keys: dict[tuple[int, ...], int] = {}
+            node_group = [
+                keys.setdefault(tuple(index[a:b]), len(keys)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+            ]
+            got = self._derived["chance_groups"] = (
+                np.unique(self.chance_index), list(keys), np.array(node_group, dtype=np.int64)
+            )
+        return got
+
+    def payoff_expressions(self) -> npt.NDArray[np.int64]:
+        """The distinct expressions used as payoffs (indices, ascending)."""
+        got = self._derived.get("payoff_expressions")
+        if got is None:
+            got = self._derived["payoff_expressions"] = np.unique(self.payoff_index)
+        return got
 
     def where(self, game: Game, k: int) -> str:
         """Key path of the first place expression ``k`` is used (for messages)."""
@@ -1899,10 +1988,11 @@ def _constants_of(values: Any, shape: tuple[int, ...]) -> tuple[npt.NDArray[Any]
             num = array.astype(np.int64).reshape(shape)
             return num, np.ones(shape, dtype=np.int64)
     flat = array.ravel().tolist() if array is not None else [v for row in values for v in row] if len(shape) == 2 else list(values)
-    cache: dict[Any, Fraction] = {}
+    cache: dict[tuple[Any, ...], Fraction] = {}
     out: list[Fraction] = []
     for v in flat:
-        key = (type(v), v)
+        # A Fraction's own hash costs a modular inverse; its two integers hash fast.
+        key = (Fraction, v.numerator, v.denominator) if type(v) is Fraction else (type(v), v)
         got = cache.get(key)
         if got is None:
             constant = parse(v).constant

@@ -98,15 +98,31 @@ def to_fractions(num: Array, den: Array) -> Array:
     num, full_den = reduce(num, full_den)  # a row's common denominator may not be each entry's lowest
     if not _is_object(num, full_den) and num.size > 64:
         # Many entries repeat (copies of one subtree): one object per distinct value.
-        pairs = np.stack([num.ravel(), full_den.ravel()], axis=1)
-        distinct, where = np.unique(pairs, axis=0, return_inverse=True)
-        if len(distinct) * 2 < num.size:
-            made = np.empty(len(distinct), dtype=object)
-            made[:] = _fractions_of(distinct[:, 0].tolist(), distinct[:, 1].tolist())
-            out.ravel()[:] = made[where.ravel()]
+        first, where = _distinct_pairs(num.ravel(), full_den.ravel())
+        if len(first) * 2 < num.size:
+            made = np.empty(len(first), dtype=object)
+            made[:] = _fractions_of(num.ravel()[first].tolist(), full_den.ravel()[first].tolist())
+            out.ravel()[:] = made[where]
             return out
     out.ravel()[:] = _fractions_of(num.ravel().tolist(), full_den.ravel().tolist())
     return out
+
+
+def _distinct_pairs(a: Array, b: Array) -> tuple[Array, Array]:
+    """The distinct pairs ``(a[i], b[i])`` of two int64 vectors: where each first occurs, and each pair's number.
+
+    ``a[first[j]], b[first[j]]`` is pair ``j``; ``where[i]`` the number of pair ``i``.
+    One lexicographic sort of the two columns (``np.unique`` with ``axis=0`` sorts
+    rows as opaque records, several times slower).
+    """
+    order = np.lexsort((b, a))
+    sa, sb = a[order], b[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
+    ids = np.cumsum(new) - 1
+    where = np.empty(len(order), dtype=np.int64)
+    where[order] = ids
+    return order[new], where
 
 
 def _fractions_of(flat_num: list[Any], flat_den: list[Any]) -> list[Fraction]:
@@ -143,22 +159,45 @@ def group_sum(
     (as for ``reduceat``). Returns one row of numerators and one denominator
     per group, in lowest terms.
     """
-    if not _is_object(num, den, wnum, wden):
-        scale = wden.astype(np.float64) * den.astype(np.float64)
-        if scale.max(initial=0) < INT_LIMIT:
-            # The lcm of a group is at most the product of its scales.
-            bound = np.add.reduceat(np.log2(np.maximum(scale, 1)), starts) if len(scale) else scale
-            if bound.max(initial=0) < 60:
-                lcm_f = np.repeat(np.exp2(bound), np.diff(np.append(starts, len(scale))))
-                size = _magnitude(wnum)[:, None] * _magnitude(num) * (lcm_f / np.maximum(scale, 1))[:, None]
+    if not _is_object(num, den, wnum, wden) and len(den):
+        if (wden.astype(np.float64) * den.astype(np.float64)).max() < INT_LIMIT:
+            scale = wden * den
+            lcm = _group_lcm(scale, starts)
+            if lcm is not None:
+                counts = np.diff(np.append(starts, len(scale)))
+                ratio = (np.repeat(lcm, counts) // scale).astype(np.float64)
+                size = _magnitude(wnum)[:, None] * _magnitude(num) * ratio[:, None]
                 if not size.size or np.add.reduceat(size, starts, axis=0).max() < INT_LIMIT:
-                    return _group_sum(num, den, wnum, wden, starts)
+                    return _group_sum(num, den, wnum, wden, starts, lcm)
     return _group_sum(as_object(num), as_object(den), as_object(wnum), as_object(wden), starts)
 
 
-def _group_sum(num: Array, den: Array, wnum: Array, wden: Array, starts: Array) -> tuple[Array, Array]:
+def _group_lcm(scale: Array, starts: Array) -> Array | None:
+    """The lcm of each group of an int64 vector, or None if one might not fit int64.
+
+    Taken one position of the groups at a time, each step checked (in float)
+    before it is made: the denominators of sibling values share most factors,
+    so their lcm is far below their product.
+    """
+    counts = np.diff(np.append(starts, len(scale)))
+    lcm = scale[starts].copy()
+    for j in range(1, int(counts.max(initial=0))):
+        has = np.flatnonzero(counts > j)
+        step = scale[starts[has] + j]
+        cur = lcm[has]
+        g = np.gcd(cur, step)
+        if ((cur // g).astype(np.float64) * step.astype(np.float64)).max(initial=0) >= INT_LIMIT:
+            return None
+        lcm[has] = cur // g * step
+    return lcm
+
+
+def _group_sum(
+    num: Array, den: Array, wnum: Array, wden: Array, starts: Array, lcm: Array | None = None
+) -> tuple[Array, Array]:
     scale = wden * den
-    lcm = np.lcm.reduceat(scale, starts)
+    if lcm is None:
+        lcm = np.lcm.reduceat(scale, starts)
     counts = np.diff(np.append(starts, len(scale)))
     factor = np.repeat(lcm, counts) // scale * wnum
     total = np.add.reduceat(num * factor[:, None], starts, axis=0)
@@ -229,10 +268,20 @@ def common_rows(num: Array, den: Array) -> tuple[Array, Array]:
     row's), int64 when every value stays below :data:`INT_LIMIT`.
     """
     if not _is_object(num, den):
-        bound = np.prod(den.astype(np.float64), axis=1) if den.shape[1] else np.ones(len(den))
-        if bound.max(initial=0) < INT_LIMIT and (_magnitude(num) * bound[:, None]).max(initial=0) < INT_LIMIT:
-            row = np.lcm.reduce(den, axis=1) if den.shape[1] else np.ones(len(den), dtype=np.int64)
-            return num * (row[:, None] // den), row
+        # The lcm column by column, each step checked (in float) before it is taken:
+        # the product of the denominators would be a far looser bound.
+        row = np.ones(len(den), dtype=np.int64)
+        fits = True
+        for k in range(den.shape[1]):
+            g = np.gcd(row, den[:, k])
+            if ((row // g).astype(np.float64) * den[:, k].astype(np.float64)).max(initial=0) >= INT_LIMIT:
+                fits = False
+                break
+            row = row // g * den[:, k]
+        if fits:
+            scale = row[:, None] // den
+            if (_magnitude(num) * scale.astype(np.float64)).max(initial=0) < INT_LIMIT:
+                return num * scale, row
     num, den = as_object(num), as_object(den)
     row = np.lcm.reduce(den, axis=1) if den.shape[1] else np.ones(len(den), dtype=object)
     return num * (row[:, None] // den), row

@@ -21,10 +21,11 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from policy.analysis.compare import (
@@ -93,6 +94,8 @@ _TRAILING = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+$")
 
 def _rstrip(line: str) -> str:
     """A line without trailing blanks; a colour reset is kept if escape codes were trimmed."""
+    if "\x1b" not in line:
+        return line.rstrip(" \t")
     found = _TRAILING.search(line)
     if found is None:
         return line
@@ -103,13 +106,131 @@ def _render(tables: Iterable[object], width: int | None = None, colour: bool | N
     out = io.StringIO()
     if width is None:
         width = max(80, min(shutil.get_terminal_size((100, 24)).columns, 140))
-    if colour_wanted(colour):
+    coloured = colour_wanted(colour)
+    if coloured:
         console = Console(file=out, width=width, color_system="auto", force_terminal=True, highlight=False)
     else:
         console = Console(file=out, width=width, color_system=None, force_terminal=False, highlight=False)
     for t in tables:
-        console.print(t)
+        plain = None if coloured else _plain_table(t, width, console)
+        if plain is None:
+            console.print(t)
+        else:
+            out.write(plain)
     return "\n".join(_rstrip(line) for line in out.getvalue().splitlines()) + "\n"
+
+
+class _Rows(Table):
+    """A rich table that also keeps its title, headers and cells as plain text (see :func:`_plain_table`)."""
+
+    def __init__(self, title: str | None, columns: Sequence[str]) -> None:
+        super().__init__(
+            title=escape(title) if title else None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+        )
+        self.plain_title = title or None
+        self.plain_rows: list[tuple[str, ...]] = [tuple(columns)]
+        for c in columns:
+            self.add_column(escape(c), justify="left")
+
+
+#: ``:name:`` in a string cell: rich may draw it as an emoji.
+_EMOJI_CODE = re.compile(r":\S+:")
+
+
+def _simple(text: str) -> bool:
+    """Whether rich draws ``text`` in a table cell as it is: printable, one column a character, no emoji code."""
+    return (
+        text.isprintable()
+        and cell_len(text) == len(text)
+        and not text[:1].isspace()
+        and _EMOJI_CODE.search(text) is None
+    )
+
+
+def _plain_table(table: object, width: int, console: Console | None = None) -> str | None:
+    """A plain-text table drawn as rich draws it without colour, or None to leave it to rich.
+
+    rich measures and lays out every cell as a renderable, about 0.1 ms a cell:
+    seconds for the thousands of rows of a campaign's equilibrium. When every
+    cell is plain text that rich shows as it is, the layout is simple: the
+    ``SIMPLE_HEAD`` box (blank top and bottom edges, a rule under the
+    header), the title above, flush left, one space of padding inside the
+    edges between columns (none at the outer edges, ``pad_edge=False``), each
+    column as wide as its widest cell when the table fits the width. When it
+    does not, rich's own layout decides the widths, from a table of the few
+    cells that set them (the longest line and the longest word of each
+    column), and rich wraps each cell too long for its column; the other
+    cells are padded here. The text is the same as rich's.
+    """
+    if not isinstance(table, _Rows) or len(table.plain_rows) != table.row_count + 1:
+        return None
+    rows = table.plain_rows
+    if not all(_simple(c) or not c for row in rows for c in row):
+        return None
+    last = len(table.columns) - 1
+    pads = [(int(i > 0), int(i < last)) for i in range(last + 1)]
+    widths = [max(len(row[i]) for row in rows) + sum(pads[i]) for i in range(last + 1)]
+    total = sum(widths) + last + 2  # the two edges and a divider between columns
+    if total > width:
+        if console is None:
+            return None
+        fitted = _rich_widths(table, width, console)
+        if fitted is None:
+            return None
+        widths = fitted
+        total = sum(widths) + last + 2
+    title = table.plain_title
+    if title is not None and (not _simple(title) or len(title) > total):
+        return None
+    lines = [] if title is None else [title]
+    lines.append("")  # the top edge: blank
+    for k, row in enumerate(rows):
+        cells = [_cell_lines(c, widths[i], pads[i], table.columns[i], console) for i, c in enumerate(row)]
+        height = max(len(c) for c in cells)
+        for i, c in enumerate(cells):
+            blank = [" " * widths[i]] * (height - len(c))
+            cells[i] = blank + c if k == 0 else c + blank  # the header sits at the bottom of its row
+        for j in range(height):
+            lines.append((" " + " ".join(c[j] for c in cells)).rstrip())
+        if k == 0:
+            lines.append(" " + "─".join("─" * w for w in widths))
+    lines.append("")  # the bottom edge
+    return "\n".join(lines) + "\n"
+
+
+def _cell_lines(text: str, width: int, pad: tuple[int, int], column: Column, console: Console | None) -> list[str]:
+    """A cell's lines at its column's ``width`` (padding included), as rich lays them out."""
+    left, right = pad
+    if len(text) <= width - left - right or console is None:
+        return [" " * left + text.ljust(width - left - right) + " " * right]
+    options = console.options.update(
+        width=width, justify=column.justify, no_wrap=column.no_wrap, overflow=column.overflow, height=None,
+        highlight=column.highlight,
+    )
+    drawn = console.render_lines(Padding(Text(text), (0, right, 0, left)), options)
+    return ["".join(segment.text for segment in line) for line in drawn]
+
+
+def _rich_widths(table: _Rows, width: int, console: Console) -> list[int] | None:
+    """The column widths rich gives ``table`` at ``width``, found from the cells that set them.
+
+    A column's measure is the longest line and the longest word among its
+    cells; rich's layout depends on nothing else, so a table of the header
+    and, for each column, the row with its longest cell and the row with its
+    longest word, is laid out with the same widths.
+    """
+    rows = table.plain_rows
+    keep = {0}
+    for i in range(len(table.columns)):
+        keep.add(max(range(1, len(rows)), key=lambda k: len(rows[k][i]), default=0))
+        keep.add(max(range(1, len(rows)), key=lambda k: max(map(len, rows[k][i].split()), default=0), default=0))
+    few = _Rows(None, rows[0])
+    for k in sorted(keep - {0}):
+        few.add_row(*(escape(c) for c in rows[k]))
+    try:
+        return list(few._calculate_column_widths(console, console.options.update_width(width - few._extra_width)))
+    except AttributeError:  # another version of rich: leave the table to it
+        return None
 
 
 def _player(label: str, index: int, bold: bool = False) -> Text:
@@ -118,17 +239,14 @@ def _player(label: str, index: int, bold: bool = False) -> Text:
 
 
 def _table(title: str | None, *columns: str) -> Table:
-    t = Table(
-        title=escape(title) if title else None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
-    )
-    for c in columns:
-        t.add_column(escape(c), justify="left")
-    return t
+    return _Rows(title, columns)
 
 
 def _row(t: Table, *cells: str | Text, style: str | None = None) -> None:
     """Add a row of plain text (no rich markup is read from game labels); Text cells keep their style."""
     t.add_row(*(c if isinstance(c, Text) else escape(c) for c in cells), style=style)
+    if isinstance(t, _Rows):
+        t.plain_rows.append(tuple(c.plain if isinstance(c, Text) else c for c in cells))
 
 
 def _mix(behavior: dict[str, Number]) -> str:

@@ -39,10 +39,12 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from policy import rational
 from policy.model import Game, NodeKind, Numbers
 from policy.solvers.errors import SolverError
 
@@ -99,21 +101,45 @@ def _bits(values: npt.NDArray[np.object_], denominator_only: bool) -> npt.NDArra
     return np.array(sizes, dtype=np.int64).reshape(values.shape)
 
 
+def _bit_lengths(values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """``int.bit_length`` of each non-negative integer of an int64 or object array."""
+    if values.dtype != object and values.max(initial=0) < 2**53:  # exact in float64
+        return np.frexp(values.astype(np.float64))[1].astype(np.int64)
+    return np.array([int(v).bit_length() for v in values.reshape(-1).tolist()], dtype=np.int64).reshape(values.shape)
+
+
+def _integer_bits(
+    num: npt.NDArray[Any], den: npt.NDArray[Any], denominator_only: bool
+) -> npt.NDArray[np.int64]:
+    """:func:`_bits` of rationals held as integers in lowest terms (no ``Fraction`` made)."""
+    sizes = _bit_lengths(den - 1)
+    if not denominator_only:
+        sizes = sizes + _bit_lengths(np.abs(num))
+    return sizes
+
+
 def estimate_exact_size(game: Game, numbers: Numbers) -> ExactSize:
     """Estimate how large exact solving's numbers get (see the module docstring)."""
     n = game.num_nodes
     if not n:
         return ExactSize(0, 0, -1)
+    held = numbers.ratios
     edge_bits = np.zeros(n, dtype=np.int64)
     if n > 1:
         chance_kids = np.flatnonzero(game.kind[game.parent[1:]] == NodeKind.CHANCE) + 1
-        if chance_kids.size:
+        if chance_kids.size and held is not None:
+            edge_bits[chance_kids] = _integer_bits(held.prob_num[chance_kids], held.prob_den[chance_kids], True)
+        elif chance_kids.size:
             edge_bits[chance_kids] = _bits(numbers.edge_prob[chance_kids], denominator_only=True)
     path = edge_bits
     for start, stop in game.levels[1:]:
         path[start:stop] += path[game.parent[start:stop]]
-    leaf = numbers.leaf_payoff
-    if leaf.size:
+    if held is not None:  # integers already: each entry in lowest terms, as a Fraction would be
+        if held.leaf_num.size:
+            full = np.broadcast_to(held.leaf_den.reshape(-1, 1), held.leaf_num.shape)
+            path[game.terminals] += _integer_bits(*rational.reduce(held.leaf_num, full), False).max(axis=1)
+    elif numbers.leaf_payoff.size:
+        leaf = numbers.leaf_payoff
         path[game.terminals] += _bits(np.asarray(leaf, dtype=object), denominator_only=False).max(axis=1)
     node = int(np.argmax(path))
     return ExactSize(

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from policy import tolerances
+from policy import rational, tolerances
 from policy.model import Game, NodeKind, Number, Numbers
 from policy.solvers.result import Equilibrium, SolveResult, Trembles, show_number
 from policy.solvers.verify import edge_weights, one_node_gains, subgame_values
@@ -308,6 +308,8 @@ class _Search:
             a = int(self.position[c])
             add[c] = trembles.order.get(a, Fraction(1))
             mult[c] = trembles.coefficient.get(a, one)
+        if self.exact and all(isinstance(x, Fraction | int) for x in trembles.coefficient.values()):
+            return _leading_terms_exact(game, add, mult)
         order = add.copy()
         coef = mult.copy()
         coef[0] = one
@@ -461,6 +463,45 @@ class _Search:
                 return False
             n = int(self.game.parent[n])
         return True
+
+
+def _leading_terms_exact(game: Game, add: Array, mult: Array) -> tuple[Array, Array]:
+    """:meth:`_Search._leading_terms` in exact arithmetic, on integer numerators and denominators.
+
+    ``add`` and ``mult`` are each edge's order and factor (``Fraction``
+    objects); the sums and products down the tree run level by level on
+    integer arrays (:mod:`policy.rational`) and become ``Fraction`` objects
+    once at the end, at the decision nodes: the same numbers as multiplying
+    objects node by node.
+    """
+    onum, oden = rational.split(add.tolist())
+    cnum, cden = rational.split(mult.tolist())
+    cnum[0] = cden[0] = 1
+    grows_all = onum != 0
+    scales_all = cnum != cden
+    for start, stop in game.levels[1:]:
+        grows = np.flatnonzero(grows_all[start:stop]) + start
+        same = np.flatnonzero(~grows_all[start:stop]) + start
+        a, b = rational.add(onum[grows], oden[grows], onum[game.parent[grows]], oden[game.parent[grows]])
+        if a.dtype == object and onum.dtype != object:
+            onum, oden = rational.as_object(onum), rational.as_object(oden)
+        onum[same], oden[same] = onum[game.parent[same]], oden[game.parent[same]]
+        onum[grows], oden[grows] = a, b
+        scaled = np.flatnonzero(scales_all[start:stop]) + start
+        kept = np.flatnonzero(~scales_all[start:stop]) + start
+        a, b = rational.multiply(cnum[scaled], cden[scaled], cnum[game.parent[scaled]], cden[game.parent[scaled]])
+        if a.dtype == object and cnum.dtype != object:
+            cnum, cden = rational.as_object(cnum), rational.as_object(cden)
+        cnum[kept], cden[kept] = cnum[game.parent[kept]], cden[game.parent[kept]]
+        cnum[scaled], cden[scaled] = a, b
+    # Beliefs read these at decision nodes only (the members of information
+    # sets): only theirs are made into Fraction objects; the others stay None.
+    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
+    order = np.full(game.num_nodes, None, dtype=object)
+    coef = np.full(game.num_nodes, None, dtype=object)
+    order[decision] = rational.to_fractions(onum[decision], oden[decision])
+    coef[decision] = rational.to_fractions(cnum[decision], cden[decision])
+    return order, coef
 
 
 def _weighted(gain: Array, mu: Sequence[Number], exact: bool) -> list[Number]:

@@ -75,7 +75,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from policy import tolerances
+from policy import rational, tolerances
 from policy.expr import ExprError
 from policy.model import Game, GameError, NodeKind, Number, Numbers, game_from_arrays
 from policy.solvers.backward import spe_solve
@@ -367,8 +367,19 @@ class _Parts:
         self.game = game
         self.numbers = numbers
         self._numbers: dict[tuple[Any, ...], _PartNumbers] = {}
+        self.nash_regrets: dict[tuple[Any, ...], Regret] = {}
+        """Exact Nash regrets of reduced subgames under a behaviour, by :func:`_behaviour_key`:
+        computed when a part's equilibrium is verified, read again when the assembled profile is."""
         self.ratios: tuple[Any, Any] | None = None
-        if numbers.exact:
+        if numbers.exact and numbers.ratios is not None:
+            # Integers already (no Fraction to take apart): each entry in lowest terms.
+            held = numbers.ratios
+            full = np.broadcast_to(held.leaf_den[:, None], held.leaf_num.shape)
+            entries = _small(*rational.reduce(held.leaf_num, full))
+            edge = _small(held.prob_num, held.prob_den)
+            if entries is not None and edge is not None:
+                self.ratios = (entries, edge)
+        elif numbers.exact:
             leaf = _ratios(numbers.leaf_payoff.ravel().tolist())
             edge = _ratios(numbers.edge_prob.tolist())
             if leaf is not None and edge is not None:
@@ -518,6 +529,15 @@ def _ratios(values: Sequence[Any]) -> tuple[npt.NDArray[np.int64], npt.NDArray[n
     return np.array(num, dtype=np.int64), np.array(den, dtype=np.int64)
 
 
+def _small(num: Array, den: Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """:func:`_ratios` of numbers held as integer arrays (in lowest terms) already."""
+    if num.size and (
+        num.dtype == object or den.dtype == object or max(num.max(), -num.min()) >= _SMALL or den.max() >= _SMALL
+    ):
+        return None
+    return num.astype(np.int64), den.astype(np.int64)
+
+
 @dataclass(frozen=True)
 class _PartNumbers:
     """A part's payoffs (per terminal of the part, shifted by ``shift``) and chance probabilities.
@@ -572,8 +592,12 @@ def _part_numbers(
             if cut_ratios is not None:
                 num[~own] = cut_ratios[0].reshape(-1, n_players)
                 den[~own] = cut_ratios[1].reshape(-1, n_players)
-            first = numbers.leaf_payoff[rows[0]] if own[0] else cut[0]
-            base: tuple[Number, ...] = tuple(first.tolist()) if shift else (Fraction(0),) * n_players
+            if not shift:
+                base: tuple[Number, ...] = (Fraction(0),) * n_players
+            elif own[0]:
+                base = tuple(Fraction(a, b) for a, b in zip(num[0].tolist(), den[0].tolist(), strict=True))
+            else:
+                base = tuple(cut[0].tolist())
             if shift:
                 num, den = num * den[0] - num[0] * den, den * den[0]
                 common = np.gcd(num, den)
@@ -678,7 +702,9 @@ def _perfection_regret(
         parts = _Parts(game, structure, numbers)
     probs = np.array(list(probabilities), dtype=object if numbers.exact else np.float64)
     ratios = _ratios(probs.tolist()) if numbers.exact else None
-    checked: dict[tuple[Any, ...], Regret] = {}
+    # Exact: the regrets found when the parts' equilibria were verified are the
+    # same computation on the same reduced game and behaviour; read, not redone.
+    checked: dict[tuple[Any, ...], Regret] = parts.nash_regrets if numbers.exact else {}
     for r in np.flatnonzero(structure.nash).tolist():
         shape = parts.shape(r)
         part = parts.numbers_of(r, values[shape.order[shape.cut]])
@@ -878,7 +904,7 @@ def spe_subgames_solve(
                     calls = counter.calls
                     answer = _solve_part(
                         game, shape, part, name, subgame_method, exact, all_equilibria, solve,
-                        max_equilibria, counter,
+                        max_equilibria, counter, parts.nash_regrets,
                     )
                     if kept is not None:
                         if len(kept) >= KEPT_PARTS:
@@ -1001,6 +1027,7 @@ def _solve_part(
     solve: SubgameSolver,
     limit: int,
     counter: _Counter,
+    regrets: dict[tuple[Any, ...], Regret] | None = None,
 ) -> _Solved:
     """Equilibria of one reduced subgame as (behaviour vector, payoffs at its root).
 
@@ -1049,6 +1076,13 @@ def _solve_part(
             worst = err.regret if worst is None or err.regret > worst else worst
             continue
         out.append((probs, list(eq.values)))
+        if regrets is not None and exact and not shape.perfect_information:
+            # Exact Nash regret (names no node; its excess is the regret itself), kept
+            # for the check of the assembled profile (see _perfection_regret).
+            local = _ratios(list(probs))
+            if local is not None:
+                behaviour = (local[0].tobytes(), local[1].tobytes())
+                regrets[(shape.key, part.key, *behaviour)] = Regret(eq.max_regret, -1, eq.max_regret)
     if worst is not None:
         warnings.append(
             f"dropped {len(candidates) - len(out)} profile(s) of the {used} method "

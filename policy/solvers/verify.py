@@ -93,6 +93,8 @@ def edge_weights(game: Game, numbers: Numbers, probabilities: Sequence[Number] |
 def subgame_values(game: Game, numbers: Numbers, weight: Array) -> Array:
     """Expected payoff vector at every node under the profile, shape (nodes, players)."""
     if numbers.exact:
+        if numbers.ratios is not None:  # integers already: no Fraction to split
+            return _exact_expectations(game, None, weight, (numbers.ratios.leaf_num, numbers.ratios.leaf_den))
         return _exact_expectations(game, numbers.leaf_payoff, weight)
     return _expectations(game, numbers.leaf_payoff, weight, numbers.exact)
 
@@ -146,7 +148,9 @@ def _expectations(game: Game, leaf: Array, weight: Array, exact: bool) -> Array:
     return values
 
 
-def _exact_expectations(game: Game, leaf: Array, weight: Array) -> Array:
+def _exact_expectations(
+    game: Game, leaf: Array | None, weight: Array, rows: tuple[Array, Array] | None = None
+) -> Array:
     """:func:`_expectations` in exact mode, on integer numerators and denominators.
 
     The terminal vectors and the edge weights (``Fraction`` objects) are split
@@ -155,13 +159,21 @@ def _exact_expectations(game: Game, leaf: Array, weight: Array) -> Array:
     while it surely cannot overflow, Python ints past that). The ``Fraction``
     of each value is made once at the end, in lowest terms: the same numbers
     as summing ``Fraction`` objects node by node, at a fraction of the cost.
+    ``rows``, instead of ``leaf``, gives the terminal vectors as integers
+    already: numerators (terminals, players) over one denominator per terminal.
     """
     n_players = len(game.players)
     n = game.num_nodes
-    if not n_players or not len(leaf):
-        return _expectations(game, leaf, weight, True)
-    lnum, lden = rational.split(leaf.ravel().tolist())
-    tnum, tden = rational.common_rows(lnum.reshape(-1, n_players), lden.reshape(-1, n_players))
+    if rows is not None:
+        tnum, tden = rows
+    else:
+        assert leaf is not None
+        if not n_players or not len(leaf):
+            return _expectations(game, leaf, weight, True)
+        lnum, lden = rational.split(leaf.ravel().tolist())
+        tnum, tden = rational.common_rows(lnum.reshape(-1, n_players), lden.reshape(-1, n_players))
+    if not n_players or not len(tnum):
+        return _expectations(game, np.zeros(tnum.shape, dtype=object), weight, True)
     wnum, wden = rational.split(weight.tolist())
     big = rational._is_object(tnum, tden)
     num = np.zeros((n, n_players), dtype=object if big else np.int64)
@@ -171,16 +183,33 @@ def _exact_expectations(game: Game, leaf: Array, weight: Array) -> Array:
         den[:] = 1
     num[game.terminals] = tnum
     den[game.terminals] = tden
+    # Nodes from ``low`` on hold int64; those above it (the levels from the
+    # first one whose sums outgrew int64 up to the root) hold Python ints, in
+    # arrays of their own: the many small values below keep the fast path.
+    low = 0 if big else n
+    top_num, top_den = num, den
     for inner, cstart, cstop in game.levels_bottom_up():
         offsets = game.first_child[inner] - cstart
-        snum, sden = rational.group_sum(
-            num[cstart:cstop], den[cstart:cstop], wnum[cstart:cstop], wden[cstart:cstop], offsets
-        )
-        if snum.dtype == object and num.dtype != object:
-            num, den = rational.as_object(num), rational.as_object(den)
-        num[inner] = snum
-        den[inner] = sden
-    return rational.to_fractions(num, den)
+        if cstart >= low:
+            parts = (num[cstart:cstop], den[cstart:cstop])
+        else:
+            parts = (top_num[cstart:cstop], top_den[cstart:cstop])
+        snum, sden = rational.group_sum(*parts, wnum[cstart:cstop], wden[cstart:cstop], offsets)
+        if snum.dtype == object and low == n:
+            low = cstart  # every node from here on is done and fits int64
+            top_num, top_den = rational.as_object(num[:low]), rational.as_object(den[:low])
+        if low < n:
+            top_num[inner] = snum
+            top_den[inner] = sden
+        else:
+            num[inner] = snum
+            den[inner] = sden
+    if low == n or low == 0:
+        return rational.to_fractions(top_num, top_den)
+    out = np.empty((n, n_players), dtype=object)
+    out[:low] = rational.to_fractions(top_num, top_den)
+    out[low:] = rational.to_fractions(num[low:], den[low:])
+    return out
 
 
 def _sum_children_exact(
