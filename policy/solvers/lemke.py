@@ -486,11 +486,12 @@ def _lex_choice(
     """The rule of :func:`_lex_min_rows_float` on the candidate rows' data.
 
     ``div`` and ``rhs`` are the candidate rows' entries in the entering
-    column and the right-hand side, ``small`` their noise levels, and
-    ``inverse(tied)`` gives the basis-inverse rows of some of them (a fresh
-    array).
+    column and the right-hand side (``rhs`` a fresh array, changed here),
+    ``small`` their noise levels, and ``inverse(tied)`` gives the
+    basis-inverse rows of some of them (a fresh float64 array; columns 0 in
+    all of those rows may be left out).
     """
-    values, doubt = _denoised(rhs.copy(), small)
+    values, doubt = _denoised(rhs, small)
     tied = np.flatnonzero(_ties(values / div))
     if tied.size == 1:
         return int(rows[tied[0]]), False, doubt
@@ -498,10 +499,11 @@ def _lex_choice(
         return z0_row, False, doubt
     # All candidates' basis-inverse rows at once; only the columns where they
     # differ at all can split the tie, so the loop visits those only.
-    block, noisy = _denoised(np.array(inverse(rows[tied]), dtype=np.float64, copy=None), small[tied, None])
+    block, noisy = _denoised(inverse(rows[tied]), small[tied, None])
     doubt = doubt or noisy
     block /= div[tied, None]
-    return int(rows[tied[_lex_least(block[:, np.ptp(block, axis=0) > 0])]]), True, doubt
+    differ = block.max(axis=0) > block.min(axis=0)
+    return int(rows[tied[_lex_least(block[:, differ])]]), True, doubt
 
 
 def _lex_least(block: Array) -> int:
@@ -650,8 +652,9 @@ def _gauss_jordan(aug: Array) -> Array | None:
     k = aug.shape[0]
     least = FLOAT_PIVOT * max(1.0, float(np.abs(aug[:, :k]).max(initial=0.0)))
     for c in range(k):
-        p = c + int(np.abs(aug[c:, c]).argmax())
-        pivot = aug[p, c]
+        column = aug[:, c]  # a view: it follows the row swap and the division
+        p = c + int(np.abs(column[c:]).argmax())
+        pivot = float(column[p])
         if abs(pivot) <= least:
             return None
         if p != c:
@@ -659,11 +662,12 @@ def _gauss_jordan(aug: Array) -> Array | None:
             aug[p] = aug[c]
             aug[c] = held
         row = aug[c, c:]
-        row /= pivot
-        hit = aug[:, c].nonzero()[0]  # the other rows would only lose exact zeros
+        if pivot != 1.0:  # dividing by 1 changes no bit
+            row /= pivot
+        hit = column.nonzero()[0]  # the other rows would only lose exact zeros
         if hit.size > 1:
             hit = hit[hit != c]
-            aug[hit, c:] -= np.multiply.outer(aug[hit, c], row)
+            aug[hit, c:] -= np.multiply.outer(column[hit], row)
     return aug
 
 
@@ -719,6 +723,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     z0_row = -1
     zero = np.empty(n)
     where = np.arange(n)  # the row of each basic w_j, -1 while w_j is nonbasic
+    rowvar = np.arange(n)  # the basic variable of each row (basis as an array)
     while True:
         if pivots >= limit:
             raise _too_many(limit)
@@ -740,6 +745,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         zero[r] = FLOAT_ZERO * max(float(np.abs(C[r]).max()), 1.0)
         pivots += 1
         basis[r] = entering
+        rowvar[r] = entering
         slot[leaving] = k
         slot[entering] = -1
         held[k] = leaving
@@ -771,7 +777,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
                 raise _no_solution(pivots)
             r, tie, doubt = _lex_choice(
                 column[rows], C[rows, rhs], rows, z0_row, zero[rows],
-                _HeldInverse(C, slot, where, n))
+                _HeldInverse(C, slot, where, rowvar, n))
             if not doubt or not fresh:
                 break
             C, fresh = _refactored_held(original, basis, held, C), 0
@@ -826,47 +832,64 @@ def _refactored_held(original: Array, basis: list[int], held: Array, C: Array) -
     solved = _gauss_jordan(aug)
     if solved is None:
         return C
-    fresh = np.zeros((n, held.size))
-    fresh[unit_rows] = original[np.ix_(w, held)]
-    carried = solved[:, k:]
-    fresh[other_rows[:, None], live] = carried
-    coupling = original[np.ix_(w, columns)]
+    carried = np.ascontiguousarray(solved[:, k:])  # whole rows gather fast below
+    rows_w = original[w]
+    fresh = np.empty((n, held.size))
+    fresh[unit_rows] = rows_w[:, held]
+    fresh[other_rows] = 0.0
+    part = np.empty((n, live.size))
+    part[other_rows] = carried
+    mine = rows_w[:, held[live]]  # the basic w's rows in the live columns
+    coupling = rows_w[:, columns]
     hit, col = coupling.nonzero()  # row by row, columns increasing
     if hit.size:
-        # As in _refactored: step t subtracts the t-th term of every row.
+        # As in _refactored: step t subtracts the t-th term of every row
+        # (each term formed just before it is used: a product, then the
+        # subtraction, as in the plain computation).
         rank = np.arange(hit.size) - np.searchsorted(hit, hit)
         by_rank = np.argsort(rank, kind="stable")
         ends = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2)).tolist()
-        targets = unit_rows[hit[by_rank]]
-        terms = coupling[hit, col][by_rank, None] * carried[col[by_rank]]
-        part = fresh[:, live]
+        hit, col = hit[by_rank], col[by_rank]
+        factors = coupling[hit, col][:, None]
         begin = 0
         for end in ends:
-            part[targets[begin:end]] -= terms[begin:end]
+            mine[hit[begin:end]] -= factors[begin:end] * carried[col[begin:end]]
             begin = end
-        fresh[:, live] = part
+    part[unit_rows] = mine
+    fresh[:, live] = part
     return fresh
 
 
 class _HeldInverse:
     """Rows of the basis inverse (the ``w`` columns of the full tableau) from the stored columns.
 
-    A nonbasic ``w_j``'s column is stored; a basic one's is the unit vector
-    of its row (``where[j]``).
+    A nonbasic ``w_j``'s column is stored (in ``slot[j]``); a basic one's is
+    the unit vector of its row (``where[j]``); ``rowvar`` is the basic
+    variable of each row.
     """
 
-    def __init__(self, C: Array, slot: Array, where: Array, n: int) -> None:
-        self.C, self.slot, self.where, self.n = C, slot, where, n
+    def __init__(self, C: Array, slot: Array, where: Array, rowvar: Array, n: int) -> None:
+        self.C, self.slot, self.where, self.rowvar, self.n = C, slot, where, rowvar, n
 
     def __call__(self, rows: Array) -> Array:
+        """The basis-inverse rows of ``rows``, without the columns that are 0 in all of them.
+
+        Those are the columns of the basic ``w`` of other rows; a column
+        that is 0 throughout cannot split a tie (every row has the same
+        entry) nor raise doubt (0 is noise at any level), so the rule of
+        :func:`_lex_choice` decides the same without them, and the columns
+        left keep their order.
+        """
         n = self.n
-        block = np.zeros((rows.size, n))
-        place = self.slot[:n]
-        stored = np.flatnonzero(place >= 0)
-        block[:, stored] = self.C[rows[:, None], place[stored]]
-        basic = np.flatnonzero(self.where >= 0)
-        pos = np.searchsorted(rows, self.where[basic])  # rows is increasing
-        pos[pos >= rows.size] = 0
-        mine = rows[pos] == self.where[basic]
-        block[pos[mine], basic[mine]] = 1.0
+        here = self.rowvar[rows]
+        unit = np.flatnonzero(here < n)  # the rows (of ``rows``) that hold a basic w
+        mark = self.where < 0  # the nonbasic w: stored
+        mark[here[unit]] = True  # and the unit columns of these rows
+        columns = np.flatnonzero(mark)
+        # Whole rows first (a fast gather), then their w columns; a basic
+        # w's slot is -1, the right-hand side, overwritten with its unit column.
+        block = self.C[rows][:, self.slot[columns]]
+        place = np.searchsorted(columns, here[unit])
+        block[:, place] = 0.0
+        block[unit, place] = 1.0
         return block
