@@ -114,6 +114,10 @@ FLOAT_REFINE = 1e-6
 #: below this in size, so that ``T_ij T_rs - T_is T_rj`` cannot overflow; on
 #: Python integers (exact at any size) after that.
 SMALL_INTEGER = 2**31
+#: Maximum and minimum of an array (or along an axis) without the Python
+#: layer of ``ndarray.max``; the float path calls them tens of thousands of times.
+_MAX = np.maximum.reduce
+_MIN = np.minimum.reduce
 #: The sign bit of a float64 (see :func:`_lex_least`).
 _SIGN_BIT = np.uint64(1 << 63)
 
@@ -492,7 +496,7 @@ def _lex_choice(
     all of those rows may be left out).
     """
     values, doubt = _denoised(rhs, small)
-    tied = np.flatnonzero(_ties(values / div))
+    tied = _ties(values / div).nonzero()[0]
     if tied.size == 1:
         return int(rows[tied[0]]), False, doubt
     if (rows[tied] == z0_row).any():
@@ -502,7 +506,7 @@ def _lex_choice(
     block, noisy = _denoised(inverse(rows[tied]), small[tied, None])
     doubt = doubt or noisy
     block /= div[tied, None]
-    differ = block.max(axis=0) > block.min(axis=0)
+    differ = _MAX(block, axis=0) > _MIN(block, axis=0)
     return int(rows[tied[_lex_least(block[:, differ])]]), True, doubt
 
 
@@ -569,7 +573,7 @@ def _denoised(values: Array, small: Array) -> tuple[Array, bool]:
 
 def _ties(ratios: Array) -> Array:
     """Which ratios equal the least one within :data:`FLOAT_RATIO_TIE` (relative)."""
-    best = ratios.min()
+    best = _MIN(ratios)
     return np.asarray(ratios - best <= FLOAT_RATIO_TIE * np.maximum(np.abs(ratios), abs(best)))
 
 
@@ -594,8 +598,8 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     n = len(basis)
     order = np.asarray(basis)
     is_z = order >= n
-    other_rows = np.flatnonzero(is_z)
-    unit_rows = np.flatnonzero(~is_z)
+    other_rows = is_z.nonzero()[0]
+    unit_rows = (~is_z).nonzero()[0]
     w = order[unit_rows]
     columns = order[other_rows]
     constrained = np.ones(n, dtype=bool)
@@ -607,7 +611,7 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     if not nonzero[columns].all():
         return T  # a zero column: singular
     nonzero[columns] = False
-    live = np.concatenate([columns, np.flatnonzero(nonzero)])
+    live = np.concatenate([columns, nonzero.nonzero()[0]])
     solved = _gauss_jordan(R[:, live])
     if solved is None:
         return T
@@ -736,13 +740,13 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         C[r, k] = 1.0
         C[r] /= factor[r]
         factor[r] = 0.0
-        hit = np.flatnonzero(factor)  # the other rows would only lose exact zeros
+        hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
         if hit.size:
             rest = C[hit]
             rest -= np.multiply.outer(factor[hit], C[r])
             C[hit] = rest
-            zero[hit] = FLOAT_ZERO * np.maximum(np.abs(rest).max(axis=1), 1.0)
-        zero[r] = FLOAT_ZERO * max(float(np.abs(C[r]).max()), 1.0)
+            zero[hit] = FLOAT_ZERO * np.maximum(_MAX(np.abs(rest), axis=1), 1.0)
+        zero[r] = FLOAT_ZERO * max(float(_MAX(np.abs(C[r]))), 1.0)
         pivots += 1
         basis[r] = entering
         rowvar[r] = entering
@@ -771,8 +775,8 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         entering = _complement(leaving, n)
         while True:
             column = C[:, slot[entering]]
-            tol = np.maximum(FLOAT_PIVOT * max(1.0, float(np.abs(column).max())), zero)
-            rows = np.flatnonzero(column > tol)
+            tol = np.maximum(FLOAT_PIVOT * max(1.0, float(_MAX(np.abs(column)))), zero)
+            rows = (column > tol).nonzero()[0]
             if not rows.size:
                 raise _no_solution(pivots)
             r, tie, doubt = _lex_choice(
@@ -798,7 +802,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
 
 def _held_zero(C: Array) -> Array:
     """:func:`_row_zero` of the full tableau, from its stored columns (each row also holds a 1)."""
-    return np.asarray(FLOAT_ZERO * np.maximum(np.abs(C).max(axis=1), 1.0))
+    return np.asarray(FLOAT_ZERO * np.maximum(_MAX(np.abs(C), axis=1), 1.0))
 
 
 def _refactored_held(original: Array, basis: list[int], held: Array, C: Array) -> Array:
@@ -814,8 +818,8 @@ def _refactored_held(original: Array, basis: list[int], held: Array, C: Array) -
     n = len(basis)
     order = np.asarray(basis)
     is_z = order >= n
-    other_rows = np.flatnonzero(is_z)
-    unit_rows = np.flatnonzero(~is_z)
+    other_rows = is_z.nonzero()[0]
+    unit_rows = (~is_z).nonzero()[0]
     w = order[unit_rows]
     columns = order[other_rows]
     constrained = np.ones(n, dtype=bool)
@@ -824,7 +828,7 @@ def _refactored_held(original: Array, basis: list[int], held: Array, C: Array) -
     if not R[:, columns].any(axis=0).all():
         return C  # a zero column: singular
     sub = R[:, held]
-    live = np.flatnonzero(sub.any(axis=0))  # places in held
+    live = np.asarray(sub.any(axis=0)).nonzero()[0]  # places in held
     k = columns.size
     aug = np.empty((k, k + live.size))
     aug[:, :k] = R[:, columns]
@@ -882,10 +886,10 @@ class _HeldInverse:
         """
         n = self.n
         here = self.rowvar[rows]
-        unit = np.flatnonzero(here < n)  # the rows (of ``rows``) that hold a basic w
+        unit = (here < n).nonzero()[0]  # the rows (of ``rows``) that hold a basic w
         mark = self.where < 0  # the nonbasic w: stored
         mark[here[unit]] = True  # and the unit columns of these rows
-        columns = np.flatnonzero(mark)
+        columns = mark.nonzero()[0]
         # Whole rows first (a fast gather), then their w columns; a basic
         # w's slot is -1, the right-hand side, overwritten with its unit column.
         block = self.C[rows][:, self.slot[columns]]
