@@ -340,14 +340,19 @@ def _least(T: Array, col: int, rows: list[int], divisor: list[int]) -> list[tupl
 
 
 def _lemke_exact(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
-    T = _tableau(M, q, d)
-    n = T.shape[0]
-    z0, rhs = 2 * n, 2 * n + 1
-    if all(int(T[i, rhs]) >= 0 for i in range(n)):
+    n = len(q)
+    ds = [Fraction(x) for x in d]
+    _check_shapes(n, np.asarray(M, dtype=object).shape if n else (0, 0), len(ds))
+    if any(x <= 0 for x in ds):
+        raise ValueError("the covering vector must be positive")
+    if all(Fraction(x) >= 0 for x in q):
         return LemkeResult(np.array([Fraction(0)] * n, dtype=object), 0, tuple(range(n)))
     crossed = _crossover(M, q, d, limit)
     if crossed is not None:
         return crossed
+    # The integer tableau only now: the float path usually gives the answer.
+    T = _tableau(M, q, d)
+    z0, rhs = 2 * n, 2 * n + 1
     basis = list(range(n))
     det = 1
     # Step 2: z0 enters; its column is -L d < 0 in every row.
@@ -499,7 +504,7 @@ def _lex_choice(
     tied = _ties(values / div).nonzero()[0]
     if tied.size == 1:
         return int(rows[tied[0]]), False, doubt
-    if (rows[tied] == z0_row).any():
+    if z0_row in rows[tied]:
         return z0_row, False, doubt
     # All candidates' basis-inverse rows at once; only the columns where they
     # differ at all can split the tie, so the loop visits those only.
@@ -538,7 +543,7 @@ def _lex_least(block: Array) -> int:
     # Each other row is equal to the least up to its first differing column,
     # where it is larger: it stays tied until then and is dropped there unless
     # the two are close.
-    first = np.argmax(block != best, axis=1)
+    first = (block != best).argmax(axis=1)
     there = block[np.arange(block.shape[0]), first]
     low = best[first]
     close = (there != low) & (there - low <= FLOAT_RATIO_TIE * np.maximum(np.abs(there), np.abs(low)))
@@ -626,9 +631,9 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     coupling = original[w][:, columns]
     hit, col = coupling.nonzero()  # row by row, columns increasing
     if hit.size:
-        rank = np.arange(hit.size) - np.searchsorted(hit, hit)  # the term's place in its row
+        rank = np.arange(hit.size) - hit.searchsorted(hit)  # the term's place in its row
         by_rank = np.argsort(rank, kind="stable")
-        ends = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2)).tolist()
+        ends = rank[by_rank].searchsorted(np.arange(1, int(rank.max()) + 2)).tolist()
         targets = unit_rows[hit[by_rank]]
         terms = coupling[hit, col][by_rank, None] * solved[col[by_rank]]  # all at once
         start = 0
@@ -850,9 +855,9 @@ def _refactored_held(original: Array, basis: list[int], held: Array, C: Array) -
         # As in _refactored: step t subtracts the t-th term of every row
         # (each term formed just before it is used: a product, then the
         # subtraction, as in the plain computation).
-        rank = np.arange(hit.size) - np.searchsorted(hit, hit)
+        rank = np.arange(hit.size) - hit.searchsorted(hit)
         by_rank = np.argsort(rank, kind="stable")
-        ends = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2)).tolist()
+        ends = rank[by_rank].searchsorted(np.arange(1, int(rank.max()) + 2)).tolist()
         hit, col = hit[by_rank], col[by_rank]
         factors = coupling[hit, col][:, None]
         begin = 0
@@ -893,7 +898,7 @@ class _HeldInverse:
         # Whole rows first (a fast gather), then their w columns; a basic
         # w's slot is -1, the right-hand side, overwritten with its unit column.
         block = self.C[rows][:, self.slot[columns]]
-        place = np.searchsorted(columns, here[unit])
+        place = columns.searchsorted(here[unit])
         block[:, place] = 0.0
         block[unit, place] = 1.0
         return block
