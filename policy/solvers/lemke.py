@@ -535,7 +535,8 @@ def _lex_least(block: Array) -> int:
     # significant byte first. Bytes compare in C at once, without a Python
     # float per entry as lists would need.
     bits = (block + 0.0).view(np.uint64)
-    keys = np.where(bits >= _SIGN_BIT, ~bits, bits | _SIGN_BIT).astype(">u8").tobytes()
+    flip = (bits.view(np.int64) >> 63).view(np.uint64) | _SIGN_BIT  # all ones if negative
+    keys = (bits ^ flip).astype(">u8").tobytes()
     step = 8 * width
     chunks = [keys[i : i + step] for i in range(0, rows * step, step)]
     least = min(range(rows), key=chunks.__getitem__)
@@ -579,6 +580,8 @@ def _denoised(values: Array, small: Array) -> tuple[Array, bool]:
 def _ties(ratios: Array) -> Array:
     """Which ratios equal the least one within :data:`FLOAT_RATIO_TIE` (relative)."""
     best = _MIN(ratios)
+    if best == 0.0:  # the degenerate case: the rule keeps exactly the zeros
+        return np.asarray(ratios <= 0.0)
     return np.asarray(ratios - best <= FLOAT_RATIO_TIE * np.maximum(np.abs(ratios), abs(best)))
 
 
