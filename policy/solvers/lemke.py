@@ -851,23 +851,28 @@ def _refactored_held(original: Array, basis: list[int], held: Array, C: Array) -
     fresh[other_rows] = 0.0
     part = np.empty((n, live.size))
     part[other_rows] = carried
-    mine = rows_w[:, held[live]]  # the basic w's rows in the live columns
     coupling = rows_w[:, columns]
     hit, col = coupling.nonzero()  # row by row, columns increasing
     if hit.size:
         # As in _refactored: step t subtracts the t-th term of every row
         # (each term formed just before it is used: a product, then the
-        # subtraction, as in the plain computation).
-        rank = np.arange(hit.size) - hit.searchsorted(hit)
-        by_rank = np.argsort(rank, kind="stable")
-        ends = rank[by_rank].searchsorted(np.arange(1, int(rank.max()) + 2)).tolist()
-        hit, col = hit[by_rank], col[by_rank]
-        factors = coupling[hit, col][:, None]
-        begin = 0
-        for end in ends:
-            mine[hit[begin:end]] -= factors[begin:end] * carried[col[begin:end]]
-            begin = end
-    part[unit_rows] = mine
+        # subtraction, as in the plain computation). The rows are put in
+        # decreasing order of their number of terms, so that the rows with
+        # a t-th term are the first ones: a slice, changed in place.
+        count = np.bincount(hit, minlength=w.size)
+        order = np.argsort(-count, kind="stable")
+        start = count.cumsum() - count  # each row's first term among hit, col
+        factors = coupling[hit, col]
+        mine = rows_w[order][:, held[live]]  # the basic w's rows in the live columns
+        many = count[order]
+        first = start[order]
+        for t in range(int(many[0])):
+            m = int(np.count_nonzero(many > t))
+            terms = first[:m] + t
+            mine[:m] -= factors[terms, None] * carried[col[terms]]
+        part[unit_rows[order]] = mine
+    else:
+        part[unit_rows] = rows_w[:, held[live]]
     fresh[:, live] = part
     return fresh
 
