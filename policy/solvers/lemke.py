@@ -511,7 +511,7 @@ def _lex_choice(
     block, noisy = _denoised(inverse(rows[tied]), small[tied, None])
     doubt = doubt or noisy
     block /= div[tied, None]
-    differ = _MAX(block, axis=0) > _MIN(block, axis=0)
+    differ = (block != block[0]).any(axis=0)  # not all equal in that column
     return int(rows[tied[_lex_least(block[:, differ])]]), True, doubt
 
 
