@@ -114,6 +114,10 @@ FLOAT_REFINE = 1e-6
 #: below this in size, so that ``T_ij T_rs - T_is T_rj`` cannot overflow; on
 #: Python integers (exact at any size) after that.
 SMALL_INTEGER = 2**31
+#: Maximum and minimum of an array (or along an axis) without the Python
+#: layer of ``ndarray.max``; the float path calls them tens of thousands of times.
+_MAX = np.maximum.reduce
+_MIN = np.minimum.reduce
 #: The sign bit of a float64 (see :func:`_lex_least`).
 _SIGN_BIT = np.uint64(1 << 63)
 
@@ -336,14 +340,19 @@ def _least(T: Array, col: int, rows: list[int], divisor: list[int]) -> list[tupl
 
 
 def _lemke_exact(M: Any, q: Any, d: Any, limit: int) -> LemkeResult:
-    T = _tableau(M, q, d)
-    n = T.shape[0]
-    z0, rhs = 2 * n, 2 * n + 1
-    if all(int(T[i, rhs]) >= 0 for i in range(n)):
+    n = len(q)
+    ds = [Fraction(x) for x in d]
+    _check_shapes(n, np.asarray(M, dtype=object).shape if n else (0, 0), len(ds))
+    if any(x <= 0 for x in ds):
+        raise ValueError("the covering vector must be positive")
+    if all(Fraction(x) >= 0 for x in q):
         return LemkeResult(np.array([Fraction(0)] * n, dtype=object), 0, tuple(range(n)))
     crossed = _crossover(M, q, d, limit)
     if crossed is not None:
         return crossed
+    # The integer tableau only now: the float path usually gives the answer.
+    T = _tableau(M, q, d)
+    z0, rhs = 2 * n, 2 * n + 1
     basis = list(range(n))
     det = 1
     # Step 2: z0 enters; its column is -L d < 0 in every row.
@@ -486,22 +495,24 @@ def _lex_choice(
     """The rule of :func:`_lex_min_rows_float` on the candidate rows' data.
 
     ``div`` and ``rhs`` are the candidate rows' entries in the entering
-    column and the right-hand side, ``small`` their noise levels, and
-    ``inverse(tied)`` gives the basis-inverse rows of some of them (a fresh
-    array).
+    column and the right-hand side (``rhs`` a fresh array, changed here),
+    ``small`` their noise levels, and ``inverse(tied)`` gives the
+    basis-inverse rows of some of them (a fresh float64 array; columns 0 in
+    all of those rows may be left out).
     """
-    values, doubt = _denoised(rhs.copy(), small)
-    tied = np.flatnonzero(_ties(values / div))
+    values, doubt = _denoised(rhs, small)
+    tied = _ties(values / div).nonzero()[0]
     if tied.size == 1:
         return int(rows[tied[0]]), False, doubt
-    if (rows[tied] == z0_row).any():
+    if z0_row in rows[tied]:
         return z0_row, False, doubt
     # All candidates' basis-inverse rows at once; only the columns where they
     # differ at all can split the tie, so the loop visits those only.
-    block, noisy = _denoised(np.array(inverse(rows[tied]), dtype=np.float64, copy=None), small[tied, None])
+    block, noisy = _denoised(inverse(rows[tied]), small[tied, None])
     doubt = doubt or noisy
     block /= div[tied, None]
-    return int(rows[tied[_lex_least(block[:, np.ptp(block, axis=0) > 0])]]), True, doubt
+    differ = (block != block[0]).any(axis=0)  # not all equal in that column
+    return int(rows[tied[_lex_least(block[:, differ])]]), True, doubt
 
 
 def _lex_least(block: Array) -> int:
@@ -524,7 +535,8 @@ def _lex_least(block: Array) -> int:
     # significant byte first. Bytes compare in C at once, without a Python
     # float per entry as lists would need.
     bits = (block + 0.0).view(np.uint64)
-    keys = np.where(bits >= _SIGN_BIT, ~bits, bits | _SIGN_BIT).astype(">u8").tobytes()
+    flip = (bits.view(np.int64) >> 63).view(np.uint64) | _SIGN_BIT  # all ones if negative
+    keys = (bits ^ flip).astype(">u8").tobytes()
     step = 8 * width
     chunks = [keys[i : i + step] for i in range(0, rows * step, step)]
     least = min(range(rows), key=chunks.__getitem__)
@@ -532,7 +544,7 @@ def _lex_least(block: Array) -> int:
     # Each other row is equal to the least up to its first differing column,
     # where it is larger: it stays tied until then and is dropped there unless
     # the two are close.
-    first = np.argmax(block != best, axis=1)
+    first = (block != best).argmax(axis=1)
     there = block[np.arange(block.shape[0]), first]
     low = best[first]
     close = (there != low) & (there - low <= FLOAT_RATIO_TIE * np.maximum(np.abs(there), np.abs(low)))
@@ -567,7 +579,9 @@ def _denoised(values: Array, small: Array) -> tuple[Array, bool]:
 
 def _ties(ratios: Array) -> Array:
     """Which ratios equal the least one within :data:`FLOAT_RATIO_TIE` (relative)."""
-    best = ratios.min()
+    best = _MIN(ratios)
+    if best == 0.0:  # the degenerate case: the rule keeps exactly the zeros
+        return np.asarray(ratios <= 0.0)
     return np.asarray(ratios - best <= FLOAT_RATIO_TIE * np.maximum(np.abs(ratios), abs(best)))
 
 
@@ -592,8 +606,8 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     n = len(basis)
     order = np.asarray(basis)
     is_z = order >= n
-    other_rows = np.flatnonzero(is_z)
-    unit_rows = np.flatnonzero(~is_z)
+    other_rows = is_z.nonzero()[0]
+    unit_rows = (~is_z).nonzero()[0]
     w = order[unit_rows]
     columns = order[other_rows]
     constrained = np.ones(n, dtype=bool)
@@ -605,7 +619,7 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     if not nonzero[columns].all():
         return T  # a zero column: singular
     nonzero[columns] = False
-    live = np.concatenate([columns, np.flatnonzero(nonzero)])
+    live = np.concatenate([columns, nonzero.nonzero()[0]])
     solved = _gauss_jordan(R[:, live])
     if solved is None:
         return T
@@ -620,9 +634,9 @@ def _refactored(original: Array, basis: list[int], T: Array) -> Array:
     coupling = original[w][:, columns]
     hit, col = coupling.nonzero()  # row by row, columns increasing
     if hit.size:
-        rank = np.arange(hit.size) - np.searchsorted(hit, hit)  # the term's place in its row
+        rank = np.arange(hit.size) - hit.searchsorted(hit)  # the term's place in its row
         by_rank = np.argsort(rank, kind="stable")
-        ends = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2)).tolist()
+        ends = rank[by_rank].searchsorted(np.arange(1, int(rank.max()) + 2)).tolist()
         targets = unit_rows[hit[by_rank]]
         terms = coupling[hit, col][by_rank, None] * solved[col[by_rank]]  # all at once
         start = 0
@@ -650,8 +664,9 @@ def _gauss_jordan(aug: Array) -> Array | None:
     k = aug.shape[0]
     least = FLOAT_PIVOT * max(1.0, float(np.abs(aug[:, :k]).max(initial=0.0)))
     for c in range(k):
-        p = c + int(np.abs(aug[c:, c]).argmax())
-        pivot = aug[p, c]
+        column = aug[:, c]  # a view: it follows the row swap and the division
+        p = c + int(np.abs(column[c:]).argmax())
+        pivot = float(column[p])
         if abs(pivot) <= least:
             return None
         if p != c:
@@ -659,11 +674,12 @@ def _gauss_jordan(aug: Array) -> Array | None:
             aug[p] = aug[c]
             aug[c] = held
         row = aug[c, c:]
-        row /= pivot
-        hit = aug[:, c].nonzero()[0]  # the other rows would only lose exact zeros
+        if pivot != 1.0:  # dividing by 1 changes no bit
+            row /= pivot
+        hit = column.nonzero()[0]  # the other rows would only lose exact zeros
         if hit.size > 1:
             hit = hit[hit != c]
-            aug[hit, c:] -= np.multiply.outer(aug[hit, c], row)
+            aug[hit, c:] -= np.multiply.outer(column[hit], row)
     return aug
 
 
@@ -719,6 +735,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     z0_row = -1
     zero = np.empty(n)
     where = np.arange(n)  # the row of each basic w_j, -1 while w_j is nonbasic
+    rowvar = np.arange(n)  # the basic variable of each row (basis as an array)
     while True:
         if pivots >= limit:
             raise _too_many(limit)
@@ -731,15 +748,16 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         C[r, k] = 1.0
         C[r] /= factor[r]
         factor[r] = 0.0
-        hit = np.flatnonzero(factor)  # the other rows would only lose exact zeros
+        hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
         if hit.size:
             rest = C[hit]
             rest -= np.multiply.outer(factor[hit], C[r])
             C[hit] = rest
-            zero[hit] = FLOAT_ZERO * np.maximum(np.abs(rest).max(axis=1), 1.0)
-        zero[r] = FLOAT_ZERO * max(float(np.abs(C[r]).max()), 1.0)
+            zero[hit] = FLOAT_ZERO * np.maximum(_MAX(np.abs(rest), axis=1), 1.0)
+        zero[r] = FLOAT_ZERO * max(float(_MAX(np.abs(C[r]))), 1.0)
         pivots += 1
         basis[r] = entering
+        rowvar[r] = entering
         slot[leaving] = k
         slot[entering] = -1
         held[k] = leaving
@@ -765,13 +783,13 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         entering = _complement(leaving, n)
         while True:
             column = C[:, slot[entering]]
-            tol = np.maximum(FLOAT_PIVOT * max(1.0, float(np.abs(column).max())), zero)
-            rows = np.flatnonzero(column > tol)
+            tol = np.maximum(FLOAT_PIVOT * max(1.0, float(_MAX(np.abs(column)))), zero)
+            rows = (column > tol).nonzero()[0]
             if not rows.size:
                 raise _no_solution(pivots)
             r, tie, doubt = _lex_choice(
                 column[rows], C[rows, rhs], rows, z0_row, zero[rows],
-                _HeldInverse(C, slot, where, n))
+                _HeldInverse(C, slot, where, rowvar, n))
             if not doubt or not fresh:
                 break
             C, fresh = _refactored_held(original, basis, held, C), 0
@@ -792,7 +810,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
 
 def _held_zero(C: Array) -> Array:
     """:func:`_row_zero` of the full tableau, from its stored columns (each row also holds a 1)."""
-    return np.asarray(FLOAT_ZERO * np.maximum(np.abs(C).max(axis=1), 1.0))
+    return np.asarray(FLOAT_ZERO * np.maximum(_MAX(np.abs(C), axis=1), 1.0))
 
 
 def _refactored_held(original: Array, basis: list[int], held: Array, C: Array) -> Array:
@@ -808,8 +826,8 @@ def _refactored_held(original: Array, basis: list[int], held: Array, C: Array) -
     n = len(basis)
     order = np.asarray(basis)
     is_z = order >= n
-    other_rows = np.flatnonzero(is_z)
-    unit_rows = np.flatnonzero(~is_z)
+    other_rows = is_z.nonzero()[0]
+    unit_rows = (~is_z).nonzero()[0]
     w = order[unit_rows]
     columns = order[other_rows]
     constrained = np.ones(n, dtype=bool)
@@ -818,7 +836,7 @@ def _refactored_held(original: Array, basis: list[int], held: Array, C: Array) -
     if not R[:, columns].any(axis=0).all():
         return C  # a zero column: singular
     sub = R[:, held]
-    live = np.flatnonzero(sub.any(axis=0))  # places in held
+    live = np.asarray(sub.any(axis=0)).nonzero()[0]  # places in held
     k = columns.size
     aug = np.empty((k, k + live.size))
     aug[:, :k] = R[:, columns]
@@ -826,47 +844,69 @@ def _refactored_held(original: Array, basis: list[int], held: Array, C: Array) -
     solved = _gauss_jordan(aug)
     if solved is None:
         return C
-    fresh = np.zeros((n, held.size))
-    fresh[unit_rows] = original[np.ix_(w, held)]
-    carried = solved[:, k:]
-    fresh[other_rows[:, None], live] = carried
-    coupling = original[np.ix_(w, columns)]
+    carried = np.ascontiguousarray(solved[:, k:])  # whole rows gather fast below
+    rows_w = original[w]
+    fresh = np.empty((n, held.size))
+    fresh[unit_rows] = rows_w[:, held]
+    fresh[other_rows] = 0.0
+    part = np.empty((n, live.size))
+    part[other_rows] = carried
+    coupling = rows_w[:, columns]
     hit, col = coupling.nonzero()  # row by row, columns increasing
     if hit.size:
-        # As in _refactored: step t subtracts the t-th term of every row.
-        rank = np.arange(hit.size) - np.searchsorted(hit, hit)
-        by_rank = np.argsort(rank, kind="stable")
-        ends = np.searchsorted(rank[by_rank], np.arange(1, int(rank.max()) + 2)).tolist()
-        targets = unit_rows[hit[by_rank]]
-        terms = coupling[hit, col][by_rank, None] * carried[col[by_rank]]
-        part = fresh[:, live]
-        begin = 0
-        for end in ends:
-            part[targets[begin:end]] -= terms[begin:end]
-            begin = end
-        fresh[:, live] = part
+        # As in _refactored: step t subtracts the t-th term of every row
+        # (each term formed just before it is used: a product, then the
+        # subtraction, as in the plain computation). The rows are put in
+        # decreasing order of their number of terms, so that the rows with
+        # a t-th term are the first ones: a slice, changed in place.
+        count = np.bincount(hit, minlength=w.size)
+        order = np.argsort(-count, kind="stable")
+        start = count.cumsum() - count  # each row's first term among hit, col
+        factors = coupling[hit, col]
+        mine = rows_w[order][:, held[live]]  # the basic w's rows in the live columns
+        many = count[order]
+        first = start[order]
+        for t in range(int(many[0])):
+            m = int(np.count_nonzero(many > t))
+            terms = first[:m] + t
+            mine[:m] -= factors[terms, None] * carried[col[terms]]
+        part[unit_rows[order]] = mine
+    else:
+        part[unit_rows] = rows_w[:, held[live]]
+    fresh[:, live] = part
     return fresh
 
 
 class _HeldInverse:
     """Rows of the basis inverse (the ``w`` columns of the full tableau) from the stored columns.
 
-    A nonbasic ``w_j``'s column is stored; a basic one's is the unit vector
-    of its row (``where[j]``).
+    A nonbasic ``w_j``'s column is stored (in ``slot[j]``); a basic one's is
+    the unit vector of its row (``where[j]``); ``rowvar`` is the basic
+    variable of each row.
     """
 
-    def __init__(self, C: Array, slot: Array, where: Array, n: int) -> None:
-        self.C, self.slot, self.where, self.n = C, slot, where, n
+    def __init__(self, C: Array, slot: Array, where: Array, rowvar: Array, n: int) -> None:
+        self.C, self.slot, self.where, self.rowvar, self.n = C, slot, where, rowvar, n
 
     def __call__(self, rows: Array) -> Array:
+        """The basis-inverse rows of ``rows``, without the columns that are 0 in all of them.
+
+        Those are the columns of the basic ``w`` of other rows; a column
+        that is 0 throughout cannot split a tie (every row has the same
+        entry) nor raise doubt (0 is noise at any level), so the rule of
+        :func:`_lex_choice` decides the same without them, and the columns
+        left keep their order.
+        """
         n = self.n
-        block = np.zeros((rows.size, n))
-        place = self.slot[:n]
-        stored = np.flatnonzero(place >= 0)
-        block[:, stored] = self.C[rows[:, None], place[stored]]
-        basic = np.flatnonzero(self.where >= 0)
-        pos = np.searchsorted(rows, self.where[basic])  # rows is increasing
-        pos[pos >= rows.size] = 0
-        mine = rows[pos] == self.where[basic]
-        block[pos[mine], basic[mine]] = 1.0
+        here = self.rowvar[rows]
+        unit = (here < n).nonzero()[0]  # the rows (of ``rows``) that hold a basic w
+        mark = self.where < 0  # the nonbasic w: stored
+        mark[here[unit]] = True  # and the unit columns of these rows
+        columns = mark.nonzero()[0]
+        # Whole rows first (a fast gather), then their w columns; a basic
+        # w's slot is -1, the right-hand side, overwritten with its unit column.
+        block = self.C[rows][:, self.slot[columns]]
+        place = columns.searchsorted(here[unit])
+        block[:, place] = 0.0
+        block[unit, place] = 1.0
         return block
