@@ -219,6 +219,26 @@ class Campaign:
             "leader's equilibrium; the same for every leader, whatever their own payoffs."
         )
 
+    def seat(self, key: str, name: str) -> str | None:
+        """For a campaign whose state names the leader: what a command-line leader ``key`` stands for.
+
+        None when the campaign has no ``leader`` variable or ``key`` is the
+        profile it starts with. Otherwise ``key``'s values take the place of
+        that first profile's (``--leader`` fills the plain parameter names), so
+        an end state where the variable keeps its first value is *this*
+        leader's values in the first profile's seat, not a change of ruler.
+        """
+        if self.leader is None:
+            return None
+        first = next(str(v.initial) for v in self.state if v.name == self.leader)
+        if key == first:
+            return None
+        return (
+            f"{name}: their values in the seat of {first!r} (the campaign starts with {self.leader} = "
+            f"{first}; where {self.leader} names another profile, that profile's values apply), so "
+            f"'{self.leader} = {first}' in the end states means {first}'s seat, held with {name}'s values"
+        )
+
     def instances_of(self, stage: str) -> list[int]:
         """Indices of the instances of a stage, in breadth-first order."""
         return [k for k, inst in enumerate(self.instances) if inst.stage == stage]

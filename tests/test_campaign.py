@@ -329,8 +329,14 @@ def test_compare_reports_end_states_on_one_yardstick() -> None:
     game = json.loads(out)["games"][0]
     assert game["yardstick"].startswith("Yardstick: ")
     assert game["facts"]["beta"]["war"] == {"no": "3/8", "yes": "5/8"}
+    # Beta on the command line fills the seat of alpha, the profile the campaign starts with
+    # (regime = alpha): said once, for Beta only, so "regime = alpha" is not read as Alpha's values.
+    assert list(game["seats"]) == ["beta"] and "in the seat of 'alpha'" in game["seats"]["beta"]
+    assert text.count("their values in the seat of 'alpha'") == 1
     code, out, _ = invoke("compare", str(TWO_STAGE), "--leaders", f"{ALPHA},{BETA}", "--format", "markdown")
-    assert code == 0 and "Yardstick:" in out
+    assert code == 0 and "Yardstick:" in out and "in the seat of 'alpha'" in out
+    code, out, _ = invoke("compare", str(TWO_STAGE), "--leaders", f"{ALPHA},{ALPHA}", "--format", "json")
+    assert "seats" not in json.loads(out)["games"][0]
 
 
 ROUND = """\

@@ -303,11 +303,16 @@ def _failures(c: GameComparison) -> dict[str, dict[str, str]]:
 
 
 def _yardstick(c: GameComparison) -> dict[str, str]:
-    """``yardstick`` (what the facts add up, in words) for a campaign; nothing for a plain game."""
+    """``yardstick`` (what the facts add up, in words) for a campaign, and ``seats`` (leader key ->
+    whose seat their values fill, :meth:`policy.campaign.Campaign.seat`) when a leader stands in
+    for the campaign's first profile; nothing for a plain game."""
     from policy.campaign import campaign_of
 
     campaign = campaign_of(c.game)
-    return {"yardstick": campaign.yardstick} if campaign is not None else {}
+    if campaign is None:
+        return {}
+    seats = {leader.key: note for leader in c.leaders if (note := campaign.seat(leader.key, leader.name))}
+    return {"yardstick": campaign.yardstick, **({"seats": seats} if seats else {})}
 
 
 def _digits(x: float, significant: int = 8) -> float:

@@ -410,6 +410,7 @@ def compare_table(
         campaign = campaign_of(c.game)
         if campaign is not None:
             notes.append(campaign.yardstick)
+            notes += [n for n in (campaign.seat(leader.key, leader.name) for leader in c.leaders) if n]
         for k, (leader, r) in enumerate(zip(c.leaders, c.results, strict=True)):
             if r is None:
                 notes.append(f"{leader.name}: cannot solve: {c.failure(k)}")
