@@ -302,7 +302,7 @@ def _failures(c: GameComparison) -> dict[str, dict[str, str]]:
     return {"failures": failed} if failed else {}
 
 
-def _yardstick(c: GameComparison) -> dict[str, str]:
+def _yardstick(c: GameComparison) -> dict[str, Any]:
     """``yardstick`` (what the facts add up, in words) for a campaign, and ``seats`` (leader key ->
     whose seat their values fill, :meth:`policy.campaign.Campaign.seat`) when a leader stands in
     for the campaign's first profile; nothing for a plain game."""
