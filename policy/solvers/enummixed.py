@@ -18,18 +18,20 @@ give the labelled-polytope form used here. Steps:
      integers and ``Fraction`` (reverse search with lexicographic pivoting,
      lrs-style; partners from faces of the larger polytope when the smaller
      one is degenerate);
-   * float mode: the vertices of both polytopes in floating point, as the
-     facets of their polar polytopes (scipy's qhull, as QuantEcon's
-     ``vertex_enumeration`` does), labelled by their tight constraints (all
-     of them, so that degenerate vertices are recognised and merged), and the
-     completely labelled pairs matched as bit masks; then every pair is
-     solved again in rationals from the constraints that fix it, and kept
-     only if it is an exact equilibrium. The answers are thus exact
-     equilibria shown in floats. Where the float enumeration cannot vouch
-     for its answer (qhull fails, as with a player who has one strategy; a
-     candidate that is not an exact equilibrium; an even count in a
-     nondegenerate game, which has an odd number, Shapley 1974), the exact
-     enumeration runs on the float payoffs (a float is a rational) instead,
+   * float mode (:mod:`policy.solvers.vertex_float`): the vertices of the
+     polytope of the player with fewer strategies in floating point, as the
+     facets of its polar polytope (scipy's qhull, as QuantEcon's
+     ``vertex_enumeration`` does for both), labelled by all their tight
+     constraints; the partner of each vertex is then solved for from its
+     support's equations, all vertices at once with numpy (where that cannot
+     decide, both polytopes are enumerated and their label masks matched);
+     every pair is solved again in rationals from its support and kept only
+     if it is an exact equilibrium. The answers are thus exact equilibria
+     shown in floats. Where the float enumeration cannot vouch for its
+     answer (qhull fails, as with a player who has one strategy; exact
+     arithmetic contradicts it; an even count in a nondegenerate game, which
+     has an odd number, Shapley 1974), the exact enumeration runs on the
+     float payoffs (a float is a rational) instead,
      and a warning says so. On request (``use_nashpy``) nashpy's
      ``vertex_enumeration`` instead, with the payoffs first shifted so that
      the polytopes are bounded, falling back to ours if qhull fails;
