@@ -64,6 +64,10 @@ MAX_FACE_SYSTEMS = 5000
 #: Systems of one size are solved in one batch; a size with fewer joins the
 #: next larger size, padded (see :func:`_batches`).
 MIN_BATCH = 256
+#: Systems are first screened by pure dominance (:func:`_beaten_on`, a table
+#: of ``2^n`` column sets a row) while the column player has at most this
+#: many strategies.
+DOMINANCE_MAX_COLUMNS = 16
 _EPS = float(np.finfo(np.float64).eps)
 
 
@@ -101,7 +105,7 @@ def float_extreme_equilibria(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[M
         return None
     game = _ExactGame(a, b)
     try:
-        pairs = _solved_partners(fa - fa.min() + 1.0, p, game)
+        pairs = _solved_partners(fa, p, game)
     except _Unsure:
         pairs = None
     if pairs is None:
@@ -156,14 +160,14 @@ def hull_vertices(
 
 
 def _solved_partners(
-    g: npt.NDArray[np.float64],
+    fa: npt.NDArray[np.float64],
     p: tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]],
     game: _ExactGame,
 ) -> list[MixedPair] | None:
     """Step 2 of the module docstring: the partners of each vertex of ``P``, solved for.
 
-    ``g`` is ``A`` shifted positive (``m x n``), ``p`` the label masks and
-    bases of ``P``'s vertices (:func:`hull_vertices`). A vertex ``x`` with
+    ``fa`` is ``A`` (``m x n``), ``p`` the label masks and bases of ``P``'s
+    vertices (:func:`hull_vertices`). A vertex ``x`` with
     support ``S`` and tight columns ``T`` is partnered by the vertices of the
     face ``F = {y in Q : y = 0 off T, (A y)_i = 1 for i in S}`` of ``Q``. When
     ``x`` is simple, ``|S| = |T|`` and ``F`` is at most the one point solving
@@ -175,7 +179,8 @@ def _solved_partners(
     the game may be nondegenerate); raises :class:`_Unsure` when a singular
     system or exact arithmetic says so.
     """
-    m, n = g.shape
+    m, n = fa.shape
+    g = fa - fa.min() + 1.0
     masks, bases = p
     real = masks != np.uint64((1 << m) - 1)  # the origin is no equilibrium
     masks, bases = masks[real], bases[real]
@@ -216,10 +221,19 @@ def _solved_partners(
         owner = np.concatenate([owner, extra_owner])
         tight_rows = np.concatenate([tight_rows, more_rows])
         y_cols = np.concatenate([y_cols, more_cols])
+    # Rows S' must be best replies to a y on T': none may be beaten on all of T'.
+    if n <= DOMINANCE_MAX_COLUMNS:
+        beaten = _beaten_on(fa)
+        col_masks = y_cols @ (1 << np.arange(n))
+        alive = ~(tight_rows & beaten[:, col_masks].T).any(axis=1)
+    else:
+        alive = np.ones(len(owner), dtype=bool)
     sizes = np.count_nonzero(tight_rows, axis=1)
     keep = np.zeros(len(owner), dtype=bool)
-    for sel, k in _batches(sizes):
-        keep[sel] = _may_have_partner(g, tight_rows[sel], y_cols[sel], sizes[sel], k)
+    live = np.flatnonzero(alive)
+    for sel, k in _batches(sizes[live]):
+        at = live[sel]
+        keep[at] = _may_have_partner(g, tight_rows[at], y_cols[at], sizes[at], k)
     candidates = [
         (int(u), np.flatnonzero(r).tolist(), np.flatnonzero(c).tolist())
         for u, r, c in zip(owner[keep], tight_rows[keep], y_cols[keep], strict=True)
@@ -252,6 +266,26 @@ def _solved_partners(
     if not surplus.any() and len(pairs) % 2 == 0:
         return None  # Q may be degenerate (then an even count is possible); let step 3 judge
     return list(pairs.values())
+
+
+def _beaten_on(a: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """``out[i, T]``: whether some other row of ``a`` pays strictly more than row ``i`` in every column of ``T``.
+
+    ``T`` is a bit mask over the ``n`` columns (``2^n`` of them). Such a row
+    ``i`` is no best reply to any mixed strategy on ``T``. Each pair of rows
+    marks the set of columns where the second beats the first; every subset
+    of a marked set is then marked too, one column at a time (a superset
+    passes its mark to the set without that column).
+    """
+    m, n = a.shape
+    wins = (a[None, :, :] > a[:, None, :]) @ (1 << np.arange(n))  # [i, k]: columns where k beats i
+    out = np.zeros((m, 1 << n), dtype=bool)
+    out[np.repeat(np.arange(m), m), wins.ravel()] = True
+    out[:, 0] = False  # a row is not beaten by itself (no columns); T is never empty
+    for j in range(n):
+        view = out.reshape(m, -1, 2, 1 << j)
+        view[:, :, 0, :] |= view[:, :, 1, :]
+    return out
 
 
 def _batches(sizes: npt.NDArray[np.intp]) -> list[tuple[npt.NDArray[np.intp], int]]:
