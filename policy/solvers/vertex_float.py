@@ -149,13 +149,22 @@ def hull_vertices(
         return None
     normal, offset = hull.equations[:, :-1], hull.equations[:, -1]
     z = normal / -offset[:, None]
-    slack = 1.0 - z @ rows.T
+    # 1 - z . N_r, row by row: -t e_i gives 1 + t z_i; the rest a product
+    # (einsum: BLAS's threads would cost more than they save at this size).
+    slack = np.empty((len(z), d + k))
+    slack[:, :d] = 1.0 + t * z
+    slack[:, d:] = 1.0 - np.einsum("vi,ji->vj", z, rows[d:])
     # Each product z_i N_ri is at most |z|_max |N_r|_1 in size: the scale of the rounding.
-    scale = 1.0 + np.abs(z).max(axis=1)[:, None] * np.abs(rows).sum(axis=1)[None, :]
-    tight = np.abs(slack) <= TIGHT * scale
-    weights = np.left_shift(np.uint64(1), label.astype(np.uint64))
-    masks = (tight.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
-    masks, first = np.unique(masks, return_index=True)
+    np.abs(slack, out=slack)
+    slack -= TIGHT
+    tight = slack <= (TIGHT * np.abs(z).max(axis=1))[:, None] * np.abs(rows).sum(axis=1)[None, :]
+    # Bit label[r] of a vertex's mask is row r's tightness.
+    order = np.empty(d + k, dtype=np.intp)
+    order[label] = np.arange(d + k)
+    packed = np.packbits(tight[:, order], axis=1, bitorder="little")
+    wide = np.zeros((len(z), 8), dtype=np.uint8)
+    wide[:, : packed.shape[1]] = packed
+    masks, first = np.unique(wide.view("<u8")[:, 0], return_index=True)
     return masks, label[hull.simplices[first]]
 
 
