@@ -572,7 +572,10 @@ def _rank(matrix: list[list[int]]) -> int:
 
 def _integer_matrix(a: npt.NDArray[Any]) -> list[list[int]]:
     """The float matrix ``a`` times the least common multiple of its entries' denominators (exact)."""
-    ratios = [[float(v).as_integer_ratio() for v in row] for row in np.asarray(a).tolist()]
+    floats = np.asarray(a, dtype=np.float64)
+    if np.all(np.abs(floats) < 2.0**53) and np.array_equal(floats, np.trunc(floats)):
+        return floats.astype(np.int64).tolist()  # integers already (the common case)
+    ratios = [[float(v).as_integer_ratio() for v in row] for row in floats.tolist()]
     scale = math.lcm(*(den for row in ratios for _, den in row))
     return [[num * (scale // den) for num, den in row] for row in ratios]
 
