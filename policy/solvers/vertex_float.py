@@ -14,21 +14,25 @@ Steps, for ``m <= n`` (otherwise the players are swapped first):
    (:func:`hull_vertices`; QuantEcon's ``vertex_enumeration`` does the same
    for both polytopes), each with the bit mask of every constraint tight
    there;
-2. partners solved, not enumerated (:func:`_solved_partners`): when every
-   vertex ``x`` of ``P`` is simple (exactly ``m`` labels), its support ``S``
-   and its tight columns ``T`` have the same size ``k``, and the only point
-   of ``Q`` that can complete its labels is the solution of
-   ``A[S, T] y_T = 1`` with ``y`` zero off ``T`` (unique when that matrix is
-   nonsingular). These systems are solved for all vertices at once, batched
-   by ``k`` with numpy; a vertex is dropped only when its solution violates
-   ``y >= 0`` or ``A y <= 1`` by more than a bound on the solve's error
-   (from the condition number, bounded through the determinant). So ``Q``
-   is never enumerated, which halves qhull's work, the bulk of the time;
-3. where step 2 cannot decide alone (a vertex of ``P`` with more than ``m``
-   labels, a singular system, an even count in a game that may be
-   nondegenerate), both polytopes are enumerated and their label masks
-   matched (:func:`_matched_partners`), the masks of simple vertices by one
-   sorted join, those with surplus labels against all;
+2. partners solved, not enumerated (:func:`_solved_partners`): a vertex
+   ``x`` of ``P`` with support ``S`` and tight columns ``T`` can only be
+   completed by the vertices of the face of ``Q`` that is zero off ``T``
+   and tight on ``S``. When ``x`` is simple (exactly ``m`` labels),
+   ``|S| = |T|`` and that face is at most the solution of
+   ``A[S, T] y_T = 1``; when ``x`` has surplus labels (a degenerate game),
+   each vertex of the face solves such a system with as many more tight
+   constraints chosen. The systems are screened by pure dominance (a row of
+   ``S`` beaten on every column of ``T`` is no best reply), then solved all
+   at once, batched by size, with numpy; one is dropped only when its
+   solution violates ``y >= 0`` or ``A y <= 1`` by more than a bound on the
+   solve's error (from the condition number, bounded through the
+   determinant). So ``Q`` is not enumerated, which halves qhull's work, the
+   bulk of the time;
+3. where step 2 cannot decide alone (a singular system, too many systems,
+   an even count in a game that may be nondegenerate, exact arithmetic
+   disagreeing with qhull), both polytopes are enumerated and their label
+   masks matched (:func:`_matched_partners`), the masks of simple vertices
+   by one sorted join, those with surplus labels against all;
 4. every candidate pair is solved again in rationals from its support
    (:class:`_ExactGame`: fraction-free elimination on the payoffs scaled to
    Python integers) and kept only if it is an exact equilibrium.
