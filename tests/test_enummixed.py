@@ -354,6 +354,78 @@ def test_float_enumeration_exact_support_solution():
     assert ((0.0, 1 / 3, 2 / 3), (1 / 3, 2 / 3)) in pairs
 
 
+def _paths_taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count which step of the float enumeration answered (policy.solvers.vertex_float)."""
+    from policy.solvers import vertex_float
+
+    taken = {"solved": 0, "matched": 0}
+    solved, matched = vertex_float._solved_partners, vertex_float._matched_partners
+
+    def count_solved(*args: Any) -> Any:
+        out = solved(*args)
+        taken["solved"] += out is not None
+        return out
+
+    def count_matched(*args: Any) -> Any:
+        out = matched(*args)
+        taken["matched"] += out is not None
+        return out
+
+    monkeypatch.setattr(vertex_float, "_solved_partners", count_solved)
+    monkeypatch.setattr(vertex_float, "_matched_partners", count_matched)
+    return taken
+
+
+def test_float_enumeration_solves_the_faces_of_a_degenerate_vertex(monkeypatch):
+    # Player 2's payoffs are 0 against player 1's third row, so the pure strategy
+    # x = e_3 has all three columns as best replies: a vertex of P with two
+    # surplus labels, whose partners are the vertices of a 2-dimensional face of
+    # Q. The float enumeration solves that face's vertices (one system per
+    # choice of two more tight constraints) and must list the same extreme
+    # equilibria as Gambit's exact enummixed, without enumerating Q.
+    payoffs = ([[6, 8, 0], [8, 4, 5], [6, 2, 9]], [[0, 2, 3], [5, 4, 1], [0, 0, 0]])
+    taken = _paths_taken(monkeypatch)
+    floats = solve_table(payoffs, exact=False)
+    assert floats.details["backend"] == "qhull" and taken == {"solved": 1, "matched": 0}
+    exact = solve_table(payoffs)
+    assert exact.details["degenerate"]
+    want = gambit_enummixed(payoffs)
+    assert {mixed_of(eq) for eq in exact.equilibria} == want
+    assert len(want) == 6
+    got = sorted(tuple(p for s in mixed_of(eq) for p in s) for eq in floats.equilibria)
+    for w, g in zip(sorted(tuple(float(p) for s in pair for p in s) for pair in want), got, strict=True):
+        assert g == pytest.approx(w, abs=1e-12)
+
+
+@pytest.mark.parametrize("low, high", [(-100, 100), (-3, 3), (0, 1)])
+def test_float_enumeration_equals_the_exact_one_on_seeded_games(monkeypatch, low, high):
+    # Random m x n games (2..7 strategies each), wide payoffs (mostly
+    # nondegenerate) and narrow ones (mostly degenerate): whenever the float
+    # enumeration vouches for its answer, it is exactly the exact enumeration's
+    # set of extreme equilibria, rounded. With wide payoffs it always vouches,
+    # nearly always by solving for partners (one qhull run).
+    from policy.solvers.vertex import extreme_equilibria
+    from policy.solvers.vertex_float import float_extreme_equilibria
+
+    taken = _paths_taken(monkeypatch)
+    vouched = 0
+    for seed in range(60):
+        rng = np.random.default_rng([seed, low + 100, high + 100])
+        m, n = (int(v) for v in rng.integers(2, 8, 2))
+        a, b = rng.integers(low, high + 1, (m, n)), rng.integers(low, high + 1, (m, n))
+        got = float_extreme_equilibria(a.astype(float), b.astype(float))
+        if got is None:
+            continue
+        vouched += 1
+        exact = extreme_equilibria(a.tolist(), b.tolist())
+        want = sorted((tuple(map(float, x)), tuple(map(float, y))) for x, y in exact.equilibria)
+        assert sorted(got) == want, (seed, m, n)
+    if low == -100:
+        assert vouched == 60 and taken["solved"] >= 55
+    else:
+        assert vouched >= 30 and taken["solved"] >= 20
+
+
 def test_float_falls_back_when_qhull_cannot_work():
     # A player with one strategy: nashpy's qhull needs dimension >= 2.
     result = solve_table(([[1, 3, 2]], [[2, 0, 2]]), exact=False, use_nashpy=True)

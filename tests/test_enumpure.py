@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from policy.expr import parse
 from policy.model import GameError, NodeKind, NodeSpec, Outcome, build_game
@@ -227,3 +228,29 @@ def test_perfect_information_subgame_perfect_play_is_among_pure_equilibria(drawn
         assert eq.max_regret == 0
         for s in game.infosets.values():
             assert sum(eq.behavior[s.name].values()) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0, 0.5 + 5e-8, 0.5 + 2e-7, float("nan")]),
+                 min_size=3, max_size=3),
+        max_size=12,
+    )
+)
+def test_float_dedupe_keeps_the_first_of_each_near_group(vectors):
+    # distinct_sorted compares each profile with all kept ones at once; the rule
+    # is still the pairwise one: keep a profile unless same_profile says it
+    # equals a profile kept before it (entries within PROFILE_TOLERANCE, 1e-7).
+    from types import SimpleNamespace
+
+    from policy.solvers.enumpure import distinct_sorted
+    from policy.solvers.verify import same_profile
+
+    found = [(SimpleNamespace(probabilities=tuple(v)), k) for k, v in enumerate(vectors)]
+    want: list[Any] = []
+    for eq, tag in found:
+        if not any(same_profile(eq.probabilities, other.probabilities, False) for other, _ in want):
+            want.append((eq, tag))
+    got = distinct_sorted(found, exact=False)
+    assert sorted(tag for _, tag in got) == [tag for _, tag in want]

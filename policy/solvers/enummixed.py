@@ -18,18 +18,20 @@ give the labelled-polytope form used here. Steps:
      integers and ``Fraction`` (reverse search with lexicographic pivoting,
      lrs-style; partners from faces of the larger polytope when the smaller
      one is degenerate);
-   * float mode: the vertices of both polytopes in floating point, as the
-     facets of their polar polytopes (scipy's qhull, as QuantEcon's
-     ``vertex_enumeration`` does), labelled by their tight constraints (all
-     of them, so that degenerate vertices are recognised and merged), and the
-     completely labelled pairs matched as bit masks; then every pair is
-     solved again in rationals from the constraints that fix it, and kept
-     only if it is an exact equilibrium. The answers are thus exact
-     equilibria shown in floats. Where the float enumeration cannot vouch
-     for its answer (qhull fails, as with a player who has one strategy; a
-     candidate that is not an exact equilibrium; an even count in a
-     nondegenerate game, which has an odd number, Shapley 1974), the exact
-     enumeration runs on the float payoffs (a float is a rational) instead,
+   * float mode (:mod:`policy.solvers.vertex_float`): the vertices of the
+     polytope of the player with fewer strategies in floating point, as the
+     facets of its polar polytope (scipy's qhull, as QuantEcon's
+     ``vertex_enumeration`` does for both), labelled by all their tight
+     constraints; the partner of each vertex is then solved for from its
+     support's equations, all vertices at once with numpy (where that cannot
+     decide, both polytopes are enumerated and their label masks matched);
+     every pair is solved again in rationals from its support and kept only
+     if it is an exact equilibrium. The answers are thus exact equilibria
+     shown in floats. Where the float enumeration cannot vouch for its
+     answer (qhull fails, as with a player who has one strategy; exact
+     arithmetic contradicts it; an even count in a nondegenerate game, which
+     has an odd number, Shapley 1974), the exact enumeration runs on the
+     float payoffs (a float is a rational) instead,
      and a warning says so. On request (``use_nashpy``) nashpy's
      ``vertex_enumeration`` instead, with the payoffs first shifted so that
      the polytopes are bounded, falling back to ours if qhull fails;
@@ -72,6 +74,7 @@ from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import VerificationError, as_numbers, verified_equilibrium
 from policy.solvers.verify_table import table_of, verified_table_equilibrium
 from policy.solvers.vertex import VertexLimitError, VertexTimeError, extreme_equilibria
+from policy.solvers.vertex_float import float_extreme_equilibria
 
 #: Exact enumeration stops with an error once it has visited more than this
 #: many bases of one polytope (or of one face). The reverse search keeps one
@@ -313,200 +316,15 @@ def _exact_as_float(a: npt.NDArray[Any], b: npt.NDArray[Any], budget: _Budget) -
 def _float_enumeration(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPair] | None:
     """Extreme equilibria by float vertex enumeration, each made exact; None where it cannot vouch.
 
-    The vertices of ``P`` and ``Q`` come from qhull (:func:`_float_vertices`),
-    each with the bit mask of its tight constraints (its labels). A pair is
-    completely labelled when its masks cover every label: for vertices with
-    exactly as many labels as their dimension (nondegenerate) that is one
-    sorted intersection of masks with complements; the few vertices with
-    more (degenerate games, e.g. a pure strategy with tied best responses)
-    are compared with all. Each pair is then solved in rationals from the
-    constraints qhull found tight (:func:`_exact_vertex`) and checked to be
-    an equilibrium exactly. None (the caller then enumerates exactly) when
-    a player has more than :data:`QHULL_MAX_STRATEGIES` strategies (or only
-    one), qhull fails, a candidate is not an exact equilibrium, or a
-    nondegenerate game gives an even count (it has an odd number of
-    equilibria; Shapley 1974), which would mean a vertex was missed.
+    :func:`policy.solvers.vertex_float.float_extreme_equilibria`, for games
+    where each player has 2 to :data:`QHULL_MAX_STRATEGIES` strategies (None
+    otherwise: qhull needs dimension 2, and has no budget).
     """
     m, n = a.shape
     if m < 2 or n < 2 or max(m, n) > QHULL_MAX_STRATEGIES:
         return None
-    fa = np.asarray(a, dtype=np.float64)
-    fb = np.asarray(b, dtype=np.float64)
-    # Payoffs shifted to a minimum of 1: bounded polytopes, same equilibria.
-    # P: x in R^m, label i for x_i = 0, m + j for column j tight.
-    # Q: y in R^n, label i for row i tight, m + j for y_j = 0.
-    p = _float_vertices(fb - fb.min() + 1.0, np.arange(m + n))
-    q = _float_vertices((fa - fa.min() + 1.0).T, np.concatenate([np.arange(m, m + n), np.arange(m)]))
-    if p is None or q is None:
-        return None
-    (p_masks, p_sets), (q_masks, q_sets) = p, q
-    full = np.uint64((1 << (m + n)) - 1)
-    # The origins (all x_i = 0; all y_j = 0) are labelled together but are no equilibrium.
-    p_real = np.flatnonzero(p_masks != np.uint64((1 << m) - 1))
-    q_real = np.flatnonzero(q_masks != np.uint64(((1 << n) - 1) << m))
-    p_count = _popcount(p_masks[p_real])
-    q_count = _popcount(q_masks[q_real])
-    p_simple, p_surplus = p_real[p_count == m], p_real[p_count > m]
-    q_simple, q_surplus = q_real[q_count == n], q_real[q_count > n]
-    _, i_p, i_q = np.intersect1d(p_masks[p_simple] ^ full, q_masks[q_simple], return_indices=True)
-    found = list(zip(p_simple[i_p].tolist(), q_simple[i_q].tolist(), strict=True))
-    for u in p_surplus.tolist():
-        found += [(u, v) for v in q_real[(p_masks[u] | q_masks[q_real]) == full].tolist()]
-    for v in q_surplus.tolist():
-        found += [(u, v) for u in p_simple[(p_masks[p_simple] | q_masks[v]) == full].tolist()]
-    if not p_surplus.size and not q_surplus.size and len(found) % 2 == 0:
-        return None
-    # Exact from here: each float payoff is a rational, so both matrices are
-    # scaled to integers (Python's, unbounded) and shifted to a minimum of 1.
-    ia, ib = _integer_matrix(a), _integer_matrix(b)
-    low_a, low_b = min(map(min, ia)), min(map(min, ib))
-    sa = [[v - low_a + 1 for v in row] for row in ia]
-    sb = [[v - low_b + 1 for v in row] for row in ib]
-    sa_t = [list(col) for col in zip(*sa, strict=True)]
-    xs: dict[int, list[int] | None] = {}
-    ys: dict[int, list[int] | None] = {}
-    pairs: list[MixedPair] = []
-    for u, v in found:
-        if u not in xs:
-            labels = set(p_sets[u].tolist())
-            xs[u] = _exact_vertex(sb, [i for i in range(m) if i not in labels], [j - m for j in labels if j >= m])
-        if v not in ys:
-            labels = set(q_sets[v].tolist())
-            ys[v] = _exact_vertex(sa_t, [j for j in range(n) if j + m not in labels], [i for i in labels if i < m])
-        x, y = xs[u], ys[v]
-        if x is None or y is None or not _exact_equilibrium(ia, ib, x, y):
-            return None
-        pairs.append((_normalised(x), _normalised(y)))
-    return pairs
-
-
-def _popcount(masks: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
-    """The number of set bits of each mask."""
-    return np.unpackbits(masks.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
-
-
-def _float_vertices(
-    g: npt.NDArray[np.float64], label: npt.NDArray[np.intp]
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]] | None:
-    """The vertices of ``{x >= 0 : g^T x <= 1}`` (``g`` positive, ``d x k``): label masks and bases.
-
-    By polar duality: with ``c`` the point ``1 / t`` times the ones vector,
-    inside the polytope (``t`` twice the largest column sum), the polytope in
-    ``z = x - c`` is ``{z : N z <= 1}`` for the ``d + k`` rows ``N`` (``-t e_i``
-    for ``x_i >= 0``, ``g_j t / (t - s_j)`` for column ``j``), and its vertices
-    are the facets of the convex hull of those rows (qhull): facet
-    ``h . p + h0 = 0`` is the vertex ``z = -h / h0``. Row ``r`` carries label
-    ``label[r]``. Each vertex comes with the mask of every row tight there
-    (within a relative 1e-9) and the labels of one simplex of qhull's facet,
-    ``d`` independent constraints that fix it (a degenerate vertex's facet is
-    split into several simplices, merged here by their tight masks). None if
-    qhull fails.
-    """
-    from scipy.spatial import ConvexHull, QhullError
-
-    d, k = g.shape
-    sums = g.sum(axis=0)
-    t = 2.0 * float(sums.max())
-    rows = np.empty((d + k, d))
-    rows[:d] = -t * np.eye(d)
-    rows[d:] = (g * (t / (t - sums))).T
-    try:
-        hull = ConvexHull(rows)
-    except (QhullError, ValueError):
-        return None
-    normal, offset = hull.equations[:, :-1], hull.equations[:, -1]
-    z = normal / -offset[:, None]
-    slack = 1.0 - z @ rows.T
-    # Each product z_i N_ri is at most |z|_max |N_r|_1 in size: the scale of the rounding.
-    scale = 1.0 + np.abs(z).max(axis=1)[:, None] * np.abs(rows).sum(axis=1)[None, :]
-    tight = np.abs(slack) <= 1e-9 * scale
-    bits = np.left_shift(np.uint64(1), label.astype(np.uint64))
-    masks = np.bitwise_or.reduce(np.where(tight, bits, np.uint64(0)), axis=1)
-    masks, first = np.unique(masks, return_index=True)
-    return masks, label[hull.simplices[first]]
-
-
-def _exact_vertex(g: list[list[int]], support: list[int], tight: list[int]) -> list[int] | None:
-    """A vertex fixed by ``support`` and the ``tight`` columns of ``g``, as integers proportional to it.
-
-    Solves ``g[support, tight]^T x = 1`` exactly (a square system at a
-    nondegenerate vertex) and returns ``x`` on all rows of ``g`` times a
-    positive integer (the mixed strategy is ``x / sum x``); None if the
-    system is not square or is singular, or ``x`` has a negative entry.
-    """
-    if len(support) != len(tight) or not support:
-        return None
-    solved = _solve_integer([[g[i][j] for i in support] for j in tight])
-    if solved is None or any(v < 0 for v in solved) or not any(solved):
-        return None
-    x = [0] * len(g)
-    for i, v in zip(support, solved, strict=True):
-        x[i] = v
-    return x
-
-
-def _solve_integer(matrix: list[list[int]]) -> list[int] | None:
-    """``D x`` for the solution ``x`` of ``matrix x = 1`` (square, integers) and some ``D > 0``; None if singular.
-
-    Fraction-free Gauss-Jordan elimination (Bareiss 1968) on Python integers:
-    after step ``c`` every entry is the determinant of a minor, so the
-    division by the previous pivot is exact, and at the end every diagonal
-    entry is the last pivot ``D'`` (the determinant up to sign), so the last
-    column is ``D' x``.
-    """
-    k = len(matrix)
-    rows = [[*row, 1] for row in matrix]
-    previous = 1
-    for c in range(k):
-        p = next((i for i in range(c, k) if rows[i][c]), None)
-        if p is None:
-            return None
-        rows[c], rows[p] = rows[p], rows[c]
-        pivot_row = rows[c]
-        pivot = pivot_row[c]
-        for i in range(k):
-            if i == c:
-                continue
-            row = rows[i]
-            f = row[c]
-            if f:
-                rows[i] = [(v * pivot - f * w) // previous for v, w in zip(row, pivot_row, strict=True)]
-            else:
-                rows[i] = [v * pivot // previous for v in row]
-        previous = pivot
-    sign = 1 if previous > 0 else -1
-    return [sign * row[k] for row in rows]
-
-
-def _exact_equilibrium(ia: list[list[int]], ib: list[list[int]], x: list[int], y: list[int]) -> bool:
-    """Whether ``(x, y)`` (scaled mixed strategies) is a Nash equilibrium of ``(A, B)``, exactly.
-
-    Every pure strategy a player uses must be a best response to the other's
-    mixed strategy. Best responses do not change when a payoff matrix or a
-    mixed strategy is multiplied by a positive number, so ``ia`` and ``ib``
-    are ``A`` and ``B`` scaled to integers (:func:`_integer_matrix`), ``x``
-    and ``y`` are non-negative integers, and the comparison is in Python
-    integers.
-    """
-    cols = [j for j, w in enumerate(y) if w]
-    rows = [i for i, w in enumerate(x) if w]
-    ay = [sum(r[j] * y[j] for j in cols) for r in ia]
-    xb = [sum(ib[i][j] * x[i] for i in rows) for j in range(len(y))]
-    top_a, top_b = max(ay), max(xb)
-    return all(ay[i] == top_a for i in rows) and all(xb[j] == top_b for j in cols)
-
-
-def _integer_matrix(a: npt.NDArray[Any]) -> list[list[int]]:
-    """The float matrix ``a`` times the least common multiple of its entries' denominators (exact)."""
-    ratios = [[float(v).as_integer_ratio() for v in row] for row in a.tolist()]
-    scale = math.lcm(*(den for row in ratios for _, den in row))
-    return [[num * (scale // den) for num, den in row] for row in ratios]
-
-
-def _normalised(x: list[int]) -> tuple[float, ...]:
-    """The mixed strategy ``x / sum x`` in floats (each correctly rounded)."""
-    total = sum(x)
-    return tuple(v / total for v in x)
+    pairs = float_extreme_equilibria(a, b)
+    return None if pairs is None else [(x, y) for x, y in pairs]
 
 
 def _nashpy(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPair]:

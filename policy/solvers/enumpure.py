@@ -41,9 +41,9 @@ from policy.model import Game, Number
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
 from policy.solvers.verify import (
+    PROFILE_TOLERANCE,
     VerificationError,
     as_numbers,
-    same_profile,
     verified_equilibrium,
 )
 
@@ -187,9 +187,14 @@ def distinct_sorted(
             if eq.probabilities not in seen:
                 seen.add(eq.probabilities)
                 kept.append((eq, tag))
-    else:
-        for eq, tag in found:
-            if not any(same_profile(eq.probabilities, other.probabilities, False) for other, _ in kept):
+    elif found:
+        # same_profile against every kept profile at once: one array operation per profile.
+        vectors = np.array([eq.probabilities for eq, _ in found], dtype=np.float64)
+        chosen = np.empty_like(vectors)
+        for k, (eq, tag) in enumerate(found):
+            gaps = np.abs(chosen[: len(kept)] - vectors[k]).max(axis=1, initial=0.0)
+            if not (gaps <= PROFILE_TOLERANCE).any():
+                chosen[len(kept)] = vectors[k]
                 kept.append((eq, tag))
     kept.sort(key=lambda item: tuple(-p for p in item[0].probabilities))
     return kept

@@ -1,0 +1,603 @@
+"""The extreme equilibria of a bimatrix game by float vertex enumeration, each answer made exact.
+
+The float counterpart of :mod:`policy.solvers.vertex` (same polytopes, same
+labels; Avis, Rosenberg, Savani and von Stengel 2010, "Enumeration of Nash
+equilibria for two-player games", Economic Theory 42, section 3). With the
+payoffs shifted positive, ``P = {x >= 0 : B^T x <= 1}`` (``x`` in ``R^m``)
+and ``Q = {y >= 0 : A y <= 1}``; label ``i < m`` is ``x_i = 0`` or row ``i``
+tight, label ``m + j`` column ``j`` tight or ``y_j = 0``; the extreme
+equilibria are the completely labelled pairs of vertices, normalised.
+
+Steps, for ``m <= n`` (otherwise the players are swapped first):
+
+1. the vertices of ``P`` from qhull, as the facets of the polar polytope
+   (:func:`hull_vertices`; QuantEcon's ``vertex_enumeration`` does the same
+   for both polytopes), each with the bit mask of every constraint tight
+   there;
+2. partners solved, not enumerated (:func:`_solved_partners`): a vertex
+   ``x`` of ``P`` with support ``S`` and tight columns ``T`` can only be
+   completed by the vertices of the face of ``Q`` that is zero off ``T``
+   and tight on ``S``. When ``x`` is simple (exactly ``m`` labels),
+   ``|S| = |T|`` and that face is at most the solution of
+   ``A[S, T] y_T = 1``; when ``x`` has surplus labels (a degenerate game),
+   each vertex of the face solves such a system with as many more tight
+   constraints chosen. The systems are screened by pure dominance (a row of
+   ``S`` beaten on every column of ``T`` is no best reply), then solved all
+   at once, batched by size, with numpy; one is dropped only when its
+   solution violates ``y >= 0`` or ``A y <= 1`` by more than a bound on the
+   solve's error (from the condition number, bounded through the
+   determinant). So ``Q`` is not enumerated, which halves qhull's work, the
+   bulk of the time;
+3. where step 2 cannot decide alone (a singular system, too many systems,
+   an even count in a game that may be nondegenerate, exact arithmetic
+   disagreeing with qhull), both polytopes are enumerated and their label
+   masks matched (:func:`_matched_partners`), the masks of simple vertices
+   by one sorted join, those with surplus labels against all;
+4. every candidate pair is solved again in rationals from its support
+   (:class:`_ExactGame`: fraction-free elimination on the payoffs scaled to
+   Python integers) and kept only if it is an exact equilibrium.
+
+The answers are thus exact equilibria shown in floats (each probability the
+correctly rounded ratio of two integers). ``None`` means the enumeration
+cannot vouch for its answer (qhull failed or disagrees with exact
+arithmetic, or the count is even in a nondegenerate game, which has an odd
+number of equilibria: Shapley 1974); the caller then runs the exact
+enumeration.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+MixedPair = tuple[tuple[float, ...], tuple[float, ...]]
+
+#: A constraint is tight at a qhull vertex when its slack is at most this,
+#: relative to the size of the rounding in computing it.
+TIGHT = 1e-9
+#: Safety factor on the forward-error bound of a batched solve (step 2):
+#: error <= ERROR_SAFETY * k * eps * cond(M) * max |y|.
+ERROR_SAFETY = 64.0
+#: At most this many systems are solved for the partners of vertices with
+#: surplus labels (step 2); beyond, both polytopes are enumerated instead.
+MAX_FACE_SYSTEMS = 5000
+#: Systems of one size are solved in one batch; a size with fewer joins the
+#: next larger size, padded (see :func:`_batches`).
+MIN_BATCH = 256
+#: Systems are first screened by pure dominance (:func:`_beaten_on`, a table
+#: of ``2^n`` column sets a row) while the column player has at most this
+#: many strategies.
+DOMINANCE_MAX_COLUMNS = 16
+_EPS = float(np.finfo(np.float64).eps)
+
+
+class _Unsure(Exception):
+    """Exact arithmetic contradicts what the float enumeration assumed: it cannot vouch."""
+
+
+def float_extreme_equilibria(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPair] | None:
+    """Every extreme equilibrium of ``(A, B)`` (each player at least 2 strategies), exact, in floats.
+
+    Parameters
+    ----------
+    a, b
+        The row and column player's payoffs (``m x n``, floats or rationals).
+
+    Returns
+    -------
+    list of (x, y) or None
+        The extreme equilibria as pairs of mixed strategies, in no particular
+        order, each an exact equilibrium rounded to floats; None when the
+        float enumeration cannot vouch for its answer (see the module
+        docstring).
+    """
+    m, n = a.shape
+    if m + n > 64:
+        return None  # the label masks are 64-bit integers
+    if m > n:
+        swapped = float_extreme_equilibria(np.asarray(b).T, np.asarray(a).T)
+        return None if swapped is None else [(x, y) for y, x in swapped]
+    fa = np.asarray(a, dtype=np.float64)
+    fb = np.asarray(b, dtype=np.float64)
+    # P: x in R^m, label i for x_i = 0, m + j for column j tight.
+    p = hull_vertices(fb - fb.min() + 1.0, np.arange(m + n))
+    if p is None:
+        return None
+    game = _ExactGame(a, b)
+    try:
+        pairs = _solved_partners(fa, p, game)
+    except _Unsure:
+        pairs = None
+    if pairs is None:
+        pairs = _matched_partners(fa, p, game)
+    return pairs
+
+
+def hull_vertices(
+    g: npt.NDArray[np.float64], label: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]] | None:
+    """The vertices of ``{x >= 0 : g^T x <= 1}`` (``g`` positive, ``d x k``): label masks and bases.
+
+    By polar duality: with ``c`` the point ``1 / t`` times the ones vector,
+    inside the polytope (``t`` twice the largest column sum), the polytope in
+    ``z = x - c`` is ``{z : N z <= 1}`` for the ``d + k`` rows ``N`` (``-t e_i``
+    for ``x_i >= 0``, ``g_j t / (t - s_j)`` for column ``j``), and its vertices
+    are the facets of the convex hull of those rows (qhull): facet
+    ``h . p + h0 = 0`` is the vertex ``z = -h / h0``. Row ``r`` carries label
+    ``label[r]``. Each vertex comes with the mask of every row tight there
+    (within :data:`TIGHT`, relative) and the labels of one simplex of qhull's
+    facet, ``d`` independent constraints that fix it (a degenerate vertex's
+    facet is split into several simplices, merged here by their tight
+    masks). qhull runs with its default precision handling (``Qx`` from 5
+    dimensions, as scipy sets it) plus ``Q5``, which skips its closing pass
+    over every input point to measure how far outside its facet each lies
+    (outer planes, for qhull's own checks): a third of the time at 15
+    strategies, and the tight masks are recomputed here anyway. None if
+    qhull fails.
+    """
+    from scipy.spatial import ConvexHull, QhullError
+
+    d, k = g.shape
+    sums = g.sum(axis=0)
+    t = 2.0 * float(sums.max())
+    rows = np.empty((d + k, d))
+    rows[:d] = -t * np.eye(d)
+    rows[d:] = (g * (t / (t - sums))).T
+    try:
+        hull = ConvexHull(rows, qhull_options="Qx Q5" if d >= 5 else "Q5")
+    except (QhullError, ValueError):
+        return None
+    normal, offset = hull.equations[:, :-1], hull.equations[:, -1]
+    z = normal / -offset[:, None]
+    # 1 - z . N_r, row by row: -t e_i gives 1 + t z_i; the rest a product
+    # (einsum: BLAS's threads would cost more than they save at this size).
+    slack = np.empty((len(z), d + k))
+    slack[:, :d] = 1.0 + t * z
+    slack[:, d:] = 1.0 - np.einsum("vi,ji->vj", z, rows[d:])
+    # Each product z_i N_ri is at most |z|_max |N_r|_1 in size: the scale of the rounding.
+    np.abs(slack, out=slack)
+    slack -= TIGHT
+    tight = slack <= (TIGHT * np.abs(z).max(axis=1))[:, None] * np.abs(rows).sum(axis=1)[None, :]
+    # Bit label[r] of a vertex's mask is row r's tightness.
+    order = np.empty(d + k, dtype=np.intp)
+    order[label] = np.arange(d + k)
+    packed = np.packbits(tight[:, order], axis=1, bitorder="little")
+    wide = np.zeros((len(z), 8), dtype=np.uint8)
+    wide[:, : packed.shape[1]] = packed
+    masks, first = np.unique(wide.view("<u8")[:, 0], return_index=True)
+    return masks, label[hull.simplices[first]]
+
+
+def _solved_partners(
+    fa: npt.NDArray[np.float64],
+    p: tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]],
+    game: _ExactGame,
+) -> list[MixedPair] | None:
+    """Step 2 of the module docstring: the partners of each vertex of ``P``, solved for.
+
+    ``fa`` is ``A`` (``m x n``), ``p`` the label masks and bases of ``P``'s
+    vertices (:func:`hull_vertices`). A vertex ``x`` with
+    support ``S`` and tight columns ``T`` is partnered by the vertices of the
+    face ``F = {y in Q : y = 0 off T, (A y)_i = 1 for i in S}`` of ``Q``. When
+    ``x`` is simple, ``|S| = |T|`` and ``F`` is at most the one point solving
+    ``A[S, T] y_T = 1``; when ``x`` has ``s = |T| - |S|`` surplus labels (a
+    degenerate game), each vertex of ``F`` has ``s`` more constraints tight
+    (``y_j = 0`` for ``j`` in ``T`` or ``(A y)_i = 1`` for ``i`` outside
+    ``S``), so every choice of ``s`` of them is solved in the same way. None
+    where this cannot decide (too many such choices, or an even count where
+    the game may be nondegenerate); raises :class:`_Unsure` when a singular
+    system or exact arithmetic says so.
+    """
+    m, n = fa.shape
+    g = fa - fa.min() + 1.0
+    masks, bases = p
+    real = masks != np.uint64((1 << m) - 1)  # the origin is no equilibrium
+    masks, bases = masks[real], bases[real]
+    if not masks.size:
+        return None
+    bits = _bits(masks, m + n)
+    support, tight = ~bits[:, :m], bits[:, m:]
+    in_support = np.count_nonzero(support, axis=1)
+    surplus = np.count_nonzero(tight, axis=1) - in_support
+    # The systems to solve: the simple vertices' own (S, T), then for each
+    # vertex with surplus labels its choices (S', T'), |S'| = |T'|.
+    owner = np.flatnonzero(surplus == 0)
+    tight_rows, y_cols = support[owner], tight[owner]
+    extra_owner: list[int] = []
+    extra_rows: list[list[int]] = []
+    extra_cols: list[list[int]] = []
+    for u in np.flatnonzero(surplus > 0).tolist():
+        rows = np.flatnonzero(support[u]).tolist()
+        cols = np.flatnonzero(tight[u]).tolist()
+        extra = [(-1, j) for j in cols] + [(i, -1) for i in range(m) if i not in rows]
+        s = int(surplus[u])
+        if len(extra_owner) + math.comb(len(extra), s) > MAX_FACE_SYSTEMS:
+            return None
+        # A singular choice is no vertex of F and is skipped; that misses no
+        # vertex as long as the equations of F are independent.
+        if not game.independent_rows(rows, cols):
+            raise _Unsure
+        for chosen in itertools.combinations(extra, s):
+            extra_owner.append(u)
+            extra_rows.append(rows + [i for i, _ in chosen if i >= 0])
+            extra_cols.append([j for j in cols if (-1, j) not in chosen])
+    if extra_owner:
+        more_rows = np.zeros((len(extra_owner), m), dtype=bool)
+        more_cols = np.zeros((len(extra_owner), n), dtype=bool)
+        for r, (rows, cols) in enumerate(zip(extra_rows, extra_cols, strict=True)):
+            more_rows[r, rows] = True
+            more_cols[r, cols] = True
+        owner = np.concatenate([owner, extra_owner])
+        tight_rows = np.concatenate([tight_rows, more_rows])
+        y_cols = np.concatenate([y_cols, more_cols])
+    # Rows S' must be best replies to a y on T': none may be beaten on all of T'.
+    if n <= DOMINANCE_MAX_COLUMNS:
+        beaten = _beaten_on(fa)
+        col_masks = y_cols @ (1 << np.arange(n))
+        alive = ~(tight_rows & beaten[:, col_masks].T).any(axis=1)
+    else:
+        alive = np.ones(len(owner), dtype=bool)
+    sizes = np.count_nonzero(tight_rows, axis=1)
+    keep = np.zeros(len(owner), dtype=bool)
+    live = np.flatnonzero(alive)
+    for sel, k in _batches(sizes[live]):
+        at = live[sel]
+        keep[at] = _may_have_partner(g, tight_rows[at], y_cols[at], sizes[at], k)
+    candidates = [
+        (int(u), np.flatnonzero(r).tolist(), np.flatnonzero(c).tolist())
+        for u, r, c in zip(owner[keep], tight_rows[keep], y_cols[keep], strict=True)
+    ]
+    pairs: dict[tuple[int, tuple[int, ...]], MixedPair] = {}
+    xs: dict[int, tuple[list[int], list[int]]] = {}
+    for u, rows_, cols_ in candidates:
+        if u not in xs:
+            labels = set(bases[u].tolist())
+            point = game.x_point([i for i in range(m) if i not in labels], [j - m for j in labels if j >= m])
+            # qhull's vertex must be exactly what it seemed: that support, those best replies.
+            if point is None or np.flatnonzero(point[0]).tolist() != np.flatnonzero(support[u]).tolist():
+                raise _Unsure
+            top = max(point[1])
+            if [v == top for v in point[1]] != tight[u].tolist():
+                raise _Unsure
+            xs[u] = point
+        found = game.y_point(rows_, cols_)
+        if found is False and surplus[u]:
+            continue  # a singular choice of extra constraints: no vertex of F
+        if found is False:
+            raise _Unsure  # singular A[S, T]: the partners of x would form a face
+        if found is None:
+            continue
+        (x, xb), (y, ay) = xs[u], found
+        if not _is_equilibrium(x, ay, y, xb):  # implied by the labels; the required exact check
+            raise _Unsure
+        divisor = math.gcd(*y)
+        pairs[u, tuple(v // divisor for v in y)] = (_normalised(x), _normalised(y))
+    if not surplus.any() and len(pairs) % 2 == 0:
+        return None  # Q may be degenerate (then an even count is possible); let step 3 judge
+    return list(pairs.values())
+
+
+def _beaten_on(a: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """``out[i, T]``: whether some other row of ``a`` pays strictly more than row ``i`` in every column of ``T``.
+
+    ``T`` is a bit mask over the ``n`` columns (``2^n`` of them). Such a row
+    ``i`` is no best reply to any mixed strategy on ``T``. Each pair of rows
+    marks the set of columns where the second beats the first; every subset
+    of a marked set is then marked too, one column at a time (a superset
+    passes its mark to the set without that column).
+    """
+    m, n = a.shape
+    wins = (a[None, :, :] > a[:, None, :]) @ (1 << np.arange(n))  # [i, k]: columns where k beats i
+    out = np.zeros((m, 1 << n), dtype=bool)
+    out[np.repeat(np.arange(m), m), wins.ravel()] = True
+    out[:, 0] = False  # a row is not beaten by itself (no columns); T is never empty
+    for j in range(n):
+        view = out.reshape(m, -1, 2, 1 << j)
+        view[:, :, 0, :] |= view[:, :, 1, :]
+    return out
+
+
+def _batches(sizes: npt.NDArray[np.intp]) -> list[tuple[npt.NDArray[np.intp], int]]:
+    """Systems grouped for batched solving: (their indices, the size they are padded to).
+
+    Systems of one size go together; a size with fewer than
+    :data:`MIN_BATCH` systems joins the next larger one (padding costs less
+    than a batch's fixed overhead there).
+    """
+    order = np.argsort(sizes, kind="stable")
+    values, starts = np.unique(sizes[order], return_index=True)
+    out: list[tuple[npt.NDArray[np.intp], int]] = []
+    begin = 0
+    for value, end in zip(values.tolist(), [*starts[1:].tolist(), len(order)], strict=True):
+        if end - begin >= MIN_BATCH or end == len(order):
+            out.append((order[begin:end], value))
+            begin = end
+    return out
+
+
+def _may_have_partner(
+    g: npt.NDArray[np.float64],
+    tight_rows: npt.NDArray[np.bool_],
+    y_cols: npt.NDArray[np.bool_],
+    sizes: npt.NDArray[np.intp],
+    width: int,
+) -> npt.NDArray[np.bool_]:
+    """For each system (rows ``S`` tight, ``y`` zero off ``T``, ``|S| = |T| = k``): whether ``y`` may be in ``Q``.
+
+    Solves ``g[S, T] y_T = 1`` for all systems at once, each padded to
+    ``width`` with an identity block (``y`` 0 there), and keeps those whose
+    ``y`` is not clearly outside ``Q``. The error of each computed ``y_j`` is
+    bounded by ``ERROR_SAFETY k eps cond(M) max |y|`` (LU with partial
+    pivoting is backward stable), where ``cond(M) < 2 / |det M| (|M|_F /
+    sqrt k)^k`` (Guggenheimer, Edelman and Johnson 1995, "A simple estimate
+    of the condition number of a linear system", College Mathematics
+    Journal 26); the error of ``(g y)_i`` by row ``i``'s sum times that. A
+    singular matrix (zero determinant in floats) is kept, to be decided
+    exactly.
+    """
+    m, n = g.shape
+    slots = np.arange(width)
+    padded = slots[None, :] >= sizes[:, None]
+    # Row slot t of a system is its t-th tight row, or row m + (t - k) of the
+    # extended matrix; column slot t likewise with n: the padding meets an identity.
+    rows = _slots(tight_rows, sizes, width, m)
+    cols = _slots(y_cols, sizes, width, n)
+    extended = np.zeros((m + width, n + width))
+    extended[:m, :n] = g
+    extended[m + slots, n + slots] = 1.0
+    mat = extended[rows[:, :, None], cols[:, None, :]]
+    sign, logdet = np.linalg.slogdet(mat)
+    solvable = sign != 0
+    if not solvable.all():
+        mat[~solvable] = np.eye(width)
+    y = np.linalg.solve(mat, (~padded).astype(np.float64)[:, :, None])[:, :, 0]
+    frobenius = np.sqrt((np.einsum("vij,vij->v", mat, mat) - (width - sizes)) / sizes)
+    log_cond = np.minimum(math.log(2.0) - logdet + sizes * np.log(frobenius), 300.0)
+    relative = np.where(solvable, ERROR_SAFETY * sizes * _EPS * np.exp(log_cond), np.inf)
+    error = relative * np.abs(y).max(axis=1)
+    keep: npt.NDArray[np.bool_] = ~(y < -error[:, None]).any(axis=1)
+    # Most systems have a negative y_j; the payoffs A y only for the others.
+    left = np.flatnonzero(keep)
+    full = np.zeros((len(left), n + width))
+    np.put_along_axis(full, cols[left], y[left], axis=1)
+    ay = np.einsum("vj,ij->vi", full[:, :n], g)
+    # |(g y)_i - computed| <= sum_j g_ij |error of y_j| <= (row i's sum) * error
+    over = (ay - 1.0 > g.sum(axis=1)[None, :] * error[left, None]) & ~tight_rows[left]
+    keep[left[over.any(axis=1)]] = False
+    return keep
+
+
+def _slots(
+    mask: npt.NDArray[np.bool_], sizes: npt.NDArray[np.intp], width: int, offset: int
+) -> npt.NDArray[np.intp]:
+    """Each row's set positions in order, then ``offset + t - size`` for slots ``t >= size``."""
+    out: npt.NDArray[np.intp] = offset + np.arange(width)[None, :] - sizes[:, None]
+    r, c = np.nonzero(mask)
+    start = np.cumsum(sizes) - sizes
+    out[r, np.arange(len(r)) - start[r]] = c
+    return out
+
+
+def _matched_partners(
+    fa: npt.NDArray[np.float64],
+    p: tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]],
+    game: _ExactGame,
+) -> list[MixedPair] | None:
+    """Step 3 of the module docstring: both polytopes enumerated, their label masks matched.
+
+    A pair is completely labelled when its masks cover every label: for
+    vertices with exactly as many labels as their dimension that is one
+    sorted intersection of masks with complements; the few vertices with
+    more (degenerate games) are compared with all. Each pair is then solved
+    in rationals from the constraints qhull found tight and checked exactly.
+    None if qhull fails, a candidate is not an exact equilibrium, or a
+    nondegenerate game gives an even count.
+    """
+    m, n = fa.shape
+    # Q: y in R^n, label i for row i tight, m + j for y_j = 0.
+    q = hull_vertices((fa - fa.min() + 1.0).T, np.concatenate([np.arange(m, m + n), np.arange(m)]))
+    if q is None:
+        return None
+    (p_masks, p_sets), (q_masks, q_sets) = p, q
+    full = np.uint64((1 << (m + n)) - 1)
+    p_real = np.flatnonzero(p_masks != np.uint64((1 << m) - 1))
+    q_real = np.flatnonzero(q_masks != np.uint64(((1 << n) - 1) << m))
+    p_count = _popcount(p_masks[p_real])
+    q_count = _popcount(q_masks[q_real])
+    p_simple, p_surplus = p_real[p_count == m], p_real[p_count > m]
+    q_simple, q_surplus = q_real[q_count == n], q_real[q_count > n]
+    _, i_p, i_q = np.intersect1d(p_masks[p_simple] ^ full, q_masks[q_simple], return_indices=True)
+    found = list(zip(p_simple[i_p].tolist(), q_simple[i_q].tolist(), strict=True))
+    for u in p_surplus.tolist():
+        found += [(u, v) for v in q_real[(p_masks[u] | q_masks[q_real]) == full].tolist()]
+    for v in q_surplus.tolist():
+        found += [(u, v) for u in p_simple[(p_masks[p_simple] | q_masks[v]) == full].tolist()]
+    if not p_surplus.size and not q_surplus.size and len(found) % 2 == 0:
+        return None
+    xs: dict[int, tuple[list[int], list[int]] | None] = {}
+    ys: dict[int, tuple[list[int], list[int]] | Literal[False] | None] = {}
+    pairs: list[MixedPair] = []
+    for u, v in found:
+        if u not in xs:
+            labels = set(p_sets[u].tolist())
+            xs[u] = game.x_point([i for i in range(m) if i not in labels], [j - m for j in labels if j >= m])
+        if v not in ys:
+            labels = set(q_sets[v].tolist())
+            ys[v] = game.y_point([i for i in labels if i < m], [j for j in range(n) if j + m not in labels])
+        px, py = xs[u], ys[v]
+        if not isinstance(px, tuple) or not isinstance(py, tuple):
+            return None
+        (x, xb), (y, ay) = px, py
+        if not _is_equilibrium(x, ay, y, xb):
+            return None
+        pairs.append((_normalised(x), _normalised(y)))
+    return pairs
+
+
+class _ExactGame:
+    """The payoffs scaled to Python integers (exact), for solving supports and checking equilibria.
+
+    ``a`` and ``b`` are ``A`` and ``B`` times the least common multiple of
+    their entries' denominators (each float is a rational), which keeps
+    every best response; ``pa`` and ``pb`` are those shifted to a minimum of
+    1, the integer form of the polytopes ``Q`` and ``P``. Points of ``P`` and
+    ``Q`` are kept as integer vectors, positive multiples of the points
+    (the mixed strategy is the vector over its sum); each comes with the
+    payoffs against it (``x B`` or ``A y``, in ``a`` and ``b``), whose
+    maxima are the best replies.
+    """
+
+    def __init__(self, a: npt.NDArray[Any], b: npt.NDArray[Any]) -> None:
+        self.a, self.b = _integer_matrix(a), _integer_matrix(b)
+        low_a, low_b = min(map(min, self.a)), min(map(min, self.b))
+        self.pa = [[v - low_a + 1 for v in row] for row in self.a]
+        self.pb = [[v - low_b + 1 for v in row] for row in self.b]
+        self.bt = [list(col) for col in zip(*self.b, strict=True)]
+
+    def x_point(self, rows: list[int], cols: list[int]) -> tuple[list[int], list[int]] | None:
+        """The point of ``P`` on support ``rows`` where columns ``cols`` are tight, and ``x B``.
+
+        Solves ``pb[rows, cols]^T x = 1`` exactly. None if the system is not
+        square or is singular, ``x`` is negative somewhere, or a column
+        outside ``cols`` pays more against it (then it is not in ``P``).
+        """
+        solved = _solve_integer([[self.pb[i][j] for i in rows] for j in cols]) if len(rows) == len(cols) else None
+        if solved is None or not rows or min(solved) < 0:
+            return None
+        x = [0] * len(self.pb)
+        for i, v in zip(rows, solved, strict=True):
+            x[i] = v
+        xb = [sum(col[i] * x[i] for i in rows) for col in self.bt]
+        top = max(xb)
+        if any(xb[j] != top for j in cols):
+            return None
+        return x, xb
+
+    def y_point(self, rows: list[int], cols: list[int]) -> tuple[list[int], list[int]] | Literal[False] | None:
+        """The point of ``Q`` on support ``cols`` where rows ``rows`` are tight, and ``A y``.
+
+        Solves ``pa[rows, cols] y = 1`` exactly. None if ``y`` is negative
+        somewhere or a row outside ``rows`` pays more against it (it is not
+        in ``Q``); False if the system is not square or is singular.
+        """
+        solved = _solve_integer([[self.pa[i][j] for j in cols] for i in rows]) if len(rows) == len(cols) else None
+        if solved is None or not cols:
+            return False
+        if min(solved) < 0:
+            return None
+        y = [0] * len(self.pa[0])
+        for j, v in zip(cols, solved, strict=True):
+            y[j] = v
+        ay = [sum(r[j] * y[j] for j in cols) for r in self.a]
+        top = max(ay)
+        if any(ay[i] != top for i in rows):
+            return None
+        return y, ay
+
+    def independent_rows(self, rows: list[int], cols: list[int]) -> bool:
+        """Whether the rows ``rows`` of ``pa`` restricted to ``cols`` are linearly independent (exact)."""
+        return _rank([[self.pa[i][j] for j in cols] for i in rows]) == len(rows)
+
+
+def _is_equilibrium(x: list[int], ay: list[int], y: list[int], xb: list[int]) -> bool:
+    """Whether ``(x, y)`` is a Nash equilibrium, exactly, from the payoffs ``A y`` and ``x B``.
+
+    Every pure strategy a player uses must be a best reply to the other's
+    mixed strategy. Best replies do not change when a payoff matrix or a
+    mixed strategy is multiplied by a positive number, so integer multiples
+    (:class:`_ExactGame`) serve, and the comparison is in Python integers.
+    """
+    top_a, top_b = max(ay), max(xb)
+    return all(ay[i] == top_a for i, w in enumerate(x) if w) and all(
+        xb[j] == top_b for j, w in enumerate(y) if w
+    )
+
+
+def _solve_integer(matrix: list[list[int]]) -> list[int] | None:
+    """``D x`` for the solution ``x`` of ``matrix x = 1`` (square, integers), ``D = |det|``; None if singular.
+
+    Fraction-free elimination (Bareiss 1968) on Python integers: after step
+    ``c`` every entry below is the determinant of a minor, so the division
+    by the previous pivot is exact, and the last pivot is the determinant
+    ``D'``. Back substitution then gives ``D' x``, an integer vector by
+    Cramer's rule, one entry at a time (each division exact for that
+    reason).
+    """
+    k = len(matrix)
+    rows = [[*row, 1] for row in matrix]
+    previous = 1
+    for c in range(k):
+        p = next((i for i in range(c, k) if rows[i][c]), None)
+        if p is None:
+            return None
+        if p != c:
+            rows[c], rows[p] = rows[p], rows[c]
+        pivot_row = rows[c]
+        pivot = pivot_row[c]
+        for i in range(c + 1, k):
+            row = rows[i]
+            f = row[c]
+            rows[i] = [(v * pivot - f * w) // previous for v, w in zip(row, pivot_row, strict=True)]
+        previous = pivot
+    det = previous
+    out = [0] * k
+    for i in range(k - 1, -1, -1):
+        row = rows[i]
+        total = det * row[k] - sum(row[j] * out[j] for j in range(i + 1, k))
+        out[i] = total // row[i]
+    if det < 0:
+        out = [-v for v in out]
+    return out
+
+
+def _rank(matrix: list[list[int]]) -> int:
+    """The rank of an integer matrix (fraction-free elimination, exact)."""
+    rows = [list(r) for r in matrix]
+    rank = 0
+    previous = 1
+    for c in range(len(rows[0]) if rows else 0):
+        p = next((i for i in range(rank, len(rows)) if rows[i][c]), None)
+        if p is None:
+            continue
+        rows[rank], rows[p] = rows[p], rows[rank]
+        pivot_row = rows[rank]
+        pivot = pivot_row[c]
+        for i in range(rank + 1, len(rows)):
+            f = rows[i][c]
+            rows[i] = [(v * pivot - f * w) // previous for v, w in zip(rows[i], pivot_row, strict=True)]
+        previous = pivot
+        rank += 1
+    return rank
+
+
+def _integer_matrix(a: npt.NDArray[Any]) -> list[list[int]]:
+    """The float matrix ``a`` times the least common multiple of its entries' denominators (exact)."""
+    floats = np.asarray(a, dtype=np.float64)
+    if np.all(np.abs(floats) < 2.0**53) and np.array_equal(floats, np.trunc(floats)):
+        return floats.astype(np.int64).tolist()  # integers already (the common case)
+    ratios = [[float(v).as_integer_ratio() for v in row] for row in floats.tolist()]
+    scale = math.lcm(*(den for row in ratios for _, den in row))
+    return [[num * (scale // den) for num, den in row] for row in ratios]
+
+
+def _normalised(x: list[int]) -> tuple[float, ...]:
+    """The mixed strategy ``x / sum x`` in floats (each correctly rounded)."""
+    total = sum(x)
+    return tuple(v / total for v in x)
+
+
+def _bits(masks: npt.NDArray[np.uint64], width: int) -> npt.NDArray[np.bool_]:
+    """Bit ``j`` of each mask, for ``j < width``, as a boolean matrix."""
+    little = masks.astype("<u8").view(np.uint8).reshape(-1, 8)
+    bits: npt.NDArray[np.bool_] = np.unpackbits(little, axis=1, count=width, bitorder="little").view(bool)
+    return bits
+
+
+def _popcount(masks: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
+    """The number of set bits of each mask."""
+    counts: npt.NDArray[np.intp] = np.unpackbits(masks.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+    return counts
