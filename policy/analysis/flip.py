@@ -167,24 +167,14 @@ def batch_game(game: Game, method: str, options: Mapping[str, Any] | None = None
     :class:`policy.analysis.batch.BatchGame` accepts the game (its refusal is
     kept, so that it is asked once).
     """
-    from policy.analysis.batch import BatchGame
+    from policy.analysis.sweep import _compiled
     from policy.solvers import choose_method
 
     if any(v is not None for v in (options or {}).values()):
         return None
     if method != "spe" and not (method == "auto" and choose_method(game) == "spe"):
         return None
-    compiled = game._cache.get("batch")
-    if isinstance(compiled, BatchGame):
-        return compiled
-    if "batch_refused" in game._cache:
-        return None
-    try:
-        compiled = game._cache["batch"] = BatchGame(game)
-    except SolverError as err:
-        game._cache["batch_refused"] = str(err)
-        return None
-    return compiled
+    return _compiled(game)
 
 
 class _Failure(Exception):
