@@ -459,7 +459,7 @@ class BatchGame:
 
     def _numbers(
         self, vals: npt.NDArray[np.float64], n: int, offset: int
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """The classes' chance probabilities and their own payoffs, from ``vals`` (:meth:`_evaluate`).
 
         The probabilities are (chance edges of the classes, N); the payoffs
