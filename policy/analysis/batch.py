@@ -367,22 +367,26 @@ class BatchGame:
         nash = self._nash
         behavior = np.zeros((nash.num_rows if nash is not None else 0, n))
         resolved: dict[int, int] = {}
-        early = self._solve_parts(arrays, n, behavior, resolved) if nash is not None and nash.cut_free else None
+        parts_first = nash is not None and nash.cut_free
         outcomes: list[Reached] = []
         decided: list[Reached] = []
-        # The expressions are evaluated for several blocks at once: one evaluation costs
-        # about as much for one sample as for a thousand (it walks every expression).
+        # The expressions are evaluated for several blocks at once (one evaluation costs
+        # about as much for one sample as for a thousand: it walks every expression),
+        # and the same values serve the subgames of imperfect information.
         span = chunk * max(1, EVAL_VALUES // max(1, len(self._table.exprs) * chunk))
+        if parts_first:
+            span = NASH_CHUNK  # the blocks the lockstep Lemke runs take
         for first in range(0, n, span):
             last = min(n, first + span)
-            vals = self._evaluate({k: (v if v.ndim == 0 else v[first:last]) for k, v in arrays.items()},
-                                  last - first)
+            block = {k: (v if v.ndim == 0 else v[first:last]) for k, v in arrays.items()}
+            vals = self._evaluate(block, last - first)
+            early = self._solve_parts(vals, block, first, behavior[:, first:last], resolved) if parts_first else None
             for start in range(first, last, chunk):
                 stop = min(last, start + chunk)
                 part = out.part(start, stop)
                 reached = self._solve_block(vals[:, start - first : stop - first], stop - start, start, part,
                                             behavior[:, start:stop], resolved,
-                                            None if early is None else early[:, start:stop])
+                                            None if early is None else early[:, start - first : stop - first])
                 outcomes.append(reached[0])
                 decided.append(reached[1])
         return BatchResult(
@@ -401,15 +405,17 @@ class BatchGame:
 
     def _solve_parts(
         self,
-        arrays: Mapping[str, npt.NDArray[np.float64]],
-        n: int,
+        vals: npt.NDArray[np.float64],
+        block: Mapping[str, npt.NDArray[np.float64]],
+        offset: int,
         behavior: npt.NDArray[np.float64],
         resolved: dict[int, int],
     ) -> npt.NDArray[np.float64]:
-        """Every subgame of imperfect information at every sample, ahead of the induction.
+        """Every subgame of imperfect information at every sample of a block, ahead of its induction.
 
         When no part has a subgame cut off below it, its numbers are the
-        expressions' alone, so the parts are solved first, in blocks of
+        expressions' alone (``vals``, of the samples ``block`` from
+        ``offset``), so the parts are solved first, in blocks of
         :data:`NASH_CHUNK` samples (large blocks make the lockstep Lemke
         runs cheap; the induction's blocks are kept small by the tree's
         size). Returns (parts, N, 2 * players): values, then magnitudes.
@@ -417,36 +423,30 @@ class BatchGame:
         which name them; the samples are solved anyway.
         """
         nash, players = self._nash, len(self.game.players)
+        n = vals.shape[1]
         out = np.zeros((len(nash.parts), n, 2 * players))
-        for start in range(0, n, NASH_CHUNK):
-            stop = min(n, start + NASH_CHUNK)
-            block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
-            try:
-                vals = np.broadcast_to(self._function(block), (len(self._table.exprs), stop - start))
-            except Exception as err:  # a missing value or a bad shape
-                raise self.game.error(str(err), "parameters") from None
-            shared: list[Any] = []
-            with np.errstate(all="ignore"):
-                if not np.isfinite(vals).all():
-                    return self._checked_first(arrays, n)
-                for j, part in enumerate(nash.parts):
-                    value, size = nash.solve(part.cls, vals, None, players, behavior[:, start:stop], resolved, shared)
-                    out[j, start:stop, :players] = value
-                    out[j, start:stop, players:] = size
+        shared: list[Any] = []
+        with np.errstate(all="ignore"):
+            if not np.isfinite(vals).all():
+                self._checked_first(block, n, offset)
+            for j, part in enumerate(nash.parts):
+                value, size = nash.solve(part.cls, vals, None, players, behavior, resolved, shared)
+                out[j, :, :players] = value
+                out[j, :, players:] = size
         return out
 
-    def _checked_first(self, arrays: Mapping[str, npt.NDArray[np.float64]], n: int) -> NoReturn:
-        """Raise the located error of the first block whose numbers are not all finite."""
+    def _checked_first(self, arrays: Mapping[str, npt.NDArray[np.float64]], n: int, offset: int = 0) -> NoReturn:
+        """Raise the located error of the first block whose numbers are not all finite (samples from ``offset``)."""
         chunk = max(1, min(n, BLOCK_VALUES // max(1, self.game.num_nodes)))
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
             block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
             with np.errstate(all="ignore"):
                 vals = self._evaluate(block, stop - start)
-                _, own = self._numbers(vals, stop - start, start)
+                _, own = self._numbers(vals, stop - start, offset + start)
                 extreme = self._extremes(own, stop - start)
                 if not np.isfinite(extreme).all():
-                    self._payoff_error(vals, np.asarray(~np.isfinite(extreme).all(axis=1)), start)
+                    self._payoff_error(vals, np.asarray(~np.isfinite(extreme).all(axis=1)), offset + start)
         raise self.game.error("a number of the game is not finite at some sample", "parameters")
 
     # -- one block -------------------------------------------------------------------
