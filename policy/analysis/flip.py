@@ -19,9 +19,13 @@ Two ways to solve the trial points:
   batch; then every boundary is narrowed in lockstep, one batch per round.
   Each reported flip (in a big game, each among the :data:`CONFIRMED`
   nearest) is then checked by
-  one exact, verified solve on each side of it (``Flip.confirmed``); if the
-  exact solves disagree with the floats (a tie the floats judged otherwise),
-  that parameter is searched again point by point.
+  one exact, verified solve on each side of it (``Flip.confirmed``), at
+  points where the batch solver sees no tie (an end of the bracket within
+  its tie tolerance of the switch is moved out first, in floats); if the
+  exact solves still disagree with the floats, the bracket widens, and
+  failing that the parameter is searched again point by point. Several
+  leaders' searches (:func:`distances_to_flip_many`) run side by side, each
+  batch holding every leader's points.
 * **Point by point** otherwise: one verified solve per trial point with the
   method asked for (exact where the method is), on a coarser grid
   (:data:`NASH_GRID`) and by bisection.
