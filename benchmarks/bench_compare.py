@@ -70,8 +70,8 @@ def phases() -> None:
         setattr(owner, name, timed)
 
     wrap(compare_module, "solve", "exact solves of the leaders and the swaps")
-    wrap(compare_module, "distances_to_flip", "distance-to-a-flip search (all of it)")
-    wrap(flip._Trials, "batch_paths", "  of which batch solves")
+    wrap(compare_module, "distances_to_flip_many", "distance-to-a-flip search (all of it)")
+    wrap(flip, "_solve_points", "  of which batch solves (every leader's points together)")
     wrap(flip._Trials, "exact_path", "  of which exact confirmations (calls, solved or kept)")
     wrap(compare_module, "count_for", "counts")
     path = ROOT / "games" / "ussr_1937_1941.toml"

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from policy.analysis import compare as compare_module
+from policy.analysis import flip as flip_module
 from policy.analysis.compare import compare, path_text
 from policy.gamefile import loads_game
 from policy.solvers import solve
@@ -85,8 +85,8 @@ def test_a_flip_search_that_fails_is_marked_for_that_leader_alone(files, monkeyp
             raise SolverError("logit gave up (made to fail)")
         return real(*args, **kwargs)
 
-    real = compare_module.distances_to_flip
-    monkeypatch.setattr(compare_module, "distances_to_flip", fails_once)
+    real = flip_module._search
+    monkeypatch.setattr(flip_module, "_search", fails_once)
     [c] = compare([(game_file, game)], [good, good])
     assert c.flips[0].skipped == "not searched: logit gave up (made to fail)"
     assert not c.flips[1].skipped and c.flips[1].flips

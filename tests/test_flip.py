@@ -280,3 +280,42 @@ def test_long_paths_after_a_flip_show_what_changes() -> None:
     after = before.replace("s7=keep", "s7=strike").replace("s30=keep", "s30=wait")
     assert len(after) > LONG_PATH
     assert _path_change(before, after) == "s7=strike, s30=wait (the rest as before)"
+
+
+def test_searches_side_by_side_find_what_each_finds_alone(gamble):
+    from policy.analysis.flip import distances_to_flip_many
+
+    # A takes the venture while 3p > stake: at p = 1/2, stake = 1 the switches are
+    # p = 1/3 and stake = 3/2; at p = 1/4, stake = 1/2 they are p = 1/6 and stake = 3/4.
+    first = {"p": Fraction(1, 2), "bonus": 1, "stake": 1}
+    second = {"p": Fraction(1, 4), "bonus": 2, "stake": Fraction(1, 2)}
+    together = distances_to_flip_many(gamble, [first, second])
+    alone = [distances_to_flip(gamble, first), distances_to_flip(gamble, second)]
+    assert together == alone
+    for search, (p, stake) in zip(together, [(1 / 3, 1.5), (1 / 6, 0.75)], strict=True):
+        assert not isinstance(search, Exception) and search.batched
+        flips = {f.parameter: f for f in search.flips}
+        assert abs(flips["p"].boundary - p) <= flips["p"].tolerance < 1e-8
+        assert abs(flips["stake"].boundary - stake) <= flips["stake"].tolerance < 1e-8
+        assert search.stable == ("bonus",)
+
+
+def test_a_leader_whose_values_cannot_be_solved_fails_alone_side_by_side(gamble):
+    from policy.analysis.flip import distances_to_flip_many
+
+    # p = 2 makes the venture's probabilities 2 and -1: that leader's search fails, the other's goes on.
+    good, bad = {"p": Fraction(1, 2), "bonus": 1, "stake": 1}, {"p": Fraction(2), "bonus": 1, "stake": 1}
+    found = distances_to_flip_many(gamble, [bad, good])
+    assert isinstance(found[0], Exception) and "outside [0, 1]" in str(found[0])
+    assert found[1] == distances_to_flip(gamble, good)
+
+
+def test_a_range_with_an_invalid_game_fails_alone_side_by_side(gamble):
+    from policy.analysis.flip import distances_to_flip_many
+
+    # p's range [-1, 1] holds invalid games: the shared batch fails, and each search goes on as it would alone.
+    game = loads_game(GAMBLE.replace("range = [0, 1]", "range = [-1, 1]"), "gamble.toml", known_claims=[])
+    values = [{"p": Fraction(1, 2), "bonus": 1, "stake": 1}, {"p": Fraction(1, 4), "bonus": 1, "stake": 1}]
+    together = distances_to_flip_many(game, values)
+    assert together == [distances_to_flip(game, v) for v in values]
+    assert all(not isinstance(s, Exception) and s.failed["p"].startswith("at p = -1: ") for s in together)

@@ -67,6 +67,9 @@ BLOCK_VALUES = 2_000_000
 #: lockstep Lemke runs keep a tableau per sample and run fastest on blocks that
 #: stay in the caches.
 NASH_CHUNK = 2048
+#: The expressions are evaluated for as many samples at once as keep their values
+#: to about this many (64 MB of floats).
+EVAL_VALUES = 1 << 23
 #: In :meth:`BatchResult.path_columns`, codes from this on are mixed choices (plus the support's bit mask).
 MIXED = 1 << 14
 
@@ -364,17 +367,28 @@ class BatchGame:
         nash = self._nash
         behavior = np.zeros((nash.num_rows if nash is not None else 0, n))
         resolved: dict[int, int] = {}
-        early = self._solve_parts(arrays, n, behavior, resolved) if nash is not None and nash.cut_free else None
+        parts_first = nash is not None and nash.cut_free
         outcomes: list[Reached] = []
         decided: list[Reached] = []
-        for start in range(0, n, chunk):
-            stop = min(n, start + chunk)
-            block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
-            part = out.part(start, stop)
-            reached = self._solve_block(block, stop - start, start, part, behavior[:, start:stop], resolved,
-                                        None if early is None else early[:, start:stop])
-            outcomes.append(reached[0])
-            decided.append(reached[1])
+        # The expressions are evaluated for several blocks at once (one evaluation costs
+        # about as much for one sample as for a thousand: it walks every expression),
+        # and the same values serve the subgames of imperfect information.
+        span = chunk * max(1, EVAL_VALUES // max(1, len(self._table.exprs) * chunk))
+        if parts_first:
+            span = NASH_CHUNK  # the blocks the lockstep Lemke runs take
+        for first in range(0, n, span):
+            last = min(n, first + span)
+            block = {k: (v if v.ndim == 0 else v[first:last]) for k, v in arrays.items()}
+            vals = self._evaluate(block, last - first)
+            early = self._solve_parts(vals, block, first, behavior[:, first:last], resolved) if parts_first else None
+            for start in range(first, last, chunk):
+                stop = min(last, start + chunk)
+                part = out.part(start, stop)
+                reached = self._solve_block(vals[:, start - first : stop - first], stop - start, start, part,
+                                            behavior[:, start:stop], resolved,
+                                            None if early is None else early[:, start - first : stop - first])
+                outcomes.append(reached[0])
+                decided.append(reached[1])
         return BatchResult(
             game=game,
             decision_nodes=self.decision_nodes,
@@ -391,15 +405,17 @@ class BatchGame:
 
     def _solve_parts(
         self,
-        arrays: Mapping[str, npt.NDArray[np.float64]],
-        n: int,
+        vals: npt.NDArray[np.float64],
+        block: Mapping[str, npt.NDArray[np.float64]],
+        offset: int,
         behavior: npt.NDArray[np.float64],
         resolved: dict[int, int],
     ) -> npt.NDArray[np.float64]:
-        """Every subgame of imperfect information at every sample, ahead of the induction.
+        """Every subgame of imperfect information at every sample of a block, ahead of its induction.
 
         When no part has a subgame cut off below it, its numbers are the
-        expressions' alone, so the parts are solved first, in blocks of
+        expressions' alone (``vals``, of the samples ``block`` from
+        ``offset``), so the parts are solved first, in blocks of
         :data:`NASH_CHUNK` samples (large blocks make the lockstep Lemke
         runs cheap; the induction's blocks are kept small by the tree's
         size). Returns (parts, N, 2 * players): values, then magnitudes.
@@ -407,42 +423,44 @@ class BatchGame:
         which name them; the samples are solved anyway.
         """
         nash, players = self._nash, len(self.game.players)
+        n = vals.shape[1]
         out = np.zeros((len(nash.parts), n, 2 * players))
-        for start in range(0, n, NASH_CHUNK):
-            stop = min(n, start + NASH_CHUNK)
-            block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
-            try:
-                vals = np.broadcast_to(self._function(block), (len(self._table.exprs), stop - start))
-            except Exception as err:  # a missing value or a bad shape
-                raise self.game.error(str(err), "parameters") from None
-            shared: list[Any] = []
-            with np.errstate(all="ignore"):
-                if not np.isfinite(vals).all():
-                    return self._checked_first(arrays, n)
-                for j, part in enumerate(nash.parts):
-                    value, size = nash.solve(part.cls, vals, None, players, behavior[:, start:stop], resolved, shared)
-                    out[j, start:stop, :players] = value
-                    out[j, start:stop, players:] = size
+        shared: list[Any] = []
+        with np.errstate(all="ignore"):
+            if not np.isfinite(vals).all():
+                self._checked_first(block, n, offset)
+            for j, part in enumerate(nash.parts):
+                value, size = nash.solve(part.cls, vals, None, players, behavior, resolved, shared)
+                out[j, :, :players] = value
+                out[j, :, players:] = size
         return out
 
-    def _checked_first(self, arrays: Mapping[str, npt.NDArray[np.float64]], n: int) -> NoReturn:
-        """Raise the located error of the first block whose numbers are not all finite."""
+    def _checked_first(self, arrays: Mapping[str, npt.NDArray[np.float64]], n: int, offset: int = 0) -> NoReturn:
+        """Raise the located error of the first block whose numbers are not all finite (samples from ``offset``)."""
         chunk = max(1, min(n, BLOCK_VALUES // max(1, self.game.num_nodes)))
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
             block = {k: (v if v.ndim == 0 else v[start:stop]) for k, v in arrays.items()}
             with np.errstate(all="ignore"):
-                vals, _, own = self._numbers(block, stop - start, start)
+                vals = self._evaluate(block, stop - start)
+                _, own = self._numbers(vals, stop - start, offset + start)
                 extreme = self._extremes(own, stop - start)
                 if not np.isfinite(extreme).all():
-                    self._payoff_error(vals, np.asarray(~np.isfinite(extreme).all(axis=1)), start)
+                    self._payoff_error(vals, np.asarray(~np.isfinite(extreme).all(axis=1)), offset + start)
         raise self.game.error("a number of the game is not finite at some sample", "parameters")
 
     # -- one block -------------------------------------------------------------------
+    def _evaluate(self, block: Mapping[str, npt.NDArray[np.float64]], n: int) -> npt.NDArray[np.float64]:
+        """Every expression at every sample of ``block``: (expressions, N)."""
+        try:
+            return np.broadcast_to(self._function(block), (len(self._table.exprs), n))
+        except Exception as err:  # a missing value or a bad shape
+            raise self.game.error(str(err), "parameters") from None
+
     def _numbers(
-        self, block: Mapping[str, npt.NDArray[np.float64]], n: int, offset: int
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        """All expressions (expressions, N), the classes' chance probabilities, their own payoffs.
+        self, vals: npt.NDArray[np.float64], n: int, offset: int
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """The classes' chance probabilities and their own payoffs, from ``vals`` (:meth:`_evaluate`).
 
         The probabilities are (chance edges of the classes, N); the payoffs
         (classes with an outcome, N, players). Both are checked here, class by
@@ -451,10 +469,6 @@ class BatchGame:
         classes is the first among the nodes.
         """
         game, plan = self.game, self._plan
-        try:
-            vals = np.broadcast_to(self._function(block), (len(self._table.exprs), n))
-        except Exception as err:  # a missing value or a bad shape
-            raise game.error(str(err), "parameters") from None
         p = vals[plan.chance_ids]
         if len(p):
             bad = ~((p >= 0) & (p <= 1))
@@ -480,7 +494,7 @@ class BatchGame:
         own = np.moveaxis(vals[plan.payoff_ids], 2, 1)  # (classes with an outcome, N, players)
         if not np.isfinite(own).all():
             self._payoff_error(vals, np.asarray(~np.isfinite(own).all(axis=(0, 2))), offset)
-        return vals, p, own
+        return p, own
 
     def _payoff_error(
         self, vals: npt.NDArray[np.float64], suspect: npt.NDArray[np.bool_], offset: int
@@ -516,7 +530,7 @@ class BatchGame:
 
     def _solve_block(
         self,
-        block: Mapping[str, npt.NDArray[np.float64]],
+        vals: npt.NDArray[np.float64],
         n: int,
         offset: int,
         out: _Arrays,
@@ -524,10 +538,11 @@ class BatchGame:
         resolved: dict[int, int],
         early: npt.NDArray[np.float64] | None = None,
     ) -> tuple[Reached, Reached]:
-        """Solve one block; returns the terminals and decision nodes reached (samples from ``offset``)."""
+        """Solve one block, its expressions' values ``vals`` (expressions, N) given; returns the
+        terminals and decision nodes reached (samples from ``offset``)."""
         game, plan = self.game, self._plan
         with np.errstate(all="ignore"):  # non-finite numbers become errors in _numbers
-            vals, prob, own = self._numbers(block, n, offset)
+            prob, own = self._numbers(vals, n, offset)
             extreme = self._extremes(own, n)
             if not np.isfinite(extreme).all():
                 self._payoff_error(vals, np.asarray(~np.isfinite(extreme).all(axis=1)), offset)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from policy import tolerances
-from policy.analysis.flip import FlipSearch, distances_to_flip
+from policy.analysis.flip import FlipSearch, distances_to_flip_many
 from policy.expr import ExprError
 from policy.leaders import Leader, load_leader, resolve
 from policy.model import Game, GameError, NodeKind, Number
@@ -301,7 +301,7 @@ def compare(
         Whether to solve the swaps (see :class:`Swap`).
     flips
         Whether to search each leader's distance to a flip
-        (:func:`policy.analysis.flip.distances_to_flip`, with the same
+        (:func:`policy.analysis.flip.distances_to_flip_many`, with the same
         ``method``, ``exact`` and ``options``; a parameter whose search fails
         is reported in ``FlipSearch.failed`` and the others go on).
     count
@@ -335,9 +335,7 @@ def compare(
                 )
         searches: tuple[FlipSearch, ...] = ()
         if flips:
-            searches = tuple(
-                _flips_or_why(game, v, r, method, exact, options) for v, r in zip(values, results, strict=True)
-            )
+            searches = _flips_or_why(game, values, results, method, exact, options)
         counts: tuple[Count, ...] = ()
         if count:
             counts = tuple(_count_or_why(r, v) for v, r in zip(values, results, strict=True))
@@ -368,17 +366,29 @@ def _solve_or_why(
 
 
 def _flips_or_why(
-    game: Game, values: Mapping[str, Fraction], result: SolveResult | None, method: str,
+    game: Game, values: Sequence[Mapping[str, Fraction]], results: Sequence[SolveResult | None], method: str,
     exact: bool | None, options: Mapping[str, Any],
-) -> FlipSearch:
-    """A leader's distances to a flip, or a search marked as not run, with the reason."""
-    if result is None:
-        return FlipSearch("", (), (), {}, skipped="not searched: the game could not be solved at these values")
-    path = path_text(result, result.equilibria[0])
+) -> tuple[FlipSearch, ...]:
+    """Each leader's distances to a flip (searched side by side), or a search marked as not run, with the reason."""
+    solved = [k for k, r in enumerate(results) if r is not None]
+    paths = {k: path_text(r, r.equilibria[0]) for k, r in enumerate(results) if r is not None}
     try:
-        return distances_to_flip(game, values, method=method, exact=exact, path=path, **options)
+        found: list[FlipSearch | Exception] = distances_to_flip_many(
+            game, [values[k] for k in solved], method=method, exact=exact, paths=[paths[k] for k in solved], **options
+        )
     except PIECE_ERRORS as err:
-        return FlipSearch(path, (), (), {}, skipped=f"not searched: {_one_line(err)}")
+        found = [err] * len(solved)
+    searches = dict(zip(solved, found, strict=True))
+    out = []
+    for k in range(len(results)):
+        search = searches.get(k)
+        if search is None:
+            out.append(FlipSearch("", (), (), {}, skipped="not searched: the game could not be solved at these values"))
+        elif isinstance(search, Exception):
+            out.append(FlipSearch(paths[k], (), (), {}, skipped=f"not searched: {_one_line(search)}"))
+        else:
+            out.append(search)
+    return tuple(out)
 
 
 def _count_or_why(result: SolveResult | None, values: Mapping[str, Fraction]) -> Count:

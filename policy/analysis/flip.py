@@ -19,9 +19,13 @@ Two ways to solve the trial points:
   batch; then every boundary is narrowed in lockstep, one batch per round.
   Each reported flip (in a big game, each among the :data:`CONFIRMED`
   nearest) is then checked by
-  one exact, verified solve on each side of it (``Flip.confirmed``); if the
-  exact solves disagree with the floats (a tie the floats judged otherwise),
-  that parameter is searched again point by point.
+  one exact, verified solve on each side of it (``Flip.confirmed``), at
+  points where the batch solver sees no tie (an end of the bracket within
+  its tie tolerance of the switch is moved out first, in floats); if the
+  exact solves still disagree with the floats, the bracket widens, and
+  failing that the parameter is searched again point by point. Several
+  leaders' searches (:func:`distances_to_flip_many`) run side by side, each
+  batch holding every leader's points.
 * **Point by point** otherwise: one verified solve per trial point with the
   method asked for (exact where the method is), on a coarser grid
   (:data:`NASH_GRID`) and by bisection.
@@ -44,7 +48,7 @@ boundary exactly.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -91,6 +95,10 @@ POINTWISE_WORK = 4_000_000
 
 #: The errors that make one trial point unsolvable.
 POINT_ERRORS = (GameError, SolverError, ExprError)
+
+#: Points asked of the batch solver, answered by path and tie flag (see :func:`_drive`).
+Request = list[tuple[str, Fraction]]
+Answer = list[tuple[str, bool]]
 
 
 @dataclass(frozen=True)
@@ -167,24 +175,14 @@ def batch_game(game: Game, method: str, options: Mapping[str, Any] | None = None
     :class:`policy.analysis.batch.BatchGame` accepts the game (its refusal is
     kept, so that it is asked once).
     """
-    from policy.analysis.batch import BatchGame
+    from policy.analysis.sweep import _compiled
     from policy.solvers import choose_method
 
     if any(v is not None for v in (options or {}).values()):
         return None
     if method != "spe" and not (method == "auto" and choose_method(game) == "spe"):
         return None
-    compiled = game._cache.get("batch")
-    if isinstance(compiled, BatchGame):
-        return compiled
-    if "batch_refused" in game._cache:
-        return None
-    try:
-        compiled = game._cache["batch"] = BatchGame(game)
-    except SolverError as err:
-        game._cache["batch_refused"] = str(err)
-        return None
-    return compiled
+    return _compiled(game)
 
 
 class _Failure(Exception):
@@ -205,7 +203,7 @@ class _Trials:
         self.compiled = batch_game(game, method, options)
         self.floats = {k: float(v) for k, v in base.items()}
         self._exact: dict[tuple[str, Fraction], str | _Failure] = {}
-        self._batch: dict[tuple[str, Fraction], str] = {}
+        self._batch: dict[tuple[str, Fraction], tuple[str, bool]] = {}
         self.solves = 0
 
     def values(self, name: str, x: Fraction) -> dict[str, Fraction]:
@@ -241,30 +239,36 @@ class _Trials:
             raise got
         return got
 
-    def batch_paths(self, points: Sequence[tuple[str, Fraction]]) -> list[str]:
-        """The batch solver's path at each ``(parameter, value)`` point (one call for those not kept).
+    def key(self, name: str, x: Fraction) -> tuple[str, Fraction]:
+        return (name, x if name else Fraction(0))
 
-        Raises :class:`GameError` when some point gives an invalid game.
+    def batch_paths(self, points: Sequence[tuple[str, Fraction]]) -> Generator[Request, Answer, list[str]]:
+        """The batch solver's path at each ``(parameter, value)`` point.
+
+        A generator: the points not kept yet go to :func:`_drive` (which
+        solves them in one batch, with other searches' points), and their
+        answers come back. Raises :class:`GameError` or :class:`SolverError`
+        when some point gives an invalid game.
         """
-        from policy.analysis.sweep import solve_block
+        return [path for path, _ in (yield from self.batch_answers(points))]
 
-        todo = list(dict.fromkeys(p for p in points if (p[0], p[1] if p[0] else Fraction(0)) not in self._batch))
+    def batch_answers(self, points: Sequence[tuple[str, Fraction]]) -> Generator[Request, Answer, Answer]:
+        """As :meth:`batch_paths`, with whether a mover on each path is indifferent (within the batch's tie tolerance)."""
+        todo = list(dict.fromkeys(p for p in points if self.key(*p) not in self._batch))
         if todo:
-            n = len(todo)
-            samples = {k: np.full(n, v) for k, v in self.floats.items()}
-            for i, (name, x) in enumerate(todo):
-                if name:
-                    samples[name][i] = float(x)
-            block = solve_block(self.game, samples, 0, "spe")
-            if block.failed:
-                # A point the sweep would mark in its place fails the search here, as before,
-                # so that the parameter's search is reported failed with where and why.
-                k = min(block.failed)
-                name, x = todo[k]
-                raise SolverError(f"at {name} = {_show(x)}: {block.failed[k]}")
-            for (name, x), k in zip(todo, block.path_index.tolist(), strict=True):
-                self._batch[(name, x if name else Fraction(0))] = block.path_words[int(k)]
-        return [self._batch[(name, x if name else Fraction(0))] for name, x in points]
+            got = yield todo
+            for point, answer in zip(todo, got, strict=True):
+                self._batch[self.key(*point)] = answer
+        return [self._batch[self.key(*p)] for p in points]
+
+    def samples(self, points: Sequence[tuple[str, Fraction]]) -> dict[str, np.ndarray]:
+        """The batch solver's samples for ``points``: the leader's values, one parameter moved in each."""
+        n = len(points)
+        samples = {k: np.full(n, v) for k, v in self.floats.items()}
+        for i, (name, x) in enumerate(points):
+            if name:
+                samples[name][i] = float(x)
+        return samples
 
     def batch_failure(self, name: str, xs: Sequence[Fraction], err: Exception) -> str:
         """Why a parameter's batch failed: the first of ``xs`` whose game is invalid, with the reason."""
@@ -292,6 +296,8 @@ class _Boundary:
     """The grid point where the change was first seen."""
     dropped: bool = False
     """The other side's switch is surely nearer the leader's value."""
+    start_at: tuple[Fraction, Fraction, int] | None = None
+    """Where the exact confirmation starts (inside, outside, widenings done), from :func:`_prepare`."""
 
     def __post_init__(self) -> None:
         self.far = self.outside
@@ -348,14 +354,53 @@ def distances_to_flip(
     GameError, SolverError
         When the game cannot be solved at the leader's own values.
     """
-    base = {k: exact_value(v) for k, v in values.items()}
-    trials = _Trials(game, base, method, exact, options)
+    [found] = distances_to_flip_many(game, [values], method, parameters, exact, confirm, [path], **options)
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+def distances_to_flip_many(
+    game: Game,
+    values: Sequence[Mapping[str, Fraction | float]],
+    method: str = "auto",
+    parameters: Sequence[str] | None = None,
+    exact: bool | None = None,
+    confirm: int | None = None,
+    paths: Sequence[str | None] | None = None,
+    **options: Any,
+) -> list[FlipSearch | Exception]:
+    """:func:`distances_to_flip` for several leaders' values at once.
+
+    The searches run side by side: each batch of trial points (the grids,
+    each narrowing round, the float checks before the confirmations) holds
+    every leader's points, so the batch solver's cost per call is paid once
+    for all of them. In the place of a leader whose own values cannot be
+    solved (or whose search fails as a whole) stands the error
+    (:class:`GameError`, :class:`SolverError` or :class:`ExprError`).
+    ``paths[k]``: the equilibrium path at ``values[k]`` when already known.
+    """
     names = parameters if parameters is not None else [n for n, p in game.parameters.items() if p.range]
     ranges: dict[str, tuple[Fraction, Fraction]] = {}
     for name in names:
         p = game.parameters[name]
         if p.range is not None and p.range[0] < p.range[1]:
             ranges[name] = (exact_value(p.range[0]), exact_value(p.range[1]))
+    jobs: list[tuple[_Trials, Generator[Request, Answer, FlipSearch]] | Exception] = []
+    for k, v in enumerate(values):
+        try:
+            trials = _Trials(game, {n: exact_value(x) for n, x in v.items()}, method, exact, options)
+            jobs.append((trials, _search(trials, ranges, confirm, None if paths is None else paths[k])))
+        except POINT_ERRORS as err:
+            jobs.append(err)
+    return _drive(game, jobs)
+
+
+def _search(
+    trials: _Trials, ranges: Mapping[str, tuple[Fraction, Fraction]], confirm: int | None, path: str | None
+) -> Generator[Request, Answer, FlipSearch]:
+    """One leader's search; yields the points it needs from the batch solver (see :func:`_drive`)."""
+    game = trials.game
     if path is not None:
         trials.known("", Fraction(0), path)
     try:
@@ -363,11 +408,11 @@ def distances_to_flip(
     except _Failure as err:
         raise SolverError(str(err)) from None
     if trials.compiled is not None:
-        search = _batch_search(trials, ranges, here_exact, confirm)
+        search = yield from _batch_search(trials, ranges, here_exact, confirm)
     elif (work := game.num_nodes * NASH_GRID * len(ranges)) > POINTWISE_WORK:
         refused = str(game._cache.get("batch_refused") or "")
         why = f"the batch solver does not take this game ({refused.split(';')[0]})" if refused else (
-            f"method {method} is solved point by point")
+            f"method {trials.method} is solved point by point")
         search = FlipSearch(here_exact, (), (), {}, skipped=(
             f"not searched: {why}, and {NASH_GRID} points for each of {len(ranges)} parameters on "
             f"{game.num_nodes:,} nodes ({work:,} node-solves) is beyond the {POINTWISE_WORK:,} "
@@ -375,6 +420,84 @@ def distances_to_flip(
     else:
         search = _pointwise_search(trials, ranges, here_exact)
     return replace(search, solves=trials.solves)
+
+
+def _drive(
+    game: Game, jobs: Sequence[tuple[_Trials, Generator[Request, Answer, FlipSearch]] | Exception]
+) -> list[FlipSearch | Exception]:
+    """Run the searches side by side, solving all their pending points in one batch each time.
+
+    When a batch of several searches' points fails (some point gives an
+    invalid game), each search's points are solved again on their own, so
+    that the error reaches the search it belongs to, as if it ran alone.
+    """
+    out: list[FlipSearch | Exception | None] = [j if isinstance(j, Exception) else None for j in jobs]
+    pending: dict[int, Request] = {}
+
+    def advance(k: int, answer: Answer | None = None, error: Exception | None = None) -> None:
+        job = jobs[k]
+        assert not isinstance(job, Exception)
+        try:
+            if error is not None:
+                pending[k] = job[1].throw(error)
+            else:
+                pending[k] = job[1].send(answer)  # type: ignore[arg-type]  # None starts it
+        except StopIteration as stop:
+            out[k] = stop.value
+        except POINT_ERRORS as err:
+            out[k] = err
+
+    for k, job in enumerate(jobs):
+        if not isinstance(job, Exception):
+            advance(k)
+    while pending:
+        asked = dict(pending)
+        pending.clear()
+        together: list[Answer] | None = None
+        if len(asked) > 1 and len({frozenset(jobs[k][0].floats) for k in asked}) == 1:  # type: ignore[index]
+            try:
+                together = _solve_points(game, [(jobs[k], points) for k, points in asked.items()])  # type: ignore[misc]
+            except POINT_ERRORS:
+                together = None
+        for i, (k, points) in enumerate(asked.items()):
+            if together is not None:
+                advance(k, together[i])
+                continue
+            try:
+                [answer] = _solve_points(game, [(jobs[k], points)])  # type: ignore[list-item]
+            except POINT_ERRORS as err:
+                advance(k, error=err)
+            else:
+                advance(k, answer)
+    return [x for x in out if x is not None]
+
+
+def _solve_points(
+    game: Game, asked: Sequence[tuple[tuple[_Trials, Any], Request]]
+) -> list[Answer]:
+    """Every search's points in one batch: each point's path and whether a mover on it is indifferent.
+
+    Raises :class:`SolverError` naming the first point whose game is invalid.
+    """
+    from policy.analysis.sweep import solve_block
+
+    owners = [(trials, point) for (trials, _), points in asked for point in points]
+    parts = [trials.samples(points) for (trials, _), points in asked]
+    samples = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    block = solve_block(game, samples, 0, "spe")
+    if block.failed:
+        # A point the sweep would mark in its place fails the search here, so that the
+        # parameter's search is reported failed with where and why.
+        k = min(block.failed)
+        name, x = owners[k][1]
+        raise SolverError(f"at {name} = {_show(x)}: {block.failed[k]}")
+    answers = [(block.path_words[int(i)], bool(t)) for i, t in zip(block.path_index.tolist(), block.tie.tolist(),
+                                                                     strict=True)]
+    out, start = [], 0
+    for _, points in asked:
+        out.append(answers[start : start + len(points)])
+        start += len(points)
+    return out
 
 
 def _grid(lo: Fraction, hi: Fraction, points: int, x0: Fraction) -> list[Fraction]:
@@ -466,7 +589,7 @@ def _flip(trials: _Trials, b: _Boundary, here: str, confirmed: bool) -> Flip:
 # ---------------------------------------------------------------------------------
 def _batch_search(
     trials: _Trials, ranges: Mapping[str, tuple[Fraction, Fraction]], here_exact: str, confirm: int | None
-) -> FlipSearch:
+) -> Generator[Request, Answer, FlipSearch]:
     game = trials.game
     nodes = max(1, game.num_nodes)
     points = max(NASH_GRID, min(GRID, GRID_WORK // (nodes * max(1, len(ranges)))))
@@ -474,14 +597,16 @@ def _batch_search(
     grids: dict[str, list[Fraction]] = {}
     for name, (lo, hi) in ranges.items():
         grids[name] = _grid(lo, hi, points, _clamp(trials.base[name], lo, hi))
-    here = trials.batch_paths([("", Fraction(0))])[0]
+    every = [(name, x) for name, grid in grids.items() for x in grid]
     paths: dict[str, list[str]] = {}
     try:
-        flat = trials.batch_paths([(name, x) for name, grid in grids.items() for x in grid])
+        # The leader's own point and every grid point, in one batch.
+        flat: list[str] | None = yield from trials.batch_paths([("", Fraction(0)), *every])
     except POINT_ERRORS:
         flat = None
+    here = (yield from trials.batch_paths([("", Fraction(0))]))[0]
     if flat is not None:
-        start = 0
+        start = 1
         for name, grid in grids.items():
             paths[name] = flat[start : start + len(grid)]
             start += len(grid)
@@ -489,7 +614,7 @@ def _batch_search(
         # Some parameter's range holds an invalid game: find which, one batch each.
         for name, grid in grids.items():
             try:
-                paths[name] = trials.batch_paths([(name, x) for x in grid])
+                paths[name] = yield from trials.batch_paths([(name, x) for x in grid])
             except POINT_ERRORS as err:
                 failed[name] = trials.batch_failure(name, grid, err)
     boundaries: list[_Boundary] = []
@@ -503,7 +628,7 @@ def _batch_search(
         if not found:
             stable.append(name)
         boundaries += found
-    _narrow_in_lockstep(trials, boundaries, here)
+    yield from _narrow_in_lockstep(trials, boundaries, here)
     nearest: dict[str, tuple[Flip, _Boundary]] = {}
     for b in boundaries:
         if b.dropped:
@@ -514,20 +639,24 @@ def _batch_search(
     order = sorted(nearest.values(), key=lambda fb: (fb[0].share_of_range, fb[0].parameter))
     if confirm is None:
         confirm = len(order) if game.num_nodes * len(order) <= CONFIRM_WORK else CONFIRMED
+    # The float checks before the confirmations of the nearest, in one batch.
+    yield from _prepare(trials, [b for _, b in order[:confirm]], here_exact)
     # Confirm the nearest by exact solves on each side; redo point by point where they disagree.
     flips: list[Flip] = []
     for f, b in order:
         if sum(g.confirmed for g in flips) >= confirm:
             flips.append(f)
             continue
-        checked = _confirm(trials, b, here_exact, failed, stable)
+        checked = yield from _confirm(trials, b, here_exact, failed, stable)
         if checked is not None:
             flips.append(checked)
     flips.sort(key=lambda f: (f.share_of_range, f.parameter))
     return FlipSearch(here_exact, tuple(flips), tuple(stable), failed, grid=points, batched=True)
 
 
-def _narrow_in_lockstep(trials: _Trials, boundaries: list[_Boundary], here: str) -> None:
+def _narrow_in_lockstep(
+    trials: _Trials, boundaries: list[_Boundary], here: str
+) -> Generator[Request, Answer, None]:
     """Narrow every boundary at once: each round, one batch of points inside every interval."""
     nodes = max(1, trials.game.num_nodes)
     sides: dict[str, list[_Boundary]] = {}
@@ -548,7 +677,7 @@ def _narrow_in_lockstep(trials: _Trials, boundaries: list[_Boundary], here: str)
             xs = [b.inside + (b.outside - b.inside) * k / (sections + 1) for k in range(1, sections + 1)]
             spans.append((len(points), xs))
             points += [(b.name, x) for x in xs]
-        paths = trials.batch_paths(points)
+        paths = yield from trials.batch_paths(points)
         for b, (start, xs) in zip(active, spans, strict=True):
             mine = paths[start : start + len(xs)]
             k = next((i for i, path in enumerate(mine) if path != here), None)
@@ -560,24 +689,100 @@ def _narrow_in_lockstep(trials: _Trials, boundaries: list[_Boundary], here: str)
                     b.inside = xs[k - 1]
 
 
-def _confirm(trials: _Trials, b: _Boundary, here: str, failed: dict[str, str], stable: list[str]) -> Flip | None:
+def _ends(b: _Boundary) -> tuple[Fraction, Fraction, Fraction, int]:
+    """Where a confirmation starts: short rationals near each end of the bracket, its width, its direction."""
+    width = abs(b.outside - b.inside)
+    toward = 1 if b.far > b.start else -1
+    # Short rationals near each end (within a tenth of the bracket) solve faster
+    # exactly than the long ones the narrowing reached.
+    inside = simplest_between(b.inside - toward * width / 10, b.inside)
+    outside = simplest_between(b.outside, b.outside + toward * width / 10)
+    return inside, outside, width, toward
+
+
+def _ladder(b: _Boundary, end: Fraction, width: Fraction, toward: int, inward: bool) -> list[Fraction]:
+    """An end of a bracket moved away from the switch by 2, 2 + 4, 2 + 4 + 8, ... widths, up to
+    the leader's value (inside) or the grid point of the change (outside): the points a
+    confirmation widens to (:func:`_confirm`), the first being ``end`` itself."""
+    out = [end]
+    x, step = end, width
+    for _ in range(WIDENINGS):
+        step *= WIDEN
+        if inward:
+            x = x - toward * step
+            if (x - b.start) * toward <= 0:
+                out.append(b.start)
+                break
+        else:
+            x = x + toward * step
+            if (b.far - x) * toward <= 0:
+                out.append(b.far)
+                break
+        out.append(x)
+    return out
+
+
+def _prepare(trials: _Trials, boundaries: Sequence[_Boundary], here: str) -> Generator[Request, Answer, None]:
+    """Ask the batch solver, ahead of the exact solves, where each confirmation should start.
+
+    The narrowing stops where the batch solver's choice changes; within the
+    batch's tie tolerance of the switch, that choice is its tie rule's, and
+    an exact solve there may disagree. Each end of a bracket whose batch
+    answer is a tie is moved outwards along its :func:`_ladder` to the first
+    point where the batch solver sees no tie and the expected path; the
+    exact solves of :func:`_confirm` then start there. The answers are
+    kept (``_Boundary.start_at``); nothing here is trusted without the exact solves.
+    """
+    plans = []
+    for b in boundaries:
+        inside, outside, width, toward = _ends(b)
+        plans.append((b, _ladder(b, inside, width, toward, True), _ladder(b, outside, width, toward, False)))
+    try:
+        first = yield from trials.batch_answers([(b.name, x) for b, ins, outs in plans for x in (ins[0], outs[0])])
+    except POINT_ERRORS:
+        return
+    more: list[tuple[str, Fraction]] = []
+    for k, (b, ins, outs) in enumerate(plans):
+        (path_in, tie_in), (path_out, tie_out) = first[2 * k], first[2 * k + 1]
+        if tie_in or path_in != here:
+            more += [(b.name, x) for x in ins[1:]]
+        if tie_out or path_out == here:
+            more += [(b.name, x) for x in outs[1:]]
+    try:
+        yield from trials.batch_answers(more)
+    except POINT_ERRORS:
+        return
+    for b, ins, outs in plans:
+        answers_in = [trials._batch.get(trials.key(b.name, x)) for x in ins]
+        answers_out = [trials._batch.get(trials.key(b.name, x)) for x in outs]
+        k_in = next((k for k, a in enumerate(answers_in) if a is not None and a[0] == here and not a[1]), 0)
+        k_out = next((k for k, a in enumerate(answers_out) if a is not None and a[0] != here and not a[1]), 0)
+        b.start_at = (ins[k_in], outs[k_out], max(k_in, k_out))
+
+
+def _confirm(
+    trials: _Trials, b: _Boundary, here: str, failed: dict[str, str], stable: list[str]
+) -> Generator[Request, Answer, Flip | None]:
     """A boundary found in batch, checked by a verified solve on each side.
 
     Where a verified solve disagrees with the batch (near a tie, which the
     batch judges within a relative tolerance), the bracket is widened, by a
     factor of :data:`WIDEN` at a time on the side that disagrees, until both
-    sides agree; the tolerance reported is the bracket's width. Failing that
+    sides agree; the tolerance reported is the bracket's width. The first
+    exact solves are where :func:`_prepare` found the batch solver sure of
+    its answer (on the way the widening would go). Failing that
     within :data:`WIDENINGS` steps, the parameter is searched again point by
     point. Returns None when it then turns out stable or unsearchable (noted
     in ``stable`` or ``failed``).
     """
+    if b.start_at is None:
+        yield from _prepare(trials, [b], here)
     try:
-        width = abs(b.outside - b.inside)
-        toward = 1 if b.far > b.start else -1
-        # Short rationals near each end (within a tenth of the bracket) solve faster
-        # exactly than the long ones the narrowing reached.
-        b.inside = simplest_between(b.inside - toward * width / 10, b.inside)
-        b.outside = simplest_between(b.outside, b.outside + toward * width / 10)
+        inside0, outside0, width, toward = _ends(b)
+        b.inside, b.outside = inside0, outside0
+        if b.start_at is not None:
+            b.inside, b.outside, steps = b.start_at
+            width *= WIDEN**steps
         for _ in range(WIDENINGS):
             inside = trials.exact_path(b.name, b.inside)
             outside = trials.exact_path(b.name, b.outside)
