@@ -485,3 +485,30 @@ def test_the_record_s_score_under_stalin_is_pinned() -> None:
     score = score_record(campaign, record, resolve(campaign, stalin), stalin, method="spe", effects=False)
     assert str(score.joint) == "1"
     assert {k: str(v) for k, v in score.by_stage.items()} == RECORD_BY_STAGE
+
+
+#: The 1941 stage at Tukhachevsky's values (his army unharmed, 0.425; Germany's
+#: estimate of it by the profile's rule, 0.2625) has three extreme equilibria with
+#: three different outcomes (the fourth historian's review, finding 1: the answer on
+#: his branch sits near this multiplicity); the essay reports them. Pinned so that an
+#: edit cannot hide them. On his branch, after the fight's cost (army 0.3825,
+#: estimate 0.24125), the same game has one.
+@pytest.mark.parametrize(
+    ("overrides", "count"),
+    [({}, 3), ({"readiness_1941": "0.3825", "german_readiness_estimate": "0.24125"}, 1)],
+    ids=["profile", "after-the-fight"],
+)
+def test_the_1941_stage_s_equilibria_at_tukhachevsky_s_values_are_pinned(overrides: dict[str, str], count: int) -> None:
+    from fractions import Fraction
+
+    from policy.bundled import games_dir
+    from policy.leaders import load_leader, resolve
+    from policy.loading import load
+    from policy.solvers import solve
+
+    game = load(games_dir() / "barbarossa_1941.toml")
+    values = dict(resolve(game, load_leader("tukhachevsky")))
+    values.update({k: Fraction(v) for k, v in overrides.items()})
+    result = solve(game, values, method="enummixed", exact=True)
+    assert len(result.equilibria) == count
+    assert all(eq.max_regret == 0 for eq in result.equilibria)
