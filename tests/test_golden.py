@@ -130,12 +130,12 @@ CAMPAIGN_END_STATES = {
     },
     "tukhachevsky": {
         "war_with_germany": {
-            "none": "274995199/1455300000",
-            "1941": "1180304801/1455300000"
+            "none": "262442023/740880000",
+            "1941": "478437977/740880000"
         },
         "japan": {
-            "quiet": "27307192699/29106000000",
-            "at war": "1798807301/29106000000"
+            "quiet": "7057722023/7408800000",
+            "at war": "351077977/7408800000"
         },
         "ruler": {
             "stalin": "1"
@@ -185,6 +185,7 @@ CAMPAIGN_END_STATES = {
         }
     }
 }
+
 CAMPAIGN_OUTCOMES = {
     "stalin": {
         "Armed peace through 1942 (unready army)": "150074701/45305122500",
@@ -209,52 +210,63 @@ CAMPAIGN_OUTCOMES = {
         "War in 1941 against a mobilised, ready army": "33003/500000"
     },
     "tukhachevsky": {
-        "Armed peace through 1942 (unready army)": "1584550892233/26653819500000",
-        "Pact kept through 1942 (unready army)": "48349616869/3331727437500",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "496456561/7326000000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "346033439/7326000000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "415245179/14553000000",
-        "Soviet pre-emptive strike, 1941 (ready army)": "415245179/1617000000",
+        "Armed peace through 1942 (unready army)": "91522751859059/1572575350500000",
+        "Pact kept through 1942 (unready army)": "1063840387796587/11008027453500000",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "28661781803/432234000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "21045128197/432234000000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "272/14553",
+        "Soviet pre-emptive strike, 1941 (ready army)": "272/1617",
         "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/14553000000",
         "Soviet attack on a Germany not deploying, 1941 (ready army)": "79556821/1617000000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "70504768/6663454875",
-        "War in 1941 against a mobilised, unready army": "1339590592/6663454875",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "17/2000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "153/2000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "929805540563/142153704000000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "17666305270697/142153704000000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "929805540563/426461112000000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "17666305270697/426461112000000"
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4069901984/393143837625",
+        "War in 1941 against a mobilised, unready army": "77328137696/393143837625",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "24157/4000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "217413/4000000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "27001196669/7338684969000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "513022736711/7338684969000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "27001196669/22016054907000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "513022736711/22016054907000",
+        "Armed peace through 1942 (ready army)": "234057559903/4517865660000",
+        "Pact kept through 1942 (ready army)": "24562848871/3080362950000",
+        "Armed peace through 1942 (ready army) (Germany cautious)": "34046937/1596560000",
+        "Pact kept through 1942 (ready army) (Germany cautious)": "13101033/3991400000",
+        "War in 1941 against a mobilised, ready army, Japan fighting in the east": "3782993/2258932830",
+        "War in 1941 against a mobilised, ready army": "71876867/2258932830",
+        "Surprise attack in 1941 on a ready army, leadership holds, Japan fighting in the east": "397001/2053575300",
+        "Surprise attack in 1941 on a ready army, leadership holds": "7543019/2053575300",
+        "Surprise attack in 1941 on a ready army, leadership paralysed, Japan fighting in the east": "397001/6160725900",
+        "Surprise attack in 1941 on a ready army, leadership paralysed": "7543019/6160725900"
     },
     "same_choices": {
-        "Armed peace through 1942 (unready army)": "118429139173/1269229500000",
-        "Pact kept through 1942 (unready army)": "980496047789/8884606500000",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "496456561/7326000000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "346033439/7326000000",
+        "Armed peace through 1942 (unready army)": "6838928440679/74884540500000",
+        "Pact kept through 1942 (unready army)": "58888002213247/524191783500000",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "28661781803/432234000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "21045128197/432234000000",
         "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "272/17325",
         "Soviet pre-emptive strike, 1941 (ready army)": "272/1925",
         "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/693000000",
         "Soviet attack on a Germany not deploying, 1941 (ready army)": "5860801/77000000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "70504768/7932684375",
-        "War in 1941 against a mobilised, unready army": "1339590592/7932684375",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4069901984/468028378125",
+        "War in 1941 against a mobilised, unready army": "77328137696/468028378125",
         "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "24157/4000000",
         "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "217413/4000000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "436320103/148076775000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "8290081957/148076775000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "436320103/444230325000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "8290081957/444230325000",
-        "Armed peace through 1942 (ready army)": "10015872609/153668900000",
-        "Pact kept through 1942 (ready army)": "181331027/230503350000",
-        "Armed peace through 1942 (ready army) (Germany cautious)": "27727731/1140400000",
-        "Pact kept through 1942 (ready army) (Germany cautious)": "167331/570200000",
-        "War in 1941 against a mobilised, ready army, Japan fighting in the east": "3080859/1920861250",
-        "War in 1941 against a mobilised, ready army": "58536321/1920861250",
-        "Surprise attack in 1941 on a ready army, leadership holds, Japan fighting in the east": "55777/3841722500",
-        "Surprise attack in 1941 on a ready army, leadership holds": "1059763/3841722500",
-        "Surprise attack in 1941 on a ready army, leadership paralysed, Japan fighting in the east": "55777/11525167500",
-        "Surprise attack in 1941 on a ready army, leadership paralysed": "1059763/11525167500"
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "27001196669/8736529725000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "513022736711/8736529725000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "27001196669/26209589175000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "513022736711/26209589175000",
+        "Armed peace through 1942 (ready army)": "12298510243/215136460000",
+        "Pact kept through 1942 (ready army)": "1290650251/146683950000",
+        "Armed peace through 1942 (ready army) (Germany cautious)": "34046937/1596560000",
+        "Pact kept through 1942 (ready army) (Germany cautious)": "13101033/3991400000",
+        "War in 1941 against a mobilised, ready army, Japan fighting in the east": "3782993/2689205750",
+        "War in 1941 against a mobilised, ready army": "71876867/2689205750",
+        "Surprise attack in 1941 on a ready army, leadership holds, Japan fighting in the east": "397001/2444732500",
+        "Surprise attack in 1941 on a ready army, leadership holds": "7543019/2444732500",
+        "Surprise attack in 1941 on a ready army, leadership paralysed, Japan fighting in the east": "397001/7334197500",
+        "Surprise attack in 1941 on a ready army, leadership paralysed": "7543019/7334197500"
     }
 }
+
 BRANCH_PINS = {
     "ussr_1939_1941_stalin.toml:stalin": {
         "facts": {
@@ -339,33 +351,33 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "391384070381551/6130378485000000",
-            "Pact kept through 1942 (unready army)": "11942355366643/766297310625000",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "122624770567/1684980000000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "85470259433/1684980000000",
+            "Armed peace through 1942 (unready army)": "240968913824869009/3721139740395000000",
+            "Pact kept through 1942 (unready army)": "6824161819643857/465142467549375000",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "75521045240953/1022782860000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "50792637969047/1022782860000000",
             "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "415245179/16170000000",
             "Soviet pre-emptive strike, 1941 (ready army)": "1245735537/5390000000",
             "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/16170000000",
             "Soviet attack on a Germany not deploying, 1941 (ready army)": "238670463/5390000000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "8707338848/766297310625",
-            "War in 1941 against a mobilised, unready army": "165439438112/766297310625",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5363055359792/465142467549375",
+            "War in 1941 against a mobilised, unready army": "101898051836048/465142467549375",
             "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "153/20000",
             "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "1377/20000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "229661968519061/32695351920000000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "4363577401862159/32695351920000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "229661968519061/98086055760000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "4363577401862159/98086055760000000"
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "136918393161278027/19846078615440000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "2601449470064282513/19846078615440000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "136918393161278027/59538235846320000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "2601449470064282513/59538235846320000000"
         }
     },
     "ussr_1939_1941_tukhachevsky.toml:same_choices": {
         "facts": {
             "war_with_germany": {
-                "none": "1644433537/3880800000",
-                "1941": "2236366463/3880800000"
+                "none": "148869751/554400000",
+                "1941": "405530249/554400000"
             },
             "japan": {
-                "quiet": "37162481537/38808000000",
-                "at war": "1645518463/38808000000"
+                "quiet": "5265901271/5544000000",
+                "at war": "278098729/5544000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -387,35 +399,29 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "29251997375731/291922785000000",
-            "Pact kept through 1942 (unready army)": "242182523803883/2043459495000000",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "122624770567/1684980000000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "85470259433/1684980000000",
+            "Armed peace through 1942 (unready army)": "18012530049311629/177197130495000000",
+            "Pact kept through 1942 (unready army)": "470122570567117/22149641311875000",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "75521045240953/1022782860000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "50792637969047/1022782860000000",
             "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "136/9625",
             "Soviet pre-emptive strike, 1941 (ready army)": "1224/9625",
             "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/770000000",
             "Soviet attack on a Germany not deploying, 1941 (ready army)": "52747209/770000000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "8707338848/912258703125",
-            "War in 1941 against a mobilised, unready army": "165439438112/912258703125",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5363055359792/553741032796875",
+            "War in 1941 against a mobilised, unready army": "101898051836048/553741032796875",
             "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "217413/40000000",
             "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "1956717/40000000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "107771065441/34057658250000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "2047650243379/34057658250000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "107771065441/102172974750000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "2047650243379/102172974750000",
-            "Armed peace through 1942 (ready army)": "90142853481/1536689000000",
-            "Pact kept through 1942 (ready army)": "543993081/768344500000",
-            "Armed peace through 1942 (ready army) (Germany cautious)": "249549579/11404000000",
-            "Pact kept through 1942 (ready army) (Germany cautious)": "1505979/5702000000",
-            "War in 1941 against a mobilised, ready army, Japan fighting in the east": "27727731/19208612500",
-            "War in 1941 against a mobilised, ready army": "526826889/19208612500",
-            "Surprise attack in 1941 on a ready army, leadership holds, Japan fighting in the east": "501993/38417225000",
-            "Surprise attack in 1941 on a ready army, leadership holds": "9537867/38417225000",
-            "Surprise attack in 1941 on a ready army, leadership paralysed, Japan fighting in the east": "167331/38417225000",
-            "Surprise attack in 1941 on a ready army, leadership paralysed": "3179289/38417225000"
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "6287663509602527/945051362640000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "119465606682448013/945051362640000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "6287663509602527/2835154087920000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "119465606682448013/2835154087920000000",
+            "Armed peace through 1942 (ready army) (Germany cautious)": "88587/4000000",
+            "War in 1941 against a mobilised, ready army, Japan fighting in the east": "88587/20000000",
+            "War in 1941 against a mobilised, ready army": "1683153/20000000"
         }
     }
 }
+
 #: The record, scored on the Stalin branch (it starts at 1939, where history starts).
 RECORD_BY_STAGE = {"diplomacy": "1", "romania": "1", "barbarossa": "1"}
 
@@ -485,3 +491,30 @@ def test_the_record_s_score_under_stalin_is_pinned() -> None:
     score = score_record(campaign, record, resolve(campaign, stalin), stalin, method="spe", effects=False)
     assert str(score.joint) == "1"
     assert {k: str(v) for k, v in score.by_stage.items()} == RECORD_BY_STAGE
+
+
+#: The 1941 stage at Tukhachevsky's values (his army unharmed, 0.425; Germany's
+#: estimate of it by the profile's rule, 0.2625) has three extreme equilibria with
+#: three different outcomes (the fourth historian's review, finding 1: the answer on
+#: his branch sits near this multiplicity); the essay reports them. Pinned so that an
+#: edit cannot hide them. On his branch, after the fight's cost (army 0.3825,
+#: estimate 0.24125), the same game has one.
+@pytest.mark.parametrize(
+    ("overrides", "count"),
+    [({}, 3), ({"readiness_1941": "0.3825", "german_readiness_estimate": "0.24125"}, 1)],
+    ids=["profile", "after-the-fight"],
+)
+def test_the_1941_stage_s_equilibria_at_tukhachevsky_s_values_are_pinned(overrides: dict[str, str], count: int) -> None:
+    from fractions import Fraction
+
+    from policy.bundled import games_dir
+    from policy.leaders import load_leader, resolve
+    from policy.loading import load
+    from policy.solvers import solve
+
+    game = load(games_dir() / "barbarossa_1941.toml")
+    values = dict(resolve(game, load_leader("tukhachevsky")))
+    values.update({k: Fraction(v) for k, v in overrides.items()})
+    result = solve(game, values, method="enummixed", exact=True)
+    assert len(result.equilibria) == count
+    assert all(eq.max_regret == 0 for eq in result.equilibria)
