@@ -311,6 +311,8 @@ def _batches(sizes: npt.NDArray[np.intp]) -> list[tuple[npt.NDArray[np.intp], in
     than a batch's fixed overhead there).
     """
     order = np.argsort(sizes, kind="stable")
+    if len(order) < MIN_BATCH:  # one batch, as the loop below would make it (the usual case in small games)
+        return [(order, int(sizes[order[-1]]))] if len(order) else []
     values, starts = np.unique(sizes[order], return_index=True)
     out: list[tuple[npt.NDArray[np.intp], int]] = []
     begin = 0
@@ -365,7 +367,7 @@ def _may_have_partner(
     # Most systems have a negative y_j; the payoffs A y only for the others.
     left = np.flatnonzero(keep)
     full = np.zeros((len(left), n + width))
-    np.put_along_axis(full, cols[left], y[left], axis=1)
+    full[np.arange(len(left))[:, None], cols[left]] = y[left]
     ay = np.einsum("vj,ij->vi", full[:, :n], g)
     # |(g y)_i - computed| <= sum_j g_ij |error of y_j| <= (row i's sum) * error
     over = (ay - 1.0 > g.sum(axis=1)[None, :] * error[left, None]) & ~tight_rows[left]
