@@ -4,7 +4,7 @@ The games are ``bench_nash.bimatrix``'s (random n x n integer payoffs in
 [-100, 100], seeded by ``(seed, n)``). For each size the two calls alternate
 ``--reps`` times in this process, each timed with ``time.process_time`` (the
 CPU time of the process, all its threads, so other jobs on the machine
-disturb it less than wall time), after a garbage collection; the least time
+disturb it less than wall time), after a garbage collection (``--no-gc``: without it); the least time
 of each is reported. Ours is ``bench_nash.ours_enummixed(game, exact=False)``
 (cold game: normal form, enumeration, every answer made exact and verified in
 the table); QuantEcon's is ``bench_nash.quantecon_enumeration(A, B)``, with
@@ -13,7 +13,7 @@ numba's compilation done before. Counts: the distinct equilibria of each
 enumeration (``policy.solvers.vertex.extreme_equilibria``); the script exits
 with status 1 if ours differs from the exact count.
 
-Run: ``python benchmarks/bench_enummixed_cpu.py [--dims 2,4,...,15] [--reps 10] [--seed 2024]``
+Run: ``python benchmarks/bench_enummixed_cpu.py [--dims 2,4,...,15] [--reps 10] [--seed 2024] [--no-gc]``
 (QuantEcon is needed: an optional benchmark dependency).
 """
 
@@ -43,6 +43,11 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=10, help="alternating calls per size (15 x 15: a third)")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--exact-max", type=int, default=12, help="largest n counted exactly too")
+    parser.add_argument(
+        "--no-gc", action="store_true",
+        help="no garbage collection before each call (a full collection empties Python's free lists, "
+        "so the next call pays to allocate afresh)",
+    )
     args = parser.parse_args()
     a, b = bimatrix(3, 0)
     quantecon_enumeration(a, b)  # numba compiles here
@@ -61,11 +66,13 @@ def main() -> int:
         ours_times, their_times = [], []
         ours = theirs = None
         for _ in range(reps):
-            gc.collect()
+            if not args.no_gc:
+                gc.collect()
             start = time.process_time()
             ours = ours_enummixed(game, False)
             ours_times.append(time.process_time() - start)
-            gc.collect()
+            if not args.no_gc:
+                gc.collect()
             start = time.process_time()
             theirs = quantecon_enumeration(a, b)
             their_times.append(time.process_time() - start)

@@ -318,7 +318,14 @@ def _table_form(game: Game, numbers: Numbers, row_player: int, cell: npt.NDArray
         x = np.hstack([np.ones((k, 1), dtype=np.int8), np.eye(k, dtype=np.int8)])
         x.setflags(write=False)
         plans.append(x)
-    return NormalForm(game=game, exact=numbers.exact, strategies=strategies, payoffs=payoffs, plans=tuple(plans))
+    form = NormalForm(game=game, exact=numbers.exact, strategies=strategies, payoffs=payoffs, plans=tuple(plans))
+    # Each player's one set holds its strategies in order: the value
+    # NormalForm._direct_positions would find by comparing these plans, set
+    # here (where cached_property keeps it) so that check is not paid per game.
+    form.__dict__["_direct_positions"] = tuple(
+        tuple(range(sets[i].offset, sets[i].offset + len(sets[i].actions))) for i in range(2)
+    )
+    return form
 
 
 def _one_set_behavior(

@@ -138,14 +138,13 @@ def verified_table_equilibrium(
     probs = list(probabilities)
     x = np.array(probs[table.row_offset : table.row_offset + m], dtype=dtype)
     y = np.array(probs[table.col_offset : table.col_offset + n], dtype=dtype)
-    leaf = numbers.leaf_payoff[table.cell]  # rows x cols x players
+    payoffs = _table_payoffs(game, numbers, table)
     r, c = table.row_player, 1 - table.row_player
     values: list[Number] = [0, 0]
     regrets: list[Number] = [0, 0]
     excess: list[Number] = [0, 0]
-    sizes = None if exact else tolerances.magnitude(leaf)
     for k in (r, c):
-        pay = leaf[:, :, k]
+        pay = payoffs.pay[k]
         by_row = pay @ y  # each row's payoff against y
         value = x @ by_row
         replies = by_row if k == r else x @ pay  # the mover's own pure replies
@@ -156,8 +155,7 @@ def verified_table_equilibrium(
             values[k] = value
             excess[k] = regrets[k]
         else:
-            assert sizes is not None
-            size = sizes[:, :, k]
+            size = payoffs.sizes[k]
             own_size = float(x @ (size @ y))
             best_size = float(size[top] @ y) if k == r else float(x @ size[:, top])
             scale = max(best_size, own_size)
@@ -176,3 +174,38 @@ def verified_table_equilibrium(
         reach=tuple(reach.tolist()),
         max_regret=worst if exact else max(float(worst), 0.0),
     )
+
+
+@dataclass(frozen=True)
+class _Payoffs:
+    """A table's payoff matrices per player, and (float mode) their magnitudes, for one ``Numbers``."""
+
+    numbers: Numbers
+    pay: tuple[npt.NDArray[Any], ...]
+    """Per player, the ``(rows, cols)`` matrix of its payoffs."""
+    sizes: tuple[npt.NDArray[np.float64], ...]
+    """Per player, ``tolerances.magnitude`` of those payoffs (float mode; empty when exact)."""
+
+
+def _table_payoffs(game: Game, numbers: Numbers, table: Table) -> _Payoffs:
+    """The payoff matrices of the table at ``numbers``, made once and kept in the game's cache.
+
+    A solver verifying many profiles of one game at one set of numbers then
+    reads the matrices and their magnitudes once, not once per profile.
+    The cache holds the matrices of the last ``numbers`` object only (compared
+    by identity: :meth:`policy.model.Game.numbers` returns the same object
+    for the same values).
+    """
+    cached = game._cache.get("table payoffs")
+    if isinstance(cached, _Payoffs) and cached.numbers is numbers:
+        return cached
+    leaf = numbers.leaf_payoff[table.cell]  # rows x cols x players
+    # Views of one array, as the check read them before (the same arithmetic, the same floats).
+    pay = tuple(leaf[:, :, k] for k in range(leaf.shape[2]))
+    sizes: tuple[npt.NDArray[np.float64], ...] = ()
+    if not numbers.exact:
+        magnitudes = tolerances.magnitude(leaf)
+        sizes = tuple(magnitudes[:, :, k] for k in range(leaf.shape[2]))
+    out = _Payoffs(numbers, pay, sizes)
+    game._cache["table payoffs"] = out
+    return out

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from typing import Any, Literal
 
 import numpy as np
@@ -247,9 +248,10 @@ def _solved_partners(
     for sel, k in _batches(sizes[live]):
         at = live[sel]
         keep[at] = _may_have_partner(g, tight_rows[at], y_cols[at], sizes[at], k)
+    # Python lists from here: a few small vectors per candidate, where numpy's calls cost more.
     candidates = [
-        (int(u), np.flatnonzero(r).tolist(), np.flatnonzero(c).tolist())
-        for u, r, c in zip(owner[keep], tight_rows[keep], y_cols[keep], strict=True)
+        (u, [i for i, v in enumerate(r) if v], [j for j, v in enumerate(c) if v])
+        for u, r, c in zip(owner[keep].tolist(), tight_rows[keep].tolist(), y_cols[keep].tolist(), strict=True)
     ]
     pairs: dict[tuple[int, tuple[int, ...]], MixedPair] = {}
     xs: dict[int, tuple[list[int], list[int]]] = {}
@@ -258,7 +260,7 @@ def _solved_partners(
             labels = set(bases[u].tolist())
             point = game.x_point([i for i in range(m) if i not in labels], [j - m for j in labels if j >= m])
             # qhull's vertex must be exactly what it seemed: that support, those best replies.
-            if point is None or np.flatnonzero(point[0]).tolist() != np.flatnonzero(support[u]).tolist():
+            if point is None or [v != 0 for v in point[0]] != support[u].tolist():
                 raise _Unsure
             top = max(point[1])
             if [v == top for v in point[1]] != tight[u].tolist():
@@ -309,6 +311,8 @@ def _batches(sizes: npt.NDArray[np.intp]) -> list[tuple[npt.NDArray[np.intp], in
     than a batch's fixed overhead there).
     """
     order = np.argsort(sizes, kind="stable")
+    if len(order) < MIN_BATCH:  # one batch, as the loop below would make it (the usual case in small games)
+        return [(order, int(sizes[order[-1]]))] if len(order) else []
     values, starts = np.unique(sizes[order], return_index=True)
     out: list[tuple[npt.NDArray[np.intp], int]] = []
     begin = 0
@@ -363,7 +367,7 @@ def _may_have_partner(
     # Most systems have a negative y_j; the payoffs A y only for the others.
     left = np.flatnonzero(keep)
     full = np.zeros((len(left), n + width))
-    np.put_along_axis(full, cols[left], y[left], axis=1)
+    full[np.arange(len(left))[:, None], cols[left]] = y[left]
     ay = np.einsum("vj,ij->vi", full[:, :n], g)
     # |(g y)_i - computed| <= sum_j g_ij |error of y_j| <= (row i's sum) * error
     over = (ay - 1.0 > g.sum(axis=1)[None, :] * error[left, None]) & ~tight_rows[left]
@@ -471,7 +475,7 @@ class _ExactGame:
         x = [0] * len(self.pb)
         for i, v in zip(rows, solved, strict=True):
             x[i] = v
-        xb = [sum(col[i] * x[i] for i in rows) for col in self.bt]
+        xb = [sum(map(operator.mul, col, x)) for col in self.bt]  # x is 0 off rows
         top = max(xb)
         if any(xb[j] != top for j in cols):
             return None
@@ -492,7 +496,7 @@ class _ExactGame:
         y = [0] * len(self.pa[0])
         for j, v in zip(cols, solved, strict=True):
             y[j] = v
-        ay = [sum(r[j] * y[j] for j in cols) for r in self.a]
+        ay = [sum(map(operator.mul, r, y)) for r in self.a]  # y is 0 off cols
         top = max(ay)
         if any(ay[i] != top for i in rows):
             return None
@@ -547,7 +551,7 @@ def _solve_integer(matrix: list[list[int]]) -> list[int] | None:
     out = [0] * k
     for i in range(k - 1, -1, -1):
         row = rows[i]
-        total = det * row[k] - sum(row[j] * out[j] for j in range(i + 1, k))
+        total = det * row[k] - sum(map(operator.mul, row[i + 1 : k], out[i + 1 :]))
         out[i] = total // row[i]
     if det < 0:
         out = [-v for v in out]
@@ -587,7 +591,7 @@ def _integer_matrix(a: npt.NDArray[Any]) -> list[list[int]]:
 def _normalised(x: list[int]) -> tuple[float, ...]:
     """The mixed strategy ``x / sum x`` in floats (each correctly rounded)."""
     total = sum(x)
-    return tuple(v / total for v in x)
+    return tuple([v / total for v in x])
 
 
 def _bits(masks: npt.NDArray[np.uint64], width: int) -> npt.NDArray[np.bool_]:
