@@ -24,6 +24,29 @@ import click
 for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_blas, "1")
 
+
+def _keep_freed_memory() -> None:
+    """On glibc, let the heap keep up to 256 MB of freed memory instead of handing it back at once.
+
+    Lemke's float path and the batch solvers allocate and free arrays of the
+    same size at every step. By default glibc returns the top of the heap to
+    the system after each free (above 128 kB) and takes it back, page by page,
+    at the next allocation: on the 8x8x8 signalling game that was 250,000 page
+    faults and 0.5 s of system time in a 5 s solve. Elsewhere (macOS, musl)
+    this does nothing. ``MALLOC_TRIM_THRESHOLD_`` set by the user wins.
+    """
+    if not sys.platform.startswith("linux") or "MALLOC_TRIM_THRESHOLD_" in os.environ:
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD, from the C library already loaded
+    except (OSError, AttributeError):
+        pass  # not glibc
+
+
+_keep_freed_memory()
+
 if TYPE_CHECKING:
     from policy.leaders import Leader
     from policy.output import Outputs
