@@ -802,6 +802,7 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
     "judgement:". Nothing is raised for a bad file: its `Checked` holds the
     errors.
     """
+    from policy.analysis.record import is_record
     from policy.errors import USER_ERRORS
     from policy.leaders import is_profile, load_leader, resolve, unsourced
     from policy.loading import load as read
@@ -820,7 +821,7 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
             out.append(Checked(str(profile.file or profile.key), "", missing))
     named = {Path(bundled_file(f)).resolve(): f for f in files}
     for file in files:
-        if _is_record(file):
+        if is_record(file):
             out.append(_check_record(file, named))
             continue
         if is_profile(file):
@@ -849,12 +850,6 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
             f"{_count(len(g.infosets), 'information set')}, {_count(len(g.parameters), 'parameter')}, {kinds}"
         )))
     return out
-
-
-def _is_record(file: str | Path) -> bool:
-    from policy.analysis.record import is_record
-
-    return is_record(file)
 
 
 def _check_record(file: str | Path, named: Mapping[Path, str | Path]) -> Checked:

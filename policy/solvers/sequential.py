@@ -479,21 +479,21 @@ def _leading_terms_exact(game: Game, add: Array, mult: Array) -> tuple[Array, Ar
     cnum[0] = cden[0] = 1
     grows_all = onum != 0
     scales_all = cnum != cden
+
+    def down(num: Array, den: Array, changes: Array, op: Any, start: int, stop: int) -> tuple[Array, Array]:
+        """One level: nodes whose edge ``changes`` combine their parent's value with it by ``op``; the rest copy it."""
+        hit = np.flatnonzero(changes[start:stop]) + start
+        same = np.flatnonzero(~changes[start:stop]) + start
+        a, b = op(num[hit], den[hit], num[game.parent[hit]], den[game.parent[hit]])
+        if a.dtype == object and num.dtype != object:
+            num, den = rational.as_object(num), rational.as_object(den)
+        num[same], den[same] = num[game.parent[same]], den[game.parent[same]]
+        num[hit], den[hit] = a, b
+        return num, den
+
     for start, stop in game.levels[1:]:
-        grows = np.flatnonzero(grows_all[start:stop]) + start
-        same = np.flatnonzero(~grows_all[start:stop]) + start
-        a, b = rational.add(onum[grows], oden[grows], onum[game.parent[grows]], oden[game.parent[grows]])
-        if a.dtype == object and onum.dtype != object:
-            onum, oden = rational.as_object(onum), rational.as_object(oden)
-        onum[same], oden[same] = onum[game.parent[same]], oden[game.parent[same]]
-        onum[grows], oden[grows] = a, b
-        scaled = np.flatnonzero(scales_all[start:stop]) + start
-        kept = np.flatnonzero(~scales_all[start:stop]) + start
-        a, b = rational.multiply(cnum[scaled], cden[scaled], cnum[game.parent[scaled]], cden[game.parent[scaled]])
-        if a.dtype == object and cnum.dtype != object:
-            cnum, cden = rational.as_object(cnum), rational.as_object(cden)
-        cnum[kept], cden[kept] = cnum[game.parent[kept]], cden[game.parent[kept]]
-        cnum[scaled], cden[scaled] = a, b
+        onum, oden = down(onum, oden, grows_all, rational.add, start, stop)
+        cnum, cden = down(cnum, cden, scales_all, rational.multiply, start, stop)
     # Beliefs read these at decision nodes only (the members of information
     # sets): only theirs are made into Fraction objects; the others stay None.
     decision = np.flatnonzero(game.kind == NodeKind.DECISION)
