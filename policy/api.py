@@ -803,7 +803,7 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
     errors.
     """
     from policy.analysis.record import is_record
-    from policy.errors import USER_ERRORS
+    from policy.errors import user_errors
     from policy.leaders import is_profile, load_leader, resolve, unsourced
     from policy.loading import load as read
 
@@ -812,7 +812,7 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
     for name in _names(leaders):
         try:
             profile = name if not isinstance(name, str | Path) else load_leader(name)
-        except USER_ERRORS as err:
+        except user_errors() as err:
             out.append(Checked(str(name), "", (_line(err),)))
             continue
         profiles.append(profile)
@@ -827,7 +827,7 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
         if is_profile(file):
             try:
                 profile = load_leader(file)
-            except USER_ERRORS as err:
+            except user_errors() as err:
                 out.append(Checked(str(file), "", (_line(err),)))
                 continue
             missing = tuple(unsourced(profile))
@@ -841,7 +841,7 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
             for checked in checks:
                 if checked or all(p.default is not None for p in g.parameters.values()):
                     g.numbers(resolve(g, checked), exact=True)
-        except USER_ERRORS as err:
+        except user_errors() as err:
             out.append(Checked(str(file), "", (_line(err),)))
             continue
         kinds = "perfect information" if g.is_perfect_information else "imperfect information"
@@ -861,7 +861,7 @@ def _check_record(file: str | Path, named: Mapping[Path, str | Path]) -> Checked
     """
     from policy.analysis.record import check_sources, load_record, trace
     from policy.claims import default_path, load_claims
-    from policy.errors import USER_ERRORS
+    from policy.errors import user_errors
     from policy.loading import load as read
 
     try:
@@ -878,7 +878,7 @@ def _check_record(file: str | Path, named: Mapping[Path, str | Path]) -> Checked
             return Checked(str(file), f"record {rec.title!r}: {moves}; its moves were not laid on {rec.game} "
                            "(name that file in the same command to check them)")
         trace(read(bundled_file(named[target])), rec)
-    except USER_ERRORS as err:
+    except user_errors() as err:
         return Checked(str(file), "", (_line(err),))
     return Checked(str(file), f"record {rec.title!r}: {moves}, each found in {named[target]}")
 

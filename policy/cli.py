@@ -61,7 +61,7 @@ def library_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         import warnings
 
-        from policy.errors import USER_ERRORS
+        from policy.errors import user_errors
 
         with warnings.catch_warnings():
             warnings.simplefilter("always", UserWarning)
@@ -69,7 +69,7 @@ def library_errors(func: F) -> F:
             warnings.showwarning = functools.partial(_show_warning, shown)
             try:
                 return func(*args, **kwargs)
-            except USER_ERRORS as err:
+            except user_errors() as err:
                 raise click.ClickException(" ".join(str(err).split())) from None
 
     return wrapper  # type: ignore[return-value]

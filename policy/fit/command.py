@@ -40,7 +40,7 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
     """
     import dataclasses
 
-    from policy.errors import USER_ERRORS
+    from policy.errors import user_errors
     from policy.fit import fit, load_spec, read_csv, summary_dict
     from policy.fit.report import fit_table, predictions_csv, predictions_dict
     from policy.loading import load
@@ -73,7 +73,7 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
 
             plot_profile(profile(result, profile_name), plot_file)
             click.echo(f"wrote {plot_file}", err=True)
-    except USER_ERRORS as err:  # FitError among them
+    except user_errors() as err:  # FitError among them
         raise click.ClickException(" ".join(str(err).split())) from None
     if result.boot_warning and fmt == "json":  # the table prints it itself
         click.echo(f"Warning: {result.boot_warning}", err=True)
