@@ -730,12 +730,36 @@ def record(
     from policy.analysis.record import load_record, score_record
     from policy.leaders import resolve
 
+    rec = load_record(record_file)
+    if isinstance(game, str | Path):
+        game = bundled_file(game)
+        _same_game(rec, game)
     g = _game(game)
+    if g.file:
+        _same_game(rec, g.file)
     profile = _leader(leader)
     given = {**(values or {}), **params}
     chosen = resolve(g, profile, {k: _exact(v, k) for k, v in given.items()})
-    return score_record(g, load_record(record_file), chosen, profile, method=method, samples=samples, seed=seed,
+    return score_record(g, rec, chosen, profile, method=method, samples=samples, seed=seed,
                         lam=lam, effects=effects)
+
+
+def _same_game(rec: Any, game: str | Path) -> None:
+    """A record that names its game (``record.game``) is scored against that file and no other.
+
+    Before the game is read, so that a record given with the wrong game (a
+    campaign's branch against the whole campaign, say) stops at once.
+    """
+    from policy.analysis.record import RecordError
+    from policy.campaign import locate
+
+    if not rec.game:
+        return
+    named = (Path(rec.file).parent / rec.game).resolve()
+    if Path(game).resolve() != named:
+        raise RecordError(rec.file, "record.game", f"this record is of {rec.game}, and {game} is another file: "
+                          "score it against the game it names (or change record.game)",
+                          locate(list(rec.lines), "record.game"))
 
 
 def decompose(

@@ -227,3 +227,23 @@ def test_validate_the_bundled_record_with_its_branch() -> None:
     record = games / "records" / "history_1937_1941.toml"
     code, out, err = invoke("validate", str(games / "ussr_1939_1941_stalin.toml"), str(record))
     assert code == 0 and err == "" and "moves, each found in" in out
+
+
+def test_a_record_is_scored_only_against_the_game_it_names() -> None:
+    """A record naming its game (record.game) given with another file stops before that file is read.
+
+    Review 5 (finding 7): the bundled record, of the Stalin branch, given with the
+    whole campaign ran for minutes before anything was said.
+    """
+    other = DATA / "crisis.toml"
+    code, _, err = invoke("record", str(other), str(RECORD))
+    assert code == 1
+    line = line_of(RECORD.read_text(encoding="utf-8"), "game =")
+    assert f"{RECORD}:{line}: record.game: this record is of two_stage.toml" in err
+    assert len(err.strip().splitlines()) == 1
+    from policy import api
+
+    with pytest.raises(RecordError, match="another file"):
+        api.record(load(other), RECORD)
+    # The game it names, by another spelling of its path, is accepted.
+    assert api.record(str(DATA / ".." / "campaigns" / "two_stage.toml"), RECORD, effects=False).moves
