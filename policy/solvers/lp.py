@@ -17,8 +17,12 @@ Steps:
 
 1. Check the game is constant-sum: every terminal's payoffs add to the same
    number (else :class:`SolverError`, naming two terminals).
-2. Solve both programs with HiGHS (``scipy.optimize.linprog(method="highs")``)
-   on sparse matrices, payoffs measured in the power of two nearest the game's
+2. Solve both programs with HiGHS on sparse matrices (highspy, HiGHS's own
+   Python package, whose solver object keeps its state: a program of the same
+   shape as one solved before in this thread, as in a sweep, a flip search or a
+   map of regions over one game, starts from that program's optimal basis
+   instead of from scratch; :class:`_WarmStarts`. Without highspy,
+   ``scipy.optimize.linprog(method="highs")``, always from scratch), payoffs measured in the power of two nearest the game's
    payoff scale, or for a player whose scale is far below the other's, nearest
    that player's own (:func:`policy.tolerances.payoff_units`; each program
    holds one player's payoffs only): HiGHS's tolerances are
@@ -41,6 +45,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -80,6 +87,12 @@ NORMAL_REFINEMENTS = 5
 #: Free directions of the exact system are set to the float solution rounded to
 #: fractions with at most this denominator.
 ROUNDING_DENOMINATOR = 10**6
+#: The optimal bases of this many program shapes are kept per thread (the
+#: most recently used; see :class:`_WarmStarts`).
+WARM_SHAPES = 16
+#: Whether programs start from a kept basis (False: every one from scratch,
+#: as linprog does; for comparisons).
+WARM_START = True
 
 Array = npt.NDArray[Any]
 
@@ -271,6 +284,9 @@ def _solve_float(program: _Program, player: int) -> Array:
     c = np.concatenate([np.zeros(n), -program.f])
     a_ub = sparse.hstack([-G.T, F.T], format="csr")
     a_eq = sparse.hstack([E, sparse.csr_matrix((E.shape[0], m))], format="csr")
+    warm = _WARM.solver()
+    if warm is not None:
+        return warm.solve(player, c, a_ub, a_eq, program.e, n)
     bounds = [(0.0, None)] * n + [(None, None)] * m
     res = linprog(
         c,
@@ -286,6 +302,107 @@ def _solve_float(program: _Program, player: int) -> Array:
             f"the linear program of player {player + 1} failed in HiGHS: {res.message}"
         )
     return np.asarray(res.x, dtype=np.float64)
+
+
+class _HighsSolver:
+    """One HiGHS solver object and the optimal bases of the last :data:`WARM_SHAPES` program shapes.
+
+    A program's shape is its player, its size and the positions of its
+    nonzeros; the programs of one game at different parameter values share
+    it (only the payoffs change), and any basis of a program is a valid
+    starting point for another of the same shape: HiGHS's simplex then
+    needs only the pivots between the two optima, usually few when the
+    payoffs moved little. The optimum found is
+    an optimum of the program either way, recovered and verified the same
+    way; where the optimal strategies are not unique, a warm start may end
+    at another optimal vertex than a cold one (both verified, same value).
+    """
+
+    def __init__(self, highspy: Any) -> None:
+        self.highspy = highspy
+        # highspy.Highs enables its callbacks on construction, which logs HiGHS's
+        # banner to stdout before any option can be set; its base class (the
+        # solver proper) logs nothing once output_flag is off.
+        cls = next((k for k in highspy.Highs.__mro__ if k.__name__ == "_Highs"), highspy.Highs)
+        self.highs = cls()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("threads", 1)  # no worker threads: safe across fork()
+        self.bases: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.warm_runs = 0
+
+    def solve(self, player: int, c: Array, a_ub: Any, a_eq: Any, b_eq: Array, n: int) -> Array:
+        """``min c z : a_ub z <= 0, a_eq z = b_eq, z[:n] >= 0`` (the rest free), from a kept basis if any."""
+        from scipy import sparse
+
+        hp = self.highspy
+        matrix = sparse.vstack([a_ub, a_eq], format="csc")
+        matrix.sort_indices()
+        rows, cols = matrix.shape
+        key = (player, rows, cols, n, a_ub.shape[0], hash(matrix.indptr.tobytes()), hash(matrix.indices.tobytes()))
+        inf = hp.kHighsInf
+        lp = hp.HighsLp()
+        lp.num_col_, lp.num_row_ = cols, rows
+        lp.col_cost_ = c
+        lp.col_lower_ = np.concatenate([np.zeros(n), np.full(cols - n, -inf)])
+        lp.col_upper_ = np.full(cols, inf)
+        lp.row_lower_ = np.concatenate([np.full(a_ub.shape[0], -inf), b_eq])
+        lp.row_upper_ = np.concatenate([np.zeros(a_ub.shape[0]), b_eq])
+        lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        highs = self.highs
+        if highs.passModel(lp) == hp.HighsStatus.kError:
+            raise SolverError(f"the linear program of player {player + 1} was refused by HiGHS")
+        basis = self.bases.get(key) if WARM_START else None
+        warm = basis is not None and highs.setBasis(basis) == hp.HighsStatus.kOk
+        highs.run()
+        status = highs.getModelStatus()
+        if warm and status != hp.HighsModelStatus.kOptimal:  # the kept basis did not help: from scratch
+            highs.clearSolver()
+            warm = False
+            highs.run()
+            status = highs.getModelStatus()
+        if status != hp.HighsModelStatus.kOptimal:
+            self.bases.pop(key, None)
+            raise SolverError(
+                f"the linear program of player {player + 1} failed in HiGHS: {highs.modelStatusToString(status)}"
+            )
+        self.warm_runs += warm
+        kept = highs.getBasis()
+        if kept.valid:
+            self.bases[key] = kept
+            self.bases.move_to_end(key)
+            while len(self.bases) > WARM_SHAPES:
+                self.bases.popitem(last=False)
+        return np.array(highs.getSolution().col_value, dtype=np.float64)
+
+
+class _WarmStarts(threading.local):
+    """Each thread's :class:`_HighsSolver` (a HiGHS object is not to be shared between threads).
+
+    Made on first use, again in a child process after ``fork()`` (the
+    parent's object is left alone there). None when highspy does not import:
+    the caller then uses ``scipy.optimize.linprog``.
+    """
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.current: _HighsSolver | None = None
+
+    def solver(self) -> _HighsSolver | None:
+        if self.pid != os.getpid():
+            self.pid = os.getpid()
+            try:
+                import highspy
+            except ImportError:
+                self.current = None
+            else:
+                self.current = _HighsSolver(highspy)
+        return self.current
+
+
+_WARM = _WarmStarts()
 
 
 # -------------------------------------------------------------------------------------
