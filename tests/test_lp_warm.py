@@ -15,6 +15,7 @@ import sys
 import textwrap
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from policy.expr import parse
@@ -178,3 +179,28 @@ def test_a_forked_child_solves_with_its_own_highs():
     got = queue.get(timeout=60)
     child.join(timeout=60)
     assert child.exitcode == 0 and got == parent
+
+
+def test_the_kept_shape_rebuilds_the_constraint_matrix():
+    # The solver keeps each shape's structure and only gathers new values; the
+    # matrix must be the one assembled directly, for both players, at two bets.
+    from scipy import sparse
+
+    from policy import tolerances
+    from policy.representations.sequence import sequence_form
+    from policy.solvers.verify import payoff_scales
+
+    game = kuhn_with_bet()
+    solver = lp_module._WARM.solver()
+    for bet in (F(1), F(5, 2)):
+        numbers = game.numbers({"bet": bet}, exact=False)
+        form = sequence_form(game, {"bet": bet}, exact=False)
+        programs = lp_module._programs(form, tolerances.payoff_units(payoff_scales(numbers)))
+        for player, program in enumerate(programs):
+            _, shape = solver.shape(player, program.G, program.E, program.F)
+            values = sparse.csc_matrix(
+                sparse.vstack(lp_module._constraints(program.G, program.E, program.F)).toarray()
+            )
+            data = np.concatenate([-program.G.data, program.E.data, program.F.data])[shape.gather]
+            rebuilt = sparse.csc_matrix((data, shape.indices, shape.indptr), shape=values.shape)
+            assert (rebuilt != values).nnz == 0 and shape.upper == program.G.shape[1]

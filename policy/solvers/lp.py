@@ -276,17 +276,15 @@ def _programs(form: SequenceForm, units: Sequence[float]) -> tuple[_Program, _Pr
 # -------------------------------------------------------------------------------------
 def _solve_float(program: _Program, player: int) -> Array:
     """HiGHS's solution ``(x, q)`` of one program, as one float vector."""
-    from scipy import sparse
     from scipy.optimize import linprog
 
     G, E, F = program.G, program.E, program.F
     n, m = G.shape[0], F.shape[0]
     c = np.concatenate([np.zeros(n), -program.f])
-    a_ub = sparse.hstack([-G.T, F.T], format="csr")
-    a_eq = sparse.hstack([E, sparse.csr_matrix((E.shape[0], m))], format="csr")
     warm = _WARM.solver()
     if warm is not None:
-        return warm.solve(player, c, a_ub, a_eq, program.e, n)
+        return warm.solve(player, c, program)
+    a_ub, a_eq = _constraints(G, E, F)
     bounds = [(0.0, None)] * n + [(None, None)] * m
     res = linprog(
         c,
@@ -304,8 +302,31 @@ def _solve_float(program: _Program, player: int) -> Array:
     return np.asarray(res.x, dtype=np.float64)
 
 
+def _constraints(G: Any, E: Any, F: Any) -> tuple[Any, Any]:
+    """The program's constraint matrices: ``[-G^T, F^T] z <= 0`` and ``[E, 0] z = e``."""
+    from scipy import sparse
+
+    a_ub = sparse.hstack([-G.T, F.T], format="csr")
+    a_eq = sparse.hstack([E, sparse.csr_matrix((E.shape[0], F.shape[0]))], format="csr")
+    return a_ub, a_eq
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A program's constraint matrix ``[[-G^T, F^T], [E, 0]]`` by columns, less its values.
+
+    ``gather`` takes the values from ``(-G.data, E.data, F.data)`` joined, in
+    the matrix's order; ``upper`` is the number of inequality rows.
+    """
+
+    indptr: Array
+    indices: Array
+    gather: Array
+    upper: int
+
+
 class _HighsSolver:
-    """One HiGHS solver object and the optimal bases of the last :data:`WARM_SHAPES` program shapes.
+    """One HiGHS solver object, and the last :data:`WARM_SHAPES` program shapes with their optimal bases.
 
     A program's shape is its player, its size and the positions of its
     nonzeros; the programs of one game at different parameter values share
@@ -327,30 +348,55 @@ class _HighsSolver:
         self.highs = cls()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("threads", 1)  # no worker threads: safe across fork()
-        self.bases: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.shapes: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
+        self.bases: dict[tuple[Any, ...], Any] = {}
         self.warm_runs = 0
 
-    def solve(self, player: int, c: Array, a_ub: Any, a_eq: Any, b_eq: Array, n: int) -> Array:
-        """``min c z : a_ub z <= 0, a_eq z = b_eq, z[:n] >= 0`` (the rest free), from a kept basis if any."""
-        from scipy import sparse
+    def shape(self, player: int, G: Any, E: Any, F: Any) -> tuple[tuple[Any, ...], _Shape]:
+        """The program's shape and its key (player, sizes, nonzero positions), kept as the most recent."""
+        key = (player, G.shape, E.shape, F.shape,
+               *(hash(a.tobytes()) for M in (G, E, F) for a in (M.indptr, M.indices)))
+        found = self.shapes.get(key)
+        if found is None:
+            # The matrix built once with each stored entry's number as its value
+            # (1, 2, ...; negated for G): the order they land in is the gather.
+            sizes = np.cumsum([0, G.nnz, E.nnz, F.nnz])
+            number = [M.copy() for M in (G, E, F)]
+            for k, M in enumerate(number):
+                M.data = np.arange(sizes[k] + 1, sizes[k + 1] + 1, dtype=np.float64)
+            a_ub, a_eq = _constraints(*number)
+            from scipy import sparse
 
+            matrix = sparse.vstack([a_ub, a_eq], format="csc")
+            matrix.sort_indices()
+            gather = np.abs(matrix.data).astype(np.intp) - 1
+            found = _Shape(matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32), gather, a_ub.shape[0])
+            self.shapes[key] = found
+            while len(self.shapes) > WARM_SHAPES:
+                self.bases.pop(self.shapes.popitem(last=False)[0], None)
+        self.shapes.move_to_end(key)
+        return key, found
+
+    def solve(self, player: int, c: Array, program: _Program) -> Array:
+        """The program ``min c z : [-G^T, F^T] z <= 0, [E, 0] z = e, z[:n] >= 0`` (the rest free),
+        from the kept basis of its shape if any."""
         hp = self.highspy
-        matrix = sparse.vstack([a_ub, a_eq], format="csc")
-        matrix.sort_indices()
-        rows, cols = matrix.shape
-        key = (player, rows, cols, n, a_ub.shape[0], hash(matrix.indptr.tobytes()), hash(matrix.indices.tobytes()))
+        G, E, F = (_canonical(M) for M in (program.G, program.E, program.F))
+        key, shape = self.shape(player, G, E, F)
+        n = G.shape[0]
+        cols, rows = n + F.shape[0], shape.upper + E.shape[0]
         inf = hp.kHighsInf
         lp = hp.HighsLp()
         lp.num_col_, lp.num_row_ = cols, rows
         lp.col_cost_ = c
         lp.col_lower_ = np.concatenate([np.zeros(n), np.full(cols - n, -inf)])
         lp.col_upper_ = np.full(cols, inf)
-        lp.row_lower_ = np.concatenate([np.full(a_ub.shape[0], -inf), b_eq])
-        lp.row_upper_ = np.concatenate([np.zeros(a_ub.shape[0]), b_eq])
+        lp.row_lower_ = np.concatenate([np.full(shape.upper, -inf), program.e])
+        lp.row_upper_ = np.concatenate([np.zeros(shape.upper), program.e])
         lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr
-        lp.a_matrix_.index_ = matrix.indices
-        lp.a_matrix_.value_ = matrix.data
+        lp.a_matrix_.start_ = shape.indptr
+        lp.a_matrix_.index_ = shape.indices
+        lp.a_matrix_.value_ = np.concatenate([-G.data, E.data, F.data])[shape.gather]
         highs = self.highs
         if highs.passModel(lp) == hp.HighsStatus.kError:
             raise SolverError(f"the linear program of player {player + 1} was refused by HiGHS")
@@ -372,10 +418,16 @@ class _HighsSolver:
         kept = highs.getBasis()
         if kept.valid:
             self.bases[key] = kept
-            self.bases.move_to_end(key)
-            while len(self.bases) > WARM_SHAPES:
-                self.bases.popitem(last=False)
         return np.array(highs.getSolution().col_value, dtype=np.float64)
+
+
+def _canonical(matrix: Any) -> Any:
+    """A CSR matrix with sorted indices and no duplicate entries (the matrix itself if it has them)."""
+    if matrix.has_canonical_format:
+        return matrix
+    out = matrix.copy()
+    out.sum_duplicates()
+    return out
 
 
 class _WarmStarts(threading.local):
