@@ -8,7 +8,11 @@ and ``Q = {y >= 0 : A y <= 1}``; label ``i < m`` is ``x_i = 0`` or row ``i``
 tight, label ``m + j`` column ``j`` tight or ``y_j = 0``; the extreme
 equilibria are the completely labelled pairs of vertices, normalised.
 
-Steps, for ``m <= n`` (otherwise the players are swapped first):
+Small games (at most :data:`SMALL_BASES` bases, ``C(m + n, m)``) are
+enumerated in Python integers alone (:func:`small_extreme_equilibria`:
+every basis of both polytopes solved, the completely labelled pairs kept),
+where qhull's and numpy's fixed costs would be most of the time. Larger
+games, in steps, for ``m <= n`` (otherwise the players are swapped first):
 
 1. the vertices of ``P`` from qhull, as the facets of the polar polytope
    (:func:`hull_vertices`; QuantEcon's ``vertex_enumeration`` does the same
