@@ -5,8 +5,9 @@ the optimal basis of each program shape; a sweep that solves one game at
 many parameter values then starts each program from the previous optimum
 (issue 18). The sweep here: ``bench_nash.imperfect_game``'s zero-sum tree of
 ``--nodes`` nodes, and ``--samples`` variants of it whose player-1 payoffs
-have half their entries (at random) scaled by ``1 + 0.05 N(0, 1)`` (same
-tree, same information sets: the same program shape), solved one after the
+have half their entries (at random) scaled by ``1 + 0.05 N(0, 1)``, all in
+hundredths and rounded to integers (same tree, same information sets: the
+same program shape), solved one after the
 other with ``lp_solve(game, {}, exact=False)`` three ways:
 
 * ``linprog``: highspy hidden, so ``scipy.optimize.linprog(method="highs")``,
@@ -17,7 +18,11 @@ other with ``lp_solve(game, {}, exact=False)`` three ways:
 Each is timed in CPU time (``time.process_time``; the machine is shared) per
 sample, whole ``lp_solve`` (sequence form, both programs, exact recovery in
 floats, verification) and the programs alone (time inside ``lp._solve_float``);
-the mean simplex iterations per program come from HiGHS. The sweep is run
+the mean simplex iterations per program come from HiGHS. Where OpenSpiel
+and cvxpy are installed (optional), its ``sequence_form_lp`` solves each
+sample too (``bench_lp.openspiel``: the ``.efg`` we write, loading not
+timed; it has no state to keep between calls), and its value must agree
+within 1e-6. The sweep is run
 once untimed first (the sequence forms, the import of highspy, one solve of
 the shape: a real sweep pays these once too), and the first sample of each
 timed sweep is cold for ``warm`` as well (its basis is cleared). The game
@@ -41,9 +46,11 @@ for _path in (str(ROOT), str(ROOT / "benchmarks")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from bench_lp import openspiel  # noqa: E402
 from bench_nash import imperfect_game  # noqa: E402
 from bench_spe import load_average, machine, parse_sizes  # noqa: E402
 
+from policy.gambit import write_efg  # noqa: E402
 from policy.solvers import lp  # noqa: E402
 
 
@@ -52,7 +59,9 @@ def sweep_games(nodes: int, samples: int) -> list[Any]:
     rng = np.random.default_rng(nodes)
 
     def perturb(u: Any) -> Any:
-        return np.where(rng.random(len(u)) < 0.5, u * (1 + 0.05 * rng.standard_normal(len(u))), u)
+        # In hundredths, rounded: integer payoffs, which OpenSpiel's .efg reader takes.
+        scale = np.where(rng.random(len(u)) < 0.5, 1 + 0.05 * rng.standard_normal(len(u)), 1.0)
+        return np.round(100 * u * scale)
 
     return [imperfect_game(nodes, 0, True, perturb) for _ in range(samples)]
 
@@ -105,8 +114,8 @@ def main() -> int:
     print(f"# {info['date']}, {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}; "
           f"1-min load average before: {load_average()}")
     print("| nodes | lp_solve: linprog | cold | warm | cold / warm | programs: linprog | cold | warm "
-          "| cold / warm | iterations cold / warm |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| cold / warm | iterations cold / warm | OpenSpiel LP | warm / OpenSpiel |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     failed = False
     for nodes in args.nodes:
         games = sweep_games(nodes, args.samples)
@@ -117,12 +126,21 @@ def main() -> int:
             if max(abs(a - b) for a, b in zip(got[how][3], base, strict=True)) > 1e-9 * max(1.0, *map(abs, base)):
                 failed = True
         ms = {how: (f"{v[0] * 1e3:.3g} ms", f"{v[1] * 1e3:.3g} ms") for how, v in got.items()}
+        theirs = [openspiel(write_efg(game)) for game in games]
+        if isinstance(theirs[0], str):
+            spiel, ratio = theirs[0], "-"
+        else:
+            mean = sum(t for t, _ in theirs) / len(theirs)  # type: ignore[misc]
+            if max(abs(v - b) for (_, v), b in zip(theirs, base, strict=True)) > 1e-6:  # type: ignore[misc]
+                failed = True
+            spiel, ratio = f"{mean * 1e3:.3g} ms", f"{got['warm'][0] / mean:.2f}"
         print(f"| {nodes:,} | {ms['linprog'][0]} | {ms['cold'][0]} | {ms['warm'][0]} | "
               f"{got['cold'][0] / got['warm'][0]:.2f} | {ms['linprog'][1]} | {ms['cold'][1]} | {ms['warm'][1]} | "
-              f"{got['cold'][1] / got['warm'][1]:.2f} | {got['cold'][2]:.0f} / {got['warm'][2]:.0f} |", flush=True)
+              f"{got['cold'][1] / got['warm'][1]:.2f} | {got['cold'][2]:.0f} / {got['warm'][2]:.0f} | "
+              f"{spiel} | {ratio} |", flush=True)
     print(f"# 1-min load average after: {load_average()}")
     if failed:
-        print("FAIL: the game values differ between linprog, cold and warm", file=sys.stderr)
+        print("FAIL: the game values differ (linprog, cold, warm, OpenSpiel)", file=sys.stderr)
     return 1 if failed else 0
 
 
