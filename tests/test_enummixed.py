@@ -330,8 +330,8 @@ def test_float_enumeration_counts_equal_the_exact_ones(payoffs):
 
 
 def _small_tables() -> Any:
-    """Games the float enumeration solves in integers alone (SMALL_BASES), payoffs in -2..2 (ties: degenerate)."""
-    shapes = st.sampled_from([(2, 2), (2, 3), (3, 2), (2, 5), (3, 3), (3, 4), (4, 3), (4, 4), (3, 5), (2, 10)])
+    """Games the float enumeration solves in integers alone (SMALL_WORK), payoffs in -2..2 (ties: degenerate)."""
+    shapes = st.sampled_from([(2, 2), (2, 3), (3, 2), (2, 5), (3, 3), (3, 4), (4, 3), (4, 4), (3, 5), (6, 3), (2, 12)])
     return shapes.flatmap(lambda mn: st.tuples(*(
         st.lists(st.lists(st.integers(-2, 2), min_size=mn[1], max_size=mn[1]), min_size=mn[0], max_size=mn[0])
         for _ in range(2)
@@ -344,12 +344,15 @@ def test_small_games_in_integers_match_the_exact_enumeration_and_gambit(payoffs)
     # Every basis of both polytopes solved in integers (vertex_float's small
     # path): the same extreme equilibria as our exact reverse search and as
     # Gambit's exact enummixed, degenerate games included.
-    import math
-
-    from policy.solvers.vertex_float import SMALL_BASES, _ExactGame, small_extreme_equilibria
+    from policy.solvers.vertex_float import (
+        SMALL_WORK,
+        _ExactGame,
+        small_extreme_equilibria,
+        small_work,
+    )
 
     a, b = (np.array(p, dtype=float) for p in payoffs)
-    assert math.comb(sum(a.shape), a.shape[0]) <= SMALL_BASES
+    assert small_work(*a.shape) <= SMALL_WORK
     got = small_extreme_equilibria(_ExactGame(a, b))
     assert got is not None
     exact = extreme_equilibria(*payoffs)
@@ -448,7 +451,7 @@ def test_float_enumeration_solves_the_faces_of_a_degenerate_vertex(monkeypatch):
     payoffs = ([[6, 8, 0], [8, 4, 5], [6, 2, 9]], [[0, 2, 3], [5, 4, 1], [0, 0, 0]])
     small = solve_table(payoffs, exact=False)  # 3x3: every basis tried in integers
     assert small.details["backend"] == "bases"
-    monkeypatch.setattr(vertex_float, "SMALL_BASES", 0)  # the qhull path, as for larger games
+    monkeypatch.setattr(vertex_float, "SMALL_WORK", 0)  # the qhull path, as for larger games
     taken = _paths_taken(monkeypatch)
     floats = solve_table(payoffs, exact=False)
     assert floats.details["backend"] == "qhull" and taken == {"small": 0, "solved": 1, "matched": 0}

@@ -19,8 +19,9 @@ give the labelled-polytope form used here. Steps:
      lrs-style; partners from faces of the larger polytope when the smaller
      one is degenerate);
    * float mode (:mod:`policy.solvers.vertex_float`): for small games (up
-     to 4x4, 3x5, 2x10) every basis of both polytopes solved in Python
-     integers and the completely labelled pairs kept, exact throughout;
+     to 4x4, 3x6, 2x14) every basis of a polytope solved in Python integers
+     and each vertex's partners found (solved for, or from the other
+     polytope's bases), exact throughout;
      otherwise the vertices of the
      polytope of the player with fewer strategies in floating point, as the
      facets of its polar polytope (scipy's qhull, as QuantEcon's
@@ -324,13 +325,13 @@ def _float_enumeration(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> tuple[list[M
     where each player has 2 to :data:`QHULL_MAX_STRATEGIES` strategies (None
     otherwise: qhull needs dimension 2, and has no budget). The backend is
     ``bases`` for the small games it enumerates in integers alone
-    (:data:`policy.solvers.vertex_float.SMALL_BASES`), ``qhull`` otherwise.
+    (:data:`policy.solvers.vertex_float.SMALL_WORK`), ``qhull`` otherwise.
     """
     m, n = a.shape
     if m < 2 or n < 2 or max(m, n) > QHULL_MAX_STRATEGIES:
         return None, "qhull"
     pairs = float_extreme_equilibria(a, b)
-    backend = "bases" if math.comb(m + n, m) <= vertex_float.SMALL_BASES else "qhull"
+    backend = "bases" if vertex_float.small_work(m, n) <= vertex_float.SMALL_WORK else "qhull"
     return (None if pairs is None else [(x, y) for x, y in pairs]), backend
 
 

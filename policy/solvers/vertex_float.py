@@ -8,7 +8,7 @@ and ``Q = {y >= 0 : A y <= 1}``; label ``i < m`` is ``x_i = 0`` or row ``i``
 tight, label ``m + j`` column ``j`` tight or ``y_j = 0``; the extreme
 equilibria are the completely labelled pairs of vertices, normalised.
 
-Small games (at most :data:`SMALL_BASES` bases, ``C(m + n, m)``) are
+Small games (at most :data:`SMALL_WORK`, see :func:`small_work`) are
 enumerated in Python integers alone (:func:`small_extreme_equilibria`:
 every basis of both polytopes solved, the completely labelled pairs kept),
 where qhull's and numpy's fixed costs would be most of the time. Larger
@@ -77,11 +77,13 @@ MIN_BATCH = 256
 #: of ``2^n`` column sets a row) while the column player has at most this
 #: many strategies.
 DOMINANCE_MAX_COLUMNS = 16
-#: Games whose polytope ``P`` has at most this many bases (``C(m + n, m)``:
-#: up to 4 x 4, 3 x 5 and 2 x 10) are enumerated in Python
-#: integers alone (:func:`small_extreme_equilibria`), without qhull or numpy:
-#: at that size their fixed costs are most of the time.
-SMALL_BASES = 70
+#: Games with at most this much work for the integer path, ``sum over k of
+#: C(m, k) C(n, k) k^2`` (the systems of each size, by a rough cost of each:
+#: 4 x 4 320, 3 x 6 378, 2 x 14 392; 3 x 7 588 and 4 x 5 700 are not), are
+#: enumerated in Python integers alone (:func:`small_extreme_equilibria`),
+#: without qhull or numpy, whose fixed costs are most of the time at that size.
+#: About where the two paths cost the same (0 turns the integer path off).
+SMALL_WORK = 400
 _EPS = float(np.finfo(np.float64).eps)
 
 
@@ -106,7 +108,7 @@ def float_extreme_equilibria(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[M
         docstring).
     """
     m, n = a.shape
-    if math.comb(m + n, m) <= SMALL_BASES:
+    if small_work(m, n) <= SMALL_WORK:
         return small_extreme_equilibria(_ExactGame(a, b))
     if m + n > 64:
         return None  # the label masks are 64-bit integers
@@ -129,6 +131,11 @@ def float_extreme_equilibria(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[M
     return pairs
 
 
+def small_work(m: int, n: int) -> int:
+    """How much work the integer path has in an ``m x n`` game (compared with :data:`SMALL_WORK`)."""
+    return sum(math.comb(m, k) * math.comb(n, k) * k * k for k in range(1, min(m, n) + 1))
+
+
 def small_extreme_equilibria(game: _ExactGame) -> list[MixedPair] | None:
     """Every extreme equilibrium of a small game, by trying every basis of both polytopes, exactly.
 
@@ -137,7 +144,10 @@ def small_extreme_equilibria(game: _ExactGame) -> list[MixedPair] | None:
     tight, so solving ``pb[S, T]^T x = 1`` for every such pair (``C(m + n, m)
     - 1`` of them besides the origin) and keeping the solutions in ``P``
     finds every vertex, the degenerate ones included (several pairs give the
-    same vertex; its full set of labels names it). ``Q`` likewise. The
+    same vertex; its full set of labels names it). When every vertex of
+    ``P`` is simple, each one's only possible partner is solved for (as in
+    step 2 below); otherwise, or when such a system is singular, ``Q`` is
+    enumerated in the same way as ``P``. The
     extreme equilibria are the completely labelled pairs of vertices
     (Avis et al. 2010, section 3), the same set as the exact enumeration's;
     each is checked exactly (None if one failed, which the labels rule out).
@@ -146,9 +156,24 @@ def small_extreme_equilibria(game: _ExactGame) -> list[MixedPair] | None:
     """
     m, n = len(game.a), len(game.a[0])
     xs = _small_vertices(game.pb, game.b, m, n, False)
+    pairs: list[MixedPair] = []
+    if all(mask.bit_count() == m for mask in xs):
+        # Every vertex of P simple: its partners are solved for (the one
+        # solution of pa[S, T] y = 1, as in step 2 below) instead of Q enumerated.
+        for mask, (x, xb) in xs.items():
+            found = game.y_point([i for i in range(m) if x[i]], [j for j in range(n) if mask >> (m + j) & 1])
+            if found is False:  # singular: the partners may form a face of Q; enumerate Q
+                pairs = []
+                break
+            if found is not None:
+                y, ay = found
+                if not _is_equilibrium(x, ay, y, xb):  # implied by the labels; the required exact check
+                    return None
+                pairs.append((_normalised(x), _normalised(y)))
+        else:
+            return pairs
     ys = _small_vertices([list(col) for col in zip(*game.pa, strict=True)], game.bt_a, n, m, True)
     full = (1 << (m + n)) - 1
-    pairs: list[MixedPair] = []
     for x_mask, (x, xb) in xs.items():
         for y_mask, (y, ay) in ys.items():
             if x_mask | y_mask == full:
