@@ -644,6 +644,15 @@ def _solve_integer(matrix: list[list[int]]) -> list[int] | None:
     reason).
     """
     k = len(matrix)
+    if k <= 2:  # Cramer's rule, the same numbers (the small games' most common sizes)
+        if k == 1:
+            a = matrix[0][0]
+            return None if not a else [1 if a > 0 else -1]
+        (a, b), (c, d) = matrix
+        det = a * d - b * c
+        if not det:
+            return None
+        return [d - b, a - c] if det > 0 else [b - d, c - a]
     rows = [[*row, 1] for row in matrix]
     previous = 1
     for c in range(k):
