@@ -75,8 +75,16 @@ def test_kuhn_bet_sweep_warm_equals_cold_and_lemke(monkeypatch, exact):
     points = [{"bet": b if exact else float(b)} for b in BETS]
     cold, cold_runs = sweep(game, points, exact, False, monkeypatch)
     warm, warm_runs = sweep(game, points, exact, True, monkeypatch)
-    assert cold_runs == 0 and warm_runs >= len(points)  # both players' programs, every point
+    # Kept bases are used (a program whose warm optimum may not be unique is solved again cold).
+    assert cold_runs == 0 and warm_runs >= 1
     for point, c, w in zip(points, cold, warm, strict=True):
+        # Kuhn's first player has a line of optimal strategies: the warm start's
+        # optimum, when it may not be the only one, is solved again from scratch,
+        # so the sweep's profile is the cold one's, not the previous point's.
+        if exact:
+            assert w.equilibria[0].probabilities == c.equilibria[0].probabilities
+        else:
+            assert w.equilibria[0].probabilities == pytest.approx(c.equilibria[0].probabilities, abs=1e-9)
         if exact:
             assert w.details["value"] == c.details["value"]
             assert w.equilibria[0].max_regret == 0 == c.equilibria[0].max_regret

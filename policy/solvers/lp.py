@@ -94,6 +94,9 @@ WARM_SHAPES = 16
 #: as linprog does; for comparisons).
 WARM_START = True
 
+#: A reduced cost this close to zero counts as zero in the check that a warm start's optimum is unique.
+UNIQUE_DUAL = 1e-9
+
 Array = npt.NDArray[Any]
 
 
@@ -335,8 +338,9 @@ class _HighsSolver:
     needs only the pivots between the two optima, usually few when the
     payoffs moved little. The optimum found is
     an optimum of the program either way, recovered and verified the same
-    way; where the optimal strategies are not unique, a warm start may end
-    at another optimal vertex than a cold one (both verified, same value).
+    way. Where the optimum a warm start reaches might not be the only one
+    (a non-basic reduced cost of about zero), the program is solved again from
+    scratch, so the answer never depends on the programs solved before it.
     """
 
     def __init__(self, highspy: Any) -> None:
@@ -404,7 +408,10 @@ class _HighsSolver:
         warm = basis is not None and highs.setBasis(basis) == hp.HighsStatus.kOk
         highs.run()
         status = highs.getModelStatus()
-        if warm and status != hp.HighsModelStatus.kOptimal:  # the kept basis did not help: from scratch
+        if warm and (status != hp.HighsModelStatus.kOptimal or not self._unique(highs)):
+            # The kept basis did not help, or the optimum it reached may be one of
+            # several: from scratch, so that the answer never depends on which
+            # program was solved before (a sweep's point and a solve agree).
             highs.clearSolver()
             warm = False
             highs.run()
@@ -419,6 +426,19 @@ class _HighsSolver:
         if kept.valid:
             self.bases[key] = kept
         return np.array(highs.getSolution().col_value, dtype=np.float64)
+
+
+    def _unique(self, highs: Any) -> bool:
+        """Whether the optimum found is the program's only one: no non-basic column or row
+        has a reduced cost of (about) zero, so no edge of the feasible set keeps the cost
+        (the dual is not degenerate). Then a warm start and a cold one end at the same point."""
+        basic = self.highspy.HighsBasisStatus.kBasic
+        basis, solution = highs.getBasis(), highs.getSolution()
+        for statuses, duals in ((basis.col_status, solution.col_dual), (basis.row_status, solution.row_dual)):
+            for status, dual in zip(statuses, duals, strict=True):
+                if status != basic and abs(dual) <= UNIQUE_DUAL:
+                    return False
+        return True
 
 
 def _canonical(matrix: Any) -> Any:
