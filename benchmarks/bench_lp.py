@@ -20,8 +20,9 @@ Usage::
 
 What is timed (CPU time of the process, ``time.process_time``, best of
 ``--repeat``; the machine is shared, so wall time would mostly measure the others): our
-``lp_solve(game, {}, exact=False)`` with the game's caches cleared before each
-call (sequence form and numbers rebuilt, as a fresh solve would), and
+``lp_solve(game, {}, exact=False)`` with the game's caches and ``lp``'s
+kept HiGHS bases cleared before each call (sequence form and numbers
+rebuilt, HiGHS from scratch, as a fresh solve would), and
 OpenSpiel's ``sequence_form_lp.solve_zero_sum_game`` (cvxpy with HiGHS) on the same game read
 from the ``.efg`` we write (``pyspiel.load_efg_game``). Loading and writing
 are not timed. OpenSpiel is optional: without ``pyspiel`` (or without the
@@ -43,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from policy.gambit import write_efg  # noqa: E402
 from policy.model import Game, build_game  # noqa: E402
+from policy.solvers import lp as lp_module  # noqa: E402
 from policy.solvers.lp import lp_solve  # noqa: E402
 from tests.conftest import chance, decision, terminal  # noqa: E402
 
@@ -126,8 +128,17 @@ OPENSPIEL_SOLVER = "HIGHS"
 
 
 def ours(game: Game) -> tuple[float, float]:
-    """Our float lp from a cold game: seconds and the value to player 1."""
+    """Our float lp from a cold game: seconds and the value to player 1.
+
+    Each call is a fresh solve: the game's caches and what ``lp`` keeps
+    between calls (HiGHS's bases and the program shapes, for sweeps;
+    ``benchmarks/bench_lp_warm.py`` measures those) are cleared first.
+    """
     game._cache.clear()
+    kept = lp_module._WARM.solver()
+    if kept is not None:
+        kept.bases.clear()
+        kept.shapes.clear()
     start = time.process_time()
     result = lp_solve(game, {}, exact=False)
     return time.process_time() - start, float(result.details["value"])

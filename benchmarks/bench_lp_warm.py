@@ -1,20 +1,34 @@
-"""What reusing HiGHS's state would give a sweep of ``lp`` solves (issue 18; measured, not built).
+"""``lp --float`` over a sweep: HiGHS warm-started from the last basis, against cold starts and linprog.
 
-``policy.solvers.lp`` calls ``scipy.optimize.linprog(method="highs")``, which
-starts every program from scratch: a sweep that solves the same game at many
-parameter values pays a full simplex run each time. highspy (HiGHS's own
-Python binding, not a dependency of ``policy``) can keep a ``Highs`` object
-and start each program from the previous optimal basis (``passModel`` then
-``setBasis``). This script measures the difference on player 1's program of
-``lp`` (``lp._programs``, float), built from ``bench_nash.imperfect_game``'s
-zero-sum tree of ``--nodes`` nodes, over ``--samples`` variants whose payoff
-matrix has half its entries (at random) scaled by ``1 + 0.05 N(0, 1)``, a
-stand-in for a sweep's samples. Three ways, CPU time per program: linprog as
-now, highspy cold (a fresh model each time), highspy warm (the previous
-basis); the optimal values must agree with linprog's.
+``policy.solvers.lp`` solves its programs with highspy and keeps, per thread,
+the optimal basis of each program shape; a sweep that solves one game at
+many parameter values then starts each program from the previous optimum
+(issue 18). The sweep here: ``bench_nash.imperfect_game``'s zero-sum tree of
+``--nodes`` nodes, and ``--samples`` variants of it whose player-1 payoffs
+have half their entries (at random) scaled by ``1 + 0.05 N(0, 1)``, all in
+hundredths and rounded to integers (same tree, same information sets: the
+same program shape), solved one after the
+other with ``lp_solve(game, {}, exact=False)`` three ways:
 
-Run: ``python benchmarks/bench_lp_warm.py [--nodes 364,2000,10000] [--samples 30]``
-(needs highspy).
+* ``linprog``: highspy hidden, so ``scipy.optimize.linprog(method="highs")``,
+  every program from scratch (``lp`` before this change);
+* ``cold``: highspy with ``lp.WARM_START = False`` (a fresh basis each time);
+* ``warm``: highspy as ``lp`` runs by default.
+
+Each is timed in CPU time (``time.process_time``; the machine is shared) per
+sample, whole ``lp_solve`` (sequence form, both programs, exact recovery in
+floats, verification) and the programs alone (time inside ``lp._solve_float``);
+the mean simplex iterations per program come from HiGHS. Where OpenSpiel
+and cvxpy are installed (optional), its ``sequence_form_lp`` solves each
+sample too (``bench_lp.openspiel``: the ``.efg`` we write, loading not
+timed; it has no state to keep between calls), and its value must agree
+within 1e-6. The sweep is run
+once untimed first (the sequence forms, the import of highspy, one solve of
+the shape: a real sweep pays these once too), and the first sample of each
+timed sweep is cold for ``warm`` as well (its basis is cleared). The game
+values must agree across the three within 1e-9 (exit 1 otherwise).
+
+Run: ``python benchmarks/bench_lp_warm.py [--nodes 364,2000,10000] [--samples 30]``.
 """
 
 from __future__ import annotations
@@ -32,92 +46,102 @@ for _path in (str(ROOT), str(ROOT / "benchmarks")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from bench_lp import openspiel  # noqa: E402
 from bench_nash import imperfect_game  # noqa: E402
-from bench_spe import load_average, parse_sizes  # noqa: E402
+from bench_spe import load_average, machine, parse_sizes  # noqa: E402
 
-from policy import tolerances  # noqa: E402
-from policy.representations.sequence import sequence_form  # noqa: E402
-from policy.solvers.lp import _programs, payoff_scales  # noqa: E402
+from policy.gambit import write_efg  # noqa: E402
+from policy.solvers import lp  # noqa: E402
+
+
+def sweep_games(nodes: int, samples: int) -> list[Any]:
+    """The ``samples`` variants of one tree (see the module docstring)."""
+    rng = np.random.default_rng(nodes)
+
+    def perturb(u: Any) -> Any:
+        # In hundredths, rounded: integer payoffs, which OpenSpiel's .efg reader takes.
+        scale = np.where(rng.random(len(u)) < 0.5, 1 + 0.05 * rng.standard_normal(len(u)), 1.0)
+        return np.round(100 * u * scale)
+
+    return [imperfect_game(nodes, 0, True, perturb) for _ in range(samples)]
+
+
+def run(games: list[Any], how: str) -> tuple[float, float, float, list[float]]:
+    """One sweep: CPU seconds per sample (whole, programs), mean iterations per program, values."""
+    solver = lp._WARM.solver()
+    assert solver is not None
+    hidden = how == "linprog"
+    lp.WARM_START = how == "warm"
+    original = lp._solve_float
+    spent = [0.0]
+    iterations = [0, 0]
+
+    def timed(program: Any, player: int) -> Any:
+        start = time.process_time()
+        out = original(program, player)
+        spent[0] += time.process_time() - start
+        if not hidden:
+            iterations[0] += solver.highs.getInfo().simplex_iteration_count
+            iterations[1] += 1
+        return out
+
+    lp._solve_float = timed  # type: ignore[assignment]
+    if hidden:
+        lp._WARM.solver = lambda: None  # type: ignore[method-assign]
+    solver.bases.clear()
+    values = []
+    try:
+        start = time.process_time()
+        for game in games:
+            values.append(float(lp.lp_solve(game, {}, exact=False).details["value"]))
+        whole = time.process_time() - start
+    finally:
+        lp._solve_float = original  # type: ignore[assignment]
+        lp.WARM_START = True
+        if hidden:
+            del lp._WARM.solver
+    mean = iterations[0] / iterations[1] if iterations[1] else float("nan")
+    return whole / len(games), spent[0] / len(games), mean, values
 
 
 def main() -> int:
-    import highspy
-    from scipy import sparse
-    from scipy.optimize import linprog
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=parse_sizes, default=[364, 2000, 10000])
     parser.add_argument("--samples", type=int, default=30)
     args = parser.parse_args()
-    print(f"# python benchmarks/bench_lp_warm.py {' '.join(sys.argv[1:])}; load {load_average()}")
-    print("| nodes | linprog | highspy cold | highspy warm | simplex iterations cold / warm |")
-    print("|---:|---:|---:|---:|---:|")
+    info = machine()
+    print(f"# python benchmarks/bench_lp_warm.py {' '.join(sys.argv[1:])}")
+    print(f"# {info['date']}, {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}; "
+          f"1-min load average before: {load_average()}")
+    print("| nodes | lp_solve: linprog | cold | warm | cold / warm | programs: linprog | cold | warm "
+          "| cold / warm | iterations cold / warm | OpenSpiel LP | warm / OpenSpiel |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     failed = False
     for nodes in args.nodes:
-        game = imperfect_game(nodes, 0, True)
-        numbers = game.numbers({}, exact=False)
-        form = sequence_form(game, {}, exact=False)
-        program = _programs(form, tolerances.payoff_units(payoff_scales(numbers)))[0]
-        g, e, f = program.G.tocoo(), program.E, program.F
-        n, m = g.shape[0], f.shape[0]
-        cost = np.concatenate([np.zeros(n), -program.f])
-        a_eq = sparse.hstack([e, sparse.csr_matrix((e.shape[0], m))], format="csr")
-        rng = np.random.default_rng(nodes)
-        variants = []
-        for _ in range(args.samples):
-            scale = np.where(rng.random(g.nnz) < 0.5, 1 + 0.05 * rng.standard_normal(g.nnz), 1.0)
-            gs = sparse.coo_matrix((g.data * scale, (g.row, g.col)), shape=g.shape).tocsr()
-            variants.append(sparse.hstack([-gs.T, f.T], format="csr"))
-        start = time.process_time()
-        want = []
-        for a_ub in variants:
-            res = linprog(cost, A_ub=a_ub, b_ub=np.zeros(a_ub.shape[0]), A_eq=a_eq, b_eq=program.e,
-                          bounds=[(0.0, None)] * n + [(None, None)] * m, method="highs")
-            want.append(res.fun)
-        times = [time.process_time() - start]
-        iterations = []
-        for warm in (False, True):
-            highs = highspy.Highs()
-            highs.setOptionValue("output_flag", False)
-            basis: Any = None
-            got, steps = [], 0
-            start = time.process_time()
-            for a_ub in variants:
-                highs.passModel(_model(highspy, sparse, cost, a_ub, a_eq, program.e, n, m))
-                if warm and basis is not None:
-                    highs.setBasis(basis)
-                highs.run()
-                info = highs.getInfo()
-                got.append(info.objective_function_value)
-                steps += info.simplex_iteration_count
-                basis = highs.getBasis()
-            times.append(time.process_time() - start)
-            iterations.append(steps / len(variants))
-            failed |= max(abs(x - y) for x, y in zip(got, want, strict=True)) > 1e-7 * max(1.0, *map(abs, want))
-        per = [f"{t / len(variants) * 1e3:.3g} ms" for t in times]
-        print(f"| {nodes:,} | {per[0]} | {per[1]} | {per[2]} | {iterations[0]:.0f} / {iterations[1]:.0f} |",
-              flush=True)
+        games = sweep_games(nodes, args.samples)
+        run(games, "warm")  # untimed: sequence forms built, highspy loaded
+        got = {how: run(games, how) for how in ("linprog", "cold", "warm")}
+        base = got["linprog"][3]
+        for how in ("cold", "warm"):
+            if max(abs(a - b) for a, b in zip(got[how][3], base, strict=True)) > 1e-9 * max(1.0, *map(abs, base)):
+                failed = True
+        ms = {how: (f"{v[0] * 1e3:.3g} ms", f"{v[1] * 1e3:.3g} ms") for how, v in got.items()}
+        theirs = [openspiel(write_efg(game)) for game in games]
+        if isinstance(theirs[0], str):
+            spiel, ratio = theirs[0], "-"
+        else:
+            mean = sum(t for t, _ in theirs) / len(theirs)  # type: ignore[misc]
+            if max(abs(v - b) for (_, v), b in zip(theirs, base, strict=True)) > 1e-6:  # type: ignore[misc]
+                failed = True
+            spiel, ratio = f"{mean * 1e3:.3g} ms", f"{got['warm'][0] / mean:.2f}"
+        print(f"| {nodes:,} | {ms['linprog'][0]} | {ms['cold'][0]} | {ms['warm'][0]} | "
+              f"{got['cold'][0] / got['warm'][0]:.2f} | {ms['linprog'][1]} | {ms['cold'][1]} | {ms['warm'][1]} | "
+              f"{got['cold'][1] / got['warm'][1]:.2f} | {got['cold'][2]:.0f} / {got['warm'][2]:.0f} | "
+              f"{spiel} | {ratio} |", flush=True)
+    print(f"# 1-min load average after: {load_average()}")
     if failed:
-        print("FAIL: highspy's optimal values differ from linprog's", file=sys.stderr)
+        print("FAIL: the game values differ (linprog, cold, warm, OpenSpiel)", file=sys.stderr)
     return 1 if failed else 0
-
-
-def _model(highspy: Any, sparse: Any, cost: Any, a_ub: Any, a_eq: Any, b_eq: Any, n: int, m: int) -> Any:
-    """The program ``min cost.z : a_ub z <= 0, a_eq z = b_eq, z[:n] >= 0`` as a ``HighsLp``."""
-    matrix = sparse.vstack([a_ub, a_eq], format="csc")
-    inf = highspy.kHighsInf
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
-    lp.col_cost_ = cost
-    lp.col_lower_ = np.concatenate([np.zeros(n), np.full(m, -inf)])
-    lp.col_upper_ = np.full(n + m, inf)
-    lp.row_lower_ = np.concatenate([np.full(a_ub.shape[0], -inf), b_eq])
-    lp.row_upper_ = np.concatenate([np.zeros(a_ub.shape[0]), b_eq])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
-    return lp
 
 
 if __name__ == "__main__":

@@ -112,11 +112,15 @@ MixedPairs = list[tuple[list[Number], list[Number]]]
 # ---------------------------------------------------------------------------------
 # Games
 # ---------------------------------------------------------------------------------
-def imperfect_game(n: int, seed: int, zero_sum: bool) -> Game:
+def imperfect_game(
+    n: int, seed: int, zero_sum: bool, perturb: Callable[[npt.NDArray[Any]], npt.NDArray[Any]] | None = None
+) -> Game:
     """A random 2-player game of exactly ``n`` nodes with information sets and perfect recall.
 
     The tree, chance nodes and integer payoffs come from ``bench_spe.random_tree``
-    (``u2 = -u1`` when ``zero_sum``). Decision nodes of the same player with as
+    (``u2 = -u1`` when ``zero_sum``); ``perturb``, if given, maps player 1's
+    payoffs (one per terminal) to new ones first, leaving the tree and its
+    information sets as they are. Decision nodes of the same player with as
     many actions and the same own history (:func:`policy.model.own_sequences`)
     could share an information set without breaking perfect recall; each such
     group is cut at random into sets of about :data:`SET_SIZE` nodes.
@@ -124,6 +128,9 @@ def imperfect_game(n: int, seed: int, zero_sum: bool) -> Game:
     rng = np.random.default_rng([seed, n, int(zero_sum)])
     tree = random_tree(n, rng, payoffs="int")
     payoffs = tree.payoffs.copy()
+    if perturb is not None:
+        payoffs = payoffs.astype(np.float64)
+        payoffs[:, 0] = perturb(payoffs[:, 0])
     if zero_sum:
         payoffs[:, 1] = -payoffs[:, 0]
     probabilities = {c: [Fraction(w, sum(ws)) for w in ws] for c, ws in tree.chance_weights.items()}

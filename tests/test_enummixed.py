@@ -299,7 +299,7 @@ def test_float_own_enumeration_agrees_with_exact(payoffs):
     # component, so only nondegenerate games are compared point by point.
     assume(not exact.details["degenerate"])
     floats = solve_table(payoffs, exact=False)  # the float enumeration (qhull) is the default
-    assert floats.details["backend"] in ("qhull", "vertex")
+    assert floats.details["backend"] in ("bases", "qhull", "vertex")
     assert len(floats.equilibria) == len(exact.equilibria)
     for e, f in zip(exact.equilibria, floats.equilibria, strict=True):
         assert f.probabilities == pytest.approx([float(p) for p in e.probabilities], abs=FLOAT_MATCH)
@@ -329,6 +329,62 @@ def test_float_enumeration_counts_equal_the_exact_ones(payoffs):
         assert g == pytest.approx(w, abs=1e-12)
 
 
+def _small_tables() -> Any:
+    """Games the float enumeration solves in integers alone (SMALL_WORK), payoffs in -2..2 (ties: degenerate)."""
+    shapes = st.sampled_from([(2, 2), (2, 3), (3, 2), (2, 5), (3, 3), (3, 4), (4, 3), (4, 4), (3, 5), (6, 3), (2, 12)])
+    return shapes.flatmap(lambda mn: st.tuples(*(
+        st.lists(st.lists(st.integers(-2, 2), min_size=mn[1], max_size=mn[1]), min_size=mn[0], max_size=mn[0])
+        for _ in range(2)
+    )))
+
+
+@SETTINGS
+@given(_small_tables())
+def test_small_games_in_integers_match_the_exact_enumeration_and_gambit(payoffs):
+    # Every basis of both polytopes solved in integers (vertex_float's small
+    # path): the same extreme equilibria as our exact reverse search and as
+    # Gambit's exact enummixed, degenerate games included.
+    from policy.solvers.vertex_float import (
+        SMALL_WORK,
+        _ExactGame,
+        small_extreme_equilibria,
+        small_work,
+    )
+
+    a, b = (np.array(p, dtype=float) for p in payoffs)
+    assert small_work(*a.shape) <= SMALL_WORK
+    got = small_extreme_equilibria(_ExactGame(a, b))
+    assert got is not None
+    exact = extreme_equilibria(*payoffs)
+    want = sorted((tuple(map(float, x)), tuple(map(float, y))) for x, y in exact.equilibria)
+    assert sorted(got) == want
+    gambit = sorted(tuple(tuple(map(float, s)) for s in pair) for pair in gambit_enummixed(payoffs))
+    assert sorted(got) == gambit
+    result = solve_table(payoffs, exact=False)
+    assert result.details["backend"] == "bases" and not any("exact enumeration" in w for w in result.warnings)
+
+
+@SETTINGS
+@given(wide_tables())
+def test_small_games_in_integers_match_nashpy_on_nondegenerate_games(payoffs):
+    import nashpy
+
+    from policy.solvers.vertex_float import _ExactGame, small_extreme_equilibria
+
+    a, b = (np.array(p, dtype=float) for p in payoffs)
+    assume(not extreme_equilibria(a.astype(int).tolist(), b.astype(int).tolist()).degenerate)
+    got = sorted(small_extreme_equilibria(_ExactGame(a, b)) or [])
+    theirs = sorted(
+        (tuple(map(float, x)), tuple(map(float, y)))
+        for x, y in nashpy.Game(a - a.min() + 1, b - b.min() + 1).vertex_enumeration()
+    )
+    assert len(got) == len(theirs)
+    for x, y in got:
+        assert any(
+            np.allclose(x, u, atol=FLOAT_MATCH) and np.allclose(y, v, atol=FLOAT_MATCH) for u, v in theirs
+        )
+
+
 def test_float_enumeration_is_exact_on_random_games_and_qhull_does_it():
     # Random integer 7x7 and 9x9 games (the benchmark's generator): the float
     # enumeration finds every extreme equilibrium itself, and the answers are
@@ -349,7 +405,7 @@ def test_float_enumeration_exact_support_solution():
     from policy.solvers.enummixed import _float_enumeration
 
     a, b = (np.array(m, dtype=float) for m in VON_STENGEL)
-    pairs = _float_enumeration(a, b)
+    pairs, _ = _float_enumeration(a, b)
     assert pairs is not None and len(pairs) == 3
     assert ((0.0, 1 / 3, 2 / 3), (1 / 3, 2 / 3)) in pairs
 
@@ -358,8 +414,14 @@ def _paths_taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count which step of the float enumeration answered (policy.solvers.vertex_float)."""
     from policy.solvers import vertex_float
 
-    taken = {"solved": 0, "matched": 0}
+    taken = {"small": 0, "solved": 0, "matched": 0}
+    small = vertex_float.small_extreme_equilibria
     solved, matched = vertex_float._solved_partners, vertex_float._matched_partners
+
+    def count_small(*args: Any) -> Any:
+        out = small(*args)
+        taken["small"] += out is not None
+        return out
 
     def count_solved(*args: Any) -> Any:
         out = solved(*args)
@@ -371,6 +433,7 @@ def _paths_taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         taken["matched"] += out is not None
         return out
 
+    monkeypatch.setattr(vertex_float, "small_extreme_equilibria", count_small)
     monkeypatch.setattr(vertex_float, "_solved_partners", count_solved)
     monkeypatch.setattr(vertex_float, "_matched_partners", count_matched)
     return taken
@@ -383,10 +446,15 @@ def test_float_enumeration_solves_the_faces_of_a_degenerate_vertex(monkeypatch):
     # Q. The float enumeration solves that face's vertices (one system per
     # choice of two more tight constraints) and must list the same extreme
     # equilibria as Gambit's exact enummixed, without enumerating Q.
+    from policy.solvers import vertex_float
+
     payoffs = ([[6, 8, 0], [8, 4, 5], [6, 2, 9]], [[0, 2, 3], [5, 4, 1], [0, 0, 0]])
+    small = solve_table(payoffs, exact=False)  # 3x3: every basis tried in integers
+    assert small.details["backend"] == "bases"
+    monkeypatch.setattr(vertex_float, "SMALL_WORK", 0)  # the qhull path, as for larger games
     taken = _paths_taken(monkeypatch)
     floats = solve_table(payoffs, exact=False)
-    assert floats.details["backend"] == "qhull" and taken == {"solved": 1, "matched": 0}
+    assert floats.details["backend"] == "qhull" and taken == {"small": 0, "solved": 1, "matched": 0}
     exact = solve_table(payoffs)
     assert exact.details["degenerate"]
     want = gambit_enummixed(payoffs)
@@ -395,6 +463,7 @@ def test_float_enumeration_solves_the_faces_of_a_degenerate_vertex(monkeypatch):
     got = sorted(tuple(p for s in mixed_of(eq) for p in s) for eq in floats.equilibria)
     for w, g in zip(sorted(tuple(float(p) for s in pair for p in s) for pair in want), got, strict=True):
         assert g == pytest.approx(w, abs=1e-12)
+    assert [eq.probabilities for eq in small.equilibria] == [eq.probabilities for eq in floats.equilibria]
 
 
 @pytest.mark.parametrize("low, high", [(-100, 100), (-3, 3), (0, 1)])
@@ -421,9 +490,10 @@ def test_float_enumeration_equals_the_exact_one_on_seeded_games(monkeypatch, low
         want = sorted((tuple(map(float, x)), tuple(map(float, y))) for x, y in exact.equilibria)
         assert sorted(got) == want, (seed, m, n)
     if low == -100:
-        assert vouched == 60 and taken["solved"] >= 55
+        assert vouched == 60 and taken["small"] + taken["solved"] >= 55
     else:
-        assert vouched >= 30 and taken["solved"] >= 20
+        assert vouched >= 30 and taken["small"] + taken["solved"] >= 20
+    assert taken["small"] and taken["solved"]  # both paths were tried
 
 
 def test_float_falls_back_when_qhull_cannot_work():

@@ -18,7 +18,11 @@ give the labelled-polytope form used here. Steps:
      integers and ``Fraction`` (reverse search with lexicographic pivoting,
      lrs-style; partners from faces of the larger polytope when the smaller
      one is degenerate);
-   * float mode (:mod:`policy.solvers.vertex_float`): the vertices of the
+   * float mode (:mod:`policy.solvers.vertex_float`): for small games (up
+     to 4x4, 3x6, 2x14) every basis of a polytope solved in Python integers
+     and each vertex's partners found (solved for, or from the other
+     polytope's bases), exact throughout;
+     otherwise the vertices of the
      polytope of the player with fewer strategies in floating point, as the
      facets of its polar polytope (scipy's qhull, as QuantEcon's
      ``vertex_enumeration`` does for both), labelled by all their tight
@@ -68,6 +72,7 @@ import numpy.typing as npt
 
 from policy import tolerances
 from policy.model import Game, Number
+from policy.solvers import vertex_float
 from policy.solvers.enumpure import distinct_sorted
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
@@ -152,7 +157,8 @@ def enummixed_solve(
         ``extreme_points`` (extreme equilibria of the normal form before
         merging equal behaviour), ``degenerate`` (exact mode: whether a vertex
         has surplus labels), ``backend`` (``vertex``: the exact enumeration;
-        ``qhull``: the float one, answers made exact; ``nashpy``).
+        ``qhull``: the float one, answers made exact; ``bases``: small games
+        in float mode, every basis tried in integers; ``nashpy``).
 
     Raises
     ------
@@ -197,7 +203,7 @@ def enummixed_solve(
             pairs = _exact_as_float(a, b, budget)
             backend = "vertex"
     else:
-        float_pairs = _float_enumeration(a, b)
+        float_pairs, backend = _float_enumeration(a, b)
         if float_pairs is None:
             warnings.append(
                 "the float vertex enumeration was not used or could not vouch for its answer "
@@ -209,7 +215,6 @@ def enummixed_solve(
             backend = "vertex"
         else:
             pairs = float_pairs
-            backend = "qhull"
     found: list[tuple[Equilibrium, dict[str, dict[str, Number]]]] = []
     dropped = 0
     table = table_of(game)  # a bimatrix table: each answer checked on its payoff matrices
@@ -313,18 +318,21 @@ def _exact_as_float(a: npt.NDArray[Any], b: npt.NDArray[Any], budget: _Budget) -
     ]
 
 
-def _float_enumeration(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPair] | None:
-    """Extreme equilibria by float vertex enumeration, each made exact; None where it cannot vouch.
+def _float_enumeration(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> tuple[list[MixedPair] | None, str]:
+    """Extreme equilibria by float vertex enumeration, each made exact (None where it cannot vouch), and how.
 
     :func:`policy.solvers.vertex_float.float_extreme_equilibria`, for games
     where each player has 2 to :data:`QHULL_MAX_STRATEGIES` strategies (None
-    otherwise: qhull needs dimension 2, and has no budget).
+    otherwise: qhull needs dimension 2, and has no budget). The backend is
+    ``bases`` for the small games it enumerates in integers alone
+    (:data:`policy.solvers.vertex_float.SMALL_WORK`), ``qhull`` otherwise.
     """
     m, n = a.shape
     if m < 2 or n < 2 or max(m, n) > QHULL_MAX_STRATEGIES:
-        return None
+        return None, "qhull"
     pairs = float_extreme_equilibria(a, b)
-    return None if pairs is None else [(x, y) for x, y in pairs]
+    backend = "bases" if vertex_float.small_work(m, n) <= vertex_float.SMALL_WORK else "qhull"
+    return (None if pairs is None else [(x, y) for x, y in pairs]), backend
 
 
 def _nashpy(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[MixedPair]:

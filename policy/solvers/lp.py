@@ -17,8 +17,12 @@ Steps:
 
 1. Check the game is constant-sum: every terminal's payoffs add to the same
    number (else :class:`SolverError`, naming two terminals).
-2. Solve both programs with HiGHS (``scipy.optimize.linprog(method="highs")``)
-   on sparse matrices, payoffs measured in the power of two nearest the game's
+2. Solve both programs with HiGHS on sparse matrices (highspy, HiGHS's own
+   Python package, whose solver object keeps its state: a program of the same
+   shape as one solved before in this thread, as in a sweep, a flip search or a
+   map of regions over one game, starts from that program's optimal basis
+   instead of from scratch; :class:`_WarmStarts`. Without highspy,
+   ``scipy.optimize.linprog(method="highs")``, always from scratch), payoffs measured in the power of two nearest the game's
    payoff scale, or for a player whose scale is far below the other's, nearest
    that player's own (:func:`policy.tolerances.payoff_units`; each program
    holds one player's payoffs only): HiGHS's tolerances are
@@ -41,6 +45,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -80,6 +87,15 @@ NORMAL_REFINEMENTS = 5
 #: Free directions of the exact system are set to the float solution rounded to
 #: fractions with at most this denominator.
 ROUNDING_DENOMINATOR = 10**6
+#: The optimal bases of this many program shapes are kept per thread (the
+#: most recently used; see :class:`_WarmStarts`).
+WARM_SHAPES = 16
+#: Whether programs start from a kept basis (False: every one from scratch,
+#: as linprog does; for comparisons).
+WARM_START = True
+
+#: A reduced cost this close to zero counts as zero in the check that a warm start's optimum is unique.
+UNIQUE_DUAL = 1e-9
 
 Array = npt.NDArray[Any]
 
@@ -263,14 +279,15 @@ def _programs(form: SequenceForm, units: Sequence[float]) -> tuple[_Program, _Pr
 # -------------------------------------------------------------------------------------
 def _solve_float(program: _Program, player: int) -> Array:
     """HiGHS's solution ``(x, q)`` of one program, as one float vector."""
-    from scipy import sparse
     from scipy.optimize import linprog
 
     G, E, F = program.G, program.E, program.F
     n, m = G.shape[0], F.shape[0]
     c = np.concatenate([np.zeros(n), -program.f])
-    a_ub = sparse.hstack([-G.T, F.T], format="csr")
-    a_eq = sparse.hstack([E, sparse.csr_matrix((E.shape[0], m))], format="csr")
+    warm = _WARM.solver()
+    if warm is not None:
+        return warm.solve(player, c, program)
+    a_ub, a_eq = _constraints(G, E, F)
     bounds = [(0.0, None)] * n + [(None, None)] * m
     res = linprog(
         c,
@@ -286,6 +303,178 @@ def _solve_float(program: _Program, player: int) -> Array:
             f"the linear program of player {player + 1} failed in HiGHS: {res.message}"
         )
     return np.asarray(res.x, dtype=np.float64)
+
+
+def _constraints(G: Any, E: Any, F: Any) -> tuple[Any, Any]:
+    """The program's constraint matrices: ``[-G^T, F^T] z <= 0`` and ``[E, 0] z = e``."""
+    from scipy import sparse
+
+    a_ub = sparse.hstack([-G.T, F.T], format="csr")
+    a_eq = sparse.hstack([E, sparse.csr_matrix((E.shape[0], F.shape[0]))], format="csr")
+    return a_ub, a_eq
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A program's constraint matrix ``[[-G^T, F^T], [E, 0]]`` by columns, less its values.
+
+    ``gather`` takes the values from ``(-G.data, E.data, F.data)`` joined, in
+    the matrix's order; ``upper`` is the number of inequality rows.
+    """
+
+    indptr: Array
+    indices: Array
+    gather: Array
+    upper: int
+
+
+class _HighsSolver:
+    """One HiGHS solver object, and the last :data:`WARM_SHAPES` program shapes with their optimal bases.
+
+    A program's shape is its player, its size and the positions of its
+    nonzeros; the programs of one game at different parameter values share
+    it (only the payoffs change), and any basis of a program is a valid
+    starting point for another of the same shape: HiGHS's simplex then
+    needs only the pivots between the two optima, usually few when the
+    payoffs moved little. The optimum found is
+    an optimum of the program either way, recovered and verified the same
+    way. Where the optimum a warm start reaches might not be the only one
+    (a non-basic reduced cost of about zero), the program is solved again from
+    scratch, so the answer never depends on the programs solved before it.
+    """
+
+    def __init__(self, highspy: Any) -> None:
+        self.highspy = highspy
+        # highspy.Highs enables its callbacks on construction, which logs HiGHS's
+        # banner to stdout before any option can be set; its base class (the
+        # solver proper) logs nothing once output_flag is off.
+        cls = next((k for k in highspy.Highs.__mro__ if k.__name__ == "_Highs"), highspy.Highs)
+        self.highs = cls()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("threads", 1)  # no worker threads: safe across fork()
+        self.shapes: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
+        self.bases: dict[tuple[Any, ...], Any] = {}
+        self.warm_runs = 0
+
+    def shape(self, player: int, G: Any, E: Any, F: Any) -> tuple[tuple[Any, ...], _Shape]:
+        """The program's shape and its key (player, sizes, nonzero positions), kept as the most recent."""
+        key = (player, G.shape, E.shape, F.shape,
+               *(hash(a.tobytes()) for M in (G, E, F) for a in (M.indptr, M.indices)))
+        found = self.shapes.get(key)
+        if found is None:
+            # The matrix built once with each stored entry's number as its value
+            # (1, 2, ...; negated for G): the order they land in is the gather.
+            sizes = np.cumsum([0, G.nnz, E.nnz, F.nnz])
+            number = [M.copy() for M in (G, E, F)]
+            for k, M in enumerate(number):
+                M.data = np.arange(sizes[k] + 1, sizes[k + 1] + 1, dtype=np.float64)
+            a_ub, a_eq = _constraints(*number)
+            from scipy import sparse
+
+            matrix = sparse.vstack([a_ub, a_eq], format="csc")
+            matrix.sort_indices()
+            gather = np.abs(matrix.data).astype(np.intp) - 1
+            found = _Shape(matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32), gather, a_ub.shape[0])
+            self.shapes[key] = found
+            while len(self.shapes) > WARM_SHAPES:
+                self.bases.pop(self.shapes.popitem(last=False)[0], None)
+        self.shapes.move_to_end(key)
+        return key, found
+
+    def solve(self, player: int, c: Array, program: _Program) -> Array:
+        """The program ``min c z : [-G^T, F^T] z <= 0, [E, 0] z = e, z[:n] >= 0`` (the rest free),
+        from the kept basis of its shape if any."""
+        hp = self.highspy
+        G, E, F = (_canonical(M) for M in (program.G, program.E, program.F))
+        key, shape = self.shape(player, G, E, F)
+        n = G.shape[0]
+        cols, rows = n + F.shape[0], shape.upper + E.shape[0]
+        inf = hp.kHighsInf
+        lp = hp.HighsLp()
+        lp.num_col_, lp.num_row_ = cols, rows
+        lp.col_cost_ = c
+        lp.col_lower_ = np.concatenate([np.zeros(n), np.full(cols - n, -inf)])
+        lp.col_upper_ = np.full(cols, inf)
+        lp.row_lower_ = np.concatenate([np.full(shape.upper, -inf), program.e])
+        lp.row_upper_ = np.concatenate([np.zeros(shape.upper), program.e])
+        lp.a_matrix_.format_ = hp.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = shape.indptr
+        lp.a_matrix_.index_ = shape.indices
+        lp.a_matrix_.value_ = np.concatenate([-G.data, E.data, F.data])[shape.gather]
+        highs = self.highs
+        if highs.passModel(lp) == hp.HighsStatus.kError:
+            raise SolverError(f"the linear program of player {player + 1} was refused by HiGHS")
+        basis = self.bases.get(key) if WARM_START else None
+        warm = basis is not None and highs.setBasis(basis) == hp.HighsStatus.kOk
+        highs.run()
+        status = highs.getModelStatus()
+        if warm and (status != hp.HighsModelStatus.kOptimal or not self._unique(highs)):
+            # The kept basis did not help, or the optimum it reached may be one of
+            # several: from scratch, so that the answer never depends on which
+            # program was solved before (a sweep's point and a solve agree).
+            highs.clearSolver()
+            warm = False
+            highs.run()
+            status = highs.getModelStatus()
+        if status != hp.HighsModelStatus.kOptimal:
+            self.bases.pop(key, None)
+            raise SolverError(
+                f"the linear program of player {player + 1} failed in HiGHS: {highs.modelStatusToString(status)}"
+            )
+        self.warm_runs += warm
+        kept = highs.getBasis()
+        if kept.valid:
+            self.bases[key] = kept
+        return np.array(highs.getSolution().col_value, dtype=np.float64)
+
+
+    def _unique(self, highs: Any) -> bool:
+        """Whether the optimum found is the program's only one: no non-basic column or row
+        has a reduced cost of (about) zero, so no edge of the feasible set keeps the cost
+        (the dual is not degenerate). Then a warm start and a cold one end at the same point."""
+        basic = self.highspy.HighsBasisStatus.kBasic
+        basis, solution = highs.getBasis(), highs.getSolution()
+        for statuses, duals in ((basis.col_status, solution.col_dual), (basis.row_status, solution.row_dual)):
+            for status, dual in zip(statuses, duals, strict=True):
+                if status != basic and abs(dual) <= UNIQUE_DUAL:
+                    return False
+        return True
+
+
+def _canonical(matrix: Any) -> Any:
+    """A CSR matrix with sorted indices and no duplicate entries (the matrix itself if it has them)."""
+    if matrix.has_canonical_format:
+        return matrix
+    out = matrix.copy()
+    out.sum_duplicates()
+    return out
+
+
+class _WarmStarts(threading.local):
+    """Each thread's :class:`_HighsSolver` (a HiGHS object is not to be shared between threads).
+
+    Made on first use, again in a child process after ``fork()`` (the
+    parent's object is left alone there). None when highspy does not import:
+    the caller then uses ``scipy.optimize.linprog``.
+    """
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.current: _HighsSolver | None = None
+
+    def solver(self) -> _HighsSolver | None:
+        if self.pid != os.getpid():
+            self.pid = os.getpid()
+            try:
+                import highspy
+            except ImportError:
+                self.current = None
+            else:
+                self.current = _HighsSolver(highspy)
+        return self.current
+
+
+_WARM = _WarmStarts()
 
 
 # -------------------------------------------------------------------------------------

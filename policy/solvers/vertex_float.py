@@ -8,7 +8,11 @@ and ``Q = {y >= 0 : A y <= 1}``; label ``i < m`` is ``x_i = 0`` or row ``i``
 tight, label ``m + j`` column ``j`` tight or ``y_j = 0``; the extreme
 equilibria are the completely labelled pairs of vertices, normalised.
 
-Steps, for ``m <= n`` (otherwise the players are swapped first):
+Small games (at most :data:`SMALL_WORK`, see :func:`small_work`) are
+enumerated in Python integers alone (:func:`small_extreme_equilibria`:
+every basis of both polytopes solved, the completely labelled pairs kept),
+where qhull's and numpy's fixed costs would be most of the time. Larger
+games, in steps, for ``m <= n`` (otherwise the players are swapped first):
 
 1. the vertices of ``P`` from qhull, as the facets of the polar polytope
    (:func:`hull_vertices`; QuantEcon's ``vertex_enumeration`` does the same
@@ -73,6 +77,13 @@ MIN_BATCH = 256
 #: of ``2^n`` column sets a row) while the column player has at most this
 #: many strategies.
 DOMINANCE_MAX_COLUMNS = 16
+#: Games with at most this much work for the integer path, ``sum over k of
+#: C(m, k) C(n, k) k^2`` (the systems of each size, by a rough cost of each:
+#: 4 x 4 320, 3 x 6 378, 2 x 14 392; 3 x 7 588 and 4 x 5 700 are not), are
+#: enumerated in Python integers alone (:func:`small_extreme_equilibria`),
+#: without qhull or numpy, whose fixed costs are most of the time at that size.
+#: About where the two paths cost the same (0 turns the integer path off).
+SMALL_WORK = 400
 _EPS = float(np.finfo(np.float64).eps)
 
 
@@ -97,6 +108,8 @@ def float_extreme_equilibria(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[M
         docstring).
     """
     m, n = a.shape
+    if small_work(m, n) <= SMALL_WORK:
+        return small_extreme_equilibria(_ExactGame(a, b))
     if m + n > 64:
         return None  # the label masks are 64-bit integers
     if m > n:
@@ -116,6 +129,104 @@ def float_extreme_equilibria(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[M
     if pairs is None:
         pairs = _matched_partners(fa, p, game)
     return pairs
+
+
+def small_work(m: int, n: int) -> int:
+    """How much work the integer path has in an ``m x n`` game (compared with :data:`SMALL_WORK`)."""
+    return sum(math.comb(m, k) * math.comb(n, k) * k * k for k in range(1, min(m, n) + 1))
+
+
+def small_extreme_equilibria(game: _ExactGame) -> list[MixedPair] | None:
+    """Every extreme equilibrium of a small game, by trying every basis of both polytopes, exactly.
+
+    A vertex of ``P`` is the solution of ``m`` independent tight constraints:
+    rows outside a support ``S`` at zero and a set ``T`` of ``|S|`` columns
+    tight, so solving ``pb[S, T]^T x = 1`` for every such pair (``C(m + n, m)
+    - 1`` of them besides the origin) and keeping the solutions in ``P``
+    finds every vertex, the degenerate ones included (several pairs give the
+    same vertex; its full set of labels names it). When every vertex of
+    ``P`` is simple, each one's only possible partner is solved for (as in
+    step 2 below); otherwise, or when such a system is singular, ``Q`` is
+    enumerated in the same way as ``P``. The
+    extreme equilibria are the completely labelled pairs of vertices
+    (Avis et al. 2010, section 3), the same set as the exact enumeration's;
+    each is checked exactly (None if one failed, which the labels rule out).
+    Everything is in Python integers (:class:`_ExactGame`): no rounding to
+    vouch for.
+    """
+    m, n = len(game.a), len(game.a[0])
+    xs = _small_vertices(game.pb, game.b, m, n, False)
+    pairs: list[MixedPair] = []
+    if all(mask.bit_count() == m for mask in xs):
+        # Every vertex of P simple: its partners are solved for (the one
+        # solution of pa[S, T] y = 1, as in step 2 below) instead of Q enumerated.
+        for mask, (x, xb) in xs.items():
+            found = game.y_point([i for i in range(m) if x[i]], [j for j in range(n) if mask >> (m + j) & 1])
+            if found is False:  # singular: the partners may form a face of Q; enumerate Q
+                pairs = []
+                break
+            if found is not None:
+                y, ay = found
+                if not _is_equilibrium(x, ay, y, xb):  # implied by the labels; the required exact check
+                    return None
+                pairs.append((_normalised(x), _normalised(y)))
+        else:
+            return pairs
+    ys = _small_vertices([list(col) for col in zip(*game.pa, strict=True)], game.bt_a, n, m, True)
+    full = (1 << (m + n)) - 1
+    for x_mask, (x, xb) in xs.items():
+        for y_mask, (y, ay) in ys.items():
+            if x_mask | y_mask == full:
+                if not _is_equilibrium(x, ay, y, xb):  # implied by the labels; the required exact check
+                    return None
+                pairs.append((_normalised(x), _normalised(y)))
+    return pairs
+
+
+def _small_vertices(
+    shifted: list[list[int]], payoff: list[list[int]], m: int, n: int, column_player: bool
+) -> dict[int, tuple[list[int], list[int]]]:
+    """The vertices of ``{x >= 0 : x shifted <= 1}`` (``shifted`` ``m x n``, positive), by their labels.
+
+    Each vertex comes as an integer multiple of ``x`` and the payoffs
+    ``x payoff`` (the other player's, against ``x``, unshifted), keyed by the
+    bit mask of its labels in the game's numbering: for the row player (P)
+    bit ``i`` for ``x_i = 0`` and ``m + j`` for column ``j`` a best reply;
+    for the column player (Q, ``column_player``, ``m`` and ``n`` swapped)
+    bit ``j`` for row ``j`` a best reply and ``n + i`` for ``y_i = 0``.
+    """
+    found: dict[int, tuple[list[int], list[int]]] = {}
+    own_shift, other_shift = (n, 0) if column_player else (0, m)
+    # beats[j]: bit masks of the rows where some other column pays strictly
+    # more than j; j is no best reply to an x whose support lies inside one.
+    beats = [
+        [sum(1 << i for i in range(m) if payoff[i][other] > payoff[i][j]) for other in range(n) if other != j]
+        for j in range(n)
+    ]
+    for k in range(1, min(m, n) + 1):
+        for rows in itertools.combinations(range(m), k):
+            support = sum(1 << i for i in rows)
+            replies = [j for j in range(n) if all(support & ~w for w in beats[j])]
+            for cols in itertools.combinations(replies, k):
+                solved = _solve_integer([[shifted[i][j] for i in rows] for j in cols])
+                if solved is None or min(solved) < 0:
+                    continue
+                x = [0] * m
+                for i, v in zip(rows, solved, strict=True):
+                    x[i] = v
+                xb = [sum([payoff[i][j] * x[i] for i in rows]) for j in range(n)]
+                top = max(xb)
+                if any(xb[j] != top for j in cols):
+                    continue  # a column outside T pays more: not in the polytope
+                mask = 0
+                for i in range(m):
+                    if not x[i]:
+                        mask |= 1 << (i + own_shift)
+                for j in range(n):
+                    if xb[j] == top:
+                        mask |= 1 << (j + other_shift)
+                found.setdefault(mask, (x, xb))
+    return found
 
 
 def hull_vertices(
@@ -461,6 +572,7 @@ class _ExactGame:
         self.pa = [[v - low_a + 1 for v in row] for row in self.a]
         self.pb = [[v - low_b + 1 for v in row] for row in self.b]
         self.bt = [list(col) for col in zip(*self.b, strict=True)]
+        self.bt_a = [list(col) for col in zip(*self.a, strict=True)]  # A^T: payoffs against y, by column
 
     def x_point(self, rows: list[int], cols: list[int]) -> tuple[list[int], list[int]] | None:
         """The point of ``P`` on support ``rows`` where columns ``cols`` are tight, and ``x B``.
@@ -532,6 +644,15 @@ def _solve_integer(matrix: list[list[int]]) -> list[int] | None:
     reason).
     """
     k = len(matrix)
+    if k <= 2:  # Cramer's rule, the same numbers (the small games' most common sizes)
+        if k == 1:
+            a = matrix[0][0]
+            return None if not a else [1 if a > 0 else -1]
+        (a, b), (c, d) = matrix
+        det = a * d - b * c
+        if not det:
+            return None
+        return [d - b, a - c] if det > 0 else [b - d, c - a]
     rows = [[*row, 1] for row in matrix]
     previous = 1
     for c in range(k):
