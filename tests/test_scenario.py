@@ -654,3 +654,41 @@ def test_the_campaign_lowers_germany_s_1939_estimate_after_a_fought_coup_as_late
     rule = camp["stages"]["romania"]["parameters"]["german_readiness_estimate"]
     assert camp["stages"]["diplomacy"]["parameters"]["german_readiness_estimate"] == rule
     assert camp["stages"]["barbarossa"]["parameters"]["german_readiness_estimate"] == rule
+
+
+# ------------------------------------------------------------- sweep and solve agree
+
+
+def test_sweep_reports_the_equilibrium_solve_reports_in_the_same_arithmetic() -> None:
+    """Where a two-mover subgame has several equilibria, `policy sweep` and `policy solve`
+    reported different ones on the Tukhachevsky branch at german_readiness_estimate 0.28
+    (the essay's "On an edge"). Not a tolerance nor a tie rule: `solve` is exact by
+    default, and spe then solves each two-mover subgame by qpe (a quasi-perfect
+    equilibrium); a sweep is in floats, where spe uses lcp (qpe is exact only), which
+    follows Lemke's path to another of the subgame's equilibria. In the same arithmetic
+    they agree: the sweep's equilibrium is `solve --float`'s, outcome by outcome.
+    Each is verified; the exact one is the one the essay and the goldens report."""
+    from policy import api
+
+    branch = GAMES / "ussr_1939_1941_tukhachevsky.toml"
+    g = api.load(branch)
+    at = {"german_readiness_estimate": "0.28"}
+    swept = api.sweep(g, {"german_readiness_estimate": ("0.28", "0.28", 1)}, "tukhachevsky", method="spe")
+    floats = api.solve(g, "tukhachevsky", method="spe", values=at, exact=False).result
+    exact = api.solve(g, "tukhachevsky", method="spe", values=at, exact=True).result
+    float_methods, exact_methods = set(floats.details["subgame_methods"].values()), set(exact.details["subgame_methods"].values())
+    assert "lcp" in float_methods and "qpe" not in float_methods
+    assert "qpe" in exact_methods and "lcp" not in exact_methods
+    means = swept.outcome_probabilities()
+    terminals = g.terminals.tolist()
+    by_float = dict(zip(terminals, (float(p) for p in floats.equilibria[0].reach), strict=True))
+    by_exact = dict(zip(terminals, (float(p) for p in exact.equilibria[0].reach), strict=True))
+    for t in terminals:
+        assert means[g.node_names[t]][0] == pytest.approx(by_float[t], abs=1e-9), g.node_names[t]
+
+    def war_1941(reach: Mapping[int, float]) -> float:
+        return sum(p for t, p in reach.items() if dict(g.nodes.at(t).outcome.facts).get("war_with_germany") == "1941")  # type: ignore[union-attr]
+
+    # The two selections: the pre-empting ready army (lcp) and the mixed German plan (qpe).
+    assert war_1941(by_float) == pytest.approx(0.797, abs=5e-4)
+    assert war_1941(by_exact) == pytest.approx(0.634, abs=5e-4)
