@@ -692,3 +692,18 @@ def test_sweep_reports_the_equilibrium_solve_reports_in_the_same_arithmetic() ->
     # The two selections: the pre-empting ready army (lcp) and the mixed German plan (qpe).
     assert war_1941(by_float) == pytest.approx(0.797, abs=5e-4)
     assert war_1941(by_exact) == pytest.approx(0.634, abs=5e-4)
+
+
+def test_plotter_share_s_range_allows_for_the_plotters_western_districts() -> None:
+    """Review 4, finding 6 and review 5, finding 4: plotter_share's range [0, 0.15] left out
+    the Kiev and Belorussian districts that Yakir and Uborevich commanded until May 1937,
+    though its own note named them. The range now allows for them (judgement), from the
+    claim that names the commands; the value is unchanged, as no source says their troops
+    would have followed."""
+    share = leader("stalin").values["plotter_share"]
+    assert share.range is not None and share.range[1] >= F(1, 4)
+    assert "plotters-district-commands" in share.sources
+    assert share.value == F(1, 20)
+    declared = game("coup_1937").parameters["plotter_share"].range
+    assert declared is not None and declared[0] <= share.range[0] and share.range[1] <= declared[1]
+    assert leader("tukhachevsky").values["plotter_share"] == share  # shared, one place
