@@ -212,7 +212,7 @@ def test_an_undefeated_france_drains_germany_more_than_britain_alone_or_the_phon
 def test_germany_s_estimate_has_one_range_in_the_games_covering_every_profile() -> None:
     """The second historian's review, finding 2(d); since review 3's finding 12 the estimate
     is each profile's (of the army Germany faced), so the games' one range covers them all."""
-    declared = {game(name).parameters["german_readiness_estimate"].range for name in ("romania_1940", "barbarossa_1941")}
+    declared = {game(name).parameters["german_readiness_estimate"].range for name in ("diplomacy_1939", "romania_1940", "barbarossa_1941")}
     assert len(declared) == 1
     low, high = declared.pop()
     for key in ("stalin", "tukhachevsky", "same_choices"):
@@ -527,11 +527,13 @@ def test_a_soviet_first_strike_pays_a_diplomatic_price() -> None:
 
 
 def test_the_1941_war_after_a_western_peace_is_fought_by_the_1941_army() -> None:
-    """Issue 11, point 3: the isolated war dated 1941 used the 1939 readiness."""
+    """Issue 11, point 3: the isolated war dated 1941 used the 1939 readiness. Since review 4's
+    finding 4 Germany values it by its estimate (no readiness at all in its payoff)."""
     g = game("diplomacy_1939")
     for n in ("isolated_war_east_quiet", "isolated_war_japan"):
         usr, ger = g.node(n).outcome.payoffs  # type: ignore[union-attr]
-        assert "readiness_1941" in usr.names and "readiness_1941" in ger.names, n
+        assert "readiness_1941" in usr.names, n
+        assert "german_readiness_estimate" in ger.names and not {"readiness", "readiness_1941"} & ger.names, n
 
 
 def test_no_1939_branch_ends_the_campaign_as_permanent_peace() -> None:
@@ -573,3 +575,135 @@ def test_a_coup_won_by_fighting_carries_its_cost_into_1939_41() -> None:
     assert branch["campaign"]["given"] == {"ruler": "tukhachevsky", "coup_fighting": 1}
     loss = leader("tukhachevsky").values["coup_army_loss"]
     assert loss.range is not None and loss.range[0] == 0 < loss.value
+
+
+# ------------------------------------------------------------------ review 4, finding 4
+
+
+def _germany_choices(g: Game, values: Mapping[str, F]) -> dict[str, object]:
+    result = solve(g, values, method="spe", exact=True)
+    eq = result.equilibria[0]
+    # Germany's replies with no Soviet move after them (an attack on Poland rightly weighs
+    # what the USSR, by its true readiness, will do next).
+    replies = ("alliance_reply", "pact_reply", "turtle_reply", "late_pact_reply", "late_turtle_reply", "romania_reply")
+    return {name: eq.behavior[name] for name in replies}
+
+
+def test_germany_decides_1939_by_its_estimate_not_by_the_true_readiness() -> None:
+    """Review 4, finding 4: in diplomacy_1939 Germany valued its wars with the true readiness,
+    though its low estimate of the purged army dates from 1937-38; the later stages already
+    used german_readiness_estimate. Now Germany's payoffs do not move with the army's true
+    readiness (1939 or 1941) and do move with the estimate, in every war."""
+    g = game("diplomacy_1939")
+    wars = war_terminals(g)
+    for values in box(g, ("readiness", "readiness_1941"), samples=10):
+        at_default = payoffs(g, {**values, "readiness": g.parameters["readiness"].default,
+                                 "readiness_1941": g.parameters["readiness_1941"].default})
+        here = payoffs(g, values)
+        assert {t: v[1] for t, v in here.items()} == {t: v[1] for t, v in at_default.items()}, values
+    base = {n: p.default for n, p in g.parameters.items() if p.default is not None}
+    higher = payoffs(g, {**base, "german_readiness_estimate": base["german_readiness_estimate"] + F(1, 10)})
+    before = payoffs(g, base)
+    for t in wars:
+        assert higher[t][1] < before[t][1], t  # a readier army, as Germany sees it, is a worse war
+
+
+def test_germany_s_1939_choices_are_the_same_whatever_the_army_truly_is() -> None:
+    """Review 4, finding 4, in the equilibrium: with the true readiness at 0.1 Germany broke
+    Stalin's pact at once and attacked a turtling USSR (`solve games/diplomacy_1939.toml -l
+    stalin --set readiness=0.1`); Germany's replies to the Soviet line now depend only on
+    what it believes."""
+    for key in ("stalin", "tukhachevsky"):
+        g = game("diplomacy_1939")
+        values = resolve(g, leader(key))
+        seen = [_germany_choices(g, {**values, "readiness": F(r), "readiness_1941": F(r)})
+                for r in ("1/10", "7/20", "9/10")]
+        assert seen[0] == seen[1] == seen[2], key
+
+
+def test_a_war_in_the_east_while_the_west_fights_costs_germany_its_second_front_in_1939() -> None:
+    """Review 4, finding 4: the true readiness had stood in, unstated, for Hitler's rule of 23
+    November 1939 (Russia only when free in the West). The rule is now in the game: every
+    war of 1939-40 while Britain and France fight costs Germany two_front_cost, the same
+    parameter as barbarossa_1941's (claim hitler-free-in-west-1939); the war after a peace
+    in the West does not."""
+    g = game("diplomacy_1939")
+    assert "two_front_cost" in g.parameters
+    assert g.parameters["two_front_cost"].default == game("barbarossa_1941").parameters["two_front_cost"].default
+    assert g.parameters["two_front_cost"].range == game("barbarossa_1941").parameters["two_front_cost"].range
+    assert "hitler-free-in-west-1939" in g.parameters["two_front_cost"].sources
+    base = {n: p.default for n, p in g.parameters.items() if p.default is not None}
+    d = F(1, 10)
+    before = payoffs(g, base)
+    dearer = payoffs(g, {**base, "two_front_cost": base["two_front_cost"] + d})
+    for t in g.terminals.tolist():
+        node = g.nodes.at(t)
+        name = node.name
+        facts = dict(node.outcome.facts) if node.outcome is not None else {}
+        west_fights = facts.get("west") == "at war" and facts.get("war_with_germany", "none") != "none"
+        assert dearer[name][1] == before[name][1] - (d if west_fights else 0), name
+        assert dearer[name][0] == before[name][0], name
+
+
+def test_the_campaign_lowers_germany_s_1939_estimate_after_a_fought_coup_as_later() -> None:
+    """Review 4, finding 4 in the campaign: the diplomacy stage takes the estimate by the same
+    rule as romania and barbarossa (half of the fight's loss of readiness is seen)."""
+    import tomllib
+
+    camp = tomllib.loads(CAMPAIGN.read_text(encoding="utf-8"))
+    rule = camp["stages"]["romania"]["parameters"]["german_readiness_estimate"]
+    assert camp["stages"]["diplomacy"]["parameters"]["german_readiness_estimate"] == rule
+    assert camp["stages"]["barbarossa"]["parameters"]["german_readiness_estimate"] == rule
+
+
+# ------------------------------------------------------------- sweep and solve agree
+
+
+def test_sweep_reports_the_equilibrium_solve_reports_in_the_same_arithmetic() -> None:
+    """Where a two-mover subgame has several equilibria, `policy sweep` and `policy solve`
+    reported different ones on the Tukhachevsky branch at german_readiness_estimate 0.28
+    (the essay's "On an edge"). Not a tolerance nor a tie rule: `solve` is exact by
+    default, and spe then solves each two-mover subgame by qpe (a quasi-perfect
+    equilibrium); a sweep is in floats, where spe uses lcp (qpe is exact only), which
+    follows Lemke's path to another of the subgame's equilibria. In the same arithmetic
+    they agree: the sweep's equilibrium is `solve --float`'s, outcome by outcome.
+    Each is verified; the exact one is the one the essay and the goldens report."""
+    from policy import api
+
+    branch = GAMES / "ussr_1939_1941_tukhachevsky.toml"
+    g = api.load(branch)
+    at = {"german_readiness_estimate": "0.28"}
+    swept = api.sweep(g, {"german_readiness_estimate": ("0.28", "0.28", 1)}, "tukhachevsky", method="spe")
+    floats = api.solve(g, "tukhachevsky", method="spe", values=at, exact=False).result
+    exact = api.solve(g, "tukhachevsky", method="spe", values=at, exact=True).result
+    float_methods, exact_methods = set(floats.details["subgame_methods"].values()), set(exact.details["subgame_methods"].values())
+    assert "lcp" in float_methods and "qpe" not in float_methods
+    assert "qpe" in exact_methods and "lcp" not in exact_methods
+    means = swept.outcome_probabilities()
+    terminals = g.terminals.tolist()
+    by_float = dict(zip(terminals, (float(p) for p in floats.equilibria[0].reach), strict=True))
+    by_exact = dict(zip(terminals, (float(p) for p in exact.equilibria[0].reach), strict=True))
+    for t in terminals:
+        assert means[g.node_names[t]][0] == pytest.approx(by_float[t], abs=1e-9), g.node_names[t]
+
+    def war_1941(reach: Mapping[int, float]) -> float:
+        return sum(p for t, p in reach.items() if dict(g.nodes.at(t).outcome.facts).get("war_with_germany") == "1941")  # type: ignore[union-attr]
+
+    # The two selections: the pre-empting ready army (lcp) and the mixed German plan (qpe).
+    assert war_1941(by_float) == pytest.approx(0.797, abs=5e-4)
+    assert war_1941(by_exact) == pytest.approx(0.634, abs=5e-4)
+
+
+def test_plotter_share_s_range_allows_for_the_plotters_western_districts() -> None:
+    """Review 4, finding 6 and review 5, finding 4: plotter_share's range [0, 0.15] left out
+    the Kiev and Belorussian districts that Yakir and Uborevich commanded until May 1937,
+    though its own note named them. The range now allows for them (judgement), from the
+    claim that names the commands; the value is unchanged, as no source says their troops
+    would have followed."""
+    share = leader("stalin").values["plotter_share"]
+    assert share.range is not None and share.range[1] >= F(1, 4)
+    assert "plotters-district-commands" in share.sources
+    assert share.value == F(1, 20)
+    declared = game("coup_1937").parameters["plotter_share"].range
+    assert declared is not None and declared[0] <= share.range[0] and share.range[1] <= declared[1]
+    assert leader("tukhachevsky").values["plotter_share"] == share  # shared, one place
