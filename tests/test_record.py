@@ -247,3 +247,19 @@ def test_a_record_is_scored_only_against_the_game_it_names() -> None:
         api.record(load(other), RECORD)
     # The game it names, by another spelling of its path, is accepted.
     assert api.record(str(DATA / ".." / "campaigns" / "two_stage.toml"), RECORD, effects=False).moves
+
+
+def test_the_draws_selection_is_said_on_a_game_with_subgames_of_imperfect_information(tmp_path: Path) -> None:
+    """Review 5 (finding 1): the point is exact (spe takes qpe in two-player subgames), the
+    draws are in floats (lcp); where a subgame has several equilibria they may differ, and
+    the output says so. Not said on a game of perfect information (both are backward induction)."""
+    games = Path(__file__).resolve().parent.parent / "games"
+    path = tmp_path / "record.toml"
+    path.write_text('[[moves]]\ninfoset = "plan"\naction = "attack_1941"\n', encoding="utf-8")
+    code, out, _ = invoke("record", str(games / "barbarossa_1941.toml"), str(path), "-l", "stalin", "--method", "spe",
+                          "--samples", "4", "--no-parameters")
+    assert code == 0, out
+    assert "spe takes lcp in each two-player subgame" in " ".join(out.split())
+    code, out, _ = invoke("record", str(CAMPAIGN), str(RECORD), "-l", str(DATA / "leaders" / "beta.toml"),
+                          "--samples", "4", "--no-parameters")
+    assert code == 0 and "lcp" not in out

@@ -48,6 +48,11 @@ def record_table(score: RecordScore, width: int | None = None, colour: bool | No
     tables: list[object] = [Text("\n".join(head)), moves, joint]
     if score.samples:
         tables.append(Text(f"Monte Carlo: {score.samples} draws from the profile's declared uncertainty (seed {score.seed}).\n"))
+        if score.method in ("spe", "auto") and not score.game.is_perfect_information:
+            tables.append(Text(
+                "The draws are solved in floats, where spe takes lcp in each two-player subgame; the\n"
+                "point above is exact, where spe takes qpe where it fits. Where a subgame has several\n"
+                "equilibria the two may count different ones (policy solve --float gives the draws' one).\n"))
     if score.effects:
         eff = _table("Parameters that most change it", "parameter", "value", "range", "nearest value that reproduces",
                      "distance", "share of range", "spread")

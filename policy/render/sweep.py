@@ -133,7 +133,9 @@ def _failures_table(result: SweepResult) -> object:
 SELECTION_NOTE = (
     "Where a sample's game has several equilibria, the one counted is the one the\n"
     "method selects (lcp: Lemke's path from its fixed start; spe: the same in each\n"
-    "subgame, and the first best action at a tie), as policy solve would return.\n"
+    "subgame, and the first best action at a tie), as policy solve --float would\n"
+    "return. An exact policy solve (the default) takes a quasi-perfect equilibrium\n"
+    "(qpe) in each two-player subgame where it fits, which may be another one.\n"
 )
 
 
