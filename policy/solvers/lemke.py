@@ -118,8 +118,6 @@ SMALL_INTEGER = 2**31
 #: layer of ``ndarray.max``; the float path calls them tens of thousands of times.
 _MAX = np.maximum.reduce
 _MIN = np.minimum.reduce
-#: The sign bit of a float64 (see :func:`_lex_least`).
-_SIGN_BIT = np.uint64(1 << 63)
 
 Array = npt.NDArray[Any]
 
@@ -511,8 +509,9 @@ def _lex_choice(
     block, noisy = _denoised(inverse(rows[tied]), small[tied, None])
     doubt = doubt or noisy
     block /= div[tied, None]
-    differ = (block != block[0]).any(axis=0)  # not all equal in that column
-    return int(rows[tied[_lex_least(block[:, differ])]]), True, doubt
+    # Columns equal in every row decide nothing (each row stays tied there),
+    # so the whole block goes to the rule.
+    return int(rows[tied[_lex_least(block)]]), True, doubt
 
 
 def _lex_least(block: Array) -> int:
@@ -521,34 +520,30 @@ def _lex_least(block: Array) -> int:
     Column by column, only the rows still tied whose entry is within
     :data:`FLOAT_RATIO_TIE` of the least (relative) are kept. When no entry
     is that close to the least without equalling it, this is the exact
-    lexicographic minimum (the first one if rows are equal), which a
-    comparison of byte strings finds at once; otherwise the columns are gone
-    through one by one. The two give the same row.
+    lexicographic minimum (the first one if rows are equal), which Python's
+    comparison of lists finds at once (floats compare as numbers, so -0.0
+    equals 0.0); otherwise the columns are gone through one by one. The two
+    give the same row. The blocks are small (a few tied rows, tens of
+    columns), where lists beat numpy's per-call cost.
     """
     rows, width = block.shape
     if not width:
         return 0  # every row ties in every column (none): the first
-    # Each row as a byte string that compares like the row: every float
-    # becomes an unsigned integer of the same order (sign bit set for the
-    # positive ones, all bits flipped for the negative ones; -0.0 is made
-    # 0.0 first, as the comparison of floats has them equal), written most
-    # significant byte first. Bytes compare in C at once, without a Python
-    # float per entry as lists would need.
-    bits = (block + 0.0).view(np.uint64)
-    flip = (bits.view(np.int64) >> 63).view(np.uint64) | _SIGN_BIT  # all ones if negative
-    keys = (bits ^ flip).astype(">u8").tobytes()
-    step = 8 * width
-    chunks = [keys[i : i + step] for i in range(0, rows * step, step)]
-    least = min(range(rows), key=chunks.__getitem__)
-    best = block[least]
+    table = block.tolist()
+    least = min(range(rows), key=table.__getitem__)
+    best = table[least]
     # Each other row is equal to the least up to its first differing column,
     # where it is larger: it stays tied until then and is dropped there unless
     # the two are close.
-    first = (block != best).argmax(axis=1)
-    there = block[np.arange(block.shape[0]), first]
-    low = best[first]
-    close = (there != low) & (there - low <= FLOAT_RATIO_TIE * np.maximum(np.abs(there), np.abs(low)))
-    if not close.any():
+    close = False
+    for row in table:
+        for there, low in zip(row, best, strict=True):
+            if there != low:
+                close = there - low <= FLOAT_RATIO_TIE * max(abs(there), abs(low))
+                break
+        if close:
+            break
+    if not close:
         return least
     left = list(range(block.shape[0]))
     for values in block.T.tolist():
