@@ -796,11 +796,11 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     again = _refactored_held(original, basis, np.array([2 * n + 1]), values[:, None])[:, 0]
     if np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE):
         values = again
-    z = np.zeros(n)
-    for i, v in enumerate(basis):
+    z = [0.0] * n
+    for v, value in zip(basis, values.tolist(), strict=True):
         if v >= n:
-            z[v - n] = max(float(values[i]), 0.0)
-    return LemkeResult(z, pivots, tuple(basis), lexicographic)
+            z[v - n] = max(value, 0.0)
+    return LemkeResult(np.array(z), pivots, tuple(basis), lexicographic)
 
 
 def _held_zero(C: Array) -> Array:
