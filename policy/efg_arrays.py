@@ -341,14 +341,17 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
             raise _NotHere
         return num.astype(np.int64)
 
-    outcome_number = integers(outcome_at)
-    player_number = np.zeros(n, dtype=np.int64)
+    # All four kinds in one call (its cost is mostly per call on small files).
     p_nodes = np.flatnonzero(is_p)
-    player_number[p_nodes] = integers(s[p_nodes] + 2)
-    set_number = np.zeros(n, dtype=np.int64)
     c_nodes = np.flatnonzero(is_c)
-    set_number[p_nodes] = integers(s[p_nodes] + 3)
-    set_number[c_nodes] = integers(s[c_nodes] + 2)
+    cuts = np.cumsum([n, len(p_nodes), len(p_nodes)])
+    numbers = integers(np.concatenate((outcome_at, s[p_nodes] + 2, s[p_nodes] + 3, s[c_nodes] + 2)))
+    outcome_number = numbers[: cuts[0]]
+    player_number = np.zeros(n, dtype=np.int64)
+    player_number[p_nodes] = numbers[cuts[0] : cuts[1]]
+    set_number = np.zeros(n, dtype=np.int64)
+    set_number[p_nodes] = numbers[cuts[1] : cuts[2]]
+    set_number[c_nodes] = numbers[cuts[2] :]
     if ((player_number[p_nodes] < 1) | (player_number[p_nodes] > n_players)).any():
         raise _NotHere
     if (set_number[~is_t] < 1).any():

@@ -143,6 +143,7 @@ class _Reader:
             description=self.string(head, "description", "game"),
             sources=sources,
             origin="toml",
+            constant_arrays=True,
         )
 
     def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:

@@ -389,9 +389,12 @@ class Numbers:
         return f"Numbers(exact={self.exact}, terminals={len(self.leaf_payoff)})"
 
 
-def constant_expr(value: Fraction) -> Expr:
-    """The expression of a number, as :func:`policy.expr.parse` makes it (without its checks)."""
-    return Expr(str(value), frozenset(), ("num", value))
+def constant_expr(value: Fraction, text: str | None = None) -> Expr:
+    """The expression of a number, as :func:`policy.expr.parse` makes it (without its checks).
+
+    ``text`` is the text it was written as, when not ``str(value)``.
+    """
+    return Expr(str(value) if text is None else text, frozenset(), ("num", value))
 
 
 class ConstantOutcomes(Sequence[Outcome]):
@@ -404,11 +407,22 @@ class ConstantOutcomes(Sequence[Outcome]):
     outcomes one at a time sees the same objects as for any game.
     """
 
-    def __init__(self, labels: Sequence[str] | None, num: npt.NDArray[Any], den: npt.NDArray[Any]) -> None:
+    def __init__(
+        self,
+        labels: Sequence[str] | None,
+        num: npt.NDArray[Any],
+        den: npt.NDArray[Any],
+        facts: Sequence[tuple[tuple[str, str], ...]] | None = None,
+        texts: Mapping[tuple[int, int], str] | None = None,
+    ) -> None:
         self.labels = labels
         """One label per outcome, or None when all are ``""``."""
         self.num = _readonly(num)
         self.den = _readonly(den)
+        self.facts = facts
+        """Each outcome's facts (as :attr:`Outcome.facts`), or None when none has any."""
+        self.texts = texts or {}
+        """``(outcome, player) -> text`` of payoffs written otherwise than ``str`` of their value (``0.5``)."""
         self._made: dict[int, Outcome] = {}
 
     def __len__(self) -> int:
@@ -426,11 +440,15 @@ class ConstantOutcomes(Sequence[Outcome]):
             from policy.rational import coprime_fraction
 
             payoffs = tuple(
-                constant_expr(coprime_fraction(a, b))
-                for a, b in zip(self.num[k].tolist(), self.den[k].tolist(), strict=True)
+                constant_expr(coprime_fraction(a, b), self.texts.get((k, p)))
+                for p, (a, b) in enumerate(zip(self.num[k].tolist(), self.den[k].tolist(), strict=True))
             )
             # Kept: callers may key caches by identity, as for any game's outcomes.
-            got = self._made[k] = Outcome(self.labels[k] if self.labels is not None else "", payoffs)
+            got = self._made[k] = Outcome(
+                self.labels[k] if self.labels is not None else "",
+                payoffs,
+                self.facts[k] if self.facts is not None else (),
+            )
         return got
 
     def __iter__(self) -> Iterator[Outcome]:
@@ -442,6 +460,7 @@ class ConstantOutcomes(Sequence[Outcome]):
             return (
                 len(self) == len(other)
                 and list(self.labels or [""] * len(self)) == list(other.labels or [""] * len(other))
+                and list(self.facts or [()] * len(self)) == list(other.facts or [()] * len(other))
                 and bool(np.all(self.num == other.num))
                 and bool(np.all(self.den == other.den))
             )
@@ -486,11 +505,20 @@ class ConstantProbabilities(Sequence["Expr | None"]):
     expression, or None for a node whose parent is not a chance node.
     """
 
-    def __init__(self, size: int, edges: npt.NDArray[np.int64], num: npt.NDArray[Any], den: npt.NDArray[Any]) -> None:
+    def __init__(
+        self,
+        size: int,
+        edges: npt.NDArray[np.int64],
+        num: npt.NDArray[Any],
+        den: npt.NDArray[Any],
+        texts: Mapping[int, str] | None = None,
+    ) -> None:
         self.size = size
         self.edges = _readonly(edges)
         self.num = _readonly(num)
         self.den = _readonly(den)
+        self.texts = texts or {}
+        """Edge position ``k`` -> text of a probability written otherwise than ``str`` of its value."""
         self._made: dict[int, Expr] = {}
 
     def __len__(self) -> int:
@@ -514,7 +542,9 @@ class ConstantProbabilities(Sequence["Expr | None"]):
             from policy.rational import coprime_fraction
 
             # Kept: callers may key caches by identity.
-            got = self._made[k] = constant_expr(coprime_fraction(int(self.num[k]), int(self.den[k])))
+            got = self._made[k] = constant_expr(
+                coprime_fraction(int(self.num[k]), int(self.den[k])), self.texts.get(k)
+            )
         return got
 
     def __iter__(self) -> Iterator[Expr | None]:
@@ -1428,6 +1458,7 @@ def build_game(
     comment: str = "",
     origin: str = "toml",
     outcomes: Sequence[Outcome] | None = None,
+    constant_arrays: bool = False,
 ) -> Game:
     """Check a tree given as named nodes and build the :class:`Game`.
 
@@ -1444,6 +1475,9 @@ def build_game(
     gives them (every spec's outcome must then be one of these objects).
     ``NodeSpec.label`` and ``NodeSpec.infoset_label`` become
     ``Game.node_labels`` and ``Game.node_infoset_labels`` when some spec has one.
+    With ``constant_arrays``, a game whose payoffs and chance probabilities
+    are all numbers holds them as arrays (:class:`ConstantOutcomes`,
+    :class:`ConstantProbabilities`), as games read from Gambit files do.
     """
     if len(set(players)) != len(players):
         dup = next(p for p in players if players.count(p) > 1)
@@ -1607,6 +1641,7 @@ def build_game(
             action_label[c] = label
             if spec.kind is NodeKind.CHANCE:
                 chance_probability[c] = spec.probabilities[k]
+    held = _constant_arrays(outcome_list, chance_probability, len(players)) if constant_arrays else {}
     return _assemble(
         title=title,
         players=players,
@@ -1620,8 +1655,8 @@ def build_game(
         num_children=num_children,
         depth=depth,
         action_label=tuple(action_label),
-        chance_probability=tuple(chance_probability),
-        outcomes=tuple(outcome_list),
+        chance_probability=held.get("chance_probability", tuple(chance_probability)),
+        outcomes=held.get("outcomes", tuple(outcome_list)),
         infoset_names=infoset_names,
         description=description,
         sources=tuple(sources),
@@ -1631,6 +1666,52 @@ def build_game(
         node_labels=tuple(node_labels),
         node_infoset_labels=tuple(set_labels),
     )
+
+
+def _constant_arrays(
+    outcomes: Sequence[Outcome], probabilities: Sequence[Expr | None], n_players: int
+) -> dict[str, Any]:
+    """``outcomes`` and ``chance_probability`` as arrays for :func:`_assemble`, or {} if some are not numbers.
+
+    Texts other than ``str`` of the value (``0.5``, ``1e3``) are kept beside
+    the arrays, so that every expression shows as it was written.
+    """
+    payoffs: list[Fraction] = []
+    texts: dict[tuple[int, int], str] = {}
+    for k, o in enumerate(outcomes):
+        for p, e in enumerate(o.payoffs):
+            c = e.constant
+            if c is None:
+                return {}
+            payoffs.append(c)
+            if e.text != str(c):
+                texts[k, p] = e.text
+    edges: list[int] = []
+    probs: list[Fraction] = []
+    prob_texts: dict[int, str] = {}
+    for i, prob in enumerate(probabilities):
+        if prob is None:
+            continue
+        c = prob.constant
+        if c is None:
+            return {}
+        if prob.text != str(c):
+            prob_texts[len(edges)] = prob.text
+        edges.append(i)
+        probs.append(c)
+    from policy.rational import split
+
+    # The values were checked (digits, magnitude) when they were parsed.
+    num, den = split(payoffs)
+    pnum, pden = split(probs)
+    num, den = num.reshape(len(outcomes), n_players), den.reshape(len(outcomes), n_players)
+    facts = [o.facts for o in outcomes] if any(o.facts for o in outcomes) else None
+    return {
+        "outcomes": ConstantOutcomes([o.label for o in outcomes], num, den, facts, texts),
+        "chance_probability": ConstantProbabilities(
+            len(probabilities), np.array(edges, dtype=np.int64), pnum, pden, prob_texts
+        ),
+    }
 
 
 def _assemble(

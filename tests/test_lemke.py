@@ -395,7 +395,8 @@ def test_the_long_float_path_is_as_recorded():
     st.lists(st.sampled_from([0.0, -0.0, 1.0, 1.0 + 1e-13, 1.0 - 1e-13, 2.0, -1.0, -1.0 - 1e-12, 1e-300]),
              min_size=width, max_size=width), min_size=1, max_size=6)))
 def test_lexicographic_least_row_is_the_column_by_column_rule(rows):
-    # The fast lexicographic choice (list comparison, checked for close
+    # The fast lexicographic choice (list comparison for small blocks, byte
+    # strings of the columns that differ for large ones, checked for close
     # calls) picks the row that the tie rule applied one column at a time
     # keeps first, near-ties (within FLOAT_RATIO_TIE but not equal) included.
     import policy.solvers.lemke as lemke_module
@@ -408,3 +409,6 @@ def test_lexicographic_least_row_is_the_column_by_column_rule(rows):
         if tied.size == 1:
             break
     assert lemke_module._lex_least(block) == tied[0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lemke_module, "SMALL_BLOCK", -1)  # every block counts as large
+        assert lemke_module._lex_least(block) == tied[0]

@@ -118,8 +118,11 @@ SMALL_INTEGER = 2**31
 #: layer of ``ndarray.max``; the float path calls them tens of thousands of times.
 _MAX = np.maximum.reduce
 _MIN = np.minimum.reduce
-#: The sign bit of a float64 (see :func:`_lex_least`).
+#: The sign bit of a float64 (see :func:`_least_by_bytes`).
 _SIGN_BIT = np.uint64(1 << 63)
+#: Blocks of the lexicographic rule with more entries than this compare
+#: their rows as byte strings, smaller ones as Python lists.
+SMALL_BLOCK = 256
 
 Array = npt.NDArray[Any]
 
@@ -511,8 +514,9 @@ def _lex_choice(
     block, noisy = _denoised(inverse(rows[tied]), small[tied, None])
     doubt = doubt or noisy
     block /= div[tied, None]
-    differ = (block != block[0]).any(axis=0)  # not all equal in that column
-    return int(rows[tied[_lex_least(block[:, differ])]]), True, doubt
+    # Columns equal in every row decide nothing (each row stays tied there),
+    # so the whole block goes to the rule.
+    return int(rows[tied[_lex_least(block)]]), True, doubt
 
 
 def _lex_least(block: Array) -> int:
@@ -521,34 +525,43 @@ def _lex_least(block: Array) -> int:
     Column by column, only the rows still tied whose entry is within
     :data:`FLOAT_RATIO_TIE` of the least (relative) are kept. When no entry
     is that close to the least without equalling it, this is the exact
-    lexicographic minimum (the first one if rows are equal), which a
-    comparison of byte strings finds at once; otherwise the columns are gone
-    through one by one. The two give the same row.
+    lexicographic minimum (the first one if rows are equal); otherwise the
+    columns are gone through one by one. The two give the same row. Columns
+    equal in every row decide nothing (each row stays tied there). The
+    minimum is found by comparing Python lists for small blocks (a few tied
+    rows by tens of columns, where numpy's cost per call dominates), and
+    byte strings for large ones (:func:`_least_by_bytes`).
     """
     rows, width = block.shape
     if not width:
         return 0  # every row ties in every column (none): the first
-    # Each row as a byte string that compares like the row: every float
-    # becomes an unsigned integer of the same order (sign bit set for the
-    # positive ones, all bits flipped for the negative ones; -0.0 is made
-    # 0.0 first, as the comparison of floats has them equal), written most
-    # significant byte first. Bytes compare in C at once, without a Python
-    # float per entry as lists would need.
-    bits = (block + 0.0).view(np.uint64)
-    flip = (bits.view(np.int64) >> 63).view(np.uint64) | _SIGN_BIT  # all ones if negative
-    keys = (bits ^ flip).astype(">u8").tobytes()
-    step = 8 * width
-    chunks = [keys[i : i + step] for i in range(0, rows * step, step)]
-    least = min(range(rows), key=chunks.__getitem__)
-    best = block[least]
-    # Each other row is equal to the least up to its first differing column,
-    # where it is larger: it stays tied until then and is dropped there unless
-    # the two are close.
-    first = (block != best).argmax(axis=1)
-    there = block[np.arange(block.shape[0]), first]
-    low = best[first]
-    close = (there != low) & (there - low <= FLOAT_RATIO_TIE * np.maximum(np.abs(there), np.abs(low)))
-    if not close.any():
+    if block.size > SMALL_BLOCK:
+        block = block[:, (block != block[0]).any(axis=0)]  # the columns that can split the tie
+        if not block.shape[1]:
+            return 0
+        least = _least_by_bytes(block)
+        best_row = block[least]
+        # Each other row is equal to the least up to its first differing
+        # column, where it is larger: it stays tied until then and is dropped
+        # there unless the two are close.
+        first = (block != best_row).argmax(axis=1)
+        there = block[np.arange(rows), first]
+        low = best_row[first]
+        close = bool(((there != low) & (
+            there - low <= FLOAT_RATIO_TIE * np.maximum(np.abs(there), np.abs(low)))).any())
+    else:
+        table = block.tolist()
+        least = min(range(rows), key=table.__getitem__)  # floats compare as numbers: -0.0 == 0.0
+        best = table[least]
+        close = False
+        for row in table:
+            for v, low_v in zip(row, best, strict=True):
+                if v != low_v:
+                    close = v - low_v <= FLOAT_RATIO_TIE * max(abs(v), abs(low_v))
+                    break
+            if close:
+                break
+    if not close:
         return least
     left = list(range(block.shape[0]))
     for values in block.T.tolist():
@@ -561,6 +574,24 @@ def _lex_least(block: Array) -> int:
         if len(left) == 1:
             break
     return left[0]
+
+
+def _least_by_bytes(block: Array) -> int:
+    """The lexicographically least row of a float block (the first of equal ones), by byte strings.
+
+    Each row becomes a byte string that compares like the row: every float
+    becomes an unsigned integer of the same order (sign bit set for the
+    positive ones, all bits flipped for the negative ones; -0.0 is made 0.0
+    first, as the comparison of floats has them equal), written most
+    significant byte first. Bytes compare in C, without a Python float per entry.
+    """
+    rows, width = block.shape
+    bits = (block + 0.0).view(np.uint64)
+    flip = (bits.view(np.int64) >> 63).view(np.uint64) | _SIGN_BIT  # all ones if negative
+    keys = (bits ^ flip).astype(">u8").tobytes()
+    step = 8 * width
+    chunks = [keys[i : i + step] for i in range(0, rows * step, step)]
+    return min(range(rows), key=chunks.__getitem__)
 
 
 def _denoised(values: Array, small: Array) -> tuple[Array, bool]:
@@ -801,11 +832,11 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     again = _refactored_held(original, basis, np.array([2 * n + 1]), values[:, None])[:, 0]
     if np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE):
         values = again
-    z = np.zeros(n)
-    for i, v in enumerate(basis):
+    z = [0.0] * n
+    for v, value in zip(basis, values.tolist(), strict=True):
         if v >= n:
-            z[v - n] = max(float(values[i]), 0.0)
-    return LemkeResult(z, pivots, tuple(basis), lexicographic)
+            z[v - n] = max(value, 0.0)
+    return LemkeResult(np.array(z), pivots, tuple(basis), lexicographic)
 
 
 def _held_zero(C: Array) -> Array:
