@@ -151,20 +151,10 @@ def basis_solution(M: Array, q: Array, basis: npt.NDArray[np.int64], d: Array | 
     dv = np.ones(n) if d is None else np.asarray(d, dtype=np.float64).ravel()
     st = _State(M, q2, dv, np.arange(S))
     z = np.zeros((n, S))
-    ok = np.ones(S, dtype=bool)
-    _, group = np.unique(basis.T, axis=0, return_inverse=True)
-    for g in range(int(group.max()) + 1 if S else 0):
-        members = np.flatnonzero(np.ravel(group) == g)
-        with np.errstate(all="ignore"):
-            values = _refined(st, basis[:, members[0]], members)
-        if values is None:
-            ok[members] = False
-            continue
-        bad = ~np.isfinite(values).all(axis=0)
-        ok[members[bad]] = False
-        b = basis[:, members[0]]
-        rows = np.flatnonzero((b >= n) & (b < 2 * n))
-        z[np.ix_(b[rows] - n, members)] = np.maximum(values[rows], 0.0)
+    values = _refined(st, basis, np.arange(S))
+    ok = np.asarray(np.isfinite(values).all(axis=0))
+    rows, which = np.nonzero((basis >= n) & (basis < 2 * n) & ok[None, :])
+    z[basis[rows, which] - n, which] = np.maximum(values[rows, which], 0.0)
     return z, ok
 
 
@@ -405,17 +395,11 @@ def _finish(
     values = st.T[:, n + 1, cols].copy()  # (n, k)
     k = len(cols)
     # Solved again from the original data, as the one-by-one method does it
-    # (lemke._refactored): samples that end in the same basis share the steps.
-    _, group = np.unique(basis.T, axis=0, return_inverse=True)
-    for g in range(int(group.max()) + 1):
-        members = np.flatnonzero(np.ravel(group) == g)
-        with np.errstate(all="ignore"):
-            again = _refined(st, basis[:, members[0]], st.place[cols[members]])
-        if again is None:
-            continue
-        here = values[:, members]
-        close = np.all(np.abs(again - here) <= FLOAT_REFINE + FLOAT_REFINE * np.abs(here), axis=0)
-        values[:, members[close]] = again[:, close]
+    # (lemke._refactored_held), every sample at once.
+    again = _refined(st, basis, st.place[cols])
+    with np.errstate(invalid="ignore"):
+        close = np.all(np.abs(again - values) <= FLOAT_REFINE + FLOAT_REFINE * np.abs(values), axis=0)
+    values[:, close] = again[:, close]
     z = np.zeros((n, k))
     is_z = (basis >= n) & (basis < 2 * n)
     rows, which = np.nonzero(is_z)
@@ -426,58 +410,60 @@ def _finish(
     pivots_out[ids] = st.pivots[cols]
 
 
-def _original_column(st: _State, v: int, places: npt.NDArray[np.int64]) -> Array:
-    """(n, k): the original tableau column of variable ``v`` for the samples at ``places``."""
-    n = st.n
-    if v < n:
-        out = np.zeros((n, len(places)))
-        out[v] = 1.0
-        return out
-    if v < 2 * n:
-        return np.asarray(-st.M[:, v - n, places])
-    return np.repeat(-st.d[:, None], len(places), axis=1)
+def _solve_bases(
+    st: _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64], held: npt.NDArray[np.int64]
+) -> tuple[Array, npt.NDArray[np.bool_]]:
+    """The tableau columns of variables ``held`` for final bases ``basis``, solved afresh from the data.
 
-
-def _refined(st: _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64]) -> Array | None:
-    """(n, k): the right-hand side of the final basis solved afresh, step for step as
-    :func:`policy.solvers.lemke._refactored` and ``_gauss_jordan`` do it; None where it keeps
-    the tableau (a singular system), per sample as NaN columns.
-
-    Only the right-hand side column is carried: Gauss-Jordan's row operations act
-    on each column alone, so its bits are those of the full elimination.
+    ``basis`` (n, k) is each sample's basic variable of each row, ``held``
+    (h, k) the variables whose columns are wanted (``2n + 1`` for the
+    right-hand side ``q``), ``places`` the samples' places in ``st``.
+    Returns the columns (n, h, k) and whether each basis was solved (not
+    singular). Every sample gets the steps of
+    :func:`policy.solvers.lemke._refactored_held` on its own data, all
+    samples at once whatever their bases: the system of the rows whose ``w``
+    is not basic, by Gauss-Jordan elimination with partial pivoting (a row
+    whose entry in the pivot column is 0 is left alone), then the rows of the
+    basic ``w`` less their couplings' multiples of the solved rows, one
+    column of couplings after another. The systems are padded to the largest
+    size with unit rows and columns, which the elimination leaves as they are
+    and which change no other number.
     """
     n = st.n
     k = len(places)
-    is_z = basis >= n
-    other_rows = np.flatnonzero(is_z)
-    unit_rows = np.flatnonzero(~is_z)
-    w = basis[unit_rows]
-    columns = basis[other_rows]
-    constrained = np.ones(n, dtype=bool)
-    constrained[w] = False
-    crow = np.flatnonzero(constrained)
-    size = len(other_rows)
-    q = st.q[:, places]  # (n, k)
-    originals = [_original_column(st, int(v), places) for v in columns.tolist()]
-    aug = np.empty((k, size, size + 1))
-    for j, col in enumerate(originals):
-        aug[:, :, j] = col[crow].T
-    aug[:, :, size] = q[crow].T
-    # A basic column that is 0 in every row of the system: singular, the tableau is kept.
-    if size and not all(np.any(col[crow] != 0, axis=0).all() for col in originals):
-        keep = np.ones(k, dtype=bool)
-        for col in originals:
-            keep &= np.any(col[crow] != 0, axis=0)
-        if not keep.any():
-            return None
-    else:
-        keep = np.ones(k, dtype=bool)
-    scale = np.maximum(1.0, np.abs(aug[:, :, :size]).max(axis=(1, 2), initial=0.0))
-    ok = keep.copy()
-    samples = np.arange(k)
-    for c in range(size):
+    h = held.shape[0]
+    idx = np.arange(k)
+    # Every original column, by variable: the unit columns of w, -M, -d, q. (k, variables, n)
+    orig = np.empty((k, 2 * n + 2, n))
+    orig[:, :n] = np.eye(n)
+    orig[:, n : 2 * n] = -np.transpose(st.M[:, :, places], (2, 1, 0))
+    orig[:, 2 * n] = -st.d
+    orig[:, 2 * n + 1] = st.q[:, places].T
+    is_z = basis >= n  # (n, k): rows of a basic z or z0
+    size = np.count_nonzero(is_z, axis=0)
+    m = int(size.max(initial=0))
+    z_rows = np.argsort(~is_z, axis=0, kind="stable")[:m]  # (m, k): those rows, in order
+    live = np.arange(m)[:, None] < size[None, :]  # (m, k)
+    columns = np.where(live, np.take_along_axis(basis, z_rows, axis=0), 0)
+    constrained = np.ones((n, k), dtype=bool)
+    wr, ws = np.nonzero(~is_z)
+    constrained[basis[wr, ws], ws] = False
+    c_rows = np.argsort(~constrained, axis=0, kind="stable")[:m]  # (m, k): rows of the system
+    B = np.take_along_axis(orig, columns.T[:, :, None], axis=1)  # (k, m, n): basic columns
+    B[~live.T] = 0.0
+    H = np.take_along_axis(orig, held.T[:, :, None], axis=1)  # (k, h, n)
+    live_i = live.T[:, :, None]  # (k, m, 1): real rows of the system
+    live_j = live.T[:, None, :]  # (k, 1, m): real columns
+    system = np.take_along_axis(B, c_rows.T[:, None, :], axis=2).transpose(0, 2, 1)  # (k, m rows, m columns)
+    aug = np.zeros((k, m, m + h))
+    aug[:, :, :m] = np.where(live_i & live_j, system, np.where(~live_i & np.eye(m, dtype=bool), 1.0, 0.0))
+    aug[:, :, m:] = np.where(live_i, np.take_along_axis(H, c_rows.T[:, None, :], axis=2).transpose(0, 2, 1), 0.0)
+    # A basic column 0 in every row of the system: singular.
+    ok = ((system != 0) & live_i).any(axis=1).all(axis=1, where=live.T) if m else np.ones(k, dtype=bool)
+    least = FLOAT_PIVOT * np.maximum(1.0, np.abs(aug[:, :, :m]).max(axis=(1, 2), initial=0.0))
+    for c in range(m):
         p = c + np.argmax(np.abs(aug[:, c:, c]), axis=1)
-        ok &= ~(np.abs(aug[samples, p, c]) <= FLOAT_PIVOT * scale)
+        ok &= ~((np.abs(aug[idx, p, c]) <= least) & (c < size))
         swap = np.flatnonzero(p != c)
         if len(swap):
             top = aug[swap, c].copy()
@@ -487,15 +473,29 @@ def _refined(st: _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.in
         rest[:, c] /= rest[:, c, :1]
         factor = rest[:, :, 0].copy()
         factor[:, c] = 0.0
-        rest -= factor[:, :, None] * rest[:, c][:, None, :]
-    solved = aug[:, :, size].T  # (size, k)
-    out = np.empty((n, k))
-    out[other_rows] = solved
-    rhs = q[w].copy()  # (unit rows, k)
-    for j, col in enumerate(originals):
-        coupling = col[w]  # (unit rows, k)
-        hit = coupling != 0
-        rhs = np.where(hit, rhs - coupling * solved[j], rhs)
-    out[unit_rows] = rhs
-    out[:, ~ok] = np.nan
-    return out
+        hit = factor != 0
+        rest[...] = np.where(hit[:, :, None], rest - factor[:, :, None] * rest[:, c][:, None, :], rest)
+    carried = aug[:, :, m:]  # (k, m, h): row t belongs to z_rows[t]
+    # The rows of the basic w: their original rows less the couplings' multiples, column by column.
+    unit = np.transpose(H, (0, 2, 1)).copy()  # (k, n rows, h)
+    for t in range(m):
+        coupling = B[:, t, :, None]  # (k, n, 1)
+        unit = np.where(coupling != 0, unit - coupling * carried[:, t, None, :], unit)
+    rank = np.cumsum(is_z, axis=0) - 1  # each z row's place among them
+    from_z = np.take_along_axis(carried, np.maximum(rank, 0).T[:, :, None], axis=1)
+    from_w = np.take_along_axis(unit, np.where(is_z, 0, basis).T[:, :, None], axis=1)
+    out = np.where(is_z.T[:, :, None], from_z, from_w)  # (k, n, h)
+    return np.transpose(out, (1, 2, 0)), ok
+
+
+def _refined(st: _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64]) -> Array:
+    """(n, k): the right-hand sides of final bases (n, k) solved afresh, as
+    :func:`policy.solvers.lemke._refactored_held` does for the float method's last step; NaN
+    columns where a basis is singular."""
+    n = st.n
+    rhs = np.full((1, len(places)), 2 * n + 1, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        out, ok = _solve_bases(st, basis, places, rhs)
+    values = out[:, 0, :]
+    values[:, ~ok] = np.nan
+    return values
