@@ -30,11 +30,14 @@ The ratio test is the one-by-one test: entries within
 ratios within :data:`~policy.solvers.lemke.FLOAT_RATIO_TIE` tie, a tie that
 includes ``z0``'s row lets ``z0`` leave, other ties go to the lexicographic
 rule on the rows of the basis inverse, column by column with the same
-tolerance. What the one-by-one method does by recomputing its tableau from
-the data (a decision close to the noise level, a path longer than
-:data:`~policy.solvers.lemke.FLOAT_REFACTOR` pivots) or by giving up (a
-repeated basis, a ray, the pivot bound) is not done here: such a sample is
-marked as not solved, with the reason, for its caller to solve one by one.
+tolerance. Where the one-by-one method computes its tableau afresh from the
+data and its basis (a decision close to the noise level on a tableau pivoted
+since its last such step, and every
+:data:`~policy.solvers.lemke.FLOAT_REFACTOR` pivots), so does the lockstep
+run, for those samples only, all at once and by the same steps
+(:func:`_solve_bases`), and decides again. Where the one-by-one method gives
+up (a repeated basis, a ray, the pivot bound), the sample is marked as not
+solved, with the reason, for its caller to solve one by one.
 """
 
 from __future__ import annotations
@@ -59,10 +62,10 @@ Array = npt.NDArray[np.float64]
 #: Why a sample was left unsolved (``LockstepResult.reason``); 0 for a solved one.
 SOLVED, DOUBT, REPEAT, RAY, LONG = 0, 1, 2, 3, 4
 REASONS = {
-    DOUBT: "a ratio-test decision close to rounding noise",
+    DOUBT: "a ratio-test decision close to rounding noise",  # no longer given: the tableau is made afresh
     REPEAT: "a basis met twice (rounding in a degenerate problem)",
     RAY: "the path ended on a ray",
-    LONG: "a path longer than the float method runs without recomputing its tableau",
+    LONG: "the pivot bound reached",
 }
 
 #: Random 64-bit words, one per variable, whose exclusive or names a basis
@@ -110,8 +113,7 @@ def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int |
         (n,): the covering vector, every entry positive; all ones by default.
     max_pivots
         Pivots after which a sample is given up (default
-        :func:`policy.solvers.lemke.default_max_pivots`); paths longer than
-        :data:`~policy.solvers.lemke.FLOAT_REFACTOR` are given up anyway.
+        :func:`policy.solvers.lemke.default_max_pivots`).
     """
     M = np.asarray(M, dtype=np.float64)
     n, S = M.shape[0], M.shape[2]
@@ -123,7 +125,7 @@ def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int |
     dv = np.ones(n) if d is None else np.asarray(d, dtype=np.float64).ravel()
     if dv.shape != (n,) or (dv <= 0).any():
         raise ValueError("the covering vector must have n positive entries")
-    limit = min(default_max_pivots(n) if max_pivots is None else max_pivots, FLOAT_REFACTOR)
+    limit = default_max_pivots(n) if max_pivots is None else max_pivots
     z = np.zeros((n, S))
     reason = np.zeros(S, dtype=np.int8)
     pivots = np.zeros(S, dtype=np.int64)
@@ -188,6 +190,8 @@ class _State:
         self.key = np.full(S, np.bitwise_xor.reduce(_WORDS[:n]), dtype=np.int64)
         self.history: list[npt.NDArray[np.int64]] = [self.key.copy()]
         self.pivots = np.zeros(S, dtype=np.int64)
+        #: Pivots since each sample's tableau was last computed from the data.
+        self.fresh = np.zeros(S, dtype=np.int64)
 
     def keep(self, mask: npt.NDArray[np.bool_]) -> None:
         """Drop the samples not in ``mask``."""
@@ -201,10 +205,14 @@ class _State:
         self.key = self.key[mask]
         self.history = [h[mask] for h in self.history]
         self.pivots = self.pivots[mask]
+        self.fresh = self.fresh[mask]
 
-    def zero(self) -> Array:
-        """(n, S): per row, the size at or below which an entry counts as 0 (as in the full tableau)."""
-        big = np.abs(self.T, out=self.buffer).max(axis=1)
+    def zero(self, cols: npt.NDArray[np.int64]) -> Array:
+        """(n, k): per row of samples ``cols``, the size at or below which an entry counts as 0 (as in the full tableau)."""
+        if cols.size == self.T.shape[2]:
+            big = np.abs(self.T, out=self.buffer).max(axis=1)
+        else:
+            big = np.abs(self.T[:, :, cols]).max(axis=1)
         return np.asarray(FLOAT_ZERO * np.maximum(big, 1.0))
 
     def basis_rows(self, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> Array:
@@ -218,6 +226,22 @@ class _State:
         gathered = self.T[rows[:, None, :], np.maximum(slot, 0)[None, :, :], cols[None, None, :]]
         unit = self.row_of[:n, cols][None, :, :] == rows[:, None, :]
         return np.where(slot[None, :, :] >= 0, gathered, unit.astype(np.float64))
+
+    def refactor(self, cols: npt.NDArray[np.int64]) -> None:
+        """Compute the tableaux of samples ``cols`` afresh from their data and bases.
+
+        As :func:`policy.solvers.lemke._refactored_held` does for the float
+        method: every stored column (the non-basic variables, the right-hand
+        side) solved again; a singular basis keeps its tableau.
+        """
+        n, k = self.n, len(cols)
+        held = np.full((n + 2, k), 2 * n + 1, dtype=np.int64)
+        v, s = np.nonzero(self.slot_of[:, cols] >= 0)
+        held[self.slot_of[v, cols[s]], s] = v
+        with np.errstate(all="ignore"):
+            fresh, ok = _solve_bases(self, self.basis[:, cols], self.place[cols], held)
+        self.T[:, :, cols[ok]] = fresh[:, :, ok]
+        self.fresh[cols] = 0
 
 def _run(
     M: Array,
@@ -266,17 +290,13 @@ def _run(
         if not st.ids.size:
             return
         entering = nxt
-        zero = st.zero()
-        S = st.T.shape[2]
-        idx = np.arange(S)
-        column = st.T[:, st.slot_of[entering, idx], idx]  # (n, S)
-        tol = np.maximum(FLOAT_PIVOT * np.maximum(1.0, np.abs(column).max(axis=0)), zero)
-        eligible = column > tol
-        ray = ~eligible.any(axis=0)
-        r, doubt = _ratio_test(st, st.T[:, rhs], column, eligible, zero, st.row_of[z0])
-        # After the first pivot the one-by-one method recomputes its tableau when in
-        # doubt; here the sample is left to it.
-        bad = np.where(ray, RAY, np.where(doubt, DOUBT, 0)).astype(np.int8)
+        # Every FLOAT_REFACTOR pivots the float method computes its tableau afresh.
+        st.fresh += 1
+        due = np.flatnonzero(st.fresh >= FLOAT_REFACTOR)
+        if due.size:
+            st.refactor(due)
+        r, ray = _choose(st, entering, rhs, z0, np.arange(st.ids.size), True)
+        bad = np.where(ray, RAY, 0).astype(np.int8)
         if bad.any():
             reason[st.ids[bad > 0]] = bad[bad > 0]
             pivots_out[st.ids[bad > 0]] = st.pivots[bad > 0]
@@ -285,6 +305,28 @@ def _run(
             r, entering = r[keep], entering[keep]
             if not st.ids.size:
                 return
+
+
+def _choose(
+    st: _State, entering: npt.NDArray[np.int64], rhs: int, z0: int, cols: npt.NDArray[np.int64], retry: bool
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The leaving row of samples ``cols`` for their ``entering`` variables, and whether each path ends on a ray.
+
+    As the float method: a decision in doubt on a tableau pivoted since it
+    was last computed from the data is made again on a fresh one (``retry``);
+    on a fresh tableau the decision stands.
+    """
+    zero = st.zero(cols)
+    column = st.T[:, st.slot_of[entering, cols], cols]  # (n, k)
+    tol = np.maximum(FLOAT_PIVOT * np.maximum(1.0, np.abs(column).max(axis=0)), zero)
+    eligible = column > tol
+    ray = ~eligible.any(axis=0)
+    r, doubt = _ratio_test(st, st.T[:, rhs, cols], column, eligible, zero, st.row_of[z0, cols], cols)
+    again = np.flatnonzero(doubt & ~ray & (st.fresh[cols] > 0)) if retry else np.zeros(0, dtype=np.int64)
+    if again.size:
+        st.refactor(cols[again])
+        r[again], ray[again] = _choose(st, entering[again], rhs, z0, cols[again], False)
+    return r, ray
 
 
 def _pivot(
@@ -325,6 +367,7 @@ def _ratio_test(
     eligible: npt.NDArray[np.bool_],
     zero: Array,
     z0_row: npt.NDArray[np.int64],
+    which: npt.NDArray[np.int64] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """The leaving row of each sample (lexicographic minimum ratio), and whether the decision is in doubt.
 
@@ -359,7 +402,7 @@ def _ratio_test(
         order = np.argsort(~t, axis=0, kind="stable")[:m]  # (m, k): tied rows first, in row order
         live = np.arange(m)[:, None] < count[cols][None, :]
         rows = np.where(live, order, order[:1])
-        block = st.basis_rows(rows, cols)  # (m, n columns, k)
+        block = st.basis_rows(rows, cols if which is None else which[cols])  # (m, n columns, k)
         small = zero[rows, cols[None, :]][:, None, :]
         bsize = np.abs(block)
         bnoise = bsize <= small
