@@ -98,6 +98,8 @@ class LockstepResult:
     reason: npt.NDArray[np.int8]
     pivots: npt.NDArray[np.int64]
     basis: npt.NDArray[np.int64]
+    #: (S,): how many times the sample's tableau was computed afresh from its data (None: not counted).
+    refreshed: npt.NDArray[np.int64] | None = None
 
 
 def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int | None = None) -> LockstepResult:
@@ -131,12 +133,14 @@ def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int |
     pivots = np.zeros(S, dtype=np.int64)
     solved = np.zeros(S, dtype=bool)
     basis = np.repeat(np.arange(n, dtype=np.int64)[:, None], S, axis=1)
+    refreshed = np.zeros(S, dtype=np.int64)
     trivial = (q2 >= 0).all(axis=0)
     solved[trivial] = True
     todo = np.flatnonzero(~trivial)
     if todo.size:
-        _run(M[:, :, todo], np.ascontiguousarray(q2[:, todo]), dv, limit, todo, z, solved, reason, pivots, basis)
-    return LockstepResult(z=z, solved=solved, reason=reason, pivots=pivots, basis=basis)
+        _run(M[:, :, todo], np.ascontiguousarray(q2[:, todo]), dv, limit, todo, z, solved, reason, pivots, basis,
+             refreshed)
+    return LockstepResult(z=z, solved=solved, reason=reason, pivots=pivots, basis=basis, refreshed=refreshed)
 
 
 def basis_solution(M: Array, q: Array, basis: npt.NDArray[np.int64], d: Array | None = None) -> tuple[Array, npt.NDArray[np.bool_]]:
@@ -192,6 +196,8 @@ class _State:
         self.pivots = np.zeros(S, dtype=np.int64)
         #: Pivots since each sample's tableau was last computed from the data.
         self.fresh = np.zeros(S, dtype=np.int64)
+        #: Per sample of the caller (by ``ids``), the tableaux made afresh, if counted.
+        self.refreshed: npt.NDArray[np.int64] | None = None
 
     def keep(self, mask: npt.NDArray[np.bool_]) -> None:
         """Drop the samples not in ``mask``."""
@@ -242,6 +248,8 @@ class _State:
             fresh, ok = _solve_bases(self, self.basis[:, cols], self.place[cols], held)
         self.T[:, :, cols[ok]] = fresh[:, :, ok]
         self.fresh[cols] = 0
+        if self.refreshed is not None:
+            np.add.at(self.refreshed, self.ids[cols], 1)
 
 def _run(
     M: Array,
@@ -254,8 +262,10 @@ def _run(
     reason: npt.NDArray[np.int8],
     pivots_out: npt.NDArray[np.int64],
     basis_out: npt.NDArray[np.int64],
+    refreshed: npt.NDArray[np.int64],
 ) -> None:
     st = _State(M, q, d, ids)
+    st.refreshed = refreshed
     n = st.n
     z0 = 2 * n
     rhs = n + 1
