@@ -68,6 +68,9 @@ REASONS = {
     LONG: "the pivot bound reached",
 }
 
+#: Final bases are solved afresh this many samples at a time.
+BASES_CHUNK = 256
+
 #: Random 64-bit words, one per variable, whose exclusive or names a basis
 #: (Zobrist hashing): a repeat of a basis repeats its word. Two bases that
 #: share a word by chance (about 2**-64) only send a sample to the one-by-one solver.
@@ -155,13 +158,22 @@ def basis_solution(M: Array, q: Array, basis: npt.NDArray[np.int64], d: Array | 
     n, S = M.shape[0], M.shape[2]
     q2 = np.ascontiguousarray(np.broadcast_to(np.asarray(q, dtype=np.float64).reshape(n, -1), (n, S)))
     dv = np.ones(n) if d is None else np.asarray(d, dtype=np.float64).ravel()
-    st = _State(M, q2, dv, np.arange(S))
     z = np.zeros((n, S))
-    values = _refined(st, basis, np.arange(S))
+    values = _refined(_Data(n, M, q2, dv), basis, np.arange(S))
     ok = np.asarray(np.isfinite(values).all(axis=0))
     rows, which = np.nonzero((basis >= n) & (basis < 2 * n) & ok[None, :])
     z[basis[rows, which] - n, which] = np.maximum(values[rows, which], 0.0)
     return z, ok
+
+
+@dataclass(frozen=True)
+class _Data:
+    """The problems' data: ``M`` (n, n, S), ``q`` (n, S), the covering vector ``d`` (n,)."""
+
+    n: int
+    M: Array
+    q: Array
+    d: Array
 
 
 class _State:
@@ -464,7 +476,7 @@ def _finish(
 
 
 def _solve_bases(
-    st: _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64], held: npt.NDArray[np.int64]
+    st: _Data | _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64], held: npt.NDArray[np.int64]
 ) -> tuple[Array, npt.NDArray[np.bool_]]:
     """The tableau columns of variables ``held`` for final bases ``basis``, solved afresh from the data.
 
@@ -482,8 +494,12 @@ def _solve_bases(
     size with unit rows and columns, which the elimination leaves as they are
     and which change no other number.
     """
-    n = st.n
     k = len(places)
+    if k > BASES_CHUNK:  # a few hundred samples at a time: their arrays stay in the cache
+        parts = [_solve_bases(st, basis[:, a : a + BASES_CHUNK], places[a : a + BASES_CHUNK],
+                              held[:, a : a + BASES_CHUNK]) for a in range(0, k, BASES_CHUNK)]
+        return np.concatenate([p[0] for p in parts], axis=2), np.concatenate([p[1] for p in parts])
+    n = st.n
     h = held.shape[0]
     idx = np.arange(k)
     # Every original column, by variable: the unit columns of w, -M, -d, q. (k, variables, n)
@@ -526,14 +542,13 @@ def _solve_bases(
         rest[:, c] /= rest[:, c, :1]
         factor = rest[:, :, 0].copy()
         factor[:, c] = 0.0
-        hit = factor != 0
-        rest[...] = np.where(hit[:, :, None], rest - factor[:, :, None] * rest[:, c][:, None, :], rest)
+        np.subtract(rest, factor[:, :, None] * rest[:, c][:, None, :], out=rest, where=(factor != 0)[:, :, None])
     carried = aug[:, :, m:]  # (k, m, h): row t belongs to z_rows[t]
     # The rows of the basic w: their original rows less the couplings' multiples, column by column.
     unit = np.transpose(H, (0, 2, 1)).copy()  # (k, n rows, h)
     for t in range(m):
         coupling = B[:, t, :, None]  # (k, n, 1)
-        unit = np.where(coupling != 0, unit - coupling * carried[:, t, None, :], unit)
+        np.subtract(unit, coupling * carried[:, t, None, :], out=unit, where=coupling != 0)
     rank = np.cumsum(is_z, axis=0) - 1  # each z row's place among them
     from_z = np.take_along_axis(carried, np.maximum(rank, 0).T[:, :, None], axis=1)
     from_w = np.take_along_axis(unit, np.where(is_z, 0, basis).T[:, :, None], axis=1)
@@ -541,7 +556,7 @@ def _solve_bases(
     return np.transpose(out, (1, 2, 0)), ok
 
 
-def _refined(st: _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64]) -> Array:
+def _refined(st: _Data | _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64]) -> Array:
     """(n, k): the right-hand sides of final bases (n, k) solved afresh, as
     :func:`policy.solvers.lemke._refactored_held` does for the float method's last step; NaN
     columns where a basis is singular."""
