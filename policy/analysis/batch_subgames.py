@@ -33,9 +33,11 @@ solves it one sample at a time, here for every sample of a block together:
    the regret within :data:`policy.tolerances.REGRET` times the magnitude of
    the values compared, per player.
 6. **One by one** for what the lockstep run cannot vouch for, counted: a
-   sample whose path the float method would have followed differently
-   (recomputing its tableau near rounding noise, or retrying) gets that
-   method on its own LCP, as ``spe`` runs it, and the verification; a
+   sample whose float path gave up in lockstep (a repeated basis, a ray,
+   the pivot bound: the float method then retries with a shorter period of
+   fresh tableaux) gets that method on its own LCP, as ``spe`` runs it, and
+   the verification (the lockstep run itself makes a tableau afresh where
+   the float method does, near rounding noise, so such samples stay in it); a
    sample whose equilibrium fails verification (or whose float retry does),
    or whose part is constant-sum at that sample (``spe`` then uses ``lp``),
    is solved by the one-sample method in exact arithmetic.
