@@ -250,15 +250,21 @@ def bundled_monte_carlo(samples: int, estimate: int) -> None:
         start, cpu = time.perf_counter(), time.process_time()
         result = run_sweep(game, drawn, method="spe", workers=1)
         batch, batch_cpu = time.perf_counter() - start, time.process_time() - cpu
+        total_batch += batch
+        total_cpu += batch_cpu
+        if estimate <= 0:  # the batch solver alone
+            print(f"  {key:13s} batch {batch:7.2f} s (CPU {batch_cpu:.2f} s; {1e3 * batch_cpu / samples:.2f} ms "
+                  f"a draw)   ({len(result.path_shares())} distinct paths; solved one by one: "
+                  f"{result.details.get('batch_one_by_one') or 'none'})")
+            del result
+            continue
         part = take(drawn, 0, min(estimate, samples))
         start, cpu = time.perf_counter(), time.process_time()
         _nash_block(game, part, 0, "spe")
         count = len(next(iter(part.values())))
         per, per_cpu = (time.perf_counter() - start) / count, (time.process_time() - cpu) / count
         one, one_cpu = per * samples, per_cpu * samples
-        total_batch += batch
         total_one += one
-        total_cpu += batch_cpu
         total_one_cpu += one_cpu
         print(f"  {key:13s} batch {batch:7.2f} s (CPU {batch_cpu:.2f} s)   one by one {one:9.0f} s* "
               f"(CPU {one_cpu:.0f} s*; {1e3 * per_cpu:.0f} ms CPU a draw, from {count})   "
@@ -266,6 +272,9 @@ def bundled_monte_carlo(samples: int, estimate: int) -> None:
         del result
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kilobytes on Linux
     print(f"  peak memory of the process so far: {peak:.2f} GB")
+    if estimate <= 0:
+        print(f"  both profiles: batch {total_batch:.2f} s (CPU {total_cpu:.2f} s)")
+        return
     print(f"  both profiles: batch {total_batch:.2f} s (CPU {total_cpu:.2f} s), one by one {total_one:.0f} s* "
           f"(CPU {total_one_cpu:.0f} s*; * extrapolated), ratio {total_one / total_batch:.0f} "
           f"(CPU {total_one_cpu / total_cpu:.0f})")
@@ -351,7 +360,8 @@ def main() -> None:
     parser.add_argument("--only", default="1,2,3,4,5,6,7", help="which measurements to run (1-7, comma-separated)")
     parser.add_argument("--repeat", type=int, default=3, help="solves of each kind in measurement 7 (best kept)")
     parser.add_argument("--estimate", type=int, default=200,
-                        help="draws solved one by one to extrapolate from (measurement 5)")
+                        help="draws solved one by one to extrapolate from (measurement 5; 0: none, "
+                             "the batch solver alone)")
     parser.add_argument("--no-merge", action="store_true",
                         help="Monte Carlo without sharing identical subtrees (every node solved)")
     parser.add_argument("--quick", action="store_true", help="10^4 samples, sizes 10,13, budget 30 s")

@@ -283,3 +283,44 @@ def test_record_samples_use_the_batch_solver_with_the_same_edges():
     edges = batched.edges(samples, 25)
     np.testing.assert_allclose(edges, one.edges(samples, 25), atol=1e-9)
     assert ((edges > 1e-6) & (edges < 1 - 1e-6)).any()  # mixed choices on the record's path
+
+
+def _barbarossa_lcps(count: int, seed: int) -> tuple[Game, dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    from policy.gamefile import load_game
+
+    game = load_game("games/barbarossa_1941.toml")
+    rng = np.random.default_rng(seed)
+    drawn = {k: rng.uniform(float(p.range[0]), float(p.range[1]), count) for k, p in game.parameters.items()}
+    Ms, qs = [], []
+    for s in range(count):
+        values = {k: float(v[s]) for k, v in drawn.items()}
+        lcp = SequenceLCP(sequence_form(game, values, exact=False), game.numbers(values, exact=False))
+        Ms.append(lcp.M)
+        qs.append(lcp.c)
+    return game, drawn, np.stack(Ms, axis=2), np.stack(qs, axis=1)
+
+
+def test_lockstep_lemke_makes_its_tableau_afresh_where_the_float_method_does():
+    # Draws of the bundled signalling stage: at a few of them a ratio-test decision
+    # lies near the rounding noise, and the float method computes its tableau from
+    # the data again. The lockstep run must do the same there (not give the sample
+    # up) and end, at every sample, with the one-by-one path's pivots and solution.
+    _, _, M, q = _barbarossa_lcps(300, 0)
+    run = lemke_lockstep(M, q)
+    assert run.refreshed is not None and (run.refreshed > 0).any()
+    assert run.solved.all()
+    for s in range(M.shape[2]):
+        one = lemke(M[:, :, s], q[:, s], exact=False)
+        assert run.pivots[s] == one.pivots
+        np.testing.assert_array_equal(run.z[:, s], one.z)
+        assert tuple(run.basis[:, s].tolist()) == one.basis
+
+
+def test_bundled_stage_batch_matches_spe_one_by_one():
+    game, drawn, _, _ = _barbarossa_lcps(60, 1)
+    assert batch_refusal(game) is None
+    batch = solve_block(game, drawn, 0, "spe", rows=True)
+    one = _nash_block(game, drawn, 0, "spe", rows=True)
+    assert [batch.path_words[k] for k in batch.path_index] == [one.path_words[k] for k in one.path_index]
+    np.testing.assert_allclose(batch.payoffs, one.payoffs, atol=1e-9)
+    np.testing.assert_allclose(batch.behavior_sum, one.behavior_sum, atol=1e-7)

@@ -30,11 +30,14 @@ The ratio test is the one-by-one test: entries within
 ratios within :data:`~policy.solvers.lemke.FLOAT_RATIO_TIE` tie, a tie that
 includes ``z0``'s row lets ``z0`` leave, other ties go to the lexicographic
 rule on the rows of the basis inverse, column by column with the same
-tolerance. What the one-by-one method does by recomputing its tableau from
-the data (a decision close to the noise level, a path longer than
-:data:`~policy.solvers.lemke.FLOAT_REFACTOR` pivots) or by giving up (a
-repeated basis, a ray, the pivot bound) is not done here: such a sample is
-marked as not solved, with the reason, for its caller to solve one by one.
+tolerance. Where the one-by-one method computes its tableau afresh from the
+data and its basis (a decision close to the noise level on a tableau pivoted
+since its last such step, and every
+:data:`~policy.solvers.lemke.FLOAT_REFACTOR` pivots), so does the lockstep
+run, for those samples only, all at once and by the same steps
+(:func:`_solve_bases`), and decides again. Where the one-by-one method gives
+up (a repeated basis, a ray, the pivot bound), the sample is marked as not
+solved, with the reason, for its caller to solve one by one.
 """
 
 from __future__ import annotations
@@ -59,11 +62,14 @@ Array = npt.NDArray[np.float64]
 #: Why a sample was left unsolved (``LockstepResult.reason``); 0 for a solved one.
 SOLVED, DOUBT, REPEAT, RAY, LONG = 0, 1, 2, 3, 4
 REASONS = {
-    DOUBT: "a ratio-test decision close to rounding noise",
+    DOUBT: "a ratio-test decision close to rounding noise",  # no longer given: the tableau is made afresh
     REPEAT: "a basis met twice (rounding in a degenerate problem)",
     RAY: "the path ended on a ray",
-    LONG: "a path longer than the float method runs without recomputing its tableau",
+    LONG: "the pivot bound reached",
 }
+
+#: Final bases are solved afresh this many samples at a time.
+BASES_CHUNK = 256
 
 #: Random 64-bit words, one per variable, whose exclusive or names a basis
 #: (Zobrist hashing): a repeat of a basis repeats its word. Two bases that
@@ -95,6 +101,8 @@ class LockstepResult:
     reason: npt.NDArray[np.int8]
     pivots: npt.NDArray[np.int64]
     basis: npt.NDArray[np.int64]
+    #: (S,): how many times the sample's tableau was computed afresh from its data (None: not counted).
+    refreshed: npt.NDArray[np.int64] | None = None
 
 
 def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int | None = None) -> LockstepResult:
@@ -110,8 +118,7 @@ def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int |
         (n,): the covering vector, every entry positive; all ones by default.
     max_pivots
         Pivots after which a sample is given up (default
-        :func:`policy.solvers.lemke.default_max_pivots`); paths longer than
-        :data:`~policy.solvers.lemke.FLOAT_REFACTOR` are given up anyway.
+        :func:`policy.solvers.lemke.default_max_pivots`).
     """
     M = np.asarray(M, dtype=np.float64)
     n, S = M.shape[0], M.shape[2]
@@ -123,18 +130,20 @@ def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int |
     dv = np.ones(n) if d is None else np.asarray(d, dtype=np.float64).ravel()
     if dv.shape != (n,) or (dv <= 0).any():
         raise ValueError("the covering vector must have n positive entries")
-    limit = min(default_max_pivots(n) if max_pivots is None else max_pivots, FLOAT_REFACTOR)
+    limit = default_max_pivots(n) if max_pivots is None else max_pivots
     z = np.zeros((n, S))
     reason = np.zeros(S, dtype=np.int8)
     pivots = np.zeros(S, dtype=np.int64)
     solved = np.zeros(S, dtype=bool)
     basis = np.repeat(np.arange(n, dtype=np.int64)[:, None], S, axis=1)
+    refreshed = np.zeros(S, dtype=np.int64)
     trivial = (q2 >= 0).all(axis=0)
     solved[trivial] = True
     todo = np.flatnonzero(~trivial)
     if todo.size:
-        _run(M[:, :, todo], np.ascontiguousarray(q2[:, todo]), dv, limit, todo, z, solved, reason, pivots, basis)
-    return LockstepResult(z=z, solved=solved, reason=reason, pivots=pivots, basis=basis)
+        _run(M[:, :, todo], np.ascontiguousarray(q2[:, todo]), dv, limit, todo, z, solved, reason, pivots, basis,
+             refreshed)
+    return LockstepResult(z=z, solved=solved, reason=reason, pivots=pivots, basis=basis, refreshed=refreshed)
 
 
 def basis_solution(M: Array, q: Array, basis: npt.NDArray[np.int64], d: Array | None = None) -> tuple[Array, npt.NDArray[np.bool_]]:
@@ -149,23 +158,22 @@ def basis_solution(M: Array, q: Array, basis: npt.NDArray[np.int64], d: Array | 
     n, S = M.shape[0], M.shape[2]
     q2 = np.ascontiguousarray(np.broadcast_to(np.asarray(q, dtype=np.float64).reshape(n, -1), (n, S)))
     dv = np.ones(n) if d is None else np.asarray(d, dtype=np.float64).ravel()
-    st = _State(M, q2, dv, np.arange(S))
     z = np.zeros((n, S))
-    ok = np.ones(S, dtype=bool)
-    _, group = np.unique(basis.T, axis=0, return_inverse=True)
-    for g in range(int(group.max()) + 1 if S else 0):
-        members = np.flatnonzero(np.ravel(group) == g)
-        with np.errstate(all="ignore"):
-            values = _refined(st, basis[:, members[0]], members)
-        if values is None:
-            ok[members] = False
-            continue
-        bad = ~np.isfinite(values).all(axis=0)
-        ok[members[bad]] = False
-        b = basis[:, members[0]]
-        rows = np.flatnonzero((b >= n) & (b < 2 * n))
-        z[np.ix_(b[rows] - n, members)] = np.maximum(values[rows], 0.0)
+    values = _refined(_Data(n, M, q2, dv), basis, np.arange(S))
+    ok = np.asarray(np.isfinite(values).all(axis=0))
+    rows, which = np.nonzero((basis >= n) & (basis < 2 * n) & ok[None, :])
+    z[basis[rows, which] - n, which] = np.maximum(values[rows, which], 0.0)
     return z, ok
+
+
+@dataclass(frozen=True)
+class _Data:
+    """The problems' data: ``M`` (n, n, S), ``q`` (n, S), the covering vector ``d`` (n,)."""
+
+    n: int
+    M: Array
+    q: Array
+    d: Array
 
 
 class _State:
@@ -198,6 +206,10 @@ class _State:
         self.key = np.full(S, np.bitwise_xor.reduce(_WORDS[:n]), dtype=np.int64)
         self.history: list[npt.NDArray[np.int64]] = [self.key.copy()]
         self.pivots = np.zeros(S, dtype=np.int64)
+        #: Pivots since each sample's tableau was last computed from the data.
+        self.fresh = np.zeros(S, dtype=np.int64)
+        #: Per sample of the caller (by ``ids``), the tableaux made afresh, if counted.
+        self.refreshed: npt.NDArray[np.int64] | None = None
 
     def keep(self, mask: npt.NDArray[np.bool_]) -> None:
         """Drop the samples not in ``mask``."""
@@ -211,10 +223,14 @@ class _State:
         self.key = self.key[mask]
         self.history = [h[mask] for h in self.history]
         self.pivots = self.pivots[mask]
+        self.fresh = self.fresh[mask]
 
-    def zero(self) -> Array:
-        """(n, S): per row, the size at or below which an entry counts as 0 (as in the full tableau)."""
-        big = np.abs(self.T, out=self.buffer).max(axis=1)
+    def zero(self, cols: npt.NDArray[np.int64]) -> Array:
+        """(n, k): per row of samples ``cols``, the size at or below which an entry counts as 0 (as in the full tableau)."""
+        if cols.size == self.T.shape[2]:
+            big = np.abs(self.T, out=self.buffer).max(axis=1)
+        else:
+            big = np.abs(self.T[:, :, cols]).max(axis=1)
         return np.asarray(FLOAT_ZERO * np.maximum(big, 1.0))
 
     def basis_rows(self, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> Array:
@@ -229,6 +245,24 @@ class _State:
         unit = self.row_of[:n, cols][None, :, :] == rows[:, None, :]
         return np.where(slot[None, :, :] >= 0, gathered, unit.astype(np.float64))
 
+    def refactor(self, cols: npt.NDArray[np.int64]) -> None:
+        """Compute the tableaux of samples ``cols`` afresh from their data and bases.
+
+        As :func:`policy.solvers.lemke._refactored_held` does for the float
+        method: every stored column (the non-basic variables, the right-hand
+        side) solved again; a singular basis keeps its tableau.
+        """
+        n, k = self.n, len(cols)
+        held = np.full((n + 2, k), 2 * n + 1, dtype=np.int64)
+        v, s = np.nonzero(self.slot_of[:, cols] >= 0)
+        held[self.slot_of[v, cols[s]], s] = v
+        with np.errstate(all="ignore"):
+            fresh, ok = _solve_bases(self, self.basis[:, cols], self.place[cols], held)
+        self.T[:, :, cols[ok]] = fresh[:, :, ok]
+        self.fresh[cols] = 0
+        if self.refreshed is not None:
+            np.add.at(self.refreshed, self.ids[cols], 1)
+
 def _run(
     M: Array,
     q: Array,
@@ -240,8 +274,10 @@ def _run(
     reason: npt.NDArray[np.int8],
     pivots_out: npt.NDArray[np.int64],
     basis_out: npt.NDArray[np.int64],
+    refreshed: npt.NDArray[np.int64],
 ) -> None:
     st = _State(M, q, d, ids)
+    st.refreshed = refreshed
     n = st.n
     z0 = 2 * n
     rhs = n + 1
@@ -276,17 +312,13 @@ def _run(
         if not st.ids.size:
             return
         entering = nxt
-        zero = st.zero()
-        S = st.T.shape[2]
-        idx = np.arange(S)
-        column = st.T[:, st.slot_of[entering, idx], idx]  # (n, S)
-        tol = np.maximum(FLOAT_PIVOT * np.maximum(1.0, np.abs(column).max(axis=0)), zero)
-        eligible = column > tol
-        ray = ~eligible.any(axis=0)
-        r, doubt = _ratio_test(st, st.T[:, rhs], column, eligible, zero, st.row_of[z0])
-        # After the first pivot the one-by-one method recomputes its tableau when in
-        # doubt; here the sample is left to it.
-        bad = np.where(ray, RAY, np.where(doubt, DOUBT, 0)).astype(np.int8)
+        # Every FLOAT_REFACTOR pivots the float method computes its tableau afresh.
+        st.fresh += 1
+        due = np.flatnonzero(st.fresh >= FLOAT_REFACTOR)
+        if due.size:
+            st.refactor(due)
+        r, ray = _choose(st, entering, rhs, z0, np.arange(st.ids.size), True)
+        bad = np.where(ray, RAY, 0).astype(np.int8)
         if bad.any():
             reason[st.ids[bad > 0]] = bad[bad > 0]
             pivots_out[st.ids[bad > 0]] = st.pivots[bad > 0]
@@ -295,6 +327,28 @@ def _run(
             r, entering = r[keep], entering[keep]
             if not st.ids.size:
                 return
+
+
+def _choose(
+    st: _State, entering: npt.NDArray[np.int64], rhs: int, z0: int, cols: npt.NDArray[np.int64], retry: bool
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The leaving row of samples ``cols`` for their ``entering`` variables, and whether each path ends on a ray.
+
+    As the float method: a decision in doubt on a tableau pivoted since it
+    was last computed from the data is made again on a fresh one (``retry``);
+    on a fresh tableau the decision stands.
+    """
+    zero = st.zero(cols)
+    column = st.T[:, st.slot_of[entering, cols], cols]  # (n, k)
+    tol = np.maximum(FLOAT_PIVOT * np.maximum(1.0, np.abs(column).max(axis=0)), zero)
+    eligible = column > tol
+    ray = ~eligible.any(axis=0)
+    r, doubt = _ratio_test(st, st.T[:, rhs, cols], column, eligible, zero, st.row_of[z0, cols], cols)
+    again = np.flatnonzero(doubt & ~ray & (st.fresh[cols] > 0)) if retry else np.zeros(0, dtype=np.int64)
+    if again.size:
+        st.refactor(cols[again])
+        r[again], ray[again] = _choose(st, entering[again], rhs, z0, cols[again], False)
+    return r, ray
 
 
 def _pivot(
@@ -315,7 +369,8 @@ def _pivot(
     factor = T[:, k, idx]  # (n, S): the entering column
     factor[r, idx] = 0.0
     T[:, k, idx] = 0.0  # the leaving variable's column elsewhere: 0 - factor * (1/p)
-    np.multiply(factor[:, None, :], row.T[None, :, :], out=st.buffer)
+    # The pivot rows laid out samples last (contiguous): the product below runs about twice as fast.
+    np.multiply(factor[:, None, :], np.ascontiguousarray(row.T)[None, :, :], out=st.buffer)
     T -= st.buffer
     T[r, :, idx] = row
     leaving = st.basis[r, idx]
@@ -335,6 +390,7 @@ def _ratio_test(
     eligible: npt.NDArray[np.bool_],
     zero: Array,
     z0_row: npt.NDArray[np.int64],
+    which: npt.NDArray[np.int64] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """The leaving row of each sample (lexicographic minimum ratio), and whether the decision is in doubt.
 
@@ -369,7 +425,7 @@ def _ratio_test(
         order = np.argsort(~t, axis=0, kind="stable")[:m]  # (m, k): tied rows first, in row order
         live = np.arange(m)[:, None] < count[cols][None, :]
         rows = np.where(live, order, order[:1])
-        block = st.basis_rows(rows, cols)  # (m, n columns, k)
+        block = st.basis_rows(rows, cols if which is None else which[cols])  # (m, n columns, k)
         small = zero[rows, cols[None, :]][:, None, :]
         bsize = np.abs(block)
         bnoise = bsize <= small
@@ -405,17 +461,11 @@ def _finish(
     values = st.T[:, n + 1, cols].copy()  # (n, k)
     k = len(cols)
     # Solved again from the original data, as the one-by-one method does it
-    # (lemke._refactored): samples that end in the same basis share the steps.
-    _, group = np.unique(basis.T, axis=0, return_inverse=True)
-    for g in range(int(group.max()) + 1):
-        members = np.flatnonzero(np.ravel(group) == g)
-        with np.errstate(all="ignore"):
-            again = _refined(st, basis[:, members[0]], st.place[cols[members]])
-        if again is None:
-            continue
-        here = values[:, members]
-        close = np.all(np.abs(again - here) <= FLOAT_REFINE + FLOAT_REFINE * np.abs(here), axis=0)
-        values[:, members[close]] = again[:, close]
+    # (lemke._refactored_held), every sample at once.
+    again = _refined(st, basis, st.place[cols])
+    with np.errstate(invalid="ignore"):
+        close = np.all(np.abs(again - values) <= FLOAT_REFINE + FLOAT_REFINE * np.abs(values), axis=0)
+    values[:, close] = again[:, close]
     z = np.zeros((n, k))
     is_z = (basis >= n) & (basis < 2 * n)
     rows, which = np.nonzero(is_z)
@@ -426,58 +476,64 @@ def _finish(
     pivots_out[ids] = st.pivots[cols]
 
 
-def _original_column(st: _State, v: int, places: npt.NDArray[np.int64]) -> Array:
-    """(n, k): the original tableau column of variable ``v`` for the samples at ``places``."""
-    n = st.n
-    if v < n:
-        out = np.zeros((n, len(places)))
-        out[v] = 1.0
-        return out
-    if v < 2 * n:
-        return np.asarray(-st.M[:, v - n, places])
-    return np.repeat(-st.d[:, None], len(places), axis=1)
+def _solve_bases(
+    st: _Data | _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64], held: npt.NDArray[np.int64]
+) -> tuple[Array, npt.NDArray[np.bool_]]:
+    """The tableau columns of variables ``held`` for final bases ``basis``, solved afresh from the data.
 
-
-def _refined(st: _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64]) -> Array | None:
-    """(n, k): the right-hand side of the final basis solved afresh, step for step as
-    :func:`policy.solvers.lemke._refactored` and ``_gauss_jordan`` do it; None where it keeps
-    the tableau (a singular system), per sample as NaN columns.
-
-    Only the right-hand side column is carried: Gauss-Jordan's row operations act
-    on each column alone, so its bits are those of the full elimination.
+    ``basis`` (n, k) is each sample's basic variable of each row, ``held``
+    (h, k) the variables whose columns are wanted (``2n + 1`` for the
+    right-hand side ``q``), ``places`` the samples' places in ``st``.
+    Returns the columns (n, h, k) and whether each basis was solved (not
+    singular). Every sample gets the steps of
+    :func:`policy.solvers.lemke._refactored_held` on its own data, all
+    samples at once whatever their bases: the system of the rows whose ``w``
+    is not basic, by Gauss-Jordan elimination with partial pivoting (a row
+    whose entry in the pivot column is 0 is left alone), then the rows of the
+    basic ``w`` less their couplings' multiples of the solved rows, one
+    column of couplings after another. The systems are padded to the largest
+    size with unit rows and columns, which the elimination leaves as they are
+    and which change no other number.
     """
-    n = st.n
     k = len(places)
-    is_z = basis >= n
-    other_rows = np.flatnonzero(is_z)
-    unit_rows = np.flatnonzero(~is_z)
-    w = basis[unit_rows]
-    columns = basis[other_rows]
-    constrained = np.ones(n, dtype=bool)
-    constrained[w] = False
-    crow = np.flatnonzero(constrained)
-    size = len(other_rows)
-    q = st.q[:, places]  # (n, k)
-    originals = [_original_column(st, int(v), places) for v in columns.tolist()]
-    aug = np.empty((k, size, size + 1))
-    for j, col in enumerate(originals):
-        aug[:, :, j] = col[crow].T
-    aug[:, :, size] = q[crow].T
-    # A basic column that is 0 in every row of the system: singular, the tableau is kept.
-    if size and not all(np.any(col[crow] != 0, axis=0).all() for col in originals):
-        keep = np.ones(k, dtype=bool)
-        for col in originals:
-            keep &= np.any(col[crow] != 0, axis=0)
-        if not keep.any():
-            return None
-    else:
-        keep = np.ones(k, dtype=bool)
-    scale = np.maximum(1.0, np.abs(aug[:, :, :size]).max(axis=(1, 2), initial=0.0))
-    ok = keep.copy()
-    samples = np.arange(k)
-    for c in range(size):
+    if k > BASES_CHUNK:  # a few hundred samples at a time: their arrays stay in the cache
+        parts = [_solve_bases(st, basis[:, a : a + BASES_CHUNK], places[a : a + BASES_CHUNK],
+                              held[:, a : a + BASES_CHUNK]) for a in range(0, k, BASES_CHUNK)]
+        return np.concatenate([p[0] for p in parts], axis=2), np.concatenate([p[1] for p in parts])
+    n = st.n
+    h = held.shape[0]
+    idx = np.arange(k)
+    # Every original column, by variable: the unit columns of w, -M, -d, q. (k, variables, n)
+    orig = np.empty((k, 2 * n + 2, n))
+    orig[:, :n] = np.eye(n)
+    orig[:, n : 2 * n] = -np.transpose(st.M[:, :, places], (2, 1, 0))
+    orig[:, 2 * n] = -st.d
+    orig[:, 2 * n + 1] = st.q[:, places].T
+    is_z = basis >= n  # (n, k): rows of a basic z or z0
+    size = np.count_nonzero(is_z, axis=0)
+    m = int(size.max(initial=0))
+    z_rows = np.argsort(~is_z, axis=0, kind="stable")[:m]  # (m, k): those rows, in order
+    live = np.arange(m)[:, None] < size[None, :]  # (m, k)
+    columns = np.where(live, np.take_along_axis(basis, z_rows, axis=0), 0)
+    constrained = np.ones((n, k), dtype=bool)
+    wr, ws = np.nonzero(~is_z)
+    constrained[basis[wr, ws], ws] = False
+    c_rows = np.argsort(~constrained, axis=0, kind="stable")[:m]  # (m, k): rows of the system
+    B = np.take_along_axis(orig, columns.T[:, :, None], axis=1)  # (k, m, n): basic columns
+    B[~live.T] = 0.0
+    H = np.take_along_axis(orig, held.T[:, :, None], axis=1)  # (k, h, n)
+    live_i = live.T[:, :, None]  # (k, m, 1): real rows of the system
+    live_j = live.T[:, None, :]  # (k, 1, m): real columns
+    system = np.take_along_axis(B, c_rows.T[:, None, :], axis=2).transpose(0, 2, 1)  # (k, m rows, m columns)
+    aug = np.zeros((k, m, m + h))
+    aug[:, :, :m] = np.where(live_i & live_j, system, np.where(~live_i & np.eye(m, dtype=bool), 1.0, 0.0))
+    aug[:, :, m:] = np.where(live_i, np.take_along_axis(H, c_rows.T[:, None, :], axis=2).transpose(0, 2, 1), 0.0)
+    # A basic column 0 in every row of the system: singular.
+    ok = ((system != 0) & live_i).any(axis=1).all(axis=1, where=live.T) if m else np.ones(k, dtype=bool)
+    least = FLOAT_PIVOT * np.maximum(1.0, np.abs(aug[:, :, :m]).max(axis=(1, 2), initial=0.0))
+    for c in range(m):
         p = c + np.argmax(np.abs(aug[:, c:, c]), axis=1)
-        ok &= ~(np.abs(aug[samples, p, c]) <= FLOAT_PIVOT * scale)
+        ok &= ~((np.abs(aug[idx, p, c]) <= least) & (c < size))
         swap = np.flatnonzero(p != c)
         if len(swap):
             top = aug[swap, c].copy()
@@ -487,15 +543,28 @@ def _refined(st: _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.in
         rest[:, c] /= rest[:, c, :1]
         factor = rest[:, :, 0].copy()
         factor[:, c] = 0.0
-        rest -= factor[:, :, None] * rest[:, c][:, None, :]
-    solved = aug[:, :, size].T  # (size, k)
-    out = np.empty((n, k))
-    out[other_rows] = solved
-    rhs = q[w].copy()  # (unit rows, k)
-    for j, col in enumerate(originals):
-        coupling = col[w]  # (unit rows, k)
-        hit = coupling != 0
-        rhs = np.where(hit, rhs - coupling * solved[j], rhs)
-    out[unit_rows] = rhs
-    out[:, ~ok] = np.nan
-    return out
+        np.subtract(rest, factor[:, :, None] * rest[:, c][:, None, :], out=rest, where=(factor != 0)[:, :, None])
+    carried = aug[:, :, m:]  # (k, m, h): row t belongs to z_rows[t]
+    # The rows of the basic w: their original rows less the couplings' multiples, column by column.
+    unit = np.transpose(H, (0, 2, 1)).copy()  # (k, n rows, h)
+    for t in range(m):
+        coupling = B[:, t, :, None]  # (k, n, 1)
+        np.subtract(unit, coupling * carried[:, t, None, :], out=unit, where=coupling != 0)
+    rank = np.cumsum(is_z, axis=0) - 1  # each z row's place among them
+    from_z = np.take_along_axis(carried, np.maximum(rank, 0).T[:, :, None], axis=1)
+    from_w = np.take_along_axis(unit, np.where(is_z, 0, basis).T[:, :, None], axis=1)
+    out = np.where(is_z.T[:, :, None], from_z, from_w)  # (k, n, h)
+    return np.transpose(out, (1, 2, 0)), ok
+
+
+def _refined(st: _Data | _State, basis: npt.NDArray[np.int64], places: npt.NDArray[np.int64]) -> Array:
+    """(n, k): the right-hand sides of final bases (n, k) solved afresh, as
+    :func:`policy.solvers.lemke._refactored_held` does for the float method's last step; NaN
+    columns where a basis is singular."""
+    n = st.n
+    rhs = np.full((1, len(places)), 2 * n + 1, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        out, ok = _solve_bases(st, basis, places, rhs)
+    values = out[:, 0, :]
+    values[:, ~ok] = np.nan
+    return values

@@ -33,9 +33,11 @@ solves it one sample at a time, here for every sample of a block together:
    the regret within :data:`policy.tolerances.REGRET` times the magnitude of
    the values compared, per player.
 6. **One by one** for what the lockstep run cannot vouch for, counted: a
-   sample whose path the float method would have followed differently
-   (recomputing its tableau near rounding noise, or retrying) gets that
-   method on its own LCP, as ``spe`` runs it, and the verification; a
+   sample whose float path gave up in lockstep (a repeated basis, a ray,
+   the pivot bound: the float method then retries with a shorter period of
+   fresh tableaux) gets that method on its own LCP, as ``spe`` runs it, and
+   the verification (the lockstep run itself makes a tableau afresh where
+   the float method does, near rounding noise, so such samples stay in it); a
    sample whose equilibrium fails verification (or whose float retry does),
    or whose part is constant-sum at that sample (``spe`` then uses ``lp``),
    is solved by the one-sample method in exact arithmetic.
@@ -279,8 +281,10 @@ class NashPlan:
                         arr[..., j] = v
         if len(new):
             cols = reps[new]
-            got, why_new, run = self._solve_columns(part, M[:, :, cols], q, earlier, cols, vals[:, cols],
-                                                    reach[:, cols], shifted[:, cols])
+            every = len(cols) == n_samples  # all of them, in order: no copies
+            got, why_new, run = self._solve_columns(part, M if every else M[:, :, cols], q, earlier, cols, vals,
+                                                    reach if every else reach[:, cols],
+                                                    shifted if every else shifted[:, cols])
             probs[:, new], reasons[new] = got, why_new
             if run is not None:
                 for arr, v in zip(lock, (run.z, run.solved, run.reason, run.pivots, run.basis), strict=True):
@@ -316,7 +320,8 @@ class NashPlan:
     ) -> tuple[Array, Ints, LockstepResult | None]:
         """Some samples' part solved: behaviour (actions, k), the reason each was re-solved one by
         one (0: it was not), and the lockstep run when the part had its own (None when it took
-        ``earlier``'s final bases, at the samples ``cols`` of the block)."""
+        ``earlier``'s final bases, at the samples ``cols`` of the block). ``vals`` holds every
+        sample of the block (only the few re-solved are read); the other arrays, samples ``cols``."""
         run: LockstepResult | None = None
         if earlier is not None:
             # The same stage up to rounding: its path's end, solved in these numbers.
@@ -338,7 +343,8 @@ class NashPlan:
         reasons[constant] = CONSTANT_SUM
         redo |= constant
         for s in np.flatnonzero(redo).tolist():
-            probs[:, s] = self._again(part, M[:, :, s], q, int(reasons[s]), vals[:, s], reach[:, s], shifted[:, s])
+            probs[:, s] = self._again(part, M[:, :, s], q, int(reasons[s]), vals[:, cols[s]], reach[:, s],
+                                      shifted[:, s])
         return probs, reasons, run
 
     def _again(
