@@ -431,7 +431,7 @@ class _Parts:
         profile is right): a pure function of them, so it is looked up.
         """
         flat = np.asarray(cut_values, dtype=object).ravel().tolist() if len(cut_values) else []
-        key = (root, *flat)
+        key = (root, _Exact(tuple(flat)))
         got = self._numbers.get(key)
         if got is None:
             got = self._numbers[key] = _part_numbers(
@@ -547,6 +547,28 @@ def _small(num: Array, den: Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[n
     return num.astype(np.int64), den.astype(np.int64)
 
 
+class _Exact:
+    """A tuple of exact numbers as a dictionary key, hashed once.
+
+    Hashing a ``Fraction`` costs a modular inverse, and a tuple does not keep
+    its hash: a part's numbers too large for int64 (a parameter at a long
+    rational, as the flip search's confirmations put it) were hashed again
+    at every lookup. Equal exactly when the numbers are equal.
+    """
+
+    __slots__ = ("_hash", "items")
+
+    def __init__(self, items: tuple[Any, ...]) -> None:
+        self.items = items
+        self._hash = hash(items)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Exact) and self._hash == other._hash and self.items == other.items
+
+
 @dataclass(frozen=True)
 class _PartNumbers:
     """A part's payoffs (per terminal of the part, shifted by ``shift``) and chance probabilities.
@@ -561,7 +583,7 @@ class _PartNumbers:
 
     shift: tuple[Number, ...]
     edge_prob: Array
-    key: bytes | tuple[Any, ...]
+    key: bytes | _Exact
     _payoff: Callable[[], Array]
 
     @property
@@ -632,7 +654,7 @@ def _part_numbers(
     else:
         base = (Fraction(0),) * n_players if exact else (0.0,) * n_players
     if exact:
-        key: bytes | tuple[Any, ...] = (*payoff.ravel().tolist(), *edge_prob[1:].tolist())
+        key: bytes | _Exact = _Exact((*payoff.ravel().tolist(), *edge_prob[1:].tolist()))
     else:
         key = payoff.tobytes() + edge_prob[1:].tobytes()
     shifted = payoff
@@ -744,7 +766,7 @@ def _nash_root_regrets(
         if ratios is not None:
             behaviour: tuple[Any, ...] = (ratios[0][shape.positions].tobytes(), ratios[1][shape.positions].tobytes())
         elif numbers.exact:
-            behaviour = tuple(local)
+            behaviour = (_Exact(tuple(local)),)
         else:
             behaviour = (probs[shape.positions].tobytes(),)
         key = (shape.key, part.key, *behaviour)
@@ -908,7 +930,7 @@ def spe_subgames_solve(
     used: dict[str, str] = {}
     # Reduced subgames already solved, by tree and numbers: the same stage in
     # the same state at many places of a campaign is solved once.
-    memo: dict[tuple[bytes, bytes | tuple[Any, ...]], _Solved] = {}
+    memo: dict[tuple[bytes, bytes | _Exact], _Solved] = {}
     counter = _Counter()
     # Parts solved by earlier solves of this game (the default solver only): the
     # same tree with the same numbers has the same answer, so a search that moves
