@@ -229,3 +229,29 @@ def test_a_profile_that_fails_is_reported_as_the_fraction_check_reports_it():
     log = subgames._Log()
     with pytest.raises(subgames.SolverError, match="regret 5/2 in the subgame at 'root'"):
         subgames._verified(game, numbers, [probs], structure, parts, "auto", False, log)
+
+
+def test_numbers_too_large_for_int64_are_kept_and_told_apart(solved_parts):
+    # A payoff at a long rational (as the flip search's confirmations put a
+    # parameter): the part's key holds the numbers themselves, not int64 arrays.
+    game = staged_game()
+    long = Fraction(3) + Fraction(1, 2**40 + 15)
+    parts = subgames._Parts(game, subgames._structure(game), game.numbers(values(pennies=long)))
+    assert parts.ratios is None
+    solve(game, values(pennies=long))
+    solved_parts.clear()
+    warm = solve(game, values(pennies=long, outside="1/4"))
+    assert "g" not in solved_parts
+    same_result(warm, solve(staged_game(), values(pennies=long, outside="1/4")))
+    nearby = long + Fraction(1, 2**80)
+    warm = solve(game, values(pennies=nearby))
+    assert "g" in solved_parts
+    same_result(warm, solve(staged_game(), values(pennies=nearby)))
+
+
+def test_an_exact_key_is_equal_exactly_when_its_numbers_are():
+    a = subgames._Exact((Fraction(1, 3), Fraction(2**70, 3)))
+    assert a == subgames._Exact((Fraction(2, 6), Fraction(2**70, 3))) and hash(a) == hash(subgames._Exact(a.items))
+    assert a != subgames._Exact((Fraction(1, 3), Fraction(2**70 + 1, 3)))
+    assert a != (Fraction(1, 3), Fraction(2**70, 3))  # not the bare tuple
+    assert {a: 1}.get(subgames._Exact((Fraction(1, 3), Fraction(2**70, 3)))) == 1
