@@ -240,12 +240,33 @@ def test_a_failed_solve_while_bisecting_is_reported_and_the_search_goes_on(scout
 def test_batch_search_with_an_invalid_range_fails_alone(gamble):
     # Perfect information: all parameters' grids go to the batch solver at once;
     # when one parameter's range holds an invalid game, the others are still searched.
+    # With nothing at stake A takes the venture at every p >= 0 (at p = 0 A is
+    # indifferent and the first action is taken), so the search of p meets p < 0.
     game = loads_game(GAMBLE.replace("range = [0, 1]", "range = [-1, 1]"), "gamble.toml", known_claims=[])
-    search = distances_to_flip(game, {"p": Fraction(1, 2), "bonus": 1, "stake": 1})
+    search = distances_to_flip(game, {"p": Fraction(1, 2), "bonus": 1, "stake": 0})
     assert search.batched
     assert search.failed["p"].startswith("at p = -1: ")
     assert [f.parameter for f in search.flips] == ["stake"]
     assert search.flips[0].boundary == pytest.approx(1.5, abs=1e-8)
+
+
+def test_batch_search_stops_a_side_at_its_first_change(gamble, monkeypatch):
+    # With 1 at stake A turns to the safe option below p = 1/3, nearer than the
+    # invalid games of p < 0: the points beyond the change are not solved, and
+    # the flip is found as in a range without them.
+    import policy.analysis.flip as flip
+
+    asked = []
+    solve_points = flip._solve_points
+    monkeypatch.setattr(flip, "_solve_points", lambda game, jobs: asked.extend(
+        x for _, points in jobs for name, x in points if name == "p") or solve_points(game, jobs))
+    wide = loads_game(GAMBLE.replace("range = [0, 1]", "range = [-1, 1]"), "gamble.toml", known_claims=[])
+    search = distances_to_flip(wide, {"p": Fraction(1, 2), "bonus": 1, "stake": 1})
+    assert search.failed == {}
+    (flip_p,) = [f for f in search.flips if f.parameter == "p"]
+    assert flip_p.boundary == pytest.approx(1 / 3, abs=1e-8) and flip_p.confirmed
+    assert min(asked) > 0  # nothing below the change at 3/10 was solved
+    assert max(asked) == 1  # the side without a change is solved to its end
 
 
 def test_simplest_between():
@@ -315,7 +336,7 @@ def test_a_range_with_an_invalid_game_fails_alone_side_by_side(gamble):
 
     # p's range [-1, 1] holds invalid games: the shared batch fails, and each search goes on as it would alone.
     game = loads_game(GAMBLE.replace("range = [0, 1]", "range = [-1, 1]"), "gamble.toml", known_claims=[])
-    values = [{"p": Fraction(1, 2), "bonus": 1, "stake": 1}, {"p": Fraction(1, 4), "bonus": 1, "stake": 1}]
+    values = [{"p": Fraction(1, 2), "bonus": 1, "stake": 0}, {"p": Fraction(1, 4), "bonus": 1, "stake": 0}]
     together = distances_to_flip_many(game, values)
     assert together == [distances_to_flip(game, v) for v in values]
     assert all(not isinstance(s, Exception) and s.failed["p"].startswith("at p = -1: ") for s in together)

@@ -162,11 +162,36 @@ def path_text(result: SolveResult, eq: Equilibrium) -> str:
     not). These are the words :mod:`policy.analysis.sweep` and
     :mod:`policy.analysis.flip` compare paths by.
     """
+    game = result.game
+    behavior = eq.behavior
     words = []
-    for d in path_decisions(result, eq):
-        choice = d.choice or "/".join(a for a, p in d.behavior.items() if p > 0)
-        words.append(f"{d.infoset}={choice}")
+    for n in _reached_decisions(result, eq).tolist():
+        name = game.infosets.at(int(game.infoset[n])).name
+        actions = behavior[name]
+        choice = next((a for a, p in actions.items() if p == 1), None)
+        words.append(f"{name}={choice or '/'.join(a for a, p in actions.items() if p > 0)}")
     return ", ".join(dict.fromkeys(words))
+
+
+def _reached_decisions(result: SolveResult, eq: Equilibrium) -> np.ndarray:
+    """The decision nodes an equilibrium reaches with positive probability, in tree order.
+
+    Exact: a node is reached exactly when some terminal below it is (the
+    probabilities below every node add up to 1), so the terminals' reach,
+    which the equilibrium holds, is folded up the tree as yes or no, with no
+    probability computed again. Float: from the nodes' reach, as
+    :func:`path_decisions` finds them.
+    """
+    game = result.game
+    if not result.exact:
+        numbers = game.numbers(result.parameters, exact=False)
+        reach = reach_probabilities(game, edge_weights(game, numbers, eq.probabilities))
+        return np.flatnonzero((game.kind == NodeKind.DECISION) & (reach > 0))
+    reached = np.zeros(game.num_nodes, dtype=bool)
+    reached[game.terminals] = [r > 0 for r in eq.reach]
+    for inner, cstart, cstop in game.levels_bottom_up():
+        reached[inner] = np.logical_or.reduceat(reached[cstart:cstop], game.first_child[inner] - cstart)
+    return np.flatnonzero((game.kind == NodeKind.DECISION) & reached)
 
 
 def shared_beliefs(result: SolveResult, eq: Equilibrium) -> dict[str, dict[str, Number]]:

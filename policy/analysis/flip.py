@@ -31,9 +31,13 @@ Two ways to solve the trial points:
   (:data:`NASH_GRID`) and by bisection.
 
 Solves are kept by their value, so the leader's own point and the grid
-points are solved once. A point that cannot be solved (a probability leaving
-[0, 1], a solver that gives up) makes that parameter's search fail with the
-reason (``FlipSearch.failed``); the other parameters go on.
+points are solved once. In batch, each parameter's grid is solved from the
+leader's value outwards, a side at a time, up to the first point where the
+path changes: the points beyond it would not change the bracket. A point
+that cannot be solved (a probability leaving [0, 1], a solver that gives up)
+makes that parameter's search fail with the reason (``FlipSearch.failed``);
+the other parameters go on. In batch, that is a point up to the first change
+on its side: an invalid game beyond the nearest change is not tried.
 
 A change confined between two grid points can be missed: regions narrower
 than a grid step (:attr:`FlipSearch.grid` points over each range: up to
@@ -75,6 +79,8 @@ SECTIONS = 63
 #: the batch judges ties within a relative 1e-9 (:mod:`policy.tolerances`), so
 #: narrower brackets would be decided by its tie rule, not by the game.
 RELATIVE_TOLERANCE = 2.0**-30
+#: Grid points solved first on each side of the leader's value (batch); each later round asks twice as many.
+SCAN_FIRST = 2
 #: Most narrowing rounds in batch.
 STEPS = 60
 #: Bisection steps when each point needs a solve (the boundary to 2**-16 of a grid step).
@@ -506,7 +512,8 @@ def _grid(lo: Fraction, hi: Fraction, points: int, x0: Fraction) -> list[Fractio
 
 
 def _brackets(
-    name: str, grid: Sequence[Fraction], paths: Sequence[str], x0: Fraction, here: str, lo: Fraction, hi: Fraction
+    name: str, grid: Sequence[Fraction], paths: Sequence[str | None], x0: Fraction, here: str, lo: Fraction,
+    hi: Fraction,
 ) -> list[_Boundary]:
     """On each side of ``x0``, the first grid step where the path stops being ``here``.
 
@@ -517,10 +524,10 @@ def _brackets(
     out = []
     right = next((k for k in range(k0 + 1, len(grid)) if paths[k] != here), None)
     if right is not None:
-        out.append(_Boundary(name, grid[right - 1], grid[right], paths[right], lo, hi, x0))
+        out.append(_Boundary(name, grid[right - 1], grid[right], str(paths[right]), lo, hi, x0))
     left = next((k for k in range(k0 - 1, -1, -1) if paths[k] != here), None)
     if left is not None:
-        out.append(_Boundary(name, grid[left + 1], grid[left], paths[left], lo, hi, x0))
+        out.append(_Boundary(name, grid[left + 1], grid[left], str(paths[left]), lo, hi, x0))
     return sorted(out, key=lambda b: abs(b.inside - x0))
 
 
@@ -597,26 +604,8 @@ def _batch_search(
     grids: dict[str, list[Fraction]] = {}
     for name, (lo, hi) in ranges.items():
         grids[name] = _grid(lo, hi, points, _clamp(trials.base[name], lo, hi))
-    every = [(name, x) for name, grid in grids.items() for x in grid]
-    paths: dict[str, list[str]] = {}
-    try:
-        # The leader's own point and every grid point, in one batch.
-        flat: list[str] | None = yield from trials.batch_paths([("", Fraction(0)), *every])
-    except POINT_ERRORS:
-        flat = None
+    paths = yield from _scan_outwards(trials, grids, failed)
     here = (yield from trials.batch_paths([("", Fraction(0))]))[0]
-    if flat is not None:
-        start = 1
-        for name, grid in grids.items():
-            paths[name] = flat[start : start + len(grid)]
-            start += len(grid)
-    else:
-        # Some parameter's range holds an invalid game: find which, one batch each.
-        for name, grid in grids.items():
-            try:
-                paths[name] = yield from trials.batch_paths([(name, x) for x in grid])
-            except POINT_ERRORS as err:
-                failed[name] = trials.batch_failure(name, grid, err)
     boundaries: list[_Boundary] = []
     stable: list[str] = []
     for name, grid in grids.items():
@@ -652,6 +641,72 @@ def _batch_search(
             flips.append(checked)
     flips.sort(key=lambda f: (f.share_of_range, f.parameter))
     return FlipSearch(here_exact, tuple(flips), tuple(stable), failed, grid=points, batched=True)
+
+
+def _scan_outwards(
+    trials: _Trials, grids: Mapping[str, list[Fraction]], failed: dict[str, str]
+) -> Generator[Request, Answer, dict[str, list[str | None]]]:
+    """The batch solver's path at each grid point, from the leader's value outwards, up to the first change a side.
+
+    Only the grid points up to the first change of path on each side of the
+    leader's value make a bracket (:func:`_brackets`); the points beyond it
+    are not solved (``None`` in their place). Each round asks, for every side
+    still open, the next :data:`SCAN_FIRST`, then twice as many points as the
+    round before, with the leader's own point in the first round: all
+    parameters' points (and, side by side, all leaders') in one batch a round.
+    A side with no change is solved to the end of the range, so a parameter
+    found stable was solved at every grid point. A round whose batch fails
+    (some point gives an invalid game) is solved again one parameter at a
+    time, and a parameter whose points fail is marked failed (``failed``),
+    with the first grid point whose game is invalid.
+    """
+    paths: dict[str, list[str | None]] = {name: [None] * len(grid) for name, grid in grids.items()}
+    # Per parameter and side: the next grid index to solve and the step (+1 or -1).
+    sides: list[tuple[str, int, int]] = []
+    for name, grid in grids.items():
+        k0 = grid.index(_clamp(trials.base[name], grid[0], grid[-1]))
+        sides += [(name, k0 + 1, 1), (name, k0 - 1, -1)]
+    here: str | None = None
+    size = SCAN_FIRST
+    while True:
+        sides = [(name, k, step) for name, k, step in sides
+                 if name not in failed and 0 <= k < len(grids[name])]
+        if here is None:
+            asked: list[tuple[str, Fraction]] = [("", Fraction(0))]
+        elif not sides:
+            return paths
+        else:
+            asked = []
+        taken: list[tuple[str, list[int]]] = []
+        for name, k, step in sides:
+            ks = [j for j in range(k, k + step * size, step) if 0 <= j < len(grids[name])]
+            taken.append((name, ks))
+            asked += [(name, grids[name][j]) for j in ks]
+        answers: dict[tuple[str, Fraction], str] = {}
+        try:
+            answers.update(zip(asked, (yield from trials.batch_paths(asked)), strict=True))
+        except POINT_ERRORS:
+            # Some parameter's points hold an invalid game: find which, one batch each.
+            if here is None:  # the leader's own point; if it fails, the search fails
+                answers[("", Fraction(0))] = (yield from trials.batch_paths([("", Fraction(0))]))[0]
+            for name in dict.fromkeys(name for name, _ in taken):
+                mine = [(name, grids[name][j]) for other, ks in taken if other == name for j in ks]
+                try:
+                    answers.update(zip(mine, (yield from trials.batch_paths(mine)), strict=True))
+                except POINT_ERRORS as err:
+                    failed[name] = trials.batch_failure(name, grids[name], err)
+        if here is None:
+            here = answers[("", Fraction(0))]
+        following = []
+        for (name, k, step), (_, ks) in zip(sides, taken, strict=True):
+            if name in failed:
+                continue
+            for j in ks:
+                paths[name][j] = answers[(name, grids[name][j])]
+            if all(paths[name][j] == here for j in ks):
+                following.append((name, k + step * size, step))
+        sides = following
+        size *= 2
 
 
 def _narrow_in_lockstep(

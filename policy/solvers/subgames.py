@@ -101,6 +101,8 @@ from policy.solvers.verify import (
 MAX_EQUILIBRIA = 1000
 #: Solved parts kept on a game between solves (cleared when full).
 KEPT_PARTS = 4096
+#: Exact Nash regrets of reduced subgames kept on a game between solves (cleared when full).
+KEPT_REGRETS = 4096
 
 SubgameSolver = Callable[..., SolveResult]
 """``solve(game, values, method=..., exact=..., all_equilibria=...) -> SolveResult``,
@@ -368,8 +370,15 @@ class _Parts:
         self.numbers = numbers
         self._numbers: dict[tuple[Any, ...], _PartNumbers] = {}
         self.nash_regrets: dict[tuple[Any, ...], Regret] = {}
-        """Exact Nash regrets of reduced subgames under a behaviour, by :func:`_behaviour_key`:
-        computed when a part's equilibrium is verified, read again when the assembled profile is."""
+        """Exact Nash regrets of reduced subgames under a behaviour, by tree, numbers and behaviour
+        (:func:`_nash_root_regrets`): computed when a part's equilibrium is verified, read again
+        when the assembled profile is. Kept on the game between exact solves (a pure function of
+        the key: the same reduced game under the same behaviour has the same regret)."""
+        if numbers.exact:
+            regrets: dict[tuple[Any, ...], Regret] = game._cache.setdefault("spe_nash_regrets", {})  # type: ignore[assignment]
+            if len(regrets) >= KEPT_REGRETS:
+                regrets.clear()
+            self.nash_regrets = regrets
         self.ratios: tuple[Any, Any] | None = None
         if numbers.exact and numbers.ratios is not None:
             # Integers already (no Fraction to take apart): each entry in lowest terms.
@@ -422,7 +431,7 @@ class _Parts:
         profile is right): a pure function of them, so it is looked up.
         """
         flat = np.asarray(cut_values, dtype=object).ravel().tolist() if len(cut_values) else []
-        key = (root, *flat)
+        key = (root, _Exact(tuple(flat)))
         got = self._numbers.get(key)
         if got is None:
             got = self._numbers[key] = _part_numbers(
@@ -538,6 +547,28 @@ def _small(num: Array, den: Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[n
     return num.astype(np.int64), den.astype(np.int64)
 
 
+class _Exact:
+    """A tuple of exact numbers as a dictionary key, hashed once.
+
+    Hashing a ``Fraction`` costs a modular inverse, and a tuple does not keep
+    its hash: a part's numbers too large for int64 (a parameter at a long
+    rational, as the flip search's confirmations put it) were hashed again
+    at every lookup. Equal exactly when the numbers are equal.
+    """
+
+    __slots__ = ("_hash", "items")
+
+    def __init__(self, items: tuple[Any, ...]) -> None:
+        self.items = items
+        self._hash = hash(items)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Exact) and self._hash == other._hash and self.items == other.items
+
+
 @dataclass(frozen=True)
 class _PartNumbers:
     """A part's payoffs (per terminal of the part, shifted by ``shift``) and chance probabilities.
@@ -552,7 +583,7 @@ class _PartNumbers:
 
     shift: tuple[Number, ...]
     edge_prob: Array
-    key: bytes | tuple[Any, ...]
+    key: bytes | _Exact
     _payoff: Callable[[], Array]
 
     @property
@@ -623,7 +654,7 @@ def _part_numbers(
     else:
         base = (Fraction(0),) * n_players if exact else (0.0,) * n_players
     if exact:
-        key: bytes | tuple[Any, ...] = (*payoff.ravel().tolist(), *edge_prob[1:].tolist())
+        key: bytes | _Exact = _Exact((*payoff.ravel().tolist(), *edge_prob[1:].tolist()))
     else:
         key = payoff.tobytes() + edge_prob[1:].tobytes()
     shifted = payoff
@@ -700,19 +731,42 @@ def _perfection_regret(
     # nothing. Identical reduced games under identical behaviour are checked once.
     if parts is None or parts.numbers is not numbers:
         parts = _Parts(game, structure, numbers)
+    for r, found in _nash_root_regrets(game, numbers, probabilities, lambda nodes: values[nodes], structure, parts):
+        worst = max(worst, found.regret)
+        if where < 0 or found.excess > excess:
+            where, excess = r, found.excess
+    return Regret(worst, where, excess)
+
+
+def _nash_root_regrets(
+    game: Game,
+    numbers: Numbers,
+    probabilities: Sequence[Number],
+    values_at: Callable[[npt.NDArray[np.int64]], Array],
+    structure: _Structure,
+    parts: _Parts,
+) -> list[tuple[int, Regret]]:
+    """Each Nash root and the Nash regret of the profile in its reduced game.
+
+    The reduced game is the root's part with the subgames below it replaced by
+    their values under the profile (``values_at(nodes)``: the rows of those
+    nodes' values). Identical reduced games under identical behaviour are
+    checked once (exact: also across solves of the game, see :class:`_Parts`).
+    """
     probs = np.array(list(probabilities), dtype=object if numbers.exact else np.float64)
     ratios = _ratios(probs.tolist()) if numbers.exact else None
     # Exact: the regrets found when the parts' equilibria were verified are the
     # same computation on the same reduced game and behaviour; read, not redone.
     checked: dict[tuple[Any, ...], Regret] = parts.nash_regrets if numbers.exact else {}
+    out = []
     for r in np.flatnonzero(structure.nash).tolist():
         shape = parts.shape(r)
-        part = parts.numbers_of(r, values[shape.order[shape.cut]])
+        part = parts.numbers_of(r, values_at(shape.order[shape.cut]))
         local = probs[shape.positions].tolist()
         if ratios is not None:
             behaviour: tuple[Any, ...] = (ratios[0][shape.positions].tobytes(), ratios[1][shape.positions].tobytes())
         elif numbers.exact:
-            behaviour = tuple(local)
+            behaviour = (_Exact(tuple(local)),)
         else:
             behaviour = (probs[shape.positions].tobytes(),)
         key = (shape.key, part.key, *behaviour)
@@ -720,10 +774,8 @@ def _perfection_regret(
         if found is None:
             sub = _part_game(game, shape, part)
             found = checked[key] = nash_regret_check(sub, sub.numbers({}, numbers.exact), local)
-        worst = max(worst, found.regret)
-        if where < 0 or found.excess > excess:
-            where, excess = r, found.excess
-    return Regret(worst, where, excess)
+        out.append((r, found))
+    return out
 
 
 def subgame_perfection_regret(
@@ -862,10 +914,13 @@ def spe_subgames_solve(
         return spe_solve(game, values, exact=exact, all_equilibria=all_equilibria,
                          max_equilibria=max_equilibria)
     numbers = game.numbers(values, exact=exact)
-    default_solver = solve is None
-    if solve is None:
-        from policy.solvers import solve as registry_solve
+    from policy.solvers import _subgame_solver
+    from policy.solvers import solve as registry_solve
 
+    # The registry (policy.solvers.solve) passes its own subgame solver: answers
+    # then depend on the part alone, and may be kept between solves (below).
+    default_solver = solve is None or solve is _subgame_solver
+    if solve is None:
         solve = registry_solve
     structure = _structure(game)
     parts = _Parts(game, structure, numbers)
@@ -875,7 +930,7 @@ def spe_subgames_solve(
     used: dict[str, str] = {}
     # Reduced subgames already solved, by tree and numbers: the same stage in
     # the same state at many places of a campaign is solved once.
-    memo: dict[tuple[bytes, bytes | tuple[Any, ...]], _Solved] = {}
+    memo: dict[tuple[bytes, bytes | _Exact], _Solved] = {}
     counter = _Counter()
     # Parts solved by earlier solves of this game (the default solver only): the
     # same tree with the same numbers has the same answer, so a search that moves
@@ -1207,7 +1262,11 @@ def _verified(
     check: RegretCheck = functools.partial(_perfection_regret, structure=structure, parts=parts)
     for probs in profiles:
         try:
-            eq = verified_equilibrium(game, numbers, probs, check=check)
+            eq = None
+            if numbers.exact and numbers.ratios is not None:
+                eq = _verified_integers(game, numbers, probs, structure, parts)
+            if eq is None:  # not verified in integers: the check in Fraction objects says where it fails
+                eq = verified_equilibrium(game, numbers, probs, check=check)
         except VerificationError as err:
             failures.append((err.regret, err.node))
             continue
@@ -1224,3 +1283,119 @@ def _verified(
         log.warnings.append(f"dropped {len(failures)} profile(s): {message}")
     return tuple(kept)
 
+
+
+# ---------------------------------------------------------------------------------
+# The same check on integer numerators and denominators
+# ---------------------------------------------------------------------------------
+def _verified_integers(
+    game: Game, numbers: Numbers, probabilities: Sequence[Number], structure: _Structure, parts: _Parts
+) -> Equilibrium | None:
+    """:func:`verified_equilibrium` with :func:`_perfection_regret`, for exact numbers held as integers.
+
+    The same evaluation from the profile alone (edge weights, every node's
+    expected payoffs bottom-up, the probability of reaching each terminal
+    top-down) and the same check (no mover gains by another child at a root
+    that is not a Nash root; zero Nash regret in each Nash root's reduced
+    game), made on integer numerators and denominators
+    (:mod:`policy.rational`) instead of one ``Fraction`` object per node and
+    player. Returns the :class:`Equilibrium` when every regret is 0, else
+    None: the caller then redoes the check in ``Fraction`` objects, which
+    reports how large the regret is and where.
+    """
+    ratios = numbers.ratios
+    assert ratios is not None
+    probs = list(probabilities)
+    wnum, wden = _weights_integers(game, ratios, probs)
+    num, den = _values_integers(game, ratios.leaf_num, ratios.leaf_den, wnum, wden)
+    # One-node deviations at the roots that are not Nash roots (their children
+    # start subgames of their own, or are terminals).
+    decision = np.flatnonzero((game.kind == NodeKind.DECISION) & structure.plain)
+    if decision.size:
+        counts = game.num_children[decision].astype(np.int64)
+        starts = np.cumsum(counts) - counts
+        within = np.arange(int(counts.sum())) - np.repeat(starts, counts)
+        kids = np.repeat(game.first_child[decision], counts) + within
+        mover = np.repeat(game.player[decision], counts)
+        own_num = np.repeat(num[decision, game.player[decision]], counts)
+        own_den = np.repeat(den[decision], counts)
+        if rational.less(own_num, own_den, num[kids, mover], den[kids]).any():
+            return None
+
+    def values_at(nodes: npt.NDArray[np.int64]) -> Array:
+        return _fraction_rows(num[nodes], den[nodes])
+
+    for _, found in _nash_root_regrets(game, numbers, probs, values_at, structure, parts):
+        if found.excess > 0:
+            return None
+    root = tuple(_fraction_rows(num[:1], den[:1])[0].tolist())
+    return Equilibrium(
+        game=game,
+        probabilities=tuple(probs),
+        values=root,
+        reach=_reach_of_terminals(game, wnum, wden),
+        max_regret=Fraction(0),
+    )
+
+
+def _decided_edges(game: Game) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The nodes a player's move leads to, and the position of that move in a behaviour vector (kept)."""
+    got = game._cache.get("spe_decided_edges")
+    if got is None:
+        kids = np.arange(1, game.num_nodes)
+        parents = game.parent[1:]
+        decided = game.kind[parents] == NodeKind.DECISION
+        c, p = kids[decided], parents[decided]
+        position = game.infoset_offsets[game.infoset[p]] + (c - game.first_child[p])
+        got = game._cache["spe_decided_edges"] = (c, position.astype(np.int64))
+    return got  # type: ignore[return-value]
+
+
+def _weights_integers(game: Game, ratios: Any, probs: list[Number]) -> tuple[Array, Array]:
+    """:func:`policy.solvers.verify.edge_weights` as numerators and denominators."""
+    pnum, pden = rational.split(probs) if probs else (np.zeros(0, np.int64), np.ones(0, np.int64))
+    wnum, wden = ratios.prob_num.copy(), ratios.prob_den.copy()
+    if rational._is_object(pnum, pden, wnum, wden):
+        wnum, wden, pnum, pden = (rational.as_object(x) for x in (wnum, wden, pnum, pden))
+    kids, position = _decided_edges(game)
+    wnum[kids] = pnum[position]
+    wden[kids] = pden[position]
+    return wnum, wden
+
+
+def _values_integers(game: Game, leaf_num: Array, leaf_den: Array, wnum: Array, wden: Array) -> tuple[Array, Array]:
+    """Every node's expected payoff vector under the edge weights: numerators (nodes, players) over one
+    denominator per node, in lowest terms (:func:`policy.solvers.verify.subgame_values` in integers)."""
+    n = game.num_nodes
+    big = rational._is_object(leaf_num, leaf_den)
+    num = np.zeros((n, leaf_num.shape[1]), dtype=object if big else np.int64)
+    den = np.ones(n, dtype=object if big else np.int64)
+    num[game.terminals] = leaf_num
+    den[game.terminals] = leaf_den
+    for inner, cstart, cstop in game.levels_bottom_up():
+        offsets = game.first_child[inner] - cstart
+        snum, sden = rational.group_sum(num[cstart:cstop], den[cstart:cstop], wnum[cstart:cstop],
+                                        wden[cstart:cstop], offsets)
+        if snum.dtype == object and num.dtype != object:
+            num, den = rational.as_object(num), rational.as_object(den)
+        num[inner] = snum
+        den[inner] = sden
+    return num, den
+
+
+def _fraction_rows(num: Array, den: Array) -> Array:
+    """Rows of numerators over one denominator each, as ``Fraction`` objects in lowest terms."""
+    return rational.to_fractions(num, den)
+
+
+def _reach_of_terminals(game: Game, wnum: Array, wden: Array) -> tuple[Fraction, ...]:
+    """The probability of reaching each terminal (:func:`policy.solvers.verify.reach_probabilities`)."""
+    rnum, rden = wnum.copy(), wden.copy()
+    for start, stop in game.levels[1:]:
+        above = game.parent[start:stop]
+        a, b = rational.multiply(rnum[start:stop], rden[start:stop], rnum[above], rden[above])
+        if a.dtype == object and rnum.dtype != object:
+            rnum, rden = rational.as_object(rnum), rational.as_object(rden)
+        rnum[start:stop], rden[start:stop] = a, b
+    t = game.terminals
+    return tuple(rational._fractions_of(rnum[t].tolist(), rden[t].tolist()))
