@@ -23,3 +23,31 @@ def test_agrees_with_the_listing_count(game):
     parts = count_by_parts(game, {}, True)
     if listed.unique is not None and parts.unique is not None:
         assert parts.unique == listed.unique, (parts.text, listed.text)
+
+
+def test_the_bound_is_cpu_time_so_a_busy_machine_does_not_change_the_verdict(monkeypatch):
+    """The count's bound is the process's CPU time: wall-clock time passing (other jobs on the
+    machine) does not stop it. Before, `policy compare`'s count note changed with the load."""
+    import time as real_time
+
+    from policy.solvers import count_parts
+    from tests.games import random_signalling
+
+    class BusyClock:
+        """The wall clock races (100 s a reading); CPU time is the real one."""
+
+        now = 0.0
+
+        @classmethod
+        def monotonic(cls) -> float:
+            cls.now += 100.0
+            return cls.now
+
+        process_time = staticmethod(real_time.process_time)
+
+    game = random_signalling(2, 2, 2, seed=3)
+    calm = count_by_parts(game, {}, True, max_seconds=30)
+    monkeypatch.setattr(count_parts, "time", BusyClock)
+    busy = count_by_parts(game, {}, True, max_seconds=30)
+    assert calm.unique is not None and busy.unique == calm.unique and busy.text == calm.text
+    assert "s of CPU" in busy.text

@@ -34,7 +34,8 @@ from policy.solvers.verify import beliefs, edge_weights, reach_probabilities
 #: The leaders ``policy compare`` uses when none are named.
 DEFAULT_LEADERS = ("stalin", "tukhachevsky")
 
-#: Seconds each leader's count may take in a comparison (listing the equilibria of the game).
+#: Seconds each leader's count may take in a comparison (listing the equilibria of the game);
+#: CPU seconds where the count goes part by part, so its verdict does not depend on the machine's load.
 COUNT_SECONDS = 2.0
 
 Behavior = dict[str, Number]

@@ -20,8 +20,10 @@ several subgame-perfect equilibria (the alternatives below combine with the
 fixed choices elsewhere; different values below could change parts above,
 so the count of the whole is not attempted: the count line says how many
 parts have several). Parts where three or more players move cannot be
-decided here. Bounded by :data:`COUNT_PARTS_SECONDS` in all and the
-enumeration budget of :mod:`policy.solvers.count` per part.
+decided here. Bounded by :data:`COUNT_PARTS_SECONDS` of CPU time in all
+(the process's, not the clock's, so that the verdict does not depend on how
+busy the machine is) and the enumeration budget of :mod:`policy.solvers.count`
+per part.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from policy.model import Game, Number
 from policy.solvers.errors import SolverError
 from policy.solvers.result import SolveResult
 
-#: Time bound of the part-by-part count (seconds, all parts together).
+#: Bound of the part-by-part count (seconds of the process's CPU time, all parts together).
 COUNT_PARTS_SECONDS = 60.0
 
 
@@ -52,13 +54,13 @@ def count_by_parts(
     from policy.solvers.subgames import spe_subgames_solve
 
     kind = "subgame-perfect equilibria"
-    deadline = time.monotonic() + max_seconds
+    deadline = time.process_time() + max_seconds
     counts: list[int] = []
     why: list[str] = []  # the reason a part stopped the count (the solver wraps the error)
 
     def counting(sub: Game, vals: Mapping[str, Number], method: str, exact: bool, all_equilibria: bool) -> SolveResult:
         del all_equilibria
-        left = deadline - time.monotonic()
+        left = deadline - time.process_time()
         if left <= 0:
             raise SolverError("out of time")
         if len(sub.players) == 2:
@@ -82,13 +84,13 @@ def count_by_parts(
     except SolverError as err:
         if why:
             return Count(kind, None, f"undecided: {why[-1]}")
-        if time.monotonic() >= deadline:
-            return Count(kind, None, f"the distinct subgames could not all be solved within {max_seconds:g} s")
+        if time.process_time() >= deadline:
+            return Count(kind, None, f"the distinct subgames could not all be solved within {max_seconds:g} s of CPU")
         return Count(kind, None, f"a subgame could not be solved ({err})")
     parts = len(counts)
     several = sum(1 for c in counts if c > 1)
     ties = result.ties
-    bound = f"decided part by part within {max_seconds:g} s"
+    bound = f"decided part by part within {max_seconds:g} s of CPU"
     below = (f"{several} of the {parts} distinct two-mover subgames have several equilibria by enummixed"
              if several else f"each of the {parts} distinct two-mover subgames has one equilibrium by enummixed")
     if several or ties:
