@@ -655,41 +655,72 @@ def _replace(score: RecordScore, **changes: Any) -> RecordScore:
 def _effects(
     t: Trace, solver: _SampleSolver, values: Mapping[str, Fraction], leader: Leader | None
 ) -> list[ParameterEffect]:
-    """For each parameter with a range: nearest reproducing value, share of range, spread."""
+    """For each parameter with a range: nearest reproducing value, share of range, spread.
+
+    Every parameter's grid is solved in one batch, and the bisections towards
+    the nearest reproducing values advance side by side, one batch per step
+    (each sample moves one parameter): a handful of batch calls in all, not
+    some thirty per parameter. Each sample is the same point as when the
+    parameters went one at a time, so the answers are the same.
+    """
     game = t.game
     base = {k: float(v) for k, v in values.items()}
-    out = []
+    ranged: list[tuple[str, float, float]] = []
     for name in sorted(game.used_parameters()):
         declared = game.parameters.get(name)
         lv = leader.values.get(name) if leader is not None else None
         rng = lv.range if lv is not None and lv.range is not None else (declared.range if declared else None)
         if rng is None or rng[0] == rng[1]:
             continue
-        low, high = float(rng[0]), float(rng[1])
-        grid = np.linspace(low, high, GRID)
-        samples = {k: np.full(GRID, v) for k, v in base.items()}
-        samples[name] = grid
-        probs = _joint(t, solver, samples, GRID)
+        ranged.append((name, float(rng[0]), float(rng[1])))
+    if not ranged:
+        return []
+
+    def moved(names: list[str], points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The record's probability at ``base`` with ``names[i]`` moved to ``points[i]``, sample ``i``."""
+        n = len(names)
+        samples = {k: np.full(n, v) for k, v in base.items()}
+        for name in set(names):
+            rows = np.array([k for k, x in enumerate(names) if x == name])
+            samples[name][rows] = points[rows]
+        return _joint(t, solver, samples, n)
+
+    grids = [np.linspace(low, high, GRID) for _, low, high in ranged]
+    probs_all = moved([name for name, _, _ in ranged for _ in range(GRID)], np.concatenate(grids))
+    # The leader's own point is the same for every parameter.
+    at_here = bool(_joint(t, solver, {k: np.array([v]) for k, v in base.items()}, 1)[0] >= REPRODUCED)
+    nearest: dict[str, float | None] = {}
+    inside: dict[str, float] = {}
+    outside: dict[str, float] = {}
+    for i, (name, _, _) in enumerate(ranged):
+        probs, grid = probs_all[i * GRID:(i + 1) * GRID], grids[i]
         ok = probs >= REPRODUCED
         here = base[name]
-        at_here = _joint(t, solver, {**base, name: np.array([here])}, 1)[0] >= REPRODUCED
-        nearest: float | None
         if at_here:
-            nearest = here
+            nearest[name] = here
         elif not ok.any():
-            nearest = None
+            nearest[name] = None
         else:
             k = int(np.argmin(np.where(ok, np.abs(grid - here), np.inf)))
-            inside, outside = grid[k], here
-            for _ in range(BISECT):
-                mid = (inside + outside) / 2
-                if _joint(t, solver, {**base, name: np.array([mid])}, 1)[0] >= REPRODUCED:
-                    inside = mid
-                else:
-                    outside = mid
-            nearest = float(inside)
-        distance = None if nearest is None else abs(nearest - here) / (high - low)
-        out.append(ParameterEffect(name, here, low, high, nearest, distance, float(ok.mean()),
+            inside[name], outside[name] = float(grid[k]), here
+    searching = sorted(inside)
+    for _ in range(BISECT if searching else 0):
+        mids = np.array([(inside[name] + outside[name]) / 2 for name in searching])
+        good = moved(searching, mids) >= REPRODUCED
+        for name, mid, g in zip(searching, mids.tolist(), good.tolist(), strict=True):
+            if g:
+                inside[name] = mid
+            else:
+                outside[name] = mid
+    for name in searching:
+        nearest[name] = float(inside[name])
+    out = []
+    for i, (name, low, high) in enumerate(ranged):
+        probs = probs_all[i * GRID:(i + 1) * GRID]
+        here = base[name]
+        near = nearest[name]
+        distance = None if near is None else abs(near - here) / (high - low)
+        out.append(ParameterEffect(name, here, low, high, near, distance, float((probs >= REPRODUCED).mean()),
                                    float(probs.max() - probs.min())))
     out.sort(key=lambda e: (-e.spread, e.distance if e.distance is not None else math.inf, e.name))
     return out
