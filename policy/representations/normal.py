@@ -300,12 +300,12 @@ def _table_form(game: Game, numbers: Numbers, row_player: int, cell: npt.NDArray
     products are needed. The same form as the general construction gives.
     """
     leaf = numbers.leaf_payoff[cell]  # row player's actions x column player's x players
-    if row_player == 1:
-        leaf = leaf.transpose(1, 0, 2)
+    # Players first, then player 1's actions, then player 2's.
+    by_player = leaf.transpose((2, 0, 1) if row_player == 0 else (2, 1, 0))
     if numbers.exact:
-        payoffs = np.frompyfunc(Fraction, 1, 1)(np.moveaxis(leaf, 2, 0)).astype(object)
+        payoffs = np.frompyfunc(Fraction, 1, 1)(by_player).astype(object)
     else:
-        payoffs = np.ascontiguousarray(np.moveaxis(leaf, 2, 0), dtype=np.float64)
+        payoffs = np.ascontiguousarray(by_player, dtype=np.float64)
     payoffs.setflags(write=False)
     sets = {s.player.index: s for s in game.infosets.values()}
     strategies = tuple(
@@ -315,7 +315,8 @@ def _table_form(game: Game, numbers: Numbers, row_player: int, cell: npt.NDArray
     plans = []
     for i in range(2):
         k = len(sets[i].actions)
-        x = np.hstack([np.ones((k, 1), dtype=np.int8), np.eye(k, dtype=np.int8)])
+        x = np.eye(k, k + 1, 1, dtype=np.int8)  # strategy a: the empty sequence and sequence a + 1
+        x[:, 0] = 1
         x.setflags(write=False)
         plans.append(x)
     form = NormalForm(game=game, exact=numbers.exact, strategies=strategies, payoffs=payoffs, plans=tuple(plans))
