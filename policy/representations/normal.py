@@ -340,24 +340,57 @@ def _one_set_behavior(
     when that function would fill an unreached set or refuse the plan (a
     negative or zero-sum strategy): the caller then asks it.
     """
-    out = np.zeros(size, dtype=object if exact else np.float64)
+    if not exact:
+        return _one_set_behavior_float(size, positions, vectors)
+    out = np.zeros(size, dtype=object)
     for where, sigma in zip(positions, vectors, strict=True):
         if not where:
             continue
-        if exact:
-            total = sum(sigma, start=Fraction(0))
-            if total <= 0 or min(sigma) < 0:
+        total = sum(sigma, start=Fraction(0))
+        if total <= 0 or min(sigma) < 0:
+            return None
+        out[list(where)] = sigma if total == 1 else [p / total for p in sigma]
+    return list(out.tolist())
+
+
+def _one_set_behavior_float(
+    size: int, positions: Sequence[Sequence[int]], vectors: Sequence[Any]
+) -> list[Number] | None:
+    """:func:`_one_set_behavior` in float mode, on Python floats for short strategies.
+
+    Numpy's sum of fewer than nine numbers (``np.add.reduce`` and
+    ``reduceat``) is the first plus the others added in order from -0.0;
+    done so here, the total and each quotient are the same floats, without
+    the numpy calls that cost more than the arithmetic on a few numbers.
+    Longer strategies, and any NaN (numpy's ``min`` then differs from
+    Python's), go through numpy as before.
+    """
+    out: list[Number] = [0.0] * size
+    for where, sigma in zip(positions, vectors, strict=True):
+        if not where:
+            continue
+        moves = np.asarray(sigma, dtype=np.float64).tolist()
+        if len(moves) < 8 and all(p == p for p in moves):
+            if min(moves) < 0:
                 return None
-            out[list(where)] = sigma if total == 1 else [p / total for p in sigma]
-        else:
-            moves = np.asarray(sigma, dtype=np.float64)
-            if moves.min() < 0:
-                return None
-            total = np.add.reduceat(moves, [0])[0]
+            rest = -0.0
+            for p in moves[1:]:
+                rest += p
+            total = moves[0] + rest
             if not total > 0.5:  # far from a distribution: the general path decides
                 return None
-            out[list(where)] = moves / total
-    return list(out.tolist())
+            shares = [p / total for p in moves]
+        else:
+            array = np.asarray(sigma, dtype=np.float64)
+            if array.min() < 0:
+                return None
+            total = np.add.reduceat(array, [0])[0]
+            if not total > 0.5:
+                return None
+            shares = (array / total).tolist()
+        for k, share in zip(where, shares, strict=True):
+            out[k] = share
+    return out
 
 
 def reduced_normal_form(
