@@ -139,6 +139,13 @@ def tolerance(relative: float, scale: float | npt.NDArray[Any]) -> float | npt.N
     or :func:`payoff_scales`) or an array of them (per node, player or sample
     of a sweep); the result has its shape.
     """
+    if isinstance(scale, float) and abs(scale) < 1e300:
+        # One number (the common case in checks): the same arithmetic in
+        # Python, without four numpy calls (math.ulp is np.spacing for
+        # nonnegative floats well inside the range; numpy's overflows to inf
+        # next to the largest float, and NaN is left to numpy too).
+        size = abs(float(scale))
+        return float(max(relative * size, RESOLUTION_ULPS * math.ulp(size)))
     s = np.abs(np.asarray(scale, dtype=np.float64))
     out = np.maximum(relative * s, RESOLUTION_ULPS * np.spacing(s))
     return float(out) if out.ndim == 0 else out

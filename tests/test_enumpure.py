@@ -254,3 +254,35 @@ def test_float_dedupe_keeps_the_first_of_each_near_group(vectors):
             want.append((eq, tag))
     got = distinct_sorted(found, exact=False)
     assert sorted(tag for _, tag in got) == [tag for _, tag in want]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        # Around the tolerance (1e-7) too, where a rounding would tell.
+        st.lists(
+            st.sampled_from(
+                [0.0, -0.0, 1e-12, 1e-7, 2e-7, 0.25, 0.5, 0.5 + 1e-7, 0.5 + 5e-7, 1.0, float("nan")]
+            ),
+            min_size=3,
+            max_size=3,
+        ),
+        min_size=1, max_size=8,
+    )
+)
+def test_distinct_float_profiles_in_python_as_in_numpy(profiles):
+    # Short float profiles are compared in Python; the array path (forced
+    # here by a threshold of 0) must keep the same ones in the same order.
+    from types import SimpleNamespace
+
+    from policy.solvers import enumpure
+
+    found = [(SimpleNamespace(probabilities=tuple(p)), k) for k, p in enumerate(profiles)]
+    short = [tag for _, tag in enumpure.distinct_sorted(found, exact=False)]
+    saved = enumpure._SHORT
+    enumpure._SHORT = 0
+    try:
+        long = [tag for _, tag in enumpure.distinct_sorted(found, exact=False)]
+    finally:
+        enumpure._SHORT = saved
+    assert short == long

@@ -340,3 +340,48 @@ def test_big_exact_payoffs_fall_back_to_python_integers():
     nf = reduced_normal_form(build_game("big", ["P1", "P2"], specs), {})
     assert nf.payoffs[0][0, 1] == F(10**12, primes[1])
     assert nf.payoffs[1][1, 0] == F(1, primes[3])
+
+
+def _numpy_one_set_behavior(size, positions, vectors):
+    """The float behaviour of one-set players as numpy computes it (the reference)."""
+    out = np.zeros(size)
+    for where, sigma in zip(positions, vectors, strict=True):
+        moves = np.asarray(sigma, dtype=np.float64)
+        if moves.min() < 0:
+            return None
+        total = np.add.reduceat(moves, [0])[0]
+        if not total > 0.5:
+            return None
+        out[list(where)] = moves / total
+    return out.tolist()
+
+
+_weights = st.one_of(
+    st.floats(min_value=0.0, max_value=1.0),
+    st.floats(min_value=-1e-3, max_value=1e3),
+    st.sampled_from([0.0, -0.0, 1 / 3, 0.1, 0.7, 1e-17]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(_weights, min_size=1, max_size=10), min_size=1, max_size=2))
+def test_float_behaviour_of_one_set_players_is_numpys_to_the_bit(strategies):
+    # Strategies of fewer than 8 entries are normalised on Python floats, as
+    # numpy adds them up (first + the rest from -0.0); the result must be the
+    # same floats numpy's reduction and division give, or None as there.
+    from policy.representations.normal import _one_set_behavior
+
+    positions, start = [], 0
+    for sigma in strategies:
+        positions.append(tuple(range(start, start + len(sigma))))
+        start += len(sigma)
+    vectors = [np.asarray(sigma, dtype=np.float64) for sigma in strategies]
+    with np.errstate(all="ignore"):
+        got = _one_set_behavior(start + 1, positions, vectors, exact=False)
+        expected = _numpy_one_set_behavior(start + 1, positions, vectors)
+    if expected is None:
+        assert got is None
+    else:
+        assert got is not None and all(type(v) is float for v in got)
+        assert np.array_equal(np.array(got), np.array(expected), equal_nan=True)
+        assert [np.signbit(v) for v in got] == [np.signbit(v) for v in expected]

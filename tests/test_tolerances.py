@@ -70,6 +70,23 @@ def test_tolerances_never_go_below_float_resolution():
     assert per_sample.shape == (3,) and per_sample[1] == 1e-9
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, 1e-12, 1e-9, 1e-6, 0.5]),
+)
+def test_one_scale_gets_the_same_tolerance_as_in_an_array(scale, relative):
+    # A single float takes a path in Python (no numpy calls); an array of one
+    # takes numpy's np.maximum and np.spacing. The two must agree to the bit.
+    with np.errstate(all="ignore"):  # 0 * inf, and the spacing of the largest floats
+        alone = tolerances.tolerance(relative, scale)
+        in_array = float(tolerances.tolerance(relative, np.array([scale]))[0])
+        as_numpy = tolerances.tolerance(relative, np.float64(scale))
+    assert type(alone) is float
+    assert alone == in_array or (np.isnan(alone) and np.isnan(in_array))
+    assert as_numpy == alone or np.isnan(alone)
+
+
 @pytest.mark.parametrize(("scale", "unit"), [(0.0, 1.0), (1.0, 1.0), (3.0, 4.0), (0.7, 0.5), (1e-12, 2.0**-40)])
 def test_payoff_unit_is_the_nearest_power_of_two(scale, unit):
     assert tolerances.payoff_unit(scale) == unit

@@ -300,12 +300,12 @@ def _table_form(game: Game, numbers: Numbers, row_player: int, cell: npt.NDArray
     products are needed. The same form as the general construction gives.
     """
     leaf = numbers.leaf_payoff[cell]  # row player's actions x column player's x players
-    if row_player == 1:
-        leaf = leaf.transpose(1, 0, 2)
+    # Players first, then player 1's actions, then player 2's.
+    by_player = leaf.transpose((2, 0, 1) if row_player == 0 else (2, 1, 0))
     if numbers.exact:
-        payoffs = np.frompyfunc(Fraction, 1, 1)(np.moveaxis(leaf, 2, 0)).astype(object)
+        payoffs = np.frompyfunc(Fraction, 1, 1)(by_player).astype(object)
     else:
-        payoffs = np.ascontiguousarray(np.moveaxis(leaf, 2, 0), dtype=np.float64)
+        payoffs = np.ascontiguousarray(by_player, dtype=np.float64)
     payoffs.setflags(write=False)
     sets = {s.player.index: s for s in game.infosets.values()}
     strategies = tuple(
@@ -315,7 +315,8 @@ def _table_form(game: Game, numbers: Numbers, row_player: int, cell: npt.NDArray
     plans = []
     for i in range(2):
         k = len(sets[i].actions)
-        x = np.hstack([np.ones((k, 1), dtype=np.int8), np.eye(k, dtype=np.int8)])
+        x = np.eye(k, k + 1, 1, dtype=np.int8)  # strategy a: the empty sequence and sequence a + 1
+        x[:, 0] = 1
         x.setflags(write=False)
         plans.append(x)
     form = NormalForm(game=game, exact=numbers.exact, strategies=strategies, payoffs=payoffs, plans=tuple(plans))
@@ -339,24 +340,57 @@ def _one_set_behavior(
     when that function would fill an unreached set or refuse the plan (a
     negative or zero-sum strategy): the caller then asks it.
     """
-    out = np.zeros(size, dtype=object if exact else np.float64)
+    if not exact:
+        return _one_set_behavior_float(size, positions, vectors)
+    out = np.zeros(size, dtype=object)
     for where, sigma in zip(positions, vectors, strict=True):
         if not where:
             continue
-        if exact:
-            total = sum(sigma, start=Fraction(0))
-            if total <= 0 or min(sigma) < 0:
+        total = sum(sigma, start=Fraction(0))
+        if total <= 0 or min(sigma) < 0:
+            return None
+        out[list(where)] = sigma if total == 1 else [p / total for p in sigma]
+    return list(out.tolist())
+
+
+def _one_set_behavior_float(
+    size: int, positions: Sequence[Sequence[int]], vectors: Sequence[Any]
+) -> list[Number] | None:
+    """:func:`_one_set_behavior` in float mode, on Python floats for short strategies.
+
+    Numpy's sum of fewer than nine numbers (``np.add.reduce`` and
+    ``reduceat``) is the first plus the others added in order from -0.0;
+    done so here, the total and each quotient are the same floats, without
+    the numpy calls that cost more than the arithmetic on a few numbers.
+    Longer strategies, and any NaN (numpy's ``min`` then differs from
+    Python's), go through numpy as before.
+    """
+    out: list[Number] = [0.0] * size
+    for where, sigma in zip(positions, vectors, strict=True):
+        if not where:
+            continue
+        moves = np.asarray(sigma, dtype=np.float64).tolist()
+        if len(moves) < 8 and all(p == p for p in moves):
+            if min(moves) < 0:
                 return None
-            out[list(where)] = sigma if total == 1 else [p / total for p in sigma]
-        else:
-            moves = np.asarray(sigma, dtype=np.float64)
-            if moves.min() < 0:
-                return None
-            total = np.add.reduceat(moves, [0])[0]
+            rest = -0.0
+            for p in moves[1:]:
+                rest += p
+            total = moves[0] + rest
             if not total > 0.5:  # far from a distribution: the general path decides
                 return None
-            out[list(where)] = moves / total
-    return list(out.tolist())
+            shares = [p / total for p in moves]
+        else:
+            array = np.asarray(sigma, dtype=np.float64)
+            if array.min() < 0:
+                return None
+            total = np.add.reduceat(array, [0])[0]
+            if not total > 0.5:
+                return None
+            shares = (array / total).tolist()
+        for k, share in zip(where, shares, strict=True):
+            out[k] = share
+    return out
 
 
 def reduced_normal_form(

@@ -170,6 +170,10 @@ def pure_equilibrium_cells(
     return [tuple(int(v) for v in cell) for cell in np.argwhere(ok)]
 
 
+_SHORT = 256
+"""Up to this many probabilities in all, :func:`distinct_sorted` compares float profiles in Python."""
+
+
 def distinct_sorted(
     found: Sequence[tuple[Equilibrium, Any]], exact: bool
 ) -> list[tuple[Equilibrium, Any]]:
@@ -186,6 +190,19 @@ def distinct_sorted(
         for eq, tag in found:
             if eq.probabilities not in seen:
                 seen.add(eq.probabilities)
+                kept.append((eq, tag))
+    elif found and len(found) * len(found[0][0].probabilities) <= _SHORT:
+        # Few numbers: compared in Python, the same float differences and the
+        # same outcome as the array path below (a NaN difference is no match
+        # in both), without its numpy calls per profile.
+        chosen_rows: list[list[float]] = []
+        for eq, tag in found:
+            vector = [float(p) for p in eq.probabilities]
+            if not any(
+                all(abs(c - v) <= PROFILE_TOLERANCE for c, v in zip(row, vector, strict=True))
+                for row in chosen_rows
+            ):
+                chosen_rows.append(vector)
                 kept.append((eq, tag))
     elif found:
         # same_profile against every kept profile at once: one array operation per profile.

@@ -70,33 +70,49 @@ def table_of(game: Game) -> Table | None:
 
 
 def _find_table(game: Game) -> Table | None:
+    # The checks read a handful of entries as Python integers: a call on a
+    # small table pays for a few numpy calls, not for some twenty (each costs
+    # microseconds, tens of them when the caches are cold).
     if len(game.players) != 2 or len(game.infosets) != 2 or game.num_nodes < 3:
         return None
-    kind = game.kind
-    if kind[0] != NodeKind.DECISION:
+    decision = int(NodeKind.DECISION)
+    if int(game.kind[0]) != decision:
         return None
     m = int(game.num_children[0])
     first = int(game.first_child[0])
-    middle = np.arange(first, first + m)
-    if not (kind[middle] == NodeKind.DECISION).all():
+    middle = slice(first, first + m)
+    if m < 1 or any(k != decision for k in game.kind[middle].tolist()):
         return None
-    second_sets = np.unique(game.infoset[middle])
-    if len(second_sets) != 1 or int(second_sets[0]) == int(game.infoset[0]):
+    second_sets = set(game.infoset[middle].tolist())
+    if len(second_sets) != 1:
         return None
-    counts = game.num_children[middle]
-    n = int(counts[0])
-    if n < 1 or not (counts == n).all():
+    second = second_sets.pop()
+    if second == int(game.infoset[0]):
         return None
-    leaves = (game.first_child[middle][:, None] + np.arange(n)[None, :]).astype(np.int64)
-    if leaves.max() >= game.num_nodes or not (kind[leaves] == NodeKind.TERMINAL).all():
+    counts = game.num_children[middle].tolist()
+    n = counts[0]
+    if n < 1 or any(c != n for c in counts):
         return None
     if game.num_nodes != 1 + m + m * n:  # nothing else in the tree
         return None
+    starts = game.first_child[middle].tolist()
+    if max(starts) + n > game.num_nodes:
+        return None
+    # The m * n grandchildren are distinct nodes (each node has one parent),
+    # neither the root nor its children, so with the count above they are
+    # every other node: all terminals exactly when the tree has m * n of them.
+    if len(game.terminals) != m * n:
+        return None
     rows = game.infosets.at(int(game.infoset[0]))
-    cols = game.infosets.at(int(second_sets[0]))
+    cols = game.infosets.at(second)
     if rows.player.index == cols.player.index:
         return None
-    cell = np.searchsorted(game.terminals, leaves.ravel()).reshape(m, n)
+    if first == 1 and starts == list(range(1 + m, 1 + m + m * n, n)):
+        # Breadth-first: the terminals are nodes 1 + m onwards, row by row.
+        cell = np.arange(m * n, dtype=np.intp).reshape(m, n)
+    else:
+        leaves = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(n)[None, :]
+        cell = np.searchsorted(game.terminals, leaves.ravel()).reshape(m, n)
     return Table(rows.player.index, rows.offset, cols.offset, cell)
 
 
