@@ -615,3 +615,42 @@ def behaviors(draw: st.DrawFn, game: Game) -> list[Fraction]:
             weights[draw(st.integers(0, len(weights) - 1))] = 1
         probs += [F(w, sum(weights)) for w in weights]
     return probs
+
+
+#: Hide and seek with a parameter: the hider hides left or right, the seeker looks
+#: without seeing where (one information set); zero-sum. Used by the sweep and lp tests.
+GUESS = """
+[game]
+title = "Guess"
+players = ["Hider", "Seeker"]
+
+[parameters.bonus]
+description = "What the seeker wins by finding the hider on the left"
+default = 1
+
+[nodes.hide]
+player = "Hider"
+actions = { left = "seek_l", right = "seek_r" }
+
+[nodes.seek_l]
+player = "Seeker"
+infoset = "seek"
+actions = { left = "ll", right = "lr" }
+
+[nodes.seek_r]
+player = "Seeker"
+infoset = "seek"
+actions = { left = "rl", right = "rr" }
+
+[nodes.ll]
+payoffs = { Hider = "-bonus", Seeker = "bonus" }
+
+[nodes.lr]
+payoffs = { Hider = 1, Seeker = -1 }
+
+[nodes.rl]
+payoffs = { Hider = 1, Seeker = -1 }
+
+[nodes.rr]
+payoffs = { Hider = -1, Seeker = 1 }
+"""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import multiprocessing
 import subprocess
 import sys
-import textwrap
 from fractions import Fraction
 
 import numpy as np
@@ -24,6 +23,7 @@ from policy.solvers import lp as lp_module
 from policy.solvers.enummixed import enummixed_solve
 from policy.solvers.lcp import lcp_solve
 from policy.solvers.lp import lp_solve
+from tests import games
 from tests.conftest import chance, decision, terminal
 
 pytest.importorskip("highspy")
@@ -96,41 +96,11 @@ def test_kuhn_bet_sweep_warm_equals_cold_and_lemke(monkeypatch, exact):
     assert warm[BETS.index(1)].details["value"] == pytest.approx(F(-1, 18), abs=0 if exact else 1e-9)
 
 
-GUESS = textwrap.dedent("""
-    [game]
-    title = "Guess"
-    players = ["Hider", "Seeker"]
-
-    [parameters.bonus]
-    description = "What the seeker wins by finding the hider on the left"
-    default = 1
-
-    [nodes.hide]
-    player = "Hider"
-    actions = { left = "seek_l", right = "seek_r" }
-
-    [nodes.seek_l]
-    player = "Seeker"
-    infoset = "seek"
-    actions = { left = "ll", right = "lr" }
-
-    [nodes.seek_r]
-    player = "Seeker"
-    infoset = "seek"
-    actions = { left = "rl", right = "rr" }
-
-    [nodes.ll]
-    payoffs = { Hider = "-bonus", Seeker = "bonus" }
-
-    [nodes.lr]
-    payoffs = { Hider = 1, Seeker = -1 }
-
-    [nodes.rl]
-    payoffs = { Hider = 1, Seeker = -1 }
-
-    [nodes.rr]
-    payoffs = { Hider = "-1 - bonus / 4", Seeker = "1 + bonus / 4" }
-""")
+#: The shared hide-and-seek game, with the last outcome depending on the bonus too,
+#: so that its one equilibrium moves with the parameter.
+GUESS = games.GUESS.replace('[nodes.rr]\npayoffs = { Hider = -1, Seeker = 1 }',
+                            '[nodes.rr]\npayoffs = { Hider = "-1 - bonus / 4", Seeker = "1 + bonus / 4" }')
+assert GUESS != games.GUESS
 
 
 @pytest.mark.parametrize("exact", [True, False], ids=["exact", "float"])

@@ -26,6 +26,7 @@ from policy.gamefile import load_game, loads_game
 from policy.leaders import LeaderError, load_leader, resolve
 from policy.render.plot import PlotError, plot_bars, plot_line, plot_regions
 from policy.solvers import solve
+from tests.games import GUESS
 
 DIPLOMACY = games_dir() / "diplomacy_1939.toml"
 
@@ -183,41 +184,6 @@ def test_interrupted_sweep_keeps_the_blocks_done(diplomacy, stalin, monkeypatch)
     assert calls == [20, 40]
 
 
-GUESS = """
-[game]
-title = "Guess"
-players = ["Hider", "Seeker"]
-
-[parameters.bonus]
-description = "What the seeker wins by finding the hider on the left"
-default = 1
-
-[nodes.hide]
-player = "Hider"
-actions = { left = "seek_l", right = "seek_r" }
-
-[nodes.seek_l]
-player = "Seeker"
-infoset = "seek"
-actions = { left = "ll", right = "lr" }
-
-[nodes.seek_r]
-player = "Seeker"
-infoset = "seek"
-actions = { left = "rl", right = "rr" }
-
-[nodes.ll]
-payoffs = { Hider = "-bonus", Seeker = "bonus" }
-
-[nodes.lr]
-payoffs = { Hider = 1, Seeker = -1 }
-
-[nodes.rl]
-payoffs = { Hider = 1, Seeker = -1 }
-
-[nodes.rr]
-payoffs = { Hider = -1, Seeker = 1 }
-"""
 
 
 def test_imperfect_information_is_solved_sample_by_sample_in_processes():
