@@ -828,7 +828,7 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
     """
     from policy.analysis.record import is_record
     from policy.errors import user_errors
-    from policy.leaders import is_profile, load_leader, resolve, unsourced
+    from policy.leaders import load_leader, load_shared, profile_kind, resolve, unsourced
     from policy.loading import load as read
 
     out: list[Checked] = []
@@ -848,16 +848,18 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
         if is_record(file):
             out.append(_check_record(file, named))
             continue
-        if is_profile(file):
+        kind = profile_kind(file)
+        if kind is not None:
             try:
-                profile = load_leader(file)
+                profile = load_leader(file) if kind == "leader" else load_shared(file)
             except user_errors() as err:
                 out.append(Checked(str(file), "", (_line(err),)))
                 continue
             missing = tuple(unsourced(profile))
             count = len(profile.values)
+            what = f"leader {profile.name!r}" if kind == "leader" else "shared values (included by profiles)"
             out.append(Checked(str(file), "" if missing else
-                               f"leader {profile.name!r}: {_count(count, 'value')}, each sourced", missing))
+                               f"{what}: {_count(count, 'value')}, each sourced", missing))
             continue
         try:
             g = read(bundled_file(file))

@@ -268,7 +268,8 @@ def validate(files: tuple[str, ...], leaders: tuple[str, ...]) -> None:
 
     A leader profile given as FILE (a .toml with a [leader] table) is checked on
     its own: it loads, and every value has sources or a note starting
-    'judgement:'.
+    'judgement:'. So is a file of shared values (a [shared] table), which
+    profiles include.
 
     A record (a .toml with a [record] table) is read and its claim ids checked;
     its moves are laid on its game (record.game) when that file is named too.

@@ -121,13 +121,45 @@ class Leader:
 
 def is_profile(path: str | Path) -> bool:
     """Whether ``path`` is a leader profile (a .toml file with a ``[leader]`` table)."""
+    return profile_kind(path) == "leader"
+
+
+def profile_kind(path: str | Path) -> str | None:
+    """``"leader"`` for a profile, ``"shared"`` for a file of shared values, else None.
+
+    A file of shared values (a ``[shared]`` table and ``[values]``) is what
+    profiles include; it is no game and no profile of its own.
+    """
     path = Path(path)
     if path.suffix != ".toml" or not path.is_file():
-        return False
+        return None
     try:
-        return isinstance(parse_toml(read_text(path)).get("leader"), dict)
+        data = parse_toml(read_text(path))
     except InputError:
-        return False
+        return None
+    for head in ("leader", "shared"):
+        if isinstance(data.get(head), dict):
+            return head
+    return None
+
+
+def load_shared(path: str | Path) -> Leader:
+    """A file of shared values read on its own, with the files it includes, as a nameless profile.
+
+    For ``policy validate``: the values load and each says where it comes
+    from. It is not a leader (``--leader`` refuses it).
+    """
+    path = Path(path)
+    head, values, includes = _read_profile(path, str(path), (), None)
+    return Leader(
+        key=path.stem,
+        name=f"shared values {path.stem}",
+        description=str(head.get("description", "")),
+        values=values,
+        sources=tuple(head.get("sources", [])),
+        file=str(path),
+        includes=includes,
+    )
 
 
 def find_leader(name_or_path: str) -> Path:
@@ -185,8 +217,11 @@ def _read_profile(
     heads = [h for h in ("leader", "shared") if h in data]
     for key in data:
         if key not in ("leader", "shared", "values", "include"):
-            raise LeaderError(f"{file}: {key}: unknown table (expected leader, values, include)")
+            raise LeaderError(f"{file}: {key}: unknown table (expected leader or shared, values, include)")
     if header == "leader" and "leader" not in data:
+        if "shared" in data:
+            raise LeaderError(f"{file}: shared: a file of shared values, which profiles include; "
+                              "it is not a leader (a profile starts with [leader] name = ...)")
         raise LeaderError(f"{file}: leader.name: missing (a profile starts with [leader] name = ...)")
     if len(heads) != 1:
         what = "both [leader] and [shared]" if heads else "neither [leader] nor [shared]"

@@ -256,6 +256,25 @@ def test_validate_leaders_and_profiles(runner: CliRunner, entry: Path, tmp_path:
     assert out == f"ok {profile}: leader 'Hero': 1 value, each sourced\n"
 
 
+def test_validate_reads_a_file_of_shared_values_as_such(runner, tmp_path, entry):
+    """A [shared] file is what profiles include: checked for sources, not read as a game."""
+    world = tmp_path / "world.toml"
+    world.write_text('[shared]\n\n[values.p_west]\nvalue = 0.25\nsources = ["c3"]\n\n[values.risk]\nvalue = 2\n')
+    code, out, err = run(runner, "validate", str(world))
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        f"Error: {world}: values.risk: no sources and no note starting 'judgement:' "
+        "(every value says where it comes from)"
+    )
+    world.write_text(world.read_text() + 'note = "judgement: a guess"\n')
+    code, out, err = run(runner, "validate", str(world))
+    assert code == 0, err
+    assert out == f"ok {world}: shared values (included by profiles): 2 values, each sourced\n"
+    code, out, err = run(runner, "solve", str(entry), "-l", str(world))
+    assert code == 1 and out == ""
+    assert "shared: a file of shared values, which profiles include; it is not a leader" in err
+
+
 def test_validate_refuses_a_misspelt_profile_value(runner: CliRunner, entry: Path, tmp_path: Path) -> None:
     profile = tmp_path / "hero.toml"
     profile.write_text('[leader]\nname = "Hero"\n\n[values.fight_cots]\nvalue = 1\nsources = ["x"]\n')

@@ -357,7 +357,7 @@ def test_an_included_file_needs_one_header(tmp_path):
 
 def test_a_shared_file_is_not_a_profile(tmp_path):
     (tmp_path / "world.toml").write_text(WORLD, encoding="utf-8")
-    with pytest.raises(LeaderError, match="leader.name: missing"):
+    with pytest.raises(LeaderError, match=r"world.toml: shared: a file of shared values, which profiles include"):
         load_leader(tmp_path / "world.toml")
 
 
