@@ -1062,13 +1062,18 @@ class _Counter:
 
 def _nash_method(sub: Game, exact: bool) -> str:
     """The ``auto`` rule for a subgame of two players: ``lp`` if constant-sum at these numbers, else
-    ``qpe`` (a quasi-perfect equilibrium) when exact and not too big for it, ``lcp`` otherwise."""
+    ``qpe`` (a quasi-perfect equilibrium) when not too big for it, ``lcp`` otherwise.
+
+    The same in both modes, so that ``--float`` and the batch solver's draws
+    select the equilibrium an exact solve does: qpe in floats follows the
+    exact path (:func:`policy.solvers.qpe._float_solve`).
+    """
     from policy.solvers.lp import off_constant_sum
     from policy.solvers.sizes import too_big
 
     if not off_constant_sum(sub.numbers({}, exact)):
         return "lp"
-    return "qpe" if exact and too_big("qpe", sub, True) is None else "lcp"
+    return "qpe" if too_big("qpe", sub, True) is None else "lcp"
 
 
 def _solve_part(
@@ -1106,11 +1111,22 @@ def _solve_part(
     else:
         nash = _part_game(game, shape, part, movers) if len(movers) == 2 else sub
         method = subgame_method or (_nash_method(nash, exact) if len(movers) == 2 else "logit")
+        if method == "qpe" and not exact and all_equilibria and subgame_method is None:
+            method = "lcp"  # qpe returns one equilibrium; lcp tries several starts, as before
         counter.calls += 1
         try:
             result = solve(nash, {}, method=method, exact=exact, all_equilibria=all_equilibria)
         except SolverError as err:
-            raise SolverError(f"subgame at {name!r}: {err}") from None
+            if subgame_method is not None or exact or method != "qpe":
+                raise SolverError(f"subgame at {name!r}: {err}") from None
+            # qpe in floats fell back to exact arithmetic, which these numbers do not allow:
+            # lcp in floats, as before qpe had a float mode.
+            method = "lcp"
+            try:
+                result = solve(nash, {}, method=method, exact=exact, all_equilibria=all_equilibria)
+            except SolverError as err2:
+                raise SolverError(f"subgame at {name!r}: {err2}") from None
+            warnings.append(f"qpe could not solve this subgame in floats ({err}); lcp was used")
         warnings.extend(result.warnings)
         ties = list(result.ties)
         candidates = [_coerce(e.probabilities, exact, method, name) for e in result.equilibria]
