@@ -38,6 +38,16 @@ Lemma 1), which is sequential (van Damme 1984) and normal-form perfect. Steps:
 4. Verify: Nash regret exactly 0 (:func:`policy.solvers.verify.verified_equilibrium`)
    and the sequential check of :mod:`policy.solvers.sequential` passes with
    those trembles; otherwise the solver reports an internal error.
+
+In float mode (:func:`_float_solve`) step 2 is the same float path, so on a
+path whose decisions are clear of the float tolerances it makes the exact
+solve's pivots and ends at its basis; that basis is solved in float64 for
+every column ``q_k`` at once, checked as in step 2 with coefficients below
+:data:`FLOAT_COEFFICIENT` of their scale counted as 0, read as in step 3
+(:func:`perturbed_end`, which takes many samples at once: the batch
+solver's lockstep run, :func:`policy.analysis.batch_lemke.perturbed_lockstep`,
+uses it too), and verified as in step 4 within the float tolerance. Where
+any of that fails, the game is solved exactly and the answer converted.
 """
 
 from __future__ import annotations
