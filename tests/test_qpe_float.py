@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from policy.analysis.batch import BatchGame
 from policy.analysis.batch_lemke import PERTURBED, lemke_lockstep, perturbed_basis_behavior
@@ -164,3 +165,42 @@ def test_a_draw_at_the_point_selects_what_policy_solve_returns(file: str, leader
     assert not batch.resolved  # the lockstep run vouched for every part
     for s in range(3):
         np.testing.assert_allclose(_flat_behavior(batch, s), point, atol=PROFILE_TOL)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(imperfect_games(players=(2,), max_nodes=25), st.integers(0, 2**32 - 1))
+def test_lockstep_follows_the_one_by_one_path_on_degenerate_games(game: Game, seed: int) -> None:
+    # Small integer payoffs make many ratio-test ties. Samples: the game's LCP, and copies
+    # with each payoff entry scaled by its own factor in [0.5, 1.5] (the payoffs stay
+    # negative, the structure the same). Each sample's lockstep run must make the
+    # one-by-one float path's pivots (the same final basis) and read the same end.
+    from policy.solvers.lemke import default_max_pivots
+    from policy.solvers.qpe import _float_path, perturbed_end, perturbed_rhs
+
+    form = sequence_form(game, {}, exact=False)
+    lcp = SequenceLCP(form, game.numbers({}, exact=False))
+    layout = PlanLayout.of_structure(form.structure, lcp.n, game.num_actions)
+    base = np.asarray(lcp.M, dtype=float)
+    n1, n2, _, _ = lcp.sizes
+    rng = np.random.default_rng(seed)
+    samples = [base]
+    for _ in range(5):
+        M = base.copy()
+        M[:n1, n1 : n1 + n2] *= rng.uniform(0.5, 1.5, (n1, n2))
+        M[n1 : n1 + n2, :n1] *= rng.uniform(0.5, 1.5, (n2, n1))
+        samples.append(M)
+    stack = np.stack(samples, axis=2)
+    run = lemke_lockstep(stack, lcp.c, layout=layout)
+    for s, M in enumerate(samples):
+        Q = perturbed_rhs(M[:, :, None], lcp.c, layout.lengths)
+        try:
+            basis, pivots = _float_path(M, Q[:, :, 0], default_max_pivots(lcp.n))
+        except Exception:  # the one-by-one path gives up: so must the lockstep run
+            assert not run.solved[s] and run.reason[s] == PERTURBED
+            continue
+        end = perturbed_end(M[:, :, None], Q, np.asarray(basis)[:, None], layout)
+        assert run.solved[s] == bool(end.ok[0])
+        assert run.pivots[s] == pivots
+        assert run.basis[:, s].tolist() == basis
+        if run.solved[s]:
+            np.testing.assert_allclose(run.behavior[:, s], end.behavior[:, 0], atol=1e-12)
