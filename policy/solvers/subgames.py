@@ -37,7 +37,9 @@ Steps:
    solved exactly here by choosing, at each information set from the deepest
    up, the action with the best chance-weighted value; with two, the game of
    those two goes to ``lp`` if their payoffs add up to a constant there, else
-   ``lcp`` (the ``auto`` rule), the others' payoffs carried along by
+   ``qpe`` (``lcp`` where the part is too big for it; the same in exact and
+   float arithmetic, so that both select one equilibrium), the others'
+   payoffs carried along by
    evaluating its equilibrium in the part; with three or more, to ``logit``;
    ``subgame_method`` overrides the Nash method.
 3. **Identical parts once**: a part is keyed by its tree (kinds, children,
@@ -878,8 +880,10 @@ def spe_subgames_solve(
         The Nash method for every imperfect-information subgame where two or
         more players move. By default each such subgame is a game of the
         players who move in it: with two, ``lp`` if their payoffs add up to a
-        constant there, else ``lcp`` (the ``auto`` rule); with three or more,
-        ``logit``. Where one player alone moves, the subgame is a decision
+        constant there, else ``qpe`` (``lcp`` where it is too big for qpe, or
+        in float mode with ``all_equilibria``, or where qpe in floats falls
+        back to exact arithmetic that the numbers do not allow); with three
+        or more, ``logit``. Where one player alone moves, the subgame is a decision
         problem, solved exactly here whatever the method.
     solve
         ``solve(game, values, method=..., exact=..., all_equilibria=...)``
