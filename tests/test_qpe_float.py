@@ -204,3 +204,22 @@ def test_lockstep_follows_the_one_by_one_path_on_degenerate_games(game: Game, se
         assert run.basis[:, s].tolist() == basis
         if run.solved[s]:
             np.testing.assert_allclose(run.behavior[:, s], end.behavior[:, 0], atol=1e-12)
+
+
+def test_spe_in_floats_falls_back_to_lcp_where_qpe_cannot_solve(monkeypatch) -> None:
+    # Where qpe fails in floats (its exact fallback refused, say), the subgame goes to lcp
+    # in floats, as before qpe had a float mode, and a warning says so.
+    import policy.solvers.qpe as qpe_module
+    from policy.bundled import games_dir
+    from policy.loading import load
+    from policy.solvers.errors import SolverError
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise SolverError("refused here")
+
+    game = load(games_dir() / "barbarossa_1941.toml")
+    values = {k: float(p.default) for k, p in game.parameters.items()}  # type: ignore[arg-type]
+    monkeypatch.setattr(qpe_module, "qpe_solve", refuse)
+    result = solve(game, values, method="spe", exact=False)
+    assert set(result.details["subgame_methods"].values()) - {"backward induction", "decision problem"} == {"lcp"}
+    assert any("qpe could not solve this subgame in floats (refused here)" in w for w in result.warnings)
