@@ -1,4 +1,4 @@
-"""Timings of qpe (quasi-perfect equilibrium, exact) and of the sequential check.
+"""Timings of qpe (quasi-perfect equilibrium, exact and float) and of the sequential check.
 
     PYTHONPATH=. python benchmarks/bench_qpe.py [--repeat N] [--signalling 4,6,8]
 
@@ -6,7 +6,10 @@ On Kuhn poker (Kuhn 1950; value -1/18), on every bundled game with two
 players and imperfect information, at its defaults, and on random signalling
 games with ``k`` types, messages and replies (rational priors, integer
 payoffs, as in tests/games.py's ``random_signalling``, seed 1): ``qpe`` against our exact
-``lcp`` and, on Kuhn poker, pygambit 16.7's ``lcp_solve(rational=True)`` (which
+``lcp``, both again in floats (``--float``: qpe's float run, with the arithmetic it
+ended in, ``float`` or ``exact`` where the float run could not vouch; and the
+float mode as it was before the float run, solved exactly then converted,
+column "(exact)"), and, on Kuhn poker, pygambit 16.7's ``lcp_solve(rational=True)`` (which
 returns a Nash equilibrium with the centroid off the path). Each call is timed
 with ``time.perf_counter``, best of ``--repeat`` (default 5), the game's cached
 numbers and sequence form dropped before each call. Also reported: the
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import policy.solvers.qpe as qpe_module
 from policy.expr import parse
 from policy.gambit import write_efg
 from policy.loading import load
@@ -110,10 +114,21 @@ def main() -> None:
             games.append((path.name, game, values))
     for k in (int(x) for x in args.signalling.split(",") if x):
         games.append((f"signalling {k}x{k}x{k}", signalling(k), {}))
-    print(f"{'game':<28}{'nodes':>7}{'qpe s':>10}{'lcp s':>10}{'gambit s':>10}  sequential (qpe / lcp), check s")
+    print(f"{'game':<28}{'nodes':>7}{'qpe s':>10}{'lcp s':>10}{'qpe fl s':>10}{'(exact)':>10}{'lcp fl s':>10}{'gambit s':>10}"
+          "  sequential (qpe / lcp), check s; qpe --float ran in")
     for name, game, values in games:
         t_qpe, q = best(lambda g=game, v=values: solve(g, v, method="qpe"), args.repeat, game)
         t_lcp, lc = best(lambda g=game, v=values: solve(g, v, method="lcp"), args.repeat, game)
+        floats = {k: float(v) for k, v in values.items()}
+        t_qpe_f, qf = best(lambda g=game, v=floats: solve(g, v, method="qpe", exact=False), args.repeat, game)
+        t_lcp_f, _ = best(lambda g=game, v=floats: solve(g, v, method="lcp", exact=False), args.repeat, game)
+        # The float mode before qpe had a float run: solved exactly, then converted (now its fallback).
+        held = qpe_module._float_solve
+        qpe_module._float_solve = lambda *a: None  # type: ignore[assignment]
+        try:
+            t_qpe_x, _ = best(lambda g=game, v=floats: solve(g, v, method="qpe", exact=False), args.repeat, game)
+        finally:
+            qpe_module._float_solve = held  # type: ignore[assignment]
         t_check, verdict = best(lambda r=q: check_equilibrium(r, r.equilibria[0]).verdict, 1)
         lcp_verdict = check_equilibrium(lc, lc.equilibria[0]).verdict
         gambit = "-"
@@ -129,8 +144,9 @@ def main() -> None:
                 gambit = f"{t_gambit:.4f}"
             except ImportError:
                 pass
-        print(f"{name:<28}{game.num_nodes:>7}{t_qpe:>10.4f}{t_lcp:>10.4f}{gambit:>10}  "
-              f"{verdict} / {lcp_verdict}, {t_check:.4f}")
+        print(f"{name:<28}{game.num_nodes:>7}{t_qpe:>10.4f}{t_lcp:>10.4f}{t_qpe_f:>10.4f}{t_qpe_x:>10.4f}{t_lcp_f:>10.4f}"
+              f"{gambit:>10}  {verdict} / {lcp_verdict}, {t_check:.4f}; "
+              f"{qf.details.get('arithmetic', 'exact')}")
 
 
 if __name__ == "__main__":

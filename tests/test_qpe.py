@@ -134,9 +134,25 @@ def test_random_signalling_games_are_verified():
 
 
 def test_float_mode_is_the_exact_equilibrium_in_floats():
+    # The float run follows the exact path and reads its end in floats
+    # (tests/test_qpe_float.py compares the two on many games).
     exact = solve(kuhn_poker(), {}, method="qpe")
     floats = solve(kuhn_poker(), {}, method="qpe", exact=False)
     assert not floats.exact and floats.equilibria[0].refinement == "quasi-perfect"
+    assert floats.details["arithmetic"] == "float"
+    assert floats.equilibria[0].probabilities == pytest.approx(
+        [float(p) for p in exact.equilibria[0].probabilities], abs=1e-12)
+    assert check_equilibrium(floats, floats.equilibria[0]).verdict is True
+
+
+def test_float_mode_falls_back_to_the_exact_solve(monkeypatch):
+    # Where the float run cannot vouch for its end, the exact equilibrium in floats.
+    import policy.solvers.qpe as qpe_module
+
+    monkeypatch.setattr(qpe_module, "_float_solve", lambda game, values, max_pivots: None)
+    exact = solve(kuhn_poker(), {}, method="qpe")
+    floats = solve(kuhn_poker(), {}, method="qpe", exact=False)
+    assert floats.details["arithmetic"] == "exact"
     assert floats.equilibria[0].probabilities == tuple(float(p) for p in exact.equilibria[0].probabilities)
     assert check_equilibrium(floats, floats.equilibria[0]).verdict is True
 

@@ -250,16 +250,23 @@ def test_a_record_is_scored_only_against_the_game_it_names() -> None:
 
 
 def test_the_draws_selection_is_said_on_a_game_with_subgames_of_imperfect_information(tmp_path: Path) -> None:
-    """Review 5 (finding 1): the point is exact (spe takes qpe in two-player subgames), the
-    draws are in floats (lcp); where a subgame has several equilibria they may differ, and
-    the output says so. Not said on a game of perfect information (both are backward induction)."""
+    """Review 5 (finding 1): the point is exact, the draws in floats; where they may select
+    different equilibria the output says so. With spe they no longer do (qpe in each
+    two-player subgame in both arithmetics: tests/test_qpe_float.py), so it is not said;
+    with auto a two-player game takes qpe exactly and lcp in floats, so it is. Not said
+    on a game of perfect information (both are backward induction)."""
     games = Path(__file__).resolve().parent.parent / "games"
     path = tmp_path / "record.toml"
     path.write_text('[[moves]]\ninfoset = "plan"\naction = "attack_1941"\n', encoding="utf-8")
     code, out, _ = invoke("record", str(games / "barbarossa_1941.toml"), str(path), "-l", "stalin", "--method", "spe",
                           "--samples", "4", "--no-parameters")
     assert code == 0, out
-    assert "spe takes lcp in each two-player subgame" in " ".join(out.split())
+    assert "may count different ones" not in " ".join(out.split())
+    code, out, _ = invoke("record", str(games / "barbarossa_1941.toml"), str(path), "-l", "stalin",
+                          "--samples", "4", "--no-parameters")
+    assert code == 0, out
+    assert "takes lcp in floats and qpe exactly" in " ".join(out.split())
+    assert "may count different ones" in " ".join(out.split())
     code, out, _ = invoke("record", str(CAMPAIGN), str(RECORD), "-l", str(DATA / "leaders" / "beta.toml"),
                           "--samples", "4", "--no-parameters")
     assert code == 0 and "lcp" not in out

@@ -659,15 +659,16 @@ def test_the_campaign_lowers_germany_s_1939_estimate_after_a_fought_coup_as_late
 # ------------------------------------------------------------- sweep and solve agree
 
 
-def test_sweep_reports_the_equilibrium_solve_reports_in_the_same_arithmetic() -> None:
+def test_sweep_reports_the_equilibrium_solve_reports() -> None:
     """Where a two-mover subgame has several equilibria, `policy sweep` and `policy solve`
     reported different ones on the Tukhachevsky branch at german_readiness_estimate 0.28
-    (the essay's "On an edge"). Not a tolerance nor a tie rule: `solve` is exact by
-    default, and spe then solves each two-mover subgame by qpe (a quasi-perfect
-    equilibrium); a sweep is in floats, where spe uses lcp (qpe is exact only), which
-    follows Lemke's path to another of the subgame's equilibria. In the same arithmetic
-    they agree: the sweep's equilibrium is `solve --float`'s, outcome by outcome.
-    Each is verified; the exact one is the one the essay and the goldens report."""
+    (the essay's "On an edge"): `solve` is exact by default, and spe then solved each
+    two-mover subgame by qpe (a quasi-perfect equilibrium), while a sweep, in floats,
+    took lcp (qpe was exact only), whose Lemke path ends at another of the subgame's
+    equilibria (the war in 1941 at 0.797, against qpe's 0.634). qpe now has a float
+    mode that follows the exact path (policy.solvers.qpe), and spe takes it in both
+    arithmetics and in the sweep's lockstep draws: the three report one equilibrium,
+    outcome by outcome. Would fail if any of them took lcp again."""
     from policy import api
 
     branch = GAMES / "ussr_1939_1941_tukhachevsky.toml"
@@ -677,20 +678,20 @@ def test_sweep_reports_the_equilibrium_solve_reports_in_the_same_arithmetic() ->
     floats = api.solve(g, "tukhachevsky", method="spe", values=at, exact=False).result
     exact = api.solve(g, "tukhachevsky", method="spe", values=at, exact=True).result
     float_methods, exact_methods = set(floats.details["subgame_methods"].values()), set(exact.details["subgame_methods"].values())
-    assert "lcp" in float_methods and "qpe" not in float_methods
+    assert "qpe" in float_methods and "lcp" not in float_methods
     assert "qpe" in exact_methods and "lcp" not in exact_methods
     means = swept.outcome_probabilities()
     terminals = g.terminals.tolist()
     by_float = dict(zip(terminals, (float(p) for p in floats.equilibria[0].reach), strict=True))
     by_exact = dict(zip(terminals, (float(p) for p in exact.equilibria[0].reach), strict=True))
     for t in terminals:
-        assert means[g.node_names[t]][0] == pytest.approx(by_float[t], abs=1e-9), g.node_names[t]
+        assert means[g.node_names[t]][0] == pytest.approx(by_exact[t], abs=1e-9), g.node_names[t]
+        assert by_float[t] == pytest.approx(by_exact[t], abs=1e-9), g.node_names[t]
 
     def war_1941(reach: Mapping[int, float]) -> float:
         return sum(p for t, p in reach.items() if dict(g.nodes.at(t).outcome.facts).get("war_with_germany") == "1941")  # type: ignore[union-attr]
 
-    # The two selections: the pre-empting ready army (lcp) and the mixed German plan (qpe).
-    assert war_1941(by_float) == pytest.approx(0.797, abs=5e-4)
+    # qpe's selection: the mixed German plan (lcp's path went to the pre-empting ready army, 0.797).
     assert war_1941(by_exact) == pytest.approx(0.634, abs=5e-4)
 
 

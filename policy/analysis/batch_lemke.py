@@ -56,16 +56,20 @@ from policy.solvers.lemke import (
     FLOAT_ZERO,
     default_max_pivots,
 )
+from policy.solvers.qpe import FLOAT_PIVOT as QPE_PIVOT
+from policy.solvers.qpe import FLOAT_TIE as QPE_TIE
+from policy.solvers.qpe import PlanLayout, perturbed_end, perturbed_rhs
 
 Array = npt.NDArray[np.float64]
 
 #: Why a sample was left unsolved (``LockstepResult.reason``); 0 for a solved one.
-SOLVED, DOUBT, REPEAT, RAY, LONG = 0, 1, 2, 3, 4
+SOLVED, DOUBT, REPEAT, RAY, LONG, PERTURBED = 0, 1, 2, 3, 4, 5
 REASONS = {
     DOUBT: "a ratio-test decision close to rounding noise",  # no longer given: the tableau is made afresh
     REPEAT: "a basis met twice (rounding in a degenerate problem)",
     RAY: "the path ended on a ray",
     LONG: "the pivot bound reached",
+    PERTURBED: "the float run of qpe's perturbed path could not vouch for its end",
 }
 
 #: Final bases are solved afresh this many samples at a time.
@@ -103,10 +107,18 @@ class LockstepResult:
     basis: npt.NDArray[np.int64]
     #: (S,): how many times the sample's tableau was computed afresh from its data (None: not counted).
     refreshed: npt.NDArray[np.int64] | None = None
+    #: (actions, S): with a plan layout (qpe's perturbed path), the limit behaviour of each solved sample.
+    behavior: Array | None = None
 
 
-def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int | None = None) -> LockstepResult:
+def lemke_lockstep(
+    M: Array, q: Array, d: Array | None = None, max_pivots: int | None = None, layout: PlanLayout | None = None
+) -> LockstepResult:
     """Solve ``w = q + M z`` for every sample by Lemke's method, in floats.
+
+    With ``layout`` (the problems are sequence-form LCPs laid out so), the
+    path is instead qpe's, the right-hand side perturbed symbolically
+    (:func:`perturbed_lockstep`).
 
     Parameters
     ----------
@@ -131,6 +143,10 @@ def lemke_lockstep(M: Array, q: Array, d: Array | None = None, max_pivots: int |
     if dv.shape != (n,) or (dv <= 0).any():
         raise ValueError("the covering vector must have n positive entries")
     limit = default_max_pivots(n) if max_pivots is None else max_pivots
+    if layout is not None:
+        if d is not None:
+            raise ValueError("qpe's path has the covering vector of ones")
+        return perturbed_lockstep(M, q2, layout, limit)
     z = np.zeros((n, S))
     reason = np.zeros(S, dtype=np.int8)
     pivots = np.zeros(S, dtype=np.int64)
@@ -568,3 +584,163 @@ def _refined(st: _Data | _State, basis: npt.NDArray[np.int64], places: npt.NDArr
     values = out[:, 0, :]
     values[:, ~ok] = np.nan
     return values
+
+
+# -------------------------------------------------------------------------------------
+# qpe's perturbed path (Miltersen and Sorensen 2010; policy.solvers.qpe)
+# -------------------------------------------------------------------------------------
+def perturbed_lockstep(M: Array, q: Array, layout: PlanLayout, limit: int) -> LockstepResult:
+    """qpe's float path (:func:`policy.solvers.qpe._float_path`) for every sample, in lockstep.
+
+    The right-hand side is the ``K + 1`` columns ``q_0, ..., q_K`` of the
+    perturbation ``q(eps)`` (:func:`policy.solvers.qpe.perturbed_rhs`), carried
+    in the condensed tableau after ``q_0``. The ratio test is that of
+    ``_float_path``: rows whose entry in the entering column exceeds
+    ``FLOAT_PIVOT`` times the column's largest (and 1) compete; column by column,
+    ``q_0`` to ``q_K`` then the basis inverse, the rows whose ratio lies within
+    ``FLOAT_TIE`` (times the larger of 1 and the least) of the least stay; a tie
+    over all the ``q`` columns that includes ``z0``'s row lets ``z0`` leave;
+    the first row left wins. The pivots are the same float operations as that
+    method's full tableau (see the module docstring), so a sample follows the
+    one-by-one path bit for bit. No tableau is made afresh (the one-by-one path
+    does not). The end of each finished path is read by
+    :func:`policy.solvers.qpe.perturbed_end`; a sample whose path repeats a
+    basis, ends on a ray, reaches the pivot bound, or whose end does not check
+    is left unsolved with reason :data:`PERTURBED`, for its caller to solve
+    one by one (exactly: the one-by-one float method would give up there too).
+    """
+    n, S = M.shape[0], M.shape[2]
+    Q = perturbed_rhs(M, q, layout.lengths)  # (n, W, S)
+    width = Q.shape[1]
+    z = np.zeros((n, S))
+    reason = np.zeros(S, dtype=np.int8)
+    pivots_out = np.zeros(S, dtype=np.int64)
+    basis_out = np.repeat(np.arange(n, dtype=np.int64)[:, None], S, axis=1)
+    finished = np.zeros(S, dtype=bool)
+    st = _State(M, q, np.ones(n), np.arange(S, dtype=np.int64))
+    T = np.empty((n, n + 1 + width, S))
+    T[:, : n + 1] = st.T[:, : n + 1]
+    T[:, n + 1 :] = Q
+    st.T, st.buffer = T, np.empty_like(T)
+    z0 = 2 * n
+    rhs = np.arange(n + 1, n + 1 + width)
+    # First step: z0 enters; its column is -1, the ratio test divides by 1 in every row.
+    r = _perturbed_choice(st, rhs, np.ones((n, S)), np.ones((n, S), dtype=bool), np.full(S, -1, dtype=np.int64))
+    entering = np.full(S, z0, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        while True:
+            done, nxt = _pivot(st, r, entering)
+            st.pivots += 1
+            fail = ~done & (st.pivots >= limit)
+            for h in st.history:
+                fail |= ~done & (h == st.key)
+            st.history.append(st.key.copy())
+            if done.any():
+                finished[st.ids[done]] = True
+                basis_out[:, st.ids[done]] = st.basis[:, done]
+                pivots_out[st.ids[done]] = st.pivots[done]
+            if fail.any():
+                reason[st.ids[fail]] = PERTURBED
+                pivots_out[st.ids[fail]] = st.pivots[fail]
+            going = ~done & ~fail
+            if not going.all():
+                st.keep(going)
+                nxt = nxt[going]
+            if not st.ids.size:
+                break
+            entering = nxt
+            idx = np.arange(st.ids.size)
+            column = st.T[:, st.slot_of[entering, idx], idx]
+            eligible = column > QPE_PIVOT * np.maximum(1.0, np.abs(column).max(axis=0))
+            ray = ~eligible.any(axis=0)
+            if ray.any():
+                reason[st.ids[ray]] = PERTURBED
+                pivots_out[st.ids[ray]] = st.pivots[ray]
+                st.keep(~ray)
+                entering, column, eligible = entering[~ray], column[:, ~ray], eligible[:, ~ray]
+                if not st.ids.size:
+                    break
+            r = _perturbed_choice(st, rhs, np.where(eligible, column, 1.0), eligible, st.row_of[z0])
+        behavior = np.zeros((layout.num_actions, S))
+        solved = np.zeros(S, dtype=bool)
+        ends = np.flatnonzero(finished)
+        if ends.size:
+            end = perturbed_end(M[:, :, ends], Q[:, :, ends], basis_out[:, ends], layout)
+            good = ends[end.ok]
+            solved[good] = True
+            z[:, good] = np.maximum(end.plans[:, end.ok], 0.0)
+            behavior[:, good] = end.behavior[:, end.ok]
+            reason[ends[~end.ok]] = PERTURBED
+    return LockstepResult(z=z, solved=solved, reason=reason, pivots=pivots_out, basis=basis_out, behavior=behavior)
+
+
+def qpe_layout(
+    first: tuple[npt.ArrayLike, npt.ArrayLike],
+    parent: tuple[npt.ArrayLike, npt.ArrayLike],
+    sizes: tuple[npt.ArrayLike, npt.ArrayLike],
+    positions: tuple[npt.ArrayLike, npt.ArrayLike],
+    n: int,
+    num_actions: int,
+) -> PlanLayout | None:
+    """The plan layout of a sequence-form LCP of size ``n`` where ``spe`` solves its subgame by
+    qpe, None where it takes lcp (the LCP is beyond qpe's size, :mod:`policy.solvers.sizes`).
+
+    The arrays are each player's, as :meth:`policy.solvers.qpe.PlanLayout.of` takes them.
+    """
+    from policy.solvers.sizes import LCP_EXACT_DIMENSION
+
+    if n > LCP_EXACT_DIMENSION:
+        return None
+    return PlanLayout.of(first, parent, sizes, positions, n, num_actions)
+
+
+def perturbed_basis_behavior(
+    M: Array, q: Array, basis: npt.NDArray[np.int64], layout: PlanLayout
+) -> tuple[Array, npt.NDArray[np.bool_]]:
+    """The limit behaviour (actions, S) of given final bases of qpe's path (n, S), and whether each checks.
+
+    What :func:`basis_solution` is to Lemke's path: for problems close to
+    others already solved, their path's end read in these problems' numbers
+    (:func:`policy.solvers.qpe.perturbed_end`).
+    """
+    M = np.asarray(M, dtype=np.float64)
+    n, S = M.shape[0], M.shape[2]
+    q2 = np.broadcast_to(np.asarray(q, dtype=np.float64).reshape(n, -1), (n, S))
+    with np.errstate(all="ignore"):
+        end = perturbed_end(M, perturbed_rhs(M, q2, layout.lengths), basis, layout)
+    return end.behavior, end.ok
+
+
+def _perturbed_choice(
+    st: _State, rhs: npt.NDArray[np.int64], div: Array, eligible: npt.NDArray[np.bool_], z0_row: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """The leaving row of each sample by the ratio test of :func:`perturbed_lockstep`."""
+    n, S = div.shape
+    idx = np.arange(S)
+    left = eligible.copy()
+    for col in rhs.tolist():
+        left = _least_within(st.T[:, col, :] / div, left)
+    count = np.count_nonzero(left, axis=0)
+    r = np.argmax(left, axis=0).astype(np.int64)
+    z0_tied = (z0_row >= 0) & left[np.maximum(z0_row, 0), idx] & (count > 1)
+    r[z0_tied] = z0_row[z0_tied]
+    need = np.flatnonzero((count > 1) & ~z0_tied)
+    if need.size:
+        t = left[:, need]
+        m = int(count[need].max())
+        rows = np.argsort(~t, axis=0, kind="stable")[:m]  # (m, k): the tied rows first, in row order
+        live = np.arange(m)[:, None] < count[need][None, :]
+        block = st.basis_rows(rows, need) / div[rows, need[None, :]][:, None, :]  # (m, n, k)
+        keep = live
+        for j in range(n):
+            keep = _least_within(block[:, j, :], keep)
+            if (np.count_nonzero(keep, axis=0) <= 1).all():
+                break
+        r[need] = rows[np.argmax(keep, axis=0), np.arange(need.size)]
+    return r
+
+
+def _least_within(ratio: Array, left: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Of the rows ``left``, those whose ratio is within qpe's ``FLOAT_TIE`` of the least (per sample)."""
+    least = np.where(left, ratio, np.inf).min(axis=0)
+    return np.asarray(left & (ratio - least <= QPE_TIE * np.maximum(1.0, np.abs(least))))

@@ -63,6 +63,8 @@ from policy.analysis.batch_lemke import (
     LockstepResult,
     basis_solution,
     lemke_lockstep,
+    perturbed_basis_behavior,
+    qpe_layout,
 )
 from policy.model import Game, NodeKind
 from policy.representations.sequence import UNREACHED, game_sequences, sequence_form
@@ -323,16 +325,22 @@ class NashPlan:
         ``earlier``'s final bases, at the samples ``cols`` of the block). ``vals`` holds every
         sample of the block (only the few re-solved are read); the other arrays, samples ``cols``."""
         run: LockstepResult | None = None
+        # qpe's perturbed path where spe takes qpe (None: lcp's), and its limit behaviour.
+        layout = qpe_layout(part.firsts, part.parents, part.sizes, part.positions, M.shape[0], part.num_actions)
+        limit: Array | None = None
         if earlier is not None:
             # The same stage up to rounding: its path's end, solved in these numbers.
-            z, ok = basis_solution(M, q, earlier.basis[:, cols])
+            if layout is None:
+                z, ok = basis_solution(M, q, earlier.basis[:, cols])
+            else:
+                limit, ok = perturbed_basis_behavior(M, q, earlier.basis[:, cols], layout)
             ok &= earlier.solved[cols]
             reason0 = earlier.reason[cols]
             why = np.where(ok, 0, np.where(reason0 > 0, reason0, VERIFY)).astype(np.int64)
         else:
-            run = lemke_lockstep(M, q)
-            z, ok, why = run.z, run.solved, run.reason.astype(np.int64)
-        probs = _behavior(part, z)  # (actions, k)
+            run = lemke_lockstep(M, q, layout=layout)
+            z, ok, why, limit = run.z, run.solved, run.reason.astype(np.int64), run.behavior
+        probs = _behavior(part, z) if limit is None else limit  # (actions, k)
         redo = ~ok
         reasons = np.where(redo, why, 0).astype(np.int64)
         check = _regret_ok(part, reach, shifted, probs)

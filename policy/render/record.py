@@ -48,11 +48,14 @@ def record_table(score: RecordScore, width: int | None = None, colour: bool | No
     tables: list[object] = [Text("\n".join(head)), moves, joint]
     if score.samples:
         tables.append(Text(f"Monte Carlo: {score.samples} draws from the profile's declared uncertainty (seed {score.seed}).\n"))
-        if score.method in ("spe", "auto") and not score.game.is_perfect_information:
+        if score.method != "spe" and not score.game.is_perfect_information:
+            # spe selects alike in both arithmetics (qpe in each two-player subgame where it fits);
+            # auto in floats takes lcp for a two-player game, where the exact point takes qpe.
             tables.append(Text(
-                "The draws are solved in floats, where spe takes lcp in each two-player subgame; the\n"
-                "point above is exact, where spe takes qpe where it fits. Where a subgame has several\n"
-                "equilibria the two may count different ones (policy solve --float gives the draws' one).\n"))
+                "The draws are solved in floats, the point above exactly; with auto a two-player game\n"
+                "takes lcp in floats and qpe exactly. Where the game has several equilibria the two may\n"
+                "count different ones (policy solve --float gives the draws' one; --method spe or qpe\n"
+                "select alike in both).\n"))
     if score.effects:
         eff = _table("Parameters that most change it", "parameter", "value", "range", "nearest value that reproduces",
                      "distance", "share of range", "spread")

@@ -102,7 +102,7 @@ def sweep_table(results: Sequence[SweepResult], width: int | None = None) -> str
                 f"Ties: in {_pct(r.tie_share())} of samples a mover on the path is indifferent\n"
                 "(a boundary between regions); the first best action is shown.\n"
             )
-        if r.method not in ("spe",) or not r.game.is_perfect_information:
+        if r.method not in ("spe", "qpe"):
             tables.append(SELECTION_NOTE)
     return _render(tables, width)
 
@@ -130,12 +130,15 @@ def _failures_table(result: SweepResult) -> object:
     return t
 
 #: How a sweep picks among several equilibria, said where a method may meet several.
+#: spe and qpe select alike in floats and exactly (spe takes qpe in each two-player
+#: subgame where it fits, in both; qpe's float run follows the exact path), so their
+#: sweeps go without it.
 SELECTION_NOTE = (
     "Where a sample's game has several equilibria, the one counted is the one the\n"
-    "method selects (lcp: Lemke's path from its fixed start; spe: the same in each\n"
-    "subgame, and the first best action at a tie), as policy solve --float would\n"
-    "return. An exact policy solve (the default) takes a quasi-perfect equilibrium\n"
-    "(qpe) in each two-player subgame where it fits, which may be another one.\n"
+    "method selects (lcp: Lemke's path from its fixed start), as policy solve --float\n"
+    "would return. An exact policy solve (the default) takes a quasi-perfect\n"
+    "equilibrium (qpe) in a two-player game where it fits, which may be another one;\n"
+    "--method spe or qpe select it in the draws too.\n"
 )
 
 

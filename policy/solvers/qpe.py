@@ -38,6 +38,16 @@ Lemma 1), which is sequential (van Damme 1984) and normal-form perfect. Steps:
 4. Verify: Nash regret exactly 0 (:func:`policy.solvers.verify.verified_equilibrium`)
    and the sequential check of :mod:`policy.solvers.sequential` passes with
    those trembles; otherwise the solver reports an internal error.
+
+In float mode (:func:`_float_solve`) step 2 is the same float path, so on a
+path whose decisions are clear of the float tolerances it makes the exact
+solve's pivots and ends at its basis; that basis is solved in float64 for
+every column ``q_k`` at once, checked as in step 2 with coefficients below
+:data:`FLOAT_COEFFICIENT` of their scale counted as 0, read as in step 3
+(:func:`perturbed_end`, which takes many samples at once: the batch
+solver's lockstep run, :func:`policy.analysis.batch_lemke.perturbed_lockstep`,
+uses it too), and verified as in step 4 within the float tolerance. Where
+any of that fails, the game is solved exactly and the answer converted.
 """
 
 from __future__ import annotations
@@ -80,9 +90,13 @@ def qpe_solve(
     values
         The value of every parameter the game uses.
     exact
-        The perturbation is symbolic, so the solve is always in rational
-        arithmetic; with False the equilibrium is converted to floats and
-        verified again in floating point.
+        Rational arithmetic if True. With False the perturbed path is followed
+        in float64 and its end read in floats (:func:`_float_solve`); where
+        the float run cannot vouch for its end (a ray, the pivot bound, a
+        final basis whose polynomials are not non-negative for small
+        ``eps``, a profile that fails verification or the sequential check),
+        the game is solved exactly and the equilibrium converted to floats
+        and verified again in floating point.
     all_equilibria
         Not supported (one equilibrium is returned); refused when True.
     max_pivots
@@ -94,7 +108,9 @@ def qpe_solve(
         Method ``"qpe"``, one equilibrium with ``refinement="quasi-perfect"``
         and its trembles. ``details``: ``pivots``, ``lcp_size``, ``degree``
         (the highest power of ``eps`` in the perturbation), ``float_path``
-        (the basis came from the float path, checked exactly).
+        (the basis came from the float path, checked exactly), and in float
+        mode ``arithmetic``: ``"float"`` (the float run vouched for its end)
+        or ``"exact"`` (it did not; solved exactly, then converted).
 
     Raises
     ------
@@ -104,6 +120,11 @@ def qpe_solve(
     """
     require_two_players(game, "qpe")
     if not exact:
+        if all_equilibria:
+            raise SolverError("qpe returns one quasi-perfect equilibrium; --all does not apply")
+        found = _float_solve(game, values, max_pivots)
+        if found is not None:
+            return found
         from policy.solvers.exact_size import check_exact_size
 
         # Each float parameter as the decimal it prints as (0.4 -> 2/5), so that
@@ -179,7 +200,7 @@ def _as_float(result: SolveResult, values: Mapping[str, Number]) -> SolveResult:
             raise SolverError(str(err)) from None
         out.append(dataclasses.replace(got, refinement=eq.refinement, trembles=eq.trembles))
     return dataclasses.replace(
-        result, exact=False, equilibria=tuple(out),
+        result, exact=False, equilibria=tuple(out), details={**result.details, "arithmetic": "exact"},
         warnings=(*result.warnings, "qpe solves in exact arithmetic; the result is shown in floating point"),
     )
 
@@ -435,3 +456,272 @@ def _limit_behavior(
                     f"internal error: qpe's limit behaviour at {s.name!r} sums to {total}; please report this game"
                 )
     return probs, Trembles(order, coefficient)
+
+
+# -------------------------------------------------------------------------------------
+# Float mode: the same path, its end read in floats
+# -------------------------------------------------------------------------------------
+#: A coefficient of the float run's polynomials at most this times the scale of
+#: its power of ``eps`` (at that sample) counts as 0.
+FLOAT_COEFFICIENT = 1e-9
+#: The limit behaviour at an information set must sum to 1 within this.
+FLOAT_SUM = 1e-6
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanLayout:
+    """Where the two players' sequences sit in the LCP's ``z`` and in the behaviour vector.
+
+    Per player (a pair of arrays each): ``first``, ``parent`` and ``sizes``
+    per information set (the sequence of its first action, the sequence
+    leading to it, its number of actions), ``positions`` the flat behaviour
+    position of each non-empty sequence (as in
+    :class:`policy.representations.sequence.PlayerSequences`); ``offsets``
+    where each player's sequences start in ``z``; ``lengths`` (n,) the number
+    of moves of each LCP variable's sequence (0 for the empty sequences and for
+    the variables that are not plan entries); ``num_actions`` the length of the
+    behaviour vector.
+    """
+
+    first: tuple[Ints, Ints]
+    parent: tuple[Ints, Ints]
+    sizes: tuple[Ints, Ints]
+    positions: tuple[Ints, Ints]
+    offsets: tuple[int, int]
+    lengths: Ints
+    num_actions: int
+
+    @property
+    def degree(self) -> int:
+        """The highest power of ``eps`` in the perturbation."""
+        return int(self.lengths.max(initial=0))
+
+    @classmethod
+    def of(
+        cls,
+        first: tuple[npt.ArrayLike, npt.ArrayLike],
+        parent: tuple[npt.ArrayLike, npt.ArrayLike],
+        sizes: tuple[npt.ArrayLike, npt.ArrayLike],
+        positions: tuple[npt.ArrayLike, npt.ArrayLike],
+        n: int,
+        num_actions: int,
+    ) -> PlanLayout:
+        """The layout of an LCP of size ``n`` from each player's arrays.
+
+        A sequence's length is its parent's plus one; the sequences of a set
+        are consecutive, sets in order (``first``), so the lengths follow by
+        repeating that step until nothing changes (at most once per set).
+        """
+        lengths = np.zeros(n, dtype=np.int64)
+        offsets: list[int] = []
+        arrays: list[tuple[Ints, ...]] = []
+        offset = 0
+        for f, p, k, pos in zip(first, parent, sizes, positions, strict=True):
+            f_, p_, k_ = (np.asarray(a, dtype=np.int64) for a in (f, p, k))
+            size = 1 + int(k_.sum())
+            mine = np.zeros(size, dtype=np.int64)
+            if len(f_):
+                up = p_[np.repeat(np.arange(len(f_)), k_)]
+                for _ in range(len(f_)):
+                    step = mine[up] + 1
+                    if (step == mine[1:]).all():
+                        break
+                    mine[1:] = step
+            lengths[offset : offset + size] = mine
+            offsets.append(offset)
+            arrays.append((f_, p_, k_, np.asarray(pos, dtype=np.int64)))
+            offset += size
+        return cls(
+            first=(arrays[0][0], arrays[1][0]),
+            parent=(arrays[0][1], arrays[1][1]),
+            sizes=(arrays[0][2], arrays[1][2]),
+            positions=(arrays[0][3], arrays[1][3]),
+            offsets=(offsets[0], offsets[1]),
+            lengths=lengths,
+            num_actions=num_actions,
+        )
+
+    @classmethod
+    def of_structure(cls, structures: tuple[PlayerSequences, PlayerSequences], n: int, num_actions: int) -> PlanLayout:
+        """The layout of a game's sequence form (:attr:`policy.representations.sequence.SequenceForm.structure`)."""
+        return cls.of(
+            (structures[0].first, structures[1].first),
+            (structures[0].parent, structures[1].parent),
+            (structures[0].sizes, structures[1].sizes),
+            (structures[0].positions, structures[1].positions),
+            n,
+            num_actions,
+        )
+
+
+def perturbed_rhs(M: Floats, c: npt.ArrayLike, lengths: Ints) -> Floats:
+    """(n, K + 1, S): the columns ``q_0, ..., q_K`` of step 1 in floats, for matrices ``M`` (n, n, S).
+
+    ``c`` is the unperturbed right-hand side, (n,) or (n, S).
+    """
+    n, _, S = M.shape
+    width = int(lengths.max(initial=0)) + 1
+    Q = np.empty((n, width, S))
+    Q[:, 0] = np.broadcast_to(np.asarray(c, dtype=np.float64).reshape(n, -1), (n, S))
+    for k in range(1, width):
+        Q[:, k] = M[:, np.flatnonzero(lengths == k)].sum(axis=1)
+    return Q
+
+
+@dataclasses.dataclass(frozen=True)
+class PerturbedEnd:
+    """The end of float runs of the perturbed path, read as polynomials in ``eps`` (samples last).
+
+    ``behavior`` (actions, S) is the limit behaviour, ``order`` and
+    ``coefficient`` (actions, S) the trembles of the actions it never takes
+    (order 0 for the others), ``plans`` (n, S) the realization plans at the
+    limit (``z``'s coefficients of ``eps**0``), and ``ok`` (S,) whether the
+    run vouches for its end: the basis solved, every ``z`` and ``w`` zero or
+    of positive lowest coefficient (beyond :data:`FLOAT_COEFFICIENT`), every
+    realization weight's lowest coefficient positive, and the behaviour at
+    each set summing to 1 (within :data:`FLOAT_SUM`).
+    """
+
+    behavior: Floats
+    order: Ints
+    coefficient: Floats
+    plans: Floats
+    ok: npt.NDArray[np.bool_]
+
+
+def perturbed_end(M: Floats, Q: Floats, basis: Ints, layout: PlanLayout) -> PerturbedEnd:
+    """Steps 2 (the check) and 3 of the module docstring in floats, for final bases ``basis`` (n, S).
+
+    The basic ``z`` of each sample solve ``M[S, S] z_S = -Q[S]`` (``S`` the
+    basic ``z``, whose ``w`` are not basic: the basis is complementary),
+    every power of ``eps`` at once (``numpy.linalg.solve``).
+    """
+    n, width, S = Q.shape
+    ok = np.ones(S, dtype=bool)
+    z = np.zeros((S, n, width))
+    is_z = (basis >= n) & (basis < 2 * n)
+    count = np.count_nonzero(is_z, axis=0)
+    m = int(count.max(initial=0))
+    if m:
+        rows = np.argsort(~is_z, axis=0, kind="stable")[:m]  # (m, S)
+        live = (np.arange(m)[:, None] < count[None, :]).T  # (S, m)
+        support = np.where(live, np.take_along_axis(basis, rows, axis=0).T - n, 0)  # (S, m)
+        Ms = np.transpose(M, (2, 0, 1))
+        idx = np.arange(S)[:, None, None]
+        system = Ms[idx, support[:, :, None], support[:, None, :]]
+        system = np.where(live[:, :, None] & live[:, None, :], system, np.eye(m)[None])
+        rhs = -np.take_along_axis(np.transpose(Q, (2, 0, 1)), support[:, :, None], axis=1)
+        rhs = np.where(live[:, :, None], rhs, 0.0)
+        try:
+            solution = np.linalg.solve(system, rhs)
+        except np.linalg.LinAlgError:
+            solution = np.zeros_like(rhs)
+            for s in range(S):
+                try:
+                    solution[s] = np.linalg.solve(system[s], rhs[s])
+                except np.linalg.LinAlgError:
+                    ok[s] = False
+        ok &= np.isfinite(solution).all(axis=(1, 2))
+        s_idx, j_idx = np.nonzero(live)
+        z[s_idx, support[s_idx, j_idx]] = np.where(np.isfinite(solution[s_idx, j_idx]), solution[s_idx, j_idx], 0.0)
+    Qs = np.transpose(Q, (2, 0, 1))
+    Ms = np.transpose(M, (2, 0, 1))
+    w = Qs + np.matmul(Ms, z)
+    scale = np.maximum(1.0, np.maximum(np.abs(Qs).max(axis=1), np.abs(z).max(axis=1)))  # (S, width)
+    w_scale = np.maximum(scale[:, None, :], np.abs(Qs) + np.matmul(np.abs(Ms), np.abs(z)))
+    ok &= _lex_nonnegative(z, FLOAT_COEFFICIENT * scale[:, None, :]).all(axis=1)
+    ok &= _lex_nonnegative(w, FLOAT_COEFFICIENT * w_scale).all(axis=1)
+    # The realization weights x(eps) = z(eps) + eps**|s| and their leading terms.
+    plans = z.copy()
+    marked = np.flatnonzero(layout.lengths > 0)
+    plans[:, marked, layout.lengths[marked]] += 1.0
+    plan_scale = np.maximum(1.0, np.abs(plans).max(axis=1))[:, None, :]
+    nonzero = np.abs(plans) > FLOAT_COEFFICIENT * plan_scale
+    order = np.argmax(nonzero, axis=2)  # (S, n)
+    lead = np.take_along_axis(plans, order[:, :, None], axis=2)[:, :, 0]
+    behavior = np.zeros((layout.num_actions, S))
+    t_order = np.zeros((layout.num_actions, S), dtype=np.int64)
+    t_coef = np.zeros((layout.num_actions, S))
+    for i in (0, 1):
+        first, parent, sizes = layout.first[i], layout.parent[i], layout.sizes[i]
+        if not len(first):
+            continue
+        lo = layout.offsets[i]
+        size = 1 + int(sizes.sum())
+        mine = slice(lo, lo + size)
+        has = nonzero[:, mine].any(axis=2)  # (S, size)
+        ords, coefs = order[:, mine].T, lead[:, mine].T  # (size, S)
+        ok &= has.all(axis=1) & (coefs > 0).all(axis=0)
+        up = parent[np.repeat(np.arange(len(first)), sizes)]
+        here, above = ords[1:], ords[up]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = coefs[1:] / coefs[up]
+        same = here == above
+        ok &= (here >= above).all(axis=0)
+        prob = np.where(same, ratio, 0.0)
+        totals = np.add.reduceat(prob, first - 1, axis=0)
+        ok &= (np.abs(totals - 1.0) <= FLOAT_SUM).all(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            prob = prob / np.repeat(totals, sizes, axis=0)
+        pos = layout.positions[i]
+        behavior[pos] = np.where(np.isfinite(prob), prob, 0.0)
+        t_order[pos] = np.where(same, 0, here - above)
+        t_coef[pos] = np.where(same, 0.0, ratio)
+    return PerturbedEnd(behavior, t_order, t_coef, np.ascontiguousarray(z[:, :, 0].T), ok)
+
+
+def _lex_nonnegative(values: Floats, zero: Floats) -> npt.NDArray[np.bool_]:
+    """(S, rows): whether each polynomial (last axis) is 0 or has a positive lowest coefficient beyond ``zero``."""
+    nonzero = np.abs(values) > zero
+    first = np.argmax(nonzero, axis=2)
+    lead = np.take_along_axis(values, first[:, :, None], axis=2)[:, :, 0]
+    return np.asarray(~nonzero.any(axis=2) | (lead > 0))
+
+
+def _float_solve(game: Game, values: Mapping[str, Number], max_pivots: int | None) -> SolveResult | None:
+    """qpe in float64: the path of :func:`_float_path`, its end read by :func:`perturbed_end`, verified.
+
+    None where the run does not vouch for its end, or its profile fails
+    verification or the sequential check; the caller then solves exactly.
+    """
+    numbers = game.numbers(values, exact=False)
+    form = sequence_form(game, values, exact=False)
+    lcp = SequenceLCP(form, numbers)
+    layout = PlanLayout.of_structure(form.structure, lcp.n, game.num_actions)
+    M = np.asarray(lcp.M, dtype=np.float64)[:, :, None]
+    Q = perturbed_rhs(M, lcp.c, layout.lengths)
+    limit = default_max_pivots(lcp.n) if max_pivots is None else max_pivots
+    with np.errstate(all="ignore"):
+        try:
+            basis, pivots = _float_path(M[:, :, 0], Q[:, :, 0], limit)
+        except (SolverError, ArithmeticError, ValueError, IndexError):
+            return None
+        end = perturbed_end(M, Q, np.asarray(basis, dtype=np.int64)[:, None], layout)
+    if not end.ok[0]:
+        return None
+    probs: list[Number] = end.behavior[:, 0].tolist()
+    try:
+        eq = verified_equilibrium(game, numbers, probs, what="qpe's float profile")
+    except VerificationError:
+        return None
+    taken = end.order[:, 0]
+    trembles = Trembles(
+        {int(a): Fraction(int(taken[a])) for a in np.flatnonzero(taken > 0)},
+        {int(a): float(end.coefficient[a, 0]) for a in np.flatnonzero(taken > 0)},
+    )
+    eq = dataclasses.replace(eq, refinement="quasi-perfect", trembles=trembles)
+    if not sequential_check(game, numbers, probs, trembles, max_tries=1).verdict:
+        return None
+    return SolveResult(
+        game=game,
+        method="qpe",
+        exact=False,
+        parameters=dict(values),
+        equilibria=(eq,),
+        warnings=("one quasi-perfect equilibrium (Lemke's method from one start); the game may have others",),
+        details={"pivots": pivots, "lcp_size": lcp.n, "degree": layout.degree, "float_path": True,
+                 "arithmetic": "float"},
+    )

@@ -37,7 +37,9 @@ Steps:
    solved exactly here by choosing, at each information set from the deepest
    up, the action with the best chance-weighted value; with two, the game of
    those two goes to ``lp`` if their payoffs add up to a constant there, else
-   ``lcp`` (the ``auto`` rule), the others' payoffs carried along by
+   ``qpe`` (``lcp`` where the part is too big for it; the same in exact and
+   float arithmetic, so that both select one equilibrium), the others'
+   payoffs carried along by
    evaluating its equilibrium in the part; with three or more, to ``logit``;
    ``subgame_method`` overrides the Nash method.
 3. **Identical parts once**: a part is keyed by its tree (kinds, children,
@@ -878,8 +880,10 @@ def spe_subgames_solve(
         The Nash method for every imperfect-information subgame where two or
         more players move. By default each such subgame is a game of the
         players who move in it: with two, ``lp`` if their payoffs add up to a
-        constant there, else ``lcp`` (the ``auto`` rule); with three or more,
-        ``logit``. Where one player alone moves, the subgame is a decision
+        constant there, else ``qpe`` (``lcp`` where it is too big for qpe, or
+        in float mode with ``all_equilibria``, or where qpe in floats falls
+        back to exact arithmetic that the numbers do not allow); with three
+        or more, ``logit``. Where one player alone moves, the subgame is a decision
         problem, solved exactly here whatever the method.
     solve
         ``solve(game, values, method=..., exact=..., all_equilibria=...)``
@@ -1062,13 +1066,18 @@ class _Counter:
 
 def _nash_method(sub: Game, exact: bool) -> str:
     """The ``auto`` rule for a subgame of two players: ``lp`` if constant-sum at these numbers, else
-    ``qpe`` (a quasi-perfect equilibrium) when exact and not too big for it, ``lcp`` otherwise."""
+    ``qpe`` (a quasi-perfect equilibrium) when not too big for it, ``lcp`` otherwise.
+
+    The same in both modes, so that ``--float`` and the batch solver's draws
+    select the equilibrium an exact solve does: qpe in floats follows the
+    exact path (:func:`policy.solvers.qpe._float_solve`).
+    """
     from policy.solvers.lp import off_constant_sum
     from policy.solvers.sizes import too_big
 
     if not off_constant_sum(sub.numbers({}, exact)):
         return "lp"
-    return "qpe" if exact and too_big("qpe", sub, True) is None else "lcp"
+    return "qpe" if too_big("qpe", sub, True) is None else "lcp"
 
 
 def _solve_part(
@@ -1106,11 +1115,22 @@ def _solve_part(
     else:
         nash = _part_game(game, shape, part, movers) if len(movers) == 2 else sub
         method = subgame_method or (_nash_method(nash, exact) if len(movers) == 2 else "logit")
+        if method == "qpe" and not exact and all_equilibria and subgame_method is None:
+            method = "lcp"  # qpe returns one equilibrium; lcp tries several starts, as before
         counter.calls += 1
         try:
             result = solve(nash, {}, method=method, exact=exact, all_equilibria=all_equilibria)
         except SolverError as err:
-            raise SolverError(f"subgame at {name!r}: {err}") from None
+            if subgame_method is not None or exact or method != "qpe":
+                raise SolverError(f"subgame at {name!r}: {err}") from None
+            # qpe in floats fell back to exact arithmetic, which these numbers do not allow:
+            # lcp in floats, as before qpe had a float mode.
+            method = "lcp"
+            try:
+                result = solve(nash, {}, method=method, exact=exact, all_equilibria=all_equilibria)
+            except SolverError as err2:
+                raise SolverError(f"subgame at {name!r}: {err2}") from None
+            warnings.append(f"qpe could not solve this subgame in floats ({err}); lcp was used")
         warnings.extend(result.warnings)
         ties = list(result.ties)
         candidates = [_coerce(e.probabilities, exact, method, name) for e in result.equilibria]
