@@ -759,3 +759,31 @@ def test_plotter_share_s_range_allows_for_the_plotters_western_districts() -> No
     declared = game("coup_1937").parameters["plotter_share"].range
     assert declared is not None and declared[0] <= share.range[0] and share.range[1] <= declared[1]
     assert leader("tukhachevsky").values["plotter_share"] == share  # shared, one place
+
+
+def test_the_essay_s_exact_redraw_script_draws_what_sweep_draws() -> None:
+    """Review 6, finding 6: the exact re-solve of the draws was a script nobody could run. It is
+    docs/scripts/exact_draws.py; its float column must be `policy sweep`'s own figure for the
+    same draws (seed and profile), so that its exact column is the same draws re-solved."""
+    import contextlib
+    import importlib.util
+    import io
+
+    from policy import api
+
+    spec = importlib.util.spec_from_file_location("exact_draws", REPO / "docs" / "scripts" / "exact_draws.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    branch = GAMES / "ussr_1939_1941_stalin.toml"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        module.main(["sweep", str(branch), "-l", "stalin", "--samples", "2", "--seed", "1"])
+    line = next(x for x in out.getvalue().splitlines() if "war_with_germany = 1941" in x)
+    exact_share, float_share = (float(x.strip().rstrip("%")) for x in line.split(":")[1].split("/"))
+    g = api.load(branch)
+    means = api.sweep(g, samples=2, seed=1, leader="stalin", method="spe").outcome_probabilities()
+    war = sum(means[g.node_names[t]][0] for t in g.terminals.tolist()
+              if dict(g.nodes.at(t).outcome.facts).get("war_with_germany") == "1941")  # type: ignore[union-attr]
+    assert float_share == pytest.approx(100 * war, abs=0.06)
+    assert 0 <= exact_share <= 100
