@@ -146,19 +146,29 @@ def test_lcp_finds_one_of_the_equilibria_enummixed_lists(leader):
 
 # By hand: if the USSR is sure Germany is the bent type (soviet_intent_estimate
 # 0) and that type attacks in 1941 for certain, a ready army compares striking
-# first (p = 1 - (1 - e)(1 - q_s)) with mobilising (p = q_s): striking gains
-# (1 + loss_weight) e (1 - q_s) (1 - p_japan j) in V and costs aggressor_cost,
-# both pay mobilisation_cost. So where that gain exceeds aggressor_cost, in an
-# equilibrium where the bent Germany attacks in 1941 the ready army strikes first.
+# first (p_s = 1 - (1 - e)(1 - q), Japan joining with chance j_s,
+# p_japan_joins_after_strike) with mobilising (p = q, Japan joining with chance
+# j_41, p_japan_joins_1941); Japan cuts the chance by japan_drain d. In V the
+# strike gains (1 + loss_weight) (p_s (1 - j_s d) - q (1 - j_41 d)) =
+# (1 + loss_weight) (e (1 - q)(1 - j_s d) - q d (j_s - j_41)) and costs
+# aggressor_cost; both pay mobilisation_cost. So in an equilibrium where the bent
+# Germany attacks in 1941 the ready army strikes first where that gain exceeds
+# aggressor_cost, and does not where it falls short. (Before review 6, finding 2,
+# the gain took j_41 for both, which left out that a first strike loses the pact's
+# cover; with p_japan_joins_after_strike 0.2 Tukhachevsky's ready army mobilises.)
 @pytest.mark.parametrize("leader", LEADERS)
-def test_against_a_certain_attack_in_1941_a_ready_army_strikes_first(leader):
+def test_against_a_certain_attack_in_1941_a_ready_army_strikes_first_if_it_gains(leader):
     v = {**leader_values(leader), "soviet_intent_estimate": F(0)}
-    q = F(1, 2) + v["britain_drain"]
-    gain = (1 + v["loss_weight"]) * v["preempt_edge"] * (1 - q) * (1 - v["p_japan_joins_1941"] * v["japan_drain"])
-    assert gain > v["aggressor_cost"]
+    q, e, d = F(1, 2) + v["britain_drain"], v["preempt_edge"], v["japan_drain"]
+    js, j41 = v["p_japan_joins_after_strike"], v["p_japan_joins_1941"]
+    gain = (1 + v["loss_weight"]) * (e * (1 - q) * (1 - js * d) - q * d * (js - j41))
+    assert gain != v["aggressor_cost"]
+    seen = 0
     for eq in solve(game(), v, method="enummixed", exact=True).equilibria:
         if eq.behavior["plan"]["attack_1941"] == 1:
-            assert eq.behavior["posture_ready"]["pre_empt"] == 1
+            seen += 1
+            assert eq.behavior["posture_ready"]["pre_empt"] == (1 if gain > v["aggressor_cost"] else 0)
+    assert seen
 
 
 # By hand: "Germany does not attack, both armies appease" is an equilibrium

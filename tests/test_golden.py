@@ -101,12 +101,12 @@ _END_STATE_KEYS = ("ruler", "alignment", "west", "france", "romania_oil", "war_w
 CAMPAIGN_END_STATES = {
     "stalin": {
         "war_with_germany": {
-            "none": "673902841/4257000000",
-            "1941": "3583097159/4257000000"
+            "none": "71416129/425700000",
+            "1941": "354283871/425700000"
         },
         "japan": {
-            "quiet": "37636072373/42570000000",
-            "at war": "2058324127/42570000000"
+            "quiet": "985937783/1064250000",
+            "at war": "78312217/1064250000"
         },
         "ruler": {
             "stalin": "1"
@@ -117,8 +117,7 @@ CAMPAIGN_END_STATES = {
         },
         "west": {
             "no war": "7/200",
-            "peace with Germany": "1351/20000",
-            "at war": "17949/20000"
+            "at war": "193/200"
         },
         "france": {
             "standing": "1421/2000",
@@ -134,8 +133,8 @@ CAMPAIGN_END_STATES = {
             "1941": "478437977/740880000"
         },
         "japan": {
-            "quiet": "7057722023/7408800000",
-            "at war": "351077977/7408800000"
+            "quiet": "3417002023/3704400000",
+            "at war": "287397977/3704400000"
         },
         "ruler": {
             "stalin": "1"
@@ -162,8 +161,8 @@ CAMPAIGN_END_STATES = {
             "1941": "20842037/35280000"
         },
         "japan": {
-            "quiet": "337052363/352800000",
-            "at war": "15747637/352800000"
+            "quiet": "163199563/176400000",
+            "at war": "13200437/176400000"
         },
         "ruler": {
             "stalin": "1"
@@ -190,42 +189,41 @@ CAMPAIGN_OUTCOMES = {
     "stalin": {
         "Armed peace through 1942 (unready army)": "150074701/45305122500",
         "Pact kept through 1942 (unready army)": "3207197/453051225",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "368975341/4257000000",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "40923379/425700000",
         "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "53160863/3547500000",
-        "Soviet pre-emptive strike, 1941 (ready army)": "159482589/1182500000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/35475000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "47397/11825000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1555720556537/90610245000000",
-        "War in 1941 against a mobilised, unready army": "29558690574203/90610245000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "38577/10000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "347193/10000000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "5891207/177375000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "5891207/44343750",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/17737500",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "15799/4434375",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "172710077393/9061024500000",
+        "War in 1941 against a mobilised, unready army": "3281491470467/9061024500000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "4263/500000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "4263/125000",
         "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
         "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
         "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
         "Surprise attack in 1941 on an unready army, leadership paralysed": "1449522627343/45305122500000",
-        "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
         "Armed peace through 1942 (ready army) (Germany cautious)": "1737/100000",
         "War in 1941 against a mobilised, ready army, Japan fighting in the east": "1737/500000",
         "War in 1941 against a mobilised, ready army": "33003/500000"
     },
     "tukhachevsky": {
-        "Armed peace through 1942 (unready army)": "91522751859059/1572575350500000",
-        "Pact kept through 1942 (unready army)": "1063840387796587/11008027453500000",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "28661781803/432234000000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "21045128197/432234000000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "272/14553",
-        "Soviet pre-emptive strike, 1941 (ready army)": "272/1617",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/14553000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "79556821/1617000000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4069901984/393143837625",
-        "War in 1941 against a mobilised, unready army": "77328137696/393143837625",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "24157/4000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "217413/4000000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "27001196669/7338684969000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "513022736711/7338684969000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "27001196669/22016054907000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "513022736711/22016054907000",
+        "Armed peace through 1942 (unready army)": "92154600324923/1572575350500000",
+        "Pact kept through 1942 (unready army)": "1059417448535539/11008027453500000",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "28864010291/432234000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "20842899709/432234000000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "544/14553",
+        "Soviet pre-emptive strike, 1941 (ready army)": "2176/14553",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/7276500000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "79556821/1819125000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4098791768/393143837625",
+        "War in 1941 against a mobilised, unready army": "77877043592/393143837625",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "24157/2000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "24157/500000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "26596739693/7338684969000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "505338054167/7338684969000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "26596739693/22016054907000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "505338054167/22016054907000",
         "Armed peace through 1942 (ready army)": "234057559903/4517865660000",
         "Pact kept through 1942 (ready army)": "24562848871/3080362950000",
         "Armed peace through 1942 (ready army) (Germany cautious)": "34046937/1596560000",
@@ -238,22 +236,22 @@ CAMPAIGN_OUTCOMES = {
         "Surprise attack in 1941 on a ready army, leadership paralysed": "7543019/6160725900"
     },
     "same_choices": {
-        "Armed peace through 1942 (unready army)": "6838928440679/74884540500000",
-        "Pact kept through 1942 (unready army)": "58888002213247/524191783500000",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "28661781803/432234000000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "21045128197/432234000000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "272/17325",
-        "Soviet pre-emptive strike, 1941 (ready army)": "272/1925",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/693000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "5860801/77000000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4069901984/468028378125",
-        "War in 1941 against a mobilised, unready army": "77328137696/468028378125",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "24157/4000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "217413/4000000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "27001196669/8736529725000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "513022736711/8736529725000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "27001196669/26209589175000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "513022736711/26209589175000",
+        "Armed peace through 1942 (unready army)": "6886625474063/74884540500000",
+        "Pact kept through 1942 (unready army)": "58554122979559/524191783500000",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "28864010291/432234000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "20842899709/432234000000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "544/17325",
+        "Soviet pre-emptive strike, 1941 (ready army)": "2176/17325",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/346500000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "5860801/86625000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4098791768/468028378125",
+        "War in 1941 against a mobilised, unready army": "77877043592/468028378125",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "24157/2000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "24157/500000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "26596739693/8736529725000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "505338054167/8736529725000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "26596739693/26209589175000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "505338054167/26209589175000",
         "Armed peace through 1942 (ready army)": "12298510243/215136460000",
         "Pact kept through 1942 (ready army)": "1290650251/146683950000",
         "Armed peace through 1942 (ready army) (Germany cautious)": "34046937/1596560000",
@@ -271,12 +269,12 @@ BRANCH_PINS = {
     "ussr_1939_1941_stalin.toml:stalin": {
         "facts": {
             "war_with_germany": {
-                "none": "673902841/4257000000",
-                "1941": "3583097159/4257000000"
+                "none": "71416129/425700000",
+                "1941": "354283871/425700000"
             },
             "japan": {
-                "quiet": "37636072373/42570000000",
-                "at war": "2058324127/42570000000"
+                "quiet": "985937783/1064250000",
+                "at war": "78312217/1064250000"
             },
             "ruler": {
                 "stalin": "1"
@@ -287,8 +285,7 @@ BRANCH_PINS = {
             },
             "west": {
                 "no war": "7/200",
-                "peace with Germany": "1351/20000",
-                "at war": "17949/20000"
+                "at war": "193/200"
             },
             "france": {
                 "standing": "1421/2000",
@@ -301,21 +298,20 @@ BRANCH_PINS = {
         "labels": {
             "Armed peace through 1942 (unready army)": "150074701/45305122500",
             "Pact kept through 1942 (unready army)": "3207197/453051225",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "368975341/4257000000",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "40923379/425700000",
             "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "53160863/3547500000",
-            "Soviet pre-emptive strike, 1941 (ready army)": "159482589/1182500000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/35475000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "47397/11825000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "1555720556537/90610245000000",
-            "War in 1941 against a mobilised, unready army": "29558690574203/90610245000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "38577/10000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "347193/10000000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "5891207/177375000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "5891207/44343750",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/17737500",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "15799/4434375",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "172710077393/9061024500000",
+            "War in 1941 against a mobilised, unready army": "3281491470467/9061024500000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "4263/500000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "4263/125000",
             "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
             "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
             "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
             "Surprise attack in 1941 on an unready army, leadership paralysed": "1449522627343/45305122500000",
-            "Peace in the West; Germany turns east, after Bessarabia, France holding": "1351/20000",
             "Armed peace through 1942 (ready army) (Germany cautious)": "1737/100000",
             "War in 1941 against a mobilised, ready army, Japan fighting in the east": "1737/500000",
             "War in 1941 against a mobilised, ready army": "33003/500000"
@@ -324,12 +320,12 @@ BRANCH_PINS = {
     "ussr_1939_1941_tukhachevsky.toml:tukhachevsky": {
         "facts": {
             "war_with_germany": {
-                "none": "2953209311/14553000000",
-                "1941": "11599790689/14553000000"
+                "none": "2620408771/11642400000",
+                "1941": "9021991229/11642400000"
             },
             "japan": {
-                "quiet": "273893686811/291060000000",
-                "at war": "17166313189/291060000000"
+                "quiet": "53583493651/58212000000",
+                "at war": "4628506349/58212000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -351,22 +347,25 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "240968913824869009/3721139740395000000",
-            "Pact kept through 1942 (unready army)": "6824161819643857/465142467549375000",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "75521045240953/1022782860000000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "50792637969047/1022782860000000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "415245179/16170000000",
-            "Soviet pre-emptive strike, 1941 (ready army)": "1245735537/5390000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/16170000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "238670463/5390000000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5363055359792/465142467549375",
-            "War in 1941 against a mobilised, unready army": "101898051836048/465142467549375",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "153/20000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "1377/20000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "136918393161278027/19846078615440000000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "2601449470064282513/19846078615440000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "136918393161278027/59538235846320000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "2601449470064282513/59538235846320000000"
+            "Armed peace through 1942 (unready army)": "242403239930402473/3721139740395000000",
+            "Pact kept through 1942 (unready army)": "474633646889441/33224461967812500",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "75980113538641/1022782860000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "50333569671359/1022782860000000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "272/8085",
+            "Soviet pre-emptive strike, 1941 (ready army)": "1088/8085",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/8085000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "79556821/2021250000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5395845952484/465142467549375",
+            "War in 1941 against a mobilised, unready army": "102521073097196/465142467549375",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "217413/20000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "217413/5000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "19409870599304861/2835154087920000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "368787541386792359/2835154087920000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "19409870599304861/8505462263760000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "368787541386792359/8505462263760000000",
+            "Armed peace through 1942 (ready army) (Germany cautious)": "88587/4000000",
+            "War in 1941 against a mobilised, ready army, Japan fighting in the east": "88587/20000000",
+            "War in 1941 against a mobilised, ready army": "1683153/20000000"
         }
     },
     "ussr_1939_1941_tukhachevsky.toml:same_choices": {
@@ -376,8 +375,8 @@ BRANCH_PINS = {
                 "1941": "405530249/554400000"
             },
             "japan": {
-                "quiet": "5265901271/5544000000",
-                "at war": "278098729/5544000000"
+                "quiet": "2557617031/2772000000",
+                "at war": "214382969/2772000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -399,22 +398,22 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "18012530049311629/177197130495000000",
-            "Pact kept through 1942 (unready army)": "470122570567117/22149641311875000",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "75521045240953/1022782860000000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "50792637969047/1022782860000000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "136/9625",
-            "Soviet pre-emptive strike, 1941 (ready army)": "1224/9625",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/770000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "52747209/770000000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5363055359792/553741032796875",
-            "War in 1941 against a mobilised, unready army": "101898051836048/553741032796875",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "217413/40000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "1956717/40000000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "6287663509602527/945051362640000000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "119465606682448013/945051362640000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "6287663509602527/2835154087920000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "119465606682448013/2835154087920000000",
+            "Armed peace through 1942 (unready army)": "18120804586380613/177197130495000000",
+            "Pact kept through 1942 (unready army)": "32613446673821/1582117236562500",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "75980113538641/1022782860000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "50333569671359/1022782860000000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "272/9625",
+            "Soviet pre-emptive strike, 1941 (ready army)": "1088/9625",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/385000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "5860801/96250000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5395845952484/553741032796875",
+            "War in 1941 against a mobilised, unready army": "102521073097196/553741032796875",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "217413/20000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "217413/5000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "892241650136681/135007337520000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "16952591352596939/135007337520000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "892241650136681/405022012560000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "16952591352596939/405022012560000000",
             "Armed peace through 1942 (ready army) (Germany cautious)": "88587/4000000",
             "War in 1941 against a mobilised, ready army, Japan fighting in the east": "88587/20000000",
             "War in 1941 against a mobilised, ready army": "1683153/20000000"
@@ -494,15 +493,17 @@ def test_the_record_s_score_under_stalin_is_pinned() -> None:
 
 
 #: The 1941 stage at Tukhachevsky's values (his army unharmed, 0.425; Germany's
-#: estimate of it by the profile's rule, 0.2625) has three extreme equilibria with
+#: estimate of it by the profile's rule, 0.2625) had three extreme equilibria with
 #: three different outcomes (the fourth historian's review, finding 1: the answer on
-#: his branch sits near this multiplicity); the essay reports them. Pinned so that an
-#: edit cannot hide them. On his branch, after the fight's cost (army 0.3825,
-#: estimate 0.24125), the same game has one.
+#: his branch sat near this multiplicity) while p_japan_joins_after_strike was 0.1; at
+#: 0.2 (review 6, finding 2: a first strike loses the Japanese pact's cover) it has one.
+#: Pinned at both, so that an edit cannot hide the multiplicity. On his branch, after the
+#: fight's cost (army 0.3825, estimate 0.24125), the same game has one.
 @pytest.mark.parametrize(
     ("overrides", "count"),
-    [({}, 3), ({"readiness_1941": "0.3825", "german_readiness_estimate": "0.24125"}, 1)],
-    ids=["profile", "after-the-fight"],
+    [({}, 1), ({"p_japan_joins_after_strike": "0.1"}, 3),
+     ({"readiness_1941": "0.3825", "german_readiness_estimate": "0.24125"}, 1)],
+    ids=["profile", "japan-0.1", "after-the-fight"],
 )
 def test_the_1941_stage_s_equilibria_at_tukhachevsky_s_values_are_pinned(overrides: dict[str, str], count: int) -> None:
     from fractions import Fraction

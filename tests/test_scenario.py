@@ -190,11 +190,12 @@ def test_1940_is_split_at_frances_fall_and_the_ultimatum_follows_it() -> None:
     # Germany values each war by its own estimate of the army (the second historian's
     # review, finding 2); a France that held its 1940 campaign drains Germany by
     # france_drain, before the campaign by the Phoney War's west_engagement/2 (finding 1).
-    est = values["german_readiness_estimate"]
-    for where, drain in (("fallen", b), ("holds", f), ("spring_", e / 2)):
+    # While France fights or holds Germany also pays the 1939-40 rule (review 6, finding 1).
+    est, rule = values["german_readiness_estimate"], values["two_front_cost_1939"]
+    for where, drain, cost in (("fallen", b, 0), ("holds", f, rule), ("spring_", e / 2, rule)):
         node = f"{where}_quiet_war_now" if where != "spring_" else "spring_war_now"
         p = est / 2 + drain
-        assert pay[node][1] == 1 - p - lw * p - wc, node
+        assert pay[node][1] == 1 - p - lw * p - wc - cost, node
     assert "guarantee-romania-1939" in g.sources and "france-armistice-1940" in g.sources
 
 
@@ -310,6 +311,11 @@ def test_the_japanese_pact_does_not_cover_a_soviet_first_strike() -> None:
         assert g.node(n).probabilities["japan_joins"].names == {"p_japan_joins_after_strike"}, n
     world = {name: v.value for name, v in leader("stalin").values.items()}
     assert world["p_japan_joins_after_strike"] > world["p_japan_joins_1941"]
+    # Review 6, finding 2: its own note puts it above the pact-free 1941 chance (twice the
+    # pact's value, which halved it), up to the level of 1939-40 (Khalkhin Gol); it had been
+    # held at that pact-free 0.1 though the note pointed higher.
+    assert 2 * world["p_japan_joins_1941"] < world["p_japan_joins_after_strike"] <= world["p_japan_joins_1939"]
+    assert game("barbarossa_1941").parameters["p_japan_joins_after_strike"].default == world["p_japan_joins_after_strike"]
     assert "neutrality-pact-article-2" in leader("stalin").values["p_japan_joins_after_strike"].sources
 
 
@@ -624,18 +630,21 @@ def test_germany_s_1939_choices_are_the_same_whatever_the_army_truly_is() -> Non
 def test_a_war_in_the_east_while_the_west_fights_costs_germany_its_second_front_in_1939() -> None:
     """Review 4, finding 4: the true readiness had stood in, unstated, for Hitler's rule of 23
     November 1939 (Russia only when free in the West). The rule is now in the game: every
-    war of 1939-40 while Britain and France fight costs Germany two_front_cost, the same
-    parameter as barbarossa_1941's (claim hitler-free-in-west-1939); the war after a peace
-    in the West does not."""
+    war of 1939-40 while Britain and France fight costs Germany two_front_cost_1939 (claims
+    hitler-free-in-west-1939, hitler-no-simultaneous-war-1939); the war after a peace in
+    the West does not. Review 6, finding 3: it is its own parameter, no longer barbarossa_1941's
+    two_front_cost (the cautious type's cost in 1941), so the two are drawn apart."""
     g = game("diplomacy_1939")
-    assert "two_front_cost" in g.parameters
-    assert g.parameters["two_front_cost"].default == game("barbarossa_1941").parameters["two_front_cost"].default
-    assert g.parameters["two_front_cost"].range == game("barbarossa_1941").parameters["two_front_cost"].range
-    assert "hitler-free-in-west-1939" in g.parameters["two_front_cost"].sources
+    assert "two_front_cost_1939" in g.parameters and "two_front_cost" not in g.parameters
+    assert "two_front_cost_1939" not in game("barbarossa_1941").parameters
+    assert {"hitler-free-in-west-1939", "hitler-no-simultaneous-war-1939"} <= set(g.parameters["two_front_cost_1939"].sources)
+    shared = leader("stalin").values
+    assert "two_front_cost_1939" in shared and "two_front_cost" in shared
+    assert shared["two_front_cost_1939"].note.startswith("judgement")
     base = {n: p.default for n, p in g.parameters.items() if p.default is not None}
     d = F(1, 10)
     before = payoffs(g, base)
-    dearer = payoffs(g, {**base, "two_front_cost": base["two_front_cost"] + d})
+    dearer = payoffs(g, {**base, "two_front_cost_1939": base["two_front_cost_1939"] + d})
     for t in g.terminals.tolist():
         node = g.nodes.at(t)
         name = node.name
@@ -643,6 +652,46 @@ def test_a_war_in_the_east_while_the_west_fights_costs_germany_its_second_front_
         west_fights = facts.get("west") == "at war" and facts.get("war_with_germany", "none") != "none"
         assert dearer[name][1] == before[name][1] - (d if west_fights else 0), name
         assert dearer[name][0] == before[name][0], name
+
+
+def test_romania_1940_charges_the_1939_rule_to_its_wars_while_france_fights_or_holds() -> None:
+    """Review 6, finding 1: diplomacy_1939 charged two_front_cost_1939 to "Germany attacks at
+    once to retake the oil" while the West fought, and romania_1940 did not charge it to the
+    same war in the spring of 1940, nor to the wars where France holds. Now every war of 1940
+    while France stands pays it; the wars after France's fall (Hitler's decision of 31 July
+    1940 with Britain unbeaten) and after a peace in the West do not."""
+    g = game("romania_1940")
+    one, other = g.parameters["two_front_cost_1939"], game("diplomacy_1939").parameters["two_front_cost_1939"]
+    assert (one.default, one.range) == (other.default, other.range)
+    base = {n: p.default for n, p in g.parameters.items() if p.default is not None}
+    d = F(1, 10)
+    before = payoffs(g, base)
+    dearer = payoffs(g, {**base, "two_front_cost_1939": base["two_front_cost_1939"] + d})
+    paid = set()
+    for t in g.terminals.tolist():
+        node = g.nodes.at(t)
+        facts = dict(node.outcome.facts) if node.outcome is not None else {}
+        charged = facts.get("war_with_germany") == "1940" and facts.get("france") == "standing"
+        assert dearer[node.name][1] == before[node.name][1] - (d if charged else 0), node.name
+        assert dearer[node.name][0] == before[node.name][0], node.name
+        if charged:
+            paid.add(node.name)
+    assert paid == {"spring_war_now", "holds_strike_war_now", "holds_bessarabia_war_now", "holds_quiet_war_now"}
+
+
+def test_calling_off_poland_against_a_turtle_cites_fall_weiss() -> None:
+    """Review 6, finding 4: that Germany calls off Poland against a neutral USSR is the model's
+    consequence, and the attack was ordered (Fall Weiss, 3 and 11 April 1939) before the pact
+    talks ripened; the claim is in the catalogue and the nodes cite it."""
+    import tomllib
+
+    claims = tomllib.loads((REPO / "seeds" / "claims.toml").read_text(encoding="utf-8"))["claims"]
+    assert "3 April 1939" in claims["fall-weiss-1939"]["summary"]
+    assert "11 April" in claims["fall-weiss-1939"]["summary"]
+    nodes = tomllib.loads((GAMES / "diplomacy_1939.toml").read_text(encoding="utf-8"))["nodes"]
+    for n in ("turtle_poland", "late_turtle_poland"):
+        assert "fall-weiss-1939" in nodes[n]["sources"], n
+    assert "model's consequence" in nodes["turtle_poland"]["description"]
 
 
 def test_the_campaign_lowers_germany_s_1939_estimate_after_a_fought_coup_as_later() -> None:
@@ -668,13 +717,16 @@ def test_sweep_reports_the_equilibrium_solve_reports() -> None:
     equilibria (the war in 1941 at 0.797, against qpe's 0.634). qpe now has a float
     mode that follows the exact path (policy.solvers.qpe), and spe takes it in both
     arithmetics and in the sweep's lockstep draws: the three report one equilibrium,
-    outcome by outcome. Would fail if any of them took lcp again."""
+    outcome by outcome. Would fail if any of them took lcp again. Since review 6
+    (p_japan_joins_after_strike 0.1 -> 0.2) that subgame has one equilibrium at 0.28,
+    so the case is taken at the earlier value, 0.1, where it has several."""
     from policy import api
 
     branch = GAMES / "ussr_1939_1941_tukhachevsky.toml"
     g = api.load(branch)
-    at = {"german_readiness_estimate": "0.28"}
-    swept = api.sweep(g, {"german_readiness_estimate": ("0.28", "0.28", 1)}, "tukhachevsky", method="spe")
+    at = {"german_readiness_estimate": "0.28", "p_japan_joins_after_strike": "0.1"}
+    swept = api.sweep(g, {"german_readiness_estimate": ("0.28", "0.28", 1)}, "tukhachevsky", method="spe",
+                      values={"p_japan_joins_after_strike": "0.1"})
     floats = api.solve(g, "tukhachevsky", method="spe", values=at, exact=False).result
     exact = api.solve(g, "tukhachevsky", method="spe", values=at, exact=True).result
     float_methods, exact_methods = set(floats.details["subgame_methods"].values()), set(exact.details["subgame_methods"].values())
@@ -708,3 +760,31 @@ def test_plotter_share_s_range_allows_for_the_plotters_western_districts() -> No
     declared = game("coup_1937").parameters["plotter_share"].range
     assert declared is not None and declared[0] <= share.range[0] and share.range[1] <= declared[1]
     assert leader("tukhachevsky").values["plotter_share"] == share  # shared, one place
+
+
+def test_the_essay_s_exact_redraw_script_draws_what_sweep_draws() -> None:
+    """Review 6, finding 6: the exact re-solve of the draws was a script nobody could run. It is
+    docs/scripts/exact_draws.py; its float column must be `policy sweep`'s own figure for the
+    same draws (seed and profile), so that its exact column is the same draws re-solved."""
+    import contextlib
+    import importlib.util
+    import io
+
+    from policy import api
+
+    spec = importlib.util.spec_from_file_location("exact_draws", REPO / "docs" / "scripts" / "exact_draws.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    branch = GAMES / "ussr_1939_1941_stalin.toml"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        module.main(["sweep", str(branch), "-l", "stalin", "--samples", "2", "--seed", "1"])
+    line = next(x for x in out.getvalue().splitlines() if "war_with_germany = 1941" in x)
+    exact_share, float_share = (float(x.strip().rstrip("%")) for x in line.split(":")[1].split("/"))
+    g = api.load(branch)
+    means = api.sweep(g, samples=2, seed=1, leader="stalin", method="spe").outcome_probabilities()
+    war = sum(means[g.node_names[t]][0] for t in g.terminals.tolist()
+              if dict(g.nodes.at(t).outcome.facts).get("war_with_germany") == "1941")  # type: ignore[union-attr]
+    assert float_share == pytest.approx(100 * war, abs=0.06)
+    assert 0 <= exact_share <= 100
