@@ -362,15 +362,36 @@ RECORDED_FLOAT_PATHS = [
 ]
 
 
+# The ratio test is decided in Python for a few candidate rows and in numpy
+# for many (policy.solvers.lemke.SMALL_CANDIDATES, SMALL_BLOCK); these force
+# one way or the other throughout.
+DECISIONS = {
+    "lists": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": 10**9},
+    "arrays": {"SMALL_CANDIDATES": -1, "SMALL_BLOCK": -1},
+    "lists, array blocks": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": -1},
+}
+
+
+def _decided(monkeypatch, how):
+    import policy.solvers.lemke as lemke_module
+
+    for name, value in DECISIONS[how].items():
+        monkeypatch.setattr(lemke_module, name, value)
+
+
+@pytest.mark.parametrize("how", [None, *DECISIONS])
 @pytest.mark.parametrize(("size", "seed", "period", "recorded"), RECORDED_FLOAT_PATHS)
-def test_float_path_decisions_are_as_recorded(size, seed, period, recorded):
+def test_float_path_decisions_are_as_recorded(size, seed, period, recorded, how, monkeypatch):
     # Every pivot of the float path (its lexicographic decisions, the
     # refactorizations, the doubt checks) is as it was: same pivot count, same
-    # number of lexicographic decisions, same final basis row by row.
+    # number of lexicographic decisions, same final basis row by row, whichever
+    # way the ratio tests are computed.
     import hashlib
 
     import policy.solvers.lemke as lemke_module
 
+    if how is not None:
+        _decided(monkeypatch, how)
     lcp = _signalling_lcp(size, seed)
     run = lambda: lemke_module._lemke_float(  # noqa: E731
         lcp.M, lcp.c, np.ones(lcp.n), default_max_pivots(lcp.n), period)
@@ -384,10 +405,37 @@ def test_float_path_decisions_are_as_recorded(size, seed, period, recorded):
 
 
 @pytest.mark.slow
-def test_the_long_float_path_is_as_recorded():
+def test_the_long_float_path_is_as_recorded(monkeypatch):
     # Random 8x8x8 signalling game, seed 1: the default period meets a basis
     # twice; the careful one takes a path of 11,911 pivots (recorded as above).
-    test_float_path_decisions_are_as_recorded(8, 1, 10, (11911, 11889, "c9fe3c6fd09f1873"))
+    test_float_path_decisions_are_as_recorded(8, 1, 10, (11911, 11889, "c9fe3c6fd09f1873"), None, monkeypatch)
+
+
+def _float_path(M, q, how, period):
+    """The float path's result (or its error message) with the ratio tests decided one way."""
+    import policy.solvers.lemke as lemke_module
+
+    with pytest.MonkeyPatch.context() as patch:
+        _decided(patch, how)
+        try:
+            got = lemke_module._lemke_float(M, q, np.ones(len(q)), default_max_pivots(len(q)), period)
+        except SolverError as err:
+            return str(err)
+    return got.pivots, got.lexicographic, got.basis, got.z.tobytes()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    monotone_lcps().map(lambda p: (np.array(p[0], dtype=float), np.array(p[1], dtype=float))),
+    st.tuples(st.integers(2, 4), st.integers(0, 10**6)).map(lambda a: _signalling_lcp(*a)).map(
+        lambda lcp: (lcp.M.astype(float), lcp.c.astype(float)))),
+    st.sampled_from([100, 10, 3]))
+def test_ratio_tests_in_python_and_in_numpy_give_the_same_path(problem, period):
+    # The two ways of deciding a ratio test make the same decisions bit for
+    # bit: the same pivots, lexicographic decisions, final basis and z.
+    M, q = problem
+    paths = {how: _float_path(M, q, how, period) for how in DECISIONS}
+    assert len(set(paths.values())) == 1, paths
 
 
 @settings(max_examples=300, deadline=None)

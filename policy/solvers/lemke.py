@@ -123,6 +123,9 @@ _SIGN_BIT = np.uint64(1 << 63)
 #: Blocks of the lexicographic rule with more entries than this compare
 #: their rows as byte strings, smaller ones as Python lists.
 SMALL_BLOCK = 256
+#: Ratio tests with at most this many candidate rows are decided in Python
+#: (:func:`_lex_choice_lists`), larger ones with numpy (:func:`_lex_choice`).
+SMALL_CANDIDATES = 64
 
 Array = npt.NDArray[Any]
 
@@ -550,21 +553,33 @@ def _lex_least(block: Array) -> int:
         close = bool(((there != low) & (
             there - low <= FLOAT_RATIO_TIE * np.maximum(np.abs(there), np.abs(low)))).any())
     else:
-        table = block.tolist()
-        least = min(range(rows), key=table.__getitem__)  # floats compare as numbers: -0.0 == 0.0
-        best = table[least]
-        close = False
-        for row in table:
-            for v, low_v in zip(row, best, strict=True):
-                if v != low_v:
-                    close = v - low_v <= FLOAT_RATIO_TIE * max(abs(v), abs(low_v))
-                    break
-            if close:
-                break
+        return _lex_least_lists(block.tolist())
     if not close:
         return least
-    left = list(range(block.shape[0]))
-    for values in block.T.tolist():
+    return _column_rule(block.T.tolist())
+
+
+def _lex_least_lists(table: list[list[float]]) -> int:
+    """:func:`_lex_least` of a block given as a list of rows, by comparing Python lists."""
+    least = min(range(len(table)), key=table.__getitem__)  # floats compare as numbers: -0.0 == 0.0
+    best = table[least]
+    close = False
+    for row in table:
+        for v, low_v in zip(row, best, strict=True):
+            if v != low_v:
+                close = v - low_v <= FLOAT_RATIO_TIE * max(abs(v), abs(low_v))
+                break
+        if close:
+            break
+    if not close:
+        return least
+    return _column_rule([list(column) for column in zip(*table, strict=True)])
+
+
+def _column_rule(columns: list[list[float]]) -> int:
+    """The row the tie rule of :func:`_ties`, applied to ``columns`` one at a time, keeps first."""
+    left = list(range(len(columns[0]))) if columns else [0]
+    for values in columns:
         here = [values[i] for i in left]
         lowest = min(here)
         size = -lowest if lowest < 0 else lowest
@@ -818,25 +833,102 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             rows = (column > tol).nonzero()[0]
             if not rows.size:
                 raise _no_solution(pivots)
-            r, tie, doubt = _lex_choice(
-                column[rows], C[rows, rhs], rows, z0_row, zero[rows],
-                _HeldInverse(C, slot, where, rowvar, n))
+            inverse = _HeldInverse(C, slot, where, rowvar, n)
+            if rows.size <= SMALL_CANDIDATES:
+                r, tie, doubt = _lex_choice_lists(
+                    column[rows].tolist(), C[rows, rhs].tolist(), rows.tolist(), z0_row,
+                    zero[rows].tolist(), inverse)
+            else:
+                r, tie, doubt = _lex_choice(column[rows], C[rows, rhs], rows, z0_row, zero[rows], inverse)
             if not doubt or not fresh:
                 break
             C, fresh = _refactored_held(original, basis, held, C), 0
             zero = _held_zero(C)
         lexicographic += tie
-    values = C[:, rhs].copy()
-    # Solve the final basis again from the original data (less accumulated
-    # error), unless the basis is so ill-conditioned that the answers disagree.
+    return _float_result(original, basis, C[:, rhs].copy(), pivots, lexicographic)
+
+
+def _float_result(original: Array, basis: list[int], values: Array, pivots: int, lexicographic: int) -> LemkeResult:
+    """The result of a float path that ended in ``basis`` with the basic variables' ``values``.
+
+    The final basis is solved again from the original data (less
+    accumulated error), unless it is so ill-conditioned that the two
+    answers disagree. A ``z`` that comes out as a zero of either sign is
+    written +0.0.
+    """
+    n = len(basis)
     again = _refactored_held(original, basis, np.array([2 * n + 1]), values[:, None])[:, 0]
     if np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE):
         values = again
     z = [0.0] * n
     for v, value in zip(basis, values.tolist(), strict=True):
-        if v >= n:
-            z[v - n] = max(value, 0.0)
+        if v >= n and value > 0.0:
+            z[v - n] = value
     return LemkeResult(np.array(z), pivots, tuple(basis), lexicographic)
+
+
+def _lex_choice_lists(
+    div: list[float], rhs: list[float], rows: list[int], z0_row: int, small: list[float],
+    inverse: _HeldInverse,
+) -> tuple[int, bool, bool]:
+    """:func:`_lex_choice` in Python on the candidate rows' numbers as lists, the same decision.
+
+    For a few candidates, where each numpy call of the array version costs
+    more than its arithmetic: the same noise levels, divisions and
+    comparisons, number for number. The basis-inverse rows of tied rows
+    are put together in Python too while they are small (at most
+    :data:`SMALL_BLOCK` entries), by the array version (``inverse``) otherwise.
+    """
+    doubt = False
+    ratios = []
+    for v, level, d in zip(rhs, small, div, strict=True):
+        size = abs(v)
+        if size <= level:
+            v = 0.0
+        elif size <= FLOAT_DOUBT * level:
+            doubt = True
+        ratios.append(v / d)
+    best = min(ratios)
+    if best == 0.0:  # the degenerate case: the rule keeps exactly the zeros
+        tied = [t for t, x in enumerate(ratios) if x <= 0.0]
+    else:
+        low = abs(best)
+        tied = [t for t, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * max(abs(x), low)]
+    if len(tied) == 1:
+        return rows[tied[0]], False, doubt
+    tied_rows = [rows[t] for t in tied]
+    if z0_row in tied_rows:
+        return z0_row, False, doubt
+    where = inverse.where.tolist()
+    if len(tied) * len(where) > SMALL_BLOCK:
+        block, noisy = _denoised(inverse(np.array(tied_rows)), np.array([small[t] for t in tied])[:, None])
+        block /= np.array([div[t] for t in tied])[:, None]
+        return tied_rows[_lex_least(block)], True, doubt or noisy
+    # The columns of _HeldInverse: the nonbasic w (stored) and the unit
+    # columns of the basic w of these rows, in order.
+    mine = set(tied_rows)
+    columns = [j for j, at in enumerate(where) if at < 0 or at in mine]
+    slot = inverse.slot.tolist()
+    sources = [slot[j] for j in columns]
+    units = [(p, where[j]) for p, j in enumerate(columns) if where[j] >= 0]
+    table = []
+    for t, i, row in zip(tied, tied_rows, inverse.C[tied_rows].tolist(), strict=True):
+        values = [row[s] for s in sources]
+        for p, at in units:
+            values[p] = 1.0 if at == i else 0.0
+        level = small[t]
+        top = FLOAT_DOUBT * level
+        d = div[t]
+        out = []
+        for v in values:
+            size = abs(v)
+            if size <= level:
+                v = 0.0
+            elif size <= top:
+                doubt = True
+            out.append(v / d)
+        table.append(out)
+    return tied_rows[_lex_least_lists(table)], True, doubt
 
 
 def _held_zero(C: Array) -> Array:
