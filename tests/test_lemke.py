@@ -312,6 +312,22 @@ def test_float_refactorization_of_the_stored_columns_is_the_full_one_bit_for_bit
 
 
 @settings(max_examples=300, deadline=None)
+@given(sparse_bases(), st.sampled_from([0.25, -1.0]))
+def test_final_values_on_sparse_rows_are_the_refactorization_bit_for_bit(case, fill):
+    # Small problems solve their final basis on dictionaries of the entries
+    # that are not 0: the values must be the array refactorization's right-hand
+    # side to the last bit (and the values given, for both, when the basis is singular).
+    import policy.solvers.lemke as lemke_module
+
+    original, basis = case
+    n = len(basis)
+    values = np.full(n, fill)
+    want = lemke_module._refactored_held(original, basis, np.array([2 * n + 1]), values[:, None])[:, 0]
+    got = lemke_module._basis_values(original, basis, values)
+    assert _bits(got) == _bits(want)
+
+
+@settings(max_examples=300, deadline=None)
 @given(sparse_bases())
 def test_float_gauss_jordan_is_the_plain_elimination_bit_for_bit(case):
     # Gauss-Jordan steps touch only the rows with a non-zero in the pivot
@@ -363,12 +379,13 @@ RECORDED_FLOAT_PATHS = [
 
 
 # The ratio test is decided in Python for a few candidate rows and in numpy
-# for many (policy.solvers.lemke.SMALL_CANDIDATES, SMALL_BLOCK); these force
-# one way or the other throughout.
+# for many (policy.solvers.lemke.SMALL_CANDIDATES, SMALL_BLOCK), and a pivot
+# updates every row of a small tableau and only the rows it changes in a
+# large one (SMALL_LCP); these force one way or the other throughout.
 DECISIONS = {
-    "lists": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": 10**9},
-    "arrays": {"SMALL_CANDIDATES": -1, "SMALL_BLOCK": -1},
-    "lists, array blocks": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": -1},
+    "lists": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": 10**9, "SMALL_LCP": 10**9},
+    "arrays": {"SMALL_CANDIDATES": -1, "SMALL_BLOCK": -1, "SMALL_LCP": -1},
+    "lists, array blocks": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": -1, "SMALL_LCP": -1},
 }
 
 

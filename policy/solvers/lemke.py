@@ -126,6 +126,9 @@ SMALL_BLOCK = 256
 #: Ratio tests with at most this many candidate rows are decided in Python
 #: (:func:`_lex_choice_lists`), larger ones with numpy (:func:`_lex_choice`).
 SMALL_CANDIDATES = 64
+#: In LCPs of at most this size a pivot updates every row of the float
+#: tableau, in larger ones only the rows whose entry in the pivot column is not 0.
+SMALL_LCP = 100
 
 Array = npt.NDArray[Any]
 
@@ -782,6 +785,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     zero = np.empty(n)
     where = np.arange(n)  # the row of each basic w_j, -1 while w_j is nonbasic
     rowvar = np.arange(n)  # the basic variable of each row (basis as an array)
+    dense = n <= SMALL_LCP
     while True:
         if pivots >= limit:
             raise _too_many(limit)
@@ -794,13 +798,20 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         C[r, k] = 1.0
         C[r] /= factor[r]
         factor[r] = 0.0
-        hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
-        if hit.size:
-            rest = C[hit]
-            rest -= np.multiply.outer(factor[hit], C[r])
-            C[hit] = rest
-            zero[hit] = FLOAT_ZERO * np.maximum(_MAX(np.abs(rest), axis=1), 1.0)
-        zero[r] = FLOAT_ZERO * max(float(_MAX(np.abs(C[r]))), 1.0)
+        if dense:
+            # Every row less its multiple of row r: a row whose factor is 0
+            # loses 0 (it changes at most in the sign of a zero) and keeps its
+            # noise level; fewer numpy calls than picking the rows out.
+            C -= np.multiply.outer(factor, C[r])
+            zero = FLOAT_ZERO * np.maximum(_MAX(np.abs(C), axis=1), 1.0)
+        else:
+            hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
+            if hit.size:
+                rest = C[hit]
+                rest -= np.multiply.outer(factor[hit], C[r])
+                C[hit] = rest
+                zero[hit] = FLOAT_ZERO * np.maximum(_MAX(np.abs(rest), axis=1), 1.0)
+            zero[r] = FLOAT_ZERO * max(float(_MAX(np.abs(C[r]))), 1.0)
         pivots += 1
         basis[r] = entering
         rowvar[r] = entering
@@ -857,7 +868,10 @@ def _float_result(original: Array, basis: list[int], values: Array, pivots: int,
     written +0.0.
     """
     n = len(basis)
-    again = _refactored_held(original, basis, np.array([2 * n + 1]), values[:, None])[:, 0]
+    if n <= SMALL_LCP:
+        again = _basis_values(original, basis, values)
+    else:
+        again = _refactored_held(original, basis, np.array([2 * n + 1]), values[:, None])[:, 0]
     if np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE):
         values = again
     z = [0.0] * n
@@ -865,6 +879,103 @@ def _float_result(original: Array, basis: list[int], values: Array, pivots: int,
         if v >= n and value > 0.0:
             z[v - n] = value
     return LemkeResult(np.array(z), pivots, tuple(basis), lexicographic)
+
+
+def _basis_values(original: Array, basis: list[int], values: Array) -> Array:
+    """The right-hand side column of :func:`_refactored_held`, on sparse rows in Python.
+
+    For small problems, where the system of the basic ``z`` has a few
+    entries a row: the same Gauss-Jordan elimination (the same pivots,
+    :func:`_gauss_jordan`), each row a dictionary of its entries that are
+    not 0, so that only those are divided and subtracted, in the same order
+    and with the same operations (an entry that is 0 would only change in
+    the sign of a zero); then the rows of the basic ``w`` less their
+    couplings' multiples, in the same order. ``values`` comes back if the
+    basis is singular.
+    """
+    n = len(basis)
+    rhs = 2 * n + 1
+    columns = [v for v in basis if v >= n]  # the basic z, in the order of their rows
+    w_rows = [v for v in basis if v < n]
+    basic_w = set(w_rows)
+    system = [i for i in range(n) if i not in basic_w]
+    k = len(columns)
+    block = original[np.ix_(system, columns)]
+    if not block.any(axis=0).all():
+        return values  # a zero column: singular
+    right = original[system, rhs]
+    live = bool(right.any())
+    # Rows by number (their place changes with the row swaps); holders[j]:
+    # the rows with an entry in column j.
+    rows: list[dict[int, float]] = [{} for _ in range(k)]
+    holders: list[set[int]] = [set() for _ in range(k + 1)]
+    at, col = block.nonzero()
+    for i, j, v in zip(at.tolist(), col.tolist(), block[at, col].tolist(), strict=True):
+        rows[i][j] = v
+        holders[j].add(i)
+    if live:
+        for i, v in enumerate(right.tolist()):
+            if v:
+                rows[i][k] = v
+                holders[k].add(i)
+    order = list(range(k))  # the row at each place
+    place_of = list(range(k))
+    least = FLOAT_PIVOT * max(1.0, float(np.abs(block).max(initial=0.0)))
+    for c in range(k):
+        # The largest entry in size at places c and on (the first such place).
+        best, p = -1.0, k
+        for i in holders[c]:
+            at_place = place_of[i]
+            if at_place >= c:
+                size = abs(rows[i][c])
+                if size > best or (size == best and at_place < p):
+                    best, p = size, at_place
+        if best <= least:
+            return values
+        if p != c:
+            moved, here = order[p], order[c]
+            order[p], order[c] = here, moved
+            place_of[moved], place_of[here] = c, p
+        mine = order[c]
+        pivot_row = rows[mine]
+        pivot = pivot_row[c]
+        if pivot != 1.0:
+            for j in pivot_row:
+                pivot_row[j] /= pivot
+        terms = list(pivot_row.items())
+        for i in holders[c]:
+            if i == mine:
+                continue
+            row = rows[i]
+            f = row[c]
+            if f:
+                for j, b in terms:
+                    if j not in row:
+                        holders[j].add(i)
+                    row[j] = row.get(j, 0.0) - f * b
+            del row[c]  # f - f * 1.0: exactly 0
+        holders[c] = {mine}
+    rows = [rows[i] for i in order]
+    solved = [row.get(k, 0.0) for row in rows] if live else [0.0] * k
+    out = [0.0] * n
+    place = 0
+    coupled = original[np.ix_(w_rows, columns)].tolist() if live and w_rows else []
+    w_rhs = original[w_rows, rhs].tolist()
+    for r, v in enumerate(basis):
+        if v >= n:
+            out[r] = solved[place]
+            place += 1
+    unit = 0
+    for r, v in enumerate(basis):
+        if v < n:
+            value = w_rhs[unit]
+            if live:
+                for coupling, s in zip(coupled[unit], solved, strict=True):
+                    if coupling:
+                        value -= coupling * s
+            out[r] = value
+            unit += 1
+    return np.array(out)
 
 
 def _lex_choice_lists(
@@ -917,17 +1028,11 @@ def _lex_choice_lists(
         for p, at in units:
             values[p] = 1.0 if at == i else 0.0
         level = small[t]
-        top = FLOAT_DOUBT * level
+        if not doubt:
+            top = FLOAT_DOUBT * level
+            doubt = any(level < abs(v) <= top for v in values)
         d = div[t]
-        out = []
-        for v in values:
-            size = abs(v)
-            if size <= level:
-                v = 0.0
-            elif size <= top:
-                doubt = True
-            out.append(v / d)
-        table.append(out)
+        table.append([(0.0 if abs(v) <= level else v) / d for v in values])
     return tied_rows[_lex_least_lists(table)], True, doubt
 
 
