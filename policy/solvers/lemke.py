@@ -1010,15 +1010,15 @@ def _lex_choice_lists(
     tied_rows = [rows[t] for t in tied]
     if z0_row in tied_rows:
         return z0_row, False, doubt
+    # The columns of _HeldInverse: the nonbasic w (stored) and the unit
+    # columns of the basic w of these rows, in order.
     where = inverse.where.tolist()
-    if len(tied) * len(where) > SMALL_BLOCK:
+    mine = set(tied_rows)
+    columns = [j for j, at in enumerate(where) if at < 0 or at in mine]
+    if len(tied) * len(columns) > SMALL_BLOCK:
         block, noisy = _denoised(inverse(np.array(tied_rows)), np.array([small[t] for t in tied])[:, None])
         block /= np.array([div[t] for t in tied])[:, None]
         return tied_rows[_lex_least(block)], True, doubt or noisy
-    # The columns of _HeldInverse: the nonbasic w (stored) and the unit
-    # columns of the basic w of these rows, in order.
-    mine = set(tied_rows)
-    columns = [j for j, at in enumerate(where) if at < 0 or at in mine]
     slot = inverse.slot.tolist()
     sources = [slot[j] for j in columns]
     units = [(p, where[j]) for p, j in enumerate(columns) if where[j] >= 0]
@@ -1028,11 +1028,11 @@ def _lex_choice_lists(
         for p, at in units:
             values[p] = 1.0 if at == i else 0.0
         level = small[t]
-        if not doubt:
+        if not doubt:  # an entry above the noise level but within FLOAT_DOUBT of it
             top = FLOAT_DOUBT * level
-            doubt = any(level < abs(v) <= top for v in values)
+            doubt = any(v > level or v < -level for v in [v for v in values if v and -top <= v <= top])
         d = div[t]
-        table.append([(0.0 if abs(v) <= level else v) / d for v in values])
+        table.append([(0.0 if -level <= v <= level else v) / d for v in values])
     return tied_rows[_lex_least_lists(table)], True, doubt
 
 
