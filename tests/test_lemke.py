@@ -378,14 +378,15 @@ RECORDED_FLOAT_PATHS = [
 ]
 
 
-# The ratio test is decided in Python for a few candidate rows and in numpy
-# for many (policy.solvers.lemke.SMALL_CANDIDATES, SMALL_BLOCK), and a pivot
-# updates every row of a small tableau and only the rows it changes in a
-# large one (SMALL_LCP); these force one way or the other throughout.
+# In small LCPs (policy.solvers.lemke.SMALL_LCP) a pivot updates every row,
+# the final basis is solved on sparse rows in Python and the ratio test is
+# decided in Python for a few candidate rows (SMALL_CANDIDATES; the tied
+# block too while small, SMALL_BLOCK); in large ones numpy does it all.
+# These force one way or the other throughout.
 DECISIONS = {
     "lists": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": 10**9, "SMALL_LCP": 10**9},
     "arrays": {"SMALL_CANDIDATES": -1, "SMALL_BLOCK": -1, "SMALL_LCP": -1},
-    "lists, array blocks": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": -1, "SMALL_LCP": -1},
+    "lists, array blocks": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": -1, "SMALL_LCP": 10**9},
 }
 
 

@@ -123,11 +123,15 @@ _SIGN_BIT = np.uint64(1 << 63)
 #: Blocks of the lexicographic rule with more entries than this compare
 #: their rows as byte strings, smaller ones as Python lists.
 SMALL_BLOCK = 256
-#: Ratio tests with at most this many candidate rows are decided in Python
-#: (:func:`_lex_choice_lists`), larger ones with numpy (:func:`_lex_choice`).
+#: In LCPs of at most this size, ratio tests with at most this many
+#: candidate rows are decided in Python (:func:`_lex_choice_lists`), others
+#: with numpy (:func:`_lex_choice`).
 SMALL_CANDIDATES = 64
 #: In LCPs of at most this size a pivot updates every row of the float
-#: tableau, in larger ones only the rows whose entry in the pivot column is not 0.
+#: tableau (in larger ones only the rows whose entry in the pivot column is
+#: not 0), the ratio tests may be decided in Python, and the final basis is
+#: solved on sparse rows in Python (:func:`_basis_values`). Larger LCPs take
+#: the array code throughout, where numpy's cost per call matters less.
 SMALL_LCP = 100
 
 Array = npt.NDArray[Any]
@@ -845,7 +849,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             if not rows.size:
                 raise _no_solution(pivots)
             inverse = _HeldInverse(C, slot, where, rowvar, n)
-            if rows.size <= SMALL_CANDIDATES:
+            if dense and rows.size <= SMALL_CANDIDATES:
                 r, tie, doubt = _lex_choice_lists(
                     column[rows].tolist(), C[rows, rhs].tolist(), rows.tolist(), z0_row,
                     zero[rows].tolist(), inverse)
