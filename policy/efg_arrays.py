@@ -8,6 +8,11 @@ positions of their letters, numbers from their digits, labels made once per
 distinct label, and the tree's breadth-first order from the file's pre-order
 (within a depth both orders are the same: lexicographic in the path).
 
+Files of at most :data:`SMALL_FILE` characters are read instead by
+:func:`_read_small`, token by token in Python with one regular expression
+(numpy's cost per call outweighs its work there); it builds the same arrays
+and the same game, and passes on to the array reader anything unusual.
+
 This reader only accepts what it can read exactly; anything unusual (a
 backslash anywhere, a number in exponent form, an outcome or information set
 declared twice in a different way, any error) makes it return ``None``, and
@@ -18,7 +23,9 @@ probabilities held as arrays (:class:`policy.model.ConstantOutcomes`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -47,6 +54,11 @@ _POW10 = np.array([10**k for k in range(_MAX_DIGITS + 1)], dtype=np.int64)
 _CHUNK = 1 << 17
 
 
+#: Files of at most this many characters after their header are read in
+#: Python (:func:`_read_small`), where numpy's cost per call outweighs its work.
+SMALL_FILE = 5_000
+
+
 class _NotHere(Exception):
     """The file needs the token-by-token reader."""
 
@@ -58,6 +70,11 @@ def read_efg_arrays(text: str, header: tuple[str, list[str], str], header_end: i
     ``header_end`` the character offset where the first node starts.
     """
     try:
+        if len(text) - header_end <= SMALL_FILE:
+            try:
+                return _read_small(text, header, header_end)
+            except _NotHere:
+                pass  # the array reader decides
         return _read(text, header, header_end)
     except (_NotHere, GameError):
         return None
@@ -147,11 +164,15 @@ def _strings(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) ->
     return np.array(out, dtype=np.int64), [x.decode("utf-8") for x in table]
 
 
-def _numbers(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> tuple[Any, Any]:
+def _numbers(
+    data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints, integers_only: bool = False
+) -> tuple[Any, Any]:
     """Exact values of number tokens (integers, ``p/q``, plain decimals) as numerators and denominators.
 
     Plain integers (the common case) are read from a grid of their bytes (one
-    row per token) with array arithmetic; the others digit by digit.
+    row per token) with array arithmetic; the others digit by digit, unless
+    ``integers_only`` (then they are refused, as the token reader refuses
+    ``1.0`` or ``2/2`` where a count or number is due).
     """
     n = len(starts)
     if not n:
@@ -183,6 +204,8 @@ def _numbers(data: bytes, b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) ->
         value[grid[part, 0] == ord("-")] *= -1
         num[part] = np.where(plain[part], value, 0)
     rest = np.flatnonzero(~plain)
+    if rest.size and integers_only:
+        raise _NotHere
     if rest.size:
         rnum, rden = _numbers_by_digit(b, starts[rest], ends[rest])
         num[rest] = rnum
@@ -334,7 +357,7 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     def integers(at: Ints, b: Any = b, starts: Ints = starts, ends: Ints = ends, kinds: Any = kinds) -> Ints:
         if (kinds[np.minimum(at, len(kinds) - 1)] != _W).any() or (at >= len(kinds)).any():
             raise _NotHere
-        num, den = _numbers(data, b, starts[at], ends[at])
+        num, den = _numbers(data, b, starts[at], ends[at], integers_only=True)
         if (den != 1).any() or (b[starts[at]] == ord("+")).any() or (b[starts[at]] == ord("-")).any():
             raise _NotHere
         if (ends[at] - starts[at] > 12).any():
@@ -577,6 +600,258 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
         node_infoset_labels=tuple(node_set_labels.tolist()),
         infoset_ids=np.where(kind == NodeKind.DECISION, set_bfs, -1),
         set_names=set_names,
+    )
+
+
+# Small files: a token, with the white space before it; a number.
+_PAIR = re.compile(r'([\t\n\x0b\x0c\r ]*)("[^"]*"|[{},]|[^\t\n\x0b\x0c\r {},"]+)')
+_NUMBER = re.compile(r"([+-]?)(?:(\d{1,18})/(\d{1,18})|(\d*)\.(\d*)|(\d{1,18}))")
+
+
+def _integer(token: str) -> int:
+    """A player, set or outcome number: digits only (as :func:`_read` takes them)."""
+    if not (token.isascii() and token.isdigit() and len(token) <= 12):
+        raise _NotHere
+    return int(token)
+
+
+def _number(token: str) -> tuple[int, int]:
+    """A payoff or probability as :func:`_numbers` reads it: numerator and denominator.
+
+    An integer is ``(value, 1)``, a ratio or decimal in lowest terms.
+    """
+    m = _NUMBER.fullmatch(token)
+    if m is None:
+        raise _NotHere
+    sign, top, bottom, whole, part, plain = m.groups()
+    if plain is not None:
+        return (-int(plain) if sign == "-" else int(plain)), 1
+    if top is not None:
+        value = Fraction(int(top), int(bottom)) if int(bottom) else None
+    else:
+        digits = whole + part
+        if not digits or len(digits) > _MAX_DIGITS:
+            raise _NotHere
+        value = Fraction(int(digits), 10 ** len(part))
+    if value is None:
+        raise _NotHere  # division by zero: the slow reader says so
+    if sign == "-":
+        value = -value
+    return value.numerator, value.denominator
+
+
+def _read_small(text: str, header: tuple[str, list[str], str], header_end: int) -> Game:
+    """:func:`_read` for a small file, token by token in Python: the very same game.
+
+    The same grammar and the same refusals (anything :func:`_read` would not
+    take raises :class:`_NotHere`, and so do a few things it takes, which it
+    then reads): the tree in pre-order with a stack, then the same arrays in
+    breadth-first order. A set or outcome declared again must be the same
+    text, white space included, as there.
+    """
+    from policy.gambit import normalize_labels
+
+    title, players, comment = header
+    body = text[header_end:]
+    if "\\" in body or body.count('"') % 2:
+        raise _NotHere
+    pairs = _PAIR.findall(body)
+    tokens = [t for _, t in pairs]
+    n_players = len(players)
+    read: dict[str, tuple[int, int]] = {}  # number token -> value
+
+    def number_of(token: str) -> tuple[int, int]:
+        got = read.get(token)
+        if got is None:
+            got = read[token] = _number(token)
+        return got
+    kinds: list[int] = []
+    node_labels: list[str] = []
+    keys: list[tuple[int, int] | None] = []
+    node_outcomes: list[int] = []
+    depth: list[int] = []
+    # Set key -> (label, actions, probabilities, its declaration's text).
+    sets: dict[tuple[int, int], tuple[str, list[str], list[tuple[int, int]], list[tuple[str, str]]]] = {}
+    outcomes: dict[int, int] = {}  # number -> place in order of declaration
+    outcome_text: list[list[tuple[str, str]]] = []
+    outcome_labels: list[str] = []
+    payoffs: list[list[tuple[int, int]]] = []
+    # Open nodes: children still to start, and their depth.
+    stack: list[list[int]] = []
+    i = 0
+    try:
+        while True:
+            letter = tokens[i]
+            label = tokens[i + 1]
+            if label[0] != '"':
+                raise _NotHere
+            i += 2
+            key: tuple[int, int] | None = None
+            if letter == "p":
+                player = _integer(tokens[i])
+                if not 1 <= player <= n_players:
+                    raise _NotHere
+                key = (player, _integer(tokens[i + 1]))
+                i += 2
+                kinds.append(NodeKind.DECISION)
+            elif letter == "c":
+                key = (0, _integer(tokens[i]))
+                i += 1
+                kinds.append(NodeKind.CHANCE)
+            elif letter == "t":
+                kinds.append(NodeKind.TERMINAL)
+            else:
+                raise _NotHere
+            if key is not None:
+                if key[1] < 1:
+                    raise _NotHere
+                if tokens[i][0] == '"':  # a declaration
+                    if tokens[i + 1] != "{":
+                        raise _NotHere
+                    j = i + 2
+                    actions: list[str] = []
+                    probs: list[tuple[int, int]] = []
+                    while tokens[j] != "}":
+                        action = tokens[j]
+                        if action[0] != '"':
+                            raise _NotHere
+                        actions.append(action[1:-1])
+                        j += 1
+                        if key[0] == 0:
+                            num, den = number_of(tokens[j])
+                            if num < 0 or num > den:
+                                raise _NotHere
+                            probs.append((num, den))
+                            j += 1
+                    if not actions:
+                        raise _NotHere
+                    declaration = [("", tokens[i]), *pairs[i + 1 : j + 1]]
+                    i = j + 1
+                    old = sets.get(key)
+                    if old is None:
+                        if key[0] == 0 and sum(Fraction(a, b) for a, b in probs) != 1:
+                            raise _NotHere
+                        sets[key] = (declaration[0][1][1:-1], normalize_labels(actions), probs, declaration)
+                    elif old[3] != declaration:
+                        raise _NotHere
+                elif key not in sets:
+                    raise _NotHere  # used before it is declared
+            keys.append(key)
+            node_labels.append(label[1:-1])
+            number = _integer(tokens[i])
+            i += 1
+            if i < len(tokens) and tokens[i][0] == '"':  # an outcome declared
+                if not number or tokens[i + 1] != "{":
+                    raise _NotHere
+                j = i + 2
+                values: list[tuple[int, int]] = []
+                while tokens[j] != "}":
+                    token = tokens[j]
+                    if token == ",":
+                        if tokens[j - 1] in ("{", ","):
+                            raise _NotHere
+                    else:
+                        values.append(number_of(token))
+                    j += 1
+                if len(values) != n_players:
+                    raise _NotHere
+                declaration = [("", tokens[i]), *pairs[i + 1 : j + 1]]
+                i = j + 1
+                place = outcomes.get(number)
+                if place is None:
+                    outcomes[number] = len(payoffs)
+                    outcome_labels.append(declaration[0][1][1:-1])
+                    payoffs.append(values)
+                    outcome_text.append(declaration)
+                elif outcome_text[place] != declaration:
+                    raise _NotHere
+            elif number and number not in outcomes:
+                raise _NotHere  # used before it is declared
+            node_outcomes.append(outcomes[number] if number else -1)
+            here = stack[-1][1] if stack else 0
+            depth.append(here)
+            if stack:
+                stack[-1][0] -= 1
+                if not stack[-1][0]:
+                    stack.pop()
+            if key is not None:
+                stack.append([len(sets[key][1]), here + 1])
+            if not stack:
+                break
+    except IndexError:
+        raise _NotHere from None  # the file ends early
+    if i != len(tokens):
+        raise _NotHere  # text after the tree
+    return _small_game(title, players, comment, kinds, node_labels, keys, node_outcomes, depth, sets,
+                       outcome_labels, payoffs)
+
+
+def _small_game(
+    title: str, players: list[str], comment: str, kinds: list[int], node_labels: list[str],
+    keys: list[tuple[int, int] | None], node_outcomes: list[int], depth: list[int],
+    sets: dict[tuple[int, int], tuple[str, list[str], list[tuple[int, int]], Any]],
+    outcome_labels: list[str], payoffs: list[list[tuple[int, int]]],
+) -> Game:
+    """The game of :func:`_read_small`'s pre-order lists, with :func:`_read`'s arrays."""
+    n = len(kinds)
+    bfs = sorted(range(n), key=depth.__getitem__)  # stable: pre-order within a depth
+    rank = {key: k for k, key in enumerate(sorted(sets))}
+    num_children = []
+    parent = [-1]
+    first_child = []
+    action_label = [""]
+    edges: list[int] = []
+    pnum: list[int] = []
+    pden: list[int] = []
+    next_child = 1
+    for j, node in enumerate(bfs):
+        key = keys[node]
+        if key is None:
+            num_children.append(0)
+            first_child.append(0)
+            continue
+        _, actions, probs, _ = sets[key]
+        count = len(actions)
+        num_children.append(count)
+        first_child.append(next_child)
+        parent += [j] * count
+        action_label += actions
+        if key[0] == 0:
+            edges += range(next_child, next_child + count)
+            pnum += [a for a, _ in probs]
+            pden += [b for _, b in probs]
+        next_child += count
+    kind = np.array([kinds[v] for v in bfs], dtype=np.int8)
+    infoset = [rank[k] if k is not None and k[0] else -1 for k in (keys[v] for v in bfs)]
+    vnum = np.array([[a for a, _ in row] for row in payoffs], dtype=np.int64).reshape(-1, len(players))
+    vden = np.array([[b for _, b in row] for row in payoffs], dtype=np.int64).reshape(-1, len(players))
+    return game_from_parts(
+        title=title,
+        players=players,
+        parameters={},
+        node_names=NumberedNames(n),
+        parent=np.array(parent, dtype=np.int64),
+        kind=kind,
+        player=np.array([keys[v][0] - 1 if kinds[v] == NodeKind.DECISION else -1 for v in bfs],  # type: ignore[index]
+                        dtype=np.int32),
+        outcome=np.array([node_outcomes[v] for v in bfs], dtype=np.int32),
+        first_child=np.array(first_child, dtype=np.int64),
+        num_children=np.array(num_children, dtype=np.int32),
+        depth=np.array([depth[v] for v in bfs], dtype=np.int32),
+        action_label=tuple(action_label),
+        chance_probability=ConstantProbabilities(
+            n, np.array(edges, dtype=np.int64), np.array(pnum, dtype=np.int64), np.array(pden, dtype=np.int64)),
+        outcomes=ConstantOutcomes(outcome_labels, *reduce_rows(vnum, vden)),
+        infoset_names=(),
+        description="",
+        sources=(),
+        comment=comment,
+        origin="efg",
+        node_paths=(),
+        node_labels=tuple(node_labels[v] for v in bfs),
+        node_infoset_labels=tuple(sets[k][0] if k is not None else "" for k in (keys[v] for v in bfs)),
+        infoset_ids=np.array(infoset, dtype=np.int64),
+        set_names=[f"{players[p - 1]}:{number}" if p else "" for p, number in sorted(sets)],
     )
 
 

@@ -312,6 +312,22 @@ def test_float_refactorization_of_the_stored_columns_is_the_full_one_bit_for_bit
 
 
 @settings(max_examples=300, deadline=None)
+@given(sparse_bases(), st.sampled_from([0.25, -1.0]))
+def test_final_values_on_sparse_rows_are_the_refactorization_bit_for_bit(case, fill):
+    # Small problems solve their final basis on dictionaries of the entries
+    # that are not 0: the values must be the array refactorization's right-hand
+    # side to the last bit (and the values given, for both, when the basis is singular).
+    import policy.solvers.lemke as lemke_module
+
+    original, basis = case
+    n = len(basis)
+    values = np.full(n, fill)
+    want = lemke_module._refactored_held(original, basis, np.array([2 * n + 1]), values[:, None])[:, 0]
+    got = lemke_module._basis_values(original, basis, values)
+    assert _bits(got) == _bits(want)
+
+
+@settings(max_examples=300, deadline=None)
 @given(sparse_bases())
 def test_float_gauss_jordan_is_the_plain_elimination_bit_for_bit(case):
     # Gauss-Jordan steps touch only the rows with a non-zero in the pivot
@@ -362,15 +378,38 @@ RECORDED_FLOAT_PATHS = [
 ]
 
 
+# In small LCPs (policy.solvers.lemke.SMALL_LCP) a pivot updates every row,
+# the final basis is solved on sparse rows in Python and the ratio test is
+# decided in Python for a few candidate rows (SMALL_CANDIDATES; the tied
+# block too while small, SMALL_BLOCK); in large ones numpy does it all.
+# These force one way or the other throughout.
+DECISIONS = {
+    "lists": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": 10**9, "SMALL_LCP": 10**9},
+    "arrays": {"SMALL_CANDIDATES": -1, "SMALL_BLOCK": -1, "SMALL_LCP": -1},
+    "lists, array blocks": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": -1, "SMALL_LCP": 10**9},
+}
+
+
+def _decided(monkeypatch, how):
+    import policy.solvers.lemke as lemke_module
+
+    for name, value in DECISIONS[how].items():
+        monkeypatch.setattr(lemke_module, name, value)
+
+
+@pytest.mark.parametrize("how", [None, *DECISIONS])
 @pytest.mark.parametrize(("size", "seed", "period", "recorded"), RECORDED_FLOAT_PATHS)
-def test_float_path_decisions_are_as_recorded(size, seed, period, recorded):
+def test_float_path_decisions_are_as_recorded(size, seed, period, recorded, how, monkeypatch):
     # Every pivot of the float path (its lexicographic decisions, the
     # refactorizations, the doubt checks) is as it was: same pivot count, same
-    # number of lexicographic decisions, same final basis row by row.
+    # number of lexicographic decisions, same final basis row by row, whichever
+    # way the ratio tests are computed.
     import hashlib
 
     import policy.solvers.lemke as lemke_module
 
+    if how is not None:
+        _decided(monkeypatch, how)
     lcp = _signalling_lcp(size, seed)
     run = lambda: lemke_module._lemke_float(  # noqa: E731
         lcp.M, lcp.c, np.ones(lcp.n), default_max_pivots(lcp.n), period)
@@ -384,10 +423,37 @@ def test_float_path_decisions_are_as_recorded(size, seed, period, recorded):
 
 
 @pytest.mark.slow
-def test_the_long_float_path_is_as_recorded():
+def test_the_long_float_path_is_as_recorded(monkeypatch):
     # Random 8x8x8 signalling game, seed 1: the default period meets a basis
     # twice; the careful one takes a path of 11,911 pivots (recorded as above).
-    test_float_path_decisions_are_as_recorded(8, 1, 10, (11911, 11889, "c9fe3c6fd09f1873"))
+    test_float_path_decisions_are_as_recorded(8, 1, 10, (11911, 11889, "c9fe3c6fd09f1873"), None, monkeypatch)
+
+
+def _float_path(M, q, how, period):
+    """The float path's result (or its error message) with the ratio tests decided one way."""
+    import policy.solvers.lemke as lemke_module
+
+    with pytest.MonkeyPatch.context() as patch:
+        _decided(patch, how)
+        try:
+            got = lemke_module._lemke_float(M, q, np.ones(len(q)), default_max_pivots(len(q)), period)
+        except SolverError as err:
+            return str(err)
+    return got.pivots, got.lexicographic, got.basis, got.z.tobytes()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    monotone_lcps().map(lambda p: (np.array(p[0], dtype=float), np.array(p[1], dtype=float))),
+    st.tuples(st.integers(2, 4), st.integers(0, 10**6)).map(lambda a: _signalling_lcp(*a)).map(
+        lambda lcp: (lcp.M.astype(float), lcp.c.astype(float)))),
+    st.sampled_from([100, 10, 3]))
+def test_ratio_tests_in_python_and_in_numpy_give_the_same_path(problem, period):
+    # The two ways of deciding a ratio test make the same decisions bit for
+    # bit: the same pivots, lexicographic decisions, final basis and z.
+    M, q = problem
+    paths = {how: _float_path(M, q, how, period) for how in DECISIONS}
+    assert len(set(paths.values())) == 1, paths
 
 
 @settings(max_examples=300, deadline=None)

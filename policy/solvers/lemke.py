@@ -123,6 +123,16 @@ _SIGN_BIT = np.uint64(1 << 63)
 #: Blocks of the lexicographic rule with more entries than this compare
 #: their rows as byte strings, smaller ones as Python lists.
 SMALL_BLOCK = 256
+#: In LCPs of at most this size, ratio tests with at most this many
+#: candidate rows are decided in Python (:func:`_lex_choice_lists`), others
+#: with numpy (:func:`_lex_choice`).
+SMALL_CANDIDATES = 64
+#: In LCPs of at most this size a pivot updates every row of the float
+#: tableau (in larger ones only the rows whose entry in the pivot column is
+#: not 0), the ratio tests may be decided in Python, and the final basis is
+#: solved on sparse rows in Python (:func:`_basis_values`). Larger LCPs take
+#: the array code throughout, where numpy's cost per call matters less.
+SMALL_LCP = 100
 
 Array = npt.NDArray[Any]
 
@@ -550,21 +560,33 @@ def _lex_least(block: Array) -> int:
         close = bool(((there != low) & (
             there - low <= FLOAT_RATIO_TIE * np.maximum(np.abs(there), np.abs(low)))).any())
     else:
-        table = block.tolist()
-        least = min(range(rows), key=table.__getitem__)  # floats compare as numbers: -0.0 == 0.0
-        best = table[least]
-        close = False
-        for row in table:
-            for v, low_v in zip(row, best, strict=True):
-                if v != low_v:
-                    close = v - low_v <= FLOAT_RATIO_TIE * max(abs(v), abs(low_v))
-                    break
-            if close:
-                break
+        return _lex_least_lists(block.tolist())
     if not close:
         return least
-    left = list(range(block.shape[0]))
-    for values in block.T.tolist():
+    return _column_rule(block.T.tolist())
+
+
+def _lex_least_lists(table: list[list[float]]) -> int:
+    """:func:`_lex_least` of a block given as a list of rows, by comparing Python lists."""
+    least = min(range(len(table)), key=table.__getitem__)  # floats compare as numbers: -0.0 == 0.0
+    best = table[least]
+    close = False
+    for row in table:
+        for v, low_v in zip(row, best, strict=True):
+            if v != low_v:
+                close = v - low_v <= FLOAT_RATIO_TIE * max(abs(v), abs(low_v))
+                break
+        if close:
+            break
+    if not close:
+        return least
+    return _column_rule([list(column) for column in zip(*table, strict=True)])
+
+
+def _column_rule(columns: list[list[float]]) -> int:
+    """The row the tie rule of :func:`_ties`, applied to ``columns`` one at a time, keeps first."""
+    left = list(range(len(columns[0]))) if columns else [0]
+    for values in columns:
         here = [values[i] for i in left]
         lowest = min(here)
         size = -lowest if lowest < 0 else lowest
@@ -767,6 +789,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     zero = np.empty(n)
     where = np.arange(n)  # the row of each basic w_j, -1 while w_j is nonbasic
     rowvar = np.arange(n)  # the basic variable of each row (basis as an array)
+    dense = n <= SMALL_LCP
     while True:
         if pivots >= limit:
             raise _too_many(limit)
@@ -779,13 +802,20 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         C[r, k] = 1.0
         C[r] /= factor[r]
         factor[r] = 0.0
-        hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
-        if hit.size:
-            rest = C[hit]
-            rest -= np.multiply.outer(factor[hit], C[r])
-            C[hit] = rest
-            zero[hit] = FLOAT_ZERO * np.maximum(_MAX(np.abs(rest), axis=1), 1.0)
-        zero[r] = FLOAT_ZERO * max(float(_MAX(np.abs(C[r]))), 1.0)
+        if dense:
+            # Every row less its multiple of row r: a row whose factor is 0
+            # loses 0 (it changes at most in the sign of a zero) and keeps its
+            # noise level; fewer numpy calls than picking the rows out.
+            C -= np.multiply.outer(factor, C[r])
+            zero = FLOAT_ZERO * np.maximum(_MAX(np.abs(C), axis=1), 1.0)
+        else:
+            hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
+            if hit.size:
+                rest = C[hit]
+                rest -= np.multiply.outer(factor[hit], C[r])
+                C[hit] = rest
+                zero[hit] = FLOAT_ZERO * np.maximum(_MAX(np.abs(rest), axis=1), 1.0)
+            zero[r] = FLOAT_ZERO * max(float(_MAX(np.abs(C[r]))), 1.0)
         pivots += 1
         basis[r] = entering
         rowvar[r] = entering
@@ -818,25 +848,196 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             rows = (column > tol).nonzero()[0]
             if not rows.size:
                 raise _no_solution(pivots)
-            r, tie, doubt = _lex_choice(
-                column[rows], C[rows, rhs], rows, z0_row, zero[rows],
-                _HeldInverse(C, slot, where, rowvar, n))
+            inverse = _HeldInverse(C, slot, where, rowvar, n)
+            if dense and rows.size <= SMALL_CANDIDATES:
+                r, tie, doubt = _lex_choice_lists(
+                    column[rows].tolist(), C[rows, rhs].tolist(), rows.tolist(), z0_row,
+                    zero[rows].tolist(), inverse)
+            else:
+                r, tie, doubt = _lex_choice(column[rows], C[rows, rhs], rows, z0_row, zero[rows], inverse)
             if not doubt or not fresh:
                 break
             C, fresh = _refactored_held(original, basis, held, C), 0
             zero = _held_zero(C)
         lexicographic += tie
-    values = C[:, rhs].copy()
-    # Solve the final basis again from the original data (less accumulated
-    # error), unless the basis is so ill-conditioned that the answers disagree.
-    again = _refactored_held(original, basis, np.array([2 * n + 1]), values[:, None])[:, 0]
+    return _float_result(original, basis, C[:, rhs].copy(), pivots, lexicographic)
+
+
+def _float_result(original: Array, basis: list[int], values: Array, pivots: int, lexicographic: int) -> LemkeResult:
+    """The result of a float path that ended in ``basis`` with the basic variables' ``values``.
+
+    The final basis is solved again from the original data (less
+    accumulated error), unless it is so ill-conditioned that the two
+    answers disagree. A ``z`` that comes out as a zero of either sign is
+    written +0.0.
+    """
+    n = len(basis)
+    if n <= SMALL_LCP:
+        again = _basis_values(original, basis, values)
+    else:
+        again = _refactored_held(original, basis, np.array([2 * n + 1]), values[:, None])[:, 0]
     if np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE):
         values = again
     z = [0.0] * n
     for v, value in zip(basis, values.tolist(), strict=True):
-        if v >= n:
-            z[v - n] = max(value, 0.0)
+        if v >= n and value > 0.0:
+            z[v - n] = value
     return LemkeResult(np.array(z), pivots, tuple(basis), lexicographic)
+
+
+def _basis_values(original: Array, basis: list[int], values: Array) -> Array:
+    """The right-hand side column of :func:`_refactored_held`, on sparse rows in Python.
+
+    For small problems, where the system of the basic ``z`` has a few
+    entries a row: the same Gauss-Jordan elimination (the same pivots,
+    :func:`_gauss_jordan`), each row a dictionary of its entries that are
+    not 0, so that only those are divided and subtracted, in the same order
+    and with the same operations (an entry that is 0 would only change in
+    the sign of a zero); then the rows of the basic ``w`` less their
+    couplings' multiples, in the same order. ``values`` comes back if the
+    basis is singular.
+    """
+    n = len(basis)
+    rhs = 2 * n + 1
+    columns = [v for v in basis if v >= n]  # the basic z, in the order of their rows
+    w_rows = [v for v in basis if v < n]
+    basic_w = set(w_rows)
+    system = [i for i in range(n) if i not in basic_w]
+    k = len(columns)
+    block = original[np.ix_(system, columns)]
+    if not block.any(axis=0).all():
+        return values  # a zero column: singular
+    right = original[system, rhs]
+    live = bool(right.any())
+    # Rows by number (their place changes with the row swaps); holders[j]:
+    # the rows with an entry in column j.
+    rows: list[dict[int, float]] = [{} for _ in range(k)]
+    holders: list[set[int]] = [set() for _ in range(k + 1)]
+    at, col = block.nonzero()
+    for i, j, v in zip(at.tolist(), col.tolist(), block[at, col].tolist(), strict=True):
+        rows[i][j] = v
+        holders[j].add(i)
+    if live:
+        for i, v in enumerate(right.tolist()):
+            if v:
+                rows[i][k] = v
+                holders[k].add(i)
+    order = list(range(k))  # the row at each place
+    place_of = list(range(k))
+    least = FLOAT_PIVOT * max(1.0, float(np.abs(block).max(initial=0.0)))
+    for c in range(k):
+        # The largest entry in size at places c and on (the first such place).
+        best, p = -1.0, k
+        for i in holders[c]:
+            at_place = place_of[i]
+            if at_place >= c:
+                size = abs(rows[i][c])
+                if size > best or (size == best and at_place < p):
+                    best, p = size, at_place
+        if best <= least:
+            return values
+        if p != c:
+            moved, here = order[p], order[c]
+            order[p], order[c] = here, moved
+            place_of[moved], place_of[here] = c, p
+        mine = order[c]
+        pivot_row = rows[mine]
+        pivot = pivot_row[c]
+        if pivot != 1.0:
+            for j in pivot_row:
+                pivot_row[j] /= pivot
+        terms = list(pivot_row.items())
+        for i in holders[c]:
+            if i == mine:
+                continue
+            row = rows[i]
+            f = row[c]
+            if f:
+                for j, b in terms:
+                    if j not in row:
+                        holders[j].add(i)
+                    row[j] = row.get(j, 0.0) - f * b
+            del row[c]  # f - f * 1.0: exactly 0
+        holders[c] = {mine}
+    rows = [rows[i] for i in order]
+    solved = [row.get(k, 0.0) for row in rows] if live else [0.0] * k
+    out = [0.0] * n
+    place = 0
+    coupled = original[np.ix_(w_rows, columns)].tolist() if live and w_rows else []
+    w_rhs = original[w_rows, rhs].tolist()
+    for r, v in enumerate(basis):
+        if v >= n:
+            out[r] = solved[place]
+            place += 1
+    unit = 0
+    for r, v in enumerate(basis):
+        if v < n:
+            value = w_rhs[unit]
+            if live:
+                for coupling, s in zip(coupled[unit], solved, strict=True):
+                    if coupling:
+                        value -= coupling * s
+            out[r] = value
+            unit += 1
+    return np.array(out)
+
+
+def _lex_choice_lists(
+    div: list[float], rhs: list[float], rows: list[int], z0_row: int, small: list[float],
+    inverse: _HeldInverse,
+) -> tuple[int, bool, bool]:
+    """:func:`_lex_choice` in Python on the candidate rows' numbers as lists, the same decision.
+
+    For a few candidates, where each numpy call of the array version costs
+    more than its arithmetic: the same noise levels, divisions and
+    comparisons, number for number. The basis-inverse rows of tied rows
+    are put together in Python too while they are small (at most
+    :data:`SMALL_BLOCK` entries), by the array version (``inverse``) otherwise.
+    """
+    doubt = False
+    ratios = []
+    for v, level, d in zip(rhs, small, div, strict=True):
+        size = abs(v)
+        if size <= level:
+            v = 0.0
+        elif size <= FLOAT_DOUBT * level:
+            doubt = True
+        ratios.append(v / d)
+    best = min(ratios)
+    if best == 0.0:  # the degenerate case: the rule keeps exactly the zeros
+        tied = [t for t, x in enumerate(ratios) if x <= 0.0]
+    else:
+        low = abs(best)
+        tied = [t for t, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * max(abs(x), low)]
+    if len(tied) == 1:
+        return rows[tied[0]], False, doubt
+    tied_rows = [rows[t] for t in tied]
+    if z0_row in tied_rows:
+        return z0_row, False, doubt
+    # The columns of _HeldInverse: the nonbasic w (stored) and the unit
+    # columns of the basic w of these rows, in order.
+    where = inverse.where.tolist()
+    mine = set(tied_rows)
+    columns = [j for j, at in enumerate(where) if at < 0 or at in mine]
+    if len(tied) * len(columns) > SMALL_BLOCK:
+        block, noisy = _denoised(inverse(np.array(tied_rows)), np.array([small[t] for t in tied])[:, None])
+        block /= np.array([div[t] for t in tied])[:, None]
+        return tied_rows[_lex_least(block)], True, doubt or noisy
+    slot = inverse.slot.tolist()
+    sources = [slot[j] for j in columns]
+    units = [(p, where[j]) for p, j in enumerate(columns) if where[j] >= 0]
+    table = []
+    for t, i, row in zip(tied, tied_rows, inverse.C[tied_rows].tolist(), strict=True):
+        values = [row[s] for s in sources]
+        for p, at in units:
+            values[p] = 1.0 if at == i else 0.0
+        level = small[t]
+        if not doubt:  # an entry above the noise level but within FLOAT_DOUBT of it
+            top = FLOAT_DOUBT * level
+            doubt = any(v > level or v < -level for v in [v for v in values if v and -top <= v <= top])
+        d = div[t]
+        table.append([(0.0 if -level <= v <= level else v) / d for v in values])
+    return tied_rows[_lex_least_lists(table)], True, doubt
 
 
 def _held_zero(C: Array) -> Array:

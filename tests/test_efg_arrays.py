@@ -1,0 +1,150 @@
+"""The two fast readers of ``.efg`` files (policy/efg_arrays.py) build the very same game.
+
+Small files are read token by token in Python (``_read_small``), larger ones
+with numpy over the whole file (``_read``); both hand their arrays to
+``game_from_parts``. Here every file is read both ways (the size threshold
+forced) and the arguments they pass are compared exactly, dtypes included;
+whatever the small reader refuses goes to the array reader.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import policy.efg_arrays as efg_arrays
+from policy.gambit import (
+    GambitFormatError,
+    _read_efg,
+    _Reader,
+    assert_same_game,
+    read_efg,
+    write_efg,
+)
+from policy.model import ConstantOutcomes, ConstantProbabilities, NumberedNames
+from tests.games import kuhn_poker, random_signalling, selten_horse
+from tests.test_constant_arrays import expression_game, trees
+
+DATA = Path(__file__).parent / "data"
+
+
+def _parts(text: str, small: bool) -> dict | str | None:
+    """The arguments the reader gives ``game_from_parts``.
+
+    None if it left the file to the token reader, which read it; the error
+    message if the file is refused.
+    """
+    seen: list[dict] = []
+    real = efg_arrays.game_from_parts
+
+    def spy(**parts):
+        seen.append(parts)
+        return real(**parts)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(efg_arrays, "game_from_parts", spy)
+        patch.setattr(efg_arrays, "SMALL_FILE", 10**9 if small else -1)
+        try:
+            read_efg(text)
+        except GambitFormatError as err:
+            return str(err)
+    return seen[-1] if seen else None
+
+
+def _plain(value):
+    """A value with its arrays written out (dtype, shape, entries), for exact comparison."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype.str, value.shape, value.tolist())
+    if isinstance(value, ConstantOutcomes | ConstantProbabilities):
+        return (type(value).__name__, {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_")})
+    if isinstance(value, NumberedNames):
+        return ("names", len(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value).__name__, [_plain(v) for v in value]
+    return value
+
+
+def assert_same_reading(text: str) -> bool:
+    """Both fast readers give the same parts; returns whether the small reader read the file."""
+    small = _parts(text, small=True)
+    big = _parts(text, small=False)
+    if not isinstance(small, dict) or not isinstance(big, dict):
+        assert small == big  # neither fast reader takes it: read, or refused, the same way
+        return False
+    assert _plain(small) == _plain(big)
+    return True
+
+
+@settings(max_examples=100, deadline=None)
+@given(trees())
+def test_small_files_are_read_as_the_array_reader_reads_them(tree):
+    assert assert_same_reading(write_efg(expression_game(tree)))
+
+
+@pytest.mark.parametrize("game", [kuhn_poker, selten_horse, lambda: random_signalling(3, 2, 3, 4)])
+def test_games_with_information_sets(game):
+    text = write_efg(game())
+    assert assert_same_reading(text)
+    assert_same_game(read_efg(text), _read_efg(_Reader(text, "<string>")))
+
+
+@pytest.mark.parametrize("name", ["bayes.efg", "stages.efg", "hostile/del_label.efg", "hostile/pennies_tiny_payoffs.efg"])
+def test_files_of_the_test_data(name):
+    assert_same_reading((DATA / name).read_text())
+
+
+BASE = """EFG 2 R "t" { "A" "B" }
+""
+c "r" 1 "ch" { "x" 1/3 "y" 2/3 } 0
+p "a" 1 1 "s" { "L" "R" } 0
+t "l" 1 "o1" { 1, -2 }
+t "r" 2 "o2" { 3/4, 0.5 }
+p "b" 1 1 "s" { "L" "R" } 0
+t "l2" 1
+t "r2" 3 "o3" { -1 2 }
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("", ""),
+        ('{ "x" 1/3 "y" 2/3 }', '{ "x" 0.25 "y" .75 }'),
+        ("{ 1, -2 }", "{ +1, -2, }"),
+        ("{ 1, -2 }", "{ 1 -2.50 }"),
+        ('"L" "R" } 0\nt "l" 1', '"L" "L" } 0\nt "l" 1'),  # the second declaration differs: refused
+        ('p "b" 1 1 "s" { "L" "R" } 0', 'p "b" 1 1 "s" {"L" "R"} 0'),  # white space differs: refused
+        ('p "b" 1 1 "s" { "L" "R" } 0', 'p "b" 1 1 0'),  # not declared again
+        ('t "l2" 1\n', 't "l2" 1 "o1" { 1, -2 }\n'),  # the same outcome, declared again
+        ('t "l2" 1\n', 't "l2" 1 "o1" { 1, -3 }\n'),
+        ("{ 1, -2 }", "{ 1e3, -2 }"),
+        ("{ 1, -2 }", "{ , 1 -2 }"),
+        ("{ 1, -2 }", "{ 1,, -2 }"),
+        ("{ 1, -2 }", "{ 1 }"),
+        ("{ 1, -2 }", "{ 1/0 2 }"),
+        ('p "a" 1 1', 'p "a" 1 1.0'),
+        ('p "a" 1 1', 'p "a" 3 1'),
+        ('"y" 2/3', '"y" 1/3'),
+        ('"y" 2/3', '"y" 5/3'),
+        ('t "r2" 3 "o3" { -1 2 }\n', 't "r2" 3 "o3" { -1 2 }\nt "x" 0\n'),
+        ('t "r2" 3 "o3" { -1 2 }\n', ""),
+        ('"r" 1', '"r\\" 1'),
+        ('"s" { "L" "R" } 0\nt "l" 1', '"s" { } 0\nt "l" 1'),
+        ('"A"', '"A\u00e9"'),
+        ('"o2"', '""'),
+        ('{ "L" "R" } 0\nt "l" 1', '{ "" "" } 0\nt "l" 1'),
+    ],
+)
+def test_edited_files(old, new):
+    # Each edit either keeps the file readable by both fast readers (the same
+    # parts, the game the token-by-token reader reads) or makes both pass it
+    # on to the token reader (which reads it, or says what is wrong).
+    text = BASE.replace(old, new, 1)
+    assert text != BASE or not old
+    if assert_same_reading(text):
+        assert_same_game(read_efg(text), _read_efg(_Reader(text, "<string>")))
