@@ -584,3 +584,22 @@ def test_auto_picks_spe_when_two_players_move_in_each_imperfect_subgame(
     three = three.replace('[nodes.dry]\npayoffs = { A = 1, B = 2, C = 2 }', '[nodes.dry]\npayoffs = { A = 0, B = 1, C = 0 }')
     game3 = loads_game(three, "trio3.toml", known_claims=[])
     assert choose_method(game3) == "logit"
+
+
+def test_auto_takes_qpe_in_both_arithmetics_and_lcp_for_every_equilibrium() -> None:
+    """One selection: auto on a two-player game takes qpe with --float as without (qpe's
+    float mode follows the exact path), so the two report one equilibrium. Asked for every
+    equilibrium, which qpe does not give, auto takes lcp in both (it raised before: "qpe
+    returns one quasi-perfect equilibrium; --all does not apply")."""
+    from policy.solvers import choose_method, solve
+    from tests.games import beer_quiche
+
+    game = beer_quiche()
+    assert choose_method(game, exact=False) == choose_method(game, exact=True) == "qpe"
+    floats, exact = solve(game, {}, exact=False), solve(game, {}, exact=True)
+    assert floats.method == exact.method == "qpe"
+    assert [float(p) for p in floats.equilibria[0].probabilities] == pytest.approx(
+        [float(p) for p in exact.equilibria[0].probabilities], abs=1e-9)
+    assert choose_method(game, exact=True, all_equilibria=True) == "lcp"
+    every = solve(game, {}, exact=True, all_equilibria=True)
+    assert every.method == "lcp" and len(every.equilibria) >= 1

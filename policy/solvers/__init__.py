@@ -18,12 +18,13 @@ simpdiv    any players: simplicial subdivision with restarts on the reduced
 logit      any players: logit quantal response path to a Nash equilibrium, or
            the QRE at a given lambda
 qpe        2 players: a quasi-perfect (so sequential) equilibrium, sequence-form
-           LCP with a symbolic perturbation (Miltersen and Sørensen 2010); exact
+           LCP with a symbolic perturbation (Miltersen and Sørensen 2010); in
+           floats the same path, with an exact fallback
 perfect    2 players: every extreme equilibrium of the reduced strategic form
            that is normal-form perfect: no player's strategy weakly dominated
            (van Damme 1991, Theorem 3.2.2); exact test
 auto       spe with perfect information; else lp if 2-player constant-sum,
-           qpe if 2 players (lcp if too big for qpe or in float mode); with
+           qpe if 2 players (lcp if too big for qpe, or with --all); with
            more players spe when at most two players move in each
            imperfect-information subgame (:func:`auto_reason`), logit otherwise
 ========== ====================================================================
@@ -162,21 +163,24 @@ REFINEMENTS: dict[str, str] = {
 }
 
 
-def choose_method(game: Game, exact: bool | None = None) -> str:
+def choose_method(game: Game, exact: bool | None = None, all_equilibria: bool = False) -> str:
     """The method ``auto`` runs for this game (:func:`auto_reason` says why).
 
-    ``exact``: the arithmetic asked for (None: each method's default). ``qpe``
-    solves exactly only, so in float mode two-player games go to ``lcp``.
+    ``exact``: the arithmetic asked for (None: each method's default). A
+    two-player game takes ``qpe`` in both arithmetics (its float mode follows
+    the exact path, so both select one equilibrium); asked for every
+    equilibrium (``all_equilibria``), which ``qpe`` does not give, ``lcp``
+    from several starts, as ``spe`` does in such subgames.
     """
-    return _auto(game, exact)[0]
+    return _auto(game, exact, all_equilibria)[0]
 
 
-def auto_reason(game: Game, exact: bool | None = None) -> str:
+def auto_reason(game: Game, exact: bool | None = None, all_equilibria: bool = False) -> str:
     """Why ``auto`` runs the method it does, in a few words."""
-    return _auto(game, exact)[1]
+    return _auto(game, exact, all_equilibria)[1]
 
 
-def _auto(game: Game, exact: bool | None = None) -> tuple[str, str]:
+def _auto(game: Game, exact: bool | None = None, all_equilibria: bool = False) -> tuple[str, str]:
     if game.is_perfect_information:
         return "spe", "perfect information: backward induction"
     if len(game.players) == 2:
@@ -184,8 +188,8 @@ def _auto(game: Game, exact: bool | None = None) -> tuple[str, str]:
             return "lp", "two players, constant sum"
         from policy.solvers.sizes import too_big
 
-        if exact is False:
-            return "lcp", "two players, float arithmetic (the refined qpe is exact only)"
+        if all_equilibria:
+            return "lcp", "two players, every equilibrium asked (qpe gives one): lcp from several starts"
         problem = too_big("qpe", game, True)
         if problem is None:
             return "qpe", "two players, imperfect information: a quasi-perfect (so sequential) equilibrium"
@@ -280,7 +284,7 @@ def solve(
         result = solve(game, values, method=method, exact=exact, all_equilibria=all_equilibria, **options)
         return intuitive_refine(result)
     if method == "auto":
-        method = choose_method(game, exact)
+        method = choose_method(game, exact, all_equilibria)
     entry = METHODS.get(method)
     if entry is None:
         raise SolverError(f"unknown method {method!r} (available: auto, {', '.join(METHODS)})")

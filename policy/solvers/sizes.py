@@ -12,7 +12,7 @@ lcp         LCP dimension ``n1 + n2 + 2 (m1 + m2)``  ``<= 2,500`` / ``<= 6,000``
 enummixed   reduced strategic form profiles        ``<= 10**6`` (then a budget of bases)
 enumpure    reduced strategic form profiles        ``<= 10**6``
 logit       actions ``A``; path pairs ``P``        ``A <= 600``, ``P <= 1e7``
-qpe         as lcp                                 as lcp (exact only)
+qpe         as lcp                                 as lcp's exact limit, both modes
 gnm         reduced strategic form profiles        ``<= 10**5`` (float)
 simpdiv     reduced strategic form profiles        ``<= 10**5``
 enumpoly    support profiles; unknowns             ``<= 2,000``; ``<= 8``
@@ -194,9 +194,11 @@ def _enumpoly(size: GameSize, exact: bool) -> str | None:
 
 #: Method name -> why a game is too big for it in a mode (None: it fits).
 def _qpe(size: GameSize, exact: bool) -> str | None:
-    """qpe: the perturbed LCP has lcp's dimension, solved exactly whatever the mode asked.
+    """qpe: the perturbed LCP has lcp's dimension; the exact limit in both modes.
 
-    (The solver itself refuses float mode, with its own message.)
+    In floats qpe follows the exact path and falls back to exact arithmetic
+    where the floats cannot vouch for it, so a float solve may need what an
+    exact one does.
     """
     return _lcp(size, True)
 

@@ -881,7 +881,7 @@ def spe_subgames_solve(
         more players move. By default each such subgame is a game of the
         players who move in it: with two, ``lp`` if their payoffs add up to a
         constant there, else ``qpe`` (``lcp`` where it is too big for qpe, or
-        in float mode with ``all_equilibria``, or where qpe in floats falls
+        with ``all_equilibria``, or where qpe in floats falls
         back to exact arithmetic that the numbers do not allow); with three
         or more, ``logit``. Where one player alone moves, the subgame is a decision
         problem, solved exactly here whatever the method.
@@ -1115,8 +1115,8 @@ def _solve_part(
     else:
         nash = _part_game(game, shape, part, movers) if len(movers) == 2 else sub
         method = subgame_method or (_nash_method(nash, exact) if len(movers) == 2 else "logit")
-        if method == "qpe" and not exact and all_equilibria and subgame_method is None:
-            method = "lcp"  # qpe returns one equilibrium; lcp tries several starts, as before
+        if method == "qpe" and all_equilibria and subgame_method is None:
+            method = "lcp"  # qpe returns one equilibrium; lcp tries several starts
         counter.calls += 1
         try:
             result = solve(nash, {}, method=method, exact=exact, all_equilibria=all_equilibria)
