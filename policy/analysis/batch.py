@@ -426,11 +426,12 @@ class BatchGame:
         n = vals.shape[1]
         out = np.zeros((len(nash.parts), n, 2 * players))
         shared: list[Any] = []
+        twins: list[Any] = []
         with np.errstate(all="ignore"):
             if not np.isfinite(vals).all():
                 self._checked_first(block, n, offset)
             for j, part in enumerate(nash.parts):
-                value, size = nash.solve(part.cls, vals, None, players, behavior, resolved, shared)
+                value, size = nash.solve(part.cls, vals, None, players, behavior, resolved, shared, twins)
                 out[j, :, :players] = value
                 out[j, :, players:] = size
         return out
@@ -574,11 +575,13 @@ class BatchGame:
                 # Subgames of imperfect information: their values replace what the
                 # induction above made of them (it cannot see their information sets).
                 shared: list[Any] = []
+                twins: list[Any] = []
                 for c in g.nash_classes.tolist():
                     if early is not None:
                         values[c] = early[self._nash.part_of_class[c]]
                     else:
-                        value, size = self._nash.solve(c, vals, values, players, behavior, resolved, shared)
+                        value, size = self._nash.solve(c, vals, values, players, behavior, resolved, shared,
+                                                       twins)
                         values[c, :, :players], values[c, :, players:] = value, size
             if len(g.outcome_classes):
                 values[g.outcome_classes, :, :players] += own[g.outcome_rows]

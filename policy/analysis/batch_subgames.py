@@ -119,6 +119,47 @@ class _Part:
     set_names: list[str | None] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Twin:
+    """A part solved from an earlier run's final bases, kept for the other parts of its block.
+
+    Parts of one stage played in different states often have, after the
+    shift by their first terminal, the same numbers bit for bit at every
+    sample (the states change only a constant added to every payoff). Such a
+    part has the same LCP, takes the same earlier run's bases (the first run
+    whose LCP is within rounding of it, and the runs are only ever added
+    after it), and so gets the same behaviour, verification and samples
+    re-solved one by one; only its values differ. The first of them is
+    solved; the others take its answers.
+    """
+
+    shape: bytes
+    reach: Array
+    shifted: Array
+    chance: Array
+    probs: Array
+    weight: Array
+    counts: dict[int, int]
+
+
+def _twin_of(twins: list[Twin] | None, part: _Part, reach: Array, shifted: Array, chance: Array) -> Twin | None:
+    """The part of ``twins`` with ``part``'s tree and, at every sample, bit for bit its numbers; or None.
+
+    The numbers are those a part's solve reads: its chance reach, its
+    shifted payoffs and its chance probabilities (the one-by-one solve takes
+    them). A NaN matches nothing.
+    """
+    for t in twins or ():
+        if (
+            t.shape == part.shape.key
+            and np.array_equal(t.reach, reach)
+            and np.array_equal(t.shifted, shifted)
+            and np.array_equal(t.chance, chance)
+        ):
+            return t
+    return None
+
+
 class NashPlan:
     """The Nash roots of a game, grouped by class, ready to be solved for many samples.
 
@@ -212,6 +253,7 @@ class NashPlan:
         behavior: Array,
         counts: dict[int, int],
         shared: list[tuple[Array, LockstepResult]],
+        twins: list[Twin] | None = None,
     ) -> tuple[Array, Array]:
         """Solve the part of class ``c`` at every sample: its values and their magnitudes, (N, players) each.
 
@@ -221,7 +263,10 @@ class NashPlan:
         values count the payoffs below the class's node, not its own outcome.
         ``behavior`` (rows, N) receives the stacked behaviour. ``counts``
         gathers the samples re-solved one by one, by reason; ``shared`` holds
-        the LCPs solved so far on these samples, to reuse.
+        the LCPs solved so far on these samples, to reuse. ``twins``, if
+        given (kept with ``shared``, for the same samples), holds the parts
+        solved from an earlier run's bases (:class:`Twin`): a part whose
+        numbers equal one of them bit for bit takes its behaviour.
         """
         part = self.parts[self.part_of_class[c]]
         n_samples = vals.shape[1]
@@ -229,6 +274,17 @@ class NashPlan:
         pay, size = _payoffs(part, vals, values, players, n_samples)  # (T, N, players) each
         mv = list(part.movers)
         shifted = pay[:, :, mv] - pay[:1, :, mv]  # (T, N, 2)
+        chance = [r for _, rows in part.chance_children for r in rows]
+        twin = _twin_of(twins, part, reach, shifted, vals[chance])
+        if twin is not None:
+            # The same numbers as a part solved before: the same LCP, the same run's
+            # bases, the same verification; only its payoffs (pay) differ.
+            for reason, k in twin.counts.items():
+                counts[reason] = counts.get(reason, 0) + k
+            block = self.offsets[self.part_of_class[c]]
+            behavior[block : block + part.num_actions] = twin.probs
+            return np.einsum("tn,tnp->np", twin.weight, pay), np.einsum("tn,tnp->np", twin.weight, size)
+        own_counts: dict[int, int] = {}
         M = _lcp_matrix(part, reach, shifted)
         n1, n2, m1, m2 = part.n
         q = np.zeros(M.shape[0])
@@ -250,7 +306,6 @@ class NashPlan:
         # (such a search's later rounds) a part met in an earlier block is not solved
         # again: every step below works on each sample's own column, so a copy gets
         # what its own solve would.
-        chance = [r for _, rows in part.chance_children for r in rows]
         context = None if earlier is None else np.vstack(
             [earlier.basis, earlier.solved[None].astype(np.int64), earlier.reason[None].astype(np.int64)])
         columns = (reach, shifted.transpose(0, 2, 1).reshape(-1, n_samples), vals[chance], context)
@@ -295,7 +350,9 @@ class NashPlan:
                     memo[names[j]] = (got[:, i].copy(), int(why_new[i]), own)
         copies = np.bincount(spread, minlength=k) if pick is not None else np.ones(k, dtype=np.int64)
         for j in np.flatnonzero(reasons).tolist():
-            counts[int(reasons[j])] = counts.get(int(reasons[j]), 0) + int(copies[j])
+            own_counts[int(reasons[j])] = own_counts.get(int(reasons[j]), 0) + int(copies[j])
+        for reason, k in own_counts.items():
+            counts[reason] = counts.get(reason, 0) + k
         if earlier is None:
             full: list[Any] = [a[..., spread] if pick is not None else a for a in lock]
             run = LockstepResult(*full)
@@ -303,6 +360,8 @@ class NashPlan:
         if pick is not None:
             probs = probs[:, spread]
         weight = reach * _path_product(part, probs)  # (T, N)
+        if earlier is not None and twins is not None:
+            twins.append(Twin(part.shape.key, reach, shifted, vals[chance], probs, weight, own_counts))
         block = self.offsets[self.part_of_class[c]]
         behavior[block : block + part.num_actions] = probs
         return np.einsum("tn,tnp->np", weight, pay), np.einsum("tn,tnp->np", weight, size)
