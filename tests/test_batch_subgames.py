@@ -12,6 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hst
 
 from policy.analysis.batch import BatchGame, path_words
 from policy.analysis.batch_lemke import lemke_lockstep
@@ -382,3 +383,17 @@ def test_bundled_stage_batch_matches_spe_one_by_one():
     assert [batch.path_words[k] for k in batch.path_index] == [one.path_words[k] for k in one.path_index]
     np.testing.assert_allclose(batch.payoffs, one.payoffs, atol=1e-9)
     np.testing.assert_allclose(batch.behavior_sum, one.behavior_sum, atol=1e-7)
+
+
+@given(hst.lists(hst.integers(0, 5), min_size=0, max_size=40), hst.integers(0, 2**32 - 1))
+def test_adding_round_by_round_is_add_at_bit_for_bit(targets, seed):
+    # Values of mixed signs and sizes, so that the order of the additions shows in the bits.
+    from policy.analysis.batch_subgames import _add_at, _rounds
+
+    index = np.array(targets, dtype=np.int64)
+    values = np.random.default_rng(seed).standard_normal((len(index), 3)) * 10.0 ** np.arange(-8, 8, 5.5)
+    want = np.zeros((6, 3))
+    np.add.at(want, index, values)
+    got = np.zeros((6, 3))
+    _add_at(got, (index,), values, _rounds(index))
+    assert want.tobytes() == got.tobytes()

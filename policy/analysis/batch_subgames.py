@@ -117,6 +117,10 @@ class _Part:
     #: Each chance node of the part (local index) and its children's probability rows.
     chance_children: list[tuple[int, list[int]]] = field(default_factory=list)
     set_names: list[str | None] = field(default_factory=list)
+    #: The terminals in :func:`_rounds` for adding into the sequence pairs (``seq_at``)...
+    pair_rounds: list[Ints] = field(default_factory=list)
+    #: ... and into each mover's sequences.
+    seq_rounds: tuple[list[Ints], list[Ints]] = ([], [])
 
 
 @dataclass(frozen=True)
@@ -535,7 +539,30 @@ def _build_part(game: Game, table: Any, classes: SubtreeClasses, c: int, rep: in
             for i in chance.tolist()
         ],
         set_names=set_names,
+        pair_rounds=_rounds(seqs.at_terminal[:, 0] * max(1, p2.size) + seqs.at_terminal[:, 1]),
+        seq_rounds=(_rounds(seqs.at_terminal[:, 0]), _rounds(seqs.at_terminal[:, 1])),
     )
+
+
+def _rounds(targets: npt.ArrayLike) -> list[Ints]:
+    """The positions of ``targets`` in rounds that repeat no target, each round in order.
+
+    Adding the values of round after round (:func:`_add_at`) adds to each
+    target in the order of its positions, as ``np.add.at`` does, so the sums
+    are the same bit for bit; each round is one plain indexed addition.
+    """
+    t = np.asarray(targets, dtype=np.int64)
+    order = np.argsort(t, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(t[order]) != 0])
+    rank = np.empty(len(t), dtype=np.int64)
+    rank[order] = np.arange(len(t)) - np.repeat(starts, np.diff(np.r_[starts, len(t)]))
+    return [np.flatnonzero(rank == r) for r in range(int(rank.max(initial=-1)) + 1)]
+
+
+def _add_at(out: Array, index: tuple[Ints, ...], values: Array, rounds: list[Ints]) -> None:
+    """``np.add.at(out, index, values)``, round by round (:func:`_rounds` of the index)."""
+    for pos in rounds:
+        out[tuple(i[pos] for i in index)] += values[pos]
 
 
 def _set_offsets_of(sh: Any) -> Ints:
@@ -596,9 +623,9 @@ def _lcp_matrix(part: _Part, reach: Array, shifted: Array) -> Array:
     A = np.zeros((n1, n2, N))
     B = np.zeros((n1, n2, N))
     P = np.zeros((n1, n2, N))
-    np.add.at(A, (s1, s2), reach * shifted[:, :, 0])
-    np.add.at(B, (s1, s2), reach * shifted[:, :, 1])
-    np.add.at(P, (s1, s2), reach)
+    _add_at(A, (s1, s2), reach * shifted[:, :, 0], part.pair_rounds)
+    _add_at(B, (s1, s2), reach * shifted[:, :, 1], part.pair_rounds)
+    _add_at(P, (s1, s2), reach, part.pair_rounds)
     scales = np.abs(shifted).max(axis=0)  # (N, 2)
     units = _units(scales)  # (N, 2)
     A /= units[:, 0]
@@ -738,8 +765,8 @@ def _regret_ok(part: _Part, reach: Array, shifted: Array, probs: Array) -> npt.N
         V = np.zeros((size, N))
         G = np.zeros((size, N))
         seq = part.seq_at[:, i]
-        np.add.at(V, seq, reach * other * u)
-        np.add.at(G, seq, reach * other * np.abs(u))
+        _add_at(V, (seq,), reach * other * u, part.seq_rounds[i])
+        _add_at(G, (seq,), reach * other * np.abs(u), part.seq_rounds[i])
         first, parent, sizes = part.firsts[i], part.parents[i], part.sizes[i]
         for k in range(len(first) - 1, -1, -1):
             acts = np.arange(first[k], first[k] + sizes[k])
