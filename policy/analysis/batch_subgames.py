@@ -25,7 +25,11 @@ solves it one sample at a time, here for every sample of a block together:
    stage whose numbers differ by a constant per player) takes that run's
    final bases and solves them in its own numbers
    (:func:`policy.analysis.batch_lemke.basis_solution`), which is what its own
-   run would end with wherever the path does not hinge on the last bits.
+   run would end with wherever the path does not hinge on the last bits. A
+   part whose numbers equal, bit for bit at every sample, those of a part
+   already solved that way (the same stage in states that change only a
+   constant it adds to every payoff) takes that part's behaviour
+   (:class:`Twin`): the same LCP and bases give the same answer.
 4. **Behaviour** from the realization plans, ``x[I a] / x[parent(I)]``,
    uniform where a plan does not reach a set (as ``lcp``'s default).
 5. **Verification**, every sample: each mover's best response against the
