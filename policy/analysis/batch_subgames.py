@@ -27,8 +27,9 @@ solves it one sample at a time, here for every sample of a block together:
    (:func:`policy.analysis.batch_lemke.basis_solution`), which is what its own
    run would end with wherever the path does not hinge on the last bits. A
    part whose numbers equal, bit for bit at every sample, those of a part
-   already solved that way (the same stage in states that change only a
-   constant it adds to every payoff) takes that part's behaviour
+   already solved that way (the same stage in states whose differences
+   leave its numbers alone: its expressions differ, in terms a state
+   variable multiplies by 0, their values do not) takes that part's behaviour
    (:class:`Twin`): the same LCP and bases give the same answer.
 4. **Behaviour** from the realization plans, ``x[I a] / x[parent(I)]``,
    uniform where a plan does not reach a set (as ``lcp``'s default).
@@ -133,7 +134,8 @@ class Twin:
 
     Parts of one stage played in different states often have, after the
     shift by their first terminal, the same numbers bit for bit at every
-    sample (the states change only a constant added to every payoff). Such a
+    sample (their expressions differ in terms the state multiplies by 0, so
+    they are different subtrees, :mod:`policy.subtrees`). Such a
     part has the same LCP, takes the same earlier run's bases (the first run
     whose LCP is within rounding of it, and the runs are only ever added
     after it), and so gets the same behaviour, verification and samples
