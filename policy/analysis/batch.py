@@ -899,15 +899,21 @@ def path_words(game: Game, decision: npt.NDArray[np.int64], row: npt.NDArray[np.
     :func:`policy.analysis.compare.path_text` writes it.
     """
     words = []
-    on = np.flatnonzero(np.asarray(row) >= 0)  # most of a big tree is off the path
-    for node, k in zip(decision[on].tolist(), np.asarray(row)[on].tolist(), strict=True):
-        s = game.infosets.at(int(game.infoset[node]))
-        if k >= MIXED:
-            mask = k - MIXED
-            choice = "/".join(a for i, a in enumerate(s.actions) if mask >> i & 1)
-        else:
-            choice = s.actions[k]
-        words.append(f"{s.name}={choice}")
+    row = np.asarray(row)
+    on = np.flatnonzero(row >= 0)  # most of a big tree is off the path
+    # One word per (information set, choice), made once and kept for the game's later paths.
+    made: dict[tuple[int, int], str] = game._cache.setdefault("path_words", {})  # type: ignore[assignment]
+    for key in zip(game.infoset[decision[on]].tolist(), row[on].tolist(), strict=True):
+        word = made.get(key)
+        if word is None:
+            s, k = game.infosets.at(key[0]), key[1]
+            if k >= MIXED:
+                mask = k - MIXED
+                choice = "/".join(a for i, a in enumerate(s.actions) if mask >> i & 1)
+            else:
+                choice = s.actions[k]
+            word = made[key] = f"{s.name}={choice}"
+        words.append(word)
     return ", ".join(dict.fromkeys(words))
 
 
