@@ -273,7 +273,8 @@ def bundled_monte_carlo(samples: int, estimate: int) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kilobytes on Linux
     print(f"  peak memory of the process so far: {peak:.2f} GB")
     if estimate <= 0:
-        print(f"  both profiles: batch {total_batch:.2f} s (CPU {total_cpu:.2f} s)")
+        print(f"  both profiles: batch {total_batch:.2f} s (CPU {total_cpu:.2f} s; {1e3 * total_cpu / samples:.2f} ms "
+              f"a draw of both, so 10^5 draws of both about {1e5 * total_cpu / samples:.0f} s of CPU)")
         return
     print(f"  both profiles: batch {total_batch:.2f} s (CPU {total_cpu:.2f} s), one by one {total_one:.0f} s* "
           f"(CPU {total_one_cpu:.0f} s*; * extrapolated), ratio {total_one / total_batch:.0f} "

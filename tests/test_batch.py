@@ -265,6 +265,15 @@ def test_a_sum_of_payoffs_that_overflows_names_the_terminal_and_the_sample():
         assert "s1u" in str(err.value) or "nodes.s1u" in err.value.path
 
 
+def test_large_payoffs_whose_sums_stay_finite_are_solved():
+    # Beyond the quick bound (largest payoff times outcomes on a path, under 2**1000)
+    # the sums are walked; 8e307 twice is 1.6e308, still a float: no error.
+    params = {"big": Parameter("big", "b", None, None)}
+    game = build_game("large", ["A", "B"], copied_stage("big", "0"), parameters=params)
+    got = BatchGame(game).solve({"big": np.array([1.0, 8e307, 1e300])})
+    np.testing.assert_array_equal(got.payoffs[:, 0], [2.0, 1.6e308, 2e300])
+
+
 def test_a_payoff_that_is_not_finite_names_the_first_terminal_below_it():
     params = {"big": Parameter("big", "b", None, None)}
     game = build_game("nan", ["A", "B"], copied_stage("log(big)", "0"), parameters=params)

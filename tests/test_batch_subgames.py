@@ -12,6 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hst
 
 from policy.analysis.batch import BatchGame, path_words
 from policy.analysis.batch_lemke import lemke_lockstep
@@ -37,21 +38,22 @@ PARAMETERS = {
 NAMES = tuple(PARAMETERS)
 
 
-def _end(name: str, *payoffs: object) -> NodeSpec:
-    return NodeSpec(name, NodeKind.TERMINAL, outcome=Outcome(name, tuple(parse(p, NAMES) for p in payoffs)))
+def _end(name: str, *payoffs: object, names: tuple[str, ...] = NAMES) -> NodeSpec:
+    return NodeSpec(name, NodeKind.TERMINAL, outcome=Outcome(name, tuple(parse(p, names) for p in payoffs)))
 
 
-def _draw(name: str, left: str, right: str, prior: str) -> NodeSpec:
+def _draw(name: str, left: str, right: str, prior: str, names: tuple[str, ...] = NAMES) -> NodeSpec:
     return NodeSpec(name, NodeKind.CHANCE, actions=(("t0", left), ("t1", right)),
-                    probabilities=(parse(prior, NAMES), parse(f"1 - ({prior})", NAMES)))
+                    probabilities=(parse(prior, names), parse(f"1 - ({prior})", names)))
 
 
-def _signalling(prefix: str, rng: np.random.Generator, prior: str) -> list:
+def _signalling(prefix: str, rng: np.random.Generator, prior: str, x: str = "x", y: str = "y",
+                names: tuple[str, ...] = NAMES) -> list:
     """A 2-type, 2-message, 2-reply signalling game of A (sender) and B, whose payoffs use x and y.
 
     C, who does not move here, is paid too (carried along by the solver).
     """
-    specs = [_draw(prefix, f"{prefix}s0", f"{prefix}s1", prior)]
+    specs = [_draw(prefix, f"{prefix}s0", f"{prefix}s1", prior, names)]
     for k in range(2):
         specs.append(decision(f"{prefix}s{k}", "A", m0=f"{prefix}r{k}0", m1=f"{prefix}r{k}1"))
         for m in range(2):
@@ -59,7 +61,8 @@ def _signalling(prefix: str, rng: np.random.Generator, prior: str) -> list:
                                   a0=f"{prefix}z{k}{m}0", a1=f"{prefix}z{k}{m}1"))
             for a in range(2):
                 c = rng.integers(-3, 4, size=5)
-                specs.append(_end(f"{prefix}z{k}{m}{a}", f"{c[0]}*x + {c[1]}", f"{c[2]}*y + {c[3]}", int(c[4])))
+                specs.append(_end(f"{prefix}z{k}{m}{a}", f"{c[0]}*{x} + {c[1]}", f"{c[2]}*{y} + {c[3]}",
+                                  int(c[4]), names=names))
     return specs
 
 
@@ -127,6 +130,62 @@ def test_samples_sharing_a_part_get_what_their_own_solve_gives():
     batch = solve_block(game, samples, 0, "spe")
     one = _nash_block(game, samples, 0, "spe")
     assert [batch.path_words[k] for k in batch.path_index] == [one.path_words[k] for k in one.path_index]
+
+
+TWIN_NAMES = ("p", "x", "y", "u", "v", "s", "t")
+
+
+def twin_campaign(seed: int) -> Game:
+    """C picks one of three copies of one signalling game, written in different parameters.
+
+    The copies pay in (x, y), (u, v) and (s, t): three different subtrees (their
+    expressions differ), whose numbers are the same bit for bit wherever the
+    draws make u = s = x and v = t = y, as a stage played in several states
+    that change nothing it uses.
+    """
+    copies = [_signalling(f"c{k}", np.random.default_rng(seed), "p", x, y, TWIN_NAMES)
+              for k, (x, y) in enumerate((("x", "y"), ("u", "v"), ("s", "t")))]
+    specs = [decision("root", "C", a="c0", b="c1", c="c2"), *(spec for c in copies for spec in c)]
+    params = {k: Parameter(k, k, None, None) for k in TWIN_NAMES}
+    return build_game("three copies", ["A", "B", "C"], specs, parameters=params)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_parts_with_the_same_numbers_share_one_solve_and_get_what_their_own_gives(seed, monkeypatch):
+    # The second copy's LCP equals the first's: it takes the first run's final bases
+    # in its own numbers; the third equals the second bit for bit and takes the
+    # second's answer (a twin) instead of solving those bases again. Each copy and
+    # each draw must get exactly what solving it without twins gives.
+    import policy.analysis.batch_subgames as bs
+
+    game = twin_campaign(seed)
+    drawn = draws(300, seed)
+    samples = {"p": drawn["p"], "x": drawn["x"], "y": drawn["y"], "u": drawn["x"].copy(),
+               "v": drawn["y"].copy(), "s": drawn["x"].copy(), "t": drawn["y"].copy()}
+    found = []
+    twin_of = bs._twin_of
+
+    def counted(*args):
+        twin = twin_of(*args)
+        found.append(twin is not None)
+        return twin
+
+    monkeypatch.setattr(bs, "_twin_of", counted)
+    shared = BatchGame(game).solve(samples)
+    assert found == [False, False, True]  # the third copy took the second's answer
+    monkeypatch.setattr(bs, "_twin_of", lambda *args: None)
+    alone = BatchGame(game).solve(samples)
+    np.testing.assert_array_equal(shared.behavior, alone.behavior)
+    np.testing.assert_array_equal(shared.payoffs, alone.payoffs)
+    np.testing.assert_array_equal(shared.path_choices(), alone.path_choices())
+    np.testing.assert_array_equal(shared.outcome_probability, alone.outcome_probability)
+    assert shared.resolved == alone.resolved
+    # Draws where the copies' numbers differ: no twin, and the same answers as before.
+    found.clear()
+    monkeypatch.setattr(bs, "_twin_of", counted)
+    samples["t"] = samples["t"] + 1e-3
+    BatchGame(game).solve(samples)
+    assert found == [False, False, False]
 
 
 def _flat_behavior(result, s: int) -> np.ndarray:
@@ -326,3 +385,17 @@ def test_bundled_stage_batch_matches_spe_one_by_one():
     assert [batch.path_words[k] for k in batch.path_index] == [one.path_words[k] for k in one.path_index]
     np.testing.assert_allclose(batch.payoffs, one.payoffs, atol=1e-9)
     np.testing.assert_allclose(batch.behavior_sum, one.behavior_sum, atol=1e-7)
+
+
+@given(hst.lists(hst.integers(0, 5), min_size=0, max_size=40), hst.integers(0, 2**32 - 1))
+def test_adding_round_by_round_is_add_at_bit_for_bit(targets, seed):
+    # Values of mixed signs and sizes, so that the order of the additions shows in the bits.
+    from policy.analysis.batch_subgames import _add_at, _rounds
+
+    index = np.array(targets, dtype=np.int64)
+    values = np.random.default_rng(seed).standard_normal((len(index), 3)) * 10.0 ** np.arange(-8, 8, 5.5)
+    want = np.zeros((6, 3))
+    np.add.at(want, index, values)
+    got = np.zeros((6, 3))
+    _add_at(got, (index,), values, _rounds(index))
+    assert want.tobytes() == got.tobytes()

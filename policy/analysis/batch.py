@@ -70,6 +70,8 @@ NASH_CHUNK = 2048
 #: The expressions are evaluated for as many samples at once as keep their values
 #: to about this many (64 MB of floats).
 EVAL_VALUES = 1 << 23
+#: Sums of payoffs below this in size are far from overflowing (the float range ends near 2**1024).
+SAFE_SUM = 2.0**1000
 #: In :meth:`BatchResult.path_columns`, codes from this on are mixed choices (plus the support's bit mask).
 MIXED = 1 << 14
 
@@ -426,11 +428,12 @@ class BatchGame:
         n = vals.shape[1]
         out = np.zeros((len(nash.parts), n, 2 * players))
         shared: list[Any] = []
+        twins: list[Any] = []
         with np.errstate(all="ignore"):
             if not np.isfinite(vals).all():
                 self._checked_first(block, n, offset)
             for j, part in enumerate(nash.parts):
-                value, size = nash.solve(part.cls, vals, None, players, behavior, resolved, shared)
+                value, size = nash.solve(part.cls, vals, None, players, behavior, resolved, shared, twins)
                 out[j, :, :players] = value
                 out[j, :, players:] = size
         return out
@@ -543,9 +546,10 @@ class BatchGame:
         game, plan = self.game, self._plan
         with np.errstate(all="ignore"):  # non-finite numbers become errors in _numbers
             prob, own = self._numbers(vals, n, offset)
-            extreme = self._extremes(own, n)
-            if not np.isfinite(extreme).all():
-                self._payoff_error(vals, np.asarray(~np.isfinite(extreme).all(axis=1)), offset)
+            if not self._surely_finite(own):
+                extreme = self._extremes(own, n)
+                if not np.isfinite(extreme).all():
+                    self._payoff_error(vals, np.asarray(~np.isfinite(extreme).all(axis=1)), offset)
         players = len(game.players)
         # A class's values count the payoffs in its subtree only (those on the path
         # above differ between its nodes); the root's are the game's. Columns
@@ -574,17 +578,31 @@ class BatchGame:
                 # Subgames of imperfect information: their values replace what the
                 # induction above made of them (it cannot see their information sets).
                 shared: list[Any] = []
+                twins: list[Any] = []
                 for c in g.nash_classes.tolist():
                     if early is not None:
                         values[c] = early[self._nash.part_of_class[c]]
                     else:
-                        value, size = self._nash.solve(c, vals, values, players, behavior, resolved, shared)
+                        value, size = self._nash.solve(c, vals, values, players, behavior, resolved, shared,
+                                                       twins)
                         values[c, :, :players], values[c, :, players:] = value, size
             if len(g.outcome_classes):
                 values[g.outcome_classes, :, :players] += own[g.outcome_rows]
                 values[g.outcome_classes, :, players:] += np.abs(own[g.outcome_rows])
         out.payoffs[:] = values[self.classes.of_node[0], :, :players]
         return self._reach(prob, choice, behavior, offset)
+
+    def _surely_finite(self, own: npt.NDArray[np.float64]) -> bool:
+        """Whether no sum of payoffs along a path can overflow: a bound, without walking the tree.
+
+        ``own`` are finite (:meth:`_numbers` checks them). A terminal's payoff
+        sums at most :attr:`_Plan.path_outcomes` of them, each at most the
+        largest in size; far below the float range, so is every partial sum,
+        and :meth:`_extremes` would find them all finite.
+        """
+        if not own.size:
+            return True
+        return bool(float(np.abs(own).max()) * max(1, self._plan.path_outcomes) < SAFE_SUM)
 
     def _extremes(self, own: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.float64]:
         """(N, players): the largest absolute payoff of each player over the terminals.
@@ -786,6 +804,12 @@ class _Plan:
         outcome_row = np.full(count, -1, dtype=np.int64)
         outcome_row[has] = np.arange(len(has))
         self.interior = bool((kind[has] != NodeKind.TERMINAL).any())
+        # The most outcomes on one path from the root (a terminal's payoff sums them).
+        on_path = np.zeros(game.num_nodes, dtype=np.int64)
+        on_path[table.outcome_nodes] = 1
+        for lo, hi in game.levels[1:]:
+            on_path[lo:hi] += on_path[game.parent[lo:hi]]
+        self.path_outcomes = int(on_path.max(initial=0))
         leaves = np.flatnonzero((kind == NodeKind.TERMINAL) & (outcome_row >= 0))
         self.leaf_classes, self.leaf_rows = leaves, outcome_row[leaves]
         # Chance probabilities: one row per child of a chance class.
@@ -875,15 +899,21 @@ def path_words(game: Game, decision: npt.NDArray[np.int64], row: npt.NDArray[np.
     :func:`policy.analysis.compare.path_text` writes it.
     """
     words = []
-    on = np.flatnonzero(np.asarray(row) >= 0)  # most of a big tree is off the path
-    for node, k in zip(decision[on].tolist(), np.asarray(row)[on].tolist(), strict=True):
-        s = game.infosets.at(int(game.infoset[node]))
-        if k >= MIXED:
-            mask = k - MIXED
-            choice = "/".join(a for i, a in enumerate(s.actions) if mask >> i & 1)
-        else:
-            choice = s.actions[k]
-        words.append(f"{s.name}={choice}")
+    row = np.asarray(row)
+    on = np.flatnonzero(row >= 0)  # most of a big tree is off the path
+    # One word per (information set, choice), made once and kept for the game's later paths.
+    made: dict[tuple[int, int], str] = game._cache.setdefault("path_words", {})  # type: ignore[assignment]
+    for key in zip(game.infoset[decision[on]].tolist(), row[on].tolist(), strict=True):
+        word = made.get(key)
+        if word is None:
+            s, k = game.infosets.at(key[0]), key[1]
+            if k >= MIXED:
+                mask = k - MIXED
+                choice = "/".join(a for i, a in enumerate(s.actions) if mask >> i & 1)
+            else:
+                choice = s.actions[k]
+            word = made[key] = f"{s.name}={choice}"
+        words.append(word)
     return ", ".join(dict.fromkeys(words))
 
 

@@ -25,7 +25,12 @@ solves it one sample at a time, here for every sample of a block together:
    stage whose numbers differ by a constant per player) takes that run's
    final bases and solves them in its own numbers
    (:func:`policy.analysis.batch_lemke.basis_solution`), which is what its own
-   run would end with wherever the path does not hinge on the last bits.
+   run would end with wherever the path does not hinge on the last bits. A
+   part whose numbers equal, bit for bit at every sample, those of a part
+   already solved that way (the same stage in states whose differences
+   leave its numbers alone: its expressions differ, in terms a state
+   variable multiplies by 0, their values do not) takes that part's behaviour
+   (:class:`Twin`): the same LCP and bases give the same answer.
 4. **Behaviour** from the realization plans, ``x[I a] / x[parent(I)]``,
    uniform where a plan does not reach a set (as ``lcp``'s default).
 5. **Verification**, every sample: each mover's best response against the
@@ -119,6 +124,52 @@ class _Part:
     #: Each chance node of the part (local index) and its children's probability rows.
     chance_children: list[tuple[int, list[int]]] = field(default_factory=list)
     set_names: list[str | None] = field(default_factory=list)
+    #: The terminals in :func:`_rounds` for adding into the sequence pairs (``seq_at``)...
+    pair_rounds: list[Ints] = field(default_factory=list)
+    #: ... and into each mover's sequences.
+    seq_rounds: tuple[list[Ints], list[Ints]] = ([], [])
+
+
+@dataclass(frozen=True)
+class Twin:
+    """A part solved from an earlier run's final bases, kept for the other parts of its block.
+
+    Parts of one stage played in different states often have, after the
+    shift by their first terminal, the same numbers bit for bit at every
+    sample (their expressions differ in terms the state multiplies by 0, so
+    they are different subtrees, :mod:`policy.subtrees`). Such a
+    part has the same LCP, takes the same earlier run's bases (the first run
+    whose LCP is within rounding of it, and the runs are only ever added
+    after it), and so gets the same behaviour, verification and samples
+    re-solved one by one; only its values differ. The first of them is
+    solved; the others take its answers.
+    """
+
+    shape: bytes
+    reach: Array
+    shifted: Array
+    chance: Array
+    probs: Array
+    weight: Array
+    counts: dict[int, int]
+
+
+def _twin_of(twins: list[Twin] | None, part: _Part, reach: Array, shifted: Array, chance: Array) -> Twin | None:
+    """The part of ``twins`` with ``part``'s tree and, at every sample, bit for bit its numbers; or None.
+
+    The numbers are those a part's solve reads: its chance reach, its
+    shifted payoffs and its chance probabilities (the one-by-one solve takes
+    them). A NaN matches nothing.
+    """
+    for t in twins or ():
+        if (
+            t.shape == part.shape.key
+            and np.array_equal(t.reach, reach)
+            and np.array_equal(t.shifted, shifted)
+            and np.array_equal(t.chance, chance)
+        ):
+            return t
+    return None
 
 
 class NashPlan:
@@ -214,6 +265,7 @@ class NashPlan:
         behavior: Array,
         counts: dict[int, int],
         shared: list[tuple[Array, LockstepResult]],
+        twins: list[Twin] | None = None,
     ) -> tuple[Array, Array]:
         """Solve the part of class ``c`` at every sample: its values and their magnitudes, (N, players) each.
 
@@ -223,7 +275,10 @@ class NashPlan:
         values count the payoffs below the class's node, not its own outcome.
         ``behavior`` (rows, N) receives the stacked behaviour. ``counts``
         gathers the samples re-solved one by one, by reason; ``shared`` holds
-        the LCPs solved so far on these samples, to reuse.
+        the LCPs solved so far on these samples, to reuse. ``twins``, if
+        given (kept with ``shared``, for the same samples), holds the parts
+        solved from an earlier run's bases (:class:`Twin`): a part whose
+        numbers equal one of them bit for bit takes its behaviour.
         """
         part = self.parts[self.part_of_class[c]]
         n_samples = vals.shape[1]
@@ -231,6 +286,17 @@ class NashPlan:
         pay, size = _payoffs(part, vals, values, players, n_samples)  # (T, N, players) each
         mv = list(part.movers)
         shifted = pay[:, :, mv] - pay[:1, :, mv]  # (T, N, 2)
+        chance = [r for _, rows in part.chance_children for r in rows]
+        twin = _twin_of(twins, part, reach, shifted, vals[chance])
+        if twin is not None:
+            # The same numbers as a part solved before: the same LCP, the same run's
+            # bases, the same verification; only its payoffs (pay) differ.
+            for reason, k in twin.counts.items():
+                counts[reason] = counts.get(reason, 0) + k
+            block = self.offsets[self.part_of_class[c]]
+            behavior[block : block + part.num_actions] = twin.probs
+            return np.einsum("tn,tnp->np", twin.weight, pay), np.einsum("tn,tnp->np", twin.weight, size)
+        own_counts: dict[int, int] = {}
         M = _lcp_matrix(part, reach, shifted)
         n1, n2, m1, m2 = part.n
         q = np.zeros(M.shape[0])
@@ -252,7 +318,6 @@ class NashPlan:
         # (such a search's later rounds) a part met in an earlier block is not solved
         # again: every step below works on each sample's own column, so a copy gets
         # what its own solve would.
-        chance = [r for _, rows in part.chance_children for r in rows]
         context = None if earlier is None else np.vstack(
             [earlier.basis, earlier.solved[None].astype(np.int64), earlier.reason[None].astype(np.int64)])
         columns = (reach, shifted.transpose(0, 2, 1).reshape(-1, n_samples), vals[chance], context)
@@ -297,7 +362,9 @@ class NashPlan:
                     memo[names[j]] = (got[:, i].copy(), int(why_new[i]), own)
         copies = np.bincount(spread, minlength=k) if pick is not None else np.ones(k, dtype=np.int64)
         for j in np.flatnonzero(reasons).tolist():
-            counts[int(reasons[j])] = counts.get(int(reasons[j]), 0) + int(copies[j])
+            own_counts[int(reasons[j])] = own_counts.get(int(reasons[j]), 0) + int(copies[j])
+        for reason, k in own_counts.items():
+            counts[reason] = counts.get(reason, 0) + k
         if earlier is None:
             full: list[Any] = [a[..., spread] if pick is not None else a for a in lock]
             run = LockstepResult(*full)
@@ -305,6 +372,8 @@ class NashPlan:
         if pick is not None:
             probs = probs[:, spread]
         weight = reach * _path_product(part, probs)  # (T, N)
+        if earlier is not None and twins is not None:
+            twins.append(Twin(part.shape.key, reach, shifted, vals[chance], probs, weight, own_counts))
         block = self.offsets[self.part_of_class[c]]
         behavior[block : block + part.num_actions] = probs
         return np.einsum("tn,tnp->np", weight, pay), np.einsum("tn,tnp->np", weight, size)
@@ -484,7 +553,30 @@ def _build_part(game: Game, table: Any, classes: SubtreeClasses, c: int, rep: in
             for i in chance.tolist()
         ],
         set_names=set_names,
+        pair_rounds=_rounds(seqs.at_terminal[:, 0] * max(1, p2.size) + seqs.at_terminal[:, 1]),
+        seq_rounds=(_rounds(seqs.at_terminal[:, 0]), _rounds(seqs.at_terminal[:, 1])),
     )
+
+
+def _rounds(targets: npt.ArrayLike) -> list[Ints]:
+    """The positions of ``targets`` in rounds that repeat no target, each round in order.
+
+    Adding the values of round after round (:func:`_add_at`) adds to each
+    target in the order of its positions, as ``np.add.at`` does, so the sums
+    are the same bit for bit; each round is one plain indexed addition.
+    """
+    t = np.asarray(targets, dtype=np.int64)
+    order = np.argsort(t, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(t[order]) != 0])
+    rank = np.empty(len(t), dtype=np.int64)
+    rank[order] = np.arange(len(t)) - np.repeat(starts, np.diff(np.r_[starts, len(t)]))
+    return [np.flatnonzero(rank == r) for r in range(int(rank.max(initial=-1)) + 1)]
+
+
+def _add_at(out: Array, index: tuple[Ints, ...], values: Array, rounds: list[Ints]) -> None:
+    """``np.add.at(out, index, values)``, round by round (:func:`_rounds` of the index)."""
+    for pos in rounds:
+        out[tuple(i[pos] for i in index)] += values[pos]
 
 
 def _set_offsets_of(sh: Any) -> Ints:
@@ -545,9 +637,9 @@ def _lcp_matrix(part: _Part, reach: Array, shifted: Array) -> Array:
     A = np.zeros((n1, n2, N))
     B = np.zeros((n1, n2, N))
     P = np.zeros((n1, n2, N))
-    np.add.at(A, (s1, s2), reach * shifted[:, :, 0])
-    np.add.at(B, (s1, s2), reach * shifted[:, :, 1])
-    np.add.at(P, (s1, s2), reach)
+    _add_at(A, (s1, s2), reach * shifted[:, :, 0], part.pair_rounds)
+    _add_at(B, (s1, s2), reach * shifted[:, :, 1], part.pair_rounds)
+    _add_at(P, (s1, s2), reach, part.pair_rounds)
     scales = np.abs(shifted).max(axis=0)  # (N, 2)
     units = _units(scales)  # (N, 2)
     A /= units[:, 0]
@@ -687,8 +779,8 @@ def _regret_ok(part: _Part, reach: Array, shifted: Array, probs: Array) -> npt.N
         V = np.zeros((size, N))
         G = np.zeros((size, N))
         seq = part.seq_at[:, i]
-        np.add.at(V, seq, reach * other * u)
-        np.add.at(G, seq, reach * other * np.abs(u))
+        _add_at(V, (seq,), reach * other * u, part.seq_rounds[i])
+        _add_at(G, (seq,), reach * other * np.abs(u), part.seq_rounds[i])
         first, parent, sizes = part.firsts[i], part.parents[i], part.sizes[i]
         for k in range(len(first) - 1, -1, -1):
             acts = np.arange(first[k], first[k] + sizes[k])
