@@ -7,6 +7,8 @@ code 1 from the command line, and never a traceback, a hang or runaway memory.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import os
 import threading
 import tracemalloc
@@ -264,6 +266,13 @@ def test_a_dotted_header_with_many_parts_is_refused_at_once(monkeypatch: pytest.
     parse_toml("[" + ".".join(["a"] * MAX_KEY_PARTS) + "]\n")  # the limit itself is fine
     with pytest.raises(InputError):
         parse_toml("x = 1\n" + "a." * MAX_KEY_PARTS + "b = 1\n")
+    # Only lines with that many dots are searched: dots spread over many lines are no long key,
+    # and a long key after them is still found, on its own line.
+    decimals = "".join(f"v{k} = 0.5\n" for k in range(3 * MAX_KEY_PARTS))
+    assert parse_toml(decimals)["v0"] == Decimal("0.5")
+    with pytest.raises(InputError) as found:
+        parse_toml(decimals + "x = 1\r\n" + "a . " * MAX_KEY_PARTS + "b = 1\n")
+    assert found.value.line == 3 * MAX_KEY_PARTS + 2
 
 
 # -- point 13: small faults of reading and messages ----------------------------------
