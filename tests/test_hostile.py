@@ -7,12 +7,11 @@ code 1 from the command line, and never a traceback, a hang or runaway memory.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import os
 import threading
 import tracemalloc
 import warnings
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
