@@ -748,10 +748,10 @@ def _rank(matrix: list[list[int]]) -> int:
 
 def _integer_matrix(a: npt.NDArray[Any]) -> list[list[int]]:
     """The float matrix ``a`` times the least common multiple of its entries' denominators (exact)."""
-    floats = np.asarray(a, dtype=np.float64)
-    if np.all(np.abs(floats) < 2.0**53) and np.array_equal(floats, np.trunc(floats)):
-        return floats.astype(np.int64).tolist()  # integers already (the common case)
-    ratios = [[float(v).as_integer_ratio() for v in row] for row in floats.tolist()]
+    floats = np.asarray(a, dtype=np.float64).tolist()
+    if all(v.is_integer() and -(2.0**53) < v < 2.0**53 for row in floats for v in row):
+        return [[int(v) for v in row] for row in floats]  # integers already (the common case)
+    ratios = [[v.as_integer_ratio() for v in row] for row in floats]
     scale = math.lcm(*(den for row in ratios for _, den in row))
     return [[num * (scale // den) for num, den in row] for row in ratios]
 
