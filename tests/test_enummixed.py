@@ -500,8 +500,9 @@ def test_float_enumeration_shortcuts_give_the_same_answer(monkeypatch):
     # The qhull path's shortcuts for few vertices or systems (the dominance
     # screen made per system, not through _beaten_on's table; exact solves
     # without the batched float screen; facets merged in Python, not by
-    # np.unique) must give the same list, in the same order, as the general
-    # steps, which must equal the exact enumeration's set where they vouch.
+    # np.unique; qhull's wrapper called directly, not through ConvexHull) must
+    # give the same list, in the same order, as the general steps, which must
+    # equal the exact enumeration's set where they vouch.
     from policy.solvers import vertex_float
     from policy.solvers.vertex import extreme_equilibria
 
@@ -514,7 +515,7 @@ def test_float_enumeration_shortcuts_give_the_same_answer(monkeypatch):
         return screened(*args)
 
     monkeypatch.setattr(vertex_float, "_may_have_partner", count)
-    general = {"DOMINANCE_DIRECT": 0, "EXACT_ONLY_SYSTEMS": 0, "UNIQUE_IN_PYTHON": 0}
+    general = {"DOMINANCE_DIRECT": 0, "EXACT_ONLY_SYSTEMS": 0, "UNIQUE_IN_PYTHON": 0, "QHULL_DIRECT": False}
     shortcut_only = 0
     for seed in range(40):
         rng = np.random.default_rng([seed, 18])
@@ -535,6 +536,22 @@ def test_float_enumeration_shortcuts_give_the_same_answer(monkeypatch):
                 (tuple(map(float, x)), tuple(map(float, y))) for x, y in exact.equilibria
             ), (seed, m, n)
     assert 0 < shortcut_only < 40  # both ways were taken
+
+
+def test_qhull_called_directly_gives_convex_hulls_facets():
+    # vertex_float._facets skips what scipy's ConvexHull adds (volume, area,
+    # neighbours); the simplices and equations must be ConvexHull's.
+    from scipy.spatial import ConvexHull
+
+    from policy.solvers.vertex_float import _facets
+
+    rng = np.random.default_rng(18)
+    for d in (2, 3, 5, 8):
+        points = rng.normal(size=(3 * d, d))
+        options = "Qx Q5" if d >= 5 else "Q5"
+        simplices, equations = _facets(ConvexHull, points, options)
+        hull = ConvexHull(points, qhull_options=options)
+        assert np.array_equal(simplices, hull.simplices) and np.array_equal(equations, hull.equations)
 
 
 def test_float_falls_back_when_qhull_cannot_work():

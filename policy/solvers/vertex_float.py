@@ -74,7 +74,7 @@ MAX_FACE_SYSTEMS = 5000
 #: Step 2 solves at most this many systems (those left by the dominance
 #: screen) exactly, one by one, without screening them in floats first (the
 #: batched float solve's fixed cost is more than a few exact solves).
-EXACT_ONLY_SYSTEMS = 12
+EXACT_ONLY_SYSTEMS = 20
 #: Systems of one size are solved in one batch; a size with fewer joins the
 #: next larger size, padded (see :func:`_batches`).
 MIN_BATCH = 256
@@ -92,6 +92,9 @@ DOMINANCE_DIRECT = 1 << 15
 #: without qhull or numpy, whose fixed costs are most of the time at that size.
 #: About where the two paths cost the same (0 turns the integer path off).
 SMALL_WORK = 400
+#: :func:`hull_vertices` calls scipy's qhull wrapper directly (False: through
+#: ``ConvexHull``, the same facets; see :func:`_facets`).
+QHULL_DIRECT = True
 #: :func:`hull_vertices` merges the facets of one vertex in Python up to this
 #: many facets (numpy's ``unique`` beyond: its fixed cost is most of the time below).
 UNIQUE_IN_PYTHON = 256
@@ -270,10 +273,10 @@ def hull_vertices(
     rows[:d] = -t * np.eye(d)
     rows[d:] = (g * (t / (t - sums))).T
     try:
-        hull = ConvexHull(rows, qhull_options="Qx Q5" if d >= 5 else "Q5")
+        simplices, equations = _facets(ConvexHull, rows, "Qx Q5" if d >= 5 else "Q5")
     except (QhullError, ValueError):
         return None
-    normal, offset = hull.equations[:, :-1], hull.equations[:, -1]
+    normal, offset = equations[:, :-1], equations[:, -1]
     z = normal / -offset[:, None]
     # 1 - z . N_r, row by row: -t e_i gives 1 + t z_i; the rest a product
     # (einsum: BLAS's threads would cost more than they save at this size).
@@ -289,14 +292,43 @@ def hull_vertices(
     every = tight @ (np.uint64(1) << label.astype(np.uint64))
     if len(every) > UNIQUE_IN_PYTHON:
         masks, first = np.unique(every, return_index=True)
-        return masks, label[hull.simplices[first]]
+        return masks, label[simplices[first]]
     # np.unique's answer (the masks in increasing order, each with its first
     # facet) from a dict: fewer numpy calls where there are few vertices.
     firsts: dict[int, int] = {}
     for r, mask in enumerate(every.tolist()):
         firsts.setdefault(mask, r)
     ordered = sorted(firsts)
-    return np.array(ordered, dtype=np.uint64), label[hull.simplices[[firsts[v] for v in ordered]]]
+    return np.array(ordered, dtype=np.uint64), label[simplices[[firsts[v] for v in ordered]]]
+
+
+def _facets(convex_hull: Any, points: npt.NDArray[np.float64], options: str) -> tuple[Any, Any]:
+    """The simplices and equations of qhull's triangulated convex hull of ``points``.
+
+    What ``scipy.spatial.ConvexHull(points, qhull_options=options)`` gives
+    as ``simplices`` and ``equations``, from scipy's qhull wrapper without
+    what ConvexHull adds (the hull's volume and area, facet neighbours,
+    vertex lists): a fifth to a third of the call on the polytopes here.
+    That wrapper (``scipy.spatial._qhull._Qhull``, as ConvexHull drives it:
+    ``Qt`` required, triangulated) is not public; where it is missing or
+    differs, ConvexHull itself runs.
+    """
+    if QHULL_DIRECT:
+        try:
+            from scipy.spatial._qhull import _Qhull
+
+            qhull = _Qhull(b"i", points, options.encode(), required_options=b"Qt")
+        except (ImportError, AttributeError, TypeError):
+            pass
+        else:
+            try:
+                qhull.triangulate()
+                simplices, _, equations, _, _ = qhull.get_simplex_facet_array()
+            finally:
+                qhull.close()
+            return simplices, equations
+    hull = convex_hull(points, qhull_options=options)
+    return hull.simplices, hull.equations
 
 
 def _qhull() -> tuple[Any, type[Exception]]:
