@@ -365,7 +365,6 @@ def _solved_partners(
     system or exact arithmetic says so.
     """
     m, n = fa.shape
-    g = fa - fa.min() + 1.0
     masks, bases = p
     real = masks != np.uint64((1 << m) - 1)  # the origin is no equilibrium
     masks, bases = masks[real], bases[real]
@@ -424,6 +423,7 @@ def _solved_partners(
     if np.count_nonzero(alive) <= EXACT_ONLY_SYSTEMS:
         keep = alive  # few enough to solve each exactly below, without a float screen
     else:
+        g = fa - fa.min() + 1.0
         sizes = np.count_nonzero(tight_rows, axis=1)
         keep = np.zeros(len(owner), dtype=bool)
         live = np.flatnonzero(alive)
