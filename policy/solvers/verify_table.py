@@ -173,12 +173,17 @@ def verified_table_equilibrium(
             values[k] = value
             excess[k] = regrets[k]
         else:
+            values[k] = float(value)
+            regrets[k] = float(regrets[k])
+            if regrets[k] <= 0:
+                # Accepted whatever the tolerance (which is not negative): its
+                # scale is not needed (the usual case for exact answers in floats).
+                excess[k] = regrets[k]
+                continue
             size = payoffs.sizes[k]
             own_size = float(x @ (size @ y))
             best_size = float(size[top] @ y) if k == r else float(x @ size[:, top])
             scale = max(best_size, own_size)
-            values[k] = float(value)
-            regrets[k] = float(regrets[k])
             excess[k] = float(regrets[k]) - tolerances.tolerance(FLOAT_REGRET_TOLERANCE, scale)
     worst = max(regrets)
     if not acceptable(max(excess)):
