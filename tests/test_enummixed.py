@@ -496,6 +496,64 @@ def test_float_enumeration_equals_the_exact_one_on_seeded_games(monkeypatch, low
     assert taken["small"] and taken["solved"]  # both paths were tried
 
 
+def test_float_enumeration_shortcuts_give_the_same_answer(monkeypatch):
+    # The qhull path's shortcuts for few vertices or systems (the dominance
+    # screen made per system, not through _beaten_on's table; exact solves
+    # without the batched float screen; facets merged in Python, not by
+    # np.unique; qhull's wrapper called directly, not through ConvexHull) must
+    # give the same list, in the same order, as the general steps, which must
+    # equal the exact enumeration's set where they vouch.
+    from policy.solvers import vertex_float
+    from policy.solvers.vertex import extreme_equilibria
+
+    monkeypatch.setattr(vertex_float, "SMALL_WORK", 0)  # the qhull path for every size
+    screened = vertex_float._may_have_partner
+    batches = {"count": 0}
+
+    def count(*args: Any) -> Any:
+        batches["count"] += 1
+        return screened(*args)
+
+    monkeypatch.setattr(vertex_float, "_may_have_partner", count)
+    general = {"DOMINANCE_DIRECT": 0, "EXACT_ONLY_SYSTEMS": 0, "UNIQUE_IN_PYTHON": 0, "QHULL_DIRECT": False}
+    shortcut_only = 0
+    for seed in range(40):
+        rng = np.random.default_rng([seed, 18])
+        m, n = (int(v) for v in rng.integers(2, 9, 2))
+        high = 100 if seed % 2 else 2  # narrow payoffs: degenerate games
+        a, b = (rng.integers(-high, high + 1, (m, n)).astype(float) for _ in range(2))
+        before = batches["count"]
+        got = vertex_float.float_extreme_equilibria(a, b)
+        shortcut_only += batches["count"] == before
+        with monkeypatch.context() as patched:
+            for name, value in general.items():
+                patched.setattr(vertex_float, name, value)
+            want = vertex_float.float_extreme_equilibria(a, b)
+        assert got == want, (seed, m, n)
+        if got is not None:
+            exact = extreme_equilibria(a.astype(int).tolist(), b.astype(int).tolist())
+            assert sorted(got) == sorted(
+                (tuple(map(float, x)), tuple(map(float, y))) for x, y in exact.equilibria
+            ), (seed, m, n)
+    assert 0 < shortcut_only < 40  # both ways were taken
+
+
+def test_qhull_called_directly_gives_convex_hulls_facets():
+    # vertex_float._facets skips what scipy's ConvexHull adds (volume, area,
+    # neighbours); the simplices and equations must be ConvexHull's.
+    from scipy.spatial import ConvexHull
+
+    from policy.solvers.vertex_float import _facets
+
+    rng = np.random.default_rng(18)
+    for d in (2, 3, 5, 8):
+        points = rng.normal(size=(3 * d, d))
+        options = "Qx Q5" if d >= 5 else "Q5"
+        simplices, equations = _facets(ConvexHull, points, options)
+        hull = ConvexHull(points, qhull_options=options)
+        assert np.array_equal(simplices, hull.simplices) and np.array_equal(equations, hull.equations)
+
+
 def test_float_falls_back_when_qhull_cannot_work():
     # A player with one strategy: nashpy's qhull needs dimension >= 2.
     result = solve_table(([[1, 3, 2]], [[2, 0, 2]]), exact=False, use_nashpy=True)

@@ -369,7 +369,7 @@ def test_float_behaviour_of_one_set_players_is_numpys_to_the_bit(strategies):
     # Strategies of fewer than 8 entries are normalised on Python floats, as
     # numpy adds them up (first + the rest from -0.0); the result must be the
     # same floats numpy's reduction and division give, or None as there.
-    from policy.representations.normal import _one_set_behavior
+    from policy.representations.normal import _one_set_behavior, _one_set_behavior_float
 
     positions, start = [], 0
     for sigma in strategies:
@@ -379,9 +379,32 @@ def test_float_behaviour_of_one_set_players_is_numpys_to_the_bit(strategies):
     with np.errstate(all="ignore"):
         got = _one_set_behavior(start + 1, positions, vectors, exact=False)
         expected = _numpy_one_set_behavior(start + 1, positions, vectors)
+        # Python lists of floats (enummixed's answers, passed on without arrays).
+        from_lists = _one_set_behavior_float(start + 1, positions, [[float(p) for p in s] for s in strategies])
     if expected is None:
-        assert got is None
+        assert got is None and from_lists is None
     else:
         assert got is not None and all(type(v) is float for v in got)
         assert np.array_equal(np.array(got), np.array(expected), equal_nan=True)
         assert [np.signbit(v) for v in got] == [np.signbit(v) for v in expected]
+        assert from_lists is not None and np.array_equal(np.array(from_lists), np.array(got), equal_nan=True)
+        assert [np.signbit(v) for v in from_lists] == [np.signbit(v) for v in got]
+
+
+def test_table_behaviour_from_python_floats_equals_the_array_path():
+    # behavior_from_mixed takes lists of Python floats straight to the one-set
+    # normalisation; the answer must be the same floats as from numpy arrays,
+    # and wrong lengths are still refused.
+    from tests.games import table_game
+
+    rng = np.random.default_rng(18)
+    game = table_game([rng.integers(-9, 10, (3, 4)).tolist(), rng.integers(-9, 10, (3, 4)).tolist()])
+    nf = reduced_normal_form(game, {}, exact=False)
+    for _ in range(50):
+        x, y = rng.random(3) ** 3, rng.random(4) ** 3
+        x, y = x / x.sum(), y / y.sum()
+        fast = nf.behavior_from_mixed([x.tolist(), tuple(y.tolist())])
+        assert fast == nf.behavior_from_mixed([x, y])
+        assert all(type(v) is float for v in fast)
+    with pytest.raises(ValueError, match="strategies"):
+        nf.behavior_from_mixed([[0.5, 0.5], [0.25] * 4])

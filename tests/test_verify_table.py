@@ -10,6 +10,7 @@ regrets with nashpy's payoff evaluation, an independent implementation.
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 
 import nashpy
@@ -78,6 +79,9 @@ def test_matches_the_tree_walk(exact: bool) -> None:
             assert not isinstance(fast, tuple)
             assert fast.probabilities == tree.probabilities
             assert fast.reach == tree.reach
+            # The general placement of the products (terminals in any order) agrees.
+            general = verified_table_equilibrium(game, numbers, dataclasses.replace(table, in_order=False), probs)
+            assert table.in_order and general.reach == fast.reach
             if exact:
                 assert fast.values == tree.values and fast.max_regret == tree.max_regret
             else:

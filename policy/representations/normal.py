@@ -195,9 +195,15 @@ class NormalForm:
             The flat behaviour vector (``game.num_actions`` entries):
             ``Fraction`` when every probability is rational, float otherwise.
         """
+        direct = self._direct_positions
+        if direct is not None and _python_floats(mixed, self.shape):
+            # Float strategies as Python lists (enummixed's answers): the same
+            # floats as below, without making arrays of them first.
+            fast = _one_set_behavior_float(self.game.num_actions, direct, mixed)
+            if fast is not None:
+                return fast
         exact = all(is_exact(m) for m in mixed)
         vectors = self._mixed_vectors(mixed, exact)
-        direct = self._direct_positions
         if direct is not None:
             fast = _one_set_behavior(self.game.num_actions, direct, vectors, exact)
             if fast is not None:
@@ -283,14 +289,6 @@ class NormalForm:
         return vectors
 
 
-def table_strategies(game: Game) -> tuple[int, ...]:
-    """Per player, the number of actions of the player's one information set (a bimatrix table)."""
-    out = [0] * len(game.players)
-    for s in game.infosets.values():
-        out[s.player.index] = len(s.actions)
-    return tuple(out)
-
-
 def _table_form(game: Game, numbers: Numbers, row_player: int, cell: npt.NDArray[np.intp]) -> NormalForm:
     """The normal form of a bimatrix table (see :func:`policy.solvers.verify_table.table_of`).
 
@@ -312,14 +310,8 @@ def _table_form(game: Game, numbers: Numbers, row_player: int, cell: npt.NDArray
         tuple(Strategy(i, label, {sets[i].index: a}) for a, label in enumerate(sets[i].actions))
         for i in range(2)
     )
-    plans = []
-    for i in range(2):
-        k = len(sets[i].actions)
-        x = np.eye(k, k + 1, 1, dtype=np.int8)  # strategy a: the empty sequence and sequence a + 1
-        x[:, 0] = 1
-        x.setflags(write=False)
-        plans.append(x)
-    form = NormalForm(game=game, exact=numbers.exact, strategies=strategies, payoffs=payoffs, plans=tuple(plans))
+    plans = tuple(_one_set_plans(len(sets[i].actions)) for i in range(2))
+    form = NormalForm(game=game, exact=numbers.exact, strategies=strategies, payoffs=payoffs, plans=plans)
     # Each player's one set holds its strategies in order: the value
     # NormalForm._direct_positions would find by comparing these plans, set
     # here (where cached_property keeps it) so that check is not paid per game.
@@ -327,6 +319,21 @@ def _table_form(game: Game, numbers: Numbers, row_player: int, cell: npt.NDArray
         tuple(range(sets[i].offset, sets[i].offset + len(sets[i].actions))) for i in range(2)
     )
     return form
+
+
+def _one_set_plans(k: int) -> npt.NDArray[np.int8]:
+    """The plans of a player with one information set of ``k`` actions: strategy ``a`` plays
+    the empty sequence and sequence ``a + 1``. Read-only, so one array per ``k`` is kept and shared."""
+    plans = _ONE_SET_PLANS.get(k)
+    if plans is None:
+        plans = np.eye(k, k + 1, 1, dtype=np.int8)
+        plans[:, 0] = 1
+        plans.setflags(write=False)
+        _ONE_SET_PLANS[k] = plans
+    return plans
+
+
+_ONE_SET_PLANS: dict[int, npt.NDArray[np.int8]] = {}
 
 
 def _one_set_behavior(
@@ -353,6 +360,14 @@ def _one_set_behavior(
     return list(out.tolist())
 
 
+def _python_floats(mixed: Sequence[Sequence[Number]], shape: tuple[int, ...]) -> bool:
+    """Whether ``mixed`` is one non-empty list or tuple of Python floats per player, of the right lengths."""
+    return len(mixed) == len(shape) and all(
+        type(sigma) in (list, tuple) and len(sigma) == k and k > 0 and all(type(p) is float for p in sigma)
+        for sigma, k in zip(mixed, shape, strict=True)
+    )
+
+
 def _one_set_behavior_float(
     size: int, positions: Sequence[Sequence[int]], vectors: Sequence[Any]
 ) -> list[Number] | None:
@@ -369,7 +384,7 @@ def _one_set_behavior_float(
     for where, sigma in zip(positions, vectors, strict=True):
         if not where:
             continue
-        moves = np.asarray(sigma, dtype=np.float64).tolist()
+        moves = list(sigma) if type(sigma) in (list, tuple) else np.asarray(sigma, dtype=np.float64).tolist()
         if len(moves) < 8 and all(p == p for p in moves):
             if min(moves) < 0:
                 return None
@@ -420,7 +435,9 @@ def reduced_normal_form(
     from policy.solvers.verify_table import table_of
 
     table = table_of(game)
-    counts = list(table_strategies(game)) if table is not None else None
+    counts = None
+    if table is not None:  # each player's one set: the table's rows and columns
+        counts = list(table.cell.shape if table.row_player == 0 else table.cell.shape[::-1])
     if counts is None:
         seqs = game_sequences(game)
         counts = [count_strategies(ps) for ps in seqs.players]

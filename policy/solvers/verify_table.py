@@ -49,6 +49,8 @@ class Table:
     """Offset of the second mover's information set."""
     cell: npt.NDArray[np.intp]
     """``(rows, cols)``: position in ``game.terminals`` of the terminal reached by row ``i``, column ``j``."""
+    in_order: bool = False
+    """Whether ``cell`` is ``0, 1, ...`` row by row (the terminals listed as the table reads)."""
 
 
 def table_of(game: Game) -> Table | None:
@@ -110,9 +112,9 @@ def _find_table(game: Game) -> Table | None:
     if first == 1 and starts == list(range(1 + m, 1 + m + m * n, n)):
         # Breadth-first: the terminals are nodes 1 + m onwards, row by row.
         cell = np.arange(m * n, dtype=np.intp).reshape(m, n)
-    else:
-        leaves = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(n)[None, :]
-        cell = np.searchsorted(game.terminals, leaves.ravel()).reshape(m, n)
+        return Table(rows.player.index, rows.offset, cols.offset, cell, in_order=True)
+    leaves = np.asarray(starts, dtype=np.int64)[:, None] + np.arange(n)[None, :]
+    cell = np.searchsorted(game.terminals, leaves.ravel()).reshape(m, n)
     return Table(rows.player.index, rows.offset, cols.offset, cell)
 
 
@@ -171,23 +173,32 @@ def verified_table_equilibrium(
             values[k] = value
             excess[k] = regrets[k]
         else:
+            values[k] = float(value)
+            regrets[k] = float(regrets[k])
+            if regrets[k] <= 0:
+                # Accepted whatever the tolerance (which is not negative): its
+                # scale is not needed (the usual case for exact answers in floats).
+                excess[k] = regrets[k]
+                continue
             size = payoffs.sizes[k]
             own_size = float(x @ (size @ y))
             best_size = float(size[top] @ y) if k == r else float(x @ size[:, top])
             scale = max(best_size, own_size)
-            values[k] = float(value)
-            regrets[k] = float(regrets[k])
             excess[k] = float(regrets[k]) - tolerances.tolerance(FLOAT_REGRET_TOLERANCE, scale)
     worst = max(regrets)
     if not acceptable(max(excess)):
         raise VerificationError(game, worst, -1, what)
-    reach = np.empty(len(game.terminals), dtype=dtype)
-    reach[table.cell] = np.outer(x, y)
+    if table.in_order:  # the terminals in the table's order: the products as they come
+        reach_list = np.outer(x, y).ravel().tolist()
+    else:
+        reach = np.empty(len(game.terminals), dtype=dtype)
+        reach[table.cell] = np.outer(x, y)
+        reach_list = reach.tolist()
     return Equilibrium(
         game=game,
         probabilities=tuple(probs),
         values=tuple(values),
-        reach=tuple(reach.tolist()),
+        reach=tuple(reach_list),
         max_regret=worst if exact else max(float(worst), 0.0),
     )
 

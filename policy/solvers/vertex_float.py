@@ -26,8 +26,9 @@ games, in steps, for ``m <= n`` (otherwise the players are swapped first):
    ``A[S, T] y_T = 1``; when ``x`` has surplus labels (a degenerate game),
    each vertex of the face solves such a system with as many more tight
    constraints chosen. The systems are screened by pure dominance (a row of
-   ``S`` beaten on every column of ``T`` is no best reply), then solved all
-   at once, batched by size, with numpy; one is dropped only when its
+   ``S`` beaten on every column of ``T`` is no best reply); a few left
+   (:data:`EXACT_ONLY_SYSTEMS`) go straight to step 4, more are first
+   solved all at once, batched by size, with numpy; one is dropped only when its
    solution violates ``y >= 0`` or ``A y <= 1`` by more than a bound on the
    solve's error (from the condition number, bounded through the
    determinant). So ``Q`` is not enumerated, which halves qhull's work, the
@@ -70,6 +71,10 @@ ERROR_SAFETY = 64.0
 #: At most this many systems are solved for the partners of vertices with
 #: surplus labels (step 2); beyond, both polytopes are enumerated instead.
 MAX_FACE_SYSTEMS = 5000
+#: Step 2 solves at most this many systems (those left by the dominance
+#: screen) exactly, one by one, without screening them in floats first (the
+#: batched float solve's fixed cost is more than a few exact solves).
+EXACT_ONLY_SYSTEMS = 20
 #: Systems of one size are solved in one batch; a size with fewer joins the
 #: next larger size, padded (see :func:`_batches`).
 MIN_BATCH = 256
@@ -77,6 +82,9 @@ MIN_BATCH = 256
 #: of ``2^n`` column sets a row) while the column player has at most this
 #: many strategies.
 DOMINANCE_MAX_COLUMNS = 16
+#: ...and the test is made directly for each system's rows and every pair of
+#: rows (not through that table) while systems times rows squared is at most this.
+DOMINANCE_DIRECT = 1 << 15
 #: Games with at most this much work for the integer path, ``sum over k of
 #: C(m, k) C(n, k) k^2`` (the systems of each size, by a rough cost of each:
 #: 4 x 4 320, 3 x 6 378, 2 x 14 392; 3 x 7 588 and 4 x 5 700 are not), are
@@ -84,6 +92,12 @@ DOMINANCE_MAX_COLUMNS = 16
 #: without qhull or numpy, whose fixed costs are most of the time at that size.
 #: About where the two paths cost the same (0 turns the integer path off).
 SMALL_WORK = 400
+#: :func:`hull_vertices` calls scipy's qhull wrapper directly (False: through
+#: ``ConvexHull``, the same facets; see :func:`_facets`).
+QHULL_DIRECT = True
+#: :func:`hull_vertices` merges the facets of one vertex in Python up to this
+#: many facets (numpy's ``unique`` beyond: its fixed cost is most of the time below).
+UNIQUE_IN_PYTHON = 256
 _EPS = float(np.finfo(np.float64).eps)
 
 
@@ -251,8 +265,7 @@ def hull_vertices(
     strategies, and the tight masks are recomputed here anyway. None if
     qhull fails.
     """
-    from scipy.spatial import ConvexHull, QhullError
-
+    ConvexHull, QhullError = _qhull()
     d, k = g.shape
     sums = g.sum(axis=0)
     t = 2.0 * float(sums.max())
@@ -260,10 +273,10 @@ def hull_vertices(
     rows[:d] = -t * np.eye(d)
     rows[d:] = (g * (t / (t - sums))).T
     try:
-        hull = ConvexHull(rows, qhull_options="Qx Q5" if d >= 5 else "Q5")
+        simplices, equations = _facets(ConvexHull, rows, "Qx Q5" if d >= 5 else "Q5")
     except (QhullError, ValueError):
         return None
-    normal, offset = hull.equations[:, :-1], hull.equations[:, -1]
+    normal, offset = equations[:, :-1], equations[:, -1]
     z = normal / -offset[:, None]
     # 1 - z . N_r, row by row: -t e_i gives 1 + t z_i; the rest a product
     # (einsum: BLAS's threads would cost more than they save at this size).
@@ -274,14 +287,61 @@ def hull_vertices(
     np.abs(slack, out=slack)
     slack -= TIGHT
     tight = slack <= (TIGHT * np.abs(z).max(axis=1))[:, None] * np.abs(rows).sum(axis=1)[None, :]
-    # Bit label[r] of a vertex's mask is row r's tightness.
-    order = np.empty(d + k, dtype=np.intp)
-    order[label] = np.arange(d + k)
-    packed = np.packbits(tight[:, order], axis=1, bitorder="little")
-    wide = np.zeros((len(z), 8), dtype=np.uint8)
-    wide[:, : packed.shape[1]] = packed
-    masks, first = np.unique(wide.view("<u8")[:, 0], return_index=True)
-    return masks, label[hull.simplices[first]]
+    # Bit label[r] of a vertex's mask is row r's tightness (the labels are
+    # distinct, so the sum is the bitwise or).
+    every = tight @ (np.uint64(1) << label.astype(np.uint64))
+    if len(every) > UNIQUE_IN_PYTHON:
+        masks, first = np.unique(every, return_index=True)
+        return masks, label[simplices[first]]
+    # np.unique's answer (the masks in increasing order, each with its first
+    # facet) from a dict: fewer numpy calls where there are few vertices.
+    firsts: dict[int, int] = {}
+    for r, mask in enumerate(every.tolist()):
+        firsts.setdefault(mask, r)
+    ordered = sorted(firsts)
+    return np.array(ordered, dtype=np.uint64), label[simplices[[firsts[v] for v in ordered]]]
+
+
+def _facets(convex_hull: Any, points: npt.NDArray[np.float64], options: str) -> tuple[Any, Any]:
+    """The simplices and equations of qhull's triangulated convex hull of ``points``.
+
+    What ``scipy.spatial.ConvexHull(points, qhull_options=options)`` gives
+    as ``simplices`` and ``equations``, from scipy's qhull wrapper without
+    what ConvexHull adds (the hull's volume and area, facet neighbours,
+    vertex lists): a fifth to a third of the call on the polytopes here.
+    That wrapper (``scipy.spatial._qhull._Qhull``, as ConvexHull drives it:
+    ``Qt`` required, triangulated) is not public; where it is missing or
+    differs, ConvexHull itself runs.
+    """
+    if QHULL_DIRECT:
+        try:
+            from scipy.spatial._qhull import _Qhull
+
+            qhull = _Qhull(b"i", points, options.encode(), required_options=b"Qt")
+        except (ImportError, AttributeError, TypeError):
+            pass
+        else:
+            try:
+                qhull.triangulate()
+                simplices, _, equations, _, _ = qhull.get_simplex_facet_array()
+            finally:
+                qhull.close()
+            return simplices, equations
+    hull = convex_hull(points, qhull_options=options)
+    return hull.simplices, hull.equations
+
+
+def _qhull() -> tuple[Any, type[Exception]]:
+    """scipy's ``ConvexHull`` and ``QhullError``, imported on first use (scipy loads slowly) and kept."""
+    global _QHULL
+    if _QHULL is None:
+        from scipy.spatial import ConvexHull, QhullError
+
+        _QHULL = ConvexHull, QhullError
+    return _QHULL
+
+
+_QHULL: tuple[Any, type[Exception]] | None = None
 
 
 def _solved_partners(
@@ -305,7 +365,6 @@ def _solved_partners(
     system or exact arithmetic says so.
     """
     m, n = fa.shape
-    g = fa - fa.min() + 1.0
     masks, bases = p
     real = masks != np.uint64((1 << m) - 1)  # the origin is no equilibrium
     masks, bases = masks[real], bases[real]
@@ -347,43 +406,63 @@ def _solved_partners(
         tight_rows = np.concatenate([tight_rows, more_rows])
         y_cols = np.concatenate([y_cols, more_cols])
     # Rows S' must be best replies to a y on T': none may be beaten on all of T'.
-    if n <= DOMINANCE_MAX_COLUMNS:
+    if len(owner) * m * m <= DOMINANCE_DIRECT:
+        # The same test as _beaten_on's table, made for these systems only:
+        # row i of S' is beaten on T' when some row k wins on every column of T'.
+        weights = 1 << np.arange(n)
+        wins = (fa[None, :, :] > fa[:, None, :]) @ weights  # [i, k]: columns where k beats i
+        col_masks = y_cols @ weights
+        beaten = ((col_masks[:, None, None] & ~wins[None, :, :]) == 0).any(axis=2)  # [system, i]
+        alive = ~(tight_rows & beaten).any(axis=1) | (col_masks == 0)
+    elif n <= DOMINANCE_MAX_COLUMNS:
         beaten = _beaten_on(fa)
         col_masks = y_cols @ (1 << np.arange(n))
         alive = ~(tight_rows & beaten[:, col_masks].T).any(axis=1)
     else:
         alive = np.ones(len(owner), dtype=bool)
-    sizes = np.count_nonzero(tight_rows, axis=1)
-    keep = np.zeros(len(owner), dtype=bool)
-    live = np.flatnonzero(alive)
-    for sel, k in _batches(sizes[live]):
-        at = live[sel]
-        keep[at] = _may_have_partner(g, tight_rows[at], y_cols[at], sizes[at], k)
+    if np.count_nonzero(alive) <= EXACT_ONLY_SYSTEMS:
+        keep = alive  # few enough to solve each exactly below, without a float screen
+    else:
+        g = fa - fa.min() + 1.0
+        sizes = np.count_nonzero(tight_rows, axis=1)
+        keep = np.zeros(len(owner), dtype=bool)
+        live = np.flatnonzero(alive)
+        for sel, k in _batches(sizes[live]):
+            at = live[sel]
+            keep[at] = _may_have_partner(g, tight_rows[at], y_cols[at], sizes[at], k)
     # Python lists from here: a few small vectors per candidate, where numpy's calls cost more.
     candidates = [
         (u, [i for i, v in enumerate(r) if v], [j for j, v in enumerate(c) if v])
         for u, r, c in zip(owner[keep].tolist(), tight_rows[keep].tolist(), y_cols[keep].tolist(), strict=True)
     ]
+    # The few vertices with candidates, read out once each.
+    owners = sorted({u for u, _, _ in candidates})
+    row_of = {u: r for r, u in enumerate(owners)}
+    owner_bases, owner_support, owner_tight = (v[owners].tolist() for v in (bases, support, tight))
+    owner_surplus = dict(zip(owners, surplus[owners].tolist(), strict=True))
     pairs: dict[tuple[int, tuple[int, ...]], MixedPair] = {}
     xs: dict[int, tuple[list[int], list[int]]] = {}
     for u, rows_, cols_ in candidates:
-        if u not in xs:
-            labels = set(bases[u].tolist())
-            point = game.x_point([i for i in range(m) if i not in labels], [j - m for j in labels if j >= m])
-            # qhull's vertex must be exactly what it seemed: that support, those best replies.
-            if point is None or [v != 0 for v in point[0]] != support[u].tolist():
-                raise _Unsure
-            top = max(point[1])
-            if [v == top for v in point[1]] != tight[u].tolist():
-                raise _Unsure
-            xs[u] = point
+        # The partner first: most candidates solved exactly have none (when
+        # not screened in floats), and then x is not needed.
         found = game.y_point(rows_, cols_)
-        if found is False and surplus[u]:
+        if found is False and owner_surplus[u]:
             continue  # a singular choice of extra constraints: no vertex of F
         if found is False:
             raise _Unsure  # singular A[S, T]: the partners of x would form a face
         if found is None:
             continue
+        if u not in xs:
+            r = row_of[u]
+            labels = set(owner_bases[r])
+            point = game.x_point([i for i in range(m) if i not in labels], [j - m for j in labels if j >= m])
+            # qhull's vertex must be exactly what it seemed: that support, those best replies.
+            if point is None or [v != 0 for v in point[0]] != owner_support[r]:
+                raise _Unsure
+            top = max(point[1])
+            if [v == top for v in point[1]] != owner_tight[r]:
+                raise _Unsure
+            xs[u] = point
         (x, xb), (y, ay) = xs[u], found
         if not _is_equilibrium(x, ay, y, xb):  # implied by the labels; the required exact check
             raise _Unsure
@@ -701,10 +780,10 @@ def _rank(matrix: list[list[int]]) -> int:
 
 def _integer_matrix(a: npt.NDArray[Any]) -> list[list[int]]:
     """The float matrix ``a`` times the least common multiple of its entries' denominators (exact)."""
-    floats = np.asarray(a, dtype=np.float64)
-    if np.all(np.abs(floats) < 2.0**53) and np.array_equal(floats, np.trunc(floats)):
-        return floats.astype(np.int64).tolist()  # integers already (the common case)
-    ratios = [[float(v).as_integer_ratio() for v in row] for row in floats.tolist()]
+    floats = np.asarray(a, dtype=np.float64).tolist()
+    if all(v.is_integer() and -(2.0**53) < v < 2.0**53 for row in floats for v in row):
+        return [[int(v) for v in row] for row in floats]  # integers already (the common case)
+    ratios = [[v.as_integer_ratio() for v in row] for row in floats]
     scale = math.lcm(*(den for row in ratios for _, den in row))
     return [[num * (scale // den) for num, den in row] for row in ratios]
 
