@@ -452,9 +452,9 @@ def test_numbers_after_a_move_are_those_of_a_fresh_evaluation(file):
     # that use the parameters that moved; a game read afresh evaluates them all. Each
     # parameter is moved in turn (inside its range, to its ends, and far out of it, where
     # a probability may leave [0, 1]: the same error), then two at once, then back.
-    from policy.loading import load
-
     from pathlib import Path
+
+    from policy.loading import load
 
     path = Path(__file__).parent / "data" / "campaigns" / file
     game = load(path)
