@@ -11,7 +11,7 @@ with the load); issue 13 asks for compare under 1 s of CPU and report under 2 s.
 With ``--phases``, one more run in this process splits compare's CPU time:
 the leaders' and the swaps' exact solves, the distance-to-a-flip search (its
 batch solves, with the number of points they solve, and its exact
-confirmations) and the count.
+confirmations), the end-state probabilities and the count.
 
 Run: ``python benchmarks/bench_compare.py [--only compare,report] [--repeat 1] [--phases]``.
 """
@@ -71,6 +71,8 @@ def phases() -> None:
         setattr(owner, name, timed)
 
     wrap(compare_module, "solve", "exact solves of the leaders and the swaps")
+    wrap(compare_module, "swap_values", "  of which the swaps")
+    wrap(compare_module, "fact_probabilities", "end-state (fact) probabilities")
     wrap(compare_module, "distances_to_flip_many", "distance-to-a-flip search (all of it)")
     wrap(flip, "_solve_points", "  of which batch solves (every leader's points together)")
     wrap(flip._Trials, "exact_path", "  of which exact confirmations (calls, solved or kept)")

@@ -892,10 +892,14 @@ class ExactEvaluator:
     the evaluator is used (their subtrees' identities are the keys).
     """
 
-    def __init__(self, values: Mapping[str, Fraction | float]) -> None:
+    def __init__(self, values: Mapping[str, Fraction | float], same: Mapping[int, int] | None = None) -> None:
         self.values = values
         self.env: dict[str, Fraction] = {}
         self.memo: dict[int, Fraction] = {}
+        self.same = same
+        """Optional: each subtree's identity -> one number for all equal subtrees
+        (:func:`equal_subtrees`), so that equal subtrees that are different objects
+        are computed once too; it must cover every subtree met."""
 
     def __call__(self, expr: Expr) -> Fraction:
         missing = sorted(expr.names.difference(self.values))
@@ -914,11 +918,46 @@ class ExactEvaluator:
             return value
         if kind == "name":
             return self.env[tree[1]]
-        got = self.memo.get(id(tree))
+        key = id(tree) if self.same is None else self.same[id(tree)]
+        got = self.memo.get(key)
         if got is None:
             # Only values are kept: an error is raised again where the subtree is met again.
-            got = self.memo[id(tree)] = _exact_step(tree, [self._value(c) for c in _children(tree)])
+            got = self.memo[key] = _exact_step(tree, [self._value(c) for c in _children(tree)])
         return got
+
+
+def equal_subtrees(trees: Sequence[Tree]) -> dict[int, int]:
+    """Each subtree of ``trees`` (by identity) -> a number shared by exactly the equal subtrees.
+
+    Found bottom-up from the operator and the operands' numbers, so each
+    subtree object is looked at once. Equal subtrees have equal values, and
+    fail with the same error, wherever they are met. The trees must stay
+    alive while the result is used (identities are its keys).
+    """
+    ids: dict[int, int] = {}
+    by_key: dict[tuple[Any, ...], int] = {}
+
+    def visit(tree: Tree) -> int:
+        got = ids.get(id(tree))
+        if got is not None:
+            return got
+        kind = tree[0]
+        if kind in ("num", "name"):
+            key: tuple[Any, ...] = (kind, tree[1])
+        elif kind == "pow":
+            key = (kind, visit(tree[1]), tree[2])
+        elif kind == "call":
+            key = (kind, tree[1], *(visit(a) for a in tree[2]))
+        elif kind == "neg":
+            key = (kind, visit(tree[1]))
+        else:
+            key = (kind, visit(tree[1]), visit(tree[2]))
+        got = ids[id(tree)] = by_key.setdefault(key, len(by_key))
+        return got
+
+    for tree in trees:
+        visit(tree)
+    return ids
 
 
 # -- batches -------------------------------------------------------------------------
@@ -966,7 +1005,7 @@ def compile_batch(
     undeclared = sorted(used.difference(declared))
     if undeclared:
         raise ExprError(f"expressions use parameter(s) not in names: {', '.join(undeclared)}")
-    functions = [_compile(e.tree, np) for e in exprs]
+    program = _Program([e.tree for e in exprs], np)
     needed = sorted(used)
 
     def run(values: Mapping[str, npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
@@ -981,13 +1020,130 @@ def compile_batch(
         if len(shape) > 1:
             raise ExprError(f"sample arrays must be one-dimensional (got shape {shape})")
         size = shape[0] if shape else 1
-        out = np.empty((len(functions), size), dtype=np.float64)
+        out = np.empty((len(exprs), size), dtype=np.float64)
         with np.errstate(all="ignore"):
-            for i, function in enumerate(functions):
-                out[i] = function(arrays)
+            program.run(arrays, out)
         return out
 
     return run
+
+
+class _Program:
+    """Expressions as one list of numpy steps, each distinct subtree computed once.
+
+    Equal subtrees (a campaign's stages repeat the same arithmetic on the
+    state's parameters in thousands of expressions) become one step, found
+    bottom-up by their operator and operands' steps. Each step makes the same
+    numpy call on the same operands as walking the tree would, so the values
+    are the same, bit for bit; a step's value is let go after its last use.
+    """
+
+    def __init__(self, trees: Sequence[Tree], np: Any) -> None:
+        self.np = np
+        ids: dict[int, int] = {}
+        by_key: dict[tuple[Any, ...], int] = {}
+        self.slots: list[Any] = []  # constants' values, None for the rest until a run fills them
+        self.names: list[tuple[int, str]] = []
+        ops: list[tuple[int, Any, int, int]] = []
+        unary = {"neg": np.negative, "abs": np.abs, "sqrt": np.sqrt, "exp": np.exp, "log": np.log}
+        binary = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}
+
+        def slot(key: tuple[Any, ...], value: Any = None) -> tuple[int, bool]:
+            got = by_key.get(key)
+            if got is not None:
+                return got, False
+            got = by_key[key] = len(self.slots)
+            self.slots.append(value)
+            return got, True
+
+        def step(key: tuple[Any, ...], fn: Any, a: int, b: int = -1) -> int:
+            k, new = slot(key)
+            if new:
+                ops.append((k, fn, a, b))
+            return k
+
+        def visit(tree: Tree) -> int:
+            got = ids.get(id(tree))
+            if got is not None:
+                return got
+            kind = tree[0]
+            if kind == "num":
+                try:
+                    constant = float(tree[1])
+                except OverflowError:
+                    constant = math.copysign(math.inf, tree[1])
+                got = slot(("num", constant), constant)[0]
+            elif kind == "name":
+                got, new = slot(("name", tree[1]))
+                if new:
+                    self.names.append((got, tree[1]))
+            elif kind == "neg":
+                operand = visit(tree[1])
+                got = step(("neg", operand), np.negative, operand)
+            elif kind == "pow":
+                base = visit(tree[1])
+                exponent = slot(("num", float(tree[2])), float(tree[2]))[0]
+                got = step(("pow", base, exponent), np.power, base, exponent)
+            elif kind == "call":
+                args = [visit(a) for a in tree[2]]
+                fname: str = tree[1]
+                if fname in ("min", "max"):
+                    # functools.reduce's order: ((a0 op a1) op a2) ...
+                    combine = np.minimum if fname == "min" else np.maximum
+                    got = args[0]
+                    for a in args[1:]:
+                        got = step((fname, got, a), combine, got, a)
+                else:
+                    got = step((fname, args[0]), unary[fname], args[0])
+            else:
+                left, right = visit(tree[1]), visit(tree[2])
+                got = step((kind, left, right), binary[kind], left, right)
+            # Keyed by identity as well: a tree met again is not walked again (the
+            # tree object stays alive in the expressions' trees while this runs).
+            ids[id(tree)] = got
+            return got
+
+        self.outputs = [visit(t) for t in trees]
+        # When each step's value is last needed: by a later step, or as an output row.
+        last = [-1] * len(self.slots)
+        for j, (_, _, a, b) in enumerate(ops):
+            last[a] = j
+            if b >= 0:
+                last[b] = j
+        rows: dict[int, list[int]] = {}
+        for i, k in enumerate(self.outputs):
+            rows.setdefault(k, []).append(i)
+        made = {k: j for j, (k, _, _, _) in enumerate(ops)}
+        computed = made.keys()
+        for k in rows:
+            if k in made:
+                last[k] = max(last[k], made[k])
+        frees: list[list[int]] = [[] for _ in ops]
+        for k, j in enumerate(last):
+            if j >= 0 and k in computed:
+                frees[j].append(k)
+        self.steps = [
+            (k, fn, a, b, rows.get(k), frees[j] or None) for j, (k, fn, a, b) in enumerate(ops)
+        ]
+        # Outputs that are a constant or a parameter, written before the steps.
+        self.leaves = [(i, k) for i, k in enumerate(self.outputs) if k not in computed]
+
+    def run(self, arrays: Mapping[str, Any], out: Any) -> None:
+        vals = list(self.slots)
+        for k, name in self.names:
+            vals[k] = arrays[name]
+        for i, k in self.leaves:
+            out[i] = vals[k]
+        for k, fn, a, b, rows, frees in self.steps:
+            v = vals[k] = fn(vals[a]) if b < 0 else fn(vals[a], vals[b])
+            if rows is not None:
+                for i in rows:
+                    out[i] = v
+            if frees is not None:
+                for f in frees:
+                    vals[f] = None
+
+
 
 
 _Vector = Callable[[Mapping[str, Any]], Any]

@@ -49,6 +49,8 @@ FLOAT_PROBABILITY_TOLERANCE = tolerances.PROBABILITY
 
 #: How many evaluations (parameter values x mode) a game keeps for reuse.
 NUMBERS_CACHE_SIZE = 8
+#: Exact evaluations of the expressions kept to start the next from (:meth:`Game._expression_values`).
+KEPT_EVALUATIONS = 4
 
 T = TypeVar("T")
 ArrayT = TypeVar("ArrayT", bound=np.ndarray)
@@ -990,15 +992,7 @@ class Game:
             return self._evaluate_constants(*tables, exact)
         table = self._expression_table()
         dtype: type = object if exact else np.float64
-        constants, variable = table.constants(exact)
-        vals = constants.copy()
-        shared = ExactEvaluator(values) if exact else None
-        for k in variable:
-            e = table.exprs[k]
-            try:
-                vals[k] = shared(e) if shared is not None else evaluate(e, values, exact=False)
-            except ExprError as err:
-                raise self.error(f"{e.text!r}: {err}", table.where(self, k)) from None
+        vals = self._expression_values(table, values) if exact else self._float_values(table, values)
         n_players = len(self.players)
         zero: Number = Fraction(0) if exact else 0.0
         own = vals[table.payoff_index] if len(table.payoff_index) else np.zeros((0, n_players), dtype=dtype)
@@ -1068,6 +1062,61 @@ class Game:
                 t = int(self.terminals[np.argwhere(bad_payoff)[0][0]])
                 raise self.error("payoff is not a finite number", f"{self.location(t)}.payoffs")
         return Numbers(exact=exact, leaf_payoff=_readonly(leaf_payoff), edge_prob=_readonly(prob))
+
+    def _float_values(self, table: _ExpressionTable, values: Mapping[str, Number]) -> npt.NDArray[Any]:
+        """Every distinct expression's float value at ``values``."""
+        constants, variable = table.constants(False)
+        vals = constants.copy()
+        for k in variable:
+            e = table.exprs[k]
+            try:
+                vals[k] = evaluate(e, values, exact=False)
+            except ExprError as err:
+                raise self.error(f"{e.text!r}: {err}", table.where(self, k)) from None
+        return vals
+
+    def _expression_values(self, table: _ExpressionTable, values: Mapping[str, Number]) -> npt.NDArray[Any]:
+        """Every distinct expression's exact value at ``values``.
+
+        A search moves one parameter at a time: where an earlier evaluation
+        (one of the last :data:`KEPT_EVALUATIONS`) had the same values but for
+        a few parameters, only the expressions that use those are evaluated
+        again (:meth:`_ExpressionTable.users`), in the same order as a full
+        pass; the others keep their values, exact and so the same. An
+        expression that fails here fails in a full pass too, and the first to
+        fail is the same: those that did not move evaluated without error before.
+        """
+        constants, variable = table.constants(True)
+        env = _exact_env(self.used_parameters(), values)
+        kept: list[tuple[dict[str, Fraction], npt.NDArray[Any]]] = self._cache.setdefault(  # type: ignore[assignment]
+            "exact_evaluations", []
+        )
+        todo: Sequence[int] = variable
+        vals: npt.NDArray[Any] | None = None
+        if env is not None:
+            best: tuple[int, list[str], npt.NDArray[Any]] | None = None
+            for old_env, old_vals in kept:
+                moved = [n for n, x in env.items() if old_env[n] != x]
+                if best is None or len(moved) < best[0]:
+                    best = (len(moved), moved, old_vals)
+            if best is not None:
+                users = table.users(best[1])
+                if len(users) < len(variable):
+                    vals, todo = best[2].copy(), users
+        if vals is None:
+            vals = constants.copy()
+        shared = ExactEvaluator(values, table.equal_subtrees())
+        for k in todo:
+            e = table.exprs[k]
+            try:
+                vals[k] = shared(e)
+            except ExprError as err:
+                raise self.error(f"{e.text!r}: {err}", table.where(self, k)) from None
+        if env is not None:
+            kept.append((env, vals.copy()))
+            if len(kept) > KEPT_EVALUATIONS:
+                kept.pop(0)
+        return vals
 
     def _check_chance_exact(self, table: _ExpressionTable, vals: npt.NDArray[Any]) -> None:
         """Exact chance probabilities in [0, 1], each node's adding up to 1.
@@ -1397,6 +1446,28 @@ class _ExpressionTable:
             )
         return got
 
+    def equal_subtrees(self) -> dict[int, int]:
+        """:func:`policy.expr.equal_subtrees` of the expressions, made once."""
+        got = self._derived.get("equal_subtrees")
+        if got is None:
+            from policy.expr import equal_subtrees
+
+            got = self._derived["equal_subtrees"] = equal_subtrees([e.tree for e in self.exprs])
+        return got
+
+    def users(self, names: Sequence[str]) -> list[int]:
+        """The expressions (indices, ascending) that use any of ``names``, constants left out."""
+        index = self._derived.get("users")
+        if index is None:
+            found: dict[str, list[int]] = {}
+            for k in self.constants(True)[1]:
+                for name in self.exprs[k].names:
+                    found.setdefault(name, []).append(k)
+            index = self._derived["users"] = found
+        if len(names) == 1:
+            return list(index.get(names[0], ()))
+        return sorted({k for name in names for k in index.get(name, ())})
+
     def payoff_expressions(self) -> npt.NDArray[np.int64]:
         """The distinct expressions used as payoffs (indices, ascending)."""
         got = self._derived.get("payoff_expressions")
@@ -1436,6 +1507,16 @@ class _LazyNodes(Labeled[Node]):
 
     def __len__(self) -> int:
         return self._game.num_nodes
+
+
+def _exact_env(names: frozenset[str], values: Mapping[str, Number]) -> dict[str, Fraction] | None:
+    """The exact value of each of ``names`` in ``values``, or None when one is missing or not a number."""
+    from policy.expr import _to_fraction
+
+    try:
+        return {n: _to_fraction(n, values[n]) for n in names}
+    except (KeyError, ExprError):
+        return None
 
 
 def _show(x: Number) -> str:

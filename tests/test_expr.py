@@ -718,3 +718,22 @@ def test_substitute_reports_a_division_by_zero_it_creates() -> None:
 
     with pytest.raises(ExprError, match="division by zero"):
         substitute(parse("1 / (x - 1)", {"x"}), {"x": parse(1)})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(st.lists(TREES, min_size=1, max_size=6), st.integers(0, 2**32 - 1))
+def test_compile_batch_shares_subtrees_bit_for_bit(nodes: list[Node], seed: int) -> None:
+    # compile_batch computes each distinct subtree once across all the expressions;
+    # walking each tree on its own (the closures of _compile) must give the same bits,
+    # infinities and NaNs included. Expressions repeat (and nest) to make shared parts.
+    from policy.expr import _compile
+
+    exprs = [parse_or_skip(node) for node in nodes]
+    exprs += [parse(f"({e.text}) * ({exprs[0].text}) - {e.text}", NAMES) for e in exprs[1:]]
+    rng = np.random.default_rng(seed)
+    samples = {n: rng.uniform(-3.0, 3.0, size=7) for n in NAMES}
+    samples["b"][0] = 0.0
+    out = compile_batch(exprs, NAMES)(samples)
+    with np.errstate(all="ignore"):
+        walked = [np.broadcast_to(_compile(e.tree, np)(samples), (7,)) for e in exprs]
+    assert out.tobytes() == np.array(walked, dtype=np.float64).tobytes()

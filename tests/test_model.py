@@ -435,3 +435,43 @@ def test_random_tree_of_a_million_nodes_solves_in_float():
     assert eq.max_regret <= FLOAT_TOL * 1000
     assert abs(sum(eq.reach) - 1) <= FLOAT_TOL
     assert eq.values == pytest.approx(reference_root_value(arrays), abs=FLOAT_TOL * 1000)
+
+
+# -- numbers again after one parameter moved ----------------------------------------------
+def _numbers_or_error(game, values):
+    try:
+        n = game.numbers(values)
+    except GameError as err:
+        return str(err)
+    return (n.leaf_payoff.tolist(), n.edge_prob.tolist())
+
+
+@pytest.mark.parametrize("file", ["two_stage.toml", "crisis.toml"])
+def test_numbers_after_a_move_are_those_of_a_fresh_evaluation(file):
+    # An exact evaluation starts from a kept one and evaluates again only the expressions
+    # that use the parameters that moved; a game read afresh evaluates them all. Each
+    # parameter is moved in turn (inside its range, to its ends, and far out of it, where
+    # a probability may leave [0, 1]: the same error), then two at once, then back.
+    from pathlib import Path
+
+    from policy.loading import load
+
+    path = Path(__file__).parent / "data" / "campaigns" / file
+    game = load(path)
+    base = {name: p.default for name, p in game.parameters.items()}
+    game.numbers(base)
+    trials = []
+    for name, p in game.parameters.items():
+        low, high = p.range if p.range is not None else (p.default - 1, p.default + 1)
+        for x in (low, high, (low + 2 * high) / 3 + Fraction(1, 2**40 + 15), high + 7, -abs(low) - 5):
+            trials.append({**base, name: Fraction(x)})
+    names = list(game.parameters)
+    trials.append({**base, names[0]: trials[0][names[0]], names[-1]: trials[-1][names[-1]]})
+    trials.append(dict(base))
+    errors = 0
+    for values in trials:
+        fresh = load(path)
+        got, want = _numbers_or_error(game, values), _numbers_or_error(fresh, values)
+        assert got == want
+        errors += isinstance(want, str)
+    assert errors < len(trials)

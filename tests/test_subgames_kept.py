@@ -237,7 +237,15 @@ def test_numbers_too_large_for_int64_are_kept_and_told_apart(solved_parts):
     game = staged_game()
     long = Fraction(3) + Fraction(1, 2**40 + 15)
     parts = subgames._Parts(game, subgames._structure(game), game.numbers(values(pennies=long)))
-    assert parts.ratios is None
+    assert parts.ratios is not None  # kept for the parts whose own numbers are short
+    g = game.nodes["g"].index
+    assert isinstance(parts.numbers_of(g, []).key, subgames._Exact)
+    # The root's part (the outside option, and g cut off) does not hold the long number:
+    # int64, with the key it has when every number of the game is short, so it is found again.
+    short = subgames._Parts(game, subgames._structure(game), game.numbers(values()))
+    cut = [[Fraction(0), Fraction(0)]]
+    assert isinstance(parts.numbers_of(0, cut).key, bytes)
+    assert parts.numbers_of(0, cut).key == short.numbers_of(0, cut).key
     solve(game, values(pennies=long))
     solved_parts.clear()
     warm = solve(game, values(pennies=long, outside="1/4"))

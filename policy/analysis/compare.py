@@ -228,6 +228,11 @@ def terminal_facts(game: Game) -> list[dict[str, str]]:
     # Top-down, once per node (parents come first in the breadth-first arrays): a node
     # without an outcome shares its parent's facts; one with an outcome lists its own
     # first, then those above it that it does not state.
+    return [dict(facts) for facts in _kept_terminal_facts(game)]
+
+
+def _kept_terminal_facts(game: Game) -> tuple[dict[str, str], ...]:
+    """:func:`terminal_facts`, made once per game and shared (not to be changed)."""
     kept = game._cache.get("terminal_facts")
     if kept is None:
         outcome = game.outcome.tolist()
@@ -246,7 +251,7 @@ def terminal_facts(game: Game) -> list[dict[str, str]]:
             else:
                 above[n] = inherited
         kept = game._cache["terminal_facts"] = tuple(above[t] for t in game.terminals.tolist())
-    return [dict(facts) for facts in kept]  # type: ignore[attr-defined]
+    return kept  # type: ignore[return-value]
 
 
 def fact_values(game: Game) -> dict[str, list[str]]:
@@ -269,7 +274,11 @@ def fact_probabilities(game: Game, eq: Equilibrium) -> dict[str, dict[str, Numbe
     """
     zero: Number = eq.reach[0] * 0 if eq.reach else Fraction(0)
     out = {key: {v: zero for v in values} for key, values in fact_values(game).items()}
-    for facts, p in zip(terminal_facts(game), eq.reach, strict=True):
+    for facts, p in zip(_kept_terminal_facts(game), eq.reach, strict=True):
+        if not p:
+            # A terminal not reached adds nothing (exactly: x + 0 is x, in floats too, and
+            # the sums start at +0). A campaign reaches a few dozen of its 70,924.
+            continue
         for key, value in facts.items():
             out[key][value] += p
     return out

@@ -386,10 +386,10 @@ class _Parts:
             # Integers already (no Fraction to take apart): each entry in lowest terms.
             held = numbers.ratios
             full = np.broadcast_to(held.leaf_den[:, None], held.leaf_num.shape)
-            entries = _small(*rational.reduce(held.leaf_num, full))
-            edge = _small(held.prob_num, held.prob_den)
-            if entries is not None and edge is not None:
-                self.ratios = (entries, edge)
+            # Kept even when some entries pass int64 (a parameter at a long rational):
+            # each part takes the fast path when its own numbers are small
+            # (:func:`_part_numbers`), as most parts are when one parameter moved.
+            self.ratios = (rational.reduce(held.leaf_num, full), (held.prob_num, held.prob_den))
         elif numbers.exact:
             leaf = _ratios(numbers.leaf_payoff.ravel().tolist())
             edge = _ratios(numbers.edge_prob.tolist())
@@ -549,6 +549,16 @@ def _small(num: Array, den: Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[n
     return num.astype(np.int64), den.astype(np.int64)
 
 
+def _fits(num: Array, den: Array) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """Integer numerators and denominators (int64 or Python ints) as int64 when all are below
+    :data:`_SMALL` in size, else None: :func:`_small` for arrays that may hold Python ints."""
+    if num.dtype != object and den.dtype != object:
+        return _small(num, den)
+    if num.size and (max(map(abs, num.ravel().tolist())) >= _SMALL or max(den.ravel().tolist()) >= _SMALL):
+        return None
+    return num.astype(np.int64), den.astype(np.int64)
+
+
 class _Exact:
     """A tuple of exact numbers as a dictionary key, hashed once.
 
@@ -604,9 +614,10 @@ def _part_numbers(
 ) -> _PartNumbers:
     """The numbers of ``shape`` with the cut terminals worth ``cut_values`` (in order).
 
-    ``ratios`` are the game's leaf payoffs and edge probabilities as int64
-    numerators and denominators (:func:`_ratios`), when exact and small enough:
-    the shift and the key are then array arithmetic, with no ``Fraction`` made.
+    ``ratios`` are the game's leaf payoffs and edge probabilities as integer
+    numerators and denominators (int64, or Python ints where some pass int64),
+    when exact: where the part's own are small enough (:func:`_fits`), the
+    shift and the key are array arithmetic, with no ``Fraction`` made.
     """
     exact = numbers.exact
     n_players = len(game.players)
@@ -614,37 +625,55 @@ def _part_numbers(
     own = rows >= 0
     edge_prob = numbers.edge_prob[shape.order]
     cut = np.asarray(cut_values, dtype=object if exact else np.float64).reshape(-1, n_players)
+    kids = shape.order[1:]
     if exact and ratios is not None:
         (leaf_num, leaf_den), (edge_num, edge_den) = ratios
+        own_num, own_den = leaf_num[rows[own]], leaf_den[rows[own]]
+        kid_num, kid_den = edge_num[kids], edge_den[kids]
+        mine = _fits(own_num, own_den)
+        edges = _fits(kid_num, kid_den)
         cut_ratios = _ratios(cut.ravel().tolist()) if len(cut) else None
-        if cut_ratios is not None or not len(cut):
-            num = np.empty((len(rows), n_players), dtype=np.int64)
-            den = np.empty((len(rows), n_players), dtype=np.int64)
-            num[own] = leaf_num[rows[own]]
-            den[own] = leaf_den[rows[own]]
-            if cut_ratios is not None:
+        # int64 when the part's own numbers are small (most parts, when one parameter
+        # moved to a long rational); else the same arithmetic on Python integers.
+        small = mine is not None and edges is not None and (cut_ratios is not None or not len(cut))
+        dtype: Any = np.int64 if small else object
+        num = np.empty((len(rows), n_players), dtype=dtype)
+        den = np.empty((len(rows), n_players), dtype=dtype)
+        if small:
+            assert mine is not None and edges is not None
+            (own_num, own_den), (kid_num, kid_den) = mine, edges
+        num[own] = own_num
+        den[own] = own_den
+        if len(cut):
+            if cut_ratios is not None and small:
                 num[~own] = cut_ratios[0].reshape(-1, n_players)
                 den[~own] = cut_ratios[1].reshape(-1, n_players)
-            if not shift:
-                base: tuple[Number, ...] = (Fraction(0),) * n_players
-            elif own[0]:
-                base = tuple(Fraction(a, b) for a, b in zip(num[0].tolist(), den[0].tolist(), strict=True))
             else:
-                base = tuple(cut[0].tolist())
-            if shift:
-                num, den = num * den[0] - num[0] * den, den * den[0]
-                common = np.gcd(num, den)
-                num //= common
-                den //= common
-            kids = shape.order[1:]
-            packed = b"".join((num.tobytes(), den.tobytes(), edge_num[kids].tobytes(), edge_den[kids].tobytes()))
+                flat = cut.ravel().tolist()
+                num[~own] = np.array([x.numerator for x in flat], dtype=object).reshape(-1, n_players)
+                den[~own] = np.array([x.denominator for x in flat], dtype=object).reshape(-1, n_players)
+        if not shift:
+            base: tuple[Number, ...] = (Fraction(0),) * n_players
+        elif own[0]:
+            base = tuple(Fraction(a, b) for a, b in zip(num[0].tolist(), den[0].tolist(), strict=True))
+        else:
+            base = tuple(cut[0].tolist())
+        if shift:
+            num, den = num * den[0] - num[0] * den, den * den[0]
+            common = np.gcd(num, den)
+            num //= common
+            den //= common
+        if small:
+            key: bytes | _Exact = b"".join((num.tobytes(), den.tobytes(), kid_num.tobytes(), kid_den.tobytes()))
+        else:
+            key = _Exact((*num.ravel().tolist(), *den.ravel().tolist(), *kid_num.tolist(), *kid_den.tolist()))
 
-            def fractions() -> Array:
-                out = np.empty(num.shape, dtype=object)
-                out.ravel()[:] = [Fraction(a, b) for a, b in zip(num.ravel().tolist(), den.ravel().tolist(), strict=True)]
-                return out
+        def fractions() -> Array:
+            out = np.empty(num.shape, dtype=object)
+            out.ravel()[:] = [Fraction(a, b) for a, b in zip(num.ravel().tolist(), den.ravel().tolist(), strict=True)]
+            return out
 
-            return _PartNumbers(shift=base, edge_prob=edge_prob, key=packed, _payoff=fractions)
+        return _PartNumbers(shift=base, edge_prob=edge_prob, key=key, _payoff=fractions)
     payoff = np.empty((len(rows), n_players), dtype=object if exact else np.float64)
     payoff[own] = numbers.leaf_payoff[rows[own]]
     if len(cut):
@@ -656,7 +685,7 @@ def _part_numbers(
     else:
         base = (Fraction(0),) * n_players if exact else (0.0,) * n_players
     if exact:
-        key: bytes | _Exact = _Exact((*payoff.ravel().tolist(), *edge_prob[1:].tolist()))
+        key = _Exact((*payoff.ravel().tolist(), *edge_prob[1:].tolist()))
     else:
         key = payoff.tobytes() + edge_prob[1:].tobytes()
     shifted = payoff
