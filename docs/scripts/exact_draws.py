@@ -1,12 +1,12 @@
 """Re-solve the Monte Carlo draws of `policy sweep` or `policy record` exactly, one by one.
 
 `policy sweep --samples N --seed S` and `policy record --samples N --seed S` solve their
-draws in floats, so a two-mover subgame with several equilibria takes the `lcp`
-selection there, while `policy solve` (exact by default) takes `qpe`. This script
-draws the same samples (the same generator, seed and profile) and solves each of them
-in exact arithmetic, so the draws can be read in the selection of the point figures;
-it also solves each draw in floats and counts the draws whose answer depends on the
-selection (where the two arithmetics differ).
+draws in floats. Since `qpe` has a float mode that follows the exact path, `spe` selects
+in floats as it does exactly (`qpe` in each two-mover subgame, `lcp` only where `qpe`
+is too big or cannot solve in floats), so the draws should take the selection of the
+point figures. This script checks that: it draws the same samples (the same generator,
+seed and profile), solves each in exact arithmetic and in floats, and counts the draws
+whose answer differs between the two arithmetics.
 
 Used by docs/scenario.md ("How near the answer is to turning", "How probable is the
 record?"); run from the repository's root:
@@ -72,7 +72,7 @@ def sweep(args: argparse.Namespace) -> None:
         if any(abs(e.get(k, 0.0) - f.get(k, 0.0)) > 1e-9 for k in set(e) | set(f)):
             differ.append(s)
     n = len(samples)
-    print(f"{args.game}, -l {args.leader}, {n} draws (seed {args.seed}), spe: mean share exact (qpe) / floats (lcp)")
+    print(f"{args.game}, -l {args.leader}, {n} draws (seed {args.seed}), spe: mean share exact / floats")
     for key in sorted(set(exact_sum) | set(float_sum)):
         print(f"  {key[0]} = {key[1]}: {100 * exact_sum[key] / n:.1f}% / {100 * float_sum[key] / n:.1f}%")
     print(f"draws whose end states differ between the two: {len(differ)} {differ}")
@@ -100,8 +100,8 @@ def record(args: argparse.Namespace) -> None:
     joint_float = np.asarray(_scores(t, _SampleSolver(t, "spe").edges(drawn, n))[0], dtype=float)
     differ = [s for s in range(n) if abs(joint_exact[s] - joint_float[s]) > 1e-9]
     print(f"{args.record} on {args.game}, -l {args.leader}, {n} draws (seed {args.seed}), spe")
-    print(f"  the whole record, exact (qpe): {100 * sum(joint_exact) / n:.1f}%; "
-          f"in floats (lcp, as the command): {100 * float(joint_float.mean()):.1f}%")
+    print(f"  the whole record, exact: {100 * sum(joint_exact) / n:.1f}%; "
+          f"in floats (as the command): {100 * float(joint_float.mean()):.1f}%")
     for stage, ps in stages.items():
         print(f"  {stage}, exact: {100 * sum(ps) / n:.1f}%")
     print(f"draws whose score differs between the two: {len(differ)} {differ}")
