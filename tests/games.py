@@ -654,3 +654,20 @@ payoffs = { Hider = 1, Seeker = -1 }
 [nodes.rr]
 payoffs = { Hider = -1, Seeker = 1 }
 """
+
+
+def flat_behavior(result: Any, s: int) -> Any:
+    """Sample ``s``'s behaviour from a batch (Monte Carlo) result, as one flat vector over the game's actions."""
+    import numpy as np
+
+    game = result.game
+    flat = np.zeros(game.num_actions)
+    for col, node in enumerate(result.decision_nodes.tolist()):
+        k = game.infoset[node]
+        offset, width = int(game.infoset_offsets[k]), int(game.num_children[node])
+        row = int(result.mixed_row[col])
+        if row >= 0:
+            flat[offset : offset + width] = result.behavior[s, row : row + width]
+        else:
+            flat[offset + int(result.choice[s, col])] = 1.0
+    return flat

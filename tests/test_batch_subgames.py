@@ -26,7 +26,7 @@ from policy.solvers.errors import SolverError
 from policy.solvers.lcp import SequenceLCP
 from policy.solvers.lemke import lemke
 from tests.conftest import chance, decision, gambit_regret
-from tests.games import imperfect_games, random_signalling
+from tests.games import flat_behavior, imperfect_games, random_signalling
 
 PARAMETERS = {
     "p": (0.1, 0.9),
@@ -188,27 +188,13 @@ def test_parts_with_the_same_numbers_share_one_solve_and_get_what_their_own_give
     assert found == [False, False, False]
 
 
-def _flat_behavior(result, s: int) -> np.ndarray:
-    game = result.game
-    flat = np.zeros(game.num_actions)
-    for col, node in enumerate(result.decision_nodes.tolist()):
-        k = game.infoset[node]
-        offset, width = int(game.infoset_offsets[k]), int(game.num_children[node])
-        row = int(result.mixed_row[col])
-        if row >= 0:
-            flat[offset : offset + width] = result.behavior[s, row : row + width]
-        else:
-            flat[offset + int(result.choice[s, col])] = 1.0
-    return flat
-
-
 def test_batch_profiles_are_subgame_perfect_by_spe_verification_and_gambit():
     game = small_campaign(5)
     samples = draws(6, 5)
     result = BatchGame(game).solve(samples)
     for s in range(6):
         values = {k: Fraction(float(v[s])) for k, v in samples.items()}
-        flat = _flat_behavior(result, s)
+        flat = flat_behavior(result, s)
         behavior = {
             st.name: {a: Fraction(float(flat[st.offset + i])) for i, a in enumerate(st.actions)}
             for st in game.infosets.values()
@@ -229,7 +215,7 @@ def test_signalling_game_alone_agrees_with_qpe_and_gambit(seed):
     game = random_signalling(2, 2, 2, seed)
     result = BatchGame(game).solve({})
     one = solve(game, {}, method="qpe").equilibria[0]
-    flat = _flat_behavior(result, 0)
+    flat = flat_behavior(result, 0)
     np.testing.assert_allclose(flat, np.asarray([float(p) for p in one.probabilities]), atol=1e-9)
     behavior = {
         st.name: {a: Fraction(float(flat[st.offset + i])) for i, a in enumerate(st.actions)}

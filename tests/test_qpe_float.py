@@ -25,7 +25,14 @@ from policy.solvers import solve
 from policy.solvers.lcp import SequenceLCP
 from policy.solvers.qpe import PlanLayout, _lengths
 from policy.solvers.sequential import check_equilibrium
-from tests.games import beer_quiche, imperfect_games, kuhn_poker, random_signalling, two_stage
+from tests.games import (
+    beer_quiche,
+    flat_behavior,
+    imperfect_games,
+    kuhn_poker,
+    random_signalling,
+    two_stage,
+)
 from tests.test_sequential import entry_with_two_ways_in
 
 #: Behaviour probabilities of the float run within this of the exact ones.
@@ -122,21 +129,6 @@ def test_lockstep_gives_up_where_the_pivot_bound_is_reached() -> None:
     assert not run.solved.any() and (run.reason == PERTURBED).all()
 
 
-def _flat_behavior(result, s: int) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Sample ``s``'s behaviour from a batch result, as a flat vector (as in tests/test_batch_subgames.py)."""
-    game = result.game
-    flat = np.zeros(game.num_actions)
-    for col, node in enumerate(result.decision_nodes.tolist()):
-        k = game.infoset[node]
-        offset, width = int(game.infoset_offsets[k]), int(game.num_children[node])
-        row = int(result.mixed_row[col])
-        if row >= 0:
-            flat[offset : offset + width] = result.behavior[s, row : row + width]
-        else:
-            flat[offset + int(result.choice[s, col])] = 1.0
-    return flat
-
-
 @pytest.mark.parametrize(
     ("file", "leader"),
     [
@@ -164,7 +156,7 @@ def test_a_draw_at_the_point_selects_what_policy_solve_returns(file: str, leader
     batch = BatchGame(game).solve({k: np.array([float(v)] * 3) for k, v in values.items()})
     assert not batch.resolved  # the lockstep run vouched for every part
     for s in range(3):
-        np.testing.assert_allclose(_flat_behavior(batch, s), point, atol=PROFILE_TOL)
+        np.testing.assert_allclose(flat_behavior(batch, s), point, atol=PROFILE_TOL)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
