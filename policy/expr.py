@@ -1146,41 +1146,6 @@ class _Program:
 
 
 
-_Vector = Callable[[Mapping[str, Any]], Any]
-
-
-def _compile(tree: Tree, np: Any) -> _Vector:
-    kind = tree[0]
-    if kind == "num":
-        try:
-            constant = float(tree[1])
-        except OverflowError:
-            constant = math.copysign(math.inf, tree[1])
-        return lambda env: constant
-    if kind == "name":
-        name: str = tree[1]
-        return lambda env: env[name]
-    if kind == "neg":
-        operand = _compile(tree[1], np)
-        return lambda env: np.negative(operand(env))
-    if kind == "pow":
-        base = _compile(tree[1], np)
-        exponent = float(tree[2])
-        return lambda env: np.power(base(env), exponent)
-    if kind == "call":
-        args = [_compile(a, np) for a in tree[2]]
-        fname: str = tree[1]
-        if fname in ("min", "max"):
-            combine = np.minimum if fname == "min" else np.maximum
-            return lambda env: functools.reduce(combine, (a(env) for a in args))
-        ufunc = {"abs": np.abs, "sqrt": np.sqrt, "exp": np.exp, "log": np.log}[fname]
-        (arg,) = args
-        return lambda env: ufunc(arg(env))
-    ufunc2 = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}[kind]
-    left, right = _compile(tree[1], np), _compile(tree[2], np)
-    return lambda env: ufunc2(left(env), right(env))
-
-
 # -- sympy and text ------------------------------------------------------------------
 
 
