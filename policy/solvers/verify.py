@@ -393,6 +393,8 @@ def _best_response_value(game: Game, numbers: Numbers, weight: Array, player: in
     The magnitude (the same expectation of the absolute payoffs, float mode
     only, else 0) is the scale at which the value is judged.
     """
+    if not numbers.exact:
+        return _best_response_float(game, numbers, weight, player)
     n = game.num_nodes
     mover = game.player
     first = game.first_child
@@ -450,6 +452,90 @@ def _best_response_value(game: Game, numbers: Numbers, weight: Array, player: in
                 size[parent] = (weight[kids] * size[kids]).sum()
             ready.append(parent)
     return value[0], float(size[0])
+
+
+#: Nodes with fewer children than this are summed in Python by
+#: :func:`_best_response_float`: numpy adds so few float64 numbers one after
+#: the other from 0.0, which is what a Python loop does (more are summed
+#: pairwise, so numpy keeps those). tests/test_verify.py checks the two agree.
+SEQUENTIAL_SUM = 8
+
+
+def _best_response_float(game: Game, numbers: Numbers, weight: Array, player: int) -> tuple[Number, float]:
+    """:func:`_best_response_value` in float mode, node by node on Python lists.
+
+    The same order of work and the same operations on the same float64
+    numbers, so the same bits, without a numpy call per node (which costs
+    more than its arithmetic on small trees).
+    """
+    n = game.num_nodes
+    mover = game.player.tolist()
+    first = game.first_child.tolist()
+    count = game.num_children.tolist()
+    parents = game.parent.tolist()
+    infoset = game.infoset.tolist()
+    others = weight.copy()
+    own_edge = np.zeros(n, dtype=bool)
+    if n > 1:
+        own_edge[1:] = game.player[game.parent[1:]] == player
+    others[own_edge] = 1
+    reach = reach_probabilities(game, others).tolist()
+    edge = weight.tolist()
+    terminals = game.terminals.tolist()
+    value = [0.0] * n
+    size = [0.0] * n
+    leaf = numbers.leaf_payoff[:, player]
+    for t, v, m in zip(terminals, leaf.tolist(), tolerances.magnitude(leaf).tolist(), strict=True):
+        value[t] = v
+        size[t] = m
+    pending: dict[int, int] = {}  # infoset -> members still waiting on children
+    for s in game.infosets.values():
+        if s.player.index == player:
+            pending[s.index] = len(s.members)
+    waiting = list(count)  # children not yet valued
+    ready = terminals
+    while ready:
+        node = ready.pop()
+        parent = parents[node] if node else -1
+        if parent < 0:
+            continue
+        waiting[parent] -= 1
+        if waiting[parent]:
+            continue
+        if mover[parent] == player:
+            k = infoset[parent]
+            pending[k] -= 1
+            if pending[k]:
+                continue
+            s = game.infosets.at(k)
+            totals = []
+            for a in range(len(s.actions)):
+                total = value[0] * 0
+                for m in s.members:
+                    total += reach[m] * value[first[m] + a]
+                totals.append(total)
+            top = max(range(len(totals)), key=totals.__getitem__)
+            for m in s.members:
+                value[m] = value[first[m] + top]
+                size[m] = size[first[m] + top]
+                ready.append(m)
+        else:
+            k0 = first[parent]
+            k1 = k0 + count[parent]
+            if k1 - k0 < SEQUENTIAL_SUM:
+                total = 0.0
+                magnitude = 0.0
+                for j in range(k0, k1):
+                    total += edge[j] * value[j]
+                    magnitude += edge[j] * size[j]
+            else:
+                w = weight[k0:k1]
+                total = float((w * np.array(value[k0:k1])).sum())
+                magnitude = float((w * np.array(size[k0:k1])).sum())
+            value[parent] = total
+            size[parent] = magnitude
+            ready.append(parent)
+    return np.float64(value[0]), size[0]
 
 
 def beliefs(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> dict[str, dict[str, Number]]:
