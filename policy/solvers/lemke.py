@@ -799,10 +799,11 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     slot_list = slot.tolist()
     rowvar_list = list(range(n))
     free_w: list[int] = []
+    scratch = np.empty_like(C) if dense else C  # room for the rank-one update
     while True:
         if pivots >= limit:
             raise _too_many(limit)
-        k = int(slot[entering])
+        k = slot_list[entering]
         factor = C[:, k].copy()
         leaving = basis[r]
         # The leaving variable's unit column takes the entering one's place
@@ -815,8 +816,10 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             # Every row less its multiple of row r: a row whose factor is 0
             # loses 0 (it changes at most in the sign of a zero) and keeps its
             # noise level; fewer numpy calls than picking the rows out.
-            C -= np.multiply.outer(factor, C[r])
-            zero = FLOAT_ZERO * np.maximum(_MAX(np.abs(C), axis=1), 1.0)
+            C -= np.multiply.outer(factor, C[r], out=scratch)
+            zero = _MAX(np.abs(C, out=scratch), axis=1)
+            np.maximum(zero, 1.0, out=zero)
+            zero *= FLOAT_ZERO
         else:
             hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
             if hit.size:
@@ -859,7 +862,7 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             zero = _held_zero(C)
         entering = _complement(leaving, n)
         while True:
-            column = C[:, slot[entering]]
+            column = C[:, slot_list[entering]]
             tol = np.maximum(FLOAT_PIVOT * max(1.0, float(_MAX(np.abs(column)))), zero)
             rows = (column > tol).nonzero()[0]
             if not rows.size:
@@ -867,8 +870,8 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             inverse = _HeldInverse(C, slot, where, rowvar, n, (where_list, slot_list, rowvar_list, free_w))
             if dense and rows.size <= SMALL_CANDIDATES:
                 r, tie, doubt = _lex_choice_lists(
-                    column[rows].tolist(), C[rows, rhs].tolist(), rows.tolist(), z0_row,
-                    zero[rows].tolist(), inverse)
+                    column.take(rows).tolist(), C[:, rhs].take(rows).tolist(), rows.tolist(), z0_row,
+                    zero.take(rows).tolist(), inverse)
             else:
                 r, tie, doubt = _lex_choice(column[rows], C[rows, rhs], rows, z0_row, zero[rows], inverse)
             if not doubt or not fresh:
