@@ -475,3 +475,39 @@ def test_numpy_sums_a_few_floats_one_after_the_other_from_zero(numbers):
     for x in numbers:
         total += x
     assert np.array(numbers, dtype=np.float64).sum().tobytes() == np.float64(total).tobytes()
+
+
+def _reference_expectations_float(game, leaf, weight):
+    """Float expectations on numpy arrays (the code before lists): narrow levels node by node."""
+    from policy.solvers.verify import NARROW_LEVEL
+
+    values = np.zeros((game.num_nodes, leaf.shape[1]))
+    values[game.terminals] = leaf
+    for inner, cstart, cstop in game.levels_bottom_up():
+        if inner.size <= NARROW_LEVEL:
+            for n in inner.tolist():
+                k0 = int(game.first_child[n])
+                k1 = k0 + int(game.num_children[n])
+                values[n] = (weight[k0:k1, None] * values[k0:k1]).sum(axis=0)
+            continue
+        offsets = game.first_child[inner] - cstart
+        values[inner] = np.add.reduceat(weight[cstart:cstop, None] * values[cstart:cstop], offsets, axis=0)
+    return values
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(float_games_and_profiles())
+def test_float_expectations_on_lists_are_the_array_computation_bit_for_bit(case):
+    # Small trees (every level narrow) are evaluated on Python lists: node
+    # values, magnitudes and both side by side must be numpy's to the last bit.
+    from policy.solvers.verify import _expectations
+
+    game, values, probs = case
+    numbers = game.numbers(values, exact=False)
+    weight = edge_weights(game, numbers, probs)
+    pay = numbers.leaf_payoff
+    for leaf in (pay, tolerances.magnitude(pay), np.concatenate([pay, -pay], axis=1)):
+        got = _expectations(game, leaf, weight, False)
+        want = _reference_expectations_float(game, leaf, weight)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert got.tobytes() == want.tobytes()
