@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from policy import tolerances
 from policy.model import build_game
 from policy.solvers.backward import spe_solve
 from policy.solvers.verify import (
@@ -369,3 +370,144 @@ def test_the_array_check_agrees_with_the_subgame_check(case, spe):
             assert after.reach == before.reach
             assert after.values == pytest.approx(before.values, abs=FLOAT_TOL)
             assert after.max_regret == pytest.approx(before.max_regret, abs=FLOAT_TOL)
+
+
+# ---------------------------------------------------------------------------------
+# The float best response on Python lists is the numpy computation, bit for bit
+# ---------------------------------------------------------------------------------
+def _reference_best_response_float(game, numbers, weight, player):
+    """The float best response computed node by node on numpy arrays (the code before lists)."""
+    n = game.num_nodes
+    first, count, mover = game.first_child, game.num_children, game.player
+    others = weight.copy()
+    own_edge = np.zeros(n, dtype=bool)
+    own_edge[1:] = mover[game.parent[1:]] == player
+    others[own_edge] = 1
+    reach = reach_probabilities(game, others)
+    value = np.zeros(n)
+    value[game.terminals] = numbers.leaf_payoff[:, player]
+    size = np.zeros(n)
+    size[game.terminals] = tolerances.magnitude(numbers.leaf_payoff[:, player])
+    pending = {s.index: len(s.members) for s in game.infosets.values() if s.player.index == player}
+    waiting = np.asarray(count, dtype=np.int64).copy()
+    ready = [int(t) for t in game.terminals.tolist()]
+    while ready:
+        node = ready.pop()
+        parent = int(game.parent[node]) if node else -1
+        if parent < 0:
+            continue
+        waiting[parent] -= 1
+        if waiting[parent]:
+            continue
+        if mover[parent] == player:
+            k = int(game.infoset[parent])
+            pending[k] -= 1
+            if pending[k]:
+                continue
+            s = game.infosets.at(k)
+            totals = [sum((reach[m] * value[int(first[m]) + a] for m in s.members), start=value[0] * 0)
+                      for a in range(len(s.actions))]
+            top = max(range(len(totals)), key=totals.__getitem__)
+            for m in s.members:
+                value[m] = value[int(first[m]) + top]
+                size[m] = size[int(first[m]) + top]
+                ready.append(m)
+        else:
+            kids = slice(int(first[parent]), int(first[parent]) + int(count[parent]))
+            value[parent] = (weight[kids] * value[kids]).sum()
+            size[parent] = (weight[kids] * size[kids]).sum()
+            ready.append(parent)
+    return value[0], float(size[0])
+
+
+@st.composite
+def float_games_and_profiles(draw):
+    """A random perfect-information game or signalling game (up to 10 types: a chance
+    node with many children, information sets with many members), and a random
+    float behaviour profile with some zeros."""
+    if draw(st.booleans()):
+        game, values = draw(games_with_values(max_nodes=40, interior_payoffs=True))
+    else:
+        types, messages, replies = draw(st.integers(2, 10)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        payoffs = [Fraction(draw(st.integers(-7, 7)), draw(st.integers(1, 5)))
+                   for _ in range(types * messages * replies * 2)]
+        weights = [draw(st.integers(1, 9)) for _ in range(types)]
+        game = signalling_game(types, messages, replies, payoffs, [Fraction(w, sum(weights)) for w in weights])
+        values = {}
+    probs: list[float] = []
+    for s in game.infosets.values():
+        w = [draw(st.sampled_from([0.0, 0.1, 0.3, 1.0, 1.7, 2.0])) for _ in s.actions]
+        if not any(w):
+            w[0] = 1.0
+        probs += [x / sum(w) for x in w]
+    return game, values, probs
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(float_games_and_profiles())
+def test_float_best_response_on_lists_is_the_array_computation_bit_for_bit(case):
+    # The float best response works node by node on Python lists, summing
+    # nodes with few children in a Python loop: value and magnitude must be
+    # the numpy computation's to the last bit (the regret is printed).
+    from policy.solvers.verify import _best_response_value
+
+    game, values, probs = case
+    numbers = game.numbers(values, exact=False)
+    weight = edge_weights(game, numbers, probs)
+    for player in range(len(game.players)):
+        got = _best_response_value(game, numbers, weight, player)
+        want = _reference_best_response_float(game, numbers, weight, player)
+        assert np.float64(got[0]).tobytes() == np.float64(want[0]).tobytes()
+        assert np.float64(got[1]).tobytes() == np.float64(want[1]).tobytes()
+        assert type(got[0]) is type(want[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from([0.0, -0.0, 1e-300, -1e16, 1e16]),
+                          st.floats(-1e6, 1e6, allow_nan=False)), min_size=0, max_size=7))
+def test_numpy_sums_a_few_floats_one_after_the_other_from_zero(numbers):
+    # What _best_response_float relies on (SEQUENTIAL_SUM): numpy's sum of
+    # fewer than 8 float64 numbers is the plain running sum from 0.0.
+    from policy.solvers.verify import SEQUENTIAL_SUM
+
+    assert len(numbers) < SEQUENTIAL_SUM
+    total = 0.0
+    for x in numbers:
+        total += x
+    assert np.array(numbers, dtype=np.float64).sum().tobytes() == np.float64(total).tobytes()
+
+
+def _reference_expectations_float(game, leaf, weight):
+    """Float expectations on numpy arrays (the code before lists): narrow levels node by node."""
+    from policy.solvers.verify import NARROW_LEVEL
+
+    values = np.zeros((game.num_nodes, leaf.shape[1]))
+    values[game.terminals] = leaf
+    for inner, cstart, cstop in game.levels_bottom_up():
+        if inner.size <= NARROW_LEVEL:
+            for n in inner.tolist():
+                k0 = int(game.first_child[n])
+                k1 = k0 + int(game.num_children[n])
+                values[n] = (weight[k0:k1, None] * values[k0:k1]).sum(axis=0)
+            continue
+        offsets = game.first_child[inner] - cstart
+        values[inner] = np.add.reduceat(weight[cstart:cstop, None] * values[cstart:cstop], offsets, axis=0)
+    return values
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(float_games_and_profiles())
+def test_float_expectations_on_lists_are_the_array_computation_bit_for_bit(case):
+    # Small trees (every level narrow) are evaluated on Python lists: node
+    # values, magnitudes and both side by side must be numpy's to the last bit.
+    from policy.solvers.verify import _expectations
+
+    game, values, probs = case
+    numbers = game.numbers(values, exact=False)
+    weight = edge_weights(game, numbers, probs)
+    pay = numbers.leaf_payoff
+    for leaf in (pay, tolerances.magnitude(pay), np.concatenate([pay, -pay], axis=1)):
+        got = _expectations(game, leaf, weight, False)
+        want = _reference_expectations_float(game, leaf, weight)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert got.tobytes() == want.tobytes()

@@ -74,10 +74,12 @@ running on.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from operator import ne
 from typing import Any
 
 import numpy as np
@@ -572,12 +574,13 @@ def _lex_least_lists(table: list[list[float]]) -> int:
     best = table[least]
     close = False
     for row in table:
-        for v, low_v in zip(row, best, strict=True):
-            if v != low_v:
-                close = v - low_v <= FLOAT_RATIO_TIE * max(abs(v), abs(low_v))
+        differ = list(map(ne, row, best))  # the first difference found in C
+        if True in differ:
+            p = differ.index(True)
+            v, low_v = row[p], best[p]
+            if v - low_v <= FLOAT_RATIO_TIE * max(abs(v), abs(low_v)):
+                close = True
                 break
-        if close:
-            break
     if not close:
         return least
     return _column_rule([list(column) for column in zip(*table, strict=True)])
@@ -790,10 +793,17 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     where = np.arange(n)  # the row of each basic w_j, -1 while w_j is nonbasic
     rowvar = np.arange(n)  # the basic variable of each row (basis as an array)
     dense = n <= SMALL_LCP
+    # ``where``, ``slot`` and ``rowvar`` as lists too, and the nonbasic w in
+    # increasing order, for the ratio tests decided in Python.
+    where_list = list(range(n))
+    slot_list = slot.tolist()
+    rowvar_list = list(range(n))
+    free_w: list[int] = []
+    scratch = np.empty_like(C) if dense else C  # room for the rank-one update
     while True:
         if pivots >= limit:
             raise _too_many(limit)
-        k = int(slot[entering])
+        k = slot_list[entering]
         factor = C[:, k].copy()
         leaving = basis[r]
         # The leaving variable's unit column takes the entering one's place
@@ -806,8 +816,10 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             # Every row less its multiple of row r: a row whose factor is 0
             # loses 0 (it changes at most in the sign of a zero) and keeps its
             # noise level; fewer numpy calls than picking the rows out.
-            C -= np.multiply.outer(factor, C[r])
-            zero = FLOAT_ZERO * np.maximum(_MAX(np.abs(C), axis=1), 1.0)
+            C -= np.multiply.outer(factor, C[r], out=scratch)
+            zero = _MAX(np.abs(C, out=scratch), axis=1)
+            np.maximum(zero, 1.0, out=zero)
+            zero *= FLOAT_ZERO
         else:
             hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
             if hit.size:
@@ -821,11 +833,18 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         rowvar[r] = entering
         slot[leaving] = k
         slot[entering] = -1
+        slot_list[leaving] = k
+        slot_list[entering] = -1
+        rowvar_list[r] = entering
         held[k] = leaving
         if leaving < n:
             where[leaving] = -1
+            where_list[leaving] = -1
+            bisect.insort(free_w, leaving)
         if entering < n:
             where[entering] = r
+            where_list[entering] = r
+            free_w.remove(entering)
         if entering == z0:
             z0_row = r
         if leaving == z0:
@@ -843,16 +862,16 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             zero = _held_zero(C)
         entering = _complement(leaving, n)
         while True:
-            column = C[:, slot[entering]]
+            column = C[:, slot_list[entering]]
             tol = np.maximum(FLOAT_PIVOT * max(1.0, float(_MAX(np.abs(column)))), zero)
             rows = (column > tol).nonzero()[0]
             if not rows.size:
                 raise _no_solution(pivots)
-            inverse = _HeldInverse(C, slot, where, rowvar, n)
+            inverse = _HeldInverse(C, slot, where, rowvar, n, (where_list, slot_list, rowvar_list, free_w))
             if dense and rows.size <= SMALL_CANDIDATES:
                 r, tie, doubt = _lex_choice_lists(
-                    column[rows].tolist(), C[rows, rhs].tolist(), rows.tolist(), z0_row,
-                    zero[rows].tolist(), inverse)
+                    column.take(rows).tolist(), C[:, rhs].take(rows).tolist(), rows.tolist(), z0_row,
+                    zero.take(rows).tolist(), inverse)
             else:
                 r, tie, doubt = _lex_choice(column[rows], C[rows, rhs], rows, z0_row, zero[rows], inverse)
             if not doubt or not fresh:
@@ -1016,19 +1035,20 @@ def _lex_choice_lists(
         return z0_row, False, doubt
     # The columns of _HeldInverse: the nonbasic w (stored) and the unit
     # columns of the basic w of these rows, in order.
-    where = inverse.where.tolist()
-    mine = set(tied_rows)
-    columns = [j for j, at in enumerate(where) if at < 0 or at in mine]
+    where = inverse.where_list
+    n = inverse.n
+    extra = [j for j in [inverse.rowvar_list[i] for i in tied_rows] if j < n]  # these rows' basic w
+    columns = sorted(inverse.free_w + extra) if extra else inverse.free_w
     if len(tied) * len(columns) > SMALL_BLOCK:
         block, noisy = _denoised(inverse(np.array(tied_rows)), np.array([small[t] for t in tied])[:, None])
         block /= np.array([div[t] for t in tied])[:, None]
         return tied_rows[_lex_least(block)], True, doubt or noisy
-    slot = inverse.slot.tolist()
-    sources = [slot[j] for j in columns]
-    units = [(p, where[j]) for p, j in enumerate(columns) if where[j] >= 0]
+    slot = inverse.slot_list
+    sources = [slot[j] for j in columns]  # a basic w's -1 (the right-hand side) is overwritten
+    units = [(columns.index(j), where[j]) for j in extra]
     table = []
-    for t, i, row in zip(tied, tied_rows, inverse.C[tied_rows].tolist(), strict=True):
-        values = [row[s] for s in sources]
+    block = inverse.C.take(tied_rows, axis=0).take(sources, axis=1).tolist()
+    for t, i, values in zip(tied, tied_rows, block, strict=True):
         for p, at in units:
             values[p] = 1.0 if at == i else 0.0
         level = small[t]
@@ -1036,7 +1056,7 @@ def _lex_choice_lists(
             top = FLOAT_DOUBT * level
             doubt = any(v > level or v < -level for v in [v for v in values if v and -top <= v <= top])
         d = div[t]
-        table.append([(0.0 if -level <= v <= level else v) / d for v in values])
+        table.append([0.0 if -level <= v <= level else v / d for v in values])  # 0.0 / d is 0.0: d > 0
     return tied_rows[_lex_least_lists(table)], True, doubt
 
 
@@ -1117,8 +1137,14 @@ class _HeldInverse:
     variable of each row.
     """
 
-    def __init__(self, C: Array, slot: Array, where: Array, rowvar: Array, n: int) -> None:
+    def __init__(
+        self, C: Array, slot: Array, where: Array, rowvar: Array, n: int,
+        lists: tuple[list[int], list[int], list[int], list[int]],
+    ) -> None:
         self.C, self.slot, self.where, self.rowvar, self.n = C, slot, where, rowvar, n
+        # ``where``, ``slot`` and ``rowvar`` as lists, and the nonbasic w in
+        # increasing order (kept up to date by the caller).
+        self.where_list, self.slot_list, self.rowvar_list, self.free_w = lists
 
     def __call__(self, rows: Array) -> Array:
         """The basis-inverse rows of ``rows``, without the columns that are 0 in all of them.

@@ -28,7 +28,10 @@ from how a solver found it, so a solver's answer is checked independently:
   The regret reported (``max_regret``) stays absolute: the largest gain of
   any player, in that player's payoff units.
 
-Work is done level by level on arrays (``Fraction`` objects in exact mode).
+Work is done level by level on arrays (``Fraction`` objects in exact mode);
+in float mode the best responses, and the values of small trees, go node by
+node on Python lists with the very operations of the array code (same bits,
+fewer numpy calls).
 """
 
 from __future__ import annotations
@@ -128,6 +131,8 @@ def values_and_magnitudes(game: Game, numbers: Numbers, weight: Array) -> tuple[
 def _expectations(game: Game, leaf: Array, weight: Array, exact: bool) -> Array:
     """Bottom-up expectations of the terminal vectors ``leaf`` under the edge weights."""
     n_players = leaf.shape[1] if leaf.ndim == 2 else len(game.players)
+    if not exact and leaf.ndim == 2 and all(inner.size <= NARROW_LEVEL for inner in game.level_inner):
+        return _expectations_lists(game, leaf, weight)
     values = np.zeros((game.num_nodes, n_players), dtype=object if exact else np.float64)
     if exact:
         values[:] = 0
@@ -146,6 +151,38 @@ def _expectations(game: Game, leaf: Array, weight: Array, exact: bool) -> Array:
         contrib = weight[cstart:cstop, None] * values[cstart:cstop]
         values[inner] = np.add.reduceat(contrib, offsets, axis=0)
     return values
+
+
+def _expectations_lists(game: Game, leaf: Array, weight: Array) -> Array:
+    """:func:`_expectations` in float mode for a tree whose levels are all narrow, on Python lists.
+
+    Node by node, as :func:`_expectations` does narrow levels, each column a
+    running sum from 0.0 over the children in order: what numpy's sum over
+    the first axis does for fewer than :data:`SEQUENTIAL_SUM` children
+    (numpy keeps nodes with more). The same bits, without numpy calls per node.
+    """
+    n, width = game.num_nodes, leaf.shape[1]
+    values: list[list[float]] = [[0.0] * width for _ in range(n)]
+    for t, row in zip(game.terminals.tolist(), leaf.tolist(), strict=True):
+        values[t] = row
+    edge = weight.tolist()
+    first = game.first_child.tolist()
+    count = game.num_children.tolist()
+    columns = range(width)
+    for inner, _, _ in game.levels_bottom_up():
+        for node in inner.tolist():
+            k0 = first[node]
+            k1 = k0 + count[node]
+            if k1 - k0 < SEQUENTIAL_SUM:
+                total = [0.0] * width
+                for j in range(k0, k1):
+                    w, row = edge[j], values[j]
+                    for c in columns:
+                        total[c] += w * row[c]
+            else:
+                total = (weight[k0:k1, None] * np.array(values[k0:k1], dtype=np.float64)).sum(axis=0).tolist()
+            values[node] = total
+    return np.array(values, dtype=np.float64).reshape(n, width)
 
 
 def _exact_expectations(
@@ -393,6 +430,8 @@ def _best_response_value(game: Game, numbers: Numbers, weight: Array, player: in
     The magnitude (the same expectation of the absolute payoffs, float mode
     only, else 0) is the scale at which the value is judged.
     """
+    if not numbers.exact:
+        return _best_response_float(game, numbers, weight, player)
     n = game.num_nodes
     mover = game.player
     first = game.first_child
@@ -450,6 +489,90 @@ def _best_response_value(game: Game, numbers: Numbers, weight: Array, player: in
                 size[parent] = (weight[kids] * size[kids]).sum()
             ready.append(parent)
     return value[0], float(size[0])
+
+
+#: Nodes with fewer children than this are summed in Python by
+#: :func:`_best_response_float`: numpy adds so few float64 numbers one after
+#: the other from 0.0, which is what a Python loop does (more are summed
+#: pairwise, so numpy keeps those). tests/test_verify.py checks the two agree.
+SEQUENTIAL_SUM = 8
+
+
+def _best_response_float(game: Game, numbers: Numbers, weight: Array, player: int) -> tuple[Number, float]:
+    """:func:`_best_response_value` in float mode, node by node on Python lists.
+
+    The same order of work and the same operations on the same float64
+    numbers, so the same bits, without a numpy call per node (which costs
+    more than its arithmetic on small trees).
+    """
+    n = game.num_nodes
+    mover = game.player.tolist()
+    first = game.first_child.tolist()
+    count = game.num_children.tolist()
+    parents = game.parent.tolist()
+    infoset = game.infoset.tolist()
+    others = weight.copy()
+    own_edge = np.zeros(n, dtype=bool)
+    if n > 1:
+        own_edge[1:] = game.player[game.parent[1:]] == player
+    others[own_edge] = 1
+    reach = reach_probabilities(game, others).tolist()
+    edge = weight.tolist()
+    terminals = game.terminals.tolist()
+    value = [0.0] * n
+    size = [0.0] * n
+    leaf = numbers.leaf_payoff[:, player]
+    for t, v, m in zip(terminals, leaf.tolist(), tolerances.magnitude(leaf).tolist(), strict=True):
+        value[t] = v
+        size[t] = m
+    pending: dict[int, int] = {}  # infoset -> members still waiting on children
+    for s in game.infosets.values():
+        if s.player.index == player:
+            pending[s.index] = len(s.members)
+    waiting = list(count)  # children not yet valued
+    ready = terminals
+    while ready:
+        node = ready.pop()
+        parent = parents[node] if node else -1
+        if parent < 0:
+            continue
+        waiting[parent] -= 1
+        if waiting[parent]:
+            continue
+        if mover[parent] == player:
+            k = infoset[parent]
+            pending[k] -= 1
+            if pending[k]:
+                continue
+            s = game.infosets.at(k)
+            totals = []
+            for a in range(len(s.actions)):
+                total = value[0] * 0
+                for m in s.members:
+                    total += reach[m] * value[first[m] + a]
+                totals.append(total)
+            top = max(range(len(totals)), key=totals.__getitem__)
+            for m in s.members:
+                value[m] = value[first[m] + top]
+                size[m] = size[first[m] + top]
+                ready.append(m)
+        else:
+            k0 = first[parent]
+            k1 = k0 + count[parent]
+            if k1 - k0 < SEQUENTIAL_SUM:
+                total = 0.0
+                magnitude = 0.0
+                for j in range(k0, k1):
+                    total += edge[j] * value[j]
+                    magnitude += edge[j] * size[j]
+            else:
+                w = weight[k0:k1]
+                total = float((w * np.array(value[k0:k1])).sum())
+                magnitude = float((w * np.array(size[k0:k1])).sum())
+            value[parent] = total
+            size[parent] = magnitude
+            ready.append(parent)
+    return np.float64(value[0]), size[0]
 
 
 def beliefs(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> dict[str, dict[str, Number]]:
