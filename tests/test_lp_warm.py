@@ -75,12 +75,12 @@ def test_kuhn_bet_sweep_warm_equals_cold_and_lemke(monkeypatch, exact):
     points = [{"bet": b if exact else float(b)} for b in BETS]
     cold, cold_runs = sweep(game, points, exact, False, monkeypatch)
     warm, warm_runs = sweep(game, points, exact, True, monkeypatch)
-    # Kept bases are used (a program whose warm optimum may not be unique is solved again cold).
+    # Kept bases are used.
     assert cold_runs == 0 and warm_runs >= 1
     for point, c, w in zip(points, cold, warm, strict=True):
-        # Kuhn's first player has a line of optimal strategies: the warm start's
-        # optimum, when it may not be the only one, is solved again from scratch,
-        # so the sweep's profile is the cold one's, not the previous point's.
+        # Kuhn's first player has a line of optimal strategies: the answer is
+        # the canonical point of the optimal face, the same from the previous
+        # point's basis as from scratch.
         if exact:
             assert w.equilibria[0].probabilities == c.equilibria[0].probabilities
         else:

@@ -21,8 +21,12 @@ Steps:
    Python package, whose solver object keeps its state: a program of the same
    shape as one solved before in this thread, as in a sweep, a flip search or a
    map of regions over one game, starts from that program's optimal basis
-   instead of from scratch; :class:`_WarmStarts`. Without highspy,
-   ``scipy.optimize.linprog(method="highs")``, always from scratch), payoffs measured in the power of two nearest the game's
+   instead of from scratch; :class:`_WarmStarts`), and from the optimum found
+   a second program picks the optimal face's canonical point (the least of a
+   fixed generic cost on the face), so that the answer does not depend on
+   where the simplex started. Without highspy,
+   ``scipy.optimize.linprog(method="highs")``, always from scratch, HiGHS's own
+   optimum), payoffs measured in the power of two nearest the game's
    payoff scale, or for a player whose scale is far below the other's, nearest
    that player's own (:func:`policy.tolerances.payoff_units`; each program
    holds one player's payoffs only): HiGHS's tolerances are
@@ -345,9 +349,13 @@ class _HighsSolver:
     needs only the pivots between the two optima, usually few when the
     payoffs moved little. The optimum found is
     an optimum of the program either way, recovered and verified the same
-    way. Where the optimum a warm start reaches might not be the only one
-    (a non-basic reduced cost of about zero), the program is solved again from
-    scratch, so the answer never depends on the programs solved before it.
+    way. Which optimum, where there are several (the optimal strategies of
+    a zero-sum game form a polytope, as in Kuhn's poker), would depend on the
+    starting basis; so the answer is the optimal face's canonical point
+    (:meth:`_canonical_point`), the same from any start. Where that cannot be
+    vouched for (its own optimum may not be unique), the program is solved
+    again from scratch and HiGHS's optimum taken, so the answer never depends
+    on the programs solved before it.
     """
 
     def __init__(self, highspy: Any) -> None:
