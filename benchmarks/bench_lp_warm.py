@@ -103,6 +103,7 @@ def run(games: list[Any], how: str) -> tuple[float, float, float, list[float], l
     if hidden:
         lp._WARM.solver = lambda: None  # type: ignore[method-assign]
     solver.bases.clear()
+    solver.face_bases.clear()
     values, profiles = [], []
     try:
         start = time.process_time()

@@ -369,6 +369,7 @@ class _HighsSolver:
         self.highs.setOptionValue("threads", 1)  # no worker threads: safe across fork()
         self.shapes: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
         self.bases: dict[tuple[Any, ...], Any] = {}
+        self.face_bases: dict[tuple[Any, ...], Any] = {}  # the canonical points' (second programs')
         self.warm_runs = 0
         self.fallbacks = 0
         self.iterations = 0  # HiGHS's simplex iterations, every run counted (for benchmarks)
@@ -394,7 +395,9 @@ class _HighsSolver:
             found = _Shape(matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32), gather, a_ub.shape[0])
             self.shapes[key] = found
             while len(self.shapes) > WARM_SHAPES:
-                self.bases.pop(self.shapes.popitem(last=False)[0], None)
+                gone = self.shapes.popitem(last=False)[0]
+                self.bases.pop(gone, None)
+                self.face_bases.pop(gone, None)
         self.shapes.move_to_end(key)
         return key, found
 
@@ -441,7 +444,7 @@ class _HighsSolver:
         if kept.valid:
             self.bases[key] = kept
         if CANONICAL:
-            point = self._canonical_point(highs, c)
+            point = self._canonical_point(highs, c, key)
             if point is not None:
                 self.warm_runs += warm
                 return point
@@ -464,7 +467,7 @@ class _HighsSolver:
         self.fallbacks += 1
         return np.array(highs.getSolution().col_value, dtype=np.float64)
 
-    def _canonical_point(self, highs: Any, c: Array) -> Array | None:
+    def _canonical_point(self, highs: Any, c: Array, key: tuple[Any, ...]) -> Array | None:
         """The optimal face's point of least ``w . z`` (:func:`canonical_weights`), if it is the only one.
 
         ``highs`` holds the program at an optimum, of value ``v``. The row
@@ -472,7 +475,9 @@ class _HighsSolver:
         has vertices off the face, on edges leaving it, whose regret the
         verification sees, while HiGHS's own feasibility tolerance, 1e-7,
         absorbs the round-off in ``v``) and the cost changed to ``w``; the
-        simplex goes on from the optimum it has. For
+        simplex goes on from the optimum it has, or from the last canonical
+        point's basis of the same shape where one is kept (in a sweep the
+        canonical point moves little). For
         generic ``w`` the face has a single point of least ``w . z``, a vertex
         of the face and so of the program, whatever optimum the first run
         reached: the answer no longer depends on the basis a warm start came
@@ -485,10 +490,21 @@ class _HighsSolver:
         where = np.flatnonzero(c).astype(np.int32)
         highs.addRow(-hp.kHighsInf, value, len(where), where, c[where].astype(np.float64))
         highs.changeColsCost(cols, np.arange(cols, dtype=np.int32), canonical_weights(cols))
+        basis = self.face_bases.get(key) if WARM_START else None
+        if basis is not None and highs.setBasis(basis) != hp.HighsStatus.kOk:
+            basis = None
         highs.run()
         self.iterations += highs.getInfo().simplex_iteration_count
+        if basis is not None and highs.getModelStatus() != hp.HighsModelStatus.kOptimal:
+            highs.clearSolver()  # the kept basis did not help: from scratch
+            highs.run()
+            self.iterations += highs.getInfo().simplex_iteration_count
         if highs.getModelStatus() != hp.HighsModelStatus.kOptimal or not self._unique(highs):
+            self.face_bases.pop(key, None)
             return None
+        kept = highs.getBasis()
+        if kept.valid:
+            self.face_bases[key] = kept
         return np.array(highs.getSolution().col_value, dtype=np.float64)
 
 
