@@ -69,8 +69,12 @@ def sweep(game, points, exact, warm, monkeypatch):
     return results, lp_module._WARM.solver().warm_runs - before
 
 
+@pytest.mark.parametrize("canonical", [True, False], ids=["canonical", "plain"])
 @pytest.mark.parametrize("exact", [True, False], ids=["exact", "float"])
-def test_kuhn_bet_sweep_warm_equals_cold_and_lemke(monkeypatch, exact):
+def test_kuhn_bet_sweep_warm_equals_cold_and_lemke(monkeypatch, exact, canonical):
+    # Plain (lp.CANONICAL off): HiGHS's own optimum, a warm one that may not be
+    # unique solved again from scratch; the same answers warm and cold either way.
+    monkeypatch.setattr(lp_module, "CANONICAL", canonical)
     game = kuhn_with_bet()
     points = [{"bet": b if exact else float(b)} for b in BETS]
     cold, cold_runs = sweep(game, points, exact, False, monkeypatch)
@@ -79,8 +83,8 @@ def test_kuhn_bet_sweep_warm_equals_cold_and_lemke(monkeypatch, exact):
     assert cold_runs == 0 and warm_runs >= 1
     for point, c, w in zip(points, cold, warm, strict=True):
         # Kuhn's first player has a line of optimal strategies: the answer is
-        # the canonical point of the optimal face, the same from the previous
-        # point's basis as from scratch.
+        # the canonical point of the optimal face (or, plain, the optimum
+        # from scratch), the same from the previous point's basis as cold.
         if exact:
             assert w.equilibria[0].probabilities == c.equilibria[0].probabilities
         else:
