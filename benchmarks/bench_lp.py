@@ -23,6 +23,8 @@ What is timed (CPU time of the process, ``time.process_time``, best of
 ``lp_solve(game, {}, exact=False)`` with the game's caches and ``lp``'s
 kept HiGHS bases cleared before each call (sequence form and numbers
 rebuilt, HiGHS from scratch, as a fresh solve would), and
+the same with ``lp.CANONICAL`` off (``plain``: HiGHS's own optimum, no
+second program for the canonical point), and
 OpenSpiel's ``sequence_form_lp.solve_zero_sum_game`` (cvxpy with HiGHS) on the same game read
 from the ``.efg`` we write (``pyspiel.load_efg_game``). Loading and writing
 are not timed. OpenSpiel is optional: without ``pyspiel`` (or without the
@@ -127,21 +129,28 @@ def leduc_like(ranks: int) -> Game:
 OPENSPIEL_SOLVER = "HIGHS"
 
 
-def ours(game: Game) -> tuple[float, float]:
+def ours(game: Game, canonical: bool = True) -> tuple[float, float]:
     """Our float lp from a cold game: seconds and the value to player 1.
 
     Each call is a fresh solve: the game's caches and what ``lp`` keeps
     between calls (HiGHS's bases and the program shapes, for sweeps;
     ``benchmarks/bench_lp_warm.py`` measures those) are cleared first.
+    ``canonical`` False: ``lp.CANONICAL`` off, HiGHS's own optimum taken
+    (``lp`` before the canonical point, which costs a second program).
     """
     game._cache.clear()
     kept = lp_module._WARM.solver()
     if kept is not None:
         kept.bases.clear()
+        kept.face_bases.clear()
         kept.shapes.clear()
-    start = time.process_time()
-    result = lp_solve(game, {}, exact=False)
-    return time.process_time() - start, float(result.details["value"])
+    lp_module.CANONICAL = canonical
+    try:
+        start = time.process_time()
+        result = lp_solve(game, {}, exact=False)
+        return time.process_time() - start, float(result.details["value"])
+    finally:
+        lp_module.CANONICAL = True
 
 
 def openspiel(efg: str) -> tuple[float, float] | str:
@@ -175,25 +184,29 @@ def main(argv: list[str] | None = None) -> int:
         leduc_like(int(r)) for r in args.leduc.split(",") if r]
     rows = []
     failed = False
-    print(f"{'game':<28} | {'nodes':>7} | {'ours lp --float (s)':>19} | {'OpenSpiel LP (s)':>16} | "
-          f"{'ours/OpenSpiel':>14} | value")
+    print(f"{'game':<28} | {'nodes':>7} | {'plain (s)':>9} | {'ours lp --float (s)':>19} | "
+          f"{'OpenSpiel LP (s)':>16} | {'plain/OpenSpiel':>15} | {'ours/OpenSpiel':>14} | value")
     for game in games:
+        plain_runs = [ours(game, canonical=False) for _ in range(args.repeat)]
         ours_runs = [ours(game) for _ in range(args.repeat)]
         mine, value = min(t for t, _ in ours_runs), ours_runs[0][1]
+        plain = min(t for t, _ in plain_runs)
+        failed |= abs(plain_runs[0][1] - value) > 1e-9 * max(1.0, abs(value))
         efg = write_efg(game)
         theirs_runs = [openspiel(efg) for _ in range(args.repeat)]
         if isinstance(theirs_runs[0], str):
-            theirs, ratio, agree = theirs_runs[0], "-", "-"
+            theirs, ratio, plain_ratio, agree = theirs_runs[0], "-", "-", "-"
         else:
             best = min(t for t, _ in theirs_runs)  # type: ignore[misc]
             other = theirs_runs[0][1]  # type: ignore[index]
             ok = abs(other - value) <= 1e-6
             failed |= not ok
             theirs, ratio, agree = f"{best:.4f}", f"{mine / best:.2f}", "✓" if ok else f"FAIL ({other})"
-        rows.append({"game": game.title, "nodes": len(game.nodes), "ours": mine, "openspiel": theirs,
-                     "value": value})
-        print(f"{game.title:<28} | {len(game.nodes):>7,} | {mine:>19.4f} | {theirs:>16} | {ratio:>14} | "
-              f"{value:.6f} {agree}")
+            plain_ratio = f"{plain / best:.2f}"
+        rows.append({"game": game.title, "nodes": len(game.nodes), "plain": plain, "ours": mine,
+                     "openspiel": theirs, "value": value})
+        print(f"{game.title:<28} | {len(game.nodes):>7,} | {plain:>9.4f} | {mine:>19.4f} | {theirs:>16} | "
+              f"{plain_ratio:>15} | {ratio:>14} | {value:.6f} {agree}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 1 if failed else 0

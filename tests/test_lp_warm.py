@@ -69,18 +69,22 @@ def sweep(game, points, exact, warm, monkeypatch):
     return results, lp_module._WARM.solver().warm_runs - before
 
 
+@pytest.mark.parametrize("canonical", [True, False], ids=["canonical", "plain"])
 @pytest.mark.parametrize("exact", [True, False], ids=["exact", "float"])
-def test_kuhn_bet_sweep_warm_equals_cold_and_lemke(monkeypatch, exact):
+def test_kuhn_bet_sweep_warm_equals_cold_and_lemke(monkeypatch, exact, canonical):
+    # Plain (lp.CANONICAL off): HiGHS's own optimum, a warm one that may not be
+    # unique solved again from scratch; the same answers warm and cold either way.
+    monkeypatch.setattr(lp_module, "CANONICAL", canonical)
     game = kuhn_with_bet()
     points = [{"bet": b if exact else float(b)} for b in BETS]
     cold, cold_runs = sweep(game, points, exact, False, monkeypatch)
     warm, warm_runs = sweep(game, points, exact, True, monkeypatch)
-    # Kept bases are used (a program whose warm optimum may not be unique is solved again cold).
+    # Kept bases are used.
     assert cold_runs == 0 and warm_runs >= 1
     for point, c, w in zip(points, cold, warm, strict=True):
-        # Kuhn's first player has a line of optimal strategies: the warm start's
-        # optimum, when it may not be the only one, is solved again from scratch,
-        # so the sweep's profile is the cold one's, not the previous point's.
+        # Kuhn's first player has a line of optimal strategies: the answer is
+        # the canonical point of the optimal face (or, plain, the optimum
+        # from scratch), the same from the previous point's basis as cold.
         if exact:
             assert w.equilibria[0].probabilities == c.equilibria[0].probabilities
         else:
@@ -182,3 +186,57 @@ def test_the_kept_shape_rebuilds_the_constraint_matrix():
             data = np.concatenate([-program.G.data, program.E.data, program.F.data])[shape.gather]
             rebuilt = sparse.csc_matrix((data, shape.indices, shape.indptr), shape=values.shape)
             assert (rebuilt != values).nnz == 0 and shape.upper == program.G.shape[1]
+
+
+def _fresh_solver(monkeypatch):
+    """A new HiGHS object with no kept bases (as in a new process)."""
+    monkeypatch.setattr(lp_module, "_WARM", lp_module._WarmStarts())
+    return lp_module._WARM.solver()
+
+
+@pytest.mark.parametrize("exact", [True, False], ids=["exact", "float"])
+def test_the_answer_does_not_depend_on_the_programs_solved_before(monkeypatch, exact):
+    # Kuhn's first player has a line of optimal strategies (Kuhn 1950: the
+    # bluffing weight alpha anywhere in [0, 1/3] at bet 1), so which optimal
+    # vertex HiGHS reaches depends on where it starts. The canonical point of
+    # the optimal face must not: each bet solved alone from scratch, then in
+    # sweeps in three orders (each program warm-started from the one before),
+    # gives the same profile, entry by entry, not only the same value.
+    game = kuhn_with_bet()
+    points = [{"bet": b if exact else float(b)} for b in BETS]
+    alone = []
+    for point in points:
+        _fresh_solver(monkeypatch)
+        alone.append(lp_solve(game, point, exact=exact))
+    orders = [list(range(len(points))), list(reversed(range(len(points)))), [3, 0, 6, 1, 5, 2, 4]]
+    for order in orders:
+        solver = _fresh_solver(monkeypatch)
+        got = {k: lp_solve(game, points[k], exact=exact) for k in order}
+        assert solver.warm_runs >= len(points) and solver.fallbacks == 0  # the warm starts were kept
+        for k, result in got.items():
+            assert result.equilibria[0].probabilities == alone[k].equilibria[0].probabilities, (order, k)
+            assert result.details["value"] == alone[k].details["value"]
+    # Kuhn (1950): the value of his game (bet 1) to the first player is -1/18.
+    assert alone[BETS.index(1)].details["value"] == pytest.approx(F(-1, 18), abs=0 if exact else 1e-9)
+
+
+def test_poker_like_answers_do_not_depend_on_the_order():
+    # Leduc-like poker (benchmarks' builder) with the payoffs perturbed per
+    # sample, as in bench_lp_warm.py: one program shape, many optimal faces.
+    # Alone from scratch and in two sweep orders: the same profiles.
+    from benchmarks.bench_lp_warm import sweep_games
+
+    games_ = sweep_games(364, 5)
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        alone = []
+        for game in games_:
+            _fresh_solver(monkeypatch)
+            alone.append(lp_solve(game, {}, exact=False).equilibria[0].probabilities)
+        for order in ([0, 1, 2, 3, 4], [4, 2, 0, 3, 1]):
+            solver = _fresh_solver(monkeypatch)
+            for k in order:
+                assert lp_solve(games_[k], {}, exact=False).equilibria[0].probabilities == alone[k]
+            assert solver.warm_runs >= len(order) and solver.fallbacks == 0
+    finally:
+        monkeypatch.undo()

@@ -21,8 +21,12 @@ Steps:
    Python package, whose solver object keeps its state: a program of the same
    shape as one solved before in this thread, as in a sweep, a flip search or a
    map of regions over one game, starts from that program's optimal basis
-   instead of from scratch; :class:`_WarmStarts`. Without highspy,
-   ``scipy.optimize.linprog(method="highs")``, always from scratch), payoffs measured in the power of two nearest the game's
+   instead of from scratch; :class:`_WarmStarts`), and from the optimum found
+   a second program picks the optimal face's canonical point (the least of a
+   fixed generic cost on the face), so that the answer does not depend on
+   where the simplex started. Without highspy,
+   ``scipy.optimize.linprog(method="highs")``, always from scratch, HiGHS's own
+   optimum), payoffs measured in the power of two nearest the game's
    payoff scale, or for a player whose scale is far below the other's, nearest
    that player's own (:func:`policy.tolerances.payoff_units`; each program
    holds one player's payoffs only): HiGHS's tolerances are
@@ -94,8 +98,15 @@ WARM_SHAPES = 16
 #: as linprog does; for comparisons).
 WARM_START = True
 
-#: A reduced cost this close to zero counts as zero in the check that a warm start's optimum is unique.
+#: A reduced cost this close to zero counts as zero in the check that an optimum is unique.
 UNIQUE_DUAL = 1e-9
+#: Whether each program's answer is the canonical point of its optimal face
+#: (:meth:`_HighsSolver._canonical_point`), so that a warm start may be kept
+#: (False: a warm optimum that may not be unique is solved again from scratch,
+#: and the answer is whichever optimum HiGHS reaches from scratch).
+CANONICAL = True
+#: The seed of the canonical point's cost vector (:func:`canonical_weights`).
+CANONICAL_SEED = 20261206
 
 Array = npt.NDArray[Any]
 
@@ -338,9 +349,13 @@ class _HighsSolver:
     needs only the pivots between the two optima, usually few when the
     payoffs moved little. The optimum found is
     an optimum of the program either way, recovered and verified the same
-    way. Where the optimum a warm start reaches might not be the only one
-    (a non-basic reduced cost of about zero), the program is solved again from
-    scratch, so the answer never depends on the programs solved before it.
+    way. Which optimum, where there are several (the optimal strategies of
+    a zero-sum game form a polytope, as in Kuhn's poker), would depend on the
+    starting basis; so the answer is the optimal face's canonical point
+    (:meth:`_canonical_point`), the same from any start. Where that cannot be
+    vouched for (its own optimum may not be unique), the program is solved
+    again from scratch and HiGHS's optimum taken, so the answer never depends
+    on the programs solved before it.
     """
 
     def __init__(self, highspy: Any) -> None:
@@ -354,7 +369,10 @@ class _HighsSolver:
         self.highs.setOptionValue("threads", 1)  # no worker threads: safe across fork()
         self.shapes: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
         self.bases: dict[tuple[Any, ...], Any] = {}
+        self.face_bases: dict[tuple[Any, ...], Any] = {}  # the canonical points' (second programs')
         self.warm_runs = 0
+        self.fallbacks = 0
+        self.iterations = 0  # HiGHS's simplex iterations, every run counted (for benchmarks)
 
     def shape(self, player: int, G: Any, E: Any, F: Any) -> tuple[tuple[Any, ...], _Shape]:
         """The program's shape and its key (player, sizes, nonzero positions), kept as the most recent."""
@@ -377,7 +395,9 @@ class _HighsSolver:
             found = _Shape(matrix.indptr.astype(np.int32), matrix.indices.astype(np.int32), gather, a_ub.shape[0])
             self.shapes[key] = found
             while len(self.shapes) > WARM_SHAPES:
-                self.bases.pop(self.shapes.popitem(last=False)[0], None)
+                gone = self.shapes.popitem(last=False)[0]
+                self.bases.pop(gone, None)
+                self.face_bases.pop(gone, None)
         self.shapes.move_to_end(key)
         return key, found
 
@@ -407,24 +427,84 @@ class _HighsSolver:
         basis = self.bases.get(key) if WARM_START else None
         warm = basis is not None and highs.setBasis(basis) == hp.HighsStatus.kOk
         highs.run()
+        self.iterations += highs.getInfo().simplex_iteration_count
         status = highs.getModelStatus()
-        if warm and (status != hp.HighsModelStatus.kOptimal or not self._unique(highs)):
-            # The kept basis did not help, or the optimum it reached may be one of
-            # several: from scratch, so that the answer never depends on which
-            # program was solved before (a sweep's point and a solve agree).
-            highs.clearSolver()
+        if warm and status != hp.HighsModelStatus.kOptimal:
+            highs.clearSolver()  # the kept basis did not help: from scratch
             warm = False
             highs.run()
+            self.iterations += highs.getInfo().simplex_iteration_count
             status = highs.getModelStatus()
         if status != hp.HighsModelStatus.kOptimal:
             self.bases.pop(key, None)
             raise SolverError(
                 f"the linear program of player {player + 1} failed in HiGHS: {highs.modelStatusToString(status)}"
             )
-        self.warm_runs += warm
         kept = highs.getBasis()
         if kept.valid:
             self.bases[key] = kept
+        if CANONICAL:
+            point = self._canonical_point(highs, c, key)
+            if point is not None:
+                self.warm_runs += warm
+                return point
+        elif not warm or self._unique(highs):
+            self.warm_runs += warm
+            return np.array(highs.getSolution().col_value, dtype=np.float64)
+        # The optimum reached may be one of several and no canonical one was
+        # found: from scratch, so that the answer never depends on which program
+        # was solved before (a sweep's point and a solve agree).
+        if highs.passModel(lp) == hp.HighsStatus.kError:
+            raise SolverError(f"the linear program of player {player + 1} was refused by HiGHS")
+        highs.clearSolver()
+        highs.run()
+        self.iterations += highs.getInfo().simplex_iteration_count
+        status = highs.getModelStatus()
+        if status != hp.HighsModelStatus.kOptimal:
+            raise SolverError(
+                f"the linear program of player {player + 1} failed in HiGHS: {highs.modelStatusToString(status)}"
+            )
+        self.fallbacks += 1
+        return np.array(highs.getSolution().col_value, dtype=np.float64)
+
+    def _canonical_point(self, highs: Any, c: Array, key: tuple[Any, ...]) -> Array | None:
+        """The optimal face's point of least ``w . z`` (:func:`canonical_weights`), if it is the only one.
+
+        ``highs`` holds the program at an optimum, of value ``v``. The row
+        ``c . z <= v`` is added (the optimal face; not widened: a wider slab
+        has vertices off the face, on edges leaving it, whose regret the
+        verification sees, while HiGHS's own feasibility tolerance, 1e-7,
+        absorbs the round-off in ``v``) and the cost changed to ``w``; the
+        simplex goes on from the optimum it has, or from the last canonical
+        point's basis of the same shape where one is kept (in a sweep the
+        canonical point moves little). For
+        generic ``w`` the face has a single point of least ``w . z``, a vertex
+        of the face and so of the program, whatever optimum the first run
+        reached: the answer no longer depends on the basis a warm start came
+        from. None if that second program fails or its optimum may not be the
+        only one (:meth:`_unique`).
+        """
+        hp = self.highspy
+        value = float(highs.getInfo().objective_function_value)
+        cols = len(c)
+        where = np.flatnonzero(c).astype(np.int32)
+        highs.addRow(-hp.kHighsInf, value, len(where), where, c[where].astype(np.float64))
+        highs.changeColsCost(cols, np.arange(cols, dtype=np.int32), canonical_weights(cols))
+        basis = self.face_bases.get(key) if WARM_START else None
+        if basis is not None and highs.setBasis(basis) != hp.HighsStatus.kOk:
+            basis = None
+        highs.run()
+        self.iterations += highs.getInfo().simplex_iteration_count
+        if basis is not None and highs.getModelStatus() != hp.HighsModelStatus.kOptimal:
+            highs.clearSolver()  # the kept basis did not help: from scratch
+            highs.run()
+            self.iterations += highs.getInfo().simplex_iteration_count
+        if highs.getModelStatus() != hp.HighsModelStatus.kOptimal or not self._unique(highs):
+            self.face_bases.pop(key, None)
+            return None
+        kept = highs.getBasis()
+        if kept.valid:
+            self.face_bases[key] = kept
         return np.array(highs.getSolution().col_value, dtype=np.float64)
 
 
@@ -435,10 +515,27 @@ class _HighsSolver:
         basic = self.highspy.HighsBasisStatus.kBasic
         basis, solution = highs.getBasis(), highs.getSolution()
         for statuses, duals in ((basis.col_status, solution.col_dual), (basis.row_status, solution.row_dual)):
-            for status, dual in zip(statuses, duals, strict=True):
-                if status != basic and abs(dual) <= UNIQUE_DUAL:
-                    return False
+            small = np.flatnonzero(np.abs(np.asarray(duals, dtype=np.float64)) <= UNIQUE_DUAL)
+            if any(statuses[k] != basic for k in small.tolist()):
+                return False
         return True
+
+
+@functools.lru_cache(maxsize=64)
+def canonical_weights(cols: int) -> Array:
+    """The cost ``w`` whose least value picks the canonical point of an optimal face.
+
+    Fixed pseudo-random numbers in ``[1, 2)`` (seeded by
+    :data:`CANONICAL_SEED`; the same for every program of ``cols`` columns),
+    generic, so that the least ``w . z`` over a face is almost surely reached at
+    one vertex. Positive on ``x`` (``x >= 0``, bounded by ``E x = e``) and on
+    ``q``: each ``q`` is bounded below on the optimal face, through the
+    constraint of the sequence leading to its information set, by the root's
+    value. Read-only (cached).
+    """
+    out = np.random.default_rng(CANONICAL_SEED).uniform(1.0, 2.0, cols)
+    out.flags.writeable = False
+    return out
 
 
 def _canonical(matrix: Any) -> Any:
@@ -583,14 +680,19 @@ def _active_solution(
     )
     rhs_f = np.concatenate([program.e, np.zeros(len(tight))])
     guess = np.concatenate([x_f[support], q_f])
-    # Least-change correction of the float solution onto the active system,
-    # sparse throughout: delta = M^T w with M M^T w = r (the least-norm
-    # solution when the rows are independent), by sparse LU; LSQR from zero
-    # (which converges to the least-norm solution of a consistent system;
-    # Paige and Saunders 1982) when M M^T is singular.
-    residual = rhs_f - matrix @ guess
-    delta = _least_norm(matrix, residual)
-    solution = guess + delta
+    # The active system's least-norm solution, from the system alone: where
+    # the active set fixes the point (full column rank, as at the canonical
+    # vertex) it is that point, computed from the same numbers however HiGHS
+    # reached it, so that the float answer does not depend on the path.
+    # Otherwise (free directions: the least-norm solution is another point)
+    # the least-change correction of the float solution onto the system.
+    # Both sparse throughout: M^T w with M M^T w = r (the least-norm solution
+    # when the rows are independent), by sparse LU; LSQR from zero (which
+    # converges to the least-norm solution of a consistent system; Paige and
+    # Saunders 1982) when M M^T is singular.
+    solution = _least_norm(matrix, rhs_f)
+    if not np.abs(solution - guess).max(initial=0.0) <= tolerance * max(1.0, float(np.abs(guess).max(initial=0.0))):
+        solution = guess + _least_norm(matrix, rhs_f - matrix @ guess)
     if np.abs(matrix @ solution - rhs_f).max(initial=0.0) > tolerance * scale:
         return None
     x_out = np.zeros(n)

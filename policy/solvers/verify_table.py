@@ -166,7 +166,7 @@ def verified_table_equilibrium(
         by_row = pay @ y  # each row's payoff against y
         value = x @ by_row
         replies = by_row if k == r else x @ pay  # the mover's own pure replies
-        top = int(np.argmax(replies))
+        top = int(replies.argmax())  # the method: the same index, without np.argmax's wrapper
         best = replies[top]
         regrets[k] = best - value
         if exact:
@@ -189,10 +189,10 @@ def verified_table_equilibrium(
     if not acceptable(max(excess)):
         raise VerificationError(game, worst, -1, what)
     if table.in_order:  # the terminals in the table's order: the products as they come
-        reach_list = np.outer(x, y).ravel().tolist()
+        reach_list = (x[:, None] * y).ravel().tolist()  # np.outer's products, without its wrapper
     else:
         reach = np.empty(len(game.terminals), dtype=dtype)
-        reach[table.cell] = np.outer(x, y)
+        reach[table.cell] = x[:, None] * y
         reach_list = reach.tolist()
     return Equilibrium(
         game=game,
