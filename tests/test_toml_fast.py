@@ -231,7 +231,19 @@ ODD_FILES = {
     "boolean payoff": ("P1 = 1,", "P1 = true,"),
     "comment inside an inline table": ("P1 = 1,", "P1 = 1, # no\n"),
     "duplicate key": ('player = "P1"', 'player = "P1"\nplayer = "P1"'),
-    "duplicate inline key": ("P1 = 1,", "P1 = 1, P1 = 1,"),
+    "duplicate payoff key": ("P1 = 1,", "P1 = 1, P1 = 1,"),
+    "duplicate action label": ('stop = "other"', 'go = "other"'),
+    "duplicate fact": ("payoffs = { P1 = 3, P2 = 4 }", 'payoffs = { P1 = 3, P2 = 4 }\nfacts = { war = "no", war = "yes" }'),
+    "probability above 1": ('player = "P1"', 'chance = true\nprobabilities = { go = "3/2", stop = "-1/2" }'),
+    "a second run of node tables": (
+        "payoffs = { P1 = 3, P2 = 4 }\n", "payoffs = { P1 = 3, P2 = 4 }\n[fit]\n[nodes.late]\npayoffs = { P1 = 0, P2 = 0 }\n"
+    ),
+    "node tables inside a multi-line string": (
+        'title = "odd"', 'title = "odd"\ndescription = """\n[nodes.fake]\npayoffs = { P1 = 0, P2 = 0 }\n[fake] """'
+    ),
+    "node tables inside a multi-line array": (
+        'title = "odd"', 'title = "odd"\nsources = [\n[nodes.fake]\npayoffs = { P1 = 0, P2 = 0 }\n["c1"]]'
+    ),
     "node table twice": ("[nodes.end]", "[nodes.end]\npayoffs = { P1 = 1, P2 = 2 }\n[nodes.end]"),
     "windows line ends": ("\n", "\r\n"),
     "array of tables": ("[nodes.end]", "[[nodes.end]]"),
