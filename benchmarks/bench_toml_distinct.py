@@ -23,7 +23,8 @@ file: the file is written once per size, then each reader reads it in a
 child process of its own (``load_game``; for the usual reader with
 ``policy.toml_arrays.read_toml_arrays`` made to decline), ``--repeat`` times
 in turn; each child reports the CPU time of the read (``time.process_time``),
-its peak resident memory (``ru_maxrss``) and the memory before the read, and
+its peak resident memory (``VmHWM`` in ``/proc/self/status``, Linux) and the
+peak before the read, and
 a digest of the game read (arrays, names, outcomes, probabilities), which must
 be the same for both readers (exit 1 otherwise). The medians are printed.
 
@@ -107,17 +108,20 @@ def read(text: str, arrays: bool) -> Game:
 
 #: What a child of ``--read`` runs: argv[1] the file, argv[2] "whole" or "tomllib".
 CHILD = r"""
-import hashlib, resource, sys, time
+import hashlib, re, sys, time
 import numpy as np
 import policy.toml_arrays as toml_arrays
 from policy.gamefile import load_game
+def peak_kib():  # this process's own high-water mark (ru_maxrss can carry the parent's over)
+    with open("/proc/self/status") as status:
+        return int(re.search(r"VmHWM:\s*(\d+)", status.read()).group(1))
 if sys.argv[2] == "tomllib":
     toml_arrays.read_toml_arrays = lambda *args: None
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kib()
 start = time.process_time()
 game = load_game(sys.argv[1], known_claims=[])
 cpu = time.process_time() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = peak_kib()
 digest = hashlib.sha256()
 for part in (game.parent, game.kind, game.player, game.infoset, game.outcome, game.num_children,
              game.outcomes.num, game.outcomes.den, game.chance_probability.edges,

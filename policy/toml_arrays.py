@@ -119,7 +119,7 @@ def read_toml_arrays(
     try:
         with gc_paused():  # many small lists and tuples, none of them in a cycle
             return _read(text, reader, known_claims, base)
-    except (_Decline, GameError, ExprError, InputError, ValueError, KeyError, IndexError, TypeError):
+    except (_Decline, GameError, ExprError, InputError, ValueError, KeyError, IndexError, TypeError, ArithmeticError):
         # GameFileError is a ValueError: the usual reader finds it again, with its line.
         return None
 
@@ -137,10 +137,17 @@ def _read(text: str, reader: _Reader, known_claims: Sequence[str] | None, base: 
     start = first.start()
     after = _OTHER_HEADER.search(text, start)
     end = after.start() if after is not None else len(text)
-    region = text[start:end]
-    if not region.endswith("\n"):
-        region += "\n"
-    if '"""' in region or "'''" in region or _ODD.search(region) is not None:
+    # The node tables are read in place; a last line without its newline is given one.
+    if text.endswith("\n", start, end):
+        source, begin, stop = text, start, end
+    else:
+        source = text[start:end] + "\n"
+        begin, stop = 0, len(source)
+    if (
+        source.find('"""', begin, stop) >= 0
+        or source.find("'''", begin, stop) >= 0
+        or _ODD.search(source, begin, stop) is not None
+    ):
         raise _Decline
     # The rest, with one empty node table where the node tables were: the header
     # would be an error inside an array, and make no table inside a multi-line string.
@@ -156,7 +163,7 @@ def _read(text: str, reader: _Reader, known_claims: Sequence[str] | None, base: 
     names: list[str] = []
     fields: dict[str, dict[int, str]] = {key: {} for key in _NODE_KEYS}
     node = -1
-    for header, key, value, junk in _LINE.findall(region):
+    for header, key, value, junk in _LINE.findall(source, begin, stop):
         if header:
             names.append(header)
             node += 1

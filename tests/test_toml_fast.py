@@ -270,6 +270,8 @@ payoffs = { P1 = 3, P2 = 4 }
 
 def test_the_plain_file_is_taken():
     check(BASE, must_take=True)
+    check(BASE.rstrip("\n"), must_take=True)  # the last line without its newline
+    check(BASE + "[fit]\npayoffs = []", must_take=True)  # node tables read in place, up to [fit]
 
 
 @pytest.mark.parametrize("name", sorted(ODD_FILES))
