@@ -188,7 +188,7 @@ def game_files(draw: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(game_files())
 def test_random_files_are_read_as_the_usual_reader_reads_them(text):
     # Numbers the usual reader refuses ("007") make both refuse; the rest must be taken.
@@ -210,7 +210,7 @@ def _lines(text: str, at: int, change: Any) -> str:
     return "\n".join(change(lines, at % len(lines)))
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(game_files(), st.sampled_from(MUTATIONS), st.integers(0, 10**6), st.sampled_from(ODD))
 def test_changed_files_are_read_the_same_or_declined(text, mutation, at, ch):
     changed = mutation[1](text, at % (len(text) + 1), ch)
