@@ -14,9 +14,21 @@ the game just read, in two ways in the same process:
 * expressions: the same reader with ``constant_arrays=False`` (one
   expression per payoff and per probability, as before issue 16).
 
-The root payoffs of the four solves must agree (exit 1 otherwise).
+The root payoffs of the four solves must agree (exit 1 otherwise). The
+arrays are read by the whole-file reader (:mod:`policy.toml_arrays`), the
+expressions by ``tomllib`` and the usual reader.
 
-Run: ``python benchmarks/bench_toml_distinct.py [--sizes 1e3,1e4,1e5] [--players 2,3]``
+With ``--read``, the script instead compares the two readers of the same
+file: the file is written once per size, then each reader reads it in a
+child process of its own (``load_game``; for the usual reader with
+``policy.toml_arrays.read_toml_arrays`` made to decline), ``--repeat`` times
+in turn; each child reports the CPU time of the read (``time.process_time``),
+its peak resident memory (``VmHWM`` in ``/proc/self/status``, Linux) and the
+peak before the read, and
+a digest of the game read (arrays, names, outcomes, probabilities), which must
+be the same for both readers (exit 1 otherwise). The medians are printed.
+
+Run: ``python benchmarks/bench_toml_distinct.py [--sizes 1e3,1e4,1e5] [--players 2,3] [--read [--repeat 3]]``
 """
 
 from __future__ import annotations
@@ -36,6 +48,7 @@ sys.path.insert(0, str(HERE.parent))
 from bench_efg_distinct import efg_text  # noqa: E402
 
 import policy.gamefile as gamefile  # noqa: E402
+import policy.toml_arrays as toml_arrays  # noqa: E402
 from policy.gambit import read_efg  # noqa: E402
 from policy.gamefile import dump_game, loads_game  # noqa: E402
 from policy.model import ConstantOutcomes, Game  # noqa: E402
@@ -79,22 +92,98 @@ def read(text: str, arrays: bool) -> Game:
     if arrays:
         return loads_game(text)
     real = gamefile.build_game
+    fast = toml_arrays.read_toml_arrays
 
     def expressions(*args: Any, **kwargs: Any) -> Game:
         return real(*args, **{**kwargs, "constant_arrays": False})
 
     gamefile.build_game = expressions  # type: ignore[assignment]
+    toml_arrays.read_toml_arrays = lambda *args: None  # type: ignore[assignment]
     try:
         return loads_game(text)
     finally:
         gamefile.build_game = real
+        toml_arrays.read_toml_arrays = fast
+
+
+#: What a child of ``--read`` runs: argv[1] the file, argv[2] "whole" or "tomllib".
+CHILD = r"""
+import hashlib, re, sys, time
+import numpy as np
+import policy.toml_arrays as toml_arrays
+from policy.gamefile import load_game
+def peak_kib():  # this process's own high-water mark (ru_maxrss can carry the parent's over)
+    with open("/proc/self/status") as status:
+        return int(re.search(r"VmHWM:\s*(\d+)", status.read()).group(1))
+if sys.argv[2] == "tomllib":
+    toml_arrays.read_toml_arrays = lambda *args: None
+before = peak_kib()
+start = time.process_time()
+game = load_game(sys.argv[1], known_claims=[])
+cpu = time.process_time() - start
+peak = peak_kib()
+digest = hashlib.sha256()
+for part in (game.parent, game.kind, game.player, game.infoset, game.outcome, game.num_children,
+             game.outcomes.num, game.outcomes.den, game.chance_probability.edges,
+             game.chance_probability.num, game.chance_probability.den):
+    digest.update(np.ascontiguousarray(part).tobytes())
+digest.update(repr((game.node_names, game.action_label, game.node_paths, game.outcomes.labels,
+                    game.outcomes.texts, game.chance_probability.texts,
+                    [game.infosets.at(k).name for k in range(len(game.infosets))])).encode())
+print(cpu, before, peak, digest.hexdigest())
+"""
+
+
+def read_children(sizes: list[int], players_list: list[int], repeat: int) -> bool:
+    """The ``--read`` table: each reader in children of its own, medians of ``repeat``."""
+    import statistics
+    import subprocess
+    import tempfile
+
+    ok = True
+    print("| nodes | players | TOML | tomllib reader | whole-file reader | ratio | peak memory: tomllib "
+          "| whole-file | (before reading) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size in sizes:
+        for players in players_list:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "game.toml"
+                path.write_text(dump_game(read_efg(efg_text(size, players, 0))), encoding="utf-8")
+                runs: dict[str, list[tuple[float, int, int, str]]] = {"tomllib": [], "whole": []}
+                for _ in range(repeat):
+                    for way in runs:
+                        out = subprocess.run(
+                            [sys.executable, "-c", CHILD, str(path), way],
+                            capture_output=True, text=True, check=True, cwd=HERE.parent,
+                        ).stdout.split()
+                        runs[way].append((float(out[0]), int(out[1]), int(out[2]), out[3]))
+                digests = {r[3] for rs in runs.values() for r in rs}
+                if len(digests) != 1:
+                    print(f"{size} nodes, {players} players: the readers read different games", file=sys.stderr)
+                    ok = False
+                cpu = {w: statistics.median(r[0] for r in rs) for w, rs in runs.items()}
+                peak = {w: statistics.median(r[2] for r in rs) / 1024 for w, rs in runs.items()}
+                before = min(r[1] for rs in runs.values() for r in rs) / 1024
+                print(
+                    f"| {size:,} | {players} | {path.stat().st_size / 1e6:.1f} MB | {cpu['tomllib']:.3g} s "
+                    f"| {cpu['whole']:.3g} s | {cpu['tomllib'] / cpu['whole']:.1f}× | {peak['tomllib']:.0f} MB "
+                    f"| {peak['whole']:.0f} MB | {before:.0f} MB |",
+                    flush=True,
+                )
+    return ok
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1e3,1e4,1e5")
     ap.add_argument("--players", default="2,3")
+    ap.add_argument("--read", action="store_true", help="compare the two readers only, in child processes")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each reader with --read (median)")
     args = ap.parse_args()
+    if args.read:
+        sizes = [int(float(s)) for s in args.sizes.split(",") if s]
+        players_list = [int(p) for p in args.players.split(",") if p]
+        return 0 if read_children(sizes, players_list, args.repeat) else 1
     ok = True
     print("| nodes | players | TOML | read: expressions | read: arrays | spe --float: expressions | arrays "
           "| spe exact: expressions | arrays |")

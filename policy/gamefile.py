@@ -12,6 +12,7 @@ import keyword
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -83,6 +84,11 @@ def loads_game(
     """Read and validate a game from TOML text (``file`` names it in errors)."""
     text = text.removeprefix("\ufeff")
     reader = _Reader(text, file)
+    from policy.toml_arrays import read_toml_arrays
+
+    fast = read_toml_arrays(text, reader, known_claims, base)
+    if fast is not None:
+        return fast
     try:
         data = parse_toml(text)
     except InputError as err:
@@ -93,15 +99,36 @@ def loads_game(
         raise reader.error(err.path, err.message) from None
 
 
+@dataclass(frozen=True)
+class Head:
+    """A game file's tables other than the nodes, read and checked (but ``root`` and ``description``)."""
+
+    table: dict[str, Any]
+    """The ``[game]`` table as parsed."""
+    title: str
+    players: list[str]
+    claims: frozenset[str] | None
+    """The claim ids ``sources`` may cite (None: no catalogue to check against)."""
+    sources: tuple[str, ...]
+    parameters: dict[str, Parameter]
+
+
 class _Reader:
     """Turns parsed TOML into a :class:`Game`, with located errors."""
 
     def __init__(self, text: str, file: str) -> None:
         self.text = text
         self.file = file
-        self.lines = text.splitlines()
+        self._lines: list[str] | None = None
         self.catalogue = ""
         """The claims catalogue the game's claim ids are checked against (for messages)."""
+
+    @property
+    def lines(self) -> list[str]:
+        """The text's lines, split when an error needs them."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
 
     # -- errors --------------------------------------------------------------------
     def error(self, path: str, message: str) -> GameFileError:
@@ -109,6 +136,35 @@ class _Reader:
 
     # -- reading -------------------------------------------------------------------
     def game(self, data: dict[str, Any], known_claims: Sequence[str] | None, base: Path | None) -> Game:
+        head = self.head(data, known_claims, base)
+        nodes_table = self.table(data, "nodes")
+        names = frozenset(head.parameters)
+        specs = [
+            self.node(name, body, head.players, names, head.claims)
+            for name, body in nodes_table.items()
+        ]
+        root, description = self.root_and_description(head)
+        return build_game(
+            head.title,
+            head.players,
+            specs,
+            root=root,
+            parameters=head.parameters,
+            description=description,
+            sources=head.sources,
+            origin="toml",
+            constant_arrays=True,
+        )
+
+    def root_and_description(self, head: Head) -> tuple[str | None, str]:
+        """``game.root`` and ``game.description``, checked (after the nodes, as errors come in that order)."""
+        root = head.table.get("root")
+        if root is not None and not isinstance(root, str):
+            raise self.error("game.root", "must be a node name")
+        return root, self.string(head.table, "description", "game")
+
+    def head(self, data: dict[str, Any], known_claims: Sequence[str] | None, base: Path | None) -> Head:
+        """Everything but the nodes: ``[game]`` and ``[parameters.NAME]``, checked."""
         for key in data:
             if key not in ("game", "parameters", "nodes", "fit"):
                 raise self.error(key, "unknown table (expected game, parameters, nodes; "
@@ -125,26 +181,7 @@ class _Reader:
         claims = self.claims(head, known_claims, base)
         sources = self.sources(head, "game", claims)
         parameters = self.parameters(data.get("parameters", {}), claims)
-        names = frozenset(parameters)
-        nodes_table = self.table(data, "nodes")
-        specs = [
-            self.node(name, body, players, names, claims)
-            for name, body in nodes_table.items()
-        ]
-        root = head.get("root")
-        if root is not None and not isinstance(root, str):
-            raise self.error("game.root", "must be a node name")
-        return build_game(
-            title,
-            players,
-            specs,
-            root=root,
-            parameters=parameters,
-            description=self.string(head, "description", "game"),
-            sources=sources,
-            origin="toml",
-            constant_arrays=True,
-        )
+        return Head(head, title, players, claims, sources, parameters)
 
     def table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
         got = data.get(key)

@@ -17,6 +17,7 @@ from conftest import games_with_values
 from hypothesis import HealthCheck, given, settings
 
 import policy.gamefile as gamefile
+import policy.toml_arrays as toml_arrays
 from games import two_player_games
 from policy.gamefile import dump_game, loads_game
 from policy.model import ConstantOutcomes, ConstantProbabilities, Game
@@ -33,6 +34,8 @@ def read_both(text: str) -> tuple[Game, Game]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(gamefile, "build_game", expressions)
+        # The whole-file reader builds arrays itself: the usual reader builds through build_game.
+        patch.setattr(toml_arrays, "read_toml_arrays", lambda *args: None)
         exprs = loads_game(text)
     return arrays, exprs
 
