@@ -65,8 +65,14 @@ REPEATS = 3
 def efg_text(n: int, players: int, seed: int) -> str:
     """The random tree of ``n`` nodes as the text of an .efg file, distinct payoffs at every terminal."""
     rng = np.random.default_rng([seed, n, players])
+    # random_tree draws movers from bench_spe.PLAYERS: set it for this tree only, so
+    # other users of bench_spe in the same process (tests import several benches) keep theirs.
+    kept = bench_spe.PLAYERS
     bench_spe.PLAYERS = tuple(f"P{i + 1}" for i in range(players))
-    tree = random_tree(n, rng, payoffs="int")
+    try:
+        tree = random_tree(n, rng, payoffs="int")
+    finally:
+        bench_spe.PLAYERS = kept
     terminals = int((tree.num_children == 0).sum())
     pay = np.stack([rng.permutation(10 * terminals)[:terminals] - 5 * terminals for _ in range(players)], axis=1)
     counts = tree.num_children.tolist()
