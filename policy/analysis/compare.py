@@ -189,7 +189,8 @@ def _reached_decisions(result: SolveResult, eq: Equilibrium) -> np.ndarray:
         reach = reach_probabilities(game, edge_weights(game, numbers, eq.probabilities))
         return np.flatnonzero((game.kind == NodeKind.DECISION) & (reach > 0))
     reached = np.zeros(game.num_nodes, dtype=bool)
-    reached[game.terminals] = [r > 0 for r in eq.reach]
+    # A reach is never negative, so being nonzero is being positive (bool of a Fraction is far cheaper than > 0).
+    reached[game.terminals] = [bool(r) for r in eq.reach]
     for inner, cstart, cstop in game.levels_bottom_up():
         reached[inner] = np.logical_or.reduceat(reached[cstart:cstop], game.first_child[inner] - cstart)
     return np.flatnonzero((game.kind == NodeKind.DECISION) & reached)
