@@ -313,3 +313,25 @@ def test_a_parameter_whose_search_fails_is_reported_in_its_place(standoff: Path)
     markdown = compare_table([c], markdown=True)
     assert "- Bold: p: the search for a flip failed: at p = 0: " in markdown
     assert comparison_data([c])["games"][0]["flips"]["bold"]["failed"]["p"].startswith("at p = 0: ")
+
+
+@pytest.mark.parametrize("make", ["kuhn_poker", "beer_quiche", "two_stage", "selten_horse"])
+def test_path_decisions_reach_what_the_whole_tree_pass_gives(make: str) -> None:
+    # Exact: the decisions and their reach are found down the path only; they must be
+    # the decision nodes with positive reach in verify.reach_probabilities, with its values.
+    import numpy as np
+
+    import tests.games
+    from policy.analysis.compare import path_decisions
+    from policy.model import NodeKind
+    from policy.solvers.verify import edge_weights, reach_probabilities
+
+    game = getattr(tests.games, make)()
+    result = solve(game, {}, exact=True)
+    for eq in result.equilibria:
+        numbers = game.numbers(result.parameters, exact=True)
+        reach = reach_probabilities(game, edge_weights(game, numbers, eq.probabilities))
+        want = [(game.node_names[n], reach[n])
+                for n in np.flatnonzero((game.kind == NodeKind.DECISION) & (reach > 0)).tolist()]
+        assert [(d.node, d.reach) for d in path_decisions(result, eq)] == want
+        assert any(0 < r < 1 for _, r in want) or make == "selten_horse"

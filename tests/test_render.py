@@ -203,6 +203,36 @@ def test_depth_collapses_subtrees_into_boxes_that_count_what_is_hidden() -> None
     assert "reached 0<" in nodes[f"c{game.node('west_reply').index}"].get("label")
 
 
+@pytest.mark.parametrize("which", ["diplomacy", "kuhn", "beer_quiche", "two_stage"])
+def test_collapsed_boxes_show_each_subtree_value_under_the_equilibrium(which: str) -> None:
+    # The boxes' values are summed below the boxes only; they must be the values the
+    # whole tree's bottom-up pass (verify.subgame_values) gives there, exactly.
+    from fractions import Fraction
+
+    from policy.render.tree import show
+    from policy.solvers.verify import edge_weights, subgame_values
+    from tests.games import beer_quiche, kuhn_poker, two_stage
+
+    if which == "diplomacy":
+        game = load(DIPLOMACY)
+        values = resolve(game, load_leader("stalin"))
+    else:
+        game, values = {"kuhn": kuhn_poker, "beer_quiche": beer_quiche, "two_stage": two_stage}[which](), {}
+    result = solve(game, values, exact=True)
+    eq = result.equilibria[0]
+    numbers = game.numbers(result.parameters, exact=True)
+    expected = subgame_values(game, numbers, edge_weights(game, numbers, eq.probabilities))
+    boxes = 0
+    for depth in range(1, int(game.depth.max())):
+        view = tree_view(game, values, result, depth=depth)
+        for node in view.nodes:
+            if node.kind == "collapsed":
+                assert all(isinstance(v, Fraction) for v in expected[node.index])
+                assert node.expected == tuple(show(v) for v in expected[node.index])
+                boxes += 1
+    assert boxes
+
+
 def test_dot_escapes_quotes_backslashes_and_markup() -> None:
     assert dot_string('say "hi" \\ bye\nnext') == '"say \\"hi\\" \\\\ bye\\nnext"'
     game = loads_game(AWKWARD, "awkward.toml", known_claims=[])

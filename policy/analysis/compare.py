@@ -146,13 +146,40 @@ def path_decisions(result: SolveResult, eq: Equilibrium) -> list[Decision]:
     """The decisions an equilibrium reaches, in tree order (breadth-first)."""
     game = result.game
     numbers = game.numbers(result.parameters, exact=result.exact)
-    reach = reach_probabilities(game, edge_weights(game, numbers, eq.probabilities))
+    weight = edge_weights(game, numbers, eq.probabilities)
     behavior = eq.behavior
+    if result.exact:
+        # The decisions reached, from the terminals' reach; each one's reach down its own
+        # path only (a campaign reaches a few hundred of its nodes), not a Fraction per node.
+        nodes = _reached_decisions(result, eq).tolist()
+        reach: Mapping[int, Number] | np.ndarray = _path_reach(game, weight, nodes)
+    else:
+        every = reach_probabilities(game, weight)
+        nodes = np.flatnonzero((game.kind == NodeKind.DECISION) & (every > 0)).tolist()
+        reach = every
     out = []
-    for n in np.flatnonzero((game.kind == NodeKind.DECISION) & (reach > 0)).tolist():
+    for n in nodes:
         s = game.infosets.at(int(game.infoset[n]))
         out.append(Decision(game.node_names[n], s.player.label, s.name, reach[n], behavior[s.name]))
     return out
+
+
+def _path_reach(game: Game, weight: np.ndarray, nodes: Sequence[int]) -> dict[int, Number]:
+    """The exact probability of reaching each of ``nodes``: the product of the edge weights
+    down its path, as :func:`policy.solvers.verify.reach_probabilities` forms it (an edge of
+    weight 1 passes its parent's reach on as it is)."""
+    parent = game.parent
+    reach: dict[int, Number] = {0: weight[0]}
+
+    def at(n: int) -> Number:
+        got = reach.get(n)
+        if got is None:
+            above = at(int(parent[n]))
+            own = weight[n]
+            got = reach[n] = above if own == 1 or above == 0 else own * above
+        return got
+
+    return {n: at(n) for n in nodes}
 
 
 def path_text(result: SolveResult, eq: Equilibrium) -> str:
@@ -189,7 +216,8 @@ def _reached_decisions(result: SolveResult, eq: Equilibrium) -> np.ndarray:
         reach = reach_probabilities(game, edge_weights(game, numbers, eq.probabilities))
         return np.flatnonzero((game.kind == NodeKind.DECISION) & (reach > 0))
     reached = np.zeros(game.num_nodes, dtype=bool)
-    reached[game.terminals] = [r > 0 for r in eq.reach]
+    # A reach is never negative, so being nonzero is being positive (bool of a Fraction is far cheaper than > 0).
+    reached[game.terminals] = [bool(r) for r in eq.reach]
     for inner, cstart, cstop in game.levels_bottom_up():
         reached[inner] = np.logical_or.reduceat(reached[cstart:cstop], game.first_child[inner] - cstart)
     return np.flatnonzero((game.kind == NodeKind.DECISION) & reached)

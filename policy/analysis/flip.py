@@ -33,11 +33,15 @@ Two ways to solve the trial points:
 Solves are kept by their value, so the leader's own point and the grid
 points are solved once. In batch, each parameter's grid is solved from the
 leader's value outwards, a side at a time, up to the first point where the
-path changes: the points beyond it would not change the bracket. A point
-that cannot be solved (a probability leaving [0, 1], a solver that gives up)
-makes that parameter's search fail with the reason (``FlipSearch.failed``);
-the other parameters go on. In batch, that is a point up to the first change
-on its side: an invalid game beyond the nearest change is not tried.
+path changes: the points beyond it would not change the bracket. Once one
+side's change is found, the other side stops where a change could no longer
+be the nearer (its bracket would start at least as far from the leader's
+value as the found one ends, and the narrowing would drop it unnarrowed).
+A point that cannot be solved (a probability leaving [0, 1], a solver that
+gives up) makes that parameter's search fail with the reason
+(``FlipSearch.failed``); the other parameters go on. In batch, that is a
+point the scan reaches: an invalid game beyond the nearest change on its
+side, or farther than a change found on the other side, is not tried.
 
 A change confined between two grid points can be missed: regions narrower
 than a grid step (:attr:`FlipSearch.grid` points over each range: up to
@@ -518,15 +522,16 @@ def _brackets(
     """On each side of ``x0``, the first grid step where the path stops being ``here``.
 
     Each bracket runs from the grid point before the change (path ``here``) to
-    the point of the change; the nearer side comes first.
+    the point of the change; the nearer side comes first. A side whose scan
+    stopped before any change (``None`` paths from there on) has no bracket.
     """
     k0 = grid.index(x0)
     out = []
     right = next((k for k in range(k0 + 1, len(grid)) if paths[k] != here), None)
-    if right is not None:
+    if right is not None and paths[right] is not None:
         out.append(_Boundary(name, grid[right - 1], grid[right], str(paths[right]), lo, hi, x0))
     left = next((k for k in range(k0 - 1, -1, -1) if paths[k] != here), None)
-    if left is not None:
+    if left is not None and paths[left] is not None:
         out.append(_Boundary(name, grid[left + 1], grid[left], str(paths[left]), lo, hi, x0))
     return sorted(out, key=lambda b: abs(b.inside - x0))
 
@@ -650,12 +655,15 @@ def _scan_outwards(
 
     Only the grid points up to the first change of path on each side of the
     leader's value make a bracket (:func:`_brackets`); the points beyond it
-    are not solved (``None`` in their place). Each round asks, for every side
+    are not solved (``None`` in their place), nor, once one side's change is
+    found, the other side's points whose bracket would begin at least as far
+    away as that change (:func:`_narrow_in_lockstep` would drop such a
+    bracket before narrowing it: only the nearer switch of a parameter counts). Each round asks, for every side
     still open, the next :data:`SCAN_FIRST`, then twice as many points as the
     round before, with the leader's own point in the first round: all
     parameters' points (and, side by side, all leaders') in one batch a round.
-    A side with no change is solved to the end of the range, so a parameter
-    found stable was solved at every grid point. A round whose batch fails
+    A parameter with no change on either side is solved to both ends of the
+    range, so a parameter found stable was solved at every grid point. A round whose batch fails
     (some point gives an invalid game) is solved again one parameter at a
     time, and a parameter whose points fail is marked failed (``failed``),
     with the first grid point whose game is invalid.
@@ -663,9 +671,18 @@ def _scan_outwards(
     paths: dict[str, list[str | None]] = {name: [None] * len(grid) for name, grid in grids.items()}
     # Per parameter and side: the next grid index to solve and the step (+1 or -1).
     sides: list[tuple[str, int, int]] = []
+    starts: dict[str, Fraction] = {}
     for name, grid in grids.items():
-        k0 = grid.index(_clamp(trials.base[name], grid[0], grid[-1]))
+        starts[name] = x0 = _clamp(trials.base[name], grid[0], grid[-1])
+        k0 = grid.index(x0)
         sides += [(name, k0 + 1, 1), (name, k0 - 1, -1)]
+    # Per parameter and side, how far from the leader's value its first change lies, once found.
+    changes: dict[tuple[str, int], Fraction] = {}
+
+    def wanted(name: str, j: int, step: int) -> bool:
+        """Whether a change at grid index ``j`` could still be the parameter's nearest (see above)."""
+        limit = changes.get((name, -step))
+        return limit is None or abs(grids[name][j - step] - starts[name]) < limit
     here: str | None = None
     size = SCAN_FIRST
     while True:
@@ -679,7 +696,7 @@ def _scan_outwards(
             asked = []
         taken: list[tuple[str, list[int]]] = []
         for name, k, step in sides:
-            ks = [j for j in range(k, k + step * size, step) if 0 <= j < len(grids[name])]
+            ks = [j for j in range(k, k + step * size, step) if 0 <= j < len(grids[name]) and wanted(name, j, step)]
             taken.append((name, ks))
             asked += [(name, grids[name][j]) for j in ks]
         answers: dict[tuple[str, Fraction], str] = {}
@@ -703,7 +720,10 @@ def _scan_outwards(
                 continue
             for j in ks:
                 paths[name][j] = answers[(name, grids[name][j])]
-            if all(paths[name][j] == here for j in ks):
+            first = next((j for j in ks if paths[name][j] != here), None)
+            if first is not None:
+                changes[(name, step)] = abs(grids[name][first] - starts[name])
+            elif ks:
                 following.append((name, k + step * size, step))
         sides = following
         size *= 2

@@ -263,7 +263,10 @@ def tree_view(
     if folded:
         sizes, leaves = subtree_sizes(game)
         if eq is not None:
-            expected = subgame_values(game, numbers, weight)
+            if exact:
+                expected = _exact_values_at(game, numbers.leaf_payoff, weight, folded, terminal_row)
+            else:
+                expected = subgame_values(game, numbers, weight)
 
     nodes: list[ViewNode] = []
     edges: list[ViewEdge] = []
@@ -336,6 +339,35 @@ def tree_view(
         caption=_caption(result, equilibrium, leader, exact),
         depth=depth,
     )
+
+
+def _exact_values_at(
+    game: Game, leaf_payoff: Any, weight: Any, nodes: Sequence[int], terminal_row: Mapping[int, int]
+) -> dict[int, tuple[Fraction, ...]]:
+    """The expected payoffs at ``nodes`` under exact edge weights: what
+    :func:`policy.solvers.verify.subgame_values` gives there, computed below those nodes only.
+
+    Each node's value is the weighted sum of its children's; a child of weight
+    0 adds exactly 0, so only the children with positive weight are visited
+    (a few thousand of a campaign's 127,371 nodes below the collapsed boxes,
+    rather than a ``Fraction`` for every node and player).
+    """
+    first = game.first_child.tolist()
+    count = game.num_children.tolist()
+    players = len(game.players)
+
+    def value(n: int) -> list[Fraction]:
+        if not count[n]:
+            return [Fraction(x) for x in leaf_payoff[terminal_row[n]]]
+        total = [Fraction(0)] * players
+        for c in range(first[n], first[n] + count[n]):
+            w = weight[c]
+            if w:
+                for p, x in enumerate(value(c)):
+                    total[p] += w * x
+        return total
+
+    return {n: tuple(value(n)) for n in nodes}
 
 
 def _choice_summary(game: Game, node: int, weight: Any, solved: bool, positive: Any) -> str:
