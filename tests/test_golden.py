@@ -105,8 +105,8 @@ CAMPAIGN_END_STATES = {
             "1941": "354283871/425700000"
         },
         "japan": {
-            "quiet": "985937783/1064250000",
-            "at war": "78312217/1064250000"
+            "quiet": "7978240219/8514000000",
+            "at war": "535759781/8514000000"
         },
         "ruler": {
             "stalin": "1"
@@ -133,8 +133,8 @@ CAMPAIGN_END_STATES = {
             "1941": "478437977/740880000"
         },
         "japan": {
-            "quiet": "3417002023/3704400000",
-            "at war": "287397977/3704400000"
+            "quiet": "13891726069/14817600000",
+            "at war": "925873931/14817600000"
         },
         "ruler": {
             "stalin": "1"
@@ -161,8 +161,8 @@ CAMPAIGN_END_STATES = {
             "1941": "20842037/35280000"
         },
         "japan": {
-            "quiet": "163199563/176400000",
-            "at war": "13200437/176400000"
+            "quiet": "663451489/705600000",
+            "at war": "42148511/705600000"
         },
         "ruler": {
             "stalin": "1"
@@ -191,14 +191,14 @@ CAMPAIGN_OUTCOMES = {
         "Pact kept through 1942 (unready army)": "3207197/453051225",
         "Armed peace through 1942 (unready army) (Germany cautious)": "40923379/425700000",
         "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "5891207/177375000",
-        "Soviet pre-emptive strike, 1941 (ready army)": "5891207/44343750",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/17737500",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "15799/4434375",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "5891207/236500000",
+        "Soviet pre-emptive strike, 1941 (ready army)": "100150519/709500000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/23650000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "268583/70950000",
         "War in 1941 against a mobilised, unready army, Japan fighting in the east": "172710077393/9061024500000",
         "War in 1941 against a mobilised, unready army": "3281491470467/9061024500000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "4263/500000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "4263/125000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "12789/2000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "72471/2000000",
         "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
         "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
         "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
@@ -208,22 +208,22 @@ CAMPAIGN_OUTCOMES = {
         "War in 1941 against a mobilised, ready army": "33003/500000"
     },
     "tukhachevsky": {
-        "Armed peace through 1942 (unready army)": "92154600324923/1572575350500000",
-        "Pact kept through 1942 (unready army)": "1059417448535539/11008027453500000",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "28864010291/432234000000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "20842899709/432234000000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "544/14553",
-        "Soviet pre-emptive strike, 1941 (ready army)": "2176/14553",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/7276500000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "79556821/1819125000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4098791768/393143837625",
-        "War in 1941 against a mobilised, unready army": "77877043592/393143837625",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "24157/2000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "24157/500000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "26596739693/7338684969000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "505338054167/7338684969000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "26596739693/22016054907000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "505338054167/22016054907000",
+        "Armed peace through 1942 (unready army)": "91838676091991/1572575350500000",
+        "Pact kept through 1942 (unready army)": "1061628918166063/11008027453500000",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "28762896047/432234000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "20944013953/432234000000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "136/4851",
+        "Soviet pre-emptive strike, 1941 (ready army)": "2312/14553",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/9702000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "1352465957/29106000000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4084346876/393143837625",
+        "War in 1941 against a mobilised, unready army": "77602590644/393143837625",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "72471/8000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "410669/8000000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "26798968181/7338684969000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "509180395439/7338684969000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "26798968181/22016054907000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "509180395439/22016054907000",
         "Armed peace through 1942 (ready army)": "234057559903/4517865660000",
         "Pact kept through 1942 (ready army)": "24562848871/3080362950000",
         "Armed peace through 1942 (ready army) (Germany cautious)": "34046937/1596560000",
@@ -236,22 +236,22 @@ CAMPAIGN_OUTCOMES = {
         "Surprise attack in 1941 on a ready army, leadership paralysed": "7543019/6160725900"
     },
     "same_choices": {
-        "Armed peace through 1942 (unready army)": "6886625474063/74884540500000",
-        "Pact kept through 1942 (unready army)": "58554122979559/524191783500000",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "28864010291/432234000000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "20842899709/432234000000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "544/17325",
-        "Soviet pre-emptive strike, 1941 (ready army)": "2176/17325",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/346500000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "5860801/86625000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4098791768/468028378125",
-        "War in 1941 against a mobilised, unready army": "77877043592/468028378125",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "24157/2000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "24157/500000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "26596739693/8736529725000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "505338054167/8736529725000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "26596739693/26209589175000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "505338054167/26209589175000",
+        "Armed peace through 1942 (unready army)": "6862776957371/74884540500000",
+        "Pact kept through 1942 (unready army)": "58721062596403/524191783500000",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "28762896047/432234000000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "20944013953/432234000000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "136/5775",
+        "Soviet pre-emptive strike, 1941 (ready army)": "2312/17325",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/462000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "99633617/1386000000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4084346876/468028378125",
+        "War in 1941 against a mobilised, unready army": "77602590644/468028378125",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "72471/8000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "410669/8000000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "26798968181/8736529725000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "509180395439/8736529725000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "26798968181/26209589175000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "509180395439/26209589175000",
         "Armed peace through 1942 (ready army)": "12298510243/215136460000",
         "Pact kept through 1942 (ready army)": "1290650251/146683950000",
         "Armed peace through 1942 (ready army) (Germany cautious)": "34046937/1596560000",
@@ -273,8 +273,8 @@ BRANCH_PINS = {
                 "1941": "354283871/425700000"
             },
             "japan": {
-                "quiet": "985937783/1064250000",
-                "at war": "78312217/1064250000"
+                "quiet": "7978240219/8514000000",
+                "at war": "535759781/8514000000"
             },
             "ruler": {
                 "stalin": "1"
@@ -300,14 +300,14 @@ BRANCH_PINS = {
             "Pact kept through 1942 (unready army)": "3207197/453051225",
             "Armed peace through 1942 (unready army) (Germany cautious)": "40923379/425700000",
             "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "5891207/177375000",
-            "Soviet pre-emptive strike, 1941 (ready army)": "5891207/44343750",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/17737500",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "15799/4434375",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "5891207/236500000",
+            "Soviet pre-emptive strike, 1941 (ready army)": "100150519/709500000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/23650000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "268583/70950000",
             "War in 1941 against a mobilised, unready army, Japan fighting in the east": "172710077393/9061024500000",
             "War in 1941 against a mobilised, unready army": "3281491470467/9061024500000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "4263/500000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "4263/125000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "12789/2000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "72471/2000000",
             "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
             "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
             "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
@@ -324,8 +324,8 @@ BRANCH_PINS = {
                 "1941": "9021991229/11642400000"
             },
             "japan": {
-                "quiet": "53583493651/58212000000",
-                "at war": "4628506349/58212000000"
+                "quiet": "217497985993/232848000000",
+                "at war": "15350014007/232848000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -347,22 +347,22 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "242403239930402473/3721139740395000000",
-            "Pact kept through 1942 (unready army)": "474633646889441/33224461967812500",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "75980113538641/1022782860000000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "50333569671359/1022782860000000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "272/8085",
-            "Soviet pre-emptive strike, 1941 (ready army)": "1088/8085",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/8085000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "79556821/2021250000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5395845952484/465142467549375",
-            "War in 1941 against a mobilised, unready army": "102521073097196/465142467549375",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "217413/20000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "217413/5000000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "19409870599304861/2835154087920000000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "368787541386792359/2835154087920000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "19409870599304861/8505462263760000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "368787541386792359/8505462263760000000",
+            "Armed peace through 1942 (unready army)": "6532056131827993/100571344335000000",
+            "Pact kept through 1942 (unready army)": "364027915570163/25142836083750000",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "2047312956481/27642780000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "1366570373519/27642780000000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "68/2695",
+            "Soviet pre-emptive strike, 1941 (ready army)": "1156/8085",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/10780000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "1352465957/32340000000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "145390558274/12571418041875",
+            "War in 1941 against a mobilised, unready army": "2762420607206/12571418041875",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "652239/80000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "3696021/80000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "3686317396708271/536380503120000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "70040030537457149/536380503120000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "3686317396708271/1609141509360000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "70040030537457149/1609141509360000000",
             "Armed peace through 1942 (ready army) (Germany cautious)": "88587/4000000",
             "War in 1941 against a mobilised, ready army, Japan fighting in the east": "88587/20000000",
             "War in 1941 against a mobilised, ready army": "1683153/20000000"
@@ -375,8 +375,8 @@ BRANCH_PINS = {
                 "1941": "405530249/554400000"
             },
             "japan": {
-                "quiet": "2557617031/2772000000",
-                "at war": "214382969/2772000000"
+                "quiet": "10381135333/11088000000",
+                "at war": "706864667/11088000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -398,22 +398,22 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "18120804586380613/177197130495000000",
-            "Pact kept through 1942 (unready army)": "32613446673821/1582117236562500",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "75980113538641/1022782860000000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "50333569671359/1022782860000000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "272/9625",
-            "Soviet pre-emptive strike, 1941 (ready army)": "1088/9625",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/385000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "5860801/96250000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5395845952484/553741032796875",
-            "War in 1941 against a mobilised, unready army": "102521073097196/553741032796875",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "217413/20000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "217413/5000000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "892241650136681/135007337520000000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "16952591352596939/135007337520000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "892241650136681/405022012560000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "16952591352596939/405022012560000000",
+            "Armed peace through 1942 (unready army)": "488288305887733/4789111635000000",
+            "Pact kept through 1942 (unready army)": "25046238486503/1197277908750000",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "2047312956481/27642780000000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "1366570373519/27642780000000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "204/9625",
+            "Soviet pre-emptive strike, 1941 (ready army)": "1156/9625",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "17582403/1540000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "99633617/1540000000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "145390558274/14965973859375",
+            "War in 1941 against a mobilised, unready army": "2762420607206/14965973859375",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "652239/80000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "3696021/80000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "169369662980531/25541928720000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "3218023596630089/25541928720000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "169369662980531/76625786160000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "3218023596630089/76625786160000000",
             "Armed peace through 1942 (ready army) (Germany cautious)": "88587/4000000",
             "War in 1941 against a mobilised, ready army, Japan fighting in the east": "88587/20000000",
             "War in 1941 against a mobilised, ready army": "1683153/20000000"
