@@ -662,8 +662,8 @@ def test_romania_1940_charges_the_1939_rule_to_its_wars_while_france_fights_or_h
     """Review 6, finding 1: diplomacy_1939 charged two_front_cost_1939 to "Germany attacks at
     once to retake the oil" while the West fought, and romania_1940 did not charge it to the
     same war in the spring of 1940, nor to the wars where France holds. Now every war of 1940
-    while France stands pays it; the wars after France's fall (Hitler's decision of 31 July
-    1940 with Britain unbeaten) and after a peace in the West do not."""
+    while France stands pays it; the wars after France's fall (a judgement that moves only
+    choices off the path, romania_1940's header) and after a peace in the West do not."""
     g = game("romania_1940")
     one, other = g.parameters["two_front_cost_1939"], game("diplomacy_1939").parameters["two_front_cost_1939"]
     assert (one.default, one.range) == (other.default, other.range)
