@@ -101,12 +101,12 @@ _END_STATE_KEYS = ("ruler", "alignment", "west", "france", "romania_oil", "war_w
 CAMPAIGN_END_STATES = {
     "stalin": {
         "war_with_germany": {
-            "none": "71416129/425700000",
-            "1941": "354283871/425700000"
+            "none": "9297997/17028000",
+            "1941": "7730003/17028000"
         },
         "japan": {
-            "quiet": "7978240219/8514000000",
-            "at war": "535759781/8514000000"
+            "quiet": "1627854803/1702800000",
+            "at war": "74945197/1702800000"
         },
         "ruler": {
             "stalin": "1"
@@ -129,12 +129,12 @@ CAMPAIGN_END_STATES = {
     },
     "tukhachevsky": {
         "war_with_germany": {
-            "none": "262442023/740880000",
-            "1941": "478437977/740880000"
+            "none": "4875534253/8149680000",
+            "1941": "3274145747/8149680000"
         },
         "japan": {
-            "quiet": "13891726069/14817600000",
-            "at war": "925873931/14817600000"
+            "quiet": "154797658759/162993600000",
+            "at war": "8195941241/162993600000"
         },
         "ruler": {
             "stalin": "1"
@@ -157,12 +157,12 @@ CAMPAIGN_END_STATES = {
     },
     "same_choices": {
         "war_with_germany": {
-            "none": "14437963/35280000",
-            "1941": "20842037/35280000"
+            "none": "238364473/388080000",
+            "1941": "149715527/388080000"
         },
         "japan": {
-            "quiet": "663451489/705600000",
-            "at war": "42148511/705600000"
+            "quiet": "7377513259/7761600000",
+            "at war": "384086741/7761600000"
         },
         "ruler": {
             "stalin": "1"
@@ -188,15 +188,15 @@ CAMPAIGN_END_STATES = {
 CAMPAIGN_OUTCOMES = {
     "stalin": {
         "Armed peace through 1942 (unready army)": "150074701/45305122500",
-        "Pact kept through 1942 (unready army)": "3207197/453051225",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "40923379/425700000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "5891207/236500000",
-        "Soviet pre-emptive strike, 1941 (ready army)": "100150519/709500000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/23650000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "268583/70950000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "172710077393/9061024500000",
-        "War in 1941 against a mobilised, unready army": "3281491470467/9061024500000",
+        "Pact kept through 1942 (unready army)": "174587414393/453051225000",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "66493/42570000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "5893307/42570000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "7/11825",
+        "Soviet pre-emptive strike, 1941 (ready army)": "119/35475",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5909197/236500000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "100456349/709500000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "66493/453051225",
+        "War in 1941 against a mobilised, unready army": "1263367/453051225",
         "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "12789/2000000",
         "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "72471/2000000",
         "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
@@ -208,22 +208,22 @@ CAMPAIGN_OUTCOMES = {
         "War in 1941 against a mobilised, ready army": "33003/500000"
     },
     "tukhachevsky": {
-        "Armed peace through 1942 (unready army)": "91838676091991/1572575350500000",
-        "Pact kept through 1942 (unready army)": "1061628918166063/11008027453500000",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "28762896047/432234000000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "20944013953/432234000000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "136/4851",
-        "Soviet pre-emptive strike, 1941 (ready army)": "2312/14553",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/9702000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "1352465957/29106000000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4084346876/393143837625",
-        "War in 1941 against a mobilised, unready army": "77602590644/393143837625",
+        "Armed peace through 1942 (unready army)": "34514651/14407470000",
+        "Pact kept through 1942 (unready army)": "39984334843/100852290000",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "5267/3960000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "450133/3960000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "17/17325",
+        "Soviet pre-emptive strike, 1941 (ready army)": "289/51975",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "48862403/1386000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "830660851/4158000000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5267/36018675",
+        "War in 1941 against a mobilised, unready army": "100073/36018675",
         "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "72471/8000000",
         "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "410669/8000000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "26798968181/7338684969000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "509180395439/7338684969000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "26798968181/22016054907000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "509180395439/22016054907000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1467791/672348600",
+        "Surprise attack in 1941 on an unready army, leadership holds": "27888029/672348600",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1467791/2017045800",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "27888029/2017045800",
         "Armed peace through 1942 (ready army)": "234057559903/4517865660000",
         "Pact kept through 1942 (ready army)": "24562848871/3080362950000",
         "Armed peace through 1942 (ready army) (Germany cautious)": "34046937/1596560000",
@@ -236,22 +236,22 @@ CAMPAIGN_OUTCOMES = {
         "Surprise attack in 1941 on a ready army, leadership paralysed": "7543019/6160725900"
     },
     "same_choices": {
-        "Armed peace through 1942 (unready army)": "6862776957371/74884540500000",
-        "Pact kept through 1942 (unready army)": "58721062596403/524191783500000",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "28762896047/432234000000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "20944013953/432234000000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "136/5775",
-        "Soviet pre-emptive strike, 1941 (ready army)": "2312/17325",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5860801/462000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "99633617/1386000000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "4084346876/468028378125",
-        "War in 1941 against a mobilised, unready army": "77602590644/468028378125",
+        "Armed peace through 1942 (unready army)": "1964591/686070000",
+        "Pact kept through 1942 (unready army)": "1948748623/4802490000",
+        "Armed peace through 1942 (unready army) (Germany cautious)": "5267/3960000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "450133/3960000",
+        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "17/20625",
+        "Soviet pre-emptive strike, 1941 (ready army)": "289/61875",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "2337143/66000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "39731431/198000000",
+        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5267/42879375",
+        "War in 1941 against a mobilised, unready army": "100073/42879375",
         "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "72471/8000000",
         "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "410669/8000000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "26798968181/8736529725000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "509180395439/8736529725000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "26798968181/26209589175000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "509180395439/26209589175000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1467791/800415000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "27888029/800415000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1467791/2401245000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "27888029/2401245000",
         "Armed peace through 1942 (ready army)": "12298510243/215136460000",
         "Pact kept through 1942 (ready army)": "1290650251/146683950000",
         "Armed peace through 1942 (ready army) (Germany cautious)": "34046937/1596560000",
@@ -269,12 +269,12 @@ BRANCH_PINS = {
     "ussr_1939_1941_stalin.toml:stalin": {
         "facts": {
             "war_with_germany": {
-                "none": "71416129/425700000",
-                "1941": "354283871/425700000"
+                "none": "9297997/17028000",
+                "1941": "7730003/17028000"
             },
             "japan": {
-                "quiet": "7978240219/8514000000",
-                "at war": "535759781/8514000000"
+                "quiet": "1627854803/1702800000",
+                "at war": "74945197/1702800000"
             },
             "ruler": {
                 "stalin": "1"
@@ -297,15 +297,15 @@ BRANCH_PINS = {
         },
         "labels": {
             "Armed peace through 1942 (unready army)": "150074701/45305122500",
-            "Pact kept through 1942 (unready army)": "3207197/453051225",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "40923379/425700000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "18674621/425700000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "5891207/236500000",
-            "Soviet pre-emptive strike, 1941 (ready army)": "100150519/709500000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "15799/23650000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "268583/70950000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "172710077393/9061024500000",
-            "War in 1941 against a mobilised, unready army": "3281491470467/9061024500000",
+            "Pact kept through 1942 (unready army)": "174587414393/453051225000",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "66493/42570000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "5893307/42570000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "7/11825",
+            "Soviet pre-emptive strike, 1941 (ready army)": "119/35475",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5909197/236500000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "100456349/709500000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "66493/453051225",
+            "War in 1941 against a mobilised, unready army": "1263367/453051225",
             "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "12789/2000000",
             "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "72471/2000000",
             "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
@@ -320,12 +320,12 @@ BRANCH_PINS = {
     "ussr_1939_1941_tukhachevsky.toml:tukhachevsky": {
         "facts": {
             "war_with_germany": {
-                "none": "2620408771/11642400000",
-                "1941": "9021991229/11642400000"
+                "none": "810193253/1663200000",
+                "1941": "853006747/1663200000"
             },
             "japan": {
-                "quiet": "217497985993/232848000000",
-                "at war": "15350014007/232848000000"
+                "quiet": "31506989999/33264000000",
+                "at war": "1757010001/33264000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -347,22 +347,22 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "6532056131827993/100571344335000000",
-            "Pact kept through 1942 (unready army)": "364027915570163/25142836083750000",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "2047312956481/27642780000000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "1366570373519/27642780000000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "68/2695",
-            "Soviet pre-emptive strike, 1941 (ready army)": "1156/8085",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "79556821/10780000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "1352465957/32340000000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "145390558274/12571418041875",
-            "War in 1941 against a mobilised, unready army": "2762420607206/12571418041875",
+            "Armed peace through 1942 (unready army)": "370657339/144074700000",
+            "Pact kept through 1942 (unready army)": "488283213899/1440747000000",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "56563/39600000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "4834037/39600000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "17/19250",
+            "Soviet pre-emptive strike, 1941 (ready army)": "289/57750",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "48862403/1540000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "830660851/4620000000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "56563/360186750",
+            "War in 1941 against a mobilised, unready army": "1074697/360186750",
             "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "652239/80000000",
             "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "3696021/80000000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "3686317396708271/536380503120000000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "70040030537457149/536380503120000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "3686317396708271/1609141509360000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "70040030537457149/1609141509360000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "215214190711/38419920000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "4089069623509/38419920000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "215214190711/115259760000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "4089069623509/115259760000000",
             "Armed peace through 1942 (ready army) (Germany cautious)": "88587/4000000",
             "War in 1941 against a mobilised, ready army, Japan fighting in the east": "88587/20000000",
             "War in 1941 against a mobilised, ready army": "1683153/20000000"
@@ -371,12 +371,12 @@ BRANCH_PINS = {
     "ussr_1939_1941_tukhachevsky.toml:same_choices": {
         "facts": {
             "war_with_germany": {
-                "none": "148869751/554400000",
-                "1941": "405530249/554400000"
+                "none": "38701073/79200000",
+                "1941": "40498927/79200000"
             },
             "japan": {
-                "quiet": "10381135333/11088000000",
-                "at war": "706864667/11088000000"
+                "quiet": "1500453299/1584000000",
+                "at war": "83546701/1584000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -398,22 +398,22 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "488288305887733/4789111635000000",
-            "Pact kept through 1942 (unready army)": "25046238486503/1197277908750000",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "2047312956481/27642780000000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "1366570373519/27642780000000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "204/9625",
-            "Soviet pre-emptive strike, 1941 (ready army)": "1156/9625",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "17582403/1540000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "99633617/1540000000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "145390558274/14965973859375",
-            "War in 1941 against a mobilised, unready army": "2762420607206/14965973859375",
+            "Armed peace through 1942 (unready army)": "21097999/6860700000",
+            "Pact kept through 1942 (unready army)": "23321437919/68607000000",
+            "Armed peace through 1942 (unready army) (Germany cautious)": "56563/39600000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "4834037/39600000",
+            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "51/68750",
+            "Soviet pre-emptive strike, 1941 (ready army)": "289/68750",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "7011429/220000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "39731431/220000000",
+            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "56563/428793750",
+            "War in 1941 against a mobilised, unready army": "1074697/428793750",
             "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "652239/80000000",
             "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "3696021/80000000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "169369662980531/25541928720000000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "3218023596630089/25541928720000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "169369662980531/76625786160000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "3218023596630089/76625786160000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "10178438491/1829520000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "193390331329/1829520000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "10178438491/5488560000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "193390331329/5488560000000",
             "Armed peace through 1942 (ready army) (Germany cautious)": "88587/4000000",
             "War in 1941 against a mobilised, ready army, Japan fighting in the east": "88587/20000000",
             "War in 1941 against a mobilised, ready army": "1683153/20000000"

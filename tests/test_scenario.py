@@ -662,8 +662,8 @@ def test_romania_1940_charges_the_1939_rule_to_its_wars_while_france_fights_or_h
     """Review 6, finding 1: diplomacy_1939 charged two_front_cost_1939 to "Germany attacks at
     once to retake the oil" while the West fought, and romania_1940 did not charge it to the
     same war in the spring of 1940, nor to the wars where France holds. Now every war of 1940
-    while France stands pays it; the wars after France's fall (Hitler's decision of 31 July
-    1940 with Britain unbeaten) and after a peace in the West do not."""
+    while France stands pays it; the wars after France's fall (a judgement that moves only
+    choices off the path, romania_1940's header) and after a peace in the West do not."""
     g = game("romania_1940")
     one, other = g.parameters["two_front_cost_1939"], game("diplomacy_1939").parameters["two_front_cost_1939"]
     assert (one.default, one.range) == (other.default, other.range)
@@ -718,7 +718,8 @@ def test_sweep_reports_the_equilibrium_solve_reports() -> None:
     (the essay's "On an edge"): `solve` is exact by default, and spe then solved each
     two-mover subgame by qpe (a quasi-perfect equilibrium), while a sweep, in floats,
     took lcp (qpe was exact only), whose Lemke path ends at another of the subgame's
-    equilibria (the war in 1941 at 0.797, against qpe's 0.634). qpe now has a float
+    equilibria (the war in 1941 at 0.535, against qpe's 0.372; 0.797 and 0.634 before
+    review 8's finding 2 charged the rule of 1939-40 in 1941 where France fights). qpe now has a float
     mode that follows the exact path (policy.solvers.qpe), and spe takes it in both
     arithmetics and in the sweep's lockstep draws: the three report one equilibrium,
     outcome by outcome. Would fail if any of them took lcp again. Since review 6
@@ -747,8 +748,8 @@ def test_sweep_reports_the_equilibrium_solve_reports() -> None:
     def war_1941(reach: Mapping[int, float]) -> float:
         return sum(p for t, p in reach.items() if dict(g.nodes.at(t).outcome.facts).get("war_with_germany") == "1941")  # type: ignore[union-attr]
 
-    # qpe's selection: the mixed German plan (lcp's path went to the pre-empting ready army, 0.797).
-    assert war_1941(by_exact) == pytest.approx(0.634, abs=5e-4)
+    # qpe's selection: the mixed German plan (lcp's path went to the pre-empting ready army, 0.535).
+    assert war_1941(by_exact) == pytest.approx(0.372, abs=5e-4)
 
 
 def test_plotter_share_s_range_allows_for_the_plotters_western_districts() -> None:
@@ -796,3 +797,88 @@ def test_the_essay_s_exact_redraw_script_draws_what_sweep_draws() -> None:
     assert float_share == pytest.approx(100 * war, abs=0.06)
     assert exact_share == float_share
     assert out.getvalue().rstrip().endswith("differ between the two: 0 []")
+
+
+# ------------------------------------------------------------- review 8: France fallen or standing
+
+
+def _branch(name: str) -> Game:
+    from policy import api
+
+    return api.load(GAMES / f"ussr_1939_1941_{name}.toml")
+
+
+def _barbarossa_state(g: Game) -> dict[str, dict[str, object]]:
+    """Barbarossa instance name -> the campaign state it is played in."""
+    from policy.campaign import campaign_of
+
+    c = campaign_of(g)
+    assert c is not None
+    return {i.name: dict(i.state) for i in c.instances if i.stage == "barbarossa"}
+
+
+def test_given_france_s_fall_war_in_1941_is_the_same_under_the_three_profiles() -> None:
+    """Review 8, finding 1: where France fell in 1940, as it did, war in 1941 is 0.800 under
+    Stalin, Tukhachevsky and the same-choices reading alike (the bent Germany attacks, the
+    cautious one does not: 1 - p_german_cautious), and the leaders differ only where France
+    holds. Pinned so that a later change to the France-fallen world shows here."""
+    from policy import api
+
+    shares = {}
+    for branch, key in (("stalin", "stalin"), ("tukhachevsky", "tukhachevsky"), ("tukhachevsky", "same_choices")):
+        g = _branch(branch)
+        values = dict(resolve(g, leader(key)))
+        eq = api.solve(g, method="spe", values=values).result.equilibria[0]
+        fallen = war = F(0)
+        for t, p in zip(g.terminals.tolist(), eq.reach, strict=True):
+            facts = dict(g.nodes.at(t).outcome.facts)  # type: ignore[union-attr]
+            if facts.get("france") == "fallen":
+                fallen += F(p)
+                war += F(p) if facts.get("war_with_germany") == "1941" else 0
+        assert fallen > 0, key
+        shares[key] = war / fallen
+    cautious = leader("stalin").values["p_german_cautious"].value
+    assert shares == {key: 1 - cautious for key in shares}
+
+
+def test_every_german_war_of_1941_where_france_fights_pays_the_rule_of_1939_40() -> None:
+    """Review 8, finding 2: where France came through 1940, barbarossa_1941 was played with France
+    at war and no Germany paid two_front_cost_1939, though the rule (Russia only when free in the
+    West, 789-PS) is every Germany's while France fights and romania_1940 charges it to the same
+    world's wars of 1940. Now every German payoff of a 1941-42 war in a barbarossa instance with
+    France fighting moves with two_front_cost_1939 exactly as with german_war_cost, under both
+    German types and across the value's range, and nowhere else in 1941 (France fallen, or the
+    West at peace until Germany attacks). Would fail on the games before (no charge in 1941)."""
+    g = _branch("stalin")
+    germany = list(g.players).index("Germany")
+    states = _barbarossa_state(g)
+    base = dict(resolve(g, leader("stalin")))
+    lo, hi = leader("stalin").values["two_front_cost_1939"].range  # type: ignore[misc]
+
+    def german(values: Mapping[str, F]) -> list[F]:
+        numbers = g.numbers(values, exact=True)
+        return [numbers.leaf_payoff[k][germany] for k in range(len(g.terminals))]
+
+    at_lo = german({**base, "two_front_cost_1939": lo})
+    at_hi = german({**base, "two_front_cost_1939": hi})
+    costlier = german({**base, "two_front_cost_1939": lo, "german_war_cost": base["german_war_cost"] + (hi - lo)})
+    charged = {True: 0, False: 0}
+    types = set()
+    for k, t in enumerate(g.terminals.tolist()):
+        name = g.node_names[t]
+        stage = name.split(".")[0]
+        if stage not in states:
+            continue
+        facts = dict(g.nodes.at(t).outcome.facts)  # type: ignore[union-attr]
+        if facts.get("war_with_germany") not in ("1941", "1942"):
+            assert at_hi[k] == at_lo[k], name
+            continue
+        fights = states[stage]["france_fights"] == 1
+        assert at_hi[k] - at_lo[k] == (costlier[k] - at_lo[k] if fights else 0), name
+        if fights:
+            assert at_hi[k] < at_lo[k], name
+            types.add(name.split(".")[1].startswith("c_"))
+        charged[fights] += 1
+    assert charged[True] and charged[False]
+    assert types == {True, False}  # the cautious type (c_ nodes) and the bent one alike
+    assert "two_front_cost_1939" not in game("barbarossa_1941").parameters  # the stage alone is France fallen
