@@ -78,3 +78,23 @@ def test_a_short_sweep_stays_in_this_process_unless_asked():
     assert _batch_jobs(3, game, few, 4) == 3  # asked
     assert _batch_jobs(8, game, few, 2) == 2  # never more processes than blocks
     assert _batch_jobs(None, game, 4 * few, 1) == 1
+
+
+def test_the_command_prints_the_same_whatever_the_jobs(monkeypatch):
+    from tests.conftest import SCENARIO_V1, invoke
+
+    monkeypatch.setattr(sweep_module, "BLOCK", 1000)  # three blocks
+    started = []
+    pool = sweep_module._batch_pool
+
+    def counted(*args):
+        started.append(args[-1])
+        return pool(*args)
+
+    monkeypatch.setattr(sweep_module, "_batch_pool", counted)
+    game = str(SCENARIO_V1 / "diplomacy_1939.toml")
+    outputs = [invoke("sweep", game, "-l", "stalin", "--samples", "2500", "--format", "json", "--jobs", jobs)
+               for jobs in ("1", "2")]
+    assert started == [2]  # --jobs 1 started no workers, --jobs 2 two
+    assert outputs[0][0] == outputs[1][0] == 0
+    assert outputs[0][1] == outputs[1][1]
