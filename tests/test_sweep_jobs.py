@@ -70,14 +70,20 @@ def test_two_worker_processes_give_the_one_process_sweep_bit_for_bit(monkeypatch
         assert np.any(two.behavior_sum % 1)  # mixed behaviour in the subgames came back too
 
 
-def test_a_short_sweep_stays_in_this_process_unless_asked():
+def test_a_short_sweep_stays_in_this_process_unless_asked(monkeypatch):
     game = load_game(games_dir() / "diplomacy_1939.toml")
     few = max(1, sweep_module.JOBS_CELLS // game.num_nodes - 1)
     assert _batch_jobs(None, game, few, 4) == 1
-    assert _batch_jobs(None, game, 4 * few, 4) == min(4, os.cpu_count() or 1)
+    cores = min(os.cpu_count() or 1, max(1, sweep_module._memory() // sweep_module.WORKER_MEMORY))
+    assert _batch_jobs(None, game, 4 * few, 4) == min(4, cores)
     assert _batch_jobs(3, game, few, 4) == 3  # asked
     assert _batch_jobs(8, game, few, 2) == 2  # never more processes than blocks
     assert _batch_jobs(None, game, 4 * few, 1) == 1
+    # By default no more workers than the memory holds at WORKER_MEMORY each.
+    monkeypatch.setattr(sweep_module, "_memory", lambda: 3 * sweep_module.WORKER_MEMORY)
+    monkeypatch.setattr(sweep_module.os, "cpu_count", lambda: 8)
+    assert _batch_jobs(None, game, 8 * few, 8) == 3
+    assert _batch_jobs(5, game, 8 * few, 8) == 5  # asked
 
 
 def test_the_command_prints_the_same_whatever_the_jobs(monkeypatch):

@@ -51,6 +51,10 @@ NASH_BLOCK = 64
 #: A batched sweep of fewer (sample, node) cells than this stays in this process
 #: unless ``jobs`` asks otherwise: its blocks take less time than starting workers.
 JOBS_CELLS = 1 << 24
+#: Memory set aside per worker when ``jobs`` is not given: the default never starts
+#: more workers than the machine's memory holds at this much each (a worker holds one
+#: block; on the bundled campaign about 0.8 GB at its peak).
+WORKER_MEMORY = 1 << 31
 #: The most samples one sweep solves (grid points, or Monte Carlo draws per leader).
 #: Each sample keeps its parameters, payoffs, path, the probability of each
 #: value of each fact, and (games with at most :data:`ROW_TERMINALS`
@@ -900,8 +904,16 @@ def _batch_jobs(jobs: int | None, game: Game, n: int, blocks: int) -> int:
     if jobs is None:
         if n * game.num_nodes < JOBS_CELLS:
             return 1
-        jobs = os.cpu_count() or 1
+        jobs = min(os.cpu_count() or 1, _memory() // WORKER_MEMORY)
     return max(1, min(jobs, blocks))
+
+
+def _memory() -> int:
+    """The machine's memory in bytes (a large number where the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return 1 << 62
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -940,8 +952,9 @@ def run_sweep(
         CPUs; 1 solves in this process). Ignored when ``executor`` is given.
     jobs
         Processes for the blocks of a game the batch solver takes (1: this
-        process). By default one per CPU when the sweep has several blocks
-        and at least :data:`JOBS_CELLS` (sample, node) cells, else 1. The
+        process). By default one per CPU (no more than the memory holds at
+        :data:`WORKER_MEMORY` each) when the sweep has several blocks and at
+        least :data:`JOBS_CELLS` (sample, node) cells, else 1. The
         draws are fixed before the blocks are handed out and the blocks'
         sums are added in block order, so the result is the same bit for
         bit whatever the number. Ignored when ``executor`` is given.
