@@ -23,7 +23,10 @@ One run, four measurements:
    against the one-by-one solves it used to fall back to, the latter timed on
    the first ``--estimate`` draws of each profile and extrapolated; then the
    process's peak memory (the sweep keeps per draw its path, payoffs, tie and
-   facts, not every terminal's probability).
+   facts, not every terminal's probability). ``--jobs N`` runs the sweep's
+   blocks in N worker processes (default 1: this process); the CPU time then
+   adds the workers' (they are waited for at the end of each sweep), and the
+   largest worker's peak memory is printed beside this process's.
 4. Linearity: a synthetic campaign whose one stage (a two-action decision)
    repeats R times, every terminal leading to the next play, so the spliced
    tree has about 2^(R+1) nodes; for each size, the splice and a float spe
@@ -46,7 +49,7 @@ only name files in its own folder); they are read from a temporary folder
 holding them and a copy of ``games/*.toml``.
 
 Run: ``python benchmarks/bench_campaign.py [--samples 100000] [--sizes 13,16,19] [--budget 300]
-[--only 1,2,3,4,5,6,7] [--estimate 200] [--no-merge] [--quick] [--repeat 3]``. ``--no-merge`` makes the batch solver
+[--only 1,2,3,4,5,6,7] [--estimate 200] [--jobs 1] [--no-merge] [--quick] [--repeat 3]``. ``--no-merge`` makes the batch solver
 solve every node of the spliced tree instead of each class of identical subtrees once
 (:func:`policy.subtrees.subtree_classes`), as it did before.
 """
@@ -234,7 +237,14 @@ def linear(sizes: list[int]) -> None:
             del campaign, game
 
 
-def bundled_monte_carlo(samples: int, estimate: int) -> None:
+def _cpu_with_workers() -> float:
+    """CPU time of this process and of its children waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def bundled_monte_carlo(samples: int, estimate: int, jobs: int = 1) -> None:
     """Row 5: the bundled campaign, batch against one by one (extrapolated), both profiles."""
     from policy.analysis.sweep import _nash_block, batch_refusal, take
 
@@ -247,9 +257,9 @@ def bundled_monte_carlo(samples: int, estimate: int) -> None:
     for key in LEADERS:
         leader = load_leader(key)
         drawn = monte_carlo_samples(game, leader, resolve(game, leader), samples, seed=0)
-        start, cpu = time.perf_counter(), time.process_time()
-        result = run_sweep(game, drawn, method="spe", workers=1)
-        batch, batch_cpu = time.perf_counter() - start, time.process_time() - cpu
+        start, cpu = time.perf_counter(), _cpu_with_workers()
+        result = run_sweep(game, drawn, method="spe", workers=1, jobs=jobs)
+        batch, batch_cpu = time.perf_counter() - start, _cpu_with_workers() - cpu
         total_batch += batch
         total_cpu += batch_cpu
         if estimate <= 0:  # the batch solver alone
@@ -271,7 +281,9 @@ def bundled_monte_carlo(samples: int, estimate: int) -> None:
               f"ratio {one / batch:5.0f} (CPU {one_cpu / batch_cpu:.0f})   ({len(result.path_shares())} distinct paths)")
         del result
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kilobytes on Linux
-    print(f"  peak memory of the process so far: {peak:.2f} GB")
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    print(f"  peak memory of the process so far: {peak:.2f} GB"
+          + (f"; of the largest worker: {worker:.2f} GB ({jobs} jobs)" if jobs > 1 else ""))
     if estimate <= 0:
         print(f"  both profiles: batch {total_batch:.2f} s (CPU {total_cpu:.2f} s; {1e3 * total_cpu / samples:.2f} ms "
               f"a draw of both, so 10^5 draws of both about {1e5 * total_cpu / samples:.0f} s of CPU)")
@@ -363,6 +375,8 @@ def main() -> None:
     parser.add_argument("--estimate", type=int, default=200,
                         help="draws solved one by one to extrapolate from (measurement 5; 0: none, "
                              "the batch solver alone)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="worker processes for the sweep's blocks in measurement 5 (default 1: this process)")
     parser.add_argument("--no-merge", action="store_true",
                         help="Monte Carlo without sharing identical subtrees (every node solved)")
     parser.add_argument("--quick", action="store_true", help="10^4 samples, sizes 10,13, budget 30 s")
@@ -387,7 +401,7 @@ def main() -> None:
     if 5 in only:
         print(f"5. the bundled campaign, Monte Carlo, {args.samples:,} draws of each profile, spe: "
               "batch (Lemke in lockstep) against one by one")
-        bundled_monte_carlo(args.samples, args.estimate)
+        bundled_monte_carlo(args.samples, args.estimate, args.jobs)
     if 6 in only:
         print("6. policy compare on the bundled campaign (stalin, tukhachevsky)")
         compare_campaign()

@@ -405,6 +405,7 @@ def sweep(
     workers: int | None = 1,
     executor: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = None,
     **params: Any,
 ) -> Sweep:
     """Solve a game over a grid of parameter values or Monte Carlo draws, as ``policy sweep``.
@@ -441,6 +442,11 @@ def sweep(
         executor or a Dask ``distributed.Client`` (see `policy.analysis.cluster`).
     progress
         Called with ``(samples done, samples in all)`` after each block.
+    jobs
+        Processes for the blocks of a game the batch solver takes (1: this
+        process). By default one per CPU for a sweep of several blocks and
+        many (sample, node) cells (`policy.analysis.sweep.JOBS_CELLS`), else
+        this process. The answers are the same bit for bit whatever the number.
     **params
         The same, by name.
     """
@@ -482,7 +488,7 @@ def sweep(
         varied = [n for n in uncertain_parameters(g, profile) if n not in overrides]
     result = run_sweep(g, drawn, method=method, varied=varied if vary is not None else (),
                        leader=profile.key if profile else "", workers=workers, executor=executor,
-                       progress=progress)
+                       progress=progress, jobs=jobs)
     _warn_partial(result)
     return Sweep(result, seed if samples else None)
 

@@ -550,6 +550,9 @@ def claims(game: str | None, status: str | None, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="csv: one row per sample.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the output to this file instead of the screen.")
+@click.option("--jobs", type=click.IntRange(min=1),
+              help="Processes on this machine (default: one per CPU; a short sweep stays in one). "
+                   "The results do not depend on it.")
 @click.option("--workers", type=click.IntRange(min=1), help="Run on a local Dask cluster of this many processes.")
 @click.option("--scheduler", metavar="ADDRESS", help="Run on the Dask cluster at this address (tcp://host:8786).")
 @library_errors
@@ -564,6 +567,7 @@ def sweep(
     plot: str | None,
     fmt: str,
     output: str | None,
+    jobs: int | None,
     workers: int | None,
     scheduler: str | None,
 ) -> None:
@@ -595,7 +599,7 @@ def sweep(
     try:
         with Outputs() as outputs:
             _sweep(file, names, assignments, vary, samples, seed, method, plot, fmt, output,
-                   workers, scheduler, outputs, state)
+                   jobs, workers, scheduler, outputs, state)
     except KeyboardInterrupt:
         # Ctrl-C outside the solving (which stops on its own, below): reading,
         # drawing the samples, formatting or writing. Nothing was committed
@@ -616,6 +620,7 @@ def _sweep(
     plot: str | None,
     fmt: str,
     output: str | None,
+    jobs: int | None,
     workers: int | None,
     scheduler: str | None,
     outputs: Outputs,
@@ -657,7 +662,7 @@ def _sweep(
             label = profile.key if profile else ""
             results.append(run(
                 game, list(vary) or None, profile, samples=samples, seed=seed, method=method, values=overrides,
-                workers=None, executor=executor,
+                workers=jobs, executor=executor, jobs=jobs,
                 progress=_progress_bar(stack, label or game.title, time.monotonic()),
             ).result)
             if results[-1].interrupted:

@@ -188,6 +188,43 @@ def test_parts_with_the_same_numbers_share_one_solve_and_get_what_their_own_give
     assert found == [False, False, False]
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_part_whose_lcps_are_the_runs_bit_for_bit_takes_the_runs_end(seed, monkeypatch):
+    # The second copy's LCPs equal the first copy's bit for bit: rather than solve the
+    # first run's final bases again in the same numbers, it takes that run's end. Every
+    # answer must be what the basis solve gives, bit for bit. The third copy is
+    # drawn apart (its own run).
+    import policy.analysis.batch_subgames as bs
+
+    game = twin_campaign(seed)
+    drawn = draws(300, seed)
+    samples = {"p": drawn["p"], "x": drawn["x"], "y": drawn["y"], "u": drawn["x"].copy(),
+               "v": drawn["y"].copy(), "s": drawn["x"] + 1e-3, "t": drawn["y"].copy()}
+    taken: list[bool] = []
+    own_end = bs._own_end
+
+    def counted(*args):
+        taken.append(own_end(*args))
+        return taken[-1]
+
+    monkeypatch.setattr(bs, "_own_end", counted)
+    ended = BatchGame(game).solve(samples)
+    assert taken == [True]
+    monkeypatch.setattr(bs, "_own_end", lambda *args: False)
+    solved = BatchGame(game).solve(samples)
+    np.testing.assert_array_equal(ended.behavior, solved.behavior)
+    np.testing.assert_array_equal(ended.payoffs, solved.payoffs)
+    np.testing.assert_array_equal(ended.path_choices(), solved.path_choices())
+    np.testing.assert_array_equal(ended.outcome_probability, solved.outcome_probability)
+    assert ended.resolved == solved.resolved
+    # LCPs within rounding of the run's but not equal to them: the bases are solved again.
+    taken.clear()
+    monkeypatch.setattr(bs, "_own_end", counted)
+    samples["u"] = drawn["x"] * (1 + 2.0**-45)
+    BatchGame(game).solve(samples)
+    assert taken == [False]
+
+
 def test_batch_profiles_are_subgame_perfect_by_spe_verification_and_gambit():
     game = small_campaign(5)
     samples = draws(6, 5)

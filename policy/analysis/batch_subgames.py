@@ -25,7 +25,9 @@ solves it one sample at a time, here for every sample of a block together:
    stage whose numbers differ by a constant per player) takes that run's
    final bases and solves them in its own numbers
    (:func:`policy.analysis.batch_lemke.basis_solution`), which is what its own
-   run would end with wherever the path does not hinge on the last bits. A
+   run would end with wherever the path does not hinge on the last bits;
+   where its LCP is that run's bit for bit at every sample, the run's own
+   end is taken as it is (the same bases solved in the same numbers). A
    part whose numbers equal, bit for bit at every sample, those of a part
    already solved that way (the same stage in states whose differences
    leave its numbers alone: its expressions differ, in terms a state
@@ -154,6 +156,28 @@ class Twin:
     counts: dict[int, int]
 
 
+@dataclass(frozen=True)
+class Run:
+    """A lockstep run of a block, kept for the parts after it (``shared`` of :meth:`NashPlan.solve`).
+
+    ``M`` is its LCPs (n, n, N) and ``run`` its final bases. ``end``: the
+    limit behaviour its path ended with (qpe's), when the run was one
+    lockstep call over every sample of the block in order, with the key of
+    its plan layout (:func:`_layout_key`); None otherwise.
+    """
+
+    M: Array
+    run: LockstepResult
+    end: tuple[bytes, Array] | None = None
+
+
+def _layout_key(layout: Any) -> bytes:
+    """The arrays of a plan layout as bytes: equal keys, the same layout."""
+    arrays = [*layout.first, *layout.parent, *layout.sizes, *layout.positions, layout.lengths,
+              np.asarray([*layout.offsets, layout.num_actions])]
+    return b"|".join(np.ascontiguousarray(a, dtype=np.int64).tobytes() for a in arrays)
+
+
 def _twin_of(twins: list[Twin] | None, part: _Part, reach: Array, shifted: Array, chance: Array) -> Twin | None:
     """The part of ``twins`` with ``part``'s tree and, at every sample, bit for bit its numbers; or None.
 
@@ -264,7 +288,7 @@ class NashPlan:
         players: int,
         behavior: Array,
         counts: dict[int, int],
-        shared: list[tuple[Array, LockstepResult]],
+        shared: list[Run],
         twins: list[Twin] | None = None,
     ) -> tuple[Array, Array]:
         """Solve the part of class ``c`` at every sample: its values and their magnitudes, (N, players) each.
@@ -305,13 +329,15 @@ class NashPlan:
         q[n1 + n2 + 2 * m1] = -1.0
         q[n1 + n2 + 2 * m1 + m2] = 1.0
         earlier: LockstepResult | None = None
-        for M0, run0 in shared:
+        source: Run | None = None
+        for entry in shared:
+            M0 = entry.M
             if (
                 M0.shape == M.shape
                 and np.allclose(M0[:, :, :1], M[:, :, :1], rtol=1e-12, atol=1e-12)  # cheap first look
                 and np.allclose(M0, M, rtol=1e-12, atol=1e-12)
             ):
-                earlier = run0
+                earlier, source = entry.run, entry
                 break
         # Samples whose part is the same, bit for bit, are solved once (a search that
         # moves one parameter at a time leaves most parts alone), and in small blocks
@@ -346,12 +372,14 @@ class NashPlan:
                 if earlier is None:
                     for arr, v in zip(lock, f[2], strict=True):
                         arr[..., j] = v
+        run: LockstepResult | None = None
         if len(new):
             cols = reps[new]
             every = len(cols) == n_samples  # all of them, in order: no copies
             got, why_new, run = self._solve_columns(part, M if every else M[:, :, cols], q, earlier, cols, vals,
                                                     reach if every else reach[:, cols],
-                                                    shifted if every else shifted[:, cols])
+                                                    shifted if every else shifted[:, cols],
+                                                    source if every and memo is None else None)
             probs[:, new], reasons[new] = got, why_new
             if run is not None:
                 for arr, v in zip(lock, (run.z, run.solved, run.reason, run.pivots, run.basis), strict=True):
@@ -367,8 +395,15 @@ class NashPlan:
             counts[reason] = counts.get(reason, 0) + k
         if earlier is None:
             full: list[Any] = [a[..., spread] if pick is not None else a for a in lock]
+            end = None
+            if run is not None and run.behavior is not None and len(new) == n_samples and memo is None:
+                # One lockstep call over the whole block (pick is None then): its end is kept.
+                layout = qpe_layout(part.firsts, part.parents, part.sizes, part.positions, M.shape[0],
+                                    part.num_actions)
+                if layout is not None:
+                    end = (_layout_key(layout), run.behavior)
             run = LockstepResult(*full)
-            shared.append((M, run))
+            shared.append(Run(M, run, end))
         if pick is not None:
             probs = probs[:, spread]
         weight = reach * _path_product(part, probs)  # (T, N)
@@ -388,11 +423,14 @@ class NashPlan:
         vals: Array,
         reach: Array,
         shifted: Array,
+        source: Run | None = None,
     ) -> tuple[Array, Ints, LockstepResult | None]:
         """Some samples' part solved: behaviour (actions, k), the reason each was re-solved one by
         one (0: it was not), and the lockstep run when the part had its own (None when it took
         ``earlier``'s final bases, at the samples ``cols`` of the block). ``vals`` holds every
-        sample of the block (only the few re-solved are read); the other arrays, samples ``cols``."""
+        sample of the block (only the few re-solved are read); the other arrays, samples ``cols``.
+        ``source``: the run ``earlier`` belongs to, when ``cols`` are every sample of the block
+        in order (else None)."""
         run: LockstepResult | None = None
         # qpe's perturbed path where spe takes qpe (None: lcp's), and its limit behaviour.
         layout = qpe_layout(part.firsts, part.parents, part.sizes, part.positions, M.shape[0], part.num_actions)
@@ -401,6 +439,10 @@ class NashPlan:
             # The same stage up to rounding: its path's end, solved in these numbers.
             if layout is None:
                 z, ok = basis_solution(M, q, earlier.basis[:, cols])
+            elif _own_end(source, layout, M):
+                # That run's LCPs bit for bit: the basis solve would give its end again.
+                assert source is not None and source.end is not None
+                limit, ok = source.end[1].copy(), earlier.solved.copy()
             else:
                 limit, ok = perturbed_basis_behavior(M, q, earlier.basis[:, cols], layout)
             ok &= earlier.solved[cols]
@@ -466,6 +508,22 @@ class NashPlan:
                           sh.kind, player, payoffs, probabilities, part.set_names)
         result = solve(sub, {}, method=_nash_method(sub, True), exact=True)
         return np.asarray([float(p) for p in result.equilibria[0].probabilities])
+
+
+def _own_end(source: Run | None, layout: Any, M: Array) -> bool:
+    """Whether the end of ``source``'s run is what its final bases give for the LCPs ``M`` (n, n, N).
+
+    It is when ``M`` is that run's LCPs bit for bit, in the same plan layout:
+    :func:`policy.analysis.batch_lemke.perturbed_basis_behavior` would solve the
+    same bases in the same numbers as the run's end did. Both work on each
+    sample's own column; at least two samples ended each way, so that neither
+    works on a single matrix, where numpy's products take another route.
+    """
+    if source is None or source.end is None or source.M.shape != M.shape:
+        return False
+    if int(np.count_nonzero(source.run.solved)) < 2 or source.end[0] != _layout_key(layout):
+        return False
+    return bool(np.array_equal(source.M.view(np.uint64), np.ascontiguousarray(M).view(np.uint64)))
 
 
 def _build_part(game: Game, table: Any, classes: SubtreeClasses, c: int, rep: int, sh: Any) -> _Part:

@@ -13,13 +13,17 @@ block at once. Others (and games the batch solver refuses, for the reason
 :func:`batch_refusal` gives) are solved sample by sample with a Nash method,
 in worker processes; every answer is a verified equilibrium, as always. Either way the samples are solved in
 blocks, so a caller can show progress and stop between blocks (Ctrl-C keeps
-what was done).
+what was done). A big batched sweep runs its blocks in worker processes, one
+per CPU (``jobs``); the blocks are the same whatever the number of processes
+and their sums are taken in block order, so every output is the same bit for
+bit.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import multiprocessing
 import os
 import re
 import signal
@@ -44,6 +48,13 @@ BLOCK = 1 << 14
 BLOCK_CELLS = 1 << 25
 #: Blocks of samples solved one by one (imperfect information) are smaller.
 NASH_BLOCK = 64
+#: A batched sweep of fewer (sample, node) cells than this stays in this process
+#: unless ``jobs`` asks otherwise: its blocks take less time than starting workers.
+JOBS_CELLS = 1 << 24
+#: Memory set aside per worker when ``jobs`` is not given: the default never starts
+#: more workers than the machine's memory holds at this much each (a worker holds one
+#: block; on the bundled campaign about 0.8 GB at its peak).
+WORKER_MEMORY = 1 << 31
 #: The most samples one sweep solves (grid points, or Monte Carlo draws per leader).
 #: Each sample keeps its parameters, payoffs, path, the probability of each
 #: value of each fact, and (games with at most :data:`ROW_TERMINALS`
@@ -854,6 +865,57 @@ def _solve_robustly(game: Game, values: Mapping[str, float], method: str) -> Any
         return solve(game, exact, method=method, exact=True)
 
 
+#: In a worker process of a batched sweep: the game, the samples, the method and ``rows``.
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(game: Game, samples: Mapping[str, Array], method: str, rows: bool) -> None:
+    """Set up a worker of a batched sweep. It ignores Ctrl-C (the terminal sends it to the
+    whole process group; the sweep's own process decides what stops)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER.update(game=game, samples=samples, method=method, rows=rows)
+
+
+def _worker_block(start: int, stop: int) -> Block:
+    """Samples ``start`` to ``stop`` of the sweep a worker was set up with, solved."""
+    w = _WORKER
+    return solve_block(w["game"], take(w["samples"], start, stop), start, w["method"], w["rows"])
+
+
+def _batch_pool(game: Game, samples: Mapping[str, Array], method: str, rows: bool,
+                jobs: int) -> ProcessPoolExecutor:
+    """Worker processes for a batched sweep's blocks.
+
+    Where processes can be forked (Linux, macOS), they are, after the game is
+    compiled here: each worker starts with the compiled game and the samples
+    without copying them. Elsewhere each worker receives them once and
+    compiles the game at its first block.
+    """
+    context: Any = multiprocessing.get_context()
+    if "fork" in multiprocessing.get_all_start_methods():
+        _compiled(game)
+        context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                               initargs=(game, samples, method, rows))
+
+
+def _batch_jobs(jobs: int | None, game: Game, n: int, blocks: int) -> int:
+    """Processes for a batched sweep of ``n`` samples in ``blocks`` blocks (``jobs`` None: the default)."""
+    if jobs is None:
+        if n * game.num_nodes < JOBS_CELLS:
+            return 1
+        jobs = min(os.cpu_count() or 1, _memory() // WORKER_MEMORY)
+    return max(1, min(jobs, blocks))
+
+
+def _memory() -> int:
+    """The machine's memory in bytes (a large number where the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return 1 << 62
+
+
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
     """End a pool's worker processes at once, so that Ctrl-C does not wait for their blocks."""
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
@@ -877,6 +939,7 @@ def run_sweep(
     progress: Callable[[int, int], None] | None = None,
     block_size: int | None = None,
     rows: bool | None = None,
+    jobs: int | None = None,
 ) -> SweepResult:
     """Solve ``game`` at every sample, block by block.
 
@@ -887,6 +950,14 @@ def run_sweep(
     workers
         Processes for games solved sample by sample (default: the number of
         CPUs; 1 solves in this process). Ignored when ``executor`` is given.
+    jobs
+        Processes for the blocks of a game the batch solver takes (1: this
+        process). By default one per CPU (no more than the memory holds at
+        :data:`WORKER_MEMORY` each) when the sweep has several blocks and at
+        least :data:`JOBS_CELLS` (sample, node) cells, else 1. The
+        draws are fixed before the blocks are handed out and the blocks'
+        sums are added in block order, so the result is the same bit for
+        bit whatever the number. Ignored when ``executor`` is given.
     executor
         Where blocks run (a ``concurrent.futures`` executor, or a Dask
         ``distributed.Client`` which offers the same ``submit``).
@@ -919,6 +990,7 @@ def run_sweep(
     futures: list[Any] = []
     stopped = ""
     owned: ProcessPoolExecutor | None = None
+    pooled = False  # a pool of this sweep's own that holds the game and samples
     if executor is None and not batched:
         count = workers if workers is not None else (os.cpu_count() or 1)
         if count > 1 and len(spans) > 1:
@@ -927,6 +999,11 @@ def run_sweep(
             owned = executor = ProcessPoolExecutor(
                 max_workers=count, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)
             )
+    elif executor is None:
+        count = _batch_jobs(jobs, game, n, len(spans))
+        if count > 1:
+            owned = executor = _batch_pool(game, samples, method, keep, count)
+            pooled = True
     try:
         if executor is None:
             for start, stop in spans:
@@ -937,10 +1014,13 @@ def run_sweep(
             shared: Any = game
             if hasattr(executor, "scatter"):  # a Dask client: send the game to each worker once
                 shared = executor.scatter(game, broadcast=True)
-            futures = [
-                executor.submit(solve_block, shared, take(samples, start, stop), start, method, keep)
-                for start, stop in spans
-            ]
+            if pooled:
+                futures = [executor.submit(_worker_block, start, stop) for start, stop in spans]
+            else:
+                futures = [
+                    executor.submit(solve_block, shared, take(samples, start, stop), start, method, keep)
+                    for start, stop in spans
+                ]
             finished = 0
             for future in futures:
                 block = future.result()
@@ -961,7 +1041,9 @@ def run_sweep(
             stopped = " ".join(str(err).split()) or type(err).__name__
     finally:
         if owned is not None:
-            owned.shutdown(wait=False, cancel_futures=True)
+            # After the last block the workers are waited for (they have nothing left
+            # to do); after Ctrl-C or an error they were ended above.
+            owned.shutdown(wait=len(done) == len(spans), cancel_futures=True)
     done.sort(key=lambda b: b.start)
     # Keep only the unbroken run from the first sample.
     kept: list[Block] = []
