@@ -26,21 +26,32 @@ for _blas in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 
 def _keep_freed_memory() -> None:
-    """On glibc, let the heap keep up to 256 MB of freed memory instead of handing it back at once.
+    """On glibc, keep freed memory for reuse instead of handing it back to the system at once.
 
     Lemke's float path and the batch solvers allocate and free arrays of the
     same size at every step. By default glibc returns the top of the heap to
     the system after each free (above 128 kB) and takes it back, page by page,
     at the next allocation: on the 8x8x8 signalling game that was 250,000 page
-    faults and 0.5 s of system time in a 5 s solve. Elsewhere (macOS, musl)
-    this does nothing. ``MALLOC_TRIM_THRESHOLD_`` set by the user wins.
+    faults and 0.5 s of system time in a 5 s solve. So the heap keeps up to
+    256 MB of freed memory (M_TRIM_THRESHOLD). Setting that turns off glibc's
+    sliding mmap threshold, so every array above 128 kB would then be mapped
+    and faulted in afresh: the batch solvers' arrays of a few MB are taken from
+    the heap up to 32 MB (M_MMAP_THRESHOLD, glibc's own ceiling for it). That
+    took `policy compare` from 6.0 to 1.1 s of system time and a sweep of 2,048
+    draws of Stalin's branch from 3.7 to 1.3 (docs/speed.md).
+    Elsewhere (macOS, musl) this does nothing; ``MALLOC_TRIM_THRESHOLD_`` or
+    ``MALLOC_MMAP_THRESHOLD_`` set by the user wins.
     """
-    if not sys.platform.startswith("linux") or "MALLOC_TRIM_THRESHOLD_" in os.environ:
+    if not sys.platform.startswith("linux"):
         return
     import ctypes
 
     try:
-        ctypes.CDLL(None).mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD, from the C library already loaded
+        libc = ctypes.CDLL(None)  # the C library already loaded
+        if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+            libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
+        if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+            libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError):
         pass  # not glibc
 
