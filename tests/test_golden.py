@@ -101,12 +101,12 @@ _END_STATE_KEYS = ("ruler", "alignment", "west", "france", "romania_oil", "war_w
 CAMPAIGN_END_STATES = {
     "stalin": {
         "war_with_germany": {
-            "none": "9297997/17028000",
-            "1941": "7730003/17028000"
+            "none": "2263/4000",
+            "1941": "1737/4000"
         },
         "japan": {
-            "quiet": "1627854803/1702800000",
-            "at war": "74945197/1702800000"
+            "quiet": "383209/400000",
+            "at war": "16791/400000"
         },
         "ruler": {
             "stalin": "1"
@@ -129,12 +129,12 @@ CAMPAIGN_END_STATES = {
     },
     "tukhachevsky": {
         "war_with_germany": {
-            "none": "4875534253/8149680000",
-            "1941": "3274145747/8149680000"
+            "none": "1689629581/2716560000",
+            "1941": "1026930419/2716560000"
         },
         "japan": {
-            "quiet": "154797658759/162993600000",
-            "at war": "8195941241/162993600000"
+            "quiet": "51744488743/54331200000",
+            "at war": "2586711257/54331200000"
         },
         "ruler": {
             "stalin": "1"
@@ -157,12 +157,12 @@ CAMPAIGN_END_STATES = {
     },
     "same_choices": {
         "war_with_germany": {
-            "none": "238364473/388080000",
-            "1941": "149715527/388080000"
+            "none": "82340761/129360000",
+            "1941": "47019239/129360000"
         },
         "japan": {
-            "quiet": "7377513259/7761600000",
-            "at war": "384086741/7761600000"
+            "quiet": "2465905483/2587200000",
+            "at war": "121294517/2587200000"
         },
         "ruler": {
             "stalin": "1"
@@ -187,81 +187,65 @@ CAMPAIGN_END_STATES = {
 
 CAMPAIGN_OUTCOMES = {
     "stalin": {
-        "Armed peace through 1942 (unready army)": "150074701/45305122500",
-        "Pact kept through 1942 (unready army)": "174587414393/453051225000",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "66493/42570000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "5893307/42570000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "7/11825",
-        "Soviet pre-emptive strike, 1941 (ready army)": "119/35475",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5909197/236500000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "100456349/709500000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "66493/453051225",
-        "War in 1941 against a mobilised, unready army": "1263367/453051225",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "12789/2000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "72471/2000000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "1449522627343/45305122500000",
+        "Pact kept through 1942 (ready army)": "21/2500",
+        "Pact kept through 1942 (unready army)": "9947/25000",
+        "Pact kept through 1942 (ready army) (Germany cautious)": "21/10000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "7/50",
         "Armed peace through 1942 (ready army) (Germany cautious)": "1737/100000",
         "War in 1941 against a mobilised, ready army, Japan fighting in the east": "1737/500000",
-        "War in 1941 against a mobilised, ready army": "33003/500000"
+        "War in 1941 against a mobilised, ready army": "33003/500000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "12159/500000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "68901/500000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "12159/2000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "68901/2000000",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "4053/625000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "77007/625000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "4053/2500000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "77007/2500000"
     },
     "tukhachevsky": {
-        "Armed peace through 1942 (unready army)": "34514651/14407470000",
-        "Pact kept through 1942 (unready army)": "39984334843/100852290000",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "5267/3960000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "450133/3960000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "17/17325",
-        "Soviet pre-emptive strike, 1941 (ready army)": "289/51975",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "48862403/1386000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "830660851/4158000000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5267/36018675",
-        "War in 1941 against a mobilised, unready army": "100073/36018675",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "72471/8000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "410669/8000000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1467791/672348600",
-        "Surprise attack in 1941 on an unready army, leadership holds": "27888029/672348600",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1467791/2017045800",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "27888029/2017045800",
+        "Pact kept through 1942 (ready army)": "7652395997/385045368750",
+        "Pact kept through 1942 (unready army)": "692231/1697850",
+        "Pact kept through 1942 (ready army) (Germany cautious)": "3121931/498925000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "23/200",
         "Armed peace through 1942 (ready army)": "234057559903/4517865660000",
-        "Pact kept through 1942 (ready army)": "24562848871/3080362950000",
         "Armed peace through 1942 (ready army) (Germany cautious)": "34046937/1596560000",
-        "Pact kept through 1942 (ready army) (Germany cautious)": "13101033/3991400000",
         "War in 1941 against a mobilised, ready army, Japan fighting in the east": "3782993/2258932830",
         "War in 1941 against a mobilised, ready army": "71876867/2258932830",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "68901/2000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "390439/2000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "68901/8000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "390439/8000000",
         "Surprise attack in 1941 on a ready army, leadership holds, Japan fighting in the east": "397001/2053575300",
         "Surprise attack in 1941 on a ready army, leadership holds": "7543019/2053575300",
         "Surprise attack in 1941 on a ready army, leadership paralysed, Japan fighting in the east": "397001/6160725900",
-        "Surprise attack in 1941 on a ready army, leadership paralysed": "7543019/6160725900"
+        "Surprise attack in 1941 on a ready army, leadership paralysed": "7543019/6160725900",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "4439/2263800",
+        "Surprise attack in 1941 on an unready army, leadership holds": "84341/2263800",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "4439/6791400",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "84341/6791400"
     },
     "same_choices": {
-        "Armed peace through 1942 (unready army)": "1964591/686070000",
-        "Pact kept through 1942 (unready army)": "1948748623/4802490000",
-        "Armed peace through 1942 (unready army) (Germany cautious)": "5267/3960000",
-        "Pact kept through 1942 (unready army) (Germany cautious)": "450133/3960000",
-        "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "17/20625",
-        "Soviet pre-emptive strike, 1941 (ready army)": "289/61875",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "2337143/66000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army)": "39731431/198000000",
-        "War in 1941 against a mobilised, unready army, Japan fighting in the east": "5267/42879375",
-        "War in 1941 against a mobilised, unready army": "100073/42879375",
-        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "72471/8000000",
-        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "410669/8000000",
-        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "1467791/800415000",
-        "Surprise attack in 1941 on an unready army, leadership holds": "27888029/800415000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "1467791/2401245000",
-        "Surprise attack in 1941 on an unready army, leadership paralysed": "27888029/2401245000",
+        "Pact kept through 1942 (ready army)": "379523657/18335493750",
+        "Pact kept through 1942 (unready army)": "168199/404250",
+        "Pact kept through 1942 (ready army) (Germany cautious)": "3121931/498925000",
+        "Pact kept through 1942 (unready army) (Germany cautious)": "23/200",
         "Armed peace through 1942 (ready army)": "12298510243/215136460000",
-        "Pact kept through 1942 (ready army)": "1290650251/146683950000",
         "Armed peace through 1942 (ready army) (Germany cautious)": "34046937/1596560000",
-        "Pact kept through 1942 (ready army) (Germany cautious)": "13101033/3991400000",
         "War in 1941 against a mobilised, ready army, Japan fighting in the east": "3782993/2689205750",
         "War in 1941 against a mobilised, ready army": "71876867/2689205750",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "68901/2000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army)": "390439/2000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "68901/8000000",
+        "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "390439/8000000",
         "Surprise attack in 1941 on a ready army, leadership holds, Japan fighting in the east": "397001/2444732500",
         "Surprise attack in 1941 on a ready army, leadership holds": "7543019/2444732500",
         "Surprise attack in 1941 on a ready army, leadership paralysed, Japan fighting in the east": "397001/7334197500",
-        "Surprise attack in 1941 on a ready army, leadership paralysed": "7543019/7334197500"
+        "Surprise attack in 1941 on a ready army, leadership paralysed": "7543019/7334197500",
+        "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "4439/2695000",
+        "Surprise attack in 1941 on an unready army, leadership holds": "84341/2695000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "4439/8085000",
+        "Surprise attack in 1941 on an unready army, leadership paralysed": "84341/8085000"
     }
 }
 
@@ -269,12 +253,12 @@ BRANCH_PINS = {
     "ussr_1939_1941_stalin.toml:stalin": {
         "facts": {
             "war_with_germany": {
-                "none": "9297997/17028000",
-                "1941": "7730003/17028000"
+                "none": "2263/4000",
+                "1941": "1737/4000"
             },
             "japan": {
-                "quiet": "1627854803/1702800000",
-                "at war": "74945197/1702800000"
+                "quiet": "383209/400000",
+                "at war": "16791/400000"
             },
             "ruler": {
                 "stalin": "1"
@@ -296,36 +280,32 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "150074701/45305122500",
-            "Pact kept through 1942 (unready army)": "174587414393/453051225000",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "66493/42570000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "5893307/42570000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "7/11825",
-            "Soviet pre-emptive strike, 1941 (ready army)": "119/35475",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "5909197/236500000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "100456349/709500000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "66493/453051225",
-            "War in 1941 against a mobilised, unready army": "1263367/453051225",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "12789/2000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "72471/2000000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "76290664597/11326280625000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "1449522627343/11326280625000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "76290664597/45305122500000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "1449522627343/45305122500000",
+            "Pact kept through 1942 (ready army)": "21/2500",
+            "Pact kept through 1942 (unready army)": "9947/25000",
+            "Pact kept through 1942 (ready army) (Germany cautious)": "21/10000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "7/50",
             "Armed peace through 1942 (ready army) (Germany cautious)": "1737/100000",
             "War in 1941 against a mobilised, ready army, Japan fighting in the east": "1737/500000",
-            "War in 1941 against a mobilised, ready army": "33003/500000"
+            "War in 1941 against a mobilised, ready army": "33003/500000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "12159/500000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "68901/500000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "12159/2000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "68901/2000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "4053/625000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "77007/625000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "4053/2500000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "77007/2500000"
         }
     },
     "ussr_1939_1941_tukhachevsky.toml:tukhachevsky": {
         "facts": {
             "war_with_germany": {
-                "none": "810193253/1663200000",
-                "1941": "853006747/1663200000"
+                "none": "408017/800000",
+                "1941": "391983/800000"
             },
             "japan": {
-                "quiet": "31506989999/33264000000",
-                "at war": "1757010001/33264000000"
+                "quiet": "15194611/16000000",
+                "at war": "805389/16000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -347,36 +327,32 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "370657339/144074700000",
-            "Pact kept through 1942 (unready army)": "488283213899/1440747000000",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "56563/39600000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "4834037/39600000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "17/19250",
-            "Soviet pre-emptive strike, 1941 (ready army)": "289/57750",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "48862403/1540000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "830660851/4620000000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "56563/360186750",
-            "War in 1941 against a mobilised, unready army": "1074697/360186750",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "652239/80000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "3696021/80000000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "215214190711/38419920000000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "4089069623509/38419920000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "215214190711/115259760000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "4089069623509/115259760000000",
+            "Pact kept through 1942 (ready army)": "1071/100000",
+            "Pact kept through 1942 (unready army)": "350987/1000000",
+            "Pact kept through 1942 (ready army) (Germany cautious)": "1071/400000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "247/2000",
             "Armed peace through 1942 (ready army) (Germany cautious)": "88587/4000000",
             "War in 1941 against a mobilised, ready army, Japan fighting in the east": "88587/20000000",
-            "War in 1941 against a mobilised, ready army": "1683153/20000000"
+            "War in 1941 against a mobilised, ready army": "1683153/20000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "620109/20000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "3513951/20000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "620109/80000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "3513951/80000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "429039/80000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "8151741/80000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "143013/80000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "2717247/80000000"
         }
     },
     "ussr_1939_1941_tukhachevsky.toml:same_choices": {
         "facts": {
             "war_with_germany": {
-                "none": "38701073/79200000",
-                "1941": "40498927/79200000"
+                "none": "408017/800000",
+                "1941": "391983/800000"
             },
             "japan": {
-                "quiet": "1500453299/1584000000",
-                "at war": "83546701/1584000000"
+                "quiet": "15194611/16000000",
+                "at war": "805389/16000000"
             },
             "ruler": {
                 "tukhachevsky": "1"
@@ -398,25 +374,21 @@ BRANCH_PINS = {
             }
         },
         "labels": {
-            "Armed peace through 1942 (unready army)": "21097999/6860700000",
-            "Pact kept through 1942 (unready army)": "23321437919/68607000000",
-            "Armed peace through 1942 (unready army) (Germany cautious)": "56563/39600000",
-            "Pact kept through 1942 (unready army) (Germany cautious)": "4834037/39600000",
-            "Soviet pre-emptive strike, 1941 (ready army), Japan fighting in the east": "51/68750",
-            "Soviet pre-emptive strike, 1941 (ready army)": "289/68750",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "7011429/220000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army)": "39731431/220000000",
-            "War in 1941 against a mobilised, unready army, Japan fighting in the east": "56563/428793750",
-            "War in 1941 against a mobilised, unready army": "1074697/428793750",
-            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "652239/80000000",
-            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "3696021/80000000",
-            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "10178438491/1829520000000",
-            "Surprise attack in 1941 on an unready army, leadership holds": "193390331329/1829520000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "10178438491/5488560000000",
-            "Surprise attack in 1941 on an unready army, leadership paralysed": "193390331329/5488560000000",
+            "Pact kept through 1942 (ready army)": "1071/100000",
+            "Pact kept through 1942 (unready army)": "350987/1000000",
+            "Pact kept through 1942 (ready army) (Germany cautious)": "1071/400000",
+            "Pact kept through 1942 (unready army) (Germany cautious)": "247/2000",
             "Armed peace through 1942 (ready army) (Germany cautious)": "88587/4000000",
             "War in 1941 against a mobilised, ready army, Japan fighting in the east": "88587/20000000",
-            "War in 1941 against a mobilised, ready army": "1683153/20000000"
+            "War in 1941 against a mobilised, ready army": "1683153/20000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east": "620109/20000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army)": "3513951/20000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army), Japan fighting in the east (Germany cautious)": "620109/80000000",
+            "Soviet attack on a Germany not deploying, 1941 (ready army) (Germany cautious)": "3513951/80000000",
+            "Surprise attack in 1941 on an unready army, leadership holds, Japan fighting in the east": "429039/80000000",
+            "Surprise attack in 1941 on an unready army, leadership holds": "8151741/80000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed, Japan fighting in the east": "143013/80000000",
+            "Surprise attack in 1941 on an unready army, leadership paralysed": "2717247/80000000"
         }
     }
 }

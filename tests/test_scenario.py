@@ -748,8 +748,10 @@ def test_sweep_reports_the_equilibrium_solve_reports() -> None:
     def war_1941(reach: Mapping[int, float]) -> float:
         return sum(p for t, p in reach.items() if dict(g.nodes.at(t).outcome.facts).get("war_with_germany") == "1941")  # type: ignore[union-attr]
 
-    # qpe's selection: the mixed German plan (lcp's path went to the pre-empting ready army, 0.535).
-    assert war_1941(by_exact) == pytest.approx(0.372, abs=5e-4)
+    # qpe's selection: the mixed German plan (lcp's path went to the pre-empting ready army, 0.535,
+    # before review 9). 0.372 before review 9's repairs: the alliance of 1939 no longer fights in
+    # 1941 (the rule charged to that war, no Western help to a Soviet strike on it).
+    assert war_1941(by_exact) == pytest.approx(0.349, abs=5e-4)
 
 
 def test_plotter_share_s_range_allows_for_the_plotters_western_districts() -> None:
@@ -841,14 +843,16 @@ def test_given_france_s_fall_war_in_1941_is_the_same_under_the_three_profiles() 
     assert shares == {key: 1 - cautious for key in shares}
 
 
-def test_every_german_war_of_1941_where_france_fights_pays_the_rule_of_1939_40() -> None:
-    """Review 8, finding 2: where France came through 1940, barbarossa_1941 was played with France
-    at war and no Germany paid two_front_cost_1939, though the rule (Russia only when free in the
-    West, 789-PS) is every Germany's while France fights and romania_1940 charges it to the same
-    world's wars of 1940. Now every German payoff of a 1941-42 war in a barbarossa instance with
-    France fighting moves with two_front_cost_1939 exactly as with german_war_cost, under both
-    German types and across the value's range, and nowhere else in 1941 (France fallen, or the
-    West at peace until Germany attacks). Would fail on the games before (no charge in 1941)."""
+def test_every_german_war_of_1941_with_france_in_it_pays_the_rule_of_1939_40() -> None:
+    """Review 8, finding 2, and review 9, finding 1: the rule of 1939-40 (Russia only when free
+    in the West, 789-PS) is every Germany's while France is at war, and diplomacy_1939 charges
+    two_front_cost_1939 to the war against the alliance and to the attack that brings Poland's
+    guarantors in. Every German payoff of a 1941-42 war in a barbarossa instance where France
+    is at war with Germany (still fighting since 1939, allied with the USSR, or entering by its
+    guarantee when Germany attacks through Poland) moves with two_front_cost_1939 exactly as with
+    german_war_cost, under both German types and across the value's range, and nowhere else in
+    1941 (France fallen). Would fail on the games before review 8 (no charge in 1941) and on
+    those before review 9 (the alliance and west_front 0 exempt)."""
     g = _branch("stalin")
     germany = list(g.players).index("Germany")
     states = _barbarossa_state(g)
@@ -859,10 +863,17 @@ def test_every_german_war_of_1941_where_france_fights_pays_the_rule_of_1939_40()
         numbers = g.numbers(values, exact=True)
         return [numbers.leaf_payoff[k][germany] for k in range(len(g.terminals))]
 
+    def how(state: Mapping[str, object]) -> str | None:
+        if state["allied"] == 1:
+            return "allied"
+        if state["west_front"] == 0:
+            return "through Poland"
+        return "still fighting" if state["france_fights"] == 1 else None
+
     at_lo = german({**base, "two_front_cost_1939": lo})
     at_hi = german({**base, "two_front_cost_1939": hi})
     costlier = german({**base, "two_front_cost_1939": lo, "german_war_cost": base["german_war_cost"] + (hi - lo)})
-    charged = {True: 0, False: 0}
+    charged: dict[str | None, int] = {}
     types = set()
     for k, t in enumerate(g.terminals.tolist()):
         name = g.node_names[t]
@@ -873,12 +884,46 @@ def test_every_german_war_of_1941_where_france_fights_pays_the_rule_of_1939_40()
         if facts.get("war_with_germany") not in ("1941", "1942"):
             assert at_hi[k] == at_lo[k], name
             continue
-        fights = states[stage]["france_fights"] == 1
-        assert at_hi[k] - at_lo[k] == (costlier[k] - at_lo[k] if fights else 0), name
-        if fights:
+        kind = how(states[stage])
+        assert at_hi[k] - at_lo[k] == (costlier[k] - at_lo[k] if kind else 0), name
+        if kind:
             assert at_hi[k] < at_lo[k], name
             types.add(name.split(".")[1].startswith("c_"))
-        charged[fights] += 1
-    assert charged[True] and charged[False]
+        charged[kind] = charged.get(kind, 0) + 1
+    assert set(charged) == {"allied", "through Poland", "still fighting", None}
     assert types == {True, False}  # the cautious type (c_ nodes) and the bent one alike
     assert "two_front_cost_1939" not in game("barbarossa_1941").parameters  # the stage alone is France fallen
+
+
+def test_a_soviet_first_strike_gets_no_western_help_where_the_west_is_at_peace() -> None:
+    """Review 9, finding 2: with the alliance of 1939 (which deterred Germany) or Germany out of
+    Poland, the West is at peace with Germany in 1941; a German attack brings it in, but a Soviet
+    first strike on a Germany not deploying does not (the treaty of 1939 was mutual assistance
+    against an aggressor, claim litvinov-proposal-1939; the guarantee was to Poland against
+    Germany, guarantee-poland-1939). The Soviet chance in the ready army's first strike, read off
+    the USSR's payoff (its slope in loss_weight is -w*(1 - p), w the type's weight), is then the
+    army's own 1/2, and above 1/2 where the West is at war. Would fail on the games before (the
+    alliance's strike had p = 1, the one through Poland 1/2 + west_engagement/2)."""
+    g = _branch("stalin")
+    ussr = list(g.players).index("USSR")
+    states = _barbarossa_state(g)
+    base = dict(resolve(g, leader("stalin")))
+    at = g.numbers(base, exact=True).leaf_payoff
+    steeper = g.numbers({**base, "loss_weight": base["loss_weight"] + 1}, exact=True).leaf_payoff
+    est, cautious = base["soviet_intent_estimate"], base["p_german_cautious"]
+    seen = {True: 0, False: 0}
+    for k, t in enumerate(g.terminals.tolist()):
+        stage, node = g.node_names[t].split(".", 1)
+        if stage not in states or node not in ("ready_none_pre_east_quiet", "c_ready_none_pre_east_quiet"):
+            continue
+        w = est / cautious if node.startswith("c_") else (1 - est) / (1 - cautious)
+        p = 1 + (steeper[k][ussr] - at[k][ussr]) / w
+        state = states[stage]
+        at_peace = state["allied"] == 1 or state["west_front"] == 0
+        if at_peace:
+            assert p == F(1, 2), (stage, node)
+        else:
+            assert p > F(1, 2), (stage, node)
+        seen[at_peace] += 1
+    assert seen[True] and seen[False]
+    assert game("barbarossa_1941").parameters["west_joins_strike"].default == 1  # 1941 as it came: Britain at war
