@@ -193,6 +193,9 @@ class Campaign:
     ``beta``), for those a state-chosen profile binds; the others are the command line's leader's."""
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The ``[groups]`` table: group name -> parameters (declared names)."""
+    read_from: str = ""
+    """The file this campaign was read from: ``file`` itself, or a branch file whose
+    stages and state are ``file``'s (``branch_of``); reading it again gives this campaign."""
 
     def where(self, node: int) -> tuple[Instance, str]:
         """The instance and the stage node name of spliced node ``node``."""
@@ -290,7 +293,7 @@ def loads_campaign(text: str, file: str = "<string>", base: Path | None = None, 
     campaign = reader.read(data)
     # The spliced game is bound to the campaign's file, so that errors found
     # when it is evaluated name the file (as policy.loading does for games).
-    campaign = dataclasses.replace(campaign, game=campaign.game.in_file(file))
+    campaign = dataclasses.replace(campaign, game=campaign.game.in_file(file), read_from=file)
     _CAMPAIGNS[campaign.game] = campaign
     return campaign
 

@@ -143,3 +143,29 @@ def test_too_many_groups_is_refused(campaign: Path) -> None:
             decompose(str(DATA / "crisis.toml"), game, alpha, gamma)
     finally:
         module.MAX_CONTRIBUTORS = old
+
+
+def test_a_branch_campaign_is_decomposed_on_its_own_stages(campaign: Path) -> None:
+    # A branch keeps its whole campaign's [groups]: a group member used only by a stage
+    # the branch does not reach (p_win, the coup's) is dropped, not an unknown
+    # parameter; and the parts by stage come from the branch's own stages (they used
+    # to be solved on the whole campaign's split game, which failed on p_win).
+    text = campaign.read_text(encoding="utf-8")
+    campaign.write_text(text + '\n[groups]\nbeliefs = ["p_win", "p_fall"]\n', encoding="utf-8")
+    branch = campaign.parent / "after_coup.toml"
+    shutil.copy(DATA / "two_stage_after_coup.toml", branch)
+    game = load(branch)
+    alpha = load_leader(campaign.parent / "leaders" / "alpha.toml")
+    gamma = load_leader(campaign.parent / "leaders" / "gamma.toml")
+    assert "p_win" not in game.parameters
+    d = decompose(str(branch), game, alpha, gamma)
+    assert {p.name: p.parameters for p in d.groups}.get("beliefs", ("p_fall",)) == ("p_fall",)
+    assert {p.name for p in d.stages} <= {"france", "crisis"}
+    rows = d.rows()
+    assert rows
+    a = fact_probabilities(game, solve(game, resolve(game, alpha), method="spe").equilibria[0])
+    b = fact_probabilities(game, solve(game, resolve(game, gamma), method="spe").equilibria[0])
+    for fact, value in rows:
+        assert d.difference(fact, value) == b[fact][value] - a[fact][value]
+        assert sum(p.share[fact][value] for p in d.groups) == d.difference(fact, value)
+        assert sum(p.share[fact][value] for p in d.stages) == d.difference(fact, value)

@@ -163,11 +163,15 @@ def decompose(
     campaign = campaign_of(game)
     a, b = resolve(game, first), resolve(game, second)
     declared_groups: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in (groups or {}).items()}
-    if campaign is not None:
-        for name, members in campaign.groups.items():
-            declared_groups.setdefault(name, members)
     origin = campaign.origin if campaign is not None else {}
     names = set(game.parameters) | set(origin.values())
+    if campaign is not None:
+        for name, members in campaign.groups.items():
+            # A branch campaign keeps its whole campaign's [groups]; the stages it does
+            # not reach take their parameters with them.
+            kept = tuple(m for m in members if m in names)
+            if kept:
+                declared_groups.setdefault(name, kept)
     member_of: dict[str, str] = {}
     for group, members in declared_groups.items():
         for m in members:
@@ -198,7 +202,7 @@ def decompose(
     stage_parts: dict[str, dict[tuple[str, str], Number]] = {}
     stage_params: dict[str, list[str]] = {}
     if campaign is not None and differing:
-        split = load_campaign(campaign.file, split=True)
+        split = load_campaign(campaign.read_from or campaign.file, split=True)
         sgame = split.game
         sa = {p: a[whole_name] for p, (whole_name, _) in split.split.items()}
         sb = {p: b[whole_name] for p, (whole_name, _) in split.split.items()}
