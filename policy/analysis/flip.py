@@ -498,7 +498,7 @@ def _solve_points(
     owners = [(trials, point) for (trials, _), points in asked for point in points]
     parts = [trials.samples(points) for (trials, _), points in asked]
     samples = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
-    block = solve_block(game, samples, 0, "spe")
+    block = solve_block(game, samples, 0, "spe", summary=False)  # the paths, ties and failures only
     if block.failed:
         # A point the sweep would mark in its place fails the search here, so that the
         # parameter's search is reported failed with where and why.
