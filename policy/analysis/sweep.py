@@ -824,7 +824,11 @@ def _distinct_rows(columns: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16
     unique = np.ascontiguousarray(columns[:, first].T)
     if width <= per_key:
         return unique, ids  # numbered in the order of the packed integer already
-    order = np.lexsort(unique.T[::-1])
+    if len(first) < 2 or not len(varying):
+        return unique, ids
+    # Lexicographic order of the whole rows: the columns equal in every row never decide it,
+    # so the varying ones alone are sorted (a campaign's rows have some 15,000 columns).
+    order = np.lexsort(varying[:, first][::-1])
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     return unique[order], rank[ids]
