@@ -2,7 +2,8 @@
 
 For a leader's values and each parameter with a declared range, the search
 scans the range on a grid, takes the grid points nearest the leader's value on
-each side where the equilibrium path differs, and narrows each boundary down.
+each side where the equilibrium path differs, and narrows each boundary down
+(in batch, to :data:`RELATIVE_TOLERANCE` of the range: about a millionth).
 The nearest boundary, as a share of the parameter's range, says whether the
 leader's choice is robust or rests on a hair.
 
