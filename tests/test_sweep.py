@@ -349,6 +349,14 @@ def test_distinct_paths_are_numbered_as_before_however_wide(width, actions):
     assert np.array_equal(unique[inverse], rows)
 
 
+@pytest.mark.parametrize("samples", [0, 1, 7])
+def test_distinct_paths_of_wide_rows_all_alike(samples):
+    rows = np.tile(np.arange(-1, 99, dtype=np.int16) % 3 - 1, (samples, 1))
+    unique, inverse = sweep_module._distinct_rows(np.ascontiguousarray(rows.T))
+    assert unique.shape == (min(samples, 1), 100) and np.array_equal(unique[inverse], rows)
+    assert not inverse.any()
+
+
 def test_big_game_keeps_facts_not_rows_and_the_summaries_agree(tmp_path):
     """Without per-sample rows (a big game's default) the outcome table, the facts
     and the CSV say what the full (samples, terminals) table says."""

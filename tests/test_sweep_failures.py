@@ -184,3 +184,15 @@ def test_the_api_returns_the_failures_with_a_warning(crisis):
         swept = policy.sweep(crisis, {"p_win": (0, 1.5, 16)})
     assert sorted(swept.failed) == [11, 12, 13, 14, 15] and swept.solved == 11
     assert swept.data()["failed"] == 5
+
+
+def test_a_block_without_its_summary_has_the_same_paths_ties_and_failures(crisis):
+    # The distance-to-a-flip search reads only these (solve_block(..., summary=False)).
+    samples = {"p_win": np.array(P_WIN), "war_cost": np.full(len(P_WIN), 0.3)}
+    full = sweep_module.solve_block(crisis, samples, 0, "spe")
+    paths = sweep_module.solve_block(crisis, samples, 0, "spe", summary=False)
+    assert set(paths.failed) == BAD and paths.failed == full.failed
+    assert [paths.path_words[i] for i in paths.path_index] == [full.path_words[i] for i in full.path_index]
+    assert (paths.tie == full.tie).all()
+    assert paths.facts.shape == (len(P_WIN), 0) and not paths.outcome_mean.any()
+    assert full.outcome_mean.any()

@@ -2,7 +2,8 @@
 
 For a leader's values and each parameter with a declared range, the search
 scans the range on a grid, takes the grid points nearest the leader's value on
-each side where the equilibrium path differs, and narrows each boundary down.
+each side where the equilibrium path differs, and narrows each boundary down
+(in batch, to :data:`RELATIVE_TOLERANCE` of the range: about a millionth).
 The nearest boundary, as a share of the parameter's range, says whether the
 leader's choice is robust or rests on a hair.
 
@@ -79,10 +80,14 @@ GRID_WORK = 40_000_000
 ROUND_WORK = 1_000_000
 #: Most points solved per boundary in one narrowing round (batch).
 SECTIONS = 63
-#: Narrowing in batch stops at this share of the parameter's range (or at float resolution);
-#: the batch judges ties within a relative 1e-9 (:mod:`policy.tolerances`), so
-#: narrower brackets would be decided by its tie rule, not by the game.
-RELATIVE_TOLERANCE = 2.0**-30
+#: Narrowing in batch stops at this share of the parameter's range (about a millionth), or at
+#: float resolution. A flip's place is a fact about a model whose parameters are known to a few
+#: per cent at best, so a millionth of the range is finer than any reader uses; the rounds past
+#: it would cost the most (their points lie so near a switch that the batch solver falls back to
+#: solving its subgames one by one), and the JSON prints only the digits the bracket supports
+#: (:func:`policy.render.data.flip_data`). Narrower than about 1e-9 would in any case be decided
+#: by the batch's tie rule (:mod:`policy.tolerances`), not by the game.
+RELATIVE_TOLERANCE = 2.0**-20
 #: Grid points solved first on each side of the leader's value (batch); each later round asks twice as many.
 SCAN_FIRST = 2
 #: Most narrowing rounds in batch.
@@ -494,7 +499,7 @@ def _solve_points(
     owners = [(trials, point) for (trials, _), points in asked for point in points]
     parts = [trials.samples(points) for (trials, _), points in asked]
     samples = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
-    block = solve_block(game, samples, 0, "spe")
+    block = solve_block(game, samples, 0, "spe", summary=False)  # the paths, ties and failures only
     if block.failed:
         # A point the sweep would mark in its place fails the search here, so that the
         # parameter's search is reported failed with where and why.

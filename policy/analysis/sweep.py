@@ -597,17 +597,21 @@ def take(samples: Mapping[str, Array], start: int, stop: int) -> dict[str, Array
 
 
 def solve_block(
-    game: Game, samples: Mapping[str, Array], start: int, method: str = "auto", rows: bool | None = None
+    game: Game, samples: Mapping[str, Array], start: int, method: str = "auto", rows: bool | None = None,
+    summary: bool = True,
 ) -> Block:
     """Solve one block of samples: batched when the game allows, else one by one.
 
     ``rows``: keep every sample's probability of every terminal (default:
     when the game has at most :data:`ROW_TERMINALS` terminals or the block
-    at most :data:`ROW_CELLS` cells).
+    at most :data:`ROW_CELLS` cells). ``summary`` False (batched blocks only,
+    for a caller that reads only the paths, ties and failures, as the
+    distance-to-a-flip search does): the outcome and fact fields and the
+    behaviour sum are left at zero, ``facts`` with no columns, and not computed.
     """
     keep = _keep_rows(game, len(next(iter(samples.values()), ())), rows)
     if batchable(game, method):
-        return _batch_block(game, samples, start, keep)
+        return _batch_block(game, samples, start, keep and summary, summary)
     return _nash_block(game, samples, start, method, keep)
 
 
@@ -653,7 +657,7 @@ def _compiled(game: Game) -> Any:
     return compiled
 
 
-def _batch_block(game: Game, samples: Mapping[str, Array], start: int, rows: bool) -> Block:
+def _batch_block(game: Game, samples: Mapping[str, Array], start: int, rows: bool, summary: bool = True) -> Block:
     """One block by the batch solver; samples it cannot solve are reported in their place.
 
     The batch solver stops at the first sample whose numbers are invalid (a
@@ -663,15 +667,15 @@ def _batch_block(game: Game, samples: Mapping[str, Array], start: int, rows: boo
     to the solver one sample at a time (``spe``), which marks each failure.
     """
     try:
-        return _batch_solved(game, samples, start, rows)
+        return _batch_solved(game, samples, start, rows, summary)
     except SAMPLE_ERRORS as err:
         if _failing_sample(err) is None:
             return _nash_block(game, samples, start, "spe", rows)
     n = len(next(iter(samples.values())))
     failed: dict[int, str] = {}
     good = _sift(_compiled(game), samples, np.arange(n), start, failed)
-    sub = _batch_solved(game, _pick(samples, good), start, rows) if len(good) else None
-    return _spread(game, sub, good, n, start, failed, rows)
+    sub = _batch_solved(game, _pick(samples, good), start, rows, summary) if len(good) else None
+    return _spread(game, sub, good, n, start, failed, rows, summary)
 
 
 def _failing_sample(err: Exception) -> int | None:
@@ -712,9 +716,9 @@ def _sift(compiled: Any, samples: Mapping[str, Array], index: npt.NDArray[np.int
 
 
 def _spread(game: Game, sub: Block | None, good: npt.NDArray[np.int64], n: int, start: int,
-            failed: Mapping[int, str], rows: bool) -> Block:
+            failed: Mapping[int, str], rows: bool, summary: bool = True) -> Block:
     """A block of ``n`` samples from ``sub``, the block of those at ``good``, the others failed."""
-    pairs, _ = fact_columns(game)
+    pairs = fact_columns(game)[0] if summary else ()
     width, players = len(game.terminals), len(game.players)
     facts = np.zeros((n, len(pairs)))
     payoffs = np.full((n, players), np.nan)
@@ -751,20 +755,27 @@ def _spread(game: Game, sub: Block | None, good: npt.NDArray[np.int64], n: int, 
     )
 
 
-def _batch_solved(game: Game, samples: Mapping[str, Array], start: int, rows: bool) -> Block:
-    """One block by the batch solver, every sample solved (else its error)."""
+def _batch_solved(game: Game, samples: Mapping[str, Array], start: int, rows: bool, summary: bool = True) -> Block:
+    """One block by the batch solver, every sample solved (else its error); ``summary``: see :func:`solve_block`."""
     from policy.analysis.batch import path_words
 
     compiled = _compiled(game)
     result = compiled.solve(samples)
-    reached = result.outcome_reach
     decision = result.decision_nodes
-    behavior = result.action_counts().astype(np.float64)
     unique, inverse = _distinct_rows(result.path_columns())
+    if summary:
+        reached = result.outcome_reach
+        behavior = result.action_counts().astype(np.float64)
+        fields = _summarise(game, result.size, reached.sample, reached.item, reached.probability, rows)
+    else:
+        width = len(game.terminals)
+        behavior = np.zeros(game.num_actions)
+        fields = {"outcome_mean": np.zeros(width), "outcome_m2": np.zeros(width),
+                  "facts": np.zeros((result.size, 0)), "rows": None}
     return Block(
         start=start,
         behavior_sum=behavior,
-        **_summarise(game, result.size, reached.sample, reached.item, reached.probability, rows),
+        **fields,
         payoffs=result.payoffs,
         tie=result.any_tie_on_path(),
         path_index=inverse,
@@ -813,7 +824,11 @@ def _distinct_rows(columns: npt.NDArray[np.int16]) -> tuple[npt.NDArray[np.int16
     unique = np.ascontiguousarray(columns[:, first].T)
     if width <= per_key:
         return unique, ids  # numbered in the order of the packed integer already
-    order = np.lexsort(unique.T[::-1])
+    if len(first) < 2 or not len(varying):
+        return unique, ids
+    # Lexicographic order of the whole rows: the columns equal in every row never decide it,
+    # so the varying ones alone are sorted (a campaign's rows have some 15,000 columns).
+    order = np.lexsort(varying[:, first][::-1])
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     return unique[order], rank[ids]

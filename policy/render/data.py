@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -319,6 +320,15 @@ def _digits(x: float, significant: int = 8) -> float:
     return float(f"{x:.{significant}g}")
 
 
+def _supported(x: float, width: float) -> float:
+    """``x`` known to within ``width``: rounded at the decimal place of ``width``'s first digit
+    (so the bracket is at most one unit of the last digit kept), and to 8 significant digits at most."""
+    if not (math.isfinite(width) and width > 0) or x == 0:
+        return _digits(x)
+    places = -math.floor(math.log10(width))
+    return _digits(round(x, places))
+
+
 def flip_data(search: FlipSearch) -> dict[str, Any]:
     """One leader's distances to a flip: the path, each parameter's nearest flip, the stable ones."""
     return {
@@ -327,10 +337,13 @@ def flip_data(search: FlipSearch) -> dict[str, Any]:
             {
                 "parameter": f.parameter,
                 "value": f.value,
-                # 8 significant digits: the search locates a boundary to about 1e-9.
-                "flips_at": _digits(f.boundary),
-                "change": _digits(f.change),
-                "share_of_range": _digits(f.share_of_range),
+                # Only the digits the search's final bracket supports (``Flip.tolerance``, its
+                # width: about a millionth of the range, see policy.analysis.flip.RELATIVE_TOLERANCE),
+                # to the decimal place of the width's first digit; share_of_range likewise with
+                # the width as a share of the range.
+                "flips_at": _supported(f.boundary, f.tolerance),
+                "change": _supported(f.change, f.tolerance),
+                "share_of_range": _supported(f.share_of_range, f.tolerance / (f.high - f.low)),
                 "to_path": f.path_after,
             }
             for f in search.flips
