@@ -31,10 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from policy import tolerances
+from policy import rational, tolerances
 from policy.model import Game, NodeKind, Number
 from policy.solvers.result import SolveResult, show_number
-from policy.solvers.sequential import check_equilibrium, off_path_reason
+from policy.solvers.sequential import (
+    ProfileIntegers,
+    check_equilibrium,
+    equilibrium_integers,
+    off_path_reason,
+)
 from policy.solvers.verify import edge_weights, subgame_values
 
 #: One colour per player, in order (Okabe and Ito's palette, without yellow, which is
@@ -242,6 +247,8 @@ def tree_view(
     unjustified: frozenset[str] = frozenset()
     limit = n if depth is None else depth
     shown = np.flatnonzero(game.depth <= limit)
+    folded = [int(i) for i in shown.tolist() if game.depth[i] == limit and game.num_children[i] > 0]
+    ints: ProfileIntegers | None = None
     if result is not None and result.equilibria:
         eq = result.equilibria[min(equilibrium, len(result.equilibria) - 1)]
         weight = edge_weights(game, numbers, eq.probabilities)
@@ -250,7 +257,10 @@ def tree_view(
         shared = [] if game.is_perfect_information else _drawn_shared_sets(game, shown)
         deepest = max([limit, *(int(game.depth[m]) for s in shared for m in s.members)])
         reach = _reach_down_to(game, weight, deepest)
-        check = check_equilibrium(result, eq)
+        if exact and (folded or not game.is_perfect_information):
+            # Exact values in integers, made once for the check and the boxes.
+            ints = equilibrium_integers(result, eq)
+        check = check_equilibrium(result, eq, ints)
         if off_path_reason(eq, check) is None:
             unjustified = eq.unreached
         bayes = _bayes_beliefs(game, reach, shared)
@@ -261,16 +271,27 @@ def tree_view(
         return bool(x > 0) if exact else float(x) > tolerances.PROFILE
 
     terminal_row = {int(t): k for k, t in enumerate(game.terminals.tolist())}
-    folded = [int(i) for i in shown.tolist() if game.depth[i] == limit and game.num_children[i] > 0]
     sizes = leaves = None
     expected: Any = None
     if folded:
         sizes, leaves = subtree_sizes(game)
         if eq is not None:
-            if exact:
+            if ints is not None:
+                rows = rational.to_fractions(ints.vnum[folded], ints.vden[folded])
+                expected = {i: tuple(row) for i, row in zip(folded, rows.tolist(), strict=True)}
+            elif exact:
                 expected = _exact_values_at(game, numbers.leaf_payoff, weight, folded, terminal_row)
             else:
                 expected = subgame_values(game, numbers, weight)
+    # The shown terminals' payoffs; from the integers when the numbers are held
+    # so (no Fraction for each of a campaign's terminals).
+    ends = [terminal_row[i] for i in shown[game.kind[shown] == NodeKind.TERMINAL].tolist()]
+    ratios = numbers.ratios if exact else None
+    if ratios is not None:
+        leaf_rows = rational.to_fractions(ratios.leaf_num[ends], ratios.leaf_den[ends]).tolist()
+    else:
+        leaf_rows = [numbers.leaf_payoff[k] for k in ends]
+    shown_payoffs = {k: tuple(show(v) for v in row) for k, row in zip(ends, leaf_rows, strict=True)}
 
     nodes: list[ViewNode] = []
     edges: list[ViewEdge] = []
@@ -295,7 +316,7 @@ def tree_view(
         else:
             o = int(game.outcome[i])
             label = game.outcomes[o].label if o >= 0 else ""
-            pay = tuple(show(v) for v in numbers.leaf_payoff[terminal_row[i]])
+            pay = shown_payoffs[terminal_row[i]]
             nodes.append(
                 ViewNode(f"n{i}", i, "terminal", int(game.depth[i]), -1, name, label or name, node_reach, hit,
                          pay)

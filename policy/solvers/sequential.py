@@ -57,7 +57,7 @@ import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -104,11 +104,12 @@ class SequentialCheck:
 MAX_NODE_VISITS = 2_000_000
 
 
-def check_equilibrium(result: SolveResult, eq: Equilibrium) -> SequentialCheck:
+def check_equilibrium(result: SolveResult, eq: Equilibrium, given: ProfileIntegers | None = None) -> SequentialCheck:
     """:func:`sequential_check` of one equilibrium of a solve, with the trembles its solver gave.
 
     Computed once per equilibrium and kept (the table, the JSON and the
-    drawing all show it).
+    drawing all show it). ``given``: the equilibrium's :func:`equilibrium_integers`
+    when the caller has them (exact solves only).
     """
     cache = eq.__dict__.setdefault("_sequential", {})
     key = (result.exact, tuple(sorted((k, v) for k, v in result.parameters.items())))
@@ -116,7 +117,8 @@ def check_equilibrium(result: SolveResult, eq: Equilibrium) -> SequentialCheck:
     if got is None:
         numbers = result.game.numbers(result.parameters, exact=result.exact)
         tries = max(1, min(MAX_TRIES, MAX_NODE_VISITS // max(result.game.num_nodes, 1)))
-        got = cache[key] = sequential_check(result.game, numbers, eq.probabilities, eq.trembles, tries)
+        got = cache[key] = _check(result.game, numbers, eq.probabilities, eq.trembles, tries,
+                                  given=given if result.exact else None)
     return got
 
 
@@ -163,9 +165,11 @@ def _check(
     trembles: Trembles | None = None,
     max_tries: int = MAX_TRIES,
     integers: bool = True,
+    given: ProfileIntegers | None = None,
 ) -> SequentialCheck:
     """:func:`sequential_check`; ``integers=False`` makes the exact test set by set in ``Fraction``
-    objects, as it was before the integer path (the tests compare the two)."""
+    objects, as it was before the integer path (the tests compare the two). ``given``: the
+    profile's numbers in integers, already made (:func:`equilibrium_integers`)."""
     exact = numbers.exact
     probs = np.array(list(probabilities), dtype=object if exact else np.float64)
     slack = _slack(game, numbers)
@@ -174,7 +178,7 @@ def _check(
         values = subgame_values(game, numbers, edge_weights(game, numbers, list(probabilities)))
         return _perfect_information(game, values, slack, possible)
     unused = probs == 0 if exact else probs <= tolerances.PROFILE
-    ints = _Integers.of(game, numbers, probs, possible) if exact and integers else None
+    ints = _Integers.of(game, numbers, probs, possible, given) if exact and integers else None
     if ints is not None:
         gains: _SetGains = _LazyGains(game, ints)
     else:
@@ -356,24 +360,12 @@ class _Integers:
         self.gnum, self.gden = self.gains(kid, own, mover[self.sets][self.group_set][cell_group])
 
     @classmethod
-    def of(cls, game: Game, numbers: Numbers, probs: Array, possible: npt.NDArray[np.bool_]) -> _Integers:
-        """Edge weights and values of the profile ``probs`` (``Fraction`` objects) in integers."""
-        pnum, pden = rational.split(probs.tolist()) if probs.size else (np.zeros(0, np.int64), np.ones(0, np.int64))
-        ratios = numbers.ratios
-        if ratios is not None:
-            wnum, wden = ratios.prob_num.copy(), ratios.prob_den.copy()
-            leaf_num, leaf_den = ratios.leaf_num, ratios.leaf_den
-        else:
-            wnum, wden = rational.split(numbers.edge_prob.tolist())
-            players = len(game.players)
-            lnum, lden = rational.split(np.asarray(numbers.leaf_payoff).ravel().tolist())
-            leaf_num, leaf_den = rational.common_rows(lnum.reshape(-1, players), lden.reshape(-1, players))
-        if rational._is_object(pnum, pden, wnum, wden):
-            wnum, wden, pnum, pden = (rational.as_object(x) for x in (wnum, wden, pnum, pden))
-        kids, position = _decided_edges(game)
-        wnum[kids], wden[kids] = pnum[position], pden[position]
-        vnum, vden = _values(game, leaf_num, leaf_den, wnum, wden)
-        return cls(game, pnum, pden, wnum, wden, vnum, vden, possible)
+    def of(cls, game: Game, numbers: Numbers, probs: Array, possible: npt.NDArray[np.bool_],
+           given: ProfileIntegers | None = None) -> _Integers:
+        """The layout of the test for the profile ``probs`` (``Fraction`` objects), with its numbers in
+        integers (``given``, or made by :func:`profile_integers`)."""
+        got = given if given is not None else profile_integers(game, numbers, probs.tolist())
+        return cls(game, got.pnum, got.pden, got.wnum, got.wden, got.vnum, got.vden, possible)
 
     def gains(self, kid: Array, own: Array, player: int | Array) -> tuple[Array, Array]:
         """Value of node ``kid`` less that of node ``own`` for ``player``, entry by entry, in lowest terms."""
@@ -401,6 +393,58 @@ class _Integers:
         if not over.any():
             return None, wn, cd
         return int(self.group_set[int(np.argmax(over))]), wn, cd
+
+
+class ProfileIntegers(NamedTuple):
+    """A profile's exact numbers as integer arrays (:mod:`policy.rational`).
+
+    ``pnum / pden``: the behaviour vector; ``wnum / wden``: the probability
+    of the edge into each node (:func:`policy.solvers.verify.edge_weights`);
+    ``vnum / vden``: each node's expected payoff vector, numerators (nodes,
+    players) over one denominator per node, in lowest terms
+    (:func:`policy.solvers.verify.subgame_values` before its ``Fraction`` objects).
+    """
+
+    pnum: Array
+    pden: Array
+    wnum: Array
+    wden: Array
+    vnum: Array
+    vden: Array
+
+
+def profile_integers(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> ProfileIntegers:
+    """The exact edge weights and node values of a behaviour profile, as integers (see :class:`ProfileIntegers`)."""
+    probs = list(probabilities)
+    pnum, pden = rational.split(probs) if probs else (np.zeros(0, np.int64), np.ones(0, np.int64))
+    ratios = numbers.ratios
+    if ratios is not None:
+        wnum, wden = ratios.prob_num.copy(), ratios.prob_den.copy()
+        leaf_num, leaf_den = ratios.leaf_num, ratios.leaf_den
+    else:
+        wnum, wden = rational.split(numbers.edge_prob.tolist())
+        players = len(game.players)
+        lnum, lden = rational.split(np.asarray(numbers.leaf_payoff).ravel().tolist())
+        leaf_num, leaf_den = rational.common_rows(lnum.reshape(-1, players), lden.reshape(-1, players))
+    if rational._is_object(pnum, pden, wnum, wden):
+        wnum, wden, pnum, pden = (rational.as_object(x) for x in (wnum, wden, pnum, pden))
+    kids, position = _decided_edges(game)
+    wnum[kids], wden[kids] = pnum[position], pden[position]
+    vnum, vden = _values(game, leaf_num, leaf_den, wnum, wden)
+    return ProfileIntegers(pnum, pden, wnum, wden, vnum, vden)
+
+
+def equilibrium_integers(result: SolveResult, eq: Equilibrium) -> ProfileIntegers:
+    """:func:`profile_integers` of an exact solve's equilibrium.
+
+    Not kept with the equilibrium (a campaign's are megabytes): a caller that
+    needs them beside the sequential check makes them once and hands them to
+    :func:`check_equilibrium`.
+    """
+    if not result.exact:
+        raise ValueError("the integers of a profile need an exact solve")
+    numbers = result.game.numbers(result.parameters, exact=True)
+    return profile_integers(result.game, numbers, eq.probabilities)
 
 
 def _decided_edges(game: Game) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
