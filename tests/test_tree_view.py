@@ -89,3 +89,33 @@ def test_reach_down_to_a_depth_is_the_whole_reach_there(game, data):
             assert part[i] == whole[i]
         else:
             assert part[i] is None  # below: not computed, and not mistaken for a reach
+
+
+def test_a_campaign_held_in_integers_is_drawn_with_the_whole_trees_numbers():
+    # The branch campaign's numbers are integer arrays (outcomes above terminals):
+    # the drawn payoffs come from them and the boxes' values from the
+    # equilibrium's integers; both must be what the Fraction arrays give.
+    from pathlib import Path
+
+    from policy import api
+    from policy.solvers.verify import subgame_values
+
+    result = api.solve(Path(__file__).resolve().parent.parent / "games" / "ussr_1939_1941_stalin.toml",
+                       leader="stalin", exact=True)
+    game = result.game
+    numbers = game.numbers(result.parameters, exact=True)
+    assert numbers.ratios is not None
+    eq = result.equilibria[0]
+    values = subgame_values(game, numbers, edge_weights(game, numbers, eq.probabilities))
+    row = {int(t): k for k, t in enumerate(game.terminals.tolist())}
+    terminals = boxes = 0
+    for depth in (4, 9, None):
+        view = tree_view(game, result.parameters, result, depth=depth)
+        for node in view.nodes:
+            if node.kind == "terminal":
+                assert node.payoffs == tuple(show(v) for v in numbers.leaf_payoff[row[node.index]])
+                terminals += 1
+            elif node.kind == "collapsed":
+                assert node.expected == tuple(show(v) for v in values[node.index])
+                boxes += 1
+    assert terminals and boxes
