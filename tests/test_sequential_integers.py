@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policy import api, rational
-from policy.model import ExactArrays, Game, Numbers
+from policy.model import ExactArrays, Game, Numbers, build_game
 from policy.solvers import solve
 from policy.solvers.result import Trembles
 from policy.solvers.sequential import _check, sequential_check
+from tests.conftest import chance, decision, terminal
 from tests.games import behaviors, imperfect_games, kuhn_poker, selten_horse
 
 F = Fraction
@@ -131,3 +132,23 @@ def test_the_public_check_is_the_integer_one():
     probs = [F(p) for p in (1, 0, 1, 0, 0, 1)]
     got = sequential_check(game, game.numbers({}, exact=True), probs)
     assert got == _check(game, game.numbers({}, exact=True), probs)
+
+
+def test_sets_that_no_fully_mixed_profile_reaches_impose_nothing():
+    # Chance never plays "never" (probability 0), so neither member of the
+    # set behind it is possible: it imposes nothing, whatever is played there
+    # (here the worse action for P2).
+    specs = [
+        chance("root", {"go": "1", "never": "0"}, go="end", never="p1"),
+        terminal("end", 0, 0),
+        decision("p1", "P1", a="x", b="y"),
+        decision("x", "P2", "blind", l="xl", r="xr"),
+        decision("y", "P2", "blind", l="yl", r="yr"),
+        terminal("xl", 1, 1), terminal("xr", 1, 0), terminal("yl", 0, 1), terminal("yr", 0, 0),
+    ]
+    game = build_game("Cut off", ["P1", "P2"], specs)
+    probs = [F(1), F(0), F(0), F(1)]
+    numbers = game.numbers({}, exact=True)
+    assert sequential_check(game, numbers, probs).verdict is True
+    assert_same(game, numbers, probs)
+    assert_same(game, as_integers(game, numbers), probs)

@@ -371,9 +371,8 @@ class _Integers:
         """Value of node ``kid`` less that of node ``own`` for ``player``, entry by entry, in lowest terms."""
         return rational.add(self.vnum[kid, player], self.vden[kid], -self.vnum[own, player], self.vden[own])
 
-    def evaluate(self, trembles: Trembles, onum: Array, oden: Array, cnum: Array, cden: Array
-                 ) -> tuple[int | None, Array, Array]:
-        """The test at every set under the leading terms of ``trembles`` (orders ``onum / oden``,
+    def evaluate(self, onum: Array, oden: Array, cnum: Array, cden: Array) -> tuple[int | None, Array, Array]:
+        """The test at every set under a tremble structure's leading terms (orders ``onum / oden``,
         coefficients ``cnum / cden`` per node).
 
         Returns the position (in :attr:`sets`) of the first set where some
@@ -381,8 +380,10 @@ class _Integers:
         where its order is the set's least, else 0), numerators and denominators.
         """
         rows = self.rows
-        least, _ = rational.group_best(-onum[rows], oden[rows], self.set_start)
         cn, cd = cnum[rows], cden[rows]
+        if not rows.size:  # every member of every set lies behind a chance move of probability 0
+            return None, cn, cd
+        least, _ = rational.group_best(-onum[rows], oden[rows], self.set_start)
         zero = np.zeros(1, dtype=cn.dtype)
         wn = np.where(least, cn, zero)
         if not self.gnum.size:
@@ -547,7 +548,7 @@ class _Search:
         """
         game = self.game
         onum, oden, cnum, cden = self._leading_integers(ints, trembles)
-        failed, wn, wd = ints.evaluate(trembles, onum, oden, cnum, cden)
+        failed, wn, wd = ints.evaluate(onum, oden, cnum, cden)
         stop = len(ints.sets) if failed is None else failed + 1
         sizes = np.diff(np.append(ints.set_start, len(ints.rows)))
         several = ints.members.counts[ints.sets[:stop]] > 1
