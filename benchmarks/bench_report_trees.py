@@ -15,8 +15,10 @@ Two steps, so that two source trees can be timed on the same comparison::
 
 ``save`` pickles the comparisons (``GameComparison`` objects, games and
 results included); ``time`` loads them and builds the report's sections and
-HTML ``--reps`` times, dropping every cached sequential check and tree value
-between repetitions, and prints each part's median. Run ``time`` from each
+HTML ``--reps`` times, dropping the sequential checks kept with the
+equilibria between repetitions, and prints each part's median (the first
+repetition also evaluates the numbers at the leaders' values, which the
+pickle does not keep). Run ``time`` from each
 source tree's root (``cd /tmp/main_export && python
 /path/to/bench_report_trees.py time ...``), alternating, on the same
 pickle: the classes are looked up by name, so both trees must define the
@@ -61,13 +63,11 @@ def _save(out: Path) -> None:
 
 
 def _forget(comparisons: Any) -> None:
-    """Drop what a previous repetition left in the results' caches."""
+    """Drop the sequential checks a previous repetition kept with the equilibria."""
     for c in comparisons:
         for r in c.results:
             for eq in r.equilibria if r is not None else ():
-                for key in [k for k in eq.__dict__ if k.startswith("_")]:
-                    if key in ("_sequential", "_tree_values"):
-                        del eq.__dict__[key]
+                eq.__dict__.pop("_sequential", None)
 
 
 def _children() -> float:
