@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import policy
 from policy import output as output_module
@@ -547,6 +549,27 @@ def test_inline_svg_drops_the_prolog_and_prefixes_ids_and_references() -> None:
     assert not ids_a & ids_b
     assert 'clip-path="url(#a-c1)"' in a
     assert [u.get(XLINK_HREF) or u.get("href") for u in root_a.iter(f"{SVG}use")] == ["#a-glyph", "#a-glyph"]
+
+
+def _inline_by_look_behind(svg: str, prefix: str) -> str:
+    """inline_svg's rewriting as first written, with look-behind patterns: the reference for the faster one."""
+    text = report_module._DROPPED.sub("", svg[svg.find("<svg"):])
+    text = re.sub(r'(?<=\s)id="([^"]*)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
+    text = re.sub(r"url\(#([^)]*)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
+    text = re.sub(r'(?<=\s)((?:xlink:)?href)="#([^"]*)"', lambda m: f'{m.group(1)}="#{prefix}{m.group(2)}"', text)
+    return "<svg" + ' role="img"' + text[len("<svg"):].rstrip() + "\n"
+
+
+SVG_PIECES = [' id="a"', 'id="b"', '\tid="c"', '\nid=""', ' xid="d"', ' href="#e"', 'href="#f"', ' xlink:href="#g"',
+              ' href="h"', 'url(#i)', 'url(j)', "<!-- id=\"k\" -->", "<metadata> id=\"l\" </metadata>", " ", "\n",
+              '"', "x", "<g", ">", "é"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(SVG_PIECES), max_size=30))
+def test_inline_svg_rewrites_as_the_look_behind_patterns_did(pieces: list[str]) -> None:
+    svg = "<svg" + "".join(pieces) + "</svg>"
+    assert inline_svg(svg, "p-") == _inline_by_look_behind(svg, "p-")
 
 
 def test_markdown_into_a_pipe_is_refused_before_solving(tmp_path: Path) -> None:

@@ -310,9 +310,12 @@ def _sweep_svg(c: GameComparison, base: Any, name: str, low: float, high: float,
 
 # -- SVG inline --------------------------------------------------------------------------
 
-_ID = re.compile(r'(?<=\s)id="([^"]*)"')
+# The whitespace before an attribute is matched and put back rather than
+# looked behind for: the same matches (an attribute ends with a quote, never
+# with the whitespace the next one needs), found about twice as fast.
+_ID = re.compile(r'(\s)id="([^"]*)"')
 _URL_REF = re.compile(r"url\(#([^)]*)\)")
-_HREF_REF = re.compile(r'(?<=\s)((?:xlink:)?href)="#([^"]*)"')
+_HREF_REF = re.compile(r'(\s)((?:xlink:)?href)="#([^"]*)"')
 _DROPPED = re.compile(r"<!--.*?-->\s*|<metadata>.*?</metadata>\s*", re.S)
 
 
@@ -338,9 +341,11 @@ def inline_svg(svg: str, prefix: str, label: str = "", css_class: str = "") -> s
     if start < 0:
         raise ReportError("not an SVG picture: no <svg> element")
     text = _DROPPED.sub("", svg[start:])
-    text = _ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', text)
-    text = _URL_REF.sub(lambda m: f"url(#{prefix}{m.group(1)})", text)
-    text = _HREF_REF.sub(lambda m: f'{m.group(1)}="#{prefix}{m.group(2)}"', text)
+    text = _ID.sub(lambda m: f'{m.group(1)}id="{prefix}{m.group(2)}"', text)
+    if "url(#" in text:
+        text = _URL_REF.sub(lambda m: f"url(#{prefix}{m.group(1)})", text)
+    if 'href="#' in text:
+        text = _HREF_REF.sub(lambda m: f'{m.group(1)}{m.group(2)}="#{prefix}{m.group(3)}"', text)
     extra = ' role="img"'
     if label:
         extra += f' aria-label="{html.escape(label)}"'

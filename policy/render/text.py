@@ -42,7 +42,7 @@ from policy.claims import Claim
 from policy.leaders import Leader
 from policy.model import Game, Number
 from policy.render.tree import player_colour
-from policy.solvers.result import SolveResult, show_number
+from policy.solvers.result import Equilibrium, SolveResult, show_number
 from policy.solvers.sequential import check_equilibrium, off_path_reason
 
 #: Exact numbers longer than this are shown as decimals (with ~), in tables only.
@@ -561,10 +561,11 @@ def compare_rows(c: GameComparison) -> list[tuple[str, list[str]]]:
     if not any(decisions) and any(eq is None for eq in first):
         rows.append(("(every decision)", cells(["-"] * len(first))))
     rows.append(("Outcome probabilities", []))
-    for i, t in enumerate(c.game.terminals.tolist()):
+    terminals = c.game.terminals
+    for i in _reached_terminals(c.results, first):
+        t = int(terminals[i])
         probs = [eq.reach[i] if eq is not None else 0 for eq in first]
-        if any(p > 0 for p in probs):
-            rows.append((_terminal_label(c.game, t, c.game.node_names[t]), cells([fmt(p) for p in probs])))
+        rows.append((_terminal_label(c.game, t, c.game.node_names[t]), cells([fmt(p) for p in probs])))
     if c.facts and any(c.facts):
         rows.append(("End states" if campaign_of(c.game) is not None else "Outcome facts", []))
         shown = next(f for f in c.facts if f)
@@ -577,6 +578,24 @@ def compare_rows(c: GameComparison) -> list[tuple[str, list[str]]]:
     for k, p in enumerate(c.game.players):
         rows.append((p, cells([fmt(eq.values[k]) if eq is not None else "" for eq in first])))
     return rows
+
+
+def _reached_terminals(results: Sequence[SolveResult | None], first: Sequence[Equilibrium | None]) -> list[int]:
+    """The terminals (rows of ``reach``, ascending) some leader's first equilibrium reaches with positive probability.
+
+    An exact reach is a product of probabilities, never negative, so its
+    truth says whether it is positive (no ``Fraction`` comparison for each of
+    a campaign's 70,000 terminals); a float one is compared with 0.
+    """
+    hit: set[int] = set()
+    for r, eq in zip(results, first, strict=True):
+        if r is None or eq is None:
+            continue
+        if r.exact:
+            hit.update(i for i, p in enumerate(eq.reach) if p)
+        else:
+            hit.update(i for i, p in enumerate(eq.reach) if p > 0)
+    return sorted(hit)
 
 
 #: The cell of a leader under whom the game could not be solved (the notes say why).

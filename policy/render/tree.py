@@ -31,11 +31,16 @@ from typing import Any
 
 import numpy as np
 
-from policy import tolerances
+from policy import rational, tolerances
 from policy.model import Game, NodeKind, Number
 from policy.solvers.result import SolveResult, show_number
-from policy.solvers.sequential import check_equilibrium, off_path_reason
-from policy.solvers.verify import beliefs, edge_weights, reach_probabilities, subgame_values
+from policy.solvers.sequential import (
+    ProfileIntegers,
+    check_equilibrium,
+    equilibrium_integers,
+    off_path_reason,
+)
+from policy.solvers.verify import edge_weights, subgame_values
 
 #: One colour per player, in order (Okabe and Ito's palette, without yellow, which is
 #: hard to read on white); players beyond seven reuse them.
@@ -237,36 +242,56 @@ def tree_view(
     eq = None
     weight = numbers.edge_prob
     reach: Any = None
-    held: dict[str, dict[str, Number]] = {}
+    held: Mapping[str, Mapping[str, Number]] = {}
+    bayes: dict[str, dict[str, Number]] = {}
     unjustified: frozenset[str] = frozenset()
+    limit = n if depth is None else depth
+    shown = np.flatnonzero(game.depth <= limit)
+    folded = [int(i) for i in shown.tolist() if game.depth[i] == limit and game.num_children[i] > 0]
+    ints: ProfileIntegers | None = None
     if result is not None and result.equilibria:
         eq = result.equilibria[min(equilibrium, len(result.equilibria) - 1)]
         weight = edge_weights(game, numbers, eq.probabilities)
-        reach = reach_probabilities(game, weight)
-        check = check_equilibrium(result, eq)
+        # Beliefs are drawn at the shown members of sets of several nodes;
+        # Bayes' rule there needs the reach of every member of such a set.
+        shared = [] if game.is_perfect_information else _drawn_shared_sets(game, shown)
+        deepest = max([limit, *(int(game.depth[m]) for s in shared for m in s.members)])
+        reach = _reach_down_to(game, weight, deepest)
+        if exact and (folded or not game.is_perfect_information):
+            # Exact values in integers, made once for the check and the boxes.
+            ints = equilibrium_integers(result, eq)
+        check = check_equilibrium(result, eq, ints)
         if off_path_reason(eq, check) is None:
             unjustified = eq.unreached
-        if not game.is_perfect_information:
-            held = beliefs(game, numbers, eq.probabilities)
-            if check.verdict:
-                held = {**{k: dict(v) for k, v in check.beliefs.items()}, **held}
+        bayes = _bayes_beliefs(game, reach, shared)
+        if check.verdict:
+            held = check.beliefs
 
     def positive(x: Number) -> bool:
         return bool(x > 0) if exact else float(x) > tolerances.PROFILE
 
-    limit = n if depth is None else depth
-    shown = np.flatnonzero(game.depth <= limit)
     terminal_row = {int(t): k for k, t in enumerate(game.terminals.tolist())}
-    folded = [int(i) for i in shown.tolist() if game.depth[i] == limit and game.num_children[i] > 0]
     sizes = leaves = None
     expected: Any = None
     if folded:
         sizes, leaves = subtree_sizes(game)
         if eq is not None:
-            if exact:
+            if ints is not None:
+                rows = rational.to_fractions(ints.vnum[folded], ints.vden[folded])
+                expected = {i: tuple(row) for i, row in zip(folded, rows.tolist(), strict=True)}
+            elif exact:
                 expected = _exact_values_at(game, numbers.leaf_payoff, weight, folded, terminal_row)
             else:
                 expected = subgame_values(game, numbers, weight)
+    # The shown terminals' payoffs; from the integers when the numbers are held
+    # so (no Fraction for each of a campaign's terminals).
+    ends = [terminal_row[i] for i in shown[game.kind[shown] == NodeKind.TERMINAL].tolist()]
+    ratios = numbers.ratios if exact else None
+    if ratios is not None:
+        leaf_rows = rational.to_fractions(ratios.leaf_num[ends], ratios.leaf_den[ends]).tolist()
+    else:
+        leaf_rows = [numbers.leaf_payoff[k] for k in ends]
+    shown_payoffs = {k: tuple(show(v) for v in row) for k, row in zip(ends, leaf_rows, strict=True)}
 
     nodes: list[ViewNode] = []
     edges: list[ViewEdge] = []
@@ -278,7 +303,9 @@ def tree_view(
         hit = node_reach is not None and positive(node_reach)
         if kind is NodeKind.DECISION:
             s = game.infosets.at(int(game.infoset[i]))
-            belief = held.get(s.name, {}).get(name) if len(s.members) > 1 else None
+            belief = None
+            if len(s.members) > 1:  # Bayes' rule where the set is reached, else the check's beliefs
+                belief = (bayes[s.name] if s.name in bayes else held.get(s.name, {})).get(name)
             nodes.append(
                 ViewNode(f"n{i}", i, "decision", int(game.depth[i]), who, name, s.player.label,
                          node_reach, hit, belief=None if belief is None else show(belief),
@@ -289,7 +316,7 @@ def tree_view(
         else:
             o = int(game.outcome[i])
             label = game.outcomes[o].label if o >= 0 else ""
-            pay = tuple(show(v) for v in numbers.leaf_payoff[terminal_row[i]])
+            pay = shown_payoffs[terminal_row[i]]
             nodes.append(
                 ViewNode(f"n{i}", i, "terminal", int(game.depth[i]), -1, name, label or name, node_reach, hit,
                          pay)
@@ -341,6 +368,54 @@ def tree_view(
     )
 
 
+def _drawn_shared_sets(game: Game, shown: np.ndarray) -> list[Any]:
+    """The information sets of several members with a member among the ``shown`` nodes, in order."""
+    drawn = shown[game.kind[shown] == NodeKind.DECISION]
+    out = []
+    for k in np.unique(game.infoset[drawn]).tolist():
+        s = game.infosets.at(int(k))
+        if len(s.members) > 1:
+            out.append(s)
+    return out
+
+
+def _reach_down_to(game: Game, weight: Any, deepest: int) -> Any:
+    """:func:`policy.solvers.verify.reach_probabilities`, in exact mode for the nodes down to depth ``deepest`` only.
+
+    The same products level by level (in ``Fraction`` objects an edge of
+    weight 1 passes its parent's reach on, and nothing below a node never
+    reached is reached), stopped where the drawing needs no more; the nodes
+    below hold None. Floats cost little: every level is done.
+    """
+    reach = weight.copy()
+    exact = reach.dtype == object
+    for start, stop in game.levels[1 : (deepest + 1) if exact else None]:
+        above = reach[game.parent[start:stop]]
+        if not exact:
+            reach[start:stop] = reach[start:stop] * above
+            continue
+        own = reach[start:stop]
+        passed = np.asarray(own == 1, dtype=bool)
+        unreached = np.asarray(above == 0, dtype=bool) & ~passed
+        rest = ~(passed | unreached)
+        own[passed] = above[passed]
+        own[unreached] = above[unreached]
+        own[rest] = own[rest] * above[rest]
+    if exact and deepest + 1 < len(game.levels):
+        reach[game.levels[deepest + 1][0] :] = None
+    return reach
+
+
+def _bayes_beliefs(game: Game, reach: Any, sets: Sequence[Any]) -> dict[str, dict[str, Number]]:
+    """:func:`policy.solvers.verify.beliefs` at ``sets`` only: member -> reach / the set's reach, where it is reached."""
+    out: dict[str, dict[str, Number]] = {}
+    for s in sets:
+        total = sum((reach[m] for m in s.members), start=reach[0] * 0)
+        if total > 0:
+            out[s.name] = {game.node_names[m]: reach[m] / total for m in s.members}
+    return out
+
+
 def _exact_values_at(
     game: Game, leaf_payoff: Any, weight: Any, nodes: Sequence[int], terminal_row: Mapping[int, int]
 ) -> dict[int, tuple[Fraction, ...]]:
@@ -350,21 +425,26 @@ def _exact_values_at(
     Each node's value is the weighted sum of its children's; a child of weight
     0 adds exactly 0, so only the children with positive weight are visited
     (a few thousand of a campaign's 127,371 nodes below the collapsed boxes,
-    rather than a ``Fraction`` for every node and player).
+    rather than a ``Fraction`` for every node and player), and a node whose
+    one such child has weight 1 takes that child's values without arithmetic.
     """
     first = game.first_child.tolist()
     count = game.num_children.tolist()
     players = len(game.players)
+    edge = weight.tolist()
 
     def value(n: int) -> list[Fraction]:
         if not count[n]:
             return [Fraction(x) for x in leaf_payoff[terminal_row[n]]]
+        k0 = first[n]
+        kids = [c for c in range(k0, k0 + count[n]) if edge[c]]
+        if len(kids) == 1 and edge[kids[0]] == 1:  # a pure choice: the chosen child's values as they are
+            return value(kids[0])
         total = [Fraction(0)] * players
-        for c in range(first[n], first[n] + count[n]):
-            w = weight[c]
-            if w:
-                for p, x in enumerate(value(c)):
-                    total[p] += w * x
+        for c in kids:
+            w = edge[c]
+            for p, x in enumerate(value(c)):
+                total[p] += w * x
         return total
 
     return {n: tuple(value(n)) for n in nodes}

@@ -53,10 +53,11 @@ probability at most ``tolerances.PROFILE`` counts as unused and a gain within
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -103,11 +104,12 @@ class SequentialCheck:
 MAX_NODE_VISITS = 2_000_000
 
 
-def check_equilibrium(result: SolveResult, eq: Equilibrium) -> SequentialCheck:
+def check_equilibrium(result: SolveResult, eq: Equilibrium, given: ProfileIntegers | None = None) -> SequentialCheck:
     """:func:`sequential_check` of one equilibrium of a solve, with the trembles its solver gave.
 
     Computed once per equilibrium and kept (the table, the JSON and the
-    drawing all show it).
+    drawing all show it). ``given``: the equilibrium's :func:`equilibrium_integers`
+    when the caller has them (exact solves only).
     """
     cache = eq.__dict__.setdefault("_sequential", {})
     key = (result.exact, tuple(sorted((k, v) for k, v in result.parameters.items())))
@@ -115,7 +117,8 @@ def check_equilibrium(result: SolveResult, eq: Equilibrium) -> SequentialCheck:
     if got is None:
         numbers = result.game.numbers(result.parameters, exact=result.exact)
         tries = max(1, min(MAX_TRIES, MAX_NODE_VISITS // max(result.game.num_nodes, 1)))
-        got = cache[key] = sequential_check(result.game, numbers, eq.probabilities, eq.trembles, tries)
+        got = cache[key] = _check(result.game, numbers, eq.probabilities, eq.trembles, tries,
+                                  given=given if result.exact else None)
     return got
 
 
@@ -152,17 +155,36 @@ def sequential_check(
     max_tries
         Tremble structures the search may try.
     """
+    return _check(game, numbers, probabilities, trembles, max_tries)
+
+
+def _check(
+    game: Game,
+    numbers: Numbers,
+    probabilities: Sequence[Number],
+    trembles: Trembles | None = None,
+    max_tries: int = MAX_TRIES,
+    integers: bool = True,
+    given: ProfileIntegers | None = None,
+) -> SequentialCheck:
+    """:func:`sequential_check`; ``integers=False`` makes the exact test set by set in ``Fraction``
+    objects, as it was before the integer path (the tests compare the two). ``given``: the
+    profile's numbers in integers, already made (:func:`equilibrium_integers`)."""
     exact = numbers.exact
     probs = np.array(list(probabilities), dtype=object if exact else np.float64)
-    weight = edge_weights(game, numbers, list(probabilities))
-    values = subgame_values(game, numbers, weight)
     slack = _slack(game, numbers)
     possible = _possible(game, numbers)
     if game.is_perfect_information:
+        values = subgame_values(game, numbers, edge_weights(game, numbers, list(probabilities)))
         return _perfect_information(game, values, slack, possible)
     unused = probs == 0 if exact else probs <= tolerances.PROFILE
-    gains = _set_gains(game, values, probs)
-    state = _Search(game, numbers, probs, unused, gains, slack, possible)
+    ints = _Integers.of(game, numbers, probs, possible, given) if exact and integers else None
+    if ints is not None:
+        gains: _SetGains = _LazyGains(game, ints)
+    else:
+        values = subgame_values(game, numbers, edge_weights(game, numbers, list(probabilities)))
+        gains = _set_gains(game, values, probs)
+    state = _Search(game, numbers, probs, unused, gains, slack, possible, ints)
     if trembles is not None:
         found = state.evaluate(trembles)
         if found.verdict:
@@ -179,14 +201,20 @@ def _slack(game: Game, numbers: Numbers) -> Array:
 
 def _possible(game: Game, numbers: Numbers) -> npt.NDArray[np.bool_]:
     """Nodes no chance move of probability 0 cuts off (every fully mixed profile reaches them)."""
+    if numbers.exact and numbers.ratios is not None:  # integers already: no Fraction to compare
+        return _possible_below(game, numbers.ratios.prob_num == 0)
+    edge = numbers.edge_prob
+    return _possible_below(game, (edge == 0) if numbers.exact else (np.asarray(edge, dtype=np.float64) <= 0))
+
+
+def _possible_below(game: Game, zero: Array) -> npt.NDArray[np.bool_]:
+    """:func:`_possible`, given which edges have probability 0 (per node, the edge into it)."""
     ok = np.ones(game.num_nodes, dtype=bool)
     if game.num_nodes > 1:
         cut = np.zeros(game.num_nodes, dtype=bool)
         kids = np.arange(1, game.num_nodes)
         by_chance = game.kind[game.parent[1:]] == NodeKind.CHANCE
-        edge = numbers.edge_prob[1:]
-        zero = (edge == 0) if numbers.exact else (np.asarray(edge, dtype=np.float64) <= 0)
-        cut[kids[by_chance & np.asarray(zero, dtype=bool)]] = True
+        cut[kids[by_chance & np.asarray(zero[1:], dtype=bool)]] = True
         for start, stop in game.levels[1:]:
             ok[start:stop] = ok[game.parent[start:stop]] & ~cut[start:stop]
     return ok
@@ -213,12 +241,25 @@ def _show(x: Number) -> str:
     return show_number(x) if isinstance(x, Fraction) else f"{float(x):.6g}"
 
 
-@dataclass(frozen=True)
 class _SetGains:
-    """Per information set: its members and, per member and action, the mover's gain over the profile."""
+    """Per information set (by index): its members and, per member and action, the mover's gain over the profile."""
 
-    members: tuple[npt.NDArray[np.int64], ...]
-    gain: tuple[Array, ...]
+    members: Sequence[npt.NDArray[np.int64]]
+
+    def gain(self, index: int) -> Array:
+        """Set ``index``'s gains, (members, actions), exact (``Fraction``) or float."""
+        raise NotImplementedError
+
+
+class _GivenGains(_SetGains):
+    """Gains computed for every set at once."""
+
+    def __init__(self, members: tuple[npt.NDArray[np.int64], ...], gains: tuple[Array, ...]) -> None:
+        self.members = members
+        self.gains = gains
+
+    def gain(self, index: int) -> Array:
+        return self.gains[index]
 
 
 def _set_gains(game: Game, values: Array, probs: Array) -> _SetGains:
@@ -231,7 +272,212 @@ def _set_gains(game: Game, values: Array, probs: Array) -> _SetGains:
         after = np.stack([values[first + k, i] for k in range(len(s.actions))], axis=1)
         members.append(m)
         gains.append(after - values[m, i][:, None])
-    return _SetGains(tuple(members), tuple(gains))
+    return _GivenGains(tuple(members), tuple(gains))
+
+
+class _LazyGains(_SetGains):
+    """Exact gains of a set as ``Fraction`` objects, made from the integer values when first asked for.
+
+    The exact check decides on integers (:class:`_Integers`); these objects
+    are needed only where a set fails, for its message and the search.
+    """
+
+    def __init__(self, game: Game, ints: _Integers) -> None:
+        self.members = ints.members
+        self.game = game
+        self.ints = ints
+        self.made: dict[int, Array] = {}
+
+    def gain(self, index: int) -> Array:
+        got = self.made.get(index)
+        if got is None:
+            s = self.game.infosets.at(index)
+            m = self.members[index]
+            kids = (self.game.first_child[m][:, None] + np.arange(len(s.actions))[None, :]).ravel()
+            own = np.repeat(m, len(s.actions))
+            num, den = self.ints.gains(kids, own, s.player.index)
+            got = self.made[index] = rational.to_fractions(num, den).reshape(len(m), len(s.actions))
+        return got
+
+
+class _Members(Sequence[npt.NDArray[np.int64]]):
+    """The members of every information set, by index, as slices of one flat array."""
+
+    def __init__(self, infosets: Sequence[Any]) -> None:
+        counts = np.array([len(s.members) for s in infosets], dtype=np.int64)
+        self.flat = np.fromiter((m for s in infosets for m in s.members), dtype=np.int64, count=int(counts.sum()))
+        self.bounds = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.counts = counts
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def __getitem__(self, index: Any) -> Any:
+        k = operator.index(index)  # one set at a time, no slices
+        return self.flat[self.bounds[k] : self.bounds[k + 1]]
+
+
+class _Integers:
+    """The exact check's numbers as integer numerators and denominators (:mod:`policy.rational`).
+
+    Every node's value under the profile, and the layout of the test at
+    every set: its possible members (*rows*, set after set in order) and,
+    per set and action, the mover's gain at each row (*cells*, grouped by
+    set and action, members consecutive). :meth:`_Search.evaluate` then
+    weighs the gains by the beliefs and compares the sums with 0 for all
+    sets in a few array operations, instead of ``Fraction`` objects set by
+    set: the same exact comparisons.
+    """
+
+    def __init__(self, game: Game, pnum: Array, pden: Array, wnum: Array, wden: Array, vnum: Array, vden: Array,
+                 possible: npt.NDArray[np.bool_]) -> None:
+        self.pnum, self.pden = pnum, pden
+        self.wnum, self.wden = wnum, wden
+        self.vnum, self.vden = vnum, vden
+        infosets = game.infosets.in_order()
+        self.members = _Members(infosets)
+        flat, bounds = self.members.flat, self.members.bounds
+        actions = np.array([len(s.actions) for s in infosets], dtype=np.int64)
+        mover = np.array([s.player.index for s in infosets], dtype=np.int64)
+        alive = possible[flat]
+        alive_count = np.add.reduceat(alive.astype(np.int64), bounds[:-1]) if flat.size else np.zeros(0, np.int64)
+        #: The sets with a possible member, in order (their positions below index these).
+        self.sets = np.flatnonzero(alive_count > 0)
+        self.rows = flat[alive]
+        sizes = alive_count[self.sets]
+        self.set_start = np.cumsum(sizes) - sizes
+        # Per set, one group of cells per action; per group, one cell per row of the set.
+        k = actions[self.sets]
+        self.group_set = np.repeat(np.arange(len(self.sets)), k)
+        group_action = np.arange(len(self.group_set)) - np.repeat(np.cumsum(k) - k, k)
+        group_size = sizes[self.group_set]
+        self.cell_start = np.cumsum(group_size) - group_size
+        cell_group = np.repeat(np.arange(len(self.group_set)), group_size)
+        within = np.arange(len(cell_group)) - self.cell_start[cell_group]
+        self.cell_row = self.set_start[self.group_set][cell_group] + within
+        own = self.rows[self.cell_row]
+        kid = game.first_child[own] + group_action[cell_group]
+        self.gnum, self.gden = self.gains(kid, own, mover[self.sets][self.group_set][cell_group])
+
+    @classmethod
+    def of(cls, game: Game, numbers: Numbers, probs: Array, possible: npt.NDArray[np.bool_],
+           given: ProfileIntegers | None = None) -> _Integers:
+        """The layout of the test for the profile ``probs`` (``Fraction`` objects), with its numbers in
+        integers (``given``, or made by :func:`profile_integers`)."""
+        got = given if given is not None else profile_integers(game, numbers, probs.tolist())
+        return cls(game, got.pnum, got.pden, got.wnum, got.wden, got.vnum, got.vden, possible)
+
+    def gains(self, kid: Array, own: Array, player: int | Array) -> tuple[Array, Array]:
+        """Value of node ``kid`` less that of node ``own`` for ``player``, entry by entry, in lowest terms."""
+        return rational.add(self.vnum[kid, player], self.vden[kid], -self.vnum[own, player], self.vden[own])
+
+    def evaluate(self, onum: Array, oden: Array, cnum: Array, cden: Array) -> tuple[int | None, Array, Array]:
+        """The test at every set under a tremble structure's leading terms (orders ``onum / oden``,
+        coefficients ``cnum / cden`` per node).
+
+        Returns the position (in :attr:`sets`) of the first set where some
+        action gains, or None, and each row's belief weight (its coefficient
+        where its order is the set's least, else 0), numerators and denominators.
+        """
+        rows = self.rows
+        cn, cd = cnum[rows], cden[rows]
+        if not rows.size:  # every member of every set lies behind a chance move of probability 0
+            return None, cn, cd
+        least, _ = rational.group_best(-onum[rows], oden[rows], self.set_start)
+        zero = np.zeros(1, dtype=cn.dtype)
+        wn = np.where(least, cn, zero)
+        if not self.gnum.size:
+            return None, wn, cd
+        snum, _ = rational.group_sum(self.gnum[:, None], self.gden, wn[self.cell_row], cd[self.cell_row],
+                                     self.cell_start)
+        over = np.asarray(snum[:, 0] > 0, dtype=bool)
+        if not over.any():
+            return None, wn, cd
+        return int(self.group_set[int(np.argmax(over))]), wn, cd
+
+
+class ProfileIntegers(NamedTuple):
+    """A profile's exact numbers as integer arrays (:mod:`policy.rational`).
+
+    ``pnum / pden``: the behaviour vector; ``wnum / wden``: the probability
+    of the edge into each node (:func:`policy.solvers.verify.edge_weights`);
+    ``vnum / vden``: each node's expected payoff vector, numerators (nodes,
+    players) over one denominator per node, in lowest terms
+    (:func:`policy.solvers.verify.subgame_values` before its ``Fraction`` objects).
+    """
+
+    pnum: Array
+    pden: Array
+    wnum: Array
+    wden: Array
+    vnum: Array
+    vden: Array
+
+
+def profile_integers(game: Game, numbers: Numbers, probabilities: Sequence[Number]) -> ProfileIntegers:
+    """The exact edge weights and node values of a behaviour profile, as integers (see :class:`ProfileIntegers`)."""
+    probs = list(probabilities)
+    pnum, pden = rational.split(probs) if probs else (np.zeros(0, np.int64), np.ones(0, np.int64))
+    ratios = numbers.ratios
+    if ratios is not None:
+        wnum, wden = ratios.prob_num.copy(), ratios.prob_den.copy()
+        leaf_num, leaf_den = ratios.leaf_num, ratios.leaf_den
+    else:
+        wnum, wden = rational.split(numbers.edge_prob.tolist())
+        players = len(game.players)
+        lnum, lden = rational.split(np.asarray(numbers.leaf_payoff).ravel().tolist())
+        leaf_num, leaf_den = rational.common_rows(lnum.reshape(-1, players), lden.reshape(-1, players))
+    if rational._is_object(pnum, pden, wnum, wden):
+        wnum, wden, pnum, pden = (rational.as_object(x) for x in (wnum, wden, pnum, pden))
+    kids, position = _decided_edges(game)
+    wnum[kids], wden[kids] = pnum[position], pden[position]
+    vnum, vden = _values(game, leaf_num, leaf_den, wnum, wden)
+    return ProfileIntegers(pnum, pden, wnum, wden, vnum, vden)
+
+
+def equilibrium_integers(result: SolveResult, eq: Equilibrium) -> ProfileIntegers:
+    """:func:`profile_integers` of an exact solve's equilibrium.
+
+    Not kept with the equilibrium (a campaign's are megabytes): a caller that
+    needs them beside the sequential check makes them once and hands them to
+    :func:`check_equilibrium`.
+    """
+    if not result.exact:
+        raise ValueError("the integers of a profile need an exact solve")
+    numbers = result.game.numbers(result.parameters, exact=True)
+    return profile_integers(result.game, numbers, eq.probabilities)
+
+
+def _decided_edges(game: Game) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The nodes a player's move leads to, and that move's position in the behaviour vector."""
+    kids = np.arange(1, game.num_nodes)
+    parents = game.parent[1:]
+    decided = game.kind[parents] == NodeKind.DECISION
+    c, p = kids[decided], parents[decided]
+    return c, (game.infoset_offsets[game.infoset[p]] + (c - game.first_child[p])).astype(np.int64)
+
+
+def _values(game: Game, leaf_num: Array, leaf_den: Array, wnum: Array, wden: Array) -> tuple[Array, Array]:
+    """Every node's expected payoff vector under the edge weights, as numerators (nodes, players) over
+    one denominator per node: :func:`policy.solvers.verify.subgame_values` before its ``Fraction`` objects."""
+    n = game.num_nodes
+    big = rational._is_object(leaf_num, leaf_den)
+    num = np.zeros((n, len(game.players)), dtype=object if big else np.int64)
+    den = np.ones(n, dtype=object if big else np.int64)
+    if big:
+        num[:] = 0
+        den[:] = 1
+    num[game.terminals] = leaf_num
+    den[game.terminals] = leaf_den
+    for inner, cstart, cstop in game.levels_bottom_up():
+        offsets = game.first_child[inner] - cstart
+        snum, sden = rational.group_sum(num[cstart:cstop], den[cstart:cstop], wnum[cstart:cstop],
+                                        wden[cstart:cstop], offsets)
+        if snum.dtype == object and num.dtype != object:
+            num, den = rational.as_object(num), rational.as_object(den)
+        num[inner] = snum
+        den[inner] = sden
+    return num, den
 
 
 class _Search:
@@ -246,8 +492,10 @@ class _Search:
         gains: _SetGains,
         slack: Array,
         possible: npt.NDArray[np.bool_],
+        ints: _Integers | None = None,
     ) -> None:
         self.game = game
+        self.ints = ints
         self.numbers = numbers
         self.exact = numbers.exact
         self.probs = probs
@@ -271,6 +519,8 @@ class _Search:
     def evaluate(self, trembles: Trembles) -> SequentialCheck:
         """Beliefs from ``trembles`` and the first set where the profile is not optimal."""
         self.tries += 1
+        if self.ints is not None and _rational(trembles):
+            return self._evaluate_integers(self.ints, trembles)
         order, coef = self._leading_terms(trembles)
         beliefs: dict[str, dict[str, Number]] = {}
         for s in self.game.infosets.values():
@@ -281,12 +531,79 @@ class _Search:
             mu = self._belief(members[alive], order, coef)
             if len(s.members) > 1:
                 beliefs[s.name] = {self.game.node_names[int(m)]: b for m, b in zip(members[alive].tolist(), mu, strict=True)}
-            gain = _weighted(self.gains.gain[s.index][alive], mu, self.exact)
+            gain = _weighted(self.gains.gain(s.index)[alive], mu, self.exact)
             best = max(range(len(gain)), key=gain.__getitem__)
             if gain[best] > self.slack[s.player.index]:
                 why = f"{s.player.label} gains {_show(gain[best])} by {s.actions[best]}"
                 return SequentialCheck(None, s.name, why, beliefs, trembles)
         return SequentialCheck(True, beliefs=beliefs, trembles=trembles)
+
+    def _evaluate_integers(self, ints: _Integers, trembles: Trembles) -> SequentialCheck:
+        """:meth:`evaluate` in exact arithmetic on integers: all sets tested at once (:meth:`_Integers.evaluate`).
+
+        ``Fraction`` objects are made only for what the answer holds: the
+        beliefs at the sets of several members up to the first that fails, and
+        that set's gains for its message; the same objects as the set-by-set
+        test makes.
+        """
+        game = self.game
+        onum, oden, cnum, cden = self._leading_integers(ints, trembles)
+        failed, wn, wd = ints.evaluate(onum, oden, cnum, cden)
+        stop = len(ints.sets) if failed is None else failed + 1
+        sizes = np.diff(np.append(ints.set_start, len(ints.rows)))
+        several = ints.members.counts[ints.sets[:stop]] > 1
+        wanted = several.copy()
+        if failed is not None:
+            wanted[failed] = True
+        picked = np.repeat(np.append(wanted, np.zeros(len(ints.sets) - stop, dtype=bool)), sizes)
+        mu: dict[int, Array] = {}
+        if picked.any():
+            set_of_row = np.repeat(np.arange(len(ints.sets)), sizes)
+            ones = np.ones(len(ints.rows), dtype=np.int64)
+            tn, td = rational.group_sum(ones[:, None], ones, wn, wd, ints.set_start)
+            at = np.flatnonzero(picked)
+            own = set_of_row[at]
+            num, den = rational.multiply(wn[at], wd[at], td[own], tn[own, 0])
+            made = rational.to_fractions(num, den)
+            starts = np.flatnonzero(np.append(True, own[1:] != own[:-1]))
+            for k, piece in zip(own[starts].tolist(), np.split(made, starts[1:]), strict=True):
+                mu[k] = piece
+        beliefs: dict[str, dict[str, Number]] = {}
+        names = game.node_names
+        for k in np.flatnonzero(several).tolist():
+            s = game.infosets.at(int(ints.sets[k]))
+            lo = int(ints.set_start[k])
+            beliefs[s.name] = {names[m]: b for m, b in zip(ints.rows[lo:lo + int(sizes[k])].tolist(),
+                                                           mu[k].tolist(), strict=True)}
+        if failed is None:
+            return SequentialCheck(True, beliefs=beliefs, trembles=trembles)
+        s = game.infosets.at(int(ints.sets[failed]))
+        members = self.gains.members[s.index]
+        gain = _weighted(self.gains.gain(s.index)[self.possible[members]], mu[failed].tolist(), True)
+        best = max(range(len(gain)), key=gain.__getitem__)
+        why = f"{s.player.label} gains {_show(gain[best])} by {s.actions[best]}"
+        return SequentialCheck(None, s.name, why, beliefs, trembles)
+
+    def _leading_integers(self, ints: _Integers, trembles: Trembles) -> tuple[Array, Array, Array, Array]:
+        """:meth:`_leading_terms` as integer numerators and denominators at every node (orders, coefficients)."""
+        n = self.game.num_nodes
+        onum = np.zeros(n, dtype=np.int64)
+        oden = np.ones(n, dtype=np.int64)
+        cnum, cden = ints.wnum.copy(), ints.wden.copy()
+        moved = np.flatnonzero(self.position >= 0)
+        trembling = moved[self.unused[self.position[moved]]]
+        if trembling.size:
+            actions = self.position[trembling].tolist()
+            one = Fraction(1)
+            anum, aden = rational.split([trembles.order.get(a, one) for a in actions])
+            mnum, mden = rational.split([trembles.coefficient.get(a, one) for a in actions])
+            if rational._is_object(anum, aden):
+                onum, oden = rational.as_object(onum), rational.as_object(oden)
+            if rational._is_object(mnum, mden):
+                cnum, cden = rational.as_object(cnum), rational.as_object(cden)
+            onum[trembling], oden[trembling] = anum, aden
+            cnum[trembling], cden[trembling] = mnum, mden
+        return _leading_integers(self.game, onum, oden, cnum, cden)
 
     def _leading_terms(self, trembles: Trembles) -> tuple[Array, Array]:
         """Order and coefficient of the first-order probability of reaching each node.
@@ -383,7 +700,7 @@ class _Search:
         out = [(preferred | self._unused_on_path(m), weights) for m in self._vertices(s)]
         members = self.gains.members[s.index]
         alive = members[self.possible[members]]
-        gain = self.gains.gain[s.index][self.possible[members]]
+        gain = self.gains.gain(s.index)[self.possible[members]]
         mu = _lp_belief(gain, float(self.slack[s.player.index]))
         if mu is None:
             return out
@@ -430,7 +747,7 @@ class _Search:
     def _vertices(self, s: Any) -> list[int]:
         """The possible members of ``s`` at which the profile's behaviour is optimal on its own."""
         members = self.gains.members[s.index]
-        gain = self.gains.gain[s.index]
+        gain = self.gains.gain(s.index)
         bound = self.slack[s.player.index]
         return [
             int(m) for k, m in enumerate(members.tolist())
@@ -449,7 +766,7 @@ class _Search:
                                    failed.beliefs, failed.trembles)
         if self._vertices(s):
             return None
-        gain = self.gains.gain[s.index][self.possible[members]]
+        gain = self.gains.gain(s.index)[self.possible[members]]
         if _lp_belief(gain, float(self.slack[s.player.index]), undecided=True) is not None:
             return None
         return SequentialCheck(False, s.name, failed.reason + " whatever the beliefs (unreached)",
@@ -474,8 +791,20 @@ def _leading_terms_exact(game: Game, add: Array, mult: Array) -> tuple[Array, Ar
     once at the end, at the decision nodes: the same numbers as multiplying
     objects node by node.
     """
-    onum, oden = rational.split(add.tolist())
-    cnum, cden = rational.split(mult.tolist())
+    onum, oden, cnum, cden = _leading_integers(game, *rational.split(add.tolist()), *rational.split(mult.tolist()))
+    # Beliefs read these at decision nodes only (the members of information
+    # sets): only theirs are made into Fraction objects; the others stay None.
+    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
+    order = np.full(game.num_nodes, None, dtype=object)
+    coef = np.full(game.num_nodes, None, dtype=object)
+    order[decision] = rational.to_fractions(onum[decision], oden[decision])
+    coef[decision] = rational.to_fractions(cnum[decision], cden[decision])
+    return order, coef
+
+
+def _leading_integers(game: Game, onum: Array, oden: Array, cnum: Array, cden: Array) -> tuple[Array, Array, Array, Array]:
+    """Sums of the edges' orders ``onum / oden`` and products of their factors ``cnum / cden`` down every
+    path (the root's factor counts as 1), level by level on integer arrays (:mod:`policy.rational`)."""
     cnum[0] = cden[0] = 1
     grows_all = onum != 0
     scales_all = cnum != cden
@@ -494,14 +823,14 @@ def _leading_terms_exact(game: Game, add: Array, mult: Array) -> tuple[Array, Ar
     for start, stop in game.levels[1:]:
         onum, oden = down(onum, oden, grows_all, rational.add, start, stop)
         cnum, cden = down(cnum, cden, scales_all, rational.multiply, start, stop)
-    # Beliefs read these at decision nodes only (the members of information
-    # sets): only theirs are made into Fraction objects; the others stay None.
-    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
-    order = np.full(game.num_nodes, None, dtype=object)
-    coef = np.full(game.num_nodes, None, dtype=object)
-    order[decision] = rational.to_fractions(onum[decision], oden[decision])
-    coef[decision] = rational.to_fractions(cnum[decision], cden[decision])
-    return order, coef
+    return onum, oden, cnum, cden
+
+
+def _rational(trembles: Trembles) -> bool:
+    """Whether every order and coefficient of ``trembles`` is a rational (``Fraction`` or ``int``)."""
+    return all(isinstance(x, Fraction | int) for x in trembles.order.values()) and all(
+        isinstance(x, Fraction | int) for x in trembles.coefficient.values()
+    )
 
 
 def _weighted(gain: Array, mu: Sequence[Number], exact: bool) -> list[Number]:
