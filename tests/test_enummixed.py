@@ -475,6 +475,30 @@ def test_integer_solves_are_the_determinant_times_the_solution(matrix, data):
         assert _cramer(matrix) == expected
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.tuples(st.integers(2, 6), st.integers(2, 6), st.sampled_from([1, 2, 3, 100])).flatmap(
+        lambda s: st.lists(
+            st.lists(st.integers(-s[2], s[2]), min_size=s[1], max_size=s[1]), min_size=s[0], max_size=s[0]
+        )
+    )
+)
+def test_hull_vertices_are_the_exact_vertices_with_every_label(b):
+    # qhull's vertices of P = {x >= 0 : B^T x <= 1} (payoffs shifted), each
+    # with the mask of every constraint tight there, are the vertices found
+    # exactly by solving every basis in integers (_small_vertices; the origin
+    # added), degenerate polytopes (small payoff ranges: ties) included.
+    from policy.solvers.vertex_float import _ExactGame, _small_vertices, hull_vertices
+
+    payoff = np.array(b)
+    m, n = payoff.shape
+    game = _ExactGame(np.zeros((m, n), dtype=int), payoff)
+    exact = set(_small_vertices(game.pb, game.b, m, n, False)) | {(1 << m) - 1}
+    found = hull_vertices((payoff - payoff.min() + 1.0).astype(float), np.arange(m + n))
+    assert found is not None
+    assert set(found[0].tolist()) == exact
+
+
 def _paths_taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count which step of the float enumeration answered (policy.solvers.vertex_float)."""
     from policy.solvers import vertex_float

@@ -271,24 +271,29 @@ def hull_vertices(
     d, k = g.shape
     sums = g.sum(axis=0)
     t = 2.0 * float(sums.max())
-    rows = np.empty((d + k, d))
-    rows[:d] = -t * np.eye(d)
-    rows[d:] = (g * (t / (t - sums))).T
+    scale = t / (t - sums)
+    # The rows N with a column of ones: a facet's equation (h, h0) times a
+    # point gives h . N_r + h0 in one product.
+    points = np.zeros((d + k, d + 1))
+    points[:, d] = 1.0
+    points[:d, :d].flat[:: d + 1] = -t
+    points[d:, :d] = g.T * scale[:, None]
     try:
-        simplices, equations = _facets(ConvexHull, rows, "Qx Q5" if d >= 5 else "Q5")
+        simplices, equations = _facets(ConvexHull, points[:, :d], "Qx Q5" if d >= 5 else "Q5")
     except (QhullError, ValueError):
         return None
-    normal, offset = equations[:, :-1], equations[:, -1]
-    z = normal / -offset[:, None]
-    # 1 - z . N_r, row by row: -t e_i gives 1 + t z_i; the rest a product
-    # (einsum: BLAS's threads would cost more than they save at this size).
-    slack = np.empty((len(z), d + k))
-    slack[:, :d] = 1.0 + t * z
-    slack[:, d:] = 1.0 - np.einsum("vi,ji->vj", z, rows[d:])
-    # Each product z_i N_ri is at most |z|_max |N_r|_1 in size: the scale of the rounding.
-    np.abs(slack, out=slack)
-    slack -= TIGHT
-    tight = slack <= (TIGHT * np.abs(z).max(axis=1))[:, None] * np.abs(rows).sum(axis=1)[None, :]
+    # Row r is tight at the vertex z = -h / h0 when its slack 1 - z . N_r,
+    # that is (h . N_r + h0) / h0, is within TIGHT of 0, relative to the
+    # scale of the rounding in computing it (each product z_i N_ri is at
+    # most |z|_max |N_r|_1 in size); multiplied through by |h0| > 0.
+    distance = equations @ points.T
+    size = np.abs(equations)
+    norms = np.empty(d + k)
+    norms[:d] = t
+    norms[d:] = sums * scale
+    bound = size[:, :d].max(axis=1)[:, None] * norms
+    bound += size[:, d:]
+    tight = np.abs(distance, out=distance) <= np.multiply(bound, TIGHT, out=bound)
     # Bit label[r] of a vertex's mask is row r's tightness (the labels are
     # distinct, so the sum is the bitwise or).
     every = tight @ (np.uint64(1) << label.astype(np.uint64))
