@@ -39,8 +39,9 @@ games, in steps, for ``m <= n`` (otherwise the players are swapped first):
    masks matched (:func:`_matched_partners`), the masks of simple vertices
    by one sorted join, those with surplus labels against all;
 4. every candidate pair is solved again in rationals from its support
-   (:class:`_ExactGame`: fraction-free elimination on the payoffs scaled to
-   Python integers) and kept only if it is an exact equilibrium.
+   (:class:`_ExactGame`: on the payoffs scaled to Python integers, Cramer's
+   rule written out up to 4 unknowns, fraction-free elimination beyond) and
+   kept only if it is an exact equilibrium.
 
 The answers are thus exact equilibria shown in floats (each probability the
 correctly rounded ratio of two integers). ``None`` means the enumeration
@@ -286,7 +287,8 @@ def hull_vertices(
     # that is (h . N_r + h0) / h0, is within TIGHT of 0, relative to the
     # scale of the rounding in computing it (each product z_i N_ri is at
     # most |z|_max |N_r|_1 in size); multiplied through by |h0| > 0.
-    distance = equations @ points.T
+    # (einsum, not a matrix product: BLAS's threads cost more CPU than they save at these sizes.)
+    distance = np.einsum("vi,ri->vr", equations, points)
     size = np.abs(equations)
     norms = np.empty(d + k)
     norms[:d] = t
