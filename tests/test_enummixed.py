@@ -416,6 +416,89 @@ def test_float_enumeration_exact_support_solution():
     assert ((0.0, 1 / 3, 2 / 3), (1 / 3, 2 / 3)) in pairs
 
 
+def _fraction_solution(matrix: list[list[int]]) -> list[Fraction] | None:
+    """``matrix x = 1`` by Gauss-Jordan elimination in ``Fraction`` (an independent check); None if singular."""
+    k = len(matrix)
+    rows = [[Fraction(v) for v in row] + [Fraction(1)] for row in matrix]
+    for c in range(k):
+        p = next((i for i in range(c, k) if rows[i][c]), None)
+        if p is None:
+            return None
+        rows[c], rows[p] = rows[p], rows[c]
+        for i in range(k):
+            if i != c and rows[i][c]:
+                f = rows[i][c] / rows[c][c]
+                rows[i] = [v - f * w for v, w in zip(rows[i], rows[c], strict=True)]
+    return [rows[i][k] / rows[i][i] for i in range(k)]
+
+
+def _determinant(matrix: list[list[int]]) -> int:
+    """The determinant by Laplace expansion along the first row (small matrices only)."""
+    if len(matrix) == 1:
+        return matrix[0][0]
+    return sum(
+        (-1) ** j * v * _determinant([row[:j] + row[j + 1 :] for row in matrix[1:]])
+        for j, v in enumerate(matrix[0])
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.integers(1, 7).flatmap(
+        lambda k: st.lists(
+            st.lists(st.one_of(st.integers(-3, 3), st.integers(-(10**12), 10**12)), min_size=k, max_size=k),
+            min_size=k,
+            max_size=k,
+        )
+    ),
+    st.data(),
+)
+def test_integer_solves_are_the_determinant_times_the_solution(matrix, data):
+    # The written-out Cramer's rule (1 to 4 unknowns) and Bareiss's elimination
+    # both give |det M| x for M x = 1, checked against Gauss-Jordan in
+    # fractions; singular systems (a row made a multiple of another) give None.
+    from policy.solvers.vertex_float import _cramer, _solve_bareiss, _solve_integer
+
+    k = len(matrix)
+    if k > 1 and data.draw(st.booleans()):
+        i, j = data.draw(st.tuples(st.integers(0, k - 1), st.integers(0, k - 1)))
+        if i != j:
+            factor = data.draw(st.integers(-2, 2))
+            matrix[i] = [factor * v for v in matrix[j]]
+    want = _fraction_solution(matrix)
+    det = abs(_determinant(matrix))
+    expected = None if want is None else [det * v for v in want]
+    assert expected is None or all(v.denominator == 1 for v in expected)
+    assert _solve_bareiss(matrix) == expected
+    assert _solve_integer(matrix) == expected
+    if k <= 4:
+        assert _cramer(matrix) == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.tuples(st.integers(2, 6), st.integers(2, 6), st.sampled_from([1, 2, 3, 100])).flatmap(
+        lambda s: st.lists(
+            st.lists(st.integers(-s[2], s[2]), min_size=s[1], max_size=s[1]), min_size=s[0], max_size=s[0]
+        )
+    )
+)
+def test_hull_vertices_are_the_exact_vertices_with_every_label(b):
+    # qhull's vertices of P = {x >= 0 : B^T x <= 1} (payoffs shifted), each
+    # with the mask of every constraint tight there, are the vertices found
+    # exactly by solving every basis in integers (_small_vertices; the origin
+    # added), degenerate polytopes (small payoff ranges: ties) included.
+    from policy.solvers.vertex_float import _ExactGame, _small_vertices, hull_vertices
+
+    payoff = np.array(b)
+    m, n = payoff.shape
+    game = _ExactGame(np.zeros((m, n), dtype=int), payoff)
+    exact = set(_small_vertices(game.pb, game.b, m, n, False)) | {(1 << m) - 1}
+    found = hull_vertices((payoff - payoff.min() + 1.0).astype(float), np.arange(m + n))
+    assert found is not None
+    assert set(found[0].tolist()) == exact
+
+
 def _paths_taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count which step of the float enumeration answered (policy.solvers.vertex_float)."""
     from policy.solvers import vertex_float

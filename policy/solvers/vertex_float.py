@@ -39,8 +39,9 @@ games, in steps, for ``m <= n`` (otherwise the players are swapped first):
    masks matched (:func:`_matched_partners`), the masks of simple vertices
    by one sorted join, those with surplus labels against all;
 4. every candidate pair is solved again in rationals from its support
-   (:class:`_ExactGame`: fraction-free elimination on the payoffs scaled to
-   Python integers) and kept only if it is an exact equilibrium.
+   (:class:`_ExactGame`: on the payoffs scaled to Python integers, Cramer's
+   rule written out up to 4 unknowns, fraction-free elimination beyond) and
+   kept only if it is an exact equilibrium.
 
 The answers are thus exact equilibria shown in floats (each probability the
 correctly rounded ratio of two integers). ``None`` means the enumeration
@@ -52,6 +53,7 @@ enumeration.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import operator
@@ -145,8 +147,9 @@ def float_extreme_equilibria(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[M
     return pairs
 
 
+@functools.cache
 def small_work(m: int, n: int) -> int:
-    """How much work the integer path has in an ``m x n`` game (compared with :data:`SMALL_WORK`)."""
+    """How much work the integer path has in an ``m x n`` game (compared with :data:`SMALL_WORK`; kept per shape)."""
     return sum(math.comb(m, k) * math.comb(n, k) * k * k for k in range(1, min(m, n) + 1))
 
 
@@ -269,24 +272,30 @@ def hull_vertices(
     d, k = g.shape
     sums = g.sum(axis=0)
     t = 2.0 * float(sums.max())
-    rows = np.empty((d + k, d))
-    rows[:d] = -t * np.eye(d)
-    rows[d:] = (g * (t / (t - sums))).T
+    scale = t / (t - sums)
+    # The rows N with a column of ones: a facet's equation (h, h0) times a
+    # point gives h . N_r + h0 in one product.
+    points = np.zeros((d + k, d + 1))
+    points[:, d] = 1.0
+    points[:d, :d].flat[:: d + 1] = -t
+    points[d:, :d] = g.T * scale[:, None]
     try:
-        simplices, equations = _facets(ConvexHull, rows, "Qx Q5" if d >= 5 else "Q5")
+        simplices, equations = _facets(ConvexHull, points[:, :d], "Qx Q5" if d >= 5 else "Q5")
     except (QhullError, ValueError):
         return None
-    normal, offset = equations[:, :-1], equations[:, -1]
-    z = normal / -offset[:, None]
-    # 1 - z . N_r, row by row: -t e_i gives 1 + t z_i; the rest a product
-    # (einsum: BLAS's threads would cost more than they save at this size).
-    slack = np.empty((len(z), d + k))
-    slack[:, :d] = 1.0 + t * z
-    slack[:, d:] = 1.0 - np.einsum("vi,ji->vj", z, rows[d:])
-    # Each product z_i N_ri is at most |z|_max |N_r|_1 in size: the scale of the rounding.
-    np.abs(slack, out=slack)
-    slack -= TIGHT
-    tight = slack <= (TIGHT * np.abs(z).max(axis=1))[:, None] * np.abs(rows).sum(axis=1)[None, :]
+    # Row r is tight at the vertex z = -h / h0 when its slack 1 - z . N_r,
+    # that is (h . N_r + h0) / h0, is within TIGHT of 0, relative to the
+    # scale of the rounding in computing it (each product z_i N_ri is at
+    # most |z|_max |N_r|_1 in size); multiplied through by |h0| > 0.
+    # (einsum, not a matrix product: BLAS's threads cost more CPU than they save at these sizes.)
+    distance = np.einsum("vi,ri->vr", equations, points)
+    size = np.abs(equations)
+    norms = np.empty(d + k)
+    norms[:d] = t
+    norms[d:] = sums * scale
+    bound = size[:, :d].max(axis=1)[:, None] * norms
+    bound += size[:, d:]
+    tight = np.abs(distance, out=distance) <= np.multiply(bound, TIGHT, out=bound)
     # Bit label[r] of a vertex's mask is row r's tightness (the labels are
     # distinct, so the sum is the bitwise or).
     every = tight @ (np.uint64(1) << label.astype(np.uint64))
@@ -715,7 +724,84 @@ def _is_equilibrium(x: list[int], ay: list[int], y: list[int], xb: list[int]) ->
 def _solve_integer(matrix: list[list[int]]) -> list[int] | None:
     """``D x`` for the solution ``x`` of ``matrix x = 1`` (square, integers), ``D = |det|``; None if singular.
 
-    Fraction-free elimination (Bareiss 1968) on Python integers: after step
+    Systems of 1 to 4 unknowns (most of the partner systems: the supports of
+    the equilibria of random games up to 11 x 11 are mostly 2 to 4
+    strategies) by Cramer's rule written out (:func:`_cramer`), larger ones
+    by :func:`_solve_bareiss`; the same integers either way (``D x`` is
+    unique).
+    """
+    if len(matrix) <= 4:
+        return _cramer(matrix)
+    return _solve_bareiss(matrix)
+
+
+def _cramer(matrix: list[list[int]]) -> list[int] | None:
+    """:func:`_solve_integer` for 1 to 4 unknowns, by Cramer's rule written out.
+
+    ``x_j = det(M_j) / det(M)``, with ``M_j`` the matrix with column ``j``
+    replaced by ones, and ``det(M_j)`` the sum of column ``j``'s cofactors.
+    The 4 x 4 cofactors come from the twelve 2 x 2 minors of the top and
+    bottom pairs of rows (Laplace's expansion by pairs of rows; Eberly, "The
+    Laplace expansion theorem: computing the determinants and inverses of
+    matrices", Geometric Tools, 2008): 54 products instead of Bareiss's
+    loops, which cost more than their arithmetic at this size.
+    """
+    k = len(matrix)
+    if k == 1:
+        a = matrix[0][0]
+        return None if not a else [1 if a > 0 else -1]
+    if k == 2:
+        (a, b), (c, d) = matrix
+        det = a * d - b * c
+        if not det:
+            return None
+        return [d - b, a - c] if det > 0 else [b - d, c - a]
+    if k == 3:
+        (a, b, c), (d, e, f), (g, h, i) = matrix
+        c00, c01, c02 = e * i - f * h, f * g - d * i, d * h - e * g
+        det = a * c00 + b * c01 + c * c02
+        if not det:
+            return None
+        out = [
+            c00 + c * h - b * i + b * f - c * e,
+            c01 + a * i - c * g + c * d - a * f,
+            c02 + b * g - a * h + a * e - b * d,
+        ]
+        return out if det > 0 else [-v for v in out]
+    (a00, a01, a02, a03), (a10, a11, a12, a13), (a20, a21, a22, a23), (a30, a31, a32, a33) = matrix
+    s0 = a00 * a11 - a10 * a01
+    s1 = a00 * a12 - a10 * a02
+    s2 = a00 * a13 - a10 * a03
+    s3 = a01 * a12 - a11 * a02
+    s4 = a01 * a13 - a11 * a03
+    s5 = a02 * a13 - a12 * a03
+    c0 = a20 * a31 - a30 * a21
+    c1 = a20 * a32 - a30 * a22
+    c2 = a20 * a33 - a30 * a23
+    c3 = a21 * a32 - a31 * a22
+    c4 = a21 * a33 - a31 * a23
+    c5 = a22 * a33 - a32 * a23
+    det = s0 * c5 - s1 * c4 + s2 * c3 + s3 * c2 - s4 * c1 + s5 * c0
+    if not det:
+        return None
+    # Row j of the adjugate summed (x = adj(M) 1 / det), its terms paired.
+    out = [
+        (a11 - a01) * c5 - (a12 - a02) * c4 + (a13 - a03) * c3
+        + (a31 - a21) * s5 - (a32 - a22) * s4 + (a33 - a23) * s3,
+        (a00 - a10) * c5 - (a02 - a12) * c2 + (a03 - a13) * c1
+        + (a20 - a30) * s5 - (a22 - a32) * s2 + (a23 - a33) * s1,
+        (a10 - a00) * c4 - (a11 - a01) * c2 + (a13 - a03) * c0
+        + (a30 - a20) * s4 - (a31 - a21) * s2 + (a33 - a23) * s0,
+        (a00 - a10) * c3 - (a01 - a11) * c1 + (a02 - a12) * c0
+        + (a20 - a30) * s3 - (a21 - a31) * s1 + (a22 - a32) * s0,
+    ]
+    return out if det > 0 else [-v for v in out]
+
+
+def _solve_bareiss(matrix: list[list[int]]) -> list[int] | None:
+    """:func:`_solve_integer` by fraction-free elimination (any size).
+
+    Bareiss (1968) on Python integers: after step
     ``c`` every entry below is the determinant of a minor, so the division
     by the previous pivot is exact, and the last pivot is the determinant
     ``D'``. Back substitution then gives ``D' x``, an integer vector by
@@ -723,29 +809,30 @@ def _solve_integer(matrix: list[list[int]]) -> list[int] | None:
     reason).
     """
     k = len(matrix)
-    if k <= 2:  # Cramer's rule, the same numbers (the small games' most common sizes)
-        if k == 1:
-            a = matrix[0][0]
-            return None if not a else [1 if a > 0 else -1]
-        (a, b), (c, d) = matrix
-        det = a * d - b * c
-        if not det:
-            return None
-        return [d - b, a - c] if det > 0 else [b - d, c - a]
     rows = [[*row, 1] for row in matrix]
     previous = 1
     for c in range(k):
-        p = next((i for i in range(c, k) if rows[i][c]), None)
-        if p is None:
-            return None
-        if p != c:
-            rows[c], rows[p] = rows[p], rows[c]
         pivot_row = rows[c]
         pivot = pivot_row[c]
+        if not pivot:
+            for p in range(c + 1, k):
+                if rows[p][c]:
+                    break
+            else:
+                return None
+            rows[c], rows[p] = rows[p], rows[c]
+            pivot_row = rows[c]
+            pivot = pivot_row[c]
+        # Only the columns right of c change (those left of it are never read
+        # again: back substitution reads the diagonal and what is right of it).
+        tail = pivot_row[c + 1 :]
         for i in range(c + 1, k):
             row = rows[i]
             f = row[c]
-            rows[i] = [(v * pivot - f * w) // previous for v, w in zip(row, pivot_row, strict=True)]
+            if previous == 1:
+                row[c + 1 :] = [v * pivot - f * w for v, w in zip(row[c + 1 :], tail, strict=True)]
+            else:
+                row[c + 1 :] = [(v * pivot - f * w) // previous for v, w in zip(row[c + 1 :], tail, strict=True)]
         previous = pivot
     det = previous
     out = [0] * k
