@@ -595,9 +595,11 @@ _TABLE_KEYS = (_ACTIONS, _PROBABILITIES, _PAYOFFS)
 _PART = 1 << 20
 _ROWS = 1 << 16
 _NUMBER_TEXT = re.compile(_NUMBER)
+#: The low k bytes of a little-endian uint64 (memory order: the first k bytes).
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype="<u8")
 
 
-def _tokenize(data: bytes, lo: int, hi: int) -> tuple[npt.NDArray[np.uint8], Any, Any, npt.NDArray[np.uint8]]:
+def _tokenize(data: bytes, lo: int, hi: int) -> tuple[npt.NDArray[np.uint8], Any, _Ends, npt.NDArray[np.uint8]]:
     """The bytes of ``data``, and each token's start, end (exclusive) and class in ``data[lo:hi]``.
 
     Tokens are words (runs of letters, digits and ``_-+.``), basic strings
@@ -610,20 +612,37 @@ def _tokenize(data: bytes, lo: int, hi: int) -> tuple[npt.NDArray[np.uint8], Any
         raise _Tokens
     b = np.frombuffer(data, dtype=np.uint8)
     index = np.int32 if len(b) < 2**31 - 1 else np.int64
-    parts = []
+    # At most one token a byte: the arrays are made that long and filled part by part
+    # (memory is only taken for what is filled), not joined at the end (a copy).
+    starts = np.empty(hi - lo, dtype=index)
+    lens = np.empty(hi - lo, dtype=np.uint16)
+    kinds = np.empty(hi - lo, dtype=np.uint8)
+    count = 0
     while lo < hi:
         stop = data.find(b"\n", min(lo + _PART, hi - 1), hi) + 1
         if stop <= 0:
             raise _Tokens
-        part = _tokenize_part(b[lo:stop], lo, index)
-        if np.count_nonzero(part[2] == _NL) != data.count(b"\n", lo, stop):
+        part_starts, part_lens, part_kinds = _tokenize_part(b[lo:stop], lo, index)
+        if np.count_nonzero(part_kinds == _NL) != data.count(b"\n", lo, stop):
             raise _Tokens  # a string over a line end
-        parts.append(part)
+        k = len(part_kinds)
+        starts[count : count + k] = part_starts
+        lens[count : count + k] = part_lens
+        kinds[count : count + k] = part_kinds
+        count += k
         lo = stop
-    starts = np.concatenate([p[0] for p in parts])
-    ends = np.concatenate([p[1] for p in parts])
-    kinds = np.concatenate([p[2] for p in parts])
-    return b, starts, ends, kinds
+    return b, starts[:count], _Ends(starts[:count], lens[:count]), kinds[:count]
+
+
+class _Ends:
+    """Where tokens end (exclusive), from their starts and lengths (kept as uint16: less memory)."""
+
+    def __init__(self, starts: npt.NDArray[Any], lens: npt.NDArray[np.uint16]) -> None:
+        self.starts = starts
+        self.lens = lens
+
+    def __getitem__(self, at: Any) -> npt.NDArray[Any]:
+        return self.starts[at] + self.lens[at].astype(self.starts.dtype)
 
 
 def _tokenize_part(b: npt.NDArray[np.uint8], base: int, index: Any) -> tuple[Any, Any, Any]:
@@ -657,18 +676,30 @@ def _tokenize_part(b: npt.NDArray[np.uint8], base: int, index: Any) -> tuple[Any
     last = word.copy()
     last[:-1] &= ~word[1:]  # the last byte of each word
     ends[kinds == _WD] = np.flatnonzero(last) + 1
-    return (starts + base).astype(index), (ends + base).astype(index), kinds
+    lens = ends - starts
+    if len(lens) and int(lens.max()) > 0xFFFF:
+        raise _Tokens  # a token longer than its length can be kept
+    starts += base
+    return starts.astype(index), lens.astype(np.uint16), kinds
 
 
 def _grid(b: npt.NDArray[np.uint8], lo: Any, hi: Any, width: int) -> npt.NDArray[np.uint8]:
     """The bytes ``b[lo:hi]`` of each range, one row each, cut or padded with zeros to ``width``."""
     grid = np.empty((len(lo), width), dtype=np.uint8)
+    limit = len(b) - width  # the last byte a whole row of ``width`` bytes may start at
+    # Row k of ``windows`` is b[k : k + width] (a view: rows are gathered whole).
+    windows = np.lib.stride_tricks.as_strided(b, shape=(max(limit + 1, 0), width), strides=(1, 1), writeable=False)
+    columns = np.arange(width)
     last = len(b) - 1
     for at in range(0, len(lo), _ROWS):  # a block of rows at a time: small temporaries
         start, lens = lo[at : at + _ROWS], hi[at : at + _ROWS] - lo[at : at + _ROWS]
         rows = grid[at : at + _ROWS]
-        for c in range(width):
-            rows[:, c] = np.where(lens > c, b[np.minimum(start + c, last)], 0)
+        late = start > limit
+        if late.any():  # too near the end for a whole row: byte by byte
+            for c in range(width):
+                rows[:, c] = np.where(lens > c, b[np.minimum(start + c, last)], 0)
+            continue
+        np.multiply(windows[start], columns < lens[:, None], out=rows)
     return grid
 
 
@@ -678,19 +709,27 @@ def _keys(b: npt.NDArray[np.uint8], lo: Any, hi: Any) -> tuple[npt.NDArray[Any],
     if width > 256:
         raise _Tokens
     if width <= 8:
-        return np.ascontiguousarray(_grid(b, lo, hi, 8)).view(">u8").ravel().astype(np.uint64), 8
-    return np.ascontiguousarray(_grid(b, lo, hi, width)).view(f"S{width}").ravel(), width
+        if len(b) < 8 or int(lo.max()) > len(b) - 8:
+            return _grid(b, lo, hi, 8).view("<u8").ravel(), 8
+        # Eight bytes from each start as one number, the bytes past the end masked off.
+        windows = np.lib.stride_tricks.as_strided(b, shape=(len(b) - 7, 8), strides=(1, 1), writeable=False)
+        keys = np.empty(len(lo), dtype="<u8")
+        for at in range(0, len(lo), _ROWS):
+            part = slice(at, at + _ROWS)
+            keys[part] = windows[lo[part]].view("<u8").ravel() & _LOW_BYTES[hi[part] - lo[part]]
+        return keys, 8
+    return _grid(b, lo, hi, width).view(f"S{width}").ravel(), width
 
 
 def _texts(distinct: npt.NDArray[Any], width: int) -> list[str]:
-    if width == 8 and distinct.dtype == np.uint64:
-        distinct = distinct.astype(">u8").view("S8")
+    if distinct.dtype != np.dtype(f"S{width}"):
+        distinct = distinct.view(f"S{width}")  # the bytes of the uint64 keys, in memory order
     return [t.decode("ascii") for t in distinct.tolist()]
 
 
 def _distinct(
     b: npt.NDArray[np.uint8], lo: Any, hi: Any, few: bool = False
-) -> tuple[npt.NDArray[np.int64], list[str]]:
+) -> tuple[npt.NDArray[np.int32], list[str]]:
     """For byte ranges (ASCII, no NUL): an id per range (equal ids for equal texts) and the texts by id.
 
     With ``few`` (few distinct texts expected), the distinct keys are found
@@ -698,20 +737,28 @@ def _distinct(
     beats sorting all of them.
     """
     if not len(lo):
-        return np.zeros(0, dtype=np.int64), []
+        return np.zeros(0, dtype=np.int32), []
     keys, width = _keys(b, lo, hi)
     if few:
         distinct = np.unique(keys[:1024])
-        for _ in range(3):
-            at = np.minimum(np.searchsorted(distinct, keys), len(distinct) - 1)
-            missing = distinct[at] != keys
-            if not missing.any():
-                return at.astype(np.int64), _texts(distinct, width)
-            if len(distinct) > 4096:
-                break
-            distinct = np.union1d(distinct, np.unique(keys[missing][:4096]))
-    distinct, ids = np.unique(keys, return_inverse=True)
-    return ids.astype(np.int64).ravel(), _texts(distinct, width)
+        ids = np.empty(len(keys), dtype=np.int32)
+        at = 0
+        while at < len(keys):  # a block at a time: small temporaries
+            part = keys[at : at + _ROWS]
+            found = np.minimum(np.searchsorted(distinct, part), len(distinct) - 1)
+            missing = distinct[found] != part
+            if missing.any():
+                if len(distinct) > 4096:
+                    break
+                distinct = np.union1d(distinct, np.unique(part[missing]))
+                ids[:at] = np.searchsorted(distinct, keys[:at])  # the ids so far, in the new order
+                continue
+            ids[at : at + _ROWS] = found
+            at += _ROWS
+        else:
+            return ids, _texts(distinct, width)
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    return inverse.astype(np.int32).ravel(), _texts(distinct, width)
 
 
 def _whole_numbers(
@@ -755,7 +802,7 @@ def _name_numbers(b: npt.NDArray[np.uint8], lo: Any, hi: Any) -> npt.NDArray[np.
     return value if ok.all() else None
 
 
-def _each_once(values: npt.NDArray[np.int64], groups: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> bool:
+def _each_once(values: npt.NDArray[Any], groups: npt.NDArray[Any], counts: npt.NDArray[Any]) -> bool:
     """Whether no value (a small number, below 63) comes twice in a group of consecutive entries.
 
     ``groups`` are the groups' first entries and ``counts`` their sizes.
@@ -855,7 +902,7 @@ def _read_tokens(
     # -- keys: which, and once per node -----------------------------------------
     key_lines = np.flatnonzero(keyed)
     key_tok = line_first[key_lines]
-    key_lo, key_hi = starts[key_tok].astype(np.int64), ends[key_tok].astype(np.int64)
+    key_lo, key_hi = starts[key_tok], ends[key_tok]
     prefix_ids, prefixes = _distinct(b, key_lo, np.minimum(key_hi, key_lo + 8), few=True)
     try:
         key_of_prefix = np.array([[k[:8] for k in _TOKEN_KEYS].index(t) for t in prefixes], dtype=np.int64)
@@ -902,9 +949,9 @@ def _read_tokens(
     t_owner = owner[is_table]
     del key_lines, key_tok, key_lo, key_hi, prefix_ids, which, owner, value_tok, is_table, node_of_line
     total = int(t_count.sum())
-    offsets = np.cumsum(t_count) - t_count
-    pair_table = np.repeat(np.arange(len(t_lines)), t_count)
-    pair_key = np.repeat(t_first - 4 * offsets, t_count) + 4 * np.arange(total)
+    offsets = np.cumsum(t_count, dtype=starts.dtype) - t_count
+    pair_table = np.repeat(np.arange(len(t_lines), dtype=starts.dtype), t_count)
+    pair_key = np.repeat(t_first - 4 * offsets, t_count) + 4 * np.arange(total, dtype=starts.dtype)
     pair_value = pair_key + 2
     closing = np.zeros(total, dtype=bool)
     closing[offsets + t_count - 1] = True
@@ -1125,15 +1172,15 @@ def _read_tokens(
     paying = order_a[with_payoffs]
     label_tok = value_of[_OUTCOME, paying]
     labelled = label_tok >= 0
-    lo = np.where(labelled, starts[label_tok] + 1, name_lo[paying])
-    hi = np.where(labelled, ends[label_tok] - 1, name_hi[paying])
-    ids, texts = _distinct(b, lo, hi, few=True)
+    label_lo = np.where(labelled, starts[label_tok] + 1, name_lo[paying])
+    label_hi = np.where(labelled, ends[label_tok] - 1, name_hi[paying])
+    ids, texts = _distinct(b, label_lo, label_hi, few=True)
     outcome_labels = np.array(texts, dtype=object)[ids].tolist()
 
     # -- information sets: named by infoset, or by the node's name -------------
-    lo = np.where(named, starts[infoset_tok] + 1, name_lo[deciders])
-    hi = np.where(named, ends[infoset_tok] - 1, name_hi[deciders])
-    set_of_decider, set_names = _distinct(b, lo, hi)
+    set_lo = np.where(named, starts[infoset_tok] + 1, name_lo[deciders])
+    set_hi = np.where(named, ends[infoset_tok] - 1, name_hi[deciders])
+    set_of_decider, set_names = _distinct(b, set_lo, set_hi)
     infoset_ids = np.zeros(n, dtype=np.int64)
     infoset_ids[bfs_of[deciders]] = set_of_decider
     del b, starts, ends, kinds
