@@ -599,8 +599,12 @@ _NUMBER_TEXT = re.compile(_NUMBER)
 _LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype="<u8")
 
 
-def _tokenize(data: bytes, lo: int, hi: int) -> tuple[npt.NDArray[np.uint8], Any, _Ends, npt.NDArray[np.uint8]]:
-    """The bytes of ``data``, and each token's start, end (exclusive) and class in ``data[lo:hi]``.
+def _tokenize(data: bytes, lo: int, hi: int) -> tuple[npt.NDArray[np.uint8], Any, _Ends, npt.NDArray[np.uint8], Any]:
+    """The bytes of ``data``, each token's start, end (exclusive) and class in ``data[lo:hi]``, and its lines.
+
+    The lines are ``(first, length, k0, k1, k2)``: each line's first token,
+    its number of tokens before its newline, and the classes of its first three
+    tokens (past the line's end: of the tokens after it, or a newline).
 
     Tokens are words (runs of letters, digits and ``_-+.``), basic strings
     (quotes included) and the one-byte tokens ``\\n [ ] { } = ,``. Anything
@@ -617,21 +621,39 @@ def _tokenize(data: bytes, lo: int, hi: int) -> tuple[npt.NDArray[np.uint8], Any
     starts = np.empty(hi - lo, dtype=index)
     lens = np.empty(hi - lo, dtype=np.uint16)
     kinds = np.empty(hi - lo, dtype=np.uint8)
+    # The lines too, part by part while the part's tokens are in the cache.
+    n_lines = data.count(b"\n", lo, hi)
+    first = np.empty(n_lines, dtype=index)
+    length = np.empty(n_lines, dtype=index)
+    k0, k1, k2 = (np.empty(n_lines, dtype=np.uint8) for _ in range(3))
     count = 0
+    line = 0
     while lo < hi:
         stop = data.find(b"\n", min(lo + _PART, hi - 1), hi) + 1
         if stop <= 0:
             raise _Tokens
         part_starts, part_lens, part_kinds = _tokenize_part(b[lo:stop], lo, index)
-        if np.count_nonzero(part_kinds == _NL) != data.count(b"\n", lo, stop):
+        ends_at = np.flatnonzero(part_kinds == _NL)
+        m = len(ends_at)
+        if m != data.count(b"\n", lo, stop):
             raise _Tokens  # a string over a line end
         k = len(part_kinds)
         starts[count : count + k] = part_starts
         lens[count : count + k] = part_lens
         kinds[count : count + k] = part_kinds
+        firsts = np.empty(m, dtype=np.int64)
+        firsts[0] = 0
+        firsts[1:] = ends_at[:-1] + 1
+        first[line : line + m] = firsts + count
+        length[line : line + m] = ends_at - firsts
+        k0[line : line + m] = part_kinds[firsts]
+        k1[line : line + m] = part_kinds.take(firsts + 1, mode="clip")  # (a part ends with a newline)
+        k2[line : line + m] = part_kinds.take(firsts + 2, mode="clip")
         count += k
+        line += m
         lo = stop
-    return b, starts[:count], _Ends(starts[:count], lens[:count]), kinds[:count]
+    lines = (first, length, k0, k1, k2)
+    return b, starts[:count], _Ends(starts[:count], lens[:count]), kinds[:count], lines
 
 
 class _Ends:
@@ -848,29 +870,19 @@ def _read_tokens(
     players = head.players
     n_players = len(players)
     constant = _constants(frozenset(head.parameters))
-    b, starts, ends, kinds = _tokenize(data, lo, hi)
+    b, starts, ends, kinds, (line_first, line_len, k0, k1, k2) = _tokenize(data, lo, hi)
     del data
 
     # -- lines: headers, key = value, blank ------------------------------------
     # (Arrays per line and per token in int32 where they fit: arrays above some
     # tens of MB are given fresh memory by the allocator each time, which costs.)
-    line_end = np.flatnonzero(kinds == _NL).astype(starts.dtype)
-    line_first = np.empty(len(line_end), dtype=starts.dtype)
-    line_first[0] = 0
-    line_first[1:] = line_end[:-1] + 1
-    line_len = line_end - line_first
-    del line_end
-    kpad = np.append(kinds, np.full(4, _NL, dtype=np.uint8))
-    k0 = kpad[line_first]
-    k1 = kpad[line_first + 1]
-    k2 = kpad[line_first + 2]
     header = (k0 == _LB) & (k1 == _WD) & (k2 == _RB) & (line_len == 3)
     keyed = (k0 == _WD) & (k1 == _EQ) & (line_len >= 3)
     scalar = keyed & (line_len == 3) & ((k2 == _WD) | (k2 == _QT))
     table = keyed & (k2 == _LC) & (line_len >= 7) & ((line_len - 3) % 4 == 0)
     if not np.array_equal(header | scalar | table, line_len > 0):
         raise _Tokens
-    del k0, k1, k2, kpad
+    del k0, k1, k2
     node_of_line = np.cumsum(header, dtype=np.int32) - 1
     if int(node_of_line[line_len > 0][0]) != 0:
         raise _Tokens  # a key before the first table (not possible: the run starts with one)
@@ -905,7 +917,7 @@ def _read_tokens(
     key_lo, key_hi = starts[key_tok], ends[key_tok]
     prefix_ids, prefixes = _distinct(b, key_lo, np.minimum(key_hi, key_lo + 8), few=True)
     try:
-        key_of_prefix = np.array([[k[:8] for k in _TOKEN_KEYS].index(t) for t in prefixes], dtype=np.int64)
+        key_of_prefix = np.array([[k[:8] for k in _TOKEN_KEYS].index(t) for t in prefixes], dtype=np.int8)
     except ValueError:
         raise _Tokens from None  # facts, sources or a key the usual reader names
     which = key_of_prefix[prefix_ids]
@@ -948,6 +960,7 @@ def _read_tokens(
     t_key = which[is_table]
     t_owner = owner[is_table]
     del key_lines, key_tok, key_lo, key_hi, prefix_ids, which, owner, value_tok, is_table, node_of_line
+    del line_first, line_len, header, keyed, scalar, table
     total = int(t_count.sum())
     offsets = np.cumsum(t_count, dtype=starts.dtype) - t_count
     pair_table = np.repeat(np.arange(len(t_lines), dtype=starts.dtype), t_count)
