@@ -879,7 +879,7 @@ def _read_tokens(
     header = (k0 == _LB) & (k1 == _WD) & (k2 == _RB) & (line_len == 3)
     keyed = (k0 == _WD) & (k1 == _EQ) & (line_len >= 3)
     scalar = keyed & (line_len == 3) & ((k2 == _WD) | (k2 == _QT))
-    table = keyed & (k2 == _LC) & (line_len >= 7) & ((line_len - 3) % 4 == 0)
+    table = keyed & (k2 == _LC) & (line_len >= 7) & ((line_len & 3) == 3)  # 3 + 4 a pair
     if not np.array_equal(header | scalar | table, line_len > 0):
         raise _Tokens
     del k0, k1, k2
@@ -930,15 +930,14 @@ def _read_tokens(
         if not (tail == np.frombuffer(_TOKEN_KEYS[k][8:].encode(), dtype=np.uint8)).all():
             raise _Tokens
     owner = node_of_line[key_lines]
-    groups = np.flatnonzero(np.diff(owner, prepend=-1))
-    if not _each_once(which, groups, np.diff(np.append(groups, len(owner)))):
-        raise _Tokens  # a key twice
     value_tok = key_tok + 2
     is_table = table[key_lines]
     if not np.array_equal(is_table, np.isin(which, _TABLE_KEYS)):
         raise _Tokens  # a table where a scalar belongs, or the other way round
     value_of = np.full((len(_TOKEN_KEYS), n), -1, dtype=starts.dtype)  # token of each node's value
     value_of[which, owner] = value_tok
+    if np.count_nonzero(value_of >= 0) != len(owner):
+        raise _Tokens  # a key twice (one value written over the other)
     strings = ~is_table & (which != _CHANCE)
     if (kinds[value_tok[strings]] != _QT).any():
         raise _Tokens  # player, infoset, outcome and description are strings
