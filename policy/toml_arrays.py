@@ -27,6 +27,14 @@ that are not numbers, a second run of node tables, any error at all) makes it
 return ``None``, and the caller reads the file the usual way, which gives
 the same game or the located error. Numbers are read by the same function
 (:func:`policy.expr.parse`), once per distinct text.
+
+Big files (:data:`TOKENS_FROM`) are first read by :func:`_read_tokens`, a
+tokenizer over the bytes with numpy (as :mod:`policy.efg_arrays` reads
+``.efg`` files), which makes the same checks and the same game as arrays
+throughout, with no Python object per node but those the game keeps. It
+reads fewer spellings (no comments, literal strings, quoted node names,
+``facts`` or ``sources`` among the node tables); anything else it passes on
+to the line patterns, which decide as above.
 """
 
 from __future__ import annotations
