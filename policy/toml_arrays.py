@@ -602,6 +602,10 @@ _TABLE_KEYS = (_ACTIONS, _PROBABILITIES, _PAYOFFS)
 #: enough for the processor's cache (and for the allocator to reuse memory).
 _PART = 1 << 20
 _ROWS = 1 << 16
+#: ``_distinct(..., few=True)``: the keys its distinct values are first taken
+#: from, and how many distinct values it takes before sorting all keys instead.
+_SAMPLE = 1024
+_FEW = 4096
 _NUMBER_TEXT = re.compile(_NUMBER)
 #: The low k bytes of a little-endian uint64 (memory order: the first k bytes).
 _LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype="<u8")
@@ -770,7 +774,7 @@ def _distinct(
         return np.zeros(0, dtype=np.int32), []
     keys, width = _keys(b, lo, hi)
     if few:
-        distinct = np.unique(keys[:1024])
+        distinct = np.unique(keys[:_SAMPLE])
         ids = np.empty(len(keys), dtype=np.int32)
         at = 0
         while at < len(keys):  # a block at a time: small temporaries
@@ -778,8 +782,8 @@ def _distinct(
             found = np.minimum(np.searchsorted(distinct, part), len(distinct) - 1)
             missing = distinct[found] != part
             if missing.any():
-                if len(distinct) > 4096:
-                    break
+                if len(distinct) > _FEW:
+                    break  # not few: sort them all
                 distinct = np.union1d(distinct, np.unique(part[missing]))
                 ids[:at] = np.searchsorted(distinct, keys[:at])  # the ids so far, in the new order
                 continue

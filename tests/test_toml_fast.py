@@ -164,6 +164,9 @@ def game_files(draw: Any, plain: bool | None = None) -> str:
         if draw(st.booleans()):
             inner.append(len(kids) - 1)
     names = [f"n.{k}" if quoted_names and k % 3 == 1 else f"n{k}" for k in range(len(kids))]
+    if draw(st.integers(0, 3)) == 0:  # names that are not n0, n1, ...
+        names = [f"{draw(st.sampled_from(['s', 'N_', 'x-']))}{k}" if name[:2] != "n." else name
+                 for k, name in enumerate(names)]
 
     def key(name: str) -> str:
         return f'"{name}"' if "." in name or (not plain and draw(st.integers(0, 9)) == 0) else name
@@ -235,6 +238,24 @@ def test_plain_random_files_are_read_by_the_byte_tokenizer(text):
     # In the spellings it reads, the byte tokenizer takes every file the usual reader takes.
     good = not isinstance(usual(text), str)
     check(text, must_take=good, tokens_must_take=good)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(game_files(plain=True), st.integers(1, 200), st.integers(1, 9), st.integers(0, 3), st.integers(1, 3))
+def test_the_byte_tokenizer_in_small_steps(text, part, rows, levels, few):
+    # Parts of a few lines, byte grids of a few rows, trees walked in Python after a few
+    # levels, distinct texts found from a sample of one: the steps the tokenizer takes
+    # on big files, on small ones.
+    names = ("_PART", "_ROWS", "_LEVELS", "_SAMPLE", "_FEW")
+    saved = [getattr(toml_arrays, name) for name in names]
+    for name, value in zip(names, (part, rows, levels, 1, few), strict=True):
+        setattr(toml_arrays, name, value)
+    try:
+        good = not isinstance(usual(text), str)
+        check(text, must_take=good, tokens_must_take=good)
+    finally:
+        for name, value in zip(names, saved, strict=True):
+            setattr(toml_arrays, name, value)
 
 
 MUTATIONS = [
@@ -322,6 +343,7 @@ def test_odd_spellings_are_declined(name):
     text = BASE.replace(old, new, 1 if old != "\n" else -1)
     assert text != BASE
     assert fast(text) is None
+    assert fast(text, way="tokens") is None
     # The usual reader then reads it, or gives its error, as before.
     loads_result = _loaded(text)
     assert loads_result == _loaded_usually(text)
@@ -379,3 +401,26 @@ def test_a_big_tree_as_dump_game_writes_it(monkeypatch):
 
     for players in (2, 3):
         check(dump_game(read_efg(efg_text(3000, players, 0))), must_take=True, tokens_must_take=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="ab:1 _", max_size=12), min_size=1, max_size=60), st.integers(1, 5),
+       st.integers(1, 4), st.booleans())
+def test_distinct_texts_of_byte_ranges(texts, sample, few_limit, few):
+    # Ids equal exactly for equal texts, and the texts by id are the texts, whichever way
+    # (a uint64 key up to 8 bytes, bytes beyond; a sample then binary search, or a sort).
+    data = ("|".join(texts) + "|").encode()  # (the reader's bytes are never empty)
+    lo, at = [], 0
+    for t in texts:
+        lo.append(at)
+        at += len(t) + 1
+    lo_a = np.array(lo, dtype=np.int32)
+    hi_a = lo_a + np.array([len(t) for t in texts], dtype=np.int32)
+    saved = toml_arrays._SAMPLE, toml_arrays._FEW
+    toml_arrays._SAMPLE, toml_arrays._FEW = sample, few_limit
+    try:
+        ids, distinct = toml_arrays._distinct(np.frombuffer(data, dtype=np.uint8), lo_a, hi_a, few=few)
+    finally:
+        toml_arrays._SAMPLE, toml_arrays._FEW = saved
+    assert [distinct[i] for i in ids.tolist()] == texts
+    assert len(distinct) == len(set(texts))
