@@ -607,6 +607,10 @@ _ROWS = 1 << 16
 _SAMPLE = 1024
 _FEW = 4096
 _NUMBER_TEXT = re.compile(_NUMBER)
+#: Text in the node tables that makes the tokenizer decline (comment lines, escapes,
+#: multi-line strings, \r, facts and sources), looked for before it starts ('#' and
+#: "'" may be inside strings, which it reads).
+_REFUSED = ("\n#", "\\", '"""', "\r", "\nfacts", "\nsources")
 #: The low k bytes of a little-endian uint64 (memory order: the first k bytes).
 _LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype="<u8")
 
@@ -872,6 +876,9 @@ def _read_tokens(
     # header as the line patterns take it (checked below), so it is the run's end.
     after = _NOT_NODES.search(text, start)
     end = after.start() + 1 if after is not None else len(text)
+    # What the tokenizer would refuse anyway, found at once (hand-written files).
+    if any(text.find(odd, start, end) >= 0 for odd in _REFUSED):
+        raise _Tokens
     if text.isascii():  # the whole text, not a copy of the run first
         data, lo, hi = text.encode("ascii"), start, end
     else:
