@@ -1183,7 +1183,10 @@ def _read_tokens(
     whole, whole_value = _whole_numbers(b, starts[pay_tok] + quoted, ends[pay_tok] - quoted, quoted)
     num: npt.NDArray[Any] = np.zeros(n_outcomes * n_players, dtype=np.int64)
     den: npt.NDArray[Any] = np.ones(n_outcomes * n_players, dtype=np.int64)
-    num[flat[whole]] = whole_value[whole]
+    if whole.all():
+        num[flat] = whole_value
+    else:
+        num[flat[whole]] = whole_value[whole]
     value_texts: dict[tuple[int, int], str] = {}
     rest = np.flatnonzero(~whole)
     if len(rest):
