@@ -18,17 +18,20 @@ The root payoffs of the four solves must agree (exit 1 otherwise). The
 arrays are read by the whole-file reader (:mod:`policy.toml_arrays`), the
 expressions by ``tomllib`` and the usual reader.
 
-With ``--read``, the script instead compares the two readers of the same
-file: the file is written once per size, then each reader reads it in a
-child process of its own (``load_game``; for the usual reader with
-``policy.toml_arrays.read_toml_arrays`` made to decline), ``--repeat`` times
-in turn; each child reports the CPU time of the read (``time.process_time``),
-its peak resident memory (``VmHWM`` in ``/proc/self/status``, Linux) and the
-peak before the read, and
-a digest of the game read (arrays, names, outcomes, probabilities), which must
-be the same for both readers (exit 1 otherwise). The medians are printed.
+With ``--read``, the script instead compares the readers of the same file:
+the file is written once per size, then each reader reads it in a child
+process of its own (``load_game``), ``--repeat`` times in turn. The readers
+(``--ways``): ``tomllib`` (``policy.toml_arrays.read_toml_arrays`` made to
+decline: ``tomllib`` and the usual reader), ``lines`` (the whole-file reader
+with its line patterns only: ``TOKENS_FROM`` set past any file) and
+``tokens`` (the whole-file reader as shipped: the byte tokenizer first).
+Each child reports the CPU time of the read (``time.process_time``), its
+peak resident memory (``VmHWM`` in ``/proc/self/status``, Linux) and the
+peak before the read, and a digest of the game read (arrays, names, node
+locations, outcomes, probabilities), which must be the same for every reader
+(exit 1 otherwise). The medians are printed.
 
-Run: ``python benchmarks/bench_toml_distinct.py [--sizes 1e3,1e4,1e5] [--players 2,3] [--read [--repeat 3]]``
+Run: ``python benchmarks/bench_toml_distinct.py [--sizes 1e3,1e4,1e5] [--players 2,3] [--read [--repeat 3] [--ways tomllib,lines,tokens]]``
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ def read(text: str, arrays: bool) -> Game:
         toml_arrays.read_toml_arrays = fast
 
 
-#: What a child of ``--read`` runs: argv[1] the file, argv[2] "whole" or "tomllib".
+#: What a child of ``--read`` runs: argv[1] the file, argv[2] "tomllib", "lines" or "tokens".
 CHILD = r"""
 import hashlib, re, sys, time
 import numpy as np
@@ -117,6 +120,8 @@ def peak_kib():  # this process's own high-water mark (ru_maxrss can carry the p
         return int(re.search(r"VmHWM:\s*(\d+)", status.read()).group(1))
 if sys.argv[2] == "tomllib":
     toml_arrays.read_toml_arrays = lambda *args: None
+elif sys.argv[2] == "lines":
+    toml_arrays.TOKENS_FROM = 1 << 62
 before = peak_kib()
 start = time.process_time()
 game = load_game(sys.argv[1], known_claims=[])
@@ -127,29 +132,31 @@ for part in (game.parent, game.kind, game.player, game.infoset, game.outcome, ga
              game.outcomes.num, game.outcomes.den, game.chance_probability.edges,
              game.chance_probability.num, game.chance_probability.den):
     digest.update(np.ascontiguousarray(part).tobytes())
-digest.update(repr((game.node_names, game.action_label, game.node_paths, game.outcomes.labels,
-                    game.outcomes.texts, game.chance_probability.texts,
+digest.update(repr((tuple(game.node_names), game.action_label, [game.location(i) for i in range(game.num_nodes)],
+                    game.outcomes.labels, game.outcomes.texts, game.chance_probability.texts,
                     [game.infosets.at(k).name for k in range(len(game.infosets))])).encode())
 print(cpu, before, peak, digest.hexdigest())
 """
 
 
-def read_children(sizes: list[int], players_list: list[int], repeat: int) -> bool:
+def read_children(sizes: list[int], players_list: list[int], repeat: int, ways: list[str]) -> bool:
     """The ``--read`` table: each reader in children of its own, medians of ``repeat``."""
     import statistics
     import subprocess
     import tempfile
 
     ok = True
-    print("| nodes | players | TOML | tomllib reader | whole-file reader | ratio | peak memory: tomllib "
-          "| whole-file | (before reading) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    last = ways[-1]
+    print("| nodes | players | TOML | " + " | ".join(f"{w} reader" for w in ways)
+          + "".join(f" | {last} vs {w}" for w in ways[:-1])
+          + " | peak memory: " + " | ".join(ways) + " | (before reading) |")
+    print("|---:" * (3 + 2 * len(ways) + len(ways) - 1 + 1) + "|")
     for size in sizes:
         for players in players_list:
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / "game.toml"
                 path.write_text(dump_game(read_efg(efg_text(size, players, 0))), encoding="utf-8")
-                runs: dict[str, list[tuple[float, int, int, str]]] = {"tomllib": [], "whole": []}
+                runs: dict[str, list[tuple[float, int, int, str]]] = {w: [] for w in ways}
                 for _ in range(repeat):
                     for way in runs:
                         out = subprocess.run(
@@ -165,9 +172,10 @@ def read_children(sizes: list[int], players_list: list[int], repeat: int) -> boo
                 peak = {w: statistics.median(r[2] for r in rs) / 1024 for w, rs in runs.items()}
                 before = min(r[1] for rs in runs.values() for r in rs) / 1024
                 print(
-                    f"| {size:,} | {players} | {path.stat().st_size / 1e6:.1f} MB | {cpu['tomllib']:.3g} s "
-                    f"| {cpu['whole']:.3g} s | {cpu['tomllib'] / cpu['whole']:.1f}× | {peak['tomllib']:.0f} MB "
-                    f"| {peak['whole']:.0f} MB | {before:.0f} MB |",
+                    f"| {size:,} | {players} | {path.stat().st_size / 1e6:.1f} MB | "
+                    + " | ".join(f"{cpu[w]:.3g} s" for w in ways)
+                    + "".join(f" | {cpu[w] / cpu[last]:.1f}×" for w in ways[:-1])
+                    + " | " + " | ".join(f"{peak[w]:.0f} MB" for w in ways) + f" | {before:.0f} MB |",
                     flush=True,
                 )
     return ok
@@ -179,11 +187,16 @@ def main() -> int:
     ap.add_argument("--players", default="2,3")
     ap.add_argument("--read", action="store_true", help="compare the two readers only, in child processes")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each reader with --read (median)")
+    ap.add_argument("--ways", default="tomllib,lines,tokens",
+                    help="readers compared with --read, the last one against the others")
     args = ap.parse_args()
     if args.read:
         sizes = [int(float(s)) for s in args.sizes.split(",") if s]
         players_list = [int(p) for p in args.players.split(",") if p]
-        return 0 if read_children(sizes, players_list, args.repeat) else 1
+        ways = [w for w in args.ways.split(",") if w]
+        if not ways or any(w not in ("tomllib", "lines", "tokens") for w in ways):
+            ap.error("--ways: tomllib, lines and tokens, comma-separated")
+        return 0 if read_children(sizes, players_list, args.repeat, ways) else 1
     ok = True
     print("| nodes | players | TOML | read: expressions | read: arrays | spe --float: expressions | arrays "
           "| spe exact: expressions | arrays |")

@@ -15,6 +15,7 @@ file, so that every error message stays the usual reader's.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,20 @@ ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = ["c1", "c2"]
 
 
-def fast(text: str, claims: list[str] | None = CLAIMS, base: Path | None = None) -> Game | None:
+def fast(
+    text: str, claims: list[str] | None = CLAIMS, base: Path | None = None, way: str = "as shipped"
+) -> Game | None:
+    """The fast reader's game: as shipped, or by the line patterns only, or by the byte tokenizer only."""
     text = text.removeprefix("\ufeff")
-    return toml_arrays.read_toml_arrays(text, _Reader(text, "<string>"), claims, base)
+    saved = toml_arrays.TOKENS_FROM, toml_arrays.TOKENS_ONLY
+    if way == "lines":
+        toml_arrays.TOKENS_FROM = 1 << 62
+    elif way == "tokens":
+        toml_arrays.TOKENS_FROM, toml_arrays.TOKENS_ONLY = 0, True
+    try:
+        return toml_arrays.read_toml_arrays(text, _Reader(text, "<string>"), claims, base)
+    finally:
+        toml_arrays.TOKENS_FROM, toml_arrays.TOKENS_ONLY = saved
 
 
 def usual(text: str, claims: list[str] | None = CLAIMS, base: Path | None = None) -> Game | str:
@@ -55,11 +67,14 @@ def difference(a: Game, b: Game) -> str | None:
     if got is not None:
         return got
     for field in (
-        "title", "description", "sources", "origin", "comment", "node_names", "node_paths",
+        "title", "description", "sources", "origin", "comment", "node_names",
         "node_labels", "node_infoset_labels", "action_label", "parameters",
     ):
         if getattr(a, field) != getattr(b, field):
             return field
+    # The byte tokenizer keeps no paths (every one is "nodes.NAME"): the same places in messages.
+    if [a.location(i) for i in range(a.num_nodes)] != [b.location(i) for i in range(b.num_nodes)]:
+        return "node locations"
     for field in ("parent", "kind", "player", "infoset", "outcome", "first_child", "num_children", "depth"):
         x, y = getattr(a, field), getattr(b, field)
         if x.dtype != y.dtype or not np.array_equal(x, y):
@@ -84,15 +99,23 @@ def difference(a: Game, b: Game) -> str | None:
     return None
 
 
-def check(text: str, *, must_take: bool, claims: list[str] | None = CLAIMS, base: Path | None = None) -> None:
-    """The fast reader builds the usual reader's game, or declines (only where allowed)."""
-    got = fast(text, claims, base)
+def check(
+    text: str, *, must_take: bool, claims: list[str] | None = CLAIMS, base: Path | None = None,
+    tokens_must_take: bool = False,
+) -> None:
+    """Each way of the fast reader builds the usual reader's game, or declines (only where allowed).
+
+    The ways: as shipped, the line patterns alone, and the byte tokenizer alone
+    (which reads fewer spellings: it must take the file only with ``tokens_must_take``).
+    """
     expected = usual(text, claims, base)
-    if got is None:
-        assert not must_take, f"declined: {expected if isinstance(expected, str) else 'a good file'}"
-        return
-    assert not isinstance(expected, str), f"took a file the usual reader refuses: {expected}"
-    assert difference(got, expected) is None, difference(got, expected)
+    for way, must in (("as shipped", must_take), ("lines", must_take), ("tokens", tokens_must_take)):
+        got = fast(text, claims, base, way)
+        if got is None:
+            assert not must, f"{way}: declined: {expected if isinstance(expected, str) else 'a good file'}"
+            continue
+        assert not isinstance(expected, str), f"{way}: took a file the usual reader refuses: {expected}"
+        assert difference(got, expected) is None, f"{way}: {difference(got, expected)}"
 
 
 # ---------------------------------------------------------------------------------
@@ -112,13 +135,24 @@ PROBABILITY_SETS = st.sampled_from([
 ])
 
 
+#: Number spellings the byte tokenizer reads too (all but literal strings).
+PLAIN_NUMBER_TEXTS = NUMBER_TEXTS.filter(lambda t: "'" not in t)
+
+
 @st.composite
-def game_files(draw: Any) -> str:
-    """A valid game file of perfect or imperfect information, spelt in varied ways."""
+def game_files(draw: Any, plain: bool | None = None) -> str:
+    """A valid game file of perfect or imperfect information, spelt in varied ways.
+
+    ``plain``: only in spellings the byte tokenizer reads (no comments, quoted
+    names, facts, sources or literal strings); drawn when None.
+    """
+    if plain is None:
+        plain = draw(st.booleans())
     n_players = draw(st.integers(1, 3))
     players = [f"P{k + 1}" for k in range(n_players)]
-    quoted_names = draw(st.booleans())
-    comments = draw(st.booleans())
+    quoted_names = draw(st.booleans()) and not plain
+    comments = draw(st.booleans()) and not plain
+    numbers = PLAIN_NUMBER_TEXTS if plain else NUMBER_TEXTS
     size = draw(st.integers(1, 25))
     # A random tree: node 0 the root; each new node hangs below an inner node.
     kids: list[list[int]] = [[]]
@@ -130,9 +164,12 @@ def game_files(draw: Any) -> str:
         if draw(st.booleans()):
             inner.append(len(kids) - 1)
     names = [f"n.{k}" if quoted_names and k % 3 == 1 else f"n{k}" for k in range(len(kids))]
+    if draw(st.integers(0, 3)) == 0:  # names that are not n0, n1, ...
+        names = [f"{draw(st.sampled_from(['s', 'N_', 'x-']))}{k}" if name[:2] != "n." else name
+                 for k, name in enumerate(names)]
 
     def key(name: str) -> str:
-        return f'"{name}"' if "." in name or draw(st.integers(0, 9)) == 0 else name
+        return f'"{name}"' if "." in name or (not plain and draw(st.integers(0, 9)) == 0) else name
 
     order = list(range(len(kids)))
     if draw(st.booleans()):
@@ -166,16 +203,16 @@ def game_files(draw: Any) -> str:
                 body.append(f"actions = {actions}")
         if not children or draw(st.integers(0, 4)) == 0:
             ps = draw(st.permutations(players)) if draw(st.booleans()) else players
-            body.append("payoffs = { " + ", ".join(f"{p} = {draw(NUMBER_TEXTS)}" for p in ps) + " }")
+            body.append("payoffs = { " + ", ".join(f"{p} = {draw(numbers)}" for p in ps) + " }")
             if draw(st.booleans()):
                 body.append(f'outcome = "{draw(st.sampled_from(["", "won", "lost"]))}"')
-            if draw(st.integers(0, 3)) == 0:
+            if not plain and draw(st.integers(0, 3)) == 0:
                 body.append('facts = { war = "yes", year = 1941 }')
         if draw(st.integers(0, 5)) == 0:
             body.append('description = "a node"')
-        if draw(st.integers(0, 5)) == 0:
+        if not plain and draw(st.integers(0, 5)) == 0:
             body.append('sources = ["c1", "c2",]')
-        if not children and draw(st.integers(0, 6)) == 0:
+        if not plain and not children and draw(st.integers(0, 6)) == 0:
             body.append('infoset = 3')  # ignored on a terminal, as the usual reader ignores it
         body = draw(st.permutations(body))
         if comments:
@@ -193,6 +230,32 @@ def game_files(draw: Any) -> str:
 def test_random_files_are_read_as_the_usual_reader_reads_them(text):
     # Numbers the usual reader refuses ("007") make both refuse; the rest must be taken.
     check(text, must_take=not isinstance(usual(text), str))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(game_files(plain=True))
+def test_plain_random_files_are_read_by_the_byte_tokenizer(text):
+    # In the spellings it reads, the byte tokenizer takes every file the usual reader takes.
+    good = not isinstance(usual(text), str)
+    check(text, must_take=good, tokens_must_take=good)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(game_files(plain=True), st.integers(1, 200), st.integers(1, 9), st.integers(0, 3), st.integers(1, 3))
+def test_the_byte_tokenizer_in_small_steps(text, part, rows, levels, few):
+    # Parts of a few lines, byte grids of a few rows, trees walked in Python after a few
+    # levels, distinct texts found from a sample of one: the steps the tokenizer takes
+    # on big files, on small ones.
+    names = ("_PART", "_ROWS", "_LEVELS", "_SAMPLE", "_FEW")
+    saved = [getattr(toml_arrays, name) for name in names]
+    for name, value in zip(names, (part, rows, levels, 1, few), strict=True):
+        setattr(toml_arrays, name, value)
+    try:
+        good = not isinstance(usual(text), str)
+        check(text, must_take=good, tokens_must_take=good)
+    finally:
+        for name, value in zip(names, saved, strict=True):
+            setattr(toml_arrays, name, value)
 
 
 MUTATIONS = [
@@ -280,6 +343,7 @@ def test_odd_spellings_are_declined(name):
     text = BASE.replace(old, new, 1 if old != "\n" else -1)
     assert text != BASE
     assert fast(text) is None
+    assert fast(text, way="tokens") is None
     # The usual reader then reads it, or gives its error, as before.
     loads_result = _loaded(text)
     assert loads_result == _loaded_usually(text)
@@ -311,7 +375,22 @@ def test_bundled_and_test_games(path):
     if isinstance(written, Game) and isinstance(written.outcomes, ConstantOutcomes):
         # Written out again as one file in the common shape: taken when its nodes are ASCII.
         again = dump_game(written)
-        check(again, must_take=again.isascii(), claims=None, base=path.parent)
+        check(again, must_take=again.isascii(), claims=None, base=path.parent,
+              tokens_must_take=_tokens_shape(again))
+
+
+def _tokens_shape(text: str) -> bool:
+    """Whether a file's node tables are in the shape the byte tokenizer reads (as ``dump_game`` writes most)."""
+    nodes = text[text.index("[nodes."):]
+    return (
+        nodes.isascii()
+        and not any(c in nodes for c in "#'\\\t\r")
+        and all(
+            re.fullmatch(r"\[nodes\.[A-Za-z_][A-Za-z0-9_-]*\]", line) is not None
+            for line in nodes.splitlines() if line.startswith("[")
+        )
+        and not any(line.startswith(("facts", "sources")) for line in nodes.splitlines())
+    )
 
 
 def test_a_big_tree_as_dump_game_writes_it(monkeypatch):
@@ -321,4 +400,27 @@ def test_a_big_tree_as_dump_game_writes_it(monkeypatch):
     from policy.gambit import read_efg
 
     for players in (2, 3):
-        check(dump_game(read_efg(efg_text(3000, players, 0))), must_take=True)
+        check(dump_game(read_efg(efg_text(3000, players, 0))), must_take=True, tokens_must_take=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="ab:1 _", max_size=12), min_size=1, max_size=60), st.integers(1, 5),
+       st.integers(1, 4), st.booleans())
+def test_distinct_texts_of_byte_ranges(texts, sample, few_limit, few):
+    # Ids equal exactly for equal texts, and the texts by id are the texts, whichever way
+    # (a uint64 key up to 8 bytes, bytes beyond; a sample then binary search, or a sort).
+    data = ("|".join(texts) + "|").encode()  # (the reader's bytes are never empty)
+    lo, at = [], 0
+    for t in texts:
+        lo.append(at)
+        at += len(t) + 1
+    lo_a = np.array(lo, dtype=np.int32)
+    hi_a = lo_a + np.array([len(t) for t in texts], dtype=np.int32)
+    saved = toml_arrays._SAMPLE, toml_arrays._FEW
+    toml_arrays._SAMPLE, toml_arrays._FEW = sample, few_limit
+    try:
+        ids, distinct = toml_arrays._distinct(np.frombuffer(data, dtype=np.uint8), lo_a, hi_a, few=few)
+    finally:
+        toml_arrays._SAMPLE, toml_arrays._FEW = saved
+    assert [distinct[i] for i in ids.tolist()] == texts
+    assert len(distinct) == len(set(texts))
