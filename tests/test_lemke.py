@@ -378,15 +378,16 @@ RECORDED_FLOAT_PATHS = [
 ]
 
 
-# In small LCPs (policy.solvers.lemke.SMALL_LCP) a pivot updates every row,
-# the final basis is solved on sparse rows in Python and the ratio test is
-# decided in Python for a few candidate rows (SMALL_CANDIDATES; the tied
-# block too while small, SMALL_BLOCK); in large ones numpy does it all.
-# These force one way or the other throughout.
+# Small LCPs (at most policy.solvers.lemke.SMALL_LCP) take _lemke_small: every
+# row updated at each pivot, noise levels computed only where their bounds
+# leave an entry undecided, the ratio tests and ties decided in Python, the
+# final basis solved on sparse rows. Larger ones take the array code, whose
+# ties compare small blocks as lists and large ones (SMALL_BLOCK) as byte
+# strings. These force one way or the other throughout.
 DECISIONS = {
-    "lists": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": 10**9, "SMALL_LCP": 10**9},
-    "arrays": {"SMALL_CANDIDATES": -1, "SMALL_BLOCK": -1, "SMALL_LCP": -1},
-    "lists, array blocks": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": -1, "SMALL_LCP": 10**9},
+    "small": {"SMALL_LCP": 10**9},
+    "arrays": {"SMALL_LCP": -1, "SMALL_BLOCK": -1},
+    "arrays, list blocks": {"SMALL_LCP": -1, "SMALL_BLOCK": 10**9},
 }
 
 

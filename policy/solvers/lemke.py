@@ -123,17 +123,13 @@ _MIN = np.minimum.reduce
 #: The sign bit of a float64 (see :func:`_least_by_bytes`).
 _SIGN_BIT = np.uint64(1 << 63)
 #: Blocks of the lexicographic rule with more entries than this compare
-#: their rows as byte strings, smaller ones as Python lists.
+#: their rows as byte strings, smaller ones as Python lists (the array path).
 SMALL_BLOCK = 256
-#: In LCPs of at most this size, ratio tests with at most this many
-#: candidate rows are decided in Python (:func:`_lex_choice_lists`), others
-#: with numpy (:func:`_lex_choice`).
-SMALL_CANDIDATES = 64
-#: In LCPs of at most this size a pivot updates every row of the float
-#: tableau (in larger ones only the rows whose entry in the pivot column is
-#: not 0), the ratio tests may be decided in Python, and the final basis is
-#: solved on sparse rows in Python (:func:`_basis_values`). Larger LCPs take
-#: the array code throughout, where numpy's cost per call matters less.
+#: LCPs of at most this size follow the float path of :func:`_lemke_small`
+#: (every row updated at each pivot, the ratio tests decided in Python) and
+#: solve the final basis on sparse rows in Python (:func:`_basis_values`).
+#: Larger LCPs take the array code throughout, where numpy's cost per call
+#: matters less. The two take the same path, bit for bit.
 SMALL_LCP = 100
 
 Array = npt.NDArray[Any]
@@ -772,6 +768,8 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     r, tie, _ = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1, _row_zero(T_first))
     del T_first
     lexicographic = int(tie)
+    if n <= SMALL_LCP:
+        return _lemke_small(original, r, lexicographic, limit, refactor)
     # The stored columns: the nonbasic variables (slot[v] says where v is,
     # -1 while it is basic), then the right-hand side, always last.
     held = np.arange(n, 2 * n + 2)
@@ -792,18 +790,10 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     zero = np.empty(n)
     where = np.arange(n)  # the row of each basic w_j, -1 while w_j is nonbasic
     rowvar = np.arange(n)  # the basic variable of each row (basis as an array)
-    dense = n <= SMALL_LCP
-    # ``where``, ``slot`` and ``rowvar`` as lists too, and the nonbasic w in
-    # increasing order, for the ratio tests decided in Python.
-    where_list = list(range(n))
-    slot_list = slot.tolist()
-    rowvar_list = list(range(n))
-    free_w: list[int] = []
-    scratch = np.empty_like(C) if dense else C  # room for the rank-one update
     while True:
         if pivots >= limit:
             raise _too_many(limit)
-        k = slot_list[entering]
+        k = int(slot[entering])
         factor = C[:, k].copy()
         leaving = basis[r]
         # The leaving variable's unit column takes the entering one's place
@@ -812,49 +802,30 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         C[r, k] = 1.0
         C[r] /= factor[r]
         factor[r] = 0.0
-        if dense:
-            # Every row less its multiple of row r: a row whose factor is 0
-            # loses 0 (it changes at most in the sign of a zero) and keeps its
-            # noise level; fewer numpy calls than picking the rows out.
-            C -= np.multiply.outer(factor, C[r], out=scratch)
-            zero = _MAX(np.abs(C, out=scratch), axis=1)
-            np.maximum(zero, 1.0, out=zero)
-            zero *= FLOAT_ZERO
-        else:
-            hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
-            if hit.size:
-                rest = C[hit]
-                rest -= np.multiply.outer(factor[hit], C[r])
-                C[hit] = rest
-                zero[hit] = FLOAT_ZERO * np.maximum(_MAX(np.abs(rest), axis=1), 1.0)
-            zero[r] = FLOAT_ZERO * max(float(_MAX(np.abs(C[r]))), 1.0)
+        hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
+        if hit.size:
+            rest = C[hit]
+            rest -= np.multiply.outer(factor[hit], C[r])
+            C[hit] = rest
+            zero[hit] = FLOAT_ZERO * np.maximum(_MAX(np.abs(rest), axis=1), 1.0)
+        zero[r] = FLOAT_ZERO * max(float(_MAX(np.abs(C[r]))), 1.0)
         pivots += 1
         basis[r] = entering
         rowvar[r] = entering
         slot[leaving] = k
         slot[entering] = -1
-        slot_list[leaving] = k
-        slot_list[entering] = -1
-        rowvar_list[r] = entering
         held[k] = leaving
         if leaving < n:
             where[leaving] = -1
-            where_list[leaving] = -1
-            bisect.insort(free_w, leaving)
         if entering < n:
             where[entering] = r
-            where_list[entering] = r
-            free_w.remove(entering)
         if entering == z0:
             z0_row = r
         if leaving == z0:
             break
         key ^= (1 << leaving) | (1 << entering)
         if key in seen:
-            raise SolverError(
-                f"float Lemke met the same basis twice after {pivots} pivots "
-                "(rounding in a degenerate problem); exact arithmetic avoids this"
-            )
+            raise _met_twice(pivots)
         seen.add(key)
         fresh += 1
         if fresh >= refactor:
@@ -862,24 +833,198 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             zero = _held_zero(C)
         entering = _complement(leaving, n)
         while True:
-            column = C[:, slot_list[entering]]
+            column = C[:, slot[entering]]
             tol = np.maximum(FLOAT_PIVOT * max(1.0, float(_MAX(np.abs(column)))), zero)
             rows = (column > tol).nonzero()[0]
             if not rows.size:
                 raise _no_solution(pivots)
-            inverse = _HeldInverse(C, slot, where, rowvar, n, (where_list, slot_list, rowvar_list, free_w))
-            if dense and rows.size <= SMALL_CANDIDATES:
-                r, tie, doubt = _lex_choice_lists(
-                    column.take(rows).tolist(), C[:, rhs].take(rows).tolist(), rows.tolist(), z0_row,
-                    zero.take(rows).tolist(), inverse)
-            else:
-                r, tie, doubt = _lex_choice(column[rows], C[rows, rhs], rows, z0_row, zero[rows], inverse)
+            inverse = _HeldInverse(C, slot, where, rowvar, n)
+            r, tie, doubt = _lex_choice(column[rows], C[rows, rhs], rows, z0_row, zero[rows], inverse)
             if not doubt or not fresh:
                 break
             C, fresh = _refactored_held(original, basis, held, C), 0
             zero = _held_zero(C)
         lexicographic += tie
     return _float_result(original, basis, C[:, rhs].copy(), pivots, lexicographic)
+
+
+def _met_twice(pivots: int) -> SolverError:
+    return SolverError(
+        f"float Lemke met the same basis twice after {pivots} pivots "
+        "(rounding in a degenerate problem); exact arithmetic avoids this"
+    )
+
+
+def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refactor: int) -> LemkeResult:
+    """:func:`_lemke_float`'s path on an LCP of at most :data:`SMALL_LCP`, from its first pivot row ``r``.
+
+    The same tableau, pivots and decisions, with fewer numpy calls, whose
+    cost outweighs their arithmetic at this size:
+
+    * a pivot updates every row (a row whose entry in the pivot column is 0
+      loses 0 and changes at most in the sign of a zero, which no decision
+      sees), in a few calls on the whole tableau;
+    * the rows' noise levels are not computed at each pivot: every level
+      lies between ``FLOAT_ZERO`` (a row's largest entry counts as at least
+      1) and ``FLOAT_ZERO`` times the tableau's largest entry (at least 1),
+      and an entry that is 0, at most the one or above :data:`FLOAT_DOUBT`
+      times the other is decided by those bounds (noise; a real number, no
+      doubt); the level of a row is computed, as before, only for an entry
+      between them (:func:`_small_ratio_test`);
+    * the ratio test is decided in Python on the candidate rows' numbers,
+      and a tie on the tied rows' basis-inverse entries that are not 0.
+    """
+    n = original.shape[0]
+    z0 = 2 * n
+    rhs = n + 1
+    held = np.arange(n, 2 * n + 2)  # the variable of each stored column (the right-hand side last)
+    slot = [-1] * n + list(range(n + 1))  # the stored column of each variable, -1 while basic
+    C = original[:, held].copy()
+    scratch = np.empty_like(C)  # room for the rank-one update
+    basis = list(range(n))
+    free_w: list[int] = []  # the nonbasic w, in increasing order
+    key = (1 << n) - 1  # the basic variables as a bit mask (see _lemke_float)
+    seen = {key}
+    z0_row = -1
+    fresh = 0
+    entering = z0
+    pivots = 0
+    while True:
+        if pivots >= limit:
+            raise _too_many(limit)
+        k = slot[entering]
+        factor = C[:, k].copy()
+        leaving = basis[r]
+        C[:, k] = 0.0
+        C[r, k] = 1.0
+        pivot_row = C[r]
+        pivot_row /= factor[r]
+        factor[r] = 0.0
+        C -= np.multiply.outer(factor, pivot_row, out=scratch)
+        pivots += 1
+        basis[r] = entering
+        slot[leaving] = k
+        slot[entering] = -1
+        held[k] = leaving
+        if leaving < n:
+            bisect.insort(free_w, leaving)
+        if entering < n:
+            free_w.remove(entering)
+        if entering == z0:
+            z0_row = r
+        if leaving == z0:
+            break
+        key ^= (1 << leaving) | (1 << entering)
+        if key in seen:
+            raise _met_twice(pivots)
+        seen.add(key)
+        fresh += 1
+        if fresh >= refactor:
+            C, fresh = _refactored_held(original, basis, held, C), 0
+        entering = _complement(leaving, n)
+        while True:
+            choice = _small_ratio_test(C, slot, entering, basis, free_w, z0_row, n)
+            if choice is None:
+                raise _no_solution(pivots)
+            r, tie, doubt = choice
+            if not doubt or not fresh:
+                break
+            C, fresh = _refactored_held(original, basis, held, C), 0
+        lexicographic += tie
+    return _float_result(original, basis, C[:, rhs].copy(), pivots, lexicographic)
+
+
+def _row_level(C: Array, i: int) -> float:
+    """Row ``i``'s noise level: :func:`_held_zero` of that row alone."""
+    return FLOAT_ZERO * max(float(_MAX(np.abs(C[i]))), 1.0)
+
+
+def _small_ratio_test(
+    C: Array, slot: list[int], entering: int, basis: list[int], free_w: list[int], z0_row: int, n: int
+) -> tuple[int, bool, bool] | None:
+    """The ratio test of :func:`_lemke_small`: :func:`_lex_choice`'s decision, in Python.
+
+    Returns the pivot row, whether the lexicographic rule decided, and
+    whether an entry it used lies within :data:`FLOAT_DOUBT` of its row's
+    noise level; None if no row limits the entering variable. The same
+    candidate rows, noise levels, divisions and comparisons, number for
+    number; a row's noise level is computed only where the bounds of
+    :func:`_lemke_small` leave an entry undecided.
+    """
+    column = C[:, slot[entering]]
+    least = FLOAT_PIVOT * max(1.0, float(_MAX(np.abs(column))))
+    above = (column > least).nonzero()[0]  # the candidates and maybe some rows within their noise
+    if not above.size:
+        return None
+    top = FLOAT_ZERO * max(float(_MAX(C, axis=None)), -float(_MIN(C, axis=None)), 1.0)  # every level's bound
+    sure = FLOAT_DOUBT * top  # above this an entry is a real number and raises no doubt
+    levels: dict[int, float] = {}
+    doubt = False
+    rows: list[int] = []
+    divs: list[float] = []
+    ratios: list[float] = []
+    for i, c, v in zip(above.tolist(), column.take(above).tolist(), C[:, -1].take(above).tolist(), strict=True):
+        if c <= top:  # maybe noise in its row
+            level = levels[i] = _row_level(C, i)
+            if c <= level:
+                continue
+        if -FLOAT_ZERO <= v <= FLOAT_ZERO:  # noise in any row (0 included)
+            v = 0.0
+        elif -sure <= v <= sure:  # between the bounds: the row's own level decides
+            level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
+            size = abs(v)
+            if size <= level:
+                v = 0.0
+            elif size <= FLOAT_DOUBT * level:
+                doubt = True
+        rows.append(i)
+        divs.append(c)
+        ratios.append(v / c)
+    if not rows:
+        return None
+    best = min(ratios)
+    if best == 0.0:  # the degenerate case: the rule keeps exactly the zeros
+        tied = [t for t, x in enumerate(ratios) if x <= 0.0]
+    else:
+        low = abs(best)
+        tied = [t for t, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * max(abs(x), low)]
+    if len(tied) == 1:
+        return rows[tied[0]], False, doubt
+    tied_rows = [rows[t] for t in tied]
+    if z0_row in tied_rows:
+        return z0_row, False, doubt
+    # The basis-inverse rows of the tied rows (the w columns of the full
+    # tableau): the stored columns of the nonbasic w, and the unit columns of
+    # these rows' basic w (the unit columns of other rows' basic w are 0 in
+    # all of them and decide nothing), in the order of the w.
+    own = [(t, basis[i]) for t, i in enumerate(tied_rows) if basis[i] < n]
+    columns = sorted(free_w + [j for _, j in own]) if own else free_w
+    width = len(columns)
+    table = [[0.0] * width for _ in tied_rows]
+    entries: list[tuple[int, float]] = []
+    if free_w:
+        # A basic w's slot is -1: the right-hand side stands in, skipped below.
+        block = C.take(tied_rows, axis=0).take([slot[j] for j in columns], axis=1)
+        at = np.flatnonzero(block)  # the entries that are not 0 (a zero of either sign is 0 here too)
+        entries = list(zip(at.tolist(), block.take(at).tolist(), strict=True))
+        if own:  # the right-hand side's entries in the unit columns are no entries
+            units = {columns.index(j) for _, j in own}
+            entries = [(place, v) for place, v in entries if place % width not in units]
+    entries += [(t * width + columns.index(j), 1.0) for t, j in own]  # each row's own 1
+    for place, v in entries:
+        t, p = divmod(place, width)
+        if -FLOAT_ZERO <= v <= FLOAT_ZERO:
+            continue  # noise: 0
+        if -sure <= v <= sure:
+            i = tied_rows[t]
+            level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
+            size = abs(v)
+            if size <= level:
+                continue
+            if size <= FLOAT_DOUBT * level:
+                doubt = True
+        table[t][p] = v / divs[tied[t]]
+    return tied_rows[_lex_least_lists(table)], True, doubt
 
 
 def _float_result(original: Array, basis: list[int], values: Array, pivots: int, lexicographic: int) -> LemkeResult:
@@ -1022,65 +1167,6 @@ def _basis_values(original: Array, basis: list[int], values: Array) -> Array:
     return np.array(out)
 
 
-def _lex_choice_lists(
-    div: list[float], rhs: list[float], rows: list[int], z0_row: int, small: list[float],
-    inverse: _HeldInverse,
-) -> tuple[int, bool, bool]:
-    """:func:`_lex_choice` in Python on the candidate rows' numbers as lists, the same decision.
-
-    For a few candidates, where each numpy call of the array version costs
-    more than its arithmetic: the same noise levels, divisions and
-    comparisons, number for number. The basis-inverse rows of tied rows
-    are put together in Python too while they are small (at most
-    :data:`SMALL_BLOCK` entries), by the array version (``inverse``) otherwise.
-    """
-    doubt = False
-    ratios = []
-    for v, level, d in zip(rhs, small, div, strict=True):
-        size = abs(v)
-        if size <= level:
-            v = 0.0
-        elif size <= FLOAT_DOUBT * level:
-            doubt = True
-        ratios.append(v / d)
-    best = min(ratios)
-    if best == 0.0:  # the degenerate case: the rule keeps exactly the zeros
-        tied = [t for t, x in enumerate(ratios) if x <= 0.0]
-    else:
-        low = abs(best)
-        tied = [t for t, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * max(abs(x), low)]
-    if len(tied) == 1:
-        return rows[tied[0]], False, doubt
-    tied_rows = [rows[t] for t in tied]
-    if z0_row in tied_rows:
-        return z0_row, False, doubt
-    # The columns of _HeldInverse: the nonbasic w (stored) and the unit
-    # columns of the basic w of these rows, in order.
-    where = inverse.where_list
-    n = inverse.n
-    extra = [j for j in [inverse.rowvar_list[i] for i in tied_rows] if j < n]  # these rows' basic w
-    columns = sorted(inverse.free_w + extra) if extra else inverse.free_w
-    if len(tied) * len(columns) > SMALL_BLOCK:
-        block, noisy = _denoised(inverse(np.array(tied_rows)), np.array([small[t] for t in tied])[:, None])
-        block /= np.array([div[t] for t in tied])[:, None]
-        return tied_rows[_lex_least(block)], True, doubt or noisy
-    slot = inverse.slot_list
-    sources = [slot[j] for j in columns]  # a basic w's -1 (the right-hand side) is overwritten
-    units = [(columns.index(j), where[j]) for j in extra]
-    table = []
-    block = inverse.C.take(tied_rows, axis=0).take(sources, axis=1).tolist()
-    for t, i, values in zip(tied, tied_rows, block, strict=True):
-        for p, at in units:
-            values[p] = 1.0 if at == i else 0.0
-        level = small[t]
-        if not doubt:  # an entry above the noise level but within FLOAT_DOUBT of it
-            top = FLOAT_DOUBT * level
-            doubt = any(v > level or v < -level for v in [v for v in values if v and -top <= v <= top])
-        d = div[t]
-        table.append([0.0 if -level <= v <= level else v / d for v in values])  # 0.0 / d is 0.0: d > 0
-    return tied_rows[_lex_least_lists(table)], True, doubt
-
-
 def _held_zero(C: Array) -> Array:
     """:func:`_row_zero` of the full tableau, from its stored columns (each row also holds a 1)."""
     return np.asarray(FLOAT_ZERO * np.maximum(_MAX(np.abs(C), axis=1), 1.0))
@@ -1158,14 +1244,8 @@ class _HeldInverse:
     variable of each row.
     """
 
-    def __init__(
-        self, C: Array, slot: Array, where: Array, rowvar: Array, n: int,
-        lists: tuple[list[int], list[int], list[int], list[int]],
-    ) -> None:
+    def __init__(self, C: Array, slot: Array, where: Array, rowvar: Array, n: int) -> None:
         self.C, self.slot, self.where, self.rowvar, self.n = C, slot, where, rowvar, n
-        # ``where``, ``slot`` and ``rowvar`` as lists, and the nonbasic w in
-        # increasing order (kept up to date by the caller).
-        self.where_list, self.slot_list, self.rowvar_list, self.free_w = lists
 
     def __call__(self, rows: Array) -> Array:
         """The basis-inverse rows of ``rows``, without the columns that are 0 in all of them.
