@@ -479,3 +479,20 @@ def test_lexicographic_least_row_is_the_column_by_column_rule(rows):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(lemke_module, "SMALL_BLOCK", -1)  # every block counts as large
         assert lemke_module._lex_least(block) == tied[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 12), st.data())
+def test_rank_one_product_by_dot_is_the_outer_product(rows, cols, data):
+    # _lemke_small forms the rank-one update with np.dot on an n x 1 and a
+    # 1 x m matrix: every entry must be the single rounded product that
+    # np.multiply.outer gives, bit for bit up to the sign of a zero (which
+    # no decision of the path looks at).
+    entries = st.sampled_from([0.0, -0.0, 1.0, -1.0, 1 / 3, -7 / 3, 1e-3, 40.0, 1e-160, 3e-170, 1e300, 2.0**-1000])
+    f = np.array(data.draw(st.lists(entries, min_size=rows, max_size=rows)))
+    g = np.array(data.draw(st.lists(entries, min_size=cols, max_size=cols)))
+    out = np.full((rows, cols), np.nan)  # the product must not read its output
+    with np.errstate(over="ignore", under="ignore"):  # 1e300 * 40, 1e-160 * 3e-170 on both sides
+        got = np.dot(f[:, None], g[None, :], out=out)
+        want = np.multiply.outer(f, g)
+    assert _bits(got) == _bits(want)

@@ -45,7 +45,9 @@ Two arithmetics:
   values of the final basis are solved again from the original data, for
   accuracy. Since the ties are decided on the floats' last bits, the work is
   cut only in ways that leave every bit as it was (exact zeros not
-  subtracted, the same operations in the same order, no BLAS): a faster
+  subtracted, the same operations in the same order, no BLAS sums; the one
+  BLAS call, a matrix product with an inner dimension of 1, makes single
+  rounded products and sums nothing): a faster
   version must follow the very same path (``tests/test_lemke.py`` records
   some, and checks the refactorization against a plain computation bit for
   bit). Only the nonbasic columns and the right-hand side are stored (the
@@ -900,7 +902,10 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
         pivot_row = C[r]
         pivot_row /= factor[r]
         factor[r] = 0.0
-        C -= np.multiply.outer(factor, pivot_row, out=scratch)
+        # The outer product as a matrix product with an inner dimension of 1:
+        # each entry is one rounded product, as in np.multiply.outer (up to
+        # the sign of a zero), in one fast call (tests/test_lemke.py).
+        C -= np.dot(factor[:, None], pivot_row[None, :], out=scratch)
         pivots += 1
         basis[r] = entering
         slot[leaving] = k
