@@ -380,12 +380,15 @@ RECORDED_FLOAT_PATHS = [
 
 # Small LCPs (at most policy.solvers.lemke.SMALL_LCP) take _lemke_small: every
 # row updated at each pivot, noise levels computed only where their bounds
-# leave an entry undecided, the ratio tests and ties decided in Python, the
-# final basis solved on sparse rows. Larger ones take the array code, whose
-# ties compare small blocks as lists and large ones (SMALL_BLOCK) as byte
-# strings. These force one way or the other throughout.
+# leave an entry undecided, the ratio tests and ties with few entries
+# (SMALL_TIE_ENTRIES) decided in Python, the final basis solved on sparse
+# rows. Larger ones take the array code. Large tied blocks (SMALL_BLOCK) are
+# compared in numpy, as byte strings.
+# These force one way or the other throughout.
 DECISIONS = {
     "small": {"SMALL_LCP": 10**9},
+    "small, array ties": {"SMALL_LCP": 10**9, "SMALL_TIE_ENTRIES": -1, "SMALL_BLOCK": -1},
+    "small, list ties": {"SMALL_LCP": 10**9, "SMALL_TIE_ENTRIES": 10**9, "SMALL_BLOCK": 10**9},
     "arrays": {"SMALL_LCP": -1, "SMALL_BLOCK": -1},
     "arrays, list blocks": {"SMALL_LCP": -1, "SMALL_BLOCK": 10**9},
 }

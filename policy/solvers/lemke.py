@@ -133,6 +133,10 @@ SMALL_BLOCK = 256
 #: Larger LCPs take the array code throughout, where numpy's cost per call
 #: matters less. The two take the same path, bit for bit.
 SMALL_LCP = 100
+#: In :func:`_lemke_small`, a tie whose rows have more basis-inverse entries
+#: that are not 0 than this is decided in numpy (as in the array path), a
+#: smaller one in Python on those entries.
+SMALL_TIE_ENTRIES = 64
 
 Array = npt.NDArray[Any]
 
@@ -1005,17 +1009,30 @@ def _small_ratio_test(
     own = [(t, basis[i]) for t, i in enumerate(tied_rows) if basis[i] < n]
     columns = sorted(free_w + [j for _, j in own]) if own else free_w
     width = len(columns)
-    table = [[0.0] * width for _ in tied_rows]
     entries: list[tuple[int, float]] = []
     if free_w:
-        # A basic w's slot is -1: the right-hand side stands in, skipped below.
-        block = C.take(tied_rows, axis=0).take([slot[j] for j in columns], axis=1)
+        # A basic w's slot is -1: the right-hand side stands in (overwritten
+        # or skipped below).
+        whole = C.take(tied_rows, axis=0)
+        block = whole.take([slot[j] for j in columns], axis=1)
         at = np.flatnonzero(block)  # the entries that are not 0 (a zero of either sign is 0 here too)
+        if at.size > SMALL_TIE_ENTRIES:
+            # Many entries: in numpy, as the array path does (_lex_choice),
+            # on the rows' exact noise levels.
+            if own:
+                places = [columns.index(j) for _, j in own]
+                block[:, places] = 0.0
+                block[[t for t, _ in own], places] = 1.0
+            small = FLOAT_ZERO * np.maximum(_MAX(np.abs(whole), axis=1), 1.0)
+            block, noisy = _denoised(block, small[:, None])
+            block /= np.array([divs[t] for t in tied])[:, None]
+            return tied_rows[_lex_least(block)], True, doubt or noisy
         entries = list(zip(at.tolist(), block.take(at).tolist(), strict=True))
         if own:  # the right-hand side's entries in the unit columns are no entries
             units = {columns.index(j) for _, j in own}
             entries = [(place, v) for place, v in entries if place % width not in units]
     entries += [(t * width + columns.index(j), 1.0) for t, j in own]  # each row's own 1
+    table = [[0.0] * width for _ in tied_rows]
     for place, v in entries:
         t, p = divmod(place, width)
         if -FLOAT_ZERO <= v <= FLOAT_ZERO:
