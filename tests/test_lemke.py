@@ -499,3 +499,32 @@ def test_rank_one_product_by_dot_is_the_outer_product(rows, cols, data):
         got = np.dot(f[:, None], g[None, :], out=out)
         want = np.multiply.outer(f, g)
     assert _bits(got) == _bits(want)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    monotone_lcps().map(lambda p: (np.array(p[0], dtype=float), np.array(p[1], dtype=float))),
+    st.tuples(st.integers(2, 5), st.integers(0, 10**6)).map(lambda a: _signalling_lcp(*a)).map(
+        lambda lcp: (lcp.M.astype(float), lcp.c.astype(float)))),
+    st.sampled_from([100, 10, 3]))
+def test_small_path_bounds_every_noise_level(problem, period):
+    # _lemke_small decides most entries by a bound on the rows' noise
+    # levels, kept up to date from the pivot row and column: at every ratio
+    # test it must be at least FLOAT_ZERO times the tableau's largest entry
+    # (and 1), whatever rounding and refactorization did.
+    import policy.solvers.lemke as lemke_module
+
+    M, q = problem
+    real = lemke_module._small_ratio_test
+
+    def checking(C, *args):
+        top = args[-1]
+        assert top >= lemke_module.FLOAT_ZERO * max(1.0, float(np.abs(C).max(initial=0.0)))
+        return real(C, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lemke_module, "_small_ratio_test", checking)
+        try:
+            lemke_module._lemke_float(M, q, np.ones(len(q)), default_max_pivots(len(q)), period)
+        except SolverError:
+            pass

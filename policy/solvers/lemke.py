@@ -872,11 +872,12 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
       sees), in a few calls on the whole tableau;
     * the rows' noise levels are not computed at each pivot: every level
       lies between ``FLOAT_ZERO`` (a row's largest entry counts as at least
-      1) and ``FLOAT_ZERO`` times the tableau's largest entry (at least 1),
-      and an entry that is 0, at most the one or above :data:`FLOAT_DOUBT`
-      times the other is decided by those bounds (noise; a real number, no
-      doubt); the level of a row is computed, as before, only for an entry
-      between them (:func:`_small_ratio_test`);
+      1) and ``FLOAT_ZERO`` times a bound on the tableau's largest entry (at
+      least 1; kept from the pivot row and column, see below), and an entry
+      that is 0, at most the one or above :data:`FLOAT_DOUBT` times the
+      other is decided by those bounds (noise; a real number, no doubt); the
+      level of a row is computed, as before, only for an entry between them
+      (:func:`_small_ratio_test`);
     * the ratio test is decided in Python on the candidate rows' numbers,
       and a tie on the tied rows' basis-inverse entries that are not 0.
     """
@@ -895,6 +896,13 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
     fresh = 0
     entering = z0
     pivots = 0
+    # An upper bound on every entry's size (so FLOAT_ZERO times it, at least
+    # 1, bounds every row's noise level), kept up to date at each pivot
+    # from the pivot row and column alone: row i becomes C_i - f_i p, so no
+    # entry grows beyond bound + max|f| max|p| (times a margin for the two
+    # roundings). Computed afresh with the tableau.
+    bound = _largest(C)
+    spread = float(_MAX(np.abs(C[:, slot[entering]])))  # the largest size in the pivot column
     while True:
         if pivots >= limit:
             raise _too_many(limit)
@@ -910,6 +918,8 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
         # each entry is one rounded product, as in np.multiply.outer (up to
         # the sign of a zero), in one fast call (tests/test_lemke.py).
         C -= np.dot(factor[:, None], pivot_row[None, :], out=scratch)
+        row_size = float(_MAX(np.abs(pivot_row)))
+        bound = max(row_size, (bound + spread * row_size) * _BOUND_MARGIN)
         pivots += 1
         basis[r] = entering
         slot[leaving] = k
@@ -930,17 +940,30 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
         fresh += 1
         if fresh >= refactor:
             C, fresh = _refactored_held(original, basis, held, C), 0
+            bound = _largest(C)
         entering = _complement(leaving, n)
         while True:
-            choice = _small_ratio_test(C, slot, entering, basis, free_w, z0_row, n)
+            top = FLOAT_ZERO * max(bound, 1.0)
+            choice = _small_ratio_test(C, slot, entering, basis, free_w, z0_row, n, top)
             if choice is None:
                 raise _no_solution(pivots)
-            r, tie, doubt = choice
+            r, tie, doubt, spread = choice
             if not doubt or not fresh:
                 break
             C, fresh = _refactored_held(original, basis, held, C), 0
+            bound = _largest(C)
         lexicographic += tie
     return _float_result(original, basis, C[:, rhs].copy(), pivots, lexicographic)
+
+
+#: The margin on :func:`_lemke_small`'s bound for two roundings (a product and
+#: a difference) and those of the bound's own arithmetic.
+_BOUND_MARGIN = 1.0 + 2.0**-49
+
+
+def _largest(C: Array) -> float:
+    """The largest entry of ``C`` in size."""
+    return max(float(_MAX(C, axis=None)), -float(_MIN(C, axis=None)), 0.0)
 
 
 def _row_level(C: Array, i: int) -> float:
@@ -949,8 +972,9 @@ def _row_level(C: Array, i: int) -> float:
 
 
 def _small_ratio_test(
-    C: Array, slot: list[int], entering: int, basis: list[int], free_w: list[int], z0_row: int, n: int
-) -> tuple[int, bool, bool] | None:
+    C: Array, slot: list[int], entering: int, basis: list[int], free_w: list[int], z0_row: int, n: int,
+    top: float,
+) -> tuple[int, bool, bool, float] | None:
     """The ratio test of :func:`_lemke_small`: :func:`_lex_choice`'s decision, in Python.
 
     Returns the pivot row, whether the lexicographic rule decided, and
@@ -961,11 +985,11 @@ def _small_ratio_test(
     :func:`_lemke_small` leave an entry undecided.
     """
     column = C[:, slot[entering]]
-    least = FLOAT_PIVOT * max(1.0, float(_MAX(np.abs(column))))
+    spread = float(_MAX(np.abs(column)))
+    least = FLOAT_PIVOT * max(1.0, spread)
     above = (column > least).nonzero()[0]  # the candidates and maybe some rows within their noise
     if not above.size:
         return None
-    top = FLOAT_ZERO * max(float(_MAX(C, axis=None)), -float(_MIN(C, axis=None)), 1.0)  # every level's bound
     sure = FLOAT_DOUBT * top  # above this an entry is a real number and raises no doubt
     levels: dict[int, float] = {}
     doubt = False
@@ -998,10 +1022,10 @@ def _small_ratio_test(
         low = abs(best)
         tied = [t for t, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * max(abs(x), low)]
     if len(tied) == 1:
-        return rows[tied[0]], False, doubt
+        return rows[tied[0]], False, doubt, spread
     tied_rows = [rows[t] for t in tied]
     if z0_row in tied_rows:
-        return z0_row, False, doubt
+        return z0_row, False, doubt, spread
     # The basis-inverse rows of the tied rows (the w columns of the full
     # tableau): the stored columns of the nonbasic w, and the unit columns of
     # these rows' basic w (the unit columns of other rows' basic w are 0 in
@@ -1026,7 +1050,7 @@ def _small_ratio_test(
             small = FLOAT_ZERO * np.maximum(_MAX(np.abs(whole), axis=1), 1.0)
             block, noisy = _denoised(block, small[:, None])
             block /= np.array([divs[t] for t in tied])[:, None]
-            return tied_rows[_lex_least(block)], True, doubt or noisy
+            return tied_rows[_lex_least(block)], True, doubt or noisy, spread
         entries = list(zip(at.tolist(), block.take(at).tolist(), strict=True))
         if own:  # the right-hand side's entries in the unit columns are no entries
             units = {columns.index(j) for _, j in own}
@@ -1046,7 +1070,7 @@ def _small_ratio_test(
             if size <= FLOAT_DOUBT * level:
                 doubt = True
         table[t][p] = v / divs[tied[t]]
-    return tied_rows[_lex_least_lists(table)], True, doubt
+    return tied_rows[_lex_least_lists(table)], True, doubt, spread
 
 
 def _float_result(original: Array, basis: list[int], values: Array, pivots: int, lexicographic: int) -> LemkeResult:
