@@ -1958,21 +1958,31 @@ def _sequences(
     n_players: int,
 ) -> tuple[npt.NDArray[np.int64], dict[tuple[int, int, int], int]]:
     n = len(parent)
-    seq = np.zeros((n, n_players), dtype=np.int64)
     intern: dict[tuple[int, int, int], int] = {}
-    movers = player[parent[1:]] if n > 1 else np.zeros(0, dtype=np.int32)
+    if n <= 1:
+        return np.zeros((n, n_players), dtype=np.int64), intern
+    parents = parent.tolist()
+    sets = infoset.tolist()
+    firsts = first_child.tolist()
+    movers = player[parent[1:]].tolist()
+    # Each node's row as a Python list (a child shares its parent's list
+    # unless it adds a move), one array at the end: a numpy row copy per
+    # node costs more than the work on small trees.
+    rows = [[0] * n_players]
     # Nodes are breadth-first, so a parent's row is final before its children's.
     for c in range(1, n):
-        p = int(parent[c])
-        seq[c] = seq[p]
-        who = int(movers[c - 1])
+        p = parents[c]
+        row = rows[p]
+        who = movers[c - 1]
         if who >= 0:
-            key = (int(seq[p, who]), int(infoset[p]), c - int(first_child[p]))
+            key = (row[who], sets[p], c - firsts[p])
             got = intern.get(key)
             if got is None:
                 got = intern[key] = len(intern) + 1
-            seq[c, who] = got
-    return seq, intern
+            row = row.copy()
+            row[who] = got
+        rows.append(row)
+    return np.array(rows, dtype=np.int64), intern
 
 
 def _check_perfect_recall(

@@ -378,15 +378,19 @@ RECORDED_FLOAT_PATHS = [
 ]
 
 
-# In small LCPs (policy.solvers.lemke.SMALL_LCP) a pivot updates every row,
-# the final basis is solved on sparse rows in Python and the ratio test is
-# decided in Python for a few candidate rows (SMALL_CANDIDATES; the tied
-# block too while small, SMALL_BLOCK); in large ones numpy does it all.
+# Small LCPs (at most policy.solvers.lemke.SMALL_LCP) take _lemke_small: every
+# row updated at each pivot, noise levels computed only where their bounds
+# leave an entry undecided, the ratio tests and ties with few entries
+# (SMALL_TIE_ENTRIES) decided in Python, the final basis solved on sparse
+# rows. Larger ones take the array code. Large tied blocks (SMALL_BLOCK) are
+# compared in numpy, as byte strings.
 # These force one way or the other throughout.
 DECISIONS = {
-    "lists": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": 10**9, "SMALL_LCP": 10**9},
-    "arrays": {"SMALL_CANDIDATES": -1, "SMALL_BLOCK": -1, "SMALL_LCP": -1},
-    "lists, array blocks": {"SMALL_CANDIDATES": 10**9, "SMALL_BLOCK": -1, "SMALL_LCP": 10**9},
+    "small": {"SMALL_LCP": 10**9},
+    "small, array ties": {"SMALL_LCP": 10**9, "SMALL_TIE_ENTRIES": -1, "SMALL_BLOCK": -1},
+    "small, list ties": {"SMALL_LCP": 10**9, "SMALL_TIE_ENTRIES": 10**9, "SMALL_BLOCK": 10**9},
+    "arrays": {"SMALL_LCP": -1, "SMALL_BLOCK": -1},
+    "arrays, list blocks": {"SMALL_LCP": -1, "SMALL_BLOCK": 10**9},
 }
 
 
@@ -478,3 +482,49 @@ def test_lexicographic_least_row_is_the_column_by_column_rule(rows):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(lemke_module, "SMALL_BLOCK", -1)  # every block counts as large
         assert lemke_module._lex_least(block) == tied[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 12), st.data())
+def test_rank_one_product_by_dot_is_the_outer_product(rows, cols, data):
+    # _lemke_small forms the rank-one update with np.dot on an n x 1 and a
+    # 1 x m matrix: every entry must be the single rounded product that
+    # np.multiply.outer gives, bit for bit up to the sign of a zero (which
+    # no decision of the path looks at).
+    entries = st.sampled_from([0.0, -0.0, 1.0, -1.0, 1 / 3, -7 / 3, 1e-3, 40.0, 1e-160, 3e-170, 1e300, 2.0**-1000])
+    f = np.array(data.draw(st.lists(entries, min_size=rows, max_size=rows)))
+    g = np.array(data.draw(st.lists(entries, min_size=cols, max_size=cols)))
+    out = np.full((rows, cols), np.nan)  # the product must not read its output
+    with np.errstate(over="ignore", under="ignore"):  # 1e300 * 40, 1e-160 * 3e-170 on both sides
+        got = np.dot(f[:, None], g[None, :], out=out)
+        want = np.multiply.outer(f, g)
+    assert _bits(got) == _bits(want)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    monotone_lcps().map(lambda p: (np.array(p[0], dtype=float), np.array(p[1], dtype=float))),
+    st.tuples(st.integers(2, 5), st.integers(0, 10**6)).map(lambda a: _signalling_lcp(*a)).map(
+        lambda lcp: (lcp.M.astype(float), lcp.c.astype(float)))),
+    st.sampled_from([100, 10, 3]))
+def test_small_path_bounds_every_noise_level(problem, period):
+    # _lemke_small decides most entries by a bound on the rows' noise
+    # levels, kept up to date from the pivot row and column: at every ratio
+    # test it must be at least FLOAT_ZERO times the tableau's largest entry
+    # (and 1), whatever rounding and refactorization did.
+    import policy.solvers.lemke as lemke_module
+
+    M, q = problem
+    real = lemke_module._small_ratio_test
+
+    def checking(C, *args):
+        top = args[-1]
+        assert top >= lemke_module.FLOAT_ZERO * max(1.0, float(np.abs(C).max(initial=0.0)))
+        return real(C, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lemke_module, "_small_ratio_test", checking)
+        try:
+            lemke_module._lemke_float(M, q, np.ones(len(q)), default_max_pivots(len(q)), period)
+        except SolverError:
+            pass

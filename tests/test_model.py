@@ -19,6 +19,7 @@ from tests.conftest import (
     games_with_values,
     terminal,
 )
+from tests.games import imperfect_games
 
 
 @pytest.fixture
@@ -182,6 +183,32 @@ def test_own_sequences_tell_apart_a_players_histories():
     assert seq[wars[0], germany] == seq[wars[1], germany] != 0  # same infoset, same action
     assert seq[game.nodes["h_peace"].index, germany] != seq[wars[0], germany]
 
+
+
+def _plain_own_sequences(game):
+    """own_sequences written the plain way: a numpy row per node, copied from its parent."""
+    n = game.num_nodes
+    seq = np.zeros((n, len(game.players)), dtype=np.int64)
+    intern = {}
+    for c in range(1, n):
+        p = int(game.parent[c])
+        seq[c] = seq[p]
+        who = int(game.player[p])
+        if who >= 0:
+            key = (int(seq[p, who]), int(game.infoset[p]), c - int(game.first_child[p]))
+            seq[c, who] = intern.setdefault(key, len(intern) + 1)
+    return seq
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(imperfect_games(players=(1, 2, 3), max_nodes=40))
+def test_own_sequences_are_the_plain_numbering(game):
+    # own_sequences builds its rows as Python lists: the very ids, dtype and
+    # shape of a numpy row copied per node.
+    got = own_sequences(game)
+    want = _plain_own_sequences(game)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert (got == want).all()
 
 # -- building errors that files cannot express -------------------------------------------
 BUILD_ERRORS = {

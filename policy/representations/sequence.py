@@ -243,8 +243,9 @@ def _build_sequences(game: Game) -> GameSequences:
             length[moving] += 1
             up[moving] = seq_parent[up[moving]]
         order = np.argsort(length[1:], kind="stable") + 1
-        bounds = np.flatnonzero(np.diff(length[order])) + 1
-        levels = tuple(part for part in np.split(order, bounds) if part.size)
+        bounds = (np.flatnonzero(np.diff(length[order])) + 1).tolist()
+        # The runs of equal length, as slices (np.split's parts, without its overhead).
+        levels = tuple(order[a:b] for a, b in zip([0, *bounds], [*bounds, order.size], strict=True) if b > a)
         offsets = game.infoset_offsets[mine] if len(mine) else np.zeros(0, dtype=np.int64)
         positions = np.repeat(offsets, sizes) + action[1:]
         sequences: list[tuple[int, int] | None] = [None]

@@ -132,8 +132,11 @@ class SequenceLCP:
         seqs = game_sequences(game)
         reach = chance_reach(game, numbers)
         P = np.full((n1, n2), zero, dtype=object if exact else np.float64)
-        for t, (s1, s2) in enumerate(seqs.at_terminal.tolist()):
-            P[s1, s2] = P[s1, s2] + reach[t]
+        if exact:
+            for t, (s1, s2) in enumerate(seqs.at_terminal.tolist()):
+                P[s1, s2] = P[s1, s2] + reach[t]
+        else:  # the same additions in the same (terminal) order, unbuffered
+            np.add.at(P, (seqs.at_terminal[:, 0], seqs.at_terminal[:, 1]), reach)
         pay = numbers.leaf_payoff
         A, B = form.A_dense(), form.B_dense()
         units = tolerances.payoff_units(tolerances.payoff_scales(pay))

@@ -45,7 +45,9 @@ Two arithmetics:
   values of the final basis are solved again from the original data, for
   accuracy. Since the ties are decided on the floats' last bits, the work is
   cut only in ways that leave every bit as it was (exact zeros not
-  subtracted, the same operations in the same order, no BLAS): a faster
+  subtracted, the same operations in the same order, no BLAS sums; the one
+  BLAS call, a matrix product with an inner dimension of 1, makes single
+  rounded products and sums nothing): a faster
   version must follow the very same path (``tests/test_lemke.py`` records
   some, and checks the refactorization against a plain computation bit for
   bit). Only the nonbasic columns and the right-hand side are stored (the
@@ -123,18 +125,18 @@ _MIN = np.minimum.reduce
 #: The sign bit of a float64 (see :func:`_least_by_bytes`).
 _SIGN_BIT = np.uint64(1 << 63)
 #: Blocks of the lexicographic rule with more entries than this compare
-#: their rows as byte strings, smaller ones as Python lists.
+#: their rows as byte strings, smaller ones as Python lists (the array path).
 SMALL_BLOCK = 256
-#: In LCPs of at most this size, ratio tests with at most this many
-#: candidate rows are decided in Python (:func:`_lex_choice_lists`), others
-#: with numpy (:func:`_lex_choice`).
-SMALL_CANDIDATES = 64
-#: In LCPs of at most this size a pivot updates every row of the float
-#: tableau (in larger ones only the rows whose entry in the pivot column is
-#: not 0), the ratio tests may be decided in Python, and the final basis is
-#: solved on sparse rows in Python (:func:`_basis_values`). Larger LCPs take
-#: the array code throughout, where numpy's cost per call matters less.
+#: LCPs of at most this size follow the float path of :func:`_lemke_small`
+#: (every row updated at each pivot, the ratio tests decided in Python) and
+#: solve the final basis on sparse rows in Python (:func:`_basis_values`).
+#: Larger LCPs take the array code throughout, where numpy's cost per call
+#: matters less. The two take the same path, bit for bit.
 SMALL_LCP = 100
+#: In :func:`_lemke_small`, a tie whose rows have more basis-inverse entries
+#: that are not 0 than this is decided in numpy (as in the array path), a
+#: smaller one in Python on those entries.
+SMALL_TIE_ENTRIES = 64
 
 Array = npt.NDArray[Any]
 
@@ -772,6 +774,8 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     r, tie, _ = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1, _row_zero(T_first))
     del T_first
     lexicographic = int(tie)
+    if n <= SMALL_LCP:
+        return _lemke_small(original, r, lexicographic, limit, refactor)
     # The stored columns: the nonbasic variables (slot[v] says where v is,
     # -1 while it is basic), then the right-hand side, always last.
     held = np.arange(n, 2 * n + 2)
@@ -792,18 +796,10 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     zero = np.empty(n)
     where = np.arange(n)  # the row of each basic w_j, -1 while w_j is nonbasic
     rowvar = np.arange(n)  # the basic variable of each row (basis as an array)
-    dense = n <= SMALL_LCP
-    # ``where``, ``slot`` and ``rowvar`` as lists too, and the nonbasic w in
-    # increasing order, for the ratio tests decided in Python.
-    where_list = list(range(n))
-    slot_list = slot.tolist()
-    rowvar_list = list(range(n))
-    free_w: list[int] = []
-    scratch = np.empty_like(C) if dense else C  # room for the rank-one update
     while True:
         if pivots >= limit:
             raise _too_many(limit)
-        k = slot_list[entering]
+        k = int(slot[entering])
         factor = C[:, k].copy()
         leaving = basis[r]
         # The leaving variable's unit column takes the entering one's place
@@ -812,49 +808,30 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
         C[r, k] = 1.0
         C[r] /= factor[r]
         factor[r] = 0.0
-        if dense:
-            # Every row less its multiple of row r: a row whose factor is 0
-            # loses 0 (it changes at most in the sign of a zero) and keeps its
-            # noise level; fewer numpy calls than picking the rows out.
-            C -= np.multiply.outer(factor, C[r], out=scratch)
-            zero = _MAX(np.abs(C, out=scratch), axis=1)
-            np.maximum(zero, 1.0, out=zero)
-            zero *= FLOAT_ZERO
-        else:
-            hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
-            if hit.size:
-                rest = C[hit]
-                rest -= np.multiply.outer(factor[hit], C[r])
-                C[hit] = rest
-                zero[hit] = FLOAT_ZERO * np.maximum(_MAX(np.abs(rest), axis=1), 1.0)
-            zero[r] = FLOAT_ZERO * max(float(_MAX(np.abs(C[r]))), 1.0)
+        hit = factor.nonzero()[0]  # the other rows would only lose exact zeros
+        if hit.size:
+            rest = C[hit]
+            rest -= np.multiply.outer(factor[hit], C[r])
+            C[hit] = rest
+            zero[hit] = FLOAT_ZERO * np.maximum(_MAX(np.abs(rest), axis=1), 1.0)
+        zero[r] = FLOAT_ZERO * max(float(_MAX(np.abs(C[r]))), 1.0)
         pivots += 1
         basis[r] = entering
         rowvar[r] = entering
         slot[leaving] = k
         slot[entering] = -1
-        slot_list[leaving] = k
-        slot_list[entering] = -1
-        rowvar_list[r] = entering
         held[k] = leaving
         if leaving < n:
             where[leaving] = -1
-            where_list[leaving] = -1
-            bisect.insort(free_w, leaving)
         if entering < n:
             where[entering] = r
-            where_list[entering] = r
-            free_w.remove(entering)
         if entering == z0:
             z0_row = r
         if leaving == z0:
             break
         key ^= (1 << leaving) | (1 << entering)
         if key in seen:
-            raise SolverError(
-                f"float Lemke met the same basis twice after {pivots} pivots "
-                "(rounding in a degenerate problem); exact arithmetic avoids this"
-            )
+            raise _met_twice(pivots)
         seen.add(key)
         fresh += 1
         if fresh >= refactor:
@@ -862,24 +839,238 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             zero = _held_zero(C)
         entering = _complement(leaving, n)
         while True:
-            column = C[:, slot_list[entering]]
+            column = C[:, slot[entering]]
             tol = np.maximum(FLOAT_PIVOT * max(1.0, float(_MAX(np.abs(column)))), zero)
             rows = (column > tol).nonzero()[0]
             if not rows.size:
                 raise _no_solution(pivots)
-            inverse = _HeldInverse(C, slot, where, rowvar, n, (where_list, slot_list, rowvar_list, free_w))
-            if dense and rows.size <= SMALL_CANDIDATES:
-                r, tie, doubt = _lex_choice_lists(
-                    column.take(rows).tolist(), C[:, rhs].take(rows).tolist(), rows.tolist(), z0_row,
-                    zero.take(rows).tolist(), inverse)
-            else:
-                r, tie, doubt = _lex_choice(column[rows], C[rows, rhs], rows, z0_row, zero[rows], inverse)
+            inverse = _HeldInverse(C, slot, where, rowvar, n)
+            r, tie, doubt = _lex_choice(column[rows], C[rows, rhs], rows, z0_row, zero[rows], inverse)
             if not doubt or not fresh:
                 break
             C, fresh = _refactored_held(original, basis, held, C), 0
             zero = _held_zero(C)
         lexicographic += tie
     return _float_result(original, basis, C[:, rhs].copy(), pivots, lexicographic)
+
+
+def _met_twice(pivots: int) -> SolverError:
+    return SolverError(
+        f"float Lemke met the same basis twice after {pivots} pivots "
+        "(rounding in a degenerate problem); exact arithmetic avoids this"
+    )
+
+
+def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refactor: int) -> LemkeResult:
+    """:func:`_lemke_float`'s path on an LCP of at most :data:`SMALL_LCP`, from its first pivot row ``r``.
+
+    The same tableau, pivots and decisions, with fewer numpy calls, whose
+    cost outweighs their arithmetic at this size:
+
+    * a pivot updates every row (a row whose entry in the pivot column is 0
+      loses 0 and changes at most in the sign of a zero, which no decision
+      sees), in a few calls on the whole tableau;
+    * the rows' noise levels are not computed at each pivot: every level
+      lies between ``FLOAT_ZERO`` (a row's largest entry counts as at least
+      1) and ``FLOAT_ZERO`` times a bound on the tableau's largest entry (at
+      least 1; kept from the pivot row and column, see below), and an entry
+      that is 0, at most the one or above :data:`FLOAT_DOUBT` times the
+      other is decided by those bounds (noise; a real number, no doubt); the
+      level of a row is computed, as before, only for an entry between them
+      (:func:`_small_ratio_test`);
+    * the ratio test is decided in Python on the candidate rows' numbers,
+      and a tie on the tied rows' basis-inverse entries that are not 0.
+    """
+    n = original.shape[0]
+    z0 = 2 * n
+    rhs = n + 1
+    held = np.arange(n, 2 * n + 2)  # the variable of each stored column (the right-hand side last)
+    slot = [-1] * n + list(range(n + 1))  # the stored column of each variable, -1 while basic
+    C = original[:, held].copy()
+    scratch = np.empty_like(C)  # room for the rank-one update
+    basis = list(range(n))
+    free_w: list[int] = []  # the nonbasic w, in increasing order
+    key = (1 << n) - 1  # the basic variables as a bit mask (see _lemke_float)
+    seen = {key}
+    z0_row = -1
+    fresh = 0
+    entering = z0
+    pivots = 0
+    # An upper bound on every entry's size (so FLOAT_ZERO times it, at least
+    # 1, bounds every row's noise level), kept up to date at each pivot
+    # from the pivot row and column alone: row i becomes C_i - f_i p, so no
+    # entry grows beyond bound + max|f| max|p| (times a margin for the two
+    # roundings). Computed afresh with the tableau.
+    bound = _largest(C)
+    spread = float(_MAX(np.abs(C[:, slot[entering]])))  # the largest size in the pivot column
+    while True:
+        if pivots >= limit:
+            raise _too_many(limit)
+        k = slot[entering]
+        factor = C[:, k].copy()
+        leaving = basis[r]
+        C[:, k] = 0.0
+        C[r, k] = 1.0
+        pivot_row = C[r]
+        pivot_row /= factor[r]
+        factor[r] = 0.0
+        # The outer product as a matrix product with an inner dimension of 1:
+        # each entry is one rounded product, as in np.multiply.outer (up to
+        # the sign of a zero), in one fast call (tests/test_lemke.py).
+        C -= np.dot(factor[:, None], pivot_row[None, :], out=scratch)
+        row_size = float(_MAX(np.abs(pivot_row)))
+        bound = max(row_size, (bound + spread * row_size) * _BOUND_MARGIN)
+        pivots += 1
+        basis[r] = entering
+        slot[leaving] = k
+        slot[entering] = -1
+        held[k] = leaving
+        if leaving < n:
+            bisect.insort(free_w, leaving)
+        if entering < n:
+            free_w.remove(entering)
+        if entering == z0:
+            z0_row = r
+        if leaving == z0:
+            break
+        key ^= (1 << leaving) | (1 << entering)
+        if key in seen:
+            raise _met_twice(pivots)
+        seen.add(key)
+        fresh += 1
+        if fresh >= refactor:
+            C, fresh = _refactored_held(original, basis, held, C), 0
+            bound = _largest(C)
+        entering = _complement(leaving, n)
+        while True:
+            top = FLOAT_ZERO * max(bound, 1.0)
+            choice = _small_ratio_test(C, slot, entering, basis, free_w, z0_row, n, top)
+            if choice is None:
+                raise _no_solution(pivots)
+            r, tie, doubt, spread = choice
+            if not doubt or not fresh:
+                break
+            C, fresh = _refactored_held(original, basis, held, C), 0
+            bound = _largest(C)
+        lexicographic += tie
+    return _float_result(original, basis, C[:, rhs].copy(), pivots, lexicographic)
+
+
+#: The margin on :func:`_lemke_small`'s bound for two roundings (a product and
+#: a difference) and those of the bound's own arithmetic.
+_BOUND_MARGIN = 1.0 + 2.0**-49
+
+
+def _largest(C: Array) -> float:
+    """The largest entry of ``C`` in size."""
+    return max(float(_MAX(C, axis=None)), -float(_MIN(C, axis=None)), 0.0)
+
+
+def _row_level(C: Array, i: int) -> float:
+    """Row ``i``'s noise level: :func:`_held_zero` of that row alone."""
+    return FLOAT_ZERO * max(float(_MAX(np.abs(C[i]))), 1.0)
+
+
+def _small_ratio_test(
+    C: Array, slot: list[int], entering: int, basis: list[int], free_w: list[int], z0_row: int, n: int,
+    top: float,
+) -> tuple[int, bool, bool, float] | None:
+    """The ratio test of :func:`_lemke_small`: :func:`_lex_choice`'s decision, in Python.
+
+    Returns the pivot row, whether the lexicographic rule decided, and
+    whether an entry it used lies within :data:`FLOAT_DOUBT` of its row's
+    noise level; None if no row limits the entering variable. The same
+    candidate rows, noise levels, divisions and comparisons, number for
+    number; a row's noise level is computed only where the bounds of
+    :func:`_lemke_small` leave an entry undecided.
+    """
+    column = C[:, slot[entering]]
+    spread = float(_MAX(np.abs(column)))
+    least = FLOAT_PIVOT * max(1.0, spread)
+    above = (column > least).nonzero()[0]  # the candidates and maybe some rows within their noise
+    if not above.size:
+        return None
+    sure = FLOAT_DOUBT * top  # above this an entry is a real number and raises no doubt
+    levels: dict[int, float] = {}
+    doubt = False
+    rows: list[int] = []
+    divs: list[float] = []
+    ratios: list[float] = []
+    for i, c, v in zip(above.tolist(), column.take(above).tolist(), C[:, -1].take(above).tolist(), strict=True):
+        if c <= top:  # maybe noise in its row
+            level = levels[i] = _row_level(C, i)
+            if c <= level:
+                continue
+        if -FLOAT_ZERO <= v <= FLOAT_ZERO:  # noise in any row (0 included)
+            v = 0.0
+        elif -sure <= v <= sure:  # between the bounds: the row's own level decides
+            level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
+            size = abs(v)
+            if size <= level:
+                v = 0.0
+            elif size <= FLOAT_DOUBT * level:
+                doubt = True
+        rows.append(i)
+        divs.append(c)
+        ratios.append(v / c)
+    if not rows:
+        return None
+    best = min(ratios)
+    if best == 0.0:  # the degenerate case: the rule keeps exactly the zeros
+        tied = [t for t, x in enumerate(ratios) if x <= 0.0]
+    else:
+        low = abs(best)
+        tied = [t for t, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * max(abs(x), low)]
+    if len(tied) == 1:
+        return rows[tied[0]], False, doubt, spread
+    tied_rows = [rows[t] for t in tied]
+    if z0_row in tied_rows:
+        return z0_row, False, doubt, spread
+    # The basis-inverse rows of the tied rows (the w columns of the full
+    # tableau): the stored columns of the nonbasic w, and the unit columns of
+    # these rows' basic w (the unit columns of other rows' basic w are 0 in
+    # all of them and decide nothing), in the order of the w.
+    own = [(t, basis[i]) for t, i in enumerate(tied_rows) if basis[i] < n]
+    columns = sorted(free_w + [j for _, j in own]) if own else free_w
+    width = len(columns)
+    entries: list[tuple[int, float]] = []
+    if free_w:
+        # A basic w's slot is -1: the right-hand side stands in (overwritten
+        # or skipped below).
+        whole = C.take(tied_rows, axis=0)
+        block = whole.take([slot[j] for j in columns], axis=1)
+        at = np.flatnonzero(block)  # the entries that are not 0 (a zero of either sign is 0 here too)
+        if at.size > SMALL_TIE_ENTRIES:
+            # Many entries: in numpy, as the array path does (_lex_choice),
+            # on the rows' exact noise levels.
+            if own:
+                places = [columns.index(j) for _, j in own]
+                block[:, places] = 0.0
+                block[[t for t, _ in own], places] = 1.0
+            small = FLOAT_ZERO * np.maximum(_MAX(np.abs(whole), axis=1), 1.0)
+            block, noisy = _denoised(block, small[:, None])
+            block /= np.array([divs[t] for t in tied])[:, None]
+            return tied_rows[_lex_least(block)], True, doubt or noisy, spread
+        entries = list(zip(at.tolist(), block.take(at).tolist(), strict=True))
+        if own:  # the right-hand side's entries in the unit columns are no entries
+            units = {columns.index(j) for _, j in own}
+            entries = [(place, v) for place, v in entries if place % width not in units]
+    entries += [(t * width + columns.index(j), 1.0) for t, j in own]  # each row's own 1
+    table = [[0.0] * width for _ in tied_rows]
+    for place, v in entries:
+        t, p = divmod(place, width)
+        if -FLOAT_ZERO <= v <= FLOAT_ZERO:
+            continue  # noise: 0
+        if -sure <= v <= sure:
+            i = tied_rows[t]
+            level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
+            size = abs(v)
+            if size <= level:
+                continue
+            if size <= FLOAT_DOUBT * level:
+                doubt = True
+        table[t][p] = v / divs[tied[t]]
+    return tied_rows[_lex_least_lists(table)], True, doubt, spread
 
 
 def _float_result(original: Array, basis: list[int], values: Array, pivots: int, lexicographic: int) -> LemkeResult:
@@ -895,13 +1086,25 @@ def _float_result(original: Array, basis: list[int], values: Array, pivots: int,
         again = _basis_values(original, basis, values)
     else:
         again = _refactored_held(original, basis, np.array([2 * n + 1]), values[:, None])[:, 0]
-    if np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE):
+    if _close(again, values):
         values = again
     z = [0.0] * n
     for v, value in zip(basis, values.tolist(), strict=True):
         if v >= n and value > 0.0:
             z[v - n] = value
     return LemkeResult(np.array(z), pivots, tuple(basis), lexicographic)
+
+
+def _close(again: Array, values: Array) -> bool:
+    """``np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE)``, in fewer numpy calls.
+
+    For finite numbers that test is ``|again - values| <= FLOAT_REFINE + FLOAT_REFINE |values|``
+    everywhere, written out here; infinities and NaN go to numpy's own.
+    """
+    if not (math.isfinite(float(_MAX(np.abs(values), initial=0.0)))
+            and math.isfinite(float(_MAX(np.abs(again), initial=0.0)))):
+        return bool(np.allclose(again, values, rtol=FLOAT_REFINE, atol=FLOAT_REFINE))
+    return bool((np.abs(again - values) <= FLOAT_REFINE + FLOAT_REFINE * np.abs(values)).all())
 
 
 def _basis_values(original: Array, basis: list[int], values: Array) -> Array:
@@ -913,8 +1116,8 @@ def _basis_values(original: Array, basis: list[int], values: Array) -> Array:
     not 0, so that only those are divided and subtracted, in the same order
     and with the same operations (an entry that is 0 would only change in
     the sign of a zero); then the rows of the basic ``w`` less their
-    couplings' multiples, in the same order. ``values`` comes back if the
-    basis is singular.
+    couplings' multiples, in the same order (only the couplings that are
+    not 0). ``values`` comes back if the basis is singular.
     """
     n = len(basis)
     rhs = 2 * n + 1
@@ -923,27 +1126,33 @@ def _basis_values(original: Array, basis: list[int], values: Array) -> Array:
     basic_w = set(w_rows)
     system = [i for i in range(n) if i not in basic_w]
     k = len(columns)
-    block = original[np.ix_(system, columns)]
-    if not block.any(axis=0).all():
-        return values  # a zero column: singular
-    right = original[system, rhs]
-    live = bool(right.any())
+    data = original.take(system, axis=0)
+    block = data.take(columns, axis=1)
+    right = data[:, rhs].tolist()
+    live = any(right)
     # Rows by number (their place changes with the row swaps); holders[j]:
     # the rows with an entry in column j.
     rows: list[dict[int, float]] = [{} for _ in range(k)]
     holders: list[set[int]] = [set() for _ in range(k + 1)]
-    at, col = block.nonzero()
-    for i, j, v in zip(at.tolist(), col.tolist(), block[at, col].tolist(), strict=True):
+    at = np.flatnonzero(block)  # row by row, columns increasing
+    biggest = 0.0
+    for place, v in zip(at.tolist(), block.take(at).tolist(), strict=True):
+        i, j = divmod(place, k)
         rows[i][j] = v
         holders[j].add(i)
+        size = v if v >= 0.0 else -v
+        if size > biggest:
+            biggest = size
+    if not all(holders[:k]):
+        return values  # a zero column: singular
     if live:
-        for i, v in enumerate(right.tolist()):
+        for i, v in enumerate(right):
             if v:
                 rows[i][k] = v
                 holders[k].add(i)
     order = list(range(k))  # the row at each place
     place_of = list(range(k))
-    least = FLOAT_PIVOT * max(1.0, float(np.abs(block).max(initial=0.0)))
+    least = FLOAT_PIVOT * max(1.0, biggest)
     for c in range(k):
         # The largest entry in size at places c and on (the first such place).
         best, p = -1.0, k
@@ -961,103 +1170,47 @@ def _basis_values(original: Array, basis: list[int], values: Array) -> Array:
             place_of[moved], place_of[here] = c, p
         mine = order[c]
         pivot_row = rows[mine]
-        pivot = pivot_row[c]
+        pivot = pivot_row.pop(c)
         if pivot != 1.0:
             for j in pivot_row:
                 pivot_row[j] /= pivot
         terms = list(pivot_row.items())
+        pivot_row[c] = 1.0  # pivot / pivot
         for i in holders[c]:
             if i == mine:
                 continue
             row = rows[i]
-            f = row[c]
+            f = row.pop(c)  # f - f * 1.0: exactly 0
             if f:
                 for j, b in terms:
-                    if j not in row:
+                    if j in row:
+                        row[j] -= f * b
+                    else:
                         holders[j].add(i)
-                    row[j] = row.get(j, 0.0) - f * b
-            del row[c]  # f - f * 1.0: exactly 0
+                        row[j] = 0.0 - f * b
         holders[c] = {mine}
-    rows = [rows[i] for i in order]
-    solved = [row.get(k, 0.0) for row in rows] if live else [0.0] * k
     out = [0.0] * n
+    solved = [rows[i].get(k, 0.0) for i in order] if live else [0.0] * k
     place = 0
-    coupled = original[np.ix_(w_rows, columns)].tolist() if live and w_rows else []
-    w_rhs = original[w_rows, rhs].tolist()
     for r, v in enumerate(basis):
         if v >= n:
             out[r] = solved[place]
             place += 1
-    unit = 0
-    for r, v in enumerate(basis):
-        if v < n:
-            value = w_rhs[unit]
-            if live:
-                for coupling, s in zip(coupled[unit], solved, strict=True):
-                    if coupling:
-                        value -= coupling * s
-            out[r] = value
-            unit += 1
+    if w_rows:
+        w_data = original.take(w_rows, axis=0)
+        w_rhs = w_data[:, rhs].tolist()
+        if live and k:
+            coupled = w_data.take(columns, axis=1)
+            at = np.flatnonzero(coupled)  # row by row, columns increasing
+            for place, coupling in zip(at.tolist(), coupled.take(at).tolist(), strict=True):
+                unit, j = divmod(place, k)
+                w_rhs[unit] -= coupling * solved[j]
+        unit = 0
+        for r, v in enumerate(basis):
+            if v < n:
+                out[r] = w_rhs[unit]
+                unit += 1
     return np.array(out)
-
-
-def _lex_choice_lists(
-    div: list[float], rhs: list[float], rows: list[int], z0_row: int, small: list[float],
-    inverse: _HeldInverse,
-) -> tuple[int, bool, bool]:
-    """:func:`_lex_choice` in Python on the candidate rows' numbers as lists, the same decision.
-
-    For a few candidates, where each numpy call of the array version costs
-    more than its arithmetic: the same noise levels, divisions and
-    comparisons, number for number. The basis-inverse rows of tied rows
-    are put together in Python too while they are small (at most
-    :data:`SMALL_BLOCK` entries), by the array version (``inverse``) otherwise.
-    """
-    doubt = False
-    ratios = []
-    for v, level, d in zip(rhs, small, div, strict=True):
-        size = abs(v)
-        if size <= level:
-            v = 0.0
-        elif size <= FLOAT_DOUBT * level:
-            doubt = True
-        ratios.append(v / d)
-    best = min(ratios)
-    if best == 0.0:  # the degenerate case: the rule keeps exactly the zeros
-        tied = [t for t, x in enumerate(ratios) if x <= 0.0]
-    else:
-        low = abs(best)
-        tied = [t for t, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * max(abs(x), low)]
-    if len(tied) == 1:
-        return rows[tied[0]], False, doubt
-    tied_rows = [rows[t] for t in tied]
-    if z0_row in tied_rows:
-        return z0_row, False, doubt
-    # The columns of _HeldInverse: the nonbasic w (stored) and the unit
-    # columns of the basic w of these rows, in order.
-    where = inverse.where_list
-    n = inverse.n
-    extra = [j for j in [inverse.rowvar_list[i] for i in tied_rows] if j < n]  # these rows' basic w
-    columns = sorted(inverse.free_w + extra) if extra else inverse.free_w
-    if len(tied) * len(columns) > SMALL_BLOCK:
-        block, noisy = _denoised(inverse(np.array(tied_rows)), np.array([small[t] for t in tied])[:, None])
-        block /= np.array([div[t] for t in tied])[:, None]
-        return tied_rows[_lex_least(block)], True, doubt or noisy
-    slot = inverse.slot_list
-    sources = [slot[j] for j in columns]  # a basic w's -1 (the right-hand side) is overwritten
-    units = [(columns.index(j), where[j]) for j in extra]
-    table = []
-    block = inverse.C.take(tied_rows, axis=0).take(sources, axis=1).tolist()
-    for t, i, values in zip(tied, tied_rows, block, strict=True):
-        for p, at in units:
-            values[p] = 1.0 if at == i else 0.0
-        level = small[t]
-        if not doubt:  # an entry above the noise level but within FLOAT_DOUBT of it
-            top = FLOAT_DOUBT * level
-            doubt = any(v > level or v < -level for v in [v for v in values if v and -top <= v <= top])
-        d = div[t]
-        table.append([0.0 if -level <= v <= level else v / d for v in values])  # 0.0 / d is 0.0: d > 0
-    return tied_rows[_lex_least_lists(table)], True, doubt
 
 
 def _held_zero(C: Array) -> Array:
@@ -1137,14 +1290,8 @@ class _HeldInverse:
     variable of each row.
     """
 
-    def __init__(
-        self, C: Array, slot: Array, where: Array, rowvar: Array, n: int,
-        lists: tuple[list[int], list[int], list[int], list[int]],
-    ) -> None:
+    def __init__(self, C: Array, slot: Array, where: Array, rowvar: Array, n: int) -> None:
         self.C, self.slot, self.where, self.rowvar, self.n = C, slot, where, rowvar, n
-        # ``where``, ``slot`` and ``rowvar`` as lists, and the nonbasic w in
-        # increasing order (kept up to date by the caller).
-        self.where_list, self.slot_list, self.rowvar_list, self.free_w = lists
 
     def __call__(self, rows: Array) -> Array:
         """The basis-inverse rows of ``rows``, without the columns that are 0 in all of them.
