@@ -785,6 +785,8 @@ def _nash_root_regrets(
     checked once (exact: also across solves of the game, see :class:`_Parts`).
     """
     probs = np.array(list(probabilities), dtype=object if numbers.exact else np.float64)
+    # Whole-profile integers when every probability fits; else each part's own
+    # (keyed as the part's verification keyed it, :func:`_behaviour_key`).
     ratios = _ratios(probs.tolist()) if numbers.exact else None
     # Exact: the regrets found when the parts' equilibria were verified are the
     # same computation on the same reduced game and behaviour; read, not redone.
@@ -797,7 +799,7 @@ def _nash_root_regrets(
         if ratios is not None:
             behaviour: tuple[Any, ...] = (ratios[0][shape.positions].tobytes(), ratios[1][shape.positions].tobytes())
         elif numbers.exact:
-            behaviour = (_Exact(tuple(local)),)
+            behaviour = _behaviour_key(local)
         else:
             behaviour = (probs[shape.positions].tobytes(),)
         key = (shape.key, part.key, *behaviour)
@@ -807,6 +809,16 @@ def _nash_root_regrets(
             found = checked[key] = nash_regret_check(sub, sub.numbers({}, numbers.exact), local)
         out.append((r, found))
     return out
+
+
+def _behaviour_key(local: list[Any]) -> tuple[Any, ...]:
+    """A part's exact behaviour as a key: its numerators and denominators as bytes when they
+    fit int64 (:func:`_ratios`), else the numbers themselves. The same behaviour gives the same
+    key whichever way it is reached (a slice of the whole profile's integers is the same bytes)."""
+    got = _ratios(local)
+    if got is not None:
+        return (got[0].tobytes(), got[1].tobytes())
+    return (_Exact(tuple(local)),)
 
 
 def subgame_perfection_regret(
@@ -1183,10 +1195,8 @@ def _solve_part(
         if regrets is not None and exact and not shape.perfect_information:
             # Exact Nash regret (names no node; its excess is the regret itself), kept
             # for the check of the assembled profile (see _perfection_regret).
-            local = _ratios(list(probs))
-            if local is not None:
-                behaviour = (local[0].tobytes(), local[1].tobytes())
-                regrets[(shape.key, part.key, *behaviour)] = Regret(eq.max_regret, -1, eq.max_regret)
+            behaviour = _behaviour_key(list(probs))
+            regrets[(shape.key, part.key, *behaviour)] = Regret(eq.max_regret, -1, eq.max_regret)
     if worst is not None:
         warnings.append(
             f"dropped {len(candidates) - len(out)} profile(s) of the {used} method "
