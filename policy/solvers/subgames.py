@@ -66,6 +66,7 @@ equilibrium (parts are shifted by such a constant, step 3).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,7 +80,17 @@ import numpy.typing as npt
 
 from policy import rational, tolerances
 from policy.expr import ExprError
-from policy.model import Game, GameError, NodeKind, Number, Numbers, game_from_arrays
+from policy.model import (
+    ConstantOutcomes,
+    ConstantProbabilities,
+    Game,
+    GameError,
+    NodeKind,
+    Number,
+    NumberedLabels,
+    Numbers,
+    game_from_arrays,
+)
 from policy.solvers.backward import spe_solve
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
@@ -594,14 +605,24 @@ class _PartNumbers:
     """
 
     shift: tuple[Number, ...]
-    edge_prob: Array
     key: bytes | _Exact
     _payoff: Callable[[], Array]
+    _edge_prob: Callable[[], Array]
+    integers: tuple[Array, Array, Array, Array] | None = None
+    """Exact numbers as integers (int64, or Python ints where some pass int64): the
+    shifted payoffs' numerators and denominators (terminals, players), each in lowest
+    terms, and those of the edge into each node of the part but its root; None when
+    the numbers are floats or were given as ``Fraction`` objects only."""
 
     @property
     def payoff(self) -> Array:
         """The shifted payoffs, made when a part is solved (not for a copy found in the memo)."""
         return self._payoff()
+
+    @property
+    def edge_prob(self) -> Array:
+        """The probability of the edge into each node of the part (1 where a player moves)."""
+        return self._edge_prob()
 
 
 def _part_numbers(
@@ -623,7 +644,6 @@ def _part_numbers(
     n_players = len(game.players)
     rows = shape.leaf_rows
     own = rows >= 0
-    edge_prob = numbers.edge_prob[shape.order]
     cut = np.asarray(cut_values, dtype=object if exact else np.float64).reshape(-1, n_players)
     kids = shape.order[1:]
     if exact and ratios is not None:
@@ -673,7 +693,12 @@ def _part_numbers(
             out.ravel()[:] = [Fraction(a, b) for a, b in zip(num.ravel().tolist(), den.ravel().tolist(), strict=True)]
             return out
 
-        return _PartNumbers(shift=base, edge_prob=edge_prob, key=key, _payoff=fractions)
+        def part_edges() -> Array:
+            return numbers.edge_prob[shape.order]
+
+        integers = (num, den, kid_num, kid_den)
+        return _PartNumbers(shift=base, key=key, _payoff=fractions, _edge_prob=part_edges, integers=integers)
+    edge_prob = numbers.edge_prob[shape.order]
     payoff = np.empty((len(rows), n_players), dtype=object if exact else np.float64)
     payoff[own] = numbers.leaf_payoff[rows[own]]
     if len(cut):
@@ -689,7 +714,17 @@ def _part_numbers(
     else:
         key = payoff.tobytes() + edge_prob[1:].tobytes()
     shifted = payoff
-    return _PartNumbers(shift=base, edge_prob=edge_prob, key=key, _payoff=lambda: shifted)
+    return _PartNumbers(shift=base, key=key, _payoff=lambda: shifted, _edge_prob=lambda: edge_prob)
+
+
+#: Part games kept on a game as templates for others of the same part (cleared when full).
+KEPT_TEMPLATES = 1024
+#: Cached properties of a :class:`~policy.model.Game` that depend on its tree alone,
+#: copied from a part's template to the part's game with other numbers.
+_TREE_PROPERTIES = (
+    "terminals", "levels", "level_inner", "num_actions", "is_perfect_information",
+    "infoset_offsets", "infoset_first_member", "has_interior_outcomes",
+)
 
 
 def _part_game(
@@ -699,9 +734,63 @@ def _part_game(
 
     ``players`` (indices in the game) keeps only those players, renumbered in
     that order; by default all.
+
+    The first game of a part (its root and the players kept) is built from
+    arrays and kept on ``game``; when the part's exact numbers fit int64
+    (``part.integers``), a later one is that game with its outcomes and chance
+    probabilities replaced by these numbers: the same tree, names and checks,
+    with no ``Fraction`` made and nothing parsed.
     """
-    order = shape.order
     keep = list(range(len(game.players))) if players is None else list(players)
+    templates: dict[tuple[int, tuple[int, ...]], Game] = game._cache.setdefault("spe_part_games", {})  # type: ignore[assignment]
+    slot = (int(shape.order[0]), tuple(keep))
+    template = templates.get(slot)
+    if template is not None and part.integers is not None and _plain_numbers(part.integers):
+        return _renumbered(template, part.integers, keep)
+    built = _built_part_game(game, shape, part, keep, players is not None)
+    if len(templates) >= KEPT_TEMPLATES:
+        templates.clear()
+    templates[slot] = built
+    return built
+
+
+#: Integers of at most this many bits pass every check of a number written in a game
+#: (:func:`policy.expr.parse`: at most 400 digits a side, magnitude at most 1.8e308).
+_PLAIN_BITS = 1000
+
+
+def _plain_numbers(integers: tuple[Array, ...]) -> bool:
+    """Whether every integer is small enough that building the game from ``Fraction``
+    objects could not refuse it (:data:`_PLAIN_BITS`); else the part is built that way,
+    with its checks and errors."""
+    for a in integers:
+        if a.dtype == object and a.size and max(abs(x) for x in a.ravel().tolist()).bit_length() > _PLAIN_BITS:
+            return False
+    return True
+
+
+def _renumbered(template: Game, integers: tuple[Array, Array, Array, Array], keep: list[int]) -> Game:
+    """``template`` with the payoffs of the players ``keep`` and the chance probabilities of ``integers``."""
+    num, den, kid_num, kid_den = integers
+    tables = template.constant_tables
+    assert tables is not None
+    edges = tables[1].edges
+    pnum, pden = kid_num[edges - 1], kid_den[edges - 1]
+    common = np.gcd(pnum, pden)
+    outcomes = ConstantOutcomes(NumberedLabels("o", len(num)), num[:, keep], den[:, keep])
+    chance = ConstantProbabilities(template.num_nodes, edges, pnum // common, pden // common)
+    made = dataclasses.replace(template, outcomes=outcomes, chance_probability=chance, _cache={})
+    known = template.__dict__
+    for name in _TREE_PROPERTIES:
+        if name in known:
+            made.__dict__[name] = known[name]
+    return made
+
+
+def _built_part_game(game: Game, shape: _Shape, part: _PartNumbers, keep: list[int], some: bool) -> Game:
+    """:func:`_part_game` built from arrays."""
+    order = shape.order
+    players = keep if some else None
     player = shape.player
     if players is not None:
         remap = np.full(len(game.players), -1, dtype=np.int32)
