@@ -411,7 +411,14 @@ def _behavior_regret(
     regrets: list[Number] = []
     excess: Number = values[0, 0] * 0 if values.size else 0
     sizes = None if numbers.exact else magnitudes(game, numbers, weight)
+    # Exact: a player who never moves has one strategy, worth exactly its value
+    # (the same expectation under the same weights); float sums may round otherwise.
+    movers = set(game.player[game.kind == NodeKind.DECISION].tolist()) if numbers.exact else None
     for i in range(len(game.players)):
+        if movers is not None and i not in movers:
+            regrets.append(values[0, i] * 0)
+            excess = regrets[-1] if i == 0 else max(excess, regrets[-1])
+            continue
         best, best_size = _best_response_value(game, numbers, weight, i)
         regret = best - values[0, i]
         regrets.append(regret)
