@@ -198,8 +198,10 @@ def test_long_numbers_past_the_plain_bound_build_the_part_afresh():
     part = parts.numbers_of(root, [])
     assert part.integers is not None and not subgames._plain_numbers(part.integers)
     assert subgames._plain_numbers(parts.numbers_of(game.node("Rg").index, []).integers)
+    template = game._cache["spe_part_games"][(root, (0, 1))]
     made = subgames._part_game(game, parts.shape(root), part)
-    assert game._cache["spe_part_games"][(root, (0, 1))] is made  # built, and kept as the template
+    assert game._cache["spe_part_games"][(root, (0, 1))] is template  # built afresh, not from it
+    assert made.outcomes is not template.outcomes
     assert (made.numbers({}).leaf_payoff == part.payoff).all()
     assert part.shift[0] == huge + 1  # the first terminal, (up, left), with the fee
 

@@ -271,7 +271,7 @@ def _subgame_of(
     num_children: Any,
     kind: Any,
     player: Any,
-    payoffs: Sequence[Sequence[Number]],
+    payoffs: Sequence[Sequence[Number]] | Array,
     probabilities: Mapping[int, Sequence[Number]],
     set_names: list[str | None],
 ) -> Game:
@@ -735,23 +735,28 @@ def _part_game(
     ``players`` (indices in the game) keeps only those players, renumbered in
     that order; by default all.
 
-    The first game of a part (its root and the players kept) is built from
-    arrays and kept on ``game``; when the part's exact numbers fit int64
-    (``part.integers``), a later one is that game with its outcomes and chance
-    probabilities replaced by these numbers: the same tree, names and checks,
-    with no ``Fraction`` made and nothing parsed.
+    When the part's exact numbers are integers that every number check
+    passes (``part.integers``, :func:`_plain_numbers`), the game is a
+    template of the part (its root and the players kept: the tree and names,
+    built from arrays once with every number 0 and kept on ``game``) with its
+    outcomes and chance probabilities replaced by these numbers: no
+    ``Fraction`` made and nothing parsed. Otherwise it is built from arrays
+    with its numbers, as :func:`policy.model.game_from_arrays` checks them.
     """
     keep = list(range(len(game.players))) if players is None else list(players)
+    if part.integers is None or not _plain_numbers(part.integers):
+        return _built_part_game(game, shape, part, keep, players is not None)
     templates: dict[tuple[int, tuple[int, ...]], Game] = game._cache.setdefault("spe_part_games", {})  # type: ignore[assignment]
     slot = (int(shape.order[0]), tuple(keep))
     template = templates.get(slot)
-    if template is not None and part.integers is not None and _plain_numbers(part.integers):
-        return _renumbered(template, part.integers, keep)
-    built = _built_part_game(game, shape, part, keep, players is not None)
-    if len(templates) >= KEPT_TEMPLATES:
-        templates.clear()
-    templates[slot] = built
-    return built
+    if template is None:
+        template = _built_part_game(game, shape, None, keep, players is not None)
+        for name in _TREE_PROPERTIES:
+            getattr(template, name)
+        if len(templates) >= KEPT_TEMPLATES:
+            templates.clear()
+        templates[slot] = template
+    return _renumbered(template, part.integers, keep)
 
 
 #: Integers of at most this many bits pass every check of a number written in a game
@@ -787,8 +792,8 @@ def _renumbered(template: Game, integers: tuple[Array, Array, Array, Array], kee
     return made
 
 
-def _built_part_game(game: Game, shape: _Shape, part: _PartNumbers, keep: list[int], some: bool) -> Game:
-    """:func:`_part_game` built from arrays."""
+def _built_part_game(game: Game, shape: _Shape, part: _PartNumbers | None, keep: list[int], some: bool) -> Game:
+    """:func:`_part_game` built from arrays; with ``part`` None, every payoff and probability 0 (a template)."""
     order = shape.order
     players = keep if some else None
     player = shape.player
@@ -799,14 +804,17 @@ def _built_part_game(game: Game, shape: _Shape, part: _PartNumbers, keep: list[i
     chance = np.flatnonzero(shape.kind == NodeKind.CHANCE)
     first_local = np.searchsorted(order, game.first_child[order[chance]])
     probabilities = {
-        int(c): part.edge_prob[f : f + int(shape.num_children[c])].tolist()
+        int(c): part.edge_prob[f : f + int(shape.num_children[c])].tolist() if part is not None
+        else [0] * int(shape.num_children[c])
         for c, f in zip(chance.tolist(), first_local.tolist(), strict=True)
     }
     set_names: list[str | None] = [None] * len(order)
     for i in np.flatnonzero(shape.kind == NodeKind.DECISION).tolist():
         set_names[i] = game.infosets.at(int(game.infoset[order[i]])).name
+    terminals = int((shape.kind == NodeKind.TERMINAL).sum())
+    payoffs = part.payoff[:, keep].tolist() if part is not None else np.zeros((terminals, len(keep)), dtype=np.int64)
     return _subgame_of(game, order, [game.players.at(i).label for i in keep], shape.num_children,
-                       shape.kind, player, part.payoff[:, keep].tolist(), probabilities, set_names)
+                       shape.kind, player, payoffs, probabilities, set_names)
 
 
 # ---------------------------------------------------------------------------------
