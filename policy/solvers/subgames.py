@@ -1101,7 +1101,7 @@ def spe_subgames_solve(
                     calls = counter.calls
                     answer = _solve_part(
                         game, shape, part, name, subgame_method, exact, all_equilibria, solve,
-                        max_equilibria, counter, parts.nash_regrets,
+                        max_equilibria, counter, parts.nash_regrets, verified_by_solver=default_solver,
                     )
                     if kept is not None:
                         if len(kept) >= KEPT_PARTS:
@@ -1230,6 +1230,7 @@ def _solve_part(
     limit: int,
     counter: _Counter,
     regrets: dict[tuple[Any, ...], Regret] | None = None,
+    verified_by_solver: bool = False,
 ) -> _Solved:
     """Equilibria of one reduced subgame as (behaviour vector, payoffs at its root).
 
@@ -1237,11 +1238,20 @@ def _solve_part(
     Two movers: the game of those two alone goes to the Nash method (the
     others' payoffs are carried by evaluating its equilibria in the part with
     every player). Three or more: the part as it is.
+
+    Each equilibrium is verified in the part (its Nash regret computed). With
+    ``verified_by_solver`` (``solve`` is the registry's, whose methods verify
+    every equilibrium they return) and two movers in exact arithmetic, an
+    equilibrium whose regret the method found to be exactly 0 in the game of
+    the two movers is not checked again: that game is the part with the
+    other players left out, who have no move in it, so its regret is the
+    part's. Its payoffs at the root are evaluated in the part, for everyone.
     """
     sub = _part_game(game, shape, part)
     nums = sub.numbers({}, exact)
     movers = shape.movers
     warnings: list[str] = []
+    found_regrets: list[Number] | None = None  # regrets the Nash method verified, when it is trusted
     if shape.perfect_information:
         result = spe_solve(sub, {}, exact=exact, all_equilibria=all_equilibria, max_equilibria=limit)
         return _Solved([(list(e.probabilities), list(e.values)) for e in result.equilibria],
@@ -1272,28 +1282,35 @@ def _solve_part(
         warnings.extend(result.warnings)
         ties = list(result.ties)
         candidates = [_coerce(e.probabilities, exact, method, name) for e in result.equilibria]
+        if verified_by_solver and exact and len(movers) == 2 and result.exact:
+            found_regrets = [e.max_regret for e in result.equilibria]
         if not all_equilibria:
             candidates = candidates[:1]
         used = method
     out = []
     worst: Number | None = None
-    for probs in candidates:
+    for k, probs in enumerate(candidates):
         if len(probs) != sub.num_actions:
             raise SolverError(
                 f"subgame at {name!r}: the {used} method returned {len(probs)} probabilities "
                 f"for {sub.num_actions} actions"
             )
-        try:
-            eq = verified_equilibrium(sub, nums, probs)
-        except VerificationError as err:
-            worst = err.regret if worst is None or err.regret > worst else worst
-            continue
-        out.append((probs, list(eq.values)))
+        if found_regrets is not None and found_regrets[k] == 0:
+            root_values = subgame_values(sub, nums, edge_weights(sub, nums, probs))[0].tolist()
+            regret: Number = found_regrets[k]
+        else:
+            try:
+                eq = verified_equilibrium(sub, nums, probs)
+            except VerificationError as err:
+                worst = err.regret if worst is None or err.regret > worst else worst
+                continue
+            root_values, regret = list(eq.values), eq.max_regret
+        out.append((probs, root_values))
         if regrets is not None and exact and not shape.perfect_information:
             # Exact Nash regret (names no node; its excess is the regret itself), kept
             # for the check of the assembled profile (see _perfection_regret).
             behaviour = _behaviour_key(list(probs))
-            regrets[(shape.key, part.key, *behaviour)] = Regret(eq.max_regret, -1, eq.max_regret)
+            regrets[(shape.key, part.key, *behaviour)] = Regret(regret, -1, regret)
     if worst is not None:
         warnings.append(
             f"dropped {len(candidates) - len(out)} profile(s) of the {used} method "
