@@ -213,3 +213,20 @@ def test_every_order_of_three_points_gives_the_same_answers():
         game = twin_game()
         for k in order:
             same_result(solve(game, points[k]), cold[k])
+
+
+def test_a_solver_other_than_the_registry_has_its_answers_checked_in_the_part():
+    # Only the registry's methods, which verify what they return, are taken at
+    # their word; any other solver's profile is checked in the part. This one
+    # claims a pure profile of the pennies-like games (A up, B left) has regret 0.
+    from policy.solvers import SolverError
+    from policy.solvers.result import Equilibrium, SolveResult
+
+    def claims_zero_regret(game, values, method, exact, all_equilibria=False):
+        probs = tuple(Fraction(1) if k % 2 == 0 else Fraction(0) for k in range(game.num_actions))
+        eq = Equilibrium(game=game, probabilities=probs, values=(Fraction(0),) * len(game.players),
+                         reach=(), max_regret=Fraction(0))
+        return SolveResult(game=game, method=method, exact=True, parameters={}, equilibria=(eq,))
+
+    with pytest.raises(SolverError, match="passes verification"):
+        subgames.spe_subgames_solve(twin_game(), values(), solve=claims_zero_regret)
