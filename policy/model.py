@@ -2019,7 +2019,7 @@ def game_from_arrays(
     num_children: npt.ArrayLike,
     kind: npt.ArrayLike,
     player: npt.ArrayLike,
-    payoffs: Sequence[Sequence[Fraction | int | float]],
+    payoffs: Sequence[Sequence[Fraction | int | float]] | npt.NDArray[Any],
     probabilities: Mapping[int, Sequence[Fraction | int | float]] | None = None,
     infoset_names: Sequence[str | None] | None = None,
     node_names: Sequence[str] | None = None,
@@ -2034,7 +2034,8 @@ def game_from_arrays(
         One entry per node, breadth-first from the root: how many children,
         the :class:`NodeKind`, and the mover's index (-1 for chance and terminals).
     payoffs
-        One payoff vector per terminal node, in breadth-first order of the terminals.
+        One payoff vector per terminal node, in breadth-first order of the terminals
+        (or an array of them; an integer array is taken whole, without parsing each).
     probabilities
         For each chance node index, the probabilities of its children.
     infoset_names
@@ -2180,7 +2181,7 @@ def _check_arrays(
     num_children: npt.NDArray[np.int32],
     kind: npt.NDArray[np.int8],
     player: npt.NDArray[np.int32],
-    payoffs: Sequence[Sequence[Fraction | int | float]],
+    payoffs: Sequence[Sequence[Fraction | int | float]] | npt.NDArray[Any],
     probabilities: Mapping[int, Sequence[Fraction | int | float]],
 ) -> None:
     """What :func:`build_game` checks by name, for :func:`game_from_arrays` (by index)."""

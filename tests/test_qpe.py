@@ -183,3 +183,39 @@ def test_random_games_quasi_perfect_and_verified(game):
     # whatever qpe returns is Nash with regret exactly 0 and passes the
     # sequential check with its own trembles (both asserted by qpe()).
     qpe(game)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_one_elimination_for_every_power_of_eps_solves_each_column(seed):
+    # The crossover solves the basis for all the columns of the perturbed right-hand
+    # side at once; each column's solution is the one lemke's own solver finds alone
+    # (and A x = b holds exactly), and a singular A is found either way.
+    import random
+
+    import numpy as np
+
+    from policy.solvers.lemke import _solve_rational
+    from policy.solvers.qpe import _solve_columns
+
+    rng = random.Random(seed)
+    k, width = rng.randint(1, 6), rng.randint(1, 4)
+    system = np.empty((k, k + width), dtype=object)
+    for i in range(k):
+        for j in range(k + width):
+            system[i, j] = Fraction(rng.randint(-9, 9), rng.randint(1, 7)) if rng.random() < 0.8 else Fraction(0)
+    if seed % 5 == 4 and k > 1:
+        system[k - 1, :k] = system[0, :k] * 2  # singular
+    got = _solve_columns(system, k)
+    for c in range(width):
+        alone = np.empty((k, k + 1), dtype=object)
+        alone[:, :k] = system[:, :k]
+        alone[:, k] = system[:, k + c]
+        expected = _solve_rational(alone)
+        if expected is None:
+            assert got is None
+            continue
+        assert got is not None
+        column = [row[c] for row in got]
+        assert column == expected
+        for i in range(k):
+            assert sum(system[i, j] * column[j] for j in range(k)) == system[i, k + c]

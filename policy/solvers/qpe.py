@@ -64,7 +64,7 @@ from policy.model import Game, GameError, Number
 from policy.representations.sequence import PlayerSequences, sequence_form
 from policy.solvers.errors import SolverError
 from policy.solvers.lcp import SequenceLCP, require_two_players
-from policy.solvers.lemke import _solve_rational, default_max_pivots, integer_pivot, integer_rows
+from policy.solvers.lemke import SMALL_INTEGER, default_max_pivots, integer_pivot, integer_rows
 from policy.solvers.result import SolveResult, Trembles
 from policy.solvers.sequential import sequential_check
 from policy.solvers.verify import VerificationError, verified_equilibrium
@@ -267,23 +267,53 @@ def _crossover(M: Array, Q: Array, limit: int) -> tuple[list[Polynomial], int] |
     z: list[Polynomial] = [[Fraction(0)] * width for _ in range(n)]
     if support:
         k = len(support)
+        system = np.empty((k, k + width), dtype=object)
+        system[:, :k] = data[np.ix_(support, support)]
         for col in range(width):
-            system = np.empty((k, k + 1), dtype=object)
-            system[:, :k] = data[np.ix_(support, support)]
-            system[:, k] = [-Fraction(Q[i, col]) for i in support]
-            solution = _solve_rational(system)
-            if solution is None:
-                return None
-            for j, v in zip(support, solution, strict=True):
-                z[j][col] = v
+            system[:, k + col] = [-Fraction(Q[i, col]) for i in support]
+        solution = _solve_columns(system, k)
+        if solution is None:
+            return None
+        for j, row in zip(support, solution, strict=True):
+            z[j] = row
     if not all(_nonnegative(z[j]) for j in support):
         return None
+    # The rows of the support solve the system exactly (w = 0 there); the others
+    # are checked, each over the support's columns where M is not 0.
+    inside = set(support)
     for i in range(n):
-        w = [Fraction(Q[i, col]) + sum((data[i, j] * z[j][col] for j in support if data[i, j]), Fraction(0))
-             for col in range(width)]
+        if i in inside:
+            continue
+        terms = [(j, data[i, j]) for j in support if data[i, j]]
+        w = [Fraction(Q[i, col]) + sum((m * z[j][col] for j, m in terms), Fraction(0)) for col in range(width)]
         if not _nonnegative(w):
             return None
     return z, pivots
+
+
+def _solve_columns(system: Array, k: int) -> list[list[Fraction]] | None:
+    """The solutions of ``A x = b`` for every column ``b`` of ``system = [A | B]`` (``A`` is k x k),
+    one row per unknown, or None if ``A`` is singular.
+
+    :func:`policy.solvers.lemke._solve_rational` with all right-hand sides in
+    one elimination: the same pivots (the first free row with a non-zero
+    entry, column by column), so the same exact solutions.
+    """
+    width = system.shape[1] - k
+    T, biggest = integer_rows(system, k + width)
+    if biggest < SMALL_INTEGER:
+        T = T.astype(np.int64)
+    det = 1
+    used: list[int] = []
+    free = list(range(k))
+    for col in range(k):
+        r = next((i for i in free if T[i, col] != 0), None)
+        if r is None:
+            return None
+        T, det = integer_pivot(T, r, col, det)
+        free.remove(r)
+        used.append(r)
+    return [[Fraction(int(T[r, k + c]), int(det)) for c in range(width)] for r in used]
 
 
 def _nonnegative(poly: Polynomial) -> bool:

@@ -66,6 +66,7 @@ equilibrium (parts are shifted by such a constant, step 3).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,7 +80,17 @@ import numpy.typing as npt
 
 from policy import rational, tolerances
 from policy.expr import ExprError
-from policy.model import Game, GameError, NodeKind, Number, Numbers, game_from_arrays
+from policy.model import (
+    ConstantOutcomes,
+    ConstantProbabilities,
+    Game,
+    GameError,
+    NodeKind,
+    Number,
+    NumberedLabels,
+    Numbers,
+    game_from_arrays,
+)
 from policy.solvers.backward import spe_solve
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, SolveResult
@@ -260,7 +271,7 @@ def _subgame_of(
     num_children: Any,
     kind: Any,
     player: Any,
-    payoffs: Sequence[Sequence[Number]],
+    payoffs: Sequence[Sequence[Number]] | Array,
     probabilities: Mapping[int, Sequence[Number]],
     set_names: list[str | None],
 ) -> Game:
@@ -594,14 +605,24 @@ class _PartNumbers:
     """
 
     shift: tuple[Number, ...]
-    edge_prob: Array
     key: bytes | _Exact
     _payoff: Callable[[], Array]
+    _edge_prob: Callable[[], Array]
+    integers: tuple[Array, Array, Array, Array] | None = None
+    """Exact numbers as integers (int64, or Python ints where some pass int64): the
+    shifted payoffs' numerators and denominators (terminals, players), each in lowest
+    terms, and those of the edge into each node of the part but its root; None when
+    the numbers are floats or were given as ``Fraction`` objects only."""
 
     @property
     def payoff(self) -> Array:
         """The shifted payoffs, made when a part is solved (not for a copy found in the memo)."""
         return self._payoff()
+
+    @property
+    def edge_prob(self) -> Array:
+        """The probability of the edge into each node of the part (1 where a player moves)."""
+        return self._edge_prob()
 
 
 def _part_numbers(
@@ -623,7 +644,6 @@ def _part_numbers(
     n_players = len(game.players)
     rows = shape.leaf_rows
     own = rows >= 0
-    edge_prob = numbers.edge_prob[shape.order]
     cut = np.asarray(cut_values, dtype=object if exact else np.float64).reshape(-1, n_players)
     kids = shape.order[1:]
     if exact and ratios is not None:
@@ -673,7 +693,12 @@ def _part_numbers(
             out.ravel()[:] = [Fraction(a, b) for a, b in zip(num.ravel().tolist(), den.ravel().tolist(), strict=True)]
             return out
 
-        return _PartNumbers(shift=base, edge_prob=edge_prob, key=key, _payoff=fractions)
+        def part_edges() -> Array:
+            return numbers.edge_prob[shape.order]
+
+        integers = (num, den, kid_num, kid_den)
+        return _PartNumbers(shift=base, key=key, _payoff=fractions, _edge_prob=part_edges, integers=integers)
+    edge_prob = numbers.edge_prob[shape.order]
     payoff = np.empty((len(rows), n_players), dtype=object if exact else np.float64)
     payoff[own] = numbers.leaf_payoff[rows[own]]
     if len(cut):
@@ -689,7 +714,17 @@ def _part_numbers(
     else:
         key = payoff.tobytes() + edge_prob[1:].tobytes()
     shifted = payoff
-    return _PartNumbers(shift=base, edge_prob=edge_prob, key=key, _payoff=lambda: shifted)
+    return _PartNumbers(shift=base, key=key, _payoff=lambda: shifted, _edge_prob=lambda: edge_prob)
+
+
+#: Part games kept on a game as templates for others of the same part (cleared when full).
+KEPT_TEMPLATES = 1024
+#: Cached properties of a :class:`~policy.model.Game` that depend on its tree alone,
+#: copied from a part's template to the part's game with other numbers.
+_TREE_PROPERTIES = (
+    "terminals", "levels", "level_inner", "num_actions", "is_perfect_information",
+    "infoset_offsets", "infoset_first_member", "has_interior_outcomes",
+)
 
 
 def _part_game(
@@ -699,9 +734,68 @@ def _part_game(
 
     ``players`` (indices in the game) keeps only those players, renumbered in
     that order; by default all.
+
+    When the part's exact numbers are integers that every number check
+    passes (``part.integers``, :func:`_plain_numbers`), the game is a
+    template of the part (its root and the players kept: the tree and names,
+    built from arrays once with every number 0 and kept on ``game``) with its
+    outcomes and chance probabilities replaced by these numbers: no
+    ``Fraction`` made and nothing parsed. Otherwise it is built from arrays
+    with its numbers, as :func:`policy.model.game_from_arrays` checks them.
     """
-    order = shape.order
     keep = list(range(len(game.players))) if players is None else list(players)
+    if part.integers is None or not _plain_numbers(part.integers):
+        return _built_part_game(game, shape, part, keep, players is not None)
+    templates: dict[tuple[int, tuple[int, ...]], Game] = game._cache.setdefault("spe_part_games", {})  # type: ignore[assignment]
+    slot = (int(shape.order[0]), tuple(keep))
+    template = templates.get(slot)
+    if template is None:
+        template = _built_part_game(game, shape, None, keep, players is not None)
+        for name in _TREE_PROPERTIES:
+            getattr(template, name)
+        if len(templates) >= KEPT_TEMPLATES:
+            templates.clear()
+        templates[slot] = template
+    return _renumbered(template, part.integers, keep)
+
+
+#: Integers of at most this many bits pass every check of a number written in a game
+#: (:func:`policy.expr.parse`: at most 400 digits a side, magnitude at most 1.8e308).
+_PLAIN_BITS = 1000
+
+
+def _plain_numbers(integers: tuple[Array, ...]) -> bool:
+    """Whether every integer is small enough that building the game from ``Fraction``
+    objects could not refuse it (:data:`_PLAIN_BITS`); else the part is built that way,
+    with its checks and errors."""
+    for a in integers:
+        if a.dtype == object and a.size and max(abs(x) for x in a.ravel().tolist()).bit_length() > _PLAIN_BITS:
+            return False
+    return True
+
+
+def _renumbered(template: Game, integers: tuple[Array, Array, Array, Array], keep: list[int]) -> Game:
+    """``template`` with the payoffs of the players ``keep`` and the chance probabilities of ``integers``."""
+    num, den, kid_num, kid_den = integers
+    tables = template.constant_tables
+    assert tables is not None
+    edges = tables[1].edges
+    pnum, pden = kid_num[edges - 1], kid_den[edges - 1]
+    common = np.gcd(pnum, pden)
+    outcomes = ConstantOutcomes(NumberedLabels("o", len(num)), num[:, keep], den[:, keep])
+    chance = ConstantProbabilities(template.num_nodes, edges, pnum // common, pden // common)
+    made = dataclasses.replace(template, outcomes=outcomes, chance_probability=chance, _cache={})
+    known = template.__dict__
+    for name in _TREE_PROPERTIES:
+        if name in known:
+            made.__dict__[name] = known[name]
+    return made
+
+
+def _built_part_game(game: Game, shape: _Shape, part: _PartNumbers | None, keep: list[int], some: bool) -> Game:
+    """:func:`_part_game` built from arrays; with ``part`` None, every payoff and probability 0 (a template)."""
+    order = shape.order
+    players = keep if some else None
     player = shape.player
     if players is not None:
         remap = np.full(len(game.players), -1, dtype=np.int32)
@@ -710,14 +804,17 @@ def _part_game(
     chance = np.flatnonzero(shape.kind == NodeKind.CHANCE)
     first_local = np.searchsorted(order, game.first_child[order[chance]])
     probabilities = {
-        int(c): part.edge_prob[f : f + int(shape.num_children[c])].tolist()
+        int(c): part.edge_prob[f : f + int(shape.num_children[c])].tolist() if part is not None
+        else [0] * int(shape.num_children[c])
         for c, f in zip(chance.tolist(), first_local.tolist(), strict=True)
     }
     set_names: list[str | None] = [None] * len(order)
     for i in np.flatnonzero(shape.kind == NodeKind.DECISION).tolist():
         set_names[i] = game.infosets.at(int(game.infoset[order[i]])).name
+    terminals = int((shape.kind == NodeKind.TERMINAL).sum())
+    payoffs = part.payoff[:, keep].tolist() if part is not None else np.zeros((terminals, len(keep)), dtype=np.int64)
     return _subgame_of(game, order, [game.players.at(i).label for i in keep], shape.num_children,
-                       shape.kind, player, part.payoff[:, keep].tolist(), probabilities, set_names)
+                       shape.kind, player, payoffs, probabilities, set_names)
 
 
 # ---------------------------------------------------------------------------------
@@ -785,6 +882,8 @@ def _nash_root_regrets(
     checked once (exact: also across solves of the game, see :class:`_Parts`).
     """
     probs = np.array(list(probabilities), dtype=object if numbers.exact else np.float64)
+    # Whole-profile integers when every probability fits; else each part's own
+    # (keyed as the part's verification keyed it, :func:`_behaviour_key`).
     ratios = _ratios(probs.tolist()) if numbers.exact else None
     # Exact: the regrets found when the parts' equilibria were verified are the
     # same computation on the same reduced game and behaviour; read, not redone.
@@ -797,7 +896,7 @@ def _nash_root_regrets(
         if ratios is not None:
             behaviour: tuple[Any, ...] = (ratios[0][shape.positions].tobytes(), ratios[1][shape.positions].tobytes())
         elif numbers.exact:
-            behaviour = (_Exact(tuple(local)),)
+            behaviour = _behaviour_key(local)
         else:
             behaviour = (probs[shape.positions].tobytes(),)
         key = (shape.key, part.key, *behaviour)
@@ -807,6 +906,16 @@ def _nash_root_regrets(
             found = checked[key] = nash_regret_check(sub, sub.numbers({}, numbers.exact), local)
         out.append((r, found))
     return out
+
+
+def _behaviour_key(local: list[Any]) -> tuple[Any, ...]:
+    """A part's exact behaviour as a key: its numerators and denominators as bytes when they
+    fit int64 (:func:`_ratios`), else the numbers themselves. The same behaviour gives the same
+    key whichever way it is reached (a slice of the whole profile's integers is the same bytes)."""
+    got = _ratios(local)
+    if got is not None:
+        return (got[0].tobytes(), got[1].tobytes())
+    return (_Exact(tuple(local)),)
 
 
 def subgame_perfection_regret(
@@ -992,7 +1101,7 @@ def spe_subgames_solve(
                     calls = counter.calls
                     answer = _solve_part(
                         game, shape, part, name, subgame_method, exact, all_equilibria, solve,
-                        max_equilibria, counter, parts.nash_regrets,
+                        max_equilibria, counter, parts.nash_regrets, verified_by_solver=default_solver,
                     )
                     if kept is not None:
                         if len(kept) >= KEPT_PARTS:
@@ -1121,6 +1230,7 @@ def _solve_part(
     limit: int,
     counter: _Counter,
     regrets: dict[tuple[Any, ...], Regret] | None = None,
+    verified_by_solver: bool = False,
 ) -> _Solved:
     """Equilibria of one reduced subgame as (behaviour vector, payoffs at its root).
 
@@ -1128,11 +1238,20 @@ def _solve_part(
     Two movers: the game of those two alone goes to the Nash method (the
     others' payoffs are carried by evaluating its equilibria in the part with
     every player). Three or more: the part as it is.
+
+    Each equilibrium is verified in the part (its Nash regret computed). With
+    ``verified_by_solver`` (``solve`` is the registry's, whose methods verify
+    every equilibrium they return) and two movers in exact arithmetic, an
+    equilibrium whose regret the method found to be exactly 0 in the game of
+    the two movers is not checked again: that game is the part with the
+    other players left out, who have no move in it, so its regret is the
+    part's. Its payoffs at the root are evaluated in the part, for everyone.
     """
     sub = _part_game(game, shape, part)
     nums = sub.numbers({}, exact)
     movers = shape.movers
     warnings: list[str] = []
+    found_regrets: list[Number] | None = None  # regrets the Nash method verified, when it is trusted
     if shape.perfect_information:
         result = spe_solve(sub, {}, exact=exact, all_equilibria=all_equilibria, max_equilibria=limit)
         return _Solved([(list(e.probabilities), list(e.values)) for e in result.equilibria],
@@ -1163,30 +1282,35 @@ def _solve_part(
         warnings.extend(result.warnings)
         ties = list(result.ties)
         candidates = [_coerce(e.probabilities, exact, method, name) for e in result.equilibria]
+        if verified_by_solver and exact and len(movers) == 2 and result.exact:
+            found_regrets = [e.max_regret for e in result.equilibria]
         if not all_equilibria:
             candidates = candidates[:1]
         used = method
     out = []
     worst: Number | None = None
-    for probs in candidates:
+    for k, probs in enumerate(candidates):
         if len(probs) != sub.num_actions:
             raise SolverError(
                 f"subgame at {name!r}: the {used} method returned {len(probs)} probabilities "
                 f"for {sub.num_actions} actions"
             )
-        try:
-            eq = verified_equilibrium(sub, nums, probs)
-        except VerificationError as err:
-            worst = err.regret if worst is None or err.regret > worst else worst
-            continue
-        out.append((probs, list(eq.values)))
+        if found_regrets is not None and found_regrets[k] == 0:
+            root_values = subgame_values(sub, nums, edge_weights(sub, nums, probs))[0].tolist()
+            regret: Number = found_regrets[k]
+        else:
+            try:
+                eq = verified_equilibrium(sub, nums, probs)
+            except VerificationError as err:
+                worst = err.regret if worst is None or err.regret > worst else worst
+                continue
+            root_values, regret = list(eq.values), eq.max_regret
+        out.append((probs, root_values))
         if regrets is not None and exact and not shape.perfect_information:
             # Exact Nash regret (names no node; its excess is the regret itself), kept
             # for the check of the assembled profile (see _perfection_regret).
-            local = _ratios(list(probs))
-            if local is not None:
-                behaviour = (local[0].tobytes(), local[1].tobytes())
-                regrets[(shape.key, part.key, *behaviour)] = Regret(eq.max_regret, -1, eq.max_regret)
+            behaviour = _behaviour_key(list(probs))
+            regrets[(shape.key, part.key, *behaviour)] = Regret(regret, -1, regret)
     if worst is not None:
         warnings.append(
             f"dropped {len(candidates) - len(out)} profile(s) of the {used} method "

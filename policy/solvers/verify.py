@@ -411,7 +411,14 @@ def _behavior_regret(
     regrets: list[Number] = []
     excess: Number = values[0, 0] * 0 if values.size else 0
     sizes = None if numbers.exact else magnitudes(game, numbers, weight)
+    # Exact: a player who never moves has one strategy, worth exactly its value
+    # (the same expectation under the same weights); float sums may round otherwise.
+    movers = set(game.player[game.kind == NodeKind.DECISION].tolist()) if numbers.exact else None
     for i in range(len(game.players)):
+        if movers is not None and i not in movers:
+            regrets.append(values[0, i] * 0)
+            excess = regrets[-1] if i == 0 else max(excess, regrets[-1])
+            continue
         best, best_size = _best_response_value(game, numbers, weight, i)
         regret = best - values[0, i]
         regrets.append(regret)
@@ -432,63 +439,81 @@ def _best_response_value(game: Game, numbers: Numbers, weight: Array, player: in
     """
     if not numbers.exact:
         return _best_response_float(game, numbers, weight, player)
+    return _best_response_exact(game, numbers, weight, player), 0.0
+
+
+def _best_response_exact(game: Game, numbers: Numbers, weight: Array, player: int) -> Number:
+    """:func:`_best_response_value` in exact mode, node by node on Python lists.
+
+    The same order of work as the float version; each sum skips the terms
+    whose weight is 0 and takes a weight of 1 without multiplying (exact
+    arithmetic gives the same ``Fraction`` whatever the order or grouping).
+    """
     n = game.num_nodes
-    mover = game.player
-    first = game.first_child
-    count = game.num_children
-    # Probability that chance and the other players lead to each node.
+    zero = Fraction(0)
+    mover = game.player.tolist()
+    first = game.first_child.tolist()
+    count = game.num_children.tolist()
+    parents = game.parent.tolist()
+    infoset = game.infoset.tolist()
     others = weight.copy()
     own_edge = np.zeros(n, dtype=bool)
     if n > 1:
-        own_edge[1:] = mover[game.parent[1:]] == player
+        own_edge[1:] = game.player[game.parent[1:]] == player
     others[own_edge] = 1
-    reach = reach_probabilities(game, others)
-    value = np.zeros(n, dtype=object if numbers.exact else np.float64)
-    value[game.terminals] = numbers.leaf_payoff[:, player]
-    size = np.zeros(n)
-    if not numbers.exact:
-        size[game.terminals] = tolerances.magnitude(numbers.leaf_payoff[:, player])
-    # Work through nodes deepest-first; a node of `player` waits until every
-    # member of its information set has all children valued (perfect recall
-    # makes this order exist: no member lies below another).
-    infoset = game.infoset
-    pending: dict[int, int] = {}  # infoset -> members still waiting on children
+    reach = reach_probabilities(game, others).tolist()
+    edge = weight.tolist()
+    value: list[Any] = [zero] * n
+    terminals = game.terminals.tolist()
+    for t, v in zip(terminals, numbers.leaf_payoff[:, player].tolist(), strict=True):
+        value[t] = v
+    pending: dict[int, int] = {}
     for s in game.infosets.values():
         if s.player.index == player:
             pending[s.index] = len(s.members)
-    waiting = np.asarray(count, dtype=np.int64).copy()  # children not yet valued
-    ready = [int(t) for t in game.terminals.tolist()]
+    waiting = list(count)
+    ready = list(terminals)
     while ready:
         node = ready.pop()
-        parent = int(game.parent[node]) if node else -1
+        parent = parents[node] if node else -1
         if parent < 0:
             continue
         waiting[parent] -= 1
         if waiting[parent]:
             continue
-        # All children of `parent` are valued.
         if mover[parent] == player:
-            k = int(infoset[parent])
+            k = infoset[parent]
             pending[k] -= 1
             if pending[k]:
                 continue
             s = game.infosets.at(k)
-            totals = [
-                sum((reach[m] * value[int(first[m]) + a] for m in s.members), start=value[0] * 0)
-                for a in range(len(s.actions))
-            ]
-            top = max(range(len(totals)), key=totals.__getitem__)
-            for m in s.members:
-                value[m] = value[int(first[m]) + top]
-                size[m] = size[int(first[m]) + top]
+            members = [(m, reach[m], first[m]) for m in s.members]
+            best: Any = None
+            top = 0
+            for a in range(len(s.actions)):
+                total: Any = zero
+                for _, r, f in members:
+                    if r == 1:
+                        total = total + value[f + a]
+                    elif r:
+                        total = total + r * value[f + a]
+                if best is None or total > best:
+                    best, top = total, a
+            for m, _, f in members:
+                value[m] = value[f + top]
                 ready.append(m)
         else:
-            kids = slice(int(first[parent]), int(first[parent]) + int(count[parent]))
-            value[parent] = (weight[kids] * value[kids]).sum()
-            if not numbers.exact:
-                size[parent] = (weight[kids] * size[kids]).sum()
+            f = first[parent]
+            total = zero
+            for c in range(f, f + count[parent]):
+                w = edge[c]
+                if w == 1:
+                    total = total + value[c]
+                elif w:
+                    total = total + w * value[c]
+            value[parent] = total
             ready.append(parent)
-    return value[0], float(size[0])
+    return value[0]
 
 
 #: Nodes with fewer children than this are summed in Python by
