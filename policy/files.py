@@ -23,6 +23,7 @@ import os
 import re
 import stat
 import tomllib
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -214,6 +215,25 @@ def parse_toml(text: str) -> dict[str, Any]:
         long_number = re.search(r"[0-9A-Fa-f_]{1000,}", text)
         where = text.count("\n", 0, long_number.start()) + 1 if long_number else None
         raise InputError("a number with too many digits to read", where) from None
+
+
+def may_have_top_level(text: str, names: Iterable[str]) -> bool:
+    """Whether TOML ``text`` may have one of ``names`` as a top-level key, without parsing it.
+
+    False only when no line could start such a key: no table header
+    ``[name...]``/``[[name...]]`` and no ``name =``/``name.x =`` (bare or
+    quoted), and no ``\\u`` escape that could spell a name in a quoted key.
+    True answers are only candidates: the caller parses the text to know.
+    Telling a big game from a profile or a record this way saves parsing a
+    game of a million nodes with ``tomllib`` only to find it is a game.
+    """
+    if "\\u" in text or "\\U" in text:
+        return True
+    alternatives = "|".join(re.escape(n) for n in names)
+    pattern = re.compile(
+        rf"""^[ \t]*(?:\[\[?[ \t]*)?["']?(?:{alternatives})["']?[ \t]*[.=\]]""", re.MULTILINE
+    )
+    return pattern.search(text) is not None
 
 
 def _long_key_line(text: str) -> int | None:

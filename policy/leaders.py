@@ -45,7 +45,7 @@ from typing import Any
 
 from policy.bundled import bundled_leaders, games_dir
 from policy.expr import MAX_MAGNITUDE, RANGE_TOO_WIDE, ExprError, parse
-from policy.files import InputError, inside, parse_toml, read_text
+from policy.files import InputError, inside, may_have_top_level, parse_toml, read_text
 from policy.model import Game
 
 VALUE_KEYS = {"value", "range", "sources", "note", "distribution"}
@@ -134,7 +134,10 @@ def profile_kind(path: str | Path) -> str | None:
     if path.suffix != ".toml" or not path.is_file():
         return None
     try:
-        data = parse_toml(read_text(path))
+        text = read_text(path)
+        if not may_have_top_level(text, ("leader", "shared")):
+            return None
+        data = parse_toml(text)
     except InputError:
         return None
     for head in ("leader", "shared"):

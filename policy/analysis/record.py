@@ -50,7 +50,7 @@ import numpy.typing as npt
 
 from policy.campaign import Campaign, campaign_of, locate
 from policy.expr import compile_batch
-from policy.files import InputError, parse_toml, read_text
+from policy.files import InputError, may_have_top_level, parse_toml, read_text
 from policy.gamefile import GameFileError
 from policy.leaders import Leader
 from policy.model import Game, NodeKind, Number
@@ -191,7 +191,10 @@ def is_record(path: str | Path) -> bool:
     if path.suffix != ".toml" or not path.is_file():
         return False
     try:
-        data = parse_toml(read_text(path))
+        text = read_text(path)
+        if not may_have_top_level(text, ("record", "moves")):
+            return False
+        data = parse_toml(text)
     except InputError:
         return False
     return isinstance(data.get("record"), dict) or (isinstance(data.get("moves"), list) and "game" not in data)
