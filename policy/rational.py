@@ -19,10 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from policy.model import Game
 
 Array = npt.NDArray[Any]
 
@@ -297,3 +300,27 @@ def add(anum: Array, aden: Array, bnum: Array, bden: Array) -> tuple[Array, Arra
             return reduce(anum * bden + bnum * aden, aden * bden)
     anum, aden, bnum, bden = (as_object(x) for x in (anum, aden, bnum, bden))
     return reduce(anum * bden + bnum * aden, aden * bden)
+
+
+def tree_values(
+    game: Game, leaf_num: npt.NDArray[Any], leaf_den: npt.NDArray[Any], wnum: npt.NDArray[Any],
+    wden: npt.NDArray[Any],
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """Every node's expected payoff vector under the edge weights ``wnum/wden``, from the terminals'
+    ``leaf_num/leaf_den``: numerators (nodes, players) over one denominator per node, in lowest
+    terms (:func:`policy.solvers.verify.subgame_values` in integers, before its ``Fraction`` objects).
+    int64 while the numbers fit, Python integers (object arrays) from the first level that needs them."""
+    n = game.num_nodes
+    big = _is_object(leaf_num, leaf_den)
+    num = np.zeros((n, leaf_num.shape[1]), dtype=object if big else np.int64)
+    den = np.ones(n, dtype=object if big else np.int64)
+    num[game.terminals] = leaf_num
+    den[game.terminals] = leaf_den
+    for inner, cstart, cstop in game.levels_bottom_up():
+        offsets = game.first_child[inner] - cstart
+        snum, sden = group_sum(num[cstart:cstop], den[cstart:cstop], wnum[cstart:cstop], wden[cstart:cstop], offsets)
+        if snum.dtype == object and num.dtype != object:
+            num, den = as_object(num), as_object(den)
+        num[inner] = snum
+        den[inner] = sden
+    return num, den

@@ -431,7 +431,7 @@ def profile_integers(game: Game, numbers: Numbers, probabilities: Sequence[Numbe
         wnum, wden, pnum, pden = (rational.as_object(x) for x in (wnum, wden, pnum, pden))
     kids, position = _decided_edges(game)
     wnum[kids], wden[kids] = pnum[position], pden[position]
-    vnum, vden = _values(game, leaf_num, leaf_den, wnum, wden)
+    vnum, vden = rational.tree_values(game, leaf_num, leaf_den, wnum, wden)
     return ProfileIntegers(pnum, pden, wnum, wden, vnum, vden)
 
 
@@ -456,28 +456,6 @@ def _decided_edges(game: Game) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.in
     c, p = kids[decided], parents[decided]
     return c, (game.infoset_offsets[game.infoset[p]] + (c - game.first_child[p])).astype(np.int64)
 
-
-def _values(game: Game, leaf_num: Array, leaf_den: Array, wnum: Array, wden: Array) -> tuple[Array, Array]:
-    """Every node's expected payoff vector under the edge weights, as numerators (nodes, players) over
-    one denominator per node: :func:`policy.solvers.verify.subgame_values` before its ``Fraction`` objects."""
-    n = game.num_nodes
-    big = rational._is_object(leaf_num, leaf_den)
-    num = np.zeros((n, len(game.players)), dtype=object if big else np.int64)
-    den = np.ones(n, dtype=object if big else np.int64)
-    if big:
-        num[:] = 0
-        den[:] = 1
-    num[game.terminals] = leaf_num
-    den[game.terminals] = leaf_den
-    for inner, cstart, cstop in game.levels_bottom_up():
-        offsets = game.first_child[inner] - cstart
-        snum, sden = rational.group_sum(num[cstart:cstop], den[cstart:cstop], wnum[cstart:cstop],
-                                        wden[cstart:cstop], offsets)
-        if snum.dtype == object and num.dtype != object:
-            num, den = rational.as_object(num), rational.as_object(den)
-        num[inner] = snum
-        den[inner] = sden
-    return num, den
 
 
 class _Search:

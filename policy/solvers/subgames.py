@@ -1480,7 +1480,7 @@ def _verified_integers(
     assert ratios is not None
     probs = list(probabilities)
     wnum, wden = _weights_integers(game, ratios, probs)
-    num, den = _values_integers(game, ratios.leaf_num, ratios.leaf_den, wnum, wden)
+    num, den = rational.tree_values(game, ratios.leaf_num, ratios.leaf_den, wnum, wden)
     # One-node deviations at the roots that are not Nash roots (their children
     # start subgames of their own, or are terminals).
     decision = np.flatnonzero((game.kind == NodeKind.DECISION) & structure.plain)
@@ -1535,25 +1535,6 @@ def _weights_integers(game: Game, ratios: Any, probs: list[Number]) -> tuple[Arr
     wden[kids] = pden[position]
     return wnum, wden
 
-
-def _values_integers(game: Game, leaf_num: Array, leaf_den: Array, wnum: Array, wden: Array) -> tuple[Array, Array]:
-    """Every node's expected payoff vector under the edge weights: numerators (nodes, players) over one
-    denominator per node, in lowest terms (:func:`policy.solvers.verify.subgame_values` in integers)."""
-    n = game.num_nodes
-    big = rational._is_object(leaf_num, leaf_den)
-    num = np.zeros((n, leaf_num.shape[1]), dtype=object if big else np.int64)
-    den = np.ones(n, dtype=object if big else np.int64)
-    num[game.terminals] = leaf_num
-    den[game.terminals] = leaf_den
-    for inner, cstart, cstop in game.levels_bottom_up():
-        offsets = game.first_child[inner] - cstart
-        snum, sden = rational.group_sum(num[cstart:cstop], den[cstart:cstop], wnum[cstart:cstop],
-                                        wden[cstart:cstop], offsets)
-        if snum.dtype == object and num.dtype != object:
-            num, den = rational.as_object(num), rational.as_object(den)
-        num[inner] = snum
-        den[inner] = sden
-    return num, den
 
 
 def _fraction_rows(num: Array, den: Array) -> Array:
