@@ -1336,6 +1336,13 @@ class _ExpressionTable:
     _constants: dict[str, tuple[npt.NDArray[Any], list[int]]] = field(default_factory=dict)
     _derived: dict[str, Any] = field(default_factory=dict)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # What is derived may be keyed by the expressions' object ids
+        # (equal_subtrees), which a copy does not keep: it refills on use.
+        state = self.__dict__.copy()
+        state["_derived"] = {}
+        return state
+
     @staticmethod
     @_without_gc
     def build(game: Game) -> _ExpressionTable:
