@@ -17,7 +17,10 @@ import sys
 import tracemalloc
 from fractions import Fraction
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policy.gambit import write_efg
 from policy.gamefile import loads_game
@@ -246,3 +249,17 @@ def test_regions_use_the_same_bound(write_game, monkeypatch):
     code, out, err = invoke("regions", path, "--vary", "x")
     assert code == 1 and err.count("\n") == 1
     assert "use policy sweep (floats) instead" in err and ENVIRONMENT in err
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**300), min_size=1, max_size=40), st.booleans())
+def test_bit_lengths_of_object_arrays_are_python_bit_lengths(values: list[int], one_numpy_int: bool) -> None:
+    from policy.solvers.exact_size import _bit_lengths
+
+    held: list[object] = list(values)
+    if one_numpy_int:  # a numpy integer inside an object array takes the slower way, same answer
+        held[0] = np.int64(values[0] % 2**62)
+        values = [values[0] % 2**62, *values[1:]]
+    array = np.empty(len(held), dtype=object)
+    array[:] = held
+    assert _bit_lengths(array).tolist() == [v.bit_length() for v in values]
