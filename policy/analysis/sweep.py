@@ -936,10 +936,20 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
     if terminate is not None:
         terminate()
-        return
-    for process in list(getattr(pool, "_processes", {}).values()):
+    else:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(Exception):
+                process.terminate()
+    # A worker ended while it was sending its block leaves half a message in the
+    # result pipe. The pool's manager thread then waits for the rest, and since this
+    # process holds the pipe's write end too, no end of file ever comes: the
+    # interpreter, which joins that thread at exit, hung after printing the partial
+    # results (seen about one Ctrl-C in ten). With this process's copy closed, the
+    # workers' end is an end of file there; the thread marks the pool broken and ends.
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
         with contextlib.suppress(Exception):
-            process.terminate()
+            writer.close()
 
 
 def run_sweep(
