@@ -696,7 +696,12 @@ def _sweep(
         # output (written whole to -o, else printed); the plot is not drawn.
         solved = f"{last.done} of {last.requested} samples solved"
         message = f"Error: {last.error}; stopped with {solved}" if last.error else f"interrupted: {solved}"
-        if output:
+        if len(results) == 1 and last.done == 0:
+            # Stopped before any block came back: nothing to show, and the old file stays.
+            message += "; no file written" if output else ""
+            output = None
+            results = []
+        elif output:
             message += f"; the partial results written to {output}"
         if plot:
             message += f"; no plot drawn ({plot} left as it was)"
@@ -714,7 +719,7 @@ def _sweep(
         with outputs.open(output, text=True) as handle:
             for chunk in chunks():
                 handle.write(chunk)
-    else:
+    elif results:
         for chunk in chunks():
             click.echo(chunk, nl=False)
     outputs.commit()

@@ -187,3 +187,14 @@ def test_a_real_scheduler_passes_the_checks_and_gives_the_local_answer() -> None
     assert code == 0, err
     local = invoke(*args)
     assert json.loads(out) == json.loads(local[1])
+
+
+def test_a_local_worker_that_does_not_start_in_time_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dask itself waits for a local worker without limit; the command once could too.
+    pytest.importorskip("distributed")
+    pytest.importorskip("cryptography")
+    monkeypatch.setattr(cluster_module, "LOCAL_TIMEOUT", 0.05)
+    with pytest.raises(SweepError, match=r"^--workers 1: cannot start a local Dask cluster: "
+                                         r"a worker did not start within 0.05 s$"):
+        with dask_client(workers=1):
+            pass

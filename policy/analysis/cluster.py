@@ -38,6 +38,10 @@ from policy.analysis.errors import SweepError
 
 #: Seconds allowed to reach a scheduler given with ``--scheduler``.
 CONNECT_TIMEOUT = 10.0
+#: Seconds allowed for each worker of a local cluster (``--workers``) to start and
+#: reach its scheduler, and for a client or cluster to close: Dask sets no limit
+#: of its own, so a worker that never came up held the command forever.
+LOCAL_TIMEOUT = 60.0
 #: What ``--scheduler`` takes: ``[tcp://|tls://]HOST:PORT``, HOST a name, IPv4 or [IPv6] address.
 _ADDRESS = re.compile(r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(?P<port>[0-9]{1,5})$")
 _SCHEMES = ("tcp", "tls")
@@ -201,6 +205,7 @@ def _local_cluster(workers: int) -> tuple[Any, Any]:
                     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     worker_dashboard_address=None,
                     silence_logs=logging.CRITICAL,
+                    death_timeout=LOCAL_TIMEOUT,
                 )
             client = Client(cluster, security=security, set_as_default=False)
         finally:
@@ -209,7 +214,7 @@ def _local_cluster(workers: int) -> tuple[Any, Any]:
         for part in (client, cluster):
             if part is not None:
                 with contextlib.suppress(Exception):
-                    part.close()
+                    part.close(timeout=LOCAL_TIMEOUT)
         raise
     return cluster, client
 
@@ -252,6 +257,8 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
                 raise
             except Exception as err:  # noqa: BLE001 - Dask's start-up failures, said in one line
                 why = " ".join(str(err).split())[:200] or type(err).__name__
+                if _timed_out(err):  # Dask raises an AssertionError over the TimeoutError
+                    why = f"a worker did not start within {LOCAL_TIMEOUT:g} s"
                 raise SweepError(f"--workers {workers}: cannot start a local Dask cluster: {why}") from None
         where = f"--scheduler {address}" if address is not None else f"--workers {workers or 2}"
         try:
@@ -263,10 +270,22 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
             raise SweepError(f"{where}: the Dask cluster failed: {why}") from None
         finally:
             with contextlib.suppress(Exception):
-                client.close()
+                client.close(timeout=LOCAL_TIMEOUT)
             if cluster is not None:
                 with contextlib.suppress(Exception):
-                    cluster.close()
+                    cluster.close(timeout=LOCAL_TIMEOUT)
+
+
+def _timed_out(err: BaseException) -> bool:
+    """Whether ``err`` is, or was raised while handling, a timeout."""
+    seen: set[int] = set()
+    at: BaseException | None = err
+    while at is not None and id(at) not in seen:
+        if isinstance(at, TimeoutError):
+            return True
+        seen.add(id(at))
+        at = at.__cause__ or at.__context__
+    return False
 
 
 def _from_the_cluster(err: BaseException) -> bool:
