@@ -10,6 +10,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -198,3 +199,21 @@ def test_a_local_worker_that_does_not_start_in_time_is_one_line(monkeypatch: pyt
                                          r"a worker did not start within 0.05 s$"):
         with dask_client(workers=1):
             pass
+
+
+def test_the_local_cluster_keeps_its_files_in_a_folder_of_its_own_removed_after() -> None:
+    pytest.importorskip("distributed")
+    pytest.importorskip("cryptography")
+    import os
+    import tempfile
+
+    def folder(dask_worker: Any) -> str:
+        return str(dask_worker.local_directory)
+
+    with dask_client(workers=1) as client:
+        folders = list(client.run(folder).values())
+    assert len(folders) == 1
+    root = os.path.join(tempfile.gettempdir(), "policy-dask-")
+    assert folders[0].startswith(root), folders
+    scratch = folders[0][: folders[0].index(os.sep, len(root))]
+    assert not os.path.exists(scratch)

@@ -28,8 +28,10 @@ import contextlib
 import gc
 import logging
 import re
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -169,7 +171,8 @@ def _connect(address: str) -> Any:
     raise error
 
 
-def _local_cluster(workers: int) -> tuple[Any, Any]:
+def _local_cluster(workers: int, scratch: str) -> tuple[Any, Any]:
+    """A local cluster of ``workers`` processes and its client; workers keep their files in ``scratch``."""
     import dask
     from distributed import Client, LocalCluster
 
@@ -206,6 +209,9 @@ def _local_cluster(workers: int) -> tuple[Any, Any]:
                     worker_dashboard_address=None,
                     silence_logs=logging.CRITICAL,
                     death_timeout=LOCAL_TIMEOUT,
+                    # The run's own folder, not Dask's shared one in the temporary
+                    # directory, whose lock files other runs (or users) may hold.
+                    local_directory=scratch,
                 )
             client = Client(cluster, security=security, set_as_default=False)
         finally:
@@ -247,15 +253,19 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     except ImportError:
         raise SweepError(_NEEDS) from None
     cluster = None
+    scratch = None
     with _quiet_dask():
         if address is not None:
             client = _connect(address)
         else:
+            scratch = tempfile.mkdtemp(prefix="policy-dask-")
             try:
-                cluster, client = _local_cluster(workers or 2)
+                cluster, client = _local_cluster(workers or 2, scratch)
             except SweepError:
+                shutil.rmtree(scratch, ignore_errors=True)
                 raise
             except Exception as err:  # noqa: BLE001 - Dask's start-up failures, said in one line
+                shutil.rmtree(scratch, ignore_errors=True)
                 why = " ".join(str(err).split())[:200] or type(err).__name__
                 if _timed_out(err):  # Dask raises an AssertionError over the TimeoutError
                     why = f"a worker did not start within {LOCAL_TIMEOUT:g} s"
@@ -274,6 +284,8 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
             if cluster is not None:
                 with contextlib.suppress(Exception):
                     cluster.close(timeout=LOCAL_TIMEOUT)
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _timed_out(err: BaseException) -> bool:
