@@ -168,6 +168,8 @@ def _run_in_child(args: list[str], work: Path) -> Outcome:
         try:
             resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
             resource.setrlimit(resource.RLIMIT_CPU, (TIME_CAP, TIME_CAP + 5))
+            # The alarm kills the child: not the handler a test-timeout plugin may have set here.
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
             signal.alarm(TIME_CAP * 2)
             out = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             err = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
