@@ -604,7 +604,10 @@ def test_float_enumeration_shortcuts_give_the_same_answer(monkeypatch):
         return screened(*args)
 
     monkeypatch.setattr(vertex_float, "_may_have_partner", count)
-    general = {"DOMINANCE_DIRECT": 0, "EXACT_ONLY_SYSTEMS": 0, "UNIQUE_IN_PYTHON": 0, "QHULL_DIRECT": False}
+    general = {
+        "DOMINANCE_DIRECT": 0, "EXACT_ONLY_SYSTEMS": 0, "UNIQUE_IN_PYTHON": 0, "QHULL_DIRECT": False,
+        "PARTNERS_IN_PYTHON": -1,
+    }
     shortcut_only = 0
     for seed in range(40):
         rng = np.random.default_rng([seed, 18])
