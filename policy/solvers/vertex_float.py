@@ -304,7 +304,7 @@ def hull_vertices(
     tight = np.abs(distance, out=distance) <= np.multiply(bound, TIGHT, out=bound)
     # Bit label[r] of a vertex's mask is row r's tightness (the labels are
     # distinct, so the sum is the bitwise or).
-    every = tight @ (np.uint64(1) << label.astype(np.uint64))
+    every = tight @ _label_weights(tuple(label.tolist()))
     if len(every) > UNIQUE_IN_PYTHON:
         masks, first = np.unique(every, return_index=True)
         return masks, label[simplices[first]]
@@ -315,6 +315,14 @@ def hull_vertices(
         firsts.setdefault(mask, r)
     ordered = sorted(firsts)
     return np.array(ordered, dtype=np.uint64), label[simplices[[firsts[v] for v in ordered]]]
+
+
+@functools.lru_cache(maxsize=64)
+def _label_weights(label: tuple[int, ...]) -> npt.NDArray[np.uint64]:
+    """``2^label[r]`` for each row ``r``, as 64-bit integers (kept per labelling, read-only: two numpy calls fewer a hull)."""
+    weights = np.uint64(1) << np.array(label, dtype=np.uint64)
+    weights.setflags(write=False)
+    return weights
 
 
 def _facets(convex_hull: Any, points: npt.NDArray[np.float64], options: str) -> tuple[Any, Any]:
@@ -782,7 +790,11 @@ class _ExactGame:
         self.pa = [[v - low_a + 1 for v in row] for row in self.a]
         self.pb = [[v - low_b + 1 for v in row] for row in self.b]
         self.bt = [list(col) for col in zip(*self.b, strict=True)]
-        self.bt_a = [list(col) for col in zip(*self.a, strict=True)]  # A^T: payoffs against y, by column
+
+    @functools.cached_property
+    def bt_a(self) -> list[list[int]]:
+        """``A`` transposed: the payoffs against ``y``, by column (made when first asked: small games only)."""
+        return [list(col) for col in zip(*self.a, strict=True)]
 
     def x_point(self, rows: list[int], cols: list[int]) -> tuple[list[int], list[int]] | None:
         """The point of ``P`` on support ``rows`` where columns ``cols`` are tight, and ``x B``.
