@@ -26,7 +26,9 @@ games, in steps, for ``m <= n`` (otherwise the players are swapped first):
    ``A[S, T] y_T = 1``; when ``x`` has surplus labels (a degenerate game),
    each vertex of the face solves such a system with as many more tight
    constraints chosen. The systems are screened by pure dominance (a row of
-   ``S`` beaten on every column of ``T`` is no best reply); a few left
+   ``S`` beaten on every column of ``T`` is no best reply; read from the
+   masks in Python for a few vertices, :data:`PARTNERS_IN_PYTHON`, with
+   numpy for more); a few left
    (:data:`EXACT_ONLY_SYSTEMS`) go straight to step 4, more are first
    solved all at once, batched by size, with numpy; one is dropped only when its
    solution violates ``y >= 0`` or ``A y <= 1`` by more than a bound on the
@@ -508,7 +510,7 @@ def _systems_in_python(fa: npt.NDArray[np.float64], masks: list[int], game: _Exa
         for rows_, cols_ in choices:
             col_mask = sum(1 << j for j in cols_)
             if not col_mask or not any(not col_mask & ~w for i in rows_ for w in beaters[i]):
-                faces.append((u, rows_, cols_))
+                faces.append((u, sorted(rows_), cols_))  # rows in order, as numpy reads them
     if not any_real:
         return None
     systems = simple + faces
