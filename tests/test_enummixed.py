@@ -604,7 +604,10 @@ def test_float_enumeration_shortcuts_give_the_same_answer(monkeypatch):
         return screened(*args)
 
     monkeypatch.setattr(vertex_float, "_may_have_partner", count)
-    general = {"DOMINANCE_DIRECT": 0, "EXACT_ONLY_SYSTEMS": 0, "UNIQUE_IN_PYTHON": 0, "QHULL_DIRECT": False}
+    general = {
+        "DOMINANCE_DIRECT": 0, "EXACT_ONLY_SYSTEMS": 0, "UNIQUE_IN_PYTHON": 0, "QHULL_DIRECT": False,
+        "PARTNERS_IN_PYTHON": -1,
+    }
     shortcut_only = 0
     for seed in range(40):
         rng = np.random.default_rng([seed, 18])
@@ -899,3 +902,39 @@ def test_kuhn_poker_strategic_form_enumerates_exactly():
         assert b["P1_Q_cb"]["call"] == alpha + F(1, 3) and b["P1_J_cb"]["call"] == 0
         alphas.add(alpha)
     assert {F(0), F(1, 3)} <= alphas
+
+
+@pytest.mark.parametrize("exact_only", [0, 20])
+def test_partner_systems_in_python_equal_numpys(monkeypatch, exact_only):
+    # Step 2 reads few vertices' masks into systems in Python (_systems_in_python)
+    # and many with numpy (_systems_in_numpy): the same systems, in the same
+    # order, the same flag, and the same refusals (None, or _Unsure raised),
+    # degenerate games (narrow payoffs: vertices with surplus labels) included;
+    # with exact_only 0 every system left goes through the batched float screen.
+    from policy.solvers import vertex_float
+
+    monkeypatch.setattr(vertex_float, "EXACT_ONLY_SYSTEMS", exact_only)
+
+    def outcome(how: Any, *args: Any) -> Any:
+        try:
+            return how(*args)
+        except vertex_float._Unsure:
+            return "unsure"
+
+    compared = surplus = 0
+    for seed in range(60):
+        rng = np.random.default_rng([seed, 1818])
+        m = int(rng.integers(2, 7))
+        n = int(rng.integers(m, 8))
+        high = (1, 2, 100)[seed % 3]
+        a, b = (rng.integers(-high, high + 1, (m, n)).astype(float) for _ in range(2))
+        p = vertex_float.hull_vertices(b - b.min() + 1.0, np.arange(m + n))
+        if p is None:
+            continue
+        game = vertex_float._ExactGame(a, b)
+        got = outcome(vertex_float._systems_in_python, a, p[0].tolist(), game)
+        want = outcome(vertex_float._systems_in_numpy, a, p[0], game)
+        assert got == want, (seed, m, n)
+        compared += 1
+        surplus += isinstance(got, tuple) and got[1]
+    assert compared >= 50 and surplus >= 5

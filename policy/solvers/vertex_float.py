@@ -26,7 +26,9 @@ games, in steps, for ``m <= n`` (otherwise the players are swapped first):
    ``A[S, T] y_T = 1``; when ``x`` has surplus labels (a degenerate game),
    each vertex of the face solves such a system with as many more tight
    constraints chosen. The systems are screened by pure dominance (a row of
-   ``S`` beaten on every column of ``T`` is no best reply); a few left
+   ``S`` beaten on every column of ``T`` is no best reply; read from the
+   masks in Python for a few vertices, :data:`PARTNERS_IN_PYTHON`, with
+   numpy for more); a few left
    (:data:`EXACT_ONLY_SYSTEMS`) go straight to step 4, more are first
    solved all at once, batched by size, with numpy; one is dropped only when its
    solution violates ``y >= 0`` or ``A y <= 1`` by more than a bound on the
@@ -100,6 +102,12 @@ QHULL_DIRECT = True
 #: :func:`hull_vertices` merges the facets of one vertex in Python up to this
 #: many facets (numpy's ``unique`` beyond: its fixed cost is most of the time below).
 UNIQUE_IN_PYTHON = 256
+#: Step 2 reads the vertices' masks into systems and screens them by pure
+#: dominance in Python up to this many vertices of ``P`` (numpy beyond: its
+#: fixed cost is most of the time below).
+PARTNERS_IN_PYTHON = 64
+#: ...with the positions of the bits of every mask up to this many bits kept in a table.
+POSITIONS_MAX_WIDTH = 10
 _EPS = float(np.finfo(np.float64).eps)
 
 
@@ -298,7 +306,7 @@ def hull_vertices(
     tight = np.abs(distance, out=distance) <= np.multiply(bound, TIGHT, out=bound)
     # Bit label[r] of a vertex's mask is row r's tightness (the labels are
     # distinct, so the sum is the bitwise or).
-    every = tight @ (np.uint64(1) << label.astype(np.uint64))
+    every = tight @ _label_weights(tuple(label.tolist()))
     if len(every) > UNIQUE_IN_PYTHON:
         masks, first = np.unique(every, return_index=True)
         return masks, label[simplices[first]]
@@ -309,6 +317,14 @@ def hull_vertices(
         firsts.setdefault(mask, r)
     ordered = sorted(firsts)
     return np.array(ordered, dtype=np.uint64), label[simplices[[firsts[v] for v in ordered]]]
+
+
+@functools.lru_cache(maxsize=64)
+def _label_weights(label: tuple[int, ...]) -> npt.NDArray[np.uint64]:
+    """``2^label[r]`` for each row ``r``, as 64-bit integers (kept per labelling, read-only: two numpy calls fewer a hull)."""
+    weights = np.uint64(1) << np.array(label, dtype=np.uint64)
+    weights.setflags(write=False)
+    return weights
 
 
 def _facets(convex_hull: Any, points: npt.NDArray[np.float64], options: str) -> tuple[Any, Any]:
@@ -375,8 +391,155 @@ def _solved_partners(
     """
     m, n = fa.shape
     masks, bases = p
-    real = masks != np.uint64((1 << m) - 1)  # the origin is no equilibrium
-    masks, bases = masks[real], bases[real]
+    masks_list = masks.tolist()
+    if len(masks_list) <= PARTNERS_IN_PYTHON:
+        head = _systems_in_python(fa, masks_list, game)
+    else:
+        head = _systems_in_numpy(fa, masks, game)
+    if head is None:
+        return None
+    systems, any_surplus = head
+    # Python lists from here: a few small vectors per candidate, where numpy's calls cost more.
+    full_rows = (1 << m) - 1
+    pairs: dict[tuple[int, tuple[int, ...]], MixedPair] = {}
+    xs: dict[int, tuple[list[int], list[int]]] = {}
+    for u, rows_, cols_ in systems:
+        # The partner first: most candidates solved exactly have none (when
+        # not screened in floats), and then x is not needed.
+        found = game.y_point(rows_, cols_)
+        if found is False and _surplus(masks_list[u], m):
+            continue  # a singular choice of extra constraints: no vertex of F
+        if found is False:
+            raise _Unsure  # singular A[S, T]: the partners of x would form a face
+        if found is None:
+            continue
+        if u not in xs:
+            labels = set(bases[u].tolist())
+            point = game.x_point([i for i in range(m) if i not in labels], [j - m for j in labels if j >= m])
+            # qhull's vertex must be exactly what it seemed: that support, those best replies.
+            mask = masks_list[u]
+            if point is None or sum(1 << i for i, v in enumerate(point[0]) if v) != ~mask & full_rows:
+                raise _Unsure
+            top = max(point[1])
+            if sum(1 << j for j, v in enumerate(point[1]) if v == top) != mask >> m:
+                raise _Unsure
+            xs[u] = point
+        (x, xb), (y, ay) = xs[u], found
+        if not _is_equilibrium(x, ay, y, xb):  # implied by the labels; the required exact check
+            raise _Unsure
+        divisor = math.gcd(*y)
+        pairs[u, tuple(v // divisor for v in y)] = (_normalised(x), _normalised(y))
+    if not any_surplus and len(pairs) % 2 == 0:
+        return None  # Q may be degenerate (then an even count is possible); let step 3 judge
+    return list(pairs.values())
+
+
+Systems = list[tuple[int, list[int], list[int]]]
+
+
+def _surplus(mask: int, m: int) -> int:
+    """How many labels a vertex of ``P`` with label mask ``mask`` has beyond ``m``."""
+    return mask.bit_count() - m
+
+
+def _face_choices(
+    game: _ExactGame, rows: list[int], cols: list[int], s: int, m: int, so_far: int
+) -> list[tuple[list[int], list[int]]] | None:
+    """The systems of a vertex with ``s`` surplus labels: each choice of ``s`` more tight constraints.
+
+    ``rows`` (the support ``S``) and ``cols`` (the tight columns ``T``); a
+    choice sets ``y_j = 0`` for some ``j`` of ``T`` or makes a row outside
+    ``S`` tight. None when ``so_far`` systems and these would pass
+    :data:`MAX_FACE_SYSTEMS`; raises :class:`_Unsure` when the equations of
+    the face are dependent.
+    """
+    extra = [(-1, j) for j in cols] + [(i, -1) for i in range(m) if i not in rows]
+    if so_far + math.comb(len(extra), s) > MAX_FACE_SYSTEMS:
+        return None
+    # A singular choice is no vertex of F and is skipped; that misses no
+    # vertex as long as the equations of F are independent.
+    if not game.independent_rows(rows, cols):
+        raise _Unsure
+    return [
+        (rows + [i for i, _ in chosen if i >= 0], [j for j in cols if (-1, j) not in chosen])
+        for chosen in itertools.combinations(extra, s)
+    ]
+
+
+def _systems_in_python(fa: npt.NDArray[np.float64], masks: list[int], game: _ExactGame) -> tuple[Systems, bool] | None:
+    """The systems of step 2 that pass the dominance screen (and the float one, when many), from Python masks.
+
+    The same systems, in the same order, as :func:`_systems_in_numpy`, for
+    few vertices (at most :data:`PARTNERS_IN_PYTHON`), where a loop over
+    them costs less than numpy's calls on small arrays. Each: the vertex's
+    position in ``masks``, the rows ``S'`` tight and the columns ``T'`` of
+    ``y``'s support. Also whether some vertex has surplus labels. None where
+    step 2 cannot decide.
+    """
+    m, n = fa.shape
+    full_rows = (1 << m) - 1
+    # beaters[i]: for each other row, the set of columns where it pays strictly
+    # more than row i (row i is no best reply to a y on a subset of one).
+    wins = ((fa[None, :, :] > fa[:, None, :]) @ (1 << np.arange(n))).tolist()
+    beaters = [[w for w in set(row) if w] for row in wins]
+    row_sets, col_sets = _positions(m), _positions(n)
+    simple: Systems = []
+    faces: Systems = []
+    any_real = any_surplus = False
+    face_systems = 0
+    for u, mask in enumerate(masks):
+        if mask == full_rows:
+            continue  # the origin is no equilibrium
+        any_real = True
+        support = ~mask & full_rows
+        tight = mask >> m
+        rows = row_sets[support] if row_sets else [i for i in range(m) if support >> i & 1]
+        cols = col_sets[tight] if col_sets else [j for j in range(n) if tight >> j & 1]
+        s = len(cols) - len(rows)
+        if not s:
+            if not any(not tight & ~w for i in rows for w in beaters[i]):
+                simple.append((u, rows, cols))
+            continue
+        any_surplus = True  # (fewer labels than m: no vertex; as in _systems_in_numpy, skipped)
+        if s < 0:
+            continue
+        choices = _face_choices(game, rows, cols, s, m, face_systems)
+        if choices is None:
+            return None
+        face_systems += len(choices)
+        for rows_, cols_ in choices:
+            col_mask = sum(1 << j for j in cols_)
+            if not col_mask or not any(not col_mask & ~w for i in rows_ for w in beaters[i]):
+                faces.append((u, sorted(rows_), cols_))  # rows in order, as numpy reads them
+    if not any_real:
+        return None
+    systems = simple + faces
+    if len(systems) <= EXACT_ONLY_SYSTEMS:
+        return systems, any_surplus  # few enough to solve each exactly, without a float screen
+    tight_rows = _bits(np.array([sum(1 << i for i in rows_) for _, rows_, _ in systems], dtype=np.uint64), m)
+    y_cols = _bits(np.array([sum(1 << j for j in cols_) for _, _, cols_ in systems], dtype=np.uint64), n)
+    keep = _float_screen(fa, tight_rows, y_cols)
+    return [system for system, kept in zip(systems, keep.tolist(), strict=True) if kept], any_surplus
+
+
+@functools.cache
+def _positions(width: int) -> tuple[list[int], ...]:
+    """For every bit mask below ``2^width``, the positions of its set bits (shared: not to be changed).
+
+    Empty beyond :data:`POSITIONS_MAX_WIDTH` bits (the caller then computes them).
+    """
+    if width > POSITIONS_MAX_WIDTH:
+        return ()
+    return tuple([j for j in range(width) if mask >> j & 1] for mask in range(1 << width))
+
+
+def _systems_in_numpy(
+    fa: npt.NDArray[np.float64], masks: npt.NDArray[np.uint64], game: _ExactGame
+) -> tuple[Systems, bool] | None:
+    """:func:`_systems_in_python` with numpy, for many vertices."""
+    m, n = fa.shape
+    real_at = np.flatnonzero(masks != np.uint64((1 << m) - 1))  # the origin is no equilibrium
+    masks = masks[real_at]
     if not masks.size:
         return None
     bits = _bits(masks, m + n)
@@ -393,18 +556,13 @@ def _solved_partners(
     for u in np.flatnonzero(surplus > 0).tolist():
         rows = np.flatnonzero(support[u]).tolist()
         cols = np.flatnonzero(tight[u]).tolist()
-        extra = [(-1, j) for j in cols] + [(i, -1) for i in range(m) if i not in rows]
-        s = int(surplus[u])
-        if len(extra_owner) + math.comb(len(extra), s) > MAX_FACE_SYSTEMS:
+        choices = _face_choices(game, rows, cols, int(surplus[u]), m, len(extra_owner))
+        if choices is None:
             return None
-        # A singular choice is no vertex of F and is skipped; that misses no
-        # vertex as long as the equations of F are independent.
-        if not game.independent_rows(rows, cols):
-            raise _Unsure
-        for chosen in itertools.combinations(extra, s):
+        for rows_, cols_ in choices:
             extra_owner.append(u)
-            extra_rows.append(rows + [i for i, _ in chosen if i >= 0])
-            extra_cols.append([j for j in cols if (-1, j) not in chosen])
+            extra_rows.append(rows_)
+            extra_cols.append(cols_)
     if extra_owner:
         more_rows = np.zeros((len(extra_owner), m), dtype=bool)
         more_cols = np.zeros((len(extra_owner), n), dtype=bool)
@@ -430,56 +588,30 @@ def _solved_partners(
     else:
         alive = np.ones(len(owner), dtype=bool)
     if np.count_nonzero(alive) <= EXACT_ONLY_SYSTEMS:
-        keep = alive  # few enough to solve each exactly below, without a float screen
+        keep = alive  # few enough to solve each exactly, without a float screen
     else:
-        g = fa - fa.min() + 1.0
-        sizes = np.count_nonzero(tight_rows, axis=1)
         keep = np.zeros(len(owner), dtype=bool)
         live = np.flatnonzero(alive)
-        for sel, k in _batches(sizes[live]):
-            at = live[sel]
-            keep[at] = _may_have_partner(g, tight_rows[at], y_cols[at], sizes[at], k)
-    # Python lists from here: a few small vectors per candidate, where numpy's calls cost more.
-    candidates = [
+        keep[live] = _float_screen(fa, tight_rows[live], y_cols[live])
+    systems = [
         (u, [i for i, v in enumerate(r) if v], [j for j, v in enumerate(c) if v])
-        for u, r, c in zip(owner[keep].tolist(), tight_rows[keep].tolist(), y_cols[keep].tolist(), strict=True)
+        for u, r, c in zip(
+            real_at[owner[keep]].tolist(), tight_rows[keep].tolist(), y_cols[keep].tolist(), strict=True
+        )
     ]
-    # The few vertices with candidates, read out once each.
-    owners = sorted({u for u, _, _ in candidates})
-    row_of = {u: r for r, u in enumerate(owners)}
-    owner_bases, owner_support, owner_tight = (v[owners].tolist() for v in (bases, support, tight))
-    owner_surplus = dict(zip(owners, surplus[owners].tolist(), strict=True))
-    pairs: dict[tuple[int, tuple[int, ...]], MixedPair] = {}
-    xs: dict[int, tuple[list[int], list[int]]] = {}
-    for u, rows_, cols_ in candidates:
-        # The partner first: most candidates solved exactly have none (when
-        # not screened in floats), and then x is not needed.
-        found = game.y_point(rows_, cols_)
-        if found is False and owner_surplus[u]:
-            continue  # a singular choice of extra constraints: no vertex of F
-        if found is False:
-            raise _Unsure  # singular A[S, T]: the partners of x would form a face
-        if found is None:
-            continue
-        if u not in xs:
-            r = row_of[u]
-            labels = set(owner_bases[r])
-            point = game.x_point([i for i in range(m) if i not in labels], [j - m for j in labels if j >= m])
-            # qhull's vertex must be exactly what it seemed: that support, those best replies.
-            if point is None or [v != 0 for v in point[0]] != owner_support[r]:
-                raise _Unsure
-            top = max(point[1])
-            if [v == top for v in point[1]] != owner_tight[r]:
-                raise _Unsure
-            xs[u] = point
-        (x, xb), (y, ay) = xs[u], found
-        if not _is_equilibrium(x, ay, y, xb):  # implied by the labels; the required exact check
-            raise _Unsure
-        divisor = math.gcd(*y)
-        pairs[u, tuple(v // divisor for v in y)] = (_normalised(x), _normalised(y))
-    if not surplus.any() and len(pairs) % 2 == 0:
-        return None  # Q may be degenerate (then an even count is possible); let step 3 judge
-    return list(pairs.values())
+    return systems, bool(surplus.any())
+
+
+def _float_screen(
+    fa: npt.NDArray[np.float64], tight_rows: npt.NDArray[np.bool_], y_cols: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Which systems may have a partner in ``Q``, by batched float solves (:func:`_may_have_partner`)."""
+    g = fa - fa.min() + 1.0
+    sizes = np.count_nonzero(tight_rows, axis=1)
+    keep = np.zeros(len(sizes), dtype=bool)
+    for sel, k in _batches(sizes):
+        keep[sel] = _may_have_partner(g, tight_rows[sel], y_cols[sel], sizes[sel], k)
+    return keep
 
 
 def _beaten_on(a: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
@@ -660,7 +792,11 @@ class _ExactGame:
         self.pa = [[v - low_a + 1 for v in row] for row in self.a]
         self.pb = [[v - low_b + 1 for v in row] for row in self.b]
         self.bt = [list(col) for col in zip(*self.b, strict=True)]
-        self.bt_a = [list(col) for col in zip(*self.a, strict=True)]  # A^T: payoffs against y, by column
+
+    @functools.cached_property
+    def bt_a(self) -> list[list[int]]:
+        """``A`` transposed: the payoffs against ``y``, by column (made when first asked: small games only)."""
+        return [list(col) for col in zip(*self.a, strict=True)]
 
     def x_point(self, rows: list[int], cols: list[int]) -> tuple[list[int], list[int]] | None:
         """The point of ``P`` on support ``rows`` where columns ``cols`` are tight, and ``x B``.
