@@ -778,7 +778,7 @@ def _keys(b: npt.NDArray[np.uint8], lo: Any, hi: Any) -> tuple[npt.NDArray[Any],
 def _texts(distinct: npt.NDArray[Any], width: int) -> list[str]:
     if distinct.dtype != np.dtype(f"S{width}"):
         distinct = distinct.view(f"S{width}")  # the bytes of the uint64 keys, in memory order
-    return [t.decode("ascii") for t in distinct.tolist()]
+    return distinct.astype(f"U{width}").tolist()  # (ASCII: each byte its character; no NUL inside)
 
 
 def _distinct(
@@ -792,6 +792,8 @@ def _distinct(
     """
     if not len(lo):
         return np.zeros(0, dtype=np.int32), []
+    if not few and 8 < int((hi - lo).max()) <= 16:
+        return _distinct_pairs(b, lo, hi)
     keys, width = _keys(b, lo, hi)
     if few:
         distinct = np.unique(keys[:_SAMPLE])
@@ -813,6 +815,21 @@ def _distinct(
             return ids, _texts(distinct, width)
     distinct, inverse = np.unique(keys, return_inverse=True)
     return inverse.astype(np.int32).ravel(), _texts(distinct, width)
+
+
+def _distinct_pairs(b: npt.NDArray[np.uint8], lo: Any, hi: Any) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """:func:`_distinct` of texts of 9 to 16 bytes, each as two big-endian uint64 (sorted as the texts)."""
+    grid = _grid(b, lo, hi, 16)
+    pair = grid.view(">u8")  # two columns; numeric order is the order of the bytes
+    order = np.lexsort((pair[:, 1], pair[:, 0]))  # (sorting two numbers beats sorting 16-byte strings)
+    first, second = pair[order, 0], pair[order, 1]
+    new = np.empty(len(order), dtype=bool)
+    new[0] = True
+    np.not_equal(first[1:], first[:-1], out=new[1:])
+    new[1:] |= second[1:] != second[:-1]
+    ids = np.empty(len(order), dtype=np.int32)
+    ids[order] = np.cumsum(new, dtype=np.int32) - 1
+    return ids, _texts(grid[order[new]].view("S16").ravel(), 16)
 
 
 def _whole_numbers(
@@ -890,7 +907,10 @@ def _read_tokens(
     # The run of node tables ends at the first line that starts with '[' but
     # not '[nodes.': every line inside that starts with '[' must be a node table
     # header as the line patterns take it (checked below), so it is the run's end.
-    after = _NOT_NODES.search(text, start)
+    # It is looked for from the last line that starts with '[nodes.' on (found
+    # from the end of the text at once): any such line before it inside the run
+    # fails those checks, and the line patterns decide.
+    after = _NOT_NODES.search(text, max(start, text.rfind("\n[nodes.", start)))
     end = after.start() + 1 if after is not None else len(text)
     # What the tokenizer would refuse anyway, found at once (hand-written files).
     early = min(end, start + _LOOKED_AT)  # (looking through 100 MB took a quarter of a second)
