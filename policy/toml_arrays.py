@@ -846,21 +846,35 @@ def _whole_numbers(
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     lens = (hi - lo).astype(np.int64)
     width = max(1, min(18, int(lens.max()))) if n else 1
-    grid = _grid(b, lo, hi, width)
-    minus = grid[:, 0] == ord("-")
+    last = len(b) - 1
+    minus = b[np.minimum(lo, last)] == ord("-")
     digits = lens - minus
     ok = (lens <= 18) & (digits >= 1) & (digits <= 17)
-    first = np.where(minus, grid[:, min(1, width - 1)], grid[:, 0])
+    first = b[np.minimum(lo + minus, last)]
     ok &= (first != ord("0")) | (digits == 1)
     ok &= ~(quoted & minus & (first == ord("0")))
-    value = np.zeros(n, dtype=np.int64)
-    for c in range(width):
-        ch = grid[:, c]
-        active = (c >= minus) & (c < lens)
-        is_digit = (ch >= 48) & (ch <= 57)
-        ok &= ~active | is_digit
-        value = np.where(active & is_digit, value * 10 + (ch.astype(np.int64) - 48), value)
+    # The digits right-aligned in ``width`` columns (the last digit in the last
+    # column), the columns before them zero; the value is one product with the
+    # powers of ten (a row that is not a number gets some value, never used).
+    grid = _right_grid(b, np.minimum(hi, lo + 18), width)
+    grid -= ord("0")  # (uint8: anything but a digit is above 9)
+    grid *= np.arange(width) >= (width - np.clip(digits, 0, width))[:, None]
+    ok &= (grid <= 9).all(axis=1)
+    value = grid.astype(np.int64) @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
     return ok, np.where(minus, -value, value)
+
+
+def _right_grid(b: npt.NDArray[np.uint8], end: Any, width: int) -> npt.NDArray[np.uint8]:
+    """The ``width`` bytes before each ``end``, one row each (a copy); ``"0"`` before the start of ``b``."""
+    start = end - width
+    if len(start) and int(start.min()) < 0:
+        grid = np.empty((len(end), width), dtype=np.uint8)
+        for c in range(width):
+            at = start + c
+            grid[:, c] = np.where(at >= 0, b[np.maximum(at, 0)], ord("0"))
+        return grid
+    windows = np.lib.stride_tricks.as_strided(b, shape=(len(b) - width + 1, width), strides=(1, 1), writeable=False)
+    return windows[start]
 
 
 def _name_numbers(b: npt.NDArray[np.uint8], lo: Any, hi: Any) -> npt.NDArray[np.int64] | None:
