@@ -160,9 +160,10 @@ class _Rows(Table):
         self.plain_rows: list[tuple[str, ...]] = [tuple(columns)]
         #: Whether every row came through :func:`_row` (else rich draws the table).
         self.all_plain = True
-        # The look of each plain row rich does not have yet: (cell styles, row style),
-        # one shared tuple per distinct look, or the row's own cells when a Text
-        # cell has more than a style.
+        # The look of each plain row rich does not have yet: (False, each cell's
+        # style or None for a string, the row's style), one shared tuple per
+        # distinct look; or (True, the row's own cells, the row's style) when a
+        # Text cell has more than a style.
         self._looks: list[tuple[bool, tuple[object, ...], object]] = []
         self._known_looks: dict[object, tuple[bool, tuple[object, ...], object]] = {}
         self._given = 1  # plain_rows[:_given] are rich's rows too (the header is its columns)
