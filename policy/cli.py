@@ -382,9 +382,10 @@ def solve(
 
         write_result(result, profile, None if count is None else count_data(count), lambda t: click.echo(t, nl=False))
     else:
-        from policy.render.text import solve_table
+        from policy.render.text import solve_table_blocks
 
-        click.echo(solve_table(result, profile), nl=False)
+        for block in solve_table_blocks(result, profile):  # a big game's table is never held whole
+            click.echo(block, nl=False)
         if count is not None:
             click.echo(f"How many: {count.text}.")
 

@@ -588,7 +588,7 @@ class _Tokens(Exception):
 # Byte classes outside strings: space, word, string, the one-byte tokens, anything else.
 _SP, _WD, _QT, _NL, _LB, _RB, _LC, _RC, _EQ, _CM, _BAD, _CTL = range(12)
 _CLASS = np.full(256, _BAD, dtype=np.uint8)
-_CLASS[list(range(32)) + [127]] = _CTL  # (tab and newline are set below)
+_CLASS[list(range(32)) + [127, ord("\\")]] = _CTL  # (tab and newline are set below; a backslash: an escape)
 _CLASS[[ord(" "), ord("\t")]] = _SP
 for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+.":
     _CLASS[_c] = _WD
@@ -609,8 +609,11 @@ _FEW = 4096
 _NUMBER_TEXT = re.compile(_NUMBER)
 #: Text in the node tables that makes the tokenizer decline (comment lines, escapes,
 #: multi-line strings, \r, facts and sources), looked for before it starts ('#' and
-#: "'" may be inside strings, which it reads).
+#: "'" may be inside strings, which it reads), in the first :data:`_LOOKED_AT`
+#: characters of the node tables only: hand-written files (comments, facts) show
+#: them early, and the tokenizer refuses them anywhere in any case.
 _REFUSED = ("\n#", "\\", '"""', "\r", "\nfacts", "\nsources")
+_LOOKED_AT = 1 << 20
 #: The low k bytes of a little-endian uint64 (memory order: the first k bytes).
 _LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype="<u8")
 
@@ -628,7 +631,7 @@ def _tokenize(data: bytes, lo: int, hi: int) -> tuple[npt.NDArray[np.uint8], Any
     over a line end, any other byte outside strings) is refused. ``data[lo:hi]``
     ends with a newline; it is read in parts of whole lines.
     """
-    if data.find(b"\\", lo, hi) >= 0 or data.find(b'"""', lo, hi) >= 0:
+    if data.find(b'"""', lo, hi) >= 0:  # (a backslash, inside a string too, is of the class _CTL)
         raise _Tokens
     b = np.frombuffer(data, dtype=np.uint8)
     index = np.int32 if len(b) < 2**31 - 1 else np.int64
@@ -648,15 +651,12 @@ def _tokenize(data: bytes, lo: int, hi: int) -> tuple[npt.NDArray[np.uint8], Any
         stop = data.find(b"\n", min(lo + _PART, hi - 1), hi) + 1
         if stop <= 0:
             raise _Tokens
-        part_starts, part_lens, part_kinds = _tokenize_part(b[lo:stop], lo, index)
+        k = _tokenize_part(b[lo:stop], lo, starts[count:], lens[count:], kinds[count:])
+        part_kinds = kinds[count : count + k]
         ends_at = np.flatnonzero(part_kinds == _NL)
         m = len(ends_at)
         if m != data.count(b"\n", lo, stop):
             raise _Tokens  # a string over a line end
-        k = len(part_kinds)
-        starts[count : count + k] = part_starts
-        lens[count : count + k] = part_lens
-        kinds[count : count + k] = part_kinds
         firsts = np.empty(m, dtype=np.int64)
         firsts[0] = 0
         firsts[1:] = ends_at[:-1] + 1
@@ -683,11 +683,17 @@ class _Ends:
         return self.starts[at] + self.lens[at].astype(self.starts.dtype)
 
 
-def _tokenize_part(b: npt.NDArray[np.uint8], base: int, index: Any) -> tuple[Any, Any, Any]:
-    """:func:`_tokenize` on whole lines ``b`` starting at byte ``base``."""
+def _tokenize_part(
+    b: npt.NDArray[np.uint8], base: int, starts_out: npt.NDArray[Any], lens_out: npt.NDArray[np.uint16],
+    kinds_out: npt.NDArray[np.uint8],
+) -> int:
+    """:func:`_tokenize` on whole lines ``b`` starting at byte ``base``: its tokens written at the start of the ``_out`` arrays.
+
+    Returns the number of tokens.
+    """
     cls = np.take(_CLASS, b)
     if (cls == _CTL).any():
-        raise _Tokens  # control characters, inside strings too
+        raise _Tokens  # control characters and backslashes, inside strings too
     quote = cls == _QT
     q = np.flatnonzero(quote)
     if len(q) % 2:
@@ -700,25 +706,35 @@ def _tokenize_part(b: npt.NDArray[np.uint8], base: int, index: Any) -> tuple[Any
         cls[np.repeat(q[0::2] + 1 - (np.cumsum(inner) - inner), inner) + np.arange(total)] = _QT
     if (cls == _BAD).any():
         raise _Tokens
-    begins = np.empty(len(cls), dtype=bool)
+    # A token starts where the class changes (not a space), at every one-byte token
+    # and at every opening quote; one more entry stands for the end.
+    size = len(cls)
+    begins = np.empty(size + 1, dtype=bool)
     begins[0] = True
-    np.not_equal(cls[1:], cls[:-1], out=begins[1:])
-    begins &= cls != _SP
-    begins |= cls >= _NL
+    np.not_equal(cls[1:], cls[:-1], out=begins[1:size])
+    space = cls == _SP
+    begins[:size] &= ~space
+    begins[:size] |= cls >= _NL
     begins[q[0::2]] = True
-    starts = np.flatnonzero(begins)
-    kinds = cls[starts]
-    ends = starts + 1
-    ends[kinds == _QT] = q[1::2] + 1
-    word = cls == _WD
-    last = word.copy()
-    last[:-1] &= ~word[1:]  # the last byte of each word
-    ends[kinds == _WD] = np.flatnonzero(last) + 1
-    lens = ends - starts
-    if len(lens) and int(lens.max()) > 0xFFFF:
+    begins[size] = True
+    starts = np.flatnonzero(begins[:size])
+    # A token's last byte: not a space, followed by a token's start or a space.
+    last = begins[1:]
+    last[: size - 1] |= space[1:]
+    last &= ~space
+    ends = np.flatnonzero(last)
+    k = len(starts)
+    if len(ends) != k:
+        raise _Tokens  # (not possible: each token ends once)
+    ends += 1
+    ends -= starts  # the lengths
+    if k and int(ends.max()) > 0xFFFF:
         raise _Tokens  # a token longer than its length can be kept
+    lens_out[:k] = ends
+    np.take(cls, starts, out=kinds_out[:k])
     starts += base
-    return starts.astype(index), lens.astype(np.uint16), kinds
+    starts_out[:k] = starts
+    return k
 
 
 def _grid(b: npt.NDArray[np.uint8], lo: Any, hi: Any, width: int) -> npt.NDArray[np.uint8]:
@@ -762,7 +778,7 @@ def _keys(b: npt.NDArray[np.uint8], lo: Any, hi: Any) -> tuple[npt.NDArray[Any],
 def _texts(distinct: npt.NDArray[Any], width: int) -> list[str]:
     if distinct.dtype != np.dtype(f"S{width}"):
         distinct = distinct.view(f"S{width}")  # the bytes of the uint64 keys, in memory order
-    return [t.decode("ascii") for t in distinct.tolist()]
+    return distinct.astype(f"U{width}").tolist()  # (ASCII: each byte its character; no NUL inside)
 
 
 def _distinct(
@@ -776,6 +792,8 @@ def _distinct(
     """
     if not len(lo):
         return np.zeros(0, dtype=np.int32), []
+    if not few and 8 < int((hi - lo).max()) <= 16:
+        return _distinct_pairs(b, lo, hi)
     keys, width = _keys(b, lo, hi)
     if few:
         distinct = np.unique(keys[:_SAMPLE])
@@ -799,6 +817,21 @@ def _distinct(
     return inverse.astype(np.int32).ravel(), _texts(distinct, width)
 
 
+def _distinct_pairs(b: npt.NDArray[np.uint8], lo: Any, hi: Any) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """:func:`_distinct` of texts of 9 to 16 bytes, each as two big-endian uint64 (sorted as the texts)."""
+    grid = _grid(b, lo, hi, 16)
+    pair = grid.view(">u8")  # two columns; numeric order is the order of the bytes
+    order = np.lexsort((pair[:, 1], pair[:, 0]))  # (sorting two numbers beats sorting 16-byte strings)
+    first, second = pair[order, 0], pair[order, 1]
+    new = np.empty(len(order), dtype=bool)
+    new[0] = True
+    np.not_equal(first[1:], first[:-1], out=new[1:])
+    new[1:] |= second[1:] != second[:-1]
+    ids = np.empty(len(order), dtype=np.int32)
+    ids[order] = np.cumsum(new, dtype=np.int32) - 1
+    return ids, _texts(grid[order[new]].view("S16").ravel(), 16)
+
+
 def _whole_numbers(
     b: npt.NDArray[np.uint8], lo: Any, hi: Any, quoted: npt.NDArray[np.bool_]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
@@ -813,21 +846,35 @@ def _whole_numbers(
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     lens = (hi - lo).astype(np.int64)
     width = max(1, min(18, int(lens.max()))) if n else 1
-    grid = _grid(b, lo, hi, width)
-    minus = grid[:, 0] == ord("-")
+    last = len(b) - 1
+    minus = b[np.minimum(lo, last)] == ord("-")
     digits = lens - minus
     ok = (lens <= 18) & (digits >= 1) & (digits <= 17)
-    first = np.where(minus, grid[:, min(1, width - 1)], grid[:, 0])
+    first = b[np.minimum(lo + minus, last)]
     ok &= (first != ord("0")) | (digits == 1)
     ok &= ~(quoted & minus & (first == ord("0")))
-    value = np.zeros(n, dtype=np.int64)
-    for c in range(width):
-        ch = grid[:, c]
-        active = (c >= minus) & (c < lens)
-        is_digit = (ch >= 48) & (ch <= 57)
-        ok &= ~active | is_digit
-        value = np.where(active & is_digit, value * 10 + (ch.astype(np.int64) - 48), value)
+    # The digits right-aligned in ``width`` columns (the last digit in the last
+    # column), the columns before them zero; the value is one product with the
+    # powers of ten (a row that is not a number gets some value, never used).
+    grid = _right_grid(b, np.minimum(hi, lo + 18), width)
+    grid -= ord("0")  # (uint8: anything but a digit is above 9)
+    grid *= np.arange(width) >= (width - np.clip(digits, 0, width))[:, None]
+    ok &= (grid <= 9).all(axis=1)
+    value = grid.astype(np.int64) @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
     return ok, np.where(minus, -value, value)
+
+
+def _right_grid(b: npt.NDArray[np.uint8], end: Any, width: int) -> npt.NDArray[np.uint8]:
+    """The ``width`` bytes before each ``end``, one row each (a copy); ``"0"`` before the start of ``b``."""
+    start = end - width
+    if len(start) and int(start.min()) < 0:
+        grid = np.empty((len(end), width), dtype=np.uint8)
+        for c in range(width):
+            at = start + c
+            grid[:, c] = np.where(at >= 0, b[np.maximum(at, 0)], ord("0"))
+        return grid
+    windows = np.lib.stride_tricks.as_strided(b, shape=(len(b) - width + 1, width), strides=(1, 1), writeable=False)
+    return windows[start]
 
 
 def _name_numbers(b: npt.NDArray[np.uint8], lo: Any, hi: Any) -> npt.NDArray[np.int64] | None:
@@ -874,10 +921,14 @@ def _read_tokens(
     # The run of node tables ends at the first line that starts with '[' but
     # not '[nodes.': every line inside that starts with '[' must be a node table
     # header as the line patterns take it (checked below), so it is the run's end.
-    after = _NOT_NODES.search(text, start)
+    # It is looked for from the last line that starts with '[nodes.' on (found
+    # from the end of the text at once): any such line before it inside the run
+    # fails those checks, and the line patterns decide.
+    after = _NOT_NODES.search(text, max(start, text.rfind("\n[nodes.", start)))
     end = after.start() + 1 if after is not None else len(text)
     # What the tokenizer would refuse anyway, found at once (hand-written files).
-    if any(text.find(odd, start, end) >= 0 for odd in _REFUSED):
+    early = min(end, start + _LOOKED_AT)  # (looking through 100 MB took a quarter of a second)
+    if any(text.find(odd, start, early) >= 0 for odd in _REFUSED):
         raise _Tokens
     if text.isascii():  # the whole text, not a copy of the run first
         data, lo, hi = text.encode("ascii"), start, end

@@ -16,15 +16,18 @@ import math
 import re
 import shutil
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal, localcontext
 from fractions import Fraction
+from typing import cast
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.padding import Padding
+from rich.style import StyleType
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -103,6 +106,17 @@ def _rstrip(line: str) -> str:
 
 
 def _render(tables: Iterable[object], width: int | None = None, colour: bool | None = None) -> str:
+    return "".join(_render_parts(tables, width, colour)) or "\n"
+
+
+def _render_parts(tables: Iterable[object], width: int | None = None, colour: bool | None = None) -> Iterator[str]:
+    """:func:`_render`'s text in pieces of whole lines, each table drawn when its turn comes.
+
+    Joined (``"\\n"`` when there are none), the pieces are :func:`_render`'s
+    text: every piece ends with a newline, and its lines lose their trailing
+    blanks as the whole text's would. A big plain table comes in blocks of
+    lines, so that its text is never held whole.
+    """
     out = io.StringIO()
     if width is None:
         width = max(80, min(shutil.get_terminal_size((100, 24)).columns, 140))
@@ -115,13 +129,28 @@ def _render(tables: Iterable[object], width: int | None = None, colour: bool | N
         plain = None if coloured else _plain_table(t, width, console)
         if plain is None:
             console.print(t)
+            drawn = out.getvalue()
+            out.seek(0)
+            out.truncate()
+            blocks: Iterable[str] = (drawn,)
         else:
-            out.write(plain)
-    return "\n".join(_rstrip(line) for line in out.getvalue().splitlines()) + "\n"
+            blocks = plain
+        for block in blocks:
+            if block:
+                yield "\n".join(_rstrip(line) for line in block.splitlines()) + "\n"
 
 
 class _Rows(Table):
-    """A rich table that also keeps its title, headers and cells as plain text (see :func:`_plain_table`)."""
+    """A rich table that keeps its title, headers and cells as plain text (see :func:`_plain_table`).
+
+    Rows added with :func:`_row` are kept as plain text and the style of each
+    cell (of each distinct mix of styles, once), and given to rich only when
+    rich draws the table: a rich cell (a :class:`Text` or a string of markup)
+    costs some hundreds of bytes, and the table of a big game's equilibrium
+    has hundreds of thousands of them, which the plain path never draws.
+    Rows added with ``add_row`` go to rich at once (the table is then drawn
+    by rich).
+    """
 
     def __init__(self, title: str | None, columns: Sequence[str]) -> None:
         super().__init__(
@@ -129,8 +158,75 @@ class _Rows(Table):
         )
         self.plain_title = title or None
         self.plain_rows: list[tuple[str, ...]] = [tuple(columns)]
+        #: Whether every row came through :func:`_row` (else rich draws the table).
+        self.all_plain = True
+        # The look of each plain row rich does not have yet: (False, each cell's
+        # style or None for a string, the row's style), one shared tuple per
+        # distinct look; or (True, the row's own cells, the row's style) when a
+        # Text cell has more than a style.
+        self._looks: list[tuple[bool, tuple[object, ...], object]] = []
+        self._known_looks: dict[object, tuple[bool, tuple[object, ...], object]] = {}
+        self._given = 1  # plain_rows[:_given] are rich's rows too (the header is its columns)
         for c in columns:
             self.add_column(escape(c), justify="left")
+
+    def add_plain(self, cells: Sequence[str | Text], style: str | None) -> None:
+        """A row of plain text (a string cell) or styled text (a :class:`Text` cell), for rich later."""
+        self.plain_rows.append(tuple(c.plain if isinstance(c, Text) else c for c in cells))
+        if all(not isinstance(c, Text) or _style_only(c) for c in cells):
+            look: tuple[bool, tuple[object, ...], object] = (
+                False, tuple(c.style if isinstance(c, Text) else None for c in cells), style
+            )
+            look = self._known_looks.setdefault(look, look)
+        else:
+            look = (True, tuple(cells), style)
+        self._looks.append(look)
+        if len(cells) > len(self.columns):
+            self._give()  # rich adds the columns
+            self.all_plain = False
+
+    def _give(self) -> None:
+        """Hand the plain rows rich does not have yet to rich."""
+        rows, looks = self.plain_rows, self._looks
+        for k, (whole, cells, style) in enumerate(looks, self._given):
+            given: list[RenderableType]
+            if whole:
+                given = [c if isinstance(c, Text) else escape(str(c)) for c in cells]
+            else:
+                given = [
+                    escape(text) if look is None else Text(text, style=cast(StyleType, look))
+                    for text, look in zip(rows[k], cells, strict=True)
+                ]
+            super().add_row(*given, style=cast(StyleType | None, style))
+        self._given += len(looks)
+        looks.clear()
+
+    def add_row(self, *renderables: RenderableType | None, style: StyleType | None = None,
+                end_section: bool = False) -> None:
+        self._give()
+        self.all_plain = False
+        super().add_row(*renderables, style=style, end_section=end_section)
+
+    @property
+    def row_count(self) -> int:
+        self._give()
+        return super().row_count
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        self._give()
+        return super().__rich_console__(console, options)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        self._give()
+        return super().__rich_measure__(console, options)
+
+
+def _style_only(cell: Text) -> bool:
+    """Whether ``Text(cell.plain, style=cell.style)`` is the same cell."""
+    return (
+        not cell.spans and cell.justify is None and cell.overflow is None and cell.no_wrap is None
+        and cell.end == "\n" and cell.tab_size is None
+    )
 
 
 #: ``:name:`` in a string cell: rich may draw it as an emoji.
@@ -147,8 +243,8 @@ def _simple(text: str) -> bool:
     )
 
 
-def _plain_table(table: object, width: int, console: Console | None = None) -> str | None:
-    """A plain-text table drawn as rich draws it without colour, or None to leave it to rich.
+def _plain_table(table: object, width: int, console: Console | None = None) -> Iterator[str] | None:
+    """A plain-text table drawn as rich draws it without colour (in blocks of lines), or None to leave it to rich.
 
     rich measures and lays out every cell as a renderable, about 0.1 ms a cell:
     seconds for the thousands of rows of a campaign's equilibrium. When every
@@ -162,7 +258,7 @@ def _plain_table(table: object, width: int, console: Console | None = None) -> s
     column), and rich wraps each cell too long for its column; the other
     cells are padded here. The text is the same as rich's.
     """
-    if not isinstance(table, _Rows) or len(table.plain_rows) != table.row_count + 1:
+    if not isinstance(table, _Rows) or not table.all_plain:
         return None
     rows = table.plain_rows
     if not all(_simple(c) or not c for row in rows for c in row):
@@ -182,10 +278,22 @@ def _plain_table(table: object, width: int, console: Console | None = None) -> s
     title = table.plain_title
     if title is not None and (not _simple(title) or len(title) > total):
         return None
+    return _plain_lines(table, title, widths, pads, console)
+
+
+#: Lines of a plain table drawn before they are handed on.
+_BLOCK = 4096
+
+
+def _plain_lines(
+    table: _Rows, title: str | None, widths: list[int], pads: list[tuple[int, int]], console: Console | None
+) -> Iterator[str]:
+    """:func:`_plain_table`'s text at ``widths``, :data:`_BLOCK` lines or so at a time."""
     lines = [] if title is None else [title]
     lines.append("")  # the top edge: blank
-    for k, row in enumerate(rows):
-        cells = [_cell_lines(c, widths[i], pads[i], table.columns[i], console) for i, c in enumerate(row)]
+    columns = table.columns
+    for k, row in enumerate(table.plain_rows):
+        cells = [_cell_lines(c, widths[i], pads[i], columns[i], console) for i, c in enumerate(row)]
         height = max(len(c) for c in cells)
         for i, c in enumerate(cells):
             blank = [" " * widths[i]] * (height - len(c))
@@ -194,8 +302,11 @@ def _plain_table(table: object, width: int, console: Console | None = None) -> s
             lines.append((" " + " ".join(c[j] for c in cells)).rstrip())
         if k == 0:
             lines.append(" " + "─".join("─" * w for w in widths))
+        if len(lines) >= _BLOCK:
+            yield "\n".join(lines) + "\n"
+            lines.clear()
     lines.append("")  # the bottom edge
-    return "\n".join(lines) + "\n"
+    yield "\n".join(lines) + "\n"
 
 
 def _cell_lines(text: str, width: int, pad: tuple[int, int], column: Column, console: Console | None) -> list[str]:
@@ -244,9 +355,10 @@ def _table(title: str | None, *columns: str) -> Table:
 
 def _row(t: Table, *cells: str | Text, style: str | None = None) -> None:
     """Add a row of plain text (no rich markup is read from game labels); Text cells keep their style."""
-    t.add_row(*(c if isinstance(c, Text) else escape(c) for c in cells), style=style)
     if isinstance(t, _Rows):
-        t.plain_rows.append(tuple(c.plain if isinstance(c, Text) else c for c in cells))
+        t.add_plain(cells, style)
+    else:
+        t.add_row(*(c if isinstance(c, Text) else escape(c) for c in cells), style=style)
 
 
 def _mix(behavior: dict[str, Number]) -> str:
@@ -267,6 +379,16 @@ def solve_table(
 ) -> str:
     """``policy solve`` as tables: behaviour, payoffs, outcome probabilities.
 
+    The text of :func:`solve_table_blocks`, joined.
+    """
+    return "".join(solve_table_blocks(result, leader, width, colour))
+
+
+def solve_table_blocks(
+    result: SolveResult, leader: Leader | None = None, width: int | None = None, colour: bool | None = None
+) -> Iterator[str]:
+    """``policy solve`` as tables, in blocks of whole lines: behaviour, payoffs, outcome probabilities.
+
     Each equilibrium's heading has its max regret and the sequential check
     (:mod:`policy.solvers.sequential`). An information set the equilibrium
     never reaches shows ``unreached`` instead of a choice, unless the profile
@@ -275,7 +397,22 @@ def solve_table(
     shown with the reason, and the consistent beliefs at such sets of several
     nodes are listed with the others. In colour, players are in their colours
     and the choices on the path in bold.
+
+    Each table is made when the one before it has been drawn, and a big
+    table comes in blocks of lines (see :func:`_render_parts`): the table of
+    a big game's equilibrium (hundreds of thousands of information sets) is
+    never held whole as text.
     """
+    drawn = False
+    for block in _render_parts(_solve_parts(result, leader), width, colour):
+        drawn = True
+        yield block
+    if not drawn:
+        yield "\n"  # as _render
+
+
+def _solve_parts(result: SolveResult, leader: Leader | None) -> Iterator[object]:
+    """What :func:`solve_table_blocks` draws, one table or line at a time."""
     game = result.game
     mode = "exact" if result.exact else "float"
     head = [f"{game.title}", f"method {result.method} ({mode})" + (f", leader {leader.name}" if leader else "")]
@@ -287,13 +424,13 @@ def solve_table(
             "refined: perfect Bayesian equilibria that pass the Intuitive Criterion (Cho and Kreps 1987)"
             + (f"; {len(gone)} discarded (see the warnings)" if isinstance(gone, tuple) and gone else "")
         )
-    parts: list[object] = [Text("\n".join(head))]
+    yield Text("\n".join(head))
     total = len(result.equilibria)
     if game.origin == "nfg":
-        parts += _strategic_tables(result)
+        yield from _strategic_tables(result)
         for w in result.warnings:
-            parts.append(Text(f"warning: {w}"))
-        return _render(parts, width, colour)
+            yield Text(f"warning: {w}")
+        return
     for k, eq in enumerate(result.equilibria, 1):
         label = f"Equilibrium {k} of {total}" if total > 1 else "Equilibrium"
         check = check_equilibrium(result, eq)
@@ -308,12 +445,13 @@ def solve_table(
             else:
                 cell = f"{choice}  (unreached; {why})" if why else UNREACHED
             _row(t, s.name, _player(s.player.label, s.player.index), cell)
-        parts.append(t)
-        parts.append(Text(f"sequential: {check.text}"))
+        yield t
+        del t  # drawn: not kept while the rest is made
+        yield Text(f"sequential: {check.text}")
         off_beliefs = check.beliefs
         intuitive = result.details.get("intuitive")
         if isinstance(intuitive, tuple) and len(intuitive) == total:
-            parts.append(Text(f"intuitive criterion (Cho-Kreps): {intuitive[k - 1].text}"))
+            yield Text(f"intuitive criterion (Cho-Kreps): {intuitive[k - 1].text}")
             if eq.refinement == "intuitive criterion":  # beliefs the criterion allows
                 off_beliefs = {**off_beliefs, **intuitive[k - 1].beliefs}
         held = dict(shared_beliefs(result, eq))
@@ -327,19 +465,18 @@ def solve_table(
                 for k, (node, belief) in enumerate(members.items()):
                     _row(b, name if k == 0 else "", _player(who.label, who.index) if k == 0 else "", node,
                          fmt(belief))
-            parts.append(b)
+            yield b
         pay = _table(None, "player", "expected payoff")
         for k, (p, v) in enumerate(eq.payoffs.items()):
             _row(pay, _player(p, k), fmt(v))
-        parts.append(pay)
+        yield pay
         out = _table(None, "outcome", "probability")
         for t_index, (name, prob) in zip(game.terminals.tolist(), eq.outcomes.items(), strict=True):
             if prob > 0:
                 _row(out, _outcome_label(result, t_index, name), fmt(prob))
-        parts.append(out)
+        yield out
     for w in result.warnings:
-        parts.append(Text(f"warning: {w}"))
-    return _render(parts, width, colour)
+        yield Text(f"warning: {w}")
 
 
 def _strategic_tables(result: SolveResult) -> list[object]:
