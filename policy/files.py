@@ -149,9 +149,13 @@ def read_bytes(path: str | Path, limit: int | None = None, *, regular_only: bool
             raise InputError(f"the file is larger than {_size_text(limit)}, the limit")
         chunks: list[bytes] = []
         size = 0
+        # A regular file is asked for whole (and one byte more, to see it end): one
+        # chunk, which the join below returns without copying (89 MB at 10^6 nodes).
+        step = info.st_size + 1 if stat.S_ISREG(info.st_mode) and info.st_size > 0 else 2**20
         try:
             while size <= limit:
-                chunk = handle.read(min(limit + 1 - size, 2**20))
+                chunk = handle.read(min(limit + 1 - size, step))
+                step = 2**20
                 if not chunk:
                     break
                 chunks.append(chunk)
