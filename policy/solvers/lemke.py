@@ -1029,48 +1029,87 @@ def _small_ratio_test(
     # The basis-inverse rows of the tied rows (the w columns of the full
     # tableau): the stored columns of the nonbasic w, and the unit columns of
     # these rows' basic w (the unit columns of other rows' basic w are 0 in
-    # all of them and decide nothing), in the order of the w.
-    own = [(t, basis[i]) for t, i in enumerate(tied_rows) if basis[i] < n]
-    columns = sorted(free_w + [j for _, j in own]) if own else free_w
-    width = len(columns)
-    entries: list[tuple[int, float]] = []
+    # all of them and decide nothing). Each row is kept as a dictionary of
+    # its entries that are not 0, by the w they belong to.
+    own = {t: basis[i] for t, i in enumerate(tied_rows) if basis[i] < n}
+    table: list[dict[int, float]] = [{} for _ in tied_rows]
     if free_w:
-        # A basic w's slot is -1: the right-hand side stands in (overwritten
-        # or skipped below).
-        whole = C.take(tied_rows, axis=0)
-        block = whole.take([slot[j] for j in columns], axis=1)
+        block = C.take(tied_rows, axis=0).take([slot[j] for j in free_w], axis=1)
         at = np.flatnonzero(block)  # the entries that are not 0 (a zero of either sign is 0 here too)
-        if at.size > SMALL_TIE_ENTRIES:
-            # Many entries: in numpy, as the array path does (_lex_choice),
-            # on the rows' exact noise levels.
-            if own:
-                places = [columns.index(j) for _, j in own]
-                block[:, places] = 0.0
-                block[[t for t, _ in own], places] = 1.0
-            small = FLOAT_ZERO * np.maximum(_MAX(np.abs(whole), axis=1), 1.0)
-            block, noisy = _denoised(block, small[:, None])
-            block /= np.array([divs[t] for t in tied])[:, None]
-            return tied_rows[_lex_least(block)], True, doubt or noisy, spread
-        entries = list(zip(at.tolist(), block.take(at).tolist(), strict=True))
-        if own:  # the right-hand side's entries in the unit columns are no entries
-            units = {columns.index(j) for _, j in own}
-            entries = [(place, v) for place, v in entries if place % width not in units]
-    entries += [(t * width + columns.index(j), 1.0) for t, j in own]  # each row's own 1
-    table = [[0.0] * width for _ in tied_rows]
-    for place, v in entries:
-        t, p = divmod(place, width)
-        if -FLOAT_ZERO <= v <= FLOAT_ZERO:
-            continue  # noise: 0
-        if -sure <= v <= sure:
+        # Counted as the block of all those columns would have them: an own
+        # w's column read where the right-hand side is stored (-1).
+        if own and at.size <= SMALL_TIE_ENTRIES:
+            count = at.size + len(own) * sum(1 for i in tied_rows if C[i, -1] != 0.0)
+        else:
+            count = at.size
+        if count > SMALL_TIE_ENTRIES:
+            return _numpy_tie(C, slot, tied_rows, tied, divs, own, free_w, doubt, spread)
+        width = len(free_w)
+        for place, v in zip(at.tolist(), block.take(at).tolist(), strict=True):
+            t, p = divmod(place, width)
+            if -FLOAT_ZERO <= v <= FLOAT_ZERO:
+                continue  # noise: 0
+            if -sure <= v <= sure:
+                i = tied_rows[t]
+                level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
+                size = abs(v)
+                if size <= level:
+                    continue
+                if size <= FLOAT_DOUBT * level:
+                    doubt = True
+            table[t][free_w[p]] = v / divs[tied[t]]
+    for t, j in own.items():  # each row's own 1
+        if 1.0 <= sure:
             i = tied_rows[t]
             level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
-            size = abs(v)
-            if size <= level:
+            if 1.0 <= level:
                 continue
-            if size <= FLOAT_DOUBT * level:
+            if 1.0 <= FLOAT_DOUBT * level:
                 doubt = True
-        table[t][p] = v / divs[tied[t]]
-    return tied_rows[_lex_least_lists(table)], True, doubt, spread
+        table[t][j] = 1.0 / divs[tied[t]]
+    return tied_rows[_sparse_column_rule(table)], True, doubt, spread
+
+
+def _numpy_tie(
+    C: Array, slot: list[int], tied_rows: list[int], tied: list[int], divs: list[float], own: dict[int, int],
+    free_w: list[int], doubt: bool, spread: float,
+) -> tuple[int, bool, bool, float]:
+    """A tie of :func:`_small_ratio_test` with many entries, decided in numpy as :func:`_lex_choice` does.
+
+    On the rows' exact noise levels; the block holds every nonbasic ``w``'s
+    column and the unit columns of the tied rows' own basic ``w``, in the
+    order of the ``w``.
+    """
+    columns = sorted(free_w + list(own.values())) if own else free_w
+    whole = C.take(tied_rows, axis=0)
+    # A basic w's slot is -1 (the right-hand side): its unit column is written over it.
+    block = whole.take([slot[j] for j in columns], axis=1)
+    if own:
+        places = [columns.index(j) for j in own.values()]
+        block[:, places] = 0.0
+        block[list(own), places] = 1.0
+    small = FLOAT_ZERO * np.maximum(_MAX(np.abs(whole), axis=1), 1.0)
+    block, noisy = _denoised(block, small[:, None])
+    block /= np.array([divs[t] for t in tied])[:, None]
+    return tied_rows[_lex_least(block)], True, doubt or noisy, spread
+
+
+def _sparse_column_rule(table: list[dict[int, float]]) -> int:
+    """:func:`_column_rule` of rows given as dictionaries of their entries that are not 0.
+
+    The columns go in increasing order of their keys; a column with no entry
+    in any row is 0 in all of them, keeps every row, and is not visited.
+    """
+    left = list(range(len(table)))
+    for j in sorted(set().union(*table)):
+        here = [table[t].get(j, 0.0) for t in left]
+        lowest = min(here)
+        size = -lowest if lowest < 0 else lowest
+        left = [i for i, v in zip(left, here, strict=True) if v == lowest or v - lowest <= FLOAT_RATIO_TIE * (
+            size if (v if v >= 0 else -v) <= size else (v if v >= 0 else -v))]
+        if len(left) == 1:
+            break
+    return left[0]
 
 
 def _float_result(original: Array, basis: list[int], values: Array, pivots: int, lexicographic: int) -> LemkeResult:
