@@ -482,6 +482,10 @@ def test_lexicographic_least_row_is_the_column_by_column_rule(rows):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(lemke_module, "SMALL_BLOCK", -1)  # every block counts as large
         assert lemke_module._lex_least(block) == tied[0]
+    # The small path's ties: each row a dictionary of its entries that are
+    # not 0, keyed by column (zeros of either sign left out).
+    sparse = [{j: v for j, v in enumerate(row) if v != 0.0} for row in rows]
+    assert lemke_module._sparse_column_rule(sparse) == tied[0]
 
 
 @settings(max_examples=200, deadline=None)

@@ -1098,11 +1098,14 @@ def _sparse_column_rule(table: list[dict[int, float]]) -> int:
     """:func:`_column_rule` of rows given as dictionaries of their entries that are not 0.
 
     The columns go in increasing order of their keys; a column with no entry
-    in any row is 0 in all of them, keeps every row, and is not visited.
+    in any row is 0 in all of them, keeps every row, and is not visited, nor
+    is one equal in all the rows left.
     """
     left = list(range(len(table)))
     for j in sorted(set().union(*table)):
         here = [table[t].get(j, 0.0) for t in left]
+        if here.count(here[0]) == len(here):
+            continue  # equal everywhere (0 in rows without an entry): every row stays
         lowest = min(here)
         size = -lowest if lowest < 0 else lowest
         left = [i for i, v in zip(left, here, strict=True) if v == lowest or v - lowest <= FLOAT_RATIO_TIE * (
