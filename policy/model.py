@@ -25,7 +25,6 @@ a hundred thousand deep need no recursion.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
 import functools
 import gc
@@ -49,6 +48,9 @@ FLOAT_PROBABILITY_TOLERANCE = tolerances.PROBABILITY
 
 #: How many evaluations (parameter values x mode) a game keeps for reuse.
 NUMBERS_CACHE_SIZE = 8
+#: Entries of a game's cache that depend on its structure alone, kept by
+#: :meth:`Game.in_file`'s copy.
+_STRUCTURE_CACHE = ("own_sequences",)
 #: Exact evaluations of the expressions kept to start the next from (:meth:`Game._expression_values`).
 KEPT_EVALUATIONS = 4
 
@@ -937,12 +939,16 @@ class Game:
 
     def in_file(self, file: str) -> Game:
         """This game, marked as read from ``file`` so that evaluation errors name it."""
-        bound = dataclasses.replace(self, file=file, _cache={})
-        # What cached properties found about the structure holds for the copy too.
-        fields = {f.name for f in dataclasses.fields(self)}
-        for key, value in self.__dict__.items():
-            if key not in fields:
-                bound.__dict__.setdefault(key, value)
+        # The same fields, and what cached properties found about the
+        # structure, which holds for the copy too; a cache of its own but for
+        # the players' own sequences (structure alone). Every field is in the
+        # instance dictionary (a frozen dataclass without slots), so it is
+        # copied whole instead of going through dataclasses.replace.
+        bound = object.__new__(Game)
+        state = bound.__dict__
+        state.update(self.__dict__)
+        state["file"] = file
+        state["_cache"] = {key: self._cache[key] for key in _STRUCTURE_CACHE if key in self._cache}
         return bound
 
     def error(self, message: str, path: str) -> GameError:
@@ -1892,7 +1898,7 @@ def _assemble(
                     f"{node_names[first]!r} has {list(actions)}",
                     f"{where(m)}.actions",
                 )
-    _check_perfect_recall(
+    own = _check_perfect_recall(
         parent, player, infoset, first_child, [sets.at(k) for k in shared], node_names, where, len(players)
     )
     game = Game(
@@ -1928,6 +1934,8 @@ def _assemble(
     # Known already: what the cached properties would compute set by set.
     game.__dict__["infoset_offsets"] = _readonly(offsets)
     game.__dict__["infoset_first_member"] = _readonly(firsts)
+    if own is not None:  # found by the recall check: what own_sequences would compute
+        game._cache["own_sequences"] = own
     return game
 
 
@@ -2001,9 +2009,14 @@ def _check_perfect_recall(
     node_names: Sequence[str],
     where: object,
     n_players: int,
-) -> None:
+) -> npt.NDArray[np.int64] | None:
+    """Raise :class:`GameError` unless every player recalls their own moves; the own sequences if computed.
+
+    Those are :func:`own_sequences` of the game (None with perfect
+    information, where nothing needs them).
+    """
     if all(len(s.members) == 1 for s in sets):
-        return  # perfect information: recall is perfect
+        return None  # perfect information: recall is perfect
     seq, _ = _sequences(parent, player, infoset, first_child, n_players)
     for s in sets:
         if len(s.members) < 2:
@@ -2017,6 +2030,7 @@ def _check_perfect_recall(
                     f"{node_names[m]!r} of infoset {s.name!r} through different moves of their own",
                     f"{where(m)}.infoset",  # type: ignore[operator]
                 )
+    return seq
 
 
 @_without_gc
