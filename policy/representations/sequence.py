@@ -52,7 +52,7 @@ from __future__ import annotations
 import numbers as _numbers
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
@@ -285,12 +285,14 @@ def chance_reach(game: Game, numbers: Numbers) -> Array:
     return reach[game.terminals]
 
 
-def terminal_weights(game: Game, numbers: Numbers) -> Array:
+def terminal_weights(game: Game, numbers: Numbers, reach: Array | None = None) -> Array:
     """``chance(t) * u_i(t)`` for every terminal ``t`` and player ``i``: shape (terminals, players).
 
     In exact mode only terminals below a chance move cost multiplications.
+    ``reach``: :func:`chance_reach`, when already computed.
     """
-    reach = chance_reach(game, numbers)
+    if reach is None:
+        reach = chance_reach(game, numbers)
     if not numbers.exact:
         return reach[:, None] * numbers.leaf_payoff
     weights = numbers.leaf_payoff.copy()
@@ -522,6 +524,10 @@ class SequenceForm:
     structure
         Both players' :class:`PlayerSequences` (which set each row of ``E``/``F``
         belongs to, parent sequences, ...).
+    reach
+        The chance probability of each terminal (:func:`chance_reach`, in
+        ``game.terminals`` order) that the payoffs were weighted with; None
+        when not kept.
     """
 
     game: Game
@@ -534,6 +540,7 @@ class SequenceForm:
     F: SparseMatrix
     f: Array
     structure: tuple[PlayerSequences, PlayerSequences]
+    reach: Array | None = field(default=None, repr=False)
 
     @property
     def sizes(self) -> tuple[int, int]:
@@ -681,7 +688,9 @@ def _build_form(game: Game, numbers: Numbers) -> SequenceForm:
     seqs = game_sequences(game)
     p1, p2 = seqs.players
     shape = (p1.size, p2.size)
-    weights = terminal_weights(game, numbers)
+    reach = chance_reach(game, numbers)
+    reach.setflags(write=False)  # kept by the form, shared
+    weights = terminal_weights(game, numbers, reach)
     q1 = seqs.at_terminal[:, 0]
     q2 = seqs.at_terminal[:, 1]
     payoff_a = weights[:, 0]
@@ -720,6 +729,7 @@ def _build_form(game: Game, numbers: Numbers) -> SequenceForm:
         F=F,
         f=f,
         structure=(p1, p2),
+        reach=reach,
     )
 
 

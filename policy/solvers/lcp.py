@@ -130,7 +130,7 @@ class SequenceLCP:
         zero: Number = Fraction(0) if exact else 0.0
         # Chance probability of the terminals each sequence pair leads to.
         seqs = game_sequences(game)
-        reach = chance_reach(game, numbers)
+        reach = form.reach if form.reach is not None else chance_reach(game, numbers)
         P = np.full((n1, n2), zero, dtype=object if exact else np.float64)
         if exact:
             for t, (s1, s2) in enumerate(seqs.at_terminal.tolist()):
