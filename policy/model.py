@@ -51,6 +51,9 @@ NUMBERS_CACHE_SIZE = 8
 #: Entries of a game's cache that depend on its structure alone, kept by
 #: :meth:`Game.in_file`'s copy.
 _STRUCTURE_CACHE = ("own_sequences",)
+#: Games with at most this many decision nodes, given their sets as numbers,
+#: have them numbered in Python (numpy's unique costs more at that size).
+SMALL_GROUPING = 1_000
 #: Exact evaluations of the expressions kept to start the next from (:meth:`Game._expression_values`).
 KEPT_EVALUATIONS = 4
 
@@ -127,6 +130,12 @@ class NodeKind(enum.IntEnum):
     DECISION = 0
     CHANCE = 1
     TERMINAL = 2
+
+
+#: The kinds as plain integers, for comparisons with arrays of kinds: numpy
+#: takes an ``IntEnum`` member as a Python object and costs some 3 us more
+#: per comparison, which the small games' paths make many of.
+DECISION, CHANCE, TERMINAL = int(NodeKind.DECISION), int(NodeKind.CHANCE), int(NodeKind.TERMINAL)
 
 
 class Labeled(Mapping[str, T], Generic[T]):
@@ -790,7 +799,7 @@ class Game:
     @functools.cached_property
     def terminals(self) -> npt.NDArray[np.int64]:
         """Indices of terminal nodes, breadth-first."""
-        return _readonly(np.flatnonzero(self.kind == NodeKind.TERMINAL))
+        return _readonly(np.flatnonzero(self.kind == TERMINAL))
 
     @functools.cached_property
     def levels(self) -> tuple[tuple[int, int], ...]:
@@ -911,7 +920,7 @@ class Game:
     @functools.cached_property
     def has_interior_outcomes(self) -> bool:
         """Whether some outcome is attached to a node that is not terminal."""
-        return bool((self.kind[self.outcome >= 0] != NodeKind.TERMINAL).any())
+        return bool((self.kind[self.outcome >= 0] != TERMINAL).any())
 
     @functools.cached_property
     def infoset_offsets(self) -> npt.NDArray[np.int64]:
@@ -1845,7 +1854,7 @@ def _assemble(
     n = len(node_names)
     where = (lambda i: node_paths[i]) if node_paths else (lambda i: f"nodes.{node_names[i]}")
     infoset = np.full(n, -1, dtype=np.int32)
-    decision = np.flatnonzero(kind == NodeKind.DECISION)
+    decision = (kind == DECISION).nonzero()[0]
     if infoset_ids is None:
         set_index: dict[str, int] = {}
         for i in decision.tolist():
@@ -1856,6 +1865,15 @@ def _assemble(
                 k = set_index[name] = len(set_index)
             infoset[i] = k
         ordered_names: Sequence[str] = list(set_index)
+    elif len(decision) <= SMALL_GROUPING:
+        # The same numbering in Python: sets in order of their first member.
+        given = np.asarray(infoset_ids)[decision].tolist()
+        seen: dict[int, int] = {}
+        for k in given:
+            if k not in seen:
+                seen[k] = len(seen)
+        infoset[decision] = [seen[k] for k in given]
+        ordered_names = [set_names[int(k)] for k in seen]
     else:
         given = np.asarray(infoset_ids)[decision]
         distinct, first_seen, renumber = np.unique(given, return_index=True, return_inverse=True)
@@ -1878,20 +1896,22 @@ def _assemble(
     )
     # Sets of one node need no check; the others: one player, the same actions.
     shared = np.flatnonzero(np.diff(bounds) > 1).tolist()
+    if shared:  # read as Python numbers (numpy scalars cost more one at a time)
+        mover, starts, widths = player.tolist(), first_child.tolist(), num_children.tolist()
     for k in shared:
         members = sets.at(k).members
         first = members[0]
         name = ordered_names[k]
         actions = sets.at(k).actions
         for m in members[1:]:
-            if player[m] != player[first]:
+            if mover[m] != mover[first]:
                 raise GameError(
-                    f"infoset {name!r} mixes players {players[player[first]]!r} and "
-                    f"{players[player[m]]!r}",
+                    f"infoset {name!r} mixes players {players[mover[first]]!r} and "
+                    f"{players[mover[m]]!r}",
                     f"{where(m)}.infoset",
                 )
-            s = int(first_child[m])
-            other = tuple(action_label[s : s + int(num_children[m])])
+            s = starts[m]
+            other = tuple(action_label[s : s + widths[m]])
             if other != actions:
                 raise GameError(
                     f"infoset {name!r}: node {node_names[m]!r} has actions {list(other)} but "
@@ -2018,13 +2038,14 @@ def _check_perfect_recall(
     if all(len(s.members) == 1 for s in sets):
         return None  # perfect information: recall is perfect
     seq, _ = _sequences(parent, player, infoset, first_child, n_players)
+    rows = seq.tolist()
     for s in sets:
         if len(s.members) < 2:
             continue
         p = s.player.index
         first = s.members[0]
         for m in s.members[1:]:
-            if seq[m, p] != seq[first, p]:
+            if rows[m][p] != rows[first][p]:
                 raise GameError(
                     f"imperfect recall: {s.player.label!r} reaches {node_names[first]!r} and "
                     f"{node_names[m]!r} of infoset {s.name!r} through different moves of their own",

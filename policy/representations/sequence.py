@@ -60,7 +60,7 @@ import numpy as np
 import numpy.typing as npt
 
 from policy import tolerances
-from policy.model import Game, Infoset, NodeKind, Number, Numbers, own_sequences
+from policy.model import CHANCE, DECISION, Game, Infoset, Number, Numbers, own_sequences
 from policy.solvers.errors import SolverError
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ def _build_sequences(game: Game) -> GameSequences:
         sizes = set_size[mine]
         first[mine] = 1 + np.cumsum(sizes) - sizes
 
-    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
+    decision = (game.kind == DECISION).nonzero()[0]
     mover = game.player[decision].astype(np.int64)
     leader = game.infoset_first_member[game.infoset[decision]]
     differ = np.flatnonzero(ids[decision, mover] != ids[leader, mover])
@@ -208,7 +208,7 @@ def _build_sequences(game: Game) -> GameSequences:
     if game.num_nodes > 1:
         child = np.arange(1, game.num_nodes, dtype=np.int64)
         par = game.parent[1:]
-        moved = game.kind[par] == NodeKind.DECISION
+        moved = game.kind[par] == DECISION
         c, p = child[moved], par[moved]
         remap[ids[c, game.player[p]]] = first[game.infoset[p]] + (c - game.first_child[p])
     at_terminal = remap[ids[game.terminals]]
@@ -275,7 +275,7 @@ def chance_reach(game: Game, numbers: Numbers) -> Array:
     reach = numbers.edge_prob.copy()
     if game.num_nodes > 1:
         by_chance = np.zeros(game.num_nodes, dtype=bool)
-        by_chance[1:] = game.kind[game.parent[1:]] == NodeKind.CHANCE
+        by_chance[1:] = game.kind[game.parent[1:]] == CHANCE
         for start, stop in game.levels[1:]:
             level = np.arange(start, stop)
             parents = game.parent[start:stop]

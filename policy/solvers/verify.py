@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from policy import rational, tolerances
-from policy.model import Game, NodeKind, Number, Numbers
+from policy.model import DECISION, Game, NodeKind, Number, Numbers
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, show_number
 
@@ -85,7 +85,7 @@ def edge_weights(game: Game, numbers: Numbers, probabilities: Sequence[Number] |
     if n > 1:
         kids = np.arange(1, n)
         parents = game.parent[1:]
-        decided = game.kind[parents] == NodeKind.DECISION
+        decided = game.kind[parents] == DECISION
         c = kids[decided]
         p = parents[decided]
         position = game.infoset_offsets[game.infoset[p]] + (c - game.first_child[p])
