@@ -1302,7 +1302,7 @@ class Game:
                 f"{self.location(int(self.parent[c]))}.probabilities.{self.action_label[c]}",
             )
         parents = self.parent[edges]
-        starts = np.flatnonzero(np.r_[True, parents[1:] != parents[:-1]])
+        starts = np.concatenate(([True], parents[1:] != parents[:-1])).nonzero()[0]
         if exact:
             ones = np.ones(len(edges), dtype=np.int64)
             tnum, tden = group_sum(num[:, None], den, ones, ones, starts)
