@@ -537,6 +537,13 @@ class ConstantProbabilities(Sequence["Expr | None"]):
     def __len__(self) -> int:
         return self.size
 
+    @functools.cached_property
+    def floats(self) -> npt.NDArray[np.float64]:
+        """The probabilities of ``edges`` in float64."""
+        from policy.rational import to_floats
+
+        return _readonly(to_floats(self.num, self.den))
+
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
             return tuple(self[k] for k in range(*i.indices(len(self))))
@@ -812,9 +819,10 @@ class Game:
     @functools.cached_property
     def level_inner(self) -> tuple[npt.NDArray[np.int64], ...]:
         """For each depth, the nodes of that depth that have children."""
-        inner = np.flatnonzero(self.num_children > 0)
-        bounds = np.searchsorted(inner, [start for start, _ in self.levels[1:]])
-        return tuple(_readonly(part) for part in np.split(inner, bounds))
+        inner = (self.num_children > 0).nonzero()[0]
+        bounds = np.searchsorted(inner, [start for start, _ in self.levels[1:]]).tolist()
+        # np.split's parts, as slices (without its cost per call)
+        return tuple(_readonly(inner[a:b]) for a, b in zip([0, *bounds], [*bounds, len(inner)], strict=True))
 
     def levels_bottom_up(self) -> Iterator[tuple[npt.NDArray[np.int64], int, int]]:
         """For backward passes: ``(inner, cstart, cstop)`` per depth, deepest first.
@@ -1271,9 +1279,7 @@ class Game:
             leaf[has] = floats[terminal_outcome[has]]
         prob = np.ones(self.num_nodes)
         if len(probabilities.edges):
-            from policy.rational import to_floats
-
-            prob[probabilities.edges] = to_floats(probabilities.num, probabilities.den)
+            prob[probabilities.edges] = probabilities.floats
         return Numbers(False, _readonly(leaf), _readonly(prob))
 
     def _check_constant_probabilities(self, probabilities: ConstantProbabilities, exact: bool) -> None:
@@ -1285,7 +1291,7 @@ class Game:
         key = ("constant_probabilities_checked", exact)
         if self._cache.get(key) or not len(probabilities.edges):
             return
-        from policy.rational import coprime_fraction, group_sum, to_floats
+        from policy.rational import coprime_fraction, group_sum
 
         edges, num, den = probabilities.edges, probabilities.num, probabilities.den
 
@@ -1309,7 +1315,7 @@ class Game:
             wrong = np.flatnonzero((tnum[:, 0] != 1) | (tden != 1))
             total = shown(tnum[wrong[0], 0], tden[wrong[0]]) if wrong.size else ""
         else:
-            totals = np.add.reduceat(to_floats(num, den), starts)
+            totals = np.add.reduceat(probabilities.floats, starts)
             wrong = np.flatnonzero(np.abs(totals - 1) > FLOAT_PROBABILITY_TOLERANCE)
             total = _show(float(totals[wrong[0]])) if wrong.size else ""
         if wrong.size:
