@@ -553,7 +553,7 @@ def _best_response_float(game: Game, numbers: Numbers, weight: Array, player: in
         value[t] = v
         size[t] = m
     pending: dict[int, int] = {}  # infoset -> members still waiting on children
-    for s in game.infosets.values():
+    for s in game.infosets.in_order():  # by position (no lookup by name)
         if s.player.index == player:
             pending[s.index] = len(s.members)
     waiting = list(count)  # children not yet valued
