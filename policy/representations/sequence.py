@@ -423,6 +423,8 @@ def behavior_from_plans(
 def _filled(s: Infoset, fill: Fill, exact: bool) -> list[Number]:
     m = len(s.actions)
     values: Sequence[Number]
+    if fill == "uniform" and not exact:
+        return [1 / m] * m  # float(Fraction(1, m)): both round 1/m once, to the nearest
     if fill == "uniform":
         values = [Fraction(1, m)] * m
     elif fill == "first":

@@ -396,7 +396,7 @@ def _equilibrium_of(
     """The verified equilibrium of an LCP solution, or why there is none."""
     x, y = lcp.plans(result.z)
     try:
-        probs = form.behavior_from_realization(list(x), list(y), fill)
+        probs = form.behavior_from_realization(x, y, fill)
     except ValueError as err:  # exact plans violating E x = e: a bug, not the user's
         return f"internal error: Lemke's solution is not a pair of realization plans ({err})"
     try:
