@@ -233,19 +233,22 @@ def _build_sequences(game: Game) -> GameSequences:
             raise RuntimeError("information sets are not in topological order")
         seq_parent = np.zeros(size, dtype=np.int64)
         seq_parent[1:] = p_parent[owner[1:]]
-        # Length (number of own moves) of each sequence, by following parents.
-        length = np.zeros(size, dtype=np.int64)
-        up = np.arange(size, dtype=np.int64)
-        while True:
-            moving = np.flatnonzero(up)
-            if not moving.size:
-                break
-            length[moving] += 1
-            up[moving] = seq_parent[up[moving]]
-        order = np.argsort(length[1:], kind="stable") + 1
-        bounds = (np.flatnonzero(np.diff(length[order])) + 1).tolist()
-        # The runs of equal length, as slices (np.split's parts, without its overhead).
-        levels = tuple(order[a:b] for a, b in zip([0, *bounds], [*bounds, order.size], strict=True) if b > a)
+        if size <= SMALL_LEVELS:
+            levels = _levels_small(seq_parent.tolist())
+        else:
+            # Length (number of own moves) of each sequence, by following parents.
+            length = np.zeros(size, dtype=np.int64)
+            up = np.arange(size, dtype=np.int64)
+            while True:
+                moving = np.flatnonzero(up)
+                if not moving.size:
+                    break
+                length[moving] += 1
+                up[moving] = seq_parent[up[moving]]
+            order = np.argsort(length[1:], kind="stable") + 1
+            bounds = (np.flatnonzero(np.diff(length[order])) + 1).tolist()
+            # The runs of equal length, as slices (np.split's parts, without its overhead).
+            levels = tuple(order[a:b] for a, b in zip([0, *bounds], [*bounds, order.size], strict=True) if b > a)
         offsets = game.infoset_offsets[mine] if len(mine) else np.zeros(0, dtype=np.int64)
         positions = np.repeat(offsets, sizes) + action[1:]
         sequences: list[tuple[int, int] | None] = [None]
@@ -264,6 +267,26 @@ def _build_sequences(game: Game) -> GameSequences:
             )
         )
     return GameSequences(players=tuple(players), at_terminal=_frozen(at_terminal))
+
+
+#: Players with at most this many sequences have them grouped by length in
+#: Python (:func:`_levels_small`), where numpy's cost per call outweighs its work.
+SMALL_LEVELS = 256
+
+
+def _levels_small(seq_parent: list[int]) -> tuple[IntArray, ...]:
+    """:func:`_build_sequences`'s ``levels`` from the parent of each sequence, in Python.
+
+    The same groups: sequences ``1..`` by length (a sequence's parent comes
+    before it, so its length is known), shortest first, each in increasing
+    order (the stable sort's).
+    """
+    length = [0] * len(seq_parent)
+    groups: dict[int, list[int]] = {}
+    for q in range(1, len(seq_parent)):
+        length[q] = depth = length[seq_parent[q]] + 1
+        groups.setdefault(depth, []).append(q)
+    return tuple(np.array(groups[depth], dtype=np.int64) for depth in sorted(groups))
 
 
 def chance_reach(game: Game, numbers: Numbers) -> Array:
