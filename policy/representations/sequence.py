@@ -761,6 +761,15 @@ def _build_form(game: Game, numbers: Numbers) -> SequenceForm:
 def _constraint_entries(ps: PlayerSequences) -> tuple[IntArray, IntArray, IntArray]:
     """Row, column and value of every non-zero of a player's constraint matrix."""
     k = len(ps.infosets)
+    if ps.size <= SMALL_LEVELS:  # the same entries from Python lists
+        sizes = ps.sizes.tolist()
+        row_list = [0, *range(1, k + 1)]
+        for row, count in enumerate(sizes, start=1):
+            row_list += [row] * count
+        col_list = [0, *ps.parent.tolist(), *range(1, ps.size)]
+        data_list = [1] + [-1] * k + [1] * (ps.size - 1)
+        return (np.array(row_list, dtype=np.int64), np.array(col_list, dtype=np.int64),
+                np.array(data_list, dtype=np.int64))
     set_rows = 1 + np.arange(k, dtype=np.int64)
     rows = np.concatenate(([0], set_rows, np.repeat(set_rows, ps.sizes)))
     cols = np.concatenate(([0], ps.parent, np.arange(1, ps.size, dtype=np.int64)))
