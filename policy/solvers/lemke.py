@@ -769,10 +769,13 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     original = np.hstack([np.eye(n), -Mf, -df[:, None], qf[:, None]])
     basis = list(range(n))
     # Step 2: z0 enters; lexicographic minimum of (q, I) / d over all rows.
-    T_first = original.copy()
-    T_first[:, z0] = df  # the ratio uses -column, which is d > 0
-    r, tie, _ = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1, _row_zero(T_first))
-    del T_first
+    first = _first_row_small(Mf, qf, df) if n <= SMALL_LCP else None
+    if first is None:
+        T_first = original.copy()
+        T_first[:, z0] = df  # the ratio uses -column, which is d > 0
+        first = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1, _row_zero(T_first))[:2]
+        del T_first
+    r, tie = first
     lexicographic = int(tie)
     if n <= SMALL_LCP:
         return _lemke_small(original, r, lexicographic, limit, refactor)
@@ -852,6 +855,38 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
             zero = _held_zero(C)
         lexicographic += tie
     return _float_result(original, basis, C[:, rhs].copy(), pivots, lexicographic)
+
+
+def _first_row_small(Mf: Array, qf: Array, df: Array) -> tuple[int, bool] | None:
+    """The first pivot row of :func:`_lemke_float` (``z0`` entering) and whether it tied, in Python.
+
+    :func:`_lex_min_rows_float`'s decision on the first tableau
+    ``[I, -M, d, q]`` without making it: row ``i``'s noise level is
+    ``FLOAT_ZERO`` times its largest entry in size, the largest of 1 (its
+    unit), ``|M_i|``, ``d_i`` and ``|q_i|``; the ratios are ``q_i / d_i``
+    (noise made 0), tied as :func:`_ties` ties them; a tie is decided on the
+    tied rows' unit rows, each over its ``d``, by :func:`_lex_least`. None
+    (the caller then builds the tableau) when a number is not finite.
+    """
+    n = len(qf)
+    big = _MAX(np.abs(Mf), axis=1).tolist() if n else []
+    q, d = qf.tolist(), df.tolist()
+    if not all(map(math.isfinite, big + q + d)):
+        return None
+    zero = [FLOAT_ZERO * max(1.0, b, di, -qi if qi < 0 else qi) for b, di, qi in zip(big, d, q, strict=True)]
+    ratios = [(0.0 if (-qi if qi < 0 else qi) <= small else qi) / di for qi, di, small in zip(q, d, zero, strict=True)]
+    best = min(ratios)
+    if best == 0.0:  # as _ties
+        tied = [i for i, x in enumerate(ratios) if x <= 0.0]
+    else:
+        low = abs(best)
+        tied = [i for i, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * max(abs(x), low)]
+    if len(tied) == 1:
+        return tied[0], False
+    # Each tied row's unit row: its 1 (unless that is noise in its row) over its d.
+    block = np.zeros((len(tied), n))
+    block[np.arange(len(tied)), tied] = [(1.0 if 1.0 > zero[i] else 0.0) / d[i] for i in tied]
+    return tied[_lex_least(block)], True
 
 
 def _met_twice(pivots: int) -> SolverError:
