@@ -923,6 +923,7 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
     slot = [-1] * n + list(range(n + 1))  # the stored column of each variable, -1 while basic
     C = original[:, held].copy()
     scratch = np.empty_like(C)  # room for the rank-one update
+    sizes = np.empty(C.shape[1])  # room for a row's sizes
     basis = list(range(n))
     free_w: list[int] = []  # the nonbasic w, in increasing order
     key = (1 << n) - 1  # the basic variables as a bit mask (see _lemke_float)
@@ -953,7 +954,7 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
         # each entry is one rounded product, as in np.multiply.outer (up to
         # the sign of a zero), in one fast call (tests/test_lemke.py).
         C -= np.dot(factor[:, None], pivot_row[None, :], out=scratch)
-        row_size = float(_MAX(np.abs(pivot_row)))
+        row_size = float(_MAX(np.abs(pivot_row, out=sizes)))
         bound = max(row_size, (bound + spread * row_size) * _BOUND_MARGIN)
         pivots += 1
         basis[r] = entering
@@ -1070,7 +1071,7 @@ def _small_ratio_test(
     table: list[dict[int, float]] = [{} for _ in tied_rows]
     if free_w:
         block = C.take(tied_rows, axis=0).take([slot[j] for j in free_w], axis=1)
-        at = np.flatnonzero(block)  # the entries that are not 0 (a zero of either sign is 0 here too)
+        at = block.ravel().nonzero()[0]  # the entries that are not 0 (a zero of either sign is 0 here too)
         # Counted as the block of all those columns would have them: an own
         # w's column read where the right-hand side is stored (-1).
         if own and at.size <= SMALL_TIE_ENTRIES:
@@ -1211,7 +1212,7 @@ def _basis_values(original: Array, basis: list[int], values: Array) -> Array:
     # the rows with an entry in column j.
     rows: list[dict[int, float]] = [{} for _ in range(k)]
     holders: list[set[int]] = [set() for _ in range(k + 1)]
-    at = np.flatnonzero(block)  # row by row, columns increasing
+    at = block.ravel().nonzero()[0]  # row by row, columns increasing
     biggest = 0.0
     for place, v in zip(at.tolist(), block.take(at).tolist(), strict=True):
         i, j = divmod(place, k)
@@ -1278,7 +1279,7 @@ def _basis_values(original: Array, basis: list[int], values: Array) -> Array:
         w_rhs = w_data[:, rhs].tolist()
         if live and k:
             coupled = w_data.take(columns, axis=1)
-            at = np.flatnonzero(coupled)  # row by row, columns increasing
+            at = coupled.ravel().nonzero()[0]  # row by row, columns increasing
             for place, coupling in zip(at.tolist(), coupled.take(at).tolist(), strict=True):
                 unit, j = divmod(place, k)
                 w_rhs[unit] -= coupling * solved[j]
