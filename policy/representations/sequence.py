@@ -368,7 +368,7 @@ def realization_plans(game: Game, probabilities: Sequence[Number]) -> tuple[Arra
 
 
 def behavior_from_plans(
-    game: Game, plans: Sequence[Sequence[Number]], fill: Fill = "uniform"
+    game: Game, plans: Sequence[Sequence[Number] | Array], fill: Fill = "uniform"
 ) -> list[Number]:
     """The flat behaviour vector of realization plans, one per player.
 
@@ -630,7 +630,7 @@ class SequenceForm:
         return x, y
 
     def behavior_from_realization(
-        self, x: Sequence[Number], y: Sequence[Number], fill: Fill = "uniform"
+        self, x: Sequence[Number] | Array, y: Sequence[Number] | Array, fill: Fill = "uniform"
     ) -> list[Number]:
         """The flat behaviour vector (length ``game.num_actions``) of plans ``x, y``.
 
