@@ -823,8 +823,9 @@ def _small_game(
         next_child += count
     kind = np.array([kinds[v] for v in bfs], dtype=np.int8)
     infoset = [rank[k] if k is not None and k[0] else -1 for k in (keys[v] for v in bfs)]
-    vnum = np.array([[a for a, _ in row] for row in payoffs], dtype=np.int64).reshape(-1, len(players))
-    vden = np.array([[b for _, b in row] for row in payoffs], dtype=np.int64).reshape(-1, len(players))
+    pairs = np.array(payoffs, dtype=np.int64).reshape(-1, len(players), 2)  # (numerator, denominator)
+    vnum = np.ascontiguousarray(pairs[:, :, 0])
+    vden = np.ascontiguousarray(pairs[:, :, 1])
     return game_from_parts(
         title=title,
         players=players,

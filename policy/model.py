@@ -25,7 +25,6 @@ a hundred thousand deep need no recursion.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
 import functools
 import gc
@@ -49,6 +48,12 @@ FLOAT_PROBABILITY_TOLERANCE = tolerances.PROBABILITY
 
 #: How many evaluations (parameter values x mode) a game keeps for reuse.
 NUMBERS_CACHE_SIZE = 8
+#: Entries of a game's cache that depend on its structure alone, kept by
+#: :meth:`Game.in_file`'s copy.
+_STRUCTURE_CACHE = ("own_sequences",)
+#: Games with at most this many decision nodes, given their sets as numbers,
+#: have them numbered in Python (numpy's unique costs more at that size).
+SMALL_GROUPING = 1_000
 #: Exact evaluations of the expressions kept to start the next from (:meth:`Game._expression_values`).
 KEPT_EVALUATIONS = 4
 
@@ -125,6 +130,12 @@ class NodeKind(enum.IntEnum):
     DECISION = 0
     CHANCE = 1
     TERMINAL = 2
+
+
+#: The kinds as plain integers, for comparisons with arrays of kinds: numpy
+#: takes an ``IntEnum`` member as a Python object and costs some 3 us more
+#: per comparison, which the small games' paths make many of.
+DECISION, CHANCE, TERMINAL = int(NodeKind.DECISION), int(NodeKind.CHANCE), int(NodeKind.TERMINAL)
 
 
 class Labeled(Mapping[str, T], Generic[T]):
@@ -526,6 +537,13 @@ class ConstantProbabilities(Sequence["Expr | None"]):
     def __len__(self) -> int:
         return self.size
 
+    @functools.cached_property
+    def floats(self) -> npt.NDArray[np.float64]:
+        """The probabilities of ``edges`` in float64."""
+        from policy.rational import to_floats
+
+        return _readonly(to_floats(self.num, self.den))
+
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
             return tuple(self[k] for k in range(*i.indices(len(self))))
@@ -788,7 +806,7 @@ class Game:
     @functools.cached_property
     def terminals(self) -> npt.NDArray[np.int64]:
         """Indices of terminal nodes, breadth-first."""
-        return _readonly(np.flatnonzero(self.kind == NodeKind.TERMINAL))
+        return _readonly(np.flatnonzero(self.kind == TERMINAL))
 
     @functools.cached_property
     def levels(self) -> tuple[tuple[int, int], ...]:
@@ -801,9 +819,10 @@ class Game:
     @functools.cached_property
     def level_inner(self) -> tuple[npt.NDArray[np.int64], ...]:
         """For each depth, the nodes of that depth that have children."""
-        inner = np.flatnonzero(self.num_children > 0)
-        bounds = np.searchsorted(inner, [start for start, _ in self.levels[1:]])
-        return tuple(_readonly(part) for part in np.split(inner, bounds))
+        inner = (self.num_children > 0).nonzero()[0]
+        bounds = np.searchsorted(inner, [start for start, _ in self.levels[1:]]).tolist()
+        # np.split's parts, as slices (without its cost per call)
+        return tuple(_readonly(inner[a:b]) for a, b in zip([0, *bounds], [*bounds, len(inner)], strict=True))
 
     def levels_bottom_up(self) -> Iterator[tuple[npt.NDArray[np.int64], int, int]]:
         """For backward passes: ``(inner, cstart, cstop)`` per depth, deepest first.
@@ -909,7 +928,7 @@ class Game:
     @functools.cached_property
     def has_interior_outcomes(self) -> bool:
         """Whether some outcome is attached to a node that is not terminal."""
-        return bool((self.kind[self.outcome >= 0] != NodeKind.TERMINAL).any())
+        return bool((self.kind[self.outcome >= 0] != TERMINAL).any())
 
     @functools.cached_property
     def infoset_offsets(self) -> npt.NDArray[np.int64]:
@@ -937,12 +956,16 @@ class Game:
 
     def in_file(self, file: str) -> Game:
         """This game, marked as read from ``file`` so that evaluation errors name it."""
-        bound = dataclasses.replace(self, file=file, _cache={})
-        # What cached properties found about the structure holds for the copy too.
-        fields = {f.name for f in dataclasses.fields(self)}
-        for key, value in self.__dict__.items():
-            if key not in fields:
-                bound.__dict__.setdefault(key, value)
+        # The same fields, and what cached properties found about the
+        # structure, which holds for the copy too; a cache of its own but for
+        # the players' own sequences (structure alone). Every field is in the
+        # instance dictionary (a frozen dataclass without slots), so it is
+        # copied whole instead of going through dataclasses.replace.
+        bound = object.__new__(Game)
+        state = bound.__dict__
+        state.update(self.__dict__)
+        state["file"] = file
+        state["_cache"] = {key: self._cache[key] for key in _STRUCTURE_CACHE if key in self._cache}
         return bound
 
     def error(self, message: str, path: str) -> GameError:
@@ -1256,9 +1279,7 @@ class Game:
             leaf[has] = floats[terminal_outcome[has]]
         prob = np.ones(self.num_nodes)
         if len(probabilities.edges):
-            from policy.rational import to_floats
-
-            prob[probabilities.edges] = to_floats(probabilities.num, probabilities.den)
+            prob[probabilities.edges] = probabilities.floats
         return Numbers(False, _readonly(leaf), _readonly(prob))
 
     def _check_constant_probabilities(self, probabilities: ConstantProbabilities, exact: bool) -> None:
@@ -1270,7 +1291,7 @@ class Game:
         key = ("constant_probabilities_checked", exact)
         if self._cache.get(key) or not len(probabilities.edges):
             return
-        from policy.rational import coprime_fraction, group_sum, to_floats
+        from policy.rational import coprime_fraction, group_sum
 
         edges, num, den = probabilities.edges, probabilities.num, probabilities.den
 
@@ -1287,14 +1308,14 @@ class Game:
                 f"{self.location(int(self.parent[c]))}.probabilities.{self.action_label[c]}",
             )
         parents = self.parent[edges]
-        starts = np.flatnonzero(np.r_[True, parents[1:] != parents[:-1]])
+        starts = np.concatenate(([True], parents[1:] != parents[:-1])).nonzero()[0]
         if exact:
             ones = np.ones(len(edges), dtype=np.int64)
             tnum, tden = group_sum(num[:, None], den, ones, ones, starts)
             wrong = np.flatnonzero((tnum[:, 0] != 1) | (tden != 1))
             total = shown(tnum[wrong[0], 0], tden[wrong[0]]) if wrong.size else ""
         else:
-            totals = np.add.reduceat(to_floats(num, den), starts)
+            totals = np.add.reduceat(probabilities.floats, starts)
             wrong = np.flatnonzero(np.abs(totals - 1) > FLOAT_PROBABILITY_TOLERANCE)
             total = _show(float(totals[wrong[0]])) if wrong.size else ""
         if wrong.size:
@@ -1839,7 +1860,7 @@ def _assemble(
     n = len(node_names)
     where = (lambda i: node_paths[i]) if node_paths else (lambda i: f"nodes.{node_names[i]}")
     infoset = np.full(n, -1, dtype=np.int32)
-    decision = np.flatnonzero(kind == NodeKind.DECISION)
+    decision = (kind == DECISION).nonzero()[0]
     if infoset_ids is None:
         set_index: dict[str, int] = {}
         for i in decision.tolist():
@@ -1850,6 +1871,15 @@ def _assemble(
                 k = set_index[name] = len(set_index)
             infoset[i] = k
         ordered_names: Sequence[str] = list(set_index)
+    elif len(decision) <= SMALL_GROUPING:
+        # The same numbering in Python: sets in order of their first member.
+        given = np.asarray(infoset_ids)[decision].tolist()
+        seen: dict[int, int] = {}
+        for k in given:
+            if k not in seen:
+                seen[k] = len(seen)
+        infoset[decision] = [seen[k] for k in given]
+        ordered_names = [set_names[int(k)] for k in seen]
     else:
         given = np.asarray(infoset_ids)[decision]
         distinct, first_seen, renumber = np.unique(given, return_index=True, return_inverse=True)
@@ -1872,27 +1902,29 @@ def _assemble(
     )
     # Sets of one node need no check; the others: one player, the same actions.
     shared = np.flatnonzero(np.diff(bounds) > 1).tolist()
+    if shared:  # read as Python numbers (numpy scalars cost more one at a time)
+        mover, starts, widths = player.tolist(), first_child.tolist(), num_children.tolist()
     for k in shared:
         members = sets.at(k).members
         first = members[0]
         name = ordered_names[k]
         actions = sets.at(k).actions
         for m in members[1:]:
-            if player[m] != player[first]:
+            if mover[m] != mover[first]:
                 raise GameError(
-                    f"infoset {name!r} mixes players {players[player[first]]!r} and "
-                    f"{players[player[m]]!r}",
+                    f"infoset {name!r} mixes players {players[mover[first]]!r} and "
+                    f"{players[mover[m]]!r}",
                     f"{where(m)}.infoset",
                 )
-            s = int(first_child[m])
-            other = tuple(action_label[s : s + int(num_children[m])])
+            s = starts[m]
+            other = tuple(action_label[s : s + widths[m]])
             if other != actions:
                 raise GameError(
                     f"infoset {name!r}: node {node_names[m]!r} has actions {list(other)} but "
                     f"{node_names[first]!r} has {list(actions)}",
                     f"{where(m)}.actions",
                 )
-    _check_perfect_recall(
+    own = _check_perfect_recall(
         parent, player, infoset, first_child, [sets.at(k) for k in shared], node_names, where, len(players)
     )
     game = Game(
@@ -1928,6 +1960,8 @@ def _assemble(
     # Known already: what the cached properties would compute set by set.
     game.__dict__["infoset_offsets"] = _readonly(offsets)
     game.__dict__["infoset_first_member"] = _readonly(firsts)
+    if own is not None:  # found by the recall check: what own_sequences would compute
+        game._cache["own_sequences"] = own
     return game
 
 
@@ -2001,22 +2035,29 @@ def _check_perfect_recall(
     node_names: Sequence[str],
     where: object,
     n_players: int,
-) -> None:
+) -> npt.NDArray[np.int64] | None:
+    """Raise :class:`GameError` unless every player recalls their own moves; the own sequences if computed.
+
+    Those are :func:`own_sequences` of the game (None with perfect
+    information, where nothing needs them).
+    """
     if all(len(s.members) == 1 for s in sets):
-        return  # perfect information: recall is perfect
+        return None  # perfect information: recall is perfect
     seq, _ = _sequences(parent, player, infoset, first_child, n_players)
+    rows = seq.tolist()
     for s in sets:
         if len(s.members) < 2:
             continue
         p = s.player.index
         first = s.members[0]
         for m in s.members[1:]:
-            if seq[m, p] != seq[first, p]:
+            if rows[m][p] != rows[first][p]:
                 raise GameError(
                     f"imperfect recall: {s.player.label!r} reaches {node_names[first]!r} and "
                     f"{node_names[m]!r} of infoset {s.name!r} through different moves of their own",
                     f"{where(m)}.infoset",  # type: ignore[operator]
                 )
+    return seq
 
 
 @_without_gc

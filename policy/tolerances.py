@@ -101,6 +101,8 @@ def payoff_scales(payoffs: npt.ArrayLike) -> npt.NDArray[np.float64]:
     if a.ndim == 0:
         return np.array([payoff_scale(a)])
     flat = a.reshape(-1, a.shape[-1])
+    if flat.dtype == np.float64 and flat.shape[0]:  # every column at once: the same maxima
+        return np.abs(flat).max(axis=0)
     return np.array([payoff_scale(flat[:, i]) for i in range(flat.shape[1])], dtype=np.float64)
 
 
@@ -160,10 +162,13 @@ def payoff_unit(scale: float) -> float:
     equilibrium (one player's payoffs times a positive number), so that the
     game they see has payoffs of about 1 for every player whatever the scales.
     """
-    if not scale > 0 or not np.isfinite(scale):
+    if not scale > 0 or not math.isfinite(scale):
         return 1.0
-    mantissa, exponent = np.frexp(scale)  # scale = mantissa * 2**exponent, mantissa in [0.5, 1)
-    return float(np.ldexp(1.0, int(exponent) - (1 if mantissa < 0.7071067811865476 else 0)))
+    mantissa, exponent = math.frexp(scale)  # scale = mantissa * 2**exponent, mantissa in [0.5, 1)
+    try:
+        return math.ldexp(1.0, exponent - (1 if mantissa < 0.7071067811865476 else 0))
+    except OverflowError:  # 2**1024 (numpy's ldexp gives inf)
+        return math.inf
 
 
 def payoff_units(scales: npt.ArrayLike) -> list[float]:
@@ -178,7 +183,7 @@ def payoff_units(scales: npt.ArrayLike) -> list[float]:
     player's payoffs times a positive number).
     """
     s = [float(v) for v in np.asarray(scales, dtype=np.float64).ravel().tolist()]
-    finite = [v for v in s if np.isfinite(v)]
+    finite = [v for v in s if math.isfinite(v)]
     common = payoff_unit(max(s, default=0.0))
     largest = max(finite, default=0.0)
     return [payoff_unit(v) if 0 < v and v * OWN_UNIT_RATIO < largest else common for v in s]

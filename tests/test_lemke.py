@@ -482,6 +482,10 @@ def test_lexicographic_least_row_is_the_column_by_column_rule(rows):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(lemke_module, "SMALL_BLOCK", -1)  # every block counts as large
         assert lemke_module._lex_least(block) == tied[0]
+    # The small path's ties: each row a dictionary of its entries that are
+    # not 0, keyed by column (zeros of either sign left out).
+    sparse = [{j: v for j, v in enumerate(row) if v != 0.0} for row in rows]
+    assert lemke_module._sparse_column_rule(sparse) == tied[0]
 
 
 @settings(max_examples=200, deadline=None)
@@ -528,3 +532,24 @@ def test_small_path_bounds_every_noise_level(problem, period):
             lemke_module._lemke_float(M, q, np.ones(len(q)), default_max_pivots(len(q)), period)
         except SolverError:
             pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10), st.data())
+def test_first_pivot_row_in_python_is_the_tableau_rule(n, data):
+    # Small LCPs take their first pivot row (z0 entering) from the data, in
+    # Python: the row and tie flag of the rule on the first tableau.
+    import policy.solvers.lemke as lemke_module
+
+    scale = data.draw(st.sampled_from([1e-12, 1e-6, 1.0, 1e6, 1e12]))
+    M = np.array(data.draw(st.lists(st.integers(-3, 3), min_size=n * n, max_size=n * n)), dtype=float)
+    M = M.reshape(n, n) * scale
+    q = np.array(data.draw(st.lists(st.sampled_from([-2.0, -1.0, -1e-11, 0.0, -0.0, 1.0]), min_size=n,
+                                    max_size=n)))
+    q[0] = -1.0  # something to solve
+    d = np.array(data.draw(st.lists(st.sampled_from([1.0, 0.5, 3.0]), min_size=n, max_size=n)))
+    original = np.hstack([np.eye(n), -M, -d[:, None], q[:, None]])
+    T = original.copy()
+    T[:, 2 * n] = d
+    r, tie, _ = lemke_module._lex_min_rows_float(T, np.arange(n), n, 2 * n, -1, lemke_module._row_zero(T))
+    assert lemke_module._first_row_small(M, q, d) == (int(r), bool(tie))

@@ -402,3 +402,27 @@ def test_a_player_without_moves():
     assert form.F_dense().tolist() == [[1]]
     assert form.A_dense().tolist() == [[2], [1], [0]]
     assert form.behavior_from_realization([1, 0, 1], [1]) == [0, 1]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(game=imperfect_games(players=(1, 2, 3)))
+def test_sequence_levels_in_python_are_the_array_ones(game):
+    # Players with few sequences have them grouped by length in Python: the
+    # same groups, in the same order, as the array computation (and the
+    # same entries of their constraint matrices).
+    import policy.representations.sequence as sequence_module
+
+    small = sequence_module._build_sequences(game)
+    entries = [sequence_module._constraint_entries(ps) for ps in small.players]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sequence_module, "SMALL_LEVELS", -1)
+        arrays = sequence_module._build_sequences(game)
+        # And the constraint matrices' entries, also made from lists when small.
+        for ps, got in zip(small.players, entries, strict=True):
+            for x, y in zip(got, sequence_module._constraint_entries(ps), strict=True):
+                assert x.dtype == y.dtype == np.int64 and x.tolist() == y.tolist()
+    for a, b in zip(small.players, arrays.players, strict=True):
+        assert len(a.levels) == len(b.levels)
+        for x, y in zip(a.levels, b.levels, strict=True):
+            assert x.dtype == y.dtype == np.int64 and not x.flags.writeable
+            assert x.tolist() == y.tolist()

@@ -513,3 +513,31 @@ def test_scaling_one_players_payoffs_keeps_float_equilibria_exact(game_values, p
              for i in range(len(game.players))]
     for got, want, size in zip(flt.values, expected, sizes, strict=True):
         assert got == pytest.approx(want, rel=1e-9, abs=1e-12 * size)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                 st.sampled_from([0.7071067811865476, 0.7071067811865475, 1.7976931348623157e308, 5e-324])))
+def test_payoff_unit_is_numpys_frexp_and_ldexp(scale):
+    # payoff_unit works in Python's math (math.frexp/ldexp): the same power
+    # of two as numpy's frexp and ldexp, inf where ldexp overflows.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if not scale > 0 or not np.isfinite(scale):
+            want = 1.0
+        else:
+            mantissa, exponent = np.frexp(scale)
+            want = float(np.ldexp(1.0, int(exponent) - (1 if mantissa < 0.7071067811865476 else 0)))
+    assert tolerances.payoff_unit(scale) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 6), st.integers(1, 4), st.data())
+def test_payoff_scales_of_a_float_table_are_each_columns_scale(rows, players, data):
+    values = data.draw(st.lists(st.floats(allow_nan=False, width=64), min_size=rows * players,
+                                max_size=rows * players))
+    table = np.array(values, dtype=np.float64).reshape(rows, players)
+    want = np.array([tolerances.payoff_scale(table[:, i]) for i in range(players)], dtype=np.float64)
+    assert tolerances.payoff_scales(table).tobytes() == want.tobytes()

@@ -511,3 +511,30 @@ def test_float_expectations_on_lists_are_the_array_computation_bit_for_bit(case)
         want = _reference_expectations_float(game, leaf, weight)
         assert got.dtype == want.dtype and got.shape == want.shape
         assert got.tobytes() == want.tobytes()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(float_games_and_profiles())
+def test_values_and_magnitudes_in_one_pass_are_each_alone_bit_for_bit(case):
+    # verified_equilibrium (float, Nash check) computes the node values and
+    # their magnitudes side by side: each must be what it is alone, and the
+    # regret and record those of the check on its own.
+    from policy.solvers.verify import magnitudes, nash_check, values_and_magnitudes
+
+    game, values, probs = case
+    numbers = game.numbers(values, exact=False)
+    weight = edge_weights(game, numbers, probs)
+    both, sizes = values_and_magnitudes(game, numbers, weight)
+    alone = subgame_values(game, numbers, weight)
+    assert np.ascontiguousarray(both).tobytes() == alone.tobytes()
+    assert np.ascontiguousarray(sizes).tobytes() == magnitudes(game, numbers, weight).tobytes()
+    found = nash_check(game, numbers, probs, weight, alone)
+    try:
+        eq = verified_equilibrium(game, numbers, probs)
+    except VerificationError as err:
+        assert not acceptable(found.excess)
+        assert err.regret == found.regret
+        return
+    assert acceptable(found.excess)
+    assert eq.max_regret == max(float(found.regret), 0.0)
+    assert eq.values == tuple(alone[0].tolist())

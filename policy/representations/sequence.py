@@ -52,7 +52,7 @@ from __future__ import annotations
 import numbers as _numbers
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
@@ -60,7 +60,7 @@ import numpy as np
 import numpy.typing as npt
 
 from policy import tolerances
-from policy.model import Game, Infoset, NodeKind, Number, Numbers, own_sequences
+from policy.model import CHANCE, DECISION, Game, Infoset, Number, Numbers, own_sequences
 from policy.solvers.errors import SolverError
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ def _build_sequences(game: Game) -> GameSequences:
         sizes = set_size[mine]
         first[mine] = 1 + np.cumsum(sizes) - sizes
 
-    decision = np.flatnonzero(game.kind == NodeKind.DECISION)
+    decision = (game.kind == DECISION).nonzero()[0]
     mover = game.player[decision].astype(np.int64)
     leader = game.infoset_first_member[game.infoset[decision]]
     differ = np.flatnonzero(ids[decision, mover] != ids[leader, mover])
@@ -208,7 +208,7 @@ def _build_sequences(game: Game) -> GameSequences:
     if game.num_nodes > 1:
         child = np.arange(1, game.num_nodes, dtype=np.int64)
         par = game.parent[1:]
-        moved = game.kind[par] == NodeKind.DECISION
+        moved = game.kind[par] == DECISION
         c, p = child[moved], par[moved]
         remap[ids[c, game.player[p]]] = first[game.infoset[p]] + (c - game.first_child[p])
     at_terminal = remap[ids[game.terminals]]
@@ -233,19 +233,22 @@ def _build_sequences(game: Game) -> GameSequences:
             raise RuntimeError("information sets are not in topological order")
         seq_parent = np.zeros(size, dtype=np.int64)
         seq_parent[1:] = p_parent[owner[1:]]
-        # Length (number of own moves) of each sequence, by following parents.
-        length = np.zeros(size, dtype=np.int64)
-        up = np.arange(size, dtype=np.int64)
-        while True:
-            moving = np.flatnonzero(up)
-            if not moving.size:
-                break
-            length[moving] += 1
-            up[moving] = seq_parent[up[moving]]
-        order = np.argsort(length[1:], kind="stable") + 1
-        bounds = (np.flatnonzero(np.diff(length[order])) + 1).tolist()
-        # The runs of equal length, as slices (np.split's parts, without its overhead).
-        levels = tuple(order[a:b] for a, b in zip([0, *bounds], [*bounds, order.size], strict=True) if b > a)
+        if size <= SMALL_LEVELS:
+            levels = _levels_small(seq_parent.tolist())
+        else:
+            # Length (number of own moves) of each sequence, by following parents.
+            length = np.zeros(size, dtype=np.int64)
+            up = np.arange(size, dtype=np.int64)
+            while True:
+                moving = np.flatnonzero(up)
+                if not moving.size:
+                    break
+                length[moving] += 1
+                up[moving] = seq_parent[up[moving]]
+            order = np.argsort(length[1:], kind="stable") + 1
+            bounds = (np.flatnonzero(np.diff(length[order])) + 1).tolist()
+            # The runs of equal length, as slices (np.split's parts, without its overhead).
+            levels = tuple(order[a:b] for a, b in zip([0, *bounds], [*bounds, order.size], strict=True) if b > a)
         offsets = game.infoset_offsets[mine] if len(mine) else np.zeros(0, dtype=np.int64)
         positions = np.repeat(offsets, sizes) + action[1:]
         sequences: list[tuple[int, int] | None] = [None]
@@ -266,6 +269,26 @@ def _build_sequences(game: Game) -> GameSequences:
     return GameSequences(players=tuple(players), at_terminal=_frozen(at_terminal))
 
 
+#: Players with at most this many sequences have them grouped by length in
+#: Python (:func:`_levels_small`), where numpy's cost per call outweighs its work.
+SMALL_LEVELS = 256
+
+
+def _levels_small(seq_parent: list[int]) -> tuple[IntArray, ...]:
+    """:func:`_build_sequences`'s ``levels`` from the parent of each sequence, in Python.
+
+    The same groups: sequences ``1..`` by length (a sequence's parent comes
+    before it, so its length is known), shortest first, each in increasing
+    order (the stable sort's).
+    """
+    length = [0] * len(seq_parent)
+    groups: dict[int, list[int]] = {}
+    for q in range(1, len(seq_parent)):
+        length[q] = depth = length[seq_parent[q]] + 1
+        groups.setdefault(depth, []).append(q)
+    return tuple(np.array(groups[depth], dtype=np.int64) for depth in sorted(groups))
+
+
 def chance_reach(game: Game, numbers: Numbers) -> Array:
     """Product of the chance probabilities on the path to each terminal (``game.terminals`` order).
 
@@ -275,7 +298,7 @@ def chance_reach(game: Game, numbers: Numbers) -> Array:
     reach = numbers.edge_prob.copy()
     if game.num_nodes > 1:
         by_chance = np.zeros(game.num_nodes, dtype=bool)
-        by_chance[1:] = game.kind[game.parent[1:]] == NodeKind.CHANCE
+        by_chance[1:] = game.kind[game.parent[1:]] == CHANCE
         for start, stop in game.levels[1:]:
             level = np.arange(start, stop)
             parents = game.parent[start:stop]
@@ -285,12 +308,14 @@ def chance_reach(game: Game, numbers: Numbers) -> Array:
     return reach[game.terminals]
 
 
-def terminal_weights(game: Game, numbers: Numbers) -> Array:
+def terminal_weights(game: Game, numbers: Numbers, reach: Array | None = None) -> Array:
     """``chance(t) * u_i(t)`` for every terminal ``t`` and player ``i``: shape (terminals, players).
 
     In exact mode only terminals below a chance move cost multiplications.
+    ``reach``: :func:`chance_reach`, when already computed.
     """
-    reach = chance_reach(game, numbers)
+    if reach is None:
+        reach = chance_reach(game, numbers)
     if not numbers.exact:
         return reach[:, None] * numbers.leaf_payoff
     weights = numbers.leaf_payoff.copy()
@@ -343,7 +368,7 @@ def realization_plans(game: Game, probabilities: Sequence[Number]) -> tuple[Arra
 
 
 def behavior_from_plans(
-    game: Game, plans: Sequence[Sequence[Number]], fill: Fill = "uniform"
+    game: Game, plans: Sequence[Sequence[Number] | Array], fill: Fill = "uniform"
 ) -> list[Number]:
     """The flat behaviour vector of realization plans, one per player.
 
@@ -421,6 +446,8 @@ def behavior_from_plans(
 def _filled(s: Infoset, fill: Fill, exact: bool) -> list[Number]:
     m = len(s.actions)
     values: Sequence[Number]
+    if fill == "uniform" and not exact:
+        return [1 / m] * m  # float(Fraction(1, m)): both round 1/m once, to the nearest
     if fill == "uniform":
         values = [Fraction(1, m)] * m
     elif fill == "first":
@@ -522,6 +549,10 @@ class SequenceForm:
     structure
         Both players' :class:`PlayerSequences` (which set each row of ``E``/``F``
         belongs to, parent sequences, ...).
+    reach
+        The chance probability of each terminal (:func:`chance_reach`, in
+        ``game.terminals`` order) that the payoffs were weighted with; None
+        when not kept.
     """
 
     game: Game
@@ -534,6 +565,7 @@ class SequenceForm:
     F: SparseMatrix
     f: Array
     structure: tuple[PlayerSequences, PlayerSequences]
+    reach: Array | None = field(default=None, repr=False)
 
     @property
     def sizes(self) -> tuple[int, int]:
@@ -598,7 +630,7 @@ class SequenceForm:
         return x, y
 
     def behavior_from_realization(
-        self, x: Sequence[Number], y: Sequence[Number], fill: Fill = "uniform"
+        self, x: Sequence[Number] | Array, y: Sequence[Number] | Array, fill: Fill = "uniform"
     ) -> list[Number]:
         """The flat behaviour vector (length ``game.num_actions``) of plans ``x, y``.
 
@@ -681,7 +713,9 @@ def _build_form(game: Game, numbers: Numbers) -> SequenceForm:
     seqs = game_sequences(game)
     p1, p2 = seqs.players
     shape = (p1.size, p2.size)
-    weights = terminal_weights(game, numbers)
+    reach = chance_reach(game, numbers)
+    reach.setflags(write=False)  # kept by the form, shared
+    weights = terminal_weights(game, numbers, reach)
     q1 = seqs.at_terminal[:, 0]
     q2 = seqs.at_terminal[:, 1]
     payoff_a = weights[:, 0]
@@ -720,12 +754,22 @@ def _build_form(game: Game, numbers: Numbers) -> SequenceForm:
         F=F,
         f=f,
         structure=(p1, p2),
+        reach=reach,
     )
 
 
 def _constraint_entries(ps: PlayerSequences) -> tuple[IntArray, IntArray, IntArray]:
     """Row, column and value of every non-zero of a player's constraint matrix."""
     k = len(ps.infosets)
+    if ps.size <= SMALL_LEVELS:  # the same entries from Python lists
+        sizes = ps.sizes.tolist()
+        row_list = [0, *range(1, k + 1)]
+        for row, count in enumerate(sizes, start=1):
+            row_list += [row] * count
+        col_list = [0, *ps.parent.tolist(), *range(1, ps.size)]
+        data_list = [1] + [-1] * k + [1] * (ps.size - 1)
+        return (np.array(row_list, dtype=np.int64), np.array(col_list, dtype=np.int64),
+                np.array(data_list, dtype=np.int64))
     set_rows = 1 + np.arange(k, dtype=np.int64)
     rows = np.concatenate(([0], set_rows, np.repeat(set_rows, ps.sizes)))
     cols = np.concatenate(([0], ps.parent, np.arange(1, ps.size, dtype=np.int64)))

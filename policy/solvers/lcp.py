@@ -130,7 +130,7 @@ class SequenceLCP:
         zero: Number = Fraction(0) if exact else 0.0
         # Chance probability of the terminals each sequence pair leads to.
         seqs = game_sequences(game)
-        reach = chance_reach(game, numbers)
+        reach = form.reach if form.reach is not None else chance_reach(game, numbers)
         P = np.full((n1, n2), zero, dtype=object if exact else np.float64)
         if exact:
             for t, (s1, s2) in enumerate(seqs.at_terminal.tolist()):
@@ -396,7 +396,7 @@ def _equilibrium_of(
     """The verified equilibrium of an LCP solution, or why there is none."""
     x, y = lcp.plans(result.z)
     try:
-        probs = form.behavior_from_realization(list(x), list(y), fill)
+        probs = form.behavior_from_realization(x, y, fill)
     except ValueError as err:  # exact plans violating E x = e: a bug, not the user's
         return f"internal error: Lemke's solution is not a pair of realization plans ({err})"
     try:

@@ -769,10 +769,13 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     original = np.hstack([np.eye(n), -Mf, -df[:, None], qf[:, None]])
     basis = list(range(n))
     # Step 2: z0 enters; lexicographic minimum of (q, I) / d over all rows.
-    T_first = original.copy()
-    T_first[:, z0] = df  # the ratio uses -column, which is d > 0
-    r, tie, _ = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1, _row_zero(T_first))
-    del T_first
+    first = _first_row_small(Mf, qf, df) if n <= SMALL_LCP else None
+    if first is None:
+        T_first = original.copy()
+        T_first[:, z0] = df  # the ratio uses -column, which is d > 0
+        first = _lex_min_rows_float(T_first, np.arange(n), n, z0, -1, _row_zero(T_first))[:2]
+        del T_first
+    r, tie = first
     lexicographic = int(tie)
     if n <= SMALL_LCP:
         return _lemke_small(original, r, lexicographic, limit, refactor)
@@ -854,6 +857,38 @@ def _lemke_float(M: Any, q: Any, d: Any, limit: int, refactor: int = FLOAT_REFAC
     return _float_result(original, basis, C[:, rhs].copy(), pivots, lexicographic)
 
 
+def _first_row_small(Mf: Array, qf: Array, df: Array) -> tuple[int, bool] | None:
+    """The first pivot row of :func:`_lemke_float` (``z0`` entering) and whether it tied, in Python.
+
+    :func:`_lex_min_rows_float`'s decision on the first tableau
+    ``[I, -M, d, q]`` without making it: row ``i``'s noise level is
+    ``FLOAT_ZERO`` times its largest entry in size, the largest of 1 (its
+    unit), ``|M_i|``, ``d_i`` and ``|q_i|``; the ratios are ``q_i / d_i``
+    (noise made 0), tied as :func:`_ties` ties them; a tie is decided on the
+    tied rows' unit rows, each over its ``d``, by :func:`_lex_least`. None
+    (the caller then builds the tableau) when a number is not finite.
+    """
+    n = len(qf)
+    big = _MAX(np.abs(Mf), axis=1).tolist() if n else []
+    q, d = qf.tolist(), df.tolist()
+    if not all(map(math.isfinite, big + q + d)):
+        return None
+    zero = [FLOAT_ZERO * max(1.0, b, di, -qi if qi < 0 else qi) for b, di, qi in zip(big, d, q, strict=True)]
+    ratios = [(0.0 if (-qi if qi < 0 else qi) <= small else qi) / di for qi, di, small in zip(q, d, zero, strict=True)]
+    best = min(ratios)
+    if best == 0.0:  # as _ties
+        tied = [i for i, x in enumerate(ratios) if x <= 0.0]
+    else:
+        low = abs(best)
+        tied = [i for i, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * max(abs(x), low)]
+    if len(tied) == 1:
+        return tied[0], False
+    # Each tied row's unit row: its 1 (unless that is noise in its row) over its d.
+    block = np.zeros((len(tied), n))
+    block[np.arange(len(tied)), tied] = [(1.0 if 1.0 > zero[i] else 0.0) / d[i] for i in tied]
+    return tied[_lex_least(block)], True
+
+
 def _met_twice(pivots: int) -> SolverError:
     return SolverError(
         f"float Lemke met the same basis twice after {pivots} pivots "
@@ -888,6 +923,7 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
     slot = [-1] * n + list(range(n + 1))  # the stored column of each variable, -1 while basic
     C = original[:, held].copy()
     scratch = np.empty_like(C)  # room for the rank-one update
+    sizes = np.empty(C.shape[1])  # room for a row's sizes
     basis = list(range(n))
     free_w: list[int] = []  # the nonbasic w, in increasing order
     key = (1 << n) - 1  # the basic variables as a bit mask (see _lemke_float)
@@ -918,7 +954,7 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
         # each entry is one rounded product, as in np.multiply.outer (up to
         # the sign of a zero), in one fast call (tests/test_lemke.py).
         C -= np.dot(factor[:, None], pivot_row[None, :], out=scratch)
-        row_size = float(_MAX(np.abs(pivot_row)))
+        row_size = float(_MAX(np.abs(pivot_row, out=sizes)))
         bound = max(row_size, (bound + spread * row_size) * _BOUND_MARGIN)
         pivots += 1
         basis[r] = entering
@@ -1029,48 +1065,90 @@ def _small_ratio_test(
     # The basis-inverse rows of the tied rows (the w columns of the full
     # tableau): the stored columns of the nonbasic w, and the unit columns of
     # these rows' basic w (the unit columns of other rows' basic w are 0 in
-    # all of them and decide nothing), in the order of the w.
-    own = [(t, basis[i]) for t, i in enumerate(tied_rows) if basis[i] < n]
-    columns = sorted(free_w + [j for _, j in own]) if own else free_w
-    width = len(columns)
-    entries: list[tuple[int, float]] = []
+    # all of them and decide nothing). Each row is kept as a dictionary of
+    # its entries that are not 0, by the w they belong to.
+    own = {t: basis[i] for t, i in enumerate(tied_rows) if basis[i] < n}
+    table: list[dict[int, float]] = [{} for _ in tied_rows]
     if free_w:
-        # A basic w's slot is -1: the right-hand side stands in (overwritten
-        # or skipped below).
-        whole = C.take(tied_rows, axis=0)
-        block = whole.take([slot[j] for j in columns], axis=1)
-        at = np.flatnonzero(block)  # the entries that are not 0 (a zero of either sign is 0 here too)
-        if at.size > SMALL_TIE_ENTRIES:
-            # Many entries: in numpy, as the array path does (_lex_choice),
-            # on the rows' exact noise levels.
-            if own:
-                places = [columns.index(j) for _, j in own]
-                block[:, places] = 0.0
-                block[[t for t, _ in own], places] = 1.0
-            small = FLOAT_ZERO * np.maximum(_MAX(np.abs(whole), axis=1), 1.0)
-            block, noisy = _denoised(block, small[:, None])
-            block /= np.array([divs[t] for t in tied])[:, None]
-            return tied_rows[_lex_least(block)], True, doubt or noisy, spread
-        entries = list(zip(at.tolist(), block.take(at).tolist(), strict=True))
-        if own:  # the right-hand side's entries in the unit columns are no entries
-            units = {columns.index(j) for _, j in own}
-            entries = [(place, v) for place, v in entries if place % width not in units]
-    entries += [(t * width + columns.index(j), 1.0) for t, j in own]  # each row's own 1
-    table = [[0.0] * width for _ in tied_rows]
-    for place, v in entries:
-        t, p = divmod(place, width)
-        if -FLOAT_ZERO <= v <= FLOAT_ZERO:
-            continue  # noise: 0
-        if -sure <= v <= sure:
+        block = C.take(tied_rows, axis=0).take([slot[j] for j in free_w], axis=1)
+        at = block.ravel().nonzero()[0]  # the entries that are not 0 (a zero of either sign is 0 here too)
+        # Counted as the block of all those columns would have them: an own
+        # w's column read where the right-hand side is stored (-1).
+        if own and at.size <= SMALL_TIE_ENTRIES:
+            count = at.size + len(own) * sum(1 for i in tied_rows if C[i, -1] != 0.0)
+        else:
+            count = at.size
+        if count > SMALL_TIE_ENTRIES:
+            return _numpy_tie(C, slot, tied_rows, tied, divs, own, free_w, doubt, spread)
+        width = len(free_w)
+        for place, v in zip(at.tolist(), block.take(at).tolist(), strict=True):
+            t, p = divmod(place, width)
+            if -FLOAT_ZERO <= v <= FLOAT_ZERO:
+                continue  # noise: 0
+            if -sure <= v <= sure:
+                i = tied_rows[t]
+                level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
+                size = abs(v)
+                if size <= level:
+                    continue
+                if size <= FLOAT_DOUBT * level:
+                    doubt = True
+            table[t][free_w[p]] = v / divs[tied[t]]
+    for t, j in own.items():  # each row's own 1
+        if 1.0 <= sure:
             i = tied_rows[t]
             level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
-            size = abs(v)
-            if size <= level:
+            if 1.0 <= level:
                 continue
-            if size <= FLOAT_DOUBT * level:
+            if 1.0 <= FLOAT_DOUBT * level:
                 doubt = True
-        table[t][p] = v / divs[tied[t]]
-    return tied_rows[_lex_least_lists(table)], True, doubt, spread
+        table[t][j] = 1.0 / divs[tied[t]]
+    return tied_rows[_sparse_column_rule(table)], True, doubt, spread
+
+
+def _numpy_tie(
+    C: Array, slot: list[int], tied_rows: list[int], tied: list[int], divs: list[float], own: dict[int, int],
+    free_w: list[int], doubt: bool, spread: float,
+) -> tuple[int, bool, bool, float]:
+    """A tie of :func:`_small_ratio_test` with many entries, decided in numpy as :func:`_lex_choice` does.
+
+    On the rows' exact noise levels; the block holds every nonbasic ``w``'s
+    column and the unit columns of the tied rows' own basic ``w``, in the
+    order of the ``w``.
+    """
+    columns = sorted(free_w + list(own.values())) if own else free_w
+    whole = C.take(tied_rows, axis=0)
+    # A basic w's slot is -1 (the right-hand side): its unit column is written over it.
+    block = whole.take([slot[j] for j in columns], axis=1)
+    if own:
+        places = [columns.index(j) for j in own.values()]
+        block[:, places] = 0.0
+        block[list(own), places] = 1.0
+    small = FLOAT_ZERO * np.maximum(_MAX(np.abs(whole), axis=1), 1.0)
+    block, noisy = _denoised(block, small[:, None])
+    block /= np.array([divs[t] for t in tied])[:, None]
+    return tied_rows[_lex_least(block)], True, doubt or noisy, spread
+
+
+def _sparse_column_rule(table: list[dict[int, float]]) -> int:
+    """:func:`_column_rule` of rows given as dictionaries of their entries that are not 0.
+
+    The columns go in increasing order of their keys; a column with no entry
+    in any row is 0 in all of them, keeps every row, and is not visited, nor
+    is one equal in all the rows left.
+    """
+    left = list(range(len(table)))
+    for j in sorted(set().union(*table)):
+        here = [table[t].get(j, 0.0) for t in left]
+        if here.count(here[0]) == len(here):
+            continue  # equal everywhere (0 in rows without an entry): every row stays
+        lowest = min(here)
+        size = -lowest if lowest < 0 else lowest
+        left = [i for i, v in zip(left, here, strict=True) if v == lowest or v - lowest <= FLOAT_RATIO_TIE * (
+            size if (v if v >= 0 else -v) <= size else (v if v >= 0 else -v))]
+        if len(left) == 1:
+            break
+    return left[0]
 
 
 def _float_result(original: Array, basis: list[int], values: Array, pivots: int, lexicographic: int) -> LemkeResult:
@@ -1134,7 +1212,7 @@ def _basis_values(original: Array, basis: list[int], values: Array) -> Array:
     # the rows with an entry in column j.
     rows: list[dict[int, float]] = [{} for _ in range(k)]
     holders: list[set[int]] = [set() for _ in range(k + 1)]
-    at = np.flatnonzero(block)  # row by row, columns increasing
+    at = block.ravel().nonzero()[0]  # row by row, columns increasing
     biggest = 0.0
     for place, v in zip(at.tolist(), block.take(at).tolist(), strict=True):
         i, j = divmod(place, k)
@@ -1201,7 +1279,7 @@ def _basis_values(original: Array, basis: list[int], values: Array) -> Array:
         w_rhs = w_data[:, rhs].tolist()
         if live and k:
             coupled = w_data.take(columns, axis=1)
-            at = np.flatnonzero(coupled)  # row by row, columns increasing
+            at = coupled.ravel().nonzero()[0]  # row by row, columns increasing
             for place, coupling in zip(at.tolist(), coupled.take(at).tolist(), strict=True):
                 unit, j = divmod(place, k)
                 w_rhs[unit] -= coupling * solved[j]

@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from policy import rational, tolerances
-from policy.model import Game, NodeKind, Number, Numbers
+from policy.model import DECISION, Game, NodeKind, Number, Numbers
 from policy.solvers.errors import SolverError
 from policy.solvers.result import Equilibrium, show_number
 
@@ -85,7 +85,7 @@ def edge_weights(game: Game, numbers: Numbers, probabilities: Sequence[Number] |
     if n > 1:
         kids = np.arange(1, n)
         parents = game.parent[1:]
-        decided = game.kind[parents] == NodeKind.DECISION
+        decided = game.kind[parents] == DECISION
         c = kids[decided]
         p = parents[decided]
         position = game.infoset_offsets[game.infoset[p]] + (c - game.first_child[p])
@@ -402,15 +402,17 @@ def nash_regret_check(game: Game, numbers: Numbers, probabilities: Sequence[Numb
 
 
 def _behavior_regret(
-    game: Game, numbers: Numbers, weight: Array, values: Array
+    game: Game, numbers: Numbers, weight: Array, values: Array, sizes: Array | None = None
 ) -> tuple[Number, list[Number], Number]:
     """:func:`behavior_regret` from the profile's edge weights and node values, with its excess.
 
-    The third item is :func:`nash_excess`.
+    The third item is :func:`nash_excess`. ``sizes``: the :func:`magnitudes`
+    (float mode), when already computed.
     """
     regrets: list[Number] = []
     excess: Number = values[0, 0] * 0 if values.size else 0
-    sizes = None if numbers.exact else magnitudes(game, numbers, weight)
+    if sizes is None and not numbers.exact:
+        sizes = magnitudes(game, numbers, weight)
     # Exact: a player who never moves has one strategy, worth exactly its value
     # (the same expectation under the same weights); float sums may round otherwise.
     movers = set(game.player[game.kind == NodeKind.DECISION].tolist()) if numbers.exact else None
@@ -551,7 +553,7 @@ def _best_response_float(game: Game, numbers: Numbers, weight: Array, player: in
         value[t] = v
         size[t] = m
     pending: dict[int, int] = {}  # infoset -> members still waiting on children
-    for s in game.infosets.values():
+    for s in game.infosets.in_order():  # by position (no lookup by name)
         if s.player.index == player:
             pending[s.index] = len(s.members)
     waiting = list(count)  # children not yet valued
@@ -834,8 +836,15 @@ def verified_equilibrium(
         exceeds that player's tolerance (:attr:`Regret.excess` above 0).
     """
     weight = edge_weights(game, numbers, probabilities)
-    values = subgame_values(game, numbers, weight)
-    found = check(game, numbers, probabilities, weight, values)
+    if check is nash_check and not numbers.exact:
+        # The values and the magnitudes the check needs in one pass (the same
+        # numbers: each column is summed on its own).
+        values, sizes = values_and_magnitudes(game, numbers, weight)
+        worst, _, excess = _behavior_regret(game, numbers, weight, values, sizes)
+        found = Regret(worst, -1, excess)
+    else:
+        values = subgame_values(game, numbers, weight)
+        found = check(game, numbers, probabilities, weight, values)
     if not acceptable(found.excess):
         raise VerificationError(game, found.regret, found.node, what)
     return evaluate_profile(game, numbers, probabilities, found.regret, weight, values)
