@@ -588,16 +588,21 @@ def _lex_least_lists(table: list[list[float]]) -> int:
     return _column_rule([list(column) for column in zip(*table, strict=True)])
 
 
+def _tied_lowest(left: list[int], here: list[float]) -> list[int]:
+    """The rows of ``left`` whose values ``here`` tie with the lowest: ``v - lowest <=
+    FLOAT_RATIO_TIE * max(|v|, |lowest|)``, written out (equal values always tie)."""
+    lowest = min(here)
+    size = -lowest if lowest < 0 else lowest
+    return [i for i, v in zip(left, here, strict=True) if v == lowest or v - lowest <= FLOAT_RATIO_TIE * (
+        size if (v if v >= 0 else -v) <= size else (v if v >= 0 else -v))]
+
+
 def _column_rule(columns: list[list[float]]) -> int:
     """The row the tie rule of :func:`_ties`, applied to ``columns`` one at a time, keeps first."""
     left = list(range(len(columns[0]))) if columns else [0]
     for values in columns:
         here = [values[i] for i in left]
-        lowest = min(here)
-        size = -lowest if lowest < 0 else lowest
-        # v - lowest <= FLOAT_RATIO_TIE * max(|v|, |lowest|), written out (equal always ties)
-        left = [i for i, v in zip(left, here, strict=True) if v == lowest or v - lowest <= FLOAT_RATIO_TIE * (
-            size if (v if v >= 0 else -v) <= size else (v if v >= 0 else -v))]
+        left = _tied_lowest(left, here)
         if len(left) == 1:
             break
     return left[0]
@@ -1142,10 +1147,7 @@ def _sparse_column_rule(table: list[dict[int, float]]) -> int:
         here = [table[t].get(j, 0.0) for t in left]
         if here.count(here[0]) == len(here):
             continue  # equal everywhere (0 in rows without an entry): every row stays
-        lowest = min(here)
-        size = -lowest if lowest < 0 else lowest
-        left = [i for i, v in zip(left, here, strict=True) if v == lowest or v - lowest <= FLOAT_RATIO_TIE * (
-            size if (v if v >= 0 else -v) <= size else (v if v >= 0 else -v))]
+        left = _tied_lowest(left, here)
         if len(left) == 1:
             break
     return left[0]
