@@ -28,7 +28,6 @@ import contextlib
 import gc
 import logging
 import re
-import shutil
 import signal
 import sys
 import tempfile
@@ -253,19 +252,18 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     except ImportError:
         raise SweepError(_NEEDS) from None
     cluster = None
-    scratch = None
-    with _quiet_dask():
+    # The folder goes last, after the client and cluster have closed.
+    with _quiet_dask(), contextlib.ExitStack() as folder:
         if address is not None:
             client = _connect(address)
         else:
-            scratch = tempfile.mkdtemp(prefix="policy-dask-")
+            scratch = folder.enter_context(
+                tempfile.TemporaryDirectory(prefix="policy-dask-", ignore_cleanup_errors=True))
             try:
                 cluster, client = _local_cluster(workers or 2, scratch)
             except SweepError:
-                shutil.rmtree(scratch, ignore_errors=True)
                 raise
             except Exception as err:  # noqa: BLE001 - Dask's start-up failures, said in one line
-                shutil.rmtree(scratch, ignore_errors=True)
                 why = " ".join(str(err).split())[:200] or type(err).__name__
                 if _timed_out(err):  # Dask raises an AssertionError over the TimeoutError
                     why = f"a worker did not start within {LOCAL_TIMEOUT:g} s"
@@ -284,8 +282,6 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
             if cluster is not None:
                 with contextlib.suppress(Exception):
                     cluster.close(timeout=LOCAL_TIMEOUT)
-            if scratch is not None:
-                shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _timed_out(err: BaseException) -> bool:
