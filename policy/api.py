@@ -430,8 +430,10 @@ def sweep(
     seed
         The seed of the Monte Carlo draws.
     method
-        ``auto`` solves perfect-information games for all samples at once;
-        other methods solve sample by sample.
+        ``spe``, and ``auto`` where it chooses spe (perfect information, or
+        subgames of imperfect information with at most two movers each),
+        solve all the samples of a block at once (the batch solver); other
+        methods solve sample by sample.
     values
         Parameter values that replace the defaults and the leader's.
     workers
@@ -725,13 +727,17 @@ def record(
     lam: float | str | None = None,
     effects: bool = True,
     values: Mapping[str, Any] | None = None,
+    jobs: int | None = None,
     **params: Any,
 ) -> RecordScore:
     """Score an observed record (the moves taken) against a game, as ``policy record``.
 
     ``samples``: Monte Carlo draws from the leader's uncertainty; ``lam``:
     the record's likelihood under logit QRE at this precision, or ``"fit"``;
-    ``effects``: each parameter's distance to reproducing the record.
+    ``effects``: each parameter's distance to reproducing the record;
+    ``jobs``: worker processes for the draws and the parameters' grids
+    (None: one per CPU for a long batched run, as :func:`sweep`; the answers
+    do not depend on it).
     """
     from policy.analysis.record import load_record, score_record
     from policy.leaders import resolve
@@ -747,7 +753,7 @@ def record(
     given = {**(values or {}), **params}
     chosen = resolve(g, profile, {k: _exact(v, k) for k, v in given.items()})
     return score_record(g, rec, chosen, profile, method=method, samples=samples, seed=seed,
-                        lam=lam, effects=effects)
+                        lam=lam, effects=effects, jobs=jobs)
 
 
 def _same_game(rec: Any, game: str | Path) -> None:

@@ -556,7 +556,8 @@ def claims(game: str | None, status: str | None, fmt: str) -> None:
     type=click.Choice(["auto", "spe", "lcp", "lp", "enummixed", "enumpure", "logit"]),
     default="auto",
     show_default=True,
-    help="auto: the batch solver for perfect information, else a Nash method sample by sample.",
+    help="auto: the method solve's auto chooses; where that is spe, the batch solver "
+         "(all samples of a block at once), else that method sample by sample.",
 )
 @click.option("--plot", type=click.Path(dir_okay=False), help="Also draw the sweep to this .png or .svg file.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
@@ -784,6 +785,9 @@ def regions(
               help="Also the likelihood of the record under logit QRE at this precision, or at the fitted one.")
 @click.option("--no-parameters", is_flag=True, help="Skip each parameter's distance to reproducing the record.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--jobs", type=click.IntRange(min=1),
+              help="Processes for the draws and the parameters' grids (default: one per CPU for a long "
+                   "batched run, as sweep's; else 1). The results do not depend on it.")
 @library_errors
 def record(
     file: str,
@@ -796,6 +800,7 @@ def record(
     lam: str | None,
     no_parameters: bool,
     fmt: str,
+    jobs: int | None,
 ) -> None:
     """Score an observed record (the moves actually taken) against a game or campaign.
 
@@ -819,7 +824,7 @@ def record(
         if precision != "fit" and not float(precision) >= 0:
             raise click.UsageError(f"--lambda {lam!r}: expected a number >= 0 or 'fit'")
     result = run(file, record_file, leader, method=method, samples=samples, seed=seed, lam=precision,
-                 effects=not no_parameters, values=parse_assignments(assignments))
+                 effects=not no_parameters, values=parse_assignments(assignments), jobs=jobs)
     if fmt == "json":
         from policy.render.data import dumps
         from policy.render.record import record_data

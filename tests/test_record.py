@@ -10,6 +10,7 @@ France holds, and the USSR, under the old regime with half an army
 from __future__ import annotations
 
 import math
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -273,3 +274,157 @@ def test_the_draws_selection_is_said_on_a_game_with_subgames_of_imperfect_inform
     for named in (CAMPAIGN, RECORD, DATA / "leaders" / "beta.toml"):
         out = out.replace(str(named), "")
     assert code == 0 and "lcp" not in out
+
+
+# A three-player game whose one subgame of imperfect information has two movers:
+# auto chooses spe there, so the record's draws go to the batch solver.
+THREE = """
+[game]
+title = "An ally, then a standoff"
+players = ["Ally", "USSR", "Germany"]
+
+[parameters.strength]
+description = "The USSR's strength"
+default = "1/2"
+range = [0, 1]
+
+[nodes.root]
+player = "Ally"
+actions = { join = "j", stay = "s" }
+
+[nodes.j]
+payoffs = { Ally = "-1/2", USSR = 1, Germany = -1 }
+
+[nodes.s]
+player = "USSR"
+actions = { firm = "sf", yield = "sy" }
+
+[nodes.sf]
+player = "Germany"
+infoset = "guess"
+actions = { war = "sfw", back = "sfb" }
+
+[nodes.sy]
+player = "Germany"
+infoset = "guess"
+actions = { war = "syw", back = "syb" }
+
+# A standoff with one equilibrium, mixed: the USSR firm with probability
+# 1/(1 + strength), Germany at war with 1/2. The ally stays when strength > 1/2.
+[nodes.sfw]
+payoffs = { Ally = "strength - 1", USSR = -2, Germany = "strength" }
+
+[nodes.sfb]
+payoffs = { Ally = "strength - 1", USSR = 1, Germany = 0 }
+
+[nodes.syw]
+payoffs = { Ally = "strength - 1", USSR = -1, Germany = -1 }
+
+[nodes.syb]
+payoffs = { Ally = "strength - 1", USSR = 0, Germany = 0 }
+"""
+
+THREE_RECORD = """
+[[moves]]
+infoset = "root"
+action = "stay"
+
+[[moves]]
+infoset = "s"
+action = "firm"
+"""
+
+THREE_LEADER = """
+[leader]
+name = "Gamma"
+[values.strength]
+value = "3/5"
+range = ["1/5", 1]
+note = "judgement: a test value"
+"""
+
+
+def _three(tmp_path: Path):
+    (tmp_path / "three.toml").write_text(THREE, encoding="utf-8")
+    (tmp_path / "rec.toml").write_text(THREE_RECORD, encoding="utf-8")
+    (tmp_path / "gamma.toml").write_text(THREE_LEADER, encoding="utf-8")
+    game = load(tmp_path / "three.toml")
+    leader = load_leader(tmp_path / "gamma.toml")
+    return game, load_record(tmp_path / "rec.toml"), leader
+
+
+def test_auto_scores_draws_with_the_batch_solver_where_it_chooses_spe(tmp_path: Path) -> None:
+    """auto on a game with imperfect information where solve's auto takes spe: the draws go
+    to the batch solver, as --method spe does, and give what spe one sample at a time gives
+    (they were solved one by one before, hundreds of times slower on the bundled campaign)."""
+    from policy.analysis.record import _SampleSolver
+    from policy.analysis.sweep import batchable
+    from policy.solvers import choose_method
+
+    game, rec, leader = _three(tmp_path)
+    assert not game.is_perfect_information and choose_method(game, exact=False) == "spe"
+    assert batchable(game, "auto") and batchable(game, "spe")
+    assert _SampleSolver(trace(game, rec), "auto").batch is not None
+    values = resolve(game, leader)
+    n = 200
+    auto = score_record(game, rec, values, leader, samples=n, seed=5, effects=False)
+    spe = score_record(game, rec, values, leader, method="spe", samples=n, seed=5, effects=False)
+    assert auto.joint_mc == spe.joint_mc
+    drawn = monte_carlo_samples(game, leader, values, n, seed=5)
+    direct = 0.0
+    for s in range(n):
+        eq = solve(game, {k: float(v[s]) for k, v in drawn.items()}, method="spe", exact=False).equilibria[0]
+        if eq.choice("root") == "stay":
+            direct += eq.behavior["s"]["firm"]
+    assert auto.joint_mc == pytest.approx(direct / n, abs=1e-9)
+    by_hand = sum(1 / (1 + float(x)) for x in drawn["strength"] if x > 0.5) / n
+    assert auto.joint_mc == pytest.approx(by_hand, abs=1e-9)
+    assert 0 < auto.joint_mc < 1
+
+
+def test_draws_in_blocks_and_workers_give_the_one_block_answer(tmp_path: Path, monkeypatch) -> None:
+    """The draws are scored block by block (memory stays a block's), in two worker processes
+    when asked: the same numbers as all draws in one batch, bit for bit."""
+    import numpy as np
+
+    import policy.analysis.record as record_module
+    import policy.analysis.sweep as sweep_module
+    from policy.analysis.record import _SampleSolver, _scores
+
+    game = load(CAMPAIGN)
+    values = resolve(game, BETA)
+    rec = load_record(RECORD)
+    n = 1000
+    drawn = monte_carlo_samples(game, BETA, values, n, seed=2)
+    solver = _SampleSolver(trace(game, rec), "spe")
+    whole = _scores(solver.t, solver.edges(drawn, n))
+    monkeypatch.setattr(sweep_module, "BLOCK", 256)  # four blocks of this game
+    real = record_module._start_worker
+
+    def start(*args):  # runs in each worker: say which process it is
+        (tmp_path / f"worker-{os.getpid()}").touch()
+        real(*args)
+
+    monkeypatch.setattr(record_module, "_start_worker", start)
+    for jobs in (1, 2):
+        joint, stages, per_move = solver.scores(drawn, n, jobs)
+        assert np.array_equal(joint, whole[0])
+        assert stages.keys() == whole[1].keys()
+        assert all(np.array_equal(stages[s], whole[1][s]) for s in stages)
+        assert all((a is None and b is None) or np.array_equal(a, b) for a, b in zip(per_move, whole[2], strict=True))
+    assert solver.scores(drawn, n, 2, joint_only=True)[0].tolist() == whole[0].tolist()
+    # Two worker processes really ran, neither of them this one.
+    pids = {int(f.name.split("-")[1]) for f in tmp_path.glob("worker-*")}
+    assert len(pids) >= 2 and os.getpid() not in pids
+    result = score_record(game, rec, values, BETA, samples=n, seed=2, effects=True, jobs=2)
+    alone = score_record(game, rec, values, BETA, samples=n, seed=2, effects=True, jobs=1)
+    assert result.joint_mc == alone.joint_mc and result.effects == alone.effects
+
+
+def test_record_command_takes_jobs(tmp_path: Path) -> None:
+    code, out, _ = invoke("record", str(CAMPAIGN), str(RECORD), "-l", str(DATA / "leaders" / "beta.toml"),
+                          "--samples", "300", "--seed", "1", "--jobs", "2", "--format", "json")
+    assert code == 0, out
+    code1, out1, _ = invoke("record", str(CAMPAIGN), str(RECORD), "-l", str(DATA / "leaders" / "beta.toml"),
+                            "--samples", "300", "--seed", "1", "--format", "json")
+    assert code1 == 0 and out1 == out

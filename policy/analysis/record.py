@@ -29,7 +29,8 @@ unrecorded chance move between two recorded moves matters).
 :func:`score_record` puts the pieces together: the equilibrium at the
 profile's values move by move; the same probabilities averaged over Monte
 Carlo draws from the profile's declared uncertainty (the batch solver of
-:mod:`policy.analysis.batch` for perfect information); for each parameter, the
+:mod:`policy.analysis.batch` where the method is spe, block by block, in
+worker processes for a long run); for each parameter, the
 nearest value that reproduces the record and the share of its range that does;
 and the likelihood of the record under logit quantal response (McKelvey and
 Palfrey 1998, agent QRE) at a given or fitted precision, which scores a record
@@ -506,17 +507,20 @@ def _scores(t: Trace, edge: npt.NDArray[Any]) -> tuple[Any, dict[str, Any], list
 
 
 class _SampleSolver:
-    """Edge probabilities on the trace for many samples at once (batch for perfect information)."""
+    """The record's scores for many samples at once: block by block (the batch solver's
+    blocks where it takes the game), in worker processes where asked."""
 
     def __init__(self, t: Trace, method: str) -> None:
+        from policy.analysis.sweep import batchable
+
         self.t = t
         game = t.game
         self.method = method
         self.batch = None
-        if method == "spe" or (method == "auto" and game.is_perfect_information):
+        if batchable(game, method):
             from policy.analysis.sweep import _compiled
 
-            self.batch = _compiled(game)  # None when the batch solver refuses the game
+            self.batch = _compiled(game)
         if self.batch is not None:
             column = np.full(game.num_nodes, -1, dtype=np.int64)
             column[self.batch.decision_nodes] = np.arange(len(self.batch.decision_nodes))
@@ -527,6 +531,68 @@ class _SampleSolver:
         self.chance_edges = np.flatnonzero(game.kind[parents] == NodeKind.CHANCE) + 1
         exprs = [game.chance_probability[int(t.nodes[i])] for i in self.chance_edges]
         self.chance_function = compile_batch(exprs, sorted(game.parameters)) if exprs else None  # type: ignore[arg-type]
+
+    def scores(self, samples: Mapping[str, Any], n: int, jobs: int | None = 1,
+               joint_only: bool = False) -> tuple[Any, dict[str, Any], list[Any]]:
+        """:func:`_scores` of ``n`` samples (each parameter an array of ``n``, or one value),
+        block by block; ``joint_only``: the joint probability alone (the others empty).
+
+        ``jobs``: worker processes (None: as a batched sweep's default, one per
+        CPU for a long batched run, else 1). The blocks, and so the answers, are
+        the same whatever the number.
+        """
+        from policy.analysis.sweep import (
+            NASH_BLOCK,
+            _batch_block_size,
+            _batch_jobs,
+            blocks,
+            can_fork,
+        )
+
+        arrays = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)) for k, v in samples.items()}
+        size = _batch_block_size(self.t.game) if self.batch is not None else NASH_BLOCK
+        spans = list(blocks(n, size))
+        if self.batch is not None:
+            count = _batch_jobs(jobs, self.t.game, n, len(spans))
+        else:
+            count = max(1, min(jobs or 1, len(spans)))
+        if not can_fork():
+            count = 1  # a worker could not inherit the compiled game and the trace
+        if count == 1:
+            parts = [self._block(arrays, start, stop, joint_only) for start, stop in spans]
+        else:
+            parts = self._in_workers(arrays, spans, joint_only, count)
+        if not parts:
+            return np.zeros(0), {}, []
+        joint = np.concatenate([p[0] for p in parts])
+        stages = {s: np.concatenate([p[1][s] for p in parts]) for s in parts[0][1]}
+        per_move = [None if m is None else np.concatenate([p[2][j] for p in parts])
+                    for j, m in enumerate(parts[0][2])]
+        return joint, stages, per_move
+
+    def _block(self, arrays: Mapping[str, Any], start: int, stop: int,
+               joint_only: bool) -> tuple[Any, dict[str, Any], list[Any]]:
+        edge = self.edges({k: v[start:stop] for k, v in arrays.items()}, stop - start)
+        if joint_only:
+            return np.asarray(record_probability(self.t, edge, self.t.decisions), dtype=np.float64), {}, []
+        return _scores(self.t, edge)
+
+    def _in_workers(self, arrays: Mapping[str, Any], spans: Sequence[tuple[int, int]], joint_only: bool,
+                    count: int) -> list[tuple[Any, dict[str, Any], list[Any]]]:
+        from policy.analysis.sweep import _stop_workers, forked_pool
+
+        pool = forked_pool(self.t.game, count, _start_worker, (self, arrays, joint_only))
+        finished = False
+        try:
+            futures = [pool.submit(_worker_block, start, stop) for start, stop in spans]
+            out = [f.result() for f in futures]
+            finished = True
+            return out
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        finally:
+            pool.shutdown(wait=finished, cancel_futures=True)
 
     def edges(self, samples: Mapping[str, npt.NDArray[np.float64]], n: int) -> npt.NDArray[np.float64]:
         t, game = self.t, self.t.game
@@ -559,6 +625,24 @@ class _SampleSolver:
         return edge
 
 
+#: In a worker process of a record's Monte Carlo: the solver, the samples and what to score.
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(solver: _SampleSolver, arrays: Mapping[str, Any], joint_only: bool) -> None:
+    """Set up a worker; it ignores Ctrl-C (the terminal sends it to the whole process group,
+    and the main process decides what stops)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER.update(solver=solver, arrays=arrays, joint_only=joint_only)
+
+
+def _worker_block(start: int, stop: int) -> tuple[Any, dict[str, Any], list[Any]]:
+    w = _WORKER
+    return w["solver"]._block(w["arrays"], start, stop, w["joint_only"])  # type: ignore[no-any-return]
+
+
 def score_record(
     game: Game,
     record: Record,
@@ -569,6 +653,7 @@ def score_record(
     seed: int = 0,
     lam: float | str | None = None,
     effects: bool = True,
+    jobs: int | None = None,
 ) -> RecordScore:
     """Score a record against a profile: equilibrium, Monte Carlo, parameters, QRE.
 
@@ -587,6 +672,10 @@ def score_record(
         that makes the record most likely; None for none.
     effects
         Whether to compute each parameter's distance and share.
+    jobs
+        Worker processes for the Monte Carlo and the parameters' grids (None:
+        as ``policy sweep``'s default, one per CPU when the batch solver has
+        a long run, else 1). The answers do not depend on it.
     """
     from policy.solvers import solve
 
@@ -627,8 +716,7 @@ def score_record(
 
         solver = _SampleSolver(t, method)
         drawn = monte_carlo_samples(game, leader, values, samples, seed)
-        mc_edge = solver.edges(drawn, samples)
-        j_mc, s_mc, m_mc = _scores(t, mc_edge)
+        j_mc, s_mc, m_mc = solver.scores(drawn, samples, jobs)
         score = _replace(
             score,
             samples=samples,
@@ -643,7 +731,7 @@ def score_record(
         )
     if effects:
         solver = solver or _SampleSolver(t, method)
-        score = _replace(score, effects=tuple(_effects(t, solver, values, leader)))
+        score = _replace(score, effects=tuple(_effects(t, solver, values, leader, jobs)))
     if lam is not None:
         score = _replace(score, quantal=_quantal(t, game, values, lam))
     return score
@@ -656,7 +744,7 @@ def _replace(score: RecordScore, **changes: Any) -> RecordScore:
 
 
 def _effects(
-    t: Trace, solver: _SampleSolver, values: Mapping[str, Fraction], leader: Leader | None
+    t: Trace, solver: _SampleSolver, values: Mapping[str, Fraction], leader: Leader | None, jobs: int | None = 1,
 ) -> list[ParameterEffect]:
     """For each parameter with a range: nearest reproducing value, share of range, spread.
 
@@ -686,12 +774,12 @@ def _effects(
         for name in set(names):
             rows = np.array([k for k, x in enumerate(names) if x == name])
             samples[name][rows] = points[rows]
-        return _joint(t, solver, samples, n)
+        return _joint(solver, samples, n, jobs)
 
     grids = [np.linspace(low, high, GRID) for _, low, high in ranged]
     probs_all = moved([name for name, _, _ in ranged for _ in range(GRID)], np.concatenate(grids))
     # The leader's own point is the same for every parameter.
-    at_here = bool(_joint(t, solver, {k: np.array([v]) for k, v in base.items()}, 1)[0] >= REPRODUCED)
+    at_here = bool(_joint(solver, {k: np.array([v]) for k, v in base.items()}, 1, 1)[0] >= REPRODUCED)
     nearest: dict[str, float | None] = {}
     inside: dict[str, float] = {}
     outside: dict[str, float] = {}
@@ -729,9 +817,8 @@ def _effects(
     return out
 
 
-def _joint(t: Trace, solver: _SampleSolver, samples: Mapping[str, Any], n: int) -> npt.NDArray[np.float64]:
-    arrays = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), (n,)) for k, v in samples.items()}
-    return np.asarray(record_probability(t, solver.edges(arrays, n), t.decisions), dtype=np.float64)
+def _joint(solver: _SampleSolver, samples: Mapping[str, Any], n: int, jobs: int | None) -> npt.NDArray[np.float64]:
+    return np.asarray(solver.scores(samples, n, jobs, joint_only=True)[0], dtype=np.float64)
 
 
 def _quantal(t: Trace, game: Game, values: Mapping[str, Fraction], lam: float | str) -> QuantalScore:

@@ -624,10 +624,15 @@ def _keep_rows(game: Game, n: int, rows: bool | None) -> bool:
 
 
 def batchable(game: Game, method: str) -> bool:
-    """Whether the batch solver solves ``game`` for ``method``: spe (or auto with perfect information),
-    and a game it accepts (:func:`batch_refusal` says why not)."""
+    """Whether the batch solver solves ``game`` for ``method``: spe (or auto where auto
+    chooses spe, as :func:`policy.solvers.choose_method` says), and a game it accepts
+    (:func:`batch_refusal` says why not)."""
     if method in ("auto", "spe") and game.is_perfect_information:
         return True  # always accepted (compiled where the first block is solved)
+    if method == "auto":
+        from policy.solvers import choose_method
+
+        method = choose_method(game, exact=False)
     if method != "spe":
         return False
     return _compiled(game) is not None
@@ -906,12 +911,22 @@ def _batch_pool(game: Game, samples: Mapping[str, Array], method: str, rows: boo
     without copying them. Elsewhere each worker receives them once and
     compiles the game at its first block.
     """
+    return forked_pool(game, jobs, _start_worker, (game, samples, method, rows))
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked here (Linux, macOS), inheriting what this one holds."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def forked_pool(game: Game, jobs: int, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> ProcessPoolExecutor:
+    """``jobs`` worker processes set up by ``initializer(*initargs)``, forked where possible
+    after ``game`` is compiled for the batch solver here (so no worker compiles it again)."""
     context: Any = multiprocessing.get_context()
-    if "fork" in multiprocessing.get_all_start_methods():
+    if can_fork():
         _compiled(game)
         context = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
-                               initargs=(game, samples, method, rows))
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=initializer, initargs=initargs)
 
 
 def _batch_jobs(jobs: int | None, game: Game, n: int, blocks: int) -> int:
