@@ -640,7 +640,7 @@ def _start_worker(solver: _SampleSolver, arrays: Mapping[str, Any], joint_only: 
 
 def _worker_block(start: int, stop: int) -> tuple[Any, dict[str, Any], list[Any]]:
     w = _WORKER
-    return w["solver"]._block(w["arrays"], start, stop, w["joint_only"])  # type: ignore[no-any-return]
+    return w["solver"]._block(w["arrays"], start, stop, w["joint_only"])
 
 
 def score_record(
