@@ -742,7 +742,7 @@ def record(
     from policy.analysis.record import load_record, score_record
     from policy.leaders import resolve
 
-    rec = load_record(record_file)
+    rec = load_record(bundled_file(record_file))
     if isinstance(game, str | Path):
         game = bundled_file(game)
         _same_game(rec, game)

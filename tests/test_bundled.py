@@ -163,3 +163,27 @@ def test_bundled_games_come_in_story_order(tmp_path, monkeypatch):
     from policy.bundled import bundled_games as fresh
 
     assert [p.name for p in fresh()] == ["coup_1937.toml", "alpha_1939.toml", "romania_1940.toml", "zeta.toml"]
+
+
+def test_bundled_records_and_fit_files_are_found_from_any_folder(tmp_path, monkeypatch):
+    """A new user's review: the documented record and fit commands failed outside the
+    checkout ("cannot read") though their games were found; the record, the fit game and
+    its spec now go through the same bundled-file lookup."""
+    from conftest import invoke
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "war1800.csv"
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = invoke("record", "games/ussr_1939_1941_stalin.toml", "games/records/history_1937_1941.toml",
+                          "-l", "stalin", "--no-parameters")
+    assert code == 0, out
+    assert "stage barbarossa" in out
+    if shared.is_file():
+        code, out, _ = invoke("fit", "games/fit/egame12.toml", str(shared), "--spec", "games/fit/war1800.toml")
+        assert code == 0, out
+        assert "Log-likelihood" in out
+    # A file of the user's with the same relative name still comes first.
+    (tmp_path / "games" / "records").mkdir(parents=True)
+    (tmp_path / "games" / "records" / "history_1937_1941.toml").write_text("[[moves]]\nnope = 1\n", encoding="utf-8")
+    code, out, err = invoke("record", "games/ussr_1939_1941_stalin.toml", "games/records/history_1937_1941.toml",
+                            "-l", "stalin", "--no-parameters")
+    assert code == 1 and "nope" in out + err

@@ -52,8 +52,12 @@ def fit_command(game: str, data: str, spec_file: str | None, link: str | None, e
             from policy.render.plot import plot_format
 
             plot_format(plot_file)  # a bad suffix is reported before the fit
+        from policy.api import bundled_file
+
+        # The bundled examples (games/fit/...) are found from any folder, as games are.
+        game = str(bundled_file(game))
         the_game = load(game)
-        spec = load_spec(spec_file if spec_file is not None else game)
+        spec = load_spec(bundled_file(spec_file) if spec_file is not None else game)
         if link or errors:
             _check_override(spec, link, errors)
             spec = dataclasses.replace(spec, link=link or spec.link, errors=errors or spec.errors)
