@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import invoke, line_of
 
@@ -428,3 +430,42 @@ def test_record_command_takes_jobs(tmp_path: Path) -> None:
     code1, out1, _ = invoke("record", str(CAMPAIGN), str(RECORD), "-l", str(DATA / "leaders" / "beta.toml"),
                             "--samples", "300", "--seed", "1", "--format", "json")
     assert code1 == 0 and out1 == out
+
+
+def test_monte_carlo_means_come_with_their_95_percent_interval(tmp_path: Path) -> None:
+    """A new user's review: record printed its Monte Carlo means bare, so 0.26 against 0.18
+    over 100 draws looked like a difference. Each mean now has its interval, computed here
+    from the draws directly (mean +- 1.96 standard errors, clipped to [0, 1])."""
+    import numpy as np
+
+    from policy.analysis.record import _SampleSolver
+    from policy.render.record import record_data, record_table
+
+    game, rec, leader = _three(tmp_path)
+    values = resolve(game, leader)
+    n = 400
+    result = score_record(game, rec, values, leader, samples=n, seed=7, effects=False)
+    drawn = monte_carlo_samples(game, leader, values, n, seed=7)
+    joint = _SampleSolver(trace(game, rec), "spe").scores(drawn, n)[0]
+    half = 1.959963984540054 * float(np.std(joint, ddof=1)) / math.sqrt(n)
+    low, high = result.intervals_mc[""]
+    assert low == pytest.approx(max(0.0, joint.mean() - half), abs=1e-12)
+    assert high == pytest.approx(min(1.0, joint.mean() + half), abs=1e-12)
+    assert low < result.joint_mc < high
+    data = record_data(result)["monte_carlo"]
+    assert data["joint_interval"] == [low, high]
+    text = record_table(result, width=100, colour=False)
+    assert "95% interval" in text and f"{100 * low:.1f}% to {100 * high:.1f}%" in text
+
+
+def test_long_parameter_names_are_shown_whole_and_noise_is_no_spread() -> None:
+    from policy.analysis.record import _spread
+    from policy.render.record import record_table
+
+    assert _spread(np.array([0.3, 0.3 + 3.3e-16])) == 0.0
+    assert _spread(np.array([0.3, 0.5])) == pytest.approx(0.2)
+    result = score(samples=0, effects=True)
+    long = "a_parameter_with_a_rather_long_name_1941"
+    renamed = replace(result, effects=tuple(replace(e, name=long) for e in result.effects[:1]))
+    text = record_table(renamed, width=80, colour=False)
+    assert long in text

@@ -62,6 +62,9 @@ MOVE_KEYS = {"stage", "infoset", "node", "action", "note", "sources"}
 #: A float probability at least this close to 1 counts as reproducing the record.
 REPRODUCED = 1 - 1e-9
 
+#: A spread of the record's probability over a range below this is rounding, shown as 0.
+SPREAD_NOISE = 1e-12
+
 #: Points of the even grid over a parameter's range for the distance and the share.
 GRID = 101
 
@@ -477,6 +480,8 @@ class RecordScore:
     seed: int = 0
     joint_mc: float | None = None
     by_stage_mc: Mapping[str, float] = field(default_factory=dict)
+    #: The 95% interval of each Monte Carlo mean: "" for the joint one, else by stage.
+    intervals_mc: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     effects: tuple[ParameterEffect, ...] = ()
     quantal: QuantalScore | None = None
 
@@ -723,6 +728,7 @@ def score_record(
             seed=seed,
             joint_mc=float(np.mean(j_mc)),
             by_stage_mc={s: float(np.mean(v)) for s, v in s_mc.items()},
+            intervals_mc={s: _interval_of(v) for s, v in {"": j_mc, **s_mc}.items()},
             moves=tuple(
                 MoveScore(ms.move, ms.nodes, ms.chance, ms.probability, ms.chosen,
                           None if m_mc[j] is None else float(np.mean(m_mc[j])))
@@ -812,9 +818,23 @@ def _effects(
         near = nearest[name]
         distance = None if near is None else abs(near - here) / (high - low)
         out.append(ParameterEffect(name, here, low, high, near, distance, float((probs >= REPRODUCED).mean()),
-                                   float(probs.max() - probs.min())))
+                                   _spread(probs)))
     out.sort(key=lambda e: (-e.spread, e.distance if e.distance is not None else math.inf, e.name))
     return out
+
+
+def _spread(probs: npt.NDArray[np.float64]) -> float:
+    """How much a probability moves over a grid; rounding noise (a few ulps of 1) counts as none."""
+    spread = float(probs.max() - probs.min())
+    return 0.0 if spread < SPREAD_NOISE else spread
+
+
+def _interval_of(values: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """The 95% interval of the mean of ``values`` (each draw's probability), clipped to [0, 1]."""
+    from policy.analysis.sweep import _with_interval
+
+    _, low, high = _with_interval({"": np.asarray(values, dtype=np.float64)})[""]
+    return (low, high)
 
 
 def _joint(solver: _SampleSolver, samples: Mapping[str, Any], n: int, jobs: int | None) -> npt.NDArray[np.float64]:

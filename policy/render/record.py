@@ -40,14 +40,23 @@ def record_table(score: RecordScore, width: int | None = None, colour: bool | No
             if score.samples:
                 cells.append(_share(m.monte_carlo))
         _row(moves, *cells)
-    joint = _table("Jointly and by stage", "moves", "reproduced", *(["Monte Carlo"] if score.samples else []))
-    _row(joint, "all", fmt(score.joint), *([_share(score.joint_mc)] if score.samples else []))
+    joint = _table("Jointly and by stage", "moves", "reproduced",
+                   *(["Monte Carlo", "95% interval"] if score.samples else []))
+
+    def drawn(key: str, mean: float | None) -> list[str]:
+        if not score.samples:
+            return []
+        low, high = score.intervals_mc.get(key, (None, None))
+        return [_share(mean), "-" if low is None or high is None else f"{_share(low)} to {_share(high)}"]
+
+    _row(joint, "all", fmt(score.joint), *drawn("", score.joint_mc))
     for stage, p in score.by_stage.items():
         if stage:
-            _row(joint, f"stage {stage}", fmt(p), *([_share(score.by_stage_mc.get(stage))] if score.samples else []))
+            _row(joint, f"stage {stage}", fmt(p), *drawn(stage, score.by_stage_mc.get(stage)))
     tables: list[object] = [Text("\n".join(head)), moves, joint]
     if score.samples:
-        tables.append(Text(f"Monte Carlo: {score.samples} draws from the profile's declared uncertainty (seed {score.seed}).\n"))
+        tables.append(Text(f"Monte Carlo: {score.samples} draws from the profile's declared uncertainty (seed {score.seed}); "
+                           "the interval is that of the mean over the draws.\n"))
         if score.method != "spe" and not score.game.is_perfect_information:
             # spe selects alike in both arithmetics (qpe in each two-player subgame where it fits);
             # auto in floats takes lcp for a two-player game, where the exact point takes qpe.
@@ -59,6 +68,9 @@ def record_table(score: RecordScore, width: int | None = None, colour: bool | No
     if score.effects:
         eff = _table("Parameters that most change it", "parameter", "value", "range", "nearest value that reproduces",
                      "distance", "share of range", "spread")
+        # Names whole (the other columns wrap instead): two parameters may share a long
+        # prefix (p_japan_joins_1939 and _1941).
+        eff.columns[0].no_wrap = True
         for e in score.effects:
             _row(eff, e.name, f"{e.value:.6g}", f"[{e.low:.6g}, {e.high:.6g}]",
                  "none in range" if e.nearest is None else f"{e.nearest:.6g}",
@@ -107,7 +119,9 @@ def record_data(score: RecordScore) -> dict[str, Any]:
             "samples": score.samples,
             "seed": score.seed,
             "joint": score.joint_mc,
+            "joint_interval": list(score.intervals_mc[""]) if "" in score.intervals_mc else None,
             "by_stage": {s: p for s, p in score.by_stage_mc.items() if s},
+            "by_stage_interval": {s: list(v) for s, v in score.intervals_mc.items() if s},
         },
         "parameters_effect": [
             {

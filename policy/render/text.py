@@ -336,6 +336,10 @@ def _rich_widths(table: _Rows, width: int, console: Console) -> list[int] | None
         keep.add(max(range(1, len(rows)), key=lambda k: len(rows[k][i]), default=0))
         keep.add(max(range(1, len(rows)), key=lambda k: max(map(len, rows[k][i].split()), default=0), default=0))
     few = _Rows(None, rows[0])
+    for mine, theirs in zip(few.columns, table.columns, strict=True):
+        # What a caller set on a column (a least width, no wrapping) shapes the layout too.
+        mine.min_width, mine.max_width, mine.no_wrap, mine.ratio = (
+            theirs.min_width, theirs.max_width, theirs.no_wrap, theirs.ratio)
     for k in sorted(keep - {0}):
         few.add_row(*(escape(c) for c in rows[k]))
     try:
