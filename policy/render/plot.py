@@ -2,7 +2,8 @@
 
 Three pictures, each written to a PNG or SVG file:
 
-* :func:`plot_line`: outcome probabilities against one parameter (a 1-d grid);
+* :func:`plot_line`: outcome probabilities against one parameter (a 1-d grid), or for
+  a game with many outcomes that states facts (a campaign), each fact's, a panel per fact;
 * :func:`plot_regions`: for two parameters, the plane coloured by equilibrium path;
 * :func:`plot_bars`: Monte Carlo outcome probabilities per leader, with 95% intervals.
 
@@ -58,13 +59,22 @@ def outcome_label(result: SweepResult, terminal: int) -> str:
     return game.outcomes[o].label if o >= 0 else game.node_names[terminal]
 
 
+#: At most this many outcome lines in one plot: a game with more that states facts
+#: (a campaign's end states) is drawn by its facts, one panel per fact.
+LINE_OUTCOMES = 12
+
+
 def plot_line(result: SweepResult, out: str | Path, outputs: Outputs | None = None) -> Path:
-    """Each outcome's probability against the one varied parameter."""
+    """Each outcome's probability against the one varied parameter (or, for a game with more
+    than :data:`LINE_OUTCOMES` outcomes reached and facts on its terminals, each fact's)."""
     if len(result.varied) != 1:
         raise PlotError("a line plot needs a sweep over exactly one parameter (--vary p=LO:HI)")
     name = result.varied[0]
     x = result.samples[name][: result.done]
     order = np.argsort(x, kind="stable")
+    reached = int(np.count_nonzero(np.asarray(result.reach).max(axis=0) > 0)) if result.done else 0
+    if reached > LINE_OUTCOMES and result.facts.shape[1]:
+        return _plot_facts(result, x, order, out, outputs)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     shown = 0
@@ -83,6 +93,40 @@ def plot_line(result: SweepResult, out: str | Path, outputs: Outputs | None = No
     if shown:
         ax.legend(fontsize="small", loc="best")
     ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return save(fig, out, outputs)
+
+
+def _plot_facts(result: SweepResult, x: Any, order: Any, out: str | Path, outputs: Outputs | None) -> Path:
+    """One panel per fact the terminals state, a line per value: its probability against the parameter."""
+    from policy.analysis.sweep import fact_columns
+
+    pairs, _ = fact_columns(result.game)
+    facts = np.asarray(result.facts, dtype=np.float64)
+    if result.failed:
+        facts = np.where(result.solved_mask()[:, None], facts, np.nan)
+    keys = list(dict.fromkeys(key for key, _ in pairs))
+    columns = 2 if len(keys) > 1 else 1
+    rows = (len(keys) + columns - 1) // columns
+    plt = _pyplot()
+    fig, axes = plt.subplots(rows, columns, figsize=(6.0 * columns, 3.0 * rows + 0.8), squeeze=False, sharex=True)
+    for ax, key in zip(axes.flat, keys, strict=False):
+        for k, (fact, value) in enumerate(pairs):
+            if fact != key or not np.nanmax(facts[:, k], initial=0.0) > 0:
+                continue
+            ax.plot(x[order], facts[order, k], label=value, linewidth=1.8)
+        ax.set_title(key, fontsize="medium")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small", loc="best")
+    for ax in list(axes.flat)[len(keys):]:
+        ax.set_visible(False)
+    for c in range(columns):  # the lowest panel of each column carries the axis
+        lowest = axes[max(r for r in range(rows) if r * columns + c < len(keys)), c]
+        lowest.xaxis.set_tick_params(labelbottom=True)
+        lowest.set_xlabel(axis_label(result, result.varied[0], 45))
+    fig.supylabel("probability of the end state")
+    fig.suptitle(f"{result.game.title}" + (f" ({result.leader})" if result.leader else ""), fontsize="medium")
     fig.tight_layout()
     return save(fig, out, outputs)
 

@@ -256,11 +256,13 @@ def _sweeps(c: GameComparison, method: str) -> tuple[tuple[Picture | None, ...],
     if not any(p.range is not None for p in c.game.parameters.values()):
         note = "No sweep plot: the game has no parameter with a declared range to sweep."
         return (None,) * len(c.leaders), (note,) * len(c.leaders)
-    if not c.game.is_perfect_information or method not in ("auto", "spe"):
+    from policy.analysis.sweep import batchable
+
+    if not batchable(c.game, method):
         why = (
-            "No sweep plot: the game has imperfect information, so every point of a sweep "
-            "needs its own Nash solve, which is too slow for a report"
-            if not c.game.is_perfect_information
+            "No sweep plot: the game has subgames of imperfect information that the batch solver "
+            "does not take, so every point of a sweep needs its own Nash solve, which is too slow for a report"
+            if method in ("auto", "spe")
             else f"No sweep plot: method {method} solves point by point, which is too slow for a report"
         )
         hint = f"policy sweep {c.file} --leader LEADER --vary PARAMETER=LOW:HIGH:21"
@@ -280,7 +282,7 @@ def _sweeps(c: GameComparison, method: str) -> tuple[tuple[Picture | None, ...],
             continue
         flip = search.flips[0]
         try:
-            svg = _sweep_svg(c, result.parameters, flip.parameter, flip.low, flip.high, leader.name)
+            svg = _sweep_svg(c, result.parameters, flip.parameter, flip.low, flip.high, leader.name, method)
         except ValueError as err:  # the library's errors (SweepError, GameError, ...) are ValueErrors
             plots.append(None)
             notes.append(f"{leader.name}: the sweep over {flip.parameter} failed: {' '.join(str(err).split())}")
@@ -296,12 +298,13 @@ def _sweeps(c: GameComparison, method: str) -> tuple[tuple[Picture | None, ...],
     return tuple(plots), tuple(notes)
 
 
-def _sweep_svg(c: GameComparison, base: Any, name: str, low: float, high: float, leader: str) -> str:
+def _sweep_svg(c: GameComparison, base: Any, name: str, low: float, high: float, leader: str,
+               method: str = "auto") -> str:
     from policy.analysis.sweep import Vary, grid_samples, run_sweep
     from policy.render.plot import plot_line
 
     samples = grid_samples(c.game, base, [Vary(name, low, high, SWEEP_POINTS)])
-    swept = run_sweep(c.game, samples, method="auto", varied=(name,), leader=leader, workers=1)
+    swept = run_sweep(c.game, samples, method=method, varied=(name,), leader=leader, workers=1)
     with tempfile.TemporaryDirectory(prefix="policy-report-") as tmp:
         out = Path(tmp) / "sweep.svg"
         plot_line(swept, out)
