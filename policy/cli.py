@@ -111,7 +111,8 @@ def method_options(func: F) -> F:
         "--subgame-method",
         type=click.Choice(["lcp", "lp", "enummixed", "enumpure", "logit", "qpe"]),
         help="spe with imperfect information: the Nash method for each proper subgame "
-        "(default lcp for 2 players, logit otherwise).",
+        "(default, by the players who move in it: two, lp if constant-sum, else qpe, lcp where "
+        "qpe would be too big or with --all; three or more, logit).",
     )(func)
     func = click.option(
         "--lambda",
@@ -328,7 +329,7 @@ def _count(n: int, what: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--no-count", is_flag=True,
               help="Do not check whether the equilibrium is the only one (the check lists the game's "
-              "equilibria for up to 5 s).")
+              "equilibria for up to 5 s; a big game with subgames part by part, up to 60 s of CPU).")
 @library_errors
 def solve(
     file: str,
