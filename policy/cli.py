@@ -385,7 +385,7 @@ def solve(
     else:
         from policy.render.text import solve_table_blocks
 
-        for block in solve_table_blocks(result, profile):  # a big game's table is never held whole
+        for block in solve_table_blocks(result, profile, count=count):  # a big game's table is never held whole
             click.echo(block, nl=False)
         if count is not None:
             click.echo(f"How many: {count.text}.")

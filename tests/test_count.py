@@ -246,3 +246,19 @@ def test_spe_count_of_a_large_game_is_decided_part_by_part_or_says_why_not() -> 
     count = count_spe_subgames(game, {})
     # One two-mover subgame too large for enummixed within the count's budget.
     assert count.unique is None and "undecided: enummixed could not list" in count.how
+
+
+def test_a_warning_that_the_game_may_have_others_is_answered_by_a_count_that_finds_none() -> None:
+    """A new user's review: compare said "the only subgame-perfect equilibrium", then two lines
+    on "one quasi-perfect equilibrium ...; the game may have others"."""
+    from policy.solvers.count import Count, settled
+
+    warning = "12 subgames at 'x': one quasi-perfect equilibrium (Lemke's method from one start); the game may have others"
+    only = Count("subgame-perfect equilibria", True, "by hand")
+    several = Count("subgame-perfect equilibria", False, "by hand", 2)
+    undecided = Count("subgame-perfect equilibria", None, "out of time")
+    assert settled(warning, only).endswith("the count finds no other (subgame-perfect equilibria)")
+    assert "may have others" not in settled(warning, only)
+    for count in (several, undecided, None):
+        assert settled(warning, count) == warning
+    assert settled("another warning", only) == "another warning"

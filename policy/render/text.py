@@ -45,6 +45,7 @@ from policy.claims import Claim
 from policy.leaders import Leader
 from policy.model import Game, Number
 from policy.render.tree import player_colour
+from policy.solvers.count import Count, settled
 from policy.solvers.result import Equilibrium, SolveResult, show_number
 from policy.solvers.sequential import check_equilibrium, off_path_reason
 
@@ -389,7 +390,8 @@ def solve_table(
 
 
 def solve_table_blocks(
-    result: SolveResult, leader: Leader | None = None, width: int | None = None, colour: bool | None = None
+    result: SolveResult, leader: Leader | None = None, width: int | None = None, colour: bool | None = None,
+    count: Count | None = None,
 ) -> Iterator[str]:
     """``policy solve`` as tables, in blocks of whole lines: behaviour, payoffs, outcome probabilities.
 
@@ -408,15 +410,16 @@ def solve_table_blocks(
     never held whole as text.
     """
     drawn = False
-    for block in _render_parts(_solve_parts(result, leader), width, colour):
+    for block in _render_parts(_solve_parts(result, leader, count), width, colour):
         drawn = True
         yield block
     if not drawn:
         yield "\n"  # as _render
 
 
-def _solve_parts(result: SolveResult, leader: Leader | None) -> Iterator[object]:
-    """What :func:`solve_table_blocks` draws, one table or line at a time."""
+def _solve_parts(result: SolveResult, leader: Leader | None, count: Count | None = None) -> Iterator[object]:
+    """What :func:`solve_table_blocks` draws, one table or line at a time (``count``: what the
+    count of equilibria found, which answers a warning that the game may have others)."""
     game = result.game
     mode = "exact" if result.exact else "float"
     head = [f"{game.title}", f"method {result.method} ({mode})" + (f", leader {leader.name}" if leader else "")]
@@ -433,7 +436,7 @@ def _solve_parts(result: SolveResult, leader: Leader | None) -> Iterator[object]
     if game.origin == "nfg":
         yield from _strategic_tables(result)
         for w in result.warnings:
-            yield Text(f"warning: {w}")
+            yield Text(f"warning: {settled(w, count)}")
         return
     for k, eq in enumerate(result.equilibria, 1):
         label = f"Equilibrium {k} of {total}" if total > 1 else "Equilibrium"
@@ -480,7 +483,7 @@ def _solve_parts(result: SolveResult, leader: Leader | None) -> Iterator[object]
                 _row(out, _outcome_label(result, t_index, name), fmt(prob))
         yield out
     for w in result.warnings:
-        yield Text(f"warning: {w}")
+        yield Text(f"warning: {settled(w, count)}")
 
 
 def _strategic_tables(result: SolveResult) -> list[object]:
@@ -561,7 +564,8 @@ def compare_table(
             if k < len(c.counts):
                 notes.append(f"{leader.name}: {c.counts[k].text}")
                 notes += [f"  another equilibrium path: {p}" for p in c.other_paths(k)]
-            notes += [f"{leader.name}: {w}" for w in r.warnings]
+            known = c.counts[k] if k < len(c.counts) else None
+            notes += [f"{leader.name}: {settled(w, known)}" for w in r.warnings]
         swaps = swap_rows(c)
         flips = flip_rows(c)
         failed = flip_failures(c)

@@ -70,6 +70,17 @@ class Count:
         return f"one of possibly several {self.kind} ({self.how})"
 
 
+#: How a Nash method that looks for one equilibrium ends its warning (qpe, tracing).
+MAY_HAVE_OTHERS = "the game may have others"
+
+
+def settled(warning: str, count: Count | None) -> str:
+    """``warning``, with its "the game may have others" answered when ``count`` found the only one."""
+    if count is not None and count.unique is True and warning.endswith(MAY_HAVE_OTHERS):
+        return warning[: -len(MAY_HAVE_OTHERS)] + f"the count finds no other ({count.kind})"
+    return warning
+
+
 def distinct_outcomes(equilibria: tuple[Equilibrium, ...] | list[Equilibrium]) -> int:
     """How many different outcomes (probabilities of reaching each terminal) the equilibria have."""
     return len({_key(eq.reach) for eq in equilibria})
