@@ -1034,26 +1034,20 @@ def _small_ratio_test(
     sure = FLOAT_DOUBT * top  # above this an entry is a real number and raises no doubt
     levels: dict[int, float] = {}
     doubt = False
-    rows: list[int] = []
-    divs: list[float] = []
-    ratios: list[float] = []
-    for i, c, v in zip(above.tolist(), column.take(above).tolist(), C[:, -1].take(above).tolist(), strict=True):
-        if c <= top:  # maybe noise in its row
-            level = levels[i] = _row_level(C, i)
-            if c <= level:
-                continue
-        if -FLOAT_ZERO <= v <= FLOAT_ZERO:  # noise in any row (0 included)
-            v = 0.0
-        elif -sure <= v <= sure:  # between the bounds: the row's own level decides
-            level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
-            size = abs(v)
-            if size <= level:
-                v = 0.0
-            elif size <= FLOAT_DOUBT * level:
-                doubt = True
-        rows.append(i)
-        divs.append(c)
-        ratios.append(v / c)
+    ups = column.take(above)
+    values = C[:, -1].take(above)
+    rows: list[int] = above.tolist()
+    divs: list[float] = ups.tolist()
+    listed = values.tolist()
+    if min(divs) > top and not [v for v in listed if v and -sure <= v <= sure]:
+        # The common case, decided by the bounds alone: every candidate's
+        # entry is above its row's noise level, and every right-hand side is
+        # a zero (of either sign: its ratio is a zero, which every
+        # comparison below takes as 0) or above any noise level, so kept.
+        # The same divisions, in one call.
+        ratios: list[float] = (values / ups).tolist()
+    else:
+        rows, divs, ratios, doubt = _ratios_by_levels(C, rows, divs, listed, top, sure, levels)
     if not rows:
         return None
     best = min(ratios)
@@ -1109,6 +1103,44 @@ def _small_ratio_test(
                 doubt = True
         table[t][j] = 1.0 / divs[tied[t]]
     return tied_rows[_sparse_column_rule(table)], True, doubt, spread
+
+
+def _ratios_by_levels(
+    C: Array, candidates: list[int], ups: list[float], values: list[float], top: float, sure: float,
+    levels: dict[int, float],
+) -> tuple[list[int], list[float], list[float], bool]:
+    """The ratio test's rows, their entries, ratios and doubt, where some entry needs its row's own noise level.
+
+    ``candidates`` are the rows whose entering-column entry ``ups`` is above
+    :data:`FLOAT_PIVOT`'s threshold, ``values`` their right-hand sides. A
+    row whose entry is at most ``top`` (the bound on every noise level) is
+    dropped if the entry is noise in its row; a right-hand side is 0 if it
+    is noise (at most :data:`FLOAT_ZERO`, or at most its row's level when
+    it is at most ``sure``), and raises doubt within :data:`FLOAT_DOUBT` of
+    that level. The levels computed are kept in ``levels``.
+    """
+    doubt = False
+    rows: list[int] = []
+    divs: list[float] = []
+    ratios: list[float] = []
+    for i, c, v in zip(candidates, ups, values, strict=True):
+        if c <= top:  # maybe noise in its row
+            level = levels[i] = _row_level(C, i)
+            if c <= level:
+                continue
+        if -FLOAT_ZERO <= v <= FLOAT_ZERO:  # noise in any row (0 included)
+            v = 0.0
+        elif -sure <= v <= sure:  # between the bounds: the row's own level decides
+            level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
+            size = abs(v)
+            if size <= level:
+                v = 0.0
+            elif size <= FLOAT_DOUBT * level:
+                doubt = True
+        rows.append(i)
+        divs.append(c)
+        ratios.append(v / c)
+    return rows, divs, ratios, doubt
 
 
 def _numpy_tie(
