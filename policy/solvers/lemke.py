@@ -931,6 +931,7 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
     sizes = np.empty(C.shape[1])  # room for a row's sizes
     basis = list(range(n))
     free_w: list[int] = []  # the nonbasic w, in increasing order
+    free_slots: list[int] = []  # their stored columns, in the same order
     key = (1 << n) - 1  # the basic variables as a bit mask (see _lemke_float)
     seen = {key}
     z0_row = -1
@@ -967,9 +968,12 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
         slot[entering] = -1
         held[k] = leaving
         if leaving < n:
-            bisect.insort(free_w, leaving)
+            place = bisect.bisect(free_w, leaving)
+            free_w.insert(place, leaving)
+            free_slots.insert(place, k)
         if entering < n:
-            free_w.remove(entering)
+            place = free_w.index(entering)
+            del free_w[place], free_slots[place]
         if entering == z0:
             z0_row = r
         if leaving == z0:
@@ -985,7 +989,7 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
         entering = _complement(leaving, n)
         while True:
             top = FLOAT_ZERO * max(bound, 1.0)
-            choice = _small_ratio_test(C, slot, entering, basis, free_w, z0_row, n, top)
+            choice = _small_ratio_test(C, slot, entering, basis, free_w, free_slots, z0_row, n, top)
             if choice is None:
                 raise _no_solution(pivots)
             r, tie, doubt, spread = choice
@@ -1013,8 +1017,8 @@ def _row_level(C: Array, i: int) -> float:
 
 
 def _small_ratio_test(
-    C: Array, slot: list[int], entering: int, basis: list[int], free_w: list[int], z0_row: int, n: int,
-    top: float,
+    C: Array, slot: list[int], entering: int, basis: list[int], free_w: list[int], free_slots: list[int],
+    z0_row: int, n: int, top: float,
 ) -> tuple[int, bool, bool, float] | None:
     """The ratio test of :func:`_lemke_small`: :func:`_lex_choice`'s decision, in Python.
 
@@ -1047,7 +1051,7 @@ def _small_ratio_test(
         # The same divisions, in one call.
         ratios: list[float] = (values / ups).tolist()
     else:
-        rows, divs, ratios, doubt = _ratios_by_levels(C, rows, divs, listed, top, sure, levels)
+        rows, divs, listed, ratios, doubt = _ratios_by_levels(C, rows, divs, listed, top, sure, levels)
     if not rows:
         return None
     best = min(ratios)
@@ -1069,12 +1073,12 @@ def _small_ratio_test(
     own = {t: basis[i] for t, i in enumerate(tied_rows) if basis[i] < n}
     table: list[dict[int, float]] = [{} for _ in tied_rows]
     if free_w:
-        block = C.take(tied_rows, axis=0).take([slot[j] for j in free_w], axis=1)
+        block = C.take(tied_rows, axis=0).take(free_slots, axis=1)
         at = block.ravel().nonzero()[0]  # the entries that are not 0 (a zero of either sign is 0 here too)
         # Counted as the block of all those columns would have them: an own
         # w's column read where the right-hand side is stored (-1).
         if own and at.size <= SMALL_TIE_ENTRIES:
-            count = at.size + len(own) * sum(1 for i in tied_rows if C[i, -1] != 0.0)
+            count = at.size + len(own) * sum(1 for t in tied if listed[t] != 0.0)
         else:
             count = at.size
         if count > SMALL_TIE_ENTRIES:
@@ -1108,8 +1112,9 @@ def _small_ratio_test(
 def _ratios_by_levels(
     C: Array, candidates: list[int], ups: list[float], values: list[float], top: float, sure: float,
     levels: dict[int, float],
-) -> tuple[list[int], list[float], list[float], bool]:
-    """The ratio test's rows, their entries, ratios and doubt, where some entry needs its row's own noise level.
+) -> tuple[list[int], list[float], list[float], list[float], bool]:
+    """The ratio test's rows, their entries, right-hand sides (as given), ratios and doubt, where some entry
+    needs its row's own noise level.
 
     ``candidates`` are the rows whose entering-column entry ``ups`` is above
     :data:`FLOAT_PIVOT`'s threshold, ``values`` their right-hand sides. A
@@ -1122,12 +1127,14 @@ def _ratios_by_levels(
     doubt = False
     rows: list[int] = []
     divs: list[float] = []
+    kept: list[float] = []
     ratios: list[float] = []
-    for i, c, v in zip(candidates, ups, values, strict=True):
+    for i, c, given in zip(candidates, ups, values, strict=True):
         if c <= top:  # maybe noise in its row
             level = levels[i] = _row_level(C, i)
             if c <= level:
                 continue
+        v = given
         if -FLOAT_ZERO <= v <= FLOAT_ZERO:  # noise in any row (0 included)
             v = 0.0
         elif -sure <= v <= sure:  # between the bounds: the row's own level decides
@@ -1139,8 +1146,9 @@ def _ratios_by_levels(
                 doubt = True
         rows.append(i)
         divs.append(c)
+        kept.append(given)
         ratios.append(v / c)
-    return rows, divs, ratios, doubt
+    return rows, divs, kept, ratios, doubt
 
 
 def _numpy_tie(
