@@ -874,11 +874,15 @@ def _first_row_small(Mf: Array, qf: Array, df: Array) -> tuple[int, bool] | None
     (the caller then builds the tableau) when a number is not finite.
     """
     n = len(qf)
-    big = _MAX(np.abs(Mf), axis=1).tolist() if n else []
-    q, d = qf.tolist(), df.tolist()
-    if not all(map(math.isfinite, big + q + d)):
+    if not n:
         return None
-    zero = [FLOAT_ZERO * max(1.0, b, di, -qi if qi < 0 else qi) for b, di, qi in zip(big, d, q, strict=True)]
+    # Each row's largest entry in size, other than its unit (finite numbers
+    # have the same largest whichever way it is found).
+    size = np.maximum(np.maximum(_MAX(np.abs(Mf), axis=1), df), np.abs(qf))
+    if not np.isfinite(size).all():  # as finite as M, d and q together
+        return None
+    zero = (FLOAT_ZERO * np.maximum(size, 1.0)).tolist()
+    q, d = qf.tolist(), df.tolist()
     ratios = [(0.0 if (-qi if qi < 0 else qi) <= small else qi) / di for qi, di, small in zip(q, d, zero, strict=True)]
     best = min(ratios)
     if best == 0.0:  # as _ties
@@ -889,8 +893,15 @@ def _first_row_small(Mf: Array, qf: Array, df: Array) -> tuple[int, bool] | None
     if len(tied) == 1:
         return tied[0], False
     # Each tied row's unit row: its 1 (unless that is noise in its row) over its d.
+    # When every one is a positive finite number, each row is 0 but at its own
+    # column, so column by column the rule drops the row whose column comes
+    # first (its entry is above the others' 0 and not within a tie of it):
+    # the last row is kept.
+    units = [(1.0 if 1.0 > zero[i] else 0.0) / d[i] for i in tied]
+    if min(units) > 0.0 and max(units) < math.inf:
+        return tied[-1], True
     block = np.zeros((len(tied), n))
-    block[np.arange(len(tied)), tied] = [(1.0 if 1.0 > zero[i] else 0.0) / d[i] for i in tied]
+    block[np.arange(len(tied)), tied] = units
     return tied[_lex_least(block)], True
 
 
