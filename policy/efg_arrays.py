@@ -32,6 +32,9 @@ import numpy as np
 import numpy.typing as npt
 
 from policy.model import (
+    CHANCE,
+    DECISION,
+    TERMINAL,
     ConstantOutcomes,
     ConstantProbabilities,
     Game,
@@ -693,13 +696,13 @@ def _read_small(text: str, header: tuple[str, list[str], str], header_end: int) 
                     raise _NotHere
                 key = (player, _integer(tokens[i + 1]))
                 i += 2
-                kinds.append(NodeKind.DECISION)
+                kinds.append(DECISION)
             elif letter == "c":
                 key = (0, _integer(tokens[i]))
                 i += 1
-                kinds.append(NodeKind.CHANCE)
+                kinds.append(CHANCE)
             elif letter == "t":
-                kinds.append(NodeKind.TERMINAL)
+                kinds.append(TERMINAL)
             else:
                 raise _NotHere
             if key is not None:
@@ -823,7 +826,9 @@ def _small_game(
         next_child += count
     kind = np.array([kinds[v] for v in bfs], dtype=np.int8)
     infoset = [rank[k] if k is not None and k[0] else -1 for k in (keys[v] for v in bfs)]
-    pairs = np.array(payoffs, dtype=np.int64).reshape(-1, len(players), 2)  # (numerator, denominator)
+    # (numerator, denominator) pairs, flattened first: numpy takes a flat list of ints much faster.
+    flat = [x for row in payoffs for pair in row for x in pair]
+    pairs = np.array(flat, dtype=np.int64).reshape(-1, len(players), 2)
     vnum = np.ascontiguousarray(pairs[:, :, 0])
     vden = np.ascontiguousarray(pairs[:, :, 1])
     return game_from_parts(
@@ -833,7 +838,7 @@ def _small_game(
         node_names=NumberedNames(n),
         parent=np.array(parent, dtype=np.int64),
         kind=kind,
-        player=np.array([keys[v][0] - 1 if kinds[v] == NodeKind.DECISION else -1 for v in bfs],  # type: ignore[index]
+        player=np.array([keys[v][0] - 1 if kinds[v] == DECISION else -1 for v in bfs],  # type: ignore[index]
                         dtype=np.int32),
         outcome=np.array([node_outcomes[v] for v in bfs], dtype=np.int32),
         first_child=np.array(first_child, dtype=np.int64),
