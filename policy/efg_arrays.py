@@ -9,9 +9,10 @@ distinct label, and the tree's breadth-first order from the file's pre-order
 (within a depth both orders are the same: lexicographic in the path).
 
 Files of at most :data:`SMALL_FILE` characters are read instead by
-:func:`_read_small`, token by token in Python with one regular expression
-(numpy's cost per call outweighs its work there); it builds the same arrays
-and the same game, and passes on to the array reader anything unusual.
+:func:`_read_small` in Python (numpy's cost per call outweighs its work
+there): node by node with one regular expression per node when every node
+has its usual layout, else token by token; it builds the same arrays and the
+same game, and passes on to the array reader anything unusual.
 
 This reader only accepts what it can read exactly; anything unusual (a
 backslash anywhere, a number in exponent form, an outcome or information set
