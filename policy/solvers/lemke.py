@@ -1068,6 +1068,8 @@ def _small_ratio_test(
     best = min(ratios)
     if best == 0.0:  # the degenerate case: the rule keeps exactly the zeros
         tied = [t for t, x in enumerate(ratios) if x <= 0.0]
+    elif best > 0.0:  # every ratio is at least best, so the larger size is its own
+        tied = [t for t, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * x]
     else:
         low = abs(best)
         tied = [t for t, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * max(abs(x), low)]
