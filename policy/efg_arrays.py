@@ -612,8 +612,15 @@ _PAIR = re.compile(r'([\t\n\x0b\x0c\r ]*)("[^"]*"|[{},]|[^\t\n\x0b\x0c\r {},"]+)
 _NUMBER = re.compile(r"([+-]?)(?:(\d{1,18})/(\d{1,18})|(\d*)\.(\d*)|(\d{1,18}))")
 
 
+#: The numbers most files use, by their text (a dictionary look-up is cheaper than the checks).
+_SMALL_INTEGERS = {str(k): k for k in range(1024)}
+
+
 def _integer(token: str) -> int:
     """A player, set or outcome number: digits only (as :func:`_read` takes them)."""
+    known = _SMALL_INTEGERS.get(token)
+    if known is not None:
+        return known
     if not (token.isascii() and token.isdigit() and len(token) <= 12):
         raise _NotHere
     return int(token)
