@@ -9,9 +9,10 @@ distinct label, and the tree's breadth-first order from the file's pre-order
 (within a depth both orders are the same: lexicographic in the path).
 
 Files of at most :data:`SMALL_FILE` characters are read instead by
-:func:`_read_small`, token by token in Python with one regular expression
-(numpy's cost per call outweighs its work there); it builds the same arrays
-and the same game, and passes on to the array reader anything unusual.
+:func:`_read_small` in Python (numpy's cost per call outweighs its work
+there): node by node with one regular expression per node when every node
+has its usual layout, else token by token; it builds the same arrays and the
+same game, and passes on to the array reader anything unusual.
 
 This reader only accepts what it can read exactly; anything unusual (a
 backslash anywhere, a number in exponent form, an outcome or information set
@@ -32,6 +33,9 @@ import numpy as np
 import numpy.typing as npt
 
 from policy.model import (
+    CHANCE,
+    DECISION,
+    TERMINAL,
     ConstantOutcomes,
     ConstantProbabilities,
     Game,
@@ -608,8 +612,15 @@ _PAIR = re.compile(r'([\t\n\x0b\x0c\r ]*)("[^"]*"|[{},]|[^\t\n\x0b\x0c\r {},"]+)
 _NUMBER = re.compile(r"([+-]?)(?:(\d{1,18})/(\d{1,18})|(\d*)\.(\d*)|(\d{1,18}))")
 
 
+#: The numbers most files use, by their text (a dictionary look-up is cheaper than the checks).
+_SMALL_INTEGERS = {str(k): k for k in range(1024)}
+
+
 def _integer(token: str) -> int:
     """A player, set or outcome number: digits only (as :func:`_read` takes them)."""
+    known = _SMALL_INTEGERS.get(token)
+    if known is not None:
+        return known
     if not (token.isascii() and token.isdigit() and len(token) <= 12):
         raise _NotHere
     return int(token)
@@ -640,24 +651,40 @@ def _number(token: str) -> tuple[int, int]:
     return value.numerator, value.denominator
 
 
+#: The lists :func:`_read_small` reads a tree into (see :func:`_small_game`).
+_Lists = tuple[list[int], list[str], list["tuple[int, int] | None"], list[int], list[int],
+               dict[tuple[int, int], tuple[str, list[str], list[tuple[int, int]], Any]], list[str],
+               list[list[tuple[int, int]]]]
+
+
 def _read_small(text: str, header: tuple[str, list[str], str], header_end: int) -> Game:
-    """:func:`_read` for a small file, token by token in Python: the very same game.
+    """:func:`_read` for a small file, in Python: the very same game.
 
     The same grammar and the same refusals (anything :func:`_read` would not
     take raises :class:`_NotHere`, and so do a few things it takes, which it
     then reads): the tree in pre-order with a stack, then the same arrays in
     breadth-first order. A set or outcome declared again must be the same
-    text, white space included, as there.
+    text, white space included, as there. Node by node (:func:`_read_nodes`)
+    where every node has the usual layout, else token by token
+    (:func:`_read_tokens`).
     """
-    from policy.gambit import normalize_labels
-
     title, players, comment = header
     body = text[header_end:]
     if "\\" in body or body.count('"') % 2:
         raise _NotHere
+    try:
+        lists = _read_nodes(body, len(players))
+    except _NotHere:
+        lists = _read_tokens(body, len(players))
+    return _small_game(title, players, comment, *lists)
+
+
+def _read_tokens(body: str, n_players: int) -> _Lists:
+    """:func:`_read_small`'s lists, token by token."""
+    from policy.gambit import normalize_labels
+
     pairs = _PAIR.findall(body)
     tokens = [t for _, t in pairs]
-    n_players = len(players)
     read: dict[str, tuple[int, int]] = {}  # number token -> value
 
     def number_of(token: str) -> tuple[int, int]:
@@ -693,13 +720,13 @@ def _read_small(text: str, header: tuple[str, list[str], str], header_end: int) 
                     raise _NotHere
                 key = (player, _integer(tokens[i + 1]))
                 i += 2
-                kinds.append(NodeKind.DECISION)
+                kinds.append(DECISION)
             elif letter == "c":
                 key = (0, _integer(tokens[i]))
                 i += 1
-                kinds.append(NodeKind.CHANCE)
+                kinds.append(CHANCE)
             elif letter == "t":
-                kinds.append(NodeKind.TERMINAL)
+                kinds.append(TERMINAL)
             else:
                 raise _NotHere
             if key is not None:
@@ -782,8 +809,153 @@ def _read_small(text: str, header: tuple[str, list[str], str], header_end: int) 
         raise _NotHere from None  # the file ends early
     if i != len(tokens):
         raise _NotHere  # text after the tree
-    return _small_game(title, players, comment, kinds, node_labels, keys, node_outcomes, depth, sets,
-                       outcome_labels, payoffs)
+    return kinds, node_labels, keys, node_outcomes, depth, sets, outcome_labels, payoffs
+
+
+# Small files node by node: white space, a word, a quoted string (its text in
+# a group), and one node of each kind. A word stands between white space,
+# braces, commas and quotes (as in _PAIR); two words need white space between them.
+_WS = r"[\t\n\x0b\x0c\r ]"
+_WORD = r'[^\t\n\x0b\x0c\r {},"]++'
+_OUTCOME = rf'(?:{_WS}*+("[^"]*"{_WS}*+\{{([^{{}}"]*+)\}}))?'  # declared: its text, its payoffs
+_NODE = re.compile(
+    rf'{_WS}*+(?:'
+    rf't{_WS}*+"([^"]*+)"{_WS}*+({_WORD}){_OUTCOME}'  # terminal: label, outcome
+    rf'|p{_WS}*+"([^"]*+)"{_WS}*+({_WORD}){_WS}++({_WORD})'  # player: label, player, set
+    rf'(?:{_WS}*+("[^"]*"{_WS}*+\{{((?:{_WS}*+"[^"]*+")*+){_WS}*+\}}){_WS}*+|{_WS}++)'  # declared: text, actions
+    rf'({_WORD}){_OUTCOME}'
+    rf'|c{_WS}*+"([^"]*+)"{_WS}*+({_WORD})'  # chance: label, set
+    rf'(?:{_WS}*+("[^"]*"{_WS}*+\{{((?:{_WS}*+"[^"]*+"{_WS}*+{_WORD})*+){_WS}*+\}}){_WS}*+|{_WS}++)'
+    rf'({_WORD}){_OUTCOME})'
+)
+_QUOTED = re.compile(r'"([^"]*)"')
+_CHANCE_PAIR = re.compile(rf'"([^"]*)"{_WS}*({_WORD})')
+_PAYOFF = re.compile(r"[^\t\n\x0b\x0c\r ,]+|,")
+_REST = re.compile(rf"{_WS}*+\Z")
+
+
+def _read_nodes(body: str, n_players: int) -> _Lists:
+    """:func:`_read_small`'s lists, one regular-expression match per node.
+
+    Takes the nodes that :func:`_read_tokens` reads with the same tokens
+    (each node's words, strings and braces in the layout its kind has), and
+    makes the same checks on them; anything else (or a refusal) raises
+    :class:`_NotHere`, and the token reader decides. A declaration's text
+    is compared as the text from its name to its closing brace, which is
+    the token reader's list of tokens and the white space before each.
+    """
+    from policy.gambit import normalize_labels
+
+    read: dict[str, tuple[int, int]] = {}  # number token -> value
+    kinds: list[int] = []
+    node_labels: list[str] = []
+    keys: list[tuple[int, int] | None] = []
+    node_outcomes: list[int] = []
+    depth: list[int] = []
+    sets: dict[tuple[int, int], tuple[str, list[str], list[tuple[int, int]], Any]] = {}
+    outcomes: dict[int, int] = {}  # number -> place in order of declaration
+    outcome_text: list[str] = []
+    outcome_labels: list[str] = []
+    payoffs: list[list[tuple[int, int]]] = []
+    stack: list[list[int]] = []
+    match = _NODE.match
+    at = 0
+    while True:
+        node = match(body, at)
+        if node is None:
+            raise _NotHere
+        at = node.end()
+        (t_label, t_number, t_text, t_values, p_label, p_player, p_set, p_text, p_actions, p_number,
+         p_out_text, p_values, c_label, c_set, c_text, c_actions, c_number, c_out_text, c_values) = node.groups()
+        key: tuple[int, int] | None = None
+        if t_label is not None:
+            kinds.append(TERMINAL)
+            label, number_token, text, values = t_label, t_number, t_text, t_values
+        else:
+            if p_label is not None:
+                player = _integer(p_player)
+                if not 1 <= player <= n_players:
+                    raise _NotHere
+                key = (player, _integer(p_set))
+                kinds.append(DECISION)
+                label, number_token, text, values = p_label, p_number, p_out_text, p_values
+                declared, inside = p_text, p_actions
+            else:
+                key = (0, _integer(c_set))
+                kinds.append(CHANCE)
+                label, number_token, text, values = c_label, c_number, c_out_text, c_values
+                declared, inside = c_text, c_actions
+            if key[1] < 1:
+                raise _NotHere
+            if declared is not None:
+                probs: list[tuple[int, int]] = []
+                if key[0]:
+                    actions = _QUOTED.findall(inside)
+                else:
+                    actions = []
+                    for action, token in _CHANCE_PAIR.findall(inside):
+                        got = read.get(token)
+                        if got is None:
+                            got = read[token] = _number(token)
+                        if got[0] < 0 or got[0] > got[1]:
+                            raise _NotHere
+                        actions.append(action)
+                        probs.append(got)
+                if not actions:
+                    raise _NotHere
+                old = sets.get(key)
+                if old is None:
+                    if not key[0] and sum(Fraction(a, b) for a, b in probs) != 1:
+                        raise _NotHere
+                    sets[key] = (declared[1 : declared.index('"', 1)], normalize_labels(actions), probs, declared)
+                elif old[3] != declared:
+                    raise _NotHere
+            elif key not in sets:
+                raise _NotHere  # used before it is declared
+        keys.append(key)
+        node_labels.append(label)
+        number = _integer(number_token)
+        if text is not None:  # an outcome declared
+            if not number:
+                raise _NotHere
+            payoff: list[tuple[int, int]] = []
+            previous = "{"
+            for token in _PAYOFF.findall(values):
+                if token == ",":
+                    if previous == "," or previous == "{":
+                        raise _NotHere
+                else:
+                    got = read.get(token)
+                    if got is None:
+                        got = read[token] = _number(token)
+                    payoff.append(got)
+                previous = token
+            if len(payoff) != n_players:
+                raise _NotHere
+            place = outcomes.get(number)
+            if place is None:
+                outcomes[number] = len(payoffs)
+                outcome_labels.append(text[1 : text.index('"', 1)])
+                payoffs.append(payoff)
+                outcome_text.append(text)
+            elif outcome_text[place] != text:
+                raise _NotHere
+        elif number and number not in outcomes:
+            raise _NotHere  # used before it is declared
+        node_outcomes.append(outcomes[number] if number else -1)
+        here = stack[-1][1] if stack else 0
+        depth.append(here)
+        if stack:
+            stack[-1][0] -= 1
+            if not stack[-1][0]:
+                stack.pop()
+        if key is not None:
+            stack.append([len(sets[key][1]), here + 1])
+        if not stack:
+            break
+    if _REST.match(body, at) is None:
+        raise _NotHere  # text after the tree
+    return kinds, node_labels, keys, node_outcomes, depth, sets, outcome_labels, payoffs
 
 
 def _small_game(
@@ -823,7 +995,9 @@ def _small_game(
         next_child += count
     kind = np.array([kinds[v] for v in bfs], dtype=np.int8)
     infoset = [rank[k] if k is not None and k[0] else -1 for k in (keys[v] for v in bfs)]
-    pairs = np.array(payoffs, dtype=np.int64).reshape(-1, len(players), 2)  # (numerator, denominator)
+    # (numerator, denominator) pairs, flattened first: numpy takes a flat list of ints much faster.
+    flat = [x for row in payoffs for pair in row for x in pair]
+    pairs = np.array(flat, dtype=np.int64).reshape(-1, len(players), 2)
     vnum = np.ascontiguousarray(pairs[:, :, 0])
     vden = np.ascontiguousarray(pairs[:, :, 1])
     return game_from_parts(
@@ -833,7 +1007,7 @@ def _small_game(
         node_names=NumberedNames(n),
         parent=np.array(parent, dtype=np.int64),
         kind=kind,
-        player=np.array([keys[v][0] - 1 if kinds[v] == NodeKind.DECISION else -1 for v in bfs],  # type: ignore[index]
+        player=np.array([keys[v][0] - 1 if kinds[v] == DECISION else -1 for v in bfs],  # type: ignore[index]
                         dtype=np.int32),
         outcome=np.array([node_outcomes[v] for v in bfs], dtype=np.int32),
         first_child=np.array(first_child, dtype=np.int64),

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import policy.efg_arrays as efg_arrays
 from policy.gambit import (
@@ -110,36 +111,36 @@ t "r2" 3 "o3" { -1 2 }
 """
 
 
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [
-        ("", ""),
-        ('{ "x" 1/3 "y" 2/3 }', '{ "x" 0.25 "y" .75 }'),
-        ("{ 1, -2 }", "{ +1, -2, }"),
-        ("{ 1, -2 }", "{ 1 -2.50 }"),
-        ('"L" "R" } 0\nt "l" 1', '"L" "L" } 0\nt "l" 1'),  # the second declaration differs: refused
-        ('p "b" 1 1 "s" { "L" "R" } 0', 'p "b" 1 1 "s" {"L" "R"} 0'),  # white space differs: refused
-        ('p "b" 1 1 "s" { "L" "R" } 0', 'p "b" 1 1 0'),  # not declared again
-        ('t "l2" 1\n', 't "l2" 1 "o1" { 1, -2 }\n'),  # the same outcome, declared again
-        ('t "l2" 1\n', 't "l2" 1 "o1" { 1, -3 }\n'),
-        ("{ 1, -2 }", "{ 1e3, -2 }"),
-        ("{ 1, -2 }", "{ , 1 -2 }"),
-        ("{ 1, -2 }", "{ 1,, -2 }"),
-        ("{ 1, -2 }", "{ 1 }"),
-        ("{ 1, -2 }", "{ 1/0 2 }"),
-        ('p "a" 1 1', 'p "a" 1 1.0'),
-        ('p "a" 1 1', 'p "a" 3 1'),
-        ('"y" 2/3', '"y" 1/3'),
-        ('"y" 2/3', '"y" 5/3'),
-        ('t "r2" 3 "o3" { -1 2 }\n', 't "r2" 3 "o3" { -1 2 }\nt "x" 0\n'),
-        ('t "r2" 3 "o3" { -1 2 }\n', ""),
-        ('"r" 1', '"r\\" 1'),
-        ('"s" { "L" "R" } 0\nt "l" 1', '"s" { } 0\nt "l" 1'),
-        ('"A"', '"A\u00e9"'),
-        ('"o2"', '""'),
-        ('{ "L" "R" } 0\nt "l" 1', '{ "" "" } 0\nt "l" 1'),
-    ],
-)
+EDITS = [
+    ("", ""),
+    ('{ "x" 1/3 "y" 2/3 }', '{ "x" 0.25 "y" .75 }'),
+    ("{ 1, -2 }", "{ +1, -2, }"),
+    ("{ 1, -2 }", "{ 1 -2.50 }"),
+    ('"L" "R" } 0\nt "l" 1', '"L" "L" } 0\nt "l" 1'),  # the second declaration differs: refused
+    ('p "b" 1 1 "s" { "L" "R" } 0', 'p "b" 1 1 "s" {"L" "R"} 0'),  # white space differs: refused
+    ('p "b" 1 1 "s" { "L" "R" } 0', 'p "b" 1 1 0'),  # not declared again
+    ('t "l2" 1\n', 't "l2" 1 "o1" { 1, -2 }\n'),  # the same outcome, declared again
+    ('t "l2" 1\n', 't "l2" 1 "o1" { 1, -3 }\n'),
+    ("{ 1, -2 }", "{ 1e3, -2 }"),
+    ("{ 1, -2 }", "{ , 1 -2 }"),
+    ("{ 1, -2 }", "{ 1,, -2 }"),
+    ("{ 1, -2 }", "{ 1 }"),
+    ("{ 1, -2 }", "{ 1/0 2 }"),
+    ('p "a" 1 1', 'p "a" 1 1.0'),
+    ('p "a" 1 1', 'p "a" 3 1'),
+    ('"y" 2/3', '"y" 1/3'),
+    ('"y" 2/3', '"y" 5/3'),
+    ('t "r2" 3 "o3" { -1 2 }\n', 't "r2" 3 "o3" { -1 2 }\nt "x" 0\n'),
+    ('t "r2" 3 "o3" { -1 2 }\n', ""),
+    ('"r" 1', '"r\\" 1'),
+    ('"s" { "L" "R" } 0\nt "l" 1', '"s" { } 0\nt "l" 1'),
+    ('"A"', '"A\u00e9"'),
+    ('"o2"', '""'),
+    ('{ "L" "R" } 0\nt "l" 1', '{ "" "" } 0\nt "l" 1'),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), EDITS)
 def test_edited_files(old, new):
     # Each edit either keeps the file readable by both fast readers (the same
     # parts, the game the token-by-token reader reads) or makes both pass it
@@ -148,3 +149,81 @@ def test_edited_files(old, new):
     assert text != BASE or not old
     if assert_same_reading(text):
         assert_same_game(read_efg(text), _read_efg(_Reader(text, "<string>")))
+
+
+# The small reader reads a file node by node (one regular expression a node)
+# when every node has its usual layout, else token by token. The two must give
+# the same lists for every file the node reader takes, and it must pass on
+# (raise _NotHere) every file the token reader refuses.
+def _small_lists(text: str, how) -> tuple | str:
+    from policy.gambit import _efg_header
+
+    (_, players, _), end = _efg_header(text)
+    try:
+        return how(text[end:], len(players))
+    except efg_arrays._NotHere:
+        return "passed on"
+
+
+def assert_same_small_lists(text: str) -> bool:
+    """The node reader's lists are the token reader's, or it passes on; returns whether it read the file."""
+    nodes = _small_lists(text, efg_arrays._read_nodes)
+    tokens = _small_lists(text, efg_arrays._read_tokens)
+    if nodes == "passed on":
+        return False
+    assert tokens != "passed on", text
+    # Sets: label, actions and probabilities (the last entry is each reader's record of the declaration).
+    strip = lambda lists: (*lists[:5], {k: v[:3] for k, v in lists[5].items()}, *lists[6:])  # noqa: E731
+    assert strip(nodes) == strip(tokens)
+    return True
+
+
+SPACES = ["", " ", "  ", "\t", "\n", "\r\n", "\x0b", "\x0c", " \n\t"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(trees(), st.data())
+def test_nodes_and_tokens_give_the_same_lists(tree, data):
+    # Random trees as written, and with their white space changed: each run
+    # of spaces becomes another run (possibly empty, which joins tokens or
+    # makes one a different word: then either both read the same or the
+    # node reader passes on).
+    text = write_efg(expression_game(tree))
+    assert assert_same_small_lists(text)
+    head, body = text.split("\n", 1)
+    parts = body.split(" ")
+    spaced = head + "\n" + parts[0] + "".join(data.draw(st.sampled_from(SPACES)) + p for p in parts[1:])
+    assert_same_small_lists(spaced)
+
+
+@pytest.mark.parametrize("game", [kuhn_poker, selten_horse, lambda: random_signalling(3, 2, 3, 4)])
+def test_nodes_and_tokens_on_games_with_information_sets(game):
+    assert assert_same_small_lists(write_efg(game()))
+
+
+@pytest.mark.parametrize(("old", "new"), EDITS)
+def test_nodes_and_tokens_on_edited_files(old, new):
+    assert_same_small_lists(BASE.replace(old, new, 1))
+
+
+@pytest.mark.parametrize("text", [
+    BASE,
+    BASE.replace(" ", "  "),
+    BASE.replace('" {', '"{').replace("} 0", "}0"),
+    BASE.replace("{ 1, -2 }", "{1,-2}").replace('1 "o1"', '1"o1"'),
+    BASE.replace('p "a"', 'p"a"').replace('t "l"', 't"l"'),
+    BASE.replace('"x" 1/3 "y" 2/3', '"x" 1/3"y" 2/3'),
+    BASE.replace('"L" "R"', '"L{" "R}"'),
+    BASE.replace('"L" "R"', '"L,R" "R"'),
+    BASE + " \n",
+    BASE + "x",
+    BASE.replace('t "r2" 3 "o3" { -1 2 }\n', 't "r2" 3 "o3" { -1 2 }'),
+    BASE.replace("p \"a\" 1 1", "p \"a\" 1 01"),
+    BASE.replace("1 \"o1\"", "01 \"o1\""),
+    BASE.replace('"y" 2/3 }', '"y" 2/3, }'),
+    BASE.replace('{ "L" "R" } 0\nt "l" 1', '{ "L" "R" } 0 t "l" 1'),
+])
+def test_nodes_and_tokens_on_layouts(text):
+    read = assert_same_small_lists(text)
+    if text == BASE:
+        assert read

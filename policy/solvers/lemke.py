@@ -874,11 +874,15 @@ def _first_row_small(Mf: Array, qf: Array, df: Array) -> tuple[int, bool] | None
     (the caller then builds the tableau) when a number is not finite.
     """
     n = len(qf)
-    big = _MAX(np.abs(Mf), axis=1).tolist() if n else []
-    q, d = qf.tolist(), df.tolist()
-    if not all(map(math.isfinite, big + q + d)):
+    if not n:
         return None
-    zero = [FLOAT_ZERO * max(1.0, b, di, -qi if qi < 0 else qi) for b, di, qi in zip(big, d, q, strict=True)]
+    # Each row's largest entry in size, other than its unit (finite numbers
+    # have the same largest whichever way it is found).
+    size = np.maximum(np.maximum(_MAX(np.abs(Mf), axis=1), df), np.abs(qf))
+    if not np.isfinite(size).all():  # as finite as M, d and q together
+        return None
+    zero = (FLOAT_ZERO * np.maximum(size, 1.0)).tolist()
+    q, d = qf.tolist(), df.tolist()
     ratios = [(0.0 if (-qi if qi < 0 else qi) <= small else qi) / di for qi, di, small in zip(q, d, zero, strict=True)]
     best = min(ratios)
     if best == 0.0:  # as _ties
@@ -889,8 +893,15 @@ def _first_row_small(Mf: Array, qf: Array, df: Array) -> tuple[int, bool] | None
     if len(tied) == 1:
         return tied[0], False
     # Each tied row's unit row: its 1 (unless that is noise in its row) over its d.
+    # When every one is a positive finite number, each row is 0 but at its own
+    # column, so column by column the rule drops the row whose column comes
+    # first (its entry is above the others' 0 and not within a tie of it):
+    # the last row is kept.
+    units = [(1.0 if 1.0 > zero[i] else 0.0) / d[i] for i in tied]
+    if min(units) > 0.0 and max(units) < math.inf:
+        return tied[-1], True
     block = np.zeros((len(tied), n))
-    block[np.arange(len(tied)), tied] = [(1.0 if 1.0 > zero[i] else 0.0) / d[i] for i in tied]
+    block[np.arange(len(tied)), tied] = units
     return tied[_lex_least(block)], True
 
 
@@ -931,6 +942,7 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
     sizes = np.empty(C.shape[1])  # room for a row's sizes
     basis = list(range(n))
     free_w: list[int] = []  # the nonbasic w, in increasing order
+    free_slots: list[int] = []  # their stored columns, in the same order
     key = (1 << n) - 1  # the basic variables as a bit mask (see _lemke_float)
     seen = {key}
     z0_row = -1
@@ -967,9 +979,12 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
         slot[entering] = -1
         held[k] = leaving
         if leaving < n:
-            bisect.insort(free_w, leaving)
+            place = bisect.bisect(free_w, leaving)
+            free_w.insert(place, leaving)
+            free_slots.insert(place, k)
         if entering < n:
-            free_w.remove(entering)
+            place = free_w.index(entering)
+            del free_w[place], free_slots[place]
         if entering == z0:
             z0_row = r
         if leaving == z0:
@@ -985,7 +1000,7 @@ def _lemke_small(original: Array, r: int, lexicographic: int, limit: int, refact
         entering = _complement(leaving, n)
         while True:
             top = FLOAT_ZERO * max(bound, 1.0)
-            choice = _small_ratio_test(C, slot, entering, basis, free_w, z0_row, n, top)
+            choice = _small_ratio_test(C, slot, entering, basis, free_w, free_slots, z0_row, n, top)
             if choice is None:
                 raise _no_solution(pivots)
             r, tie, doubt, spread = choice
@@ -1013,8 +1028,8 @@ def _row_level(C: Array, i: int) -> float:
 
 
 def _small_ratio_test(
-    C: Array, slot: list[int], entering: int, basis: list[int], free_w: list[int], z0_row: int, n: int,
-    top: float,
+    C: Array, slot: list[int], entering: int, basis: list[int], free_w: list[int], free_slots: list[int],
+    z0_row: int, n: int, top: float,
 ) -> tuple[int, bool, bool, float] | None:
     """The ratio test of :func:`_lemke_small`: :func:`_lex_choice`'s decision, in Python.
 
@@ -1034,31 +1049,27 @@ def _small_ratio_test(
     sure = FLOAT_DOUBT * top  # above this an entry is a real number and raises no doubt
     levels: dict[int, float] = {}
     doubt = False
-    rows: list[int] = []
-    divs: list[float] = []
-    ratios: list[float] = []
-    for i, c, v in zip(above.tolist(), column.take(above).tolist(), C[:, -1].take(above).tolist(), strict=True):
-        if c <= top:  # maybe noise in its row
-            level = levels[i] = _row_level(C, i)
-            if c <= level:
-                continue
-        if -FLOAT_ZERO <= v <= FLOAT_ZERO:  # noise in any row (0 included)
-            v = 0.0
-        elif -sure <= v <= sure:  # between the bounds: the row's own level decides
-            level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
-            size = abs(v)
-            if size <= level:
-                v = 0.0
-            elif size <= FLOAT_DOUBT * level:
-                doubt = True
-        rows.append(i)
-        divs.append(c)
-        ratios.append(v / c)
+    ups = column.take(above)
+    values = C[:, -1].take(above)
+    rows: list[int] = above.tolist()
+    divs: list[float] = ups.tolist()
+    listed = values.tolist()
+    if min(divs) > top and not [v for v in listed if v and -sure <= v <= sure]:
+        # The common case, decided by the bounds alone: every candidate's
+        # entry is above its row's noise level, and every right-hand side is
+        # a zero (of either sign: its ratio is a zero, which every
+        # comparison below takes as 0) or above any noise level, so kept.
+        # The same divisions, in one call.
+        ratios: list[float] = (values / ups).tolist()
+    else:
+        rows, divs, listed, ratios, doubt = _ratios_by_levels(C, rows, divs, listed, top, sure, levels)
     if not rows:
         return None
     best = min(ratios)
     if best == 0.0:  # the degenerate case: the rule keeps exactly the zeros
         tied = [t for t, x in enumerate(ratios) if x <= 0.0]
+    elif best > 0.0:  # every ratio is at least best, so the larger size is its own
+        tied = [t for t, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * x]
     else:
         low = abs(best)
         tied = [t for t, x in enumerate(ratios) if x - best <= FLOAT_RATIO_TIE * max(abs(x), low)]
@@ -1075,12 +1086,12 @@ def _small_ratio_test(
     own = {t: basis[i] for t, i in enumerate(tied_rows) if basis[i] < n}
     table: list[dict[int, float]] = [{} for _ in tied_rows]
     if free_w:
-        block = C.take(tied_rows, axis=0).take([slot[j] for j in free_w], axis=1)
+        block = C.take(tied_rows, axis=0).take(free_slots, axis=1)
         at = block.ravel().nonzero()[0]  # the entries that are not 0 (a zero of either sign is 0 here too)
         # Counted as the block of all those columns would have them: an own
         # w's column read where the right-hand side is stored (-1).
         if own and at.size <= SMALL_TIE_ENTRIES:
-            count = at.size + len(own) * sum(1 for i in tied_rows if C[i, -1] != 0.0)
+            count = at.size + len(own) * sum(1 for t in tied if listed[t] != 0.0)
         else:
             count = at.size
         if count > SMALL_TIE_ENTRIES:
@@ -1109,6 +1120,48 @@ def _small_ratio_test(
                 doubt = True
         table[t][j] = 1.0 / divs[tied[t]]
     return tied_rows[_sparse_column_rule(table)], True, doubt, spread
+
+
+def _ratios_by_levels(
+    C: Array, candidates: list[int], ups: list[float], values: list[float], top: float, sure: float,
+    levels: dict[int, float],
+) -> tuple[list[int], list[float], list[float], list[float], bool]:
+    """The ratio test's rows, their entries, right-hand sides (as given), ratios and doubt, where some entry
+    needs its row's own noise level.
+
+    ``candidates`` are the rows whose entering-column entry ``ups`` is above
+    :data:`FLOAT_PIVOT`'s threshold, ``values`` their right-hand sides. A
+    row whose entry is at most ``top`` (the bound on every noise level) is
+    dropped if the entry is noise in its row; a right-hand side is 0 if it
+    is noise (at most :data:`FLOAT_ZERO`, or at most its row's level when
+    it is at most ``sure``), and raises doubt within :data:`FLOAT_DOUBT` of
+    that level. The levels computed are kept in ``levels``.
+    """
+    doubt = False
+    rows: list[int] = []
+    divs: list[float] = []
+    kept: list[float] = []
+    ratios: list[float] = []
+    for i, c, given in zip(candidates, ups, values, strict=True):
+        if c <= top:  # maybe noise in its row
+            level = levels[i] = _row_level(C, i)
+            if c <= level:
+                continue
+        v = given
+        if -FLOAT_ZERO <= v <= FLOAT_ZERO:  # noise in any row (0 included)
+            v = 0.0
+        elif -sure <= v <= sure:  # between the bounds: the row's own level decides
+            level = levels[i] if i in levels else levels.setdefault(i, _row_level(C, i))
+            size = abs(v)
+            if size <= level:
+                v = 0.0
+            elif size <= FLOAT_DOUBT * level:
+                doubt = True
+        rows.append(i)
+        divs.append(c)
+        kept.append(given)
+        ratios.append(v / c)
+    return rows, divs, kept, ratios, doubt
 
 
 def _numpy_tie(
