@@ -1408,8 +1408,8 @@ def _integer_game(payoffs: tuple[Any, ...], labels: list[list[str]], names: list
             if not all(-_PLAIN_INTEGER < v < _PLAIN_INTEGER for v in flat):
                 return None
             a = np.array([int(v) for v in flat], dtype=np.int64).reshape(a.shape)
-        elif a.size and (int(a.max()) >= _PLAIN_INTEGER or int(a.min()) <= -_PLAIN_INTEGER):
-            return None
+        elif a.itemsize == 8 and a.size and (int(a.max()) >= _PLAIN_INTEGER or int(a.min()) <= -_PLAIN_INTEGER):
+            return None  # (narrower integers are below 10^18)
         ints.append(a.astype(np.int64))
     if len(ints) == 1:  # zero-sum: B = -A
         ints.append(-ints[0])

@@ -210,6 +210,7 @@ def integer_table(
     cells = len(labels)
     # The file lists the profiles with player 1's strategy fastest: each array's transpose, flattened.
     num = np.stack([np.asarray(a, dtype=np.int64).transpose().ravel() for a in payoffs], axis=1)
+    # Integers over 1 are in lowest terms already (reduce_rows would leave them as they are).
     den = np.ones_like(num)
     return _tree(
         title,
@@ -217,7 +218,7 @@ def integer_table(
         [normalize_labels(s) for s in strategies],
         "",
         np.arange(cells, dtype=np.int64),
-        ConstantOutcomes(labels, *reduce_rows(num, den)),
+        ConstantOutcomes(labels, num, den),
     )
 
 
