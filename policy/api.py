@@ -26,6 +26,7 @@ as ``.result``; in Jupyter they show as HTML tables (``_repr_html_``), and
 from __future__ import annotations
 
 import html
+import itertools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -1374,6 +1375,49 @@ def bimatrix(
     return builder.build(claims=())
 
 
+# Integers the .nfg reader takes as plain digits (at most 18 of them).
+_PLAIN_INTEGER = 10**18
+
+
+def _integer_game(payoffs: tuple[Any, ...], labels: list[list[str]], names: list[str], title: str) -> Game | None:
+    """:func:`from_matrices`'s game without writing and reading the ``.nfg`` text, or None.
+
+    Taken when every payoff is an integer (Python or numpy, not a bool) of
+    at most 18 digits and no text holds a quote, a backslash or a NUL: the
+    file's reader would then read back these very integers and labels, so
+    :func:`policy.nfg_arrays.integer_table` builds the same game from the
+    arrays. Anything else goes through the file, which also words the errors.
+    """
+    import numpy as np
+
+    from policy.nfg_arrays import integer_table
+
+    texts = [title, *names, *(s for strats in labels for s in strats)]
+    if any('"' in t or "\\" in t or "\x00" in t for t in texts):
+        return None
+    ints = []
+    for given in payoffs:
+        a = given if isinstance(given, np.ndarray) else None
+        if a is None or a.dtype.kind not in "iu":
+            # Lists (which numpy would read as integers even with a bool among them) and
+            # object arrays: each entry an int or a numpy integer, not a bool.
+            a = np.asarray(given, dtype=object)
+            flat = a.ravel().tolist()
+            if not all(type(v) is int or isinstance(v, np.integer) for v in flat):
+                return None
+            if not all(-_PLAIN_INTEGER < v < _PLAIN_INTEGER for v in flat):
+                return None
+            a = np.array([int(v) for v in flat], dtype=np.int64).reshape(a.shape)
+        elif a.itemsize == 8 and a.size and (int(a.max()) >= _PLAIN_INTEGER or int(a.min()) <= -_PLAIN_INTEGER):
+            return None  # (narrower integers are below 10^18)
+        ints.append(a.astype(np.int64))
+    if len(ints) == 1:  # zero-sum: B = -A
+        ints.append(-ints[0])
+    # The outcome labels in the file's order: player 1's strategy changing fastest.
+    cells = [", ".join(reversed(at)) for at in itertools.product(*reversed(labels))]
+    return integer_table(title, names, labels, ints, cells)
+
+
 def from_matrices(
     *payoffs: Any,
     strategies: Sequence[Sequence[str]] | None = None,
@@ -1438,6 +1482,10 @@ def from_matrices(
         labels = [[f"s{i + 1}" for i in range(size)] for size in shape]
     if [len(s) for s in labels] != list(shape):
         raise ValueError(f"strategy labels of sizes {[len(s) for s in labels]} for arrays of shape {shape}")
+
+    fast = _integer_game(payoffs, labels, names, title)
+    if fast is not None:
+        return fast
 
     def number(x: Any, who: int, at: tuple[int, ...]) -> Fraction:
         try:

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from policy.efg_arrays import _C, _L, _R, _S, _W, _NotHere, _numbers, _strings, _tokens, reduce_rows
 from policy.model import (
@@ -186,6 +187,41 @@ def _read(text: str, opening: _Header, body_start: int) -> Game:
     return _tree(title, players, strategies, comment, cell_outcome, ConstantOutcomes(labels, *reduce_rows(num, den)))
 
 
+def integer_table(
+    title: str,
+    players: list[str],
+    strategies: list[list[str]],
+    payoffs: list[npt.NDArray[np.int64]],
+    labels: list[str],
+) -> Game:
+    """The game :func:`read_nfg_arrays` reads from the outcome-version file of integer payoff arrays.
+
+    For :func:`policy.api.from_matrices`, which would otherwise write that
+    file and read it back: ``payoffs[p][s_1, ..., s_n]`` is player ``p``'s
+    payoff (int64, each of at most 18 digits, as the file's reader takes
+    plain integers), ``labels`` the outcome labels in the file's order
+    (player 1's strategy changing fastest). The caller makes sure that no
+    text holds a quote, a backslash or a NUL (which the file would escape,
+    or the reader refuse); the labels of players and strategies are made
+    unique as the reader makes them.
+    """
+    from policy.gambit import normalize_labels
+
+    cells = len(labels)
+    # The file lists the profiles with player 1's strategy fastest: each array's transpose, flattened.
+    num = np.stack([np.asarray(a, dtype=np.int64).transpose().ravel() for a in payoffs], axis=1)
+    # Integers over 1 are in lowest terms already (reduce_rows would leave them as they are).
+    den = np.ones_like(num)
+    return _tree(
+        title,
+        normalize_labels(players),
+        [normalize_labels(s) for s in strategies],
+        "",
+        np.arange(cells, dtype=np.int64),
+        ConstantOutcomes(labels, num, den),
+    )
+
+
 def _tree(
     title: str,
     players: list[str],
@@ -248,4 +284,4 @@ def _tree(
     )
 
 
-__all__: Sequence[str] = ["read_nfg_arrays"]
+__all__: Sequence[str] = ["integer_table", "read_nfg_arrays"]
