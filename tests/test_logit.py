@@ -688,3 +688,15 @@ def test_step_options_on_the_command_line(tmp_path):
     assert code == 0, err
     code, out, err = invoke("solve", str(path), "-m", "logit", "--seed", "3")
     assert code == 1 and "--seed does not apply to method 'logit'" in err
+
+
+@pytest.mark.xfail(strict=True, raises=SolverError, reason=(
+    "known: on this random game the principal branch turns back at lambda about 45,000 "
+    "(in units of the payoff spread) and the continuation loses it, with any step settings "
+    "tried (first step 0.003-0.1, growth 1.05-2, up to 50,000 steps); Gambit's logit_solve "
+    "follows it to an approximate equilibrium (regret 6.6e-5). Drawn by the property test "
+    "above in a CI run of 2026-12-06."))
+def test_a_branch_that_turns_back_at_a_high_precision() -> None:
+    game = random_game(11581, n_players=3, depth=3, generic=True)
+    (eq,) = logit_solve(game, {}, exact=True).equilibria
+    assert_equilibrium(game, {}, eq, exact=True)
