@@ -603,3 +603,32 @@ def test_auto_takes_qpe_in_both_arithmetics_and_lcp_for_every_equilibrium() -> N
     assert choose_method(game, exact=True, all_equilibria=True) == "lcp"
     every = solve(game, {}, exact=True, all_equilibria=True)
     assert every.method == "lcp" and len(every.equilibria) >= 1
+
+
+def test_solve_adds_up_the_end_states_the_outcomes_state() -> None:
+    """A new user's review: solve on the campaign printed 18,568 lines and no end state;
+    the figure the README quotes (war in 1941) was only in compare. solve now adds them up,
+    in the table and the JSON, as compare's yardstick."""
+    from fractions import Fraction
+
+    from conftest import invoke
+
+    from policy.analysis.compare import fact_probabilities
+    from policy.loading import load
+    from policy.render.data import number
+
+    game_file = str(PROJECT / "games" / "romania_1940.toml")
+    code, out, _ = invoke("--no-color", "solve", game_file, "-l", "stalin", "--no-count")
+    assert code == 0, out
+    assert "End states: the facts the outcomes state" in out
+    code, out, _ = invoke("solve", game_file, "-l", "stalin", "--no-count", "--format", "json")
+    assert code == 0, out
+    data = json.loads(out)
+    eq = data["equilibria"][0]
+    from policy.api import solve as api_solve
+
+    result = api_solve(load(game_file), leader="stalin").result
+    expected = {k: {v: number(p) for v, p in vs.items()}
+                for k, vs in fact_probabilities(result.game, result.equilibria[0]).items()}
+    assert eq["facts"] == expected
+    assert expected and all(sum(map(Fraction, vs.values())) <= 1 for vs in expected.values())

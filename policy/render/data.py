@@ -8,7 +8,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from policy.analysis.compare import Behavior, GameComparison, Swap, on_path, shared_beliefs
+from policy.analysis.compare import (
+    Behavior,
+    GameComparison,
+    Swap,
+    fact_probabilities,
+    fact_values,
+    on_path,
+    shared_beliefs,
+)
 from policy.analysis.explain import CitedClaim, Explanation, describe
 from policy.analysis.flip import FlipSearch
 from policy.claims import Claim
@@ -130,6 +138,10 @@ def result_data(result: SolveResult, leader: Leader | None = None, streamed: boo
                     s: {n: number(p) for n, p in members.items()}
                     for s, members in shared_beliefs(result, eq).items()
                 },
+                "facts": {
+                    key: {v: number(p) for v, p in values.items()}
+                    for key, values in fact_probabilities(game, eq).items()
+                } if fact_values(game) else {},
                 "max_regret": number(eq.max_regret),
                 **off_path_data(result, eq, streamed),
             }

@@ -34,6 +34,8 @@ from rich.text import Text
 from policy.analysis.compare import (
     GameComparison,
     Swap,
+    fact_probabilities,
+    fact_values,
     on_path,
     path_decisions,
     same_behavior,
@@ -482,6 +484,14 @@ def _solve_parts(result: SolveResult, leader: Leader | None, count: Count | None
             if prob > 0:
                 _row(out, _outcome_label(result, t_index, name), fmt(prob))
         yield out
+        if fact_values(game):
+            # What the outcomes state, added up (a campaign's end states): the yardstick of compare.
+            ends = _table("End states: the facts the outcomes state, with their probabilities", "fact", "value", "probability")
+            for key, values in fact_probabilities(game, eq).items():
+                shown = [(value, chance) for value, chance in values.items() if chance > 0]
+                for k, (value, chance) in enumerate(shown):
+                    _row(ends, key if k == 0 else "", value, fmt(chance))
+            yield ends
     for w in result.warnings:
         yield Text(f"warning: {settled(w, count)}")
 
