@@ -1011,11 +1011,17 @@ class Solution:
     def game(self) -> Game:
         return self.result.game
 
-    def data(self) -> dict[str, Any]:
-        """The JSON object of ``policy solve --format json``."""
+    def data(self, count: bool = True) -> dict[str, Any]:
+        """The JSON object of ``policy solve --format json``: with ``count`` (whether the
+        equilibrium is the only one, :meth:`count`), as the command gives it unless
+        ``--no-count``; ``count=False`` leaves it out."""
         from policy.render.data import result_data
+        from policy.solvers.count import count_data
 
-        return result_data(self.result, self.leader)
+        data = result_data(self.result, self.leader)
+        if count:
+            data["count"] = count_data(self.count())
+        return data
 
     def table(self) -> str:
         """The tables of ``policy solve``, as plain text."""

@@ -36,7 +36,7 @@ import difflib
 import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -382,6 +382,15 @@ def parse_assignments(items: tuple[str, ...] | list[str]) -> dict[str, Fraction]
     return out
 
 
+def _near_misses(unknown: Sequence[str], known: Iterable[str]) -> str:
+    """``"; did you mean NAME?"`` for the names close to an unknown one, or nothing."""
+    import difflib
+
+    names = list(known)
+    close = [m for u in unknown for m in difflib.get_close_matches(u, names, n=2)]
+    return f"; did you mean {' or '.join(dict.fromkeys(close))}?" if close else ""
+
+
 def resolve(
     game: Game, leader: Leader | None = None, overrides: Mapping[str, Fraction] | None = None
 ) -> dict[str, Fraction]:
@@ -406,8 +415,8 @@ def resolve(
     if unknown:
         declared = ", ".join(game.parameters) or "none"
         raise LeaderError(
-            f"--set: unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-            f"(the game declares: {declared})"
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} given a value"
+            f"{_near_misses(unknown, game.parameters)} (the game declares: {declared})"
         )
     values.update(overrides)
     missing = sorted(set(game.parameters) - set(values))

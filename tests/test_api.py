@@ -371,3 +371,25 @@ def test_a_game_written_as_toml_and_read_back_as_a_dict_is_the_same_game(drawn: 
     game, _ = drawn
     text = dumps_game(game)
     assert same_game(policy.from_dict(tomllib.loads(text), claims=()), loads_game(text, known_claims=()))
+
+
+def test_solution_data_is_the_commands_json_with_its_count_and_explain_reads_as_the_command() -> None:
+    """A new user's review: Solution.data() lacked the command's `count`, str(explain(...))
+    was a dataclass repr, and an API call's error named the CLI option --set."""
+    game = "games/diplomacy_1939.toml"
+    runner = CliRunner()
+    solved = runner.invoke(main, ["solve", game, "-l", "stalin", "--format", "json"])
+    assert solved.exit_code == 0, solved.output
+    data = policy.solve(game, leader="stalin").data()
+    assert json.loads(json.dumps(data)) == json.loads(solved.stdout)
+    assert "count" not in policy.solve(game, leader="stalin").data(count=False)
+    explained = runner.invoke(main, ["--no-color", "explain", game, "--leaders", "stalin"])
+    assert explained.exit_code == 0, explained.output
+    e = policy.explain(game, "stalin")
+    assert str(e).split() == explained.stdout.split()
+    shown = runner.invoke(main, ["explain", game, "--leaders", "stalin", "--format", "json"])
+    assert json.loads(json.dumps(e.data())) == json.loads(shown.stdout)
+    with pytest.raises(LeaderError) as err:
+        policy.solve(game, leader="stalin", readines="3/5")
+    assert "--set" not in str(err.value)
+    assert "unknown parameter readines given a value; did you mean readiness" in str(err.value)

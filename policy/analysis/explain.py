@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from policy.claims import Claim, ClaimsError, cited_catalogue, default_path, load_claims
 from policy.expr import Expr, ExprError, evaluate
@@ -189,6 +190,18 @@ class Explanation:
     structure: Structure
     catalogue: str | None
     """The claims catalogue that was read, or None (Gambit files, no catalogue)."""
+
+    def __str__(self) -> str:
+        """The text ``policy explain`` prints (no colour)."""
+        from policy.render.text import explain_text
+
+        return explain_text(self, colour=False)
+
+    def data(self) -> dict[str, Any]:
+        """The JSON object of ``policy explain --format json``."""
+        from policy.render.data import explanation_data
+
+        return explanation_data(self)
 
 
 def split_description(text: str) -> tuple[str, str]:
