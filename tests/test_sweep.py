@@ -415,3 +415,35 @@ def test_outcome_rows_index_like_the_dense_table():
     assert np.array_equal(rows[-1], dense[-1]) and np.array_equal(rows[:, 4], dense[:, 4])
     joined = sweep_module.OutcomeRows.joined([rows, rows], 6)
     assert np.array_equal(np.asarray(joined), np.vstack([dense, dense]))
+
+
+def test_the_sweep_table_lists_the_likeliest_outcomes_told_apart_and_its_text_is_plain() -> None:
+    """A new user's review: a campaign's sweep printed 1,395 outcome rows, many with the same
+    label and nothing to tell them apart. The table lists the likeliest OUTCOMES_SHOWN, each
+    shared label with its node, and the rest in one line; text from the game file is shown
+    as written (a label in brackets was read as rich markup and vanished)."""
+    from policy.loading import load
+    from policy.render.sweep import OUTCOMES_SHOWN, sweep_table
+
+    game = load(games_dir() / "ussr_1939_1941_stalin.toml")
+    stalin = load_leader(games_dir() / "leaders" / "stalin.toml")
+    drawn = monte_carlo_samples(game, stalin, resolve(game, stalin), 200, seed=1)
+    result = run_sweep(game, drawn, method="spe", leader="stalin", jobs=1)
+    text = sweep_table([result], width=200)
+    block = text[text.index("Outcomes (mean"):text.index("Facts")]
+    rows = [line for line in block.splitlines()[4:] if line.strip()]
+    reached = [m for m in result.outcome_probabilities().values() if m[0] > 0]
+    assert len(reached) > OUTCOMES_SHOWN + 1
+    assert len(rows) == OUTCOMES_SHOWN + 1
+    assert f"{len(reached) - OUTCOMES_SHOWN:,} other outcomes" in rows[-1]
+    assert "Pact kept through 1942 (unready army) [barbarossa-" in block
+    labels = [row.split("%")[-1].strip() for row in rows[:-1]]
+    assert len(set(labels)) == len(labels)  # told apart
+    plain = loads_game(
+        '[game]\ntitle = "t"\nplayers = ["A"]\n[parameters.x]\ndescription = "x"\ndefault = "1/2"\nrange = [0, 1]\n'
+        '[nodes.root]\nplayer = "A"\nactions = { l = "left", r = "right" }\n'
+        '[nodes.left]\noutcome = "[red] wins"\npayoffs = { A = "x" }\n'
+        '[nodes.right]\noutcome = "blue wins"\npayoffs = { A = "1 - x" }\n'
+    )
+    grid = run_sweep(plain, grid_samples(plain, resolve(plain, None), [parse_vary("x=0:1:5")]), varied=("x",))
+    assert "[red] wins" in sweep_table([grid], width=120)

@@ -6,13 +6,14 @@ import csv
 import io
 import itertools
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from policy.analysis.sweep import ROW_TERMINALS, SweepResult, fact_columns
-from policy.render.text import _render, _table
+from policy.render.text import _render, _row, _table
 
 
 def _pct(x: float) -> str:
@@ -67,25 +68,33 @@ def sweep_table(results: Sequence[SweepResult], width: int | None = None) -> str
         if len(r.varied) == 1:
             t = _table("Equilibrium path along the grid", r.varied[0], "path")
             for lo, hi, path in runs(r):
-                t.add_row(f"{lo:.6g}" if lo == hi else f"{lo:.6g} to {hi:.6g}", path)
+                _row(t, f"{lo:.6g}" if lo == hi else f"{lo:.6g} to {hi:.6g}", path)
             tables.append(t)
         shares = r.path_shares()
         t = _table("Equilibrium paths", "share", "path")
         for path, share in shares[:PATHS_SHOWN]:
-            t.add_row(_pct(share), path)
+            _row(t, _pct(share), path)
         if len(shares) > PATHS_SHOWN:
             rest = sum(share for _, share in shares[PATHS_SHOWN:])
-            t.add_row(_pct(rest), f"{len(shares) - PATHS_SHOWN:,} other paths (all in --format json or csv)")
+            _row(t, _pct(rest), f"{len(shares) - PATHS_SHOWN:,} other paths (all in --format json or csv)")
         tables.append(t)
         names = outcome_names(r)
         if grid:
             t = _table("Outcomes (mean over the grid)", "probability", "outcome")
         else:
             t = _table("Outcomes (mean, 95% interval)", "probability", "interval", "outcome")
-        ranked = sorted(r.outcome_probabilities().items(), key=lambda kv: -kv[1][0])
-        for node, (mean, lo, hi) in ranked:
-            if mean > 0:
-                t.add_row(_pct(mean), *(() if grid else (f"{_pct(lo)} to {_pct(hi)}",)), names[node])
+        ranked = [(node, m) for node, m in sorted(r.outcome_probabilities().items(), key=lambda kv: -kv[1][0])
+                  if m[0] > 0]
+        # A label several terminals share (a campaign's stage in many states) gets its node.
+        shared = {label for label, k in Counter(names[node] for node, _ in ranked).items() if k > 1}
+        for node, (mean, lo, hi) in ranked[:OUTCOMES_SHOWN]:
+            label = f"{names[node]} [{node}]" if names[node] in shared and names[node] != node else names[node]
+            _row(t, _pct(mean), *(() if grid else (f"{_pct(lo)} to {_pct(hi)}",)), label)
+        if len(ranked) > OUTCOMES_SHOWN:
+            rest = sum(m[0] for _, m in ranked[OUTCOMES_SHOWN:])
+            _row(t, _pct(rest), *(() if grid else ("",)),
+                      f"{len(ranked) - OUTCOMES_SHOWN:,} other outcomes (all in --format json or csv"
+                      + ("; the facts below add them up)" if r.facts.shape[1] else ")"))
         tables.append(t)
         facts = r.fact_probabilities()
         if facts:
@@ -93,7 +102,7 @@ def sweep_table(results: Sequence[SweepResult], width: int | None = None) -> str
             for key, values in facts.items():
                 for value, (mean, lo, hi) in sorted(values.items(), key=lambda kv: -kv[1][0]):
                     if mean > 0:
-                        t.add_row(key, value, _pct(mean), *(() if grid else (f"{_pct(lo)} to {_pct(hi)}",)))
+                        _row(t, key, value, _pct(mean), *(() if grid else (f"{_pct(lo)} to {_pct(hi)}",)))
             tables.append(t)
         if r.failed:
             tables.append(_failures_table(r))
@@ -109,6 +118,8 @@ def sweep_table(results: Sequence[SweepResult], width: int | None = None) -> str
 
 #: Paths listed in the text table (a campaign's sweep may take thousands).
 PATHS_SHOWN = 20
+#: Outcomes listed in the text table, likeliest first (a campaign has tens of thousands).
+OUTCOMES_SHOWN = 40
 #: Failed samples listed in the text table and in the JSON.
 FAILURES_SHOWN = 5
 FAILURES_IN_JSON = 1000
@@ -124,9 +135,9 @@ def failures(result: SweepResult, most: int | None = None) -> list[tuple[int, di
 def _failures_table(result: SweepResult) -> object:
     t = _table("Samples that failed to solve", "sample", "values", "why")
     for k, values, why in failures(result, FAILURES_SHOWN):
-        t.add_row(str(k), ", ".join(f"{n} = {x:.6g}" for n, x in values.items()), why)
+        _row(t, str(k), ", ".join(f"{n} = {x:.6g}" for n, x in values.items()), why)
     if len(result.failed) > FAILURES_SHOWN:
-        t.add_row("", "", f"and {len(result.failed) - FAILURES_SHOWN:,} more (all in --format csv)")
+        _row(t, "", "", f"and {len(result.failed) - FAILURES_SHOWN:,} more (all in --format csv)")
     return t
 
 #: How a sweep picks among several equilibria, said where a method may meet several.
