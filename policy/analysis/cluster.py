@@ -167,6 +167,12 @@ def _connect(address: str) -> Any:
         except Exception as err:  # noqa: BLE001 - whatever a stranger at that address makes Dask raise
             why = " ".join(str(err).split())[:200] or type(err).__name__
             error = SweepError(f"--scheduler {address}: cannot connect: {why}")
+        # A Client that failed is still held by the error's traceback. Left to the garbage
+        # collector, its __del__ closes it whenever a collection happens to run, and that
+        # may be inside the start of another Client, which holds the lock the close waits
+        # for: a test run stopped for good that way (py-spy showed a failed test Client's
+        # __del__ inside the next Client's start). Collected here, where no Client starts.
+        gc.collect()
     raise error
 
 
