@@ -679,6 +679,21 @@ def _read_small(text: str, header: tuple[str, list[str], str], header_end: int) 
     return _small_game(title, players, comment, *lists)
 
 
+
+def _placed(stack: list[list[int]], depth: list[int], key: Any, sets: Any) -> bool:
+    """Place a node read in preorder: its depth from the open parents on ``stack``, one child
+    fewer left to its parent, its own children opened when it has a set ``key``. True when
+    the tree is complete (no parent left open)."""
+    here = stack[-1][1] if stack else 0
+    depth.append(here)
+    if stack:
+        stack[-1][0] -= 1
+        if not stack[-1][0]:
+            stack.pop()
+    if key is not None:
+        stack.append([len(sets[key][1]), here + 1])
+    return not stack
+
 def _read_tokens(body: str, n_players: int) -> _Lists:
     """:func:`_read_small`'s lists, token by token."""
     from policy.gambit import normalize_labels
@@ -795,15 +810,7 @@ def _read_tokens(body: str, n_players: int) -> _Lists:
             elif number and number not in outcomes:
                 raise _NotHere  # used before it is declared
             node_outcomes.append(outcomes[number] if number else -1)
-            here = stack[-1][1] if stack else 0
-            depth.append(here)
-            if stack:
-                stack[-1][0] -= 1
-                if not stack[-1][0]:
-                    stack.pop()
-            if key is not None:
-                stack.append([len(sets[key][1]), here + 1])
-            if not stack:
+            if _placed(stack, depth, key, sets):
                 break
     except IndexError:
         raise _NotHere from None  # the file ends early
@@ -943,15 +950,7 @@ def _read_nodes(body: str, n_players: int) -> _Lists:
         elif number and number not in outcomes:
             raise _NotHere  # used before it is declared
         node_outcomes.append(outcomes[number] if number else -1)
-        here = stack[-1][1] if stack else 0
-        depth.append(here)
-        if stack:
-            stack[-1][0] -= 1
-            if not stack[-1][0]:
-                stack.pop()
-        if key is not None:
-            stack.append([len(sets[key][1]), here + 1])
-        if not stack:
+        if _placed(stack, depth, key, sets):
             break
     if _REST.match(body, at) is None:
         raise _NotHere  # text after the tree
