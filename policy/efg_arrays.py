@@ -680,6 +680,20 @@ def _read_small(text: str, header: tuple[str, list[str], str], header_end: int) 
 
 
 
+
+def _declare(number: Any, declared: Any, label: str, values: Any, outcomes: dict[Any, int],
+             outcome_text: list[Any], outcome_labels: list[str], payoffs: list[Any]) -> None:
+    """An outcome's declaration on a node: kept the first time its number is met; met again,
+    it must be the same text (else the small reader is not the one for this file)."""
+    place = outcomes.get(number)
+    if place is None:
+        outcomes[number] = len(payoffs)
+        outcome_labels.append(label)
+        payoffs.append(values)
+        outcome_text.append(declared)
+    elif outcome_text[place] != declared:
+        raise _NotHere
+
 def _placed(stack: list[list[int]], depth: list[int], key: Any, sets: Any) -> bool:
     """Place a node read in preorder: its depth from the open parents on ``stack``, one child
     fewer left to its parent, its own children opened when it has a set ``key``. True when
@@ -799,14 +813,8 @@ def _read_tokens(body: str, n_players: int) -> _Lists:
                     raise _NotHere
                 declaration = [("", tokens[i]), *pairs[i + 1 : j + 1]]
                 i = j + 1
-                place = outcomes.get(number)
-                if place is None:
-                    outcomes[number] = len(payoffs)
-                    outcome_labels.append(declaration[0][1][1:-1])
-                    payoffs.append(values)
-                    outcome_text.append(declaration)
-                elif outcome_text[place] != declaration:
-                    raise _NotHere
+                _declare(number, declaration, declaration[0][1][1:-1], values,
+                         outcomes, outcome_text, outcome_labels, payoffs)
             elif number and number not in outcomes:
                 raise _NotHere  # used before it is declared
             node_outcomes.append(outcomes[number] if number else -1)
@@ -939,14 +947,8 @@ def _read_nodes(body: str, n_players: int) -> _Lists:
                 previous = token
             if len(payoff) != n_players:
                 raise _NotHere
-            place = outcomes.get(number)
-            if place is None:
-                outcomes[number] = len(payoffs)
-                outcome_labels.append(text[1 : text.index('"', 1)])
-                payoffs.append(payoff)
-                outcome_text.append(text)
-            elif outcome_text[place] != text:
-                raise _NotHere
+            _declare(number, text, text[1 : text.index('"', 1)], payoff,
+                     outcomes, outcome_text, outcome_labels, payoffs)
         elif number and number not in outcomes:
             raise _NotHere  # used before it is declared
         node_outcomes.append(outcomes[number] if number else -1)
