@@ -694,6 +694,7 @@ def _declare(number: Any, declared: Any, label: str, values: Any, outcomes: dict
     elif outcome_text[place] != declared:
         raise _NotHere
 
+
 def _placed(stack: list[list[int]], depth: list[int], key: Any, sets: Any) -> bool:
     """Place a node read in preorder: its depth from the open parents on ``stack``, one child
     fewer left to its parent, its own children opened when it has a set ``key``. True when
@@ -707,6 +708,7 @@ def _placed(stack: list[list[int]], depth: list[int], key: Any, sets: Any) -> bo
     if key is not None:
         stack.append([len(sets[key][1]), here + 1])
     return not stack
+
 
 def _read_tokens(body: str, n_players: int) -> _Lists:
     """:func:`_read_small`'s lists, token by token."""
