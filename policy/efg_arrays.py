@@ -679,8 +679,6 @@ def _read_small(text: str, header: tuple[str, list[str], str], header_end: int) 
     return _small_game(title, players, comment, *lists)
 
 
-
-
 def _declare(number: Any, declared: Any, label: str, values: Any, outcomes: dict[Any, int],
              outcome_text: list[Any], outcome_labels: list[str], payoffs: list[Any]) -> None:
     """An outcome's declaration on a node: kept the first time its number is met; met again,
