@@ -12,7 +12,7 @@ leaders, every other leader is swapped against the first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -24,7 +24,7 @@ from policy import tolerances
 from policy.analysis.flip import FlipSearch, distances_to_flip_many
 from policy.expr import ExprError
 from policy.leaders import Leader, load_leader, resolve
-from policy.model import Game, GameError, NodeKind, Number
+from policy.model import ConstantOutcomes, Game, GameError, NodeKind, Number
 from policy.solvers import SolveResult, solve
 from policy.solvers.count import Count, count_for
 from policy.solvers.errors import SolverError
@@ -265,13 +265,14 @@ def _kept_terminal_facts(game: Game) -> tuple[dict[str, str], ...]:
     if kept is None:
         outcome = game.outcome.tolist()
         parent = game.parent.tolist()
+        stated = list(_outcome_facts(game)) or [()] * len(game.outcomes)
         above: list[dict[str, str]] = [{}] * game.num_nodes
         for n in range(game.num_nodes):
             inherited = above[parent[n]] if n else {}
             o = outcome[n]
-            if o >= 0 and game.outcomes[o].facts:
+            if o >= 0 and stated[o]:
                 facts: dict[str, str] = {}
-                for key, value in game.outcomes[o].facts:
+                for key, value in stated[o]:
                     facts.setdefault(key, value)
                 for key, value in inherited.items():
                     facts.setdefault(key, value)
@@ -282,11 +283,23 @@ def _kept_terminal_facts(game: Game) -> tuple[dict[str, str], ...]:
     return kept  # type: ignore[return-value]
 
 
+def _outcome_facts(game: Game) -> Iterator[tuple[tuple[str, str], ...]]:
+    """Each outcome's facts, in order; of outcomes held as arrays (a Gambit file's, 10^6 of
+    them), without making an Outcome object for each."""
+    outcomes = game.outcomes
+    if isinstance(outcomes, ConstantOutcomes):
+        if outcomes.facts is not None:
+            yield from outcomes.facts
+        return
+    for o in outcomes:
+        yield o.facts
+
+
 def fact_values(game: Game) -> dict[str, list[str]]:
     """Each fact the game's outcomes state, with its values, in order of first use."""
     out: dict[str, list[str]] = {}
-    for o in game.outcomes:
-        for key, value in o.facts:
+    for facts in _outcome_facts(game):
+        for key, value in facts:
             values = out.setdefault(key, [])
             if value not in values:
                 values.append(value)
