@@ -297,13 +297,16 @@ def _outcome_facts(game: Game) -> Iterator[tuple[tuple[str, str], ...]]:
 
 def fact_values(game: Game) -> dict[str, list[str]]:
     """Each fact the game's outcomes state, with its values, in order of first use."""
-    out: dict[str, list[str]] = {}
-    for facts in _outcome_facts(game):
-        for key, value in facts:
-            values = out.setdefault(key, [])
-            if value not in values:
-                values.append(value)
-    return out
+    kept: dict[str, list[str]] | None = game._cache.get("fact_values")  # type: ignore[assignment]
+    if kept is None:
+        kept = {}
+        for facts in _outcome_facts(game):
+            for key, value in facts:
+                values = kept.setdefault(key, [])
+                if value not in values:
+                    values.append(value)
+        game._cache["fact_values"] = kept
+    return {key: list(values) for key, values in kept.items()}  # the caller's own copy
 
 
 def fact_probabilities(game: Game, eq: Equilibrium) -> dict[str, dict[str, Number]]:
@@ -315,6 +318,8 @@ def fact_probabilities(game: Game, eq: Equilibrium) -> dict[str, dict[str, Numbe
     """
     zero: Number = eq.reach[0] * 0 if eq.reach else Fraction(0)
     out = {key: {v: zero for v in values} for key, values in fact_values(game).items()}
+    if not out:
+        return out  # no fact stated: no walk over the terminals (a Gambit file's 10^6)
     for facts, p in zip(_kept_terminal_facts(game), eq.reach, strict=True):
         if not p:
             # A terminal not reached adds nothing (exactly: x + 0 is x, in floats too, and

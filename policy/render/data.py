@@ -13,7 +13,6 @@ from policy.analysis.compare import (
     GameComparison,
     Swap,
     fact_probabilities,
-    fact_values,
     on_path,
     shared_beliefs,
 )
@@ -141,7 +140,7 @@ def result_data(result: SolveResult, leader: Leader | None = None, streamed: boo
                 "facts": {
                     key: {v: number(p) for v, p in values.items()}
                     for key, values in fact_probabilities(game, eq).items()
-                } if fact_values(game) else {},
+                },
                 "max_regret": number(eq.max_regret),
                 **off_path_data(result, eq, streamed),
             }

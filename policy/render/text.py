@@ -35,7 +35,6 @@ from policy.analysis.compare import (
     GameComparison,
     Swap,
     fact_probabilities,
-    fact_values,
     on_path,
     path_decisions,
     same_behavior,
@@ -484,10 +483,11 @@ def _solve_parts(result: SolveResult, leader: Leader | None, count: Count | None
             if prob > 0:
                 _row(out, _outcome_label(result, t_index, name), fmt(prob))
         yield out
-        if fact_values(game):
+        stated = fact_probabilities(game, eq)
+        if stated:
             # What the outcomes state, added up (a campaign's end states): the yardstick of compare.
             ends = _table("End states: the facts the outcomes state, with their probabilities", "fact", "value", "probability")
-            for key, values in fact_probabilities(game, eq).items():
+            for key, values in stated.items():
                 shown = [(value, chance) for value, chance in values.items() if chance > 0]
                 for k, (value, chance) in enumerate(shown):
                     _row(ends, key if k == 0 else "", value, fmt(chance))
