@@ -72,7 +72,8 @@ def plot_line(result: SweepResult, out: str | Path, outputs: Outputs | None = No
     name = result.varied[0]
     x = result.samples[name][: result.done]
     order = np.argsort(x, kind="stable")
-    reached = int(np.count_nonzero(np.asarray(result.reach).max(axis=0) > 0)) if result.done else 0
+    # Reached at some point of the grid: a mean above 0 (no dense table of every sample's reach).
+    reached = int(np.count_nonzero(np.asarray(result.outcome_mean) > 0)) if result.done else 0
     if reached > LINE_OUTCOMES and result.facts.shape[1]:
         return _plot_facts(result, x, order, out, outputs)
     plt = _pyplot()
