@@ -382,12 +382,10 @@ def parse_assignments(items: tuple[str, ...] | list[str]) -> dict[str, Fraction]
     return out
 
 
-def _near_misses(unknown: Sequence[str], known: Iterable[str]) -> str:
+def _near_misses(unknown: Sequence[str], known: Iterable[str], n: int = 2, cutoff: float = 0.6) -> str:
     """``"; did you mean NAME?"`` for the names close to an unknown one, or nothing."""
-    import difflib
-
     names = list(known)
-    close = [m for u in unknown for m in difflib.get_close_matches(u, names, n=2)]
+    close = [m for u in unknown for m in difflib.get_close_matches(u, names, n=n, cutoff=cutoff)]
     return f"; did you mean {' or '.join(dict.fromkeys(close))}?" if close else ""
 
 
@@ -453,8 +451,7 @@ def check_names(leader: Leader, *games: Game) -> None:
     for name in stray:
         if name in known:
             continue
-        close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.75)
-        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        hint = _near_misses([name], sorted(known), n=3, cutoff=0.75)
         origin = leader.values[name].origin or leader.file
         titles = ", ".join(repr(g.title) for g in games) or "the game"
         raise LeaderError(
