@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from policy.model import Game, Number
 from policy.solvers.errors import SolverError
-from policy.solvers.result import Equilibrium, SolveResult
+from policy.solvers.result import MAY_HAVE_OTHERS, Equilibrium, SolveResult
 
 #: Budget of the exact enumeration behind a count (bases met per polytope, seconds).
 COUNT_BASES = 20_000
@@ -68,10 +68,6 @@ class Count:
             many = "several" if self.equilibria is None else str(self.equilibria)
             return f"one of {many} {self.kind}{paths} ({self.how})"
         return f"one of possibly several {self.kind} ({self.how})"
-
-
-#: How a Nash method that looks for one equilibrium ends its warning (qpe, tracing).
-MAY_HAVE_OTHERS = "the game may have others"
 
 
 def settled(warning: str, count: Count | None) -> str:

@@ -65,7 +65,7 @@ from policy.representations.sequence import PlayerSequences, sequence_form
 from policy.solvers.errors import SolverError
 from policy.solvers.lcp import SequenceLCP, require_two_players
 from policy.solvers.lemke import SMALL_INTEGER, default_max_pivots, integer_pivot, integer_rows
-from policy.solvers.result import SolveResult, Trembles
+from policy.solvers.result import MAY_HAVE_OTHERS, SolveResult, Trembles
 from policy.solvers.sequential import sequential_check
 from policy.solvers.verify import VerificationError, verified_equilibrium
 
@@ -177,7 +177,7 @@ def qpe_solve(
         parameters=dict(values),
         equilibria=(eq,),
         warnings=(
-            "one quasi-perfect equilibrium (Lemke's method from one start); the game may have others",
+            "one quasi-perfect equilibrium (Lemke's method from one start); " + MAY_HAVE_OTHERS,
         ),
         details={"pivots": pivots, "lcp_size": lcp.n, "degree": degree, "float_path": float_path},
     )
@@ -751,7 +751,7 @@ def _float_solve(game: Game, values: Mapping[str, Number], max_pivots: int | Non
         exact=False,
         parameters=dict(values),
         equilibria=(eq,),
-        warnings=("one quasi-perfect equilibrium (Lemke's method from one start); the game may have others",),
+        warnings=("one quasi-perfect equilibrium (Lemke's method from one start); " + MAY_HAVE_OTHERS,),
         details={"pivots": pivots, "lcp_size": lcp.n, "degree": layout.degree, "float_path": True,
                  "arithmetic": "float"},
     )

@@ -12,6 +12,11 @@ import numpy as np
 from policy import tolerances
 from policy.model import Game, Number
 
+#: How a Nash method that finds one equilibrium and looks for no other ends its warning
+#: (qpe, tracing); a count that finds the equilibrium the only one answers it
+#: (:func:`policy.solvers.count.settled`).
+MAY_HAVE_OTHERS = "the game may have others"
+
 
 @dataclass(frozen=True)
 class Trembles:

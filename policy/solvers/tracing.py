@@ -60,7 +60,7 @@ from policy.solvers.errors import SolverError
 from policy.solvers.lcp import require_two_players
 from policy.solvers.lemke import default_max_pivots
 from policy.solvers.perfect import NAME, simplex_max
-from policy.solvers.result import SolveResult
+from policy.solvers.result import MAY_HAVE_OTHERS, SolveResult
 from policy.solvers.verify import VerificationError, verified_equilibrium
 
 Matrix = list[list[Fraction]]
@@ -154,7 +154,7 @@ def tracing_solve(
         equilibria=(eq,),
         warnings=(
             "one normal-form perfect equilibrium, traced from the uniform prior (von Stengel, van den Elzen "
-            "and Talman 2002); the game may have others",
+            "and Talman 2002); " + MAY_HAVE_OTHERS,
         ),
         details={"algorithm": "tracing", "pivots": traced.pivots, "sequences": (len(A), len(A[0])),
                  "witness": witness},
