@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -281,8 +281,46 @@ def _numbers_by_digit(b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> tup
     return reduce(sign * num, den)
 
 
+class _Scanned(NamedTuple):
+    """What :func:`_scan` finds in an ``.efg`` file's tokens, in pre-order (the file's order)."""
+
+    n: int
+    inner: Ints  # the nodes that are not terminals
+    set_of: Ints  # each node's set or chance event (index of its declaring node in ``defining``), -1 for terminals
+    is_p: npt.NDArray[np.bool_]
+    is_c: npt.NDArray[np.bool_]
+    player_number: Ints  # 1-based mover of each player node (0 elsewhere)
+    set_number: Ints  # the file's set or event number of each inner node
+    node_outcome: Ints  # each node's outcome (position in declaration order), -1 for none
+    defining: Ints  # the node that declares each set or event
+    first_of_owner: Ints  # where each declaration's action labels start among ``labels``
+    count_of_owner: Ints  # and how many it has
+    labels: npt.NDArray[Any]  # every declared action label, in file order
+    act_tok: Ints  # the tokens of those labels
+    prob_tok: Ints  # the tokens of chance probabilities
+    pnum: Ints  # their numerators and denominators
+    pden: Ints
+    node_label_ids: Ints
+    node_label_texts: list[str]
+    set_label_ids: Ints
+    set_label_texts: list[str]
+    outcome_labels: list[str]
+    vnum: Ints  # the outcomes' payoffs (outcomes, players), numerators and denominators
+    vden: Ints
+
+
 def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Game:
-    title, players, comment = header
+    """The game of an ``.efg`` file's text after its header, read as arrays.
+
+    In two steps, so that the token arrays of the first are freed before the
+    tree of the second is built (the peak memory of a large file is what costs).
+    """
+    return _build(header, _scan(text, header, header_end))
+
+
+def _scan(text: str, header: tuple[str, list[str], str], header_end: int) -> _Scanned:
+    """The tokens of the text after the header, checked and read into the node arrays of :class:`_Scanned`."""
+    players = header[1]
     data = text[header_end:].encode("utf-8")
     b, starts, ends, kinds = _tokens(data)
     n_players = len(players)
@@ -300,6 +338,7 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     is_t = node_letter == ord("t")
     is_p = node_letter == ord("p")
     is_c = node_letter == ord("c")
+    del is_word, one, letter  # token-sized; the node letters are all that is needed of them
     kpad = np.append(kinds, np.zeros(8, dtype=np.int8))
 
     def kind_at(at: Ints, kpad: npt.NDArray[np.int8] = kpad) -> npt.NDArray[np.int8]:
@@ -333,6 +372,7 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
             raise _NotHere
         if (kind_at(nxt[h] - 1) != _R).any():
             raise _NotHere
+    del kind_at, kpad
     # Every token of a node is now placed; check the insides of the braces.
     role = np.zeros(n_tok + 1, dtype=np.int8)  # 1: action part of a set, 2: payoffs
     d = np.flatnonzero(declared)
@@ -342,9 +382,17 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     np.add.at(role, outcome_at[h] + 3, 2)
     np.add.at(role, nxt[h] - 1, -2)
     role = np.cumsum(role, dtype=np.int8)[:n_tok]
-    owner = np.repeat(np.arange(n, dtype=np.int32), np.diff(np.append(node_tok, n_tok)))
     in_actions = role == 1
     in_payoffs = role == 2
+    del role
+
+    def per_node(mask: npt.NDArray[np.bool_]) -> Ints:
+        """How many of each node's tokens are in ``mask`` (a node's tokens run to the next node's)."""
+        return np.add.reduceat(mask, node_tok, dtype=np.int64)
+
+    def owners(counts: Ints) -> Ints:
+        """The node of each token of a mask, in file order, from the mask's counts per node."""
+        return np.repeat(np.arange(n, dtype=np.int32), counts)
     if (kinds[in_payoffs] == _S).any() or (kinds[in_payoffs] == _L).any() or (kinds[in_payoffs] == _R).any():
         raise _NotHere
     if (kinds[in_actions] == _L).any() or (kinds[in_actions] == _R).any() or (kinds[in_actions] == _C).any():
@@ -353,9 +401,30 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     expected = np.where(is_t, 3, np.where(is_p, 5, 4))
     expected = expected + np.where(declared, 1 + 1 + 1, 0)  # label, {, }
     expected = expected + np.where(has_payoffs, 3, 0)  # label, {, }
-    inside = np.bincount(owner[in_actions | in_payoffs], minlength=n)
+    inside = per_node(in_actions | in_payoffs)
     if not np.array_equal(np.diff(np.append(node_tok, n_tok)), expected + inside):
         raise _NotHere
+    del expected, inside
+    # The tokens inside braces by their part: action labels and chance probabilities, payoffs, commas.
+    is_string = kinds == _S
+    is_number = kinds == _W
+    act_mask = in_actions & is_string
+    act_tok = np.flatnonzero(act_mask)
+    per_decl_strings = per_node(act_mask)
+    del act_mask
+    prob_mask = in_actions & is_number
+    prob_tok = np.flatnonzero(prob_mask)
+    per_decl_numbers = per_node(prob_mask)
+    del prob_mask, is_string
+    pay_mask = in_payoffs & is_number
+    pay_tok = np.flatnonzero(pay_mask)
+    pay_count = per_node(pay_mask)
+    del pay_mask, is_number
+    # Commas: optional, but only between payoffs (as the slow reader takes them: after a number).
+    comma_tok = np.flatnonzero(in_payoffs & (kinds == _C))
+    if len(comma_tok) and ((kinds[comma_tok - 1] != _W) | ~in_payoffs[comma_tok - 1]).any():
+        raise _NotHere
+    del comma_tok, in_actions, in_payoffs
 
     # Integers: players, information set and event numbers, outcome numbers.
     def integers(at: Ints, b: Any = b, starts: Ints = starts, ends: Ints = ends, kinds: Any = kinds) -> Ints:
@@ -379,6 +448,7 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     set_number = np.zeros(n, dtype=np.int64)
     set_number[p_nodes] = numbers[cuts[1] : cuts[2]]
     set_number[c_nodes] = numbers[cuts[2] :]
+    del numbers
     if ((player_number[p_nodes] < 1) | (player_number[p_nodes] > n_players)).any():
         raise _NotHere
     if (set_number[~is_t] < 1).any():
@@ -406,23 +476,23 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     set_of[inner] = where
     if (defining[set_of[inner]] > inner).any():
         raise _NotHere  # used before its declaration
+    del where, keys_decl, first_decl
     # Each set's actions: the string tokens of its declaration (with probabilities for chance).
-    act_tok = np.flatnonzero(in_actions & (kinds == _S))
-    act_owner = owner[act_tok]
-    first_of_owner = np.searchsorted(act_owner, defining)
-    count_of_owner = np.searchsorted(act_owner, defining, side="right") - first_of_owner
+    act_owner = owners(per_decl_strings)
+    # Each defining node's action tokens: where they start among act_tok, and how many.
+    first_of_owner = (np.cumsum(per_decl_strings) - per_decl_strings)[defining]
+    count_of_owner = per_decl_strings[defining]
     if (count_of_owner == 0).any():
         raise _NotHere
     # Inside a chance declaration, tokens alternate label and probability.
-    prob_tok = np.flatnonzero(in_actions & (kinds == _W))
+    prob_owner = owners(per_decl_numbers)
     if len(prob_tok):
-        if (~is_c[owner[prob_tok]]).any() or (kinds[prob_tok - 1] != _S).any():
+        if (~is_c[prob_owner]).any() or (kinds[prob_tok - 1] != _S).any():
             raise _NotHere
     chance_decl = np.flatnonzero(declared & is_c)
-    per_decl_strings = np.bincount(act_owner, minlength=n)
-    per_decl_numbers = np.bincount(owner[prob_tok], minlength=n) if len(prob_tok) else np.zeros(n, dtype=np.int64)
     if (per_decl_strings[chance_decl] != per_decl_numbers[chance_decl]).any():
         raise _NotHere
+    del per_decl_strings, per_decl_numbers, chance_decl
     label_ids, label_texts = _strings(data, b, starts[act_tok], ends[act_tok])
     # Gambit's label rule (unique, non-empty) per set: only sets that need it go through Python.
     from policy.gambit import normalize_labels
@@ -443,12 +513,12 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
         begin = int(first_of_owner[j])
         stop = begin + int(count_of_owner[j])
         labels[begin:stop] = normalize_labels(list(labels[begin:stop]))
+    del act_owner, sel, set_pos, pair, uniq, counts, needs
     # Chance probabilities of each declaring chance node.
     if len(prob_tok):
         pnum, pden = _numbers(data, b, starts[prob_tok], ends[prob_tok])
         if (pnum < 0).any() or (pnum > pden).any():
             raise _NotHere
-        prob_owner = owner[prob_tok]
         group_starts = np.flatnonzero(np.r_[True, prob_owner[1:] != prob_owner[:-1]])
         ones = np.ones(len(pnum), dtype=np.int64)
         tnum, tden = group_sum(pnum[:, None], pden, ones, ones, group_starts)
@@ -483,14 +553,10 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
         node_outcome[used] = sorted_keys[pos_in_sorted]
         if (o_defining[node_outcome[used]] > used).any():
             raise _NotHere
-    pay_tok = np.flatnonzero(in_payoffs & (kinds == _W))
-    pay_owner = owner[pay_tok]
-    if not np.array_equal(np.bincount(pay_owner, minlength=n)[out_decl], np.full(len(out_decl), n_players)):
+    del used, sorted_keys, pos_in_sorted
+    if not np.array_equal(pay_count[out_decl], np.full(len(out_decl), n_players)):
         raise _NotHere
-    # Commas: optional, but only between payoffs (as the slow reader takes them: after a number).
-    comma_tok = np.flatnonzero(in_payoffs & (kinds == _C))
-    if len(comma_tok) and ((kinds[comma_tok - 1] != _W) | ~in_payoffs[comma_tok - 1]).any():
-        raise _NotHere
+    del pay_count
     if len(pay_tok):
         vnum, vden = _numbers(data, b, starts[pay_tok], ends[pay_tok])
         vnum = vnum.reshape(-1, n_players)
@@ -505,9 +571,62 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
 
     node_label_ids, node_label_texts = _strings(data, b, starts[s + 1], ends[s + 1])
     set_label_ids, set_label_texts = _strings(data, b, starts[set_at[defining]], ends[set_at[defining]])
-    # The file's tokens are read: let their arrays go before the tree is built.
-    del starts, ends, kinds, owner, role, in_actions, in_payoffs, kpad, is_word, one, letter, b
-    del kind_at, integers
+    return _Scanned(
+        n,
+        inner,
+        set_of,
+        is_p,
+        is_c,
+        player_number,
+        set_number,
+        node_outcome,
+        defining,
+        first_of_owner,
+        count_of_owner,
+        labels,
+        act_tok,
+        prob_tok,
+        pnum,
+        pden,
+        node_label_ids,
+        node_label_texts,
+        set_label_ids,
+        set_label_texts,
+        outcome_labels,
+        vnum,
+        vden,
+    )
+
+
+def _build(header: tuple[str, list[str], str], scanned: _Scanned) -> Game:
+    """The game from what :func:`_scan` read: the tree in breadth-first order, labels, chance and outcomes."""
+    title, players, comment = header
+    (
+        n,
+        inner,
+        set_of,
+        is_p,
+        is_c,
+        player_number,
+        set_number,
+        node_outcome,
+        defining,
+        first_of_owner,
+        count_of_owner,
+        labels,
+        act_tok,
+        prob_tok,
+        pnum,
+        pden,
+        node_label_ids,
+        node_label_texts,
+        set_label_ids,
+        set_label_texts,
+        outcome_labels,
+        vnum,
+        vden,
+    ) = scanned
+    del scanned
     # The tree: children counts in pre-order, then breadth-first order.
     n_kids = np.zeros(n, dtype=np.int64)
     n_kids[inner] = count_of_owner[set_of[inner]]
@@ -575,7 +694,10 @@ def _read(text: str, header: tuple[str, list[str], str], header_end: int) -> Gam
     node_set_labels = set_label[per_node_set][bfs_order]
     # Information sets by (player, number), named as the slow reader names them.
     set_names = [
-        f"{players[int(player_number[d]) - 1]}:{int(set_number[d])}" if is_p[d] else "" for d in defining.tolist()
+        f"{players[mover - 1]}:{number}" if chooses else ""
+        for mover, number, chooses in zip(
+            player_number[defining].tolist(), set_number[defining].tolist(), is_p[defining].tolist(), strict=True
+        )
     ]
     names = NumberedNames(n)
     outcomes = ConstantOutcomes(outcome_labels, *reduce_rows(vnum, vden))
