@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from policy.gamefile import load_game, loads_game
 from policy.model import NodeKind, build_game
 from policy.solvers import SolverError, solve
-from policy.solvers.backward import MAX_EQUILIBRIA, spe_solve
+from policy.solvers.backward import MAX_EQUILIBRIA, NARROW_LEVEL, spe_solve
 from tests.conftest import (
     FLOAT_TOL,
     NEAR_TIE,
@@ -425,3 +425,58 @@ def test_solution_of_a_loaded_file_is_the_same_as_of_the_built_game(write_game):
     a = solve(built, {}).equilibria[0]
     b = solve(from_file, values).equilibria[0]
     assert (a.probabilities, a.values, a.reach) == (b.probabilities, b.values, b.reach)
+
+
+def _wide_tie_game(gaps: list[str], big: str = "1000000000") -> str:
+    """An .efg text: chance picks one of many one-move games for P1, each choosing between
+    payoff 1 and ``1 + gap``; the first game's payoffs are ``big`` and 0, so the tie tolerance
+    of that level's widest comparison is ``big`` times the relative one."""
+    lines = ['EFG 2 R "wide ties" { "P1" "P2" }', '""', ""]
+    k = len(gaps) + 1
+    actions = " ".join(f'"g{j}" 1/{k}' for j in range(k))
+    lines.append(f'c "" 1 "" {{ {actions} }} 0')
+    outcome = 0
+    for j, gap in enumerate(["big"] + gaps):
+        lines.append(f'p "" 1 {j + 1} "" {{ "a" "b" }} 0')
+        first, second = (big, "0") if gap == "big" else ("1", f"1{gap}")
+        for payoff in (first, second):
+            outcome += 1
+            lines.append(f't "" {outcome} "" {{ {payoff}, 0 }}')
+    return "\n".join(lines) + "\n"
+
+
+def test_float_ties_are_judged_at_each_nodes_own_magnitude_on_wide_levels():
+    """On a level wide enough for the array step, one large payoff elsewhere on the level must
+    not make near values tie: a tie is judged at the magnitude of the values compared.
+
+    The first half of the games differ by 1e-12 (a float tie at magnitude 1), the second half
+    by 0.5 (no tie, though within the tie tolerance at the level's largest magnitude, 1e9).
+    """
+    from policy.gambit import read_efg
+
+    n = 2 * NARROW_LEVEL
+    gaps = [".000000000001"] * (n // 2) + [".5"] * (n // 2)
+    game = read_efg(_wide_tie_game(gaps))
+    result = solve(game, {}, exact=False, method="spe")
+    (eq,) = result.equilibria
+    chosen = pure_choices(game, eq)
+    assert chosen["P1:1"] == "a"  # the big game: 1e9 over 0
+    for j in range(n):
+        assert chosen[f"P1:{j + 2}"] == ("a" if j < n // 2 else "b")
+    assert len(result.ties) == n // 2  # only the games 1e-12 apart
+    exact = solve(game, {}, exact=True, method="spe")
+    assert not exact.ties  # exactly, 1 + 1e-12 is better than 1
+
+
+def test_float_without_near_values_takes_the_best_child_on_wide_levels():
+    """The same wide level with every gap far above any tie tolerance: no tie, the better child."""
+    from policy.gambit import read_efg
+
+    n = 2 * NARROW_LEVEL
+    game = read_efg(_wide_tie_game(["5"] * n, big="3"))  # 1 against 15, and 3 against 0
+    result = solve(game, {}, exact=False, method="spe")
+    assert not result.ties
+    (eq,) = result.equilibria
+    chosen = pure_choices(game, eq)
+    assert all(chosen[f"P1:{j + 2}"] == "b" for j in range(n))
+    assert chosen["P1:1"] == "a"

@@ -538,3 +538,53 @@ def test_values_and_magnitudes_in_one_pass_are_each_alone_bit_for_bit(case):
     assert acceptable(found.excess)
     assert eq.max_regret == max(float(found.regret), 0.0)
     assert eq.values == tuple(alone[0].tolist())
+
+
+def _wide_random_efg(seed: int, games: int = 40) -> str:
+    """An .efg text: chance picks one of ``games`` two-player games (P1 then, after "b", a chance
+    move then P2), payoffs random integers; wide enough for the array steps of the checks."""
+    rng = np.random.default_rng(seed)
+    lines = ['EFG 2 R "wide random" { "P1" "P2" }', '""', ""]
+    lines.append('c "" 1 "" { ' + " ".join(f'"g{j}" 1/{games}' for j in range(games)) + " } 0")
+    outcome = event = 1
+
+    def leaf() -> str:
+        nonlocal outcome
+        outcome += 1
+        a, b = rng.integers(-9, 10, 2)
+        return f't "" {outcome} "" {{ {a}, {b} }}'
+
+    for j in range(games):
+        lines.append(f'p "" 1 {j + 1} "" {{ "a" "b" }} 0')
+        lines.append(leaf())
+        event += 1
+        lines.append(f'c "" {event} "" {{ "h" 1/3 "t" 2/3 }} 0')
+        for k in range(2):
+            lines.append(f'p "" 2 {2 * j + k + 1} "" {{ "l" "r" }} 0')
+            lines.append(leaf())
+            lines.append(leaf())
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_float_values_of_a_pure_profile_are_those_of_the_weighted_sums_bit_for_bit(seed, monkeypatch):
+    """The checks' values under a pure float profile (decision nodes take their chosen child's)
+    equal the weighted sums over every child, bit for bit, and a mixed profile takes the sums."""
+    from policy.gambit import read_efg
+    from policy.solvers import verify
+
+    game = read_efg(_wide_random_efg(seed))
+    numbers = game.numbers({}, exact=False)
+    (eq,) = spe_solve(game, {}, exact=False).equilibria
+    pure = np.array(eq.probabilities, dtype=np.float64)
+    mixed = pure.copy()
+    mixed[:2] = 0.5  # P1's first set mixes: no pure choice there
+    for profile in (pure, mixed):
+        weight = verify.edge_weights(game, numbers, profile)
+        fast = verify.values_and_magnitudes(game, numbers, weight)
+        assert (verify._pure_choices(game, weight) is not None) == (profile is pure)
+        monkeypatch.setattr(verify, "_pure_choices", lambda game, weight: None)
+        slow = verify.values_and_magnitudes(game, numbers, weight)
+        monkeypatch.undo()
+        assert fast[0].tobytes() == slow[0].tobytes()
+        assert fast[1].tobytes() == slow[1].tobytes()

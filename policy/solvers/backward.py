@@ -175,8 +175,15 @@ def _induct(game: Game, numbers: Numbers) -> tuple[npt.NDArray[np.int64], list[i
     # Float: columns players.. hold each value's magnitude (expected |payoff|).
     values = np.zeros((n, players if exact else 2 * players), dtype=object if exact else np.float64)
     values[game.terminals, :players] = numbers.leaf_payoff
+    widest = 0.0
     if not exact:
-        values[game.terminals, players:] = tolerances.magnitude(numbers.leaf_payoff)
+        leaf_size = tolerances.magnitude(numbers.leaf_payoff)
+        values[game.terminals, players:] = leaf_size
+        # A node's magnitude is an average of its terminals' (chance weights add up to 1
+        # within the probability tolerance at each level, hence the growth allowed for):
+        # the largest tie tolerance any comparison uses.
+        growth = (1 + 2 * tolerances.PROBABILITY) ** (len(game.levels) + 1)
+        widest = tie_tolerance(float(leaf_size.max(initial=0.0)) * growth)
     choice = np.full(n, -1, dtype=np.int64)
     tied: list[npt.NDArray[np.int64] | list[int]] = []
     prob = numbers.edge_prob
@@ -208,17 +215,25 @@ def _induct(game: Game, numbers: Numbers) -> tuple[npt.NDArray[np.int64], list[i
         if exact:
             is_best = own == best_per_kid
         else:
-            size = np.maximum.reduceat(kid_values[np.arange(cstop - cstart), players + kid_mover], offsets)
-            is_best = own >= best_per_kid - np.repeat(tie_tolerance(size), counts)
+            # Within the tie tolerance of the best, judged at the magnitude of the values
+            # compared. No tolerance here exceeds ``widest``'s (it grows with the
+            # magnitude): where no child but the best lies within that, none lies
+            # within its own, and the magnitudes need not be gathered.
+            near = own >= best_per_kid - widest
+            is_best = own == best_per_kid
+            if np.count_nonzero(near) != np.count_nonzero(is_best):
+                size = np.maximum.reduceat(kid_values[np.arange(cstop - cstart), players + kid_mover], offsets)
+                is_best = own >= best_per_kid - np.repeat(tie_tolerance(size), counts)
         position = np.arange(cstop - cstart, dtype=np.int64)
         first_best = np.minimum.reduceat(np.where(is_best, position, cstop - cstart), offsets)
-        n_best = np.add.reduceat(is_best.astype(np.int64), offsets)
         chosen = first_best[decide] + cstart
         choice[inner[decide]] = chosen
         values[inner[decide]] = values[chosen]
-        tie = inner[decide & (n_best > 1)]
-        if tie.size:
-            tied.append(tie)
+        if np.count_nonzero(is_best) > len(offsets):  # some node has two best children
+            n_best = np.add.reduceat(is_best.astype(np.int64), offsets)
+            tie = inner[decide & (n_best > 1)]
+            if tie.size:
+                tied.append(tie)
     ties = sorted(int(t) for group in tied for t in group)
     return choice, ties
 

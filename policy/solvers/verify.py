@@ -137,7 +137,11 @@ def _expectations(game: Game, leaf: Array, weight: Array, exact: bool) -> Array:
     if exact:
         values[:] = 0
     values[game.terminals] = leaf
+    pick = None if exact else _pure_choices(game, weight)
     for inner, cstart, cstop in game.levels_bottom_up():
+        if pick is not None and inner.size > NARROW_LEVEL:
+            _expect_level_pure(game, inner, cstart, weight, values, pick)
+            continue
         if inner.size <= NARROW_LEVEL:
             for n in inner.tolist():  # cheaper than array calls for a few nodes
                 k0 = int(game.first_child[n])
@@ -151,6 +155,49 @@ def _expectations(game: Game, leaf: Array, weight: Array, exact: bool) -> Array:
         contrib = weight[cstart:cstop, None] * values[cstart:cstop]
         values[inner] = np.add.reduceat(contrib, offsets, axis=0)
     return values
+
+
+def _pure_choices(game: Game, weight: Array) -> npt.NDArray[np.int64] | None:
+    """The child each decision node takes when the float profile is pure there, else None.
+
+    Pure: at every decision node one edge weighs exactly 1 and the others
+    exactly 0. Then a decision node's value is its chosen child's, which is
+    what the weighted sum of its children gives (``1 * x`` and ``0 * y`` are
+    exact, and ``+ 0.0`` makes a zero positive as the sum's ``0.0`` terms do);
+    a gather costs a fraction of the sum over every child.
+    """
+    n = game.num_nodes
+    if n < 2:
+        return None
+    parents = game.parent[1:]
+    decided = game.kind[parents] == DECISION
+    w = weight[1:]
+    one = np.flatnonzero(decided & (w == 1.0))
+    decision_count = int(np.count_nonzero(game.kind == DECISION))
+    if len(one) != decision_count or np.count_nonzero(w[decided]) != decision_count:
+        return None
+    chooser = parents[one]
+    if len(chooser) > 1 and not (np.diff(chooser) > 0).all():  # children are stored by parent: one each
+        return None
+    pick = np.full(n, -1, dtype=np.int64)
+    pick[chooser] = one + 1
+    return pick
+
+
+def _expect_level_pure(
+    game: Game, inner: npt.NDArray[np.int64], cstart: int, weight: Array, values: Array, pick: npt.NDArray[np.int64]
+) -> None:
+    """One level of :func:`_expectations` (float) when every decision node's choice is pure (``pick``)."""
+    chosen = pick[inner]
+    decide = chosen >= 0
+    values[inner[decide]] = values[chosen[decide]] + 0.0
+    if decide.all():
+        return
+    chance = inner[~decide]
+    counts = game.num_children[chance].astype(np.int64)
+    kids = np.repeat(game.first_child[chance] - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    offsets = np.cumsum(counts) - counts
+    values[chance] = np.add.reduceat(weight[kids, None] * values[kids], offsets, axis=0)
 
 
 def _expectations_lists(game: Game, leaf: Array, weight: Array) -> Array:
