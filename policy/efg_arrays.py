@@ -173,14 +173,24 @@ def _numbers(
 ) -> tuple[Any, Any]:
     """Exact values of number tokens (integers, ``p/q``, plain decimals) as numerators and denominators.
 
-    Plain integers (the common case) are read from a grid of their bytes (one
-    row per token) with array arithmetic; the others digit by digit, unless
-    ``integers_only`` (then they are refused, as the token reader refuses
-    ``1.0`` or ``2/2`` where a count or number is due).
+    When every token is a plain integer (the common case) numpy's text parser
+    reads them (:func:`_plain_integers`); otherwise plain integers are read from
+    a grid of their bytes (one row per token) with array arithmetic and the
+    others digit by digit, unless ``integers_only`` (then they are refused, as
+    the token reader refuses ``1.0`` or ``2/2`` where a count or number is due).
     """
     n = len(starts)
     if not n:
         return np.zeros(0, dtype=np.int64), np.ones(0, dtype=np.int64)
+    whole = _plain_integers(b, starts, ends)
+    if whole is not None:  # every token an integer (the common case): numpy's text parser reads them
+        return whole, np.ones(n, dtype=np.int64)
+    return _grid_numbers(b, starts, ends, integers_only)
+
+
+def _grid_numbers(b: npt.NDArray[np.uint8], starts: Ints, ends: Ints, integers_only: bool) -> tuple[Any, Any]:
+    """:func:`_numbers` for tokens that are not all plain integers, from a grid of their bytes."""
+    n = len(starts)
     lens = ends - starts
     width = int(lens.max())
     if width > 40:
@@ -215,6 +225,39 @@ def _numbers(
         num[rest] = rnum
         den[rest] = rden
     return num, den
+
+
+def _plain_integers(b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> Ints | None:
+    """The tokens' values when every one is a plain integer (digits, an optional leading ``-``, at most
+    ``_MAX_DIGITS`` digits), else None.
+
+    The tokens' bytes are copied into one buffer, a space after each, and read
+    by numpy's text parser (``np.fromstring`` with a separator), after checking
+    here that every byte is a digit or a leading minus: what the parser reads
+    is then exactly what the grid of :func:`_numbers` would.
+    """
+    n = len(starts)
+    lens = (ends - starts).astype(np.int64)
+    if int(lens.max()) > _MAX_DIGITS + 1:
+        return None
+    total = int(lens.sum())
+    token = np.repeat(np.arange(n, dtype=np.int64), lens)  # the token of each byte
+    k = np.arange(total, dtype=np.int64)
+    first = np.cumsum(lens) - lens  # where each token's bytes start among all tokens' bytes
+    chars = b[k + (starts.astype(np.int64) - first)[token]]
+    digit = (chars - np.uint8(48)) <= 9  # uint8 arithmetic: bytes below '0' wrap past 9
+    minus = b[starts] == ord("-")
+    count = int(np.count_nonzero(digit))
+    if count != total - int(np.count_nonzero(minus)):
+        # Every token with a leading minus has that one byte that is not a digit; a
+        # count of digits short of this means some other byte is not one either.
+        return None
+    if ((lens - minus) < 1).any() or ((lens - minus) > _MAX_DIGITS).any():
+        return None
+    buffer = np.full(total + n, ord(" "), dtype=np.uint8)
+    buffer[k + token] = chars
+    values = np.fromstring(buffer.tobytes(), dtype=np.int64, sep=" ")
+    return values if len(values) == n else None
 
 
 def _numbers_by_digit(b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> tuple[Any, Any]:

@@ -227,3 +227,42 @@ def test_nodes_and_tokens_on_layouts(text):
     read = assert_same_small_lists(text)
     if text == BASE:
         assert read
+
+
+_NUMBER_TOKENS = st.one_of(
+    st.integers(-(10**19), 10**19).map(str),  # past int64 at the ends: the grid refuses those too
+    st.integers(0, 10**6).map(lambda k: f"+{k}"),
+    st.integers(0, 999).map(lambda k: f"00{k}"),
+    st.integers(-99, 99).map(lambda k: f"{k}/7"),
+    st.integers(-99, 99).map(lambda k: f"{k}.25"),
+    st.sampled_from(["-", "1-2", "12a", "0", "-0", "9" * 18, "-" + "9" * 18, "1" + "0" * 18]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_NUMBER_TOKENS, min_size=1, max_size=12), st.booleans())
+def test_plain_integers_read_what_the_grid_reads(tokens, integers_only):
+    """The text parser's path gives the grid's values wherever it answers, and answers
+    exactly when every token is a plain integer within range."""
+    text = " , ".join(tokens).encode()
+    b = np.frombuffer(text, dtype=np.uint8)
+    starts, ends, at = [], [], 0
+    for token in tokens:
+        starts.append(at)
+        ends.append(at + len(token))
+        at += len(token) + 3
+    s, e = np.array(starts, dtype=np.int32), np.array(ends, dtype=np.int32)
+    fast = efg_arrays._plain_integers(b, s, e)
+    plain = all(
+        t.lstrip("-").isdigit() and t.count("-") <= 1 and (t[0] != "-" or len(t) > 1) and 1 <= len(t.lstrip("-")) <= 18
+        for t in tokens
+    ) and all("-" not in t[1:] for t in tokens)
+    assert (fast is not None) == plain
+    if fast is None:
+        return
+    assert fast.tolist() == [int(t) for t in tokens]
+    try:
+        num, den = efg_arrays._grid_numbers(b, s, e, integers_only)
+    except efg_arrays._NotHere:
+        pytest.fail("the grid refused tokens the text parser read")
+    assert num.tolist() == fast.tolist() and den.tolist() == [1] * len(tokens)
