@@ -95,46 +95,65 @@ _CLASS[_QUOTE] = _Q
 _START_KIND = np.array([0, _W, _L, _R, _C, _S], dtype=np.int8)
 
 
+#: Bytes classified at a time by :func:`_tokens`. Its temporaries stay a few MB, so the
+#: memory of one piece is reused for the next rather than fresh pages mapped for each
+#: byte-sized array (which costs more than the work on them on a large file).
+_TOKEN_CHUNK = 1 << 22
+
+
 def _tokens(data: bytes) -> tuple[npt.NDArray[np.uint8], Any, Any, npt.NDArray[np.int8]]:
     """Bytes, and each token's start, end (exclusive) and kind."""
     b = np.frombuffer(data, dtype=np.uint8)
     if data.find(b"\\") >= 0:
         raise _NotHere
-    cls = _CLASS[b]
-    quote = cls == _Q
-    q = np.flatnonzero(quote).astype(np.int32 if len(b) < 2**31 else np.int64)
-    if len(q) % 2:
-        raise _NotHere
-    # Inside a string (quotes included) everything is one class: the string's.
-    in_string = np.logical_xor.accumulate(quote)
-    del quote
-    in_string[q[1::2]] = True
-    cls[in_string] = _Q
-    del in_string
-    # A token starts where the class changes to a non-space one, and at every
-    # brace, comma and opening quote; strings next to each other are split at their quotes.
-    begins = np.empty(len(cls), dtype=bool)
-    begins[0] = True
-    np.not_equal(cls[1:], cls[:-1], out=begins[1:])
-    begins &= cls != _SPACE
-    begins |= (cls >= _LBR) & (cls <= _COMMA)
-    begins[q[0::2]] = True
     index = np.int32 if len(b) < 2**31 else np.int64
-    starts = np.flatnonzero(begins).astype(index)
-    del begins
-    kinds = _START_KIND[cls[starts]]
+    starts_parts, kinds_parts, word_end_parts, quote_parts = [], [], [], []
+    inside = False  # whether the piece starts inside a string
+    before = -1  # the class of the byte before the piece (strings masked), -1 at the start
+    word_before = False  # whether that byte belongs to a word
+    for lo in range(0, len(b), _TOKEN_CHUNK):
+        cls = _CLASS[b[lo : lo + _TOKEN_CHUNK]]
+        quote = cls == _Q
+        q = np.flatnonzero(quote)
+        # Inside a string (quotes included) everything is one class: the string's.
+        in_string = np.logical_xor.accumulate(quote)
+        if inside:
+            np.logical_not(in_string, out=in_string)
+        in_string[q] = True
+        cls[in_string] = _Q
+        opening = q[1::2] if inside else q[0::2]
+        inside ^= bool(len(q) % 2)
+        # A token starts where the class changes to a non-space one, and at every
+        # brace, comma and opening quote; strings next to each other are split at their quotes.
+        begins = np.empty(len(cls), dtype=bool)
+        begins[0] = int(cls[0]) != before
+        np.not_equal(cls[1:], cls[:-1], out=begins[1:])
+        begins &= cls != _SPACE
+        begins |= (cls >= _LBR) & (cls <= _COMMA)
+        begins[opening] = True
+        at = np.flatnonzero(begins)
+        starts_parts.append((at + lo).astype(index))
+        kinds_parts.append(_START_KIND[cls[at]])
+        # A word ends (exclusive) at the first byte after it that is not part of one.
+        word = cls == _OTHER
+        ends_here = np.empty(len(cls), dtype=bool)
+        ends_here[0] = word_before and not word[0]
+        np.greater(word[:-1], word[1:], out=ends_here[1:])
+        word_end_parts.append((np.flatnonzero(ends_here) + lo).astype(index))
+        quote_parts.append((q + lo).astype(index))
+        before, word_before = int(cls[-1]), bool(word[-1])
+    if inside:
+        raise _NotHere  # a string left open
+    if word_before:
+        word_end_parts.append(np.array([len(b)], dtype=index))
+    starts = np.concatenate(starts_parts) if starts_parts else np.zeros(0, dtype=index)
+    kinds = np.concatenate(kinds_parts) if kinds_parts else np.zeros(0, dtype=np.int8)
+    quotes = np.concatenate(quote_parts) if quote_parts else np.zeros(0, dtype=index)
     ends = np.empty(len(starts), dtype=index)
     is_s = kinds == _S
-    ends[is_s] = q[1::2] + 1
+    ends[is_s] = quotes[1::2] + 1
     is_w = kinds == _W
-    other = cls == _OTHER
-    del cls
-    last = bool(other[-1]) if len(other) else False
-    other[:-1] &= ~other[1:]  # now: the last byte of each word
-    if len(other):
-        other[-1] = last
-    ends[is_w] = np.flatnonzero(other) + 1
-    del other
+    ends[is_w] = np.concatenate(word_end_parts) if word_end_parts else np.zeros(0, dtype=index)
     single = ~(is_s | is_w)
     ends[single] = starts[single] + 1
     return b, starts, ends, kinds
@@ -234,30 +253,37 @@ def _plain_integers(b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> Ints 
     The tokens' bytes are copied into one buffer, a space after each, and read
     by numpy's text parser (``np.fromstring`` with a separator), after checking
     here that every byte is a digit or a leading minus: what the parser reads
-    is then exactly what the grid of :func:`_numbers` would.
+    is then exactly what the grid of :func:`_numbers` would. In pieces of
+    ``_CHUNK`` tokens, so that the per-byte index arrays stay small.
     """
     n = len(starts)
     lens = (ends - starts).astype(np.int64)
     if int(lens.max()) > _MAX_DIGITS + 1:
         return None
-    total = int(lens.sum())
-    token = np.repeat(np.arange(n, dtype=np.int64), lens)  # the token of each byte
-    k = np.arange(total, dtype=np.int64)
-    first = np.cumsum(lens) - lens  # where each token's bytes start among all tokens' bytes
-    chars = b[k + (starts.astype(np.int64) - first)[token]]
-    digit = (chars - np.uint8(48)) <= 9  # uint8 arithmetic: bytes below '0' wrap past 9
     minus = b[starts] == ord("-")
-    count = int(np.count_nonzero(digit))
-    if count != total - int(np.count_nonzero(minus)):
-        # Every token with a leading minus has that one byte that is not a digit; a
-        # count of digits short of this means some other byte is not one either.
-        return None
     if ((lens - minus) < 1).any() or ((lens - minus) > _MAX_DIGITS).any():
         return None
-    buffer = np.full(total + n, ord(" "), dtype=np.uint8)
-    buffer[k + token] = chars
-    values = np.fromstring(buffer.tobytes(), dtype=np.int64, sep=" ")
-    return values if len(values) == n else None
+    out = np.empty(n, dtype=np.int64)
+    for lo in range(0, n, _CHUNK):
+        part = slice(lo, lo + _CHUNK)
+        size, first_byte = lens[part], starts[part].astype(np.int64)
+        total = int(size.sum())
+        token = np.repeat(np.arange(len(size), dtype=np.int64), size)  # the token of each byte
+        k = np.arange(total, dtype=np.int64)
+        first = np.cumsum(size) - size  # where each token's bytes start among the piece's bytes
+        chars = b[k + (first_byte - first)[token]]
+        digits = int(np.count_nonzero((chars - np.uint8(48)) <= 9))  # uint8: bytes below '0' wrap past 9
+        if digits != total - int(np.count_nonzero(minus[part])):
+            # Every token with a leading minus has that one byte that is not a digit; a
+            # count of digits short of this means some other byte is not one either.
+            return None
+        buffer = np.full(total + len(size), ord(" "), dtype=np.uint8)
+        buffer[k + token] = chars
+        values = np.fromstring(buffer.tobytes(), dtype=np.int64, sep=" ")
+        if len(values) != len(size):
+            return None
+        out[part] = values
+    return out
 
 
 def _numbers_by_digit(b: npt.NDArray[np.uint8], starts: Ints, ends: Ints) -> tuple[Any, Any]:

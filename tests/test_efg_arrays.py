@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import policy.efg_arrays as efg_arrays
 from policy.gambit import (
     GambitFormatError,
+    _efg_header,
     _read_efg,
     _Reader,
     assert_same_game,
@@ -258,11 +259,53 @@ def test_plain_integers_read_what_the_grid_reads(tokens, integers_only):
         for t in tokens
     ) and all("-" not in t[1:] for t in tokens)
     assert (fast is not None) == plain
-    if fast is None:
+    chunk = efg_arrays._CHUNK
+    efg_arrays._CHUNK = 3  # in pieces of three tokens: the same answer
+    try:
+        pieces = efg_arrays._plain_integers(b, s, e)
+    finally:
+        efg_arrays._CHUNK = chunk
+    assert (pieces is None) == (fast is None)
+    if fast is None or pieces is None:
         return
+    assert pieces.tolist() == fast.tolist()
     assert fast.tolist() == [int(t) for t in tokens]
     try:
         num, den = efg_arrays._grid_numbers(b, s, e, integers_only)
     except efg_arrays._NotHere:
         pytest.fail("the grid refused tokens the text parser read")
     assert num.tolist() == fast.tolist() and den.tolist() == [1] * len(tokens)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=1, max_size=60).map(lambda raw: bytes(b'ab1-/{}, \n"t'[x % 12] for x in raw)))
+def test_tokens_are_the_same_whatever_the_pieces(data):
+    """The tokenizer classifies the bytes piece by piece: strings, words and braces cut at any
+    byte give the tokens (starts, ends, kinds) of one piece, and an open string is refused."""
+    whole_chunk = efg_arrays._TOKEN_CHUNK
+    try:
+        whole = efg_arrays._tokens(data)
+    except efg_arrays._NotHere:
+        whole = None
+    for size in (1, 2, 3, 5, 8):
+        efg_arrays._TOKEN_CHUNK = size
+        try:
+            pieces = efg_arrays._tokens(data)
+        except efg_arrays._NotHere:
+            pieces = None
+        finally:
+            efg_arrays._TOKEN_CHUNK = whole_chunk
+        assert (pieces is None) == (whole is None)
+        if whole is not None and pieces is not None:
+            for a, b in zip(whole[1:], pieces[1:], strict=True):
+                assert a.tolist() == b.tolist()
+
+
+def test_a_large_game_read_in_small_pieces_is_the_same_game(monkeypatch):
+    """A file's tokens classified a few bytes at a time: the same game as in one piece."""
+    text = write_efg(random_signalling(3, 3, 3, seed=5))
+    header, end = _efg_header(text)
+    one = efg_arrays._read(text, header, end)
+    monkeypatch.setattr(efg_arrays, "_TOKEN_CHUNK", 7)
+    pieces = efg_arrays._read(text, header, end)
+    assert write_efg(pieces) == write_efg(one)
