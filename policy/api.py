@@ -581,6 +581,7 @@ def draw(
     lam: float | None = None,
     subgame_method: str | None = None,
     values: Mapping[str, Any] | None = None,
+    path: bool | None = None,
     **params: Any,
 ) -> str | bytes:
     """Draw the game tree with the equilibrium marked, as ``policy render``.
@@ -601,15 +602,28 @@ def draw(
         False draws the bare game, without solving it.
     depth
         Collapse the subtrees below this depth; by default only trees of more
-        than 1,500 nodes are collapsed.
+        than 1,500 nodes are collapsed (along the path when that fits, see
+        ``path``).
     exact, lam, subgame_method
         As for `solve`.
     values
         Parameter values that replace the defaults and the leader's.
+    path
+        True: draw the equilibrium path, the nodes it reaches and their
+        children, each subtree it does not enter as one box. None (default):
+        so for a solved tree of more than 1,500 nodes whose path drawing has
+        at most 1,500, else by depth. False: never.
     **params
         The same, by name.
     """
-    from policy.render.tree import auto_depth, run_dot, tree_dot, tree_view
+    from policy.render.tree import (
+        MAX_DRAWN_NODES,
+        auto_depth,
+        path_size,
+        run_dot,
+        tree_dot,
+        tree_view,
+    )
 
     if fmt not in ("svg", "dot", "tex", "png"):
         raise ValueError(f"fmt {fmt!r}: expected svg, dot, tex or png")
@@ -624,12 +638,19 @@ def draw(
         chosen = _values(g, profile, values, params)
         result = solve(g, profile, method, chosen, exact=exact, lam=lam,
                        subgame_method=subgame_method).result if solved else None
-    if depth is None:
+    if path and (result is None or not result.equilibria):
+        raise ValueError("path=True draws the equilibrium path: the game must be solved and have one")
+    if path is None and depth is None and result is not None and result.equilibria:
+        path = g.num_nodes > MAX_DRAWN_NODES and path_size(g, result) <= MAX_DRAWN_NODES
+        if path:
+            _note(f"{g.num_nodes} nodes: drawing the equilibrium path, the subtrees off it as boxes "
+                  "(or choose a depth with --depth)")
+    if depth is None and not path:
         depth = auto_depth(g)
         if depth is not None:
             _note(f"{g.num_nodes} nodes: drawing down to depth {depth} (choose with --depth)")
     view = tree_view(g, chosen, result, depth=depth, exact=exact is not False,
-                     leader=profile.name if profile else None)
+                     leader=profile.name if profile else None, path=bool(path))
     if fmt == "tex":
         from policy.render.tikz import tree_tikz
 

@@ -944,6 +944,9 @@ RENDER_SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".
 @click.option("--no-solve", is_flag=True, help="Draw the game alone, without an equilibrium.")
 @click.option("--depth", type=click.IntRange(min=0),
               help="Collapse the subtrees below this depth (the root is 0) into boxes.")
+@click.option("--path", "along_path", is_flag=True,
+              help="Draw the equilibrium path: the nodes it reaches and their children, each subtree it "
+              "does not enter as one box (the default for trees of more than 1500 nodes, where it fits).")
 @click.option("--format", "fmt", type=click.Choice(["dot", "svg", "png", "tex", "tikz"]),
               help="dot (Graphviz text), svg, png (laid out by Graphviz's dot program when installed, "
               "else in Python) or tex (TikZ; "
@@ -960,6 +963,7 @@ def render(
     subgame_method: str | None,
     no_solve: bool,
     depth: int | None,
+    along_path: bool,
     fmt: str | None,
     output: str | None,
 ) -> None:
@@ -968,8 +972,10 @@ def render(
     Decision nodes are coloured by player, chance nodes carry their
     probabilities, information sets are joined by dashed lines, terminals show
     payoffs and outcome labels. Each action has its equilibrium probability
-    beside it and the equilibrium path is bold. Trees of more than 1500 nodes
-    are collapsed below a depth unless --depth says where.
+    beside it and the equilibrium path is bold. A tree of more than 1500 nodes
+    is drawn along its equilibrium path (the subtrees off it as boxes with
+    their values) when that fits, else collapsed below a depth; --depth and
+    --path choose.
 
     Example: policy render games/diplomacy_1939.toml -l stalin -o tree.svg
     """
@@ -986,10 +992,13 @@ def render(
         fmt = RENDER_SUFFIXES.get(suffix, "dot")
     if fmt == "png" and not output:
         raise click.UsageError("--format png writes a binary file: give -o FILE.png")
+    if along_path and (no_solve or depth is not None):
+        raise click.UsageError("--path draws the equilibrium path: it takes neither --no-solve nor --depth")
     if output:
         check(output)  # before the solving and drawing
     data = draw(file, leader, fmt, method=method, solved=not no_solve, depth=depth, exact=exact, lam=lam,
-                subgame_method=subgame_method, values=parse_assignments(assignments))
+                subgame_method=subgame_method, values=parse_assignments(assignments),
+                path=True if along_path else None)
     if not output:
         click.echo(data if isinstance(data, str) else data.decode("utf-8"), nl=False)
         return

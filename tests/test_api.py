@@ -198,6 +198,17 @@ def test_render_matches_the_command() -> None:
     assert isinstance(png, bytes) and png.startswith(b"\x89PNG\r\n\x1a\n")
 
 
+def test_draw_along_the_equilibrium_path() -> None:
+    """``path=True`` draws what the equilibrium reaches and boxes the rest; it needs an equilibrium."""
+    whole = policy.draw(DIPLOMACY, "stalin", fmt="dot")
+    along = policy.draw(DIPLOMACY, "stalin", fmt="dot", path=True)
+    assert isinstance(whole, str) and isinstance(along, str)
+    assert "does not enter" in along and "does not enter" not in whole
+    assert along.count(" [id=\"") < whole.count(" [id=\"")
+    with pytest.raises(ValueError, match="path"):
+        policy.draw(DIPLOMACY, fmt="dot", solved=False, path=True)
+
+
 def test_a_solution_draws_its_tree_as_svg() -> None:
     drawing = policy.solve(BAYES).tree()
     assert ET.fromstring(drawing._repr_svg_()).tag == "{http://www.w3.org/2000/svg}svg"

@@ -398,7 +398,7 @@ def test_big_trees_are_collapsed_to_a_legible_depth(tmp_path: Path) -> None:
         lines += [f"[nodes.v11_{k}]", f"payoffs = {{ P = {k % 7} }}", ""]
     path = tmp_path / "wide.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
-    result = CliRunner().invoke(main, ["render", str(path)])
+    result = CliRunner().invoke(main, ["render", str(path), "--no-solve"])
     assert result.exit_code == 0, result.output
     # Depth 9 draws 1023 nodes and 512 boxes (1535 > 1500); depth 8 draws 511 + 256.
     assert "drawing down to depth 8" in result.stderr
@@ -406,6 +406,71 @@ def test_big_trees_are_collapsed_to_a_legible_depth(tmp_path: Path) -> None:
     declared = re.findall(r"^  ([nc]\d+) \[", result.stdout, flags=re.MULTILINE)
     assert len(declared) == len(set(declared)) == 511 + 256
     assert sum(d.startswith("c") for d in declared) == 256
+    assert "subtrees below depth 8, collapsed" in result.stdout
+
+    # Solved, the same tree is drawn along its equilibrium path: the 12 nodes from the root
+    # to the chosen terminal, the 11 actions not taken beside them, and a box below each of
+    # those 10 that are not terminals (the last level's are).
+    solved = CliRunner().invoke(main, ["render", str(path)])
+    assert solved.exit_code == 0, solved.output
+    assert "drawing the equilibrium path" in solved.stderr
+    declared = re.findall(r"^  ([nc]\d+) \[", solved.stdout, flags=re.MULTILINE)
+    assert len(declared) == len(set(declared)) == 12 + 11 + 10
+    assert sum(d.startswith("c") for d in declared) == 10
+    assert "subtrees the equilibrium path does not enter, collapsed" in solved.stdout
+    # --depth still chooses a depth; --path with it is refused.
+    deep = CliRunner().invoke(main, ["render", str(path), "--depth", "3"])
+    assert deep.exit_code == 0 and "drawing" not in deep.stderr
+    assert len(re.findall(r"^  ([nc]\d+) \[", deep.stdout, flags=re.MULTILINE)) == 15 + 8
+    both = CliRunner().invoke(main, ["render", str(path), "--depth", "3", "--path"])
+    assert both.exit_code == 2 and "--path" in both.output
+
+
+def test_path_drawing_of_a_small_game_shows_what_the_path_reaches_and_boxes_the_rest() -> None:
+    """``path=True``: every node the equilibrium reaches and its children; a subtree it does not
+    enter is one box, with its value under the equilibrium."""
+    game = loads_game(STAY_OUT, "stay_out.toml", known_claims=[])
+    result = solve(game, {})
+    view = tree_view(game, {}, result, path=True)
+    assert view.path and view.depth is None
+    by_kind: dict[str, list[str]] = {}
+    for n in view.nodes:
+        by_kind.setdefault(n.kind, []).append(n.name)
+    # A is taken (2 > 1, what P2 would leave after B); B's node is drawn, its subtree boxed.
+    assert sorted(by_kind["decision"]) == ["b", "root"]
+    assert by_kind["terminal"] == ["a"]
+    (box,) = [n for n in view.nodes if n.kind == "collapsed"]
+    assert box.name == "b" and box.hidden_nodes == 2 and box.hidden_outcomes == 2
+    assert box.expected == ("1", "3")  # P2 takes r at b
+    assert view.collapsed_note == "dashed boxes: subtrees the equilibrium path does not enter, collapsed"
+    assert "does not enter" in tree_dot(view)
+    # Without an equilibrium there is no path: the whole tree.
+    bare = tree_view(game, {}, None, path=True)
+    assert not bare.path and len(bare.nodes) == game.num_nodes
+
+
+STAY_OUT = """\
+[game]
+title = "Stay out"
+players = ["P1", "P2"]
+
+[nodes.root]
+player = "P1"
+actions = { A = "a", B = "b" }
+
+[nodes.a]
+payoffs = { P1 = 2, P2 = 0 }
+
+[nodes.b]
+player = "P2"
+actions = { l = "bl", r = "br" }
+
+[nodes.bl]
+payoffs = { P1 = 3, P2 = 1 }
+
+[nodes.br]
+payoffs = { P1 = 1, P2 = 3 }
+"""
 
 
 # -- TikZ ------------------------------------------------------------------------------------

@@ -175,8 +175,8 @@ def legend_lines(view: TreeView) -> tuple[Line, ...]:
             lines.append((Span("unreached: a set the equilibrium never reaches; nothing justifies a choice there"),))
     if view.infosets:
         lines.append((Span("dashed: nodes of one information set"),))
-    if view.depth is not None:
-        lines.append((Span(f"dashed boxes: subtrees below depth {view.depth}, collapsed"),))
+    if view.collapsed_note is not None:
+        lines.append((Span(view.collapsed_note),))
     return tuple(lines)
 
 

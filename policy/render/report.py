@@ -70,9 +70,11 @@ from policy.render.text import (
 )
 from policy.render.tree import (
     CHANCE_COLOUR,
+    MAX_DRAWN_NODES,
     PALETTE,
     RenderError,
     auto_depth,
+    path_size,
     run_dot,
     tree_dot,
     tree_view,
@@ -113,7 +115,8 @@ class GameSection:
     explanation: Explanation
     trees: tuple[Picture, ...]
     depth: int | None
-    """The depth below which the trees are collapsed (None: whole trees)."""
+    """The depth below which the trees are collapsed (None: whole trees); a tree whose
+    equilibrium path fits is drawn along it instead (its picture's caption says so)."""
     sweeps: tuple[Picture | None, ...]
     sweep_notes: tuple[str, ...]
 
@@ -228,11 +231,16 @@ def _tree(c: GameComparison, k: int, depth: int | None) -> Picture:
     if result is None:  # marked in its place: a picture that says why
         why = f"No tree: {c.game.title} could not be solved under {leader.name}: {c.failure(k)}"
         return Picture(leader.key, _note_svg(why), why)
-    view = tree_view(c.game, result.parameters, result, depth=depth, leader=leader.name)
+    # A tree too big to draw whole is drawn along the equilibrium path where that fits.
+    along = depth is not None and bool(result.equilibria) and path_size(c.game, result) <= MAX_DRAWN_NODES
+    view = tree_view(c.game, result.parameters, result, depth=None if along else depth, leader=leader.name,
+                     path=along)
     svg = run_dot(tree_dot(view), "svg").decode("utf-8")
     said = view.caption.removeprefix(f"leader {leader.name}, ")
     caption = f"{c.game.title} under {leader.name}: {said}; bold edges are the equilibrium path."
-    if depth is not None:
+    if along:
+        caption += " Subtrees the equilibrium path does not enter are collapsed into dashed boxes."
+    elif depth is not None:
         caption += f" Subtrees below depth {depth} are collapsed into dashed boxes."
     return Picture(leader.key, svg, caption)
 

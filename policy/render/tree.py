@@ -171,6 +171,18 @@ class TreeView:
     """One line on what was solved (leader, method, regret), or on what is shown."""
     depth: int | None
     """The depth below which subtrees are collapsed (None: the whole tree)."""
+    path: bool = False
+    """Drawn along the equilibrium path: the nodes it reaches and their children, the
+    subtrees it does not enter collapsed (``depth`` is then None)."""
+
+    @property
+    def collapsed_note(self) -> str | None:
+        """The legend's line on the dashed boxes, None when nothing is collapsed."""
+        if self.path:
+            return "dashed boxes: subtrees the equilibrium path does not enter, collapsed"
+        if self.depth is not None:
+            return f"dashed boxes: subtrees below depth {self.depth}, collapsed"
+        return None
 
     def node(self, key: str) -> ViewNode:
         """The drawn node with this key."""
@@ -216,6 +228,7 @@ def tree_view(
     depth: int | None = None,
     exact: bool = True,
     leader: str | None = None,
+    path: bool = False,
 ) -> TreeView:
     """What to draw of ``game``: nodes, edges, information sets, and the equilibrium.
 
@@ -234,6 +247,11 @@ def tree_view(
         Without a result: evaluate in rational arithmetic (else floats).
     leader
         A leader's name for the caption.
+    path
+        With a result: draw the nodes its equilibrium reaches and their
+        children, each subtree it does not enter as one box (``depth`` is then
+        not used): the readable view of a tree too big to draw, such as a
+        campaign's.
     """
     if result is not None:
         values, exact = result.parameters, result.exact
@@ -245,6 +263,9 @@ def tree_view(
     held: Mapping[str, Mapping[str, Number]] = {}
     bayes: dict[str, dict[str, Number]] = {}
     unjustified: frozenset[str] = frozenset()
+    path = path and result is not None and bool(result.equilibria)
+    if path:
+        depth = None
     limit = n if depth is None else depth
     shown = np.flatnonzero(game.depth <= limit)
     folded = [int(i) for i in shown.tolist() if game.depth[i] == limit and game.num_children[i] > 0]
@@ -252,11 +273,14 @@ def tree_view(
     if result is not None and result.equilibria:
         eq = result.equilibria[min(equilibrium, len(result.equilibria) - 1)]
         weight = edge_weights(game, numbers, eq.probabilities)
+        if path:
+            shown, folded, path_reach = path_nodes(game, weight, exact)
+            limit = int(game.depth[shown].max())
         # Beliefs are drawn at the shown members of sets of several nodes;
         # Bayes' rule there needs the reach of every member of such a set.
         shared = [] if game.is_perfect_information else _drawn_shared_sets(game, shown)
         deepest = max([limit, *(int(game.depth[m]) for s in shared for m in s.members)])
-        reach = _reach_down_to(game, weight, deepest)
+        reach = path_reach if path else _reach_down_to(game, weight, deepest)
         if exact and (folded or not game.is_perfect_information):
             # Exact values in integers, made once for the check and the boxes.
             ints = equilibrium_integers(result, eq)
@@ -365,7 +389,34 @@ def tree_view(
         solved=eq is not None,
         caption=_caption(result, equilibrium, leader, exact),
         depth=depth,
+        path=path,
     )
+
+
+def path_nodes(game: Game, weight: Any, exact: bool) -> tuple[np.ndarray, list[int], Any]:
+    """The nodes a path drawing shows, in node order, those of them drawn as boxes, and every node's reach.
+
+    Shown: every node the profile (edge ``weight``) reaches with positive
+    probability, and the children of those that are not terminals (the
+    actions not taken, and chance's other draws). A shown node the profile
+    does not reach and that has children is a box.
+    """
+    reach = _reach_down_to(game, weight, len(game.levels) - 1)
+    hit = np.asarray(reach > 0, dtype=bool) if exact else np.asarray(reach > tolerances.PROFILE, dtype=bool)
+    inner = np.flatnonzero(hit & (game.num_children > 0))
+    counts = game.num_children[inner].astype(np.int64)
+    kids = np.repeat(game.first_child[inner] - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    shown = np.union1d(np.flatnonzero(hit), kids)
+    folded = [int(i) for i in shown.tolist() if not hit[i] and game.num_children[i] > 0]
+    return shown, folded, reach
+
+
+def path_size(game: Game, result: SolveResult, equilibrium: int = 0) -> int:
+    """How many nodes and boxes a path drawing of ``result``'s equilibrium shows."""
+    eq = result.equilibria[min(equilibrium, len(result.equilibria) - 1)]
+    numbers = game.numbers(result.parameters, exact=result.exact)
+    shown, folded, _ = path_nodes(game, edge_weights(game, numbers, eq.probabilities), result.exact)
+    return len(shown) + len(folded)
 
 
 def _drawn_shared_sets(game: Game, shown: np.ndarray) -> list[Any]:
@@ -590,8 +641,8 @@ def _legend(view: TreeView) -> str:
             rows.append("unreached: a set the equilibrium never reaches; nothing justifies a choice there")
     if view.infosets:
         rows.append("dashed: nodes of one information set")
-    if view.depth is not None:
-        rows.append(f"dashed boxes: subtrees below depth {view.depth}, collapsed")
+    if view.collapsed_note is not None:
+        rows.append(view.collapsed_note)
     cells = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
     return f'<<table border="0" cellborder="0" cellspacing="1">{cells}</table>>'
 
