@@ -422,3 +422,18 @@ def test_adding_round_by_round_is_add_at_bit_for_bit(targets, seed):
     got = np.zeros((6, 3))
     _add_at(got, (index,), values, _rounds(index))
     assert want.tobytes() == got.tobytes()
+
+
+def test_the_pivot_row_by_row_and_whole_give_the_same_bits(monkeypatch):
+    """The tableau's update a row at a time (many samples) and in one product (few): the same
+    runs, bit for bit, whichever is used at every size."""
+    from policy.analysis import batch_lemke
+
+    _, _, M, q = _barbarossa_lcps(40, 3)
+    runs = []
+    for threshold in (1, 10**9):
+        monkeypatch.setattr(batch_lemke, "ROW_BY_ROW", threshold)
+        runs.append(lemke_lockstep(M, q))
+    a, b = runs
+    for field in ("z", "solved", "reason", "pivots", "basis"):
+        assert getattr(a, field).tobytes() == getattr(b, field).tobytes(), field

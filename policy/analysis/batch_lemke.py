@@ -367,6 +367,11 @@ def _choose(
     return r, ray
 
 
+#: From this many samples on, :func:`_pivot` updates the tableau a row at a time
+#: (fewer, the calls per row cost more than the memory they save).
+ROW_BY_ROW = 256
+
+
 def _pivot(
     st: _State, r: npt.NDArray[np.int64], entering: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
@@ -386,8 +391,18 @@ def _pivot(
     factor[r, idx] = 0.0
     T[:, k, idx] = 0.0  # the leaving variable's column elsewhere: 0 - factor * (1/p)
     # The pivot rows laid out samples last (contiguous): the product below runs about twice as fast.
-    np.multiply(factor[:, None, :], np.ascontiguousarray(row.T)[None, :, :], out=st.buffer)
-    T -= st.buffer
+    rows = np.ascontiguousarray(row.T)
+    if S >= ROW_BY_ROW:
+        # Row by row through a buffer of one row: the tableau is read and written once,
+        # where a product of its whole size would be written and read again (the update
+        # is bound by memory). The same products and differences, so the same bits.
+        scratch = np.empty_like(rows)
+        for i in range(n):
+            np.multiply(rows, factor[i], out=scratch)
+            np.subtract(T[i], scratch, out=T[i])
+    else:  # into a compact array: the kept buffer is a strided slice once samples have left
+        product = np.multiply(factor[:, None, :], rows[None, :, :])
+        T -= product
     T[r, :, idx] = row
     leaving = st.basis[r, idx]
     st.basis[r, idx] = entering
