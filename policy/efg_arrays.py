@@ -640,31 +640,8 @@ def _scan(text: str, header: tuple[str, list[str], str], header_end: int) -> _Sc
 
     node_label_ids, node_label_texts = _strings(data, b, starts[s + 1], ends[s + 1])
     set_label_ids, set_label_texts = _strings(data, b, starts[set_at[defining]], ends[set_at[defining]])
-    return _Scanned(
-        n,
-        inner,
-        set_of,
-        is_p,
-        is_c,
-        player_number,
-        set_number,
-        node_outcome,
-        defining,
-        first_of_owner,
-        count_of_owner,
-        labels,
-        act_tok,
-        prob_tok,
-        pnum,
-        pden,
-        node_label_ids,
-        node_label_texts,
-        set_label_ids,
-        set_label_texts,
-        outcome_labels,
-        vnum,
-        vden,
-    )
+    found = locals()  # the node arrays above, by their names in _Scanned
+    return _Scanned(**{name: found[name] for name in _Scanned._fields})
 
 
 def _build(header: tuple[str, list[str], str], scanned: _Scanned) -> Game:
@@ -695,7 +672,6 @@ def _build(header: tuple[str, list[str], str], scanned: _Scanned) -> Game:
         vnum,
         vden,
     ) = scanned
-    del scanned
     # The tree: children counts in pre-order, then breadth-first order.
     n_kids = np.zeros(n, dtype=np.int64)
     n_kids[inner] = count_of_owner[set_of[inner]]
