@@ -902,6 +902,12 @@ class Game:
         start = int(self.first_child[node])
         return range(start, start + int(self.num_children[node]))
 
+    def children_of_all(self, nodes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The children of ``nodes``, node after node, each node's in order (an array of indices)."""
+        counts = self.num_children[nodes].astype(np.int64)
+        ends = np.cumsum(counts)
+        return np.repeat(self.first_child[nodes] - ends + counts, counts) + np.arange(int(ends[-1]) if len(ends) else 0)
+
     def used_parameters(self) -> frozenset[str]:
         """Names of the parameters that some expression uses."""
         return self._used_parameters

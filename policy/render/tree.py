@@ -403,10 +403,7 @@ def path_nodes(game: Game, weight: Any, exact: bool) -> tuple[np.ndarray, list[i
     """
     reach = _reach_down_to(game, weight, len(game.levels) - 1)
     hit = np.asarray(reach > 0, dtype=bool) if exact else np.asarray(reach > tolerances.PROFILE, dtype=bool)
-    inner = np.flatnonzero(hit & (game.num_children > 0))
-    counts = game.num_children[inner].astype(np.int64)
-    kids = np.repeat(game.first_child[inner] - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-    shown = np.union1d(np.flatnonzero(hit), kids)
+    shown = np.union1d(np.flatnonzero(hit), game.children_of_all(np.flatnonzero(hit & (game.num_children > 0))))
     folded = [int(i) for i in shown.tolist() if not hit[i] and game.num_children[i] > 0]
     return shown, folded, reach
 

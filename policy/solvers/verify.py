@@ -195,7 +195,7 @@ def _expect_level_pure(
         return
     chance = inner[~decide]
     counts = game.num_children[chance].astype(np.int64)
-    kids = np.repeat(game.first_child[chance] - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    kids = game.children_of_all(chance)
     offsets = np.cumsum(counts) - counts
     values[chance] = np.add.reduceat(weight[kids, None] * values[kids], offsets, axis=0)
 
