@@ -618,6 +618,7 @@ def draw(
     """
     from policy.render.tree import (
         MAX_DRAWN_NODES,
+        RenderError,
         auto_depth,
         path_size,
         run_dot,
@@ -627,6 +628,11 @@ def draw(
 
     if fmt not in ("svg", "dot", "tex", "png"):
         raise ValueError(f"fmt {fmt!r}: expected svg, dot, tex or png")
+    if path is not None and not isinstance(path, bool):
+        raise TypeError(f"path={path!r}: draw's path is True, False or None; a game parameter named path "
+                        "goes in values={'path': ...}")
+    if path and (depth is not None or not solved):
+        raise ValueError("path=True draws the equilibrium path: it takes neither depth nor solved=False")
     if isinstance(game, Solution):
         if leader is not None or values or params:
             raise ValueError("a Solution is drawn at its own values: give the game to draw it at others")
@@ -639,7 +645,8 @@ def draw(
         result = solve(g, profile, method, chosen, exact=exact, lam=lam,
                        subgame_method=subgame_method).result if solved else None
     if path and (result is None or not result.equilibria):
-        raise ValueError("path=True draws the equilibrium path: the game must be solved and have one")
+        raise RenderError(f"{g.title}: no equilibrium was found, so there is no equilibrium path to draw "
+                          "(draw without --path / path=True)")
     if path is None and depth is None and result is not None and result.equilibria:
         path = g.num_nodes > MAX_DRAWN_NODES and path_size(g, result) <= MAX_DRAWN_NODES
         if path:

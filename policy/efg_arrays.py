@@ -80,7 +80,7 @@ def read_efg_arrays(text: str, header: tuple[str, list[str], str], header_end: i
             except _NotHere:
                 pass  # the array reader decides
         return _read(text, header, header_end)
-    except (_NotHere, GameError):
+    except (_NotHere, GameError, UnicodeEncodeError):  # the last: a str with a lone surrogate
         return None
 
 

@@ -404,3 +404,11 @@ def test_solution_data_is_the_commands_json_with_its_count_and_explain_reads_as_
         policy.solve(game, leader="stalin", readines="3/5")
     assert "--set" not in str(err.value)
     assert "unknown parameter readines given a value; did you mean readiness" in str(err.value)
+
+
+def test_draw_keeps_path_for_its_flag_and_refuses_a_value_or_a_depth_beside_it() -> None:
+    """A game parameter named path goes in ``values``; ``path=0.2`` is refused, not taken as the flag."""
+    with pytest.raises(TypeError, match="values="):
+        policy.draw(DIPLOMACY, fmt="dot", path=0.2)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="depth"):
+        policy.draw(DIPLOMACY, "stalin", fmt="dot", path=True, depth=2)

@@ -480,3 +480,47 @@ def test_float_without_near_values_takes_the_best_child_on_wide_levels():
     chosen = pure_choices(game, eq)
     assert all(chosen[f"P1:{j + 2}"] == "b" for j in range(n))
     assert chosen["P1:1"] == "a"
+
+
+def test_a_nan_value_elsewhere_on_a_wide_level_does_not_hide_a_tie():
+    """Float sums that overflow (here +max and -max under chance) make a NaN value at one node; a
+    tie at another node of the same wide level is still reported."""
+    import numpy as np
+
+    from policy.model import Numbers, game_from_arrays
+
+    chance, decision, terminal = NodeKind.CHANCE, NodeKind.DECISION, NodeKind.TERMINAL
+    # Root: chance over 18 nodes: a decision with two equal payoffs, a chance node whose
+    # two chance children hold +max and -max, and 16 decisions with distinct payoffs.
+    num = [18] + [2, 2] + [2] * 16 + [0, 0, 2, 0] + [0] * 32 + [2, 2] + [0] * 4
+    kind = [chance] + [decision, chance] + [decision] * 16 + [terminal, terminal, chance, terminal]
+    kind += [terminal] * 32 + [chance, chance] + [terminal] * 4
+    mover = [-1 if k != decision else 0 for k in kind]
+    n = len(num)
+    probs = {0: [Fraction(1, 18)] * 18, 2: [Fraction(1, 2)] * 2, 21: [Fraction(1, 2)] * 2}
+    probs |= {55: [Fraction(1, 2)] * 2, 56: [Fraction(1, 2)] * 2}
+    game = game_from_arrays("nan", ["P1"], num, kind, mover, [[0]] * int(sum(x == 0 for x in num)), probs)
+    big = 1.7976931348623157e308
+    terminals = game.terminals.tolist()
+    leaf = []
+    for t in terminals:
+        if t in terminals[-4:-2]:
+            leaf.append([big])
+        elif t in terminals[-2:]:
+            leaf.append([-big])
+        elif game.parent[t] == 1:
+            leaf.append([1.0])  # node 1's two children tie exactly
+        else:
+            leaf.append([float(t)])
+    # Chance probabilities a hair over 1/k (within the float tolerance on their sum): the
+    # expectations of +max overflow to inf, and inf + (-inf) is NaN.
+    prob = np.ones(n)
+    for c in np.flatnonzero(game.kind == chance).tolist():
+        k0, k = int(game.first_child[c]), int(game.num_children[c])
+        prob[k0 : k0 + k] = 1.0 / k * (1 + 1e-9)
+    numbers = Numbers(False, np.array(leaf), prob)
+    from policy.solvers.backward import _induct
+
+    with np.errstate(all="ignore"):
+        _, ties = _induct(game, numbers)
+    assert 1 in ties

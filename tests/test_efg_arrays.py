@@ -309,3 +309,20 @@ def test_a_large_game_read_in_small_pieces_is_the_same_game(monkeypatch):
     monkeypatch.setattr(efg_arrays, "_TOKEN_CHUNK", 7)
     pieces = efg_arrays._read(text, header, end)
     assert write_efg(pieces) == write_efg(one)
+
+
+def test_a_long_header_only_file_gets_the_located_error():
+    """A file that is a header and then only white space (long enough for the array reader)."""
+    text = 'EFG 2 R "only a header" { "A" "B" }\n""\n' + " " * (efg_arrays.SMALL_FILE + 100)
+    with pytest.raises(GambitFormatError, match=r"<string>:3: the file ends here"):
+        read_efg(text)
+
+
+def test_a_long_text_with_a_lone_surrogate_is_read_by_the_token_reader():
+    """A ``str`` (not a file) may hold a lone surrogate, which has no UTF-8 bytes: the array reader
+    steps aside for the token-by-token reader instead of failing."""
+    text = (
+        'EFG 2 R "s" { "A" "B" }\n""\np "\ud800" 1 1 "" { "x" "y" } 0\n'
+        't "" 1 "" { 1, 2 }\nt "" 2 "" { 3, 4 }\n' + " " * (efg_arrays.SMALL_FILE + 100)
+    )
+    assert read_efg(text).num_nodes == 3

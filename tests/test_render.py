@@ -558,3 +558,30 @@ def test_render_into_a_folder_that_is_a_file_fails_before_solving(tmp_path: Path
     result = CliRunner().invoke(main, ["render", str(DIPLOMACY), "-l", "nobody", "-o", str(out)])
     assert result.exit_code == 1
     assert result.stderr == f"Error: {out}: cannot write: {blocker} is not a directory\n"
+
+
+def test_path_without_an_equilibrium_is_a_one_line_error(tmp_path: Path) -> None:
+    """``--path`` where the method finds no equilibrium (matching pennies, pure strategies only):
+    a located one-line error and exit 1, not a traceback; without --path the bare game is drawn."""
+    efg = tmp_path / "pennies.efg"
+    efg.write_text(
+        'EFG 2 R "pennies" { "A" "B" }\n""\n'
+        'p "" 1 1 "a" { "H" "T" } 0\np "" 2 1 "b" { "h" "t" } 0\n'
+        't "" 1 "" { 1, -1 }\nt "" 2 "" { -1, 1 }\np "" 2 1 0\n'
+        't "" 3 "" { -1, 1 }\nt "" 4 "" { 1, -1 }\n',
+        encoding="utf-8",
+    )
+    failed = CliRunner().invoke(main, ["render", str(efg), "-m", "enumpure", "--path"])
+    assert failed.exit_code == 1
+    assert failed.output.startswith("Error: pennies: no equilibrium was found") and "Traceback" not in failed.output
+    assert len(failed.output.strip().splitlines()) == 1
+    bare = CliRunner().invoke(main, ["render", str(efg), "-m", "enumpure"])
+    assert bare.exit_code == 0, bare.output
+
+
+def test_a_path_drawing_with_no_box_has_no_legend_line_for_boxes() -> None:
+    """A path that enters every subtree with children (the stay-out game with B better) boxes nothing."""
+    game = loads_game(STAY_OUT.replace("P1 = 2, P2 = 0", "P1 = 0, P2 = 0"), "stay_out.toml", known_claims=[])
+    view = tree_view(game, {}, solve(game, {}), path=True)
+    assert view.path and not any(n.kind == "collapsed" for n in view.nodes)
+    assert view.collapsed_note is None and "dashed boxes" not in tree_dot(view)

@@ -238,7 +238,7 @@ def _tree(c: GameComparison, k: int, depth: int | None) -> Picture:
     svg = run_dot(tree_dot(view), "svg").decode("utf-8")
     said = view.caption.removeprefix(f"leader {leader.name}, ")
     caption = f"{c.game.title} under {leader.name}: {said}; bold edges are the equilibrium path."
-    if along:
+    if along and view.collapsed_note is not None:
         caption += " Subtrees the equilibrium path does not enter are collapsed into dashed boxes."
     elif depth is not None:
         caption += f" Subtrees below depth {depth} are collapsed into dashed boxes."

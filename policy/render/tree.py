@@ -179,6 +179,8 @@ class TreeView:
     def collapsed_note(self) -> str | None:
         """The legend's line on the dashed boxes, None when nothing is collapsed."""
         if self.path:
+            if not any(n.kind == "collapsed" for n in self.nodes):
+                return None  # the path enters every subtree that has children
             return "dashed boxes: subtrees the equilibrium path does not enter, collapsed"
         if self.depth is not None:
             return f"dashed boxes: subtrees below depth {self.depth}, collapsed"

@@ -163,8 +163,9 @@ def _pure_choices(game: Game, weight: Array) -> npt.NDArray[np.int64] | None:
     Pure: at every decision node one edge weighs exactly 1 and the others
     exactly 0. Then a decision node's value is its chosen child's, which is
     what the weighted sum of its children gives (``1 * x`` and ``0 * y`` are
-    exact, and ``+ 0.0`` makes a zero positive as the sum's ``0.0`` terms do);
-    a gather costs a fraction of the sum over every child.
+    exact), except for the sign of a zero: ``+ 0.0`` makes every zero
+    positive, where the sum's could keep a ``-0.0``; the values compare
+    equal either way. A gather costs a fraction of the sum over every child.
     """
     n = game.num_nodes
     if n < 2:
