@@ -617,10 +617,9 @@ def draw(
         The same, by name.
     """
     from policy.render.tree import (
-        MAX_DRAWN_NODES,
         RenderError,
         auto_depth,
-        path_size,
+        legible_view,
         run_dot,
         tree_dot,
         tree_view,
@@ -647,17 +646,17 @@ def draw(
     if path and (result is None or not result.equilibria):
         raise RenderError(f"{g.title}: no equilibrium was found, so there is no equilibrium path to draw "
                           "(draw without --path / path=True)")
-    if path is None and depth is None and result is not None and result.equilibria:
-        path = g.num_nodes > MAX_DRAWN_NODES and path_size(g, result) <= MAX_DRAWN_NODES
-        if path:
-            _note(f"{g.num_nodes} nodes: drawing the equilibrium path, the subtrees off it as boxes "
-                  "(or choose a depth with --depth)")
-    if depth is None and not path:
-        depth = auto_depth(g)
-        if depth is not None:
-            _note(f"{g.num_nodes} nodes: drawing down to depth {depth} (choose with --depth)")
-    view = tree_view(g, chosen, result, depth=depth, exact=exact is not False,
-                     leader=profile.name if profile else None, path=bool(path))
+    who = profile.name if profile else None
+    if path is None and depth is None:  # whole, or along the path, or to a depth: whatever fits
+        view, said = legible_view(g, chosen, result, exact=exact is not False, leader=who)
+        if said:
+            _note(said)
+    else:
+        if depth is None and not path:
+            depth = auto_depth(g)
+            if depth is not None:
+                _note(f"{g.num_nodes} nodes: drawing down to depth {depth} (choose with --depth)")
+        view = tree_view(g, chosen, result, depth=depth, exact=exact is not False, leader=who, path=bool(path))
     if fmt == "tex":
         from policy.render.tikz import tree_tikz
 

@@ -70,14 +70,12 @@ from policy.render.text import (
 )
 from policy.render.tree import (
     CHANCE_COLOUR,
-    MAX_DRAWN_NODES,
     PALETTE,
     RenderError,
     auto_depth,
-    path_size,
+    legible_view,
     run_dot,
     tree_dot,
-    tree_view,
 )
 
 #: Grid points of a sweep plot.
@@ -218,7 +216,7 @@ def build_report(
             catalogue=display_path(found) if found is not None else None,
         )
         depth = auto_depth(c.game)
-        trees = tuple(_tree(c, k, depth) for k in range(len(profiles)))
+        trees = tuple(_tree(c, k) for k in range(len(profiles)))
         plots, notes = _sweeps(c, method) if sweeps else ((None,) * len(profiles), ("",) * len(profiles))
         sections.append(GameSection(anchor, path.stem, c, explanation, trees, depth, plots, notes))
     from policy import __version__
@@ -226,22 +224,20 @@ def build_report(
     return Report(tuple(sections), profiles, __version__, _today(), command)
 
 
-def _tree(c: GameComparison, k: int, depth: int | None) -> Picture:
+def _tree(c: GameComparison, k: int) -> Picture:
     leader, result = c.leaders[k], c.results[k]
     if result is None:  # marked in its place: a picture that says why
         why = f"No tree: {c.game.title} could not be solved under {leader.name}: {c.failure(k)}"
         return Picture(leader.key, _note_svg(why), why)
-    # A tree too big to draw whole is drawn along the equilibrium path where that fits.
-    along = depth is not None and bool(result.equilibria) and path_size(c.game, result) <= MAX_DRAWN_NODES
-    view = tree_view(c.game, result.parameters, result, depth=None if along else depth, leader=leader.name,
-                     path=along)
+    # A tree too big to draw whole: along the equilibrium path where that fits, else to a depth.
+    view, _ = legible_view(c.game, result.parameters, result, exact=result.exact, leader=leader.name)
     svg = run_dot(tree_dot(view), "svg").decode("utf-8")
     said = view.caption.removeprefix(f"leader {leader.name}, ")
     caption = f"{c.game.title} under {leader.name}: {said}; bold edges are the equilibrium path."
-    if along and view.collapsed_note is not None:
+    if view.path and view.collapsed_note is not None:
         caption += " Subtrees the equilibrium path does not enter are collapsed into dashed boxes."
-    elif depth is not None:
-        caption += f" Subtrees below depth {depth} are collapsed into dashed boxes."
+    elif view.depth is not None:
+        caption += f" Subtrees below depth {view.depth} are collapsed into dashed boxes."
     return Picture(leader.key, svg, caption)
 
 

@@ -410,12 +410,30 @@ def path_nodes(game: Game, weight: Any, exact: bool) -> tuple[np.ndarray, list[i
     return shown, folded, reach
 
 
-def path_size(game: Game, result: SolveResult, equilibrium: int = 0) -> int:
-    """How many nodes and boxes a path drawing of ``result``'s equilibrium shows."""
-    eq = result.equilibria[min(equilibrium, len(result.equilibria) - 1)]
-    numbers = game.numbers(result.parameters, exact=result.exact)
-    shown, folded, _ = path_nodes(game, edge_weights(game, numbers, eq.probabilities), result.exact)
-    return len(shown) + len(folded)
+def legible_view(
+    game: Game,
+    values: Mapping[str, Number],
+    result: SolveResult | None = None,
+    *,
+    exact: bool = True,
+    leader: str | None = None,
+) -> tuple[TreeView, str | None]:
+    """The drawing of a tree of any size, and a note on how a big one was cut (None when whole).
+
+    At most :data:`MAX_DRAWN_NODES` nodes: the whole tree. More, and solved:
+    along the equilibrium path when that drawing has at most that many nodes
+    and boxes. Otherwise down to the largest depth that fits (:func:`auto_depth`).
+    """
+    depth = auto_depth(game)
+    if depth is None:
+        return tree_view(game, values, result, exact=exact, leader=leader), None
+    if result is not None and result.equilibria:
+        view = tree_view(game, values, result, exact=exact, leader=leader, path=True)
+        if len(view.nodes) <= MAX_DRAWN_NODES:
+            return view, (f"{game.num_nodes} nodes: drawing the equilibrium path, the subtrees off it as "
+                          "boxes (or choose a depth with --depth)")
+    view = tree_view(game, values, result, depth=depth, exact=exact, leader=leader)
+    return view, f"{game.num_nodes} nodes: drawing down to depth {depth} (choose with --depth)"
 
 
 def _drawn_shared_sets(game: Game, shown: np.ndarray) -> list[Any]:
