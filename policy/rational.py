@@ -163,16 +163,24 @@ def group_sum(
     per group, in lowest terms.
     """
     if not _is_object(num, den, wnum, wden) and len(den):
-        if (wden.astype(np.float64) * den.astype(np.float64)).max() < INT_LIMIT:
-            scale = wden * den
-            lcm = _group_lcm(scale, starts)
-            if lcm is not None:
-                counts = np.diff(np.append(starts, len(scale)))
-                ratio = (np.repeat(lcm, counts) // scale).astype(np.float64)
-                size = _magnitude(wnum)[:, None] * _magnitude(num) * ratio[:, None]
-                if not size.size or np.add.reduceat(size, starts, axis=0).max() < INT_LIMIT:
-                    return _group_sum(num, den, wnum, wden, starts, lcm)
+        got = _group_sum_int64(num, den, wnum, wden, starts)
+        if got is not None:
+            return got
     return _group_sum(as_object(num), as_object(den), as_object(wnum), as_object(wden), starts)
+
+
+def _group_sum_int64(num: Array, den: Array, wnum: Array, wden: Array, starts: Array) -> tuple[Array, Array] | None:
+    """:func:`group_sum` of int64 arrays in int64, or None when some intermediate might not fit."""
+    if (wden.astype(np.float64) * den.astype(np.float64)).max() < INT_LIMIT:
+        scale = wden * den
+        lcm = _group_lcm(scale, starts)
+        if lcm is not None:
+            counts = np.diff(np.append(starts, len(scale)))
+            ratio = (np.repeat(lcm, counts) // scale).astype(np.float64)
+            size = _magnitude(wnum)[:, None] * _magnitude(num) * ratio[:, None]
+            if not size.size or np.add.reduceat(size, starts, axis=0).max() < INT_LIMIT:
+                return _group_sum(num, den, wnum, wden, starts, lcm)
+    return None
 
 
 def _group_lcm(scale: Array, starts: Array) -> Array | None:
@@ -353,6 +361,11 @@ def _tree_values_mixed(
     for inner, cstart, cstop in game.levels_bottom_up():
         starts = game.first_child[inner] - cstart
         cnum, cden, cwnum, cwden = num[cstart:cstop], den[cstart:cstop], wnum[cstart:cstop], wden[cstart:cstop]
+        if big is None or not big[cstart:cstop].any():
+            got = _group_sum_int64(cnum, cden, cwnum, cwden, starts)  # every parent fits: the usual case
+            if got is not None:
+                num[inner], den[inner] = got
+                continue
         counts = np.diff(np.append(starts, cstop - cstart))
         scale_f = cwden.astype(np.float64) * cden.astype(np.float64)
         row_ok = scale_f < INT_LIMIT

@@ -216,8 +216,14 @@ def _reached_decisions(result: SolveResult, eq: Equilibrium) -> np.ndarray:
         reach = reach_probabilities(game, edge_weights(game, numbers, eq.probabilities))
         return np.flatnonzero((game.kind == NodeKind.DECISION) & (reach > 0))
     reached = np.zeros(game.num_nodes, dtype=bool)
-    # A reach is never negative, so being nonzero is being positive (bool of a Fraction is far cheaper than > 0).
-    reached[game.terminals] = [bool(r) for r in eq.reach]
+    # A reach is never negative, so being nonzero is being positive (bool of a Fraction is far cheaper
+    # than > 0). Most terminals hold one shared zero object: those are told by identity, the rest by bool.
+    terminal_reach = eq.reach
+    zero = next((r for r in terminal_reach if not r), None)
+    ends = np.array([r is not zero for r in terminal_reach], dtype=bool)
+    for k in np.flatnonzero(ends).tolist():
+        ends[k] = bool(terminal_reach[k])
+    reached[game.terminals] = ends
     for inner, cstart, cstop in game.levels_bottom_up():
         reached[inner] = np.logical_or.reduceat(reached[cstart:cstop], game.first_child[inner] - cstart)
     return np.flatnonzero((game.kind == NodeKind.DECISION) & reached)

@@ -1542,8 +1542,35 @@ def _fraction_rows(num: Array, den: Array) -> Array:
     return rational.to_fractions(num, den)
 
 
+#: Up to this many nodes reached, their reach is multiplied down node by node in ``Fraction``
+#: objects; beyond, level by level on integer arrays over every node.
+_FEW_REACHED = 4096
+
+
 def _reach_of_terminals(game: Game, wnum: Array, wden: Array) -> tuple[Fraction, ...]:
-    """The probability of reaching each terminal (:func:`policy.solvers.verify.reach_probabilities`)."""
+    """The probability of reaching each terminal (:func:`policy.solvers.verify.reach_probabilities`).
+
+    A node is reached when its parent is and the edge into it has a positive
+    weight; an equilibrium of a campaign reaches a few hundred of its nodes.
+    The nodes reached are found first (yes or no, level by level); when they
+    are few, only their reach is multiplied out, each from its parent's.
+    """
+    reached = wnum != 0
+    for start, stop in game.levels[1:]:
+        reached[start:stop] &= reached[game.parent[start:stop]]
+    nodes = np.flatnonzero(reached)
+    if len(nodes) <= _FEW_REACHED:
+        zero = Fraction(0)
+        reach: dict[int, Fraction] = {}
+        parent = game.parent[nodes].tolist()
+        for n, up, a, b in zip(nodes.tolist(), parent, wnum[nodes].tolist(), wden[nodes].tolist(), strict=True):
+            upper = reach[up] if n else Fraction(1)
+            reach[n] = upper if a == b else Fraction(a, b) * upper
+        out = [zero] * len(game.terminals)
+        ends = nodes[game.kind[nodes] == NodeKind.TERMINAL]
+        for k, t in zip(np.searchsorted(game.terminals, ends).tolist(), ends.tolist(), strict=True):
+            out[k] = reach[t]
+        return tuple(out)
     rnum, rden = wnum.copy(), wden.copy()
     for start, stop in game.levels[1:]:
         above = game.parent[start:stop]
