@@ -382,6 +382,7 @@ class _Parts:
         self.game = game
         self.numbers = numbers
         self._numbers: dict[tuple[Any, ...], _PartNumbers] = {}
+        self._small: npt.NDArray[np.bool_] | None = None
         self.nash_regrets: dict[tuple[Any, ...], Regret] = {}
         """Exact Nash regrets of reduced subgames under a behaviour, by tree, numbers and behaviour
         (:func:`_nash_root_regrets`): computed when a part's equilibrium is verified, read again
@@ -448,9 +449,36 @@ class _Parts:
         got = self._numbers.get(key)
         if got is None:
             got = self._numbers[key] = _part_numbers(
-                self.game, self.numbers, self.shape(root), cut_values, shift=root > 0, ratios=self.ratios
+                self.game, self.numbers, self.shape(root), cut_values, shift=root > 0, ratios=self.ratios,
+                own_small=self.small_parts()[root] if self.ratios is not None else False,
             )
         return got
+
+    def small_parts(self) -> npt.NDArray[np.bool_]:
+        """For each task, whether its part's own numbers (its terminals' payoffs, its edges'
+        probabilities) are all int64 below :data:`_SMALL` (:func:`_fits`), found for every
+        part in one pass; all False when the game's integers are not int64 arrays."""
+        if self._small is None:
+            game = self.game
+            self._small = np.zeros(game.num_nodes, dtype=bool)
+            assert self.ratios is not None
+            (leaf_num, leaf_den), (edge_num, edge_den) = self.ratios
+            if not rational._is_object(leaf_num, leaf_den, edge_num, edge_den):
+                fits = (np.abs(edge_num) < _SMALL) & (edge_den < _SMALL)
+                fits[game.terminals] &= ((np.abs(leaf_num) < _SMALL) & (leaf_den < _SMALL)).all(axis=1)
+                self._small[:] = True
+                owners = self.owner()[~fits]
+                self._small[owners[owners >= 0]] = False
+        return self._small
+
+    def owner(self) -> npt.NDArray[np.int64]:
+        """For each node, the task whose part holds it (the nearest task strictly above; -1 at the root)."""
+        got = self.game._cache.get("spe_part_owner")
+        if got is None:
+            got = np.full(self.game.num_nodes, -1, dtype=np.int64)
+            got[self._by_owner] = self._owner_sorted
+            self.game._cache["spe_part_owner"] = got
+        return got  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -632,6 +660,7 @@ def _part_numbers(
     cut_values: Sequence[Sequence[Number]] | Array,
     shift: bool,
     ratios: tuple[Any, Any] | None = None,
+    own_small: bool = False,
 ) -> _PartNumbers:
     """The numbers of ``shape`` with the cut terminals worth ``cut_values`` (in order).
 
@@ -639,6 +668,8 @@ def _part_numbers(
     numerators and denominators (int64, or Python ints where some pass int64),
     when exact: where the part's own are small enough (:func:`_fits`), the
     shift and the key are array arithmetic, with no ``Fraction`` made.
+    ``own_small``: the part's own numbers are known to be int64 and small
+    enough (:meth:`_Parts.small_parts`), so they are not checked again.
     """
     exact = numbers.exact
     n_players = len(game.players)
@@ -650,8 +681,13 @@ def _part_numbers(
         (leaf_num, leaf_den), (edge_num, edge_den) = ratios
         own_num, own_den = leaf_num[rows[own]], leaf_den[rows[own]]
         kid_num, kid_den = edge_num[kids], edge_den[kids]
-        mine = _fits(own_num, own_den)
-        edges = _fits(kid_num, kid_den)
+        mine: tuple[Array, Array] | None
+        edges: tuple[Array, Array] | None
+        if own_small:
+            mine, edges = (own_num, own_den), (kid_num, kid_den)
+        else:
+            mine = _fits(own_num, own_den)
+            edges = _fits(kid_num, kid_den)
         cut_ratios = _ratios(cut.ravel().tolist()) if len(cut) else None
         # int64 when the part's own numbers are small (most parts, when one parameter
         # moved to a long rational); else the same arithmetic on Python integers.
@@ -675,7 +711,8 @@ def _part_numbers(
         if not shift:
             base: tuple[Number, ...] = (Fraction(0),) * n_players
         elif own[0]:
-            base = tuple(Fraction(a, b) for a, b in zip(num[0].tolist(), den[0].tolist(), strict=True))
+            # In lowest terms already (the game's integers are): no gcd to take again.
+            base = tuple(map(rational.coprime_fraction, num[0].tolist(), den[0].tolist()))
         else:
             base = tuple(cut[0].tolist())
         if shift:
@@ -1495,8 +1532,15 @@ def _verified_integers(
         if rational.less(own_num, own_den, num[kids, mover], den[kids]).any():
             return None
 
+    # The values at every task's root (the cut terminals of the parts above), as ``Fraction``
+    # rows made in one pass rather than part by part.
+    tasks = np.flatnonzero(parts.task)
+    rows = _fraction_rows(num[tasks], den[tasks])
+    where = np.full(game.num_nodes, -1, dtype=np.int64)
+    where[tasks] = np.arange(len(tasks))
+
     def values_at(nodes: npt.NDArray[np.int64]) -> Array:
-        return _fraction_rows(num[nodes], den[nodes])
+        return rows[where[nodes]]
 
     for _, found in _nash_root_regrets(game, numbers, probs, values_at, structure, parts):
         if found.excess > 0:
