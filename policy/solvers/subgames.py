@@ -454,6 +454,41 @@ class _Parts:
             )
         return got
 
+    def numbers_of_many(self, asked: Sequence[tuple[int, Sequence[Sequence[Number]]]]) -> dict[int, _PartNumbers]:
+        """:meth:`numbers_of` of several parts (root, cut values), the same numbers and keys.
+
+        The parts whose own numbers and cut values are all int64 below
+        :data:`_SMALL` (most of a campaign's) are shifted and keyed in one
+        pass of array arithmetic over all of them, as :func:`_part_numbers`
+        does part by part; the others go to :meth:`numbers_of`.
+        """
+        out: dict[int, _PartNumbers] = {}
+        if not (self.numbers.exact and self.ratios is not None):
+            for r, values in asked:
+                out[r] = self.numbers_of(r, values)
+            return out
+        small = self.small_parts()
+        batch = []
+        for r, values in asked:
+            flat: list[Any] = [x for v in values for x in v]
+            nums = [x.numerator for x in flat]
+            dens = [x.denominator for x in flat]
+            if not r or not small[r] or (flat and (max(map(abs, nums)) >= _SMALL or max(dens) >= _SMALL)):
+                out[r] = self.numbers_of(r, values)
+                continue
+            key = (r, _Exact(tuple(flat)))
+            got = self._numbers.get(key)
+            if got is not None:
+                out[r] = got
+                continue
+            batch.append((r, key, flat, nums, dens))
+        if batch:
+            made = _part_numbers_many(self.game, self.numbers, [self.shape(r) for r, *_ in batch],
+                                      [(f, n, d) for _, _, f, n, d in batch], self.ratios)
+            for (r, key, *_), part in zip(batch, made, strict=True):
+                out[r] = self._numbers[key] = part
+        return out
+
     def small_parts(self) -> npt.NDArray[np.bool_]:
         """For each task, whether its part's own numbers (its terminals' payoffs, its edges'
         probabilities) are all int64 below :data:`_SMALL` (:func:`_fits`), found for every
@@ -752,6 +787,88 @@ def _part_numbers(
         key = payoff.tobytes() + edge_prob[1:].tobytes()
     shifted = payoff
     return _PartNumbers(shift=base, key=key, _payoff=lambda: shifted, _edge_prob=lambda: edge_prob)
+
+
+def _part_numbers_many(
+    game: Game,
+    numbers: Numbers,
+    shapes: Sequence[_Shape],
+    cuts: Sequence[tuple[list[Number], list[int], list[int]]],
+    ratios: tuple[Any, Any],
+) -> list[_PartNumbers]:
+    """:func:`_part_numbers` (shifted, exact, int64) of several parts at once.
+
+    Each part's own numbers and cut values (``cuts``: the values, their
+    numerators and their denominators, flat) must be int64 below
+    :data:`_SMALL`, and no part the game's root. The rows of all parts are
+    stacked; each part's shift (its first terminal's row), the reduction and
+    the key's bytes are the same as part by part.
+    """
+    (leaf_num, leaf_den), (edge_num, edge_den) = ratios
+    n_players = len(game.players)
+    sizes = np.array([len(sh.leaf_rows) for sh in shapes], dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    total = int(sizes.sum())
+    num = np.empty((total, n_players), dtype=np.int64)
+    den = np.empty((total, n_players), dtype=np.int64)
+    owns = [sh.leaf_rows >= 0 for sh in shapes]
+    own_at = np.concatenate([start + np.flatnonzero(own) for start, own in zip(starts.tolist(), owns, strict=True)])
+    rows = np.concatenate([sh.leaf_rows[own] for sh, own in zip(shapes, owns, strict=True)])
+    num[own_at] = leaf_num[rows]
+    den[own_at] = leaf_den[rows]
+    cut_at = np.concatenate([start + np.flatnonzero(~own) for start, own in zip(starts.tolist(), owns, strict=True)])
+    if cut_at.size:
+        num[cut_at] = np.array([n for _, ns, _ in cuts for n in ns], dtype=np.int64).reshape(-1, n_players)
+        den[cut_at] = np.array([d for _, _, ds in cuts for d in ds], dtype=np.int64).reshape(-1, n_players)
+    first_num, first_den = num[starts], den[starts]
+    base_num = np.repeat(first_num, sizes, axis=0)
+    base_den = np.repeat(first_den, sizes, axis=0)
+    num, den = num * base_den - base_num * den, den * base_den
+    common = np.gcd(num, den)
+    num //= common
+    den //= common
+    kids = np.concatenate([sh.order[1:] for sh in shapes])
+    kid_sizes = [len(sh.order) - 1 for sh in shapes]
+    kid_num, kid_den = edge_num[kids], edge_den[kids]
+    num_bytes, den_bytes = num.tobytes(), den.tobytes()
+    kid_num_bytes, kid_den_bytes = kid_num.tobytes(), kid_den.tobytes()
+    row_bytes = 8 * n_players
+    out = []
+    k = 0
+    firsts = zip(first_num.tolist(), first_den.tolist(), strict=True)
+    for shape, own, (flat, _, _), start, size, kid_size, first in zip(
+        shapes, owns, cuts, starts.tolist(), sizes.tolist(), kid_sizes, firsts, strict=True
+    ):
+        a, b = start * row_bytes, (start + size) * row_bytes
+        key = b"".join((num_bytes[a:b], den_bytes[a:b], kid_num_bytes[8 * k : 8 * (k + kid_size)],
+                        kid_den_bytes[8 * k : 8 * (k + kid_size)]))
+        if own[0]:
+            # In lowest terms already (the game's integers are): no gcd to take again.
+            base: tuple[Number, ...] = tuple(map(rational.coprime_fraction, first[0], first[1]))
+        else:
+            base = tuple(flat[:n_players])
+        integers = (num[start : start + size], den[start : start + size], kid_num[k : k + kid_size],
+                    kid_den[k : k + kid_size])
+        out.append(_PartNumbers(shift=base, key=key, _payoff=_payoff_fractions(integers[0], integers[1]),
+                                _edge_prob=_edges_of(numbers, shape), integers=integers))
+        k += kid_size
+    return out
+
+
+def _payoff_fractions(num: Array, den: Array) -> Callable[[], Array]:
+    """The payoffs ``num / den`` as ``Fraction`` objects, made when asked."""
+
+    def fractions() -> Array:
+        out = np.empty(num.shape, dtype=object)
+        out.ravel()[:] = [Fraction(a, b) for a, b in zip(num.ravel().tolist(), den.ravel().tolist(), strict=True)]
+        return out
+
+    return fractions
+
+
+def _edges_of(numbers: Numbers, shape: _Shape) -> Callable[[], Array]:
+    """The probabilities of the edges into the part's nodes, taken when asked."""
+    return lambda: numbers.edge_prob[shape.order]
 
 
 #: Part games kept on a game as templates for others of the same part (cleared when full).
@@ -1118,18 +1235,27 @@ def spe_subgames_solve(
     if default_solver:
         store: dict[Any, Any] = game._cache.setdefault("spe_parts_solved", {})  # type: ignore[assignment]
         kept = store.setdefault((exact, subgame_method, all_equilibria, max_equilibria), {})
-    for r in parts.roots():
+    roots = parts.roots()
+    # Parts whose subgames below are solved, with one alternative each: their numbers made
+    # together (:meth:`_Parts.numbers_of_many`), a run of roots at a time.
+    ready: dict[int, _PartNumbers] = {}
+    for i, r in enumerate(roots):
         shape = parts.shape(r)
         cuts = shape.cuts
         options = [alternatives[c] for c in cuts]
         combos = prod(len(o) for o in options)
         if combos > max_equilibria:
             raise _too_many(game, r, combos, max_equilibria)
+        if combos == 1 and r not in ready:
+            ready.update(parts.numbers_of_many(_ready_run(parts, roots, i, alternatives)))
         found: list[_Alternative] = []
         pos = shape.positions.tolist()
         name = game.node_names[r]
         for combo in product(*(range(len(o)) for o in options)):
-            part = parts.numbers_of(r, [options[j][k].values for j, k in enumerate(combo)])
+            if combos == 1 and r in ready:
+                part = ready.pop(r)
+            else:
+                part = parts.numbers_of(r, [options[j][k].values for j, k in enumerate(combo)])
             key = (shape.key, part.key)
             answer = memo.get(key)
             if answer is None:
@@ -1182,6 +1308,25 @@ def spe_subgames_solve(
             "distinct": len(memo),
         },
     )
+
+
+#: Parts whose numbers are made together at most (:func:`_ready_run`).
+_RUN = 512
+
+
+def _ready_run(
+    parts: _Parts, roots: Sequence[int], i: int, alternatives: Mapping[int, list[_Alternative]]
+) -> list[tuple[int, list[tuple[Number, ...]]]]:
+    """From ``roots[i]`` on, the roots whose subgames below are all solved, with one
+    alternative each (up to the first that is not, at most :data:`_RUN`), each with the
+    values of its cut terminals: the parts whose numbers can be made now, together."""
+    out = []
+    for r in roots[i : i + _RUN]:
+        below = [alternatives.get(c) for c in parts.shape(r).cuts]
+        if any(b is None or len(b) != 1 for b in below):
+            break
+        out.append((r, [b[0].values for b in below if b is not None]))
+    return out
 
 
 def _too_many(game: Game, root: int, count: int, limit: int) -> SolverError:
