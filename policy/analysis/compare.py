@@ -560,7 +560,8 @@ def swap_values(
             continue
         eq = result.equilibria[0]
         path = on_path(result, eq)
-        moved = any(not _close(x, y) for x, y in zip(eq.reach, base_reach, strict=True))
+        # Equal tuples first (identical objects are not compared: spe's reaches share one zero).
+        moved = eq.reach != base_reach and any(not _close(x, y) for x, y in zip(eq.reach, base_reach, strict=True))
         out.append(
             replace(
                 swap,

@@ -1731,6 +1731,9 @@ def _fraction_rows(num: Array, den: Array) -> Array:
     return rational.to_fractions(num, den)
 
 
+#: The reach of every terminal not reached, in every equilibrium (one object: tuples of
+#: reaches that agree there compare without a ``Fraction`` comparison each).
+_ZERO = Fraction(0)
 #: Up to this many nodes reached, their reach is multiplied down node by node in ``Fraction``
 #: objects; beyond, level by level on integer arrays over every node.
 _FEW_REACHED = 4096
@@ -1749,7 +1752,7 @@ def _reach_of_terminals(game: Game, wnum: Array, wden: Array) -> tuple[Fraction,
         reached[start:stop] &= reached[game.parent[start:stop]]
     nodes = np.flatnonzero(reached)
     if len(nodes) <= _FEW_REACHED:
-        zero = Fraction(0)
+        zero = _ZERO
         reach: dict[int, Fraction] = {}
         parent = game.parent[nodes].tolist()
         for n, up, a, b in zip(nodes.tolist(), parent, wnum[nodes].tolist(), wden[nodes].tolist(), strict=True):
