@@ -542,10 +542,15 @@ class _Shape:
     perfect_information: bool
     key: bytes
 
+    cut_nodes: tuple[int, ...] = ()
+    """The game's nodes where the part is cut (roots of tasks below), in order."""
+    position_list: tuple[int, ...] = ()
+    """``positions`` as Python integers (read at every solve)."""
+
     @property
     def cuts(self) -> list[int]:
         """The game's nodes where the part is cut (roots of tasks below), in order."""
-        return self.order[self.cut].tolist()
+        return list(self.cut_nodes)
 
 
 def _shape(game: Game, order: npt.NDArray[np.int64]) -> _Shape:
@@ -598,6 +603,8 @@ def _shape(game: Game, order: npt.NDArray[np.int64]) -> _Shape:
         movers=tuple(sorted(set(player[decision].tolist()))),
         perfect_information=not decision.size or int(members.max()) <= 1,
         key=key,
+        cut_nodes=tuple(order[cut].tolist()),
+        position_list=tuple(positions.tolist()),
     )
 
 
@@ -1241,7 +1248,7 @@ def spe_subgames_solve(
     ready: dict[int, _PartNumbers] = {}
     for i, r in enumerate(roots):
         shape = parts.shape(r)
-        cuts = shape.cuts
+        cuts = shape.cut_nodes
         options = [alternatives[c] for c in cuts]
         combos = prod(len(o) for o in options)
         if combos > max_equilibria:
@@ -1249,7 +1256,6 @@ def spe_subgames_solve(
         if combos == 1 and r not in ready:
             ready.update(parts.numbers_of_many(_ready_run(parts, roots, i, alternatives)))
         found: list[_Alternative] = []
-        pos = shape.positions.tolist()
         name = game.node_names[r]
         for combo in product(*(range(len(o)) for o in options)):
             if combos == 1 and r in ready:
@@ -1277,11 +1283,11 @@ def spe_subgames_solve(
             used[name] = answer.method
             answer.report(game, shape, name, log)
             below = tuple(zip(cuts, combo, strict=True))
-            for probs, vals in answer.equilibria:
+            for k, (_, vals) in enumerate(answer.equilibria):
                 found.append(
                     _Alternative(
                         tuple(v + s for v, s in zip(vals, part.shift, strict=True)),
-                        tuple(zip(pos, probs, strict=True)),
+                        answer.choices(shape, k),
                         below,
                     )
                 )
@@ -1322,7 +1328,7 @@ def _ready_run(
     values of its cut terminals: the parts whose numbers can be made now, together."""
     out = []
     for r in roots[i : i + _RUN]:
-        below = [alternatives.get(c) for c in parts.shape(r).cuts]
+        below = [alternatives.get(c) for c in parts.shape(r).cut_nodes]
         if any(b is None or len(b) != 1 for b in below):
             break
         out.append((r, [b[0].values for b in below if b is not None]))
@@ -1349,6 +1355,19 @@ class _Solved:
     method: str
     warnings: tuple[str, ...] = ()
     ties: tuple[tuple[str, int], ...] = ()
+    _choices: dict[tuple[int, int], tuple[tuple[int, Number], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def choices(self, shape: _Shape, k: int) -> tuple[tuple[int, Number], ...]:
+        """Equilibrium ``k``'s behaviour as (position in the game's behaviour vector, probability),
+        for the copy of the part whose shape is ``shape`` (kept: a part kept between solves is
+        placed again at every solve)."""
+        key = (int(shape.order[0]), k)
+        got = self._choices.get(key)
+        if got is None:
+            got = self._choices[key] = tuple(zip(shape.position_list, self.equilibria[k][0], strict=True))
+        return got
 
     def report(self, game: Game, shape: _Shape, name: str, log: _Log) -> None:
         """Log this part's warnings and ties for the copy of it whose shape is ``shape``."""
