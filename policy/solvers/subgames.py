@@ -471,8 +471,9 @@ class _Parts:
         batch = []
         for r, values in asked:
             flat: list[Any] = [x for v in values for x in v]
-            nums = [x.numerator for x in flat]
-            dens = [x.denominator for x in flat]
+            pairs = [x.as_integer_ratio() for x in flat]
+            nums = [a for a, _ in pairs]
+            dens = [b for _, b in pairs]
             if not r or not small[r] or (flat and (max(map(abs, nums)) >= _SMALL or max(dens) >= _SMALL)):
                 out[r] = self.numbers_of(r, values)
                 continue
@@ -1053,16 +1054,19 @@ def _nash_root_regrets(
     for r in np.flatnonzero(structure.nash).tolist():
         shape = parts.shape(r)
         part = parts.numbers_of(r, values_at(shape.order[shape.cut]))
-        local = probs[shape.positions].tolist()
+        local: list[Any] | None = None  # the part's behaviour, made when it is asked for
         if ratios is not None:
             behaviour: tuple[Any, ...] = (ratios[0][shape.positions].tobytes(), ratios[1][shape.positions].tobytes())
         elif numbers.exact:
+            local = probs[shape.positions].tolist()
             behaviour = _behaviour_key(local)
         else:
             behaviour = (probs[shape.positions].tobytes(),)
         key = (shape.key, part.key, *behaviour)
         found = checked.get(key)
         if found is None:
+            if local is None:
+                local = probs[shape.positions].tolist()
             sub = _part_game(game, shape, part)
             found = checked[key] = nash_regret_check(sub, sub.numbers({}, numbers.exact), local)
         out.append((r, found))
