@@ -408,8 +408,9 @@ COLLECT_AFTER = 10_000
 
 
 @contextlib.contextmanager
-def fewer_collections(first: int = COLLECT_AFTER) -> Iterator[None]:
-    """Run the cyclic garbage collector less often for a while (its first threshold at ``first``).
+def fewer_collections(first: int | None = None) -> Iterator[None]:
+    """Run the cyclic garbage collector less often for a while (its first threshold at ``first``,
+    by default :data:`COLLECT_AFTER`).
 
     A comparison of a campaign keeps hundreds of thousands of small objects
     alive (the parts kept between solves, their ``Fraction`` values), and
@@ -420,7 +421,7 @@ def fewer_collections(first: int = COLLECT_AFTER) -> Iterator[None]:
     The thresholds are put back afterwards.
     """
     old = gc.get_threshold()
-    gc.set_threshold(max(first, old[0]), *old[1:])
+    gc.set_threshold(max(COLLECT_AFTER if first is None else first, old[0]), *old[1:])
     try:
         yield
     finally:
