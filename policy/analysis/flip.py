@@ -668,8 +668,7 @@ def _scan_outwards(
     away as that change (:func:`_narrow_in_lockstep` would drop such a
     bracket before narrowing it: only the nearer switch of a parameter counts). Each round asks, for every side
     still open, the next :data:`SCAN_FIRST`, then twice as many points as the
-    round before (or all its points left, when no more than twice that many
-    are), with the leader's own point in the first round: all
+    round before, with the leader's own point in the first round: all
     parameters' points (and, side by side, all leaders') in one batch a round.
     A parameter with no change on either side is solved to both ends of the
     range, so a parameter found stable was solved at every grid point. A round whose batch fails
@@ -705,11 +704,7 @@ def _scan_outwards(
             asked = []
         taken: list[tuple[str, list[int]]] = []
         for name, k, step in sides:
-            # A side that the next round would finish (no more than this round's number of
-            # points left beyond it) is finished now: one batch call fewer when all are.
-            left = len(grids[name]) - k if step > 0 else k + 1
-            reach = left if left <= 2 * size else size
-            ks = [j for j in range(k, k + step * reach, step) if 0 <= j < len(grids[name]) and wanted(name, j, step)]
+            ks = [j for j in range(k, k + step * size, step) if 0 <= j < len(grids[name]) and wanted(name, j, step)]
             taken.append((name, ks))
             asked += [(name, grids[name][j]) for j in ks]
         answers: dict[tuple[str, Fraction], str] = {}
