@@ -13,7 +13,13 @@ the leaders' and the swaps' exact solves, the distance-to-a-flip search (its
 batch solves, with the number of points they solve, and its exact
 confirmations), the end-state probabilities and the count.
 
-Run: ``python benchmarks/bench_compare.py [--only compare,report] [--repeat 1] [--phases]``.
+With ``--solves``, one more run in this process times exact spe solves of the
+campaign as compare makes them: with every part kept from earlier solves (the
+two leaders' values alternated ten times; median) and with one parameter
+moved by a small rational from a leader's values (twelve solves; each time).
+
+Run: ``python benchmarks/bench_compare.py [--only compare,report] [--repeat 1] [--phases] [--solves]``
+(``--only ''`` runs no command).
 """
 
 from __future__ import annotations
@@ -97,16 +103,54 @@ def phases() -> None:
     print(f"    {'  points given to the batch solver':55s} {calls['  points given to the batch solver']:5d}")
 
 
+#: Parameters moved in ``--solves`` (the confirmations' parameters of a run of compare).
+MOVED = ("stroke_submit_cost", "soviet_intent_estimate", "mobilisation_cost", "german_war_cost",
+         "britain_drain", "german_loss_weight")
+
+
+def solves() -> None:
+    """CPU time of exact spe solves of the campaign: every part kept, and one parameter moved."""
+    import statistics
+    from fractions import Fraction
+
+    sys.path.insert(0, str(ROOT))
+    from policy.analysis.compare import DEFAULT_LEADERS
+    from policy.leaders import load_leader, resolve
+    from policy.loading import load
+    from policy.solvers import solve
+
+    game = load(ROOT / "games" / "ussr_1937_1941.toml")
+    values = [resolve(game, load_leader(x)) for x in DEFAULT_LEADERS]
+    for v in values:
+        solve(game, v)
+    kept = []
+    for k in range(10):
+        start = time.process_time()
+        solve(game, values[k % 2])
+        kept.append(time.process_time() - start)
+    moved = []
+    for k in range(2 * len(MOVED)):
+        v = dict(values[k % 2])
+        name = MOVED[k % len(MOVED)]
+        v[name] += Fraction(1 + k // len(MOVED), 7919)
+        start = time.process_time()
+        solve(game, v)
+        moved.append(time.process_time() - start)
+    print(f"  exact solves: every part kept, median {statistics.median(kept) * 1000:.0f} ms; "
+          f"one parameter moved, {len(moved)} solves {sum(moved):.2f} s ({' '.join(f'{m:.2f}' for m in moved)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="compare,report", help="which commands to time (comma-separated)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each command")
     parser.add_argument("--phases", action="store_true", help="also split compare's CPU time by phase")
+    parser.add_argument("--solves", action="store_true", help="also time exact solves, kept and moved")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     print(f"{datetime.datetime.now():%Y-%m-%d %H:%M}  {platform.python_version()}  {os.cpu_count()} CPUs  "
           f"load average {load:.1f}")
-    only = args.only.split(",")
+    only = [x for x in args.only.split(",") if x]
     with tempfile.TemporaryDirectory() as tmp:
         commands = {
             "compare": ["compare"],
@@ -119,6 +163,8 @@ def main() -> None:
                       f"wall {wall:6.2f} s  peak memory (largest child so far) {peak:.2f} GB")
     if args.phases:
         phases()
+    if args.solves:
+        solves()
 
 
 if __name__ == "__main__":

@@ -365,3 +365,23 @@ def test_flip_data_prints_only_the_digits_the_final_bracket_supports(gamble):
     for f, data in zip(search.flips, flip_data(search)["nearest"], strict=True):
         assert abs(data["flips_at"] - f.boundary) <= f.tolerance
         assert len(repr(data["flips_at"]).lstrip("-0.").replace(".", "")) <= 8
+
+
+def test_bisecting_with_the_next_round_solved_ahead_finds_the_same_flips(gamble, monkeypatch):
+    # A big game's narrowing bisects (one point a boundary a round); each batch call then
+    # also solves the next round's two possible points, so the next round needs no call.
+    import policy.analysis.flip as flip
+    from policy.analysis.flip import distances_to_flip_many
+
+    monkeypatch.setattr(flip, "ROUND_WORK", 1)  # as on a big game: one point a boundary a round
+    calls = []
+    solve_points = flip._solve_points
+    monkeypatch.setattr(flip, "_solve_points", lambda game, jobs: calls.append(1) or solve_points(game, jobs))
+    leaders = [{"p": Fraction(1, 2), "bonus": 1, "stake": 1}, {"p": Fraction(1, 4), "bonus": 2, "stake": Fraction(1, 2)}]
+    ahead = distances_to_flip_many(gamble, leaders)
+    with_ahead = len(calls)
+    calls.clear()
+    monkeypatch.setattr(flip, "LOOK_AHEAD", False)
+    one_by_one = distances_to_flip_many(gamble, leaders)
+    assert ahead == one_by_one
+    assert with_ahead < len(calls)  # about half the narrowing rounds make a call

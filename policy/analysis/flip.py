@@ -92,6 +92,9 @@ RELATIVE_TOLERANCE = 2.0**-20
 SCAN_FIRST = 2
 #: Most narrowing rounds in batch.
 STEPS = 60
+#: Where a narrowing round bisects (one point a boundary), also solve the next round's two
+#: possible points in the same batch (:func:`_narrow_in_lockstep`): half the batch calls.
+LOOK_AHEAD = True
 #: Bisection steps when each point needs a solve (the boundary to 2**-16 of a grid step).
 NASH_STEPS = 16
 #: The nearest flips of a batch search that are confirmed by exact solves, at the least...
@@ -757,7 +760,21 @@ def _narrow_in_lockstep(
             xs = [b.inside + (b.outside - b.inside) * k / (sections + 1) for k in range(1, sections + 1)]
             spans.append((len(points), xs))
             points += [(b.name, x) for x in xs]
-        paths = yield from trials.batch_paths(points)
+        ahead: list[tuple[str, Fraction]] = []
+        if LOOK_AHEAD and sections == 1 and any(trials.key(*p) not in trials._batch for p in points):
+            # Bisection of a big game: the batch solver's cost is mostly per call, not per
+            # point, so the next round's point on either side of each midpoint is solved in
+            # this call too, and the next round finds its answers kept. The rounds, and so
+            # the brackets, are the same as one call a round.
+            for b in active:
+                mid = (b.inside + b.outside) / 2
+                ahead += [(b.name, (b.inside + mid) / 2), (b.name, (mid + b.outside) / 2)]
+        try:
+            paths = (yield from trials.batch_paths(points + ahead))[: len(points)]
+        except POINT_ERRORS:
+            if not ahead:
+                raise
+            paths = yield from trials.batch_paths(points)  # a point ahead may be the invalid one
         for b, (start, xs) in zip(active, spans, strict=True):
             mine = paths[start : start + len(xs)]
             k = next((i for i, path in enumerate(mine) if path != here), None)

@@ -382,6 +382,7 @@ class _Parts:
         self.game = game
         self.numbers = numbers
         self._numbers: dict[tuple[Any, ...], _PartNumbers] = {}
+        self._small: npt.NDArray[np.bool_] | None = None
         self.nash_regrets: dict[tuple[Any, ...], Regret] = {}
         """Exact Nash regrets of reduced subgames under a behaviour, by tree, numbers and behaviour
         (:func:`_nash_root_regrets`): computed when a part's equilibrium is verified, read again
@@ -448,9 +449,72 @@ class _Parts:
         got = self._numbers.get(key)
         if got is None:
             got = self._numbers[key] = _part_numbers(
-                self.game, self.numbers, self.shape(root), cut_values, shift=root > 0, ratios=self.ratios
+                self.game, self.numbers, self.shape(root), cut_values, shift=root > 0, ratios=self.ratios,
+                own_small=self.small_parts()[root] if self.ratios is not None else False,
             )
         return got
+
+    def numbers_of_many(self, asked: Sequence[tuple[int, Sequence[Sequence[Number]]]]) -> dict[int, _PartNumbers]:
+        """:meth:`numbers_of` of several parts (root, cut values), the same numbers and keys.
+
+        The parts whose own numbers and cut values are all int64 below
+        :data:`_SMALL` (most of a campaign's) are shifted and keyed in one
+        pass of array arithmetic over all of them, as :func:`_part_numbers`
+        does part by part; the others go to :meth:`numbers_of`.
+        """
+        out: dict[int, _PartNumbers] = {}
+        if not (self.numbers.exact and self.ratios is not None):
+            for r, values in asked:
+                out[r] = self.numbers_of(r, values)
+            return out
+        small = self.small_parts()
+        batch = []
+        for r, values in asked:
+            flat: list[Any] = [x for v in values for x in v]
+            pairs = [x.as_integer_ratio() for x in flat]
+            nums = [a for a, _ in pairs]
+            dens = [b for _, b in pairs]
+            if not r or not small[r] or (flat and (max(map(abs, nums)) >= _SMALL or max(dens) >= _SMALL)):
+                out[r] = self.numbers_of(r, values)
+                continue
+            key = (r, _Exact(tuple(flat)))
+            got = self._numbers.get(key)
+            if got is not None:
+                out[r] = got
+                continue
+            batch.append((r, key, flat, nums, dens))
+        if batch:
+            made = _part_numbers_many(self.game, self.numbers, [self.shape(r) for r, *_ in batch],
+                                      [(f, n, d) for _, _, f, n, d in batch], self.ratios)
+            for (r, key, *_), part in zip(batch, made, strict=True):
+                out[r] = self._numbers[key] = part
+        return out
+
+    def small_parts(self) -> npt.NDArray[np.bool_]:
+        """For each task, whether its part's own numbers (its terminals' payoffs, its edges'
+        probabilities) are all int64 below :data:`_SMALL` (:func:`_fits`), found for every
+        part in one pass; all False when the game's integers are not int64 arrays."""
+        if self._small is None:
+            game = self.game
+            self._small = np.zeros(game.num_nodes, dtype=bool)
+            assert self.ratios is not None
+            (leaf_num, leaf_den), (edge_num, edge_den) = self.ratios
+            if not rational._is_object(leaf_num, leaf_den, edge_num, edge_den):
+                fits = (np.abs(edge_num) < _SMALL) & (edge_den < _SMALL)
+                fits[game.terminals] &= ((np.abs(leaf_num) < _SMALL) & (leaf_den < _SMALL)).all(axis=1)
+                self._small[:] = True
+                owners = self.owner()[~fits]
+                self._small[owners[owners >= 0]] = False
+        return self._small
+
+    def owner(self) -> npt.NDArray[np.int64]:
+        """For each node, the task whose part holds it (the nearest task strictly above; -1 at the root)."""
+        got = self.game._cache.get("spe_part_owner")
+        if got is None:
+            got = np.full(self.game.num_nodes, -1, dtype=np.int64)
+            got[self._by_owner] = self._owner_sorted
+            self.game._cache["spe_part_owner"] = got
+        return got  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -479,10 +543,15 @@ class _Shape:
     perfect_information: bool
     key: bytes
 
+    cut_nodes: tuple[int, ...] = ()
+    """The game's nodes where the part is cut (roots of tasks below), in order."""
+    position_list: tuple[int, ...] = ()
+    """``positions`` as Python integers (read at every solve)."""
+
     @property
     def cuts(self) -> list[int]:
         """The game's nodes where the part is cut (roots of tasks below), in order."""
-        return self.order[self.cut].tolist()
+        return list(self.cut_nodes)
 
 
 def _shape(game: Game, order: npt.NDArray[np.int64]) -> _Shape:
@@ -535,6 +604,8 @@ def _shape(game: Game, order: npt.NDArray[np.int64]) -> _Shape:
         movers=tuple(sorted(set(player[decision].tolist()))),
         perfect_information=not decision.size or int(members.max()) <= 1,
         key=key,
+        cut_nodes=tuple(order[cut].tolist()),
+        position_list=tuple(positions.tolist()),
     )
 
 
@@ -632,6 +703,7 @@ def _part_numbers(
     cut_values: Sequence[Sequence[Number]] | Array,
     shift: bool,
     ratios: tuple[Any, Any] | None = None,
+    own_small: bool = False,
 ) -> _PartNumbers:
     """The numbers of ``shape`` with the cut terminals worth ``cut_values`` (in order).
 
@@ -639,6 +711,8 @@ def _part_numbers(
     numerators and denominators (int64, or Python ints where some pass int64),
     when exact: where the part's own are small enough (:func:`_fits`), the
     shift and the key are array arithmetic, with no ``Fraction`` made.
+    ``own_small``: the part's own numbers are known to be int64 and small
+    enough (:meth:`_Parts.small_parts`), so they are not checked again.
     """
     exact = numbers.exact
     n_players = len(game.players)
@@ -650,8 +724,13 @@ def _part_numbers(
         (leaf_num, leaf_den), (edge_num, edge_den) = ratios
         own_num, own_den = leaf_num[rows[own]], leaf_den[rows[own]]
         kid_num, kid_den = edge_num[kids], edge_den[kids]
-        mine = _fits(own_num, own_den)
-        edges = _fits(kid_num, kid_den)
+        mine: tuple[Array, Array] | None
+        edges: tuple[Array, Array] | None
+        if own_small:
+            mine, edges = (own_num, own_den), (kid_num, kid_den)
+        else:
+            mine = _fits(own_num, own_den)
+            edges = _fits(kid_num, kid_den)
         cut_ratios = _ratios(cut.ravel().tolist()) if len(cut) else None
         # int64 when the part's own numbers are small (most parts, when one parameter
         # moved to a long rational); else the same arithmetic on Python integers.
@@ -675,7 +754,8 @@ def _part_numbers(
         if not shift:
             base: tuple[Number, ...] = (Fraction(0),) * n_players
         elif own[0]:
-            base = tuple(Fraction(a, b) for a, b in zip(num[0].tolist(), den[0].tolist(), strict=True))
+            # In lowest terms already (the game's integers are): no gcd to take again.
+            base = tuple(map(rational.coprime_fraction, num[0].tolist(), den[0].tolist()))
         else:
             base = tuple(cut[0].tolist())
         if shift:
@@ -715,6 +795,88 @@ def _part_numbers(
         key = payoff.tobytes() + edge_prob[1:].tobytes()
     shifted = payoff
     return _PartNumbers(shift=base, key=key, _payoff=lambda: shifted, _edge_prob=lambda: edge_prob)
+
+
+def _part_numbers_many(
+    game: Game,
+    numbers: Numbers,
+    shapes: Sequence[_Shape],
+    cuts: Sequence[tuple[list[Number], list[int], list[int]]],
+    ratios: tuple[Any, Any],
+) -> list[_PartNumbers]:
+    """:func:`_part_numbers` (shifted, exact, int64) of several parts at once.
+
+    Each part's own numbers and cut values (``cuts``: the values, their
+    numerators and their denominators, flat) must be int64 below
+    :data:`_SMALL`, and no part the game's root. The rows of all parts are
+    stacked; each part's shift (its first terminal's row), the reduction and
+    the key's bytes are the same as part by part.
+    """
+    (leaf_num, leaf_den), (edge_num, edge_den) = ratios
+    n_players = len(game.players)
+    sizes = np.array([len(sh.leaf_rows) for sh in shapes], dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    total = int(sizes.sum())
+    num = np.empty((total, n_players), dtype=np.int64)
+    den = np.empty((total, n_players), dtype=np.int64)
+    owns = [sh.leaf_rows >= 0 for sh in shapes]
+    own_at = np.concatenate([start + np.flatnonzero(own) for start, own in zip(starts.tolist(), owns, strict=True)])
+    rows = np.concatenate([sh.leaf_rows[own] for sh, own in zip(shapes, owns, strict=True)])
+    num[own_at] = leaf_num[rows]
+    den[own_at] = leaf_den[rows]
+    cut_at = np.concatenate([start + np.flatnonzero(~own) for start, own in zip(starts.tolist(), owns, strict=True)])
+    if cut_at.size:
+        num[cut_at] = np.array([n for _, ns, _ in cuts for n in ns], dtype=np.int64).reshape(-1, n_players)
+        den[cut_at] = np.array([d for _, _, ds in cuts for d in ds], dtype=np.int64).reshape(-1, n_players)
+    first_num, first_den = num[starts], den[starts]
+    base_num = np.repeat(first_num, sizes, axis=0)
+    base_den = np.repeat(first_den, sizes, axis=0)
+    num, den = num * base_den - base_num * den, den * base_den
+    common = np.gcd(num, den)
+    num //= common
+    den //= common
+    kids = np.concatenate([sh.order[1:] for sh in shapes])
+    kid_sizes = [len(sh.order) - 1 for sh in shapes]
+    kid_num, kid_den = edge_num[kids], edge_den[kids]
+    num_bytes, den_bytes = num.tobytes(), den.tobytes()
+    kid_num_bytes, kid_den_bytes = kid_num.tobytes(), kid_den.tobytes()
+    row_bytes = 8 * n_players
+    out = []
+    k = 0
+    firsts = zip(first_num.tolist(), first_den.tolist(), strict=True)
+    for shape, own, (flat, _, _), start, size, kid_size, first in zip(
+        shapes, owns, cuts, starts.tolist(), sizes.tolist(), kid_sizes, firsts, strict=True
+    ):
+        a, b = start * row_bytes, (start + size) * row_bytes
+        key = b"".join((num_bytes[a:b], den_bytes[a:b], kid_num_bytes[8 * k : 8 * (k + kid_size)],
+                        kid_den_bytes[8 * k : 8 * (k + kid_size)]))
+        if own[0]:
+            # In lowest terms already (the game's integers are): no gcd to take again.
+            base: tuple[Number, ...] = tuple(map(rational.coprime_fraction, first[0], first[1]))
+        else:
+            base = tuple(flat[:n_players])
+        integers = (num[start : start + size], den[start : start + size], kid_num[k : k + kid_size],
+                    kid_den[k : k + kid_size])
+        out.append(_PartNumbers(shift=base, key=key, _payoff=_payoff_fractions(integers[0], integers[1]),
+                                _edge_prob=_edges_of(numbers, shape), integers=integers))
+        k += kid_size
+    return out
+
+
+def _payoff_fractions(num: Array, den: Array) -> Callable[[], Array]:
+    """The payoffs ``num / den`` as ``Fraction`` objects, made when asked."""
+
+    def fractions() -> Array:
+        out = np.empty(num.shape, dtype=object)
+        out.ravel()[:] = [Fraction(a, b) for a, b in zip(num.ravel().tolist(), den.ravel().tolist(), strict=True)]
+        return out
+
+    return fractions
+
+
+def _edges_of(numbers: Numbers, shape: _Shape) -> Callable[[], Array]:
+    """The probabilities of the edges into the part's nodes, taken when asked."""
+    return lambda: numbers.edge_prob[shape.order]
 
 
 #: Part games kept on a game as templates for others of the same part (cleared when full).
@@ -892,16 +1054,19 @@ def _nash_root_regrets(
     for r in np.flatnonzero(structure.nash).tolist():
         shape = parts.shape(r)
         part = parts.numbers_of(r, values_at(shape.order[shape.cut]))
-        local = probs[shape.positions].tolist()
+        local: list[Any] | None = None  # the part's behaviour, made when it is asked for
         if ratios is not None:
             behaviour: tuple[Any, ...] = (ratios[0][shape.positions].tobytes(), ratios[1][shape.positions].tobytes())
         elif numbers.exact:
+            local = probs[shape.positions].tolist()
             behaviour = _behaviour_key(local)
         else:
             behaviour = (probs[shape.positions].tobytes(),)
         key = (shape.key, part.key, *behaviour)
         found = checked.get(key)
         if found is None:
+            if local is None:
+                local = probs[shape.positions].tolist()
             sub = _part_game(game, shape, part)
             found = checked[key] = nash_regret_check(sub, sub.numbers({}, numbers.exact), local)
         out.append((r, found))
@@ -1081,18 +1246,26 @@ def spe_subgames_solve(
     if default_solver:
         store: dict[Any, Any] = game._cache.setdefault("spe_parts_solved", {})  # type: ignore[assignment]
         kept = store.setdefault((exact, subgame_method, all_equilibria, max_equilibria), {})
-    for r in parts.roots():
+    roots = parts.roots()
+    # Parts whose subgames below are solved, with one alternative each: their numbers made
+    # together (:meth:`_Parts.numbers_of_many`), a run of roots at a time.
+    ready: dict[int, _PartNumbers] = {}
+    for i, r in enumerate(roots):
         shape = parts.shape(r)
-        cuts = shape.cuts
+        cuts = shape.cut_nodes
         options = [alternatives[c] for c in cuts]
         combos = prod(len(o) for o in options)
         if combos > max_equilibria:
             raise _too_many(game, r, combos, max_equilibria)
+        if combos == 1 and r not in ready:
+            ready.update(parts.numbers_of_many(_ready_run(parts, roots, i, alternatives)))
         found: list[_Alternative] = []
-        pos = shape.positions.tolist()
         name = game.node_names[r]
         for combo in product(*(range(len(o)) for o in options)):
-            part = parts.numbers_of(r, [options[j][k].values for j, k in enumerate(combo)])
+            if combos == 1 and r in ready:
+                part = ready.pop(r)
+            else:
+                part = parts.numbers_of(r, [options[j][k].values for j, k in enumerate(combo)])
             key = (shape.key, part.key)
             answer = memo.get(key)
             if answer is None:
@@ -1114,11 +1287,11 @@ def spe_subgames_solve(
             used[name] = answer.method
             answer.report(game, shape, name, log)
             below = tuple(zip(cuts, combo, strict=True))
-            for probs, vals in answer.equilibria:
+            for k, (_, vals) in enumerate(answer.equilibria):
                 found.append(
                     _Alternative(
                         tuple(v + s for v, s in zip(vals, part.shift, strict=True)),
-                        tuple(zip(pos, probs, strict=True)),
+                        answer.choices(shape, k),
                         below,
                     )
                 )
@@ -1147,6 +1320,25 @@ def spe_subgames_solve(
     )
 
 
+#: Parts whose numbers are made together at most (:func:`_ready_run`).
+_RUN = 512
+
+
+def _ready_run(
+    parts: _Parts, roots: Sequence[int], i: int, alternatives: Mapping[int, list[_Alternative]]
+) -> list[tuple[int, list[tuple[Number, ...]]]]:
+    """From ``roots[i]`` on, the roots whose subgames below are all solved, with one
+    alternative each (up to the first that is not, at most :data:`_RUN`), each with the
+    values of its cut terminals: the parts whose numbers can be made now, together."""
+    out = []
+    for r in roots[i : i + _RUN]:
+        below = [alternatives.get(c) for c in parts.shape(r).cut_nodes]
+        if any(b is None or len(b) != 1 for b in below):
+            break
+        out.append((r, [b[0].values for b in below if b is not None]))
+    return out
+
+
 def _too_many(game: Game, root: int, count: int, limit: int) -> SolverError:
     return SolverError(
         f"more than {limit} subgame-perfect equilibria to combine at subgame "
@@ -1167,6 +1359,19 @@ class _Solved:
     method: str
     warnings: tuple[str, ...] = ()
     ties: tuple[tuple[str, int], ...] = ()
+    _choices: dict[tuple[int, int], tuple[tuple[int, Number], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def choices(self, shape: _Shape, k: int) -> tuple[tuple[int, Number], ...]:
+        """Equilibrium ``k``'s behaviour as (position in the game's behaviour vector, probability),
+        for the copy of the part whose shape is ``shape`` (kept: a part kept between solves is
+        placed again at every solve)."""
+        key = (int(shape.order[0]), k)
+        got = self._choices.get(key)
+        if got is None:
+            got = self._choices[key] = tuple(zip(shape.position_list, self.equilibria[k][0], strict=True))
+        return got
 
     def report(self, game: Game, shape: _Shape, name: str, log: _Log) -> None:
         """Log this part's warnings and ties for the copy of it whose shape is ``shape``."""
@@ -1495,8 +1700,15 @@ def _verified_integers(
         if rational.less(own_num, own_den, num[kids, mover], den[kids]).any():
             return None
 
+    # The values at every task's root (the cut terminals of the parts above), as ``Fraction``
+    # rows made in one pass rather than part by part.
+    tasks = np.flatnonzero(parts.task)
+    rows = _fraction_rows(num[tasks], den[tasks])
+    where = np.full(game.num_nodes, -1, dtype=np.int64)
+    where[tasks] = np.arange(len(tasks))
+
     def values_at(nodes: npt.NDArray[np.int64]) -> Array:
-        return _fraction_rows(num[nodes], den[nodes])
+        return rows[where[nodes]]
 
     for _, found in _nash_root_regrets(game, numbers, probs, values_at, structure, parts):
         if found.excess > 0:
@@ -1542,8 +1754,38 @@ def _fraction_rows(num: Array, den: Array) -> Array:
     return rational.to_fractions(num, den)
 
 
+#: The reach of every terminal not reached, in every equilibrium (one object: tuples of
+#: reaches that agree there compare without a ``Fraction`` comparison each).
+_ZERO = Fraction(0)
+#: Up to this many nodes reached, their reach is multiplied down node by node in ``Fraction``
+#: objects; beyond, level by level on integer arrays over every node.
+_FEW_REACHED = 4096
+
+
 def _reach_of_terminals(game: Game, wnum: Array, wden: Array) -> tuple[Fraction, ...]:
-    """The probability of reaching each terminal (:func:`policy.solvers.verify.reach_probabilities`)."""
+    """The probability of reaching each terminal (:func:`policy.solvers.verify.reach_probabilities`).
+
+    A node is reached when its parent is and the edge into it has a positive
+    weight; an equilibrium of a campaign reaches a few hundred of its nodes.
+    The nodes reached are found first (yes or no, level by level); when they
+    are few, only their reach is multiplied out, each from its parent's.
+    """
+    reached = wnum != 0
+    for start, stop in game.levels[1:]:
+        reached[start:stop] &= reached[game.parent[start:stop]]
+    nodes = np.flatnonzero(reached)
+    if len(nodes) <= _FEW_REACHED:
+        zero = _ZERO
+        reach: dict[int, Fraction] = {}
+        parent = game.parent[nodes].tolist()
+        for n, up, a, b in zip(nodes.tolist(), parent, wnum[nodes].tolist(), wden[nodes].tolist(), strict=True):
+            upper = reach[up] if n else Fraction(1)
+            reach[n] = upper if a == b else Fraction(a, b) * upper
+        out = [zero] * len(game.terminals)
+        ends = nodes[game.kind[nodes] == NodeKind.TERMINAL]
+        for k, t in zip(np.searchsorted(game.terminals, ends).tolist(), ends.tolist(), strict=True):
+            out[k] = reach[t]
+        return tuple(out)
     rnum, rden = wnum.copy(), wden.copy()
     for start, stop in game.levels[1:]:
         above = game.parent[start:stop]
