@@ -315,6 +315,7 @@ def compare(
     exact: bool | None = None,
     swaps: bool = True,
     flips: bool = True,
+    progress: Callable[[str], None] | None = None,
     **options: Any,
 ) -> Comparison:
     """Solve games under several leaders side by side, as ``policy compare``.
@@ -339,6 +340,9 @@ def compare(
         again with one value of each other leader's at a time.
     flips
         Whether to search each leader's distance to a flip.
+    progress
+        Called with a few words before each step (``"<title>: solving under
+        Joseph Stalin"``, ...): what ``policy compare`` shows on a terminal.
     **options
         Method options, as for `solve` (``lam``, ``subgame_method``, ``max_bases``, ...).
     """
@@ -368,7 +372,7 @@ def compare(
             if unset(profile, g):
                 warnings.warn(f"{_shown(label)}: leader {profile.key!r} sets none of the game's parameters: "
                               "its column is the game's defaults", UserWarning, stacklevel=2)
-    found = run(pairs, profiles, method=method, exact=exact, swaps=swaps, flips=flips, **options)
+    found = run(pairs, profiles, method=method, exact=exact, swaps=swaps, flips=flips, progress=progress, **options)
     failed = [(c.file, leader, c.failure(k)) for c in found for k, leader in enumerate(c.leaders) if c.failure(k)]
     if failed and len(failed) == sum(len(c.leaders) for c in found):
         from policy.solvers.errors import SolverError

@@ -8,6 +8,7 @@ library is imported inside the commands so that ``policy --help`` is instant.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -462,16 +463,18 @@ def compare(
     """
     from policy.api import compare as run
 
-    comparisons = run(
-        *files,
-        leaders=compared_leaders(leaders),
-        method=method,
-        exact=exact,
-        lam=lam,
-        subgame_method=subgame_method,
-        max_bases=max_bases,
-        max_seconds=max_seconds,
-    ).comparisons
+    with _status_line() as progress:
+        comparisons = run(
+            *files,
+            leaders=compared_leaders(leaders),
+            method=method,
+            exact=exact,
+            lam=lam,
+            subgame_method=subgame_method,
+            max_bases=max_bases,
+            max_seconds=max_seconds,
+            progress=progress,
+        ).comparisons
     if fmt == "json":
         from policy.render.data import comparison_data, dumps
 
@@ -886,6 +889,19 @@ def decompose(
         from policy.render.decompose import decomposition_table
 
         click.echo(decomposition_table(result), nl=False)
+
+
+@contextlib.contextmanager
+def _status_line() -> Iterator[Callable[[str], None]]:
+    """A callback that shows what a long command is doing, as one transient line on a terminal's
+    stderr (a spinner and the step); nothing when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda step: None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("starting", spinner="dots") as status:
+        yield lambda step: status.update(step)
 
 
 def _progress_bar(stack: Any, what: str, started: float) -> Callable[[int, int], None]:

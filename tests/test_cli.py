@@ -656,3 +656,29 @@ def test_the_end_states_of_a_game_held_as_arrays_make_no_outcome_objects(tmp_pat
     assert all(not v for v in fact_probabilities(game, solution.result.equilibria[0]).values())
     assert solution.data(count=False)["equilibria"][0]["facts"] == {}
     assert game.outcomes._made == {}
+
+
+def test_compare_status_line_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal's stderr, compare shows its step on one transient line; elsewhere nothing."""
+    import io
+
+    from policy.cli import _status_line
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    with _status_line() as progress:
+        progress("Soviet diplomacy, 1939: solving under Joseph Stalin")
+        import time
+
+        time.sleep(0.3)  # the spinner draws a few times a second
+    assert "solving under Joseph Stalin" in screen.getvalue()
+
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+    with _status_line() as progress:
+        progress("not shown")
+    assert piped.getvalue() == ""

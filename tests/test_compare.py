@@ -154,6 +154,29 @@ def test_swaps_pair_each_leader_with_the_first_and_report_unsolvable_mixes(stand
     assert "No single value gives Odd's path" in text
 
 
+def test_progress_names_each_step_in_order_and_changes_nothing(standoff: Path) -> None:
+    """``progress`` hears each solve by leader, the swaps, the flips and the count, in that order,
+    and the comparison is the one made without it."""
+    game = load_game(standoff)
+    heard: list[str] = []
+    [c] = compare([(standoff, game)], leaders(standoff, "bold", "meek"), progress=heard.append)
+    title = game.title
+    bold, meek = (c.leaders[k].name for k in range(2))
+    assert heard == [
+        f"{title}: solving under {bold}",
+        f"{title}: solving under {meek}",
+        f"{title}: what drives the differences (the swaps)",
+        f"{title}: each parameter's distance to a flip",
+        f"{title}: counting the equilibria",
+    ]
+    [quiet] = compare([(standoff, game)], leaders(standoff, "bold", "meek"))
+    assert compare_table([c], width=100) == compare_table([quiet], width=100)
+    # Steps not asked for are not announced; one leader has no swaps.
+    heard.clear()
+    compare([(standoff, game)], leaders(standoff, "bold"), flips=False, count=False, progress=heard.append)
+    assert heard == [f"{title}: solving under {bold}"]
+
+
 def test_no_swaps_when_asked_or_with_one_leader(standoff: Path) -> None:
     game = load_game(standoff)
     [c] = compare([(standoff, game)], leaders(standoff, "bold", "meek"), swaps=False)

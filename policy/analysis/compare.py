@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -374,6 +374,7 @@ def compare(
     swaps: bool = True,
     flips: bool = True,
     count: bool = True,
+    progress: Callable[[str], None] | None = None,
     **options: Any,
 ) -> list[GameComparison]:
     """Solve every game under every leader.
@@ -398,9 +399,16 @@ def compare(
         one (:func:`policy.solvers.count.count_for`, within
         :data:`COUNT_SECONDS` each), and list the other paths when several
         equilibria are found.
+    progress
+        Called with a few words before each step (a solve under a leader, the
+        swaps, the search for flips, the count), for a status line.
     """
     with fewer_collections():
-        return _compare(games, leaders, method, exact, swaps, flips, count, options)
+        return _compare(games, leaders, method, exact, swaps, flips, count, options, progress or _quiet)
+
+
+def _quiet(step: str) -> None:
+    """No status line."""
 
 
 #: The cyclic garbage collector's first threshold while a comparison runs (Python's default is 700).
@@ -437,18 +445,23 @@ def _compare(
     flips: bool,
     count: bool,
     options: Mapping[str, Any],
+    progress: Callable[[str], None],
 ) -> list[GameComparison]:
     profiles = tuple(x if isinstance(x, Leader) else load_leader(x) for x in leaders)
     out = []
     for file, game in games:
         values = [resolve(game, leader) for leader in profiles]
-        solved = [_solve_or_why(game, v, method, exact, options) for v in values]
+        solved = []
+        for leader, v in zip(profiles, values, strict=True):
+            progress(f"{game.title}: solving under {leader.name}")
+            solved.append(_solve_or_why(game, v, method, exact, options))
         results = tuple(r for r, _ in solved)
         failures = tuple(why for _, why in solved)
         facts = tuple(fact_probabilities(game, r.equilibria[0]) if r is not None else {} for r in results)
         found: list[Swap] = []
         first = results[0]
-        if swaps and first is not None:
+        if swaps and first is not None and len(profiles) > 1:
+            progress(f"{game.title}: what drives the differences (the swaps)")
             for k in range(1, len(profiles)):
                 other = results[k]
                 if other is None:
@@ -463,9 +476,11 @@ def _compare(
                 )
         searches: tuple[FlipSearch, ...] = ()
         if flips:
+            progress(f"{game.title}: each parameter's distance to a flip")
             searches = _flips_or_why(game, values, results, method, exact, options)
         counts: tuple[Count, ...] = ()
         if count:
+            progress(f"{game.title}: counting the equilibria")
             counts = tuple(_count_or_why(r, v) for v, r in zip(values, results, strict=True))
         out.append(
             GameComparison(
