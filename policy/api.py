@@ -841,6 +841,7 @@ def report(
     method: str = "auto",
     exact: bool | None = None,
     command: str = "",
+    progress: Callable[[str], None] | None = None,
     **options: Any,
 ) -> list[Path]:
     """Write the report comparing leaders, as ``policy report``: one HTML page, or Markdown with SVG files.
@@ -848,6 +849,7 @@ def report(
     ``games``: game files (none: the bundled campaign); ``fmt``: ``html``
     or ``markdown`` (by default from ``output``'s suffix). Every file is
     written whole or not at all; returns them, ``output`` last.
+    ``progress`` is called with a few words before each step, as in `compare`.
     """
     from policy.analysis.compare import DEFAULT_LEADERS
     from policy.bundled import bundled_campaigns
@@ -857,7 +859,7 @@ def report(
         fmt = "markdown" if Path(output).suffix.lower() in (".md", ".markdown") else "html"
     check_output(output, fmt)  # before the solving, which takes a while
     built = build_report([Path(bundled_file(f)) for f in games] or bundled_campaigns(), _names(leaders, DEFAULT_LEADERS),
-                         command=command, method=method, exact=exact, **options)
+                         command=command, method=method, exact=exact, progress=progress, **options)
     return write_report(built, output, fmt)
 
 

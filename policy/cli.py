@@ -1074,8 +1074,9 @@ def report(
     if subgame_method:
         words += ["--subgame-method", subgame_method]
     words += ["--format", fmt, "-o", output]
-    written = run(output, *files, leaders=names, fmt=fmt, method=method, exact=exact, command=shlex.join(words),
-                  lam=lam, subgame_method=subgame_method)
+    with _status_line() as progress:
+        written = run(output, *files, leaders=names, fmt=fmt, method=method, exact=exact,
+                      command=shlex.join(words), lam=lam, subgame_method=subgame_method, progress=progress)
     extra = len(written) - 1
     pictures = f" and {extra} SVG picture{'s' if extra != 1 else ''} beside it" if extra else ""
     click.echo(f"wrote {output}{pictures}", err=True)

@@ -616,3 +616,13 @@ def test_report_default_is_the_bundled_campaign(tmp_path: Path, monkeypatch: pyt
     assert result.exit_code == 0, result.output
     root = ET.fromstring(out.read_text(encoding="utf-8"))
     assert [s.get("id") for s in sections(root)] == [f"game-{p.stem}" for p in bundled_campaigns()]
+
+
+def test_report_progress_names_its_steps() -> None:
+    """``progress`` hears the comparison's steps, then each game's trees and plots, in order."""
+    heard: list[str] = []
+    build_report([DIPLOMACY], ["stalin", "tukhachevsky"], command="test", progress=heard.append)
+    title = "Soviet diplomacy, 1939"
+    assert heard[0] == f"{title}: solving under Joseph Stalin"
+    assert heard.index(f"{title}: counting the equilibria") < heard.index(f"{title}: drawing the trees")
+    assert heard[-1] == f"{title}: the sweep plots"

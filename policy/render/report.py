@@ -34,7 +34,7 @@ import html
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,6 +174,7 @@ def build_report(
     method: str = "auto",
     exact: bool | None = None,
     sweeps: bool = True,
+    progress: Callable[[str], None] | None = None,
     **options: Any,
 ) -> Report:
     """Solve, explain and draw every game under every leader.
@@ -190,6 +191,9 @@ def build_report(
         As for :func:`policy.analysis.compare.compare`.
     sweeps
         Whether to draw sweep plots (perfect-information games only).
+    progress
+        Called with a few words before each step (the comparison's, then the
+        trees and the plots of each game), for a status line.
 
     Raises
     ------
@@ -200,7 +204,8 @@ def build_report(
     """
     profiles = tuple(x if isinstance(x, Leader) else load_leader(x) for x in leaders)
     loaded = [(Path(p), load(p)) for p in games]
-    comparisons = compare(loaded, profiles, method=method, exact=exact, **options)
+    comparisons = compare(loaded, profiles, method=method, exact=exact, progress=progress, **options)
+    say = progress or (lambda step: None)
     sections = []
     anchors: set[str] = set()
     for (path, _), c in zip(loaded, comparisons, strict=True):
@@ -216,7 +221,10 @@ def build_report(
             catalogue=display_path(found) if found is not None else None,
         )
         depth = auto_depth(c.game)
+        say(f"{c.game.title}: drawing the trees")
         trees = tuple(_tree(c, k) for k in range(len(profiles)))
+        if sweeps:
+            say(f"{c.game.title}: the sweep plots")
         plots, notes = _sweeps(c, method) if sweeps else ((None,) * len(profiles), ("",) * len(profiles))
         sections.append(GameSection(anchor, path.stem, c, explanation, trees, depth, plots, notes))
     from policy import __version__
