@@ -190,17 +190,8 @@ def _group_lcm(scale: Array, starts: Array) -> Array | None:
     before it is made: the denominators of sibling values share most factors,
     so their lcm is far below their product.
     """
-    counts = np.diff(np.append(starts, len(scale)))
-    lcm = scale[starts].copy()
-    for j in range(1, int(counts.max(initial=0))):
-        has = np.flatnonzero(counts > j)
-        step = scale[starts[has] + j]
-        cur = lcm[has]
-        g = np.gcd(cur, step)
-        if ((cur // g).astype(np.float64) * step.astype(np.float64)).max(initial=0) >= INT_LIMIT:
-            return None
-        lcm[has] = cur // g * step
-    return lcm
+    lcm, ok = _group_lcm_each(scale, starts, np.diff(np.append(starts, len(scale))))
+    return lcm if ok.all() else None
 
 
 def _group_sum(
