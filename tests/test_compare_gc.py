@@ -7,6 +7,7 @@ import gc
 import pytest
 
 from policy.analysis import compare as compare_module
+from policy.model import COLLECT_AFTER
 
 
 def test_the_thresholds_are_raised_during_a_comparison_and_put_back(monkeypatch):
@@ -14,7 +15,7 @@ def test_the_thresholds_are_raised_during_a_comparison_and_put_back(monkeypatch)
     seen = []
     monkeypatch.setattr(compare_module, "_compare", lambda *a: seen.append(gc.get_threshold()) or [])
     assert compare_module.compare([]) == []
-    assert seen == [(max(compare_module.COLLECT_AFTER, before[0]), *before[1:])]
+    assert seen == [(max(COLLECT_AFTER, before[0]), *before[1:])]
     assert gc.get_threshold() == before
 
 

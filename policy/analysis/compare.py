@@ -12,8 +12,6 @@ leaders, every other leader is swapped against the first.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -26,7 +24,14 @@ from policy import tolerances
 from policy.analysis.flip import FlipSearch, distances_to_flip_many
 from policy.expr import ExprError
 from policy.leaders import Leader, load_leader, resolve
-from policy.model import ConstantOutcomes, Game, GameError, NodeKind, Number
+from policy.model import (
+    ConstantOutcomes,
+    Game,
+    GameError,
+    NodeKind,
+    Number,
+    fewer_collections,
+)
 from policy.solvers import SolveResult, solve
 from policy.solvers.count import Count, count_for
 from policy.solvers.errors import SolverError
@@ -409,31 +414,6 @@ def compare(
 
 def _quiet(step: str) -> None:
     """No status line."""
-
-
-#: The cyclic garbage collector's first threshold while a comparison runs (Python's default is 700).
-COLLECT_AFTER = 10_000
-
-
-@contextlib.contextmanager
-def fewer_collections(first: int | None = None) -> Iterator[None]:
-    """Run the cyclic garbage collector less often for a while (its first threshold at ``first``,
-    by default :data:`COLLECT_AFTER`).
-
-    A comparison of a campaign keeps hundreds of thousands of small objects
-    alive (the parts kept between solves, their ``Fraction`` values), and
-    allocates millions more; each full collection walks all of them, and at
-    Python's default threshold some twenty full collections took about a
-    twentieth of ``policy compare``'s CPU time. Reference counting frees
-    objects as before; only garbage held in reference cycles waits longer.
-    The thresholds are put back afterwards.
-    """
-    old = gc.get_threshold()
-    gc.set_threshold(max(COLLECT_AFTER if first is None else first, old[0]), *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 def _compare(
