@@ -63,7 +63,7 @@ def asks(draw: st.DrawFn) -> tuple[Game, list[tuple[int, list[tuple[Fraction, ..
     players = len(game.players)
     asked = []
     for r in chosen:
-        cuts = parts.shape(r).cuts
+        cuts = parts.shape(r).cut_nodes
         asked.append((r, [tuple(draw(VALUES) for _ in range(players)) for _ in cuts]))
     return game, asked
 
@@ -83,7 +83,7 @@ def test_a_bundled_campaign_at_random_values_below_each_part():
     players = len(game.players)
     asked = []
     for r in parts.roots():
-        cuts = parts.shape(r).cuts
+        cuts = parts.shape(r).cut_nodes
         tops, bottoms = rng.integers(-90, 90, (len(cuts), players)), rng.integers(1, 30, (len(cuts), players))
         asked.append((r, [tuple(map(Fraction, a, b)) for a, b in zip(tops.tolist(), bottoms.tolist(), strict=True)]))
     # One part's values past the int64 bound: it alone is made part by part.

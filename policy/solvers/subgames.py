@@ -548,10 +548,6 @@ class _Shape:
     position_list: tuple[int, ...] = ()
     """``positions`` as Python integers (read at every solve)."""
 
-    @property
-    def cuts(self) -> list[int]:
-        """The game's nodes where the part is cut (roots of tasks below), in order."""
-        return list(self.cut_nodes)
 
 
 def _shape(game: Game, order: npt.NDArray[np.int64]) -> _Shape:
