@@ -549,7 +549,6 @@ class _Shape:
     """``positions`` as Python integers (read at every solve)."""
 
 
-
 def _shape(game: Game, order: npt.NDArray[np.int64]) -> _Shape:
     """The :class:`_Shape` of the part on ``order``; tasks below the first node become terminals.
 
