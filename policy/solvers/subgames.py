@@ -116,6 +116,9 @@ MAX_EQUILIBRIA = 1000
 KEPT_PARTS = 4096
 #: Exact Nash regrets of reduced subgames kept on a game between solves (cleared when full).
 KEPT_REGRETS = 4096
+#: In float mode, parts whose shifted numbers agree to this many bits below each player's largest
+#: (probabilities: below 1) are solved once (:func:`_float_key`).
+FLOAT_KEY_BITS = 40
 
 SubgameSolver = Callable[..., SolveResult]
 """``solve(game, values, method=..., exact=..., all_equilibria=...) -> SolveResult``,
@@ -787,9 +790,34 @@ def _part_numbers(
     if exact:
         key = _Exact((*payoff.ravel().tolist(), *edge_prob[1:].tolist()))
     else:
-        key = payoff.tobytes() + edge_prob[1:].tobytes()
+        key = _float_key(payoff, edge_prob[1:])
     shifted = payoff
     return _PartNumbers(shift=base, key=key, _payoff=lambda: shifted, _edge_prob=lambda: edge_prob)
+
+
+def _float_key(payoff: Array, edge_prob: Array) -> bytes:
+    """The key of a part's float numbers: two copies of one stage whose exact numbers are equal get one key.
+
+    Float payoffs are totals from the game's root, so two copies of a stage
+    reached along different paths differ after the shift by the rounding of
+    their different totals (a few float64 spacings of the totals), and their
+    bytes differ. Each player's shifted payoffs are therefore rounded to a
+    grid of :data:`FLOAT_KEY_BITS` bits below that player's largest shifted
+    payoff in the part (the grid's exponent is part of the key), and the
+    probabilities to the same number of bits below 1. Payoffs that differ by
+    less than a grid step (about 1e-12 of the part's largest) are far inside
+    the float tie tolerance (:data:`policy.tolerances.TIE`, 1e-9 of the
+    values compared). Two copies whose numbers fall on either side of a grid
+    point only get two keys, and are solved twice, as before. Non-finite
+    numbers keep their bytes.
+    """
+    if not (np.isfinite(payoff).all() and np.isfinite(edge_prob).all()):
+        return payoff.tobytes() + edge_prob.tobytes()
+    largest = np.abs(payoff).max(axis=0) if len(payoff) else np.zeros(payoff.shape[1:])
+    _, exponent = np.frexp(largest)
+    steps = np.rint(np.ldexp(payoff, FLOAT_KEY_BITS - exponent)).astype(np.int64)
+    chances = np.rint(np.ldexp(edge_prob, FLOAT_KEY_BITS)).astype(np.int64)
+    return exponent.astype(np.int64).tobytes() + steps.tobytes() + chances.tobytes()
 
 
 def _part_numbers_many(
