@@ -246,6 +246,38 @@ class Campaign:
         """Indices of the instances of a stage, in breadth-first order."""
         return [k for k, inst in enumerate(self.instances) if inst.stage == stage]
 
+    def story(self, k: int) -> tuple[tuple[tuple[str, str], ...], dict[str, StateValue]]:
+        """Where instance ``k`` is played: the stage outcomes before it and the state it is played in.
+
+        The outcomes are ``(instance, terminal)`` pairs from the first stage
+        on (empty for the first instance); the state holds the variables whose
+        value differs from their initial one, in the order they are declared.
+        """
+        steps = []
+        j = k
+        while self.instances[j].parent >= 0:
+            inst = self.instances[j]
+            steps.append((self.instances[inst.parent].name, inst.via))
+            j = inst.parent
+        state = self.instances[k].state
+        changed = {v.name: state[v.name] for v in self.state if v.name in state and state[v.name] != v.initial}
+        return tuple(reversed(steps)), changed
+
+    def instances_of_sets(self, sets: Iterable[str]) -> list[int]:
+        """The instances the information sets named ``sets`` belong to, in order of first mention
+        (names that are not sets of the spliced game are passed over)."""
+        infosets = self.game.infosets
+        out: list[int] = []
+        for name in sets:
+            try:
+                node = infosets[name].members[0]
+            except KeyError:
+                continue
+            k = int(self.node_instance[node])
+            if k not in out:
+                out.append(k)
+        return out
+
 
 _CAMPAIGNS: weakref.WeakKeyDictionary[Game, Campaign] = weakref.WeakKeyDictionary()
 

@@ -339,6 +339,35 @@ def test_compare_reports_end_states_on_one_yardstick() -> None:
     assert "seats" not in json.loads(out)["games"][0]
 
 
+def test_compare_says_where_each_named_instance_is_played() -> None:
+    # The crisis is played at six points (two_stage.toml): after the coup's outcome and
+    # France's, in the state those set. By the transitions: a won coup sets regime = beta, a
+    # lost one army = 1 - 1/2, France's fall west = 1; the rest keep their initial values.
+    code, out, _ = invoke("compare", str(TWO_STAGE), "--leaders", f"{ALPHA},{BETA}")
+    assert code == 0
+    text = " ".join(out.split())
+    assert "Where the stage instances named above are played" in text
+    assert "coup the start of the campaign" in text
+    assert "crisis-3 coup: won, france-2: falls; regime = beta, west = 1" in text
+    assert "crisis-6 coup: lost, france-3: holds; army = 1/2 " in text
+    assert "crisis-2 coup: quiet, france-1: holds " in text  # nothing changed: no state
+    code, out, _ = invoke("compare", str(TWO_STAGE), "--leaders", f"{ALPHA},{BETA}", "--format", "json")
+    instances = {i["name"]: i for i in json.loads(out)["games"][0]["instances"]}
+    assert set(instances) == {"coup", "crisis-1", "crisis-2", "crisis-3", "crisis-4", "crisis-5", "crisis-6"}
+    assert instances["crisis-5"] == {
+        "name": "crisis-5", "stage": "crisis",
+        "after": [{"instance": "coup", "terminal": "lost"}, {"instance": "france-3", "terminal": "falls"}],
+        "state": {"army": "1/2", "west": "1"},
+    }
+    code, out, _ = invoke("compare", str(TWO_STAGE), "--leaders", f"{ALPHA},{BETA}", "--format", "markdown")
+    assert "| crisis-4 | coup: won, france-2: holds; regime = beta |" in out
+    # A plain game has no instances to place.
+    code, out, _ = invoke("compare", str(DATA / "crisis.toml"), "--format", "json")
+    assert code == 0 and "instances" not in json.loads(out)["games"][0]
+    code, out, _ = invoke("compare", str(DATA / "crisis.toml"))
+    assert "Where the stage instances" not in out
+
+
 ROUND = """\
 [game]
 title = "One round"
@@ -379,6 +408,34 @@ def test_a_stage_repeated_with_a_discount(tmp_path: Path) -> None:
     assert eq.payoffs["B"] == 0
     node = game.node("round-7.r").index
     assert [e.constant for e in game.path_payoff_exprs(node)][:2] == [F(81, 100) * F(1, 3), F(81, 100)]
+
+
+def test_instances_named_by_the_flips_too(tmp_path: Path) -> None:
+    # Three rounds (breadth-first: round-1's left leads to round-2 and its right to round-3, and so
+    # on). A takes left while x > 1/3, so the path runs round-1, round-2, round-4; below 1/3 A
+    # takes right and it runs round-1, round-3, round-7: the flip names round-3 and round-7.
+    from policy.analysis.compare import compare, instances_named
+
+    (tmp_path / "round.toml").write_text(ROUND.replace('default = "1/2"', 'default = "1/2"\nrange = [0, 1]'),
+                                         encoding="utf-8")
+    (tmp_path / "c.toml").write_text(
+        '[campaign]\ntitle = "Three rounds"\nplayers = ["A", "B"]\n\n'
+        '[stages.round]\ngame = "round.toml"\nrepeat = 3\n\n[[stages.round.transitions]]\nnext = "round"\n',
+        encoding="utf-8",
+    )
+    for key, x in (("p", "1/2"), ("q", "2/3")):
+        (tmp_path / f"{key}.toml").write_text(
+            f'[leader]\nname = "{key}"\n\n[values.x]\nvalue = "{x}"\nrange = [0, 1]\nnote = "judgement: a test"\n',
+            encoding="utf-8")
+    game = load(tmp_path / "c.toml")
+    [c] = compare([(tmp_path / "c.toml", game)], [tmp_path / "p.toml", tmp_path / "q.toml"], swaps=False, count=False)
+    assert [f.parameter for f in c.flips[0].flips] == ["x"]
+    campaign = campaign_of(game)
+    assert campaign is not None
+    names = [campaign.instances[k].name for k in instances_named(c)]
+    assert names == ["round-1", "round-2", "round-4", "round-3", "round-7"]
+    assert [campaign.instances[k].name for k in instances_named(c, flips=0)] == names[:3]
+    assert campaign.story(6) == ((("round-1", "r"), ("round-3", "r")), {})
 
 
 def standoff_campaign(directory: Path) -> Path:

@@ -255,6 +255,31 @@ def shared_beliefs(result: SolveResult, eq: Equilibrium) -> dict[str, dict[str, 
     }
 
 
+def instances_named(c: GameComparison, flips: int | None = None) -> list[int]:
+    """For a campaign, the stage instances a comparison names, in order of first mention.
+
+    Those of the decisions on each leader's equilibrium path, then those
+    whose choices change after each leader's first ``flips`` flips (every
+    flip: None). Empty for a plain game. A reader of ``barbarossa-190.plan``
+    needs to know where that copy of the stage is played
+    (:meth:`policy.campaign.Campaign.story`).
+    """
+    from policy.campaign import campaign_of
+
+    campaign = campaign_of(c.game)
+    if campaign is None:
+        return []
+    sets: list[str] = []
+    for r in c.results:
+        if r is not None:
+            sets += [d.infoset for d in path_decisions(r, r.equilibria[0])]
+    for search in c.flips:
+        before = set(search.path.split(", ")) if search.path else set()
+        for f in search.flips[:flips]:
+            sets += [w.partition("=")[0] for w in f.path_after.split(", ") if w not in before]
+    return campaign.instances_of_sets(sets)
+
+
 def on_path(result: SolveResult, eq: Equilibrium) -> dict[str, Behavior]:
     """Information set -> behaviour, for the sets an equilibrium reaches, in tree order."""
     return {d.infoset: d.behavior for d in path_decisions(result, eq)}

@@ -13,6 +13,7 @@ from policy.analysis.compare import (
     GameComparison,
     Swap,
     fact_probabilities,
+    instances_named,
     on_path,
     shared_beliefs,
 )
@@ -265,7 +266,9 @@ def comparison_data(comparisons: list[GameComparison]) -> dict[str, Any]:
     key -> :func:`flip_data`), ``counts`` (leader key -> whether the equilibrium
     is the only one, :func:`policy.solvers.count.count_data`, with
     ``other_paths`` when several were listed); for a campaign, ``yardstick`` says in words what
-    the facts add up (its end states).
+    the facts add up (its end states), and ``instances`` lists the stage instances the paths and
+    flips name, each with the stage outcomes before it (``after``) and the state variables it is
+    played under where they differ from the start (``state``).
     """
     return {
         "leaders": [
@@ -317,14 +320,24 @@ def _failures(c: GameComparison) -> dict[str, dict[str, str]]:
 def _yardstick(c: GameComparison) -> dict[str, Any]:
     """``yardstick`` (what the facts add up, in words) for a campaign, and ``seats`` (leader key ->
     whose seat their values fill, :meth:`policy.campaign.Campaign.seat`) when a leader stands in
-    for the campaign's first profile; nothing for a plain game."""
+    for the campaign's first profile, and ``instances`` (see :func:`comparison_data`); nothing for a
+    plain game."""
     from policy.campaign import campaign_of
 
     campaign = campaign_of(c.game)
     if campaign is None:
         return {}
     seats = {leader.key: note for leader in c.leaders if (note := campaign.seat(leader.key, leader.name))}
-    return {"yardstick": campaign.yardstick, **({"seats": seats} if seats else {})}
+    instances = []
+    for k in instances_named(c):
+        steps, state = campaign.story(k)
+        instances.append({
+            "name": campaign.instances[k].name,
+            "stage": campaign.instances[k].stage,
+            "after": [{"instance": inst, "terminal": terminal} for inst, terminal in steps],
+            "state": {name: number(v) if isinstance(v, Fraction) else v for name, v in state.items()},
+        })
+    return {"yardstick": campaign.yardstick, **({"seats": seats} if seats else {}), "instances": instances}
 
 
 def _digits(x: float, significant: int = 8) -> float:

@@ -35,6 +35,7 @@ from policy.analysis.compare import (
     GameComparison,
     Swap,
     fact_probabilities,
+    instances_named,
     on_path,
     path_decisions,
     same_behavior,
@@ -579,8 +580,9 @@ def compare_table(
         swaps = swap_rows(c)
         flips = flip_rows(c)
         failed = flip_failures(c)
+        where = instance_rows(c)
         if markdown:
-            parts.append(_markdown(c, names, rows, notes, swaps, flips, failed))
+            parts.append(_markdown(c, names, rows, notes, swaps, flips, failed, where))
             continue
         t = _table(f"{c.game.title}  [{c.file}]", "", *names)
         movers = {f"{s.player.label}: {s.name}": s.player.index for s in c.game.infosets.values()}
@@ -623,10 +625,40 @@ def compare_table(
             for line in failed:
                 parts.append(Padding(Text(line), (0, 0, 0, 1)))
             parts.append(Text(""))
+        if where:
+            parts.append(Text(WHERE_TITLE, style="bold"))
+            parts.append(Text(WHERE_NOTE))
+            wt = _table(None, "instance", "played after, in the state (where it differs from the start)")
+            for name, story in where:
+                _row(wt, name, story)
+            parts.append(wt)
+            parts.append(Text(""))
         parts.append(Text("\n".join(notes) + "\n"))
     if markdown:
         return "\n".join(str(p) for p in parts)
     return _render(parts, width, colour)
+
+
+WHERE_TITLE = "Where the stage instances named above are played"
+WHERE_NOTE = (
+    "A stage played at several points of the campaign is named stage-1, stage-2, ...; each named\n"
+    "above, with the stage outcomes that lead to it and the state variables it is played under:"
+)
+
+
+def instance_rows(c: GameComparison) -> list[tuple[str, str]]:
+    """For a campaign, one row per stage instance the table and the flips shown name: its name,
+    and the stage outcomes before it with the state it is played in (empty for a plain game)."""
+    campaign = campaign_of(c.game)
+    if campaign is None:
+        return []
+    rows = []
+    for k in instances_named(c, FLIPS_SHOWN):
+        steps, state = campaign.story(k)
+        after = ", ".join(f"{inst}: {terminal}" for inst, terminal in steps) or "the start of the campaign"
+        held = "; " + ", ".join(f"{name} = {fmt(v) if isinstance(v, Fraction) else v}" for name, v in state.items())
+        rows.append((campaign.instances[k].name, after + (held if state else "")))
+    return rows
 
 
 FLIP_TITLE = "Distance to a flip"
@@ -808,6 +840,7 @@ def _markdown(
     swaps: list[tuple[str, list[list[str]], str]],
     flips: list[list[str]],
     failed: Sequence[str] = (),
+    where: Sequence[tuple[str, str]] = (),
 ) -> str:
     lines = [f"### {c.game.title}", "", f"`{c.file}`", "", "| | " + " | ".join(names) + " |"]
     lines.append("|---|" + "---|" * len(names))
@@ -829,6 +862,10 @@ def _markdown(
         if failed:
             lines.append("")
             lines += [f"- {markdown_cell(x)}" for x in failed]
+    if where:
+        lines += ["", f"**{WHERE_TITLE}.** " + " ".join(WHERE_NOTE.split()), "",
+                  "| instance | played after, in the state (where it differs from the start) |", "|---|---|"]
+        lines += [f"| {markdown_cell(name)} | {markdown_cell(story)} |" for name, story in where]
     lines.append("")
     lines += [f"- {markdown_cell(n)}" for n in notes]
     lines.append("")
