@@ -134,10 +134,11 @@ def test_the_public_check_is_the_integer_one():
     assert got == _check(game, game.numbers({}, exact=True), probs)
 
 
-def test_sets_that_no_fully_mixed_profile_reaches_impose_nothing():
-    # Chance never plays "never" (probability 0), so neither member of the
-    # set behind it is possible: it imposes nothing, whatever is played there
-    # (here the worse action for P2).
+def test_sets_that_no_fully_mixed_profile_reaches_need_some_belief():
+    # Chance never plays "never" (probability 0), so neither member of the set
+    # behind it is reached by any fully mixed profile and no consistent belief is
+    # defined there. The behaviour must still be a best reply under some belief:
+    # P2's r loses 1 at both members (l gives 1, r 0), so no belief saves it.
     specs = [
         chance("root", {"go": "1", "never": "0"}, go="end", never="p1"),
         terminal("end", 0, 0),
@@ -147,8 +148,15 @@ def test_sets_that_no_fully_mixed_profile_reaches_impose_nothing():
         terminal("xl", 1, 1), terminal("xr", 1, 0), terminal("yl", 0, 1), terminal("yr", 0, 0),
     ]
     game = build_game("Cut off", ["P1", "P2"], specs)
-    probs = [F(1), F(0), F(0), F(1)]
     numbers = game.numbers({}, exact=True)
-    assert sequential_check(game, numbers, probs).verdict is True
-    assert_same(game, numbers, probs)
-    assert_same(game, as_integers(game, numbers), probs)
+    worse = [F(1), F(0), F(0), F(1)]
+    check = sequential_check(game, numbers, worse)
+    assert check.verdict is False and check.infoset == "blind"
+    assert "whatever the beliefs (behind a chance move of probability 0)" in check.reason
+    # A solver checking only what trembles reach (its own promise) passes it.
+    assert sequential_check(game, numbers, worse, cut_off=False).verdict is True
+    better = [F(1), F(0), F(1), F(0)]
+    assert sequential_check(game, numbers, better).verdict is True
+    assert_same(game, numbers, better)
+    assert_same(game, as_integers(game, numbers), better)
+    assert_same(game, numbers, worse)

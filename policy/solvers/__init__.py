@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from policy.model import Game, Number
@@ -301,13 +301,91 @@ def solve(
         from policy.solvers.exact_size import check_exact_size
 
         check_exact_size(game, game.numbers(values, exact=True))
-    return entry.load()(
+    result = entry.load()(
         game,
         values,
         exact=mode,
         all_equilibria=all_equilibria,
         **given,
     )
+    if method in ENUMERATING or method in ("spe", "logit") or all_equilibria:
+        return result
+    return _rational_where_chance_never_goes(game, values, result, method, mode, given)
+
+
+#: Methods that list equilibria of the game as they are (each one's sequential check then
+#: speaks for it), rather than pick one: their behaviour behind a chance move of probability 0
+#: is left as they found it (:func:`_rational_where_chance_never_goes`).
+ENUMERATING = frozenset({"enummixed", "enumpure", "enumpoly", "perfect"})
+
+
+def _rational_where_chance_never_goes(
+    game: Game, values: Mapping[str, Number], result: SolveResult, method: str, exact: bool,
+    given: Mapping[str, Any],
+) -> SolveResult:
+    """The equilibria with sensible choices behind every chance move of probability 0.
+
+    No profile, not even a fully mixed one, reaches a node behind a chance move
+    of probability 0, so a method that selects one equilibrium (through the
+    sequence form, the strategic form, or trembles of the players: chance does
+    not tremble) may leave any choice there, even a strictly worse one. The
+    profile is then still a Nash equilibrium, but not subgame perfect. Where
+    such a node starts a proper subgame (its subtree holds every member of
+    every information set in it), the subgame is solved on its own with the
+    same method (``auto`` when the method does not take it, e.g. a subgame
+    where one player moves; the outermost such subgames, each with the ones
+    inside it), and its behaviour replaces what was there; the
+    rest of the profile, its payoffs and reach are unchanged (nothing else
+    depends on those nodes), and each changed profile is verified again. A
+    region that is not a proper subgame is left as it was: the sequential
+    check then judges it (:mod:`policy.solvers.sequential`).
+    """
+    import numpy as np
+
+    from policy.model import NodeKind
+    from policy.solvers.sequential import cut_off_by_chance
+    from policy.solvers.subgames import subgame_roots, subtree
+    from policy.solvers.verify import verified_equilibrium
+
+    numbers = game.numbers(values, exact=exact)
+    cut = cut_off_by_chance(game, numbers)
+    if not cut.any() or not (cut & (game.kind == NodeKind.DECISION)).any():
+        return result
+    # The outermost proper subgames behind a zero chance: each solved whole (those inside it too).
+    starts = [r for r in subgame_roots(game) if cut[r]]
+    inside = np.zeros(game.num_nodes, dtype=bool)
+    inside[starts] = True
+    roots = []
+    for r in starts:
+        n = int(game.parent[r])
+        while n >= 0 and not inside[n]:
+            n = int(game.parent[n])
+        if n < 0:
+            roots.append(r)
+    patches: list[tuple[int, list[Number]]] = []
+    for root in roots:
+        sub = subtree(game, numbers, root)
+        try:
+            solved = solve(sub, {}, method=method, exact=exact, **given)
+        except SolverError:
+            try:
+                solved = solve(sub, {}, method="auto", exact=exact)
+            except SolverError:
+                continue
+        probs = solved.equilibria[0].probabilities
+        for t in sub.infosets.values():
+            here = game.infosets[t.name]
+            patches.append((here.offset, list(probs[t.offset : t.offset + len(t.actions)])))
+    if not patches:
+        return result
+    equilibria = []
+    for eq in result.equilibria:
+        flat = list(eq.probabilities)
+        for offset, part in patches:
+            flat[offset : offset + len(part)] = part
+        again = verified_equilibrium(game, numbers, flat, what=f"{method}, behind a chance move of probability 0,")
+        equilibria.append(replace(again, refinement=eq.refinement, trembles=eq.trembles))
+    return replace(result, equilibria=tuple(equilibria))
 
 
 def _subgame_solver(

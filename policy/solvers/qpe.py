@@ -165,7 +165,7 @@ def qpe_solve(
     except VerificationError as err:
         raise SolverError(str(err)) from None
     eq = dataclasses.replace(eq, refinement="quasi-perfect", trembles=trembles)
-    check = sequential_check(game, numbers, probs, trembles, max_tries=1)
+    check = sequential_check(game, numbers, probs, trembles, max_tries=1, cut_off=False)
     if not check.verdict:
         raise SolverError(
             f"internal error: qpe's profile fails the sequential check ({check.text}); please report this game"
@@ -743,7 +743,7 @@ def _float_solve(game: Game, values: Mapping[str, Number], max_pivots: int | Non
         {int(a): float(end.coefficient[a, 0]) for a in np.flatnonzero(taken > 0)},
     )
     eq = dataclasses.replace(eq, refinement="quasi-perfect", trembles=trembles)
-    if not sequential_check(game, numbers, probs, trembles, max_tries=1).verdict:
+    if not sequential_check(game, numbers, probs, trembles, max_tries=1, cut_off=False).verdict:
         return None
     return SolveResult(
         game=game,

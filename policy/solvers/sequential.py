@@ -45,8 +45,10 @@ The check therefore goes:
    for two actions, by an LP otherwise). Otherwise the answer is "not shown".
 
 Nodes behind a chance move of probability 0 are never reached by any fully
-mixed profile (chance does not tremble); a set made only of such nodes imposes
-nothing. Exact arithmetic gives exact answers; in float mode an action with
+mixed profile (chance does not tremble), so no consistent belief is defined at
+a set made only of such nodes; the behaviour there must still be a best reply
+under some belief over its members (at a one-node set, at that node, as
+subgame perfection asks of a subgame that starts there). Exact arithmetic gives exact answers; in float mode an action with
 probability at most ``tolerances.PROFILE`` counts as unused and a gain within
 ``tolerances.REGRET`` of the mover's payoff scale counts as none.
 """
@@ -141,6 +143,7 @@ def sequential_check(
     probabilities: Sequence[Number],
     trembles: Trembles | None = None,
     max_tries: int = MAX_TRIES,
+    cut_off: bool = True,
 ) -> SequentialCheck:
     """Whether a behaviour profile is part of a sequential equilibrium (see the module docstring).
 
@@ -154,8 +157,12 @@ def sequential_check(
         A certificate to try first (its beliefs are consistent by construction).
     max_tries
         Tremble structures the search may try.
+    cut_off
+        Whether to judge the sets behind a chance move of probability 0 too
+        (a solver checking its own promise, which trembles cannot reach there,
+        says False; :func:`policy.solvers.solve` then makes those choices).
     """
-    return _check(game, numbers, probabilities, trembles, max_tries)
+    return _check(game, numbers, probabilities, trembles, max_tries, cut_off=cut_off)
 
 
 def _check(
@@ -166,6 +173,7 @@ def _check(
     max_tries: int = MAX_TRIES,
     integers: bool = True,
     given: ProfileIntegers | None = None,
+    cut_off: bool = True,
 ) -> SequentialCheck:
     """:func:`sequential_check`; ``integers=False`` makes the exact test set by set in ``Fraction``
     objects, as it was before the integer path (the tests compare the two). ``given``: the
@@ -174,6 +182,26 @@ def _check(
     probs = np.array(list(probabilities), dtype=object if exact else np.float64)
     slack = _slack(game, numbers)
     possible = _possible(game, numbers)
+    found = _reachable_check(game, numbers, probabilities, trembles, max_tries, integers, given, probs, slack, possible)
+    if found.verdict is False or not cut_off:
+        return found
+    return _cut_off_check(game, numbers, probabilities, slack, possible) or found
+
+
+def _reachable_check(
+    game: Game,
+    numbers: Numbers,
+    probabilities: Sequence[Number],
+    trembles: Trembles | None,
+    max_tries: int,
+    integers: bool,
+    given: ProfileIntegers | None,
+    probs: Array,
+    slack: Array,
+    possible: npt.NDArray[np.bool_],
+) -> SequentialCheck:
+    """The check at the sets some fully mixed profile reaches (see the module docstring)."""
+    exact = numbers.exact
     if game.is_perfect_information:
         values = subgame_values(game, numbers, edge_weights(game, numbers, list(probabilities)))
         return _perfect_information(game, values, slack, possible)
@@ -192,11 +220,52 @@ def _check(
     return state.search(max_tries)
 
 
+def _cut_off_check(
+    game: Game, numbers: Numbers, probabilities: Sequence[Number], slack: Array, possible: npt.NDArray[np.bool_]
+) -> SequentialCheck | None:
+    """A set behind a chance move of probability 0 where no belief makes the behaviour optimal, or None.
+
+    Chance does not tremble, so no consistent belief is defined at a set made
+    only of such nodes; it must still be a best reply under some belief over
+    its members (at a set of one node, at that node: as subgame perfection asks
+    in a subgame that starts there). Decided as :meth:`_Search._proof` does: a
+    member where the behaviour is optimal on its own, else the LP of
+    :func:`_lp_belief`.
+    """
+    cut = (game.kind == NodeKind.DECISION) & ~possible
+    if not cut.any():
+        return None
+    values = subgame_values(game, numbers, edge_weights(game, numbers, list(probabilities)))
+    for k in sorted(set(game.infoset[cut].tolist())):
+        s = game.infosets.at(int(k))
+        members = list(s.members)
+        if possible[members].any():
+            continue  # trembles reach the set: the main check judged it
+        p = s.player.index
+        gain = np.array([[values[c, p] - values[m, p] for c in game.children_of(m)] for m in members],
+                        dtype=object if numbers.exact else np.float64)
+        bound = slack[p]
+        if any(max(row) <= bound for row in gain.tolist()):
+            continue
+        if len(members) > 1 and _lp_belief(gain, float(bound)) is not None:
+            continue
+        first = max(range(len(s.actions)), key=lambda j: gain[0, j])
+        where = "whatever the beliefs" if len(members) > 1 else "there"
+        return SequentialCheck(False, s.name, f"{s.player.label} gains {_show(gain[0, first])} by "
+                               f"{s.actions[first]} {where} (behind a chance move of probability 0)")
+    return None
+
+
 def _slack(game: Game, numbers: Numbers) -> Array:
     """Per player, the gain that counts as none: 0 exactly, the regret tolerance in floats."""
     if numbers.exact:
         return np.array([Fraction(0)] * len(game.players), dtype=object)
     return np.asarray(tolerances.tolerance(tolerances.REGRET, tolerances.payoff_scales(numbers.leaf_payoff)))
+
+
+def cut_off_by_chance(game: Game, numbers: Numbers) -> npt.NDArray[np.bool_]:
+    """Nodes behind a chance move of probability 0: no profile, however mixed, reaches them."""
+    return ~_possible(game, numbers)
 
 
 def _possible(game: Game, numbers: Numbers) -> npt.NDArray[np.bool_]:
