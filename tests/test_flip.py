@@ -385,3 +385,54 @@ def test_bisecting_with_the_next_round_solved_ahead_finds_the_same_flips(gamble,
     one_by_one = distances_to_flip_many(gamble, leaders)
     assert ahead == one_by_one
     assert with_ahead < len(calls)  # about half the narrowing rounds make a call
+
+
+BRANCHES = """
+[game]
+title = "Branches"
+players = ["A", "B"]
+
+[parameters.q]
+description = "Chance that A moves rather than B"
+default = "1/2"
+range = [0, 1]
+
+[nodes.root]
+chance = true
+actions = { a_turn = "a", b_turn = "b" }
+probabilities = { a_turn = "q", b_turn = "1 - q" }
+
+[nodes.a]
+player = "A"
+actions = { good = "a1", bad = "a2" }
+
+[nodes.b]
+player = "B"
+actions = { good = "b1", bad = "b2" }
+
+[nodes.a1]
+payoffs = { A = 1, B = 0 }
+[nodes.a2]
+payoffs = { A = 0, B = 0 }
+[nodes.b1]
+payoffs = { A = 0, B = 1 }
+[nodes.b2]
+payoffs = { A = 0, B = 0 }
+"""
+
+
+@pytest.mark.parametrize("method", ["spe", "lcp"])  # the batch search, and point by point
+def test_a_chance_probability_reaching_0_is_no_flip(method: str) -> None:
+    # At q = 0 (or 1) a branch is cut off and its decision drops off the path, but no choice
+    # changes anywhere: the same choices, other odds. Found by a new user's review, where
+    # "q: 1/2 -> 0 (50% of its range), then b=good" read as if B changed its mind.
+    game = loads_game(BRANCHES, "branches.toml", known_claims=[])
+    search = distances_to_flip(game, {"q": Fraction(1, 2)}, method=method)
+    assert search.path == "a=good, b=good"
+    assert search.flips == () and search.stable == ("q",)
+    # A real change still counts: B's good pays 1 - 2q... here a payoff that turns.
+    turned = loads_game(BRANCHES.replace("payoffs = { A = 0, B = 1 }", 'payoffs = { A = 0, B = "1 - 2 * q" }'),
+                        "turned.toml", known_claims=[])
+    search = distances_to_flip(turned, {"q": Fraction(1, 4)}, method=method)
+    (flip,) = search.flips
+    assert flip.boundary == pytest.approx(0.5, abs=1e-6) and "b=bad" in flip.path_after

@@ -44,6 +44,10 @@ gives up) makes that parameter's search fail with the reason
 point the scan reaches: an invalid game beyond the nearest change on its
 side, or farther than a change found on the other side, is not tried.
 
+A point where decisions only drop off the path, no choice changing (a chance
+probability reached 0 and cut their branch off), has the leader's path: the
+choices are the same and only the outcomes' odds changed, so it is no flip.
+
 A change confined between two grid points can be missed: regions narrower
 than a grid step (:attr:`FlipSearch.grid` points over each range: up to
 :data:`GRID` in batch, fewer for big games, see :data:`GRID_WORK`;
@@ -203,6 +207,21 @@ def batch_game(game: Game, method: str, options: Mapping[str, Any] | None = None
     return _compiled(game)
 
 
+def _same_choices(path: str, here: str | _Failure | None) -> str:
+    """``here`` when ``path`` only lacks some of its decisions, else ``path``.
+
+    A path whose every ``set=action`` word is one of ``here``'s has lost some
+    decisions without a choice changing anywhere (a choice that changes, or a
+    decision newly reached, brings a word of its own): a chance probability
+    reached 0 and cut a branch off. The choices are the same, only the odds of
+    the outcomes changed, so it is no flip.
+    """
+    if not isinstance(here, str) or path == here:
+        return path
+    words = set(path.split(", ")) if path else set()
+    return here if words <= set(here.split(", ")) else path
+
+
 class _Failure(Exception):
     """A trial point that could not be solved: the message says where and why."""
 
@@ -252,6 +271,8 @@ class _Trials:
             except POINT_ERRORS as err:
                 where = f"at {name} = {_show(x)}: " if name else ""
                 got = _Failure(where + " ".join(str(err).split()))
+            if name and isinstance(got, str):
+                got = _same_choices(got, self._exact.get(("", Fraction(0))))
             self._exact[key] = got
         if isinstance(got, _Failure):
             raise got
@@ -275,7 +296,10 @@ class _Trials:
         todo = list(dict.fromkeys(p for p in points if self.key(*p) not in self._batch))
         if todo:
             got = yield todo
-            for point, answer in zip(todo, got, strict=True):
+            own = ("", Fraction(0))
+            for point, answer in sorted(zip(todo, got, strict=True), key=lambda pa: bool(pa[0][0])):
+                if point[0] and own in self._batch:  # the leader's own point comes first
+                    answer = (_same_choices(answer[0], self._batch[own][0]), answer[1])
                 self._batch[self.key(*point)] = answer
         return [self._batch[self.key(*p)] for p in points]
 
