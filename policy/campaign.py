@@ -735,7 +735,7 @@ class _CampaignReader:
         shown = self.profile_paths.get(key, {}).get(origin, origin)
         try:
             line = find_line(read_text(origin).splitlines(), path)
-        except InputError:
+        except (InputError, OSError):
             line = None
         raise CampaignError(
             shown, path,
