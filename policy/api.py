@@ -890,6 +890,8 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
         if missing:
             out.append(Checked(str(profile.file or profile.key), "", missing))
     named = {Path(bundled_file(f)).resolve(): f for f in files}
+    alone: list[tuple[int, Leader]] = []  # profiles given as FILE, checked once the games are read
+    declared: set[str] = set()  # the parameters of the games named in this command
     for file in files:
         if is_record(file):
             out.append(_check_record(file, named))
@@ -901,6 +903,8 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
             except user_errors() as err:
                 out.append(Checked(str(file), "", (_line(err),)))
                 continue
+            if kind == "leader":
+                alone.append((len(out), profile))
             missing = tuple(unsourced(profile))
             count = len(profile.values)
             what = f"leader {profile.name!r}" if kind == "leader" else "shared values (included by profiles)"
@@ -909,6 +913,7 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
             continue
         try:
             g = read(bundled_file(file))
+            declared.update(_declared(g))
             checks: list[Leader | None] = [*profiles] or [None]
             for checked in checks:
                 if checked or all(p.default is not None for p in g.parameters.values()):
@@ -921,7 +926,43 @@ def validate(files: Sequence[str | Path], leaders: Sequence[Leader | str | Path]
             f"{g.title!r}: {_count(len(g.players), 'player')}, {_count(g.num_nodes, 'node')}, "
             f"{_count(len(g.infosets), 'information set')}, {_count(len(g.parameters), 'parameter')}, {kinds}"
         )))
+    for k, profile in alone:
+        out[k] = _check_profile_names(out[k], profile, declared)
     return out
+
+
+def _declared(game: Game) -> set[str]:
+    """The parameter names a profile may give a value for in ``game`` (for a campaign, as its stages declare them)."""
+    from policy.campaign import campaign_of
+
+    names = set(game.parameters)
+    campaign = campaign_of(game)
+    if campaign is not None:
+        names.update(campaign.origin.values())
+    return names
+
+
+def _check_profile_names(checked: Checked, profile: Leader, declared: set[str]) -> Checked:
+    """A profile given to `validate` as FILE: its value names against the games named with it and beside it.
+
+    As when a game uses the profile, a value that names no parameter of those
+    games is refused. With no such game (none named, none in the profile's
+    folder or the one above), the names cannot be checked, and the summary
+    says so.
+    """
+    from policy.errors import user_errors
+    from policy.leaders import check_declared, games_beside
+
+    if not declared and not games_beside(profile):
+        if checked.ok and profile.values:
+            return Checked(checked.file, checked.summary + "; names not checked (no game named with it or "
+                           "beside it declares parameters)")
+        return checked
+    try:
+        check_declared(profile, declared, "the games named with it or beside it")
+    except user_errors() as err:
+        return Checked(checked.file, "", (*checked.errors, _line(err)))
+    return checked
 
 
 def _check_record(file: str | Path, named: Mapping[Path, str | Path]) -> Checked:

@@ -50,7 +50,7 @@ import dataclasses
 import re
 import weakref
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -63,8 +63,16 @@ import numpy.typing as npt
 from policy.expr import Expr, ExprError, parse, substitute
 from policy.files import InputError, inside, parse_toml, read_bytes, read_text
 from policy.gamefile import GameFileError, _Reader, find_line, load_game
-from policy.leaders import Leader, LeaderError, load_leader
-from policy.model import Game, GameError, NodeKind, Outcome, Parameter, game_from_parts
+from policy.leaders import Leader, LeaderError, load_leader, undeclared
+from policy.model import (
+    ERROR_PLACES,
+    Game,
+    GameError,
+    NodeKind,
+    Outcome,
+    Parameter,
+    game_from_parts,
+)
 
 __all__ = [
     "MAX_NODES",
@@ -263,6 +271,64 @@ class Campaign:
         changed = {v.name: state[v.name] for v in self.state if v.name in state and state[v.name] != v.initial}
         return tuple(reversed(steps)), changed
 
+    def played_at(self, k: int) -> str:
+        """Instance ``k`` in words, for messages: its name, the stage outcomes before it, the state it differs in.
+
+        ``plenum-1 (played after cuba: withdrawn, in state retreated = 1)``,
+        as :meth:`story` gives them.
+        """
+        steps, changed = self.story(k)
+        after = "after " + ", ".join(f"{inst}: {terminal}" for inst, terminal in steps) if steps else "first"
+        held = "state " + ", ".join(f"{name} = {v}" for name, v in changed.items()) if changed else "the initial state"
+        return f"{self.instances[k].name} (played {after}, in {held})"
+
+    def place_error(self, message: str, path: str) -> GameError | None:
+        """An error about a chance node of the spliced game, at the place the probabilities are written.
+
+        ``path`` is the spliced game's key path (``nodes.plenum-1.chance.probabilities``,
+        with ``.LABEL`` for one probability). The error names the stage game's
+        file, line and key (``nodes.chance.probabilities``) or, for a chance
+        stage, the campaign file's (``stages.plenum.chance``), and says in
+        which instance and state the probabilities are wrong: a probability
+        that holds a state variable is right in one state and wrong in
+        another. None for other paths.
+        """
+        found = self._chance_node(path)
+        if found is None:
+            return None
+        node, label = found
+        k = int(self.node_instance[node])
+        stage = self.stages[self.instances[k].stage]
+        tail = f".{label}" if label is not None else ""
+        if stage.chance:
+            file, key = self.file, f"{stage.path}.chance{tail}"
+            line = _line_in(file, key, locate)
+        else:
+            local = int(self.node_local[node])
+            file, key = stage.file, f"{stage.game.location(local)}.probabilities{tail}"
+            line = _line_in(file, key, find_line)
+        where = f"{file}:{line}" if line else file
+        return GameError(f"{message}, at {self.played_at(k)}", key, file=where)
+
+    def _chance_node(self, path: str) -> tuple[int, str | None] | None:
+        """The spliced chance node and the action label (or None) a ``...probabilities`` path names."""
+        prefix, mark = "nodes.", ".probabilities"
+        if not path.startswith(prefix):
+            return None
+        rest = path[len(prefix):]
+        at = rest.find(mark)
+        while at >= 0:
+            tail = rest[at + len(mark):]
+            if tail == "" or tail.startswith("."):
+                try:
+                    node = self.game.node(rest[:at]).index
+                except KeyError:
+                    node = -1
+                if node >= 0:
+                    return node, tail[1:] if tail else None
+            at = rest.find(mark, at + 1)
+        return None
+
     def instances_of_sets(self, sets: Iterable[str]) -> list[int]:
         """The instances the information sets named ``sets`` belong to, in order of first mention
         (names that are not sets of the spliced game are passed over)."""
@@ -285,6 +351,23 @@ _CAMPAIGNS: weakref.WeakKeyDictionary[Game, Campaign] = weakref.WeakKeyDictionar
 def campaign_of(game: Game) -> Campaign | None:
     """The campaign a spliced game came from (None for a plain game)."""
     return _CAMPAIGNS.get(game)
+
+
+def _place_error(game: Game, message: str, path: str) -> GameError | None:
+    """For :data:`policy.model.ERROR_PLACES`: a spliced game's chance error, at its stage and state."""
+    campaign = _CAMPAIGNS.get(game)
+    return campaign.place_error(message, path) if campaign is not None else None
+
+
+ERROR_PLACES.append(_place_error)
+
+
+def _line_in(file: str, key: str, find: Callable[[Sequence[str], str], int | None]) -> int | None:
+    """The line of ``key`` in ``file`` by ``find`` (None when the file cannot be read again)."""
+    try:
+        return find(read_text(file).splitlines(), key)
+    except (InputError, OSError):
+        return None
 
 
 _HEADER = re.compile(r"^\s*\[campaign\]\s*(#.*)?$", re.MULTILINE)
@@ -367,6 +450,8 @@ class _CampaignReader:
         self.base = base
         self.lines = text.splitlines()
         self.game_reader = _Reader(text, file)
+        self.profile_paths: dict[str, dict[str, str]] = {}
+        """Profile key -> its files as read -> as written in the campaign (for messages)."""
 
     def error(self, path: str, message: str) -> CampaignError:
         return CampaignError(self.file, path, message, locate(self.lines, path))
@@ -432,6 +517,8 @@ class _CampaignReader:
             if loaded is not None:
                 for p in loaded[0].parameters.values():
                     declared.setdefault(p.name, p)
+        for key, profile in profiles.items():
+            self.check_profile(key, profile, declared, title)
         numeric = [v.name for v in state if not v.named]
         names = frozenset(declared) | frozenset(numeric)
         clash = sorted(set(declared) & set(index))
@@ -614,6 +701,13 @@ class _CampaignReader:
                     except InputError as err:
                         raise self.error(f"campaign.profiles.{key}", err.message) from None
                     out[key] = load_leader(target)
+                    # The profile's files as the user would write them (relative to the campaign's folder).
+                    written = (self.base / ref).parent
+                    self.profile_paths[key] = {
+                        f: str(written / Path(f).relative_to(target.parent))
+                        for f in (out[key].file, *out[key].includes)
+                        if Path(f).is_relative_to(target.parent)
+                    }
                 else:
                     raise self.error(f"campaign.profiles.{key}", "must be the path of a leader profile")
             except LeaderError as err:
@@ -623,6 +717,32 @@ class _CampaignReader:
             if key not in var.values:
                 raise self.error(f"campaign.profiles.{key}", f"{key!r} is not a value of state.{var.name}")
         return out
+
+    def check_profile(self, key: str, profile: Leader, declared: Mapping[str, Parameter], title: str) -> None:
+        """Refuse a value of a campaign's profile that names no parameter, as the command line's profile's.
+
+        A misspelt ``[values.resolv]`` would otherwise leave the first
+        profile's value in place wherever ``key`` rules, without a word. As
+        for ``--leader``, a value that a game beside the profile declares is
+        accepted (a profile may span several games). The error names the
+        profile file, the line of the value and its key.
+        """
+        found = undeclared(profile, declared)
+        if found is None:
+            return
+        origin, name, hint = found
+        path = f"values.{name}"
+        shown = self.profile_paths.get(key, {}).get(origin, origin)
+        try:
+            line = find_line(read_text(origin).splitlines(), path)
+        except (InputError, OSError):
+            line = None
+        raise CampaignError(
+            shown, path,
+            f"names no parameter of {title!r} (campaign.profiles.{key} in {self.file}) "
+            f"or of the games beside the profile{hint}",
+            line,
+        )
 
     def stage_game(self, name: str, body: Any) -> tuple[Game, str] | None:
         path = f"stages.{name}"
@@ -918,6 +1038,8 @@ class _Env:
     """Stage outcome index -> spliced outcome index."""
     chance: list[Expr | None]
     """Stage node -> chance probability of the edge into it."""
+    fault: tuple[str, str] | None = None
+    """For a chance stage whose probabilities are numbers in this state and wrong: (key path, message)."""
 
 
 class _Splicer:
@@ -1067,25 +1189,32 @@ class _Splicer:
                     payoffs.append(_ZERO)
             outcomes.append(self.outcome_id(Outcome(o.label, tuple(payoffs), o.facts)))
         chance: list[Expr | None] = [None] * game.num_nodes
+        fault = None
         if stage.chance:
             chance[1:] = chance_exprs
-            total = [e.constant for e in chance_exprs]
-            if all(c is not None for c in total):
-                bad = [c for c in total if c is not None and not 0 <= c <= 1]
-                s = sum(c for c in total if c is not None)
-                if bad or s != 1:
-                    raise self.reader.error(
-                        f"{stage.path}.chance",
-                        f"probabilities {'sum to ' + str(s) if not bad else 'include ' + str(bad[0])} "
-                        f"in state {self.state_text(state)}",
-                    )
+            fault = self.chance_fault(stage, chance_exprs)
         else:
             for c in range(1, game.num_nodes):
                 given = game.chance_probability[c]
                 if given is not None:
                     chance[c] = substitute(given, bound)
-        got = self.envs[key] = _Env(outcomes, chance)
+        got = self.envs[key] = _Env(outcomes, chance, fault)
         return got
+
+    @staticmethod
+    def chance_fault(stage: Stage, exprs: Sequence[Expr]) -> tuple[str, str] | None:
+        """What is wrong with a chance stage's probabilities when they are numbers in a state: (key, message)."""
+        values = [e.constant for e in exprs]
+        if any(c is None for c in values):
+            return None  # checked at the values in use, when the game is evaluated
+        labels = stage.game.action_label[1:]
+        for label, c in zip(labels, values, strict=True):
+            if c is not None and not 0 <= c <= 1:
+                return f"{stage.path}.chance.{label}", f"probability of {label!r} is {c}, outside [0, 1]"
+        total = sum(c for c in values if c is not None)
+        if total != 1:
+            return f"{stage.path}.chance", f"probabilities sum to {total}, not 1"
+        return None
 
     def route(self, stage: Stage, state: State) -> list[tuple[int, Transition, State]]:
         """For each terminal of the stage: the transition taken in ``state`` and the new state."""
@@ -1172,11 +1301,14 @@ class _Splicer:
         initial = tuple(v.initial for v in spec.state)
         queue.append(_Entry(-1, spec.start, initial, (0,) * len(self.stage_order), 0, -1, ""))
         slot_outcome: dict[int, int] = {}
+        fault: tuple[int, tuple[str, str]] | None = None  # the first instance whose chance stage is wrong
         while queue:
             entry = queue.popleft()
             stage = spec.stages[entry.stage]
             env = self.env(stage, entry.state, entry.played)
             k = len(instances)
+            if env.fault is not None and fault is None:
+                fault = (k, env.fault)
             instances.append((entry.stage, entry.state, self.profile_of(entry.state), entry.played, entry.parent, entry.via))
             base = total
             total += stage.game.num_nodes
@@ -1206,7 +1338,12 @@ class _Splicer:
                 else:
                     slot_outcome[slot] = own
                     queue.append(_Entry(slot, target, new, tuple(visits), played, k, game.node_names[local]))
-        return self.assemble(file, blocks, instances, patches, ends, slot_outcome, total)
+        campaign = self.assemble(file, blocks, instances, patches, ends, slot_outcome, total)
+        if fault is not None:
+            # Raised once the instances have their names, to say where the stage is played.
+            k, (key, message) = fault
+            raise self.reader.error(key, f"{message}, at {campaign.played_at(k)}")
+        return campaign
 
     def assemble(
         self,

@@ -280,9 +280,10 @@ def validate(files: tuple[str, ...], leaders: tuple[str, ...]) -> None:
     """Check game files (.toml, .efg, .nfg), leader profiles and records; print one line per file.
 
     A leader profile given as FILE (a .toml with a [leader] table) is checked on
-    its own: it loads, and every value has sources or a note starting
-    'judgement:'. So is a file of shared values (a [shared] table), which
-    profiles include.
+    its own: it loads, every value has sources or a note starting 'judgement:',
+    and every value names a parameter of a game named in the same command or
+    beside the profile (its folder or the one above). A file of shared values
+    (a [shared] table), which profiles include, is checked for sources.
 
     A record (a .toml with a [record] table) is read and its claim ids checked;
     its moves are laid on its game (record.game) when that file is named too.

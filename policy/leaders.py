@@ -444,20 +444,55 @@ def check_names(leader: Leader, *games: Game) -> None:
     declared: set[str] = set()
     for game in games:
         declared.update(game.parameters)
-    stray = sorted(set(leader.values) - declared)
+    titles = ", ".join(repr(g.title) for g in games) or "the game"
+    check_declared(leader, declared, f"{titles} or of the games beside the profile")
+
+
+def check_declared(leader: Leader, declared: Iterable[str], what: str) -> None:
+    """Refuse a profile value that names neither a parameter in ``declared`` nor one of the games beside it.
+
+    ``what`` says in the message what was searched (``'Title' or of the games
+    beside the profile``). The error is located at the value's table in the
+    file where it is written (the profile's own, or an included one).
+    """
+    found = undeclared(leader, declared)
+    if found is not None:
+        origin, name, hint = found
+        raise LeaderError(f"{located(origin, f'values.{name}')}: values.{name}: names no parameter of {what}{hint}")
+
+
+def undeclared(leader: Leader, declared: Iterable[str]) -> tuple[str, str, str] | None:
+    """The first value of ``leader`` that names no parameter in ``declared`` nor of the games beside it.
+
+    As ``(file, name, near misses)``: the file the value is written in, its
+    name, and ``"; did you mean NAME?"`` or nothing. None when every value
+    names one.
+    """
+    stray = sorted(set(leader.values) - set(declared))
     if not stray:
-        return
-    known = declared | _parameters_near(Path(leader.file).resolve().parent) if leader.file else declared
+        return None
+    known = set(declared) | (games_beside(leader) if leader.file else frozenset())
     for name in stray:
-        if name in known:
-            continue
-        hint = _near_misses([name], sorted(known), n=3, cutoff=0.75)
-        origin = leader.values[name].origin or leader.file
-        titles = ", ".join(repr(g.title) for g in games) or "the game"
-        raise LeaderError(
-            f"{origin}: values.{name}: names no parameter of {titles} or of the games beside "
-            f"the profile{hint}"
-        )
+        if name not in known:
+            hint = _near_misses([name], sorted(known), n=3, cutoff=0.75)
+            return leader.values[name].origin or leader.file, name, hint
+    return None
+
+
+def games_beside(leader: Leader) -> frozenset[str]:
+    """The parameters declared by the game files beside a profile (its folder and the one above)."""
+    return _parameters_near(Path(leader.file).resolve().parent)
+
+
+def located(file: str, path: str) -> str:
+    """``file:line`` where key path ``path`` is written in the TOML file ``file``, else ``file``."""
+    from policy.gamefile import find_line
+
+    try:
+        line = find_line(read_text(file).splitlines(), path)
+    except (InputError, OSError):
+        return file
+    return f"{file}:{line}" if line else file
 
 
 def unset(leader: Leader, game: Game) -> bool:
@@ -476,7 +511,7 @@ def unsourced(leader: Leader) -> list[str]:
     for name, v in leader.values.items():
         if not v.sources and not v.note.strip().lower().startswith("judgement:"):
             out.append(
-                f"{v.origin or leader.file}: values.{name}: no sources and no note starting "
+                f"{located(v.origin or leader.file, f'values.{name}')}: values.{name}: no sources and no note starting "
                 "'judgement:' (every value says where it comes from)"
             )
     return out
@@ -487,7 +522,8 @@ def _parameters_near(folder: Path) -> frozenset[str]:
     names: set[str] = set()
     for where in dict.fromkeys((folder, folder.parent)):
         for path in sorted(where.glob("*.toml")):
-            names |= _declared_in(path, path.stat().st_mtime_ns)
+            if path.is_file():  # a folder may be named x.toml too
+                names |= _declared_in(path, path.stat().st_mtime_ns)
     return frozenset(names)
 
 

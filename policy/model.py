@@ -135,6 +135,14 @@ class GameError(ValueError):
         return f"{self.file}: {text}" if self.file else text
 
 
+#: Functions that say where the cause of an evaluation error was written when a
+#: game was put together from other files: each takes the game, the message and
+#: the key path in the game, and returns the error to raise, or None when the
+#: game is not one it knows. :mod:`policy.campaign` adds one for its spliced
+#: games (a chance probability goes back to its stage, in its state).
+ERROR_PLACES: list[Callable[[Game, str, str], GameError | None]] = []
+
+
 def _with_line(file: str, path: str) -> str:
     """``file:line`` where key path ``path`` is written in our TOML game ``file``, else ``file``."""
     if not file or not path or not file.endswith(".toml"):
@@ -1007,6 +1015,10 @@ class Game:
         several games in one command, the file says which one failed. The
         file's line is found when the game came from one of our TOML files.
         """
+        for place in ERROR_PLACES:
+            placed = place(self, message, path)
+            if placed is not None:
+                return placed
         return GameError(message, path, file=_with_line(self.file, path))
 
     # -- numbers -------------------------------------------------------------------

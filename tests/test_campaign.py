@@ -205,7 +205,8 @@ ERRORS = {
     "chance-sums": (
         'chance = { falls = "p_fall * army", holds = "1 - p_fall * army" }',
         'chance = { falls = "army / 2", holds = "1/4" }', "chance = {",
-        "stages.france.chance: probabilities sum to 3/4 in state regime=alpha, army=1, west=0",
+        "stages.france.chance: probabilities sum to 3/4, not 1, at france-1 (played after coup: quiet, "
+        "in the initial state)",
     ),
 }
 

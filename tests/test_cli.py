@@ -246,7 +246,7 @@ def test_validate_leaders_and_profiles(runner: CliRunner, entry: Path, tmp_path:
     code, out, err = run(runner, "validate", str(profile), str(entry))
     assert code == 1
     assert err.strip() == (
-        f"Error: {profile}: values.fight_cost: no sources and no note starting 'judgement:' "
+        f"Error: {profile}:4: values.fight_cost: no sources and no note starting 'judgement:' "
         "(every value says where it comes from)"
     )
     assert out.startswith(f"ok {entry}") and "1 parameter," in out
@@ -263,7 +263,7 @@ def test_validate_reads_a_file_of_shared_values_as_such(runner, tmp_path, entry)
     code, out, err = run(runner, "validate", str(world))
     assert code == 1 and out == ""
     assert err.strip() == (
-        f"Error: {world}: values.risk: no sources and no note starting 'judgement:' "
+        f"Error: {world}:7: values.risk: no sources and no note starting 'judgement:' "
         "(every value says where it comes from)"
     )
     world.write_text(world.read_text() + 'note = "judgement: a guess"\n')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -367,7 +368,8 @@ def test_value_no_game_declares_is_refused_with_near_misses(game, write_leader):
     with pytest.raises(LeaderError) as err:
         resolve(game, leader)
     message = str(err.value)
-    assert message.startswith(f"{leader.file}: values.p_wset: names no parameter of 'Three parameters'")
+    line = Path(leader.file).read_text(encoding="utf-8").splitlines().index("[values.p_wset]") + 1
+    assert message.startswith(f"{leader.file}:{line}: values.p_wset: names no parameter of 'Three parameters'")
     assert "did you mean p_west?" in message
     assert "\n" not in message
 
