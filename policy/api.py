@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -710,16 +709,17 @@ def _names(given: Sequence[Leader | str | Path] | str | None, default: Sequence[
 
 
 def find_claims(game: str | None = None, status: str | None = None) -> list[Claim]:
-    """The claims of the catalogue in use (`policy.claims.default_path`), as ``policy claims``.
+    """The claims of the catalogue in use, as ``policy claims``.
 
     ``game``: only those bearing on this game (a name such as
-    ``coup_1937``, or its file); ``status``: ``accepted``, ``contested`` or
-    ``wrong``.
+    ``coup_1937``, or its file, whose own catalogue is then read, as every
+    command finds it: `policy.claims.listed_catalogue`);
+    ``status``: ``accepted``, ``contested`` or ``wrong``.
     """
     from policy.analysis.explain import select_claims
-    from policy.claims import default_path, load_claims
+    from policy.claims import listed_catalogue, load_claims
 
-    return select_claims(load_claims(default_path()), game=game, status=status)
+    return select_claims(load_claims(listed_catalogue(game)), game=game, status=status)
 
 
 def convert(
@@ -733,7 +733,9 @@ def convert(
 
     Gambit files have no parameters, so writing one evaluates the payoffs at
     the parameter values (defaults, then ``leader``'s, then ``values``).
-    The file is written whole or not at all. Returns its path.
+    The file is written whole or not at all. Returns its path. A TOML file
+    written where the game's claim ids cannot be found keeps them as comments
+    (`policy.loading.save`), with a `Note` that says so.
     """
     from policy.leaders import resolve
     from policy.loading import save
@@ -744,7 +746,9 @@ def convert(
     chosen = None
     if Path(target).suffix.lower() != ".toml" or profile is not None or given:
         chosen = resolve(g, profile, {k: _exact(v, k) for k, v in given.items()})
-    save(g, target, values=chosen)
+    note = save(g, target, values=chosen)
+    if note is not None:
+        _note(note)
     return Path(target)
 
 
@@ -973,16 +977,15 @@ def _check_record(file: str | Path, named: Mapping[Path, str | Path]) -> Checked
     files the user did not name.
     """
     from policy.analysis.record import check_sources, load_record, trace
-    from policy.claims import default_path, load_claims
+    from policy.claims import catalogue_ids, find_catalogue
     from policy.errors import user_errors
     from policy.loading import load as read
 
     try:
         rec = load_record(file)
-        beside = Path(file).parent / "claims.toml"
-        catalogue = beside if beside.is_file() and not os.environ.get("POLICY_CLAIMS") else default_path()
+        catalogue = find_catalogue(Path(file).parent)
         if catalogue.is_file():
-            check_sources(rec, load_claims(catalogue))
+            check_sources(rec, catalogue_ids(catalogue))
         moves = _count(len(rec.moves), "move")
         if not rec.game:
             return Checked(str(file), f"record {rec.title!r}: {moves} (names no game: give record.game to check its moves)")

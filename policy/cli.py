@@ -520,18 +520,21 @@ def explain(file: str, leaders: tuple[str, ...], fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @library_errors
 def claims(game: str | None, status: str | None, fmt: str) -> None:
-    """List the claims catalogue (seeds/claims.toml) that games and leaders cite.
+    """List the claims catalogue that games and leaders cite.
 
-    Each claim: its id, kind, the post and author (thread) or the source
-    (external), its status, a one-line summary, and what it bears on.
+    The catalogue is the bundled seeds/claims.toml, or the one --claims FILE
+    names; with --game FILE, the game's own (a claims.toml beside it counts,
+    as for every command). Each claim: its id, kind, the post and author
+    (thread) or the source (external), its status, a one-line summary, and
+    what it bears on.
 
     Example: policy claims --game coup_1937 --status wrong
     """
     from policy.analysis.compare import display_path
     from policy.api import find_claims as run
-    from policy.claims import default_path
+    from policy.claims import listed_catalogue
 
-    path = default_path()
+    path = listed_catalogue(game)
     chosen = run(game, status)
     if fmt == "json":
         from policy.render.data import claims_data, dumps

@@ -139,10 +139,11 @@ def read_bytes(path: str | Path, limit: int | None = None, *, regular_only: bool
         fd = os.open(path, flags)
     except OSError as err:
         raise InputError(f"cannot read: {err.strerror or err}") from None
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):  # before fdopen, which refuses a directory with its own error
+        os.close(fd)
+        raise InputError("cannot read: it is a directory")
     with os.fdopen(fd, "rb", buffering=0) as handle:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError("cannot read: it is a directory")
         if regular_only and not stat.S_ISREG(info.st_mode):
             raise InputError("not a regular file (pipes, devices and sockets are not read)")
         if stat.S_ISREG(info.st_mode) and info.st_size > limit:

@@ -9,7 +9,6 @@ the key path, and says what to do.
 from __future__ import annotations
 
 import keyword
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -214,21 +213,18 @@ class _Reader:
         beside the game file, else the bundled one."""
         if known is not None:
             return frozenset(known)
-        from policy.claims import ENV_VAR, ClaimsError, cited_catalogue, default_path, load_claims
+        from policy.claims import ClaimsError, find_catalogue, load_claims
 
         ref = head.get("claims")
-        if ref is None and base is not None and not os.environ.get(ENV_VAR) and (base / "claims.toml").is_file():
-            ref = "claims.toml"
+        if ref is not None and not isinstance(ref, str):
+            raise self.error("game.claims", "must be the path of a claims catalogue")
         try:
-            if ref is not None:
-                if not isinstance(ref, str):
-                    raise self.error("game.claims", "must be the path of a claims catalogue")
-                path = cited_catalogue(base or Path("."), ref)
-                self.catalogue = str(path)
-                return frozenset(load_claims(path))
-            self.catalogue = str(default_path())
-            return frozenset(load_claims())
+            path = find_catalogue(base, ref)
+            self.catalogue = str(path)
+            return frozenset(load_claims(path))
         except ClaimsError as err:
+            if err.file is not None and ref is None:
+                raise  # a fault inside the catalogue found for the game: its own file and line
             raise self.error("game.claims" if "claims" in head else "", str(err)) from None
         except FileNotFoundError:
             return None  # no catalogue at all: claim ids cannot be checked

@@ -154,7 +154,7 @@ def load_shared(path: str | Path) -> Leader:
     """
     path = Path(path)
     head, values, includes = _read_profile(path, str(path), (), None)
-    return Leader(
+    shared = Leader(
         key=path.stem,
         name=f"shared values {path.stem}",
         description=str(head.get("description", "")),
@@ -163,6 +163,8 @@ def load_shared(path: str | Path) -> Leader:
         file=str(path),
         includes=includes,
     )
+    check_sources(shared, "shared")
+    return shared
 
 
 def find_leader(name_or_path: str) -> Path:
@@ -193,7 +195,7 @@ def load_leader(name_or_path: str | Path) -> Leader:
     path = find_leader(str(name_or_path))
     head, values, includes = _read_profile(path, str(path), (), "leader")
     sources = head.get("sources", [])
-    return Leader(
+    leader = Leader(
         key=path.stem,
         name=head["name"],
         description=str(head.get("description", "")),
@@ -202,6 +204,56 @@ def load_leader(name_or_path: str | Path) -> Leader:
         file=str(path),
         includes=includes,
     )
+    check_sources(leader, "leader")
+    return leader
+
+
+def check_sources(profile: Leader, header: str = "leader") -> None:
+    """Refuse a claim id that the profile's catalogue does not hold, as a game's are refused.
+
+    The catalogue is found as a game's is (:func:`policy.claims.find_catalogue`),
+    from the profile's folder: the one ``--claims`` or ``$POLICY_CLAIMS``
+    names, else a ``claims.toml`` beside the profile or in the folder above
+    (where the games it serves sit), else the bundled one. The ids checked are
+    the header's ``sources`` and every value's, included ones too. The bundled
+    profiles cite the bundled catalogue (the test suite checks them), so they
+    are not read again here.
+
+    Raises
+    ------
+    LeaderError
+        ``FILE:LINE: values.NAME.sources: unknown claim 'ID': not in CATALOGUE``.
+    policy.claims.ClaimsError
+        When the catalogue itself cannot be read or is malformed.
+    """
+    from policy.claims import catalogue_ids, find_catalogue
+
+    cited = [(profile.file, f"{header}.sources", s) for s in profile.sources]
+    cited += [(v.origin or profile.file, f"values.{n}.sources", s) for n, v in profile.values.items() for s in v.sources]
+    if not cited or not profile.file or _bundled(Path(profile.file)):
+        return
+    catalogue = find_catalogue(Path(profile.file).parent, above=True)
+    known = catalogue_ids(catalogue)
+    for file, key, cid in cited:
+        if cid not in known:
+            from policy.gamefile import find_line
+
+            line = find_line(read_text(Path(file)).splitlines(), key)
+            where = f"{file}:{line}" if line else file
+            hint = _near_misses([cid], sorted(known), n=2, cutoff=0.8)
+            raise LeaderError(
+                f"{where}: {key}: unknown claim {cid!r}: not in {catalogue}{hint} (a profile cites from "
+                "the catalogue --claims FILE names, else a claims.toml beside it or in the folder above, "
+                "else the bundled one)"
+            )
+
+
+def _bundled(path: Path) -> bool:
+    """Whether ``path`` is one of the bundled profiles (or a file they include)."""
+    try:
+        return path.resolve().is_relative_to(games_dir().resolve())
+    except OSError:
+        return False
 
 
 def _read_profile(

@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from policy.gambit import read_efg, read_nfg, write_efg, write_nfg
-from policy.gamefile import dump_game, load_game
+from policy.gamefile import _q, dump_game, load_game
 from policy.model import Game, NodeKind, NodeSpec, Outcome, build_game
 
 __all__ = ["FORMATS", "UnknownFormatError", "convert", "load", "save"]
@@ -88,12 +88,16 @@ def dumps(game: Game, suffix: str, values: Mapping[str, Fraction] | None = None)
     raise UnknownFormatError(f"<game>{suffix}")
 
 
-def save(game: Game, path: str | Path, values: Mapping[str, Fraction] | None = None) -> None:
+def save(game: Game, path: str | Path, values: Mapping[str, Fraction] | None = None) -> str | None:
     """Write ``game`` to ``path`` in the format its suffix names, atomically.
 
     The whole text is made before anything is written; it then goes to a
     temporary file beside ``path`` that replaces ``path`` in one step. On any
     error the target is untouched and no temporary file remains.
+
+    A TOML file is written so that it reads where it is written: claim ids
+    that the catalogue found from its folder lacks are kept as comments
+    (see :func:`_cited_for`). Returns a note saying so, else None.
 
     Raises
     ------
@@ -106,7 +110,73 @@ def save(game: Game, path: str | Path, values: Mapping[str, Fraction] | None = N
         When the directory cannot be written.
     """
     path = Path(path)
-    write_text_atomic(path, dumps(game, _suffix(path), values))
+    suffix = _suffix(path)
+    note = None
+    if suffix == ".toml":
+        game, head, note = _cited_for(game, path)
+        text = head + dumps(game, suffix, values)
+        if head.startswith("claims"):  # a [game] key: after the header line
+            first, rest = text[len(head):].split("\n", 1)
+            text = f"{first}\n{head}{rest}"
+    else:
+        text = dumps(game, suffix, values)
+    write_text_atomic(path, text)
+    return note
+
+
+def _cited_for(game: Game, path: Path) -> tuple[Game, str, str | None]:
+    """``game`` as it can cite its claims from ``path``'s folder: the game, text to add, and a note.
+
+    A game's claim ids are checked, when the file is read, against the
+    catalogue found from the file's folder (:func:`policy.claims.find_catalogue`).
+    A copy written elsewhere keeps its ids when that catalogue holds them, or
+    when the catalogue the game cites from lies in the new folder or below it
+    (then named by ``claims = "..."``). Otherwise the ids are taken out of
+    ``sources`` and written as comments at the top, with the catalogue that
+    holds them, so the copy reads and the provenance stays.
+    """
+    import dataclasses
+
+    from policy.claims import ClaimsError, catalogue_ids, find_catalogue, game_catalogue
+
+    cited = [("game.sources", game.sources)] if game.sources else []
+    cited += [(f"parameters.{n}.sources", p.sources) for n, p in game.parameters.items() if p.sources]
+    if not cited:
+        return game, "", None
+    ids = {s for _, sources in cited for s in sources}
+    folder = path.parent
+    try:
+        found = find_catalogue(folder)
+        if ids <= catalogue_ids(found):
+            return game, "", None
+    except ClaimsError:
+        return game, "", None  # a catalogue that cannot be read: reading the copy says so
+    own = game_catalogue(game.file) if game.file else None
+    if own is not None:
+        own = own.resolve()
+        try:
+            inside = own.relative_to(folder.resolve())
+            if ids <= catalogue_ids(own):
+                return game, f"claims = {_q(inside.as_posix())}\n", None
+        except (ValueError, OSError, ClaimsError):
+            pass
+    where = f"in {own}" if own is not None else "in no catalogue found"
+    lines = [
+        f"# The claim ids this game cites are not in the catalogue found from this folder ({found});",
+        f"# they are {where}. Kept here as comments so that the file reads: to cite them",
+        "# again, put that catalogue beside this file as claims.toml and write these back.",
+        *(f"# {key} = [{', '.join(_q(s) for s in sources)}]" for key, sources in cited),
+        "",
+    ]
+    bare = dataclasses.replace(
+        game,
+        sources=(),
+        parameters={n: dataclasses.replace(p, sources=()) for n, p in game.parameters.items()},
+        _cache={},
+    )
+    note = (f"{path}: its claim ids are kept as comments, not as sources: the catalogue found from "
+            f"{folder} ({found}) does not hold them; they are {where}")
+    return bare, "\n".join(lines) + "\n", note
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

@@ -259,7 +259,7 @@ def test_validate_leaders_and_profiles(runner: CliRunner, entry: Path, tmp_path:
 def test_validate_reads_a_file_of_shared_values_as_such(runner, tmp_path, entry):
     """A [shared] file is what profiles include: checked for sources, not read as a game."""
     world = tmp_path / "world.toml"
-    world.write_text('[shared]\n\n[values.p_west]\nvalue = 0.25\nsources = ["c3"]\n\n[values.risk]\nvalue = 2\n')
+    world.write_text('[shared]\n\n[values.p_west]\nvalue = 0.25\nsources = ["purge-scale"]\n\n[values.risk]\nvalue = 2\n')
     code, out, err = run(runner, "validate", str(world))
     assert code == 1 and out == ""
     assert err.strip() == (
@@ -277,7 +277,7 @@ def test_validate_reads_a_file_of_shared_values_as_such(runner, tmp_path, entry)
 
 def test_validate_refuses_a_misspelt_profile_value(runner: CliRunner, entry: Path, tmp_path: Path) -> None:
     profile = tmp_path / "hero.toml"
-    profile.write_text('[leader]\nname = "Hero"\n\n[values.fight_cots]\nvalue = 1\nsources = ["x"]\n')
+    profile.write_text('[leader]\nname = "Hero"\n\n[values.fight_cots]\nvalue = 1\nsources = ["purge-scale"]\n')
     code, _, err = run(runner, "solve", str(entry), "-l", str(profile))
     assert code == 1
     assert "values.fight_cots: names no parameter of" in err and "did you mean fight_cost?" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -18,7 +19,7 @@ from policy.analysis.explain import (
 )
 from policy.claims import ClaimsError, load_claims
 from policy.gamefile import load_game
-from policy.leaders import load_leader
+from policy.leaders import Leader, load_leader
 from policy.loading import load
 from policy.render.data import explanation_data
 from policy.render.text import explain_text
@@ -173,7 +174,7 @@ note = "judgement: confident in the army"
 
 [values.gain]
 value = 2
-sources = ["hawk-claim", "not-a-claim"]
+sources = ["hawk-claim"]
 """
 
 DOVE = """\
@@ -197,7 +198,17 @@ def files(tmp_path: Path) -> Path:
 
 def explained(files: Path, *leaders: str):
     path = files / "crisis.toml"
-    return explain(load_game(path), path, [load_leader(files / f"{n}.toml") for n in leaders])
+    return explain(load_game(path), path, [_cites_unknown(load_leader(files / f"{n}.toml")) for n in leaders])
+
+
+def _cites_unknown(leader: Leader) -> Leader:
+    """The hawk also cites an id the game's catalogue lacks, as a profile built in code
+    (or one that cites from a catalogue of its own) may: explain marks it."""
+    if leader.key != "hawk":
+        return leader
+    gain = leader.values["gain"]
+    values = {**leader.values, "gain": dataclasses.replace(gain, sources=(*gain.sources, "not-a-claim"))}
+    return dataclasses.replace(leader, values=values)
 
 
 def by_name(e, name: str):

@@ -182,6 +182,21 @@ def test_a_pipe_named_as_a_game_is_read(tmp_path: Path) -> None:
     assert game.num_nodes > 1
 
 
+def test_a_directory_is_refused_as_input_not_with_a_traceback(tmp_path: Path) -> None:
+    """A folder named like a game beside a profile (mistakes/dir.toml of user30) crashed the check
+    of the profile's values, which reads the game files around it: fdopen refused the folder first."""
+    with pytest.raises(InputError, match="it is a directory"):
+        files.read_bytes(tmp_path)
+    (tmp_path / "dir.toml").mkdir()
+    (tmp_path / "game.toml").write_text(
+        '[game]\ntitle = "g"\nplayers = ["A"]\n\n[parameters.p]\ndescription = "p"\n\n'
+        '[nodes.root]\nplayer = "A"\nactions = { x = "end" }\n\n[nodes.end]\npayoffs = { A = "p" }\n'
+    )
+    (tmp_path / "hero.toml").write_text('[leader]\nname = "H"\n\n[values.q]\nvalue = 1\nnote = "judgement: x"\n')
+    code, _, err = invoke("solve", str(tmp_path / "game.toml"), "-l", str(tmp_path / "hero.toml"))
+    one_error_line(code, err, "values.q: names no parameter")
+
+
 def test_a_leader_larger_than_the_cap_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

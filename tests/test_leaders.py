@@ -72,6 +72,18 @@ payoffs = { USSR = "elsewhere" }
 """
 
 
+@pytest.fixture(autouse=True)
+def catalogue(tmp_path_factory, monkeypatch):
+    """The claims the profiles here cite (c1, c2, c3), as the catalogue in use."""
+    path = tmp_path_factory.mktemp("catalogue") / "claims.toml"
+    path.write_text("".join(
+        f'[claims.{c}]\nkind = "external"\nsummary = "s"\nsource = "a book"\nstatus = "accepted"\n'
+        for c in ("c1", "c2", "c3")
+    ), encoding="utf-8")
+    monkeypatch.setenv("POLICY_CLAIMS", str(path))
+    return path
+
+
 @pytest.fixture
 def game():
     return loads_game(GAME, "three.toml", known_claims=[])
@@ -383,7 +395,8 @@ def test_value_for_a_game_beside_the_profile_is_accepted(game, write_leader, tmp
     assert "elsewhere" not in resolve(game, leader)
 
 
-def test_bundled_profiles_name_only_declared_parameters():
+def test_bundled_profiles_name_only_declared_parameters(monkeypatch):
+    monkeypatch.delenv("POLICY_CLAIMS")  # the bundled games cite the bundled catalogue
     from policy.bundled import bundled_campaigns, bundled_games, bundled_leaders
     from policy.leaders import check_names
     from policy.loading import load

@@ -30,7 +30,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from policy.claims import Claim, ClaimsError, cited_catalogue, default_path, load_claims
+from policy.claims import Claim, ClaimsError, load_claims
+from policy.claims import game_catalogue as catalogue_for
 from policy.expr import Expr, ExprError, evaluate
 from policy.files import InputError, parse_toml, read_text
 from policy.leaders import Leader
@@ -214,27 +215,6 @@ def split_description(text: str) -> tuple[str, str]:
     if m is None:
         return text.strip(), ""
     return text[: m.start()].strip(), text[m.end() :].strip()
-
-
-def catalogue_for(path: str | Path) -> Path | None:
-    """The claims catalogue a game file cites from, or None when it has none.
-
-    A TOML game may name its own catalogue with ``game.claims`` (relative to
-    the file); otherwise the project's (see :func:`policy.claims.default_path`).
-    Gambit files cite no claims. None also when the catalogue file is missing.
-    """
-    path = Path(path)
-    if path.suffix.lower() != ".toml":
-        return None
-    found = default_path()
-    try:
-        head = parse_toml(read_text(path)).get("game", {})
-        ref = head.get("claims") if isinstance(head, dict) else None
-        if isinstance(ref, str):
-            found = cited_catalogue(path.parent, ref)
-    except (InputError, ClaimsError):
-        pass  # the game was read already; a catalogue is optional here
-    return found if found.is_file() else None
 
 
 def explain(

@@ -1008,7 +1008,8 @@ def claims_text(claims: list[Claim], width: int | None = None, colour: bool | No
             parts.append(_para(f'quote: "{c.quote}"'))
         if c.source:
             parts.append(_para(f"source: {c.source}"))
-        parts.append(_para("bears on: " + ", ".join(c.bears_on)))
+        if c.bears_on:
+            parts.append(_para("bears on: " + ", ".join(c.bears_on)))
         if c.why:
             parts.append(_para(f"why: {c.why}"))
         parts.append(Text(""))
