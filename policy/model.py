@@ -30,7 +30,7 @@ import functools
 import gc
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
@@ -984,6 +984,19 @@ class Game:
         if self.node_paths:
             return self.node_paths[node]
         return f"nodes.{self.node_names[node]}"
+
+    def renamed(self, names: Sequence[str]) -> Game:
+        """This game with its nodes named ``names`` (breadth-first, one per node, unique).
+
+        Everything else is the same; nothing derived is carried over, so
+        messages name the new names.
+        """
+        if len(names) != self.num_nodes or len(set(names)) != len(names):
+            raise ValueError("need one unique name per node")
+        names = tuple(names)
+        return replace(
+            self, node_names=names, node_paths=(), _node_index={n: i for i, n in enumerate(names)}, _cache={}
+        )
 
     def in_file(self, file: str) -> Game:
         """This game, marked as read from ``file`` so that evaluation errors name it."""
