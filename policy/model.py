@@ -30,7 +30,7 @@ import functools
 import gc
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Generic, NamedTuple, ParamSpec, TypeVar
 
@@ -988,15 +988,20 @@ class Game:
     def renamed(self, names: Sequence[str]) -> Game:
         """This game with its nodes named ``names`` (breadth-first, one per node, unique).
 
-        Everything else is the same; nothing derived is carried over, so
-        messages name the new names.
+        Everything else is the same, and what was found about the structure
+        is kept, as :meth:`in_file` keeps it; the table of expressions, which
+        says where each is used by node, is built again when asked for.
         """
         if len(names) != self.num_nodes or len(set(names)) != len(names):
             raise ValueError("need one unique name per node")
         names = tuple(names)
-        return replace(
-            self, node_names=names, node_paths=(), _node_index={n: i for i, n in enumerate(names)}, _cache={}
-        )
+        bound = object.__new__(Game)
+        state = bound.__dict__
+        state.update(self.__dict__)
+        state.pop("_expressions", None)
+        state.update(node_names=names, node_paths=(), _node_index={n: i for i, n in enumerate(names)})
+        state["_cache"] = {key: self._cache[key] for key in _STRUCTURE_CACHE if key in self._cache}
+        return bound
 
     def in_file(self, file: str) -> Game:
         """This game, marked as read from ``file`` so that evaluation errors name it."""
