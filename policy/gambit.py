@@ -481,7 +481,8 @@ def _named_by_labels(game: Game) -> Game:
     from policy.gamefile import NAME
 
     labels = game.node_labels
-    if not labels or len(set(labels)) != len(labels) or not all(NAME.fullmatch(x) for x in labels):
+    # The pattern first: it stops at the first empty label, as most Gambit files have.
+    if not labels or not all(NAME.fullmatch(x) for x in labels) or len(set(labels)) != len(labels):
         return game
     return game.renamed(labels)
 
