@@ -149,7 +149,7 @@ METHODS: dict[str, Method] = {
             "qpe",
             "policy.solvers.qpe",
             "qpe_solve",
-            "2 players: a quasi-perfect equilibrium (sequence-form LCP, symbolic perturbation), exact",
+            "2 players: a quasi-perfect equilibrium (sequence-form LCP, symbolic perturbation; --float follows the exact path)",
             options=frozenset({"max_pivots"}),
             two_players=True,
         ),
