@@ -134,10 +134,10 @@ def method_options(func: F) -> F:
                            "perfect", "gnm", "simpdiv", "enumpoly"]),
         default="auto",
         show_default=True,
-        help="auto: spe with perfect information, else lp (2-player constant-sum), qpe (2 players; "
-        "lcp if too big for it or with --float), "
+        help="auto: spe with perfect information, else lp (2-player constant-sum), qpe (2 players, "
+        "exact or --float alike; lcp if too big for it, or for solve --all), "
         "spe (more players, at most two moving in each imperfect-information subgame) or logit. "
-        "qpe: a quasi-perfect equilibrium (2 players, exact); perfect: the extreme equilibria that "
+        "qpe: a quasi-perfect equilibrium (2 players); perfect: the extreme equilibria that "
         "are normal-form perfect (2 players; one traced, von Stengel et al. 2002, for large forms). "
         "Any number of players: enumpure, "
         "enumpoly (all isolated equilibria of small games), gnm, simpdiv, logit.",

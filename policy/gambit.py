@@ -13,9 +13,11 @@ rationals (``1/3``), all read exactly as :class:`~fractions.Fraction`.
 
 How a Gambit game becomes a :class:`~policy.model.Game`:
 
-* nodes are named ``n<k>`` with ``k`` their breadth-first index, the same index
-  as in the game's arrays; the label a file gives a node (not unique) is kept in
-  ``Game.node_labels``;
+* nodes are named by their labels when every label is a usable node name
+  (:data:`policy.gamefile.NAME`) and no two are the same, as in a file written
+  from one of our games; otherwise ``n<k>`` with ``k`` their breadth-first
+  index, the same index as in the game's arrays. The labels are kept in
+  ``Game.node_labels`` either way;
 * a player's information set is named ``"<player label>:<number>"`` with the
   number exactly as in the file, so results match Gambit's; its label is kept per
   node in ``Game.node_infoset_labels``, as is the label of a chance event;
@@ -463,8 +465,26 @@ def read_efg(path_or_text: str | Path | IO[str] | IO[bytes], file: str = "<strin
 
             game = read_efg_arrays(text, *header)
             if game is not None:
-                return game
+                return _named_by_labels(game)
         return _read_efg(_Reader(text, name))
+
+
+def _named_by_labels(game: Game) -> Game:
+    """``game`` with its nodes named by the file's labels where every one can be a name.
+
+    That is: each a name our TOML format takes for a node (letters, digits,
+    ``_``, ``-`` and ``.``, not starting with a digit, ``-`` or ``.``) and no
+    two the same, as in a file :func:`write_efg` wrote from a TOML game (a
+    campaign's ``cuba.nuclear`` too). Otherwise the nodes keep the names
+    ``n<k>``.
+    """
+    from policy.gamefile import NAME
+
+    labels = game.node_labels
+    # The pattern first: it stops at the first empty label, as most Gambit files have.
+    if not labels or not all(NAME.fullmatch(x) for x in labels) or len(set(labels)) != len(labels):
+        return game
+    return game.renamed(labels)
 
 
 def _efg_header(text: str) -> tuple[tuple[str, list[str], str], int] | None:
@@ -569,7 +589,7 @@ def _read_efg(r: _Reader) -> Game:
     if r.kind != _EOF:
         raise r.error("text after the last node of the tree", "the end of the file")
 
-    return _build_efg(r, title, players, comment, nodes, sets, list(outcomes.values()))
+    return _named_by_labels(_build_efg(r, title, players, comment, nodes, sets, list(outcomes.values())))
 
 
 def _read_set(

@@ -8,13 +8,12 @@ with :func:`os.replace`, so an error never leaves a half-written file behind.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
 
 from policy.gambit import read_efg, read_nfg, write_efg, write_nfg
-from policy.gamefile import _q, dump_game, load_game
+from policy.gamefile import NAME, _q, dump_game, load_game
 from policy.model import Game, NodeKind, NodeSpec, Outcome, build_game
 
 __all__ = ["FORMATS", "UnknownFormatError", "convert", "load", "save"]
@@ -223,8 +222,9 @@ def _for_toml(game: Game) -> Game:
     what our format calls the description, so it becomes the description when
     the game has none. A Gambit file names nodes and information sets only by
     labels, which need not be unique; where they are usable names (unique, not
-    empty, letters, digits, ``_`` and ``-``), they become the names in the TOML
-    file, so a game written to .efg and read back keeps its names.
+    empty, letters, digits, ``_``, ``-`` and ``.``, as :data:`policy.gamefile.NAME`
+    takes), they become the names in the TOML file, so a game written to .efg
+    and read back keeps its names (a campaign's ``cuba.nuclear`` too).
     """
     missing = (game.kind == NodeKind.TERMINAL) & (game.outcome < 0)
     description = game.description or game.comment
@@ -279,13 +279,10 @@ def _for_toml(game: Game) -> Game:
     )
 
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-
-
 def _names_from_labels(game: Game) -> list[str]:
     """Node names for the TOML file: the Gambit labels when every one is a usable, unique name."""
     labels = game.node_labels
-    if not labels or any(not _NAME.fullmatch(x) for x in labels) or len(set(labels)) != len(labels):
+    if not labels or any(not NAME.fullmatch(x) for x in labels) or len(set(labels)) != len(labels):
         return list(game.node_names)
     return list(labels)
 
@@ -304,7 +301,7 @@ def _infoset_names_from_labels(game: Game) -> dict[int, str] | None:
         if NodeKind(int(game.kind[i])) is not NodeKind.DECISION:
             continue
         label, s = labels[i], int(game.infoset[i])
-        if not _NAME.fullmatch(label) or chosen.setdefault(s, label) != label:
+        if not NAME.fullmatch(label) or chosen.setdefault(s, label) != label:
             return None
     if len(set(chosen.values())) != len(chosen):
         return None

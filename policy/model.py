@@ -993,6 +993,24 @@ class Game:
             return self.node_paths[node]
         return f"nodes.{self.node_names[node]}"
 
+    def renamed(self, names: Sequence[str]) -> Game:
+        """This game with its nodes named ``names`` (breadth-first, one per node, unique).
+
+        Everything else is the same, and what was found about the structure
+        is kept, as :meth:`in_file` keeps it; the table of expressions, which
+        says where each is used by node, is built again when asked for.
+        """
+        if len(names) != self.num_nodes or len(set(names)) != len(names):
+            raise ValueError("need one unique name per node")
+        names = tuple(names)
+        bound = object.__new__(Game)
+        state = bound.__dict__
+        state.update(self.__dict__)
+        state.pop("_expressions", None)
+        state.update(node_names=names, node_paths=(), _node_index={n: i for i, n in enumerate(names)})
+        state["_cache"] = {key: self._cache[key] for key in _STRUCTURE_CACHE if key in self._cache}
+        return bound
+
     def in_file(self, file: str) -> Game:
         """This game, marked as read from ``file`` so that evaluation errors name it."""
         # The same fields, and what cached properties found about the

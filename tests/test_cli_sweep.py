@@ -412,4 +412,25 @@ def test_text_table_lists_the_commonest_paths_and_states_the_selection(monkeypat
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert "other path (all in --format json or csv)" in out or "other paths (all in --format json or csv)" in out
-    assert "the one counted is the one the" in out
+    assert "the one counted is the one lcp selects: the end of Lemke's path" in " ".join(out.split())
+
+
+def test_the_selection_note_names_the_method_used(tmp_path):
+    """user30, finding 8c: a three-player sweep (logit) ended with a note on lcp and qpe,
+    and a qpe sweep of a game with three equilibria had none."""
+    from policy.render.sweep import selection_note
+    from tests.games import centipede, selten_horse
+    from tests.test_sizes import THREE
+
+    game = tmp_path / "three.toml"
+    game.write_text(THREE)
+    code, out, err = run(str(game), "--vary", "p=0:2:3")
+    assert code == 0, err
+    said = " ".join(out.split())
+    assert "method logit" in said
+    assert "the one counted is the one logit selects: the limit of the logit quantal response path" in said
+    assert "lcp" not in said and "qpe" not in said
+    note = selection_note("qpe", selten_horse())
+    assert note is not None and "qpe selects: a quasi-perfect equilibrium" in note
+    assert "enummixed selects: the first one it lists" in (selection_note("enummixed", selten_horse()) or "")
+    assert selection_note("spe", centipede()) is None  # backward induction: one equilibrium

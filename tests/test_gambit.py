@@ -1011,3 +1011,36 @@ def test_unusable_efg_labels_leave_numbered_names(tmp_path: Path) -> None:
     back = load(tmp_path / "g.toml")
     assert back.node_names == ("n0", "n1", "n2")
     assert list(back.infosets) == ["A:1"]
+
+
+def test_a_campaigns_names_survive_a_round_trip_through_efg(tmp_path: Path) -> None:
+    """user30, finding 8e: a spliced campaign's names hold dots and hyphens ("crisis-3.war");
+    TOML -> .efg -> TOML kept none of them (n0, n1, ...), though the .efg had them as labels."""
+    from tests.test_campaign import standoff_campaign
+
+    for source in (DATA / "campaigns" / "two_stage.toml", standoff_campaign(tmp_path)):
+        game = load(source)
+        assert any("." in name and "-" in name for name in game.node_names)
+        efg = tmp_path / "c.efg"
+        convert(source, efg)
+        assert read_efg(efg.read_text()).node_names == game.node_names
+        convert(efg, tmp_path / "back.toml")
+        back = load(tmp_path / "back.toml")
+        assert back.node_names == game.node_names
+        assert list(back.infosets) == list(game.infosets)
+    assert any(name.endswith(".guess") for name in game.infosets)  # the standoff's, with a dot
+
+
+def test_solving_an_efg_names_outcomes_by_the_files_labels(tmp_path: Path) -> None:
+    """user30, finding 8e: the JSON of a solved .efg keyed outcomes n4, n6, ... although the
+    file labels every node with a usable, unique name."""
+    import json
+
+    from tests.conftest import invoke
+
+    efg = tmp_path / "g.efg"
+    convert(DATA / "campaigns" / "standoff.toml", efg)
+    code, out, err = invoke("solve", str(efg), "--format", "json")
+    assert code == 0, err
+    outcomes = json.loads(out)["equilibria"][0]["outcomes"]
+    assert set(outcomes) <= {"aa", "ab", "ba", "bb"} and outcomes

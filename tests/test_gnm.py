@@ -159,3 +159,20 @@ def test_catalog_games_give_equilibria_gambit_confirms(slug):
     scale = max(1.0, float(abs(game.numbers({}, exact=False).leaf_payoff).max()))
     for eq in result.equilibria:
         assert float(gambit_regret(game, eq.behavior)) <= GAMBIT_REGRET * scale
+
+
+def test_a_path_that_runs_off_prints_no_numpy_warning():
+    # user30, finding 6: at these values the first direction's path runs off
+    # towards an infinite lambda until its numbers overflow (212 warnings).
+    import warnings
+
+    from tests.test_logit import near_tie
+
+    game = near_tie()
+    values = {"cost": Fraction(1, 2), "gain": Fraction(7, 5)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = gnm_solve(game, values)
+    assert [str(w.message) for w in caught] == []
+    numbers = game.numbers(values, exact=False)
+    assert nash_regret_check(game, numbers, result.equilibria[0].probabilities).excess <= 0

@@ -700,3 +700,47 @@ def test_a_branch_that_turns_back_at_a_high_precision() -> None:
     game = random_game(11581, n_players=3, depth=3, generic=True)
     (eq,) = logit_solve(game, {}, exact=True).equilibria
     assert_equilibrium(game, {}, eq, exact=True)
+
+
+# ---------------------------------------------------------------------------------
+# No numpy warnings far off the branch (user30, finding 6)
+# ---------------------------------------------------------------------------------
+def near_tie() -> Game:
+    from pathlib import Path
+
+    from policy.gamefile import loads_game
+
+    path = Path(__file__).parent / "data" / "near_tie.toml"
+    return loads_game(path.read_text(), path.name, known_claims=[])
+
+
+@pytest.mark.parametrize("cost", [Fraction(21299, 16384), Fraction(5325, 4096)])
+def test_a_branch_to_a_large_lambda_prints_no_numpy_warning(cost):
+    # Near a tie the branch runs to lambda ~ 1e5, where the predictor's long
+    # steps land on log-probabilities of hundreds: exp overflowed (19 lines of
+    # RuntimeWarning in a compare), though every such point was rejected.
+    import warnings
+
+    game = near_tie()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = logit_solve(game, {"cost": cost, "gain": 1})
+    assert [str(w.message) for w in caught] == []
+    eq = result.equilibria[0]
+    numbers = game.numbers({"cost": cost, "gain": 1}, exact=False)
+    assert behavior_regret(game, numbers, eq.probabilities)[0] <= 1e-9
+
+
+def test_a_point_far_off_the_branch_is_rejected_quietly():
+    import warnings
+
+    game = near_tie()
+    numbers = game.numbers({"cost": Fraction(13, 10), "gain": 1}, exact=False)
+    leaf = np.asarray(numbers.leaf_payoff, dtype=np.float64)
+    tree = logit._prepare(game, numbers, (leaf - leaf.min()) / (leaf.max() - leaf.min()))
+    far = np.append(np.full(tree.n_actions, 800.0), 1e5)  # exp(800) overflows
+    along = np.zeros(tree.n_actions + 1)
+    along[-1] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert logit._frame(tree, far, along) is None

@@ -256,7 +256,8 @@ def test_the_draws_selection_is_said_on_a_game_with_subgames_of_imperfect_inform
     """Review 5 (finding 1): the point is exact, the draws in floats; where they may select
     different equilibria the output says so. With spe they no longer do (qpe in each
     two-player subgame in both arithmetics: tests/test_qpe_float.py), so it is not said;
-    with auto a two-player game takes qpe exactly and lcp in floats, so it is. Not said
+    nor with auto, which takes qpe for a two-player game in floats as exactly (user30,
+    finding 8b: the note said lcp in floats). With lcp it is said, naming lcp. Not said
     on a game of perfect information (both are backward induction)."""
     games = Path(__file__).resolve().parent.parent / "games"
     path = tmp_path / "record.toml"
@@ -268,8 +269,13 @@ def test_the_draws_selection_is_said_on_a_game_with_subgames_of_imperfect_inform
     code, out, _ = invoke("record", str(games / "barbarossa_1941.toml"), str(path), "-l", "stalin",
                           "--samples", "4", "--no-parameters")
     assert code == 0, out
-    assert "takes lcp in floats and qpe exactly" in " ".join(out.split())
-    assert "may count different ones" in " ".join(out.split())
+    assert "may count different ones" not in " ".join(out.split())
+    code, out, _ = invoke("record", str(games / "barbarossa_1941.toml"), str(path), "-l", "stalin", "--method", "lcp",
+                          "--samples", "4", "--no-parameters")
+    assert code == 0, out
+    said = " ".join(out.split())
+    assert "the point above exactly (method lcp)" in said and "may count different ones" in said
+    assert "qpe exactly" not in said
     code, out, _ = invoke("record", str(CAMPAIGN), str(RECORD), "-l", str(DATA / "leaders" / "beta.toml"),
                           "--samples", "4", "--no-parameters")
     # Not said; the output names the files, whose paths may hold "lcp" themselves.

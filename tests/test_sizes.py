@@ -111,3 +111,133 @@ def test_cli_refuses_with_one_line(tmp_path):
     code, out, err = invoke("solve", str(path), "-m", "logit")
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "too big for logit" in err and "methods that fit: spe" in err
+
+
+# ---------------------------------------------------------------------------------
+# A two-player method on a game of another size (user30, finding 3): lp's size
+# check unpacked two sequence counts and raised a bare ValueError before lp could
+# refuse the game in its own words.
+# ---------------------------------------------------------------------------------
+#: Three players; B and C each have one information set across A's two moves, so
+#: the only proper subgame is the whole game, and spe hands it, three movers and
+#: all, to its subgame method.
+THREE = """
+[game]
+title = "Three"
+players = ["A", "B", "C"]
+
+[parameters.p]
+description = "A's payoff when B stops after go"
+default = 1
+range = [0, 2]
+
+[nodes.a]
+player = "A"
+actions = { go = "b1", stop = "b2" }
+
+[nodes.b1]
+player = "B"
+infoset = "b"
+actions = { on = "c1", off = "t0" }
+
+[nodes.b2]
+player = "B"
+infoset = "b"
+actions = { on = "c2", off = "t1" }
+
+[nodes.c1]
+player = "C"
+infoset = "c"
+actions = { x = "t2", y = "t3" }
+
+[nodes.c2]
+player = "C"
+infoset = "c"
+actions = { x = "t4", y = "t5" }
+
+[nodes.t0]
+payoffs = { A = "p", B = 0, C = 0 }
+[nodes.t1]
+payoffs = { A = 0, B = 1, C = 0 }
+[nodes.t2]
+payoffs = { A = 2, B = 1, C = 1 }
+[nodes.t3]
+payoffs = { A = 0, B = 2, C = 0 }
+[nodes.t4]
+payoffs = { A = 1, B = 0, C = 2 }
+[nodes.t5]
+payoffs = { A = 0, B = 0, C = 1 }
+"""
+
+LEADER = """
+[leader]
+name = "Lead"
+
+[values.p]
+value = 0.5
+note = "judgement: a test value"
+"""
+
+TWO_PLAYER_METHODS = sorted(name for name, entry in METHODS.items() if entry.two_players)
+
+
+def three_players():
+    from policy.gamefile import loads_game
+
+    return loads_game(THREE, "three.toml", known_claims=[])
+
+
+def test_the_two_player_methods_are_declared():
+    assert TWO_PLAYER_METHODS == ["enummixed", "lcp", "lp", "perfect", "qpe"]
+
+
+def test_lp_size_is_measured_for_any_number_of_players():
+    game = three_players()
+    assert len(sizes.game_size(game).sequences) == 3
+    for exact in (True, False):
+        assert too_big("lp", game, exact) is None
+
+
+@pytest.mark.parametrize("method", TWO_PLAYER_METHODS)
+@pytest.mark.parametrize("exact", [True, False], ids=["exact", "float"])
+@pytest.mark.parametrize("players", [1, 3])
+def test_two_player_methods_refuse_other_games_in_one_line(method, exact, players):
+    game, values = (three_players(), {"p": 1}) if players == 3 else (chain(3, players=1), {})
+    with pytest.raises(SolverError) as err:
+        solve(game, values, method=method, exact=exact)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith((f"{method} solves 2-player games", f"{method} needs a two-player game"))
+    assert f"has {players} player{'s' if players != 1 else ''}" in message
+
+
+@pytest.mark.parametrize("method", ["lp", "lcp", "qpe", "enummixed"])
+def test_spe_refuses_a_two_player_subgame_method_for_three_movers(method):
+    with pytest.raises(SolverError, match=rf"^subgame at 'a': {method} (solves 2-player|needs a two-player)"):
+        solve(three_players(), {"p": 1}, method="spe", subgame_method=method)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["solve", "{game}", "-m", "lp"],
+        ["solve", "{game}", "-m", "lp", "--float"],
+        ["solve", "{game}", "-m", "spe", "--subgame-method", "lp"],
+        ["compare", "{game}", "-l", "{leader}", "-m", "lp"],
+        ["sweep", "{game}", "-l", "{leader}", "--vary", "p=0:1:3", "-m", "lp"],
+        ["render", "{game}", "-m", "lp", "-o", "{out}"],
+    ],
+    ids=["solve", "solve-float", "subgame-method", "compare", "sweep", "render"],
+)
+def test_cli_lp_on_three_players_is_one_line(tmp_path, args):
+    game = tmp_path / "three.toml"
+    game.write_text(THREE)
+    leader = tmp_path / "lead.toml"
+    leader.write_text(LEADER)
+    out = tmp_path / "x.svg"
+    filled = [a.format(game=game, leader=leader, out=out) for a in args]
+    code, stdout, err = invoke(*filled)
+    assert code == 1 and stdout == ""
+    assert err.count("\n") == 1
+    assert "lp solves 2-player games; 'Three' has 3 players (A, B, C); use logit or enumpure" in err
+    assert not out.exists()

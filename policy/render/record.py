@@ -11,6 +11,11 @@ from policy.analysis.record import RecordScore
 from policy.render.data import number
 from policy.render.text import _render, _row, _table, fmt
 
+#: Methods whose float solve selects the equilibrium their exact one does: qpe's float
+#: run follows the exact path, spe takes qpe (or logit) in its subgames in both, and
+#: logit and gnm solve in floats in both (exact mode only rounds their answer).
+SELECT_ALIKE = frozenset({"spe", "qpe", "logit", "gnm"})
+
 
 def _share(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
@@ -57,14 +62,11 @@ def record_table(score: RecordScore, width: int | None = None, colour: bool | No
     if score.samples:
         tables.append(Text(f"Monte Carlo: {score.samples} draws from the profile's declared uncertainty (seed {score.seed}); "
                            "the interval is that of the mean over the draws.\n"))
-        if score.method != "spe" and not score.game.is_perfect_information:
-            # spe selects alike in both arithmetics (qpe in each two-player subgame where it fits);
-            # auto in floats takes lcp for a two-player game, where the exact point takes qpe.
+        if score.method not in SELECT_ALIKE and not score.game.is_perfect_information:
             tables.append(Text(
-                "The draws are solved in floats, the point above exactly; with auto a two-player game\n"
-                "takes lcp in floats and qpe exactly. Where the game has several equilibria the two may\n"
-                "count different ones (policy solve --float gives the draws' one; --method spe or qpe\n"
-                "select alike in both).\n"))
+                f"The draws are solved in floats, the point above exactly (method {score.method}). Where the\n"
+                "game has several equilibria the two may count different ones (policy solve --float gives\n"
+                "the draws' one; --method spe or qpe select alike in both).\n"))
     if score.effects:
         eff = _table("Parameters that most change it", "parameter", "value", "range", "nearest value that reproduces",
                      "distance", "share of range", "spread")

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from policy.analysis.sweep import ROW_TERMINALS, SweepResult, fact_columns
+from policy.model import Game
 from policy.render.text import _render, _row, _table
 
 
@@ -111,8 +112,9 @@ def sweep_table(results: Sequence[SweepResult], width: int | None = None) -> str
                 f"Ties: in {_pct(r.tie_share())} of samples a mover on the path is indifferent\n"
                 "(a boundary between regions); the first best action is shown.\n"
             )
-        if r.method not in ("spe", "qpe"):
-            tables.append(SELECTION_NOTE)
+        note = selection_note(r.method, r.game)
+        if note is not None:
+            tables.append(note)
     return _render(tables, width)
 
 
@@ -140,17 +142,29 @@ def _failures_table(result: SweepResult) -> object:
         _row(t, "", "", f"and {len(result.failed) - FAILURES_SHOWN:,} more (all in --format csv)")
     return t
 
-#: How a sweep picks among several equilibria, said where a method may meet several.
-#: spe and qpe select alike in floats and exactly (spe takes qpe in each two-player
-#: subgame where it fits, in both; qpe's float run follows the exact path), so their
-#: sweeps go without it.
-SELECTION_NOTE = (
-    "Where a sample's game has several equilibria, the one counted is the one the\n"
-    "method selects (lcp: Lemke's path from its fixed start), as policy solve --float\n"
-    "would return. An exact policy solve (the default) takes a quasi-perfect\n"
-    "equilibrium (qpe) in a two-player game where it fits, which may be another one;\n"
-    "--method spe or qpe select it in the draws too.\n"
-)
+#: How each method picks among several equilibria, for the note under a sweep.
+SELECTIONS = {
+    "spe": "the first best action at a tie, and in each proper subgame with imperfect information "
+           "the one its method selects (qpe's in a two-player one)",
+    "qpe": "a quasi-perfect equilibrium, the end of Lemke's path on the perturbed problem from its fixed start",
+    "lcp": "the end of Lemke's path from its fixed start",
+    "lp": "the solution the linear program finds (all give the game's value)",
+    "logit": "the limit of the logit quantal response path from uniform play",
+    "gnm": "the first equilibrium on the global Newton path of its seeded perturbation",
+    "simpdiv": "the end of simplicial subdivision from its fixed start",
+}
+
+
+def selection_note(method: str, game: Game) -> str | None:
+    """Which equilibrium a sweep counts where a sample's game has several, or None
+    where only one can be met (backward induction on a game of perfect information)."""
+    if method == "spe" and game.is_perfect_information:
+        return None
+    rule = SELECTIONS.get(method, "the first one it lists (policy solve lists them all)")
+    return (
+        f"Where a sample's game has several equilibria, the one counted is the one {method} "
+        f"selects: {rule}, as policy solve --method {method} --float returns it.\n"
+    )
 
 
 def sweep_data(result: SweepResult, seed: int | None = None) -> dict[str, Any]:

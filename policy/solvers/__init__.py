@@ -71,6 +71,8 @@ class Method:
     summary: str
     exact_default: bool = True
     options: frozenset[str] = frozenset()
+    #: Whether the method takes only games of exactly two players.
+    two_players: bool = False
 
     def load(self) -> Callable[..., SolveResult]:
         func: Callable[..., SolveResult] = getattr(importlib.import_module(self.module), self.function)
@@ -93,14 +95,18 @@ METHODS: dict[str, Method] = {
             "lcp_solve",
             "2 players: sequence-form LCP, Lemke's algorithm",
             options=frozenset({"max_pivots"}),
+            two_players=True,
         ),
-        Method("lp", "policy.solvers.lp", "lp_solve", "2-player constant-sum: sequence-form LP (HiGHS)"),
+        Method(
+            "lp", "policy.solvers.lp", "lp_solve", "2-player constant-sum: sequence-form LP (HiGHS)", two_players=True
+        ),
         Method(
             "enummixed",
             "policy.solvers.enummixed",
             "enummixed_solve",
             "2 players: all extreme equilibria of the reduced strategic form",
             options=frozenset({"max_bases", "max_seconds"}),
+            two_players=True,
         ),
         Method(
             "enumpure",
@@ -143,8 +149,9 @@ METHODS: dict[str, Method] = {
             "qpe",
             "policy.solvers.qpe",
             "qpe_solve",
-            "2 players: a quasi-perfect equilibrium (sequence-form LCP, symbolic perturbation), exact",
+            "2 players: a quasi-perfect equilibrium (sequence-form LCP, symbolic perturbation; --float follows the exact path)",
             options=frozenset({"max_pivots"}),
+            two_players=True,
         ),
         Method(
             "perfect",
@@ -152,6 +159,7 @@ METHODS: dict[str, Method] = {
             "perfect_solve",
             "2 players: the extreme equilibria that are normal-form perfect (undominated strategies)",
             options=frozenset({"max_bases", "max_seconds"}),
+            two_players=True,
         ),
     )
 }
@@ -400,10 +408,15 @@ def _check_size(game: Game, method: str, exact: bool, subgame: bool = False) -> 
     """Refuse, before any solving, a game larger than ``method`` accepts in this mode.
 
     ``subgame``: the game is a proper subgame that ``spe`` hands to ``method``,
-    which the user picks with ``--subgame-method``.
+    which the user picks with ``--subgame-method``. A two-player method given
+    a game of another size is not measured here: the method refuses it itself,
+    in one line that names the methods for such games.
     """
     from policy.solvers.sizes import game_size, too_big
 
+    entry = METHODS.get(method)
+    if entry is not None and entry.two_players and len(game.players) != 2:
+        return
     size = game_size(game)
     problem = too_big(method, size, exact)
     if problem is None:
@@ -442,7 +455,7 @@ def fitting_methods(game: Game, size: Any = None, exclude: str = "") -> list[str
             if game.is_perfect_information or choose_method(game) == "spe":
                 out.append(name)
             continue
-        if name in ("lcp", "lp", "enummixed", "qpe", "perfect") and not two:
+        if entry.two_players and not two:
             continue
         if name == "lp" and not game.is_constant_sum:
             continue

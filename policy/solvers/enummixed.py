@@ -171,7 +171,7 @@ def enummixed_solve(
     if len(game.players) != 2:
         raise SolverError(
             f"enummixed needs a two-player game, but {game.title!r} has {len(game.players)} "
-            "players; use enumpure (pure equilibria) or logit"
+            f"player{'' if len(game.players) == 1 else 's'}; use enumpure (pure equilibria) or logit"
         )
     from policy.representations.normal import MAX_PROFILES, reduced_normal_form
 

@@ -451,7 +451,15 @@ def gnm_solve(
         b = rng.standard_normal(scaled.size)
         b /= float(np.linalg.norm(b))
         try:
-            path = _follow(scaled, b, all_equilibria, limit)
+            # A path can run off towards an infinite lambda, its steps growing
+            # with |lambda|, until its numbers overflow (past 1e154 their
+            # squared norms do; seen in compare's flip searches on a 3-player
+            # game). Then they are inf or nan, which halves the step until the
+            # path is lost and the next seed is tried; and the path's only
+            # output, its crossings of lambda = 0, is verified in the tree
+            # before any is kept. So numpy's overflow warnings there are noise.
+            with np.errstate(over="ignore", invalid="ignore"):
+                path = _follow(scaled, b, all_equilibria, limit)
         except _Lost:
             total_steps += limit
             continue

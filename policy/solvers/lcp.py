@@ -104,8 +104,8 @@ def require_two_players(game: Game, method: str) -> None:
     """Raise :class:`SolverError` unless the game has exactly two players."""
     if len(game.players) != 2:
         raise SolverError(
-            f"{method} solves 2-player games; {game.title!r} has {len(game.players)} players "
-            f"({', '.join(game.players)}); use logit or enumpure"
+            f"{method} solves 2-player games; {game.title!r} has {len(game.players)} "
+            f"player{'' if len(game.players) == 1 else 's'} ({', '.join(game.players)}); use logit or enumpure"
         )
 
 

@@ -494,11 +494,31 @@ class _Frame:
     lu: Any
 
 
+def _far_off_the_branch() -> Any:
+    """Quiet numpy's overflow warnings at a point that will be rejected for them.
+
+    The predictor's step grows with lambda (up to ``MAX_STEP_RELATIVE`` times
+    ``1 + lambda``), so at a large lambda (``1e5`` near a tie in the payoffs)
+    a predicted point can lie far off the branch, with log-probabilities of
+    hundreds: ``exp`` of them overflows in :func:`_conditional_values`, and a
+    huge tangent or correction overflows its norm. Every such overflow leaves a
+    value that is not finite where it is checked: an infinite term of ``u``
+    makes ``u``, and with it ``H`` and its Jacobian, not finite (inf or nan,
+    never a finite wrong number; the softmax overflows only when ``lambda u``
+    is not finite already), and an overflowing norm is infinite. Then
+    :func:`_frame` and :func:`_correct` return None and the step is halved, as
+    for any failed step. So inside them these warnings only repeat what the
+    checks see; everywhere else numpy's warnings stay as they are.
+    """
+    return np.errstate(over="ignore", invalid="ignore")
+
+
 def _frame(tree: _Tree, x: FloatArray, normal: FloatArray) -> _Frame | None:
     """Jacobian, factorisation and tangent at ``x`` (None if singular or not finite)."""
     from scipy.linalg import lu_factor, lu_solve
 
-    _, jac = _homotopy(tree, x)
+    with _far_off_the_branch():
+        _, jac = _homotopy(tree, x)
     assert jac is not None
     system = np.vstack([jac, normal[None, :]])
     if not np.all(np.isfinite(system)):
@@ -511,7 +531,8 @@ def _frame(tree: _Tree, x: FloatArray, normal: FloatArray) -> _Frame | None:
     rhs = np.zeros(tree.n_actions + 1)
     rhs[-1] = 1.0
     t = lu_solve(lu, rhs, check_finite=False)
-    size = float(np.linalg.norm(t))
+    with _far_off_the_branch():
+        size = float(np.linalg.norm(t))
     if not math.isfinite(size) or size == 0:
         return None
     return _Frame(x=x, t=t / size, normal=normal, lu=lu)
@@ -541,12 +562,13 @@ def _correct(
     # need only relative accuracy.
     weight = 1.0 / (1.0 + np.abs(y))
     for it in range(1, MAX_CORRECTOR + 1):
-        h, _ = _homotopy(tree, y, jacobian=False)
-        if not np.all(np.isfinite(h)):
-            return None
-        d = lu_solve(lu, np.append(-h, 0.0), check_finite=False)
-        length = float(np.linalg.norm(d))
-        size = float(np.linalg.norm(d * weight))
+        with _far_off_the_branch():
+            h, _ = _homotopy(tree, y, jacobian=False)
+            if not np.all(np.isfinite(h)):
+                return None
+            d = lu_solve(lu, np.append(-h, 0.0), check_finite=False)
+            length = float(np.linalg.norm(d))
+            size = float(np.linalg.norm(d * weight))
         if not math.isfinite(length):
             return None
         noise = size <= NOISE_FLOOR  # rounding dominates: as good as it gets

@@ -105,7 +105,8 @@ def perfect_solve(
     del all_equilibria  # every perfect extreme equilibrium is returned
     if len(game.players) != 2:
         raise SolverError(
-            f"perfect needs a two-player game, but {game.title!r} has {len(game.players)} players; "
+            f"perfect needs a two-player game, but {game.title!r} has {len(game.players)} "
+            f"player{'' if len(game.players) == 1 else 's'}; "
             "for sequential equilibria of larger games use logit (its limit) or spe"
         )
     from policy.representations.normal import MAX_PROFILES, reduced_normal_form

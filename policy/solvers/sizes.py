@@ -128,11 +128,14 @@ class GameSize:
 
 
 def _lp(size: GameSize, exact: bool) -> str | None:
-    n1, n2 = size.sequences
-    if exact and n1 * n2 > LP_EXACT_CELLS:
-        return f"its sequence form is {n1} x {n2}, more than {LP_EXACT_CELLS:,} cells in exact mode"
-    if not exact and n1 + n2 > LP_FLOAT_SEQUENCES:
-        return f"it has {n1 + n2:,} sequences, more than {LP_FLOAT_SEQUENCES:,}"
+    # Written for any number of players (a product and a sum, no unpacking of
+    # two), so asking never fails; lp itself refuses a game without two.
+    sequences = size.sequences
+    if exact and math.prod(sequences) > LP_EXACT_CELLS:
+        shape = " x ".join(str(n) for n in sequences)
+        return f"its sequence form is {shape}, more than {LP_EXACT_CELLS:,} cells in exact mode"
+    if not exact and sum(sequences) > LP_FLOAT_SEQUENCES:
+        return f"it has {sum(sequences):,} sequences, more than {LP_FLOAT_SEQUENCES:,}"
     return None
 
 
