@@ -156,3 +156,21 @@ def test_solve_command_shows_the_good_choice(tmp_path) -> None:
     line = next(x for x in out.splitlines() if x.strip().startswith("a_rare"))
     assert "good" in line and "bad" not in line
     assert "sequential: yes" in out
+
+
+def test_compare_names_the_rule_of_the_method_it_used(tmp_path) -> None:
+    # The note above the flips says how the method actually used selects an equilibrium
+    # (here qpe, the default for two players), not spe's or lcp's rule.
+    path = tmp_path / "rare.toml"
+    path.write_text(RARE.replace("default = 0\n", 'default = "1/2"\n'), encoding="utf-8")
+    code, out, _ = invoke("--no-color", "compare", str(path), "--leaders", "stalin,stalin")
+    text = " ".join(out.split())
+    assert code == 0
+    if "Distance to a flip" in text:
+        assert "qpe selects a quasi-perfect equilibrium" in text and "spe selects" not in text
+    from policy.analysis.compare import compare
+    from policy.render.text import flip_note
+
+    game = rare_game()
+    [c] = compare([(path, game)], ["stalin"], swaps=False, flips=False, count=False)
+    assert "qpe selects a quasi-perfect equilibrium" in flip_note(c)

@@ -54,12 +54,12 @@ from policy.loading import load
 from policy.output import Outputs, check
 from policy.render.text import (
     FLIP_COLUMNS,
-    FLIP_NOTE,
     FLIP_TITLE,
     SECTION_DECISIONS,
     SECTION_PAYOFFS,
     compare_rows,
     compare_table,
+    flip_note,
     flip_rows,
     fmt,
     markdown_cell,
@@ -653,7 +653,7 @@ def _flips_html(c: GameComparison) -> list[str]:
     rows = flip_rows(c)
     if not rows and not any(search.skipped for search in c.flips):
         return []
-    out = [f"<h4>{_e(FLIP_TITLE)}</h4>", f"<p>{_e(' '.join(FLIP_NOTE.split()))}</p>"]
+    out = [f"<h4>{_e(FLIP_TITLE)}</h4>", f"<p>{_e(flip_note(c))}</p>"]
     if rows:
         out.append(_simple_table(FLIP_COLUMNS, rows, "flips"))
     extra = []

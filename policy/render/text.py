@@ -613,7 +613,7 @@ def compare_table(
                 parts.append(Text(note + "\n"))
         if flips or failed:
             parts.append(Text(FLIP_TITLE, style="bold"))
-            parts.append(Text(FLIP_NOTE + "\n"))
+            parts.append(Text(flip_note(c) + "\n"))
             for who, parameter, moves, share, path in flips:
                 if who:
                     parts.append(Text(f" {who}", style="bold"))
@@ -670,6 +670,30 @@ FLIP_NOTE = (
     "fixed start, for qpe on the perturbed problem), and a flip is a change in that\n"
     "selected equilibrium's path:"
 )
+
+
+def flip_note(c: GameComparison) -> str:
+    """The note above the flips: what a flip is, and the rule by which the method each leader's
+    solve used selects an equilibrium (:data:`policy.render.sweep.SELECTIONS`)."""
+    from policy.render.sweep import SELECTIONS
+
+    methods = list(dict.fromkeys(r.method for r in c.results if r is not None))
+    if not methods:
+        return " ".join(FLIP_NOTE.split())
+    rules = []
+    for m in methods:
+        rule = SELECTIONS.get(m, "the first equilibrium it lists")
+        if m == "spe" and c.game.is_perfect_information:
+            rule = "the first best action at a tie"
+        rules.append(f"{m} selects {rule}.")
+    return (
+        "The nearest change of one parameter, within its declared range, that changes the leader's "
+        "equilibrium path (as a share of the range), and the path it changes to. Where a game has "
+        "several equilibria, a flip is a change in the path of the one the method selects: "
+        + " ".join(rules)
+    )
+
+
 FLIP_COLUMNS = ("leader", "parameter", "moves", "share", "path after the flip")
 #: Flips shown per leader.
 FLIPS_SHOWN = 3
@@ -855,7 +879,7 @@ def _markdown(
         if note:
             lines += ["", note]
     if flips or failed:
-        lines += ["", f"**{FLIP_TITLE}.** " + " ".join(FLIP_NOTE.split()), ""]
+        lines += ["", f"**{FLIP_TITLE}.** " + flip_note(c), ""]
         if flips:
             lines += ["| " + " | ".join(FLIP_COLUMNS) + " |", "|---|---|---|---|---|"]
             lines += ["| " + " | ".join(markdown_cell(x) for x in cells) + " |" for cells in flips]
