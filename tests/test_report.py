@@ -626,3 +626,17 @@ def test_report_progress_names_its_steps() -> None:
     assert heard[0] == f"{title}: solving under Joseph Stalin"
     assert heard.index(f"{title}: counting the equilibria") < heard.index(f"{title}: drawing the trees")
     assert heard[-1] == f"{title}: the sweep plots"
+
+
+def test_report_says_where_each_stage_instance_is_played(tmp_path: Path) -> None:
+    # As compare does (tests/test_campaign.py): the crisis stage of two_stage.toml is played
+    # at six points, each after the coup's outcome and France's, in the state they set.
+    data = Path(__file__).parent / "data" / "campaigns"
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", str(data / "two_stage.toml"), "--leaders",
+                                       f"{data / 'leaders' / 'alpha.toml'},{data / 'leaders' / 'beta.toml'}",
+                                       "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "Where the stage instances named above are played" in html
+    assert "<td>crisis-3</td><td>coup: won, france-2: falls; regime = beta, west = 1</td>" in html

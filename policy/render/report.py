@@ -57,11 +57,14 @@ from policy.render.text import (
     FLIP_TITLE,
     SECTION_DECISIONS,
     SECTION_PAYOFFS,
+    WHERE_NOTE,
+    WHERE_TITLE,
     compare_rows,
     compare_table,
     flip_note,
     flip_rows,
     fmt,
+    instance_rows,
     markdown_cell,
     paragraphs,
     show_range,
@@ -560,6 +563,11 @@ def _section_html(s: GameSection) -> list[str]:
     out += ["<h3>The leaders compared</h3>", _compare_html(c)]
     out += _swaps_html(c)
     out += _flips_html(c)
+    where = instance_rows(c)
+    if where:
+        out += [f"<h4>{_e(WHERE_TITLE)}</h4>", f"<p>{_e(' '.join(WHERE_NOTE.split()))}</p>",
+                _simple_table(("instance", "played after, in the state (where it differs from the start)"), where,
+                              "instances")]
     notes = []
     for k, (leader, r) in enumerate(zip(c.leaders, c.results, strict=True)):
         if r is None:
