@@ -76,6 +76,23 @@ def test_move_by_move_at_the_profile_values() -> None:
     assert alpha.moves[3].probability == 0 and alpha.moves[3].chosen == "yield"
 
 
+def test_a_recorded_chance_move_of_probability_0_is_said(tmp_path: Path) -> None:
+    # The record has the coup lost; at p_win = 1 a lost coup cannot happen. The players'
+    # moves after it are still scored as if it had (given the recorded chance moves), and the
+    # output says the record cannot happen there.
+    game = load(CAMPAIGN)
+    values = {**resolve(game, BETA), "p_win": F(1)}
+    sure = score_record(game, load_record(RECORD), values, BETA, effects=False)
+    assert [m.impossible for m in sure.moves] == [False, True, False, False]
+    assert not any(m.impossible for m in score(effects=False).moves)
+    code, out, _ = invoke("--no-color", "record", str(CAMPAIGN), str(RECORD), "--leader", str(DATA / "leaders" / "beta.toml"),
+                          "--set", "p_win=1", "--samples", "0")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "has probability 0 at these values: the record cannot happen here" in text
+    assert "given; probability 0 here" in text
+
+
 def test_parameter_effects_by_hand(tmp_path: Path) -> None:
     # A record of loyalty, France falling, and yielding: the army stays loyal
     # only for p_win < 9/13 (docs), so under Alpha (p_win = 3/4) the nearest

@@ -426,6 +426,10 @@ class MoveScore:
     probability: Number | None
     chosen: str | None = None
     monte_carlo: float | None = None
+    impossible: bool = False
+    """A chance move whose recorded outcome has probability 0 at these values (at every
+    place it can be made): the record cannot happen here, and the moves after it are
+    scored as if it had."""
 
 
 @dataclass(frozen=True)
@@ -695,7 +699,10 @@ def score_record(
         where = t.places[j]
         names = tuple(game.node_names[n] for n in where)
         if j not in t.decisions:
-            moves.append(MoveScore(m, names, True, None))
+            numbers = game.numbers(values, exact=result.exact)
+            odds = [numbers.edge_prob[c] for n in where for c in game.children_of(n)
+                    if game.action_label[c] == m.action]
+            moves.append(MoveScore(m, names, True, None, impossible=bool(odds) and not any(odds)))
             continue
         chosen = None
         p = per_move[j]

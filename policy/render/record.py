@@ -29,6 +29,9 @@ def record_table(score: RecordScore, width: int | None = None, colour: bool | No
         f"{score.game.title}, under {who}; equilibrium by {score.method}",
         "Reproduced: the probability that the players make the recorded choices, "
         "given the recorded chance moves (1: the equilibrium path follows the record).",
+        *[f"The recorded chance move {m.move.place} = {m.move.action} has probability 0 at these values: "
+          "the record cannot happen here, and the moves after it are scored as if it had."
+          for m in score.moves if m.impossible],
         "",
     ]
     moves = _table("Move by move", "move", "recorded", "equilibrium", "reproduced",
@@ -36,7 +39,7 @@ def record_table(score: RecordScore, width: int | None = None, colour: bool | No
     for m in score.moves:
         place = m.move.place + (f" [{', '.join(m.nodes)}]" if len(m.nodes) <= 2 else f" [{len(m.nodes)} nodes]")
         if m.chance:
-            cells = [place, m.move.action, "(chance)", "given"]
+            cells = [place, m.move.action, "(chance)", "given; probability 0 here" if m.impossible else "given"]
             if score.samples:
                 cells.append("")
         else:
@@ -111,6 +114,7 @@ def record_data(score: RecordScore) -> dict[str, Any]:
                 "action": m.move.action,
                 "nodes": list(m.nodes),
                 "chance": m.chance,
+                "impossible": m.impossible,
                 "reproduced": None if m.probability is None else number(m.probability),
                 "equilibrium_choice": m.chosen,
                 "monte_carlo": m.monte_carlo,
