@@ -733,15 +733,11 @@ class _CampaignReader:
         origin, name, hint = found
         path = f"values.{name}"
         shown = self.profile_paths.get(key, {}).get(origin, origin)
-        try:
-            line = find_line(read_text(origin).splitlines(), path)
-        except (InputError, OSError):
-            line = None
         raise CampaignError(
             shown, path,
             f"names no parameter of {title!r} (campaign.profiles.{key} in {self.file}) "
             f"or of the games beside the profile{hint}",
-            line,
+            _line_in(origin, path, find_line),
         )
 
     def stage_game(self, name: str, body: Any) -> tuple[Game, str] | None:

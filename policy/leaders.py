@@ -236,13 +236,9 @@ def check_sources(profile: Leader, header: str = "leader") -> None:
     known = catalogue_ids(catalogue)
     for file, key, cid in cited:
         if cid not in known:
-            from policy.gamefile import find_line
-
-            line = find_line(read_text(Path(file)).splitlines(), key)
-            where = f"{file}:{line}" if line else file
             hint = _near_misses([cid], sorted(known), n=2, cutoff=0.8)
             raise LeaderError(
-                f"{where}: {key}: unknown claim {cid!r}: not in {catalogue}{hint} (a profile cites from "
+                f"{located(file, key)}: {key}: unknown claim {cid!r}: not in {catalogue}{hint} (a profile cites from "
                 "the catalogue --claims FILE names, else a claims.toml beside it or in the folder above, "
                 "else the bundled one)"
             )

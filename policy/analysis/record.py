@@ -695,11 +695,11 @@ def score_record(
     joint, stages, per_move = _scores(t, edge)
     behavior = eq.behavior
     moves = []
+    numbers = game.numbers(values, exact=result.exact)
     for j, m in enumerate(record.moves):
         where = t.places[j]
         names = tuple(game.node_names[n] for n in where)
         if j not in t.decisions:
-            numbers = game.numbers(values, exact=result.exact)
             odds = [numbers.edge_prob[c] for n in where for c in game.children_of(n)
                     if game.action_label[c] == m.action]
             moves.append(MoveScore(m, names, True, None, impossible=bool(odds) and not any(odds)))

@@ -363,13 +363,11 @@ def _rational_where_chance_never_goes(
     starts = [r for r in subgame_roots(game) if cut[r]]
     inside = np.zeros(game.num_nodes, dtype=bool)
     inside[starts] = True
-    roots = []
-    for r in starts:
-        n = int(game.parent[r])
-        while n >= 0 and not inside[n]:
-            n = int(game.parent[n])
-        if n < 0:
-            roots.append(r)
+    above = np.zeros(game.num_nodes, dtype=bool)  # a start strictly above, level by level
+    for first, stop in game.levels[1:]:
+        up = game.parent[first:stop]
+        above[first:stop] = above[up] | inside[up]
+    roots = [r for r in starts if not above[r]]
     patches: list[tuple[int, list[Number]]] = []
     for root in roots:
         sub = subtree(game, numbers, root)

@@ -279,7 +279,7 @@ def _possible(game: Game, numbers: Numbers) -> npt.NDArray[np.bool_]:
 def _possible_below(game: Game, zero: Array) -> npt.NDArray[np.bool_]:
     """:func:`_possible`, given which edges have probability 0 (per node, the edge into it)."""
     ok = np.ones(game.num_nodes, dtype=bool)
-    if game.num_nodes > 1:
+    if game.num_nodes > 1 and np.asarray(zero[1:], dtype=bool).any():  # most games: no chance move of 0
         cut = np.zeros(game.num_nodes, dtype=bool)
         kids = np.arange(1, game.num_nodes)
         by_chance = game.kind[game.parent[1:]] == NodeKind.CHANCE
