@@ -662,24 +662,12 @@ def instance_rows(c: GameComparison) -> list[tuple[str, str]]:
 
 
 FLIP_TITLE = "Distance to a flip"
-FLIP_NOTE = (
-    "The nearest change of one parameter, within its declared range, that changes the\n"
-    "leader's equilibrium path (as a share of the range), and the path it changes to.\n"
-    "Where a game has several equilibria, the one followed is the one the method\n"
-    "selects (spe: the first best action at a tie; lcp and qpe: Lemke's path from its\n"
-    "fixed start, for qpe on the perturbed problem), and a flip is a change in that\n"
-    "selected equilibrium's path:"
-)
-
-
 def flip_note(c: GameComparison) -> str:
     """The note above the flips: what a flip is, and the rule by which the method each leader's
     solve used selects an equilibrium (:data:`policy.render.sweep.SELECTIONS`)."""
     from policy.render.sweep import SELECTIONS
 
     methods = list(dict.fromkeys(r.method for r in c.results if r is not None))
-    if not methods:
-        return " ".join(FLIP_NOTE.split())
     rules = []
     for m in methods:
         rule = SELECTIONS.get(m, "the first equilibrium it lists")
@@ -689,8 +677,8 @@ def flip_note(c: GameComparison) -> str:
     return (
         "The nearest change of one parameter, within its declared range, that changes the leader's "
         "equilibrium path (as a share of the range), and the path it changes to. Where a game has "
-        "several equilibria, a flip is a change in the path of the one the method selects: "
-        + " ".join(rules)
+        "several equilibria, a flip is a change in the path of the one the method selects"
+        + (": " + " ".join(rules) if rules else ".")
     )
 
 
