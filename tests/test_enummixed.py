@@ -411,9 +411,15 @@ def test_float_enumeration_exact_support_solution():
     from policy.solvers.enummixed import _float_enumeration
 
     a, b = (np.array(m, dtype=float) for m in VON_STENGEL)
-    pairs, _ = _float_enumeration(a, b)
-    assert pairs is not None and len(pairs) == 3
-    assert ((0.0, 1 / 3, 2 / 3), (1 / 3, 2 / 3)) in pairs
+    found, _ = _float_enumeration(a, b)
+    assert found is not None
+    exact, scales = found
+    assert len(exact) == 3 and scales == (1, 1)
+    assert ((0.0, 1 / 3, 2 / 3), (1 / 3, 2 / 3)) in [pair.mixed() for pair in exact]
+    # The integers it was checked in: x = (0, 2, 4) times 1/6, A y and x B at y = (1, 2).
+    pair = next(p for p in exact if p.x[0] == 0)
+    assert pair.ay == [sum(r * c for r, c in zip(row, pair.y, strict=True)) for row in VON_STENGEL[0]]
+    assert pair.xb == [sum(pair.x[i] * VON_STENGEL[1][i][j] for i in range(3)) for j in range(2)]
 
 
 def _fraction_solution(matrix: list[list[int]]) -> list[Fraction] | None:
@@ -504,7 +510,7 @@ def _paths_taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     from policy.solvers import vertex_float
 
     taken = {"small": 0, "solved": 0, "matched": 0}
-    small = vertex_float.small_extreme_equilibria
+    small = vertex_float._small_pairs
     solved, matched = vertex_float._solved_partners, vertex_float._matched_partners
 
     def count_small(*args: Any) -> Any:
@@ -522,7 +528,7 @@ def _paths_taken(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         taken["matched"] += out is not None
         return out
 
-    monkeypatch.setattr(vertex_float, "small_extreme_equilibria", count_small)
+    monkeypatch.setattr(vertex_float, "_small_pairs", count_small)
     monkeypatch.setattr(vertex_float, "_solved_partners", count_solved)
     monkeypatch.setattr(vertex_float, "_matched_partners", count_matched)
     return taken
@@ -938,3 +944,75 @@ def test_partner_systems_in_python_equal_numpys(monkeypatch, exact_only):
         compared += 1
         surplus += isinstance(got, tuple) and got[1]
     assert compared >= 50 and surplus >= 5
+
+
+def _second_mover_first(payoffs: Any) -> Game:
+    """A bimatrix table whose root is player 2's (player index 1 moves first, player 1 answers unseen).
+
+    ``payoffs[i][r][c]``: player ``i``'s payoff when player 1 plays ``r`` and player 2 ``c``.
+    """
+    a, b = (np.asarray(p, dtype=object) for p in payoffs)
+    m, n = a.shape
+    specs = [NodeSpec("root", NodeKind.DECISION, player="P2", infoset="P2",
+                      actions=tuple((f"c{c}", f"n{c}") for c in range(n)))]
+    for c in range(n):
+        specs.append(NodeSpec(f"n{c}", NodeKind.DECISION, player="P1", infoset="P1",
+                              actions=tuple((f"r{r}", f"t{c}_{r}") for r in range(m))))
+    for c in range(n):
+        for r in range(m):
+            outcome = Outcome(f"t{c}_{r}", (parse(Fraction(a[r, c])), parse(Fraction(b[r, c]))))
+            specs.append(NodeSpec(f"t{c}_{r}", NodeKind.TERMINAL, outcome=outcome))
+    return build_game("second first", ["P1", "P2"], specs)
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 3), (3, 5), (5, 3), (6, 6), (7, 4)])
+@pytest.mark.parametrize("halves", [False, True])
+@pytest.mark.parametrize("second_first", [False, True])
+def test_float_table_records_are_the_exact_answers_rounded(shape, halves, second_first):
+    # enummixed --float on a bimatrix table makes each record from the integers
+    # its answer was checked in (_table_answers): the same equilibria as the exact
+    # method, each probability and value the correctly rounded float of the exact
+    # one, regret 0, and a float regret within tolerance when checked again on the
+    # table (verified_table_equilibrium, independently of the solver). Shapes on
+    # both sides of the integer path (small_work) and with more rows than columns
+    # (the players swapped inside); payoffs in halves (a scale of 2); the root
+    # player 1's or player 2's.
+    from policy.solvers.verify_table import table_of, verified_table_equilibrium
+
+    m, n = shape
+    rng = np.random.default_rng([m, n, halves, second_first])
+    a, b = (rng.integers(-20, 21, (m, n)) for _ in range(2))
+    payoffs = [[[Fraction(int(v), 2 if halves else 1) for v in row] for row in p] for p in (a, b)]
+    game = _second_mover_first(payoffs) if second_first else table_game(payoffs)
+    table = table_of(game)
+    assert table is not None and table.row_player == (1 if second_first else 0)
+    floats = enummixed_solve(game, {}, exact=False)
+    exact = enummixed_solve(game, {}, exact=True)
+    assert len(floats.equilibria) == len(exact.equilibria)
+    numbers = game.numbers({}, exact=False)
+    for got, want in zip(floats.equilibria, exact.equilibria, strict=True):
+        assert got.probabilities == tuple(float(p) for p in want.probabilities)
+        assert got.values == tuple(float(v) for v in want.values)
+        assert got.reach == pytest.approx([float(r) for r in want.reach], abs=1e-15)
+        assert got.max_regret == 0.0
+        again = verified_table_equilibrium(game, numbers, table, got.probabilities)
+        assert again.max_regret <= 1e-12
+    assert floats.details["mixed"] == tuple(
+        {player: {label: float(p) for label, p in sigma.items()} for player, sigma in mixed.items()}
+        for mixed in exact.details["mixed"]
+    )
+
+
+def test_float_table_answers_agree_with_nashpy():
+    # The same game's vertex enumeration by nashpy (an independent solver): the
+    # same set of equilibria, within its float tolerance.
+    import nashpy
+
+    rng = np.random.default_rng(7)
+    a, b = rng.integers(-50, 51, (6, 6)), rng.integers(-50, 51, (6, 6))
+    ours = enummixed_solve(table_game([a.tolist(), b.tolist()]), {}, exact=False)
+    theirs = sorted(
+        tuple(np.round(np.concatenate([x, y]), 9)) for x, y in nashpy.Game(a, b).vertex_enumeration()
+    )
+    got = sorted(tuple(np.round(eq.probabilities, 9)) for eq in ours.equilibria)
+    assert got == theirs

@@ -59,12 +59,37 @@ import functools
 import itertools
 import math
 import operator
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 MixedPair = tuple[tuple[float, ...], tuple[float, ...]]
+
+
+class ExactPair(NamedTuple):
+    """An extreme equilibrium as positive integer multiples of the two mixed strategies.
+
+    ``x`` and ``y`` are the row and column player's strategies times a
+    positive integer each (the strategy is the vector over its sum); ``ay``
+    is ``A y`` and ``xb`` is ``x B`` in the game's integer payoffs
+    (:class:`_ExactGame`: ``A`` and ``B`` times their scales). Every strategy
+    a player uses is a best reply, exactly: the largest entry of ``ay`` on
+    ``x``'s support, of ``xb`` on ``y``'s.
+    """
+
+    x: list[int]
+    xb: list[int]
+    y: list[int]
+    ay: list[int]
+
+    def mixed(self) -> MixedPair:
+        """The two mixed strategies in floats, each probability correctly rounded."""
+        return _normalised(self.x), _normalised(self.y)
+
+    def swapped(self) -> ExactPair:
+        """The same equilibrium in the game with the players swapped (``B^T``, ``A^T``)."""
+        return ExactPair(self.y, self.ay, self.x, self.xb)
 
 #: A constraint is tight at a qhull vertex when its slack is at most this,
 #: relative to the size of the rounding in computing it.
@@ -131,14 +156,34 @@ def float_extreme_equilibria(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[M
         float enumeration cannot vouch for its answer (see the module
         docstring).
     """
+    found = exact_extreme_pairs(a, b)
+    return None if found is None else [pair.mixed() for pair in found[0]]
+
+
+def exact_extreme_pairs(
+    a: npt.NDArray[Any], b: npt.NDArray[Any]
+) -> tuple[list[ExactPair], tuple[int, int]] | None:
+    """:func:`float_extreme_equilibria` with each answer as the exact integers it was checked in.
+
+    Returns the equilibria (:class:`ExactPair`, in no particular order) and
+    the scales ``(s_a, s_b)``: the integer payoffs are ``A s_a`` and ``B
+    s_b``, so the row player's value at a pair is ``x . ay / (sum x sum y
+    s_a)`` and the column player's ``xb . y / (sum x sum y s_b)``, exactly.
+    None when the float enumeration cannot vouch for its answer.
+    """
     m, n = a.shape
     if small_work(m, n) <= SMALL_WORK:
-        return small_extreme_equilibria(_ExactGame(a, b))
+        game = _ExactGame(a, b)
+        small = _small_pairs(game)
+        return None if small is None else (small, game.scales)
     if m + n > 64:
         return None  # the label masks are 64-bit integers
     if m > n:
-        swapped = float_extreme_equilibria(np.asarray(b).T, np.asarray(a).T)
-        return None if swapped is None else [(x, y) for y, x in swapped]
+        swapped = exact_extreme_pairs(np.asarray(b).T, np.asarray(a).T)
+        if swapped is None:
+            return None
+        turned, (scale_b, scale_a) = swapped
+        return [pair.swapped() for pair in turned], (scale_a, scale_b)
     fa = np.asarray(a, dtype=np.float64)
     fb = np.asarray(b, dtype=np.float64)
     # P: x in R^m, label i for x_i = 0, m + j for column j tight.
@@ -146,13 +191,14 @@ def float_extreme_equilibria(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> list[M
     if p is None:
         return None
     game = _ExactGame(a, b)
+    pairs: list[ExactPair] | None
     try:
         pairs = _solved_partners(fa, p, game)
     except _Unsure:
         pairs = None
     if pairs is None:
         pairs = _matched_partners(fa, p, game)
-    return pairs
+    return None if pairs is None else (pairs, game.scales)
 
 
 @functools.cache
@@ -162,6 +208,12 @@ def small_work(m: int, n: int) -> int:
 
 
 def small_extreme_equilibria(game: _ExactGame) -> list[MixedPair] | None:
+    """Every extreme equilibrium of a small game, in floats (:func:`_small_pairs`, each pair normalised)."""
+    pairs = _small_pairs(game)
+    return None if pairs is None else [pair.mixed() for pair in pairs]
+
+
+def _small_pairs(game: _ExactGame) -> list[ExactPair] | None:
     """Every extreme equilibrium of a small game, by trying every basis of both polytopes, exactly.
 
     A vertex of ``P`` is the solution of ``m`` independent tight constraints:
@@ -181,7 +233,7 @@ def small_extreme_equilibria(game: _ExactGame) -> list[MixedPair] | None:
     """
     m, n = len(game.a), len(game.a[0])
     xs = _small_vertices(game.pb, game.b, m, n, False)
-    pairs: list[MixedPair] = []
+    pairs: list[ExactPair] = []
     if all(mask.bit_count() == m for mask in xs):
         # Every vertex of P simple: its partners are solved for (the one
         # solution of pa[S, T] y = 1, as in step 2 below) instead of Q enumerated.
@@ -194,7 +246,7 @@ def small_extreme_equilibria(game: _ExactGame) -> list[MixedPair] | None:
                 y, ay = found
                 if not _is_equilibrium(x, ay, y, xb):  # implied by the labels; the required exact check
                     return None
-                pairs.append((_normalised(x), _normalised(y)))
+                pairs.append(ExactPair(x, xb, y, ay))
         else:
             return pairs
     ys = _small_vertices([list(col) for col in zip(*game.pa, strict=True)], game.bt_a, n, m, True)
@@ -204,7 +256,7 @@ def small_extreme_equilibria(game: _ExactGame) -> list[MixedPair] | None:
             if x_mask | y_mask == full:
                 if not _is_equilibrium(x, ay, y, xb):  # implied by the labels; the required exact check
                     return None
-                pairs.append((_normalised(x), _normalised(y)))
+                pairs.append(ExactPair(x, xb, y, ay))
     return pairs
 
 
@@ -373,7 +425,7 @@ def _solved_partners(
     fa: npt.NDArray[np.float64],
     p: tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]],
     game: _ExactGame,
-) -> list[MixedPair] | None:
+) -> list[ExactPair] | None:
     """Step 2 of the module docstring: the partners of each vertex of ``P``, solved for.
 
     ``fa`` is ``A`` (``m x n``), ``p`` the label masks and bases of ``P``'s
@@ -401,7 +453,7 @@ def _solved_partners(
     systems, any_surplus = head
     # Python lists from here: a few small vectors per candidate, where numpy's calls cost more.
     full_rows = (1 << m) - 1
-    pairs: dict[tuple[int, tuple[int, ...]], MixedPair] = {}
+    pairs: dict[tuple[int, tuple[int, ...]], ExactPair] = {}
     xs: dict[int, tuple[list[int], list[int]]] = {}
     for u, rows_, cols_ in systems:
         # The partner first: most candidates solved exactly have none (when
@@ -428,7 +480,7 @@ def _solved_partners(
         if not _is_equilibrium(x, ay, y, xb):  # implied by the labels; the required exact check
             raise _Unsure
         divisor = math.gcd(*y)
-        pairs[u, tuple(v // divisor for v in y)] = (_normalised(x), _normalised(y))
+        pairs[u, tuple(v // divisor for v in y)] = ExactPair(x, xb, y, ay)
     if not any_surplus and len(pairs) % 2 == 0:
         return None  # Q may be degenerate (then an even count is possible); let step 3 judge
     return list(pairs.values())
@@ -721,7 +773,7 @@ def _matched_partners(
     fa: npt.NDArray[np.float64],
     p: tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]],
     game: _ExactGame,
-) -> list[MixedPair] | None:
+) -> list[ExactPair] | None:
     """Step 3 of the module docstring: both polytopes enumerated, their label masks matched.
 
     A pair is completely labelled when its masks cover every label: for
@@ -755,7 +807,7 @@ def _matched_partners(
         return None
     xs: dict[int, tuple[list[int], list[int]] | None] = {}
     ys: dict[int, tuple[list[int], list[int]] | Literal[False] | None] = {}
-    pairs: list[MixedPair] = []
+    pairs: list[ExactPair] = []
     for u, v in found:
         if u not in xs:
             labels = set(p_sets[u].tolist())
@@ -769,7 +821,7 @@ def _matched_partners(
         (x, xb), (y, ay) = px, py
         if not _is_equilibrium(x, ay, y, xb):
             return None
-        pairs.append((_normalised(x), _normalised(y)))
+        pairs.append(ExactPair(x, xb, y, ay))
     return pairs
 
 
@@ -787,7 +839,9 @@ class _ExactGame:
     """
 
     def __init__(self, a: npt.NDArray[Any], b: npt.NDArray[Any]) -> None:
-        self.a, self.b = _integer_matrix(a), _integer_matrix(b)
+        (self.a, scale_a), (self.b, scale_b) = _integer_matrix(a), _integer_matrix(b)
+        #: ``self.a`` is ``A`` times the first, ``self.b`` is ``B`` times the second.
+        self.scales = (scale_a, scale_b)
         low_a, low_b = min(map(min, self.a)), min(map(min, self.b))
         self.pa = [[v - low_a + 1 for v in row] for row in self.a]
         self.pb = [[v - low_b + 1 for v in row] for row in self.b]
@@ -1001,14 +1055,14 @@ def _rank(matrix: list[list[int]]) -> int:
     return rank
 
 
-def _integer_matrix(a: npt.NDArray[Any]) -> list[list[int]]:
-    """The float matrix ``a`` times the least common multiple of its entries' denominators (exact)."""
+def _integer_matrix(a: npt.NDArray[Any]) -> tuple[list[list[int]], int]:
+    """The float matrix ``a`` times the least common multiple of its entries' denominators (exact), and that multiple."""
     floats = np.asarray(a, dtype=np.float64).tolist()
     if all(v.is_integer() and -(2.0**53) < v < 2.0**53 for row in floats for v in row):
-        return [[int(v) for v in row] for row in floats]  # integers already (the common case)
+        return [[int(v) for v in row] for row in floats], 1  # integers already (the common case)
     ratios = [[v.as_integer_ratio() for v in row] for row in floats]
     scale = math.lcm(*(den for row in ratios for _, den in row))
-    return [[num * (scale // den) for num, den in row] for row in ratios]
+    return [[num * (scale // den) for num, den in row] for row in ratios], scale
 
 
 def _normalised(x: list[int]) -> tuple[float, ...]:
