@@ -105,6 +105,27 @@ StateValue = Fraction | str
 State = tuple[StateValue, ...]
 
 
+class _Keyed(tuple[StateValue, ...]):
+    """A state met while splicing, which hashes once.
+
+    The splice looks states up in its caches at every terminal of every
+    instance (tens of thousands of times for the bundled campaign), and a
+    tuple of ``Fraction`` values hashes each value anew every time (Python's
+    ``Fraction.__hash__`` computes a modular inverse): a fifth of the splice.
+    Equal to, and hashing as, the plain tuple of its values; pickled as one
+    (string hashes differ between processes).
+    """
+
+    def __hash__(self) -> int:
+        got: int | None = self.__dict__.get("hash")
+        if got is None:
+            got = self.__dict__["hash"] = tuple.__hash__(self)
+        return got
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return tuple, (tuple(self),)
+
+
 class CampaignError(GameFileError):
     """A campaign file that cannot be read or spliced; one line ``FILE:LINE: PATH: message``."""
 
@@ -1218,7 +1239,7 @@ class _Splicer:
         got = self.routes.get(key)
         if got is not None:
             return got
-        out = []
+        out: list[tuple[int, Transition, State]] = []
         for local in stage.game.terminals.tolist():
             chosen = None
             for t in stage.transitions:
@@ -1246,7 +1267,7 @@ class _Splicer:
                     new[i] = result
                 else:
                     new[i] = value
-            out.append((local, chosen, tuple(new)))
+            out.append((local, chosen, _Keyed(new)))
         self.routes[key] = out
         return out
 
@@ -1294,7 +1315,7 @@ class _Splicer:
         ends: list[tuple[int, int]] = []  # (slot, outcome id)
         total = 0
         queue: deque[_Entry] = deque()
-        initial = tuple(v.initial for v in spec.state)
+        initial: State = _Keyed(v.initial for v in spec.state)
         queue.append(_Entry(-1, spec.start, initial, (0,) * len(self.stage_order), 0, -1, ""))
         slot_outcome: dict[int, int] = {}
         fault: tuple[int, tuple[str, str]] | None = None  # the first instance whose chance stage is wrong

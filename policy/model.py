@@ -2105,19 +2105,22 @@ def _check_perfect_recall(
     if all(len(s.members) == 1 for s in sets):
         return None  # perfect information: recall is perfect
     seq, _ = _sequences(parent, player, infoset, first_child, n_players)
-    rows = seq.tolist()
-    for s in sets:
-        if len(s.members) < 2:
-            continue
-        p = s.player.index
-        first = s.members[0]
-        for m in s.members[1:]:
-            if rows[m][p] != rows[first][p]:
-                raise GameError(
-                    f"imperfect recall: {s.player.label!r} reaches {node_names[first]!r} and "
-                    f"{node_names[m]!r} of infoset {s.name!r} through different moves of their own",
-                    f"{where(m)}.infoset",  # type: ignore[operator]
-                )
+    # Every member of a set against the set's first member, in the owner's column, at once
+    # (in the order of the sets and their members, so the first mismatch is the one reported).
+    shared = [s for s in sets if len(s.members) > 1]
+    members = [m for s in shared for m in s.members[1:]]
+    firsts = [s.members[0] for s in shared for _ in s.members[1:]]
+    owners = [s.player.index for s in shared for _ in s.members[1:]]
+    which = [i for i, s in enumerate(shared) for _ in s.members[1:]]
+    differ = seq[members, owners] != seq[firsts, owners]
+    if differ.any():
+        k = int(np.argmax(differ))
+        s, first, m = shared[which[k]], firsts[k], members[k]
+        raise GameError(
+            f"imperfect recall: {s.player.label!r} reaches {node_names[first]!r} and "
+            f"{node_names[m]!r} of infoset {s.name!r} through different moves of their own",
+            f"{where(m)}.infoset",  # type: ignore[operator]
+        )
     return seq
 
 

@@ -502,3 +502,26 @@ def test_numbers_after_a_move_are_those_of_a_fresh_evaluation(file):
         assert got == want
         errors += isinstance(want, str)
     assert errors < len(trials)
+
+
+def test_imperfect_recall_names_the_first_set_and_member_that_differ():
+    # Player A moves at the root, then at three nodes of one set "s" after a, b
+    # and c: A forgets its own first move, and the first pair found to differ is
+    # the set's first member and its second; a second set "t" of B is fine.
+    from policy.expr import parse
+    from policy.model import NodeSpec, Outcome
+
+    def leaf(name: str) -> NodeSpec:
+        return NodeSpec(name, NodeKind.TERMINAL, outcome=Outcome(name, (parse("0"), parse("0"))))
+
+    specs = [
+        NodeSpec("root", NodeKind.DECISION, player="A", actions=(("a", "x1"), ("b", "x2"), ("c", "x3"))),
+        *(NodeSpec(f"x{k}", NodeKind.DECISION, player="A", infoset="s",
+                   actions=(("l", f"y{k}"), ("r", f"z{k}"))) for k in (1, 2, 3)),
+        *(NodeSpec(f"y{k}", NodeKind.DECISION, player="B", infoset="t",
+                   actions=(("u", f"u{k}"), ("d", f"d{k}"))) for k in (1, 2, 3)),
+        *(leaf(f"z{k}") for k in (1, 2, 3)),
+        *(leaf(f"{a}{k}") for k in (1, 2, 3) for a in "ud"),
+    ]
+    with pytest.raises(GameError, match="imperfect recall: 'A' reaches 'x1' and 'x2' of infoset 's'"):
+        build_game("forgets", ["A", "B"], specs)
