@@ -261,7 +261,26 @@ def enummixed_solve(
             f"dropped {dropped} candidate(s) from {backend} that failed verification (float "
             "rounding); solve exactly for a certain answer"
         )
-    kept = distinct_sorted(found, exact)
+    return _finish(game, values, form, found, exact, exact, warnings, degenerate, backend)
+
+
+def _finish(
+    game: Game,
+    values: Mapping[str, Number],
+    form: Any,
+    found: list[tuple[Equilibrium, dict[str, dict[str, Number]]]],
+    exact: bool,
+    merge_equal: bool,
+    warnings: list[str],
+    degenerate: bool | None,
+    backend: str,
+) -> SolveResult:
+    """The result from the verified answers (each with its mixed strategies): distinct, sorted, explained.
+
+    ``merge_equal``: profiles are merged only when equal (exact answers, or
+    exact equilibria shown in floats), else within the float tolerance.
+    """
+    kept = distinct_sorted(found, merge_equal)
     if degenerate:
         warnings.append(
             "degenerate game: equilibria form convex sets, of which only the extreme points are "
@@ -346,30 +365,8 @@ def _table_answers(
             names[i]: {labels[i][k]: p for k, p in enumerate(sigma) if p != 0} for i, sigma in enumerate((x, y))
         }
         found.append((eq, mixed))
-    # Distinct exact equilibria: merged only where their floats coincide (exact=True: equality).
-    kept = distinct_sorted(found, True)
-    warnings: list[str] = []
-    if len(kept) < len(found):
-        warnings.append(
-            f"{len(found)} extreme equilibria of the normal form induce {len(kept)} distinct behaviour profiles"
-        )
-    if not kept:  # every finite game has an equilibrium; the enumeration vouched for its list
-        raise SolverError("internal error: the float enumeration vouched for no equilibrium; please report this game")
-    return SolveResult(
-        game=game,
-        method="enummixed",
-        exact=False,
-        parameters=dict(values),
-        equilibria=tuple(eq for eq, _ in kept),
-        warnings=tuple(warnings),
-        details={
-            "shape": form.shape,
-            "mixed": tuple(mixed for _, mixed in kept),
-            "extreme_points": len(found),
-            "degenerate": None,
-            "backend": backend,
-        },
-    )
+    # Distinct exact equilibria: merged only where their floats coincide.
+    return _finish(game, values, form, found, False, True, [], None, backend)
 
 
 @dataclass(frozen=True)
