@@ -8,7 +8,10 @@ disturb it less than wall time), after a garbage collection (``--no-gc``: withou
 of each is reported. Ours is ``bench_nash.ours_enummixed(game, exact=False)``
 (cold game: normal form, enumeration, every answer made exact and verified in
 the table); QuantEcon's is ``bench_nash.quantecon_enumeration(A, B)``, with
-numba's compilation done before. Counts: the distinct equilibria of each
+numba's compilation done before. A third column times our enumeration on
+the matrices alone (``vertex_float.exact_extreme_pairs``: the same exact,
+checked answers, without the game: no normal form, no records), called in
+turn with the two others. Counts: the distinct equilibria of each
 (``bench_nash.distinct``) and, up to ``--exact-max``, of our exact
 enumeration (``policy.solvers.vertex.extreme_equilibria``); the script exits
 with status 1 if ours differs from the exact count.
@@ -34,6 +37,7 @@ from bench_nash import bimatrix, distinct, ours_enummixed, quantecon_enumeration
 from bench_spe import load_average, machine, parse_sizes  # noqa: E402
 
 from policy.solvers.vertex import extreme_equilibria  # noqa: E402
+from policy.solvers.vertex_float import exact_extreme_pairs  # noqa: E402
 from tests.games import table_game  # noqa: E402
 
 
@@ -56,15 +60,17 @@ def main() -> int:
     info = machine()
     print(f"# {info['date']}, {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}; "
           f"seed {args.seed}; 1-min load average before: {load_average()}")
-    print("| n×n | ours `--float` CPU | QuantEcon CPU | ours / QuantEcon | equilibria (ours, QuantEcon, exact) |")
-    print("|---:|---:|---:|---:|---|")
+    print("| n×n | ours `--float` CPU | QuantEcon CPU | ours / QuantEcon | matrices alone CPU | alone / QuantEcon "
+          "| equilibria (ours, QuantEcon, exact) |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
     failed = False
     for n in args.dims:
         a, b = bimatrix(n, args.seed)
         game = table_game([a.tolist(), b.tolist()])
         reps = args.reps if n < 15 else max(1, args.reps // 3)
-        ours_times, their_times = [], []
+        ours_times, their_times, alone_times = [], [], []
         ours = theirs = None
+        fa, fb = a.astype(float), b.astype(float)
         for _ in range(reps):
             if not args.no_gc:
                 gc.collect()
@@ -76,15 +82,20 @@ def main() -> int:
             start = time.process_time()
             theirs = quantecon_enumeration(a, b)
             their_times.append(time.process_time() - start)
+            if not args.no_gc:
+                gc.collect()
+            start = time.process_time()
+            exact_extreme_pairs(fa, fb)
+            alone_times.append(time.process_time() - start)
         assert ours is not None and theirs is not None
         count = distinct(ours)
         exact = len(extreme_equilibria(a.tolist(), b.tolist()).equilibria) if n <= args.exact_max else None
         if exact is not None and exact != count:
             failed = True
-        mine, other = min(ours_times), min(their_times)
+        mine, other, alone = min(ours_times), min(their_times), min(alone_times)
         shown = "-" if exact is None else str(exact)
         print(f"| {n}×{n} | {mine * 1e3:.3g} ms | {other * 1e3:.3g} ms | {mine / other:.2f} | "
-              f"{count}, {distinct(theirs)}, {shown} |", flush=True)
+              f"{alone * 1e3:.3g} ms | {alone / other:.2f} | {count}, {distinct(theirs)}, {shown} |", flush=True)
     print(f"# 1-min load average after: {load_average()}")
     if failed:
         print("FAIL: an equilibrium count differs from the exact enumeration's", file=sys.stderr)
