@@ -975,14 +975,19 @@ def test_float_table_records_are_the_exact_answers_rounded(shape, halves, second
     # one, regret 0, and a float regret within tolerance when checked again on the
     # table (verified_table_equilibrium, independently of the solver). Shapes on
     # both sides of the integer path (small_work) and with more rows than columns
-    # (the players swapped inside); payoffs in halves (a scale of 2); the root
-    # player 1's or player 2's.
+    # (the players swapped inside); payoffs in halves and eighths (scales 2 and 8);
+    # the root player 1's or player 2's.
     from policy.solvers.verify_table import table_of, verified_table_equilibrium
 
     m, n = shape
     rng = np.random.default_rng([m, n, halves, second_first])
     a, b = (rng.integers(-20, 21, (m, n)) for _ in range(2))
-    payoffs = [[[Fraction(int(v), 2 if halves else 1) for v in row] for row in p] for p in (a, b)]
+    # With halves, A in halves and B in eighths: different scales (2 and 8, so swapped scales
+    # would show), and floats that hold the payoffs exactly (so the exact answers are the
+    # float game's too).
+    payoffs = [
+        [[Fraction(int(v), d if halves else 1) for v in row] for row in p] for p, d in ((a, 2), (b, 8))
+    ]
     game = _second_mover_first(payoffs) if second_first else table_game(payoffs)
     table = table_of(game)
     assert table is not None and table.row_player == (1 if second_first else 0)

@@ -50,9 +50,10 @@ give the labelled-polytope form used here. Steps:
    already checked exactly on the table's own payoffs (the normal form of a
    table is the table), so each record is made from the integers of that
    check (:func:`_table_answers`: regret 0, each value the correctly rounded
-   ratio of its exact value), without the walk to behaviour and a second
-   check in floats, which cost a third to a half of the time on tables up
-   to 9x9; profiles are merged only where their floats are equal.
+   ratio of its exact value in the float payoffs, each a rational), without
+   the walk to behaviour and a second check in floats, which cost a third to
+   a half of the time on tables up to 9x9; profiles are merged only where
+   their floats are equal.
 
 Degenerate games (a mixed strategy with more pure best responses than the size
 of its support; common in reduced normal forms of trees, where payoffs tie)
@@ -333,7 +334,9 @@ def _table_answers(
     uses a best reply), and its regret is 0. The record holds the
     probabilities in floats (each the correctly rounded ratio of two
     integers), each player's value as the correctly rounded ratio of its
-    exact value, and the terminals' reach as products of the probabilities
+    exact value (in the payoffs as float mode holds them: each float is a
+    rational, so a payoff of 1/3 is its nearest float, as in every float
+    solve), and the terminals' reach as products of the probabilities
     shown. The same record as the general path makes, built without the
     walk from mixed strategies to behaviour and the check again in floats
     that cost most of the time on small tables.
