@@ -1,8 +1,9 @@
 """review31: enummixed --float on bimatrix tables, checked against the exact method.
 
 Found while reviewing 8b07a38..44ff3c8 (records made from the exact integers on
-tables). The first test is a crash that predates that change (it happens at
-8b07a38 too): scipy's qhull gets a segmentation fault on payoffs near 1e300.
+tables). The first test is a crash that predated that change (it happened at
+8b07a38 too): scipy's qhull got a segmentation fault on payoffs near 1e300,
+fixed since by scaling the float steps' payoffs.
 The others pin what the change fixed: values that were off by hundreds of
 orders of magnitude, and distinct exact equilibria that float mode merged.
 """
@@ -35,23 +36,45 @@ HUGE_B = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scipy's qhull segfaults on the polar points of payoffs near 1e300 (hull_vertices); "
-    "also at 8b07a38, so not from the change reviewed",
-)
 def test_float_enumeration_survives_payoffs_near_1e300():
-    # In a child process: the failure is a segmentation fault, which would end pytest.
+    # scipy's qhull crashed the process (a segmentation fault, also at 8b07a38) on the
+    # polar points of payoffs near 1e300; the float steps now take each player's payoffs
+    # scaled by a power of two near 1 (vertex_float._in_range). In a child process, so
+    # that a crash fails this test instead of ending pytest; the answer is the exact one.
     code = textwrap.dedent(
         f"""
         from policy import from_matrices
         from policy.solvers.enummixed import enummixed_solve
         game = from_matrices({HUGE_A!r}, {HUGE_B!r})
-        print(len(enummixed_solve(game, {{}}, exact=False).equilibria))
+        floats = enummixed_solve(game, {{}}, exact=False)
+        exact = enummixed_solve(game, {{}}, exact=True)
+        want = sorted(tuple(float(p) for p in eq.probabilities) for eq in exact.equilibria)
+        assert sorted(eq.probabilities for eq in floats.equilibria) == want
+        print(len(floats.equilibria))
         """
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, (done.returncode, done.stderr[-500:])
+    assert done.stdout.strip() == "1"
+
+
+def test_payoffs_are_scaled_only_far_from_one():
+    # A power of two brings the largest magnitude near 1 only beyond 2**+-100; otherwise
+    # the float steps see the payoffs unchanged (the same arrays, the same qhull run).
+    import numpy as np
+
+    from policy.solvers.vertex_float import RANGE_BITS, _in_range
+
+    ordinary = np.array([[3.0, -200.0], [1e-30, 2.0**RANGE_BITS]])
+    assert _in_range(ordinary) is ordinary
+    assert _in_range(np.zeros((2, 2))).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    huge = np.array([[1e300, -8e300], [3.0, 0.0]])
+    scaled = _in_range(huge)
+    assert 0.5 <= np.abs(scaled).max() < 1.0
+    assert scaled[0, 0] / huge[0, 0] == scaled[0, 1] / huge[0, 1] == scaled[1, 0] / huge[1, 0]  # one factor
+    assert scaled[1, 1] == 0.0
+    tiny = np.array([[1e-300, -3e-300], [0.0, 5e-301]])
+    assert 0.5 <= np.abs(_in_range(tiny)).max() < 1.0
 
 
 def _as_float_game(a: list[list[str]], b: list[list[str]]):

@@ -184,8 +184,8 @@ def exact_extreme_pairs(
             return None
         turned, (scale_b, scale_a) = swapped
         return [pair.swapped() for pair in turned], (scale_a, scale_b)
-    fa = np.asarray(a, dtype=np.float64)
-    fb = np.asarray(b, dtype=np.float64)
+    fa = _in_range(np.asarray(a, dtype=np.float64))
+    fb = _in_range(np.asarray(b, dtype=np.float64))
     # P: x in R^m, label i for x_i = 0, m + j for column j tight.
     p = hull_vertices(fb - fb.min() + 1.0, np.arange(m + n))
     if p is None:
@@ -199,6 +199,31 @@ def exact_extreme_pairs(
     if pairs is None:
         pairs = _matched_partners(fa, p, game)
     return None if pairs is None else (pairs, game.scales)
+
+
+#: The float steps (qhull, the screens) take a player's payoffs as they are while the
+#: largest magnitude lies within 2**-RANGE_BITS .. 2**RANGE_BITS; beyond, they are first
+#: multiplied by a power of two (:func:`_in_range`).
+RANGE_BITS = 100
+
+
+def _in_range(payoffs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """A player's float payoffs brought to a largest magnitude near 1 when it is far from it.
+
+    The polar points :func:`hull_vertices` gives qhull, and the sums it and
+    the float screen form, overflow when payoffs are near the top of the
+    float range (scipy's qhull then crashed the process: payoffs of 1e250 to
+    1e300), and lose every difference when all are near its bottom. A
+    positive factor changes no best reply, so it changes neither polytope's
+    labels nor the equilibria; a power of two changes no number beyond
+    those that underflow (entries more than about 2**1000 below the
+    largest). The exact steps read the payoffs as given (:class:`_ExactGame`).
+    Payoffs within :data:`RANGE_BITS` of 1 are returned as they are.
+    """
+    largest = float(np.abs(payoffs).max(initial=0.0))
+    if largest == 0.0 or 2.0**-RANGE_BITS <= largest <= 2.0**RANGE_BITS:
+        return payoffs
+    return np.ldexp(payoffs, -math.frexp(largest)[1])
 
 
 @functools.cache
