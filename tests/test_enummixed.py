@@ -350,17 +350,13 @@ def test_small_games_in_integers_match_the_exact_enumeration_and_gambit(payoffs)
     # Every basis of both polytopes solved in integers (vertex_float's small
     # path): the same extreme equilibria as our exact reverse search and as
     # Gambit's exact enummixed, degenerate games included.
-    from policy.solvers.vertex_float import (
-        SMALL_WORK,
-        _ExactGame,
-        small_extreme_equilibria,
-        small_work,
-    )
+    from policy.solvers.vertex_float import SMALL_WORK, _ExactGame, _small_pairs, small_work
 
     a, b = (np.array(p, dtype=float) for p in payoffs)
     assert small_work(*a.shape) <= SMALL_WORK
-    got = small_extreme_equilibria(_ExactGame(a, b))
-    assert got is not None
+    found = _small_pairs(_ExactGame(a, b))
+    assert found is not None
+    got = [pair.mixed() for pair in found]
     exact = extreme_equilibria(*payoffs)
     want = sorted((tuple(map(float, x)), tuple(map(float, y))) for x, y in exact.equilibria)
     assert sorted(got) == want
@@ -375,11 +371,11 @@ def test_small_games_in_integers_match_the_exact_enumeration_and_gambit(payoffs)
 def test_small_games_in_integers_match_nashpy_on_nondegenerate_games(payoffs):
     import nashpy
 
-    from policy.solvers.vertex_float import _ExactGame, small_extreme_equilibria
+    from policy.solvers.vertex_float import _ExactGame, _small_pairs
 
     a, b = (np.array(p, dtype=float) for p in payoffs)
     assume(not extreme_equilibria(a.astype(int).tolist(), b.astype(int).tolist()).degenerate)
-    got = sorted(small_extreme_equilibria(_ExactGame(a, b)) or [])
+    got = sorted(pair.mixed() for pair in _small_pairs(_ExactGame(a, b)) or [])
     theirs = sorted(
         (tuple(map(float, x)), tuple(map(float, y)))
         for x, y in nashpy.Game(a - a.min() + 1, b - b.min() + 1).vertex_enumeration()

@@ -195,6 +195,7 @@ def enummixed_solve(
     )
     warnings: list[str] = []
     degenerate: bool | None = None
+    table = table_of(game)  # a bimatrix table: each answer checked on its payoff matrices
     if exact:
         result = _exact(a, b, budget)
         pairs: list[MixedPair] = [(x, y) for x, y in result.equilibria]
@@ -213,15 +214,11 @@ def enummixed_solve(
             backend = "vertex"
     else:
         exact_pairs, backend = _float_enumeration(a, b)
-        table = table_of(game)
         direct = form._direct_positions if table is not None else None
         if exact_pairs is not None and table is not None and direct is not None:
             # A table: each answer's record made from the integers it was checked in.
             return _table_answers(game, values, form, table, direct, *exact_pairs, backend)
-        float_pairs: list[MixedPair] | None = None
-        if exact_pairs is not None:
-            float_pairs = [pair.mixed() for pair in exact_pairs[0]]
-        if float_pairs is None:
+        if exact_pairs is None:
             warnings.append(
                 "the float vertex enumeration was not used or could not vouch for its answer "
                 f"(it runs up to {QHULL_MAX_STRATEGIES} strategies a player; qhull failed, or a "
@@ -231,10 +228,9 @@ def enummixed_solve(
             pairs = _exact_as_float(a, b, budget)
             backend = "vertex"
         else:
-            pairs = float_pairs
+            pairs = [pair.mixed() for pair in exact_pairs[0]]
     found: list[tuple[Equilibrium, dict[str, dict[str, Number]]]] = []
     dropped = 0
-    table = table_of(game)  # a bimatrix table: each answer checked on its payoff matrices
     for x, y in pairs:
         probs = as_numbers(form.behavior_from_mixed([list(x), list(y)], fill=fill), exact)
         mixed = {
@@ -262,7 +258,8 @@ def enummixed_solve(
             f"dropped {dropped} candidate(s) from {backend} that failed verification (float "
             "rounding); solve exactly for a certain answer"
         )
-    return _finish(game, values, form, found, exact, exact, warnings, degenerate, backend)
+    return _finish(game, values, form, found, exact=exact, merge_equal=exact, warnings=warnings,
+                   degenerate=degenerate, backend=backend)
 
 
 def _finish(
@@ -270,6 +267,7 @@ def _finish(
     values: Mapping[str, Number],
     form: Any,
     found: list[tuple[Equilibrium, dict[str, dict[str, Number]]]],
+    *,
     exact: bool,
     merge_equal: bool,
     warnings: list[str],
@@ -369,7 +367,8 @@ def _table_answers(
         }
         found.append((eq, mixed))
     # Distinct exact equilibria: merged only where their floats coincide.
-    return _finish(game, values, form, found, False, True, [], None, backend)
+    return _finish(game, values, form, found, exact=False, merge_equal=True, warnings=[], degenerate=None,
+                   backend=backend)
 
 
 @dataclass(frozen=True)

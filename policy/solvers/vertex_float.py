@@ -9,7 +9,7 @@ tight, label ``m + j`` column ``j`` tight or ``y_j = 0``; the extreme
 equilibria are the completely labelled pairs of vertices, normalised.
 
 Small games (at most :data:`SMALL_WORK`, see :func:`small_work`) are
-enumerated in Python integers alone (:func:`small_extreme_equilibria`:
+enumerated in Python integers alone (:func:`_small_pairs`:
 every basis of both polytopes solved, the completely labelled pairs kept),
 where qhull's and numpy's fixed costs would be most of the time. Larger
 games, in steps, for ``m <= n`` (otherwise the players are swapped first):
@@ -117,7 +117,7 @@ DOMINANCE_DIRECT = 1 << 15
 #: Games with at most this much work for the integer path, ``sum over k of
 #: C(m, k) C(n, k) k^2`` (the systems of each size, by a rough cost of each:
 #: 4 x 4 320, 3 x 6 378, 2 x 14 392; 3 x 7 588 and 4 x 5 700 are not), are
-#: enumerated in Python integers alone (:func:`small_extreme_equilibria`),
+#: enumerated in Python integers alone (:func:`_small_pairs`),
 #: without qhull or numpy, whose fixed costs are most of the time at that size.
 #: About where the two paths cost the same (0 turns the integer path off).
 SMALL_WORK = 400
@@ -230,12 +230,6 @@ def _in_range(payoffs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 def small_work(m: int, n: int) -> int:
     """How much work the integer path has in an ``m x n`` game (compared with :data:`SMALL_WORK`; kept per shape)."""
     return sum(math.comb(m, k) * math.comb(n, k) * k * k for k in range(1, min(m, n) + 1))
-
-
-def small_extreme_equilibria(game: _ExactGame) -> list[MixedPair] | None:
-    """Every extreme equilibrium of a small game, in floats (:func:`_small_pairs`, each pair normalised)."""
-    pairs = _small_pairs(game)
-    return None if pairs is None else [pair.mixed() for pair in pairs]
 
 
 def _small_pairs(game: _ExactGame) -> list[ExactPair] | None:
