@@ -436,3 +436,64 @@ def test_a_chance_probability_reaching_0_is_no_flip(method: str) -> None:
     search = distances_to_flip(turned, {"q": Fraction(1, 4)}, method=method)
     (flip,) = search.flips
     assert flip.boundary == pytest.approx(0.5, abs=1e-6) and "b=bad" in flip.path_after
+
+
+def _ladder(thresholds):
+    """A chance move to one of k rooms; in room i, A takes x_i or a sure c_i (its flip: x_i = c_i)."""
+    k = len(thresholds)
+    lines = ['[game]', 'title = "Ladder"', 'players = ["A"]', '']
+    for i in range(k):
+        lines += [f"[parameters.x{i}]", f'description = "What going pays in room {i}"', 'default = "1/2"',
+                  "range = [0, 1]", ""]
+    rooms = ", ".join(f'r{i} = "room{i}"' for i in range(k))
+    odds = ", ".join(f'r{i} = "1/{k}"' for i in range(k))
+    lines += ["[nodes.start]", "chance = true", f"actions = {{ {rooms} }}", f"probabilities = {{ {odds} }}", ""]
+    for i, c in enumerate(thresholds):
+        lines += [f"[nodes.room{i}]", 'player = "A"', f'actions = {{ go = "went{i}", stay = "stayed{i}" }}', "",
+                  f"[nodes.went{i}]", f'payoffs = {{ A = "x{i}" }}', "",
+                  f"[nodes.stayed{i}]", f'payoffs = {{ A = "{c}" }}', ""]
+    return loads_game("\n".join(lines), "ladder.toml", known_claims=[])
+
+
+def test_only_the_flips_to_be_confirmed_are_narrowed_fully():
+    # Six rooms whose switches lie 1/20 ... 9/20 of the range from the leader's value 1/2.
+    # Asked to confirm two, the search narrows those two as it narrows every flip when all
+    # are confirmed; the others stay at a bracket that still holds their switch.
+    game = _ladder(["9/20", "2/5", "3/10", "1/5", "3/20", "1/20"])
+    values = {f"x{i}": Fraction(1, 2) for i in range(6)}
+    full = distances_to_flip(game, values)
+    lazy = distances_to_flip(game, values, confirm=2)
+    assert [f.parameter for f in full.flips] == [f"x{i}" for i in range(6)]
+    assert all(f.confirmed for f in full.flips)
+    assert lazy.flips[:2] == full.flips[:2]
+    assert {f.parameter for f in lazy.flips} == {f.parameter for f in full.flips}
+    exact = {f.parameter: f for f in full.flips}
+    rest = lazy.flips[2:]
+    assert not any(f.confirmed for f in rest)
+    for f in rest:
+        assert abs(f.boundary - exact[f.parameter].boundary) <= f.tolerance + exact[f.parameter].tolerance
+    assert max(f.tolerance for f in rest) > 100 * max(f.tolerance for f in full.flips)
+
+
+def test_a_flip_confirmed_in_place_of_a_nearer_one_is_narrowed_first(monkeypatch):
+    # When the nearest flip's confirmation fails (here: made to fail), the next one is
+    # confirmed in its place, and narrowed first as fully as the nearest were.
+    import policy.analysis.flip as flip
+
+    game = _ladder(["9/20", "2/5", "3/10", "1/5"])
+    values = {f"x{i}": Fraction(1, 2) for i in range(4)}
+    real = flip._confirm
+
+    def failing(trials, b, here, failed, stable):
+        if b.name == "x0":
+            stable.append(b.name)
+            return None
+        return (yield from real(trials, b, here, failed, stable))
+
+    monkeypatch.setattr(flip, "_confirm", failing)
+    search = distances_to_flip(game, values, confirm=2)
+    assert [f.parameter for f in search.flips[:2]] == ["x1", "x2"]
+    assert all(f.confirmed for f in search.flips[:2])
+    third = search.flips[1]
+    assert third.boundary == pytest.approx(0.3, abs=1e-6)
+    assert third.tolerance < 2e-6

@@ -17,7 +17,13 @@ Two ways to solve the trial points:
 * **Batch** (:class:`policy.analysis.batch.BatchGame`, ``spe`` in floats over
   many samples at once), when the method is ``spe`` (or ``auto`` choosing it)
   and the batch solver accepts the game. All parameters' grid points are one
-  batch; then every boundary is narrowed in lockstep, one batch per round.
+  batch; then every boundary is narrowed in lockstep, one batch per round
+  (bisecting a big game, each call also solves the points of the rounds
+  after it, the more of them the fewer boundaries are left). In a big game,
+  where only the :data:`CONFIRMED` nearest flips are confirmed, a boundary
+  that surely lies farther than that many other parameters' switches stops
+  narrowing at its bracket (its flip reported unconfirmed, with the bracket's
+  width as its tolerance).
   Each reported flip (in a big game, each among the :data:`CONFIRMED`
   nearest) is then checked by
   one exact, verified solve on each side of it (``Flip.confirmed``), at
@@ -96,9 +102,13 @@ RELATIVE_TOLERANCE = 2.0**-20
 SCAN_FIRST = 2
 #: Most narrowing rounds in batch.
 STEPS = 60
-#: Where a narrowing round bisects (one point a boundary), also solve the next round's two
-#: possible points in the same batch (:func:`_narrow_in_lockstep`): half the batch calls.
+#: Where a narrowing round bisects (one point a boundary), also solve the points the next
+#: rounds may ask in the same batch (:func:`_narrow_in_lockstep`): at least the next round's
+#: two, and deeper while the boundaries being narrowed are few...
 LOOK_AHEAD = True
+#: ... as deep as keeps a call's points within this many (each level doubles a boundary's
+#: points): a bisecting batch call on a big game costs mostly per call, not per point.
+AHEAD_POINTS = 96
 #: Bisection steps when each point needs a solve (the boundary to 2**-16 of a grid step).
 NASH_STEPS = 16
 #: The nearest flips of a batch search that are confirmed by exact solves, at the least...
@@ -338,6 +348,8 @@ class _Boundary:
     """The grid point where the change was first seen."""
     dropped: bool = False
     """The other side's switch is surely nearer the leader's value."""
+    coarse: bool = False
+    """Left at its bracket: surely not among the flips to be confirmed (:func:`_narrow_in_lockstep`)."""
     start_at: tuple[Fraction, Fraction, int] | None = None
     """Where the exact confirmation starts (inside, outside, widenings done), from :func:`_prepare`."""
 
@@ -350,6 +362,11 @@ class _Boundary:
 
     def farthest(self) -> Fraction:
         return abs(self.outside - self.start)
+
+    def halvings(self) -> int:
+        """How many bisections the bracket still needs to reach :data:`RELATIVE_TOLERANCE` of the range."""
+        ratio = abs(float(self.outside - self.inside)) / (RELATIVE_TOLERANCE * float(self.high - self.low))
+        return math.ceil(math.log2(ratio)) if ratio > 1 else 0
 
     def done(self) -> bool:
         if self.dropped:
@@ -654,7 +671,10 @@ def _batch_search(
         if not found:
             stable.append(name)
         boundaries += found
-    yield from _narrow_in_lockstep(trials, boundaries, here)
+    flipping = len({b.name for b in boundaries})
+    if confirm is None:
+        confirm = flipping if game.num_nodes * flipping <= CONFIRM_WORK else CONFIRMED
+    yield from _narrow_in_lockstep(trials, boundaries, here, keep=confirm if 0 < confirm < flipping else None)
     nearest: dict[str, tuple[Flip, _Boundary]] = {}
     for b in boundaries:
         if b.dropped:
@@ -663,8 +683,6 @@ def _batch_search(
         if b.name not in nearest or abs(f.change) < abs(nearest[b.name][0].change):
             nearest[b.name] = (f, b)
     order = sorted(nearest.values(), key=lambda fb: (fb[0].share_of_range, fb[0].parameter))
-    if confirm is None:
-        confirm = len(order) if game.num_nodes * len(order) <= CONFIRM_WORK else CONFIRMED
     # The float checks before the confirmations of the nearest, in one batch.
     yield from _prepare(trials, [b for _, b in order[:confirm]], here_exact)
     # Confirm the nearest by exact solves on each side; redo point by point where they disagree.
@@ -673,6 +691,11 @@ def _batch_search(
         if sum(g.confirmed for g in flips) >= confirm:
             flips.append(f)
             continue
+        if b.coarse:
+            # A nearer flip failed its confirmation, so this one is confirmed in its place:
+            # narrowed first, as the nearest were.
+            b.coarse = False
+            yield from _narrow_in_lockstep(trials, [b], here)
         checked = yield from _confirm(trials, b, here_exact, failed, stable)
         if checked is not None:
             flips.append(checked)
@@ -762,9 +785,17 @@ def _scan_outwards(
 
 
 def _narrow_in_lockstep(
-    trials: _Trials, boundaries: list[_Boundary], here: str
+    trials: _Trials, boundaries: list[_Boundary], here: str, keep: int | None = None
 ) -> Generator[Request, Answer, None]:
-    """Narrow every boundary at once: each round, one batch of points inside every interval."""
+    """Narrow every boundary at once: each round, one batch of points inside every interval.
+
+    ``keep``: only the flips of the ``keep`` parameters nearest the leader's
+    values are confirmed (a big game, :data:`CONFIRMED`), so a boundary that
+    surely lies farther, as a share of its range, than ``keep`` other
+    parameters' switches is left at its bracket (``coarse``): its flip is
+    reported unconfirmed, with the bracket's width as its tolerance. None:
+    every boundary is narrowed to :data:`RELATIVE_TOLERANCE`.
+    """
     nodes = max(1, trials.game.num_nodes)
     sides: dict[str, list[_Boundary]] = {}
     for b in boundaries:
@@ -774,10 +805,19 @@ def _narrow_in_lockstep(
             if len(pair) == 2:
                 near, far = sorted(pair, key=lambda b: b.nearest())
                 far.dropped = far.dropped or far.nearest() >= near.farthest()
-        active = [b for b in boundaries if not b.done()]
+        if keep is not None:
+            _settle(boundaries, keep)
+        active = [b for b in boundaries if not b.done() and not b.coarse]
         if not active:
             return
         sections = max(1, min(SECTIONS, ROUND_WORK // (nodes * len(active))))
+        # Levels of bisection solved ahead in one call (see below): at least the next round's,
+        # deeper while few boundaries are left and they still need them.
+        depth, need = 2, max(b.halvings() for b in active)
+        while depth < need and len(active) * ((2 << depth) - 1) <= AHEAD_POINTS:
+            depth += 1
+        if LOOK_AHEAD and (1 << depth) > sections + 1:
+            sections = 1  # bisection with the rounds ahead narrows more a call than the sections
         points: list[tuple[str, Fraction]] = []
         spans = []
         for b in active:
@@ -787,12 +827,14 @@ def _narrow_in_lockstep(
         ahead: list[tuple[str, Fraction]] = []
         if LOOK_AHEAD and sections == 1 and any(trials.key(*p) not in trials._batch for p in points):
             # Bisection of a big game: the batch solver's cost is mostly per call, not per
-            # point, so the next round's point on either side of each midpoint is solved in
-            # this call too, and the next round finds its answers kept. The rounds, and so
-            # the brackets, are the same as one call a round.
+            # point, so the points the next rounds may ask (the next round's on either side of
+            # each midpoint, and, with few boundaries, those of the rounds after) are solved in
+            # this call too, and those rounds find their answers kept. The rounds, and so the
+            # brackets, are the same as one call a round.
+            steps = 1 << depth
             for b in active:
-                mid = (b.inside + b.outside) / 2
-                ahead += [(b.name, (b.inside + mid) / 2), (b.name, (mid + b.outside) / 2)]
+                width = b.outside - b.inside
+                ahead += [(b.name, b.inside + width * k / steps) for k in range(1, steps) if 2 * k != steps]
         try:
             paths = (yield from trials.batch_paths(points + ahead))[: len(points)]
         except POINT_ERRORS:
@@ -808,6 +850,28 @@ def _narrow_in_lockstep(
                 b.outside, b.after = xs[k], mine[k]
                 if k:
                     b.inside = xs[k - 1]
+
+
+def _settle(boundaries: Sequence[_Boundary], keep: int) -> None:
+    """Mark ``coarse`` each boundary that surely lies farther than ``keep`` other parameters' switches.
+
+    A parameter's switch lies at most its nearest bracket's far end from the
+    leader's value (as a share of its range); with ``bound`` the ``keep``-th
+    least of those, a boundary whose near end is beyond ``bound`` has
+    ``keep`` parameters surely nearer, whatever the narrowing finds. Brackets
+    only shrink, so the mark stays right.
+    """
+    reach: dict[str, Fraction] = {}
+    for b in boundaries:
+        if not b.dropped:
+            share = b.farthest() / (b.high - b.low)
+            reach[b.name] = min(reach.get(b.name, share), share)
+    if len(reach) <= keep:
+        return
+    bound = sorted(reach.values())[keep - 1]
+    for b in boundaries:
+        if not b.dropped and b.nearest() / (b.high - b.low) > bound:
+            b.coarse = True
 
 
 def _ends(b: _Boundary) -> tuple[Fraction, Fraction, Fraction, int]:

@@ -362,13 +362,15 @@ def flip_data(search: FlipSearch) -> dict[str, Any]:
                 "parameter": f.parameter,
                 "value": f.value,
                 # Only the digits the search's final bracket supports (``Flip.tolerance``, its
-                # width: about a millionth of the range, see policy.analysis.flip.RELATIVE_TOLERANCE),
+                # width: about a millionth of the range, see policy.analysis.flip.RELATIVE_TOLERANCE,
+                # for the flips confirmed; a big game's others are left at a wider bracket),
                 # to the decimal place of the width's first digit; share_of_range likewise with
                 # the width as a share of the range.
                 "flips_at": _supported(f.boundary, f.tolerance),
                 "change": _supported(f.change, f.tolerance),
                 "share_of_range": _supported(f.share_of_range, f.tolerance / (f.high - f.low)),
                 "to_path": f.path_after,
+                "confirmed": f.confirmed,
             }
             for f in search.flips
         ],
