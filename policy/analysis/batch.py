@@ -424,19 +424,36 @@ class BatchGame:
         Numbers that are out of range are left to the induction's checks,
         which name them; the samples are solved anyway.
         """
+        from policy.analysis.batch_subgames import same_samples
+
         nash, players = self._nash, len(self.game.players)
         n = vals.shape[1]
-        out = np.zeros((len(nash.parts), n, 2 * players))
-        shared: list[Any] = []
-        twins: list[Any] = []
         with np.errstate(all="ignore"):
             if not np.isfinite(vals).all():
                 self._checked_first(block, n, offset)
+            # Samples that agree on every number the parts read (a flip search moves one
+            # parameter at a time, most of them outside the parts) get the same answers:
+            # each distinct one is solved once, standing for its copies, and spread.
+            repeats = same_samples(vals[nash.rows_read])
+            weights = None
+            if repeats is not None:
+                pick, spread = repeats
+                vals = vals[:, pick]
+                weights = np.bincount(spread, minlength=len(pick)).astype(np.int64)
+                inner = np.zeros((behavior.shape[0], len(pick)))
+            else:
+                inner = behavior
+            out = np.zeros((len(nash.parts), vals.shape[1], 2 * players))
+            shared: list[Any] = []
+            twins: list[Any] = []
             for j, part in enumerate(nash.parts):
-                value, size = nash.solve(part.cls, vals, None, players, behavior, resolved, shared, twins)
+                value, size = nash.solve(part.cls, vals, None, players, inner, resolved, shared, twins, weights)
                 out[j, :, :players] = value
                 out[j, :, players:] = size
-        return out
+        if repeats is None:
+            return out
+        behavior[:] = inner[:, spread]
+        return out[:, spread]
 
     def _checked_first(self, arrays: Mapping[str, npt.NDArray[np.float64]], n: int, offset: int = 0) -> NoReturn:
         """Raise the located error of the first block whose numbers are not all finite (samples from ``offset``)."""

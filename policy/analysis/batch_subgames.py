@@ -52,6 +52,7 @@ solves it one sample at a time, here for every sample of a block together:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -271,6 +272,18 @@ class NashPlan:
         #: Per class, the solved columns of small blocks (:data:`MEMO_BLOCK`), by their bytes.
         self._memo: dict[int, dict[bytes, Any]] = {}
 
+    @functools.cached_property
+    def rows_read(self) -> Ints:
+        """The rows of the expression values (``vals``) that some part reads: its chance
+        probabilities and outcomes. Two samples equal on them get the same answer from
+        :meth:`solve` in every part without cuts."""
+        rows = [np.zeros(0, dtype=np.int64)]
+        for part in self.parts:
+            rows.append(part.chance_rows[part.chance_rows >= 0])
+            rows.append(part.payoff_index[part.outcome_rows[part.outcome_rows >= 0]].ravel())
+            rows.append(np.asarray([r for _, got in part.chance_children for r in got], dtype=np.int64))
+        return np.unique(np.concatenate(rows))
+
     @property
     def num_rows(self) -> int:
         return int(self.offsets[-1])
@@ -290,6 +303,7 @@ class NashPlan:
         counts: dict[int, int],
         shared: list[Run],
         twins: list[Twin] | None = None,
+        weights: Ints | None = None,
     ) -> tuple[Array, Array]:
         """Solve the part of class ``c`` at every sample: its values and their magnitudes, (N, players) each.
 
@@ -303,6 +317,9 @@ class NashPlan:
         given (kept with ``shared``, for the same samples), holds the parts
         solved from an earlier run's bases (:class:`Twin`): a part whose
         numbers equal one of them bit for bit takes its behaviour.
+        ``weights``: how many samples each column stands for (default one
+        each), when the caller solves each distinct column once; ``counts``
+        counts them so.
         """
         part = self.parts[self.part_of_class[c]]
         n_samples = vals.shape[1]
@@ -388,7 +405,8 @@ class NashPlan:
                 for i, j in enumerate(new.tolist()):
                     own = None if run is None else tuple(a[..., j].copy() for a in lock)
                     memo[names[j]] = (got[:, i].copy(), int(why_new[i]), own)
-        copies = np.bincount(spread, minlength=k) if pick is not None else np.ones(k, dtype=np.int64)
+        stands = np.ones(n_samples, dtype=np.int64) if weights is None else weights
+        copies = np.bincount(spread, weights=stands, minlength=k).astype(np.int64) if pick is not None else stands
         for j in np.flatnonzero(reasons).tolist():
             own_counts[int(reasons[j])] = own_counts.get(int(reasons[j]), 0) + int(copies[j])
         for reason, k in own_counts.items():
@@ -756,6 +774,20 @@ def _column_bytes(*parts: npt.NDArray[Any] | None) -> npt.NDArray[np.uint8]:
 def _digest(tag: bytes, row: npt.NDArray[np.uint8]) -> bytes:
     """A short name for a column's bytes (BLAKE2b, 160 bits: a clash between two columns is not to be met)."""
     return hashlib.blake2b(tag + row.tobytes(), digest_size=20).digest()
+
+
+def same_samples(values: Array) -> tuple[Ints, Ints] | None:
+    """Where samples (columns of ``values``) repeat: one sample of each distinct column, in
+    increasing order, and each sample's position among those; None when all differ."""
+    if values.shape[1] < 2 or _surely_distinct(values):
+        return None
+    pick, spread = _distinct_columns(_column_bytes(values))
+    if pick is None:
+        return None
+    order = np.argsort(pick)
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order), dtype=np.int64)
+    return pick[order], position[spread]
 
 
 def _distinct_columns(rows: npt.NDArray[np.uint8]) -> tuple[Ints | None, Ints]:
