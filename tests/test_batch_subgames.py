@@ -480,3 +480,70 @@ def test_repeated_samples_are_solved_once_and_get_and_count_what_each_would(monk
     for field in ("behavior", "payoffs", "class_choice", "class_tie"):
         assert np.array_equal(getattr(a, field), getattr(b, field)), field
     assert a.resolved == b.resolved
+
+
+def _walked(game: Game, part) -> tuple[list[list[int]], list[list[int]], list[list[int]], list[int]]:
+    """A part's rows found by walking up from each terminal, node by node (the reference), and
+    the node where each terminal is cut (-1: a terminal of the game)."""
+    table = game._expression_table()
+    sh, order = part.shape, part.order
+    edge = {int(n): int(r) for n, r in zip(table.chance_edges, table.chance_index, strict=True)}
+    outcome = {int(n): k for k, n in enumerate(table.outcome_nodes.tolist())}
+    local = {int(v): i for i, v in enumerate(order.tolist())}
+    sets: dict[int, int] = {}
+    for i in np.flatnonzero(sh.kind == NodeKind.DECISION).tolist():
+        sets.setdefault(int(sh.local_set[i]), int(sh.num_children[i]))
+    starts = np.cumsum([0] + [sets[k] for k in sorted(sets)])
+    chance_rows, outcome_rows, actions, cut = [], [], [], []
+    for t in np.flatnonzero(sh.kind == NodeKind.TERMINAL).tolist():
+        ch, oc, ac = [], [], []
+        cut.append(int(order[t]) if sh.cut[t] else -1)
+        if not sh.cut[t] and int(order[t]) in outcome:
+            oc.append(outcome[int(order[t])])
+        i = t
+        while i > 0:
+            p = local[int(game.parent[order[i]])]
+            if sh.kind[p] == NodeKind.CHANCE:
+                ch.append(edge[int(order[i])])
+            elif sh.kind[p] == NodeKind.DECISION:
+                ac.append(int(starts[int(sh.local_set[p])]) + int(order[i] - game.first_child[order[p]]))
+            if p > 0 and int(order[p]) in outcome:
+                oc.append(outcome[int(order[p])])
+            i = p
+        chance_rows.append(ch[::-1])
+        outcome_rows.append(oc[::-1])
+        actions.append(ac[::-1])
+    return chance_rows, outcome_rows, actions, cut
+
+
+def _rows(padded: np.ndarray) -> list[list[int]]:
+    return [[int(v) for v in row if v >= 0] for row in padded]
+
+
+@pytest.mark.parametrize("which", ["barbarossa", "small", "twins", "pennies"])
+def test_each_part_reads_the_rows_on_its_terminals_paths(which):
+    # Parts of one shape share their tree (sequences, constraints, paths); the rows
+    # their numbers come from are each part's own, found here by walking up the tree.
+    from policy.gamefile import load_game
+
+    game = {
+        "barbarossa": lambda: load_game("games/barbarossa_1941.toml"),
+        "small": lambda: small_campaign(3),
+        "twins": lambda: twin_campaign(1),
+        "pennies": pennies_or_signals,
+    }[which]()
+    solver = BatchGame(game)
+    plan = solver._nash
+    for part in plan.parts:
+        chance_rows, outcome_rows, actions, _ = _walked(game, part)
+        assert _rows(part.chance_rows) == chance_rows
+        assert _rows(part.outcome_rows) == outcome_rows
+        assert _rows(part.path_actions) == actions
+        assert part.chance_rows.shape[1] == max(map(len, chance_rows), default=0)
+        cut = np.flatnonzero(part.shape.cut[part.shape.kind == NodeKind.TERMINAL])
+        assert np.array_equal(np.flatnonzero(part.cut_class >= 0), cut)
+        assert np.array_equal(part.cut_class[cut], solver.classes.of_node[part.order[
+            np.flatnonzero(part.shape.kind == NodeKind.TERMINAL)[cut]]])
+        assert part.E.flags.writeable is False and part.F.flags.writeable is False  # shared: read-only
+    if which in ("small", "twins"):
+        assert len({id(p.E) for p in plan.parts}) < len(plan.parts)  # shapes repeat here, and share

@@ -251,12 +251,23 @@ class NashPlan:
                 )
         self.parts: list[_Part] = []
         self.part_of_class: dict[int, int] = {}
+        # Each node's row of the expression table: its chance edge's, and its outcome's.
+        edge_expr = np.full(game.num_nodes, -1, dtype=np.int64)
+        edge_expr[table.chance_edges] = table.chance_index
+        outcome_row = np.full(game.num_nodes, -1, dtype=np.int64)
+        outcome_row[table.outcome_nodes] = np.arange(len(table.outcome_nodes))
+        rows = (edge_expr, outcome_row, np.asarray(table.payoff_index, dtype=np.int64))
+        trees: dict[bytes, _Tree] = {}  # parts of one shape (a stage in many states) share its tree
         # Classes in increasing order: every class below comes first (they are by height).
         for c in sorted(set(of_class.tolist())):
             members = np.flatnonzero(classes.of_node == c)
             rep = int(members[0])
             self.part_of_class[c] = len(self.parts)
-            self.parts.append(_build_part(game, table, classes, c, rep, shapes[rep]))
+            sh = shapes[rep]
+            tree = trees.get(sh.key)
+            if tree is None:
+                tree = trees[sh.key] = _tree_of(game, sh)
+            self.parts.append(_build_part(game, classes, c, rep, sh, tree, rows))
         # Rows of the stacked behaviour of all parts (one block per class).
         self.offsets = np.cumsum([0] + [p.num_actions for p in self.parts]).astype(np.int64)
         # Every decision node inside a part: the row of its first action in the stack.
@@ -544,7 +555,36 @@ def _own_end(source: Run | None, layout: Any, M: Array) -> bool:
     return bool(np.array_equal(source.M.view(np.uint64), np.ascontiguousarray(M).view(np.uint64)))
 
 
-def _build_part(game: Game, table: Any, classes: SubtreeClasses, c: int, rep: int, sh: Any) -> _Part:
+@dataclass(frozen=True)
+class _Tree:
+    """What a part's solve needs of its tree alone (the same for every part of one shape)."""
+
+    parent_local: Ints
+    paths: Ints
+    """(T, D): each terminal's path from the root's children down to it, local nodes (-1 after its end)."""
+    action_mover: Ints
+    num_actions: int
+    seq_at: Ints  # (T, 2)
+    firsts: tuple[Ints, Ints]
+    parents: tuple[Ints, Ints]
+    sizes: tuple[Ints, Ints]
+    positions: tuple[Ints, Ints]
+    E: Array
+    F: Array
+    n: tuple[int, int, int, int]
+    pair_rounds: list[Ints]
+    seq_rounds: tuple[list[Ints], list[Ints]]
+
+
+def _tree_of(game: Game, sh: Any) -> _Tree:
+    """The :class:`_Tree` of a part's shape: its sequences and sequence form's constraints.
+
+    Two parts of one shape (``sh.key``: the same kinds, children, movers and
+    information-set pattern, breadth-first) have the same tree as a
+    two-player game, so the same sequences and ``E``, ``F``; only the rows
+    of the expressions their numbers come from differ (:func:`_build_part`).
+    The arrays are read-only: the parts share them.
+    """
     from policy.solvers.subgames import _subgame_of
 
     order = sh.order
@@ -563,56 +603,29 @@ def _build_part(game: Game, table: Any, classes: SubtreeClasses, c: int, rep: in
     probabilities = {
         int(i): [Fraction(1, int(sh.num_children[i]))] * int(sh.num_children[i]) for i in chance.tolist()
     }
-    set_names: list[str | None] = [None] * n
+    # Information sets named by the shape's pattern (the parts' own names differ, their sets do not).
+    pattern: list[str | None] = [None] * n
     for i in np.flatnonzero(sh.kind == NodeKind.DECISION).tolist():
-        set_names[i] = game.infosets.at(int(game.infoset[order[i]])).name
+        pattern[i] = f"set{int(sh.local_set[i])}"
     sub = _subgame_of(game, order, [game.players.at(i).label for i in mv], sh.num_children, sh.kind,
-                      player, [[0, 0]] * len(terminals), probabilities, set_names)
+                      player, [[0, 0]] * len(terminals), probabilities, pattern)
     seqs = game_sequences(sub)
     form = sequence_form(sub, {}, exact=False)
-    # Index rows: chance edges and outcomes of the game's expression table.
-    edge_expr = np.full(game.num_nodes, -1, dtype=np.int64)
-    edge_expr[table.chance_edges] = table.chance_index
-    outcome_row = np.full(game.num_nodes, -1, dtype=np.int64)
-    outcome_row[table.outcome_nodes] = np.arange(len(table.outcome_nodes))
-    offsets = _set_offsets_of(sh)
-    chance_paths, outcome_paths, action_paths, cut_class = [], [], [], []
-    for t in terminals.tolist():
-        ch, oc, ac = [], [], []
-        i = t
-        if sh.cut[i]:
-            cut_class.append(int(classes.of_node[order[i]]))
-        else:
-            cut_class.append(-1)
-            if outcome_row[order[i]] >= 0:
-                oc.append(int(outcome_row[order[i]]))
-        while i > 0:
-            p = int(parent_local[i])
-            if sh.kind[p] == NodeKind.CHANCE:
-                ch.append(int(edge_expr[order[i]]))
-            elif sh.kind[p] == NodeKind.DECISION:
-                ac.append(int(offsets[sh.local_set[p]] + (order[i] - game.first_child[order[p]])))
-            if p > 0 and outcome_row[order[p]] >= 0:
-                oc.append(int(outcome_row[order[p]]))
-            i = p
-        chance_paths.append(ch[::-1])  # top-down, as chance_reach multiplies
-        outcome_paths.append(oc[::-1])
-        action_paths.append(ac[::-1])
     num_actions = int(sub.num_actions)
     action_mover = np.zeros(num_actions, dtype=np.int64)
     for s in sub.infosets.values():
         action_mover[s.offset : s.offset + len(s.actions)] = s.player.index
     p1, p2 = seqs.players
-    return _Part(
-        cls=c,
-        root=rep,
-        movers=(mv[0], mv[1]),
-        order=order,
-        shape=sh,
-        chance_rows=_padded(chance_paths),
-        outcome_rows=_padded(outcome_paths),
-        cut_class=np.array(cut_class, dtype=np.int64),
-        path_actions=_padded(action_paths),
+    walks = []
+    for t in terminals.tolist():
+        walk = []
+        while t > 0:
+            walk.append(t)
+            t = int(parent_local[t])
+        walks.append(walk[::-1])
+    tree = _Tree(
+        parent_local=parent_local,
+        paths=_padded(walks),
         action_mover=action_mover,
         num_actions=num_actions,
         seq_at=np.asarray(seqs.at_terminal, dtype=np.int64),
@@ -623,14 +636,78 @@ def _build_part(game: Game, table: Any, classes: SubtreeClasses, c: int, rep: in
         E=form.E_dense(),
         F=form.F_dense(),
         n=(p1.size, p2.size, len(form.e), len(form.f)),
-        payoff_index=np.asarray(table.payoff_index, dtype=np.int64),
+        pair_rounds=_rounds(seqs.at_terminal[:, 0] * max(1, p2.size) + seqs.at_terminal[:, 1]),
+        seq_rounds=(_rounds(seqs.at_terminal[:, 0]), _rounds(seqs.at_terminal[:, 1])),
+    )
+    for a in (tree.parent_local, tree.paths, tree.action_mover, tree.seq_at, tree.E, tree.F, *tree.firsts, *tree.parents,
+              *tree.sizes, *tree.positions, *tree.pair_rounds, *tree.seq_rounds[0], *tree.seq_rounds[1]):
+        a.setflags(write=False)
+    return tree
+
+
+def _build_part(
+    game: Game, classes: SubtreeClasses, c: int, rep: int, sh: Any, tree: _Tree, rows: tuple[Ints, Ints, Ints]
+) -> _Part:
+    """The part of class ``c`` (its first node ``rep``, its shape ``sh`` and tree): where its numbers come from.
+
+    ``rows``: each node's row of the expression table for its chance edge and
+    for its outcome (-1: none), and the table's payoff rows per outcome.
+    """
+    edge_expr, outcome_row, payoff_index = rows
+    order = sh.order
+    n = len(order)
+    parent_local = tree.parent_local
+    terminals = np.flatnonzero(sh.kind == NodeKind.TERMINAL)
+    chance = np.flatnonzero(sh.kind == NodeKind.CHANCE)
+    set_names: list[str | None] = [None] * n
+    for i in np.flatnonzero(sh.kind == NodeKind.DECISION).tolist():
+        set_names[i] = game.infosets.at(int(game.infoset[order[i]])).name
+    offsets = _set_offsets_of(sh)
+    # Along each terminal's path, top-down (as chance_reach multiplies): the chance edges'
+    # rows, the actions taken (positions in the part's behaviour), and the outcomes' rows
+    # of every node below the root (a cut terminal's own outcome is its class's to count).
+    path = tree.paths
+    on = path >= 0
+    local = np.maximum(path, 0)
+    node = order[local]
+    up = parent_local[local]
+    above = sh.kind[up]
+    chance_rows = _left(edge_expr[node], on & (above == NodeKind.CHANCE))
+    action = offsets[sh.local_set[up]] + (node - game.first_child[order[up]])
+    path_actions = _left(action, on & (above == NodeKind.DECISION))
+    counted = on & ~(sh.cut[local] & (local == terminals[:, None]))
+    outcome = outcome_row[node]
+    outcome_rows = _left(outcome, counted & (outcome >= 0))
+    cut_class = np.where(sh.cut[terminals], classes.of_node[order[terminals]], -1).astype(np.int64)
+    mv = list(sh.movers)
+    return _Part(
+        cls=c,
+        root=rep,
+        movers=(mv[0], mv[1]),
+        order=order,
+        shape=sh,
+        chance_rows=chance_rows,
+        outcome_rows=outcome_rows,
+        cut_class=cut_class,
+        path_actions=path_actions,
+        action_mover=tree.action_mover,
+        num_actions=tree.num_actions,
+        seq_at=tree.seq_at,
+        firsts=tree.firsts,
+        parents=tree.parents,
+        sizes=tree.sizes,
+        positions=tree.positions,
+        E=tree.E,
+        F=tree.F,
+        n=tree.n,
+        payoff_index=payoff_index,
         chance_children=[
             (i, [int(edge_expr[order[k]]) for k in np.flatnonzero(parent_local == i).tolist()])
             for i in chance.tolist()
         ],
         set_names=set_names,
-        pair_rounds=_rounds(seqs.at_terminal[:, 0] * max(1, p2.size) + seqs.at_terminal[:, 1]),
-        seq_rounds=(_rounds(seqs.at_terminal[:, 0]), _rounds(seqs.at_terminal[:, 1])),
+        pair_rounds=tree.pair_rounds,
+        seq_rounds=tree.seq_rounds,
     )
 
 
@@ -661,6 +738,13 @@ def _set_offsets_of(sh: Any) -> Ints:
     width = np.zeros(n_sets, dtype=np.int64)
     width[sh.local_set[decision]] = sh.num_children[decision]
     return (np.cumsum(width) - width).astype(np.int64)
+
+
+def _left(values: Ints, keep: npt.NDArray[np.bool_]) -> Ints:
+    """Each row's kept ``values``, in order, moved to its start and padded with -1 (as :func:`_padded`)."""
+    width = int(np.count_nonzero(keep, axis=1).max(initial=0))
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
+    return np.ascontiguousarray(np.take_along_axis(np.where(keep, values, -1), order, axis=1), dtype=np.int64)
 
 
 def _padded(rows: Sequence[Sequence[int]]) -> Ints:
