@@ -675,32 +675,46 @@ def _batch_search(
     if confirm is None:
         confirm = flipping if game.num_nodes * flipping <= CONFIRM_WORK else CONFIRMED
     yield from _narrow_in_lockstep(trials, boundaries, here, keep=confirm if 0 < confirm < flipping else None)
-    nearest: dict[str, tuple[Flip, _Boundary]] = {}
-    for b in boundaries:
-        if b.dropped:
-            continue
-        f = _flip(trials, b, here_exact, confirmed=False)
-        if b.name not in nearest or abs(f.change) < abs(nearest[b.name][0].change):
-            nearest[b.name] = (f, b)
-    order = sorted(nearest.values(), key=lambda fb: (fb[0].share_of_range, fb[0].parameter))
+    order = _nearest_first(trials, boundaries, here_exact)
     # The float checks before the confirmations of the nearest, in one batch.
     yield from _prepare(trials, [b for _, b in order[:confirm]], here_exact)
     # Confirm the nearest by exact solves on each side; redo point by point where they disagree.
     flips: list[Flip] = []
-    for f, b in order:
-        if sum(g.confirmed for g in flips) >= confirm:
+    while order:
+        f, b = order.pop(0)
+        confirmed = sum(g.confirmed for g in flips)
+        if confirmed >= confirm:
             flips.append(f)
             continue
         if b.coarse:
-            # A nearer flip failed its confirmation, so this one is confirmed in its place:
-            # narrowed first, as the nearest were.
-            b.coarse = False
-            yield from _narrow_in_lockstep(trials, [b], here)
+            # A nearer flip failed its confirmation, so another is confirmed in its place:
+            # the parameters left are narrowed again, as the nearest were, and ordered anew
+            # (their brackets alone do not order them).
+            left = {b.name} | {other.name for _, other in order}
+            mine = [x for x in boundaries if x.name in left]
+            for x in mine:
+                x.coarse = False
+            need = confirm - confirmed
+            yield from _narrow_in_lockstep(trials, mine, here, keep=need if need < len(left) else None)
+            order = _nearest_first(trials, mine, here_exact)
+            continue
         checked = yield from _confirm(trials, b, here_exact, failed, stable)
         if checked is not None:
             flips.append(checked)
     flips.sort(key=lambda f: (f.share_of_range, f.parameter))
     return FlipSearch(here_exact, tuple(flips), tuple(stable), failed, grid=points, batched=True)
+
+
+def _nearest_first(trials: _Trials, boundaries: Sequence[_Boundary], here: str) -> list[tuple[Flip, _Boundary]]:
+    """Each parameter's nearer boundary (of those not dropped) with its flip, nearest (as a share of range) first."""
+    nearest: dict[str, tuple[Flip, _Boundary]] = {}
+    for b in boundaries:
+        if b.dropped:
+            continue
+        f = _flip(trials, b, here, confirmed=False)
+        if b.name not in nearest or abs(f.change) < abs(nearest[b.name][0].change):
+            nearest[b.name] = (f, b)
+    return sorted(nearest.values(), key=lambda fb: (fb[0].share_of_range, fb[0].parameter))
 
 
 def _scan_outwards(
@@ -859,18 +873,24 @@ def _settle(boundaries: Sequence[_Boundary], keep: int) -> None:
     leader's value (as a share of its range); with ``bound`` the ``keep``-th
     least of those, a boundary whose near end is beyond ``bound`` has
     ``keep`` parameters surely nearer, whatever the narrowing finds. Brackets
-    only shrink, so the mark stays right.
+    only shrink, so the mark stays right. A parameter with a bracket open on
+    each side is not marked until one side is dropped (the nearer side is
+    not known before).
     """
     reach: dict[str, Fraction] = {}
+    sides: dict[str, int] = {}
     for b in boundaries:
         if not b.dropped:
             share = b.farthest() / (b.high - b.low)
             reach[b.name] = min(reach.get(b.name, share), share)
+            sides[b.name] = sides.get(b.name, 0) + 1
     if len(reach) <= keep:
         return
     bound = sorted(reach.values())[keep - 1]
     for b in boundaries:
-        if not b.dropped and b.nearest() / (b.high - b.low) > bound:
+        # A parameter whose two sides are both still open is narrowed on until one is
+        # dropped: only then is it known which side its nearest switch lies on.
+        if not b.dropped and sides[b.name] == 1 and b.nearest() / (b.high - b.low) > bound:
             b.coarse = True
 
 

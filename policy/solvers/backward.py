@@ -231,7 +231,7 @@ def _induct(game: Game, numbers: Numbers) -> tuple[npt.NDArray[np.int64], list[i
         values[inner[decide]] = values[chosen]
         # Some node has two best children (a NaN value, from overflowing sums, can leave a
         # node with none, so then count them all).
-        if np.count_nonzero(is_best) > len(offsets) or np.isnan(best).any():
+        if np.count_nonzero(is_best) > len(offsets) or (not exact and np.isnan(best).any()):
             n_best = np.add.reduceat(is_best.astype(np.int64), offsets)
             tie = inner[decide & (n_best > 1)]
             if tie.size:
