@@ -18,8 +18,9 @@ Two ways to solve the trial points:
   many samples at once), when the method is ``spe`` (or ``auto`` choosing it)
   and the batch solver accepts the game. All parameters' grid points are one
   batch; then every boundary is narrowed in lockstep, one batch per round
-  (bisecting a big game, each call also solves the points of the rounds
-  after it, the more of them the fewer boundaries are left). In a big game,
+  (a call also solves the points the next round may ask where it bisects,
+  and those of several rounds ahead in a game with subgames of imperfect
+  information, the more of them the fewer boundaries are left). In a big game,
   where only the :data:`CONFIRMED` nearest flips are confirmed, a boundary
   that surely lies farther than that many other parameters' switches stops
   narrowing at its bracket (its flip reported unconfirmed, with the bracket's
@@ -102,12 +103,12 @@ RELATIVE_TOLERANCE = 2.0**-20
 SCAN_FIRST = 2
 #: Most narrowing rounds in batch.
 STEPS = 60
-#: Where a narrowing round bisects (one point a boundary), also solve the points the next
-#: rounds may ask in the same batch (:func:`_narrow_in_lockstep`): at least the next round's
-#: two, and deeper while the boundaries being narrowed are few...
+#: Where a narrowing round bisects (one point a boundary), also solve the next round's two
+#: possible points in the same batch (:func:`_narrow_in_lockstep`): half the batch calls...
 LOOK_AHEAD = True
-#: ... as deep as keeps a call's points within this many (each level doubles a boundary's
-#: points): a bisecting batch call on a big game costs mostly per call, not per point.
+#: ... and in a game with subgames of imperfect information (a batch call there costs mostly
+#: per call: a lockstep run per subgame), the points of as many rounds ahead as keep a call's
+#: points within this many.
 AHEAD_POINTS = 96
 #: Bisection steps when each point needs a solve (the boundary to 2**-16 of a grid step).
 NASH_STEPS = 16
@@ -811,6 +812,7 @@ def _narrow_in_lockstep(
     every boundary is narrowed to :data:`RELATIVE_TOLERANCE`.
     """
     nodes = max(1, trials.game.num_nodes)
+    per_call = getattr(trials.compiled, "_nash", None) is not None
     sides: dict[str, list[_Boundary]] = {}
     for b in boundaries:
         sides.setdefault(b.name, []).append(b)
@@ -825,13 +827,14 @@ def _narrow_in_lockstep(
         if not active:
             return
         sections = max(1, min(SECTIONS, ROUND_WORK // (nodes * len(active))))
-        # Levels of bisection solved ahead in one call (see below): at least the next round's,
-        # deeper while few boundaries are left and they still need them.
-        depth, need = 2, max(b.halvings() for b in active)
-        while depth < need and len(active) * ((2 << depth) - 1) <= AHEAD_POINTS:
-            depth += 1
-        if LOOK_AHEAD and (1 << depth) > sections + 1:
-            sections = 1  # bisection with the rounds ahead narrows more a call than the sections
+        # Rounds solved in one call: this one and, when it bisects, the next (LOOK_AHEAD); in a
+        # game with subgames of imperfect information, whose batch calls cost mostly per call
+        # (a lockstep run per subgame), as many more as fit in AHEAD_POINTS while needed.
+        rounds = 2 if LOOK_AHEAD and sections == 1 else 1
+        if LOOK_AHEAD and per_call:
+            need = math.ceil(max(b.halvings() for b in active) / math.log2(sections + 1))
+            while rounds < need and len(active) * ((sections + 1) ** (rounds + 1) - 1) <= AHEAD_POINTS:
+                rounds += 1
         points: list[tuple[str, Fraction]] = []
         spans = []
         for b in active:
@@ -839,16 +842,16 @@ def _narrow_in_lockstep(
             spans.append((len(points), xs))
             points += [(b.name, x) for x in xs]
         ahead: list[tuple[str, Fraction]] = []
-        if LOOK_AHEAD and sections == 1 and any(trials.key(*p) not in trials._batch for p in points):
-            # Bisection of a big game: the batch solver's cost is mostly per call, not per
-            # point, so the points the next rounds may ask (the next round's on either side of
-            # each midpoint, and, with few boundaries, those of the rounds after) are solved in
-            # this call too, and those rounds find their answers kept. The rounds, and so the
-            # brackets, are the same as one call a round.
-            steps = 1 << depth
+        if rounds > 1 and any(trials.key(*p) not in trials._batch for p in points):
+            # The points the next rounds may ask lie on the grid that divides each bracket
+            # into (sections + 1)**rounds: they are solved in this call too, and those rounds
+            # find their answers kept. The rounds, and so the brackets, are the same as one
+            # call a round.
+            steps = (sections + 1) ** rounds
+            own = steps // (sections + 1)
             for b in active:
                 width = b.outside - b.inside
-                ahead += [(b.name, b.inside + width * k / steps) for k in range(1, steps) if 2 * k != steps]
+                ahead += [(b.name, b.inside + width * k / steps) for k in range(1, steps) if k % own]
         try:
             paths = (yield from trials.batch_paths(points + ahead))[: len(points)]
         except POINT_ERRORS:
