@@ -115,3 +115,21 @@ def test_exact_spe_solves_a_perfect_information_game_with_a_wide_level():
     game = loads_game(_rooms([("x", "1/10", "x")], 30), "rooms.toml", known_claims=[])
     result = solve(game, {"x": Fraction(1, 2)}, method="spe", exact=True)
     assert result.equilibria
+
+
+@pytest.mark.xfail(strict=True, reason="review32: a coarse flip's to_path is the grid point's, past a second switch")
+def test_a_coarse_flip_names_the_path_just_past_its_switch():
+    # y switches twice inside one grid step below 1/2: room 3 at 9/10 of the step (the
+    # nearer), room 4 at 5/10. x1..x3 flip nearer, so y is left coarse at the grid step,
+    # and its path_after is the grid point's (rooms 3 and 4 stay); d5fda53 narrows it and
+    # names the path just past the nearer switch (room 3 stays, room 4 goes).
+    nodes = 3 * (5 + FILLERS) + 1
+    points = max(flip.NASH_GRID, min(flip.GRID, flip.GRID_WORK // (nodes * 4)))
+    k = max(k for k in range(points) if Fraction(k, points - 1) < Fraction(1, 2)) - 19
+    a, b = Fraction(k, points - 1), Fraction(k + 1, points - 1)
+    rooms = [("x1", "49/100", "x1"), ("x2", "48/100", "x2"), ("x3", "47/100", "x3"),
+             ("y", str(a + (b - a) * 9 / 10), "y"), ("y", str(a + (b - a) / 2), "y")]
+    game = loads_game(_rooms(rooms), "rooms.toml", known_claims=[])
+    search = distances_to_flip(game, {n: Fraction(1, 2) for n in ("x1", "x2", "x3", "y")}, exact=False)
+    (y,) = [f for f in search.flips if f.parameter == "y"]
+    assert "room3=stay, room4=go" in y.path_after
