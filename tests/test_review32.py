@@ -1,6 +1,6 @@
 """Review of stop 32 (flip search narrowing only the flips to be confirmed): cases that
-answer differently from d5fda53. Each is marked xfail (strict) until acted on; the
-expected values are d5fda53's (run with ``PYTHONPATH`` at a checkout of it)."""
+answered differently from d5fda53 (the expected values are d5fda53's), fixed since, and
+one kept as a documented limitation (xfail)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,6 @@ def _grid_step(parameters: int, fillers: int = FILLERS) -> tuple[Fraction, Fract
     return Fraction(1, 2) - Fraction(k + 1, points - 1), Fraction(1, 2) - Fraction(k, points - 1)
 
 
-@pytest.mark.xfail(strict=True, reason="review32: a coarse parameter's flip is reported on its farther side")
 def test_a_parameter_flipping_both_ways_is_reported_at_its_nearer_switch():
     # y flips downwards at a distance d_lo + h/10 (room 3) and upwards at d_lo + 9h/10
     # (room 4), both inside the same grid step [d_lo, d_lo + h] of distance from 1/2, so
@@ -69,7 +68,6 @@ def test_a_parameter_flipping_both_ways_is_reported_at_its_nearer_switch():
     assert "room3=stay" in y.path_after
 
 
-@pytest.mark.xfail(strict=True, reason="review32: the coarse flip confirmed in place is not the nearest")
 def test_a_flip_confirmed_in_place_of_a_failed_one_is_the_next_nearest(monkeypatch):
     # x0's confirmation fails (made to); the next flip is confirmed in its place. x3 and x4
     # switch in the same grid step (x4 nearer), both coarse with the same bracket, so they
@@ -93,7 +91,6 @@ def test_a_flip_confirmed_in_place_of_a_failed_one_is_the_next_nearest(monkeypat
     assert confirmed == ["x1", "x2", "x4"]
 
 
-@pytest.mark.xfail(strict=True, reason="review32: bisection in place of sections moves a confirmed flip")
 def test_a_confirmed_flip_is_where_d5fda53_put_it():
     # Four switches close together (0.45, 0.449, 0.4485, 0.4482) and one far. d5fda53
     # narrows in quarters (ROUND_WORK // (nodes * 5) = 3 sections a round) and finds
@@ -107,7 +104,6 @@ def test_a_confirmed_flip_is_where_d5fda53_put_it():
     assert got == {"x1": 0.45, "x2": 0.449, "x3": 0.4485}
 
 
-@pytest.mark.xfail(strict=True, reason="review32 (pre-existing, cc4fd58): np.isnan on an exact level's values")
 def test_exact_spe_solves_a_perfect_information_game_with_a_wide_level():
     # 31 decisions on one level: the exact induction's NaN check (np.isnan on an object
     # array of Fractions) raises TypeError; the float solve is fine. `policy solve FILE`
@@ -117,7 +113,7 @@ def test_exact_spe_solves_a_perfect_information_game_with_a_wide_level():
     assert result.equilibria
 
 
-@pytest.mark.xfail(strict=True, reason="review32: a coarse flip's to_path is the grid point's, past a second switch")
+@pytest.mark.xfail(strict=True, reason="documented (docs/guide.md, compare): an unconfirmed flip left at its bracket names the path at the bracket's far end")
 def test_a_coarse_flip_names_the_path_just_past_its_switch():
     # y switches twice inside one grid step below 1/2: room 3 at 9/10 of the step (the
     # nearer), room 4 at 5/10. x1..x3 flip nearer, so y is left coarse at the grid step,
