@@ -687,7 +687,7 @@ def _batch_search(
         if confirmed >= confirm:
             flips.append(f)
             continue
-        if b.coarse:
+        if b.coarse and not b.done():
             # A nearer flip failed its confirmation, so another is confirmed in its place:
             # the parameters left are narrowed again, as the nearest were, and ordered anew
             # (their brackets alone do not order them).
