@@ -475,22 +475,28 @@ def test_only_the_flips_to_be_confirmed_are_narrowed_fully():
     assert max(f.tolerance for f in rest) > 100 * max(f.tolerance for f in full.flips)
 
 
-def test_a_flip_confirmed_in_place_of_a_nearer_one_is_narrowed_first(monkeypatch):
-    # When the nearest flip's confirmation fails (here: made to fail), the next one is
-    # confirmed in its place, and narrowed first as fully as the nearest were.
+def fail_confirmation(monkeypatch, name: str) -> None:
+    """Make the exact confirmation of ``name``'s flip fail (the parameter then found stable)."""
     import policy.analysis.flip as flip
 
-    game = _ladder(["9/20", "2/5", "3/10", "1/5"])
-    values = {f"x{i}": Fraction(1, 2) for i in range(4)}
     real = flip._confirm
 
     def failing(trials, b, here, failed, stable):
-        if b.name == "x0":
+        if b.name == name:
             stable.append(b.name)
             return None
         return (yield from real(trials, b, here, failed, stable))
 
     monkeypatch.setattr(flip, "_confirm", failing)
+
+
+def test_a_flip_confirmed_in_place_of_a_nearer_one_is_narrowed_first(monkeypatch):
+    # When the nearest flip's confirmation fails (here: made to fail), the next one is
+    # confirmed in its place, and narrowed first as fully as the nearest were.
+
+    game = _ladder(["9/20", "2/5", "3/10", "1/5"])
+    values = {f"x{i}": Fraction(1, 2) for i in range(4)}
+    fail_confirmation(monkeypatch, "x0")
     search = distances_to_flip(game, values, confirm=2)
     assert [f.parameter for f in search.flips[:2]] == ["x1", "x2"]
     assert all(f.confirmed for f in search.flips[:2])

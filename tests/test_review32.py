@@ -12,6 +12,7 @@ import policy.analysis.flip as flip
 from policy.analysis.flip import distances_to_flip
 from policy.gamefile import loads_game
 from policy.solvers import solve
+from tests.test_flip import fail_confirmation
 
 #: Rooms of filler (a sure choice each) that make the game big: 3 nodes a room, so
 #: about 51,000 nodes, and with 4 or 5 flipping parameters num_nodes * flipping exceeds
@@ -77,15 +78,7 @@ def test_a_flip_confirmed_in_place_of_a_failed_one_is_the_next_nearest(monkeypat
     rooms = [("x0", "49/100", "x0"), ("x1", "48/100", "x1"), ("x2", "47/100", "x2"),
              ("x3", str(far), "x3"), ("x4", str(near), "x4")]
     game = loads_game(_rooms(rooms, 14_000), "rooms.toml", known_claims=[])
-    real = flip._confirm
-
-    def failing(trials, b, here, failed, stable):
-        if b.name == "x0":
-            stable.append(b.name)
-            return None
-        return (yield from real(trials, b, here, failed, stable))
-
-    monkeypatch.setattr(flip, "_confirm", failing)
+    fail_confirmation(monkeypatch, "x0")
     search = distances_to_flip(game, {f"x{i}": Fraction(1, 2) for i in range(5)}, exact=False)
     confirmed = [f.parameter for f in search.flips if f.confirmed]
     assert confirmed == ["x1", "x2", "x4"]

@@ -96,23 +96,14 @@ RESOLVE_REASONS = {
 }
 
 
-@dataclass
-class _Part:
-    """One class of Nash roots: its part's shape and the index arrays that evaluate it."""
+@dataclass(frozen=True)
+class _Tree:
+    """What a part's solve needs of its tree alone (the same for every part of one shape)."""
 
-    cls: int
-    root: int
-    movers: tuple[int, int]
-    order: Ints
-    shape: Any
-    #: Per part terminal (T of them, breadth-first): chance-edge expression rows on the
-    #: path (padded with -1), the outcome rows on the path (padded), the cut class (-1).
-    chance_rows: Ints
-    outcome_rows: Ints
-    cut_class: Ints
-    #: Per part terminal: the part-game actions on the path (padded with -1).
-    path_actions: Ints
-    #: Each part-game action's mover (0 or 1 among ``movers``).
+    parent_local: Ints
+    paths: Ints
+    """(T, D): each terminal's path from the root's children down to it, local nodes (-1 after its end)."""
+    #: Each part-game action's mover (0 or 1 among the part's movers).
     action_mover: Ints
     num_actions: int
     seq_at: Ints  # (T, 2)
@@ -123,14 +114,82 @@ class _Part:
     E: Array
     F: Array
     n: tuple[int, int, int, int]
+    #: The terminals in :func:`_rounds` for adding into the sequence pairs (``seq_at``)...
+    pair_rounds: list[Ints]
+    #: ... and into each mover's sequences.
+    seq_rounds: tuple[list[Ints], list[Ints]]
+
+
+@dataclass
+class _Part:
+    """One class of Nash roots: its part's shape, its tree, and the index arrays that evaluate it."""
+
+    cls: int
+    root: int
+    movers: tuple[int, int]
+    order: Ints
+    shape: Any
+    tree: _Tree
+    #: Per part terminal (T of them, breadth-first): chance-edge expression rows on the
+    #: path (padded with -1), the outcome rows on the path (padded), the cut class (-1).
+    chance_rows: Ints
+    outcome_rows: Ints
+    cut_class: Ints
+    #: Per part terminal: the part-game actions on the path (padded with -1).
+    path_actions: Ints
     payoff_index: Ints
     #: Each chance node of the part (local index) and its children's probability rows.
     chance_children: list[tuple[int, list[int]]] = field(default_factory=list)
     set_names: list[str | None] = field(default_factory=list)
-    #: The terminals in :func:`_rounds` for adding into the sequence pairs (``seq_at``)...
-    pair_rounds: list[Ints] = field(default_factory=list)
-    #: ... and into each mover's sequences.
-    seq_rounds: tuple[list[Ints], list[Ints]] = ([], [])
+
+    # The tree's arrays, read through the part (parts of one shape share them).
+    @property
+    def action_mover(self) -> Ints:
+        return self.tree.action_mover
+
+    @property
+    def num_actions(self) -> int:
+        return self.tree.num_actions
+
+    @property
+    def seq_at(self) -> Ints:
+        return self.tree.seq_at
+
+    @property
+    def firsts(self) -> tuple[Ints, Ints]:
+        return self.tree.firsts
+
+    @property
+    def parents(self) -> tuple[Ints, Ints]:
+        return self.tree.parents
+
+    @property
+    def sizes(self) -> tuple[Ints, Ints]:
+        return self.tree.sizes
+
+    @property
+    def positions(self) -> tuple[Ints, Ints]:
+        return self.tree.positions
+
+    @property
+    def E(self) -> Array:  # the constraint matrices' names in Koller, Megiddo and von Stengel
+        return self.tree.E
+
+    @property
+    def F(self) -> Array:
+        return self.tree.F
+
+    @property
+    def n(self) -> tuple[int, int, int, int]:
+        return self.tree.n
+
+    @property
+    def pair_rounds(self) -> list[Ints]:
+        return self.tree.pair_rounds
+
+    @property
+    def seq_rounds(self) -> tuple[list[Ints], list[Ints]]:
+        return self.tree.seq_rounds
 
 
 @dataclass(frozen=True)
@@ -555,27 +614,6 @@ def _own_end(source: Run | None, layout: Any, M: Array) -> bool:
     return bool(np.array_equal(source.M.view(np.uint64), np.ascontiguousarray(M).view(np.uint64)))
 
 
-@dataclass(frozen=True)
-class _Tree:
-    """What a part's solve needs of its tree alone (the same for every part of one shape)."""
-
-    parent_local: Ints
-    paths: Ints
-    """(T, D): each terminal's path from the root's children down to it, local nodes (-1 after its end)."""
-    action_mover: Ints
-    num_actions: int
-    seq_at: Ints  # (T, 2)
-    firsts: tuple[Ints, Ints]
-    parents: tuple[Ints, Ints]
-    sizes: tuple[Ints, Ints]
-    positions: tuple[Ints, Ints]
-    E: Array
-    F: Array
-    n: tuple[int, int, int, int]
-    pair_rounds: list[Ints]
-    seq_rounds: tuple[list[Ints], list[Ints]]
-
-
 def _tree_of(game: Game, sh: Any) -> _Tree:
     """The :class:`_Tree` of a part's shape: its sequences and sequence form's constraints.
 
@@ -686,28 +724,17 @@ def _build_part(
         movers=(mv[0], mv[1]),
         order=order,
         shape=sh,
+        tree=tree,
         chance_rows=chance_rows,
         outcome_rows=outcome_rows,
         cut_class=cut_class,
         path_actions=path_actions,
-        action_mover=tree.action_mover,
-        num_actions=tree.num_actions,
-        seq_at=tree.seq_at,
-        firsts=tree.firsts,
-        parents=tree.parents,
-        sizes=tree.sizes,
-        positions=tree.positions,
-        E=tree.E,
-        F=tree.F,
-        n=tree.n,
         payoff_index=payoff_index,
         chance_children=[
             (i, [int(edge_expr[order[k]]) for k in np.flatnonzero(parent_local == i).tolist()])
             for i in chance.tolist()
         ],
         set_names=set_names,
-        pair_rounds=tree.pair_rounds,
-        seq_rounds=tree.seq_rounds,
     )
 
 
