@@ -143,8 +143,15 @@ def test_game_claims_inside_the_folder_are_still_read(tmp_path: Path) -> None:
         '[claims.c1]\nkind = "external"\nsummary = "s"\nstatus = "accepted"\n'
         'source = "a book"\nbears_on = ["g.p"]\n'
     )
-    game = load_game(game_citing(tmp_path, "sub/claims.toml"))
-    assert game.title
+    path = game_citing(tmp_path, "sub/claims.toml")
+    # Read, not passed over (a catalogue not found leaves claim ids unchecked): the
+    # game may cite c1 from it, and not c2.
+    text = path.read_text().replace('claims = "sub/claims.toml"', 'claims = "sub/claims.toml"\nsources = ["c1"]')
+    path.write_text(text)
+    assert load_game(path).sources == ("c1",)
+    path.write_text(text.replace('"c1"', '"c2"'))
+    with pytest.raises(GameFileError, match="unknown claim 'c2'"):
+        load_game(path)
 
 
 @pytest.mark.parametrize("suffix", [".toml", ".efg", ".nfg"])

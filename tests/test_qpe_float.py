@@ -22,6 +22,7 @@ from policy.analysis.batch_lemke import PERTURBED, lemke_lockstep, perturbed_bas
 from policy.model import Game
 from policy.representations.sequence import sequence_form
 from policy.solvers import solve
+from policy.solvers.errors import SolverError
 from policy.solvers.lcp import SequenceLCP
 from policy.solvers.qpe import PlanLayout, _lengths
 from policy.solvers.sequential import check_equilibrium
@@ -187,7 +188,7 @@ def test_lockstep_follows_the_one_by_one_path_on_degenerate_games(game: Game, se
         Q = perturbed_rhs(M[:, :, None], lcp.c, layout.lengths)
         try:
             basis, pivots = _float_path(M, Q[:, :, 0], default_max_pivots(lcp.n))
-        except Exception:  # the one-by-one path gives up: so must the lockstep run
+        except SolverError:  # the one-by-one path gives up: so must the lockstep run
             assert not run.solved[s] and run.reason[s] == PERTURBED
             continue
         end = perturbed_end(M[:, :, None], Q, np.asarray(basis)[:, None], layout)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from policy.model import Game
@@ -60,7 +60,11 @@ def test_random_games_drawn_at_every_depth_as_the_whole_tree_gives(game, exact):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(imperfect_games(players=(3,), max_nodes=25))
 def test_three_player_games_drawn_as_the_whole_tree_gives(game):
-    assert_drawn_as_whole(game, solve(game, {}, method="enumpure", exact=True))
+    result = solve(game, {}, method="enumpure", exact=True)
+    # Some of these games have no pure equilibrium (enumpure then returns none):
+    # nothing is drawn for those.
+    assume(result.equilibria)
+    assert_drawn_as_whole(game, result)
 
 
 def test_textbook_games_drawn_as_the_whole_tree_gives():
