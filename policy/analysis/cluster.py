@@ -69,13 +69,20 @@ def check_address(address: str) -> str:
     return f"{scheme}://{match['host']}:{port}"
 
 
+#: The level of Dask's loggers, here and in the local cluster's processes: none of its lines shown.
+SILENT = logging.CRITICAL + 1
+
+
 @contextlib.contextmanager
 def _quiet_dask() -> Iterator[None]:
-    """Keep Dask's own log lines (retries, handshake failures) off the screen; errors are ours to say."""
+    """Keep Dask's own log lines (retries, handshake failures) off the screen; errors are ours to say.
+
+    Above CRITICAL (:data:`SILENT`): on Ctrl-C Dask logs a closed connection at CRITICAL.
+    """
     loggers = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio")]
     levels = [log.level for log in loggers]
     for log in loggers:
-        log.setLevel(logging.CRITICAL)
+        log.setLevel(SILENT)
     try:
         yield
     finally:
@@ -212,7 +219,7 @@ def _local_cluster(workers: int, scratch: str) -> tuple[Any, Any]:
                     dashboard_address=None,
                     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     worker_dashboard_address=None,
-                    silence_logs=logging.CRITICAL,
+                    silence_logs=SILENT,
                     death_timeout=LOCAL_TIMEOUT,
                     # The run's own folder, not Dask's shared one in the temporary
                     # directory, whose lock files other runs (or users) may hold.
