@@ -455,11 +455,19 @@ def _ladder(thresholds):
     return loads_game("\n".join(lines), "ladder.toml", known_claims=[])
 
 
-def test_only_the_flips_to_be_confirmed_are_narrowed_fully():
+@pytest.mark.parametrize("round_work", [None, 19 * 6])
+def test_only_the_flips_to_be_confirmed_are_narrowed_fully(monkeypatch, round_work):
     # Six rooms whose switches lie 1/20 ... 9/20 of the range from the leader's value 1/2.
     # Asked to confirm two, the search narrows those two as it narrows every flip when all
-    # are confirmed; the others stay at a bracket that still holds their switch.
+    # are confirmed (through the same rounds: with ROUND_WORK at 19 nodes times 6, a round
+    # bisects while all six are narrowed, and would take three points if only two counted);
+    # the others stay at a bracket that still holds their switch.
+    import policy.analysis.flip as flip
+
+    if round_work is not None:
+        monkeypatch.setattr(flip, "ROUND_WORK", round_work)
     game = _ladder(["9/20", "2/5", "3/10", "1/5", "3/20", "1/20"])
+    assert game.num_nodes == 19
     values = {f"x{i}": Fraction(1, 2) for i in range(6)}
     full = distances_to_flip(game, values)
     lazy = distances_to_flip(game, values, confirm=2)

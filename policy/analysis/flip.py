@@ -823,10 +823,13 @@ def _narrow_in_lockstep(
                 far.dropped = far.dropped or far.nearest() >= near.farthest()
         if keep is not None:
             _settle(boundaries, keep)
-        active = [b for b in boundaries if not b.done() and not b.coarse]
+        open_ = [b for b in boundaries if not b.done()]
+        active = [b for b in open_ if not b.coarse]
         if not active:
             return
-        sections = max(1, min(SECTIONS, ROUND_WORK // (nodes * len(active))))
+        # Sections as if the coarse were narrowed too: the others go through the very rounds,
+        # so the very brackets, they would have had.
+        sections = max(1, min(SECTIONS, ROUND_WORK // (nodes * len(open_))))
         # Rounds solved in one call: this one and, when it bisects, the next (LOOK_AHEAD); in a
         # game with subgames of imperfect information, whose batch calls cost mostly per call
         # (a lockstep run per subgame), as many more as fit in AHEAD_POINTS while needed.
