@@ -78,6 +78,7 @@ from policy.model import Game, NodeKind
 from policy.representations.sequence import UNREACHED, game_sequences, sequence_form
 from policy.solvers.errors import SolverError
 from policy.solvers.lemke import lemke
+from policy.solvers.qpe import PlanLayout
 from policy.subtrees import SubtreeClasses
 
 Array = npt.NDArray[np.float64]
@@ -118,6 +119,18 @@ class _Tree:
     pair_rounds: list[Ints]
     #: ... and into each mover's sequences.
     seq_rounds: tuple[list[Ints], list[Ints]]
+
+    @functools.cached_property
+    def layout(self) -> PlanLayout | None:
+        """qpe's plan layout of the part's LCP where spe takes qpe (None: lcp's), made once per tree."""
+        n1, n2, m1, m2 = self.n
+        return qpe_layout(self.firsts, self.parents, self.sizes, self.positions, n1 + n2 + 2 * m1 + 2 * m2,
+                          self.num_actions)
+
+    @functools.cached_property
+    def layout_key(self) -> bytes | None:
+        """:attr:`layout` as bytes (:func:`_layout_key`), None where there is none."""
+        return None if self.layout is None else _layout_key(self.layout)
 
 
 @dataclass
@@ -486,10 +499,8 @@ class NashPlan:
             end = None
             if run is not None and run.behavior is not None and len(new) == n_samples and memo is None:
                 # One lockstep call over the whole block (pick is None then): its end is kept.
-                layout = qpe_layout(part.firsts, part.parents, part.sizes, part.positions, M.shape[0],
-                                    part.num_actions)
-                if layout is not None:
-                    end = (_layout_key(layout), run.behavior)
+                if part.tree.layout_key is not None:
+                    end = (part.tree.layout_key, run.behavior)
             run = LockstepResult(*full)
             shared.append(Run(M, run, end))
         if pick is not None:
@@ -521,13 +532,13 @@ class NashPlan:
         in order (else None)."""
         run: LockstepResult | None = None
         # qpe's perturbed path where spe takes qpe (None: lcp's), and its limit behaviour.
-        layout = qpe_layout(part.firsts, part.parents, part.sizes, part.positions, M.shape[0], part.num_actions)
+        layout = part.tree.layout
         limit: Array | None = None
         if earlier is not None:
             # The same stage up to rounding: its path's end, solved in these numbers.
             if layout is None:
                 z, ok = basis_solution(M, q, earlier.basis[:, cols])
-            elif _own_end(source, layout, M):
+            elif _own_end(source, part.tree.layout_key, M):
                 # That run's LCPs bit for bit: the basis solve would give its end again.
                 assert source is not None and source.end is not None
                 limit, ok = source.end[1].copy(), earlier.solved.copy()
@@ -598,10 +609,10 @@ class NashPlan:
         return np.asarray([float(p) for p in result.equilibria[0].probabilities])
 
 
-def _own_end(source: Run | None, layout: Any, M: Array) -> bool:
+def _own_end(source: Run | None, key: bytes | None, M: Array) -> bool:
     """Whether the end of ``source``'s run is what its final bases give for the LCPs ``M`` (n, n, N).
 
-    It is when ``M`` is that run's LCPs bit for bit, in the same plan layout:
+    It is when ``M`` is that run's LCPs bit for bit, in the same plan layout (``key``, :func:`_layout_key`):
     :func:`policy.analysis.batch_lemke.perturbed_basis_behavior` would solve the
     same bases in the same numbers as the run's end did. Both work on each
     sample's own column; at least two samples ended each way, so that neither
@@ -609,7 +620,7 @@ def _own_end(source: Run | None, layout: Any, M: Array) -> bool:
     """
     if source is None or source.end is None or source.M.shape != M.shape:
         return False
-    if int(np.count_nonzero(source.run.solved)) < 2 or source.end[0] != _layout_key(layout):
+    if int(np.count_nonzero(source.run.solved)) < 2 or key is None or source.end[0] != key:
         return False
     return bool(np.array_equal(source.M.view(np.uint64), np.ascontiguousarray(M).view(np.uint64)))
 
