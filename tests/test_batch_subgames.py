@@ -486,9 +486,8 @@ def test_repeated_samples_are_solved_once_and_get_and_count_what_each_would(monk
     assert a.resolved == b.resolved
 
 
-def _walked(game: Game, part) -> tuple[list[list[int]], list[list[int]], list[list[int]], list[int]]:
-    """A part's rows found by walking up from each terminal, node by node (the reference), and
-    the node where each terminal is cut (-1: a terminal of the game)."""
+def _walked(game: Game, part) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
+    """A part's rows found by walking up from each terminal, node by node (the reference)."""
     table = game._expression_table()
     sh, order = part.shape, part.order
     edge = {int(n): int(r) for n, r in zip(table.chance_edges, table.chance_index, strict=True)}
@@ -498,10 +497,9 @@ def _walked(game: Game, part) -> tuple[list[list[int]], list[list[int]], list[li
     for i in np.flatnonzero(sh.kind == NodeKind.DECISION).tolist():
         sets.setdefault(int(sh.local_set[i]), int(sh.num_children[i]))
     starts = np.cumsum([0] + [sets[k] for k in sorted(sets)])
-    chance_rows, outcome_rows, actions, cut = [], [], [], []
+    chance_rows, outcome_rows, actions = [], [], []
     for t in np.flatnonzero(sh.kind == NodeKind.TERMINAL).tolist():
         ch, oc, ac = [], [], []
-        cut.append(int(order[t]) if sh.cut[t] else -1)
         if not sh.cut[t] and int(order[t]) in outcome:
             oc.append(outcome[int(order[t])])
         i = t
@@ -517,14 +515,28 @@ def _walked(game: Game, part) -> tuple[list[list[int]], list[list[int]], list[li
         chance_rows.append(ch[::-1])
         outcome_rows.append(oc[::-1])
         actions.append(ac[::-1])
-    return chance_rows, outcome_rows, actions, cut
+    return chance_rows, outcome_rows, actions
 
 
 def _rows(padded: np.ndarray) -> list[list[int]]:
     return [[int(v) for v in row if v >= 0] for row in padded]
 
 
-@pytest.mark.parametrize("which", ["barbarossa", "small", "twins", "pennies"])
+def pennies_with_a_cut() -> Game:
+    """Matching pennies where heads-heads hands C a move of its own: a proper subgame the part cuts."""
+    specs = [
+        decision("pennies", "A", heads="h", tails="t"),
+        decision("h", "B", "guess", heads="hh", tails="ht"),
+        decision("t", "B", "guess", heads="th", tails="tt"),
+        decision("hh", "C", keep="hh1", give="hh2"),
+        _end("hh1", "x", "-x", 1), _end("hh2", "x", "1 - x", 0),
+        _end("ht", -1, 1, 0), _end("th", -1, "y", 0), _end("tt", 1, -1, 0),
+    ]
+    params = {k: Parameter(k, k, None, None) for k in NAMES}
+    return build_game("pennies with a cut", ["A", "B", "C"], specs, parameters=params)
+
+
+@pytest.mark.parametrize("which", ["barbarossa", "small", "twins", "pennies", "cut"])
 def test_each_part_reads_the_rows_on_its_terminals_paths(which):
     # Parts of one shape share their tree (sequences, constraints, paths); the rows
     # their numbers come from are each part's own, found here by walking up the tree.
@@ -535,11 +547,12 @@ def test_each_part_reads_the_rows_on_its_terminals_paths(which):
         "small": lambda: small_campaign(3),
         "twins": lambda: twin_campaign(1),
         "pennies": pennies_or_signals,
+        "cut": pennies_with_a_cut,
     }[which]()
     solver = BatchGame(game)
     plan = solver._nash
     for part in plan.parts:
-        chance_rows, outcome_rows, actions, _ = _walked(game, part)
+        chance_rows, outcome_rows, actions = _walked(game, part)
         assert _rows(part.chance_rows) == chance_rows
         assert _rows(part.outcome_rows) == outcome_rows
         assert _rows(part.path_actions) == actions
@@ -549,5 +562,7 @@ def test_each_part_reads_the_rows_on_its_terminals_paths(which):
         assert np.array_equal(part.cut_class[cut], solver.classes.of_node[part.order[
             np.flatnonzero(part.shape.kind == NodeKind.TERMINAL)[cut]]])
         assert part.E.flags.writeable is False and part.F.flags.writeable is False  # shared: read-only
+    if which == "cut":
+        assert any((part.cut_class >= 0).any() for part in plan.parts)
     if which in ("small", "twins"):
         assert len({id(p.E) for p in plan.parts}) < len(plan.parts)  # shapes repeat here, and share
